@@ -1,0 +1,275 @@
+"""The technology catalog: which image, variable, URL scheme, resource or package means what.
+
+Technology knowledge lives in `data/catalog.yaml`; this module only indexes it. Detectors ask
+questions ("which technology is the image `bitnami/postgresql`?") and never carry lists of
+their own, so that a new technology is one catalog entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from infrascan.images import ImageRef, parse_image, tag_version
+
+CATEGORIES = (
+    "database",
+    "cache",
+    "queue",
+    "job-queue",
+    "search",
+    "monitoring",
+    "logging",
+    "alerting",
+    "external-service",
+    "ci",
+    "deploy-tool",
+    "migration-tool",
+    "cloud",
+    "runtime",
+    "web-server",
+    "os",
+)
+# Categories whose technologies are stores an environment's "Database" line reports.
+DATA_STORE_CATEGORIES = frozenset({"database", "cache", "queue", "search"})
+ECOSYSTEMS = ("pypi", "npm", "gem", "go", "maven", "composer", "cargo", "nuget", "hex")
+SIGNAL_KEYS = (
+    "images",
+    "env_names",
+    "env_prefixes",
+    "env_words",
+    "url_schemes",
+    "hosts",
+    "terraform",
+    "helm",
+    "packages",
+)
+
+# Framework prefixes that expose a variable to the browser; the rest of the name is what counts.
+PUBLIC_PREFIXES = (
+    "NEXT_PUBLIC_",
+    "VITE_",
+    "REACT_APP_",
+    "NUXT_PUBLIC_",
+    "EXPO_PUBLIC_",
+    "PUBLIC_",
+    "GATSBY_",
+    "VUE_APP_",
+    "NG_APP_",
+    "STORYBOOK_",
+)
+
+
+@dataclass(frozen=True)
+class Tech:
+    id: str
+    name: str
+    category: str
+    categories: tuple[str, ...]
+    aliases: tuple[str, ...]
+    purpose: str
+    monitoring: tuple[str, ...]
+    version_scheme: str
+    minor_below: int | None
+    codenames: dict[str, str] = field(hash=False, compare=False)
+    signals: dict[str, Any] = field(hash=False, compare=False)
+
+    def is_a(self, category: str) -> bool:
+        return category in self.categories
+
+    def version_of(self, image: ImageRef) -> str | None:
+        """The version an image tag pins, in this technology's scheme; None if it has none."""
+        if self.version_scheme == "none":
+            return None
+        return tag_version(image.tag, self.version_scheme, self.minor_below, self.codenames or None)
+
+    def label(self, version: str | None) -> str:
+        if not version:
+            return self.name
+        if version == "unpinned":
+            return f"{self.name} (version unpinned)"
+        return f"{self.name} {version}"
+
+
+def _norm_package(ecosystem: str, name: str) -> str:
+    name = name.strip()
+    if ecosystem == "pypi":  # PEP 503
+        return re.sub(r"[-_.]+", "-", name).lower()
+    if ecosystem in ("npm", "gem", "composer", "cargo", "hex"):
+        return name.lower()
+    if ecosystem == "go":  # module paths carry a /vN major suffix
+        return re.sub(r"/v\d+$", "", name)
+    return name
+
+
+class Catalog:
+    def __init__(self, entries: list[dict[str, Any]], digest: str) -> None:
+        self.digest = digest
+        self.techs: dict[str, Tech] = {}
+        self._images: dict[str, Tech] = {}
+        self._image_globs: list[tuple[str, Tech]] = []
+        self._env_names: dict[str, Tech] = {}
+        self._env_prefixes: list[tuple[tuple[str, ...], Tech]] = []
+        self._env_words: list[tuple[tuple[str, ...], Tech]] = []
+        self._schemes: dict[str, Tech] = {}
+        self._hosts: list[tuple[str, Tech]] = []
+        self._tf_exact: dict[str, Tech] = {}
+        self._tf_prefix: list[tuple[str, Tech]] = []
+        self._helm: dict[str, Tech] = {}
+        self._packages: dict[tuple[str, str], Tech] = {}
+        self._package_globs: list[tuple[str, str, Tech]] = []
+        self._names: list[tuple[re.Pattern[str], Tech]] = []
+        for entry in entries:
+            self._add(entry)
+        # Longest prefixes first: NEW_RELIC before NEW, AWS_S3 before AWS.
+        self._env_prefixes.sort(key=lambda p: -len(p[0]))
+        self._env_words.sort(key=lambda p: -len(p[0]))
+        self._tf_prefix.sort(key=lambda p: -len(p[0]))
+
+    def _add(self, entry: dict[str, Any]) -> None:
+        version = entry.get("version") or {}
+        tech = Tech(
+            id=entry["id"],
+            name=entry["name"],
+            category=entry["category"],
+            categories=(entry["category"], *entry.get("categories", [])),
+            aliases=tuple(entry.get("aliases", [])),
+            purpose=entry.get("purpose", ""),
+            monitoring=tuple(entry.get("monitoring", [])),
+            version_scheme=version.get("scheme", "major"),
+            minor_below=version.get("minor_below"),
+            codenames=dict(entry.get("codenames", {})),
+            signals=dict(entry.get("signals", {})),
+        )
+        self.techs[tech.id] = tech
+        sig = tech.signals
+        for image in sig.get("images", []):
+            if image.endswith("/*"):
+                self._image_globs.append((image[:-1], tech))
+            else:
+                self._images.setdefault(image.lower(), tech)
+        for env_name in sig.get("env_names", []):
+            self._env_names.setdefault(env_name.upper(), tech)
+        for prefix in sig.get("env_prefixes", []):
+            self._env_prefixes.append((tuple(prefix.upper().split("_")), tech))
+        for word in sig.get("env_words", []):
+            self._env_words.append((tuple(word.upper().split("_")), tech))
+        for scheme in sig.get("url_schemes", []):
+            self._schemes.setdefault(scheme.lower(), tech)
+        for host in sig.get("hosts", []):
+            self._hosts.append((host.lower(), tech))
+        for rtype in sig.get("terraform", []):
+            if rtype.endswith("*"):
+                self._tf_prefix.append((rtype[:-1], tech))
+            else:
+                self._tf_exact.setdefault(rtype, tech)
+        for chart in sig.get("helm", []):
+            self._helm.setdefault(chart.lower(), tech)
+        for ecosystem, names in (sig.get("packages") or {}).items():
+            for name in names or []:
+                if name.endswith("/*"):
+                    self._package_globs.append((ecosystem, name[:-1].lower(), tech))
+                else:
+                    self._packages.setdefault((ecosystem, _norm_package(ecosystem, name)), tech)
+        for alias in {tech.name, *tech.aliases}:
+            self._names.append((re.compile(r"(?<![\w.-])" + re.escape(alias) + r"(?![\w-])", re.I), tech))
+
+    # -- lookups -------------------------------------------------------------------------
+
+    def get(self, tech_id: str) -> Tech:
+        return self.techs[tech_id]
+
+    def by_image(self, ref: str | ImageRef) -> tuple[Tech, ImageRef] | None:
+        image = parse_image(ref) if isinstance(ref, str) else ref
+        if image is None:
+            return None
+        for key in (image.name, image.repository):
+            if key in self._images:
+                return self._images[key], image
+        for prefix, tech in self._image_globs:
+            if image.name.startswith(prefix):
+                return tech, image
+        return None
+
+    def by_env_name(self, name: str) -> list[Tech]:
+        """Technologies a variable name points at, matched on whole `_`-separated tokens."""
+        upper = name.upper()
+        for prefix in PUBLIC_PREFIXES:
+            if upper.startswith(prefix) and len(upper) > len(prefix):
+                upper = upper[len(prefix) :]
+                break
+        toks = tuple(t for t in upper.split("_") if t)
+        found: list[Tech] = [self._env_names[upper]] if upper in self._env_names else []
+        for prefix_toks, tech in self._env_prefixes:
+            if found:
+                break
+            if toks[: len(prefix_toks)] == prefix_toks:
+                found.append(tech)
+                break
+        for word_toks, tech in self._env_words:
+            n = len(word_toks)
+            if tech not in found and any(toks[i : i + n] == word_toks for i in range(len(toks) - n + 1)):
+                found.append(tech)
+        return found
+
+    def by_url_scheme(self, scheme: str) -> Tech | None:
+        return self._schemes.get(scheme.lower())
+
+    def by_host(self, host: str) -> Tech | None:
+        host = host.lower()
+        for suffix, tech in self._hosts:
+            if host == suffix or host.endswith("." + suffix) or (("/" in suffix) and suffix in host):
+                return tech
+        return None
+
+    def by_terraform_type(self, resource_type: str) -> Tech | None:
+        if resource_type in self._tf_exact:
+            return self._tf_exact[resource_type]
+        for prefix, tech in self._tf_prefix:
+            if resource_type.startswith(prefix):
+                return tech
+        return None
+
+    def by_helm_dependency(self, name: str) -> Tech | None:
+        return self._helm.get(name.lower())
+
+    def by_package(self, ecosystem: str, name: str) -> Tech | None:
+        key = (ecosystem, _norm_package(ecosystem, name))
+        if key in self._packages:
+            return self._packages[key]
+        lowered = name.lower()
+        for eco, prefix, tech in self._package_globs:
+            if eco == ecosystem and lowered.startswith(prefix):
+                return tech
+        return None
+
+    def mentions(self, text: str) -> list[tuple[Tech, int, int]]:
+        """Catalog names and aliases written in free text, with their spans (for drift)."""
+        found: list[tuple[Tech, int, int]] = []
+        for pattern, tech in self._names:
+            for match in pattern.finditer(text):
+                found.append((tech, match.start(), match.end()))
+        found.sort(key=lambda m: (m[1], -(m[2] - m[1])))
+        result: list[tuple[Tech, int, int]] = []
+        end = -1
+        for tech, start, stop in found:
+            if start >= end:
+                result.append((tech, start, stop))
+                end = stop
+        return result
+
+    def in_category(self, category: str) -> list[Tech]:
+        return [t for t in self.techs.values() if t.is_a(category)]
+
+
+@cache
+def load_catalog() -> Catalog:
+    raw = resources.files("infrascan").joinpath("data/catalog.yaml").read_bytes()
+    entries = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return Catalog(entries, hashlib.sha256(raw).hexdigest()[:16])

@@ -1,0 +1,49 @@
+"""Components: the directories of a monorepo that are deployable units of their own.
+
+A directory is a component when it holds its own Dockerfile, Helm chart, package manifest,
+Terraform root or compose file. Every fact belongs to the nearest component above its evidence;
+the repository root is the component "" that everything else falls back to.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from pathlib import PurePosixPath
+
+from infrascan.source import EXAMPLE_DIRS
+
+_MARKERS = re.compile(
+    r"^(?:(?:Docker|Container)file(?:\..+)?|.+\.[Dd]ockerfile|Chart\.ya?ml|package\.json|pyproject\.toml"
+    r"|setup\.py|go\.mod|Gemfile|pom\.xml|build\.gradle(?:\.kts)?|Cargo\.toml|composer\.json|mix\.exs"
+    r"|.+\.csproj|(?:docker-)?compose(?:\..+)?\.ya?ml|main\.tf|terragrunt\.hcl)$"
+)
+# Directories that group files of their parent rather than being components themselves.
+_NOT_COMPONENTS = frozenset({".github", ".gitlab", ".circleci", "templates", "charts", "modules", ".devcontainer"})
+
+
+class Components:
+    def __init__(self, paths: list[str]) -> None:
+        roots: set[str] = {""}
+        for path in paths:
+            pure = PurePosixPath(path)
+            if not _MARKERS.match(pure.name):
+                continue
+            parent = pure.parent.as_posix()
+            parts = pure.parent.parts
+            if parent == "." or any(p in _NOT_COMPONENTS or p.lower() in EXAMPLE_DIRS for p in parts):
+                continue
+            roots.add(parent)
+        self.roots = sorted(roots)
+
+    def of(self, path: str) -> str:
+        """The nearest component directory that contains `path`."""
+        directory = PurePosixPath(path).parent.as_posix()
+        directory = "" if directory == "." else directory
+        index = bisect_right(self.roots, directory) - 1
+        while index >= 0:
+            root = self.roots[index]
+            if root == "" or directory == root or directory.startswith(root + "/"):
+                return root
+            index -= 1
+        return ""

@@ -1,0 +1,144 @@
+"""The detector plugin interface: what every built-in and third-party detector implements.
+
+A detector claims files (by path pattern, or by a cheap look at the content for files such as
+Kubernetes manifests that have no naming convention) and works in two phases:
+
+1. `extract(file)`: a pure function of one file's text. It returns facts that one file proves on
+   its own, records (raw observations with lines) for later resolution, and diagnostics. Its
+   result depends only on the file's content, the detector's version, infrascan's version, the
+   catalog and the configuration, which is what lets it be cached by blob id.
+2. `resolve(ctx)`: once per repository, over every detector's records. Whatever needs several
+   files (includes, extends, reusable workflows, module binding, values merging, a Dockerfile's
+   entrypoint script, package.json scripts) happens here, without reading files again.
+
+Open `detectors/compose.py` to see one complete example; they all read the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from infrascan.catalog import Catalog, load_catalog
+from infrascan.config import Config
+from infrascan.globs import compile_globs
+from infrascan.model import Diagnostic, Evidence, Fact, Severity
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str
+    text: str
+
+
+@dataclass
+class Record:
+    """A raw observation kept for repository-wide resolution (phase 2)."""
+
+    kind: str
+    path: str
+    line: int
+    data: dict[str, Any]
+
+
+@dataclass
+class Extraction:
+    facts: list[Fact] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Sniff:
+    """Claims files by content: files with one of `suffixes` whose first bytes match `pattern`."""
+
+    suffixes: tuple[str, ...]
+    pattern: re.Pattern[str]
+    head: int = 16384
+
+
+class ResolveContext:
+    """Everything phase 2 may look at: every detector's phase-1 results, never the files."""
+
+    def __init__(
+        self, files: list[str], results: Mapping[tuple[str, str], Extraction], config: Config, catalog: Catalog
+    ) -> None:
+        self.files = files
+        self.config = config
+        self.catalog = catalog
+        self._results = results
+        self._by_kind: dict[str, list[Record]] = defaultdict(list)
+        self._paths: dict[str, list[str]] = defaultdict(list)
+        for (detector, path), extraction in sorted(results.items()):
+            self._paths[detector].append(path)
+            for record in extraction.records:
+                self._by_kind[record.kind].append(record)
+        self.diagnostics: list[Diagnostic] = []
+
+    def records(self, kind: str) -> list[Record]:
+        return self._by_kind.get(kind, [])
+
+    def phase1_facts(self) -> list[Fact]:
+        """Facts every detector's phase 1 produced (before merging), e.g. to know the services."""
+        return [fact for _, extraction in sorted(self._results.items()) for fact in extraction.facts]
+
+    def paths(self, detector: str) -> list[str]:
+        """Files a detector read in phase 1."""
+        return self._paths.get(detector, [])
+
+    def extraction(self, detector: str, path: str) -> Extraction | None:
+        return self._results.get((detector, path))
+
+    def diagnose(
+        self, path: str, line: int | None, message: str, detector: str, severity: Severity = Severity.WARNING
+    ) -> None:
+        self.diagnostics.append(Diagnostic(path, line, message, severity, detector))
+
+
+class Detector:
+    """Base class for detectors; subclasses set the class attributes and override the phases."""
+
+    name: ClassVar[str] = ""
+    version: ClassVar[str] = "1"
+    description: ClassVar[str] = ""
+    patterns: ClassVar[tuple[str, ...]] = ()
+    sniff: ClassVar[Sniff | None] = None
+    # Field id -> where this detector looks for that field's evidence; gaps quote these.
+    looks_for: ClassVar[Mapping[str, str]] = {}
+
+    _matcher: Callable[[str], bool] | None = None
+
+    def claims(self, path: str) -> bool:
+        if self._matcher is None:
+            self._matcher = compile_globs(self.patterns)
+        return self._matcher(path)
+
+    def extract(self, file: SourceFile) -> Extraction:
+        return Extraction()
+
+    def resolve(self, ctx: ResolveContext) -> list[Fact]:
+        return []
+
+    # -- helpers shared by detectors ---------------------------------------------------------
+
+    @property
+    def catalog(self) -> Catalog:
+        return load_catalog()
+
+    def evidence(self, path: str, line: int) -> tuple[Evidence, ...]:
+        return (Evidence(path, max(line, 0), self.name),)
+
+    def diagnostic(
+        self, path: str, line: int | None, message: str, severity: Severity = Severity.WARNING
+    ) -> Diagnostic:
+        return Diagnostic(path, line, message, severity, self.name)
+
+
+def records_by_path(records: Iterable[Record]) -> dict[str, list[Record]]:
+    grouped: dict[str, list[Record]] = defaultdict(list)
+    for record in records:
+        grouped[record.path].append(record)
+    return grouped

@@ -1,0 +1,37 @@
+"""The one escaping function for repository text that lands in Markdown.
+
+Repository values are written by strangers. Where they land in the document they must stay
+inert: no raw HTML (`<script>`), no `-->` that could close infrascan's hidden comments, no line
+breaks that forge a new field or heading, no `[text](url)` that forges an evidence link, no `|`
+that breaks a table. Values are redacted first, then escaped.
+"""
+
+from __future__ import annotations
+
+import re
+
+from infrascan.redact import scrub
+
+MAX_VALUE_LENGTH = 240
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u0085]+")
+# Characters that change meaning in Markdown wherever they stand; `_` only at a word's edge
+# (GitHub never emphasises inside words, so `LOG_LEVEL` stays readable in the source).
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<>|~&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+_CODE_UNSAFE = re.compile(r"[`<>|\\]|-->|<!--")
+
+
+def _flatten(text: str) -> str:
+    flat = " ".join(_CONTROL.sub(" ", text).split())
+    if len(flat) > MAX_VALUE_LENGTH:
+        flat = flat[: MAX_VALUE_LENGTH - 1].rstrip() + "…"
+    return flat
+
+
+def escape_md(text: str, *, code: bool = False) -> str:
+    """Renders repository text for Markdown: as a code span when asked and safe, else escaped."""
+    flat = _flatten(scrub(text))
+    if not flat:
+        return "`\u00a0`" if code else ""
+    if code and not _CODE_UNSAFE.search(flat):
+        return f"`{flat}`"
+    return _MD_SPECIAL.sub(r"\\\1", flat)

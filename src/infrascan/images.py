@@ -1,0 +1,96 @@
+"""Container image references and the versions they pin.
+
+`postgres:16.2-alpine3.19` pins PostgreSQL 16; `localhost:5000/app` has a port, not a tag;
+`python@sha256:...` pins a digest, not a version. Splitting on ":" gets all three wrong
+(specfy/stack-analyser does), so references are parsed here once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_UNPINNED_TAGS = frozenset({"latest", "lts", "stable", "current", "edge", "main", "master", "nightly", "rolling"})
+_NUMERIC = re.compile(r"^v?(\d+(?:\.\d+)*)")
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    registry: str
+    repository: str  # without registry host and without docker.io's library/ namespace
+    tag: str
+    digest: str
+
+    @property
+    def name(self) -> str:
+        """The repository as people write it, registry included when it is not Docker Hub."""
+        return f"{self.registry}/{self.repository}" if self.registry else self.repository
+
+    def reference(self) -> str:
+        ref = self.name
+        if self.tag:
+            ref += f":{self.tag}"
+        if self.digest:
+            ref += f"@{self.digest}"
+        return ref
+
+
+def parse_image(ref: str) -> ImageRef | None:
+    """Parses `[registry/]repo[:tag][@digest]`; None for things that are not image names."""
+    ref = ref.strip().strip("'\"")
+    if not ref or " " in ref or ref.startswith(("-", "$", "{")):
+        return None
+    digest = ""
+    if "@" in ref:
+        ref, digest = ref.split("@", 1)
+    parts = ref.split("/")
+    registry = ""
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        registry = parts[0].lower()
+        parts = parts[1:]
+    last = parts[-1]
+    tag = ""
+    if ":" in last:
+        last, tag = last.split(":", 1)
+    parts[-1] = last
+    if registry in ("docker.io", "index.docker.io", "registry-1.docker.io"):
+        registry = ""
+    if not registry and parts and parts[0] == "library" and len(parts) > 1:
+        parts = parts[1:]
+    if registry == "public.ecr.aws" and parts[:2] == ["docker", "library"]:
+        registry, parts = "", parts[2:]
+    repository = "/".join(parts).lower()
+    if not repository or not re.fullmatch(r"[a-z0-9][a-z0-9._/\-]*", repository):
+        return None
+    return ImageRef(registry=registry, repository=repository, tag=tag, digest=digest)
+
+
+def tag_version(
+    tag: str, scheme: str = "major", minor_below: int | None = None, codenames: dict[str, str] | None = None
+) -> str:
+    """The version a tag pins, as the catalog's scheme reports it; "unpinned" when it pins none.
+
+    major: `16.2-alpine` -> 16; minor: `3.12-slim` -> 3.12; calendar: `24.3.1` -> 24.3.
+    """
+    if not tag:
+        return "unpinned"
+    head = tag.split("-", 1)[0].lower()
+    if codenames:
+        for token in re.split(r"[-_.]", tag.lower()):
+            if token in codenames:
+                return codenames[token]
+    if head in _UNPINNED_TAGS:
+        return "unpinned"
+    match = _NUMERIC.match(head)
+    if not match:
+        calendar = re.match(r"^(\d{4})", tag)
+        return calendar.group(1) if calendar else "unpinned"
+    numbers = match.group(1).split(".")
+    major = numbers[0]
+    if scheme == "major":
+        if minor_below is not None and major.isdigit() and int(major) < minor_below and len(numbers) > 1:
+            return ".".join(numbers[:2])
+        return major
+    if scheme in ("minor", "calendar"):
+        return ".".join(numbers[:2])
+    return major

@@ -1,0 +1,217 @@
+"""From the facts of every detector to one model: normalised, merged, ordered.
+
+Equal facts (same field, block, item and text) are joined and their evidence combined. Facts
+that say different things about one field are all kept; the renderer shows the best and lists
+the others. Environment names are normalised here, once, so `prod` in a workflow and
+`production` in a values file land in the same block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from infrascan.catalog import Catalog
+from infrascan.components import Components
+from infrascan.environments import TEMPLATE_TIERS, block_order, normalise
+from infrascan.fields import FIELD_BY_ID, Scope
+from infrascan.model import Confidence, Diagnostic, Fact, FactScope, order_key, text
+from infrascan.source import is_example_path
+
+
+@dataclass
+class SourceStat:
+    """One detector's reach: what it reads and how many files it read in this repository."""
+
+    detector: str
+    description: str
+    files: int
+    looks_for: dict[str, str]
+
+
+@dataclass
+class RepoInfo:
+    root_name: str
+    commit: str | None
+    ref: str | None
+    remote_url: str | None
+    is_git: bool
+
+
+@dataclass
+class Model:
+    facts: list[Fact]
+    diagnostics: list[Diagnostic]
+    environments: list[str]
+    services: list[str]
+    components: list[str]
+    sources: list[SourceStat]
+    repository: RepoInfo
+    files_listed: int = 0
+    files_read: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def facts_for(self, field_id: str, env: str | None = None, service: str | None = None) -> list[Fact]:
+        return [f for f in self.facts if f.field == field_id and f.env == env and f.service == service]
+
+
+def fact_sort_key(fact: Fact) -> tuple[Any, ...]:
+    return (
+        fact.field,
+        fact.env or "",
+        fact.service or "",
+        order_key(fact.order),
+        fact.item,
+        fact.confidence.strength,
+        fact.rank,
+        fact.text,
+        fact.evidence,
+    )
+
+
+def _merge_two(a: Fact, b: Fact) -> Fact:
+    evidence = tuple(sorted(set(a.evidence) | set(b.evidence)))
+    confidence = a.confidence if a.confidence.strength <= b.confidence.strength else b.confidence
+    attrs = {**b.attrs, **a.attrs}
+    scope = FactScope.MAIN if FactScope.MAIN in (a.scope, b.scope) else FactScope.EXAMPLE
+    order = min(a.order, b.order, key=order_key) if a.order and b.order else (a.order or b.order)
+    return replace(
+        a, evidence=evidence, confidence=confidence, rank=min(a.rank, b.rank), attrs=attrs, scope=scope, order=order
+    )
+
+
+def _monitoring_tools(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
+    """The "Monitoring Tools" line lists every tool the monitoring sub-fields found, once each."""
+    derived = []
+    for fact in facts:
+        if fact.field.startswith("mon.") and fact.field != "mon.tools" and fact.tech in catalog.techs:
+            tech = catalog.get(fact.tech)
+            derived.append(
+                replace(
+                    fact,
+                    field="mon.tools",
+                    parts=text(tech.name),
+                    item=tech.id,
+                    order=(),
+                    attrs={},
+                    env=None,
+                    service=None,
+                )
+            )
+    return derived
+
+
+def _rollback_signals(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
+    """What would tell a team a release is bad: their error tracking, critical alerts, health checks."""
+    derived = []
+    for fact in facts:
+        if fact.confidence is Confidence.HINT:
+            continue
+        if fact.field in ("mon.application", "mon.performance") and fact.tech in catalog.techs:
+            tech = catalog.get(fact.tech)
+            derived.append(
+                replace(
+                    fact,
+                    field="deploy.rollback.identify",
+                    confidence=Confidence.INFERRED,
+                    parts=text("New errors or slowdowns after a release in ", tech.name),
+                    item=f"monitoring:{tech.id}",
+                    order=(),
+                    attrs={},
+                    env=None,
+                    service=None,
+                )
+            )
+        elif fact.field == "alert.critical":
+            derived.append(
+                replace(
+                    fact,
+                    field="deploy.rollback.identify",
+                    confidence=Confidence.INFERRED,
+                    parts=text("Critical alerts firing after a release (see Alert Configuration)"),
+                    item="alerts",
+                    order=(),
+                    attrs={},
+                    env=None,
+                    service=None,
+                )
+            )
+        elif fact.field == "deploy.rollback.verify":
+            derived.append(
+                replace(
+                    fact,
+                    field="deploy.rollback.identify",
+                    confidence=Confidence.INFERRED,
+                    parts=text("Failing health checks after a release: ", *fact.parts),
+                    item=f"health:{fact.item}",
+                    order=(),
+                    attrs={},
+                    env=None,
+                    service=None,
+                )
+            )
+    return derived
+
+
+def build_model(
+    facts: list[Fact],
+    diagnostics: list[Diagnostic],
+    *,
+    paths: list[str],
+    catalog: Catalog,
+    aliases: dict[str, str],
+    sources: list[SourceStat],
+    repository: RepoInfo,
+    files_read: int,
+) -> Model:
+    components = Components(paths)
+    prepared: list[Fact] = []
+    for fact in facts:
+        spec = FIELD_BY_ID[fact.field]
+        env = normalise(fact.env, aliases) if fact.env and spec.scope is Scope.ENVIRONMENT else None
+        scope = FactScope.EXAMPLE if all(is_example_path(e.path) for e in fact.evidence) else FactScope.MAIN
+        if fact.scope is FactScope.EXAMPLE:
+            scope = FactScope.EXAMPLE
+        service = fact.service if spec.scope is Scope.SERVICE else None
+        prepared.append(
+            replace(fact, env=env, service=service, scope=scope, component=components.of(fact.evidence[0].path))
+        )
+    prepared.extend(_monitoring_tools(prepared, catalog))
+    prepared.extend(_rollback_signals(prepared, catalog))
+
+    merged: dict[tuple[Any, ...], Fact] = {}
+    for fact in prepared:
+        key = fact.key()
+        merged[key] = _merge_two(merged[key], fact) if key in merged else fact
+    ordered = sorted(merged.values(), key=fact_sort_key)
+
+    environments = list(TEMPLATE_TIERS)
+    extra = sorted(
+        {
+            f.env
+            for f in ordered
+            if f.env
+            and f.env not in TEMPLATE_TIERS
+            and f.scope is FactScope.MAIN
+            and f.confidence is not Confidence.HINT
+        },
+        key=block_order,
+    )
+    environments.extend(extra)
+    services = sorted(
+        {f.service for f in ordered if f.service and f.scope is FactScope.MAIN and f.confidence is not Confidence.HINT},
+        key=lambda s: catalog.techs[s].name.lower() if s in catalog.techs else s,
+    )
+    unique_diags = sorted(set(diagnostics), key=Diagnostic.sort_key)
+    return Model(
+        facts=ordered,
+        diagnostics=unique_diags,
+        environments=environments,
+        services=services,
+        components=components.roots,
+        sources=sources,
+        repository=repository,
+        files_listed=len(paths),
+        files_read=files_read,
+    )

@@ -1,0 +1,129 @@
+"""The facts infrascan knows, with their evidence.
+
+A fact is one statement for one template field (see `fields.py`), always carrying the file and
+line it came from. Text is kept as parts: plain words written by infrascan and `Code` spans
+holding values read from the repository, so that the one escaping function can render each
+safely and JSON can show the plain text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from enum import Enum
+from typing import Any, Union
+
+from infrascan.fields import FIELD_BY_ID
+
+
+class Confidence(str, Enum):
+    """How directly the repository states a fact.
+
+    declared: an explicit key says it (`environment.url`, `engine_version`).
+    inferred: read from names or commands (`helm upgrade` in a job named deploy-prod).
+    hint: a weak signal (a package is installed); hints never fill a field on their own.
+    """
+
+    DECLARED = "declared"
+    INFERRED = "inferred"
+    HINT = "hint"
+
+    @property
+    def strength(self) -> int:
+        return {"declared": 0, "inferred": 1, "hint": 2}[self.value]
+
+
+class FactScope(str, Enum):
+    """Whether a fact comes from the application's own files or from examples/tests/docs."""
+
+    MAIN = "main"
+    EXAMPLE = "example"
+
+
+@dataclass(frozen=True, order=True)
+class Evidence:
+    """A file and line that backs a fact. Lines are 1-based; 0 means the whole file."""
+
+    path: str
+    line: int
+    detector: str = ""
+
+
+@dataclass(frozen=True)
+class Code:
+    """A value read from the repository, rendered as a code span (an image, a command, a key)."""
+
+    text: str
+
+
+Part = Union[str, Code]  # noqa: UP007 - a runtime alias, evaluated on Python 3.10
+
+
+@dataclass
+class Fact:
+    field: str
+    parts: tuple[Part, ...]
+    confidence: Confidence
+    evidence: tuple[Evidence, ...]
+    env: str | None = None
+    service: str | None = None
+    item: str = ""
+    tech: str | None = None
+    order: tuple[Any, ...] = ()
+    rank: int = 50
+    attrs: dict[str, Any] = dc_field(default_factory=dict)
+    scope: FactScope = FactScope.MAIN
+    component: str = ""
+
+    def __post_init__(self) -> None:
+        if self.field not in FIELD_BY_ID:
+            raise ValueError(f"unknown template field {self.field!r}")
+        if not self.evidence:
+            raise ValueError("a fact without evidence is not a fact")
+
+    @property
+    def text(self) -> str:
+        return "".join(p.text if isinstance(p, Code) else p for p in self.parts)
+
+    def key(self) -> tuple[Any, ...]:
+        """Facts with equal keys say the same thing and are merged (their evidence joined)."""
+        return (self.field, self.env or "", self.service or "", self.item, self.text, self.component)
+
+
+def order_key(order: tuple[Any, ...]) -> tuple[tuple[int, Any], ...]:
+    """Orders facts by their `order` tuples even when detectors mix numbers and names."""
+    return tuple((0, v) if isinstance(v, (int, float)) else (1, str(v)) for v in order)
+
+
+def text(*parts: Part) -> tuple[Part, ...]:
+    """Builds fact text; adjacent plain strings are joined so equal texts compare equal."""
+    out: list[Part] = []
+    for p in parts:
+        if isinstance(p, str) and out and isinstance(out[-1], str):
+            out[-1] = out[-1] + p
+        elif p != "":
+            out.append(p)
+    return tuple(out)
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """Something infrascan could not read or understand, with where it happened."""
+
+    path: str
+    line: int | None
+    message: str
+    severity: Severity = Severity.WARNING
+    detector: str = ""
+
+    def location(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+    def sort_key(self) -> tuple[str, int, str, str]:
+        return (self.path, self.line or 0, self.detector, self.message)

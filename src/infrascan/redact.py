@@ -1,0 +1,139 @@
+"""The one redaction function every output path uses.
+
+Example files are not safe (real repositories commit working keys in `.env.example`), so any
+value read from a repository passes through `scrub` on its way to markdown, JSON, drift reports,
+diagnostics and logs. Detectors also call `value` when they are about to show the value of a
+key, so a password under a harmless-looking value is caught by its key name.
+
+infrascan's own metadata (commit ids, image digests `sha256:...`, pinned action SHAs) is not a
+secret and is left alone.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+REDACTED = "[redacted]"
+PLACEHOLDER = "[placeholder]"
+
+SECRET_KEY = re.compile(
+    r"(?i)secret|token|passw|pwd|api_?key|apikey|private|credential|dsn|auth|salt|signing|webhook"
+    r"|cert|license|access_?key|session_?key|encryption_?key|master_?key|_key$|^key$|cookie|jwt"
+)
+
+_TOKEN_SHAPES = re.compile(
+    r"""
+      (?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}          # AWS access key ids
+    | (?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{8,}                     # Stripe keys
+    | whsec_[A-Za-z0-9]{16,}                                         # Stripe webhook secrets
+    | sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{16,}                          # OpenAI / Anthropic keys
+    | gh[pousr]_[A-Za-z0-9]{20,}                                     # GitHub tokens
+    | github_pat_[A-Za-z0-9_]{20,}
+    | glpat-[A-Za-z0-9_\-]{16,}                                      # GitLab tokens
+    | xox[abposr]-[A-Za-z0-9\-]{8,}                                  # Slack tokens
+    | AIza[0-9A-Za-z_\-]{30,}                                        # Google API keys
+    | ya29\.[0-9A-Za-z_\-]{20,}                                      # Google OAuth tokens
+    | SG\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}                   # SendGrid
+    | key-[0-9a-f]{32}                                               # Mailgun
+    | re_[A-Za-z0-9]{8,}_[A-Za-z0-9]{8,}                             # Resend
+    | SK[0-9a-f]{32}                                                 # Twilio API keys
+    | npm_[A-Za-z0-9]{30,}                                           # npm tokens
+    | eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}(?:\.[A-Za-z0-9_\-]*)?  # JWTs
+    """,
+    re.X,
+)
+_PEM = re.compile(r"-----BEGIN[A-Z0-9 ]*-----.*?(?:-----END[A-Z0-9 ]*-----|\Z)", re.S)
+_URL_WITH_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@'\"<>]+@([^\s/?#'\"<>:]+)[^\s'\"<>]*")
+_SECRET_URL = re.compile(
+    r"(?i)\bhttps?://(hooks\.slack\.com|discord(?:app)?\.com/api/webhooks|events\.pagerduty\.com/integration"
+    r"|outlook\.office\.com/webhook|[a-z0-9.\-]*webhook\.office\.com)[^\s'\"<>]*"
+)
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?i)(\b[A-Za-z0-9_.\-]*(?:secret|token|passw|pwd|api[_-]?key|apikey|credential|private[_-]?key)"
+    r"[A-Za-z0-9_.\-]*\s*=\s*)(?!\$|\[redacted\])(\"[^\"]*\"|'[^']*'|[^\s,;'\"]+)"
+)
+_SECRET_FLAG = re.compile(
+    r"(?i)((?<![\w-])--?[A-Za-z0-9\-]*(?:secret|token|passw|pwd|api-?key|apikey)[A-Za-z0-9\-]*\s+)"
+    r"(?!\$|-|\[redacted\])(\"[^\"]*\"|'[^']*'|[^\s,;'\"]+)"
+)
+_AUTH_HEADER = re.compile(r"(?i)(authorization:\s*(?:bearer\s+|basic\s+|token\s+)?)(?!\$)([^\s'\"]+)")
+_CANDIDATE = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
+_EXEMPT_BEFORE = re.compile(r"(?:sha256:|sha512:|@)$")
+_PLACEHOLDER_VALUE = re.compile(
+    r"(?i)^(?:|changeme|change[_-]?me|xxx+|\*+|\.\.\.|todo|replace[_-]?me|secret|password|none|null"
+    r"|your[_-].*|<.*>|\[.*\]|\{\{.*\}\}|\$\{.*\}|\$[A-Z_][A-Z0-9_]*|.*_here|example|dummy|test|fake.*)$"
+)
+
+
+def shannon_entropy(data: str) -> float:
+    if not data:
+        return 0.0
+    counts = Counter(data)
+    total = len(data)
+    return -sum(c / total * math.log2(c / total) for c in counts.values())
+
+
+def _high_entropy(token: str) -> bool:
+    """detect-secrets' defaults: base64 alphabet above 4.5 bits, hex above 3.0, length >= 20."""
+    if len(token) < 20:
+        return False
+    if re.fullmatch(r"[0-9a-fA-F]+", token):
+        return shannon_entropy(token) > 3.0
+    if not (re.search(r"[0-9]", token) and re.search(r"[A-Za-z]", token)):
+        return False
+    return shannon_entropy(token) > 4.5 or (
+        len(token) >= 32
+        and bool(re.search(r"[a-z]", token))
+        and bool(re.search(r"[A-Z]", token))
+        and shannon_entropy(token) > 4.0
+    )
+
+
+def is_secret_key(key: str) -> bool:
+    return bool(SECRET_KEY.search(key))
+
+
+def is_placeholder(value: str) -> bool:
+    return bool(_PLACEHOLDER_VALUE.match(value.strip()))
+
+
+def looks_secret(value: str) -> bool:
+    """True when a value has the shape of a credential whatever key it sits under."""
+    return (
+        bool(_TOKEN_SHAPES.search(value))
+        or bool(_PEM.search(value))
+        or bool(_URL_WITH_USERINFO.search(value))
+        or any(_high_entropy(tok) for tok in _CANDIDATE.findall(value))
+    )
+
+
+def value(key: str, raw: str) -> str:
+    """What may be shown of the value of `key`: the value, `[placeholder]` or `[redacted]`."""
+    stripped = raw.strip()
+    if is_secret_key(key):
+        return PLACEHOLDER if is_placeholder(stripped) else REDACTED
+    scrubbed = scrub(stripped)
+    return scrubbed
+
+
+def _scrub_candidate(match: re.Match[str]) -> str:
+    token = match.group(0)
+    before = match.string[max(0, match.start() - 8) : match.start()]
+    if _EXEMPT_BEFORE.search(before):
+        return token
+    return REDACTED if _high_entropy(token) else token
+
+
+def scrub(text: str) -> str:
+    """Removes anything secret-shaped from text bound for any output."""
+    if not text:
+        return text
+    text = _PEM.sub(REDACTED, text)
+    text = _URL_WITH_USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}", text)
+    text = _SECRET_URL.sub(lambda m: f"https://{m.group(1).split('/')[0]}/{REDACTED}", text)
+    text = _TOKEN_SHAPES.sub(REDACTED, text)
+    for pattern in (_SECRET_ASSIGNMENT, _SECRET_FLAG, _AUTH_HEADER):
+        text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+    return _CANDIDATE.sub(_scrub_candidate, text)
