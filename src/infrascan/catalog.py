@@ -1,14 +1,29 @@
 """The technology catalog: which image, variable, URL scheme, resource or package means what.
 
-Technology knowledge lives in `data/catalog.yaml`; this module only indexes it. Detectors ask
+Technology knowledge lives in `data/catalog/*.yaml`; this module only indexes it. Detectors ask
 questions ("which technology is the image `bitnami/postgresql`?") and never carry lists of
 their own, so that a new technology is one catalog entry.
+
+Entry keys:
+  id, name, category (see CATEGORIES); categories: extra categories (Datadog is monitoring,
+  logging and alerting); aliases: other names people write (drift matches them in prose);
+  purpose: what an external service is used for; monitoring: the kinds of monitoring it
+  provides (application, infrastructure, performance); version: {scheme: major (default) |
+  minor | calendar | none, minor_below: N}; codenames: tag words that name versions (bookworm);
+  signals:
+    images: image repositories (no registry host, no tag); a trailing /* matches a namespace
+    env_names: exact variable names; env_prefixes: name prefixes matched on whole `_` tokens at
+    the start; env_words: token sequences matched anywhere (distinctive vendor names)
+    url_schemes, hosts (host names or suffixes), terraform (resource types, trailing * = prefix),
+    helm (subchart names), packages (per ecosystem: pypi, npm, gem, go, maven, composer, cargo,
+    nuget, hex), files (file names or globs that mean the technology is in use)
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -16,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from infrascan.globs import compile_globs
 from infrascan.images import ImageRef, parse_image, tag_version
 
 CATEGORIES = (
@@ -49,6 +65,7 @@ SIGNAL_KEYS = (
     "terraform",
     "helm",
     "packages",
+    "files",
 )
 
 # Framework prefixes that expose a variable to the browser; the rest of the name is what counts.
@@ -125,6 +142,7 @@ class Catalog:
         self._packages: dict[tuple[str, str], Tech] = {}
         self._package_globs: list[tuple[str, str, Tech]] = []
         self._names: list[tuple[re.Pattern[str], Tech]] = []
+        self._files: list[tuple[Callable[[str], bool], Tech]] = []
         for entry in entries:
             self._add(entry)
         # Longest prefixes first: NEW_RELIC before NEW, AWS_S3 before AWS.
@@ -177,6 +195,8 @@ class Catalog:
                     self._package_globs.append((ecosystem, name[:-1].lower(), tech))
                 else:
                     self._packages.setdefault((ecosystem, _norm_package(ecosystem, name)), tech)
+        if sig.get("files"):
+            self._files.append((compile_globs(sig["files"]), tech))
         for alias in {tech.name, *tech.aliases}:
             self._names.append((re.compile(r"(?<![\w.-])" + re.escape(alias) + r"(?![\w-])", re.I), tech))
 
@@ -249,6 +269,10 @@ class Catalog:
                 return tech
         return None
 
+    def by_file(self, path: str) -> list[Tech]:
+        """Technologies whose own configuration file this is (`fly.toml`, `.gitlab-ci.yml`)."""
+        return [tech for match, tech in self._files if match(path)]
+
     def mentions(self, text: str) -> list[tuple[Tech, int, int]]:
         """Catalog names and aliases written in free text, with their spans (for drift)."""
         found: list[tuple[Tech, int, int]] = []
@@ -270,6 +294,12 @@ class Catalog:
 
 @cache
 def load_catalog() -> Catalog:
-    raw = resources.files("infrascan").joinpath("data/catalog.yaml").read_bytes()
-    entries = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return Catalog(entries, hashlib.sha256(raw).hexdigest()[:16])
+    folder = resources.files("infrascan").joinpath("data/catalog")
+    digest = hashlib.sha256()
+    entries: list[dict[str, Any]] = []
+    for item in sorted(folder.iterdir(), key=lambda i: i.name):
+        if item.name.endswith(".yaml"):
+            raw = item.read_bytes()
+            digest.update(item.name.encode() + b"\0" + raw)
+            entries.extend(yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or [])
+    return Catalog(entries, digest.hexdigest()[:16])

@@ -1,9 +1,16 @@
 """The command classifier: what a shell line in a pipeline, script or container start does.
 
 Pipelines, Dockerfiles, compose files, Procfiles and task runners all end in shell commands;
-this is the one place that reads them. Recognisers are data (`data/commands.yaml`); this module
-splits scripts into simple commands, strips wrappers (`sudo`, `FOO=bar`, `sh -c '...'`,
-`docker compose run web ...`), applies the rules, and refines test levels.
+this is the one place that reads them. Recognisers are data (`data/commands/*.yaml`, read in file
+name order); this module splits scripts into simple commands, strips wrappers (`sudo`, `FOO=bar`,
+`sh -c '...'`, `docker compose run web ...`), applies the rules, and refines test levels.
+
+Rule keys: id, kind (build, push, test, deploy, rollback, migrate, migrate-rollback, verify,
+indirect), tool (a catalog id where there is one), pattern (a Python regex searched in one simple
+command), and optionally level (tests: unit, integration, e2e, performance), target (deploys),
+unless (a regex that vetoes the match), automatic (a rollback that happens by itself). Rules are
+tried in order; at most one rule per kind matches a command. tests/test_commands.py holds the
+table of real-world command lines, negatives included, that pins every rule.
 """
 
 from __future__ import annotations
@@ -54,8 +61,11 @@ class Command:
 
 @cache
 def rules() -> tuple[Rule, ...]:
-    raw = resources.files("infrascan").joinpath("data/commands.yaml").read_bytes()
-    entries = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    folder = resources.files("infrascan").joinpath("data/commands")
+    entries: list[dict[str, Any]] = []
+    for item in sorted(folder.iterdir(), key=lambda i: i.name):
+        if item.name.endswith(".yaml"):
+            entries.extend(yaml.load(item.read_bytes(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or [])
     out = []
     for e in entries:
         out.append(
