@@ -60,8 +60,9 @@ def normalise(name: str, aliases: Mapping[str, str] | None = None) -> str:
         for tok in toks:
             if tok in aliases:
                 return aliases[tok]
-    if any(t in _NEVER_A_TIER for t in toks):
-        return cleaned
+    never = [t for t in toks if t in _NEVER_A_TIER]
+    if never:  # `non-prod` and `nonprod` are one (never production) environment
+        return never[0]
     for tier, words in _TIER_TOKENS:
         if any(t in words for t in toks):
             return tier

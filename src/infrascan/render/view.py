@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
 from infrascan.catalog import load_catalog
@@ -187,7 +187,7 @@ class ViewBuilder:
         self, field_id: str, env: str | None = None, service: str | None = None, count: bool = True
     ) -> FieldView:
         spec = FIELD_BY_ID[field_id]
-        facts = self._index.get((field_id, env, service), [])
+        facts = _coalesce(self._index.get((field_id, env, service), []))
         groups: dict[str, list[Fact]] = defaultdict(list)
         for fact in facts:
             groups[fact.item].append(fact)
@@ -260,6 +260,23 @@ class ViewBuilder:
             doc.services_gap = f"{GAP} no third-party service found. {escape_md(self.looked('ext.purpose'))}."
         doc.filled, doc.total = self.filled, self.total
         return doc
+
+
+def _coalesce(facts: list[Fact]) -> list[Fact]:
+    """One entry for a statement repeated across components (the same SDK in 300 services)."""
+    merged: dict[tuple[str, str], Fact] = {}
+    for fact in facts:
+        key = (fact.item, fact.text)
+        if key not in merged:
+            merged[key] = fact
+            continue
+        first = merged[key]
+        evidence = tuple(sorted(set(first.evidence) | set(fact.evidence)))
+        strongest = min(first.confidence, fact.confidence, key=lambda c: c.strength)
+        scope = FactScope.MAIN if FactScope.MAIN in (first.scope, fact.scope) else FactScope.EXAMPLE
+        merged[key] = replace(first, evidence=evidence, confidence=strongest, scope=scope,
+                              rank=min(first.rank, fact.rank))
+    return list(merged.values())
 
 
 def _files(src: SourceStat) -> str:

@@ -1,0 +1,101 @@
+"""The catalog's schema, and one signal row per technology: every entry is reachable by a signal."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import pytest
+import yaml
+
+from infrascan.catalog import CATEGORIES, ECOSYSTEMS, SIGNAL_KEYS, load_catalog
+
+ENTRY_KEYS = {"id", "name", "category", "categories", "aliases", "purpose", "monitoring", "version", "codenames",
+              "signals"}
+
+
+def raw_entries() -> list[dict[str, Any]]:
+    folder = resources.files("infrascan").joinpath("data/catalog")
+    entries: list[dict[str, Any]] = []
+    for item in sorted(folder.iterdir(), key=lambda i: i.name):
+        if item.name.endswith(".yaml"):
+            entries.extend(yaml.safe_load(item.read_bytes()) or [])
+    return entries
+
+
+def test_schema() -> None:
+    entries = raw_entries()
+    ids = [e["id"] for e in entries]
+    assert len(ids) == len(set(ids)), "duplicate ids"
+    assert len(ids) >= 40
+    for entry in entries:
+        assert set(entry) <= ENTRY_KEYS, entry["id"]
+        assert entry["category"] in CATEGORIES, entry["id"]
+        for extra in entry.get("categories", []):
+            assert extra in CATEGORIES, entry["id"]
+        assert set(entry.get("signals", {})) <= set(SIGNAL_KEYS), entry["id"]
+        assert set(entry.get("signals", {}).get("packages", {}) or {}) <= set(ECOSYSTEMS), entry["id"]
+        assert set(entry.get("monitoring", [])) <= {"application", "infrastructure", "performance"}, entry["id"]
+        assert entry.get("version", {}).get("scheme", "major") in ("major", "minor", "calendar", "none")
+        if entry["category"] == "external-service":
+            assert entry.get("purpose"), f"{entry['id']} needs a purpose"
+
+
+def _first_signal(entry: dict[str, Any]) -> tuple[str, Any]:
+    signals = entry.get("signals", {})
+    for key in SIGNAL_KEYS:
+        value = signals.get(key)
+        if value:
+            if key == "packages":
+                eco = next(e for e in ECOSYSTEMS if value.get(e))
+                return key, (eco, value[eco][0])
+            return key, value[0]
+    raise AssertionError(f"{entry['id']} has no signal")
+
+
+@pytest.mark.parametrize("entry", raw_entries(), ids=lambda e: e["id"])
+def test_one_signal_row_per_entry(entry: dict[str, Any]) -> None:
+    """Each technology is found by its first signal (an image, a variable, a resource type...)."""
+    catalog = load_catalog()
+    key, signal = _first_signal(entry)
+    tech_id = entry["id"]
+    if key == "images":
+        image = signal[:-2] + "/x" if signal.endswith("/*") else signal
+        found = catalog.by_image(image + ":1")
+        assert found and found[0].id == tech_id
+    elif key == "env_names":
+        assert tech_id in [t.id for t in catalog.by_env_name(signal)]
+    elif key == "env_prefixes":
+        assert tech_id in [t.id for t in catalog.by_env_name(signal + "_SOMETHING")]
+    elif key == "env_words":
+        assert tech_id in [t.id for t in catalog.by_env_name("MY_" + signal + "_KEY")]
+    elif key == "url_schemes":
+        assert catalog.by_url_scheme(signal).id == tech_id  # type: ignore[union-attr]
+    elif key == "hosts":
+        assert catalog.by_host(signal).id == tech_id  # type: ignore[union-attr]
+    elif key == "terraform":
+        rtype = signal[:-1] + "thing" if signal.endswith("*") else signal
+        assert catalog.by_terraform_type(rtype).id == tech_id  # type: ignore[union-attr]
+    elif key == "helm":
+        assert catalog.by_helm_dependency(signal).id == tech_id  # type: ignore[union-attr]
+    elif key == "packages":
+        eco, name = signal
+        name = name[:-2] + "/x" if name.endswith("/*") else name
+        assert catalog.by_package(eco, name).id == tech_id  # type: ignore[union-attr]
+    elif key == "files":
+        path = signal.replace("*", "x")
+        assert tech_id in [t.id for t in catalog.by_file(path)]
+
+
+def test_token_boundaries_and_public_prefixes() -> None:
+    catalog = load_catalog()
+    assert catalog.by_env_name("ADD_USER") == []
+    assert [t.id for t in catalog.by_env_name("NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY")] == ["stripe"]
+    assert [t.id for t in catalog.by_env_name("VITE_SENTRY_DSN")] == ["sentry"]
+    assert [t.id for t in catalog.by_env_name("PGHOST")] == ["postgresql"]
+
+
+def test_exporters_are_monitoring_not_the_database() -> None:
+    catalog = load_catalog()
+    found = catalog.by_image("oliver006/redis_exporter:v1.58.0")
+    assert found and found[0].category == "monitoring"

@@ -1,0 +1,68 @@
+"""The one redaction function: secrets never leave, metadata stays readable."""
+
+from __future__ import annotations
+
+import pytest
+
+from infrascan.redact import PLACEHOLDER, REDACTED, is_secret_key, looks_secret, scrub, value
+
+SECRETS = [
+    "AKIAIOSFODNN7EXAMPLE",
+    "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+    "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+    "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
+    "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+    "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+    "SG.abcdefghijklmnop.qrstuvwxyz0123456789ABCDEFGHIJ",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "3f9a7c2e1b8d4f6a0c5e9b2d7a1f4c8e",
+]
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_known_shapes_and_high_entropy_values_are_scrubbed(secret: str) -> None:
+    out = scrub(f"token in text: {secret} (end)")
+    assert secret not in out
+    assert REDACTED in out
+    assert looks_secret(secret)
+
+
+def test_urls_with_credentials_keep_scheme_and_host_only() -> None:
+    assert scrub("postgres://app:s3cr3t@db.internal:5432/app?sslmode=require") == "postgres://db.internal"
+
+
+def test_webhook_urls_lose_their_path() -> None:
+    out = scrub("https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX")
+    assert out == f"https://hooks.slack.com/{REDACTED}"
+
+
+def test_pem_blocks_are_scrubbed() -> None:
+    pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----"
+    assert scrub(f"key: {pem}") == f"key: {REDACTED}"
+
+
+def test_assignments_flags_and_headers_with_secret_names() -> None:
+    assert scrub("API_TOKEN=abc123 make deploy") == f"API_TOKEN={REDACTED} make deploy"
+    assert scrub("mysql --password hunter2 db") == f"mysql --password {REDACTED} db"
+    assert scrub('curl -H "Authorization: Bearer abc" x') == f'curl -H "Authorization: Bearer {REDACTED}" x'
+    assert scrub("deploy --token $DEPLOY_TOKEN") == "deploy --token $DEPLOY_TOKEN"
+
+
+@pytest.mark.parametrize("text", [
+    "postgres@sha256:4f2c3a0e2f9a4c1d9e7b6a5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e",
+    "actions/checkout@8e5e7e5ab8b370d6c329ec480221332ada57f0ab",
+    "ghcr.io/acme/payments-service:1.2.3",
+    "NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY",
+    "uses the GitHub token for auth",
+    "terraform-aws-modules/rds-aurora/aws",
+])
+def test_infrascan_metadata_and_ordinary_text_survive(text: str) -> None:
+    assert scrub(text) == text
+
+
+def test_values_of_secret_keys_are_never_shown() -> None:
+    assert value("DB_PASSWORD", "hunter2") == REDACTED
+    assert value("STRIPE_SECRET_KEY", "changeme") == PLACEHOLDER
+    assert value("LOG_LEVEL", "debug") == "debug"
+    assert is_secret_key("SENTRY_DSN") and is_secret_key("webhook_url") and not is_secret_key("LOG_LEVEL")
