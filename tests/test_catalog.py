@@ -10,7 +10,7 @@ import yaml
 
 from infrascan.catalog import CATEGORIES, ECOSYSTEMS, SIGNAL_KEYS, load_catalog
 
-ENTRY_KEYS = {"id", "name", "category", "categories", "aliases", "purpose", "monitoring", "version", "codenames",
+ENTRY_KEYS = {"id", "name", "category", "categories", "aliases", "ambiguous", "purpose", "monitoring", "version", "codenames",
               "signals"}
 
 

@@ -7,7 +7,8 @@ their own, so that a new technology is one catalog entry.
 Entry keys:
   id, name, category (see CATEGORIES); categories: extra categories (Datadog is monitoring,
   logging and alerting); aliases: other names people write (drift matches them in prose);
-  purpose: what an external service is used for; monitoring: the kinds of monitoring it
+  ambiguous: aliases that are also common words (Go, Render, Slack), matched in prose only as written
+  and not as a sentence's first word; purpose: what an external service is used for; monitoring: the kinds of monitoring it
   provides (application, infrastructure, performance); version: {scheme: major (default) |
   minor | calendar | none, minor_below: N}; codenames: tag words that name versions (bookworm);
   signals:
@@ -141,7 +142,7 @@ class Catalog:
         self._helm: dict[str, Tech] = {}
         self._packages: dict[tuple[str, str], Tech] = {}
         self._package_globs: list[tuple[str, str, Tech]] = []
-        self._names: list[tuple[re.Pattern[str], Tech]] = []
+        self._names: list[tuple[re.Pattern[str], Tech, bool]] = []
         self._files: list[tuple[Callable[[str], bool], Tech]] = []
         for entry in entries:
             self._add(entry)
@@ -197,8 +198,13 @@ class Catalog:
                     self._packages.setdefault((ecosystem, _norm_package(ecosystem, name)), tech)
         if sig.get("files"):
             self._files.append((compile_globs(sig["files"]), tech))
+        ambiguous = set(entry.get("ambiguous", []))
         for alias in {tech.name, *tech.aliases}:
-            self._names.append((re.compile(r"(?<![\w.-])" + re.escape(alias) + r"(?![\w-])", re.I), tech))
+            # Short names (PG, DO) and common words (Go, Render, Slack) count in prose only as written,
+            # and never as a sentence's first word ("Go to settings").
+            strict = alias in ambiguous or len(alias) <= 3
+            flags = 0 if strict else re.I
+            self._names.append((re.compile(r"(?<![\w.-])" + re.escape(alias) + r"(?![\w-])", flags), tech, strict))
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -276,8 +282,10 @@ class Catalog:
     def mentions(self, text: str) -> list[tuple[Tech, int, int]]:
         """Catalog names and aliases written in free text, with their spans (for drift)."""
         found: list[tuple[Tech, int, int]] = []
-        for pattern, tech in self._names:
+        for pattern, tech, strict in self._names:
             for match in pattern.finditer(text):
+                if strict and _sentence_start(text, match.start()):
+                    continue
                 found.append((tech, match.start(), match.end()))
         found.sort(key=lambda m: (m[1], -(m[2] - m[1])))
         result: list[tuple[Tech, int, int]] = []
@@ -290,6 +298,11 @@ class Catalog:
 
     def in_category(self, category: str) -> list[Tech]:
         return [t for t in self.techs.values() if t.is_a(category)]
+
+
+def _sentence_start(text: str, index: int) -> bool:
+    before = text[:index].rstrip(" \t*_-•>")
+    return not before or before[-1] in ".!?:\n"
 
 
 @cache

@@ -120,51 +120,98 @@ def _is_url(target: str) -> bool:
 def generate(
     target: TargetArg = ".",
     ref: RefOpt = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="Where to write the document (default: INFRASTRUCTURE.md at the repository root)."
-        ),
-    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write the document "
+                                                   "(default: INFRASTRUCTURE.md at the repository root).")] = None,
     stdout: Annotated[bool, typer.Option("--stdout", help="Print the document instead of writing it.")] = False,
-    template: Annotated[
-        Path | None,
-        typer.Option("--template", help="Render with this Jinja2 template (sandboxed) instead of the built-in one."),
-    ] = None,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; print a diff and exit 1 if the document "
+                                        "is missing or stale in facts or values, 0 if current.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when a value a person wrote now conflicts "
+                                         "with the repository.")] = False,
+    template: Annotated[Path | None, typer.Option("--template", help="Render with this Jinja2 template "
+                                                     "(sandboxed) instead of the built-in one; such documents "
+                                                     "are regenerated whole.")] = None,
     permalinks: PermalinksOpt = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Scan a repository and write its INFRASTRUCTURE.md."""
-    from infrascan.document import is_infrascan_document, with_state
-    from infrascan.pipeline import document_path_in_repo, render, scanned
+    """Scan a repository and write its INFRASTRUCTURE.md, keeping what people wrote in it."""
+    from infrascan.pipeline import build_document, document_path_in_repo, scanned
     from infrascan.writer import atomic_write
 
-    if _is_url(target) and output is None and not stdout:
+    if _is_url(target) and output is None and not stdout and not check:
         fail("scanning a URL needs -o FILE or --stdout (the clone is deleted afterwards)")
     with scanned(target, ref=ref, config_file=config) as run:
         out_path = output
         if out_path is None and not stdout:
             out_path = run.source.root / run.config.output
+        if out_path is None and check:
+            out_path = run.source.root / run.config.output
         doc_rel = document_path_in_repo(run.source.root, out_path) if out_path else "INFRASTRUCTURE.md"
-        if out_path is not None and out_path.exists():
-            try:
-                existing = out_path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                fail(f"cannot read the existing {out_path}: {exc}")
-            if not is_infrascan_document(existing):
-                fail(
-                    f"{out_path} exists and was not written by infrascan; refusing to overwrite it "
-                    "(move it away, or pass -o to write elsewhere)"
-                )
-        text, view = render(run, doc_path=doc_rel, use_permalinks=permalinks, template=template)
-        text = with_state(text, run.model)
+        existing = _read_existing(out_path)
+        outcome = build_document(run, existing=existing, doc_path=doc_rel, use_permalinks=permalinks,
+                                 template=template)
+        _report_merge(outcome, out_path)
+        if check:
+            _summary(run.model, outcome.view)
+            if existing is None:
+                typer.echo(f"infrascan: {out_path} does not exist; run `infrascan generate` to write it")
+                raise typer.Exit(1)
+            if outcome.changed:
+                _print_diff(existing, outcome.text, str(out_path))
+                raise typer.Exit(1)
+            say(f"infrascan: {out_path} is up to date")
+            return
         if stdout:
-            sys.stdout.write(text)
+            sys.stdout.write(outcome.text)
         else:
             assert out_path is not None
-            atomic_write(out_path, text)
-            say(f"infrascan: wrote {out_path}")
-        _summary(run.model, view)
+            if existing != outcome.text:
+                atomic_write(out_path, outcome.text)
+                say(f"infrascan: wrote {out_path}")
+            else:
+                say(f"infrascan: {out_path} unchanged")
+        _summary(run.model, outcome.view)
+        if strict and outcome.merge.conflicts:
+            raise typer.Exit(1)
+
+
+def _read_existing(path: Path | None) -> str | None:
+    from infrascan.document import is_infrascan_document
+
+    if path is None or not path.exists():
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read the existing {path}: {exc}")
+    if not is_infrascan_document(text) and "## " not in text:
+        fail(f"{path} exists and does not look like an INFRASTRUCTURE.md (no sections); refusing to touch it")
+    return text
+
+
+def _report_merge(outcome: object, out_path: Path | None) -> None:
+    from infrascan.pipeline import Outcome
+    from infrascan.redact import scrub
+
+    assert isinstance(outcome, Outcome)
+    name = out_path.name if out_path else "document"
+    for conflict in outcome.merge.conflicts:
+        now = "; ".join(f.text for f in conflict.now) or "nothing (its evidence is gone)"
+        typer.echo(scrub(f"infrascan: conflict: {name}:{conflict.line} `{conflict.label}` was edited by a person "
+                         f"and kept; the repository now says: {now}"), err=True)
+    for kept in outcome.merge.kept:
+        typer.echo(scrub(f"infrascan: stale: {name}:{kept.line} {kept.kind} `{kept.key}` has no evidence any more; "
+                         "kept because a person edited it"), err=True)
+
+
+def _print_diff(old: str, new: str, name: str) -> None:
+    import difflib
+
+    from infrascan.document import split_state
+
+    old_body, new_body = split_state(old)[0], split_state(new)[0]
+    diff = difflib.unified_diff(old_body.splitlines(keepends=True), new_body.splitlines(keepends=True),
+                                fromfile=f"{name} (committed)", tofile=f"{name} (repository now)")
+    sys.stdout.writelines(diff)
 
 
 class Format(str, Enum):
@@ -195,6 +242,72 @@ def scan(
         text, view = render(run, doc_path="INFRASTRUCTURE.md", use_permalinks=permalinks, template=None)
         sys.stdout.write(to_json(run.model, view) if format is Format.json else text)
         _summary(run.model, view)
+
+
+class DriftFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    markdown = "markdown"
+    codequality = "codequality"
+
+
+@app.command()
+def drift(
+    target: TargetArg = ".",
+    doc: Annotated[Path | None, typer.Option("--doc", help="The document to check (default: the configured "
+                                             "output, INFRASTRUCTURE.md at the repository root).")] = None,
+    format: Annotated[DriftFormat, typer.Option("--format", "-f", help="Report format.")] = DriftFormat.text,
+    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Comma-separated categories that make the "
+                                                "exit code 1 (default: changed,undocumented,stale,contradicted; "
+                                                "add gaps to fail on open fields).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Compare the document with what the repository says now. Exit 0 in sync, 1 drift, 2 error."""
+    import os
+
+    from infrascan.config import parse_fail_on
+    from infrascan.pipeline import check_drift, scanned
+    from infrascan.reports import RENDERERS, render_markdown
+    from infrascan.writer import atomic_write
+
+    with scanned(target, config_file=config) as run:
+        doc_path = doc or (run.source.root / run.config.output)
+        if not doc_path.is_file():
+            fail(f"{doc_path}: no document to check (run `infrascan generate` first)")
+        try:
+            text = doc_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"cannot read {doc_path}: {exc}")
+        categories = parse_fail_on(fail_on, "--fail-on") if fail_on is not None else run.config.fail_on
+        report = check_drift(run, text, doc_path, categories)
+        rendered = RENDERERS[format.value](report)
+        if output is not None:
+            atomic_write(output, rendered)
+        else:
+            sys.stdout.write(rendered)
+        summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary_file:
+            with open(summary_file, "a", encoding="utf-8") as handle:
+                handle.write(render_markdown(report) + "\n")
+        if not report.in_sync:
+            raise typer.Exit(1)
+
+
+@app.command("config")
+def show_config(
+    target: TargetArg = ".",
+    config: ConfigOpt = None,
+) -> None:
+    """Show the effective configuration and where each value came from."""
+    import json
+
+    from infrascan.config import load_config
+
+    effective = load_config(Path(target), config)
+    for key, value in effective.as_dict().items():
+        typer.echo(f"{key} = {json.dumps(value)}    # {effective.origins.get(key, 'default')}")
 
 
 @app.command()

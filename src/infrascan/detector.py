@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -64,9 +64,16 @@ class ResolveContext:
     """Everything phase 2 may look at: every detector's phase-1 results, never the files."""
 
     def __init__(
-        self, files: list[str], results: Mapping[tuple[str, str], Extraction], config: Config, catalog: Catalog
+        self,
+        files: list[str],
+        results: Mapping[tuple[str, str], Extraction],
+        config: Config,
+        catalog: Catalog,
+        remote_url: str | None = None,
     ) -> None:
         self.files = files
+        # Where the repository is hosted (None offline): tells an include of "this project" from another.
+        self.remote_url = remote_url
         self.config = config
         self.catalog = catalog
         self._results = results
@@ -120,6 +127,14 @@ class Detector:
         return Extraction()
 
     def resolve(self, ctx: ResolveContext) -> list[Fact]:
+        return []
+
+    def conclude(self, ctx: ResolveContext, facts: Sequence[Fact]) -> list[Fact]:
+        """Optional last step: facts about what no detector found, given every phase-1 and phase-2 fact.
+
+        Most detectors never need it. It exists for statements of absence ("migration files exist
+        but no step applies them") that are only true once every other detector has resolved.
+        """
         return []
 
     # -- helpers shared by detectors ---------------------------------------------------------

@@ -20,16 +20,20 @@ _MD_SPECIAL = re.compile(r"([\\`*\[\]<>|~&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))"
 _CODE_UNSAFE = re.compile(r"[`<>|\\]|-->|<!--")
 
 
-def _flatten(text: str) -> str:
+def _flatten(text: str, limit: int | None) -> str:
     flat = " ".join(_CONTROL.sub(" ", text).split())
-    if len(flat) > MAX_VALUE_LENGTH:
-        flat = flat[: MAX_VALUE_LENGTH - 1].rstrip() + "…"
+    if limit is not None and len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
     return flat
 
 
-def escape_md(text: str, *, code: bool = False) -> str:
-    """Renders repository text for Markdown: as a code span when asked and safe, else escaped."""
-    flat = _flatten(scrub(text))
+def escape_md(text: str, *, code: bool = False, limit: int | None = MAX_VALUE_LENGTH) -> str:
+    """Renders repository text for Markdown: as a code span when asked and safe, else escaped.
+
+    Values read from a repository are cut at `limit` characters (a 10 KB command line helps nobody);
+    infrascan's own sentences pass `limit=None`.
+    """
+    flat = _flatten(scrub(text), limit)
     if not flat:
         return "`\u00a0`" if code else ""
     if code and not _CODE_UNSAFE.search(flat):

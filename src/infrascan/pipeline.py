@@ -9,11 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infrascan.config import Config, load_config
+from infrascan.docmerge import Fresh, MergeResult, fresh_state, merge_document
+from infrascan.document import FactRecord, State, render_state, split_state
+from infrascan.drift import DriftReport, compute_drift, fact_hosts
+from infrascan.history import history_context
 from infrascan.links import link_function
 from infrascan.merge import Model
 from infrascan.registry import discover
 from infrascan.render.markdown import render_markdown
-from infrascan.render.view import DocumentView, build_view
+from infrascan.render.view import DocumentView, build_view, slot_facts
 from infrascan.scan import Progress, run_scan
 from infrascan.source import RepoSource
 
@@ -64,3 +68,79 @@ def render(
     )
     view = build_view(run.model, link)
     return render_markdown(view, template), view
+
+
+@dataclass
+class Outcome:
+    """A document ready to write: merged with what exists, its state, and what the merge found."""
+
+    text: str
+    view: DocumentView
+    merge: MergeResult
+    existing: str | None
+
+    @property
+    def changed(self) -> bool:
+        """Whether the document differs in facts or values (line moves and the commit do not count)."""
+        if self.existing is None:
+            return True
+        body, old_state = split_state(self.existing)
+        if self.merge.state.template == "custom" or old_state is None:
+            return body != self.merge.text
+        return _signature(old_state) != _signature(self.merge.state) or bool(self.merge.conflicts)
+
+
+def _signature(state: State) -> tuple[object, ...]:
+    return (
+        sorted((key, tuple(sorted(slot.facts))) for key, slot in state.slots.items()),
+        sorted(state.blocks),
+        sorted(state.regions.items()),
+    )
+
+
+def build_document(run: ScanRun, *, existing: str | None, doc_path: str | None, use_permalinks: bool,
+                   template: Path | None) -> Outcome:
+    """Renders the fresh document and folds it into the existing one (or writes it whole)."""
+    text, view = render(run, doc_path=doc_path, use_permalinks=use_permalinks, template=template)
+    records = {key: [FactRecord.of(f, role) for f, role in facts] for key, facts in slot_facts(view).items()}
+    fresh = Fresh(text, records, run.source.commit, "custom" if template is not None else "default")
+    _, old_state = split_state(existing) if existing is not None else ("", None)
+    whole = existing is None or template is not None or (old_state is not None and old_state.template == "custom")
+    merged = fresh_state(fresh) if whole else merge_document(existing or "", fresh)
+    full = merged.text.rstrip("\n") + "\n\n" + render_state(merged.state)
+    return Outcome(full, view, merged, existing)
+
+
+def check_drift(run: ScanRun, document_text: str, doc_path: Path, fail_on: tuple[str, ...]) -> DriftReport:
+    """Drift of a document against this scan, with git history as context."""
+    doc_rel = document_path_in_repo(run.source.root, doc_path) or doc_path.name
+    _, view = render(run, doc_path=doc_rel, use_permalinks=False, template=None)
+    now = {key: [FactRecord.of(f, role) for f, role in facts] for key, facts in slot_facts(view).items()}
+    paths = {e.path for e in run.source.files()}
+    known_hosts = fact_hosts(now)
+    cache: dict[str, bool] = {}
+
+    def host_known(host: str) -> bool:
+        if host in known_hosts:
+            return True
+        if host not in cache:
+            cache[host] = _repository_mentions(run.source, host, doc_rel)
+        return cache[host]
+
+    report = compute_drift(document_text, doc_rel, now, paths, host_known, fail_on=fail_on,
+                           ignore=run.config.ignore)
+    detectors = discover().detectors
+    report.context = history_context(run.source, doc_rel, lambda p: any(d.claims(p) for d in detectors))
+    return report
+
+
+def _repository_mentions(source: RepoSource, needle: str, exclude: str) -> bool:
+    """Whether any tracked file other than the document mentions `needle` (one `git grep`)."""
+    if source.repo is None or source.ref:
+        return False
+    try:
+        out = source.repo.git.execute(["git", "grep", "-l", "-F", "-I", needle, "--", source.prefix or ".",
+                                       f":(exclude){source.prefix}{exclude}"], with_extended_output=False)
+    except Exception:  # exit 1 means no match; anything else means we cannot tell
+        return False
+    return bool(str(out).strip())

@@ -111,12 +111,18 @@ def resolve_and_merge(
         facts.extend(extraction.facts)
         diagnostics.extend(extraction.diagnostics)
     paths = [e.path for e in entries]
-    ctx = ResolveContext(paths, results, config, catalog)
+    ctx = ResolveContext(paths, results, config, catalog, remote_url=source.remote_url)
     for detector in detectors:
         try:
             facts.extend(detector.resolve(ctx))
         except Exception as exc:
             diagnostics.append(_crash(detector, f"<{detector.name} resolve>", "resolve", exc))
+    settled = tuple(facts)
+    for detector in detectors:
+        try:
+            facts.extend(detector.conclude(ctx, settled))
+        except Exception as exc:
+            diagnostics.append(_crash(detector, f"<{detector.name} conclude>", "conclude", exc))
     diagnostics.extend(ctx.diagnostics)
     counts = {d.name: len(ctx.paths(d.name)) for d in detectors}
     sources = [SourceStat(d.name, d.description, counts[d.name], dict(d.looks_for)) for d in detectors]

@@ -23,11 +23,13 @@ class TemplateError(Exception):
     """A user template that cannot be read, parsed or rendered (one line for the user)."""
 
 
-def header_line(doc: DocumentView) -> str:
+def header_line(filled: int, total: int) -> str:
+    """The coverage line under the title (counting fields a person filled too, after a merge)."""
+    gaps = total - filled
     return (
-        f"infrascan: {doc.filled} of {doc.total} fields filled from repository evidence, {doc.gaps} "
-        f"gap{'s' if doc.gaps != 1 else ''}. Each value links to the file and line it comes from; each "
-        f"**Gap** says where infrascan looked. Edit freely: infrascan keeps what you write."
+        f"infrascan: {filled} of {total} fields filled, {gaps} gap{'s' if gaps != 1 else ''}. Each value "
+        f"infrascan wrote links to the file and line it comes from; each **Gap** says where infrascan looked. "
+        f"Edit freely: infrascan keeps what you write."
     )
 
 
@@ -52,7 +54,7 @@ def _finish(text: str) -> str:
 
 
 def render_markdown(doc: DocumentView, template_path: Path | None = None) -> str:
-    context = {"doc": doc, "header": header_line(doc), "extras": doc.extras}
+    context = {"doc": doc, "header": header_line(doc.filled, doc.total), "extras": doc.extras}
     if template_path is None:
         source = resources.files("infrascan").joinpath(f"templates/{DEFAULT_TEMPLATE}").read_text(encoding="utf-8")
         return _finish(_environment(False).from_string(source).render(context))

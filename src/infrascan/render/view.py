@@ -171,14 +171,13 @@ class ViewBuilder:
             if src.files:
                 read.append(f"{what} ({_files(src)})")
             else:
-                absent.append(what)
+                absent.append(src.description.split(":")[0])
         parts = []
         if read:
             parts.append("Looked for " + "; ".join(read))
         if absent:
-            parts.append(
-                ("None of these in the repository: " if read else "Looked for, and found none of: ") + "; ".join(absent)
-            )
+            parts.append(("No " if read else "Looked in, and found no ") + ", ".join(sorted(set(absent)))
+                         + " in the repository")
         if not parts:
             return "No installed detector reads evidence for this field"
         return ". ".join(parts)
@@ -207,7 +206,7 @@ class ViewBuilder:
             # Hints that name no environment (a database driver) belong under every environment's gap.
             hints.extend(self.fact_view(f) for f in self._index.get((field_id, None, None), []) if not _fills(f))
         if not entries:
-            gap = f"{GAP} {escape_md(_gap_reason(field_id, env))} {escape_md(self.looked(field_id))}."
+            gap = f"{GAP} {escape_md(_gap_reason(field_id, env))} {escape_md(self.looked(field_id), limit=None)}."
         if count:
             self.total += 1
             self.filled += bool(entries)
@@ -257,7 +256,8 @@ class ViewBuilder:
         )
         if not doc.services:
             self.total += 1
-            doc.services_gap = f"{GAP} no third-party service found. {escape_md(self.looked('ext.purpose'))}."
+            looked = escape_md(self.looked("ext.purpose"), limit=None)
+            doc.services_gap = f"{GAP} no third-party service found. {looked}."
         doc.filled, doc.total = self.filled, self.total
         return doc
 
@@ -308,6 +308,31 @@ def _gap_reason(field_id: str, env: str | None) -> str:
     if env and env not in TEMPLATE_TIERS:
         return "no evidence for this environment."
     return "no evidence found."
+
+
+def slot_facts(doc: DocumentView) -> dict[tuple[str, str, str], list[tuple[Fact, str]]]:
+    """The facts behind each slot of the document, each with its role (best, also, hint)."""
+
+    def facts(f: FieldView) -> list[tuple[Fact, str]]:
+        out: list[tuple[Fact, str]] = []
+        for entry in f.entries:
+            out.append((entry.best.fact, "best"))
+            out.extend((also.fact, "also") for also in entry.also)
+        out.extend((hint.fact, "hint") for hint in f.hints)
+        return out
+
+    out: dict[tuple[str, str, str], list[tuple[Fact, str]]] = {}
+    for block in doc.environments:
+        for f in block.fields:
+            out[(f.id, block.key, "")] = facts(f)
+    singles = [doc.build, *doc.tests, *doc.triggers, doc.monitoring_tools, *doc.monitoring, *doc.logging,
+               *doc.alerts, doc.deploy_steps, *doc.rollback, *doc.migrations]
+    for f in singles:
+        out[(f.id, "", "")] = facts(f)
+    for block in doc.services:
+        for f in ([block.headline] if block.headline else []) + block.fields:
+            out[(f.id, "", block.key)] = facts(f)
+    return out
 
 
 def build_view(model: Model, link: LinkFn) -> DocumentView:
