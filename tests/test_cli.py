@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -61,12 +62,12 @@ def test_generate_writes_the_document_and_is_stable(tmp_path: Path) -> None:
     assert (tmp_path / "INFRASTRUCTURE.md").read_text() == doc
 
 
-def test_generate_refuses_a_document_it_did_not_write(tmp_path: Path) -> None:
+def test_generate_refuses_a_file_that_is_not_such_a_document(tmp_path: Path) -> None:
     make_repo(tmp_path, {"docker-compose.yml": COMPOSE})
     (tmp_path / "INFRASTRUCTURE.md").write_text("# Our notes\n\nHand written.\n")
     result = run("generate", str(tmp_path))
     assert_one_line_error(result)
-    assert "not written by infrascan" in result.stderr
+    assert "does not look like an INFRASTRUCTURE.md" in result.stderr
     assert (tmp_path / "INFRASTRUCTURE.md").read_text() == "# Our notes\n\nHand written.\n"
 
 
@@ -150,4 +151,51 @@ def test_custom_template_renders_in_a_sandbox(tmp_path: Path) -> None:
 
 def test_detectors_lists_builtins_with_patterns() -> None:
     out = run("detectors").stdout
-    assert "compose 1" in out and "files: {docker-,}compose*.{yml,yaml}" in out
+    assert re.search(r"^compose \d+  \(infrascan\)$", out, re.M) and "files: {docker-,}compose*.{yml,yaml}" in out
+    assert re.search(r"^testplugin-uptime 1  \(infrascan-testplugin\)$", out, re.M)
+
+
+def test_config_shows_values_and_their_origin(tmp_path: Path) -> None:
+    make_repo(tmp_path, {"pyproject.toml": "[tool.infrascan]\noutput = 'docs/INFRA.md'\n"
+                                           "[tool.infrascan.drift]\nfail_on = ['changed']\n"})
+    out = run("config", str(tmp_path)).stdout
+    assert 'output = "docs/INFRA.md"    # pyproject.toml [tool.infrascan]' in out
+    assert 'drift.fail_on = ["changed"]    # pyproject.toml [tool.infrascan]' in out
+    assert "max_file_size = 5242880    # default" in out
+
+
+def test_required_version_outside_the_range_refuses_to_run(tmp_path: Path) -> None:
+    make_repo(tmp_path, {"docker-compose.yml": COMPOSE, ".infrascan.toml": "required_version = '>=99'\n"})
+    result = run("generate", str(tmp_path), "--stdout")
+    assert_one_line_error(result)
+    assert "requires >=99" in result.stderr
+    (tmp_path / ".infrascan.toml").write_text("required_version = '>=0.1'\n")
+    assert run("generate", str(tmp_path), "--stdout").returncode == 0
+
+
+def test_check_mode(tmp_path: Path) -> None:
+    make_repo(tmp_path, {"docker-compose.yml": COMPOSE})
+    missing = run("generate", str(tmp_path), "--check")
+    assert missing.returncode == 1 and "does not exist" in missing.stdout
+    assert run("generate", str(tmp_path)).returncode == 0
+    assert run("generate", str(tmp_path), "--check").returncode == 0
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE.replace("postgres:16", "postgres:17"))
+    stale = run("generate", str(tmp_path), "--check")
+    assert stale.returncode == 1
+    assert "-  - Database: PostgreSQL 16" in stale.stdout and "+  - Database: PostgreSQL 17" in stale.stdout
+    assert "PostgreSQL 16" in (tmp_path / "INFRASTRUCTURE.md").read_text()  # --check writes nothing
+
+
+def test_strict_makes_conflicts_fail(tmp_path: Path) -> None:
+    make_repo(tmp_path, {"docker-compose.yml": COMPOSE})
+    assert run("generate", str(tmp_path)).returncode == 0
+    doc = tmp_path / "INFRASTRUCTURE.md"
+    lines = doc.read_text().splitlines()
+    index = next(i for i, line in enumerate(lines) if "PostgreSQL 16" in line)
+    lines[index] = lines[index].split("Database:")[0] + "Database: PostgreSQL 16 (managed by ops)"
+    doc.write_text("\n".join(lines) + "\n")
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE.replace("postgres:16", "postgres:17"))
+    normal = run("generate", str(tmp_path))
+    assert normal.returncode == 0 and "conflict:" in normal.stderr and "PostgreSQL 17" in normal.stderr
+    assert run("generate", str(tmp_path), "--strict").returncode == 1
+    assert "(managed by ops)" in doc.read_text()

@@ -80,6 +80,16 @@ ConfigOpt = Annotated[
         "--config", help="Configuration file to use instead of the repository's .infrascan.toml / pyproject.toml."
     ),
 ]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors (and the report).")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Print every diagnostic and per-detector counts.")]
+
+
+def _output_level(quiet: bool, verbose: bool) -> None:
+    """Options given after the command name count as much as those before it."""
+    OPTIONS.quiet = OPTIONS.quiet or quiet
+    OPTIONS.verbose = OPTIONS.verbose or verbose
+
+
 PermalinksOpt = Annotated[
     bool,
     typer.Option(
@@ -132,8 +142,11 @@ def generate(
                                                      "are regenerated whole.")] = None,
     permalinks: PermalinksOpt = False,
     config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Scan a repository and write its INFRASTRUCTURE.md, keeping what people wrote in it."""
+    _output_level(quiet, verbose)
     from infrascan.pipeline import build_document, document_path_in_repo, scanned
     from infrascan.writer import atomic_write
 
@@ -147,6 +160,8 @@ def generate(
             out_path = run.source.root / run.config.output
         doc_rel = document_path_in_repo(run.source.root, out_path) if out_path else "INFRASTRUCTURE.md"
         existing = _read_existing(out_path)
+        if template is None and run.config.template:
+            template = run.source.root / run.config.template
         outcome = build_document(run, existing=existing, doc_path=doc_rel, use_permalinks=permalinks,
                                  template=template)
         _report_merge(outcome, out_path)
@@ -233,8 +248,11 @@ def scan(
     ] = Format.json,
     permalinks: PermalinksOpt = False,
     config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Scan a repository and print what it says, writing nothing."""
+    _output_level(quiet, verbose)
     from infrascan.export import to_json
     from infrascan.pipeline import render, scanned
 
@@ -263,8 +281,11 @@ def drift(
                                                 "add gaps to fail on open fields).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
     config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Compare the document with what the repository says now. Exit 0 in sync, 1 drift, 2 error."""
+    _output_level(quiet, verbose)
     import os
 
     from infrascan.config import parse_fail_on

@@ -91,6 +91,8 @@ class Slot:
     @property
     def open(self) -> bool:
         """Not filled: a placeholder, nothing, or infrascan's own gap flag."""
+        if self.key[0] == NO_SERVICES:  # "- **Gap:** no third-party service found" is a gap by definition
+            return True
         return self.empty or _LIST_MARKER.sub("", self.value.strip()).startswith(GAP_MARK)
 
 
