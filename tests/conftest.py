@@ -15,3 +15,7 @@ settings.register_profile(
 )
 settings.register_profile("long", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# Every test, and every infrascan process a test starts, uses a cache directory of its own session,
+# never the developer's ~/.cache/infrascan.
+os.environ["XDG_CACHE_HOME"] = __import__("tempfile").mkdtemp(prefix="infrascan-test-cache-")

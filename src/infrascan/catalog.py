@@ -8,8 +8,8 @@ Entry keys:
   id, name, category (see CATEGORIES); categories: extra categories (Datadog is monitoring,
   logging and alerting); aliases: other names people write (drift matches them in prose);
   ambiguous: aliases that are also common words (Go, Render, Slack), matched in prose only as written
-  and not as a sentence's first word; purpose: what an external service is used for; monitoring: the kinds of monitoring it
-  provides (application, infrastructure, performance); version: {scheme: major (default) |
+  and not as a sentence's first word; purpose: what an external service is used for; monitoring: the
+  kinds of monitoring it provides (application, infrastructure, performance); version: {scheme: major (default) |
   minor | calendar | none, minor_below: N}; codenames: tag words that name versions (bookworm);
   signals:
     images: image repositories (no registry host, no tag); a trailing /* matches a namespace

@@ -12,11 +12,14 @@ import traceback
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from infrascan import __version__
+
+if TYPE_CHECKING:
+    from infrascan.pipeline import ScanOptions
 
 app = typer.Typer(
     name="infrascan",
@@ -90,6 +93,19 @@ def _output_level(quiet: bool, verbose: bool) -> None:
     OPTIONS.verbose = OPTIONS.verbose or verbose
 
 
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Do not read or write infrascan's cache "
+                                          "(~/.cache/infrascan).")]
+JobsOpt = Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes for parsing "
+                                             "(default: the number of CPUs; used only when there is enough work).")]
+
+
+def _scan_options(no_cache: bool, jobs: int | None) -> ScanOptions:
+    from infrascan.pipeline import ScanOptions
+    from infrascan.progress import TerminalProgress
+
+    return ScanOptions(use_cache=not no_cache, jobs=jobs, progress=TerminalProgress(not OPTIONS.quiet))
+
+
 PermalinksOpt = Annotated[
     bool,
     typer.Option(
@@ -141,9 +157,14 @@ def generate(
                                                      "(sandboxed) instead of the built-in one; such documents "
                                                      "are regenerated whole.")] = None,
     permalinks: PermalinksOpt = False,
+    per_component: Annotated[bool, typer.Option("--per-component", help="Also write an INFRASTRUCTURE.md in each "
+                                                "component directory of a monorepo, each with its own merge and "
+                                                "drift.")] = False,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    no_cache: NoCacheOpt = False,
+    jobs: JobsOpt = None,
 ) -> None:
     """Scan a repository and write its INFRASTRUCTURE.md, keeping what people wrote in it."""
     _output_level(quiet, verbose)
@@ -152,40 +173,49 @@ def generate(
 
     if _is_url(target) and output is None and not stdout and not check:
         fail("scanning a URL needs -o FILE or --stdout (the clone is deleted afterwards)")
-    with scanned(target, ref=ref, config_file=config) as run:
+    if per_component and (stdout or _is_url(target)):
+        fail("--per-component writes one document per component directory; it cannot be used with --stdout or a URL")
+    with scanned(target, ref=ref, config_file=config, options=_scan_options(no_cache, jobs)) as run:
         out_path = output
         if out_path is None and not stdout:
             out_path = run.source.root / run.config.output
         if out_path is None and check:
             out_path = run.source.root / run.config.output
         doc_rel = document_path_in_repo(run.source.root, out_path) if out_path else "INFRASTRUCTURE.md"
-        existing = _read_existing(out_path)
         if template is None and run.config.template:
             template = run.source.root / run.config.template
-        outcome = build_document(run, existing=existing, doc_path=doc_rel, use_permalinks=permalinks,
-                                 template=template)
-        _report_merge(outcome, out_path)
-        if check:
-            _summary(run.model, outcome.view)
-            if existing is None:
-                typer.echo(f"infrascan: {out_path} does not exist; run `infrascan generate` to write it")
-                raise typer.Exit(1)
-            if outcome.changed:
-                _print_diff(existing, outcome.text, str(out_path))
-                raise typer.Exit(1)
-            say(f"infrascan: {out_path} is up to date")
-            return
-        if stdout:
-            sys.stdout.write(outcome.text)
-        else:
-            assert out_path is not None
-            if existing != outcome.text:
-                atomic_write(out_path, outcome.text)
-                say(f"infrascan: wrote {out_path}")
+        targets: list[tuple[Path | None, str | None, str | None]] = [(out_path, doc_rel, None)]
+        if per_component:
+            for name in (c for c in run.model.components if c):
+                targets.append((run.source.root / name / "INFRASTRUCTURE.md", f"{name}/INFRASTRUCTURE.md", name))
+        stale = conflicts = False
+        for path, rel, component in targets:
+            existing = _read_existing(path)
+            outcome = build_document(run, existing=existing, doc_path=rel, use_permalinks=permalinks,
+                                     template=template, component=component)
+            _report_merge(outcome, path)
+            conflicts = conflicts or bool(outcome.merge.conflicts)
+            if check:
+                if existing is None:
+                    typer.echo(f"infrascan: {path} does not exist; run `infrascan generate` to write it")
+                    stale = True
+                elif outcome.changed:
+                    _print_diff(existing, outcome.text, str(path))
+                    stale = True
+                else:
+                    say(f"infrascan: {path} is up to date")
+            elif stdout:
+                sys.stdout.write(outcome.text)
             else:
-                say(f"infrascan: {out_path} unchanged")
-        _summary(run.model, outcome.view)
-        if strict and outcome.merge.conflicts:
+                assert path is not None
+                if existing != outcome.text:
+                    atomic_write(path, outcome.text)
+                    say(f"infrascan: wrote {path}")
+                else:
+                    say(f"infrascan: {path} unchanged")
+            if component is None:
+                _summary(run.model, outcome.view)
+        if stale or (strict and conflicts):
             raise typer.Exit(1)
 
 
@@ -250,13 +280,15 @@ def scan(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    no_cache: NoCacheOpt = False,
+    jobs: JobsOpt = None,
 ) -> None:
     """Scan a repository and print what it says, writing nothing."""
     _output_level(quiet, verbose)
     from infrascan.export import to_json
     from infrascan.pipeline import render, scanned
 
-    with scanned(target, ref=ref, config_file=config) as run:
+    with scanned(target, ref=ref, config_file=config, options=_scan_options(no_cache, jobs)) as run:
         text, view = render(run, doc_path="INFRASTRUCTURE.md", use_permalinks=permalinks, template=None)
         sys.stdout.write(to_json(run.model, view) if format is Format.json else text)
         _summary(run.model, view)
@@ -283,6 +315,8 @@ def drift(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    no_cache: NoCacheOpt = False,
+    jobs: JobsOpt = None,
 ) -> None:
     """Compare the document with what the repository says now. Exit 0 in sync, 1 drift, 2 error."""
     _output_level(quiet, verbose)
@@ -293,7 +327,7 @@ def drift(
     from infrascan.reports import RENDERERS, render_markdown
     from infrascan.writer import atomic_write
 
-    with scanned(target, config_file=config) as run:
+    with scanned(target, config_file=config, options=_scan_options(no_cache, jobs)) as run:
         doc_path = doc or (run.source.root / run.config.output)
         if not doc_path.is_file():
             fail(f"{doc_path}: no document to check (run `infrascan generate` first)")

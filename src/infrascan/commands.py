@@ -6,11 +6,15 @@ name order); this module splits scripts into simple commands, strips wrappers (`
 `sh -c '...'`, `docker compose run web ...`), applies the rules, and refines test levels.
 
 Rule keys: id, kind (build, push, test, deploy, rollback, migrate, migrate-rollback, verify,
-indirect), tool (a catalog id where there is one), pattern (a Python regex searched in one simple
-command), and optionally level (tests: unit, integration, e2e, performance), target (deploys),
-unless (a regex that vetoes the match), automatic (a rollback that happens by itself). Rules are
-tried in order; at most one rule per kind matches a command. tests/test_commands.py holds the
-table of real-world command lines, negatives included, that pins every rule.
+indirect, registry), tool (a catalog id where there is one), pattern (a Python regex searched in
+one simple command), and optionally level (tests: unit, integration, e2e, performance), target
+(deploys), unless (a regex that vetoes the match), automatic (a rollback that happens by itself),
+label (registries: the name a reader knows). Rules are tried in order; at most one rule per kind
+matches a command. `registry` rules are not matched against commands but against the image
+references a build or push names (`-t`, `--tag`, `--destination`, `docker push IMAGE`), so that
+a classification says where the image goes (`detail["registries"]`).
+tests/test_commands.py holds the table of real-world command lines, negatives included, that pins
+every rule.
 """
 
 from __future__ import annotations
@@ -24,7 +28,19 @@ from typing import Any
 
 import yaml
 
-KINDS = ("build", "push", "test", "deploy", "rollback", "migrate", "migrate-rollback", "verify", "indirect")
+KINDS = (
+    "build",
+    "push",
+    "test",
+    "deploy",
+    "rollback",
+    "migrate",
+    "migrate-rollback",
+    "verify",
+    "indirect",
+    "registry",
+)
+TEST_LEVELS = ("unit", "integration", "e2e", "performance")
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,16 @@ class Rule:
     level: str | None = None
     target: str | None = None
     automatic: bool = False
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Where an image is pushed: a registry rule's id and name, and the host as written."""
+
+    id: str
+    name: str
+    host: str
 
 
 @dataclass(frozen=True)
@@ -78,6 +104,7 @@ def rules() -> tuple[Rule, ...]:
                 level=e.get("level"),
                 target=e.get("target"),
                 automatic=bool(e.get("automatic", False)),
+                label=e.get("label"),
             )
         )
     return tuple(out)
@@ -85,11 +112,15 @@ def rules() -> tuple[Rule, ...]:
 
 _INTEGRATION = re.compile(
     r"(?i)(?:\bintegration\b|\bintegration[-_]?tests?\b|\bit[-_]tests?\b|[-_:]it\b|-m\s+['\"]?integration"
-    r"|-tags[= ]['\"]?integration|\btestcontainers\b|integrationTest|failsafe|\bIT\b)"
+    r"|-tags[= ]['\"]?integration|\btestcontainers\b|integrationTest|failsafe|(?-i:\bIT\b))"
+)
+# `-DexcludedGroups=integration`, `-m "not integration"`, `-tags=!e2e`: a level left out is not the level run.
+_EXCLUDED_LEVEL = re.compile(
+    r"(?i)(?:exclude\w*[= ]['\"]?|\bnot\s+|!|--skip[= ]?)[\w,.-]*?(?:integration|e2e|acceptance)[\w-]*"
 )
 _E2E = re.compile(r"(?i)(?:\be2e\b|end[-_ ]to[-_ ]end|\bacceptance\b|\bsystem[-_]tests?\b|\bbrowser[-_]tests?\b)")
 _WRAPPERS = re.compile(
-    r"^(?:(?:sudo(?:\s+-\S+)*|time|exec|nohup|env(?:\s+-\S+)*|npx(?:\s+--yes|\s+-y)?|bunx|pnpx|"
+    r"^(?:(?:sudo(?:\s+(?:-[ugCDhprtT]\s+(?!-)\S+|-\S+))*|time|exec|nohup|env(?:\s+-\S+)*|npx(?:\s+--yes|\s+-y)?|bunx|pnpx|"
     r"(?:pnpm|yarn)\s+(?:exec|dlx)|bundle\s+exec|poetry\s+run|uv\s+run|pipenv\s+run|pdm\s+run|hatch\s+run"
     r"|dotenv(?:\s+-\S+)*\s+--)\s+|[A-Za-z_][A-Za-z0-9_]*=(?:\"[^\"]*\"|'[^']*'|\S*)\s+)+"
 )
@@ -98,9 +129,16 @@ _SHELL_C = re.compile(
 )
 _CONTAINER_RUN = re.compile(
     r"^(?:docker(?:-|\s+)compose|podman-compose|docker|kubectl)\b(?:\s+-[\w-]+(?:[= ]\S+)?)*\s+(?:run|exec)\b"
-    r"(?:\s+-[\w-]+(?:[= ](?!-)\S+)?)*\s+(?P<service>[\w.\-/:]+)\s+(?:--\s+)?(?P<rest>.+)$"
+    r"(?:\s+(?:--rm|-[dTit]+|--no-deps|--service-ports|--build|--detach|--interactive|--tty|--privileged|--init"
+    r"|--use-aliases|-[\w-]+(?:[= ](?!-)\S+)?))*\s+(?P<service>[\w.\-/:]+)\s+(?:--\s+)?(?P<rest>.+)$"
 )
 _SKIP = re.compile(r"^(?:echo|printf|cat|#|:|true|false|set|export\s+\w+=|cd|mkdir|rm|cp|mv|ls|test|\[)\b")
+# Installing a tool is not running it: `pip install pytest`, `npm i -g vercel`, `go install .../goose`.
+_INSTALL = re.compile(
+    r"^(?:(?:pip3?|python3?\s+-m\s+pip|uv\s+(?:pip|tool)|pipx|apt(?:-get)?|apk|yum|dnf|brew|gem|choco|conda|mamba"
+    r"|go|cargo|dotnet\s+tool|helm\s+plugin)\s+(?:install|add)\b|(?:npm|pnpm|yarn|bun)\s+(?:install|i|add|ci|global\s+add)\b"
+    r"|poetry\s+add\b|composer\s+(?:require|install|global\s+require)\b|asdf\s+install\b|mise\s+(?:install|use)\b)"
+)
 
 
 def split_commands(script: str) -> list[Command]:
@@ -173,11 +211,28 @@ def unwrap(command: str, depth: int = 0) -> list[str]:
 def _refine_level(rule: Rule, command: str) -> str | None:
     if rule.kind != "test" or rule.level in ("e2e", "performance"):
         return rule.level
-    if _E2E.search(command):
+    return level_from_names(rule.level, command)
+
+
+def level_from_names(level: str | None, *names: str) -> str | None:
+    """A unit-level test seen in a job, stage or file named `e2e`/`integration` is that level.
+
+    Pipelines say the level in names (`integration-tests`, `test:e2e`, `tests/integration`) as
+    often as in commands, so detectors pass the job and step names they know.
+    """
+    if level in ("e2e", "performance"):
+        return level
+    text = _EXCLUDED_LEVEL.sub(" ", " ".join(n for n in names if n))
+    if _E2E.search(text):
         return "e2e"
-    if _INTEGRATION.search(command):
+    if _INTEGRATION.search(text):
         return "integration"
-    return rule.level
+    return level
+
+
+def excludes_level(command: str, level: str) -> bool:
+    """Whether a command leaves a level out (`pytest -m "not integration"`, `-DexcludedGroups=integration`)."""
+    return any(level in m.group(0).lower() for m in _EXCLUDED_LEVEL.finditer(command))
 
 
 def classify(command: str) -> list[Classification]:
@@ -185,10 +240,10 @@ def classify(command: str) -> list[Classification]:
     results: list[Classification] = []
     seen_kinds: set[str] = set()
     for cmd in unwrap(command):
-        if _SKIP.match(cmd):
+        if _SKIP.match(cmd) or _INSTALL.match(cmd):
             continue
         for rule in rules():
-            if rule.kind in seen_kinds:
+            if rule.kind in seen_kinds or rule.kind == "registry":
                 continue
             match = rule.pattern.search(cmd)
             if not match or (rule.unless and rule.unless.search(cmd)):
@@ -208,14 +263,73 @@ def classify(command: str) -> list[Classification]:
     return results
 
 
+def registry_of(image: str) -> Registry | None:
+    """The registry an image reference is pushed to (`ghcr.io/acme/api:1` -> GitHub Container Registry).
+
+    A reference without a host goes to Docker Hub; one that starts with a variable
+    (`$CI_REGISTRY_IMAGE`, `${ECR_REGISTRY}/api`) is matched on the variable's name.
+    """
+    ref = image.strip().strip("'\"")
+    if not ref or ref.startswith("-"):
+        return None
+    for rule in rules():
+        if rule.kind == "registry" and rule.pattern.search(ref):
+            host = ref.split("/", 1)[0]
+            host = re.split(r"(?<=[}\w)]):", host, maxsplit=1)[0] if host.startswith("$") else host
+            return Registry(rule.id, rule.label or rule.tool, host)
+    return None
+
+
+# Flags that name the image a build produces or a push sends (docker/podman/buildah, kaniko,
+# gcloud builds submit, jib, pack).
+_IMAGE_FLAGS = frozenset({"-t", "--tag", "--destination", "-d", "--image"})
+_IMAGE_PROPERTIES = re.compile(r"^-D(?:jib\.to\.image|image)=(?P<image>\S+)$")
+_POSITIONAL_IMAGE = re.compile(r"^(?:docker|podman|buildah)\s+(?:image\s+)?push\b|^pack\s+build\b")
+
+
+def _argv(cmd: str) -> list[str]:
+    try:
+        return shlex.split(cmd, posix=True)
+    except ValueError:
+        return cmd.split()
+
+
+def _images(rule: Rule, cmd: str, argv: list[str]) -> list[str]:
+    """Image references a build or push names, in the order written."""
+    images: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        key, sep, inline = arg.partition("=")
+        prop = _IMAGE_PROPERTIES.match(arg)
+        if prop:
+            images.append(prop.group("image"))
+        elif key in _IMAGE_FLAGS and not (key == "-d" and rule.tool != "kaniko"):
+            value = inline if sep else (argv[i + 1] if i + 1 < len(argv) else "")
+            if _looks_like_image(value):
+                images.append(value)
+            i += 0 if sep else 1
+        i += 1
+    if not images and _POSITIONAL_IMAGE.search(cmd):
+        positional = [a for a in argv[2:] if not a.startswith("-") and a not in ("push", "build")]
+        images.extend(a for a in positional[:1] if _looks_like_image(a))
+    return images
+
+
+def _looks_like_image(value: str) -> bool:
+    """An image reference, possibly with variables; not a flag or a half-split `${{ expr }}`."""
+    return bool(value) and not value.startswith("-") and value.count("{") == value.count("}") and " " not in value
+
+
 def _deploy_detail(rule: Rule, cmd: str) -> dict[str, Any]:
-    """Arguments that name where a deploy goes: config files, app names, namespaces, var files."""
+    """Arguments that name where a deploy goes: config files, app names, namespaces, var files.
+
+    Builds and pushes also get `images` and `registries` (ids, names and hosts of the
+    registries those images go to), so a step can say "pushed to GitHub Container Registry".
+    """
     if rule.kind not in ("deploy", "build", "push", "rollback", "verify"):
         return {}
-    try:
-        argv = shlex.split(cmd, posix=True)
-    except ValueError:
-        argv = cmd.split()
+    argv = _argv(cmd)
     detail: dict[str, Any] = {}
     flags = {
         "-f": "files",
@@ -251,4 +365,11 @@ def _deploy_detail(rule: Rule, cmd: str) -> dict[str, Any]:
                     i += 1
                 detail.setdefault(name, []).append(value)
         i += 1
+    if rule.kind in ("build", "push"):
+        images = _images(rule, cmd, argv)
+        if images:
+            detail["images"] = images
+            found = [r for r in (registry_of(image) for image in images) if r is not None]
+            if found:
+                detail["registries"] = [{"id": r.id, "name": r.name, "host": r.host} for r in dict.fromkeys(found)]
     return detail

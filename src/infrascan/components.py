@@ -1,8 +1,10 @@
 """Components: the directories of a monorepo that are deployable units of their own.
 
 A directory is a component when it holds its own Dockerfile, Helm chart, package manifest,
-Terraform root or compose file. Every fact belongs to the nearest component above its evidence;
-the repository root is the component "" that everything else falls back to.
+Terraform root or compose file, and no directory above it (but the root) is one: the chart and
+the Terraform stack inside `services/api/` are parts of the `services/api` component. Every fact
+belongs to the nearest component above its evidence; the repository root is the component ""
+that everything else falls back to.
 """
 
 from __future__ import annotations
@@ -34,12 +36,20 @@ class Components:
             if parent == "." or any(p in _NOT_COMPONENTS or p.lower() in EXAMPLE_DIRS for p in parts):
                 continue
             roots.add(parent)
-        self.roots = sorted(roots)
+        # A chart or a Terraform stack inside a service's directory belongs to that service.
+        outermost = {r for r in roots if r and not any(r.startswith(o + "/") for o in roots if o and o != r)}
+        self.roots = sorted({""} | outermost)
+        self._memo: dict[str, str] = {}
 
     def of(self, path: str) -> str:
         """The nearest component directory that contains `path`."""
-        directory = PurePosixPath(path).parent.as_posix()
-        directory = "" if directory == "." else directory
+        directory = path.rpartition("/")[0]
+        if directory in self._memo:
+            return self._memo[directory]
+        self._memo[directory] = self._nearest(directory)
+        return self._memo[directory]
+
+    def _nearest(self, directory: str) -> str:
         index = bisect_right(self.roots, directory) - 1
         while index >= 0:
             root = self.roots[index]

@@ -58,6 +58,7 @@ class Fresh:
     slot_facts: dict[SlotKey, list[FactRecord]]
     commit: str | None
     template: str = "default"
+    component: str | None = None  # the component directory of a per-component document
 
 
 def _label(doc: ParsedDocument, slot: Slot) -> str:
@@ -142,7 +143,7 @@ def merge_document(existing: str, fresh: Fresh) -> MergeResult:
     editor = _Editor(old.lines)
     result = MergeResult("", State())
     state = result.state
-    state.commit, state.template = fresh.commit, fresh.template
+    state.commit, state.template, state.component = fresh.commit, fresh.template, fresh.component
 
     if old.header is not None and new.header is not None:
         editor.replace(old.header, old.header + 1, [new.lines[new.header]])
@@ -315,7 +316,7 @@ def _record_state(result: MergeResult, fresh: Fresh, old_state: State | None) ->
 def fresh_state(fresh: Fresh) -> MergeResult:
     """The state of a document written from scratch: every slot is infrascan's."""
     doc = parse_document(fresh.text)
-    result = MergeResult(fresh.text, State(commit=fresh.commit, template=fresh.template))
+    result = MergeResult(fresh.text, State(commit=fresh.commit, template=fresh.template, component=fresh.component))
     result.written = set(doc.slots)
     for block in doc.blocks:
         ident = (block.kind, block.key)

@@ -78,6 +78,7 @@ class SlotState:
 class State:
     commit: str | None = None
     template: str = "default"
+    component: str | None = None
     tool: str = __version__
     slots: dict[SlotKey, SlotState] = field(default_factory=dict)
     facts: dict[str, FactRecord] = field(default_factory=dict)
@@ -98,7 +99,7 @@ def _safe(data: Any) -> str:
 def render_state(state: State) -> str:
     lines = [f"{STATE_OPEN} {STATE_VERSION}",
              _safe({"commit": state.commit, "infrascan": state.tool, "template": state.template,
-                    "header": state.header})]
+                    "header": state.header, **({"component": state.component} if state.component is not None else {})})]
     for key in sorted(state.slots):
         slot = state.slots[key]
         lines.append(_safe({"slot": list(key), "hash": slot.hash, "facts": list(slot.facts)}))
@@ -151,6 +152,7 @@ def _parse_state(block: str) -> State | None:
                 state.tool = str(data.get("infrascan", ""))
                 state.template = str(data.get("template", "default"))
                 state.header = str(data.get("header", ""))
+                state.component = data.get("component")
     except (ValueError, KeyError, TypeError, IndexError):
         return None
     return state

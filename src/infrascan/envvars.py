@@ -1,10 +1,14 @@
 """What environment variables say about infrastructure, wherever they are declared.
 
-`.env.example` files, compose `environment:`, Kubernetes and Helm `env:` lists, CI variables and
-secret names all use the same vocabulary: `DATABASE_URL=postgres://...` is PostgreSQL,
-`STRIPE_SECRET_KEY` is Stripe authenticated by an API key, `LOG_LEVEL=debug` is a log level.
-Every detector that meets variables hands them here, so the knowledge lives once. Values are
-shown only through `redact.value`.
+`.env.example` files, compose `environment:`, Dockerfile `ENV`, Kubernetes and Helm `env:`
+lists, CI variables and secret names all use the same vocabulary: `DATABASE_URL=postgres://...`
+is PostgreSQL, `STRIPE_SECRET_KEY` is Stripe authenticated by an API key, `LOG_LEVEL=debug` is a
+log level. Every detector that meets variables hands them here, so the knowledge lives once.
+Values are shown only through `redact.value`.
+
+Fact texts name the source kind (`in compose service web`, `in .env examples`) but not the
+file: the evidence links name the file, and equal statements from several files (a monorepo's
+ten `.env.example`) then merge into one entry with all their evidence.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from infrascan import redact
-from infrascan.catalog import DATA_STORE_CATEGORIES, Catalog, Tech, load_catalog
+from infrascan.catalog import DATA_STORE_CATEGORIES, PUBLIC_PREFIXES, Catalog, Tech, load_catalog
+from infrascan.environments import env_from_name
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
 
 
@@ -49,7 +54,13 @@ ENV_SELECTORS = frozenset(
 APP_URL_NAMES = re.compile(
     r"^(?:APP|BASE|PUBLIC|SITE|WEB|FRONTEND|HOST|SERVER|ROOT|APP_BASE|WEBAPP|CANONICAL|NEXTAUTH|AUTH)_URL$"
 )
-CONNECTION_NAMES = re.compile(r"(?:^|_)(?:URL|URI|DSN|ADDR|ADDRESS|HOST|ENDPOINT|SERVER|BROKER_URL)$")
+CONNECTION_NAMES = re.compile(r"(?:^|_)(?:URL|URI|DSN|ADDR|ADDRESS|HOST|ENDPOINT|SERVER|BROKER_URL|CONNECTION_STRING)$")
+# Variables that hold the application's own database connection, whatever the engine.
+DATABASE_URL_NAMES = re.compile(r"(?:^|_)(?:DATABASE|DB)_(?:URL|URI|DSN)$|^DATASOURCE_URL$|_DATASOURCE_URL$")
+# Variables whose value names the database engine (Laravel's DB_CONNECTION=pgsql, DATABASE_TYPE=postgresql).
+ENGINE_NAMES = re.compile(r"(?:^|_)(?:DB|DATABASE)_(?:CONNECTION|DRIVER|TYPE|ENGINE|DIALECT|CLIENT|PROVIDER)$")
+# Host variables of a mail server: their value names the provider (smtp.sendgrid.net is SendGrid).
+MAIL_HOST_NAMES = re.compile(r"(?:^|_)(?:SMTP|MAIL|EMAIL|MAILER)_(?:HOST|SERVER|ADDRESS|HOSTNAME)$")
 _TIMEOUT = re.compile(
     r"(?:^|_)(?:TIMEOUT|TIMEOUT_MS|TIMEOUT_SECONDS|RETRIES|RETRY|MAX_RETRIES|RETRY_COUNT|FALLBACK\w*)$"
 )
@@ -57,18 +68,46 @@ _RATE = re.compile(r"(?:^|_)(?:RATE_?LIMIT\w*|RPM|RPS|TPM|MAX_REQUESTS\w*|THROTT
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.internal"})
 _PERFORMANCE = re.compile(r"(?:^|_)(?:TRACE|TRACES|TRACING|APM|PROFILING|PROFILER|PROFILES|SAMPLE_RATE|SPANS)(?:_|$)")
 _LOGS = re.compile(r"(?:^|_)LOGS?(?:_|$)")
+_WEBHOOK = re.compile(r"(?:^|_)(?:WEBHOOK|HOOK)(?:_|$)")
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):(.*)$", re.I)
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'`)]+")
+_SENTENCE_END = (".", "!", "?", ":", ";")
+MAX_DESCRIPTION = 200
+
+
+def public_suffix(name: str) -> tuple[str, bool]:
+    """The name without a browser-exposure prefix (`NEXT_PUBLIC_APP_URL` -> `APP_URL`), and whether it had one."""
+    upper = name.upper()
+    for prefix in PUBLIC_PREFIXES:
+        if upper.startswith(prefix) and len(upper) > len(prefix):
+            return upper[len(prefix) :], True
+    return upper, False
 
 
 def auth_kind(name: str, names_of_service: set[str]) -> str | None:
-    """The kind of credential a variable holds, never its value (detection-spec §2.5)."""
+    """The kind of credential a variable holds, never its value (detection-spec §2.5).
+
+    `names_of_service` are the other variable names of the same service in the same source, so
+    that pairs (`*_CLIENT_ID` + `*_CLIENT_SECRET`, Auth.js' `AUTH_GITHUB_ID` + `AUTH_GITHUB_SECRET`)
+    are recognised as an OAuth client rather than a loose key.
+    """
     upper = name.upper()
-    if upper.endswith("_WEBHOOK_SECRET") or upper.endswith("_SIGNING_SECRET"):
+    bare, public = public_suffix(upper)
+    kind = _credential_kind(bare, names_of_service)
+    if kind and (public or bare.endswith(("_PUBLISHABLE_KEY", "_PUBLIC_KEY"))):
+        return "public client key (shipped to browsers, not a secret)"
+    return kind
+
+
+def _credential_kind(upper: str, names_of_service: set[str]) -> str | None:
+    if upper.endswith(("_WEBHOOK_SECRET", "_SIGNING_SECRET", "_WEBHOOK_SECRET_KEY", "_SIGNING_KEY")):
         return "signed inbound webhooks"
-    if upper.endswith("_CLIENT_SECRET") or upper.endswith("_CLIENT_ID"):
-        base = upper.rsplit("_CLIENT_", 1)[0]
-        if {f"{base}_CLIENT_ID", f"{base}_CLIENT_SECRET"} <= names_of_service:
-            return "OAuth client"
-        return "OAuth client" if upper.endswith("_CLIENT_SECRET") else None
+    for id_suffix, secret_suffix in (("_CLIENT_ID", "_CLIENT_SECRET"), ("_ID", "_SECRET")):
+        for suffix, other in ((id_suffix, secret_suffix), (secret_suffix, id_suffix)):
+            if upper.endswith(suffix) and upper[: -len(suffix)] + other in names_of_service:
+                return "OAuth client"
+    if upper.endswith("_CLIENT_SECRET"):
+        return "OAuth client"
     if upper.endswith("_DSN"):
         return "DSN"
     if upper == "AWS_ACCESS_KEY_ID" or upper.endswith("_ACCESS_KEY_ID"):
@@ -90,19 +129,27 @@ def auth_kind(name: str, names_of_service: set[str]) -> str | None:
     return None
 
 
-def _url_of(value: str | None) -> tuple[str, str] | None:
-    if not value or "://" not in value:
+def url_of(value: str | None) -> tuple[str, str] | None:
+    """The scheme and host of a connection value; `jdbc:` is stripped, `file:./dev.db` has no host."""
+    if not value:
         return None
     raw = value.strip().strip("'\"")
-    if raw.startswith("jdbc:"):
+    if raw.lower().startswith("jdbc:"):
         raw = raw[5:]
+    if "://" not in raw:
+        match = _SCHEME.match(raw)
+        # `file:./dev.db` and `sqlite:memory` are URLs; `postgres:5432` is a host and a port.
+        if not match or not match.group(2) or match.group(2).isdigit():
+            return None
+        return match.group(1).lower(), ""
     try:
         parts = urlsplit(raw)
+        host = parts.hostname or ""
     except ValueError:
         return None
     if not parts.scheme:
         return None
-    return parts.scheme.lower(), (parts.hostname or "").lower()
+    return parts.scheme.lower(), host.lower()
 
 
 def is_placeholder_host(host: str) -> bool:
@@ -121,14 +168,54 @@ def is_placeholder_host(host: str) -> bool:
 
 
 def _names(vars_: list[Variable], limit: int = 3) -> list[Part]:
+    """Variable names once each, connection settings first, then alphabetical: the same set reads
+    the same in every file (so equal statements merge) and the telling names come first."""
+    names = sorted({v.name for v in vars_}, key=lambda n: (not CONNECTION_NAMES.search(n.upper()), n))
     parts: list[Part] = []
-    for i, var in enumerate(vars_[:limit]):
+    for i, name in enumerate(names[:limit]):
         if i:
             parts.append(", ")
-        parts.append(Code(var.name))
-    if len(vars_) > limit:
-        parts.append(f" and {len(vars_) - limit} more")
+        parts.append(Code(name))
+    if len(names) > limit:
+        parts.append(f" and {len(names) - limit} more")
     return parts
+
+
+def describe(comment: str) -> list[Part]:
+    """A comment block as a short description: wrapped lines joined, URLs as code, long text cut."""
+    sentences: list[str] = []
+    for line in comment.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        if sentences and not sentences[-1].endswith(_SENTENCE_END) and not line[:1].isupper():
+            sentences[-1] = f"{sentences[-1]} {line}"  # one sentence wrapped over two lines
+        else:
+            sentences.append(line)
+    joined = " ".join(s if s.endswith(_SENTENCE_END) else s + "." for s in sentences)
+    joined = redact.scrub(re.sub(r"@see\s+", "", joined))
+    if len(joined) > MAX_DESCRIPTION:
+        cut = joined[:MAX_DESCRIPTION].rsplit(" ", 1)[0]
+        joined = cut.rstrip(" ,;:-") + " …"
+    parts: list[Part] = []
+    last = 0
+    for match in _URL_IN_TEXT.finditer(joined):
+        url = match.group(0).rstrip(".,;:")
+        parts.append(joined[last : match.start()])
+        parts.append(Code(url))
+        last = match.start() + len(url)
+    parts.append(joined[last:])
+    return [p for p in parts if p != ""]
+
+
+def _dedupe(variables: list[Variable]) -> list[Variable]:
+    """One variable per name: the active one over a commented-out alternative, else the first."""
+    chosen: dict[str, Variable] = {}
+    for var in variables:
+        current = chosen.get(var.name)
+        if current is None or (current.optional and not var.optional):
+            chosen[var.name] = var
+    return sorted(chosen.values(), key=lambda v: v.line)
 
 
 class VariableReader:
@@ -143,13 +230,17 @@ class VariableReader:
         where: tuple[Part, ...],
         confidence: Confidence,
         catalog: Catalog | None = None,
+        env_from_selector: bool = False,
     ) -> None:
         self.path = path
         self.detector = detector
         self.env = env
-        self.where = where  # ("in ", Code(".env.example")), ("in compose service ", Code("web"))
+        self.where = where  # ("in compose service ", Code("web")), ("in .env examples",)
         self.confidence = confidence
         self.catalog = catalog or load_catalog()
+        # When the source names no environment itself (`.env.docker.example`, a Dockerfile ENV),
+        # an environment selector's value (`NODE_ENV=production`) says which one it configures.
+        self.env_from_selector = env_from_selector
 
     def _ev(self, *vars_: Variable) -> tuple[Evidence, ...]:
         return tuple(sorted({Evidence(self.path, v.line, self.detector) for v in vars_}))
@@ -161,65 +252,132 @@ class VariableReader:
         facts: list[Fact] = []
         by_tech: dict[str, list[Variable]] = defaultdict(list)
         store_by_url: dict[str, list[Variable]] = defaultdict(list)
-        for var in variables:
+        unknown_db: list[Variable] = []
+        named_by_comment: set[str] = set()
+        for var in _dedupe(variables):
             name = var.name.upper()
-            url = _url_of(var.value)
-            if url and CONNECTION_NAMES.search(name):
-                scheme, host = url
-                tech = self.catalog.by_url_scheme(scheme)
-                host_tech = self.catalog.by_host(host) if host else None
-                if tech is not None and tech.category in DATA_STORE_CATEGORIES:
-                    store_by_url[tech.id].append(var)
+            if self._by_value(var, name, by_tech, store_by_url):
+                continue
+            engine = self._engine_in_value(var) if ENGINE_NAMES.search(name) else None
+            if engine is not None:
+                store_by_url[engine.id].append(var)
+                continue
+            if DATABASE_URL_NAMES.search(name):
+                engine = self._engine_in_comment(var.comment)
+                if engine is not None:
+                    store_by_url[engine.id].append(var)
+                    named_by_comment.add(var.name)
                     continue
-                if host_tech is not None:
-                    by_tech[host_tech.id].append(var)
-                    continue
-                if tech is not None:
-                    by_tech[tech.id].append(var)
-                    continue
-            if name in ("SMTP_HOST", "EMAIL_HOST", "MAIL_HOST", "SMTP_SERVER") and var.value:
-                host_tech = self.catalog.by_host(var.value.strip().strip("'\""))
-                if host_tech is not None:
-                    by_tech[host_tech.id].append(var)
-                    continue
+                unknown_db.append(var)
             for tech in self.catalog.by_env_name(var.name):
                 by_tech[tech.id].append(var)
-            if LOG_LEVEL_NAMES.match(name) and var.value is not None:
-                facts.append(self._log_level(var))
-            elif name in ENV_SELECTORS and var.value:
-                facts.append(self._selector(var))
-            elif APP_URL_NAMES.match(name) and var.value:
-                fact = self._app_url(var)
-                if fact:
-                    facts.append(fact)
+            facts.extend(self._setting(var, name))
+        self._join_mail_provider(by_tech)
         for tech_id, vars_ in sorted(store_by_url.items()):
-            tech = self.catalog.get(tech_id)
-            url = _url_of(vars_[0].value)
-            scheme = f"{url[0]}://" if url else ""
-            facts.append(
-                Fact(
-                    "env.database",
-                    text(
-                        tech.name,
-                        ": ",
-                        *_names(vars_),
-                        " connection URL (",
-                        Code(scheme),
-                        ") ",
-                        *self.where,
-                    ),
-                    self._conf(vars_),
-                    self._ev(*vars_),
-                    env=self.env,
-                    item=tech.id,
-                    tech=tech.id,
-                    rank=40,
-                    order=(self.path, vars_[0].line),
-                )
-            )
+            facts.append(self._store_url_fact(self.catalog.get(tech_id), vars_, named_by_comment))
+        # `SHADOW_DATABASE_URL=` (no value) beside a postgres:// DATABASE_URL says nothing new.
+        unknown_db = [v for v in unknown_db if url_of(v.value) or not store_by_url]
+        if unknown_db:
+            facts.append(self._unknown_db_fact(unknown_db))
         for tech_id, vars_ in sorted(by_tech.items()):
             facts.extend(self._tech_facts(self.catalog.get(tech_id), vars_, store_by_url))
         return facts
+
+    def _by_value(
+        self, var: Variable, name: str, by_tech: dict[str, list[Variable]], store_by_url: dict[str, list[Variable]]
+    ) -> bool:
+        """Sorts a variable by what its value points at (a URL scheme, a known host); False if nothing."""
+        url = url_of(var.value)
+        if url and CONNECTION_NAMES.search(name):
+            scheme, host = url
+            tech = self.catalog.by_url_scheme(scheme)
+            host_tech = self.catalog.by_host(host) if host else None
+            if tech is not None and tech.category in DATA_STORE_CATEGORIES:
+                store_by_url[tech.id].append(var)
+                return True
+            if host_tech is not None:
+                by_tech[host_tech.id].append(var)
+                return True
+            # `DATABASE_URL=prisma://...` names a proxy, not the engine behind it.
+            if tech is not None and not DATABASE_URL_NAMES.search(name):
+                by_tech[tech.id].append(var)
+                return True
+            return False
+        if MAIL_HOST_NAMES.search(name) and var.value:
+            host_tech = self.catalog.by_host(var.value.strip().strip("'\""))
+            if host_tech is not None:
+                by_tech[host_tech.id].append(var)
+                return True
+        return False
+
+    def _join_mail_provider(self, by_tech: dict[str, list[Variable]]) -> None:
+        """`SMTP_HOST=smtp.sendgrid.net`: the other SMTP settings (user, password) are SendGrid's too."""
+        for provider, vars_ in list(by_tech.items()):
+            for var in [v for v in vars_ if MAIL_HOST_NAMES.search(v.name.upper())]:
+                for generic in self.catalog.by_env_name(var.name):
+                    if generic.id != provider and generic.id in by_tech:
+                        vars_.extend(by_tech.pop(generic.id))
+
+    def _engine_in_value(self, var: Variable) -> Tech | None:
+        """`DB_CONNECTION=pgsql`: the value is the engine's name, a URL scheme or an alias."""
+        value = (var.value or "").strip().strip("'\"")
+        tech = self.catalog.by_url_scheme(value) if value else None
+        if tech is None and value:
+            tech = next((t for t, _, _ in self.catalog.mentions(value) if t.category in DATA_STORE_CATEGORIES), None)
+        return tech if tech is not None and tech.category in DATA_STORE_CATEGORIES else None
+
+    def _engine_in_comment(self, comment: str) -> Tech | None:
+        """`# TURSO SQLITE` above `DATABASE_URL=http://...`: the comment names the engine."""
+        for tech, _, _ in self.catalog.mentions(comment) if comment else []:
+            if tech.category in DATA_STORE_CATEGORIES:
+                return tech
+        return None
+
+    def _setting(self, var: Variable, name: str) -> list[Fact]:
+        if LOG_LEVEL_NAMES.match(name) and var.value is not None:
+            return [self._log_level(var)]
+        if name in ENV_SELECTORS and var.value:
+            return [self._selector(var)]
+        bare, public = public_suffix(name)
+        if (APP_URL_NAMES.match(bare) or (public and bare == "URL")) and var.value:
+            fact = self._app_url(var)
+            return [fact] if fact else []
+        return []
+
+    def _store_url_fact(self, tech: Tech, vars_: list[Variable], named_by_comment: set[str]) -> Fact:
+        first = vars_[0]
+        url = url_of(first.value)
+        how: list[Part] = [" connection URL (", Code(f"{url[0]}:"), ")"] if url else []
+        if ENGINE_NAMES.search(first.name.upper()):
+            how = [" (", Code(f"{first.name}={redact.value(first.name, first.value or '')}"), ")"]
+        if vars_[0].name in named_by_comment:
+            how.append(" (engine named in the comment above it)")
+        return Fact(
+            "env.database",
+            text(tech.name, ": ", *_names(vars_), *how, " ", *self.where),
+            self._conf(vars_),
+            self._ev(*vars_),
+            env=self.env,
+            item=tech.id,
+            tech=tech.id,
+            rank=40,
+            order=(self.path, vars_[0].line),
+        )
+
+    def _unknown_db_fact(self, vars_: list[Variable]) -> Fact:
+        """A database is configured, but neither the URL scheme nor a comment names the engine."""
+        url = url_of(vars_[0].value)
+        how: list[Part] = [" (", Code(f"{url[0]}:"), " URL)"] if url else []
+        return Fact(
+            "env.database",
+            text("Database, engine not stated: ", *_names(vars_), *how, " ", *self.where),
+            Confidence.HINT,
+            self._ev(*vars_),
+            env=self.env,
+            item="database:unknown",
+            rank=70,
+            order=(self.path, vars_[0].line),
+        )
 
     def _tech_facts(self, tech: Tech, vars_: list[Variable], store_by_url: dict[str, list[Variable]]) -> list[Fact]:
         conf = self._conf(vars_)
@@ -243,65 +401,61 @@ class VariableReader:
             ]
         if tech.category == "external-service":
             return self._service_facts(tech, vars_, conf)
+        if tech.category == "alerting" and tech.is_a("external-service"):
+            # Slack or Discord: a webhook URL posts alerts; a bot token or an OAuth app is an
+            # integration the application offers its users, an external service like any other.
+            hooks = [v for v in vars_ if _WEBHOOK.search(v.name.upper())]
+            others = [v for v in vars_ if v not in hooks]
+            facts = self._service_facts(tech, others, self._conf(others)) if others else []
+            return facts + (self._named_facts("alert.channels", tech, hooks) if hooks else [])
         if tech.category == "monitoring":
-            facts = []
-            groups: dict[str, list[Variable]] = defaultdict(list)
-            for var in vars_:
-                upper = var.name.upper()
-                if _LOGS.search(upper) and tech.is_a("logging"):
-                    groups["log.aggregation"].append(var)
-                elif _PERFORMANCE.search(upper) and "performance" in tech.monitoring:
-                    groups["mon.performance"].append(var)
-                else:
-                    kind = tech.monitoring[0] if tech.monitoring else "application"
-                    groups[f"mon.{kind}"].append(var)
-            for field_id, group in sorted(groups.items()):
-                facts.append(
-                    Fact(
-                        field_id,
-                        text(tech.name, ": ", *_names(group), " ", *self.where),
-                        self._conf(group),
-                        self._ev(*group),
-                        item=tech.id,
-                        tech=tech.id,
-                        rank=45,
-                        order=(self.path, group[0].line),
-                    )
-                )
-            return facts
-        if tech.category == "logging":
-            return [
-                Fact(
-                    "log.aggregation",
-                    text(tech.name, ": ", *_names(vars_), " ", *self.where),
-                    conf,
-                    ev,
-                    item=tech.id,
-                    tech=tech.id,
-                    rank=45,
-                    order=order,
-                )
-            ]
-        if tech.category == "alerting":
-            return [
-                Fact(
-                    "alert.channels",
-                    text(tech.name, ": ", *_names(vars_), " ", *self.where),
-                    conf,
-                    ev,
-                    item=tech.id,
-                    tech=tech.id,
-                    rank=45,
-                    order=order,
-                )
-            ]
-        return []
+            return self._monitoring_facts(tech, vars_)
+        field_id = {"logging": "log.aggregation", "alerting": "alert.channels"}.get(tech.category)
+        return self._named_facts(field_id, tech, vars_) if field_id else []
+
+    def _named_facts(self, field_id: str, tech: Tech, vars_: list[Variable]) -> list[Fact]:
+        return [
+            Fact(
+                field_id,
+                text(tech.name, ": ", *_names(vars_), " ", *self.where),
+                self._conf(vars_),
+                self._ev(*vars_),
+                item=tech.id,
+                tech=tech.id,
+                rank=45,
+                order=(self.path, vars_[0].line),
+            )
+        ]
+
+    def _monitoring_facts(self, tech: Tech, vars_: list[Variable]) -> list[Fact]:
+        groups: dict[str, list[Variable]] = defaultdict(list)
+        for var in vars_:
+            upper = var.name.upper()
+            if _LOGS.search(upper) and tech.is_a("logging"):
+                groups["log.aggregation"].append(var)
+            elif _PERFORMANCE.search(upper) and "performance" in tech.monitoring:
+                groups["mon.performance"].append(var)
+            else:
+                kind = tech.monitoring[0] if tech.monitoring else "application"
+                groups[f"mon.{kind}"].append(var)
+        return [
+            Fact(
+                field_id,
+                text(tech.name, ": ", *_names(group), " ", *self.where),
+                self._conf(group),
+                self._ev(*group),
+                item=tech.id,
+                tech=tech.id,
+                rank=45,
+                order=(self.path, group[0].line),
+            )
+            for field_id, group in sorted(groups.items())
+        ]
 
     def _service_facts(self, tech: Tech, vars_: list[Variable], conf: Confidence) -> list[Fact]:
-        facts: list[Fact] = []
         sid = tech.id
         purpose = tech.purpose or tech.category
-        facts.append(
+        facts = [
             Fact(
                 "ext.purpose",
                 text(purpose, " (configured by ", *_names(vars_), " ", *self.where, ")"),
@@ -313,28 +467,16 @@ class VariableReader:
                 item="purpose",
                 order=(self.path, vars_[0].line),
             )
-        )
-        for var in vars_:
-            if var.comment:
-                facts.append(
-                    Fact(
-                        "ext.purpose",
-                        text("“", var.comment, "” (comment above ", Code(var.name), ")"),
-                        Confidence.DECLARED if not var.optional else Confidence.HINT,
-                        self._ev(var),
-                        service=sid,
-                        tech=sid,
-                        rank=20,
-                        item="purpose",
-                        order=(self.path, var.line),
-                    )
-                )
+        ]
         names = {v.name.upper() for v in vars_}
         kinds: dict[str, list[Variable]] = defaultdict(list)
         for var in vars_:
             kind = auth_kind(var.name, names)
             if kind:
                 kinds[kind].append(var)
+        described = self._description(tech, vars_, kinds)
+        if described is not None:
+            facts.append(self._description_fact(sid, described))
         for kind, group in sorted(kinds.items()):
             facts.append(
                 Fact(
@@ -349,47 +491,73 @@ class VariableReader:
                     order=(self.path, group[0].line),
                 )
             )
+        facts.extend(self._limits_and_fallbacks(sid, vars_))
+        return facts
+
+    def _description(self, tech: Tech, vars_: list[Variable], kinds: dict[str, list[Variable]]) -> Variable | None:
+        """The one comment that best says what a service is for: one that names the service, else
+        the comment above its credential, else above its URL, else the first."""
+        credentials = {v.name for group in kinds.values() for v in group}
+
+        def priority(var: Variable) -> tuple[int, int, int]:
+            names_it = any(found is tech for found, _, _ in self.catalog.mentions(var.comment))
+            connection = CONNECTION_NAMES.search(var.name.upper())
+            return (0 if names_it else 1, 1 if var.name in credentials else 2 if connection else 3, var.line)
+
+        described = [v for v in vars_ if v.comment and not self._only_names(v.comment, tech)]
+        return min(described, key=priority) if described else None
+
+    def _only_names(self, comment: str, tech: Tech) -> bool:
+        """`# STRIPE` or `# Sentry:` is a section title, not a description."""
+        words = re.sub(r"[^\w\s]", " ", comment).split()
+        return all(w.lower() in {n.lower() for n in (tech.name, *tech.aliases, *tech.name.split())} for w in words)
+
+    def _description_fact(self, sid: str, var: Variable) -> Fact:
+        return Fact(
+            "ext.purpose",
+            text("“", *describe(var.comment), "” (comment above ", Code(var.name), ")"),
+            Confidence.DECLARED if not var.optional else Confidence.HINT,
+            self._ev(var),
+            service=sid,
+            tech=sid,
+            rank=20,
+            item="purpose",
+            order=(self.path, var.line),
+        )
+
+    def _limits_and_fallbacks(self, sid: str, vars_: list[Variable]) -> list[Fact]:
+        facts = []
         for var in vars_:
             upper = var.name.upper()
             shown = redact.value(var.name, var.value) if var.value else ""
             value_part: list[Part] = [" = ", Code(shown)] if shown and shown.replace(".", "").isdigit() else []
             if _RATE.search(upper):
-                facts.append(
-                    Fact(
-                        "ext.rate_limits",
-                        text("Declared limit ", Code(var.name), *value_part),
-                        self._conf([var]),
-                        self._ev(var),
-                        service=sid,
-                        tech=sid,
-                        item=var.name,
-                        rank=40,
-                        order=(self.path, var.line),
-                    )
-                )
+                field_id, label = "ext.rate_limits", "Declared limit "
             elif _TIMEOUT.search(upper):
+                field_id = "ext.fallback"
                 label = "Fallback setting " if "FALLBACK" in upper else "Timeout/retry setting "
-                facts.append(
-                    Fact(
-                        "ext.fallback",
-                        text(label, Code(var.name), *value_part),
-                        self._conf([var]),
-                        self._ev(var),
-                        service=sid,
-                        tech=sid,
-                        item=var.name,
-                        rank=40,
-                        order=(self.path, var.line),
-                    )
+            else:
+                continue
+            facts.append(
+                Fact(
+                    field_id,
+                    text(label, Code(var.name), *value_part),
+                    self._conf([var]),
+                    self._ev(var),
+                    service=sid,
+                    tech=sid,
+                    item=var.name,
+                    rank=40,
+                    order=(self.path, var.line),
                 )
+            )
         return facts
 
     def _log_level(self, var: Variable) -> Fact:
         shown = redact.value(var.name, var.value or "")
-        where: list[Part] = [" ", *self.where]
         return Fact(
             "log.levels",
-            text(Code(f"{var.name}={shown}"), *where),
+            text(Code(f"{var.name}={shown}"), " ", *self.where),
             self._conf([var]),
             self._ev(var),
             item=f"{self.env or ''}:{var.name}",
@@ -400,19 +568,22 @@ class VariableReader:
 
     def _selector(self, var: Variable) -> Fact:
         shown = redact.value(var.name, var.value or "")
+        env = self.env
+        if self.env_from_selector:
+            env = env_from_name(shown) or env
         return Fact(
             "env.special",
             text(Code(f"{var.name}={shown}"), " ", *self.where),
             self._conf([var]),
             self._ev(var),
-            env=self.env,
+            env=env,
             item=f"selector:{var.name}",
             rank=40,
             order=(self.path, var.line),
         )
 
     def _app_url(self, var: Variable) -> Fact | None:
-        url = _url_of(var.value)
+        url = url_of(var.value)
         if not url or url[0] not in ("http", "https"):
             return None
         host = url[1]

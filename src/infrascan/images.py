@@ -65,6 +65,23 @@ def parse_image(ref: str) -> ImageRef | None:
     return ImageRef(registry=registry, repository=repository, tag=tag, digest=digest)
 
 
+def version_label(name: str, version: str | None, image: ImageRef) -> str:
+    """A technology and the version an image pins, saying how it is pinned when it is not by tag.
+
+    `Tech.label` only knows "unpinned"; a maintainer reading `valkey/valkey@sha256:...` or
+    `postgres:${PG_VERSION}` needs to know the version is fixed elsewhere, not missing.
+    """
+    if not version:
+        return name
+    if version != "unpinned":
+        return f"{name} {version}"
+    if "$" in image.tag:
+        return f"{name} (version set by variable {image.tag})"
+    if image.digest:
+        return f"{name} (pinned by digest)"
+    return f"{name} (version unpinned)"
+
+
 def tag_version(
     tag: str, scheme: str = "major", minor_below: int | None = None, codenames: dict[str, str] | None = None
 ) -> str:

@@ -70,14 +70,23 @@ def fact_sort_key(fact: Fact) -> tuple[Any, ...]:
     )
 
 
-def _merge_two(a: Fact, b: Fact) -> Fact:
-    evidence = tuple(sorted(set(a.evidence) | set(b.evidence)))
-    confidence = a.confidence if a.confidence.strength <= b.confidence.strength else b.confidence
-    attrs = {**b.attrs, **a.attrs}
-    scope = FactScope.MAIN if FactScope.MAIN in (a.scope, b.scope) else FactScope.EXAMPLE
-    order = min(a.order, b.order, key=order_key) if a.order and b.order else (a.order or b.order)
+def _merge(group: list[Fact]) -> Fact:
+    """Facts that say the same thing: one fact, all their evidence, the strongest confidence."""
+    first = group[0]
+    if len(group) == 1:
+        return first
+    attrs: dict[str, Any] = {}
+    for fact in reversed(group):
+        attrs.update(fact.attrs)
+    orders = [f.order for f in group if f.order]
     return replace(
-        a, evidence=evidence, confidence=confidence, rank=min(a.rank, b.rank), attrs=attrs, scope=scope, order=order
+        first,
+        evidence=tuple(sorted({e for f in group for e in f.evidence})),
+        confidence=min((f.confidence for f in group), key=lambda c: c.strength),
+        rank=min(f.rank for f in group),
+        attrs=attrs,
+        scope=FactScope.MAIN if any(f.scope is FactScope.MAIN for f in group) else FactScope.EXAMPLE,
+        order=min(orders, key=order_key) if orders else (),
     )
 
 
@@ -180,11 +189,10 @@ def build_model(
     prepared.extend(_monitoring_tools(prepared, catalog))
     prepared.extend(_rollback_signals(prepared, catalog))
 
-    merged: dict[tuple[Any, ...], Fact] = {}
+    groups: dict[tuple[Any, ...], list[Fact]] = {}
     for fact in prepared:
-        key = fact.key()
-        merged[key] = _merge_two(merged[key], fact) if key in merged else fact
-    ordered = sorted(merged.values(), key=fact_sort_key)
+        groups.setdefault(fact.key(), []).append(fact)
+    ordered = sorted((_merge(group) for group in groups.values()), key=fact_sort_key)
 
     environments = list(TEMPLATE_TIERS)
     extra = sorted(

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from infrascan.cache import Cache
 from infrascan.config import Config, load_config
 from infrascan.docmerge import Fresh, MergeResult, fresh_state, merge_document
 from infrascan.document import FactRecord, State, render_state, split_state
@@ -15,6 +16,7 @@ from infrascan.drift import DriftReport, compute_drift, fact_hosts
 from infrascan.history import history_context
 from infrascan.links import link_function
 from infrascan.merge import Model
+from infrascan.phase1 import DEFAULT_TIMEOUT
 from infrascan.registry import discover
 from infrascan.render.markdown import render_markdown
 from infrascan.render.view import DocumentView, build_view, slot_facts
@@ -29,20 +31,34 @@ class ScanRun:
     model: Model
 
 
+@dataclass
+class ScanOptions:
+    """How to scan, as opposed to what: caching, parallelism, progress."""
+
+    use_cache: bool = False
+    jobs: int | None = 1
+    timeout: float = DEFAULT_TIMEOUT
+    progress: Progress | None = None
+
+
 @contextmanager
-def scanned(
-    target: str, *, ref: str | None = None, config_file: Path | None = None, progress: Progress | None = None
-) -> Iterator[ScanRun]:
+def scanned(target: str, *, ref: str | None = None, config_file: Path | None = None,
+            options: ScanOptions | None = None) -> Iterator[ScanRun]:
     """Opens the repository, scans it, and cleans up (a cloned URL is removed) on exit."""
+    options = options or ScanOptions()
     config_root = None if "://" in target or target.startswith("git@") else Path(target)
     config = load_config(config_root, config_file)
     source = RepoSource(target, ref=ref, max_file_size=config.max_file_size, skip=config.skip)
+    cache = Cache() if options.use_cache else None
     try:
         if config_root is None and config_file is None:
             config = load_config(source.root)
-        model = run_scan(source, config, discover(), progress)
+        model = run_scan(source, config, discover(), options.progress, cache=cache, jobs=options.jobs,
+                         timeout=options.timeout)
         yield ScanRun(source, config, model)
     finally:
+        if cache is not None:
+            cache.close()
         source.close()
 
 
@@ -57,7 +73,7 @@ def document_path_in_repo(root: Path, output: Path | None) -> str | None:
 
 
 def render(
-    run: ScanRun, *, doc_path: str | None, use_permalinks: bool, template: Path | None
+    run: ScanRun, *, doc_path: str | None, use_permalinks: bool, template: Path | None, component: str | None = None
 ) -> tuple[str, DocumentView]:
     link = link_function(
         doc_path,
@@ -66,7 +82,7 @@ def render(
         commit=run.source.commit,
         prefix=run.source.prefix,
     )
-    view = build_view(run.model, link)
+    view = build_view(run.model, link, component)
     return render_markdown(view, template), view
 
 
@@ -99,11 +115,13 @@ def _signature(state: State) -> tuple[object, ...]:
 
 
 def build_document(run: ScanRun, *, existing: str | None, doc_path: str | None, use_permalinks: bool,
-                   template: Path | None) -> Outcome:
-    """Renders the fresh document and folds it into the existing one (or writes it whole)."""
-    text, view = render(run, doc_path=doc_path, use_permalinks=use_permalinks, template=template)
+                   template: Path | None, component: str | None = None) -> Outcome:
+    """Renders the fresh document (of the repository, or of one component) and folds it into the
+    existing one (or writes it whole)."""
+    text, view = render(run, doc_path=doc_path, use_permalinks=use_permalinks, template=template,
+                        component=component)
     records = {key: [FactRecord.of(f, role) for f, role in facts] for key, facts in slot_facts(view).items()}
-    fresh = Fresh(text, records, run.source.commit, "custom" if template is not None else "default")
+    fresh = Fresh(text, records, run.source.commit, "custom" if template is not None else "default", component)
     _, old_state = split_state(existing) if existing is not None else ("", None)
     whole = existing is None or template is not None or (old_state is not None and old_state.template == "custom")
     merged = fresh_state(fresh) if whole else merge_document(existing or "", fresh)
@@ -114,7 +132,9 @@ def build_document(run: ScanRun, *, existing: str | None, doc_path: str | None, 
 def check_drift(run: ScanRun, document_text: str, doc_path: Path, fail_on: tuple[str, ...]) -> DriftReport:
     """Drift of a document against this scan, with git history as context."""
     doc_rel = document_path_in_repo(run.source.root, doc_path) or doc_path.name
-    _, view = render(run, doc_path=doc_rel, use_permalinks=False, template=None)
+    _, state = split_state(document_text)
+    component = state.component if state is not None and state.component is not None else None
+    _, view = render(run, doc_path=doc_rel, use_permalinks=False, template=None, component=component)
     now = {key: [FactRecord.of(f, role) for f, role in facts] for key, facts in slot_facts(view).items()}
     paths = {e.path for e in run.source.files()}
     known_hosts = fact_hosts(now)

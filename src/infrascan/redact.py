@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from functools import lru_cache
 
 REDACTED = "[redacted]"
 PLACEHOLDER = "[placeholder]"
@@ -75,9 +76,22 @@ def shannon_entropy(data: str) -> float:
     return -sum(c / total * math.log2(c / total) for c in counts.values())
 
 
+_WORDY = re.compile(r"[a-z]{3,}|[A-Z][a-z]{2,}")
+
+
+def _looks_like_a_name(token: str) -> bool:
+    """Paths and identifiers (`db/migrate/20240115_add_users.rb`, `services/payments-api/values`) are
+    words joined by separators; credentials are not."""
+    pieces = [p for p in re.split(r"[/_.\-]", token) if p]
+    if len(pieces) < 2:
+        return False
+    wordy = sum(1 for p in pieces if p.isdigit() or _WORDY.fullmatch(p))
+    return wordy * 2 >= len(pieces)
+
+
 def _high_entropy(token: str) -> bool:
     """detect-secrets' defaults: base64 alphabet above 4.5 bits, hex above 3.0, length >= 20."""
-    if len(token) < 20:
+    if len(token) < 20 or token.isdigit() or _looks_like_a_name(token):
         return False
     if re.fullmatch(r"[0-9a-fA-F]+", token):
         return shannon_entropy(token) > 3.0
@@ -126,8 +140,9 @@ def _scrub_candidate(match: re.Match[str]) -> str:
     return REDACTED if _high_entropy(token) else token
 
 
+@lru_cache(maxsize=131072)
 def scrub(text: str) -> str:
-    """Removes anything secret-shaped from text bound for any output."""
+    """Removes anything secret-shaped from text bound for any output (memoised: paths repeat a lot)."""
     if not text:
         return text
     text = _PEM.sub(REDACTED, text)

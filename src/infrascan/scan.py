@@ -8,40 +8,19 @@ here has evidence and a field the template knows.
 from __future__ import annotations
 
 import re
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
 
+from infrascan.cache import Cache
 from infrascan.catalog import load_catalog
 from infrascan.config import Config
-from infrascan.detector import Detector, Extraction, ResolveContext, SourceFile
+from infrascan.detector import Detector, Extraction, ResolveContext
 from infrascan.globs import glob_regex
 from infrascan.merge import Model, RepoInfo, SourceStat, build_model
-from infrascan.model import Diagnostic, Fact, Severity
+from infrascan.model import Diagnostic, Fact
+from infrascan.phase1 import DEFAULT_TIMEOUT, Candidate, Extractor, Progress, crash_diagnostic
+
+__all__ = ["Progress", "plan", "resolve_and_merge", "run_scan"]
 from infrascan.registry import Registry
 from infrascan.source import FileEntry, RepoSource
-
-Progress = Callable[[int, int, str], None]
-
-
-@dataclass
-class Candidate:
-    entry: FileEntry
-    by_name: list[Detector]
-    by_content: list[Detector]
-
-
-def _crash(detector: Detector, path: str, phase: str, exc: BaseException) -> Diagnostic:
-    """A detector bug becomes a diagnostic naming the detector, the file and where it failed."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f" ({frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
-    return Diagnostic(
-        path,
-        None,
-        f"detector {detector.name} failed in {phase}: {type(exc).__name__}: {exc}{where}",
-        Severity.ERROR,
-        detector.name,
-    )
 
 
 def plan(entries: list[FileEntry], detectors: list[Detector]) -> list[Candidate]:
@@ -60,40 +39,18 @@ def plan(entries: list[FileEntry], detectors: list[Detector]) -> list[Candidate]
     return candidates
 
 
-def extract_one(detector: Detector, file: SourceFile) -> Extraction:
-    try:
-        result = detector.extract(file)
-    except Exception as exc:  # isolation: one detector, one file (RecursionError included)
-        return Extraction(diagnostics=[_crash(detector, file.path, "extract", exc)])
-    return result
-
-
-def run_scan(source: RepoSource, config: Config, registry: Registry, progress: Progress | None = None) -> Model:
+def run_scan(source: RepoSource, config: Config, registry: Registry, progress: Progress | None = None, *,
+             cache: Cache | None = None, jobs: int | None = 1, timeout: float = DEFAULT_TIMEOUT) -> Model:
+    """Phase 1 over every candidate (cached, maybe parallel), then phase 2 and the merge."""
     detectors = registry.detectors
     entries = source.files()
     diagnostics: list[Diagnostic] = list(registry.diagnostics) + list(source.diagnostics)
-    results: dict[tuple[str, str], Extraction] = {}
-    files_read = 0
     candidates = plan(entries, detectors)
-    for index, candidate in enumerate(candidates):
-        if progress:
-            progress(index, len(candidates), candidate.entry.path)
-        read = source.read(candidate.entry)
-        diagnostics.extend(read.diagnostics)
-        if read.text is None:
-            continue
-        files_read += 1
-        chosen = list(candidate.by_name)
-        for detector in candidate.by_content:
-            assert detector.sniff is not None
-            if detector.sniff.pattern.search(read.text[: detector.sniff.head]):
-                chosen.append(detector)
-        file = SourceFile(candidate.entry.path, read.text)
-        for detector in chosen:
-            results[(detector.name, file.path)] = extract_one(detector, file)
+    phase1 = Extractor(config, cache, jobs, timeout).run(source, candidates, progress)
     if progress:
         progress(len(candidates), len(candidates), "")
-    return resolve_and_merge(source, config, detectors, entries, results, diagnostics, files_read)
+    diagnostics.extend(phase1.diagnostics)
+    return resolve_and_merge(source, config, detectors, entries, phase1.results, diagnostics, phase1.files_read)
 
 
 def resolve_and_merge(
@@ -116,13 +73,13 @@ def resolve_and_merge(
         try:
             facts.extend(detector.resolve(ctx))
         except Exception as exc:
-            diagnostics.append(_crash(detector, f"<{detector.name} resolve>", "resolve", exc))
+            diagnostics.append(crash_diagnostic(detector, f"<{detector.name} resolve>", "resolve", exc))
     settled = tuple(facts)
     for detector in detectors:
         try:
             facts.extend(detector.conclude(ctx, settled))
         except Exception as exc:
-            diagnostics.append(_crash(detector, f"<{detector.name} conclude>", "conclude", exc))
+            diagnostics.append(crash_diagnostic(detector, f"<{detector.name} conclude>", "conclude", exc))
     diagnostics.extend(ctx.diagnostics)
     counts = {d.name: len(ctx.paths(d.name)) for d in detectors}
     sources = [SourceStat(d.name, d.description, counts[d.name], dict(d.looks_for)) for d in detectors]

@@ -22,7 +22,8 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pathspec
@@ -94,8 +95,9 @@ class ReadResult:
     diagnostics: tuple[Diagnostic, ...] = ()
 
 
+@lru_cache(maxsize=65536)
 def is_example_path(path: str) -> bool:
-    return any(part.lower() in EXAMPLE_DIRS for part in PurePosixPath(path).parts[:-1])
+    return any(part.lower() in EXAMPLE_DIRS for part in path.split("/")[:-1])
 
 
 def git_blob_id(data: bytes) -> str:

@@ -9,7 +9,6 @@ with its commands, classified. Phase-2 resolvers use this index to see through a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
 
 from infrascan.commands import Classification, classify
@@ -30,25 +29,23 @@ class Resolved:
 
 class TaskIndex:
     def __init__(self, ctx: ResolveContext) -> None:
-        self._targets: dict[tuple[str, str], list[Record]] = {}
+        self._targets: dict[tuple[str, str], list[tuple[str, Record]]] = {}
         for record in ctx.records("task.target"):
             key = (record.data["runner"], record.data["name"])
-            self._targets.setdefault(key, []).append(record)
+            self._targets.setdefault(key, []).append((record.path.rpartition("/")[0], record))
 
     def find(self, runner: str, name: str, near: str = "") -> Record | None:
-        """The target of that name closest to `near` (the directory a command runs in)."""
-        candidates = self._targets.get((runner, name), [])
-        if not candidates:
-            return None
-        near_dir = near.rstrip("/")
-
-        def distance(record: Record) -> tuple[int, int, str]:
-            directory = PurePosixPath(record.path).parent.as_posix()
-            directory = "" if directory == "." else directory
-            inside = near_dir == directory or (near_dir.startswith(directory + "/") if directory else True)
-            return (0 if inside else 1, -len(directory) if inside else directory.count("/"), record.path)
-
-        return min(candidates, key=distance)
+        """The target a command run in directory `near` would use: its own file, or (as npm and
+        make -C do not) nothing from a sibling directory. The deepest enclosing file wins."""
+        near_dir = near.strip("/")
+        best: tuple[int, str, Record] | None = None
+        for directory, record in self._targets.get((runner, name), []):
+            if directory and near_dir != directory and not near_dir.startswith(directory + "/"):
+                continue
+            key = (-len(directory), record.path, record)
+            if best is None or key[:2] < best[:2]:
+                best = key
+        return best[2] if best else None
 
     def resolve(
         self, classification: Classification, near: str = "", depth: int = 0, via: tuple[str, ...] = ()
@@ -71,7 +68,7 @@ class TaskIndex:
             for found in classify(command["command"]):
                 if found.kind == "indirect":
                     out.extend(
-                        self.resolve(found, PurePosixPath(record.path).parent.as_posix(), depth + 1, (*via, label))
+                        self.resolve(found, record.path.rpartition("/")[0], depth + 1, (*via, label))
                     )
                 else:
                     out.append(Resolved(found, (*via, label), record.path, int(command["line"])))

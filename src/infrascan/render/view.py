@@ -9,6 +9,7 @@ already passed the one escaping function.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -25,9 +26,12 @@ from infrascan.fields import (
     SERVICE_FIELDS,
 )
 from infrascan.merge import Model, SourceStat
-from infrascan.model import Code, Confidence, Evidence, Fact, FactScope, order_key
+from infrascan.model import Code, Confidence, Evidence, Fact, FactScope, Part, order_key
 
 MAX_LINKS = 3
+MAX_ALSO = 5  # "also" lines under one entry; the JSON has them all
+MAX_HINTS = 5
+REPEATED = 3  # a statement made in this many components is written once, for all of them
 GAP = "**Gap:**"
 
 LinkFn = Callable[[Evidence], str]
@@ -50,6 +54,7 @@ class FactView:
 class Entry:
     best: FactView
     also: list[FactView]
+    more: int = 0  # "also" facts not listed
 
 
 @dataclass
@@ -60,6 +65,7 @@ class FieldView:
     entries: list[Entry]
     hints: list[FactView]
     gap: str  # escaped markdown, empty when filled
+    more_hints: int = 0
 
     @property
     def filled(self) -> bool:
@@ -72,6 +78,19 @@ class BlockView:
     title: str
     fields: list[FieldView]
     headline: FieldView | None = None  # a service's purpose, shown on its own bullet line
+
+
+@dataclass
+class ComponentRow:
+    """One line of the monorepo summary: what one component runs on, stores, and ships with."""
+
+    path: str
+    link: str
+    runtime: str
+    databases: str
+    ci: str
+    deploy: str
+    environments: str
 
 
 @dataclass
@@ -92,6 +111,7 @@ class DocumentView:
     filled: int
     total: int
     extras: dict[str, object] = field(default_factory=dict)
+    components: list[ComponentRow] = field(default_factory=list)
 
     @property
     def gaps(self) -> int:
@@ -120,10 +140,13 @@ def render_text(fact: Fact) -> str:
         rendered = render_part(part)
         # escape_md flattens whitespace; keep the spaces that separate parts
         if isinstance(part, str):
-            if part[:1].isspace():
-                rendered = " " + rendered
-            if part[-1:].isspace():
-                rendered = rendered + " "
+            if not part.strip():
+                rendered = " " if part else ""
+            else:
+                if part[:1].isspace():
+                    rendered = " " + rendered
+                if part[-1:].isspace():
+                    rendered = rendered + " "
         out.append(rendered)
     return "".join(out).strip()
 
@@ -140,21 +163,27 @@ def render_links(evidence: tuple[Evidence, ...], link: LinkFn) -> str:
 
 
 def _qualifier(fact: Fact) -> str:
+    parts = []
     if fact.scope is FactScope.EXAMPLE:
-        return " (from an example or test file)"
-    if fact.confidence is Confidence.INFERRED:
-        return " (inferred)"
-    return ""
+        parts.append(" (from an example or test file)")
+    elif fact.confidence is Confidence.INFERRED:
+        parts.append(" (inferred)")
+    repeated = fact.attrs.get("in_components")
+    if repeated:
+        parts.append(f" (in {repeated} components)")
+    return "".join(parts)
 
 
 class ViewBuilder:
-    def __init__(self, model: Model, link: LinkFn) -> None:
+    def __init__(self, model: Model, link: LinkFn, component: str | None = None) -> None:
+        self.component = component
         self.model = model
         self.link = link
         self.catalog = load_catalog()
         self._index: dict[tuple[str, str | None, str | None], list[Fact]] = defaultdict(list)
         for fact in model.facts:
-            self._index[(fact.field, fact.env, fact.service)].append(fact)
+            if component is None or fact.component == component:
+                self._index[(fact.field, fact.env, fact.service)].append(fact)
         self.filled = 0
         self.total = 0
 
@@ -199,8 +228,9 @@ class ViewBuilder:
                 continue
             ranked = sorted(item_facts, key=_best_key)
             best = next(f for f in ranked if _fills(f))
-            also = [self.fact_view(f) for f in ranked if f is not best]
-            entries.append(Entry(self.fact_view(best), also))
+            others = [f for f in ranked if f is not best]
+            also = [self.fact_view(f) for f in others[:MAX_ALSO]]
+            entries.append(Entry(self.fact_view(best), also, max(0, len(others) - MAX_ALSO)))
         gap = ""
         if not entries and env is not None:
             # Hints that name no environment (a database driver) belong under every environment's gap.
@@ -210,7 +240,8 @@ class ViewBuilder:
         if count:
             self.total += 1
             self.filled += bool(entries)
-        return FieldView(field_id, spec.label, spec.shape.value, entries, hints, gap)
+        more_hints = max(0, len(hints) - MAX_HINTS)
+        return FieldView(field_id, spec.label, spec.shape.value, entries, hints[:MAX_HINTS], gap, more_hints)
 
     def environment(self, env: str) -> BlockView:
         ids = ENV_BLOCK_FIELDS.get(env, EXTRA_ENV_FIELDS)
@@ -259,24 +290,123 @@ class ViewBuilder:
             looked = escape_md(self.looked("ext.purpose"), limit=None)
             doc.services_gap = f"{GAP} no third-party service found. {looked}."
         doc.filled, doc.total = self.filled, self.total
+        doc.components = self.components() if self.component is None else []
         return doc
+
+    def components(self) -> list[ComponentRow]:
+        """The monorepo summary table (from two components up): one row per component directory."""
+        names = [c for c in self.model.components if c]
+        if len(names) < 2:
+            return []
+        facts_of: dict[str, list[Fact]] = defaultdict(list)
+        for fact in self.model.facts:
+            if fact.component and fact.confidence is not Confidence.HINT and fact.scope is FactScope.MAIN:
+                facts_of[fact.component].append(fact)
+        ci_facts = [f for f in self.model.facts if f.attrs.get("ci") and f.confidence is not Confidence.HINT]
+        rows = []
+        for name in names:
+            own = facts_of.get(name, [])
+            mentioning = [f for f in ci_facts if f.component == name or name + "/" in f.text]
+            rows.append(ComponentRow(
+                path=escape_md(name),
+                link=self.link(Evidence(name + "/", 0)),
+                runtime=self._cell(self._runtimes(own)),
+                databases=self._cell(sorted({self._tech_name(f.tech) for f in own
+                                             if f.field == "env.database" and f.tech})),
+                ci=self._cell(sorted({self._tech_name(str(f.attrs["ci"])) for f in mentioning})),
+                deploy=self._cell(sorted({str(f.attrs["target"]) for f in mentioning + own
+                                          if f.field.startswith("ci.deploy") and f.attrs.get("target")}
+                                         | {self._tech_name(f.tech) for f in own if f.tech in self.catalog.techs
+                                            and self.catalog.techs[f.tech].category == "deploy-tool"})),
+                environments=self._cell(sorted({display_name(f.env) for f in own if f.env})),
+            ))
+        return rows
+
+    def _tech_name(self, tech_id: str | None) -> str:
+        return self.catalog.techs[tech_id].name if tech_id in self.catalog.techs else str(tech_id)
+
+    def _runtimes(self, facts: list[Fact]) -> list[str]:
+        """Runtimes of the component's images: any build step's image that is a language runtime."""
+        labels = set()
+        for fact in facts:
+            if fact.field != "ci.build":
+                continue
+            for part in fact.parts:
+                found = self.catalog.by_image(part.text) if isinstance(part, Code) else None
+                if found and found[0].category == "runtime":
+                    labels.add(found[0].label(found[0].version_of(found[1])))
+        return sorted(labels)
+
+    @staticmethod
+    def _cell(values: list[str]) -> str:
+        return escape_md(", ".join(values)) if values else "-"
 
 
 def _coalesce(facts: list[Fact]) -> list[Fact]:
-    """One entry for a statement repeated across components (the same SDK in 300 services)."""
-    merged: dict[tuple[str, str], Fact] = {}
+    """One entry per statement: equal statements are joined, and a statement made in several
+    components (the same Dockerfile shape in 300 services) is written once, for all of them."""
+    return _across_components(_join(facts, lambda f: (f.item, f.text)))
+
+
+def _join(facts: list[Fact], key: Callable[[Fact], tuple[str, str]]) -> list[Fact]:
+    groups: dict[tuple[str, str], list[Fact]] = {}
     for fact in facts:
-        key = (fact.item, fact.text)
-        if key not in merged:
-            merged[key] = fact
+        groups.setdefault(key(fact), []).append(fact)
+    return [_joined(group) for group in groups.values()]
+
+
+def _joined(group: list[Fact], parts: tuple[Part, ...] | None = None, item: str | None = None) -> Fact:
+    first = group[0]
+    if len(group) == 1 and parts is None:
+        return first
+    attrs = dict(first.attrs)
+    if parts is not None:
+        attrs["in_components"] = len({f.component for f in group})
+    return replace(
+        first,
+        parts=parts if parts is not None else first.parts,
+        item=item if item is not None else first.item,
+        evidence=tuple(sorted({e for f in group for e in f.evidence})),
+        confidence=min((f.confidence for f in group), key=lambda c: c.strength),
+        scope=FactScope.MAIN if any(f.scope is FactScope.MAIN for f in group) else FactScope.EXAMPLE,
+        rank=min(f.rank for f in group),
+        attrs=attrs,
+    )
+
+
+def _generalised(fact: Fact) -> tuple[tuple[Part, ...], str] | None:
+    """The statement with its component left out: `services/api/Dockerfile` -> `…/Dockerfile`, and a
+    value that is the component's own name (chart `api`) -> `…`."""
+    if not fact.component:
+        return None
+    prefix = fact.component + "/"
+    name = re.compile(r"(?<![\w-])" + re.escape(fact.component.rpartition("/")[2]) + r"(?![\w-])")
+
+    def general(value: str) -> str:
+        return name.sub("…", value.replace(prefix, "…/"))
+
+    parts = tuple(Code(general(p.text)) if isinstance(p, Code) else p.replace(prefix, "…/") for p in fact.parts)
+    return parts, general(fact.item)
+
+
+def _across_components(facts: list[Fact]) -> list[Fact]:
+    buckets: dict[tuple[str, str], list[tuple[Fact, tuple[Part, ...]]]] = {}
+    kept: list[Fact] = []
+    for fact in facts:
+        general = _generalised(fact)
+        if general is None:
+            kept.append(fact)
             continue
-        first = merged[key]
-        evidence = tuple(sorted(set(first.evidence) | set(fact.evidence)))
-        strongest = min(first.confidence, fact.confidence, key=lambda c: c.strength)
-        scope = FactScope.MAIN if FactScope.MAIN in (first.scope, fact.scope) else FactScope.EXAMPLE
-        merged[key] = replace(first, evidence=evidence, confidence=strongest, scope=scope,
-                              rank=min(first.rank, fact.rank))
-    return list(merged.values())
+        parts, item = general
+        text_key = "".join(p.text if isinstance(p, Code) else p for p in parts)
+        buckets.setdefault((item, text_key), []).append((fact, parts))
+    for (item, _), members in buckets.items():
+        components = {f.component for f, _ in members}
+        if len(components) >= REPEATED:
+            kept.append(_joined([f for f, _ in members], members[0][1], item))
+        else:
+            kept.extend(f for f, _ in members)
+    return kept
 
 
 def _files(src: SourceStat) -> str:
@@ -335,5 +465,6 @@ def slot_facts(doc: DocumentView) -> dict[tuple[str, str, str], list[tuple[Fact,
     return out
 
 
-def build_view(model: Model, link: LinkFn) -> DocumentView:
-    return ViewBuilder(model, link).build()
+def build_view(model: Model, link: LinkFn, component: str | None = None) -> DocumentView:
+    """The document view of the whole repository, or of one component's facts."""
+    return ViewBuilder(model, link, component).build()

@@ -1,0 +1,168 @@
+"""The phase-1 cache: a detector's result for a file, keyed by what determines it.
+
+Phase 1 is a pure function of (detector, detector version and code, infrascan version, catalog,
+effective configuration, file path, file content), so its results are cached under a hash of
+exactly that. The path is part of the key because facts cite their file: two identical
+Dockerfiles are two entries. The content is named by its git blob id (free from `git ls-files
+-s`; hashed from the bytes for files outside git or modified in the work tree). An unchanged
+repository is then scanned without reading a single candidate file.
+
+Storage is one SQLite database under `$XDG_CACHE_HOME/infrascan` (default `~/.cache/infrascan`):
+safe under concurrent runs (WAL journal, busy timeout), bounded in size (least recently used
+entries go first), and thrown away and rebuilt when it is corrupt. Values are pickles written by
+infrascan itself; the cache directory is the user's own, like any other tool's cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+SCHEMA = "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL, size INTEGER NOT NULL, " \
+         "used REAL NOT NULL)"
+_CHUNK = 500
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "infrascan"
+
+
+def entry_key(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+class Cache:
+    """A key-value store of pickled phase-1 results; every failure degrades to a cache miss."""
+
+    def __init__(self, directory: Path | None = None, max_bytes: int | None = None) -> None:
+        self.directory = directory or cache_dir()
+        env_max = os.environ.get("INFRASCAN_CACHE_MAX_MB")
+        self.max_bytes = max_bytes or (int(env_max) * 1024 * 1024 if env_max and env_max.isdigit()
+                                       else DEFAULT_MAX_BYTES)
+        self.path = self.directory / "phase1.sqlite3"
+        self.problem: str | None = None
+        self.note: str | None = None
+        self._db: sqlite3.Connection | None = None
+        self._pending: list[tuple[str, bytes, int, float]] = []
+        self._touched: list[tuple[float, str]] = []
+        self.hits = 0
+        self.misses = 0
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if self._db is not None or self.problem is not None:
+            return self._db
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._db = self._open()
+        except sqlite3.DatabaseError as exc:  # corrupt: start over
+            self._discard(f"cache was unreadable ({exc}); rebuilt it")
+            try:
+                self._db = self._open()
+            except (sqlite3.Error, OSError) as again:
+                self.problem = f"cache unavailable: {again}"
+        except OSError as exc:
+            self.problem = f"cache unavailable: {exc}"
+        return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        db.execute("PRAGMA busy_timeout=10000")
+        with contextlib.suppress(sqlite3.OperationalError):
+            db.execute("PRAGMA journal_mode=WAL")
+        db.execute(SCHEMA)
+        db.execute("SELECT count(*) FROM entries LIMIT 1").fetchone()
+        return db
+
+    def _discard(self, why: str) -> None:
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                Path(str(self.path) + suffix).unlink()
+        self.problem = None
+        self.note = why
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        db = self._connect()
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, Any] = {}
+        if db is None or not wanted:
+            self.misses += len(wanted)
+            return found
+        now = time.time()
+        try:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                for key, blob in db.execute(f"SELECT key, value FROM entries WHERE key IN ({marks})", chunk):
+                    try:
+                        found[key] = pickle.loads(blob)
+                    except Exception:  # a stale or damaged pickle is a miss
+                        continue
+                    self._touched.append((now, key))
+        except sqlite3.DatabaseError as exc:
+            self._discard(f"cache was unreadable ({exc}); rebuilt it")
+            found = {}
+        self.hits += len(found)
+        self.misses += len(wanted) - len(found)
+        return found
+
+    def put(self, key: str, value: Any) -> None:
+        try:
+            blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # an unpicklable result is simply not cached
+            return
+        self._pending.append((key, blob, len(blob), time.time()))
+
+    def flush(self) -> None:
+        """Writes pending entries and usage times in one transaction, then trims to the size bound."""
+        db = self._connect()
+        if db is None or (not self._pending and not self._touched):
+            return
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("INSERT OR REPLACE INTO entries (key, value, size, used) VALUES (?, ?, ?, ?)",
+                           self._pending)
+            db.executemany("UPDATE entries SET used = ? WHERE key = ?", self._touched)
+            db.execute("COMMIT")
+            self._trim(db)
+        except sqlite3.DatabaseError:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+        finally:
+            self._pending.clear()
+            self._touched.clear()
+
+    def _trim(self, db: sqlite3.Connection) -> None:
+        total = db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0]
+        if total <= self.max_bytes:
+            return
+        target = int(self.max_bytes * 0.8)
+        removed = 0
+        victims = []
+        for key, size in db.execute("SELECT key, size FROM entries ORDER BY used ASC"):
+            if total - removed <= target:
+                break
+            victims.append((key,))
+            removed += size
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany("DELETE FROM entries WHERE key = ?", victims)
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.flush()
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None

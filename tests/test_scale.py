@@ -1,0 +1,215 @@
+"""Speed and scale: the content cache, parallel extraction, the per-file time bound, monorepo components."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import time
+from pathlib import Path
+
+import git
+import pytest
+from helpers import write_tree
+
+from infrascan.cache import Cache
+from infrascan.components import Components
+from infrascan.config import Config
+from infrascan.detector import Detector, Extraction, SourceFile
+from infrascan.model import Code, Confidence, Fact, text
+from infrascan.phase1 import extract_one
+from infrascan.pipeline import ScanOptions, build_document, scanned
+from infrascan.registry import Registry, discover
+from infrascan.scan import run_scan
+from infrascan.source import RepoSource
+
+SERVICE = {
+    "Dockerfile": "FROM python:3.12-slim\nUSER app\nEXPOSE 8000\n",
+    "docker-compose.yml": "services:\n  db:\n    image: postgres:16\n",
+    ".env.example": "SENTRY_DSN=\nSTRIPE_SECRET_KEY=\n",
+    "chart/Chart.yaml": "apiVersion: v2\nname: svc\nversion: 0.1.0\n",
+    "chart/values.yaml": "replicaCount: 2\n",
+}
+
+
+def monorepo(root: Path, services: int = 4) -> git.Repo:
+    files = {f"services/svc{i}/{rel}": body for i in range(services) for rel, body in SERVICE.items()}
+    write_tree(root, files)
+    repo = git.Repo.init(root)
+    with repo.config_writer() as cfg:
+        cfg.set_value("user", "name", "Test")
+        cfg.set_value("user", "email", "test@example.invalid")
+    repo.git.add(A=True)
+    repo.index.commit("monorepo")
+    return repo
+
+
+def scan_json(root: Path, options: ScanOptions) -> str:
+    from infrascan.export import to_json
+
+    with scanned(str(root), options=options) as run:
+        from infrascan.pipeline import render
+
+        _, view = render(run, doc_path="INFRASTRUCTURE.md", use_permalinks=False, template=None)
+        data = to_json(run.model, view)
+    data = data.replace(f'"commit": "{run.source.commit}"', '"commit": *')
+    return data.replace(f'"files_read": {run.model.files_read}', '"files_read": *')
+
+
+def test_unchanged_repository_reads_no_candidate_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "repo"
+    repo = monorepo(root)
+    reads: list[str] = []
+    original = RepoSource.read
+
+    def counting(self: RepoSource, entry):  # type: ignore[no-untyped-def]
+        reads.append(entry.path)
+        return original(self, entry)
+
+    monkeypatch.setattr(RepoSource, "read", counting)
+    first = scan_json(root, ScanOptions(use_cache=True))
+    assert len(reads) >= 20
+    reads.clear()
+    second = scan_json(root, ScanOptions(use_cache=True))
+    assert reads == [] and first == second
+    (root / "services/svc1/Dockerfile").write_text("FROM python:3.13-slim\n")  # modified, not committed
+    third = scan_json(root, ScanOptions(use_cache=True))
+    assert reads == ["services/svc1/Dockerfile"] and "Python 3.13" in third
+    repo.git.add(A=True)
+    repo.index.commit("bump")
+    reads.clear()
+    assert scan_json(root, ScanOptions(use_cache=True)) == third and reads == []
+
+
+def test_cached_serial_and_parallel_results_are_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "repo"
+    monorepo(root, services=6)
+    serial = scan_json(root, ScanOptions(use_cache=False, jobs=1))
+    monkeypatch.setattr("infrascan.phase1.PARALLEL_THRESHOLD", 0.0)
+    parallel = scan_json(root, ScanOptions(use_cache=False, jobs=2))
+    cached = scan_json(root, ScanOptions(use_cache=True, jobs=2))
+    warm = scan_json(root, ScanOptions(use_cache=True, jobs=2))
+    assert serial == parallel == cached == warm
+
+
+def test_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    monorepo(root)
+    cache_db = Path(Cache().path)
+    scan_json(root, ScanOptions(use_cache=True))
+    cache_db.write_bytes(b"this is not a database" * 100)
+    with scanned(str(root), options=ScanOptions(use_cache=True)) as run:
+        assert any(d.detector == "cache" for d in run.model.diagnostics)
+    with sqlite3.connect(cache_db) as db:
+        assert db.execute("SELECT count(*) FROM entries").fetchone()[0] > 0
+
+
+def test_cache_is_bounded_least_recently_used_first(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "c", max_bytes=20_000)
+    for i in range(100):
+        cache.put(f"k{i:03d}", "x" * 1000)
+    cache.flush()
+    with sqlite3.connect(cache.path) as db:
+        total = db.execute("SELECT SUM(size) FROM entries").fetchone()[0]
+        newest = db.execute("SELECT count(*) FROM entries WHERE key = 'k099'").fetchone()[0]
+    assert total <= 20_000 and newest == 1
+    cache.close()
+
+
+def _hammer(directory: str, worker: int) -> int:
+    cache = Cache(Path(directory))
+    for i in range(200):
+        cache.put(f"w{worker}-{i}", list(range(50)))
+        if i % 20 == 0:
+            cache.flush()
+            cache.get_many([f"w{(worker + 1) % 4}-{i}"])
+    cache.close()
+    return worker
+
+
+def test_cache_is_safe_under_concurrent_processes(tmp_path: Path) -> None:
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        assert sorted(pool.starmap(_hammer, [(str(tmp_path), w) for w in range(4)])) == [0, 1, 2, 3]
+    found = Cache(tmp_path).get_many([f"w{w}-199" for w in range(4)])
+    assert len(found) == 4
+
+
+class Slow(Detector):
+    name = "slow"
+    patterns = ("*.slow",)
+
+    def extract(self, file: SourceFile) -> Extraction:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # a parser stuck in pure Python
+            pass
+        return Extraction()
+
+
+def test_a_parse_past_the_time_limit_is_abandoned_with_a_diagnostic() -> None:
+    started = time.monotonic()
+    result = extract_one(Slow(), SourceFile("x.slow", "x"), timeout=0.3)
+    assert time.monotonic() - started < 5
+    assert "took longer than 0.3 s" in result.diagnostics[0].message
+
+
+def test_components_are_the_outermost_unit_directories() -> None:
+    components = Components(["services/api/Dockerfile", "services/api/chart/Chart.yaml", "services/api/infra/main.tf",
+                             "services/web/package.json", "infra/main.tf", "Dockerfile", "docs/example/Dockerfile"])
+    assert components.roots == ["", "infra", "services/api", "services/web"]
+    assert components.of("services/api/chart/values.yaml") == "services/api"
+    assert components.of("README.md") == "" and components.of("docs/example/Dockerfile") == ""
+
+
+def test_repeated_facts_are_written_once_and_summarised_per_component(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    monorepo(root, services=5)
+    with scanned(str(root)) as run:
+        outcome = build_document(run, existing=None, doc_path="INFRASTRUCTURE.md", use_permalinks=False,
+                                 template=None)
+    doc = outcome.merge.text
+    build_lines = [line for line in doc.splitlines() if "Container image from" in line]
+    assert len(build_lines) == 1 and "(in 5 components)" in build_lines[0] and "`…/Dockerfile`" in build_lines[0]
+    assert "<!-- infrascan:begin components -->" in doc
+    assert "| [services/svc3](services/svc3/) | Python 3.12 | PostgreSQL |" in doc
+
+
+def test_per_component_documents_have_their_own_merge_and_drift(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = tmp_path / "repo"
+    repo = monorepo(root, services=3)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "infrascan", *args], capture_output=True, text=True, timeout=120)
+
+    assert run("generate", str(root), "--per-component").returncode == 0
+    for i in range(3):
+        doc = (root / f"services/svc{i}/INFRASTRUCTURE.md").read_text()
+        assert "(../../" not in doc
+        assert f"[services/svc{i}/docker-compose.yml:3](docker-compose.yml#L3)" in doc
+    repo.git.add(A=True)
+    repo.index.commit("docs")
+    (root / "services/svc1/docker-compose.yml").write_text("services:\n  db:\n    image: postgres:17\n")
+    drift = run("drift", str(root), "--doc", str(root / "services/svc1/INFRASTRUCTURE.md"), "--format", "json")
+    assert drift.returncode == 1 and "PostgreSQL 17" in drift.stdout
+    assert run("drift", str(root), "--doc", str(root / "services/svc0/INFRASTRUCTURE.md")).returncode == 0
+    assert run("generate", str(root), "--per-component", "--check").returncode == 1
+
+
+def test_registry_fixture_is_not_mutated() -> None:
+    assert all(d.name != "slow" for d in discover().detectors)
+
+
+def test_run_scan_accepts_a_custom_registry(tmp_path: Path) -> None:
+    class Marker(Detector):
+        name = "marker"
+        patterns = ("*.marker",)
+
+        def extract(self, file: SourceFile) -> Extraction:
+            return Extraction(facts=[Fact("mon.performance", text("Marker ", Code(file.path)), Confidence.DECLARED,
+                                          self.evidence(file.path, 1))])
+
+    write_tree(tmp_path, {"a.marker": "x"})
+    source = RepoSource(tmp_path)
+    model = run_scan(source, Config(), Registry([Marker()], [], {"marker": "test"}))
+    assert [f.text for f in model.facts if f.field == "mon.performance"] == ["Marker a.marker"]
