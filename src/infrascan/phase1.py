@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -119,15 +118,20 @@ def run_file(detectors: list[Detector], sniffers: list[Detector], file: SourceFi
     return out
 
 
-@cache
+_FINGERPRINTS: dict[str, str] = {}
+
+
 def code_fingerprint(cls: type) -> str:
     """A hash of the detector's module: a plugin that changes its code without bumping its version
     still never gets results its old code cached."""
-    try:
-        path = inspect.getsourcefile(cls)
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if path else ""
-    except (OSError, TypeError):
-        return ""
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    if name not in _FINGERPRINTS:
+        try:
+            path = inspect.getsourcefile(cls)
+            _FINGERPRINTS[name] = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if path else ""
+        except (OSError, TypeError):
+            _FINGERPRINTS[name] = ""
+    return _FINGERPRINTS[name]
 
 
 # -- worker processes ---------------------------------------------------------------------------
