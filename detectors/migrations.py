@@ -1,11 +1,1033 @@
-"""database migration tools and their files. (Being written: claims no files yet.)"""
+"""Database migration tools, found by their files: which tool, how many migrations, which can be undone.
+
+Each migration file is read on its own in phase 1 (so results cache by blob) and reduced to one
+record: the tool, its folder, and whether it has a down step. Phase 2 counts the records per
+folder ("12 of 14 migrations have a down step", "forward-only"). Tools whose migrations carry no
+down step by design (Prisma, Drizzle) are counted from the file list without reading them.
+
+Where migrations run (release phase, Helm hook, CI step, container start) is told by the
+detectors that read those places. This one speaks last: when migration files exist and no
+detector found a step that applies them, it says so, as a hint.
+
+A down step means: Alembic `downgrade()` with a body; Django operations that all have a reverse;
+Flyway `U<version>__` undo scripts; Liquibase `rollback` blocks or change types Liquibase reverses
+itself; Rails, Ecto and Phinx `down` or a reversible `change`; Knex, Sequelize, TypeORM, EF Core
+and Laravel `down` methods with a body; golang-migrate `.down.sql` files; goose and dbmate down
+sections that are not empty.
+"""
 
 from __future__ import annotations
 
-from infrascan.detector import Detector
+import ast
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from infrascan.catalog import DATA_STORE_CATEGORIES, Tech
+from infrascan.commands import classify, split_commands, unwrap
+from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
+from infrascan.source import is_example_path
+from infrascan.yamlload import load_yaml
+
+# Liquibase change types it can roll back without a `rollback` block (its "auto rollback" list).
+LIQUIBASE_AUTO_ROLLBACK = frozenset(
+    {
+        "addColumn",
+        "addDefaultValue",
+        "addForeignKeyConstraint",
+        "addLookupTable",
+        "addNotNullConstraint",
+        "addPrimaryKey",
+        "addUniqueConstraint",
+        "createIndex",
+        "createSequence",
+        "createTable",
+        "createView",
+        "dropNotNullConstraint",
+        "renameColumn",
+        "renameSequence",
+        "renameTable",
+        "renameView",
+        "tagDatabase",
+    }
+)
+# Elements that sit inside a Liquibase change rather than being one.
+LIQUIBASE_NESTED = frozenset({"column", "constraints", "where", "param", "whereParams", "comment", "validCheckSum"})
+# Calls inside a reversible `change` that the tool cannot invert (it raises on rollback).
+IRREVERSIBLE_IN_CHANGE: dict[str, re.Pattern[str]] = {
+    "rails-migrations": re.compile(r"^\s*(?:execute|change_column|remove_columns?\s+:\w+\s*,\s*:\w+\s*$)\b", re.M),
+    "phinx": re.compile(r"->\s*(?:execute|query)\s*\("),
+}
+# How each tool's rollback is worded: (what a down step is called, whether `change` counts as one).
+DOWN_WORDS: dict[str, str] = {
+    "alembic": "a `downgrade()` with a body",
+    "django-migrations": "operations that all have a reverse",
+    "rails-migrations": "a `down` or a reversible `change`",
+    "ecto": "a `down` or a reversible `change`",
+    "phinx": "a `down` or a reversible `change()`",
+    "knex": "a `down` with a body",
+    "sequelize": "a `down` with a body",
+    "typeorm": "a `down()` with a body",
+    "ef-core": "a `Down()` with a body",
+    "laravel-migrations": "a `down()` with a body",
+    "golang-migrate": "a non-empty `.down.sql`",
+    "goose": "a non-empty `-- +goose Down` section",
+    "dbmate": "a non-empty `-- migrate:down` section",
+    "liquibase": "a `rollback` block or a change type Liquibase reverses itself",
+}
+# Tools whose migration runners live in the application: a runtime dependency says where they run.
+RUNS_IN_APP: dict[str, str] = {
+    "flyway": "Spring Boot runs Flyway when the application starts",
+    "liquibase": "Spring Boot runs Liquibase when the application starts",
+}
+PLAIN_SQL = "sql-scripts"
+RUNNERS = {"npm": "package.json script", "make": "Makefile target", "just": "justfile recipe", "task": "Taskfile task"}
+
+_DJANGO_NAME = re.compile(r"^\d{4}_\w+\.py$")
+_FLYWAY_NAME = re.compile(r"^(?P<kind>[VUR])(?P<version>[\w.]*?)__.+\.sql$")
+_GOLANG_NAME = re.compile(r"^(?P<version>\d+)_.+\.(?P<direction>up|down)\.sql$")
+_NUMBERED = re.compile(r"^V?\d+")
+_RUBY_DEF = re.compile(r"^(?P<indent>[ \t]*)def\s+(?P<name>up|down|change)\b(?P<rest>.*)$", re.M)
+_ELIXIR_DELEGATE_DOWN = re.compile(r"^\s*defdelegate\s+down\b", re.M)
+_JS_DOWN = re.compile(
+    r"exports\.down\s*=|export\s+(?:async\s+)?function\s+down\b|\b(?:const|let|var)\s+down\s*=|\b(?:async\s+)?down\s*\("
+    r"|\bdown\s*:\s*(?:async\s*)?(?:function\b|\()"
+)
+_PHP_DOWN = re.compile(r"function\s+down\s*\(")
+_PHP_CHANGE = re.compile(r"function\s+change\s*\(")
+_CS_DOWN = re.compile(r"override\s+void\s+Down\s*\(")
+_PRISMA_PROVIDER = re.compile(r"datasource\s+\w+\s*\{[^}]*?\bprovider\s*=\s*\"(\w+)\"", re.S)
+_LOCK_PROVIDER = re.compile(r"^\s*provider\s*=\s*\"(\w+)\"", re.M)
+_DRIZZLE_DIALECT = re.compile(r"\b(?:dialect|driver)\s*:\s*[\"'](\w[\w-]*)[\"']")
+_ALEMBIC_URL = re.compile(r"^\s*sqlalchemy\.url\s*=\s*([a-z][\w+]*)://", re.M)
+_XML_CHANGESET = re.compile(r"<changeSet\b.*?(?:</changeSet>|/>)", re.S)
+_XML_ELEMENT = re.compile(r"<(\w+)\b")
+_SQL_CHANGESET = re.compile(r"^--\s*changeset\s", re.M | re.I)
+_SQL_ROLLBACK = re.compile(r"^--\s*rollback\s", re.M | re.I)
+_COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/|#[^\n]*", re.S)
+_SQL_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+_TRIVIAL = re.compile(r"^(?:return\s*(?:Promise\.resolve\(\s*\)|null|undefined)?\s*;?|pass|;)$")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one migration file says about undoing it."""
+
+    down: bool
+    why: str = ""  # why it cannot be undone, when it cannot
 
 
 class MigrationsDetector(Detector):
     name = "migrations"
-    version = "0"
+    version = "1"
     description = "database migration tools and their files"
+    patterns = (
+        "alembic.ini",
+        "**/versions/*.py",
+        "**/migrations/[0-9][0-9][0-9][0-9]_*.py",
+        "V*__*.sql",
+        "U*__*.sql",
+        "R__*.sql",
+        "*changelog*.{xml,yaml,yml,json,sql}",
+        "**/changelog/**/*.{xml,yaml,yml,json,sql}",
+        "**/changelogs/**/*.{xml,yaml,yml,json,sql}",
+        "*.prisma",
+        "migration_lock.toml",
+        "**/db/migrate/*.rb",
+        "**/db/*_migrate/*.rb",
+        "**/{migrations,migration}/*.{js,ts,cjs,mjs}",
+        "drizzle.config.{ts,js,mjs,cjs,json}",
+        "**/meta/_journal.json",
+        "*.{up,down}.sql",
+        "**/{migrations,migration,migrate}/**/*.sql",
+        "**/migrations/*.go",
+        "**/Migrations/*.cs",
+        "**/database/migrations/*.php",
+        "**/{Migrations,migrations}/*.php",
+        "**/priv/**/migrations/*.exs",
+    )
+    looks_for = {
+        "deploy.migration.rollback": "migration files (down steps, undo scripts, rollback blocks)",
+        "deploy.migration.strategy": "migration files that no release, hook, CI or start step applies",
+        "env.database": "Prisma datasource providers and Drizzle dialects",
+    }
+
+    def claims(self, path: str) -> bool:
+        """Prisma's `migration.sql` files are counted from the file list, never read; EF designer files are code."""
+        name = PurePosixPath(path).name
+        if name == "migration.sql" or name.endswith((".Designer.cs", "ModelSnapshot.cs")):
+            return False
+        return super().claims(path)
+
+    # -- phase 1 ---------------------------------------------------------------------------------
+
+    def extract(self, file: SourceFile) -> Extraction:
+        out = Extraction()
+        pure = PurePosixPath(file.path)
+        name = pure.name
+        reader = self._reader(name, pure.suffix)
+        if reader is not None:
+            reader(file, out)
+        return out
+
+    def _reader(self, name: str, suffix: str) -> Callable[[SourceFile, Extraction], None] | None:
+        by_name: dict[str, Callable[[SourceFile, Extraction], None]] = {
+            "alembic.ini": self._alembic_ini,
+            "migration_lock.toml": self._prisma_lock,
+            "_journal.json": self._drizzle_journal,
+        }
+        if name in by_name:
+            return by_name[name]
+        if name.startswith("drizzle.config."):
+            return self._drizzle_config
+        by_suffix: dict[str, Callable[[SourceFile, Extraction], None]] = {
+            ".py": self._python,
+            ".sql": self._sql,
+            ".prisma": self._prisma_schema,
+            ".rb": self._rails,
+            ".exs": self._ecto,
+            ".php": self._php,
+            ".cs": self._ef_core,
+            ".go": self._goose_go,
+            ".xml": self._liquibase,
+            ".yaml": self._liquibase,
+            ".yml": self._liquibase,
+            ".json": self._liquibase,
+        }
+        return by_suffix.get(suffix) or (self._javascript if suffix in (".js", ".ts", ".cjs", ".mjs") else None)
+
+    def _migration(self, out: Extraction, file: SourceFile, tool: str, verdict: Verdict | None, **data: Any) -> None:
+        pure = PurePosixPath(file.path)
+        out.records.append(
+            Record(
+                "migration.file",
+                file.path,
+                1,
+                {
+                    "tool": tool,
+                    "dir": pure.parent.as_posix(),
+                    "name": pure.name,
+                    "down": None if verdict is None else verdict.down,
+                    "why": "" if verdict is None else verdict.why,
+                    **data,
+                },
+            )
+        )
+
+    def _config(self, out: Extraction, path: str, line: int, tool: str, **data: Any) -> None:
+        out.records.append(Record("migration.config", path, line, {"tool": tool, **data}))
+
+    # Python: Alembic revisions and Django migrations
+
+    def _python(self, file: SourceFile, out: Extraction) -> None:
+        name = PurePosixPath(file.path).name
+        is_alembic = "down_revision" in file.text and "def upgrade" in file.text
+        is_django = _DJANGO_NAME.match(name) and "migrations.Migration" in file.text
+        if not (is_alembic or is_django):
+            return
+        try:
+            tree = ast.parse(file.text)
+        except (SyntaxError, ValueError) as exc:
+            line = getattr(exc, "lineno", None)
+            out.diagnostics.append(
+                self.diagnostic(file.path, line, f"cannot parse migration as Python: {exc}; counted, rollback unknown")
+            )
+            self._migration(out, file, "alembic" if is_alembic else "django-migrations", None)
+            return
+        if is_alembic:
+            self._migration(out, file, "alembic", _alembic_verdict(tree))
+        else:
+            self._migration(out, file, "django-migrations", _django_verdict(tree))
+
+    def _alembic_ini(self, file: SourceFile, out: Extraction) -> None:
+        match = _ALEMBIC_URL.search(file.text)
+        scheme = match.group(1) if match else None
+        line = file.text.count("\n", 0, match.start()) + 1 if match else 1
+        self._config(out, file.path, line, "alembic", engine=scheme)
+        tech = self._engine(scheme) if scheme else None
+        if tech is not None:
+            out.facts.append(self._engine_hint(tech, "SQLAlchemy URL scheme ", scheme or "", file.path, line))
+
+    # SQL: Flyway, golang-migrate, goose, dbmate, Liquibase formatted SQL, plain numbered scripts
+
+    def _sql(self, file: SourceFile, out: Extraction) -> None:
+        name = PurePosixPath(file.path).name
+        head = file.text[:4096]
+        if re.match(r"^\s*--\s*liquibase\s+formatted\s+sql", head, re.I):
+            changesets = len(_SQL_CHANGESET.findall(file.text))
+            rollbacks = len(_SQL_ROLLBACK.findall(file.text))
+            self._migration(
+                out, file, "liquibase", None, changesets=changesets, rollbackable=min(rollbacks, changesets)
+            )
+            return
+        flyway = _FLYWAY_NAME.match(name)
+        if flyway:
+            kind = flyway.group("kind")
+            self._migration(out, file, "flyway", None, kind=kind, version=flyway.group("version"))
+            return
+        if "-- +goose" in file.text:
+            self._migration(out, file, "goose", _section_verdict(file.text, r"--\s*\+goose\s+Down", "-- +goose Down"))
+            return
+        if re.search(r"^--\s*migrate:up", file.text, re.M):
+            self._migration(out, file, "dbmate", _section_verdict(file.text, r"--\s*migrate:down", "-- migrate:down"))
+            return
+        golang = _GOLANG_NAME.match(name)
+        if golang:
+            empty = not _SQL_COMMENTS.sub("", file.text).strip()
+            self._migration(
+                out,
+                file,
+                "golang-migrate",
+                None,
+                version=golang.group("version"),
+                direction=golang.group("direction"),
+                empty=empty,
+            )
+            return
+        if "--> statement-breakpoint" in file.text:
+            return  # Drizzle's SQL; counted from its journal
+        if _NUMBERED.match(name):
+            self._migration(out, file, PLAIN_SQL, None)
+
+    # Liquibase XML/YAML/JSON changelogs
+
+    def _liquibase(self, file: SourceFile, out: Extraction) -> None:
+        if "databaseChangeLog" not in file.text:
+            return
+        if file.path.endswith(".xml"):
+            changesets = _XML_CHANGESET.findall(file.text)
+            rollbackable = sum(1 for body in changesets if _xml_changeset_reversible(body))
+            self._migration(out, file, "liquibase", None, changesets=len(changesets), rollbackable=rollbackable)
+            return
+        documents = self._structured(file, out)
+        entries: list[Any] = []
+        for doc in documents:
+            log = doc.get("databaseChangeLog") if isinstance(doc, dict) else None
+            entries.extend(log if isinstance(log, list) else [])
+        changesets = [e["changeSet"] for e in entries if isinstance(e, dict) and isinstance(e.get("changeSet"), dict)]
+        rollbackable = sum(1 for c in changesets if _structured_changeset_reversible(c))
+        self._migration(out, file, "liquibase", None, changesets=len(changesets), rollbackable=rollbackable)
+
+    def _structured(self, file: SourceFile, out: Extraction) -> list[Any]:
+        if file.path.endswith(".json"):
+            try:
+                return [json.loads(file.text)]
+            except ValueError as exc:
+                out.diagnostics.append(self.diagnostic(file.path, getattr(exc, "lineno", None), f"invalid JSON: {exc}"))
+                return []
+        loaded = load_yaml(file.text)
+        if loaded.error:
+            out.diagnostics.append(self.diagnostic(file.path, loaded.error.line, f"invalid YAML: {loaded.error}"))
+        return list(loaded.documents)
+
+    # Prisma and Drizzle: configuration only; their migrations have no down step by design
+
+    def _prisma_schema(self, file: SourceFile, out: Extraction) -> None:
+        match = _PRISMA_PROVIDER.search(file.text)
+        if not match:
+            return
+        line = file.text.count("\n", 0, match.start(1)) + 1
+        provider = match.group(1)
+        self._config(out, file.path, line, "prisma", engine=provider)
+        tech = self._engine(provider)
+        if tech is not None:
+            out.facts.append(self._engine_hint(tech, "Prisma datasource provider ", provider, file.path, line))
+
+    def _prisma_lock(self, file: SourceFile, out: Extraction) -> None:
+        match = _LOCK_PROVIDER.search(file.text)
+        line = file.text.count("\n", 0, match.start()) + 1 if match else 1
+        self._config(out, file.path, line, "prisma", engine=match.group(1) if match else None, lock=True)
+
+    def _drizzle_config(self, file: SourceFile, out: Extraction) -> None:
+        dialect = _DRIZZLE_DIALECT.search(file.text)
+        line = file.text.count("\n", 0, dialect.start()) + 1 if dialect else 1
+        self._config(out, file.path, line, "drizzle", engine=dialect.group(1) if dialect else None)
+        tech = self._engine(dialect.group(1)) if dialect else None
+        if tech is not None and dialect is not None:
+            out.facts.append(self._engine_hint(tech, "Drizzle dialect ", dialect.group(1), file.path, line))
+
+    def _drizzle_journal(self, file: SourceFile, out: Extraction) -> None:
+        try:
+            data = json.loads(file.text)
+        except ValueError as exc:
+            out.diagnostics.append(self.diagnostic(file.path, getattr(exc, "lineno", None), f"invalid JSON: {exc}"))
+            return
+        entries = data.get("entries") if isinstance(data, dict) else None
+        if not isinstance(entries, list):
+            return
+        folder = PurePosixPath(file.path).parent.parent.as_posix()
+        self._config(out, file.path, 1, "drizzle", journal=True, dir=folder, entries=len(entries))
+
+    # Ruby, Elixir, PHP, C#, Go, JavaScript migrations
+
+    def _rails(self, file: SourceFile, out: Extraction) -> None:
+        if "ActiveRecord::Migration" not in file.text:
+            return
+        self._migration(out, file, "rails-migrations", _block_verdict(file.text, "rails-migrations"))
+
+    def _ecto(self, file: SourceFile, out: Extraction) -> None:
+        if "Ecto.Migration" not in file.text:
+            return
+        self._migration(out, file, "ecto", _ecto_verdict(file.text))
+
+    def _php(self, file: SourceFile, out: Extraction) -> None:
+        if re.search(r"\b(?:AbstractMigration|BaseMigration)\b", file.text):
+            self._migration(out, file, "phinx", _phinx_verdict(file.text))
+        elif re.search(r"\bextends\s+Migration\b", file.text) and "Illuminate" in file.text:
+            self._migration(out, file, "laravel-migrations", _brace_verdict(file.text, _PHP_DOWN, "no `down()`"))
+
+    def _ef_core(self, file: SourceFile, out: Extraction) -> None:
+        if "MigrationBuilder" not in file.text or not re.search(r":\s*Migration\b", file.text):
+            return
+        self._migration(out, file, "ef-core", _brace_verdict(file.text, _CS_DOWN, "no `Down()`"))
+
+    def _goose_go(self, file: SourceFile, out: Extraction) -> None:
+        match = re.search(r"goose\.AddMigration\w*\(\s*[\w.]+\s*,\s*([\w.]+)\s*\)", file.text)
+        if match:
+            down = match.group(1) != "nil"
+            self._migration(out, file, "goose", Verdict(down, "" if down else "no down function"))
+
+    def _javascript(self, file: SourceFile, out: Extraction) -> None:
+        source = file.text
+        if "MigrationInterface" in source or "QueryRunner" in source:
+            tool = "typeorm"
+        elif "queryInterface" in source:
+            tool = "sequelize"
+        elif re.search(r"\bknex\b|\bKnex\b", source) and re.search(r"\bup\b", source):
+            tool = "knex"
+        else:
+            return
+        self._migration(out, file, tool, _brace_verdict(source, _JS_DOWN, "no `down`"))
+
+    # shared
+
+    def _engine(self, name: str) -> Tech | None:
+        """A provider or dialect name as the catalog knows it: an id (`turso`) or a URL scheme (`postgresql`)."""
+        lowered = name.lower()
+        tech = self.catalog.techs.get(lowered) or self.catalog.by_url_scheme(lowered)
+        return tech if tech is not None and tech.category in DATA_STORE_CATEGORIES else None
+
+    def _engine_hint(self, tech: Tech, what: str, value: str, path: str, line: int) -> Fact:
+        return Fact(
+            "env.database",
+            text(tech.name, ": ", what, Code(value), " in ", Code(path), " (environment not stated)"),
+            Confidence.HINT,
+            self.evidence(path, line),
+            item=tech.id,
+            tech=tech.id,
+            rank=70,
+            order=(path, line),
+        )
+
+    # -- phase 2 ---------------------------------------------------------------------------------
+
+    def resolve(self, ctx: ResolveContext) -> list[Fact]:
+        """Counts per tool and folder: how many migrations can be rolled back."""
+        return [self._rollback_fact(group) for group in _groups(ctx) if not is_example_path(group.anchor)]
+
+    def conclude(self, ctx: ResolveContext, facts: Sequence[Fact]) -> list[Fact]:
+        """Migration files that no detector's release, hook, CI or start step applies: say so, as a hint."""
+        covered = _covered_tools(facts)
+        if covered is None:
+            return []
+        out: list[Fact] = []
+        for group in _groups(ctx):
+            if group.tool in covered or is_example_path(group.anchor):
+                continue
+            out.append(self._unapplied(ctx, group))
+        return out
+
+    def _rollback_fact(self, group: Group) -> Fact:
+        tool = self._tool_name(group.tool)
+        where = Code(group.shown)
+        parts: tuple[Part, ...]
+        confidence = Confidence.DECLARED
+        if group.tool == "prisma":
+            parts = text(
+                tool,
+                ": forward-only (Prisma has no down migrations); ",
+                _counted(group.total, "migration"),
+                " in ",
+                where,
+                ". To undo a change, write a new migration (",
+                Code("prisma migrate diff"),
+                " can generate the reverse SQL)",
+            )
+        elif group.tool == "drizzle":
+            parts = text(
+                tool,
+                ": forward-only (drizzle-kit has no down migrations); ",
+                _counted(group.total, "migration"),
+                " in ",
+                where,
+            )
+        elif group.tool == "atlas":
+            parts = text(
+                tool,
+                ": ",
+                _counted(group.total, "versioned migration"),
+                " in ",
+                where,
+                ", no down files; ",
+                Code("atlas migrate down"),
+                " plans the reverse against a dev database",
+            )
+        elif group.tool == "flyway":
+            parts = _flyway_text(tool, group, where)
+        elif group.tool == PLAIN_SQL:
+            confidence = Confidence.INFERRED
+            parts = text(
+                "Numbered SQL scripts in ",
+                where,
+                f" ({group.total} files) with no migration tool found and no down scripts: changes are undone by hand",
+            )
+        else:
+            parts = _count_text(tool, group, where)
+        return Fact(
+            "deploy.migration.rollback",
+            parts,
+            confidence,
+            group.evidence(self.name),
+            item=f"{group.tool}:{group.shown}",
+            tech=group.tool if group.tool != PLAIN_SQL else None,
+            rank=30,
+            order=(group.shown, 0),
+            attrs={"tool": group.tool, "migrations": group.total, "down": group.down},
+        )
+
+    def _unapplied(self, ctx: ResolveContext, group: Group) -> Fact:
+        tool = self._tool_name(group.tool) if group.tool != PLAIN_SQL else "Numbered SQL scripts"
+        unit = {"prisma": "migration folder", PLAIN_SQL: "file", "liquibase": "changeset"}.get(group.tool, "migration")
+        parts: list[Part] = [tool, ": ", _counted(group.total, unit), " in ", Code(group.shown)]
+        evidence = list(group.evidence(self.name))
+        in_app = _runtime_dependency(ctx, group.tool)
+        if in_app is not None:
+            parts += [
+                " and no separate step applies them; ",
+                Code(str(in_app.data["name"])),
+                " is a runtime dependency in ",
+                Code(in_app.path),
+                ", and ",
+                RUNS_IN_APP[group.tool],
+            ]
+            evidence = [*self.evidence(in_app.path, in_app.line), *evidence]
+        else:
+            parts.append(", but no pipeline, release, hook or start step that applies them was found")
+            defined = _defined_commands(ctx, group.tool)
+            if defined:
+                record, command = defined[0]
+                where = RUNNERS.get(str(record.data.get("runner", "")), "script")
+                label = record.data.get("name")
+                parts += ["; ", where, " "]
+                parts += [Code(str(label)), " in "] if label else []
+                parts += [Code(record.path), " runs ", Code(_migrate_part(command)), ", but nothing found calls it"]
+                evidence = [*self.evidence(record.path, record.line), *evidence]
+        return Fact(
+            "deploy.migration.strategy",
+            text(*parts),
+            Confidence.HINT,
+            tuple(evidence),
+            item=f"unapplied:{group.tool}:{group.shown}",
+            tech=group.tool if group.tool != PLAIN_SQL else None,
+            rank=70,
+            order=(group.shown, 0),
+        )
+
+    def _tool_name(self, tool: str) -> str:
+        return self.catalog.techs[tool].name if tool in self.catalog.techs else tool
+
+
+# -- phase-2 grouping ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Group:
+    """Migrations of one tool in one folder, as counted from the records."""
+
+    tool: str
+    shown: str  # the folder as shown to the reader
+    anchor: str  # a file path in it (for example-path checks and evidence)
+    total: int
+    down: int
+    lacking: list[tuple[str, str]]  # (path, why) of migrations without a down step
+    unknown: int = 0
+    undo_kind: str = ""
+
+    def evidence(self, detector: str) -> tuple[Evidence, ...]:
+        """The newest migration (or the tool's marker file), and the first one that cannot be undone."""
+        paths = [self.anchor, *(p for p, _ in self.lacking[:1] if p != self.anchor)]
+        return tuple(Evidence(p, 0, detector) for p in paths)
+
+
+def _groups(ctx: ResolveContext) -> list[Group]:
+    files = ctx.records("migration.file")
+    configs = ctx.records("migration.config")
+    groups: list[Group] = []
+    by_key: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    for record in files:
+        tool = str(record.data["tool"])
+        folder = "" if tool == "django-migrations" else str(record.data["dir"])
+        by_key[(tool, folder)].append(record)
+    claimed_dirs = _tool_dirs(ctx, configs)
+    for (tool, folder), records in sorted(by_key.items()):
+        if tool == PLAIN_SQL and (folder in claimed_dirs or len(records) < 2):
+            continue
+        groups.append(_count(tool, folder, records))
+    groups.extend(_prisma_groups(ctx, configs))
+    groups.extend(_drizzle_groups(configs))
+    groups.extend(_atlas_groups(ctx))
+    return groups
+
+
+def _count(tool: str, folder: str, records: list[Record]) -> Group:
+    records = sorted(records, key=lambda r: r.path)
+    if tool == "golang-migrate":
+        return _count_golang(folder, records)
+    if tool == "flyway":
+        return _count_flyway(folder, records)
+    if tool == "liquibase":
+        total = sum(int(r.data.get("changesets", 0)) for r in records)
+        down = sum(int(r.data.get("rollbackable", 0)) for r in records)
+        lacking = [
+            (r.path, "") for r in records if int(r.data.get("rollbackable", 0)) < int(r.data.get("changesets", 0))
+        ]
+        return Group(tool, folder, records[-1].path, total, down, lacking)
+    known = [r for r in records if r.data.get("down") is not None]
+    down = sum(1 for r in known if r.data["down"])
+    lacking = [(r.path, str(r.data.get("why", ""))) for r in known if not r.data["down"]]
+    shown = folder or _common_parent([r.path for r in records])
+    return Group(tool, shown, records[-1].path, len(records), down, lacking, unknown=len(records) - len(known))
+
+
+def _count_golang(folder: str, records: list[Record]) -> Group:
+    ups = {str(r.data["version"]): r for r in records if r.data.get("direction") == "up"}
+    downs = {
+        str(r.data["version"]): r for r in records if r.data.get("direction") == "down" and not r.data.get("empty")
+    }
+    lacking = [(r.path, "no non-empty `.down.sql`") for v, r in sorted(ups.items()) if v not in downs]
+    anchor = records[-1].path
+    return Group("golang-migrate", folder, anchor, len(ups), len(ups) - len(lacking), lacking)
+
+
+def _count_flyway(folder: str, records: list[Record]) -> Group:
+    versions = {str(r.data["version"]) for r in records if r.data.get("kind") == "V"}
+    undos = {str(r.data["version"]) for r in records if r.data.get("kind") == "U"}
+    lacking = [(r.path, "") for r in records if r.data.get("kind") == "V" and str(r.data["version"]) not in undos]
+    return Group("flyway", folder, records[-1].path, len(versions), len(versions & undos), lacking)
+
+
+def _tool_dirs(ctx: ResolveContext, configs: list[Record]) -> set[str]:
+    """Folders whose SQL belongs to a tool known by a marker file, not to loose scripts."""
+    dirs = {PurePosixPath(p).parent.as_posix() for p in ctx.files if PurePosixPath(p).name == "atlas.sum"}
+    for record in configs:
+        if record.data.get("journal"):
+            dirs.add(str(record.data["dir"]))
+        if record.data.get("lock"):
+            dirs.add(PurePosixPath(record.path).parent.as_posix())
+    return dirs
+
+
+def _prisma_groups(ctx: ResolveContext, configs: list[Record]) -> list[Group]:
+    locks = sorted({PurePosixPath(r.path).parent.as_posix() for r in configs if r.data.get("lock")})
+    if not locks:
+        return []
+    counts: dict[str, int] = defaultdict(int)
+    for path in ctx.files:
+        pure = PurePosixPath(path)
+        if pure.name == "migration.sql":
+            counts[pure.parent.parent.as_posix()] += 1
+    return [Group("prisma", folder, f"{folder}/migration_lock.toml", counts[folder], 0, []) for folder in locks]
+
+
+def _drizzle_groups(configs: list[Record]) -> list[Group]:
+    journals = [r for r in configs if r.data.get("journal")]
+    return [Group("drizzle", str(r.data["dir"]), r.path, int(r.data["entries"]), 0, []) for r in journals]
+
+
+def _atlas_groups(ctx: ResolveContext) -> list[Group]:
+    sums = [p for p in ctx.files if PurePosixPath(p).name == "atlas.sum"]
+    groups = []
+    for path in sums:
+        folder = PurePosixPath(path).parent.as_posix()
+        total = sum(1 for p in ctx.files if p.endswith(".sql") and PurePosixPath(p).parent.as_posix() == folder)
+        groups.append(Group("atlas", folder, path, total, 0, []))
+    return groups
+
+
+def _common_parent(paths: list[str]) -> str:
+    parts = [PurePosixPath(p).parent.parts for p in paths]
+    common: list[str] = []
+    for items in zip(*parts, strict=False):
+        if len(set(items)) != 1:
+            break
+        common.append(items[0])
+    return "/".join(common) or "."
+
+
+def _migrate_part(command: str) -> str:
+    """The simple command that migrates, out of a wrapper (`docker compose run api bash -c '...; mix ecto.migrate'`)."""
+    parts = [part for piece in split_commands(command) for part in unwrap(piece.text)]
+    migrating = [part for part in parts if any(c.kind == "migrate" for c in classify(part))]
+    shortest = min(migrating, key=len) if migrating else command
+    return shortest if len(shortest) <= 80 else shortest[:79] + "…"
+
+
+def _covered_tools(facts: Sequence[Fact]) -> set[str] | None:
+    """Tools some detector found a step for; None when a step names no tool (it may apply any)."""
+    covered: set[str] = set()
+    for fact in facts:
+        if fact.field != "deploy.migration.strategy" or fact.confidence is Confidence.HINT:
+            continue
+        if all(is_example_path(e.path) for e in fact.evidence):
+            continue
+        tool = fact.attrs.get("tool") or fact.tech
+        if not tool:
+            return None
+        covered.add(str(tool))
+    return covered
+
+
+def _runtime_dependency(ctx: ResolveContext, tool: str) -> Record | None:
+    if tool not in RUNS_IN_APP:
+        return None
+    for record in ctx.records("deps.package"):
+        if record.data.get("tech") == tool and not record.data.get("dev"):
+            return record
+    return None
+
+
+def _defined_commands(ctx: ResolveContext, tool: str) -> list[tuple[Record, str]]:
+    """Task-runner targets and scripts that would apply this tool's migrations."""
+    found: list[tuple[Record, str]] = []
+    for record in ctx.records("task.target"):
+        for classified in record.data.get("classified", []):
+            if classified.get("kind") == "migrate" and classified.get("tool") == tool:
+                found.append((record, str(classified["command"])))
+    for record in ctx.records("script.command"):
+        if record.data.get("kind") == "migrate" and record.data.get("tool") == tool:
+            found.append((record, str(record.data["command"])))
+    return sorted(found, key=lambda f: (is_example_path(f[0].path), f[0].path, f[0].line))
+
+
+# -- texts ------------------------------------------------------------------------------------------
+
+
+def _count_text(tool: str, group: Group, where: Code) -> tuple[Part, ...]:
+    words = _marked(DOWN_WORDS.get(group.tool, "a down step"))
+    unit = "changesets" if group.tool == "liquibase" else "migrations"
+    known = group.total - group.unknown
+    if known == 1 and group.down == 1:
+        share = f"the only {unit[:-1]}"
+    elif group.down == known and known:
+        share = f"all {known} {unit}"
+    else:
+        share = f"{group.down} of {known} {unit}"
+    parts: list[Part] = [tool, f": {share} in ", where, " can be rolled back (", *words, ")"]
+    reasons = Counter(why for _, why in group.lacking if why)
+    if reasons:
+        parts.append(f"; {len(group.lacking)} cannot: ")
+        for index, (why, count) in enumerate(reasons.most_common(3)):
+            parts += [", " if index else "", f"{count} ", *_marked(why)]
+    if group.unknown:
+        parts.append(f"; {group.unknown} could not be read")
+    return text(*parts)
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _marked(words: str) -> list[Part]:
+    """Prose with `backticked` names, as parts: the names become code spans."""
+    return [Code(piece) if index % 2 else piece for index, piece in enumerate(words.split("`")) if piece]
+
+
+def _flyway_text(tool: str, group: Group, where: Code) -> tuple[Part, ...]:
+    if group.down == 0:
+        return text(
+            tool,
+            ": forward-only; " + ("the only" if group.total == 1 else f"none of the {group.total}"),
+            " versioned migration" if group.total == 1 else " versioned migrations",
+            " in ",
+            where,
+            " has no undo script (" if group.total == 1 else " has an undo script (",
+            Code("U{version}__*.sql"),
+            ", a Flyway Teams/Enterprise feature)",
+        )
+    return text(
+        tool,
+        f": {group.down} of {group.total} versioned migrations in ",
+        where,
+        " have an undo script (",
+        Code("U{version}__*.sql"),
+        ", applied by ",
+        Code("flyway undo"),
+        " in Flyway Teams/Enterprise)",
+    )
+
+
+# -- per-file verdicts --------------------------------------------------------------------------------
+
+
+def _alembic_verdict(tree: ast.Module) -> Verdict:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "downgrade":
+            body = [s for s in node.body if not _is_noop(s)]
+            if not body:
+                return Verdict(False, "`downgrade()` is empty")
+            if all(isinstance(s, ast.Raise) for s in body):
+                return Verdict(False, "`downgrade()` raises")
+            return Verdict(True)
+    return Verdict(False, "no `downgrade()`")
+
+
+def _is_noop(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.Pass):
+        return True
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+
+
+def _django_verdict(tree: ast.Module) -> Verdict:
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        reverse = {"RunPython": "reverse_code", "RunSQL": "reverse_sql"}.get(name)
+        if reverse is None:
+            continue
+        given = [k.value for k in node.keywords if k.arg == reverse] or node.args[1:2]
+        if not given or (isinstance(given[0], ast.Constant) and given[0].value is None):
+            return Verdict(False, f"`{name}` without `{reverse}`")
+    return Verdict(True)
+
+
+def _section_verdict(source: str, marker: str, label: str) -> Verdict:
+    match = re.search(marker, source)
+    if not match:
+        return Verdict(False, f"no `{label}` section")
+    rest = source[match.end() :]
+    following_up = re.search(r"--\s*(?:\+goose\s+Up|migrate:up)", rest)
+    section = rest[: following_up.start()] if following_up else rest
+    section = re.sub(r"^--\s*\+goose\s+Statement(?:Begin|End)\s*$", "", section, flags=re.M)
+    if _SQL_COMMENTS.sub("", section).strip():
+        return Verdict(True)
+    return Verdict(False, f"empty `{label}` section")
+
+
+def _ruby_bodies(source: str) -> dict[str, str]:
+    """`def up/down/change` bodies, ended by the `end` at the same indentation (the usual layout)."""
+    bodies: dict[str, str] = {}
+    for match in _RUBY_DEF.finditer(source):
+        if re.match(r"\s*,\s*do:", match.group("rest")):
+            bodies[match.group("name")] = match.group("rest")
+            continue
+        end = re.compile(rf"^{re.escape(match.group('indent'))}end\b", re.M).search(source, match.end())
+        bodies[match.group("name")] = source[match.end() : end.start() if end else len(source)]
+    return bodies
+
+
+def _block_verdict(source: str, tool: str) -> Verdict:
+    """Rails and Ecto: a `down`, or a `change` with nothing the tool cannot invert."""
+    if "IrreversibleMigration" in source:
+        return Verdict(False, "raises `IrreversibleMigration`")
+    bodies = _ruby_bodies(source)
+    if "down" in bodies or _ELIXIR_DELEGATE_DOWN.search(source):
+        return Verdict(True) if bodies.get("down", "x").strip() else Verdict(False, "empty `down`")
+    change = bodies.get("change")
+    if change is None:
+        return Verdict(False, "only `up`")
+    pattern = IRREVERSIBLE_IN_CHANGE.get(tool)
+    if pattern and pattern.search(change) and not re.search(r"\breversible\b|\bup_only\b", change):
+        return Verdict(False, "`change` runs a command it cannot reverse")
+    return Verdict(True)
+
+
+def _ecto_verdict(source: str) -> Verdict:
+    """Ecto's `change` cannot reverse `execute/1`, `modify` without `from:` or `remove/1`."""
+    verdict = _block_verdict(source, "ecto")
+    bodies = _ruby_bodies(source)
+    if not verdict.down or "down" in bodies or "change" not in bodies:
+        return verdict
+    change = _code_only(bodies["change"])
+    for name in ("execute", "remove"):  # execute/2 and remove/2 (with a type) are reversible
+        if any(len(args) < 2 for args in _elixir_calls(change, name)):
+            return Verdict(False, f"`change` calls `{name}` with no reverse")
+    for args in _elixir_calls(change, "modify"):
+        if not any(a.lstrip().startswith("from:") or "from:" in a for a in args):
+            return Verdict(False, "`change` calls `modify` without `from:`")
+    return verdict
+
+
+def _code_only(source: str) -> str:
+    """Elixir or Ruby code with string literals emptied and `#` comments removed, so words in SQL
+    or in a printed message are not mistaken for calls; argument commas stay where they were."""
+    out: list[str] = []
+    i = 0
+    while i < len(source):
+        if source.startswith(('"""', "'''"), i):
+            end = source.find(source[i : i + 3], i + 3)
+            out.append('""')
+            i = len(source) if end < 0 else end + 3
+        elif source[i] in "\"'":
+            j = i + 1
+            while j < len(source) and source[j] != source[i]:
+                j += 2 if source[j] == "\\" else 1
+            out.append('""')
+            i = j + 1
+        elif source[i] == "#":
+            end = source.find("\n", i)
+            i = len(source) if end < 0 else end
+        else:
+            out.append(source[i])
+            i += 1
+    return "".join(out)
+
+
+def _elixir_calls(source: str, name: str) -> list[list[str]]:
+    """Top-level arguments of each `name(...)` / `name ...` call (strings and nesting respected)."""
+    calls: list[list[str]] = []
+    for match in re.finditer(rf"(?<![\w.:]){name}(?=[\s(])", source):
+        rest = source[match.end() :]
+        args = _split_args(rest[1:], ")") if rest.startswith("(") else _split_args(rest, "\n")
+        if args:
+            calls.append(args)
+    return calls
+
+
+def _split_args(source: str, closer: str) -> list[str]:
+    args: list[str] = []
+    depth = 0
+    current: list[str] = []
+    i = 0
+    while i < len(source):
+        ch = source[i]
+        if source.startswith('"""', i):
+            end = source.find('"""', i + 3)
+            end = len(source) if end < 0 else end + 3
+            current.append(source[i:end])
+            i = end
+            continue
+        if ch in "\"'":
+            j = i + 1
+            while j < len(source) and source[j] != ch:
+                j += 2 if source[j] == "\\" else 1
+            current.append(source[i : j + 1])
+            i = j + 1
+            continue
+        if depth == 0 and ch == closer:
+            break
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        if ch == "," and depth == 0:
+            args.append("".join(current))
+            current = []
+            if closer == "\n":
+                # a trailing comma continues a paren-less call on the next line
+                nxt = source.find("\n", i)
+                if nxt >= 0 and not source[i + 1 : nxt].strip():
+                    i = nxt + 1
+                    continue
+        else:
+            current.append(ch)
+        i += 1
+    last = "".join(current).strip()
+    if last:
+        args.append(last)
+    return [a.strip() for a in args if a.strip()]
+
+
+def _phinx_verdict(source: str) -> Verdict:
+    down = _PHP_DOWN.search(source)
+    if down:
+        body = _brace_body(source, down.end())
+        return Verdict(True) if body is not None and _has_statements(body) else Verdict(False, "empty `down()`")
+    change = _PHP_CHANGE.search(source)
+    if change is None:
+        return Verdict(False, "only `up()`")
+    body = _brace_body(source, change.end()) or ""
+    if IRREVERSIBLE_IN_CHANGE["phinx"].search(body):
+        return Verdict(False, "`change()` runs raw SQL, which Phinx cannot reverse")
+    return Verdict(True)
+
+
+def _brace_verdict(source: str, signature: re.Pattern[str], missing: str) -> Verdict:
+    """C-like languages: the down method exists and its body does something other than throw."""
+    match = signature.search(source)
+    if match is None:
+        return Verdict(False, missing)
+    rest = source[match.end() :]
+    arrow = rest.find("=>")
+    brace = rest.find("{")
+    if arrow >= 0 and (brace < 0 or arrow < brace) and not rest[arrow + 2 :].lstrip().startswith("{"):
+        expression = rest[arrow + 2 :].split("\n", 1)[0]
+        return Verdict(True) if expression.strip(" ;") else Verdict(False, "empty down")
+    body = _brace_body(source, match.end())
+    if body is None or not _has_statements(body):
+        return Verdict(False, "empty down step")
+    if re.match(r"^\s*throw\b", _COMMENTS.sub("", body).strip()):
+        return Verdict(False, "down step throws")
+    return Verdict(True)
+
+
+def _brace_body(source: str, start: int) -> str | None:
+    """The text between the first `{` after `start` and its matching `}`, skipping strings and comments."""
+    open_at = source.find("{", start)
+    if open_at < 0:
+        return None
+    depth = 0
+    i = open_at
+    while i < len(source):
+        ch = source[i]
+        if source.startswith(("//", "#"), i) and not source.startswith("#[", i):
+            end = source.find("\n", i)
+            i = len(source) if end < 0 else end
+            continue
+        if source.startswith("/*", i):
+            end = source.find("*/", i + 2)
+            i = len(source) if end < 0 else end + 2
+            continue
+        if ch in "\"'`":
+            j = i + 1
+            while j < len(source) and source[j] != ch:
+                j += 2 if source[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return source[open_at + 1 : i]
+        i += 1
+    return None
+
+
+def _has_statements(body: str) -> bool:
+    lines = [line.strip() for line in _COMMENTS.sub("", body).splitlines()]
+    return any(line and not _TRIVIAL.match(line) for line in lines)
+
+
+def _xml_changeset_reversible(body: str) -> bool:
+    if "<rollback" in body:
+        return True
+    inner = re.sub(r"<(comment|preConditions|validCheckSum)\b.*?</\1>", "", body, flags=re.S)
+    changes = {e for e in _XML_ELEMENT.findall(inner)[1:] if e not in LIQUIBASE_NESTED}
+    return bool(changes) and changes <= LIQUIBASE_AUTO_ROLLBACK
+
+
+def _structured_changeset_reversible(changeset: dict[str, Any]) -> bool:
+    if changeset.get("rollback") is not None:
+        return True
+    changes = changeset.get("changes")
+    kinds = [next(iter(c)) for c in changes if isinstance(c, dict) and c] if isinstance(changes, list) else []
+    return bool(kinds) and all(str(k) in LIQUIBASE_AUTO_ROLLBACK for k in kinds)

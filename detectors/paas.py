@@ -1,11 +1,1892 @@
-"""PaaS manifests: Procfile, app.json, fly.toml, render.yaml, vercel.json, netlify.toml, serverless.yml. (Being written: claims no files yet.)"""
+"""Platform-as-a-service manifests: what Heroku, Fly.io, Render, Vercel, Netlify and Serverless deploy.
+
+These files are the whole deployment description for many applications: the app name gives the
+platform's default URL, add-ons and `databases:` are the environment's database with its major
+version, and a release phase (`release:`, `release_command`, `preDeployCommand`) is where
+migrations run, once per deploy, before the new version takes traffic. What the platform keeps in
+its dashboard (Vercel and Netlify variables, Render `sync: false`) is said to be there, not guessed.
+
+Platform knowledge (Heroku add-on names, Fly deploy strategies, CloudFormation resource types) is
+kept in the tables below, next to the code that reads them. Release commands that call a script
+or a package.json script are resolved in phase 2 from the scripts detector's records.
+"""
 
 from __future__ import annotations
 
-from infrascan.detector import Detector
+import json
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from infrascan.catalog import DATA_STORE_CATEGORIES, Tech
+from infrascan.commands import Classification, classify
+from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
+from infrascan.environments import env_from_name
+from infrascan.envvars import Variable, VariableReader
+from infrascan.images import tag_version
+from infrascan.model import Code, Confidence, Fact, Part, text
+from infrascan.tasks import TaskIndex
+from infrascan.yamlload import Tagged, YDict, line_of, load_yaml
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+# Heroku add-on service slugs (the part of `plan` before ":") -> catalog ids.
+HEROKU_ADDONS: dict[str, str] = {
+    "heroku-postgresql": "postgresql",
+    "heroku-redis": "redis",
+    "heroku-kafka": "kafka",
+    "rediscloud": "redis",
+    "redistogo": "redis",
+    "jawsdb": "mysql",
+    "jawsdb-maria": "mariadb",
+    "cleardb": "mysql",
+    "mongolab": "mongodb",
+    "ormongo": "mongodb",
+    "memcachier": "memcached",
+    "cloudamqp": "rabbitmq",
+    "searchbox": "elasticsearch",
+    "bonsai": "elasticsearch",
+    "foundelasticsearch": "elasticsearch",
+    "papertrail": "papertrail",
+    "sentry": "sentry",
+    "newrelic": "newrelic",
+    "rollbar": "rollbar",
+    "bugsnag": "bugsnag",
+    "sendgrid": "sendgrid",
+    "mailgun": "mailgun",
+    "postmark": "postmark",
+    "pusher": "pusher",
+    "cloudinary": "cloudinary",
+    "bucketeer": "aws-s3",
+}
+
+# Fly.io `[deploy] strategy` values: what a deploy does, and whether failing checks stop it.
+FLY_STRATEGIES: dict[str, tuple[str, bool]] = {
+    "rolling": ("machines are replaced one at a time", False),
+    "immediate": ("every machine is replaced at once, without waiting for health checks", False),
+    "canary": ("one new machine is booted and health-checked first, then the rest are replaced", True),
+    "bluegreen": ("a full set of new machines must pass health checks before traffic moves to them", True),
+}
+
+# CloudFormation resource types in serverless.yml `resources` -> the Terraform type the catalog knows.
+CFN_AS_TERRAFORM: dict[str, str] = {
+    "AWS::DynamoDB::Table": "aws_dynamodb_table",
+    "AWS::DynamoDB::GlobalTable": "aws_dynamodb_table",
+    "AWS::SQS::Queue": "aws_sqs_queue",
+    "AWS::SNS::Topic": "aws_sns_topic",
+}
+# CloudFormation resources whose `Engine` property names the technology.
+CFN_ENGINE_TYPES = frozenset(
+    {
+        "AWS::RDS::DBInstance",
+        "AWS::RDS::DBCluster",
+        "AWS::ElastiCache::CacheCluster",
+        "AWS::ElastiCache::ReplicationGroup",
+        "AWS::ElastiCache::ServerlessCache",
+    }
+)
+# RDS/ElastiCache engine names -> catalog ids.
+ENGINES: dict[str, str] = {
+    "postgres": "postgresql",
+    "aurora-postgresql": "postgresql",
+    "mysql": "mysql",
+    "aurora-mysql": "mysql",
+    "aurora": "mysql",
+    "mariadb": "mariadb",
+    "sqlserver-ee": "sqlserver",
+    "sqlserver-se": "sqlserver",
+    "sqlserver-ex": "sqlserver",
+    "sqlserver-web": "sqlserver",
+    "redis": "redis",
+    "valkey": "valkey",
+    "memcached": "memcached",
+}
+# Render service types that are a datastore rather than an application.
+RENDER_STORES: dict[str, str] = {"redis": "redis", "keyvalue": "valkey"}
+# Keys only a Heroku app.json has (React Native, Expo and f-droid metadata share the file name).
+HEROKU_KEYS = frozenset({"addons", "buildpacks", "formation", "environments", "success_url", "stack"})
+HEROKU_ENV_KEYS = frozenset({"description", "required", "value", "generator"})
+
+_PROCFILE_LINE = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.*)$")
+_TOML_ERROR_LINE = re.compile(r"at line (\d+)")
+_TOML_TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_TOML_KEY = re.compile(
+    r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=\s*(.*)$"""
+)
+_OPT_DEFAULT = re.compile(r"""\$\{\s*(?:opt|param|env|sls):[\w.]+\s*,\s*['"]?([\w.-]+)['"]?\s*\}""")
+_SCRIPT_PATH = re.compile(r"^(?:\./)?(?:[\w.-]+/)*[\w.-]+(?:\.sh|\.bash)?$")
+_REVIEW = "review"
+
+
+# -- small readers -------------------------------------------------------------------------------
+
+
+def _toml_key_path(raw: str) -> tuple[str, ...]:
+    return tuple(
+        part.strip().strip("\"'") for part in re.split(r"\s*\.\s*(?=(?:[^\"']*[\"'][^\"']*[\"'])*[^\"']*$)", raw)
+    )
+
+
+@dataclass(frozen=True)
+class TomlKey:
+    """One `key = value` line of a TOML file, with the table it sits in (array tables indexed)."""
+
+    path: tuple[Any, ...]
+    raw: str
+    line: int
+
+
+def toml_keys(source: str) -> Iterator[TomlKey]:
+    """Walks a TOML file line by line; tomllib gives values but no lines, and nothing on bad input."""
+    table: tuple[Any, ...] = ()
+    counts: dict[tuple[Any, ...], int] = {}
+    depth = 0
+    in_multiline = ""
+    for index, line in enumerate(source.splitlines(), start=1):
+        if in_multiline:
+            if in_multiline in line:
+                in_multiline = ""
+            continue
+        if depth:
+            depth += line.count("[") - line.count("]")
+            depth = max(depth, 0)
+            continue
+        header = _TOML_TABLE.match(line)
+        if header and not _TOML_KEY.match(line):
+            path = _toml_key_path(header.group(2))
+            table = (*_with_array_indexes(path[:-1], counts), path[-1])
+            if header.group(1) == "[[":
+                counts[table] = counts.get(table, -1) + 1
+                table = (*table, counts[table])
+            yield TomlKey(table, "", index)
+            continue
+        match = _TOML_KEY.match(line)
+        if not match:
+            continue
+        raw = match.group(2).strip()
+        for quote in ('"""', "'''"):
+            if raw.startswith(quote) and raw.count(quote) == 1:
+                in_multiline = quote
+        if raw.startswith("[") and not in_multiline:
+            depth = max(raw.count("[") - raw.count("]"), 0)
+        yield TomlKey((*table, *_toml_key_path(match.group(1))), raw, index)
+
+
+def _with_array_indexes(path: tuple[str, ...], counts: dict[tuple[Any, ...], int]) -> tuple[Any, ...]:
+    """`[services.http_checks.headers]` after `[[services]]` and `[[services.http_checks]]` is in the last of each."""
+    out: list[Any] = []
+    for part in path:
+        out.append(part)
+        if tuple(out) in counts:
+            out.append(counts[tuple(out)])
+    return tuple(out)
+
+
+def toml_lines(source: str) -> dict[tuple[Any, ...], int]:
+    lines: dict[tuple[Any, ...], int] = {}
+    for key in toml_keys(source):
+        lines.setdefault(key.path, key.line)
+        for size in range(1, len(key.path)):
+            lines.setdefault(key.path[:size], key.line)
+    return lines
+
+
+def toml_salvage(source: str) -> dict[str, Any]:
+    """The keys of a broken TOML file that still read on their own, so the rest is documented."""
+    data: dict[str, Any] = {}
+    for key in toml_keys(source):
+        if not key.raw:
+            continue  # a table header
+        try:
+            value = tomllib.loads(f"v = {key.raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            continue
+        node: Any = data
+        for part, following in zip(key.path, (*key.path[1:], None), strict=True):
+            if following is None:
+                if isinstance(node, dict) and isinstance(part, str):
+                    node[part] = value
+                break
+            if isinstance(following, int):
+                items = node.setdefault(part, []) if isinstance(node, dict) else None
+                if not isinstance(items, list):
+                    break
+                while len(items) <= following:
+                    items.append({})
+                node = items
+            elif isinstance(part, int) and isinstance(node, list):
+                node = node[part]
+            elif isinstance(node, dict):
+                child = node.setdefault(part, {})
+                if not isinstance(child, dict):
+                    break
+                node = child
+    return data
+
+
+class JsonLines:
+    """Approximate lines of JSON keys: each key searched after its parent's position."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def line(self, *path: str) -> int:
+        position = 0
+        found = 0
+        for key in path:
+            index = self.source.find(json.dumps(key) + ":", position)
+            if index < 0:
+                index = self.source.find(json.dumps(key), position)
+            if index < 0:
+                break
+            position, found = index + 1, index
+        return self.source.count("\n", 0, found) + 1 if found or path else 1
+
+
+def _string(value: Any) -> str | None:
+    if isinstance(value, bool) or value is None or isinstance(value, (dict, list, Tagged)):
+        return None
+    return str(value)
+
+
+def _short(command: str, limit: int = 80) -> str:
+    command = " ".join(command.split())
+    return command if len(command) <= limit else command[: limit - 1] + "…"
+
+
+def _names(names: list[str], limit: int = 4) -> list[Part]:
+    parts: list[Part] = []
+    for index, name in enumerate(names[:limit]):
+        parts += [", " if index else "", Code(name)]
+    if len(names) > limit:
+        parts.append(f" and {len(names) - limit} more")
+    return parts
+
+
+def _migrations(command: str) -> list[Classification]:
+    return [c for c in classify(command) if c.kind == "migrate"]
+
+
+# -- the detector ----------------------------------------------------------------------------------
 
 
 class PaasDetector(Detector):
     name = "paas"
-    version = "0"
+    version = "1"
     description = "PaaS manifests: Procfile, app.json, fly.toml, render.yaml, vercel.json, netlify.toml, serverless.yml"
+    patterns = (
+        "Procfile",
+        "app.json",
+        "fly.toml",
+        "fly.*.toml",
+        "render.yaml",
+        "vercel.json",
+        "netlify.toml",
+        "serverless.{yml,yaml}",
+    )
+    looks_for = {
+        "env.url": "Fly.io app names, Render service names and custom domains",
+        "env.database": "Heroku add-ons, Render databases, serverless.yml CloudFormation resources",
+        "env.special": "platform regions, scaling, cron jobs, process types and deploy strategies",
+        "env.purpose": "review apps, preview environments and Netlify deploy contexts",
+        "env.sla": "instance counts and high-availability settings on PaaS manifests",
+        "ci.build": "netlify.toml build commands",
+        "ci.deploy.automated": "Render autoDeploy and PaaS Git integrations",
+        "ci.deploy.manual": "Render services with autoDeploy off",
+        "deploy.rollback.perform": "fly.toml auto_rollback and deploy strategies",
+        "deploy.rollback.verify": "fly.toml health checks, Render healthCheckPath",
+        "deploy.migration.strategy": "Procfile release phase, fly release_command, Render preDeployCommand",
+        "log.retention": "serverless.yml logRetentionInDays and log group resources",
+        "mon.application": "fly.toml [metrics]",
+    }
+
+    def extract(self, file: SourceFile) -> Extraction:
+        out = Extraction()
+        name = PurePosixPath(file.path).name
+        if name == "Procfile":
+            self._procfile(file, out)
+        elif name == "app.json":
+            self._app_json(file, out)
+        elif name.startswith("fly.") and name.endswith(".toml"):
+            self._fly(file, out)
+        elif name == "render.yaml":
+            self._render(file, out)
+        elif name == "vercel.json":
+            self._vercel(file, out)
+        elif name == "netlify.toml":
+            self._netlify(file, out)
+        elif name.startswith("serverless."):
+            self._serverless(file, out)
+        return out
+
+    # -- shared fact builders --------------------------------------------------------------------
+
+    def _fact(
+        self,
+        field: str,
+        parts: tuple[Part, ...],
+        confidence: Confidence,
+        path: str,
+        line: int,
+        *,
+        item: str,
+        rank: int = 40,
+        **extra: Any,
+    ) -> Fact:
+        return Fact(
+            field, parts, confidence, self.evidence(path, line), item=item, rank=rank, order=(path, line), **extra
+        )
+
+    def _release(self, out: Extraction, path: str, line: int, command: str, where: tuple[Part, ...], kind: str) -> None:
+        """A command the platform runs once per deploy (or once per new app): a migration step or not."""
+        found = _migrations(command)
+        if found:
+            out.facts.append(self._release_fact(path, line, where, command, found[0], ()))
+            return
+        out.records.append(
+            Record("paas.release", path, line, {"command": command, "where": _dump_parts(where), "kind": kind})
+        )
+
+    def _release_fact(
+        self,
+        path: str,
+        line: int,
+        where: tuple[Part, ...] | list[Part],
+        command: str,
+        found: Classification,
+        via: tuple[Part, ...],
+        extra: tuple[Any, ...] = (),
+    ) -> Fact:
+        parts = text(*where, " runs ", Code(_short(command)), *via)
+        if found.command not in command and not via:
+            parts = text(*parts, " (", Code(_short(found.command)), ")")
+        return Fact(
+            "deploy.migration.strategy",
+            parts,
+            Confidence.DECLARED,
+            (*self.evidence(path, line), *extra),
+            item=f"release:{path}:{line}",
+            tech=found.tool,
+            rank=20,
+            order=(path, line),
+            attrs={"where": "release phase", "tool": found.tool},
+        )
+
+    def _stores(self, tech: Tech, version: str | None, env: str, parts: tuple[Part, ...], path: str, line: int) -> Fact:
+        label = tech.label(version) if version else tech.name
+        return self._fact(
+            "env.database",
+            text(label, ": ", *parts),
+            Confidence.DECLARED,
+            path,
+            line,
+            item=tech.id,
+            rank=30,
+            env=env,
+            tech=tech.id,
+            attrs={"version": version} if version else {},
+        )
+
+    def _service_fact(self, tech: Tech, parts: tuple[Part, ...], path: str, line: int, env: str) -> Fact:
+        """An add-on or resource that is not a datastore, filed where its catalog category belongs."""
+        if tech.category in ("monitoring", "logging"):
+            kind = tech.monitoring[0] if tech.monitoring else "application"
+            field = "log.aggregation" if tech.category == "logging" or tech.is_a("logging") else f"mon.{kind}"
+            return self._fact(
+                field, text(tech.name, ": ", *parts), Confidence.DECLARED, path, line, item=tech.id, tech=tech.id
+            )
+        if tech.category == "alerting":
+            return self._fact(
+                "alert.channels",
+                text(tech.name, ": ", *parts),
+                Confidence.DECLARED,
+                path,
+                line,
+                item=tech.id,
+                tech=tech.id,
+            )
+        if tech.category == "external-service":
+            return self._fact(
+                "ext.purpose",
+                text(tech.purpose or tech.name, " (", *parts, ")"),
+                Confidence.DECLARED,
+                path,
+                line,
+                item="purpose",
+                service=tech.id,
+                tech=tech.id,
+            )
+        return self._fact(
+            "env.special",
+            text(tech.name, ": ", *parts),
+            Confidence.DECLARED,
+            path,
+            line,
+            item=f"addon:{tech.id}",
+            env=env,
+        )
+
+    # -- Procfile --------------------------------------------------------------------------------
+
+    def _procfile(self, file: SourceFile, out: Extraction) -> None:
+        processes: list[tuple[str, str, int]] = []
+        for index, raw in enumerate(file.text.splitlines(), start=1):
+            stripped = raw.strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            match = _PROCFILE_LINE.match(stripped)
+            if not match:
+                out.diagnostics.append(
+                    self.diagnostic(file.path, index, "not a `process: command` line; the line is ignored")
+                )
+                continue
+            processes.append((match.group(1), match.group(2).strip(), index))
+        here = ("Procfile ",)
+        for name, command, line in processes:
+            if name == "release":
+                self._release(
+                    out,
+                    file.path,
+                    line,
+                    command,
+                    text("Release phase: ", *here, Code("release"), " (once per deploy, before new dynos start)"),
+                    "release",
+                )
+                continue
+            found = _migrations(command)
+            if found:
+                out.facts.append(
+                    Fact(
+                        "deploy.migration.strategy",
+                        text(
+                            "On dyno start: ",
+                            *here,
+                            Code(name),
+                            " runs ",
+                            Code(_short(found[0].command)),
+                            " before the app; with several dynos each one migrates, so run it once in production",
+                        ),
+                        Confidence.DECLARED,
+                        self.evidence(file.path, line),
+                        item=f"start:{file.path}:{name}",
+                        tech=found[0].tool,
+                        rank=40,
+                        order=(file.path, line),
+                        attrs={"where": "container start", "tool": found[0].tool},
+                    )
+                )
+        others = [(n, c, ln) for n, c, ln in processes if n != "release"]
+        if others:
+            parts: list[Part] = ["Procfile process types: "]
+            for index, (name, command, _) in enumerate(others):
+                parts += [", " if index else "", Code(name), " (", Code(_short(command, 60)), ")"]
+            out.facts.append(
+                self._fact(
+                    "env.special",
+                    text(*parts, "; production assumed, the Procfile names no environment"),
+                    Confidence.INFERRED,
+                    file.path,
+                    others[0][2],
+                    item=f"processes:{file.path}",
+                    env="production",
+                )
+            )
+
+    # -- Heroku app.json -------------------------------------------------------------------------
+
+    def _app_json(self, file: SourceFile, out: Extraction) -> None:
+        try:
+            data = json.loads(file.text)
+        except ValueError as exc:
+            out.diagnostics.append(self.diagnostic(file.path, getattr(exc, "lineno", None), f"invalid JSON: {exc}"))
+            return
+        if not _is_heroku_manifest(data):
+            return  # React Native, Expo or other metadata that shares the name
+        lines = JsonLines(file.text)
+        environments = _table(data, "environments")
+        review = environments.get(_REVIEW)
+        review = review if isinstance(review, dict) else None
+        base_envs = ["production"] + ([_REVIEW] if review is not None and "addons" not in review else [])
+        for env in base_envs:
+            self._heroku_addons(file.path, data.get("addons"), env, lines, ("addons",), out)
+        for env_name, overrides in environments.items():
+            if not isinstance(overrides, dict):
+                continue
+            self._heroku_addons(
+                file.path, overrides.get("addons"), str(env_name), lines, ("environments", str(env_name), "addons"), out
+            )
+            self._heroku_scripts(file.path, overrides.get("scripts"), lines, ("environments", str(env_name)), out)
+        if review is not None:
+            out.facts.append(
+                self._fact(
+                    "env.purpose",
+                    text("Heroku review apps: a temporary app per pull request, created from ", Code("app.json")),
+                    Confidence.DECLARED,
+                    file.path,
+                    lines.line("environments", _REVIEW),
+                    item="heroku-review",
+                    env=_REVIEW,
+                )
+            )
+        self._heroku_scripts(file.path, data.get("scripts"), lines, (), out)
+        self._heroku_env(file.path, data.get("env"), lines, out)
+        self._heroku_formation(file.path, data.get("formation"), lines, out)
+
+    def _heroku_addons(
+        self, path: str, addons: Any, env: str, lines: JsonLines, at: tuple[str, ...], out: Extraction
+    ) -> None:
+        if not isinstance(addons, list):
+            return
+        for addon in addons:
+            plan = addon if isinstance(addon, str) else addon.get("plan") if isinstance(addon, dict) else None
+            if not isinstance(plan, str) or not plan:
+                continue
+            line = lines.line(*at, plan) if isinstance(addon, str) else lines.line(*at, "plan")
+            slug = plan.split(":", 1)[0]
+            tech_id = HEROKU_ADDONS.get(slug)
+            where = text("Heroku add-on ", Code(plan), " in ", Code("app.json"))
+            if tech_id is None:
+                out.facts.append(
+                    self._fact("env.special", where, Confidence.DECLARED, path, line, item=f"addon:{slug}", env=env)
+                )
+                continue
+            tech = self.catalog.get(tech_id)
+            if tech.category not in DATA_STORE_CATEGORIES:
+                out.facts.append(self._service_fact(tech, where, path, line, env))
+                continue
+            options = addon.get("options") if isinstance(addon, dict) else None
+            raw = _string(options.get("version")) if isinstance(options, dict) else None
+            version = tag_version(raw, tech.version_scheme, tech.minor_below) if raw else None
+            suffix: tuple[Part, ...] = () if version else (" (no version option: Heroku's default major version)",)
+            out.facts.append(self._stores(tech, version, env, text(*where, *suffix), path, line))
+
+    def _heroku_scripts(self, path: str, scripts: Any, lines: JsonLines, at: tuple[str, ...], out: Extraction) -> None:
+        if not isinstance(scripts, dict):
+            return
+        env_label: tuple[Part, ...] = (" for ", Code(at[1])) if at else ()
+        postdeploy = scripts.get("postdeploy")
+        if isinstance(postdeploy, str) and postdeploy.strip():
+            self._release(
+                out,
+                path,
+                lines.line(*at, "scripts", "postdeploy"),
+                postdeploy,
+                text(
+                    "After the first deploy only: ",
+                    Code("scripts.postdeploy"),
+                    " in ",
+                    Code("app.json"),
+                    *env_label,
+                    " (a new Heroku Button app or review app; not on later releases)",
+                ),
+                "postdeploy",
+            )
+        test = scripts.get("test")
+        if isinstance(test, str) and test.strip():
+            line = lines.line(*at, "scripts", "test")
+            for found in classify(test):
+                if found.kind == "test":
+                    out.facts.append(
+                        self._fact(
+                            f"ci.test.{found.level if found.level in ('integration', 'e2e') else 'unit'}",
+                            text(
+                                "Heroku CI runs ",
+                                Code(_short(test)),
+                                " (",
+                                Code("scripts.test"),
+                                " in ",
+                                Code("app.json"),
+                                ")",
+                            ),
+                            Confidence.DECLARED,
+                            path,
+                            line,
+                            item=f"heroku-ci:{path}",
+                            tech=found.tool,
+                        )
+                    )
+                    break
+
+    def _heroku_env(self, path: str, env: Any, lines: JsonLines, out: Extraction) -> None:
+        if not isinstance(env, dict):
+            return
+        variables: list[Variable] = []
+        for name, spec in env.items():
+            line = lines.line("env", str(name))
+            if isinstance(spec, dict):
+                value = _string(spec.get("value"))
+                comment = _string(spec.get("description")) or ""
+                variables.append(Variable(str(name), value, line, comment.strip()))
+            else:
+                variables.append(Variable(str(name), _string(spec), line))
+        reader = VariableReader(
+            path=path,
+            detector=self.name,
+            env="production",
+            where=("in the ", Code("env"), " of ", Code("app.json")),
+            confidence=Confidence.INFERRED,
+            catalog=self.catalog,
+        )
+        out.facts.extend(reader.facts(variables))
+
+    def _heroku_formation(self, path: str, formation: Any, lines: JsonLines, out: Extraction) -> None:
+        if not isinstance(formation, dict) or not formation:
+            return
+        parts: list[Part] = ["Heroku formation: "]
+        scaled: list[tuple[str, int]] = []
+        for index, (process, spec) in enumerate(formation.items()):
+            spec = spec if isinstance(spec, dict) else {}
+            quantity = spec.get("quantity")
+            size = _string(spec.get("size"))
+            parts += [", " if index else "", Code(str(process))]
+            if isinstance(quantity, int):
+                parts.append(f" × {quantity}")
+                if quantity >= 2:
+                    scaled.append((str(process), quantity))
+            if size:
+                parts += [" (", Code(size), ")"]
+        line = lines.line("formation")
+        out.facts.append(
+            self._fact(
+                "env.special", text(*parts), Confidence.DECLARED, path, line, item=f"formation:{path}", env="production"
+            )
+        )
+        for process, quantity in scaled:
+            out.facts.append(
+                self._fact(
+                    "env.sla",
+                    text(
+                        f"{quantity} ",
+                        Code(process),
+                        " dynos (",
+                        Code("app.json"),
+                        " formation): no single point of failure",
+                    ),
+                    Confidence.HINT,
+                    path,
+                    lines.line("formation", process),
+                    item=f"ha:{path}:{process}",
+                    env="production",
+                )
+            )
+
+    # -- Fly.io ----------------------------------------------------------------------------------
+
+    def _fly(self, file: SourceFile, out: Extraction) -> None:
+        lines = toml_lines(file.text)
+        try:
+            data: dict[str, Any] = tomllib.loads(file.text)
+        except tomllib.TOMLDecodeError as exc:
+            match = _TOML_ERROR_LINE.search(str(exc))
+            out.diagnostics.append(
+                self.diagnostic(
+                    file.path,
+                    int(match.group(1)) if match else None,
+                    f"invalid TOML: {exc}; the keys that still read are documented",
+                )
+            )
+            data = toml_salvage(file.text)
+        app = _string(data.get("app"))
+        env, named = self._fly_env(file.path, app)
+        label: tuple[Part, ...] = (" for app ", Code(app)) if app else ()
+        if app:
+            out.records.append(
+                Record("paas.fly.app", file.path, lines.get(("app",), 1), {"app": app, "env": env, "named": named})
+            )
+            if _fly_serves_http(data):
+                url = f"https://{app}.fly.dev"
+                qualifier = "" if named else "; production assumed, the file names no environment"
+                out.facts.append(
+                    self._fact(
+                        "env.url",
+                        text(Code(url), " (Fly.io default hostname of app ", Code(app), qualifier, ")"),
+                        Confidence.INFERRED,
+                        file.path,
+                        lines.get(("app",), 1),
+                        item=f"fly:{app}",
+                        rank=50,
+                        env=env,
+                        attrs={"url": url},
+                    )
+                )
+        self._fly_env_vars(file.path, data.get("env"), lines, env, out)
+        self._fly_deploy(file.path, data, lines, env, label, out)
+        self._fly_checks(file.path, data, lines, label, out)
+        self._fly_special(file.path, data, lines, env, label, out)
+
+    @staticmethod
+    def _fly_env(path: str, app: str | None) -> tuple[str, bool]:
+        """`fly.staging.toml`, a `staging/` folder or an app named `x-staging` name the environment."""
+        pure = PurePosixPath(path)
+        middle = pure.name[len("fly.") : -len(".toml")]
+        for candidate in (middle, pure.parent.name, (app or "").rsplit("-", 1)[-1] if app and "-" in app else ""):
+            env = env_from_name(candidate) if candidate else None
+            if env:
+                return env, True
+        return "production", False
+
+    def _fly_env_vars(
+        self, path: str, env_table: Any, lines: dict[tuple[Any, ...], int], env: str, out: Extraction
+    ) -> None:
+        if not isinstance(env_table, dict):
+            return
+        variables = [
+            Variable(str(k), _string(v), lines.get(("env", str(k)), lines.get(("env",), 1)))
+            for k, v in env_table.items()
+        ]
+        reader = VariableReader(
+            path=path,
+            detector=self.name,
+            env=env,
+            where=("in the ", Code("[env]"), " table of ", Code(path)),
+            confidence=Confidence.DECLARED,
+            catalog=self.catalog,
+        )
+        out.facts.extend(reader.facts(variables))
+
+    def _fly_deploy(
+        self,
+        path: str,
+        data: dict[str, Any],
+        lines: dict[tuple[Any, ...], int],
+        env: str,
+        label: tuple[Part, ...],
+        out: Extraction,
+    ) -> None:
+        deploy = _table(data, "deploy")
+        release = _string(deploy.get("release_command"))
+        if release:
+            self._release(
+                out,
+                path,
+                lines.get(("deploy", "release_command"), 1),
+                release,
+                text(
+                    "Release command: ",
+                    Code("[deploy] release_command"),
+                    " in ",
+                    Code(path),
+                    *label,
+                    " (once per deploy, in a temporary machine, before new machines start)",
+                ),
+                "release",
+            )
+        strategy = _string(deploy.get("strategy"))
+        if strategy:
+            line = lines.get(("deploy", "strategy"), 1)
+            meaning, aborts = FLY_STRATEGIES.get(strategy.lower(), ("", False))
+            described: tuple[Part, ...] = (": ", meaning) if meaning else ()
+            out.facts.append(
+                self._fact(
+                    "env.special",
+                    text("Fly.io deploy strategy ", Code(strategy), *label, *described),
+                    Confidence.DECLARED,
+                    path,
+                    line,
+                    item=f"fly-strategy:{path}",
+                    env=env,
+                )
+            )
+            if aborts:
+                out.facts.append(
+                    self._fact(
+                        "deploy.rollback.perform",
+                        text(
+                            "Automatic abort: with ",
+                            Code(f"strategy = {strategy}"),
+                            " in ",
+                            Code(path),
+                            ", new machines that fail their health checks are discarded and the old ones keep serving",
+                        ),
+                        Confidence.INFERRED,
+                        path,
+                        line,
+                        item=f"fly-strategy:{path}",
+                        rank=40,
+                        attrs={"automatic": True},
+                    )
+                )
+        experimental = _table(data, "experimental")
+        if experimental.get("auto_rollback") is True:
+            out.facts.append(
+                self._fact(
+                    "deploy.rollback.perform",
+                    text(
+                        "Automatic: ",
+                        Code("[experimental] auto_rollback = true"),
+                        " in ",
+                        Code(path),
+                        " returns the app to its last good release when a deploy fails its health checks",
+                    ),
+                    Confidence.DECLARED,
+                    path,
+                    lines.get(("experimental", "auto_rollback"), 1),
+                    item=f"fly-auto-rollback:{path}",
+                    rank=20,
+                    attrs={"automatic": True},
+                )
+            )
+
+    def _fly_checks(
+        self,
+        path: str,
+        data: dict[str, Any],
+        lines: dict[tuple[Any, ...], int],
+        label: tuple[Part, ...],
+        out: Extraction,
+    ) -> None:
+        for check_path, line, interval in _fly_http_checks(data, lines):
+            every: tuple[Part, ...] = (" every ", Code(interval)) if interval else ()
+            out.facts.append(
+                self._fact(
+                    "deploy.rollback.verify",
+                    text("Fly.io HTTP health check ", Code(check_path), *label, *every, " (", Code(path), ")"),
+                    Confidence.DECLARED,
+                    path,
+                    line,
+                    item=f"fly-check:{path}:{check_path}",
+                    rank=40,
+                )
+            )
+
+    def _fly_special(
+        self,
+        path: str,
+        data: dict[str, Any],
+        lines: dict[tuple[Any, ...], int],
+        env: str,
+        label: tuple[Part, ...],
+        out: Extraction,
+    ) -> None:
+        region = _string(data.get("primary_region"))
+        if region:
+            out.facts.append(
+                self._fact(
+                    "env.special",
+                    text("Fly.io primary region ", Code(region), *label),
+                    Confidence.DECLARED,
+                    path,
+                    lines.get(("primary_region",), 1),
+                    item=f"fly-region:{path}",
+                    env=env,
+                )
+            )
+        service = _table(data, "http_service")
+        self._fly_idle(path, service, lines, env, label, out)
+        mounts = data.get("mounts")
+        for index, mount in enumerate(
+            mounts if isinstance(mounts, list) else [mounts] if isinstance(mounts, dict) else []
+        ):
+            if isinstance(mount, dict) and _string(mount.get("source")) and _string(mount.get("destination")):
+                line = lines.get(("mounts", index), lines.get(("mounts",), 1))
+                out.facts.append(
+                    self._fact(
+                        "env.special",
+                        text(
+                            "Fly.io volume ",
+                            Code(str(mount["source"])),
+                            " mounted at ",
+                            Code(str(mount["destination"])),
+                            *label,
+                        ),
+                        Confidence.DECLARED,
+                        path,
+                        line,
+                        item=f"fly-volume:{path}:{mount['source']}",
+                        env=env,
+                    )
+                )
+        metrics = data.get("metrics")
+        for metric in metrics if isinstance(metrics, list) else [metrics] if isinstance(metrics, dict) else []:
+            if isinstance(metric, dict) and metric.get("port") is not None:
+                target = f":{metric.get('port')}{metric.get('path') or '/metrics'}"
+                out.facts.append(
+                    self._fact(
+                        "mon.application",
+                        text("Fly.io managed Prometheus scrapes ", Code(target), *label, " (", Code("[metrics]"), ")"),
+                        Confidence.DECLARED,
+                        path,
+                        lines.get(("metrics",), 1),
+                        item="prometheus",
+                        tech="prometheus",
+                    )
+                )
+
+    def _fly_idle(
+        self,
+        path: str,
+        service: dict[str, Any],
+        lines: dict[tuple[Any, ...], int],
+        env: str,
+        label: tuple[Part, ...],
+        out: Extraction,
+    ) -> None:
+        """How many machines stay up: idle machines stop (cold starts), two or more always up is an HA signal."""
+        running = service.get("min_machines_running")
+        stops = _string(service.get("auto_stop_machines"))
+        stopping = stops is not None and stops.lower() not in ("off", "false")
+        if not isinstance(running, int) or isinstance(running, bool):
+            return
+        line = lines.get(("http_service", "min_machines_running"), 1)
+        verb = "suspends" if (stops or "").lower() == "suspend" else "stops"
+        if running == 0 and stopping:
+            said = text(
+                f"Fly.io {verb} every machine when idle",
+                *label,
+                " (",
+                Code(f"auto_stop_machines = {stops}"),
+                ", ",
+                Code("min_machines_running = 0"),
+                "): the first request after a quiet period waits for a machine to start",
+            )
+        else:
+            idle: tuple[Part, ...] = (f", {verb} the others when idle",) if stopping else ()
+            said = text("Fly.io keeps at least ", str(running), " machine(s) running", *label, *idle)
+        out.facts.append(
+            self._fact("env.special", said, Confidence.DECLARED, path, line, item=f"fly-min:{path}", env=env)
+        )
+        if running >= 2:
+            out.facts.append(
+                self._fact(
+                    "env.sla",
+                    text(str(running), " machines always running", *label, " (", Code("min_machines_running"), ")"),
+                    Confidence.HINT,
+                    path,
+                    line,
+                    item=f"fly-ha:{path}",
+                    env=env,
+                )
+            )
+
+    # -- Render ----------------------------------------------------------------------------------
+
+    def _render(self, file: SourceFile, out: Extraction) -> None:
+        loaded = load_yaml(file.text)
+        if loaded.error:
+            out.diagnostics.append(self.diagnostic(file.path, loaded.error.line, f"invalid YAML: {loaded.error}"))
+        doc = next((d for d in loaded.documents if isinstance(d, YDict)), None)
+        if doc is None:
+            return
+        groups: list[tuple[str, YDict]] = [("production", doc)]
+        projects = doc.get("projects")
+        for project in projects if isinstance(projects, list) else []:
+            envs = project.get("environments") if isinstance(project, dict) else None
+            for environment in envs if isinstance(envs, list) else []:
+                if isinstance(environment, YDict) and _string(environment.get("name")):
+                    groups.append((str(environment["name"]), environment))
+        for env, group in groups:
+            databases = self._render_databases(file.path, group.get("databases"), env, out)
+            services = group.get("services")
+            for index, service in enumerate(services if isinstance(services, list) else []):
+                if isinstance(service, YDict):
+                    self._render_service(file.path, service, line_of(services, index), env, databases, out)
+        self._render_previews(file.path, doc, out)
+
+    def _render_databases(self, path: str, databases: Any, env: str, out: Extraction) -> dict[str, Fact]:
+        found: dict[str, Fact] = {}
+        postgres = self.catalog.get("postgresql")
+        for index, database in enumerate(databases if isinstance(databases, list) else []):
+            if not isinstance(database, YDict):
+                continue
+            name = _string(database.get("name")) or f"#{index + 1}"
+            raw = _string(database.get("postgresMajorVersion"))
+            version = tag_version(raw, postgres.version_scheme, postgres.minor_below) if raw else None
+            line = line_of(database, "postgresMajorVersion", line_of(databases, index))
+            suffix: tuple[Part, ...] = (
+                ()
+                if version
+                else (
+                    " (no ",
+                    Code("postgresMajorVersion"),
+                    ": Render's default)",
+                )
+            )
+            fact = self._stores(
+                postgres,
+                version,
+                env,
+                text("Render database ", Code(name), " (", Code("render.yaml"), ")", *suffix),
+                path,
+                line,
+            )
+            found[name] = fact
+            out.facts.append(fact)
+            high = database.get("highAvailability")
+            if (isinstance(high, dict) and high.get("enabled") is True) or database.get("readReplicas"):
+                out.facts.append(
+                    self._fact(
+                        "env.sla",
+                        text("Render database ", Code(name), " has high availability or read replicas"),
+                        Confidence.HINT,
+                        path,
+                        line_of(database, "highAvailability", line_of(database, "readReplicas", line)),
+                        item=f"render-ha:{name}",
+                        env=env,
+                    )
+                )
+        return found
+
+    def _render_service(
+        self, path: str, service: YDict, line: int, env: str, databases: dict[str, Fact], out: Extraction
+    ) -> None:
+        name = _string(service.get("name")) or f"line {line}"
+        kind = (_string(service.get("type")) or "").lower()
+        runtime = _string(service.get("runtime")) or _string(service.get("env"))
+        label: tuple[Part, ...] = (" for service ", Code(name))
+        if kind in RENDER_STORES:
+            tech = self.catalog.get(RENDER_STORES[kind])
+            out.facts.append(
+                self._stores(
+                    tech,
+                    None,
+                    env,
+                    text("Render Key Value service ", Code(name), " (", Code("render.yaml"), ")"),
+                    path,
+                    line,
+                )
+            )
+            return
+        if kind == "web":
+            self._render_urls(path, service, name, env, line, out)
+        if kind == "cron" and _string(service.get("schedule")):
+            out.facts.append(
+                self._fact(
+                    "env.special",
+                    text(
+                        "Render cron job ",
+                        Code(name),
+                        " runs ",
+                        Code(_short(str(service.get("startCommand") or ""))),
+                        " on ",
+                        Code(str(service["schedule"])),
+                    ),
+                    Confidence.DECLARED,
+                    path,
+                    line_of(service, "schedule", line),
+                    item=f"render-cron:{name}",
+                    env=env,
+                )
+            )
+        self._render_settings(path, service, name, kind, runtime, env, line, out)
+        self._render_trigger(path, service, name, kind, line, out)
+        health = _string(service.get("healthCheckPath"))
+        if health:
+            out.facts.append(
+                self._fact(
+                    "deploy.rollback.verify",
+                    text("Render health check ", Code(health), *label, ": a deploy goes live only after it passes"),
+                    Confidence.DECLARED,
+                    path,
+                    line_of(service, "healthCheckPath", line),
+                    item=f"render-health:{name}",
+                )
+            )
+        pre = _string(service.get("preDeployCommand"))
+        if pre:
+            self._release(
+                out,
+                path,
+                line_of(service, "preDeployCommand", line),
+                pre,
+                text(
+                    "Pre-deploy command: Render ",
+                    Code("preDeployCommand"),
+                    *label,
+                    " (after the build, before the new version starts)",
+                ),
+                "release",
+            )
+        start = _string(service.get("startCommand"))
+        found = _migrations(start) if start and kind != "cron" else []
+        if start and found:
+            out.facts.append(
+                Fact(
+                    "deploy.migration.strategy",
+                    text(
+                        "On service start: Render ",
+                        Code("startCommand"),
+                        *label,
+                        " runs ",
+                        Code(_short(found[0].command)),
+                        " before the app; with several instances each one migrates, so use ",
+                        Code("preDeployCommand"),
+                    ),
+                    Confidence.DECLARED,
+                    self.evidence(path, line_of(service, "startCommand", line)),
+                    item=f"start:{path}:{name}",
+                    tech=found[0].tool,
+                    rank=40,
+                    order=(path, line),
+                    attrs={"where": "container start", "tool": found[0].tool},
+                )
+            )
+        self._render_env_vars(path, service, name, env, databases, out)
+
+    def _render_urls(self, path: str, service: YDict, name: str, env: str, line: int, out: Extraction) -> None:
+        domains = service.get("domains")
+        for index, domain in enumerate(domains if isinstance(domains, list) else []):
+            if isinstance(domain, str) and domain:
+                url = f"https://{domain}"
+                out.facts.append(
+                    self._fact(
+                        "env.url",
+                        text(Code(url), " (custom domain of Render service ", Code(name), ")"),
+                        Confidence.DECLARED,
+                        path,
+                        line_of(domains, index),
+                        item=f"render:{name}:{domain}",
+                        rank=20,
+                        env=env,
+                        attrs={"url": url},
+                    )
+                )
+        if env == "production":
+            url = f"https://{name}.onrender.com"
+            out.facts.append(
+                self._fact(
+                    "env.url",
+                    text(
+                        Code(url),
+                        " (Render default hostname of service ",
+                        Code(name),
+                        "; Render adds a suffix when the name is taken)",
+                    ),
+                    Confidence.INFERRED,
+                    path,
+                    line_of(service, "name", line),
+                    item=f"render:{name}",
+                    rank=50,
+                    env=env,
+                    attrs={"url": url},
+                )
+            )
+
+    def _render_settings(
+        self, path: str, service: YDict, name: str, kind: str, runtime: str | None, env: str, line: int, out: Extraction
+    ) -> None:
+        parts: list[Part] = ["Render ", Code(kind or "service"), " service ", Code(name)]
+        if runtime:
+            parts += [" (", Code(runtime), ")"]
+        for key in ("plan", "region", "numInstances"):
+            value = _string(service.get(key))
+            if value:
+                parts += [f", {key} ", Code(value)]
+        scaling = service.get("scaling")
+        if isinstance(scaling, dict) and scaling.get("minInstances") is not None:
+            parts += [
+                ", autoscaling ",
+                Code(f"{scaling.get('minInstances')}-{scaling.get('maxInstances')}"),
+                " instances",
+            ]
+        out.facts.append(
+            self._fact(
+                "env.special", text(*parts), Confidence.DECLARED, path, line, item=f"render-service:{name}", env=env
+            )
+        )
+        instances = service.get("numInstances")
+        minimum = scaling.get("minInstances") if isinstance(scaling, dict) else None
+        count = instances if isinstance(instances, int) else minimum if isinstance(minimum, int) else 0
+        if count >= 2:
+            out.facts.append(
+                self._fact(
+                    "env.sla",
+                    text(f"{count} instances of Render service ", Code(name)),
+                    Confidence.HINT,
+                    path,
+                    line_of(service, "numInstances", line_of(service, "scaling", line)),
+                    item=f"render-ha:{name}",
+                    env=env,
+                )
+            )
+
+    def _render_trigger(self, path: str, service: YDict, name: str, kind: str, line: int, out: Extraction) -> None:
+        trigger = _string(service.get("autoDeployTrigger"))
+        auto = service.get("autoDeploy")
+        branch = _string(service.get("branch"))
+        on_branch: tuple[Part, ...] = (" to ", Code(branch)) if branch else (" to the repository's default branch",)
+        if auto is False or (trigger or "").lower() == "off":
+            key = "autoDeployTrigger" if trigger else "autoDeploy"
+            out.facts.append(
+                self._fact(
+                    "ci.deploy.manual",
+                    text(
+                        "Render service ",
+                        Code(name),
+                        " deploys only when triggered by hand (",
+                        Code(f"{key}: {trigger or 'false'}"),
+                        ")",
+                    ),
+                    Confidence.DECLARED,
+                    path,
+                    line_of(service, key, line),
+                    item=f"render-deploy:{name}",
+                    attrs={"manual": True},
+                )
+            )
+            return
+        declared = auto is True or trigger is not None
+        when = " after CI checks pass" if (trigger or "").lower() == "checkspass" else ""
+        out.facts.append(
+            self._fact(
+                "ci.deploy.automated",
+                text(
+                    "Render deploys service ",
+                    Code(name),
+                    " on every push",
+                    *on_branch,
+                    when,
+                    "" if declared else " (autoDeploy is on unless set to false)",
+                ),
+                Confidence.DECLARED if declared else Confidence.INFERRED,
+                path,
+                line_of(service, "autoDeployTrigger", line_of(service, "autoDeploy", line)),
+                item=f"render-deploy:{name}",
+                attrs={"trigger": "push", "branches": [branch] if branch else []},
+            )
+        )
+
+    def _render_env_vars(
+        self, path: str, service: YDict, name: str, env: str, databases: dict[str, Fact], out: Extraction
+    ) -> None:
+        env_vars = service.get("envVars")
+        variables: list[Variable] = []
+        dashboard: list[tuple[str, int]] = []
+        for index, var in enumerate(env_vars if isinstance(env_vars, list) else []):
+            if not isinstance(var, YDict) or not _string(var.get("key")):
+                continue
+            key = str(var["key"])
+            line = line_of(env_vars, index)
+            source = var.get("fromDatabase")
+            if isinstance(source, dict) and _string(source.get("name")) in databases:
+                fact = databases[str(source["name"])]
+                fact.parts = text(*fact.parts, ", used by ", Code(name), " through ", Code(key))
+                fact.evidence = (*fact.evidence, *self.evidence(path, line))
+                continue
+            if var.get("sync") is False:
+                dashboard.append((key, line))
+            if "generateValue" in var or "fromService" in var or "fromDatabase" in var:
+                variables.append(Variable(key, None, line))
+            else:
+                variables.append(Variable(key, _string(var.get("value")), line))
+        if variables:
+            reader = VariableReader(
+                path=path,
+                detector=self.name,
+                env=env,
+                where=("in Render service ", Code(name), " (", Code("render.yaml"), ")"),
+                confidence=Confidence.DECLARED,
+                catalog=self.catalog,
+            )
+            out.facts.extend(reader.facts(variables))
+        if dashboard:
+            out.facts.append(
+                self._fact(
+                    "env.special",
+                    text(
+                        *_names([k for k, _ in dashboard]),
+                        " of Render service ",
+                        Code(name),
+                        " are set in the Render dashboard (",
+                        Code("sync: false"),
+                        "), not in the repository",
+                    ),
+                    Confidence.HINT,
+                    path,
+                    dashboard[0][1],
+                    item=f"render-dashboard:{name}",
+                    env=env,
+                )
+            )
+
+    def _render_previews(self, path: str, doc: YDict, out: Extraction) -> None:
+        previews = doc.get("previews")
+        generation = _string(previews.get("generation")) if isinstance(previews, dict) else None
+        legacy = doc.get("previewsEnabled") is True
+        if (generation or "").lower() in ("automatic", "auto_preview", "manual") or legacy:
+            key = "previews" if generation else "previewsEnabled"
+            how = "on request" if (generation or "").lower() == "manual" else "for every pull request"
+            out.facts.append(
+                self._fact(
+                    "env.purpose",
+                    text(
+                        "Render preview environments: a copy of the Blueprint ",
+                        how,
+                        " (",
+                        Code(f"{key}: {generation or 'true'}"),
+                        ")",
+                    ),
+                    Confidence.DECLARED,
+                    path,
+                    line_of(doc, key),
+                    item="render-previews",
+                    env=_REVIEW,
+                )
+            )
+
+    # -- Vercel ----------------------------------------------------------------------------------
+
+    def _vercel(self, file: SourceFile, out: Extraction) -> None:
+        try:
+            data = json.loads(file.text)
+        except ValueError as exc:
+            out.diagnostics.append(self.diagnostic(file.path, getattr(exc, "lineno", None), f"invalid JSON: {exc}"))
+            return
+        if not isinstance(data, dict):
+            return
+        lines = JsonLines(file.text)
+        crons = data.get("crons")
+        for index, cron in enumerate(crons if isinstance(crons, list) else []):
+            if isinstance(cron, dict) and _string(cron.get("path")) and _string(cron.get("schedule")):
+                out.facts.append(
+                    self._fact(
+                        "env.special",
+                        text(
+                            "Vercel cron job calls ",
+                            Code(str(cron["path"])),
+                            " on ",
+                            Code(str(cron["schedule"])),
+                            " (production deployments only)",
+                        ),
+                        Confidence.DECLARED,
+                        file.path,
+                        _nth_line(file.text, '"path"', index, lines.line("crons")),
+                        item=f"vercel-cron:{cron['path']}",
+                        env="production",
+                    )
+                )
+        regions = data.get("regions")
+        if isinstance(regions, list) and regions:
+            out.facts.append(
+                self._fact(
+                    "env.special",
+                    text("Vercel functions run in region(s) ", *_names([str(r) for r in regions])),
+                    Confidence.DECLARED,
+                    file.path,
+                    lines.line("regions"),
+                    item=f"vercel-regions:{file.path}",
+                    env="production",
+                )
+            )
+        legacy = _table(data, "env")
+        if legacy:
+            variables = [Variable(str(k), _string(v), lines.line("env", str(k))) for k, v in legacy.items()]
+            reader = VariableReader(
+                path=file.path,
+                detector=self.name,
+                env="production",
+                where=("in the ", Code("env"), " of ", Code("vercel.json")),
+                confidence=Confidence.INFERRED,
+                catalog=self.catalog,
+            )
+            out.facts.extend(reader.facts(variables))
+        out.facts.append(
+            self._fact(
+                "env.special",
+                text(
+                    "Vercel keeps this project's environment variables in its dashboard, per environment; ",
+                    Code(file.path),
+                    " does not list them",
+                ),
+                Confidence.HINT,
+                file.path,
+                1,
+                item=f"vercel-dashboard:{file.path}",
+                env="production",
+            )
+        )
+        git = _table(data, "git")
+        if git.get("deploymentEnabled") is not False:
+            out.facts.append(
+                self._fact(
+                    "ci.deploy.automated",
+                    text(
+                        "Vercel's Git integration, when the project is connected, deploys every push: "
+                        "the production branch to Production, other branches as Preview deployments (",
+                        Code(file.path),
+                        ")",
+                    ),
+                    Confidence.HINT,
+                    file.path,
+                    lines.line("git") if git else 1,
+                    item=f"vercel-git:{file.path}",
+                )
+            )
+
+    # -- Netlify ---------------------------------------------------------------------------------
+
+    def _netlify(self, file: SourceFile, out: Extraction) -> None:
+        lines = toml_lines(file.text)
+        try:
+            data: dict[str, Any] = tomllib.loads(file.text)
+        except tomllib.TOMLDecodeError as exc:
+            match = _TOML_ERROR_LINE.search(str(exc))
+            out.diagnostics.append(
+                self.diagnostic(
+                    file.path,
+                    int(match.group(1)) if match else None,
+                    f"invalid TOML: {exc}; the keys that still read are documented",
+                )
+            )
+            data = toml_salvage(file.text)
+        build = _table(data, "build")
+        command = _string(build.get("command"))
+        publish = _string(build.get("publish"))
+        if command or publish:
+            parts: list[Part] = ["Netlify build"]
+            if command:
+                parts += [" runs ", Code(_short(command))]
+            if publish:
+                parts += [" and publishes " if command else " publishes ", Code(publish)]
+            out.facts.append(
+                Fact(
+                    "ci.build",
+                    text(*parts, " (", Code(file.path), ")"),
+                    Confidence.DECLARED,
+                    self.evidence(file.path, lines.get(("build", "command"), lines.get(("build",), 1))),
+                    item=f"netlify:{file.path}",
+                    rank=40,
+                    order=(1, file.path),
+                    attrs={"step": "Netlify build"},
+                )
+            )
+        self._netlify_variables(file.path, build.get("environment"), ("build", "environment"), "production", lines, out)
+        contexts = _table(data, "context")
+        for context, settings in contexts.items():
+            if isinstance(settings, dict):
+                self._netlify_context(file.path, str(context), data, lines, out)
+        out.facts.append(
+            self._fact(
+                "ci.deploy.automated",
+                text(
+                    "Netlify's Git integration, when the site is connected, deploys every push: the production branch "
+                    "to production, pull requests as Deploy Previews (",
+                    Code(file.path),
+                    ")",
+                ),
+                Confidence.HINT,
+                file.path,
+                1,
+                item=f"netlify-git:{file.path}",
+            )
+        )
+
+    def _netlify_context(
+        self,
+        path: str,
+        context: str,
+        data: dict[str, Any],
+        lines: dict[tuple[Any, ...], int],
+        out: Extraction,
+    ) -> None:
+        settings = _table(_table(data, "context"), context)
+        line = lines.get(("context", context), 1)
+        purposes = {
+            "deploy-preview": "Netlify Deploy Previews: a deploy per pull request",
+            "branch-deploy": "Netlify branch deploys: a deploy per pushed branch other than production",
+        }
+        if context in purposes:
+            publish = _string(_table(data, "build").get("publish"))
+            site: tuple[Part, ...] = (", publishing ", Code(publish)) if publish else ()
+            out.facts.append(
+                self._fact(
+                    "env.purpose",
+                    text(purposes[context], " (", Code(f"[context.{context}]"), " in ", Code(path), *site, ")"),
+                    Confidence.DECLARED,
+                    path,
+                    line,
+                    item=f"netlify:{context}",
+                    env=context,
+                )
+            )
+        command = _string(settings.get("command"))
+        if command:
+            out.facts.append(
+                self._fact(
+                    "env.special",
+                    text("Netlify context ", Code(context), " builds with ", Code(_short(command))),
+                    Confidence.DECLARED,
+                    path,
+                    lines.get(("context", context, "command"), line),
+                    item=f"netlify-command:{context}",
+                    env=context,
+                )
+            )
+        self._netlify_variables(
+            path, settings.get("environment"), ("context", context, "environment"), context, lines, out
+        )
+
+    def _netlify_variables(
+        self, path: str, table: Any, at: tuple[str, ...], env: str, lines: dict[tuple[Any, ...], int], out: Extraction
+    ) -> None:
+        if not isinstance(table, dict) or not table:
+            return
+        variables = [Variable(str(k), _string(v), lines.get((*at, str(k)), lines.get(at, 1))) for k, v in table.items()]
+        reader = VariableReader(
+            path=path,
+            detector=self.name,
+            env=env,
+            where=("in the ", Code("[" + ".".join(at) + "]"), " table of ", Code(path)),
+            confidence=Confidence.DECLARED,
+            catalog=self.catalog,
+        )
+        out.facts.extend(reader.facts(variables))
+
+    # -- Serverless Framework --------------------------------------------------------------------
+
+    def _serverless(self, file: SourceFile, out: Extraction) -> None:
+        loaded = load_yaml(file.text)
+        if loaded.error:
+            out.diagnostics.append(self.diagnostic(file.path, loaded.error.line, f"invalid YAML: {loaded.error}"))
+        doc = next((d for d in loaded.documents if isinstance(d, YDict)), None)
+        if doc is None:
+            return
+        provider = _ytable(doc, "provider")
+        stage_raw = _string(provider.get("stage"))
+        stage = _default_of(stage_raw) if stage_raw else "dev"
+        stage_line = line_of(provider, "stage", doc.line_of("provider", 1))
+        declared = f"{stage_raw} (default {stage})" if stage_raw and stage != stage_raw else stage_raw or "dev"
+        out.facts.append(
+            self._fact(
+                "env.purpose",
+                text(
+                    "Serverless Framework stage ",
+                    Code(stage),
+                    " (",
+                    Code(f"provider.stage: {declared}") if stage_raw else "no provider.stage: the Framework's default",
+                    "); ",
+                    Code("--stage"),
+                    " on the command line deploys other stages",
+                ),
+                Confidence.DECLARED if stage_raw else Confidence.INFERRED,
+                file.path,
+                stage_line,
+                item=f"serverless-stage:{file.path}",
+                env=stage,
+            )
+        )
+        params = doc.get("params")
+        for name in params if isinstance(params, dict) else {}:
+            if str(name) != "default":
+                out.facts.append(
+                    self._fact(
+                        "env.purpose",
+                        text("Serverless Framework stage ", Code(str(name)), " (", Code(f"params.{name}"), ")"),
+                        Confidence.DECLARED,
+                        file.path,
+                        line_of(params, name),
+                        item=f"serverless-stage:{file.path}",
+                        env=str(name),
+                    )
+                )
+        region = _string(provider.get("region"))
+        if region:
+            out.facts.append(
+                self._fact(
+                    "env.special",
+                    text(
+                        "AWS region ",
+                        Code(_default_of(region)),
+                        " (",
+                        Code("provider.region"),
+                        " in ",
+                        Code(file.path),
+                        ")",
+                    ),
+                    Confidence.DECLARED,
+                    file.path,
+                    line_of(provider, "region", stage_line),
+                    item=f"serverless-region:{file.path}",
+                    env=stage,
+                )
+            )
+        environment = provider.get("environment")
+        if isinstance(environment, YDict):
+            variables = [Variable(str(k), _string(v), line_of(environment, k)) for k, v in environment.items()]
+            reader = VariableReader(
+                path=file.path,
+                detector=self.name,
+                env=stage,
+                where=("in the ", Code("provider.environment"), " of ", Code(file.path)),
+                confidence=Confidence.DECLARED,
+                catalog=self.catalog,
+            )
+            out.facts.extend(reader.facts(variables))
+        functions = _ytable(doc, "functions")
+        self._serverless_events(file.path, functions, stage, out)
+        self._serverless_logs(file.path, provider, functions, stage_line, out)
+        resources = doc.get("resources")
+        cfn = resources.get("Resources") if isinstance(resources, dict) else None
+        if isinstance(cfn, YDict):
+            self._cloudformation(file.path, cfn, stage, out)
+
+    def _serverless_events(self, path: str, functions: YDict, stage: str, out: Extraction) -> None:
+        by_kind: dict[str, list[tuple[str, int]]] = {}
+        for name, spec in functions.items():
+            events = spec.get("events") if isinstance(spec, dict) else None
+            for event in events if isinstance(events, list) else []:
+                if isinstance(event, dict):
+                    for kind in event:
+                        by_kind.setdefault(str(kind), []).append((str(name), line_of(functions, name)))
+        for kind, entries in sorted(by_kind.items()):
+            names = sorted({n for n, _ in entries})
+            out.facts.append(
+                self._fact(
+                    "env.special",
+                    text("Lambda functions triggered by ", Code(kind), " events: ", *_names(names)),
+                    Confidence.DECLARED,
+                    path,
+                    entries[0][1],
+                    item=f"serverless-events:{kind}",
+                    env=stage,
+                )
+            )
+
+    def _serverless_logs(self, path: str, provider: YDict, functions: YDict, line: int, out: Extraction) -> None:
+        if not functions or (_string(provider.get("name")) or "aws") != "aws":
+            return
+        days = provider.get("logRetentionInDays")
+        if isinstance(days, int) and not isinstance(days, bool):
+            out.facts.append(
+                self._fact(
+                    "log.retention",
+                    text(
+                        "Lambda function logs are kept ",
+                        str(days),
+                        " days (",
+                        Code("provider.logRetentionInDays"),
+                        " in ",
+                        Code(path),
+                        ")",
+                    ),
+                    Confidence.DECLARED,
+                    path,
+                    line_of(provider, "logRetentionInDays", line),
+                    item=f"serverless-logs:{path}",
+                    tech="cloudwatch",
+                )
+            )
+            return
+        out.facts.append(
+            self._fact(
+                "log.retention",
+                text(
+                    "Lambda function log groups never expire: ",
+                    Code(path),
+                    " sets no ",
+                    Code("provider.logRetentionInDays"),
+                    ", so CloudWatch keeps the logs indefinitely",
+                ),
+                Confidence.INFERRED,
+                path,
+                line,
+                item=f"serverless-logs:{path}",
+                tech="cloudwatch",
+            )
+        )
+
+    def _cloudformation(self, path: str, resources: YDict, stage: str, out: Extraction) -> None:
+        for logical, resource in resources.items():
+            if not isinstance(resource, dict):
+                continue
+            rtype = _string(resource.get("Type")) or ""
+            props = _table(resource, "Properties")
+            line = line_of(resources, logical)
+            where = text("CloudFormation resource ", Code(str(logical)), " (", Code(rtype), ") in ", Code(path))
+            if rtype in CFN_AS_TERRAFORM:
+                tech = self.catalog.by_terraform_type(CFN_AS_TERRAFORM[rtype])
+                if tech is not None:
+                    out.facts.append(self._stores(tech, None, stage, where, path, line))
+            elif rtype in CFN_ENGINE_TYPES:
+                engine = (_string(props.get("Engine")) or ("redis" if "ElastiCache" in rtype else "")).lower()
+                tech_id = ENGINES.get(engine)
+                if tech_id is None:
+                    continue
+                tech = self.catalog.get(tech_id)
+                raw = _string(props.get("EngineVersion")) or _string(props.get("MajorEngineVersion"))
+                version = tag_version(raw, tech.version_scheme, tech.minor_below) if raw else None
+                out.facts.append(
+                    self._stores(tech, version if version != "unpinned" else None, stage, where, path, line)
+                )
+            elif rtype == "AWS::Logs::LogGroup":
+                days = props.get("RetentionInDays")
+                said = (
+                    text(" are kept ", str(days), " days")
+                    if isinstance(days, int) and not isinstance(days, bool)
+                    else text(" never expire (no ", Code("RetentionInDays"), ")")
+                )
+                out.facts.append(
+                    self._fact(
+                        "log.retention",
+                        text("Logs in log group ", Code(str(logical)), *said, " (", Code(path), ")"),
+                        Confidence.DECLARED,
+                        path,
+                        line,
+                        item=f"cfn-logs:{logical}",
+                        tech="cloudwatch",
+                    )
+                )
+
+    # -- phase 2 ---------------------------------------------------------------------------------
+
+    def resolve(self, ctx: ResolveContext) -> list[Fact]:
+        """Release commands that call a package.json script or a shell script: what do they run?"""
+        records = ctx.records("paas.release")
+        if not records:
+            return []
+        tasks = TaskIndex(ctx)
+        scripts: dict[str, list[Record]] = {}
+        for record in ctx.records("script.command"):
+            scripts.setdefault(record.path, []).append(record)
+        facts: list[Fact] = []
+        for record in records:
+            command = str(record.data["command"])
+            where = _load_parts(record.data["where"])
+            found = self._through_tasks(record, command, tasks) or self._through_script(record, command, scripts)
+            if found is not None:
+                classification, via, extra = found
+                facts.append(self._release_fact(record.path, record.line, where, command, classification, via, extra))
+            elif record.data["kind"] == "release":
+                facts.append(
+                    Fact(
+                        "deploy.migration.strategy",
+                        text(*where, " runs ", Code(_short(command)), "; whether that migrates was not found"),
+                        Confidence.HINT,
+                        self.evidence(record.path, record.line),
+                        item=f"release:{record.path}:{record.line}",
+                        rank=60,
+                        order=(record.path, record.line),
+                    )
+                )
+        return facts
+
+    def _through_tasks(
+        self, record: Record, command: str, tasks: TaskIndex
+    ) -> tuple[Classification, tuple[Part, ...], tuple[Any, ...]] | None:
+        near = PurePosixPath(record.path).parent.as_posix()
+        for classification in classify(command):
+            for resolved in tasks.resolve(classification, "" if near == "." else near):
+                if resolved.classification.kind == "migrate":
+                    via = text(
+                        ", which runs ",
+                        Code(_short(resolved.classification.command)),
+                        " (",
+                        Code(resolved.via[-1]),
+                        ")",
+                    )
+                    return resolved.classification, via, self.evidence(resolved.path, resolved.line)
+        return None
+
+    def _through_script(
+        self, record: Record, command: str, scripts: dict[str, list[Record]]
+    ) -> tuple[Classification, tuple[Part, ...], tuple[Any, ...]] | None:
+        words = command.split()
+        first = words[1] if len(words) > 1 and words[0] in ("sh", "bash") else words[0] if words else ""
+        if not _SCRIPT_PATH.match(first):
+            return None
+        beside = (PurePosixPath(record.path).parent / first.removeprefix("./")).as_posix().removeprefix("./")
+        same_name = sorted(p for p in scripts if PurePosixPath(p).name == PurePosixPath(first).name)
+        candidates = [beside, *same_name]
+        for candidate in candidates:
+            for cmd in scripts.get(candidate, []):
+                if cmd.data.get("kind") == "migrate":
+                    classification = Classification(
+                        "migrate", str(cmd.data.get("tool")), str(cmd.data.get("rule")), str(cmd.data["command"])
+                    )
+                    via = text(", which runs ", Code(_short(classification.command)), " (", Code(candidate), ")")
+                    return classification, via, self.evidence(cmd.path, cmd.line)
+        return None
+
+
+# -- helpers that read one platform's conventions ----------------------------------------------------
+
+
+def _table(data: Any, key: str) -> dict[str, Any]:
+    """A sub-table, or an empty one when the key is missing or holds something else."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _ytable(data: Any, key: str) -> YDict:
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, YDict) else YDict()
+
+
+def _is_heroku_manifest(data: Any) -> bool:
+    """An app.json is Heroku's when it has a key only Heroku reads, not just name/description."""
+    if not isinstance(data, dict) or "expo" in data:
+        return False
+    if HEROKU_KEYS & set(data):
+        return True
+    scripts = data.get("scripts")
+    if isinstance(scripts, dict) and {"postdeploy", "pr-predestroy"} & set(scripts):
+        return True
+    env = data.get("env")
+    return isinstance(env, dict) and any(isinstance(v, dict) and HEROKU_ENV_KEYS & set(v) for v in env.values())
+
+
+def _fly_serves_http(data: dict[str, Any]) -> bool:
+    """Only apps with an HTTP service answer on `https://<app>.fly.dev` (a raw TCP service does not)."""
+    if isinstance(data.get("http_service"), dict):
+        return True
+    services = data.get("services")
+    for service in services if isinstance(services, list) else []:
+        ports = service.get("ports") if isinstance(service, dict) else None
+        for port in ports if isinstance(ports, list) else []:
+            handlers = port.get("handlers") if isinstance(port, dict) else None
+            if isinstance(handlers, list) and {"http", "tls"} & {str(h) for h in handlers}:
+                return True
+    return False
+
+
+def _fly_http_checks(data: dict[str, Any], lines: dict[tuple[Any, ...], int]) -> list[tuple[str, int, str | None]]:
+    """HTTP checks wherever fly.toml has had them: [[services.http_checks]], [[http_service.checks]], [checks.x]."""
+    found: list[tuple[str, int, str | None]] = []
+    services = data.get("services")
+    for s_index, service in enumerate(services if isinstance(services, list) else []):
+        checks = service.get("http_checks") if isinstance(service, dict) else None
+        for c_index, check in enumerate(checks if isinstance(checks, list) else []):
+            if isinstance(check, dict) and _string(check.get("path")):
+                line = lines.get(("services", s_index, "http_checks", c_index, "path"), 1)
+                found.append((str(check["path"]), line, _string(check.get("interval"))))
+    service = data.get("http_service")
+    checks = service.get("checks") if isinstance(service, dict) else None
+    for c_index, check in enumerate(checks if isinstance(checks, list) else []):
+        if isinstance(check, dict) and _string(check.get("path")):
+            line = lines.get(("http_service", "checks", c_index, "path"), 1)
+            found.append((str(check["path"]), line, _string(check.get("interval"))))
+    top = data.get("checks")
+    for name, check in top.items() if isinstance(top, dict) else []:
+        if isinstance(check, dict) and (_string(check.get("type")) or "http") == "http" and _string(check.get("path")):
+            line = lines.get(("checks", str(name), "path"), 1)
+            found.append((str(check["path"]), line, _string(check.get("interval"))))
+    return found
+
+
+def _dump_parts(parts: tuple[Part, ...]) -> list[list[str]]:
+    """Records stay plain data (they are cached with the file): parts as [kind, text] pairs."""
+    return [["code", p.text] if isinstance(p, Code) else ["text", p] for p in parts]
+
+
+def _load_parts(raw: list[list[str]]) -> tuple[Part, ...]:
+    return tuple(Code(t) if kind == "code" else t for kind, t in raw)
+
+
+def _default_of(value: str) -> str:
+    """`${opt:stage, 'dev'}` deploys `dev` unless told otherwise; a plain value is itself."""
+    match = _OPT_DEFAULT.search(value)
+    return match.group(1) if match else value
+
+
+def _nth_line(source: str, needle: str, index: int, default: int) -> int:
+    position = -1
+    for _ in range(index + 1):
+        position = source.find(needle, position + 1)
+        if position < 0:
+            return default
+    return source.count("\n", 0, position) + 1

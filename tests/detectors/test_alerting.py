@@ -1,0 +1,125 @@
+"""The alerting detector on rule files, Alertmanager, Grafana provisioning and Prometheus configs.
+
+Each fixture under tests/fixtures/alerting/ names the public file it is modelled on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import FIXTURES, Scanned, facts_for, scan_tree
+
+from infrascan.model import Confidence, Fact
+
+
+def tree(*names: str) -> dict[str, str | bytes]:
+    files: dict[str, str | bytes] = {}
+    for name in names:
+        root = FIXTURES / "alerting" / name
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                files[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
+    return files
+
+
+def alerting(scanned: Scanned, field: str) -> list[Fact]:
+    return [f for f in facts_for(scanned.model, field) if any(e.detector == "alerting" for e in f.evidence)]
+
+
+def only(facts: list[Fact], needle: str) -> Fact:
+    found = [f for f in facts if needle in f.text]
+    assert len(found) == 1, (needle, [f.text for f in facts])
+    return found[0]
+
+
+def test_prometheus_rule_severities(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("prometheus"))
+    critical = alerting(scanned, "alert.critical")
+    errors = only(critical, "LokiRequestErrors")
+    assert errors.confidence is Confidence.DECLARED and errors.evidence[0].line == 5
+    assert "for 15m (severity critical, group loki_alerts in rules/loki-alerts.yaml)" in errors.text
+    panics = only(critical, "LokiRequestPanics")
+    assert "severity page" in panics.text and "#" not in panics.text, "PromQL comments are not the expression"
+    assert only(alerting(scanned, "alert.warning"), "LokiTooManyCompactorsRunning").evidence[0].line == 22
+    unclassified = only(alerting(scanned, "alert.warning"), "neither critical nor warning")
+    assert unclassified.confidence is Confidence.HINT
+    assert "severity info or none" in unclassified.text and "LokiCanaryMissing, NoGeneratedLogs" in unclassified.text
+    assert not any("job:loki_request" in f.text for f in critical), "recording rules are not alerts"
+
+
+def test_alertmanager_receivers_routes_and_hosts_only(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("prometheus"))
+    channels = alerting(scanned, "alert.channels")
+    pager = only(channels, "PagerDuty")
+    assert pager.tech == "pagerduty" and "events.pagerduty.com" in pager.text
+    assert 'for alerts matching severity="critical"' in pager.text
+    slack = only(channels, "Slack")
+    assert "hooks.slack.com" in slack.text and "services/T000" not in slack.text, "host only, never the path"
+    assert slack.text.count("service=~^(foo1|foo2)$") == 2  # the route, and its warning sub-route
+    assert (
+        "Email (smtp.example.org) via Alertmanager receiver team-email, the default route"
+        in only(channels, "team-email").text
+    )
+    assert "team@example.org" not in " ".join(f.text for f in channels)
+    silent = only(channels, "blackhole")
+    assert "not sent anywhere" in silent.text and silent.evidence[0].line == 32
+    assert "abcdef0123456789" not in scanned.markdown
+
+
+def test_scrape_configs_remote_write_and_promtail(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("prometheus"))
+    infra = alerting(scanned, "mon.infrastructure")
+    assert only(infra, "Prometheus scrapes prometheus, loki, node").evidence[0].line == 9
+    assert "node, node" not in only(infra, "Prometheus scrapes").text
+    remote = only(infra, "remote-writes")
+    assert "prometheus-prod-01-eu-west-0.grafana.net" in remote.text and "glc_secret_value" not in scanned.markdown
+    promtail = only(alerting(scanned, "log.aggregation"), "Promtail")
+    assert "to Loki at gateway" in promtail.text and promtail.tech == "loki"
+
+
+def test_grafana_provisioned_rules_and_contact_points(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("grafana"))
+    latency = only(alerting(scanned, "alert.critical"), "High API latency")
+    assert latency.tech == "grafana" and latency.evidence[0].line == 9
+    assert only(alerting(scanned, "alert.warning"), "Disk filling up")
+    channels = alerting(scanned, "alert.channels")
+    teams = only(channels, "Microsoft Teams")
+    assert "example.webhook.office.com" in teams.text and "secret-path" not in teams.text
+    assert "for alerts matching severity=critical" in only(channels, "PagerDuty").text
+    assert only(channels, "Email via Grafana contact point email-ops")
+
+
+def test_many_alerts_of_one_severity_are_summarised(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("many"))
+    (summary,) = alerting(scanned, "alert.critical")
+    assert summary.text.startswith("8 alert rules with a critical severity in node-alerts.yaml")
+    assert "and 2 more" in summary.text and len(summary.evidence) == 8
+
+
+def test_crds_and_helm_templates_belong_to_other_detectors(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("crd", "helm"))
+    assert not [f for f in scanned.model.facts if any(e.detector == "alerting" for e in f.evidence)]
+    assert not [d for d in scanned.model.diagnostics if d.detector == "alerting"]
+
+
+def test_broken_rule_file_is_a_diagnostic_and_the_rest_is_documented(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("broken", "many"))
+    assert [(d.path, d.line) for d in scanned.model.diagnostics if d.detector == "alerting"] == [("alerts.yml", 7)]
+    assert alerting(scanned, "alert.critical")
+
+
+def test_rule_group_without_a_name(tmp_path: Path) -> None:
+    """grafana/loki pkg/tool/rules/testdata/loki_basic_failure.yaml has a group with no name."""
+    rules = "groups:\n  - rules:\n      - alert: Unnamed\n        expr: up == 0\n"
+    rules += "        labels:\n          severity: critical\n"
+    fact = only(alerting(scan_tree(tmp_path, {"rules/unnamed.yml": rules}), "alert.critical"), "Unnamed")
+    assert "group" not in fact.text and "(severity critical in rules/unnamed.yml)" in fact.text
+
+
+def test_default_receiver_that_sends_nothing(tmp_path: Path) -> None:
+    """grafana/loki production/docker/config/alertmanager.yml routes everything to a receiver with no integration."""
+    config = "route:\n  receiver: 'default-receiver'\n  group_by: [ alertname ]\n\n"
+    config += "receivers:\n  - name: 'default-receiver'\n"
+    (fact,) = alerting(scan_tree(tmp_path, {"config/alertmanager.yml": config}), "alert.channels")
+    assert fact.text.startswith("Alertmanager receiver default-receiver, the default route, has no notification")
+    assert fact.evidence[0].line == 6

@@ -1,0 +1,214 @@
+"""The migrations detector: tools found by their files, rollback counts, and migrations nothing applies.
+
+Fixtures under tests/fixtures/migrations/ name their models in a comment; the JSON journal of
+`drizzle/` is modelled on openstatusHQ/openstatus packages/db/drizzle/meta/_journal.json and the
+package.json files on the scripts of remix-run/blues-stack.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import FIXTURES, Scanned, facts_for, scan_tree
+
+from infrascan.commands import classify
+from infrascan.model import Confidence, Fact
+
+
+def tree(*names: str) -> dict[str, str | bytes]:
+    files: dict[str, str | bytes] = {}
+    for name in names:
+        root = FIXTURES / "migrations" / name
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                files[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
+    return files
+
+
+def rollback(scanned: Scanned, item: str) -> Fact:
+    found = [f for f in facts_for(scanned.model, "deploy.migration.rollback") if f.item == item]
+    assert len(found) == 1, (item, [f.item for f in facts_for(scanned.model, "deploy.migration.rollback")])
+    return found[0]
+
+
+def unapplied(scanned: Scanned) -> list[Fact]:
+    return [f for f in facts_for(scanned.model, "deploy.migration.strategy") if f.item.startswith("unapplied:")]
+
+
+# -- per-tool rollback counts --------------------------------------------------------------------
+
+CASES = [
+    ("alembic", "alembic:alembic/migrations/versions", 1, 3, ["`downgrade()` is empty", "`downgrade()` raises"]),
+    ("django", "django-migrations:django/shop/migrations", 2, 4, ["`RunPython` without `reverse_code`"]),
+    ("rails", "rails-migrations:rails/db/migrate", 3, 5, ["raises `IrreversibleMigration`", "cannot reverse"]),
+    ("knex", "knex:knex/migrations", 2, 3, ["empty down step"]),
+    ("golang", "golang-migrate:golang/db/migrations", 1, 3, ["no non-empty `.down.sql`"]),
+    ("goose", "goose:goose/db/migrations", 1, 2, ["empty `-- +goose Down` section"]),
+    ("dbmate", "dbmate:dbmate/db/migrations", 1, 1, []),
+    ("sequelize", "sequelize:sequelize/migrations", 1, 1, []),
+    ("typeorm", "typeorm:typeorm/src/migrations", 0, 1, ["empty down step"]),
+    ("efcore", "ef-core:efcore/Data/Migrations", 1, 1, []),
+    ("laravel", "laravel-migrations:laravel/database/migrations", 1, 2, ["empty down step"]),
+    (
+        "ecto",
+        "ecto:ecto/priv/repo/migrations",
+        3,
+        6,
+        ["only `up`", "`modify` without `from:`", "`execute` with no reverse"],
+    ),
+    ("phinx", "phinx:phinx/config/Migrations", 1, 4, ["only `up()`", "empty `down()`", "raw SQL"]),
+    ("liquibase", "liquibase:liquibase/src/main/resources/db/changelog", 3, 5, []),
+    ("flyway", "flyway:flyway/src/main/resources/db/migration", 1, 2, []),
+]
+
+
+@pytest.fixture(scope="module")
+def every_tool(tmp_path_factory: pytest.TempPathFactory) -> Scanned:
+    """All tool fixtures side by side in one repository (each in its own folder), scanned once."""
+    files = {f"{name}/{path}": text for name, *_ in CASES for path, text in tree(name).items()}
+    return scan_tree(tmp_path_factory.mktemp("tools"), files)
+
+
+@pytest.mark.parametrize(("fixture", "item", "down", "total", "reasons"), CASES, ids=[c[0] for c in CASES])
+def test_rollback_counts(
+    every_tool: Scanned, fixture: str, item: str, down: int, total: int, reasons: list[str]
+) -> None:
+    fact = rollback(every_tool, item)
+    assert fact.confidence is Confidence.DECLARED
+    assert (fact.attrs["down"], fact.attrs["migrations"]) == (down, total)
+    rendered = "".join(f"`{p.text}`" if not isinstance(p, str) else p for p in fact.parts)
+    for reason in reasons:
+        assert reason in rendered, (reason, rendered)
+
+
+def test_every_tool_without_an_apply_step_gets_a_hint(every_tool: Scanned) -> None:
+    hinted = {f.item for f in unapplied(every_tool)}
+    assert hinted == {f"unapplied:{item}" for _, item, *_ in CASES}
+    assert all(f.confidence is Confidence.HINT for f in unapplied(every_tool))
+
+
+def test_django_file_that_does_not_parse_is_a_diagnostic_and_still_counted(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("django"))
+    assert [d.line for d in scanned.model.diagnostics if d.path == "shop/migrations/0004_py2.py"] == [4]
+    assert "1 could not be read" in rollback(scanned, "django-migrations:shop/migrations").text
+
+
+def test_ecto_words_inside_strings_are_not_calls(tmp_path: Path) -> None:
+    """mobilizon's create_search_indexes prints "manually execute them" inside a string."""
+    files = {k: v for k, v in tree("ecto").items() if "create_search_indexes" in k or "create_accounts" in k}
+    fact = rollback(scan_tree(tmp_path, files), "ecto:priv/repo/migrations")
+    assert (fact.attrs["down"], fact.attrs["migrations"]) == (2, 2)
+
+
+def test_prisma_is_forward_only_counted_from_the_file_list(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("prisma"))
+    fact = rollback(scanned, "prisma:prisma/migrations")
+    assert "forward-only (Prisma has no down migrations); 4 migrations in prisma/migrations" in fact.text
+    assert fact.evidence[0].path == "prisma/migrations/migration_lock.toml"
+    provider = [f for f in facts_for(scanned.model, "env.database") if "Prisma datasource provider" in f.text]
+    assert len(provider) == 1 and provider[0].confidence is Confidence.HINT and provider[0].env is None
+    assert provider[0].evidence[0].line == 3
+
+
+def test_drizzle_counts_its_journal(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("drizzle"))
+    fact = rollback(scanned, "drizzle:drizzle")
+    assert "forward-only (drizzle-kit has no down migrations); 2 migrations in drizzle" in fact.text
+    assert any("Drizzle dialect turso" in f.text for f in facts_for(scanned.model, "env.database"))
+
+
+def test_flyway_undo_scripts_and_runtime_dependency(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("flyway"))
+    fact = rollback(scanned, "flyway:src/main/resources/db/migration")
+    assert "1 of 2 versioned migrations" in fact.text and "U{version}__*.sql" in fact.text
+    (hint,) = unapplied(scanned)
+    assert hint.confidence is Confidence.HINT
+    assert "org.flywaydb:flyway-core is a runtime dependency in pom.xml" in hint.text
+    assert "Spring Boot runs Flyway when the application starts" in hint.text
+
+
+def test_loose_numbered_sql_scripts(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("sqlscripts"))
+    fact = rollback(scanned, "sql-scripts:db/clickhouse/migrations")
+    assert fact.confidence is Confidence.INFERRED and "(2 files)" in fact.text  # seed.sql is not numbered
+
+
+def test_migrations_of_test_fixtures_are_not_the_applications(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("tests-only"))
+    assert not facts_for(scanned.model, "deploy.migration.rollback")
+    assert not unapplied(scanned)
+
+
+# -- the strategy hint (phase 3) ----------------------------------------------------------------
+
+
+def test_unapplied_hint_names_the_script_that_would_apply_them(tmp_path: Path) -> None:
+    (hint,) = unapplied(scan_tree(tmp_path, tree("prisma")))
+    assert hint.text.startswith("Prisma Migrate: 4 migration folders in prisma/migrations, but no pipeline")
+    assert "package.json script db:deploy in package.json runs prisma migrate deploy" in hint.text
+    assert (hint.evidence[0].path, hint.evidence[0].line) == ("package.json", 4)
+
+
+def test_no_hint_when_a_release_step_applies_them(tmp_path: Path) -> None:
+    files = {**tree("prisma"), "fly.toml": 'app = "notes"\n[deploy]\n  release_command = "npx prisma migrate deploy"\n'}
+    assert not unapplied(scan_tree(tmp_path, files))
+
+
+def test_a_step_for_one_tool_does_not_cover_another(tmp_path: Path) -> None:
+    """langfuse: Prisma migrations run on start, the ClickHouse (golang-migrate) ones are checked separately."""
+    files = {**tree("prisma", "golang"), "Procfile": "release: npx prisma migrate deploy\n"}
+    hints = unapplied(scan_tree(tmp_path, files))
+    assert [h.item for h in hints] == ["unapplied:golang-migrate:db/migrations"]
+
+
+def test_a_step_that_names_no_tool_covers_every_tool(tmp_path: Path) -> None:
+    """An app's own CLI (passbolt's `bin/cake passbolt migrate`) names no tool: it may apply any of them."""
+    files = {
+        **tree("phinx"),
+        "Dockerfile": 'FROM php:8.3-fpm\nENTRYPOINT ["./docker-entrypoint.sh"]\n',
+        "docker-entrypoint.sh": "#!/bin/sh\nset -e\nbin/cake passbolt migrate\nexec php-fpm\n",
+    }
+    scanned = scan_tree(tmp_path, files)
+    assert not unapplied(scanned)
+    assert any("passbolt migrate" in f.text for f in facts_for(scanned.model, "deploy.migration.strategy"))
+
+
+# -- the command rules this detector adds (data/commands/70-migrations.yaml) -----------------------
+
+COMMANDS = [
+    ("bin/cake migrations migrate", "migrate", "phinx", "phinx-migrate"),
+    ("vendor/bin/phinx migrate -e production", "migrate", "phinx", "phinx-migrate"),
+    ("php vendor/bin/phinx migrate -c config/phinx.php", "migrate", "phinx", "phinx-migrate"),
+    ("docker compose exec php bin/cake migrations migrate --plugin Audit", "migrate", "phinx", "phinx-migrate"),
+    ("./bin/cake migrations migrate -c default", "migrate", "phinx", "phinx-migrate"),
+    ("bin/cake migrations rollback", "migrate-rollback", "phinx", "phinx-rollback"),
+    ("phinx rollback -t 20240101", "migrate-rollback", "phinx", "phinx-rollback"),
+    ("vendor/bin/phinx rollback -e staging", "migrate-rollback", "phinx", "phinx-rollback"),
+    ("bin/cake passbolt migrate", "migrate", "", "app-cli-migrate"),
+    ("php bin/console doctrine:migrations:migrate --no-interaction", "migrate", "", "app-cli-migrate"),
+    ("/app/bin/server migrate", "migrate", "", "app-cli-migrate"),
+    ("./bin/myapp db migrate", "migrate", "", "app-cli-migrate"),
+    ("./bin/rails db:migrate", "migrate", "rails-migrations", "rails-migrate"),
+]
+NOT_MIGRATING = [
+    "bin/myapp migrate status",
+    "bin/console doctrine:migrations:migrate:rollback",
+    "kubectl migrate",
+    "bin/rake -T",
+    "exec /bin/mobilizon start",
+    "npm run migrate",
+]
+
+
+@pytest.mark.parametrize(("command", "kind", "tool", "rule"), COMMANDS)
+def test_migration_command_rules(command: str, kind: str, tool: str, rule: str) -> None:
+    found = [c for c in classify(command) if c.kind == kind]
+    assert found and (found[0].tool, found[0].rule) == (tool, rule), [
+        (c.kind, c.tool, c.rule) for c in classify(command)
+    ]
+
+
+@pytest.mark.parametrize("command", NOT_MIGRATING)
+def test_commands_that_do_not_migrate(command: str) -> None:
+    assert not [c for c in classify(command) if c.kind == "migrate"]

@@ -1,0 +1,214 @@
+"""The PaaS detector on fixtures modelled on real manifests (each fixture names its model).
+
+JSON fixtures cannot carry a comment, so their models are named here:
+- `heroku/app.json`: heroku/ruby-getting-started app.json (addons with plan and version, env
+  descriptions, postdeploy, review and test environments) and umami-software/umami app.json
+  (an add-on written as a bare string).
+- `vercel/vercel.json`: openstatusHQ/openstatus apps/web/vercel.json (crons).
+- `fdroid-app-json/tests/source-files/se.manyver/app.json`: f-droid/fdroidserver's test file of the
+  same path, an app.json that is not a Heroku manifest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import FIXTURES, Scanned, diagnostics_for, facts_for, scan_tree
+
+from infrascan.model import Confidence, Fact
+
+
+def tree(name: str, *extra: str) -> dict[str, str | bytes]:
+    """A fixture folder (and optionally others) as one repository's files."""
+    files: dict[str, str | bytes] = {}
+    for folder in (name, *extra):
+        root = FIXTURES / "paas" / folder
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                files[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
+    return files
+
+
+def paas_facts(scanned: Scanned, field: str, env: str | None = None) -> list[Fact]:
+    return [f for f in facts_for(scanned.model, field, env) if any(e.detector == "paas" for e in f.evidence)]
+
+
+def only(facts: list[Fact], needle: str) -> Fact:
+    found = [f for f in facts if needle in f.text]
+    assert len(found) == 1, (needle, [f.text for f in facts])
+    return found[0]
+
+
+# -- Fly.io ------------------------------------------------------------------------------------
+
+
+def test_fly_release_command_auto_rollback_checks_and_url(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("fly"))
+    release = only(paas_facts(scanned, "deploy.migration.strategy"), "npx prisma migrate deploy")
+    assert release.confidence is Confidence.DECLARED
+    assert release.text.startswith("Release command: [deploy] release_command in fly.toml for app indie-notes")
+    assert (release.evidence[0].path, release.evidence[0].line) == ("fly.toml", 17)
+    assert "`[deploy] release_command` in `fly.toml` for app `indie-notes`" in scanned.markdown
+    rollback = only(paas_facts(scanned, "deploy.rollback.perform"), "auto_rollback")
+    assert rollback.attrs["automatic"] and rollback.evidence[0].line == 21
+    check = only(paas_facts(scanned, "deploy.rollback.verify"), "for app indie-notes every")
+    assert "/healthcheck" in check.text and check.evidence[0].line == 45  # [[services.http_checks]] path
+    url = only(paas_facts(scanned, "env.url", "production"), "indie-notes.fly.dev")
+    assert url.confidence is Confidence.INFERRED and "production assumed" in url.text
+    assert only(paas_facts(scanned, "mon.application"), ":8081/metrics").tech == "prometheus"
+
+
+def test_fly_env_file_names_the_environment_and_release_resolves_through_package_json(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("fly"))
+    url = only(paas_facts(scanned, "env.url", "staging"), "indie-notes-staging.fly.dev")
+    assert "production assumed" not in url.text
+    release = only(paas_facts(scanned, "deploy.migration.strategy"), "npm run db:migrate")
+    assert "which runs prisma migrate deploy (package.json:db:migrate)" in release.text
+    assert [(e.path, e.line) for e in release.evidence] == [("fly.staging.toml", 7), ("package.json", 4)]
+    idle = only(paas_facts(scanned, "env.special", "staging"), "stops every machine when idle")
+    assert "min_machines_running = 0" in idle.text
+
+
+def test_fly_monorepo_strategy_health_check_and_tcp_only_app(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("fly-monorepo"))
+    urls = [f.text for f in paas_facts(scanned, "env.url", "production")]
+    assert any("https://acme-api.fly.dev" in u for u in urls)
+    assert not any("acme-ssh" in u for u in urls), "a raw TCP service has no https://<app>.fly.dev"
+    abort = only(paas_facts(scanned, "deploy.rollback.perform"), "strategy = bluegreen")
+    assert abort.confidence is Confidence.INFERRED and abort.evidence[0].line == 22
+    assert only(paas_facts(scanned, "deploy.rollback.verify"), "/ping").evidence[0].line == 29
+    assert only(paas_facts(scanned, "env.sla", "production"), "2 machines always running").confidence is Confidence.HINT
+    assert only(paas_facts(scanned, "env.special", "production"), "NODE_ENV=production").evidence[0].line == 32
+
+
+def test_broken_fly_toml_gives_a_diagnostic_and_keeps_what_still_reads(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("fly-broken"))
+    assert any("invalid TOML" in m for m in diagnostics_for(scanned.model, "fly.toml"))
+    assert [d.line for d in scanned.model.diagnostics if d.path == "fly.toml"] == [6]
+    assert only(paas_facts(scanned, "env.url", "production"), "broken-app.fly.dev")
+    assert only(paas_facts(scanned, "env.special", "production"), "deploy strategy canary")
+
+
+# -- Heroku ------------------------------------------------------------------------------------
+
+
+def test_procfile_release_phase_processes_and_bad_line(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("heroku"))
+    release = only(paas_facts(scanned, "deploy.migration.strategy"), "python manage.py migrate")
+    assert release.text.startswith("Release phase: Procfile release (once per deploy, before new dynos start)")
+    assert release.tech == "django-migrations" and release.evidence[0].line == 2
+    processes = only(paas_facts(scanned, "env.special", "production"), "Procfile process types")
+    assert "web (gunicorn gettingstarted.wsgi)" in processes.text and processes.confidence is Confidence.INFERRED
+    assert [d.line for d in scanned.model.diagnostics if d.path == "Procfile"] == [5]
+
+
+def test_app_json_addons_versions_env_review_and_test(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("heroku"))
+    postgres = only(paas_facts(scanned, "env.database", "production"), "PostgreSQL 16")
+    assert postgres.evidence[0].line == 6 and postgres.attrs["version"] == "16"
+    redis = only(paas_facts(scanned, "env.database", "production"), "Redis")
+    assert "no version option" in redis.text
+    assert only(paas_facts(scanned, "env.database", "review"), "PostgreSQL 16"), "review apps inherit add-ons"
+    assert only(paas_facts(scanned, "env.database", "test"), "heroku-postgresql:in-dyno")
+    assert only(paas_facts(scanned, "log.aggregation"), "papertrail").tech == "papertrail"
+    assert only(paas_facts(scanned, "env.purpose", "review"), "Heroku review apps")
+    purpose = [f for f in facts_for(scanned.model, "ext.purpose", service="stripe") if f.rank == 20]
+    assert purpose and "Charges customers for their subscription" in purpose[0].text
+    postdeploy = only(paas_facts(scanned, "deploy.migration.strategy"), "After the first deploy only")
+    assert "rails db:migrate db:seed" in postdeploy.text and "review" in postdeploy.text
+    assert only(paas_facts(scanned, "ci.test.unit"), "bundle exec rspec")
+    assert only(paas_facts(scanned, "env.special", "production"), "Heroku formation: web × 2 (standard-1x)")
+
+
+def test_release_phase_script_resolved_in_phase_two(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("heroku-script"))
+    release = only(paas_facts(scanned, "deploy.migration.strategy"), "./bin/release.sh")
+    assert "which runs rails db:migrate (bin/release.sh)" in release.text
+    assert [(e.path, e.line) for e in release.evidence] == [("Procfile", 2), ("bin/release.sh", 3)]
+
+
+def test_release_phase_that_does_not_migrate_is_only_a_hint(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, {"Procfile": "release: ./bin/notify-slack\nweb: node server.js\n"})
+    hint = only(paas_facts(scanned, "deploy.migration.strategy"), "notify-slack")
+    assert hint.confidence is Confidence.HINT and "whether that migrates was not found" in hint.text
+
+
+def test_app_json_that_is_not_heroku_is_left_alone(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("fdroid-app-json"))
+    assert not [f for f in scanned.model.facts if any(e.detector == "paas" for e in f.evidence)]
+    assert not [d for d in scanned.model.diagnostics if d.detector == "paas"]
+
+
+def test_invalid_app_json_is_a_diagnostic_with_its_line(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, {"app.json": '{\n  "addons": [\n    "heroku-postgresql"\n  ,\n}\n', **tree("vercel")})
+    assert [d.line for d in scanned.model.diagnostics if d.path == "app.json"] == [5]
+    assert paas_facts(scanned, "env.special", "production"), "vercel.json is still documented"
+
+
+# -- Render, Vercel, Netlify, Serverless -------------------------------------------------------------
+
+
+def test_render_blueprint(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("render"))
+    database = only(paas_facts(scanned, "env.database", "production"), "PostgreSQL 16")
+    assert "used by shop-web through DATABASE_URL" in database.text
+    assert {(e.path, e.line) for e in database.evidence} == {("render.yaml", 46), ("render.yaml", 19)}
+    assert only(paas_facts(scanned, "env.database", "production"), "Render Key Value service shop-cache")
+    pre = only(paas_facts(scanned, "deploy.migration.strategy"), "preDeployCommand")
+    assert "python manage.py migrate" in pre.text and pre.evidence[0].line == 13
+    assert only(paas_facts(scanned, "deploy.rollback.verify"), "/healthz").evidence[0].line == 15
+    assert (
+        only(paas_facts(scanned, "env.url", "production"), "https://shop.example.org").confidence is Confidence.DECLARED
+    )
+    default = only(paas_facts(scanned, "env.url", "production"), "shop-web.onrender.com")
+    assert default.confidence is Confidence.INFERRED
+    assert only(paas_facts(scanned, "ci.deploy.manual"), "shop-worker").evidence[0].line == 32
+    assert "on every push to main" in only(paas_facts(scanned, "ci.deploy.automated"), "shop-web").text
+    dashboard = only(paas_facts(scanned, "env.special", "production"), "Render dashboard")
+    assert dashboard.confidence is Confidence.HINT and "SENTRY_DSN, STRIPE_SECRET_KEY" in dashboard.text
+    assert only(paas_facts(scanned, "env.purpose", "review"), "Render preview environments")
+    assert only(
+        paas_facts(scanned, "env.special", "production"), "cron job nightly-report runs python manage.py report"
+    )
+    assert len(paas_facts(scanned, "env.sla", "production")) == 2
+
+
+def test_broken_render_yaml_keeps_the_rest_of_the_repository(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("render-broken", "netlify"))
+    assert [d.line for d in scanned.model.diagnostics if d.path == "render.yaml"] == [6]
+    assert only(paas_facts(scanned, "ci.build"), "Netlify build publishes website/public")
+
+
+def test_vercel_crons_regions_and_dashboard_variables(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("vercel"))
+    cron = only(paas_facts(scanned, "env.special", "production"), "/api/cron/cleanup")
+    assert "0 4 * * *" in cron.text and cron.evidence[0].line == 8
+    assert only(paas_facts(scanned, "env.special", "production"), "region(s) fra1")
+    assert only(paas_facts(scanned, "env.special", "production"), "in its dashboard").confidence is Confidence.HINT
+    assert only(paas_facts(scanned, "ci.deploy.automated"), "Vercel's Git integration").confidence is Confidence.HINT
+
+
+def test_netlify_contexts_are_environments(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("netlify"))
+    preview = only(paas_facts(scanned, "env.purpose", "deploy-preview"), "Deploy Previews")
+    assert preview.evidence[0].line == 11 and "in netlify.toml, publishing website/public" in preview.text
+    assert only(paas_facts(scanned, "env.purpose", "branch-deploy"), "branch deploys")
+    assert only(paas_facts(scanned, "env.special", "production"), "GOBIN=/tmp/gobin").evidence[0].line == 9
+    level = only(facts_for(scanned.model, "log.levels"), "LOG_LEVEL=debug")
+    assert level.evidence[0].line == 18
+
+
+def test_serverless_stages_resources_and_log_retention(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("serverless"))
+    stage = only(paas_facts(scanned, "env.purpose", "development"), "stage dev")
+    assert "${opt:stage, 'dev'}" in stage.text
+    assert only(paas_facts(scanned, "env.purpose", "production"), "params.prod")
+    databases = paas_facts(scanned, "env.database", "development")
+    assert only(databases, "CloudFormation resource TodosDynamoDbTable").tech == "dynamodb"
+    assert only(databases, "PostgreSQL 15").evidence[0].line == 45
+    assert only(databases, "JobsQueue").tech == "aws-sqs"
+    never = only(paas_facts(scanned, "log.retention"), "never expire")
+    assert never.confidence is Confidence.INFERRED
+    assert only(paas_facts(scanned, "log.retention"), "kept 30 days").evidence[0].line == 54
+    assert only(paas_facts(scanned, "env.special", "development"), "httpApi events: create, list")
+    assert only(paas_facts(scanned, "env.special", "development"), "AWS region eu-west-1")
