@@ -1,28 +1,45 @@
 """docker-compose files: the development topology, and sometimes more.
 
-A compose file describes development unless its name says otherwise (`docker-compose.prod.yml`).
-Per service: the image says which database, cache, queue, monitoring tool or mail stand-in runs;
-`build` marks the application's own services; ports, healthchecks, env_file, profiles and replicas
-are the environment's special configuration; `command` may run migrations on start, and a
-one-shot service other services wait for (`service_completed_successfully`) is a migration step.
+A compose file describes development unless its name or its directory says otherwise
+(`docker-compose.prod.yml`, `deploy/staging/compose.yaml`); a stack under `cypress/` or
+`playwright/` runs the tests, so its facts are marked as test facts. Per service: the image
+says which database, cache, queue, monitoring tool or local service runs (its version from the
+tag, `${TAG:-16}` defaults applied); `build` marks the application's own services; ports,
+healthchecks, env_file, profiles and replicas are the environment's special configuration.
+
+Phase 2 resolves what needs several files: an override file (`docker-compose.test.yml`) that
+only changes a service inherits the base file's image; and a service's start command (its own,
+or its Dockerfile's ENTRYPOINT/CMD) is followed through scripts to the migrations it runs,
+so a one-shot service that others wait for (`service_completed_successfully`) is reported as
+the migration step it is.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 from pathlib import PurePosixPath
 from typing import Any
 
 from infrascan.catalog import DATA_STORE_CATEGORIES, Tech
-from infrascan.commands import classify
-from infrascan.detector import Detector, Extraction, Record, SourceFile
-from infrascan.environments import env_from_name
+from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
+from infrascan.environments import env_from_name, normalise
 from infrascan.envvars import Variable, VariableReader
-from infrascan.images import ImageRef, parse_image
-from infrascan.model import Code, Confidence, Fact, Part, text
+from infrascan.images import ImageRef, parse_image, version_label
+from infrascan.model import Code, Confidence, Fact, FactScope, Part, text
 from infrascan.yamlload import YDict, line_of, load_yaml
 
+from .dockerfile import directory_of, group_reached, migration_chain, stage_copies
+from .scripts import Copy, Reached, StartResolver, argv_script
+
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=?]([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+# Directories holding a compose stack that runs the test suite, not an environment.
+_TEST_STACK_DIRS = frozenset({"cypress", "playwright", "e2e"})
+_BASE_NAMES = frozenset({"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"})
+_MIGRATE_NAME = re.compile(r"(?i)(?:^|[_\-])(?:db[_\-]?)?migrat(?:e|ion|ions|or)(?:$|[_\-])")
+_QUIET_LOG_DRIVERS = frozenset({"json-file", "local", "none", "journald"})
+# Published ports that are not the application's web address (ssh, mail, databases, debuggers).
+_NOT_HTTP_PORTS = frozenset({"22", "25", "465", "587", "1025", "3306", "5432", "5672", "6379", "9092", "9229", "27017"})
 
 
 def substitute(value: str) -> str:
@@ -36,15 +53,74 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _command_text(value: Any) -> str:
-    if isinstance(value, list):
-        return " ".join(str(v) for v in value)
-    return str(value) if value is not None else ""
+def compose_env(path: str) -> str:
+    """The environment a compose file describes: from its name, else its directories, else development."""
+    stem = PurePosixPath(path).name
+    named = env_from_name(re.sub(r"^(?:docker-)?compose", "", stem).rsplit(".", 1)[0])
+    if named:
+        return named
+    for directory in reversed(PurePosixPath(path).parts[:-1]):
+        found = env_from_name(directory)
+        if found:
+            return found
+    return "development"
+
+
+def start_command(svc: dict[Any, Any]) -> str | None:
+    """The shell line a service starts with: `entrypoint` and `command` combined, exec forms opened."""
+    entrypoint, command = svc.get("entrypoint"), svc.get("command")
+    if entrypoint is None and command is None:
+        return None
+    if isinstance(entrypoint, list) and isinstance(command, (list, str)):
+        return argv_script([*entrypoint, *_as_list(command)])
+    pieces = [argv_script(p) if isinstance(p, list) else str(p) for p in (entrypoint, command) if p is not None]
+    return " ".join(pieces)
+
+
+def health_command(test: Any) -> str | None:
+    """A healthcheck's command in its four forms; None for `NONE` (the image's check switched off)."""
+    if isinstance(test, list):
+        words = [str(t) for t in test if t is not None]
+        if not words or words[0].upper() == "NONE":
+            return None
+        if words[0] == "CMD-SHELL":
+            return " ".join(words[1:]) or None
+        if words[0] == "CMD":
+            return argv_script(words[1:]) or None
+        return argv_script(words)
+    if isinstance(test, str) and test.strip() and test.strip().upper() != "NONE":
+        return test.strip()
+    return None
+
+
+def port_specs(ports: Any) -> list[str]:
+    """Port mappings as `host:container` text, from short (`"8080:80"`) and long (`published:`) forms."""
+    specs = []
+    for entry in _as_list(ports):
+        if isinstance(entry, dict):
+            target = entry.get("target")
+            published = entry.get("published")
+            host_ip = f"{entry['host_ip']}:" if entry.get("host_ip") else ""
+            spec = f"{host_ip}{published}:{target}" if published not in (None, "") else str(target)
+            specs.append(substitute(spec))
+        elif entry is not None:
+            specs.append(substitute(str(entry)))
+    return specs
+
+
+def first_host_port(specs: list[str]) -> str | None:
+    """The first published host port that may serve the application over HTTP."""
+    for spec in specs:
+        parts = spec.split("/", 1)[0].split(":")
+        host = parts[-2] if len(parts) >= 2 else None
+        if host and host.isdigit() and parts[-1] not in _NOT_HTTP_PORTS:
+            return host
+    return None
 
 
 class ComposeDetector(Detector):
     name = "compose"
-    version = "1"
+    version = "8"
     description = "docker-compose files: services, images, ports, healthchecks, migrations on start"
     patterns = ("{docker-,}compose*.{yml,yaml}",)
     looks_for = {
@@ -56,7 +132,7 @@ class ComposeDetector(Detector):
         "log.aggregation": "compose logging drivers and log shipper images",
         "log.levels": "LOG_LEVEL-style variables in compose",
         "deploy.migration.strategy": "compose commands and one-shot migration services",
-        "ext.purpose": "dev stand-ins (mailhog, stripe-mock, localstack) and variables in compose",
+        "ext.purpose": "service images (mailpit, stripe-mock, minio, localstack) and variables in compose",
     }
 
     def extract(self, file: SourceFile) -> Extraction:
@@ -67,94 +143,77 @@ class ComposeDetector(Detector):
         for key, line in loaded.warnings:
             out.diagnostics.append(self.diagnostic(file.path, line, f"duplicate key {key!r}; the last one wins"))
         docs = [d for d in loaded.documents if isinstance(d, dict)]
-        if not docs:
-            return out
-        doc = docs[0]
-        services = doc.get("services")
+        services = docs[0].get("services") if docs else None
         if not isinstance(services, dict):
             return out
-        stem = PurePosixPath(file.path).name
-        env = env_from_name(re.sub(r"^(?:docker-)?compose", "", stem).rsplit(".", 1)[0]) or "development"
-        where = PurePosixPath(file.path).name
+        env = compose_env(file.path)
+        images = {str(n): self._image(s) for n, s in services.items() if isinstance(s, dict)}
+        running = {found[0].id for found in images.values() if found}
+        same_image: dict[tuple[str, str], list[tuple[str, int]]] = {}
         for name, svc in services.items():
             if isinstance(svc, YDict):
-                self._service(file.path, str(name), svc, services, env, where, out)
-        return out
-
-    def _service(
-        self, path: str, name: str, svc: YDict, services: dict[Any, Any], env: str, where: str, out: Extraction
-    ) -> None:
-        line = line_of(svc, "image", svc.line if isinstance(svc, YDict) else 0)
-        svc_line = services.line_of(name) if isinstance(services, YDict) else line
-        image_raw = svc.get("image")
-        image = parse_image(substitute(str(image_raw))) if isinstance(image_raw, str) else None
-        found = self.catalog.by_image(image) if image else None
-        builds = "build" in svc
-        here: list[Part] = [" in compose service ", Code(name)]
-        if found:
-            tech, ref = found
-            self._image_facts(path, line, name, tech, ref, env, here, out)
-        if builds:
-            build = svc.get("build")
-            context = (
-                build if isinstance(build, str) else (build.get("context", ".") if isinstance(build, dict) else ".")
-            )
-            dockerfile = build.get("dockerfile", "Dockerfile") if isinstance(build, dict) else "Dockerfile"
-            target = build.get("target") if isinstance(build, dict) else None
-            out.records.append(
-                Record(
-                    "compose.build",
-                    path,
-                    line_of(svc, "build", svc_line),
-                    {
-                        "service": name,
-                        "context": str(context),
-                        "dockerfile": str(dockerfile),
-                        "target": str(target) if target else None,
-                        "env": env,
-                    },
-                )
-            )
-        app_service = builds or (found is not None and found[0].category in ("runtime",))
-        self._ports(path, name, svc, svc_line, env, app_service, out)
-        self._extras(path, name, svc, svc_line, env, out)
-        self._commands(path, name, svc, svc_line, services, out)
-        variables = self._variables(svc)
-        if variables:
-            reader = VariableReader(
-                path=path,
-                detector=self.name,
-                env=env,
-                where=("in compose service ", Code(name), " (", Code(where), ")"),
-                confidence=Confidence.INFERRED,
-            )
-            out.facts.extend(reader.facts(variables))
-        logging = svc.get("logging")
-        if isinstance(logging, dict) and isinstance(logging.get("driver"), str):
-            driver = logging["driver"]
-            if driver not in ("json-file", "local", "none", "journald"):
-                out.facts.append(
-                    Fact(
-                        "log.aggregation",
-                        text("Docker ", Code(driver), " log driver", *here),
-                        Confidence.DECLARED,
-                        self.evidence(path, line_of(logging, "driver", svc_line)),
-                        item=f"driver:{driver}",
-                        rank=40,
-                        order=(path, svc_line),
+                found = images.get(str(name))
+                if found:
+                    svc_line = services.line_of(name) if isinstance(services, YDict) else svc.line
+                    image_key = (found[0].id, found[1].reference())
+                    same_image.setdefault(image_key, []).append((str(name), line_of(svc, "image", svc_line)))
+                self._service(file.path, str(name), svc, services, env, found, running, out)
+        for (tech_id, reference), users in same_image.items():
+            ref = parse_image(reference)
+            if ref is not None:
+                out.facts.extend(
+                    self.image_facts(
+                        file.path, [n for _, n in users], [s for s, _ in users], self.catalog.get(tech_id), ref, env
                     )
                 )
+        if any(part in _TEST_STACK_DIRS for part in PurePosixPath(file.path).parts[:-1]):
+            for fact in out.facts:
+                fact.scope = FactScope.EXAMPLE
+        return out
 
-    def _image_facts(
-        self, path: str, line: int, name: str, tech: Tech, ref: ImageRef, env: str, here: list[Part], out: Extraction
+    def _image(self, svc: dict[Any, Any]) -> tuple[Tech, ImageRef] | None:
+        raw = svc.get("image")
+        image = parse_image(substitute(raw)) if isinstance(raw, str) else None
+        return self.catalog.by_image(image) if image else None
+
+    def _service(
+        self,
+        path: str,
+        name: str,
+        svc: YDict,
+        services: dict[Any, Any],
+        env: str,
+        found: tuple[Tech, ImageRef] | None,
+        running: set[str],
+        out: Extraction,
     ) -> None:
+        svc_line = services.line_of(name) if isinstance(services, YDict) else svc.line
+        infrastructure = found is not None and found[0].category != "runtime"
+        app_service = "build" in svc or (found is not None and found[0].category == "runtime")
+        if not infrastructure:  # the application's own (or an unrecognised) service
+            self._ports(path, name, svc, svc_line, env, app_service, out)
+            self._health(path, name, svc, svc_line, env, out)
+            self._env_files(path, name, svc, svc_line, env, out)
+        self._extras(path, name, svc, svc_line, env, out)
+        out.facts.extend(self._variable_facts(path, name, svc, env, running))
+        out.records.append(self._record(path, name, svc, svc_line, services, env, found))
+
+    def image_facts(
+        self, path: str, lines: list[int], names: list[str], tech: Tech, ref: ImageRef, env: str
+    ) -> list[Fact]:
+        """What services' image is: a database for the environment, a monitoring tool, a service.
+
+        Services of one file running the same image (a six-node Redis cluster) are one statement.
+        """
         version = tech.version_of(ref)
-        label = tech.label(version)
-        detail = text(*here, " (image ", Code(ref.reference()), ")")
-        ev = self.evidence(path, line)
+        label = version_label(tech.name, version, ref)
+        detail = text(" in ", *_services(names), " (image ", Code(ref.reference()), ")")
+        line = lines[0]
+        ev = tuple(e for n in lines for e in self.evidence(path, n))
         attrs = {"image": ref.reference(), "version": version} if version else {"image": ref.reference()}
+        qualifier = f", {normalise(env)} compose"
         if tech.category in DATA_STORE_CATEGORIES:
-            out.facts.append(
+            return [
                 Fact(
                     "env.database",
                     text(label, ":", *detail),
@@ -167,55 +226,20 @@ class ComposeDetector(Detector):
                     order=(path, line),
                     attrs=attrs,
                 )
-            )
-        elif tech.category == "monitoring":
+            ]
+        if tech.category in ("monitoring", "alerting"):
             kind = (
                 "infrastructure" if "infrastructure" in tech.monitoring or not tech.monitoring else tech.monitoring[0]
             )
-            out.facts.append(
-                Fact(
-                    f"mon.{kind}",
-                    text(label, ":", *detail, f", {env} compose"),
-                    Confidence.INFERRED,
-                    ev,
-                    item=tech.id,
-                    tech=tech.id,
-                    rank=50,
-                    order=(path, line),
-                )
-            )
+            field_id = f"mon.{kind}"
         elif tech.category == "logging":
-            out.facts.append(
-                Fact(
-                    "log.aggregation",
-                    text(label, ":", *detail, f", {env} compose"),
-                    Confidence.INFERRED,
-                    ev,
-                    item=tech.id,
-                    tech=tech.id,
-                    rank=50,
-                    order=(path, line),
-                )
-            )
-        elif tech.category == "alerting":
-            out.facts.append(
-                Fact(
-                    "mon.infrastructure",
-                    text(label, ":", *detail, f", {env} compose"),
-                    Confidence.INFERRED,
-                    ev,
-                    item=tech.id,
-                    tech=tech.id,
-                    rank=50,
-                    order=(path, line),
-                )
-            )
+            field_id = "log.aggregation"
         elif tech.category == "external-service":
             purpose = tech.purpose or "External service"
-            out.facts.append(
+            return [
                 Fact(
                     "ext.purpose",
-                    text(purpose, ": local stand-in", *detail),
+                    text(purpose, ":", *detail, qualifier),
                     Confidence.INFERRED,
                     ev,
                     service=tech.id,
@@ -223,205 +247,185 @@ class ComposeDetector(Detector):
                     item="purpose",
                     rank=55,
                     order=(path, line),
+                    attrs=attrs,
                 )
-            )
+            ]
         elif tech.category == "web-server":
-            out.facts.append(
+            return [
                 Fact(
                     "env.special",
                     text("Web server / reverse proxy ", label, *detail),
                     Confidence.DECLARED,
                     ev,
                     env=env,
-                    item=f"proxy:{name}",
+                    item=f"proxy:{names[0]}",
                     tech=tech.id,
                     rank=40,
                     order=(path, line),
+                    attrs=attrs,
                 )
+            ]
+        else:
+            return []
+        return [
+            Fact(
+                field_id,
+                text(label, ":", *detail, qualifier),
+                Confidence.INFERRED,
+                ev,
+                item=tech.id,
+                tech=tech.id,
+                rank=50,
+                order=(path, line),
+                attrs=attrs,
             )
+        ]
+
+    def _special(self, path: str, line: int, env: str, item: str, parts: tuple[Part, ...], rank: int = 40) -> Fact:
+        return Fact(
+            "env.special",
+            parts,
+            Confidence.DECLARED,
+            self.evidence(path, line),
+            env=env,
+            item=item,
+            rank=rank,
+            order=(path, line),
+        )
 
     def _ports(
         self, path: str, name: str, svc: YDict, svc_line: int, env: str, app_service: bool, out: Extraction
     ) -> None:
-        ports = svc.get("ports")
-        if not isinstance(ports, list) or not ports:
+        specs = port_specs(svc.get("ports"))
+        if not specs:
             return
-        published: list[str] = []
-        for entry in ports:
-            if isinstance(entry, dict):
-                host_port = entry.get("published")
-                target = entry.get("target")
-                spec = f"{host_port}:{target}" if host_port else str(target)
-            else:
-                spec = substitute(str(entry))
-            published.append(spec)
         line = line_of(svc, "ports", svc_line)
-        if app_service:
+        out.facts.append(
+            self._special(
+                path,
+                line,
+                env,
+                f"ports:{name}",
+                text("Compose service ", Code(name), " publishes ports ", Code(", ".join(specs))),
+            )
+        )
+        host = first_host_port(specs)
+        if app_service and host and env == "development":
+            url = f"http://localhost:{host}"
             out.facts.append(
                 Fact(
-                    "env.special",
-                    text("Compose service ", Code(name), " publishes ports ", Code(", ".join(published))),
-                    Confidence.DECLARED,
+                    "env.url",
+                    text(Code(url), " (local) from compose service ", Code(name), " ports"),
+                    Confidence.INFERRED,
                     self.evidence(path, line),
                     env=env,
-                    item=f"ports:{name}",
-                    rank=40,
+                    rank=70,
                     order=(path, line),
+                    attrs={"url": url},
                 )
             )
-            host = self._first_host_port(published)
-            if host and env == "development":
-                url = f"http://localhost:{host}"
-                out.facts.append(
-                    Fact(
-                        "env.url",
-                        text(Code(url), " (local) from compose service ", Code(name), " ports"),
-                        Confidence.INFERRED,
-                        self.evidence(path, line),
-                        env=env,
-                        rank=70,
-                        order=(path, line),
-                        attrs={"url": url},
-                    )
-                )
 
-    @staticmethod
-    def _first_host_port(published: list[str]) -> str | None:
-        for spec in published:
-            spec = spec.split("/", 1)[0]
-            parts = spec.split(":")
-            host = parts[-2] if len(parts) >= 2 else None
-            if host and host.isdigit():
-                return host
-        return None
+    def _health(self, path: str, name: str, svc: YDict, svc_line: int, env: str, out: Extraction) -> None:
+        health = svc.get("healthcheck")
+        if not isinstance(health, dict) or health.get("disable") is True:
+            return
+        command = health_command(health.get("test"))
+        if command:
+            line = line_of(health, "test", svc_line)
+            out.facts.append(
+                self._special(
+                    path, line, env, f"health:{name}", text("Healthcheck on ", Code(name), ": ", Code(command))
+                )
+            )
+
+    def _env_files(self, path: str, name: str, svc: YDict, svc_line: int, env: str, out: Extraction) -> None:
+        for entry in _as_list(svc.get("env_file")):
+            file_name = entry.get("path") if isinstance(entry, dict) else entry
+            if not isinstance(file_name, str):
+                continue
+            optional = " (optional)" if isinstance(entry, dict) and entry.get("required") is False else ""
+            out.facts.append(
+                self._special(
+                    path,
+                    line_of(svc, "env_file", svc_line),
+                    env,
+                    f"env_file:{name}:{file_name}",
+                    text("Compose service ", Code(name), " reads variables from ", Code(file_name), optional),
+                    rank=45,
+                )
+            )
 
     def _extras(self, path: str, name: str, svc: YDict, svc_line: int, env: str, out: Extraction) -> None:
-        health = svc.get("healthcheck")
-        if isinstance(health, dict) and "test" in health:
-            test = health["test"]
-            if isinstance(test, list):
-                test = (
-                    " ".join(str(t) for t in test[1:] if t)
-                    if test and test[0] in ("CMD", "CMD-SHELL")
-                    else " ".join(str(t) for t in test)
-                )
-            if str(test).strip().upper() != "NONE":
-                line = line_of(health, "test", svc_line)
-                out.facts.append(
-                    Fact(
-                        "env.special",
-                        text("Healthcheck on ", Code(name), ": ", Code(str(test))),
-                        Confidence.DECLARED,
-                        self.evidence(path, line),
-                        env=env,
-                        item=f"health:{name}",
-                        rank=40,
-                        order=(path, line),
-                    )
-                )
-        for env_file in _as_list(svc.get("env_file")):
-            file_name = env_file.get("path") if isinstance(env_file, dict) else env_file
-            if isinstance(file_name, str):
-                line = line_of(svc, "env_file", svc_line)
-                out.facts.append(
-                    Fact(
-                        "env.special",
-                        text("Compose service ", Code(name), " reads variables from ", Code(file_name)),
-                        Confidence.DECLARED,
-                        self.evidence(path, line),
-                        env=env,
-                        item=f"env_file:{name}:{file_name}",
-                        rank=45,
-                        order=(path, line),
-                    )
-                )
         profiles = [str(p) for p in _as_list(svc.get("profiles"))]
         if profiles:
-            line = line_of(svc, "profiles", svc_line)
             out.facts.append(
-                Fact(
-                    "env.special",
+                self._special(
+                    path,
+                    line_of(svc, "profiles", svc_line),
+                    env,
+                    f"profile:{name}",
                     text("Compose service ", Code(name), " runs only with profile ", Code(", ".join(profiles))),
-                    Confidence.DECLARED,
-                    self.evidence(path, line),
-                    env=env,
-                    item=f"profile:{name}",
                     rank=45,
-                    order=(path, line),
                 )
             )
         deploy = svc.get("deploy")
         if isinstance(deploy, dict) and isinstance(deploy.get("replicas"), int):
-            line = line_of(deploy, "replicas", svc_line)
             out.facts.append(
-                Fact(
-                    "env.special",
+                self._special(
+                    path,
+                    line_of(deploy, "replicas", svc_line),
+                    env,
+                    f"replicas:{name}",
                     text("Compose service ", Code(name), " runs ", str(deploy["replicas"]), " replicas"),
-                    Confidence.DECLARED,
-                    self.evidence(path, line),
-                    env=env,
-                    item=f"replicas:{name}",
-                    rank=40,
-                    order=(path, line),
                 )
             )
+        logging = svc.get("logging")
+        if isinstance(logging, dict) and isinstance(logging.get("driver"), str):
+            driver = substitute(logging["driver"])
+            if driver not in _QUIET_LOG_DRIVERS:
+                line = line_of(logging, "driver", svc_line)
+                out.facts.append(
+                    Fact(
+                        "log.aggregation",
+                        text(
+                            "Docker ", Code(driver), " log driver in compose service ", Code(name), f", {env} compose"
+                        ),
+                        Confidence.DECLARED,
+                        self.evidence(path, line),
+                        item=f"driver:{driver}",
+                        rank=40,
+                        order=(path, line),
+                    )
+                )
 
-    def _commands(
-        self, path: str, name: str, svc: YDict, svc_line: int, services: dict[Any, Any], out: Extraction
-    ) -> None:
-        for key in ("entrypoint", "command"):
-            raw = svc.get(key)
-            if raw is None:
-                continue
-            command = _command_text(raw)
-            migrations = [c for c in classify(command) if c.kind == "migrate"]
-            if not migrations:
-                continue
-            line = line_of(svc, key, svc_line)
-            waiting = sorted(
-                str(other) for other, spec in services.items() if isinstance(spec, dict) and self._waits_for(spec, name)
-            )
-            if waiting:
-                parts: tuple[Part, ...] = text(
-                    "One-shot compose service ",
-                    Code(name),
-                    " runs ",
-                    Code(migrations[0].command),
-                    " before ",
-                    *[p for i, w in enumerate(waiting) for p in ((", " if i else ""), Code(w))],
-                    " start (",
-                    Code("service_completed_successfully"),
-                    ")",
-                )
-            else:
-                parts = text(
-                    "On container start: compose service ",
-                    Code(name),
-                    " runs ",
-                    Code(migrations[0].command),
-                    " before the app; with several replicas each one migrates, so run it once in production",
-                )
-            out.facts.append(
-                Fact(
-                    "deploy.migration.strategy",
-                    parts,
-                    Confidence.DECLARED,
-                    self.evidence(path, line),
-                    item=f"compose:{name}",
-                    tech=migrations[0].tool,
-                    rank=40,
-                    order=(path, line),
-                    attrs={"where": "container start", "tool": migrations[0].tool},
-                )
-            )
+    def _variable_facts(self, path: str, name: str, svc: YDict, env: str, running: set[str]) -> list[Fact]:
+        """Facts from `environment:`, minus what the file's images already say.
 
-    @staticmethod
-    def _waits_for(spec: dict[Any, Any], name: str) -> bool:
-        depends = spec.get("depends_on")
-        if isinstance(depends, dict):
-            cond = depends.get(name)
-            return isinstance(cond, dict) and cond.get("condition") == "service_completed_successfully"
-        return False
+        `POSTGRES_PASSWORD` or `RUSTFS_ADMIN_PASSWORD` configure servers the file runs, not the
+        application's access to a third party; the app's `DATABASE_URL` in a file that runs its
+        stores adds nothing to the images' own lines; and a service with neither image nor build
+        is an override whose store is resolved from the base file in phase 2.
+        """
+        variables = self._variables(svc)
+        if not variables:
+            return []
+        reader = VariableReader(
+            path=path,
+            detector=self.name,
+            env=env,
+            where=("in compose service ", Code(name)),
+            confidence=Confidence.INFERRED,
+        )
+        stores = any(self.catalog.get(t).category in DATA_STORE_CATEGORIES for t in running)
+        override = "image" not in svc and "build" not in svc
+        kept = []
+        for fact in reader.facts(variables):
+            if fact.tech in running:
+                continue
+            if fact.field == "env.database" and (stores or override):
+                continue
+            kept.append(fact)
+        return kept
 
     @staticmethod
     def _variables(svc: YDict) -> list[Variable]:
@@ -429,12 +433,253 @@ class ComposeDetector(Detector):
         variables: list[Variable] = []
         if isinstance(environment, dict):
             for key, value in environment.items():
-                variables.append(
-                    Variable(str(key), None if value is None else str(value), line_of(environment, key, 0))
-                )
+                shown = None if value is None else substitute(str(value))
+                variables.append(Variable(str(key), shown, line_of(environment, key, 0)))
         elif isinstance(environment, list):
             for index, item in enumerate(environment):
                 if isinstance(item, str):
                     key, sep, value = item.partition("=")
-                    variables.append(Variable(key.strip(), value if sep else None, line_of(environment, index)))
+                    variables.append(
+                        Variable(key.strip(), substitute(value) if sep else None, line_of(environment, index))
+                    )
         return variables
+
+    def _record(
+        self,
+        path: str,
+        name: str,
+        svc: YDict,
+        svc_line: int,
+        services: dict[Any, Any],
+        env: str,
+        found: tuple[Tech, ImageRef] | None,
+    ) -> Record:
+        """What phase 2 needs: the image, the build, the start command and who waits for it."""
+        build = svc.get("build")
+        build_data = None
+        if isinstance(build, str):
+            build_data = {"context": substitute(build), "dockerfile": "Dockerfile", "target": None}
+        elif isinstance(build, dict):
+            build_data = {
+                "context": substitute(str(build.get("context", "."))),
+                "dockerfile": substitute(str(build.get("dockerfile", "Dockerfile"))),
+                "target": str(build["target"]) if build.get("target") else None,
+            }
+        start = start_command(svc)
+        start_key = "command" if "command" in svc else "entrypoint"
+        waiters = sorted(
+            str(other) for other, spec in services.items() if isinstance(spec, dict) and _waits_for(spec, name)
+        )
+        return Record(
+            "compose.service",
+            path,
+            svc_line,
+            {
+                "service": name,
+                "env": env,
+                "tech": found[0].id if found else None,
+                "image_line": line_of(svc, "image", svc_line),
+                "image": found[1].reference() if found else None,
+                "build": build_data,
+                "start": [start, line_of(svc, start_key, svc_line)] if start else None,
+                "waiters": waiters,
+                "test_stack": any(p in _TEST_STACK_DIRS for p in PurePosixPath(path).parts[:-1]),
+            },
+        )
+
+    # -- phase 2 ------------------------------------------------------------------------------
+
+    def resolve(self, ctx: ResolveContext) -> list[Fact]:
+        records = ctx.records("compose.service")
+        facts = self._overrides(records)
+        resolver = StartResolver(ctx)
+        dockerfiles = {r.path: r for r in ctx.records("dockerfile.image")}
+        for record in records:
+            facts.extend(self._migrations(resolver, record, dockerfiles))
+        return facts
+
+    def _overrides(self, records: list[Record]) -> list[Fact]:
+        """`docker-compose.test.yml` changing only `environment:` of `postgres` still runs its image."""
+        bases: dict[tuple[str, str], Record] = {}
+        for record in records:
+            if PurePosixPath(record.path).name in _BASE_NAMES and record.data["image"]:
+                bases[(posixpath.dirname(record.path), record.data["service"])] = record
+        facts: list[Fact] = []
+        for record in records:
+            data = record.data
+            if data["image"] or data["build"] or PurePosixPath(record.path).name in _BASE_NAMES:
+                continue
+            base = bases.get((posixpath.dirname(record.path), data["service"]))
+            if base is None or base.data["env"] == data["env"] or base.data["tech"] is None:
+                continue
+            tech = self.catalog.get(base.data["tech"])
+            ref = parse_image(base.data["image"])
+            if ref is None or tech.category not in DATA_STORE_CATEGORIES:
+                continue
+            for fact in self.image_facts(
+                base.path, [base.data["image_line"]], [data["service"]], tech, ref, data["env"]
+            ):
+                fact.parts = text(*fact.parts, " via override ", Code(PurePosixPath(record.path).name))
+                fact.evidence = (*self.evidence(record.path, record.line), *fact.evidence)
+                fact.scope = FactScope.EXAMPLE if data["test_stack"] else FactScope.MAIN
+                facts.append(fact)
+        return facts
+
+    def _migrations(self, resolver: StartResolver, record: Record, dockerfiles: dict[str, Record]) -> list[Fact]:
+        data = record.data
+        stage, final = self._build_stage(record, dockerfiles)
+        near = _norm(posixpath.dirname(record.path))
+        copies: tuple[Copy, ...] = ()
+        if stage is not None:
+            copies = stage_copies(stage)
+            near = resolver.repo_dir(str(stage.get("workdir", "")), copies, directory_of(self._dockerfile(record)))
+        if data["start"]:
+            command, line = data["start"]
+            where = (record.path, int(line))
+        elif stage and (data["waiters"] or not final):
+            # The Dockerfile detector reports its final stage's start; compose adds a waited-for
+            # one-shot service, or a `build.target` stage the Dockerfile detector does not follow.
+            start = stage.get("entrypoint") or stage.get("cmd")
+            if not start:
+                return self._named_one_shot(record)
+            command, line = start
+            where = (self._dockerfile(record), int(line))
+        else:
+            return self._named_one_shot(record)
+        reached, only = resolver.migrations(str(command), where, near, copies)
+        if not reached:
+            return self._named_one_shot(record)
+        return [self._migration_fact(record, where, found, lines, only) for found, lines in group_reached(reached)]
+
+    @staticmethod
+    def _dockerfile(record: Record) -> str:
+        build = record.data["build"]
+        context = posixpath.join(posixpath.dirname(record.path), build["context"])
+        return _norm(posixpath.join(context, build["dockerfile"]))
+
+    def _build_stage(self, record: Record, dockerfiles: dict[str, Record]) -> tuple[dict[str, Any] | None, bool]:
+        """The Dockerfile stage a service builds (its `build.target`, else the last) and whether it is the last."""
+        dockerfile = dockerfiles.get(self._dockerfile(record)) if record.data["build"] else None
+        if dockerfile is None:
+            return None, True
+        stages: list[dict[str, Any]] = dockerfile.data["stages"]
+        target = record.data["build"]["target"]
+        stage = next((s for s in stages if target and s["alias"] == target.lower()), stages[-1])
+        return stage, stage is stages[-1]
+
+    def _migration_fact(
+        self, record: Record, where: tuple[str, int], found: Reached, lines: list[tuple[str, int]], only: bool
+    ) -> Fact:
+        data = record.data
+        service = data["service"]
+        chain = migration_chain(found, where[0])
+        compose = f" ({normalise(data['env'])} compose)"
+        if where[0] != record.path:  # the service keeps its image's start command
+            compose += ", started by the image it builds from"
+            chain = [Code(where[0]), ", ", *chain]
+        if data["waiters"]:
+            parts = text(
+                "One-shot compose service ",
+                Code(service),
+                compose,
+                " ",
+                *chain,
+                " before ",
+                *_code_list(data["waiters"]),
+                " start (",
+                Code("service_completed_successfully"),
+                ")",
+            )
+        elif only:
+            parts = text("Compose service ", Code(service), compose, " ", *chain, " (a migration-only service)")
+        else:
+            parts = text(
+                "On container start: compose service ",
+                Code(service),
+                compose,
+                " ",
+                *chain,
+                " before the app; with several replicas each one migrates, so run it once in production",
+            )
+        evidence = tuple(
+            dict.fromkeys(
+                (
+                    *self.evidence(record.path, record.line),
+                    *self.evidence(*where),
+                    *(e for p, n in lines for e in self.evidence(p, n)),
+                )
+            )
+        )
+        return Fact(
+            "deploy.migration.strategy",
+            parts,
+            Confidence.INFERRED if found.by_name else Confidence.DECLARED,
+            evidence,
+            item=f"compose:{service}:{found.tool or found.command}",
+            tech=found.tool or None,
+            rank=40,
+            order=(record.path, record.line),
+            attrs={"where": "one-shot service" if data["waiters"] else "container start", "tool": found.tool or None},
+            scope=FactScope.EXAMPLE if data["test_stack"] else FactScope.MAIN,
+        )
+
+    def _named_one_shot(self, record: Record) -> list[Fact]:
+        """A service named `migrate` that others wait to complete, whose command is not in the repository."""
+        data = record.data
+        if not data["waiters"] or not _MIGRATE_NAME.search(data["service"]):
+            return []
+        parts = text(
+            "One-shot compose service ",
+            Code(data["service"]),
+            f" ({data['env']} compose)",
+            " (named for migrations; its command is not in the repository) runs before ",
+            *_code_list(data["waiters"]),
+            " start (",
+            Code("service_completed_successfully"),
+            ")",
+        )
+        return [
+            Fact(
+                "deploy.migration.strategy",
+                parts,
+                Confidence.INFERRED,
+                self.evidence(record.path, record.line),
+                item=f"compose:{data['service']}",
+                rank=55,
+                order=(record.path, record.line),
+                attrs={"where": "one-shot service"},
+                scope=FactScope.EXAMPLE if data["test_stack"] else FactScope.MAIN,
+            )
+        ]
+
+
+def _norm(path: str) -> str:
+    """A repository-relative path without `./` and `a/../`; the root is ""."""
+    normal = posixpath.normpath(path) if path else "."
+    return "" if normal == "." else normal
+
+
+def _waits_for(spec: dict[Any, Any], name: str) -> bool:
+    depends = spec.get("depends_on")
+    if isinstance(depends, dict):
+        cond = depends.get(name)
+        return isinstance(cond, dict) and cond.get("condition") == "service_completed_successfully"
+    return False
+
+
+def _services(names: list[str], limit: int = 3) -> list[Part]:
+    """`compose service `db`` or `compose services `a`, `b` and 4 more`."""
+    parts: list[Part] = ["compose service " if len(names) == 1 else "compose services "]
+    parts += _code_list(names[:limit])
+    if len(names) > limit:
+        parts.append(f" and {len(names) - limit} more")
+    return parts
+
+
+def _code_list(names: list[str]) -> list[Part]:
+    parts: list[Part] = []
+    for i, name in enumerate(names):
+        if i:
+            parts.append(", ")
+        parts.append(Code(name))
+    return parts

@@ -2,13 +2,15 @@
 
 dockerfile-parse reads the instructions (always from a file object: given a path it opens, and
 given nothing it writes, `./Dockerfile`). It does not know heredocs, whose bodies it would turn
-into bogus instructions, so their bodies are blanked first (line numbers kept). Base images are
-resolved through ARG defaults, recursively, and stage aliases are dropped, so `FROM base AS final`
-is not mistaken for an image called "base".
+into bogus instructions (a `FROM` inside one would become a stage), so their bodies are blanked
+first, line numbers kept; a UTF-8 BOM is stripped, or the first instruction is lost. Base images
+are resolved through ARG defaults, recursively, and stage aliases are dropped, so
+`FROM base AS final` is not mistaken for an image called "base".
 
-Facts: a build step per Dockerfile (runtime, stages, exposed ports, user), the HEALTHCHECK as the
-way a release is verified, migrations run on container start (directly, or in the entrypoint
-script, resolved in phase 2 from the scripts detector's records).
+Facts: a build step per Dockerfile (runtime and its version, build stages, exposed ports, user),
+the HEALTHCHECK as the way a release is verified, `ENV` settings (log levels, `NODE_ENV`), and,
+in phase 2, migrations run on container start: directly, or through the entrypoint script,
+package.json scripts and the scripts those call (`scripts.StartResolver`).
 """
 
 from __future__ import annotations
@@ -20,16 +22,22 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from infrascan.commands import classify
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
-from infrascan.images import parse_image
+from infrascan.envvars import Variable, VariableReader, public_suffix
+from infrascan.images import parse_image, version_label
 from infrascan.model import Code, Confidence, Fact, Part, text
-from infrascan.redact import is_secret_key
+
+from .scripts import Copy, Reached, StartResolver, argv_script
 
 _HEREDOC = re.compile(r"<<(-?)\s*[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?")
-_ARG_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::[-+]([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-_TOOLING_DIRS = (".devcontainer/", ".github/actions/", ".github/")
-_SCRIPT = re.compile(r"(?:^|[\s\"'/])((?:\./)?[\w./-]*(?:entrypoint|start|run|boot|init|docker)[\w.-]*(?:\.sh)?)\b")
+_ARG_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+# Dev environments and container actions: tooling images, not the application's.
+_TOOLING = re.compile(r"(?:^|/)(?:\.devcontainer|\.github)/|(?:^|/)\.gitpod\.[Dd]ockerfile$")
+# Build arguments are stored in the image history; these name tokens mark a credential.
+_SECRET_ARG = re.compile(
+    r"(?:^|_)(?:SECRET|TOKEN|PASSWORD|PASSWD|PWD|APIKEY|API_KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?|AUTH_KEY)(?:_|$)"
+)
+_ROOT_USERS = frozenset({"root", "0"})
 
 
 def blank_heredocs(text: str) -> str:
@@ -52,6 +60,8 @@ def blank_heredocs(text: str) -> str:
 
 
 def resolve_args(value: str, args: dict[str, str], depth: int = 0) -> str:
+    """Substitutes ARG values (`${GO_VERSION}`, `${V:-1.22}`), following ARGs defined by ARGs."""
+
     def sub(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(3)
         if args.get(name):
@@ -62,6 +72,12 @@ def resolve_args(value: str, args: dict[str, str], depth: int = 0) -> str:
     return resolve_args(resolved, args, depth + 1) if resolved != value and depth < 5 else resolved
 
 
+def secret_build_arg(name: str) -> bool:
+    """`ARG NPM_TOKEN` is a credential baked into the image history; `ARG NEXT_PUBLIC_PR_AUTHOR` is not."""
+    bare, public = public_suffix(name)
+    return not public and bool(_SECRET_ARG.search(bare))
+
+
 @dataclass
 class Stage:
     index: int
@@ -70,11 +86,13 @@ class Stage:
     alias: str | None
     parent: str | None  # alias of an earlier stage this one builds on
     expose: list[str] = field(default_factory=list)
-    user: str | None = None
+    user: tuple[str, int] | None = None
     healthcheck: tuple[str, int] | None = None
     entrypoint: tuple[str, int] | None = None
     cmd: tuple[str, int] | None = None
     env: list[tuple[str, str, int]] = field(default_factory=list)
+    copies: list[Copy] = field(default_factory=list)
+    workdir: str = ""
 
 
 def _exec_form(value: str) -> str:
@@ -82,10 +100,10 @@ def _exec_form(value: str) -> str:
     if value.startswith("["):
         try:
             parts = json.loads(value)
-            if isinstance(parts, list):
-                return " ".join(str(p) for p in parts)
         except ValueError:
-            pass
+            return value
+        if isinstance(parts, list):
+            return argv_script(parts)
     return value
 
 
@@ -93,16 +111,42 @@ def _env_pairs(value: str) -> list[tuple[str, str]]:
     value = value.strip()
     if "=" not in value.split(" ", 1)[0]:
         key, _, rest = value.partition(" ")
-        return [(key, rest.strip())]
+        return [(key, rest.strip().strip("\"'"))]
     pairs = []
     for match in re.finditer(r"([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|'[^']*'|\S*)", value):
         pairs.append((match.group(1), match.group(2).strip("\"'")))
     return pairs
 
 
+def _arg_pairs(value: str) -> list[tuple[str, str]]:
+    pairs = []
+    for token in value.split():
+        key, _, default = token.partition("=")
+        pairs.append((key, default.strip("\"'")))
+    return pairs
+
+
+def _copy(value: str, workdir: str) -> Copy | None:
+    """A COPY/ADD from the build context (not `--from` another stage), for mapping paths back."""
+    value = value.strip()
+    if value.startswith("["):
+        try:
+            words = [str(w) for w in json.loads(value)]
+        except ValueError:
+            return None
+    else:
+        words = value.split()
+    if any(w.startswith("--from") for w in words):
+        return None
+    words = [w for w in words if not w.startswith("--")]
+    if len(words) < 2 or any("://" in w or w.startswith("<<") for w in words):  # URLs, heredoc files
+        return None
+    return Copy(tuple(words[:-1]), words[-1], workdir)
+
+
 class DockerfileDetector(Detector):
     name = "dockerfile"
-    version = "1"
+    version = "8"
     description = "Dockerfiles: stages, base images and runtimes, ports, user, healthcheck, start commands"
     patterns = (
         "Dockerfile",
@@ -115,17 +159,23 @@ class DockerfileDetector(Detector):
     )
     looks_for = {
         "ci.build": "Dockerfiles (base images, stages)",
+        "env.special": "Dockerfile ENV selectors (NODE_ENV, RAILS_ENV)",
+        "log.levels": "Dockerfile ENV log levels",
         "deploy.rollback.verify": "Dockerfile HEALTHCHECK",
         "deploy.migration.strategy": "Dockerfile ENTRYPOINT/CMD and the scripts they run",
     }
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        if file.path.startswith(_TOOLING_DIRS):
-            return out  # dev containers and container actions are tooling, not the application
+        if _TOOLING.search(file.path):
+            return out  # dev containers, Gitpod workspaces and container actions are tooling
+        if "\x00" in file.text:
+            out.diagnostics.append(self.diagnostic(file.path, None, "binary content in a Dockerfile; not read"))
+            return out
         from dockerfile_parse import DockerfileParser
 
-        parser = DockerfileParser(fileobj=io.BytesIO(blank_heredocs(file.text).encode("utf-8")))
+        source = blank_heredocs(file.text.lstrip("\ufeff"))
+        parser = DockerfileParser(fileobj=io.BytesIO(source.encode("utf-8", errors="replace")))
         try:
             structure = parser.structure
         except Exception as exc:  # dockerfile-parse raises on some malformed input
@@ -135,30 +185,25 @@ class DockerfileDetector(Detector):
         if not stages:
             out.diagnostics.append(self.diagnostic(file.path, None, "no FROM instruction; not a Dockerfile"))
             return out
-        out.records.append(
-            Record(
-                "dockerfile.stages",
-                file.path,
-                stages[0].line,
-                {"stages": [{"alias": s.alias, "image": s.image, "line": s.line} for s in stages]},
-            )
-        )
         final = stages[-1]
+        out.records.append(self._record(file.path, stages))
         out.facts.append(self._build_fact(file.path, stages, final))
-        self._start_facts(file.path, stages, final, out)
+        self._health_fact(file.path, stages, final, out)
+        out.facts.extend(self._env_facts(file.path, stages, final))
         return out
+
+    # -- phase 1 ------------------------------------------------------------------------------
 
     def _stages(self, path: str, structure: list[dict[str, Any]], out: Extraction) -> list[Stage]:
         args: dict[str, str] = {}
         stages: list[Stage] = []
-        aliases: set[str] = set()
         for instr in structure:
             name = str(instr.get("instruction", "")).upper()
             value = str(instr.get("value", ""))
             line = int(instr.get("startline", 0)) + 1
             if name == "ARG":
                 for key, default in _arg_pairs(value):
-                    if is_secret_key(key):
+                    if secret_build_arg(key):
                         out.diagnostics.append(
                             self.diagnostic(
                                 path,
@@ -168,68 +213,98 @@ class DockerfileDetector(Detector):
                             )
                         )
                     if not stages:  # only ARGs before the first FROM can be used in FROM lines
-                        args[key] = default
+                        args[key] = resolve_args(default, args)
             elif name == "FROM":
-                tokens = [t for t in value.split() if not t.startswith("--")]
-                if not tokens:
-                    continue
-                image = resolve_args(tokens[0], args)
-                alias = tokens[2] if len(tokens) >= 3 and tokens[1].lower() == "as" else None
-                parent = image if image in aliases else None
-                stages.append(Stage(len(stages), line, image, alias, parent))
-                if alias:
-                    aliases.add(alias)
+                self._from(value, line, args, stages)
             elif stages:
-                stage = stages[-1]
-                if name == "EXPOSE":
-                    stage.expose.extend(value.split())
-                elif name == "USER":
-                    stage.user = value.strip()
-                elif name == "HEALTHCHECK":
-                    stage.healthcheck = (value.strip(), line)
-                elif name == "ENTRYPOINT":
-                    stage.entrypoint = (_exec_form(value), line)
-                elif name == "CMD":
-                    stage.cmd = (_exec_form(value), line)
-                elif name == "ENV":
-                    stage.env.extend((k, v, line) for k, v in _env_pairs(value))
+                self._instruction(stages[-1], name, value, line)
         return stages
 
-    def _inherit(self, stages: list[Stage], stage: Stage, attr: str) -> Any:
-        seen = set()
+    @staticmethod
+    def _from(value: str, line: int, args: dict[str, str], stages: list[Stage]) -> None:
+        tokens = [t for t in value.split() if not t.startswith("--")]
+        if not tokens:
+            return
+        image = resolve_args(tokens[0], args)
+        alias = tokens[2].lower() if len(tokens) >= 3 and tokens[1].lower() == "as" else None
+        aliases = {s.alias for s in stages if s.alias}
+        parent = image.lower() if image.lower() in aliases else None
+        stage = Stage(len(stages), line, image, alias, parent)
+        base = next((s for s in stages if s.alias == parent), None) if parent else None
+        stage.workdir = base.workdir if base else ""
+        stages.append(stage)
+
+    @staticmethod
+    def _instruction(stage: Stage, name: str, value: str, line: int) -> None:
+        if name == "EXPOSE":
+            stage.expose.extend(value.split())
+        elif name == "USER":
+            stage.user = (value.strip(), line)
+        elif name == "HEALTHCHECK":
+            stage.healthcheck = (value.strip(), line)
+        elif name == "ENTRYPOINT":
+            stage.entrypoint = (_exec_form(value), line)
+        elif name == "CMD":
+            stage.cmd = (_exec_form(value), line)
+        elif name == "ENV":
+            stage.env.extend((k, v, line) for k, v in _env_pairs(value))
+        elif name == "WORKDIR":
+            target = value.strip().strip("\"'")
+            stage.workdir = target if target.startswith("/") else f"{stage.workdir.rstrip('/')}/{target}"
+        elif name in ("COPY", "ADD"):
+            copy = _copy(value, stage.workdir or "/")
+            if copy:
+                stage.copies.append(copy)
+
+    @staticmethod
+    def _chain(stages: list[Stage], stage: Stage) -> list[Stage]:
+        """The stage and the stages it builds on, nearest first."""
+        chain: list[Stage] = []
         current: Stage | None = stage
-        while current is not None and current.index not in seen:
-            seen.add(current.index)
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = next((s for s in stages if s.alias == current.parent), None) if current.parent else None
+        return chain
+
+    def _inherit(self, stages: list[Stage], stage: Stage, attr: str) -> Any:
+        for current in self._chain(stages, stage):
             value = getattr(current, attr)
             if value:
                 return value
-            current = next((s for s in stages if s.alias == current.parent), None) if current.parent else None
         return None
 
-    def _root_image(self, stages: list[Stage], stage: Stage) -> str:
-        current = stage
-        for _ in range(len(stages)):
-            if current.parent is None:
-                return current.image
-            parent = next((s for s in stages if s.alias == current.parent), None)
-            if parent is None:
-                return current.image
-            current = parent
-        return current.image
+    def _record(self, path: str, stages: list[Stage]) -> Record:
+        """Per stage, what phase 2 needs to follow its start command: commands, copies, workdir."""
+        data = []
+        for stage in stages:
+            chain = self._chain(stages, stage)
+            data.append(
+                {
+                    "alias": stage.alias,
+                    "image": stage.image,
+                    "line": stage.line,
+                    "entrypoint": self._inherit(stages, stage, "entrypoint"),
+                    "cmd": self._inherit(stages, stage, "cmd"),
+                    "copies": [(list(c.sources), c.dest, c.workdir) for s in chain for c in s.copies],
+                    "workdir": stage.workdir,
+                }
+            )
+        return Record("dockerfile.image", path, stages[-1].line, {"stages": data})
 
     def _build_fact(self, path: str, stages: list[Stage], final: Stage) -> Fact:
         parts: list[Part] = ["Container image from ", Code(path)]
-        runtime_ref = self._root_image(stages, final)
+        runtime_ref = self._chain(stages, final)[-1].image
         described = self._describe_image(runtime_ref)
         tech_id = None
         if described:
             label, tech_id = described
             parts += [": runtime ", label, " (", Code(runtime_ref), ")"]
-        elif runtime_ref and runtime_ref != "scratch":
-            parts += [": base ", Code(runtime_ref)]
         elif runtime_ref == "scratch":
             parts += [": from ", Code("scratch")]
-        builders = [s for s in stages[:-1] if s.parent is None and s.image != runtime_ref]
+        elif runtime_ref:
+            parts += [": base ", Code(runtime_ref)]
+        chain = self._chain(stages, final)
+        builders = [s for s in stages if s not in chain and s.parent is None and s.image != runtime_ref]
         if builders:
             parts.append("; build stages ")
             for i, stage in enumerate(builders[:3]):
@@ -241,11 +316,7 @@ class DockerfileDetector(Detector):
         expose = self._inherit(stages, final, "expose")
         if expose:
             parts += ["; exposes ", Code(" ".join(expose))]
-        user = self._inherit(stages, final, "user")
-        if user and user.split(":")[0] not in ("root", "0"):
-            parts += ["; runs as ", Code(user)]
-        else:
-            parts.append("; runs as root (no USER)")
+        parts += self._user(stages, final)
         return Fact(
             "ci.build",
             text(*parts),
@@ -258,6 +329,16 @@ class DockerfileDetector(Detector):
             attrs={"step": "Build container image", "runtime_image": runtime_ref},
         )
 
+    def _user(self, stages: list[Stage], final: Stage) -> list[Part]:
+        """USER absent means root; `USER 0` and `USER root:root` are root too, said as written."""
+        user = self._inherit(stages, final, "user")
+        if not user:
+            return ["; runs as root (no USER)"]
+        name = user[0]
+        if name.split(":")[0] in _ROOT_USERS:
+            return ["; runs as root (", Code(f"USER {name}"), ")"]
+        return ["; runs as ", Code(name)]
+
     def _describe_image(self, ref: str) -> tuple[str, str] | None:
         image = parse_image(ref)
         if image is None:
@@ -266,115 +347,133 @@ class DockerfileDetector(Detector):
         if not found:
             return None
         tech, parsed = found
-        return tech.label(tech.version_of(parsed)), tech.id
+        return version_label(tech.name, tech.version_of(parsed), parsed), tech.id
 
-    def _start_facts(self, path: str, stages: list[Stage], final: Stage, out: Extraction) -> None:
+    def _health_fact(self, path: str, stages: list[Stage], final: Stage, out: Extraction) -> None:
         health = self._inherit(stages, final, "healthcheck")
-        if health and not health[0].upper().startswith("NONE"):
-            command = re.sub(r"^(?:--[\w-]+=\S+\s+)*CMD\s+", "", health[0], flags=re.I)
-            out.facts.append(
-                Fact(
-                    "deploy.rollback.verify",
-                    text("Container ", Code("HEALTHCHECK"), " in ", Code(path), ": ", Code(_exec_form(command))),
-                    Confidence.DECLARED,
-                    self.evidence(path, health[1]),
-                    item=f"health:{path}",
-                    rank=50,
-                    order=(1, path),
-                )
+        if not health or health[0].upper().startswith("NONE"):
+            return  # HEALTHCHECK NONE switches off the base image's check
+        command = re.sub(r"^(?:--[\w-]+=\S+\s+)*CMD\s+", "", health[0], flags=re.I)
+        out.facts.append(
+            Fact(
+                "deploy.rollback.verify",
+                text("Container ", Code("HEALTHCHECK"), " in ", Code(path), ": ", Code(_exec_form(command))),
+                Confidence.DECLARED,
+                self.evidence(path, health[1]),
+                item=f"health:{path}",
+                rank=50,
+                order=(1, path),
             )
-        for attr in ("entrypoint", "cmd"):
-            value = self._inherit(stages, final, attr)
-            if not value:
-                continue
-            command, line = value
-            migrations = [c for c in classify(command) if c.kind == "migrate"]
-            if migrations:
-                out.facts.append(
-                    _start_migration(self, path, line, attr.upper(), migrations[0].command, migrations[0].tool)
-                )
-                continue
-            for script in {m.group(1) for m in _SCRIPT.finditer(command)}:
-                out.records.append(
-                    Record(
-                        "dockerfile.start_script",
-                        path,
-                        line,
-                        {
-                            "script": script.lstrip("./") if script.startswith("./") else script,
-                            "instruction": attr.upper(),
-                        },
-                    )
-                )
+        )
+
+    def _env_facts(self, path: str, stages: list[Stage], final: Stage) -> list[Fact]:
+        """ENV baked into the runtime image: log levels, `NODE_ENV=production`, monitoring settings.
+
+        The image runs wherever it is deployed, so these name no environment of their own; a
+        selector's value (`RAILS_ENV=production`) says which one the image is configured for.
+        """
+        variables = {
+            key: Variable(key, value, line)
+            for stage in reversed(self._chain(stages, final))
+            for key, value, line in stage.env
+        }
+        if not variables:
+            return []
+        reader = VariableReader(
+            path=path,
+            detector=self.name,
+            env=None,
+            where=("in ", Code(path), " ENV"),
+            confidence=Confidence.INFERRED,
+            env_from_selector=True,
+        )
+        return [
+            f
+            for f in reader.facts(sorted(variables.values(), key=lambda v: v.line))
+            if not f.field.startswith("env.") or f.env
+        ]
+
+    # -- phase 2 ------------------------------------------------------------------------------
 
     def resolve(self, ctx: ResolveContext) -> list[Fact]:
-        """Migrations hidden in the entrypoint script a Dockerfile starts."""
-        scripts: dict[str, list[Any]] = {}
-        for record in ctx.records("script.command"):
-            scripts.setdefault(record.path, []).append(record)
-        facts = []
-        for record in ctx.records("dockerfile.start_script"):
-            base = PurePosixPath(record.data["script"]).name
-            directory = PurePosixPath(record.path).parent.as_posix()
-            candidates = sorted(
-                (p for p in scripts if PurePosixPath(p).name == base),
-                key=lambda p: (not p.startswith("" if directory == "." else directory + "/"), p.count("/"), p),
-            )
-            if not candidates:
-                continue
-            script_path = candidates[0]
-            for cmd in scripts[script_path]:
-                if cmd.data.get("kind") == "migrate":
-                    facts.append(
-                        Fact(
-                            "deploy.migration.strategy",
-                            text(
-                                "On container start: ",
-                                Code(record.path),
-                                " ",
-                                record.data["instruction"],
-                                " runs ",
-                                Code(script_path),
-                                ", which runs ",
-                                Code(cmd.data["command"]),
-                                "; with several replicas each one migrates, so run it once in production",
-                            ),
-                            Confidence.DECLARED,
-                            (*self.evidence(record.path, record.line), *self.evidence(cmd.path, cmd.line)),
-                            item=f"start:{record.path}",
-                            tech=cmd.data.get("tool"),
-                            rank=40,
-                            order=(1, record.path),
-                            attrs={"where": "container start", "tool": cmd.data.get("tool")},
-                        )
-                    )
-                    break
+        """Migrations the runtime stage's ENTRYPOINT/CMD run, through scripts and package.json."""
+        resolver = StartResolver(ctx)
+        facts: list[Fact] = []
+        for record in ctx.records("dockerfile.image"):
+            final = record.data["stages"][-1]
+            facts.extend(self.start_migrations(resolver, record.path, final))
         return facts
 
+    def start_migrations(self, resolver: StartResolver, path: str, stage: dict[str, Any]) -> list[Fact]:
+        copies = stage_copies(stage)
+        near = resolver.repo_dir(str(stage.get("workdir", "")), copies, directory_of(path))
+        facts = []
+        for instruction in ("entrypoint", "cmd"):
+            start = stage.get(instruction)
+            if not start:
+                continue
+            command, line = start
+            reached, only = resolver.migrations(str(command), (path, int(line)), near, copies)
+            for found, evidence in group_reached(reached):
+                facts.append(self._migration_fact(path, int(line), instruction.upper(), found, evidence, only))
+        return facts
 
-def _start_migration(detector: Detector, path: str, line: int, instruction: str, command: str, tool: str) -> Fact:
-    return Fact(
-        "deploy.migration.strategy",
-        text(
-            "On container start: ",
-            Code(path),
-            f" {instruction} runs ",
-            Code(command),
-            "; with several replicas each one migrates, so run it once in production",
-        ),
-        Confidence.DECLARED,
-        detector.evidence(path, line),
-        item=f"start:{path}",
-        tech=tool,
-        rank=40,
-        order=(1, path),
-        attrs={"where": "container start", "tool": tool},
-    )
+    def _migration_fact(
+        self, path: str, line: int, instruction: str, found: Reached, lines: list[tuple[str, int]], only: bool
+    ) -> Fact:
+        chain = migration_chain(found, path)
+        if only:
+            parts = text("Migration image: ", Code(path), f" {instruction} ", *chain)
+        else:
+            parts = text(
+                "On container start: ",
+                Code(path),
+                f" {instruction} ",
+                *chain,
+                "; with several replicas each one migrates, so run it once in production",
+            )
+        evidence = tuple(
+            dict.fromkeys((*self.evidence(path, line), *(e for p, n in lines for e in self.evidence(p, n))))
+        )
+        return Fact(
+            "deploy.migration.strategy",
+            parts,
+            Confidence.INFERRED if found.by_name else Confidence.DECLARED,
+            evidence,
+            item=f"start:{path}:{found.tool or found.command}",
+            tech=found.tool or None,
+            rank=40,
+            order=(1, path),
+            attrs={"where": "migration image" if only else "container start", "tool": found.tool or None},
+        )
 
 
-def _arg_pairs(value: str) -> list[tuple[str, str]]:
-    pairs = []
-    for token in value.split():
-        key, _, default = token.partition("=")
-        pairs.append((key, default.strip("\"'")))
-    return pairs
+def stage_copies(stage: dict[str, Any]) -> tuple[Copy, ...]:
+    """A recorded stage's COPY instructions, back as `Copy` values."""
+    return tuple(Copy(tuple(src), dest, workdir) for src, dest, workdir in stage.get("copies", []))
+
+
+def directory_of(path: str) -> str:
+    directory = PurePosixPath(path).parent.as_posix()
+    return "" if directory == "." else directory
+
+
+def group_reached(reached: list[Reached]) -> list[tuple[Reached, list[tuple[str, int]]]]:
+    """One statement per way and tool: the `if`/`else` branches of a script running the same
+    migration tool are one migration step, with every line as evidence."""
+    groups: dict[tuple[Any, ...], list[Reached]] = {}
+    for found in reached:
+        groups.setdefault((found.via, found.tool, found.by_name), []).append(found)
+    return [(group[0], [(r.path, r.line) for r in group]) for group in groups.values()]
+
+
+def migration_chain(found: Reached, start_path: str) -> list[Part]:
+    """`runs `docker/entrypoint.sh`, which runs `manage.py migrate``, naming where each hop is written."""
+    parts: list[Part] = []
+    for hop in found.via:
+        parts.append("runs " if not parts else ", which runs ")
+        parts += [Code(hop.path), " script ", Code(hop.name)] if hop.name else [Code(hop.path)]
+    parts += ["runs " if not parts else ", which runs ", Code(found.command)]
+    if found.by_name:
+        parts.append(" (only its name says it migrates)")
+    return parts

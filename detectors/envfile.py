@@ -15,77 +15,93 @@ from pathlib import PurePosixPath
 from infrascan.detector import Detector, Extraction, SourceFile
 from infrascan.environments import env_from_name
 from infrascan.envvars import Variable, VariableReader
-from infrascan.model import Code, Confidence
+from infrascan.model import Confidence
 
 _ASSIGNMENT = re.compile(r"^\s*(?P<hash>#\s*)?(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)\s*=\s*(?P<rest>.*)$")
+_LONE_KEY = re.compile(r"^\s*#\s*(?P<key>[A-Z][A-Z0-9_]*_[A-Z0-9_]+)\s*$")
 _BANNER = re.compile(r"^\s*#\s*(?:[-=#*~_]{3,}.*|.*[-=#*~_]{3,})\s*$")
 _EXAMPLE_WORDS = re.compile(r"(?i)(?:^|[._-])(?:example|sample|template|dist|defaults?|env)(?=$|[._-])")
+MAX_VALUE_LINES = 200
 _REAL_FILES = frozenset({".env.development", ".env.production", ".env.test", ".env.staging"})
-_SEE = re.compile(r"@see\s+\S+|https?://\S+")
 
 
 def parse_env_file(text: str) -> list[Variable]:
-    """Dotenv syntax, line by line: comments, `export`, quotes, multi-line values, commented keys."""
+    """Dotenv syntax, line by line: comments, `export`, quotes, multi-line values, commented keys.
+
+    python-dotenv drops comments, which hold the descriptions and the optional keys, so the
+    syntax is read here. A comment block directly above a key (up to a blank line or a banner)
+    is its description; `# KEY=value` and a lone `# KEY` are optional (commented-out) keys.
+    """
     variables: list[Variable] = []
     comment: list[str] = []
-    lines = text.splitlines()
+    lines = text.lstrip("\ufeff").splitlines()
     i = 0
     while i < len(lines):
         raw = lines[i]
         line_no = i + 1
         i += 1
         stripped = raw.strip()
-        if not stripped:
-            comment = []
-            continue
         match = _ASSIGNMENT.match(raw)
-        if match and (not match.group("hash") or _looks_like_assignment(match.group("key"), match.group("rest"))):
-            rest = match.group("rest")
-            value, consumed = _value(rest, lines, i)
+        if match and (not match.group("hash") or _looks_like_assignment(match.group("key"))):
+            value, consumed = _value(match.group("rest"), lines, i)
             i += consumed
-            description = " ".join(comment).strip()
-            variables.append(
-                Variable(
-                    match.group("key"),
-                    value,
-                    line_no,
-                    _SEE.sub("", description).strip(" .:-"),
-                    optional=bool(match.group("hash")),
-                )
-            )
+            optional = bool(match.group("hash"))
+            variables.append(Variable(match.group("key"), value, line_no, "\n".join(comment), optional=optional))
             comment = []
-            continue
-        if stripped.startswith("#"):
-            if _BANNER.match(stripped):
-                comment = []
-            else:
-                comment.append(stripped.lstrip("#").strip())
-            continue
-        comment = []
+        elif (lone := _LONE_KEY.match(raw)) is not None:
+            variables.append(Variable(lone.group("key"), None, line_no, "\n".join(comment), optional=True))
+            comment = []
+        elif stripped.startswith("#") and not _BANNER.match(stripped):
+            comment.append(stripped.lstrip("#").strip())
+        else:  # a blank line, a banner or a line that is not dotenv syntax ends the description
+            comment = []
     return variables
 
 
-def _looks_like_assignment(key: str, rest: str) -> bool:
-    """`# SENTRY_DSN=` is a commented-out key; `# Set this = that` is prose."""
-    return key.isupper() and " " not in rest.strip()[:1]
+def _looks_like_assignment(key: str) -> bool:
+    """`# SENTRY_DSN=` is a commented-out key; `# Set this=that` is prose."""
+    return key.isupper()
 
 
 def _value(rest: str, lines: list[str], index: int) -> tuple[str, int]:
+    """The value after `=` and how many further lines it used.
+
+    Quoted values may span lines (up to MAX_VALUE_LINES; an unterminated quote is read as the
+    rest of its own line, as dotenv does, so one stray quote does not swallow the file). ` #`
+    starts a comment only in unquoted values.
+    """
     rest = rest.strip()
-    if rest and rest[0] in "\"'":
-        quote = rest[0]
-        body = rest[1:]
-        consumed = 0
-        while quote not in body and index + consumed < len(lines):
-            body += "\n" + lines[index + consumed]
-            consumed += 1
-        return body.split(quote, 1)[0], consumed
-    return re.split(r"\s+#", rest, maxsplit=1)[0].strip(), 0
+    if not rest or rest[0] not in "\"'`":
+        return re.split(r"\s+#", rest, maxsplit=1)[0].strip(), 0
+    quote = rest[0]
+    chunks = [rest[1:]]
+    for consumed in range(min(MAX_VALUE_LINES, len(lines) - index) + 1):
+        if consumed:
+            chunks.append(lines[index + consumed - 1])
+        end = _closing_quote(chunks[-1], quote)
+        if end >= 0:
+            chunks[-1] = chunks[-1][:end]
+            value = "\n".join(chunks)
+            return (value.replace('\\"', '"') if quote == '"' else value), consumed
+    return rest[1:], 0
+
+
+def _closing_quote(chunk: str, quote: str) -> int:
+    """Index of the quote that closes a value; a backslash escapes it inside double quotes."""
+    i = 0
+    while i < len(chunk):
+        if chunk[i] == "\\" and quote == '"':
+            i += 2
+            continue
+        if chunk[i] == quote:
+            return i
+        i += 1
+    return -1
 
 
 class EnvFileDetector(Detector):
     name = "envfile"
-    version = "1"
+    version = "7"
     description = ".env.example-style files: variable names, connection URLs, descriptions"
     patterns = (
         ".env.{example,sample,template,dist,defaults}",
@@ -118,8 +134,13 @@ class EnvFileDetector(Detector):
         variables = parse_env_file(file.text)
         if real_file:  # committed environment files: names are evidence, values are secrets
             variables = [Variable(v.name, None, v.line, v.comment, v.optional) for v in variables]
-        env = env_from_name(_EXAMPLE_WORDS.sub(".", name)) or "development"
+        named_env = env_from_name(_EXAMPLE_WORDS.sub(".", name))
         reader = VariableReader(
-            path=file.path, detector=self.name, env=env, where=("in ", Code(name)), confidence=Confidence.INFERRED
+            path=file.path,
+            detector=self.name,
+            env=named_env or "development",
+            where=("in committed .env files" if real_file else "in .env examples",),
+            confidence=Confidence.INFERRED,
+            env_from_selector=named_env is None,
         )
         return Extraction(facts=reader.facts(variables))

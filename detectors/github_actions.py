@@ -1,11 +1,2944 @@
-"""GitHub Actions workflows. (Being written: claims no files yet.)"""
+"""GitHub Actions workflows: builds, tests, deploys and the environments they target.
+
+Phase 1 reads one workflow (`.github/workflows/*.yml`, top level only: subdirectories are not
+workflows) or one action (`action.yml`) into a plain record: triggers, jobs, steps, inputs, with
+the line of everything. Phase 2 builds the call graph over those records: local reusable
+workflows (`jobs.<id>.uses: ./.github/workflows/x.yml`) and composite actions (`uses: ./path`)
+are inlined with the caller's `with:` bound to `inputs.*`, cycles refused; remote ones are noted,
+never fetched.
+
+Every run of a job is looked at once per way the workflow can start (a *scenario*: push to
+`main`, a pull request, a manual dispatch with input `environment` = `staging`...). `if:`
+conditions and `environment:` expressions are evaluated against each scenario by a small
+evaluator of GitHub's expression language, so `github.ref == 'refs/heads/main' && 'production'
+|| 'staging'` yields production on a push to main and both candidates where the ref is unknown,
+and blues-stack's "Deploy Staging" step (`if: github.ref == 'refs/heads/dev'`) is tied to pushes
+to `dev`. Steps go through the command classifier (`run:`) or the action table in
+`data/actions.yaml` (`uses:`); `npm`/`make`/`just` indirection is followed through the scripts
+detector's records (`TaskIndex.find`), walked here so that workspace flags (`pnpm --filter web`),
+env-file wrappers (`dotenv -e .env --`) and `turbo run test` fan-out are seen through. Deploys
+into a throwaway cluster (kind, minikube) or an environment the same job tears down again are
+end-to-end tests, not deployments. Job `services:` are test infrastructure, never an
+environment's database.
+"""
 
 from __future__ import annotations
 
-from infrascan.detector import Detector
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cache, partial
+from importlib import resources
+from pathlib import PurePosixPath
+from typing import Any
+
+import yaml
+
+from infrascan.catalog import DATA_STORE_CATEGORIES
+from infrascan.commands import Classification, classify, level_from_names, registry_of, split_commands
+from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
+from infrascan.environments import block_order, env_from_name, normalise
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, text
+from infrascan.tasks import TaskIndex
+from infrascan.yamlload import Tagged, YDict, line_of, load_yaml
+
+CI = "github-actions"
+WORKFLOW = "gha.workflow"
+ACTION = "gha.action"
+
+# ==== knowledge (data/actions.yaml) =============================================================
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """What one marketplace action does, as `data/actions.yaml` describes it."""
+
+    uses: str
+    kinds: tuple[str, ...]
+    tool: str = ""
+    level: str | None = None
+    target: str | None = None
+    command: str | None = None
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    defaults: Mapping[str, str] = field(default_factory=dict)
+    verify_when: Mapping[str, str] = field(default_factory=dict)
+    registry_label: str = ""
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    actions: Mapping[str, ActionSpec]
+    test_tools: Mapping[str, str]
+    cluster_commands: re.Pattern[str]
+    teardown_commands: re.Pattern[str]
+    environment_inputs: re.Pattern[str]
+    version_inputs: re.Pattern[str]
+    matrix_versions: re.Pattern[str]
+    rollback_names: re.Pattern[str]
+    checks: re.Pattern[str]
+    migrate_scripts: re.Pattern[str]
+    compose_up: re.Pattern[str]
+    test_jobs: re.Pattern[str]
+    plumbing: re.Pattern[str]
+
+    def action(self, uses: str) -> ActionSpec | None:
+        """The entry for `owner/repo[/path]@ref`; a sub-path action falls back to its repository."""
+        name = uses.split("@", 1)[0].strip().lower().rstrip("/")
+        while name:
+            if name in self.actions:
+                return self.actions[name]
+            if name.count("/") < 2:
+                return None
+            name = name.rsplit("/", 1)[0]
+        return None
+
+
+@cache
+def knowledge() -> Knowledge:
+    raw = resources.files("infrascan").joinpath("data/actions.yaml").read_bytes()
+    data = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    actions = {}
+    for entry in data["actions"]:
+        spec = ActionSpec(
+            uses=entry["uses"].lower(),
+            kinds=tuple(entry["kinds"]),
+            tool=entry.get("tool", ""),
+            level=entry.get("level"),
+            target=entry.get("target"),
+            command=entry.get("command"),
+            inputs=dict(entry.get("inputs", {})),
+            defaults={k: str(v) for k, v in entry.get("defaults", {}).items()},
+            verify_when={k: str(v) for k, v in entry.get("verify_when", {}).items()},
+            registry_label=entry.get("registry_label", ""),
+        )
+        actions[spec.uses] = spec
+    return Knowledge(
+        actions=actions,
+        test_tools=dict(data["test_tools"]),
+        cluster_commands=re.compile(data["cluster_commands"]),
+        teardown_commands=re.compile(data["teardown_commands"]),
+        environment_inputs=re.compile(data["environment_inputs"]),
+        version_inputs=re.compile(data["version_inputs"]),
+        matrix_versions=re.compile(data["matrix_versions"]),
+        rollback_names=re.compile(data["rollback_names"]),
+        checks=re.compile(data["checks"]),
+        migrate_scripts=re.compile(data["migrate_scripts"]),
+        compose_up=re.compile(data["compose_up"]),
+        test_jobs=re.compile(data["test_jobs"]),
+        plumbing=re.compile(data["plumbing"]),
+    )
+
+
+# ==== GitHub's expression language ==============================================================
+# Values are sets of possibilities: a known literal, UNKNOWN (could be anything) or FALSY (unknown
+# but falsy: the left side of `cond && 'a'` when cond is false). Comparisons on unknowns give
+# {True, False}, so `cond && 'production' || 'staging'` yields both candidates, never UNKNOWN.
+
+
+class _Marker:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+UNKNOWN = _Marker("UNKNOWN")
+FALSY = _Marker("FALSY")
+Values = frozenset[Any]
+ANY: Values = frozenset({UNKNOWN})
+BOTH: Values = frozenset({True, False})
+EXPR = re.compile(r"\$\{\{(.*?)\}\}", re.S)
+
+
+@dataclass(frozen=True)
+class Glob:
+    """A ref known only as a pattern (`refs/heads/release/*`, `refs/tags/v*`)."""
+
+    pattern: str
+
+    @property
+    def prefix(self) -> str:
+        return re.split(r"[*?\[]", self.pattern, maxsplit=1)[0]
+
+    def may_equal(self, value: str) -> Values:
+        if self.prefix == self.pattern:
+            return frozenset({self.pattern.lower() == value.lower()})
+        return BOTH if _glob_match(self.pattern, value) else frozenset({False})
+
+    def may_start_with(self, value: str) -> Values:
+        prefix, value = self.prefix.lower(), value.lower()
+        if prefix.startswith(value):
+            return frozenset({True})
+        return BOTH if value.startswith(prefix) else frozenset({False})
+
+
+def _glob_match(pattern: str, value: str) -> bool:
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.I) is not None
+
+
+class ExprError(ValueError):
+    pass
+
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<op>==|!=|<=|>=|&&|\|\||[<>!()\[\],])"
+    r"|(?P<ident>[A-Za-z_][\w-]*(?:\.(?:[A-Za-z_][\w-]*|\*))*))"
+)
+
+
+def _tokens(source: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    pos = 0
+    source = source.strip()
+    while pos < len(source):
+        match = _TOKEN.match(source, pos)
+        if not match or match.end() == pos:
+            raise ExprError(f"cannot read {source[pos : pos + 20]!r}")
+        kind = match.lastgroup or ""
+        out.append((kind, match.group(kind)))
+        pos = match.end()
+        while pos < len(source) and source[pos].isspace():
+            pos += 1
+    return out
+
+
+class _Parser:
+    """Recursive descent over GitHub's operators: || < && < == != < < > <= >= < ! < primary."""
+
+    def __init__(self, source: str) -> None:
+        self.tokens = _tokens(source)
+        self.pos = 0
+
+    def parse(self) -> tuple[Any, ...]:
+        node = self._or()
+        if self.pos != len(self.tokens):
+            raise ExprError("trailing tokens")
+        return node
+
+    def _peek(self) -> str:
+        return self.tokens[self.pos][1] if self.pos < len(self.tokens) else ""
+
+    def _take(self) -> tuple[str, str]:
+        if self.pos >= len(self.tokens):
+            raise ExprError("unexpected end")
+        self.pos += 1
+        return self.tokens[self.pos - 1]
+
+    def _or(self) -> tuple[Any, ...]:
+        node = self._and()
+        while self._peek() == "||":
+            self._take()
+            node = ("or", node, self._and())
+        return node
+
+    def _and(self) -> tuple[Any, ...]:
+        node = self._equality()
+        while self._peek() == "&&":
+            self._take()
+            node = ("and", node, self._equality())
+        return node
+
+    def _equality(self) -> tuple[Any, ...]:
+        node = self._relation()
+        while self._peek() in ("==", "!="):
+            op = self._take()[1]
+            node = ("cmp", op, node, self._relation())
+        return node
+
+    def _relation(self) -> tuple[Any, ...]:
+        node = self._unary()
+        while self._peek() in ("<", ">", "<=", ">="):
+            op = self._take()[1]
+            node = ("cmp", op, node, self._unary())
+        return node
+
+    def _unary(self) -> tuple[Any, ...]:
+        if self._peek() == "!":
+            self._take()
+            return ("not", self._unary())
+        return self._primary()
+
+    def _primary(self) -> tuple[Any, ...]:
+        kind, value = self._take()
+        if value == "(" and kind == "op":
+            node = self._or()
+            if self._take()[1] != ")":
+                raise ExprError("expected )")
+            return self._postfix(node)
+        if kind == "str":
+            return ("lit", value[1:-1].replace("''", "'"))
+        if kind == "num":
+            return ("lit", float(value) if "." in value else int(value))
+        if kind == "ident":
+            if value in ("true", "false"):
+                return ("lit", value == "true")
+            if value == "null":
+                return ("lit", None)
+            if self._peek() == "(":
+                self._take()
+                args: list[tuple[Any, ...]] = []
+                while self._peek() != ")":
+                    args.append(self._or())
+                    if self._peek() == ",":
+                        self._take()
+                self._take()
+                return self._postfix(("call", value.lower(), args))
+            return self._postfix(("ref", value))
+        raise ExprError(f"unexpected {value!r}")
+
+    def _postfix(self, node: tuple[Any, ...]) -> tuple[Any, ...]:
+        while self._peek() == "[":
+            self._take()
+            index = self._or()
+            if self._take()[1] != "]":
+                raise ExprError("expected ]")
+            if node[0] == "ref" and index[0] == "lit" and isinstance(index[1], str):
+                node = ("ref", f"{node[1]}.{index[1]}")
+            else:
+                node = ("lit", UNKNOWN)
+        return node
+
+
+@cache
+def parse_expression(source: str) -> tuple[Any, ...]:
+    return _Parser(source).parse()
+
+
+Lookup = Callable[[str], Values]
+
+
+def truthy(value: Any) -> bool:
+    if value is FALSY:
+        return False
+    if isinstance(value, Glob):
+        return True
+    return bool(value) and value != 0
+
+
+def evaluate(node: tuple[Any, ...], lookup: Lookup) -> Values:
+    kind = node[0]
+    if kind == "lit":
+        return frozenset({node[1]})
+    if kind == "ref":
+        return lookup(node[1])
+    if kind == "not":
+        return frozenset(_not(v) for v in evaluate(node[1], lookup))
+    if kind == "and":
+        out: set[Any] = set()
+        for left in evaluate(node[1], lookup):
+            if left is UNKNOWN:
+                out |= {FALSY, *evaluate(node[2], lookup)}
+            elif truthy(left):
+                out |= evaluate(node[2], lookup)
+            else:
+                out.add(left)
+        return frozenset(out)
+    if kind == "or":
+        out = set()
+        for left in evaluate(node[1], lookup):
+            if left is UNKNOWN:
+                out |= {UNKNOWN, *evaluate(node[2], lookup)}
+            elif truthy(left):
+                out.add(left)
+            else:
+                out |= evaluate(node[2], lookup)
+        return frozenset(out)
+    if kind == "cmp":
+        lefts, rights = evaluate(node[2], lookup), evaluate(node[3], lookup)
+        return frozenset(r for a in lefts for b in rights for r in _compare(node[1], a, b))
+    if kind == "call":
+        return _call(node[1], [evaluate(a, lookup) for a in node[2]])
+    raise ExprError(kind)
+
+
+def _not(value: Any) -> Any:
+    return True if value is FALSY else (UNKNOWN if value is UNKNOWN else not truthy(value))
+
+
+def _compare(op: str, a: Any, b: Any) -> Values:
+    if isinstance(b, Glob) and not isinstance(a, Glob):
+        a, b = b, a
+    if a in (UNKNOWN, FALSY) or b in (UNKNOWN, FALSY) or isinstance(b, Glob):
+        return BOTH
+    if isinstance(a, Glob):
+        equal = a.may_equal(str(b))
+        return equal if op == "==" else (frozenset(not e for e in equal) if op == "!=" else BOTH)
+    if op in ("==", "!="):
+        same = _norm(a) == _norm(b)
+        return frozenset({same if op == "==" else not same})
+    try:
+        x, y = float(a), float(b)
+    except (TypeError, ValueError):
+        return BOTH
+    return frozenset({{"<": x < y, ">": x > y, "<=": x <= y, ">=": x >= y}[op]})
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return value.lower() if isinstance(value, str) else value
+
+
+def _call(name: str, args: list[Values]) -> Values:
+    if name in ("success", "always"):
+        return frozenset({True})
+    if name in ("failure", "cancelled"):
+        return frozenset({False})
+    if name in ("contains", "startswith", "endswith") and len(args) == 2:
+        return frozenset(r for a in args[0] for b in args[1] for r in _string_test(name, a, b))
+    if name == "format" and args and all(UNKNOWN not in a and len(a) == 1 for a in args):
+        template, *rest = (next(iter(a)) for a in args)
+        if isinstance(template, str):
+            return frozenset({re.sub(r"\{(\d+)\}", lambda m: str(rest[int(m.group(1))]), template)})
+    return ANY
+
+
+def _string_test(name: str, a: Any, b: Any) -> Values:
+    if a in (UNKNOWN, FALSY) or b in (UNKNOWN, FALSY) or isinstance(b, Glob):
+        return BOTH
+    if isinstance(a, Glob):
+        return a.may_start_with(str(b)) if name == "startswith" else BOTH
+    if isinstance(a, (list, tuple)):
+        return frozenset({any(_norm(x) == _norm(b) for x in a)})
+    x, y = str(a).lower(), str(b).lower()
+    return frozenset({y in x if name == "contains" else x.startswith(y) if name == "startswith" else x.endswith(y)})
+
+
+def condition(source: str | None, lookup: Lookup) -> Values:
+    """What an `if:` allows: {True}, {False} or both; unreadable conditions allow everything."""
+    if source is None or str(source).strip() == "":
+        return frozenset({True})
+    body = str(source).strip()
+    whole = EXPR.fullmatch(body)
+    if whole:
+        body = whole.group(1)
+    elif "${{" in body:
+        return frozenset({True})  # a non-empty string after interpolation: always truthy
+    try:
+        values = evaluate(parse_expression(body), lookup)
+    except (ExprError, RecursionError, IndexError):
+        return BOTH
+    allowed: set[bool] = set()
+    for value in values:
+        allowed |= {True, False} if value is UNKNOWN else {truthy(value)}
+    return frozenset(allowed)
+
+
+def interpolate(template: str, lookup: Lookup) -> Values:
+    """A string with `${{ }}` parts: every literal result it can have, or UNKNOWN."""
+    whole = EXPR.fullmatch(template.strip())
+    try:
+        if whole:
+            return evaluate(parse_expression(whole.group(1)), lookup)
+        results: set[str] = {""}
+        pos = 0
+        for match in EXPR.finditer(template):
+            values = evaluate(parse_expression(match.group(1)), lookup)
+            if UNKNOWN in values or FALSY in values or len(values) * len(results) > 16:
+                return ANY
+            literal = template[pos : match.start()]
+            results = {r + literal + _as_text(v) for r in results for v in values}
+            pos = match.end()
+        return frozenset(r + template[pos:] for r in results)
+    except (ExprError, RecursionError, IndexError):
+        return ANY
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, Glob):
+        return value.pattern
+    return "" if value is None else str(value)
+
+
+def literals(values: Values) -> list[str]:
+    """The literal strings among a value set, in a stable order."""
+    return sorted({_as_text(v) for v in values if v not in (UNKNOWN, FALSY) and not isinstance(v, Glob) and v != ""})
+
+
+# ==== phase 1: one workflow or action file as a plain record ====================================
+
+_BLOCK_SCALAR = re.compile(r":\s*(?:[|>][-+0-9]*)?\s*(?:#.*)?$")
+_OPEN_FLOW = re.compile(r"[\[{]")
+
+
+def _text(value: Any) -> str:
+    """A scalar as GitHub reads it (`true`, `18`), or the empty string for nothing."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, Tagged):
+        return ""
+    return str(value)
+
+
+def _strings(value: Any) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [_text(v) for v in items if not isinstance(v, (dict, list))]
+
+
+def _str_map(value: Any) -> dict[str, str]:
+    return {str(k): _text(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _tags_in(value: Any, out: list[Tagged]) -> None:
+    if isinstance(value, Tagged):
+        out.append(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _tags_in(item, out)
+    elif isinstance(value, list):
+        for item in value:
+            _tags_in(item, out)
+
+
+def load_lenient(text: str) -> tuple[Any, list[tuple[int | None, str]]]:
+    """The first YAML document, skipping lines that break it; and what was skipped (line, why).
+
+    A tab, an unclosed bracket or a stray character costs its line, not the whole workflow: the
+    line that opened an unclosed bracket (or else the offending line) is blanked and loading
+    retried, a few times; line numbers never move.
+    """
+    problems: list[tuple[int | None, str]] = []
+    lines = text.split("\n")
+    loaded = load_yaml(text)
+    for _ in range(8):
+        error = loaded.error
+        if error is None or not error.line:
+            break
+        attempt = _next_attempt(lines, error.line)
+        if attempt is None:
+            break
+        skipped, lines = attempt
+        problems.append((skipped, f"{error} (reported at line {error.line}); line {skipped} skipped"))
+        loaded = load_yaml("\n".join(lines))
+    if loaded.error is not None:
+        problems.append((loaded.error.line, f"{loaded.error}; the file is not read"))
+        return None, problems
+    docs = [d for d in loaded.documents if d is not None]
+    problems.extend(
+        (line, f"duplicate key {key!r}; GitHub rejects the file, infrascan keeps the last")
+        for key, line in loaded.warnings
+    )
+    return (docs[0] if docs else None), problems
+
+
+def _next_attempt(lines: list[str], error_line: int) -> tuple[int, list[str]] | None:
+    """The lines with one line blanked so that loading gets further: the line that opened a bracket
+    left unclosed before the error, else the error line itself. Returns (blanked line, lines)."""
+    index = error_line - 1
+    candidates = []
+    for start in range(min(index, len(lines) - 1), max(-1, index - 30), -1):
+        if len(_OPEN_FLOW.findall(lines[start])) > len(re.findall(r"[\]}]", lines[start])):
+            candidates.append(start)
+            break
+    candidates.append(index)
+    for candidate in candidates:
+        if not (0 <= candidate < len(lines)) or not lines[candidate].strip():
+            continue
+        attempt = list(lines)
+        attempt[candidate] = ""
+        result = load_yaml("\n".join(attempt))
+        if result.error is None or (result.error.line or 0) > error_line:
+            return candidate + 1, attempt
+    return None
+
+
+def _event_config(name: str, value: Any, line: int) -> dict[str, Any]:
+    config: dict[str, Any] = {"line": line}
+    if name == "schedule" and isinstance(value, list):
+        config["crons"] = [
+            [_text(item.get("cron")), line_of(value, i)] for i, item in enumerate(value) if isinstance(item, dict)
+        ]
+        return config
+    if not isinstance(value, dict):
+        return config
+    for key in ("branches", "branches-ignore", "tags", "tags-ignore", "paths", "paths-ignore", "types", "workflows"):
+        if key in value:
+            config[key.replace("-", "_")] = _strings(value[key])
+    inputs = value.get("inputs")
+    if isinstance(inputs, dict):
+        config["inputs"] = {
+            str(k): {
+                "type": _text(v.get("type")) if isinstance(v, dict) else "",
+                "options": _strings(v.get("options")) if isinstance(v, dict) else [],
+                "default": _text(v.get("default")) if isinstance(v, dict) and "default" in v else None,
+                "line": line_of(inputs, k),
+            }
+            for k, v in inputs.items()
+        }
+    return config
+
+
+def read_on(doc: dict[Any, Any]) -> tuple[dict[str, dict[str, Any]], int]:
+    """`on:` in all its forms (a string, a list, a map with null or flow values) as {event: config}."""
+    key = "on" if "on" in doc else (True if True in doc else None)
+    if key is None:
+        return {}, 0
+    raw, on_line = doc[key], line_of(doc, key)
+    if isinstance(raw, str):
+        return {raw: {"line": on_line}}, on_line
+    if isinstance(raw, list):
+        return {_text(e): {"line": line_of(raw, i)} for i, e in enumerate(raw) if isinstance(e, str)}, on_line
+    if isinstance(raw, dict):
+        return {str(k): _event_config(str(k), v, line_of(raw, k, on_line)) for k, v in raw.items()}, on_line
+    return {}, on_line
+
+
+def _run_line(lines: list[str], key_line: int) -> int:
+    """The line a `run:` script starts on: the key's line, or the next one for `|`, `>` and bare keys."""
+    source = lines[key_line - 1] if 0 < key_line <= len(lines) else ""
+    return key_line + 1 if _BLOCK_SCALAR.search(source.split("run", 1)[-1]) else key_line
+
+
+def read_step(step: YDict, lines: list[str]) -> dict[str, Any]:
+    run_key = line_of(step, "run", step.line)
+    return {
+        "line": step.line,
+        "name": _text(step.get("name")),
+        "id": _text(step.get("id")),
+        "uses": _text(step.get("uses")),
+        "uses_line": line_of(step, "uses", step.line),
+        "with": _str_map(step.get("with")),
+        "run": _text(step.get("run")) if "run" in step else None,
+        "run_line": _run_line(lines, run_key) if "run" in step else step.line,
+        "if": _text(step.get("if")) if "if" in step else None,
+        "env": _str_map(step.get("env")),
+        "wd": _text(step.get("working-directory")),
+    }
+
+
+def _matrix(strategy: Any) -> dict[str, Any]:
+    """Matrix dimensions as literal lists, or the expression text where the matrix is computed."""
+    matrix = strategy.get("matrix") if isinstance(strategy, dict) else None
+    if isinstance(matrix, str):
+        return {"*": matrix}
+    if not isinstance(matrix, dict):
+        return {}
+    dims: dict[str, Any] = {}
+    for key, value in matrix.items():
+        if key == "include" and isinstance(value, list):
+            for entry in value:
+                for k, v in entry.items() if isinstance(entry, dict) else ():
+                    dims.setdefault(str(k), [])
+                    if isinstance(dims[str(k)], list) and not isinstance(v, (dict, list)):
+                        dims[str(k)].append(_text(v))
+        elif key != "exclude":
+            dims[str(key)] = _strings(value) if isinstance(value, list) else _text(value)
+    return dims
+
+
+def read_job(
+    job_id: str, job: YDict, jobs: YDict, lines: list[str], diags: list[tuple[int | None, str]]
+) -> dict[str, Any]:
+    line = jobs.line_of(job_id)
+    environment = job.get("environment")
+    env_record = None
+    if isinstance(environment, dict):
+        env_record = {
+            "name": _text(environment.get("name")),
+            "url": _text(environment.get("url")) or None,
+            "line": line_of(job, "environment", line),
+            "url_line": line_of(environment, "url", line_of(job, "environment", line)),
+        }
+    elif environment is not None:
+        env_record = {"name": _text(environment), "url": None, "line": line_of(job, "environment", line), "url_line": 0}
+    services = job.get("services")
+    steps: list[dict[str, Any]] = []
+    raw_steps = job.get("steps")
+    if isinstance(raw_steps, list):
+        for index, step in enumerate(raw_steps):
+            if isinstance(step, YDict):
+                steps.append(read_step(step, lines))
+            else:
+                diags.append(
+                    (line_of(raw_steps, index), f"step {index + 1} of job {job_id!r} is not a mapping; skipped")
+                )
+    container = job.get("container")
+    container_image = container.get("image") if isinstance(container, dict) else container
+    return {
+        "id": job_id,
+        "line": line,
+        "name": _text(job.get("name")),
+        "needs": _strings(job.get("needs")),
+        "if": _text(job.get("if")) if "if" in job else None,
+        "environment": env_record,
+        "uses": _text(job.get("uses")),
+        "uses_line": line_of(job, "uses", line),
+        "with": _str_map(job.get("with")),
+        "matrix": _matrix(job.get("strategy")),
+        "matrix_line": line_of(job, "strategy", line),
+        "services": [
+            {
+                "name": str(name),
+                "image": _text(spec.get("image") if isinstance(spec, dict) else spec),
+                "line": line_of(services, name),
+            }
+            for name, spec in (services.items() if isinstance(services, dict) else ())
+        ],
+        "container": _text(container_image) or None,
+        "container_line": line_of(job, "container", line),
+        "env": _str_map(job.get("env")),
+        "wd": _default_wd(job),
+        "steps": steps,
+    }
+
+
+def _default_wd(holder: Any) -> str:
+    defaults = holder.get("defaults") if isinstance(holder, dict) else None
+    run = defaults.get("run") if isinstance(defaults, dict) else None
+    return _text(run.get("working-directory")) if isinstance(run, dict) else ""
+
+
+def read_workflow(doc: Any, lines: list[str], diags: list[tuple[int | None, str]]) -> dict[str, Any] | None:
+    if not isinstance(doc, YDict):
+        diags.append((None, "not a workflow: the file is not a mapping"))
+        return None
+    events, on_line = read_on(doc)
+    jobs = doc.get("jobs")
+    job_records = []
+    if isinstance(jobs, YDict):
+        for job_id, job in jobs.items():
+            if isinstance(job, YDict):
+                job_records.append(read_job(str(job_id), job, jobs, lines, diags))
+            else:
+                diags.append((jobs.line_of(job_id), f"job {job_id!r} is not a mapping; skipped"))
+    else:
+        diags.append((line_of(doc, "jobs", doc.line), "no `jobs:` mapping; nothing runs"))
+    if not events:
+        diags.append((doc.line, "no `on:` triggers; GitHub never starts this workflow"))
+    return {
+        "name": _text(doc.get("name")),
+        "events": events,
+        "on_line": on_line,
+        "env": _str_map(doc.get("env")),
+        "wd": _default_wd(doc),
+        "jobs": job_records,
+    }
+
+
+def read_action(doc: Any, lines: list[str]) -> dict[str, Any] | None:
+    if not isinstance(doc, YDict) or not isinstance(doc.get("runs"), dict):
+        return None
+    runs = doc["runs"]
+    steps = runs.get("steps")
+    inputs = doc.get("inputs")
+    return {
+        "name": _text(doc.get("name")),
+        "using": _text(runs.get("using")).lower(),
+        "steps": [read_step(s, lines) for s in steps if isinstance(s, YDict)] if isinstance(steps, list) else [],
+        "inputs": {str(k): _text(v.get("default")) if isinstance(v, dict) else "" for k, v in inputs.items()}
+        if isinstance(inputs, dict)
+        else {},
+    }
+
+
+# ==== phase 2, part 1: how a workflow starts (triggers and scenarios) ===========================
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """One way a workflow starts, as the document says it: `push to` `main` (paths `api/**`)."""
+
+    path: str
+    line: int
+    event: str
+    phrase: str
+    subject: str = ""
+    tail: str = ""
+    note_label: str = ""
+    note_values: tuple[str, ...] = ()
+    manual: bool = False
+    paren: bool = False  # the subject is shown in parentheses: nightly (`0 3 * * *`)
+
+    def label(self) -> str:
+        """The plain form used in attrs["triggers"]: "push to main", "tag push v*", "manual"."""
+        subject = f"`{self.subject}`" if self.paren and self.subject else self.subject
+        return " ".join(p for p in (self.phrase, subject, self.tail) if p)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What expressions can see in one scenario: github.* and inputs.* values, env, matrix."""
+
+    values: Mapping[str, Values]
+    env: tuple[Mapping[str, str], ...] = ()
+    matrix: Mapping[str, Any] = field(default_factory=dict)
+
+    def lookup(self, name: str, depth: int = 0) -> Values:
+        if name.startswith("github.event.inputs."):
+            name = "inputs." + name[len("github.event.inputs.") :]
+        if name in self.values:
+            return self.values[name]
+        if name.startswith("env.") and depth < 4:
+            key = name[4:]
+            for layer in self.env:
+                if key in layer:
+                    value = layer[key]
+                    if "${{" not in value:
+                        return frozenset({value})
+                    return interpolate(value, lambda n: self.lookup(n, depth + 1))
+            return ANY
+        if name.startswith("matrix."):
+            dim = self.matrix.get(name[7:])
+            return frozenset(dim) if isinstance(dim, list) and dim else ANY
+        return ANY
+
+    def raw_env(self, name: str) -> str | None:
+        for layer in self.env:
+            if name in layer:
+                return layer[name]
+        return None
+
+    def expand(self, text: str) -> str:
+        """`text` with single-valued expressions replaced and `${{ env.X }}` spelled out, even when X
+        itself holds an expression (`openstatus-api-preview-${{ github.ref_name }}`)."""
+        for _ in range(3):
+            expanded = _ENV_REF.sub(lambda m: self.raw_env(m.group(1)) or m.group(0), text)
+            if expanded == text:
+                break
+            text = expanded
+        return substitute(text, self.lookup)
+
+    def child(self, env: Mapping[str, str] | None = None, values: Mapping[str, Values] | None = None) -> Scope:
+        return Scope(
+            {**self.values, **(values or {})},
+            ((env,) if env else ()) + self.env,
+            self.matrix,
+        )
+
+
+@dataclass(frozen=True)
+class Scenario:
+    trigger: Trigger
+    scope: Scope
+    fixed: tuple[tuple[str, str], ...] = ()  # workflow_dispatch inputs chosen in this scenario
+
+    @property
+    def key(self) -> tuple[Trigger, tuple[tuple[str, str], ...]]:
+        """The same start seen from different steps (each step has its own scope)."""
+        return (self.trigger, self.fixed)
+
+
+_ENV_REF = re.compile(r"\$\{\{\s*env\.([\w-]+)\s*\}\}")
+_DEFAULT_PR_TYPES = ("opened", "synchronize", "reopened")
+
+
+def _ref(prefix: str, pattern: str) -> Any:
+    return prefix + pattern if not re.search(r"[*?\[]", pattern) else Glob(prefix + pattern)
+
+
+def _paths_note(config: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    if config.get("paths"):
+        return "paths", tuple(config["paths"])
+    if config.get("paths_ignore"):
+        return "ignoring paths", tuple(config["paths_ignore"])
+    return "", ()
+
+
+def _cron_phrase(cron: str) -> str:
+    fields = cron.split()
+    if len(fields) == 5 and fields[2:] == ["*", "*", "*"] and fields[0].isdigit() and fields[1].isdigit():
+        return "nightly" if int(fields[1]) < 7 or int(fields[1]) >= 22 else "daily"
+    if len(fields) == 5 and fields[2:4] == ["*", "*"] and fields[4] != "*" and fields[1].isdigit():
+        return "weekly"
+    return "schedule"
+
+
+def _event_values(event: str) -> dict[str, Values]:
+    return {"github.event_name": frozenset({event})}
+
+
+def _push(path: str, config: Mapping[str, Any]) -> Iterator[tuple[Trigger, dict[str, Values]]]:
+    line, (label, paths) = config["line"], _paths_note(config)
+    branches, tags = config.get("branches", []), config.get("tags", [])
+    ignored_b, ignored_t = config.get("branches_ignore", []), config.get("tags_ignore", [])
+    if not (branches or tags or ignored_b or ignored_t):
+        yield Trigger(path, line, "push", "every push", "", "", label, paths), _event_values("push")
+        return
+    for branch in branches:
+        ref = _ref("refs/heads/", branch)
+        values = {**_event_values("push"), "github.ref": frozenset({ref}), "github.ref_type": frozenset({"branch"})}
+        if isinstance(ref, str):
+            values["github.ref_name"] = frozenset({branch})
+        yield Trigger(path, line, "push", "push to", branch, "", label, paths), values
+    if ignored_b and not branches:
+        values = {**_event_values("push"), "github.ref_type": frozenset({"branch"})}
+        yield Trigger(path, line, "push", "push to branches except", ", ".join(ignored_b), "", label, paths), values
+    for tag in tags:
+        ref = _ref("refs/tags/", tag)
+        values = {**_event_values("push"), "github.ref": frozenset({ref}), "github.ref_type": frozenset({"tag"})}
+        yield Trigger(path, line, "push", "tag push", tag, "", label, paths), values
+    if ignored_t and not tags:
+        values = {**_event_values("push"), "github.ref_type": frozenset({"tag"})}
+        yield Trigger(path, line, "push", "tag push except", ", ".join(ignored_t), "", label, paths), values
+
+
+def _pull_request(path: str, event: str, config: Mapping[str, Any]) -> Iterator[tuple[Trigger, dict[str, Values]]]:
+    line, (label, paths) = config["line"], _paths_note(config)
+    types = config.get("types") or list(_DEFAULT_PR_TYPES)
+    targets = config.get("branches") or [""]
+    base = {**_event_values(event), "github.ref": frozenset({Glob("refs/pull/*/merge")})}
+    groups: list[tuple[str, dict[str, Values]]] = []
+    ordinary = [t for t in types if t not in ("closed", "labeled")]
+    if ordinary:
+        groups.append(
+            (
+                "pull requests",
+                {"github.event.action": frozenset(ordinary), "github.event.pull_request.merged": frozenset({False})},
+            )
+        )
+    if "labeled" in types:
+        groups.append(
+            (
+                "labelled pull requests",
+                {"github.event.action": frozenset({"labeled"}), "github.event.pull_request.merged": frozenset({False})},
+            )
+        )
+    if "closed" in types:
+        closed = frozenset({"closed"})
+        groups.append(
+            (
+                "merged pull requests",
+                {"github.event.action": closed, "github.event.pull_request.merged": frozenset({True})},
+            )
+        )
+        groups.append(
+            (
+                "closed pull requests",
+                {"github.event.action": closed, "github.event.pull_request.merged": frozenset({False})},
+            )
+        )
+    for phrase, values in groups:
+        for target in targets:
+            scoped = {**base, **values}
+            if target:
+                scoped["github.base_ref"] = frozenset({_ref("", target)})
+            yield Trigger(path, line, event, phrase + (" to" if target else ""), target, "", label, paths), scoped
+
+
+def _dispatch(
+    path: str, config: Mapping[str, Any], referenced: str
+) -> Iterator[tuple[Trigger, dict[str, Values], tuple[tuple[str, str], ...]]]:
+    """One scenario per choice of the inputs that pick environments or that conditions test."""
+    line = config["line"]
+    inputs: Mapping[str, Any] = config.get("inputs", {})
+    values: dict[str, Values] = {**_event_values("workflow_dispatch")}
+    enumerate_: list[tuple[str, list[Any]]] = []
+    know = knowledge()
+    for name, spec in inputs.items():
+        options: list[Any] = list(spec.get("options") or [])
+        if spec.get("type") == "boolean":
+            options = [True, False]
+        mentioned = re.search(rf"inputs\.{re.escape(name)}\b", referenced) is not None
+        if options and (know.environment_inputs.match(name) or mentioned):
+            enumerate_.append((name, options))
+        values[f"inputs.{name}"] = frozenset(options) if options else ANY
+    combos: list[tuple[tuple[str, Any], ...]] = [()]
+    for name, options in enumerate_:
+        if len(combos) * len(options) > 32:
+            continue
+        combos = [(*c, (name, o)) for c in combos for o in options]
+    for combo in combos:
+        scoped = dict(values)
+        for name, option in combo:
+            scoped[f"inputs.{name}"] = frozenset({option})
+        fixed = tuple((n, _as_text(o)) for n, o in combo)
+        yield Trigger(path, line, "workflow_dispatch", "manual dispatch", manual=True), scoped, fixed
+
+
+def _other(path: str, event: str, config: Mapping[str, Any]) -> Iterator[tuple[Trigger, dict[str, Values]]]:
+    line = config["line"]
+    values = _event_values(event)
+    if event == "schedule":
+        for cron, cron_line in config.get("crons", []) or [["", line]]:
+            yield Trigger(path, cron_line, event, _cron_phrase(cron), cron, paren=True), values
+    elif event == "release":
+        types = ", ".join(config.get("types", []))
+        ref = {"github.ref": frozenset({Glob("refs/tags/*")}), "github.ref_type": frozenset({"tag"})}
+        yield Trigger(path, line, event, "release", types, paren=bool(types)), {**values, **ref}
+    elif event == "workflow_run":
+        names = ", ".join(config.get("workflows", [])) or "?"
+        branches = tuple(config.get("branches", []))
+        note = "on" if branches else ""
+        if "requested" in config.get("types", []) and "completed" not in config.get("types", []):
+            yield Trigger(path, line, event, "when workflow", names, "starts", note, branches), values
+            return
+        key = "github.event.workflow_run.conclusion"
+        success = {**values, key: frozenset({"success"})}
+        yield Trigger(path, line, event, "after workflow", names, "succeeds", note, branches), success
+        failed = {**values, key: frozenset({"failure"})}
+        yield Trigger(path, line, event, "after workflow", names, "completes", note, branches), failed
+    elif event == "repository_dispatch":
+        types = ", ".join(config.get("types", []))
+        yield Trigger(path, line, event, "external repository dispatch", types, paren=bool(types)), values
+    elif event == "merge_group":
+        yield Trigger(path, line, event, "merge queue"), values
+    elif event in ("issue_comment", "pull_request_review_comment"):
+        commands = ", ".join(config.get("commands", []))
+        yield (
+            Trigger(
+                path, line, event, "comment" if commands else "issue or pull request comment", commands, manual=True
+            ),
+            values,
+        )
+    elif event in ("deployment", "deployment_status"):
+        yield Trigger(path, line, event, "GitHub deployment event"), values
+    else:
+        yield Trigger(path, line, event, event.replace("_", " ")), values
+
+
+def scenarios_for(path: str, workflow: Mapping[str, Any]) -> list[Scenario]:
+    """Every way a workflow starts on its own (workflow_call is its callers' business)."""
+    referenced = _conditions_text(workflow)
+    base = Scope({}, (workflow.get("env", {}),))
+    out: list[Scenario] = []
+    for event, config in workflow.get("events", {}).items():
+        if event == "workflow_call":
+            continue
+        if event == "push":
+            out.extend(Scenario(t, base.child(values=v)) for t, v in _push(path, config))
+        elif event in ("pull_request", "pull_request_target"):
+            out.extend(Scenario(t, base.child(values=v)) for t, v in _pull_request(path, event, config))
+        elif event == "workflow_dispatch":
+            out.extend(Scenario(t, base.child(values=v), f) for t, v, f in _dispatch(path, config, referenced))
+        else:
+            if event in ("issue_comment", "pull_request_review_comment"):
+                config = {**config, "commands": _commands_in(referenced)}
+            out.extend(Scenario(t, base.child(values=v)) for t, v in _other(path, event, config))
+    return out
+
+
+def _conditions_text(workflow: Mapping[str, Any]) -> str:
+    """Every condition and environment expression of a workflow, to know which inputs matter."""
+    parts: list[str] = []
+    for job in workflow.get("jobs", []):
+        parts.append(job.get("if") or "")
+        env = job.get("environment") or {}
+        parts.append(env.get("name") or "")
+        parts.extend(job.get("with", {}).values())
+        parts.extend(s.get("if") or "" for s in job.get("steps", []))
+    return "\n".join(parts)
+
+
+# ==== phase 2, part 2: job runs, steps and what each step does ==================================
+
+
+@dataclass
+class Found:
+    """One thing a step does (build, test, deploy...), with where it is written.
+
+    `path`/`line` are the workflow (or composite action) step; `source` is where the command
+    really lives when it was reached through `npm test`, a Makefile target or a script.
+    """
+
+    kind: str
+    tool: str
+    command: str
+    path: str
+    line: int
+    level: str | None = None
+    target: str | None = None
+    entry: str = ""  # the command the workflow wrote, when `command` was reached through it
+    source: tuple[str, int] | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    automatic: bool = False
+    images: tuple[str, ...] = ()
+    inferred: bool = False
+
+    def evidence(self) -> list[tuple[str, int]]:
+        return [(self.path, self.line)] + ([self.source] if self.source else [])
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A step's `run:` and `with:` with the expressions one scenario settles filled in."""
+
+    run: str
+    with_: dict[str, str]
+    lookup: Lookup
+
+
+@dataclass
+class StepRun:
+    path: str
+    step: dict[str, Any]
+    index: tuple[int, ...]
+    scenarios: list[Scenario]
+    groups: list[tuple[list[Scenario], list[Found]]] = field(default_factory=list)
+
+    @property
+    def finds(self) -> list[Found]:
+        return [f for _, finds in self.groups for f in finds]
+
+
+@dataclass
+class JobRun:
+    path: str  # the file that holds the job (a reusable workflow for called jobs)
+    job: dict[str, Any]
+    workflow: dict[str, Any]
+    top: str  # the workflow whose trigger starts this run
+    order: tuple[Any, ...]
+    scenarios: list[Scenario]
+    calls: tuple[tuple[str, int], ...]  # `uses:` call sites from the top workflow down to this file
+    steps: list[StepRun] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
+    callee: list[JobRun] = field(default_factory=list)
+
+    @property
+    def instance(self) -> tuple[str, tuple[tuple[str, int], ...]]:
+        return (self.top, self.calls)
+
+    @property
+    def finds(self) -> list[Found]:
+        return [f for s in self.steps for f in s.finds]
+
+    def has(self, kind: str) -> bool:
+        return any(f.kind == kind for f in self.finds)
+
+    @property
+    def ephemeral(self) -> bool:
+        """Deploys into a cluster started in the runner, or an environment torn down again."""
+        finds = self.finds
+        kinds = {f.kind for f in finds}
+        return "cluster" in kinds or ("teardown" in kinds and bool(kinds & {"test", "deploy"}))
+
+
+_LOCAL_SCRIPT = re.compile(
+    r"^(?:(?:ba|z|da)?sh\s+(?:-\w+\s+)*)?(?P<path>(?:\.{1,2}/|/?[\w.@-]+/)[\w.@/-]*\.(?:sh|bash)|\./[\w.@/-]+)(?:\s|$)"
+)
+_GIT_PUSH = re.compile(r"\bgit\s+push\b.*?\s\+?(?P<src>[\w./-]+):(?:refs/heads/)?(?P<dst>[\w./-]+)(?:\s|$)")
+_WORKSPACE_FLAG = re.compile(
+    r"^(?P<runner>npm|pnpm|yarn|bun)\s+(?P<flags>(?:(?:--filter|-F|--dir|-C|--prefix|--workspace|-w|--cwd)(?:=|\s+)\S+\s+)+)"
+)
+_YARN_WORKSPACE = re.compile(r"^yarn\s+workspace\s+(?P<ws>\S+)\s+(?:run\s+)?(?P<rest>.+)$")
+_SUBSTITUTION = re.compile(r"\$\(([^()]+)\)")
+_ENV_WRAPPER = re.compile(r"^(?:npx\s+)?(?:dotenv(?:-cli)?|env-cmd)(?:\s+(?:-[\w-]+)(?:[= ](?!-)\S+)?)*\s+--\s+")
+_TURBO = re.compile(r"^(?:(?:npx|pnpm|yarn|bunx|pnpm\s+exec|npm\s+exec)\s+)?turbo\s+(?:run\s+)?(?P<task>[\w:.\-]+)")
+_TESTISH_SCRIPT = re.compile(r"(?i)^(?:test|tests|e2e|spec|it)(?:$|[:_-])|[:_-](?:test|tests|e2e|spec)(?:$|[:_-])")
+_PLACEHOLDER = "EXPR"
+
+
+def substitute(text: str, lookup: Lookup, keep: bool = True) -> str:
+    """Replaces each `${{ }}` that has one literal value here; the others stay (or become EXPR)."""
+
+    def one(match: re.Match[str]) -> str:
+        try:
+            values = evaluate(parse_expression(match.group(1)), lookup)
+        except (ExprError, RecursionError, IndexError):
+            values = ANY
+        found = [v for v in values if v not in (UNKNOWN, FALSY) and not isinstance(v, Glob)]
+        if len(found) == 1 and len(values) == 1:
+            return _as_text(found[0])
+        return match.group(0) if keep else _PLACEHOLDER
+
+    return EXPR.sub(one, text)
+
+
+class Expander:
+    """Builds every job run of a repository: workflows, reusable workflows, composite actions."""
+
+    def __init__(self, ctx: ResolveContext, detector: str) -> None:
+        self.ctx = ctx
+        self.detector = detector
+        self.workflows = {r.path: r.data for r in ctx.records(WORKFLOW)}
+        self.actions = {r.path: r.data for r in ctx.records(ACTION)}
+        self.tasks = TaskIndex(ctx)
+        self.npm_targets: dict[str, list[Record]] = {}
+        for record in ctx.records("task.target"):
+            if record.data.get("runner") == "npm":
+                self.npm_targets.setdefault(record.data["name"], []).append(record)
+        self.scripts: dict[str, list[Record]] = {}
+        for record in ctx.records("script.command"):
+            self.scripts.setdefault(record.path, []).append(record)
+        self.know = knowledge()
+        self._reported: set[tuple[str, int, str]] = set()
+        self._scripts_seen: dict[tuple[str, str, str, int], list[Found]] = {}
+
+    def diagnose(self, path: str, line: int, message: str, severity: Severity = Severity.WARNING) -> None:
+        key = (path, line, message)
+        if key not in self._reported:
+            self._reported.add(key)
+            self.ctx.diagnose(path, line, message, self.detector, severity)
+
+    # -- job runs ---------------------------------------------------------------------------------
+
+    def runs(self) -> list[JobRun]:
+        out: list[JobRun] = []
+        for path in sorted(self.workflows):
+            workflow = self.workflows[path]
+            scenarios = scenarios_for(path, workflow)
+            if scenarios:
+                out.extend(self._workflow(path, workflow, scenarios, (), (path,), (path,)))
+        return out
+
+    def _workflow(
+        self,
+        path: str,
+        workflow: dict[str, Any],
+        scenarios: list[Scenario],
+        calls: tuple[tuple[str, int], ...],
+        order: tuple[Any, ...],
+        stack: tuple[str, ...],
+    ) -> list[JobRun]:
+        out: list[JobRun] = []
+        for index, job in enumerate(workflow.get("jobs", [])):
+            scoped = [
+                Scenario(s.trigger, Scope(s.scope.values, (job["env"], *s.scope.env), job["matrix"]), s.fixed)
+                for s in scenarios
+            ]
+            passing = [s for s in scoped if True in condition(job["if"], s.scope.lookup)]
+            if not passing:
+                continue
+            run = JobRun(path, job, workflow, order[0], (*order, index), passing, calls)
+            out.append(run)
+            if job["uses"]:
+                run.callee = self._call(run, stack)
+                out.extend(run.callee)
+            else:
+                wd = job["wd"] or workflow.get("wd", "")
+                run.steps = self._steps(path, job["steps"], passing, (), job, wd, (path,))
+                run.unresolved = sorted({s["uses"] for s in job["steps"] if self._unknown_remote(s["uses"])})
+        return out
+
+    def _only_checks(self, step: dict[str, Any], found: Found) -> bool:
+        """`npm run typecheck` reaching `tsc`, or a step named "Type check": a check, not a build."""
+        if found.kind != "build" or found.images:
+            return False
+        name = step["name"]
+        named = bool(name) and self.know.checks.search(name) is not None and "build" not in name.lower()
+        return named or (bool(found.entry) and self.know.checks.search(found.entry) is not None)
+
+    def _unknown_remote(self, uses: str) -> bool:
+        """A marketplace action the table does not know and that is not plumbing (checkout, setup-*)."""
+        remote = bool(uses) and not uses.startswith(("./", "docker://"))
+        return remote and self.know.action(uses) is None and not self.know.plumbing.search(uses)
+
+    def _call(self, run: JobRun, stack: tuple[str, ...]) -> list[JobRun]:
+        job = run.job
+        uses, line = job["uses"], job["uses_line"]
+        if not uses.startswith("./"):
+            self.diagnose(
+                run.path,
+                line,
+                f"remote reusable workflow {uses} is not fetched; its jobs are not described",
+                Severity.INFO,
+            )
+            return []
+        target = _local_path(uses)
+        if target in stack:
+            self.diagnose(run.path, line, f"reusable workflow cycle: {' -> '.join((*stack, target))}; not followed")
+            return []
+        callee = self.workflows.get(target)
+        if callee is None:
+            self.diagnose(run.path, line, f"reusable workflow {uses} not found in the repository")
+            return []
+        declared = callee.get("events", {}).get("workflow_call", {}).get("inputs", {})
+        scenarios = [Scenario(s.trigger, self._bind(s, job["with"], declared, callee), s.fixed) for s in run.scenarios]
+        return self._workflow(target, callee, scenarios, (*run.calls, (run.path, line)), run.order, (*stack, target))
+
+    @staticmethod
+    def _bind(
+        scenario: Scenario, with_: Mapping[str, str], declared: Mapping[str, Any], callee: dict[str, Any]
+    ) -> Scope:
+        """The callee's scope: the caller's github.* values, its `with:` as inputs, its own env."""
+        values = {k: v for k, v in scenario.scope.values.items() if not k.startswith("inputs.")}
+        for name in {*declared, *with_}:
+            spec = declared.get(name, {})
+            if name in with_:
+                bound = interpolate(with_[name], scenario.scope.lookup)
+            elif spec.get("default") is not None:
+                bound = interpolate(spec["default"], scenario.scope.lookup)
+            else:
+                bound = frozenset({False if spec.get("type") == "boolean" else ""})
+            if spec.get("type") == "boolean":
+                bound = frozenset(v == "true" if isinstance(v, str) and v in ("true", "false") else v for v in bound)
+            values[f"inputs.{name}"] = bound
+        return Scope(values, (callee.get("env", {}),))
+
+    # -- steps --------------------------------------------------------------------------------------
+
+    def _steps(
+        self,
+        path: str,
+        steps: list[dict[str, Any]],
+        scenarios: list[Scenario],
+        prefix: tuple[int, ...],
+        job: dict[str, Any],
+        wd: str,
+        stack: tuple[str, ...],
+    ) -> list[StepRun]:
+        out: list[StepRun] = []
+        for index, step in enumerate(steps):
+            scoped = [Scenario(s.trigger, s.scope.child(env=step["env"]), s.fixed) for s in scenarios]
+            passing = [s for s in scoped if True in condition(step["if"], s.scope.lookup)]
+            if not passing:
+                continue
+            run = StepRun(path, step, (*prefix, index), passing)
+            out.append(run)
+            uses = step["uses"]
+            if uses.startswith("./"):
+                out.extend(self._composite(run, job, wd, stack))
+            elif uses and not uses.startswith("docker://"):
+                spec = self.know.action(uses)
+                if spec is not None:
+                    run.groups = self._grouped(run, partial(self._action, spec=spec, job=job, run=run))
+            if step["run"] is not None:
+                run.groups += self._grouped(run, partial(self._script, run=run, wd=step["wd"] or wd))
+        return out
+
+    def _grouped(
+        self, run: StepRun, classify_: Callable[[Resolved], list[Found]]
+    ) -> list[tuple[list[Scenario], list[Found]]]:
+        """Classifies the step once per distinct text its expressions give across scenarios."""
+        groups: dict[str, tuple[Resolved, list[Scenario]]] = {}
+        step = run.step
+        for scenario in run.scenarios:
+            resolved = Resolved(
+                scenario.scope.expand(step["run"]) if step["run"] else "",
+                {k: scenario.scope.expand(v) for k, v in step["with"].items()},
+                scenario.scope.lookup,
+            )
+            key = repr((resolved.run, sorted(resolved.with_.items())))
+            groups.setdefault(key, (resolved, []))[1].append(scenario)
+        return [
+            (scns, [f for f in classify_(resolved) if not self._only_checks(step, f)])
+            for resolved, scns in groups.values()
+        ]
+
+    def _composite(self, run: StepRun, job: dict[str, Any], wd: str, stack: tuple[str, ...]) -> list[StepRun]:
+        step = run.step
+        base = _local_path(step["uses"])
+        target = next((p for p in (f"{base}/action.yml", f"{base}/action.yaml") if p in self.actions), None)
+        if target is None:
+            self.diagnose(
+                run.path,
+                step["uses_line"],
+                f"local action {step['uses']} is not in the repository (no action.yml; checked out at run time?); "
+                "its steps are not described",
+                Severity.INFO,
+            )
+            return []
+        if target in stack:
+            self.diagnose(run.path, step["uses_line"], f"composite action cycle through {target}; not followed")
+            return []
+        action = self.actions[target]
+        if action["using"] != "composite":
+            return []
+        scenarios = []
+        for scenario in run.scenarios:
+            values = {k: v for k, v in scenario.scope.values.items() if not k.startswith("inputs.")}
+            for name, default in action["inputs"].items():
+                raw = step["with"].get(name, default)
+                values[f"inputs.{name}"] = interpolate(raw, scenario.scope.lookup) if raw else frozenset({""})
+            scenarios.append(
+                Scenario(scenario.trigger, Scope(values, scenario.scope.env, scenario.scope.matrix), scenario.fixed)
+            )
+        return self._steps(target, action["steps"], scenarios, run.index, job, wd, (*stack, target))
+
+    # -- what a step does ---------------------------------------------------------------------------
+
+    def _action(self, resolved: Resolved, spec: ActionSpec, job: dict[str, Any], run: StepRun) -> list[Found]:
+        step, with_ = run.step, resolved.with_
+        line = step["uses_line"]
+        name = step["uses"].split("@", 1)[0]
+        out: list[Found] = []
+        for kind in spec.kinds:
+            if kind == "command":
+                args = with_.get(spec.inputs.get("args", ""), "")
+                command = f"{spec.command} {args}".strip()
+                out.extend(self._command(_expr_free(command), command, run.path, line, ""))
+                continue
+            if kind == "remote-script":
+                script = with_.get(spec.inputs.get("script", ""), "")
+                for cmd in split_commands(_expr_free(script)):
+                    for found in self._command("ssh remote " + cmd.text, cmd.text, run.path, line, "", remote=True):
+                        found.entry = name  # shown as `appleboy/ssh-action` → `docker compose up -d`
+                        out.append(found)
+                continue
+            if kind == "push" and _value_of(spec, with_, "push") != "true" and not _outputs_push(spec, with_):
+                continue
+            found = Found(kind, spec.tool, name, run.path, line, spec.level, spec.target)
+            found.detail = self._action_detail(spec, with_, resolved.lookup)
+            if kind in ("build", "push", "meta", "deploy"):
+                found.images = self._images(spec, with_, job, resolved.lookup)
+            if kind == "login":
+                found.detail["registry"] = _value_of(spec, with_, "registry") or spec.registry_label
+            out.append(found)
+        for key, expected in spec.verify_when.items():
+            if with_.get(key, "").lower() == expected:
+                out.append(Found("verify", spec.tool, f"{key}: {expected}", run.path, line, entry=name))
+        return out
+
+    @staticmethod
+    def _action_detail(spec: ActionSpec, with_: Mapping[str, str], lookup: Lookup) -> dict[str, Any]:
+        """Inputs that say where a step goes; a matrix-driven input lists its candidates."""
+        detail: dict[str, Any] = {}
+        for role in ("app", "environment", "context", "file", "url"):
+            value = _value_of(spec, with_, role)
+            if value and "${{" in value:
+                detail[role] = literals(interpolate(value, lookup)) or [value]
+            elif value:
+                detail[role] = [value]
+        prod = _value_of(spec, with_, "prod")
+        if prod and re.search(r"(?:^|\s)--prod\b|^true$", prod):
+            detail["prod"] = True
+        return detail
+
+    def _images(
+        self, spec: ActionSpec, with_: Mapping[str, str], job: dict[str, Any], lookup: Lookup
+    ) -> tuple[str, ...]:
+        raw = _value_of(spec, with_, "image")
+        named = re.search(r"(?:^|,)\s*name=([^,\s]+)", _value_of(spec, with_, "outputs"))
+        if named and not raw:
+            raw = named.group(1)
+        step_ref = re.search(r"steps\.([\w-]+)\.outputs\.", raw)
+        if step_ref:
+            meta = next((s for s in job["steps"] if s["id"] == step_ref.group(1)), None)
+            meta_spec = self.know.action(meta["uses"]) if meta and meta["uses"] else None
+            if meta is not None and meta_spec is not None and "meta" in meta_spec.kinds:
+                raw = substitute(meta["with"].get(meta_spec.inputs.get("image", ""), ""), lookup)
+        names = [n.strip() for n in re.split(r"[,\n]", raw) if n.strip()]
+        return tuple(dict.fromkeys(n for n in names if not n.startswith(("type=", "#"))))
+
+    def _script(self, resolved: Resolved, run: StepRun, wd: str) -> list[Found]:
+        """What a `run:` script does; the same script text in the same place is read once."""
+        key = (resolved.run, wd, run.path, run.step["run_line"])
+        if key not in self._scripts_seen:
+            shown = resolved.run
+            plain = _expr_free(shown)
+            commands = split_commands(plain)
+            shown_commands = split_commands(shown) if plain != shown else commands
+            same = len(shown_commands) == len(commands)
+            out: list[Found] = []
+            for index, command in enumerate(commands):
+                display = shown_commands[index].text if same else command.text
+                out.extend(self._command(command.text, display, run.path, run.step["run_line"] + command.offset, wd))
+            self._scripts_seen[key] = out
+        return [replace(f, detail=dict(f.detail)) for f in self._scripts_seen[key]]
+
+    def _command(
+        self, command: str, display: str, path: str, line: int, wd: str, remote: bool = False, depth: int = 0
+    ) -> list[Found]:
+        """What one shell command does, seen through scripts, package.json scripts and task runners."""
+        out = self._markers(command, display, path, line)
+        if depth < 5:  # `url=$(vercel deploy --prod)`: the command inside the substitution runs too
+            for inner in _SUBSTITUTION.findall(command):
+                out.extend(self._command(inner, inner, path, line, wd, remote, depth + 1))
+        script = _LOCAL_SCRIPT.match(command) if not remote else None
+        if script and self._script_path(script["path"], wd) in self.scripts:
+            return out + self._script_finds(self._script_path(script["path"], wd), display, path, line, (path,))
+        normalised, near = _workspace(command, wd, self.npm_targets)
+        found_kinds = classify(normalised)
+        shown = display[len("ssh remote ") :] if display.startswith("ssh remote ") else display
+        for found in found_kinds:
+            if found.kind == "indirect":
+                out.extend(self._indirect(found, near, display, path, line, depth))
+            else:
+                out.append(
+                    Found(
+                        found.kind,
+                        found.tool,
+                        shown,
+                        path,
+                        line,
+                        found.level,
+                        found.target,
+                        detail=dict(found.detail),
+                        automatic=found.automatic,
+                    )
+                )
+        turbo = _TURBO.match(normalised)
+        if turbo and not any(f.kind != "indirect" for f in found_kinds):
+            out.extend(self._turbo(turbo["task"], display, path, line, depth))
+        return out
+
+    def _markers(self, command: str, display: str, path: str, line: int) -> list[Found]:
+        """Things no command rule says: a cluster started in the runner, an environment torn down,
+        services started for tests, a branch pushed to."""
+        know, out = self.know, []
+        for kind, pattern in (
+            ("cluster", know.cluster_commands),
+            ("teardown", know.teardown_commands),
+            ("services", know.compose_up),
+        ):
+            if pattern.search(command):
+                out.append(Found(kind, command.split()[0], display, path, line))
+        push = _GIT_PUSH.search(command)
+        if push:
+            out.append(
+                Found("promote", "git", display, path, line, detail={"source": push["src"], "branch": push["dst"]})
+            )
+        return out
+
+    def _script_finds(self, script: str, display: str, path: str, line: int, seen: tuple[str, ...]) -> list[Found]:
+        """What a repository script does, following the scripts it calls (the scripts detector's records)."""
+        out: list[Found] = []
+        for record in self.scripts.get(script, []):
+            data = record.data
+            if data["kind"] == "call":
+                for token in _LOCAL_SCRIPT.finditer(data["command"]):
+                    called = self._script_path(token["path"], "")
+                    if called in self.scripts and called not in seen and len(seen) < 6:
+                        out.extend(self._script_finds(called, display, path, line, (*seen, script)))
+                continue
+            found = Found(
+                data["kind"],
+                data.get("tool", ""),
+                data["command"],
+                path,
+                line,
+                data.get("level"),
+                data.get("target"),
+                display,
+                (record.path, record.line),
+                dict(data.get("detail") or {}),
+                bool(data.get("automatic")),
+            )
+            out.append(found)
+            if self.know.cluster_commands.search(data["command"]):
+                out.append(
+                    Found(
+                        "cluster",
+                        data["command"].split()[0],
+                        data["command"],
+                        path,
+                        line,
+                        source=(record.path, record.line),
+                    )
+                )
+        return out
+
+    @staticmethod
+    def _script_path(raw: str, wd: str) -> str:
+        joined = PurePosixPath(wd.strip("./") or ".") / raw if not raw.startswith("/") else PurePosixPath(raw[1:])
+        parts: list[str] = []
+        for part in joined.parts:
+            if part == "..":
+                if parts:
+                    parts.pop()
+            elif part not in (".", ""):
+                parts.append(part)
+        return "/".join(parts)
+
+    def _indirect(
+        self, found: Classification, near: str, display: str, path: str, line: int, depth: int
+    ) -> list[Found]:
+        """`npm test`, `make deploy`: the target's commands, followed; else what its name says."""
+        script = str(found.detail.get("script", ""))
+        record = self.tasks.find(found.tool, script, near)
+        out = self._target(record, display, path, line, depth) if record is not None and depth < 5 else []
+        where = (record.path, record.line) if record else None
+        if not any(f.kind not in ("services", "promote") for f in out) and _TESTISH_SCRIPT.search(script):
+            level = _level_by_name("unit", script) or "unit"
+            out.append(Found("test", "", display, path, line, level, None, display, where, inferred=True))
+        elif not out and self.know.migrate_scripts.search(script):
+            shown = " ".join(c["command"] for c in record.data.get("commands", [])) if record else display
+            out.append(Found("migrate", "", shown or display, path, line, None, None, display, where, inferred=True))
+        return out
+
+    def _target(self, record: Record, display: str, path: str, line: int, depth: int) -> list[Found]:
+        """The commands of a package.json script or task target, each followed further."""
+        here = str(PurePosixPath(record.path).parent)
+        out: list[Found] = []
+        for command in record.data.get("commands", []):
+            text_ = str(command["command"])
+            for found in self._command(text_, text_, path, line, "" if here == "." else here, depth=depth + 1):
+                found.source = found.source or (record.path, int(command["line"]))
+                found.entry = display
+                out.append(found)
+        return out
+
+    def _turbo(self, task: str, display: str, path: str, line: int, depth: int) -> list[Found]:
+        """`turbo run test`: the `test` script of every workspace package that has one."""
+        out: list[Found] = []
+        for record in sorted(self.npm_targets.get(task, []), key=lambda r: r.path):
+            here = str(PurePosixPath(record.path).parent)
+            for command in record.data.get("commands", []):
+                text_ = str(command["command"])
+                if _TURBO.match(text_) or depth >= 5:
+                    continue
+                for found in self._command(text_, text_, path, line, "" if here == "." else here, depth=depth + 1):
+                    found.source = found.source or (record.path, int(command["line"]))
+                    found.entry = display
+                    out.append(found)
+        return out
+
+
+_CI_WORDS = re.compile(r"(?i)continuous[-_ ]integration")
+
+
+def _level_by_name(level: str | None, *names: str) -> str | None:
+    """The classifier's level-by-name, minus "Continuous Integration", which names CI, not a level."""
+    return level_from_names(level, *(_CI_WORDS.sub(" ", n) for n in names if n))
+
+
+def _outputs_push(spec: ActionSpec, with_: Mapping[str, str]) -> bool:
+    """`outputs: type=image,name=ghcr.io/x,push=true`: buildx pushes without `push: true`."""
+    return re.search(r"(?:^|,)\s*push=true\b", _value_of(spec, with_, "outputs")) is not None
+
+
+def _local_path(uses: str) -> str:
+    return uses[2:].split("@", 1)[0].strip("/")
+
+
+def _expr_free(text: str) -> str:
+    return EXPR.sub(_PLACEHOLDER, text)
+
+
+def _value_of(spec: ActionSpec, with_: Mapping[str, str], role: str) -> str:
+    name = spec.inputs.get(role)
+    if name and name in with_:
+        return with_[name].strip()
+    return spec.defaults.get(role, "")
+
+
+def _workspace(command: str, wd: str, targets: Mapping[str, list[Record]]) -> tuple[str, str]:
+    """`pnpm --filter web run test` -> (`pnpm run test`, the web package's directory); env-file
+    wrappers (`dotenv -e .env --`) dropped."""
+    near = wd.strip("./")
+    command = _ENV_WRAPPER.sub("", command)
+    yarn = _YARN_WORKSPACE.match(command)
+    if yarn:
+        return f"yarn run {yarn['rest']}", _package_dir(yarn["ws"], yarn["rest"].split()[0], targets) or near
+    match = _WORKSPACE_FLAG.match(command)
+    if not match:
+        return command, near
+    rest = command[match.end() :]
+    script = re.sub(r"^(?:run\s+)", "", rest).split(" ", 1)[0]
+    for flag in re.finditer(r"(--filter|-F|--dir|-C|--prefix|--workspace|-w|--cwd)(?:=|\s+)(\S+)", match["flags"]):
+        value = flag.group(2).strip("'\"")
+        if flag.group(1) in ("--dir", "-C", "--prefix", "--cwd"):
+            near = value.strip("./")
+        else:
+            near = _package_dir(value, script, targets) or near
+    return f"{match['runner']} {rest}", near
+
+
+def _package_dir(selector: str, script: str, targets: Mapping[str, list[Record]]) -> str | None:
+    """The directory of the workspace package a `--filter` names (`@langfuse/shared` -> packages/shared)."""
+    name = selector.rstrip(".^").split("/")[-1].strip("{}")
+    for record in targets.get(script, []):
+        directory = PurePosixPath(record.path).parent
+        if directory.name == name or str(directory) == selector.strip("./"):
+            return str(directory)
+    return None
+
+
+# ==== phase 2, part 3: from job runs to facts ===================================================
+
+_STEP_TITLES = {
+    "build": "Build",
+    "push": "Push image",
+    "build+push": "Build and push image",
+    "migrate": "Run migrations",
+    "deploy": "Deploy",
+    "verify": "Verify",
+    "gate": "Wait for checks",
+}
+_URL_CONTEXT = (
+    (re.compile(r"github\.(?:ref_name|head_ref)|\bbranch"), "per branch"),
+    (re.compile(r"event\.number|pull_request\.number|\bpr[-_]?number"), "per pull request"),
+    (re.compile(r"github\.sha"), "per commit"),
+)
+_PLACEHOLDER_HOST = re.compile(
+    r"^(?:localhost|127\.0\.0\.1|0\.0\.0\.0|.*\.local|.*\.test|.*\.invalid|example\.\w+|.*\.example\.\w+|<.*>|your[-_].*)$",
+    re.I,
+)
+_LABEL_GATE = re.compile(
+    r"(?P<neg>!\s*)?(?:contains\(\s*github\.event\.pull_request\.labels\.\*\.name\s*,\s*'(?P<a>[^']+)'\s*\)"
+    r"|github\.event\.label\.name\s*==\s*'(?P<b>[^']+)')"
+)
+_COMMENT_GATE = re.compile(
+    r"contains\(\s*github\.event\.comment\.body\s*,\s*'(?P<c>[^']+)'\s*\)|"
+    r"startsWith\(\s*github\.event\.comment\.body\s*,\s*'(?P<d>[^']+)'\s*\)"
+)
+
+
+def _code_list(values: Iterable[str], sep: str = ", ") -> list[Part]:
+    out: list[Part] = []
+    for i, value in enumerate(values):
+        out.extend(([sep] if i else []) + [Code(value)])
+    return out
+
+
+def describe(triggers: Iterable[Trigger], gates: Iterable[str] = ()) -> tuple[Part, ...]:
+    """ "push to `main`, `dev` and pull requests labelled `deploy`": triggers grouped by phrase."""
+    groups: dict[tuple[str, str, str, tuple[str, ...], bool], list[str]] = {}
+    triggers = list(triggers)
+    gates = list(gates)
+    completes = {(t.path, t.subject) for t in triggers if t.tail == "completes"}
+    ordinary = {(t.path, t.subject) for t in triggers if t.phrase.startswith("pull requests")}
+    for trigger in triggers:
+        if trigger.tail == "succeeds" and (trigger.path, trigger.subject) in completes:
+            continue
+        if gates and trigger.phrase.startswith("labelled") and (trigger.path, trigger.subject) in ordinary:
+            continue  # "pull requests labelled `x`" already says it
+        key = (trigger.phrase, trigger.tail, trigger.note_label, trigger.note_values, trigger.paren)
+        subjects = groups.setdefault(key, [])
+        if trigger.subject and trigger.subject not in subjects:
+            subjects.append(trigger.subject)
+    gate_parts = _code_list(gates)
+    phrases: list[list[Part]] = []
+    for (phrase, tail, note_label, note_values, paren), subjects in groups.items():
+        parts: list[Part] = [phrase]
+        if subjects:
+            parts += [" (", *_code_list(subjects), ")"] if paren else [" ", *_code_list(subjects)]
+        if tail:
+            parts.append(" " + tail)
+        if note_label:
+            shown = list(note_values[:3]) + (["…"] if len(note_values) > 3 else [])
+            parts += [f" ({note_label} ", *_code_list(shown), ")"]
+        if gate_parts and "pull request" in phrase:
+            parts += [" labelled ", *gate_parts]
+        phrases.append(parts)
+    out: list[Part] = []
+    for i, parts in enumerate(phrases):
+        if i:
+            out.append(" and " if i == len(phrases) - 1 else ", ")
+        out.extend(parts)
+    return text(*out)
+
+
+def _labels(triggers: Iterable[Trigger]) -> list[str]:
+    return list(dict.fromkeys(t.label() for t in triggers))
+
+
+def _gates(*conditions: str | None) -> list[str]:
+    """Labels a condition requires (`contains(...labels.*.name, 'deploy')`), and comment commands."""
+    gates: list[str] = []
+    for source in conditions:
+        for match in _LABEL_GATE.finditer(source or ""):
+            if not match["neg"]:
+                gates.append(match["a"] or match["b"])
+    return list(dict.fromkeys(gates))
+
+
+def _commands_in(*conditions: str | None) -> list[str]:
+    return list(dict.fromkeys(m["c"] or m["d"] for c in conditions for m in _COMMENT_GATE.finditer(c or "")))
+
+
+def _triggers(scenarios: Iterable[Scenario]) -> list[Trigger]:
+    return list(dict.fromkeys(s.trigger for s in scenarios))
+
+
+def _cap(parts: tuple[Part, ...]) -> tuple[Part, ...]:
+    if parts and isinstance(parts[0], str) and parts[0]:
+        return (parts[0][0].upper() + parts[0][1:], *parts[1:])
+    return parts
+
+
+_REDIRECT = re.compile(r"\s+\d*(?:>>?|&>)\s*&?[^\s;&|]+|\s*&\s*$")
+
+
+def _short(command: str, limit: int = 160) -> str:
+    """A command as the document shows it: one line, without output redirections, cut to `limit`."""
+    command = _REDIRECT.sub("", " ".join(command.split()))
+    return command if len(command) <= limit else command[: limit - 1] + "…"
+
+
+def _file(path: str) -> str:
+    return PurePosixPath(path).name
+
+
+@dataclass
+class DeployUnit:
+    """A deploy job aimed at one environment, with the scenarios that run it."""
+
+    run: JobRun
+    env: str | None
+    declared: bool
+    expression: str
+    scenarios: list[Scenario] = field(default_factory=list)
+    finds: list[tuple[StepRun, Found]] = field(default_factory=list)
+
+    def add(self, scenario: Scenario, step: StepRun, found: Found) -> None:
+        if all(s is not scenario for s in self.scenarios):
+            self.scenarios.append(scenario)
+        if all(f is not found for _, f in self.finds):
+            self.finds.append((step, found))
+
+
+class FactBuilder:
+    """Turns job runs into template facts; one method per kind of statement."""
+
+    def __init__(self, detector: GitHubActionsDetector, expander: Expander, runs: list[JobRun]) -> None:
+        self.d = detector
+        self.x = expander
+        self.runs = runs
+        self.know = knowledge()
+        self.catalog = detector.catalog
+        self.by_instance: dict[tuple[Any, ...], dict[str, JobRun]] = {}
+        self.caller: dict[int, JobRun] = {}
+        for run in runs:
+            self.by_instance.setdefault((*run.instance, run.path), {})[run.job["id"]] = run
+            for called in run.callee:
+                self.caller[id(called)] = run
+        self.units = self._deploy_units()
+
+    # -- shared pieces ------------------------------------------------------------------------
+
+    def ev(self, *places: tuple[str, int]) -> tuple[Evidence, ...]:
+        seen = dict.fromkeys((p, max(line, 0)) for p, line in places if p)
+        return tuple(Evidence(p, line, self.d.name) for p, line in seen)
+
+    def where(self, run: JobRun, caller: bool = True) -> list[Part]:
+        """job `deploy` (`deploy.yml`), or job `x` (`called.yml`, called from `deploy.yml`)."""
+        return ["job ", Code(run.job["id"]), " (", *self.inner(run, with_job=False, caller=caller), ")"]
+
+    def inner(self, run: JobRun, with_job: bool = True, caller: bool = True) -> list[Part]:
+        """The same inside parentheses: job `deploy`, `deploy.yml`."""
+        parts: list[Part] = ["job ", Code(run.job["id"]), ", "] if with_job else []
+        parts.append(Code(_file(run.path)))
+        if run.calls and caller:
+            parts += [", called from ", Code(_file(run.top))]
+        return parts
+
+    def attrs(self, run: JobRun, scenarios: Iterable[Scenario], **extra: Any) -> dict[str, Any]:
+        scns = list(scenarios)
+        return {
+            "ci": CI,
+            "pipeline": run.top,
+            "file": run.path,
+            "job": run.job["id"],
+            "stage": None,
+            "needs": list(run.job["needs"]),
+            "triggers": _labels(_triggers(scns)),
+            "environment": None,
+            "manual": bool(scns) and all(s.trigger.manual for s in scns),
+            **({"unresolved": run.unresolved} if run.unresolved else {}),
+            **self._caller_attrs(run),
+            **extra,
+        }
+
+    def _caller_attrs(self, run: JobRun) -> dict[str, Any]:
+        """For a job of a reusable workflow: the calling job and what it waits for (the diagram's edges)."""
+        caller = self.caller.get(id(run))
+        return {"caller_job": caller.job["id"], "caller_needs": list(caller.job["needs"])} if caller else {}
+
+    def upstream(self, run: JobRun) -> list[JobRun]:
+        """Jobs this one waits for (`needs`, transitively), in workflow order; for a job of a
+        reusable workflow, the jobs its calling job waits for come first."""
+        siblings = self.by_instance.get((*run.instance, run.path), {})
+        seen: dict[str, JobRun] = {}
+        todo = list(run.job["needs"])
+        while todo:
+            name = todo.pop(0)
+            if name in seen or name not in siblings:
+                continue
+            seen[name] = siblings[name]
+            todo.extend(siblings[name].job["needs"])
+        order = [j["id"] for j in run.workflow["jobs"]]
+        own = sorted(seen.values(), key=lambda r: order.index(r.job["id"]))
+        caller = self.caller.get(id(run))
+        return (self.upstream(caller) if caller is not None else []) + own
+
+    def downstream_deploys(self, run: JobRun) -> list[JobRun]:
+        siblings = self.by_instance.get((*run.instance, run.path), {})
+        return [r for r in siblings.values() if run in self.upstream(r) and self.deploys(r)]
+
+    def deploys(self, run: JobRun) -> bool:
+        return not run.ephemeral and (
+            run.has("deploy") or any(self.deploys(c) for c in run.callee if c.job is not run.job)
+        )
+
+    def services(self, run: JobRun) -> list[Part]:
+        parts: list[Part] = []
+        for i, service in enumerate(run.job["services"]):
+            image = service["image"]
+            found = self.catalog.by_image(image) if image else None
+            if i:
+                parts.append(", ")
+            if found:
+                tech, ref = found
+                parts += [tech.label(tech.version_of(ref)), " (", Code(image), ")"]
+            else:
+                parts.append(Code(image or service["name"]))
+        return parts
+
+    def has_store_service(self, run: JobRun) -> bool:
+        for service in run.job["services"]:
+            found = self.catalog.by_image(service["image"]) if service["image"] else None
+            if found and found[0].category in DATA_STORE_CATEGORIES:
+                return True
+        return False
+
+    def tool_name(self, tool: str) -> str:
+        tech = self.catalog.techs.get(tool)
+        return tech.name if tech else ""
+
+    def how(self, found: Found) -> list[Part]:
+        """`npm run build` → `remix build`: what the workflow runs, and what that really is."""
+        if found.entry and found.entry != found.command:
+            return [Code(_short(found.entry)), " → ", Code(_short(found.command))]
+        return [Code(_short(found.command))]
+
+    # -- deploy units: one per job and target environment ----------------------------------------
+
+    def _deploy_units(self) -> dict[tuple[Any, ...], DeployUnit]:
+        units: dict[tuple[Any, ...], DeployUnit] = {}
+        for run in self.runs:
+            if run.ephemeral:
+                continue
+            for step in run.steps:
+                for scenarios, finds in step.groups:
+                    for found in finds:
+                        if found.kind != "deploy":
+                            continue
+                        for scenario in scenarios:
+                            for env, declared, expression in self._envs(run, step, found, scenario):
+                                key = (run.top, run.calls, run.path, run.job["id"], env)
+                                unit = units.setdefault(key, DeployUnit(run, env, declared, expression))
+                                unit.add(scenario, step, found)
+        return units
+
+    def _envs(self, run: JobRun, step: StepRun, found: Found, scenario: Scenario) -> list[tuple[str | None, bool, str]]:
+        declared = run.job["environment"]
+        if declared and declared["name"]:
+            return self._declared_envs(run, scenario)
+        return [(self._infer_env(run, step, found), False, "")]
+
+    def _infer_env(self, run: JobRun, step: StepRun, found: Found) -> str | None:
+        if found.detail.get("prod"):
+            return "production"
+        values: list[str] = []
+        for key in ("environment", "env_flag", "stage", "namespace", "app", "config", "files", "var_files"):
+            values += [PurePosixPath(str(v)).name for v in found.detail.get(key, [])]
+        values += [
+            step.step["name"],
+            run.job["id"],
+            run.job["name"],
+            PurePosixPath(run.path).stem,
+            run.workflow["name"],
+        ]
+        for value in values:
+            env = env_from_name(re.sub(r"\.(?:ya?ml|toml|json|tfvars)$", "", value)) if value else None
+            if env and env not in ("ci", "e2e", "integration", "test", "testing", "shared", "load", "perf"):
+                return env
+        return None
+
+    def env_label(self, units: Iterable[DeployUnit]) -> list[Part]:
+        """`staging`, `production` as declared; inferred names as the tier they mean."""
+        names: dict[str, Part] = {}
+        for unit in sorted(units, key=lambda u: block_order(normalise(u.env)) if u.env else (9, "")):
+            if unit.env is None:
+                continue
+            # Declared or picked from a dispatch input's options: as written. Read from names: the tier.
+            shown: Part = Code(unit.env) if unit.declared or unit.expression else normalise(unit.env)
+            names.setdefault(shown.text if isinstance(shown, Code) else shown, shown)
+        out: list[Part] = []
+        for i, part in enumerate(names.values()):
+            out += ([", "] if i else []) + [part]
+        return out
+
+    def deploy_how(self, unit: DeployUnit) -> list[Part]:
+        found = unit.finds[0][1]
+        tool = self.tool_name(found.tool)
+        return ([tool, " "] if tool else []) + self.how(found)
+
+    def deploy_triggers(self) -> list[Fact]:
+        facts: list[Fact] = []
+        manual_groups: dict[tuple[Any, ...], list[DeployUnit]] = {}
+        for unit in self.units.values():
+            automated = [s for s in unit.scenarios if not s.trigger.manual]
+            if automated:
+                facts.append(self._automated(unit, automated))
+            if any(s.trigger.manual for s in unit.scenarios):
+                manual_groups.setdefault((unit.run.top, unit.run.path, unit.run.job["id"]), []).append(unit)
+        for units in manual_groups.values():
+            facts.append(self._manual(units))
+        return facts
+
+    def _automated(self, unit: DeployUnit, scenarios: list[Scenario]) -> Fact:
+        run = unit.run
+        steps = [s for s, _ in unit.finds]
+        gates = _gates(run.job["if"], *(s.step["if"] for s in steps))
+        parts: list[Part] = [*_cap(describe(_triggers(scenarios), gates)), ": deploys"]
+        if unit.env:
+            parts += [" to ", *self.env_label([unit])]
+        parts += [" with ", *self.deploy_how(unit), " (", *self.inner(run), ")"]
+        if unit.env is None:
+            parts += self._unnamed_env(run, unit.expression)
+        confidence = Confidence.DECLARED if unit.declared or unit.env is None else Confidence.INFERRED
+        return Fact(
+            "ci.deploy.automated",
+            text(*parts),
+            confidence,
+            self.ev(
+                *[(t.path, t.line) for t in _triggers(scenarios)][:1],
+                (run.path, run.job["line"]),
+                *[f.evidence()[0] for _, f in unit.finds],
+            ),
+            item=f"{run.top}:{run.job['id']}:{unit.env or ''}",
+            order=(0, *run.order),
+            rank=20,
+            attrs=self.attrs(run, scenarios, environment=unit.env, manual=False),
+        )
+
+    def _manual(self, units: list[DeployUnit]) -> Fact:
+        run = units[0].run
+        scenarios = [s for u in units for s in u.scenarios if s.trigger.manual]
+        triggers = _triggers(scenarios)
+        parts: list[Part] = ["Manual: "]
+        if any(t.event == "workflow_dispatch" for t in triggers):
+            parts += [Code("workflow_dispatch"), " of ", Code(_file(run.top)), *self._inputs_note(scenarios)]
+        else:
+            parts += [*describe(triggers), " (", Code(_file(run.top)), ")"]
+        parts += [" runs job ", Code(run.job["id"])]
+        if run.path != run.top:
+            parts += [" (", Code(_file(run.path)), ")"]
+        envs = [u for u in units if u.env]
+        if envs:
+            parts += [" to deploy to ", *self.env_label(envs)]
+        parts += [" with ", *self.deploy_how(units[0])]
+        if not envs:
+            parts += self._unnamed_env(run, next((u.expression for u in units if u.expression), ""))
+        declared = all(u.declared or u.env is None for u in units)
+        return Fact(
+            "ci.deploy.manual",
+            text(*parts),
+            Confidence.DECLARED if declared else Confidence.INFERRED,
+            self.ev(
+                *[(t.path, t.line) for t in triggers][:1],
+                (run.path, run.job["line"]),
+                *[f.evidence()[0] for u in units for _, f in u.finds][:2],
+            ),
+            item=f"{run.top}:{run.job['id']}:manual",
+            order=(0, *run.order),
+            rank=20,
+            attrs=self.attrs(run, scenarios, environment=[u.env for u in envs] or None, manual=True),
+        )
+
+    def _unnamed_env(self, run: JobRun, expression: str) -> list[Part]:
+        """Why no environment is named: picked at dispatch, computed at run time, or never said."""
+        if not expression:
+            return ["; the target environment is not named"]
+        inputs = self.x.workflows[run.top]["events"].get("workflow_dispatch", {}).get("inputs", {})
+        picked = [n for n, spec in inputs.items() if spec.get("type") == "environment" and f"inputs.{n}" in expression]
+        if picked:
+            return [
+                "; the environment is picked at dispatch from the repository's environments (input ",
+                Code(picked[0]),
+                ", ",
+                Code("type: environment"),
+                ")",
+            ]
+        return ["; environment chosen at run time (", Code(expression), ")"]
+
+    def _inputs_note(self, scenarios: list[Scenario]) -> list[Part]:
+        chosen: dict[str, list[str]] = {}
+        for scenario in scenarios:
+            for name, value in scenario.fixed:
+                values = chosen.setdefault(name, [])
+                if value not in values:
+                    values.append(value)
+        if not chosen:
+            return []
+        parts: list[Part] = [" ("]
+        for i, (name, values) in enumerate(chosen.items()):
+            parts += (["; "] if i else []) + [
+                "input ",
+                Code(name),
+                ": " if len(values) > 1 else " = ",
+                *_code_list(values),
+            ]
+        return [*parts, ")"]
+
+    # -- build steps ------------------------------------------------------------------------------
+
+    def builds(self) -> list[Fact]:
+        groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for run in self.runs:
+            if run.ephemeral:
+                continue
+            last_test = max((s.index for s in run.steps if any(f.kind == "test" for f in s.finds)), default=())
+            for step in run.steps:
+                for scenarios, finds in step.groups:
+                    made = [f for f in finds if f.kind in ("build", "push")]
+                    if not made or (step.index <= last_test and not any(f.kind == "push" for f in made)):
+                        continue  # built for the tests that follow, not a deliverable
+                    image_build = any(
+                        f.tool in ("docker", "docker-compose", "kaniko", "ko", "jib", "buildpacks") or f.images
+                        for f in made
+                    )
+                    what = (
+                        ("image", run.path, run.job["id"], step.index)
+                        if image_build
+                        else ("command", run.path, made[0].entry or made[0].command)
+                    )
+                    group = groups.setdefault(
+                        (run.top, *what),
+                        {"run": run, "step": step, "scenarios": [], "pushed": [], "finds": [], "jobs": []},
+                    )
+                    group["scenarios"] += [s for s in scenarios if s not in group["scenarios"]]
+                    if any(f.kind == "push" for f in made):
+                        group["pushed"] += scenarios
+                    group["finds"] += [f for f in made if f not in group["finds"]]
+                    if run.job["id"] not in group["jobs"]:
+                        group["jobs"].append(run.job["id"])
+        return [self._build_fact(key[1] == "image", group) for key, group in groups.items()]
+
+    def _build_fact(self, image_build: bool, group: dict[str, Any]) -> Fact:
+        run, step, finds = group["run"], group["step"], group["finds"]
+        scenarios: list[Scenario] = group["scenarios"]
+        pushed: list[Scenario] = group["pushed"]
+        parts: list[Part]
+        registries: list[str] = []
+        if image_build:
+            images = list(dict.fromkeys(_repository(i) for f in finds for i in (f.images or _tags(f))))
+            images = [i for i in images if "$" not in i and "EXPR" not in i]
+            registries = self._registries(run, images, step.step["name"])
+            if images:
+                parts = ["Docker image ", *_code_list(images[:3]), " built"]
+            else:
+                parts = ["Docker image built with ", *self.how(finds[0])]
+                where = [v for f in finds for v in f.detail.get("file", []) or f.detail.get("context", [])]
+                where = [w for w in dict.fromkeys(where) if "${{" not in w and "EXPR" not in w]
+                if len(where) > 1:
+                    parts += [
+                        " (one image per matrix entry: ",
+                        *_code_list(where[:3]),
+                        f", and {len(where) - 3} more)" if len(where) > 3 else ")",
+                    ]
+                elif where:
+                    parts += [" (", Code(where[0]), ")"]
+            title = "Build and push image" if pushed else "Build image"
+        else:
+            parts = [*self.how(finds[0])]
+            title = "Build" + (f" ({finds[0].tool})" if finds[0].tool else "")
+        jobs = group["jobs"]
+        if len(jobs) > 1:
+            parts += [" in jobs ", *_code_list(jobs), " (", Code(_file(run.path)), ")"]
+        else:
+            parts += [" in ", *self.where(run)]
+        parts += [", on ", *describe(_triggers(scenarios))]
+        if image_build and pushed:
+            parts += ["; pushed", *([" to ", ", ".join(registries)] if registries else [])]
+            if len(_triggers(pushed)) < len(_triggers(scenarios)):
+                parts += [" on ", *describe(_triggers(pushed)), " only"]
+        return Fact(
+            "ci.build",
+            text(*parts),
+            Confidence.DECLARED,
+            self.ev(*[e for f in finds[:2] for e in f.evidence()]),
+            item=f"{run.top}:{run.job['id']}:{'.'.join(map(str, step.index))}",
+            order=(0, *run.order, *step.index),
+            rank=30,
+            attrs=self.attrs(run, scenarios, step=title, images=_tags_of(finds), jobs=jobs),
+        )
+
+    def _registries(self, run: JobRun, images: list[str], step_name: str) -> list[str]:
+        """Registry names (GitHub Container Registry, Amazon ECR) of the images; else of the job's
+        registry logins, narrowed to the one a step's name mentions ("Build and push to GHCR")."""
+        names = [r.name for r in (registry_of(i) for i in images) if r is not None]
+        if names:
+            return list(dict.fromkeys(names))
+        logins: list[tuple[str, str]] = []
+        for other in run.finds:
+            registry = other.detail.get("registry", "") if other.kind == "login" else ""
+            if registry and "EXPR" not in registry and "${{" not in registry:
+                found = registry_of(registry + "/image") if "." in registry else None
+                logins.append((registry.split(".")[0].lower(), found.name if found else registry))
+        said = step_name.lower()
+        named = [name for label, name in logins if label in said or name.lower() in said]
+        return list(dict.fromkeys(named or [name for _, name in logins]))
+
+    # -- tests --------------------------------------------------------------------------------------
+
+    def tests(self) -> list[Fact]:
+        groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for run in self.runs:
+            for step, scenarios, found in self._test_finds(run):
+                level = self._level(run, step, found)
+                key = (run.path, run.job["id"], found.tool or found.entry, level)
+                group = groups.setdefault(
+                    key, {"run": run, "step": step, "found": found, "level": level, "scenarios": [], "tops": []}
+                )
+                group["scenarios"] += [s for s in scenarios if s not in group["scenarios"]]
+                if run.top not in group["tops"]:
+                    group["tops"].append(run.top)
+        return [self._test_fact(g) for g in groups.values()]
+
+    def _test_finds(self, run: JobRun) -> Iterator[tuple[StepRun, list[Scenario], Found]]:
+        """Test steps; a job that deploys into a throwaway environment is itself one end-to-end test."""
+        found_any = False
+        for step in run.steps:
+            for scenarios, finds in step.groups:
+                for found in finds:
+                    if found.kind == "test":
+                        found_any = True
+                        yield step, scenarios, found
+        if not run.ephemeral or found_any:
+            return
+        cluster = next((f.tool for f in run.finds if f.kind == "cluster"), "")
+        for kind in ("deploy", "cluster", "teardown"):
+            for step in run.steps:
+                for scenarios, finds in step.groups:
+                    for found in finds:
+                        if found.kind == kind:
+                            shown = found.entry or found.command
+                            yield (
+                                step,
+                                scenarios,
+                                Found(
+                                    "test",
+                                    cluster,
+                                    shown,
+                                    found.path,
+                                    found.line,
+                                    None,
+                                    None,
+                                    "",
+                                    found.source,
+                                    detail={"starts_cluster": kind == "cluster"},
+                                    inferred=True,
+                                ),
+                            )
+                            return
+
+    def _level(self, run: JobRun, step: StepRun, found: Found) -> str:
+        level = found.level or "unit"
+        if level in ("unit", None):
+            named = _level_by_name(
+                None,
+                found.source[0] if found.source else "",
+                found.entry,
+                step.step["name"],
+                run.job["id"],
+                run.job["name"],
+                _file(run.path),
+                run.workflow["name"],
+            )
+            if named:
+                level = named
+            elif self.has_store_service(run) or self.compose_before(run, step):
+                level = "integration"
+            elif run.ephemeral:
+                level = "e2e"
+        return level
+
+    @staticmethod
+    def compose_before(run: JobRun, step: StepRun) -> StepRun | None:
+        """A step before this one that starts containers (`docker compose up`) for the tests."""
+        return next((s for s in run.steps if s.index < step.index and any(f.kind == "services" for f in s.finds)), None)
+
+    def _test_fact(self, group: dict[str, Any]) -> Fact:
+        run, step, found, level = group["run"], group["step"], group["found"], group["level"]
+        scenarios: list[Scenario] = group["scenarios"]
+        name = self.know.test_tools.get(found.tool, "")
+        parts: list[Part] = [name] if name else [Code(_short(found.entry or found.command))]
+        parts += [" in job ", Code(run.job["id"]), " (", Code(_file(run.path))]
+        callers = [t for t in group["tops"] if t != run.path]
+        if callers:
+            parts += [", called from ", *_code_list(_file(t) for t in callers)]
+        parts += ["): ", *describe(_triggers(scenarios), _gates(run.job["if"], step.step["if"]))]
+        if name:
+            parts += [] if found.detail.get("starts_cluster") else ["; runs ", *self.how(found)]
+        if run.job["services"]:
+            parts += ["; services: ", *self.services(run)]
+        compose = self.compose_before(run, step)
+        if compose is not None:
+            started = next(f for f in compose.finds if f.kind == "services")
+            parts += ["; containers started by ", Code(_short(started.command, 80))]
+        parts += self._matrix_note(run)
+        if run.job["container"]:
+            parts += ["; in container ", Code(run.job["container"])]
+        if run.ephemeral:
+            cluster = next((f for f in run.finds if f.kind == "cluster"), None)
+            teardown = next((f for f in run.finds if f.kind == "teardown"), None)
+            if teardown and not cluster:
+                parts += ["; provisions its own environment and removes it (", Code(_short(teardown.command, 60)), ")"]
+        field_id = "mon.performance" if level == "performance" else f"ci.test.{level}"
+        if field_id not in ("ci.test.unit", "ci.test.integration", "ci.test.e2e", "mon.performance"):
+            field_id = "ci.test.unit"
+        return Fact(
+            field_id,
+            text(*parts),
+            Confidence.INFERRED if found.inferred else Confidence.DECLARED,
+            self.ev(*found.evidence(), (run.path, run.job["line"])),
+            item=f"{run.path}:{run.job['id']}:{found.tool or found.entry}",
+            order=(0, *run.order, *step.index),
+            rank=30 if not found.inferred else 55,
+            attrs=self.attrs(run, scenarios, tool=found.tool or None, level=level),
+        )
+
+    def _matrix_note(self, run: JobRun) -> list[Part]:
+        matrix = run.job["matrix"]
+        if "*" in matrix:
+            return ["; matrix computed at run time (", Code(_short(matrix["*"], 60)), ", not resolved)"]
+        parts: list[Part] = []
+        for key, values in matrix.items():
+            if isinstance(values, list) and values and self.know.matrix_versions.match(key):
+                parts += ["; matrix ", Code(key), ": ", *_code_list(dict.fromkeys(values))]
+        return parts
+
+    # -- environments: URLs, protection rules, per-branch environments -----------------------------
+
+    def environments(self) -> list[Fact]:
+        facts: list[Fact] = []
+        for run in self.runs:
+            declared = run.job["environment"]
+            if not declared or not declared["name"]:
+                continue
+            for scenario in run.scenarios:
+                for name, is_declared, _ in self._declared_envs(run, scenario):
+                    if name is None or not is_declared:
+                        continue
+                    facts.extend(self._env_facts(run, scenario, name, declared))
+        known = {f.env for f in facts if f.field == "env.url" and f.confidence is Confidence.DECLARED}
+        return [f for f in facts if not (f.field == "env.url" and f.confidence is Confidence.HINT and f.env in known)]
+
+    def _declared_envs(self, run: JobRun, scenario: Scenario) -> list[tuple[str | None, bool, str]]:
+        declared = run.job["environment"]
+        raw, lookup = declared["name"], scenario.scope.lookup
+        values = interpolate(raw, lookup)
+        names = literals(values)
+        if names and UNKNOWN not in values and FALSY not in values:
+            return [(n, True, "") for n in names]
+        partial = scenario.scope.expand(raw)
+        if EXPR.fullmatch(partial.strip()) is None and "${{" in partial:
+            return [(partial, True, "")]
+        chosen = next((v for n, v in scenario.fixed if self.know.environment_inputs.match(n)), None)
+        if chosen:
+            return [(chosen, False, partial)]
+        return [(n, True, partial) for n in names] or [(None, False, partial)]
+
+    def _env_facts(self, run: JobRun, scenario: Scenario, name: str, declared: dict[str, Any]) -> list[Fact]:
+        facts: list[Fact] = []
+        env_line = declared["line"]
+        here = [" (environment ", Code(name), " of ", *self.where(run, caller=False), ")"]
+        if "${{" in name:
+            facts.append(self._dynamic_env(run, scenario, name, env_line))
+        elif self.deploys(run) or run.has("promote") or run.has("push"):
+            facts.append(
+                Fact(
+                    "ci.deploy.manual",
+                    text(
+                        "Check the protection rules (required reviewers, wait timer, deployment branches) of "
+                        "environment ",
+                        Code(name),
+                        " in the repository settings: approvals are not in the repository",
+                    ),
+                    Confidence.HINT,
+                    self.ev((run.path, env_line)),
+                    item=f"protection:{name}",
+                    order=(9, name),
+                    rank=70,
+                    attrs={"ci": CI, "environment": name},
+                )
+            )
+        if declared["url"]:
+            url = scenario.scope.expand(declared["url"])
+            host = re.sub(r"^[a-z]+://", "", url).split("/", 1)[0].split(":", 1)[0]
+            if "${{" not in url and re.match(r"^https?://", url) and not _PLACEHOLDER_HOST.match(host):
+                facts.append(
+                    Fact(
+                        "env.url",
+                        text(Code(url), *here),
+                        Confidence.DECLARED,
+                        self.ev((run.path, declared["url_line"])),
+                        env=name,
+                        rank=10,
+                        order=(run.path, declared["url_line"]),
+                        attrs={"url": url, "ci": CI, "job": run.job["id"], "pipeline": run.top},
+                    )
+                )
+            else:
+                candidates = literals(interpolate(declared["url"], scenario.scope.lookup))
+                why = next((w for p, w in _URL_CONTEXT if p.search(url)), "set at deploy time")
+                shown: list[Part] = [Code(url)]
+                if len(candidates) > 1 and EXPR.fullmatch(declared["url"].strip()):
+                    why, shown = "one of", _code_list(candidates)
+                facts.append(
+                    Fact(
+                        "env.url",
+                        text("URL ", why, ": ", *shown, *here),
+                        Confidence.HINT,
+                        self.ev((run.path, declared["url_line"])),
+                        env=name,
+                        rank=70,
+                        order=(run.path, declared["url_line"]),
+                    )
+                )
+        return facts
+
+    def _dynamic_env(self, run: JobRun, scenario: Scenario, name: str, line: int) -> Fact:
+        per = next((w for p, w in _URL_CONTEXT if p.search(name)), "per run")
+        parts: list[Part] = [
+            f"One environment {per} (",
+            Code(name),
+            "), created by ",
+            *self.where(run),
+            " on ",
+            *describe(_triggers(run.scenarios), _gates(run.job["if"])),
+        ]
+        siblings = self.by_instance.get((*run.instance, run.path), {})
+        removers = [r for r in siblings.values() if r is not run and any(f.kind == "teardown" for f in r.finds)]
+        if removers:
+            parts += ["; removed by job ", *_code_list(r.job["id"] for r in removers)]
+        return Fact(
+            "env.purpose",
+            text(*parts),
+            Confidence.INFERRED,
+            self.ev((run.path, line)),
+            env=name,
+            item=f"dynamic:{run.path}:{run.job['id']}",
+            rank=50,
+            order=(run.path, line),
+        )
+
+    # -- deployment steps per environment ---------------------------------------------------------
+
+    def deploy_steps(self) -> list[Fact]:
+        by_job: dict[tuple[Any, ...], list[DeployUnit]] = {}
+        rollbacks = self._rollback_tops()
+        for unit in self.units.values():
+            if unit.run.top in rollbacks:
+                continue  # a redeploy of an earlier version is the rollback procedure, not the deploy
+            by_job.setdefault((unit.run.top, unit.run.calls, unit.run.path, unit.run.job["id"]), []).append(unit)
+        facts: list[Fact] = []
+        for units in by_job.values():
+            facts.extend(self._job_steps(units))
+        return facts
+
+    def _job_steps(self, units: list[DeployUnit]) -> list[Fact]:
+        run = units[0].run
+        entries: dict[tuple[Any, ...], dict[str, Any]] = {}
+        upstream = self.upstream(run)
+        producing = ("build", "push", "migrate", "deploy")
+        checks = [
+            j
+            for j in upstream
+            if j.has("test")
+            or (
+                not any(j.has(k) for k in producing)
+                and (
+                    self.know.checks.search(f"{j.job['id']} {j.job['name']}")
+                    or self.know.test_jobs.search(f"{j.job['id']} {j.job['name']}")
+                )
+            )
+        ]
+        if checks:
+            entries[("gate",)] = {"units": units, "kind": "gate", "run": run, "step": None, "found": None}
+        for job in upstream:
+            if job.has("test") or job.ephemeral:
+                continue
+            for step in job.steps:
+                for found in step.finds:
+                    if found.kind in ("build", "push", "migrate"):
+                        entry = entries.setdefault(
+                            (job.order, step.index, _step_kind(found.kind)),
+                            {"units": units, "kind": found.kind, "run": job, "step": step, "found": found},
+                        )
+                        entry["kind"] = _merge_kind(entry["kind"], found.kind)
+        for unit in units:
+            for step in run.steps:
+                for scenarios, finds in step.groups:
+                    keys = {s.key for s in unit.scenarios}
+                    if not any(s.key in keys for s in scenarios):
+                        continue
+                    for found in finds:
+                        if found.kind in ("build", "push", "migrate", "deploy", "verify"):
+                            if found.kind == "deploy" and all(f is not found for _, f in unit.finds):
+                                continue
+                            if found.kind == "verify" and any(
+                                f.kind == "deploy" and f.command == found.command for f in finds
+                            ):
+                                continue  # `helm upgrade --wait` is the deploy step itself
+                            kind = _step_kind(found.kind)
+                            entry = entries.setdefault(
+                                (run.order, step.index, kind, "" if kind == "image" else found.command),
+                                {"units": [], "kind": found.kind, "run": run, "step": step, "found": found},
+                            )
+                            entry["kind"] = _merge_kind(entry["kind"], found.kind)
+                            if unit not in entry["units"]:
+                                entry["units"].append(unit)
+        return [self._step_fact(key, entry, checks) for key, entry in entries.items()]
+
+    def _step_fact(self, key: tuple[Any, ...], entry: dict[str, Any], upstream: list[JobRun]) -> Fact:
+        units: list[DeployUnit] = entry["units"]
+        run: JobRun = entry["run"]
+        kind = entry["kind"]
+        label = self.env_label(units) or [Code(_file(units[0].run.top))]
+        parts: list[Part] = [*_cap(tuple(label)), ": "]
+        if kind == "gate":
+            parts += [
+                "jobs ",
+                *_code_list(j.job["id"] for j in upstream),
+                " pass first (",
+                Code("needs"),
+                " of ",
+                *self.inner(units[0].run),
+                ")",
+            ]
+            evidence = self.ev((units[0].run.path, units[0].run.job["line"]))
+            order: tuple[Any, ...] = (-1,)
+        else:
+            step, found = entry["step"], entry["found"]
+            verb = {
+                "build": "build ",
+                "push": "push ",
+                "build+push": "build and push ",
+                "migrate": "migrate the database with ",
+                "deploy": "deploy with ",
+                "verify": "verify with ",
+            }[kind]
+            tool = self.tool_name(found.tool) if kind == "deploy" else ""
+            images = [i for i in dict.fromkeys(_repository(i) for i in found.images or _tags(found)) if "$" not in i]
+            if images and kind in ("build", "push", "build+push"):
+                parts += [verb, "image ", *_code_list(images[:2]), " (", *self.how(found), ")"]
+            else:
+                parts += [verb, *([tool, " "] if tool else []), *self.how(found)]
+            if step.step["name"]:
+                parts += [" (step ", Code(step.step["name"]), " of ", *self.inner(run), ")"]
+            else:
+                parts += [" (", *self.inner(run), ")"]
+            evidence = self.ev(*found.evidence())
+            order = (0, *run.order, 1, *step.index)
+        first = min((block_order(normalise(u.env)) if u.env else (9, "") for u in units), default=(9, ""))
+        scenarios = [s for u in units for s in u.scenarios]
+        envs = [u.env for u in units if u.env]
+        return Fact(
+            "deploy.steps",
+            text(*parts),
+            Confidence.DECLARED if all(u.declared or not u.env for u in units) else Confidence.INFERRED,
+            evidence,
+            item=f"{units[0].run.top}:{units[0].run.job['id']}:{'/'.join(map(str, key))}:{','.join(map(str, envs))}",
+            order=(*first, *order),
+            rank=30,
+            attrs=self.attrs(
+                units[0].run,
+                scenarios,
+                step=_STEP_TITLES[kind],
+                environment=envs[0] if len(envs) == 1 else (envs or None),
+            ),
+        )
+
+    # -- rollback and verification ----------------------------------------------------------------
+
+    def rollbacks(self) -> list[Fact]:
+        facts: list[Fact] = []
+        for run in self.runs:
+            if run.ephemeral:
+                continue
+            for step in run.steps:
+                for scenarios, finds in step.groups:
+                    for found in finds:
+                        if found.kind != "rollback":
+                            continue
+                        if found.automatic:
+                            parts: list[Part] = [
+                                "Automatic: ",
+                                *self.how(found),
+                                " rolls a failed release back (",
+                                *self.inner(run),
+                                ")",
+                            ]
+                        else:
+                            parts = [*self.how(found), " in ", *self.where(run), ": ", *describe(_triggers(scenarios))]
+                        facts.append(
+                            Fact(
+                                "deploy.rollback.perform",
+                                text(*parts),
+                                Confidence.DECLARED,
+                                self.ev(*found.evidence()),
+                                item=f"{run.path}:{run.job['id']}:{found.command}",
+                                order=(0, *run.order, *step.index),
+                                rank=30,
+                                attrs=self.attrs(run, scenarios, tool=found.tool, automatic=found.automatic),
+                            )
+                        )
+        facts.extend(self._redeploys())
+        return facts
+
+    def _rollback_tops(self) -> dict[str, list[str]]:
+        """Workflows run by hand that redeploy an earlier version: top path -> the version inputs.
+
+        A `workflow_dispatch` input named `version`/`tag`/`ref`/`image_tag` that reaches the deploy
+        job, or a workflow named "rollback" that deploys.
+        """
+        tops: dict[str, list[str]] = {}
+        for unit in self.units.values():
+            if not any(s.trigger.manual and s.trigger.event == "workflow_dispatch" for s in unit.scenarios):
+                continue
+            top = unit.run.top
+            workflow = self.x.workflows[top]
+            inputs = workflow["events"].get("workflow_dispatch", {}).get("inputs", {})
+            mentions = self._mentions(top)
+            picked = [
+                n
+                for n in inputs
+                if self.know.version_inputs.match(n) and re.search(rf"inputs\.{re.escape(n)}\b", mentions)
+            ]
+            if picked or self.know.rollback_names.search(f"{top} {workflow['name']}"):
+                tops[top] = picked
+        return tops
+
+    def _redeploys(self) -> list[Fact]:
+        facts: list[Fact] = []
+        for top, picked in self._rollback_tops().items():
+            units = [u for u in self.units.values() if u.run.top == top]
+            workflow = self.x.workflows[top]
+            inputs = workflow["events"]["workflow_dispatch"].get("inputs", {})
+            run = units[0].run
+            parts: list[Part] = [
+                "Redeploy an earlier version: run ",
+                Code(_file(top)),
+                " manually (",
+                Code("workflow_dispatch"),
+                ")",
+            ]
+            if picked:
+                parts += [" with input ", *_code_list(picked)]
+            parts += ["; ", *self.where(run), " deploys it"]
+            envs = [u for u in units if u.env]
+            if envs:
+                parts += [" to ", *self.env_label(envs)]
+            lines = [(top, inputs[n]["line"]) for n in picked] or [
+                (top, workflow["events"]["workflow_dispatch"]["line"])
+            ]
+            facts.append(
+                Fact(
+                    "deploy.rollback.perform",
+                    text(*parts),
+                    Confidence.INFERRED,
+                    self.ev(*lines, (run.path, run.job["line"])),
+                    item=f"redeploy:{top}",
+                    order=(0, *run.order),
+                    rank=40,
+                    attrs=self.attrs(run, [s for u in units for s in u.scenarios], inputs=picked),
+                )
+            )
+        return facts
+
+    def _mentions(self, top: str) -> str:
+        """Every string the jobs of one workflow run (callees included) hand to a command."""
+        parts: list[str] = []
+        for run in self.runs:
+            if run.top != top:
+                continue
+            job = run.job
+            parts += [*job["with"].values(), *job["env"].values()]
+            for step in job["steps"]:
+                parts += [step["run"] or "", *step["with"].values(), *step["env"].values()]
+        return "\n".join(parts)
+
+    def verifications(self) -> list[Fact]:
+        facts: list[Fact] = []
+        deploy_runs = {id(u.run): u.run for u in self.units.values()}
+        rollback_runs = {
+            id(r): r
+            for r in self.runs
+            if not r.ephemeral and any(f.kind == "rollback" and not f.automatic for f in r.finds)
+        }
+        for what, runs in (("deploy", deploy_runs), ("rollback", rollback_runs)):
+            for run in runs.values():
+                for step in run.steps:
+                    for scenarios, finds in step.groups:
+                        for found in finds:
+                            if found.kind == "verify":
+                                parts = [*self.how(found), f" after the {what} in ", *self.where(run, caller=False)]
+                                facts.append(self._verify_fact(run, step, scenarios, found, parts))
+        deploying = {
+            n for u in self.units.values() for n in (self.x.workflows[u.run.top]["name"], _file(u.run.top)) if n
+        }
+        for run in self.runs:
+            after = [
+                s
+                for s in run.scenarios
+                if s.trigger.event == "workflow_run" and set(s.trigger.subject.split(", ")) & deploying
+            ]
+            if not after:
+                continue
+            for step in run.steps:
+                for found in step.finds:
+                    if found.kind in ("verify", "test"):
+                        parts = [*self.how(found), " in ", *self.where(run), ", ", *describe(_triggers(after))]
+                        facts.append(self._verify_fact(run, step, after, found, parts))
+        return facts
+
+    def _verify_fact(
+        self, run: JobRun, step: StepRun, scenarios: list[Scenario], found: Found, parts: list[Part]
+    ) -> Fact:
+        return Fact(
+            "deploy.rollback.verify",
+            text(*parts),
+            Confidence.DECLARED,
+            self.ev(*found.evidence()),
+            item=f"{run.path}:{run.job['id']}:{'.'.join(map(str, step.index))}:{found.command}",
+            order=(0, *run.order, *step.index),
+            rank=30,
+            attrs=self.attrs(run, scenarios, tool=found.tool),
+        )
+
+    # -- migrations and promotions ------------------------------------------------------------------
+
+    def migrations(self) -> list[Fact]:
+        facts: list[Fact] = []
+        for run in self.runs:
+            if run.ephemeral:
+                continue
+            for step in run.steps:
+                for scenarios, finds in step.groups:
+                    for found in finds:
+                        if found.kind in ("migrate", "migrate-rollback"):
+                            fact = self._migration(run, step, scenarios, found)
+                            if fact:
+                                facts.append(fact)
+        return facts
+
+    def _migration(self, run: JobRun, step: StepRun, scenarios: list[Scenario], found: Found) -> Fact | None:
+        step_name: list[Part] = [" (step ", Code(step.step["name"]), ")"] if step.step["name"] else []
+        if found.kind == "migrate-rollback":
+            parts: list[Part] = [
+                *self.how(found),
+                *step_name,
+                " in ",
+                *self.where(run),
+                ": ",
+                *describe(_triggers(scenarios)),
+            ]
+            field_id, where = "deploy.migration.rollback", "ci"
+        elif self.deploys(run):
+            deploy_at = min((s.index for s in run.steps if any(f.kind == "deploy" for f in s.finds)), default=())
+            when = "before" if step.index < deploy_at else "after"
+            parts = [
+                f"CI step {when} deploy: ",
+                *self.how(found),
+                *step_name,
+                f" runs {when} the deploy step in ",
+                *self.where(run),
+            ]
+            field_id, where = "deploy.migration.strategy", f"ci {when} deploy"
+        elif run.has("test") or run.job["services"] or self.know.test_jobs.search(f"{run.job['id']} {run.job['name']}"):
+            return None  # preparing a test database
+        elif self.downstream_deploys(run):
+            later = self.downstream_deploys(run)
+            parts = [
+                "CI step before deploy: ",
+                *self.where(run),
+                " runs ",
+                *self.how(found),
+                " before job ",
+                *_code_list(r.job["id"] for r in later),
+            ]
+            field_id, where = "deploy.migration.strategy", "ci before deploy"
+        else:
+            parts = [
+                "CI job: ",
+                *self.where(run),
+                " runs ",
+                *self.how(found),
+                " on ",
+                *describe(_triggers(scenarios)),
+                "; not ordered with a deploy job",
+            ]
+            field_id, where = "deploy.migration.strategy", "ci job"
+        return Fact(
+            field_id,
+            text(*parts),
+            Confidence.INFERRED if found.inferred else Confidence.DECLARED,
+            self.ev(*found.evidence()),
+            item=f"gha:{run.path}:{run.job['id']}:{found.command}",
+            tech=found.tool or None,
+            order=(0, *run.order, *step.index),
+            rank=35,
+            attrs=self.attrs(run, scenarios, where=where, tool=found.tool),
+        )
+
+    def promotions(self) -> list[Fact]:
+        """`git push origin +main:production` in a job, where pushing `production` deploys."""
+        facts: list[Fact] = []
+        for run in self.runs:
+            for step in run.steps:
+                for scenarios, finds in step.groups:
+                    for found in finds:
+                        if found.kind == "promote":
+                            facts.extend(self._promotion(run, scenarios, found))
+        return facts
+
+    def _promotion(self, run: JobRun, scenarios: list[Scenario], found: Found) -> list[Fact]:
+        branch = found.detail["branch"]
+        targets = [
+            u
+            for u in self.units.values()
+            if any(
+                s.trigger.phrase == "push to"
+                and (s.trigger.subject == branch or _glob_match(s.trigger.subject, branch))
+                for s in u.scenarios
+            )
+        ]
+        if not targets:
+            return []
+        facts = []
+        deploy_runs = list({id(u.run): u.run for u in targets}.values())
+        for manual in (True, False):
+            scns = [s for s in scenarios if s.trigger.manual == manual]
+            if not scns:
+                continue
+            how: list[Part] = (
+                ["Manual: ", Code("workflow_dispatch"), " of ", Code(_file(run.top))]
+                if manual
+                else [*_cap(describe(_triggers(scns))), ":"]
+            )
+            parts = [
+                *how,
+                " pushes ",
+                Code(found.detail["source"]),
+                " to branch ",
+                Code(branch),
+                " (",
+                *self.inner(run),
+                "), which deploys through ",
+                *_code_list(_file(r.top) for r in deploy_runs),
+            ]
+            envs = [u for u in targets if u.env]
+            if envs:
+                parts += [" to ", *self.env_label(envs)]
+            field_id = "ci.deploy.manual" if manual else "ci.deploy.automated"
+            facts.append(
+                Fact(
+                    field_id,
+                    text(*parts),
+                    Confidence.INFERRED,
+                    self.ev(*found.evidence(), *[(r.path, r.job["line"]) for r in deploy_runs][:1]),
+                    item=f"promote:{run.path}:{run.job['id']}:{branch}",
+                    order=(0, *run.order),
+                    rank=25,
+                    attrs=self.attrs(
+                        run, scns, environment=[u.env for u in envs] or None, manual=manual, promotes=branch
+                    ),
+                )
+            )
+        return facts
+
+
+def _tags(found: Found) -> tuple[str, ...]:
+    """Image names a `docker build -t` / `docker push` command names (from the classifier)."""
+    return tuple(str(i) for i in found.detail.get("images", []))
+
+
+def _step_kind(kind: str) -> str:
+    """Build and push of one step are one deployment step."""
+    return "image" if kind in ("build", "push") else kind
+
+
+def _merge_kind(seen: str, kind: str) -> str:
+    return "build+push" if {seen, kind} == {"build", "push"} or "build+push" in (seen, kind) else seen
+
+
+def _repository(image: str) -> str:
+    """`registry/app:${{ github.sha }}` -> `registry/app`: a tag known only at run time is left out."""
+    return re.sub(r":(?:\$\{\{[^}]*\}\}|EXPR)$", "", image.strip())
+
+
+def _tags_of(finds: Iterable[Found]) -> list[str]:
+    return list(dict.fromkeys(i for f in finds for i in (f.images or _tags(f))))
+
+
+# ==== the detector ==================================================================================
+
+_DEPLOYISH = re.compile(r"(?i)deploy|release|publish|rollout|promote")
 
 
 class GitHubActionsDetector(Detector):
     name = "github-actions"
-    version = "0"
-    description = "GitHub Actions workflows"
+    version = "1"
+    description = "GitHub Actions workflows, reusable workflows and local composite actions"
+    patterns = (".github/workflows/*.{yml,yaml}", "action.{yml,yaml}")
+    looks_for = {
+        "ci.build": "build and push steps in GitHub workflows",
+        "ci.test.unit": "test commands and actions in GitHub workflows",
+        "ci.test.integration": "tests with database services or integration names in GitHub workflows",
+        "ci.test.e2e": "Playwright/Cypress steps and throwaway-cluster jobs in GitHub workflows",
+        "ci.deploy.manual": "workflow_dispatch and comment-triggered deploy jobs in GitHub workflows",
+        "ci.deploy.automated": "push, tag, release, schedule and workflow_run deploy jobs in GitHub workflows",
+        "env.url": "`environment.url` of GitHub workflow jobs",
+        "env.purpose": "per-branch and per-pull-request environments of GitHub workflow jobs",
+        "deploy.steps": "the steps of deploy jobs in GitHub workflows",
+        "deploy.rollback.perform": "rollback commands and version inputs of GitHub workflows",
+        "deploy.rollback.verify": "health checks after deploy steps in GitHub workflows",
+        "deploy.migration.strategy": "migration steps in GitHub workflow jobs",
+        "deploy.migration.rollback": "migration rollback steps in GitHub workflow jobs",
+        "mon.performance": "load tests in GitHub workflows",
+    }
+
+    def extract(self, file: SourceFile) -> Extraction:
+        out = Extraction()
+        doc, problems = load_lenient(file.text)
+        lines = file.text.split("\n")
+        for line, message in problems:
+            severity = Severity.WARNING if message.startswith("duplicate key") else Severity.ERROR
+            out.diagnostics.append(self.diagnostic(file.path, line, _problem(message, doc is not None), severity))
+        if doc is None:
+            return out
+        tagged: list[Tagged] = []
+        _tags_in(doc, tagged)
+        for tag in tagged:
+            out.diagnostics.append(
+                self.diagnostic(
+                    file.path,
+                    tag.line,
+                    f"unknown YAML tag {tag.tag}: GitHub rejects it; the value is ignored",
+                    Severity.ERROR,
+                )
+            )
+        if file.path.startswith(".github/workflows/"):
+            notes: list[tuple[int | None, str]] = []
+            data = read_workflow(doc, lines, notes)
+            out.diagnostics += [self.diagnostic(file.path, line, message) for line, message in notes]
+            if data is not None:
+                out.records.append(Record(WORKFLOW, file.path, data["on_line"], data))
+        else:
+            action = read_action(doc, lines)
+            if action is not None:
+                out.records.append(Record(ACTION, file.path, 1, action))
+        return out
+
+    def resolve(self, ctx: ResolveContext) -> list[Fact]:
+        if not ctx.records(WORKFLOW):
+            return []
+        expander = Expander(ctx, self.name)
+        runs = expander.runs()
+        builder = FactBuilder(self, expander, runs)
+        facts = [
+            *builder.builds(),
+            *builder.tests(),
+            *builder.deploy_triggers(),
+            *builder.promotions(),
+            *builder.environments(),
+            *builder.deploy_steps(),
+            *builder.rollbacks(),
+            *builder.verifications(),
+            *builder.migrations(),
+        ]
+        self._unknown_deploy_actions(expander, runs, builder)
+        return facts
+
+    @staticmethod
+    def _unknown_deploy_actions(expander: Expander, runs: list[JobRun], builder: FactBuilder) -> None:
+        """A job named like a deploy whose actions infrascan does not know: say so, once."""
+        for run in runs:
+            named = _DEPLOYISH.search(f"{run.job['id']} {run.job['name']}")
+            unknown = run.unresolved
+            done = builder.deploys(run) or any(run.has(k) for k in ("build", "push", "promote", "test"))
+            if named and unknown and not done:
+                expander.diagnose(
+                    run.path,
+                    run.job["line"],
+                    f"job {run.job['id']!r} uses actions infrascan does not know "
+                    f"({', '.join(unknown[:3])}); what it deploys is not described",
+                    Severity.INFO,
+                )
+
+
+def _problem(message: str, recovered: bool) -> str:
+    if message.startswith("duplicate key"):
+        return message
+    return f"invalid YAML: {message}" + ("; the rest of the file is read" if recovered else "")

@@ -49,6 +49,10 @@ RESILIENCE = {
     ("cargo", "backoff"),
 }
 _DEV_GROUPS = re.compile(r"(?i)^(?:dev|develop|development|test|tests|testing|lint|docs?|typing|ci|benchmark|bench)$")
+# Tokens of a requirements file name that make it a development file (`requirements-dev.txt`).
+_DEV_FILE_TOKENS = frozenset({"dev", "develop", "development", "test", "tests", "testing", "lint", "docs", "ci", "tox"})
+_TOML_LINE = re.compile(r"\(at line (\d+)")
+_XML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class Package:
     name: str
     line: int
     dev: bool
+    note: str = ""  # why a package is not a runtime dependency: "development", "indirect"
+    extras: tuple[str, ...] = ()  # `celery[redis]`: the extras name technologies too
 
 
 def _line_of(text: str, needle: str, default: int = 1) -> int:
@@ -64,50 +70,76 @@ def _line_of(text: str, needle: str, default: int = 1) -> int:
     return text.count("\n", 0, index) + 1 if index >= 0 else default
 
 
-def _pep508_name(spec: str) -> str:
-    return re.split(r"[\s\[<>=!~;@(]", spec.strip(), maxsplit=1)[0]
+def _pep508(spec: str) -> tuple[str, tuple[str, ...]]:
+    """The distribution name and extras of a PEP 508 requirement (`celery[redis]>=5; python_version<"4"`)."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?", spec)
+    if not match:
+        return "", ()
+    extras = tuple(e.strip() for e in (match.group(2) or "").split(",") if e.strip())
+    return match.group(1), extras
+
+
+def _pypi(spec: str, line: int, dev: bool) -> Package | None:
+    name, extras = _pep508(spec)
+    return Package("pypi", name, line, dev, "development" if dev else "", extras) if name else None
+
+
+def requirements_dev(file_name: str) -> bool:
+    """`requirements-dev.txt`, `requirements/test.txt` are development files; `requirements-docker.txt` is not."""
+    return bool(_DEV_FILE_TOKENS & set(re.split(r"[-_./]+", file_name.lower())))
 
 
 def parse_requirements(text: str, dev: bool) -> list[Package]:
+    """pip requirement lines; options (`-r`, `-e`, `--hash`), URLs and paths are not packages."""
     out = []
     for index, raw in enumerate(text.splitlines()):
         line = raw.split(" #", 1)[0].strip()
-        if not line or line.startswith(("#", "-", "git+", "http:", "https:", ".", "/")):
+        if not line or line.startswith(("#", "-", "git+", "http:", "https:", ".", "/", "\\")):
             continue
-        name = _pep508_name(line)
-        if name:
-            out.append(Package("pypi", name, index + 1, dev))
+        package = _pypi(line, index + 1, dev)
+        if package:
+            out.append(package)
     return out
 
 
 def parse_pyproject(text: str) -> list[Package]:
+    """PEP 621 dependencies and extras, PEP 735 dependency groups, Poetry dependencies and groups."""
     data = tomllib.loads(text)
     out: list[Package] = []
 
     def add(specs: Any, dev: bool) -> None:
         for spec in specs if isinstance(specs, list) else []:
-            if isinstance(spec, str) and (name := _pep508_name(spec)):
-                out.append(Package("pypi", name, _line_of(text, spec), dev))
+            package = _pypi(spec, _line_of(text, spec), dev) if isinstance(spec, str) else None
+            if package:
+                out.append(package)
+
+    def add_poetry(table: Any, dev: bool) -> None:
+        for name in table if isinstance(table, dict) else {}:
+            if str(name).lower() != "python":
+                note = "development" if dev else ""
+                out.append(Package("pypi", str(name), _line_of(text, f"\n{name}"), dev, note))
 
     project = data.get("project", {})
+    project = project if isinstance(project, dict) else {}
     add(project.get("dependencies"), False)
-    for extra, specs in (project.get("optional-dependencies") or {}).items():
+    for extra, specs in _table(project.get("optional-dependencies")).items():
         add(specs, bool(_DEV_GROUPS.match(extra)))
-    for specs in (data.get("dependency-groups") or {}).values():
+    for specs in _table(data.get("dependency-groups")).values():
         add(specs, True)
-    poetry = data.get("tool", {}).get("poetry", {})
-    for name in poetry.get("dependencies") or {}:
-        if name.lower() != "python":
-            out.append(Package("pypi", name, _line_of(text, f"\n{name}"), False))
-    for group, table in (poetry.get("group") or {}).items():
-        for name in (table.get("dependencies") or {}) if isinstance(table, dict) else {}:
-            out.append(Package("pypi", name, _line_of(text, f"\n{name}"), group != "main"))
-    for name in poetry.get("dev-dependencies") or {}:
-        out.append(Package("pypi", name, _line_of(text, f"\n{name}"), True))
+    poetry = _table(_table(data.get("tool")).get("poetry"))
+    add_poetry(poetry.get("dependencies"), False)
+    for group, table in _table(poetry.get("group")).items():
+        add_poetry(_table(table).get("dependencies"), group != "main")
+    add_poetry(poetry.get("dev-dependencies"), True)
     return out
 
 
+def _table(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def parse_package_json(text: str, ecosystem: str = "npm") -> list[Package]:
+    """dependencies ship with the application; devDependencies are tests and tooling (composer alike)."""
     data = json.loads(text)
     out: list[Package] = []
     if not isinstance(data, dict):
@@ -124,32 +156,42 @@ def parse_package_json(text: str, ecosystem: str = "npm") -> list[Package]:
         deps = data.get(section)
         if isinstance(deps, dict):
             for name in deps:
-                out.append(Package(ecosystem, name, _line_of(text, json.dumps(name) + ":"), dev))
+                line = _line_of(text, json.dumps(name) + ":")
+                out.append(Package(ecosystem, name, line, dev, "development" if dev else ""))
     return out
 
 
+_RUBY_BLOCK = re.compile(r"^(?:if|unless|case|begin|while|until)\b|\bdo(?:\s*\|[^|]*\|)?\s*$")
+
+
 def parse_gemfile(text: str) -> list[Package]:
+    """Gems, in or out of `group :development, :test do ... end` blocks (nested blocks counted)."""
     out = []
-    dev_depth = 0
+    blocks: list[bool] = []  # one entry per open block: whether it is a development/test group
     for index, raw in enumerate(text.splitlines()):
-        line = raw.strip()
-        if re.match(r"^group\b.*\b(?:development|test)\b.*\bdo\b", line):
-            dev_depth += 1
-        elif line == "end" and dev_depth:
-            dev_depth -= 1
+        line = raw.split("#", 1)[0].strip()
+        if re.match(r"^end\b", line):
+            if blocks:
+                blocks.pop()
+            continue
         match = re.match(r"""^gem\s+['"]([^'"]+)['"](.*)$""", line)
         if match:
-            dev = bool(dev_depth) or bool(re.search(r"group:?\s*(?:=>\s*)?\[?:?(?:development|test)", match.group(2)))
-            out.append(Package("gem", match.group(1), index + 1, dev))
+            inline = re.search(r"group:?\s*(?:=>\s*)?\[?\s*:?(?:development|test)", match.group(2))
+            dev = any(blocks) or bool(inline)
+            out.append(Package("gem", match.group(1), index + 1, dev, "development" if dev else ""))
+        elif _RUBY_BLOCK.search(line):
+            blocks.append(bool(re.match(r"^group\b", line)) and bool(re.search(r":(?:development|test)\b", line)))
     return out
 
 
 def parse_go_mod(text: str) -> list[Package]:
+    """`require` lines and blocks; `// indirect` modules are dependencies of dependencies."""
     out = []
     in_block = False
     for index, raw in enumerate(text.splitlines()):
-        line = raw.split("//", 1)[0].strip()
-        if line.startswith("require ("):
+        code, _, comment = raw.partition("//")
+        line = code.strip()
+        if re.match(r"^require\s*\($", line):
             in_block = True
             continue
         if in_block and line == ")":
@@ -157,11 +199,14 @@ def parse_go_mod(text: str) -> list[Package]:
             continue
         match = re.match(r"^(?:require\s+)?(\S+)\s+v\S+", line) if (in_block or line.startswith("require ")) else None
         if match:
-            out.append(Package("go", match.group(1), index + 1, False))
+            indirect = comment.strip() == "indirect"
+            out.append(Package("go", match.group(1), index + 1, indirect, "indirect" if indirect else ""))
     return out
 
 
 def parse_pom(text: str) -> list[Package]:
+    """`<dependency>` elements outside comments; `<scope>test</scope>` is a test dependency."""
+    text = _XML_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
     out = []
     for match in re.finditer(r"<dependency>(.*?)</dependency>", text, re.S):
         body = match.group(1)
@@ -170,49 +215,68 @@ def parse_pom(text: str) -> list[Package]:
         if group and artifact:
             dev = bool(re.search(r"<scope>\s*test\s*</scope>", body))
             line = text.count("\n", 0, match.start()) + 1
-            out.append(Package("maven", f"{group.group(1)}:{artifact.group(1)}", line, dev))
+            out.append(Package("maven", f"{group.group(1)}:{artifact.group(1)}", line, dev, "test" if dev else ""))
     return out
 
 
 def parse_gradle(text: str) -> list[Package]:
+    """`implementation("group:artifact:version")` and friends; `test*` configurations are tests."""
     out = []
     pattern = re.compile(r"""^\s*(\w+)\s*\(?\s*['"]([\w.\-]+):([\w.\-]+)(?::[^'"]*)?['"]""", re.M)
     for match in pattern.finditer(text):
         config = match.group(1)
         dev = config.lower().startswith(("test", "androidtest", "integrationtest"))
         line = text.count("\n", 0, match.start()) + 1
-        out.append(Package("maven", f"{match.group(2)}:{match.group(3)}", line, dev))
+        out.append(Package("maven", f"{match.group(2)}:{match.group(3)}", line, dev, "test" if dev else ""))
     return out
 
 
 def parse_cargo(text: str) -> list[Package]:
     data = tomllib.loads(text)
     out = []
-    for section, dev in (("dependencies", False), ("dev-dependencies", True), ("build-dependencies", True)):
-        for name in data.get(section) or {}:
-            out.append(Package("cargo", name, _line_of(text, f"\n{name}"), dev))
+    tables = [
+        ("dependencies", False, data),
+        ("dev-dependencies", True, data),
+        ("build-dependencies", True, data),
+        ("dependencies", False, _table(data.get("workspace"))),
+    ]
+    for section, dev, root in tables:
+        for name in _table(root.get(section)):
+            out.append(Package("cargo", name, _line_of(text, f"\n{name}"), dev, "development" if dev else ""))
     return out
 
 
 def parse_csproj(text: str) -> list[Package]:
     out = []
-    for match in re.finditer(r"""<PackageReference\s+Include=["']([^"']+)["']""", text):
+    for match in re.finditer(r"""<PackageReference\b[^>]*?\bInclude=["']([^"']+)["']""", text):
         out.append(Package("nuget", match.group(1), text.count("\n", 0, match.start()) + 1, False))
     return out
 
 
 def parse_mix(text: str) -> list[Package]:
+    """`{:sentry, "~> 8.1"}` tuples in mix.exs; `only: [:dev, :test]` ones are development."""
     out = []
     for match in re.finditer(r"\{:(\w+),", text):
         line_text = text[text.rfind("\n", 0, match.start()) + 1 : text.find("\n", match.start())]
-        dev = bool(re.search(r"only:\s*\[?:?(?:dev|test)", line_text))
-        out.append(Package("hex", match.group(1), text.count("\n", 0, match.start()) + 1, dev))
+        dev = bool(re.search(r"only:\s*\[?\s*:(?:dev|test)\b", line_text)) and "prod" not in line_text
+        out.append(
+            Package("hex", match.group(1), text.count("\n", 0, match.start()) + 1, dev, "development" if dev else "")
+        )
     return out
+
+
+def _error_line(exc: BaseException) -> int | None:
+    """The line a parser reports: JSON's `lineno`, TOML's "(at line N, column M)"."""
+    line = getattr(exc, "lineno", None)
+    if isinstance(line, int):
+        return line
+    match = _TOML_LINE.search(str(exc))
+    return int(match.group(1)) if match else None
 
 
 class ManifestsDetector(Detector):
     name = "manifests"
-    version = "1"
+    version = "7"
     description = "dependency manifests: monitoring and service SDKs, database drivers, resilience libraries"
     patterns = (
         "requirements*.txt",
@@ -242,13 +306,11 @@ class ManifestsDetector(Detector):
         name = PurePosixPath(file.path).name
         try:
             packages = self._parse(name, file)
-        except (ValueError, tomllib.TOMLDecodeError) as exc:
-            out.diagnostics.append(
-                self.diagnostic(file.path, getattr(exc, "lineno", None), f"cannot parse {name}: {exc}")
-            )
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+            out.diagnostics.append(self.diagnostic(file.path, _error_line(exc), f"cannot parse {name}: {exc}"))
             return out
         seen: set[str] = set()
-        for package in packages:
+        for package in self._with_extras(packages):
             if (package.ecosystem, package.name) in RESILIENCE:
                 out.records.append(
                     Record(
@@ -277,10 +339,19 @@ class ManifestsDetector(Detector):
                 out.facts.append(fact)
         return out
 
+    def _with_extras(self, packages: list[Package]) -> list[Package]:
+        """`celery[redis]` installs the Redis client too: an extra that names a package is one."""
+        out = []
+        for package in packages:
+            out.append(package)
+            for extra in package.extras:
+                out.append(Package(package.ecosystem, extra, package.line, package.dev, package.note))
+        return out
+
     @staticmethod
     def _parse(name: str, file: SourceFile) -> list[Package]:
         if name.endswith(".txt"):
-            return parse_requirements(file.text, bool(re.search(r"(?i)dev|test|lint|doc|ci", name)))
+            return parse_requirements(file.text, requirements_dev(file.path))
         parsers = {
             "pyproject.toml": parse_pyproject,
             "package.json": parse_package_json,
@@ -304,9 +375,12 @@ class ManifestsDetector(Detector):
         file_name = PurePosixPath(path).name
         ev = self.evidence(path, package.line)
         order = (path, package.line)
-        dev_note = " (development dependency)" if package.dev else ""
+        dev_note = f" ({package.note} dependency)" if package.note else ""
         if tech.category == "monitoring":
-            kind = tech.monitoring[0] if tech.monitoring else "application"
+            # A library linked into the application measures the application: Prometheus'
+            # client is application metrics even though Prometheus itself is infrastructure.
+            kinds = [k for k in tech.monitoring if k != "infrastructure"] or ["application"]
+            kind = kinds[0]
             return Fact(
                 f"mon.{kind}",
                 text(tech.name, " SDK ", Code(package.name), " in ", Code(file_name), dev_note),
@@ -362,7 +436,15 @@ class ManifestsDetector(Detector):
         if tech.category in DATA_STORE_CATEGORIES:
             return Fact(
                 "env.database",
-                text(tech.name, " driver ", Code(package.name), " in ", Code(file_name), " (environment not stated)"),
+                text(
+                    tech.name,
+                    " driver ",
+                    Code(package.name),
+                    " in ",
+                    Code(file_name),
+                    dev_note,
+                    " (environment not stated)",
+                ),
                 Confidence.HINT,
                 ev,
                 item=tech.id,

@@ -1,24 +1,47 @@
 """Shell scripts and task runners: the commands that pipelines and containers call indirectly.
 
 `npm test`, `make deploy` and `ENTRYPOINT ["./docker-entrypoint.sh"]` say nothing by themselves;
-what they run lives in package.json scripts, Makefile/justfile/Taskfile targets and shell
-scripts. This detector records those commands (classified) so that other detectors resolve
-the indirection in phase 2. It emits no facts of its own: a script nobody calls is not a step.
+what they run lives in package.json scripts, Makefile/justfile/Taskfile targets, shell scripts
+and the small Node scripts that call `execSync('prisma migrate deploy')`. This detector records
+those commands (classified) so that other detectors resolve the indirection in phase 2. It
+emits no facts of its own: a script nobody calls is not a step.
+
+`StartResolver` is that phase-2 resolution for container start commands, shared by the
+Dockerfile and compose detectors: it follows a start command through package.json scripts
+(`npm run`, `npm-run-all`, `deno task`), script files (found by their path in the repository or
+by where a Dockerfile copied them) and the scripts those call, and reports the migrations it
+reaches and the way there.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
 from infrascan.commands import classify, split_commands
-from infrascan.detector import Detector, Extraction, Record, SourceFile
+from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
+from infrascan.tasks import TaskIndex
 from infrascan.yamlload import YDict, YList, line_of, load_yaml
 
 _MAKE_TARGET = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_./%-]*)\s*:(?![:=])(.*)$")
 _JUST_RECIPE = re.compile(r"^@?([A-Za-z0-9_][A-Za-z0-9_-]*)(?:\s+[^:=]*)?:(?!=)(.*)$")
+# Calls in Node scripts that run a shell command given as a string literal.
+_NODE_EXEC = re.compile(
+    r"\b(?:execSync|exec|execa|execaSync|execaCommand|execaCommandSync|spawnSync|spawn|execFileSync)\s*\(\s*"
+    r"(?P<q>['\"`])(?P<cmd>(?:(?!(?P=q)).){1,400})(?P=q)(?:\s*,\s*\[(?P<args>[^\]]{0,400})\])?"
+)
+_SHELL_NAMES = frozenset({"sh", "bash", "zsh", "dash", "ash"})
+_SCRIPT_SUFFIXES = (".sh", ".bash", ".js", ".mjs", ".cjs", ".ts", ".mts")
+_KEYWORD = re.compile(r"^(?:then|do|else|elif|\{|\()\s+")
+_RUN_ALL = re.compile(r"^(?:npx\s+)?(?:npm-run-all2?|run-s|run-p)\b(?P<args>.*)$")
+# A package.json script or task whose name says it migrates (`migrate`, `db:migrate`, `migrate:deploy`).
+_MIGRATE_NAME = re.compile(r"(?i)(?:^|[:_\-])(?:migrate|migrations?)(?:$|[:_\-])")
+MAX_DEPTH = 6
 
 
 def _classified(command: str) -> list[dict[str, Any]]:
@@ -37,9 +60,42 @@ def _classified(command: str) -> list[dict[str, Any]]:
     ]
 
 
+def argv_script(argv: Iterable[Any]) -> str:
+    """An exec-form command as the shell line it runs: `["sh", "-c", "a && b"]` is `a && b`."""
+    words = [str(a) for a in argv]
+    if len(words) >= 3 and PurePosixPath(words[0]).name in _SHELL_NAMES and re.fullmatch(r"-\w*c", words[1]):
+        return words[2]
+    return " ".join(f"'{w}'" if re.search(r"\s", w) and "'" not in w else w for w in words)
+
+
+def _words(command: str) -> list[str]:
+    try:
+        return shlex.split(command, posix=True)
+    except ValueError:
+        return command.split()
+
+
+def shell_body(command: str) -> str | None:
+    """The script inside `sh -c '...'`, or None when the command is not a shell given a script."""
+    words = _words(command)
+    body = argv_script(words)
+    return body if len(words) >= 3 and body == words[2] else None
+
+
+def script_tokens(command: str) -> list[str]:
+    """Words of a command that may name a script file (`./docker-entrypoint.sh`, `bin/setup`)."""
+    found = []
+    for word in _words(command):
+        if word.startswith("-") or "://" in word or "$" in word or "=" in word:
+            continue
+        if word.endswith(_SCRIPT_SUFFIXES) or "/" in word:
+            found.append(word)
+    return found
+
+
 class ScriptsDetector(Detector):
     name = "scripts"
-    version = "1"
+    version = "7"
     description = "shell scripts, package.json scripts, Makefile/justfile/Taskfile targets (for indirection)"
     patterns = (
         "*.sh",
@@ -56,6 +112,7 @@ class ScriptsDetector(Detector):
         "Taskfile.{yml,yaml}",
         "Taskfile.dist.{yml,yaml}",
         "package.json",
+        "**/scripts/*.{js,mjs,cjs,ts,mts}",
     )
 
     def extract(self, file: SourceFile) -> Extraction:
@@ -69,7 +126,9 @@ class ScriptsDetector(Detector):
             self._justfile(file, out)
         elif name.startswith("Taskfile"):
             self._taskfile(file, out)
-        elif not name.endswith((".py", ".rb", ".js", ".ts", ".go", ".json", ".md", ".txt", ".yml", ".yaml")):
+        elif name.endswith((".js", ".mjs", ".cjs", ".ts", ".mts")):
+            self._node_script(file, out)
+        elif not name.endswith((".py", ".rb", ".go", ".json", ".md", ".txt", ".yml", ".yaml")):
             self._shell(file, out)
         return out
 
@@ -78,8 +137,25 @@ class ScriptsDetector(Detector):
         if first.startswith("#!") and not re.search(r"\b(?:ba|z|da|k)?sh\b", first):
             return  # a python or node script with no extension
         for command in split_commands(file.text):
-            for found in _classified(command.text):
-                out.records.append(Record("script.command", file.path, command.offset + 1, found))
+            self._record(out, file.path, command.offset + 1, _KEYWORD.sub("", command.text))
+
+    def _record(self, out: Extraction, path: str, line: int, command: str) -> None:
+        """Records what a script line does, and the scripts it calls (for phase 2 to follow)."""
+        for found in _classified(command):
+            out.records.append(Record("script.command", path, line, found))
+        if script_tokens(command):
+            out.records.append(Record("script.command", path, line, {"kind": "call", "command": command}))
+
+    def _node_script(self, file: SourceFile, out: Extraction) -> None:
+        """`execSync('prisma migrate deploy')` in a Node script is a command like any other."""
+        for match in _NODE_EXEC.finditer(file.text):
+            command = match.group("cmd")
+            if match.group("args"):
+                args = re.findall(r"""['"`]([^'"`]*)['"`]""", match.group("args"))
+                command = " ".join([command, *args])
+            line = file.text.count("\n", 0, match.start()) + 1
+            for found in _classified(command):
+                out.records.append(Record("script.command", file.path, line, found))
 
     def _target(
         self, out: Extraction, path: str, runner: str, name: str, line: int, commands: list[tuple[str, int]]
@@ -183,3 +259,245 @@ class ScriptsDetector(Detector):
                         elif isinstance(cmd, (dict, YDict)) and isinstance(cmd.get("cmd"), str):
                             commands.extend((c.text, cmd_line + c.offset) for c in split_commands(cmd["cmd"]))
                 self._target(out, file.path, "task", str(task_name), line, commands)
+
+
+# -- phase 2: following a container's start command ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hop:
+    """A step on the way from a start command to a migration: a script file, or a named target."""
+
+    path: str
+    name: str = ""  # a package.json script or task target; "" for a script file
+
+
+@dataclass(frozen=True)
+class Reached:
+    """A migration a start command runs, where that command is written and the hops to it."""
+
+    command: str
+    tool: str
+    path: str
+    line: int
+    via: tuple[Hop, ...]
+    by_name: bool = False  # only the name of a script says it migrates (`npm run migrate`)
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A Dockerfile COPY/ADD from the build context: sources and the destination in the image."""
+
+    sources: tuple[str, ...]
+    dest: str
+    workdir: str
+
+
+@dataclass
+class _Walk:
+    """One resolution's fixed inputs, so the recursive steps take only what changes."""
+
+    copies: tuple[Copy, ...]
+    seen: set[str]
+
+
+class StartResolver:
+    """Follows start commands through scripts and task runners to the migrations they run."""
+
+    def __init__(self, ctx: ResolveContext) -> None:
+        self.tasks = TaskIndex(ctx)
+        self.files = set(ctx.files)
+        self.scripts: dict[str, list[Record]] = {}
+        for record in ctx.records("script.command"):
+            self.scripts.setdefault(record.path, []).append(record)
+        self.script_paths = sorted(set(ctx.paths("scripts")) | set(self.scripts))
+
+    def migrations(
+        self, script: str, where: tuple[str, int], near: str, copies: tuple[Copy, ...] = ()
+    ) -> tuple[list[Reached], bool]:
+        """Migrations the start script runs, and whether migrating is all it does.
+
+        `near` is the directory the command runs from in the repository (the Dockerfile's or the
+        compose file's), `copies` how the image was assembled, to map `/app/entrypoint.sh` back
+        to `docker/entrypoint.sh`.
+        """
+        reached, only = self._walk(script, where, near, 0, (), _Walk(copies, set()))
+        unique = list({(r.path, r.line, r.command): r for r in reached}.values())
+        return unique, only and bool(unique)
+
+    def _walk(
+        self, script: str, where: tuple[str, int], near: str, depth: int, via: tuple[Hop, ...], walk: _Walk
+    ) -> tuple[list[Reached], bool]:
+        """Every simple command of a script; "only" when each of them does nothing but migrate."""
+        found: list[Reached] = []
+        only = True
+        commands = split_commands(script)
+        for command in commands:
+            body = _KEYWORD.sub("", command.text)
+            line = where[1] + command.offset
+            inner = shell_body(body)
+            if inner is not None and depth <= MAX_DEPTH:
+                reached, pure = self._walk(inner, (where[0], line), near, depth + 1, via, walk)
+            else:
+                reached, pure = self._command(body, (where[0], line), near, depth, via, walk)
+            found.extend(reached)
+            only = only and pure
+        return found, only and bool(commands)
+
+    def _command(
+        self, body: str, where: tuple[str, int], near: str, depth: int, via: tuple[Hop, ...], walk: _Walk
+    ) -> tuple[list[Reached], bool]:
+        if depth > MAX_DEPTH:
+            return [], False
+        found: list[Reached] = []
+        pure = True
+        for c in classify(body):
+            if c.kind == "migrate":
+                found.append(Reached(c.command, c.tool, where[0], where[1], via))
+            elif c.kind == "indirect":
+                reached, target_pure = self._target(
+                    c.tool, str(c.detail.get("script", "")), body, where, near, depth, via, walk
+                )
+                found.extend(reached)
+                pure = pure and target_pure
+        run_all = _RUN_ALL.match(body)
+        if run_all:
+            for name in (w for w in run_all.group("args").split() if not w.startswith("-")):
+                reached, target_pure = self._target("npm", name, body, where, near, depth, via, walk)
+                found.extend(reached)
+                pure = pure and target_pure
+        for token in script_tokens(body):
+            path = self.script_path(token, near, walk.copies)
+            reached = []
+            if path is not None and path not in walk.seen:
+                walk.seen.add(path)
+                reached = self._script(path, depth, (*via, Hop(path)), walk)
+            if not reached and token.endswith(_SCRIPT_SUFFIXES) and _MIGRATE_NAME.search(PurePosixPath(token).stem):
+                reached = [Reached(body, "", where[0], where[1], via, by_name=True)]  # `node apply-migrations.js`
+            elif path is not None:
+                pure = False  # a script file may do anything besides migrating
+            found.extend(reached)
+        return found, pure and bool(found)
+
+    def _target(
+        self,
+        runner: str,
+        name: str,
+        body: str,
+        where: tuple[str, int],
+        near: str,
+        depth: int,
+        via: tuple[Hop, ...],
+        walk: _Walk,
+    ) -> tuple[list[Reached], bool]:
+        """A package.json script or task target: what it runs, or its name when that is all there is."""
+        target = self.tasks.find(runner, name, near) if name else None
+        if target is None:
+            by_name = [Reached(body, "", where[0], where[1], via, by_name=True)] if _MIGRATE_NAME.search(name) else []
+            return by_name, bool(by_name)
+        key = f"{target.path}:{name}"
+        if key in walk.seen:
+            return [], False
+        walk.seen.add(key)
+        hop = (*via, Hop(target.path, name))
+        directory = PurePosixPath(target.path).parent.as_posix()
+        found: list[Reached] = []
+        only = True
+        commands = target.data.get("commands", [])
+        for command in commands:
+            reached, pure = self._walk(
+                str(command["command"]),
+                (target.path, int(command["line"])),
+                "" if directory == "." else directory,
+                depth + 1,
+                hop,
+                walk,
+            )
+            found.extend(reached)
+            only = only and pure
+        if not found and _MIGRATE_NAME.search(name):
+            first = str(commands[0]["command"]) if commands else body
+            return [Reached(first, "", target.path, target.line, hop, by_name=True)], True
+        return found, only and bool(commands)
+
+    def _script(self, path: str, depth: int, via: tuple[Hop, ...], walk: _Walk) -> list[Reached]:
+        """The migrations a script file runs, directly or through what it calls."""
+        found: list[Reached] = []
+        directory = PurePosixPath(path).parent.as_posix()
+        near = "" if directory == "." else directory
+        for record in self.scripts.get(path, []):
+            kind = record.data.get("kind")
+            if kind == "migrate":
+                found.append(Reached(str(record.data["command"]), str(record.data["tool"]), path, record.line, via))
+            elif kind in ("indirect", "call"):
+                reached, _ = self._command(str(record.data["command"]), (path, record.line), near, depth + 1, via, walk)
+                found.extend(reached)
+        return found
+
+    def script_path(self, token: str, near: str, copies: tuple[Copy, ...] = ()) -> str | None:
+        """The repository file a command's script argument names, if infrascan read it."""
+        token = token.strip("'\"")
+        for candidate in self._copied_from(token, copies, near):
+            if candidate in self.files:
+                return candidate
+        parts = [p for p in PurePosixPath(token).parts if p not in ("/", ".")]
+        if not parts or ".." in parts:
+            return None
+        # A relative path must match whole; an absolute one (a path inside the image) by its last
+        # two parts, so /rails/bin/docker-entrypoint finds bin/docker-entrypoint.
+        need = len(parts) if not token.startswith("/") else min(2, len(parts))
+        best: tuple[int, int, str] | None = None
+        for path in self.script_paths:
+            matched = _common_tail(parts, PurePosixPath(path).parts)
+            if matched < need:
+                continue
+            inside = near == "" or path.startswith(near + "/")
+            rank = (-matched, 0 if inside else 1, path)
+            if best is None or rank < (best[0], best[1], best[2]):
+                best = rank
+        return best[2] if best else None
+
+    def repo_dir(self, workdir: str, copies: tuple[Copy, ...], default: str) -> str:
+        """The repository directory an image's WORKDIR holds, by the COPY that filled it; else `default`.
+
+        Commands run in the WORKDIR, so `deno task migrate` in `/app/packages/db` uses
+        `packages/db/package.json` when `COPY packages/db /app/packages/db` put it there.
+        """
+        if workdir:
+            for candidate in self._copied_from(workdir.rstrip("/") or "/", copies, default):
+                prefix = candidate.rstrip("/") + "/"
+                if any(path.startswith(prefix) for path in self.files):
+                    return candidate.rstrip("/")
+        return default
+
+    @staticmethod
+    def _copied_from(token: str, copies: tuple[Copy, ...], near: str) -> list[str]:
+        """Repository paths a file in the image came from, by the COPY instructions that put it there."""
+        out: list[str] = []
+        for copy in copies:
+            dest = copy.dest if copy.dest.startswith("/") else f"{copy.workdir.rstrip('/')}/{copy.dest}"
+            absolute = token if token.startswith("/") else f"{copy.workdir.rstrip('/')}/{token}"
+            absolute = str(PurePosixPath(absolute))
+            for source in copy.sources:
+                source = source.strip("/").removeprefix("./")
+                name = PurePosixPath(source).name
+                if absolute == str(PurePosixPath(dest)) or absolute == str(PurePosixPath(dest) / name):
+                    rel = source
+                elif absolute.startswith(str(PurePosixPath(dest)).rstrip("/") + "/") and source in ("", "."):
+                    rel = absolute[len(str(PurePosixPath(dest)).rstrip("/")) + 1 :]
+                elif absolute.startswith(str(PurePosixPath(dest)).rstrip("/") + "/"):
+                    rel = f"{source}/{absolute[len(str(PurePosixPath(dest)).rstrip('/')) + 1 :]}"
+                else:
+                    continue
+                rel = rel.lstrip("/")
+                out.extend([f"{near}/{rel}" if near else rel, rel])
+        return out
+
+
+def _common_tail(a: tuple[str, ...] | list[str], b: tuple[str, ...]) -> int:
+    count = 0
+    for x, y in zip(reversed(a), reversed(b), strict=False):
+        if x != y:
+            break
+        count += 1
+    return count

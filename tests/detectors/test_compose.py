@@ -1,0 +1,311 @@
+"""The compose detector: images and versions, ports, healthchecks, env_file, profiles, overrides, migrations.
+
+Fixtures under tests/fixtures/compose/ name the public file each is modelled on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import Scanned, diagnostics_for, facts_for, fixture_text, scan_tree, texts
+from infrascan.detectors.compose import (
+    ComposeDetector,
+    compose_env,
+    first_host_port,
+    health_command,
+    port_specs,
+    start_command,
+    substitute,
+)
+
+from infrascan.detector import SourceFile
+from infrascan.model import Confidence, FactScope
+
+DETECTOR = ComposeDetector()
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory: pytest.TempPathFactory) -> Scanned:
+    return scan_tree(
+        tmp_path_factory.mktemp("compose"),
+        {
+            "docker-compose.yml": fixture_text("compose", "docker-compose.yml"),
+            "docker-compose.test.yml": fixture_text("compose", "docker-compose.test.yml"),
+            "deploy/docker-compose.prod.yml": fixture_text("compose", "docker-compose.prod.yml"),
+            "cypress/docker-compose.yml": fixture_text("compose", "cypress-compose.yml"),
+            "apps/web/Dockerfile": "FROM node:22\nCMD node server.js\n",
+        },
+    )
+
+
+def by_env(scanned: Scanned, field: str, env: str) -> list[str]:
+    return texts(facts_for(scanned.model, field, env=env))
+
+
+# -- images ----------------------------------------------------------------------------------------
+
+
+def test_database_images_with_versions(scanned: Scanned) -> None:
+    dev = by_env(scanned, "env.database", "development")
+    assert "PostgreSQL 18: in compose service postgres (image pgvector/pgvector:pg18)" in dev
+    assert any(
+        t.startswith("Valkey (pinned by digest): in compose service redis (image valkey/valkey@sha256:") for t in dev
+    )
+    # the app's REDIS_URL/DATABASE_URL in a file that runs its stores adds no line of its own
+    assert not [t for t in dev if "connection URL" in t or "configured by" in t]
+    assert by_env(scanned, "env.database", "production") == [
+        "PostgreSQL 16: in compose service db (image postgres:16-alpine)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        ("postgres:${TAG:-16}", "PostgreSQL 16"),
+        ("postgres:${TAG}", "PostgreSQL (version set by variable ${TAG})"),
+        ("docker.io/library/redis:7.2.4@sha256:" + "b" * 64, "Redis 7"),
+        ("timescale/timescaledb:2.14.2-pg16", "PostgreSQL 16"),
+        ("bitnamilegacy/redis-cluster:8.0", "Redis 8"),
+        ("mysql:8.0.36", "MySQL 8.0"),
+        ("mcr.microsoft.com/mssql/server:2022-latest", "SQL Server 2022"),
+        ("clickhouse/clickhouse-server", "ClickHouse (version unpinned)"),
+    ],
+)
+def test_image_versions(image: str, expected: str) -> None:
+    result = DETECTOR.extract(SourceFile("compose.yaml", f"services:\n  db:\n    image: {image}\n"))
+    [fact] = [f for f in result.facts if f.field == "env.database"]
+    assert fact.text.startswith(expected + ":")
+    assert fact.confidence is Confidence.DECLARED and fact.evidence[0].line == 3
+
+
+def test_registry_with_port_is_not_a_tag() -> None:
+    assert substitute("localhost:5000/app:${TAG:-1.4}") == "localhost:5000/app:1.4"
+    result = DETECTOR.extract(SourceFile("compose.yaml", "services:\n  db:\n    image: localhost:5000/postgres:16\n"))
+    # a local mirror of postgres: the version is the tag after the last colon, not the port 5000
+    assert [f.text for f in result.facts if f.field == "env.database"] == [
+        "PostgreSQL 16: in compose service db (image localhost:5000/postgres:16)"
+    ]
+
+
+def test_local_services_are_named_without_claiming_more(scanned: Scanned) -> None:
+    purposes = {f.service: f.text for f in facts_for(scanned.model, "ext.purpose") if f.item == "purpose"}
+    # formbricks docker-compose.dev.yml: rustfs-init configures the RustFS server the file runs;
+    # its RUSTFS_ADMIN_PASSWORD is not how the application authenticates to object storage
+    assert facts_for(scanned.model, "ext.auth", service="aws-s3") == []
+    assert "Object storage: in compose service rustfs (image rustfs/rustfs:1.0.0-rc.2@sha256:" in purposes["aws-s3"]
+    # a recognised stand-in (arjenz/mailhog) publishes ports, but they are not the app's configuration
+    assert not [t for t in by_env(scanned, "env.special", "development") if "mailhog" in t]
+    smtp = texts(facts_for(scanned.model, "ext.purpose", service="smtp"))
+    assert "Email delivery: in compose service mailpit (image axllent/mailpit:v1.21), development compose" in smtp
+    assert purposes["cube"].startswith("Analytics semantic layer (Cube API): in compose service cube")
+    assert purposes["vllm"].startswith("Self-hosted LLM inference")  # ${QWEN_VLLM_IMAGE:-vllm/vllm-openai:v0.14.0}
+
+
+# -- special configurations --------------------------------------------------------------------------
+
+
+def test_special_configurations_of_development(scanned: Scanned) -> None:
+    special = by_env(scanned, "env.special", "development")
+    assert "Compose service formbricks reads variables from .env (optional)" in special  # {path, required: false}
+    assert "Compose service formbricks reads variables from .env.local" in special  # list item
+    assert "Compose service worker reads variables from .env" in special  # plain string
+    assert "Compose service formbricks publishes ports 3000:3000" in special  # long form
+    assert "Compose service worker publishes ports 22:22, 127.0.0.1:9229:9229" in special  # 22:22 stays a string
+    assert "Compose service worker runs 2 replicas" in special
+    assert "Compose service cube runs only with profile analytics" in special
+    assert "Healthcheck on formbricks: wget -q --spider http://localhost:3000/health" in special  # string form
+    # stores' own healthchecks and disabled/NONE checks are not special configuration
+    assert not [
+        t for t in special if t.startswith(("Healthcheck on postgres", "Healthcheck on worker", "Healthcheck on vllm"))
+    ]
+
+
+def test_development_url_skips_non_http_ports(scanned: Scanned) -> None:
+    urls = sorted(
+        f.attrs["url"] for f in facts_for(scanned.model, "env.url", env="development") if f.scope is FactScope.MAIN
+    )
+    assert urls == ["http://localhost:3000"]  # the worker's 22:22 is ssh, not the app
+
+
+@pytest.mark.parametrize(
+    ("test", "expected"),
+    [
+        (["CMD", "curl", "-f", "http://localhost/health"], "curl -f http://localhost/health"),
+        (["CMD-SHELL", "pg_isready -U postgres || exit 1"], "pg_isready -U postgres || exit 1"),
+        ("curl -f http://localhost/", "curl -f http://localhost/"),
+        (["NONE"], None),
+        ("NONE", None),
+        ([], None),
+        (None, None),
+    ],
+)
+def test_healthcheck_forms(test: object, expected: str | None) -> None:
+    assert health_command(test) == expected
+
+
+def test_port_forms() -> None:
+    specs = port_specs(["3000", 8080, "22:22", "127.0.0.1:5432:5432", {"target": 80, "published": 8081}, {"target": 9}])
+    assert specs == ["3000", "8080", "22:22", "127.0.0.1:5432:5432", "8081:80", "9"]
+    assert first_host_port(specs) == "8081"
+    assert first_host_port(["8000-8010:8000-8010/tcp"]) is None
+
+
+def test_logging_driver_and_log_level(scanned: Scanned) -> None:
+    assert "Docker awslogs log driver in compose service formbricks, development compose" in texts(
+        facts_for(scanned.model, "log.aggregation")
+    )
+    assert texts(facts_for(scanned.model, "log.levels")) == ["LOG_LEVEL=info in compose service formbricks"]
+
+
+# -- environments: names, overrides, test stacks ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "env"),
+    [
+        ("docker-compose.yml", "development"),
+        ("compose.override.yaml", "development"),
+        ("docker-compose.prod.yml", "prod"),
+        ("compose.staging.yaml", "staging"),
+        ("docker-compose.test.yml", "test"),
+        ("deploy/production/compose.yaml", "production"),
+        ("docker-compose-lightweight.yaml", "development"),
+        (".devcontainer/docker-compose.yml", "development"),
+    ],
+)
+def test_compose_env(path: str, env: str) -> None:
+    assert compose_env(path) == env
+
+
+def test_override_file_inherits_the_base_image(scanned: Scanned) -> None:
+    """framasoft/mobilizon docker-compose.test.yml only sets POSTGRES_DB on `postgres`."""
+    [fact] = facts_for(scanned.model, "env.database", env="test")
+    assert (
+        fact.text == "PostgreSQL 18: in compose service postgres (image pgvector/pgvector:pg18) via override "
+        "docker-compose.test.yml"
+    )
+    assert [(e.path, e.line) for e in fact.evidence] == [("docker-compose.test.yml", 4), ("docker-compose.yml", 13)]
+    assert by_env(scanned, "env.special", "test") == ["MIX_ENV=test in compose service worker"]
+
+
+def test_production_compose_file(scanned: Scanned) -> None:
+    assert "NODE_ENV=production in compose service web" in by_env(scanned, "env.special", "production")
+    assert "## Environments" in scanned.markdown and "PostgreSQL 16" in scanned.markdown
+
+
+def test_compose_stack_of_the_e2e_suite_is_a_test_fact(scanned: Scanned) -> None:
+    cypress = [f for f in scanned.model.facts if f.evidence[0].path.startswith("cypress/")]
+    assert cypress and all(f.scope is FactScope.EXAMPLE for f in cypress)
+
+
+# -- migrations --------------------------------------------------------------------------------------
+
+
+def test_one_shot_migration_service_and_migrate_on_start(scanned: Scanned) -> None:
+    found = texts(facts_for(scanned.model, "deploy.migration.strategy"))
+    assert (
+        "One-shot compose service migrate (development compose) runs /usr/local/bin/goose -dir /app/migrations "
+        'postgres "$$DATABASE_URL" up before formbricks start (service_completed_successfully)' in found
+    )
+    assert (
+        "On container start: compose service web (production compose) runs python manage.py migrate --noinput before "
+        "the app; with several replicas each one migrates, so run it once in production" in found
+    )
+
+
+def test_one_shot_service_built_from_a_dockerfile(tmp_path: Path) -> None:
+    """openstatusHQ/openstatus docker-compose.yaml: db-migrate builds packages/db/Dockerfile (`deno task migrate`)."""
+    compose = (
+        "services:\n  db-migrate:\n    build:\n      context: .\n      dockerfile: packages/db/Dockerfile\n"
+        "  server:\n    build: .\n    depends_on:\n      db-migrate:\n"
+        "        condition: service_completed_successfully\n"
+    )
+    scanned = scan_tree(
+        tmp_path,
+        {
+            "docker-compose.yaml": compose,
+            "packages/db/Dockerfile": 'FROM denoland/deno:2\nENTRYPOINT ["deno", "task", "migrate"]\n',
+            "packages/db/package.json": fixture_text("dockerfile", "db-package.json"),
+        },
+    )
+    found = texts(facts_for(scanned.model, "deploy.migration.strategy"))
+    assert (
+        "One-shot compose service db-migrate (development compose), started by the image it builds from "
+        "packages/db/Dockerfile, runs packages/db/package.json script migrate, which runs deno run -A --env-file "
+        "src/migrate.mts (only its name says it migrates) before server start (service_completed_successfully)" in found
+    )
+
+
+def test_one_shot_service_known_only_by_its_name(tmp_path: Path) -> None:
+    compose = (
+        "services:\n  db-migrate:\n    image: ghcr.io/acme/api:1\n"
+        "  api:\n    image: ghcr.io/acme/api:1\n    depends_on:\n      db-migrate:\n"
+        "        condition: service_completed_successfully\n"
+    )
+    scanned = scan_tree(tmp_path, {"compose.yaml": compose})
+    [fact] = facts_for(scanned.model, "deploy.migration.strategy")
+    assert fact.confidence is Confidence.INFERRED and "named for migrations" in fact.text
+
+
+@pytest.mark.parametrize(
+    ("service", "expected"),
+    [
+        ({"command": "npm start"}, "npm start"),
+        ({"command": ["python", "manage.py", "runserver", "0.0.0.0:8000"]}, "python manage.py runserver 0.0.0.0:8000"),
+        ({"entrypoint": ["sh", "-c"], "command": ["a && b"]}, "a && b"),
+        (
+            {"command": ["sh", "-c", "alembic upgrade head && uvicorn app:app"]},
+            "alembic upgrade head && uvicorn app:app",
+        ),
+        ({"entrypoint": "/entrypoint.sh", "command": ["web"]}, "/entrypoint.sh web"),
+        ({}, None),
+    ],
+)
+def test_start_command(service: dict[str, object], expected: str | None) -> None:
+    assert start_command(service) == expected
+
+
+# -- broken input --------------------------------------------------------------------------------------
+
+
+def test_invalid_yaml_is_a_diagnostic_with_its_line(tmp_path: Path) -> None:
+    scanned = scan_tree(
+        tmp_path,
+        {
+            "docker-compose.yml": "services:\n  db:\n    image: postgres:16\n   ports: [\n",
+            "compose.dev.yaml": "services:\n  cache:\n    image: redis:7\n",
+        },
+    )
+    [message] = diagnostics_for(scanned.model, "docker-compose.yml")
+    assert message.startswith("invalid YAML")
+    diag = next(d for d in scanned.model.diagnostics if d.path == "docker-compose.yml")
+    assert diag.line == 4
+    assert "Redis 7: in compose service cache (image redis:7)" in by_env(scanned, "env.database", "development")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "services: []\n",
+        "services:\n  web: null\n  db: 3\n",
+        "services:\n  web:\n    image: [1, 2]\n    ports: {a: b}\n    env_file: 5\n    healthcheck: [x]\n",
+        "services:\n  web:\n    environment: [1, {a: b}, 'X=1']\n    depends_on: [db]\n    profiles: dev\n",
+        "- just\n- a list\n",
+        "services:\n  a: &a\n    image: postgres:16\n  b:\n    <<: *a\n",
+        "services:\n  web:\n    deploy:\n      replicas: ${N:-2}\n    logging: {driver: 5}\n",
+    ],
+)
+def test_odd_shapes_do_not_raise(text: str) -> None:
+    DETECTOR.extract(SourceFile("docker-compose.yml", text))
+
+
+def test_duplicate_keys_are_warned(tmp_path: Path) -> None:
+    scanned = scan_tree(
+        tmp_path, {"compose.yaml": "services:\n  db:\n    image: postgres:15\n    image: postgres:16\n"}
+    )
+    assert any("duplicate key 'image'" in m for m in diagnostics_for(scanned.model, "compose.yaml"))
+    assert by_env(scanned, "env.database", "development") == [
+        "PostgreSQL 16: in compose service db (image postgres:16)"
+    ]

@@ -1,0 +1,353 @@
+"""The Dockerfile detector: stages and base images, heredocs, users, healthchecks, start commands.
+
+Fixtures under tests/fixtures/dockerfile/ name the public file each is modelled on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import diagnostics_for, facts_for, fixture_text, scan_tree, texts
+from infrascan.detectors.dockerfile import DockerfileDetector, blank_heredocs, resolve_args, secret_build_arg
+
+from infrascan.commands import classify
+from infrascan.detector import SourceFile
+from infrascan.model import Confidence, FactScope
+
+DETECTOR = DockerfileDetector()
+
+
+def extract(text: str, path: str = "Dockerfile"):
+    return DETECTOR.extract(SourceFile(path, text))
+
+
+def build_text(text: str, path: str = "Dockerfile") -> str:
+    facts = [f for f in extract(text, path).facts if f.field == "ci.build"]
+    assert len(facts) == 1
+    return facts[0].text
+
+
+# -- stages, base images, ARGs -------------------------------------------------------------------
+
+
+def test_multistage_with_nested_args_resolves_the_runtime_and_drops_stage_aliases() -> None:
+    result = extract(fixture_text("dockerfile", "multistage-args.Dockerfile"), "web/Dockerfile")
+    build = next(f for f in result.facts if f.field == "ci.build")
+    # ARG NODE_IMAGE=node:${NODE_MAJOR}-alpine, FROM ${NODE_IMAGE} AS alpine, FROM alpine AS runner
+    assert build.text.startswith("Container image from web/Dockerfile: runtime Node.js 24 (node:24-alpine)")
+    assert "build stages golang:1.26" in build.text
+    assert "alpine AS" not in build.text and "builder" not in build.text  # aliases are not images
+    assert "exposes 3000" in build.text and "runs as nextjs" in build.text
+    assert build.tech == "nodejs" and build.confidence is Confidence.DECLARED
+    assert build.evidence[0].line == 19  # the runtime stage's FROM
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "expected"),
+    [
+        ("FROM postgres:16.2-alpine3.19\n", "runtime PostgreSQL 16 (postgres:16.2-alpine3.19)"),
+        ("FROM python:3.12-slim\n", "runtime Python 3.12 (python:3.12-slim)"),
+        ("FROM node:latest\n", "runtime Node.js (version unpinned) (node:latest)"),
+        ("ARG V\nFROM node:${V}\n", "runtime Node.js (version set by variable ${V}) (node:${V})"),
+        ("FROM node@sha256:" + "a" * 64 + "\n", "runtime Node.js (pinned by digest)"),
+        ("FROM debian:bookworm-slim\n", "runtime Debian 12 (debian:bookworm-slim)"),
+        ("ARG GO=1.22\nFROM golang:${GO:-1.21}-alpine\n", "runtime Go 1.22 (golang:1.22-alpine)"),
+        ("FROM golang:${GO:-1.21}-alpine\n", "runtime Go 1.21 (golang:1.21-alpine)"),
+        ("FROM registry.example.com:5000/team/app:2.1\n", "base registry.example.com:5000/team/app:2.1"),
+        ("FROM scratch\n", "from scratch"),
+        ("from Ubuntu:jammy as base\nfrom BASE\n", "runtime Ubuntu 22.04 (Ubuntu:jammy)"),
+    ],
+)
+def test_base_image_versions(dockerfile: str, expected: str) -> None:
+    assert expected in build_text(dockerfile)
+
+
+def test_args_defined_after_the_first_from_do_not_resolve_from_lines() -> None:
+    text = "FROM alpine AS a\nARG TAG=3.19\nFROM alpine:${TAG}\n"
+    assert "alpine:${TAG}" in build_text(text)
+    assert resolve_args("${A}", {"A": "${B}", "B": "x"}) == "x"  # nested ARG
+    assert resolve_args("${A}", {"A": "${A}"}) == "${A}"  # a self-reference stops
+
+
+def test_bom_is_stripped_so_the_first_instruction_is_kept() -> None:
+    assert "runtime Node.js 20" in build_text("\ufeffFROM node:20\nCMD node app.js\n")
+
+
+# -- heredocs ------------------------------------------------------------------------------------
+
+
+def test_heredoc_bodies_never_become_instructions() -> None:
+    result = extract(fixture_text("dockerfile", "heredoc.Dockerfile"), "packages/db/Dockerfile")
+    build = next(f for f in result.facts if f.field == "ci.build")
+    # FROM scratch / EXPOSE 9999 / USER root inside `RUN <<EOF` are shell lines, not a stage
+    assert "scratch" not in build.text and "9999" not in build.text
+    assert "runs as 1000:1000" in build.text
+    assert "runtime Deno (pinned by digest)" in build.text
+    stages = result.records[0].data["stages"]
+    assert [s["alias"] for s in stages] == ["install", "runtime"]
+    assert tuple(stages[-1]["entrypoint"]) == ("deno task migrate", 25)
+
+
+def test_blank_heredocs_keeps_line_numbers_and_handles_dash_and_quotes() -> None:
+    text = "RUN <<EOF\nFROM x\nEOF\nCOPY <<-'A' <<B /x\n\tline\n\tA\nb\nB\nFROM y\n"
+    blanked = blank_heredocs(text)
+    assert blanked.count("\n") == text.count("\n")
+    assert blanked.splitlines()[-1] == "FROM y"
+    assert "FROM x" not in blanked and "line" not in blanked
+    # a shell bit shift is not a heredoc; a commented marker is not either
+    assert blank_heredocs("RUN echo $((1<<2))\nFROM z\n") == "RUN echo $((1<<2))\nFROM z\n"
+    assert blank_heredocs("# RUN <<EOF\nFROM z\n") == "# RUN <<EOF\nFROM z\n"
+
+
+def test_unterminated_heredoc_does_not_crash() -> None:
+    result = extract("FROM alpine\nRUN <<EOF\necho hi\n")
+    assert any(f.field == "ci.build" for f in result.facts)
+
+
+# -- USER, HEALTHCHECK, ENV, build args ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("user_lines", "expected"),
+    [
+        ("", "runs as root (no USER)"),
+        ("USER root\n", "runs as root (USER root)"),
+        ("USER 0:0\n", "runs as root (USER 0:0)"),
+        ("USER 10001\n", "runs as 10001"),
+        ("USER app:app\n", "runs as app:app"),
+    ],
+)
+def test_user(user_lines: str, expected: str) -> None:
+    assert build_text(f"FROM python:3.12\n{user_lines}CMD python app.py\n").endswith(expected)
+
+
+def test_user_and_healthcheck_are_inherited_from_the_parent_stage() -> None:
+    text = "FROM node:20 AS base\nUSER node\nHEALTHCHECK CMD curl -f http://localhost/ || exit 1\nFROM base\n"
+    result = extract(text)
+    assert "runs as node" in next(f for f in result.facts if f.field == "ci.build").text
+    health = facts_for_field(result, "deploy.rollback.verify")
+    assert health == ["Container HEALTHCHECK in Dockerfile: curl -f http://localhost/ || exit 1"]
+
+
+def test_healthcheck_none_switches_the_check_off() -> None:
+    text = "FROM node:20 AS base\nHEALTHCHECK CMD curl -f http://localhost/\nFROM base\nHEALTHCHECK NONE\n"
+    assert facts_for_field(extract(text), "deploy.rollback.verify") == []
+
+
+def test_env_of_the_runtime_image_gives_log_level_and_production_selector() -> None:
+    result = extract(fixture_text("dockerfile", "rails.Dockerfile"))
+    special = [f for f in result.facts if f.field == "env.special"]
+    assert [(f.env, f.text) for f in special] == [("production", "RAILS_ENV=production in Dockerfile ENV")]
+    result = extract(fixture_text("dockerfile", "multistage-args.Dockerfile"))
+    assert facts_for_field(result, "log.levels") == ["LOG_LEVEL=info in Dockerfile ENV"]
+    assert facts_for_field(result, "mon.application") == ["Datadog: DD_SERVICE in Dockerfile ENV"]
+
+
+def test_build_args_that_look_like_secrets_are_diagnosed() -> None:
+    result = extract(fixture_text("dockerfile", "multistage-args.Dockerfile"), "web/Dockerfile")
+    flagged = sorted((d.line, d.message.split()[2]) for d in result.diagnostics)
+    assert flagged == [(5, "NPM_TOKEN"), (15, "SENTRY_AUTH_TOKEN")]
+    assert not secret_build_arg("NEXT_PUBLIC_PREVIEW_PR_AUTHOR")  # "AUTH" inside AUTHOR, and public
+    assert not secret_build_arg("KEYCLOAK_VERSION")
+    assert secret_build_arg("GITHUB_TOKEN") and secret_build_arg("DB_PASSWORD")
+
+
+# -- broken input ----------------------------------------------------------------------------------
+
+
+def test_binary_content_in_a_file_named_dockerfile_is_a_diagnostic() -> None:
+    result = extract("\x7fELF\x02\x01\x01\x00\x00\x00garbage\x00FROM")
+    assert result.facts == [] and "binary" in result.diagnostics[0].message
+
+
+def test_a_file_without_from_is_a_diagnostic(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, {"Dockerfile": "RUN echo hi\n", "docker/Dockerfile.dev": b"\xff\xfe\x00\x01"})
+    assert "no FROM instruction; not a Dockerfile" in diagnostics_for(scanned.model, "Dockerfile")
+    assert diagnostics_for(scanned.model, "docker/Dockerfile.dev")  # binary: the source guard says so
+    assert facts_for(scanned.model, "ci.build") == []
+
+
+def test_tooling_dockerfiles_are_not_the_application() -> None:
+    for path in (
+        ".devcontainer/Dockerfile",
+        "tools/.devcontainer/Dockerfile",
+        ".gitpod.Dockerfile",
+        ".github/actions/lint/Dockerfile",
+    ):
+        assert extract("FROM gitpod/workspace-full\n", path).facts == [], path
+
+
+# -- migrations on start (phase 2) ------------------------------------------------------------------
+
+
+def migration_texts(scanned) -> list[str]:
+    return texts(facts_for(scanned.model, "deploy.migration.strategy"))
+
+
+def test_rails_entrypoint_runs_db_prepare(tmp_path: Path) -> None:
+    scanned = scan_tree(
+        tmp_path,
+        {
+            "Dockerfile": fixture_text("dockerfile", "rails.Dockerfile"),
+            "bin/docker-entrypoint": fixture_text("dockerfile", "docker-entrypoint"),
+        },
+    )
+    assert migration_texts(scanned) == [
+        "On container start: Dockerfile ENTRYPOINT runs bin/docker-entrypoint, which runs ./bin/rails db:prepare; "
+        "with several replicas each one migrates, so run it once in production"
+    ]
+    fact = facts_for(scanned.model, "deploy.migration.strategy")[0]
+    assert [(e.path, e.line) for e in fact.evidence] == [("Dockerfile", 44), ("bin/docker-entrypoint", 13)]
+    assert fact.tech == "rails-migrations" and fact.confidence is Confidence.DECLARED
+
+
+def test_entrypoint_script_found_through_copy_and_nested_scripts(tmp_path: Path) -> None:
+    scanned = scan_tree(
+        tmp_path,
+        {
+            "web/Dockerfile": fixture_text("dockerfile", "multistage-args.Dockerfile"),
+            "web/entrypoint.sh": fixture_text("dockerfile", "web-entrypoint.sh"),
+            "worker/entrypoint.sh": '#!/bin/sh\nexec "$@"\n',
+            "packages/shared/clickhouse/scripts/up.sh": fixture_text("dockerfile", "clickhouse-up.sh"),
+        },
+    )
+    found = migration_texts(scanned)
+    assert len(found) == 2
+    assert any("runs web/entrypoint.sh, which runs prisma migrate deploy" in t for t in found)
+    clickhouse = next(f for f in facts_for(scanned.model, "deploy.migration.strategy") if f.tech == "golang-migrate")
+    assert (
+        "web/entrypoint.sh, which runs packages/shared/clickhouse/scripts/up.sh, which runs migrate" in clickhouse.text
+    )
+    # the if/else branches of up.sh are one step with both lines as evidence
+    assert {(e.path, e.line) for e in clickhouse.evidence} >= {
+        ("packages/shared/clickhouse/scripts/up.sh", 4),
+        ("packages/shared/clickhouse/scripts/up.sh", 6),
+    }
+
+
+def test_worker_entrypoint_is_not_confused_with_another_entrypoint_of_the_same_name(tmp_path: Path) -> None:
+    worker = (
+        "FROM node:24-alpine\nCOPY ./worker/entrypoint.sh ./worker/entrypoint.sh\n"
+        'ENTRYPOINT ["dumb-init", "--", "./worker/entrypoint.sh"]\n'
+    )
+    scanned = scan_tree(
+        tmp_path,
+        {
+            "worker/Dockerfile": worker,
+            "worker/entrypoint.sh": '#!/bin/sh\nexec "$@"\n',
+            "web/entrypoint.sh": fixture_text("dockerfile", "web-entrypoint.sh"),
+        },
+    )
+    assert migration_texts(scanned) == []  # langfuse's worker does not migrate; its web image does
+
+
+def test_django_entrypoint_with_migrate_and_direct_shell_cmd(tmp_path: Path) -> None:
+    scanned = scan_tree(
+        tmp_path,
+        {
+            "Dockerfile": "FROM python:3.12-slim\nWORKDIR /app\nCOPY docker/entrypoint.sh /usr/local/bin/\n"
+            'ENTRYPOINT ["/usr/local/bin/entrypoint.sh"]\nCMD ["gunicorn", "app.wsgi"]\n',
+            "docker/entrypoint.sh": '#!/bin/sh\nset -e\npython manage.py migrate --noinput\nexec "$@"\n',
+            "api/Dockerfile": 'FROM python:3.12\nCMD ["sh", "-c", "alembic upgrade head && uvicorn app:app"]\n',
+        },
+    )
+    found = migration_texts(scanned)
+    assert (
+        "On container start: Dockerfile ENTRYPOINT runs docker/entrypoint.sh, which runs python manage.py "
+        "migrate --noinput; with several replicas each one migrates, so run it once in production" in found
+    )
+    assert any(t.startswith("On container start: api/Dockerfile CMD runs alembic upgrade head") for t in found)
+
+
+def test_cmd_through_package_json_scripts_to_a_node_script(tmp_path: Path) -> None:
+    """umami-software/umami: CMD pnpm start-docker -> npm-run-all check-db ... -> scripts/check-db.js."""
+    package = (
+        '{"scripts": {"start-docker": "npm-run-all check-db update-tracker start-server",'
+        ' "check-db": "node scripts/check-db.js", "start-server": "node server.js",'
+        ' "update-tracker": "node scripts/update-tracker.js"}}'
+    )
+    check_db = (
+        "import { execSync } from 'node:child_process';\nasync function apply() {\n"
+        "  console.log(execSync('prisma migrate deploy').toString());\n}\n"
+    )
+    scanned = scan_tree(
+        tmp_path,
+        {
+            "Dockerfile": 'FROM node:22-alpine\nCOPY scripts ./scripts\nCMD ["pnpm", "start-docker"]\n',
+            "package.json": package,
+            "scripts/check-db.js": check_db,
+            "scripts/update-tracker.js": "console.log('no commands here')\n",
+        },
+    )
+    assert migration_texts(scanned) == [
+        "On container start: Dockerfile CMD runs package.json script start-docker, which runs package.json script "
+        "check-db, which runs scripts/check-db.js, which runs prisma migrate deploy; with several replicas each one "
+        "migrates, so run it once in production"
+    ]
+
+
+def test_migration_only_image_through_a_task_named_migrate(tmp_path: Path) -> None:
+    scanned = scan_tree(
+        tmp_path,
+        {
+            "packages/db/Dockerfile": fixture_text("dockerfile", "heredoc.Dockerfile"),
+            "packages/db/package.json": fixture_text("dockerfile", "db-package.json"),
+        },
+    )
+    [fact] = facts_for(scanned.model, "deploy.migration.strategy")
+    assert fact.text == (
+        "Migration image: packages/db/Dockerfile ENTRYPOINT runs packages/db/package.json script migrate, which runs "
+        "deno run -A --env-file src/migrate.mts (only its name says it migrates)"
+    )
+    assert fact.confidence is Confidence.INFERRED
+
+
+def test_release_command_in_entrypoint_script(tmp_path: Path) -> None:
+    scanned = scan_tree(
+        tmp_path,
+        {
+            "docker/production/Dockerfile": fixture_text("dockerfile", "mobilizon.Dockerfile"),
+            "docker/production/docker-entrypoint.sh": fixture_text("dockerfile", "mobilizon-entrypoint.sh"),
+        },
+    )
+    [fact] = facts_for(scanned.model, "deploy.migration.strategy")
+    assert "runs docker/production/docker-entrypoint.sh, which runs /bin/mobilizon_ctl migrate" in fact.text
+    build = facts_for(scanned.model, "ci.build")[0]
+    assert (
+        "runtime Alpine Linux (version unpinned) (alpine); build stages node:20-alpine, elixir:1.16-alpine"
+        in build.text
+    )
+    assert build.text.endswith("runs as nobody")
+
+
+def test_dockerfiles_under_test_directories_are_examples(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, {"docker/tests/Dockerfile": "FROM elixir:latest\n"})
+    [fact] = facts_for(scanned.model, "ci.build")
+    assert fact.scope is FactScope.EXAMPLE
+
+
+# -- command rules added by this detector (src/infrascan/data/commands/70-dockerfile.yaml) -------------
+
+
+@pytest.mark.parametrize(
+    ("command", "rule", "detail"),
+    [
+        ("deno task migrate", "deno-task", {"script": "migrate"}),  # openstatus packages/db/Dockerfile
+        ("deno task --cwd packages/db db:push", "deno-task", {"script": "db:push"}),
+        ("/bin/mobilizon_ctl migrate", "release-ctl-migrate", {}),  # mobilizon docker-entrypoint.sh
+        ("./bin/pleroma_ctl migrate", "release-ctl-migrate", {}),
+    ],
+)
+def test_command_rules(command: str, rule: str, detail: dict[str, str]) -> None:
+    [found] = classify(command)
+    assert (found.rule, dict(found.detail)) == (rule, detail)
+
+
+@pytest.mark.parametrize("command", ["deno run -A src/migrate.mts", "systemctl migrate", "mobilizon_ctl status"])
+def test_command_rules_negatives(command: str) -> None:
+    assert not [c for c in classify(command) if c.rule in ("deno-task", "release-ctl-migrate")]
+
+
+def facts_for_field(result, field: str) -> list[str]:
+    return [f.text for f in result.facts if f.field == field]

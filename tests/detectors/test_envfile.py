@@ -1,0 +1,233 @@
+"""The .env.example family: dotenv syntax, descriptions, services and their auth, URLs, secrets.
+
+Fixtures under tests/fixtures/envfile/ name the public file each is modelled on.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers import Scanned, facts_for, fixture_text, scan_tree, texts
+from infrascan.detectors.envfile import EnvFileDetector, parse_env_file
+
+from infrascan.envvars import Variable
+from infrascan.export import to_json
+from infrascan.model import Confidence
+
+PLANTED = {
+    "stripe": "sk_live_51Nq8ZbKp3vR7tY2wQx9LmA4dE6fG8hJ1kL3mN5pQ7rS9tU",
+    "aws": "AKIAQ3EGRZ7XK4LT2WNP",
+    "token": "Zx9vQ2mLp8Rt4Wy7Kb3Nc6Hd1Jf5Gs0Aq8Ue2Io4",
+}
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory: pytest.TempPathFactory) -> Scanned:
+    planted = (
+        "# Payments\n"
+        f"STRIPE_SECRET_KEY={PLANTED['stripe']}\n"
+        f"AWS_ACCESS_KEY_ID={PLANTED['aws']}\n"
+        f"LOG_LEVEL={PLANTED['token']}\n"
+        f"# {PLANTED['token']} is the staging token\n"
+        f"POSTHOG_API_KEY={PLANTED['token']}\n"
+    )
+    return scan_tree(
+        tmp_path_factory.mktemp("envfile"),
+        {
+            ".env.example": fixture_text("envfile", ".env.example"),
+            ".env.docker.example": fixture_text("envfile", "docker.env.example"),
+            ".env.prod.example": fixture_text("envfile", "prod.env.example"),
+            "services/billing/.env.sample": planted,
+            ".env": "STRIPE_SECRET_KEY=sk_live_never_read_this_file_at_all_12345\n",
+        },
+    )
+
+
+def service(scanned: Scanned, field: str, sid: str) -> list[str]:
+    return texts(facts_for(scanned.model, field, service=sid))
+
+
+# -- dotenv syntax -------------------------------------------------------------------------------------
+
+
+def test_parse_env_file_syntax() -> None:
+    text = (
+        "\ufeff# Database settings\n# for the app\nexport DATABASE_URL=postgres://db/app\n"
+        'QUOTED="a # b"  # trailing comment\n'
+        "SINGLE='x \"y\"'\n"
+        "UNQUOTED=abc # comment\n"
+        "HASH=abc#def\n"
+        'ESCAPED="say \\"hi\\""\n'
+        'MULTI="line1\nline2"\n'
+        "# OPTIONAL_KEY=value\n"
+        "# LONE_OPTIONAL_KEY\n"
+        "# Prose = not a key\n"
+        "EMPTY=\n"
+        'BROKEN="never closed\n'
+        "AFTER=1\n"
+    )
+    parsed = {v.name: v for v in parse_env_file(text)}
+    assert parsed["DATABASE_URL"] == Variable("DATABASE_URL", "postgres://db/app", 3, "Database settings\nfor the app")
+    assert parsed["QUOTED"].value == "a # b"
+    assert parsed["SINGLE"].value == 'x "y"'
+    assert parsed["UNQUOTED"].value == "abc"
+    assert parsed["HASH"].value == "abc#def"
+    assert parsed["ESCAPED"].value == 'say "hi"'
+    assert parsed["MULTI"].value == "line1\nline2" and parsed["MULTI"].line == 9
+    assert parsed["OPTIONAL_KEY"].optional and parsed["OPTIONAL_KEY"].value == "value"
+    assert parsed["LONE_OPTIONAL_KEY"].optional and parsed["LONE_OPTIONAL_KEY"].value is None
+    assert "Prose" not in parsed
+    assert parsed["EMPTY"].value == ""
+    assert parsed["BROKEN"].value == "never closed" and parsed["AFTER"].line == 16  # one stray quote swallows nothing
+
+
+def test_descriptions_stop_at_blank_lines_and_banners() -> None:
+    text = "# Unrelated\n\n# ====\n# Stripe keys\nSTRIPE_KEY=\n# ----- Section -----\nNEXT=\n"
+    parsed = {v.name: v.comment for v in parse_env_file(text)}
+    assert parsed == {"STRIPE_KEY": "Stripe keys", "NEXT": ""}
+
+
+# -- services, auth, descriptions ---------------------------------------------------------------------
+
+
+def test_comment_above_a_key_is_the_purpose(scanned: Scanned) -> None:
+    [fact] = [f for f in facts_for(scanned.model, "ext.purpose", service="tinybird") if f.rank == 20]
+    assert fact.text == (
+        "“Tinybird (optional - for monitor analytics and charts). Leave empty to disable analytics features. "
+        "Get from: https://www.tinybird.co.” (comment above TINY_BIRD_API_KEY)"
+    )
+    assert fact.confidence is Confidence.DECLARED
+    assert any(getattr(p, "text", None) == "https://www.tinybird.co" for p in fact.parts)  # URLs are code spans
+
+
+def test_the_comment_that_names_the_service_describes_it(scanned: Scanned) -> None:
+    """formbricks .env.example: the comment above CUBEJS_API_URL names Cube; the one above the secret does not."""
+    [fact] = [f for f in facts_for(scanned.model, "ext.purpose", service="cube") if f.rank == 20]
+    assert fact.text.startswith("“Cube semantic-layer API. Required.")
+
+
+def test_auth_kinds(scanned: Scanned) -> None:
+    assert service(scanned, "ext.auth", "github-oauth") == ["OAuth client (AUTH_GITHUB_ID, AUTH_GITHUB_SECRET)"]
+    assert sorted(service(scanned, "ext.auth", "stripe")) == [
+        "API key or token (STRIPE_SECRET_KEY)",
+        "Public client key (shipped to browsers, not a secret) (NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY)",
+        "Signed inbound webhooks (STRIPE_WEBHOOK_SECRET_KEY)",
+    ]
+    assert service(scanned, "ext.auth", "aws-s3") == ["API key or token (S3_ACCESS_KEY, S3_SECRET_KEY)"]
+
+
+def test_smtp_host_names_the_provider_and_takes_its_settings(scanned: Scanned) -> None:
+    assert service(scanned, "ext.auth", "sendgrid") == ["Username and password (SMTP_PASSWORD)"]
+    purposes = service(scanned, "ext.purpose", "sendgrid")
+    assert (
+        "“Email: SMTP through SendGrid. Used for verification and invite emails.” (comment above SMTP_HOST)" in purposes
+    )
+    assert "smtp" not in scanned.model.services
+
+
+def test_names_at_token_boundaries_and_public_prefixes(scanned: Scanned) -> None:
+    services = scanned.model.services
+    for sid in ("tinybird", "twilio", "vercel-blob", "upstash", "resend"):  # TINY_BIRD_, TWILLIO_ (sic), BLOB_READ_...
+        assert sid in services, sid
+    app = texts(facts_for(scanned.model, "mon.application"))
+    assert "Datadog: DD_AGENT_HOST in .env examples" in app  # and ADD_USER is not Datadog
+    assert not [t for t in app if "ADD_USER" in t]
+    assert "Sentry: NEXT_PUBLIC_SENTRY_DSN, SENTRY_AUTH_TOKEN in .env examples" in app
+
+
+def test_commented_keys_are_hints(scanned: Scanned) -> None:
+    mailgun = facts_for(scanned.model, "ext.purpose", service="mailgun")
+    assert mailgun and all(f.confidence is Confidence.HINT for f in mailgun)
+    assert "mailgun" not in scanned.model.services  # hints never make a service
+    [uptime] = [f for f in facts_for(scanned.model, "mon.application") if f.tech == "betterstack-uptime"]
+    assert uptime.confidence is Confidence.HINT  # BETTERSTACK_UPTIME_ is uptime checks, not Logtail logs
+
+
+def test_rate_limits_and_fallbacks(scanned: Scanned) -> None:
+    assert service(scanned, "ext.rate_limits", "openai") == ["Declared limit OPENAI_RATE_LIMIT_RPM = 60"]
+    assert service(scanned, "ext.fallback", "stripe") == ["Timeout/retry setting STRIPE_TIMEOUT_MS = 10000"]
+
+
+# -- databases, URLs, environments ----------------------------------------------------------------
+
+
+def test_connection_url_schemes(scanned: Scanned) -> None:
+    dev = texts(facts_for(scanned.model, "env.database", env="development"))
+    assert "PostgreSQL: DATABASE_URL connection URL (postgresql:) in .env examples" in dev
+    assert "MySQL: ANALYTICS_DATASOURCE_URL connection URL (mysql:) in .env examples" in dev  # jdbc: stripped
+    assert "Redis: CACHE_URL connection URL (rediss:) in .env examples" in dev
+    assert "Turso (libSQL): TURSO_DATABASE_URL connection URL (libsql:) in .env examples" in dev
+    # http://libsql:8080 names no engine; the comment above it does
+    assert (
+        "Turso (libSQL): DATABASE_URL connection URL (http:) (engine named in the comment above it) in .env examples"
+        in dev
+    )
+    hints = [f for f in facts_for(scanned.model, "env.database", env="development") if f.item == "database:unknown"]
+    assert texts(hints) == ["Database, engine not stated: ACCELERATE_DATABASE_URL (prisma: URL) in .env examples"]
+
+
+def test_url_and_environment_from_file_name_and_selector(scanned: Scanned) -> None:
+    urls = {f.attrs["url"] for f in facts_for(scanned.model, "env.url", env="development")}
+    assert urls == {"http://localhost:3000"}  # api.example.com is a placeholder host
+    assert texts(facts_for(scanned.model, "env.url", env="production")) == []  # localhost is not production's URL
+    prod = texts(facts_for(scanned.model, "env.database", env="production"))
+    assert prod == ["PostgreSQL: DATABASE_URL, DIRECT_URL connection URL (postgresql:) in .env examples"]
+    # .env.docker.example names no environment; NODE_ENV=production says which one it configures
+    assert texts(facts_for(scanned.model, "env.special", env="production")) == ["NODE_ENV=production in .env examples"]
+
+
+def test_log_levels(scanned: Scanned) -> None:
+    levels = facts_for(scanned.model, "log.levels")
+    assert "LOG_LEVEL=info in .env examples" in texts(levels)
+    assert any(f.text == "LANGFUSE_LOG_LEVEL=info in .env examples" and f.confidence is Confidence.HINT for f in levels)
+
+
+# -- secrets -----------------------------------------------------------------------------------------
+
+
+def test_planted_secrets_never_reach_any_output(scanned: Scanned) -> None:
+    output = scanned.markdown + to_json(scanned.model, scanned.view)
+    assert "LOG_LEVEL=[redacted]" in output and "PostHog" in output  # the planted lines were read
+    for value in PLANTED.values():
+        assert value not in output
+    assert "sk_live_never_read" not in output  # a plain .env is never read
+    assert "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7" not in output  # multi-line PEM value
+    assert "not # a comment" not in output  # SMTP_PASSWORD's value
+    json.loads(to_json(scanned.model, scanned.view))
+
+
+def test_committed_env_files_are_read_for_names_only(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, {"apps/api/.env.test": "LOG_LEVEL=debug\nRESEND_API_KEY=re_live_abcdefgh_ijklmnop\n"})
+    assert texts(facts_for(scanned.model, "ext.auth", service="resend")) == ["API key or token (RESEND_API_KEY)"]
+    assert "re_live" not in scanned.markdown
+    assert "LOG_LEVEL=debug" not in scanned.markdown  # values of committed files are not shown
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".env.example",
+        ".env.sample",
+        ".env.template",
+        ".env.dist",
+        ".env.defaults",
+        ".env.dev.example",
+        ".env.docker-lightweight.example",
+        "example.env",
+        "env.sample",
+        "podman/env.sample",
+        "app.env.example",
+        ".env.example.local",
+        ".env.production",
+        ".env.test",
+    ],
+)
+def test_claimed_file_names(path: str) -> None:
+    assert EnvFileDetector().claims(path)
+
+
+@pytest.mark.parametrize("path", [".env", ".env.local", ".env.production.local", "env.py", ".envrc"])
+def test_unclaimed_file_names(path: str) -> None:
+    assert not EnvFileDetector().claims(path)

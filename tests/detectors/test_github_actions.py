@@ -1,0 +1,716 @@
+"""The GitHub Actions detector: triggers, reusable workflows, composite actions, what steps do.
+
+Fixtures under tests/fixtures/github_actions/ name the public workflow each is modelled on
+(remix-run/blues-stack, stefanprodan/podinfo, openstatusHQ/openstatus, umami-software/umami,
+langfuse/langfuse, Azure-Samples/aks-store-demo). Each group below is one small repository.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers import Scanned, diagnostics_for, facts_for, fixture_text, scan_tree, texts
+from infrascan.detectors.github_actions import (
+    ANY,
+    BOTH,
+    GitHubActionsDetector,
+    Glob,
+    condition,
+    evaluate,
+    interpolate,
+    knowledge,
+    literals,
+    load_lenient,
+    parse_expression,
+    read_on,
+    substitute,
+)
+
+from infrascan.commands import classify
+from infrascan.detector import SourceFile
+from infrascan.model import Confidence, Fact
+
+DETECTOR = GitHubActionsDetector()
+W = ".github/workflows/"
+
+
+def fx(name: str) -> str:
+    return fixture_text("github_actions", name)
+
+
+def ours(scanned: Scanned, field: str, env: str | None = None) -> list[Fact]:
+    """Facts of one field this detector backs (other detectors fill the same fields)."""
+    return [f for f in facts_for(scanned.model, field, env) if any(e.detector == "github-actions" for e in f.evidence)]
+
+
+def one(facts: list[Fact], *needles: str) -> Fact:
+    found = [f for f in facts if all(n in f.text for n in needles)]
+    assert len(found) == 1, (needles, [f.text for f in facts])
+    return found[0]
+
+
+def scan(tmp: pytest.TempPathFactory, name: str, files: dict[str, str]) -> Scanned:
+    return scan_tree(tmp.mktemp(name), files)
+
+
+@pytest.fixture(scope="module")
+def blues(tmp_path_factory: pytest.TempPathFactory) -> Scanned:
+    return scan(
+        tmp_path_factory, "blues", {W + "deploy.yml": fx("blues_deploy.yml"), "package.json": fx("blues_package.json")}
+    )
+
+
+@pytest.fixture(scope="module")
+def envs(tmp_path_factory: pytest.TempPathFactory) -> Scanned:
+    return scan(
+        tmp_path_factory,
+        "envs",
+        {
+            W + "deploy.yml": fx("ternary_deploy.yml"),
+            W + "preview.yml": fx("preview_pr.yml"),
+            W + "after-ci.yml": fx("after_ci.yml"),
+            W + "nightly.yml": fx("nightly.yml"),
+            W + "servers.yml": fx("servers_deploy.yml"),
+            W + "rollback.yml": fx("helm_rollback.yml"),
+            W + "synthetic.yml": fx("synthetic.yml"),
+            W + "storybook.yml": fx("storybook_vercel.yml"),
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def ephemeral(tmp_path_factory: pytest.TempPathFactory) -> Scanned:
+    return scan(
+        tmp_path_factory,
+        "ephemeral",
+        {
+            W + "e2e.yml": fx("kind_e2e.yml"),
+            "test/e2e.sh": fx("kind_e2e.sh"),
+            ".github/actions/runner-cleanup/action.yml": fx("runner_cleanup_action.yml"),
+            W + "test-e2e-reusable.yaml": fx("azd_e2e_reusable.yaml"),
+            W + "test-e2e.yaml": fx("azd_e2e_callers.yaml"),
+            ".github/actions/wait-for-services/action.yml": fx("wait_for_services_action.yml"),
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def promote(tmp_path_factory: pytest.TempPathFactory) -> Scanned:
+    return scan(
+        tmp_path_factory,
+        "promote",
+        {
+            W + "deploy.yml": fx("promote_deploy.yml"),
+            W + "_deploy_ecs_service.yml": fx("promote_ecs_service.yml"),
+            W + "release.yml": fx("promote_release.yml"),
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def monorepo(tmp_path_factory: pytest.TempPathFactory) -> Scanned:
+    return scan(
+        tmp_path_factory,
+        "monorepo",
+        {
+            W + "test.yml": fx("monorepo_ci.yml"),
+            W + "migrate.yml": fx("monorepo_migrate.yml"),
+            "package.json": '{"scripts": {"test": "turbo run test"}}',
+            "packages/db/package.json": (
+                '{"scripts": {"migrate": "deno run -A src/migrate.mts", "test": "deno test -A"}}'
+            ),
+            "packages/shared/package.json": '{"scripts": {"test": "dotenv -e ../../.env -- vitest run"}}',
+            "apps/server/package.json": '{"scripts": {"test": "bun test"}}',
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def publish(tmp_path_factory: pytest.TempPathFactory) -> Scanned:
+    return scan(
+        tmp_path_factory,
+        "publish",
+        {
+            W + "cd.yml": fx("publish_images.yml"),
+            W + "release.yml": fx("goreleaser_tags.yml"),
+            W + "docker-publish.yml": fx("matrix_images.yml"),
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory: pytest.TempPathFactory) -> Scanned:
+    return scan(
+        tmp_path_factory,
+        "broken",
+        {
+            W + "tabs.yml": fx("broken_tabs.yml"),
+            W + "bracket.yml": fx("broken_bracket.yml"),
+            W + "tag.yml": fx("broken_tag.yml"),
+            W + "cycle-a.yml": fx("cycle_a.yml"),
+            W + "cycle-b.yml": fx("cycle_b.yml"),
+            ".github/actions/loop/action.yml": fx("loop_action.yml"),
+            W + "helpers/workflow.yml": fx("nightly.yml"),
+        },
+    )
+
+
+# ---- the expression language -----------------------------------------------------------------
+
+
+def values(expr: str, **known: object) -> frozenset[object]:
+    def lookup(name: str) -> frozenset[object]:
+        return frozenset({known[name]}) if name in known else ANY
+
+    return evaluate(parse_expression(expr), lookup)
+
+
+def test_ternary_gives_both_candidates_when_the_condition_is_unknown() -> None:
+    expr = "github.ref == 'refs/heads/main' && 'production' || 'staging'"
+    assert values(expr) == {"production", "staging"}
+    assert values(expr, **{"github.ref": "refs/heads/main"}) == {"production"}
+    assert values(expr, **{"github.ref": "refs/heads/dev"}) == {"staging"}
+
+
+def test_unknown_truthiness_keeps_unknown_only_where_it_can_win() -> None:
+    assert literals(values("inputs.environment || 'staging'")) == ["staging"]
+    assert len(values("inputs.environment || 'staging'")) == 2  # UNKNOWN may win
+    assert values("inputs.deploy && 'prod' || 'dev'") == {"prod", "dev"}
+
+
+def test_refs_known_as_patterns() -> None:
+    tag = {"github.ref": Glob("refs/tags/v*")}
+    assert values("startsWith(github.ref, 'refs/tags/')", **tag) == {True}
+    assert values("github.ref == 'refs/heads/main'", **tag) == {False}
+    assert values("github.ref == 'refs/tags/v1.2.0'", **tag) == BOTH
+
+
+def test_status_functions_describe_the_success_path() -> None:
+    assert condition("${{ failure() }}", lambda n: ANY) == {False}
+    assert condition("always() && github.event_name == 'push'", lambda n: frozenset({"push"})) == {True}
+    assert condition("!cancelled()", lambda n: ANY) == {True}
+    assert condition("not an ( expression", lambda n: ANY) == BOTH
+
+
+def test_comparisons_ignore_case_and_contains_reads_strings() -> None:
+    assert values("github.event_name == 'PUSH'", **{"github.event_name": "push"}) == {True}
+    assert values("contains(github.event.comment.body, '/deploy')", **{"github.event.comment.body": "pls /deploy"}) == {
+        True
+    }
+
+
+def test_interpolate_and_substitute() -> None:
+    def lookup(name: str) -> frozenset[object]:
+        return {"inputs.environment": frozenset({"staging"})}.get(name, ANY)
+
+    assert interpolate("app-${{ inputs.environment }}", lookup) == {"app-staging"}
+    assert interpolate("app-${{ github.ref_name }}", lookup) == ANY
+    assert substitute("--app x-${{ inputs.environment }} --sha ${{ github.sha }}", lookup) == (
+        "--app x-staging --sha ${{ github.sha }}"
+    )
+
+
+# ---- phase 1: reading one file ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "events"),
+    [
+        ("on: push\n", ["push"]),
+        ("on: [push, pull_request]\n", ["push", "pull_request"]),
+        ("on:\n  push:\n  workflow_dispatch:\n", ["push", "workflow_dispatch"]),
+        ("on: {push: {branches: [main]}, release: {types: [published]}}\n", ["push", "release"]),
+        # a `true:` key (what a YAML 1.1 reader makes of `on:`) is read as `on` too
+        ("true: push\n", ["push"]),
+    ],
+)
+def test_on_in_all_its_forms(source: str, events: list[str]) -> None:
+    doc, problems = load_lenient(source + "jobs: {}\n")
+    assert problems == []
+    found, _ = read_on(doc)
+    assert list(found) == events
+
+
+def test_on_filters_and_inputs_are_recorded_with_lines() -> None:
+    doc, _ = load_lenient(
+        "on:\n  push:\n    branches: main\n    tags: ['v*']\n    paths-ignore: [docs/**]\n"
+        "  workflow_dispatch:\n    inputs:\n      environment:\n        type: choice\n"
+        "        options: [staging, production]\n"
+        "  schedule:\n    - cron: '0 3 * * *'\njobs: {}\n"
+    )
+    events, on_line = read_on(doc)
+    assert on_line == 1
+    assert events["push"] == {"line": 2, "branches": ["main"], "tags": ["v*"], "paths_ignore": ["docs/**"]}
+    assert events["workflow_dispatch"]["inputs"]["environment"]["options"] == ["staging", "production"]
+    assert events["schedule"]["crons"] == [["0 3 * * *", 12]]
+
+
+def test_run_lines_point_at_the_script() -> None:
+    text = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: |\n          npm ci\n          npm test\n"
+    [record] = DETECTOR.extract(SourceFile(W + "ci.yml", text)).records
+    step = record.data["jobs"][0]["steps"][0]
+    assert step["run_line"] == 7
+
+
+def test_only_top_level_workflows_and_action_files_are_claimed() -> None:
+    assert DETECTOR.claims(".github/workflows/ci.yml")
+    assert DETECTOR.claims(".github/actions/setup/action.yaml")
+    assert not DETECTOR.claims(".github/workflows/helpers/workflow.yml")
+    assert not DETECTOR.claims(".gitlab-ci.yml")
+
+
+# ---- blues-stack: tests, then deploys tied to branches by step conditions ---------------------------
+
+
+def test_step_conditions_tie_each_deploy_to_its_branch(blues: Scanned) -> None:
+    automated = ours(blues, "ci.deploy.automated")
+    staging = one(automated, "Push to dev", "staging", "-staging")
+    production = one(automated, "Push to main", "production")
+    assert "-staging" not in production.text
+    assert staging.confidence is Confidence.INFERRED  # the environment is read from the step name
+    assert staging.attrs["triggers"] == ["push to dev"] and staging.attrs["manual"] is False
+    assert staging.attrs["ci"] == "github-actions" and staging.attrs["job"] == "deploy"
+    assert staging.attrs["needs"] == ["lint", "typecheck", "vitest", "cypress"]
+    assert not any("pull request" in f.text for f in automated)  # the job `if:` rules pull requests out
+    assert ours(blues, "ci.deploy.manual") == []
+
+
+def test_tests_by_level_with_when_they_run(blues: Scanned) -> None:
+    unit = one(ours(blues, "ci.test.unit"), "Vitest")
+    assert "job vitest" in unit.text and "push to main, dev and pull requests" in unit.text
+    assert "`npm run test -- --coverage` → `vitest`" in blues.markdown
+    e2e = one(ours(blues, "ci.test.e2e"), "Cypress")
+    assert "containers started by docker compose up -d" in e2e.text
+    assert ours(blues, "ci.test.integration") == []
+
+
+def test_test_setup_is_neither_a_build_step_nor_a_migration(blues: Scanned) -> None:
+    # `npm run build` before Cypress, `tsc` for the type check, `prisma migrate reset` for the test DB
+    assert ours(blues, "ci.build") == []
+    assert ours(blues, "deploy.migration.strategy") == []
+
+
+def test_deploy_steps_start_with_the_checks_they_wait_for(blues: Scanned) -> None:
+    steps = texts(ours(blues, "deploy.steps"))
+    assert steps[0].startswith("Staging, production: jobs lint, typecheck, vitest, cypress pass first")
+    assert any(s.startswith("Staging: deploy with Fly.io") for s in steps)
+    assert any(s.startswith("Production: deploy with Fly.io") for s in steps)
+
+
+# ---- environments: expressions, previews, merged PRs, workflow_run, type: environment ---------------
+
+
+def test_ternary_environment_names_and_urls(envs: Scanned) -> None:
+    assert texts(ours(envs, "env.url", "production")) == [
+        "https://shop.acme.dev (environment production of job deploy (deploy.yml))"
+    ]
+    assert [f.attrs["url"] for f in ours(envs, "env.url", "staging")] == ["https://staging.shop.acme.dev"]
+    automated = ours(envs, "ci.deploy.automated")
+    one(automated, "Push to main: deploys to production", "helm upgrade")
+    one(automated, "Push to develop: deploys to staging")
+    manual = one(ours(envs, "ci.deploy.manual"), "workflow_dispatch of deploy.yml")
+    assert "staging, production" in manual.text  # the ref of a manual run is unknown: both candidates
+
+
+def test_protection_rules_are_a_hint_per_environment(envs: Scanned) -> None:
+    hints = [f for f in ours(envs, "ci.deploy.manual") if f.confidence is Confidence.HINT]
+    assert sorted(f.attrs["environment"] for f in hints) == ["production", "staging"]
+    assert "protection rules" in hints[0].text
+
+
+def test_preview_per_pull_request_labelled(envs: Scanned) -> None:
+    preview = one(ours(envs, "ci.deploy.automated"), "pr-${{ github.event.number }}")
+    assert preview.text.startswith("Pull requests to main labelled preview: deploys to")
+    [purpose] = ours(envs, "env.purpose", "pr-*")
+    assert purpose.text.startswith("One environment per pull request") and "removed by job teardown" in purpose.text
+    [url] = ours(envs, "env.url", "pr-*")
+    assert url.confidence is Confidence.HINT and "https://shop-pr-${{ github.event.number }}.fly.dev" in url.text
+
+
+def test_merged_pull_request_and_workflow_run_deploys(envs: Scanned) -> None:
+    automated = ours(envs, "ci.deploy.automated")
+    merged = one(automated, "Merged pull requests to main")
+    assert "flyctl deploy --config fly.production.toml" in merged.text  # via superfly/flyctl-actions args
+    after = one(automated, "After workflow CI succeeds (on main)")
+    assert "Heroku" in after.text and "production" in after.text
+
+
+def test_environment_picked_at_dispatch_and_ssh_compose_deploy(envs: Scanned) -> None:
+    manual = one(ours(envs, "ci.deploy.manual"), "servers.yml")
+    assert "appleboy/ssh-action → docker compose up -d --remove-orphans" in manual.text
+    assert "picked at dispatch from the repository's environments" in manual.text
+    # azure/setup-helm followed by `helm version` deploys nothing
+    assert not any("tools" in f.attrs.get("job", "") for f in ours(envs, "ci.deploy.manual"))
+
+
+def test_helm_rollback_atomic_and_rollout_status(envs: Scanned) -> None:
+    rollbacks = texts(ours(envs, "deploy.rollback.perform"))
+    assert any(t.startswith("helm rollback shop") and "manual dispatch" in t for t in rollbacks)
+    assert any(t.startswith("Automatic: helm upgrade --install shop") for t in rollbacks)
+    verify = texts(ours(envs, "deploy.rollback.verify"))
+    assert any("kubectl rollout status deployment/shop -n shop after the deploy" in t for t in verify)
+    assert any("kubectl rollout status" in t and "after the rollback in job rollback" in t for t in verify)
+
+
+def test_schedules_matrix_versions_and_load_tests(envs: Scanned) -> None:
+    e2e = one(ours(envs, "ci.test.e2e"), "Playwright")
+    assert "nightly (0 3 * * *) and manual dispatch" in e2e.text
+    assert "matrix node-version: 20, 22" in e2e.text and "shard" not in e2e.text.split(";")[-2]
+    assert "in container mcr.microsoft.com/playwright:v1.42.1-jammy" in e2e.text
+    load = one(ours(envs, "mon.performance"), "k6")
+    assert "matrix computed at run time" in load.text
+
+
+# ---- throwaway environments are tests, not deployments -------------------------------------------
+
+
+def test_kind_cluster_job_is_an_e2e_test(ephemeral: Scanned) -> None:
+    e2e = one(ours(ephemeral, "ci.test.e2e"), "kind")
+    assert e2e.text.startswith("Deploy to a throwaway kind cluster in job kind-helm (e2e.yml)")
+    assert ("test/e2e.sh", 6) in [(e.path, e.line) for e in e2e.evidence]  # the helm upgrade in the script
+    assert ours(ephemeral, "ci.deploy.automated") == [] and ours(ephemeral, "deploy.steps") == []
+    assert ours(ephemeral, "ci.build") == []  # `docker build` for the kind cluster is test setup
+
+
+def test_provisioned_and_destroyed_environment_via_reusable_workflow(ephemeral: Scanned) -> None:
+    e2e = one(ours(ephemeral, "ci.test.e2e"), "Playwright")
+    assert "called from test-e2e.yaml" in e2e.text
+    assert "weekly (0 0 * * 0) and comment /test-e2e" in e2e.text
+    assert "provisions its own environment and removes it (azd down --force --purge)" in e2e.text
+    assert e2e.attrs["manual"] is False and "comment /test-e2e" in e2e.attrs["triggers"]
+
+
+# ---- promotion by git push, reusable deploys, environments from a matrix ------------------------------
+
+
+def test_promotion_by_pushing_a_branch(promote: Scanned) -> None:
+    manual = one(ours(promote, "ci.deploy.manual"), "release.yml pushes main to branch production")
+    assert "which deploys through deploy.yml" in manual.text
+    automated = one(ours(promote, "ci.deploy.automated"), "Tag push v[0-9]+.[0-9]+.[0-9]+: pushes main")
+    assert automated.attrs["promotes"] == "production"
+    assert "protected branches" in one(ours(promote, "ci.deploy.manual"), "protection rules").text
+
+
+def test_environment_from_a_matrix_is_chosen_at_run_time(promote: Scanned) -> None:
+    pushed = one(ours(promote, "ci.deploy.automated"), "Push to main, production")
+    assert "environment chosen at run time (${{ inputs.environment }})" in pushed.text
+    manual = one(ours(promote, "ci.deploy.manual"), "workflow_dispatch of deploy.yml")
+    assert "(input environment: staging, prod-eu, prod-us)" in manual.text
+    assert manual.confidence is Confidence.INFERRED  # the input's options, not the job's declaration
+    assert ours(promote, "ci.deploy.automated")[0].attrs["pipeline"] == W + "deploy.yml"
+
+
+def test_notification_jobs_on_failure_are_not_steps(promote: Scanned) -> None:
+    assert not any("notify" in f.text for f in ours(promote, "deploy.steps"))
+    steps = texts(ours(promote, "deploy.steps"))
+    assert any("build and push docker build -t $REGISTRY/web" in s for s in steps)
+    assert any("wait-for-service-stability: true" in s for s in steps)
+
+
+def test_image_pushed_to_ecr_from_a_login_step(promote: Scanned) -> None:
+    build = one(ours(promote, "ci.build"), "docker build")
+    assert build.text.endswith("pushed to Amazon ECR")
+
+
+# ---- monorepos: turbo, pnpm --filter, dotenv, migrations ----------------------------------------------
+
+
+def test_turbo_fans_out_to_every_package_test(monorepo: Scanned) -> None:
+    integration = [f for f in ours(monorepo, "ci.test.integration") if f.attrs["job"] == "test"]
+    assert sorted(f.attrs["tool"] for f in integration) == ["bun", "deno", "vitest"]
+    assert all("services: Turso" in f.text for f in integration)  # a database service: integration
+
+
+def test_pnpm_filter_and_dotenv_reach_the_runner(monorepo: Scanned) -> None:
+    unit = one(ours(monorepo, "ci.test.unit"), "job tests-shared")
+    assert "pnpm --filter @acme/shared run test → dotenv -e ../../.env -- vitest run" in unit.text
+    assert ("packages/shared/package.json", 1) in [(e.path, e.line) for e in unit.evidence]
+
+
+def test_migrations_in_a_test_job_prepare_the_test_database(monorepo: Scanned) -> None:
+    [strategy] = ours(monorepo, "deploy.migration.strategy")
+    assert strategy.text.startswith("CI job: job migrate (migrate.yml) runs pnpm migrate")
+    assert "not ordered with a deploy job" in strategy.text
+    assert strategy.confidence is Confidence.INFERRED  # only the script's name says it migrates
+
+
+# ---- image builds ----------------------------------------------------------------------------------------
+
+
+def test_push_conditions_and_registries(publish: Scanned) -> None:
+    builds = ours(publish, "ci.build")
+    ghcr = one(builds, "GitHub Container Registry", "job build")
+    assert "pushed to GitHub Container Registry on tag push v*.*.* and manual dispatch only" in ghcr.text
+    hub = one(builds, "pushed to Docker Hub", "job build")
+    assert "only" not in hub.text
+
+
+def test_images_from_metadata_action_and_goreleaser(publish: Scanned) -> None:
+    builds = ours(publish, "ci.build")
+    image = one(builds, "docker.io/acme/podinfo")
+    assert "ghcr.io/acme/podinfo" in image.text and image.text.endswith(
+        "pushed to Docker Hub, GitHub Container Registry"
+    )
+    assert "on tag push *" in image.text
+    one(builds, "goreleaser release --skip=validate")
+
+
+def test_a_version_input_without_a_deploy_is_not_a_rollback(publish: Scanned) -> None:
+    assert ours(publish, "deploy.rollback.perform") == []
+    assert ours(publish, "ci.deploy.manual") == [] and ours(publish, "ci.deploy.automated") == []
+
+
+# ---- broken inputs ----------------------------------------------------------------------------------------
+
+
+def test_tabs_cost_their_line_only(broken: Scanned) -> None:
+    [message] = diagnostics_for(broken.model, W + "tabs.yml")
+    assert "line 8 skipped" in message
+    assert [d.line for d in broken.model.diagnostics if d.path == W + "tabs.yml"] == [8]
+    one(ours(broken, "ci.test.unit"), "go test in job test (tabs.yml)")
+
+
+def test_unclosed_bracket_blanks_the_line_that_opened_it(broken: Scanned) -> None:
+    diags = [d for d in broken.model.diagnostics if d.path == W + "bracket.yml"]
+    assert [d.line for d in diags] == [5] and "reported at line 6" in diags[0].message
+    one(ours(broken, "ci.test.unit"), "pytest in job test (bracket.yml)")
+
+
+def test_unknown_tag_is_reported_and_ignored(broken: Scanned) -> None:
+    [diag] = [d for d in broken.model.diagnostics if d.path == W + "tag.yml"]
+    assert diag.line == 8 and "!reference" in diag.message
+    one(ours(broken, "ci.test.unit"), "cargo test")
+
+
+def test_call_graph_problems_are_diagnostics_with_lines(broken: Scanned) -> None:
+    found = {(d.path, d.line): d.message for d in broken.model.diagnostics}
+    assert "reusable workflow cycle" in found[(W + "cycle-b.yml", 7)]
+    assert "not found in the repository" in found[(W + "cycle-a.yml", 10)]
+    assert "remote reusable workflow acme/platform" in found[(W + "cycle-a.yml", 12)]
+    assert "is not in the repository" in found[(W + "cycle-a.yml", 18)]
+    assert "composite action cycle" in found[(".github/actions/loop/action.yml", 6)]
+    # the composite action's own `npm test` is still described, once
+    assert len([f for f in ours(broken, "ci.test.unit") if "npm test" in f.text]) == 1
+
+
+def test_workflows_in_subdirectories_are_not_workflows(broken: Scanned) -> None:
+    assert not any("helpers" in e.path for f in broken.model.facts for e in f.evidence)
+
+
+def test_extract_never_raises_on_garbage() -> None:
+    for text in ("", "- a\n- b\n", "on: push\njobs: [1, 2]\n", "\x00\x01", "on: {push: {branches: [ma"):
+        result = DETECTOR.extract(SourceFile(W + "x.yml", text))
+        assert all(d.path == W + "x.yml" for d in result.diagnostics)
+
+
+# ---- data tables: every action entry and every command rule of ours has rows -------------------------
+
+ACTION_ROWS: list[tuple[str, tuple[str, ...]]] = [
+    # podinfo release.yml, umami cd.yml, aks-store-demo package-*.yaml
+    ("docker/build-push-action@v5", ("build", "push")),
+    # openstatus publish-checker.yml
+    ("depot/build-push-action@v1", ("build", "push")),
+    # langfuse pipeline.yml
+    ("useblacksmith/build-push-action@fb9e3e6", ("build", "push")),
+    ("docker/bake-action@v4", ("build", "push")),
+    # umami cd-cloud.yml
+    ("mr-smithers-excellent/docker-build-push@v6", ("build", "push")),
+    ("elgohr/Publish-Docker-Github-Action@v5", ("build", "push")),
+    ("redhat-actions/buildah-build@v2", ("build",)),
+    ("redhat-actions/push-to-registry@v2", ("push",)),
+    # podinfo release.yml
+    ("goreleaser/goreleaser-action@v5", ("command",)),
+    ("docker/metadata-action@v5", ("meta",)),
+    ("docker/login-action@v3", ("login",)),
+    # langfuse _deploy_ecs_service.yml
+    ("aws-actions/amazon-ecr-login@v2", ("login",)),
+    ("azure/docker-login@v1", ("login",)),
+    # podinfo test.yml: setup-helm alone is not a deploy
+    ("azure/setup-helm@v4", ("setup",)),
+    ("azure/setup-kubectl@v4", ("setup",)),
+    ("Azure/k8s-set-context@v4", ("setup",)),
+    ("azure/aks-set-context@v4", ("setup",)),
+    ("google-github-actions/get-gke-credentials@v2", ("setup",)),
+    # blues-stack deploy.yml
+    ("superfly/flyctl-actions/setup-flyctl@v1", ("setup",)),
+    ("hashicorp/setup-terraform@v3", ("setup",)),
+    ("opentofu/setup-opentofu@v1", ("setup",)),
+    ("pulumi/setup-pulumi@v2", ("setup",)),
+    ("aws-actions/amazon-ecs-render-task-definition@v1", ("setup",)),
+    ("docker/setup-buildx-action@v3", ("setup",)),
+    ("docker/setup-qemu-action@v3", ("setup",)),
+    # podinfo e2e.yml
+    ("helm/kind-action@v1.10.0", ("cluster",)),
+    ("engineerd/setup-kind@v0.5.0", ("cluster",)),
+    ("medyagh/setup-minikube@latest", ("cluster",)),
+    ("manusa/actions-setup-minikube@v2", ("cluster",)),
+    ("AbsaOSS/k3d-action@v2", ("cluster",)),
+    ("nolar/setup-k3d-k3s@v1", ("cluster",)),
+    # blues-stack deploy.yml
+    ("cypress-io/github-action@v6", ("test",)),
+    ("DevExpress/testcafe-action@latest", ("test",)),
+    ("grafana/k6-action@v0.3.1", ("test",)),
+    ("grafana/run-k6-action@v1", ("test",)),
+    ("treosh/lighthouse-ci-action@v11", ("test",)),
+    ("superfly/flyctl-actions@1.5", ("command",)),
+    # langfuse _deploy_ecs_service.yml
+    ("aws-actions/amazon-ecs-deploy-task-definition@v2", ("deploy",)),
+    ("aws-actions/aws-cloudformation-github-deploy@v1", ("deploy",)),
+    ("google-github-actions/deploy-cloudrun@v2", ("deploy",)),
+    ("google-github-actions/deploy-appengine@v2", ("deploy",)),
+    ("google-github-actions/deploy-cloud-functions@v3", ("deploy",)),
+    ("azure/webapps-deploy@v3", ("deploy",)),
+    ("Azure/functions-action@v1", ("deploy",)),
+    ("azure/container-apps-deploy-action@v2", ("deploy",)),
+    ("Azure/static-web-apps-deploy@v1", ("deploy",)),
+    ("azure/k8s-deploy@v5", ("deploy",)),
+    ("akhileshns/heroku-deploy@v3.13.15", ("deploy",)),
+    ("amondnet/vercel-action@v25", ("deploy",)),
+    ("nwtgck/actions-netlify@v3", ("deploy",)),
+    ("netlify/actions/cli@master", ("command",)),
+    ("cloudflare/wrangler-action@v3", ("deploy",)),
+    ("cloudflare/pages-action@v1", ("deploy",)),
+    ("FirebaseExtended/action-hosting-deploy@v0", ("deploy",)),
+    ("w9jds/firebase-action@master", ("command",)),
+    ("johnbeynon/render-deploy-action@v0.0.8", ("deploy",)),
+    ("deliverybot/helm@v1", ("deploy",)),
+    ("bitovi/github-actions-deploy-eks-helm@v1.2.9", ("deploy",)),
+    ("WyriHaximus/github-action-helm3@v3", ("command",)),
+    ("actions-hub/kubectl@master", ("command",)),
+    ("dflook/terraform-apply@v1", ("deploy",)),
+    ("pulumi/actions@v5", ("command",)),
+    ("appleboy/ssh-action@v1.0.3", ("remote-script",)),
+    ("appleboy/scp-action@v0.1.7", ("deploy",)),
+    ("easingthemes/ssh-deploy@v5", ("deploy",)),
+    ("Jtalk/url-health-check-action@v4", ("verify",)),
+    ("cygnetdigital/wait_for_response@v2.0.0", ("verify",)),
+    # openstatus synthetic.yml
+    ("openstatushq/openstatus-github-action@v1", ("verify",)),
+    ("joshuaavalon/flyway-action@v3", ("migrate",)),
+    ("liquibase-github-actions/update@v4.25.0", ("migrate",)),
+    # negatives: plumbing is not in the table
+    ("actions/checkout@v4", ()),
+    ("SebRollen/toml-action@v1.2.0", ()),
+]
+
+
+@pytest.mark.parametrize(("uses", "kinds"), ACTION_ROWS, ids=[u for u, _ in ACTION_ROWS])
+def test_action_table_rows(uses: str, kinds: tuple[str, ...]) -> None:
+    spec = knowledge().action(uses)
+    assert (spec.kinds if spec else ()) == kinds
+
+
+def test_every_action_entry_has_a_row() -> None:
+    data = yaml.safe_load(resources.files("infrascan").joinpath("data/actions.yaml").read_bytes())
+    rows = {knowledge().action(u).uses for u, kinds in ACTION_ROWS if kinds}  # type: ignore[union-attr]
+    assert {entry["uses"].lower() for entry in data["actions"]} == rows
+
+
+COMMAND_ROWS: list[tuple[str, str]] = [
+    # ---- azd-up ---- Azure-Samples/aks-store-demo .github/workflows/test-e2e-reusable.yaml
+    ("azd up --no-prompt", "deploy:azure"),
+    # Azure-Samples/todo-nodejs-mongo .github/workflows/azure-dev.yml
+    ("azd deploy --no-prompt", "deploy:azure"),
+    # Azure-Samples/azure-search-openai-demo .github/workflows/azure-dev.yml
+    ("azd up --no-prompt --environment $AZURE_ENV_NAME", "deploy:azure"),
+    # Azure-Samples/contoso-chat .github/workflows/azure-dev.yaml
+    ("azd deploy api --no-prompt", "deploy:azure"),
+    # Azure-Samples/openai-chat-app-quickstart .github/workflows/azure-dev.yaml
+    ('azd up --no-prompt -e "$AZURE_ENV_NAME"', "deploy:azure"),
+    # Azure/azure-dev templates: `azd provision` alone creates infrastructure, `azd down` removes it
+    ("azd provision --no-prompt", ""),
+    ("azd down --force --purge", ""),
+    # ---- deno-test ---- openstatusHQ/openstatus packages/*/package.json
+    ("deno test --parallel -A --no-check --sloppy-imports", "test:deno@unit"),
+    # openstatusHQ/openstatus packages/services/package.json
+    ("NODE_ENV=test RESEND_API_KEY=test-key deno test --parallel -A", "test:deno@unit"),
+    # denoland/fresh .github/workflows/ci.yml
+    ("deno test -A", "test:deno@unit"),
+    # denoland/deno_std .github/workflows/ci.yml
+    ("deno test --doc --allow-all --coverage=./cov", "test:deno@unit"),
+    # lumeland/lume .github/workflows/deno.yml: an integration directory is named so
+    ("deno test -A tests/integration", "test:deno@integration"),
+    # negatives: running a script or linting is not a test
+    ("deno run -A src/migrate.mts", ""),
+    ("deno lint", ""),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), COMMAND_ROWS, ids=[line[:40] for line, _ in COMMAND_ROWS])
+def test_command_rows_of_70_github_actions(line: str, expected: str) -> None:
+    labels = [f"{c.kind}:{c.tool}" + (f"@{c.level}" if c.level else "") for c in classify(line)]
+    assert " ".join(labels) == expected
+
+
+def test_every_rule_of_70_github_actions_has_five_rows() -> None:
+    rules = yaml.safe_load(resources.files("infrascan").joinpath("data/commands/70-github-actions.yaml").read_bytes())
+    for rule in rules:
+        fired = [line for line, _ in COMMAND_ROWS for c in classify(line) if c.rule == rule["id"]]
+        assert len(fired) >= 5, rule["id"]
+
+
+def test_fixtures_name_the_public_file_they_model() -> None:
+    folder = Path(__file__).parent.parent / "fixtures" / "github_actions"
+    for path in folder.iterdir():
+        if path.suffix in (".yml", ".yaml", ".sh"):
+            head = path.read_text(encoding="utf-8")[:400]
+            assert "Modelled on" in head or "calling each other" in head or "uses itself" in head, path.name
+
+
+# ---- composite actions get the caller's inputs -----------------------------------------------------------
+
+
+def test_composite_action_deploys_where_the_callers_input_says(tmp_path_factory: pytest.TempPathFactory) -> None:
+    scanned = scan(
+        tmp_path_factory,
+        "composite",
+        {
+            W + "release.yml": fx("composite_caller.yml"),
+            ".github/actions/fly-deploy/action.yml": fx("composite_deploy_action.yml"),
+        },
+    )
+    automated = ours(scanned, "ci.deploy.automated")
+    staging = one(automated, "External repository dispatch (deploy-staging): deploys to staging")
+    assert "flyctl deploy --remote-only --app shop-staging" in staging.text
+    assert (".github/actions/fly-deploy/action.yml", 16) in [(e.path, e.line) for e in staging.evidence]
+    production = one(automated, "Release (published): deploys to production")
+    assert "shop-production" in production.text and production.attrs["job"] == "production"
+
+
+def test_checks_after_the_deploy_workflow_verify_it(envs: Scanned) -> None:
+    verify = one(ours(envs, "deploy.rollback.verify"), "openstatushq/openstatus-github-action")
+    assert verify.text.endswith("after workflow Deploy completes (on main)")  # success and failure alike
+
+
+def test_deploy_inside_a_command_substitution(envs: Scanned) -> None:
+    deploy = one(ours(envs, "ci.deploy.automated"), "vercel deploy web/storybook-static")
+    # the environment is read from the workflow's name ("Storybook preview"): inferred, as the tier
+    assert deploy.text.startswith("Push to main: deploys to preview with Vercel")
+    assert deploy.confidence is Confidence.INFERRED
+
+
+def test_continuous_integration_is_not_a_test_level(monorepo: Scanned) -> None:
+    one(ours(monorepo, "ci.test.unit"), "go test in job ci (test.yml)")
+    assert not any("job ci " in f.text for f in ours(monorepo, "ci.test.integration"))
+
+
+def test_compose_containers_before_tests_make_them_integration_tests(monorepo: Scanned) -> None:
+    web = one(ours(monorepo, "ci.test.integration"), "job tests-web")
+    assert "containers started by docker compose -f docker-compose.dev.yml up -d --wait" in web.text
+    assert "/tmp/compose-up.log" not in web.text  # redirections are not part of the command shown
+
+
+def test_matrix_images_and_buildx_outputs(publish: Scanned) -> None:
+    builds = ours(publish, "ci.build")
+    matrix = one(builds, "job build-and-push")
+    assert "one image per matrix entry: apps/checker/Dockerfile, apps/server/Dockerfile" in matrix.text
+    digest = one(builds, "ghcr.io/acme/web")
+    assert digest.text.endswith("pushed to GitHub Container Registry")
+
+
+def test_environments_that_only_hold_secrets_get_no_protection_hint(promote: Scanned) -> None:
+    hints = [f.attrs["environment"] for f in ours(promote, "ci.deploy.manual") if f.confidence is Confidence.HINT]
+    assert hints == ["protected branches"]

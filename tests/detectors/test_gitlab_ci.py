@@ -1,0 +1,609 @@
+"""GitLab CI detector: includes, extends, !reference, rules, environments, facts and broken input.
+
+Fixtures live in tests/fixtures/gitlab_ci/<case>/ (one small repository each); every one names
+the public file its shape is modelled on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from helpers import FIXTURES, diagnostics_for, facts_for, texts, write_tree
+from infrascan.detectors.gitlab_ci import (
+    GitLabCIDetector,
+    load_recovering,
+    project_path,
+    rename_duplicate_anchors,
+    url_kind,
+)
+from infrascan.detectors.gitlab_ci_config import (
+    Composer,
+    FileDoc,
+    GMap,
+    decode,
+    encode,
+    repo_path,
+    wildcard_regex,
+)
+from infrascan.detectors.gitlab_ci_rules import Atom, ExpressionError, parse_condition
+from infrascan.detectors.scripts import ScriptsDetector
+
+from infrascan.commands import classify
+from infrascan.config import load_config
+from infrascan.detector import ResolveContext, SourceFile
+from infrascan.merge import Model
+from infrascan.model import Confidence
+from infrascan.registry import Registry
+from infrascan.scan import run_scan
+from infrascan.source import RepoSource
+from infrascan.yamlload import load_yaml
+
+
+@dataclass
+class Scanned:
+    model: Model
+
+
+_SCANS: dict[str, Scanned] = {}
+
+
+def fixture(tmp_path: Path, name: str) -> Scanned:
+    """Scans tests/fixtures/gitlab_ci/<name> with the GitLab CI and scripts detectors, once per session."""
+    if name not in _SCANS:
+        root = FIXTURES / "gitlab_ci" / name
+        files = {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in root.rglob("*") if p.is_file()}
+        repo = write_tree(tmp_path / "repo", files)
+        config = load_config(repo)
+        source = RepoSource(repo, max_file_size=config.max_file_size, skip=config.skip)
+        try:
+            registry = Registry([GitLabCIDetector(), ScriptsDetector()], [], {})
+            _SCANS[name] = Scanned(run_scan(source, config, registry))
+        finally:
+            source.close()
+    return _SCANS[name]
+
+
+def ci_facts(scanned: Scanned, field: str) -> list[str]:
+    """Texts of the GitLab CI facts of a field that fill it (hints are asserted on separately)."""
+    return [
+        f.text
+        for f in facts_for(scanned.model, field)
+        if any(e.detector == "gitlab-ci" for e in f.evidence) and f.confidence is not Confidence.HINT
+    ]
+
+
+def one(items: list[str], needle: str) -> str:
+    found = [t for t in items if needle.lower() in t.lower()]
+    assert len(found) == 1, (needle, items)
+    return found[0]
+
+
+def gitlab_diagnostics(scanned: Scanned) -> list[tuple[str, int | None, str]]:
+    return [(d.path, d.line, d.message) for d in scanned.model.diagnostics if d.detector == "gitlab-ci"]
+
+
+# ==== includes ====================================================================================
+
+
+def test_local_includes_with_wildcards_slashes_nesting_and_same_project(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "includes")
+    build = one(ci_facts(scanned, "ci.build"), "job build ")
+    assert "$CI_REGISTRY_IMAGE/api:$CI_COMMIT_SHA" in build  # the root's variables reach included jobs
+    assert "pushed to the GitLab container registry" in build
+    assert one(ci_facts(scanned, "ci.test.unit"), "job pytest").startswith("pytest -q tests/unit")
+    deploy = one(ci_facts(scanned, "ci.deploy.automated"), "deploy-prod")
+    assert "deploys to production on push to main" in deploy
+    # `.kube` comes from ci/common.yml, included by ci/deploy.yml (a nested include)
+    assert not [d for d in gitlab_diagnostics(scanned) if "extends" in d[2]]
+    urls = facts_for(scanned.model, "env.url", env="production")
+    assert [f.attrs["url"] for f in urls] == ["https://api.acme-payments.io"]
+
+
+def test_remote_component_and_other_projects_are_recorded_not_fetched(tmp_path: Path) -> None:
+    messages = [m for _, _, m in gitlab_diagnostics(fixture(tmp_path, "includes"))]
+    assert any("remote include `https://example.org/shared/ci.yml` not fetched" in m for m in messages)
+    assert any("CI/CD component" in m and "scan@1.2.0" in m for m in messages)
+    assert any("another project `acme/ci-templates:/templates/notify.yml`" in m for m in messages)
+    assert not any("ci/release.yml" in m for m in messages)  # `project: $CI_PROJECT_PATH` is this repository
+
+
+def test_template_include_is_data_never_fetched(tmp_path: Path) -> None:
+    hints = [f for f in facts_for(fixture(tmp_path, "includes").model, "ci.test.unit") if "SAST" in f.text]
+    assert len(hints) == 1 and hints[0].confidence is Confidence.HINT
+    assert "GitLab template Security/SAST.gitlab-ci.yml" in hints[0].text
+
+
+def test_include_cycle_is_refused_with_file_and_line(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "include_loop")
+    assert ("ci/b.yml", 2, "include cycle refused: ci/a.yml -> ci/b.yml -> ci/a.yml") in gitlab_diagnostics(scanned)
+    assert one(ci_facts(scanned, "ci.build"), "job build").startswith("go build")
+    assert one(ci_facts(scanned, "ci.test.unit"), "job unit").startswith("go test")
+
+
+def test_paths_outside_the_repository_are_refused(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "include_escape")
+    diagnostics = gitlab_diagnostics(scanned)
+    assert (".gitlab-ci.yml", 3, "include `../../etc/passwd` points outside the repository; refused") in diagnostics
+    assert (
+        ".gitlab-ci.yml",
+        4,
+        "include `/ci/../../secrets.yml` points outside the repository; refused",
+    ) in diagnostics
+    assert (".gitlab-ci.yml", 5, "included file `ci/missing.yml` does not exist in the repository") in diagnostics
+    assert ci_facts(scanned, "ci.test.unit")  # the rest is still documented
+
+
+def test_project_include_of_this_repository_found_by_remote_url() -> None:
+    doc = load_yaml("include:\n  - project: Acme/Shop\n    file: ci/jobs.yml\n").documents[0]
+    jobs = load_yaml("deploy:\n  script: [kamal deploy]\n").documents[0]
+    files = {
+        ".gitlab-ci.yml": FileDoc(".gitlab-ci.yml", decode(encode(doc, []).data, ".gitlab-ci.yml"), None, []),
+        "ci/jobs.yml": FileDoc("ci/jobs.yml", decode(encode(jobs, []).data, "ci/jobs.yml"), None, []),
+    }
+    seen: list[str] = []
+    composer = Composer(files, list(files), project_path("git@gitlab.com:acme/shop.git"), lambda *a: seen.append(a[2]))
+    assert "deploy" in composer.compose(".gitlab-ci.yml").config and not seen
+    other = Composer(
+        files, list(files), project_path("https://gitlab.com/acme/other.git"), lambda *a: seen.append(a[2])
+    )
+    assert "deploy" not in other.compose(".gitlab-ci.yml").config
+    assert any("another project" in m for m in seen)
+
+
+def test_project_path_from_remote_urls() -> None:
+    assert project_path("https://gitlab.com/group/sub/project.git") == "group/sub/project"
+    assert project_path("git@gitlab.example.org:group/project.git") == "group/project"
+    assert project_path(None) is None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "matches"),
+    [  # GitLab's grammar (gitlab-org/gitlab!60489): `*` one level, `**/` any directories, `**` anything
+        (".gitlab/ci/*.yml", ".gitlab/ci/build.yml", True),
+        (".gitlab/ci/*.yml", ".gitlab/ci/sub/build.yml", False),
+        (".gitlab/ci/**/*.yml", ".gitlab/ci/build.yml", True),
+        (".gitlab/ci/**/*.yml", ".gitlab/ci/a/b/build.yml", True),
+        ("configs/**.yml", "configs/x/y.yml", True),
+        ("*.yml", "ci/build.yml", False),
+    ],
+)
+def test_wildcard_includes_follow_gitlab_grammar(pattern: str, path: str, matches: bool) -> None:
+    assert bool(wildcard_regex(pattern).match(path)) is matches
+
+
+def test_repo_path_refuses_climbing_out() -> None:
+    assert repo_path("/ci/a.yml") == "ci/a.yml"
+    assert repo_path("ci/./b/../a.yml") == "ci/a.yml"
+    assert repo_path("../x.yml") is None
+    assert repo_path("/a/../../x.yml") is None
+
+
+# ==== extends, !reference, anchors ===============================================================
+
+
+def test_extends_deep_merges_maps_replaces_lists_and_later_parents_win(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "extends")
+    rspec = one(ci_facts(scanned, "ci.test.integration"), "job rspec")
+    assert rspec.startswith("rspec in job rspec")  # `.tagged` (the last parent) replaced `.base`'s script
+    assert "PostgreSQL 16 (postgres:16)" in rspec  # services from `.with-db`
+    fact = next(f for f in facts_for(scanned.model, "ci.test.integration") if "job rspec" in f.text)
+    assert fact.attrs["job"] == "rspec" and fact.attrs["stage"] == "test"
+
+
+def test_extends_cycle_and_missing_parent_are_diagnosed(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "extends")
+    diagnostics = gitlab_diagnostics(scanned)
+    assert (".gitlab-ci.yml", 35, "`extends` cycle in job `.b`: .a -> .b -> .a; ignored") in diagnostics
+    assert (".gitlab-ci.yml", 43, "job `orphan` extends `.does-not-exist`, which is not defined") in diagnostics
+    assert one(ci_facts(scanned, "ci.test.unit"), "job looping")  # still documented
+    assert one(ci_facts(scanned, "ci.test.unit"), "job orphan")
+
+
+def test_reference_resolves_nested_lists_in_services_before_script_and_rules(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "reference")
+    integration = one(ci_facts(scanned, "ci.test.integration"), "job integration")
+    assert "PostgreSQL 15 (postgres:15), Redis 7 (redis:7)" in integration
+    assert "push to the default branch" in integration  # rules came through `!reference`
+    assert (".gitlab-ci.yml", 33, "`!reference [.nowhere, script]` points at nothing") in gitlab_diagnostics(scanned)
+    assert one(ci_facts(scanned, "ci.test.unit"), "job dangling")
+
+
+def test_anchors_merge_keys_and_redefined_anchors(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "anchors")
+    builds = ci_facts(scanned, "ci.build")
+    tag = one(builds, "build-docker-tag")
+    assert "acme/shop:${CI_COMMIT_TAG}" in tag and "pushed to Docker Hub" in tag and "on tags" in tag
+    main = one(builds, "build-docker-main")  # `*release-tag-rules` is the latest definition
+    assert "except matching" in main and "only in namespace acme" in main
+    assert gitlab_diagnostics(scanned) == []
+
+
+def test_renaming_duplicate_anchors_keeps_lines_and_other_text() -> None:
+    source = "a: &x 1\nb: *x\nc: &x 2\nd: *x\ne: echo a && b *.log\n"
+    renamed = rename_duplicate_anchors(source)
+    assert renamed.count("\n") == source.count("\n")
+    assert load_yaml(renamed).documents[0] == {"a": 1, "b": 1, "c": 2, "d": 2, "e": "echo a && b *.log"}
+
+
+# ==== broken input =================================================================================
+
+
+def test_tab_in_one_job_costs_that_job_only(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "broken_tab")
+    messages = diagnostics_for(scanned.model, ".gitlab-ci.yml")
+    assert "`broken` (lines 8-11) left out: it does not parse as YAML" in messages
+    assert any(d[1] == 10 and d[2].startswith("invalid YAML") for d in gitlab_diagnostics(scanned))
+    assert one(ci_facts(scanned, "ci.test.unit"), "job unit")
+    assert one(ci_facts(scanned, "ci.deploy.manual"), "job deploy")
+
+
+def test_unclosed_bracket_costs_that_job_only(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "broken_bracket")
+    assert (".gitlab-ci.yml", 6, "`lint` (lines 6-8) left out: it does not parse as YAML") in gitlab_diagnostics(
+        scanned
+    )
+    assert one(ci_facts(scanned, "ci.deploy.automated"), "job deploy")
+    assert one(ci_facts(scanned, "ci.test.unit"), "job unit")
+
+
+def test_unknown_tag_is_reported_and_the_file_read(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "unknown_tag")
+    assert (
+        ".gitlab-ci.yml",
+        3,
+        "unknown YAML tag `!vault`: GitLab rejects it; its value is read as plain YAML",
+    ) in gitlab_diagnostics(scanned)
+    assert one(ci_facts(scanned, "ci.test.unit"), "go test")
+
+
+def test_load_recovering_gives_up_only_on_unplaceable_errors() -> None:
+    assert load_recovering("a: [1, 2\n").documents == []
+    recovered = load_recovering("ok:\n  script: [x]\nbad: : :\nalso:\n  script: [y]\n")
+    assert set(recovered.documents[0]) == {"ok", "also"}
+
+
+# ==== rules and triggers ==========================================================================
+
+
+def test_rules_triggers_manual_delayed_schedule_and_web(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "rules")
+    automated = ci_facts(scanned, "ci.deploy.automated")
+    manual = ci_facts(scanned, "ci.deploy.manual")
+    assert "deploys to staging on push to the default branch:" in one(automated, "deploy-staging")
+    canary = one(automated, "job canary")
+    assert "on push to main, 30 minutes after the job is reached (when: delayed)" in canary
+    production = one(manual, "deploy-production")
+    assert (
+        production.startswith("Manual: job deploy-production") and r"on tags matching /^v\d+\.\d+\.\d+$/" in production
+    )
+    assert "on pipelines run from the UI" in one(manual, "web-only")
+    assert one(ci_facts(scanned, "ci.test.e2e"), "nightly-e2e").endswith("scheduled pipelines")
+    assert one(ci_facts(scanned, "ci.test.unit"), "job unit").endswith("every push and merge request")
+    fact = next(f for f in facts_for(scanned.model, "ci.deploy.manual") if "deploy-production" in f.text)
+    assert fact.attrs["manual"] is True and fact.attrs["environment"] == "production"
+    assert fact.attrs["ci"] == "gitlab-ci" and fact.attrs["pipeline"] == ".gitlab-ci.yml"
+    assert "manual" in fact.attrs["triggers"]
+
+
+def test_workflow_gates_jobs_it_never_creates_pipelines_for(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "rules_gate")
+    assert (".gitlab-ci.yml", 7, "job `release` never runs: its rules never add it") in gitlab_diagnostics(scanned)
+    assert one(ci_facts(scanned, "ci.test.unit"), "go test").endswith("branch pushes and merge requests")
+
+
+def test_only_except_refs_keywords_regexes_and_projects(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "only_except")
+    builds = ci_facts(scanned, "ci.build")
+    assert one(builds, "job package-app ").endswith("on tags; only in project acme/shop")
+    assert one(builds, "package-app-dev").endswith("on push to any branch and tags (outside project acme/shop)")
+    assert one(builds, "build-util-image").endswith("on push to any branch (manual); changes to util/*")
+    docs = one(ci_facts(scanned, "ci.deploy.automated"), "deploy-docs")
+    assert "on push to master or branches matching /^release-.*$/; changes to docs/**/*" in docs
+
+
+@pytest.mark.parametrize(
+    ("expression", "dnf"),
+    [
+        ('$CI_COMMIT_BRANCH == "main"', [(Atom("CI_COMMIT_BRANCH", "==", "str", "main"),)]),
+        ("$CI_COMMIT_TAG", [(Atom("CI_COMMIT_TAG", "set"),)]),
+        ("$CI_COMMIT_TAG != null", [(Atom("CI_COMMIT_TAG", "set"),)]),
+        ('$VAR == ""', [(Atom("VAR", "unset"),)]),
+        (
+            "($A || $B) && $C =~ /x/i",
+            [
+                (Atom("A", "set"), Atom("C", "=~", "regex", "/x/i")),
+                (Atom("B", "set"), Atom("C", "=~", "regex", "/x/i")),
+            ],
+        ),
+        (
+            "$CI_DEFAULT_BRANCH == $CI_COMMIT_BRANCH",
+            [(Atom("CI_DEFAULT_BRANCH", "==", "var", "CI_COMMIT_BRANCH"),)],
+        ),
+    ],
+)
+def test_rule_expressions_parse_to_normal_form(expression: str, dnf: list[tuple[Atom, ...]]) -> None:
+    assert parse_condition(expression) == dnf
+
+
+@pytest.mark.parametrize("expression", ["$A ==", "($A", "$A == 'x' &&", "== 'x'"])
+def test_unreadable_rule_expressions_raise(expression: str) -> None:
+    with pytest.raises(ExpressionError):
+        parse_condition(expression)
+
+
+# ==== environments, services, deploys ===========================================================
+
+
+def test_environments_urls_tiers_candidates_and_review_apps(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "environments")
+    portal = facts_for(scanned.model, "env.url", env="production")
+    declared = [f for f in portal if f.confidence is Confidence.DECLARED]
+    assert [f.attrs["url"] for f in declared] == [
+        "https://portal.acme-retail.com"
+    ]  # deployment_tier wins, $DOMAIN substituted
+    assert [f.confidence for f in portal if "DYNAMIC" in f.text] == [Confidence.HINT]
+    review = facts_for(scanned.model, "env.url", env="review/*")
+    assert review[0].confidence is Confidence.INFERRED and "URL pattern" in review[0].text
+    assert "review.acme-retail.com" in review[0].attrs["url"]
+    purpose = texts(facts_for(scanned.model, "env.purpose", env="review/*"))
+    assert purpose == [
+        "Review app per merge request: job review (.gitlab-ci.yml) deploys review/$CI_COMMIT_REF_SLUG (merge requests)"
+    ]
+    special = texts(facts_for(scanned.model, "env.special", env="review/*"))
+    assert special == [
+        "Torn down by the manual job stop-review (action: stop) and stopped automatically after 3 days (auto_stop_in)"
+    ]
+    manual = one(ci_facts(scanned, "ci.deploy.manual"), "manual-target")
+    assert "deploys to staging, production on pipelines run from the UI" in manual  # `options:` candidates
+    assert "values-$TARGET.yaml" in manual  # a choice is not substituted as if it were a value
+    assert [f.confidence for f in facts_for(scanned.model, "env.url", env="preview")] == [Confidence.HINT]
+    assert not facts_for(scanned.model, "ci.deploy.automated", env=None) or all(
+        "stop-review" not in t for t in ci_facts(scanned, "ci.deploy.automated")
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("https://staging.acme.io", "static"),
+        ("https://$CI_ENVIRONMENT_SLUG.review.acme.dev", "pattern"),
+        ("https://downloads.acme.io/${CI_COMMIT_REF_NAME}/index.html", "pattern"),
+        ("http://$CI_PROJECT_ID-$CI_ENVIRONMENT_SLUG.$KUBE_INGRESS_BASE_DOMAIN", "dynamic"),
+        ("$DYNAMIC_ENVIRONMENT_URL", "dynamic"),
+        ("https://example.com", "placeholder"),
+        ("http://localhost:3000", "placeholder"),
+    ],
+)
+def test_url_kinds(url: str, kind: str) -> None:
+    assert url_kind(url) == kind
+
+
+def test_services_give_test_levels_and_dind_is_tooling(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "services")
+    integration = ci_facts(scanned, "ci.test.integration")
+    phpunit = one(integration, "job phpunit")
+    assert phpunit.startswith("vendor/bin/phpunit --log-junit unitreport.xml")  # `$PHPUNIT_COMMAND` expanded
+    assert "MySQL 8.0 (mysql:8.0)" in phpunit  # the dependency proxy prefix is not the image
+    assert "exunit (mix coveralls)" in one(integration, "job exunit")
+    assert "selenium/standalone-firefox:latest" in one(ci_facts(scanned, "ci.test.e2e"), "job browser")
+    build = one(ci_facts(scanned, "ci.build"), "image-build")
+    assert "services" not in build and "built (" in build  # docker:dind is tooling; no push, so "built"
+    junit = one(ci_facts(scanned, "ci.test.unit"), "job suite")
+    assert junit.startswith("Tests reporting JUnit results (report.xml)")
+
+
+def test_child_pipeline_parsed_and_downstream_project_unresolved(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "trigger")
+    child = next(f for f in facts_for(scanned.model, "ci.build") if "build-frontend" in f.text)
+    assert child.attrs["pipeline"] == "ci/frontend.yml" and "on push to the default branch" in child.text
+    automated = ci_facts(scanned, "ci.deploy.automated")
+    downstream = one(automated, "trigger deploy to kubernetes")
+    assert (
+        "through a pipeline of project acme/infra/k8s-deployments (defined outside this repository) on tags"
+        in downstream
+    )
+    assert not [t for t in automated if "integration" in t]  # a downstream test suite is not a deploy
+
+
+def test_templates_auto_devops_and_terraform_as_data(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "templates")
+    automated = ci_facts(scanned, "ci.deploy.automated")
+    review = one(automated, "job review")
+    assert "GitLab template Jobs/Deploy.gitlab-ci.yml" in review and "except the default branch" in review
+    assert "on push to the default branch" in one(automated, "job staging ")
+    manual = ci_facts(scanned, "ci.deploy.manual")
+    assert "deploys to production on push to the default branch" in one(manual, "production_manual")
+    assert "gitlab-terraform apply" in one(manual, "tf-apply")
+    # STAGING_ENABLED is set, so Auto DevOps' automatic production job never runs
+    assert (".gitlab-ci.yml", 4, "job `production` never runs: its rules never add it") in gitlab_diagnostics(scanned)
+    assert any("unknown to infrascan `Nonexistent/Thing.gitlab-ci.yml`" in d[2] for d in gitlab_diagnostics(scanned))
+    assert all(f.confidence is not Confidence.DECLARED for f in facts_for(scanned.model, "ci.deploy.automated"))
+
+
+def test_spec_header_inputs_are_interpolated(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "spec_header")
+    assert one(ci_facts(scanned, "ci.deploy.manual"), "deploy-production").endswith(
+        "on tags: kamal deploy -d production"
+    )
+    assert [f.attrs["url"] for f in facts_for(scanned.model, "env.url", env="production")] == [
+        "https://shop.acme-retail.com"
+    ]
+
+
+def test_ci_file_not_included_anywhere_is_a_template_and_gives_hints(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "not_root")
+    facts = [f for f in facts_for(scanned.model, "ci.deploy.automated") if "terraform-apply" in f.text]
+    assert len(facts) == 1 and facts[0].confidence is Confidence.HINT
+    assert "terraform apply -input=false -auto-approve tfplan from build/tf-wrapper.sh" in facts[0].text
+    assert "a template to copy, or a custom CI path" in facts[0].text
+    # `tf-wrapper.sh plan` / `init` do not run the script's `terraform apply`
+    assert not [f for f in facts_for(scanned.model, "ci.deploy.automated") if "terraform-plan" in f.text]
+    assert any("not included by the repository's `.gitlab-ci.yml`" in d[2] for d in gitlab_diagnostics(scanned))
+
+
+def test_make_npm_and_script_indirection(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "indirection")
+    deploy = one(ci_facts(scanned, "ci.deploy.automated"), "job deploy")
+    assert "helm upgrade --install app ./chart" in deploy and deploy.endswith("from Makefile")
+    assert one(ci_facts(scanned, "ci.test.unit"), "js-test").startswith("vitest run")
+    assert "registry.gitlab.com/acme/app:latest built and pushed" in one(ci_facts(scanned, "ci.build"), "publish-image")
+    steps = [f.attrs["step"] for f in sorted(facts_for(scanned.model, "deploy.steps"), key=lambda f: f.order)]
+    assert steps == ["Build and push image", "Deploy", "Verify"]
+    assert one(ci_facts(scanned, "deploy.rollback.perform"), "Automatic:")
+    assert one(ci_facts(scanned, "deploy.rollback.verify"), "kubectl rollout status")
+
+
+def test_pages_is_a_deploy_and_verify_jobs_are_not(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "pages_verify")
+    automated = ci_facts(scanned, "ci.deploy.automated")
+    assert "deploys the GitLab Pages site (public/) on push to the default branch" in one(automated, "job pages")
+    assert one(automated, "publish images")
+    assert not [t for t in automated if "verify stable images" in t]
+
+
+# ==== phase 1 purity (what the cache relies on) ===================================================
+
+
+def test_phase_one_records_are_plain_json_and_phase_two_reads_only_them(tmp_path: Path) -> None:
+    detector = GitLabCIDetector()
+    source = (FIXTURES / "gitlab_ci" / "reference" / ".gitlab-ci.yml").read_text(encoding="utf-8")
+    extraction = detector.extract(SourceFile(".gitlab-ci.yml", source))
+    record = extraction.records[0]
+    assert json.loads(json.dumps(record.data)) == record.data
+    assert detector.extract(SourceFile(".gitlab-ci.yml", source)).records[0].data == record.data
+    ctx = ResolveContext([".gitlab-ci.yml"], {("gitlab-ci", ".gitlab-ci.yml"): extraction}, _config(), _catalog())
+    facts = detector.resolve(ctx)
+    assert any("job integration" in f.text for f in facts)
+
+
+def _config():  # type: ignore[no-untyped-def]
+    from infrascan.config import Config
+
+    return Config()
+
+
+def _catalog():  # type: ignore[no-untyped-def]
+    from infrascan.catalog import load_catalog
+
+    return load_catalog()
+
+
+def test_block_scalar_commands_keep_their_own_lines() -> None:
+    source = "deploy:\n  script:\n    - |\n      echo start\n      kamal deploy\n"
+    data = encode(load_yaml(source).documents[0], source.split("\n")).data
+    node = decode(data, "f.yml")
+    assert isinstance(node, GMap)
+    script = node["deploy"]["script"]
+    assert script.where_of(0) == ("f.yml", 4)  # the first content line, not the `|` line
+
+
+# ==== command rules (data/commands/70-gitlab-ci.yaml) ===========================================
+
+
+@pytest.mark.parametrize(
+    ("command", "rule", "kind", "tool"),
+    [
+        # GitLab's Auto DevOps templates (gitlab-org/gitlab lib/gitlab/ci/templates/Jobs/*.gitlab-ci.yml)
+        ("/build/build.sh", "auto-build", "build", "docker"),
+        ("/build/build.sh", "auto-build-push", "push", "docker"),
+        ("auto-deploy deploy", "auto-deploy", "deploy", "helm"),
+        ("auto-deploy deploy canary 25", "auto-deploy", "deploy", "helm"),
+        ("/bin/herokuish buildpack test", "herokuish-test", "test", "herokuish"),
+        ("herokuish buildpack test", "herokuish-test", "test", "herokuish"),
+        # gitlab-org/terraform-images (Terraform/Base.gitlab-ci.yml): the generic rule covers the wrapper
+        ("gitlab-terraform apply", "terraform-apply", "deploy", "terraform"),
+        ("gitlab-terraform apply -auto-approve", "terraform-apply", "deploy", "terraform"),
+        # framasoft/mobilizon/.gitlab-ci.yml
+        ("mix coveralls", "mix-coveralls", "test", "exunit"),
+        ("mix coveralls.json --umbrella", "mix-coveralls", "test", "exunit"),
+        ("mix release --path release/mobilizon", "mix-release", "build", "elixir"),
+        ("MIX_ENV=prod mix release", "mix-release", "build", "elixir"),
+        # passbolt/passbolt_api/.gitlab-ci/jobs/php_unit_tests/runner.yml
+        ('bin/paratest -p "$IMAGE:$PHP_VERSION" -d "$DB"', "paratest", "test", "phpunit"),
+        ("vendor/bin/paratest --processes 4", "paratest", "test", "phpunit"),
+        # gitlabhq/gitlab-runner/.gitlab/ci/build.gitlab-ci.yml
+        ("make -j$(($(nproc) * 2)) helper-bin helper-bin-fips runner-bin", "make-arithmetic-jobs", "indirect", "make"),
+        ("gmake -j$((N + 1)) all", "make-arithmetic-jobs", "indirect", "make"),
+    ],
+)
+def test_gitlab_command_rules(command: str, rule: str, kind: str, tool: str) -> None:
+    assert (rule, kind, tool) in {(c.rule, c.kind, c.tool) for c in classify(command)}
+
+
+@pytest.mark.parametrize(
+    ("command", "kind"),
+    [
+        ("auto-deploy download_chart", "deploy"),  # preparing, not deploying
+        ("auto-deploy delete", "deploy"),
+        ("gitlab-terraform plan", "deploy"),
+        ("gitlab-terraform destroy", "deploy"),
+        ("mix compile", "build"),
+        ("mix deps.get", "test"),
+        ("echo /build/build.sh", "build"),
+        ("paratest-report summarize", "test"),
+    ],
+)
+def test_gitlab_command_rules_negatives(command: str, kind: str) -> None:
+    assert kind not in {c.kind for c in classify(command)}
+
+
+# ==== fixes found on real repositories ===========================================================
+
+
+def test_guards_merge_workflow_variables_only_and_build_stage_commands(tmp_path: Path) -> None:
+    """gitlab-runner: fork guards on every rule, a workflow that only sets variables, `make -j$((...))`
+    in a `build` stage, and a deploy job whose push runs inside a subshell."""
+    scanned = fixture(tmp_path, "runner_style")
+    binaries = one(ci_facts(scanned, "ci.build"), "job binaries")
+    assert binaries.startswith("make -j$(($(nproc) * 2)) helper-bin runner-bin in job binaries (stage build")
+    assert "push to the default branch (in project acme/runner or in project acme/security/runner)" in binaries
+    assert not [t for t in ci_facts(scanned, "ci.build") if "rpm verify fips" in t]
+    deploy = one(ci_facts(scanned, "ci.deploy.automated"), "stable docker images")
+    assert deploy.endswith('runs ./pusher runner-images.json "${CI_REGISTRY_IMAGE}" $tags')
+
+
+def test_pushes_after_a_tag_and_messages_that_mention_push(tmp_path: Path) -> None:
+    """fdroidserver: `docker tag` between build and push; an `echo` inside `if ... then` mentions push."""
+    scanned = fixture(tmp_path, "fdroid_style")
+    build = one(ci_facts(scanned, "ci.build"), "job docker")
+    assert "pushed to the GitLab container registry as $CI_REGISTRY_IMAGE:buildserver" in build
+    assert one(ci_facts(scanned, "ci.test.unit"), "buildserver run-tests").startswith("Tests (./tests/run-tests")
+    assert not [t for t in ci_facts(scanned, "ci.build") if "fdroid build" in t]  # a test of a build command
+
+
+def test_matrix_variables_and_local_exports(tmp_path: Path) -> None:
+    """mobilizon: a global ARCH is not the value of a `parallel:matrix` ARCH; `--output type=local`."""
+    builds = ci_facts(fixture(tmp_path, "anchors"), "ci.build")
+    assert "acme/shop:${CI_COMMIT_TAG}-${ARCH}" in one(builds, "build-docker-tag")
+    assert one(builds, "package-multi-arch-release").startswith("Artifacts built in a container and exported")
+
+
+def test_builds_inside_test_jobs_are_not_build_steps(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "rules")
+    assert not [t for t in ci_facts(scanned, "ci.build") if "nightly-e2e" in t]
+
+
+def test_merge_requests_from_this_project_only(tmp_path: Path) -> None:
+    deploy = one(ci_facts(fixture(tmp_path, "rules"), "ci.deploy.automated"), "mr-preview-cli")
+    assert "on merge requests; only from this project, not forks" in deploy
+
+
+def test_a_job_whose_only_rule_is_never(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "rules_gate")
+    assert (".gitlab-ci.yml", 18, "job `release-upload` never runs: its rules never add it") in gitlab_diagnostics(
+        scanned
+    )
+
+
+def test_per_ref_environments_without_teardown_are_not_review_apps(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "environments")
+    assert one(ci_facts(scanned, "ci.deploy.automated"), "package-deb")
+    assert not [f for f in facts_for(scanned.model, "env.purpose") if "package" in f.text]
+
+
+def test_include_rules_apply_to_the_included_jobs(tmp_path: Path) -> None:
+    scan = one(ci_facts(fixture(tmp_path, "includes"), "ci.test.unit"), "cve-scan")
+    assert scan.endswith("scheduled pipelines; when SECURITY_AUDIT is 1")

@@ -1,0 +1,376 @@
+"""The Helm detector: charts, values per environment, templates read without a helm binary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import FIXTURES, Scanned, facts_for, scan_tree, texts
+from infrascan.detectors.helm import UNKNOWN, Scope, blank_template, evaluate, guard_state, parse_helm_command, render
+
+from infrascan.model import Confidence, Fact
+
+
+def fixture_tree(name: str) -> dict[str, str | bytes]:
+    root = FIXTURES / "helm" / name
+    return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in root.rglob("*") if p.is_file()}
+
+
+def scan(tmp_path: Path, name: str, extra: dict[str, str | bytes] | None = None) -> Scanned:
+    return scan_tree(tmp_path, {**fixture_tree(name), **(extra or {})})
+
+
+def one(facts: list[Fact], needle: str) -> Fact:
+    found = [f for f in facts if needle in f.text]
+    assert len(found) == 1, (needle, texts(facts))
+    return found[0]
+
+
+def paths(fact: Fact) -> set[str]:
+    return {e.path for e in fact.evidence}
+
+
+# -- the shop chart: three values files, a subchart condition, a hook in a .tpl --------------
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Scanned:
+    return scan(tmp_path_factory.mktemp("shop"), "shop")
+
+
+def test_subchart_database_only_where_its_condition_is_true(shop: Scanned) -> None:
+    prod = one(facts_for(shop.model, "env.database", "production"), "PostgreSQL")
+    assert prod.confidence is Confidence.DECLARED
+    assert prod.text.startswith("PostgreSQL 16 in-cluster: subchart postgresql (chart postgresql 14.2.3)")
+    assert "bitnamilegacy/postgresql:16.4.0-debian-12-r2" in prod.text  # the prod override of the tag
+    assert "charts/shop/values-prod.yaml" in paths(prod)
+    dev = one(facts_for(shop.model, "env.database", "development"), "PostgreSQL")
+    assert "in-cluster" not in dev.text
+    assert "external" in dev.text and "postgresql.enabled: false" in dev.text
+    assert "db.dev.shop.internal" in dev.text
+
+
+def test_chart_version_is_never_the_database_version(shop: Scanned) -> None:
+    databases = texts(facts_for(shop.model, "env.database"))
+    assert not any(t.startswith("PostgreSQL 14") for t in databases)
+    redis = one(facts_for(shop.model, "env.database", "production"), "Redis")
+    assert redis.text.startswith("Redis (app version unknown) in-cluster: subchart redis (chart redis 18.4.0)")
+
+
+def test_external_setting_of_another_engine_is_not_reused(shop: Scanned) -> None:
+    """`externalDatabase.host` is PostgreSQL's; Redis switched off has no external setting of its own."""
+    redis = one(facts_for(shop.model, "env.database", "development"), "Redis")
+    assert redis.confidence is Confidence.HINT
+    assert "db.dev.shop.internal" not in redis.text
+
+
+def test_ingress_hosts_are_urls_and_the_scaffold_host_is_not(shop: Scanned) -> None:
+    prod = one(facts_for(shop.model, "env.url", "production"), "https://")
+    assert prod.text.startswith("https://shop.acme-retail.com from ingress.hosts.0.host in chart shop")
+    assert prod.attrs["url"] == "https://shop.acme-retail.com"
+    assert "https://staging.shop.acme-retail.com" in texts(facts_for(shop.model, "env.url", "staging"))[0]
+    assert not facts_for(shop.model, "env.url", "development")
+    assert not any("chart-example.local" in f.text for f in shop.model.facts)
+
+
+def test_special_configurations_per_environment(shop: Scanned) -> None:
+    prod = texts(facts_for(shop.model, "env.special", "production"))
+    assert any("replicaCount: 3 replicas" in t for t in prod)
+    assert any("autoscaling: 3–12 replicas at 70% CPU" in t for t in prod)
+    assert any("podDisruptionBudget: minAvailable 2" in t for t in prod)
+    assert any("resources: requests cpu 500m, memory 512Mi" in t for t in prod)
+    staging = texts(facts_for(shop.model, "env.special", "staging"))
+    assert any("replicaCount: 2 replicas" in t for t in staging)
+    assert not any("autoscaling" in t for t in staging)
+    assert any("RAILS_ENV=development" in t for t in texts(facts_for(shop.model, "env.special", "development")))
+
+
+def test_migration_hook_job_defined_in_a_tpl(shop: Scanned) -> None:
+    hook = one(facts_for(shop.model, "deploy.migration.strategy"), "hook Job")
+    assert hook.text.startswith("Helm pre-install/pre-upgrade hook Job runs rails db:prepare or rails db:migrate")
+    assert "before rollout" in hook.text
+    assert "rendered when migrations.enabled: true" in hook.text  # the guard of the include site
+    assert "charts/shop/templates/_db-migrate.tpl" in paths(hook)
+    assert hook.confidence is Confidence.DECLARED
+
+
+def test_prometheus_rule_alerts_by_severity(shop: Scanned) -> None:
+    critical = one(facts_for(shop.model, "alert.critical"), "ShopHighErrorRate")
+    assert critical.confidence is Confidence.DECLARED
+    assert "rendered when metrics.prometheusRule.enabled: true (prod)" in critical.text
+    warning = one(facts_for(shop.model, "alert.warning"), "ShopSlowCheckout")
+    assert "for 10m" in warning.text
+    info = one(facts_for(shop.model, "alert.warning"), "ShopQueueBacklog")
+    assert info.confidence is Confidence.HINT  # severity info is neither critical nor warning
+
+
+def test_service_monitor_switched_on_in_some_environments(shop: Scanned) -> None:
+    monitor = one(facts_for(shop.model, "mon.infrastructure"), "ServiceMonitor")
+    assert monitor.confidence is Confidence.DECLARED  # the Capabilities check is assumed to pass
+    assert "(prod, staging)" in monitor.text
+
+
+def test_probes_and_helm_test_verify_a_rollout(shop: Scanned) -> None:
+    verify = texts(facts_for(shop.model, "deploy.rollback.verify"))
+    assert any("readiness/liveness probes" in t and "GET /health/ready" in t for t in verify)
+    assert any(t.startswith("`helm test` hook Pod runs curl -fsS") for t in verify)
+
+
+def test_template_that_is_not_yaml_gives_a_diagnostic_and_the_rest_is_read(shop: Scanned) -> None:
+    diagnostics = [d for d in shop.model.diagnostics if d.path.endswith("configmap-broken.yaml")]
+    assert [(d.line, d.severity.value) for d in diagnostics] == [(10, "info")]
+    assert "not YAML once template actions are removed" in diagnostics[0].message
+    assert facts_for(shop.model, "alert.critical")
+
+
+def test_rendered_document_cites_values_and_chart(shop: Scanned) -> None:
+    assert "Helm chart shop (charts/shop/Chart.yaml): chart 4.2.0, app version 2.7.1" in texts(
+        facts_for(shop.model, "deploy.steps")
+    )
+
+
+# -- other layouts -----------------------------------------------------------------------------
+
+
+def test_invalid_values_yaml_is_a_diagnostic_and_the_chart_still_counts(tmp_path: Path) -> None:
+    scanned = scan(tmp_path, "broken-values")
+    diagnostics = [d for d in scanned.model.diagnostics if d.path == "charts/api/values.yaml"]
+    assert len(diagnostics) == 1 and diagnostics[0].line == 9
+    assert "invalid YAML in Helm values" in diagnostics[0].message
+    assert any("replicaCount: 4 replicas" in t for t in texts(facts_for(scanned.model, "env.special", "production")))
+    mongo = one(facts_for(scanned.model, "env.database", "production"), "MongoDB")
+    assert "condition mongodb.enabled not set (enabled)" in mongo.text
+    assert mongo.confidence is Confidence.DECLARED
+
+
+def test_helm_create_defaults_are_placeholders(tmp_path: Path) -> None:
+    scanned = scan(tmp_path, "helm-create")
+    assert not facts_for(scanned.model, "env.url")
+    assert not [f for f in facts_for(scanned.model, "env.special") if "replica" in f.text]
+
+
+def test_values_files_next_to_the_chart_folder(tmp_path: Path) -> None:
+    scanned = scan(tmp_path, "next-to-chart")
+    prod = one(facts_for(scanned.model, "env.special", "production"), "replicaCount")
+    assert prod.text == "Helm value replicaCount: 2 replicas in chart sample-app (values values-prod.yaml)"
+    assert "qa" in scanned.model.environments
+
+
+def test_helmfile_environments_choose_values_files(tmp_path: Path) -> None:
+    scanned = scan(tmp_path, "helmfile")
+    prod = one(facts_for(scanned.model, "env.url", "production"), "https://web.acme-retail.com")
+    assert "(helmfile release web)" in prod.text
+    assert "values/production.yaml" in paths(prod)
+    assert "http://web.staging.acme-retail.com" in texts(facts_for(scanned.model, "env.url", "staging"))[0]
+
+
+def test_v1_chart_requirements_yaml(tmp_path: Path) -> None:
+    scanned = scan(tmp_path, "v1-requirements")
+    mysql = one(facts_for(scanned.model, "env.database", "production"), "MySQL")
+    assert mysql.text.startswith("MySQL 8.0 in-cluster: subchart mysql (chart mysql 1.6.9)")
+
+
+def test_flux_helm_release_of_a_repository_chart(tmp_path: Path) -> None:
+    scanned = scan(tmp_path, "flux-release")
+    postgres = one(facts_for(scanned.model, "env.database", "production"), "PostgreSQL")
+    assert postgres.text.startswith("PostgreSQL 15 in-cluster: chart postgresql, image tag 15.4.0-debian-11-r10")
+    automatic = one(facts_for(scanned.model, "deploy.rollback.perform"), "Flux")
+    assert automatic.attrs.get("automatic") is True
+
+
+def test_argocd_value_files_give_the_environment(tmp_path: Path) -> None:
+    scanned = scan(tmp_path, "argocd-valuefiles")
+    url = one(facts_for(scanned.model, "env.url", "production"), "eu.storefront")
+    assert "(Argo CD Application storefront-prod)" in url.text
+    assert "deploy/chart/overrides/eu.yaml" in paths(url)
+    assert one(facts_for(scanned.model, "ci.deploy.automated"), "storefront-prod")
+
+
+def test_database_run_by_a_chart_template_follows_its_guard(tmp_path: Path) -> None:
+    scanned = scan(tmp_path, "template-store")
+    dev = one(facts_for(scanned.model, "env.database", "development"), "MySQL")
+    assert dev.text.startswith("MySQL 8.0 in-cluster: StatefulSet (image public.ecr.aws/docker/library/mysql:8.0)")
+    assert "rendered when mysql.create: true" in dev.text
+    assert not facts_for(scanned.model, "env.database", "production")
+
+
+def test_vendored_subchart_archive_counts_as_a_dependency(tmp_path: Path) -> None:
+    scanned = scan(tmp_path, "vendored", {"chart/charts/redis-18.1.0.tgz": b"\x1f\x8b\x08\x00binary"})
+    redis = one([f for f in scanned.model.facts if f.field == "env.database"], "Redis")
+    assert "subchart redis (chart redis 18.1.0), always installed" in redis.text
+    assert redis.confidence is Confidence.HINT  # chart defaults: no environment is stated
+
+
+def test_include_site_switched_off_makes_the_hook_a_hint(tmp_path: Path) -> None:
+    files = fixture_tree("shop")
+    files["charts/shop/values.yaml"] = files["charts/shop/values.yaml"].replace(
+        "migrations:\n  enabled: true", "migrations:\n  enabled: false"
+    )
+    scanned = scan_tree(tmp_path, files)
+    hook = one(facts_for(scanned.model, "deploy.migration.strategy"), "hook Job")
+    assert hook.confidence is Confidence.HINT
+    assert "off: migrations.enabled: false" in hook.text
+
+
+# -- the template reader and the expression evaluator -----------------------------------------
+
+
+def test_blanking_keeps_lines_and_records_guards() -> None:
+    source = '{{- if .Values.a.enabled }}\nkind: Job\nmetadata:\n  name: {{ include "x" . }}-job\n{{- end }}\n'
+    blanked = blank_template(source)
+    assert blanked.text.split("\n")[:4] == ["", "kind: Job", "metadata:", "  name: __TPL0__-job"]
+    assert blanked.tokens[0][0] == 'include "x" .'
+    assert [(b.kind, b.conds) for b in blanked.stacks[1]] == [("if", (".Values.a.enabled",))]
+
+
+def scope(values: dict[str, object], defines: dict[str, str] | None = None) -> Scope:
+    root: dict[str, object] = {"Values": values, "Chart": {"AppVersion": "1.2.3"}, "Capabilities": UNKNOWN}
+    return Scope(root, root, None, defines or {})
+
+
+@pytest.mark.parametrize(
+    ("expr", "values", "expected"),
+    [
+        (".Values.a.enabled", {"a": {"enabled": True}}, True),
+        ("and .Values.a .Values.b", {"a": True, "b": 0}, 0),
+        ("or .Values.a (not .Values.b)", {"a": False}, True),
+        ('eq .Values.kind "mysql"', {"kind": "mysql"}, True),
+        (".Values.image.tag | default .Chart.AppVersion", {"image": {"tag": ""}}, "1.2.3"),
+        ('printf "%s:%s" .Values.r .Values.t', {"r": "redis", "t": "7.2"}, "redis:7.2"),
+        ("(.Values.serviceMonitor).enabled", {"serviceMonitor": {"enabled": True}}, True),
+        ('.Capabilities.APIVersions.Has "monitoring.coreos.com/v1"', {}, True),
+        ('lookup "v1" "Secret" "ns" "x"', {}, UNKNOWN),
+    ],
+)
+def test_expressions(expr: str, values: dict[str, object], expected: object) -> None:
+    assert evaluate(expr, scope(values)) == expected or evaluate(expr, scope(values)) is expected
+
+
+def test_render_a_helper_define() -> None:
+    body = (
+        '{{- if .Values.image.digest -}}{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}'
+        '{{- else -}}{{- printf "%s:%s" .Values.image.repository .Values.image.tag -}}{{- end -}}'
+    )
+    assert render(body, scope({"image": {"repository": "valkey/valkey", "tag": "8.0"}})) == "valkey/valkey:8.0"
+    assert render("{{ range .Values.x }}{{ . }}{{ end }}", scope({"x": [1]})) is UNKNOWN
+
+
+def test_guards_inside_with_blocks_read_relative_values() -> None:
+    values = {"monitoring": {"rules": {"enabled": False, "alerting": True}}}
+    blocks = [["with", [".Values.monitoring.rules"], 0, False], ["if", ["and .enabled .alerting"], 0, False]]
+    run = scope(values)
+    assert guard_state(blocks, run) is False
+    assert "monitoring.rules.enabled" in run.used
+
+
+def test_terraform_templatefile_values_are_not_misread(tmp_path: Path) -> None:
+    scanned = scan(tmp_path, "terraform-values")
+    assert not [d for d in scanned.model.diagnostics if d.path == "values/carts.yaml"]
+
+
+def test_inline_helmfile_values_cite_the_helmfile(tmp_path: Path) -> None:
+    files = fixture_tree("template-store")
+    files["helmfile.yaml"] = (
+        "releases:\n  - name: catalog\n    chart: ./chart\n    values:\n      - mysql:\n          create: true\n"
+    )
+    scanned = scan_tree(tmp_path, files)
+    mysql = one([f for f in scanned.model.facts if "(helmfile release catalog)" in f.text], "MySQL 8.0")
+    assert ("helmfile.yaml", 6) in {(e.path, e.line) for e in mysql.evidence}
+    assert all("#" not in e.path for f in scanned.model.facts for e in f.evidence)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Scanned:
+    return scan(tmp_path_factory.mktemp("app"), "app-chart")
+
+
+def test_a_migration_job_shows_its_main_container_not_the_wait(app: Scanned) -> None:
+    job = one(facts_for(app.model, "deploy.migration.strategy"), "app-migration")
+    assert job.text.startswith(
+        "Argo CD Sync hook Job app-migration (named as a migration) runs "
+        "node packages/database/dist/scripts/apply-migrations.js during the sync"
+    )
+    assert job.confidence is Confidence.INFERRED
+
+
+def test_commands_of_one_script_all_run(app: Scanned) -> None:
+    init = one(facts_for(app.model, "deploy.migration.strategy"), "hub-migrate")
+    assert 'postgres "$DATABASE_URL" up and /usr/local/bin/river migrate-up' in init.text
+    assert "every replica migrates" in init.text
+
+
+def test_parenthesised_guard_names_its_switch_once(app: Scanned) -> None:
+    monitors = facts_for(app.model, "mon.infrastructure")
+    assert len(monitors) == 1
+    assert "rendered when serviceMonitor.enabled: true" in monitors[0].text
+
+
+def test_a_pdb_template_with_both_budgets_reports_the_one_set(app: Scanned) -> None:
+    pdb = one(facts_for(app.model, "env.special", "production"), "PodDisruptionBudget")
+    assert pdb.text.startswith("PodDisruptionBudget app: minAvailable 1")
+
+
+def test_values_holding_tpl_strings_are_still_values(tmp_path: Path) -> None:
+    """grafana/loki's values.yaml holds `{{ include ... }}` strings for `tpl`; it is still the chart's values."""
+    files = fixture_tree("shop")
+    files["charts/shop/values.yaml"] += 'fullnameOverride: "{{ .Release.Name }}-shop"\n'
+    scanned = scan_tree(tmp_path, files)
+    staging = one(facts_for(scanned.model, "env.database", "staging"), "PostgreSQL")
+    assert staging.text.startswith("PostgreSQL 16 in-cluster")
+
+
+def test_rules_built_from_another_file_are_a_hint_and_zero_replicas_are_not_reported(tmp_path: Path) -> None:
+    """Modelled on grafana/loki: PrometheusRule groups from `.Files.Get`, components switched off by replicas: 0."""
+    files = fixture_tree("app-chart")
+    files["charts/app/values.yaml"] += "ingester:\n  replicas: 0\nmonitoring:\n  rules:\n    enabled: true\n"
+    files["charts/app/templates/rules.yaml"] = (
+        "{{- with .Values.monitoring.rules }}\n{{- if .enabled }}\napiVersion: monitoring.coreos.com/v1\n"
+        "kind: PrometheusRule\nmetadata:\n  name: app-alerts\nspec:\n  groups:\n"
+        '  {{- include "app.ruleGroups" (tpl ($.Files.Get "src/alerts.yaml.tpl") $ | fromYaml) | indent 4 }}\n'
+        "{{- end }}\n{{- end }}\n"
+    )
+    scanned = scan_tree(tmp_path, files)
+    rules = one(facts_for(scanned.model, "alert.warning"), "could not read")
+    assert rules.confidence is Confidence.HINT
+    assert "rendered when monitoring.rules.enabled: true" in rules.text
+    assert not any("0 replicas" in f.text for f in scanned.model.facts)
+
+
+def test_values_passed_with_f_in_a_makefile_target(tmp_path: Path) -> None:
+    scanned = scan(tmp_path, "makefile-f")
+    url = one(facts_for(scanned.model, "env.url", "production"), "eu.shop.acme-retail.com")
+    assert "(helm upgrade --install shop ./charts/shop -n shop-prod" in url.text
+    assert ("Makefile", 3) in {(e.path, e.line) for e in url.evidence}
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (
+            "helm upgrade --install web ./chart -f a.yaml --values=b.yaml -n prod",
+            ("web", "./chart", ["a.yaml", "b.yaml"], "prod"),
+        ),
+        ("helm install ./chart --generate-name", ("", "./chart", [], "")),
+        ("helm upgrade web $CHART", None),
+        ("helm rollback web 3", None),
+    ],
+)
+def test_parse_helm_command(command: str, expected: object) -> None:
+    assert parse_helm_command(command) == expected
+
+
+def test_charts_sharing_a_name_are_told_apart_by_folder(tmp_path: Path) -> None:
+    """argoproj/argocd-example-apps: blue-green/ and helm-guestbook/ both name their chart helm-guestbook."""
+    chart = "apiVersion: v2\nname: helm-guestbook\nversion: 0.1.0\n"
+    scanned = scan_tree(
+        tmp_path,
+        {
+            "blue-green/Chart.yaml": chart,
+            "blue-green/values-prod.yaml": "replicaCount: 2\n",
+            "helm-guestbook/Chart.yaml": chart,
+            "helm-guestbook/values-prod.yaml": "replicaCount: 4\n",
+        },
+    )
+    found = sorted(texts(facts_for(scanned.model, "env.special", "production")))
+    assert found[0].startswith("Helm value replicaCount: 2 replicas in chart helm-guestbook (blue-green/)")
+    assert found[1].startswith("Helm value replicaCount: 4 replicas in chart helm-guestbook (values")

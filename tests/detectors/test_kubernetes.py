@@ -1,0 +1,166 @@
+"""The Kubernetes detector: manifests by content, kustomize overlays, Argo CD, Flux, Skaffold."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from helpers import FIXTURES, Scanned, facts_for, scan_tree, texts
+from infrascan.detectors.kubernetes import KubernetesDetector, load_documents, split_documents, summarise
+
+from infrascan.model import Confidence, Fact
+
+
+def fixture_tree(name: str) -> dict[str, str | bytes]:
+    root = FIXTURES / "kubernetes" / name
+    return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in root.rglob("*") if p.is_file()}
+
+
+def one(facts: list[Fact], needle: str) -> Fact:
+    found = [f for f in facts if needle in f.text]
+    assert len(found) == 1, (needle, texts(facts))
+    return found[0]
+
+
+def paths(fact: Fact) -> set[str]:
+    return {e.path for e in fact.evidence}
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Scanned:
+    return scan_tree(tmp_path_factory.mktemp("k8s"), fixture_tree("shop"))
+
+
+def test_manifests_are_found_by_content_not_name() -> None:
+    sniff = KubernetesDetector.sniff
+    assert sniff is not None
+    assert sniff.pattern.search("---\napiVersion: apps/v1\nkind: Deployment\n")
+    assert sniff.pattern.search('{\n  "kind": "Service",\n  "apiVersion": "v1"\n}')
+    assert not sniff.pattern.search("services:\n  web:\n    image: nginx\n")  # compose
+    assert not sniff.pattern.search("name: CI\non: push\njobs: {}\n")
+
+
+def test_kustomize_overlays_give_each_environment_its_database(shop: Scanned) -> None:
+    dev = one(facts_for(shop.model, "env.database", "development"), "in-cluster")
+    assert dev.text.startswith("PostgreSQL 15 in-cluster: StatefulSet postgres (image postgres:15.6-alpine)")
+    assert ("k8s/overlays/dev/kustomization.yaml", 5) in {(e.path, e.line) for e in dev.evidence}  # `- ../../base`
+    prod = one(facts_for(shop.model, "env.database", "production"), "in-cluster")
+    assert prod.text.startswith(
+        "PostgreSQL 16 in-cluster: StatefulSet postgres (image postgres:16.3-alpine, tag set by"
+    )
+    assert ("k8s/overlays/prod/kustomization.yaml", 12) in {(e.path, e.line) for e in prod.evidence}  # images
+
+
+def test_a_job_running_a_database_image_is_a_client_not_a_database(shop: Scanned) -> None:
+    assert not [f for f in shop.model.facts if f.field == "env.database" and "db-backup" in f.text]
+    backup = one(facts_for(shop.model, "env.special", "production"), "Scheduled backup")
+    assert "CronJob db-backup (30 2 * * *)" in backup.text
+
+
+def test_overlay_replicas_hpa_pdb_and_namespace(shop: Scanned) -> None:
+    prod = texts(facts_for(shop.model, "env.special", "production"))
+    assert "Deployment web: 4 replicas in k8s/base/deployment.yaml, set by k8s/overlays/prod/kustomization.yaml" in prod
+    assert any("Autoscaling for web: 4–20 replicas at 65% CPU" in t for t in prod)
+    assert any(t.startswith("PodDisruptionBudget web: minAvailable 2") for t in prod)
+    assert any("namespace shop-prod" in t for t in prod)
+    assert not any("replicas" in t and "web" in t for t in texts(facts_for(shop.model, "env.special", "development")))
+
+
+def test_ingress_hosts_per_overlay_and_placeholders(shop: Scanned) -> None:
+    url = one(facts_for(shop.model, "env.url", "production"), "shop.acme-retail.com")
+    assert url.text.startswith("https://shop.acme-retail.com from Ingress web in k8s/overlays/prod/ingress.yaml")
+    assert not facts_for(shop.model, "env.url", "development")  # web.local is a placeholder
+    assert not any("http://frontend" in f.text for f in shop.model.facts)  # an in-cluster Service URL
+
+
+def test_migrations_init_container_and_argocd_presync_hook(shop: Scanned) -> None:
+    strategies = facts_for(shop.model, "deploy.migration.strategy")
+    init = one(strategies, "Init container")
+    assert "before each pod starts (every replica migrates)" in init.text
+    hook = one(strategies, "PreSync")
+    assert hook.text.startswith("Argo CD PreSync hook Job db-migrate runs python manage.py migrate --noinput")
+    assert hook.confidence is Confidence.DECLARED
+
+
+def test_argocd_automated_and_manual_sync(shop: Scanned) -> None:
+    automated = one(facts_for(shop.model, "ci.deploy.automated"), "web-prod")
+    assert "(prune, self-heal)" in automated.text
+    assert automated.attrs["environment"] == "prod"
+    assert one(facts_for(shop.model, "ci.deploy.manual"), "web-dev").attrs["manual"] is True
+    steps = texts(facts_for(shop.model, "deploy.steps"))
+    assert any(t.startswith("Argo CD Application web-prod syncs k8s/overlays/prod") for t in steps)
+
+
+def test_argo_rollouts_canary_with_analysis_rolls_back_by_itself(shop: Scanned) -> None:
+    step = one(facts_for(shop.model, "deploy.steps"), "canary")
+    assert "20% → pause 10m → 50% → pause until promoted" in step.text
+    automatic = one(facts_for(shop.model, "deploy.rollback.perform"), "Automatic")
+    assert "analysis success-rate" in automatic.text and automatic.attrs["automatic"] is True
+    assert one(facts_for(shop.model, "deploy.rollback.perform"), "kubectl argo rollouts undo api")
+
+
+def test_prometheus_rules_monitors_and_probes(shop: Scanned) -> None:
+    assert one(facts_for(shop.model, "alert.critical"), "ShopDown").text.startswith("ShopDown (severity critical")
+    assert one(facts_for(shop.model, "alert.warning"), "ShopLatencyHigh")
+    assert not any("job:http_requests" in f.text for f in shop.model.facts)  # a recording rule, not an alert
+    assert one(facts_for(shop.model, "mon.infrastructure"), "ServiceMonitor web")
+    assert one(facts_for(shop.model, "mon.infrastructure"), "scrape annotations")
+    verify = one(facts_for(shop.model, "deploy.rollback.verify"), "probes")
+    assert verify.text.startswith("Kubernetes readiness/liveness probes on api, web, postgres")
+
+
+def test_flux_and_skaffold_place_manifests(shop: Scanned) -> None:
+    staging = one(facts_for(shop.model, "env.database", "staging"), "Redis")
+    assert "clusters/staging/apps.yaml" in paths(staging)
+    assert one(facts_for(shop.model, "ci.deploy.automated"), "Flux Kustomization apps applies ./apps/staging")
+    qa = one(facts_for(shop.model, "env.database", "qa"), "MongoDB 7")
+    assert "skaffold.yaml" in paths(qa)
+    assert one(facts_for(shop.model, "env.special", "qa"), "Skaffold profile qa")
+
+
+def test_configmap_generator_literals_are_variables(shop: Scanned) -> None:
+    assert any("LOG_LEVEL=debug" in t for t in texts(facts_for(shop.model, "log.levels")))
+    assert one(facts_for(shop.model, "env.special", "development"), "APP_ENV=development")
+
+
+def test_templated_yaml_that_fails_gives_a_diagnostic_and_the_rest_is_read(shop: Scanned) -> None:
+    diagnostics = [d for d in shop.model.diagnostics if d.path == "broken/templated.yaml"]
+    assert [d.line for d in diagnostics] == [14]
+    assert "template expressions" in diagnostics[0].message
+    url = one(facts_for(shop.model, "env.url", "production"), "edge.acme-retail.com")
+    assert "broken/templated.yaml" in paths(url)  # the Ingress after the broken document, its namespace the env
+
+
+def test_chart_templates_are_left_to_the_helm_detector(tmp_path: Path) -> None:
+    scanned = scan_tree(
+        tmp_path,
+        {
+            "chart/Chart.yaml": "apiVersion: v2\nname: x\nversion: 1.0.0\n",
+            "chart/templates/static.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: pg\n"
+            "spec:\n  template:\n    spec:\n      containers:\n        - name: pg\n          image: postgres:16\n",
+        },
+    )
+    db = one([f for f in scanned.model.facts if f.field == "env.database"], "PostgreSQL 16")
+    assert {e.detector for e in db.evidence} == {"helm"}
+
+
+def test_documents_keep_their_lines() -> None:
+    text = "a: 1\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  LOG_LEVEL: warn\n"
+    assert [start for start, _ in split_documents(text)] == [0, 2]
+    docs, errors = load_documents(text + "---\nkey: [unclosed\n")
+    assert errors and errors[0][0] == 11  # the line where PyYAML finds the sequence unclosed
+    summary = summarise(docs[1])
+    assert summary is not None and summary["line"] == 4 and summary["variables"] == [["LOG_LEVEL", "warn", 8]]
+
+
+def test_no_value_of_a_secret_is_kept(tmp_path: Path) -> None:
+    scanned = scan_tree(
+        tmp_path,
+        {
+            "k8s/prod/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: api\nstringData:\n"
+            "  STRIPE_SECRET_KEY: sk_live_abcdefghijklmnop1234\n",
+        },
+    )
+    assert not any(re.search(r"sk_live", f.text) for f in scanned.model.facts)
+    assert any("STRIPE_SECRET_KEY" in f.text for f in scanned.model.facts)

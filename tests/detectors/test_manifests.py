@@ -1,0 +1,162 @@
+"""Dependency manifests: SDKs and drivers per ecosystem, runtime versus development, broken files.
+
+Fixtures under tests/fixtures/manifests/ name the public file each is modelled on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import diagnostics_for, facts_for, fixture_text, scan_tree, texts
+from infrascan.detectors.manifests import (
+    ManifestsDetector,
+    parse_gemfile,
+    parse_go_mod,
+    parse_requirements,
+    requirements_dev,
+)
+
+from infrascan.detector import SourceFile
+from infrascan.model import Confidence
+
+DETECTOR = ManifestsDetector()
+
+
+def extract(fixture: str, path: str | None = None) -> dict[str, tuple[str, Confidence, int]]:
+    """tech id -> (text, confidence, line) of each fact a fixture gives."""
+    result = DETECTOR.extract(SourceFile(path or fixture, fixture_text("manifests", fixture)))
+    assert result.diagnostics == []
+    return {f.tech or "": (f.text, f.confidence, f.evidence[0].line) for f in result.facts}
+
+
+def test_requirements_extras_markers_includes() -> None:
+    facts = extract("requirements.txt")
+    assert facts["sentry"] == ("Sentry SDK sentry-sdk in requirements.txt", Confidence.INFERRED, 7)
+    assert facts["redis"][0] == "Redis driver redis in requirements.txt (environment not stated)"  # celery[redis]
+    assert facts["redis"][1] is Confidence.HINT
+    assert facts["postgresql"][2] == 6  # psycopg[binary] ... ; python_version >= "3.10"
+    assert facts["stripe"][0] == "Payments (SDK stripe in requirements.txt)"
+    names = [p.name for p in parse_requirements(fixture_text("manifests", "requirements.txt"), dev=False)]
+    assert names == ["Django", "celery", "psycopg", "sentry-sdk", "stripe", "tenacity"]  # no -r, -e, URLs, paths
+
+
+@pytest.mark.parametrize(
+    ("path", "dev"),
+    [
+        ("requirements.txt", False),
+        ("requirements-dev.txt", True),
+        ("requirements/test.txt", True),
+        ("requirements-docker.txt", False),
+        ("requirements/prod.txt", False),
+        ("requirements_ci.txt", True),
+    ],
+)
+def test_requirements_file_names(path: str, dev: bool) -> None:
+    assert requirements_dev(path) is dev
+
+
+def test_pyproject_pep621_extras_and_dependency_groups() -> None:
+    facts = extract("pyproject.toml")
+    assert facts["opentelemetry"] == ("OpenTelemetry SDK opentelemetry-sdk in pyproject.toml", Confidence.INFERRED, 7)
+    assert facts["datadog"][1] is Confidence.HINT  # in the `test` extra
+    assert facts["anthropic"] == (
+        "LLM API (SDK anthropic in pyproject.toml) (development dependency)",
+        Confidence.HINT,
+        16,
+    )  # PEP 735 group
+
+
+def test_pyproject_poetry() -> None:
+    facts = extract("poetry.pyproject.toml", "pyproject.toml")
+    assert facts["aws-s3"] == ("Object storage (SDK boto3 in pyproject.toml)", Confidence.INFERRED, 6)
+    assert facts["newrelic"][1] is Confidence.INFERRED
+    assert facts["twilio"][1] is Confidence.HINT and facts["sendgrid"][1] is Confidence.HINT
+
+
+def test_package_json_dependencies_versus_dev_dependencies() -> None:
+    facts = extract("package.json")
+    assert facts["sentry"] == ("Sentry SDK @sentry/nextjs in package.json", Confidence.INFERRED, 5)
+    # a metrics client linked into the app is application monitoring, not infrastructure
+    assert facts["prometheus"][0] == "Prometheus SDK prom-client in package.json"
+    assert facts["stripe"] == ("Payments (SDK stripe in package.json) (development dependency)", Confidence.HINT, 13)
+    assert facts["opentelemetry"][1] is Confidence.HINT
+
+
+def test_monitoring_field_of_a_metrics_client(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, {"package.json": fixture_text("manifests", "package.json")})
+    assert "Prometheus SDK prom-client in package.json" in texts(facts_for(scanned.model, "mon.application"))
+    assert facts_for(scanned.model, "mon.infrastructure") == []
+
+
+def test_gemfile_groups() -> None:
+    facts = extract("Gemfile")
+    assert facts["sentry"][1] is Confidence.INFERRED and facts["newrelic"][2] == 21  # after the nested `if ... end`
+    assert facts["stripe"][1] is Confidence.HINT  # inside `if` inside `group :development, :test`
+    assert facts["twilio"][1] is Confidence.HINT  # group: :test inline
+    assert (
+        facts["memcached"][0] == "Memcached driver dalli in Gemfile (development dependency) (environment not stated)"
+    )
+    dev = {p.name: p.dev for p in parse_gemfile(fixture_text("manifests", "Gemfile"))}
+    assert dev["activerecord-jdbc-adapter"] is False  # a platforms block is not a dev group
+
+
+def test_go_mod_require_blocks_and_major_suffixes() -> None:
+    facts = extract("go.mod")
+    assert facts["sentry"][2] == 6  # single-line require
+    assert facts["redis"] == (
+        "Redis driver github.com/redis/go-redis/v9 in go.mod (environment not stated)",
+        Confidence.HINT,
+        10,
+    )
+    assert facts["mongodb"][0].startswith(
+        "MongoDB driver go.mongodb.org/mongo-driver/v2 in go.mod (indirect dependency)"
+    )
+    assert [p.name for p in parse_go_mod("require (\n\tgithub.com/a/b v1.0.0\n)\nrequire c.io/d v2.0.0\n")] == [
+        "github.com/a/b",
+        "c.io/d",
+    ]
+
+
+def test_pom_gradle_csproj_cargo_mix_composer() -> None:
+    pom = extract("pom.xml")
+    assert "sentry" not in pom  # inside an XML comment
+    assert pom["stripe"][1] is Confidence.HINT and "(test dependency)" in pom["stripe"][0]
+    assert pom["prometheus"][0] == "Prometheus SDK io.micrometer:micrometer-registry-prometheus in pom.xml"
+    gradle = extract("build.gradle.kts")
+    assert gradle["kafka"][2] == 3 and gradle["stripe"][1] is Confidence.HINT
+    csproj = extract("Api.csproj")
+    assert csproj["azure-monitor"][2] == 5  # Version before Include
+    cargo = extract("Cargo.toml")
+    assert cargo["postgresql"][0].startswith("PostgreSQL driver tokio-postgres")
+    mix = extract("mix.exs")
+    assert mix["redis"][0] == "Redis driver redix in mix.exs (development dependency) (environment not stated)"
+    composer = extract("composer.json")
+    assert composer["stripe"][1] is Confidence.INFERRED and composer["pusher"][1] is Confidence.HINT
+
+
+def test_retry_library_is_a_fallback_hint_for_services(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, {"requirements.txt": fixture_text("manifests", "requirements.txt")})
+    fallback = facts_for(scanned.model, "ext.fallback", service="stripe")
+    assert [f.confidence for f in fallback] == [Confidence.HINT] and "tenacity" in fallback[0].text
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "line"),
+    [
+        ("package.json", '{\n  "dependencies": {\n    "stripe": "^1",\n  }\n}\n', 4),
+        ("pyproject.toml", '[project]\nname = "x"\ndependencies = ["a",\n[tool]\n', 4),
+        ("Cargo.toml", "[dependencies]\nsentry = \n", 2),
+        ("composer.json", "[1, 2", 1),
+    ],
+)
+def test_malformed_manifests_are_diagnostics_with_lines(tmp_path: Path, path: str, text: str, line: int) -> None:
+    scanned = scan_tree(tmp_path, {path: text, "requirements.txt": "sentry-sdk\n"})
+    [message] = [m for m in diagnostics_for(scanned.model, path) if m.startswith("cannot parse")]
+    assert [d.line for d in scanned.model.diagnostics if d.message == message] == [line]
+    assert texts(facts_for(scanned.model, "mon.application")) == ["Sentry SDK sentry-sdk in requirements.txt"]
+
+
+def test_deeply_nested_json_is_a_diagnostic() -> None:
+    result = DETECTOR.extract(SourceFile("package.json", "[" * 100_000))
+    assert result.diagnostics and result.facts == []

@@ -1,0 +1,142 @@
+"""The scripts detector (records for indirection) and the start-command resolver built on it."""
+
+from __future__ import annotations
+
+import pytest
+from infrascan.detectors.scripts import (
+    Copy,
+    Hop,
+    ScriptsDetector,
+    StartResolver,
+    argv_script,
+    script_tokens,
+    shell_body,
+)
+
+from infrascan.catalog import load_catalog
+from infrascan.config import Config
+from infrascan.detector import Extraction, ResolveContext, SourceFile
+
+DETECTOR = ScriptsDetector()
+
+
+def records(path: str, text: str) -> list[tuple[str, int, str, str]]:
+    result = DETECTOR.extract(SourceFile(path, text))
+    return [
+        (r.kind, r.line, str(r.data.get("kind", r.data.get("name"))), str(r.data.get("command", "")))
+        for r in result.records
+    ]
+
+
+def resolver(files: dict[str, str]) -> StartResolver:
+    results = {
+        ("scripts", path): DETECTOR.extract(SourceFile(path, text)) if DETECTOR.claims(path) else Extraction()
+        for path, text in files.items()
+    }
+    return StartResolver(ResolveContext(sorted(files), results, Config(), load_catalog()))
+
+
+def test_shell_script_records_classified_commands_and_calls() -> None:
+    text = '#!/usr/bin/env bash\nset -e\nif [ -n "$X" ]; then\n  npm run migrate\nfi\nsh ./scripts/seed.sh\nexec "$@"\n'
+    assert records("docker/entrypoint.sh", text) == [
+        ("script.command", 4, "indirect", "npm run migrate"),
+        ("script.command", 6, "call", "sh ./scripts/seed.sh"),
+    ]
+
+
+def test_scripts_with_other_interpreters_are_skipped() -> None:
+    assert records("bin/rails", "#!/usr/bin/env ruby\nrequire_relative '../config/boot'\n") == []
+
+
+def test_node_script_exec_calls() -> None:
+    text = (
+        "import { execSync, spawnSync } from 'node:child_process';\n"
+        "execSync('prisma migrate deploy', { stdio: 'inherit' });\n"
+        'spawnSync("npx", ["knex", "migrate:latest"]);\n'
+        "execSync(`echo ${x}`);\n"
+    )
+    found = records("scripts/check-db.js", text)
+    assert ("script.command", 2, "migrate", "prisma migrate deploy") in found
+    assert ("script.command", 3, "migrate", "knex migrate:latest") in found
+
+
+def test_package_json_targets_and_invalid_json() -> None:
+    result = DETECTOR.extract(SourceFile("package.json", '{"scripts": {"migrate": "prisma migrate deploy", "x": 1}}'))
+    [target] = result.records
+    assert target.data["name"] == "migrate" and target.data["classified"][0]["tool"] == "prisma"
+    broken = DETECTOR.extract(SourceFile("package.json", '{"scripts": {\n'))
+    assert broken.diagnostics[0].line == 2 and broken.records == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "script"),
+    [
+        (["sh", "-c", "a && b"], "a && b"),
+        (["/bin/bash", "-ec", "a"], "a"),
+        (["node", "server.js"], "node server.js"),
+        (["echo", "two words"], "echo 'two words'"),
+        ([], ""),
+    ],
+)
+def test_argv_script(argv: list[str], script: str) -> None:
+    assert argv_script(argv) == script
+
+
+def test_shell_body_and_script_tokens() -> None:
+    assert shell_body("sh -c 'python manage.py migrate && gunicorn app'") == "python manage.py migrate && gunicorn app"
+    assert shell_body("python manage.py migrate") is None
+    assert script_tokens('dumb-init -- ./web/entrypoint.sh --flag=1 "$X" http://x/y.sh KEY=a/b') == [
+        "./web/entrypoint.sh"
+    ]
+    assert script_tokens("unbalanced 'quote ./x.sh") == ["./x.sh"]
+
+
+def test_resolver_maps_image_paths_back_through_copy() -> None:
+    r = resolver({"docker/entrypoint.sh": "python manage.py migrate\n", "other/entrypoint.sh": "echo\n"})
+    copies = (Copy(("docker/entrypoint.sh",), "/usr/local/bin/", "/app"),)
+    assert r.script_path("/usr/local/bin/entrypoint.sh", "", copies) == "docker/entrypoint.sh"
+    assert r.script_path("./entrypoint.sh", "other") == "other/entrypoint.sh"  # the nearest one
+    assert r.script_path("/rails/bin/docker-entrypoint", "") is None  # nothing read by that name
+    assert r.script_path("../outside.sh", "") is None
+
+
+def test_resolver_reports_the_way_to_the_migration_and_whether_it_is_all_the_command_does() -> None:
+    r = resolver(
+        {
+            "package.json": '{"scripts": {"start": "npm run migrate && node server.js", '
+            '"migrate": "prisma migrate deploy"}}',
+            "bin/entrypoint.sh": '#!/bin/sh\nnpm run migrate\nexec "$@"\n',
+        }
+    )
+    reached, only = r.migrations("npm start", ("Dockerfile", 9), "")
+    assert only is False and [(x.command, x.via) for x in reached] == [
+        ("prisma migrate deploy", (Hop("package.json", "start"), Hop("package.json", "migrate")))
+    ]
+    reached, only = r.migrations("npm run migrate", ("Dockerfile", 9), "")
+    assert only is True and reached[0].tool == "prisma"
+    reached, only = r.migrations("bin/entrypoint.sh", ("Dockerfile", 9), "")
+    assert only is False and reached[0].via == (Hop("bin/entrypoint.sh"), Hop("package.json", "migrate"))
+    assert r.migrations("node server.js", ("Dockerfile", 9), "") == ([], False)
+
+
+def test_resolver_survives_cycles() -> None:
+    r = resolver(
+        {
+            "package.json": '{"scripts": {"a": "npm run b", "b": "npm run a"}}',
+            "x.sh": "sh ./y.sh\n",
+            "y.sh": "sh ./x.sh\nalembic upgrade head\n",
+        }
+    )
+    assert r.migrations("npm run a", ("Dockerfile", 1), "") == ([], False)
+    reached, _ = r.migrations("sh ./x.sh", ("Dockerfile", 1), "")
+    assert [x.command for x in reached] == ["alembic upgrade head"]
+
+
+def test_workdir_maps_back_to_the_repository_directory_it_was_copied_from() -> None:
+    """openstatus packages/db/Dockerfile: COPY "packages/db" "/app/packages/db", WORKDIR /app/packages/db."""
+    r = resolver({"packages/db/package.json": '{"scripts": {"migrate": "drizzle-kit migrate"}}'})
+    copies = (Copy(("packages/db",), "/app/packages/db", "/app"),)
+    assert r.repo_dir("/app/packages/db", copies, "") == "packages/db"
+    assert r.repo_dir("/elsewhere", copies, "docker") == "docker"
+    reached, only = r.migrations("deno task migrate", ("Dockerfile", 3), r.repo_dir("/app/packages/db", copies, ""))
+    assert only and reached[0].tool == "drizzle"

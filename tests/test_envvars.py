@@ -1,0 +1,199 @@
+"""The shared variable vocabulary: names -> technologies, auth kinds, URLs, descriptions, settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from infrascan.envvars import Variable, VariableReader, auth_kind, describe, is_placeholder_host, url_of
+from infrascan.model import Code, Confidence, Fact
+
+
+def read(*variables: Variable, env: str | None = "development", **kwargs: object) -> list[Fact]:
+    reader = VariableReader(
+        path="k8s/deployment.yaml",
+        detector="test",
+        env=env,
+        where=("in container ", Code("api")),
+        confidence=Confidence.DECLARED,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    return reader.facts(list(variables))
+
+
+def var(name: str, value: str | None = "", line: int = 1, comment: str = "", optional: bool = False) -> Variable:
+    return Variable(name, value, line, comment, optional)
+
+
+@pytest.mark.parametrize(
+    ("name", "others", "kind"),
+    [
+        ("STRIPE_SECRET_KEY", set(), "API key or token"),
+        ("OPENAI_API_KEY", set(), "API key or token"),
+        ("GITHUB_CLIENT_SECRET", set(), "OAuth client"),
+        ("GITHUB_CLIENT_ID", {"GITHUB_CLIENT_SECRET"}, "OAuth client"),
+        ("GITHUB_CLIENT_ID", set(), None),
+        ("AUTH_GOOGLE_SECRET", {"AUTH_GOOGLE_ID"}, "OAuth client"),  # Auth.js v5 naming
+        ("AUTH_GOOGLE_SECRET", set(), "API key or token"),
+        ("SENTRY_DSN", set(), "DSN"),
+        ("AWS_ACCESS_KEY_ID", set(), "static access keys"),
+        ("GOOGLE_APPLICATION_CREDENTIALS", set(), "service-account credentials file"),
+        ("STRIPE_WEBHOOK_SECRET", set(), "signed inbound webhooks"),
+        ("SMTP_PASSWORD", set(), "username and password"),
+        ("NEXT_PUBLIC_POSTHOG_KEY", set(), "public client key (shipped to browsers, not a secret)"),
+        ("STRIPE_PUBLISHABLE_KEY", set(), "public client key (shipped to browsers, not a secret)"),
+        ("NEXT_PUBLIC_POSTHOG_HOST", set(), None),
+        ("STRIPE_TIMEOUT", set(), None),
+        ("KEYCLOAK_REALM", set(), None),
+    ],
+)
+def test_auth_kind(name: str, others: set[str], kind: str | None) -> None:
+    assert auth_kind(name, others | {name}) == kind
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("postgres://u:p@db:5432/app", ("postgres", "db")),
+        ("jdbc:postgresql://db.internal:5432/app", ("postgresql", "db.internal")),
+        ("jdbc:sqlserver://db;databaseName=x", ("sqlserver", "db;databasename=x")),
+        ("file:./dev.db", ("file", "")),
+        ("sqlite:///app.sqlite3", ("sqlite", "")),
+        ("'mongodb+srv://cluster0.mongodb.net/app'", ("mongodb+srv", "cluster0.mongodb.net")),
+        ("libsql://app-org.turso.io", ("libsql", "app-org.turso.io")),
+        ("prisma://accelerate.prisma-data.net/?api_key=x", ("prisma", "accelerate.prisma-data.net")),
+        ("postgres:5432", None),
+        ("localhost", None),
+        ("", None),
+        (None, None),
+        ("http://[::1", None),
+    ],
+)
+def test_url_of(value: str | None, expected: tuple[str, str] | None) -> None:
+    assert url_of(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "placeholder"),
+    [
+        ("localhost", True),
+        ("chart-example.local", True),
+        ("api.example.com", True),
+        ("your-domain.com", True),
+        ("${HOST}", True),
+        ("app.test", True),
+        ("", True),
+        ("app.acme.io", False),
+        ("shop.fly.dev", False),
+    ],
+)
+def test_placeholder_hosts(host: str, placeholder: bool) -> None:
+    assert is_placeholder_host(host) is placeholder
+
+
+def test_describe_joins_wrapped_lines_cuts_long_text_and_keeps_urls_as_code() -> None:
+    parts = describe("Twilio is used to send SMS\nreminders to attendees\nSee https://twilio.com/console")
+    assert "".join(p.text if isinstance(p, Code) else p for p in parts) == (
+        "Twilio is used to send SMS reminders to attendees. See https://twilio.com/console."
+    )
+    assert Code("https://twilio.com/console") in parts
+    long = describe("word " * 100)
+    assert str(long[-1]).endswith(" …") and len(str(long[-1])) <= 205
+    assert "sk_live" not in "".join(map(str, describe("key sk_live_51Nq8ZbKp3vR7tY2wQx9LmA4dE6fG8hJ1")))
+
+
+def test_token_boundaries_and_public_prefixes() -> None:
+    facts = read(var("ADD_USER", "x"), var("VITE_SENTRY_DSN", "https://k@o1.ingest.sentry.io/1"), var("DD_ENV", "prod"))
+    assert sorted(f.tech for f in facts if f.tech) == ["datadog", "sentry"]
+
+
+def test_monitoring_variables_split_by_kind() -> None:
+    facts = read(var("DD_API_KEY"), var("DD_LOGS_ENABLED", "true", 2), var("DD_TRACE_SAMPLE_RATE", "0.2", 3))
+    assert sorted((f.field, f.text) for f in facts) == [
+        ("log.aggregation", "Datadog: DD_LOGS_ENABLED in container api"),
+        ("mon.application", "Datadog: DD_API_KEY in container api"),
+        ("mon.performance", "Datadog: DD_TRACE_SAMPLE_RATE in container api"),
+    ]
+
+
+def test_database_urls_and_placeholders() -> None:
+    facts = read(
+        var("DATABASE_URL", "postgres://app:secret@db:5432/app"),
+        var("REDIS_URL", "redis://cache:6379", 2),
+        var("MONGO_URI", "", 3),
+    )
+    assert sorted(f.text for f in facts) == [
+        "MongoDB: configured by MONGO_URI in container api",
+        "PostgreSQL: DATABASE_URL connection URL (postgres:) in container api",
+        "Redis: REDIS_URL connection URL (redis:) in container api",
+    ]
+    assert all("secret" not in f.text for f in facts)
+
+
+def test_engine_named_only_in_a_comment_or_not_at_all() -> None:
+    [fact] = read(var("DATABASE_URL", "http://127.0.0.1:8080", comment="TURSO SQLITE"))
+    assert fact.tech == "turso" and "(engine named in the comment above it)" in fact.text
+    [fact] = read(var("DATABASE_URL", "prisma://accelerate.prisma-data.net/?api_key=x"))
+    assert fact.item == "database:unknown" and fact.confidence is Confidence.HINT
+
+
+def test_selector_environment_from_its_value() -> None:
+    [fact] = read(var("RAILS_ENV", "production"), env="development", env_from_selector=True)
+    assert (fact.field, fact.env) == ("env.special", "production")
+    [fact] = read(var("RAILS_ENV", "production"), env="staging")
+    assert fact.env == "staging"  # a source that names its environment keeps it
+
+
+def test_app_urls() -> None:
+    facts = read(var("NEXT_PUBLIC_APP_URL", "https://app.acme.io"), var("APP_URL", "http://localhost:3000", 2))
+    assert sorted(f.attrs["url"] for f in facts) == ["http://localhost:3000", "https://app.acme.io"]
+    assert read(var("APP_URL", "http://localhost:3000"), env="production") == []
+    assert read(var("SITE_URL", "https://your-domain.com")) == []
+
+
+def test_names_are_listed_once_connection_settings_first() -> None:
+    [purpose, *_] = read(
+        var("STRIPE_WEBHOOK_SECRET"),
+        var("STRIPE_API_BASE_URL", "https://api.stripe.com", 2),
+        var("STRIPE_WEBHOOK_SECRET", line=3),
+    )
+    assert purpose.text == "Payments (configured by STRIPE_API_BASE_URL, STRIPE_WEBHOOK_SECRET in container api)"
+
+
+def test_optional_variables_are_hints() -> None:
+    facts = read(var("SENTRY_DSN", optional=True), var("LOG_LEVEL", "debug", 2, optional=True))
+    assert {f.confidence for f in facts} == {Confidence.HINT}
+
+
+def test_a_comment_that_only_names_the_service_is_not_its_description() -> None:
+    """openstatus apps/web/.env.example: `# STRIPE` above the Stripe keys is a section title."""
+    facts = read(var("STRIPE_SECRET_KEY", comment="STRIPE"), var("STRIPE_TIMEOUT", "5", 2, comment="Stripe:"))
+    assert [f for f in facts if f.field == "ext.purpose" and f.rank == 20] == []
+    facts = read(var("STRIPE_SECRET_KEY", comment="Stripe, for subscriptions"))
+    assert [f.text for f in facts if f.rank == 20] == ["“Stripe, for subscriptions.” (comment above STRIPE_SECRET_KEY)"]
+
+
+def test_slack_webhook_is_an_alert_channel_and_a_slack_app_is_a_service() -> None:
+    """langfuse .env.dev.example: SLACK_CLIENT_ID/SECRET is the Slack integration users install."""
+    facts = read(var("SLACK_CLIENT_ID"), var("SLACK_CLIENT_SECRET", line=2), var("SLACK_ALERTS_WEBHOOK_URL", line=3))
+    assert [(f.field, f.text) for f in facts if f.field in ("alert.channels", "ext.auth")] == [
+        ("ext.auth", "OAuth client (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET)"),
+        ("alert.channels", "Slack: SLACK_ALERTS_WEBHOOK_URL in container api"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "tech"),
+    [
+        ("DB_CONNECTION", "pgsql", "postgresql"),
+        ("DB_CONNECTION", "mysql", "mysql"),
+        ("DATABASE_TYPE", "postgresql", "postgresql"),
+        ("DB_DRIVER", "sqlite", "sqlite"),
+        ("DB_CONNECTION", "x", None),
+    ],
+)
+def test_engine_named_by_a_selector_value(name: str, value: str, tech: str | None) -> None:
+    """Laravel's DB_CONNECTION; umami podman/env.sample DATABASE_TYPE=postgresql."""
+    facts = [f for f in read(var(name, value)) if f.field == "env.database"]
+    assert [f.tech for f in facts] == ([tech] if tech else [])
+    if tech:
+        assert f"({name}={value})" in facts[0].text
