@@ -46,6 +46,8 @@ def _apply(root: Path, step: tuple[str, object, str], written: list[str]) -> Non
             return
         slot = inline[int(str(where)) % len(inline)]
         text = f"Person note {words}".rstrip()
+        if lines[slot.line] in written:  # the person rewrites their own words: only the last ones count
+            written.remove(lines[slot.line])
         lines[slot.line] = slot.prefix + " " + text
         written.append(lines[slot.line])
     else:

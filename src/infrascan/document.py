@@ -18,6 +18,7 @@ from typing import Any
 
 from infrascan import __version__
 from infrascan.model import Fact
+from infrascan.redact import scrub
 
 STATE_OPEN = "<!-- infrascan:state"
 STATE_CLOSE = "-->"
@@ -53,9 +54,11 @@ class FactRecord:
 
     @classmethod
     def of(cls, fact: Fact, role: str = "best") -> FactRecord:
-        return cls(fact_id(fact.field, fact.env, fact.service, fact.item, fact.text), fact.field, fact.env or "",
-                   fact.service or "", fact.item, fact.text, fact.tech, tuple((e.path, e.line) for e in fact.evidence),
-                   role)
+        """The fact as the state keeps it: its text passes the one redaction function, like every output."""
+        shown = scrub(fact.text)
+        return cls(fact_id(fact.field, fact.env, fact.service, fact.item, shown), fact.field, fact.env or "",
+                   fact.service or "", scrub(fact.item), shown, fact.tech,
+                   tuple((scrub(e.path), e.line) for e in fact.evidence), role)
 
     def to_json(self) -> dict[str, Any]:
         return {"fact": self.id, "field": self.field, "env": self.env, "service": self.service, "item": self.item,

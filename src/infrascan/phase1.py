@@ -121,6 +121,19 @@ def run_file(detectors: list[Detector], sniffers: list[Detector], file: SourceFi
 _FINGERPRINTS: dict[str, str] = {}
 
 
+def engine_fingerprint() -> str:
+    """A hash of infrascan's own code and data: phase 1 uses the shared loader, classifier and
+    variable vocabulary, so a change there must not be served from results the old code cached."""
+    if "__engine__" not in _FINGERPRINTS:
+        package = Path(__file__).parent
+        digest = hashlib.sha256()
+        for path in sorted(package.rglob("*")):
+            if path.suffix in (".py", ".yaml", ".json", ".j2") and "detectors" not in path.relative_to(package).parts:
+                digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+        _FINGERPRINTS["__engine__"] = digest.hexdigest()[:16]
+    return _FINGERPRINTS["__engine__"]
+
+
 def code_fingerprint(cls: type) -> str:
     """A hash of the detector's module: a plugin that changes its code without bumping its version
     still never gets results its old code cached."""
@@ -164,7 +177,7 @@ class Extractor:
         self.cache = cache
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.timeout = timeout
-        self.salt = "\x1f".join((__version__, load_catalog().digest, config.fingerprint()))
+        self.salt = "\x1f".join((__version__, engine_fingerprint(), load_catalog().digest, config.fingerprint()))
 
     def key(self, detector: Detector, path: str, blob: str) -> str:
         """Content and path: results cite their file, so two identical Dockerfiles are two entries."""

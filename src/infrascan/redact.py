@@ -29,7 +29,7 @@ _TOKEN_SHAPES = re.compile(
       (?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}          # AWS access key ids
     | (?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{8,}                     # Stripe keys
     | whsec_[A-Za-z0-9]{16,}                                         # Stripe webhook secrets
-    | sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{16,}                          # OpenAI / Anthropic keys
+    | sk-(?:ant-|proj-)?(?=[A-Za-z0-9_\-]*[0-9])(?=[A-Za-z0-9_\-]*[A-Z])[A-Za-z0-9_\-]{20,}  # OpenAI / Anthropic
     | gh[pousr]_[A-Za-z0-9]{20,}                                     # GitHub tokens
     | github_pat_[A-Za-z0-9_]{20,}
     | glpat-[A-Za-z0-9_\-]{16,}                                      # GitLab tokens
