@@ -1,0 +1,100 @@
+"""Google Cloud Build: builder images as commands, images pushed, deploys, wrapper scripts, build/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import Scanned, diagnostics_for, facts_for, fixture_text, scan_tree, texts
+from infrascan.detectors._pipelines import step_catalog
+
+from infrascan.model import Confidence, Severity
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> Scanned:
+    names = [
+        "cloudbuild.yaml",
+        "int.cloudbuild.yaml",
+        "build/cloudbuild-tf-apply.yaml",
+        "build/cloudbuild-tf-plan.yaml",
+        "build/tf-wrapper.sh",
+    ]
+    files = {name: fixture_text("cloudbuild", *name.split("/")) for name in names}
+    return scan_tree(tmp_path_factory.mktemp("cloudbuild"), files)
+
+
+def test_docker_builder_and_images_name_the_registry(builds: Scanned) -> None:
+    (build,) = facts_for(builds.model, "ci.build")
+    assert build.text.startswith(
+        "Image ${_IMAGE}:${SHORT_SHA} built and pushed to Google Artifact Registry (europe-west1-docker.pkg.dev)"
+    )
+    # the build step, the docker push step and the `images:` list
+    assert [ev.line for ev in build.evidence] == [19, 22, 37]
+    assert build.attrs["triggers"] == [
+        "each run of a Cloud Build trigger (set in Cloud Build or Terraform, not in this file)"
+    ]
+
+
+def test_entrypoint_steps_test_migrate_and_deploy(builds: Scanned) -> None:
+    (unit,) = facts_for(builds.model, "ci.test.unit")
+    assert unit.text.startswith("pytest in build cloudbuild (cloudbuild.yaml)") and unit.evidence[0].line == 16
+    (migration,) = texts(facts_for(builds.model, "deploy.migration.strategy"))
+    assert migration.startswith("CI step: build cloudbuild runs python manage.py migrate --noinput before gcloud run")
+    deploys = {f.attrs["pipeline"]: f for f in facts_for(builds.model, "ci.deploy.automated")}
+    run = deploys["cloudbuild.yaml"]
+    assert "deploys to staging (Google Cloud Run) (environment inferred from names)" in run.text  # _ENV: staging
+    assert run.confidence is Confidence.INFERRED
+
+
+def test_wrapper_script_verbs(builds: Scanned) -> None:
+    """`./tf-wrapper.sh apply` reaches `terraform apply` in the script; `plan` and `init` do not."""
+    deploys = {f.attrs["pipeline"]: f for f in facts_for(builds.model, "ci.deploy.automated")}
+    assert "build/cloudbuild-tf-plan.yaml" not in deploys
+    apply = deploys["build/cloudbuild-tf-apply.yaml"]
+    assert "deploys with Terraform to the environment named by ${BRANCH_NAME}" in apply.text
+    assert {(ev.path, ev.line) for ev in apply.evidence} >= {
+        ("build/tf-wrapper.sh", 7),
+        ("build/cloudbuild-tf-apply.yaml", 26),
+    }
+
+
+def test_shell_in_args_and_unknown_builders(builds: Scanned) -> None:
+    (integration,) = facts_for(builds.model, "ci.test.integration")
+    assert integration.text.startswith("cft in build int.cloudbuild (int.cloudbuild.yaml)")
+    (info,) = [d for d in builds.model.diagnostics if d.path == "int.cloudbuild.yaml"]
+    assert info.severity is Severity.INFO and info.line == 7 and "runs its own entrypoint" in info.message
+
+
+def test_broken_yaml_is_a_diagnostic_with_a_line(tmp_path: Path) -> None:
+    model = scan_tree(tmp_path, {"deploy.cloudbuild.yaml": fixture_text("cloudbuild", "broken.cloudbuild.yaml")}).model
+    (message,) = diagnostics_for(model, "deploy.cloudbuild.yaml")
+    assert message.startswith("invalid YAML")
+    assert [d.line for d in model.diagnostics if d.path == "deploy.cloudbuild.yaml"] == [4]
+
+
+def test_not_a_build_config(tmp_path: Path) -> None:
+    model = scan_tree(tmp_path, {"cloudbuild.yaml": "substitutions:\n  _ENV: prod\n"}).model
+    assert diagnostics_for(model, "cloudbuild.yaml") == ["no `steps:` list; not a Cloud Build config"]
+
+
+@pytest.mark.parametrize(
+    ("image", "command"),
+    [
+        ("gcr.io/cloud-builders/docker", "docker"),
+        ("gcr.io/cloud-builders/gcloud", "gcloud"),
+        ("gcr.io/google.com/cloudsdktool/cloud-sdk:slim", "gcloud"),
+        ("gcr.io/cloud-builders/kubectl", "kubectl"),
+        ("gcr.io/cloud-builders/gke-deploy", "gke-deploy"),
+        ("gcr.io/cloud-builders/gsutil", "gsutil"),
+        ("gcr.io/cloud-builders/npm:node-20", "npm"),
+        ("gcr.io/kaniko-project/executor:latest", "/kaniko/executor"),
+        ("hashicorp/terraform:1.8", "terraform"),
+        ("pulumi/pulumi:3.120.0", "pulumi"),
+        ("gcr.io/$PROJECT_ID/firebase", "firebase"),
+        ("alpine/helm:3.15.2", "helm"),
+        ("python:3.12", None),
+    ],
+)
+def test_builder_images(image: str, command: str | None) -> None:
+    assert step_catalog().builder_command(image) == command
