@@ -1075,10 +1075,14 @@ class HelmDetector(Detector):
             for dep in record.data["dependencies"]:
                 if dep.get("version"):
                     pins[PurePosixPath(record.path).parent.as_posix()][dep["name"]] = dep["version"]
+        vendored: dict[str, list[str]] = defaultdict(list)  # chart directory -> its charts/*.tgz
+        for path in ctx.files:
+            if path.endswith(".tgz") and "/charts/" in path:
+                vendored[path.rsplit("/charts/", 1)[0]].append(path)
         for directory, chart in charts.items():
             deps = list(chart.record.data["dependencies"]) + extra.get(directory, [])
             declared = {d["name"] for d in deps}
-            for path in ctx.files:
+            for path in vendored.get(directory, []):
                 match = re.fullmatch(re.escape(directory) + r"/charts/([a-z0-9][\w.-]*?)-(v?\d[\w.+-]*)\.tgz", path)
                 if match and match.group(1) not in declared:
                     deps.append(

@@ -15,6 +15,7 @@ import hashlib
 import inspect
 import os
 import signal
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator
@@ -135,13 +136,22 @@ def engine_fingerprint() -> str:
 
 
 def code_fingerprint(cls: type) -> str:
-    """A hash of the detector's module: a plugin that changes its code without bumping its version
-    still never gets results its old code cached."""
+    """A hash of the detector's code (its package's modules, so helpers it imports count too): a
+    plugin that changes its code without bumping its version never gets its old code's results."""
     name = f"{cls.__module__}.{cls.__qualname__}"
     if name not in _FINGERPRINTS:
         try:
-            path = inspect.getsourcefile(cls)
-            _FINGERPRINTS[name] = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if path else ""
+            source = inspect.getsourcefile(cls)
+            module = sys.modules.get(cls.__module__)
+            in_package = bool(module is not None and module.__package__ and "." in cls.__module__)
+            if not source:
+                files: list[Path] = []
+            else:
+                files = sorted(Path(source).parent.glob("*.py")) if in_package else [Path(source)]
+            digest = hashlib.sha256()
+            for path in files:
+                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+            _FINGERPRINTS[name] = digest.hexdigest()[:16]
         except (OSError, TypeError):
             _FINGERPRINTS[name] = ""
     return _FINGERPRINTS[name]
