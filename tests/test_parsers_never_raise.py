@@ -54,7 +54,7 @@ def fixtures_for(detector: Detector) -> tuple[tuple[str, str], ...]:
     for root in FIXTURE_ROOTS:
         for file in sorted(p for p in root.rglob("*") if p.is_file()):
             rel = file.relative_to(root).as_posix()
-            own = rel.startswith(f"{detector.name}/")
+            own = rel.startswith((f"{detector.name}/", f"{detector.name.replace('-', '_')}/"))
             sniffed = detector.sniff is not None and file.name.endswith(detector.sniff.suffixes)
             if not (detector.claims(rel) or own or sniffed):
                 continue

@@ -106,6 +106,7 @@ def _scan_options(no_cache: bool, jobs: int | None) -> ScanOptions:
     return ScanOptions(use_cache=not no_cache, jobs=jobs, progress=TerminalProgress(not OPTIONS.quiet))
 
 
+NoDiagramsOpt = Annotated[bool, typer.Option("--no-diagrams", help="Leave out the CI/CD Mermaid diagram.")]
 PermalinksOpt = Annotated[
     bool,
     typer.Option(
@@ -165,6 +166,7 @@ def generate(
     verbose: VerboseOpt = False,
     no_cache: NoCacheOpt = False,
     jobs: JobsOpt = None,
+    no_diagrams: NoDiagramsOpt = False,
 ) -> None:
     """Scan a repository and write its INFRASTRUCTURE.md, keeping what people wrote in it."""
     _output_level(quiet, verbose)
@@ -176,6 +178,7 @@ def generate(
     if per_component and (stdout or _is_url(target)):
         fail("--per-component writes one document per component directory; it cannot be used with --stdout or a URL")
     with scanned(target, ref=ref, config_file=config, options=_scan_options(no_cache, jobs)) as run:
+        run.config.diagrams = run.config.diagrams and not no_diagrams
         out_path = output
         if out_path is None and not stdout:
             out_path = run.source.root / run.config.output
@@ -282,6 +285,7 @@ def scan(
     verbose: VerboseOpt = False,
     no_cache: NoCacheOpt = False,
     jobs: JobsOpt = None,
+    no_diagrams: NoDiagramsOpt = False,
 ) -> None:
     """Scan a repository and print what it says, writing nothing."""
     _output_level(quiet, verbose)
@@ -289,6 +293,7 @@ def scan(
     from infrascan.pipeline import render, scanned
 
     with scanned(target, ref=ref, config_file=config, options=_scan_options(no_cache, jobs)) as run:
+        run.config.diagrams = run.config.diagrams and not no_diagrams
         text, view = render(run, doc_path="INFRASTRUCTURE.md", use_permalinks=permalinks, template=None)
         sys.stdout.write(to_json(run.model, view) if format is Format.json else text)
         _summary(run.model, view)

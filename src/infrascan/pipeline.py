@@ -82,7 +82,7 @@ def render(
         commit=run.source.commit,
         prefix=run.source.prefix,
     )
-    view = build_view(run.model, link, component)
+    view = build_view(run.model, link, component, diagrams=run.config.diagrams)
     return render_markdown(view, template), view
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
 from infrascan.catalog import load_catalog
+from infrascan.diagram import build_diagram
 from infrascan.environments import TEMPLATE_TIERS, display_name
 from infrascan.escape import escape_md
 from infrascan.fields import (
@@ -175,8 +176,9 @@ def _qualifier(fact: Fact) -> str:
 
 
 class ViewBuilder:
-    def __init__(self, model: Model, link: LinkFn, component: str | None = None) -> None:
+    def __init__(self, model: Model, link: LinkFn, component: str | None = None, diagrams: bool = True) -> None:
         self.component = component
+        self.diagrams = diagrams
         self.model = model
         self.link = link
         self.catalog = load_catalog()
@@ -291,6 +293,11 @@ class ViewBuilder:
             doc.services_gap = f"{GAP} no third-party service found. {looked}."
         doc.filled, doc.total = self.filled, self.total
         doc.components = self.components() if self.component is None else []
+        if self.diagrams:
+            facts = [f for f in self.model.facts if self.component is None or f.component == self.component]
+            diagram = build_diagram(facts)
+            if diagram:
+                doc.extras["ci_diagram"] = diagram
         return doc
 
     def components(self) -> list[ComponentRow]:
@@ -465,6 +472,6 @@ def slot_facts(doc: DocumentView) -> dict[tuple[str, str, str], list[tuple[Fact,
     return out
 
 
-def build_view(model: Model, link: LinkFn, component: str | None = None) -> DocumentView:
+def build_view(model: Model, link: LinkFn, component: str | None = None, diagrams: bool = True) -> DocumentView:
     """The document view of the whole repository, or of one component's facts."""
-    return ViewBuilder(model, link, component).build()
+    return ViewBuilder(model, link, component, diagrams).build()

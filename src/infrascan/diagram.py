@@ -1,0 +1,112 @@
+"""The CI/CD pipeline as a Mermaid flowchart: triggers -> build -> tests -> deploy per environment.
+
+Drawn from the attributes every CI detector puts on its facts (pipeline, job, needs, triggers,
+environment, manual), so it works the same for every CI system. Manual gates are drawn as
+hexagons. Node order is sorted, so the same repository always gives the same diagram. GitHub and
+GitLab render Mermaid in Markdown; elsewhere the block reads as a plain list of edges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from infrascan.environments import display_name, normalise
+from infrascan.model import Confidence, Fact, FactScope
+from infrascan.redact import scrub
+
+MAX_NODES = 40
+ROLES = {
+    "ci.build": "build",
+    "ci.test.unit": "unit tests",
+    "ci.test.integration": "integration tests",
+    "ci.test.e2e": "E2E tests",
+    "ci.deploy.manual": "deploy",
+    "ci.deploy.automated": "deploy",
+}
+
+
+@dataclass
+class Job:
+    """One node: a job, or its manual half when a job deploys both automatically and by hand."""
+
+    pipeline: str
+    name: str
+    manual: bool
+    roles: set[str] = field(default_factory=set)
+    environments: set[str] = field(default_factory=set)
+    needs: set[str] = field(default_factory=set)
+    triggers: set[str] = field(default_factory=set)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.pipeline, self.name, "manual" if self.manual else "")
+
+
+def _node_id(prefix: str, *parts: str) -> str:
+    raw = "\x1f".join(parts)
+    return f"{prefix}_{hashlib.sha256(raw.encode()).hexdigest()[:8]}"
+
+
+def _label(text: str) -> str:
+    """Mermaid label text: no quotes, brackets or markup that could end the label or the block."""
+    clean = scrub(re.sub(r"\s+", " ", text)).strip()
+    clean = re.sub(r"[\"`<>{}\[\]|#;]", "", clean)
+    return clean[:60] or "?"
+
+
+def _jobs(facts: list[Fact]) -> dict[tuple[str, str, str], Job]:
+    jobs: dict[tuple[str, str, str], Job] = {}
+    for fact in facts:
+        if fact.field not in ROLES or fact.scope is not FactScope.MAIN or fact.confidence is Confidence.HINT:
+            continue
+        pipeline, name = fact.attrs.get("pipeline"), fact.attrs.get("job")
+        if not pipeline or not name:
+            continue
+        deploys = fact.field.startswith("ci.deploy")
+        manual = fact.field == "ci.deploy.manual" or (deploys and bool(fact.attrs.get("manual")))
+        job = Job(str(pipeline), str(name), manual)
+        job = jobs.setdefault(job.key, job)
+        job.roles.add(ROLES[fact.field])
+        job.needs.update(str(n) for n in fact.attrs.get("needs") or [])
+        job.triggers.update(str(t) for t in fact.attrs.get("triggers") or [])
+        env = fact.attrs.get("environment")
+        if fact.field.startswith("ci.deploy") and env:
+            job.environments.add(display_name(normalise(str(env))))
+    return jobs
+
+
+def build_diagram(facts: list[Fact]) -> str | None:
+    """The Mermaid source, or None when no CI fact carries the attributes to draw from."""
+    jobs = _jobs(facts)
+    if not jobs:
+        return None
+    ordered = sorted(jobs.values(), key=lambda j: j.key)
+    shown = ordered[:MAX_NODES]
+    lines = ["flowchart LR"]
+    triggers: dict[str, str] = {}
+    edges: set[tuple[str, str]] = set()
+    names: dict[tuple[str, str], list[str]] = defaultdict(list)  # (pipeline, job) -> its node ids
+    for job in shown:
+        names[(job.pipeline, job.name)].append(_node_id("job", *job.key))
+    for job in shown:
+        node = _node_id("job", *job.key)
+        roles = ", ".join(sorted(job.roles))
+        envs = f" to {', '.join(sorted(job.environments))}" if job.environments else ""
+        title = roles if roles == job.name else f"{job.name}: {roles}"
+        label = _label(f"{title}{envs}")
+        lines.append(f'  {node}{{{{"{label} (manual)"}}}}' if job.manual else f'  {node}["{label}"]')
+        parents = [p for n in sorted(job.needs) for p in names.get((job.pipeline, n), [])]
+        edges.update((parent, node) for parent in parents)
+        if not parents:
+            for trigger in sorted(job.triggers) or ["any change"]:
+                tid = triggers.setdefault(trigger, _node_id("trigger", trigger))
+                edges.add((tid, node))
+    for trigger, tid in sorted(triggers.items(), key=lambda t: t[1]):
+        lines.append(f'  {tid}(["{_label(trigger)}"])')
+    lines.extend(f"  {source} --> {target}" for source, target in sorted(edges))
+    if len(ordered) > len(shown):
+        lines.append(f'  more["and {len(ordered) - len(shown)} more jobs"]')
+    return "```mermaid\n" + "\n".join(lines) + "\n```"

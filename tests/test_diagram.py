@@ -1,0 +1,60 @@
+"""The CI/CD Mermaid diagram: drawn from CI facts' attributes, deterministic, gates marked, optional."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import ROOT
+
+from infrascan.diagram import build_diagram
+from infrascan.model import Confidence, Evidence, Fact, text
+
+
+def ci_fact(field: str, job: str, *, needs: list[str] | None = None, triggers: list[str] | None = None,
+            env: str | None = None, manual: bool = False) -> Fact:
+    return Fact(field, text(f"{job} does it"), Confidence.DECLARED, (Evidence(".github/workflows/ci.yml", 3),),
+                attrs={"ci": "github-actions", "pipeline": ".github/workflows/ci.yml", "job": job,
+                       "needs": needs or [], "triggers": triggers or [], "environment": env, "manual": manual})
+
+
+def test_triggers_build_tests_and_deploys_with_manual_gates() -> None:
+    facts = [
+        ci_fact("ci.build", "build", triggers=["push to main"]),
+        ci_fact("ci.test.unit", "test", needs=["build"], triggers=["push to main"]),
+        ci_fact("ci.deploy.automated", "deploy", needs=["test"], env="stg"),
+        ci_fact("ci.deploy.manual", "release", needs=["test"], env="prod", manual=True),
+    ]
+    diagram = build_diagram(facts)
+    assert diagram is not None and diagram.startswith("```mermaid\nflowchart LR\n")
+    assert '["deploy to Staging"]' in diagram and '{{"release: deploy to Production (manual)"}}' in diagram
+    assert '(["push to main"])' in diagram
+    assert diagram.count("-->") == 4  # trigger -> build -> test -> (deploy, release)
+    assert build_diagram(list(reversed(facts))) == diagram
+
+
+def test_labels_cannot_break_out_of_the_diagram() -> None:
+    diagram = build_diagram([ci_fact("ci.build", 'evil"]; click x "https://evil" ```', triggers=["push"])])
+    assert diagram is not None
+    body = diagram.removeprefix("```mermaid\n").removesuffix("\n```")
+    assert "```" not in body and "click" not in body.split('"')[0]
+    assert body.count('"') % 2 == 0
+
+
+def test_no_ci_facts_no_diagram() -> None:
+    assert build_diagram([]) is None
+
+
+def test_no_diagrams_option_and_configuration(tmp_path: Path) -> None:
+    sample = ROOT / "sample_repos" / "node-api-github"
+
+    def markdown(*extra: str) -> str:
+        return subprocess.run([sys.executable, "-m", "infrascan", "scan", str(sample), "--format", "markdown",
+                               *extra], capture_output=True, text=True, timeout=120).stdout
+
+    assert "<!-- infrascan:begin ci-diagram -->" in markdown()
+    assert "ci-diagram" not in markdown("--no-diagrams")
+    config = tmp_path / "infrascan.toml"
+    config.write_text("diagrams = false\n")
+    assert "ci-diagram" not in markdown("--config", str(config))
