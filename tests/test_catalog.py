@@ -10,8 +10,19 @@ import yaml
 
 from infrascan.catalog import CATEGORIES, ECOSYSTEMS, SIGNAL_KEYS, load_catalog
 
-ENTRY_KEYS = {"id", "name", "category", "categories", "aliases", "ambiguous", "purpose", "monitoring", "version", "codenames",
-              "signals"}
+ENTRY_KEYS = {
+    "id",
+    "name",
+    "category",
+    "categories",
+    "aliases",
+    "ambiguous",
+    "purpose",
+    "monitoring",
+    "version",
+    "codenames",
+    "signals",
+}
 
 
 def raw_entries() -> list[dict[str, Any]]:
