@@ -69,7 +69,8 @@ FILES = {
     "app.json": '{{"name": "web", "env": {{"SECRET_KEY": {{"value": "{password}"}}, "X": {{"value": "{shaped}"}}}}}}\n',
     "Jenkinsfile": "pipeline {{\n  environment {{\n    API_TOKEN = '{password}'\n  }}\n  stages {{\n"
     "    stage('deploy') {{ steps {{ sh 'curl -u admin:{password} https://ci.acme.io/{shaped}' }} }}\n  }}\n}}\n",
-    "package.json": '{{"name": "web", "scripts": {{"deploy": "vercel --token {shaped} --prod"}}, "dependencies": {{}}}}\n',
+    "package.json": '{{"name": "web", "scripts": {{"deploy": "vercel --token {shaped} --prod"}}, '
+    '"dependencies": {{}}}}\n',
 }
 
 
