@@ -213,3 +213,19 @@ def test_run_scan_accepts_a_custom_registry(tmp_path: Path) -> None:
     source = RepoSource(tmp_path)
     model = run_scan(source, Config(), Registry([Marker()], [], {"marker": "test"}))
     assert [f.text for f in model.facts if f.field == "mon.performance"] == ["Marker a.marker"]
+
+
+def test_the_pattern_index_agrees_with_every_detector() -> None:
+    from helpers import ROOT
+
+    from infrascan.globs import PatternIndex
+
+    detectors = discover().detectors
+    index = PatternIndex({d.name: d.patterns for d in detectors})
+    paths = [
+        *git.Repo(ROOT).git.ls_files().split("\n"),
+        "a/b/Dockerfile.prod", "x.Dockerfile", ".github/workflows/ci.yml", ".github/workflows/sub/x.yml",
+        "infra/main.tf", "charts/a/templates/_helpers.tpl", "requirements-dev.txt", "compose.override.yaml",
+    ]
+    for path in paths:
+        assert {d.name for d in detectors if d.claims(path)} <= index.owners(path), path

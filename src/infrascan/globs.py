@@ -61,3 +61,55 @@ def glob_regex(patterns: Iterable[str]) -> str:
 def compile_globs(patterns: Iterable[str]) -> Callable[[str], bool]:
     regex = re.compile(glob_regex(patterns))
     return lambda path: regex.match(path) is not None
+
+
+class PatternIndex:
+    """Which of several pattern sets match a path, in O(1) for the common shapes.
+
+    Most detector patterns are a plain base name (`Dockerfile`, `Chart.yaml`) or `*.suffix`; those
+    are dictionary lookups. The rest are compiled per owner and tried only when one combined regex
+    says some owner might match, so a 15,000-file repository costs one lookup and one regex test
+    per file rather than one regex per detector per file.
+    """
+
+    def __init__(self, owners: dict[str, Iterable[str]]) -> None:
+        self.by_name: dict[str, set[str]] = {}
+        self.by_suffix: dict[str, set[str]] = {}
+        name_globs: dict[str, list[str]] = {}  # wildcards within the base name only (`requirements*.txt`)
+        path_globs: dict[str, list[str]] = {}  # patterns with directories (`**/templates/*.tpl`)
+        for owner, patterns in owners.items():
+            for pattern in patterns:
+                for expanded in _expand_braces(pattern):
+                    if "/" not in expanded and not any(c in expanded for c in "*?["):
+                        self.by_name.setdefault(expanded, set()).add(owner)
+                    elif (expanded.startswith("*.") and "/" not in expanded
+                          and not any(c in expanded[1:] for c in "*?[")):
+                        self.by_suffix.setdefault(expanded[1:], set()).add(owner)
+                    elif "/" not in expanded:
+                        name_globs.setdefault(owner, []).append(expanded)
+                    else:
+                        path_globs.setdefault(owner, []).append(expanded)
+        self.names = {owner: re.compile("^(?:" + "|".join(_translate(p) for p in ps) + ")$")
+                      for owner, ps in name_globs.items()}
+        self.any_name = re.compile("^(?:" + "|".join(_translate(p) for ps in name_globs.values() for p in ps)
+                                   + ")$") if name_globs else None
+        # Each directory pattern is tried only on paths holding its longest literal piece
+        # (`/templates/`, `.github/workflows/`): a substring test is far cheaper than the regex.
+        self.paths = sorted(
+            ((max(re.split(r"\*\*/|[*?]|\[[^\]]*\]", p), key=len), re.compile(glob_regex([p])), owner)
+             for owner, ps in path_globs.items() for p in ps),
+            key=lambda entry: (entry[0], entry[2]))
+
+    def owners(self, path: str) -> set[str]:
+        name = path.rpartition("/")[2]
+        found = set(self.by_name.get(name, ()))
+        start = name.find(".")
+        while start != -1:
+            found.update(self.by_suffix.get(name[start:], ()))
+            start = name.find(".", start + 1)
+        if self.any_name is not None and self.any_name.match(name):
+            found.update(owner for owner, regex in self.names.items() if regex.match(name))
+        for literal, regex, owner in self.paths:
+            if owner not in found and literal in path and regex.match(path):
+                found.add(owner)
+        return found

@@ -75,15 +75,15 @@ class Fact:
     scope: FactScope = FactScope.MAIN
     component: str = ""
 
+    text: str = dc_field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         if self.field not in FIELD_BY_ID:
             raise ValueError(f"unknown template field {self.field!r}")
         if not self.evidence:
             raise ValueError("a fact without evidence is not a fact")
-
-    @property
-    def text(self) -> str:
-        return "".join(p.text if isinstance(p, Code) else p for p in self.parts)
+        # The plain text, computed once: merging, sorting and rendering read it many times.
+        self.text = "".join(p.text if isinstance(p, Code) else p for p in self.parts)
 
     def key(self) -> tuple[Any, ...]:
         """Facts with equal keys say the same thing and are merged (their evidence joined)."""

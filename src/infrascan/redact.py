@@ -140,10 +140,15 @@ def _scrub_candidate(match: re.Match[str]) -> str:
     return REDACTED if _high_entropy(token) else token
 
 
+# Every pattern below needs one of these: a scheme, a PEM header, a run of 8+ token characters
+# (the shortest secret shape), or a secret-like word. Text with none of them is returned as is.
+_SUSPICIOUS = re.compile(r"://|-----BEGIN|[A-Za-z0-9+/=_\-]{8}|(?i:secret|token|passw|pwd|api.?key|authorization)")
+
+
 @lru_cache(maxsize=131072)
 def scrub(text: str) -> str:
     """Removes anything secret-shaped from text bound for any output (memoised: paths repeat a lot)."""
-    if not text:
+    if not text or not _SUSPICIOUS.search(text):
         return text
     text = _PEM.sub(REDACTED, text)
     text = _URL_WITH_USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}", text)

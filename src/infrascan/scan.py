@@ -7,16 +7,17 @@ here has evidence and a field the template knows.
 
 from __future__ import annotations
 
-import re
+import hashlib
+import json
 
 from infrascan.cache import Cache
 from infrascan.catalog import load_catalog
 from infrascan.config import Config
 from infrascan.detector import Detector, Extraction, ResolveContext
-from infrascan.globs import glob_regex
+from infrascan.globs import PatternIndex
 from infrascan.merge import Model, RepoInfo, SourceStat, build_model
 from infrascan.model import Diagnostic, Fact
-from infrascan.phase1 import DEFAULT_TIMEOUT, Candidate, Extractor, Progress, crash_diagnostic
+from infrascan.phase1 import DEFAULT_TIMEOUT, Candidate, Extractor, Progress, code_fingerprint, crash_diagnostic
 
 __all__ = ["Progress", "plan", "resolve_and_merge", "run_scan"]
 from infrascan.registry import Registry
@@ -25,12 +26,14 @@ from infrascan.source import FileEntry, RepoSource
 
 def plan(entries: list[FileEntry], detectors: list[Detector]) -> list[Candidate]:
     """Which detectors want which files, by name first; content sniffs are settled on reading."""
-    prefilter = re.compile("|".join(f"(?:{glob_regex(d.patterns)})" for d in detectors if d.patterns) or "(?!)")
+    index = PatternIndex({d.name: d.patterns for d in detectors})
     sniff_suffixes = tuple({s for d in detectors if d.sniff for s in d.sniff.suffixes})
     candidates = []
     for entry in entries:
         path = entry.path
-        named = [d for d in detectors if d.claims(path)] if prefilter.match(path) else []
+        owners = index.owners(path)
+        # The index narrows; claims() decides (a detector may refine its patterns in code).
+        named = [d for d in detectors if d.name in owners and d.claims(path)] if owners else []
         sniffers = []
         if sniff_suffixes and path.endswith(sniff_suffixes):
             sniffers = [d for d in detectors if d.sniff and path.endswith(d.sniff.suffixes) and d not in named]
@@ -46,11 +49,47 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
     entries = source.files()
     diagnostics: list[Diagnostic] = list(registry.diagnostics) + list(source.diagnostics)
     candidates = plan(entries, detectors)
-    phase1 = Extractor(config, cache, jobs, timeout).run(source, candidates, progress)
+    extractor = Extractor(config, cache, jobs, timeout)
+    whole_key = _model_key(source, config, extractor, entries, candidates) if cache is not None else None
+    if cache is not None and whole_key is not None:
+        cached = cache.get_many([whole_key]).get(whole_key)
+        if isinstance(cached, Model):
+            # Nothing the scan depends on changed: the same model, under this scan's commit.
+            cached.repository = _repo_info(source)
+            cached.files_read = 0
+            return cached
+    phase1 = extractor.run(source, candidates, progress)
     if progress:
         progress(len(candidates), len(candidates), "")
     diagnostics.extend(phase1.diagnostics)
-    return resolve_and_merge(source, config, detectors, entries, phase1.results, diagnostics, phase1.files_read)
+    model = resolve_and_merge(source, config, detectors, entries, phase1.results, diagnostics, phase1.files_read)
+    if cache is not None and whole_key is not None:
+        cache.put(whole_key, model)
+        cache.flush()
+    return model
+
+
+def _model_key(source: RepoSource, config: Config, extractor: Extractor, entries: list[FileEntry],
+               candidates: list[Candidate]) -> str | None:
+    """What the whole model depends on: every path (phase 2 reads the listing), every candidate's
+    content, every detector's code, the configuration and infrascan itself. None when a candidate's
+    content cannot be named without reading it (then phase 1's per-file cache still applies)."""
+    digest = hashlib.sha256(extractor.salt.encode())
+    digest.update(json.dumps(config.as_dict(), sort_keys=True, default=str).encode())
+    digest.update((source.remote_url or "").encode())
+    for cand in candidates:
+        if not cand.entry.blob:
+            return None
+        digest.update(f"{cand.entry.path}\0{cand.entry.blob}\0".encode())
+        for det in (*cand.by_name, *cand.by_content):
+            digest.update(f"{det.name}\0{det.version}\0{code_fingerprint(type(det))}\0".encode())
+    for entry in entries:
+        digest.update(entry.path.encode() + b"\0")
+    return "model:" + digest.hexdigest()
+
+
+def _repo_info(source: RepoSource) -> RepoInfo:
+    return RepoInfo(source.root.name, source.commit, source.ref, source.remote_url, source.is_git)
 
 
 def resolve_and_merge(
@@ -83,7 +122,7 @@ def resolve_and_merge(
     diagnostics.extend(ctx.diagnostics)
     counts = {d.name: len(ctx.paths(d.name)) for d in detectors}
     sources = [SourceStat(d.name, d.description, counts[d.name], dict(d.looks_for)) for d in detectors]
-    repo = RepoInfo(source.root.name, source.commit, source.ref, source.remote_url, source.is_git)
+    repo = _repo_info(source)
     return build_model(
         facts,
         diagnostics,

@@ -310,10 +310,16 @@ class ViewBuilder:
             if fact.component and fact.confidence is not Confidence.HINT and fact.scope is FactScope.MAIN:
                 facts_of[fact.component].append(fact)
         ci_facts = [f for f in self.model.facts if f.attrs.get("ci") and f.confidence is not Confidence.HINT]
+        mentions: dict[str, list[Fact]] = defaultdict(list)
+        path_token = re.compile(r"[\w./-]+/")
+        for fact in ci_facts:
+            for token in {fact.component + "/"} | set(path_token.findall(fact.text)):
+                for prefix in _prefixes(token):
+                    mentions[prefix].append(fact)
         rows = []
         for name in names:
             own = facts_of.get(name, [])
-            mentioning = [f for f in ci_facts if f.component == name or name + "/" in f.text]
+            mentioning = list({id(f): f for f in mentions.get(name + "/", [])}.values())
             rows.append(ComponentRow(
                 path=escape_md(name),
                 link=self.link(Evidence(name + "/", 0)),
@@ -414,6 +420,13 @@ def _across_components(facts: list[Fact]) -> list[Fact]:
         else:
             kept.extend(f for f, _ in members)
     return kept
+
+
+def _prefixes(path: str) -> list[str]:
+    """`services/api/chart/` -> `services/`, `services/api/`, `services/api/chart/` (and the same without
+    a leading `./`), so a component finds every CI fact that names a path inside it."""
+    parts = path.removeprefix("./").strip("/").split("/")
+    return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
 def _files(src: SourceStat) -> str:
