@@ -193,6 +193,8 @@ class ViewBuilder:
         return FactView(fact, render_text(fact), render_links(fact.evidence, self.link), _qualifier(fact))
 
     def looked(self, field_id: str) -> str:
+        """Where infrascan looked, as Markdown: what it read (with file counts); when it read
+        nothing that could hold this field, the kinds of files it would have read."""
         read: list[str] = []
         absent: list[str] = []
         for src in sorted(self.model.sources, key=lambda s: s.detector):
@@ -200,18 +202,14 @@ class ViewBuilder:
             if not what:
                 continue
             if src.files:
-                read.append(f"{what} ({_files(src)})")
+                read.append(f"{_trusted(what)} ({_files(src)})")
             else:
-                absent.append(src.description.split(":")[0])
-        parts = []
+                absent.append(_trusted(src.description.split(":")[0]))
         if read:
-            parts.append("Looked for " + "; ".join(read))
+            return "Looked for " + "; ".join(read)
         if absent:
-            parts.append(("No " if read else "Looked in, and found no ") + ", ".join(sorted(set(absent)))
-                         + " in the repository")
-        if not parts:
-            return "No installed detector reads evidence for this field"
-        return ". ".join(parts)
+            return "None of these is in the repository: " + ", ".join(sorted(set(absent)))
+        return "No installed detector reads evidence for this field"
 
     def field_view(
         self, field_id: str, env: str | None = None, service: str | None = None, count: bool = True
@@ -238,7 +236,7 @@ class ViewBuilder:
             # Hints that name no environment (a database driver) belong under every environment's gap.
             hints.extend(self.fact_view(f) for f in self._index.get((field_id, None, None), []) if not _fills(f))
         if not entries:
-            gap = f"{GAP} {escape_md(_gap_reason(field_id, env))} {escape_md(self.looked(field_id), limit=None)}."
+            gap = f"{GAP} {escape_md(_gap_reason(field_id, env))} {self.looked(field_id)}."
         if count:
             self.total += 1
             self.filled += bool(entries)
@@ -289,7 +287,7 @@ class ViewBuilder:
         )
         if not doc.services:
             self.total += 1
-            looked = escape_md(self.looked("ext.purpose"), limit=None)
+            looked = self.looked("ext.purpose")
             doc.services_gap = f"{GAP} no third-party service found. {looked}."
         doc.filled, doc.total = self.filled, self.total
         doc.components = self.components() if self.component is None else []
@@ -420,6 +418,12 @@ def _across_components(facts: list[Fact]) -> list[Fact]:
         else:
             kept.extend(f for f, _ in members)
     return kept
+
+
+def _trusted(text: str) -> str:
+    """Detector-written sentences (not repository text): their `code` spans are kept, while anything
+    that could open HTML, a link or a table cell is neutralised all the same."""
+    return re.sub(r"[<>|\[\]\n\r]", " ", text)
 
 
 def _prefixes(path: str) -> list[str]:
