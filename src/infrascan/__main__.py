@@ -1,5 +1,5 @@
 """Allows `python -m infrascan`, which is handy where the console script is not on PATH."""
 
-from infrascan.cli import main
+from infrascan.console import main
 
 main()

@@ -1,0 +1,231 @@
+"""infrascan benchmarks (a script, not a test): the CLI's wall time next to the physical floor.
+
+    python benchmarks/run.py monorepo [--services 300]   cold, warm, one file changed, next to the floors
+    python benchmarks/run.py growth                      cold and warm at 50, 100, 200, 400 services
+    python benchmarks/run.py repo PATH                   one real repository (cold, warm, floor)
+    python benchmarks/run.py hostile                     the hostile repository: time and peak memory
+    python benchmarks/run.py version                     `infrascan --version` start-up
+
+The floor is measured inside one process, start-up excluded: list the repository (`git ls-files`),
+read every candidate file, load every YAML candidate with PyYAML's C loader (the "yaml" floor),
+and additionally parse every .tf file with python-hcl2 8.x, serially and with two processes (the
+"hcl2" floors). The CLI is timed as a whole (start-up included) in a fresh process, with its cache
+in a private directory: "cold" starts empty, "warm" repeats on the unchanged repository, and
+"one file changed" edits one values file first. Peak memory is the largest resident set of any
+process the CLI started (workers included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from monorepo import generate
+
+YAML = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def candidates(root: Path) -> list[str]:
+    """The files infrascan would read: what any installed detector claims (by name or by sniffable suffix)."""
+    from infrascan.globs import PatternIndex
+    from infrascan.registry import discover
+
+    detectors = discover().detectors
+    index = PatternIndex({d.name: d.patterns for d in detectors})
+    suffixes = tuple({s for d in detectors if d.sniff for s in d.sniff.suffixes})
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True).stdout
+    paths = [p for p in listed.decode().split("\0") if p]
+    return [p for p in paths if index.owners(p) or p.endswith(suffixes)]
+
+
+def _parse_tf(paths: list[str]) -> int:
+    import hcl2
+
+    failures = 0
+    for path in paths:
+        try:
+            hcl2.parses(Path(path).read_text(encoding="utf-8", errors="replace"))
+        except Exception:
+            failures += 1
+    return failures
+
+
+def floor(root: Path) -> dict[str, float]:
+    """Seconds to list, read and C-YAML-load the candidates; and the same plus hcl2 on the .tf files."""
+    started = time.perf_counter()
+    files = candidates(root)
+    texts = {}
+    for rel in files:
+        try:
+            texts[rel] = (root / rel).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+    for rel, text in texts.items():
+        if rel.endswith((".yml", ".yaml")):
+            try:
+                for _ in yaml.load_all(text, Loader=YAML):
+                    pass
+            except yaml.YAMLError:
+                pass
+    yaml_floor = time.perf_counter() - started
+    tf = [str(root / rel) for rel in texts if rel.endswith(".tf")]
+    began = time.perf_counter()
+    _parse_tf(tf)
+    serial = time.perf_counter() - began
+    began = time.perf_counter()
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(_parse_tf, [tf[0::2], tf[1::2]]))
+    parallel = time.perf_counter() - began
+    return {
+        "files": float(len(files)),
+        "tf_files": float(len(tf)),
+        "yaml": yaml_floor,
+        "hcl2_serial": yaml_floor + serial,
+        "hcl2_2proc": yaml_floor + parallel,
+    }
+
+
+def cli(args: list[str], cache: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one infrascan run in a fresh process."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "infrascan", "-q", *args], env=env, stdout=subprocess.DEVNULL, check=True)
+    wall = time.perf_counter() - started
+    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    return wall, peak
+
+
+def measure(root: Path, change: Path | None = None) -> dict[str, float]:
+    cache = Path(tempfile.mkdtemp(prefix="infrascan-bench-cache-"))
+    try:
+        scan = ["scan", str(root), "--format", "json"]
+        cold, cold_rss = cli(scan, cache)
+        warm, warm_rss = cli(scan, cache)
+        result = {"cold": cold, "warm": warm, "rss": max(cold_rss, warm_rss)}
+        if change is not None:
+            original = change.read_text()
+            change.write_text(original + "\n# benchmark edit\n")
+            try:
+                result["one_changed"], rss = cli(scan, cache)
+                result["rss"] = max(result["rss"], rss)
+            finally:
+                change.write_text(original)
+        return result
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def report(name: str, timings: dict[str, float], floors: dict[str, float]) -> None:
+    print(f"\n{name}: {int(floors['files'])} candidate files ({int(floors['tf_files'])} .tf)")
+    print(
+        f"  floor: yaml {floors['yaml']:.2f} s | + hcl2 serial {floors['hcl2_serial']:.2f} s "
+        f"| + hcl2 two processes {floors['hcl2_2proc']:.2f} s"
+    )
+    print(
+        f"  cold {timings['cold']:.2f} s = {timings['cold'] / floors['hcl2_serial']:.2f}x the hcl2 floor "
+        f"({timings['cold'] / floors['hcl2_2proc']:.2f}x the two-process one)"
+    )
+    print(f"  warm {timings['warm']:.2f} s = {timings['warm'] / floors['yaml']:.2f}x the yaml floor")
+    if "one_changed" in timings:
+        print(
+            f"  one file changed {timings['one_changed']:.2f} s = {timings['one_changed'] / timings['warm']:.2f}x warm"
+        )
+    print(f"  peak RSS of any process: {timings['rss']:.0f} MB")
+
+
+def cmd_monorepo(services: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="infrascan-bench-") as tmp:
+        root = Path(tmp) / "monorepo"
+        count = generate(root, services)
+        print(f"generated {count} files ({services} services)")
+        floors = floor(root)
+        timings = measure(root, change=root / "services/svc007/chart/values-prod.yaml")
+        report(f"monorepo, {services} services", timings, floors)
+
+
+def cmd_growth() -> None:
+    print("services | files | cold s | warm s | cold per service ms")
+    for services in (50, 100, 200, 400):
+        with tempfile.TemporaryDirectory(prefix="infrascan-bench-") as tmp:
+            root = Path(tmp) / "monorepo"
+            count = generate(root, services)
+            timings = measure(root)
+            print(
+                f"{services:8} | {count:5} | {timings['cold']:6.2f} | {timings['warm']:6.2f} | "
+                f"{1000 * timings['cold'] / services:8.1f}"
+            )
+
+
+def cmd_repo(path: Path) -> None:
+    report(str(path), measure(path), floor(path))
+
+
+def cmd_hostile() -> None:
+    """The hostile repository through `/usr/bin/time -v` (the bound: under 30 s and 500 MB)."""
+    sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
+    from hostile.build import build, cleanup, init_git
+
+    with tempfile.TemporaryDirectory(prefix="infrascan-hostile-") as tmp:
+        hostile = build(Path(tmp) / "repo")
+        init_git(hostile.root)
+        env = {**os.environ, "XDG_CACHE_HOME": str(Path(tmp) / "cache")}
+        command = [sys.executable, "-m", "infrascan", "-q", "generate", str(hostile.root), "--stdout"]
+        if Path("/usr/bin/time").exists():
+            run = subprocess.run(["/usr/bin/time", "-v", *command], env=env, capture_output=True, text=True)
+            stats = dict(line.strip().rsplit(": ", 1) for line in run.stderr.splitlines() if ": " in line)
+            wall = stats.get("Elapsed (wall clock) time (h:mm:ss or m:ss)")
+            peak = int(stats.get("Maximum resident set size (kbytes)", "0")) / 1024
+            print(f"hostile repository: exit {run.returncode}, wall {wall}, peak RSS {peak:.0f} MB")
+        else:
+            wall, rss = cli(["generate", str(hostile.root), "--stdout"], Path(tmp) / "cache")
+            print(f"hostile repository: wall {wall:.2f} s, peak RSS {rss:.0f} MB")
+        cleanup(hostile)
+
+
+def cmd_version() -> None:
+    runs = []
+    for _ in range(7):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "infrascan", "--version"], stdout=subprocess.DEVNULL, check=True)
+        runs.append(time.perf_counter() - started)
+    print(f"infrascan --version: median {sorted(runs)[3]:.3f} s over 7 runs")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    mono = sub.add_parser("monorepo")
+    mono.add_argument("--services", type=int, default=300)
+    sub.add_parser("growth")
+    repo = sub.add_parser("repo")
+    repo.add_argument("path", type=Path)
+    sub.add_parser("hostile")
+    sub.add_parser("version")
+    args = parser.parse_args()
+    if args.command == "monorepo":
+        cmd_monorepo(args.services)
+    elif args.command == "growth":
+        cmd_growth()
+    elif args.command == "repo":
+        cmd_repo(args.path)
+    elif args.command == "hostile":
+        cmd_hostile()
+    else:
+        cmd_version()
+
+
+if __name__ == "__main__":
+    main()
