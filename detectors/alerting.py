@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from infrascan.detector import Detector, Extraction, Sniff, SourceFile
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
-from infrascan.yamlload import YDict, YList, line_of, load_yaml
+from infrascan.yamlload import YDict, YList, line_of
 
 # Severity label values -> the template's alert levels (lower-cased; anything else is unclassified).
 SEVERITY_LEVELS: dict[str, str] = {
@@ -148,10 +148,8 @@ class AlertingRulesDetector(Detector):
         out = Extraction()
         if "/templates/" in f"/{file.path}" and "{{" in file.text:
             return out  # a Helm template: the Helm detector reads it
-        loaded = load_yaml(file.text)
-        if loaded.error:
-            out.diagnostics.append(self.diagnostic(file.path, loaded.error.line, f"invalid YAML: {loaded.error}"))
-        for doc in loaded.documents:
+        documents = self.yaml_documents(file, out)
+        for doc in documents:
             if isinstance(doc, YDict) and not _is_k8s_object(doc):
                 self._document(file.path, doc, out)
         return out

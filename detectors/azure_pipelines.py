@@ -24,7 +24,7 @@ from typing import Any
 from infrascan.commands import split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.model import Code, Confidence, Fact, Severity, text
-from infrascan.yamlload import YDict, YList, line_of, load_yaml
+from infrascan.yamlload import YDict, YList, line_of
 
 from ._pipelines import Job, PipelineFacts, Step, Trigger, content_line, service_entry, step_catalog
 
@@ -157,12 +157,8 @@ class AzurePipelinesDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        loaded = load_yaml(file.text)
-        if loaded.error:
-            out.diagnostics.append(self.diagnostic(file.path, loaded.error.line, f"invalid YAML: {loaded.error}"))
-        for key, line in loaded.warnings:
-            out.diagnostics.append(self.diagnostic(file.path, line, f"duplicate key {key!r}; the last one wins"))
-        doc = next((d for d in loaded.documents if isinstance(d, YDict)), None)
+        documents = self.yaml_documents(file, out)
+        doc = next((d for d in documents if isinstance(d, YDict)), None)
         if doc is None or not any(k in doc for k in ("stages", "jobs", "steps", "extends")):
             return out
         data: dict[str, Any] = {

@@ -17,7 +17,7 @@ from typing import Any
 from infrascan.commands import split_commands
 from infrascan.detector import Detector, Extraction, ResolveContext, SourceFile
 from infrascan.model import Code, Confidence, Fact, text
-from infrascan.yamlload import YDict, YList, line_of, load_yaml
+from infrascan.yamlload import YDict, YList, line_of
 
 from ._pipelines import Job, PipelineFacts, Step, Trigger, alert_fact, content_line, service_entry, step_catalog
 
@@ -71,12 +71,8 @@ class BitbucketPipelinesDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        loaded = load_yaml(file.text)
-        if loaded.error:
-            out.diagnostics.append(self.diagnostic(file.path, loaded.error.line, f"invalid YAML: {loaded.error}"))
-        for key, line in loaded.warnings:
-            out.diagnostics.append(self.diagnostic(file.path, line, f"duplicate key {key!r}; the last one wins"))
-        doc = next((d for d in loaded.documents if isinstance(d, YDict)), None)
+        documents = self.yaml_documents(file, out)
+        doc = next((d for d in documents if isinstance(d, YDict)), None)
         if doc is None:
             return out
         pipelines = doc.get("pipelines")

@@ -18,7 +18,7 @@ from typing import Any
 from infrascan.commands import split_commands
 from infrascan.detector import Detector, Extraction, ResolveContext, SourceFile
 from infrascan.model import Code, Fact, text
-from infrascan.yamlload import YDict, YList, line_of, load_yaml
+from infrascan.yamlload import YDict, YList, line_of
 
 from ._pipelines import Job, PipelineFacts, Step, Trigger, alert_fact, content_line, service_entry, step_catalog
 
@@ -69,12 +69,8 @@ class CircleCIDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        loaded = load_yaml(file.text)
-        if loaded.error:
-            out.diagnostics.append(self.diagnostic(file.path, loaded.error.line, f"invalid YAML: {loaded.error}"))
-        for key, line in loaded.warnings:
-            out.diagnostics.append(self.diagnostic(file.path, line, f"duplicate key {key!r}; the last one wins"))
-        config = next((d for d in loaded.documents if isinstance(d, YDict)), None)
+        documents = self.yaml_documents(file, out)
+        config = next((d for d in documents if isinstance(d, YDict)), None)
         if config is None:
             return out
         reader = _ConfigReader(self, file, config, out)

@@ -21,7 +21,7 @@ from infrascan.commands import registry_of, split_commands
 from infrascan.detector import Detector, Extraction, ResolveContext, SourceFile
 from infrascan.environments import env_from_name
 from infrascan.model import Fact, Severity
-from infrascan.yamlload import YDict, YList, line_of, load_yaml
+from infrascan.yamlload import YDict, YList, line_of
 
 from ._pipelines import Job, PipelineFacts, Step, Trigger, content_line, step_catalog
 
@@ -50,12 +50,8 @@ class CloudBuildDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        loaded = load_yaml(file.text)
-        if loaded.error:
-            out.diagnostics.append(self.diagnostic(file.path, loaded.error.line, f"invalid YAML: {loaded.error}"))
-        for key, line in loaded.warnings:
-            out.diagnostics.append(self.diagnostic(file.path, line, f"duplicate key {key!r}; the last one wins"))
-        doc = next((d for d in loaded.documents if isinstance(d, YDict)), None)
+        documents = self.yaml_documents(file, out)
+        doc = next((d for d in documents if isinstance(d, YDict)), None)
         if doc is None:
             return out
         steps = doc.get("steps")

@@ -27,7 +27,7 @@ from infrascan.environments import env_from_name, normalise
 from infrascan.envvars import Variable, VariableReader
 from infrascan.images import ImageRef, parse_image, version_label
 from infrascan.model import Code, Confidence, Fact, FactScope, Part, text
-from infrascan.yamlload import YDict, line_of, load_yaml
+from infrascan.yamlload import YDict, line_of
 
 from .dockerfile import directory_of, group_reached, migration_chain, stage_copies
 from .scripts import Copy, Reached, StartResolver, argv_script
@@ -137,12 +137,8 @@ class ComposeDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        loaded = load_yaml(file.text)
-        if loaded.error:
-            out.diagnostics.append(self.diagnostic(file.path, loaded.error.line, f"invalid YAML: {loaded.error}"))
-        for key, line in loaded.warnings:
-            out.diagnostics.append(self.diagnostic(file.path, line, f"duplicate key {key!r}; the last one wins"))
-        docs = [d for d in loaded.documents if isinstance(d, dict)]
+        documents = self.yaml_documents(file, out)
+        docs = [d for d in documents if isinstance(d, dict)]
         services = docs[0].get("services") if docs else None
         if not isinstance(services, dict):
             return out

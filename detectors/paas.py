@@ -29,7 +29,7 @@ from infrascan.envvars import Variable, VariableReader
 from infrascan.images import tag_version
 from infrascan.model import Code, Confidence, Fact, Part, text
 from infrascan.tasks import TaskIndex
-from infrascan.yamlload import Tagged, YDict, line_of, load_yaml
+from infrascan.yamlload import Tagged, YDict, line_of
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -967,10 +967,8 @@ class PaasDetector(Detector):
     # -- Render ----------------------------------------------------------------------------------
 
     def _render(self, file: SourceFile, out: Extraction) -> None:
-        loaded = load_yaml(file.text)
-        if loaded.error:
-            out.diagnostics.append(self.diagnostic(file.path, loaded.error.line, f"invalid YAML: {loaded.error}"))
-        doc = next((d for d in loaded.documents if isinstance(d, YDict)), None)
+        documents = self.yaml_documents(file, out)
+        doc = next((d for d in documents if isinstance(d, YDict)), None)
         if doc is None:
             return
         groups: list[tuple[str, YDict]] = [("production", doc)]
@@ -1540,10 +1538,8 @@ class PaasDetector(Detector):
     # -- Serverless Framework --------------------------------------------------------------------
 
     def _serverless(self, file: SourceFile, out: Extraction) -> None:
-        loaded = load_yaml(file.text)
-        if loaded.error:
-            out.diagnostics.append(self.diagnostic(file.path, loaded.error.line, f"invalid YAML: {loaded.error}"))
-        doc = next((d for d in loaded.documents if isinstance(d, YDict)), None)
+        documents = self.yaml_documents(file, out)
+        doc = next((d for d in documents if isinstance(d, YDict)), None)
         if doc is None:
             return
         provider = _ytable(doc, "provider")

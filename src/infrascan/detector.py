@@ -26,6 +26,7 @@ from infrascan.catalog import Catalog, load_catalog
 from infrascan.config import Config
 from infrascan.globs import compile_globs
 from infrascan.model import Diagnostic, Evidence, Fact, Severity
+from infrascan.yamlload import load_yaml
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,16 @@ class Detector:
 
     def evidence(self, path: str, line: int) -> tuple[Evidence, ...]:
         return (Evidence(path, max(line, 0), self.name),)
+
+    def yaml_documents(self, file: SourceFile, out: Extraction) -> list[Any]:
+        """The file's YAML documents through the one loader; an error (with its line) and duplicate
+        keys become diagnostics, and the documents that did load are still returned."""
+        loaded = load_yaml(file.text)
+        if loaded.error:
+            out.diagnostics.append(self.diagnostic(file.path, loaded.error.line, f"invalid YAML: {loaded.error}"))
+        for key, line in loaded.warnings:
+            out.diagnostics.append(self.diagnostic(file.path, line, f"duplicate key {key!r}; the last one wins"))
+        return loaded.documents
 
     def diagnostic(
         self, path: str, line: int | None, message: str, severity: Severity = Severity.WARNING

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from infrascan.detector import Detector, Extraction, SourceFile
 from infrascan.model import Code, Confidence, Fact, text
-from infrascan.yamlload import line_of, load_yaml
+from infrascan.yamlload import line_of
 
 
 class UptimeFileDetector(Detector):
@@ -20,11 +20,7 @@ class UptimeFileDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        loaded = load_yaml(file.text)
-        if loaded.error:
-            out.diagnostics.append(self.diagnostic(file.path, loaded.error.line, f"invalid YAML: {loaded.error}"))
-            return out
-        for doc in loaded.documents:
+        for doc in self.yaml_documents(file, out):
             checks = doc.get("checks") if isinstance(doc, dict) else None
             for index, check in enumerate(checks if isinstance(checks, list) else []):
                 if isinstance(check, dict) and isinstance(check.get("url"), str):
