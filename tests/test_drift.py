@@ -87,6 +87,21 @@ def test_each_change_lands_in_its_category(project: tuple[Path, git.Repo]) -> No
                                                           "docker-compose.yml"}
 
 
+def test_uncommitted_edits_are_named_and_evidence_is_cited_once(project: tuple[Path, git.Repo]) -> None:
+    """The scan reads the working tree, so history must not claim "nothing changed" over uncommitted edits."""
+    root, _ = project
+    (root / ".env.example").write_text(ENV + "TWILIO_AUTH_TOKEN=\n")
+    (root / "notes.txt").write_text("not infrastructure\n")
+    _, report = drift_json(root)
+    assert report["context"]["changed_since"] == []
+    assert report["context"]["uncommitted"] == [".env.example"]
+    twilio = next(f for f in report["findings"] if "Twilio" in f["message"])
+    assert len(twilio["evidence"]) == len({(e["path"], e["line"]) for e in twilio["evidence"]}) >= 1
+    text = run("drift", str(root)).stdout
+    assert "Changed but not committed: .env.example" in text
+    assert "No infrastructure file changed since." not in text
+
+
 def test_moved_lines_are_not_drift_and_fingerprints_survive_moves(project: tuple[Path, git.Repo]) -> None:
     root, repo = project
     (root / "docker-compose.yml").write_text("# dev stack\n\n" + COMPOSE)

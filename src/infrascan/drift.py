@@ -45,6 +45,10 @@ class Finding:
     after: str | None = None
     key: str = ""  # what the finding is about, independent of line numbers
 
+    def __post_init__(self) -> None:
+        # Two facts often cite the same line (a variable and the service it names); say it once.
+        self.evidence = list(dict.fromkeys(self.evidence))
+
     @property
     def fingerprint(self) -> str:
         """Stable across line moves: the category and what the finding is about, never line numbers."""

@@ -50,4 +50,17 @@ def history_context(source: RepoSource, doc_rel: str, relevant: Callable[[str], 
         if infra:
             commits.append({"sha": c_sha, "date": c_date, "subject": c_subject, "paths": infra})
     context["changed_since"] = commits
+    context["uncommitted"] = _uncommitted(source, relevant)
     return context
+
+
+def _uncommitted(source: RepoSource, relevant: Callable[[str], bool]) -> list[str]:
+    """Infrastructure files edited but not committed: the scan reads the working tree, so a finding
+    may come from them, and "nothing changed since" would be false."""
+    try:
+        status = _git(source, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames",
+                      "--", source.prefix or ".")
+    except Exception:  # context is optional; the log above already worked
+        return []
+    paths = (entry[3:] for entry in status.split("\0") if len(entry) > 3)
+    return sorted(p[len(source.prefix):] for p in paths if p.startswith(source.prefix) and relevant(p[len(source.prefix):]))

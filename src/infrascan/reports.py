@@ -73,14 +73,22 @@ def _context_text(context: dict[str, Any]) -> list[str]:
     lines.append(f"History: the document last changed in {doc.get('sha', '')[:10]} ({doc.get('date', '')}): "
                  f"{scrub(str(doc.get('subject', '')))}")
     changed = context.get("changed_since", [])
+    uncommitted = context.get("uncommitted", [])
     if changed:
         lines.append("Infrastructure files changed since:")
         for commit in changed:
-            paths = ", ".join(commit["paths"][:6]) + (" ..." if len(commit["paths"]) > 6 else "")
-            lines.append(f"  {commit['sha'][:10]} {commit['date'][:10]} {scrub(commit['subject'])}: {scrub(paths)}")
+            lines.append(f"  {commit['sha'][:10]} {commit['date'][:10]} {scrub(commit['subject'])}: "
+                         f"{scrub(_some(commit['paths']))}")
     else:
-        lines.append("No infrastructure file changed since.")
+        lines.append("No infrastructure file changed in a commit since." if uncommitted
+                     else "No infrastructure file changed since.")
+    if uncommitted:
+        lines.append(f"Changed but not committed: {scrub(_some(uncommitted))}")
     return lines
+
+
+def _some(paths: list[str]) -> str:
+    return ", ".join(paths[:6]) + (f" and {len(paths) - 6} more" if len(paths) > 6 else "")
 
 
 def _finding_json(finding: Finding) -> dict[str, Any]:
