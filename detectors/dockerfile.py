@@ -107,13 +107,16 @@ def _exec_form(value: str) -> str:
     return value
 
 
+_ENV_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|'[^']*'|\S*)")
+
+
 def _env_pairs(value: str) -> list[tuple[str, str]]:
     value = value.strip()
     if "=" not in value.split(" ", 1)[0]:
         key, _, rest = value.partition(" ")
         return [(key, rest.strip().strip("\"'"))]
     pairs = []
-    for match in re.finditer(r"([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|'[^']*'|\S*)", value):
+    for match in _ENV_PAIR.finditer(value):
         pairs.append((match.group(1), match.group(2).strip("\"'")))
     return pairs
 

@@ -20,6 +20,7 @@ from infrascan.model import Confidence
 _ASSIGNMENT = re.compile(r"^\s*(?P<hash>#\s*)?(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)\s*=\s*(?P<rest>.*)$")
 _LONE_KEY = re.compile(r"^\s*#\s*(?P<key>[A-Z][A-Z0-9_]*_[A-Z0-9_]+)\s*$")
 _BANNER = re.compile(r"^\s*#\s*(?:[-=#*~_]{3,}.*|.*[-=#*~_]{3,})\s*$")
+_INLINE_COMMENT = re.compile(r"\s+#")
 _EXAMPLE_WORDS = re.compile(r"(?i)(?:^|[._-])(?:example|sample|template|dist|defaults?|env)(?=$|[._-])")
 MAX_VALUE_LINES = 200
 _REAL_FILES = frozenset({".env.development", ".env.production", ".env.test", ".env.staging"})
@@ -72,7 +73,7 @@ def _value(rest: str, lines: list[str], index: int) -> tuple[str, int]:
     """
     rest = rest.strip()
     if not rest or rest[0] not in "\"'`":
-        return re.split(r"\s+#", rest, maxsplit=1)[0].strip(), 0
+        return _INLINE_COMMENT.split(rest, maxsplit=1)[0].strip(), 0
     quote = rest[0]
     chunks = [rest[1:]]
     for consumed in range(min(MAX_VALUE_LINES, len(lines) - index) + 1):

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cache, partial
+from functools import cache, cached_property, lru_cache, partial
 from importlib import resources
 from pathlib import PurePosixPath
 from typing import Any
@@ -35,7 +35,7 @@ from typing import Any
 import yaml
 
 from infrascan.catalog import DATA_STORE_CATEGORIES
-from infrascan.commands import Classification, classify, level_from_names, registry_of, split_commands
+from infrascan.commands import Classification, Command, classify, level_from_names, registry_of, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import block_order, env_from_name, normalise
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, text
@@ -159,7 +159,7 @@ class Glob:
 
     @property
     def prefix(self) -> str:
-        return re.split(r"[*?\[]", self.pattern, maxsplit=1)[0]
+        return _GLOB_CHARS.split(self.pattern, maxsplit=1)[0]
 
     def may_equal(self, value: str) -> Values:
         if self.prefix == self.pattern:
@@ -174,8 +174,13 @@ class Glob:
 
 
 def _glob_match(pattern: str, value: str) -> bool:
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.I) is not None
+    return _glob_regex(pattern).fullmatch(value) is not None
+
+
+@lru_cache(maxsize=1024)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """A branch or tag glob as a regular expression, compiled once per glob (each trigger asks)."""
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.I)
 
 
 class ExprError(ValueError):
@@ -799,6 +804,8 @@ class Scope:
     def expand(self, text: str) -> str:
         """`text` with single-valued expressions replaced and `${{ env.X }}` spelled out, even when X
         itself holds an expression (`openstatus-api-preview-${{ github.ref_name }}`)."""
+        if "${{" not in text:  # most scripts and inputs: nothing to expand
+            return text
         for _ in range(3):
             expanded = _ENV_REF.sub(lambda m: self.raw_env(m.group(1)) or m.group(0), text)
             if expanded == text:
@@ -831,7 +838,7 @@ _DEFAULT_PR_TYPES = ("opened", "synchronize", "reopened")
 
 
 def _ref(prefix: str, pattern: str) -> Any:
-    return prefix + pattern if not re.search(r"[*?\[]", pattern) else Glob(prefix + pattern)
+    return prefix + pattern if not _GLOB_CHARS.search(pattern) else Glob(prefix + pattern)
 
 
 def _paths_note(config: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
@@ -1073,8 +1080,10 @@ class StepRun:
     scenarios: list[Scenario]
     groups: list[tuple[list[Scenario], list[Found]]] = field(default_factory=list)
 
-    @property
+    @cached_property
     def finds(self) -> list[Found]:
+        """Everything the step does; read only once the runs are built (`Expander.runs`), when the
+        groups no longer change, and read again by many statements, so kept."""
         return [f for _, finds in self.groups for f in finds]
 
 
@@ -1095,18 +1104,23 @@ class JobRun:
     def instance(self) -> tuple[str, tuple[tuple[str, int], ...]]:
         return (self.top, self.calls)
 
-    @property
+    # The three below are read only once the runs are built (`Expander.runs`), when steps and their
+    # groups no longer change; every statement asks them again, so they are kept.
+    @cached_property
     def finds(self) -> list[Found]:
         return [f for s in self.steps for f in s.finds]
 
-    def has(self, kind: str) -> bool:
-        return any(f.kind == kind for f in self.finds)
+    @cached_property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(f.kind for f in self.finds)
 
-    @property
+    def has(self, kind: str) -> bool:
+        return kind in self.kinds
+
+    @cached_property
     def ephemeral(self) -> bool:
         """Deploys into a cluster started in the runner, or an environment torn down again."""
-        finds = self.finds
-        kinds = {f.kind for f in finds}
+        kinds = self.kinds
         return "cluster" in kinds or ("teardown" in kinds and bool(kinds & {"test", "deploy"}))
 
 
@@ -1123,6 +1137,19 @@ _ENV_WRAPPER = re.compile(r"^(?:npx\s+)?(?:dotenv(?:-cli)?|env-cmd)(?:\s+(?:-[\w
 _TURBO = re.compile(r"^(?:(?:npx|pnpm|yarn|bunx|pnpm\s+exec|npm\s+exec)\s+)?turbo\s+(?:run\s+)?(?P<task>[\w:.\-]+)")
 _TESTISH_SCRIPT = re.compile(r"(?i)^(?:test|tests|e2e|spec|it)(?:$|[:_-])|[:_-](?:test|tests|e2e|spec)(?:$|[:_-])")
 _PLACEHOLDER = "EXPR"
+# Patterns of per-step and per-value helpers, compiled once.
+_GLOB_CHARS = re.compile(r"[*?\[]")
+_PROD = re.compile(r"(?:^|\s)--prod\b|^true$")
+_OUTPUT_NAME = re.compile(r"(?:^|,)\s*name=([^,\s]+)")
+_OUTPUT_PUSH = re.compile(r"(?:^|,)\s*push=true\b")
+_STEP_OUTPUT = re.compile(r"steps\.([\w-]+)\.outputs\.")
+_IMAGE_SEPARATOR = re.compile(r"[,\n]")
+_RUN_WORD = re.compile(r"^(?:run\s+)")
+_WORKSPACE_ARG = re.compile(r"(--filter|-F|--dir|-C|--prefix|--workspace|-w|--cwd)(?:=|\s+)(\S+)")
+_CONFIG_SUFFIX = re.compile(r"\.(?:ya?ml|toml|json|tfvars)$")
+_ANY_SCHEME = re.compile(r"^[a-z]+://")
+_HTTP_SCHEME = re.compile(r"^https?://")
+_RUNTIME_TAG = re.compile(r":(?:\$\{\{[^}]*\}\}|EXPR)$")
 
 
 def substitute(text: str, lookup: Lookup, keep: bool = True) -> str:
@@ -1160,6 +1187,11 @@ class Expander:
         self.know = knowledge()
         self._reported: set[tuple[str, int, str]] = set()
         self._scripts_seen: dict[tuple[str, str, str, int], list[Found]] = {}
+        # Monorepos repeat commands (`make test` in every service's workflow) and targets: each
+        # distinct command is classified once and each (runner, target, directory) looked up once.
+        self._classified: dict[str, list[Classification]] = {}
+        self._splits: dict[str, list[Command]] = {}
+        self._targets: dict[tuple[str, str, str], Record | None] = {}
 
     def diagnose(self, path: str, line: int, message: str, severity: Severity = Severity.WARNING) -> None:
         key = (path, line, message)
@@ -1387,7 +1419,7 @@ class Expander:
             elif value:
                 detail[role] = [value]
         prod = _value_of(spec, with_, "prod")
-        if prod and re.search(r"(?:^|\s)--prod\b|^true$", prod):
+        if prod and _PROD.search(prod):
             detail["prod"] = True
         return detail
 
@@ -1395,16 +1427,16 @@ class Expander:
         self, spec: ActionSpec, with_: Mapping[str, str], job: dict[str, Any], lookup: Lookup
     ) -> tuple[str, ...]:
         raw = _value_of(spec, with_, "image")
-        named = re.search(r"(?:^|,)\s*name=([^,\s]+)", _value_of(spec, with_, "outputs"))
+        named = _OUTPUT_NAME.search(_value_of(spec, with_, "outputs"))
         if named and not raw:
             raw = named.group(1)
-        step_ref = re.search(r"steps\.([\w-]+)\.outputs\.", raw)
+        step_ref = _STEP_OUTPUT.search(raw)
         if step_ref:
             meta = next((s for s in job["steps"] if s["id"] == step_ref.group(1)), None)
             meta_spec = self.know.action(meta["uses"]) if meta and meta["uses"] else None
             if meta is not None and meta_spec is not None and "meta" in meta_spec.kinds:
                 raw = substitute(meta["with"].get(meta_spec.inputs.get("image", ""), ""), lookup)
-        names = [n.strip() for n in re.split(r"[,\n]", raw) if n.strip()]
+        names = [n.strip() for n in _IMAGE_SEPARATOR.split(raw) if n.strip()]
         return tuple(dict.fromkeys(n for n in names if not n.startswith(("type=", "#"))))
 
     def _script(self, resolved: Resolved, run: StepRun, wd: str) -> list[Found]:
@@ -1413,8 +1445,8 @@ class Expander:
         if key not in self._scripts_seen:
             shown = resolved.run
             plain = _expr_free(shown)
-            commands = split_commands(plain)
-            shown_commands = split_commands(shown) if plain != shown else commands
+            commands = self._split(plain)
+            shown_commands = self._split(shown) if plain != shown else commands
             same = len(shown_commands) == len(commands)
             out: list[Found] = []
             for index, command in enumerate(commands):
@@ -1435,7 +1467,7 @@ class Expander:
         if script and self._script_path(script["path"], wd) in self.scripts:
             return out + self._script_finds(self._script_path(script["path"], wd), display, path, line, (path,))
         normalised, near = _workspace(command, wd, self.npm_targets)
-        found_kinds = classify(normalised)
+        found_kinds = self._classify(normalised)
         shown = display[len("ssh remote ") :] if display.startswith("ssh remote ") else display
         for found in found_kinds:
             if found.kind == "indirect":
@@ -1458,6 +1490,18 @@ class Expander:
         if turbo and not any(f.kind != "indirect" for f in found_kinds):
             out.extend(self._turbo(turbo["task"], display, path, line, depth))
         return out
+
+    def _split(self, script: str) -> list[Command]:
+        """`split_commands`, once per distinct script text (commands are immutable)."""
+        if script not in self._splits:
+            self._splits[script] = split_commands(script)
+        return self._splits[script]
+
+    def _classify(self, command: str) -> list[Classification]:
+        """`classify`, once per distinct command (its results are only read, never changed)."""
+        if command not in self._classified:
+            self._classified[command] = classify(command)
+        return self._classified[command]
 
     def _markers(self, command: str, display: str, path: str, line: int) -> list[Found]:
         """Things no command rule says: a cluster started in the runner, an environment torn down,
@@ -1532,7 +1576,10 @@ class Expander:
     ) -> list[Found]:
         """`npm test`, `make deploy`: the target's commands, followed; else what its name says."""
         script = str(found.detail.get("script", ""))
-        record = self.tasks.find(found.tool, script, near)
+        key = (found.tool, script, near)
+        if key not in self._targets:
+            self._targets[key] = self.tasks.find(*key)
+        record = self._targets[key]
         out = self._target(record, display, path, line, depth) if record is not None and depth < 5 else []
         where = (record.path, record.line) if record else None
         if not any(f.kind not in ("services", "promote") for f in out) and _TESTISH_SCRIPT.search(script):
@@ -1581,7 +1628,7 @@ def _level_by_name(level: str | None, *names: str) -> str | None:
 
 def _outputs_push(spec: ActionSpec, with_: Mapping[str, str]) -> bool:
     """`outputs: type=image,name=ghcr.io/x,push=true`: buildx pushes without `push: true`."""
-    return re.search(r"(?:^|,)\s*push=true\b", _value_of(spec, with_, "outputs")) is not None
+    return _OUTPUT_PUSH.search(_value_of(spec, with_, "outputs")) is not None
 
 
 def _local_path(uses: str) -> str:
@@ -1611,8 +1658,8 @@ def _workspace(command: str, wd: str, targets: Mapping[str, list[Record]]) -> tu
     if not match:
         return command, near
     rest = command[match.end() :]
-    script = re.sub(r"^(?:run\s+)", "", rest).split(" ", 1)[0]
-    for flag in re.finditer(r"(--filter|-F|--dir|-C|--prefix|--workspace|-w|--cwd)(?:=|\s+)(\S+)", match["flags"]):
+    script = _RUN_WORD.sub("", rest).split(" ", 1)[0]
+    for flag in _WORKSPACE_ARG.finditer(match["flags"]):
         value = flag.group(2).strip("'\"")
         if flag.group(1) in ("--dir", "-C", "--prefix", "--cwd"):
             near = value.strip("./")
@@ -1743,7 +1790,9 @@ def _short(command: str, limit: int = 160) -> str:
     return command if len(command) <= limit else command[: limit - 1] + "…"
 
 
+@lru_cache(maxsize=4096)
 def _file(path: str) -> str:
+    """A workflow's file name; asked for the same few paths by nearly every statement."""
     return PurePosixPath(path).name
 
 
@@ -1776,6 +1825,7 @@ class FactBuilder:
         self.catalog = detector.catalog
         self.by_instance: dict[tuple[Any, ...], dict[str, JobRun]] = {}
         self.caller: dict[int, JobRun] = {}
+        self._tiers: dict[str, str] = {}
         for run in runs:
             self.by_instance.setdefault((*run.instance, run.path), {})[run.job["id"]] = run
             for called in run.callee:
@@ -1918,19 +1968,25 @@ class FactBuilder:
             run.workflow["name"],
         ]
         for value in values:
-            env = env_from_name(re.sub(r"\.(?:ya?ml|toml|json|tfvars)$", "", value)) if value else None
+            env = env_from_name(_CONFIG_SUFFIX.sub("", value)) if value else None
             if env and env not in ("ci", "e2e", "integration", "test", "testing", "shared", "load", "perf"):
                 return env
         return None
 
+    def tier(self, env: str) -> str:
+        """`normalise(env)`, once per name: every unit of an environment asks again."""
+        if env not in self._tiers:
+            self._tiers[env] = normalise(env)
+        return self._tiers[env]
+
     def env_label(self, units: Iterable[DeployUnit]) -> list[Part]:
         """`staging`, `production` as declared; inferred names as the tier they mean."""
         names: dict[str, Part] = {}
-        for unit in sorted(units, key=lambda u: block_order(normalise(u.env)) if u.env else (9, "")):
+        for unit in sorted(units, key=lambda u: block_order(self.tier(u.env)) if u.env else (9, "")):
             if unit.env is None:
                 continue
             # Declared or picked from a dispatch input's options: as written. Read from names: the tier.
-            shown: Part = Code(unit.env) if unit.declared or unit.expression else normalise(unit.env)
+            shown: Part = Code(unit.env) if unit.declared or unit.expression else self.tier(unit.env)
             names.setdefault(shown.text if isinstance(shown, Code) else shown, shown)
         out: list[Part] = []
         for i, part in enumerate(names.values()):
@@ -2335,8 +2391,8 @@ class FactBuilder:
             )
         if declared["url"]:
             url = scenario.scope.expand(declared["url"])
-            host = re.sub(r"^[a-z]+://", "", url).split("/", 1)[0].split(":", 1)[0]
-            if "${{" not in url and re.match(r"^https?://", url) and not _PLACEHOLDER_HOST.match(host):
+            host = _ANY_SCHEME.sub("", url).split("/", 1)[0].split(":", 1)[0]
+            if "${{" not in url and _HTTP_SCHEME.match(url) and not _PLACEHOLDER_HOST.match(host):
                 facts.append(
                     Fact(
                         "env.url",
@@ -2501,7 +2557,7 @@ class FactBuilder:
                 parts += [" (", *self.inner(run), ")"]
             evidence = self.ev(*found.evidence())
             order = (0, *run.order, 1, *step.index)
-        first = min((block_order(normalise(u.env)) if u.env else (9, "") for u in units), default=(9, ""))
+        first = min((block_order(self.tier(u.env)) if u.env else (9, "") for u in units), default=(9, ""))
         scenarios = [s for u in units for s in u.scenarios]
         envs = [u.env for u in units if u.env]
         return Fact(
@@ -2835,7 +2891,7 @@ def _merge_kind(seen: str, kind: str) -> str:
 
 def _repository(image: str) -> str:
     """`registry/app:${{ github.sha }}` -> `registry/app`: a tag known only at run time is left out."""
-    return re.sub(r":(?:\$\{\{[^}]*\}\}|EXPR)$", "", image.strip())
+    return _RUNTIME_TAG.sub("", image.strip())
 
 
 def _tags_of(finds: Iterable[Found]) -> list[str]:

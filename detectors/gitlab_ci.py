@@ -24,11 +24,12 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from infrascan.catalog import DATA_STORE_CATEGORIES
-from infrascan.commands import Classification, classify, split_commands
+from infrascan.commands import Classification, Command, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import display_name, is_dynamic, normalise
 from infrascan.envvars import is_placeholder_host
@@ -82,6 +83,24 @@ _SHELL_KEYWORD = re.compile(r"^(?:(?:then|do|else|elif|\{)\s+)+")
 _VAR_PREFIX = re.compile(r"^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?/")
 _DEPLOY_WORDS = re.compile(r"(?i)(?:deploy|release|rollout|promote|publish)")
 _MIGRATE_WORDS = re.compile(r"(?i)migrat")
+# Patterns of per-job and per-command helpers, compiled once.
+_PROJECT_DIR_SLASH = re.compile(r"^\$\{?CI_PROJECT_DIR\}?/")
+_PROJECT_DIR = re.compile(r"^\$\{?CI_PROJECT_DIR\}?/?")
+_CD = re.compile(r"^cd\s+(\S+)\s*$")
+_WORD_PARTS = re.compile(r"[_\-]")
+_URL_HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?([^/?#]*)", re.I)
+_BUILD_STAGE = re.compile(r"(?i)\b(?:build|compile)\b")
+_OUTPUT_REGISTRY = re.compile(r"--output[= ]\S*type=registry")
+_OUTPUT_LOCAL = re.compile(r"(?:--output[= ]|-o\s+)type=(?:local|tar)")
+_REVIEW_NAME = re.compile(r"(?i)\b(?:review|preview)")
+
+
+@lru_cache(maxsize=256)
+def _whole_word(word: str) -> re.Pattern[str]:
+    """`word` as a whole word; the dispatch verbs are few, so each is compiled once."""
+    return re.compile(rf"\b{re.escape(word)}\b")
+
+
 _STOP_ACTIONS = ("stop",)
 _NON_DEPLOY_ACTIONS = ("stop", "prepare", "verify", "access")
 MAX_CANDIDATES = 8
@@ -325,6 +344,26 @@ def project_path(remote_url: str | None) -> str | None:
 
 # ==== the detector ===============================================================================
 
+# What makes a YAML file read like GitLab CI, at the start of a line: an indented job key, a
+# top-level `include:`/`workflow:`/`stages:`, or a hidden job (`.template:`); anywhere: a
+# `!reference [...]` tag or a predefined `$CI_*` variable.
+_SNIFF_LINE = (
+    r"(?:[ \t]+(?:script|before_script|extends|stage)[ \t]*:"
+    r"|(?:include|workflow|stages)[ \t]*:"
+    r"|\.[A-Za-z0-9_][\w:.\-]*[ \t]*:)"
+)
+_SNIFF_ANYWHERE = (
+    r"!reference[ \t]*\[",
+    r"\$\{?CI_(?:COMMIT|PIPELINE|PROJECT|REGISTRY|DEFAULT|MERGE_REQUEST|JOB|ENVIRONMENT)_",
+)
+# The engine searches the first 16 KB of every .yml file in the repository, and most are not
+# GitLab CI. Anchored at the start (`\A`), the pattern is tried once instead of at every offset;
+# each `.*` (DOTALL) then runs to the end and steps back only to the literal that follows it
+# (a newline, `!`, `$`), a scan done in C. It matches exactly the texts that
+# `(?m)^<line>|<anywhere>` matches anywhere.
+_SNIFF_FROM_START = (_SNIFF_LINE, r".*\n" + _SNIFF_LINE, *(r".*" + anywhere for anywhere in _SNIFF_ANYWHERE))
+_SNIFF = re.compile(r"(?s)\A(?:" + "|".join(_SNIFF_FROM_START) + ")")
+
 
 class GitLabCIDetector(Detector):
     name = "gitlab-ci"
@@ -338,14 +377,7 @@ class GitLabCIDetector(Detector):
         ".gitlab-ci/**/*.{yml,yaml}",
     )
     # Included files can have any name: claim YAML that reads like GitLab CI.
-    sniff = Sniff(
-        (".yml", ".yaml"),
-        re.compile(
-            r"(?m)^[ \t]+(?:script|before_script|extends|stage)[ \t]*:|!reference[ \t]*\["
-            r"|\$\{?CI_(?:COMMIT|PIPELINE|PROJECT|REGISTRY|DEFAULT|MERGE_REQUEST|JOB|ENVIRONMENT)_"
-            r"|^(?:include|workflow|stages)[ \t]*:|^\.[A-Za-z0-9_][\w:.\-]*[ \t]*:"
-        ),
-    )
+    sniff = Sniff((".yml", ".yaml"), _SNIFF)
     looks_for = {
         "ci.build": "GitLab CI jobs that build or push images and artifacts",
         "ci.test.unit": "GitLab CI test jobs (commands, JUnit reports)",
@@ -424,6 +456,10 @@ class Resolution:
         for record in ctx.records("script.command"):
             self.scripts[record.path].append(record)
         self.reported: set[str] = set()
+        # Jobs that extend one template share its scripts: each distinct script is split, and each
+        # distinct command classified, once (the results are only read).
+        self._splits: dict[str, list[Command]] = {}
+        self._classified: dict[str, list[Classification]] = {}
 
     def diagnose(self, path: str, line: int | None, message: str, severity: Severity = Severity.WARNING) -> None:
         self.ctx.diagnose(path, line, message, self.detector.name, severity)
@@ -604,7 +640,9 @@ class Resolution:
                 where = value.where_of(index) if isinstance(value, GSeq) else job.node.where_of(key)
                 inner = _subshell(item)
                 outer_cwd = cwd
-                for command in split_commands(inner):
+                if inner not in self._splits:
+                    self._splits[inner] = split_commands(inner)
+                for command in self._splits[inner]:
                     line = (where[0], where[1] + command.offset)
                     expanded = substitute(_SHELL_KEYWORD.sub("", command.text), job.variables)
                     job.commands.append((expanded, line, key))
@@ -618,7 +656,9 @@ class Resolution:
 
     def _classify(self, job: Job, command: str, where: Where, cwd: str, position: int) -> list[Step]:
         out: list[Step] = []
-        for found in classify(command):
+        if command not in self._classified:
+            self._classified[command] = classify(command)
+        for found in self._classified[command]:
             if found.kind == "indirect":
                 resolved_steps = self.tasks.resolve(found, near=cwd)
                 if not resolved_steps:
@@ -655,7 +695,7 @@ class Resolution:
         if not match or depth > 3:
             return []
         raw = match.group("path") or match.group("exe") or ""
-        raw = re.sub(r"^\$\{?CI_PROJECT_DIR\}?/", "/", raw)
+        raw = _PROJECT_DIR_SLASH.sub("/", raw)
         path = posixpath.normpath(raw.lstrip("/") if raw.startswith("/") else posixpath.join(cwd, raw))
         if path not in self.scripts and not raw.startswith("/"):
             path = posixpath.normpath(posixpath.join(home, path))
@@ -666,7 +706,7 @@ class Resolution:
             if data.get("kind") == "call":
                 out.extend(self._script_file(str(data.get("command", "")), cwd, position, home, depth + 1))
             elif data.get("kind") and data.get("command"):
-                if verbs and not any(re.search(rf"\b{re.escape(v)}\b", str(data["command"])) for v in verbs):
+                if verbs and not any(_whole_word(v).search(str(data["command"])) for v in verbs):
                     continue  # `tf-wrapper.sh plan`: the script's `terraform apply` belongs to another argument
                 out.append(
                     Step(
@@ -686,7 +726,7 @@ class Resolution:
 
     def _dispatch_verbs(self, arguments: str) -> set[str]:
         """Arguments of a script call that pick a sub-command (`apply`, `plan_validate_all`)."""
-        words = {w for token in arguments.split() for w in re.split(r"[_\-]", token.strip("\"'")) if w}
+        words = {w for token in arguments.split() for w in _WORD_PARTS.split(token.strip("\"'")) if w}
         return words & set(self.kb.dispatch_words)
 
     def _environment(self, job: Job) -> Env | None:
@@ -779,7 +819,7 @@ _HOST_VARIABLE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
 
 def url_kind(url: str) -> str:
     """static (a real URL), pattern (a real host, parts filled in at deploy time), dynamic, placeholder."""
-    match = re.match(r"^(?:[a-z][a-z0-9+.-]*://)?([^/?#]*)", url.strip(), re.I)
+    match = _URL_HOST.match(url.strip())
     host = (match.group(1) if match else "").rsplit("@", 1)[-1].split(":")[0].lower()
     pieces = _HOST_VARIABLE.split(host)
     literal = pieces[-1].lstrip(".-") if pieces else ""
@@ -820,10 +860,10 @@ def _subshell(item: str) -> str:
 
 
 def _cd(command: str, cwd: str) -> str:
-    match = re.match(r"^cd\s+(\S+)\s*$", command.strip())
+    match = _CD.match(command.strip())
     if not match:
         return cwd
-    target = re.sub(r"^\$\{?CI_PROJECT_DIR\}?/?", "/", match.group(1).strip("'\""))
+    target = _PROJECT_DIR.sub("/", match.group(1).strip("'\""))
     if target.startswith("$") or target == "-":
         return cwd
     joined = target.lstrip("/") if target.startswith("/") else posixpath.join(cwd, target)
@@ -973,14 +1013,14 @@ class FactWriter:
         """A job named or staged as a build whose commands the classifier cannot see through."""
         if job.steps or job.deploys or job.env is not None or not self._first_command(job)[0]:
             return False
-        staged = re.search(r"(?i)\b(?:build|compile)\b", job.stage)
+        staged = _BUILD_STAGE.search(job.stage)
         return bool(staged) and not self.kb.not_build_jobs.search(job.name)
 
     @staticmethod
     def _pushed(step: Step, images: list[str], pushes: list[Step]) -> list[str]:
         """What the job pushes after this build: the build's own `--push`, else `docker push` targets
         (a `docker tag` between them renames the image, so every push in the job counts)."""
-        if "--push" in step.command.split() or re.search(r"--output[= ]\S*type=registry", step.command):
+        if "--push" in step.command.split() or _OUTPUT_REGISTRY.search(step.command):
             return images
         pushed = []
         for push in pushes:
@@ -993,7 +1033,7 @@ class FactWriter:
         return pushed
 
     def _build_text(self, step: Step, images: list[str], pushed: list[str]) -> tuple[tuple[Part, ...], str]:
-        if re.search(r"(?:--output[= ]|-o\s+)type=(?:local|tar)", step.command):
+        if _OUTPUT_LOCAL.search(step.command):
             return text("Artifacts built in a container and exported (", Code(step.command), ")"), "Build"
         if (
             step.tool in ("docker", "kaniko", "buildah", "podman", "ko", "jib", "buildpacks", "docker-compose")
@@ -1289,7 +1329,7 @@ class FactWriter:
         """A review app: a name per ref or merge request that is torn down again (or says `review`)."""
         if not is_dynamic(name):
             return False
-        return bool(env.auto_stop_in or stop is not None or re.search(r"(?i)\b(?:review|preview)", name))
+        return bool(env.auto_stop_in or stop is not None or _REVIEW_NAME.search(name))
 
     def _purpose(self, job: Job, env: Env, name: str, block: str, stop: Job | None) -> list[Fact]:
         out = []

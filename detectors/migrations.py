@@ -436,10 +436,11 @@ class MigrationsDetector(Detector):
         if covered is None:
             return []
         out: list[Fact] = []
+        appliers = _Appliers(ctx)
         for group in _groups(ctx):
             if group.tool in covered or is_example_path(group.anchor):
                 continue
-            out.append(self._unapplied(ctx, group))
+            out.append(self._unapplied(group, appliers))
         return out
 
     def _rollback_fact(self, group: Group) -> Fact:
@@ -500,12 +501,12 @@ class MigrationsDetector(Detector):
             attrs={"tool": group.tool, "migrations": group.total, "down": group.down},
         )
 
-    def _unapplied(self, ctx: ResolveContext, group: Group) -> Fact:
+    def _unapplied(self, group: Group, appliers: _Appliers) -> Fact:
         tool = self._tool_name(group.tool) if group.tool != PLAIN_SQL else "Numbered SQL scripts"
         unit = {"prisma": "migration folder", PLAIN_SQL: "file", "liquibase": "changeset"}.get(group.tool, "migration")
         parts: list[Part] = [tool, ": ", _counted(group.total, unit), " in ", Code(group.shown)]
         evidence = list(group.evidence(self.name))
-        in_app = _runtime_dependency(ctx, group.tool)
+        in_app = appliers.runtime_dependency(group.tool)
         if in_app is not None:
             parts += [
                 " and no separate step applies them; ",
@@ -518,7 +519,7 @@ class MigrationsDetector(Detector):
             evidence = [*self.evidence(in_app.path, in_app.line), *evidence]
         else:
             parts.append(", but no pipeline, release, hook or start step that applies them was found")
-            defined = _defined_commands(ctx, group.tool)
+            defined = appliers.defined_commands(group.tool)
             if defined:
                 record, command = defined[0]
                 where = RUNNERS.get(str(record.data.get("runner", "")), "script")
@@ -623,7 +624,7 @@ def _count_flyway(folder: str, records: list[Record]) -> Group:
 
 def _tool_dirs(ctx: ResolveContext, configs: list[Record]) -> set[str]:
     """Folders whose SQL belongs to a tool known by a marker file, not to loose scripts."""
-    dirs = {PurePosixPath(p).parent.as_posix() for p in ctx.files if PurePosixPath(p).name == "atlas.sum"}
+    dirs = {PurePosixPath(p).parent.as_posix() for p in _named(ctx.files, "atlas.sum")}
     for record in configs:
         if record.data.get("journal"):
             dirs.add(str(record.data["dir"]))
@@ -637,10 +638,8 @@ def _prisma_groups(ctx: ResolveContext, configs: list[Record]) -> list[Group]:
     if not locks:
         return []
     counts: dict[str, int] = defaultdict(int)
-    for path in ctx.files:
-        pure = PurePosixPath(path)
-        if pure.name == "migration.sql":
-            counts[pure.parent.parent.as_posix()] += 1
+    for path in _named(ctx.files, "migration.sql"):
+        counts[PurePosixPath(path).parent.parent.as_posix()] += 1
     return [Group("prisma", folder, f"{folder}/migration_lock.toml", counts[folder], 0, []) for folder in locks]
 
 
@@ -650,13 +649,24 @@ def _drizzle_groups(configs: list[Record]) -> list[Group]:
 
 
 def _atlas_groups(ctx: ResolveContext) -> list[Group]:
-    sums = [p for p in ctx.files if PurePosixPath(p).name == "atlas.sum"]
+    sums = _named(ctx.files, "atlas.sum")
+    if not sums:
+        return []
+    sql_files: dict[str, int] = defaultdict(int)  # folder -> .sql files in it, counted once
+    for path in ctx.files:
+        if path.endswith(".sql"):
+            sql_files[PurePosixPath(path).parent.as_posix()] += 1
     groups = []
     for path in sums:
         folder = PurePosixPath(path).parent.as_posix()
-        total = sum(1 for p in ctx.files if p.endswith(".sql") and PurePosixPath(p).parent.as_posix() == folder)
-        groups.append(Group("atlas", folder, path, total, 0, []))
+        groups.append(Group("atlas", folder, path, sql_files.get(folder, 0), 0, []))
     return groups
+
+
+def _named(paths: list[str], name: str) -> list[str]:
+    """The paths whose file name is `name`; a substring test first, as building a path object for
+    every file of a large repository costs more than the rest of the grouping."""
+    return [p for p in paths if name in p and PurePosixPath(p).name == name]
 
 
 def _common_parent(paths: list[str]) -> str:
@@ -692,26 +702,40 @@ def _covered_tools(facts: Sequence[Fact]) -> set[str] | None:
     return covered
 
 
-def _runtime_dependency(ctx: ResolveContext, tool: str) -> Record | None:
-    if tool not in RUNS_IN_APP:
-        return None
-    for record in ctx.records("deps.package"):
-        if record.data.get("tech") == tool and not record.data.get("dev"):
-            return record
-    return None
+class _Appliers:
+    """What could apply each tool's migrations, read in one pass over the records (on first use):
+    a monorepo has a migration folder per service, and each folder's hint asks for its tool."""
 
+    def __init__(self, ctx: ResolveContext) -> None:
+        self._ctx = ctx
+        self._runtime: dict[str, Record] | None = None  # tool -> first runtime (not dev) dependency
+        self._defined: dict[str, list[tuple[Record, dict[str, Any]]]] | None = None  # tool -> (record, command)
 
-def _defined_commands(ctx: ResolveContext, tool: str) -> list[tuple[Record, str]]:
-    """Task-runner targets and scripts that would apply this tool's migrations."""
-    found: list[tuple[Record, str]] = []
-    for record in ctx.records("task.target"):
-        for classified in record.data.get("classified", []):
-            if classified.get("kind") == "migrate" and classified.get("tool") == tool:
-                found.append((record, str(classified["command"])))
-    for record in ctx.records("script.command"):
-        if record.data.get("kind") == "migrate" and record.data.get("tool") == tool:
-            found.append((record, str(record.data["command"])))
-    return sorted(found, key=lambda f: (is_example_path(f[0].path), f[0].path, f[0].line))
+    def runtime_dependency(self, tool: str) -> Record | None:
+        """The dependency through which the application itself applies this tool's migrations."""
+        if tool not in RUNS_IN_APP:
+            return None
+        if self._runtime is None:
+            self._runtime = {}
+            for record in self._ctx.records("deps.package"):
+                tech = record.data.get("tech")
+                if isinstance(tech, str) and not record.data.get("dev"):
+                    self._runtime.setdefault(tech, record)
+        return self._runtime.get(tool)
+
+    def defined_commands(self, tool: str) -> list[tuple[Record, str]]:
+        """Task-runner targets and scripts that would apply this tool's migrations."""
+        if self._defined is None:
+            self._defined = defaultdict(list)
+            for record in self._ctx.records("task.target"):
+                for classified in record.data.get("classified", []):
+                    if classified.get("kind") == "migrate" and isinstance(classified.get("tool"), str):
+                        self._defined[classified["tool"]].append((record, classified))
+            for record in self._ctx.records("script.command"):
+                if record.data.get("kind") == "migrate" and isinstance(record.data.get("tool"), str):
+                    self._defined[record.data["tool"]].append((record, record.data))
+        found = [(record, str(command["command"])) for record, command in self._defined.get(tool, [])]
+        return sorted(found, key=lambda f: (is_example_path(f[0].path), f[0].path, f[0].line))
 
 
 # -- texts ------------------------------------------------------------------------------------------

@@ -37,6 +37,11 @@ _NODE_EXEC = re.compile(
 )
 _SHELL_NAMES = frozenset({"sh", "bash", "zsh", "dash", "ash"})
 _SCRIPT_SUFFIXES = (".sh", ".bash", ".js", ".mjs", ".cjs", ".ts", ".mts")
+_QUOTING = str.maketrans("", "", "'\"\\")
+_C_FLAG = re.compile(r"-\w*c")
+_SPACE = re.compile(r"\s")
+_SHELL_SHEBANG = re.compile(r"\b(?:ba|z|da|k)?sh\b")
+_QUOTED_ARG = re.compile(r"""['"`]([^'"`]*)['"`]""")
 _KEYWORD = re.compile(r"^(?:then|do|else|elif|\{|\()\s+")
 _RUN_ALL = re.compile(r"^(?:npx\s+)?(?:npm-run-all2?|run-s|run-p)\b(?P<args>.*)$")
 # A package.json script or task whose name says it migrates (`migrate`, `db:migrate`, `migrate:deploy`).
@@ -63,9 +68,9 @@ def _classified(command: str) -> list[dict[str, Any]]:
 def argv_script(argv: Iterable[Any]) -> str:
     """An exec-form command as the shell line it runs: `["sh", "-c", "a && b"]` is `a && b`."""
     words = [str(a) for a in argv]
-    if len(words) >= 3 and PurePosixPath(words[0]).name in _SHELL_NAMES and re.fullmatch(r"-\w*c", words[1]):
+    if len(words) >= 3 and PurePosixPath(words[0]).name in _SHELL_NAMES and _C_FLAG.fullmatch(words[1]):
         return words[2]
-    return " ".join(f"'{w}'" if re.search(r"\s", w) and "'" not in w else w for w in words)
+    return " ".join(f"'{w}'" if _SPACE.search(w) and "'" not in w else w for w in words)
 
 
 def _words(command: str) -> list[str]:
@@ -77,6 +82,8 @@ def _words(command: str) -> list[str]:
 
 def shell_body(command: str) -> str | None:
     """The script inside `sh -c '...'`, or None when the command is not a shell given a script."""
+    if "sh" not in command.translate(_QUOTING):  # every shell's name has it: no need to split words
+        return None
     words = _words(command)
     body = argv_script(words)
     return body if len(words) >= 3 and body == words[2] else None
@@ -84,6 +91,11 @@ def shell_body(command: str) -> str | None:
 
 def script_tokens(command: str) -> list[str]:
     """Words of a command that may name a script file (`./docker-entrypoint.sh`, `bin/setup`)."""
+    # Splitting into words only drops quotes and backslashes, so a word with a `/` or a script
+    # suffix needs one in the command without them: most commands are answered without shlex.
+    bare = command.translate(_QUOTING)
+    if "/" not in bare and not any(suffix in bare for suffix in _SCRIPT_SUFFIXES):
+        return []
     found = []
     for word in _words(command):
         if word.startswith("-") or "://" in word or "$" in word or "=" in word:
@@ -134,7 +146,7 @@ class ScriptsDetector(Detector):
 
     def _shell(self, file: SourceFile, out: Extraction) -> None:
         first = file.text.split("\n", 1)[0]
-        if first.startswith("#!") and not re.search(r"\b(?:ba|z|da|k)?sh\b", first):
+        if first.startswith("#!") and not _SHELL_SHEBANG.search(first):
             return  # a python or node script with no extension
         for command in split_commands(file.text):
             self._record(out, file.path, command.offset + 1, _KEYWORD.sub("", command.text))
@@ -151,7 +163,7 @@ class ScriptsDetector(Detector):
         for match in _NODE_EXEC.finditer(file.text):
             command = match.group("cmd")
             if match.group("args"):
-                args = re.findall(r"""['"`]([^'"`]*)['"`]""", match.group("args"))
+                args = _QUOTED_ARG.findall(match.group("args"))
                 command = " ".join([command, *args])
             line = file.text.count("\n", 0, match.start()) + 1
             for found in _classified(command):
@@ -310,7 +322,14 @@ class StartResolver:
         self.scripts: dict[str, list[Record]] = {}
         for record in ctx.records("script.command"):
             self.scripts.setdefault(record.path, []).append(record)
-        self.script_paths = sorted(set(ctx.paths("scripts")) | set(self.scripts))
+        # Script files by base name: a command's script argument must match a file's last part, so
+        # a lookup reads only the files of that name, not the repository's every script.
+        self._by_name: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for path in sorted(set(ctx.paths("scripts")) | set(self.scripts)):
+            parts = PurePosixPath(path).parts
+            if parts:
+                self._by_name.setdefault(parts[-1], []).append((path, parts))
+        self._dirs: set[str] | None = None
 
     def migrations(
         self, script: str, where: tuple[str, int], near: str, copies: tuple[Copy, ...] = ()
@@ -447,8 +466,8 @@ class StartResolver:
         # two parts, so /rails/bin/docker-entrypoint finds bin/docker-entrypoint.
         need = len(parts) if not token.startswith("/") else min(2, len(parts))
         best: tuple[int, int, str] | None = None
-        for path in self.script_paths:
-            matched = _common_tail(parts, PurePosixPath(path).parts)
+        for path, path_parts in self._by_name.get(parts[-1], []):
+            matched = _common_tail(parts, path_parts)
             if matched < need:
                 continue
             inside = near == "" or path.startswith(near + "/")
@@ -465,10 +484,20 @@ class StartResolver:
         """
         if workdir:
             for candidate in self._copied_from(workdir.rstrip("/") or "/", copies, default):
-                prefix = candidate.rstrip("/") + "/"
-                if any(path.startswith(prefix) for path in self.files):
+                if candidate.rstrip("/") in self._directories():
                     return candidate.rstrip("/")
         return default
+
+    def _directories(self) -> set[str]:
+        """Every `d` such that some file path starts with `d/`: the folders that hold files, built once."""
+        if self._dirs is None:
+            self._dirs = set()
+            for path in self.files:
+                slash = path.find("/")
+                while slash >= 0:
+                    self._dirs.add(path[:slash])
+                    slash = path.find("/", slash + 1)
+        return self._dirs
 
     @staticmethod
     def _copied_from(token: str, copies: tuple[Copy, ...], near: str) -> list[str]:

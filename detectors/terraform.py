@@ -85,8 +85,9 @@ def _section(name: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _words(name: str) -> list[str]:
-    return [str(w) for w in knowledge().get(name) or []]
+@cache
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(str(w) for w in knowledge().get(name) or [])
 
 
 # -- phase 1 -------------------------------------------------------------------------------
@@ -203,9 +204,12 @@ class Directory:
         return [b for b in self.blocks if b.kind == kind]
 
 
+_TFVARS_SUFFIX = re.compile(r"(\.auto)?\.tfvars(\.json)?$")
+
+
 def tfvars_env(path: str) -> str | None:
     """`prod.tfvars`, `env/staging.auto.tfvars`, `production.tfvars.json` -> the raw environment name."""
-    stem = re.sub(r"(\.auto)?\.tfvars(\.json)?$", "", posixpath.basename(path))
+    stem = _TFVARS_SUFFIX.sub("", posixpath.basename(path))
     return stem if stem != "terraform" and env_from_name(stem) else None
 
 
@@ -299,8 +303,10 @@ def _env_word(part: str) -> str | None:
     return part
 
 
-def _words_lower(section: str, key: str) -> set[str]:
-    return {str(w).lower() for w in _section(section).get(key) or []}
+@cache
+def _words_lower(section: str, key: str) -> frozenset[str]:
+    """A knowledge list as lower-case words, built once: directory names are checked against it per part."""
+    return frozenset(str(w).lower() for w in _section(section).get(key) or [])
 
 
 def directory_env(path: str) -> str | None:
@@ -705,9 +711,13 @@ def _plain(value: Any) -> str | None:
     return str(value)
 
 
+_CAMEL_BOUNDARY = re.compile(r"([a-z0-9])([A-Z])")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
 def _tokens(name: str) -> list[str]:
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    return [t for t in re.split(r"[^a-z0-9]+", spaced.lower()) if t]
+    spaced = _CAMEL_BOUNDARY.sub(r"\1 \2", name)
+    return [t for t in _NOT_ALNUM.split(spaced.lower()) if t]
 
 
 def _raw_text(raw: Any) -> str:
@@ -1673,24 +1683,35 @@ def _major(constraint: Any) -> str | None:
     return None
 
 
+@cache
+def _engines() -> dict[str, Any]:
+    """The `engines` table keyed in lower case, built once (callers copy what they take)."""
+    return {str(k).lower(): v for k, v in _section("engines").items()}
+
+
 def _engine_entry(engine: str) -> dict[str, Any] | None:
-    engines = {str(k).lower(): v for k, v in _section("engines").items()}
+    engines = _engines()
     lowered = engine.lower()
-    candidates = [lowered, lowered.split("_")[0], lowered.split("-")[0], re.sub(r"[^a-z].*$", "", lowered)]
+    candidates = [lowered, lowered.split("_")[0], lowered.split("-")[0], _FROM_FIRST_NON_LETTER.sub("", lowered)]
     for candidate in candidates:
         if candidate in engines and isinstance(engines[candidate], dict):
             return dict(engines[candidate])
     return None
 
 
+_FROM_FIRST_NON_LETTER = re.compile(r"[^a-z].*$")
+_ENUM_VERSION = re.compile(r"^[A-Za-z][A-Za-z-]*_(\d.*)$")
+_DIGIT_START = re.compile(r"^\d")
+
+
 def decode_version(value: str, tech: Tech) -> str | None:
     """`15.4` -> 15; `8.0.mysql_aurora.3.05.2` -> 8.0; `POSTGRES_15` -> 15; `REDIS_7_0` -> 7; `OpenSearch_2.11` -> 2."""
     cleaned = value.strip()
-    enum = re.match(r"^[A-Za-z][A-Za-z-]*_(\d.*)$", cleaned)
+    enum = _ENUM_VERSION.match(cleaned)
     if enum:
         cleaned = enum.group(1).replace("_", ".")
     cleaned = cleaned.lstrip("vV")
-    if not re.match(r"^\d", cleaned):
+    if not _DIGIT_START.match(cleaned):
         return None
     version = tag_version(cleaned, tech.version_scheme, tech.minor_below, None)
     return None if version == "unpinned" else version
@@ -2177,9 +2198,12 @@ def _assignments(values: dict[str, Any], limit: int = 6) -> list[Part]:
     return parts
 
 
+_STATE_KEY_SEPARATOR = re.compile(r"[/:]")
+
+
 def _path_env(value: str) -> str | None:
     """The environment a state key names: `prod/app.tfstate`, `staging.terraform.tfstate` -> the word."""
-    for part in reversed(re.split(r"[/:]", value)):
+    for part in reversed(_STATE_KEY_SEPARATOR.split(value)):
         name = env_from_name(part)
         if name and name not in _words_lower("layout", "not_environments"):
             return name

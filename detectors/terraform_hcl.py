@@ -6,9 +6,9 @@ infrascan's cache directory instead of site-packages, which is often read-only. 
 on strings and labels and adds `__is_block__`/`__comments__` keys unless told otherwise; the
 options below switch that off and a normaliser strips whatever is left, so both shapes read the
 same. `with_meta` does nothing in 8.x, so block and attribute lines come from the same parse tree
-(`DocumentView(tree).blocks()`). A file the parser rejects is scanned with a regular expression
-for its `resource`/`data`/`module` blocks and their literal attributes, so one syntax error never
-hides a whole file.
+(its `BlockRule`/`AttributeRule` nodes, read directly). A file the parser rejects is scanned with a
+regular expression for its `resource`/`data`/`module` blocks and their literal attributes, so one
+syntax error never hides a whole file.
 
 Evaluation covers the expressions environments are made of: references to variables, locals,
 `terraform.workspace`, other resources' literal attributes, conditionals, comparisons, templates
@@ -70,8 +70,40 @@ def _hcl2() -> Any:
     return _hcl2_module
 
 
-def _options() -> Any:
-    return _hcl2().SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
+@dataclass(frozen=True)
+class _Hcl2Parts:
+    """The pieces of python-hcl2 and lark that `parse_hcl` uses, looked up once per process."""
+
+    parses: Callable[[str], Any]
+    block_rule: type
+    attribute_rule: type
+    block_view: Callable[[Any], Any]
+    attribute_view: Callable[[Any], Any]
+    options: Any
+    unexpected_input: type[Exception]
+    lark_error: type[Exception]
+
+
+_hcl2_parts: _Hcl2Parts | None = None
+
+
+def _parts() -> _Hcl2Parts:
+    global _hcl2_parts
+    if _hcl2_parts is None:
+        hcl2 = _hcl2()
+        rules: Any = importlib.import_module("hcl2.rules.base")
+        errors: Any = importlib.import_module("lark.exceptions")
+        _hcl2_parts = _Hcl2Parts(
+            parses=hcl2.parses,
+            block_rule=rules.BlockRule,
+            attribute_rule=rules.AttributeRule,
+            block_view=importlib.import_module("hcl2.query.blocks").BlockView,
+            attribute_view=importlib.import_module("hcl2.query.attributes").AttributeView,
+            options=hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False),
+            unexpected_input=errors.UnexpectedInput,
+            lark_error=errors.LarkError,
+        )
+    return _hcl2_parts
 
 
 def normalise(value: Any) -> Any:
@@ -89,14 +121,23 @@ def normalise(value: Any) -> Any:
     return value
 
 
-def _lines(view: Any, prefix: str, out: dict[str, int]) -> None:
-    """Records `path -> line` for every attribute and nested block under a block view."""
-    for attribute in view.attributes():
-        out.setdefault(prefix + attribute.name, attribute.raw._meta.line)
-    for nested in view.blocks():
-        name = ".".join(nested.labels)
-        out.setdefault(prefix + name, nested.raw._meta.line)
-        _lines(nested, prefix + name + ".", out)
+def _members(body: Any, kind: type) -> list[Any]:
+    """A body's blocks or attributes, in order, read off the rule tree directly.
+
+    The query API (`DocumentView.blocks()`) gathers each member's leading comments, which are
+    never used here and cost more than serialising the member.
+    """
+    return [child for child in body.children if isinstance(child, kind)]
+
+
+def _lines(block: Any, prefix: str, out: dict[str, int], hcl: _Hcl2Parts) -> None:
+    """Records `path -> line` for every attribute and nested block under a block."""
+    for attribute in _members(block.body, hcl.attribute_rule):
+        out.setdefault(prefix + hcl.attribute_view(attribute).name, attribute._meta.line)
+    for nested in _members(block.body, hcl.block_rule):
+        name = ".".join(hcl.block_view(nested).labels)
+        out.setdefault(prefix + name, nested._meta.line)
+        _lines(nested, prefix + name + ".", out, hcl)
 
 
 def _peel(data: Any, labels: list[str]) -> Any:
@@ -112,35 +153,33 @@ _HCL2_FAILURES = (RecursionError, RuntimeError, ValueError, TypeError, Attribute
 
 def parse_hcl(text: str) -> Parsed:
     """Parses HCL once; blocks carry their body and the lines of their attributes."""
-    hcl2 = _hcl2()
-    lark_errors = importlib.import_module("lark.exceptions")
+    hcl = _parts()
     try:
-        tree = hcl2.parses(text)
-        document = importlib.import_module("hcl2.query.body").DocumentView(tree)
-        options = _options()
+        document = hcl.parses(text).body
         out = Parsed()
-        for view in document.blocks():
-            labels = [str(label) for label in view.labels]
-            body = normalise(_peel(view.to_dict(options), labels[1:]))
+        for block in _members(document, hcl.block_rule):
+            labels = [str(label) for label in hcl.block_view(block).labels]
+            body = normalise(_peel(block.serialize(options=hcl.options), labels[1:]))
             lines: dict[str, int] = {}
-            _lines(view, "", lines)
+            _lines(block, "", lines, hcl)
             out.blocks.append(
                 {
                     "type": labels[0],
                     "labels": labels[1:],
-                    "line": view.raw._meta.line,
+                    "line": block._meta.line,
                     "body": body if isinstance(body, dict) else {},
                     "lines": lines,
                 }
             )
-        for attribute in document.attributes():
-            value = normalise(attribute.to_dict(options))
-            out.attributes[attribute.name] = value.get(attribute.name) if isinstance(value, dict) else value
-            out.attribute_lines[attribute.name] = attribute.raw._meta.line
+        for attribute in _members(document, hcl.attribute_rule):
+            value = normalise(attribute.serialize(options=hcl.options))
+            name = hcl.attribute_view(attribute).name
+            out.attributes[name] = value.get(name) if isinstance(value, dict) else value
+            out.attribute_lines[name] = attribute._meta.line
         return out
-    except lark_errors.UnexpectedInput as exc:
+    except hcl.unexpected_input as exc:
         return _failed(text, getattr(exc, "line", None), str(exc).splitlines()[0][:160])
-    except lark_errors.LarkError as exc:
+    except hcl.lark_error as exc:
         return _failed(text, None, f"{type(exc).__name__}: {str(exc)[:200]}")
     except _HCL2_FAILURES as exc:  # python-hcl2's own failures on odd input; a timeout passes through
         return _failed(text, None, f"{type(exc).__name__}: {str(exc)[:200]}")
@@ -346,9 +385,12 @@ def evaluate(value: Any, scope: Scope, depth: int = 0) -> Any:
     return value
 
 
+_HEREDOC_START = re.compile(r"<<(-?)([A-Za-z][A-Za-z0-9_]*)\r?\n")
+
+
 def heredoc_body(value: str) -> str | None:
     """The text of a heredoc as python-hcl2 returns it (`<<-EOT\\n...\\n  EOT`), else None."""
-    match = re.match(r"<<(-?)([A-Za-z][A-Za-z0-9_]*)\r?\n", value)
+    match = _HEREDOC_START.match(value)
     if not match:
         return None
     body = value[match.end() :]

@@ -7,6 +7,8 @@ the public file its shape is modelled on.
 from __future__ import annotations
 
 import json
+import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -607,3 +609,53 @@ def test_per_ref_environments_without_teardown_are_not_review_apps(tmp_path: Pat
 def test_include_rules_apply_to_the_included_jobs(tmp_path: Path) -> None:
     scan = one(ci_facts(fixture(tmp_path, "includes"), "ci.test.unit"), "cve-scan")
     assert scan.endswith("scheduled pipelines; when SECURITY_AUDIT is 1")
+
+
+# The sniff as first written: every line start and every offset tried. The detector's own pattern
+# is rewritten for speed and must claim exactly the texts this one claims.
+_READABLE_SNIFF = re.compile(
+    r"(?m)^[ \t]+(?:script|before_script|extends|stage)[ \t]*:|!reference[ \t]*\["
+    r"|\$\{?CI_(?:COMMIT|PIPELINE|PROJECT|REGISTRY|DEFAULT|MERGE_REQUEST|JOB|ENVIRONMENT)_"
+    r"|^(?:include|workflow|stages)[ \t]*:|^\.[A-Za-z0-9_][\w:.\-]*[ \t]*:"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "claimed"),
+    [
+        ("include:\n  - local: ci/build.yml\n", True),  # first line, first column
+        ("  script:\n    - make\n", True),  # indented key on the first line
+        (".deploy-template:\n  image: alpine\n", True),  # hidden job on the first line
+        ("# ci\nstages: [build]\n", True),
+        ("build:\n  stage: build\n", True),
+        ("a: 1\n.base:\n  x: 1\n", True),
+        ("job:\n  image: alpine\n  variables:\n    TAG: $CI_COMMIT_SHORT_SHA\n", True),  # anywhere on a line
+        ("rules: !reference [.rules, deploy]\n", True),
+        ("x: ${CI_PROJECT_DIR}/out\n", True),
+        ("apiVersion: v1\nkind: ConfigMap\ndata:\n  script.sh: echo\n", False),  # `script.sh`, not `script:`
+        ("name: CI\non: push\njobs:\n  build:\n    steps:\n      - run: make\n", False),  # GitHub Actions
+        ("xinclude: 1\nstagesx: 2\n", False),
+        ("key: include:\nvalue: $CI_UNKNOWN_THING\n", False),
+        ("", False),
+    ],
+)
+def test_the_sniff_claims_yaml_that_reads_like_gitlab_ci(text: str, claimed: bool) -> None:
+    sniff = GitLabCIDetector.sniff
+    assert sniff is not None
+    assert bool(sniff.pattern.search(text)) is claimed
+    assert bool(_READABLE_SNIFF.search(text)) is claimed
+
+
+def test_the_sniff_claims_what_the_readable_pattern_claims() -> None:
+    """Random texts from the pieces both patterns look for, plus every YAML fixture of the suite."""
+    sniff = GitLabCIDetector.sniff
+    assert sniff is not None
+    pieces = "\n| |\t|script|before_script|extends|stage|stages|include|workflow|:|.|.job|x|-|!reference| [|$|{|CI_"
+    pieces += "|COMMIT|JOB|_|#"
+    rng = random.Random(20261125)
+    words = pieces.split("|")
+    texts_ = ["".join(rng.choice(words) for _ in range(rng.randint(0, 14))) for _ in range(20000)]
+    texts_ += [p.read_text(encoding="utf-8", errors="replace") for p in FIXTURES.rglob("*.y*ml")]
+    claimed = [t for t in texts_ if _READABLE_SNIFF.search(t[: sniff.head])]
+    assert 200 < len(claimed) < len(texts_) - 200  # the generator reaches both answers
+    assert [t for t in texts_ if sniff.pattern.search(t[: sniff.head])] == claimed

@@ -128,6 +128,26 @@ def test_flyway_undo_scripts_and_runtime_dependency(tmp_path: Path) -> None:
     assert "Spring Boot runs Flyway when the application starts" in hint.text
 
 
+def test_atlas_counts_the_sql_files_beside_its_sum_file(tmp_path: Path) -> None:
+    """Atlas' layout (ariga/atlas docs: `migrations/atlas.sum` beside `<version>_<name>.sql`):
+    only the .sql files of that folder count, not those of a subfolder or of a folder with a
+    similar name, and the folder's numbered SQL is Atlas', not loose scripts."""
+    sql = "CREATE TABLE t (id int);\n"
+    files: dict[str, str | bytes] = {
+        "db/migrations/atlas.sum": "h1:abc=\n20240101000000_init.sql h1:def=\n",
+        "db/migrations/20240101000000_init.sql": sql,
+        "db/migrations/20240102000000_users.sql": sql,
+        "db/migrations/archive/20230101000000_old.sql": sql,
+        "db/migrations-old/20220101000000_older.sql": sql,
+        "other/atlas.summary.sql": sql,
+    }
+    scanned = scan_tree(tmp_path, files)
+    fact = rollback(scanned, "atlas:db/migrations")
+    assert "2 versioned migrations in db/migrations" in fact.text
+    items = [f.item for f in facts_for(scanned.model, "deploy.migration.rollback")]
+    assert not [item for item in items if item.startswith("sql-scripts:db/migrations")]
+
+
 def test_loose_numbered_sql_scripts(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, tree("sqlscripts"))
     fact = rollback(scanned, "sql-scripts:db/clickhouse/migrations")

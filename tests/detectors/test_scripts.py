@@ -91,6 +91,27 @@ def test_shell_body_and_script_tokens() -> None:
     assert script_tokens("unbalanced 'quote ./x.sh") == ["./x.sh"]
 
 
+def test_quotes_inside_words_do_not_hide_shells_or_scripts() -> None:
+    """The shell reads `'ba'sh` as `bash` and `entry'.s'h` as `entry.sh`; so must these helpers."""
+    assert shell_body("'ba'sh -c 'alembic upgrade head'") == "alembic upgrade head"
+    assert script_tokens("exec entry'.s'h start") == ["entry.sh"]
+    assert script_tokens('node "server.js"') == ["server.js"]
+    assert script_tokens("gunicorn app:app --workers 4") == []
+    assert shell_body("gunicorn app:app") is None
+
+
+def test_resolver_picks_among_scripts_of_the_same_name() -> None:
+    """Monorepos have one `bin/entrypoint` per service: the longest matching tail wins, then the
+    one inside the command's directory, then the first path."""
+    r = resolver({f"{svc}/bin/entrypoint": "alembic upgrade head\n" for svc in ("a", "b", "c/d")})
+    assert r.script_path("/app/bin/entrypoint", "b") == "b/bin/entrypoint"
+    assert r.script_path("/app/bin/entrypoint", "") == "a/bin/entrypoint"
+    assert r.script_path("d/bin/entrypoint", "b") == "c/d/bin/entrypoint"  # three parts matched beat "inside"
+    assert r.script_path("x/bin/entrypoint", "") is None  # a relative path must match whole
+    assert r.script_path("/app/entrypoint", "") is None  # an image path: its last two parts
+    assert r.script_path("/entrypoint", "c") == "c/d/bin/entrypoint"
+
+
 def test_resolver_maps_image_paths_back_through_copy() -> None:
     r = resolver({"docker/entrypoint.sh": "python manage.py migrate\n", "other/entrypoint.sh": "echo\n"})
     copies = (Copy(("docker/entrypoint.sh",), "/usr/local/bin/", "/app"),)
@@ -138,5 +159,8 @@ def test_workdir_maps_back_to_the_repository_directory_it_was_copied_from() -> N
     copies = (Copy(("packages/db",), "/app/packages/db", "/app"),)
     assert r.repo_dir("/app/packages/db", copies, "") == "packages/db"
     assert r.repo_dir("/elsewhere", copies, "docker") == "docker"
+    # A folder is one that holds files: `packages/dbx/` does not make `packages/db` one.
+    other = resolver({"packages/dbx/package.json": "{}"})
+    assert other.repo_dir("/app/packages/db", copies, "docker") == "docker"
     reached, only = r.migrations("deno task migrate", ("Dockerfile", 3), r.repo_dir("/app/packages/db", copies, ""))
     assert only and reached[0].tool == "drizzle"
