@@ -135,6 +135,7 @@ class Catalog:
         self._env_names: dict[str, Tech] = {}
         self._env_prefixes: list[tuple[tuple[str, ...], Tech]] = []
         self._env_words: list[tuple[tuple[str, ...], Tech]] = []
+        self._env_memo: dict[str, tuple[Tech, ...]] = {}
         self._schemes: dict[str, Tech] = {}
         self._hosts: list[tuple[str, Tech]] = []
         self._tf_exact: dict[str, Tech] = {}
@@ -224,7 +225,15 @@ class Catalog:
         return None
 
     def by_env_name(self, name: str) -> list[Tech]:
-        """Technologies a variable name points at, matched on whole `_`-separated tokens."""
+        """Technologies a variable name points at, matched on whole `_`-separated tokens.
+
+        Memoised: a monorepo repeats the same few hundred names thousands of times, and each miss
+        walks every prefix and word in the catalog."""
+        if name not in self._env_memo:
+            self._env_memo[name] = tuple(self._match_env_name(name))
+        return list(self._env_memo[name])
+
+    def _match_env_name(self, name: str) -> list[Tech]:
         upper = name.upper()
         for prefix in PUBLIC_PREFIXES:
             if upper.startswith(prefix) and len(upper) > len(prefix):

@@ -7,6 +7,7 @@ here has evidence and a field the template knows.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 
@@ -62,7 +63,13 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
     if progress:
         progress(len(candidates), len(candidates), "")
     diagnostics.extend(phase1.diagnostics)
-    model = resolve_and_merge(source, config, detectors, entries, phase1.results, diagnostics, phase1.files_read)
+    # Phase 1's results stay alive through phase 2; without freezing them every full collection
+    # walks all of them again (0.1-0.2 s each on a 300-service monorepo), for nothing.
+    gc.freeze()
+    try:
+        model = resolve_and_merge(source, config, detectors, entries, phase1.results, diagnostics, phase1.files_read)
+    finally:
+        gc.unfreeze()
     if cache is not None and whole_key is not None:
         cache.put(whole_key, model)
         cache.flush()
