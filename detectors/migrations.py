@@ -32,7 +32,6 @@ from infrascan.commands import classify, split_commands, unwrap
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
 from infrascan.source import is_example_path
-from infrascan.yamlload import load_yaml
 
 # Liquibase change types it can roll back without a `rollback` block (its "auto rollback" list).
 LIQUIBASE_AUTO_ROLLBACK = frozenset(
@@ -320,10 +319,7 @@ class MigrationsDetector(Detector):
             except ValueError as exc:
                 out.diagnostics.append(self.diagnostic(file.path, getattr(exc, "lineno", None), f"invalid JSON: {exc}"))
                 return []
-        loaded = load_yaml(file.text)
-        if loaded.error:
-            out.diagnostics.append(self.diagnostic(file.path, loaded.error.line, f"invalid YAML: {loaded.error}"))
-        return list(loaded.documents)
+        return self.yaml_documents(file, out)
 
     # Prisma and Drizzle: configuration only; their migrations have no down step by design
 

@@ -26,7 +26,7 @@ from typing import Any
 from infrascan.commands import classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.tasks import TaskIndex
-from infrascan.yamlload import YDict, YList, line_of, load_yaml
+from infrascan.yamlload import YDict, YList, line_of
 
 _MAKE_TARGET = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_./%-]*)\s*:(?![:=])(.*)$")
 _JUST_RECIPE = re.compile(r"^@?([A-Za-z0-9_][A-Za-z0-9_-]*)(?:\s+[^:=]*)?:(?!=)(.*)$")
@@ -252,10 +252,7 @@ class ScriptsDetector(Detector):
             self._target(out, file.path, "just", current[0], current[1], commands)
 
     def _taskfile(self, file: SourceFile, out: Extraction) -> None:
-        loaded = load_yaml(file.text)
-        if loaded.error:
-            out.diagnostics.append(self.diagnostic(file.path, loaded.error.line, f"invalid YAML: {loaded.error}"))
-        for doc in loaded.documents:
+        for doc in self.yaml_documents(file, out):
             tasks = doc.get("tasks") if isinstance(doc, dict) else None
             if not isinstance(tasks, dict):
                 continue
