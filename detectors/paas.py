@@ -678,10 +678,12 @@ class PaasDetector(Detector):
 
     # -- Fly.io ----------------------------------------------------------------------------------
 
-    def _fly(self, file: SourceFile, out: Extraction) -> None:
+    def _toml(self, file: SourceFile, out: Extraction) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
+        """The file's data and each key's line; broken TOML costs a diagnostic and keeps the keys
+        that still read on their own."""
         lines = toml_lines(file.text)
         try:
-            data: dict[str, Any] = tomllib.loads(file.text)
+            return tomllib.loads(file.text), lines
         except tomllib.TOMLDecodeError as exc:
             match = _TOML_ERROR_LINE.search(str(exc))
             out.diagnostics.append(
@@ -691,7 +693,10 @@ class PaasDetector(Detector):
                     f"invalid TOML: {exc}; the keys that still read are documented",
                 )
             )
-            data = toml_salvage(file.text)
+            return toml_salvage(file.text), lines
+
+    def _fly(self, file: SourceFile, out: Extraction) -> None:
+        data, lines = self._toml(file, out)
         app = _string(data.get("app"))
         env, named = self._fly_env(file.path, app)
         label: tuple[Part, ...] = (" for app ", Code(app)) if app else ()
@@ -1419,19 +1424,7 @@ class PaasDetector(Detector):
     # -- Netlify ---------------------------------------------------------------------------------
 
     def _netlify(self, file: SourceFile, out: Extraction) -> None:
-        lines = toml_lines(file.text)
-        try:
-            data: dict[str, Any] = tomllib.loads(file.text)
-        except tomllib.TOMLDecodeError as exc:
-            match = _TOML_ERROR_LINE.search(str(exc))
-            out.diagnostics.append(
-                self.diagnostic(
-                    file.path,
-                    int(match.group(1)) if match else None,
-                    f"invalid TOML: {exc}; the keys that still read are documented",
-                )
-            )
-            data = toml_salvage(file.text)
+        data, lines = self._toml(file, out)
         build = _table(data, "build")
         command = _string(build.get("command"))
         publish = _string(build.get("publish"))
