@@ -62,5 +62,6 @@ def _uncommitted(source: RepoSource, relevant: Callable[[str], bool]) -> list[st
                       "--", source.prefix or ".")
     except Exception:  # context is optional; the log above already worked
         return []
-    paths = (entry[3:] for entry in status.split("\0") if len(entry) > 3)
-    return sorted(p[len(source.prefix):] for p in paths if p.startswith(source.prefix) and relevant(p[len(source.prefix):]))
+    inside = (entry[3:][len(source.prefix):] for entry in status.split("\0")
+              if len(entry) > 3 and entry[3:].startswith(source.prefix))
+    return sorted(p for p in inside if relevant(p))
