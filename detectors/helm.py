@@ -24,11 +24,11 @@ in an environment is read with its defaults, and its environment facts become hi
 
 from __future__ import annotations
 
-import copy
+import functools
 import re
 import shlex
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
@@ -43,11 +43,13 @@ from infrascan.fields import FIELD_BY_ID
 from infrascan.fields import Scope as FieldScope
 from infrascan.images import parse_image, version_label
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, text
-from infrascan.yamlload import YDict, line_of, load_yaml
+from infrascan.yamlload import YamlResult, YDict, line_of, load_yaml
 
 from .kubernetes import (
     NameSet,
     Site,
+    describes_environment,
+    environment_facts,
     fact,
     key_lines,
     object_facts,
@@ -71,6 +73,11 @@ _ALERT_LINE = re.compile(r"^\s*-?\s*alert:\s*[\"']?([A-Za-z0-9_:]+)")
 _SEVERITY_LINE = re.compile(r"^\s*severity:\s*[\"']?([A-Za-z0-9_]+)")
 _NAME_LINE = re.compile(r"^\s{2}name:\s*[\"']?([A-Za-z0-9_.\-]+)[\"']?\s*$")
 _VALUES_FILE = re.compile(r"(?:^|[-_.])values(?:[-_.]|$)", re.I)
+_PRINTF_VERB = re.compile(r"%[sdv]")
+_VALUES_PATH = re.compile(r"\$?\.Values(?:\.[A-Za-z_][\w-]*)+")
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ENVIRONMENT_NAME = re.compile(r"\{\{\s*\.Environment\.Name\s*\}\}")  # helmfile's `{{ .Environment.Name }}`
+_VENDORED_CHART = re.compile(r"([a-z0-9][\w.-]*?)-(v?\d[\w.+-]*)\.tgz")  # `charts/postgresql-12.1.0.tgz`
 _DATABASE_URL_KEYS = re.compile(
     r"(?i)(?:^|_)(?:DATABASE|DB|POSTGRES(?:QL)?|MYSQL|MONGO(?:DB)?|REDIS)_?(?:URL|URI|DSN)$"
 )
@@ -113,10 +120,16 @@ class Blanked:
     includes: list[list[Any]]  # [define name, guards] where a define is included outside any define
 
 
+_KEYWORDS = tuple(
+    (word, (word + " ", word + "("))
+    for word in ("else if", "else with", "if", "with", "range", "define", "block", "end", "else")
+)
+
+
 def _keyword(inner: str) -> tuple[str, str]:
     inner = inner.strip()
-    for word in ("else if", "else with", "if", "with", "range", "define", "block", "end", "else"):
-        if inner == word or inner.startswith(word + " ") or inner.startswith(word + "("):
+    for word, followed in _KEYWORDS:
+        if inner == word or inner.startswith(followed):
             return word, inner[len(word) :].strip()
     return "", inner
 
@@ -132,9 +145,13 @@ def blank_template(source: str) -> Blanked:
     defines: dict[str, str] = {}
     includes: list[list[Any]] = []
     define_start: dict[int, tuple[str, int]] = {}
-    offsets = _line_offsets(source)
+    offsets: list[int] = []  # where each line starts, computed at the first `define`
+    current: tuple[Block, ...] = ()  # the open blocks as a tuple, rebuilt only when they change
     for index, line in enumerate(marked.split("\n")):
-        stacks.append(tuple(stack))
+        stacks.append(current)
+        if "\x00" not in line:  # no template action on this line: kept as it is
+            lines_out.append(line)
+            continue
         found = [int(n) for n in _SENTINEL.findall(line)]
         directive_only = bool(found) and not _SENTINEL.sub("", line).strip()
         for n in found:
@@ -153,12 +170,14 @@ def blank_template(source: str) -> Blanked:
             elif word in ("define", "block"):
                 name = rest.split('"')[1] if rest.count('"') >= 2 else rest
                 stack.append(Block("define", (name,), 0, False, index + 1))
+                offsets = offsets or _line_offsets(source)
                 define_start[len(stack)] = (name, offsets[index + 1] if index + 1 < len(offsets) else len(source))
             elif word == "end" and stack:
                 if stack[-1].kind == "define" and len(stack) in define_start:
                     name, start = define_start.pop(len(stack))
                     defines[name] = source[start : offsets[index]]
                 stack.pop()
+        current = tuple(stack)
         if directive_only:
             lines_out.append("")
             continue
@@ -184,8 +203,10 @@ def _mark(actions: list[str], inner: str, newlines: int) -> str:
 
 def _line_offsets(source: str) -> list[int]:
     offsets = [0]
-    for match in re.finditer("\n", source):
-        offsets.append(match.end())
+    position = source.find("\n")
+    while position != -1:
+        offsets.append(position + 1)
+        position = source.find("\n", position + 1)
     return offsets
 
 
@@ -289,13 +310,13 @@ class _Parser:
         while (tok := self.peek()) and tok[1] == "|":
             self.pos += 1
             commands.append(self.command())
-        return ("pipe", commands)
+        return ("pipe", tuple(commands))
 
-    def command(self) -> list[Any]:
+    def command(self) -> tuple[Any, ...]:
         operands: list[Any] = []
         while (tok := self.peek()) and tok[1] not in ("|", ")", ","):
             operands.append(self.operand())
-        return operands
+        return tuple(operands)
 
     def operand(self) -> tuple[Any, ...]:
         kind, value, _ = self.tokens[self.pos]
@@ -317,23 +338,37 @@ class _Parser:
             term = ("lit", UNKNOWN)
         while (tok := self.peek()) and tok[0] == "field" and tok[1].startswith(".") and not tok[2] and tok[1] != ".":
             self.pos += 1
-            term = ("chain", term, tok[1][1:].split("."))
+            term = ("chain", term, tuple(tok[1][1:].split(".")))
         return term
 
 
 def evaluate(expr: str, scope: Scope) -> Any:
     """The value of a Go template pipeline, UNKNOWN where it depends on what infrascan cannot see."""
+    variable, pipeline = _parsed(expr)
+    if pipeline is None:
+        return UNKNOWN
+    value = _eval(pipeline, scope)
+    if variable is not None:  # `$name := pipeline`
+        scope.variables[variable] = value
+        return ""
+    return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(expr: str) -> tuple[str | None, tuple[Any, ...] | None]:
+    """(variable it assigns, pipeline) of an expression; parsed once per text, as charts repeat theirs.
+
+    The pipeline is immutable (nested tuples), so every evaluation can share it.
+    """
     try:
         tokens = _tokenize(expr)
     except ValueError:
-        return UNKNOWN
+        return None, None
     if len(tokens) >= 2 and tokens[0][0] == "field" and tokens[0][1].startswith("$") and tokens[1][0] == "assign":
-        value = _eval(_Parser(tokens[2:]).pipeline(), scope)
-        scope.variables[tokens[0][1]] = value
-        return ""
+        return tokens[0][1], _Parser(tokens[2:]).pipeline()
     if not tokens:
-        return UNKNOWN
-    return _eval(_Parser(tokens).pipeline(), scope)
+        return None, None
+    return None, _Parser(tokens).pipeline()
 
 
 def _eval(node: tuple[Any, ...], scope: Scope, piped: tuple[Any, ...] = ()) -> Any:
@@ -364,7 +399,7 @@ def _eval(node: tuple[Any, ...], scope: Scope, piped: tuple[Any, ...] = ()) -> A
     return UNKNOWN
 
 
-def _command(operands: list[Any], scope: Scope, piped: tuple[Any, ...]) -> Any:
+def _command(operands: tuple[Any, ...], scope: Scope, piped: tuple[Any, ...]) -> Any:
     if not operands:
         return piped[0] if piped else UNKNOWN
     head = operands[0]
@@ -436,7 +471,7 @@ def _printf(args: list[Any], _scope: Scope) -> Any:
     if any(a is UNKNOWN for a in args):
         return UNKNOWN
     fmt = str(args[0])
-    return re.sub(r"%[sdv]", "{}", fmt).format(*("" if a is None else a for a in args[1:]))
+    return _PRINTF_VERB.sub("{}", fmt).format(*("" if a is None else a for a in args[1:]))
 
 
 def _include(args: list[Any], scope: Scope) -> Any:
@@ -563,7 +598,7 @@ def guard_state(blocks: list[list[Any]], scope: Scope) -> Any:
             raw = evaluate(conds[branch], scope)
             own = truthy(raw)
             if kind == "with" and own is True:
-                single = re.fullmatch(r"\$?\.Values(?:\.[A-Za-z_][\w-]*)+", conds[branch].strip())
+                single = _VALUES_PATH.fullmatch(conds[branch].strip())
                 scope.dot, scope.dot_path = raw, (scope.used[-1] if single and len(scope.used) > before else None)
             elif kind == "range":
                 own = False if own is False else UNKNOWN
@@ -591,38 +626,73 @@ class Layer:
 
 @dataclass
 class Values:
-    """Effective values with the file and line each key came from."""
+    """Effective values with the file and line each key came from.
+
+    Values are never changed once merged: a merge copies only the maps it changes and shares the
+    rest, so every deployment of a chart can share its values.yaml without copying it.
+    """
 
     data: dict[str, Any] = field(default_factory=dict)
     origin: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # dotted prefix -> the origin keys below it (`a` -> `a.b`, `a.b.0`): forgetting a key is then
+    # proportional to what it removes, not to the size of the values
+    below: dict[str, dict[str, None]] = field(default_factory=dict, repr=False, compare=False)
 
-    def merged(self, layer: Layer) -> Values:
-        out = Values(copy.deepcopy(self.data), dict(self.origin))
-        out.data = self._merge(out, out.data, layer.data, "", layer)
+    def merged(self, layer: Layer, lines_below: Mapping[str, list[tuple[str, int]]] | None = None) -> Values:
+        """These values with `layer` over them (maps merge, anything else replaces, null deletes).
+
+        `lines_below` is `layer.lines` grouped by dotted prefix (`below_lines`), when the caller has it.
+        """
+        out = Values(self.data, dict(self.origin), {prefix: dict(keys) for prefix, keys in self.below.items()})
+        grouped = lines_below if lines_below is not None else below_lines(layer.lines)
+        out.data = out._merge(self.data, layer.data, "", layer, grouped)
         return out
 
-    def _merge(self, out: Values, base: dict[str, Any], over: dict[str, Any], prefix: str, layer: Layer) -> Any:
+    def _merge(
+        self,
+        base: dict[str, Any],
+        over: dict[str, Any],
+        prefix: str,
+        layer: Layer,
+        lines_below: Mapping[str, list[tuple[str, int]]],
+    ) -> dict[str, Any]:
+        merged = dict(base)
         for key, value in over.items():
             path = f"{prefix}.{key}" if prefix else str(key)
             line = layer.lines.get(path, 0)
             if value is None:
-                base.pop(key, None)
-                out._forget(path)
-            elif isinstance(value, dict) and isinstance(base.get(key), dict):
-                out.origin[path] = (layer.path, line)
-                self._merge(out, base[key], value, path, layer)
+                merged.pop(key, None)
+                self._forget(path)
+            elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+                self._note(path, (layer.path, line))
+                merged[key] = self._merge(merged[key], value, path, layer, lines_below)
             else:
-                out._forget(path)
-                base[key] = copy.deepcopy(value)
-                out.origin[path] = (layer.path, line)
-                for sub, sub_line in layer.lines.items():
-                    if sub.startswith(path + "."):
-                        out.origin[sub] = (layer.path, sub_line)
-        return base
+                self._forget(path)
+                merged[key] = value  # shared with the layer: nothing changes merged values in place
+                self._note(path, (layer.path, line))
+                for sub, sub_line in lines_below.get(path, ()):
+                    self._note(sub, (layer.path, sub_line))
+        return merged
+
+    def _note(self, path: str, where: tuple[str, int]) -> None:
+        if path not in self.origin and "." in path:
+            for prefix in _dot_prefixes(path):
+                keys = self.below.get(prefix)
+                if keys is None:
+                    keys = self.below[prefix] = {}
+                keys[path] = None
+        self.origin[path] = where
 
     def _forget(self, path: str) -> None:
-        for key in [k for k in self.origin if k == path or k.startswith(path + ".")]:
+        """Drops `path` and every key below it (`path.` followed by anything)."""
+        doomed = ([path] if path in self.origin else []) + list(self.below.get(path, ()))
+        for key in doomed:
             del self.origin[key]
+            for prefix in _dot_prefixes(key):
+                keys = self.below[prefix]
+                del keys[key]
+                if not keys:
+                    del self.below[prefix]
 
     def get(self, path: str) -> Any:
         node: Any = self.data
@@ -645,6 +715,52 @@ class Values:
 
     def where(self, path: str) -> tuple[str, int] | None:
         return self.origin.get(path)
+
+
+def _dot_prefixes(key: str) -> list[str]:
+    """`a.b.c` -> `a`, `a.b`: the strings `p` for which `key.startswith(p + ".")`."""
+    prefixes: list[str] = []
+    dot = key.find(".")
+    while dot != -1:
+        prefixes.append(key[:dot])
+        dot = key.find(".", dot + 1)
+    return prefixes
+
+
+def below_lines(lines: Mapping[str, int]) -> dict[str, list[tuple[str, int]]]:
+    """A layer's key lines grouped under each dotted prefix, in file order (`a` -> `a.b`, `a.b.0`...)."""
+    grouped: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for key, line in lines.items():
+        if "." in key:
+            for prefix in _dot_prefixes(key):
+                grouped[prefix].append((key, line))
+    return grouped
+
+
+class Merger:
+    """Merged values per chain of layers, each chain merged once per scan.
+
+    A chart's environments share its values.yaml, so `values.yaml` alone is merged once and each
+    environment adds only its own file; a chain is keyed by the identity of its layers (which it
+    keeps alive, so an identity is never reused while the merger lives).
+    """
+
+    def __init__(self) -> None:
+        self._chains: dict[tuple[int, ...], tuple[Values, tuple[Layer, ...]]] = {}
+        self._lines: dict[int, tuple[dict[str, list[tuple[str, int]]], Layer]] = {}
+
+    def values(self, layers: Sequence[Layer]) -> Values:
+        key = tuple(id(layer) for layer in layers)
+        if key not in self._chains:
+            if not layers:
+                result = Values()
+            else:
+                last = layers[-1]
+                if id(last) not in self._lines:
+                    self._lines[id(last)] = (below_lines(last.lines), last)
+                result = self.values(layers[:-1]).merged(last, self._lines[id(last)][0])
+            self._chains[key] = (result, tuple(layers))
+        return self._chains[key][0]
 
 
 @dataclass
@@ -674,13 +790,13 @@ class Chart:
 
 def _values_env(path: str, chart_dir: str) -> tuple[bool, str | None]:
     """(is an overlay, its environment) for a values file of a chart."""
-    pure = PurePosixPath(path)
-    stem = pure.name.rsplit(".", 1)[0]
-    if pure.parent.as_posix() == chart_dir and stem == "values":
+    folder = _folder(path)
+    stem = _base(path).rsplit(".", 1)[0]
+    if folder == chart_dir and stem == "values":
         return False, None
     env = env_from_name(_VALUES_FILE.sub("-", stem)) if stem != "values" else None
     if env is None:
-        relative = pure.parent.as_posix()[len(chart_dir) :].strip("/") if chart_dir else pure.parent.as_posix()
+        relative = folder[len(chart_dir) :].strip("/") if chart_dir else folder
         for part in reversed(PurePosixPath(relative).parts if relative else ()):
             env = env_from_name(part)
             if env:
@@ -721,19 +837,21 @@ class HelmDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        pure = PurePosixPath(file.path)
-        if "templates" in pure.parts[:-1]:
+        parts = file.path.split("/")
+        if "templates" in parts[:-1]:
             self._template(file, out)
-        elif pure.name in ("Chart.yaml", "requirements.yaml", "Chart.lock"):
+        elif parts[-1] in ("Chart.yaml", "requirements.yaml", "Chart.lock"):
             self._chart_file(file, out)
-        elif pure.name.startswith("helmfile") or pure.parent.name == "helmfile.d":
+        elif parts[-1].startswith("helmfile") or parts[-2:-1] == ["helmfile.d"]:
             self._helmfile(file, out)
         else:
             self._values(file, out)
         return out
 
-    def _load_one(self, file: SourceFile, out: Extraction, what: str) -> Any:
-        loaded = load_yaml(file.text)
+    def _load_one(self, file: SourceFile, out: Extraction, what: str, loaded: YamlResult | None = None) -> Any:
+        """The first document of a file (`loaded`, when the caller has already loaded it), with diagnostics."""
+        if loaded is None:
+            loaded = load_yaml(file.text)
         if loaded.error:
             out.diagnostics.append(
                 self.diagnostic(file.path, loaded.error.line, f"invalid YAML in {what}: {loaded.error}")
@@ -743,7 +861,8 @@ class HelmDetector(Detector):
         return loaded.documents[0] if loaded.documents else None
 
     def _chart_file(self, file: SourceFile, out: Extraction) -> None:
-        doc = self._load_one(file, out, PurePosixPath(file.path).name)
+        name = _base(file.path)
+        doc = self._load_one(file, out, name)
         if not isinstance(doc, YDict):
             return
         dependencies = []
@@ -763,7 +882,7 @@ class HelmDetector(Detector):
                 )
         kind = {"Chart.yaml": "helm.chart", "requirements.yaml": "helm.requirements", "Chart.lock": "helm.lock"}
         data: dict[str, Any] = {"dependencies": dependencies}
-        if kind[PurePosixPath(file.path).name] == "helm.chart":
+        if kind[name] == "helm.chart":
             data.update(
                 {
                     "name": str(doc.get("name") or ""),
@@ -775,15 +894,16 @@ class HelmDetector(Detector):
                     "description": str(doc.get("description") or ""),
                 }
             )
-        out.records.append(Record(kind[PurePosixPath(file.path).name], file.path, doc.line, data))
+        out.records.append(Record(kind[name], file.path, doc.line, data))
 
     def _values(self, file: SourceFile, out: Extraction) -> None:
         """A values file; values may hold `{{ }}` strings for `tpl`, but a values *template* is skipped."""
-        if _TERRAFORM_DIRECTIVE.search(file.text):
+        if "%{" in file.text and _TERRAFORM_DIRECTIVE.search(file.text):
             return  # a Terraform templatefile: its keys are not values until Terraform renders it
-        if "{{" in file.text and load_yaml(file.text).error:
+        loaded = load_yaml(file.text)
+        if "{{" in file.text and loaded.error:
             return  # a helmfile `.gotmpl`-style template: not YAML until helmfile renders it
-        doc = self._load_one(file, out, "Helm values")
+        doc = self._load_one(file, out, "Helm values", loaded)
         if not isinstance(doc, dict) or ("apiVersion" in doc and "kind" in doc):
             return  # not values: a Kubernetes manifest in an environment folder is the kubernetes detector's
         out.records.append(Record("helm.values", file.path, 1, {"data": plain(doc), "lines": key_lines(doc)}))
@@ -910,7 +1030,8 @@ class HelmDetector(Detector):
     def _scan_lines(chunk: str, start: int, summary: dict[str, Any]) -> None:
         """Hooks from every branch (a duplicate key keeps only one), and alerts YAML could not give."""
         hooks: list[str] = []
-        for offset, line in enumerate(chunk.split("\n")):
+        hooked = "helm.sh/hook" in chunk or "argocd.argoproj.io/hook" in chunk  # what both patterns need
+        for offset, line in enumerate(chunk.split("\n") if hooked else ()):
             match = _HELM_HOOK_LINE.search(line)
             if match:
                 hooks += [h.strip() for h in match.group(1).split(",") if h.strip() and h.strip() not in hooks]
@@ -958,18 +1079,21 @@ class HelmDetector(Detector):
 
     def resolve(self, ctx: ResolveContext) -> list[Fact]:
         charts = self._charts(ctx)
-        overlays = self._attach_values(ctx, charts)
+        # one layer per values file, shared by every deployment that uses it (merges are memoised by layer)
+        layers = {r.path: Layer(r.path, r.data["data"], r.data["lines"]) for r in ctx.records("helm.values")}
+        overlays = self._attach_values(ctx, charts, layers)
         for record in ctx.records("helm.template"):
             chart = _owner(record.path, charts, "templates")
             if chart:
                 chart.templates.append(record)
-        values_by_path = {r.path: r for r in ctx.records("helm.values")}
+        uses = ChartUses.of(ctx) if charts else ChartUses()
+        merger = Merger()
         for chart in charts.values():
-            self._deployments(chart, overlays.get(chart.directory, []), values_by_path, ctx)
+            self._deployments(chart, overlays.get(chart.directory, []), layers, uses, merger)
         facts: list[Fact] = []
         for chart in sorted(charts.values(), key=lambda c: c.directory):
             if chart.parent is None:
-                facts.extend(ChartReader(self, chart, charts).facts())
+                facts.extend(ChartReader(self, chart, charts, merger).facts())
         return facts + self._remote_releases(ctx, charts)
 
     def _remote_releases(self, ctx: ResolveContext, charts: dict[str, Chart]) -> list[Fact]:
@@ -1083,7 +1207,7 @@ class HelmDetector(Detector):
             deps = list(chart.record.data["dependencies"]) + extra.get(directory, [])
             declared = {d["name"] for d in deps}
             for path in vendored.get(directory, []):
-                match = re.fullmatch(re.escape(directory) + r"/charts/([a-z0-9][\w.-]*?)-(v?\d[\w.+-]*)\.tgz", path)
+                match = _VENDORED_CHART.fullmatch(path[len(directory) + len("/charts/") :])
                 if match and match.group(1) not in declared:
                     deps.append(
                         {
@@ -1106,13 +1230,13 @@ class HelmDetector(Detector):
             )
             parts = PurePosixPath(directory).parts
             for i in range(len(parts) - 1, 0, -1):
-                if parts[i - 1] == "charts" and PurePosixPath(*parts[: i - 1]).as_posix() in charts:
-                    chart.parent = PurePosixPath(*parts[: i - 1]).as_posix()
+                if parts[i - 1] == "charts" and "/".join(parts[: i - 1]) in charts:
+                    chart.parent = "/".join(parts[: i - 1])
                     break
         return charts
 
     def _attach_values(
-        self, ctx: ResolveContext, charts: dict[str, Chart]
+        self, ctx: ResolveContext, charts: dict[str, Chart], layers: dict[str, Layer]
     ) -> dict[str, list[tuple[str | None, Layer]]]:
         """Each values file to its chart: the chart's own folder, or the folder that holds the chart."""
         overlays: dict[str, list[tuple[str | None, Layer]]] = defaultdict(list)
@@ -1120,10 +1244,10 @@ class HelmDetector(Detector):
         for chart in charts.values():
             by_parent[PurePosixPath(chart.directory).parent.as_posix()].append(chart)
         for record in ctx.records("helm.values"):
-            layer = Layer(record.path, record.data["data"], record.data["lines"])
+            layer = layers[record.path]
             owner = _owner(record.path, charts, None)
             if owner is None:
-                siblings = by_parent.get(PurePosixPath(record.path).parent.as_posix(), [])
+                siblings = by_parent.get(_folder(record.path), [])
                 owner = siblings[0] if len(siblings) == 1 else None
             if owner is None:
                 continue
@@ -1142,23 +1266,24 @@ class HelmDetector(Detector):
         self,
         chart: Chart,
         overlays: list[tuple[str | None, Layer]],
-        values: dict[str, Record],
-        ctx: ResolveContext,
+        layers: dict[str, Layer],
+        uses: ChartUses,
+        merger: Merger,
     ) -> None:
         base = [chart.values] if chart.values else []
         by_env: dict[str, list[Layer]] = defaultdict(list)
         for env, layer in sorted(overlays, key=lambda o: o[1].path):
             by_env[str(env)].append(layer)
-        for env, layers in sorted(by_env.items()):
-            names = ", ".join(PurePosixPath(layer.path).name for layer in layers)
+        for env, env_layers in sorted(by_env.items()):
+            names = ", ".join(_base(layer.path) for layer in env_layers)
             chart.deployments.append(
                 Deployment(
                     env,
-                    base + layers,
+                    base + env_layers,
                     (" (values ", Code(names), ")"),
                 )
             )
-        chart.deployments += self._referenced(chart, base, values, ctx)
+        chart.deployments += self._referenced(chart, base, layers.get, uses)
         if not chart.deployments:
             chart.deployments.append(Deployment(None, base, (" (chart defaults)",)))
         seen: set[tuple[Any, ...]] = set()
@@ -1167,67 +1292,55 @@ class HelmDetector(Detector):
             key = (deployment.env, tuple((layer.path, layer.prefix) for layer in deployment.layers))
             if key not in seen:
                 seen.add(key)
-                current = Values()
-                for layer in deployment.layers:
-                    current = current.merged(layer)
-                deployment.values = current
+                deployment.values = merger.values(deployment.layers)
                 unique.append(deployment)
         chart.deployments = unique
 
     def _referenced(
-        self, chart: Chart, base: list[Layer], values: dict[str, Record], ctx: ResolveContext
+        self, chart: Chart, base: list[Layer], layer_of: Callable[[str], Layer | None], uses: ChartUses
     ) -> list[Deployment]:
         """Deployments other files declare: helmfile releases, Argo CD and Flux objects, Skaffold profiles."""
         found: list[Deployment] = []
-
-        def layer_of(path: str) -> Layer | None:
-            record = values.get(path)
-            return Layer(path, record.data["data"], record.data["lines"]) if record else None
-
-        for record in ctx.records("helm.helmfile"):
+        for record, release in uses.helmfile.get(chart.directory, []):
             directory = PurePosixPath(record.path).parent.as_posix()
             envs = [name for name, _ in record.data["environments"]] or [None]
-            for release in record.data["releases"]:
-                if _join(directory, release["chart"]) != chart.directory:
-                    continue
-                for env in envs:
-                    layers = list(base)
-                    for raw in release["files"]:
-                        path = _join(directory, re.sub(r"\{\{\s*\.Environment\.Name\s*\}\}", env or "", raw))
-                        layer = layer_of(path) if "{{" not in path else None
-                        if layer:
-                            layers.append(layer)
-                    for index, inline in enumerate(release["inline"]):
-                        layers.append(Layer(record.path, inline["data"], inline["lines"], f"{release['name']}.{index}"))
-                    name = env or env_from_name(release["name"]) or env_from_name(release["namespace"])
-                    found.append(
-                        Deployment(
-                            name,
-                            layers,
-                            (" (helmfile release ", Code(release["name"]), ")"),
-                            self.evidence(record.path, release["line"]),
-                        )
+            inline = [
+                Layer(record.path, values["data"], values["lines"], f"{release['name']}.{index}")
+                for index, values in enumerate(release["inline"])
+            ]
+            for env in envs:
+                layers = list(base)
+                for raw in release["files"]:
+                    path = _join(directory, _ENVIRONMENT_NAME.sub(env or "", raw))
+                    layer = layer_of(path) if "{{" not in path else None
+                    if layer:
+                        layers.append(layer)
+                layers += inline
+                name = env or env_from_name(release["name"]) or env_from_name(release["namespace"])
+                found.append(
+                    Deployment(
+                        name,
+                        layers,
+                        (" (helmfile release ", Code(release["name"]), ")"),
+                        self.evidence(record.path, release["line"]),
                     )
-        for record in ctx.records("k8s.object"):
+                )
+        for record in uses.gitops.get(chart.directory, []):
             found += self._gitops_deployment(chart, base, record, layer_of)
-        for record in ctx.records("k8s.skaffold"):
+        for record, profile, release in uses.skaffold.get(chart.directory, []):
             directory = PurePosixPath(record.path).parent.as_posix()
-            for profile in record.data["profiles"]:
-                for release in profile["helm"]:
-                    if not release["chart"] or _join(directory, release["chart"]) != chart.directory:
-                        continue
-                    layers = base + [x for x in (layer_of(_join(directory, v)) for v in release["values"]) if x]
-                    env = env_from_name(profile["name"] or "") and profile["name"]
-                    found.append(
-                        Deployment(
-                            env,
-                            layers,
-                            (" (Skaffold profile ", Code(profile["name"] or "default"), ")"),
-                            self.evidence(record.path, release["line"] or 1),
-                        )
-                    )
-        for path, line, command in _helm_commands(ctx):
-            found += self._command_deployment(chart, base, path, line, command, layer_of)
+            layers = base + [x for x in (layer_of(_join(directory, v)) for v in release["values"]) if x]
+            env = env_from_name(profile["name"] or "") and profile["name"]
+            found.append(
+                Deployment(
+                    env,
+                    layers,
+                    (" (Skaffold profile ", Code(profile["name"] or "default"), ")"),
+                    self.evidence(record.path, release["line"] or 1),
+                )
+            )
+        for path, line, command, parsed in uses.commands.get(chart.directory, []):
+            found += self._command_deployment(chart, base, path, line, command, parsed, layer_of)
         return found
 
     def _command_deployment(
@@ -1237,17 +1350,15 @@ class HelmDetector(Detector):
         path: str,
         line: int,
         command: str,
+        parsed: tuple[str, str, list[str], str],
         layer_of: Callable[[str], Layer | None],
     ) -> list[Deployment]:
         """`helm upgrade --install web ./charts/web -f values/prod.yaml` in a script or Makefile target."""
-        parsed = parse_helm_command(command)
-        if parsed is None:
-            return []
         release, target, files, namespace = parsed
         roots = [PurePosixPath(path).parent.as_posix(), "."]
-        if not any(_join(root, target) == chart.directory for root in roots):
+        root = next((r for r in roots if _join(r, target) == chart.directory), None)
+        if root is None:
             return []
-        root = next(r for r in roots if _join(r, target) == chart.directory)
         layers = base + [x for x in (layer_of(_join(root, f)) for f in files) if x]
         env = _first_env([*files, release, namespace])
         return [Deployment(env, layers, (" (", Code(short(command, 60)), ")"), self.evidence(path, line))]
@@ -1289,13 +1400,71 @@ class HelmDetector(Detector):
         return found
 
 
+@dataclass
+class ChartUses:
+    """What other files say about each chart folder, indexed once per scan by the folder they name.
+
+    Helmfile releases, Argo CD / Flux objects, Skaffold profiles and `helm upgrade` commands each
+    name a chart path; indexing them by that path lets every chart read only its own instead of
+    every chart scanning every record. Each list keeps the records' order.
+    """
+
+    helmfile: dict[str, list[tuple[Record, dict[str, Any]]]] = field(default_factory=dict)
+    gitops: dict[str, list[Record]] = field(default_factory=dict)
+    skaffold: dict[str, list[tuple[Record, dict[str, Any], dict[str, Any]]]] = field(default_factory=dict)
+    commands: dict[str, list[tuple[str, int, str, tuple[str, str, list[str], str]]]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, ctx: ResolveContext) -> ChartUses:
+        uses = cls()
+        for record in ctx.records("helm.helmfile"):
+            directory = PurePosixPath(record.path).parent.as_posix()
+            for release in record.data["releases"]:
+                uses.helmfile.setdefault(_join(directory, release["chart"]), []).append((record, release))
+        for record in ctx.records("k8s.object"):
+            for target in dict.fromkeys(_gitops_targets(record.data)):
+                uses.gitops.setdefault(target, []).append(record)
+        for record in ctx.records("k8s.skaffold"):
+            directory = PurePosixPath(record.path).parent.as_posix()
+            for profile in record.data["profiles"]:
+                for release in profile["helm"]:
+                    if release["chart"]:
+                        uses.skaffold.setdefault(_join(directory, release["chart"]), []).append(
+                            (record, profile, release)
+                        )
+        for path, line, command in _helm_commands(ctx):
+            parsed = parse_helm_command(command)
+            if parsed is None:
+                continue
+            roots = (PurePosixPath(path).parent.as_posix(), ".")
+            for target in dict.fromkeys(_join(root, parsed[1]) for root in roots):
+                uses.commands.setdefault(target, []).append((path, line, command, parsed))
+        return uses
+
+
+def _gitops_targets(obj: dict[str, Any]) -> Iterator[str]:
+    """The chart folders an Argo CD Application (source paths) or a Flux HelmRelease (chart) points at."""
+    for source in (obj.get("app") or {}).get("sources", []):
+        if source.get("path"):
+            yield _join("", source["path"])
+    flux = obj.get("flux")
+    if flux and obj["kind"] == "HelmRelease" and flux.get("chart"):
+        yield _join("", flux["chart"])
+
+
 class ChartReader:
     """The facts of one chart: dependencies, values and templates, for each of its deployments."""
 
-    def __init__(self, detector: HelmDetector, chart: Chart, charts: dict[str, Chart]) -> None:
+    def __init__(self, detector: HelmDetector, chart: Chart, charts: dict[str, Chart], merger: Merger) -> None:
         self.detector = detector
         self.chart = chart
         self.charts = charts
+        self.merger = merger
+        # memos, per deployment (keyed by its identity: deployments live as long as the reader)
+        self._roots: dict[int, dict[str, Any]] = {}
+        self._token_values: dict[tuple[int, str, tuple[tuple[str, ...], ...]], str | None] = {}
+        self._objects: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._holes: dict[int, tuple[Any, list[int]]] = {}  # per template document: `_token_sites`
         self.defines: dict[str, str] = {}
         for record in chart.templates:
             self.defines.update(record.data["defines"])
@@ -1343,8 +1512,15 @@ class ChartReader:
         )
 
     def scope(self, deployment: Deployment) -> Scope:
+        """A fresh scope over the deployment's root (`.Values`, `.Chart`...), which is built once."""
+        root = self._roots.get(id(deployment))
+        if root is None:
+            root = self._roots[id(deployment)] = self._root(deployment)
+        return Scope(root, root, None, self.defines)
+
+    def _root(self, deployment: Deployment) -> dict[str, Any]:
         data = self.chart.record.data
-        root = {
+        return {
             "Values": deployment.values.data,
             "Chart": {"Name": data.get("name"), "Version": data.get("version"), "AppVersion": data.get("app_version")},
             "Release": {
@@ -1359,7 +1535,6 @@ class ChartReader:
             "Files": UNKNOWN,
             "Template": UNKNOWN,
         }
-        return Scope(root, root, None, self.defines)
 
     def _chart_fact(self) -> Fact:
         data = self.chart.record.data
@@ -1510,7 +1685,7 @@ class ChartReader:
     ) -> tuple[str, tuple[Part, ...], tuple[Evidence, ...]]:
         """The database's major version from the values' image (the chart version is not it)."""
         vendored = self.charts.get(f"{self.chart.directory}/charts/{dep['name']}")
-        defaults = Values().merged(vendored.values) if vendored and vendored.values else Values()
+        defaults = self.merger.values([vendored.values] if vendored and vendored.values else [])
         chart = f"{dep['name']} {dep.get('pinned') or dep.get('version') or '?'}"
         return store_version(self.detector, tech, chart, deployment.values, f"{key}.", defaults)
 
@@ -1571,6 +1746,8 @@ class ChartReader:
             for doc in record.data["docs"]:
                 runs = [self._render(doc, record, deployment) for deployment in self.chart.deployments]
                 for run in runs:
+                    if not describes_environment(run.obj) and not run.obj.get("scrape"):
+                        continue  # no environment facts, probes or scrape annotations to collect
                     site = self.site(
                         run.deployment,
                         record.path,
@@ -1581,9 +1758,7 @@ class ChartReader:
                         active=run.state is not False,
                         certain=run.state is True,
                     )
-                    for found in object_facts(run.obj, site):
-                        if FIELD_BY_ID[found.field].scope is not FieldScope.ENVIRONMENT:
-                            continue  # said once, below
+                    for found in environment_facts(run.obj, site):  # the others are said once, below
                         if run.state is not False or (found.field == "env.database" and run.deployment.env is None):
                             facts.append(found)
                     if run.state is not False:
@@ -1594,8 +1769,11 @@ class ChartReader:
         return facts
 
     def _render(self, doc: dict[str, Any], record: Record, deployment: Deployment) -> Rendered:
-        scope = self.scope(deployment)
         guards = doc["guards"]
+        obj = self._resolve(doc["summary"], record.data["tokens"], deployment)
+        if not guards:  # outside any block: always rendered, no values read to cite
+            return Rendered(deployment, True, [], obj, (), ())
+        scope = self.scope(deployment)
         state: Any = True
         if guards and guards[0][0] == "define":
             state = self._include_state(guards[0][1][0], scope)
@@ -1604,7 +1782,6 @@ class ChartReader:
             state = inner if state is True or inner is False else UNKNOWN
         used = list(dict.fromkeys(scope.used))
         paths = [p for p in used if not any(q.startswith(p + ".") for q in used)]
-        obj = self._resolve(doc["summary"], record.data["tokens"], deployment)
         if obj["kind"] in ("ServiceMonitor", "PodMonitor", "PrometheusRule"):
             self.guarded.update(paths)
         guard, evidence = self._guard_note(paths, deployment, state)
@@ -1635,7 +1812,7 @@ class ChartReader:
                 guard = (", rendered when ", Code(shown), f" ({envs})" if envs else "")
             else:
                 guard = (", off: ", Code(shown))
-        if "tests" in PurePosixPath(path).parts:  # `templates/tests/` is where `helm test` hooks live, not examples
+        if "tests" in path.split("/"):  # `templates/tests/` is where `helm test` hooks live, not examples
             evidence = (*evidence, *self.detector.evidence(self.chart.record.path, self.chart.record.line))
         site = Site(
             self.detector,
@@ -1654,40 +1831,49 @@ class ChartReader:
         ]
 
     def _resolve(self, summary: dict[str, Any], tokens: list[list[Any]], deployment: Deployment) -> dict[str, Any]:
-        """The summary with every token it can evaluate replaced by its value in this deployment."""
-        cache: dict[int, str | None] = {}
+        """The summary with every token it can evaluate replaced by its value in this deployment.
 
-        def value_of(index: int) -> str | None:
-            if index not in cache:
-                expr, _line, context = tokens[index]
-                scope = self.scope(deployment)
-                for kind, cond in context:
-                    if kind == "range":
-                        scope.dot = UNKNOWN
-                        break
-                    scope.dot = evaluate(cond, scope)
-                result = evaluate(expr, scope)
-                cache[index] = (
-                    None
-                    if result is UNKNOWN or isinstance(result, (dict, list))
-                    else ("" if result is None else str(result).lower() if isinstance(result, bool) else str(result))
-                )
-            return cache[index]
-
-        def walk(node: Any) -> Any:
-            if isinstance(node, str) and "__TPL" in node:
-                return _TOKEN.sub(lambda m: value_of(int(m.group(1))) or _unresolved(tokens[int(m.group(1))][0]), node)
-            if isinstance(node, list):
-                return [walk(n) for n in node]
-            if isinstance(node, dict):
-                return {k: walk(v) for k, v in node.items()}
-            return node
-
-        obj: dict[str, Any] = walk(summary)
-        obj.pop("replicas", None)  # `replicas: {{ .Values.replicaCount }}`: the values give it, with its file
-        if any("__TPL" in str(h[0]) for h in summary.get("hosts", [])):
-            obj.pop("hosts", None)  # values ingress hosts give these, with their file
+        The object depends only on the values of the tokens the summary holds, so deployments that
+        give them the same values share one object (objects are never changed once built).
+        """
+        holes = self._holes.get(id(summary))
+        if holes is None:
+            found: list[int] = []
+            holes = self._holes[id(summary)] = (_token_sites(summary, found), list(dict.fromkeys(found)))
+        sites, indices = holes
+        if not indices:
+            key: tuple[Any, ...] = (id(summary),)
+            values: dict[int, str | None] = {}
+        else:
+            values = {index: self._token_value(tokens[index], deployment) for index in indices}
+            key = (id(summary), *values.values())
+        obj = self._objects.get(key)
+        if obj is None:
+            obj = self._objects[key] = _substituted(summary, sites, tokens, values)
         return obj
+
+    def _token_value(self, token: list[Any], deployment: Deployment) -> str | None:
+        """A template token's value in a deployment (None when unknown), evaluated once per deployment.
+
+        The value depends on the expression, the `with`/`range` blocks around it and the deployment
+        only, and charts repeat the same expressions (`include "app.fullname" .`) in every template.
+        """
+        expr, _line, context = token
+        key = (id(deployment), expr, tuple(map(tuple, context)))
+        if key not in self._token_values:
+            scope = self.scope(deployment)
+            for kind, cond in context:
+                if kind == "range":
+                    scope.dot = UNKNOWN
+                    break
+                scope.dot = evaluate(cond, scope)
+            result = evaluate(expr, scope)
+            self._token_values[key] = (
+                None
+                if result is UNKNOWN or isinstance(result, (dict, list))
+                else ("" if result is None else str(result).lower() if isinstance(result, bool) else str(result))
+            )
+        return self._token_values[key]
 
     def _guard_note(
         self, paths: list[str], deployment: Deployment, state: Any
@@ -1753,12 +1939,14 @@ class ChartReader:
         facts: list[Fact] = []
         values = deployment.values
         base_path = self.chart.values.path if self.chart.values else ""
-        base = Values().merged(self.chart.values) if self.chart.values else Values()
+        base = self.merger.values([self.chart.values] if self.chart.values else [])
         for prefix, node in _components(values.data, self.aliases):
             for key in _SPECIAL_KEYS:
+                if key not in node:
+                    continue
                 path = f"{prefix}{key}"
                 origin = values.where(path)
-                described = _describe_special(key, node.get(key)) if key in node else None
+                described = _describe_special(key, node[key])
                 if not origin or not described:
                     continue
                 if (
@@ -1788,13 +1976,15 @@ class ChartReader:
         by_file: dict[str, list[Variable]] = defaultdict(list)
         for prefix, node in _components(values.data, self.aliases):
             for key in _ENV_KEYS:
-                for name, value, path in _env_entries(node.get(key), f"{prefix}{key}"):
+                if key not in node:
+                    continue
+                for name, value, path in _env_entries(node[key], f"{prefix}{key}"):
                     origin = values.where(path) or values.where(f"{prefix}{key}")
                     if origin:
                         by_file[origin[0]].append(Variable(name, value, origin[1]))
         facts: list[Fact] = []
         for path, variables in sorted(by_file.items()):
-            where = ("in Helm values ", Code(PurePosixPath(path).name), " of chart ", Code(self.chart.name))
+            where = ("in Helm values ", Code(_base(path)), " of chart ", Code(self.chart.name))
             facts += read_variables(self.detector, path, deployment.env, where, variables, True)
         return facts
 
@@ -1848,7 +2038,7 @@ class ChartReader:
             for kind in ("readiness", "liveness"):
                 for path in (f"{prefix}{kind}Probe", f"{prefix}probes.{kind}"):
                     probe = values.get(path)
-                    origin = values.where(path)
+                    origin = values.where(path) if isinstance(probe, dict) else None
                     if isinstance(probe, dict) and origin and probe.get("enabled", True) is not False:
                         http = probe.get("httpGet")
                         desc = f"GET {http['path']}" if isinstance(http, dict) and http.get("path") else ""
@@ -1928,9 +2118,9 @@ def _helm_commands(ctx: ResolveContext) -> Iterator[tuple[str, int, str]]:
 
 def _owner(path: str, charts: dict[str, Chart], inside: str | None) -> Chart | None:
     """The nearest chart above `path` (and, with `inside`, only through that subfolder of it)."""
-    parts = PurePosixPath(path).parts
+    parts = path.split("/")
     for i in range(len(parts) - 1, -1, -1):
-        directory = PurePosixPath(*parts[:i]).as_posix() if i else "."
+        directory = "/".join(parts[:i]) if i else "."
         chart = charts.get(directory) or (charts.get("") if directory == "." else None)
         if chart is None:
             continue
@@ -1938,6 +2128,17 @@ def _owner(path: str, charts: dict[str, Chart], inside: str | None) -> Chart | N
             return chart
         return None
     return None
+
+
+def _base(path: str) -> str:
+    """A file's name. Repository paths are relative, `/`-separated and normalised, so string
+    operations give what `PurePosixPath` would, without its cost in per-record loops."""
+    return path.rsplit("/", 1)[-1]
+
+
+def _folder(path: str) -> str:
+    """The folder of a repository file (`.` at the top), as `PurePosixPath(path).parent` names it."""
+    return path.rsplit("/", 1)[0] if "/" in path else "."
 
 
 def _join(base: str, relative: str) -> str:
@@ -1960,6 +2161,50 @@ def _first_env(names: list[str]) -> str | None:
             if env:
                 return env
     return None
+
+
+def _token_sites(node: Any, found: list[int]) -> Any:
+    """Where a summary's strings hold template tokens (`__TPLn__`), so that only those are rebuilt.
+
+    True for such a string, a map from key or index to what lies below for a container that
+    holds some, None where there are none; `found` gets the token numbers in walk order.
+    """
+    if isinstance(node, str):
+        if "__TPL" not in node:
+            return None
+        found.extend(int(n) for n in _TOKEN.findall(node))
+        return True
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    sites: dict[Any, Any] = {}
+    for key, child in children:
+        below = _token_sites(child, found)
+        if below is not None:
+            sites[key] = below
+    return sites or None
+
+
+def _substituted(
+    summary: dict[str, Any], sites: Any, tokens: list[list[Any]], values: dict[int, str | None]
+) -> dict[str, Any]:
+    """A template document's summary with its tokens replaced by their values.
+
+    Only the maps and lists on the way to a token are copied; the rest is shared with the record,
+    which nothing changes in phase 2.
+    """
+
+    def fill(node: Any, below: Any) -> Any:
+        if below is True:
+            return _TOKEN.sub(lambda m: values[int(m.group(1))] or _unresolved(tokens[int(m.group(1))][0]), node)
+        copied: Any = dict(node) if isinstance(node, dict) else list(node)
+        for key, deeper in below.items():
+            copied[key] = fill(node[key], deeper)
+        return copied
+
+    obj: dict[str, Any] = fill(summary, sites) if sites else dict(summary)
+    obj.pop("replicas", None)  # `replicas: {{ .Values.replicaCount }}`: the values give it, with its file
+    if any("__TPL" in str(h[0]) for h in summary.get("hosts", [])):
+        obj.pop("hosts", None)  # values ingress hosts give these, with their file
+    return obj
 
 
 def _unresolved(expr: str) -> str:
@@ -2090,7 +2335,7 @@ def _env_entries(node: Any, path: str) -> Iterator[tuple[str, str | None, str]]:
                 )
     elif isinstance(node, dict):
         for name, value in node.items():
-            if isinstance(name, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            if isinstance(name, str) and _VARIABLE_NAME.fullmatch(name):
                 shown = None if value is None or isinstance(value, (dict, list)) else str(value)
                 yield name, shown, f"{path}.{name}"
 

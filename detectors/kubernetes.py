@@ -48,11 +48,14 @@ _MIGRATION_NAME = re.compile(r"(?i)migrat|schema[-_]?(?:upgrade|update)|db[-_]?(
 _BACKUP_NAME = re.compile(r"(?i)backup|pg_?dump|mysqldump|mongodump|snapshot|velero")
 _SHELLS = frozenset({"sh", "bash", "/bin/sh", "/bin/bash", "ash", "/bin/ash", "zsh", "dash"})
 _DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t].*)?$")
+_VARIABLE_KEY = re.compile(r"[A-Z][A-Z0-9_]*")  # a ConfigMap/Secret key that reads as an environment variable
 _CRITICAL = frozenset({"critical", "page", "p1", "sev1", "error", "high", "emergency", "fatal", "disaster"})
 _WARNING = frozenset({"warning", "warn", "p2", "p3", "sev2", "sev3", "medium", "low", "minor", "major"})
 _HELM_HOOK = "helm.sh/hook"
 _ARGO_HOOK = "argocd.argoproj.io/hook"
 _EXAMPLE_LIMIT = 3
+# the summary keys the environment fact builders (and probes) read: see `describes_environment`
+_ENVIRONMENT_KEYS = ("containers", "replicas", "hpa", "pdb", "store", "hosts", "variables")
 
 
 # -- phase 1: reading documents ---------------------------------------------------------------
@@ -64,7 +67,7 @@ def split_documents(text_: str) -> list[tuple[int, str]]:
     chunks: list[tuple[int, str]] = []
     start = 0
     for index, line in enumerate(lines):
-        if _DOC_MARKER.match(line):
+        if line.startswith(("---", "...")) and _DOC_MARKER.match(line):
             chunks.append((start, "\n".join(lines[start:index])))
             start = index + 1
     chunks.append((start, "\n".join(lines[start:])))
@@ -405,7 +408,7 @@ def _variables(data: Any, names_only: bool) -> list[list[Any]]:
     out: list[list[Any]] = []
     if isinstance(data, YDict):
         for key, value in data.items():
-            if isinstance(key, str) and re.fullmatch(r"[A-Z][A-Z0-9_]*", key):
+            if isinstance(key, str) and _VARIABLE_KEY.fullmatch(key):
                 out.append([key, None if names_only else _str(value), data.line_of(key)])
     return out
 
@@ -1095,6 +1098,26 @@ def object_facts(obj: dict[str, Any], site: Site, replicas_set_here: bool = Fals
     ]
 
 
+def describes_environment(obj: dict[str, Any]) -> bool:
+    """Whether `environment_facts` can find anything in an object: what its builders read.
+
+    Without containers, replicas, an autoscaler, a disruption budget, a secret store, hosts or
+    variables (and not a CronJob, whose name may say backup) an object gives no environment
+    facts and no probes, so a chart's environments need not build a site for it.
+    """
+    return obj["kind"] == "CronJob" or any(obj.get(key) for key in _ENVIRONMENT_KEYS)
+
+
+def environment_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
+    """The environment (`env.*`) facts of `object_facts`, in its order, from only the builders that make any.
+
+    Migrations, hooks, monitors, alerts and rollouts describe the system, never one environment;
+    a chart renders each template once per environment, and only these facts differ between them.
+    """
+    found = [*image_facts(obj, site), *special_facts(obj, site), *url_facts(obj, site), *variable_facts(obj, site)]
+    return [f for f in found if FIELD_BY_ID[f.field].scope is Scope.ENVIRONMENT]
+
+
 @dataclass
 class NameSet:
     """Objects that share one property (probes, scrape annotations), reported as one fact.
@@ -1380,7 +1403,7 @@ class KubernetesDetector(Detector):
     # -- phase 2 --
 
     def resolve(self, ctx: ResolveContext) -> list[Fact]:
-        charts = {PurePosixPath(r.path).parent.as_posix() for r in ctx.records("helm.chart")}
+        charts = {PurePosixPath(r.path).parent.as_posix() for r in ctx.records("helm.chart")}  # `.` at the top
         objects: dict[str, list[Record]] = defaultdict(list)
         for record in ctx.records("k8s.object"):
             if not _in_chart(record.path, charts):
@@ -1414,6 +1437,8 @@ class KubernetesDetector(Detector):
         """For each manifest file, the environments that deploy it (kustomize and GitOps paths first)."""
         kustomizations = {PurePosixPath(r.path).parent.as_posix(): r for r in ctx.records("k8s.kustomization")}
         found: dict[str, dict[str | None, Placement]] = defaultdict(dict)
+        listing = FileIndex(ctx.files)
+        manifests = FileIndex(list(objects))
 
         def place(files: Iterable[str], placement: Placement) -> None:
             for path in files:
@@ -1431,19 +1456,16 @@ class KubernetesDetector(Detector):
             if env is None:
                 continue
             placement = Placement(env, self.evidence(record.path, record.line))
-            reached = self._reach(directory, kustomizations, set(ctx.files), placement, set())
+            reached = self._reach(directory, kustomizations, listing, placement, set())
             place_reached(reached, placement, record.path)
-        for app_path, env, evidence, recurse in self._gitops_paths(objects, ctx):
+        for app_path, env, evidence, recurse in self._gitops_paths(objects, listing):
             if env is None:
                 continue
             placement = Placement(env, evidence)
             if app_path in kustomizations:
-                place_reached(self._reach(app_path, kustomizations, set(ctx.files), placement, set()), placement, None)
+                place_reached(self._reach(app_path, kustomizations, listing, placement, set()), placement, None)
             else:
-                prefix = f"{app_path}/" if app_path else ""
-                place(
-                    [p for p in objects if p.startswith(prefix) and (recurse or "/" not in p[len(prefix) :])], placement
-                )
+                place(manifests.below(app_path) if recurse else manifests.in_folder(app_path), placement)
         for skaffold in ctx.records("k8s.skaffold"):
             base = PurePosixPath(skaffold.path).parent.as_posix()
             for profile in skaffold.data["profiles"]:
@@ -1454,15 +1476,17 @@ class KubernetesDetector(Detector):
                 for raw in profile["paths"]:
                     target = _join(base, raw)
                     if target in kustomizations:
-                        reached = self._reach(target, kustomizations, set(ctx.files), placement, set())
+                        reached = self._reach(target, kustomizations, listing, placement, set())
                         place_reached(reached, placement, None)
+                    elif "*" not in target:  # a plain path: the glob would match only itself
+                        place([target], placement)
                     else:
-                        pattern = re.compile(_glob(target))
+                        pattern = re.compile(_glob(target))  # once per glob a profile lists
                         place([p for p in objects if pattern.fullmatch(p)], placement)
         return {path: list(envs.values()) for path, envs in found.items()}
 
     def _reach(
-        self, directory: str, kustomizations: dict[str, Record], files: set[str], placement: Placement, seen: set[str]
+        self, directory: str, kustomizations: dict[str, Record], files: FileIndex, placement: Placement, seen: set[str]
     ) -> list[tuple[str, int]]:
         """Manifest files a kustomization builds, each with the line of the entry here that reaches it.
 
@@ -1495,18 +1519,16 @@ class KubernetesDetector(Detector):
             target = _join(directory, entry)
             if target in kustomizations:
                 reached += [(f, line) for f, _ in self._reach(target, kustomizations, files, placement, seen)]
-            elif target in files:
+            elif target in files.paths:
                 reached.append((target, line))
-            else:
-                inside = [f for f in files if f.startswith(target + "/") and "/" not in f[len(target) + 1 :]]
-                reached += [(f, line) for f in inside]
+            elif target:  # a folder: the files directly in it
+                reached += [(f, line) for f in files.in_folder(target)]
         return reached
 
     def _gitops_paths(
-        self, objects: dict[str, list[Record]], ctx: ResolveContext
+        self, objects: dict[str, list[Record]], files: FileIndex
     ) -> Iterator[tuple[str, str | None, tuple[Evidence, ...], bool]]:
         """(path, environment, evidence, recursive) for each Argo CD / Flux source inside this repository."""
-        files = set(ctx.files)
         for path, records in objects.items():
             for record in records:
                 obj = record.data
@@ -1518,7 +1540,7 @@ class KubernetesDetector(Detector):
                     if not raw or "{{" in raw:
                         continue
                     target = _join("", raw)
-                    if not any(f.startswith(target + "/") for f in files) and target not in ("", "."):
+                    if not files.has_folder(target) and target not in ("", "."):
                         continue
                     env = _app_env(obj, target)
                     yield target, env, self.evidence(path, int(obj["line"])), bool(source.get("recurse"))
@@ -1792,14 +1814,64 @@ class KubernetesDetector(Detector):
 
 
 def _in_chart(path: str, charts: set[str]) -> bool:
-    """Files inside a chart's templates/ or vendored charts/ belong to the Helm detector."""
-    parts = PurePosixPath(path).parts
+    """Files inside a chart's templates/ or vendored charts/ belong to the Helm detector.
+
+    `charts` are the chart folders (`.` at the top); a path's folders are joined from its parts
+    (repository paths are relative and normalised), not rebuilt with `PurePosixPath` each time.
+    """
+    parts = path.split("/")
     for i in range(len(parts) - 1):
-        if parts[i] in ("templates", "charts", "crds") and (PurePosixPath(*parts[:i]).as_posix() if i else ".") in (
-            charts | ({"."} if "" in charts else set())
-        ):
+        if parts[i] in ("templates", "charts", "crds") and ("/".join(parts[:i]) if i else ".") in charts:
             return True
     return False
+
+
+class FileIndex:
+    """Repository paths indexed once per scan by folder, so each lookup costs what it returns.
+
+    Placements ask which files sit directly in a folder (a kustomization's directory entry, a
+    non-recursive Argo CD path) and which lie anywhere below one (a recursive source). Lists keep
+    the order of the paths given.
+    """
+
+    def __init__(self, paths: list[str]) -> None:
+        self.order = paths
+        self.paths = set(paths)
+        self._folders: dict[str, list[str]] | None = None
+        self._trees: dict[str, list[str]] | None = None
+        self._all_folders: set[str] | None = None
+
+    def has_folder(self, folder: str) -> bool:
+        """Whether some path lies below `folder`."""
+        if self._all_folders is None:
+            self._all_folders = set()
+            for path in self.order:
+                slash = path.rfind("/")
+                while slash != -1 and path[:slash] not in self._all_folders:
+                    self._all_folders.add(path[:slash])
+                    slash = path.rfind("/", 0, slash)
+        return folder in self._all_folders
+
+    def in_folder(self, folder: str) -> list[str]:
+        """Paths directly in `folder` (`""`: at the top)."""
+        if self._folders is None:
+            self._folders = defaultdict(list)
+            for path in self.order:
+                self._folders[path.rsplit("/", 1)[0] if "/" in path else ""].append(path)
+        return self._folders.get(folder, [])
+
+    def below(self, folder: str) -> list[str]:
+        """Paths anywhere below `folder` (`""`: all of them)."""
+        if not folder:
+            return self.order
+        if self._trees is None:
+            self._trees = defaultdict(list)
+            for path in self.order:
+                slash = path.find("/")
+                while slash != -1:
+                    self._trees[path[:slash]].append(path)
+                    slash = path.find("/", slash + 1)
+        return self._trees.get(folder, [])
 
 
 def _join(base: str, relative: str) -> str:

@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import copy
+import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import infrascan.detectors.helm as helm
 import pytest
 from helpers import FIXTURES, Scanned, facts_for, scan_tree, texts
-from infrascan.detectors.helm import UNKNOWN, Scope, blank_template, evaluate, guard_state, parse_helm_command, render
+from hypothesis import given
+from hypothesis import strategies as st
+from infrascan.detectors.helm import (
+    UNKNOWN,
+    HelmDetector,
+    Layer,
+    Merger,
+    Scope,
+    Values,
+    blank_template,
+    evaluate,
+    guard_state,
+    parse_helm_command,
+    render,
+)
 
+from infrascan.detector import SourceFile
 from infrascan.model import Confidence, Fact
+from infrascan.yamlload import load_yaml
 
 
 def fixture_tree(name: str) -> dict[str, str | bytes]:
@@ -374,3 +395,147 @@ def test_charts_sharing_a_name_are_told_apart_by_folder(tmp_path: Path) -> None:
     found = sorted(texts(facts_for(scanned.model, "env.special", "production")))
     assert found[0].startswith("Helm value replicaCount: 2 replicas in chart helm-guestbook (blue-green/)")
     assert found[1].startswith("Helm value replicaCount: 4 replicas in chart helm-guestbook (values")
+
+
+# -- big monorepos: the same output, with each piece of work done once ------------------------
+
+
+def _deep_copy_merge(
+    data: dict[str, Any], origin: dict[str, tuple[str, int]], layer: Layer
+) -> tuple[dict[str, Any], dict[str, tuple[str, int]]]:
+    """The values merge as first written (deep copies, a scan of every key per key): the reference."""
+    out, where = copy.deepcopy(data), dict(origin)
+
+    def forget(path: str) -> None:
+        for key in [k for k in where if k == path or k.startswith(path + ".")]:
+            del where[key]
+
+    def merge(base: dict[str, Any], over: dict[str, Any], prefix: str) -> None:
+        for key, value in over.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            line = layer.lines.get(path, 0)
+            if value is None:
+                base.pop(key, None)
+                forget(path)
+            elif isinstance(value, dict) and isinstance(base.get(key), dict):
+                where[path] = (layer.path, line)
+                merge(base[key], value, path)
+            else:
+                forget(path)
+                base[key] = copy.deepcopy(value)
+                where[path] = (layer.path, line)
+                for sub, sub_line in layer.lines.items():
+                    if sub.startswith(path + "."):
+                        where[sub] = (layer.path, sub_line)
+
+    merge(out, layer.data, "")
+    return out, where
+
+
+def _key_lines(value: Any, prefix: str = "", out: dict[str, int] | None = None) -> dict[str, int]:
+    """Dotted paths to made-up lines, as `key_lines` gives them for a loaded values file."""
+    out = {} if out is None else out
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in items:
+        path = f"{prefix}.{key}" if prefix else str(key)
+        out[path] = len(out) + 1
+        _key_lines(child, path, out)
+    return out
+
+
+# Keys with dots on purpose: `a.b` at the top shares its path with `b` under `a`.
+_KEYS = st.sampled_from(["a", "b", "c", "a.b", "b.c", "0"])
+_SCALARS = st.one_of(st.none(), st.integers(0, 3), st.sampled_from(["x", "y"]), st.booleans())
+_VALUES = st.recursive(
+    _SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_KEYS, inner, max_size=4)),
+    max_leaves=12,
+)
+
+
+@given(st.lists(st.dictionaries(_KEYS, _VALUES, max_size=5), min_size=1, max_size=4))
+def test_memoised_merge_agrees_with_a_deep_copy_merge(layers_data: list[dict[str, Any]]) -> None:
+    snapshot = copy.deepcopy(layers_data)
+    layers = [Layer(f"values-{i}.yaml", data, _key_lines(data)) for i, data in enumerate(layers_data)]
+    merger = Merger()
+    data: dict[str, Any] = {}
+    origin: dict[str, tuple[str, int]] = {}
+    for count in range(1, len(layers) + 1):
+        data, origin = _deep_copy_merge(data, origin, layers[count - 1])
+        merged = merger.values(layers[:count])
+        assert json.dumps(merged.data) == json.dumps(data)  # key order included: facts follow it
+        assert merged.origin == origin
+    assert layers_data == snapshot  # merged values share the layers' maps but never change them
+
+
+def _counting(function: Callable[..., Any], calls: list[Any]) -> Callable[..., Any]:
+    """`function`, noting its first argument in `calls` each time it runs."""
+
+    def counted(first: Any, *rest: Any) -> Any:
+        calls.append(first)
+        return function(first, *rest)
+
+    return counted
+
+
+def test_environments_share_the_merge_of_values_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    merged_layers: list[str] = []
+    merge = Values.merged
+
+    def counted(self: Values, layer: Layer, lines_below: Any = None) -> Values:
+        merged_layers.append(layer.path)
+        return merge(self, layer, lines_below)
+
+    monkeypatch.setattr(Values, "merged", counted)
+    base = Layer("values.yaml", {"replicaCount": 1, "image": {"tag": "1.0"}}, {"replicaCount": 1, "image": 2})
+    dev = Layer("values-dev.yaml", {"replicaCount": 2}, {"replicaCount": 1})
+    prod = Layer("values-prod.yaml", {"image": {"tag": "2.0"}}, {"image": 1, "image.tag": 2})
+    merger = Merger()
+    assert merger.values([base, dev]).data == {"replicaCount": 2, "image": {"tag": "1.0"}}
+    assert merger.values([base, prod]).data == {"replicaCount": 1, "image": {"tag": "2.0"}}
+    assert merger.values([base, prod]).where("image.tag") == ("values-prod.yaml", 2)
+    assert merger.values([base]) is merger.values([base])
+    assert merged_layers == ["values.yaml", "values-dev.yaml", "values-prod.yaml"]
+
+
+def test_each_chart_reads_only_the_commands_that_name_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A monorepo Makefile deploying one chart of many: its command is read once, not once per chart."""
+    parsed: list[str] = []
+    monkeypatch.setattr(helm, "parse_helm_command", _counting(parse_helm_command, parsed))
+    files: dict[str, str | bytes] = {
+        f"services/svc{i}/chart/Chart.yaml": f"apiVersion: v2\nname: svc{i}\nversion: 0.1.0\n" for i in range(6)
+    }
+    files["services/svc3/chart/overrides/eu.yaml"] = "replicaCount: 3\n"
+    files["Makefile"] = (
+        "deploy-prod:\n\thelm upgrade --install svc3 services/svc3/chart -n svc3-prod -f "
+        "services/svc3/chart/overrides/eu.yaml\n"
+    )
+    scanned = scan_tree(tmp_path, files)
+    replicas = one(facts_for(scanned.model, "env.special", "production"), "replicaCount: 3 replicas")
+    assert "in chart svc3" in replicas.text and ("Makefile", 2) in {(e.path, e.line) for e in replicas.evidence}
+    assert len(parsed) == 1
+
+
+def test_a_helper_is_rendered_once_per_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every template of a chart names its objects with the same `include`: evaluated once per environment."""
+    rendered: list[str] = []
+    monkeypatch.setattr(helm, "render", _counting(render, rendered))
+    files: dict[str, str | bytes] = {
+        "chart/Chart.yaml": "apiVersion: v2\nname: shop\nversion: 0.1.0\n",
+        "chart/values.yaml": "nameOverride: shop\n",
+        "chart/values-dev.yaml": "nameOverride: shop-dev\n",
+        "chart/values-prod.yaml": "nameOverride: shop-prod\n",
+        "chart/templates/_helpers.tpl": '{{- define "shop.fullname" -}}{{ .Values.nameOverride }}{{- end }}\n',
+    }
+    for kind in ("Service", "ConfigMap", "ServiceAccount", "Secret"):
+        files[f"chart/templates/{kind.lower()}.yaml"] = (
+            f'apiVersion: v1\nkind: {kind}\nmetadata:\n  name: {{{{ include "shop.fullname" . }}}}\n'
+        )
+    scan_tree(tmp_path, files)
+    assert len(rendered) == 2  # development and production, not once per template and environment
+
+
+def test_a_values_file_with_template_strings_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    loads: list[str] = []
+    monkeypatch.setattr(helm, "load_yaml", _counting(load_yaml, loads))
+    out = HelmDetector().extract(SourceFile("chart/values.yaml", 'greeting: "hello {{ .Release.Name }}"\n'))
+    assert [r.kind for r in out.records] == ["helm.values"] and len(loads) == 1

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import FIXTURES, Scanned, facts_for, scan_tree, texts
-from infrascan.detectors.kubernetes import KubernetesDetector, load_documents, split_documents, summarise
+from infrascan.detectors.helm import HelmDetector
+from infrascan.detectors.kubernetes import (
+    FileIndex,
+    KubernetesDetector,
+    Site,
+    describes_environment,
+    environment_facts,
+    load_documents,
+    object_facts,
+    split_documents,
+    summarise,
+)
 
-from infrascan.model import Confidence, Fact
+from infrascan.detector import SourceFile
+from infrascan.fields import FIELD_BY_ID
+from infrascan.fields import Scope as FieldScope
+from infrascan.model import Code, Confidence, Fact
 
 
 def fixture_tree(name: str) -> dict[str, str | bytes]:
@@ -164,3 +179,54 @@ def test_no_value_of_a_secret_is_kept(tmp_path: Path) -> None:
     )
     assert not any(re.search(r"sk_live", f.text) for f in scanned.model.facts)
     assert any("STRIPE_SECRET_KEY" in f.text for f in scanned.model.facts)
+
+
+# -- big monorepos: the same facts for less work ----------------------------------------------
+
+
+def _fixture_objects() -> list[dict[str, Any]]:
+    """Every object the fixtures hold: plain manifests, and chart templates as the Helm detector reads them."""
+    objects: list[dict[str, Any]] = []
+    for path in sorted((FIXTURES / "kubernetes").rglob("*.yaml")):
+        out = KubernetesDetector().extract(SourceFile(path.as_posix(), path.read_text(encoding="utf-8")))
+        objects += [r.data for r in out.records if r.kind == "k8s.object"]
+    for path in sorted(p for p in (FIXTURES / "helm").rglob("templates/**/*") if p.is_file()):
+        out = HelmDetector().extract(SourceFile(path.as_posix(), path.read_text(encoding="utf-8")))
+        objects += [doc["summary"] for r in out.records for doc in r.data["docs"]]
+    edge_cases = (  # what the fixtures lack: objects whose only environment fact is one of each kind
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: db-backup\nspec:\n  schedule: '0 2 * * *'\n"
+        "---\napiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata:\n  name: api\nspec:\n"
+        "  secretStoreRef:\n    kind: ClusterSecretStore\n    name: vault\n"
+        "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: web\nspec:\n"
+        "  hostnames: [shop.acme-retail.com]\n"
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n"
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: env\ndata:\n  LOG_LEVEL: debug\n"
+        "  DATABASE_URL: postgres://db.acme-retail.internal:5432/shop\n  APP_URL: https://shop.acme-retail.com\n"
+    )
+    objects += [o for o in map(summarise, load_documents(edge_cases)[0]) if o]
+    return objects
+
+
+@pytest.mark.parametrize(("env", "active"), [("production", True), (None, True), ("staging", False)])
+def test_environment_facts_are_the_environment_part_of_object_facts(env: str | None, active: bool) -> None:
+    """A chart renders each template once per environment and asks only for these; nothing may be lost."""
+    site = Site(KubernetesDetector(), "k8s/app.yaml", env, (" in ", Code("k8s/app.yaml")), active=active)
+    objects = _fixture_objects()
+    assert len(objects) >= 37 and any(describes_environment(o) for o in objects)
+    quiet = [o for o in objects if not describes_environment(o)]
+    assert {o["kind"] for o in quiet} >= {"Service", "ServiceMonitor", "PrometheusRule"}
+    for obj in objects:
+        expected = [f for f in object_facts(obj, site) if FIELD_BY_ID[f.field].scope is FieldScope.ENVIRONMENT]
+        assert environment_facts(obj, site) == expected, obj["kind"]
+        if not describes_environment(obj):
+            assert expected == [] and not obj.get("containers"), obj["kind"]
+
+
+def test_file_index_answers_what_a_scan_of_every_path_would() -> None:
+    paths = ["top.yaml", "a/x.yaml", "a/b/y.yaml", "ab/z.yaml", "a/b/c/w.yaml", "b/a/v.yaml", "a/b.yaml"]
+    index = FileIndex(paths)
+    for folder in ("", "a", "a/b", "ab", "b", "b/a", "a/b/c", "missing", "a/x.yaml"):
+        prefix = f"{folder}/" if folder else ""
+        assert index.in_folder(folder) == [p for p in paths if p.startswith(prefix) and "/" not in p[len(prefix) :]]
+        assert index.below(folder) == [p for p in paths if p.startswith(prefix)]
+        assert index.has_folder(folder) == (bool(folder) and any(p.startswith(prefix) for p in paths))
