@@ -122,6 +122,31 @@ def test_moved_lines_are_not_drift_and_fingerprints_survive_moves(project: tuple
     assert prints(first.stdout) and prints(first.stdout) == prints(second.stdout)
 
 
+@pytest.mark.parametrize(("person", "flagged"), [
+    ("PostgreSQL 15 on RDS", True),
+    ("PostgreSQL 15: in compose service `db` (image `postgres:16`)", True),
+    ("PostgreSQL 16 on RDS, managed by the DBA team", False),
+    ("PostgreSQL 15, moving to 16 in Q3", False),
+    ("PostgreSQL on RDS", False),
+])
+def test_a_version_a_person_wrote_is_checked_against_the_evidence(project: tuple[Path, git.Repo], person: str,
+                                                                  flagged: bool) -> None:
+    root, _ = project
+    doc = root / "INFRASTRUCTURE.md"
+    lines = doc.read_text().splitlines()
+    db = next(i for i, line in enumerate(lines) if "PostgreSQL 16" in line)
+    lines[db] = lines[db].split("Database:")[0] + "Database: " + person
+    doc.write_text("\n".join(lines) + "\n")
+    _, report = drift_json(root)
+    versions = [f for f in report["findings"] if f["category"] == "contradicted"]
+    if flagged:
+        assert [(f["before"], f["after"], f["document_line"]) for f in versions] == [
+            ("PostgreSQL 15", "PostgreSQL 16", db + 1)]
+        assert versions[0]["evidence"] == [{"path": "docker-compose.yml", "line": 3}]
+    else:
+        assert versions == []
+
+
 def test_false_claims_are_contradicted(project: tuple[Path, git.Repo]) -> None:
     root, _ = project
     doc = root / "INFRASTRUCTURE.md"

@@ -28,6 +28,8 @@ from infrascan.fields import FIELD_BY_ID
 
 CATEGORIES = ("changed", "undocumented", "stale", "contradicted", "gaps")
 _URL = re.compile(r"https?://([A-Za-z0-9.\-]+)(?::\d+)?[^\s)>\]`'\"]*")
+_VERSION_AFTER = re.compile(r"[ \t]*v?(\d+)(?:\.\d+)*\b")
+_NUMBER = re.compile(r"(?<![\w.:/@-])v?(\d+)(?:\.\d+)*\b")
 _PLACEHOLDER_HOST = re.compile(r"(?:^|\.)(?:example\.(?:com|org|net)|localhost|local|test|invalid)$")
 
 
@@ -170,6 +172,47 @@ def _evidence_techs(section_facts: list[FactRecord], catalog: Catalog) -> dict[s
     return found
 
 
+def _versions(text: str, catalog: Catalog) -> dict[str, set[str]]:
+    """Major versions written right after a technology's name ("PostgreSQL 16", "Redis v7.2")."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for tech, _, stop in catalog.mentions(text):
+        match = _VERSION_AFTER.match(text, stop)
+        if match:
+            found[tech.id].add(match.group(1))
+    return found
+
+
+def _contradicted_versions(text: str, records: list[FactRecord], catalog: Catalog, section: str, index: int,
+                           key: SlotKey | None) -> list[Finding]:
+    """A version a person wrote that the repository's evidence for the same technology never shows.
+
+    Only when no number in the text is one of the versions the repository shows, so "from
+    PostgreSQL 15 to 16" is not flagged while the repository says 16."""
+    written = _versions(text, catalog)
+    if not written:
+        return []
+    numbers = {m.group(1) for m in _NUMBER.finditer(text)}
+    shown: dict[str, set[str]] = defaultdict(set)
+    cited: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for record in records:
+        for tech_id, versions in _versions(record.text, catalog).items():
+            shown[tech_id] |= versions
+            cited[tech_id].extend(record.evidence)
+    findings = []
+    for tech_id, versions in written.items():
+        if tech_id not in shown or numbers & shown[tech_id]:
+            continue
+        name = catalog.techs[tech_id].name if tech_id in catalog.techs else tech_id
+        said = ", ".join(f"{name} {v}" for v in sorted(versions, key=int))
+        now = ", ".join(f"{name} {v}" for v in sorted(shown[tech_id], key=int))
+        findings.append(Finding(
+            "contradicted", f"{section}: the document says {said}, but the repository shows {now}", index + 1,
+            field=key[0] if key else None, environment=(key[1] or None) if key else None,
+            service=(key[2] or None) if key else None, technology=tech_id, evidence=cited[tech_id][:5],
+            before=said, after=now, key=f"version:{tech_id}:{','.join(sorted(versions))}"))
+    return findings
+
+
 def _contradictions(doc: ParsedDocument, state: State | None, now: dict[SlotKey, list[FactRecord]],
                     host_known: Callable[[str], bool], catalog: Catalog) -> list[Finding]:
     by_section: dict[str, list[FactRecord]] = defaultdict(list)
@@ -188,6 +231,7 @@ def _contradictions(doc: ParsedDocument, state: State | None, now: dict[SlotKey,
             if tech.id in known:
                 continue
             findings.append(_contradicted_tech(tech, known, catalog, section, index, slot_key))
+        findings.extend(_contradicted_versions(text, by_section.get(section, []), catalog, section, index, slot_key))
         if section == "Environments":
             for match in _URL.finditer(text):
                 host = match.group(1).lower()
