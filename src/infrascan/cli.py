@@ -171,6 +171,7 @@ def generate(
     """Scan a repository and write its INFRASTRUCTURE.md, keeping what people wrote in it."""
     _output_level(quiet, verbose)
     from infrascan.pipeline import build_document, document_path_in_repo, scanned
+    from infrascan.replay import note_input
     from infrascan.writer import atomic_write
 
     if _is_url(target) and output is None and not stdout and not check:
@@ -187,6 +188,8 @@ def generate(
         doc_rel = document_path_in_repo(run.source.root, out_path) if out_path else "INFRASTRUCTURE.md"
         if template is None and run.config.template:
             template = run.source.root / run.config.template
+        if template is not None:
+            note_input(template)
         targets: list[tuple[Path | None, str | None, str | None]] = [(out_path, doc_rel, None)]
         if per_component:
             for name in (c for c in run.model.components if c):
@@ -224,8 +227,12 @@ def generate(
 
 def _read_existing(path: Path | None) -> str | None:
     from infrascan.document import is_infrascan_document
+    from infrascan.replay import note_input
 
-    if path is None or not path.exists():
+    if path is None:
+        return None
+    note_input(path)
+    if not path.exists():
         return None
     try:
         text = path.read_text(encoding="utf-8")
@@ -329,6 +336,7 @@ def drift(
 
     from infrascan.config import parse_fail_on
     from infrascan.pipeline import check_drift, scanned
+    from infrascan.replay import note_input
     from infrascan.reports import RENDERERS, render_markdown
     from infrascan.writer import atomic_write
 
@@ -336,6 +344,7 @@ def drift(
         doc_path = doc or (run.source.root / run.config.output)
         if not doc_path.is_file():
             fail(f"{doc_path}: no document to check (run `infrascan generate` first)")
+        note_input(doc_path)
         try:
             text = doc_path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from infrascan.replay import note_input
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -214,6 +216,9 @@ def load_config(root: Path | None, explicit: Path | None = None) -> Config:
     for name in ("skip", "max_file_size", "output", "environment_aliases", "template", "diagrams",
                  "required_version", "drift.fail_on", "drift.ignore"):
         config.origins[name] = "default"
+    if root is not None:  # a rerun is replayed only while these read the same (even when ignored by git)
+        note_input(root / CONFIG_FILE)
+        note_input(root / "pyproject.toml")
     if explicit is not None:
         _apply(config, _read_toml(explicit), str(explicit))
     elif root is not None and (root / CONFIG_FILE).is_file():

@@ -1,7 +1,8 @@
-"""The console entry point: `infrascan --version` answers before the command-line machinery loads.
+"""The console entry point: answers what it can before the command-line machinery loads.
 
 Typer (and through it click, rich and pydantic) costs a noticeable part of a second to import; a
-version check in a CI step or a pre-commit hook should not pay it.
+version check in a CI step or a pre-commit hook should not pay it, and neither should a rerun on
+an unchanged repository (see `replay`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,29 @@ def main() -> None:
 
         sys.stdout.write(f"infrascan {__version__}\n")
         return
+    from infrascan import replay
+
+    argv = sys.argv[1:]
+    key = replay.run_key(argv)
+    if key is not None:
+        replayed = replay.replay(key, argv)
+        if replayed is not None:
+            sys.exit(replayed)
     from infrascan.cli import main as run
 
-    run()
+    if key is None:
+        run()
+        return
+    out, err = replay.Tee(sys.stdout), replay.Tee(sys.stderr)
+    sys.stdout, sys.stderr = out, err
+    code: int | None = None
+    try:
+        run()
+        code = 0
+    except SystemExit as exit_:
+        code = 0 if exit_.code is None else exit_.code if isinstance(exit_.code, int) else None
+        raise
+    finally:
+        sys.stdout, sys.stderr = out.unrecorded, err.unrecorded
+        if code is not None:
+            replay.record(key, argv, out, err, code)

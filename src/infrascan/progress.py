@@ -30,7 +30,9 @@ class TerminalProgress:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
             self._bar = Progress(TextColumn("infrascan"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.description}"), transient=True, console=Console(stderr=True))
+                                 TextColumn("{task.description}"), transient=True,
+                                 # the terminal itself: a recorded run (see replay) must not replay a bar
+                                 console=Console(file=getattr(sys.stderr, "unrecorded", sys.stderr)))
             self._bar.start()
             self._task = self._bar.add_task("", total=total)
         self._bar.update(self._task, completed=done, total=total, description=path[-60:])

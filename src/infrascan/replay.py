@@ -1,0 +1,250 @@
+"""Replaying an unchanged run: the same command on the same repository says the same thing.
+
+A CI job or a pre-commit hook often runs `generate --check` or `drift` on a repository that has
+not changed since the last run. Even with every parse cached, that run still imports the
+command-line machinery and every detector and renders the whole document: seconds on a large
+monorepo. This module answers it in tenths instead, before any of that is imported.
+
+A run is recorded (its stdout, stderr and exit code) under a key made of everything its output
+can depend on:
+
+- the command line, the working directory, the interpreter, `sys.path`, the installed detector
+  entry points and every `INFRASCAN_*` environment variable;
+- the repository as git sees it: HEAD, its remotes, every tracked file's blob id (`git ls-files -s`), and for
+  files modified in the work tree or untracked, their size and modification time;
+- the content of the files named by `--output`, `--doc`, `--config` and `--template`.
+
+Stored with the record, and checked on every replay, are the modification times of every module
+the run imported (infrascan, detectors, plugins, libraries) and of infrascan's data files, and the
+content of every document the run read. A run is recorded only when it changed nothing it
+depends on (a `generate` that wrote the document is not, the next one is), and only when it
+ended with exit code 0 or 1. Anything unusual (a URL, `--ref`, `--per-component`,
+`--no-cache`, an option this module does not know, no git) is never replayed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+VERSION = "replay-1"
+COMMANDS = frozenset({"generate", "drift", "scan"})
+GLOBAL_FLAGS = frozenset({"--quiet", "-q", "--verbose", "-v"})
+FLAGS = frozenset({"--stdout", "--check", "--strict", "--permalinks", "--quiet", "-q", "--verbose", "-v",
+                   "--no-diagrams"})
+VALUE_OPTIONS = frozenset({"--format", "-f", "--fail-on", "--jobs", "-j"})
+FILE_OPTIONS = frozenset({"--output", "-o", "--doc", "--config", "--template"})
+GROUP = "infrascan.detectors"
+
+_inputs: list[Path] = []
+
+
+def note_input(path: Path) -> None:
+    """A document the run read outside what the key covers; its content is checked on replay."""
+    _inputs.append(path)
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _stat(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def _parse(argv: list[str]) -> tuple[str, list[str]] | None:
+    """The target directory and the file options' values, or None when this command is not replayable."""
+    args = list(argv)
+    while args and args[0] in GLOBAL_FLAGS:
+        args.pop(0)
+    if not args or args[0] not in COMMANDS:
+        return None
+    targets: list[str] = []
+    files: list[str] = []
+    rest = iter(args[1:])
+    for token in rest:
+        name, eq, value = token.partition("=")
+        if not token.startswith("-"):
+            targets.append(token)
+        elif name in FILE_OPTIONS or name in VALUE_OPTIONS:
+            if not eq:
+                value = next(rest, "")
+            if name in FILE_OPTIONS:
+                files.append(value)
+        elif token not in FLAGS:
+            return None
+    if len(targets) > 1 or any("://" in t or t.startswith("git@") for t in targets):
+        return None
+    return (targets[0] if targets else "."), files
+
+
+def _git(root: str, *args: str) -> bytes | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def _repository_state(root: str) -> str | None:
+    """HEAD, the remotes (permalinks name them), the index's blob ids, and size and time of files
+    that differ from the index."""
+    head = _git(root, "rev-parse", "--verify", "--quiet", "HEAD")
+    remotes = _git(root, "remote", "-v")
+    if _git(root, "rev-parse", "--is-inside-work-tree") is None:
+        return None
+    tracked = _git(root, "ls-files", "-s", "-z")
+    changed = _git(root, "ls-files", "-z", "-t", "-m", "-d", "-o", "--exclude-standard")
+    if tracked is None or changed is None:
+        return None
+    digest = hashlib.sha256(head or b"unborn")
+    digest.update(remotes or b"")
+    for record in tracked.split(b"\0"):
+        if record.startswith(b"120000 "):  # a symlink's blob is its target's name; its content may change
+            path = record.partition(b"\t")[2].decode("utf-8", "surrogateescape")
+            digest.update(repr(_stat(os.path.join(root, path))).encode())
+    digest.update(tracked)
+    for record in changed.split(b"\0"):
+        if record:
+            path = record[2:].decode("utf-8", "surrogateescape")
+            digest.update(record + repr(_stat(os.path.join(root, path))).encode())
+    return digest.hexdigest()
+
+
+def _entry_points() -> list[str]:
+    from importlib.metadata import entry_points
+
+    found = []
+    for ep in entry_points(group=GROUP):
+        dist = getattr(ep, "dist", None)
+        found.append(f"{ep.name}={ep.value}@{getattr(dist, 'version', '')}")
+    return sorted(found)
+
+
+def run_key(argv: list[str]) -> str | None:
+    """The key of this run, or None when it must not be replayed."""
+    if os.environ.get("GITHUB_STEP_SUMMARY"):  # drift appends to it: a side effect to keep
+        return None
+    parsed = _parse(argv)
+    if parsed is None:
+        return None
+    target, files = parsed
+    root = os.path.abspath(target)
+    state = _repository_state(root) if os.path.isdir(root) else None
+    if state is None:
+        return None
+    from infrascan import __version__
+
+    parts: dict[str, Any] = {
+        "v": [VERSION, __version__],
+        "argv": argv,
+        "cwd": os.getcwd(),
+        "python": [sys.executable, sys.path],
+        "env": sorted((k, v) for k, v in os.environ.items() if k.startswith("INFRASCAN_")),
+        "tty": [_isatty(sys.stdout), _isatty(sys.stderr)],
+        "plugins": _entry_points(),
+        "repo": state,
+        "files": [(f, _digest(Path(f))) for f in files],
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _isatty(stream: TextIO | None) -> bool:
+    return bool(stream is not None and stream.isatty())
+
+
+def _code_files() -> list[tuple[str, tuple[int, int] | None]]:
+    """Every imported module's file, and infrascan's data files (catalog, templates)."""
+    paths = {str(f) for m in list(sys.modules.values()) if (f := getattr(m, "__file__", None))}
+    import infrascan
+
+    for base in infrascan.__path__:
+        for folder, dirs, names in os.walk(base):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            paths.update(os.path.join(folder, n) for n in names if not n.endswith(".pyc"))
+    return [(p, _stat(p)) for p in sorted(paths)]
+
+
+class Tee:
+    """A text stream that writes through and remembers what it wrote."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.unrecorded = stream  # for output that must not be replayed (the progress bar)
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        written = self.unrecorded.write(text)  # first: click probes streams with b"" and expects TypeError
+        self.parts.append(text)
+        return written
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.unrecorded, name)
+
+
+def replay(key: str, argv: list[str]) -> int | None:
+    """Prints a recorded run's output and returns its exit code, or None when there is none valid.
+
+    The recorded summary counts the files that run read; a note says the output is a replay, so
+    nobody takes it for a fresh scan."""
+    from infrascan.cache import Cache
+
+    cache = Cache()
+    try:
+        record = cache.get_many([f"run:{key}"]).get(f"run:{key}")
+        if not isinstance(record, dict) or not _still_valid(record):
+            return None
+    finally:  # closing also stores the record's last use, for the size bound
+        cache.close()
+    sys.stdout.write(record["stdout"])
+    sys.stdout.flush()
+    sys.stderr.write(record["stderr"])
+    if not {"--quiet", "-q"}.intersection(argv):
+        sys.stderr.write("infrascan: nothing it depends on changed since an identical run; repeated that run's "
+                         "output (--no-cache scans again)\n")
+    sys.stderr.flush()
+    return int(record["code"])
+
+
+def _still_valid(record: dict[str, Any]) -> bool:
+    code_unchanged = all(_stat(path) == (tuple(st) if st else None) for path, st in record["code_files"])
+    return code_unchanged and all(_digest(Path(path)) == digest for path, digest in record["inputs"])
+
+
+def record(key: str, argv: list[str], out: Tee, err: Tee, code: int) -> None:
+    """Stores the run if it ended normally and left everything it depends on as it found it."""
+    try:
+        if code in (0, 1) and run_key(argv) == key:
+            _store(key, out, err, code)
+    except Exception:  # a run that succeeded must not fail for want of a cache entry
+        return
+
+
+def _store(key: str, out: Tee, err: Tee, code: int) -> None:
+    from infrascan.cache import Cache
+
+    entry = {
+        "stdout": "".join(out.parts),
+        "stderr": "".join(err.parts),
+        "code": code,
+        "code_files": _code_files(),
+        "inputs": [(str(p), _digest(p)) for p in dict.fromkeys(_inputs)],
+    }
+    cache = Cache()
+    cache.put(f"run:{key}", entry)
+    cache.close()
