@@ -19,7 +19,7 @@ the run imported (infrascan, detectors, plugins, libraries) and of infrascan's d
 content of every document the run read. A run is recorded only when it changed nothing it
 depends on (a `generate` that wrote the document is not, the next one is), and only when it
 ended with exit code 0 or 1. Anything unusual (a URL, `--ref`, `--per-component`,
-`--no-cache`, an option this module does not know, no git) is never replayed.
+`--no-cache`, an option this module does not know, no git, `INFRASCAN_REPLAY=0`) is never replayed.
 """
 
 from __future__ import annotations
@@ -136,6 +136,8 @@ def _entry_points() -> list[str]:
 def run_key(argv: list[str]) -> str | None:
     """The key of this run, or None when it must not be replayed."""
     if os.environ.get("GITHUB_STEP_SUMMARY"):  # drift appends to it: a side effect to keep
+        return None
+    if os.environ.get("INFRASCAN_REPLAY") == "0":
         return None
     parsed = _parse(argv)
     if parsed is None:
