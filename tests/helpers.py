@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import git
+
 from infrascan.config import load_config
 from infrascan.merge import Model
 from infrascan.model import Fact
@@ -24,6 +26,16 @@ class Scanned:
     model: Model
     markdown: str
     view: DocumentView
+
+
+def git_repo(root: Path) -> git.Repo:
+    """A new git repository at `root` with a committer identity (CI machines often have none)."""
+    root.mkdir(parents=True, exist_ok=True)
+    repo = git.Repo.init(root)
+    with repo.config_writer() as cfg:
+        cfg.set_value("user", "name", "Test")
+        cfg.set_value("user", "email", "test@example.invalid")
+    return repo
 
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:

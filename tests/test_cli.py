@@ -11,6 +11,7 @@ from pathlib import Path
 import git
 import jsonschema
 import pytest
+from helpers import git_repo
 
 COMPOSE = "services:\n  db:\n    image: postgres:16\n  web:\n    build: .\n    ports: ['8000:8000']\n"
 
@@ -21,11 +22,7 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 
 
 def make_repo(root: Path, files: dict[str, str], origin: str | None = None) -> git.Repo:
-    root.mkdir(parents=True, exist_ok=True)
-    repo = git.Repo.init(root)
-    with repo.config_writer() as cfg:
-        cfg.set_value("user", "name", "Test")
-        cfg.set_value("user", "email", "test@example.invalid")
+    repo = git_repo(root)
     for rel, content in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(content)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import git
 import pytest
+from helpers import git_repo
 
 from infrascan.catalog import load_catalog
 
@@ -30,11 +31,7 @@ def commit(repo: git.Repo, message: str) -> None:
 @pytest.fixture
 def project(tmp_path: Path) -> tuple[Path, git.Repo]:
     root = tmp_path / "shop"
-    root.mkdir()
-    repo = git.Repo.init(root)
-    with repo.config_writer() as cfg:
-        cfg.set_value("user", "name", "Test")
-        cfg.set_value("user", "email", "test@example.invalid")
+    repo = git_repo(root)
     (root / "docker-compose.yml").write_text(COMPOSE)
     (root / ".env.example").write_text(ENV)
     (root / ".env.production.example").write_text(PROD_ENV)
@@ -170,11 +167,7 @@ def test_false_claims_are_contradicted(project: tuple[Path, git.Repo]) -> None:
 
 def test_a_document_naming_every_catalog_entry_is_contradicted_by_an_empty_repository(tmp_path: Path) -> None:
     root = tmp_path / "empty"
-    root.mkdir()
-    repo = git.Repo.init(root)
-    with repo.config_writer() as cfg:
-        cfg.set_value("user", "name", "Test")
-        cfg.set_value("user", "email", "test@example.invalid")
+    repo = git_repo(root)
     (root / "README.md").write_text("nothing here\n")
     catalog = load_catalog()
     names = [tech.name for tech in catalog.techs.values()]

@@ -8,10 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import git
 import pytest
 import yaml
-from helpers import ROOT
+from helpers import ROOT, git_repo
 
 COMPOSE = "services:\n  db:\n    image: postgres:16\n"
 
@@ -27,11 +26,7 @@ def env_with_infrascan(**extra: str) -> dict[str, str]:
 def drifted(tmp_path: Path) -> Path:
     """A repository whose committed document no longer matches (PostgreSQL 16 -> 17)."""
     root = tmp_path / "repo"
-    root.mkdir()
-    repo = git.Repo.init(root)
-    with repo.config_writer() as cfg:
-        cfg.set_value("user", "name", "Test")
-        cfg.set_value("user", "email", "test@example.invalid")
+    repo = git_repo(root)
     (root / "docker-compose.yml").write_text(COMPOSE)
     subprocess.run(["infrascan", "generate", "--quiet", str(root)], check=True, env=env_with_infrascan())
     repo.git.add(A=True)

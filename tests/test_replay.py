@@ -9,6 +9,7 @@ from pathlib import Path
 
 import git
 import pytest
+from helpers import git_repo
 
 from infrascan import replay
 
@@ -24,11 +25,7 @@ def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) 
 @pytest.fixture
 def repo(tmp_path: Path) -> tuple[Path, git.Repo]:
     root = tmp_path / "shop"
-    root.mkdir()
-    handle = git.Repo.init(root)
-    with handle.config_writer() as cfg:
-        cfg.set_value("user", "name", "Test")
-        cfg.set_value("user", "email", "test@example.invalid")
+    handle = git_repo(root)
     (root / "docker-compose.yml").write_text(COMPOSE)
     (root / ".env.example").write_text("SENTRY_DSN=\n")
     handle.git.add(A=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import git
 import pytest
-from helpers import write_tree
+from helpers import git_repo, write_tree
 
 from infrascan.cache import Cache
 from infrascan.components import Components
@@ -34,10 +34,7 @@ SERVICE = {
 def monorepo(root: Path, services: int = 4) -> git.Repo:
     files = {f"services/svc{i}/{rel}": body for i in range(services) for rel, body in SERVICE.items()}
     write_tree(root, files)
-    repo = git.Repo.init(root)
-    with repo.config_writer() as cfg:
-        cfg.set_value("user", "name", "Test")
-        cfg.set_value("user", "email", "test@example.invalid")
+    repo = git_repo(root)
     repo.git.add(A=True)
     repo.index.commit("monorepo")
     return repo

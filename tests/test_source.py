@@ -8,6 +8,7 @@ from pathlib import Path
 
 import git
 import pytest
+from helpers import git_repo
 
 from infrascan.source import FileEntry, RepoSource, SourceError, git_blob_id, is_example_path
 
@@ -15,10 +16,7 @@ IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def make_repo(root: Path, files: dict[str, str]) -> git.Repo:
-    repo = git.Repo.init(root)
-    with repo.config_writer() as cfg:
-        cfg.set_value("user", "name", "Test")
-        cfg.set_value("user", "email", "test@example.invalid")
+    repo = git_repo(root)
     for rel, content in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
