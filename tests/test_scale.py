@@ -15,7 +15,7 @@ from infrascan.cache import Cache
 from infrascan.components import Components
 from infrascan.config import Config
 from infrascan.detector import Detector, Extraction, SourceFile
-from infrascan.model import Code, Confidence, Fact, text
+from infrascan.model import Code, Confidence, Fact, Severity, text
 from infrascan.phase1 import extract_one
 from infrascan.pipeline import ScanOptions, build_document, scanned
 from infrascan.registry import Registry, discover
@@ -83,9 +83,44 @@ def test_cached_serial_and_parallel_results_are_identical(tmp_path: Path, monkey
     serial = scan_json(root, ScanOptions(use_cache=False, jobs=1))
     monkeypatch.setattr("infrascan.phase1.PARALLEL_THRESHOLD", 0.0)
     parallel = scan_json(root, ScanOptions(use_cache=False, jobs=2))
+    monkeypatch.setattr("infrascan.phase1.BATCH_COST", 0.0)  # one file per task, finishing in any order
+    streamed = scan_json(root, ScanOptions(use_cache=False, jobs=3))
     cached = scan_json(root, ScanOptions(use_cache=True, jobs=2))
     warm = scan_json(root, ScanOptions(use_cache=True, jobs=2))
-    assert serial == parallel == cached == warm
+    assert serial == parallel == streamed == cached == warm
+
+
+class Crash(Detector):
+    """Kills the worker process that runs it, as the kernel's out-of-memory killer would."""
+
+    name = "crash"
+    patterns = ("*.crash",)
+
+    def extract(self, file: SourceFile) -> Extraction:
+        import os
+
+        os._exit(3)
+
+
+def _init_with_crash() -> None:
+    from infrascan import phase1
+
+    phase1._WORKER_DETECTORS.update({d.name: d for d in discover().detectors})
+    phase1._WORKER_DETECTORS["crash"] = Crash()
+
+
+@pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="the patched worker needs fork")
+def test_a_worker_that_dies_costs_its_files_a_diagnostic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "repo"
+    monorepo(root, services=2)
+    write_tree(root, {"boom.crash": "x"})
+    monkeypatch.setattr("infrascan.phase1.PARALLEL_THRESHOLD", 0.0)
+    monkeypatch.setattr("infrascan.phase1._worker_init", _init_with_crash)
+    registry = discover()
+    registry.detectors.append(Crash())
+    model = run_scan(RepoSource(str(root)), Config(), registry, jobs=2)
+    failed = [d for d in model.diagnostics if "worker failed" in d.message]
+    assert any(d.path == "boom.crash" for d in failed) and all(d.severity is Severity.ERROR for d in failed)
 
 
 def test_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ the per-file time limit is abandoned with a diagnostic.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import inspect
 import os
@@ -19,7 +20,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,9 +36,13 @@ from infrascan.source import FileEntry, RepoSource
 
 DEFAULT_TIMEOUT = 10.0
 PARALLEL_THRESHOLD = 0.5  # seconds of estimated work
-# Seconds of parsing per byte, by file kind (measured: hcl2 about 3.3 s/MB, C YAML about 0.04 s/MB).
+# Seconds of extraction per byte, by file kind, and per file and detector (measured on the
+# benchmark monorepo: Terraform through hcl2 about 3.1 s/MB, YAML, Dockerfiles and env files
+# through their detectors 0.1-0.7 s/MB, plus a fixed cost per file).
 _COST_PER_BYTE = {".tf": 3.3e-6, ".tofu": 3.3e-6, ".hcl": 3.3e-6, ".tfvars": 3.3e-6}
-_DEFAULT_COST = 4e-8
+_DEFAULT_COST = 3e-7
+_COST_PER_FILE = 1e-4
+BATCH_COST = 0.05  # seconds of estimated work per task sent to a worker
 NOT_CLAIMED = "not-claimed"
 SOURCE = "__source__"
 
@@ -165,16 +170,28 @@ _WORKER_DETECTORS: dict[str, Detector] = {}
 def _worker_init() -> None:
     from infrascan.registry import discover
 
+    gc.enable()  # a forked worker inherits the parent's paused collector
+
     _WORKER_DETECTORS.update({d.name: d for d in discover().detectors})
 
 
-def _worker_run(names: list[str], sniff_names: list[str], path: str, text: str,
-                timeout: float) -> dict[str, Extraction | str]:
+def _worker_batch(files: list[tuple[list[str], list[str], str, str]],
+                  timeout: float) -> list[dict[str, Extraction | str]]:
     if not _WORKER_DETECTORS:
         _worker_init()
-    detectors = [_WORKER_DETECTORS[n] for n in names if n in _WORKER_DETECTORS]
-    sniffers = [_WORKER_DETECTORS[n] for n in sniff_names if n in _WORKER_DETECTORS]
-    return run_file(detectors, sniffers, SourceFile(path, text), timeout)
+    outputs = []
+    for names, sniff_names, path, text in files:
+        detectors = [_WORKER_DETECTORS[n] for n in names if n in _WORKER_DETECTORS]
+        sniffers = [_WORKER_DETECTORS[n] for n in sniff_names if n in _WORKER_DETECTORS]
+        outputs.append(run_file(detectors, sniffers, SourceFile(path, text), timeout))
+    return outputs
+
+
+def _estimate(cand: Candidate, text: str) -> float:
+    """Seconds this file is likely to take: decides whether workers pay off, and balances batches."""
+    per_byte = _COST_PER_BYTE.get(os.path.splitext(cand.entry.path)[1], _DEFAULT_COST)
+    detectors = max(1, len(cand.by_name))
+    return (len(text) * per_byte + _COST_PER_FILE) * detectors
 
 
 # -- the driver ---------------------------------------------------------------------------------
@@ -199,35 +216,56 @@ class Extractor:
     def run(self, source: RepoSource, candidates: list[Candidate], progress: Progress | None) -> Phase1Result:
         result = Phase1Result()
         wanted: dict[str, tuple[Candidate, str]] = {}  # cache key -> (candidate, detector name)
-        for cand in candidates:
+        for cand in candidates if self.cache else ():
             if cand.entry.blob:
                 for det in (*cand.by_name, *cand.by_content):
                     wanted[self.key(det, cand.entry.path, cand.entry.blob)] = (cand, det.name)
                 wanted[self.source_key(cand.entry.blob)] = (cand, SOURCE)
         cached = self.cache.get_many(wanted) if self.cache else {}
-        pending: list[tuple[Candidate, str, str]] = []  # candidate, text, blob
-        for index, cand in enumerate(candidates):
-            if progress:
-                progress(index, len(candidates), cand.entry.path)
-            if cand.entry.blob and self._complete(cand, cand.entry.blob, cached):
-                self._use_cached(cand, cand.entry.blob, cached, result)
-                continue
-            read = source.read(cand.entry)
-            result.diagnostics.extend(read.diagnostics)
-            if self.cache and read.blob:
-                self.cache.put(self.source_key(read.blob), (read.text is not None, list(read.diagnostics)))
-            if read.text is None or read.blob is None:
-                continue
-            result.files_read += 1
-            if not cand.entry.blob and self.cache:
-                wanted_now = [self.key(d, cand.entry.path, read.blob) for d in (*cand.by_name, *cand.by_content)]
-                more = self.cache.get_many(wanted_now)
-                cached.update(more)
-                if self._complete(cand, read.blob, cached, need_source=False):
-                    self._use_cached(cand, read.blob, cached, result, with_source=False)
+        work = _Work(self.jobs, self.timeout, len(candidates), progress)
+        pending: list[tuple[Candidate, str]] = []  # candidate, blob
+        # Everything phase 1 makes here (texts, cached and returned results) lives on through phase
+        # 2, and none of it forms garbage cycles: collections would only walk it again and again
+        # (on a warm monorepo scan they cost more than unpickling the cached results).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for cand in candidates:
+                if cand.entry.blob and self._complete(cand, cand.entry.blob, cached):
+                    self._use_cached(cand, cand.entry.blob, cached, result)
+                    work.skipped(cand.entry.path)
                     continue
-            pending.append((cand, read.text, read.blob))
-        self._extract(pending, result, progress, len(candidates))
+                read = source.read(cand.entry)
+                result.diagnostics.extend(read.diagnostics)
+                if self.cache and read.blob:
+                    self.cache.put(self.source_key(read.blob), (read.text is not None, list(read.diagnostics)))
+                if read.text is None or read.blob is None:
+                    work.skipped(cand.entry.path)
+                    continue
+                result.files_read += 1
+                if not cand.entry.blob and self.cache:
+                    wanted_now = [self.key(d, cand.entry.path, read.blob) for d in (*cand.by_name, *cand.by_content)]
+                    more = self.cache.get_many(wanted_now)
+                    cached.update(more)
+                    if self._complete(cand, read.blob, cached, need_source=False):
+                        self._use_cached(cand, read.blob, cached, result, with_source=False)
+                        work.skipped(cand.entry.path)
+                        continue
+                pending.append((cand, read.blob))
+                work.add(cand, read.text)
+            outputs = work.finish()
+        finally:
+            work.close()  # an interrupted scan leaves no worker behind
+            if collecting:
+                gc.enable()
+        for (cand, blob), output in zip(pending, outputs, strict=True):
+            for det in (*cand.by_name, *cand.by_content):
+                value = output.get(det.name, NOT_CLAIMED)
+                if self.cache:
+                    self.cache.put(self.key(det, cand.entry.path, blob), value)
+                if value != NOT_CLAIMED:
+                    assert isinstance(value, Extraction)
+                    result.results[(det.name, cand.entry.path)] = value
         if self.cache:
             result.cache_hits = self.cache.hits
             self.cache.flush()
@@ -255,51 +293,105 @@ class Extractor:
             if value != NOT_CLAIMED:
                 result.results[(det.name, cand.entry.path)] = value
 
-    def _estimate(self, pending: list[tuple[Candidate, str, str]]) -> float:
-        total = 0.0
-        for cand, text, _ in pending:
-            suffix = os.path.splitext(cand.entry.path)[1]
-            total += len(text) * _COST_PER_BYTE.get(suffix, _DEFAULT_COST) * max(1, len(cand.by_name))
-        return total
 
-    def _extract(self, pending: list[tuple[Candidate, str, str]], result: Phase1Result, progress: Progress | None,
-                 total: int) -> None:
-        outputs: list[dict[str, Extraction | str]]
-        if self.jobs > 1 and len(pending) > 1 and self._estimate(pending) > PARALLEL_THRESHOLD:
-            outputs = self._parallel(pending, progress, total)
+class _Work:
+    """Extraction of the files that need it, overlapped with reading them.
+
+    Files are queued as the parent reads them. While the estimated work stays small they are
+    extracted here at the end (worker start-up would cost more than it saves); once it passes
+    PARALLEL_THRESHOLD a pool starts, and from then on the queue leaves in batches of about
+    BATCH_COST seconds, so the workers parse while the parent is still reading. Batches, not one
+    task per file: per-task traffic costs more than parsing a small YAML file. Outputs come back
+    in the order files were added, whatever the number of workers.
+    """
+
+    def __init__(self, jobs: int, timeout: float, total: int, progress: Progress | None) -> None:
+        self.jobs = jobs
+        self.timeout = timeout
+        self.total = total
+        self.progress = progress
+        self.files: list[tuple[Candidate, str]] = []
+        self.outputs: dict[int, dict[str, Extraction | str]] = {}
+        self.queue: list[int] = []
+        self.queued_cost = 0.0
+        self.estimated = 0.0
+        self.pool: ProcessPoolExecutor | None = None
+        self.futures: dict[Future[list[dict[str, Extraction | str]]], list[int]] = {}
+        self.done = 0
+
+    def skipped(self, path: str) -> None:
+        """A candidate that needs no extraction (cached or unreadable) counts as done."""
+        self._advance(1, path)
+
+    def add(self, cand: Candidate, text: str) -> None:
+        cost = _estimate(cand, text)
+        self.files.append((cand, text))
+        self.queue.append(len(self.files) - 1)
+        self.queued_cost += cost
+        self.estimated += cost
+        if self.pool is None and self.jobs > 1 and self.estimated > PARALLEL_THRESHOLD:
+            # Forked workers share the parent's memory until they write to it, and a collection
+            # writes to every object it walks: frozen objects are never walked.
+            gc.freeze()
+            self.pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_worker_init)
+        if self.pool is not None and self.queued_cost >= BATCH_COST:
+            self._submit()
+            self._collect(wait=False)
+
+    def finish(self) -> list[dict[str, Extraction | str]]:
+        """Every added file's output, in the order added."""
+        if self.pool is None:
+            for i, (cand, text) in enumerate(self.files):
+                self.outputs[i] = run_file(cand.by_name, cand.by_content, SourceFile(cand.entry.path, text),
+                                           self.timeout)
+                self._advance(1, cand.entry.path)
         else:
-            outputs = [run_file(cand.by_name, cand.by_content, SourceFile(cand.entry.path, text), self.timeout)
-                       for cand, text, _ in pending]
-        for (cand, _, blob), output in zip(pending, outputs, strict=True):
-            for det in (*cand.by_name, *cand.by_content):
-                value = output.get(det.name, NOT_CLAIMED)
-                if self.cache:
-                    self.cache.put(self.key(det, cand.entry.path, blob), value)
-                if value != NOT_CLAIMED:
-                    assert isinstance(value, Extraction)
-                    result.results[(det.name, cand.entry.path)] = value
+            self._submit()
+            self._collect(wait=True)
+        return [self.outputs[i] for i in range(len(self.files))]
 
-    def _parallel(self, pending: list[tuple[Candidate, str, str]], progress: Progress | None,
-                  total: int) -> list[dict[str, Extraction | str]]:
-        # Largest files first, so one big Terraform file does not finish last on an idle pool.
-        order = sorted(range(len(pending)), key=lambda i: -len(pending[i][1]))
-        futures: dict[int, Future[dict[str, Extraction | str]]] = {}
-        with ProcessPoolExecutor(max_workers=self.jobs, initializer=_worker_init) as pool:
-            for i in order:
-                cand, text, _ = pending[i]
-                futures[i] = pool.submit(_worker_run, [d.name for d in cand.by_name],
-                                         [d.name for d in cand.by_content], cand.entry.path, text, self.timeout)
-            outputs = []
-            for done, i in enumerate(range(len(pending))):
-                outputs.append(self._collect(futures[i], pending[i][0]))
-                if progress:
-                    progress(total - len(pending) + done, total, pending[i][0].entry.path)
-        return outputs
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+            gc.unfreeze()
 
-    def _collect(self, future: Future[dict[str, Extraction | str]], cand: Candidate) -> dict[str, Extraction | str]:
-        try:
-            return future.result()
-        except Exception as exc:  # a worker that died (killed, out of memory)
-            diag = Diagnostic(cand.entry.path, None, f"worker failed on this file: {type(exc).__name__}: {exc}",
-                              Severity.ERROR, "scan")
-            return {d.name: Extraction(diagnostics=[diag]) for d in cand.by_name}
+    def _submit(self) -> None:
+        assert self.pool is not None
+        # Costliest first: a big Terraform file started last would finish alone on an idle pool.
+        order = sorted(self.queue, key=lambda i: -_estimate(*self.files[i]))
+        batch: list[int] = []
+        spent = 0.0
+        for i in order:
+            batch.append(i)
+            spent += _estimate(*self.files[i])
+            if spent >= BATCH_COST or i == order[-1]:
+                payload = [([d.name for d in self.files[j][0].by_name], [d.name for d in self.files[j][0].by_content],
+                            self.files[j][0].entry.path, self.files[j][1]) for j in batch]
+                self.futures[self.pool.submit(_worker_batch, payload, self.timeout)] = batch
+                batch, spent = [], 0.0
+        self.queue, self.queued_cost = [], 0.0
+
+    def _collect(self, wait: bool) -> None:
+        finished = as_completed(list(self.futures)) if wait else [f for f in list(self.futures) if f.done()]
+        for future in finished:
+            batch = self.futures.pop(future)
+            try:
+                outputs = future.result()
+            except Exception as exc:  # a worker that died (killed, out of memory)
+                outputs = [_worker_failed(self.files[i][0], exc) for i in batch]
+            for i, output in zip(batch, outputs, strict=True):
+                self.outputs[i] = output
+            self._advance(len(batch), self.files[batch[-1]][0].entry.path)
+
+    def _advance(self, count: int, path: str) -> None:
+        self.done += count
+        if self.progress:
+            self.progress(self.done, self.total, path)
+
+
+def _worker_failed(cand: Candidate, exc: Exception) -> dict[str, Extraction | str]:
+    diag = Diagnostic(cand.entry.path, None,
+                      f"worker failed on this file or one parsed with it: {type(exc).__name__}: {exc}",
+                      Severity.ERROR, "scan")
+    return {d.name: Extraction(diagnostics=[diag]) for d in cand.by_name}
