@@ -445,7 +445,7 @@ class RepoSource:
         return None
 
     def _read_worktree(self, entry: FileEntry) -> ReadResult:
-        full = self.root / entry.path
+        full = os.path.join(self.root, entry.path)  # not pathlib: this runs for every candidate
         st = os.lstat(full)
         if stat.S_ISLNK(st.st_mode):
             if not self._inside(full):
@@ -480,8 +480,12 @@ class RepoSource:
         big = self._too_big(entry, st.st_size)
         if big:
             return big
-        with open(full, "rb") as handle:
-            data = handle.read(self.max_file_size + 1)
+        with open(full, "rb", buffering=0) as handle:
+            # Sized by the stat (asking for the limit allocates megabytes per file), then topped up
+            # in case the file grew since: never more than the limit plus one byte either way.
+            data = handle.read(st.st_size + 1) or b""
+            if len(data) > st.st_size:
+                data += handle.read(self.max_file_size + 1 - len(data)) or b""
         big = self._too_big(entry, len(data))
         if big:
             return big
