@@ -94,11 +94,14 @@ class PatternIndex:
         self.any_name = re.compile("^(?:" + "|".join(_translate(p) for ps in name_globs.values() for p in ps)
                                    + ")$") if name_globs else None
         # Each directory pattern is tried only on paths holding its longest literal piece
-        # (`/templates/`, `.github/workflows/`): a substring test is far cheaper than the regex.
-        self.paths = sorted(
-            ((max(re.split(r"\*\*/|[*?]|\[[^\]]*\]", p), key=len), re.compile(glob_regex([p])), owner)
-             for owner, ps in path_globs.items() for p in ps),
-            key=lambda entry: (entry[0], entry[2]))
+        # (`/templates/`, `.github/workflows/`): a substring test is far cheaper than the regex,
+        # and one search for any literal spares most paths even those.
+        self.paths: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+        for owner, ps in sorted(path_globs.items()):
+            for p in ps:
+                literal = max(re.split(r"\*\*/|[*?]|\[[^\]]*\]", p), key=len)
+                self.paths.setdefault(literal, []).append((re.compile(glob_regex([p])), owner))
+        self.any_literal = re.compile("|".join(re.escape(lit) for lit in sorted(self.paths))) if self.paths else None
 
     def owners(self, path: str) -> set[str]:
         name = path.rpartition("/")[2]
@@ -109,7 +112,8 @@ class PatternIndex:
             start = name.find(".", start + 1)
         if self.any_name is not None and self.any_name.match(name):
             found.update(owner for owner, regex in self.names.items() if regex.match(name))
-        for literal, regex, owner in self.paths:
-            if owner not in found and literal in path and regex.match(path):
-                found.add(owner)
+        if self.any_literal is not None and self.any_literal.search(path):
+            for literal, entries in self.paths.items():
+                if literal in path:
+                    found.update(owner for regex, owner in entries if owner not in found and regex.match(path))
         return found
