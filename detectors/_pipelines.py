@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cache
 from importlib import resources
 from pathlib import PurePosixPath
@@ -446,7 +446,7 @@ class PipelineFacts:
                     assigned[match.group("name")] = next(v for v in match.group("dq", "sq", "bare") if v is not None)
         for f in out:
             if f.c.kind in ("build", "push") and f.c.detail.get("images") and not f.c.detail.get("registries"):
-                _registry_through_variables(f.c, assigned)
+                f.c = _registry_through_variables(f.c, assigned)
         return out
 
     def _found(self, job: Job) -> list[Found]:
@@ -961,7 +961,7 @@ _ASSIGNMENT = re.compile(
 _VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 
 
-def _registry_through_variables(c: Classification, assigned: Mapping[str, str]) -> None:
+def _registry_through_variables(c: Classification, assigned: Mapping[str, str]) -> Classification:
     """`IMAGE="${AWS_ECR_IMAGE}"` earlier in the job: `docker push $IMAGE:$TAG` goes to ECR."""
     found = []
     for image in c.detail["images"]:
@@ -969,8 +969,10 @@ def _registry_through_variables(c: Classification, assigned: Mapping[str, str]) 
         registry = registry_of(expanded)
         if registry is not None and registry not in found:
             found.append(registry)
-    if found:
-        c.detail["registries"] = [{"id": r.id, "name": r.name, "host": r.host} for r in found]
+    if not found:
+        return c
+    # A new classification: the classifier's are shared between every identical command.
+    return replace(c, detail={**c.detail, "registries": [{"id": r.id, "name": r.name, "host": r.host} for r in found]})
 
 
 _ENV_VARIABLE = re.compile(r"\$\{?\w*(?:BRANCH|ENV|ENVIRONMENT|STAGE|TIER)\w*\}?", re.I)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -236,7 +236,16 @@ def excludes_level(command: str, level: str) -> bool:
 
 
 def classify(command: str) -> list[Classification]:
-    """Every recogniser that matches one simple command; at most one per kind."""
+    """Every recogniser that matches one simple command; at most one per kind.
+
+    Memoised: monorepos and matrix jobs repeat the same commands hundreds of times, and each
+    costs a pass over every rule. The classifications are shared, so callers never mutate them.
+    """
+    return list(_classify(command))
+
+
+@lru_cache(maxsize=16384)
+def _classify(command: str) -> tuple[Classification, ...]:
     results: list[Classification] = []
     seen_kinds: set[str] = set()
     for cmd in unwrap(command):
@@ -260,7 +269,7 @@ def classify(command: str) -> list[Classification]:
             seen_kinds.add(rule.kind)
     if any(r.kind != "indirect" for r in results):
         results = [r for r in results if r.kind != "indirect"]
-    return results
+    return tuple(results)
 
 
 def registry_of(image: str) -> Registry | None:
