@@ -90,23 +90,55 @@ def _parse(argv: list[str]) -> tuple[str, list[str]] | None:
     return (targets[0] if targets else "."), files
 
 
-def _git(root: str, *args: str) -> bytes | None:
-    try:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=60, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout if done.returncode == 0 else None
+class _Git:
+    """git commands started side by side, read later: the key is on every replay's path, the
+    work-tree listing alone takes a tenth of a second on a large repository, and the installed
+    plugins can be read meanwhile."""
+
+    def __init__(self, root: str, *commands: tuple[str, ...]) -> None:
+        self.started: list[subprocess.Popen[bytes] | None] = []
+        for args in commands:
+            try:
+                self.started.append(subprocess.Popen(["git", *args], cwd=root, stdin=subprocess.DEVNULL,
+                                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL))
+            except OSError:
+                self.started.append(None)
+
+    def outputs(self) -> list[bytes | None]:
+        """Each command's output, or None where it failed."""
+        outputs: list[bytes | None] = []
+        for process in self.started:
+            if process is None:
+                outputs.append(None)
+                continue
+            try:
+                out, _ = process.communicate(timeout=60)
+            except subprocess.SubprocessError:
+                process.kill()
+                process.communicate()
+                outputs.append(None)
+                continue
+            outputs.append(out if process.returncode == 0 else None)
+        return outputs
 
 
-def _repository_state(root: str) -> str | None:
+def _start_repository_state(root: str) -> _Git:
+    return _Git(
+        root,
+        ("rev-parse", "--verify", "--quiet", "HEAD"),
+        ("remote", "-v"),
+        ("rev-parse", "--is-inside-work-tree"),
+        ("ls-files", "-s", "-z"),
+        ("ls-files", "-z", "-t", "-m", "-d", "-o", "--exclude-standard"),
+    )
+
+
+def _repository_state(root: str, git: _Git) -> str | None:
     """HEAD, the remotes (permalinks name them), the index's blob ids, and size and time of files
     that differ from the index."""
-    head = _git(root, "rev-parse", "--verify", "--quiet", "HEAD")
-    remotes = _git(root, "remote", "-v")
-    if _git(root, "rev-parse", "--is-inside-work-tree") is None:
+    head, remotes, inside, tracked, changed = git.outputs()
+    if inside is None:
         return None
-    tracked = _git(root, "ls-files", "-s", "-z")
-    changed = _git(root, "ls-files", "-z", "-t", "-m", "-d", "-o", "--exclude-standard")
     if tracked is None or changed is None:
         return None
     digest = hashlib.sha256(head or b"unborn")
@@ -144,7 +176,11 @@ def run_key(argv: list[str]) -> str | None:
         return None
     target, files = parsed
     root = os.path.abspath(target)
-    state = _repository_state(root) if os.path.isdir(root) else None
+    if not os.path.isdir(root):
+        return None
+    git = _start_repository_state(root)
+    plugins = _entry_points()
+    state = _repository_state(root, git)
     if state is None:
         return None
     from infrascan import __version__
@@ -156,7 +192,7 @@ def run_key(argv: list[str]) -> str | None:
         "python": [sys.executable, sys.path],
         "env": sorted((k, v) for k, v in os.environ.items() if k.startswith("INFRASCAN_")),
         "tty": [_isatty(sys.stdout), _isatty(sys.stderr)],
-        "plugins": _entry_points(),
+        "plugins": plugins,
         "repo": state,
         "files": [(f, _digest(Path(f))) for f in files],
     }
