@@ -326,8 +326,22 @@ class RepoSource:
 
     def _list_worktree_git(self) -> Iterator[FileEntry]:
         scope = ["--", self._prefix] if self._prefix else []
-        stale = {p for p in self._git("ls-files", "-z", "-m", "--full-name", *scope).split("\0") if p}
-        deleted = {p for p in self._git("ls-files", "-z", "-d", "--full-name", *scope).split("\0") if p}
+        # One walk of the work tree for modified (C), deleted (R) and untracked (?) files: each
+        # walk costs a tenth of a second on a large repository.
+        stale: set[str] = set()
+        deleted: set[str] = set()
+        others: list[str] = []
+        listing = self._git("ls-files", "-z", "-t", "-m", "-d", "-o", "--exclude-standard", "--full-name", *scope)
+        for tagged in listing.split("\0"):
+            tag, path = tagged[:2], tagged[2:]
+            if not path:
+                continue
+            if tag == "C ":
+                stale.add(path)
+            elif tag == "R ":
+                deleted.add(path)
+            elif tag == "? ":
+                others.append(path)
         for record in self._git("ls-files", "-s", "-z", "--full-name", *scope).split("\0"):
             if not record:
                 continue
@@ -340,9 +354,8 @@ class RepoSource:
                 continue
             symlink = mode == "120000"
             yield FileEntry(rel, None if (full in stale or symlink) else blob, None, symlink)
-        others = self._git("ls-files", "-z", "--others", "--exclude-standard", "--full-name", *scope)
-        for full in others.split("\0"):
-            rel = self._strip_prefix(full) if full else None
+        for full in others:
+            rel = self._strip_prefix(full)
             if rel:
                 yield FileEntry(rel, None, None, os.path.islink(self.root / rel))
 
