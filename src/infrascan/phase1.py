@@ -310,7 +310,7 @@ class _Work:
         self.timeout = timeout
         self.total = total
         self.progress = progress
-        self.files: list[tuple[Candidate, str]] = []
+        self.files: list[tuple[Candidate, str, float]] = []  # candidate, text, estimated cost
         self.outputs: dict[int, dict[str, Extraction | str]] = {}
         self.queue: list[int] = []
         self.queued_cost = 0.0
@@ -325,7 +325,7 @@ class _Work:
 
     def add(self, cand: Candidate, text: str) -> None:
         cost = _estimate(cand, text)
-        self.files.append((cand, text))
+        self.files.append((cand, text, cost))
         self.queue.append(len(self.files) - 1)
         self.queued_cost += cost
         self.estimated += cost
@@ -341,7 +341,7 @@ class _Work:
     def finish(self) -> list[dict[str, Extraction | str]]:
         """Every added file's output, in the order added."""
         if self.pool is None:
-            for i, (cand, text) in enumerate(self.files):
+            for i, (cand, text, _) in enumerate(self.files):
                 self.outputs[i] = run_file(cand.by_name, cand.by_content, SourceFile(cand.entry.path, text),
                                            self.timeout)
                 self._advance(1, cand.entry.path)
@@ -359,12 +359,12 @@ class _Work:
     def _submit(self) -> None:
         assert self.pool is not None
         # Costliest first: a big Terraform file started last would finish alone on an idle pool.
-        order = sorted(self.queue, key=lambda i: -_estimate(*self.files[i]))
+        order = sorted(self.queue, key=lambda i: -self.files[i][2])
         batch: list[int] = []
         spent = 0.0
         for i in order:
             batch.append(i)
-            spent += _estimate(*self.files[i])
+            spent += self.files[i][2]
             if spent >= BATCH_COST or i == order[-1]:
                 payload = [([d.name for d in self.files[j][0].by_name], [d.name for d in self.files[j][0].by_content],
                             self.files[j][0].entry.path, self.files[j][1]) for j in batch]
