@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from pathlib import PurePosixPath
 
 from infrascan.source import EXAMPLE_DIRS
 
@@ -34,13 +33,11 @@ def _ancestors(directory: str) -> list[str]:
 class Components:
     def __init__(self, paths: list[str]) -> None:
         roots: set[str] = {""}
-        for path in paths:
-            pure = PurePosixPath(path)
-            if not _MARKERS.match(pure.name):
+        for path in paths:  # every listed path: plain string work, no pathlib objects
+            parent, _, name = path.rpartition("/")
+            if not parent or not _MARKERS.match(name):
                 continue
-            parent = pure.parent.as_posix()
-            parts = pure.parent.parts
-            if parent == "." or any(p in _NOT_COMPONENTS or p.lower() in EXAMPLE_DIRS for p in parts):
+            if any(p in _NOT_COMPONENTS or p.lower() in EXAMPLE_DIRS for p in parent.split("/")):
                 continue
             roots.add(parent)
         # A chart or a Terraform stack inside a service's directory belongs to that service.
