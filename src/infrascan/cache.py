@@ -123,6 +123,10 @@ class Cache:
             blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # an unpicklable result is simply not cached
             return
+        self.put_pickled(key, blob)
+
+    def put_pickled(self, key: str, blob: bytes) -> None:
+        """Stores a value pickled elsewhere (by a worker process, which already had to)."""
         self._pending.append((key, blob, len(blob), time.time()))
 
     def flush(self) -> None:

@@ -15,6 +15,7 @@ import gc
 import hashlib
 import inspect
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -175,15 +176,17 @@ def _worker_init() -> None:
     _WORKER_DETECTORS.update({d.name: d for d in discover().detectors})
 
 
-def _worker_batch(files: list[tuple[list[str], list[str], str, str]],
-                  timeout: float) -> list[dict[str, Extraction | str]]:
+def _worker_batch(files: list[tuple[list[str], list[str], str, str]], timeout: float) -> list[dict[str, bytes]]:
+    """Each file's outputs, pickled here: the parent stores these very bytes in the cache, so the
+    pickling is done in parallel and only once."""
     if not _WORKER_DETECTORS:
         _worker_init()
     outputs = []
     for names, sniff_names, path, text in files:
         detectors = [_WORKER_DETECTORS[n] for n in names if n in _WORKER_DETECTORS]
         sniffers = [_WORKER_DETECTORS[n] for n in sniff_names if n in _WORKER_DETECTORS]
-        outputs.append(run_file(detectors, sniffers, SourceFile(path, text), timeout))
+        output = run_file(detectors, sniffers, SourceFile(path, text), timeout)
+        outputs.append({name: pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL) for name, value in output.items()})
     return outputs
 
 
@@ -205,10 +208,16 @@ class Extractor:
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.timeout = timeout
         self.salt = "\x1f".join((__version__, engine_fingerprint(), load_catalog().digest, config.fingerprint()))
+        self._keys: dict[tuple[str, str, str], str] = {}
 
     def key(self, detector: Detector, path: str, blob: str) -> str:
-        """Content and path: results cite their file, so two identical Dockerfiles are two entries."""
-        return entry_key(detector.name, detector.version, code_fingerprint(type(detector)), self.salt, path, blob)
+        """Content and path: results cite their file, so two identical Dockerfiles are two entries.
+        Memoised: each key is wanted when looking up and again when storing."""
+        known = self._keys.get((detector.name, path, blob))
+        if known is None:
+            known = entry_key(detector.name, detector.version, code_fingerprint(type(detector)), self.salt, path, blob)
+            self._keys[(detector.name, path, blob)] = known
+        return known
 
     def source_key(self, blob: str) -> str:
         return entry_key(SOURCE, self.salt, blob)
@@ -258,11 +267,15 @@ class Extractor:
             work.close()  # an interrupted scan leaves no worker behind
             if collecting:
                 gc.enable()
-        for (cand, blob), output in zip(pending, outputs, strict=True):
+        for (cand, blob), (output, pickled) in zip(pending, outputs, strict=True):
             for det in (*cand.by_name, *cand.by_content):
                 value = output.get(det.name, NOT_CLAIMED)
                 if self.cache:
-                    self.cache.put(self.key(det, cand.entry.path, blob), value)
+                    key = self.key(det, cand.entry.path, blob)
+                    if det.name in pickled:
+                        self.cache.put_pickled(key, pickled[det.name])
+                    else:
+                        self.cache.put(key, value)
                 if value != NOT_CLAIMED:
                     assert isinstance(value, Extraction)
                     result.results[(det.name, cand.entry.path)] = value
@@ -312,11 +325,12 @@ class _Work:
         self.progress = progress
         self.files: list[tuple[Candidate, str, float]] = []  # candidate, text, estimated cost
         self.outputs: dict[int, dict[str, Extraction | str]] = {}
+        self.pickled: dict[int, dict[str, bytes]] = {}  # the same outputs as workers pickled them
         self.queue: list[int] = []
         self.queued_cost = 0.0
         self.estimated = 0.0
         self.pool: ProcessPoolExecutor | None = None
-        self.futures: dict[Future[list[dict[str, Extraction | str]]], list[int]] = {}
+        self.futures: dict[Future[list[dict[str, bytes]]], list[int]] = {}
         self.done = 0
 
     def skipped(self, path: str) -> None:
@@ -338,8 +352,8 @@ class _Work:
             self._submit()
             self._collect(wait=False)
 
-    def finish(self) -> list[dict[str, Extraction | str]]:
-        """Every added file's output, in the order added."""
+    def finish(self) -> list[tuple[dict[str, Extraction | str], dict[str, bytes]]]:
+        """Every added file's output (and its pickles when a worker made them), in the order added."""
         if self.pool is None:
             for i, (cand, text, _) in enumerate(self.files):
                 self.outputs[i] = run_file(cand.by_name, cand.by_content, SourceFile(cand.entry.path, text),
@@ -348,7 +362,7 @@ class _Work:
         else:
             self._submit()
             self._collect(wait=True)
-        return [self.outputs[i] for i in range(len(self.files))]
+        return [(self.outputs[i], self.pickled.get(i, {})) for i in range(len(self.files))]
 
     def close(self) -> None:
         if self.pool is not None:
@@ -377,11 +391,14 @@ class _Work:
         for future in finished:
             batch = self.futures.pop(future)
             try:
-                outputs = future.result()
+                pickled = future.result()
             except Exception as exc:  # a worker that died (killed, out of memory)
-                outputs = [_worker_failed(self.files[i][0], exc) for i in batch]
-            for i, output in zip(batch, outputs, strict=True):
-                self.outputs[i] = output
+                for i in batch:
+                    self.outputs[i] = _worker_failed(self.files[i][0], exc)
+            else:
+                for i, raw in zip(batch, pickled, strict=True):
+                    self.pickled[i] = raw
+                    self.outputs[i] = {name: pickle.loads(blob) for name, blob in raw.items()}
             self._advance(len(batch), self.files[batch[-1]][0].entry.path)
 
     def _advance(self, count: int, path: str) -> None:
