@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infrascan.redact import PLACEHOLDER, REDACTED, is_secret_key, looks_secret, scrub, value
+from infrascan.redact import _SUSPICIOUS, PLACEHOLDER, REDACTED, is_secret_key, looks_secret, scrub, value
 
 SECRETS = [
     "AKIAIOSFODNN7EXAMPLE",
@@ -66,3 +66,32 @@ def test_values_of_secret_keys_are_never_shown() -> None:
     assert value("STRIPE_SECRET_KEY", "changeme") == PLACEHOLDER
     assert value("LOG_LEVEL", "debug") == "debug"
     assert is_secret_key("SENTRY_DSN") and is_secret_key("webhook_url") and not is_secret_key("LOG_LEVEL")
+
+
+def _scrub_every_pattern(text: str) -> str:
+    """scrub as specified: every pattern applied, without the literal checks that skip them."""
+    from infrascan import redact as r
+
+    text = r._PEM.sub(REDACTED, text)
+    text = r._URL_WITH_USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}", text)
+    text = r._SECRET_URL.sub(lambda m: f"https://{m.group(1).split('/')[0]}/{REDACTED}", text)
+    text = r._TOKEN_SHAPES.sub(REDACTED, text)
+    for pattern in (r._SECRET_ASSIGNMENT, r._SECRET_FLAG, r._AUTH_HEADER):
+        text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+    return r._CANDIDATE.sub(r._scrub_candidate, text)
+
+
+_PIECES = ["-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----", "https://", "user:pw@", "db.io",
+           "hooks.slack.com/services/T0/B0/x", "=", "-", "--token ", "API_KEY", "Authorization: Bearer ", " ", ":",
+           "@", "/", "ghp_16C7e42F292c6912E7710c838347Ae178B4a", "abc", "secret", "'v'", "\n", "sha256:"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_skipping_patterns_by_literal_never_changes_what_is_scrubbed(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    for _ in range(50):
+        text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 8)))
+        if _SUSPICIOUS.search(text):  # text without any of these is returned as is, before any pattern
+            assert scrub(text) == _scrub_every_pattern(text), text

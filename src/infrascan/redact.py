@@ -150,10 +150,16 @@ def scrub(text: str) -> str:
     """Removes anything secret-shaped from text bound for any output (memoised: paths repeat a lot)."""
     if not text or not _SUSPICIOUS.search(text):
         return text
-    text = _PEM.sub(REDACTED, text)
-    text = _URL_WITH_USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}", text)
-    text = _SECRET_URL.sub(lambda m: f"https://{m.group(1).split('/')[0]}/{REDACTED}", text)
+    # Each pattern runs only on text holding a literal it cannot match without (`=` for an
+    # assignment, `://` for a URL): the assignment pattern alone backtracks through every word.
+    if "-----BEGIN" in text:
+        text = _PEM.sub(REDACTED, text)
+    if "://" in text:
+        if "@" in text:
+            text = _URL_WITH_USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}", text)
+        text = _SECRET_URL.sub(lambda m: f"https://{m.group(1).split('/')[0]}/{REDACTED}", text)
     text = _TOKEN_SHAPES.sub(REDACTED, text)
-    for pattern in (_SECRET_ASSIGNMENT, _SECRET_FLAG, _AUTH_HEADER):
-        text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+    for needed, pattern in (("=", _SECRET_ASSIGNMENT), ("-", _SECRET_FLAG), (":", _AUTH_HEADER)):
+        if needed in text:
+            text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
     return _CANDIDATE.sub(_scrub_candidate, text)
