@@ -58,11 +58,14 @@ def _quoted(value: str) -> str:
 
 def files(value: str) -> dict[str, str]:
     q = _quoted(value)
+    # A NUL byte makes the whole .env file binary (not read, by design and tested elsewhere), which
+    # would drop its facts; everywhere else the value goes in as it is.
+    env_value = value.replace("\x00", " ")
     return {
         "docker-compose.yml": f"services:\n  db:\n    image: postgres:16\n    container_name: {q}\n"
         f"    environment:\n      LOG_LEVEL: {q}\n",
-        ".env.example": "# " + value.replace("\n", " ").replace("\r", " ") + "\nSTRIPE_SECRET_KEY=\n"
-        f"APP_URL={value.splitlines()[0] if value.splitlines() else value}\n",
+        ".env.example": "# " + env_value.replace("\n", " ").replace("\r", " ") + "\nSTRIPE_SECRET_KEY=\n"
+        f"APP_URL={env_value.splitlines()[0] if env_value.splitlines() else env_value}\n",
         ".github/workflows/deploy.yml": "on:\n  push:\n    branches: [main]\njobs:\n  deploy:\n"
         f"    name: {q}\n    runs-on: ubuntu-latest\n    environment:\n"
         f"      name: production\n      url: {q}\n    steps:\n"
