@@ -247,6 +247,24 @@ def test_run_scan_accepts_a_custom_registry(tmp_path: Path) -> None:
     assert [f.text for f in model.facts if f.field == "mon.performance"] == ["Marker a.marker"]
 
 
+def test_extraction_in_process_collects_garbage_and_the_scan_restores_the_collector(tmp_path: Path) -> None:
+    import gc
+
+    seen: list[bool] = []
+
+    class Probe(Detector):
+        name = "probe"
+        patterns = ("*.probe",)
+
+        def extract(self, file: SourceFile) -> Extraction:
+            seen.append(gc.isenabled())  # parsers make cycles: a paused collector would keep them all
+            return Extraction()
+
+    write_tree(tmp_path, {"a.probe": "x", "b.probe": "y"})
+    run_scan(RepoSource(tmp_path), Config(), Registry([Probe()], [], {"probe": "test"}), jobs=1)
+    assert seen == [True, True] and gc.isenabled()
+
+
 def test_the_pattern_index_agrees_with_every_detector() -> None:
     from helpers import ROOT
 

@@ -231,13 +231,14 @@ class Extractor:
                     wanted[self.key(det, cand.entry.path, cand.entry.blob)] = (cand, det.name)
                 wanted[self.source_key(cand.entry.blob)] = (cand, SOURCE)
         cached = self.cache.get_many(wanted) if self.cache else {}
-        work = _Work(self.jobs, self.timeout, len(candidates), progress)
-        pending: list[tuple[Candidate, str]] = []  # candidate, blob
-        # Everything phase 1 makes here (texts, cached and returned results) lives on through phase
-        # 2, and none of it forms garbage cycles: collections would only walk it again and again
-        # (on a warm monorepo scan they cost more than unpickling the cached results).
+        # Everything the parent makes here (texts, cached and returned results) lives on through
+        # phase 2, and none of it forms garbage cycles: collections would only walk it again and
+        # again (on a warm monorepo scan they cost more than unpickling the cached results).
+        # Extraction in this process (small scans, --jobs 1) collects as usual: parsers do make cycles.
         collecting = gc.isenabled()
         gc.disable()
+        work = _Work(self.jobs, self.timeout, len(candidates), progress, collecting)
+        pending: list[tuple[Candidate, str]] = []  # candidate, blob
         try:
             for cand in candidates:
                 if cand.entry.blob and self._complete(cand, cand.entry.blob, cached):
@@ -318,8 +319,9 @@ class _Work:
     in the order files were added, whatever the number of workers.
     """
 
-    def __init__(self, jobs: int, timeout: float, total: int, progress: Progress | None) -> None:
+    def __init__(self, jobs: int, timeout: float, total: int, progress: Progress | None, collect: bool) -> None:
         self.jobs = jobs
+        self.collect = collect
         self.timeout = timeout
         self.total = total
         self.progress = progress
@@ -355,10 +357,15 @@ class _Work:
     def finish(self) -> list[tuple[dict[str, Extraction | str], dict[str, bytes]]]:
         """Every added file's output (and its pickles when a worker made them), in the order added."""
         if self.pool is None:
-            for i, (cand, text, _) in enumerate(self.files):
-                self.outputs[i] = run_file(cand.by_name, cand.by_content, SourceFile(cand.entry.path, text),
-                                           self.timeout)
-                self._advance(1, cand.entry.path)
+            if self.collect:
+                gc.enable()
+            try:
+                for i, (cand, text, _) in enumerate(self.files):
+                    self.outputs[i] = run_file(cand.by_name, cand.by_content, SourceFile(cand.entry.path, text),
+                                               self.timeout)
+                    self._advance(1, cand.entry.path)
+            finally:
+                gc.disable()
         else:
             self._submit()
             self._collect(wait=True)
