@@ -27,7 +27,7 @@ from infrascan.environments import env_from_name, normalise
 from infrascan.envvars import Variable, VariableReader
 from infrascan.images import ImageRef, parse_image, version_label
 from infrascan.model import Code, Confidence, Fact, FactScope, Part, text
-from infrascan.yamlload import YDict, line_of
+from infrascan.yamlload import Tagged, YDict, line_of
 
 from .dockerfile import directory_of, group_reached, migration_chain, stage_copies
 from .scripts import Copy, Reached, StartResolver, argv_script
@@ -51,6 +51,16 @@ def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return list(value) if isinstance(value, list) else [value]
+
+
+def _apply_merge_tags(svc: dict[Any, Any]) -> None:
+    """Compose's merge tags, as this file means them: `!reset` removes what an earlier file set
+    (`ports: !reset []`: no ports), `!override` replaces it with the tagged value."""
+    for key, value in list(svc.items()):
+        if isinstance(value, Tagged) and value.tag == "!reset":
+            del svc[key]
+        elif isinstance(value, Tagged) and value.tag == "!override":
+            svc[key] = value.value
 
 
 def compose_env(path: str) -> str:
@@ -143,6 +153,9 @@ class ComposeDetector(Detector):
         if not isinstance(services, dict):
             return out
         env = compose_env(file.path)
+        for svc in services.values():
+            if isinstance(svc, dict):
+                _apply_merge_tags(svc)
         images = {str(n): self._image(s) for n, s in services.items() if isinstance(s, dict)}
         running = {found[0].id for found in images.values() if found}
         same_image: dict[tuple[str, str], list[tuple[str, int]]] = {}

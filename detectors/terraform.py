@@ -61,6 +61,7 @@ from .terraform_hcl import (
     reference_path,
     strings_in,
     type_spec,
+    warm_up,
     with_type_defaults,
 )
 
@@ -2242,6 +2243,9 @@ class TerraformDetector(Detector):
         "alert.warning": "Terraform alarms, alert policies and monitors with their severities",
         "alert.channels": "Terraform SNS subscriptions, notification channels, PagerDuty/Opsgenie resources",
     }
+
+    def prepare(self) -> None:
+        warm_up()
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()

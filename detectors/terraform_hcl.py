@@ -106,6 +106,17 @@ def _parts() -> _Hcl2Parts:
     return _hcl2_parts
 
 
+_warm = False
+
+
+def warm_up() -> None:
+    """Imports python-hcl2 and builds (or loads) its grammar: the first parse in a process pays it."""
+    global _warm
+    if not _warm:
+        _parts().parses("")
+        _warm = True
+
+
 def normalise(value: Any) -> Any:
     """Strips one pair of quotes from strings and drops `__*__` keys (python-hcl2 7.x and 8.x alike)."""
     if isinstance(value, dict):

@@ -183,6 +183,29 @@ def test_a_parse_past_the_time_limit_is_abandoned_with_a_diagnostic() -> None:
     assert "took longer than 0.3 s" in result.diagnostics[0].message
 
 
+class SlowToLoad(Detector):
+    """Like python-hcl2: the first use in a process builds tables for longer than one file may take."""
+
+    name = "slow-to-load"
+    patterns = ("*.slow",)
+    loaded = False
+
+    def prepare(self) -> None:
+        if not self.loaded:
+            time.sleep(0.6)
+            self.loaded = True
+
+    def extract(self, file: SourceFile) -> Extraction:
+        if not self.loaded:
+            raise RuntimeError("extract before prepare")
+        return Extraction()
+
+
+def test_loading_a_parser_does_not_count_against_the_first_files_time_limit() -> None:
+    result = extract_one(SlowToLoad(), SourceFile("x.slow", "x"), timeout=0.3)
+    assert result.diagnostics == []
+
+
 def test_components_are_the_outermost_unit_directories() -> None:
     components = Components(["services/api/Dockerfile", "services/api/chart/Chart.yaml", "services/api/infra/main.tf",
                              "services/web/package.json", "infra/main.tf", "Dockerfile", "docs/example/Dockerfile"])

@@ -124,6 +124,13 @@ class Detector:
             self._matcher = compile_globs(self.patterns)
         return self._matcher(path)
 
+    def prepare(self) -> None:
+        """Loads, once per process, what extraction needs whatever the file (a parser's tables).
+
+        Called before each extraction, outside the per-file time limit: building python-hcl2's
+        grammar takes over a second, and on a busy machine it made the first Terraform file of a
+        scan run past the limit and be abandoned. Must be cheap after its first call."""
+
     def extract(self, file: SourceFile) -> Extraction:
         return Extraction()
 

@@ -99,6 +99,7 @@ def crash_diagnostic(detector: Detector, path: str, phase: str, exc: BaseExcepti
 def extract_one(detector: Detector, file: SourceFile, timeout: float) -> Extraction:
     """One detector on one file, isolated: a crash or a timeout costs a diagnostic, never the scan."""
     try:
+        detector.prepare()
         with time_limit(timeout):
             return detector.extract(file)
     except ParseTimeout:

@@ -309,3 +309,26 @@ def test_duplicate_keys_are_warned(tmp_path: Path) -> None:
     assert by_env(scanned, "env.database", "development") == [
         "PostgreSQL 16: in compose service db (image postgres:16)"
     ]
+
+
+def test_merge_tags_remove_or_replace_what_an_earlier_file_set() -> None:
+    # aws-containers/retail-store-sample-app src/app/compose.override.yaml: the combined app hides the
+    # backends' ports with `ports: !override []`; compose also has `!reset`.
+    text = (
+        "services:\n"
+        "  catalog:\n"
+        "    build: .\n"
+        "    ports: !override []\n"
+        "  ui:\n"
+        "    build: .\n"
+        "    ports: !override\n"
+        "      - 8888:8080\n"
+        "  orders:\n"
+        "    build: .\n"
+        "    ports: !reset []\n"
+    )
+    result = DETECTOR.extract(SourceFile("compose.override.yaml", text))
+    shown = [f.text for f in result.facts]
+    assert not any("Tagged" in t or "!override" in t or "!reset" in t for t in shown), shown
+    ports = [t for t in shown if "publishes ports" in t]
+    assert ports == ["Compose service ui publishes ports 8888:8080"], shown

@@ -556,6 +556,8 @@ ACTION_ROWS: list[tuple[str, tuple[str, ...]]] = [
     ("grafana/run-k6-action@v1", ("test",)),
     ("treosh/lighthouse-ci-action@v11", ("test",)),
     ("superfly/flyctl-actions@1.5", ("command",)),
+    # formbricks deploy-formbricks-cloud.yml
+    ("helmfile/helmfile-action@v2.0.4", ("command",)),
     # langfuse _deploy_ecs_service.yml
     ("aws-actions/amazon-ecs-deploy-task-definition@v2", ("deploy",)),
     ("aws-actions/aws-cloudformation-github-deploy@v1", ("deploy",)),
@@ -714,3 +716,20 @@ def test_matrix_images_and_buildx_outputs(publish: Scanned) -> None:
 def test_environments_that_only_hold_secrets_get_no_protection_hint(promote: Scanned) -> None:
     hints = [f.attrs["environment"] for f in ours(promote, "ci.deploy.manual") if f.confidence is Confidence.HINT]
     assert hints == ["protected branches"]
+
+
+def test_helmfile_action_is_a_helm_deploy(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # formbricks .github/workflows/deploy-formbricks-cloud.yml: a dispatch with an environment choice,
+    # one helmfile-action step per environment.
+    workflow = (
+        "on:\n  workflow_dispatch:\n    inputs:\n      ENVIRONMENT:\n        type: choice\n"
+        "        options: [staging, production]\n"
+        "jobs:\n  helmfile-deploy:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        "      - uses: helmfile/helmfile-action@v2.0.4\n"
+        "        if: inputs.ENVIRONMENT == 'production'\n"
+        "        with:\n          helmfile-args: apply -l environment=prod\n"
+    )
+    scanned = scan(tmp_path_factory, "helmfile", {W + "deploy.yml": workflow})
+    manual = one(ours(scanned, "ci.deploy.manual"), "workflow_dispatch of deploy.yml")
+    assert "helmfile apply" in manual.text and "production" in manual.text
