@@ -875,14 +875,15 @@ def _push(path: str, config: Mapping[str, Any]) -> Iterator[tuple[Trigger, dict[
         if isinstance(ref, str):
             values["github.ref_name"] = frozenset({branch})
         yield Trigger(path, line, "push", "push to", branch, "", label, paths), values
-    if ignored_b and not branches:
+    # `**` ignores every name: `branches: ['**']` with `tags-ignore: ['**']` means "branches, never tags".
+    if ignored_b and not branches and "**" not in ignored_b:
         values = {**_event_values("push"), "github.ref_type": frozenset({"branch"})}
         yield Trigger(path, line, "push", "push to branches except", ", ".join(ignored_b), "", label, paths), values
     for tag in tags:
         ref = _ref("refs/tags/", tag)
         values = {**_event_values("push"), "github.ref": frozenset({ref}), "github.ref_type": frozenset({"tag"})}
         yield Trigger(path, line, "push", "tag push", tag, "", label, paths), values
-    if ignored_t and not tags:
+    if ignored_t and not tags and "**" not in ignored_t:
         values = {**_event_values("push"), "github.ref_type": frozenset({"tag"})}
         yield Trigger(path, line, "push", "tag push except", ", ".join(ignored_t), "", label, paths), values
 

@@ -733,3 +733,15 @@ def test_helmfile_action_is_a_helm_deploy(tmp_path_factory: pytest.TempPathFacto
     scanned = scan(tmp_path_factory, "helmfile", {W + "deploy.yml": workflow})
     manual = one(ours(scanned, "ci.deploy.manual"), "workflow_dispatch of deploy.yml")
     assert "helmfile apply" in manual.text and "production" in manual.text
+
+
+def test_ignoring_every_tag_means_no_tag_trigger(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # laravel-api-template .github/workflows/run-tests.yml: every branch, never a tag.
+    workflow = (
+        "on:\n  push:\n    branches:\n      - '**'\n    tags-ignore:\n      - '**'\n"
+        "jobs:\n  run-tests:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n      - run: php artisan test --parallel\n"
+    )
+    scanned = scan(tmp_path_factory, "tags-ignore", {W + "run-tests.yml": workflow})
+    unit = one(ours(scanned, "ci.test.unit"), "php artisan test")
+    assert "push to" in unit.text and "tag" not in unit.text, unit.text
