@@ -377,7 +377,8 @@ class GitLabCIDetector(Detector):
         ".gitlab-ci/**/*.{yml,yaml}",
     )
     # Included files can have any name: claim YAML that reads like GitLab CI.
-    sniff = Sniff((".yml", ".yaml"), _SNIFF)
+    sniff = Sniff((".yml", ".yaml"), _SNIFF,
+                  yields_to=("azure-pipelines", "bitbucket", "circleci", "cloudbuild", "github-actions"))
     looks_for = {
         "ci.build": "GitLab CI jobs that build or push images and artifacts",
         "ci.test.unit": "GitLab CI test jobs (commands, JUnit reports)",

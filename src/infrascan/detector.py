@@ -54,11 +54,14 @@ class Extraction:
 
 @dataclass(frozen=True)
 class Sniff:
-    """Claims files by content: files with one of `suffixes` whose first bytes match `pattern`."""
+    """Claims files by content: files with one of `suffixes` whose first bytes match `pattern`,
+    unless a detector named in `yields_to` claims the file by its name (GitLab CI's sniff reads
+    like Bitbucket's or Azure's pipelines, which have names of their own)."""
 
     suffixes: tuple[str, ...]
     pattern: re.Pattern[str]
     head: int = 16384
+    yields_to: tuple[str, ...] = ()
 
 
 class ResolveContext:

@@ -37,7 +37,8 @@ def plan(entries: list[FileEntry], detectors: list[Detector]) -> list[Candidate]
         named = [d for d in detectors if d.name in owners and d.claims(path)] if owners else []
         sniffers = []
         if sniff_suffixes and path.endswith(sniff_suffixes):
-            sniffers = [d for d in detectors if d.sniff and path.endswith(d.sniff.suffixes) and d not in named]
+            sniffers = [d for d in detectors if d.sniff and path.endswith(d.sniff.suffixes) and d not in named
+                        and not any(n.name in d.sniff.yields_to for n in named)]
         if named or sniffers:
             candidates.append(Candidate(entry, named, sniffers))
     return candidates

@@ -162,3 +162,17 @@ def test_each_manual_step_is_its_own_gate_and_variables_name_the_registry(tmp_pa
     assert manual["production"].startswith("Manual: trigger: manual on step Deploy to ECS in Production Environment")
     (build,) = facts_for(model, "ci.build")
     assert build.text.startswith("Image $IMAGE:$TAG built and pushed to Amazon ECR (${AWS_ECR_IMAGE})")
+
+
+def test_a_bitbucket_pipeline_is_not_also_read_as_gitlab_ci(tmp_path: Path) -> None:
+    # laravel-api-template bitbucket-pipelines.yml: its indented `script:` lines read like GitLab CI,
+    # and gap lines said "GitLab CI ... (1 file)" in a repository without GitLab CI. A GitLab include
+    # with a name of its own is still read by content.
+    pipeline = (
+        "image: php:8.2\npipelines:\n  default:\n    - step:\n        name: Test\n"
+        "        script:\n          - vendor/bin/phpunit\n"
+    )
+    include = "test:\n  script:\n    - make\n"
+    scanned = scan_tree(tmp_path, {"bitbucket-pipelines.yml": pipeline, "ci/jobs.yml": include})
+    counts = {s.detector: s.files for s in scanned.model.sources}
+    assert counts["bitbucket"] == 1 and counts["gitlab-ci"] == 1, counts
