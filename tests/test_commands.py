@@ -818,6 +818,11 @@ ROWS: list[tuple[str, str]] = [
     ('node_modules/.bin/jest --selectProjects unit', 'test:jest@unit'),
     # jest docs: CI
     ('jest --ci --reporters=default --reporters=jest-junit', 'test:jest@unit'),
+    # jenkins-docs/building-a-multibranch-pipeline-project package.json (Create React App)
+    ('react-scripts test', 'test:jest@unit'),
+    ('react-scripts test --env=jsdom --watchAll=false', 'test:jest@unit'),
+    ('craco test --coverage', 'test:jest@unit'),
+    ('react-scripts build', ''),
     # ---- vitest ------------------------------------------------------------------------------------
     # vitest-dev/vitest: docs/guide/cli.md
     ('vitest run', 'test:vitest@unit'),
