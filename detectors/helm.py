@@ -38,7 +38,7 @@ from infrascan.catalog import DATA_STORE_CATEGORIES, Tech
 from infrascan.catalog import load_catalog as detector_catalog
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import env_from_name
-from infrascan.envvars import Variable, is_placeholder_host
+from infrascan.envvars import LOG_LEVEL_KEYS, Variable, is_placeholder_host
 from infrascan.fields import FIELD_BY_ID
 from infrascan.fields import Scope as FieldScope
 from infrascan.images import parse_image, version_label
@@ -1975,6 +1975,12 @@ class ChartReader:
         values = deployment.values
         by_file: dict[str, list[Variable]] = defaultdict(list)
         for prefix, node in _components(values.data, self.aliases):
+            for name, value in node.items():  # `logLevel: info` beside the chart's other settings
+                if isinstance(name, str) and LOG_LEVEL_KEYS.match(name) and isinstance(value, (str, int)) \
+                        and not isinstance(value, bool):
+                    origin = values.where(f"{prefix}{name}")
+                    if origin:
+                        by_file[origin[0]].append(Variable(name, str(value), origin[1]))
             for key in _ENV_KEYS:
                 if key not in node:
                     continue

@@ -539,3 +539,16 @@ def test_a_values_file_with_template_strings_is_parsed_once(monkeypatch: pytest.
     monkeypatch.setattr(helm, "load_yaml", _counting(load_yaml, loads))
     out = HelmDetector().extract(SourceFile("chart/values.yaml", 'greeting: "hello {{ .Release.Name }}"\n'))
     assert [r.kind for r in out.records] == ["helm.values"] and len(loads) == 1
+
+
+def test_a_log_level_key_in_values_is_the_log_level(tmp_path: Path) -> None:
+    # stefanprodan/podinfo charts/podinfo/values-prod.yaml: `logLevel: info` at the top of the values.
+    scanned = scan_tree(tmp_path, {
+        "charts/podinfo/Chart.yaml": "apiVersion: v2\nname: podinfo\nversion: 6.0.0\n",
+        "charts/podinfo/values.yaml": "replicaCount: 1\nlogLevel: info\n",
+        "charts/podinfo/values-prod.yaml": "replicaCount: 2\nlogLevel: warn\nui:\n  enabled: true\n",
+        "charts/podinfo/templates/deployment.yaml": "kind: Deployment\nspec:\n  replicas: {{ .Values.replicaCount }}\n",
+    })
+    shown = texts(facts_for(scanned.model, "log.levels"))
+    assert any("logLevel=warn" in t and "values-prod.yaml" in t for t in shown), shown
+    assert not any("logLevel=info" in t for t in shown), shown  # overridden in production
