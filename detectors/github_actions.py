@@ -1145,6 +1145,27 @@ _OUTPUT_NAME = re.compile(r"(?:^|,)\s*name=([^,\s]+)")
 _OUTPUT_PUSH = re.compile(r"(?:^|,)\s*push=true\b")
 _STEP_OUTPUT = re.compile(r"steps\.([\w-]+)\.outputs\.")
 _IMAGE_SEPARATOR = re.compile(r"[,\n]")
+_EXPRESSION_LOGIC = re.compile(r"&&|\|\||==|!=")
+
+
+def _image_names(raw: str) -> list[str]:
+    """Image references in a comma- or newline-separated input. Commas inside `${{ }}` do not
+    separate (`format('ghcr.io/{0}:{1}', a, b)`), and an entry that is one conditional expression
+    (`${{ a == 'ecr' && x || y }}`) names no image that can be written down."""
+    spans: list[str] = []
+
+    def hide(match: re.Match[str]) -> str:
+        spans.append(match.group(0))
+        return f"\x00{len(spans) - 1}\x00"
+
+    masked = EXPR.sub(hide, raw)
+    names = []
+    for part in _IMAGE_SEPARATOR.split(masked):
+        name = re.sub(r"\x00(\d+)\x00", lambda m: spans[int(m.group(1))], part).strip()
+        whole = EXPR.fullmatch(name)
+        if name and not (whole and _EXPRESSION_LOGIC.search(whole.group(1))):
+            names.append(name)
+    return names
 _RUN_WORD = re.compile(r"^(?:run\s+)")
 _WORKSPACE_ARG = re.compile(r"(--filter|-F|--dir|-C|--prefix|--workspace|-w|--cwd)(?:=|\s+)(\S+)")
 _CONFIG_SUFFIX = re.compile(r"\.(?:ya?ml|toml|json|tfvars)$")
@@ -1437,8 +1458,7 @@ class Expander:
             meta_spec = self.know.action(meta["uses"]) if meta and meta["uses"] else None
             if meta is not None and meta_spec is not None and "meta" in meta_spec.kinds:
                 raw = substitute(meta["with"].get(meta_spec.inputs.get("image", ""), ""), lookup)
-        names = [n.strip() for n in _IMAGE_SEPARATOR.split(raw) if n.strip()]
-        return tuple(dict.fromkeys(n for n in names if not n.startswith(("type=", "#"))))
+        return tuple(dict.fromkeys(n for n in _image_names(raw) if not n.startswith(("type=", "#"))))
 
     def _script(self, resolved: Resolved, run: StepRun, wd: str) -> list[Found]:
         """What a `run:` script does; the same script text in the same place is read once."""

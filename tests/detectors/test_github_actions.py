@@ -745,3 +745,17 @@ def test_ignoring_every_tag_means_no_tag_trigger(tmp_path_factory: pytest.TempPa
     scanned = scan(tmp_path_factory, "tags-ignore", {W + "run-tests.yml": workflow})
     unit = one(ours(scanned, "ci.test.unit"), "php artisan test")
     assert "push to" in unit.text and "tag" not in unit.text, unit.text
+
+
+def test_image_names_never_split_inside_an_expression() -> None:
+    from infrascan.detectors.github_actions import _image_names
+
+    # formbricks .github/actions/build-and-push-docker/action.yml: one conditional expression
+    # choosing between registries, with commas inside format(); it names no image to write down.
+    tags = ("${{ inputs.registry_type == 'ecr' && steps.ecr-tags.outputs.tags || (inputs.registry_type == 'ghcr' "
+            "&& format('ghcr.io/{0}:{1}', inputs.ghcr_image_name, steps.version.outputs.version)) }}")
+    assert _image_names(tags) == []
+    assert _image_names("ghcr.io/acme/api:${{ github.sha }},ghcr.io/acme/api:latest") == [
+        "ghcr.io/acme/api:${{ github.sha }}", "ghcr.io/acme/api:latest"]
+    assert _image_names("${{ format('ghcr.io/{0}:{1}', github.repository, github.sha) }}\nacme/api:1") == [
+        "${{ format('ghcr.io/{0}:{1}', github.repository, github.sha) }}", "acme/api:1"]
