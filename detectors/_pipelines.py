@@ -528,6 +528,8 @@ class PipelineFacts:
             items = found[(job.pipeline, job.ident)]
             env, env_conf = self.environment(job, items)
             attrs = self.attrs(job, env)
+            # Readers (the CI/CD diagram) know jobs by name; Bitbucket steps need each other by key.
+            attrs["needs"] = [by_key[(job.pipeline, n)].job if (job.pipeline, n) in by_key else n for n in job.needs]
             facts.extend(self._builds(job, items, attrs))
             facts.extend(self._tests(job, items, attrs))
             deploys = [f for f in items if f.c.kind == "deploy" and not f.on_failure]

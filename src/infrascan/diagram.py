@@ -54,7 +54,7 @@ def _label(text: str) -> str:
     """Mermaid label text: no quotes, brackets or markup that could end the label or the block."""
     clean = scrub(re.sub(r"\s+", " ", text)).strip()
     clean = re.sub(r"[\"`<>{}\[\]|#;]", "", clean)
-    return clean[:60] or "?"
+    return (clean if len(clean) <= 60 else clean[:59].rstrip() + "…") or "?"
 
 
 def _jobs(facts: list[Fact]) -> dict[tuple[str, str, str], Job]:

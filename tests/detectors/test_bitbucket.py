@@ -176,3 +176,26 @@ def test_a_bitbucket_pipeline_is_not_also_read_as_gitlab_ci(tmp_path: Path) -> N
     scanned = scan_tree(tmp_path, {"bitbucket-pipelines.yml": pipeline, "ci/jobs.yml": include})
     counts = {s.detector: s.files for s in scanned.model.sources}
     assert counts["bitbucket"] == 1 and counts["gitlab-ci"] == 1, counts
+
+
+def test_the_diagram_runs_steps_in_order(tmp_path: Path) -> None:
+    # aws-ecs-fargate-deployment-...-bitbucket: build, then a manual staging deploy, then production;
+    # the diagram drew both deploys straight from the push.
+    pipeline = (
+        "pipelines:\n  default:\n"
+        "    - step:\n        name: Build\n        script:\n          - docker build -t $IMAGE:$TAG .\n"
+        "          - docker push $IMAGE:$TAG\n"
+        "    - step:\n        name: Deploy staging\n        deployment: staging\n        trigger: manual\n"
+        "        script:\n          - pipe: atlassian/aws-ecs-deploy:1.0.0\n"
+        "    - step:\n        name: Deploy production\n        deployment: production\n        trigger: manual\n"
+        "        script:\n          - pipe: atlassian/aws-ecs-deploy:1.0.0\n"
+    )
+    markdown = scan_tree(tmp_path, {"bitbucket-pipelines.yml": pipeline}).markdown
+    diagram = markdown[markdown.index("```mermaid"):]
+    diagram = diagram[: diagram.index("```", 3)]
+    ids = {label: line.split("[")[0].split("{")[0].strip() for line in diagram.splitlines()
+           for label in ("Build", "Deploy staging", "Deploy production") if f'"{label}' in line}
+    edges = [line.strip() for line in diagram.splitlines() if "-->" in line]
+    assert f"{ids['Build']} --> {ids['Deploy staging']}" in edges
+    assert f"{ids['Deploy staging']} --> {ids['Deploy production']}" in edges
+    assert len(edges) == 3, edges  # and the push starts the build only
