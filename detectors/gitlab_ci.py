@@ -1085,7 +1085,8 @@ class FactWriter:
             if report is not None:
                 level = self._level(job, "unit")
                 out.append(self._test_fact(job, level, "", "", [report[1], job.where], 0, report[0]))
-            elif not job.steps and self.kb.test_jobs.search(job.name):
+            elif (not job.steps and self.kb.test_jobs.search(job.name)
+                  and not self.kb.not_test_stages.search(job.stage or "")):
                 command, where = job.indirect[0] if job.indirect else self._first_command(job)
                 if command:
                     level = self._level(job, "unit")

@@ -277,6 +277,7 @@ class Knowledge:
     verify_jobs: re.Pattern[str]
     not_build_jobs: re.Pattern[str]
     test_jobs: re.Pattern[str]
+    not_test_stages: re.Pattern[str]
     dispatch_words: tuple[str, ...]
     templates: tuple[Template, ...]
 
@@ -311,6 +312,7 @@ def knowledge() -> Knowledge:
         verify_jobs=re.compile(raw["verify_jobs"]),
         not_build_jobs=re.compile(raw["not_build_jobs"]),
         test_jobs=re.compile(raw["test_jobs"]),
+        not_test_stages=re.compile(raw["not_test_stages"]),
         dispatch_words=tuple(raw["dispatch_words"]),
         templates=templates,
     )

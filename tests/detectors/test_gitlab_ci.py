@@ -659,3 +659,23 @@ def test_the_sniff_claims_what_the_readable_pattern_claims() -> None:
     claimed = [t for t in texts_ if _READABLE_SNIFF.search(t[: sniff.head])]
     assert 200 < len(claimed) < len(texts_) - 200  # the generator reaches both answers
     assert [t for t in texts_ if sniff.pattern.search(t[: sniff.head])] == claimed
+
+
+def test_a_test_word_in_a_build_or_release_job_name_is_not_a_test_job(tmp_path: Path) -> None:
+    # gitlab-runner: `clone test repo` (stage build) and `package test variables` (postrelease)
+    # were listed as unit tests with a fragment of their scripts as the command.
+    pipeline = (
+        "stages: [build, test, postrelease]\n"
+        "clone test repo:\n  stage: build\n  script:\n    - git clone https://example.com/fixtures.git tmp\n"
+        "package test variables:\n  stage: postrelease\n  script:\n    - ./write-vars.sh > vars.env\n"
+        "unit tests:\n  stage: test\n  script:\n    - make check-all\n"
+    )
+    repo = write_tree(tmp_path / "repo", {".gitlab-ci.yml": pipeline})
+    source = RepoSource(repo)
+    try:
+        model = run_scan(source, load_config(repo), Registry([GitLabCIDetector(), ScriptsDetector()], [], {}))
+    finally:
+        source.close()
+    shown = texts(facts_for(model, "ci.test.unit"))
+    assert not any("clone test repo" in t or "package test variables" in t for t in shown), shown
+    assert any("unit tests" in t for t in shown), shown  # the name still counts in a test stage
