@@ -157,8 +157,7 @@ class AzurePipelinesDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        documents = self.yaml_documents(file, out)
-        doc = next((d for d in documents if isinstance(d, YDict)), None)
+        doc = self.yaml_mapping(file, out)
         if doc is None or not any(k in doc for k in ("stages", "jobs", "steps", "extends")):
             return out
         data: dict[str, Any] = {

@@ -71,8 +71,7 @@ class BitbucketPipelinesDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        documents = self.yaml_documents(file, out)
-        doc = next((d for d in documents if isinstance(d, YDict)), None)
+        doc = self.yaml_mapping(file, out)
         if doc is None:
             return out
         pipelines = doc.get("pipelines")

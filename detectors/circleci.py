@@ -69,8 +69,7 @@ class CircleCIDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        documents = self.yaml_documents(file, out)
-        config = next((d for d in documents if isinstance(d, YDict)), None)
+        config = self.yaml_mapping(file, out)
         if config is None:
             return out
         reader = _ConfigReader(self, file, config, out)

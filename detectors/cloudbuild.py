@@ -50,8 +50,7 @@ class CloudBuildDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        documents = self.yaml_documents(file, out)
-        doc = next((d for d in documents if isinstance(d, YDict)), None)
+        doc = self.yaml_mapping(file, out)
         if doc is None:
             return out
         steps = doc.get("steps")

@@ -972,8 +972,7 @@ class PaasDetector(Detector):
     # -- Render ----------------------------------------------------------------------------------
 
     def _render(self, file: SourceFile, out: Extraction) -> None:
-        documents = self.yaml_documents(file, out)
-        doc = next((d for d in documents if isinstance(d, YDict)), None)
+        doc = self.yaml_mapping(file, out)
         if doc is None:
             return
         groups: list[tuple[str, YDict]] = [("production", doc)]
@@ -1531,8 +1530,7 @@ class PaasDetector(Detector):
     # -- Serverless Framework --------------------------------------------------------------------
 
     def _serverless(self, file: SourceFile, out: Extraction) -> None:
-        documents = self.yaml_documents(file, out)
-        doc = next((d for d in documents if isinstance(d, YDict)), None)
+        doc = self.yaml_mapping(file, out)
         if doc is None:
             return
         provider = _ytable(doc, "provider")

@@ -26,7 +26,7 @@ from infrascan.catalog import Catalog, load_catalog
 from infrascan.config import Config
 from infrascan.globs import compile_globs
 from infrascan.model import Diagnostic, Evidence, Fact, Severity
-from infrascan.yamlload import load_yaml
+from infrascan.yamlload import YDict, load_yaml
 
 
 @dataclass(frozen=True)
@@ -166,6 +166,11 @@ class Detector:
         for key, line in loaded.warnings:
             out.diagnostics.append(self.diagnostic(file.path, line, f"duplicate key {key!r}; the last one wins"))
         return loaded.documents
+
+    def yaml_mapping(self, file: SourceFile, out: Extraction) -> YDict | None:
+        """The file's first mapping document (a pipeline or manifest is one map), loaded as
+        `yaml_documents` loads it."""
+        return next((d for d in self.yaml_documents(file, out) if isinstance(d, YDict)), None)
 
     def diagnostic(
         self, path: str, line: int | None, message: str, severity: Severity = Severity.WARNING
