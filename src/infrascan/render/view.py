@@ -209,6 +209,8 @@ class ViewBuilder:
             return "Looked for " + "; ".join(read)
         if absent:
             return "None of these is in the repository: " + ", ".join(sorted(set(absent)))
+        if field_id in _DRAWN_FROM:
+            return _DRAWN_FROM[field_id]
         return "No installed detector reads evidence for this field"
 
     def field_view(
@@ -422,8 +424,11 @@ def _across_components(facts: list[Fact]) -> list[Fact]:
 
 def _trusted(text: str) -> str:
     """Detector-written sentences (not repository text): their `code` spans are kept, while anything
-    that could open HTML, a link or a table cell is neutralised all the same."""
-    return re.sub(r"[<>|\[\]\n\r]", " ", text)
+    that could open HTML, a link or a table cell is neutralised all the same. Outside code spans
+    it is escaped, not blanked: "fly.toml [metrics]" must still name the `[metrics]` table."""
+    parts = re.split(r"(`[^`\n]*`)", text.replace("\r", " ").replace("\n", " "))
+    return "".join(part if part.startswith("`") and len(part) > 1 and part.endswith("`")
+                   else re.sub(r"([<>|\[\]])", r"\\\1", part) for part in parts)
 
 
 def _prefixes(path: str) -> list[str]:
@@ -448,6 +453,13 @@ def _best_key(fact: Fact) -> tuple[int, int, int, str]:
 def _ordered_groups(groups: dict[str, list[Fact]]) -> list[list[Fact]]:
     return [groups[k] for k in sorted(groups, key=lambda k: (min(order_key(f.order) for f in groups[k]), k))]
 
+
+# Fields no detector reads directly: they are drawn from other fields of the document, so their
+# gap says where those are rather than "no detector reads this".
+_DRAWN_FROM = {
+    "mon.tools": "It lists the tools the three monitoring fields below found",
+    "deploy.rollback.identify": "It is drawn from the alert, health check and error tracking evidence of this document",
+}
 
 _GAP_REASONS = {
     "env.sla": "service levels are never declared in a repository; write the agreed SLA here.",
