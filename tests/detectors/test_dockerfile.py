@@ -174,6 +174,8 @@ def test_tooling_dockerfiles_are_not_the_application() -> None:
         "tools/.devcontainer/Dockerfile",
         ".gitpod.Dockerfile",
         ".github/actions/lint/Dockerfile",
+        # DDEV's local environment images, modelled on passbolt_api .ddev/web-build/Dockerfile.*
+        ".ddev/web-build/Dockerfile.claude-code",
     ):
         assert extract("FROM gitpod/workspace-full\n", path).facts == [], path
 
