@@ -109,7 +109,24 @@ def to_json_dict(model: Model, doc: DocumentView) -> dict[str, Any]:
 
 
 def to_json(model: Model, doc: DocumentView) -> str:
-    return json.dumps(to_json_dict(model, doc), indent=2, ensure_ascii=False) + "\n"
+    return dumps(to_json_dict(model, doc))
+
+
+def dumps(data: Any) -> str:
+    """JSON with objects indented and each item of a list on one line: a fact per line reads and
+    diffs well, and Python's C encoder only runs without `indent` (pretty-printing a 300-service
+    monorepo's 20,000 facts took the pure-Python encoder about half a second)."""
+    return _dumps(data, "") + "\n"
+
+
+def _dumps(data: Any, pad: str) -> str:
+    inner = pad + "  "
+    if isinstance(data, dict) and data:
+        rows = (f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {_dumps(v, inner)}" for k, v in data.items())
+        return "{\n" + ",\n".join(rows) + "\n" + pad + "}"
+    if isinstance(data, list) and data:
+        return "[\n" + ",\n".join(inner + json.dumps(v, ensure_ascii=False) for v in data) + "\n" + pad + "]"
+    return json.dumps(data, ensure_ascii=False)
 
 
 def schema_text() -> str:
