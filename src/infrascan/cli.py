@@ -297,12 +297,16 @@ def scan(
     """Scan a repository and print what it says, writing nothing."""
     _output_level(quiet, verbose)
     from infrascan.export import to_json
-    from infrascan.pipeline import render, scanned
+    from infrascan.pipeline import render, scanned, view_of
 
     with scanned(target, ref=ref, config_file=config, options=_scan_options(no_cache, jobs)) as run:
         run.config.diagrams = run.config.diagrams and not no_diagrams
-        text, view = render(run, doc_path="INFRASTRUCTURE.md", use_permalinks=permalinks, template=None)
-        sys.stdout.write(to_json(run.model, view) if format is Format.json else text)
+        if format is Format.json:
+            view = view_of(run, doc_path="INFRASTRUCTURE.md", use_permalinks=permalinks)
+            sys.stdout.write(to_json(run.model, view))
+        else:
+            text, view = render(run, doc_path="INFRASTRUCTURE.md", use_permalinks=permalinks, template=None)
+            sys.stdout.write(text)
         _summary(run.model, view)
 
 

@@ -75,6 +75,12 @@ def document_path_in_repo(root: Path, output: Path | None) -> str | None:
 def render(
     run: ScanRun, *, doc_path: str | None, use_permalinks: bool, template: Path | None, component: str | None = None
 ) -> tuple[str, DocumentView]:
+    view = view_of(run, doc_path=doc_path, use_permalinks=use_permalinks, component=component)
+    return render_markdown(view, template), view
+
+
+def view_of(run: ScanRun, *, doc_path: str | None, use_permalinks: bool, component: str | None = None) -> DocumentView:
+    """The document's fields and gaps without its Markdown: what the JSON output needs."""
     link = link_function(
         doc_path,
         use_permalinks=use_permalinks,
@@ -82,8 +88,7 @@ def render(
         commit=run.source.commit,
         prefix=run.source.prefix,
     )
-    view = build_view(run.model, link, component, diagrams=run.config.diagrams)
-    return render_markdown(view, template), view
+    return build_view(run.model, link, component, diagrams=run.config.diagrams)
 
 
 @dataclass
