@@ -31,9 +31,9 @@ from .scripts import Copy, Reached, StartResolver, argv_script
 
 _HEREDOC = re.compile(r"<<(-?)\s*[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?")
 _ARG_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-# Dev environments (dev containers, DDEV, Gitpod) and container actions: tooling images, not the
-# application's.
-_TOOLING = re.compile(r"(?:^|/)(?:\.devcontainer|\.ddev|\.github)/|(?:^|/)\.gitpod\.[Dd]ockerfile$")
+# Dev environments (dev containers, DDEV, Cursor's cloud agents, Gitpod) and container actions:
+# tooling images, not the application's.
+_TOOLING = re.compile(r"(?:^|/)(?:\.devcontainer|\.ddev|\.cursor|\.github)/|(?:^|/)\.gitpod\.[Dd]ockerfile$")
 # Build arguments are stored in the image history; these name tokens mark a credential.
 _SECRET_ARG = re.compile(
     r"(?:^|_)(?:SECRET|TOKEN|PASSWORD|PASSWD|PWD|APIKEY|API_KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?|AUTH_KEY)(?:_|$)"

@@ -176,6 +176,8 @@ def test_tooling_dockerfiles_are_not_the_application() -> None:
         ".github/actions/lint/Dockerfile",
         # DDEV's local environment images, modelled on passbolt_api .ddev/web-build/Dockerfile.*
         ".ddev/web-build/Dockerfile.claude-code",
+        # Cursor's cloud agent environment, modelled on langfuse .cursor/Dockerfile (built per .cursor/environment.json)
+        ".cursor/Dockerfile",
     ):
         assert extract("FROM gitpod/workspace-full\n", path).facts == [], path
 
