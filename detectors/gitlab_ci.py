@@ -363,6 +363,8 @@ _SNIFF_ANYWHERE = (
 # `(?m)^<line>|<anywhere>` matches anywhere.
 _SNIFF_FROM_START = (_SNIFF_LINE, r".*\n" + _SNIFF_LINE, *(r".*" + anywhere for anywhere in _SNIFF_ANYWHERE))
 _SNIFF = re.compile(r"(?s)\A(?:" + "|".join(_SNIFF_FROM_START) + ")")
+# GitLab CI has no top-level `steps:`; Codefresh, Drone, Woodpecker and Harness pipelines do.
+_NOT_GITLAB = re.compile(r"(?m)^steps[ \t]*:")
 
 
 class GitLabCIDetector(Detector):
@@ -378,7 +380,8 @@ class GitLabCIDetector(Detector):
     )
     # Included files can have any name: claim YAML that reads like GitLab CI.
     sniff = Sniff((".yml", ".yaml"), _SNIFF,
-                  yields_to=("azure-pipelines", "bitbucket", "circleci", "cloudbuild", "github-actions"))
+                  yields_to=("azure-pipelines", "bitbucket", "circleci", "cloudbuild", "github-actions"),
+                  unless=_NOT_GITLAB)
     looks_for = {
         "ci.build": "GitLab CI jobs that build or push images and artifacts",
         "ci.test.unit": "GitLab CI test jobs (commands, JUnit reports)",

@@ -62,6 +62,9 @@ class Sniff:
     pattern: re.Pattern[str]
     head: int = 16384
     yields_to: tuple[str, ...] = ()
+    # Files whose first bytes also match this belong to a format that reads alike but is not this
+    # one (Codefresh and Drone pipelines have GitLab's `stages:` and `stage:` too).
+    unless: re.Pattern[str] | None = None
 
 
 class ResolveContext:

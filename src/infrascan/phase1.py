@@ -111,8 +111,10 @@ def extract_one(detector: Detector, file: SourceFile, timeout: float) -> Extract
 
 
 def _sniffed(detector: Detector, text: str) -> bool:
-    assert detector.sniff is not None
-    return bool(detector.sniff.pattern.search(text[: detector.sniff.head]))
+    sniff = detector.sniff
+    assert sniff is not None
+    head = text[: sniff.head]
+    return bool(sniff.pattern.search(head)) and not (sniff.unless and sniff.unless.search(head))
 
 
 def run_file(detectors: list[Detector], sniffers: list[Detector], file: SourceFile,

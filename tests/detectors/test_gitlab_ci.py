@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import FIXTURES, diagnostics_for, facts_for, texts, write_tree
+from helpers import FIXTURES, diagnostics_for, facts_for, scan_tree, texts, write_tree
 from infrascan.detectors.gitlab_ci import (
     GitLabCIDetector,
     load_recovering,
@@ -679,3 +679,18 @@ def test_a_test_word_in_a_build_or_release_job_name_is_not_a_test_job(tmp_path: 
     shown = texts(facts_for(model, "ci.test.unit"))
     assert not any("clone test repo" in t or "package test variables" in t for t in shown), shown
     assert any("unit tests" in t for t in shown), shown  # the name still counts in a test stage
+
+
+def test_codefresh_and_drone_pipelines_are_not_read_as_gitlab_ci(tmp_path: Path) -> None:
+    # Modelled on codefresh-contrib/helm-promotion-sample-app pipelines/1_basic_deploy.yml: `stages:`
+    # and `stage:` like GitLab, but a top-level `steps:`, which GitLab CI does not have.
+    codefresh = ('version: "1.0"\nstages:\n  - "clone"\n  - "build"\nsteps:\n  build:\n    title: "Building"\n'
+                 '    type: "build"\n    image_name: "acme/app"\n    stage: "build"\n')
+    drone = "kind: pipeline\ntype: docker\nname: default\nsteps:\n  - name: test\n    image: golang\n    commands:\n" \
+            "      - go test ./...\n"
+    gitlab = "stages: [test]\nunit:\n  stage: test\n  script:\n    - go test ./...\n"
+    scanned = scan_tree(tmp_path, {"pipelines/basic.yml": codefresh, ".drone.yml": drone, "ci/gitlab.yml": gitlab})
+    read = {s.detector: s.files for s in scanned.model.sources}
+    assert read["gitlab-ci"] == 1  # ci/gitlab.yml only
+    cited = {e.path for f in facts_for(scanned.model, "ci.test.unit") for e in f.evidence}
+    assert cited == {"ci/gitlab.yml"}
