@@ -253,3 +253,29 @@ def test_documentdb_container_is_documentdb_not_mongodb(tmp_path: Path) -> None:
     found = [f for f in facts_for(scanned.model, "env.database") if "in-cluster" in f.text]
     assert [(f.tech, f.text.split(" in-cluster")[0]) for f in found] == [("documentdb", "DocumentDB")]
     assert found[0].evidence[0].line == 12
+
+
+def test_azure_managed_prometheus_service_monitor_is_not_prometheus_operator(tmp_path: Path) -> None:
+    """azmonitoring.coreos.com monitors are scraped by AKS's ama-metrics add-on, not by Prometheus Operator."""
+    azure = (
+        "# modelled on Azure-Samples/aks-store-demo kustomize/overlays/kaito/product-service-monitor.yaml\n"
+        "apiVersion: azmonitoring.coreos.com/v1\n"
+        "kind: ServiceMonitor\n"
+        "metadata:\n"
+        "  name: api-monitor\n"
+        "spec:\n"
+        "  selector:\n"
+        "    matchLabels:\n"
+        "      app: api\n"
+        "  endpoints:\n"
+        "    - port: http\n"
+        "      path: /metrics\n"
+    )
+    operator = azure.replace("azmonitoring.coreos.com", "monitoring.coreos.com").replace("api-monitor", "web-monitor")
+    scanned = scan_tree(tmp_path, {"k8s/api-monitor.yaml": azure, "k8s/web-monitor.yaml": operator})
+    found = {f.text.split(" in k8s/")[0]: f.tech for f in facts_for(scanned.model, "mon.infrastructure")}
+    assert found == {
+        "Azure Monitor managed Prometheus (ama-metrics add-on ServiceMonitor api-monitor; port http, path /metrics)":
+            "azure-monitor",
+        "Prometheus (Prometheus Operator ServiceMonitor web-monitor; port http, path /metrics)": "prometheus",
+    }
