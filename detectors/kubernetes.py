@@ -44,6 +44,12 @@ WORKLOAD_KINDS = frozenset(
     {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod", "Rollout", "DeploymentConfig"}
 )
 _JOB_KINDS = frozenset({"Job", "CronJob"})
+# ServiceMonitor/PodMonitor API groups -> who scrapes them (label, catalog id). Azure's managed
+# Prometheus add-on (ama-metrics) reads its own copy of the CRDs; Prometheus Operator ignores it.
+MONITOR_GROUPS: dict[str, tuple[str, str]] = {
+    "monitoring.coreos.com": ("Prometheus (Prometheus Operator ", "prometheus"),
+    "azmonitoring.coreos.com": ("Azure Monitor managed Prometheus (ama-metrics add-on ", "azure-monitor"),
+}
 _MIGRATION_NAME = re.compile(r"(?i)migrat|schema[-_]?(?:upgrade|update)|db[-_]?(?:upgrade|prepare|setup)")
 _BACKUP_NAME = re.compile(r"(?i)backup|pg_?dump|mysqldump|mongodump|snapshot|velero")
 _SHELLS = frozenset({"sh", "bash", "/bin/sh", "/bin/bash", "ash", "/bin/ash", "zsh", "dash"})
@@ -448,6 +454,7 @@ def summarise(doc: Any) -> dict[str, Any] | None:
         endpoints = _list(spec.get("endpoints")) + _list(spec.get("podMetricsEndpoints"))
         first = _map(endpoints[0]) if endpoints else YDict()
         out["monitor"] = {
+            "group": api.partition("/")[0],
             "port": _str(first.get("port")),
             "path": _str(first.get("path")),
             "interval": _str(first.get("interval")),
@@ -887,22 +894,23 @@ def url_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
 
 
 def monitoring_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
-    """Prometheus Operator monitors and scrape annotations; alert rules by severity."""
+    """Prometheus Operator (or Azure managed Prometheus) monitors and scrape annotations; alert rules by severity."""
     facts: list[Fact] = []
     monitor = obj.get("monitor")
     if monitor is not None:
         detail = ", ".join(
             f"{k} {monitor[k]}" for k in ("port", "path", "interval") if monitor.get(k) and "{{" not in monitor[k]
         )
+        scraper, tech = MONITOR_GROUPS.get(monitor.get("group", ""), MONITOR_GROUPS["monitoring.coreos.com"])
         facts.append(
             fact(
                 site,
                 "mon.infrastructure",
-                ("Prometheus (Prometheus Operator ", *label(obj), f"; {detail})" if detail else ")", *site.where),
+                (scraper, *label(obj), f"; {detail})" if detail else ")", *site.where),
                 Confidence.DECLARED,
                 int(obj["line"]),
                 item=f"monitor:{site.path}:{obj.get('name')}",
-                tech="prometheus",
+                tech=tech,
                 rank=35,
             )
         )
@@ -1214,7 +1222,7 @@ class Placement:
 
 class KubernetesDetector(Detector):
     name = "kubernetes"
-    version = "2"
+    version = "3"
     description = "Kubernetes manifests (found by content), Kustomize overlays, Argo CD, Flux, Skaffold"
     patterns = ("kustomization.{yaml,yml}", "Kustomization", "skaffold.{yaml,yml}")
     sniff = Sniff(

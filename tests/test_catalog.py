@@ -18,6 +18,7 @@ ENTRY_KEYS = {
     "aliases",
     "ambiguous",
     "purpose",
+    "auth",
     "monitoring",
     "version",
     "codenames",

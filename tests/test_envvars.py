@@ -181,6 +181,14 @@ def test_slack_webhook_is_an_alert_channel_and_a_slack_app_is_a_service() -> Non
     ]
 
 
+def test_service_auth_kind_comes_from_the_catalog_not_from_id_and_secret_names() -> None:
+    """laravel/laravel .env.example: PUSHER_APP_ID/KEY/SECRET are a Pusher app's credentials."""
+    facts = read(var("PUSHER_APP_ID"), var("PUSHER_APP_KEY", line=2), var("PUSHER_APP_SECRET", line=3))
+    assert [f.text for f in facts if f.field == "ext.auth"] == [
+        "App credentials (app id, key and secret) (PUSHER_APP_ID, PUSHER_APP_KEY, PUSHER_APP_SECRET)"
+    ]
+
+
 @pytest.mark.parametrize(
     ("name", "value", "tech"),
     [

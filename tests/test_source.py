@@ -174,3 +174,8 @@ def test_example_paths() -> None:
     assert is_example_path("services/api/tests/docker-compose.yml")
     assert not is_example_path("build/cloudbuild.yaml")
     assert not is_example_path("docs.yaml")
+    # aks-store-demo sample-manifests/argocd/pets.yaml; compound names with an example word
+    assert is_example_path("sample-manifests/argocd/pets.yaml")
+    assert is_example_path("deploy/k8s_examples/app.yaml")
+    assert not is_example_path("resampler/deploy.yaml")
+    assert not is_example_path("sample-manifests.yaml")

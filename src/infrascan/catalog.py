@@ -8,7 +8,9 @@ Entry keys:
   id, name, category (see CATEGORIES); categories: extra categories (Datadog is monitoring,
   logging and alerting); aliases: other names people write (drift matches them in prose);
   ambiguous: aliases that are also common words (Go, Render, Slack), matched in prose only as written
-  and not as a sentence's first word; purpose: what an external service is used for; monitoring: the
+  and not as a sentence's first word; purpose: what an external service is used for; auth: the
+  credential its variables hold when their names mislead (Pusher's app id/key/secret are app
+  credentials, not an OAuth client); monitoring: the
   kinds of monitoring it provides (application, infrastructure, performance); version: {scheme: major (default) |
   minor | calendar | none, minor_below: N}; codenames: tag words that name versions (bookworm);
   signals:
@@ -97,6 +99,7 @@ class Tech:
     minor_below: int | None
     codenames: dict[str, str] = field(hash=False, compare=False)
     signals: dict[str, Any] = field(hash=False, compare=False)
+    auth: str = ""
 
     def is_a(self, category: str) -> bool:
         return category in self.categories
@@ -166,6 +169,7 @@ class Catalog:
             minor_below=version.get("minor_below"),
             codenames=dict(entry.get("codenames", {})),
             signals=dict(entry.get("signals", {})),
+            auth=entry.get("auth", ""),
         )
         self.techs[tech.id] = tech
         sig = tech.signals

@@ -86,6 +86,10 @@ def public_suffix(name: str) -> tuple[str, bool]:
     return upper, False
 
 
+# Kinds read from variable names alone; a catalog entry's `auth` replaces them for its service.
+_GENERIC_CREDENTIALS = frozenset({"OAuth client", "API key or token"})
+
+
 def auth_kind(name: str, names_of_service: set[str]) -> str | None:
     """The kind of credential a variable holds, never its value (detection-spec §2.5).
 
@@ -474,6 +478,8 @@ class VariableReader:
         kinds: dict[str, list[Variable]] = defaultdict(list)
         for var in vars_:
             kind = auth_kind(var.name, names)
+            if kind in _GENERIC_CREDENTIALS and tech.auth:
+                kind = tech.auth  # the catalog knows what this service's ids, keys and secrets are
             if kind:
                 kinds[kind].append(var)
         described = self._description(tech, vars_, kinds)

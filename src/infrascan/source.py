@@ -62,6 +62,8 @@ EXAMPLE_DIRS = frozenset(
     {
         "examples",
         "example",
+        "samples",
+        "sample",
         "docs",
         "doc",
         "test",
@@ -72,6 +74,11 @@ EXAMPLE_DIRS = frozenset(
         "__fixtures__",
     }
 )
+
+# Words that make a compound directory name an example one: `sample-manifests/`, `example_app/`,
+# `k8s-examples/` hold manifests to copy, not the repository's own deployment.
+EXAMPLE_WORDS = frozenset({"example", "examples", "sample", "samples"})
+_NAME_WORDS = re.compile(r"[-_.]+")
 
 BINARY_SNIFF = 8192
 
@@ -97,7 +104,13 @@ class ReadResult:
 
 @lru_cache(maxsize=65536)
 def is_example_path(path: str) -> bool:
-    return any(part.lower() in EXAMPLE_DIRS for part in path.split("/")[:-1])
+    return any(is_example_dir(part) for part in path.split("/")[:-1])
+
+
+def is_example_dir(name: str) -> bool:
+    """A directory of examples, tests or docs: a listed name, or a compound name with an example word."""
+    lowered = name.lower()
+    return lowered in EXAMPLE_DIRS or not EXAMPLE_WORDS.isdisjoint(_NAME_WORDS.split(lowered))
 
 
 def git_blob_id(data: bytes) -> str:

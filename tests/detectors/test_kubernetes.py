@@ -230,3 +230,52 @@ def test_file_index_answers_what_a_scan_of_every_path_would() -> None:
         assert index.in_folder(folder) == [p for p in paths if p.startswith(prefix) and "/" not in p[len(prefix) :]]
         assert index.below(folder) == [p for p in paths if p.startswith(prefix)]
         assert index.has_folder(folder) == (bool(folder) and any(p.startswith(prefix) for p in paths))
+
+
+def test_documentdb_container_is_documentdb_not_mongodb(tmp_path: Path) -> None:
+    """The open-source DocumentDB image is its own engine, named as such (it speaks MongoDB's protocol)."""
+    statefulset = (
+        "# modelled on Azure-Samples/aks-store-demo kustomize/base/documentdb.yaml\n"
+        "apiVersion: apps/v1\n"
+        "kind: StatefulSet\n"
+        "metadata:\n"
+        "  name: orders-db\n"
+        "spec:\n"
+        "  serviceName: orders-db\n"
+        "  template:\n"
+        "    spec:\n"
+        "      containers:\n"
+        "        - name: orders-db\n"
+        "          image: ghcr.io/documentdb/documentdb/documentdb-local:pg17-0.112.0\n"
+        "          args: [--username, username, --password, password]\n"
+    )
+    scanned = scan_tree(tmp_path, {"k8s/orders-db.yaml": statefulset})
+    found = [f for f in facts_for(scanned.model, "env.database") if "in-cluster" in f.text]
+    assert [(f.tech, f.text.split(" in-cluster")[0]) for f in found] == [("documentdb", "DocumentDB")]
+    assert found[0].evidence[0].line == 12
+
+
+def test_azure_managed_prometheus_service_monitor_is_not_prometheus_operator(tmp_path: Path) -> None:
+    """azmonitoring.coreos.com monitors are scraped by AKS's ama-metrics add-on, not by Prometheus Operator."""
+    azure = (
+        "# modelled on Azure-Samples/aks-store-demo kustomize/overlays/kaito/product-service-monitor.yaml\n"
+        "apiVersion: azmonitoring.coreos.com/v1\n"
+        "kind: ServiceMonitor\n"
+        "metadata:\n"
+        "  name: api-monitor\n"
+        "spec:\n"
+        "  selector:\n"
+        "    matchLabels:\n"
+        "      app: api\n"
+        "  endpoints:\n"
+        "    - port: http\n"
+        "      path: /metrics\n"
+    )
+    operator = azure.replace("azmonitoring.coreos.com", "monitoring.coreos.com").replace("api-monitor", "web-monitor")
+    scanned = scan_tree(tmp_path, {"k8s/api-monitor.yaml": azure, "k8s/web-monitor.yaml": operator})
+    found = {f.text.split(" in k8s/")[0]: f.tech for f in facts_for(scanned.model, "mon.infrastructure")}
+    assert found == {
+        "Azure Monitor managed Prometheus (ama-metrics add-on ServiceMonitor api-monitor; port http, path /metrics)":
+            "azure-monitor",
+        "Prometheus (Prometheus Operator ServiceMonitor web-monitor; port http, path /metrics)": "prometheus",
+    }
