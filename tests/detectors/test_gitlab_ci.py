@@ -689,8 +689,8 @@ def test_codefresh_and_drone_pipelines_are_not_read_as_gitlab_ci(tmp_path: Path)
     drone = "kind: pipeline\ntype: docker\nname: default\nsteps:\n  - name: test\n    image: golang\n    commands:\n" \
             "      - go test ./...\n"
     gitlab = "stages: [test]\nunit:\n  stage: test\n  script:\n    - go test ./...\n"
-    scanned = scan_tree(tmp_path, {"pipelines/basic.yml": codefresh, ".drone.yml": drone, "ci/gitlab.yml": gitlab})
+    scanned = scan_tree(tmp_path, {"pipelines/basic.yml": codefresh, ".drone.yml": drone, ".gitlab-ci.yml": gitlab})
     read = {s.detector: s.files for s in scanned.model.sources}
-    assert read["gitlab-ci"] == 1  # ci/gitlab.yml only
+    assert read["gitlab-ci"] == 1  # .gitlab-ci.yml only
     cited = {e.path for f in facts_for(scanned.model, "ci.test.unit") for e in f.evidence}
-    assert cited == {"ci/gitlab.yml"}
+    assert cited == {".gitlab-ci.yml"}
