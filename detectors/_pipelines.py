@@ -230,6 +230,9 @@ class StepCatalog:
         does = _does(entry.get("does", []), detail)
         for d in does:
             d["note"] = ", ".join(f"{k}: {_scalar(values.get(_key(k)))}" for k in (entry.get("when") or {}))
+            # The inputs that prove it (`verify-revision-is-deployed: true`): a detector that knows
+            # their lines cites them (`line`) instead of the step's first line.
+            d["keys"] = [str(k) for k in (entry.get("when") or {})]
         return StepMatch(does, commands, bool(entry.get("gate")), entry.get("alert"), names)
 
     def lookup(self, section: str, key_name: str, name: str, inputs: Mapping[str, Any]) -> StepMatch | None:
@@ -459,7 +462,7 @@ class PipelineFacts:
                 name = step.ref or step.title
                 note = d.get("note") if d["kind"] in ("verify", "rollback") or step.ref else ""
                 c = _classification(d, f"{name} ({note})" if note else name)
-                out.append(Found(c, index, step.title, path, step.line, (), step.on_failure))
+                out.append(Found(c, index, step.title, path, d.get("line") or step.line, (), step.on_failure))
             for command, line in step.commands:
                 for c in classify(command):
                     if c.kind == "indirect":
@@ -863,11 +866,13 @@ class PipelineFacts:
                     )
                 )
             elif f.c.kind == "verify" and deploys and not f.on_failure and f.c.command not in deploy_commands:
+                # The pipeline checks its deploys; that the same check verifies a rollback (a redeploy
+                # of an older version through this job) is our reading, not something it says.
                 facts.append(
                     Fact(
                         "deploy.rollback.verify",
                         text(Code(_short(f.c.command)), " after the deploy", *self._here(job)),
-                        Confidence.DECLARED,
+                        Confidence.INFERRED,
                         self._evidence(*f.places()),
                         item=f"{job.pipeline}:{job.job}:{f.c.rule}",
                         order=(0, job.pipeline, job.index, f.step),

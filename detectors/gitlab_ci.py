@@ -1701,11 +1701,13 @@ class FactWriter:
                     if step.command in deploy_commands
                     else " after the deploy in "
                 )
+                # The job checks its deploy; that the check verifies a rollback (a redeploy of an
+                # older version through this job) is our reading, not something the pipeline says.
                 out.append(
                     self.fact(
                         "deploy.rollback.verify",
                         text(Code(step.command), how, *self.job_ref(job), *env),
-                        Confidence.DECLARED,
+                        Confidence.INFERRED,
                         [step.where],
                         job=job,
                         item=f"{self.p.path}:{job.name}:{step.tool}",

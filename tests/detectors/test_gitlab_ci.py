@@ -456,6 +456,8 @@ def test_make_npm_and_script_indirection(tmp_path: Path) -> None:
     assert steps == ["Build and push image", "Deploy", "Verify"]
     assert one(ci_facts(scanned, "deploy.rollback.perform"), "Automatic:")
     assert one(ci_facts(scanned, "deploy.rollback.verify"), "kubectl rollout status")
+    # The check follows the deploy; that it also verifies a rollback is inferred.
+    assert {f.confidence for f in facts_for(scanned.model, "deploy.rollback.verify")} == {Confidence.INFERRED}
 
 
 def test_pages_is_a_deploy_and_verify_jobs_are_not(tmp_path: Path) -> None:
