@@ -122,6 +122,10 @@ class Job:
     manual: bool = False
     manual_how: tuple[Part, ...] = ()  # "approval job `hold`", "`trigger: manual`"
     gate_line: int = 0
+    # A manual step after the job's first commands (Jenkins `input` mid-stage): the job pauses
+    # for a person, but what ran before it was not gated.
+    hold_how: tuple[Part, ...] = ()
+    hold_line: int = 0
     names: list[str] = field(default_factory=list)  # job, stage, step, context names: levels and envs
     services: list[dict[str, Any]] = field(default_factory=list)  # {"image", "name", "line"}
     steps: list[Step] = field(default_factory=list)
@@ -141,6 +145,8 @@ class Job:
         data["triggers"] = [asdict(t) for t in self.triggers]
         data["manual_how"] = [p.text if isinstance(p, Code) else p for p in self.manual_how]
         data["manual_code"] = [isinstance(p, Code) for p in self.manual_how]
+        data["hold_how"] = [p.text if isinstance(p, Code) else p for p in self.hold_how]
+        data["hold_code"] = [isinstance(p, Code) for p in self.hold_how]
         return Record(JOB_RECORD, self.pipeline, self.line, data)
 
     @classmethod
@@ -151,9 +157,13 @@ class Job:
             Code(p) if is_code else p
             for p, is_code in zip(data.pop("manual_how", []), data.pop("manual_code", []), strict=True)
         )
+        hold_how = tuple(
+            Code(p) if is_code else p
+            for p, is_code in zip(data.pop("hold_how", []), data.pop("hold_code", []), strict=True)
+        )
         steps = [Step(**_known(Step, s)) for s in data.pop("steps", [])]
         triggers = [Trigger(**_known(Trigger, t)) for t in data.pop("triggers", [])]
-        return cls(**_known(cls, data), steps=steps, triggers=triggers, manual_how=manual_how)
+        return cls(**_known(cls, data), steps=steps, triggers=triggers, manual_how=manual_how, hold_how=hold_how)
 
 
 def _known(kind: type, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -230,6 +240,9 @@ class StepCatalog:
         does = _does(entry.get("does", []), detail)
         for d in does:
             d["note"] = ", ".join(f"{k}: {_scalar(values.get(_key(k)))}" for k in (entry.get("when") or {}))
+            # The inputs that prove it (`verify-revision-is-deployed: true`): a detector that knows
+            # their lines cites them (`line`) instead of the step's first line.
+            d["keys"] = [str(k) for k in (entry.get("when") or {})]
         return StepMatch(does, commands, bool(entry.get("gate")), entry.get("alert"), names)
 
     def lookup(self, section: str, key_name: str, name: str, inputs: Mapping[str, Any]) -> StepMatch | None:
@@ -459,7 +472,7 @@ class PipelineFacts:
                 name = step.ref or step.title
                 note = d.get("note") if d["kind"] in ("verify", "rollback") or step.ref else ""
                 c = _classification(d, f"{name} ({note})" if note else name)
-                out.append(Found(c, index, step.title, path, step.line, (), step.on_failure))
+                out.append(Found(c, index, step.title, path, d.get("line") or step.line, (), step.on_failure))
             for command, line in step.commands:
                 for c in classify(command):
                     if c.kind == "indirect":
@@ -536,6 +549,8 @@ class PipelineFacts:
             rollback_only = not deploys and any(f.c.kind == "rollback" for f in items)
             if deploys or (job.environment and not rollback_only):
                 facts.extend(self._deploy(job, items, deploys, env, env_conf, attrs, by_key, found))
+            elif any(f.c.kind == "serve" for f in items) and _DEPLOY_NAME.search(f"{job.job} {job.stage or ''}"):
+                facts.extend(self._served(job, items, attrs))
             facts.extend(self._rollbacks(job, items, attrs, bool(deploys)))
             later = [
                 other.job
@@ -771,6 +786,66 @@ class PipelineFacts:
         facts.extend(self._deploy_steps(job, items, env, attrs, by_key, found))
         return facts
 
+    def _served(self, job: Job, items: list[Found], attrs: dict[str, Any]) -> list[Fact]:
+        """A job named as a deploy that only starts the app on its own CI agent (`npm start &`).
+
+        That is a preview for a person to look at, not a release: the facts say what runs and
+        when, name no environment, and a pause (`input`) after it is a wait, not an approval.
+        """
+        serve = next(f for f in items if f.c.kind == "serve" and not f.on_failure)
+        builds = [f for f in items if f.c.kind == "build" and f.step <= serve.step]
+        via = text(" via ", Code(serve.via[0])) if serve.via else ()
+        before = text(", after ", *_join(Code(_short(f.c.command)) for f in builds)) if builds else ()
+        name = PurePosixPath(job.pipeline).name
+        what = text(
+            f" {job.job_label} ",
+            Code(job.job),
+            " (",
+            Code(name),
+            ") runs the app on the CI agent itself (",
+            Code(_short(serve.c.command)),
+            *via,
+            *before,
+            "); no command deploys it to an environment",
+        )
+        attrs = {**attrs, "environment": None, "role": "runs the app on the agent"}
+        places = [(job.pipeline, job.line), *(p for f in [*builds, serve] for p in f.places())]
+        if job.manual:
+            parts = text("Manual: after ", *job.manual_how, ",", *what)
+            field_id = "ci.deploy.manual"
+            places.append((job.pipeline, job.gate_line))
+        else:
+            parts = text("On ", *self.when(job), ":", *what)
+            field_id = "ci.deploy.automated"
+        item, order = f"{job.pipeline}:{job.job}", (0, job.pipeline, job.index, 0)
+        evidence = self._evidence(*places)
+        facts = [Fact(field_id, parts, Confidence.INFERRED, evidence, item=item, order=order, attrs=attrs)]
+        if job.hold_how:
+            later = [s for s in job.steps if s.line > job.hold_line]
+            rest = text(", then runs ", *_join(Code(_short(s.title)) for s in later)) if later else ()
+            # Not a node of the CI diagram: the stage is drawn once, from the fact above.
+            pause = {"ci": job.ci, "pipeline": job.pipeline, "triggers": attrs["triggers"], "manual": True}
+            facts.append(
+                Fact(
+                    "ci.deploy.manual",
+                    text(
+                        "On ",
+                        *trigger_parts(job.triggers),
+                        ": ",
+                        *job.hold_how,
+                        " pauses the build while the app runs on the agent until a person proceeds",
+                        *rest,
+                        "; it gates no deploy",
+                    ),
+                    Confidence.INFERRED,
+                    self._evidence((job.pipeline, job.hold_line), *((job.pipeline, s.line) for s in later)),
+                    item=item,
+                    order=order,
+                    attrs=pause,
+                )
+            )
+        return facts
+
     def _upstream(self, job: Job, by_key: Mapping[tuple[str, str], Job], seen: set[str] | None = None) -> list[Job]:
         """Jobs this one needs, transitively, nearest last (the order they ran in)."""
         seen = seen if seen is not None else {job.ident}
@@ -863,11 +938,13 @@ class PipelineFacts:
                     )
                 )
             elif f.c.kind == "verify" and deploys and not f.on_failure and f.c.command not in deploy_commands:
+                # The pipeline checks its deploys; that the same check verifies a rollback (a redeploy
+                # of an older version through this job) is our reading, not something it says.
                 facts.append(
                     Fact(
                         "deploy.rollback.verify",
                         text(Code(_short(f.c.command)), " after the deploy", *self._here(job)),
-                        Confidence.DECLARED,
+                        Confidence.INFERRED,
                         self._evidence(*f.places()),
                         item=f"{job.pipeline}:{job.job}:{f.c.rule}",
                         order=(0, job.pipeline, job.index, f.step),
@@ -977,6 +1054,8 @@ def _registry_through_variables(c: Classification, assigned: Mapping[str, str]) 
     return replace(c, detail={**c.detail, "registries": [{"id": r.id, "name": r.name, "host": r.host} for r in found]})
 
 
+# A job whose name says it ships the app (`Deploy for production`, `Deliver for development`).
+_DEPLOY_NAME = re.compile(r"(?i)\b(?:deploy|deliver|release|ship)")
 _ENV_VARIABLE = re.compile(r"\$\{?\w*(?:BRANCH|ENV|ENVIRONMENT|STAGE|TIER)\w*\}?", re.I)
 _IMAGE_TOOLS = frozenset({"docker", "docker-compose", "kaniko", "ko", "jib", "buildpacks", "google-cloud-build"})
 

@@ -217,7 +217,7 @@ class _ConfigReader:
         if "/" in key:
             job.steps = [
                 *self._steps(params.get("pre-steps"), params, 0),
-                self._orb_step(key, params, line),
+                self._orb_step(key, params, line, (params,)),
                 *self._steps(params.get("post-steps"), params, 0),
             ]
             return job
@@ -282,7 +282,7 @@ class _ConfigReader:
 
     def _named_step(self, name: str, body: dict[str, Any], line: int, params: dict[str, Any], depth: int) -> list[Step]:
         if "/" in name:
-            return [self._orb_step(name, {**params, **body}, line)]
+            return [self._orb_step(name, {**params, **body}, line, (body, params))]
         command = self.commands.get(name)
         if isinstance(command, YDict) and depth < MAX_INLINE:
             defaults = {
@@ -293,19 +293,33 @@ class _ConfigReader:
             self._warn(line, f"reusable command `{name}` nests deeper than {MAX_INLINE} levels (a cycle?); not inlined")
         return []
 
-    def _orb_step(self, name: str, params: dict[str, Any], line: int) -> Step:
+    def _orb_step(self, name: str, params: dict[str, Any], line: int, written: tuple[Any, ...]) -> Step:
+        """An orb job or command; `written` are the mappings its parameters were read from (for lines)."""
         alias, _, rest = name.partition("/")
         orb = self.orbs.get(alias, alias)
         found = step_catalog().lookup("circleci_orbs", "orb", f"{orb}/{rest}", params)
         step = Step(title=name, line=line, ref=name)
         if found is not None:
             step.does = found.does
+            for d in step.does:
+                # `verify-revision-is-deployed: true` proves the verify, not the orb's first line.
+                lines = [_param_line(m, k) for k in d.get("keys", []) for m in written]
+                d["line"] = next((n for n in lines if n), 0)
             step.commands = [(c, line) for c in found.commands]
             if found.alert:
                 self.out.facts.append(
                     alert_fact(self.detector, self.file.path, line, found.alert, text(" (orb step ", Code(name), ")"))
                 )
         return step
+
+
+def _param_line(mapping: Any, name: str) -> int:
+    """The line of parameter `name` in a loaded mapping (written `a_b` or `a-b`), 0 when absent."""
+    if not isinstance(mapping, YDict):
+        return 0
+    wanted = name.lower().replace("_", "-")
+    key = next((k for k in mapping if str(k).lower().replace("_", "-") == wanted), None)
+    return mapping.line_of(key, 0) if key is not None else 0
 
 
 def _map(value: Any) -> dict[Any, Any]:

@@ -267,6 +267,7 @@ class Job:
     env: Env | None = None
     commands: list[tuple[str, Where, str]] = field(default_factory=list)  # (command, where, script key)
     indirect: list[tuple[str, Where]] = field(default_factory=list)  # `make x` whose target is not recorded
+    report_pages: tuple[str, Where] | None = None  # a Pages job that publishes a test report: the command
 
     @property
     def needs(self) -> list[str]:
@@ -284,7 +285,7 @@ class Job:
     def deploys(self) -> bool:
         if self.env is not None:
             return self.env.action not in _NON_DEPLOY_ACTIONS
-        return bool(self.of("deploy")) or _is_pages(self)
+        return bool(self.of("deploy")) or (_is_pages(self) and self.report_pages is None)
 
     @property
     def tests(self) -> bool:
@@ -657,6 +658,10 @@ class Resolution:
                 if inner is not item:
                     cwd = outer_cwd
         job.env = self._environment(job)
+        if _is_pages(job):
+            job.report_pages = next(
+                ((c, w) for c, w, key in job.commands if key == "script" and self.kb.report_pages.search(c)), None
+            )
 
     def _classify(self, job: Job, command: str, where: Where, cwd: str, position: int) -> list[Step]:
         out: list[Step] = []
@@ -844,7 +849,10 @@ def _covers_all(upstream: Job, job: Job) -> bool:
 
 
 def _is_pages(job: Job) -> bool:
-    """GitLab Pages deploys the job called `pages` (or any job with a `pages:` key, GitLab 17.9+)."""
+    """GitLab Pages deploys the job called `pages` (or any job with a `pages:` key, GitLab 17.9+).
+
+    Whether that site is the application or only a report about it is `Job.report_pages`.
+    """
     return job.name == "pages" or job.node.get("pages") not in (None, False)
 
 
@@ -1163,6 +1171,8 @@ class FactWriter:
     # -- deploys -----------------------------------------------------------------------------
 
     def deploys(self, job: Job) -> list[Fact]:
+        if job.report_pages is not None and not job.deploys:
+            return [self._report_site(job, *job.report_pages)]
         if not job.deploys and not self._downstream_deploy(job):
             return []
         out = []
@@ -1224,6 +1234,30 @@ class FactWriter:
                         )
                     )
         return out
+
+    def _report_site(self, job: Job, command: str, where: Where) -> Fact:
+        """A Pages job that publishes a coverage or test report: said, but not as the app's deployment.
+
+        A hint, so it never fills the deployment fields: the application is deployed some other
+        way (or not from this repository), and the reader is told what the Pages site is.
+        """
+        return self.fact(
+            "ci.deploy.automated",
+            text(
+                *_capital(self.job_ref(job)),
+                " publishes a test report to GitLab Pages (",
+                Code(command),
+                ") on ",
+                *describe(job.whens),
+                ": a report site, not a deployment of the application",
+            ),
+            Confidence.HINT,
+            [job.where, where],
+            job=job,
+            item=f"{self.p.path}:{job.name}",
+            order=self.order(job),
+            rank=70,
+        )
 
     def _targets(self, job: Job) -> tuple[Part, ...]:
         if job.env is not None:
@@ -1670,11 +1704,13 @@ class FactWriter:
                     if step.command in deploy_commands
                     else " after the deploy in "
                 )
+                # The job checks its deploy; that the check verifies a rollback (a redeploy of an
+                # older version through this job) is our reading, not something the pipeline says.
                 out.append(
                     self.fact(
                         "deploy.rollback.verify",
                         text(Code(step.command), how, *self.job_ref(job), *env),
-                        Confidence.DECLARED,
+                        Confidence.INFERRED,
                         [step.where],
                         job=job,
                         item=f"{self.p.path}:{job.name}:{step.tool}",

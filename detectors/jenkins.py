@@ -5,7 +5,8 @@ matching braces (strings and comments skipped), and in each stage: `when { branc
 `buildingTag()`, `tag 'v*'`, `changeRequest()` (when the stage runs), `sh`/`bat` commands in every
 quoting style (classified like any pipeline command), Groovy steps such as `kubernetesDeploy(...)`
 (data in `data/pipeline_steps.yaml`) and `input` (a person must approve: everything after it, in
-that stage and the stages that follow, is a manual deploy). `triggers { cron(...) }` schedules the
+that stage and the stages that follow, is a manual deploy; an `input` after a stage's first step
+holds only the rest of that stage, recorded as `hold_how`). `triggers { cron(...) }` schedules the
 pipeline; otherwise it runs whenever the Jenkins job is built (its triggers live in Jenkins).
 `post { failure { slackSend ... } }` names an alert channel (a hint).
 """
@@ -38,7 +39,7 @@ _CRON = re.compile(r"""\bcron\s*\(\s*(['"])(?P<value>[^'"]+)\1""")
 _POLL = re.compile(r"""\bpollSCM\s*\(""")
 _UPSTREAM = re.compile(r"""\bupstream\s*\(\s*(?:upstreamProjects\s*:\s*)?(['"])(?P<value>[^'"]+)\1""")
 _ENV_ASSIGN = re.compile(r"""^\s*(?P<key>[A-Z][A-Z0-9_]*)\s*=\s*(['"])(?P<value>[^'"$]*)\2""", re.M)
-_MESSAGE = re.compile(r"""(?:message\s*:?\s*)?(['"])(?P<value>[^'"]{1,120})\1""")
+_MESSAGE = re.compile(r"""(?:message\s*:?\s*)?(['"])(?P<value>(?:(?!\1)[^\n]){1,120})\1""")
 
 
 class JenkinsParseError(Exception):
@@ -215,6 +216,9 @@ class JenkinsDetector(Detector):
                 continue
             first_step = min(s.line for s in steps)
             gate = next((g for g in gates if g.line <= first_step and g.applies_to(stage_triggers, triggers)), None)
+            # An `input` after this stage's first step holds only what follows it.
+            hold = self._gate(source, stage, inputs[0].start(), stage_triggers) if inputs else None
+            hold = hold if hold is not None and hold.line > first_step else None
             job = Job(
                 ci=CI,
                 pipeline=file.path,
@@ -226,6 +230,8 @@ class JenkinsDetector(Detector):
                 manual=gate is not None,
                 manual_how=gate.parts if gate else (),
                 gate_line=gate.line if gate else 0,
+                hold_how=hold.parts if hold else (),
+                hold_line=hold.line if hold else 0,
                 needs=[jobs[-1].job] if jobs else [],
             )
             job.steps = steps

@@ -1255,6 +1255,22 @@ ROWS: list[tuple[str, str]] = [
     ('cap production deploy BRANCH=release', 'deploy:capistrano@servers'),
     ('bundle exec cap $STAGE deploy', 'deploy:capistrano@servers'),
     ('cap prod deploy:check && cap prod deploy', 'deploy:capistrano@servers deploy:capistrano@servers'),
+    # ---- local-serve: a server started where the command runs (not a deploy) -------------------------
+    # jenkins-docs/building-a-multibranch-pipeline-project jenkins/scripts/deploy-for-production.sh
+    ('./node_modules/serve/build/main.js -s build -l 5000 &', 'serve:local-server'),
+    # jenkins-docs/simple-node-js-react-npm-app jenkins/scripts/deliver.sh (its package.json `start`)
+    ('react-scripts start', 'serve:local-server'),
+    # vercel/serve README
+    ('npx serve -s build -l 3000', 'serve:local-server'),
+    # docker/awesome-compose django compose.yaml `command:`
+    ('python3 manage.py runserver 0.0.0.0:8000', 'serve:local-server'),
+    # http-party/http-server README
+    ('npx http-server ./dist -p 8080', 'serve:local-server'),
+    # vitejs/vite docs (static deploy: testing the app locally)
+    ('vite preview --port 4173', 'serve:local-server'),
+    # negatives: a production start command and a bare `serve` script name
+    ('next start -p 3000', ''),
+    ('npm run serve', 'indirect:npm@serve'),
     # ---- ansible-playbook --------------------------------------------------------------------------
     # 20tab/django-uwsgi-template: Makefile
     ('cd deploy && TARGET=alpha ansible-playbook -vv deploy.yml --skip-tags "init,database,restore"', 'deploy:ansible@servers'),  # noqa: E501
@@ -1506,6 +1522,7 @@ def test_rule_ids_are_unique_and_well_formed() -> None:
             "migrate",
             "migrate-rollback",
             "verify",
+            "serve",
             "indirect",
             "registry",
         ), rule.id

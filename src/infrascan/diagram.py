@@ -69,7 +69,7 @@ def _jobs(facts: list[Fact]) -> dict[tuple[str, str, str], Job]:
         manual = fact.field == "ci.deploy.manual" or (deploys and bool(fact.attrs.get("manual")))
         job = Job(str(pipeline), str(name), manual)
         job = jobs.setdefault(job.key, job)
-        job.roles.add(ROLES[fact.field])
+        job.roles.add(str(fact.attrs.get("role") or ROLES[fact.field]))  # a fact may say what the job really does
         job.needs.update(str(n) for n in fact.attrs.get("needs") or [])
         job.triggers.update(str(t) for t in fact.attrs.get("triggers") or [])
         env = fact.attrs.get("environment")

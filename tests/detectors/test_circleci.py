@@ -67,6 +67,23 @@ def test_post_steps_and_orb_parameters_verify(workflows: Scanned) -> None:
     assert any(t.startswith("aws-ecs/deploy_service_update (verify-revision-is-deployed: true)") for t in verify)
 
 
+def test_orb_verify_cites_the_parameter_that_turns_it_on(workflows: Scanned) -> None:
+    # The orb job starts at line 86; `verify_revision_is_deployed: true` (line 90) is what proves it verifies.
+    orb = [
+        f
+        for field in ("deploy.rollback.verify", "deploy.steps")
+        for f in facts_for(workflows.model, field)
+        if "verify-revision-is-deployed" in f.text
+    ]
+    assert len(orb) == 2
+    assert all([ev.line for ev in f.evidence] == [90] for f in orb)
+
+
+def test_a_check_after_the_deploy_verifies_a_rollback_only_by_inference(workflows: Scanned) -> None:
+    verify = facts_for(workflows.model, "deploy.rollback.verify")
+    assert len(verify) == 2 and all(f.confidence is Confidence.INFERRED for f in verify)
+
+
 def test_deploy_steps_follow_the_requires_chain(workflows: Scanned) -> None:
     production = sorted(
         (f for f in facts_for(workflows.model, "deploy.steps") if f.attrs["environment"] == "production"),

@@ -456,6 +456,8 @@ def test_make_npm_and_script_indirection(tmp_path: Path) -> None:
     assert steps == ["Build and push image", "Deploy", "Verify"]
     assert one(ci_facts(scanned, "deploy.rollback.perform"), "Automatic:")
     assert one(ci_facts(scanned, "deploy.rollback.verify"), "kubectl rollout status")
+    # The check follows the deploy; that it also verifies a rollback is inferred.
+    assert {f.confidence for f in facts_for(scanned.model, "deploy.rollback.verify")} == {Confidence.INFERRED}
 
 
 def test_pages_is_a_deploy_and_verify_jobs_are_not(tmp_path: Path) -> None:
@@ -464,6 +466,18 @@ def test_pages_is_a_deploy_and_verify_jobs_are_not(tmp_path: Path) -> None:
     assert "deploys the GitLab Pages site (public/) on push to the default branch" in one(automated, "job pages")
     assert one(automated, "publish images")
     assert not [t for t in automated if "verify stable images" in t]
+
+
+def test_pages_that_publishes_a_coverage_report_is_not_the_application_deployment(tmp_path: Path) -> None:
+    scanned = fixture(tmp_path, "pages_report")
+    assert ci_facts(scanned, "ci.deploy.automated") == []
+    assert ci_facts(scanned, "deploy.steps") == []
+    hints = [f for f in facts_for(scanned.model, "ci.deploy.automated") if f.confidence is Confidence.HINT]
+    assert [f.text for f in hints] == [
+        "Job pages (.gitlab-ci.yml) publishes a test report to GitLab Pages (mv htmlcov/ public/) on every push: "
+        "a report site, not a deployment of the application"
+    ]
+    assert [e.line for e in hints[0].evidence] == [14, 18]
 
 
 # ==== phase 1 purity (what the cache relies on) ===================================================

@@ -142,3 +142,44 @@ def test_script_steps_resolve_and_branch_gates_stay_in_their_branch(tmp_path: Pa
     (production,) = facts_for(model, "ci.deploy.automated")  # its own input comes after the deploy
     assert production.text.startswith("On push to production: deploys to production (Kubernetes)")
     assert facts_for(model, "ci.deploy.manual") == []
+
+
+def test_deploy_stages_that_only_run_the_app_on_the_agent_say_so(tmp_path: Path) -> None:
+    """jenkins-docs/building-a-multibranch-pipeline-project: its "deploy" scripts build, start the app in
+    the background on the Jenkins agent (`npm start &`, `serve -s build -l 5000 &`) and wait on `input`
+    until someone has looked at it; no environment is deployed to, so none is named."""
+    files = {
+        "jenkins/Jenkinsfile": fixture_text("jenkins", "multibranch.Jenkinsfile"),
+        "jenkins/scripts/test.sh": "#!/usr/bin/env sh\nnpm test\n",
+        "jenkins/scripts/deliver-for-development.sh": "#!/usr/bin/env sh\nset -x\nnpm start &\necho $! > .pidfile\n",
+        "jenkins/scripts/deploy-for-production.sh": (
+            "#!/usr/bin/env sh\nnpm run build\nnpm install serve\n"
+            "./node_modules/serve/build/main.js -s build -l 5000 &\n"
+        ),
+        "jenkins/scripts/kill.sh": "#!/usr/bin/env sh\nkill $(cat .pidfile)\n",
+        "package.json": '{"scripts": {"start": "react-scripts start", "build": "react-scripts build"}}',
+    }
+    model = scan_tree(tmp_path, files).model
+    development, production = sorted(facts_for(model, "ci.deploy.automated"), key=lambda f: f.order)
+    assert development.text == (
+        "On push to development: job Deliver for development (Jenkinsfile) runs the app on the CI agent itself "
+        "(react-scripts start via ./jenkins/scripts/deliver-for-development.sh); "
+        "no command deploys it to an environment"
+    )
+    assert production.text == (
+        "On push to production: job Deploy for production (Jenkinsfile) runs the app on the CI agent itself "
+        "(./node_modules/serve/build/main.js -s build -l 5000 & via ./jenkins/scripts/deploy-for-production.sh, "
+        "after npm run build); no command deploys it to an environment"
+    )
+    assert {f.confidence for f in (development, production)} == {Confidence.INFERRED}
+    assert production.attrs["environment"] is None and production.attrs["triggers"] == ["push to production"]
+    assert ("jenkins/scripts/deploy-for-production.sh", 4) in {(ev.path, ev.line) for ev in production.evidence}
+    pauses = sorted(facts_for(model, "ci.deploy.manual"), key=lambda f: f.order)
+    assert [f.text for f in pauses] == [
+        f"On push to {branch}: input in stage {stage} (Finished using the web site? (Click \"Proceed\" to continue)) "
+        "pauses the build while the app runs on the agent until a person proceeds, "
+        "then runs ./jenkins/scripts/kill.sh; it gates no deploy"
+        for branch, stage in (("development", "Deliver for development"), ("production", "Deploy for production"))
+    ]
+    assert [[ev.line for ev in f.evidence] for f in pauses] == [[19, 20], [29, 30]]  # the input, then kill.sh
+    assert facts_for(model, "deploy.steps") == []
