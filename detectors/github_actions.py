@@ -2721,7 +2721,10 @@ class FactBuilder:
                         for found in finds:
                             if found.kind == "verify":
                                 parts = [*self.how(found), f" after the {what} in ", *self.where(run, caller=False)]
-                                facts.append(self._verify_fact(run, step, scenarios, found, parts))
+                                # After a rollback it verifies the rollback; after a deploy, that it
+                                # would also verify a rollback (a redeploy of an older version) is our reading.
+                                confidence = Confidence.DECLARED if what == "rollback" else Confidence.INFERRED
+                                facts.append(self._verify_fact(run, step, scenarios, found, parts, confidence))
         deploying = {
             n for u in self.units.values() for n in (self.x.workflows[u.run.top]["name"], _file(u.run.top)) if n
         }
@@ -2737,16 +2740,17 @@ class FactBuilder:
                 for found in step.finds:
                     if found.kind in ("verify", "test"):
                         parts = [*self.how(found), " in ", *self.where(run), ", ", *describe(_triggers(after))]
-                        facts.append(self._verify_fact(run, step, after, found, parts))
+                        facts.append(self._verify_fact(run, step, after, found, parts, Confidence.INFERRED))
         return facts
 
     def _verify_fact(
-        self, run: JobRun, step: StepRun, scenarios: list[Scenario], found: Found, parts: list[Part]
+        self, run: JobRun, step: StepRun, scenarios: list[Scenario], found: Found, parts: list[Part],
+        confidence: Confidence,
     ) -> Fact:
         return Fact(
             "deploy.rollback.verify",
             text(*parts),
-            Confidence.DECLARED,
+            confidence,
             self.ev(*found.evidence()),
             item=f"{run.path}:{run.job['id']}:{'.'.join(map(str, step.index))}:{found.command}",
             order=(0, *run.order, *step.index),

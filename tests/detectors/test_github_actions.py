@@ -350,9 +350,11 @@ def test_helm_rollback_atomic_and_rollout_status(envs: Scanned) -> None:
     rollbacks = texts(ours(envs, "deploy.rollback.perform"))
     assert any(t.startswith("helm rollback shop") and "manual dispatch" in t for t in rollbacks)
     assert any(t.startswith("Automatic: helm upgrade --install shop") for t in rollbacks)
-    verify = texts(ours(envs, "deploy.rollback.verify"))
-    assert any("kubectl rollout status deployment/shop -n shop after the deploy" in t for t in verify)
-    assert any("kubectl rollout status" in t and "after the rollback in job rollback" in t for t in verify)
+    verify = {f.text: f.confidence for f in ours(envs, "deploy.rollback.verify")}
+    # A check after the rollback verifies it; one after a deploy only would, by our reading.
+    after_deploy = [c for t, c in verify.items() if "rollout status deployment/shop -n shop after the deploy" in t]
+    after_rollback = [c for t, c in verify.items() if "rollout status" in t and "after the rollback in job" in t]
+    assert after_deploy == [Confidence.INFERRED] and after_rollback == [Confidence.DECLARED]
 
 
 def test_schedules_matrix_versions_and_load_tests(envs: Scanned) -> None:
@@ -685,6 +687,7 @@ def test_composite_action_deploys_where_the_callers_input_says(tmp_path_factory:
 def test_checks_after_the_deploy_workflow_verify_it(envs: Scanned) -> None:
     verify = one(ours(envs, "deploy.rollback.verify"), "openstatushq/openstatus-github-action")
     assert verify.text.endswith("after workflow Deploy completes (on main)")  # success and failure alike
+    assert verify.confidence is Confidence.INFERRED
 
 
 def test_deploy_inside_a_command_substitution(envs: Scanned) -> None:
