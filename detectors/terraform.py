@@ -64,6 +64,7 @@ from .terraform_hcl import (
     warm_up,
     with_type_defaults,
 )
+from .terraform_state import StateUse, state_fact
 
 RECORD = "terraform.file"
 CONFIG, VARS, LOCK, TERRAGRUNT = "config", "tfvars", "lock", "terragrunt"
@@ -551,6 +552,10 @@ class TerragruntScope:
         self._locals: dict[str, Any] = {}
         self._busy: set[str] = set()
         self._includes: dict[str, TerragruntScope] | None = None
+        # As an included file: the including `include` block's line, and whether Terragrunt merges it
+        # into the unit (every `merge_strategy` but `no_merge` merges `inputs` key by key, the unit winning).
+        self.include_line = 0
+        self.merged = True
 
     def lookup(self, path: list[Any]) -> tuple[Any, int]:
         if path[0] == "local" and len(path) > 1:
@@ -620,7 +625,10 @@ class TerragruntScope:
                 other = self.run.repo.hcl_files.get(_norm(str(target))) if isinstance(target, str) else None
                 if other is not None and other is not self.file:
                     label = block.labels[0] if block.labels else ""
-                    self._includes[label] = TerragruntScope(self.run, other, self.unit_dir, self.depth + 1)
+                    included = TerragruntScope(self.run, other, self.unit_dir, self.depth + 1)
+                    included.include_line = block.line
+                    included.merged = evaluate(block.body.get("merge_strategy"), self) != "no_merge"
+                    self._includes[label] = included
         return self._includes
 
     def exports(self) -> dict[str, Any]:
@@ -764,7 +772,7 @@ class Collector:
         self.env_facts: list[Fact] = []
         self.doc: dict[tuple[Any, ...], DocEntry] = {}
         self.groups: dict[tuple[str, str, bool], dict[str, Any]] = {}
-        self.states: dict[tuple[str, str], dict[Evidence, str | None]] = {}
+        self.states: dict[tuple[str, str], dict[str, StateUse]] = {}
 
     def env_fact(self, fact: Fact, example: bool) -> None:
         if example:
@@ -795,12 +803,14 @@ class Collector:
         group["main"] = group["main"] or not example
         group["switches"].update(optional)
 
-    def state(self, env: str, backend: str, key: str | None, evidence: Evidence) -> None:
-        self.states.setdefault((env, backend), {})[evidence] = key
+    def state(self, env: str, backend: str, use: StateUse) -> None:
+        self.states.setdefault((env, backend), {}).setdefault(use.owner, use)
 
     def finish(self, catalog: Catalog, provider_facts: list[tuple[Fact, str, bool]]) -> list[Fact]:
         out = list(self.env_facts)
-        out.extend(_state_fact(env, backend, keys) for (env, backend), keys in sorted(self.states.items()))
+        out.extend(
+            state_fact(env, backend, list(uses.values())) for (env, backend), uses in sorted(self.states.items())
+        )
         for entry in self.doc.values():
             fact = entry.fact
             if entry.envs:
@@ -819,28 +829,6 @@ class Collector:
                 fact.scope = FactScope.EXAMPLE
             out.append(fact)
         return out
-
-
-def _state_fact(env: str, backend: str, keys: dict[Evidence, str | None]) -> Fact:
-    """`Terraform state in the gcs backend (3 roots): prefix a, b, c`: one line per environment."""
-    evidence = tuple(sorted(keys))
-    named = sorted({k for k in keys.values() if k})
-    roots = f" ({len(evidence)} roots)" if len(evidence) > 1 else ""
-    parts: list[Part] = ["Terraform state in the ", Code(backend), f" backend{roots}"]
-    for index, key in enumerate(named[:3]):
-        parts.extend([": " if index == 0 else ", ", Code(key)])
-    if len(named) > 3:
-        parts.append(f" and {len(named) - 3} more")
-    return Fact(
-        "env.special",
-        text(*parts),
-        Confidence.DECLARED,
-        evidence,
-        env=env,
-        item=f"backend:{backend}",
-        rank=45,
-        order=(evidence[0].path, evidence[0].line),
-    )
 
 
 def _env_sort(env: str) -> tuple[int, str]:
@@ -1625,8 +1613,9 @@ class Reporter:
             value = next(
                 (v for a in ("key", "prefix") if (v := _plain(scope.attr(block, f"backend.{key}.{a}")[0]))), None
             )
+            bucket = _plain(scope.attr(block, f"backend.{key}.bucket")[0])
             evidence = Evidence(block.path, block.line_at(f"backend.{key}"), "terraform")
-            self.out.state(scope.env.name, key, value, evidence)
+            self.out.state(scope.env.name, key, StateUse(scope.root, False, value, bucket, (evidence,)))
 
 
 # A reference to a resource, data source or module: its value is known only after apply.
@@ -2094,7 +2083,8 @@ class Run:
         env = self._unit_env(scope, unit_dir)
         inputs: dict[str, Any] = {}
         for included in scope.includes().values():
-            inputs.update(included.exports().get("inputs") or {})
+            if included.merged:
+                inputs.update(included.exports().get("inputs") or {})
         own = scope.exports().get("inputs") or {}
         inputs.update(own)
         source = self._unit_source(scope)
@@ -2114,6 +2104,47 @@ class Run:
         elif isinstance(source, str):
             self.reporter.remote_module(unit_scope, unit_block, source, [])
         self._unit_facts(scope, unit_scope, unit_block, own, file)
+
+    @staticmethod
+    def _component_inputs(scope: TerragruntScope, own: dict[str, Any]) -> list[tuple[TerragruntScope, dict[str, Any]]]:
+        """Inputs a unit gets from included files outside its parent folders (`_envcommon/mysql.hcl`).
+
+        A file in a parent folder (`root.hcl`) holds what the whole tree shares, and every unit gets its
+        inputs: they are not repeated on each unit's line. The unit's own inputs win (Terragrunt's merge).
+        """
+        found = []
+        taken = set(own)
+        for included in scope.includes().values():
+            folder = _dir(included.file.path)
+            ancestor = not folder or scope.unit_dir == folder or scope.unit_dir.startswith(folder + "/")
+            if ancestor or not included.merged:
+                continue
+            inputs = {k: v for k, v in (included.exports().get("inputs") or {}).items() if k not in taken}
+            taken.update(inputs)
+            if _assignments(inputs):
+                found.append((included, inputs))
+        return found
+
+    def _unit_state(self, scope: TerragruntScope, env: str, file: HclFile) -> None:
+        """A Terragrunt `remote_state` block (the unit's own, else the first included one) for this unit."""
+        for included in [scope, *scope.includes().values()]:
+            block = next((b for b in included.file.blocks if b.kind == "remote_state"), None)
+            if block is None or (included is not scope and not included.merged):
+                continue
+            backend = _plain(evaluate(block.body.get("backend"), included))
+            config = block.body.get("config")
+            if not backend or not isinstance(config, dict):
+                return
+            key = next((v for a in ("key", "prefix") if (v := _plain(evaluate(config.get(a), included)))), None)
+            raw_bucket = config.get("bucket")
+            bucket = _plain(evaluate(raw_bucket, included)) if raw_bucket is not None else None
+            env_var = _GET_ENV.search(raw_bucket) if isinstance(raw_bucket, str) else None
+            evidence = [Evidence(block.path, block.line_at("config"), self.detector.name)]
+            if included is not scope:
+                evidence.append(Evidence(file.path, included.include_line, self.detector.name))
+            use = StateUse(_dir(file.path), True, key, bucket, tuple(evidence), env_var.group(1) if env_var else None)
+            self.out.state(env, backend, use)
+            return
 
     def _unit_env(self, scope: TerragruntScope, unit_dir: str) -> Env:
         folder: str | None = unit_dir
@@ -2141,19 +2172,26 @@ class Run:
             return
         unit = unit_block.name
         line = file.attribute_lines.get("inputs", unit_block.line)
-        shown = _assignments(own)
-        if shown:
+        parts: list[Part] = [" sets ", *_assignments(own)] if _assignments(own) else []
+        evidence = [Evidence(file.path, line, self.detector.name)] if parts else []
+        for included, inherited in self._component_inputs(scope, own):
+            path = included.file.path
+            parts.extend([", and" if parts else "", " gets ", *_assignments(inherited), " from ", Code(path)])
+            evidence.append(Evidence(path, included.file.attribute_lines.get("inputs", 1), self.detector.name))
+            evidence.append(Evidence(file.path, included.include_line, self.detector.name))
+        if parts:
             fact = Fact(
                 "env.special",
-                text("Terragrunt unit ", Code(unit), " sets ", *shown),
+                text("Terragrunt unit ", Code(unit), *parts),
                 Confidence.DECLARED,
-                (Evidence(file.path, line, self.detector.name),),
+                tuple(evidence),
                 env=env,
                 item=f"terragrunt:{file.path}",
                 rank=40,
                 order=(file.path, line),
             )
             self.out.env_fact(fact, False)
+        self._unit_state(scope, env, file)
         for included in [scope, *scope.includes().values()]:
             for block in included.file.generated:
                 if block.kind != "provider":
@@ -2200,6 +2238,7 @@ def _assignments(values: dict[str, Any], limit: int = 6) -> list[Part]:
 
 
 _STATE_KEY_SEPARATOR = re.compile(r"[/:]")
+_GET_ENV = re.compile(r'get_env\(\s*"([^"]+)"')
 
 
 def _path_env(value: str) -> str | None:
