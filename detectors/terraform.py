@@ -660,6 +660,9 @@ class Subject:
         self.address = scope.address + own
         self.origins: dict[str, list[Evidence]] = {}
         self.optional: list[str] = list(scope.optional)
+        # How counts name its type: the resource type, or the module's source when an input that
+        # picks the type is not resolved (a log-export sink whose parent type is a variable).
+        self.shown_type = rtype
 
     @property
     def path(self) -> str:
@@ -745,6 +748,7 @@ class Tally:
     say: str
     evidence: Evidence
     name: str
+    to: str = ""  # what the counted resources write to (`to a Pub/Sub topic`), after the count
 
 
 def _optional_note(switches: list[str]) -> list[Part]:
@@ -797,7 +801,8 @@ class Collector:
         """Counts a resource into its tool's summary line (optional ones into a line of their own)."""
         key = (tally.field, tally.tech, bool(optional))
         group = self.groups.setdefault(key, {"types": {}, "evidence": {}, "main": False, "switches": set()})
-        names = group["types"].setdefault(tally.type, {"say": tally.say, "names": {}})["names"]
+        entry = group["types"].setdefault((tally.type, tally.to), {"say": tally.say, "to": tally.to, "names": {}})
+        names = entry["names"]
         names.setdefault((tally.evidence.path, tally.evidence.line), tally.name)
         group["evidence"].setdefault(tally.evidence, None)
         group["main"] = group["main"] or not example
@@ -838,10 +843,11 @@ def _env_sort(env: str) -> tuple[int, str]:
 
 def _count_fact(field_id: str, tech: Tech | None, tech_id: str, group: dict[str, Any]) -> Fact:
     parts: list[Part] = [f"{tech.name if tech else tech_id} (Terraform): "]
-    for index, (rtype, entry) in enumerate(sorted(group["types"].items())):
+    for index, ((rtype, _), entry) in enumerate(sorted(group["types"].items())):
         names = [n for _, n in sorted(entry["names"].items()) if n]
         count = len(entry["names"])
-        parts.extend([", " if index else "", f"{count} {_counted(entry['say'], count)} (", Code(rtype), ")"])
+        said = f"{count} {_counted(entry['say'], count)}{entry['to']} ("
+        parts.extend([", " if index else "", said, Code(rtype), ")"])
         shown = list(dict.fromkeys(names))[:3]
         if shown:
             parts.append(": ")
@@ -1194,11 +1200,45 @@ class Reporter:
         tech = self.catalog.by_terraform_type(subject.type)
         if spec.get("aggregate", True) and tech is not None:
             evidence = Evidence(subject.path, subject.block.line, "terraform")
-            shown = name if name != subject.address else subject.block.name
-            tally = Tally("log.aggregation", tech.id, subject.type, _plural(str(spec.get("what"))), evidence, shown)
+            # A module call's label is no sink's name: an unresolved name shows the call's address.
+            label = f"module.{subject.block.name}" if subject.mapping is not None else subject.block.name
+            shown = name if name != subject.address else label
+            kinds = self._destinations(subject, str(spec["destination"])) if spec.get("destination") else []
+            to = f" to {_a(kinds[0])}{_either(kinds)}" if kinds else ""
+            what = _plural(str(spec.get("what")))
+            tally = Tally("log.aggregation", tech.id, subject.shown_type, what, evidence, shown, to)
             self.out.count(tally, subject.scope.example, subject.optional)
         if spec.get("retention"):
             self._retention(subject, spec, name)
+
+    def _destinations(self, subject: Subject, attr: str) -> list[str]:
+        """What a sink writes to (`Cloud Storage bucket`), from its destination as written or the
+        modules and resources it refers to, following locals; several when it picks one per instance."""
+        value = _plain(subject.get(attr)[0])
+        return self._destination_kinds(subject.scope, value or subject.raw(attr), 0)
+
+    def _destination_kinds(self, scope: ModuleScope, raw: Any, depth: int) -> list[str]:
+        table = _section("log_destinations")
+        directory = scope.directory
+        found: list[str] = []
+        for item in strings_in(raw) if depth < 4 else []:
+            inner = _raw_text(item)
+            uri = next((str(u["say"]) for u in table.get("uris") or [] if re.search(str(u["match"]), inner)), None)
+            if uri:
+                found.append(uri)
+                continue
+            for kind, name in re.findall(r"\b(module|local|[a-z][a-z0-9]*_[\w]+)\.([\w-]+)", inner):
+                if kind == "local" and name in directory.locals:
+                    found.extend(self._destination_kinds(scope, directory.locals[name][0], depth + 1))
+                elif kind == "module" and (call := directory.index.get(("module", "", name))) is not None:
+                    if not self.run._switch(scope, call)[0]:  # `count = 0`: that destination is not created
+                        continue
+                    source = call.body.get("source")
+                    say = (table.get("modules") or {}).get(_registry_key(source)) if isinstance(source, str) else None
+                    found.extend([str(say)] if say else [])
+                elif kind in (table.get("resources") or {}):
+                    found.append(str(table["resources"][kind]))
+        return list(dict.fromkeys(found))
 
     def _bucket_name(self, subject: Subject, attr: str) -> str | None:
         ref = reference_path(subject.raw(attr))
@@ -1503,7 +1543,9 @@ class Reporter:
     def remote_module(self, scope: ModuleScope, block: Block, source: str, optional: list[str]) -> None:
         mapping = _module_mapping(source)
         if mapping is not None:
-            mapped = Subject(scope, block, str(mapping["as"]), mapping)
+            rtype, known_type = _mapped_type(scope, block, mapping)
+            mapped = Subject(scope, block, rtype, mapping)
+            mapped.shown_type = rtype if known_type else _registry_key(source)
             mapped.optional = optional
             self.subject(mapped)
             return
@@ -1771,6 +1813,29 @@ def _spans(said: str) -> list[Part]:
 
 def _plural(what: str) -> str:
     return what + "s" if not what.endswith("s") else what
+
+
+def _mapped_type(scope: ModuleScope, block: Block, mapping: dict[str, Any]) -> tuple[str, bool]:
+    """The resource type a well-known module call creates: `as`, or chosen by an input (`as_from`);
+    and whether that is known (False when the choosing input is set but not resolved)."""
+    chooser = mapping.get("as_from")
+    if isinstance(chooser, dict):
+        value, present = scope.attr(block, str(chooser.get("input")))
+        chosen = (chooser.get("types") or {}).get(_plain(value)) if _plain(value) else None
+        if chosen:
+            return str(chosen), True
+        if present:
+            return str(mapping["as"]), False
+    return str(mapping["as"]), True
+
+
+def _a(word: str) -> str:
+    return "an " if word[:1].lower() in "aeiou" else "a "
+
+
+def _either(items: list[str]) -> str:
+    """`a`, `a or b`, `a, b or c`."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
 def _module_mapping(source: str) -> dict[str, Any] | None:

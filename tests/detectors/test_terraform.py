@@ -408,7 +408,8 @@ def test_a_topic_a_log_sink_writes_to_is_not_a_queue(cases: dict[str, Scanned]) 
     reusable = cases["reusable"]
     assert not any("Pub/Sub" in t for t in texts(facts_for(reusable.model, "env.database")))
     assert (
-        "Google Cloud Monitoring and Logging (Terraform): 1 log sink (google_logging_project_sink): cloud-logs"
+        "Google Cloud Monitoring and Logging (Terraform): "
+        "1 log sink to a Pub/Sub topic (google_logging_project_sink): cloud-logs"
         in declared(reusable, "log.aggregation")
     )
 
@@ -502,4 +503,18 @@ def test_terragrunt_units_get_their_component_defaults_from_envcommon(cases: dic
     ]
     assert "Terragrunt unit cache sets node_type = cache.r6g.large, replicas = 2" in declared(
         tg, "env.special", "production"
+    )
+
+
+def test_log_export_sinks_name_their_parent_type_and_destination(cases: dict[str, Scanned]) -> None:
+    # terraform-example-foundation centralized-logging: terraform-google-modules/log-export calls. The
+    # sink type follows `parent_resource_type` (the module's source when that is not resolved), the
+    # destination is the URI's service or the destination submodule (one with `count = 0` is not
+    # created), and a call whose `log_sink_name` is not resolved is named by its address, not its label
+    [line] = declared(cases["foundation"], "log.aggregation")
+    assert line == (
+        "Google Cloud Monitoring and Logging (Terraform): "
+        "1 Cloud Logging bucket (google_logging_project_bucket_config): AggregatedLogs, "
+        "1 log sink to a Cloud Logging bucket (google_logging_project_sink): sk-c-logging-prj-la, "
+        "1 log sink to a Cloud Storage bucket (terraform-google-modules/log-export/google): module.log_export"
     )
