@@ -64,6 +64,7 @@ from .terraform_hcl import (
     warm_up,
     with_type_defaults,
 )
+from .terraform_state import StateUse, state_fact
 
 RECORD = "terraform.file"
 CONFIG, VARS, LOCK, TERRAGRUNT = "config", "tfvars", "lock", "terragrunt"
@@ -551,6 +552,10 @@ class TerragruntScope:
         self._locals: dict[str, Any] = {}
         self._busy: set[str] = set()
         self._includes: dict[str, TerragruntScope] | None = None
+        # As an included file: the including `include` block's line, and whether Terragrunt merges it
+        # into the unit (every `merge_strategy` but `no_merge` merges `inputs` key by key, the unit winning).
+        self.include_line = 0
+        self.merged = True
 
     def lookup(self, path: list[Any]) -> tuple[Any, int]:
         if path[0] == "local" and len(path) > 1:
@@ -620,7 +625,10 @@ class TerragruntScope:
                 other = self.run.repo.hcl_files.get(_norm(str(target))) if isinstance(target, str) else None
                 if other is not None and other is not self.file:
                     label = block.labels[0] if block.labels else ""
-                    self._includes[label] = TerragruntScope(self.run, other, self.unit_dir, self.depth + 1)
+                    included = TerragruntScope(self.run, other, self.unit_dir, self.depth + 1)
+                    included.include_line = block.line
+                    included.merged = evaluate(block.body.get("merge_strategy"), self) != "no_merge"
+                    self._includes[label] = included
         return self._includes
 
     def exports(self) -> dict[str, Any]:
@@ -652,6 +660,9 @@ class Subject:
         self.address = scope.address + own
         self.origins: dict[str, list[Evidence]] = {}
         self.optional: list[str] = list(scope.optional)
+        # How counts name its type: the resource type, or the module's source when an input that
+        # picks the type is not resolved (a log-export sink whose parent type is a variable).
+        self.shown_type = rtype
 
     @property
     def path(self) -> str:
@@ -737,6 +748,7 @@ class Tally:
     say: str
     evidence: Evidence
     name: str
+    to: str = ""  # what the counted resources write to (`to a Pub/Sub topic`), after the count
 
 
 def _optional_note(switches: list[str]) -> list[Part]:
@@ -764,7 +776,7 @@ class Collector:
         self.env_facts: list[Fact] = []
         self.doc: dict[tuple[Any, ...], DocEntry] = {}
         self.groups: dict[tuple[str, str, bool], dict[str, Any]] = {}
-        self.states: dict[tuple[str, str], dict[Evidence, str | None]] = {}
+        self.states: dict[tuple[str, str], dict[str, StateUse]] = {}
 
     def env_fact(self, fact: Fact, example: bool) -> None:
         if example:
@@ -789,18 +801,21 @@ class Collector:
         """Counts a resource into its tool's summary line (optional ones into a line of their own)."""
         key = (tally.field, tally.tech, bool(optional))
         group = self.groups.setdefault(key, {"types": {}, "evidence": {}, "main": False, "switches": set()})
-        names = group["types"].setdefault(tally.type, {"say": tally.say, "names": {}})["names"]
+        entry = group["types"].setdefault((tally.type, tally.to), {"say": tally.say, "to": tally.to, "names": {}})
+        names = entry["names"]
         names.setdefault((tally.evidence.path, tally.evidence.line), tally.name)
         group["evidence"].setdefault(tally.evidence, None)
         group["main"] = group["main"] or not example
         group["switches"].update(optional)
 
-    def state(self, env: str, backend: str, key: str | None, evidence: Evidence) -> None:
-        self.states.setdefault((env, backend), {})[evidence] = key
+    def state(self, env: str, backend: str, use: StateUse) -> None:
+        self.states.setdefault((env, backend), {}).setdefault(use.owner, use)
 
     def finish(self, catalog: Catalog, provider_facts: list[tuple[Fact, str, bool]]) -> list[Fact]:
         out = list(self.env_facts)
-        out.extend(_state_fact(env, backend, keys) for (env, backend), keys in sorted(self.states.items()))
+        out.extend(
+            state_fact(env, backend, list(uses.values())) for (env, backend), uses in sorted(self.states.items())
+        )
         for entry in self.doc.values():
             fact = entry.fact
             if entry.envs:
@@ -821,28 +836,6 @@ class Collector:
         return out
 
 
-def _state_fact(env: str, backend: str, keys: dict[Evidence, str | None]) -> Fact:
-    """`Terraform state in the gcs backend (3 roots): prefix a, b, c`: one line per environment."""
-    evidence = tuple(sorted(keys))
-    named = sorted({k for k in keys.values() if k})
-    roots = f" ({len(evidence)} roots)" if len(evidence) > 1 else ""
-    parts: list[Part] = ["Terraform state in the ", Code(backend), f" backend{roots}"]
-    for index, key in enumerate(named[:3]):
-        parts.extend([": " if index == 0 else ", ", Code(key)])
-    if len(named) > 3:
-        parts.append(f" and {len(named) - 3} more")
-    return Fact(
-        "env.special",
-        text(*parts),
-        Confidence.DECLARED,
-        evidence,
-        env=env,
-        item=f"backend:{backend}",
-        rank=45,
-        order=(evidence[0].path, evidence[0].line),
-    )
-
-
 def _env_sort(env: str) -> tuple[int, str]:
     order = {"development": 0, "staging": 1, "production": 2}
     return order.get(normalise(env), 3), env
@@ -850,10 +843,11 @@ def _env_sort(env: str) -> tuple[int, str]:
 
 def _count_fact(field_id: str, tech: Tech | None, tech_id: str, group: dict[str, Any]) -> Fact:
     parts: list[Part] = [f"{tech.name if tech else tech_id} (Terraform): "]
-    for index, (rtype, entry) in enumerate(sorted(group["types"].items())):
+    for index, ((rtype, _), entry) in enumerate(sorted(group["types"].items())):
         names = [n for _, n in sorted(entry["names"].items()) if n]
         count = len(entry["names"])
-        parts.extend([", " if index else "", f"{count} {_counted(entry['say'], count)} (", Code(rtype), ")"])
+        said = f"{count} {_counted(entry['say'], count)}{entry['to']} ("
+        parts.extend([", " if index else "", said, Code(rtype), ")"])
         shown = list(dict.fromkeys(names))[:3]
         if shown:
             parts.append(": ")
@@ -1206,11 +1200,45 @@ class Reporter:
         tech = self.catalog.by_terraform_type(subject.type)
         if spec.get("aggregate", True) and tech is not None:
             evidence = Evidence(subject.path, subject.block.line, "terraform")
-            shown = name if name != subject.address else subject.block.name
-            tally = Tally("log.aggregation", tech.id, subject.type, _plural(str(spec.get("what"))), evidence, shown)
+            # A module call's label is no sink's name: an unresolved name shows the call's address.
+            label = f"module.{subject.block.name}" if subject.mapping is not None else subject.block.name
+            shown = name if name != subject.address else label
+            kinds = self._destinations(subject, str(spec["destination"])) if spec.get("destination") else []
+            to = f" to {_a(kinds[0])}{_either(kinds)}" if kinds else ""
+            what = _plural(str(spec.get("what")))
+            tally = Tally("log.aggregation", tech.id, subject.shown_type, what, evidence, shown, to)
             self.out.count(tally, subject.scope.example, subject.optional)
         if spec.get("retention"):
             self._retention(subject, spec, name)
+
+    def _destinations(self, subject: Subject, attr: str) -> list[str]:
+        """What a sink writes to (`Cloud Storage bucket`), from its destination as written or the
+        modules and resources it refers to, following locals; several when it picks one per instance."""
+        value = _plain(subject.get(attr)[0])
+        return self._destination_kinds(subject.scope, value or subject.raw(attr), 0)
+
+    def _destination_kinds(self, scope: ModuleScope, raw: Any, depth: int) -> list[str]:
+        table = _section("log_destinations")
+        directory = scope.directory
+        found: list[str] = []
+        for item in strings_in(raw) if depth < 4 else []:
+            inner = _raw_text(item)
+            uri = next((str(u["say"]) for u in table.get("uris") or [] if re.search(str(u["match"]), inner)), None)
+            if uri:
+                found.append(uri)
+                continue
+            for kind, name in re.findall(r"\b(module|local|[a-z][a-z0-9]*_[\w]+)\.([\w-]+)", inner):
+                if kind == "local" and name in directory.locals:
+                    found.extend(self._destination_kinds(scope, directory.locals[name][0], depth + 1))
+                elif kind == "module" and (call := directory.index.get(("module", "", name))) is not None:
+                    if not self.run._switch(scope, call)[0]:  # `count = 0`: that destination is not created
+                        continue
+                    source = call.body.get("source")
+                    say = (table.get("modules") or {}).get(_registry_key(source)) if isinstance(source, str) else None
+                    found.extend([str(say)] if say else [])
+                elif kind in (table.get("resources") or {}):
+                    found.append(str(table["resources"][kind]))
+        return list(dict.fromkeys(found))
 
     def _bucket_name(self, subject: Subject, attr: str) -> str | None:
         ref = reference_path(subject.raw(attr))
@@ -1515,7 +1543,9 @@ class Reporter:
     def remote_module(self, scope: ModuleScope, block: Block, source: str, optional: list[str]) -> None:
         mapping = _module_mapping(source)
         if mapping is not None:
-            mapped = Subject(scope, block, str(mapping["as"]), mapping)
+            rtype, known_type = _mapped_type(scope, block, mapping)
+            mapped = Subject(scope, block, rtype, mapping)
+            mapped.shown_type = rtype if known_type else _registry_key(source)
             mapped.optional = optional
             self.subject(mapped)
             return
@@ -1625,8 +1655,9 @@ class Reporter:
             value = next(
                 (v for a in ("key", "prefix") if (v := _plain(scope.attr(block, f"backend.{key}.{a}")[0]))), None
             )
+            bucket = _plain(scope.attr(block, f"backend.{key}.bucket")[0])
             evidence = Evidence(block.path, block.line_at(f"backend.{key}"), "terraform")
-            self.out.state(scope.env.name, key, value, evidence)
+            self.out.state(scope.env.name, key, StateUse(scope.root, False, value, bucket, (evidence,)))
 
 
 # A reference to a resource, data source or module: its value is known only after apply.
@@ -1782,6 +1813,29 @@ def _spans(said: str) -> list[Part]:
 
 def _plural(what: str) -> str:
     return what + "s" if not what.endswith("s") else what
+
+
+def _mapped_type(scope: ModuleScope, block: Block, mapping: dict[str, Any]) -> tuple[str, bool]:
+    """The resource type a well-known module call creates: `as`, or chosen by an input (`as_from`);
+    and whether that is known (False when the choosing input is set but not resolved)."""
+    chooser = mapping.get("as_from")
+    if isinstance(chooser, dict):
+        value, present = scope.attr(block, str(chooser.get("input")))
+        chosen = (chooser.get("types") or {}).get(_plain(value)) if _plain(value) else None
+        if chosen:
+            return str(chosen), True
+        if present:
+            return str(mapping["as"]), False
+    return str(mapping["as"]), True
+
+
+def _a(word: str) -> str:
+    return "an " if word[:1].lower() in "aeiou" else "a "
+
+
+def _either(items: list[str]) -> str:
+    """`a`, `a or b`, `a, b or c`."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
 def _module_mapping(source: str) -> dict[str, Any] | None:
@@ -2094,7 +2148,8 @@ class Run:
         env = self._unit_env(scope, unit_dir)
         inputs: dict[str, Any] = {}
         for included in scope.includes().values():
-            inputs.update(included.exports().get("inputs") or {})
+            if included.merged:
+                inputs.update(included.exports().get("inputs") or {})
         own = scope.exports().get("inputs") or {}
         inputs.update(own)
         source = self._unit_source(scope)
@@ -2114,6 +2169,47 @@ class Run:
         elif isinstance(source, str):
             self.reporter.remote_module(unit_scope, unit_block, source, [])
         self._unit_facts(scope, unit_scope, unit_block, own, file)
+
+    @staticmethod
+    def _component_inputs(scope: TerragruntScope, own: dict[str, Any]) -> list[tuple[TerragruntScope, dict[str, Any]]]:
+        """Inputs a unit gets from included files outside its parent folders (`_envcommon/mysql.hcl`).
+
+        A file in a parent folder (`root.hcl`) holds what the whole tree shares, and every unit gets its
+        inputs: they are not repeated on each unit's line. The unit's own inputs win (Terragrunt's merge).
+        """
+        found = []
+        taken = set(own)
+        for included in scope.includes().values():
+            folder = _dir(included.file.path)
+            ancestor = not folder or scope.unit_dir == folder or scope.unit_dir.startswith(folder + "/")
+            if ancestor or not included.merged:
+                continue
+            inputs = {k: v for k, v in (included.exports().get("inputs") or {}).items() if k not in taken}
+            taken.update(inputs)
+            if _assignments(inputs):
+                found.append((included, inputs))
+        return found
+
+    def _unit_state(self, scope: TerragruntScope, env: str, file: HclFile) -> None:
+        """A Terragrunt `remote_state` block (the unit's own, else the first included one) for this unit."""
+        for included in [scope, *scope.includes().values()]:
+            block = next((b for b in included.file.blocks if b.kind == "remote_state"), None)
+            if block is None or (included is not scope and not included.merged):
+                continue
+            backend = _plain(evaluate(block.body.get("backend"), included))
+            config = block.body.get("config")
+            if not backend or not isinstance(config, dict):
+                return
+            key = next((v for a in ("key", "prefix") if (v := _plain(evaluate(config.get(a), included)))), None)
+            raw_bucket = config.get("bucket")
+            bucket = _plain(evaluate(raw_bucket, included)) if raw_bucket is not None else None
+            env_var = _GET_ENV.search(raw_bucket) if isinstance(raw_bucket, str) else None
+            evidence = [Evidence(block.path, block.line_at("config"), self.detector.name)]
+            if included is not scope:
+                evidence.append(Evidence(file.path, included.include_line, self.detector.name))
+            use = StateUse(_dir(file.path), True, key, bucket, tuple(evidence), env_var.group(1) if env_var else None)
+            self.out.state(env, backend, use)
+            return
 
     def _unit_env(self, scope: TerragruntScope, unit_dir: str) -> Env:
         folder: str | None = unit_dir
@@ -2141,19 +2237,26 @@ class Run:
             return
         unit = unit_block.name
         line = file.attribute_lines.get("inputs", unit_block.line)
-        shown = _assignments(own)
-        if shown:
+        parts: list[Part] = [" sets ", *_assignments(own)] if _assignments(own) else []
+        evidence = [Evidence(file.path, line, self.detector.name)] if parts else []
+        for included, inherited in self._component_inputs(scope, own):
+            path = included.file.path
+            parts.extend([", and" if parts else "", " gets ", *_assignments(inherited), " from ", Code(path)])
+            evidence.append(Evidence(path, included.file.attribute_lines.get("inputs", 1), self.detector.name))
+            evidence.append(Evidence(file.path, included.include_line, self.detector.name))
+        if parts:
             fact = Fact(
                 "env.special",
-                text("Terragrunt unit ", Code(unit), " sets ", *shown),
+                text("Terragrunt unit ", Code(unit), *parts),
                 Confidence.DECLARED,
-                (Evidence(file.path, line, self.detector.name),),
+                tuple(evidence),
                 env=env,
                 item=f"terragrunt:{file.path}",
                 rank=40,
                 order=(file.path, line),
             )
             self.out.env_fact(fact, False)
+        self._unit_state(scope, env, file)
         for included in [scope, *scope.includes().values()]:
             for block in included.file.generated:
                 if block.kind != "provider":
@@ -2200,6 +2303,7 @@ def _assignments(values: dict[str, Any], limit: int = 6) -> list[Part]:
 
 
 _STATE_KEY_SEPARATOR = re.compile(r"[/:]")
+_GET_ENV = re.compile(r'get_env\(\s*"([^"]+)"')
 
 
 def _path_env(value: str) -> str | None:

@@ -63,7 +63,7 @@ _AUTH_HEADER = re.compile(r"(?i)(authorization:\s*(?:bearer\s+|basic\s+|token\s+
 _CANDIDATE = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
 _EXEMPT_BEFORE = re.compile(r"(?:sha256:|sha512:|@)$")
 _PLACEHOLDER_VALUE = re.compile(
-    r"(?i)^(?:|changeme|change[_-]?me|xxx+|\*+|\.\.\.|todo|replace[_-]?me|secret|password|none|null"
+    r"(?i)^(?:|changeme|change[_-]?me|xxx+|\*+|\.\.\.|todo|replace[_-]?me|update[_-]?me|secret|password|none|null"
     r"|your[_-].*|<.*>|\[.*\]|\{\{.*\}\}|\$\{.*\}|\$[A-Z_][A-Z0-9_]*|.*_here|example|dummy|test|fake.*)$"
 )
 
