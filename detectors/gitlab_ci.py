@@ -608,13 +608,16 @@ class Resolution:
     def _whens(self, name: str, node: GMap, conditions: Conditions, pipeline: Pipeline) -> list[When]:
         job_when = str(node["when"]) if isinstance(node.get("when"), str) else None
         start_in = str(node.get("start_in")) if node.get("start_in") else None
+        when_at = node.where_of("when") if job_when else None
         if "rules" in node:
-            whens = conditions.rules(node.get("rules"), job_when, start_in)
+            whens = conditions.rules(node.get("rules"), job_when, start_in, when_at)
         elif "only" in node or "except" in node:
-            whens = conditions.only_except(node.get("only"), node.get("except"), job_when, start_in)
+            only_at = node.where_of("only") if "only" in node else None
+            whens = conditions.only_except(node.get("only"), node.get("except"), job_when, start_in, only_at, when_at)
         else:
             delayed = start_in if job_when == "delayed" else None
-            whens = [When("any", manual=job_when == "manual", delayed=delayed)]
+            proof = when_at if job_when in ("manual", "delayed") else None
+            whens = [When("any", manual=job_when == "manual", delayed=delayed, where=proof)]
         whens = expand_any(whens, pipeline.workflow)
         whens = restrict(whens, pipeline.workflow)
         for rules in pipeline.composed.conditions.get(name, []):
@@ -1167,10 +1170,14 @@ class FactWriter:
         manual = [w for w in job.whens if w.manual]
         targets = self._targets(job)
         how = self._how(job)
-        evidence = [job.where, *([job.env.where] if job.env else []), *(s.where for s in job.of("deploy")[:1])]
+        shown = [*([job.env.where] if job.env else []), *(s.where for s in job.of("deploy")[:1])]
         for whens, field_id in ((automatic, "ci.deploy.automated"), (manual, "ci.deploy.manual")):
             if not whens:
                 continue
+            # The lines that prove the trigger (`rules:` entry, `when: manual`, `only:`) come first;
+            # the job's name line only when nothing in the job says how it starts.
+            proofs = list(dict.fromkeys(w.where for w in whens if w.where is not None))
+            evidence = [*(proofs or [job.where]), *shown]
             delayed = next((w.delayed for w in whens if w.delayed), None)
             later = (
                 text(", ", Code(delayed), " after the job is reached (", Code("when: delayed"), ")") if delayed else ()

@@ -679,3 +679,48 @@ def test_a_test_word_in_a_build_or_release_job_name_is_not_a_test_job(tmp_path: 
     shown = texts(facts_for(model, "ci.test.unit"))
     assert not any("clone test repo" in t or "package test variables" in t for t in shown), shown
     assert any("unit tests" in t for t in shown), shown  # the name still counts in a test stage
+
+
+def _scan_pipeline(tmp_path: Path, files: dict[str, str | bytes]) -> Model:
+    repo = write_tree(tmp_path / "repo", files)
+    source = RepoSource(repo)
+    try:
+        return run_scan(source, load_config(repo), Registry([GitLabCIDetector(), ScriptsDetector()], [], {}))
+    finally:
+        source.close()
+
+
+def _lines(model: Model, field: str, job: str) -> list[int]:
+    fact = next(f for f in facts_for(model, field) if f.attrs.get("job") == job)
+    return [e.line for e in fact.evidence]
+
+
+def test_deploy_triggers_cite_the_line_that_proves_them(tmp_path: Path) -> None:
+    # modelled on the deploy jobs of a Rails app's .gitlab/ci/deploy.yml (rules with `when: manual`)
+    # and on older `only:` + `when: manual` release jobs
+    pipeline = (
+        "stages: [staging, production]\n"  # 1
+        "deploy-staging:\n"  # 2
+        "  stage: staging\n"  # 3
+        "  script: [helm upgrade --install app ./chart]\n"  # 4
+        "  environment: {name: staging}\n"  # 5
+        "  rules:\n"  # 6
+        "    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n"  # 7
+        "deploy-production:\n"  # 8
+        "  stage: production\n"  # 9
+        "  script: [helm upgrade --install app ./chart]\n"  # 10
+        "  environment: {name: production}\n"  # 11
+        "  rules:\n"  # 12
+        "    - if: $CI_COMMIT_TAG\n"  # 13
+        "      when: manual\n"  # 14
+        "deploy-legacy:\n"  # 15
+        "  stage: production\n"  # 16
+        "  when: manual\n"  # 17
+        "  only: [tags]\n"  # 18
+        "  script: [helm upgrade --install legacy ./chart]\n"  # 19
+        "  environment: {name: legacy}\n"  # 20
+    )
+    model = _scan_pipeline(tmp_path, {".gitlab-ci.yml": pipeline})
+    assert _lines(model, "ci.deploy.automated", "deploy-staging")[0] == 7  # the rule entry
+    assert _lines(model, "ci.deploy.manual", "deploy-production")[0] == 14  # its `when: manual`
+    assert _lines(model, "ci.deploy.manual", "deploy-legacy")[0] == 17  # the job's `when: manual`
