@@ -1083,7 +1083,7 @@ class FactWriter:
                 continue
             seen.add((step.tool, level))
             out.append(self._test_fact(job, level, step.tool, step.command, [step.where, job.where], step.index))
-        if not out and not job.deploys:
+        if not out and not job.deploys and not self._around_tests(job):
             report = self._junit(job)
             if report is not None:
                 level = self._level(job, "unit")
@@ -1095,6 +1095,13 @@ class FactWriter:
                     level = self._level(job, "unit")
                     out.append(self._test_fact(job, level, "", command, [where, job.where], 0))
         return [f for f in out if f is not None]
+
+    def _around_tests(self, job: Job) -> bool:
+        """A job that provisions or tears down what tests run on, or reports on other jobs' results:
+        what it does is in its name or in the program and sub-command it runs, not in a JUnit
+        report it inherits from the test template it extends."""
+        words = [w for w in self._first_command(job)[0].split() if not w.startswith("-")][:2]
+        return any(self.kb.around_tests.search(w) for w in (job.name, *words))
 
     def _level(self, job: Job, level: str) -> str:
         if level in ("e2e", "performance"):

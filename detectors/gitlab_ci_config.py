@@ -278,6 +278,7 @@ class Knowledge:
     not_build_jobs: re.Pattern[str]
     test_jobs: re.Pattern[str]
     not_test_stages: re.Pattern[str]
+    around_tests: re.Pattern[str]
     dispatch_words: tuple[str, ...]
     templates: tuple[Template, ...]
 
@@ -313,6 +314,7 @@ def knowledge() -> Knowledge:
         not_build_jobs=re.compile(raw["not_build_jobs"]),
         test_jobs=re.compile(raw["test_jobs"]),
         not_test_stages=re.compile(raw["not_test_stages"]),
+        around_tests=re.compile(raw["around_tests"]),
         dispatch_words=tuple(raw["dispatch_words"]),
         templates=templates,
     )

@@ -724,3 +724,37 @@ def test_deploy_triggers_cite_the_line_that_proves_them(tmp_path: Path) -> None:
     assert _lines(model, "ci.deploy.automated", "deploy-staging")[0] == 7  # the rule entry
     assert _lines(model, "ci.deploy.manual", "deploy-production")[0] == 14  # its `when: manual`
     assert _lines(model, "ci.deploy.manual", "deploy-legacy")[0] == 17  # the job's `when: manual`
+
+
+def test_jobs_around_tests_are_not_test_jobs(tmp_path: Path) -> None:
+    # modelled on gitlab-runner .gitlab/ci/test-kubernetes-integration.gitlab-ci.yml (provision and
+    # destroy jobs extend the test template and inherit its JUnit report) and coverage.gitlab-ci.yml
+    pipeline = (
+        "stages: [test, coverage]\n"
+        ".integration k8s:\n"
+        "  stage: test\n"
+        "  script:\n"
+        "    - gotestsum --junitfile=junit.xml -- -tags=integration,kubernetes ./executors/kubernetes/...\n"
+        "  artifacts:\n    reports:\n      junit: junit.xml\n"
+        "provision integration k8s:\n"
+        "  extends: .integration k8s\n"
+        "  script: [mage k8s:provisionIntegrationKubernetes $CI_PIPELINE_ID]\n"
+        "integration k8s:\n"
+        "  extends: .integration k8s\n"
+        "  needs: [provision integration k8s]\n"
+        "teardown k8s:\n"
+        "  extends: .integration k8s\n"
+        "  script: [mage k8s:destroyIntegrationKubernetes $CI_PIPELINE_ID]\n"
+        "test coverage report:\n"
+        "  stage: coverage\n"
+        "  script: [make cobertura_report]\n"
+        "unit tests:\n"
+        "  stage: test\n"
+        "  script: [make splitic-unit]\n"
+        "  artifacts:\n    reports:\n      junit: .splitic/junit_*.xml\n"
+    )
+    model = _scan_pipeline(tmp_path, {".gitlab-ci.yml": pipeline})
+    jobs = {f.attrs.get("job") for field in ("ci.test.unit", "ci.test.integration") for f in facts_for(model, field)}
+    assert "integration k8s" in jobs  # the template's own test command
+    assert "unit tests" in jobs  # a JUnit report on a job that does nothing else still counts
+    assert not jobs & {"provision integration k8s", "teardown k8s", "test coverage report"}, jobs
