@@ -89,7 +89,6 @@ _PROJECT_DIR = re.compile(r"^\$\{?CI_PROJECT_DIR\}?/?")
 _CD = re.compile(r"^cd\s+(\S+)\s*$")
 _WORD_PARTS = re.compile(r"[_\-]")
 _URL_HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?([^/?#]*)", re.I)
-_BUILD_STAGE = re.compile(r"(?i)\b(?:build|compile)\b")
 _OUTPUT_REGISTRY = re.compile(r"--output[= ]\S*type=registry")
 _OUTPUT_LOCAL = re.compile(r"(?:--output[= ]|-o\s+)type=(?:local|tar)")
 _REVIEW_NAME = re.compile(r"(?i)\b(?:review|preview)")
@@ -102,7 +101,9 @@ def _whole_word(word: str) -> re.Pattern[str]:
 
 
 _STOP_ACTIONS = ("stop",)
-_NON_DEPLOY_ACTIONS = ("stop", "prepare", "verify", "access")
+# GitLab's `environment:action` values that deploy nothing, and infrascan's own `verify` (a job that
+# checks an environment) and `build` (a build or packaging job that names one).
+_NON_DEPLOY_ACTIONS = ("stop", "prepare", "verify", "access", "build")
 MAX_CANDIDATES = 8
 
 
@@ -759,10 +760,17 @@ class Resolution:
         )
 
     def _action(self, job: Job, spec: GMap | None) -> str:
-        """`environment:action`; a `verify ...` job that names an environment checks it, it does not deploy."""
+        """`environment:action`. A `verify ...` job that names an environment checks it; a job in a
+        build or packaging stage that names one (gitlab-runner's `package-deb`, environment
+        `package/$PKGS/...`, running `mage package:deb64`) makes build output: neither deploys,
+        unless a command deploys or the job's name says it releases."""
         action = str(spec.get("action") or "start") if spec is not None else "start"
-        if action == "start" and self.kb.verify_jobs.search(job.name) and not job.of("deploy"):
+        if action != "start" or job.of("deploy"):
+            return action
+        if self.kb.verify_jobs.search(job.name):
             return "verify"
+        if self.kb.build_stages.search(job.stage) and not _DEPLOY_WORDS.search(job.name):
+            return "build"
         return action
 
     def _candidates(self, name: str, job: Job) -> tuple[str, ...]:
@@ -1015,9 +1023,10 @@ class FactWriter:
 
     def _build_job(self, job: Job) -> bool:
         """A job named or staged as a build whose commands the classifier cannot see through."""
-        if job.steps or job.deploys or job.env is not None or not self._first_command(job)[0]:
+        named_env = job.env is not None and job.env.action != "build"
+        if job.steps or job.deploys or named_env or not self._first_command(job)[0]:
             return False
-        staged = _BUILD_STAGE.search(job.stage)
+        staged = self.kb.build_stages.search(job.stage)
         return bool(staged) and not self.kb.not_build_jobs.search(job.name)
 
     @staticmethod

@@ -275,6 +275,7 @@ class Knowledge:
     e2e_services: tuple[str, ...]
     setup_commands: re.Pattern[str]
     verify_jobs: re.Pattern[str]
+    build_stages: re.Pattern[str]
     not_build_jobs: re.Pattern[str]
     test_jobs: re.Pattern[str]
     not_test_stages: re.Pattern[str]
@@ -311,6 +312,7 @@ def knowledge() -> Knowledge:
         e2e_services=tuple(raw["e2e_services"]),
         setup_commands=re.compile(raw["setup_commands"]),
         verify_jobs=re.compile(raw["verify_jobs"]),
+        build_stages=re.compile(raw["build_stages"]),
         not_build_jobs=re.compile(raw["not_build_jobs"]),
         test_jobs=re.compile(raw["test_jobs"]),
         not_test_stages=re.compile(raw["not_test_stages"]),

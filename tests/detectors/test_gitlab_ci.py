@@ -758,3 +758,33 @@ def test_jobs_around_tests_are_not_test_jobs(tmp_path: Path) -> None:
     assert "integration k8s" in jobs  # the template's own test command
     assert "unit tests" in jobs  # a JUnit report on a job that does nothing else still counts
     assert not jobs & {"provision integration k8s", "teardown k8s", "test coverage report"}, jobs
+
+
+def test_packaging_jobs_that_name_an_environment_build_rather_than_deploy(tmp_path: Path) -> None:
+    # modelled on gitlab-runner .gitlab/ci/package.gitlab-ci.yml: `.packages` (stage package,
+    # environment package/$PKGS/$CI_COMMIT_REF_NAME, `mage package:$PKGS`) and a matrix of package jobs
+    pipeline = (
+        "stages: [build, package, deploy]\n"
+        ".packages:\n"
+        "  stage: package\n"
+        "  environment:\n    name: package/$PKGS/$CI_COMMIT_REF_NAME\n"
+        "  script:\n    - mage package:prepare\n    - mage package:$PKGS\n"
+        "  artifacts:\n    paths: [out/deb/, out/rpm/]\n"
+        "package-deb:\n"
+        "  extends: .packages\n"
+        "  parallel:\n    matrix:\n      - PKGS: [deb64, debArm64]\n"
+        "publish packages:\n"
+        "  stage: package\n"
+        "  environment: {name: packages/stable}\n"
+        "  script: [mage pulp:push deb]\n"
+        "ship:\n"
+        "  stage: deploy\n"
+        "  environment: {name: production}\n"
+        "  script: [./ship.sh]\n"
+    )
+    model = _scan_pipeline(tmp_path, {".gitlab-ci.yml": pipeline})
+    deploys = {f.attrs.get("job") for f in facts_for(model, "ci.deploy.automated")}
+    builds = {f.attrs.get("job") for f in facts_for(model, "ci.build")}
+    assert "package-deb" not in deploys and "package-deb" in builds
+    assert {"publish packages", "ship"} <= deploys  # a release word in the name, a deploy stage
+    assert not [f for f in facts_for(model, "deploy.steps") if f.attrs.get("job") == "package-deb"]
