@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from infrascan.catalog import DATA_STORE_CATEGORIES
-from infrascan.commands import Classification, Command, classify, split_commands
+from infrascan.commands import OUTPUT_DIR_NAME, Classification, Command, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import display_name, is_dynamic, normalise
 from infrascan.envvars import is_placeholder_host
@@ -105,6 +105,9 @@ _STOP_ACTIONS = ("stop",)
 # checks an environment) and `build` (a build or packaging job that names one).
 _NON_DEPLOY_ACTIONS = ("stop", "prepare", "verify", "access", "build")
 MAX_CANDIDATES = 8
+# The kind of a build step whose program the same job then runs: a tool the pipeline builds for
+# itself, neither a build step of the product nor a step of a deployment.
+TOOL_BUILD = "tool-build"
 
 
 # ==== phase 1: loading one file =================================================================
@@ -636,6 +639,8 @@ class Resolution:
         job.services = self._services(job)
         cwd = ""
         position = 0
+        built: dict[str, int] = {}  # program path a build writes -> that build step's position
+        helpers: set[int] = set()
         for key in ("before_script", "script", "after_script"):
             value = job.node.get(key)
             items = list(value) if isinstance(value, GSeq) else [value] if isinstance(value, str) else []
@@ -652,11 +657,20 @@ class Resolution:
                     expanded = substitute(_SHELL_KEYWORD.sub("", command.text), job.variables)
                     job.commands.append((expanded, line, key))
                     cwd = _cd(expanded, cwd)
+                    program = _program(expanded, cwd)
+                    if program in built:
+                        helpers.add(built[program])
                     for step in self._classify(job, expanded, line, cwd, position):
                         job.steps.append(step)
+                        output = _built_program(step, cwd)
+                        if output:
+                            built[output] = position
                         position += 1
                 if inner is not item:
                     cwd = outer_cwd
+        # A program the job builds and then runs is a tool for the pipeline (gitlab-runner builds
+        # `scripts/pusher` to push images), not the product: it is no build step.
+        job.steps = [replace(s, kind=TOOL_BUILD) if s.index in helpers else s for s in job.steps]
         job.env = self._environment(job)
 
     def _classify(self, job: Job, command: str, where: Where, cwd: str, position: int) -> list[Step]:
@@ -861,6 +875,26 @@ def _matrix_names(node: GMap) -> set[str]:
     parallel = node.get("parallel")
     matrix = parallel.get("matrix") if isinstance(parallel, GMap) else None
     return {str(k) for row in as_list(matrix) if isinstance(row, GMap) for k in row}
+
+
+def _program(command: str, cwd: str) -> str:
+    """The path of the program a command runs when it names one (`./pusher`, `bin/tool`)."""
+    first = command.split(maxsplit=1)[0] if command.strip() else ""
+    if "/" not in first or first.startswith(("$", "/")):
+        return ""
+    return posixpath.normpath(posixpath.join(cwd, first))
+
+
+def _built_program(step: Step, cwd: str) -> str:
+    """The path of the program a build step writes, when the classifier knows how it is named."""
+    output = step.detail.get("output")
+    if step.kind != "build" or not output or step.via:
+        return ""
+    if output == OUTPUT_DIR_NAME:
+        output = posixpath.basename(cwd)
+        if not output:
+            return ""  # named after the Go module, which the pipeline file does not say
+    return posixpath.normpath(posixpath.join(cwd, output))
 
 
 def _subshell(item: str) -> str:
@@ -1287,7 +1321,7 @@ class FactWriter:
 
     def _first_command(self, job: Job) -> tuple[str, Where]:
         """The command that says what a job does: not setup, not a step already shown; `script` first."""
-        shown = {s.where for s in job.steps if s.kind in ("build", "push", "test") and not s.via}
+        shown = {s.where for s in job.steps if s.kind in ("build", TOOL_BUILD, "push", "test") and not s.via}
         own = [
             (command, where, key)
             for command, where, key in job.commands

@@ -788,3 +788,29 @@ def test_packaging_jobs_that_name_an_environment_build_rather_than_deploy(tmp_pa
     assert "package-deb" not in deploys and "package-deb" in builds
     assert {"publish packages", "ship"} <= deploys  # a release word in the name, a deploy stage
     assert not [f for f in facts_for(model, "deploy.steps") if f.attrs.get("job") == "package-deb"]
+
+
+def test_a_program_the_job_builds_and_then_runs_is_a_tool_not_a_build_step(tmp_path: Path) -> None:
+    # modelled on gitlab-runner .gitlab/ci/release.gitlab-ci.yml: `(cd scripts/pusher && go build)`
+    # then `(cd scripts/pusher && ./pusher runner-images.json ...)`
+    pipeline = (
+        "stages: [build, release]\n"
+        "docker images:\n"
+        "  stage: release\n"
+        "  script:\n"
+        "    - (cd scripts/pusher && go build)\n"
+        "    - tags=$(make print_image_tags)\n"
+        '    - (cd scripts/pusher && ./pusher runner-images.json "${CI_REGISTRY_IMAGE}" $tags)\n'
+        "generate:\n"
+        "  stage: build\n"
+        "  script:\n"
+        "    - go build -o bin/gen ./tools/gen\n"
+        "    - bin/gen --out api/\n"
+        "binaries:\n"
+        "  stage: build\n"
+        "  script:\n"
+        "    - go build -o out/binaries/app ./cmd/app\n"
+    )
+    model = _scan_pipeline(tmp_path, {".gitlab-ci.yml": pipeline})
+    builds = {f.attrs.get("job") for f in facts_for(model, "ci.build")}
+    assert builds == {"binaries"}, builds  # the product's build is still one
