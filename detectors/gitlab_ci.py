@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from infrascan.catalog import DATA_STORE_CATEGORIES
-from infrascan.commands import Classification, Command, classify, split_commands
+from infrascan.commands import OUTPUT_DIR_NAME, Classification, Command, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import display_name, is_dynamic, normalise
 from infrascan.envvars import is_placeholder_host
@@ -89,7 +89,6 @@ _PROJECT_DIR = re.compile(r"^\$\{?CI_PROJECT_DIR\}?/?")
 _CD = re.compile(r"^cd\s+(\S+)\s*$")
 _WORD_PARTS = re.compile(r"[_\-]")
 _URL_HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?([^/?#]*)", re.I)
-_BUILD_STAGE = re.compile(r"(?i)\b(?:build|compile)\b")
 _OUTPUT_REGISTRY = re.compile(r"--output[= ]\S*type=registry")
 _OUTPUT_LOCAL = re.compile(r"(?:--output[= ]|-o\s+)type=(?:local|tar)")
 _REVIEW_NAME = re.compile(r"(?i)\b(?:review|preview)")
@@ -102,8 +101,13 @@ def _whole_word(word: str) -> re.Pattern[str]:
 
 
 _STOP_ACTIONS = ("stop",)
-_NON_DEPLOY_ACTIONS = ("stop", "prepare", "verify", "access")
+# GitLab's `environment:action` values that deploy nothing, and infrascan's own `verify` (a job that
+# checks an environment) and `build` (a build or packaging job that names one).
+_NON_DEPLOY_ACTIONS = ("stop", "prepare", "verify", "access", "build")
 MAX_CANDIDATES = 8
+# The kind of a build step whose program the same job then runs: a tool the pipeline builds for
+# itself, neither a build step of the product nor a step of a deployment.
+TOOL_BUILD = "tool-build"
 
 
 # ==== phase 1: loading one file =================================================================
@@ -612,13 +616,16 @@ class Resolution:
     def _whens(self, name: str, node: GMap, conditions: Conditions, pipeline: Pipeline) -> list[When]:
         job_when = str(node["when"]) if isinstance(node.get("when"), str) else None
         start_in = str(node.get("start_in")) if node.get("start_in") else None
+        when_at = node.where_of("when") if job_when else None
         if "rules" in node:
-            whens = conditions.rules(node.get("rules"), job_when, start_in)
+            whens = conditions.rules(node.get("rules"), job_when, start_in, when_at)
         elif "only" in node or "except" in node:
-            whens = conditions.only_except(node.get("only"), node.get("except"), job_when, start_in)
+            only_at = node.where_of("only") if "only" in node else None
+            whens = conditions.only_except(node.get("only"), node.get("except"), job_when, start_in, only_at, when_at)
         else:
             delayed = start_in if job_when == "delayed" else None
-            whens = [When("any", manual=job_when == "manual", delayed=delayed)]
+            proof = when_at if job_when in ("manual", "delayed") else None
+            whens = [When("any", manual=job_when == "manual", delayed=delayed, where=proof)]
         whens = expand_any(whens, pipeline.workflow)
         whens = restrict(whens, pipeline.workflow)
         for rules in pipeline.composed.conditions.get(name, []):
@@ -636,6 +643,8 @@ class Resolution:
         job.services = self._services(job)
         cwd = ""
         position = 0
+        built: dict[str, int] = {}  # program path a build writes -> that build step's position
+        helpers: set[int] = set()
         for key in ("before_script", "script", "after_script"):
             value = job.node.get(key)
             items = list(value) if isinstance(value, GSeq) else [value] if isinstance(value, str) else []
@@ -652,11 +661,20 @@ class Resolution:
                     expanded = substitute(_SHELL_KEYWORD.sub("", command.text), job.variables)
                     job.commands.append((expanded, line, key))
                     cwd = _cd(expanded, cwd)
+                    program = _program(expanded, cwd)
+                    if program in built:
+                        helpers.add(built[program])
                     for step in self._classify(job, expanded, line, cwd, position):
                         job.steps.append(step)
+                        output = _built_program(step, cwd)
+                        if output:
+                            built[output] = position
                         position += 1
                 if inner is not item:
                     cwd = outer_cwd
+        # A program the job builds and then runs is a tool for the pipeline (gitlab-runner builds
+        # `scripts/pusher` to push images), not the product: it is no build step.
+        job.steps = [replace(s, kind=TOOL_BUILD) if s.index in helpers else s for s in job.steps]
         job.env = self._environment(job)
         if _is_pages(job):
             job.report_pages = next(
@@ -764,10 +782,17 @@ class Resolution:
         )
 
     def _action(self, job: Job, spec: GMap | None) -> str:
-        """`environment:action`; a `verify ...` job that names an environment checks it, it does not deploy."""
+        """`environment:action`. A `verify ...` job that names an environment checks it; a job in a
+        build or packaging stage that names one (gitlab-runner's `package-deb`, environment
+        `package/$PKGS/...`, running `mage package:deb64`) makes build output: neither deploys,
+        unless a command deploys or the job's name says it releases."""
         action = str(spec.get("action") or "start") if spec is not None else "start"
-        if action == "start" and self.kb.verify_jobs.search(job.name) and not job.of("deploy"):
+        if action != "start" or job.of("deploy"):
+            return action
+        if self.kb.verify_jobs.search(job.name):
             return "verify"
+        if self.kb.build_stages.search(job.stage) and not _DEPLOY_WORDS.search(job.name):
+            return "build"
         return action
 
     def _candidates(self, name: str, job: Job) -> tuple[str, ...]:
@@ -861,6 +886,26 @@ def _matrix_names(node: GMap) -> set[str]:
     parallel = node.get("parallel")
     matrix = parallel.get("matrix") if isinstance(parallel, GMap) else None
     return {str(k) for row in as_list(matrix) if isinstance(row, GMap) for k in row}
+
+
+def _program(command: str, cwd: str) -> str:
+    """The path of the program a command runs when it names one (`./pusher`, `bin/tool`)."""
+    first = command.split(maxsplit=1)[0] if command.strip() else ""
+    if "/" not in first or first.startswith(("$", "/")):
+        return ""
+    return posixpath.normpath(posixpath.join(cwd, first))
+
+
+def _built_program(step: Step, cwd: str) -> str:
+    """The path of the program a build step writes, when the classifier knows how it is named."""
+    output = step.detail.get("output")
+    if step.kind != "build" or not output or step.via:
+        return ""
+    if output == OUTPUT_DIR_NAME:
+        output = posixpath.basename(cwd)
+        if not output:
+            return ""  # named after the Go module, which the pipeline file does not say
+    return posixpath.normpath(posixpath.join(cwd, output))
 
 
 def _subshell(item: str) -> str:
@@ -1023,9 +1068,10 @@ class FactWriter:
 
     def _build_job(self, job: Job) -> bool:
         """A job named or staged as a build whose commands the classifier cannot see through."""
-        if job.steps or job.deploys or job.env is not None or not self._first_command(job)[0]:
+        named_env = job.env is not None and job.env.action != "build"
+        if job.steps or job.deploys or named_env or not self._first_command(job)[0]:
             return False
-        staged = _BUILD_STAGE.search(job.stage)
+        staged = self.kb.build_stages.search(job.stage)
         return bool(staged) and not self.kb.not_build_jobs.search(job.name)
 
     @staticmethod
@@ -1091,7 +1137,7 @@ class FactWriter:
                 continue
             seen.add((step.tool, level))
             out.append(self._test_fact(job, level, step.tool, step.command, [step.where, job.where], step.index))
-        if not out and not job.deploys:
+        if not out and not job.deploys and not self._around_tests(job):
             report = self._junit(job)
             if report is not None:
                 level = self._level(job, "unit")
@@ -1103,6 +1149,13 @@ class FactWriter:
                     level = self._level(job, "unit")
                     out.append(self._test_fact(job, level, "", command, [where, job.where], 0))
         return [f for f in out if f is not None]
+
+    def _around_tests(self, job: Job) -> bool:
+        """A job that provisions or tears down what tests run on, or reports on other jobs' results:
+        what it does is in its name or in the program and sub-command it runs, not in a JUnit
+        report it inherits from the test template it extends."""
+        words = [w for w in self._first_command(job)[0].split() if not w.startswith("-")][:2]
+        return any(self.kb.around_tests.search(w) for w in (job.name, *words))
 
     def _level(self, job: Job, level: str) -> str:
         if level in ("e2e", "performance"):
@@ -1180,10 +1233,14 @@ class FactWriter:
         manual = [w for w in job.whens if w.manual]
         targets = self._targets(job)
         how = self._how(job)
-        evidence = [job.where, *([job.env.where] if job.env else []), *(s.where for s in job.of("deploy")[:1])]
+        shown = [*([job.env.where] if job.env else []), *(s.where for s in job.of("deploy")[:1])]
         for whens, field_id in ((automatic, "ci.deploy.automated"), (manual, "ci.deploy.manual")):
             if not whens:
                 continue
+            # The lines that prove the trigger (`rules:` entry, `when: manual`, `only:`) come first;
+            # the job's name line only when nothing in the job says how it starts.
+            proofs = list(dict.fromkeys(w.where for w in whens if w.where is not None))
+            evidence = [*(proofs or [job.where]), *shown]
             delayed = next((w.delayed for w in whens if w.delayed), None)
             later = (
                 text(", ", Code(delayed), " after the job is reached (", Code("when: delayed"), ")") if delayed else ()
@@ -1301,7 +1358,7 @@ class FactWriter:
 
     def _first_command(self, job: Job) -> tuple[str, Where]:
         """The command that says what a job does: not setup, not a step already shown; `script` first."""
-        shown = {s.where for s in job.steps if s.kind in ("build", "push", "test") and not s.via}
+        shown = {s.where for s in job.steps if s.kind in ("build", TOOL_BUILD, "push", "test") and not s.via}
         own = [
             (command, where, key)
             for command, where, key in job.commands

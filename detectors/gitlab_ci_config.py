@@ -275,10 +275,12 @@ class Knowledge:
     e2e_services: tuple[str, ...]
     setup_commands: re.Pattern[str]
     verify_jobs: re.Pattern[str]
+    build_stages: re.Pattern[str]
     not_build_jobs: re.Pattern[str]
     test_jobs: re.Pattern[str]
     not_test_stages: re.Pattern[str]
     report_pages: re.Pattern[str]
+    around_tests: re.Pattern[str]
     dispatch_words: tuple[str, ...]
     templates: tuple[Template, ...]
 
@@ -311,10 +313,12 @@ def knowledge() -> Knowledge:
         e2e_services=tuple(raw["e2e_services"]),
         setup_commands=re.compile(raw["setup_commands"]),
         verify_jobs=re.compile(raw["verify_jobs"]),
+        build_stages=re.compile(raw["build_stages"]),
         not_build_jobs=re.compile(raw["not_build_jobs"]),
         test_jobs=re.compile(raw["test_jobs"]),
         not_test_stages=re.compile(raw["not_test_stages"]),
         report_pages=re.compile(raw["report_pages"]),
+        around_tests=re.compile(raw["around_tests"]),
         dispatch_words=tuple(raw["dispatch_words"]),
         templates=templates,
     )

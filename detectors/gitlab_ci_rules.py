@@ -22,7 +22,7 @@ from typing import Any
 
 from infrascan.model import Code, Part, text
 
-from .gitlab_ci_config import GMap, GSeq, as_list, knowledge
+from .gitlab_ci_config import GMap, GSeq, Where, as_list, knowledge
 
 MAX_CONJUNCTIONS = 64
 
@@ -197,6 +197,9 @@ class When:
     qualifiers: tuple[Qualifier, ...] = ()
     manual: bool = False
     delayed: str | None = None
+    # The line that proves how the job starts (the `rules:` entry, its `when: manual`, the `only:`
+    # key): what a trigger statement cites. Not part of what the `When` means, so not compared.
+    where: Where | None = field(default=None, compare=False)
 
 
 def _literal_variables(variables: GMap | None) -> dict[str, str]:
@@ -543,13 +546,18 @@ class Conditions:
         self.interpreter = interpreter
         self.problems: list[RuleProblem] = []
 
-    def rules(self, rules: Any, job_when: str | None = None, start_in: str | None = None) -> list[When]:
+    def rules(
+        self, rules: Any, job_when: str | None = None, start_in: str | None = None, job_when_at: Where | None = None
+    ) -> list[When]:
+        """`job_when_at` is where the job's own `when:` is written: it proves a manual start when the
+        rule that adds the job says nothing."""
         out: list[When] = []
         negations: list[Atom] = []
         for index, rule in enumerate(as_list(rules)):
             if not isinstance(rule, GMap):
                 continue
-            line = rules.where_of(index)[1] if isinstance(rules, GSeq) else 0
+            entry = rules.where_of(index) if isinstance(rules, GSeq) else None
+            line = entry[1] if entry else 0
             dnf = self._condition(rule, line)
             if dnf is None:
                 continue
@@ -564,6 +572,9 @@ class Conditions:
                     negations.extend(conj[0].negated() for conj in dnf)
                 continue
             delayed = str(rule.get("start_in") or start_in or "") if when == "delayed" else None
+            proof = entry
+            if when in ("manual", "delayed"):
+                proof = rule.where_of("when") if "when" in rule else job_when_at or entry
             for conj in dnf:
                 for found in self.interpreter.when_of((*conj, *negations)):
                     out.append(
@@ -572,6 +583,7 @@ class Conditions:
                             qualifiers=_unique(found.qualifiers + tuple(qualifiers)),
                             manual=when == "manual",
                             delayed=delayed or None,
+                            where=proof,
                         )
                     )
             if dnf == [()] and not qualifiers:
@@ -588,8 +600,19 @@ class Conditions:
             self.problems.append(RuleProblem(f"cannot read rule condition `{expression}`: {exc}", line))
             return None
 
-    def only_except(self, only: Any, except_: Any, job_when: str | None, start_in: str | None) -> list[When]:
+    def only_except(
+        self,
+        only: Any,
+        except_: Any,
+        job_when: str | None,
+        start_in: str | None,
+        only_at: Where | None = None,
+        job_when_at: Where | None = None,
+    ) -> list[When]:
+        """`only_at` and `job_when_at` are where `only:` and the job's `when:` are written: the
+        lines that prove when the job starts and that a person starts it."""
         manual = job_when == "manual"
+        proof = job_when_at if job_when in ("manual", "delayed") else only_at
         delayed = str(start_in or "") if job_when == "delayed" else None
         only_refs, only_vars, only_changes = _only_parts(only)
         if only is None or (isinstance(only, GMap) and "refs" not in only):
@@ -610,7 +633,7 @@ class Conditions:
         if only_changes:
             whens = [replace(w, qualifiers=_unique((*w.qualifiers, *only_changes))) for w in whens]
         whens = self._except(whens, except_)
-        return [replace(w, manual=manual, delayed=delayed or None) for w in whens]
+        return [replace(w, manual=manual, delayed=delayed or None, where=proof) for w in whens]
 
     def _ref_when(self, ref: str) -> list[When]:
         name, _, project = ref.partition("@")
@@ -692,6 +715,7 @@ def intersect(job: When, outer: When) -> When | None:
         qualifiers=_unique((*outer.qualifiers, *job.qualifiers)),
         manual=job.manual or outer.manual,
         delayed=job.delayed or outer.delayed,
+        where=job.where,
     )
 
 

@@ -114,6 +114,18 @@ HEROKU_KEYS = frozenset({"addons", "buildpacks", "formation", "environments", "s
 HEROKU_ENV_KEYS = frozenset({"description", "required", "value", "generator"})
 
 _PROCFILE_LINE = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.*)$")
+# Phase-1 records: a Procfile's process types, and an app.json that is Heroku's.
+PROCFILE = "paas.procfile"
+HEROKU_APP = "paas.heroku.app"
+# Records of pipelines and scripts whose text may name Heroku (`git push heroku`, HEROKU_API_KEY,
+# `akhileshns/heroku-deploy`): the GitLab CI and GitHub Actions files, the other CI systems' jobs
+# and the scripts detector's commands.
+_ON_HEROKU = "; production assumed, the Procfile names no environment"
+_NOT_ON_HEROKU = (
+    "; nothing in the repository deploys it to Heroku (no Heroku app.json, heroku.yml, release phase"
+    " or Heroku command), so no environment is assumed: foreman, honcho and goreman run Procfiles locally too"
+)
+_PIPELINE_RECORDS = ("gitlab.file", "gha.workflow", "gha.action", "pipeline.job", "script.command")
 _TOML_ERROR_LINE = re.compile(r"at line (\d+)")
 _TOML_TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 _TOML_KEY = re.compile(
@@ -483,20 +495,8 @@ class PaasDetector(Detector):
                 )
         others = [(n, c, ln) for n, c, ln in processes if n != "release"]
         if others:
-            parts: list[Part] = ["Procfile process types: "]
-            for index, (name, command, _) in enumerate(others):
-                parts += [", " if index else "", Code(name), " (", Code(_short(command, 60)), ")"]
-            out.facts.append(
-                self._fact(
-                    "env.special",
-                    text(*parts, "; production assumed, the Procfile names no environment"),
-                    Confidence.INFERRED,
-                    file.path,
-                    others[0][2],
-                    item=f"processes:{file.path}",
-                    env="production",
-                )
-            )
+            data = {"processes": [list(p) for p in others], "release": any(n == "release" for n, _, _ in processes)}
+            out.records.append(Record(PROCFILE, file.path, others[0][2], data))
 
     # -- Heroku app.json -------------------------------------------------------------------------
 
@@ -508,6 +508,7 @@ class PaasDetector(Detector):
             return
         if not _is_heroku_manifest(data):
             return  # React Native, Expo or other metadata that shares the name
+        out.records.append(Record(HEROKU_APP, file.path, 1, {}))
         lines = JsonLines(file.text)
         environments = _table(data, "environments")
         review = environments.get(_REVIEW)
@@ -1722,6 +1723,34 @@ class PaasDetector(Detector):
     # -- phase 2 ---------------------------------------------------------------------------------
 
     def resolve(self, ctx: ResolveContext) -> list[Fact]:
+        return [*self._process_types(ctx), *self._release_commands(ctx)]
+
+    def _process_types(self, ctx: ResolveContext) -> list[Fact]:
+        """A Procfile's process types. foreman, honcho, goreman and overmind run a Procfile on a
+        developer's machine too (gitlab-runner's has no other Heroku file), so production is only
+        assumed when something in the repository puts the app on Heroku."""
+        records = ctx.records(PROCFILE)
+        heroku = bool(records) and (any(r.data.get("release") for r in records) or _heroku_evidence(ctx))
+        facts: list[Fact] = []
+        for record in records:
+            parts: list[Part] = ["Procfile process types: "]
+            for index, (name, command, _) in enumerate(record.data["processes"]):
+                parts += [", " if index else "", Code(str(name)), " (", Code(_short(str(command), 60)), ")"]
+            tail = _ON_HEROKU if heroku else _NOT_ON_HEROKU
+            facts.append(
+                self._fact(
+                    "env.special",
+                    text(*parts, tail),
+                    Confidence.INFERRED if heroku else Confidence.HINT,
+                    record.path,
+                    record.line,
+                    item=f"processes:{record.path}",
+                    env="production" if heroku else None,
+                )
+            )
+        return facts
+
+    def _release_commands(self, ctx: ResolveContext) -> list[Fact]:
         """Release commands that call a package.json script or a shell script: what do they run?"""
         records = ctx.records("paas.release")
         if not records:
@@ -1802,6 +1831,27 @@ def _table(data: Any, key: str) -> dict[str, Any]:
 def _ytable(data: Any, key: str) -> YDict:
     value = data.get(key) if isinstance(data, dict) else None
     return value if isinstance(value, YDict) else YDict()
+
+
+def _heroku_evidence(ctx: ResolveContext) -> bool:
+    """Something besides a Procfile that puts the app on Heroku: a Heroku app.json, a heroku.yml,
+    a fact of the catalog's Heroku signals (HEROKU_* variables, the Terraform provider), or a
+    pipeline or script that names Heroku."""
+    if ctx.records(HEROKU_APP) or any(PurePosixPath(p).name == "heroku.yml" for p in ctx.files):
+        return True
+    if any(f.tech == "heroku" for f in ctx.phase1_facts()):
+        return True
+    return any(_names_heroku(r.data) for kind in _PIPELINE_RECORDS for r in ctx.records(kind))
+
+
+def _names_heroku(data: Any) -> bool:
+    if isinstance(data, str):
+        return "heroku" in data.lower()
+    if isinstance(data, dict):
+        return any(_names_heroku(k) or _names_heroku(v) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_names_heroku(v) for v in data)
+    return False
 
 
 def _is_heroku_manifest(data: Any) -> bool:

@@ -20,7 +20,15 @@ import pytest
 import yaml
 from helpers import Scanned, facts_for, scan_tree
 
-from infrascan.commands import Classification, classify, level_from_names, registry_of, rules, split_commands
+from infrascan.commands import (
+    OUTPUT_DIR_NAME,
+    Classification,
+    classify,
+    level_from_names,
+    registry_of,
+    rules,
+    split_commands,
+)
 
 ROWS: list[tuple[str, str]] = [
     # ---- npm-script --------------------------------------------------------------------------------
@@ -1573,6 +1581,25 @@ def test_deploy_detail_names_app_config_and_namespace() -> None:
     # helm docs: values file and namespace say the environment
     deploy = classify("helm upgrade --install api ./chart -f values-prod.yaml -n production")[0]
     assert deploy.detail["files"] == ["values-prod.yaml"] and deploy.detail["namespace"] == ["production"]
+
+
+@pytest.mark.parametrize(
+    ("line", "output"),
+    [
+        # gitlabhq/gitlab-runner: .gitlab/ci/release.gitlab-ci.yml (`cd scripts/pusher && go build`)
+        ("go build", OUTPUT_DIR_NAME),
+        ("go build .", OUTPUT_DIR_NAME),
+        # stefanprodan/podinfo: Makefile
+        ('go build -ldflags "-s -w" -a -o bin/podinfo cmd/podinfo/*', "bin/podinfo"),
+        ("go build -tags netgo ./cmd/helper", "helper"),
+        ("go build -o=out/probe main.go", "out/probe"),
+        ("go build main.go", "main"),
+        ("go build -v ./...", ""),  # several packages: nothing is written
+    ],
+)
+def test_go_build_names_the_program_it_writes(line: str, output: str) -> None:
+    (build,) = classify(line)
+    assert build.detail["output"] == output
 
 
 def test_indirect_keeps_the_script_name() -> None:

@@ -10,7 +10,9 @@ serve: a server started where the command runs, not a deploy; indirect, registry
 catalog id where there is one), pattern (a Python regex searched in one simple command), and
 optionally level (tests: unit, integration, e2e, performance), target (deploys), unless (a regex
 that vetoes the match), automatic (a rollback that happens by itself), label (registries: the
-name a reader knows). Rules are tried in order; at most one rule per kind
+name a reader knows), output (builds that make a program: how its path is named, `package` =
+`-o PATH`, else after the package built, else after the working directory, as `go build` does).
+Rules are tried in order; at most one rule per kind
 matches a command. `registry` rules are not matched against commands but against the image
 references a build or push names (`-t`, `--tag`, `--destination`, `docker push IMAGE`), so that
 a classification says where the image goes (`detail["registries"]`).
@@ -56,6 +58,7 @@ class Rule:
     target: str | None = None
     automatic: bool = False
     label: str | None = None
+    output: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ def rules() -> tuple[Rule, ...]:
                 target=e.get("target"),
                 automatic=bool(e.get("automatic", False)),
                 label=e.get("label"),
+                output=e.get("output"),
             )
         )
     return tuple(out)
@@ -263,6 +267,8 @@ def _classify(command: str) -> tuple[Classification, ...]:
             if rule.kind == "indirect":
                 detail["script"] = match.group("script")
             detail.update(_deploy_detail(rule, cmd))
+            if rule.output == "package":
+                detail["output"] = _program_output(_argv(cmd))
             results.append(
                 Classification(
                     rule.kind, rule.tool, rule.id, cmd, _refine_level(rule, cmd), rule.target, rule.automatic, detail
@@ -330,6 +336,41 @@ def _images(rule: Rule, cmd: str, argv: list[str]) -> list[str]:
 def _looks_like_image(value: str) -> bool:
     """An image reference, possibly with variables; not a flag or a half-split `${{ expr }}`."""
     return bool(value) and not value.startswith("-") and value.count("{") == value.count("}") and " " not in value
+
+
+# `output` of a build named after the directory it runs in (`go build` with no package argument).
+OUTPUT_DIR_NAME = "."
+# Go build flags that take no value; every other flag written without `=` takes the next word.
+_GO_BOOL_FLAGS = frozenset(
+    {"-a", "-n", "-v", "-x", "-race", "-msan", "-asan", "-cover", "-trimpath", "-linkshared", "-modcacherw", "-work"}
+)
+
+
+def _program_output(argv: list[str]) -> str:
+    """The program a build writes, relative to its working directory: `-o PATH`; else named after
+    the package argument (`./cmd/tool` -> `tool`, `main.go` -> `main`); else OUTPUT_DIR_NAME.
+    A pipeline that then runs that path built a tool for itself (gitlab-runner's `pusher`)."""
+    packages: list[str] = []
+    words = argv[argv.index("build") + 1 :] if "build" in argv else []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        key, sep, inline = word.partition("=")
+        if key in ("-o", "--output"):
+            return inline if sep else (words[i + 1] if i + 1 < len(words) else "")
+        if word.startswith("-"):
+            i += 1 if sep or word in _GO_BOOL_FLAGS else 2
+            continue
+        packages.append(word)
+        i += 1
+    if not packages:
+        return OUTPUT_DIR_NAME
+    first = packages[0].rstrip("/")
+    if first.endswith(".go"):
+        return first.rsplit("/", 1)[-1][: -len(".go")]
+    if first in (".", ""):
+        return OUTPUT_DIR_NAME
+    return "" if "..." in first else first.rsplit("/", 1)[-1]
 
 
 def _deploy_detail(rule: Rule, cmd: str) -> dict[str, Any]:

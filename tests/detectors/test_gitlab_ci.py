@@ -708,3 +708,138 @@ def test_codefresh_and_drone_pipelines_are_not_read_as_gitlab_ci(tmp_path: Path)
     assert read["gitlab-ci"] == 1  # .gitlab-ci.yml only
     cited = {e.path for f in facts_for(scanned.model, "ci.test.unit") for e in f.evidence}
     assert cited == {".gitlab-ci.yml"}
+
+
+def _scan_pipeline(tmp_path: Path, files: dict[str, str | bytes]) -> Model:
+    repo = write_tree(tmp_path / "repo", files)
+    source = RepoSource(repo)
+    try:
+        return run_scan(source, load_config(repo), Registry([GitLabCIDetector(), ScriptsDetector()], [], {}))
+    finally:
+        source.close()
+
+
+def _lines(model: Model, field: str, job: str) -> list[int]:
+    fact = next(f for f in facts_for(model, field) if f.attrs.get("job") == job)
+    return [e.line for e in fact.evidence]
+
+
+def test_deploy_triggers_cite_the_line_that_proves_them(tmp_path: Path) -> None:
+    # modelled on the deploy jobs of a Rails app's .gitlab/ci/deploy.yml (rules with `when: manual`)
+    # and on older `only:` + `when: manual` release jobs
+    pipeline = (
+        "stages: [staging, production]\n"  # 1
+        "deploy-staging:\n"  # 2
+        "  stage: staging\n"  # 3
+        "  script: [helm upgrade --install app ./chart]\n"  # 4
+        "  environment: {name: staging}\n"  # 5
+        "  rules:\n"  # 6
+        "    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n"  # 7
+        "deploy-production:\n"  # 8
+        "  stage: production\n"  # 9
+        "  script: [helm upgrade --install app ./chart]\n"  # 10
+        "  environment: {name: production}\n"  # 11
+        "  rules:\n"  # 12
+        "    - if: $CI_COMMIT_TAG\n"  # 13
+        "      when: manual\n"  # 14
+        "deploy-legacy:\n"  # 15
+        "  stage: production\n"  # 16
+        "  when: manual\n"  # 17
+        "  only: [tags]\n"  # 18
+        "  script: [helm upgrade --install legacy ./chart]\n"  # 19
+        "  environment: {name: legacy}\n"  # 20
+    )
+    model = _scan_pipeline(tmp_path, {".gitlab-ci.yml": pipeline})
+    assert _lines(model, "ci.deploy.automated", "deploy-staging")[0] == 7  # the rule entry
+    assert _lines(model, "ci.deploy.manual", "deploy-production")[0] == 14  # its `when: manual`
+    assert _lines(model, "ci.deploy.manual", "deploy-legacy")[0] == 17  # the job's `when: manual`
+
+
+def test_jobs_around_tests_are_not_test_jobs(tmp_path: Path) -> None:
+    # modelled on gitlab-runner .gitlab/ci/test-kubernetes-integration.gitlab-ci.yml (provision and
+    # destroy jobs extend the test template and inherit its JUnit report) and coverage.gitlab-ci.yml
+    pipeline = (
+        "stages: [test, coverage]\n"
+        ".integration k8s:\n"
+        "  stage: test\n"
+        "  script:\n"
+        "    - gotestsum --junitfile=junit.xml -- -tags=integration,kubernetes ./executors/kubernetes/...\n"
+        "  artifacts:\n    reports:\n      junit: junit.xml\n"
+        "provision integration k8s:\n"
+        "  extends: .integration k8s\n"
+        "  script: [mage k8s:provisionIntegrationKubernetes $CI_PIPELINE_ID]\n"
+        "integration k8s:\n"
+        "  extends: .integration k8s\n"
+        "  needs: [provision integration k8s]\n"
+        "teardown k8s:\n"
+        "  extends: .integration k8s\n"
+        "  script: [mage k8s:destroyIntegrationKubernetes $CI_PIPELINE_ID]\n"
+        "test coverage report:\n"
+        "  stage: coverage\n"
+        "  script: [make cobertura_report]\n"
+        "unit tests:\n"
+        "  stage: test\n"
+        "  script: [make splitic-unit]\n"
+        "  artifacts:\n    reports:\n      junit: .splitic/junit_*.xml\n"
+    )
+    model = _scan_pipeline(tmp_path, {".gitlab-ci.yml": pipeline})
+    jobs = {f.attrs.get("job") for field in ("ci.test.unit", "ci.test.integration") for f in facts_for(model, field)}
+    assert "integration k8s" in jobs  # the template's own test command
+    assert "unit tests" in jobs  # a JUnit report on a job that does nothing else still counts
+    assert not jobs & {"provision integration k8s", "teardown k8s", "test coverage report"}, jobs
+
+
+def test_packaging_jobs_that_name_an_environment_build_rather_than_deploy(tmp_path: Path) -> None:
+    # modelled on gitlab-runner .gitlab/ci/package.gitlab-ci.yml: `.packages` (stage package,
+    # environment package/$PKGS/$CI_COMMIT_REF_NAME, `mage package:$PKGS`) and a matrix of package jobs
+    pipeline = (
+        "stages: [build, package, deploy]\n"
+        ".packages:\n"
+        "  stage: package\n"
+        "  environment:\n    name: package/$PKGS/$CI_COMMIT_REF_NAME\n"
+        "  script:\n    - mage package:prepare\n    - mage package:$PKGS\n"
+        "  artifacts:\n    paths: [out/deb/, out/rpm/]\n"
+        "package-deb:\n"
+        "  extends: .packages\n"
+        "  parallel:\n    matrix:\n      - PKGS: [deb64, debArm64]\n"
+        "publish packages:\n"
+        "  stage: package\n"
+        "  environment: {name: packages/stable}\n"
+        "  script: [mage pulp:push deb]\n"
+        "ship:\n"
+        "  stage: deploy\n"
+        "  environment: {name: production}\n"
+        "  script: [./ship.sh]\n"
+    )
+    model = _scan_pipeline(tmp_path, {".gitlab-ci.yml": pipeline})
+    deploys = {f.attrs.get("job") for f in facts_for(model, "ci.deploy.automated")}
+    builds = {f.attrs.get("job") for f in facts_for(model, "ci.build")}
+    assert "package-deb" not in deploys and "package-deb" in builds
+    assert {"publish packages", "ship"} <= deploys  # a release word in the name, a deploy stage
+    assert not [f for f in facts_for(model, "deploy.steps") if f.attrs.get("job") == "package-deb"]
+
+
+def test_a_program_the_job_builds_and_then_runs_is_a_tool_not_a_build_step(tmp_path: Path) -> None:
+    # modelled on gitlab-runner .gitlab/ci/release.gitlab-ci.yml: `(cd scripts/pusher && go build)`
+    # then `(cd scripts/pusher && ./pusher runner-images.json ...)`
+    pipeline = (
+        "stages: [build, release]\n"
+        "docker images:\n"
+        "  stage: release\n"
+        "  script:\n"
+        "    - (cd scripts/pusher && go build)\n"
+        "    - tags=$(make print_image_tags)\n"
+        '    - (cd scripts/pusher && ./pusher runner-images.json "${CI_REGISTRY_IMAGE}" $tags)\n'
+        "generate:\n"
+        "  stage: build\n"
+        "  script:\n"
+        "    - go build -o bin/gen ./tools/gen\n"
+        "    - bin/gen --out api/\n"
+        "binaries:\n"
+        "  stage: build\n"
+        "  script:\n"
+        "    - go build -o out/binaries/app ./cmd/app\n"
+    )
+    model = _scan_pipeline(tmp_path, {".gitlab-ci.yml": pipeline})
+    builds = {f.attrs.get("job") for f in facts_for(model, "ci.build")}
+    assert builds == {"binaries"}, builds  # the product's build is still one

@@ -120,6 +120,31 @@ def test_app_json_addons_versions_env_review_and_test(tmp_path: Path) -> None:
     assert only(paas_facts(scanned, "env.special", "production"), "Heroku formation: web × 2 (standard-1x)")
 
 
+# gitlab-org/gitlab-runner: Procfile (one `web` line, no other Heroku file in the repository)
+_LOCAL_PROCFILE = 'web: gitlab-runner run-single -addr=":$PORT" -builds-dir="/tmp"\n'
+
+
+def test_procfile_alone_assumes_no_environment(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, {"Procfile": _LOCAL_PROCFILE})
+    assert not paas_facts(scanned, "env.special", "production")
+    hint = only(paas_facts(scanned, "env.special"), "Procfile process types")
+    assert hint.confidence is Confidence.HINT and hint.env is None
+    assert "no environment is assumed" in hint.text
+
+
+def test_procfile_with_heroku_evidence_is_production(tmp_path: Path) -> None:
+    # heroku.yml modelled on Heroku's container-registry docs; the GitLab job on the
+    # `git push heroku` deploys of Heroku's GitLab CI guides
+    heroku_yml = "build:\n  docker:\n    web: Dockerfile\n"
+    push = "git push https://heroku:$HEROKU_API_KEY@git.heroku.com/app.git HEAD:main"
+    ci = f"deploy:\n  stage: deploy\n  script:\n    - {push}\n"
+    for index, extra in enumerate(({"heroku.yml": heroku_yml}, {".gitlab-ci.yml": ci})):
+        (tmp_path / str(index)).mkdir()
+        scanned = scan_tree(tmp_path / str(index), {"Procfile": _LOCAL_PROCFILE, **extra})
+        processes = only(paas_facts(scanned, "env.special", "production"), "Procfile process types")
+        assert processes.confidence is Confidence.INFERRED and "production assumed" in processes.text
+
+
 def test_release_phase_script_resolved_in_phase_two(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, tree("heroku-script"))
     release = only(paas_facts(scanned, "deploy.migration.strategy"), "./bin/release.sh")
