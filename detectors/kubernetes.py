@@ -505,6 +505,9 @@ class Site:
         return tuple(sorted({*self.detector.evidence(self.path, line), *extra}))
 
 
+SWITCHED_OFF_RANK = 50
+
+
 def fact(site: Site, field_id: str, parts: Iterable[Part], confidence: Confidence, line: int, **kw: Any) -> Fact:
     """A fact from a site: environment facts without an environment, or switched off, become hints."""
     env_scoped = FIELD_BY_ID[field_id].scope is Scope.ENVIRONMENT
@@ -516,6 +519,8 @@ def fact(site: Site, field_id: str, parts: Iterable[Part], confidence: Confidenc
         confidence = Confidence.HINT
     if not site.active:
         confidence = Confidence.HINT
+        # Switched off is weaker than anything switched on: listed after it among the hints.
+        kw["rank"] = kw.get("rank", 50) + SWITCHED_OFF_RANK
     return Fact(
         field_id,
         body,

@@ -33,3 +33,22 @@ def test_fields_drawn_from_other_fields_do_not_claim_no_detector_reads_them(tmp_
     identify = line(text, "Identify the need for rollback")
     assert "No installed detector" not in tools and "three monitoring fields below" in tools
     assert "No installed detector" not in identify and "alert, health check and error tracking" in identify
+
+
+def test_hints_under_a_gap_put_switched_off_objects_last(tmp_path: Path) -> None:
+    # Modelled on retail-store-sample-app: managed databases in Terraform with no environment, and
+    # charts whose in-cluster databases are switched off. Only five hints are shown, so order matters.
+    write_tree(tmp_path, {
+        "chart/Chart.yaml": "apiVersion: v2\nname: shop\nversion: 0.1.0\n",
+        "chart/values.yaml": "db:\n  enabled: false\n",
+        "chart/templates/db.yaml": (
+            "{{- if .Values.db.enabled }}\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n"
+            "  template:\n    spec:\n      containers:\n        - name: db\n          image: postgres:16\n{{- end }}\n"
+        ),
+        "main.tf": 'resource "aws_db_instance" "main" {\n  engine         = "mysql"\n  engine_version = "8.0"\n}\n',
+    })
+    lines = document(tmp_path).splitlines()
+    start = lines.index(next(row for row in lines if row.startswith("- **Production**")))
+    field = next(i for i in range(start, len(lines)) if lines[i].startswith("  - Database:"))
+    hints = [row for row in lines[field + 1 : field + 4] if row.lstrip().startswith("- hint:")]
+    assert "MySQL 8" in hints[0] and "PostgreSQL 16" in hints[1] and "off:" in hints[1], hints

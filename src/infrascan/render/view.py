@@ -242,6 +242,9 @@ class ViewBuilder:
         if count:
             self.total += 1
             self.filled += bool(entries)
+        # The strongest hints first (a managed database with no environment before a driver in a
+        # manifest): only MAX_HINTS are shown. Stable, so equal ranks keep the document's order.
+        hints.sort(key=lambda h: h.fact.rank)
         more_hints = max(0, len(hints) - MAX_HINTS)
         return FieldView(field_id, spec.label, spec.shape.value, entries, hints[:MAX_HINTS], gap, more_hints)
 
