@@ -1136,6 +1136,8 @@ _YARN_WORKSPACE = re.compile(r"^yarn\s+workspace\s+(?P<ws>\S+)\s+(?:run\s+)?(?P<
 _SUBSTITUTION = re.compile(r"\$\(([^()]+)\)")
 _ENV_WRAPPER = re.compile(r"^(?:npx\s+)?(?:dotenv(?:-cli)?|env-cmd)(?:\s+(?:-[\w-]+)(?:[= ](?!-)\S+)?)*\s+--\s+")
 _TURBO = re.compile(r"^(?:(?:npx|pnpm|yarn|bunx|pnpm\s+exec|npm\s+exec)\s+)?turbo\s+(?:run\s+)?(?P<task>[\w:.\-]+)")
+# A script that does nothing (`"test": "exit 0"`, a placeholder so `npm test` passes) is no test.
+_NO_OP = re.compile(r"^\s*(?:exit\s+0|true|:|echo\b.*)\s*$")
 _TESTISH_SCRIPT = re.compile(r"(?i)^(?:test|tests|e2e|spec|it)(?:$|[:_-])|[:_-](?:test|tests|e2e|spec)(?:$|[:_-])")
 _PLACEHOLDER = "EXPR"
 # Patterns of per-step and per-value helpers, compiled once.
@@ -1597,13 +1599,18 @@ class Expander:
     ) -> list[Found]:
         """`npm test`, `make deploy`: the target's commands, followed; else what its name says."""
         script = str(found.detail.get("script", ""))
+        if found.tool == "nx":
+            return self._nx(script, display, path, line, depth)
         key = (found.tool, script, near)
         if key not in self._targets:
             self._targets[key] = self.tasks.find(*key)
         record = self._targets[key]
         out = self._target(record, display, path, line, depth) if record is not None and depth < 5 else []
         where = (record.path, record.line) if record else None
-        if not any(f.kind not in ("services", "promote") for f in out) and _TESTISH_SCRIPT.search(script):
+        commands = record.data.get("commands", []) if record is not None else None
+        placeholder = bool(commands) and all(_NO_OP.match(str(c["command"])) for c in commands or [])
+        if not any(f.kind not in ("services", "promote") for f in out) and _TESTISH_SCRIPT.search(script) \
+                and not placeholder:
             level = _level_by_name("unit", script) or "unit"
             out.append(Found("test", "", display, path, line, level, None, display, where, inferred=True))
         elif not out and self.know.migrate_scripts.search(script):
@@ -1620,6 +1627,19 @@ class Expander:
             for found in self._command(text_, text_, path, line, "" if here == "." else here, depth=depth + 1):
                 found.source = found.source or (record.path, int(command["line"]))
                 found.entry = display
+                out.append(found)
+        return out
+
+    def _nx(self, arguments: str, display: str, path: str, line: int, depth: int) -> list[Found]:
+        """`nx affected -t lint,test:integration`: the commands of each project target it runs; a
+        target's name gives its tests their level (`test:integration`), as a script name does."""
+        out: list[Found] = []
+        for record in self.tasks.nx_records(arguments) if depth < 5 else []:
+            target = str(record.data["name"]).partition(":")[2]
+            for found in self._target(record, display, path, line, depth):
+                if found.kind == "test":
+                    found.level = _level_by_name(found.level, target)
+                    found.detail["nx_target"] = target
                 out.append(found)
         return out
 
@@ -2285,7 +2305,9 @@ class FactBuilder:
             named = _level_by_name(
                 None,
                 found.source[0] if found.source else "",
-                found.entry,
+                # An Nx target fanned out from `nx affected -t lint,test:integration,test` is named by
+                # its own target, not by the whole command line that also names the others.
+                found.detail.get("nx_target") or found.entry,
                 step.step["name"],
                 run.job["id"],
                 run.job["name"],

@@ -20,8 +20,12 @@ import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from pathlib import PurePosixPath
 from typing import Any
+
+import yaml
 
 from infrascan.commands import classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
@@ -107,7 +111,7 @@ def script_tokens(command: str) -> list[str]:
 
 class ScriptsDetector(Detector):
     name = "scripts"
-    version = "7"
+    version = "8"
     description = "shell scripts, package.json scripts, Makefile/justfile/Taskfile targets (for indirection)"
     patterns = (
         "*.sh",
@@ -124,6 +128,7 @@ class ScriptsDetector(Detector):
         "Taskfile.{yml,yaml}",
         "Taskfile.dist.{yml,yaml}",
         "package.json",
+        "project.json",
         "**/scripts/*.{js,mjs,cjs,ts,mts}",
     )
 
@@ -132,6 +137,8 @@ class ScriptsDetector(Detector):
         name = PurePosixPath(file.path).name
         if name == "package.json":
             self._package_json(file, out)
+        elif name == "project.json":
+            self._nx_project(file, out)
         elif name in ("Makefile", "makefile", "GNUmakefile") or name.endswith(".mk"):
             self._makefile(file, out)
         elif name.lower() in ("justfile", ".justfile"):
@@ -207,6 +214,29 @@ class ScriptsDetector(Detector):
             line = next((i + 1 for i, text in enumerate(lines) if needle in text.replace('": ', '":')), 1)
             self._target(out, file.path, "npm", script_name, line, [(c.text, line) for c in split_commands(command)])
 
+    def _nx_project(self, file: SourceFile, out: Extraction) -> None:
+        """An Nx project's targets (`nx test web`): each target's `command`/`commands`, else what its
+        executor amounts to, else (as Nx infers it) the package.json script of the same name."""
+        try:
+            data = json.loads(file.text)
+        except ValueError as exc:
+            out.diagnostics.append(self.diagnostic(file.path, getattr(exc, "lineno", None), f"invalid JSON: {exc}"))
+            return
+        targets = data.get("targets") if isinstance(data, dict) else None
+        if not isinstance(targets, dict):
+            return  # not an Nx project (or one whose targets Nx infers from plugins)
+        project = data.get("name") if isinstance(data.get("name"), str) else PurePosixPath(file.path).parent.name
+        lines = file.text.splitlines()
+        for target, spec in targets.items():
+            if not isinstance(spec, dict):
+                continue
+            line = _json_key_line(lines, target)
+            commands = [(c.text, _json_value_line(lines, command, line)) for command in _nx_commands(spec)
+                        for c in split_commands(command)]
+            if not commands and "executor" not in spec and "command" not in spec:
+                commands = [(f"npm run {target}", line)]  # inferred from the project's package.json
+            self._target(out, file.path, "nx", f"{project}:{target}", line, commands)
+
     def _makefile(self, file: SourceFile, out: Extraction) -> None:
         lines = file.text.splitlines()
         current: tuple[str, int] | None = None
@@ -268,6 +298,37 @@ class ScriptsDetector(Detector):
                         elif isinstance(cmd, (dict, YDict)) and isinstance(cmd.get("cmd"), str):
                             commands.extend((c.text, cmd_line + c.offset) for c in split_commands(cmd["cmd"]))
                 self._target(out, file.path, "task", str(task_name), line, commands)
+
+
+def _nx_commands(spec: dict[str, Any]) -> list[str]:
+    options = spec.get("options")
+    if not isinstance(options, dict):
+        options = {}
+    raw = spec.get("command") or options.get("command") or options.get("commands") or []
+    entries = raw if isinstance(raw, list) else [raw]
+    commands = [e if isinstance(e, str) else e.get("command") for e in entries if isinstance(e, (str, dict))]
+    found = [c for c in commands if isinstance(c, str) and c.strip()]
+    executor = str(spec.get("executor") or "").replace("@nrwl/", "@nx/")
+    if not found and executor in _nx_executors():
+        found = [_nx_executors()[executor]]
+    return found
+
+
+@lru_cache(maxsize=1)
+def _nx_executors() -> dict[str, str]:
+    text = resources.files("infrascan").joinpath("data/nx_executors.yaml").read_text(encoding="utf-8")
+    return {str(k): str(v) for k, v in (yaml.safe_load(text) or {}).items()}
+
+
+def _json_key_line(lines: list[str], key: str) -> int:
+    needle = json.dumps(key) + ":"
+    return next((i + 1 for i, text in enumerate(lines) if needle in text.replace('": ', '":')), 1)
+
+
+def _json_value_line(lines: list[str], value: str, start: int) -> int:
+    """The line holding a string value, searched from its key's line on (JSON has no line numbers)."""
+    needle = json.dumps(value)[1:-1]
+    return next((i + 1 for i in range(start - 1, len(lines)) if needle in lines[i]), start)
 
 
 # -- phase 2: following a container's start command ----------------------------------------------

@@ -31,6 +31,20 @@ from infrascan.commands import (
 )
 
 ROWS: list[tuple[str, str]] = [
+    # ---- nx-target ---------------------------------------------------------------------------------
+    # aws-containers/retail-store-sample-app: .github/workflows/pr.yaml
+    ("yarn nx affected --targets=lint,test:integration,test --base origin/main",
+     "indirect:nx@affected --targets=lint,test:integration,test --base origin/main"),
+    # aws-containers/retail-store-sample-app: .github/workflows/e2e-test.yml
+    ("yarn nx execute e2e", "indirect:nx@execute e2e"),
+    # nrwl/nx: docs/shared/monorepo-ci-github-actions.md (the CI template)
+    ("npx nx affected -t lint test build e2e-ci", "indirect:nx@affected -t lint test build e2e-ci"),
+    ("npx nx format:check", ""),
+    # aws-containers/retail-store-sample-app: .github/workflows/e2e-test.yml (run-many by tag)
+    ("yarn nx run-many -t build --projects=tag:service --parallel=1",
+     "indirect:nx@run-many -t build --projects=tag:service --parallel=1"),
+    ("pnpm exec nx run web:build:production", "indirect:nx@run web:build:production"),
+    ("npx nx graph --file=output.json", ""),
     # ---- npm-script --------------------------------------------------------------------------------
     # calcom/cal.com: .github/workflows/e2e.yml
     ('yarn e2e', 'indirect:npm@e2e'),

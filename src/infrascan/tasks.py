@@ -8,6 +8,8 @@ with its commands, classified. Phase-2 resolvers use this index to see through a
 
 from __future__ import annotations
 
+import re
+import shlex
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +17,10 @@ from infrascan.commands import Classification, classify
 from infrascan.detector import Record, ResolveContext
 
 _RUNNER = {"npm": "npm", "make": "make", "just": "just", "task": "task"}
+_NX_MANY = frozenset({"run-many", "affected"})
+_NX_TARGET_FLAGS = frozenset({"-t", "--target", "--targets"})
+_NX_PROJECT_FLAGS = frozenset({"-p", "--projects", "--project"})
+_NX_NAME = re.compile(r"[\w@/.\-]+")  # a project's name, not a tag (`tag:service`) or a glob
 
 
 @dataclass(frozen=True)
@@ -47,19 +53,61 @@ class TaskIndex:
                 best = key
         return best[2] if best else None
 
+    def nx_records(self, arguments: str) -> list[Record]:
+        """The project.json targets an `nx` command line runs (its arguments after `nx`):
+        `run web:test`, `test web`, `web:test`, or every project's `-t lint,test` for `run-many`
+        and `affected` (`--projects` names narrow it; tags and globs are not evaluated, so they
+        keep every project). Nx projects are global names: where the command runs does not matter."""
+        try:
+            words = shlex.split(arguments)
+        except ValueError:
+            words = arguments.split()
+        if not words:
+            return []
+        if words[0] in _NX_MANY:
+            targets, projects = _flag_values(words[1:], _NX_TARGET_FLAGS), _flag_values(words[1:], _NX_PROJECT_FLAGS)
+            narrowed = bool(projects) and all(_NX_NAME.fullmatch(p) for p in projects)
+            wanted = [
+                record
+                for (runner, name), found in self._targets.items()
+                if runner == "nx" and name.partition(":")[2] in targets
+                and (not narrowed or name.partition(":")[0] in projects)
+                for _, record in found
+            ]
+            return sorted(wanted, key=lambda r: (r.path, r.line))
+        if words[0] == "run" and len(words) > 1:
+            spec = words[1]
+        elif len(words) > 1 and not words[1].startswith("-") and ":" not in words[0]:
+            spec = f"{words[1]}:{words[0]}"  # `nx test web`
+        else:
+            spec = words[0]  # `nx web:test`
+        project, _, rest = spec.partition(":")
+        # `web:build:production` is target `build` with a configuration, unless a target is named so.
+        for name in (f"{project}:{rest}", f"{project}:{rest.rpartition(':')[0]}"):
+            found = self._targets.get(("nx", name))
+            if found:
+                return [found[0][1]]
+        return []
+
     def resolve(
         self, classification: Classification, near: str = "", depth: int = 0, via: tuple[str, ...] = ()
     ) -> list[Resolved]:
         if classification.kind != "indirect" or depth > 5:
             return []
-        runner = _RUNNER.get(classification.tool)
         script = str(classification.detail.get("script", ""))
+        if classification.tool == "nx":
+            return [r for record in self.nx_records(script) for r in self._follow(record, script, depth, via)]
+        runner = _RUNNER.get(classification.tool)
         if runner is None or not script:
             return []
         record = self.find(runner, script, near)
         if record is None:
             return []
-        label = f"{record.path}:{script}"
+        return self._follow(record, script, depth, via)
+
+    def _follow(self, record: Record, script: str, depth: int, via: tuple[str, ...]) -> list[Resolved]:
+        """A target's commands, classified, with indirect ones followed further."""
+        label = f"{record.path}:{record.data.get('name') or script}"
         if label in via:
             return []
         out: list[Resolved] = []
@@ -73,3 +121,21 @@ class TaskIndex:
                 else:
                     out.append(Resolved(found, (*via, label), record.path, int(command["line"])))
         return out
+
+
+def _flag_values(words: list[str], flags: frozenset[str]) -> list[str]:
+    """`--targets=lint,test`, `-t lint,test` and `-t lint test build` (Nx 16+): the values of any
+    of `flags`, comma- or space-separated, up to the next option."""
+    values: list[str] = []
+    for index, word in enumerate(words):
+        flag, equals, value = word.partition("=")
+        if flag not in flags:
+            continue
+        if equals:
+            values.extend(v for v in value.split(",") if v)
+            continue
+        for following in words[index + 1 :]:
+            if following.startswith("-"):
+                break
+            values.extend(v for v in following.split(",") if v)
+    return values

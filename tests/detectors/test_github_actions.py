@@ -762,3 +762,56 @@ def test_image_names_never_split_inside_an_expression() -> None:
         "ghcr.io/acme/api:${{ github.sha }}", "ghcr.io/acme/api:latest"]
     assert _image_names("${{ format('ghcr.io/{0}:{1}', github.repository, github.sha) }}\nacme/api:1") == [
         "${{ format('ghcr.io/{0}:{1}', github.repository, github.sha) }}", "acme/api:1"]
+
+
+# Modelled on aws-containers/retail-store-sample-app: one `nx affected` line runs each project's
+# project.json targets; `nx execute e2e` runs a target Nx infers from the project's package.json.
+_NX_WORKFLOW = """name: PR
+on:
+  pull_request:
+    branches: [main]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: yarn nx affected --targets=lint,test:integration,test --base origin/main
+  e2e:
+    runs-on: ubuntu-latest
+    steps:
+      - run: CYPRESS_BASE_URL='http://localhost:8888' yarn nx execute e2e
+"""
+_NX_FILES = {
+    ".github/workflows/pr.yaml": _NX_WORKFLOW,
+    "src/catalog/project.json": (
+        '{\n  "name": "catalog",\n  "targets": {\n    "test": {\n      "executor": "nx:run-commands",\n'
+        '      "options": { "command": "exit 0" }\n    },\n    "test:integration": {\n'
+        '      "executor": "nx:run-commands",\n      "options": { "command": "go test -v ./test/..." }\n    }\n  }\n}\n'
+    ),
+    "src/cart/project.json": (
+        '{\n  "name": "cart",\n  "targets": {\n    "test": {\n      "executor": "nx:run-commands",\n'
+        '      "options": { "command": "./mvnw test -DexcludedGroups=integration" }\n    },\n'
+        '    "lint": { "executor": "nx:run-commands", "options": { "command": "./mvnw checkstyle:checkstyle" } }\n'
+        '  }\n}\n'
+    ),
+    "src/checkout/project.json": ('{\n  "name": "checkout",\n  "targets": {\n    "test": { "dependsOn": ["build"] }\n'
+                                  '  }\n}\n'),
+    "src/checkout/package.json": '{\n  "name": "checkout",\n  "scripts": {\n    "test": "exit 0"\n  }\n}\n',
+    "src/e2e/project.json": ('{\n  "name": "e2e",\n  "targets": {\n    "execute": { "dependsOn": ["install"] }\n'
+                             '  }\n}\n'),
+    "src/e2e/package.json": '{\n  "name": "e2e",\n  "scripts": {\n    "execute": "cypress run"\n  }\n}\n',
+}
+
+
+def test_nx_targets_are_followed_and_named_by_their_own_target(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, _NX_FILES)
+    unit = one(ours(scanned, "ci.test.unit"), "Maven")
+    assert "./mvnw test -DexcludedGroups=integration" in unit.text
+    assert ("src/cart/project.json", 6) in [(e.path, e.line) for e in unit.evidence]
+    integration = one(ours(scanned, "ci.test.integration"), "go test")
+    assert "go test -v ./test/..." in integration.text  # level from its target, `test:integration`
+    assert ("src/catalog/project.json", 10) in [(e.path, e.line) for e in integration.evidence]
+    e2e = one(ours(scanned, "ci.test.e2e"), "Cypress")
+    assert ("src/e2e/package.json", 4) in [(e.path, e.line) for e in e2e.evidence]
+    # `"test": "exit 0"` (a placeholder so the target passes) is no test, by name or otherwise
+    assert len(ours(scanned, "ci.test.unit")) == 1 and not ours(scanned, "ci.test.integration")[1:]

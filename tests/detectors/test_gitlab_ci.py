@@ -843,3 +843,20 @@ def test_a_program_the_job_builds_and_then_runs_is_a_tool_not_a_build_step(tmp_p
     model = _scan_pipeline(tmp_path, {".gitlab-ci.yml": pipeline})
     builds = {f.attrs.get("job") for f in facts_for(model, "ci.build")}
     assert builds == {"binaries"}, builds  # the product's build is still one
+
+
+def test_nx_targets_run_by_a_gitlab_job_are_followed(tmp_path: Path) -> None:
+    # Nx's CI template (nrwl/nx docs/shared/monorepo-ci-gitlab.md) runs `npx nx affected -t lint test build`.
+    files = {
+        ".gitlab-ci.yml": "stages: [test, build]\nci:\n  stage: test\n  script:\n    - npx nx affected -t lint test\n"
+                          "release-build:\n  stage: build\n  script:\n    - npx nx run api:build:production\n",
+        "apps/api/project.json": '{\n  "name": "api",\n  "targets": {\n    "test": { "executor": "@nx/jest:jest" },\n'
+                                 '    "build": { "command": "go build -o dist/api ./cmd/api" }\n  }\n}\n',
+        "apps/web/project.json": '{\n  "name": "web",\n  "targets": {\n    "test": { "executor": "@nx/vite:test" }\n'
+                                 '  }\n}\n',
+    }
+    scanned = scan_tree(tmp_path, files)
+    cited = {(e.path, e.line) for f in facts_for(scanned.model, "ci.test.unit") for e in f.evidence}
+    assert {("apps/api/project.json", 4), ("apps/web/project.json", 4)} <= cited
+    builds = [f for f in facts_for(scanned.model, "ci.build") if "go build" in f.text]
+    assert builds and ("apps/api/project.json", 5) in {(e.path, e.line) for e in builds[0].evidence}
