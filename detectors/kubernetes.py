@@ -1046,12 +1046,15 @@ def rollout_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
 def variable_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
     """Container env lists and ConfigMap/Secret keys, read the way every other source is read."""
     groups: list[tuple[tuple[Part, ...], list[Variable]]] = []
-    for container in obj.get("containers", []):
+    containers = obj.get("containers", [])
+    for container in containers:
         variables = [
             Variable(n, v if v is None or "{{" not in v else None, int(line)) for n, v, line in container.get("env", [])
         ]
         if variables:
-            groups.append((("in ", *label(obj), " (", Code(site.path), ")"), variables))
+            groups.append(
+                (("in ", *label(obj), *_container_label(container, containers), " (", Code(site.path), ")"), variables)
+            )
     if obj.get("variables"):
         variables = [Variable(n, v, int(line)) for n, v, line in obj["variables"]]
         groups.append((("in ", *label(obj), " (", Code(site.path), ")"), variables))
@@ -1059,6 +1062,17 @@ def variable_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
     for where, variables in groups:
         facts += read_variables(site.detector, site.path, site.env, where, variables, site.active)
     return facts
+
+
+def _container_label(container: dict[str, Any], containers: list[dict[str, Any]]) -> tuple[Part, ...]:
+    """`, container loki-sc-rules`: in a pod of several containers a setting belongs to the one that sets it.
+
+    A sidecar's `LOG_LEVEL` (the Loki chart's rules-watching sidecar) is not the application's log level.
+    """
+    name = container.get("name") or ""
+    if len(containers) < 2 or not name or "{{" in name:
+        return ()
+    return (", ", "init container " if container.get("init") else "container ", Code(name))
 
 
 def read_variables(

@@ -230,3 +230,22 @@ def test_file_index_answers_what_a_scan_of_every_path_would() -> None:
         assert index.in_folder(folder) == [p for p in paths if p.startswith(prefix) and "/" not in p[len(prefix) :]]
         assert index.below(folder) == [p for p in paths if p.startswith(prefix)]
         assert index.has_folder(folder) == (bool(folder) and any(p.startswith(prefix) for p in paths))
+
+
+def test_a_sidecars_log_level_names_its_container() -> None:
+    # modelled on grafana/loki production/helm/loki/templates/backend/statefulset-backend.yaml:
+    # the rules-watching sidecar sets LOG_LEVEL, Loki itself does not
+    manifest = (
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: loki-backend\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - name: loki\n          image: grafana/loki:3.5.0\n"
+        "        - name: loki-sc-rules\n          image: kiwigrid/k8s-sidecar:1.30.3\n          env:\n"
+        "            - name: LOG_LEVEL\n              value: INFO\n"
+    )
+    site = Site(KubernetesDetector(), "k8s/backend.yaml", None, (" in ", Code("k8s/backend.yaml")))
+    [obj] = [o for o in map(summarise, load_documents(manifest)[0]) if o]
+    level = one([f for f in object_facts(obj, site) if f.field == "log.levels"], "LOG_LEVEL=INFO")
+    assert level.text == "LOG_LEVEL=INFO in StatefulSet loki-backend, container loki-sc-rules (k8s/backend.yaml)"
+    alone = manifest.replace("        - name: loki\n          image: grafana/loki:3.5.0\n", "")
+    [obj] = [o for o in map(summarise, load_documents(alone)[0]) if o]
+    level = one([f for f in object_facts(obj, site) if f.field == "log.levels"], "LOG_LEVEL=INFO")
+    assert "container" not in level.text  # one container is the workload itself
