@@ -45,6 +45,8 @@ WORKLOAD_KINDS = frozenset(
 )
 _JOB_KINDS = frozenset({"Job", "CronJob"})
 _MIGRATION_NAME = re.compile(r"(?i)migrat|schema[-_]?(?:upgrade|update)|db[-_]?(?:upgrade|prepare|setup)")
+# A CronJob worth checking for backups: its name, or a dump tool in its command (checked against
+# the `backup` command rules before anything is said).
 _BACKUP_NAME = re.compile(r"(?i)backup|pg_?dump|mysqldump|mongodump|snapshot|velero")
 _SHELLS = frozenset({"sh", "bash", "/bin/sh", "/bin/bash", "ash", "/bin/ash", "zsh", "dash"})
 _DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t].*)?$")
@@ -773,6 +775,36 @@ def short(command: str, limit: int = 90) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
+def _backup_fact(obj: dict[str, Any], site: Site) -> Fact:
+    """A CronJob named for backups is one when it runs a backup tool (data/commands, kind `backup`);
+    otherwise the name alone is a hint (podinfo's `backup-daily` runs a script that sleeps and exits)."""
+    commands = [c["command"] for c in obj["containers"] if c.get("command")]
+    tools = [c for cmd in commands for part in split_commands(cmd) for c in classify(part.text) if c.kind == "backup"]
+    schedule = ("(", Code(obj.get("schedule") or "?"), ")")
+    if tools:
+        parts: tuple[Part, ...] = (
+            "Scheduled backup: ",
+            *label(obj),
+            " ",
+            *schedule,
+            " runs ",
+            *_commands(tools, " and "),
+        )
+    else:
+        ran: tuple[Part, ...] = (" runs ", Code(short(commands[0]))) if commands else (" shows no command",)
+        says = " is named for backups" if _BACKUP_NAME.search(str(obj.get("name"))) else " mentions backups"
+        parts = (*label(obj), " ", *schedule, says, ", but", *ran, " (no backup tool infrascan knows)")
+    return fact(
+        site,
+        "env.special",
+        (*parts, *site.where),
+        Confidence.INFERRED if tools else Confidence.HINT,
+        int(obj["line"]),
+        item=f"backup:{obj.get('name')}",
+        rank=45,
+    )
+
+
 def special_facts(obj: dict[str, Any], site: Site, replicas_set_here: bool = False) -> list[Fact]:
     """Replicas, autoscalers, disruption budgets, backups and secret stores of an environment."""
     facts: list[Fact] = []
@@ -829,17 +861,7 @@ def special_facts(obj: dict[str, Any], site: Site, replicas_set_here: bool = Fal
             )
         )
     if kind == "CronJob" and _BACKUP_NAME.search(f"{obj.get('name')} {[c.get('command') for c in obj['containers']]}"):
-        facts.append(
-            fact(
-                site,
-                "env.special",
-                ("Scheduled backup: ", *label(obj), " (", Code(obj.get("schedule") or "?"), ")", *site.where),
-                Confidence.INFERRED,
-                int(obj["line"]),
-                item=f"backup:{obj.get('name')}",
-                rank=45,
-            )
-        )
+        facts.append(_backup_fact(obj, site))
     store = obj.get("store")
     if store:
         facts.append(

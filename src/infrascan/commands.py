@@ -6,7 +6,7 @@ name order); this module splits scripts into simple commands, strips wrappers (`
 `sh -c '...'`, `docker compose run web ...`), applies the rules, and refines test levels.
 
 Rule keys: id, kind (build, push, test, deploy, rollback, migrate, migrate-rollback, verify,
-indirect, registry), tool (a catalog id where there is one), pattern (a Python regex searched in
+indirect, registry, backup), tool (a catalog id where there is one), pattern (a Python regex searched in
 one simple command), and optionally level (tests: unit, integration, e2e, performance), target
 (deploys), unless (a regex that vetoes the match), automatic (a rollback that happens by itself),
 label (registries: the name a reader knows). Rules are tried in order; at most one rule per kind
@@ -39,6 +39,7 @@ KINDS = (
     "verify",
     "indirect",
     "registry",
+    "backup",
 )
 TEST_LEVELS = ("unit", "integration", "e2e", "performance")
 
