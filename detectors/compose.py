@@ -1,8 +1,11 @@
 """docker-compose files: the development topology, and sometimes more.
 
 A compose file describes development unless its name or its directory says otherwise
-(`docker-compose.prod.yml`, `deploy/staging/compose.yaml`); a stack under `cypress/` or
-`playwright/` runs the tests, so its facts are marked as test facts. Per service: the image
+(`docker-compose.prod.yml`, `deploy/staging/compose.yaml`) or its content says it is run as a
+deployment: it builds nothing, mounts no project source, and the application's own (published)
+images restart `always`/`unless-stopped` (formbricks' self-hosting `docker/docker-compose.yml`).
+Such a file names no environment, so none is guessed: its environment facts become hints. A
+stack under `cypress/` or `playwright/` runs the tests, so its facts are marked as test facts. Per service: the image
 says which database, cache, queue, monitoring tool or local service runs (its version from the
 tag, `${TAG:-16}` defaults applied); `build` marks the application's own services; ports,
 healthchecks, env_file, profiles and replicas are the environment's special configuration.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -25,6 +29,7 @@ from infrascan.catalog import DATA_STORE_CATEGORIES, Tech
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import env_from_name, normalise
 from infrascan.envvars import Variable, VariableReader
+from infrascan.fields import FIELD_BY_ID, Scope
 from infrascan.images import ImageRef, parse_image, version_label
 from infrascan.model import Code, Confidence, Fact, FactScope, Part, text
 from infrascan.yamlload import Tagged, YDict, line_of
@@ -37,6 +42,10 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=?]([^}]*))?\}|\$([A-Za-z
 _TEST_STACK_DIRS = frozenset({"cypress", "playwright", "e2e"})
 _BASE_NAMES = frozenset({"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"})
 _MIGRATE_NAME = re.compile(r"(?i)(?:^|[_\-])(?:db[_\-]?)?migrat(?:e|ion|ions|or)(?:$|[_\-])")
+# Restart policies of a long-running deployment (Compose's `restart:` and swarm's `deploy.restart_policy`).
+_DEPLOYED_RESTARTS = frozenset({"always", "unless-stopped", "any"})
+# Host sides of a volume that mount the project tree itself into a container: live source, so development.
+_PROJECT_MOUNTS = frozenset({".", "./", "..", "../", "../..", "../../", "${PWD}", "$PWD"})
 _QUIET_LOG_DRIVERS = frozenset({"json-file", "local", "none", "journald"})
 # Published ports that are not the application's web address (ssh, mail, databases, debuggers).
 _NOT_HTTP_PORTS = frozenset({"22", "25", "465", "587", "1025", "3306", "5432", "5672", "6379", "9092", "9229", "27017"})
@@ -63,8 +72,9 @@ def _apply_merge_tags(svc: dict[Any, Any]) -> None:
             svc[key] = value.value
 
 
-def compose_env(path: str) -> str:
-    """The environment a compose file describes: from its name, else its directories, else development."""
+def compose_env(path: str, deployed: bool = False) -> str | None:
+    """The environment a compose file describes: from its name, else its directories; else none
+    when its content says it is deployed (`deployed`), else development."""
     stem = PurePosixPath(path).name
     named = env_from_name(re.sub(r"^(?:docker-)?compose", "", stem).rsplit(".", 1)[0])
     if named:
@@ -73,7 +83,52 @@ def compose_env(path: str) -> str:
         found = env_from_name(directory)
         if found:
             return found
-    return "development"
+    return None if deployed else "development"
+
+
+def is_deployed(services: dict[Any, Any], app_services: list[str]) -> bool:
+    """Whether a compose file is run as a deployment rather than for development: nothing is built,
+    no service mounts the project tree, and an application service (one whose image the catalog
+    does not know as infrastructure) restarts `always` or `unless-stopped`."""
+    svcs = [s for s in services.values() if isinstance(s, dict)]
+    if any("build" in s or _mounts_project(s) for s in svcs):
+        return False
+    return any(
+        _restart_policy(services[n]) in _DEPLOYED_RESTARTS for n in app_services if isinstance(services[n], dict)
+    )
+
+
+def _restart_policy(svc: dict[Any, Any]) -> str:
+    deploy = svc.get("deploy")
+    policy = deploy.get("restart_policy") if isinstance(deploy, dict) else None
+    condition = policy.get("condition") if isinstance(policy, dict) else None
+    return str(svc.get("restart") or condition or "").strip().lower()
+
+
+def _mounts_project(svc: dict[Any, Any]) -> bool:
+    for volume in _as_list(svc.get("volumes")):
+        source = volume.get("source") if isinstance(volume, dict) else str(volume).split(":", 1)[0]
+        if isinstance(source, str) and source.strip() in _PROJECT_MOUNTS:
+            return True
+    return False
+
+
+def compose_label(env: str | None) -> str:
+    """How a fact names the compose file's environment (`development compose`)."""
+    return f"{normalise(env)} compose" if env else "compose file of no stated environment"
+
+
+def _infrastructure(found: tuple[Tech, ImageRef] | None) -> bool:
+    """A database, cache, proxy or tool the catalog knows by its image; a runtime image is the app's."""
+    return found is not None and found[0].category != "runtime"
+
+
+def unplaced(facts: list[Fact]) -> list[Fact]:
+    """A compose file of no stated environment: what it says of an environment is a hint for each."""
+    return [
+        replace(f, env=None, confidence=Confidence.HINT) if FIELD_BY_ID[f.field].scope is Scope.ENVIRONMENT else f
+        for f in facts
+    ]
 
 
 def start_command(svc: dict[Any, Any]) -> str | None:
@@ -152,11 +207,12 @@ class ComposeDetector(Detector):
         services = docs[0].get("services") if docs else None
         if not isinstance(services, dict):
             return out
-        env = compose_env(file.path)
         for svc in services.values():
             if isinstance(svc, dict):
                 _apply_merge_tags(svc)
         images = {str(n): self._image(s) for n, s in services.items() if isinstance(s, dict)}
+        apps = [n for n, s in services.items() if isinstance(s, dict) and not _infrastructure(images.get(str(n)))]
+        env = compose_env(file.path, is_deployed(services, apps))
         running = {found[0].id for found in images.values() if found}
         same_image: dict[tuple[str, str], list[tuple[str, int]]] = {}
         for name, svc in services.items():
@@ -178,6 +234,8 @@ class ComposeDetector(Detector):
         if any(part in _TEST_STACK_DIRS for part in PurePosixPath(file.path).parts[:-1]):
             for fact in out.facts:
                 fact.scope = FactScope.EXAMPLE
+        if env is None:
+            out.facts = unplaced(out.facts)
         return out
 
     def _image(self, svc: dict[Any, Any]) -> tuple[Tech, ImageRef] | None:
@@ -191,13 +249,13 @@ class ComposeDetector(Detector):
         name: str,
         svc: YDict,
         services: dict[Any, Any],
-        env: str,
+        env: str | None,
         found: tuple[Tech, ImageRef] | None,
         running: set[str],
         out: Extraction,
     ) -> None:
         svc_line = services.line_of(name) if isinstance(services, YDict) else svc.line
-        infrastructure = found is not None and found[0].category != "runtime"
+        infrastructure = _infrastructure(found)
         app_service = "build" in svc or (found is not None and found[0].category == "runtime")
         if not infrastructure:  # the application's own (or an unrecognised) service
             self._ports(path, name, svc, svc_line, env, app_service, out)
@@ -208,7 +266,7 @@ class ComposeDetector(Detector):
         out.records.append(self._record(path, name, svc, svc_line, services, env, found))
 
     def image_facts(
-        self, path: str, lines: list[int], names: list[str], tech: Tech, ref: ImageRef, env: str
+        self, path: str, lines: list[int], names: list[str], tech: Tech, ref: ImageRef, env: str | None
     ) -> list[Fact]:
         """What services' image is: a database for the environment, a monitoring tool, a service.
 
@@ -220,7 +278,7 @@ class ComposeDetector(Detector):
         line = lines[0]
         ev = tuple(e for n in lines for e in self.evidence(path, n))
         attrs = {"image": ref.reference(), "version": version} if version else {"image": ref.reference()}
-        qualifier = f", {normalise(env)} compose"
+        qualifier = f", {compose_label(env)}"
         if tech.category in DATA_STORE_CATEGORIES:
             return [
                 Fact(
@@ -290,7 +348,9 @@ class ComposeDetector(Detector):
             )
         ]
 
-    def _special(self, path: str, line: int, env: str, item: str, parts: tuple[Part, ...], rank: int = 40) -> Fact:
+    def _special(
+        self, path: str, line: int, env: str | None, item: str, parts: tuple[Part, ...], rank: int = 40
+    ) -> Fact:
         return Fact(
             "env.special",
             parts,
@@ -303,7 +363,7 @@ class ComposeDetector(Detector):
         )
 
     def _ports(
-        self, path: str, name: str, svc: YDict, svc_line: int, env: str, app_service: bool, out: Extraction
+        self, path: str, name: str, svc: YDict, svc_line: int, env: str | None, app_service: bool, out: Extraction
     ) -> None:
         specs = port_specs(svc.get("ports"))
         if not specs:
@@ -334,7 +394,7 @@ class ComposeDetector(Detector):
                 )
             )
 
-    def _health(self, path: str, name: str, svc: YDict, svc_line: int, env: str, out: Extraction) -> None:
+    def _health(self, path: str, name: str, svc: YDict, svc_line: int, env: str | None, out: Extraction) -> None:
         health = svc.get("healthcheck")
         if not isinstance(health, dict) or health.get("disable") is True:
             return
@@ -347,7 +407,7 @@ class ComposeDetector(Detector):
                 )
             )
 
-    def _env_files(self, path: str, name: str, svc: YDict, svc_line: int, env: str, out: Extraction) -> None:
+    def _env_files(self, path: str, name: str, svc: YDict, svc_line: int, env: str | None, out: Extraction) -> None:
         for entry in _as_list(svc.get("env_file")):
             file_name = entry.get("path") if isinstance(entry, dict) else entry
             if not isinstance(file_name, str):
@@ -364,7 +424,7 @@ class ComposeDetector(Detector):
                 )
             )
 
-    def _extras(self, path: str, name: str, svc: YDict, svc_line: int, env: str, out: Extraction) -> None:
+    def _extras(self, path: str, name: str, svc: YDict, svc_line: int, env: str | None, out: Extraction) -> None:
         profiles = [str(p) for p in _as_list(svc.get("profiles"))]
         if profiles:
             out.facts.append(
@@ -397,7 +457,11 @@ class ComposeDetector(Detector):
                     Fact(
                         "log.aggregation",
                         text(
-                            "Docker ", Code(driver), " log driver in compose service ", Code(name), f", {env} compose"
+                            "Docker ",
+                            Code(driver),
+                            " log driver in compose service ",
+                            Code(name),
+                            f", {compose_label(env)}",
                         ),
                         Confidence.DECLARED,
                         self.evidence(path, line),
@@ -407,7 +471,7 @@ class ComposeDetector(Detector):
                     )
                 )
 
-    def _variable_facts(self, path: str, name: str, svc: YDict, env: str, running: set[str]) -> list[Fact]:
+    def _variable_facts(self, path: str, name: str, svc: YDict, env: str | None, running: set[str]) -> list[Fact]:
         """Facts from `environment:`, minus what the file's images already say.
 
         `POSTGRES_PASSWORD` or `RUSTFS_ADMIN_PASSWORD` configure servers the file runs, not the
@@ -460,7 +524,7 @@ class ComposeDetector(Detector):
         svc: YDict,
         svc_line: int,
         services: dict[Any, Any],
-        env: str,
+        env: str | None,
         found: tuple[Tech, ImageRef] | None,
     ) -> Record:
         """What phase 2 needs: the image, the build, the start command and who waits for it."""
@@ -531,7 +595,7 @@ class ComposeDetector(Detector):
                 fact.parts = text(*fact.parts, " via override ", Code(PurePosixPath(record.path).name))
                 fact.evidence = (*self.evidence(record.path, record.line), *fact.evidence)
                 fact.scope = FactScope.EXAMPLE if data["test_stack"] else FactScope.MAIN
-                facts.append(fact)
+                facts.extend(unplaced([fact]) if data["env"] is None else [fact])
         return facts
 
     def _migrations(self, resolver: StartResolver, record: Record, dockerfiles: dict[str, Record]) -> list[Fact]:
@@ -582,7 +646,7 @@ class ComposeDetector(Detector):
         data = record.data
         service = data["service"]
         chain = migration_chain(found, where[0])
-        compose = f" ({normalise(data['env'])} compose)"
+        compose = f" ({compose_label(data['env'])})"
         if where[0] != record.path:  # the service keeps its image's start command
             compose += ", started by the image it builds from"
             chain = [Code(where[0]), ", ", *chain]
@@ -640,7 +704,7 @@ class ComposeDetector(Detector):
         parts = text(
             "One-shot compose service ",
             Code(data["service"]),
-            f" ({data['env']} compose)",
+            f" ({compose_label(data['env'])})",
             " (named for migrations; its command is not in the repository) runs before ",
             *_code_list(data["waiters"]),
             " start (",

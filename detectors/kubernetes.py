@@ -51,6 +51,8 @@ MONITOR_GROUPS: dict[str, tuple[str, str]] = {
     "azmonitoring.coreos.com": ("Azure Monitor managed Prometheus (ama-metrics add-on ", "azure-monitor"),
 }
 _MIGRATION_NAME = re.compile(r"(?i)migrat|schema[-_]?(?:upgrade|update)|db[-_]?(?:upgrade|prepare|setup)")
+# A CronJob worth checking for backups: its name, or a dump tool in its command (checked against
+# the `backup` command rules before anything is said).
 _BACKUP_NAME = re.compile(r"(?i)backup|pg_?dump|mysqldump|mongodump|snapshot|velero")
 _SHELLS = frozenset({"sh", "bash", "/bin/sh", "/bin/bash", "ash", "/bin/ash", "zsh", "dash"})
 _DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t].*)?$")
@@ -785,6 +787,36 @@ def short(command: str, limit: int = 90) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
+def _backup_fact(obj: dict[str, Any], site: Site) -> Fact:
+    """A CronJob named for backups is one when it runs a backup tool (data/commands, kind `backup`);
+    otherwise the name alone is a hint (podinfo's `backup-daily` runs a script that sleeps and exits)."""
+    commands = [c["command"] for c in obj["containers"] if c.get("command")]
+    tools = [c for cmd in commands for part in split_commands(cmd) for c in classify(part.text) if c.kind == "backup"]
+    schedule = ("(", Code(obj.get("schedule") or "?"), ")")
+    if tools:
+        parts: tuple[Part, ...] = (
+            "Scheduled backup: ",
+            *label(obj),
+            " ",
+            *schedule,
+            " runs ",
+            *_commands(tools, " and "),
+        )
+    else:
+        ran: tuple[Part, ...] = (" runs ", Code(short(commands[0]))) if commands else (" shows no command",)
+        says = " is named for backups" if _BACKUP_NAME.search(str(obj.get("name"))) else " mentions backups"
+        parts = (*label(obj), " ", *schedule, says, ", but", *ran, " (no backup tool infrascan knows)")
+    return fact(
+        site,
+        "env.special",
+        (*parts, *site.where),
+        Confidence.INFERRED if tools else Confidence.HINT,
+        int(obj["line"]),
+        item=f"backup:{obj.get('name')}",
+        rank=45,
+    )
+
+
 def special_facts(obj: dict[str, Any], site: Site, replicas_set_here: bool = False) -> list[Fact]:
     """Replicas, autoscalers, disruption budgets, backups and secret stores of an environment."""
     facts: list[Fact] = []
@@ -841,17 +873,7 @@ def special_facts(obj: dict[str, Any], site: Site, replicas_set_here: bool = Fal
             )
         )
     if kind == "CronJob" and _BACKUP_NAME.search(f"{obj.get('name')} {[c.get('command') for c in obj['containers']]}"):
-        facts.append(
-            fact(
-                site,
-                "env.special",
-                ("Scheduled backup: ", *label(obj), " (", Code(obj.get("schedule") or "?"), ")", *site.where),
-                Confidence.INFERRED,
-                int(obj["line"]),
-                item=f"backup:{obj.get('name')}",
-                rank=45,
-            )
-        )
+        facts.append(_backup_fact(obj, site))
     store = obj.get("store")
     if store:
         facts.append(
@@ -1059,12 +1081,15 @@ def rollout_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
 def variable_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
     """Container env lists and ConfigMap/Secret keys, read the way every other source is read."""
     groups: list[tuple[tuple[Part, ...], list[Variable]]] = []
-    for container in obj.get("containers", []):
+    containers = obj.get("containers", [])
+    for container in containers:
         variables = [
             Variable(n, v if v is None or "{{" not in v else None, int(line)) for n, v, line in container.get("env", [])
         ]
         if variables:
-            groups.append((("in ", *label(obj), " (", Code(site.path), ")"), variables))
+            groups.append(
+                (("in ", *label(obj), *_container_label(container, containers), " (", Code(site.path), ")"), variables)
+            )
     if obj.get("variables"):
         variables = [Variable(n, v, int(line)) for n, v, line in obj["variables"]]
         groups.append((("in ", *label(obj), " (", Code(site.path), ")"), variables))
@@ -1072,6 +1097,17 @@ def variable_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
     for where, variables in groups:
         facts += read_variables(site.detector, site.path, site.env, where, variables, site.active)
     return facts
+
+
+def _container_label(container: dict[str, Any], containers: list[dict[str, Any]]) -> tuple[Part, ...]:
+    """`, container loki-sc-rules`: in a pod of several containers a setting belongs to the one that sets it.
+
+    A sidecar's `LOG_LEVEL` (the Loki chart's rules-watching sidecar) is not the application's log level.
+    """
+    name = container.get("name") or ""
+    if len(containers) < 2 or not name or "{{" in name:
+        return ()
+    return (", ", "init container " if container.get("init") else "container ", Code(name))
 
 
 def read_variables(

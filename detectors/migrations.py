@@ -83,6 +83,10 @@ DOWN_WORDS: dict[str, str] = {
 RUNS_IN_APP: dict[str, str] = {
     "flyway": "Spring Boot runs Flyway when the application starts",
     "liquibase": "Spring Boot runs Liquibase when the application starts",
+    # goose is also a library: grafana/loki's pkg/goldfish embeds its migrations and calls goose.Up
+    # at start-up. Finding that call would mean reading every Go file, so it is said as a possibility.
+    "goose": "a Go program of that module may apply them itself (goose.Up at start-up or in a command; "
+    "Go source is not read to tell which)",
 }
 PLAIN_SQL = "sql-scripts"
 RUNNERS = {"npm": "package.json script", "make": "Makefile target", "just": "justfile recipe", "task": "Taskfile task"}
@@ -502,7 +506,7 @@ class MigrationsDetector(Detector):
         unit = {"prisma": "migration folder", PLAIN_SQL: "file", "liquibase": "changeset"}.get(group.tool, "migration")
         parts: list[Part] = [tool, ": ", _counted(group.total, unit), " in ", Code(group.shown)]
         evidence = list(group.evidence(self.name))
-        in_app = appliers.runtime_dependency(group.tool)
+        in_app = appliers.runtime_dependency(group.tool, PurePosixPath(group.anchor).parent.as_posix())
         if in_app is not None:
             parts += [
                 " and no separate step applies them; ",
@@ -704,20 +708,22 @@ class _Appliers:
 
     def __init__(self, ctx: ResolveContext) -> None:
         self._ctx = ctx
-        self._runtime: dict[str, Record] | None = None  # tool -> first runtime (not dev) dependency
+        self._runtime: dict[str, list[Record]] | None = None  # tool -> its runtime (not dev) dependencies
         self._defined: dict[str, list[tuple[Record, dict[str, Any]]]] | None = None  # tool -> (record, command)
 
-    def runtime_dependency(self, tool: str) -> Record | None:
-        """The dependency through which the application itself applies this tool's migrations."""
+    def runtime_dependency(self, tool: str, folder: str) -> Record | None:
+        """The dependency through which the application itself applies this tool's migrations: the
+        nearest manifest whose folder holds the migrations (a sibling module's does not apply them)."""
         if tool not in RUNS_IN_APP:
             return None
         if self._runtime is None:
-            self._runtime = {}
+            self._runtime = defaultdict(list)
             for record in self._ctx.records("deps.package"):
                 tech = record.data.get("tech")
                 if isinstance(tech, str) and not record.data.get("dev"):
-                    self._runtime.setdefault(tech, record)
-        return self._runtime.get(tool)
+                    self._runtime[tech].append(record)
+        enclosing = [r for r in self._runtime.get(tool, []) if _holds(PurePosixPath(r.path).parent.as_posix(), folder)]
+        return max(enclosing, key=lambda r: r.path.count("/"), default=None)
 
     def defined_commands(self, tool: str) -> list[tuple[Record, str]]:
         """Task-runner targets and scripts that would apply this tool's migrations."""
@@ -732,6 +738,11 @@ class _Appliers:
                     self._defined[record.data["tool"]].append((record, record.data))
         found = [(record, str(command["command"])) for record, command in self._defined.get(tool, [])]
         return sorted(found, key=lambda f: (is_example_path(f[0].path), f[0].path, f[0].line))
+
+
+def _holds(folder: str, path: str) -> bool:
+    """Whether `folder` (`.` for the root) is `path` or one of its ancestors."""
+    return folder in (".", "") or path == folder or path.startswith(folder + "/")
 
 
 # -- texts ------------------------------------------------------------------------------------------

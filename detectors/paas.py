@@ -134,6 +134,11 @@ _TOML_KEY = re.compile(
 _OPT_DEFAULT = re.compile(r"""\$\{\s*(?:opt|param|env|sls):[\w.]+\s*,\s*['"]?([\w.-]+)['"]?\s*\}""")
 _SCRIPT_PATH = re.compile(r"^(?:\./)?(?:[\w.-]+/)*[\w.-]+(?:\.sh|\.bash)?$")
 _REVIEW = "review"
+# Folders that hold a project's documentation or website rather than the application: a Netlify
+# site built from one (grafana/loki `operator/netlify.toml` publishes `website/public`) deploys the
+# docs, so its contexts are not the application's environments. `site`/`public`/`dist` are left out:
+# they are as often the application itself.
+DOCS_SITE_DIRS = frozenset({"docs", "doc", "documentation", "website"})
 
 
 # -- small readers -------------------------------------------------------------------------------
@@ -265,6 +270,20 @@ def _string(value: Any) -> str | None:
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list, Tagged)):
         return None
     return str(value)
+
+
+def _docs_site(path: str, build: dict[str, Any]) -> str | None:
+    """The folder a netlify.toml's site is built from when that is a docs folder, else None.
+
+    The site's folder is the file's own folder, then `[build] base`, then `publish`; any docs folder
+    on that path (`docs/`, `website/public`) makes the site the project's documentation.
+    """
+    folder = PurePosixPath(path).parent
+    site = folder.joinpath(_string(build.get("base")) or ".", _string(build.get("publish")) or ".")
+    parts = [p for p in site.parts if p not in (".", "")]
+    if not any(p.lower() in DOCS_SITE_DIRS for p in parts):
+        return None
+    return "/".join(parts)
 
 
 def _short(command: str, limit: int = 80) -> str:
@@ -1428,8 +1447,9 @@ class PaasDetector(Detector):
         build = _table(data, "build")
         command = _string(build.get("command"))
         publish = _string(build.get("publish"))
+        docs = _docs_site(file.path, build)
         if command or publish:
-            parts: list[Part] = ["Netlify build"]
+            parts: list[Part] = ["Netlify build of the documentation site" if docs else "Netlify build"]
             if command:
                 parts += [" runs ", Code(_short(command))]
             if publish:
@@ -1446,11 +1466,13 @@ class PaasDetector(Detector):
                     attrs={"step": "Netlify build"},
                 )
             )
+        contexts = [str(c) for c, settings in _table(data, "context").items() if isinstance(settings, dict)]
+        if docs:
+            out.facts.append(self._netlify_docs(file.path, docs, contexts))
+            return  # the docs site's contexts and variables say nothing about the application's environments
         self._netlify_variables(file.path, build.get("environment"), ("build", "environment"), "production", lines, out)
-        contexts = _table(data, "context")
-        for context, settings in contexts.items():
-            if isinstance(settings, dict):
-                self._netlify_context(file.path, str(context), data, lines, out)
+        for context in contexts:
+            self._netlify_context(file.path, context, data, lines, out)
         out.facts.append(
             self._fact(
                 "ci.deploy.automated",
@@ -1465,6 +1487,28 @@ class PaasDetector(Detector):
                 1,
                 item=f"netlify-git:{file.path}",
             )
+        )
+
+    def _netlify_docs(self, path: str, docs: str, contexts: list[str]) -> Fact:
+        """A documentation site's deploys: one hint, with its contexts, instead of environments."""
+        named: list[Part] = []
+        for index, context in enumerate(contexts):
+            named += [", " if index else "", Code(context)]
+        with_contexts: tuple[Part, ...] = (" (deploy contexts ", *named, ")") if named else ()
+        return self._fact(
+            "ci.deploy.automated",
+            text(
+                "Netlify's Git integration, when the site is connected, deploys the documentation site in ",
+                Code(docs),
+                *with_contexts,
+                " on every push, not the application (",
+                Code(path),
+                ")",
+            ),
+            Confidence.HINT,
+            path,
+            1,
+            item=f"netlify-git:{path}",
         )
 
     def _netlify_context(

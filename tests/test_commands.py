@@ -1547,6 +1547,7 @@ def test_rule_ids_are_unique_and_well_formed() -> None:
             "serve",
             "indirect",
             "registry",
+            "backup",
         ), rule.id
         if rule.kind == "test":
             assert rule.level in ("unit", "integration", "e2e", "performance"), rule.id

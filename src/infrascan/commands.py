@@ -6,13 +6,13 @@ name order); this module splits scripts into simple commands, strips wrappers (`
 `sh -c '...'`, `docker compose run web ...`), applies the rules, and refines test levels.
 
 Rule keys: id, kind (build, push, test, deploy, rollback, migrate, migrate-rollback, verify,
-serve: a server started where the command runs, not a deploy; indirect, registry), tool (a
-catalog id where there is one), pattern (a Python regex searched in one simple command), and
-optionally level (tests: unit, integration, e2e, performance), target (deploys), unless (a regex
-that vetoes the match), automatic (a rollback that happens by itself), label (registries: the
-name a reader knows), output (builds that make a program: how its path is named, `package` =
-`-o PATH`, else after the package built, else after the working directory, as `go build` does).
-Rules are tried in order; at most one rule per kind
+serve: a server started where the command runs, not a deploy; backup: a backup tool run;
+indirect, registry), tool (a catalog id where there is one), pattern (a Python regex searched in
+one simple command), and optionally level (tests: unit, integration, e2e, performance), target
+(deploys), unless (a regex that vetoes the match), automatic (a rollback that happens by itself),
+label (registries: the name a reader knows), output (builds that make a program: how its path is
+named, `package` = `-o PATH`, else after the package built, else after the working directory, as
+`go build` does). Rules are tried in order; at most one rule per kind
 matches a command. `registry` rules are not matched against commands but against the image
 references a build or push names (`-t`, `--tag`, `--destination`, `docker push IMAGE`), so that
 a classification says where the image goes (`detail["registries"]`).
@@ -43,6 +43,7 @@ KINDS = (
     "serve",
     "indirect",
     "registry",
+    "backup",
 )
 TEST_LEVELS = ("unit", "integration", "e2e", "performance")
 

@@ -14,6 +14,7 @@ from infrascan.detectors.compose import (
     compose_env,
     first_host_port,
     health_command,
+    is_deployed,
     port_specs,
     start_command,
     substitute,
@@ -176,6 +177,41 @@ def test_logging_driver_and_log_level(scanned: Scanned) -> None:
 )
 def test_compose_env(path: str, env: str) -> None:
     assert compose_env(path) == env
+    assert compose_env(path, deployed=True) == (None if env == "development" else env)
+
+
+def test_a_self_hosting_compose_file_names_no_environment(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, {"docker/docker-compose.yml": fixture_text("compose", "selfhost-compose.yml")})
+    assert not [f for f in scanned.model.facts if f.env == "development"]
+    [database] = facts_for(scanned.model, "env.database")
+    assert database.confidence is Confidence.HINT and database.text.startswith("PostgreSQL 18: in compose service")
+    ports = [f for f in facts_for(scanned.model, "env.special") if "publishes ports" in f.text]
+    assert [f.confidence for f in ports] == [Confidence.HINT]
+    assert not facts_for(scanned.model, "env.url")  # localhost is a development URL, and this is not development
+    [migrate] = facts_for(scanned.model, "deploy.migration.strategy")
+    assert "(compose file of no stated environment)" in migrate.text and "development" not in migrate.text
+
+
+@pytest.mark.parametrize(
+    ("app", "deployed"),
+    [
+        ({"image": "ghcr.io/acme/app:1", "restart": "always"}, True),
+        ({"image": "ghcr.io/acme/app:1", "deploy": {"restart_policy": {"condition": "any"}}}, True),
+        ({"image": "ghcr.io/acme/app:1"}, False),  # no restart policy: nothing says it runs as a deployment
+        ({"build": ".", "restart": "always"}, False),  # builds the source: development
+        ({"image": "ghcr.io/acme/app:1", "restart": "unless-stopped", "volumes": [".:/app"]}, False),  # live source
+    ],
+)
+def test_is_deployed(app: dict[str, object], deployed: bool) -> None:
+    services = {"db": {"image": "postgres:16", "restart": "always"}, "app": app}
+    assert is_deployed(services, ["app"]) is deployed
+
+
+def test_backing_services_that_restart_are_still_development(tmp_path: Path) -> None:
+    """The postgres image's own compose example restarts `always`; a database alone is no deployment."""
+    compose = "services:\n  db:\n    image: postgres:16\n    restart: always\n"
+    [database] = facts_for(scan_tree(tmp_path, {"docker-compose.yml": compose}).model, "env.database", "development")
+    assert database.confidence is Confidence.DECLARED
 
 
 def test_override_file_inherits_the_base_image(scanned: Scanned) -> None:

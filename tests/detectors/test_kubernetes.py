@@ -21,6 +21,7 @@ from infrascan.detectors.kubernetes import (
     summarise,
 )
 
+from infrascan.commands import classify
 from infrascan.detector import SourceFile
 from infrascan.fields import FIELD_BY_ID
 from infrascan.fields import Scope as FieldScope
@@ -279,3 +280,83 @@ def test_azure_managed_prometheus_service_monitor_is_not_prometheus_operator(tmp
             "azure-monitor",
         "Prometheus (Prometheus Operator ServiceMonitor web-monitor; port http, path /metrics)": "prometheus",
     }
+
+
+def test_a_sidecars_log_level_names_its_container() -> None:
+    # modelled on grafana/loki production/helm/loki/templates/backend/statefulset-backend.yaml:
+    # the rules-watching sidecar sets LOG_LEVEL, Loki itself does not
+    manifest = (
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: loki-backend\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - name: loki\n          image: grafana/loki:3.5.0\n"
+        "        - name: loki-sc-rules\n          image: kiwigrid/k8s-sidecar:1.30.3\n          env:\n"
+        "            - name: LOG_LEVEL\n              value: INFO\n"
+    )
+    site = Site(KubernetesDetector(), "k8s/backend.yaml", None, (" in ", Code("k8s/backend.yaml")))
+    [obj] = [o for o in map(summarise, load_documents(manifest)[0]) if o]
+    level = one([f for f in object_facts(obj, site) if f.field == "log.levels"], "LOG_LEVEL=INFO")
+    assert level.text == "LOG_LEVEL=INFO in StatefulSet loki-backend, container loki-sc-rules (k8s/backend.yaml)"
+    alone = manifest.replace("        - name: loki\n          image: grafana/loki:3.5.0\n", "")
+    [obj] = [o for o in map(summarise, load_documents(alone)[0]) if o]
+    level = one([f for f in object_facts(obj, site) if f.field == "log.levels"], "LOG_LEVEL=INFO")
+    assert "container" not in level.text  # one container is the workload itself
+
+
+# Backup recognisers (data/commands/70-kubernetes.yaml, kind `backup`): a line each, modelled on
+# the public file named beside it; negatives below.
+@pytest.mark.parametrize(
+    ("rule", "line"),
+    [
+        # postgres-dump: giddy87/PostgresOps-Backup-and-Restore-on-K8s-using-S3-buckets db_backup.yml (pg_dumpall)
+        ("postgres-dump", "pg_dumpall -h $dbhost -U $dbuser | gzip > /backup/all.sql.gz"),
+        # postgres-dump: thienpow/pgdumper example/pgdumper-backup.yaml
+        ("postgres-dump", 'pg_dump -h "$PGHOST" -U postgres -Fc mydb -f /backups/mydb.dump'),
+        # mysql-dump: MySQL reference manual, mysqldump chapter
+        ("mysql-dump", "mysqldump --single-transaction --all-databases -h mysql -u root"),
+        # mongo-dump: kbase/mongo-dump README.md
+        ("mongo-dump", "mongodump --host=$MONGODB_URL --port=27017 --gzip --archive=/backup/db.tar.gz"),
+        # backup-tool: hazkall/kubernetes-etcd-backup-schedule README.md
+        ("backup-tool", "etcdctl --endpoints=https://127.0.0.1:2379 snapshot save /var/lib/etcd/snapshot.db"),
+        # backup-tool: vmware-tanzu/velero examples/nginx-app README.md
+        ("backup-tool", "velero backup create nginx-backup --include-namespaces nginx-example"),
+        # backup-tool: restic/restic README.md
+        ("backup-tool", "restic -r /srv/restic-repo backup /data"),
+    ],
+)
+def test_backup_command_rules(rule: str, line: str) -> None:
+    assert [c.rule for c in classify(line) if c.kind == "backup"] == [rule]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "pg_restore -d mydb /backups/mydb.dump",  # a restore is not a backup
+        "velero restore create --from-backup nginx-backup",
+        "aws s3 sync ./public s3://my-site",  # an upload: a site deploy as often as a backup
+        "sleep 60",
+    ],
+)
+def test_not_backup_commands(line: str) -> None:
+    assert not [c for c in classify(line) if c.kind == "backup"]
+
+
+# modelled on stefanprodan/podinfo deploy/bases/database/cronjob-backup-daily.yaml, whose
+# scripts/backup.sh is "a simulation of a backup process" (echo, sleep 60, exit $BACKUP_EXIT)
+BACKUP_CRONJOB = (
+    "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: backup-daily\nspec:\n  schedule: '0 0 * * *'\n"
+    "  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n"
+    "          - name: backup\n            image: ghcr.io/stefanprodan/podinfo:6.14.1\n"
+    "            command:\n            - /bin/sh\n            - /scripts/backup.sh\n"
+)
+
+
+def test_a_cronjob_named_backup_is_a_backup_only_when_it_runs_a_backup_tool() -> None:
+    site = Site(KubernetesDetector(), "k8s/backup.yaml", "production", (" in ", Code("k8s/backup.yaml")))
+    [obj] = [o for o in map(summarise, load_documents(BACKUP_CRONJOB)[0]) if o]
+    [named] = [f for f in object_facts(obj, site) if f.item == "backup:backup-daily"]
+    assert named.confidence is Confidence.HINT and not named.text.startswith("Scheduled backup")
+    assert named.text.startswith("CronJob backup-daily (0 0 * * *) is named for backups, but runs /bin/sh /scripts/")
+    dumping = BACKUP_CRONJOB.replace("- /scripts/backup.sh", '- -c\n            - pg_dump "$DATABASE_URL" > /b.sql')
+    [obj] = [o for o in map(summarise, load_documents(dumping)[0]) if o]
+    [backup] = [f for f in object_facts(obj, site) if f.item == "backup:backup-daily"]
+    assert backup.confidence is Confidence.INFERRED
+    assert backup.text.startswith('Scheduled backup: CronJob backup-daily (0 0 * * *) runs pg_dump "$DATABASE_URL"')

@@ -128,6 +128,26 @@ def test_flyway_undo_scripts_and_runtime_dependency(tmp_path: Path) -> None:
     assert "Spring Boot runs Flyway when the application starts" in hint.text
 
 
+def test_goose_as_a_library_of_the_enclosing_module_may_apply_its_migrations(tmp_path: Path) -> None:
+    """grafana/loki: pkg/goldfish embeds its goose migrations and calls goose.Up at start-up; goose is
+    a direct dependency of the root go.mod. A sibling module's goose dependency says nothing."""
+    migration = "-- +goose Up\nCREATE TABLE t (id int);\n-- +goose Down\nDROP TABLE t;\n"
+    module = "module example.com/app\n\ngo 1.22\n\nrequire (\n\tgithub.com/pressly/goose/v3 v3.27.3\n)\n"
+    files: dict[str, str | bytes] = {
+        "app/go.mod": module,
+        "app/pkg/store/migrations/20250101000001_create.sql": migration,
+        "tools/go.mod": module.replace("example.com/app", "example.com/tools"),
+        "svc/go.mod": "module example.com/svc\n\ngo 1.22\n",
+        "svc/db/migrations/20250101000001_create.sql": migration,
+    }
+    hints = {f.item: f for f in unapplied(scan_tree(tmp_path, files))}
+    app = hints["unapplied:goose:app/pkg/store/migrations"]
+    assert app.confidence is Confidence.HINT
+    assert "github.com/pressly/goose/v3 is a runtime dependency in app/go.mod" in app.text
+    assert "may apply them itself (goose.Up at start-up or in a command" in app.text
+    assert "no pipeline, release, hook or start step" in hints["unapplied:goose:svc/db/migrations"].text
+
+
 def test_atlas_counts_the_sql_files_beside_its_sum_file(tmp_path: Path) -> None:
     """Atlas' layout (ariga/atlas docs: `migrations/atlas.sum` beside `<version>_<name>.sql`):
     only the .sql files of that folder count, not those of a subfolder or of a folder with a

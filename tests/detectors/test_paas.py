@@ -201,7 +201,7 @@ def test_render_blueprint(tmp_path: Path) -> None:
 def test_broken_render_yaml_keeps_the_rest_of_the_repository(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, tree("render-broken", "netlify"))
     assert [d.line for d in scanned.model.diagnostics if d.path == "render.yaml"] == [6]
-    assert only(paas_facts(scanned, "ci.build"), "Netlify build publishes website/public")
+    assert only(paas_facts(scanned, "ci.build"), "publishes website/public")
 
 
 def test_vercel_crons_regions_and_dashboard_variables(tmp_path: Path) -> None:
@@ -214,13 +214,32 @@ def test_vercel_crons_regions_and_dashboard_variables(tmp_path: Path) -> None:
 
 
 def test_netlify_contexts_are_environments(tmp_path: Path) -> None:
-    scanned = scan_tree(tmp_path, tree("netlify"))
+    scanned = scan_tree(tmp_path, tree("netlify-app"))
     preview = only(paas_facts(scanned, "env.purpose", "deploy-preview"), "Deploy Previews")
-    assert preview.evidence[0].line == 11 and "in netlify.toml, publishing website/public" in preview.text
+    assert preview.evidence[0].line == 11 and "in netlify.toml, publishing public" in preview.text
     assert only(paas_facts(scanned, "env.purpose", "branch-deploy"), "branch deploys")
     assert only(paas_facts(scanned, "env.special", "production"), "GOBIN=/tmp/gobin").evidence[0].line == 9
     level = only(facts_for(scanned.model, "log.levels"), "LOG_LEVEL=debug")
     assert level.evidence[0].line == 18
+
+
+def test_a_netlify_docs_site_is_not_the_applications_environments(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, {f"operator/{p}": t for p, t in tree("netlify").items()})
+    assert "deploy-preview" not in scanned.model.environments and "branch-deploy" not in scanned.model.environments
+    assert not [f for f in scanned.model.facts if f.env and any(e.detector == "paas" for e in f.evidence)]
+    deploys = only(paas_facts(scanned, "ci.deploy.automated"), "documentation site")
+    assert deploys.confidence is Confidence.HINT
+    assert deploys.text == (
+        "Netlify's Git integration, when the site is connected, deploys the documentation site in "
+        "operator/website/public (deploy contexts production, deploy-preview, branch-deploy) on every push, "
+        "not the application (operator/netlify.toml)"
+    )
+    build = only(paas_facts(scanned, "ci.build"), "Netlify build")
+    assert build.text == "Netlify build of the documentation site publishes website/public (operator/netlify.toml)"
+    # a netlify.toml kept in docs/ (Docusaurus, MkDocs) builds the docs whatever it publishes
+    (tmp_path / "in-docs").mkdir()
+    in_docs = scan_tree(tmp_path / "in-docs", {"docs/netlify.toml": '[build]\npublish = "build"\n'})
+    assert only(paas_facts(in_docs, "ci.deploy.automated"), "documentation site in docs/build")
 
 
 def test_serverless_stages_resources_and_log_retention(tmp_path: Path) -> None:
