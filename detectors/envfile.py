@@ -102,7 +102,7 @@ def _closing_quote(chunk: str, quote: str) -> int:
 
 class EnvFileDetector(Detector):
     name = "envfile"
-    version = "7"
+    version = "8"
     description = ".env.example-style files: variable names, connection URLs, descriptions"
     patterns = (
         ".env.{example,sample,template,dist,defaults}",

@@ -19,6 +19,7 @@ ENTRY_KEYS = {
     "ambiguous",
     "purpose",
     "auth",
+    "stand_in",
     "monitoring",
     "version",
     "codenames",
@@ -49,6 +50,8 @@ def test_schema() -> None:
         assert set(entry.get("signals", {}).get("packages", {}) or {}) <= set(ECOSYSTEMS), entry["id"]
         assert set(entry.get("monitoring", [])) <= {"application", "infrastructure", "performance"}, entry["id"]
         assert entry.get("version", {}).get("scheme", "major") in ("major", "minor", "calendar", "none")
+        if "stand_in" in entry:
+            assert set(entry["stand_in"]) == {"what", "hosts"} and entry["stand_in"]["hosts"], entry["id"]
         if entry["category"] == "external-service":
             assert entry.get("purpose"), f"{entry['id']} needs a purpose"
 

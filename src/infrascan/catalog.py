@@ -10,7 +10,8 @@ Entry keys:
   ambiguous: aliases that are also common words (Go, Render, Slack), matched in prose only as written
   and not as a sentence's first word; purpose: what an external service is used for; auth: the
   credential its variables hold when their names mislead (Pusher's app id/key/secret are app
-  credentials, not an OAuth client); monitoring: the
+  credentials, not an OAuth client); stand_in: {what, hosts}: host names of a local stand-in
+  (MAIL_HOST=mailhog is a mail catcher: it names SMTP but no delivery service); monitoring: the
   kinds of monitoring it provides (application, infrastructure, performance); version: {scheme: major (default) |
   minor | calendar | none, minor_below: N}; codenames: tag words that name versions (bookworm);
   signals:
@@ -100,6 +101,8 @@ class Tech:
     codenames: dict[str, str] = field(hash=False, compare=False)
     signals: dict[str, Any] = field(hash=False, compare=False)
     auth: str = ""
+    stand_in_hosts: tuple[str, ...] = ()
+    stand_in_what: str = ""
 
     def is_a(self, category: str) -> bool:
         return category in self.categories
@@ -109,6 +112,11 @@ class Tech:
         if self.version_scheme == "none":
             return None
         return tag_version(image.tag, self.version_scheme, self.minor_below, self.codenames or None)
+
+    def stand_in(self, host: str) -> bool:
+        """Whether a host is a local stand-in for this technology (`mailpit`, `mailhog.local`)."""
+        host = host.lower()
+        return any(host == name or host.startswith(name + ".") for name in self.stand_in_hosts)
 
     def label(self, version: str | None) -> str:
         if not version:
@@ -170,6 +178,8 @@ class Catalog:
             codenames=dict(entry.get("codenames", {})),
             signals=dict(entry.get("signals", {})),
             auth=entry.get("auth", ""),
+            stand_in_hosts=tuple(h.lower() for h in (entry.get("stand_in") or {}).get("hosts", [])),
+            stand_in_what=(entry.get("stand_in") or {}).get("what", ""),
         )
         self.techs[tech.id] = tech
         sig = tech.signals

@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from infrascan import redact
 from infrascan.catalog import DATA_STORE_CATEGORIES, PUBLIC_PREFIXES, Catalog, Tech, load_catalog
 from infrascan.environments import env_from_name
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
+
+if TYPE_CHECKING:
+    from infrascan.envselect import Verdict
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,10 @@ _WEBHOOK = re.compile(r"(?:^|_)(?:WEBHOOK|HOOK)(?:_|$)")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):(.*)$", re.I)
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'`)]+")
 _SENTENCE_END = (".", "!", "?", ":", ";")
+# The line that names a backend (its store line, its service's purpose); a selector verdict is
+# written there. Quoted comments (rank 20) and the auth and limit lines only become hints.
+_HEADLINE_FIELDS = frozenset({"env.database", "ext.purpose"})
+_HEADLINE_RANK = 40
 MAX_DESCRIPTION = 200
 
 
@@ -255,12 +263,16 @@ class VariableReader:
         return Confidence.HINT if all(v.optional for v in vars_) else self.confidence
 
     def facts(self, variables: list[Variable]) -> list[Fact]:
+        from infrascan.envselect import Selection  # envselect reads this module's vocabulary
+
         facts: list[Fact] = []
         by_tech: dict[str, list[Variable]] = defaultdict(list)
         store_by_url: dict[str, list[Variable]] = defaultdict(list)
         unknown_db: list[Variable] = []
         named_by_comment: set[str] = set()
-        for var in _dedupe(variables):
+        variables = _dedupe(variables)
+        selection = Selection(variables, self.catalog)
+        for var in variables:
             name = var.name.upper()
             if self._by_value(var, name, by_tech, store_by_url):
                 continue
@@ -279,6 +291,14 @@ class VariableReader:
                 by_tech[tech.id].append(var)
             facts.extend(self._setting(var, name))
         self._join_mail_provider(by_tech)
+        for tech_id in sorted(selection.selected_ids()):  # `CACHE_DRIVER=redis` is Redis, host or not
+            group = store_by_url if tech_id in store_by_url else by_tech
+            group[tech_id].extend(v for v in selection.selected(tech_id) if v not in group[tech_id])
+        verdicts = {
+            tech_id: verdict
+            for tech_id, vars_ in (*by_tech.items(), *store_by_url.items())
+            if (verdict := selection.verdict(self.catalog.get(tech_id), vars_)) is not None
+        }
         for tech_id, vars_ in sorted(store_by_url.items()):
             facts.append(self._store_url_fact(self.catalog.get(tech_id), vars_, named_by_comment))
         # `SHADOW_DATABASE_URL=` (no value) beside a postgres:// DATABASE_URL says nothing new.
@@ -287,7 +307,19 @@ class VariableReader:
             facts.append(self._unknown_db_fact(unknown_db))
         for tech_id, vars_ in sorted(by_tech.items()):
             facts.extend(self._tech_facts(self.catalog.get(tech_id), vars_, store_by_url))
-        return facts
+        return [self._downgrade(f, verdicts[f.tech]) if f.tech in verdicts else f for f in facts]
+
+    def _downgrade(self, fact: Fact, verdict: Verdict) -> Fact:
+        """A backend no selector turns on: a hint, and its headline line (the store or the service's
+        purpose, not a quoted comment) says why and cites the selectors."""
+        if fact.field not in _HEADLINE_FIELDS or fact.rank < _HEADLINE_RANK:
+            return replace(fact, confidence=Confidence.HINT)
+        return replace(
+            fact,
+            parts=text(*fact.parts, *verdict.reason),
+            confidence=Confidence.HINT,
+            evidence=tuple(sorted({*fact.evidence, *self._ev(*verdict.selectors)})),
+        )
 
     def _by_value(
         self, var: Variable, name: str, by_tech: dict[str, list[Variable]], store_by_url: dict[str, list[Variable]]
