@@ -29,7 +29,7 @@ PATHS = {
     "gitlab-ci": ".gitlab-ci.yml", "circleci": ".circleci/config.yml", "bitbucket": "bitbucket-pipelines.yml",
     "azure-pipelines": "azure-pipelines.yml", "jenkins": "Jenkinsfile", "cloudbuild": "cloudbuild.yaml",
     "terraform": "main.tf", "helm": "chart/values.yaml", "kubernetes": "k8s/deploy.yaml", "paas": "fly.toml",
-    "azd": "azure.yaml",
+    "azd": "azure.yaml", "ansible": "deploy/deploy.yml",
     "migrations": "db/migrate/20240101000000_create_users.rb", "alerting": "alerts/rules.yml",
 }
 
