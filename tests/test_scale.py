@@ -302,3 +302,33 @@ def test_the_pattern_index_agrees_with_every_detector() -> None:
     ]
     for path in paths:
         assert {d.name for d in detectors if d.claims(path)} <= index.owners(path), path
+
+
+def test_a_change_phase_1_reads_the_same_reuses_the_model_and_any_other_change_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    monorepo(root)
+    import infrascan.scan
+
+    phase2: list[int] = []
+    original = infrascan.scan.resolve_and_merge
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        phase2.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(infrascan.scan, "resolve_and_merge", counting)
+    values = root / "services/svc2/chart/values.yaml"
+    first = scan_json(root, ScanOptions(use_cache=True))
+    assert phase2 == [1]
+    values.write_text("replicaCount: 2\n# scaled by the autoscaler in production\n")  # a comment only
+    assert scan_json(root, ScanOptions(use_cache=True)) == first and phase2 == [1]  # early cutoff
+    values.write_text("replicaCount: 5\n")  # what phase 1 reads changed: the model is computed again
+    changed = scan_json(root, ScanOptions(use_cache=True))
+    assert phase2 == [1, 1] and changed != first and "5 replicas" in changed
+    values.write_text("replicaCount: 5\n\n")
+    assert scan_json(root, ScanOptions(use_cache=True)) == changed and phase2 == [1, 1]
+    (root / "services/svc3/chart/values-prod.yaml").write_text("replicaCount: 2\n")  # a new file: new listing
+    assert "values-prod.yaml" in scan_json(root, ScanOptions(use_cache=True)) and phase2 == [1, 1, 1]

@@ -40,6 +40,10 @@ def entry_key(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+def _digest(blob: bytes) -> str:
+    return hashlib.blake2b(blob, digest_size=16).hexdigest()
+
+
 class Cache:
     """A key-value store of pickled phase-1 results; every failure degrades to a cache miss."""
 
@@ -56,6 +60,9 @@ class Cache:
         self._touched: list[tuple[float, str]] = []
         self.hits = 0
         self.misses = 0
+        # A digest of the stored bytes of every entry this run read or wrote: equal digests are
+        # equal results, which lets a scan whose inputs changed find that its results did not.
+        self.digests: dict[str, str] = {}
 
     def _connect(self) -> sqlite3.Connection | None:
         if self._db is not None or self.problem is not None:
@@ -110,6 +117,7 @@ class Cache:
                         found[key] = pickle.loads(blob)
                     except Exception:  # a stale or damaged pickle is a miss
                         continue
+                    self.digests[key] = _digest(blob)
                     self._touched.append((now, key))
         except sqlite3.DatabaseError as exc:
             self._discard(f"cache was unreadable ({exc}); rebuilt it")
@@ -128,6 +136,7 @@ class Cache:
     def put_pickled(self, key: str, blob: bytes) -> None:
         """Stores a value pickled elsewhere (by a worker process, which already had to)."""
         self._pending.append((key, blob, len(blob), time.time()))
+        self.digests[key] = _digest(blob)
 
     def flush(self) -> None:
         """Writes pending entries and usage times in one transaction, then trims to the size bound."""

@@ -33,7 +33,7 @@ from infrascan.catalog import load_catalog
 from infrascan.config import Config
 from infrascan.detector import Detector, Extraction, SourceFile
 from infrascan.model import Diagnostic, Severity
-from infrascan.source import FileEntry, RepoSource
+from infrascan.source import FileEntry, ReadResult, RepoSource
 
 DEFAULT_TIMEOUT = 10.0
 PARALLEL_THRESHOLD = 0.5  # seconds of estimated work
@@ -212,6 +212,9 @@ class Extractor:
         self.timeout = timeout
         self.salt = "\x1f".join((__version__, engine_fingerprint(), load_catalog().digest, config.fingerprint()))
         self._keys: dict[tuple[str, str, str], str] = {}
+        # Files the scan already read (to name modified files by their content): phase 1 uses these
+        # reads, so what was named is what is extracted, and nothing is read twice.
+        self.preread: dict[str, ReadResult] = {}
 
     def key(self, detector: Detector, path: str, blob: str) -> str:
         """Content and path: results cite their file, so two identical Dockerfiles are two entries.
@@ -248,7 +251,7 @@ class Extractor:
                     self._use_cached(cand, cand.entry.blob, cached, result)
                     work.skipped(cand.entry.path)
                     continue
-                read = source.read(cand.entry)
+                read = self.preread.get(cand.entry.path) or source.read(cand.entry)
                 result.diagnostics.extend(read.diagnostics)
                 if self.cache and read.blob:
                     self.cache.put(self.source_key(read.blob), (read.text is not None, list(read.diagnostics)))

@@ -14,6 +14,7 @@ import json
 from infrascan.cache import Cache
 from infrascan.catalog import load_catalog
 from infrascan.config import Config
+from infrascan.cutoff import POINTER, EarlyCutoff
 from infrascan.detector import Detector, Extraction, ResolveContext
 from infrascan.globs import PatternIndex
 from infrascan.merge import Model, RepoInfo, SourceStat, build_model
@@ -22,7 +23,7 @@ from infrascan.phase1 import DEFAULT_TIMEOUT, Candidate, Extractor, Progress, co
 
 __all__ = ["Progress", "plan", "resolve_and_merge", "run_scan"]
 from infrascan.registry import Registry
-from infrascan.source import FileEntry, RepoSource
+from infrascan.source import FileEntry, ReadResult, RepoSource
 
 
 def plan(entries: list[FileEntry], detectors: list[Detector]) -> list[Candidate]:
@@ -52,14 +53,28 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
     diagnostics: list[Diagnostic] = list(registry.diagnostics) + list(source.diagnostics)
     candidates = plan(entries, detectors)
     extractor = Extractor(config, cache, jobs, timeout)
-    whole_key = _model_key(source, config, extractor, entries, candidates) if cache is not None else None
+    extractor.preread = _read_modified(source, candidates) if cache is not None else {}
+    named = {path: str(read.blob) for path, read in extractor.preread.items()}
+    whole_key = _model_key(source, config, extractor, entries, candidates, named) if cache is not None else None
+    cutoff: EarlyCutoff | None = None
+    read_before = 0
     if cache is not None and whole_key is not None:
-        cached = cache.get_many([whole_key]).get(whole_key)
-        if isinstance(cached, Model):
+        cached = _cached_model(cache, whole_key)
+        if cached is not None:
             # Nothing the scan depends on changed: the same model, under this scan's commit.
             cached.repository = _repo_info(source)
             cached.files_read = 0
             return cached
+        cutoff = EarlyCutoff(cache, extractor, source, config, detectors, entries, candidates, named)
+        found, probe = cutoff.probe(progress)
+        if isinstance(found, Model):
+            # Files changed, but what phase 1 reads in them did not (a comment, a blank line).
+            cutoff.remember(whole_key)
+            cache.flush()
+            found.repository = _repo_info(source)
+            found.files_read = probe.files_read if probe else 0
+            return found
+        read_before = probe.files_read if probe else 0
     phase1 = extractor.run(source, candidates, progress)
     if progress:
         progress(len(candidates), len(candidates), "")
@@ -68,27 +83,58 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
     # walks all of them again (0.1-0.2 s each on a 300-service monorepo), for nothing.
     gc.freeze()
     try:
-        model = resolve_and_merge(source, config, detectors, entries, phase1.results, diagnostics, phase1.files_read)
+        model = resolve_and_merge(source, config, detectors, entries, phase1.results, diagnostics,
+                                  read_before + phase1.files_read)
     finally:
         gc.unfreeze()
-    if cache is not None and whole_key is not None:
-        cache.put(whole_key, model)
+    if cache is not None and whole_key is not None and cutoff is not None:
+        cutoff.remember(whole_key, model)
         cache.flush()
     return model
 
 
+def _cached_model(cache: Cache, key: str) -> Model | None:
+    """The model stored for these inputs: directly, or through the pointer to the key of its results."""
+    cached = cache.get_many([key]).get(key)
+    if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == POINTER:
+        cached = cache.get_many([cached[1]]).get(cached[1])
+    return cached if isinstance(cached, Model) else None
+
+
+# Files modified in the work tree have no blob id in the listing; up to this many are hashed before
+# phase 1 so that the model cache still applies (a directory outside git, where every file would
+# have to be, is scanned without it, as before).
+MAX_NAMED = 256
+
+
+def _read_modified(source: RepoSource, candidates: list[Candidate]) -> dict[str, ReadResult]:
+    """The candidates the listing could not name (modified, untracked), read now: their blob ids
+    name them in the model's key, and phase 1 extracts these very reads."""
+    unnamed = [c.entry for c in candidates if not c.entry.blob]
+    if not unnamed or len(unnamed) > MAX_NAMED:
+        return {}
+    reads = {}
+    for entry in unnamed:
+        read = source.read(entry)
+        if read.blob is None:
+            return {}  # unreadable: the scan goes without the model cache, as before
+        reads[entry.path] = read
+    return reads
+
+
 def _model_key(source: RepoSource, config: Config, extractor: Extractor, entries: list[FileEntry],
-               candidates: list[Candidate]) -> str | None:
+               candidates: list[Candidate], named: dict[str, str]) -> str | None:
     """What the whole model depends on: every path (phase 2 reads the listing), every candidate's
     content, every detector's code, the configuration and infrascan itself. None when a candidate's
-    content cannot be named without reading it (then phase 1's per-file cache still applies)."""
+    content cannot be named (then phase 1's per-file cache still applies)."""
     digest = hashlib.sha256(extractor.salt.encode())
     digest.update(json.dumps(config.as_dict(), sort_keys=True, default=str).encode())
     digest.update((source.remote_url or "").encode())
     for cand in candidates:
-        if not cand.entry.blob:
+        blob = cand.entry.blob or named.get(cand.entry.path)
+        if not blob:
             return None
-        digest.update(f"{cand.entry.path}\0{cand.entry.blob}\0".encode())
+        digest.update(f"{cand.entry.path}\0{blob}\0".encode())
         for det in (*cand.by_name, *cand.by_content):
             digest.update(f"{det.name}\0{det.version}\0{code_fingerprint(type(det))}\0".encode())
     for entry in entries:

@@ -1,0 +1,116 @@
+"""Early cutoff: a scan whose files changed but whose phase-1 results did not reuses its model.
+
+The model cache (scan.py) is keyed by what goes in: every candidate's content. A comment added
+to one values file changes that key although no detector reads anything different, and the scan
+would then load every cached phase-1 result and run phase 2 again: seconds on a large monorepo.
+Keyed instead by what comes out of phase 1 (a digest of each result as cached), the model is
+found again. This module remembers, per repository, the digest of the result of each input it
+last scanned, so that a later scan extracts only the files whose content is new, and looks the
+model up under the key of the results: as in build systems' "early cutoff", a result equal to
+the last one stops the work there.
+
+Phase 2 reads nothing but phase-1 results and the listing, so a model keyed by the results, the
+listing, the configuration and infrascan's own code is the model those inputs give.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from infrascan.cache import Cache
+from infrascan.config import Config
+from infrascan.detector import Detector
+from infrascan.phase1 import SOURCE, Candidate, Extractor, Phase1Result, Progress, code_fingerprint
+from infrascan.source import FileEntry, RepoSource
+
+Label = tuple[str, str, str]  # (detector or SOURCE, path, blob): one phase-1 result
+POINTER = "model-at"
+
+
+class EarlyCutoff:
+    def __init__(self, cache: Cache, extractor: Extractor, source: RepoSource, config: Config,
+                 detectors: list[Detector], entries: list[FileEntry], candidates: list[Candidate],
+                 named: dict[str, str]) -> None:
+        self.named = named  # blob ids of files modified in the work tree, read before phase 1
+        self.cache = cache
+        self.extractor = extractor
+        self.source = source
+        self.config = config
+        self.entries = entries
+        self.candidates = candidates
+        self.index: dict[Label, str] = {}
+        code = "\0".join(f"{d.name}:{d.version}:{code_fingerprint(type(d))}" for d in detectors)
+        self.index_key = "cutoff:" + hashlib.sha256(
+            "\x1f".join((extractor.salt, code, str(source.root), source.ref or "")).encode()
+        ).hexdigest()
+
+    def probe(self, progress: Progress | None) -> tuple[Any, Phase1Result | None]:
+        """The cached model when the results of the files that changed are the results last seen
+        for them (with those files extracted, and cached, on the way); else (None, that run)."""
+        index = self.cache.get_many([self.index_key]).get(self.index_key)
+        if not isinstance(index, dict):
+            return None, None
+        changed = [c for c in self.candidates if any(label not in index for label in self._labels(c))]
+        partial = self.extractor.run(self.source, changed, progress)
+        fresh = self._digests(changed)
+        if fresh is None:
+            return None, partial
+        digests = {**index, **fresh}
+        output_key = self._output_key(digests)
+        model = self.cache.get_many([output_key]).get(output_key)
+        if model is not None:
+            self.index = {label: digests[label] for c in self.candidates for label in self._labels(c)}
+        return model, partial
+
+    def remember(self, whole_key: str, model: Any | None = None) -> None:
+        """Stores the model under the key of its results (when given: it was just computed), the
+        input key's pointer to it and this scan's index, for the next scan to start from."""
+        if model is not None:
+            index = self._digests(self.candidates)
+            if index is None:  # a result with no digest (an unreadable file): cached by its inputs only
+                self.cache.put(whole_key, model)
+                return
+            self.index = index
+        output_key = self._output_key(self.index)
+        if model is not None:
+            self.cache.put(output_key, model)
+        self.cache.put(whole_key, (POINTER, output_key))
+        self.cache.put(self.index_key, self.index)
+
+    def _digests(self, candidates: list[Candidate]) -> dict[Label, str] | None:
+        """The digest of each of these candidates' results, from this run; None when one has none
+        (a file that could not be read)."""
+        out: dict[Label, str] = {}
+        for cand in candidates:
+            for label, key in zip(self._labels(cand), self._keys(cand), strict=True):
+                if key not in self.cache.digests:
+                    return None
+                out[label] = self.cache.digests[key]
+        return out
+
+    def _blob(self, cand: Candidate) -> str:
+        return cand.entry.blob or self.named.get(cand.entry.path, "")
+
+    def _labels(self, cand: Candidate) -> list[Label]:
+        path, blob = cand.entry.path, self._blob(cand)
+        return [(SOURCE, path, blob), *((d.name, path, blob) for d in (*cand.by_name, *cand.by_content))]
+
+    def _keys(self, cand: Candidate) -> list[str]:
+        """The cache keys of a candidate's results, in the order of `_labels`."""
+        path, blob = cand.entry.path, self._blob(cand)
+        return [self.extractor.source_key(blob),
+                *(self.extractor.key(d, path, blob) for d in (*cand.by_name, *cand.by_content))]
+
+    def _output_key(self, digests: dict[Label, str]) -> str:
+        digest = hashlib.sha256(self.index_key.encode())
+        digest.update(json.dumps(self.config.as_dict(), sort_keys=True, default=str).encode())
+        digest.update((self.source.remote_url or "").encode())
+        for cand in self.candidates:
+            for label in self._labels(cand):
+                digest.update(f"{label[0]}\0{label[1]}\0{digests.get(label, '')}\0".encode())
+        for entry in self.entries:
+            digest.update(entry.path.encode() + b"\0")
+        return "model-out:" + digest.hexdigest()
+
