@@ -2219,6 +2219,11 @@ class FactBuilder:
             parts += ["; pushed", *([" to ", ", ".join(registries)] if registries else [])]
             if len(_triggers(pushed)) < len(_triggers(scenarios)):
                 parts += [" on ", *describe(_triggers(pushed)), " only"]
+        elif pushed:
+            # A chart or other artifact sent on by its own command (`helm push`): name that command.
+            sent = [f for f in finds if f.kind == "push" and f.command != finds[0].command]
+            if sent:
+                parts += ["; pushed with ", Code(_short(sent[0].command))]
         return Fact(
             "ci.build",
             text(*parts),

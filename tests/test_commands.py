@@ -419,6 +419,27 @@ ROWS: list[tuple[str, str]] = [
     ('pack build registry.fly.io/acme:v1 --buildpack paketo-buildpacks/nodejs --publish', 'build:buildpacks>fly-registry push:buildpacks>fly-registry'),  # noqa: E501
     # buildpacks/pack: github action docs
     ('pack build ${{ env.IMAGE }} --builder paketobuildpacks/builder-jammy-full --publish', 'build:buildpacks push:buildpacks'),  # noqa: E501
+    # ---- helm package / helm push: a chart released as an artifact --------------------------------
+    # stefanprodan/podinfo: .github/workflows/release.yml
+    ('helm package charts/podinfo', 'build:helm'),
+    ('helm push podinfo-${{ steps.prep.outputs.VERSION }}.tgz oci://ghcr.io/stefanprodan/charts', 'push:helm'),
+    # helm docs: topics/registries.md
+    ('helm package mychart/', 'build:helm'),
+    ('helm push mychart-0.1.0.tgz oci://localhost:5000/helm-charts', 'push:helm'),
+    # Azure docs: container-registry-helm-repos.md
+    ('helm push hello-world-0.1.0.tgz oci://$ACR_NAME.azurecr.io/helm', 'push:helm'),
+    # AWS docs: ECR push-oci-artifact (Helm chart)
+    ('helm push helm-test-chart-0.1.0.tgz oci://aws_account_id.dkr.ecr.region.amazonaws.com/', 'push:helm'),
+    # chartmuseum/helm-push: README.md (the plugin's own verb; installing it is not a push)
+    ('helm cm-push mychart/ chartmuseum', 'push:helm'),
+    ('helm plugin install https://github.com/chartmuseum/helm-push', ''),
+    # release workflows: a chart versioned with the tag, dependencies vendored first
+    ('helm package --version "$VERSION" --app-version "$VERSION" ./charts/app', 'build:helm'),
+    ('helm package --dependency-update charts/api -d .cr-release-packages', 'build:helm'),
+    ('helm --kube-context ci package deploy/chart', 'build:helm'),
+    # negatives: linting and rendering a chart build nothing
+    ('helm lint charts/podinfo', ''),
+    ('helm template podinfo charts/podinfo', ''),
     # ---- goreleaser --------------------------------------------------------------------------------
     # goreleaser/goreleaser: www/docs/ci/actions.md
     ('goreleaser release --clean', 'build:goreleaser'),

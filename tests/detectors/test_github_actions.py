@@ -460,6 +460,12 @@ def test_images_from_metadata_action_and_goreleaser(publish: Scanned) -> None:
     one(builds, "goreleaser release --skip=validate")
 
 
+def test_a_packaged_chart_is_a_build_step_and_says_how_it_is_pushed(publish: Scanned) -> None:
+    chart = one(ours(publish, "ci.build"), "helm package charts/podinfo")
+    assert "on tag push *" in chart.text
+    assert chart.text.endswith("pushed with helm push podinfo-${{ github.ref_name }}.tgz oci://ghcr.io/acme/charts")
+
+
 def test_a_version_input_without_a_deploy_is_not_a_rollback(publish: Scanned) -> None:
     assert ours(publish, "deploy.rollback.perform") == []
     assert ours(publish, "ci.deploy.manual") == [] and ours(publish, "ci.deploy.automated") == []
