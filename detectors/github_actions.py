@@ -42,6 +42,8 @@ from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, te
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import Tagged, YDict, line_of, load_yaml
 
+from ._pipelines import alert_fact
+
 CI = "github-actions"
 WORKFLOW = "gha.workflow"
 ACTION = "gha.action"
@@ -63,6 +65,7 @@ class ActionSpec:
     defaults: Mapping[str, str] = field(default_factory=dict)
     verify_when: Mapping[str, str] = field(default_factory=dict)
     registry_label: str = ""
+    alert: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,7 @@ def knowledge() -> Knowledge:
             defaults={k: str(v) for k, v in entry.get("defaults", {}).items()},
             verify_when={k: str(v) for k, v in entry.get("verify_when", {}).items()},
             registry_label=entry.get("registry_label", ""),
+            alert=entry.get("alert", ""),
         )
         actions[spec.uses] = spec
     return Knowledge(
@@ -1406,6 +1410,8 @@ class Expander:
         name = step["uses"].split("@", 1)[0]
         out: list[Found] = []
         for kind in spec.kinds:
+            if kind == "alert":
+                continue  # FactBuilder.alerts reads notify steps on every path, not per scenario
             if kind == "command":
                 args = with_.get(spec.inputs.get("args", ""), "")
                 command = f"{spec.command} {args}".strip()
@@ -2926,6 +2932,44 @@ class FactBuilder:
             )
         return facts
 
+    def alerts(self) -> list[Fact]:
+        """Notify steps (`slackapi/slack-github-action`), read from the workflow files themselves.
+
+        The job runs above follow the success path, and notify steps mostly run under `failure()`
+        (langfuse's `notify-slack-on-failure` job), so they are looked for in every job and in the
+        local composite actions those jobs use.
+        """
+        facts: list[Fact] = []
+        for path, workflow in sorted(self.x.workflows.items()):
+            for job in workflow.get("jobs", []):
+                for step in job["steps"]:
+                    for channel, through in self._notifies(step, ()):
+                        where: list[Part] = [" (", *self._job_in(job, path)]
+                        if through:
+                            where += [", through local action ", *_code_list(through, " → ")]
+                        conditions = [_short(c, 80) for c in (job["if"], step["if"]) if c]
+                        if conditions:
+                            where += [", if ", *_code_list(conditions, " and ")]
+                        facts.append(alert_fact(self.d, path, step["uses_line"], channel, text(*where, ")")))
+        return facts
+
+    def _notifies(self, step: dict[str, Any], through: tuple[str, ...]) -> Iterator[tuple[str, tuple[str, ...]]]:
+        """The channels a step posts to, directly or inside the composite action it runs."""
+        uses = step["uses"]
+        if uses.startswith("./"):
+            base = _local_path(uses)
+            target = next((p for p in (f"{base}/action.yml", f"{base}/action.yaml") if p in self.x.actions), None)
+            if target is None or target in through:
+                return
+            for inner in self.x.actions[target]["steps"]:
+                yield from self._notifies(inner, (*through, target))
+        elif uses and (spec := self.know.action(uses)) is not None and spec.alert:
+            yield spec.alert, tuple(PurePosixPath(t).parent.name for t in through)
+
+    @staticmethod
+    def _job_in(job: dict[str, Any], path: str) -> list[Part]:
+        return ["job ", Code(job["id"]), ", ", Code(_file(path))]
+
 
 def _tags(found: Found) -> tuple[str, ...]:
     """Image names a `docker build -t` / `docker push` command names (from the classifier)."""
@@ -2975,6 +3019,7 @@ class GitHubActionsDetector(Detector):
         "deploy.migration.strategy": "migration steps in GitHub workflow jobs",
         "deploy.migration.rollback": "migration rollback steps in GitHub workflow jobs",
         "mon.performance": "load tests in GitHub workflows",
+        "alert.channels": "notify steps (Slack, e-mail, Discord) in GitHub workflows",
     }
 
     def extract(self, file: SourceFile) -> Extraction:
@@ -3025,6 +3070,7 @@ class GitHubActionsDetector(Detector):
             *builder.rollbacks(),
             *builder.verifications(),
             *builder.migrations(),
+            *builder.alerts(),
         ]
         self._unknown_deploy_actions(expander, runs, builder)
         return facts

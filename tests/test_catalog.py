@@ -114,3 +114,22 @@ def test_exporters_are_monitoring_not_the_database() -> None:
     catalog = load_catalog()
     found = catalog.by_image("oliver006/redis_exporter:v1.58.0")
     assert found and found[0].category == "monitoring"
+
+
+@pytest.mark.parametrize(
+    ("image", "version"),
+    [
+        ("prom/prometheus:v3.4.2", "3"),
+        ("prom/node-exporter:v1.9.1", None),  # dockprom runs it beside Prometheus 3
+        ("quay.io/prometheus/node-exporter:v1.8.0", None),
+        ("jenkins/jenkins:2.452.1-lts", "2"),
+        ("jenkins/inbound-agent:3283.v92c105e0f819-1", None),
+        ("grafana/loki:3.0.0", "3"),
+        ("grafana/alloy:v1.9.2", None),
+    ],
+)
+def test_only_version_images_give_the_version(image: str, version: str | None) -> None:
+    found = load_catalog().by_image(image)
+    assert found is not None
+    tech, ref = found
+    assert tech.version_of(ref) == version

@@ -13,7 +13,9 @@ Entry keys:
   credentials, not an OAuth client); stand_in: {what, hosts}: host names of a local stand-in
   (MAIL_HOST=mailhog is a mail catcher: it names SMTP but no delivery service); monitoring: the
   kinds of monitoring it provides (application, infrastructure, performance); version: {scheme: major (default) |
-  minor | calendar | none, minor_below: N}; codenames: tag words that name versions (bookworm);
+  minor | calendar | none, minor_below: N, images: [...]}; `images` names the entry's images whose tag
+  is the technology's version, when its other images are companions released on their own version
+  line (node-exporter 1.9 runs beside Prometheus 3); codenames: tag words that name versions (bookworm);
   signals:
     images: image repositories (no registry host, no tag); a trailing /* matches a namespace
     env_names: exact variable names; env_prefixes: name prefixes matched on whole `_` tokens at
@@ -103,6 +105,7 @@ class Tech:
     auth: str = ""
     stand_in_hosts: tuple[str, ...] = ()
     stand_in_what: str = ""
+    version_images: frozenset[str] = frozenset()
 
     def is_a(self, category: str) -> bool:
         return category in self.categories
@@ -111,6 +114,8 @@ class Tech:
         """The version an image tag pins, in this technology's scheme; None if it has none."""
         if self.version_scheme == "none":
             return None
+        if self.version_images and not {image.name.lower(), image.repository.lower()} & self.version_images:
+            return None  # a companion image (an exporter): its tag is its own version, not this one's
         return tag_version(image.tag, self.version_scheme, self.minor_below, self.codenames or None)
 
     def stand_in(self, host: str) -> bool:
@@ -180,6 +185,7 @@ class Catalog:
             auth=entry.get("auth", ""),
             stand_in_hosts=tuple(h.lower() for h in (entry.get("stand_in") or {}).get("hosts", [])),
             stand_in_what=(entry.get("stand_in") or {}).get("what", ""),
+            version_images=frozenset(i.lower() for i in version.get("images", [])),
         )
         self.techs[tech.id] = tech
         sig = tech.signals

@@ -80,6 +80,20 @@ def test_image_versions(image: str, expected: str) -> None:
     assert fact.confidence is Confidence.DECLARED and fact.evidence[0].line == 3
 
 
+def test_companion_images_do_not_version_their_tool() -> None:
+    """node-exporter 1.9 beside Prometheus 3 is not "Prometheus 1"; Alloy 1.x is not Loki 1."""
+    text = fixture_text("compose", "monitoring-stack.yml")
+    result = DETECTOR.extract(SourceFile("docker-compose.yml", text))
+    infra = [f.text for f in result.facts if f.field == "mon.infrastructure"]
+    assert [t.split(":")[0] for t in infra] == [
+        "Prometheus 3",
+        "Prometheus",
+        "Prometheus",
+    ]
+    logs = [f.text for f in result.facts if f.field == "log.aggregation"]
+    assert [t.split(":")[0] for t in logs] == ["Grafana Loki 3", "Grafana Loki"]
+
+
 def test_registry_with_port_is_not_a_tag() -> None:
     assert substitute("localhost:5000/app:${TAG:-1.4}") == "localhost:5000/app:1.4"
     result = DETECTOR.extract(SourceFile("compose.yaml", "services:\n  db:\n    image: localhost:5000/postgres:16\n"))

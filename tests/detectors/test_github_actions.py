@@ -601,6 +601,12 @@ ACTION_ROWS: list[tuple[str, tuple[str, ...]]] = [
     ("openstatushq/openstatus-github-action@v1", ("verify",)),
     ("joshuaavalon/flyway-action@v3", ("migrate",)),
     ("liquibase-github-actions/update@v4.25.0", ("migrate",)),
+    # langfuse .github/actions/notify-slack-failure/action.yml
+    ("slackapi/slack-github-action@v3.0.3", ("alert",)),
+    ("rtCamp/action-slack-notify@v2", ("alert",)),
+    ("8398a7/action-slack@v3", ("alert",)),
+    ("dawidd6/action-send-mail@v3", ("alert",)),
+    ("sarisia/actions-status-discord@v1", ("alert",)),
     # negatives: plumbing is not in the table
     ("actions/checkout@v4", ()),
     ("SebRollen/toml-action@v1.2.0", ()),
@@ -821,3 +827,23 @@ def test_nx_targets_are_followed_and_named_by_their_own_target(tmp_path: Path) -
     assert ("src/e2e/package.json", 4) in [(e.path, e.line) for e in e2e.evidence]
     # `"test": "exit 0"` (a placeholder so the target passes) is no test, by name or otherwise
     assert len(ours(scanned, "ci.test.unit")) == 1 and not ours(scanned, "ci.test.integration")[1:]
+
+
+def test_notify_steps_are_alert_channels_on_the_failure_path(tmp_path_factory: pytest.TempPathFactory) -> None:
+    scanned = scan(
+        tmp_path_factory,
+        "notify",
+        {
+            W + "deploy.yml": fx("notify_deploy.yml"),
+            ".github/actions/notify-failure/action.yml": fx("notify_action.yml"),
+        },
+    )
+    channels = ours(scanned, "alert.channels")
+    assert sorted(f.text for f in channels) == [
+        "Slack notification from the pipeline (job notify-slack-on-failure, deploy.yml,"
+        " through local action notify-failure, if failure())",
+        "e-mail notification from the pipeline (job mail, deploy.yml, if always())",
+    ]
+    assert {f.confidence for f in channels} == {Confidence.HINT}
+    slack = one(channels, "Slack")
+    assert [(e.path, e.line) for e in slack.evidence] == [(W + "deploy.yml", 20)]
