@@ -431,8 +431,13 @@ def invocations(records: Sequence[Record]) -> Iterator[Invocation]:
         if runner is None:
             continue
         folder = PurePosixPath(record.path).parent.as_posix()
+        line = None
+        cwd = ""
         for command in record.data.get("commands", []):
-            cwd = "" if folder == "." else folder
+            # The scripts detector splits `cd deploy && ansible-playbook ...` into two commands of
+            # one line; a `cd` holds for the rest of its line (each recipe line is its own shell).
+            if command.get("line") != line:
+                line, cwd = command.get("line"), "" if folder == "." else folder
             for simple in split_commands(str(command.get("command", ""))):
                 words = _words(simple.text)
                 if len(words) == 2 and words[0] == "cd":

@@ -111,7 +111,7 @@ def script_tokens(command: str) -> list[str]:
 
 class ScriptsDetector(Detector):
     name = "scripts"
-    version = "8"
+    version = "9"
     description = "shell scripts, package.json scripts, Makefile/justfile/Taskfile targets (for indirection)"
     patterns = (
         "*.sh",
@@ -179,6 +179,9 @@ class ScriptsDetector(Detector):
     def _target(
         self, out: Extraction, path: str, runner: str, name: str, line: int, commands: list[tuple[str, int]]
     ) -> None:
+        # One simple command each (`cd deploy && helm upgrade ...` is two): the classifier reads
+        # simple commands, and a recipe line that changes directory first is the usual shape.
+        commands = [(c.text, line) for command, line in commands for c in split_commands(command)]
         classified = []
         for command, cmd_line in commands:
             for found in _classified(command):

@@ -68,6 +68,16 @@ def test_package_json_targets_and_invalid_json() -> None:
     assert broken.diagnostics[0].line == 2 and broken.records == []
 
 
+def test_recipe_lines_are_split_into_simple_commands() -> None:
+    # A recipe line that changes directory first (django-uwsgi-template's Makefile runs
+    # `cd deploy && ansible-playbook ...`; charts are often `cd charts && helm upgrade ...`).
+    text = "deploy:\n\tcd charts && helm upgrade --install shop ./shop -f values-prod.yaml\nlint:\n\tmake -C x lint\n"
+    [deploy, _] = DETECTOR.extract(SourceFile("Makefile", text)).records
+    assert [c["command"] for c in deploy.data["commands"]] == [
+        "cd charts", "helm upgrade --install shop ./shop -f values-prod.yaml"]
+    assert [(c["kind"], c["tool"], c["line"]) for c in deploy.data["classified"]] == [("deploy", "helm", 2)]
+
+
 @pytest.mark.parametrize(
     ("argv", "script"),
     [
