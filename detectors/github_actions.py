@@ -2167,7 +2167,7 @@ class FactBuilder:
                     if not made or (step.index <= last_test and not any(f.kind == "push" for f in made)):
                         continue  # built for the tests that follow, not a deliverable
                     image_build = any(
-                        f.tool in ("docker", "docker-compose", "kaniko", "ko", "jib", "buildpacks") or f.images
+                        f.tool in ("docker", "docker-compose", "kaniko", "ko", "jib", "buildpacks", "fly") or f.images
                         for f in made
                     )
                     what = (

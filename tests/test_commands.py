@@ -1230,14 +1230,14 @@ ROWS: list[tuple[str, str]] = [
     ('az deployment group what-if --resource-group rg --template-file main.bicep', ''),
     # ---- fly-deploy --------------------------------------------------------------------------------
     # remix-run/blues-stack: .github/workflows/deploy.yml
-    ('flyctl deploy --remote-only --build-arg COMMIT_SHA=${{ github.sha }} --app blues-stack-staging', 'deploy:fly@fly'),  # noqa: E501
+    ('flyctl deploy --remote-only --build-arg COMMIT_SHA=${{ github.sha }} --app blues-stack-staging', 'build:fly deploy:fly@fly'),  # noqa: E501
     # openstatusHQ/openstatus: .github/workflows/deploy.yml
-    ('flyctl deploy --config apps/server/fly.toml', 'deploy:fly@fly'),
+    ('flyctl deploy --config apps/server/fly.toml', 'build:fly deploy:fly@fly'),
     # openstatusHQ/openstatus: .github/workflows/deploy-checker.yml
-    ('flyctl deploy --remote-only --wait-timeout=500', 'deploy:fly@fly'),
+    ('flyctl deploy --remote-only --wait-timeout=500', 'build:fly deploy:fly@fly'),
     # superfly docs: continuous deployment
-    ('fly deploy --remote-only', 'deploy:fly@fly'),
-    ('fly deploy -c fly.production.toml --strategy rolling', 'deploy:fly@fly'),
+    ('fly deploy --remote-only', 'build:fly deploy:fly@fly'),
+    ('fly deploy -c fly.production.toml --strategy rolling', 'build:fly deploy:fly@fly'),
     # ---- vercel-deploy -----------------------------------------------------------------------------
     # vercel docs: GitHub Actions guide
     ('vercel deploy --prebuilt --prod --token=${{ secrets.VERCEL_TOKEN }}', 'deploy:vercel@vercel'),
@@ -1612,8 +1612,8 @@ def test_registry_of_references() -> None:
 
 def test_deploy_detail_names_app_config_and_namespace() -> None:
     # remix-run/blues-stack: .github/workflows/deploy.yml
-    (deploy,) = classify("flyctl deploy --remote-only --app blues-stack-staging")
-    assert deploy.detail["app"] == ["blues-stack-staging"]
+    build, deploy = classify("flyctl deploy --remote-only --app blues-stack-staging")
+    assert build.kind == "build" and deploy.detail["app"] == ["blues-stack-staging"]
     # helm docs: values file and namespace say the environment
     deploy = classify("helm upgrade --install api ./chart -f values-prod.yaml -n production")[0]
     assert deploy.detail["files"] == ["values-prod.yaml"] and deploy.detail["namespace"] == ["production"]
