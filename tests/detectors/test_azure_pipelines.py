@@ -174,3 +174,17 @@ def test_jobs_with_the_same_name_in_several_stages(tmp_path: Path) -> None:
         (f for f in facts_for(model, "deploy.steps") if f.attrs["environment"] == "staging"), key=lambda f: f.order
     )
     assert [(f.attrs["step"], f.evidence[0].line) for f in staging_steps] == [("Build", 13), ("Deploy", 39)]
+
+
+def test_a_gitlab_pipeline_is_not_also_read_as_azure_pipelines(tmp_path: Path) -> None:
+    # database-lab-engine .gitlab-ci.yml: `include: - template: Security/SAST.gitlab-ci.yml` reads like
+    # an Azure `- template: x.yml` step, and five gap lines said "... in Azure Pipelines (1 file)" in a
+    # repository without Azure Pipelines. An Azure template without a name of its own is still read.
+    gitlab = (
+        "include:\n  - template: Security/SAST.gitlab-ci.yml\n  - local: 'engine/.gitlab-ci.yml'\n"
+        "empty-job:\n  stage: test\n  script:\n    - echo 'success'\n"
+    )
+    template = "steps:\n- task: DotNetCoreCLI@2\n  displayName: 'Build'\n  inputs:\n    command: build\n"
+    scanned = scan_tree(tmp_path, {".gitlab-ci.yml": gitlab, "ci/build-steps.yml": template})
+    counts = {s.detector: s.files for s in scanned.model.sources}
+    assert counts["azure-pipelines"] == 1 and counts["gitlab-ci"] == 1, counts
