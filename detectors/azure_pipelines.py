@@ -153,6 +153,7 @@ class AzurePipelinesDetector(Detector):
         "ci.deploy.manual": "ManualValidation tasks and environments (approvals are set in Azure DevOps)",
         "ci.deploy.automated": "deployment jobs with environments, triggers and conditions in Azure Pipelines",
         "deploy.steps": "deployment job strategies in Azure Pipelines",
+        "env.purpose": "automated deployment jobs to a staging environment in Azure Pipelines",
         "deploy.rollback.perform": "`on: failure` hooks of deployment jobs in Azure Pipelines",
     }
 

@@ -188,3 +188,29 @@ def test_a_gitlab_pipeline_is_not_also_read_as_azure_pipelines(tmp_path: Path) -
     scanned = scan_tree(tmp_path, {".gitlab-ci.yml": gitlab, "ci/build-steps.yml": template})
     counts = {s.detector: s.files for s in scanned.model.sources}
     assert counts["azure-pipelines"] == 1 and counts["gitlab-ci"] == 1, counts
+
+
+def test_an_automated_staging_deployment_gives_staging_its_purpose(tmp_path: Path) -> None:
+    # modelled on MicrosoftDocs/mslearn-tailspin-spacegame-web-deploy (blue-green) azure-pipelines.yml:
+    # Build, then deployment jobs to dev, test and staging, each stage after the one before. The
+    # document said "Purpose: Gap ... None of these is in the repository" beside that pipeline.
+    stage = (
+        "- stage: '{name}'\n  dependsOn: {after}\n  jobs:\n  - deployment: Deploy\n    environment: {env}\n"
+        "    strategy:\n      runOnce:\n        deploy:\n          steps:\n          - task: AzureWebApp@1\n"
+        "            inputs:\n              appName: '$(WebApp{name})'\n"
+    )
+    pipeline = (
+        "trigger:\n- '*'\n\nstages:\n- stage: 'Build'\n  jobs:\n  - job: 'Build'\n    steps:\n"
+        "    - task: DotNetCoreCLI@2\n      inputs:\n        command: 'publish'\n"
+        + stage.format(name="Dev", after="Build", env="dev")
+        + stage.format(name="Test", after="Dev", env="test")
+        + stage.format(name="Staging", after="Test", env="staging")
+    )
+    scanned = scan_tree(tmp_path, {"azure-pipelines.yml": pipeline})
+    (purpose,) = facts_for(scanned.model, "env.purpose", "staging")
+    assert purpose.text == (
+        "Pre-production: job Staging.Deploy (azure-pipelines.yml) deploys here on every push and pull requests, "
+        "after deploys to dev, test"
+    )
+    assert [(e.path, e.line) for e in purpose.evidence] == [("azure-pipelines.yml", 40)]
+    assert not facts_for(scanned.model, "env.purpose", "development")
