@@ -35,7 +35,7 @@ from infrascan.commands import (
     split_commands,
 )
 from infrascan.detector import Detector, Record, ResolveContext
-from infrascan.environments import env_from_name
+from infrascan.environments import STAGING, env_from_name, normalise
 from infrascan.model import Code, Confidence, Fact, Part, text
 from infrascan.tasks import TaskIndex
 
@@ -784,7 +784,43 @@ class PipelineFacts:
             )
         )
         facts.extend(self._deploy_steps(job, items, env, attrs, by_key, found))
+        facts.extend(self._staging_purpose(job, deploys, by_key, found))
         return facts
+
+    def _staging_purpose(
+        self,
+        job: Job,
+        deploys: list[Found],
+        by_key: Mapping[tuple[str, str], Job],
+        found: Mapping[tuple[str, str], list[Found]],
+    ) -> list[Fact]:
+        """A declared staging environment the pipeline deploys to without a person is its
+        pre-production stop, as GitLab's staging jobs are read; the environments deployed before it
+        give its place in the promotion (tailspin: dev, then test, then staging)."""
+        if not (job.environment and deploys and not job.manual and normalise(job.environment) == STAGING):
+            return []
+        before = [
+            other.environment
+            for other in self._upstream(job, by_key)
+            if other.environment and any(f.c.kind == "deploy" for f in found[(other.pipeline, other.ident)])
+        ]
+        name = PurePosixPath(job.pipeline).name
+        parts = text("Pre-production: ", f"{job.job_label} ", Code(job.job), " (", Code(name), ") deploys here on ",
+                     *self.when(job))
+        if before:
+            parts = text(*parts, ", after deploys to ", *_join(Code(e) for e in dict.fromkeys(before)))
+        return [
+            Fact(
+                "env.purpose",
+                parts,
+                Confidence.INFERRED,
+                self._evidence((job.pipeline, job.environment_line or job.line)),
+                item=f"staging:{job.pipeline}:{job.job}",
+                env=job.environment,
+                order=(0, job.pipeline, job.index, 0),
+                rank=60,
+            )
+        ]
 
     def _served(self, job: Job, items: list[Found], attrs: dict[str, Any]) -> list[Fact]:
         """A job named as a deploy that only starts the app on its own CI agent (`npm start &`).

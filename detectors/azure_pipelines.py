@@ -141,6 +141,9 @@ class AzurePipelinesDetector(Detector):
         re.compile(
             r"(?m)^\s*-\s*task:\s*[\w.-]+@\d+\s*$|^\s*vmImage:\s|^\s*-?\s*displayName:\s|^\s*-\s*template:\s*\S+\.ya?ml\s*$"
         ),
+        # A GitLab `include: - template: Security/SAST.gitlab-ci.yml` reads like an Azure template
+        # reference; files other CI systems claim by name are theirs.
+        yields_to=("bitbucket", "circleci", "cloudbuild", "github-actions", "gitlab-ci"),
     )
     looks_for = {
         "ci.build": "build scripts and tasks (Docker@2, DotNetCoreCLI@2) in Azure Pipelines",
@@ -150,6 +153,7 @@ class AzurePipelinesDetector(Detector):
         "ci.deploy.manual": "ManualValidation tasks and environments (approvals are set in Azure DevOps)",
         "ci.deploy.automated": "deployment jobs with environments, triggers and conditions in Azure Pipelines",
         "deploy.steps": "deployment job strategies in Azure Pipelines",
+        "env.purpose": "automated deployment jobs to a staging environment in Azure Pipelines",
         "deploy.rollback.perform": "`on: failure` hooks of deployment jobs in Azure Pipelines",
     }
 

@@ -67,6 +67,7 @@ class BitbucketPipelinesDetector(Detector):
         "ci.deploy.manual": "`trigger: manual` steps and custom pipelines in bitbucket-pipelines.yml",
         "ci.deploy.automated": "`deployment:` steps on branch/tag pipelines in bitbucket-pipelines.yml",
         "deploy.steps": "steps of deployment pipelines in bitbucket-pipelines.yml",
+        "env.purpose": "automated steps with `deployment: staging` in bitbucket-pipelines.yml",
     }
 
     def extract(self, file: SourceFile) -> Extraction:

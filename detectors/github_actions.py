@@ -39,7 +39,7 @@ from infrascan.commands import Classification, Command, classify, level_from_nam
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import block_order, env_from_name, normalise
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, text
-from infrascan.tasks import TaskIndex
+from infrascan.tasks import TaskIndex, workspace
 from infrascan.yamlload import Tagged, YDict, line_of, load_yaml
 
 from ._pipelines import alert_fact
@@ -1133,12 +1133,7 @@ _LOCAL_SCRIPT = re.compile(
     r"^(?:(?:ba|z|da)?sh\s+(?:-\w+\s+)*)?(?P<path>(?:\.{1,2}/|/?[\w.@-]+/)[\w.@/-]*\.(?:sh|bash)|\./[\w.@/-]+)(?:\s|$)"
 )
 _GIT_PUSH = re.compile(r"\bgit\s+push\b.*?\s\+?(?P<src>[\w./-]+):(?:refs/heads/)?(?P<dst>[\w./-]+)(?:\s|$)")
-_WORKSPACE_FLAG = re.compile(
-    r"^(?P<runner>npm|pnpm|yarn|bun)\s+(?P<flags>(?:(?:--filter|-F|--dir|-C|--prefix|--workspace|-w|--cwd)(?:=|\s+)\S+\s+)+)"
-)
-_YARN_WORKSPACE = re.compile(r"^yarn\s+workspace\s+(?P<ws>\S+)\s+(?:run\s+)?(?P<rest>.+)$")
 _SUBSTITUTION = re.compile(r"\$\(([^()]+)\)")
-_ENV_WRAPPER = re.compile(r"^(?:npx\s+)?(?:dotenv(?:-cli)?|env-cmd)(?:\s+(?:-[\w-]+)(?:[= ](?!-)\S+)?)*\s+--\s+")
 _TURBO = re.compile(r"^(?:(?:npx|pnpm|yarn|bunx|pnpm\s+exec|npm\s+exec)\s+)?turbo\s+(?:run\s+)?(?P<task>[\w:.\-]+)")
 # A script that does nothing (`"test": "exit 0"`, a placeholder so `npm test` passes) is no test.
 _NO_OP = re.compile(r"^\s*(?:exit\s+0|true|:|echo\b.*)\s*$")
@@ -1172,8 +1167,6 @@ def _image_names(raw: str) -> list[str]:
         if name and not (whole and _EXPRESSION_LOGIC.search(whole.group(1))):
             names.append(name)
     return names
-_RUN_WORD = re.compile(r"^(?:run\s+)")
-_WORKSPACE_ARG = re.compile(r"(--filter|-F|--dir|-C|--prefix|--workspace|-w|--cwd)(?:=|\s+)(\S+)")
 _CONFIG_SUFFIX = re.compile(r"\.(?:ya?ml|toml|json|tfvars)$")
 _ANY_SCHEME = re.compile(r"^[a-z]+://")
 _HTTP_SCHEME = re.compile(r"^https?://")
@@ -1205,10 +1198,7 @@ class Expander:
         self.workflows = {r.path: r.data for r in ctx.records(WORKFLOW)}
         self.actions = {r.path: r.data for r in ctx.records(ACTION)}
         self.tasks = TaskIndex(ctx)
-        self.npm_targets: dict[str, list[Record]] = {}
-        for record in ctx.records("task.target"):
-            if record.data.get("runner") == "npm":
-                self.npm_targets.setdefault(record.data["name"], []).append(record)
+        self.npm_targets = self.tasks.npm_scripts
         self.scripts: dict[str, list[Record]] = {}
         for record in ctx.records("script.command"):
             self.scripts.setdefault(record.path, []).append(record)
@@ -1495,7 +1485,7 @@ class Expander:
         script = _LOCAL_SCRIPT.match(command) if not remote else None
         if script and self._script_path(script["path"], wd) in self.scripts:
             return out + self._script_finds(self._script_path(script["path"], wd), display, path, line, (path,))
-        normalised, near = _workspace(command, wd, self.npm_targets)
+        normalised, near = workspace(command, wd, self.npm_targets)
         found_kinds = self._classify(normalised)
         shown = display[len("ssh remote ") :] if display.startswith("ssh remote ") else display
         for found in found_kinds:
@@ -1691,38 +1681,6 @@ def _value_of(spec: ActionSpec, with_: Mapping[str, str], role: str) -> str:
     if name and name in with_:
         return with_[name].strip()
     return spec.defaults.get(role, "")
-
-
-def _workspace(command: str, wd: str, targets: Mapping[str, list[Record]]) -> tuple[str, str]:
-    """`pnpm --filter web run test` -> (`pnpm run test`, the web package's directory); env-file
-    wrappers (`dotenv -e .env --`) dropped."""
-    near = wd.strip("./")
-    command = _ENV_WRAPPER.sub("", command)
-    yarn = _YARN_WORKSPACE.match(command)
-    if yarn:
-        return f"yarn run {yarn['rest']}", _package_dir(yarn["ws"], yarn["rest"].split()[0], targets) or near
-    match = _WORKSPACE_FLAG.match(command)
-    if not match:
-        return command, near
-    rest = command[match.end() :]
-    script = _RUN_WORD.sub("", rest).split(" ", 1)[0]
-    for flag in _WORKSPACE_ARG.finditer(match["flags"]):
-        value = flag.group(2).strip("'\"")
-        if flag.group(1) in ("--dir", "-C", "--prefix", "--cwd"):
-            near = value.strip("./")
-        else:
-            near = _package_dir(value, script, targets) or near
-    return f"{match['runner']} {rest}", near
-
-
-def _package_dir(selector: str, script: str, targets: Mapping[str, list[Record]]) -> str | None:
-    """The directory of the workspace package a `--filter` names (`@langfuse/shared` -> packages/shared)."""
-    name = selector.rstrip(".^").split("/")[-1].strip("{}")
-    for record in targets.get(script, []):
-        directory = PurePosixPath(record.path).parent
-        if directory.name == name or str(directory) == selector.strip("./"):
-            return str(directory)
-    return None
 
 
 # ==== phase 2, part 3: from job runs to facts ===================================================

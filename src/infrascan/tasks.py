@@ -3,14 +3,17 @@
 The scripts detector records every package.json script and Makefile/justfile/Taskfile target
 with its commands, classified. Phase-2 resolvers use this index to see through a pipeline's
 `npm run e2e` to the `playwright test` it runs, following chains (`npm test` -> `npm run unit` ->
-`jest`) with a depth guard.
+`jest`) with a depth guard. Workspace flags (`pnpm --dir ui --filter @acme/web test`, `yarn
+workspace web test`) say which package.json a script comes from, whichever CI file runs it.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
 from infrascan.commands import Classification, classify
@@ -21,6 +24,14 @@ _NX_MANY = frozenset({"run-many", "affected"})
 _NX_TARGET_FLAGS = frozenset({"-t", "--target", "--targets"})
 _NX_PROJECT_FLAGS = frozenset({"-p", "--projects", "--project"})
 _NX_NAME = re.compile(r"[\w@/.\-]+")  # a project's name, not a tag (`tag:service`) or a glob
+_WORKSPACE_FLAG = re.compile(
+    r"^(?P<runner>npm|pnpm|yarn|bun)\s+(?P<flags>(?:(?:--filter|-F|--dir|-C|--prefix|--workspace|-w|--cwd)(?:=|\s+)\S+\s+)+)"
+)
+_WORKSPACE_ARG = re.compile(r"(--filter|-F|--dir|-C|--prefix|--workspace|-w|--cwd)(?:=|\s+)(\S+)")
+_DIRECTORY_FLAGS = frozenset({"--dir", "-C", "--prefix", "--cwd"})
+_YARN_WORKSPACE = re.compile(r"^yarn\s+workspace\s+(?P<ws>\S+)\s+(?:run\s+)?(?P<rest>.+)$")
+_ENV_WRAPPER = re.compile(r"^(?:npx\s+)?(?:dotenv(?:-cli)?|env-cmd)(?:\s+(?:-[\w-]+)(?:[= ](?!-)\S+)?)*\s+--\s+")
+_RUN_WORD = re.compile(r"^(?:run\s+)")
 
 
 @dataclass(frozen=True)
@@ -36,9 +47,13 @@ class Resolved:
 class TaskIndex:
     def __init__(self, ctx: ResolveContext) -> None:
         self._targets: dict[tuple[str, str], list[tuple[str, Record]]] = {}
+        # package.json scripts by name, for workspace selectors (`--filter web`) and turbo fan-out.
+        self.npm_scripts: dict[str, list[Record]] = {}
         for record in ctx.records("task.target"):
             key = (record.data["runner"], record.data["name"])
             self._targets.setdefault(key, []).append((record.path.rpartition("/")[0], record))
+            if key[0] == "npm":
+                self.npm_scripts.setdefault(key[1], []).append(record)
 
     def find(self, runner: str, name: str, near: str = "") -> Record | None:
         """The target a command run in directory `near` would use: its own file, or (as npm and
@@ -100,6 +115,8 @@ class TaskIndex:
         runner = _RUNNER.get(classification.tool)
         if runner is None or not script:
             return []
+        if runner == "npm":
+            near = workspace(classification.command, near, self.npm_scripts)[1]
         record = self.find(runner, script, near)
         if record is None:
             return []
@@ -121,6 +138,38 @@ class TaskIndex:
                 else:
                     out.append(Resolved(found, (*via, label), record.path, int(command["line"])))
         return out
+
+
+def workspace(command: str, wd: str, targets: Mapping[str, list[Record]]) -> tuple[str, str]:
+    """`pnpm --filter web run test` -> (`pnpm run test`, the web package's directory); env-file
+    wrappers (`dotenv -e .env --`) dropped. Without it a script of a workspace package is looked
+    for beside the CI file and not found (database-lab-engine's `pnpm --dir ui/ --filter
+    @postgres.ai/ce cy:run` is its Cypress run)."""
+    near = wd.strip("./")
+    command = _ENV_WRAPPER.sub("", command)
+    yarn = _YARN_WORKSPACE.match(command)
+    if yarn:
+        return f"yarn run {yarn['rest']}", _package_dir(yarn["ws"], yarn["rest"].split()[0], targets) or near
+    match = _WORKSPACE_FLAG.match(command)
+    if not match:
+        return command, near
+    rest = command[match.end() :]
+    script = _RUN_WORD.sub("", rest).split(" ", 1)[0]
+    for flag in _WORKSPACE_ARG.finditer(match["flags"]):
+        value = flag.group(2).strip("'\"")
+        in_directory = flag.group(1) in _DIRECTORY_FLAGS
+        near = value.strip("./") if in_directory else _package_dir(value, script, targets) or near
+    return f"{match['runner']} {rest}", near
+
+
+def _package_dir(selector: str, script: str, targets: Mapping[str, list[Record]]) -> str | None:
+    """The directory of the workspace package a `--filter` names (`@langfuse/shared` -> packages/shared)."""
+    name = selector.rstrip(".^").split("/")[-1].strip("{}")
+    for record in targets.get(script, []):
+        directory = PurePosixPath(record.path).parent
+        if directory.name == name or str(directory) == selector.strip("./"):
+            return str(directory)
+    return None
 
 
 def _flag_values(words: list[str], flags: frozenset[str]) -> list[str]:

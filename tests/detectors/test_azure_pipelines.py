@@ -174,3 +174,43 @@ def test_jobs_with_the_same_name_in_several_stages(tmp_path: Path) -> None:
         (f for f in facts_for(model, "deploy.steps") if f.attrs["environment"] == "staging"), key=lambda f: f.order
     )
     assert [(f.attrs["step"], f.evidence[0].line) for f in staging_steps] == [("Build", 13), ("Deploy", 39)]
+
+
+def test_a_gitlab_pipeline_is_not_also_read_as_azure_pipelines(tmp_path: Path) -> None:
+    # database-lab-engine .gitlab-ci.yml: `include: - template: Security/SAST.gitlab-ci.yml` reads like
+    # an Azure `- template: x.yml` step, and five gap lines said "... in Azure Pipelines (1 file)" in a
+    # repository without Azure Pipelines. An Azure template without a name of its own is still read.
+    gitlab = (
+        "include:\n  - template: Security/SAST.gitlab-ci.yml\n  - local: 'engine/.gitlab-ci.yml'\n"
+        "empty-job:\n  stage: test\n  script:\n    - echo 'success'\n"
+    )
+    template = "steps:\n- task: DotNetCoreCLI@2\n  displayName: 'Build'\n  inputs:\n    command: build\n"
+    scanned = scan_tree(tmp_path, {".gitlab-ci.yml": gitlab, "ci/build-steps.yml": template})
+    counts = {s.detector: s.files for s in scanned.model.sources}
+    assert counts["azure-pipelines"] == 1 and counts["gitlab-ci"] == 1, counts
+
+
+def test_an_automated_staging_deployment_gives_staging_its_purpose(tmp_path: Path) -> None:
+    # modelled on MicrosoftDocs/mslearn-tailspin-spacegame-web-deploy (blue-green) azure-pipelines.yml:
+    # Build, then deployment jobs to dev, test and staging, each stage after the one before. The
+    # document said "Purpose: Gap ... None of these is in the repository" beside that pipeline.
+    stage = (
+        "- stage: '{name}'\n  dependsOn: {after}\n  jobs:\n  - deployment: Deploy\n    environment: {env}\n"
+        "    strategy:\n      runOnce:\n        deploy:\n          steps:\n          - task: AzureWebApp@1\n"
+        "            inputs:\n              appName: '$(WebApp{name})'\n"
+    )
+    pipeline = (
+        "trigger:\n- '*'\n\nstages:\n- stage: 'Build'\n  jobs:\n  - job: 'Build'\n    steps:\n"
+        "    - task: DotNetCoreCLI@2\n      inputs:\n        command: 'publish'\n"
+        + stage.format(name="Dev", after="Build", env="dev")
+        + stage.format(name="Test", after="Dev", env="test")
+        + stage.format(name="Staging", after="Test", env="staging")
+    )
+    scanned = scan_tree(tmp_path, {"azure-pipelines.yml": pipeline})
+    (purpose,) = facts_for(scanned.model, "env.purpose", "staging")
+    assert purpose.text == (
+        "Pre-production: job Staging.Deploy (azure-pipelines.yml) deploys here on every push and pull requests, "
+        "after deploys to dev, test"
+    )
+    assert [(e.path, e.line) for e in purpose.evidence] == [("azure-pipelines.yml", 40)]
+    assert not facts_for(scanned.model, "env.purpose", "development")

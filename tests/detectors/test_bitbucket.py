@@ -199,3 +199,20 @@ def test_the_diagram_runs_steps_in_order(tmp_path: Path) -> None:
     assert f"{ids['Build']} --> {ids['Deploy staging']}" in edges
     assert f"{ids['Deploy staging']} --> {ids['Deploy production']}" in edges
     assert len(edges) == 3, edges  # and the push starts the build only
+
+
+def test_only_an_automated_staging_step_gives_staging_its_purpose(tmp_path: Path) -> None:
+    # modelled on aws-ecs-fargate-deployment-...-bitbucket bitbucket-pipelines.yml: the staging step
+    # runs on every push to main; production waits for a person and gets no "pre-production" line.
+    pipeline = (
+        "pipelines:\n  branches:\n    main:\n"
+        "      - step:\n          name: Deploy staging\n          deployment: staging\n"
+        "          script:\n            - pipe: atlassian/aws-ecs-deploy:1.0.0\n"
+        "      - step:\n          name: Deploy production\n          deployment: production\n"
+        "          trigger: manual\n          script:\n            - pipe: atlassian/aws-ecs-deploy:1.0.0\n"
+    )
+    scanned = scan_tree(tmp_path, {"bitbucket-pipelines.yml": pipeline})
+    (purpose,) = facts_for(scanned.model, "env.purpose")
+    assert purpose.env == "staging" and purpose.text == (
+        "Pre-production: job Deploy staging (bitbucket-pipelines.yml) deploys here on push to main"
+    )

@@ -460,6 +460,17 @@ def test_make_npm_and_script_indirection(tmp_path: Path) -> None:
     assert {f.confidence for f in facts_for(scanned.model, "deploy.rollback.verify")} == {Confidence.INFERRED}
 
 
+def test_workspace_flags_pick_the_package_whose_script_runs(tmp_path: Path) -> None:
+    """`pnpm --dir ui/ --filter @acme/console cy:run` runs that package's script, not the root's."""
+    scanned = fixture(tmp_path, "workspace_flags")
+    e2e = one(ci_facts(scanned, "ci.test.e2e"), "job e2e-console")
+    assert e2e.startswith("cypress (pnpm cypress run)")
+    unit = one(ci_facts(scanned, "ci.test.unit"), "job web-unit")
+    assert unit.startswith("vitest run")
+    cited = {(e.path, e.line) for f in facts_for(scanned.model, "ci.test.e2e") for e in f.evidence}
+    assert ("ui/packages/console/package.json", 5) in cited
+
+
 def test_pages_is_a_deploy_and_verify_jobs_are_not(tmp_path: Path) -> None:
     scanned = fixture(tmp_path, "pages_verify")
     automated = ci_facts(scanned, "ci.deploy.automated")
