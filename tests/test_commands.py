@@ -985,6 +985,18 @@ ROWS: list[tuple[str, str]] = [
     ('bun test --timeout 20000', 'test:bun@unit'),
     # bun docs
     ('bun test --bail', 'test:bun@unit'),
+    # ---- bats --------------------------------------------------------------------------------------
+    # cloudposse/terraform-aws-components: .github/workflows/bats.yml
+    ('bats -t /test/terraform/${test}.bats', 'test:bats@unit'),
+    # bats-core/bats-core: docs/source/tutorial.rst (bats as a git submodule)
+    ('./test/bats/bin/bats test/test.bats', 'test:bats@unit'),
+    ('bats test', 'test:bats@unit'),
+    # bats-core/bats-core: docs (TAP output for CI)
+    ('bats --tap tests/', 'test:bats@unit'),
+    ('npx bats test/', 'test:bats@unit'),
+    # negatives: installing it, and a name that only starts with it
+    ('npm install -g bats', ''),
+    ('batsh build script.batsh', ''),
     # ---- mix-test ----------------------------------------------------------------------------------
     # framasoft/mobilizon: .gitlab-ci.yml
     ('mix test', 'test:exunit@unit'),
