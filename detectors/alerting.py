@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from infrascan.detector import Detector, Extraction, Sniff, SourceFile
+from infrascan.detector import Detector, Extraction, Sniff, SourceFile, is_helm_template
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
 from infrascan.yamlload import YDict, YList, line_of
 
@@ -146,8 +146,8 @@ class AlertingRulesDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        if "/templates/" in f"/{file.path}" and "{{" in file.text:
-            return out  # a Helm template: the Helm detector reads it
+        if is_helm_template(file):
+            return out
         documents = self.yaml_documents(file, out)
         for doc in documents:
             if isinstance(doc, YDict) and not _is_k8s_object(doc):

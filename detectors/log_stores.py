@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from infrascan import redact
-from infrascan.detector import Detector, Extraction, Sniff, SourceFile
+from infrascan.detector import Detector, Extraction, Sniff, SourceFile, is_helm_template
 from infrascan.model import Code, Confidence, Fact, Part, text
 from infrascan.yamlload import YDict
 
@@ -96,8 +96,8 @@ class LogStoresDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        if "/templates/" in f"/{file.path}" and "{{" in file.text:
-            return out  # a Helm template: the Helm detector reads it
+        if is_helm_template(file):
+            return out
         for doc in self.yaml_documents(file, out):
             store = store_of(doc) if isinstance(doc, YDict) else None
             if store is not None:

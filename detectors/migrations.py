@@ -352,12 +352,8 @@ class MigrationsDetector(Detector):
             out.facts.append(self._engine_hint(tech, "Drizzle dialect ", dialect.group(1), file.path, line))
 
     def _drizzle_journal(self, file: SourceFile, out: Extraction) -> None:
-        try:
-            data = json.loads(file.text)
-        except ValueError as exc:
-            out.diagnostics.append(self.diagnostic(file.path, getattr(exc, "lineno", None), f"invalid JSON: {exc}"))
-            return
-        entries = data.get("entries") if isinstance(data, dict) else None
+        data = self.json_mapping(file, out)
+        entries = data.get("entries") if data else None
         if not isinstance(entries, list):
             return
         folder = PurePosixPath(file.path).parent.parent.as_posix()

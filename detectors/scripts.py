@@ -201,32 +201,23 @@ class ScriptsDetector(Detector):
         )
 
     def _package_json(self, file: SourceFile, out: Extraction) -> None:
-        try:
-            data = json.loads(file.text)
-        except ValueError as exc:
-            out.diagnostics.append(self.diagnostic(file.path, getattr(exc, "lineno", None), f"invalid JSON: {exc}"))
-            return
-        scripts = data.get("scripts") if isinstance(data, dict) else None
+        data = self.json_mapping(file, out)
+        scripts = data.get("scripts") if data else None
         if not isinstance(scripts, dict):
             return
         lines = file.text.splitlines()
         for script_name, command in scripts.items():
             if not isinstance(command, str):
                 continue
-            needle = json.dumps(script_name) + ":"
-            line = next((i + 1 for i, text in enumerate(lines) if needle in text.replace('": ', '":')), 1)
+            line = _json_key_line(lines, script_name)
             self._target(out, file.path, "npm", script_name, line, [(c.text, line) for c in split_commands(command)])
 
     def _nx_project(self, file: SourceFile, out: Extraction) -> None:
         """An Nx project's targets (`nx test web`): each target's `command`/`commands`, else what its
         executor amounts to, else (as Nx infers it) the package.json script of the same name."""
-        try:
-            data = json.loads(file.text)
-        except ValueError as exc:
-            out.diagnostics.append(self.diagnostic(file.path, getattr(exc, "lineno", None), f"invalid JSON: {exc}"))
-            return
-        targets = data.get("targets") if isinstance(data, dict) else None
-        if not isinstance(targets, dict):
+        data = self.json_mapping(file, out)
+        targets = data.get("targets") if data else None
+        if not data or not isinstance(targets, dict):
             return  # not an Nx project (or one whose targets Nx infers from plugins)
         project = data.get("name") if isinstance(data.get("name"), str) else PurePosixPath(file.path).parent.name
         lines = file.text.splitlines()

@@ -16,6 +16,7 @@ Open `detectors/compose.py` to see one complete example; they all read the same 
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -175,10 +176,26 @@ class Detector:
         `yaml_documents` loads it."""
         return next((d for d in self.yaml_documents(file, out) if isinstance(d, YDict)), None)
 
+    def json_mapping(self, file: SourceFile, out: Extraction) -> dict[str, Any] | None:
+        """The file's JSON object (package.json, project.json, a migration journal); invalid JSON
+        costs a diagnostic at the line the parser stopped, anything but an object is None."""
+        try:
+            data = json.loads(file.text)
+        except ValueError as exc:
+            out.diagnostics.append(self.diagnostic(file.path, getattr(exc, "lineno", None), f"invalid JSON: {exc}"))
+            return None
+        return data if isinstance(data, dict) else None
+
     def diagnostic(
         self, path: str, line: int | None, message: str, severity: Severity = Severity.WARNING
     ) -> Diagnostic:
         return Diagnostic(path, line, message, severity, self.name)
+
+
+def is_helm_template(file: SourceFile) -> bool:
+    """A templated file in a chart's `templates/`: not YAML until Helm renders it, and the Helm
+    detector's to read. Content sniffs (alert rules, log store configs) leave it alone."""
+    return "/templates/" in f"/{file.path}" and "{{" in file.text
 
 
 def records_by_path(records: Iterable[Record]) -> dict[str, list[Record]]:
