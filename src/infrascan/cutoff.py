@@ -41,6 +41,8 @@ class EarlyCutoff:
         self.entries = entries
         self.candidates = candidates
         self.index: dict[Label, str] = {}
+        self.output_key = ""  # the key of the results, once known
+        self._all_labels: list[list[Label]] | None = None
         code = "\0".join(f"{d.name}:{d.version}:{code_fingerprint(type(d))}" for d in detectors)
         self.index_key = "cutoff:" + hashlib.sha256(
             "\x1f".join((extractor.salt, code, str(source.root), source.ref or "")).encode()
@@ -52,32 +54,39 @@ class EarlyCutoff:
         index = self.cache.get_many([self.index_key]).get(self.index_key)
         if not isinstance(index, dict):
             return None, None
-        changed = [c for c in self.candidates if any(label not in index for label in self._labels(c))]
+        changed = [c for c, labels in zip(self.candidates, self.labels, strict=True)
+                   if any(label not in index for label in labels)]
         partial = self.extractor.run(self.source, changed, progress)
         fresh = self._digests(changed)
         if fresh is None:
             return None, partial
         digests = {**index, **fresh}
-        output_key = self._output_key(digests)
-        model = self.cache.get_many([output_key]).get(output_key)
-        if model is not None:
-            self.index = {label: digests[label] for c in self.candidates for label in self._labels(c)}
-        return model, partial
+        self.index = {label: digests[label] for labels in self.labels for label in labels}
+        self.output_key = self._output_key(self.index)
+        return self.cache.get_many([self.output_key]).get(self.output_key), partial
 
     def remember(self, whole_key: str, model: Any | None = None) -> None:
-        """Stores the model under the key of its results (when given: it was just computed), the
-        input key's pointer to it and this scan's index, for the next scan to start from."""
+        """Stores the input key's pointer to the model of these results and, when the model was
+        just computed, the model and this scan's index, for the next scan to start from. The
+        digests the probe found (the last index and the files that changed) are those results'
+        digests: phase 1 then loaded the very entries they name."""
         if model is not None:
-            index = self._digests(self.candidates)
-            if index is None:  # a result with no digest (an unreadable file): cached by its inputs only
-                self.cache.put(whole_key, model)
-                return
-            self.index = index
-        output_key = self._output_key(self.index)
-        if model is not None:
-            self.cache.put(output_key, model)
-        self.cache.put(whole_key, (POINTER, output_key))
-        self.cache.put(self.index_key, self.index)
+            if not self.output_key:  # no probe (the first scan of this repository): digest them now
+                index = self._digests(self.candidates)
+                if index is None:  # a result with no digest (an unreadable file): cached by its inputs only
+                    self.cache.put(whole_key, model)
+                    return
+                self.index, self.output_key = index, self._output_key(index)
+            self.cache.put(self.output_key, model)
+            self.cache.put(self.index_key, self.index)
+        self.cache.put(whole_key, (POINTER, self.output_key))
+
+    @property
+    def labels(self) -> list[list[Label]]:
+        """Each candidate's results, in candidate order."""
+        if self._all_labels is None:
+            self._all_labels = [self._labels(c) for c in self.candidates]
+        return self._all_labels
 
     def _digests(self, candidates: list[Candidate]) -> dict[Label, str] | None:
         """The digest of each of these candidates' results, from this run; None when one has none
@@ -104,13 +113,11 @@ class EarlyCutoff:
                 *(self.extractor.key(d, path, blob) for d in (*cand.by_name, *cand.by_content))]
 
     def _output_key(self, digests: dict[Label, str]) -> str:
-        digest = hashlib.sha256(self.index_key.encode())
-        digest.update(json.dumps(self.config.as_dict(), sort_keys=True, default=str).encode())
-        digest.update((self.source.remote_url or "").encode())
-        for cand in self.candidates:
-            for label in self._labels(cand):
-                digest.update(f"{label[0]}\0{label[1]}\0{digests.get(label, '')}\0".encode())
-        for entry in self.entries:
-            digest.update(entry.path.encode() + b"\0")
-        return "model-out:" + digest.hexdigest()
+        """What the model depends on, named by results: each result's digest (with its detector
+        and path), the listing, the configuration, infrascan and every detector's code."""
+        parts = [self.index_key, json.dumps(self.config.as_dict(), sort_keys=True, default=str),
+                 self.source.remote_url or ""]
+        parts += (f"{label[0]}\0{label[1]}\0{digests.get(label, '')}" for labels in self.labels for label in labels)
+        parts += (entry.path for entry in self.entries)
+        return "model-out:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
