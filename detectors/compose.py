@@ -291,7 +291,7 @@ class ComposeDetector(Detector):
                     tech=tech.id,
                     rank=30,
                     order=(path, line),
-                    attrs=attrs,
+                    attrs={**attrs, "hosts": names},  # the names other services reach it by
                 )
             ]
         if tech.category in ("monitoring", "alerting"):

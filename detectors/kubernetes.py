@@ -568,7 +568,7 @@ def image_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
                     item=tech.id,
                     tech=tech.id,
                     rank=30,
-                    attrs={"image": ref.reference(), "version": version, "in_cluster": True},
+                    attrs={"image": ref.reference(), "version": version, "in_cluster": True, "hosts": _hosts(obj)},
                 )
             )
         elif tech.category in ("monitoring", "alerting"):
@@ -599,6 +599,12 @@ def image_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
                 )
             )
     return facts
+
+
+def _hosts(obj: dict[str, Any]) -> list[str]:
+    """The name other pods may reach a workload by: its own (its Service usually shares it)."""
+    name = obj.get("name") or ""
+    return [name] if name and "{{" not in name else []
 
 
 def _timing(obj: dict[str, Any]) -> tuple[str, str]:

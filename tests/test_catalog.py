@@ -24,6 +24,7 @@ ENTRY_KEYS = {
     "version",
     "codenames",
     "signals",
+    "speaks",
 }
 
 
@@ -54,6 +55,7 @@ def test_schema() -> None:
             assert set(entry["stand_in"]) == {"what", "hosts"} and entry["stand_in"]["hosts"], entry["id"]
         if entry["category"] == "external-service":
             assert entry.get("purpose"), f"{entry['id']} needs a purpose"
+        assert set(entry.get("speaks", [])) <= set(ids) - {entry["id"]}, entry["id"]
 
 
 def _first_signal(entry: dict[str, Any]) -> tuple[str, Any]:

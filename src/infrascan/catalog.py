@@ -16,6 +16,8 @@ Entry keys:
   minor | calendar | none, minor_below: N, images: [...]}; `images` names the entry's images whose tag
   is the technology's version, when its other images are companions released on their own version
   line (node-exporter 1.9 runs beside Prometheus 3); codenames: tag words that name versions (bookworm);
+  speaks: ids of technologies whose wire protocol it serves, so their URL schemes reach it (DocumentDB
+  speaks MongoDB's: `mongodb://documentdb:10260` is DocumentDB when `documentdb` runs it);
   signals:
     images: image repositories (no registry host, no tag); a trailing /* matches a namespace
     env_names: exact variable names; env_prefixes: name prefixes matched on whole `_` tokens at
@@ -106,6 +108,7 @@ class Tech:
     stand_in_hosts: tuple[str, ...] = ()
     stand_in_what: str = ""
     version_images: frozenset[str] = frozenset()
+    speaks: tuple[str, ...] = ()
 
     def is_a(self, category: str) -> bool:
         return category in self.categories
@@ -186,6 +189,7 @@ class Catalog:
             stand_in_hosts=tuple(h.lower() for h in (entry.get("stand_in") or {}).get("hosts", [])),
             stand_in_what=(entry.get("stand_in") or {}).get("what", ""),
             version_images=frozenset(i.lower() for i in version.get("images", [])),
+            speaks=tuple(entry.get("speaks", [])),
         )
         self.techs[tech.id] = tech
         sig = tech.signals

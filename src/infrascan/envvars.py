@@ -181,6 +181,11 @@ def is_placeholder_host(host: str) -> bool:
     )
 
 
+def is_service_name(host: str) -> bool:
+    """A one-label host (`db`, `documentdb`): a compose service's or Kubernetes workload's name."""
+    return bool(re.fullmatch(r"[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?", host)) and not is_placeholder_host(host)
+
+
 def _names(vars_: list[Variable], limit: int = 3) -> list[Part]:
     """Variable names once each, connection settings first, then alphabetical: the same set reads
     the same in every file (so equal statements merge) and the telling names come first."""
@@ -390,6 +395,9 @@ class VariableReader:
             how = [" (", Code(f"{first.name}={redact.value(first.name, first.value or '')}"), ")"]
         if vars_[0].name in named_by_comment:
             how.append(" (engine named in the comment above it)")
+        # The scheme names a protocol; a bare host (`mongodb://documentdb`) may be a compose service
+        # or workload of the repository, and the model then names the engine it runs (merge.py).
+        host = url[1] if url and self.catalog.by_url_scheme(url[0]) is tech else ""
         return Fact(
             "env.database",
             text(tech.name, ": ", *_names(vars_), *how, " ", *self.where),
@@ -400,6 +408,7 @@ class VariableReader:
             tech=tech.id,
             rank=40,
             order=(self.path, vars_[0].line),
+            attrs={"host": host} if is_service_name(host) else {},
         )
 
     def _unknown_db_fact(self, vars_: list[Variable]) -> Fact:

@@ -16,7 +16,7 @@ from infrascan.catalog import Catalog
 from infrascan.components import Components
 from infrascan.environments import TEMPLATE_TIERS, block_order, normalise
 from infrascan.fields import FIELD_BY_ID, Scope
-from infrascan.model import Confidence, Diagnostic, Fact, FactScope, order_key, text
+from infrascan.model import Code, Confidence, Diagnostic, Fact, FactScope, order_key, text
 from infrascan.source import is_example_path
 
 
@@ -87,6 +87,52 @@ def _merge(group: list[Fact]) -> Fact:
         attrs=attrs,
         scope=FactScope.MAIN if any(f.scope is FactScope.MAIN for f in group) else FactScope.EXAMPLE,
         order=min(orders, key=order_key) if orders else (),
+    )
+
+
+def engines_behind_hosts(facts: list[Fact], catalog: Catalog) -> list[Fact]:
+    """A connection URL whose host is a store service of the repository names that service's engine.
+
+    The scheme names a protocol, not an engine: `mongodb://documentdb:10260` reaches the compose
+    service or workload `documentdb`, which runs DocumentDB (it speaks MongoDB's protocol). The URL
+    fact then names DocumentDB, says why, and cites the store's line. Only an engine the catalog
+    says speaks the scheme's protocol is taken, and only when every store of that name runs it.
+    """
+    runs: dict[str, list[Fact]] = {}
+    for fact in facts:
+        if fact.field == "env.database" and fact.tech:
+            for host in fact.attrs.get("hosts", ()):
+                runs.setdefault(host, []).append(fact)
+    return [_named_by_host(fact, runs, catalog) for fact in facts]
+
+
+def _named_by_host(fact: Fact, runs: dict[str, list[Fact]], catalog: Catalog) -> Fact:
+    host = fact.attrs.get("host")
+    stores = runs.get(host, []) if fact.field == "env.database" and isinstance(host, str) else []
+    engines = {s.tech for s in stores}
+    engine = catalog.techs.get(str(engines.pop())) if len(engines) == 1 else None
+    spoken = catalog.techs.get(fact.tech or "")
+    first = fact.parts[0] if fact.parts else ""
+    if engine is None or spoken is None or spoken.id not in engine.speaks or not isinstance(first, str):
+        return fact
+    if not first.startswith(f"{spoken.name}: "):
+        return fact
+    detector = fact.evidence[0].detector
+    # Cite the store the same kind of source runs in the same environment (the workload, not a compose service).
+    store = min(stores, key=lambda s: (s.env != fact.env, s.evidence[0].detector != detector, s.evidence))
+    return replace(
+        fact,
+        parts=text(
+            engine.name,
+            first[len(spoken.name) :],
+            *fact.parts[1:],
+            "; host ",
+            Code(str(host)),
+            f" runs {engine.name} here (it speaks the {spoken.name} protocol)",
+        ),
+        tech=engine.id,
+        item=engine.id,
+        evidence=tuple(sorted({*fact.evidence, *store.evidence})),
     )
 
 
@@ -186,6 +232,7 @@ def build_model(
         prepared.append(
             replace(fact, env=env, service=service, scope=scope, component=components.of(fact.evidence[0].path))
         )
+    prepared = engines_behind_hosts(prepared, catalog)
     prepared.extend(_monitoring_tools(prepared, catalog))
     prepared.extend(_rollback_signals(prepared, catalog))
 

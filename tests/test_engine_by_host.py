@@ -1,0 +1,123 @@
+"""A connection URL's scheme names a protocol; a host that is the repository's own store names the engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import facts_for, scan_tree, texts
+
+# modelled on aks-store-demo kustomize/base/documentdb.yaml and kustomize/base/makeline-service.yaml
+STATEFULSET = """\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: {name}
+spec:
+  serviceName: {name}
+  template:
+    spec:
+      containers:
+        - name: {name}
+          image: {image}
+          ports:
+            - containerPort: 10260
+"""
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: makeline-service
+spec:
+  template:
+    spec:
+      containers:
+        - name: makeline-service
+          image: ghcr.io/azure-samples/aks-store-demo/makeline-service:2.2.0
+          env:
+            - name: ORDER_QUEUE_URI
+              value: "amqp://rabbitmq:5672"
+            - name: ORDER_DB_URI
+              value: "mongodb://{host}:10260/?tls=true"
+            - name: ORDER_DB_NAME
+              value: "orderdb"
+"""
+DOCUMENTDB_IMAGE = "ghcr.io/documentdb/documentdb/documentdb-local:pg17-0.112.0"
+# modelled on aks-store-demo docker-compose.yml (the documentdb service) and src/*/.env-style settings
+COMPOSE = f"""\
+services:
+  documentdb:
+    image: {DOCUMENTDB_IMAGE}
+    container_name: documentdb
+    ports:
+      - "10260:10260"
+"""
+
+
+def _databases(tmp_path: Path, files: dict[str, str | bytes]) -> list[str]:
+    return texts(facts_for(scan_tree(tmp_path, files).model, "env.database", env="development"))
+
+
+def test_a_mongodb_url_to_the_repositorys_documentdb_workload_is_documentdb(tmp_path: Path) -> None:
+    found = _databases(
+        tmp_path,
+        {
+            "k8s/dev/documentdb.yaml": STATEFULSET.format(name="documentdb", image=DOCUMENTDB_IMAGE),
+            "k8s/dev/makeline-service.yaml": DEPLOYMENT.format(host="documentdb"),
+        },
+    )
+    url_facts = [t for t in found if "ORDER_DB_URI" in t]
+    assert url_facts == [
+        "DocumentDB: ORDER_DB_URI connection URL (mongodb:) in Deployment makeline-service "
+        "(k8s/dev/makeline-service.yaml); host documentdb runs DocumentDB here (it speaks the MongoDB protocol)"
+    ]
+    assert not [t for t in found if t.startswith("MongoDB")]
+
+
+def test_the_url_fact_cites_the_store_it_names(tmp_path: Path) -> None:
+    model = scan_tree(
+        tmp_path,
+        {
+            "k8s/dev/documentdb.yaml": STATEFULSET.format(name="documentdb", image=DOCUMENTDB_IMAGE),
+            "k8s/dev/makeline-service.yaml": DEPLOYMENT.format(host="documentdb"),
+        },
+    ).model
+    (fact,) = [f for f in facts_for(model, "env.database") if "ORDER_DB_URI" in f.text]
+    assert fact.tech == "documentdb"
+    assert {(e.path, e.line) for e in fact.evidence} == {
+        ("k8s/dev/makeline-service.yaml", 14),
+        ("k8s/dev/documentdb.yaml", 11),
+    }
+
+
+def test_an_env_example_url_to_a_compose_service_takes_its_engine(tmp_path: Path) -> None:
+    found = _databases(
+        tmp_path,
+        {
+            "docker-compose.yml": COMPOSE,
+            "src/makeline-service/.env.example": "ORDER_DB_URI=mongodb://documentdb:10260/?tls=true\n",
+        },
+    )
+    assert [t for t in found if "ORDER_DB_URI" in t] == [
+        "DocumentDB: ORDER_DB_URI connection URL (mongodb:) in .env examples; "
+        "host documentdb runs DocumentDB here (it speaks the MongoDB protocol)"
+    ]
+
+
+def test_a_host_that_runs_an_engine_not_speaking_the_protocol_keeps_the_schemes_engine(tmp_path: Path) -> None:
+    found = _databases(
+        tmp_path,
+        {
+            "k8s/dev/db.yaml": STATEFULSET.format(name="db", image="postgres:16"),
+            "k8s/dev/makeline-service.yaml": DEPLOYMENT.format(host="db"),
+        },
+    )
+    assert [t for t in found if "ORDER_DB_URI" in t] == [
+        "MongoDB: ORDER_DB_URI connection URL (mongodb:) in Deployment makeline-service (k8s/dev/makeline-service.yaml)"
+    ]
+
+
+def test_a_host_that_is_no_service_of_the_repository_keeps_the_schemes_engine(tmp_path: Path) -> None:
+    found = _databases(tmp_path, {"k8s/dev/makeline-service.yaml": DEPLOYMENT.format(host="documentdb")})
+    assert [t for t in found if "ORDER_DB_URI" in t] == [
+        "MongoDB: ORDER_DB_URI connection URL (mongodb:) in Deployment makeline-service (k8s/dev/makeline-service.yaml)"
+    ]
