@@ -3,7 +3,8 @@
 A compose file describes development unless its name or its directory says otherwise
 (`docker-compose.prod.yml`, `deploy/staging/compose.yaml`) or its content says it is run as a
 deployment: it builds nothing, mounts no project source, and the application's own (published)
-images restart `always`/`unless-stopped` (formbricks' self-hosting `docker/docker-compose.yml`).
+images restart `always`/`unless-stopped` (formbricks' self-hosting `docker/docker-compose.yml`), or it
+is only monitoring tools that all restart so (dockprom's Prometheus stack).
 Such a file names no environment, so none is guessed: its environment facts become hints. A
 stack under `cypress/` or `playwright/` runs the tests, so its facts are marked as test facts. Per service: the image
 says which database, cache, queue, monitoring tool or local service runs (its version from the
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
@@ -44,6 +46,8 @@ _BASE_NAMES = frozenset({"compose.yaml", "compose.yml", "docker-compose.yaml", "
 _MIGRATE_NAME = re.compile(r"(?i)(?:^|[_\-])(?:db[_\-]?)?migrat(?:e|ion|ions|or)(?:$|[_\-])")
 # Restart policies of a long-running deployment (Compose's `restart:` and swarm's `deploy.restart_policy`).
 _DEPLOYED_RESTARTS = frozenset({"always", "unless-stopped", "any"})
+# Tools whose stack, restarting, is a monitoring deployment (a database's restart policy says nothing).
+_MONITORING_CATEGORIES = frozenset({"monitoring", "alerting", "logging"})
 # Host sides of a volume that mount the project tree itself into a container: live source, so development.
 _PROJECT_MOUNTS = frozenset({".", "./", "..", "../", "../..", "../../", "${PWD}", "$PWD"})
 _QUIET_LOG_DRIVERS = frozenset({"json-file", "local", "none", "journald"})
@@ -86,16 +90,35 @@ def compose_env(path: str, deployed: bool = False) -> str | None:
     return None if deployed else "development"
 
 
-def is_deployed(services: dict[Any, Any], app_services: list[str]) -> bool:
+def is_deployed(services: dict[Any, Any], app_services: list[str], monitoring_stack: Sequence[str] = ()) -> bool:
     """Whether a compose file is run as a deployment rather than for development: nothing is built,
     no service mounts the project tree, and an application service (one whose image the catalog
-    does not know as infrastructure) restarts `always` or `unless-stopped`."""
+    does not know as infrastructure) restarts `always` or `unless-stopped`, or the file is a
+    monitoring stack (`monitoring_stack`, see `monitoring_tools`) whose tools all restart so.
+
+    A database that restarts is still a development backing service; dockprom's Prometheus,
+    Alertmanager, Grafana and cAdvisor behind Caddy are the monitoring deployment itself."""
     svcs = [s for s in services.values() if isinstance(s, dict)]
     if any("build" in s or _mounts_project(s) for s in svcs):
         return False
+    if monitoring_stack and all(
+        isinstance(services.get(n), dict) and _restart_policy(services[n]) in _DEPLOYED_RESTARTS
+        for n in monitoring_stack
+    ):
+        return True
     return any(
         _restart_policy(services[n]) in _DEPLOYED_RESTARTS for n in app_services if isinstance(services[n], dict)
     )
+
+
+def monitoring_tools(images: dict[str, tuple[Tech, ImageRef] | None]) -> list[str]:
+    """The services of a file made only of monitoring, alerting and logging tools (and a web server
+    in front of them): its tool services; empty when any service is a store, an app or anything else."""
+    categories = {n: found[0].category if found else None for n, found in images.items()}
+    tools = [n for n, c in categories.items() if c in _MONITORING_CATEGORIES]
+    if not tools or any(c not in _MONITORING_CATEGORIES and c != "web-server" for c in categories.values()):
+        return []
+    return tools
 
 
 def _restart_policy(svc: dict[Any, Any]) -> str:
@@ -212,7 +235,7 @@ class ComposeDetector(Detector):
                 _apply_merge_tags(svc)
         images = {str(n): self._image(s) for n, s in services.items() if isinstance(s, dict)}
         apps = [n for n, s in services.items() if isinstance(s, dict) and not _infrastructure(images.get(str(n)))]
-        env = compose_env(file.path, is_deployed(services, apps))
+        env = compose_env(file.path, is_deployed(services, apps, monitoring_tools(images)))
         running = {found[0].id for found in images.values() if found}
         same_image: dict[tuple[str, str], list[tuple[str, int]]] = {}
         for name, svc in services.items():

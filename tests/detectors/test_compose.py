@@ -15,6 +15,7 @@ from infrascan.detectors.compose import (
     first_host_port,
     health_command,
     is_deployed,
+    monitoring_tools,
     port_specs,
     start_command,
     substitute,
@@ -382,3 +383,37 @@ def test_merge_tags_remove_or_replace_what_an_earlier_file_set() -> None:
     assert not any("Tagged" in t or "!override" in t or "!reset" in t for t in shown), shown
     ports = [t for t in shown if "publishes ports" in t]
     assert ports == ["Compose service ui publishes ports 8888:8080"], shown
+
+
+def test_a_monitoring_stack_that_restarts_is_deployed_and_lists_cadvisor(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, {"docker-compose.yml": fixture_text("compose", "prometheus-stack.yml")})
+    assert not [f for f in scanned.model.facts if f.env == "development"]
+    [cadvisor] = [f for f in facts_for(scanned.model, "mon.infrastructure") if f.tech == "cadvisor"]
+    assert cadvisor.text == (
+        "cAdvisor 0.52: in compose service cadvisor (image gcr.io/cadvisor/cadvisor:v0.52.1), "
+        "compose file of no stated environment"
+    )
+    assert "cAdvisor" in texts(facts_for(scanned.model, "mon.tools"))
+
+
+MONITORING = {"image": "prom/prometheus:v3", "restart": "unless-stopped"}
+REDIS = {"image": "redis:7", "restart": "unless-stopped"}
+
+
+@pytest.mark.parametrize(
+    ("services", "deployed"),
+    [
+        ({"prometheus": MONITORING, "grafana": {"image": "grafana/grafana", "restart": "always"}}, True),
+        ({"prometheus": MONITORING, "grafana": {"image": "grafana/grafana"}}, False),  # one tool not kept running
+        ({"prometheus": {**MONITORING, "volumes": [".:/etc/prometheus"]}}, False),  # live project tree
+        ({"prometheus": MONITORING, "db": {"image": "postgres:16", "restart": "always"}}, False),  # a backing store
+        # Local backing services with a tracer beside them: still development.
+        ({"jaeger": {"image": "jaegertracing/all-in-one", "restart": "always"}, "redis": REDIS}, False),
+    ],
+)
+def test_a_restarting_monitoring_stack_is_deployed_a_backing_stack_is_not(
+    services: dict[str, dict[str, object]], deployed: bool
+) -> None:
+    images = {n: DETECTOR._image(s) for n, s in services.items()}
+    apps = [n for n, found in images.items() if found is None]
+    assert is_deployed(services, apps, monitoring_tools(images)) is deployed
