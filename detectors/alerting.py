@@ -4,7 +4,8 @@ These files have no naming convention (`alerts.yml`, `rules/node.rules`, `config
 so they are found by content: a YAML file with a top-level `groups:` whose rules have `alert:` is a
 Prometheus (or Loki/Mimir ruler) rule file; `route:` with `receivers:` is Alertmanager;
 `contactPoints:`, `policies:` and `groups:` of titled rules are Grafana provisioning; and
-`scrape_configs:` is a Prometheus (or Promtail) configuration. PrometheusRule objects, and rule
+`scrape_configs:` is a Prometheus (or Promtail) configuration; a map of mappings with a Datadog
+monitor `type:` and `query:` is a Datadog monitor catalog (`_datadog`). PrometheusRule objects, and rule
 files inside Helm `templates/`, belong to the Kubernetes and Helm detectors and are left to them.
 
 Severities map to the template's critical and warning alerts through the table below; anything
@@ -19,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+from infrascan.detectors import _datadog
 
 from infrascan.detector import Detector, Extraction, Sniff, SourceFile, is_helm_template
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
@@ -64,7 +67,9 @@ CHANNELS: dict[str, tuple[str | None, str]] = {
 URL_KEYS = ("api_url", "url", "webhook_url", "smarthost", "apiUrl", "endpointUrl", "webhookUrl")
 MAX_LISTED = 6
 
-_SNIFF = re.compile(r"(?m)^(?:groups|route|receivers|scrape_configs|contactPoints|policies)\s*:")
+_SNIFF = re.compile(
+    r"(?m)^(?:groups|route|receivers|scrape_configs|contactPoints|policies)\s*:|" + _datadog.sniff_pattern()
+)
 
 
 def _is_k8s_object(doc: dict[Any, Any]) -> bool:
@@ -133,13 +138,13 @@ class Routing:
 
 class AlertingRulesDetector(Detector):
     name = "alerting"
-    version = "1"
+    version = "2"
     description = "Prometheus rule files, Alertmanager and Grafana alerting configuration"
     sniff = Sniff((".yml", ".yaml", ".rules"), _SNIFF)
     looks_for = {
-        "alert.critical": "Prometheus rule files and Grafana alert rules with a critical severity",
-        "alert.warning": "Prometheus rule files and Grafana alert rules with a warning severity",
-        "alert.channels": "Alertmanager receivers and Grafana contact points",
+        "alert.critical": "Prometheus rule files, Grafana alert rules and Datadog monitor catalogs: critical levels",
+        "alert.warning": "Prometheus rule files, Grafana alert rules and Datadog monitor catalogs: warning levels",
+        "alert.channels": "Alertmanager receivers, Grafana contact points and Datadog notification handles",
         "mon.infrastructure": "Prometheus scrape configurations and Alertmanager",
         "log.aggregation": "Promtail configurations",
     }
@@ -166,6 +171,10 @@ class AlertingRulesDetector(Detector):
             self._contact_points(path, doc, out)
         if isinstance(doc.get("scrape_configs"), YList):
             self._scrape(path, doc, out)
+        monitors = _datadog.monitors(doc)
+        if monitors:
+            out.facts.extend(_datadog.alert_facts(self.name, path, monitors))
+            out.facts.extend(_datadog.channel_facts(self.name, path, monitors, self.catalog))
 
     # -- alert rules -------------------------------------------------------------------------
 

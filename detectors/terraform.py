@@ -43,7 +43,7 @@ from infrascan.environments import env_from_name, normalise
 from infrascan.envvars import is_placeholder_host
 from infrascan.images import tag_version
 from infrascan.model import Code, Confidence, Evidence, Fact, FactScope, Part, text
-from infrascan.source import is_example_path
+from infrascan.source import is_example_path, is_retired_path
 from infrascan.yamlload import load_yaml
 
 from .terraform_hcl import (
@@ -827,13 +827,20 @@ class Collector:
         for (field_id, tech_id, _), group in sorted(self.groups.items()):
             counted.add(tech_id)
             out.append(_count_fact(field_id, catalog.techs.get(tech_id), tech_id, group))
-        for fact, tech_id, example in provider_facts:
+        # One provider fact per tool: the one from the repository's own roots when there is one, not
+        # whichever example or deprecated root sorts first.
+        for fact, tech_id, example in sorted(provider_facts, key=_demoted_provider):
             if tech_id in counted or any(f.tech == tech_id and f.field == fact.field for f in out):
                 continue
             if example:
                 fact.scope = FactScope.EXAMPLE
             out.append(fact)
         return out
+
+
+def _demoted_provider(entry: tuple[Fact, str, bool]) -> tuple[bool, bool]:
+    fact, _, example = entry
+    return example, all(is_retired_path(e.path) for e in fact.evidence)
 
 
 def _env_sort(env: str) -> tuple[int, str]:
@@ -2320,7 +2327,7 @@ def _path_env(value: str) -> str | None:
 
 class TerraformDetector(Detector):
     name = "terraform"
-    version = "1"
+    version = "2"
     description = "Terraform, OpenTofu and Terragrunt: environments, data stores, URLs, alerts, logs"
     patterns = (
         "*.tf",

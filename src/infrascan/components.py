@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-from infrascan.source import is_example_dir
+from infrascan.source import is_example_dir, is_retired_dir
 
 _MARKERS = re.compile(
     r"^(?:(?:Docker|Container)file(?:\..+)?|.+\.[Dd]ockerfile|Chart\.ya?ml|package\.json|pyproject\.toml"
@@ -37,7 +37,7 @@ class Components:
             parent, _, name = path.rpartition("/")
             if not parent or not _MARKERS.match(name):
                 continue
-            if any(p in _NOT_COMPONENTS or is_example_dir(p) for p in parent.split("/")):
+            if any(p in _NOT_COMPONENTS or is_example_dir(p) or is_retired_dir(p) for p in parent.split("/")):
                 continue
             roots.add(parent)
         # A chart or a Terraform stack inside a service's directory belongs to that service.

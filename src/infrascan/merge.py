@@ -17,7 +17,7 @@ from infrascan.components import Components
 from infrascan.environments import TEMPLATE_TIERS, block_order, normalise
 from infrascan.fields import FIELD_BY_ID, Scope
 from infrascan.model import Code, Confidence, Diagnostic, Fact, FactScope, order_key, text
-from infrascan.source import is_example_path
+from infrascan.source import is_example_path, is_retired_path
 
 
 @dataclass
@@ -85,7 +85,7 @@ def _merge(group: list[Fact]) -> Fact:
         confidence=min((f.confidence for f in group), key=lambda c: c.strength),
         rank=min(f.rank for f in group),
         attrs=attrs,
-        scope=FactScope.MAIN if any(f.scope is FactScope.MAIN for f in group) else FactScope.EXAMPLE,
+        scope=FactScope.joined(f.scope for f in group),
         order=min(orders, key=order_key) if orders else (),
     )
 
@@ -209,6 +209,17 @@ def _rollback_signals(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
     return derived
 
 
+def _scope(fact: Fact) -> FactScope:
+    """Where a fact's evidence lives: only in deprecated or archived folders, only in examples, tests
+    and docs (or a detector said it is an example), or in the repository's own files."""
+    paths = [e.path for e in fact.evidence]
+    if all(is_retired_path(p) for p in paths):
+        return FactScope.RETIRED
+    if fact.scope is FactScope.EXAMPLE or all(is_example_path(p) or is_retired_path(p) for p in paths):
+        return FactScope.EXAMPLE
+    return FactScope.MAIN
+
+
 def build_model(
     facts: list[Fact],
     diagnostics: list[Diagnostic],
@@ -225,12 +236,9 @@ def build_model(
     for fact in facts:
         spec = FIELD_BY_ID[fact.field]
         env = normalise(fact.env, aliases) if fact.env and spec.scope is Scope.ENVIRONMENT else None
-        scope = FactScope.EXAMPLE if all(is_example_path(e.path) for e in fact.evidence) else FactScope.MAIN
-        if fact.scope is FactScope.EXAMPLE:
-            scope = FactScope.EXAMPLE
         service = fact.service if spec.scope is Scope.SERVICE else None
         prepared.append(
-            replace(fact, env=env, service=service, scope=scope, component=components.of(fact.evidence[0].path))
+            replace(fact, env=env, service=service, scope=_scope(fact), component=components.of(fact.evidence[0].path))
         )
     prepared = engines_behind_hosts(prepared, catalog)
     prepared.extend(_monitoring_tools(prepared, catalog))

@@ -8,6 +8,7 @@ safely and JSON can show the plain text.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from enum import Enum
@@ -34,10 +35,21 @@ class Confidence(str, Enum):
 
 
 class FactScope(str, Enum):
-    """Whether a fact comes from the application's own files or from examples/tests/docs."""
+    """Whether a fact comes from the application's own files, from examples/tests/docs, or from a
+    deprecated or archived folder. Only MAIN facts fill a field; the others are shown as hints."""
 
     MAIN = "main"
     EXAMPLE = "example"
+    RETIRED = "retired"
+
+    @staticmethod
+    def joined(scopes: Iterable[FactScope]) -> FactScope:
+        """The scope of facts merged into one: the repository's own wins, then examples."""
+        seen = set(scopes)
+        for scope in (FactScope.MAIN, FactScope.EXAMPLE):
+            if scope in seen:
+                return scope
+        return FactScope.RETIRED
 
 
 @dataclass(frozen=True, order=True)

@@ -75,6 +75,12 @@ EXAMPLE_DIRS = frozenset(
     }
 )
 
+# Directories whose files are kept for the record but no longer used: what they say is a hint
+# "from a deprecated or archived folder", never the repository's truth (terraform-aws-components
+# keeps MySQL 5.6 and Opsgenie components under deprecated/). Whole names only: `log-archive` is
+# an AWS account's live stack, and `legacy/` is often still deployed, so it is not listed.
+RETIRED_DIRS = frozenset({"deprecated", "archive", "archived", "attic", "obsolete"})
+
 # Words that make a compound directory name an example one: `sample-manifests/`, `example_app/`,
 # `k8s-examples/` hold manifests to copy, not the repository's own deployment.
 EXAMPLE_WORDS = frozenset({"example", "examples", "sample", "samples"})
@@ -111,6 +117,16 @@ def is_example_dir(name: str) -> bool:
     """A directory of examples, tests or docs: a listed name, or a compound name with an example word."""
     lowered = name.lower()
     return lowered in EXAMPLE_DIRS or not EXAMPLE_WORDS.isdisjoint(_NAME_WORDS.split(lowered))
+
+
+@lru_cache(maxsize=65536)
+def is_retired_path(path: str) -> bool:
+    return any(is_retired_dir(part) for part in path.split("/")[:-1])
+
+
+def is_retired_dir(name: str) -> bool:
+    """A deprecated or archived directory: a listed name, with or without a leading `_` or `.`."""
+    return name.lower().lstrip("_.") in RETIRED_DIRS
 
 
 def git_blob_id(data: bytes) -> str:

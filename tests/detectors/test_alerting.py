@@ -123,3 +123,47 @@ def test_default_receiver_that_sends_nothing(tmp_path: Path) -> None:
     (fact,) = alerting(scan_tree(tmp_path, {"config/alertmanager.yml": config}), "alert.channels")
     assert fact.text.startswith("Alertmanager receiver default-receiver, the default route, has no notification")
     assert fact.evidence[0].line == 6
+
+
+DATADOG_CATALOG = "modules/datadog-monitor/catalog/monitors/k8s.yaml"
+
+
+def test_datadog_monitor_catalog_thresholds_are_alert_levels(tmp_path: Path) -> None:
+    """tests/fixtures/alerting/datadog is modelled on cloudposse/terraform-aws-components' monitor catalogs."""
+    scanned = scan_tree(tmp_path, tree("datadog"))
+    critical = alerting(scanned, "alert.critical")
+    down = only(critical, "k8s-deployment-replica-pod-down")
+    assert down.confidence is Confidence.DECLARED and down.tech == "datadog"
+    assert (down.evidence[0].path, down.evidence[0].line) == (DATADOG_CATALOG, 4)
+    assert "{stage:${ stage }}" in down.text, "templated values are shown as written, never resolved"
+    assert f"(critical threshold 2, query alert in {DATADOG_CATALOG})" in down.text
+    restarting = only(alerting(scanned, "alert.warning"), "k8s-pod-restarting")
+    assert "warning threshold 3" in restarting.text and restarting.evidence[0].line == 20
+    assert "critical threshold 5" in only(critical, "k8s-pod-restarting").text
+    agent = only(critical, "k8s-cluster-agent-up")
+    assert "no threshold: alerts when the query's condition holds, service check" in agent.text
+    assert len(alerting(scanned, "alert.warning")) == 1
+    assert not any("users" in f.text or "orders" in f.text for f in critical), "a `type:` alone is not a monitor"
+
+
+def test_datadog_notification_handles_are_channel_hints_without_addresses(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, tree("datadog"))
+    channels = alerting(scanned, "alert.channels")
+    assert all(f.confidence is Confidence.HINT for f in channels)
+    pager = only(channels, "PagerDuty")
+    assert pager.tech == "pagerduty" and "@pagerduty-Platform" in pager.text
+    assert [e.line for e in pager.evidence] == [4, 20], "every monitor that pages it is cited"
+    assert "@slack-platform-alerts" in only(channels, "Slack").text
+    assert "@opsgenie-${ team }" in only(channels, "Opsgenie").text, "templated handles as written"
+    email = only(channels, "Email")
+    assert "example.com" not in email.text and "ops-team" not in email.text, "never an address"
+    assert not any("unknownthing" in f.text for f in channels)
+
+
+def test_datadog_catalog_with_many_monitors_is_summarised(tmp_path: Path) -> None:
+    monitor = "m{0}:\n  type: metric alert\n  query: avg(last_5m):avg:system.load.1{{*}} > {0}\n"
+    monitor += "  options:\n    thresholds:\n      critical: {0}\n"
+    catalog = "".join(monitor.format(n) for n in range(8))
+    (fact,) = alerting(scan_tree(tmp_path, {"catalog/monitors/host.yaml": catalog}), "alert.critical")
+    assert fact.text.startswith("8 Datadog monitors with a critical alert in catalog/monitors/host.yaml: m0, m1")
+    assert "and 2 more" in fact.text and len(fact.evidence) == 8

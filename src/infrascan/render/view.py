@@ -167,6 +167,8 @@ def _qualifier(fact: Fact) -> str:
     parts = []
     if fact.scope is FactScope.EXAMPLE:
         parts.append(" (from an example or test file)")
+    elif fact.scope is FactScope.RETIRED:
+        parts.append(" (from a deprecated or archived folder)")
     elif fact.confidence is Confidence.INFERRED:
         parts.append(" (inferred)")
     repeated = fact.attrs.get("in_components")
@@ -384,7 +386,7 @@ def _joined(group: list[Fact], parts: tuple[Part, ...] | None = None, item: str 
         item=item if item is not None else first.item,
         evidence=tuple(sorted({e for f in group for e in f.evidence})),
         confidence=min((f.confidence for f in group), key=lambda c: c.strength),
-        scope=FactScope.MAIN if any(f.scope is FactScope.MAIN for f in group) else FactScope.EXAMPLE,
+        scope=FactScope.joined(f.scope for f in group),
         rank=min(f.rank for f in group),
         attrs=attrs,
     )
