@@ -139,7 +139,7 @@ class Routing:
 class AlertingRulesDetector(Detector):
     name = "alerting"
     version = "2"
-    description = "Prometheus rule files, Alertmanager and Grafana alerting configuration"
+    description = "Prometheus rule files, Alertmanager and Grafana alerting configuration, Datadog monitor catalogs"
     sniff = Sniff((".yml", ".yaml", ".rules"), _SNIFF)
     looks_for = {
         "alert.critical": "Prometheus rule files, Grafana alert rules and Datadog monitor catalogs: critical levels",
