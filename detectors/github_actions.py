@@ -66,12 +66,34 @@ class ActionSpec:
     verify_when: Mapping[str, str] = field(default_factory=dict)
     registry_label: str = ""
     alert: str = ""
+    output: str = ""
+
+
+@dataclass(frozen=True)
+class FileKey:
+    """Where phase 2 finds a key of a repository file: a record kind, and its data key holding the value."""
+
+    record: str
+    key: str
+    data: str
+
+
+@dataclass(frozen=True)
+class AppUrl:
+    """A platform's default URL of an app a deploy names, and the configuration that says it serves HTTP."""
+
+    url: str
+    name: str
+    config: str
+    record: str
 
 
 @dataclass(frozen=True)
 class Knowledge:
     actions: Mapping[str, ActionSpec]
     test_tools: Mapping[str, str]
+    file_keys: tuple[FileKey, ...]
+    app_urls: Mapping[str, AppUrl]
     cluster_commands: re.Pattern[str]
     teardown_commands: re.Pattern[str]
     environment_inputs: re.Pattern[str]
@@ -114,11 +136,14 @@ def knowledge() -> Knowledge:
             verify_when={k: str(v) for k, v in entry.get("verify_when", {}).items()},
             registry_label=entry.get("registry_label", ""),
             alert=entry.get("alert", ""),
+            output=entry.get("output", ""),
         )
         actions[spec.uses] = spec
     return Knowledge(
         actions=actions,
         test_tools=dict(data["test_tools"]),
+        file_keys=tuple(FileKey(**entry) for entry in data["file_keys"]),
+        app_urls={str(tool): AppUrl(**entry) for tool, entry in data["app_urls"].items()},
         cluster_commands=re.compile(data["cluster_commands"]),
         teardown_commands=re.compile(data["teardown_commands"]),
         environment_inputs=re.compile(data["environment_inputs"]),
@@ -1170,6 +1195,8 @@ def _image_names(raw: str) -> list[str]:
 _CONFIG_SUFFIX = re.compile(r"\.(?:ya?ml|toml|json|tfvars)$")
 _ANY_SCHEME = re.compile(r"^[a-z]+://")
 _HTTP_SCHEME = re.compile(r"^https?://")
+# An app name as a platform takes it: no expression or placeholder left in it.
+_APP_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 _RUNTIME_TAG = re.compile(r":(?:\$\{\{[^}]*\}\}|EXPR)$")
 
 
@@ -1327,7 +1354,8 @@ class Expander:
         out: list[StepRun] = []
         for index, step in enumerate(steps):
             scoped = [Scenario(s.trigger, s.scope.child(env=step["env"]), s.fixed) for s in scenarios]
-            passing = [s for s in scoped if True in condition(step["if"], s.scope.lookup)]
+            ran = [True in condition(step["if"], s.scope.lookup) for s in scoped]
+            passing = [s for s, runs in zip(scoped, ran, strict=True) if runs]
             if not passing:
                 continue
             run = StepRun(path, step, (*prefix, index), passing)
@@ -1339,9 +1367,36 @@ class Expander:
                 spec = self.know.action(uses)
                 if spec is not None:
                     run.groups = self._grouped(run, partial(self._action, spec=spec, job=job, run=run))
+                if spec is not None and spec.output and step["id"]:
+                    # The steps after this one see its output (`steps.app_name.outputs.value`).
+                    scenarios = [
+                        self._with_output(spec, step, plain, scope.scope.lookup) if runs else plain
+                        for plain, scope, runs in zip(scenarios, scoped, ran, strict=True)
+                    ]
             if step["run"] is not None:
                 run.groups += self._grouped(run, partial(self._script, run=run, wd=step["wd"] or wd))
         return out
+
+    def _with_output(self, spec: ActionSpec, step: dict[str, Any], scenario: Scenario, lookup: Lookup) -> Scenario:
+        """The scenario with a read action's output known, when its file and key name one recorded value."""
+        with_ = step["with"]
+        file_values = interpolate(with_.get(spec.inputs.get("file", ""), ""), lookup)
+        key_values = interpolate(with_.get(spec.inputs.get("key", ""), ""), lookup)
+        files, keys = literals(file_values), literals(key_values)
+        if len(files) != 1 or len(keys) != 1 or len(file_values) != 1 or len(key_values) != 1:
+            return scenario
+        path = PurePosixPath(files[0]).as_posix().removeprefix("./")
+        values = {
+            str(record.data[entry.data])
+            for entry in self.know.file_keys
+            if entry.key == keys[0]
+            for record in self.ctx.records(entry.record)
+            if record.path == path and record.data.get(entry.data)
+        }
+        if len(values) != 1:
+            return scenario
+        output = {f"steps.{step['id']}.outputs.{spec.output}": frozenset(values)}
+        return Scenario(scenario.trigger, scenario.scope.child(values=output), scenario.fixed)
 
     def _grouped(
         self, run: StepRun, classify_: Callable[[Resolved], list[Found]]
@@ -1400,8 +1455,8 @@ class Expander:
         name = step["uses"].split("@", 1)[0]
         out: list[Found] = []
         for kind in spec.kinds:
-            if kind == "alert":
-                continue  # FactBuilder.alerts reads notify steps on every path, not per scenario
+            if kind in ("alert", "read"):
+                continue  # FactBuilder.alerts reads notify steps on every path; reads set outputs (_steps)
             if kind == "command":
                 args = with_.get(spec.inputs.get("args", ""), "")
                 command = f"{spec.command} {args}".strip()
@@ -2359,8 +2414,60 @@ class FactBuilder:
                     if name is None or not is_declared:
                         continue
                     facts.extend(self._env_facts(run, scenario, name, declared))
+        facts += self._app_urls()
         known = {f.env for f in facts if f.field == "env.url" and f.confidence is Confidence.DECLARED}
         return [f for f in facts if not (f.field == "env.url" and f.confidence is Confidence.HINT and f.env in known)]
+
+    def _app_urls(self) -> list[Fact]:
+        """`flyctl deploy --app X-staging` to staging: X-staging answers on the platform's default
+        URL when the configuration the deploy reads serves HTTP. The configuration's own app has
+        its URL from that file already (the paas detector)."""
+        facts: list[Fact] = []
+        for unit in self.units.values():
+            if unit.env is None:
+                continue
+            for step, found in unit.finds:
+                spec = self.know.app_urls.get(found.tool)
+                config = self._deploy_config(unit.run, step, found, spec) if spec else None
+                if spec is None or config is None:
+                    continue
+                for app in found.detail.get("app", []):
+                    app = str(app)
+                    if app == config.data["app"] or not _APP_NAME.fullmatch(app):
+                        continue
+                    url = spec.url.format(app=app)
+                    facts.append(
+                        Fact(
+                            "env.url",
+                            text(
+                                Code(url),
+                                f" ({spec.name} default hostname of app ",
+                                Code(app),
+                                ", deployed by ",
+                                *self.where(unit.run),
+                                " with ",
+                                Code(config.path),
+                                ")",
+                            ),
+                            Confidence.INFERRED,
+                            self.ev(*found.evidence(), (config.path, config.line)),
+                            env=unit.env,
+                            item=f"app-url:{app}",
+                            rank=50,
+                            order=(unit.run.path, found.line),
+                            attrs={"url": url, "ci": CI, "job": unit.run.job["id"], "pipeline": unit.run.top},
+                        )
+                    )
+        return facts
+
+    def _deploy_config(self, run: JobRun, step: StepRun, found: Found, spec: AppUrl) -> Record | None:
+        """The platform configuration a deploy reads (a config flag, else the default name in its
+        working directory), when phase 1 recorded it serving HTTP."""
+        named = [str(c) for c in found.detail.get("config", [])]
+        wd = step.step["wd"] or run.job["wd"] or run.workflow.get("wd", "")
+        path = PurePosixPath(wd or ".", named[0] if named else spec.config).as_posix().removeprefix("./")
+        record = next((r for r in self.x.ctx.records(spec.record) if r.path == path), None)
+        return record if record is not None and record.data.get("http") else None
 
     def _declared_envs(self, run: JobRun, scenario: Scenario) -> list[tuple[str | None, bool, str]]:
         declared = run.job["environment"]

@@ -721,10 +721,16 @@ class PaasDetector(Detector):
         env, named = self._fly_env(file.path, app)
         label: tuple[Part, ...] = (" for app ", Code(app)) if app else ()
         if app:
+            http = _fly_serves_http(data)
             out.records.append(
-                Record("paas.fly.app", file.path, lines.get(("app",), 1), {"app": app, "env": env, "named": named})
+                Record(
+                    "paas.fly.app",
+                    file.path,
+                    lines.get(("app",), 1),
+                    {"app": app, "env": env, "named": named, "http": http},
+                )
             )
-            if _fly_serves_http(data):
+            if http:
                 url = f"https://{app}.fly.dev"
                 qualifier = "" if named else "; production assumed, the file names no environment"
                 out.facts.append(

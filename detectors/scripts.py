@@ -3,8 +3,9 @@
 `npm test`, `make deploy` and `ENTRYPOINT ["./docker-entrypoint.sh"]` say nothing by themselves;
 what they run lives in package.json scripts, Makefile/justfile/Taskfile targets, shell scripts
 and the small Node scripts that call `execSync('prisma migrate deploy')`. This detector records
-those commands (classified) so that other detectors resolve the indirection in phase 2. It
-emits no facts of its own: a script nobody calls is not a step.
+those commands (classified) so that other detectors resolve the indirection in phase 2. A
+script nobody calls is not a step, so the one statement of its own comes last (`conclude`): test
+suites that scripts and runner configurations show and that no pipeline runs (`suites.py`).
 
 `StartResolver` is that phase-2 resolution for container start commands, shared by the
 Dockerfile and compose detectors: it follows a start command through package.json scripts
@@ -18,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -29,8 +30,11 @@ import yaml
 
 from infrascan.commands import classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
+from infrascan.model import Fact
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import YDict, YList, line_of
+
+from .suites import unrun_suites
 
 _MAKE_TARGET = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_./%-]*)\s*:(?![:=])(.*)$")
 _JUST_RECIPE = re.compile(r"^@?([A-Za-z0-9_][A-Za-z0-9_-]*)(?:\s+[^:=]*)?:(?!=)(.*)$")
@@ -150,6 +154,10 @@ class ScriptsDetector(Detector):
         elif not name.endswith((".py", ".rb", ".go", ".json", ".md", ".txt", ".yml", ".yaml")):
             self._shell(file, out)
         return out
+
+    def conclude(self, ctx: ResolveContext, facts: Sequence[Fact]) -> list[Fact]:
+        """Test suites no pipeline runs: known only once every CI detector has resolved its tests."""
+        return unrun_suites(ctx, facts, self.name)
 
     def _shell(self, file: SourceFile, out: Extraction) -> None:
         first = file.text.split("\n", 1)[0]

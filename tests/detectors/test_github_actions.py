@@ -278,6 +278,69 @@ def test_step_conditions_tie_each_deploy_to_its_branch(blues: Scanned) -> None:
     assert ours(blues, "ci.deploy.manual") == []
 
 
+# modelled on blues-stack fly.toml: the app, and a service with HTTP handlers
+FLY_TOML = """app = "blues-stack-template"
+kill_signal = "SIGINT"
+
+[[services]]
+  internal_port = 8080
+  protocol = "tcp"
+
+  [[services.ports]]
+    handlers = ["tls", "http"]
+    port = 443
+"""
+# the same app serving raw TCP only: nothing answers on its default https URL
+FLY_TOML_TCP = """app = "blues-stack-template"
+
+[[services]]
+  internal_port = 5432
+  protocol = "tcp"
+
+  [[services.ports]]
+    port = 5432
+"""
+
+
+def _blues_with(tmp_path: Path, fly_toml: str) -> Scanned:
+    files = {W + "deploy.yml": fx("blues_deploy.yml"), "package.json": fx("blues_package.json"), "fly.toml": fly_toml}
+    return scan_tree(tmp_path, files)
+
+
+def test_toml_action_output_names_the_app_and_staging_gets_its_fly_url(tmp_path: Path) -> None:
+    scanned = _blues_with(tmp_path, FLY_TOML)
+    automated = ours(scanned, "ci.deploy.automated")
+    staging = one(automated, "Push to dev", "staging")
+    assert "--app blues-stack-template-staging" in staging.text
+    assert "--app blues-stack-template " in one(automated, "Push to main").text + " "
+    [url] = [f for f in facts_for(scanned.model, "env.url", env="staging") if f.confidence is not Confidence.HINT]
+    assert url.confidence is Confidence.INFERRED
+    assert url.text == (
+        "https://blues-stack-template-staging.fly.dev (Fly.io default hostname of app blues-stack-template-staging,"
+        " deployed by job deploy (deploy.yml) with fly.toml)"
+    )
+    assert [(e.path, e.line) for e in url.evidence] == [(W + "deploy.yml", 75), ("fly.toml", 1)]
+    # production's URL is fly.toml's own (the paas detector's), not a second one from the workflow
+    assert [f.attrs["url"] for f in facts_for(scanned.model, "env.url", env="production")] == [
+        "https://blues-stack-template.fly.dev"
+    ]
+
+
+def test_no_fly_url_for_an_app_whose_configuration_serves_no_http(tmp_path: Path) -> None:
+    scanned = _blues_with(tmp_path, FLY_TOML_TCP)
+    assert "--app blues-stack-template-staging" in one(ours(scanned, "ci.deploy.automated"), "Push to dev").text
+    assert facts_for(scanned.model, "env.url", env="staging") == []
+
+
+def test_a_key_no_record_holds_leaves_the_output_unresolved(tmp_path: Path) -> None:
+    workflow = fx("blues_deploy.yml").replace("field: app", "field: primary_region")
+    files = {W + "deploy.yml": workflow, "package.json": fx("blues_package.json"), "fly.toml": FLY_TOML}
+    scanned = scan_tree(tmp_path, files)
+    staging = one(ours(scanned, "ci.deploy.automated"), "Push to dev")
+    assert "--app ${{ steps.app_name.outputs.value }}-staging" in staging.text
+    assert facts_for(scanned.model, "env.url", env="staging") == []
+
+
 def test_tests_by_level_with_when_they_run(blues: Scanned) -> None:
     unit = one(ours(blues, "ci.test.unit"), "Vitest")
     assert "job vitest" in unit.text and "push to main, dev and pull requests" in unit.text
@@ -603,6 +666,8 @@ ACTION_ROWS: list[tuple[str, tuple[str, ...]]] = [
     ("openstatushq/openstatus-github-action@v1", ("verify",)),
     ("joshuaavalon/flyway-action@v3", ("migrate",)),
     ("liquibase-github-actions/update@v4.25.0", ("migrate",)),
+    # blues-stack deploy.yml: reads the app name from fly.toml into a step output
+    ("SebRollen/toml-action@v1.2.0", ("read",)),
     # langfuse .github/actions/notify-slack-failure/action.yml
     ("slackapi/slack-github-action@v3.0.3", ("alert",)),
     ("rtCamp/action-slack-notify@v2", ("alert",)),
@@ -611,7 +676,6 @@ ACTION_ROWS: list[tuple[str, tuple[str, ...]]] = [
     ("sarisia/actions-status-discord@v1", ("alert",)),
     # negatives: plumbing is not in the table
     ("actions/checkout@v4", ()),
-    ("SebRollen/toml-action@v1.2.0", ()),
 ]
 
 

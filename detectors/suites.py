@@ -1,0 +1,185 @@
+"""Test suites that a repository holds and no pipeline runs: a hint under the tests field of their level.
+
+umami has a full Cypress suite (`cypress.config.ts`, specs in `cypress/e2e`, a `cypress-run` script)
+that no workflow runs; "E2E tests: gap" beside it reads as if there were no such tests, where a
+maintainer would say "it's right there, run by hand". The suite shows in the file listing (the
+runner's configuration file, its default spec folder) and in package.json scripts that the command
+classifier reads as a test runner; when no CI test fact names that runner, the suite is one a
+person runs. Runners and their files are data (`data/test_suites.yaml`).
+
+This runs as the scripts detector's last step (`conclude`): only then are every pipeline's test
+facts known, and the package.json scripts are that detector's records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import PurePosixPath
+from typing import Any
+
+import yaml
+
+from infrascan.detector import Record, ResolveContext
+from infrascan.globs import compile_globs
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
+from infrascan.source import is_example_dir
+
+LEVEL_FIELDS = {"unit": "ci.test.unit", "integration": "ci.test.integration", "e2e": "ci.test.e2e"}
+# Fields whose facts say a pipeline runs tests (load tests run a runner too).
+_RUN_FIELDS = frozenset({*LEVEL_FIELDS.values(), "mon.performance"})
+# Example folders hold no suite of the repository's own, but a `tests/` folder is where suites live.
+_TEST_DIRS = frozenset({"test", "tests", "__tests__"})
+
+
+@dataclass(frozen=True)
+class Runner:
+    tool: str
+    level: str
+    configs: tuple[str, ...]
+    specs: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=1)
+def runners() -> dict[str, Runner]:
+    raw = yaml.safe_load(resources.files("infrascan").joinpath("data/test_suites.yaml").read_text(encoding="utf-8"))
+    found = {}
+    for entry in raw["runners"]:
+        runner = Runner(str(entry["tool"]), str(entry["level"]), tuple(entry["configs"]), tuple(entry.get("specs", ())))
+        found[runner.tool] = runner
+    return found
+
+
+@lru_cache(maxsize=1)
+def _matchers() -> list[tuple[Runner, Callable[[str], bool]]]:
+    return [(runner, compile_globs(runner.configs)) for runner in runners().values()]
+
+
+@lru_cache(maxsize=1)
+def _display_names() -> dict[str, str]:
+    """Test runners' names as the documents show them, from the one table that has them."""
+    raw = yaml.safe_load(resources.files("infrascan").joinpath("data/actions.yaml").read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in raw.get("test_tools", {}).items()}
+
+
+@dataclass
+class Suite:
+    """One runner's suite in one folder: its configuration files and the scripts that run it."""
+
+    tool: str
+    level: str
+    folder: str
+    configs: list[str] = field(default_factory=list)
+    scripts: list[tuple[Record, str]] = field(default_factory=list)  # (package.json target, script name)
+
+
+def ci_runs(facts: Sequence[Fact]) -> tuple[set[str], set[str]]:
+    """The runners some pipeline runs, and the test fields where a pipeline runs tests through a
+    tool not named (`npm run check` reaching no known runner): such a job may run any suite there."""
+    tools: set[str] = set()
+    unnamed: set[str] = set()
+    for fact in facts:
+        if fact.field not in _RUN_FIELDS or fact.confidence is Confidence.HINT:
+            continue
+        tool = fact.attrs.get("tool") or fact.tech
+        if tool:
+            tools.add(str(tool))
+        else:
+            unnamed.add(fact.field)
+    return tools, unnamed
+
+
+def suites(ctx: ResolveContext) -> list[Suite]:
+    """Every suite the listing and the package.json scripts show, outside example folders."""
+    found: dict[tuple[str, str], Suite] = {}
+
+    def suite(tool: str, level: str, path: str) -> Suite:
+        folder = PurePosixPath(path).parent.as_posix()
+        return found.setdefault((tool, folder), Suite(tool, level, folder))
+
+    for path in ctx.files:
+        if _in_examples(path):
+            continue
+        for runner, is_config in _matchers():
+            if is_config(path):
+                suite(runner.tool, runner.level, path).configs.append(path)
+    for record in ctx.records("task.target"):
+        if record.data.get("runner") != "npm" or _in_examples(record.path):
+            continue
+        for command in record.data.get("classified", []):
+            tool, level = _runner_of(command)
+            if tool and level in LEVEL_FIELDS:
+                entry = suite(tool, level, record.path)
+                if not any(known is record for known, _ in entry.scripts):
+                    entry.scripts.append((record, str(record.data["name"])))
+    return [found[key] for key in sorted(found)]
+
+
+def _in_examples(path: str) -> bool:
+    return any(is_example_dir(part) and part.lower() not in _TEST_DIRS for part in path.split("/")[:-1])
+
+
+def _runner_of(command: dict[str, Any]) -> tuple[str, str]:
+    """A classified script command's runner and level; the table's level wins for runners it lists."""
+    if command.get("kind") != "test" or not command.get("tool"):
+        return "", ""
+    tool = str(command["tool"])
+    known = runners().get(tool)
+    return tool, known.level if known else str(command.get("level") or "unit")
+
+
+def unrun_suites(ctx: ResolveContext, facts: Sequence[Fact], detector: str) -> list[Fact]:
+    """Hints for the suites whose runner no pipeline runs."""
+    tools, unnamed = ci_runs(facts)
+    return [
+        _hint(ctx, suite, detector)
+        for suite in suites(ctx)
+        if suite.tool not in tools and LEVEL_FIELDS[suite.level] not in unnamed
+    ]
+
+
+def _hint(ctx: ResolveContext, suite: Suite, detector: str) -> Fact:
+    name = _display_names().get(suite.tool)
+    what: list[Part] = []
+    for config in suite.configs:
+        what += [", " if what else "", Code(config)]
+    specs = _spec_folder(ctx, suite)
+    if specs:
+        what += [", " if what else "", "specs in ", Code(specs)]
+    if suite.scripts:
+        what += ["; " if what else "", "scripts " if len(suite.scripts) > 1 else "script "]
+        for index, (_, script) in enumerate(suite.scripts):
+            what += [", " if index else "", Code(script)]
+        what += [" in ", Code(suite.scripts[0][0].path)]
+    evidence = [Evidence(config, 0, detector) for config in suite.configs]
+    evidence += [Evidence(record.path, record.line, detector) for record, _ in suite.scripts]
+    return Fact(
+        LEVEL_FIELDS[suite.level],
+        text(
+            name if name else Code(suite.tool),
+            " suite (",
+            *what,
+            ") that no CI job found in the repository runs: run by hand",
+        ),
+        Confidence.HINT,
+        tuple(evidence),
+        item=f"unrun:{suite.tool}:{suite.folder}",
+        rank=80,
+        order=(9, suite.folder, suite.tool),
+        attrs={"tool": suite.tool, "level": suite.level},
+    )
+
+
+def _spec_folder(ctx: ResolveContext, suite: Suite) -> str | None:
+    """The runner's default spec folder beside its configuration, when it holds files."""
+    runner = runners().get(suite.tool)
+    if runner is None or not runner.specs:
+        return None
+    base = "" if suite.folder == "." else f"{suite.folder}/"
+    for spec in runner.specs:
+        prefix = f"{base}{spec}/"
+        if any(path.startswith(prefix) for path in ctx.files):
+            return prefix.rstrip("/")
+    return None

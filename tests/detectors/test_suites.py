@@ -1,0 +1,150 @@
+"""Test suites a repository holds that no pipeline runs: a hint under the tests field of their level."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers import facts_for, scan_tree
+from infrascan.detectors.suites import runners
+
+from infrascan.globs import compile_globs
+from infrascan.model import Confidence
+
+# modelled on umami package.json (its Cypress scripts; `test` runs Vitest)
+PACKAGE_JSON = """{
+  "name": "app",
+  "scripts": {
+    "build": "next build",
+    "test": "vitest run",
+    "cypress-open": "cypress open cypress run",
+    "cypress-run": "cypress run cypress run"
+  }
+}
+"""
+# modelled on umami .github/workflows/ci.yml: unit tests and a build, no Cypress
+CI_UNIT_ONLY = """name: Node.js CI
+on: [push]
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: pnpm install
+      - run: pnpm test
+      - run: pnpm build
+"""
+# modelled on blues-stack .github/workflows/deploy.yml: its cypress job
+CI_WITH_CYPRESS = CI_UNIT_ONLY + """  cypress:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: cypress-io/github-action@v6
+        with:
+          start: npm run start:mocks
+"""
+UMAMI_LIKE = {
+    "package.json": PACKAGE_JSON,
+    "cypress.config.ts": "import { defineConfig } from 'cypress';\nexport default defineConfig({ e2e: {} });\n",
+    "cypress/e2e/login.cy.ts": "describe('Login', () => {});\n",
+    "vitest.config.ts": "export default {};\n",
+}
+
+
+def test_a_cypress_suite_no_workflow_runs_is_a_hint_under_e2e(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, {**UMAMI_LIKE, ".github/workflows/ci.yml": CI_UNIT_ONLY})
+    [hint] = facts_for(scanned.model, "ci.test.e2e")
+    assert hint.confidence is Confidence.HINT
+    assert hint.text == (
+        "Cypress suite (cypress.config.ts, specs in cypress/e2e; scripts cypress-open, cypress-run in package.json)"
+        " that no CI job found in the repository runs: run by hand"
+    )
+    where = [(e.path, e.line) for e in hint.evidence]
+    assert where == [("cypress.config.ts", 0), ("package.json", 6), ("package.json", 7)]
+    # Vitest is what `pnpm test` runs in the workflow: no hint for it.
+    assert all(f.confidence is not Confidence.HINT for f in facts_for(scanned.model, "ci.test.unit"))
+
+
+def test_no_hint_when_a_workflow_runs_the_suite(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, {**UMAMI_LIKE, ".github/workflows/ci.yml": CI_WITH_CYPRESS})
+    assert [f.confidence for f in facts_for(scanned.model, "ci.test.e2e")] == [Confidence.DECLARED]
+
+
+def test_a_script_alone_shows_a_suite_and_a_monorepo_package_has_its_own(tmp_path: Path) -> None:
+    # modelled on aks-store-demo src/store-admin/package.json: `test:unit` runs Vitest, no workflow does
+    files = {
+        "src/store-admin/package.json": '{\n  "scripts": {\n    "test:unit": "vitest"\n  }\n}\n',
+        "src/store-admin/vitest.config.ts": "export default {};\n",
+        "src/store-front/package.json": '{\n  "scripts": {\n    "test:unit": "vitest"\n  }\n}\n',
+    }
+    scanned = scan_tree(tmp_path, files)
+    assert {f.text for f in facts_for(scanned.model, "ci.test.unit")} == {
+        "Vitest suite (src/store-admin/vitest.config.ts; script test:unit in src/store-admin/package.json)"
+        " that no CI job found in the repository runs: run by hand",
+        "Vitest suite (script test:unit in src/store-front/package.json)"
+        " that no CI job found in the repository runs: run by hand",
+    }
+
+
+def test_a_ci_test_job_of_no_named_runner_may_run_any_suite_of_its_level(tmp_path: Path) -> None:
+    # modelled on calcom/cal.com: the workflow runs `yarn e2e`, a script that reaches no runner the
+    # classifier knows; that job may well run the Playwright suite, so no hint says nothing does.
+    workflow = "on: [push]\njobs:\n  e2e:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm run test:e2e\n"
+    files = {
+        ".github/workflows/e2e.yml": workflow,
+        "package.json": '{"scripts": {"test:e2e": "node scripts/e2e.js"}}\n',
+        "playwright.config.ts": "export default {};\n",
+    }
+    scanned = scan_tree(tmp_path, files)
+    assert [(f.confidence, f.attrs.get("tool")) for f in facts_for(scanned.model, "ci.test.e2e")] == [
+        (Confidence.INFERRED, None)
+    ]
+
+
+def test_suites_in_example_folders_are_not_the_repository_s(tmp_path: Path) -> None:
+    files = {
+        "examples/next-app/playwright.config.ts": "export default {};\n",
+        "tests/e2e/playwright.config.ts": "export default {};\n",
+    }
+    scanned = scan_tree(tmp_path, files)
+    assert [f.text for f in facts_for(scanned.model, "ci.test.e2e")] == [
+        "Playwright suite (tests/e2e/playwright.config.ts) that no CI job found in the repository runs: run by hand"
+    ]
+
+
+RUNNER_ROWS = [
+    # cypress-io/cypress-realworld-app cypress.config.ts; umami cypress.config.ts; Cypress 9 and older
+    ("cypress.config.ts", "cypress"),
+    ("cypress.config.js", "cypress"),
+    ("cypress.json", "cypress"),
+    # formbricks apps/web/playwright.config.ts
+    ("apps/web/playwright.config.ts", "playwright"),
+    # webdriverio/webdriverio examples: wdio.conf.js, wdio.local.conf.ts
+    ("wdio.conf.js", "webdriverio"),
+    ("wdio.local.conf.ts", "webdriverio"),
+    # DevExpress/testcafe .testcaferc.json
+    (".testcaferc.json", "testcafe"),
+    # jestjs/jest jest.config.mjs
+    ("jest.config.mjs", "jest"),
+    # umami vitest.config.ts; vitest's workspace file
+    ("vitest.config.ts", "vitest"),
+    ("vitest.workspace.ts", "vitest"),
+    # pytest-dev/pytest's own pytest.ini-style configuration
+    ("pytest.ini", "pytest"),
+    # not a runner's configuration
+    ("vite.config.ts", ""),
+    ("jest.setup.js", ""),
+]
+
+
+@pytest.mark.parametrize(("path", "tool"), RUNNER_ROWS)
+def test_runner_table_rows(path: str, tool: str) -> None:
+    found = [r.tool for r in runners().values() if compile_globs(r.configs)(path)]
+    assert found == ([tool] if tool else [])
+
+
+def test_every_runner_entry_has_a_row() -> None:
+    data = yaml.safe_load(resources.files("infrascan").joinpath("data/test_suites.yaml").read_bytes())
+    assert {entry["tool"] for entry in data["runners"]} == {tool for _, tool in RUNNER_ROWS if tool}
