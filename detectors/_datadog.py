@@ -111,7 +111,8 @@ def _short(value: str, limit: int = 90) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _names(names: list[str]) -> list[Part]:
+def names_list(names: list[str]) -> list[Part]:
+    """Names as code spans, the first MAX_LISTED of them and how many more (shared with alerting)."""
     parts: list[Part] = []
     for index, name in enumerate(names[:MAX_LISTED]):
         parts += [", " if index else "", Code(name)]
@@ -173,7 +174,7 @@ def _summary_fact(detector: str, path: str, chosen: list[Monitor], level: str) -
             f"{len(chosen)} Datadog monitors with a {level} alert in ",
             Code(path),
             ": ",
-            *_names([m.key for m in chosen]),
+            *names_list([m.key for m in chosen]),
         ),
         Confidence.DECLARED,
         tuple(Evidence(path, m.line, detector) for m in chosen),
@@ -201,7 +202,7 @@ def channel_facts(detector: str, path: str, found: list[Monitor], catalog: Catal
         facts.append(
             Fact(
                 "alert.channels",
-                text(name, *said, " in monitor(s) ", *_names([m.key for m in users]), " (", Code(path), ")"),
+                text(name, *said, " in monitor(s) ", *names_list([m.key for m in users]), " (", Code(path), ")"),
                 Confidence.HINT,
                 tuple(Evidence(path, m.line, detector) for m in users),
                 item=f"datadog-handle:{path}:{shown or 'email'}",

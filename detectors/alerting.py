@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from infrascan.detectors import _datadog
+from infrascan.detectors._datadog import names_list
 
 from infrascan.detector import Detector, Extraction, Sniff, SourceFile, is_helm_template
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
@@ -65,7 +66,7 @@ CHANNELS: dict[str, tuple[str | None, str]] = {
 }
 # Keys that hold a channel's endpoint URL (the host is shown, never the rest).
 URL_KEYS = ("api_url", "url", "webhook_url", "smarthost", "apiUrl", "endpointUrl", "webhookUrl")
-MAX_LISTED = 6
+MAX_LISTED = _datadog.MAX_LISTED
 
 _SNIFF = re.compile(
     r"(?m)^(?:groups|route|receivers|scrape_configs|contactPoints|policies)\s*:|" + _datadog.sniff_pattern()
@@ -105,15 +106,6 @@ def _host(raw: Any) -> str | None:
     except ValueError:
         return None
     return host or None
-
-
-def _names(names: list[str]) -> list[Part]:
-    parts: list[Part] = []
-    for index, name in enumerate(names[:MAX_LISTED]):
-        parts += [", " if index else "", Code(name)]
-    if len(names) > MAX_LISTED:
-        parts.append(f" and {len(names) - MAX_LISTED} more")
-    return parts
 
 
 @dataclass
@@ -191,7 +183,9 @@ class AlertingRulesDetector(Detector):
         unclassified = by_level[""]
         if unclassified:
             severities = sorted({r.severity for r in unclassified if r.severity})
-            said: list[Part] = [" with severity ", *_names(severities)] if severities else [" with no severity label"]
+            said: list[Part] = (
+                [" with severity ", *names_list(severities)] if severities else [" with no severity label"]
+            )
             if severities and any(not r.severity for r in unclassified):
                 said.append(" or none")
             out.facts.append(
@@ -202,7 +196,7 @@ class AlertingRulesDetector(Detector):
                         Code(path),
                         *said,
                         ", so neither critical nor warning: ",
-                        *_names([r.name for r in unclassified]),
+                        *names_list([r.name for r in unclassified]),
                     ),
                     Confidence.HINT,
                     tuple(Evidence(path, r.line, self.name) for r in unclassified),
@@ -242,9 +236,9 @@ class AlertingRulesDetector(Detector):
                 f"{len(rules)} {_kind(system)}s with a {level} severity in ",
                 Code(path),
                 " (group(s) ",
-                *_names(groups),
+                *names_list(groups),
                 "): ",
-                *_names([r.name for r in rules]),
+                *names_list([r.name for r in rules]),
             ),
             Confidence.DECLARED,
             tuple(Evidence(path, r.line, self.name) for r in rules),
@@ -318,7 +312,7 @@ class AlertingRulesDetector(Detector):
     ) -> Fact:
         tech_id, fallback = CHANNELS.get(kind.lower(), (None, kind))
         name = self.catalog.techs[tech_id].name if tech_id and tech_id in self.catalog.techs else fallback
-        at: list[Part] = [" (", *_names(hosts), ")"] if hosts else []
+        at: list[Part] = [" (", *names_list(hosts), ")"] if hosts else []
         return Fact(
             "alert.channels",
             text(name, *at, *where),
@@ -365,11 +359,11 @@ class AlertingRulesDetector(Detector):
         clients = doc.get("clients")
         if isinstance(clients, list) or "positions" in doc:
             hosts = sorted({h for c in clients or [] if isinstance(c, dict) for h in [_host(c.get("url"))] if h})
-            to: list[Part] = [" to Loki at ", *_names(hosts)] if hosts else [" to Loki"]
+            to: list[Part] = [" to Loki at ", *names_list(hosts)] if hosts else [" to Loki"]
             out.facts.append(
                 Fact(
                     "log.aggregation",
-                    text("Promtail ships logs (scrape jobs ", *_names(jobs), ")", *to, " (", Code(path), ")"),
+                    text("Promtail ships logs (scrape jobs ", *names_list(jobs), ")", *to, " (", Code(path), ")"),
                     Confidence.DECLARED,
                     self.evidence(path, doc.line_of("clients", line)),
                     item="loki",
@@ -383,7 +377,7 @@ class AlertingRulesDetector(Detector):
             out.facts.append(
                 Fact(
                     "mon.infrastructure",
-                    text("Prometheus scrapes ", *_names(jobs), " (", Code(path), ")"),
+                    text("Prometheus scrapes ", *names_list(jobs), " (", Code(path), ")"),
                     Confidence.DECLARED,
                     self.evidence(path, line),
                     item=f"prometheus-scrape:{path}",
@@ -399,7 +393,7 @@ class AlertingRulesDetector(Detector):
             out.facts.append(
                 Fact(
                     "mon.infrastructure",
-                    text("Prometheus remote-writes metrics to ", *_names(hosts), " (", Code(path), ")"),
+                    text("Prometheus remote-writes metrics to ", *names_list(hosts), " (", Code(path), ")"),
                     Confidence.DECLARED,
                     self.evidence(path, doc.line_of("remote_write", line)),
                     item=f"prometheus-remote:{path}",
