@@ -13,7 +13,7 @@ facts known, and the package.json scripts are that detector's records.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from infrascan.detector import Record, ResolveContext
-from infrascan.globs import compile_globs
+from infrascan.globs import PatternIndex
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
 from infrascan.source import is_example_dir
 
@@ -53,8 +53,9 @@ def runners() -> dict[str, Runner]:
 
 
 @lru_cache(maxsize=1)
-def _matchers() -> list[tuple[Runner, Callable[[str], bool]]]:
-    return [(runner, compile_globs(runner.configs)) for runner in runners().values()]
+def _configs() -> PatternIndex:
+    """Which runner a configuration file belongs to: one lookup per listed file, not one per runner."""
+    return PatternIndex({tool: runner.configs for tool, runner in runners().items()})
 
 
 @lru_cache(maxsize=1)
@@ -99,12 +100,12 @@ def suites(ctx: ResolveContext) -> list[Suite]:
         folder = PurePosixPath(path).parent.as_posix()
         return found.setdefault((tool, folder), Suite(tool, level, folder))
 
+    index, known = _configs(), runners()
     for path in ctx.files:
-        if _in_examples(path):
-            continue
-        for runner, is_config in _matchers():
-            if is_config(path):
-                suite(runner.tool, runner.level, path).configs.append(path)
+        tools = index.owners(path)
+        if tools and not _in_examples(path):
+            for tool in sorted(tools):
+                suite(tool, known[tool].level, path).configs.append(path)
     for record in ctx.records("task.target"):
         if record.data.get("runner") != "npm" or _in_examples(record.path):
             continue
