@@ -30,6 +30,7 @@ from infrascan.commands import (
     Classification,
     classify,
     excludes_level,
+    image_tools,
     level_from_names,
     registry_of,
     split_commands,
@@ -607,7 +608,7 @@ class PipelineFacts:
                 f.c.detail.get("registries", []) if pushed else []
             )
             built_images.update(images)
-            image = f.c.tool in _IMAGE_TOOLS
+            image = f.c.tool in image_tools()
             what: tuple[Part, ...] = (
                 text("Image ", Code(images[0]), " built")
                 if images and image
@@ -616,7 +617,7 @@ class PipelineFacts:
                 else text(self._tool(f.c.tool), " build ", Code(_short(f.c.command)))
             )
             where = text(" and pushed to ", *_registry_parts(registries)) if pushed else ()
-            title = "Build and push image" if pushed else ("Build image" if f.c.tool in _IMAGE_TOOLS else "Build")
+            title = "Build and push image" if pushed else ("Build image" if f.c.tool in image_tools() else "Build")
             evidence = self._evidence(*f.places(), *(pl for p in pushed for pl in p.places()))
             facts.append(
                 Fact(
@@ -1093,7 +1094,6 @@ def _registry_through_variables(c: Classification, assigned: Mapping[str, str]) 
 # A job whose name says it ships the app (`Deploy for production`, `Deliver for development`).
 _DEPLOY_NAME = re.compile(r"(?i)\b(?:deploy|deliver|release|ship)")
 _ENV_VARIABLE = re.compile(r"\$\{?\w*(?:BRANCH|ENV|ENVIRONMENT|STAGE|TIER)\w*\}?", re.I)
-_IMAGE_TOOLS = frozenset({"docker", "docker-compose", "kaniko", "ko", "jib", "buildpacks", "google-cloud-build"})
 
 
 def _tech(catalog: Catalog, tool: str) -> str | None:

@@ -35,7 +35,15 @@ from typing import Any
 import yaml
 
 from infrascan.catalog import DATA_STORE_CATEGORIES
-from infrascan.commands import Classification, Command, classify, level_from_names, registry_of, split_commands
+from infrascan.commands import (
+    Classification,
+    Command,
+    classify,
+    image_tools,
+    level_from_names,
+    registry_of,
+    split_commands,
+)
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import block_order, env_from_name, normalise
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, text
@@ -2179,10 +2187,7 @@ class FactBuilder:
                     made = [f for f in finds if f.kind in ("build", "push")]
                     if not made or (step.index <= last_test and not any(f.kind == "push" for f in made)):
                         continue  # built for the tests that follow, not a deliverable
-                    image_build = any(
-                        f.tool in ("docker", "docker-compose", "kaniko", "ko", "jib", "buildpacks", "fly") or f.images
-                        for f in made
-                    )
+                    image_build = any(f.tool in image_tools() or f.images for f in made)
                     what = (
                         ("image", run.path, run.job["id"], step.index)
                         if image_build

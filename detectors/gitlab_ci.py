@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from infrascan.catalog import DATA_STORE_CATEGORIES
-from infrascan.commands import OUTPUT_DIR_NAME, Classification, Command, classify, split_commands
+from infrascan.commands import OUTPUT_DIR_NAME, Classification, Command, classify, image_tools, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import display_name, is_dynamic, normalise
 from infrascan.envvars import is_placeholder_host
@@ -1094,10 +1094,7 @@ class FactWriter:
     def _build_text(self, step: Step, images: list[str], pushed: list[str]) -> tuple[tuple[Part, ...], str]:
         if _OUTPUT_LOCAL.search(step.command):
             return text("Artifacts built in a container and exported (", Code(step.command), ")"), "Build"
-        if (
-            step.tool in ("docker", "kaniko", "buildah", "podman", "ko", "jib", "buildpacks", "docker-compose")
-            or images
-        ):
+        if step.tool in image_tools() or images:
             image_parts: list[Part] = []
             for i, image in enumerate(images[:2]):
                 image_parts.extend(((", " if i else ""), Code(image)))

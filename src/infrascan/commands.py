@@ -12,8 +12,8 @@ one simple command), and optionally level (tests: unit, integration, e2e, perfor
 (deploys), unless (a regex that vetoes the match), automatic (a rollback that happens by itself),
 label (registries: the name a reader knows), output (builds that make a program: how its path is
 named, `package` = `-o PATH`, else after the package built, else after the working directory, as
-`go build` does). Rules are tried in order; at most one rule per kind
-matches a command. `registry` rules are not matched against commands but against the image
+`go build` does), image (a build whose output is a container image). Rules are tried in order;
+at most one rule per kind matches a command. `registry` rules are not matched against commands but against the image
 references a build or push names (`-t`, `--tag`, `--destination`, `docker push IMAGE`), so that
 a classification says where the image goes (`detail["registries"]`).
 tests/test_commands.py holds the table of real-world command lines, negatives included, that pins
@@ -60,6 +60,7 @@ class Rule:
     automatic: bool = False
     label: str | None = None
     output: str | None = None
+    image: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,9 +113,17 @@ def rules() -> tuple[Rule, ...]:
                 automatic=bool(e.get("automatic", False)),
                 label=e.get("label"),
                 output=e.get("output"),
+                image=bool(e.get("image", False)),
             )
         )
     return tuple(out)
+
+
+@cache
+def image_tools() -> frozenset[str]:
+    """The build tools whose builds are container images (rule key `image`): every CI detector
+    tells "Docker image built" from a language build by this one set."""
+    return frozenset(r.tool for r in rules() if r.kind == "build" and r.image)
 
 
 _INTEGRATION = re.compile(
