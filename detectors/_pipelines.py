@@ -550,7 +550,8 @@ class PipelineFacts:
             rollback_only = not deploys and any(f.c.kind == "rollback" for f in items)
             if deploys or (job.environment and not rollback_only):
                 facts.extend(self._deploy(job, items, deploys, env, env_conf, attrs, by_key, found))
-            elif any(f.c.kind == "serve" for f in items) and _DEPLOY_NAME.search(f"{job.job} {job.stage or ''}"):
+            elif any(f.c.kind == "serve" and not f.on_failure for f in items) \
+                    and _DEPLOY_NAME.search(f"{job.job} {job.stage or ''}"):
                 facts.extend(self._served(job, items, attrs))
             facts.extend(self._rollbacks(job, items, attrs, bool(deploys)))
             later = [

@@ -1427,8 +1427,7 @@ class Expander:
 
     def _composite(self, run: StepRun, job: dict[str, Any], wd: str, stack: tuple[str, ...]) -> list[StepRun]:
         step = run.step
-        base = _local_path(step["uses"])
-        target = next((p for p in (f"{base}/action.yml", f"{base}/action.yaml") if p in self.actions), None)
+        target = _local_action(step["uses"], self.actions)
         if target is None:
             self.diagnose(
                 run.path,
@@ -1733,6 +1732,12 @@ def _outputs_push(spec: ActionSpec, with_: Mapping[str, str]) -> bool:
 
 def _local_path(uses: str) -> str:
     return uses[2:].split("@", 1)[0].strip("/")
+
+
+def _local_action(uses: str, actions: Mapping[str, Any]) -> str | None:
+    """The action file a local `uses: ./path` runs, among the repository's actions."""
+    base = _local_path(uses)
+    return next((p for p in (f"{base}/action.yml", f"{base}/action.yaml") if p in actions), None)
 
 
 def _expr_free(text: str) -> str:
@@ -3027,8 +3032,7 @@ class FactBuilder:
         """The channels a step posts to, directly or inside the composite action it runs."""
         uses = step["uses"]
         if uses.startswith("./"):
-            base = _local_path(uses)
-            target = next((p for p in (f"{base}/action.yml", f"{base}/action.yaml") if p in self.x.actions), None)
+            target = _local_action(uses, self.x.actions)
             if target is None or target in through:
                 return
             for inner in self.x.actions[target]["steps"]:

@@ -210,15 +210,15 @@ class JenkinsDetector(Detector):
                 steps = []
             stage_triggers = self._when(source, stage, stages, triggers)
             inputs = [m for m in _INPUT.finditer(own) if stage.body_start <= m.start() <= stage.body_end]
-            if inputs:
-                gates.append(self._gate(source, stage, inputs[0].start(), stage_triggers))
+            own_gate = self._gate(source, stage, inputs[0].start(), stage_triggers) if inputs else None
+            if own_gate is not None:
+                gates.append(own_gate)
             if not steps:
                 continue
             first_step = min(s.line for s in steps)
             gate = next((g for g in gates if g.line <= first_step and g.applies_to(stage_triggers, triggers)), None)
             # An `input` after this stage's first step holds only what follows it.
-            hold = self._gate(source, stage, inputs[0].start(), stage_triggers) if inputs else None
-            hold = hold if hold is not None and hold.line > first_step else None
+            hold = own_gate if own_gate is not None and own_gate.line > first_step else None
             job = Job(
                 ci=CI,
                 pipeline=file.path,
