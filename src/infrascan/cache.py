@@ -60,8 +60,8 @@ class Cache:
         self._touched: list[tuple[float, str]] = []
         self.hits = 0
         self.misses = 0
-        # A digest of the stored bytes of every entry this run read or wrote: equal digests are
-        # equal results, which lets a scan whose inputs changed find that its results did not.
+        # A digest of the stored bytes of every phase-1 entry this run read or wrote: equal digests
+        # are equal results, which lets a scan whose inputs changed find that its results did not.
         self.digests: dict[str, str] = {}
 
     def _connect(self) -> sqlite3.Connection | None:
@@ -100,7 +100,9 @@ class Cache:
         self.problem = None
         self.note = why
 
-    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+    def get_many(self, keys: Iterable[str], digest: bool = False) -> dict[str, Any]:
+        """The values stored under these keys; with `digest`, each one's digest is kept too (phase-1
+        results, for the early cutoff: not the model or a run record, megabytes hashed for nothing)."""
         db = self._connect()
         wanted = list(dict.fromkeys(keys))
         found: dict[str, Any] = {}
@@ -117,7 +119,8 @@ class Cache:
                         found[key] = pickle.loads(blob)
                     except Exception:  # a stale or damaged pickle is a miss
                         continue
-                    self.digests[key] = _digest(blob)
+                    if digest:
+                        self.digests[key] = _digest(blob)
                     self._touched.append((now, key))
         except sqlite3.DatabaseError as exc:
             self._discard(f"cache was unreadable ({exc}); rebuilt it")
@@ -126,17 +129,18 @@ class Cache:
         self.misses += len(wanted) - len(found)
         return found
 
-    def put(self, key: str, value: Any) -> None:
+    def put(self, key: str, value: Any, digest: bool = False) -> None:
         try:
             blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # an unpicklable result is simply not cached
             return
-        self.put_pickled(key, blob)
+        self.put_pickled(key, blob, digest)
 
-    def put_pickled(self, key: str, blob: bytes) -> None:
+    def put_pickled(self, key: str, blob: bytes, digest: bool = False) -> None:
         """Stores a value pickled elsewhere (by a worker process, which already had to)."""
         self._pending.append((key, blob, len(blob), time.time()))
-        self.digests[key] = _digest(blob)
+        if digest:
+            self.digests[key] = _digest(blob)
 
     def flush(self) -> None:
         """Writes pending entries and usage times in one transaction, then trims to the size bound."""

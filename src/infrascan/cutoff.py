@@ -31,9 +31,7 @@ POINTER = "model-at"
 
 class EarlyCutoff:
     def __init__(self, cache: Cache, extractor: Extractor, source: RepoSource, config: Config,
-                 detectors: list[Detector], entries: list[FileEntry], candidates: list[Candidate],
-                 named: dict[str, str]) -> None:
-        self.named = named  # blob ids of files modified in the work tree, read before phase 1
+                 detectors: list[Detector], entries: list[FileEntry], candidates: list[Candidate]) -> None:
         self.cache = cache
         self.extractor = extractor
         self.source = source
@@ -100,7 +98,7 @@ class EarlyCutoff:
         return out
 
     def _blob(self, cand: Candidate) -> str:
-        return cand.entry.blob or self.named.get(cand.entry.path, "")
+        return cand.entry.blob or self.extractor.named(cand.entry.path) or ""
 
     def _labels(self, cand: Candidate) -> list[Label]:
         path, blob = cand.entry.path, self._blob(cand)

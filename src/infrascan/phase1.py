@@ -225,6 +225,11 @@ class Extractor:
             self._keys[(detector.name, path, blob)] = known
         return known
 
+    def named(self, path: str) -> str | None:
+        """The blob id of a file the listing could not name, from the scan's read of it."""
+        read = self.preread.get(path)
+        return read.blob if read else None
+
     def source_key(self, blob: str) -> str:
         return entry_key(SOURCE, self.salt, blob)
 
@@ -236,7 +241,7 @@ class Extractor:
                 for det in (*cand.by_name, *cand.by_content):
                     wanted[self.key(det, cand.entry.path, cand.entry.blob)] = (cand, det.name)
                 wanted[self.source_key(cand.entry.blob)] = (cand, SOURCE)
-        cached = self.cache.get_many(wanted) if self.cache else {}
+        cached = self.cache.get_many(wanted, digest=True) if self.cache else {}
         # Everything the parent makes here (texts, cached and returned results) lives on through
         # phase 2, and none of it forms garbage cycles: collections would only walk it again and
         # again (on a warm monorepo scan they cost more than unpickling the cached results).
@@ -254,14 +259,15 @@ class Extractor:
                 read = self.preread.get(cand.entry.path) or source.read(cand.entry)
                 result.diagnostics.extend(read.diagnostics)
                 if self.cache and read.blob:
-                    self.cache.put(self.source_key(read.blob), (read.text is not None, list(read.diagnostics)))
+                    readable = (read.text is not None, list(read.diagnostics))
+                    self.cache.put(self.source_key(read.blob), readable, digest=True)
                 if read.text is None or read.blob is None:
                     work.skipped(cand.entry.path)
                     continue
                 result.files_read += 1
                 if not cand.entry.blob and self.cache:
                     wanted_now = [self.key(d, cand.entry.path, read.blob) for d in (*cand.by_name, *cand.by_content)]
-                    more = self.cache.get_many(wanted_now)
+                    more = self.cache.get_many(wanted_now, digest=True)
                     cached.update(more)
                     if self._complete(cand, read.blob, cached, need_source=False):
                         self._use_cached(cand, read.blob, cached, result, with_source=False)
@@ -280,9 +286,9 @@ class Extractor:
                 if self.cache:
                     key = self.key(det, cand.entry.path, blob)
                     if det.name in pickled:
-                        self.cache.put_pickled(key, pickled[det.name])
+                        self.cache.put_pickled(key, pickled[det.name], digest=True)
                     else:
-                        self.cache.put(key, value)
+                        self.cache.put(key, value, digest=True)
                 if value != NOT_CLAIMED:
                     assert isinstance(value, Extraction)
                     result.results[(det.name, cand.entry.path)] = value

@@ -54,8 +54,7 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
     candidates = plan(entries, detectors)
     extractor = Extractor(config, cache, jobs, timeout)
     extractor.preread = _read_modified(source, candidates) if cache is not None else {}
-    named = {path: str(read.blob) for path, read in extractor.preread.items()}
-    whole_key = _model_key(source, config, extractor, entries, candidates, named) if cache is not None else None
+    whole_key = _model_key(source, config, extractor, entries, candidates) if cache is not None else None
     cutoff: EarlyCutoff | None = None
     read_before = 0
     if cache is not None and whole_key is not None:
@@ -65,7 +64,7 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
             cached.repository = _repo_info(source)
             cached.files_read = 0
             return cached
-        cutoff = EarlyCutoff(cache, extractor, source, config, detectors, entries, candidates, named)
+        cutoff = EarlyCutoff(cache, extractor, source, config, detectors, entries, candidates)
         found, probe = cutoff.probe(progress)
         if isinstance(found, Model):
             # Files changed, but what phase 1 reads in them did not (a comment, a blank line).
@@ -87,9 +86,9 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
                                   read_before + phase1.files_read)
     finally:
         gc.unfreeze()
-    if cache is not None and whole_key is not None and cutoff is not None:
+    if cutoff is not None and whole_key is not None:
         cutoff.remember(whole_key, model)
-        cache.flush()
+        cutoff.cache.flush()
     return model
 
 
@@ -123,7 +122,7 @@ def _read_modified(source: RepoSource, candidates: list[Candidate]) -> dict[str,
 
 
 def _model_key(source: RepoSource, config: Config, extractor: Extractor, entries: list[FileEntry],
-               candidates: list[Candidate], named: dict[str, str]) -> str | None:
+               candidates: list[Candidate]) -> str | None:
     """What the whole model depends on: every path (phase 2 reads the listing), every candidate's
     content, every detector's code, the configuration and infrascan itself. None when a candidate's
     content cannot be named (then phase 1's per-file cache still applies)."""
@@ -131,7 +130,7 @@ def _model_key(source: RepoSource, config: Config, extractor: Extractor, entries
     digest.update(json.dumps(config.as_dict(), sort_keys=True, default=str).encode())
     digest.update((source.remote_url or "").encode())
     for cand in candidates:
-        blob = cand.entry.blob or named.get(cand.entry.path)
+        blob = cand.entry.blob or extractor.named(cand.entry.path)
         if not blob:
             return None
         digest.update(f"{cand.entry.path}\0{blob}\0".encode())
