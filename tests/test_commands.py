@@ -63,6 +63,11 @@ ROWS: list[tuple[str, str]] = [
     # mastodon/mastodon: .github/workflows/test-js.yml
     ('yarn test:js', 'indirect:npm@test:js'),
     ('yarn --frozen-lockfile', ''),
+    # env-file wrappers with option values (langfuse: .github/workflows/pipeline.yml runs
+    # `npx dotenv -e ../.env.test -e ../.env -- vitest ...`; env-cmd docs: `env-cmd -f .env -- ...`)
+    ('dotenv -e .env -- pnpm --filter web test', 'indirect:npm@test'),
+    ('npx dotenv -e ../.env.test -e ../.env -- npm run e2e', 'indirect:npm@e2e'),
+    ('env-cmd -f .env.ci -- npm test', 'indirect:npm@test'),
     # ---- make-target -------------------------------------------------------------------------------
     # kubernetes/ingress-nginx: .github/workflows/ci.yaml
     ('make test', 'indirect:make@test'),

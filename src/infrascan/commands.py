@@ -138,7 +138,8 @@ _E2E = re.compile(r"(?i)(?:\be2e\b|end[-_ ]to[-_ ]end|\bacceptance\b|\bsystem[-_
 _WRAPPERS = re.compile(
     r"^(?:(?:sudo(?:\s+(?:-[ugCDhprtT]\s+(?!-)\S+|-\S+))*|time|exec|nohup|env(?:\s+-\S+)*|npx(?:\s+--yes|\s+-y)?|bunx|pnpx|"
     r"(?:pnpm|yarn)\s+(?:exec|dlx)|bundle\s+exec|poetry\s+run|uv\s+run|pipenv\s+run|pdm\s+run|hatch\s+run"
-    r"|dotenv(?:\s+-\S+)*\s+--)\s+|[A-Za-z_][A-Za-z0-9_]*=(?:\"[^\"]*\"|'[^']*'|\S*)\s+)+"
+    r"|(?:dotenv(?:-cli)?|env-cmd)(?:\s+-[\w-]+(?:[= ](?!-)\S+)?)*\s+--)\s+"
+    r"|[A-Za-z_][A-Za-z0-9_]*=(?:\"[^\"]*\"|'[^']*'|\S*)\s+)+"
 )
 _SHELL_C = re.compile(
     r"""^(?:/bin/|/usr/bin/)?(?:ba|z|da)?sh\s+(?:-[a-z]+\s+)*-[a-z]*c\s+(?P<q>["'])(?P<body>.*)(?P=q)\s*$""", re.S
@@ -211,9 +212,14 @@ def _split_operators(line: str) -> list[str]:
     return parts
 
 
+def strip_wrappers(command: str) -> str:
+    """A command without what only runs it (`sudo`, `npx`, `dotenv -e .env --`, `FOO=bar`)."""
+    return _WRAPPERS.sub("", command.strip())
+
+
 def unwrap(command: str, depth: int = 0) -> list[str]:
     """The commands that actually run: `sh -c '...'` opened, wrappers and env prefixes removed."""
-    command = _WRAPPERS.sub("", command.strip())
+    command = strip_wrappers(command)
     if depth < 3:
         match = _SHELL_C.match(command)
         if match:

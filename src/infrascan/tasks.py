@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from infrascan.commands import Classification, classify
+from infrascan.commands import Classification, classify, strip_wrappers
 from infrascan.detector import Record, ResolveContext
 
 _RUNNER = {"npm": "npm", "make": "make", "just": "just", "task": "task"}
@@ -30,7 +30,6 @@ _WORKSPACE_FLAG = re.compile(
 _WORKSPACE_ARG = re.compile(r"(--filter|-F|--dir|-C|--prefix|--workspace|-w|--cwd)(?:=|\s+)(\S+)")
 _DIRECTORY_FLAGS = frozenset({"--dir", "-C", "--prefix", "--cwd"})
 _YARN_WORKSPACE = re.compile(r"^yarn\s+workspace\s+(?P<ws>\S+)\s+(?:run\s+)?(?P<rest>.+)$")
-_ENV_WRAPPER = re.compile(r"^(?:npx\s+)?(?:dotenv(?:-cli)?|env-cmd)(?:\s+(?:-[\w-]+)(?:[= ](?!-)\S+)?)*\s+--\s+")
 _RUN_WORD = re.compile(r"^(?:run\s+)")
 
 
@@ -146,7 +145,7 @@ def workspace(command: str, wd: str, targets: Mapping[str, list[Record]]) -> tup
     for beside the CI file and not found (database-lab-engine's `pnpm --dir ui/ --filter
     @postgres.ai/ce cy:run` is its Cypress run)."""
     near = wd.strip("./")
-    command = _ENV_WRAPPER.sub("", command)
+    command = strip_wrappers(command)
     yarn = _YARN_WORKSPACE.match(command)
     if yarn:
         return f"yarn run {yarn['rest']}", _package_dir(yarn["ws"], yarn["rest"].split()[0], targets) or near
