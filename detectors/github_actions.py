@@ -1242,7 +1242,6 @@ class Expander:
         self._scripts_seen: dict[tuple[str, str, str, int], list[Found]] = {}
         # Monorepos repeat commands (`make test` in every service's workflow) and targets: each
         # distinct command is classified once and each (runner, target, directory) looked up once.
-        self._classified: dict[str, list[Classification]] = {}
         self._splits: dict[str, list[Command]] = {}
         self._targets: dict[tuple[str, str, str], Record | None] = {}
 
@@ -1548,7 +1547,7 @@ class Expander:
         if script and self._script_path(script["path"], wd) in self.scripts:
             return out + self._script_finds(self._script_path(script["path"], wd), display, path, line, (path,))
         normalised, near = workspace(command, wd, self.npm_targets)
-        found_kinds = self._classify(normalised)
+        found_kinds = classify(normalised)
         shown = display[len("ssh remote ") :] if display.startswith("ssh remote ") else display
         for found in found_kinds:
             if found.kind == "indirect":
@@ -1577,12 +1576,6 @@ class Expander:
         if script not in self._splits:
             self._splits[script] = split_commands(script)
         return self._splits[script]
-
-    def _classify(self, command: str) -> list[Classification]:
-        """`classify`, once per distinct command (its results are only read, never changed)."""
-        if command not in self._classified:
-            self._classified[command] = classify(command)
-        return self._classified[command]
 
     def _markers(self, command: str, display: str, path: str, line: int) -> list[Found]:
         """Things no command rule says: a cluster started in the runner, an environment torn down,

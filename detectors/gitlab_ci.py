@@ -469,7 +469,6 @@ class Resolution:
         # Jobs that extend one template share its scripts: each distinct script is split, and each
         # distinct command classified, once (the results are only read).
         self._splits: dict[str, list[Command]] = {}
-        self._classified: dict[str, list[Classification]] = {}
 
     def diagnose(self, path: str, line: int | None, message: str, severity: Severity = Severity.WARNING) -> None:
         self.ctx.diagnose(path, line, message, self.detector.name, severity)
@@ -684,9 +683,7 @@ class Resolution:
 
     def _classify(self, job: Job, command: str, where: Where, cwd: str, position: int) -> list[Step]:
         out: list[Step] = []
-        if command not in self._classified:
-            self._classified[command] = classify(command)
-        for found in self._classified[command]:
+        for found in classify(command):
             if found.kind == "indirect":
                 resolved_steps = self.tasks.resolve(found, near=cwd)
                 if not resolved_steps:
