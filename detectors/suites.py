@@ -27,7 +27,9 @@ from infrascan.globs import PatternIndex
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
 from infrascan.source import is_example_dir
 
-LEVEL_FIELDS = {"unit": "ci.test.unit", "integration": "ci.test.integration", "e2e": "ci.test.e2e"}
+from ._pipelines import LEVEL_FIELDS
+from .github_actions import knowledge
+
 # Fields whose facts say a pipeline runs tests (load tests run a runner too).
 _RUN_FIELDS = frozenset({*LEVEL_FIELDS.values(), "mon.performance"})
 # Example folders hold no suite of the repository's own, but a `tests/` folder is where suites live.
@@ -56,13 +58,6 @@ def runners() -> dict[str, Runner]:
 def _configs() -> PatternIndex:
     """Which runner a configuration file belongs to: one lookup per listed file, not one per runner."""
     return PatternIndex({tool: runner.configs for tool, runner in runners().items()})
-
-
-@lru_cache(maxsize=1)
-def _display_names() -> dict[str, str]:
-    """Test runners' names as the documents show them, from the one table that has them."""
-    raw = yaml.safe_load(resources.files("infrascan").joinpath("data/actions.yaml").read_text(encoding="utf-8"))
-    return {str(k): str(v) for k, v in raw.get("test_tools", {}).items()}
 
 
 @dataclass
@@ -142,7 +137,7 @@ def unrun_suites(ctx: ResolveContext, facts: Sequence[Fact], detector: str) -> l
 
 
 def _hint(ctx: ResolveContext, suite: Suite, detector: str) -> Fact:
-    name = _display_names().get(suite.tool)
+    name = knowledge().test_tools.get(suite.tool)
     what: list[Part] = []
     for config in suite.configs:
         what += [", " if what else "", Code(config)]
