@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from infrascan.catalog import Catalog
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, text
 from infrascan.yamlload import YDict
 
 MAX_LISTED = 6
@@ -39,6 +39,7 @@ def _data() -> dict[str, Any]:
     return data
 
 
+@cache
 def monitor_types() -> frozenset[str]:
     return frozenset(str(t) for t in _data()["monitor_types"])
 
@@ -90,9 +91,14 @@ def monitors(doc: YDict) -> list[Monitor]:
     return found
 
 
+@cache
+def _handle_labels() -> dict[str, str]:
+    return {str(k): str(v) for k, v in _data()["handles"].items()}
+
+
 def handles(message: str, catalog: Catalog) -> list[tuple[str, str | None, str]]:
     """(integration name, catalog id, handle as shown) for each known handle; email shows no address."""
-    table = {str(k): str(v) for k, v in _data()["handles"].items()}
+    table = _handle_labels()
     found: dict[str, tuple[str, str | None, str]] = {}
     for handle in _HANDLE.findall(message):
         if "@" in handle:
@@ -109,22 +115,6 @@ def handles(message: str, catalog: Catalog) -> list[tuple[str, str | None, str]]
 def _short(value: str, limit: int = 90) -> str:
     flat = " ".join(value.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def names_list(names: list[str]) -> list[Part]:
-    """Names as code spans, the first MAX_LISTED of them and how many more (shared with alerting)."""
-    parts: list[Part] = []
-    for index, name in enumerate(names[:MAX_LISTED]):
-        parts += [", " if index else "", Code(name)]
-    if len(names) > MAX_LISTED:
-        parts.append(f" and {len(names) - MAX_LISTED} more")
-    return parts
-
-
-def _how(monitor: Monitor, level: str) -> list[Part]:
-    if level in monitor.thresholds:
-        return [f"{level} threshold ", Code(monitor.thresholds[level])]
-    return ["no threshold: alerts when the query's condition holds"]
 
 
 def alert_facts(detector: str, path: str, found: list[Monitor]) -> list[Fact]:
@@ -174,7 +164,7 @@ def _summary_fact(detector: str, path: str, chosen: list[Monitor], level: str) -
             f"{len(chosen)} Datadog monitors with a {level} alert in ",
             Code(path),
             ": ",
-            *names_list([m.key for m in chosen]),
+            *code_list([m.key for m in chosen], MAX_LISTED),
         ),
         Confidence.DECLARED,
         tuple(Evidence(path, m.line, detector) for m in chosen),
@@ -202,7 +192,8 @@ def channel_facts(detector: str, path: str, found: list[Monitor], catalog: Catal
         facts.append(
             Fact(
                 "alert.channels",
-                text(name, *said, " in monitor(s) ", *names_list([m.key for m in users]), " (", Code(path), ")"),
+                text(name, *said, " in monitor(s) ", *code_list([m.key for m in users], MAX_LISTED),
+                     " (", Code(path), ")"),
                 Confidence.HINT,
                 tuple(Evidence(path, m.line, detector) for m in users),
                 item=f"datadog-handle:{path}:{shown or 'email'}",

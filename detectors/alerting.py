@@ -22,10 +22,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from infrascan.detectors import _datadog
-from infrascan.detectors._datadog import names_list
 
 from infrascan.detector import Detector, Extraction, Sniff, SourceFile, is_helm_template
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, text
 from infrascan.yamlload import YDict, YList, line_of
 
 # Severity label values -> the template's alert levels (lower-cased; anything else is unclassified).
@@ -66,7 +65,7 @@ CHANNELS: dict[str, tuple[str | None, str]] = {
 }
 # Keys that hold a channel's endpoint URL (the host is shown, never the rest).
 URL_KEYS = ("api_url", "url", "webhook_url", "smarthost", "apiUrl", "endpointUrl", "webhookUrl")
-MAX_LISTED = _datadog.MAX_LISTED
+MAX_LISTED = _datadog.MAX_LISTED  # one cap for Prometheus rules and Datadog monitors
 
 _SNIFF = re.compile(
     r"(?m)^(?:groups|route|receivers|scrape_configs|contactPoints|policies)\s*:|" + _datadog.sniff_pattern()
@@ -184,7 +183,7 @@ class AlertingRulesDetector(Detector):
         if unclassified:
             severities = sorted({r.severity for r in unclassified if r.severity})
             said: list[Part] = (
-                [" with severity ", *names_list(severities)] if severities else [" with no severity label"]
+                [" with severity ", *code_list(severities, MAX_LISTED)] if severities else [" with no severity label"]
             )
             if severities and any(not r.severity for r in unclassified):
                 said.append(" or none")
@@ -196,7 +195,7 @@ class AlertingRulesDetector(Detector):
                         Code(path),
                         *said,
                         ", so neither critical nor warning: ",
-                        *names_list([r.name for r in unclassified]),
+                        *code_list([r.name for r in unclassified], MAX_LISTED),
                     ),
                     Confidence.HINT,
                     tuple(Evidence(path, r.line, self.name) for r in unclassified),
@@ -236,9 +235,9 @@ class AlertingRulesDetector(Detector):
                 f"{len(rules)} {_kind(system)}s with a {level} severity in ",
                 Code(path),
                 " (group(s) ",
-                *names_list(groups),
+                *code_list(groups, MAX_LISTED),
                 "): ",
-                *names_list([r.name for r in rules]),
+                *code_list([r.name for r in rules], MAX_LISTED),
             ),
             Confidence.DECLARED,
             tuple(Evidence(path, r.line, self.name) for r in rules),
@@ -312,7 +311,7 @@ class AlertingRulesDetector(Detector):
     ) -> Fact:
         tech_id, fallback = CHANNELS.get(kind.lower(), (None, kind))
         name = self.catalog.techs[tech_id].name if tech_id and tech_id in self.catalog.techs else fallback
-        at: list[Part] = [" (", *names_list(hosts), ")"] if hosts else []
+        at: list[Part] = [" (", *code_list(hosts, MAX_LISTED), ")"] if hosts else []
         return Fact(
             "alert.channels",
             text(name, *at, *where),
@@ -359,11 +358,12 @@ class AlertingRulesDetector(Detector):
         clients = doc.get("clients")
         if isinstance(clients, list) or "positions" in doc:
             hosts = sorted({h for c in clients or [] if isinstance(c, dict) for h in [_host(c.get("url"))] if h})
-            to: list[Part] = [" to Loki at ", *names_list(hosts)] if hosts else [" to Loki"]
+            to: list[Part] = [" to Loki at ", *code_list(hosts, MAX_LISTED)] if hosts else [" to Loki"]
             out.facts.append(
                 Fact(
                     "log.aggregation",
-                    text("Promtail ships logs (scrape jobs ", *names_list(jobs), ")", *to, " (", Code(path), ")"),
+                    text("Promtail ships logs (scrape jobs ", *code_list(jobs, MAX_LISTED), ")", *to,
+                         " (", Code(path), ")"),
                     Confidence.DECLARED,
                     self.evidence(path, doc.line_of("clients", line)),
                     item="loki",
@@ -377,7 +377,7 @@ class AlertingRulesDetector(Detector):
             out.facts.append(
                 Fact(
                     "mon.infrastructure",
-                    text("Prometheus scrapes ", *names_list(jobs), " (", Code(path), ")"),
+                    text("Prometheus scrapes ", *code_list(jobs, MAX_LISTED), " (", Code(path), ")"),
                     Confidence.DECLARED,
                     self.evidence(path, line),
                     item=f"prometheus-scrape:{path}",
@@ -393,7 +393,7 @@ class AlertingRulesDetector(Detector):
             out.facts.append(
                 Fact(
                     "mon.infrastructure",
-                    text("Prometheus remote-writes metrics to ", *names_list(hosts), " (", Code(path), ")"),
+                    text("Prometheus remote-writes metrics to ", *code_list(hosts, MAX_LISTED), " (", Code(path), ")"),
                     Confidence.DECLARED,
                     self.evidence(path, doc.line_of("remote_write", line)),
                     item=f"prometheus-remote:{path}",

@@ -27,7 +27,7 @@ from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sou
 from infrascan.environments import env_from_name
 from infrascan.envvars import Variable, VariableReader
 from infrascan.images import tag_version
-from infrascan.model import Code, Confidence, Fact, Part, text
+from infrascan.model import Code, Confidence, Fact, Part, code_list, text
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import Tagged, YDict, line_of
 
@@ -289,15 +289,6 @@ def _docs_site(path: str, build: dict[str, Any]) -> str | None:
 def _short(command: str, limit: int = 80) -> str:
     command = " ".join(command.split())
     return command if len(command) <= limit else command[: limit - 1] + "…"
-
-
-def _names(names: list[str], limit: int = 4) -> list[Part]:
-    parts: list[Part] = []
-    for index, name in enumerate(names[:limit]):
-        parts += [", " if index else "", Code(name)]
-    if len(names) > limit:
-        parts.append(f" and {len(names) - limit} more")
-    return parts
 
 
 def _migrations(command: str) -> list[Classification]:
@@ -1317,7 +1308,7 @@ class PaasDetector(Detector):
                 self._fact(
                     "env.special",
                     text(
-                        *_names([k for k, _ in dashboard]),
+                        *code_list([k for k, _ in dashboard], 4),
                         " of Render service ",
                         Code(name),
                         " are set in the Render dashboard (",
@@ -1393,7 +1384,7 @@ class PaasDetector(Detector):
             out.facts.append(
                 self._fact(
                     "env.special",
-                    text("Vercel functions run in region(s) ", *_names([str(r) for r in regions])),
+                    text("Vercel functions run in region(s) ", *code_list([str(r) for r in regions], 4)),
                     Confidence.DECLARED,
                     file.path,
                     lines.line("regions"),
@@ -1676,7 +1667,7 @@ class PaasDetector(Detector):
             out.facts.append(
                 self._fact(
                     "env.special",
-                    text("Lambda functions triggered by ", Code(kind), " events: ", *_names(names)),
+                    text("Lambda functions triggered by ", Code(kind), " events: ", *code_list(names, 4)),
                     Confidence.DECLARED,
                     path,
                     entries[0][1],

@@ -118,6 +118,17 @@ def text(*parts: Part) -> tuple[Part, ...]:
     return tuple(out)
 
 
+def code_list(names: Iterable[str], limit: int) -> list[Part]:
+    """`a`, `b`, `c` and 2 more: names as code spans, at most `limit` of them."""
+    shown = list(names)
+    parts: list[Part] = []
+    for index, name in enumerate(shown[:limit]):
+        parts += [", " if index else "", Code(name)]
+    if len(shown) > limit:
+        parts.append(f" and {len(shown) - limit} more")
+    return parts
+
+
 class Severity(str, Enum):
     ERROR = "error"
     WARNING = "warning"
