@@ -18,6 +18,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u0085]+")
 # (GitHub never emphasises inside words, so `LOG_LEVEL` stays readable in the source).
 _MD_SPECIAL = re.compile(r"([\\`*\[\]<>|~&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 _CODE_UNSAFE = re.compile(r"[`<>|\\]|-->|<!--")
+_CODE_SPAN = re.compile(r"(`[^`\n]*`)")
+_TRUSTED_SPECIAL = re.compile(r"([<>|\[\]])")
 
 
 def _flatten(text: str, limit: int | None) -> str:
@@ -39,3 +41,12 @@ def escape_md(text: str, *, code: bool = False, limit: int | None = MAX_VALUE_LE
     if code and not _CODE_UNSAFE.search(flat):
         return f"`{flat}`"
     return _MD_SPECIAL.sub(r"\\\1", flat)
+
+
+def escape_trusted(text: str) -> str:
+    """Detector-written sentences (not repository text): their `code` spans are kept, while anything
+    that could open HTML, a link or a table cell is neutralised all the same. Outside code spans
+    it is escaped, not blanked: "fly.toml [metrics]" must still name the `[metrics]` table."""
+    parts = _CODE_SPAN.split(text.replace("\r", " ").replace("\n", " "))
+    return "".join(part if len(part) > 1 and part.startswith("`") and part.endswith("`")
+                   else _TRUSTED_SPECIAL.sub(r"\\\1", part) for part in parts)

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from infrascan.catalog import load_catalog
 from infrascan.diagram import build_diagram
 from infrascan.environments import TEMPLATE_TIERS, display_name
-from infrascan.escape import escape_md
+from infrascan.escape import escape_md, escape_trusted
 from infrascan.fields import (
     ENV_BLOCK_FIELDS,
     EXTRA_ENV_FIELDS,
@@ -204,9 +204,9 @@ class ViewBuilder:
             if not what:
                 continue
             if src.files:
-                read.append(f"{_trusted(what)} ({_files(src)})")
+                read.append(f"{escape_trusted(what)} ({_files(src)})")
             else:
-                absent.append(_trusted(src.description.split(":")[0]))
+                absent.append(escape_trusted(src.description.split(":")[0]))
         if read:
             return "Looked for " + "; ".join(read)
         if absent:
@@ -425,15 +425,6 @@ def _across_components(facts: list[Fact]) -> list[Fact]:
         else:
             kept.extend(f for f, _ in members)
     return kept
-
-
-def _trusted(text: str) -> str:
-    """Detector-written sentences (not repository text): their `code` spans are kept, while anything
-    that could open HTML, a link or a table cell is neutralised all the same. Outside code spans
-    it is escaped, not blanked: "fly.toml [metrics]" must still name the `[metrics]` table."""
-    parts = re.split(r"(`[^`\n]*`)", text.replace("\r", " ").replace("\n", " "))
-    return "".join(part if part.startswith("`") and len(part) > 1 and part.endswith("`")
-                   else re.sub(r"([<>|\[\]])", r"\\\1", part) for part in parts)
 
 
 def _prefixes(path: str) -> list[str]:
