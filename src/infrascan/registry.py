@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
+from infrascan import PLUGIN_GROUP as GROUP
 from infrascan.detector import Detector
 from infrascan.model import Diagnostic, Severity
-
-GROUP = "infrascan.detectors"
 
 
 @dataclass

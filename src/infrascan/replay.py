@@ -39,7 +39,6 @@ FLAGS = frozenset({"--stdout", "--check", "--strict", "--permalinks", "--quiet",
                    "--no-diagrams"})
 VALUE_OPTIONS = frozenset({"--format", "-f", "--fail-on", "--jobs", "-j"})
 FILE_OPTIONS = frozenset({"--output", "-o", "--doc", "--config", "--template"})
-GROUP = "infrascan.detectors"
 
 _inputs: list[Path] = []
 
@@ -127,7 +126,6 @@ def _start_repository_state(root: str) -> _Git:
         root,
         ("rev-parse", "--verify", "--quiet", "HEAD"),
         ("remote", "-v"),
-        ("rev-parse", "--is-inside-work-tree"),
         ("ls-files", "-s", "-z"),
         ("ls-files", "-z", "-t", "-m", "-d", "-o", "--exclude-standard"),
     )
@@ -136,10 +134,8 @@ def _start_repository_state(root: str) -> _Git:
 def _repository_state(root: str, git: _Git) -> str | None:
     """HEAD, the remotes (permalinks name them), the index's blob ids, and size and time of files
     that differ from the index."""
-    head, remotes, inside, tracked, changed = git.outputs()
-    if inside is None:
-        return None
-    if tracked is None or changed is None:
+    head, remotes, tracked, changed = git.outputs()
+    if tracked is None or changed is None:  # not a git work tree (ls-files fails outside one)
         return None
     digest = hashlib.sha256(head or b"unborn")
     digest.update(remotes or b"")
@@ -158,8 +154,10 @@ def _repository_state(root: str, git: _Git) -> str | None:
 def _entry_points() -> list[str]:
     from importlib.metadata import entry_points
 
+    from infrascan import PLUGIN_GROUP
+
     found = []
-    for ep in entry_points(group=GROUP):
+    for ep in entry_points(group=PLUGIN_GROUP):
         dist = getattr(ep, "dist", None)
         found.append(f"{ep.name}={ep.value}@{getattr(dist, 'version', '')}")
     return sorted(found)
