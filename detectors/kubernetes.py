@@ -53,7 +53,9 @@ MONITOR_GROUPS: dict[str, tuple[str, str]] = {
 _MIGRATION_NAME = re.compile(r"(?i)migrat|schema[-_]?(?:upgrade|update)|db[-_]?(?:upgrade|prepare|setup)")
 # A CronJob worth checking for backups: its name, or a dump tool in its command (checked against
 # the `backup` command rules before anything is said).
-_BACKUP_NAME = re.compile(r"(?i)backup|pg_?dump|mysqldump|mongodump|snapshot|velero")
+# Words that say a CronJob is about backups; the backup tools themselves are command data
+# (data/commands, kind `backup`).
+_BACKUP_NAME = re.compile(r"(?i)backup|snapshot")
 _SHELLS = frozenset({"sh", "bash", "/bin/sh", "/bin/bash", "ash", "/bin/ash", "zsh", "dash"})
 _DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t].*)?$")
 _VARIABLE_KEY = re.compile(r"[A-Z][A-Z0-9_]*")  # a ConfigMap/Secret key that reads as an environment variable
@@ -793,11 +795,14 @@ def short(command: str, limit: int = 90) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def _backup_fact(obj: dict[str, Any], site: Site) -> Fact:
-    """A CronJob named for backups is one when it runs a backup tool (data/commands, kind `backup`);
-    otherwise the name alone is a hint (podinfo's `backup-daily` runs a script that sleeps and exits)."""
+def _backup_fact(obj: dict[str, Any], site: Site) -> Fact | None:
+    """A CronJob that runs a backup tool (data/commands, kind `backup`) is a scheduled backup; one
+    only named or scripted for backups is a hint (podinfo's `backup-daily` runs a script that
+    sleeps and exits); any other, None."""
     commands = [c["command"] for c in obj["containers"] if c.get("command")]
     tools = [c for cmd in commands for part in split_commands(cmd) for c in classify(part.text) if c.kind == "backup"]
+    if not tools and not _BACKUP_NAME.search(f"{obj.get('name')} {commands}"):
+        return None
     schedule = ("(", Code(obj.get("schedule") or "?"), ")")
     if tools:
         parts: tuple[Part, ...] = (
@@ -878,8 +883,9 @@ def special_facts(obj: dict[str, Any], site: Site, replicas_set_here: bool = Fal
                 rank=45,
             )
         )
-    if kind == "CronJob" and _BACKUP_NAME.search(f"{obj.get('name')} {[c.get('command') for c in obj['containers']]}"):
-        facts.append(_backup_fact(obj, site))
+    backup = _backup_fact(obj, site) if kind == "CronJob" else None
+    if backup is not None:
+        facts.append(backup)
     store = obj.get("store")
     if store:
         facts.append(

@@ -360,3 +360,18 @@ def test_a_cronjob_named_backup_is_a_backup_only_when_it_runs_a_backup_tool() ->
     [backup] = [f for f in object_facts(obj, site) if f.item == "backup:backup-daily"]
     assert backup.confidence is Confidence.INFERRED
     assert backup.text.startswith('Scheduled backup: CronJob backup-daily (0 0 * * *) runs pg_dump "$DATABASE_URL"')
+
+
+def test_a_cronjob_that_runs_a_backup_tool_is_a_backup_whatever_its_name() -> None:
+    # The tools are command data (kind `backup`), so a CronJob named `nightly-db` running
+    # `mariadb-dump` is found as one, and a `cleanup` job that neither names nor runs one is not.
+    site = Site(KubernetesDetector(), "k8s/nightly.yaml", "production", (" in ", Code("k8s/nightly.yaml")))
+    nightly = BACKUP_CRONJOB.replace("name: backup-daily", "name: nightly-db").replace(
+        "- /scripts/backup.sh", "- -c\n            - mariadb-dump --all-databases > /b.sql")
+    [obj] = [o for o in map(summarise, load_documents(nightly)[0]) if o]
+    [backup] = [f for f in object_facts(obj, site) if f.item == "backup:nightly-db"]
+    assert backup.text.startswith("Scheduled backup: CronJob nightly-db (0 0 * * *) runs mariadb-dump")
+    cleanup = BACKUP_CRONJOB.replace("name: backup-daily", "name: cleanup").replace(
+        "- /scripts/backup.sh", "- -c\n            - find /tmp -mtime +7 -delete")
+    [obj] = [o for o in map(summarise, load_documents(cleanup)[0]) if o]
+    assert not [f for f in object_facts(obj, site) if f.item.startswith("backup:")]
