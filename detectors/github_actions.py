@@ -88,10 +88,9 @@ class FileKey:
 
 @dataclass(frozen=True)
 class AppUrl:
-    """A platform's default URL of an app a deploy names, and the configuration that says it serves HTTP."""
+    """Where a deploy's configuration says whether its app serves HTTP (the platform's default URL
+    of an app is the catalog's `app_url`)."""
 
-    url: str
-    name: str
     config: str
     record: str
 
@@ -2431,20 +2430,21 @@ class FactBuilder:
                 continue
             for step, found in unit.finds:
                 spec = self.know.app_urls.get(found.tool)
+                tech = self.catalog.techs.get(found.tool)
                 config = self._deploy_config(unit.run, step, found, spec) if spec else None
-                if spec is None or config is None:
+                if spec is None or config is None or tech is None or not tech.app_url:
                     continue
                 for app in found.detail.get("app", []):
                     app = str(app)
                     if app == config.data["app"] or not _APP_NAME.fullmatch(app):
                         continue
-                    url = spec.url.format(app=app)
+                    url = tech.app_url.format(app=app)
                     facts.append(
                         Fact(
                             "env.url",
                             text(
                                 Code(url),
-                                f" ({spec.name} default hostname of app ",
+                                f" ({tech.name} default hostname of app ",
                                 Code(app),
                                 ", deployed by ",
                                 *self.where(unit.run),

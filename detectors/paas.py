@@ -722,7 +722,7 @@ class PaasDetector(Detector):
                 )
             )
             if http:
-                url = f"https://{app}.fly.dev"
+                url = self.catalog.get("fly").app_url.format(app=app)
                 qualifier = "" if named else "; production assumed, the file names no environment"
                 out.facts.append(
                     self._fact(

@@ -25,6 +25,7 @@ ENTRY_KEYS = {
     "codenames",
     "signals",
     "speaks",
+    "app_url",
 }
 
 

@@ -18,6 +18,7 @@ Entry keys:
   line (node-exporter 1.9 runs beside Prometheus 3); codenames: tag words that name versions (bookworm);
   speaks: ids of technologies whose wire protocol it serves, so their URL schemes reach it (DocumentDB
   speaks MongoDB's: `mongodb://documentdb:10260` is DocumentDB when `documentdb` runs it);
+  app_url: a platform's default URL of an app, `{app}` standing for its name (`https://{app}.fly.dev`);
   signals:
     images: image repositories (no registry host, no tag); a trailing /* matches a namespace
     env_names: exact variable names; env_prefixes: name prefixes matched on whole `_` tokens at
@@ -109,6 +110,7 @@ class Tech:
     stand_in_what: str = ""
     version_images: frozenset[str] = frozenset()
     speaks: tuple[str, ...] = ()
+    app_url: str = ""
 
     def is_a(self, category: str) -> bool:
         return category in self.categories
@@ -190,6 +192,7 @@ class Catalog:
             stand_in_what=(entry.get("stand_in") or {}).get("what", ""),
             version_images=frozenset(i.lower() for i in version.get("images", [])),
             speaks=tuple(entry.get("speaks", [])),
+            app_url=str(entry.get("app_url", "")),
         )
         self.techs[tech.id] = tech
         sig = tech.signals
