@@ -37,7 +37,7 @@ class Variable:
     optional: bool = False  # commented out in the file: an alternative, not the configuration
 
 
-LOG_LEVEL_NAMES = re.compile(r"^(?:[A-Z0-9]+_)*(?:LOG_?LEVEL|LOGGING_LEVEL|LOG_FORMAT)$|^RUST_LOG$|^DEBUG$")
+LOG_LEVEL_NAMES = re.compile(r"^(?:[A-Z0-9]+_)*(?:LOG_?LEVEL|LOGGING_?LEVEL|LOG_FORMAT)$|^RUST_LOG$|^DEBUG$")
 # The same setting as a configuration key (Helm values `logLevel: info`, `log_level: debug`).
 LOG_LEVEL_KEYS = re.compile(r"^(?:log_?level|logging_?level)$", re.I)
 ENV_SELECTORS = frozenset(
@@ -377,7 +377,7 @@ class VariableReader:
         return None
 
     def _setting(self, var: Variable, name: str) -> list[Fact]:
-        if (LOG_LEVEL_NAMES.match(name) or LOG_LEVEL_KEYS.match(name)) and var.value is not None:
+        if LOG_LEVEL_NAMES.match(name) and var.value is not None:
             return [self._log_level(var)]
         if name in ENV_SELECTORS and var.value:
             return [self._selector(var)]
