@@ -31,7 +31,7 @@ import yaml
 
 from infrascan.commands import classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
-from infrascan.environments import env_from_name, is_dynamic
+from infrascan.environments import ENV_VARIABLE_NAMES, env_from_name, is_dynamic
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
 from infrascan.yamlload import YDict, YList, line_of
 
@@ -57,8 +57,6 @@ _VALUE_FLAGS = frozenset(
         "-T", "--timeout", "--become-method", "--become-user", "--ssh-common-args", "--ssh-extra-args",
     }
 )
-# Variables that, set on an invocation, name the environment it deploys (`TARGET=production`).
-_ENV_VARIABLES = frozenset({"target", "env", "environment", "stage", "deploy_env", "target_env", "tier"})
 # The options whose values may name the environment: inventory, host limit, extra variables.
 _OPTION_KEYS = {
     "-i": "i", "--inventory": "i", "--inventory-file": "i", "-l": "l", "--limit": "l", "-e": "e", "--extra-vars": "e"
@@ -496,7 +494,7 @@ def _parse(words: list[str]) -> Parsed | None:
     playbook = playbooks[0] if playbooks else ""
     skips = _tags(",".join(options["--skip-tags"]))
     for name, _, value in variables:
-        if name.lower() in _ENV_VARIABLES and value and not is_dynamic(value):
+        if name.lower() in ENV_VARIABLE_NAMES and value and not is_dynamic(value):
             return Parsed(playbook, value, f"{name}={value}", skips)
     for key, option in (("i", "-i"), ("l", "--limit")):
         for value in options[key]:

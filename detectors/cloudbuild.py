@@ -19,7 +19,7 @@ from typing import Any
 
 from infrascan.commands import registry_of, split_commands
 from infrascan.detector import Detector, Extraction, ResolveContext, SourceFile
-from infrascan.environments import env_from_name
+from infrascan.environments import ENV_VARIABLE_NAMES, env_from_name
 from infrascan.model import Fact, Severity
 from infrascan.yamlload import YDict, YList, line_of
 
@@ -27,7 +27,6 @@ from ._pipelines import Job, PipelineFacts, Step, Trigger, content_line, step_ca
 
 CI = "google-cloud-build"
 _SHELLS = re.compile(r"^(?:/bin/|/usr/bin/)?(?:ba|da|z)?sh$")
-_ENV_KEYS = re.compile(r"(?i)^_(?:ENV|ENVIRONMENT|DEPLOY_ENV|STAGE|TARGET_ENV|TIER)$")
 
 
 def _quote(arg: str) -> str:
@@ -91,7 +90,8 @@ class CloudBuildDetector(Detector):
         subs = doc.get("substitutions")
         if not isinstance(subs, dict):
             return []
-        return [str(v) for k, v in subs.items() if _ENV_KEYS.match(str(k)) and isinstance(v, str) and env_from_name(v)]
+        return [str(v) for k, v in subs.items() if str(k).startswith("_") and str(k)[1:].lower() in ENV_VARIABLE_NAMES
+                and isinstance(v, str) and env_from_name(v)]
 
     def _step(self, file: SourceFile, step: YDict, step_id: str, line: int, out: Extraction, unknown: set[str]) -> Step:
         builder = str(step.get("name") or "")

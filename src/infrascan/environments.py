@@ -116,6 +116,11 @@ OTHER_ENV_WORDS = frozenset(
 _TIER_WORDS = frozenset(w for _, words in _TIER_TOKENS for w in words)
 
 
+# Variables whose value names the environment a deploy targets (`TARGET=production` on a make
+# line, Cloud Build's `_ENV` substitution); matched lower-case, without a leading `_`.
+ENV_VARIABLE_NAMES = frozenset({"env", "environment", "stage", "deploy_env", "target_env", "tier", "target"})
+
+
 def env_from_name(name: str) -> str | None:
     """The environment a file or directory name refers to (`docker-compose.prod.yml`, `values-qa`)."""
     toks = tokens(name)
