@@ -31,7 +31,7 @@ from infrascan.catalog import DATA_STORE_CATEGORIES, Tech
 from infrascan.commands import classify, split_commands, unwrap
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
-from infrascan.source import is_example_path
+from infrascan.source import is_example_path, is_within
 
 # Liquibase change types it can roll back without a `rollback` block (its "auto rollback" list).
 LIQUIBASE_AUTO_ROLLBACK = frozenset(
@@ -718,7 +718,8 @@ class _Appliers:
                 tech = record.data.get("tech")
                 if isinstance(tech, str) and not record.data.get("dev"):
                     self._runtime[tech].append(record)
-        enclosing = [r for r in self._runtime.get(tool, []) if _holds(PurePosixPath(r.path).parent.as_posix(), folder)]
+        runtime = self._runtime.get(tool, [])
+        enclosing = [r for r in runtime if is_within(folder, PurePosixPath(r.path).parent.as_posix())]
         return max(enclosing, key=lambda r: r.path.count("/"), default=None)
 
     def defined_commands(self, tool: str) -> list[tuple[Record, str]]:
@@ -734,11 +735,6 @@ class _Appliers:
                     self._defined[record.data["tool"]].append((record, record.data))
         found = [(record, str(command["command"])) for record, command in self._defined.get(tool, [])]
         return sorted(found, key=lambda f: (is_example_path(f[0].path), f[0].path, f[0].line))
-
-
-def _holds(folder: str, path: str) -> bool:
-    """Whether `folder` (`.` for the root) is `path` or one of its ancestors."""
-    return folder in (".", "") or path == folder or path.startswith(folder + "/")
 
 
 # -- texts ------------------------------------------------------------------------------------------

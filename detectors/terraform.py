@@ -43,7 +43,7 @@ from infrascan.environments import env_from_name, normalise
 from infrascan.envvars import is_placeholder_host
 from infrascan.images import tag_version
 from infrascan.model import Code, Confidence, Evidence, Fact, FactScope, Part, text
-from infrascan.source import is_example_path, is_retired_path
+from infrascan.source import is_example_path, is_retired_path, is_within
 from infrascan.yamlload import load_yaml
 
 from .terraform_hcl import (
@@ -2188,8 +2188,7 @@ class Run:
         taken = set(own)
         for included in scope.includes().values():
             folder = _dir(included.file.path)
-            ancestor = not folder or scope.unit_dir == folder or scope.unit_dir.startswith(folder + "/")
-            if ancestor or not included.merged:
+            if is_within(scope.unit_dir, folder) or not included.merged:
                 continue
             inputs = {k: v for k, v in (included.exports().get("inputs") or {}).items() if k not in taken}
             taken.update(inputs)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-from infrascan.source import is_example_dir, is_retired_dir
+from infrascan.source import is_example_dir, is_retired_dir, is_within
 
 _MARKERS = re.compile(
     r"^(?:(?:Docker|Container)file(?:\..+)?|.+\.[Dd]ockerfile|Chart\.ya?ml|package\.json|pyproject\.toml"
@@ -57,7 +57,7 @@ class Components:
         index = bisect_right(self.roots, directory) - 1
         while index >= 0:
             root = self.roots[index]
-            if root == "" or directory == root or directory.startswith(root + "/"):
+            if is_within(directory, root):
                 return root
             index -= 1
         return ""

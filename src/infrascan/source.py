@@ -109,6 +109,11 @@ class ReadResult:
 
 
 @lru_cache(maxsize=65536)
+def is_within(path: str, folder: str) -> bool:
+    """Whether `path` is `folder` or lies below it (`""` and `.` are the repository root)."""
+    return folder in ("", ".") or path == folder or path.startswith(folder + "/")
+
+
 def is_example_path(path: str) -> bool:
     return any(is_example_dir(part) for part in path.split("/")[:-1])
 
