@@ -18,7 +18,6 @@ an inventory path (`-i inventories/production`) or a `--limit` group.
 from __future__ import annotations
 
 import re
-import shlex
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -29,10 +28,11 @@ from typing import Any
 
 import yaml
 
-from infrascan.commands import classify, split_commands
+from infrascan.commands import argv, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import ENV_VARIABLE_NAMES, env_from_name, is_dynamic
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
+from infrascan.source import repo_path
 from infrascan.yamlload import YDict, YList, line_of
 
 PLAYBOOK = "ansible.playbook"
@@ -368,7 +368,7 @@ def _arguments(value: Any, extra: Any) -> dict[str, Any]:
     if isinstance(value, dict):
         args.update(value)
     elif isinstance(value, str):
-        for word in _words(value):
+        for word in argv(value):
             key, sep, val = word.partition("=")
             if sep:
                 args[key] = val
@@ -395,13 +395,6 @@ def _joined(items: list[str]) -> list[Part]:
 def _short(command: str) -> str:
     command = " ".join(command.split())
     return command if len(command) <= _MAX_COMMAND else command[: _MAX_COMMAND - 1] + "…"
-
-
-def _words(command: str) -> list[str]:
-    try:
-        return shlex.split(command, posix=True)
-    except ValueError:
-        return command.split()
 
 
 # -- who runs the playbook --------------------------------------------------------------------------
@@ -437,9 +430,9 @@ def invocations(records: Sequence[Record]) -> Iterator[Invocation]:
             if command.get("line") != line:
                 line, cwd = command.get("line"), "" if folder == "." else folder
             for simple in split_commands(str(command.get("command", ""))):
-                words = _words(simple.text)
+                words = argv(simple.text)
                 if len(words) == 2 and words[0] == "cd":
-                    cwd = _join(cwd, words[1])
+                    cwd = repo_path(cwd, words[1])
                     continue
                 if not any(c.kind == "deploy" and c.tool == "ansible" for c in classify(simple.text)):
                     continue
@@ -452,7 +445,7 @@ def invocations(records: Sequence[Record]) -> Iterator[Invocation]:
                     record.path,
                     int(command.get("line") or record.line),
                     simple.text,
-                    _join(cwd, found.playbook) if found.playbook else "",
+                    repo_path(cwd, found.playbook) if found.playbook else "",
                     found.environment,
                     found.named_by,
                     found.skip_tags,
@@ -490,7 +483,7 @@ def _parse(words: list[str]) -> Parsed | None:
             playbooks.append(words[index])
         index += 1
     for value in options["e"]:
-        variables.extend(w.partition("=") for w in _words(value) if "=" in w)
+        variables.extend(w.partition("=") for w in argv(value) if "=" in w)
     playbook = playbooks[0] if playbooks else ""
     skips = _tags(",".join(options["--skip-tags"]))
     for name, _, value in variables:
@@ -502,15 +495,3 @@ def _parse(words: list[str]) -> Parsed | None:
             if env:
                 return Parsed(playbook, env, f"{option} {value}", skips)
     return Parsed(playbook, None, "", skips)
-
-
-def _join(base: str, relative: str) -> str:
-    parts = [p for p in base.split("/") if p and p != "."]
-    for piece in relative.split("/"):
-        if piece in ("", "."):
-            continue
-        if piece == ".." and parts:
-            parts.pop()
-        elif piece != "..":
-            parts.append(piece)
-    return "/".join(parts)

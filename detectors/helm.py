@@ -43,6 +43,7 @@ from infrascan.fields import FIELD_BY_ID
 from infrascan.fields import Scope as FieldScope
 from infrascan.images import parse_image, version_label
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, text
+from infrascan.source import repo_path
 from infrascan.yamlload import YamlResult, YDict, line_of, load_yaml
 
 from .kubernetes import (
@@ -1125,7 +1126,7 @@ class HelmDetector(Detector):
                         )
                     )
             for chart, version, inline, lines, line in releases:
-                if _join("", chart) in charts:
+                if repo_path("", chart) in charts:
                     continue  # a chart of this repository: read with its own values above
                 values = Values().merged(Layer(record.path, inline or {}, lines))
                 env = _first_env(
@@ -1311,7 +1312,7 @@ class HelmDetector(Detector):
             for env in envs:
                 layers = list(base)
                 for raw in release["files"]:
-                    path = _join(directory, _ENVIRONMENT_NAME.sub(env or "", raw))
+                    path = repo_path(directory, _ENVIRONMENT_NAME.sub(env or "", raw))
                     layer = layer_of(path) if "{{" not in path else None
                     if layer:
                         layers.append(layer)
@@ -1329,7 +1330,7 @@ class HelmDetector(Detector):
             found += self._gitops_deployment(chart, base, record, layer_of)
         for record, profile, release in uses.skaffold.get(chart.directory, []):
             directory = PurePosixPath(record.path).parent.as_posix()
-            layers = base + [x for x in (layer_of(_join(directory, v)) for v in release["values"]) if x]
+            layers = base + [x for x in (layer_of(repo_path(directory, v)) for v in release["values"]) if x]
             env = env_from_name(profile["name"] or "") and profile["name"]
             found.append(
                 Deployment(
@@ -1356,10 +1357,10 @@ class HelmDetector(Detector):
         """`helm upgrade --install web ./charts/web -f values/prod.yaml` in a script or Makefile target."""
         release, target, files, namespace = parsed
         roots = [PurePosixPath(path).parent.as_posix(), "."]
-        root = next((r for r in roots if _join(r, target) == chart.directory), None)
+        root = next((r for r in roots if repo_path(r, target) == chart.directory), None)
         if root is None:
             return []
-        layers = base + [x for x in (layer_of(_join(root, f)) for f in files) if x]
+        layers = base + [x for x in (layer_of(repo_path(root, f)) for f in files) if x]
         env = _first_env([*files, release, namespace])
         return [Deployment(env, layers, (" (", Code(short(command, 60)), ")"), self.evidence(path, line))]
 
@@ -1371,9 +1372,9 @@ class HelmDetector(Detector):
         app, flux = obj.get("app"), obj.get("flux")
         names = [obj.get("name") or "", (app or {}).get("namespace") or "", obj.get("namespace") or ""]
         for source in (app or {}).get("sources", []):
-            if not source.get("path") or _join("", source["path"]) != chart.directory:
+            if not source.get("path") or repo_path("", source["path"]) != chart.directory:
                 continue
-            layers = base + [x for x in (layer_of(_join(chart.directory, v)) for v in source["value_files"]) if x]
+            layers = base + [x for x in (layer_of(repo_path(chart.directory, v)) for v in source["value_files"]) if x]
             if source.get("values"):
                 layers.append(Layer(record.path, source["values"], source.get("value_lines", {}), "helm.values"))
             env = _first_env(names + [PurePosixPath(v).name for v in source["value_files"]])
@@ -1385,7 +1386,8 @@ class HelmDetector(Detector):
                     self.evidence(record.path, int(source.get("line") or obj["line"])),
                 )
             )
-        if flux and obj["kind"] == "HelmRelease" and flux.get("chart") and _join("", flux["chart"]) == chart.directory:
+        chart_path = flux.get("chart") if flux else None
+        if flux and obj["kind"] == "HelmRelease" and chart_path and repo_path("", chart_path) == chart.directory:
             layers = list(base)
             if flux.get("values"):
                 layers.append(Layer(record.path, flux["values"], flux.get("value_lines", {})))
@@ -1420,7 +1422,7 @@ class ChartUses:
         for record in ctx.records("helm.helmfile"):
             directory = PurePosixPath(record.path).parent.as_posix()
             for release in record.data["releases"]:
-                uses.helmfile.setdefault(_join(directory, release["chart"]), []).append((record, release))
+                uses.helmfile.setdefault(repo_path(directory, release["chart"]), []).append((record, release))
         for record in ctx.records("k8s.object"):
             for target in dict.fromkeys(_gitops_targets(record.data)):
                 uses.gitops.setdefault(target, []).append(record)
@@ -1429,7 +1431,7 @@ class ChartUses:
             for profile in record.data["profiles"]:
                 for release in profile["helm"]:
                     if release["chart"]:
-                        uses.skaffold.setdefault(_join(directory, release["chart"]), []).append(
+                        uses.skaffold.setdefault(repo_path(directory, release["chart"]), []).append(
                             (record, profile, release)
                         )
         for path, line, command in _helm_commands(ctx):
@@ -1437,7 +1439,7 @@ class ChartUses:
             if parsed is None:
                 continue
             roots = (PurePosixPath(path).parent.as_posix(), ".")
-            for target in dict.fromkeys(_join(root, parsed[1]) for root in roots):
+            for target in dict.fromkeys(repo_path(root, parsed[1]) for root in roots):
                 uses.commands.setdefault(target, []).append((path, line, command, parsed))
         return uses
 
@@ -1446,10 +1448,10 @@ def _gitops_targets(obj: dict[str, Any]) -> Iterator[str]:
     """The chart folders an Argo CD Application (source paths) or a Flux HelmRelease (chart) points at."""
     for source in (obj.get("app") or {}).get("sources", []):
         if source.get("path"):
-            yield _join("", source["path"])
+            yield repo_path("", source["path"])
     flux = obj.get("flux")
     if flux and obj["kind"] == "HelmRelease" and flux.get("chart"):
-        yield _join("", flux["chart"])
+        yield repo_path("", flux["chart"])
 
 
 class ChartReader:
@@ -2198,19 +2200,6 @@ def _base(path: str) -> str:
 def _folder(path: str) -> str:
     """The folder of a repository file (`.` at the top), as `PurePosixPath(path).parent` names it."""
     return path.rsplit("/", 1)[0] if "/" in path else "."
-
-
-def _join(base: str, relative: str) -> str:
-    parts = [p for p in base.split("/") if p and p != "."]
-    for piece in relative.strip().split("/"):
-        if piece in ("", "."):
-            continue
-        if piece == "..":
-            if parts:
-                parts.pop()
-        else:
-            parts.append(piece)
-    return "/".join(parts) or "."
 
 
 def _first_env(names: list[str]) -> str | None:

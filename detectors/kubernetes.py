@@ -37,7 +37,7 @@ from infrascan.envvars import Variable, VariableReader, is_placeholder_host
 from infrascan.fields import FIELD_BY_ID, Scope
 from infrascan.images import parse_image, version_label
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
-from infrascan.source import is_example_path
+from infrascan.source import is_example_path, repo_path
 from infrascan.yamlload import Tagged, YDict, YList, line_of, load_yaml
 
 WORKLOAD_KINDS = frozenset(
@@ -1535,7 +1535,7 @@ class KubernetesDetector(Detector):
                     continue
                 placement = Placement(env, self.evidence(skaffold.path, profile["line"]))
                 for raw in profile["paths"]:
-                    target = _join(base, raw)
+                    target = repo_path(base, raw)
                     if target in kustomizations:
                         reached = self._reach(target, kustomizations, listing, placement, set())
                         place_reached(reached, placement, None)
@@ -1577,7 +1577,7 @@ class KubernetesDetector(Detector):
         for entry, line, _key in data["entries"]:
             if "://" in entry or entry.startswith(("github.com/", "git@")):
                 continue
-            target = _join(directory, entry)
+            target = repo_path(directory, entry)
             if target in kustomizations:
                 reached += [(f, line) for f, _ in self._reach(target, kustomizations, files, placement, seen)]
             elif target in files.paths:
@@ -1600,7 +1600,7 @@ class KubernetesDetector(Detector):
                     raw = source.get("path")
                     if not raw or "{{" in raw:
                         continue
-                    target = _join("", raw)
+                    target = repo_path("", raw)
                     if not files.has_folder(target) and target not in ("", "."):
                         continue
                     env = _app_env(obj, target)
@@ -1933,20 +1933,6 @@ class FileIndex:
                     self._trees[path[:slash]].append(path)
                     slash = path.find("/", slash + 1)
         return self._trees.get(folder, [])
-
-
-def _join(base: str, relative: str) -> str:
-    """A repository path for `relative` seen from directory `base` (`..` resolved)."""
-    parts: list[str] = [p for p in base.split("/") if p and p != "."] if base not in ("", ".") else []
-    for piece in relative.strip().split("/"):
-        if piece in ("", "."):
-            continue
-        if piece == "..":
-            if parts:
-                parts.pop()
-        else:
-            parts.append(piece)
-    return "/".join(parts)
 
 
 def _glob(path: str) -> str:

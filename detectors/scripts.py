@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from infrascan.commands import classify, split_commands
+from infrascan.commands import argv, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.model import Fact
 from infrascan.tasks import TaskIndex
@@ -81,18 +80,11 @@ def argv_script(argv: Iterable[Any]) -> str:
     return " ".join(f"'{w}'" if _SPACE.search(w) and "'" not in w else w for w in words)
 
 
-def _words(command: str) -> list[str]:
-    try:
-        return shlex.split(command, posix=True)
-    except ValueError:
-        return command.split()
-
-
 def shell_body(command: str) -> str | None:
     """The script inside `sh -c '...'`, or None when the command is not a shell given a script."""
     if "sh" not in command.translate(_QUOTING):  # every shell's name has it: no need to split words
         return None
-    words = _words(command)
+    words = argv(command)
     body = argv_script(words)
     return body if len(words) >= 3 and body == words[2] else None
 
@@ -105,7 +97,7 @@ def script_tokens(command: str) -> list[str]:
     if "/" not in bare and not any(suffix in bare for suffix in _SCRIPT_SUFFIXES):
         return []
     found = []
-    for word in _words(command):
+    for word in argv(command):
         if word.startswith("-") or "://" in word or "$" in word or "=" in word:
             continue
         if word.endswith(_SCRIPT_SUFFIXES) or "/" in word:

@@ -284,7 +284,7 @@ def _classify(command: str) -> tuple[Classification, ...]:
                 detail["script"] = match.group("script")
             detail.update(_deploy_detail(rule, cmd))
             if rule.output == "package":
-                detail["output"] = _program_output(_argv(cmd))
+                detail["output"] = _program_output(argv(cmd))
             results.append(
                 Classification(
                     rule.kind, rule.tool, rule.id, cmd, _refine_level(rule, cmd), rule.target, rule.automatic, detail
@@ -320,7 +320,8 @@ _IMAGE_PROPERTIES = re.compile(r"^-D(?:jib\.to\.image|image)=(?P<image>\S+)$")
 _POSITIONAL_IMAGE = re.compile(r"^(?:docker|podman|buildah)\s+(?:image\s+)?push\b|^pack\s+build\b")
 
 
-def _argv(cmd: str) -> list[str]:
+def argv(cmd: str) -> list[str]:
+    """A command's words as the shell splits them; on unbalanced quotes, as whitespace does."""
     try:
         return shlex.split(cmd, posix=True)
     except ValueError:
@@ -397,7 +398,7 @@ def _deploy_detail(rule: Rule, cmd: str) -> dict[str, Any]:
     """
     if rule.kind not in ("deploy", "build", "push", "rollback", "verify"):
         return {}
-    argv = _argv(cmd)
+    words = argv(cmd)
     detail: dict[str, Any] = {}
     flags = {
         "-f": "files",
@@ -420,21 +421,21 @@ def _deploy_detail(rule: Rule, cmd: str) -> dict[str, Any]:
         "--prod": "prod",
     }
     i = 0
-    while i < len(argv):
-        arg = argv[i]
+    while i < len(words):
+        arg = words[i]
         key, _, inline = arg.partition("=")
         if key in flags:
             name = flags[key]
             if name == "prod":
                 detail["prod"] = True
             else:
-                value = inline or (argv[i + 1] if i + 1 < len(argv) else "")
+                value = inline or (words[i + 1] if i + 1 < len(words) else "")
                 if not inline:
                     i += 1
                 detail.setdefault(name, []).append(value)
         i += 1
     if rule.kind in ("build", "push"):
-        images = _images(rule, cmd, argv)
+        images = _images(rule, cmd, words)
         if images:
             detail["images"] = images
             found = [r for r in (registry_of(image) for image in images) if r is not None]

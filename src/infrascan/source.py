@@ -109,6 +109,20 @@ class ReadResult:
 
 
 @lru_cache(maxsize=65536)
+def repo_path(base: str, relative: str) -> str:
+    """A repository path for `relative` seen from directory `base` (`.` and `..` resolved)."""
+    parts: list[str] = [p for p in base.split("/") if p and p != "."]
+    for piece in relative.strip().split("/"):
+        if piece in ("", "."):
+            continue
+        if piece == "..":
+            if parts:
+                parts.pop()
+        else:
+            parts.append(piece)
+    return "/".join(parts)
+
+
 def is_within(path: str, folder: str) -> bool:
     """Whether `path` is `folder` or lies below it (`""` and `.` are the repository root)."""
     return folder in ("", ".") or path == folder or path.startswith(folder + "/")
