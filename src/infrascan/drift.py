@@ -182,7 +182,22 @@ def _versions(text: str, catalog: Catalog) -> dict[str, set[str]]:
     return found
 
 
-def _contradicted_versions(text: str, records: list[FactRecord], catalog: Catalog, section: str, index: int,
+Shown = tuple[dict[str, set[str]], dict[str, list[tuple[str, int]]]]
+
+
+def _shown_versions(records: list[FactRecord], catalog: Catalog) -> Shown:
+    """The versions a section's evidence shows per technology, and the lines that show them: once
+    per section, not once per paragraph a person wrote in it."""
+    shown: dict[str, set[str]] = defaultdict(set)
+    cited: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for record in records:
+        for tech_id, versions in _versions(record.text, catalog).items():
+            shown[tech_id] |= versions
+            cited[tech_id].extend(record.evidence)
+    return shown, cited
+
+
+def _contradicted_versions(text: str, evidence: Shown, catalog: Catalog, section: str, index: int,
                            key: SlotKey | None) -> list[Finding]:
     """A version a person wrote that the repository's evidence for the same technology never shows.
 
@@ -192,12 +207,7 @@ def _contradicted_versions(text: str, records: list[FactRecord], catalog: Catalo
     if not written:
         return []
     numbers = {m.group(1) for m in _NUMBER.finditer(text)}
-    shown: dict[str, set[str]] = defaultdict(set)
-    cited: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for record in records:
-        for tech_id, versions in _versions(record.text, catalog).items():
-            shown[tech_id] |= versions
-            cited[tech_id].extend(record.evidence)
+    shown, cited = evidence
     findings = []
     for tech_id, versions in written.items():
         if tech_id not in shown or numbers & shown[tech_id]:
@@ -220,6 +230,7 @@ def _contradictions(doc: ParsedDocument, state: State | None, now: dict[SlotKey,
         section = FIELD_BY_ID[key[0]].section if key[0] in FIELD_BY_ID else "External Services"
         by_section[section].extend(r for r in records if r.role != "hint")
     evidence = {name: _evidence_techs(records, catalog) for name, records in by_section.items()}
+    versions = {name: _shown_versions(records, catalog) for name, records in by_section.items()}
     findings: list[Finding] = []
     for index, text, slot_key in _person_text(doc, state):
         where = _section_of(doc, index)
@@ -231,7 +242,8 @@ def _contradictions(doc: ParsedDocument, state: State | None, now: dict[SlotKey,
             if tech.id in known:
                 continue
             findings.append(_contradicted_tech(tech, known, catalog, section, index, slot_key))
-        findings.extend(_contradicted_versions(text, by_section.get(section, []), catalog, section, index, slot_key))
+        findings.extend(_contradicted_versions(text, versions.get(section, ({}, {})), catalog, section, index,
+                                               slot_key))
         if section == "Environments":
             for match in _URL.finditer(text):
                 host = match.group(1).lower()
