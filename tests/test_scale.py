@@ -332,3 +332,24 @@ def test_a_change_phase_1_reads_the_same_reuses_the_model_and_any_other_change_d
     assert scan_json(root, ScanOptions(use_cache=True)) == changed and phase2 == [1, 1]
     (root / "services/svc3/chart/values-prod.yaml").write_text("replicaCount: 2\n")  # a new file: new listing
     assert "values-prod.yaml" in scan_json(root, ScanOptions(use_cache=True)) and phase2 == [1, 1, 1]
+
+
+def test_reading_an_entry_refreshes_its_use_only_when_stale(tmp_path: Path) -> None:
+    """Eviction goes by last use: an entry read long ago is marked used again, while one used
+    within the hour is not rewritten (a warm scan reads thousands of entries)."""
+    cache = Cache(tmp_path / "c")
+    cache.put("old", 1)
+    cache.put("recent", 2)
+    cache.flush()
+    long_ago = time.time() - 2 * 86400
+    recently = time.time() - 60
+    with sqlite3.connect(cache.path) as db:
+        db.execute("UPDATE entries SET used = ? WHERE key = 'old'", (long_ago,))
+        db.execute("UPDATE entries SET used = ? WHERE key = 'recent'", (recently,))
+    assert cache.get_many(["old", "recent"]) == {"old": 1, "recent": 2}
+    cache.flush()
+    with sqlite3.connect(cache.path) as db:
+        used = dict(db.execute("SELECT key, used FROM entries").fetchall())
+    assert used["old"] > time.time() - 60
+    assert used["recent"] == recently
+    cache.close()

@@ -29,6 +29,10 @@ DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 SCHEMA = "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL, size INTEGER NOT NULL, " \
          "used REAL NOT NULL)"
 _CHUNK = 500
+# An entry's last use is rewritten only when it is older than this: eviction needs the order of
+# use, not the second, and rewriting every entry a warm monorepo scan reads (6,000 rows) cost
+# that scan 0.3 s.
+TOUCH_AFTER = 3600.0
 
 
 def cache_dir() -> Path:
@@ -114,14 +118,16 @@ class Cache:
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
-                for key, blob in db.execute(f"SELECT key, value FROM entries WHERE key IN ({marks})", chunk):
+                for key, blob, used in db.execute(f"SELECT key, value, used FROM entries WHERE key IN ({marks})",
+                                                  chunk):
                     try:
                         found[key] = pickle.loads(blob)
                     except Exception:  # a stale or damaged pickle is a miss
                         continue
                     if digest:
                         self.digests[key] = _digest(blob)
-                    self._touched.append((now, key))
+                    if now - used > TOUCH_AFTER:
+                        self._touched.append((now, key))
         except sqlite3.DatabaseError as exc:
             self._discard(f"cache was unreadable ({exc}); rebuilt it")
             found = {}
