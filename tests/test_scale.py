@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -353,3 +354,19 @@ def test_reading_an_entry_refreshes_its_use_only_when_stale(tmp_path: Path) -> N
     assert used["old"] > time.time() - 60
     assert used["recent"] == recently
     cache.close()
+
+
+def test_a_background_flush_is_seen_by_the_next_read_and_kept_by_close(tmp_path: Path) -> None:
+    """Phase 1's entries are written while phase 2 runs; whatever comes next on the same cache
+    waits for that write, and closing the cache never abandons it."""
+    cache = Cache(tmp_path / "c")
+    for i in range(200):
+        cache.put(f"k{i}", list(range(i)))
+    cache.flush(background=True)
+    assert cache.get_many(["k0", "k199"]) == {"k0": [], "k199": list(range(199))}
+    cache.put("late", "after the background write")
+    cache.flush(background=True)
+    cache.close()
+    with sqlite3.connect(cache.path) as db:
+        assert db.execute("SELECT count(*) FROM entries").fetchone()[0] == 201
+    assert not any(t.name == "infrascan-cache-writer" for t in threading.enumerate())

@@ -20,6 +20,7 @@ import hashlib
 import os
 import pickle
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -62,6 +63,7 @@ class Cache:
         self._db: sqlite3.Connection | None = None
         self._pending: list[tuple[str, bytes, int, float]] = []
         self._touched: list[tuple[float, str]] = []
+        self._writer: threading.Thread | None = None
         self.hits = 0
         self.misses = 0
         # A digest of the stored bytes of every phase-1 entry this run read or wrote: equal digests
@@ -85,7 +87,9 @@ class Cache:
         return self._db
 
     def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        # A background flush writes through this connection while the scan goes on; every other
+        # use of it waits for that write first (`_wait`), so it is never used by two threads at once.
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA busy_timeout=10000")
         with contextlib.suppress(sqlite3.OperationalError):
             db.execute("PRAGMA journal_mode=WAL")
@@ -107,6 +111,7 @@ class Cache:
     def get_many(self, keys: Iterable[str], digest: bool = False) -> dict[str, Any]:
         """The values stored under these keys; with `digest`, each one's digest is kept too (phase-1
         results, for the early cutoff: not the model or a run record, megabytes hashed for nothing)."""
+        self._wait()
         db = self._connect()
         wanted = list(dict.fromkeys(keys))
         found: dict[str, Any] = {}
@@ -148,24 +153,42 @@ class Cache:
         if digest:
             self.digests[key] = _digest(blob)
 
-    def flush(self) -> None:
-        """Writes pending entries and usage times in one transaction, then trims to the size bound."""
+    def flush(self, background: bool = False) -> None:
+        """Writes pending entries and usage times in one transaction, then trims to the size bound.
+
+        In the background, the write (0.3-0.4 s for a monorepo's 12,000 new entries, mostly inside
+        SQLite, which releases the GIL) overlaps the scan's next steps; the next use of the cache,
+        or `close`, waits for it."""
+        self._wait()
         db = self._connect()
         if db is None or (not self._pending and not self._touched):
             return
+        pending, touched = self._pending, self._touched
+        self._pending, self._touched = [], []
+        if background:
+            self._writer = threading.Thread(target=self._write, args=(db, pending, touched),
+                                            name="infrascan-cache-writer")
+            self._writer.start()
+        else:
+            self._write(db, pending, touched)
+
+    def _write(self, db: sqlite3.Connection, pending: list[tuple[str, bytes, int, float]],
+               touched: list[tuple[float, str]]) -> None:
         try:
             db.execute("BEGIN IMMEDIATE")
-            db.executemany("INSERT OR REPLACE INTO entries (key, value, size, used) VALUES (?, ?, ?, ?)",
-                           self._pending)
-            db.executemany("UPDATE entries SET used = ? WHERE key = ?", self._touched)
+            db.executemany("INSERT OR REPLACE INTO entries (key, value, size, used) VALUES (?, ?, ?, ?)", pending)
+            db.executemany("UPDATE entries SET used = ? WHERE key = ?", touched)
             db.execute("COMMIT")
             self._trim(db)
         except sqlite3.DatabaseError:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
-        finally:
-            self._pending.clear()
-            self._touched.clear()
+
+    def _wait(self) -> None:
+        """Lets a background write finish before the connection is used again."""
+        if self._writer is not None:
+            self._writer.join()
+            self._writer = None
 
     def _trim(self, db: sqlite3.Connection) -> None:
         total = db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0]

@@ -294,7 +294,7 @@ class Extractor:
                     result.results[(det.name, cand.entry.path)] = value
         if self.cache:
             result.cache_hits = self.cache.hits
-            self.cache.flush()
+            self.cache.flush(background=True)  # written while phase 2 runs
             if self.cache.note:
                 result.diagnostics.append(Diagnostic("<cache>", None, self.cache.note, Severity.INFO, "cache"))
         return result

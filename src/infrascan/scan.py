@@ -69,7 +69,7 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
         if isinstance(found, Model):
             # Files changed, but what phase 1 reads in them did not (a comment, a blank line).
             cutoff.remember(whole_key)
-            cache.flush()
+            cache.flush(background=True)
             found.repository = _repo_info(source)
             found.files_read = probe.files_read if probe else 0
             return found
@@ -88,7 +88,7 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
         gc.unfreeze()
     if cutoff is not None and whole_key is not None:
         cutoff.remember(whole_key, model)
-        cutoff.cache.flush()
+        cutoff.cache.flush(background=True)  # written while the document renders
     return model
 
 
