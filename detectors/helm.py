@@ -89,6 +89,8 @@ _MONITORING_SWITCHES = (
     ("podMonitor", "PodMonitor"),
     ("prometheusRule", "PrometheusRule"),
 )
+_SWITCH_KEYS = tuple(k for k, _ in _MONITORING_SWITCHES)
+_SWITCH_KINDS = dict(_MONITORING_SWITCHES)
 _TEMPLATE_KIND = {
     "autoscaling": "HorizontalPodAutoscaler",
     "podDisruptionBudget": "PodDisruptionBudget",
@@ -127,7 +129,9 @@ _KEYWORDS = tuple(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def _keyword(inner: str) -> tuple[str, str]:
+    """(keyword, what follows it) of an action's text; charts repeat their actions (`- end`, `- else`)."""
     inner = inner.strip()
     for word, followed in _KEYWORDS:
         if inner == word or inner.startswith(followed):
@@ -523,24 +527,55 @@ _FUNCTIONS: dict[str, Callable[[list[Any], Scope], Any]] = {
 }
 
 
+@dataclass(frozen=True)
+class _Action:
+    """One `{{ }}` of a helper's body, as `render` reads it."""
+
+    start: int
+    end: int
+    trim_before: bool  # `{{-`
+    inner: str
+    trim_after: bool  # `-}}`
+    word: str  # `_keyword` of the inner text
+    rest: str
+    comment: bool  # `{{/* ... */}}`
+
+
+@functools.lru_cache(maxsize=1024)
+def _actions(body: str) -> tuple[_Action, ...]:
+    """The actions of a helper's body. Every include of a helper renders its body again (per
+    template, environment and nesting level), so the scan for its actions is done once per text."""
+    return tuple(
+        _Action(
+            m.start(),
+            m.end(),
+            m.group(1) == "-",
+            m.group(2),
+            m.group(3) == "-",
+            *_keyword(m.group(2)),
+            m.group(2).strip().startswith("/*"),
+        )
+        for m in _ACTION.finditer(body)
+    )
+
+
 def render(body: str, scope: Scope) -> Any:
     """A small renderer for helper templates (`define`): text, actions, if/else/with; else UNKNOWN."""
-    parts = list(_ACTION.finditer(body))
     out: list[str] = []
     active: list[bool] = []  # per open block: is the current branch being rendered
     taken: list[bool] = []  # per open block: has an earlier branch been rendered
     pos = 0
-    for match in parts:
-        chunk = body[pos : match.start()]
-        if match.group(1) == "-":
+    for action in _actions(body):
+        chunk = body[pos : action.start]
+        if action.trim_before:
             chunk = chunk.rstrip()
         if out and out[-1] == "\x02":  # the previous action trimmed what follows it
             out.pop()
             chunk = chunk.lstrip()
         if all(active):
             out.append(chunk)
-        pos = match.end()
-        word, rest = _keyword(match.group(2))
+        pos = action.end
+        word, rest = action.word, action.rest
         live = all(active)
         if word in ("if", "with"):
             value = truthy(evaluate(rest, scope)) if live else False
@@ -565,12 +600,12 @@ def render(body: str, scope: Scope) -> Any:
             taken.pop()
         elif word in ("range", "define", "block", "else with"):
             return UNKNOWN
-        elif live and not match.group(2).strip().startswith("/*"):
-            value = evaluate(match.group(2), scope)
+        elif live and not action.comment:
+            value = evaluate(action.inner, scope)
             if value is UNKNOWN:
                 return UNKNOWN
             out.append("" if value is None else (str(value).lower() if isinstance(value, bool) else str(value)))
-        if match.group(3) == "-":
+        if action.trim_after:
             out.append("\x02")
     tail = body[pos:]
     if out and out[-1] == "\x02":
@@ -718,14 +753,18 @@ class Values:
         return self.origin.get(path)
 
 
-def _dot_prefixes(key: str) -> list[str]:
-    """`a.b.c` -> `a`, `a.b`: the strings `p` for which `key.startswith(p + ".")`."""
+@functools.lru_cache(maxsize=8192)
+def _dot_prefixes(key: str) -> tuple[str, ...]:
+    """`a.b.c` -> `a`, `a.b`: the strings `p` for which `key.startswith(p + ".")`.
+
+    Charts and their environments repeat the same key paths, so each is split once.
+    """
     prefixes: list[str] = []
     dot = key.find(".")
     while dot != -1:
         prefixes.append(key[:dot])
         dot = key.find(".", dot + 1)
-    return prefixes
+    return tuple(prefixes)
 
 
 def below_lines(lines: Mapping[str, int]) -> dict[str, list[tuple[str, int]]]:
@@ -751,7 +790,7 @@ class Merger:
         self._lines: dict[int, tuple[dict[str, list[tuple[str, int]]], Layer]] = {}
 
     def values(self, layers: Sequence[Layer]) -> Values:
-        key = tuple(id(layer) for layer in layers)
+        key = tuple(map(id, layers))
         if key not in self._chains:
             if not layers:
                 result = Values()
@@ -1190,16 +1229,16 @@ class HelmDetector(Detector):
     def _charts(self, ctx: ResolveContext) -> dict[str, Chart]:
         charts: dict[str, Chart] = {}
         for record in ctx.records("helm.chart"):
-            directory = PurePosixPath(record.path).parent.as_posix()
+            directory = _folder(record.path)
             charts[directory] = Chart(directory, record)
         extra: dict[str, list[dict[str, Any]]] = defaultdict(list)
         pins: dict[str, dict[str, str]] = defaultdict(dict)
         for record in ctx.records("helm.requirements"):
-            extra[PurePosixPath(record.path).parent.as_posix()] += record.data["dependencies"]
+            extra[_folder(record.path)] += record.data["dependencies"]
         for record in ctx.records("helm.lock"):
             for dep in record.data["dependencies"]:
                 if dep.get("version"):
-                    pins[PurePosixPath(record.path).parent.as_posix()][dep["name"]] = dep["version"]
+                    pins[_folder(record.path)][dep["name"]] = dep["version"]
         vendored: dict[str, list[str]] = defaultdict(list)  # chart directory -> its charts/*.tgz
         for path in ctx.files:
             if path.endswith(".tgz") and "/charts/" in path:
@@ -1229,7 +1268,7 @@ class HelmDetector(Detector):
             chart.record = Record(
                 chart.record.kind, chart.record.path, chart.record.line, {**chart.record.data, "dependencies": deps}
             )
-            parts = PurePosixPath(directory).parts
+            parts = directory.split("/") if directory != "." else []
             for i in range(len(parts) - 1, 0, -1):
                 if parts[i - 1] == "charts" and "/".join(parts[: i - 1]) in charts:
                     chart.parent = "/".join(parts[: i - 1])
@@ -1243,7 +1282,7 @@ class HelmDetector(Detector):
         overlays: dict[str, list[tuple[str | None, Layer]]] = defaultdict(list)
         by_parent: dict[str, list[Chart]] = defaultdict(list)
         for chart in charts.values():
-            by_parent[PurePosixPath(chart.directory).parent.as_posix()].append(chart)
+            by_parent[_folder(chart.directory)].append(chart)
         for record in ctx.records("helm.values"):
             layer = layers[record.path]
             owner = _owner(record.path, charts, None)
@@ -1303,7 +1342,7 @@ class HelmDetector(Detector):
         """Deployments other files declare: helmfile releases, Argo CD and Flux objects, Skaffold profiles."""
         found: list[Deployment] = []
         for record, release in uses.helmfile.get(chart.directory, []):
-            directory = PurePosixPath(record.path).parent.as_posix()
+            directory = _folder(record.path)
             envs = [name for name, _ in record.data["environments"]] or [None]
             inline = [
                 Layer(record.path, values["data"], values["lines"], f"{release['name']}.{index}")
@@ -1329,7 +1368,7 @@ class HelmDetector(Detector):
         for record in uses.gitops.get(chart.directory, []):
             found += self._gitops_deployment(chart, base, record, layer_of)
         for record, profile, release in uses.skaffold.get(chart.directory, []):
-            directory = PurePosixPath(record.path).parent.as_posix()
+            directory = _folder(record.path)
             layers = base + [x for x in (layer_of(repo_path(directory, v)) for v in release["values"]) if x]
             env = env_from_name(profile["name"] or "") and profile["name"]
             found.append(
@@ -1356,7 +1395,7 @@ class HelmDetector(Detector):
     ) -> list[Deployment]:
         """`helm upgrade --install web ./charts/web -f values/prod.yaml` in a script or Makefile target."""
         release, target, files, namespace = parsed
-        roots = [PurePosixPath(path).parent.as_posix(), "."]
+        roots = [_folder(path), "."]
         root = next((r for r in roots if repo_path(r, target) == chart.directory), None)
         if root is None:
             return []
@@ -1420,14 +1459,14 @@ class ChartUses:
     def of(cls, ctx: ResolveContext) -> ChartUses:
         uses = cls()
         for record in ctx.records("helm.helmfile"):
-            directory = PurePosixPath(record.path).parent.as_posix()
+            directory = _folder(record.path)
             for release in record.data["releases"]:
                 uses.helmfile.setdefault(repo_path(directory, release["chart"]), []).append((record, release))
         for record in ctx.records("k8s.object"):
             for target in dict.fromkeys(_gitops_targets(record.data)):
                 uses.gitops.setdefault(target, []).append(record)
         for record in ctx.records("k8s.skaffold"):
-            directory = PurePosixPath(record.path).parent.as_posix()
+            directory = _folder(record.path)
             for profile in record.data["profiles"]:
                 for release in profile["helm"]:
                     if release["chart"]:
@@ -1438,7 +1477,7 @@ class ChartUses:
             parsed = parse_helm_command(command)
             if parsed is None:
                 continue
-            roots = (PurePosixPath(path).parent.as_posix(), ".")
+            roots = (_folder(path), ".")
             for target in dict.fromkeys(repo_path(root, parsed[1]) for root in roots):
                 uses.commands.setdefault(target, []).append((path, line, command, parsed))
         return uses
@@ -1470,7 +1509,7 @@ class ChartReader:
         self.defines: dict[str, str] = {}
         for record in chart.templates:
             self.defines.update(record.data["defines"])
-        folder = PurePosixPath(chart.directory).name
+        folder = _base(chart.directory)
         # two charts may share a name (argocd-example-apps: blue-green/ and helm-guestbook/)
         named_by_folder = folder == chart.name or chart.directory == "."
         self.where: tuple[Part, ...] = (" in chart ", Code(chart.name)) + (
@@ -1747,8 +1786,12 @@ class ChartReader:
             where: tuple[Part, ...] = (" in chart ", Code(self.chart.name), " (", Code(record.path), ")")
             for doc in record.data["docs"]:
                 runs = [self._render(doc, record, deployment) for deployment in self.chart.deployments]
+                collect: dict[int, bool] = {}  # deployments that give a document the same values share its object
                 for run in runs:
-                    if not describes_environment(run.obj) and not run.obj.get("scrape"):
+                    wanted = collect.get(id(run.obj))
+                    if wanted is None:
+                        wanted = collect[id(run.obj)] = describes_environment(run.obj) or bool(run.obj.get("scrape"))
+                    if not wanted:
                         continue  # no environment facts, probes or scrape annotations to collect
                     site = self.site(
                         run.deployment,
@@ -1861,7 +1904,7 @@ class ChartReader:
         only, and charts repeat the same expressions (`include "app.fullname" .`) in every template.
         """
         expr, _line, context = token
-        key = (id(deployment), expr, tuple(map(tuple, context)))
+        key = (id(deployment), expr, tuple(map(tuple, context)) if context else ())
         if key not in self._token_values:
             scope = self.scope(deployment)
             for kind, cond in context:
@@ -2220,14 +2263,19 @@ def _token_sites(node: Any, found: list[int]) -> Any:
     if isinstance(node, str):
         if "__TPL" not in node:
             return None
-        found.extend(int(n) for n in _TOKEN.findall(node))
+        found.extend(map(int, _TOKEN.findall(node)))
         return True
     children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
     sites: dict[Any, Any] = {}
     for key, child in children:
-        below = _token_sites(child, found)
-        if below is not None:
-            sites[key] = below
+        if isinstance(child, str):  # most of a summary: read here rather than in a call of its own
+            if "__TPL" in child:
+                found.extend(map(int, _TOKEN.findall(child)))
+                sites[key] = True
+        elif isinstance(child, (dict, list)):
+            below = _token_sites(child, found)
+            if below is not None:
+                sites[key] = below
     return sites or None
 
 
@@ -2459,11 +2507,9 @@ def _maps_named(
 
 
 def _monitor_switches(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    keys = tuple(k for k, _ in _MONITORING_SWITCHES)
-    kinds = dict(_MONITORING_SWITCHES)
-    for path, node in _maps_named(data, keys, set()):
+    for path, node in _maps_named(data, _SWITCH_KEYS, set()):
         if "enabled" in node:
-            yield path, kinds[path.rsplit(".", 1)[-1]]
+            yield path, _SWITCH_KINDS[path.rsplit(".", 1)[-1]]
 
 
 def _describe_special(key: str, value: Any) -> str | None:

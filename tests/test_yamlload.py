@@ -90,3 +90,12 @@ def test_deep_block_nesting_is_refused_without_crashing() -> None:
 def test_reasonable_nesting_loads() -> None:
     text = "".join("  " * i + f"k{i}:\n" for i in range(60)) + "  " * 60 + "leaf: 1\n"
     assert load_yaml(text).error is None
+
+
+def test_strings_load_alike_through_aliases_explicit_tags_and_merge_keys() -> None:
+    # Plain strings skip PyYAML's constructor bookkeeping; these are the cases that still need it.
+    doc = load_yaml("s: &s hi\n*s : [*s, !!str 12, '3', 4]\nbase: &b {k: v}\nm: {<<: *b, !!value x: 1, k: w}\n")
+    assert doc.documents[0] == {"s": "hi", "hi": ["hi", "12", "3", 4], "base": {"k": "v"}, "m": {"k": "w", "x": 1}}
+    assert line_of(doc.documents[0]["m"], "x") == 4
+    failed = load_yaml("a: !!str {b: 1}\n")
+    assert failed.documents == [] and failed.error is not None and "expected a scalar" in str(failed.error)

@@ -82,6 +82,17 @@ class InfrascanLoader(_BaseLoader):
         super().__init__(stream)
         self.duplicate_keys: list[tuple[str, int]] = []
 
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        """PyYAML's `resolve` for this table, which has no wildcard or path resolvers: the C parser
+        calls it for every node, and the general version builds a list of resolvers each time."""
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, regexp in self.yaml_implicit_resolvers.get(value[:1], ()):
+                    if regexp.match(value):
+                        return tag
+            return self.DEFAULT_SCALAR_TAG
+        return self.DEFAULT_SEQUENCE_TAG if kind is yaml.SequenceNode else self.DEFAULT_MAPPING_TAG
+
 
 # A fresh resolver table: assigning into the inherited dict would change PyYAML's own loaders.
 InfrascanLoader.yaml_implicit_resolvers = {}
@@ -99,6 +110,11 @@ InfrascanLoader.add_implicit_resolver(
 InfrascanLoader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
 
 
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_SPECIAL_KEY_TAGS = frozenset({_MERGE, "tag:yaml.org,2002:value"})
+
+
 def _construct_int(loader: InfrascanLoader, node: yaml.ScalarNode) -> int:
     value: str = str(loader.construct_scalar(node))
     if value.startswith("0x"):
@@ -113,24 +129,35 @@ def _construct_map(loader: InfrascanLoader, node: yaml.MappingNode) -> Any:
     data.line = node.start_mark.line + 1
     yield data
     seen: set[Any] = set()
+    special = False  # a merge (`<<`) or `!!value` key: only then has flatten_mapping anything to do
     for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue
+        if key_node.tag in _SPECIAL_KEY_TAGS:
+            special = True
+            if key_node.tag == _MERGE:
+                continue
         if isinstance(key_node, yaml.ScalarNode):
             if key_node.value in seen:
                 loader.duplicate_keys.append((key_node.value, key_node.start_mark.line + 1))
             seen.add(key_node.value)
-    loader.flatten_mapping(node)
+    if special:
+        loader.flatten_mapping(node)
     key_lines: dict[Any, int] = {}
+    construct = loader.construct_object
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            hash(key)
-        except TypeError:
-            raise yaml.constructor.ConstructorError(
-                "while constructing a mapping", node.start_mark, "found an unhashable key", key_node.start_mark
-            ) from None
-        data[key] = loader.construct_object(value_node, deep=False)
+        if key_node.tag == _STR and key_node.__class__ is yaml.ScalarNode:
+            key = key_node.value  # what construct_object gives a plain string, without its bookkeeping
+        else:
+            key = construct(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark, "found an unhashable key", key_node.start_mark
+                ) from None
+        if value_node.tag == _STR and value_node.__class__ is yaml.ScalarNode:
+            data[key] = value_node.value
+        else:
+            data[key] = construct(value_node, deep=False)
         key_lines[key] = key_node.start_mark.line + 1
     data.key_lines = key_lines
 
@@ -139,7 +166,11 @@ def _construct_seq(loader: InfrascanLoader, node: yaml.SequenceNode) -> Any:
     data = YList()
     data.line = node.start_mark.line + 1
     yield data
-    data.extend(loader.construct_object(child, deep=False) for child in node.value)
+    construct = loader.construct_object
+    data.extend(
+        child.value if child.tag == _STR and child.__class__ is yaml.ScalarNode else construct(child, deep=False)
+        for child in node.value
+    )
     data.item_lines = [child.start_mark.line + 1 for child in node.value]
 
 
@@ -188,6 +219,8 @@ def _nesting_problem(text: str) -> YamlLoadError | None:
     if match:
         line = text.count("\n", 0, match.start()) + 1
         return YamlLoadError(f"nesting deeper than infrascan reads (indentation over {MAX_INDENT_RUN})", line)
+    if "[" not in text and "{" not in text:
+        return None  # no flow collection opens: nothing to count
     depth = 0
     for ch in _BRACKETS_ONLY.sub("", text):
         if ch in "[{":
