@@ -25,11 +25,13 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
 import yaml
+
+from infrascan.needles import needles as find_needles
 
 KINDS = (
     "build",
@@ -50,17 +52,39 @@ TEST_LEVELS = ("unit", "integration", "e2e", "performance")
 
 @dataclass(frozen=True)
 class Rule:
+    """One recogniser. Its regexes are compiled on first use: in most scans most rules never get
+    past their needles (`needles.py`), and compiling all of them cost more than classifying."""
+
     id: str
     kind: str
     tool: str
-    pattern: re.Pattern[str]
-    unless: re.Pattern[str] | None = None
+    pattern_text: str
+    unless_text: str | None = None
     level: str | None = None
     target: str | None = None
     automatic: bool = False
     label: str | None = None
     output: str | None = None
     image: bool = False
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(self.pattern_text)
+
+    @cached_property
+    def unless(self) -> re.Pattern[str] | None:
+        return re.compile(self.unless_text) if self.unless_text else None
+
+    @cached_property
+    def needles(self) -> tuple[str, ...]:
+        return find_needles(self.pattern_text)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        """The pattern searched in `text`, skipped when no needle is there (most rules, most commands)."""
+        for needle in self.needles:
+            if needle in text:
+                return self.pattern.search(text)
+        return None if self.needles else self.pattern.search(text)
 
 
 @dataclass(frozen=True)
@@ -106,8 +130,8 @@ def rules() -> tuple[Rule, ...]:
                 id=e["id"],
                 kind=e["kind"],
                 tool=e["tool"],
-                pattern=re.compile(e["pattern"]),
-                unless=re.compile(e["unless"]) if e.get("unless") else None,
+                pattern_text=e["pattern"],
+                unless_text=e.get("unless") or None,
                 level=e.get("level"),
                 target=e.get("target"),
                 automatic=bool(e.get("automatic", False)),
@@ -117,6 +141,12 @@ def rules() -> tuple[Rule, ...]:
             )
         )
     return tuple(out)
+
+
+@cache
+def _command_rules() -> tuple[Rule, ...]:
+    """The rules matched against commands (`registry` rules read image references instead)."""
+    return tuple(r for r in rules() if r.kind != "registry")
 
 
 @cache
@@ -273,10 +303,10 @@ def _classify(command: str) -> tuple[Classification, ...]:
     for cmd in unwrap(command):
         if _SKIP.match(cmd) or _INSTALL.match(cmd):
             continue
-        for rule in rules():
-            if rule.kind in seen_kinds or rule.kind == "registry":
+        for rule in _command_rules():
+            if rule.kind in seen_kinds:
                 continue
-            match = rule.pattern.search(cmd)
+            match = rule.search(cmd)
             if not match or (rule.unless and rule.unless.search(cmd)):
                 continue
             detail: dict[str, Any] = {}
@@ -306,7 +336,7 @@ def registry_of(image: str) -> Registry | None:
     if not ref or ref.startswith("-"):
         return None
     for rule in rules():
-        if rule.kind == "registry" and rule.pattern.search(ref):
+        if rule.kind == "registry" and rule.search(ref):
             host = ref.split("/", 1)[0]
             host = re.split(r"(?<=[}\w)]):", host, maxsplit=1)[0] if host.startswith("$") else host
             return Registry(rule.id, rule.label or rule.tool, host)
