@@ -28,6 +28,7 @@ from infrascan.commands import (
     registry_of,
     rules,
     split_commands,
+    unwrap,
 )
 
 ROWS: list[tuple[str, str]] = [
@@ -1532,6 +1533,26 @@ def _classified(line: str) -> list[Classification]:
 @pytest.mark.parametrize(("line", "expected"), ROWS, ids=[f"{i}:{line[:40]}" for i, (line, _) in enumerate(ROWS)])
 def test_row(line: str, expected: str) -> None:
     assert " ".join(_label(c) for c in _classified(line)) == expected
+
+
+def test_needles_never_veto_a_match() -> None:
+    # A rule's needles only skip searches that cannot match: every command of the table, and
+    # every command unwrapped from it, that a pattern matches holds one of its needles.
+    texts = {text for line, _ in ROWS for part in split_commands(line) for text in (part.text, *unwrap(part.text))}
+    matched = 0
+    for rule in rules():
+        for text in texts:
+            if rule.pattern.search(text):
+                matched += 1
+                assert rule.search(text), (rule.id, text)
+    assert matched > len(ROWS) / 2
+
+
+def test_every_pattern_compiles() -> None:
+    # Rules compile their regexes on first use; a broken one must still fail here, not mid-scan.
+    for rule in rules():
+        assert rule.pattern.pattern == rule.pattern_text, rule.id
+        assert rule.unless is None or rule.unless.pattern == rule.unless_text, rule.id
 
 
 def _rule_files() -> dict[str, list[dict[str, object]]]:

@@ -25,11 +25,13 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
 import yaml
+
+from infrascan.needles import needles as find_needles
 
 KINDS = (
     "build",
@@ -50,17 +52,39 @@ TEST_LEVELS = ("unit", "integration", "e2e", "performance")
 
 @dataclass(frozen=True)
 class Rule:
+    """One recogniser. Its regexes are compiled on first use: in most scans most rules never get
+    past their needles (`needles.py`), and compiling all of them cost more than classifying."""
+
     id: str
     kind: str
     tool: str
-    pattern: re.Pattern[str]
-    unless: re.Pattern[str] | None = None
+    pattern_text: str
+    unless_text: str | None = None
     level: str | None = None
     target: str | None = None
     automatic: bool = False
     label: str | None = None
     output: str | None = None
     image: bool = False
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(self.pattern_text)
+
+    @cached_property
+    def unless(self) -> re.Pattern[str] | None:
+        return re.compile(self.unless_text) if self.unless_text else None
+
+    @cached_property
+    def needles(self) -> tuple[str, ...]:
+        return find_needles(self.pattern_text)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        """The pattern searched in `text`, skipped when no needle is there (most rules, most commands)."""
+        for needle in self.needles:
+            if needle in text:
+                return self.pattern.search(text)
+        return None if self.needles else self.pattern.search(text)
 
 
 @dataclass(frozen=True)
@@ -106,8 +130,8 @@ def rules() -> tuple[Rule, ...]:
                 id=e["id"],
                 kind=e["kind"],
                 tool=e["tool"],
-                pattern=re.compile(e["pattern"]),
-                unless=re.compile(e["unless"]) if e.get("unless") else None,
+                pattern_text=e["pattern"],
+                unless_text=e.get("unless") or None,
                 level=e.get("level"),
                 target=e.get("target"),
                 automatic=bool(e.get("automatic", False)),
@@ -117,6 +141,30 @@ def rules() -> tuple[Rule, ...]:
             )
         )
     return tuple(out)
+
+
+@cache
+def _command_index() -> tuple[tuple[Rule, ...], tuple[tuple[str, tuple[int, ...]], ...], frozenset[int]]:
+    """The rules matched against commands (`registry` rules read image references instead), each
+    needle with the rules it admits, and the rules without needles: a command is tested for the
+    ~190 needles once rather than rule by rule."""
+    command_rules = tuple(r for r in rules() if r.kind != "registry")
+    admits: dict[str, list[int]] = {}
+    for index, rule in enumerate(command_rules):
+        for needle in rule.needles:
+            admits.setdefault(needle, []).append(index)
+    always = frozenset(i for i, rule in enumerate(command_rules) if not rule.needles)
+    return command_rules, tuple((n, tuple(indices)) for n, indices in admits.items()), always
+
+
+def _candidates(cmd: str) -> list[Rule]:
+    """The command rules, in order, whose needles `cmd` holds (Rule.search, for all rules at once)."""
+    command_rules, admits, always = _command_index()
+    picked = set(always)
+    for needle, indices in admits:
+        if needle in cmd:
+            picked.update(indices)
+    return [command_rules[i] for i in sorted(picked)]
 
 
 @cache
@@ -182,6 +230,8 @@ def split_commands(script: str) -> list[Command]:
 
 def _split_operators(line: str) -> list[str]:
     """Splits on &&, || and ; outside quotes."""
+    if ";" not in line and "&&" not in line and "||" not in line:
+        return [line]  # most lines: nothing to split, and the walk below is per character
     parts: list[str] = []
     buf: list[str] = []
     quote = ""
@@ -273,8 +323,8 @@ def _classify(command: str) -> tuple[Classification, ...]:
     for cmd in unwrap(command):
         if _SKIP.match(cmd) or _INSTALL.match(cmd):
             continue
-        for rule in rules():
-            if rule.kind in seen_kinds or rule.kind == "registry":
+        for rule in _candidates(cmd):
+            if rule.kind in seen_kinds:
                 continue
             match = rule.pattern.search(cmd)
             if not match or (rule.unless and rule.unless.search(cmd)):
@@ -306,7 +356,7 @@ def registry_of(image: str) -> Registry | None:
     if not ref or ref.startswith("-"):
         return None
     for rule in rules():
-        if rule.kind == "registry" and rule.pattern.search(ref):
+        if rule.kind == "registry" and rule.search(ref):
             host = ref.split("/", 1)[0]
             host = re.split(r"(?<=[}\w)]):", host, maxsplit=1)[0] if host.startswith("$") else host
             return Registry(rule.id, rule.label or rule.tool, host)
@@ -318,10 +368,15 @@ def registry_of(image: str) -> Registry | None:
 _IMAGE_FLAGS = frozenset({"-t", "--tag", "--destination", "-d", "--image"})
 _IMAGE_PROPERTIES = re.compile(r"^-D(?:jib\.to\.image|image)=(?P<image>\S+)$")
 _POSITIONAL_IMAGE = re.compile(r"^(?:docker|podman|buildah)\s+(?:image\s+)?push\b|^pack\s+build\b")
+# The characters shlex splits words at (not str.split's: no \v, \f or Unicode spaces).
+_SHLEX_WHITESPACE = re.compile(r"[ \t\r\n]+")
 
 
 def argv(cmd: str) -> list[str]:
     """A command's words as the shell splits them; on unbalanced quotes, as whitespace does."""
+    if "'" not in cmd and '"' not in cmd and "\\" not in cmd:
+        # Without quotes or escapes shlex only splits at its whitespace, at a fraction of the cost.
+        return [word for word in _SHLEX_WHITESPACE.split(cmd) if word]
     try:
         return shlex.split(cmd, posix=True)
     except ValueError:
