@@ -20,11 +20,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from infrascan.catalog import Catalog
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, text
-from infrascan.yamlload import YDict
+from infrascan.yamlload import YDict, load_table
 
 MAX_LISTED = 6
 LEVELS = ("critical", "warning")
@@ -35,7 +33,7 @@ _HANDLE = re.compile(r"(?<![\w@])@((?:[\w.+-]|\$\{[^}\n]*\})+(?:@[\w.-]+)?)")
 @cache
 def _data() -> dict[str, Any]:
     raw = resources.files("infrascan").joinpath("data/datadog.yaml").read_bytes()
-    data: dict[str, Any] = yaml.safe_load(raw)
+    data: dict[str, Any] = load_table(raw)
     return data
 
 

@@ -23,8 +23,6 @@ from importlib import resources
 from pathlib import PurePosixPath
 from typing import Any
 
-import yaml
-
 from infrascan.catalog import DATA_STORE_CATEGORIES, Catalog
 from infrascan.commands import (
     Classification,
@@ -39,6 +37,7 @@ from infrascan.detector import Detector, Record, ResolveContext
 from infrascan.environments import STAGING, env_from_name, normalise
 from infrascan.model import Code, Confidence, Fact, Part, text
 from infrascan.tasks import TaskIndex
+from infrascan.yamlload import load_table
 
 JOB_RECORD = "pipeline.job"
 LEVEL_FIELDS = {"unit": "ci.test.unit", "integration": "ci.test.integration", "e2e": "ci.test.e2e"}
@@ -329,7 +328,7 @@ def _registry_label(registry_id: str) -> str:
 @cache
 def step_catalog() -> StepCatalog:
     raw = resources.files("infrascan").joinpath("data/pipeline_steps.yaml").read_bytes()
-    return StepCatalog(yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {})
+    return StepCatalog(load_table(raw) or {})
 
 
 # ---- phase 2: one job -> facts ------------------------------------------------------------------

@@ -26,14 +26,12 @@ from importlib import resources
 from pathlib import PurePosixPath
 from typing import Any
 
-import yaml
-
 from infrascan.commands import argv, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import ENV_VARIABLE_NAMES, env_from_name, is_dynamic
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
 from infrascan.source import repo_path
-from infrascan.yamlload import YDict, YList, line_of
+from infrascan.yamlload import YDict, YList, line_of, load_table
 
 PLAYBOOK = "ansible.playbook"
 # Task keys that are not the module (Ansible's task keywords).
@@ -96,7 +94,7 @@ class Knowledge:
 
 @cache
 def knowledge() -> Knowledge:
-    raw = yaml.safe_load(resources.files("infrascan").joinpath("data/ansible.yaml").read_bytes())
+    raw = load_table(resources.files("infrascan").joinpath("data/ansible.yaml").read_bytes())
     rules = tuple(
         StepRule(
             frozenset(entry["modules"]),

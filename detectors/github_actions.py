@@ -32,8 +32,6 @@ from importlib import resources
 from pathlib import PurePosixPath
 from typing import Any
 
-import yaml
-
 from infrascan.catalog import DATA_STORE_CATEGORIES
 from infrascan.commands import (
     Classification,
@@ -48,7 +46,7 @@ from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sou
 from infrascan.environments import block_order, env_from_name, normalise
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, text
 from infrascan.tasks import TaskIndex, workspace
-from infrascan.yamlload import Tagged, YDict, line_of, load_yaml
+from infrascan.yamlload import Tagged, YDict, line_of, load_table, load_yaml
 
 from ._pipelines import alert_fact
 
@@ -128,7 +126,7 @@ class Knowledge:
 @cache
 def knowledge() -> Knowledge:
     raw = resources.files("infrascan").joinpath("data/actions.yaml").read_bytes()
-    data = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    data = load_table(raw)
     actions = {}
     for entry in data["actions"]:
         spec = ActionSpec(

@@ -28,10 +28,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from infrascan.model import Severity
-from infrascan.yamlload import Tagged, YDict, YList
+from infrascan.yamlload import Tagged, YDict, YList, load_table
 
 Where = tuple[str, int]  # (path, 1-based line)
 Diagnose = Callable[[str, "int | None", str, Severity], None]
@@ -291,11 +289,7 @@ class Knowledge:
 
 @cache
 def knowledge() -> Knowledge:
-    # libyaml's loader when there is one: the pure-Python one took 60 ms, in every scan.
-    raw = yaml.load(
-        resources.files("infrascan").joinpath("data/gitlab.yaml").read_bytes(),
-        Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
-    )
+    raw = load_table(resources.files("infrascan").joinpath("data/gitlab.yaml").read_bytes())
     templates = tuple(
         Template(
             names=tuple(entry["names"]),

@@ -16,12 +16,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from infrascan import redact
 from infrascan.detector import Detector, Extraction, Sniff, SourceFile, is_helm_template
 from infrascan.model import Code, Confidence, Fact, Part, text
-from infrascan.yamlload import YDict
+from infrascan.yamlload import YDict, load_table
 
 
 @dataclass(frozen=True)
@@ -47,7 +45,7 @@ class LogStore:
 @cache
 def log_stores() -> tuple[LogStore, ...]:
     """data/log_stores.yaml, loaded once."""
-    raw = yaml.safe_load(resources.files("infrascan").joinpath("data/log_stores.yaml").read_bytes()) or []
+    raw = load_table(resources.files("infrascan").joinpath("data/log_stores.yaml").read_bytes()) or []
     return tuple(
         LogStore(
             id=entry["id"],

@@ -25,13 +25,11 @@ from importlib import resources
 from pathlib import PurePosixPath
 from typing import Any
 
-import yaml
-
 from infrascan.commands import argv, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.model import Fact
 from infrascan.tasks import TaskIndex
-from infrascan.yamlload import YDict, YList, line_of
+from infrascan.yamlload import YDict, YList, line_of, load_table
 
 from .suites import unrun_suites
 
@@ -311,7 +309,7 @@ def _nx_commands(spec: dict[str, Any]) -> list[str]:
 @lru_cache(maxsize=1)
 def _nx_executors() -> dict[str, str]:
     text = resources.files("infrascan").joinpath("data/nx_executors.yaml").read_text(encoding="utf-8")
-    return {str(k): str(v) for k, v in (yaml.safe_load(text) or {}).items()}
+    return {str(k): str(v) for k, v in (load_table(text) or {}).items()}
 
 
 def _json_key_line(lines: list[str], key: str) -> int:

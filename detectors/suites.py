@@ -20,12 +20,11 @@ from importlib import resources
 from pathlib import PurePosixPath
 from typing import Any
 
-import yaml
-
 from infrascan.detector import Record, ResolveContext
 from infrascan.globs import PatternIndex
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
 from infrascan.source import is_example_dir
+from infrascan.yamlload import load_table
 
 from ._pipelines import LEVEL_FIELDS
 from .github_actions import knowledge
@@ -46,7 +45,7 @@ class Runner:
 
 @lru_cache(maxsize=1)
 def runners() -> dict[str, Runner]:
-    raw = yaml.safe_load(resources.files("infrascan").joinpath("data/test_suites.yaml").read_text(encoding="utf-8"))
+    raw = load_table(resources.files("infrascan").joinpath("data/test_suites.yaml").read_text(encoding="utf-8"))
     found = {}
     for entry in raw["runners"]:
         runner = Runner(str(entry["tool"]), str(entry["level"]), tuple(entry["configs"]), tuple(entry.get("specs", ())))

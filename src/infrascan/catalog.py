@@ -38,10 +38,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from infrascan.globs import compile_globs
 from infrascan.images import ImageRef, parse_image, tag_version
+from infrascan.yamlload import load_table
 
 CATEGORIES = (
     "database",
@@ -350,5 +349,5 @@ def load_catalog() -> Catalog:
         if item.name.endswith(".yaml"):
             raw = item.read_bytes()
             digest.update(item.name.encode() + b"\0" + raw)
-            entries.extend(yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or [])
+            entries.extend(load_table(raw) or [])
     return Catalog(entries, digest.hexdigest()[:16])

@@ -29,9 +29,8 @@ from functools import cache, cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from infrascan.needles import needles as find_needles
+from infrascan.yamlload import load_table
 
 KINDS = (
     "build",
@@ -122,7 +121,7 @@ def rules() -> tuple[Rule, ...]:
     entries: list[dict[str, Any]] = []
     for item in sorted(folder.iterdir(), key=lambda i: i.name):
         if item.name.endswith(".yaml"):
-            entries.extend(yaml.load(item.read_bytes(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or [])
+            entries.extend(load_table(item.read_bytes()) or [])
     out = []
     for e in entries:
         out.append(

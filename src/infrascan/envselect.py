@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import yaml
-
 from infrascan import redact
 from infrascan.catalog import Catalog, Tech
 from infrascan.envvars import CONNECTION_NAMES, Variable, auth_kind, url_of
 from infrascan.model import Code, Part
+from infrascan.yamlload import load_table
 
 # Values that leave a setting unset: Laravel writes `null`, compose and dotenv `${OTHER}`.
 _UNSET = re.compile(r"^(?:|null|none|~|\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*)$", re.I)
@@ -46,7 +45,7 @@ def load_families() -> tuple[Family, ...]:
             selects={str(v).lower(): t for v, t in (entry.get("selects") or {}).items()},
             others=frozenset(str(v).lower() for v in entry.get("others") or []),
         )
-        for entry in yaml.safe_load(raw) or []
+        for entry in load_table(raw) or []
     )
 
 

@@ -30,6 +30,7 @@ except ImportError:  # pragma: no cover - depends on the installed wheel
     C_LOADER = False
 
 MAX_FLOW_DEPTH = 256
+_TABLE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_INDENT_RUN = 1024
 MAX_EXPANDED_NODES = 1_000_000
 
@@ -305,3 +306,10 @@ def line_of(container: Any, key: Any, default: int = 0) -> int:
     if isinstance(container, YList) and isinstance(key, int):
         return container.line_of(key)
     return default
+
+
+def load_table(raw: str | bytes) -> Any:
+    """One of infrascan's own data tables (the catalog, command rules, CI knowledge): trusted text
+    written for PyYAML's safe loader, no lines wanted. libyaml's loader builds the same objects
+    3-5x faster, and every scan loads these tables again."""
+    return yaml.load(raw, Loader=_TABLE_LOADER)
