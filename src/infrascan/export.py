@@ -11,6 +11,7 @@ from importlib import resources
 from typing import Any
 
 from infrascan import __version__
+from infrascan.gcpause import collector_paused
 from infrascan.merge import Model
 from infrascan.redact import scrub
 from infrascan.render.view import DocumentView
@@ -109,7 +110,8 @@ def to_json_dict(model: Model, doc: DocumentView) -> dict[str, Any]:
 
 
 def to_json(model: Model, doc: DocumentView) -> str:
-    return dumps(to_json_dict(model, doc))
+    with collector_paused():
+        return dumps(to_json_dict(model, doc))
 
 
 def dumps(data: Any) -> str:

@@ -27,6 +27,7 @@ from infrascan.fields import (
     OPTIONAL_ENV_FIELDS,
     SERVICE_FIELDS,
 )
+from infrascan.gcpause import collector_paused
 from infrascan.merge import Model, SourceStat
 from infrascan.model import Code, Confidence, Evidence, Fact, FactScope, Part, order_key
 
@@ -512,4 +513,5 @@ def slot_facts(doc: DocumentView) -> dict[tuple[str, str, str], list[tuple[Fact,
 
 def build_view(model: Model, link: LinkFn, component: str | None = None, diagrams: bool = True) -> DocumentView:
     """The document view of the whole repository, or of one component's facts."""
-    return ViewBuilder(model, link, component, diagrams).build()
+    with collector_paused():
+        return ViewBuilder(model, link, component, diagrams).build()
