@@ -68,6 +68,13 @@ def test_values_of_secret_keys_are_never_shown() -> None:
     assert is_secret_key("SENTRY_DSN") and is_secret_key("webhook_url") and not is_secret_key("LOG_LEVEL")
 
 
+def test_secret_words_are_found_in_any_case_and_under_unicode_case_folding() -> None:
+    # IGNORECASE matches `ſ` to `s` and the Kelvin sign to `k`: the cheap word test must not skip them.
+    assert scrub("mysql --paſſword hunter2 db") == f"mysql --paſſword {REDACTED} db"
+    assert scrub("Stripe_Api\u212aey=abc123 x") == f"Stripe_Api\u212aey={REDACTED} x"
+    assert scrub("MyApiKey=abc123 x") == f"MyApiKey={REDACTED} x"
+
+
 def _scrub_every_pattern(text: str) -> str:
     """scrub as specified: every pattern applied, without the literal checks that skip them."""
     from infrascan import redact as r
@@ -83,7 +90,8 @@ def _scrub_every_pattern(text: str) -> str:
 
 _PIECES = ["-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----", "https://", "user:pw@", "db.io",
            "hooks.slack.com/services/T0/B0/x", "=", "-", "--token ", "API_KEY", "Authorization: Bearer ", " ", ":",
-           "@", "/", "ghp_16C7e42F292c6912E7710c838347Ae178B4a", "abc", "secret", "'v'", "\n", "sha256:"]
+           "@", "/", "ghp_16C7e42F292c6912E7710c838347Ae178B4a", "abc", "secret", "'v'", "\n", "sha256:",
+           "--paſſword ", "ApiKey", "PWD", "-"]
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -11,6 +11,7 @@ from importlib import resources
 from typing import Any
 
 from infrascan import __version__
+from infrascan.gcpause import collector_paused
 from infrascan.merge import Model
 from infrascan.redact import scrub
 from infrascan.render.view import DocumentView
@@ -109,7 +110,8 @@ def to_json_dict(model: Model, doc: DocumentView) -> dict[str, Any]:
 
 
 def to_json(model: Model, doc: DocumentView) -> str:
-    return dumps(to_json_dict(model, doc))
+    with collector_paused():
+        return dumps(to_json_dict(model, doc))
 
 
 def dumps(data: Any) -> str:
@@ -119,14 +121,18 @@ def dumps(data: Any) -> str:
     return _dumps(data, "") + "\n"
 
 
+# One encoder for every item: `json.dumps(..., ensure_ascii=False)` builds a new one per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _dumps(data: Any, pad: str) -> str:
     inner = pad + "  "
     if isinstance(data, dict) and data:
-        rows = (f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {_dumps(v, inner)}" for k, v in data.items())
+        rows = (f"{inner}{_ENCODE(str(k))}: {_dumps(v, inner)}" for k, v in data.items())
         return "{\n" + ",\n".join(rows) + "\n" + pad + "}"
     if isinstance(data, list) and data:
-        return "[\n" + ",\n".join(inner + json.dumps(v, ensure_ascii=False) for v in data) + "\n" + pad + "]"
-    return json.dumps(data, ensure_ascii=False)
+        return "[\n" + ",\n".join(inner + _ENCODE(v) for v in data) + "\n" + pad + "]"
+    return _ENCODE(data)
 
 
 def schema_text() -> str:

@@ -77,30 +77,39 @@ def shannon_entropy(data: str) -> float:
 
 
 _WORDY = re.compile(r"[a-z]{3,}|[A-Z][a-z]{2,}")
+_SEPARATORS = re.compile(r"[/_.\-]")
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_DIGIT = re.compile(r"[0-9]")
+_LETTER = re.compile(r"[A-Za-z]")
+_LOWER = re.compile(r"[a-z]")
+_UPPER = re.compile(r"[A-Z]")
 
 
 def _looks_like_a_name(token: str) -> bool:
     """Paths and identifiers (`db/migrate/20240115_add_users.rb`, `services/payments-api/values`) are
     words joined by separators; credentials are not."""
-    pieces = [p for p in re.split(r"[/_.\-]", token) if p]
+    pieces = [p for p in _SEPARATORS.split(token) if p]
     if len(pieces) < 2:
         return False
     wordy = sum(1 for p in pieces if p.isdigit() or _WORDY.fullmatch(p))
     return wordy * 2 >= len(pieces)
 
 
+@lru_cache(maxsize=65536)
 def _high_entropy(token: str) -> bool:
-    """detect-secrets' defaults: base64 alphabet above 4.5 bits, hex above 3.0, length >= 20."""
+    """detect-secrets' defaults: base64 alphabet above 4.5 bits, hex above 3.0, length >= 20.
+
+    Memoised: the same path pieces (`github/workflows/svc001`) recur in thousands of distinct texts."""
     if len(token) < 20 or token.isdigit() or _looks_like_a_name(token):
         return False
-    if re.fullmatch(r"[0-9a-fA-F]+", token):
+    if _HEX.fullmatch(token):
         return shannon_entropy(token) > 3.0
-    if not (re.search(r"[0-9]", token) and re.search(r"[A-Za-z]", token)):
+    if not (_DIGIT.search(token) and _LETTER.search(token)):
         return False
     return shannon_entropy(token) > 4.5 or (
         len(token) >= 32
-        and bool(re.search(r"[a-z]", token))
-        and bool(re.search(r"[A-Z]", token))
+        and bool(_LOWER.search(token))
+        and bool(_UPPER.search(token))
         and shannon_entropy(token) > 4.0
     )
 
@@ -134,10 +143,10 @@ def value(key: str, raw: str) -> str:
 
 def _scrub_candidate(match: re.Match[str]) -> str:
     token = match.group(0)
-    before = match.string[max(0, match.start() - 8) : match.start()]
-    if _EXEMPT_BEFORE.search(before):
+    if not _high_entropy(token):
         return token
-    return REDACTED if _high_entropy(token) else token
+    before = match.string[max(0, match.start() - 8) : match.start()]
+    return token if _EXEMPT_BEFORE.search(before) else REDACTED
 
 
 # Every pattern below needs one of these: a scheme, a PEM header, a run of 8+ token characters
@@ -159,7 +168,23 @@ def scrub(text: str) -> str:
             text = _URL_WITH_USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}", text)
         text = _SECRET_URL.sub(lambda m: f"https://{m.group(1).split('/')[0]}/{REDACTED}", text)
     text = _TOKEN_SHAPES.sub(REDACTED, text)
-    for needed, pattern in (("=", _SECRET_ASSIGNMENT), ("-", _SECRET_FLAG), (":", _AUTH_HEADER)):
-        if needed in text:
-            text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+    if _may_name_a_secret(text):
+        for needed, pattern in (("=", _SECRET_ASSIGNMENT), ("-", _SECRET_FLAG), (":", _AUTH_HEADER)):
+            if needed in text:
+                text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
     return _CANDIDATE.sub(_scrub_candidate, text)
+
+
+# A word each of the assignment, flag and header patterns needs (`key` stands for `api_key`,
+# `apikey` and `private-key`).
+_SECRET_WORDS = ("secret", "token", "passw", "pwd", "key", "credential", "authorization")
+
+
+def _may_name_a_secret(text: str) -> bool:
+    """False only when none of the secret words is in the text: a cheap test that spares most texts
+    three regular expressions. Only ASCII text is tested: under IGNORECASE `ſ` matches `s` and
+    `K` (Kelvin) matches `k`, which `lower()` does not reproduce."""
+    if not text.isascii():
+        return True
+    lowered = text.lower()
+    return any(word in lowered for word in _SECRET_WORDS)

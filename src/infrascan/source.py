@@ -128,6 +128,7 @@ def is_within(path: str, folder: str) -> bool:
     return folder in ("", ".") or path == folder or path.startswith(folder + "/")
 
 
+@lru_cache(maxsize=65536)
 def is_example_path(path: str) -> bool:
     return any(is_example_dir(part) for part in path.split("/")[:-1])
 

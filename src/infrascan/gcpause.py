@@ -1,0 +1,22 @@
+"""Pausing the cyclic garbage collector over work that makes many objects and no garbage cycles."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The view and the JSON export build tens of thousands of objects that all stay alive until
+    the output is written, so collections during them free nothing; but a full one walks every
+    object of the scan (on a cold monorepo scan one cost a quarter of a second in the export).
+    Whoever had paused the collector already keeps it paused."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()

@@ -1,0 +1,38 @@
+"""build_model: every fact is placed (block, scope, component) and equal facts are joined."""
+
+from __future__ import annotations
+
+from infrascan.catalog import load_catalog
+from infrascan.merge import Model, RepoInfo, build_model
+from infrascan.model import Code, Confidence, Evidence, Fact, FactScope, text
+
+
+def _model(facts: list[Fact], paths: list[str], aliases: dict[str, str] | None = None) -> Model:
+    return build_model(facts, [], paths=paths, catalog=load_catalog(), aliases=aliases or {}, sources=[],
+                       repository=RepoInfo("repo", None, None, None, False), files_read=0)
+
+
+def test_a_fact_whose_parts_a_detector_changed_is_merged_by_its_new_text() -> None:
+    # Detectors append to a fact's parts after making it (terraform: "(staging, production)").
+    fact = Fact("env.url", text("URL ", Code("https://shop.example.org")), Confidence.DECLARED,
+                (Evidence("deploy/app.tf", 3),), env="production")
+    fact.parts = text(*fact.parts, " (production)")
+    (placed,) = _model([fact], ["deploy/app.tf"]).facts
+    assert placed.text == "URL https://shop.example.org (production)"
+
+
+def test_each_fact_gets_its_own_block_scope_and_component() -> None:
+    paths = ["services/api/Dockerfile", "services/web/Dockerfile", "examples/demo/app.tf"]
+    facts = [
+        Fact("env.url", text("API"), Confidence.DECLARED, (Evidence("services/api/Dockerfile", 1),), env="prod"),
+        Fact("env.url", text("Web"), Confidence.DECLARED, (Evidence("services/web/Dockerfile", 1),), env="stage"),
+        Fact("env.url", text("Demo"), Confidence.DECLARED, (Evidence("examples/demo/app.tf", 1),), env="prod"),
+        Fact("env.url", text("QA"), Confidence.DECLARED, (Evidence("services/web/Dockerfile", 2),), env="qa"),
+    ]
+    placed = {f.text: f for f in _model(facts, paths, aliases={"qa": "staging"}).facts}
+    assert (placed["API"].env, placed["API"].component, placed["API"].scope) == (
+        "production", "services/api", FactScope.MAIN)
+    assert (placed["Web"].env, placed["Web"].component) == ("staging", "services/web")
+    assert (placed["Demo"].env, placed["Demo"].scope) == ("production", FactScope.EXAMPLE)
+    assert placed["QA"].env == "staging"
+    assert facts[0].env == "prod" and facts[0].component == ""  # the detector's facts are left as they were
