@@ -26,6 +26,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from infrascan.gcpause import collector_paused
+
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 SCHEMA = "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL, size INTEGER NOT NULL, " \
          "used REAL NOT NULL)"
@@ -119,23 +121,26 @@ class Cache:
             self.misses += len(wanted)
             return found
         now = time.time()
-        try:
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                for key, blob, used in db.execute(f"SELECT key, value, used FROM entries WHERE key IN ({marks})",
-                                                  chunk):
-                    try:
-                        found[key] = pickle.loads(blob)
-                    except Exception:  # a stale or damaged pickle is a miss
-                        continue
-                    if digest:
-                        self.digests[key] = _digest(blob)
-                    if now - used > TOUCH_AFTER:
-                        self._touched.append((now, key))
-        except sqlite3.DatabaseError as exc:
-            self._discard(f"cache was unreadable ({exc}); rebuilt it")
-            found = {}
+        # Unpickling makes objects that all stay alive (results, a model): collections in the middle
+        # of it free nothing and walk ever more of them (0.1 s of a warm monorepo scan).
+        with collector_paused():
+            try:
+                for start in range(0, len(wanted), _CHUNK):
+                    chunk = wanted[start : start + _CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    for key, blob, used in db.execute(f"SELECT key, value, used FROM entries WHERE key IN ({marks})",
+                                                      chunk):
+                        try:
+                            found[key] = pickle.loads(blob)
+                        except Exception:  # a stale or damaged pickle is a miss
+                            continue
+                        if digest:
+                            self.digests[key] = _digest(blob)
+                        if now - used > TOUCH_AFTER:
+                            self._touched.append((now, key))
+            except sqlite3.DatabaseError as exc:
+                self._discard(f"cache was unreadable ({exc}); rebuilt it")
+                found = {}
         self.hits += len(found)
         self.misses += len(wanted) - len(found)
         return found

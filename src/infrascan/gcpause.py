@@ -9,10 +9,10 @@ from contextlib import contextmanager
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """The view and the JSON export build tens of thousands of objects that all stay alive until
-    the output is written, so collections during them free nothing; but a full one walks every
-    object of the scan (on a cold monorepo scan one cost a quarter of a second in the export).
-    Whoever had paused the collector already keeps it paused."""
+    """For work whose objects all stay alive until the output is written: the view and the JSON
+    export, the unpickling of cached results or of a model. Collections during it free nothing, but
+    a full one walks every object of the scan (on a cold monorepo scan one cost a quarter of a
+    second in the export). Whoever had paused the collector already keeps it paused."""
     collecting = gc.isenabled()
     gc.disable()
     try:
