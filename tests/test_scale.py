@@ -17,10 +17,10 @@ from infrascan.components import Components
 from infrascan.config import Config
 from infrascan.detector import Detector, Extraction, SourceFile
 from infrascan.model import Code, Confidence, Fact, Severity, text
-from infrascan.phase1 import extract_one
+from infrascan.phase1 import Extractor, extract_one
 from infrascan.pipeline import ScanOptions, build_document, scanned
 from infrascan.registry import Registry, discover
-from infrascan.scan import run_scan
+from infrascan.scan import plan, run_scan
 from infrascan.source import RepoSource
 
 SERVICE = {
@@ -370,3 +370,55 @@ def test_a_background_flush_is_seen_by_the_next_read_and_kept_by_close(tmp_path:
     with sqlite3.connect(cache.path) as db:
         assert db.execute("SELECT count(*) FROM entries").fetchone()[0] == 201
     assert not any(t.name == "infrascan-cache-writer" for t in threading.enumerate())
+
+
+def _committed(root: Path, files: dict[str, str | bytes]) -> git.Repo:
+    repo = git_repo(root)
+    write_tree(root, files)
+    repo.index.add(list(files))
+    repo.index.commit("files")
+    return repo
+
+
+def test_a_sniffer_that_declines_a_file_stores_nothing_of_its_own(tmp_path: Path) -> None:
+    """Reading a YAML file settles which content-sniffing detectors claim it; those that decline
+    leave no entry per detector (on a monorepo they were most of what a changed scan loaded)."""
+    root = tmp_path / "repo"
+    _committed(root, {"notes.yaml": "owner: platform-team\n"})
+    source = RepoSource(str(root))
+    registry = discover()
+    candidates = plan(source.files(), registry.detectors)
+    assert [len(c.by_content) for c in candidates] and all(c.by_content for c in candidates)
+    cache = Cache(tmp_path / "c")
+    stored: list[str] = []
+    original = cache.put
+
+    def put(key: str, value: object, digest: bool = False) -> None:
+        stored.append(key)
+        original(key, value, digest)
+
+    cache.put = put  # type: ignore[method-assign]
+    extractor = Extractor(Config(), cache, jobs=1)
+    first = extractor.run(source, candidates, None)
+    assert len(stored) == 1 and first.results == {}  # what reading the file found, sniffs included
+    again = Extractor(Config(), cache, jobs=1).run(source, candidates, None)
+    assert again.files_read == 0 and again.results == {}
+    cache.close()
+
+
+def test_a_file_a_sniffer_starts_claiming_is_extracted_and_one_it_stops_claiming_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    repo = _committed(root, {"deploy/app.yaml": "owner: platform-team\n"})
+    plain = scan_json(root, ScanOptions(use_cache=True))
+    manifest = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop\nspec:\n  replicas: 3\n"
+                "  template:\n    spec:\n      containers:\n        - name: shop\n          image: shop:1.4\n")
+    (root / "deploy/app.yaml").write_text(manifest)
+    repo.index.add(["deploy/app.yaml"])
+    repo.index.commit("a manifest")
+    claimed = scan_json(root, ScanOptions(use_cache=True))
+    assert "Deployment shop: 3 replicas" in claimed and "Deployment shop" not in plain
+    (root / "deploy/app.yaml").write_text("owner: platform-team\n# no longer a manifest\n")
+    assert "Deployment shop" not in scan_json(root, ScanOptions(use_cache=True))

@@ -27,6 +27,7 @@ from infrascan.source import FileEntry, RepoSource
 
 Label = tuple[str, str, str]  # (detector or SOURCE, path, blob): one phase-1 result
 POINTER = "model-at"
+DECLINED = "declined"  # the digest of a sniffer's "not this file"
 
 
 class EarlyCutoff:
@@ -88,13 +89,25 @@ class EarlyCutoff:
 
     def _digests(self, candidates: list[Candidate]) -> dict[Label, str] | None:
         """The digest of each of these candidates' results, from this run; None when one has none
-        (a file that could not be read)."""
+        (a file that could not be read). A sniffer that declined a file has no result of its own:
+        its verdict is part of what reading the file found, whose digest covers it."""
         out: dict[Label, str] = {}
+        digests = self.cache.digests
         for cand in candidates:
-            for label, key in zip(self._labels(cand), self._keys(cand), strict=True):
-                if key not in self.cache.digests:
-                    return None
-                out[label] = self.cache.digests[key]
+            path, blob = cand.entry.path, self._blob(cand)
+            source = self.extractor.source_key(cand, blob)
+            claims = self.extractor.claims.get(path)
+            if source not in digests or claims is None:
+                return None
+            out[(SOURCE, path, blob)] = digests[source]
+            for det in (*cand.by_name, *cand.by_content):
+                if det in cand.by_name or det.name in claims:
+                    key = self.extractor.key(det, path, blob)
+                    if key not in digests:
+                        return None
+                    out[(det.name, path, blob)] = digests[key]
+                else:
+                    out[(det.name, path, blob)] = DECLINED
         return out
 
     def _blob(self, cand: Candidate) -> str:
@@ -103,12 +116,6 @@ class EarlyCutoff:
     def _labels(self, cand: Candidate) -> list[Label]:
         path, blob = cand.entry.path, self._blob(cand)
         return [(SOURCE, path, blob), *((d.name, path, blob) for d in (*cand.by_name, *cand.by_content))]
-
-    def _keys(self, cand: Candidate) -> list[str]:
-        """The cache keys of a candidate's results, in the order of `_labels`."""
-        path, blob = cand.entry.path, self._blob(cand)
-        return [self.extractor.source_key(blob),
-                *(self.extractor.key(d, path, blob) for d in (*cand.by_name, *cand.by_content))]
 
     def _output_key(self, digests: dict[Label, str]) -> str:
         """What the model depends on, named by results: each result's digest (with its detector

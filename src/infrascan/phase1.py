@@ -44,7 +44,6 @@ _COST_PER_BYTE = {".tf": 3.3e-6, ".tofu": 3.3e-6, ".hcl": 3.3e-6, ".tfvars": 3.3
 _DEFAULT_COST = 3e-7
 _COST_PER_FILE = 1e-4
 BATCH_COST = 0.05  # seconds of estimated work per task sent to a worker
-NOT_CLAIMED = "not-claimed"
 SOURCE = "__source__"
 
 Progress = Callable[[int, int, str], None]
@@ -117,15 +116,14 @@ def _sniffed(detector: Detector, text: str) -> bool:
     return bool(sniff.pattern.search(head)) and not (sniff.unless and sniff.unless.search(head))
 
 
-def run_file(detectors: list[Detector], sniffers: list[Detector], file: SourceFile,
-             timeout: float) -> dict[str, Extraction | str]:
-    """Every wanted detector on one file (content sniffs settled first)."""
-    out: dict[str, Extraction | str] = {}
-    for detector in detectors:
-        out[detector.name] = extract_one(detector, file, timeout)
-    for detector in sniffers:
-        out[detector.name] = extract_one(detector, file, timeout) if _sniffed(detector, file.text) else NOT_CLAIMED
-    return out
+def sniffs(sniffers: list[Detector], text: str) -> tuple[str, ...]:
+    """The detectors, of those that look for their files by content, that claim this text."""
+    return tuple(d.name for d in sniffers if _sniffed(d, text))
+
+
+def run_file(detectors: list[Detector], file: SourceFile, timeout: float) -> dict[str, Extraction]:
+    """Every detector that claimed the file, on it."""
+    return {detector.name: extract_one(detector, file, timeout) for detector in detectors}
 
 
 _FINGERPRINTS: dict[str, str] = {}
@@ -179,25 +177,23 @@ def _worker_init() -> None:
     _WORKER_DETECTORS.update({d.name: d for d in discover().detectors})
 
 
-def _worker_batch(files: list[tuple[list[str], list[str], str, str]], timeout: float) -> list[dict[str, bytes]]:
+def _worker_batch(files: list[tuple[list[str], str, str]], timeout: float) -> list[dict[str, bytes]]:
     """Each file's outputs, pickled here: the parent stores these very bytes in the cache, so the
     pickling is done in parallel and only once."""
     if not _WORKER_DETECTORS:
         _worker_init()
     outputs = []
-    for names, sniff_names, path, text in files:
+    for names, path, text in files:
         detectors = [_WORKER_DETECTORS[n] for n in names if n in _WORKER_DETECTORS]
-        sniffers = [_WORKER_DETECTORS[n] for n in sniff_names if n in _WORKER_DETECTORS]
-        output = run_file(detectors, sniffers, SourceFile(path, text), timeout)
+        output = run_file(detectors, SourceFile(path, text), timeout)
         outputs.append({name: pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL) for name, value in output.items()})
     return outputs
 
 
-def _estimate(cand: Candidate, text: str) -> float:
+def _estimate(path: str, detectors: int, text: str) -> float:
     """Seconds this file is likely to take: decides whether workers pay off, and balances batches."""
-    per_byte = _COST_PER_BYTE.get(os.path.splitext(cand.entry.path)[1], _DEFAULT_COST)
-    detectors = max(1, len(cand.by_name))
-    return (len(text) * per_byte + _COST_PER_FILE) * detectors
+    per_byte = _COST_PER_BYTE.get(os.path.splitext(path)[1], _DEFAULT_COST)
+    return (len(text) * per_byte + _COST_PER_FILE) * max(1, detectors)
 
 
 # -- the driver ---------------------------------------------------------------------------------
@@ -212,6 +208,10 @@ class Extractor:
         self.timeout = timeout
         self.salt = "\x1f".join((__version__, engine_fingerprint(), load_catalog().digest, config.fingerprint()))
         self._keys: dict[tuple[str, str, str], str] = {}
+        self._source_keys: dict[tuple[str, tuple[str, ...]], str] = {}
+        # Which content-sniffing detectors claimed each candidate (by path), as this scan found
+        # or loaded it: the early cutoff names results by it.
+        self.claims: dict[str, tuple[str, ...]] = {}
         # Files the scan already read (to name modified files by their content): phase 1 uses these
         # reads, so what was named is what is extracted, and nothing is read twice.
         self.preread: dict[str, ReadResult] = {}
@@ -230,18 +230,25 @@ class Extractor:
         read = self.preread.get(path)
         return read.blob if read else None
 
-    def source_key(self, blob: str) -> str:
-        return entry_key(SOURCE, self.salt, blob)
+    def source_key(self, cand: Candidate, blob: str) -> str:
+        """What reading the file found: readable or not (with why), and which of the detectors that
+        sniff its kind of file claim it. One entry per file rather than one per sniffer: on the
+        benchmark monorepo sniffers declined 22,800 times, and loading those entries was half of
+        what a changed scan loads. Keyed by the content and by those sniffers' code."""
+        names = tuple(d.name for d in cand.by_content)
+        known = self._source_keys.get((blob, names))
+        if known is None:
+            sniffers = "\0".join(f"{d.name}:{d.version}:{code_fingerprint(type(d))}" for d in cand.by_content)
+            known = self._source_keys[(blob, names)] = entry_key(SOURCE, self.salt, blob, sniffers)
+        return known
+
+    def extracting(self, cand: Candidate, claims: tuple[str, ...]) -> list[Detector]:
+        """The detectors that extract this file: those that want it by name and the sniffers that claimed it."""
+        return [*cand.by_name, *(d for d in cand.by_content if d.name in claims)]
 
     def run(self, source: RepoSource, candidates: list[Candidate], progress: Progress | None) -> Phase1Result:
         result = Phase1Result()
-        wanted: dict[str, tuple[Candidate, str]] = {}  # cache key -> (candidate, detector name)
-        for cand in candidates if self.cache else ():
-            if cand.entry.blob:
-                for det in (*cand.by_name, *cand.by_content):
-                    wanted[self.key(det, cand.entry.path, cand.entry.blob)] = (cand, det.name)
-                wanted[self.source_key(cand.entry.blob)] = (cand, SOURCE)
-        cached = self.cache.get_many(wanted, digest=True) if self.cache else {}
+        cached = self._lookup(candidates)
         # Everything the parent makes here (texts, cached and returned results) lives on through
         # phase 2, and none of it forms garbage cycles: collections would only walk it again and
         # again (on a warm monorepo scan they cost more than unpickling the cached results).
@@ -249,49 +256,50 @@ class Extractor:
         collecting = gc.isenabled()
         gc.disable()
         work = _Work(self.jobs, self.timeout, len(candidates), progress, collecting)
-        pending: list[tuple[Candidate, str]] = []  # candidate, blob
+        pending: list[tuple[Candidate, list[Detector], str]] = []  # candidate, its detectors, blob
         try:
             for cand in candidates:
-                if cand.entry.blob and self._complete(cand, cand.entry.blob, cached):
-                    self._use_cached(cand, cand.entry.blob, cached, result)
+                if cand.entry.blob and self._use_cached(cand, cand.entry.blob, cached, result):
                     work.skipped(cand.entry.path)
                     continue
                 read = self.preread.get(cand.entry.path) or source.read(cand.entry)
                 result.diagnostics.extend(read.diagnostics)
+                claims = sniffs(cand.by_content, read.text) if read.text is not None else ()
+                self.claims[cand.entry.path] = claims
                 if self.cache and read.blob:
-                    readable = (read.text is not None, list(read.diagnostics))
-                    self.cache.put(self.source_key(read.blob), readable, digest=True)
+                    readable = (read.text is not None, list(read.diagnostics), claims)
+                    self.cache.put(self.source_key(cand, read.blob), readable, digest=True)
                 if read.text is None or read.blob is None:
                     work.skipped(cand.entry.path)
                     continue
                 result.files_read += 1
+                detectors = self.extracting(cand, claims)
                 if not cand.entry.blob and self.cache:
-                    wanted_now = [self.key(d, cand.entry.path, read.blob) for d in (*cand.by_name, *cand.by_content)]
-                    more = self.cache.get_many(wanted_now, digest=True)
-                    cached.update(more)
-                    if self._complete(cand, read.blob, cached, need_source=False):
-                        self._use_cached(cand, read.blob, cached, result, with_source=False)
+                    cached.update(self.cache.get_many([self.key(d, cand.entry.path, read.blob) for d in detectors],
+                                                      digest=True))
+                    if self._has_results(cand.entry.path, detectors, read.blob, cached):
+                        self._use_results(cand.entry.path, detectors, read.blob, cached, result)
                         work.skipped(cand.entry.path)
                         continue
-                pending.append((cand, read.blob))
-                work.add(cand, read.text)
+                pending.append((cand, detectors, read.blob))
+                work.add(cand.entry.path, detectors, read.text)
             outputs = work.finish()
         finally:
             work.close()  # an interrupted scan leaves no worker behind
             if collecting:
                 gc.enable()
-        for (cand, blob), (output, pickled) in zip(pending, outputs, strict=True):
-            for det in (*cand.by_name, *cand.by_content):
-                value = output.get(det.name, NOT_CLAIMED)
+        for (cand, detectors, blob), (output, pickled) in zip(pending, outputs, strict=True):
+            for det in detectors:
+                value = output.get(det.name)
+                if value is None:  # a worker that died answers for the detectors that wanted the file by name
+                    continue
                 if self.cache:
                     key = self.key(det, cand.entry.path, blob)
                     if det.name in pickled:
                         self.cache.put_pickled(key, pickled[det.name], digest=True)
                     else:
                         self.cache.put(key, value, digest=True)
-                if value != NOT_CLAIMED:
-                    assert isinstance(value, Extraction)
-                    result.results[(det.name, cand.entry.path)] = value
+                result.results[(det.name, cand.entry.path)] = value
         if self.cache:
             result.cache_hits = self.cache.hits
             self.cache.flush(background=True)  # written while phase 2 runs
@@ -299,25 +307,43 @@ class Extractor:
                 result.diagnostics.append(Diagnostic("<cache>", None, self.cache.note, Severity.INFO, "cache"))
         return result
 
-    def _complete(self, cand: Candidate, blob: str, cached: dict[str, Any], need_source: bool = True) -> bool:
-        if need_source:
-            if self.source_key(blob) not in cached:
-                return False
-            if not cached[self.source_key(blob)][0]:
-                return True  # known unreadable (binary, too big): nothing to extract
-        return all(self.key(d, cand.entry.path, blob) in cached for d in (*cand.by_name, *cand.by_content))
+    def _lookup(self, candidates: list[Candidate]) -> dict[str, Any]:
+        """The cached entries of the candidates the listing names: what reading each found first,
+        then the results of the detectors that wanted it (by name, or by a sniff that claimed it)."""
+        if not self.cache:
+            return {}
+        named = [(c, c.entry.blob) for c in candidates if c.entry.blob]
+        cached = self.cache.get_many([self.source_key(c, blob) for c, blob in named], digest=True)
+        wanted: list[str] = []
+        for cand, blob in named:
+            found = cached.get(self.source_key(cand, blob))
+            if found is not None and found[0]:
+                wanted.extend(self.key(d, cand.entry.path, blob) for d in self.extracting(cand, found[2]))
+        cached.update(self.cache.get_many(wanted, digest=True))
+        return cached
 
-    def _use_cached(self, cand: Candidate, blob: str, cached: dict[str, Any], result: Phase1Result,
-                    with_source: bool = True) -> None:
-        if with_source:
-            readable, diagnostics = cached[self.source_key(blob)]
-            result.diagnostics.extend(diagnostics)
-            if not readable:
-                return
-        for det in (*cand.by_name, *cand.by_content):
-            value = cached[self.key(det, cand.entry.path, blob)]
-            if value != NOT_CLAIMED:
-                result.results[(det.name, cand.entry.path)] = value
+    def _use_cached(self, cand: Candidate, blob: str, cached: dict[str, Any], result: Phase1Result) -> bool:
+        """Takes a candidate's results from the cache when all of them are there."""
+        found = cached.get(self.source_key(cand, blob))
+        if found is None:
+            return False
+        readable, diagnostics, claims = found
+        detectors = self.extracting(cand, claims)
+        if readable and not self._has_results(cand.entry.path, detectors, blob, cached):
+            return False
+        self.claims[cand.entry.path] = claims
+        result.diagnostics.extend(diagnostics)
+        if readable:  # an unreadable file (binary, too big) has nothing to extract
+            self._use_results(cand.entry.path, detectors, blob, cached, result)
+        return True
+
+    def _has_results(self, path: str, detectors: list[Detector], blob: str, cached: dict[str, Any]) -> bool:
+        return all(self.key(d, path, blob) in cached for d in detectors)
+
+    def _use_results(self, path: str, detectors: list[Detector], blob: str, cached: dict[str, Any],
+                     result: Phase1Result) -> None:
+        for det in detectors:
+            result.results[(det.name, path)] = cached[self.key(det, path, blob)]
 
 
 class _Work:
@@ -337,8 +363,8 @@ class _Work:
         self.timeout = timeout
         self.total = total
         self.progress = progress
-        self.files: list[tuple[Candidate, str, float]] = []  # candidate, text, estimated cost
-        self.outputs: dict[int, dict[str, Extraction | str]] = {}
+        self.files: list[tuple[str, list[Detector], str, float]] = []  # path, detectors, text, estimated cost
+        self.outputs: dict[int, dict[str, Extraction]] = {}
         self.pickled: dict[int, dict[str, bytes]] = {}  # the same outputs as workers pickled them
         self.queue: list[int] = []
         self.queued_cost = 0.0
@@ -351,9 +377,9 @@ class _Work:
         """A candidate that needs no extraction (cached or unreadable) counts as done."""
         self._advance(1, path)
 
-    def add(self, cand: Candidate, text: str) -> None:
-        cost = _estimate(cand, text)
-        self.files.append((cand, text, cost))
+    def add(self, path: str, detectors: list[Detector], text: str) -> None:
+        cost = _estimate(path, len(detectors), text)
+        self.files.append((path, detectors, text, cost))
         self.queue.append(len(self.files) - 1)
         self.queued_cost += cost
         self.estimated += cost
@@ -366,16 +392,15 @@ class _Work:
             self._submit()
             self._collect(wait=False)
 
-    def finish(self) -> list[tuple[dict[str, Extraction | str], dict[str, bytes]]]:
+    def finish(self) -> list[tuple[dict[str, Extraction], dict[str, bytes]]]:
         """Every added file's output (and its pickles when a worker made them), in the order added."""
         if self.pool is None:
             if self.collect:
                 gc.enable()
             try:
-                for i, (cand, text, _) in enumerate(self.files):
-                    self.outputs[i] = run_file(cand.by_name, cand.by_content, SourceFile(cand.entry.path, text),
-                                               self.timeout)
-                    self._advance(1, cand.entry.path)
+                for i, (path, detectors, text, _) in enumerate(self.files):
+                    self.outputs[i] = run_file(detectors, SourceFile(path, text), self.timeout)
+                    self._advance(1, path)
             finally:
                 gc.disable()
         else:
@@ -392,15 +417,14 @@ class _Work:
     def _submit(self) -> None:
         assert self.pool is not None
         # Costliest first: a big Terraform file started last would finish alone on an idle pool.
-        order = sorted(self.queue, key=lambda i: -self.files[i][2])
+        order = sorted(self.queue, key=lambda i: -self.files[i][3])
         batch: list[int] = []
         spent = 0.0
         for i in order:
             batch.append(i)
-            spent += self.files[i][2]
+            spent += self.files[i][3]
             if spent >= BATCH_COST or i == order[-1]:
-                payload = [([d.name for d in self.files[j][0].by_name], [d.name for d in self.files[j][0].by_content],
-                            self.files[j][0].entry.path, self.files[j][1]) for j in batch]
+                payload = [([d.name for d in self.files[j][1]], self.files[j][0], self.files[j][2]) for j in batch]
                 self.futures[self.pool.submit(_worker_batch, payload, self.timeout)] = batch
                 batch, spent = [], 0.0
         self.queue, self.queued_cost = [], 0.0
@@ -413,12 +437,12 @@ class _Work:
                 pickled = future.result()
             except Exception as exc:  # a worker that died (killed, out of memory)
                 for i in batch:
-                    self.outputs[i] = _worker_failed(self.files[i][0], exc)
+                    self.outputs[i] = _worker_failed(*self.files[i][:2], exc)
             else:
                 for i, raw in zip(batch, pickled, strict=True):
                     self.pickled[i] = raw
                     self.outputs[i] = {name: pickle.loads(blob) for name, blob in raw.items()}
-            self._advance(len(batch), self.files[batch[-1]][0].entry.path)
+            self._advance(len(batch), self.files[batch[-1]][0])
 
     def _advance(self, count: int, path: str) -> None:
         self.done += count
@@ -426,8 +450,8 @@ class _Work:
             self.progress(self.done, self.total, path)
 
 
-def _worker_failed(cand: Candidate, exc: Exception) -> dict[str, Extraction | str]:
-    diag = Diagnostic(cand.entry.path, None,
-                      f"worker failed on this file or one parsed with it: {type(exc).__name__}: {exc}",
+def _worker_failed(path: str, detectors: list[Detector], exc: Exception) -> dict[str, Extraction]:
+    """One diagnostic for the file, under the first of its detectors (the rest have no result)."""
+    diag = Diagnostic(path, None, f"worker failed on this file or one parsed with it: {type(exc).__name__}: {exc}",
                       Severity.ERROR, "scan")
-    return {d.name: Extraction(diagnostics=[diag]) for d in cand.by_name}
+    return {detectors[0].name: Extraction(diagnostics=[diag])} if detectors else {}
