@@ -505,8 +505,11 @@ class Site:
     placement: tuple[Evidence, ...] = ()
 
     def ev(self, line: int, env_scoped: bool = True) -> tuple[Evidence, ...]:
+        own = self.detector.evidence(self.path, line)
         extra = (*self.evidence, *self.placement) if env_scoped else self.evidence
-        return tuple(sorted({*self.detector.evidence(self.path, line), *extra}))
+        if not extra and len(own) == 1:
+            return own  # most sites: nothing to join or sort (Evidence compares in Python, slowly)
+        return tuple(sorted({*own, *extra}))
 
 
 SWITCHED_OFF_RANK = 50

@@ -262,7 +262,10 @@ class VariableReader:
         self.env_from_selector = env_from_selector
 
     def _ev(self, *vars_: Variable) -> tuple[Evidence, ...]:
-        return tuple(sorted({Evidence(self.path, v.line, self.detector) for v in vars_}))
+        if len(vars_) == 1:
+            return (Evidence(self.path, vars_[0].line, self.detector),)
+        # One path and detector: ordering by line is Evidence's order, without comparing Evidence.
+        return tuple(Evidence(self.path, line, self.detector) for line in sorted({v.line for v in vars_}))
 
     def _conf(self, vars_: list[Variable]) -> Confidence:
         return Confidence.HINT if all(v.optional for v in vars_) else self.confidence

@@ -95,7 +95,7 @@ class Fact:
         if not self.evidence:
             raise ValueError("a fact without evidence is not a fact")
         # The plain text, computed once: merging, sorting and rendering read it many times.
-        self.text = "".join(p.text if isinstance(p, Code) else p for p in self.parts)
+        self.text = "".join([p if isinstance(p, str) else p.text for p in self.parts])
 
     def key(self) -> tuple[Any, ...]:
         """Facts with equal keys say the same thing and are merged (their evidence joined)."""
@@ -110,11 +110,17 @@ def order_key(order: tuple[Any, ...]) -> tuple[tuple[int, Any], ...]:
 def text(*parts: Part) -> tuple[Part, ...]:
     """Builds fact text; adjacent plain strings are joined so equal texts compare equal."""
     out: list[Part] = []
+    run = ""  # the plain strings since the last code span (every fact's text is built here: kept lean)
     for p in parts:
-        if isinstance(p, str) and out and isinstance(out[-1], str):
-            out[-1] = out[-1] + p
-        elif p != "":
+        if isinstance(p, str):
+            run = run + p if run else p
+        else:
+            if run:
+                out.append(run)
+                run = ""
             out.append(p)
+    if run:
+        out.append(run)
     return tuple(out)
 
 

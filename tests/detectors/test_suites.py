@@ -114,6 +114,25 @@ def test_suites_in_example_folders_are_not_the_repository_s(tmp_path: Path) -> N
     ]
 
 
+def test_each_folder_s_configuration_of_one_name_is_its_own_suite(tmp_path: Path) -> None:
+    # a monorepo's services each with their jest.config.js (files of one name are looked up once)
+    files = {
+        "services/a/jest.config.js": "module.exports = {};\n",
+        "services/b/jest.config.js": "module.exports = {};\n",
+        "services/b/jest.setup.js": "\n",
+    }
+    scanned = scan_tree(tmp_path, files)
+    assert sorted(f.text for f in facts_for(scanned.model, "ci.test.unit")) == [
+        f"Jest suite (services/{name}/jest.config.js) that no CI job found in the repository runs: run by hand"
+        for name in ("a", "b")
+    ]
+
+
+def test_runner_configs_are_base_names() -> None:
+    # `suites` finds a configuration by the listed file's base name, wherever the file is
+    assert [c for r in runners().values() for c in r.configs if "/" in c] == []
+
+
 RUNNER_ROWS = [
     # cypress-io/cypress-realworld-app cypress.config.ts; umami cypress.config.ts; Cypress 9 and older
     ("cypress.config.ts", "cypress"),
