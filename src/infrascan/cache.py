@@ -16,6 +16,7 @@ infrascan itself; the cache directory is the user's own, like any other tool's c
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import os
 import pickle
@@ -119,6 +120,10 @@ class Cache:
             self.misses += len(wanted)
             return found
         now = time.time()
+        # Unpickling builds objects and no garbage: collections in the middle would only walk what
+        # is being built, again and again (half the time of loading a monorepo's model).
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
@@ -136,6 +141,9 @@ class Cache:
         except sqlite3.DatabaseError as exc:
             self._discard(f"cache was unreadable ({exc}); rebuilt it")
             found = {}
+        finally:
+            if collecting:
+                gc.enable()
         self.hits += len(found)
         self.misses += len(wanted) - len(found)
         return found
