@@ -427,24 +427,17 @@ def schema() -> None:
 
 def main() -> None:
     """Entry point: maps every expected failure to one line and exit 2, and hides tracebacks."""
-    from infrascan.config import ConfigError
-    from infrascan.links import LinkError
-    from infrascan.render.markdown import TemplateError
-    from infrascan.source import SourceError
-
     try:
         app(standalone_mode=True)
-    except (Failure, ConfigError, SourceError, TemplateError, LinkError) as exc:
-        from infrascan.redact import scrub
-
-        typer.echo(f"infrascan: error: {scrub(str(exc))}", err=True)
-        sys.exit(2)
     except KeyboardInterrupt:
         typer.echo("infrascan: interrupted", err=True)
         sys.exit(130)
     except Exception as exc:
         from infrascan.redact import scrub
 
+        if isinstance(exc, _expected_failures()):
+            typer.echo(f"infrascan: error: {scrub(str(exc))}", err=True)
+            sys.exit(2)
         if OPTIONS.verbose:
             traceback.print_exc()
         typer.echo(
@@ -453,3 +446,14 @@ def main() -> None:
             err=True,
         )
         sys.exit(2)
+
+
+def _expected_failures() -> tuple[type[Exception], ...]:
+    """The failures worth one line, imported once one happened: the renderer and the link
+    builder (Jinja2 and the view) are not what `--help` or `scan --format json` should load first."""
+    from infrascan.config import ConfigError
+    from infrascan.links import LinkError
+    from infrascan.render.markdown import TemplateError
+    from infrascan.source import SourceError
+
+    return (Failure, ConfigError, SourceError, TemplateError, LinkError)
