@@ -305,6 +305,54 @@ def test_the_pattern_index_agrees_with_every_detector() -> None:
         assert {d.name for d in detectors if d.claims(path)} <= index.owners(path), path
 
 
+def test_the_pattern_index_memos_tell_folders_and_names_apart() -> None:
+    from infrascan.globs import PatternIndex
+
+    index = PatternIndex({"helm": ["**/templates/*.yaml"], "ansible": ["**/ansible/site.yml"], "chart": ["Chart.yaml"]})
+    # The same base name in another folder, and the same folder with another name, each asked after the other.
+    assert index.owners("charts/a/templates/x.yaml") == {"helm"}
+    assert index.owners("charts/a/other/x.yaml") == set()
+    assert index.owners("charts/a/templates/x.yml") == set()
+    assert index.owners("charts/a/templates/Chart.yaml") == {"helm", "chart"}
+    assert index.owners("charts/a/Chart.yaml") == {"chart"}
+    # A literal that spans the folder and the name: the folder alone does not settle it.
+    assert index.owners("ansible/site.yml") == {"ansible"}
+    assert index.owners("ansible/other.yml") == set()
+    assert index.owners("x/ansible/site.yml") == {"ansible"}
+
+
+def test_a_detector_package_edited_in_place_gets_a_new_code_fingerprint(tmp_path: Path) -> None:
+    import importlib.util
+    import sys
+
+    from infrascan.phase1 import code_fingerprint
+
+    package = tmp_path / "fpplugin"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "helper.py").write_text("X = 1\n")
+    (package / "one.py").write_text("class One:\n    pass\n")
+    (package / "two.py").write_text("class Two:\n    pass\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import fpplugin.one
+        import fpplugin.two
+
+        first = code_fingerprint(fpplugin.one.One)
+        assert first and code_fingerprint(fpplugin.two.Two) == first  # one package, one hash
+        (package / "helper.py").write_text("X = 22\n")  # a helper both import, changed in place
+        spec = importlib.util.spec_from_file_location("fpplugin.three", package / "two.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["fpplugin.three"] = module
+        spec.loader.exec_module(module)
+        assert code_fingerprint(module.Two) not in ("", first)
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [n for n in sys.modules if n == "fpplugin" or n.startswith("fpplugin.")]:
+            del sys.modules[name]
+
+
 def test_a_change_phase_1_reads_the_same_reuses_the_model_and_any_other_change_does_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

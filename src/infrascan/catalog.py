@@ -163,8 +163,12 @@ class Catalog:
         self._helm: dict[str, Tech] = {}
         self._packages: dict[tuple[str, str], Tech] = {}
         self._package_globs: list[tuple[str, str, Tech]] = []
-        self._names: list[tuple[re.Pattern[str], Tech, bool]] = []
-        self._files: list[tuple[Callable[[str], bool], Tech]] = []
+        # Names in prose (drift, comments) and configuration files are matched by regexes compiled
+        # on first use: a few hundred of them, which most scans (a cached one, say) never need.
+        self._name_sources: list[tuple[str, int, Tech, bool]] = []
+        self._names: list[tuple[re.Pattern[str], Tech, bool]] | None = None
+        self._file_globs: list[tuple[list[str], Tech]] = []
+        self._files: list[tuple[Callable[[str], bool], Tech]] | None = None
         for entry in entries:
             self._add(entry)
         # Longest prefixes first: NEW_RELIC before NEW, AWS_S3 before AWS.
@@ -224,14 +228,14 @@ class Catalog:
                 else:
                     self._packages.setdefault((ecosystem, _norm_package(ecosystem, name)), tech)
         if sig.get("files"):
-            self._files.append((compile_globs(sig["files"]), tech))
+            self._file_globs.append((sig["files"], tech))
         ambiguous = set(entry.get("ambiguous", []))
         for alias in {tech.name, *tech.aliases}:
             # Short names (PG, DO) and common words (Go, Render, Slack) count in prose only as written,
             # and never as a sentence's first word ("Go to settings").
             strict = alias in ambiguous or len(alias) <= 3
             flags = 0 if strict else re.I
-            self._names.append((re.compile(r"(?<![\w.-])" + re.escape(alias) + r"(?![\w-])", flags), tech, strict))
+            self._name_sources.append((r"(?<![\w.-])" + re.escape(alias) + r"(?![\w-])", flags, tech, strict))
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -312,11 +316,16 @@ class Catalog:
 
     def by_file(self, path: str) -> list[Tech]:
         """Technologies whose own configuration file this is (`fly.toml`, `.gitlab-ci.yml`)."""
+        if self._files is None:
+            self._files = [(compile_globs(patterns), tech) for patterns, tech in self._file_globs]
         return [tech for match, tech in self._files if match(path)]
 
     def mentions(self, text: str) -> list[tuple[Tech, int, int]]:
         """Catalog names and aliases written in free text, with their spans (for drift)."""
         found: list[tuple[Tech, int, int]] = []
+        if self._names is None:
+            self._names = [(re.compile(source, flags), tech, strict)
+                           for source, flags, tech, strict in self._name_sources]
         for pattern, tech, strict in self._names:
             for match in pattern.finditer(text):
                 if strict and _sentence_start(text, match.start()):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+MAX_MEMO = 65536  # base names (and folders) whose owners an index remembers
+
 
 def _expand_braces(pattern: str) -> list[str]:
     match = re.search(r"\{([^{}]*)\}", pattern)
@@ -67,9 +69,9 @@ class PatternIndex:
     """Which of several pattern sets match a path, in O(1) for the common shapes.
 
     Most detector patterns are a plain base name (`Dockerfile`, `Chart.yaml`) or `*.suffix`; those
-    are dictionary lookups. The rest are compiled per owner and tried only when one combined regex
-    says some owner might match, so a 15,000-file repository costs one lookup and one regex test
-    per file rather than one regex per detector per file.
+    are dictionary lookups, done once per base name. The rest are compiled per owner and tried only
+    on paths whose directory holds their literal piece (known once per directory), so a
+    15,000-file repository costs two lookups per file rather than one regex per detector per file.
     """
 
     def __init__(self, owners: dict[str, Iterable[str]]) -> None:
@@ -93,18 +95,41 @@ class PatternIndex:
                       for owner, ps in name_globs.items()}
         self.any_name = re.compile("^(?:" + "|".join(_translate(p) for ps in name_globs.values() for p in ps)
                                    + ")$") if name_globs else None
-        # Each directory pattern is tried only on paths holding its longest literal piece
-        # (`/templates/`, `.github/workflows/`): a substring test is far cheaper than the regex,
-        # and one search for any literal spares most paths even those.
+        # Each directory pattern is tried only on paths holding its longest literal piece, one that
+        # names a directory when it has one (`templates/`, `env/` rather than `.yaml`): a substring
+        # test is far cheaper than the regex.
         self.paths: dict[str, list[tuple[re.Pattern[str], str]]] = {}
         for owner, ps in sorted(path_globs.items()):
             for p in ps:
-                literal = max(re.split(r"\*\*/|[*?]|\[[^\]]*\]", p), key=len)
+                literal = max(re.split(r"\*\*/|[*?]|\[[^\]]*\]", p), key=lambda piece: ("/" in piece, len(piece)))
                 self.paths.setdefault(literal, []).append((re.compile(glob_regex([p])), owner))
-        self.any_literal = re.compile("|".join(re.escape(lit) for lit in sorted(self.paths))) if self.paths else None
+        # Memos per base name and per directory: a repository repeats a few hundred names
+        # (values.yaml, main.tf) and holds many files per directory.
+        self._heads: dict[str, list[tuple[str, list[tuple[re.Pattern[str], str]]]]] = {}
+        for literal, entries in self.paths.items():
+            self._heads.setdefault(literal[: literal.rfind("/") + 1], []).append((literal, entries))
+        self._named: dict[str, frozenset[str]] = {}
+        self._in_dir: dict[str, list[tuple[str, list[tuple[re.Pattern[str], str]]]]] = {}
 
     def owners(self, path: str) -> set[str]:
-        name = path.rpartition("/")[2]
+        folder, _, name = path.rpartition("/")
+        by_name = self._named.get(name)
+        if by_name is None:
+            if len(self._named) >= MAX_MEMO:  # bounded: an index may live as long as the process
+                self._named.clear()
+            by_name = self._named[name] = frozenset(self._name_owners(name))
+        found = set(by_name)
+        literals = self._in_dir.get(folder)
+        if literals is None:
+            if len(self._in_dir) >= MAX_MEMO:
+                self._in_dir.clear()
+            literals = self._in_dir[folder] = self._possible(folder + "/" if folder else "")
+        for literal, entries in literals:
+            if literal in path:
+                found.update(owner for regex, owner in entries if owner not in found and regex.match(path))
+        return found
+
+    def _name_owners(self, name: str) -> set[str]:
         found = set(self.by_name.get(name, ()))
         start = name.find(".")
         while start != -1:
@@ -112,8 +137,10 @@ class PatternIndex:
             start = name.find(".", start + 1)
         if self.any_name is not None and self.any_name.match(name):
             found.update(owner for owner, regex in self.names.items() if regex.match(name))
-        if self.any_literal is not None and self.any_literal.search(path):
-            for literal, entries in self.paths.items():
-                if literal in path:
-                    found.update(owner for regex, owner in entries if owner not in found and regex.match(path))
         return found
+
+    def _possible(self, folder: str) -> list[tuple[str, list[tuple[re.Pattern[str], str]]]]:
+        """The literals a path in `folder` (with its trailing `/`) can hold. A literal's head (up to
+        its last `/`) ends at a slash of the path, so it lies within the folder: a folder without it
+        rules the literal out for all of its files. A literal without `/` stays possible."""
+        return [pair for head, pairs in self._heads.items() if head in folder for pair in pairs]

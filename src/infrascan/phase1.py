@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -155,13 +156,25 @@ def code_fingerprint(cls: type) -> str:
                 files: list[Path] = []
             else:
                 files = sorted(Path(source).parent.glob("*.py")) if in_package else [Path(source)]
-            digest = hashlib.sha256()
-            for path in files:
-                digest.update(path.name.encode() + b"\0" + path.read_bytes())
-            _FINGERPRINTS[name] = digest.hexdigest()[:16]
+            _FINGERPRINTS[name] = _files_digest(tuple((path, _stat_key(path)) for path in files))
         except (OSError, TypeError):
             _FINGERPRINTS[name] = ""
     return _FINGERPRINTS[name]
+
+
+def _stat_key(path: Path) -> tuple[int, ...]:
+    st = path.stat()
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+@lru_cache(maxsize=64)
+def _files_digest(files: tuple[tuple[Path, tuple[int, ...]], ...]) -> str:
+    """The hash of these files' names and contents; keyed by their stat too, so the detectors of
+    one package (each hashing the whole package) read and hash it once, and an edited file is read again."""
+    digest = hashlib.sha256()
+    for path, _ in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 # -- worker processes ---------------------------------------------------------------------------

@@ -25,8 +25,11 @@ def discover() -> Registry:
     detectors: list[Detector] = []
     diagnostics: list[Diagnostic] = []
     origins: dict[str, str] = {}
+    names: dict[int, str] = {}  # a distribution's name parses its metadata: once per distribution
     for ep in sorted(entry_points(group=GROUP), key=lambda e: (e.name, e.value)):
-        dist = ep.dist.name if ep.dist is not None else "?"
+        dist = "?" if ep.dist is None else names.get(id(ep.dist), "")
+        if ep.dist is not None and not dist:
+            dist = names[id(ep.dist)] = ep.dist.name
         try:
             loaded = ep.load()
             detector = loaded() if isinstance(loaded, type) else loaded

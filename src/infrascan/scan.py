@@ -29,17 +29,36 @@ from infrascan.source import FileEntry, ReadResult, RepoSource
 def plan(entries: list[FileEntry], detectors: list[Detector]) -> list[Candidate]:
     """Which detectors want which files, by name first; content sniffs are settled on reading."""
     index = PatternIndex({d.name: d.patterns for d in detectors})
-    sniff_suffixes = tuple({s for d in detectors if d.sniff for s in d.sniff.suffixes})
+    by_name: dict[str, list[tuple[int, Detector]]] = {}
+    for position, detector in enumerate(detectors):
+        by_name.setdefault(detector.name, []).append((position, detector))
+    # The index matches exactly what the base class's claims() would: only a detector that refines
+    # its patterns in code is asked again.
+    refines = {id(d) for d in detectors if type(d).claims is not Detector.claims}
+    sniffing = [d for d in detectors if d.sniff]
+    sniff_suffixes = tuple({s for d in sniffing if d.sniff for s in d.sniff.suffixes})
+    by_file_name = not any("/" in s for s in sniff_suffixes)  # then a path ends with one as its name does
+    sniffed: dict[tuple[object, ...], list[Detector]] = {}
     candidates = []
     for entry in entries:
         path = entry.path
         owners = index.owners(path)
-        # The index narrows; claims() decides (a detector may refine its patterns in code).
-        named = [d for d in detectors if d.name in owners and d.claims(path)] if owners else []
-        sniffers = []
+        named: list[Detector] = []
+        if len(owners) == 1:
+            named = [d for _, d in by_name[next(iter(owners))] if id(d) not in refines or d.claims(path)]
+        elif owners:  # in the registry's order
+            wanting = sorted(pair for owner in owners for pair in by_name[owner])
+            named = [d for _, d in wanting if id(d) not in refines or d.claims(path)]
+        sniffers: list[Detector] = []
         if sniff_suffixes and path.endswith(sniff_suffixes):
-            sniffers = [d for d in detectors if d.sniff and path.endswith(d.sniff.suffixes) and d not in named
-                        and not any(n.name in d.sniff.yields_to for n in named)]
+            # Settled by the suffix and the detectors claiming the name: once per file name.
+            key = (path.rpartition("/")[2] if by_file_name else path, *map(id, named))
+            found = sniffed.get(key)
+            if found is None:
+                found = sniffed[key] = [
+                    d for d in sniffing if d.sniff and path.endswith(d.sniff.suffixes) and d not in named
+                    and not any(n.name in d.sniff.yields_to for n in named)]
+            sniffers = list(found)
         if named or sniffers:
             candidates.append(Candidate(entry, named, sniffers))
     return candidates
@@ -127,19 +146,22 @@ def _model_key(source: RepoSource, config: Config, extractor: Extractor, entries
     """What the whole model depends on: every path (phase 2 reads the listing), every candidate's
     content, every detector's code, the configuration and infrascan itself. None when a candidate's
     content cannot be named (then phase 1's per-file cache still applies)."""
-    digest = hashlib.sha256(extractor.salt.encode())
-    digest.update(json.dumps(config.as_dict(), sort_keys=True, default=str).encode())
-    digest.update((source.remote_url or "").encode())
+    parts = [extractor.salt, json.dumps(config.as_dict(), sort_keys=True, default=str), source.remote_url or ""]
+    codes: dict[int, str] = {}  # each detector's part, made once (a monorepo has thousands of candidates)
     for cand in candidates:
         blob = cand.entry.blob or extractor.named(cand.entry.path)
         if not blob:
             return None
-        digest.update(f"{cand.entry.path}\0{blob}\0".encode())
+        parts.append(f"{cand.entry.path}\0{blob}\0")
         for det in (*cand.by_name, *cand.by_content):
-            digest.update(f"{det.name}\0{det.version}\0{code_fingerprint(type(det))}\0".encode())
-    for entry in entries:
-        digest.update(entry.path.encode() + b"\0")
-    return "model:" + digest.hexdigest()
+            code = codes.get(id(det))
+            if code is None:
+                code = codes[id(det)] = f"{det.name}\0{det.version}\0{code_fingerprint(type(det))}\0"
+            parts.append(code)
+    parts.append("\0".join(entry.path for entry in entries))
+    parts.append("\0" if entries else "")
+    # One update of the whole text hashes the same bytes as one update per piece did.
+    return "model:" + hashlib.sha256("".join(parts).encode()).hexdigest()
 
 
 def _repo_info(source: RepoSource) -> RepoInfo:

@@ -21,6 +21,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -184,15 +185,20 @@ class _Skipper:
         self.skip = pathspec.GitIgnoreSpec.from_lines(skip_patterns) if skip_patterns else None
         self.attrs = pathspec.GitIgnoreSpec.from_lines(attribute_patterns) if attribute_patterns else None
         self.venvs: set[str] = set()
+        self._folders: dict[str, bool] = {}  # whether a folder's files are skipped for the folder alone
 
     def note_listing(self, paths: list[str]) -> None:
         self.venvs = {p[: -len("/pyvenv.cfg")] for p in paths if p.endswith("/pyvenv.cfg")}
+        self._folders = {}
 
     def skipped(self, path: str) -> bool:
-        parts = path.split("/")
-        if any(part in SKIPPED_DIRS for part in parts[:-1]):
-            return True
-        if self.venvs and any(path.startswith(v + "/") for v in self.venvs):
+        folder = path.rpartition("/")[0]
+        vendored = self._folders.get(folder)
+        if vendored is None:
+            # A listing holds a few files per folder: the folder is judged once.
+            vendored = self._folders[folder] = not SKIPPED_DIRS.isdisjoint(folder.split("/")) or bool(
+                self.venvs and any((folder + "/").startswith(v + "/") for v in self.venvs))
+        if vendored:
             return True
         if self.skip is not None and self.skip.match_file(path):
             return True
@@ -376,11 +382,28 @@ class RepoSource:
     def _list_worktree_git(self) -> Iterator[FileEntry]:
         scope = ["--", self._prefix] if self._prefix else []
         # One walk of the work tree for modified (C), deleted (R) and untracked (?) files: each
-        # walk costs a tenth of a second on a large repository.
+        # walk costs a tenth of a second on a large repository. It runs while the index is listed
+        # and parsed here, every entry under its staged blob id until the walk says otherwise.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            walk = pool.submit(self._git, "ls-files", "-z", "-t", "-m", "-d", "-o", "--exclude-standard",
+                               "--full-name", *scope)
+            staged: list[tuple[str, FileEntry]] = []
+            for record in self._git("ls-files", "-s", "-z", "--full-name", *scope).split("\0"):
+                if not record:
+                    continue
+                meta, _, full = record.partition("\t")
+                mode, blob, _stage = meta.split(" ")
+                if mode == "160000":  # submodules are other repositories
+                    continue
+                rel = self._strip_prefix(full)
+                if rel is None:
+                    continue
+                symlink = mode == "120000"
+                staged.append((full, FileEntry(rel, None if symlink else blob, None, symlink)))
+            listing = walk.result()
         stale: set[str] = set()
         deleted: set[str] = set()
         others: list[str] = []
-        listing = self._git("ls-files", "-z", "-t", "-m", "-d", "-o", "--exclude-standard", "--full-name", *scope)
         for tagged in listing.split("\0"):
             tag, path = tagged[:2], tagged[2:]
             if not path:
@@ -391,18 +414,10 @@ class RepoSource:
                 deleted.add(path)
             elif tag == "? ":
                 others.append(path)
-        for record in self._git("ls-files", "-s", "-z", "--full-name", *scope).split("\0"):
-            if not record:
+        for full, entry in staged:
+            if full in deleted:
                 continue
-            meta, _, full = record.partition("\t")
-            mode, blob, _stage = meta.split(" ")
-            if mode == "160000" or full in deleted:  # submodules are other repositories
-                continue
-            rel = self._strip_prefix(full)
-            if rel is None:
-                continue
-            symlink = mode == "120000"
-            yield FileEntry(rel, None if (full in stale or symlink) else blob, None, symlink)
+            yield FileEntry(entry.path, None, None, entry.symlink) if full in stale else entry
         for full in others:
             rel = self._strip_prefix(full)
             if rel:
