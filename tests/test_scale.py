@@ -470,3 +470,52 @@ def test_a_file_a_sniffer_starts_claiming_is_extracted_and_one_it_stops_claiming
     assert "Deployment shop: 3 replicas" in claimed and "Deployment shop" not in plain
     (root / "deploy/app.yaml").write_text("owner: platform-team\n# no longer a manifest\n")
     assert "Deployment shop" not in scan_json(root, ScanOptions(use_cache=True))
+
+
+@pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="the patched worker needs fork")
+def test_what_a_dead_worker_took_down_is_not_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files of a dead worker's batches hold a diagnostic in place of their results: the next
+    scan must parse them again, not repeat the failure from the cache."""
+    root = tmp_path / "repo"
+    monorepo(root, services=2)
+    write_tree(root, {"boom.crash": "x"})
+    cache_dir = tmp_path / "c"
+    with monkeypatch.context() as patched:
+        patched.setattr("infrascan.phase1.PARALLEL_THRESHOLD", 0.0)
+        patched.setattr("infrascan.phase1._worker_init", _init_with_crash)
+        registry = discover()
+        registry.detectors.append(Crash())
+        cache = Cache(cache_dir)
+        crashed = run_scan(RepoSource(str(root)), Config(), registry, cache=cache, jobs=2)
+        cache.close()
+    assert any("worker failed" in d.message and d.path != "boom.crash" for d in crashed.diagnostics)
+    cache = Cache(cache_dir)
+    again = run_scan(RepoSource(str(root)), Config(), discover(), cache=cache, jobs=1)
+    cache.close()
+    assert not [d for d in again.diagnostics if "worker failed" in d.message]
+    assert again.facts == run_scan(RepoSource(str(root)), Config(), discover(), jobs=1).facts
+
+
+def test_a_read_s_diagnostics_keep_their_own_path_when_two_files_are_identical(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    same = b"FROM postgres:15\n# caf\xe9\n"  # undecodable as UTF-8: reading it costs a diagnostic
+    repo = _committed(root, {"a/Dockerfile": same, "b/Dockerfile": same})
+    scan_json(root, ScanOptions(use_cache=True))
+    write_tree(root, {"README.txt": "notes\n"})  # a new path: the model is computed again from cached entries
+    repo.index.add(["README.txt"])
+    with scanned(str(root), options=ScanOptions(use_cache=True)) as run:
+        undecodable = sorted(d.path for d in run.model.diagnostics if "undecodable" in d.message)
+    assert undecodable == ["a/Dockerfile", "b/Dockerfile"]
+
+
+def test_a_claims_override_on_the_instance_is_asked(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    _committed(root, {"Dockerfile": "FROM python:3.12\n"})
+    registry = discover()
+    dockerfile = next(d for d in registry.detectors if d.name == "dockerfile")
+    dockerfile.claims = lambda path: False  # type: ignore[method-assign]  # a plugin may configure an instance
+    assert not [c for c in plan(RepoSource(str(root)).files(), registry.detectors)
+                if any(d.name == "dockerfile" for d in c.by_name)]

@@ -185,7 +185,7 @@ class Cache:
             db.executemany("UPDATE entries SET used = ? WHERE key = ?", touched)
             db.execute("COMMIT")
             self._trim(db)
-        except sqlite3.DatabaseError:
+        except Exception:  # a full disk, a locked or damaged database: the entries are not stored, silently
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
 

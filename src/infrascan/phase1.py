@@ -63,6 +63,9 @@ class Phase1Result:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files_read: int = 0
     cache_hits: int = 0
+    # A worker died: the files it took down have a diagnostic in place of their results, which is
+    # not what they hold, so neither those results nor a model built on them may be cached.
+    incomplete: bool = False
 
 
 class ParseTimeout(Exception):
@@ -221,7 +224,7 @@ class Extractor:
         self.timeout = timeout
         self.salt = "\x1f".join((__version__, engine_fingerprint(), load_catalog().digest, config.fingerprint()))
         self._keys: dict[tuple[str, str, str], str] = {}
-        self._source_keys: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._source_keys: dict[tuple[str, str, tuple[str, ...]], str] = {}
         # Which content-sniffing detectors claimed each candidate (by path), as this scan found
         # or loaded it: the early cutoff names results by it.
         self.claims: dict[str, tuple[str, ...]] = {}
@@ -247,12 +250,13 @@ class Extractor:
         """What reading the file found: readable or not (with why), and which of the detectors that
         sniff its kind of file claim it. One entry per file rather than one per sniffer: on the
         benchmark monorepo sniffers declined 22,800 times, and loading those entries was half of
-        what a changed scan loads. Keyed by the content and by those sniffers' code."""
-        names = tuple(d.name for d in cand.by_content)
-        known = self._source_keys.get((blob, names))
+        what a changed scan loads. Keyed by the content and by those sniffers' code, and by the path:
+        a read's diagnostics (undecodable bytes, binary content) name their file."""
+        path, names = cand.entry.path, tuple(d.name for d in cand.by_content)
+        known = self._source_keys.get((path, blob, names))
         if known is None:
             sniffers = "\0".join(f"{d.name}:{d.version}:{code_fingerprint(type(d))}" for d in cand.by_content)
-            known = self._source_keys[(blob, names)] = entry_key(SOURCE, self.salt, blob, sniffers)
+            known = self._source_keys[(path, blob, names)] = entry_key(SOURCE, self.salt, path, blob, sniffers)
         return known
 
     def extracting(self, cand: Candidate, claims: tuple[str, ...]) -> list[Detector]:
@@ -287,6 +291,9 @@ class Extractor:
                     continue
                 result.files_read += 1
                 detectors = self.extracting(cand, claims)
+                if not detectors:  # every sniffer declined it
+                    work.skipped(cand.entry.path)
+                    continue
                 if not cand.entry.blob and self.cache:
                     cached.update(self.cache.get_many([self.key(d, cand.entry.path, read.blob) for d in detectors],
                                                       digest=True))
@@ -301,12 +308,11 @@ class Extractor:
             work.close()  # an interrupted scan leaves no worker behind
             if collecting:
                 gc.enable()
-        for (cand, detectors, blob), (output, pickled) in zip(pending, outputs, strict=True):
+        for (cand, detectors, blob), (output, pickled, failed) in zip(pending, outputs, strict=True):
+            result.incomplete |= failed
             for det in detectors:
-                value = output.get(det.name)
-                if value is None:  # a worker that died answers for the detectors that wanted the file by name
-                    continue
-                if self.cache:
+                value = output[det.name]
+                if self.cache and not failed:
                     key = self.key(det, cand.entry.path, blob)
                     if det.name in pickled:
                         self.cache.put_pickled(key, pickled[det.name], digest=True)
@@ -379,6 +385,7 @@ class _Work:
         self.files: list[tuple[str, list[Detector], str, float]] = []  # path, detectors, text, estimated cost
         self.outputs: dict[int, dict[str, Extraction]] = {}
         self.pickled: dict[int, dict[str, bytes]] = {}  # the same outputs as workers pickled them
+        self.failed: set[int] = set()  # files whose worker died
         self.queue: list[int] = []
         self.queued_cost = 0.0
         self.estimated = 0.0
@@ -405,7 +412,7 @@ class _Work:
             self._submit()
             self._collect(wait=False)
 
-    def finish(self) -> list[tuple[dict[str, Extraction], dict[str, bytes]]]:
+    def finish(self) -> list[tuple[dict[str, Extraction], dict[str, bytes], bool]]:
         """Every added file's output (and its pickles when a worker made them), in the order added."""
         if self.pool is None:
             if self.collect:
@@ -419,7 +426,7 @@ class _Work:
         else:
             self._submit()
             self._collect(wait=True)
-        return [(self.outputs[i], self.pickled.get(i, {})) for i in range(len(self.files))]
+        return [(self.outputs[i], self.pickled.get(i, {}), i in self.failed) for i in range(len(self.files))]
 
     def close(self) -> None:
         if self.pool is not None:
@@ -451,6 +458,7 @@ class _Work:
             except Exception as exc:  # a worker that died (killed, out of memory)
                 for i in batch:
                     self.outputs[i] = _worker_failed(*self.files[i][:2], exc)
+                    self.failed.add(i)
             else:
                 for i, raw in zip(batch, pickled, strict=True):
                     self.pickled[i] = raw
@@ -464,7 +472,8 @@ class _Work:
 
 
 def _worker_failed(path: str, detectors: list[Detector], exc: Exception) -> dict[str, Extraction]:
-    """One diagnostic for the file, under the first of its detectors (the rest have no result)."""
+    """Every detector of the file has a result, so phase 2 still sees the file; the diagnostic is
+    given once, by the first."""
     diag = Diagnostic(path, None, f"worker failed on this file or one parsed with it: {type(exc).__name__}: {exc}",
                       Severity.ERROR, "scan")
-    return {detectors[0].name: Extraction(diagnostics=[diag])} if detectors else {}
+    return {d.name: Extraction(diagnostics=[diag] if i == 0 else []) for i, d in enumerate(detectors)}

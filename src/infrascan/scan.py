@@ -34,7 +34,8 @@ def plan(entries: list[FileEntry], detectors: list[Detector]) -> list[Candidate]
         by_name.setdefault(detector.name, []).append((position, detector))
     # The index matches exactly what the base class's claims() would: only a detector that refines
     # its patterns in code is asked again.
-    refines = {id(d) for d in detectors if type(d).claims is not Detector.claims}
+    refines = {id(d) for d in detectors
+               if getattr(d.claims, "__func__", None) is not Detector.claims or type(d)._matcher is not None}
     sniffing = [d for d in detectors if d.sniff]
     sniff_suffixes = tuple({s for d in sniffing if d.sniff for s in d.sniff.suffixes})
     by_file_name = not any("/" in s for s in sniff_suffixes)  # then a path ends with one as its name does
@@ -104,7 +105,7 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
     try:
         model = resolve_and_merge(source, config, detectors, entries, phase1.results, diagnostics,
                                   read_before + phase1.files_read)
-        if cutoff is not None and whole_key is not None:
+        if cutoff is not None and whole_key is not None and not phase1.incomplete:
             cutoff.remember(whole_key, model)
             cutoff.cache.flush(background=True)  # written while the document renders
     finally:
