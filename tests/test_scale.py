@@ -519,3 +519,17 @@ def test_a_claims_override_on_the_instance_is_asked(tmp_path: Path) -> None:
     dockerfile.claims = lambda path: False  # type: ignore[method-assign]  # a plugin may configure an instance
     assert not [c for c in plan(RepoSource(str(root)).files(), registry.detectors)
                 if any(d.name == "dockerfile" for d in c.by_name)]
+
+
+def test_a_cache_under_its_bound_is_not_summed_at_every_flush(tmp_path: Path) -> None:
+    """Summing the entries scans the whole table; the file's size tells first whether it can be over."""
+    cache = Cache(tmp_path / "c", max_bytes=10_000_000)
+    cache.put("k", "x" * 1000)
+    cache.flush()
+    statements: list[str] = []
+    assert cache._db is not None
+    cache._db.set_trace_callback(statements.append)
+    cache.put("k2", "y" * 1000)
+    cache.flush()
+    assert statements and not any("SUM(size)" in s for s in statements)
+    cache.close()

@@ -189,6 +189,19 @@ class Cache:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
 
+    def _file_bytes(self) -> int:
+        """The database's size on disk, journal included. It holds every value, so while it is
+        under the bound the entries are too, and summing them (a scan of the whole table: 0.06 s
+        on a 150 MB cache, at every flush) is not needed."""
+        total = 0
+        for suffix in ("", "-wal"):
+            try:
+                total += os.stat(str(self.path) + suffix).st_size
+            except OSError:
+                if not suffix:
+                    return self.max_bytes + 1  # cannot tell: count the entries
+        return total
+
     def _wait(self) -> None:
         """Lets a background write finish before the connection is used again."""
         if self._writer is not None:
@@ -196,6 +209,8 @@ class Cache:
             self._writer = None
 
     def _trim(self, db: sqlite3.Connection) -> None:
+        if self._file_bytes() <= self.max_bytes:
+            return
         total = db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0]
         if total <= self.max_bytes:
             return
