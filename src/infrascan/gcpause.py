@@ -1,4 +1,5 @@
-"""Pausing the cyclic garbage collector over work that makes many objects and no garbage cycles."""
+"""Keeping the cyclic garbage collector off objects that stay alive anyway: pausing it over work that
+makes many objects and no garbage cycles, and freezing what a step leaves alive for the next."""
 
 from __future__ import annotations
 
@@ -20,3 +21,16 @@ def collector_paused() -> Iterator[None]:
     finally:
         if collecting:
             gc.enable()
+
+
+@contextmanager
+def survivors_frozen() -> Iterator[None]:
+    """For a step after which everything that exists now stays alive: phase 1's results through
+    phase 2, the model while a command renders it (150,000 objects on a large monorepo). Frozen,
+    full collections skip them instead of walking them again (0.1-0.2 s each). Freezing is
+    process-wide, so these steps follow one another and never nest."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
