@@ -100,14 +100,12 @@ class EarlyCutoff:
             if source not in digests or claims is None:
                 return None
             out[(SOURCE, path, blob)] = digests[source]
-            for det in (*cand.by_name, *cand.by_content):
-                if det in cand.by_name or det.name in claims:
-                    key = self.extractor.key(det, path, blob)
-                    if key not in digests:
-                        return None
-                    out[(det.name, path, blob)] = digests[key]
-                else:
-                    out[(det.name, path, blob)] = DECLINED
+            out.update(((d.name, path, blob), DECLINED) for d in cand.by_content)
+            for det in self.extractor.extracting(cand, claims):
+                key = self.extractor.key(det, path, blob)
+                if key not in digests:
+                    return None
+                out[(det.name, path, blob)] = digests[key]
         return out
 
     def _blob(self, cand: Candidate) -> str:
