@@ -95,14 +95,8 @@ def suites(ctx: ResolveContext) -> list[Suite]:
         return found.setdefault((tool, folder), Suite(tool, level, folder))
 
     index, known = _configs(), runners()
-    # Configurations are base names (test_runner_configs_are_base_names), and a monorepo repeats
-    # its file names (every service's `Dockerfile`, `index.ts`): each name is looked up once.
-    tools_of: dict[str, set[str]] = {}
     for path in ctx.files:
-        name = path.rpartition("/")[2]
-        tools = tools_of.get(name)
-        if tools is None:
-            tools = tools_of[name] = index.owners(name)
+        tools = index.owners(path)  # remembered per base name and folder by the index itself
         if tools and not _in_examples(path):
             for tool in sorted(tools):
                 suite(tool, known[tool].level, path).configs.append(path)
