@@ -30,7 +30,6 @@ except ImportError:  # pragma: no cover - depends on the installed wheel
     C_LOADER = False
 
 MAX_FLOW_DEPTH = 256
-_TABLE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_INDENT_RUN = 1024
 MAX_EXPANDED_NODES = 1_000_000
 
@@ -306,6 +305,9 @@ def line_of(container: Any, key: Any, default: int = 0) -> int:
     if isinstance(container, YList) and isinstance(key, int):
         return container.line_of(key)
     return default
+
+
+_TABLE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_table(raw: str | bytes) -> Any:

@@ -418,7 +418,7 @@ class _Generaliser:
         return self.value(part.text) if isinstance(part, Code) else part.replace(self.prefix, "…/")
 
     def parts(self, parts: tuple[Part, ...]) -> tuple[Part, ...]:
-        return tuple(Code(self.value(p.text)) if isinstance(p, Code) else p.replace(self.prefix, "…/") for p in parts)
+        return tuple(Code(self.text(p)) if isinstance(p, Code) else self.text(p) for p in parts)
 
 
 @lru_cache(maxsize=4096)
