@@ -43,7 +43,7 @@ from infrascan.fields import FIELD_BY_ID
 from infrascan.fields import Scope as FieldScope
 from infrascan.images import parse_image, version_label
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, text
-from infrascan.source import repo_path
+from infrascan.source import folder_of, repo_path
 from infrascan.yamlload import YamlResult, YDict, line_of, load_yaml
 
 from .kubernetes import (
@@ -830,7 +830,7 @@ class Chart:
 
 def _values_env(path: str, chart_dir: str) -> tuple[bool, str | None]:
     """(is an overlay, its environment) for a values file of a chart."""
-    folder = _folder(path)
+    folder = folder_of(path)
     stem = _base(path).rsplit(".", 1)[0]
     if folder == chart_dir and stem == "values":
         return False, None
@@ -1229,16 +1229,16 @@ class HelmDetector(Detector):
     def _charts(self, ctx: ResolveContext) -> dict[str, Chart]:
         charts: dict[str, Chart] = {}
         for record in ctx.records("helm.chart"):
-            directory = _folder(record.path)
+            directory = folder_of(record.path)
             charts[directory] = Chart(directory, record)
         extra: dict[str, list[dict[str, Any]]] = defaultdict(list)
         pins: dict[str, dict[str, str]] = defaultdict(dict)
         for record in ctx.records("helm.requirements"):
-            extra[_folder(record.path)] += record.data["dependencies"]
+            extra[folder_of(record.path)] += record.data["dependencies"]
         for record in ctx.records("helm.lock"):
             for dep in record.data["dependencies"]:
                 if dep.get("version"):
-                    pins[_folder(record.path)][dep["name"]] = dep["version"]
+                    pins[folder_of(record.path)][dep["name"]] = dep["version"]
         vendored: dict[str, list[str]] = defaultdict(list)  # chart directory -> its charts/*.tgz
         for path in ctx.files:
             if path.endswith(".tgz") and "/charts/" in path:
@@ -1282,12 +1282,12 @@ class HelmDetector(Detector):
         overlays: dict[str, list[tuple[str | None, Layer]]] = defaultdict(list)
         by_parent: dict[str, list[Chart]] = defaultdict(list)
         for chart in charts.values():
-            by_parent[_folder(chart.directory)].append(chart)
+            by_parent[folder_of(chart.directory)].append(chart)
         for record in ctx.records("helm.values"):
             layer = layers[record.path]
             owner = _owner(record.path, charts, None)
             if owner is None:
-                siblings = by_parent.get(_folder(record.path), [])
+                siblings = by_parent.get(folder_of(record.path), [])
                 owner = siblings[0] if len(siblings) == 1 else None
             if owner is None:
                 continue
@@ -1342,7 +1342,7 @@ class HelmDetector(Detector):
         """Deployments other files declare: helmfile releases, Argo CD and Flux objects, Skaffold profiles."""
         found: list[Deployment] = []
         for record, release in uses.helmfile.get(chart.directory, []):
-            directory = _folder(record.path)
+            directory = folder_of(record.path)
             envs = [name for name, _ in record.data["environments"]] or [None]
             inline = [
                 Layer(record.path, values["data"], values["lines"], f"{release['name']}.{index}")
@@ -1368,7 +1368,7 @@ class HelmDetector(Detector):
         for record in uses.gitops.get(chart.directory, []):
             found += self._gitops_deployment(chart, base, record, layer_of)
         for record, profile, release in uses.skaffold.get(chart.directory, []):
-            directory = _folder(record.path)
+            directory = folder_of(record.path)
             layers = base + [x for x in (layer_of(repo_path(directory, v)) for v in release["values"]) if x]
             env = env_from_name(profile["name"] or "") and profile["name"]
             found.append(
@@ -1395,7 +1395,7 @@ class HelmDetector(Detector):
     ) -> list[Deployment]:
         """`helm upgrade --install web ./charts/web -f values/prod.yaml` in a script or Makefile target."""
         release, target, files, namespace = parsed
-        roots = [_folder(path), "."]
+        roots = [folder_of(path), "."]
         root = next((r for r in roots if repo_path(r, target) == chart.directory), None)
         if root is None:
             return []
@@ -1459,14 +1459,14 @@ class ChartUses:
     def of(cls, ctx: ResolveContext) -> ChartUses:
         uses = cls()
         for record in ctx.records("helm.helmfile"):
-            directory = _folder(record.path)
+            directory = folder_of(record.path)
             for release in record.data["releases"]:
                 uses.helmfile.setdefault(repo_path(directory, release["chart"]), []).append((record, release))
         for record in ctx.records("k8s.object"):
             for target in dict.fromkeys(_gitops_targets(record.data)):
                 uses.gitops.setdefault(target, []).append(record)
         for record in ctx.records("k8s.skaffold"):
-            directory = _folder(record.path)
+            directory = folder_of(record.path)
             for profile in record.data["profiles"]:
                 for release in profile["helm"]:
                     if release["chart"]:
@@ -1477,7 +1477,7 @@ class ChartUses:
             parsed = parse_helm_command(command)
             if parsed is None:
                 continue
-            roots = (_folder(path), ".")
+            roots = (folder_of(path), ".")
             for target in dict.fromkeys(repo_path(root, parsed[1]) for root in roots):
                 uses.commands.setdefault(target, []).append((path, line, command, parsed))
         return uses
@@ -2238,11 +2238,6 @@ def _base(path: str) -> str:
     """A file's name. Repository paths are relative, `/`-separated and normalised, so string
     operations give what `PurePosixPath` would, without its cost in per-record loops."""
     return path.rsplit("/", 1)[-1]
-
-
-def _folder(path: str) -> str:
-    """The folder of a repository file (`.` at the top), as `PurePosixPath(path).parent` names it."""
-    return path.rsplit("/", 1)[0] if "/" in path else "."
 
 
 def _first_env(names: list[str]) -> str | None:

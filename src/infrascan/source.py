@@ -124,6 +124,12 @@ def repo_path(base: str, relative: str) -> str:
     return "/".join(parts)
 
 
+def folder_of(path: str) -> str:
+    """The folder of a repository path (`.` at the top): `PurePosixPath(path).parent` for the
+    normalised paths a listing gives, without building a path object (phase 2 asks it per record)."""
+    return path.rsplit("/", 1)[0] if "/" in path else "."
+
+
 def is_within(path: str, folder: str) -> bool:
     """Whether `path` is `folder` or lies below it (`""` and `.` are the repository root)."""
     return folder in ("", ".") or path == folder or path.startswith(folder + "/")
