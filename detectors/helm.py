@@ -1244,7 +1244,8 @@ class HelmDetector(Detector):
             if path.endswith(".tgz") and "/charts/" in path:
                 vendored[path.rsplit("/charts/", 1)[0]].append(path)
         for directory, chart in charts.items():
-            deps = list(chart.record.data["dependencies"]) + extra.get(directory, [])
+            # Copies: the records are phase 1's, shared with every detector and cached phase 2 results.
+            deps = [dict(d) for d in (*chart.record.data["dependencies"], *extra.get(directory, []))]
             declared = {d["name"] for d in deps}
             for path in vendored.get(directory, []):
                 match = _VENDORED_CHART.fullmatch(path[len(directory) + len("/charts/") :])
