@@ -70,15 +70,24 @@ class EarlyCutoff:
         digests the probe found (the last index and the files that changed) are those results'
         digests: phase 1 then loaded the very entries they name."""
         if model is not None:
-            if not self.output_key:  # no probe (the first scan of this repository): digest them now
-                index = self._digests(self.candidates)
-                if index is None:  # a result with no digest (an unreadable file): cached by its inputs only
-                    self.cache.put(whole_key, model)
-                    return
-                self.index, self.output_key = index, self._output_key(index)
+            if self.result_digests() is None:  # a result with no digest (an unreadable file): cached by its inputs only
+                self.cache.put(whole_key, model)
+                return
             self.cache.put(self.output_key, model)
             self.cache.put(self.index_key, self.index)
         self.cache.put(whole_key, (POINTER, self.output_key))
+
+    def result_digests(self) -> dict[tuple[str, str], str] | None:
+        """The digest of each phase-1 result of this scan, by (detector, path): as the probe found
+        them, or digested now when there was no probe (the first scan of this repository). None
+        when a result has none (a file that could not be read)."""
+        if not self.output_key:
+            index = self._digests(self.candidates)
+            if index is None:
+                return None
+            self.index, self.output_key = index, self._output_key(index)
+        return {(label[0], label[1]): digest for label, digest in self.index.items()
+                if label[0] != SOURCE and digest != DECLINED}
 
     @property
     def labels(self) -> list[list[Label]]:

@@ -79,7 +79,7 @@ class ResolveContext:
         catalog: Catalog,
         remote_url: str | None = None,
     ) -> None:
-        self.files = files
+        self._files = files
         # Where the repository is hosted (None offline): tells an include of "this project" from another.
         self.remote_url = remote_url
         self.config = config
@@ -92,6 +92,11 @@ class ResolveContext:
             for record in extraction.records:
                 self._by_kind[record.kind].append(record)
         self.diagnostics: list[Diagnostic] = []
+
+    @property
+    def files(self) -> list[str]:
+        """Every path in the listing (read-only: a property, so that what a detector asks can be traced)."""
+        return self._files
 
     def records(self, kind: str) -> list[Record]:
         return self._by_kind.get(kind, [])
@@ -106,6 +111,10 @@ class ResolveContext:
 
     def extraction(self, detector: str, path: str) -> Extraction | None:
         return self._results.get((detector, path))
+
+    def results(self) -> Mapping[tuple[str, str], Extraction]:
+        """Every phase-1 result by (detector, path): what the answers to the other questions are made of."""
+        return self._results
 
     def diagnose(
         self, path: str, line: int | None, message: str, detector: str, severity: Severity = Severity.WARNING

@@ -23,6 +23,7 @@ from infrascan.phase1 import DEFAULT_TIMEOUT, Candidate, Extractor, Progress, co
 
 __all__ = ["Progress", "plan", "resolve_and_merge", "run_scan"]
 from infrascan.registry import Registry
+from infrascan.resolvememo import AskedContext, Resolved, ResolveMemo
 from infrascan.source import FileEntry, ReadResult, RepoSource
 
 
@@ -98,9 +99,16 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
     if progress:
         progress(len(candidates), len(candidates), "")
     diagnostics.extend(phase1.diagnostics)
+    memo = None
+    if cutoff is not None and not phase1.incomplete:
+        digests = cutoff.result_digests()
+        if digests is not None:
+            inputs = "\x1f".join((extractor.salt, json.dumps(config.as_dict(), sort_keys=True, default=str),
+                                  source.remote_url or ""))
+            memo = ResolveMemo(cutoff.cache, cutoff.index_key, inputs, digests)
     with survivors_frozen():  # phase 1's results live through phase 2 and until the model is stored
         model = resolve_and_merge(source, config, detectors, entries, phase1.results, diagnostics,
-                                  read_before + phase1.files_read)
+                                  read_before + phase1.files_read, memo)
         if cutoff is not None and whole_key is not None and not phase1.incomplete:
             cutoff.remember(whole_key, model)
             cutoff.cache.flush(background=True)  # written while the document renders
@@ -171,7 +179,10 @@ def resolve_and_merge(
     results: dict[tuple[str, str], Extraction],
     diagnostics: list[Diagnostic],
     files_read: int,
+    memo: ResolveMemo | None = None,
 ) -> Model:
+    """Phase 2 over phase 1's results, then the merge. With `memo`, a detector whose questions have
+    the answers they had in an earlier scan gives what it gave then, without resolving."""
     catalog = load_catalog()
     facts: list[Fact] = []
     for extraction in results.values():
@@ -179,11 +190,23 @@ def resolve_and_merge(
         diagnostics.extend(extraction.diagnostics)
     paths = [e.path for e in entries]
     ctx = ResolveContext(paths, results, config, catalog, remote_url=source.remote_url)
+    recalled = memo.recall(detectors, ctx) if memo is not None else {}
     for detector in detectors:
+        known = recalled.get(detector.name)
+        if known is not None:
+            facts.extend(known.facts)
+            ctx.diagnostics.extend(known.diagnostics)
+            continue
+        asked = AskedContext(ctx) if memo is not None else ctx
+        before = len(ctx.diagnostics)
         try:
-            facts.extend(detector.resolve(ctx))
+            found = detector.resolve(asked)
         except Exception as exc:
             diagnostics.append(crash_diagnostic(detector, f"<{detector.name} resolve>", "resolve", exc))
+            continue
+        facts.extend(found)
+        if memo is not None and isinstance(asked, AskedContext):
+            memo.keep(detector, asked, Resolved(list(found), ctx.diagnostics[before:]))
     settled = tuple(facts)
     for detector in detectors:
         try:

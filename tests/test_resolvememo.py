@@ -1,0 +1,148 @@
+"""Phase 2 cached per detector by the questions it asked: reused only when every answer is the same."""
+
+from __future__ import annotations
+
+import pickle
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from test_scale import monorepo, scan_json
+
+from infrascan.cache import Cache
+from infrascan.catalog import load_catalog
+from infrascan.config import Config
+from infrascan.detector import Detector, Extraction, Record, ResolveContext
+from infrascan.model import Confidence, Diagnostic, Fact, text
+from infrascan.phase1 import Extractor
+from infrascan.pipeline import ScanOptions
+from infrascan.registry import discover
+from infrascan.resolvememo import AskedContext, Resolved, ResolveMemo
+from infrascan.scan import plan, resolve_and_merge
+from infrascan.source import RepoSource
+
+ROOT = Path(__file__).parent.parent
+
+
+class Counting(Detector):
+    """Says how many records of kind `x` there are, and warns when there are none of kind `y`."""
+
+    name = "counting"
+
+    def resolve(self, ctx: ResolveContext) -> list[Fact]:
+        if not ctx.records("y"):
+            ctx.diagnose("a.txt", 1, "no y", self.name)
+        count = len(ctx.records("x"))
+        return [Fact("mon.performance", text(f"{count} x"), Confidence.DECLARED, self.evidence("a.txt", 1), item="x")]
+
+
+def context(records: dict[str, list[Record]]) -> ResolveContext:
+    results = {("d", path): Extraction(records=found) for path, found in records.items()}
+    return ResolveContext(sorted(records), results, Config(), load_catalog())
+
+
+def resolved(memo: ResolveMemo, ctx: ResolveContext, detector: Detector) -> Resolved:
+    asked = AskedContext(ctx)
+    facts = detector.resolve(asked)
+    out = Resolved(facts, list(ctx.diagnostics))
+    memo.keep(detector, asked, out)
+    memo.cache.flush()
+    return out
+
+
+def test_a_detector_is_reused_only_while_the_results_it_read_are_the_same(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "c")
+    detector = Counting()
+    records = {"a.txt": [Record("x", "a.txt", 1, {})], "b.txt": [Record("z", "b.txt", 1, {})]}
+    first = resolved(ResolveMemo(cache, "repo", "in", {("d", "a.txt"): "A1", ("d", "b.txt"): "B1"}),
+                     context(records), detector)
+    assert [d.message for d in first.diagnostics] == ["no y"]
+
+    def recall(digests: dict[tuple[str, str], str], records: dict[str, list[Record]] = records) -> dict[str, Resolved]:
+        return ResolveMemo(cache, "repo", "in", digests).recall([detector], context(records))
+
+    # b.txt holds no record it asked for: a new b.txt changes nothing it read
+    assert recall({("d", "a.txt"): "A1", ("d", "b.txt"): "B2"}) == {"counting": first}
+    assert recall({("d", "a.txt"): "A2", ("d", "b.txt"): "B1"}) == {}  # a.txt, which it read, changed
+    # a file now holding a kind it asked for and found none of: asked the same, answered otherwise
+    with_y = {**records, "c.txt": [Record("y", "c.txt", 1, {})]}
+    assert recall({("d", "a.txt"): "A1", ("d", "b.txt"): "B1", ("d", "c.txt"): "C1"}, with_y) == {}
+    assert ResolveMemo(cache, "repo", "other inputs", {("d", "a.txt"): "A1", ("d", "b.txt"): "B1"}).recall(
+        [detector], context(records)) == {}  # another configuration or infrascan
+
+
+def test_an_answer_with_no_digest_is_never_stored(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "c")
+    records = {"a.txt": [Record("x", "a.txt", 1, {})]}
+    resolved(ResolveMemo(cache, "repo", "in", {}), context(records), Counting())  # a.txt unnamed
+    assert ResolveMemo(cache, "repo", "in", {("d", "a.txt"): "A1"}).recall([Counting()], context(records)) == {}
+
+
+def test_a_changed_values_file_resolves_only_the_detectors_that_read_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    monorepo(root)
+    calls: Counter[str] = Counter()
+    for detector in discover().detectors:
+        original = type(detector).resolve
+
+        def counting(self: Detector, ctx: ResolveContext, original=original) -> list[Fact]:  # type: ignore[no-untyped-def]
+            calls[self.name] += 1
+            return original(self, ctx)
+
+        monkeypatch.setattr(type(detector), "resolve", counting)
+    scan_json(root, ScanOptions(use_cache=True))
+    assert calls["helm"] == calls["dockerfile"] == 1
+    (root / "services/svc2/chart/values.yaml").write_text("replicaCount: 7\n")
+    calls.clear()
+    changed = scan_json(root, ScanOptions(use_cache=True))
+    assert calls == {"helm": 1}  # no other detector asked for values files
+    assert changed == scan_json(root, ScanOptions(use_cache=False)) and "7 replicas" in changed
+    (root / "services/svc1/Dockerfile").write_text("FROM python:3.13-slim\nUSER app\nEXPOSE 8000\n")
+    calls.clear()
+    again = scan_json(root, ScanOptions(use_cache=True))
+    assert calls["dockerfile"] == 1 and calls["helm"] == 0
+    assert again == scan_json(root, ScanOptions(use_cache=False)) and "3.13" in again
+
+
+SAMPLES = ["django-shop", "helm-platform", "node-api-github", "polyglot-monorepo", "rails-gitlab", "terraform-envs"]
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_phase_2_leaves_phase_1_results_as_they_were(sample: str) -> None:
+    """A detector skipped because its answers are cached must not have changed what later ones read:
+    no resolve may change a phase-1 result in place."""
+    source = RepoSource(str(ROOT / "sample_repos" / sample))
+    try:
+        registry = discover()
+        entries = source.files()
+        phase1 = Extractor(Config(), None, 1).run(source, plan(entries, registry.detectors), None)
+        before = pickle.dumps(phase1.results)
+        resolve_and_merge(source, Config(), registry.detectors, entries, phase1.results, [], 0)
+        assert pickle.dumps(phase1.results) == before
+    finally:
+        source.close()
+
+
+def test_a_detector_that_crashes_is_not_remembered(tmp_path: Path) -> None:
+    class Broken(Counting):
+        name = "broken"
+
+        def resolve(self, ctx: ResolveContext) -> list[Fact]:
+            ctx.records("x")
+            raise RuntimeError("bug")
+
+    cache = Cache(tmp_path / "c")
+    records = {"a.txt": [Record("x", "a.txt", 1, {})]}
+    memo = ResolveMemo(cache, "repo", "in", {("d", "a.txt"): "A1"})
+    diagnostics: list[Diagnostic] = []
+    source = RepoSource(str(tmp_path))
+    try:
+        resolve_and_merge(source, Config(), [Broken()], [], context(records).results(), diagnostics, 0, memo)
+    finally:
+        source.close()
+    cache.flush()
+    assert any("failed in resolve" in d.message for d in diagnostics)
+    assert ResolveMemo(cache, "repo", "in", {("d", "a.txt"): "A1"}).recall([Broken()], context(records)) == {}
