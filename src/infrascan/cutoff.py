@@ -70,7 +70,7 @@ class EarlyCutoff:
         digests the probe found (the last index and the files that changed) are those results'
         digests: phase 1 then loaded the very entries they name."""
         if model is not None:
-            if self.result_digests() is None:  # a result with no digest (an unreadable file): cached by its inputs only
+            if not self._settle():  # a result with no digest (an unreadable file): cached by its inputs only
                 self.cache.put(whole_key, model)
                 return
             self.cache.put(self.output_key, model)
@@ -81,13 +81,19 @@ class EarlyCutoff:
         """The digest of each phase-1 result of this scan, by (detector, path): as the probe found
         them, or digested now when there was no probe (the first scan of this repository). None
         when a result has none (a file that could not be read)."""
+        if not self._settle():
+            return None
+        return {(label[0], label[1]): digest for label, digest in self.index.items()
+                if label[0] != SOURCE and digest != DECLINED}
+
+    def _settle(self) -> bool:
+        """Whether this scan's index and output key are known, digesting the results if no probe did."""
         if not self.output_key:
             index = self._digests(self.candidates)
             if index is None:
-                return None
+                return False
             self.index, self.output_key = index, self._output_key(index)
-        return {(label[0], label[1]): digest for label, digest in self.index.items()
-                if label[0] != SOURCE and digest != DECLINED}
+        return True
 
     @property
     def labels(self) -> list[list[Label]]:

@@ -224,7 +224,7 @@ class Extractor:
         self.timeout = timeout
         self.salt = "\x1f".join((__version__, engine_fingerprint(), load_catalog().digest, config.fingerprint()))
         self._keys: dict[tuple[str, str, str], str] = {}
-        self._source_keys: dict[tuple[str, str, tuple[str, ...]], str] = {}
+        self._source_keys: dict[tuple[str, str], str] = {}
         # Which content-sniffing detectors claimed each candidate (by path), as this scan found
         # or loaded it: the early cutoff names results by it.
         self.claims: dict[str, tuple[str, ...]] = {}
@@ -252,11 +252,11 @@ class Extractor:
         benchmark monorepo sniffers declined 22,800 times, and loading those entries was half of
         what a changed scan loads. Keyed by the content and by those sniffers' code, and by the path:
         a read's diagnostics (undecodable bytes, binary content) name their file."""
-        path, names = cand.entry.path, tuple(d.name for d in cand.by_content)
-        known = self._source_keys.get((path, blob, names))
+        path = cand.entry.path
+        known = self._source_keys.get((path, blob))  # one candidate per path in a scan: the same sniffers
         if known is None:
             sniffers = "\0".join(f"{d.name}:{d.version}:{code_fingerprint(type(d))}" for d in cand.by_content)
-            known = self._source_keys[(path, blob, names)] = entry_key(SOURCE, self.salt, path, blob, sniffers)
+            known = self._source_keys[(path, blob)] = entry_key(SOURCE, self.salt, path, blob, sniffers)
         return known
 
     def extracting(self, cand: Candidate, claims: tuple[str, ...]) -> list[Detector]:
