@@ -36,7 +36,7 @@ from typing import Any
 from infrascan import redact
 from infrascan.catalog import DATA_STORE_CATEGORIES, Tech
 from infrascan.catalog import load_catalog as detector_catalog
-from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
+from infrascan.detector import Detector, Extraction, Piece, Record, ResolveContext, SourceFile
 from infrascan.environments import env_from_name
 from infrascan.envvars import LOG_LEVEL_KEYS, Variable, is_placeholder_host
 from infrascan.fields import FIELD_BY_ID
@@ -1130,11 +1130,19 @@ class HelmDetector(Detector):
         merger = Merger()
         for chart in charts.values():
             self._deployments(chart, overlays.get(chart.directory, []), layers, uses, merger)
-        facts: list[Fact] = []
+        # Each chart's facts are a function of the chart (its values, templates and deployments) and
+        # of the charts vendored under it: a piece, so a monorepo's changed chart is the only one read.
+        work: list[Piece] = []
         for chart in sorted(charts.values(), key=lambda c: c.directory):
             if chart.parent is None:
-                facts.extend(ChartReader(self, chart, charts, merger).facts())
+                prefix = f"{chart.directory}/charts/"
+                vendored = {d[len(prefix):]: c for d, c in charts.items() if d.startswith(prefix)}
+                work.append(((chart, vendored), functools.partial(self._chart_facts, chart, vendored, merger)))
+        facts = [fact for found in ctx.pieces(self, work) for fact in found]
         return facts + self._remote_releases(ctx, charts)
+
+    def _chart_facts(self, chart: Chart, vendored: dict[str, Chart], merger: Merger) -> list[Fact]:
+        return ChartReader(self, chart, vendored, merger).facts()
 
     def _remote_releases(self, ctx: ResolveContext, charts: dict[str, Chart]) -> list[Fact]:
         """Charts installed from a chart repository by Flux or Argo CD, read through their inline values."""
@@ -1497,10 +1505,10 @@ def _gitops_targets(obj: dict[str, Any]) -> Iterator[str]:
 class ChartReader:
     """The facts of one chart: dependencies, values and templates, for each of its deployments."""
 
-    def __init__(self, detector: HelmDetector, chart: Chart, charts: dict[str, Chart], merger: Merger) -> None:
+    def __init__(self, detector: HelmDetector, chart: Chart, vendored: dict[str, Chart], merger: Merger) -> None:
         self.detector = detector
         self.chart = chart
-        self.charts = charts
+        self.vendored = vendored  # the charts in its `charts/` folder, by their path below it
         self.merger = merger
         # memos, per deployment (keyed by its identity: deployments live as long as the reader)
         self._roots: dict[int, dict[str, Any]] = {}
@@ -1726,7 +1734,7 @@ class ChartReader:
         self, tech: Tech, key: str, dep: dict[str, Any], deployment: Deployment
     ) -> tuple[str, tuple[Part, ...], tuple[Evidence, ...]]:
         """The database's major version from the values' image (the chart version is not it)."""
-        vendored = self.charts.get(f"{self.chart.directory}/charts/{dep['name']}")
+        vendored = self.vendored.get(dep["name"])
         defaults = self.merger.values([vendored.values] if vendored and vendored.values else [])
         chart = f"{dep['name']} {dep.get('pinned') or dep.get('version') or '?'}"
         return store_version(self.detector, tech, chart, deployment.values, f"{key}.", defaults)

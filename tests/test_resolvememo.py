@@ -7,13 +7,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from infrascan.detectors.helm import Chart, HelmDetector
 from test_scale import monorepo, scan_json
 
 from infrascan.cache import Cache
 from infrascan.catalog import load_catalog
 from infrascan.config import Config
-from infrascan.detector import Detector, Extraction, Record, ResolveContext
-from infrascan.model import Confidence, Diagnostic, Fact, text
+from infrascan.detector import Detector, Extraction, Piece, Record, ResolveContext
+from infrascan.model import Confidence, Diagnostic, Evidence, Fact, text
 from infrascan.phase1 import Extractor
 from infrascan.pipeline import ScanOptions
 from infrascan.registry import discover
@@ -93,12 +94,22 @@ def test_a_changed_values_file_resolves_only_the_detectors_that_read_it(
             return original(self, ctx)
 
         monkeypatch.setattr(type(detector), "resolve", counting)
+    charts: list[str] = []
+    chart_facts = HelmDetector._chart_facts
+
+    def reading(self: HelmDetector, chart: Chart, *args):  # type: ignore[no-untyped-def]
+        charts.append(chart.directory)
+        return chart_facts(self, chart, *args)
+
+    monkeypatch.setattr(HelmDetector, "_chart_facts", reading)
     scan_json(root, ScanOptions(use_cache=True))
-    assert calls["helm"] == calls["dockerfile"] == 1
+    assert calls["helm"] == calls["dockerfile"] == 1 and len(charts) == 4
     (root / "services/svc2/chart/values.yaml").write_text("replicaCount: 7\n")
     calls.clear()
+    charts.clear()
     changed = scan_json(root, ScanOptions(use_cache=True))
     assert calls == {"helm": 1}  # no other detector asked for values files
+    assert charts == ["services/svc2/chart"]  # and Helm read the one chart they belong to
     assert changed == scan_json(root, ScanOptions(use_cache=False)) and "7 replicas" in changed
     (root / "services/svc1/Dockerfile").write_text("FROM python:3.13-slim\nUSER app\nEXPOSE 8000\n")
     calls.clear()
@@ -146,3 +157,22 @@ def test_a_detector_that_crashes_is_not_remembered(tmp_path: Path) -> None:
     cache.flush()
     assert any("failed in resolve" in d.message for d in diagnostics)
     assert ResolveMemo(cache, "repo", "in", {("d", "a.txt"): "A1"}).recall([Broken()], context(records)) == {}
+
+
+def test_a_piece_is_computed_once_for_its_inputs_and_every_time_when_they_do_not_pickle(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "c")
+    computed: list[str] = []
+
+    def piece(name: str, inputs: object) -> Piece:
+        def compute() -> list[Fact]:
+            computed.append(name)
+            return [Fact("mon.performance", text(name), Confidence.DECLARED, (Evidence("a.txt", 1, "counting"),))]
+        return inputs, compute
+
+    memo = ResolveMemo(cache, "repo", "in", {})
+    first = memo.pieces(Counting(), [piece("a", {"chart": "a"}), piece("b", lambda: None)], [])
+    cache.flush()
+    again = memo.pieces(Counting(), [piece("a", {"chart": "a"}), piece("b", lambda: None), piece("c", {"chart": "c"})],
+                        [])
+    assert computed == ["a", "b", "b", "c"]
+    assert again[:2] == first and again[2][0].text == "c"

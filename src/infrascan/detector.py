@@ -21,7 +21,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from infrascan.catalog import Catalog, load_catalog
 from infrascan.config import Config
@@ -68,6 +68,18 @@ class Sniff:
     unless: re.Pattern[str] | None = None
 
 
+# One independent part of a detector's phase 2: its inputs (a picklable value holding everything the
+# part reads) and the function computing its facts from them.
+Piece = tuple[Any, Callable[[], list[Fact]]]
+
+
+class PieceStore(Protocol):
+    """Where pieces' facts are kept between scans (the scan cache): see ResolveContext.pieces."""
+
+    def pieces(self, detector: Detector, work: Sequence[Piece], diagnostics: list[Diagnostic]) -> list[list[Fact]]:
+        ...
+
+
 class ResolveContext:
     """Everything phase 2 may look at: every detector's phase-1 results, never the files."""
 
@@ -78,6 +90,7 @@ class ResolveContext:
         config: Config,
         catalog: Catalog,
         remote_url: str | None = None,
+        store: PieceStore | None = None,
     ) -> None:
         self._files = files
         # Where the repository is hosted (None offline): tells an include of "this project" from another.
@@ -92,6 +105,7 @@ class ResolveContext:
             for record in extraction.records:
                 self._by_kind[record.kind].append(record)
         self.diagnostics: list[Diagnostic] = []
+        self._store = store
 
     @property
     def files(self) -> list[str]:
@@ -115,6 +129,16 @@ class ResolveContext:
     def results(self) -> Mapping[tuple[str, str], Extraction]:
         """Every phase-1 result by (detector, path): what the answers to the other questions are made of."""
         return self._results
+
+    def pieces(self, detector: Detector, work: Sequence[Piece]) -> list[list[Fact]]:
+        """The facts of independent parts of a detector's phase 2 (a chart each, for Helm), in order.
+
+        Each part must be a function of its inputs alone: they are what it reads, all of it. With
+        the scan cache, a part whose inputs pickle to the same bytes as in an earlier scan gives what
+        it gave then without being computed: a monorepo's changed chart is the only one read again."""
+        if self._store is None:
+            return [compute() for _, compute in work]
+        return self._store.pieces(detector, work, self.diagnostics)
 
     def diagnose(
         self, path: str, line: int | None, message: str, detector: str, severity: Severity = Severity.WARNING

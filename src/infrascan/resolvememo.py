@@ -18,12 +18,13 @@ detectors' resolves (0.4 s of 0.75 s) to this cache.
 from __future__ import annotations
 
 import hashlib
+import pickle
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from infrascan.cache import Cache
-from infrascan.detector import Detector, Extraction, Record, ResolveContext
+from infrascan.detector import Detector, Extraction, Piece, Record, ResolveContext
 from infrascan.model import Diagnostic, Fact
 from infrascan.phase1 import code_fingerprint
 
@@ -109,6 +110,33 @@ class ResolveMemo:
         if key is not None:
             self.cache.put(self._trace_key(detector), trace)
             self.cache.put(key, resolved)
+
+    def pieces(self, detector: Detector, work: Sequence[Piece], diagnostics: list[Diagnostic]) -> list[list[Fact]]:
+        """Each piece's facts: kept under a digest of its pickled inputs (with the detector's code and
+        the scan's inputs), computed only when not kept yet. Inputs that do not pickle are computed."""
+        code = "\x1f".join((self.inputs, detector.name, detector.version, code_fingerprint(type(detector))))
+        keys: list[str | None] = []
+        for inputs, _ in work:
+            try:
+                blob = pickle.dumps(inputs, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:
+                keys.append(None)
+                continue
+            keys.append("resolved-piece:" + hashlib.sha256(code.encode() + b"\0" + blob).hexdigest())
+        found = self.cache.get_many(key for key in keys if key)
+        out: list[list[Fact]] = []
+        for (_, compute), key in zip(work, keys, strict=True):
+            known = found.get(key) if key else None
+            if isinstance(known, Resolved):
+                diagnostics.extend(known.diagnostics)
+                out.append(known.facts)
+                continue
+            before = len(diagnostics)
+            facts = compute()
+            out.append(facts)
+            if key:
+                self.cache.put(key, Resolved(list(facts), diagnostics[before:]))
+        return out
 
     def _trace_key(self, detector: Detector) -> str:
         return f"resolve-trace:{self.scope}:{detector.name}"

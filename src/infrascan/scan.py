@@ -189,7 +189,7 @@ def resolve_and_merge(
         facts.extend(extraction.facts)
         diagnostics.extend(extraction.diagnostics)
     paths = [e.path for e in entries]
-    ctx = ResolveContext(paths, results, config, catalog, remote_url=source.remote_url)
+    ctx = ResolveContext(paths, results, config, catalog, remote_url=source.remote_url, store=memo)
     recalled = memo.recall(detectors, ctx) if memo is not None else {}
     for detector in detectors:
         known = recalled.get(detector.name)
