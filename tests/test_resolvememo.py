@@ -42,6 +42,10 @@ def context(records: dict[str, list[Record]]) -> ResolveContext:
     return ResolveContext(sorted(records), results, Config(), load_catalog())
 
 
+def traces(cache: Cache, detector: Detector | None = None) -> dict[str, tuple[tuple[str, ...], ...]]:
+    return ResolveMemo.load_traces(cache, "repo", [detector or Counting()])
+
+
 def resolved(memo: ResolveMemo, ctx: ResolveContext, detector: Detector) -> Resolved:
     asked = AskedContext(ctx)
     facts = detector.resolve(asked)
@@ -55,12 +59,12 @@ def test_a_detector_is_reused_only_while_the_results_it_read_are_the_same(tmp_pa
     cache = Cache(tmp_path / "c")
     detector = Counting()
     records = {"a.txt": [Record("x", "a.txt", 1, {})], "b.txt": [Record("z", "b.txt", 1, {})]}
-    first = resolved(ResolveMemo(cache, "repo", "in", {("d", "a.txt"): "A1", ("d", "b.txt"): "B1"}),
+    first = resolved(ResolveMemo(cache, "repo", "in", {("d", "a.txt"): "A1", ("d", "b.txt"): "B1"}, {}),
                      context(records), detector)
     assert [d.message for d in first.diagnostics] == ["no y"]
 
     def recall(digests: dict[tuple[str, str], str], records: dict[str, list[Record]] = records) -> dict[str, Resolved]:
-        return ResolveMemo(cache, "repo", "in", digests).recall([detector], context(records))
+        return ResolveMemo(cache, "repo", "in", digests, traces(cache)).recall([detector], context(records))
 
     # b.txt holds no record it asked for: a new b.txt changes nothing it read
     assert recall({("d", "a.txt"): "A1", ("d", "b.txt"): "B2"}) == {"counting": first}
@@ -68,15 +72,16 @@ def test_a_detector_is_reused_only_while_the_results_it_read_are_the_same(tmp_pa
     # a file now holding a kind it asked for and found none of: asked the same, answered otherwise
     with_y = {**records, "c.txt": [Record("y", "c.txt", 1, {})]}
     assert recall({("d", "a.txt"): "A1", ("d", "b.txt"): "B1", ("d", "c.txt"): "C1"}, with_y) == {}
-    assert ResolveMemo(cache, "repo", "other inputs", {("d", "a.txt"): "A1", ("d", "b.txt"): "B1"}).recall(
-        [detector], context(records)) == {}  # another configuration or infrascan
+    other = ResolveMemo(cache, "repo", "other inputs", {("d", "a.txt"): "A1", ("d", "b.txt"): "B1"}, traces(cache))
+    assert other.recall([detector], context(records)) == {}  # another configuration or infrascan
 
 
 def test_an_answer_with_no_digest_is_never_stored(tmp_path: Path) -> None:
     cache = Cache(tmp_path / "c")
     records = {"a.txt": [Record("x", "a.txt", 1, {})]}
-    resolved(ResolveMemo(cache, "repo", "in", {}), context(records), Counting())  # a.txt unnamed
-    assert ResolveMemo(cache, "repo", "in", {("d", "a.txt"): "A1"}).recall([Counting()], context(records)) == {}
+    resolved(ResolveMemo(cache, "repo", "in", {}, {}), context(records), Counting())  # a.txt unnamed
+    memo = ResolveMemo(cache, "repo", "in", {("d", "a.txt"): "A1"}, traces(cache))
+    assert memo.recall([Counting()], context(records)) == {}
 
 
 def test_a_changed_values_file_resolves_only_the_detectors_that_read_it(
@@ -147,7 +152,7 @@ def test_a_detector_that_crashes_is_not_remembered(tmp_path: Path) -> None:
 
     cache = Cache(tmp_path / "c")
     records = {"a.txt": [Record("x", "a.txt", 1, {})]}
-    memo = ResolveMemo(cache, "repo", "in", {("d", "a.txt"): "A1"})
+    memo = ResolveMemo(cache, "repo", "in", {("d", "a.txt"): "A1"}, {})
     diagnostics: list[Diagnostic] = []
     source = RepoSource(str(tmp_path))
     try:
@@ -156,7 +161,7 @@ def test_a_detector_that_crashes_is_not_remembered(tmp_path: Path) -> None:
         source.close()
     cache.flush()
     assert any("failed in resolve" in d.message for d in diagnostics)
-    assert ResolveMemo(cache, "repo", "in", {("d", "a.txt"): "A1"}).recall([Broken()], context(records)) == {}
+    assert traces(cache, Broken()) == {}
 
 
 def test_a_piece_is_computed_once_for_its_inputs_and_every_time_when_they_do_not_pickle(tmp_path: Path) -> None:
@@ -169,7 +174,7 @@ def test_a_piece_is_computed_once_for_its_inputs_and_every_time_when_they_do_not
             return [Fact("mon.performance", text(name), Confidence.DECLARED, (Evidence("a.txt", 1, "counting"),))]
         return inputs, compute
 
-    memo = ResolveMemo(cache, "repo", "in", {})
+    memo = ResolveMemo(cache, "repo", "in", {}, {"counting": ()})  # it ran here before: its parts are looked up
     first = memo.pieces(Counting(), [piece("a", {"chart": "a"}), piece("b", lambda: None)], [])
     cache.flush()
     again = memo.pieces(Counting(), [piece("a", {"chart": "a"}), piece("b", lambda: None), piece("c", {"chart": "c"})],

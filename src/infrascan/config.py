@@ -62,6 +62,10 @@ class Config:
         relevant = {"max_file_size": self.max_file_size}
         return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
+    def canonical(self) -> str:
+        """The effective configuration as one string: what the model's and phase 2's cache keys name."""
+        return json.dumps(self.as_dict(), sort_keys=True, default=str)
+
     def as_dict(self) -> dict[str, Any]:
         """The effective configuration, keyed as in the file (drift settings under `drift.`)."""
         out: dict[str, Any] = {}

@@ -16,7 +16,6 @@ listing, the configuration and infrascan's own code is the model those inputs gi
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from infrascan.cache import Cache
@@ -133,7 +132,7 @@ class EarlyCutoff:
     def _output_key(self, digests: dict[Label, str]) -> str:
         """What the model depends on, named by results: each result's digest (with its detector
         and path), the listing, the configuration, infrascan and every detector's code."""
-        parts = [self.index_key, json.dumps(self.config.as_dict(), sort_keys=True, default=str),
+        parts = [self.index_key, self.config.canonical(),
                  self.source.remote_url or ""]
         parts += (f"{label[0]}\0{label[1]}\0{digests.get(label, '')}" for labels in self.labels for label in labels)
         parts += (entry.path for entry in self.entries)

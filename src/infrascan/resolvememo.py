@@ -29,6 +29,7 @@ from infrascan.model import Diagnostic, Fact
 from infrascan.phase1 import code_fingerprint
 
 Question = tuple[str, ...]
+Trace = tuple[Question, ...]  # the questions one detector asked, in order
 Result = tuple[str, str]  # (detector, path): one phase-1 result
 
 
@@ -81,24 +82,35 @@ class ResolveMemo:
 
     `scope` names the repository (traces are per repository, as the early cutoff's index is);
     `inputs` is what every detector's phase 2 depends on beyond its questions (infrascan's code,
-    catalog and configuration, the remote); `digests` names each phase-1 result of this scan."""
+    catalog and configuration, the remote); `digests` names each phase-1 result of this scan;
+    `traces` are the questions each detector asked in the last scan (`load_traces`)."""
 
     cache: Cache
     scope: str
     inputs: str
     digests: dict[Result, str]
+    traces: dict[str, Trace]
     _kinds: dict[str, list[Result]] | None = field(default=None, repr=False)
     _named: dict[Question, str | None] = field(default_factory=dict, repr=False)
 
+    @staticmethod
+    def load_traces(cache: Cache, scope: str, detectors: list[Detector]) -> dict[str, Trace]:
+        """The questions each detector asked in the last scan of this repository. Loaded before phase
+        1 writes its results in the background: a first scan has none, and then phase 2 never
+        reads the cache, so it overlaps that write instead of waiting for it."""
+        keys = {_trace_key(scope, d): d.name for d in detectors}
+        return {keys[key]: trace for key, trace in cache.get_many(keys).items() if isinstance(trace, tuple)}
+
     def recall(self, detectors: list[Detector], ctx: ResolveContext) -> dict[str, Resolved]:
         """What each detector gave last time its questions had the answers they have now."""
-        traces = self.cache.get_many([self._trace_key(d) for d in detectors])
         keys: dict[str, str] = {}
         for detector in detectors:
-            trace = traces.get(self._trace_key(detector))
-            key = self._key(detector, trace, ctx) if isinstance(trace, tuple) else None
+            trace = self.traces.get(detector.name)
+            key = self._key(detector, trace, ctx) if trace is not None else None
             if key is not None:
                 keys[detector.name] = key
+        if not keys:
+            return {}
         found = self.cache.get_many(keys.values())
         return {name: found[key] for name, key in keys.items() if isinstance(found.get(key), Resolved)}
 
@@ -108,7 +120,7 @@ class ResolveMemo:
         trace = tuple(asked.asked)
         key = self._key(detector, trace, asked.scan)
         if key is not None:
-            self.cache.put(self._trace_key(detector), trace)
+            self.cache.put(_trace_key(self.scope, detector), trace)
             self.cache.put(key, resolved)
 
     def pieces(self, detector: Detector, work: Sequence[Piece], diagnostics: list[Diagnostic]) -> list[list[Fact]]:
@@ -123,7 +135,9 @@ class ResolveMemo:
                 keys.append(None)
                 continue
             keys.append("resolved-piece:" + hashlib.sha256(code.encode() + b"\0" + blob).hexdigest())
-        found = self.cache.get_many(key for key in keys if key)
+        # A detector with no trace here has not run on this repository yet: its parts are new too,
+        # and looking would wait for phase 1's write.
+        found = self.cache.get_many(key for key in keys if key) if detector.name in self.traces else {}
         out: list[list[Fact]] = []
         for (_, compute), key in zip(work, keys, strict=True):
             known = found.get(key) if key else None
@@ -138,10 +152,7 @@ class ResolveMemo:
                 self.cache.put(key, Resolved(list(facts), diagnostics[before:]))
         return out
 
-    def _trace_key(self, detector: Detector) -> str:
-        return f"resolve-trace:{self.scope}:{detector.name}"
-
-    def _key(self, detector: Detector, trace: tuple[Question, ...], ctx: ResolveContext) -> str | None:
+    def _key(self, detector: Detector, trace: Trace, ctx: ResolveContext) -> str | None:
         parts = [self.inputs, detector.name, detector.version, code_fingerprint(type(detector))]
         for question in trace:
             answer = self._answer(question, ctx)
@@ -193,6 +204,10 @@ class ResolveMemo:
                     kinds[kind].append(result)
             self._kinds = kinds
         return self._kinds
+
+
+def _trace_key(scope: str, detector: Detector) -> str:
+    return f"resolve-trace:{scope}:{detector.name}"
 
 
 def _hash(parts: list[str]) -> str:

@@ -8,7 +8,6 @@ here has evidence and a field the template knows.
 from __future__ import annotations
 
 import hashlib
-import json
 
 from infrascan.cache import Cache
 from infrascan.catalog import load_catalog
@@ -23,7 +22,7 @@ from infrascan.phase1 import DEFAULT_TIMEOUT, Candidate, Extractor, Progress, co
 
 __all__ = ["Progress", "plan", "resolve_and_merge", "run_scan"]
 from infrascan.registry import Registry
-from infrascan.resolvememo import AskedContext, Resolved, ResolveMemo
+from infrascan.resolvememo import AskedContext, Resolved, ResolveMemo, Trace
 from infrascan.source import FileEntry, ReadResult, RepoSource
 
 
@@ -77,6 +76,7 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
     extractor.preread = _read_modified(source, candidates) if cache is not None else {}
     whole_key = _model_key(source, config, extractor, entries, candidates) if cache is not None else None
     cutoff: EarlyCutoff | None = None
+    traces: dict[str, Trace] = {}
     read_before = 0
     if cache is not None and whole_key is not None:
         cached = _cached_model(cache, whole_key)
@@ -95,17 +95,12 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
             found.files_read = probe.files_read if probe else 0
             return found
         read_before = probe.files_read if probe else 0
+        traces = ResolveMemo.load_traces(cache, cutoff.index_key, detectors)
     phase1 = extractor.run(source, candidates, progress)
     if progress:
         progress(len(candidates), len(candidates), "")
     diagnostics.extend(phase1.diagnostics)
-    memo = None
-    if cutoff is not None and not phase1.incomplete:
-        digests = cutoff.result_digests()
-        if digests is not None:
-            inputs = "\x1f".join((extractor.salt, json.dumps(config.as_dict(), sort_keys=True, default=str),
-                                  source.remote_url or ""))
-            memo = ResolveMemo(cutoff.cache, cutoff.index_key, inputs, digests)
+    memo = _phase2_memo(cutoff, extractor, traces) if cutoff is not None and not phase1.incomplete else None
     with survivors_frozen():  # phase 1's results live through phase 2 and until the model is stored
         model = resolve_and_merge(source, config, detectors, entries, phase1.results, diagnostics,
                                   read_before + phase1.files_read, memo)
@@ -113,6 +108,18 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
             cutoff.remember(whole_key, model)
             cutoff.cache.flush(background=True)  # written while the document renders
     return model
+
+
+def _phase2_memo(cutoff: EarlyCutoff, extractor: Extractor, traces: dict[str, Trace]
+                 ) -> ResolveMemo | None:
+    """Phase 2's cache per detector, whose answers are named by this scan's result digests (None
+    when a result has none). Its other inputs are those of the model: infrascan, the configuration
+    and the remote."""
+    digests = cutoff.result_digests()
+    if digests is None:
+        return None
+    inputs = "\x1f".join((extractor.salt, cutoff.config.canonical(), cutoff.source.remote_url or ""))
+    return ResolveMemo(cutoff.cache, cutoff.index_key, inputs, digests, traces)
 
 
 def _cached_model(cache: Cache, key: str) -> Model | None:
@@ -149,7 +156,7 @@ def _model_key(source: RepoSource, config: Config, extractor: Extractor, entries
     """What the whole model depends on: every path (phase 2 reads the listing), every candidate's
     content, every detector's code, the configuration and infrascan itself. None when a candidate's
     content cannot be named (then phase 1's per-file cache still applies)."""
-    parts = [extractor.salt, json.dumps(config.as_dict(), sort_keys=True, default=str), source.remote_url or ""]
+    parts = [extractor.salt, config.canonical(), source.remote_url or ""]
     codes: dict[int, str] = {}  # each detector's part, made once (a monorepo has thousands of candidates)
     for cand in candidates:
         blob = cand.entry.blob or extractor.named(cand.entry.path)
