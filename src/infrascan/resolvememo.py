@@ -13,6 +13,10 @@ An answer is named by the digests of the cached phase-1 results it is made of (t
 digests, each naming one stored result exactly), never by hashing the records again. On the
 benchmark monorepo a changed Helm values file leaves the GitHub Actions, Terraform and Dockerfile
 detectors' resolves (0.4 s of 0.75 s) to this cache.
+
+Helm itself asks for every chart's records, so one values file changes its answers. Its resolve
+hands each chart to `ResolveContext.pieces` with the chart's inputs, and this cache keeps each
+chart's facts under a digest of those inputs pickled: 299 of 300 charts are not read again.
 """
 
 from __future__ import annotations
