@@ -1131,17 +1131,21 @@ class HelmDetector(Detector):
         for chart in charts.values():
             self._deployments(chart, overlays.get(chart.directory, []), layers, uses, merger)
         # Each chart's facts are a function of the chart (its values, templates and deployments) and
-        # of the charts vendored under it: a piece, so a monorepo's changed chart is the only one read.
+        # of the default values of its dependencies vendored in its `charts/` folder: a piece, so a
+        # monorepo's changed chart is the only one read.
         work: list[Piece] = []
         for chart in sorted(charts.values(), key=lambda c: c.directory):
             if chart.parent is None:
-                prefix = f"{chart.directory}/charts/"
-                vendored = {d[len(prefix):]: c for d, c in charts.items() if d.startswith(prefix)}
+                vendored = {}
+                for dep in chart.record.data["dependencies"]:
+                    sub = charts.get(f"{chart.directory}/charts/{dep['name']}")
+                    if sub is not None and sub.values is not None:
+                        vendored[dep["name"]] = sub.values
                 work.append(((chart, vendored), functools.partial(self._chart_facts, chart, vendored, merger)))
         facts = [fact for found in ctx.pieces(self, work) for fact in found]
         return facts + self._remote_releases(ctx, charts)
 
-    def _chart_facts(self, chart: Chart, vendored: dict[str, Chart], merger: Merger) -> list[Fact]:
+    def _chart_facts(self, chart: Chart, vendored: dict[str, Layer], merger: Merger) -> list[Fact]:
         return ChartReader(self, chart, vendored, merger).facts()
 
     def _remote_releases(self, ctx: ResolveContext, charts: dict[str, Chart]) -> list[Fact]:
@@ -1505,10 +1509,10 @@ def _gitops_targets(obj: dict[str, Any]) -> Iterator[str]:
 class ChartReader:
     """The facts of one chart: dependencies, values and templates, for each of its deployments."""
 
-    def __init__(self, detector: HelmDetector, chart: Chart, vendored: dict[str, Chart], merger: Merger) -> None:
+    def __init__(self, detector: HelmDetector, chart: Chart, vendored: dict[str, Layer], merger: Merger) -> None:
         self.detector = detector
         self.chart = chart
-        self.vendored = vendored  # the charts in its `charts/` folder, by their path below it
+        self.vendored = vendored  # default values of the dependencies vendored in its `charts/`, by name
         self.merger = merger
         # memos, per deployment (keyed by its identity: deployments live as long as the reader)
         self._roots: dict[int, dict[str, Any]] = {}
@@ -1735,7 +1739,7 @@ class ChartReader:
     ) -> tuple[str, tuple[Part, ...], tuple[Evidence, ...]]:
         """The database's major version from the values' image (the chart version is not it)."""
         vendored = self.vendored.get(dep["name"])
-        defaults = self.merger.values([vendored.values] if vendored and vendored.values else [])
+        defaults = self.merger.values([vendored] if vendored else [])
         chart = f"{dep['name']} {dep.get('pinned') or dep.get('version') or '?'}"
         return store_version(self.detector, tech, chart, deployment.values, f"{key}.", defaults)
 
