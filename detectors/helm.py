@@ -2397,7 +2397,8 @@ def store_version(
         return f"{tech.name} (app version unknown)", (), ()
     found = detector.catalog.by_image(ref)
     owner = found[0] if found and found[0].category == tech.category else tech
-    origin = values.where(f"{prefix}image.tag") or values.where(f"{prefix}image")
+    # the line the tag was read from: the deployment's values, or the vendored chart's own defaults
+    origin = values.where(f"{prefix}image.tag") or values.where(f"{prefix}image") or defaults.where("image.tag")
     ev = detector.evidence(*origin) if origin else ()
     shown = ref.reference() if repository else f"tag {tag}"
     return version_label(owner.name, owner.version_of(ref), ref), (", image ", Code(shown)), ev

@@ -630,3 +630,4 @@ def test_a_vendored_subchart_s_own_values_give_the_database_version(tmp_path: Pa
     scanned = scan_tree(tmp_path, files)
     [database] = facts_for(scanned.model, "env.database")
     assert database.text.startswith("PostgreSQL 15 in-cluster: subchart postgresql")
+    assert ("deploy/app/charts/postgresql/values.yaml", 3) in {(e.path, e.line) for e in database.evidence}
