@@ -1138,7 +1138,7 @@ class HelmDetector(Detector):
             if chart.parent is None:
                 vendored = {}
                 for dep in chart.record.data["dependencies"]:
-                    sub = charts.get(f"{chart.directory}/charts/{dep['name']}")
+                    sub = charts.get(_join(chart.directory, f"charts/{dep['name']}"))
                     if sub is not None and sub.values is not None:
                         vendored[dep["name"]] = sub.values
                 work.append(((chart, vendored), functools.partial(self._chart_facts, chart, vendored, merger)))
@@ -1177,7 +1177,7 @@ class HelmDetector(Detector):
                         )
                     )
             for chart, version, inline, lines, line in releases:
-                if repo_path("", chart) in charts:
+                if _join("", chart) in charts:
                     continue  # a chart of this repository: read with its own values above
                 values = Values().merged(Layer(record.path, inline or {}, lines))
                 env = _first_env(
@@ -1283,8 +1283,9 @@ class HelmDetector(Detector):
             )
             parts = directory.split("/") if directory != "." else []
             for i in range(len(parts) - 1, 0, -1):
-                if parts[i - 1] == "charts" and "/".join(parts[: i - 1]) in charts:
-                    chart.parent = "/".join(parts[: i - 1])
+                holder = "/".join(parts[: i - 1]) or "."
+                if parts[i - 1] == "charts" and holder in charts:
+                    chart.parent = holder
                     break
         return charts
 
@@ -1364,7 +1365,7 @@ class HelmDetector(Detector):
             for env in envs:
                 layers = list(base)
                 for raw in release["files"]:
-                    path = repo_path(directory, _ENVIRONMENT_NAME.sub(env or "", raw))
+                    path = _join(directory, _ENVIRONMENT_NAME.sub(env or "", raw))
                     layer = layer_of(path) if "{{" not in path else None
                     if layer:
                         layers.append(layer)
@@ -1382,7 +1383,7 @@ class HelmDetector(Detector):
             found += self._gitops_deployment(chart, base, record, layer_of)
         for record, profile, release in uses.skaffold.get(chart.directory, []):
             directory = folder_of(record.path)
-            layers = base + [x for x in (layer_of(repo_path(directory, v)) for v in release["values"]) if x]
+            layers = base + [x for x in (layer_of(_join(directory, v)) for v in release["values"]) if x]
             env = env_from_name(profile["name"] or "") and profile["name"]
             found.append(
                 Deployment(
@@ -1409,10 +1410,10 @@ class HelmDetector(Detector):
         """`helm upgrade --install web ./charts/web -f values/prod.yaml` in a script or Makefile target."""
         release, target, files, namespace = parsed
         roots = [folder_of(path), "."]
-        root = next((r for r in roots if repo_path(r, target) == chart.directory), None)
+        root = next((r for r in roots if _join(r, target) == chart.directory), None)
         if root is None:
             return []
-        layers = base + [x for x in (layer_of(repo_path(root, f)) for f in files) if x]
+        layers = base + [x for x in (layer_of(_join(root, f)) for f in files) if x]
         env = _first_env([*files, release, namespace])
         return [Deployment(env, layers, (" (", Code(short(command, 60)), ")"), self.evidence(path, line))]
 
@@ -1424,9 +1425,9 @@ class HelmDetector(Detector):
         app, flux = obj.get("app"), obj.get("flux")
         names = [obj.get("name") or "", (app or {}).get("namespace") or "", obj.get("namespace") or ""]
         for source in (app or {}).get("sources", []):
-            if not source.get("path") or repo_path("", source["path"]) != chart.directory:
+            if not source.get("path") or _join("", source["path"]) != chart.directory:
                 continue
-            layers = base + [x for x in (layer_of(repo_path(chart.directory, v)) for v in source["value_files"]) if x]
+            layers = base + [x for x in (layer_of(_join(chart.directory, v)) for v in source["value_files"]) if x]
             if source.get("values"):
                 layers.append(Layer(record.path, source["values"], source.get("value_lines", {}), "helm.values"))
             env = _first_env(names + [PurePosixPath(v).name for v in source["value_files"]])
@@ -1439,7 +1440,7 @@ class HelmDetector(Detector):
                 )
             )
         chart_path = flux.get("chart") if flux else None
-        if flux and obj["kind"] == "HelmRelease" and chart_path and repo_path("", chart_path) == chart.directory:
+        if flux and obj["kind"] == "HelmRelease" and chart_path and _join("", chart_path) == chart.directory:
             layers = list(base)
             if flux.get("values"):
                 layers.append(Layer(record.path, flux["values"], flux.get("value_lines", {})))
@@ -1474,7 +1475,7 @@ class ChartUses:
         for record in ctx.records("helm.helmfile"):
             directory = folder_of(record.path)
             for release in record.data["releases"]:
-                uses.helmfile.setdefault(repo_path(directory, release["chart"]), []).append((record, release))
+                uses.helmfile.setdefault(_join(directory, release["chart"]), []).append((record, release))
         for record in ctx.records("k8s.object"):
             for target in dict.fromkeys(_gitops_targets(record.data)):
                 uses.gitops.setdefault(target, []).append(record)
@@ -1483,7 +1484,7 @@ class ChartUses:
             for profile in record.data["profiles"]:
                 for release in profile["helm"]:
                     if release["chart"]:
-                        uses.skaffold.setdefault(repo_path(directory, release["chart"]), []).append(
+                        uses.skaffold.setdefault(_join(directory, release["chart"]), []).append(
                             (record, profile, release)
                         )
         for path, line, command in _helm_commands(ctx):
@@ -1491,7 +1492,7 @@ class ChartUses:
             if parsed is None:
                 continue
             roots = (folder_of(path), ".")
-            for target in dict.fromkeys(repo_path(root, parsed[1]) for root in roots):
+            for target in dict.fromkeys(_join(root, parsed[1]) for root in roots):
                 uses.commands.setdefault(target, []).append((path, line, command, parsed))
         return uses
 
@@ -1500,10 +1501,10 @@ def _gitops_targets(obj: dict[str, Any]) -> Iterator[str]:
     """The chart folders an Argo CD Application (source paths) or a Flux HelmRelease (chart) points at."""
     for source in (obj.get("app") or {}).get("sources", []):
         if source.get("path"):
-            yield repo_path("", source["path"])
+            yield _join("", source["path"])
     flux = obj.get("flux")
     if flux and obj["kind"] == "HelmRelease" and flux.get("chart"):
-        yield repo_path("", flux["chart"])
+        yield _join("", flux["chart"])
 
 
 class ChartReader:
@@ -2231,6 +2232,12 @@ def _helm_commands(ctx: ResolveContext) -> Iterator[tuple[str, int, str]]:
         for found in record.data.get("classified", []):
             if found.get("kind") == "deploy" and found.get("tool") == "helm":
                 yield record.path, int(found.get("line") or record.line), str(found.get("command", ""))
+
+
+def _join(base: str, relative: str) -> str:
+    """A chart's or a values file's repository path from `base`: `.` for the top, as charts are keyed
+    (`folder_of`), where `repo_path` says `""`."""
+    return repo_path(base, relative) or "."
 
 
 def _owner(path: str, charts: dict[str, Chart], inside: str | None) -> Chart | None:

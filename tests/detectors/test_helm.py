@@ -631,3 +631,21 @@ def test_a_vendored_subchart_s_own_values_give_the_database_version(tmp_path: Pa
     [database] = facts_for(scanned.model, "env.database")
     assert database.text.startswith("PostgreSQL 15 in-cluster: subchart postgresql")
     assert ("deploy/app/charts/postgresql/values.yaml", 3) in {(e.path, e.line) for e in database.evidence}
+
+
+def test_a_chart_at_the_repository_root_is_found_by_its_releases_and_its_vendored_charts(tmp_path: Path) -> None:
+    # `chart: .` names the top folder, which charts are keyed by as `.`; charts/ at the top holds its subcharts
+    files = {
+        "Chart.yaml": "apiVersion: v2\nname: web\nversion: 1.0.0\ndependencies:\n  - name: postgresql\n"
+                      "    version: 12.1.0\n    repository: https://charts.bitnami.com/bitnami\n",
+        "values.yaml": "replicaCount: 1\n",
+        "values-prod.yaml": "replicaCount: 3\n",
+        "helmfile.yaml": "releases:\n  - name: web\n    chart: .\n    values:\n      - values-prod.yaml\n",
+        "charts/postgresql/Chart.yaml": "apiVersion: v2\nname: postgresql\nversion: 12.1.0\n",
+        "charts/postgresql/values.yaml": "image:\n  repository: bitnami/postgresql\n  tag: 15.1.0\n",
+    }
+    scanned = scan_tree(tmp_path, files)
+    assert "Helm value replicaCount: 3 replicas in chart web (helmfile release web) (environment not stated)" in {
+        f.text for f in facts_for(scanned.model, "env.special")}
+    databases = facts_for(scanned.model, "env.database")
+    assert databases and all(f.text.startswith("PostgreSQL 15 in-cluster: subchart postgresql") for f in databases)
