@@ -181,3 +181,30 @@ def test_a_piece_is_computed_once_for_its_inputs_and_every_time_when_they_do_not
                         [])
     assert computed == ["a", "b", "b", "c"]
     assert again[:2] == first and again[2][0].text == "c"
+
+
+def test_a_file_that_cannot_be_read_leaves_the_early_cutoff_and_phase_2_s_cache_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    repo = monorepo(root)
+    (root / "services/svc0/Dockerfile").write_bytes(b"FROM python:3.12\n\x00\x01binary\n")
+    repo.git.add(A=True)
+    repo.index.commit("a binary Dockerfile")
+    import infrascan.scan
+
+    phase2: list[int] = []
+    original = infrascan.scan.resolve_and_merge
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        phase2.append(1 if args[-1] is not None else 0)  # 1: with phase 2's cache
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(infrascan.scan, "resolve_and_merge", counting)
+    first = scan_json(root, ScanOptions(use_cache=True))
+    values = root / "services/svc2/chart/values.yaml"
+    values.write_text("replicaCount: 2\n# a comment\n")
+    assert scan_json(root, ScanOptions(use_cache=True)) == first and phase2 == [1]  # early cutoff
+    values.write_text("replicaCount: 6\n")
+    assert "6 replicas" in scan_json(root, ScanOptions(use_cache=True)) and phase2 == [1, 1]

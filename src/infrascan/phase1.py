@@ -228,6 +228,10 @@ class Extractor:
         # Which content-sniffing detectors claimed each candidate (by path), as this scan found
         # or loaded it: the early cutoff names results by it.
         self.claims: dict[str, tuple[str, ...]] = {}
+        # Candidates that could not be read as text (binary, too big, undecodable): nothing extracts them.
+        self.unreadable: set[str] = set()
+        # Candidates this scan read rather than took from the cache: their entries are written anew.
+        self.read_now: set[str] = set()
         # Files the scan already read (to name modified files by their content): phase 1 uses these
         # reads, so what was named is what is extracted, and nothing is read twice.
         self.preread: dict[str, ReadResult] = {}
@@ -263,6 +267,14 @@ class Extractor:
         """The detectors that extract this file: those that want it by name and the sniffers that claimed it."""
         return [*cand.by_name, *(d for d in cand.by_content if d.name in claims)]
 
+    def extracted(self, cand: Candidate) -> list[Detector] | None:
+        """The detectors with a result for this candidate in this scan: none for a file that could
+        not be read; None when phase 1 has not seen it."""
+        claims = self.claims.get(cand.entry.path)
+        if claims is None:
+            return None
+        return [] if cand.entry.path in self.unreadable else self.extracting(cand, claims)
+
     def run(self, source: RepoSource, candidates: list[Candidate], progress: Progress | None) -> Phase1Result:
         result = Phase1Result()
         cached = self._lookup(candidates)
@@ -280,6 +292,7 @@ class Extractor:
                     work.skipped(cand.entry.path)
                     continue
                 read = self.preread.get(cand.entry.path) or source.read(cand.entry)
+                self.read_now.add(cand.entry.path)
                 result.diagnostics.extend(read.diagnostics)
                 claims = sniffs(cand.by_content, read.text) if read.text is not None else ()
                 self.claims[cand.entry.path] = claims
@@ -287,6 +300,7 @@ class Extractor:
                     readable = (read.text is not None, list(read.diagnostics), claims)
                     self.cache.put(self.source_key(cand, read.blob), readable, digest=True)
                 if read.text is None or read.blob is None:
+                    self.unreadable.add(cand.entry.path)
                     work.skipped(cand.entry.path)
                     continue
                 result.files_read += 1
@@ -352,8 +366,10 @@ class Extractor:
             return False
         self.claims[cand.entry.path] = claims
         result.diagnostics.extend(diagnostics)
-        if readable:  # an unreadable file (binary, too big) has nothing to extract
+        if readable:
             self._use_results(cand.entry.path, detectors, blob, cached, result)
+        else:  # an unreadable file (binary, too big) has nothing to extract
+            self.unreadable.add(cand.entry.path)
         return True
 
     def _has_results(self, path: str, detectors: list[Detector], blob: str, cached: dict[str, Any]) -> bool:
