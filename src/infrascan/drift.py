@@ -159,19 +159,6 @@ def _person_text(doc: ParsedDocument, state: State | None) -> list[tuple[int, st
     return sorted(pieces, key=lambda p: p[0])
 
 
-def _evidence_techs(section_facts: list[FactRecord], catalog: Catalog) -> dict[str, FactRecord]:
-    found: dict[str, FactRecord] = {}
-    for record in section_facts:
-        ids = {record.tech} if record.tech else set()
-        if record.service:
-            ids.add(record.service)
-        ids.update(tech.id for tech, _, _ in catalog.mentions(record.text))
-        for tech_id in ids:
-            if tech_id:
-                found.setdefault(tech_id, record)
-    return found
-
-
 def _versions(text: str, catalog: Catalog) -> dict[str, set[str]]:
     """Major versions written right after a technology's name ("PostgreSQL 16", "Redis v7.2")."""
     found: dict[str, set[str]] = defaultdict(set)
@@ -182,22 +169,39 @@ def _versions(text: str, catalog: Catalog) -> dict[str, set[str]]:
     return found
 
 
-Shown = tuple[dict[str, set[str]], dict[str, list[tuple[str, int]]]]
+@dataclass
+class SectionEvidence:
+    """What a section's evidence shows: the record first naming each technology, the major versions
+    written after its name, and the lines that show them. Built once per section, with one pass of
+    the catalog's names over each record, not once per paragraph a person wrote in it."""
+
+    techs: dict[str, FactRecord] = dc_field(default_factory=dict)
+    versions: dict[str, set[str]] = dc_field(default_factory=lambda: defaultdict(set))
+    cited: dict[str, list[tuple[str, int]]] = dc_field(default_factory=lambda: defaultdict(list))
 
 
-def _shown_versions(records: list[FactRecord], catalog: Catalog) -> Shown:
-    """The versions a section's evidence shows per technology, and the lines that show them: once
-    per section, not once per paragraph a person wrote in it."""
-    shown: dict[str, set[str]] = defaultdict(set)
-    cited: dict[str, list[tuple[str, int]]] = defaultdict(list)
+def _section_evidence(records: list[FactRecord], catalog: Catalog) -> SectionEvidence:
+    found = SectionEvidence()
     for record in records:
-        for tech_id, versions in _versions(record.text, catalog).items():
-            shown[tech_id] |= versions
-            cited[tech_id].extend(record.evidence)
-    return shown, cited
+        ids = {record.tech} if record.tech else set()
+        if record.service:
+            ids.add(record.service)
+        versioned: set[str] = set()
+        for tech, _, stop in catalog.mentions(record.text):
+            ids.add(tech.id)
+            match = _VERSION_AFTER.match(record.text, stop)
+            if match:
+                found.versions[tech.id].add(match.group(1))
+                versioned.add(tech.id)
+        for tech_id in versioned:
+            found.cited[tech_id].extend(record.evidence)
+        for tech_id in ids:
+            if tech_id:
+                found.techs.setdefault(tech_id, record)
+    return found
 
 
-def _contradicted_versions(text: str, evidence: Shown, catalog: Catalog, section: str, index: int,
+def _contradicted_versions(text: str, evidence: SectionEvidence, catalog: Catalog, section: str, index: int,
                            key: SlotKey | None) -> list[Finding]:
     """A version a person wrote that the repository's evidence for the same technology never shows.
 
@@ -207,7 +211,7 @@ def _contradicted_versions(text: str, evidence: Shown, catalog: Catalog, section
     if not written:
         return []
     numbers = {m.group(1) for m in _NUMBER.finditer(text)}
-    shown, cited = evidence
+    shown, cited = evidence.versions, evidence.cited
     findings = []
     for tech_id, versions in written.items():
         if tech_id not in shown or numbers & shown[tech_id]:
@@ -229,21 +233,20 @@ def _contradictions(doc: ParsedDocument, state: State | None, now: dict[SlotKey,
     for key, records in now.items():
         section = FIELD_BY_ID[key[0]].section if key[0] in FIELD_BY_ID else "External Services"
         by_section[section].extend(r for r in records if r.role != "hint")
-    evidence = {name: _evidence_techs(records, catalog) for name, records in by_section.items()}
-    versions = {name: _shown_versions(records, catalog) for name, records in by_section.items()}
+    evidence = {name: _section_evidence(records, catalog) for name, records in by_section.items()}
     findings: list[Finding] = []
     for index, text, slot_key in _person_text(doc, state):
         where = _section_of(doc, index)
         if where is None:
             continue
         section = where
-        known = evidence.get(section, {})
+        shown = evidence.get(section) or SectionEvidence()
+        known = shown.techs
         for tech, _, _ in catalog.mentions(text):
             if tech.id in known:
                 continue
             findings.append(_contradicted_tech(tech, known, catalog, section, index, slot_key))
-        findings.extend(_contradicted_versions(text, versions.get(section, ({}, {})), catalog, section, index,
-                                               slot_key))
+        findings.extend(_contradicted_versions(text, shown, catalog, section, index, slot_key))
         if section == "Environments":
             for match in _URL.finditer(text):
                 host = match.group(1).lower()
