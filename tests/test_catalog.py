@@ -136,3 +136,40 @@ def test_only_version_images_give_the_version(image: str, version: str | None) -
     assert found is not None
     tech, ref = found
     assert tech.version_of(ref) == version
+
+
+def test_mentions_finds_what_every_name_s_pattern_finds_without_the_literal_prefilter() -> None:
+    """The prefilter skips a name's regex when its literal is absent; Unicode case folding (ſ is s,
+    K is k) must never make it skip a match."""
+    import random
+    import re
+
+    from infrascan.catalog import _sentence_start
+
+    catalog = load_catalog()
+    patterns = [(re.compile(r"(?<![\w.-])" + re.escape(alias) + r"(?![\w-])", flags), tech, strict)
+                for alias, flags, tech, strict in catalog._name_sources]
+
+    def every_pattern(text: str) -> list[tuple[str, int, int]]:
+        found = sorted(((tech, m.start(), m.end()) for pattern, tech, strict in patterns for m in pattern.finditer(text)
+                        if not (strict and _sentence_start(text, m.start()))), key=lambda m: (m[1], m[1] - m[2]))
+        kept, end = [], -1
+        for tech, start, stop in found:
+            if start >= end:
+                kept.append((tech.id, start, stop))
+                end = stop
+        return kept
+
+    aliases = [alias for alias, _, _, _ in catalog._name_sources]
+    rng = random.Random(7)
+    texts = ["We run PostgreSQL 16 and redis on \u212aubernetes (K8S).", "Go to settings. We deploy with Go."]
+    folded = str.maketrans({"s": "ſ", "k": "\u212a"})  # long s and the Kelvin sign: s and k ignoring case
+
+    def spelt(alias: str) -> str:
+        return rng.choice([alias, alias.upper(), alias.lower(), alias.swapcase(), alias.lower().translate(folded)])
+
+    for _ in range(1500):
+        words = [spelt(a) + rng.choice([" ", ". ", "-", "é", "\n"]) for a in rng.sample(aliases, 4)]
+        texts.append("".join(words))
+    for text in texts:
+        assert [(t.id, s, e) for t, s, e in catalog.mentions(text)] == every_pattern(text), text
