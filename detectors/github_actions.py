@@ -45,6 +45,7 @@ from infrascan.commands import (
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import block_order, env_from_name, normalise
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, text
+from infrascan.source import repo_path
 from infrascan.tasks import TaskIndex, workspace
 from infrascan.yamlload import Tagged, YDict, line_of, load_table, load_yaml
 
@@ -1113,6 +1114,7 @@ class StepRun:
     step: dict[str, Any]
     index: tuple[int, ...]
     scenarios: list[Scenario]
+    wd: str  # where its commands run: its own working-directory, else its job's or workflow's default
     groups: list[tuple[list[Scenario], list[Found]]] = field(default_factory=list)
 
     @cached_property
@@ -1362,7 +1364,7 @@ class Expander:
             passing = [s for s, runs in zip(scoped, ran, strict=True) if runs]
             if not passing:
                 continue
-            run = StepRun(path, step, (*prefix, index), passing)
+            run = StepRun(path, step, (*prefix, index), passing, step["wd"] or wd)
             out.append(run)
             uses = step["uses"]
             if uses.startswith("./"):
@@ -1378,7 +1380,7 @@ class Expander:
                         for plain, scope, runs in zip(scenarios, scoped, ran, strict=True)
                     ]
             if step["run"] is not None:
-                run.groups += self._grouped(run, partial(self._script, run=run, wd=step["wd"] or wd))
+                run.groups += self._grouped(run, partial(self._script, run=run, wd=run.wd))
         return out
 
     def _with_output(self, spec: ActionSpec, step: dict[str, Any], scenario: Scenario, lookup: Lookup) -> Scenario:
@@ -1389,7 +1391,7 @@ class Expander:
         files, keys = literals(file_values), literals(key_values)
         if len(files) != 1 or len(keys) != 1 or len(file_values) != 1 or len(key_values) != 1:
             return scenario
-        path = PurePosixPath(files[0]).as_posix().removeprefix("./")
+        path = repo_path("", files[0])
         values = {
             str(record.data[entry.data])
             for entry in self.know.file_keys
@@ -2429,7 +2431,7 @@ class FactBuilder:
             for step, found in unit.finds:
                 spec = self.know.app_urls.get(found.tool)
                 tech = self.catalog.techs.get(found.tool)
-                config = self._deploy_config(unit.run, step, found, spec) if spec else None
+                config = self._deploy_config(step, found, spec) if spec else None
                 if spec is None or config is None or tech is None or not tech.app_url:
                     continue
                 for app in found.detail.get("app", []):
@@ -2461,12 +2463,11 @@ class FactBuilder:
                     )
         return facts
 
-    def _deploy_config(self, run: JobRun, step: StepRun, found: Found, spec: AppUrl) -> Record | None:
+    def _deploy_config(self, step: StepRun, found: Found, spec: AppUrl) -> Record | None:
         """The platform configuration a deploy reads (a config flag, else the default name in its
         working directory), when phase 1 recorded it serving HTTP."""
         named = [str(c) for c in found.detail.get("config", [])]
-        wd = step.step["wd"] or run.job["wd"] or run.workflow.get("wd", "")
-        path = PurePosixPath(wd or ".", named[0] if named else spec.config).as_posix().removeprefix("./")
+        path = repo_path(step.wd, named[0] if named else spec.config)
         record = next((r for r in self.x.ctx.records(spec.record) if r.path == path), None)
         return record if record is not None and record.data.get("http") else None
 

@@ -913,3 +913,17 @@ def test_notify_steps_are_alert_channels_on_the_failure_path(tmp_path_factory: p
     assert {f.confidence for f in channels} == {Confidence.HINT}
     slack = one(channels, "Slack")
     assert [(e.path, e.line) for e in slack.evidence] == [(W + "deploy.yml", 20)]
+
+
+def test_a_deploy_s_config_flag_is_read_from_the_step_s_working_directory(tmp_path: Path) -> None:
+    # `--config ../fly.staging.toml` run in deploy/: the configuration at the top, `..` resolved
+    workflow = (
+        "on: [push]\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    environment: staging\n"
+        "    defaults:\n      run:\n        working-directory: deploy\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        "      - run: flyctl deploy --config ../fly.staging.toml --app shop-staging --remote-only\n"
+    )
+    files = {W + "deploy.yml": workflow, "fly.staging.toml": FLY_TOML.replace("blues-stack-template", "shop"),
+             "deploy/README.md": "deploy from here\n"}
+    scanned = scan_tree(tmp_path, files)
+    assert "https://shop-staging.fly.dev" in {f.attrs.get("url") for f in facts_for(scanned.model, "env.url")}
