@@ -1239,8 +1239,9 @@ class Expander:
         self.know = knowledge()
         self._reported: set[tuple[str, int, str]] = set()
         self._scripts_seen: dict[tuple[str, str, str, int], list[Found]] = {}
-        # Monorepos repeat commands (`make test` in every service's workflow) and targets: each
-        # distinct command is classified once and each (runner, target, directory) looked up once.
+        # Monorepos repeat commands (`make test` in every service's workflow) and targets: each distinct
+        # script is split once here, each (runner, target, directory) looked up once (and each distinct
+        # command classified once, by commands.classify).
         self._splits: dict[str, list[Command]] = {}
         self._targets: dict[tuple[str, str, str], Record | None] = {}
 

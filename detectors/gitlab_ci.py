@@ -466,8 +466,8 @@ class Resolution:
         for record in ctx.records("script.command"):
             self.scripts[record.path].append(record)
         self.reported: set[str] = set()
-        # Jobs that extend one template share its scripts: each distinct script is split, and each
-        # distinct command classified, once (the results are only read).
+        # Jobs that extend one template share its scripts: each distinct script is split once here
+        # (and each distinct command classified once, by commands.classify); the results are only read.
         self._splits: dict[str, list[Command]] = {}
 
     def diagnose(self, path: str, line: int | None, message: str, severity: Severity = Severity.WARNING) -> None:
