@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from infrascan import __version__
-from infrascan.gcpause import survivors_frozen
 
 if TYPE_CHECKING:
     from infrascan.pipeline import ScanOptions
@@ -179,8 +178,7 @@ def generate(
         fail("scanning a URL needs -o FILE or --stdout (the clone is deleted afterwards)")
     if per_component and (stdout or _is_url(target)):
         fail("--per-component writes one document per component directory; it cannot be used with --stdout or a URL")
-    options = _scan_options(no_cache, jobs)
-    with scanned(target, ref=ref, config_file=config, options=options) as run, survivors_frozen():
+    with scanned(target, ref=ref, config_file=config, options=_scan_options(no_cache, jobs)) as run:
         run.config.diagrams = run.config.diagrams and not no_diagrams
         out_path = output
         if out_path is None and not stdout:
@@ -301,8 +299,7 @@ def scan(
     from infrascan.export import to_json
     from infrascan.pipeline import render, scanned, view_of
 
-    options = _scan_options(no_cache, jobs)
-    with scanned(target, ref=ref, config_file=config, options=options) as run, survivors_frozen():
+    with scanned(target, ref=ref, config_file=config, options=_scan_options(no_cache, jobs)) as run:
         run.config.diagrams = run.config.diagrams and not no_diagrams
         if format is Format.json:
             view = view_of(run, doc_path="INFRASTRUCTURE.md", use_permalinks=permalinks)
@@ -347,8 +344,7 @@ def drift(
     from infrascan.reports import RENDERERS, render_markdown
     from infrascan.writer import atomic_write
 
-    options = _scan_options(no_cache, jobs)
-    with scanned(target, config_file=config, options=options) as run, survivors_frozen():
+    with scanned(target, config_file=config, options=_scan_options(no_cache, jobs)) as run:
         doc_path = doc or (run.source.root / run.config.output)
         if not doc_path.is_file():
             fail(f"{doc_path}: no document to check (run `infrascan generate` first)")

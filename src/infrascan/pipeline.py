@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from infrascan.cache import Cache
 from infrascan.config import Config, load_config
+from infrascan.gcpause import survivors_frozen
 from infrascan.links import link_function
 from infrascan.merge import Model
 from infrascan.phase1 import DEFAULT_TIMEOUT
@@ -60,7 +61,8 @@ def scanned(target: str, *, ref: str | None = None, config_file: Path | None = N
             config = load_config(source.root)
         model = run_scan(source, config, discover(), options.progress, cache=cache, jobs=options.jobs,
                          timeout=options.timeout)
-        yield ScanRun(source, config, model)
+        with survivors_frozen():  # the model lives while the caller renders it
+            yield ScanRun(source, config, model)
     finally:
         if cache is not None:
             cache.close()
