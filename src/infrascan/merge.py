@@ -103,14 +103,17 @@ def engines_behind_hosts(facts: list[Fact], catalog: Catalog) -> list[Fact]:
         if fact.field == "env.database" and fact.tech:
             for host in fact.attrs.get("hosts", ()):
                 runs.setdefault(host, []).append(fact)
-    return [_named_by_host(fact, runs, catalog) for fact in facts]
+    if not runs:
+        return facts
+    return [_named_by_host(fact, runs, catalog) if fact.field == "env.database" and "host" in fact.attrs else fact
+            for fact in facts]
 
 
 def _named_by_host(fact: Fact, runs: dict[str, list[Fact]], catalog: Catalog) -> Fact:
-    host = fact.attrs.get("host")
-    stores = runs.get(host, []) if fact.field == "env.database" and isinstance(host, str) else []
+    host = fact.attrs["host"]
+    stores = runs.get(host, []) if isinstance(host, str) else []
     engines = {s.tech for s in stores}
-    engine = catalog.techs.get(str(engines.pop())) if len(engines) == 1 else None
+    engine = catalog.techs.get(engines.pop() or "") if len(engines) == 1 else None
     spoken = catalog.techs.get(fact.tech or "")
     first = fact.parts[0] if fact.parts else ""
     if engine is None or spoken is None or spoken.id not in engine.speaks or not isinstance(first, str):
