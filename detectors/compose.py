@@ -33,7 +33,7 @@ from infrascan.environments import env_from_name, normalise
 from infrascan.envvars import Variable, VariableReader
 from infrascan.fields import FIELD_BY_ID, Scope
 from infrascan.images import ImageRef, parse_image, version_label
-from infrascan.model import Code, Confidence, Fact, FactScope, Part, text
+from infrascan.model import Code, Confidence, Fact, FactScope, Part, code_list, text
 from infrascan.yamlload import Tagged, YDict, line_of
 
 from .dockerfile import directory_of, group_reached, migration_chain, stage_copies
@@ -681,7 +681,7 @@ class ComposeDetector(Detector):
                 " ",
                 *chain,
                 " before ",
-                *_code_list(data["waiters"]),
+                *code_list(data["waiters"]),
                 " start (",
                 Code("service_completed_successfully"),
                 ")",
@@ -729,7 +729,7 @@ class ComposeDetector(Detector):
             Code(data["service"]),
             f" ({compose_label(data['env'])})",
             " (named for migrations; its command is not in the repository) runs before ",
-            *_code_list(data["waiters"]),
+            *code_list(data["waiters"]),
             " start (",
             Code("service_completed_successfully"),
             ")",
@@ -765,17 +765,4 @@ def _waits_for(spec: dict[Any, Any], name: str) -> bool:
 
 def _services(names: list[str], limit: int = 3) -> list[Part]:
     """`compose service `db`` or `compose services `a`, `b` and 4 more`."""
-    parts: list[Part] = ["compose service " if len(names) == 1 else "compose services "]
-    parts += _code_list(names[:limit])
-    if len(names) > limit:
-        parts.append(f" and {len(names) - limit} more")
-    return parts
-
-
-def _code_list(names: list[str]) -> list[Part]:
-    parts: list[Part] = []
-    for i, name in enumerate(names):
-        if i:
-            parts.append(", ")
-        parts.append(Code(name))
-    return parts
+    return ["compose service " if len(names) == 1 else "compose services ", *code_list(names, limit)]

@@ -44,7 +44,7 @@ from infrascan.commands import (
 )
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import block_order, env_from_name, normalise
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, text
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, code_list, text
 from infrascan.source import repo_path
 from infrascan.tasks import TaskIndex, workspace
 from infrascan.yamlload import Tagged, YDict, line_of, load_table, load_yaml
@@ -1774,13 +1774,6 @@ _COMMENT_GATE = re.compile(
 )
 
 
-def _code_list(values: Iterable[str], sep: str = ", ") -> list[Part]:
-    out: list[Part] = []
-    for i, value in enumerate(values):
-        out.extend(([sep] if i else []) + [Code(value)])
-    return out
-
-
 def describe(triggers: Iterable[Trigger], gates: Iterable[str] = ()) -> tuple[Part, ...]:
     """ "push to `main`, `dev` and pull requests labelled `deploy`": triggers grouped by phrase."""
     groups: dict[tuple[str, str, str, tuple[str, ...], bool], list[str]] = {}
@@ -1797,17 +1790,17 @@ def describe(triggers: Iterable[Trigger], gates: Iterable[str] = ()) -> tuple[Pa
         subjects = groups.setdefault(key, [])
         if trigger.subject and trigger.subject not in subjects:
             subjects.append(trigger.subject)
-    gate_parts = _code_list(gates)
+    gate_parts = code_list(gates)
     phrases: list[list[Part]] = []
     for (phrase, tail, note_label, note_values, paren), subjects in groups.items():
         parts: list[Part] = [phrase]
         if subjects:
-            parts += [" (", *_code_list(subjects), ")"] if paren else [" ", *_code_list(subjects)]
+            parts += [" (", *code_list(subjects), ")"] if paren else [" ", *code_list(subjects)]
         if tail:
             parts.append(" " + tail)
         if note_label:
             shown = list(note_values[:3]) + (["…"] if len(note_values) > 3 else [])
-            parts += [f" ({note_label} ", *_code_list(shown), ")"]
+            parts += [f" ({note_label} ", *code_list(shown), ")"]
         if gate_parts and "pull request" in phrase:
             parts += [" labelled ", *gate_parts]
         phrases.append(parts)
@@ -2168,7 +2161,7 @@ class FactBuilder:
                 "input ",
                 Code(name),
                 ": " if len(values) > 1 else " = ",
-                *_code_list(values),
+                *code_list(values),
             ]
         return [*parts, ")"]
 
@@ -2214,7 +2207,7 @@ class FactBuilder:
             images = [i for i in images if "$" not in i and "EXPR" not in i]
             registries = self._registries(run, images, step.step["name"])
             if images:
-                parts = ["Docker image ", *_code_list(images[:3]), " built"]
+                parts = ["Docker image ", *code_list(images[:3]), " built"]
             else:
                 parts = ["Docker image built with ", *self.how(finds[0])]
                 where = [v for f in finds for v in f.detail.get("file", []) or f.detail.get("context", [])]
@@ -2222,7 +2215,7 @@ class FactBuilder:
                 if len(where) > 1:
                     parts += [
                         " (one image per matrix entry: ",
-                        *_code_list(where[:3]),
+                        *code_list(where[:3]),
                         f", and {len(where) - 3} more)" if len(where) > 3 else ")",
                     ]
                 elif where:
@@ -2233,7 +2226,7 @@ class FactBuilder:
             title = "Build" + (f" ({finds[0].tool})" if finds[0].tool else "")
         jobs = group["jobs"]
         if len(jobs) > 1:
-            parts += [" in jobs ", *_code_list(jobs), " (", Code(_file(run.path)), ")"]
+            parts += [" in jobs ", *code_list(jobs), " (", Code(_file(run.path)), ")"]
         else:
             parts += [" in ", *self.where(run)]
         parts += [", on ", *describe(_triggers(scenarios))]
@@ -2362,7 +2355,7 @@ class FactBuilder:
         parts += [" in job ", Code(run.job["id"]), " (", Code(_file(run.path))]
         callers = [t for t in group["tops"] if t != run.path]
         if callers:
-            parts += [", called from ", *_code_list(_file(t) for t in callers)]
+            parts += [", called from ", *code_list(_file(t) for t in callers)]
         parts += ["): ", *describe(_triggers(scenarios), _gates(run.job["if"], step.step["if"]))]
         if name:
             parts += [] if found.detail.get("starts_cluster") else ["; runs ", *self.how(found)]
@@ -2401,7 +2394,7 @@ class FactBuilder:
         parts: list[Part] = []
         for key, values in matrix.items():
             if isinstance(values, list) and values and self.know.matrix_versions.match(key):
-                parts += ["; matrix ", Code(key), ": ", *_code_list(dict.fromkeys(values))]
+                parts += ["; matrix ", Code(key), ": ", *code_list(dict.fromkeys(values))]
         return parts
 
     # -- environments: URLs, protection rules, per-branch environments -----------------------------
@@ -2532,7 +2525,7 @@ class FactBuilder:
                 why = next((w for p, w in _URL_CONTEXT if p.search(url)), "set at deploy time")
                 shown: list[Part] = [Code(url)]
                 if len(candidates) > 1 and EXPR.fullmatch(declared["url"].strip()):
-                    why, shown = "one of", _code_list(candidates)
+                    why, shown = "one of", code_list(candidates)
                 facts.append(
                     Fact(
                         "env.url",
@@ -2559,7 +2552,7 @@ class FactBuilder:
         siblings = self.by_instance.get((*run.instance, run.path), {})
         removers = [r for r in siblings.values() if r is not run and any(f.kind == "teardown" for f in r.finds)]
         if removers:
-            parts += ["; removed by job ", *_code_list(r.job["id"] for r in removers)]
+            parts += ["; removed by job ", *code_list(r.job["id"] for r in removers)]
         return Fact(
             "env.purpose",
             text(*parts),
@@ -2648,7 +2641,7 @@ class FactBuilder:
         if kind == "gate":
             parts += [
                 "jobs ",
-                *_code_list(j.job["id"] for j in upstream),
+                *code_list(j.job["id"] for j in upstream),
                 " pass first (",
                 Code("needs"),
                 " of ",
@@ -2670,7 +2663,7 @@ class FactBuilder:
             tool = self.tool_name(found.tool) if kind == "deploy" else ""
             images = [i for i in dict.fromkeys(_repository(i) for i in found.images or _tags(found)) if "$" not in i]
             if images and kind in ("build", "push", "build+push"):
-                parts += [verb, "image ", *_code_list(images[:2]), " (", *self.how(found), ")"]
+                parts += [verb, "image ", *code_list(images[:2]), " (", *self.how(found), ")"]
             else:
                 parts += [verb, *([tool, " "] if tool else []), *self.how(found)]
             if step.step["name"]:
@@ -2773,7 +2766,7 @@ class FactBuilder:
                 ")",
             ]
             if picked:
-                parts += [" with input ", *_code_list(picked)]
+                parts += [" with input ", *code_list(picked)]
             parts += ["; ", *self.where(run), " deploys it"]
             envs = [u for u in units if u.env]
             if envs:
@@ -2908,7 +2901,7 @@ class FactBuilder:
                 " runs ",
                 *self.how(found),
                 " before job ",
-                *_code_list(r.job["id"] for r in later),
+                *code_list(r.job["id"] for r in later),
             ]
             field_id, where = "deploy.migration.strategy", "ci before deploy"
         else:
@@ -2978,7 +2971,7 @@ class FactBuilder:
                 " (",
                 *self.inner(run),
                 "), which deploys through ",
-                *_code_list(_file(r.top) for r in deploy_runs),
+                *code_list(_file(r.top) for r in deploy_runs),
             ]
             envs = [u for u in targets if u.env]
             if envs:
@@ -3014,10 +3007,10 @@ class FactBuilder:
                     for channel, through in self._notifies(step, ()):
                         where: list[Part] = [" (", *self._job_in(job, path)]
                         if through:
-                            where += [", through local action ", *_code_list(through, " → ")]
+                            where += [", through local action ", *code_list(through, sep=" → ")]
                         conditions = [_short(c, 80) for c in (job["if"], step["if"]) if c]
                         if conditions:
-                            where += [", if ", *_code_list(conditions, " and ")]
+                            where += [", if ", *code_list(conditions, sep=" and ")]
                         facts.append(alert_fact(self.d, path, step["uses_line"], channel, text(*where, ")")))
         return facts
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from infrascan.detector import Record, ResolveContext
 from infrascan.globs import PatternIndex
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, text
 from infrascan.source import is_example_dir
 from infrascan.yamlload import load_table
 
@@ -137,16 +137,13 @@ def unrun_suites(ctx: ResolveContext, facts: Sequence[Fact], detector: str) -> l
 
 def _hint(ctx: ResolveContext, suite: Suite, detector: str) -> Fact:
     name = knowledge().test_tools.get(suite.tool)
-    what: list[Part] = []
-    for config in suite.configs:
-        what += [", " if what else "", Code(config)]
+    what: list[Part] = code_list(suite.configs)
     specs = _spec_folder(ctx, suite)
     if specs:
         what += [", " if what else "", "specs in ", Code(specs)]
     if suite.scripts:
         what += ["; " if what else "", "scripts " if len(suite.scripts) > 1 else "script "]
-        for index, (_, script) in enumerate(suite.scripts):
-            what += [", " if index else "", Code(script)]
+        what += code_list(script for _, script in suite.scripts)
         what += [" in ", Code(suite.scripts[0][0].path)]
     evidence = [Evidence(config, 0, detector) for config in suite.configs]
     evidence += [Evidence(record.path, record.line, detector) for record, _ in suite.scripts]

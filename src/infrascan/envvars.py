@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from infrascan import redact
 from infrascan.catalog import DATA_STORE_CATEGORIES, PUBLIC_PREFIXES, Catalog, Tech, load_catalog
 from infrascan.environments import env_from_name
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, text
 
 if TYPE_CHECKING:
     from infrascan.envselect import Verdict
@@ -189,15 +189,7 @@ def is_service_name(host: str) -> bool:
 def _names(vars_: list[Variable], limit: int = 3) -> list[Part]:
     """Variable names once each, connection settings first, then alphabetical: the same set reads
     the same in every file (so equal statements merge) and the telling names come first."""
-    names = sorted({v.name for v in vars_}, key=lambda n: (not CONNECTION_NAMES.search(n.upper()), n))
-    parts: list[Part] = []
-    for i, name in enumerate(names[:limit]):
-        if i:
-            parts.append(", ")
-        parts.append(Code(name))
-    if len(names) > limit:
-        parts.append(f" and {len(names) - limit} more")
-    return parts
+    return code_list(sorted({v.name for v in vars_}, key=lambda n: (not CONNECTION_NAMES.search(n.upper()), n)), limit)
 
 
 def describe(comment: str) -> list[Part]:

@@ -124,13 +124,15 @@ def text(*parts: Part) -> tuple[Part, ...]:
     return tuple(out)
 
 
-def code_list(names: Iterable[str], limit: int) -> list[Part]:
+def code_list(names: Iterable[str], limit: int | None = None, sep: str = ", ") -> list[Part]:
     """`a`, `b`, `c` and 2 more: names as code spans, at most `limit` of them."""
     shown = list(names)
     parts: list[Part] = []
-    for index, name in enumerate(shown[:limit]):
-        parts += [", " if index else "", Code(name)]
-    if len(shown) > limit:
+    for index, name in enumerate(shown if limit is None else shown[:limit]):
+        if index:
+            parts.append(sep)
+        parts.append(Code(name))
+    if limit is not None and len(shown) > limit:
         parts.append(f" and {len(shown) - limit} more")
     return parts
 
