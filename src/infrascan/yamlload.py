@@ -307,11 +307,8 @@ def line_of(container: Any, key: Any, default: int = 0) -> int:
     return default
 
 
-_TABLE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def load_table(raw: str | bytes) -> Any:
     """One of infrascan's own data tables (the catalog, command rules, CI knowledge): trusted text
     written for PyYAML's safe loader, no lines wanted. libyaml's loader builds the same objects
     3-5x faster, and every scan loads these tables again."""
-    return yaml.load(raw, Loader=_TABLE_LOADER)
+    return yaml.load(raw, Loader=_BaseLoader)
