@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from infrascan import redact
 from infrascan.redact import _SUSPICIOUS, PLACEHOLDER, REDACTED, is_secret_key, looks_secret, scrub, value
 
 SECRETS = [
@@ -103,3 +106,12 @@ def test_skipping_patterns_by_literal_never_changes_what_is_scrubbed(seed: int) 
         text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 8)))
         if _SUSPICIOUS.search(text):  # text without any of these is returned as is, before any pattern
             assert scrub(text) == _scrub_every_pattern(text), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([redact._SECRET_ASSIGNMENT, redact._SECRET_FLAG, redact._AUTH_HEADER]).flatmap(
+    lambda pattern: st.from_regex(pattern, alphabet=st.characters(max_codepoint=127))))
+def test_every_text_a_secret_pattern_matches_holds_one_of_the_words_that_let_it_be_tried(matched: str) -> None:
+    """_may_name_a_secret spares ASCII text without a secret word the three patterns: a word added
+    to a pattern and not to _SECRET_WORDS would let its secrets through unredacted."""
+    assert redact._may_name_a_secret(matched)
