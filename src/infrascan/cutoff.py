@@ -21,7 +21,7 @@ from typing import Any
 from infrascan.cache import Cache
 from infrascan.config import Config
 from infrascan.detector import Detector
-from infrascan.phase1 import SOURCE, Candidate, Extractor, Phase1Result, Progress, code_fingerprint
+from infrascan.phase1 import SOURCE, Candidate, Extractor, Phase1Result, Progress, detector_code
 from infrascan.source import FileEntry, RepoSource
 
 Label = tuple[str, str, str]  # (detector or SOURCE, path, blob): one phase-1 result
@@ -42,7 +42,7 @@ class EarlyCutoff:
         self.output_key = ""  # the key of the results, once known
         self._settled = False  # index and output key are those of phase 1's results
         self._all_labels: list[list[Label]] | None = None
-        code = "\0".join(f"{d.name}:{d.version}:{code_fingerprint(type(d))}" for d in detectors)
+        code = "\0".join(detector_code(d) for d in detectors)
         self.index_key = "cutoff:" + hashlib.sha256(
             "\x1f".join((extractor.salt, code, str(source.root), source.ref or "")).encode()
         ).hexdigest()

@@ -146,6 +146,11 @@ def engine_fingerprint() -> str:
     return _FINGERPRINTS["__engine__"]
 
 
+def detector_code(detector: Detector) -> str:
+    """A detector as cache keys name it: name, version and a hash of its code."""
+    return f"{detector.name}:{detector.version}:{code_fingerprint(type(detector))}"
+
+
 def code_fingerprint(cls: type) -> str:
     """A hash of the detector's code (its package's modules, so helpers it imports count too): a
     plugin that changes its code without bumping its version never gets its old code's results."""
@@ -241,7 +246,7 @@ class Extractor:
         Memoised: each key is wanted when looking up and again when storing."""
         known = self._keys.get((detector.name, path, blob))
         if known is None:
-            known = entry_key(detector.name, detector.version, code_fingerprint(type(detector)), self.salt, path, blob)
+            known = entry_key(detector_code(detector), self.salt, path, blob)
             self._keys[(detector.name, path, blob)] = known
         return known
 
@@ -259,7 +264,7 @@ class Extractor:
         path = cand.entry.path
         known = self._source_keys.get((path, blob))  # one candidate per path in a scan: the same sniffers
         if known is None:
-            sniffers = "\0".join(f"{d.name}:{d.version}:{code_fingerprint(type(d))}" for d in cand.by_content)
+            sniffers = "\0".join(detector_code(d) for d in cand.by_content)
             known = self._source_keys[(path, blob)] = entry_key(SOURCE, self.salt, path, blob, sniffers)
         return known
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from infrascan.cache import Cache
 from infrascan.detector import Detector, Extraction, Piece, Record, ResolveContext
 from infrascan.model import Diagnostic, Fact
-from infrascan.phase1 import code_fingerprint
+from infrascan.phase1 import detector_code
 
 Question = tuple[str, ...]
 Trace = tuple[Question, ...]  # the questions one detector asked, in order
@@ -130,7 +130,7 @@ class ResolveMemo:
     def pieces(self, detector: Detector, work: Sequence[Piece], diagnostics: list[Diagnostic]) -> list[list[Fact]]:
         """Each piece's facts: kept under a digest of its pickled inputs (with the detector's code and
         the scan's inputs), computed only when not kept yet. Inputs that do not pickle are computed."""
-        code = "\x1f".join((self.inputs, detector.name, detector.version, code_fingerprint(type(detector))))
+        code = "\x1f".join((self.inputs, detector_code(detector)))
         keys: list[str | None] = []
         for inputs, _ in work:
             try:
@@ -157,7 +157,7 @@ class ResolveMemo:
         return out
 
     def _key(self, detector: Detector, trace: Trace, ctx: ResolveContext) -> str | None:
-        parts = [self.inputs, detector.name, detector.version, code_fingerprint(type(detector))]
+        parts = [self.inputs, detector_code(detector)]
         for question in trace:
             answer = self._answer(question, ctx)
             if answer is None:

@@ -18,7 +18,7 @@ from infrascan.gcpause import survivors_frozen
 from infrascan.globs import PatternIndex
 from infrascan.merge import Model, RepoInfo, SourceStat, build_model
 from infrascan.model import Diagnostic, Fact
-from infrascan.phase1 import DEFAULT_TIMEOUT, Candidate, Extractor, Progress, code_fingerprint, crash_diagnostic
+from infrascan.phase1 import DEFAULT_TIMEOUT, Candidate, Extractor, Progress, crash_diagnostic, detector_code
 
 __all__ = ["Progress", "plan", "resolve_and_merge", "run_scan"]
 from infrascan.registry import Registry
@@ -166,7 +166,7 @@ def _model_key(source: RepoSource, config: Config, extractor: Extractor, entries
         for det in (*cand.by_name, *cand.by_content):
             code = codes.get(id(det))
             if code is None:
-                code = codes[id(det)] = f"{det.name}\0{det.version}\0{code_fingerprint(type(det))}\0"
+                code = codes[id(det)] = detector_code(det) + "\0"
             parts.append(code)
     parts.append("\0".join(entry.path for entry in entries))
     parts.append("\0" if entries else "")
