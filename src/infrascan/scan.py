@@ -29,9 +29,7 @@ from infrascan.source import FileEntry, ReadResult, RepoSource
 def plan(entries: list[FileEntry], detectors: list[Detector]) -> list[Candidate]:
     """Which detectors want which files, by name first; content sniffs are settled on reading."""
     index = PatternIndex({d.name: d.patterns for d in detectors})
-    by_name: dict[str, list[tuple[int, Detector]]] = {}
-    for position, detector in enumerate(detectors):
-        by_name.setdefault(detector.name, []).append((position, detector))
+    by_name = {d.name: (position, d) for position, d in enumerate(detectors)}  # names are unique (registry)
     # The index matches exactly what the base class's claims() would: only a detector that refines
     # its patterns in code is asked again.
     refines = {id(d) for d in detectors
@@ -43,13 +41,9 @@ def plan(entries: list[FileEntry], detectors: list[Detector]) -> list[Candidate]
     candidates = []
     for entry in entries:
         path = entry.path
-        owners = index.owners(path)
-        named: list[Detector] = []
-        if len(owners) == 1:
-            named = [d for _, d in by_name[next(iter(owners))] if id(d) not in refines or d.claims(path)]
-        elif owners:  # in the registry's order
-            wanting = sorted(pair for owner in owners for pair in by_name[owner])
-            named = [d for _, d in wanting if id(d) not in refines or d.claims(path)]
+        # in the registry's order
+        named = [d for _, d in sorted(by_name[owner] for owner in index.owners(path))
+                 if id(d) not in refines or d.claims(path)]
         sniffers: list[Detector] = []
         if sniff_suffixes and path.endswith(sniff_suffixes):
             # Settled by the suffix and the detectors claiming the name: once per file name.
@@ -100,7 +94,7 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
     if progress:
         progress(len(candidates), len(candidates), "")
     diagnostics.extend(phase1.diagnostics)
-    memo = _phase2_memo(cutoff, extractor, traces) if cutoff is not None and not phase1.incomplete else None
+    memo = _phase2_memo(cutoff, traces) if cutoff is not None and not phase1.incomplete else None
     with survivors_frozen():  # phase 1's results live through phase 2 and until the model is stored
         model = resolve_and_merge(source, config, detectors, entries, phase1.results, diagnostics,
                                   read_before + phase1.files_read, memo)
@@ -110,15 +104,14 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
     return model
 
 
-def _phase2_memo(cutoff: EarlyCutoff, extractor: Extractor, traces: dict[str, Trace]
-                 ) -> ResolveMemo | None:
+def _phase2_memo(cutoff: EarlyCutoff, traces: dict[str, Trace]) -> ResolveMemo | None:
     """Phase 2's cache per detector, whose answers are named by this scan's result digests (None
     when a result has none). Its other inputs are those of the model: infrascan, the configuration
     and the remote."""
     digests = cutoff.result_digests()
     if digests is None:
         return None
-    inputs = "\x1f".join((extractor.salt, cutoff.config.canonical(), cutoff.source.remote_url or ""))
+    inputs = "\x1f".join((cutoff.extractor.salt, cutoff.config.canonical(), cutoff.source.remote_url or ""))
     return ResolveMemo(cutoff.cache, cutoff.index_key, inputs, digests, traces)
 
 
