@@ -21,7 +21,7 @@ from importlib import resources
 from typing import Any
 
 from infrascan.catalog import Catalog
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, text
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, one_line, text
 from infrascan.yamlload import YDict, load_table
 
 MAX_LISTED = 6
@@ -110,9 +110,8 @@ def handles(message: str, catalog: Catalog) -> list[tuple[str, str | None, str]]
     return sorted(found.values(), key=lambda h: (h[0], h[2]))
 
 
-def _short(value: str, limit: int = 90) -> str:
-    flat = " ".join(value.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+def _short(value: str) -> str:
+    return one_line(value, 90)
 
 
 def alert_facts(detector: str, path: str, found: list[Monitor]) -> list[Fact]:

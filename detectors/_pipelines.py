@@ -35,7 +35,7 @@ from infrascan.commands import (
 )
 from infrascan.detector import Detector, Record, ResolveContext
 from infrascan.environments import STAGING, env_from_name, normalise
-from infrascan.model import Code, Confidence, Fact, Part, text
+from infrascan.model import Code, Confidence, Fact, Part, one_line, text
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import load_table
 
@@ -1100,9 +1100,8 @@ def _tech(catalog: Catalog, tool: str) -> str | None:
     return tool if tool in catalog.techs else None
 
 
-def _short(command: str, limit: int = 120) -> str:
-    command = re.sub(r"\s+", " ", command.strip())
-    return command if len(command) <= limit else command[: limit - 1] + "…"
+def _short(command: str) -> str:
+    return one_line(command, 120)
 
 
 def _join(parts: Iterable[Part]) -> tuple[Part, ...]:

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from infrascan.detectors import _datadog
 
 from infrascan.detector import Detector, Extraction, Sniff, SourceFile, is_helm_template
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, text
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, one_line, text
 from infrascan.yamlload import YDict, YList, line_of
 
 # Severity label values -> the template's alert levels (lower-cased; anything else is unclassified).
@@ -86,11 +86,9 @@ def _kind(system: str) -> str:
     return "Grafana alert rule" if system == "Grafana" else "alert rule"
 
 
-def _short(value: str, limit: int = 90) -> str:
+def _short(value: str) -> str:
     """One line of an expression, PromQL `#` comment lines dropped."""
-    value = "\n".join(line for line in value.splitlines() if not line.lstrip().startswith("#"))
-    flat = " ".join(value.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return one_line("\n".join(line for line in value.splitlines() if not line.lstrip().startswith("#")), 90)
 
 
 def _host(raw: Any) -> str | None:

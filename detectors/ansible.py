@@ -29,7 +29,7 @@ from typing import Any
 from infrascan.commands import argv, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import ENV_VARIABLE_NAMES, env_from_name, is_dynamic
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, one_line, text
 from infrascan.source import repo_path
 from infrascan.yamlload import YDict, YList, line_of, load_table
 
@@ -391,8 +391,7 @@ def _joined(items: list[str]) -> list[Part]:
 
 
 def _short(command: str) -> str:
-    command = " ".join(command.split())
-    return command if len(command) <= _MAX_COMMAND else command[: _MAX_COMMAND - 1] + "…"
+    return one_line(command, _MAX_COMMAND)
 
 
 # -- who runs the playbook --------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sou
 from infrascan.environments import env_from_name
 from infrascan.envvars import Variable, VariableReader
 from infrascan.images import tag_version
-from infrascan.model import Code, Confidence, Fact, Part, code_list, text
+from infrascan.model import Code, Confidence, Fact, Part, code_list, one_line, text
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import Tagged, YDict, line_of
 
@@ -286,9 +286,8 @@ def _docs_site(path: str, build: dict[str, Any]) -> str | None:
     return "/".join(parts)
 
 
-def _short(command: str, limit: int = 80) -> str:
-    command = " ".join(command.split())
-    return command if len(command) <= limit else command[: limit - 1] + "…"
+def _short(command: str) -> str:
+    return one_line(command, 80)
 
 
 def _migrations(command: str) -> list[Classification]:
@@ -1776,7 +1775,7 @@ class PaasDetector(Detector):
         for record in records:
             parts: list[Part] = ["Procfile process types: "]
             for index, (name, command, _) in enumerate(record.data["processes"]):
-                parts += [", " if index else "", Code(str(name)), " (", Code(_short(str(command), 60)), ")"]
+                parts += [", " if index else "", Code(str(name)), " (", Code(one_line(str(command), 60)), ")"]
             tail = _ON_HEROKU if heroku else _NOT_ON_HEROKU
             facts.append(
                 self._fact(

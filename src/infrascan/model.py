@@ -124,6 +124,12 @@ def text(*parts: Part) -> tuple[Part, ...]:
     return tuple(out)
 
 
+def one_line(value: str, limit: int) -> str:
+    """A command or expression as a fact quotes it: whitespace runs as one space, cut to `limit` with …."""
+    flat = " ".join(value.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def code_list(names: Iterable[str], limit: int | None = None, sep: str = ", ") -> list[Part]:
     """`a`, `b`, `c` and 2 more: names as code spans, at most `limit` of them."""
     shown = list(names)
