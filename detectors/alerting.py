@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from infrascan.detectors import _datadog
-
 from infrascan.detector import Detector, Extraction, Sniff, SourceFile, is_helm_template
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, one_line, text
 from infrascan.yamlload import YDict, YList, line_of
+
+from . import _datadog
 
 # Severity label values -> the template's alert levels (lower-cased; anything else is unclassified).
 SEVERITY_LEVELS: dict[str, str] = {

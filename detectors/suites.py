@@ -107,7 +107,7 @@ def suites(ctx: ResolveContext) -> list[Suite]:
             tool, level = _runner_of(command)
             if tool and level in LEVEL_FIELDS:
                 entry = suite(tool, level, record.path)
-                if not any(known is record for known, _ in entry.scripts):
+                if not any(listed is record for listed, _ in entry.scripts):
                     entry.scripts.append((record, str(record.data["name"])))
     return [found[key] for key in sorted(found)]
 

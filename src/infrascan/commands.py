@@ -382,24 +382,24 @@ def argv(cmd: str) -> list[str]:
         return cmd.split()
 
 
-def _images(rule: Rule, cmd: str, argv: list[str]) -> list[str]:
+def _images(rule: Rule, cmd: str, words: list[str]) -> list[str]:
     """Image references a build or push names, in the order written."""
     images: list[str] = []
     i = 0
-    while i < len(argv):
-        arg = argv[i]
+    while i < len(words):
+        arg = words[i]
         key, sep, inline = arg.partition("=")
         prop = _IMAGE_PROPERTIES.match(arg)
         if prop:
             images.append(prop.group("image"))
         elif key in _IMAGE_FLAGS and not (key == "-d" and rule.tool != "kaniko"):
-            value = inline if sep else (argv[i + 1] if i + 1 < len(argv) else "")
+            value = inline if sep else (words[i + 1] if i + 1 < len(words) else "")
             if _looks_like_image(value):
                 images.append(value)
             i += 0 if sep else 1
         i += 1
     if not images and _POSITIONAL_IMAGE.search(cmd):
-        positional = [a for a in argv[2:] if not a.startswith("-") and a not in ("push", "build")]
+        positional = [a for a in words[2:] if not a.startswith("-") and a not in ("push", "build")]
         images.extend(a for a in positional[:1] if _looks_like_image(a))
     return images
 
