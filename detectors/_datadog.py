@@ -24,6 +24,8 @@ from infrascan.catalog import Catalog
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, one_line, text
 from infrascan.yamlload import YDict, load_table
 
+from ._channels import channel
+
 MAX_LISTED = 6
 LEVELS = ("critical", "warning")
 # `@slack-ops`, `@pagerduty-${service}`, `@user@example.com`; a handle ends at a space or a `{{` block.
@@ -90,23 +92,23 @@ def monitors(doc: YDict) -> list[Monitor]:
 
 
 @cache
-def _handle_labels() -> dict[str, str]:
+def _handle_kinds() -> dict[str, str]:
     return {str(k): str(v) for k, v in _data()["handles"].items()}
 
 
 def handles(message: str, catalog: Catalog) -> list[tuple[str, str | None, str]]:
     """(integration name, catalog id, handle as shown) for each known handle; email shows no address."""
-    table = _handle_labels()
+    table = _handle_kinds()
     found: dict[str, tuple[str, str | None, str]] = {}
     for handle in _HANDLE.findall(message):
         if "@" in handle:
             found.setdefault("email", ("Email", None, ""))
             continue
-        label = table.get(handle.split("-", 1)[0].lower()) if "-" in handle else None
-        if label is None:
+        kind = table.get(handle.split("-", 1)[0].lower()) if "-" in handle else None
+        if kind is None:
             continue
-        tech = catalog.techs.get(label)
-        found.setdefault(handle, (tech.name if tech else label, tech.id if tech else None, "@" + handle))
+        name, tech_id = channel(kind, catalog)
+        found.setdefault(handle, (name, tech_id, "@" + handle))
     return sorted(found.values(), key=lambda h: (h[0], h[2]))
 
 

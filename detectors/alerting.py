@@ -26,6 +26,7 @@ from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, o
 from infrascan.yamlload import YDict, YList, line_of
 
 from . import _datadog
+from ._channels import channel
 
 # Severity label values -> the template's alert levels (lower-cased; anything else is unclassified).
 SEVERITY_LEVELS: dict[str, str] = {
@@ -42,26 +43,6 @@ SEVERITY_LEVELS: dict[str, str] = {
     "p3": "warning",
     "sev3": "warning",
     "sev-3": "warning",
-}
-# Alertmanager `<kind>_configs` and Grafana contact point `type`s -> (catalog id, name when not in the catalog).
-CHANNELS: dict[str, tuple[str | None, str]] = {
-    "slack": ("slack", "Slack"),
-    "pagerduty": ("pagerduty", "PagerDuty"),
-    "opsgenie": ("opsgenie", "Opsgenie"),
-    "msteams": ("msteams", "Microsoft Teams"),
-    "msteamsv2": ("msteams", "Microsoft Teams"),
-    "teams": ("msteams", "Microsoft Teams"),
-    "discord": ("discord", "Discord"),
-    "sns": ("aws-sns", "Amazon SNS"),
-    "email": (None, "Email"),
-    "webhook": (None, "Webhook"),
-    "telegram": (None, "Telegram"),
-    "victorops": (None, "VictorOps (Splunk On-Call)"),
-    "pushover": (None, "Pushover"),
-    "webex": (None, "Webex"),
-    "wechat": (None, "WeChat"),
-    "googlechat": (None, "Google Chat"),
-    "oncall": (None, "Grafana OnCall"),
 }
 # Keys that hold a channel's endpoint URL (the host is shown, never the rest).
 URL_KEYS = ("api_url", "url", "webhook_url", "smarthost", "apiUrl", "endpointUrl", "webhookUrl")
@@ -307,8 +288,7 @@ class AlertingRulesDetector(Detector):
     def _channel_fact(
         self, path: str, kind: str, hosts: list[str], where: tuple[Part, ...], line: int, item: str
     ) -> Fact:
-        tech_id, fallback = CHANNELS.get(kind.lower(), (None, kind))
-        name = self.catalog.techs[tech_id].name if tech_id and tech_id in self.catalog.techs else fallback
+        name, tech_id = channel(kind, self.catalog)
         at: list[Part] = [" (", *code_list(hosts, MAX_LISTED), ")"] if hosts else []
         return Fact(
             "alert.channels",

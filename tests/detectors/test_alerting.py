@@ -167,3 +167,13 @@ def test_datadog_catalog_with_many_monitors_is_summarised(tmp_path: Path) -> Non
     (fact,) = alerting(scan_tree(tmp_path, {"catalog/monitors/host.yaml": catalog}), "alert.critical")
     assert fact.text.startswith("8 Datadog monitors with a critical alert in catalog/monitors/host.yaml: m0, m1")
     assert "and 2 more" in fact.text and len(fact.evidence) == 8
+
+
+def test_every_channel_names_a_catalog_tool_or_itself_and_every_datadog_handle_a_channel() -> None:
+    from infrascan.detectors import _channels, _datadog
+
+    from infrascan.catalog import load_catalog
+
+    techs = load_catalog().techs
+    assert all(tech is None or tech in techs for tech, _ in _channels._table().values())
+    assert set(_datadog._handle_kinds().values()) <= set(_channels._table())
