@@ -22,6 +22,7 @@ from infrascan.cache import Cache
 from infrascan.config import Config
 from infrascan.detector import Detector
 from infrascan.phase1 import SOURCE, Candidate, Extractor, Phase1Result, Progress, detector_code
+from infrascan.results import Results
 from infrascan.source import FileEntry, RepoSource
 
 Label = tuple[str, str, str]  # (detector or SOURCE, path, blob): one phase-1 result
@@ -43,9 +44,9 @@ class EarlyCutoff:
         self._settled = False  # index and output key are those of phase 1's results
         self._all_labels: list[list[Label]] | None = None
         code = "\0".join(detector_code(d) for d in detectors)
-        self.index_key = "cutoff:" + hashlib.sha256(
-            "\x1f".join((extractor.salt, code, str(source.root), source.ref or "")).encode()
-        ).hexdigest()
+        scope = hashlib.sha256("\x1f".join((extractor.salt, code, str(source.root), source.ref or "")).encode())
+        self.index_key = "cutoff:" + scope.hexdigest()
+        self.briefs_key = "cutoff-briefs:" + scope.hexdigest()
 
     def probe(self, progress: Progress | None) -> tuple[Any, Phase1Result | None]:
         """The cached model when the results of the files that changed are the results last seen
@@ -64,17 +65,50 @@ class EarlyCutoff:
         self.output_key = self._output_key(self.index)
         return self.cache.get_many([self.output_key]).get(self.output_key), partial
 
-    def remember(self, whole_key: str, model: Any | None = None) -> None:
+    def remember(self, whole_key: str, model: Any | None = None, results: Results | None = None) -> None:
         """Stores the input key's pointer to the model of these results and, when the model was
-        just computed, the model and this scan's index (of the results phase 1 gave), for the next
-        scan to start from."""
+        just computed, the model and this scan's index (of the results phase 1 gave) with the
+        briefs of those results, for the next scan to start from."""
         if model is not None:
             if not self._settle():  # a result with no digest (a file phase 1 could not open): cached by its inputs only
                 self.cache.put(whole_key, model)
                 return
             self.cache.put(self.output_key, model)
             self.cache.put(self.index_key, self.index)
+            if results is not None:
+                self.cache.put(self.briefs_key, self._briefs(results))
         self.cache.put(whole_key, (POINTER, self.output_key))
+
+    def briefs(self) -> dict[Label, tuple[str, Any]]:
+        """The last scan's briefs of the results this scan's index names by the same digest: what
+        reading each file found, and each result's facts, diagnostics and kinds of record. Stored
+        apart from the index, which a scan whose results did not change reads alone; checked
+        against it label by label, as another scan may have written either since."""
+        stored = self.cache.get_many([self.briefs_key]).get(self.briefs_key)
+        if not isinstance(stored, dict):
+            return {}
+        index = self.index
+        return {label: entry for label, entry in stored.items() if index.get(label) == entry[0]}
+
+    def _briefs(self, results: Results) -> dict[Label, tuple[str, Any]]:
+        out: dict[Label, tuple[str, Any]] = {}
+        index, sources = self.index, self.extractor.sources
+        for cand, labels in zip(self.candidates, self.labels, strict=True):
+            path = cand.entry.path
+            extracted = self.extractor.extracted(cand)
+            if extracted is None or path not in sources:
+                continue
+            out[labels[0]] = (index[labels[0]], sources[path])
+            blob = labels[0][2]
+            for det in extracted:
+                label = (det.name, path, blob)
+                out[label] = (index[label], results.brief((det.name, path)))
+        return out
+
+    def reread(self) -> None:
+        """Phase 1 ran again and read files anew (a deferred result was gone from the cache): their
+        results are digested again before the index and output key are used."""
+        self._settled = False
 
     def result_digests(self) -> dict[tuple[str, str], str] | None:
         """The digest of each phase-1 result of this scan, by (detector, path), once phase 1 ran. None

@@ -20,13 +20,16 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from infrascan.catalog import Catalog, load_catalog
 from infrascan.config import Config
 from infrascan.globs import compile_globs
 from infrascan.model import Diagnostic, Evidence, Fact, Severity
+from infrascan.results import Extraction as Extraction  # re-exported: detectors import it from here
+from infrascan.results import Record as Record  # re-exported, as Extraction
+from infrascan.results import Results
 from infrascan.yamlload import YDict, load_yaml
 
 
@@ -34,23 +37,6 @@ from infrascan.yamlload import YDict, load_yaml
 class SourceFile:
     path: str
     text: str
-
-
-@dataclass
-class Record:
-    """A raw observation kept for repository-wide resolution (phase 2)."""
-
-    kind: str
-    path: str
-    line: int
-    data: dict[str, Any]
-
-
-@dataclass
-class Extraction:
-    facts: list[Fact] = field(default_factory=list)
-    records: list[Record] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -97,13 +83,16 @@ class ResolveContext:
         self.remote_url = remote_url
         self.config = config
         self.catalog = catalog
-        self._results = results
-        self._by_kind: dict[str, list[Record]] = defaultdict(list)
+        self._results = results if isinstance(results, Results) else Results(results)
+        # Which results hold records of each kind, in order; their records are gathered on first
+        # asking, which is when a result left in the cache is loaded (see results.py).
+        self._sources: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self._by_kind: dict[str, list[Record]] = {}
         self._paths: dict[str, list[str]] = defaultdict(list)
-        for (detector, path), extraction in sorted(results.items()):
-            self._paths[detector].append(path)
-            for record in extraction.records:
-                self._by_kind[record.kind].append(record)
+        for key in sorted(self._results):
+            self._paths[key[0]].append(key[1])
+            for kind in self._results.brief(key).kinds:
+                self._sources[kind].append(key)
         self.diagnostics: list[Diagnostic] = []
         self._store = store
 
@@ -113,11 +102,22 @@ class ResolveContext:
         return self._files
 
     def records(self, kind: str) -> list[Record]:
-        return self._by_kind.get(kind, [])
+        found = self._by_kind.get(kind)
+        if found is None:
+            sources = self.record_sources(kind)
+            loaded = self._results.load(sources)
+            found = self._by_kind[kind] = [
+                record for key in sources for record in loaded[key].records if record.kind == kind]
+        return found
+
+    def record_sources(self, kind: str) -> list[tuple[str, str]]:
+        """The results, by (detector, path), that hold records of this kind, in the order `records`
+        lists those records."""
+        return self._sources.get(kind, [])
 
     def phase1_facts(self) -> list[Fact]:
         """Facts every detector's phase 1 produced (before merging), e.g. to know the services."""
-        return [fact for _, extraction in sorted(self._results.items()) for fact in extraction.facts]
+        return [fact for key in sorted(self._results) for fact in self._results.brief(key).facts]
 
     def paths(self, detector: str) -> list[str]:
         """Files a detector read in phase 1."""
@@ -126,7 +126,7 @@ class ResolveContext:
     def extraction(self, detector: str, path: str) -> Extraction | None:
         return self._results.get((detector, path))
 
-    def results(self) -> Mapping[tuple[str, str], Extraction]:
+    def results(self) -> Results:
         """Every phase-1 result by (detector, path): what the answers to the other questions are made of."""
         return self._results
 

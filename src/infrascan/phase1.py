@@ -34,6 +34,7 @@ from infrascan.catalog import load_catalog
 from infrascan.config import Config
 from infrascan.detector import Detector, Extraction, SourceFile
 from infrascan.model import Diagnostic, Severity
+from infrascan.results import Brief, Deferred, Results, ResultsEvicted
 from infrascan.source import FileEntry, ReadResult, RepoSource
 
 DEFAULT_TIMEOUT = 10.0
@@ -46,6 +47,8 @@ _DEFAULT_COST = 3e-7
 _COST_PER_FILE = 1e-4
 BATCH_COST = 0.05  # seconds of estimated work per task sent to a worker
 SOURCE = "__source__"
+# What reading a file found: whether it is text, the read's diagnostics, which sniffers claimed it.
+SourceRead = tuple[bool, list[Diagnostic], tuple[str, ...]]
 
 Progress = Callable[[int, int, str], None]
 
@@ -59,7 +62,7 @@ class Candidate:
 
 @dataclass
 class Phase1Result:
-    results: dict[tuple[str, str], Extraction] = field(default_factory=dict)
+    results: Results = field(default_factory=Results)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files_read: int = 0
     cache_hits: int = 0
@@ -240,6 +243,12 @@ class Extractor:
         # Files the scan already read (to name modified files by their content): phase 1 uses these
         # reads, so what was named is what is extracted, and nothing is read twice.
         self.preread: dict[str, ReadResult] = {}
+        # What reading each candidate found, as this scan found or loaded it.
+        self.sources: dict[str, SourceRead] = {}
+        # The last scan's briefs of its results, by (detector or SOURCE, path, blob), each with the
+        # digest of the stored entry it describes (the early cutoff's): a candidate they all cover
+        # is not looked up, and its results are loaded only when phase 2 reads their records.
+        self.briefs: dict[tuple[str, str, str], tuple[str, Any]] = {}
 
     def key(self, detector: Detector, path: str, blob: str) -> str:
         """Content and path: results cite their file, so two identical Dockerfiles are two entries.
@@ -281,8 +290,8 @@ class Extractor:
         return [] if cand.entry.path in self.unreadable else self.extracting(cand, claims)
 
     def run(self, source: RepoSource, candidates: list[Candidate], progress: Progress | None) -> Phase1Result:
-        result = Phase1Result()
-        cached = self._lookup(candidates)
+        result = Phase1Result(Results(fetch=self._fetch))
+        cached = self._lookup([c for c in candidates if not self._briefed(c)])
         # Everything the parent makes here (texts, cached and returned results) lives on through
         # phase 2, and none of it forms garbage cycles: collections would only walk it again and
         # again (on a warm monorepo scan they cost more than unpickling the cached results).
@@ -293,6 +302,9 @@ class Extractor:
         pending: list[tuple[Candidate, list[Detector], str]] = []  # candidate, its detectors, blob
         try:
             for cand in candidates:
+                if self._use_briefs(cand, result):
+                    work.skipped(cand.entry.path)
+                    continue
                 if cand.entry.blob and self._use_cached(cand, cand.entry.blob, cached, result):
                     work.skipped(cand.entry.path)
                     continue
@@ -301,8 +313,8 @@ class Extractor:
                 result.diagnostics.extend(read.diagnostics)
                 claims = sniffs(cand.by_content, read.text) if read.text is not None else ()
                 self.claims[cand.entry.path] = claims
+                readable = self.sources[cand.entry.path] = (read.text is not None, list(read.diagnostics), claims)
                 if self.cache and read.blob:
-                    readable = (read.text is not None, list(read.diagnostics), claims)
                     self.cache.put(self.source_key(cand, read.blob), readable, digest=True)
                 if read.text is None or read.blob is None:
                     self.unreadable.add(cand.entry.path)
@@ -337,7 +349,7 @@ class Extractor:
                         self.cache.put_pickled(key, pickled[det.name], digest=True)
                     else:
                         self.cache.put(key, value, digest=True)
-                result.results[(det.name, cand.entry.path)] = value
+                result.results.put((det.name, cand.entry.path), value)
         if self.cache:
             result.cache_hits = self.cache.hits
             self.cache.flush(background=True)  # written while phase 2 runs
@@ -370,6 +382,7 @@ class Extractor:
         if readable and not self._has_results(cand.entry.path, detectors, blob, cached):
             return False
         self.claims[cand.entry.path] = claims
+        self.sources[cand.entry.path] = found
         result.diagnostics.extend(diagnostics)
         if readable:
             self._use_results(cand.entry.path, detectors, blob, cached, result)
@@ -383,7 +396,53 @@ class Extractor:
     def _use_results(self, path: str, detectors: list[Detector], blob: str, cached: dict[str, Any],
                      result: Phase1Result) -> None:
         for det in detectors:
-            result.results[(det.name, path)] = cached[self.key(det, path, blob)]
+            result.results.put((det.name, path), cached[self.key(det, path, blob)])
+
+    def _briefed(self, cand: Candidate) -> tuple[SourceRead, list[tuple[Detector, str, Brief]]] | None:
+        """What reading the candidate found and its results' briefs (with their digests), when the
+        last scan's briefs cover every one of them."""
+        blob = cand.entry.blob
+        if not blob or not self.briefs:
+            return None
+        path = cand.entry.path
+        source = self.briefs.get((SOURCE, path, blob))
+        if source is None:
+            return None
+        read: SourceRead = source[1]
+        covered = []
+        for det in self.extracting(cand, read[2]) if read[0] else []:
+            found = self.briefs.get((det.name, path, blob))
+            if found is None:
+                return None
+            covered.append((det, found[0], found[1]))
+        return read, covered
+
+    def _use_briefs(self, cand: Candidate, result: Phase1Result) -> bool:
+        """Takes a candidate's results as briefs, to be loaded if phase 2 reads their records."""
+        briefed = self._briefed(cand)
+        if briefed is None:
+            return False
+        read, covered = briefed
+        path, blob = cand.entry.path, cand.entry.blob or ""  # briefed: named by the listing
+        self.claims[path] = read[2]
+        self.sources[path] = read
+        result.diagnostics.extend(read[1])
+        if not read[0]:
+            self.unreadable.add(path)
+        for det, digest, brief in covered:
+            result.results.defer((det.name, path), Deferred(brief, self.key(det, path, blob), digest))
+        return True
+
+    def _fetch(self, deferred: list[Deferred]) -> list[Extraction]:
+        """Deferred results from the cache, each as the digest it was briefed with names it."""
+        found = self.cache.get_many([d.key for d in deferred], digest=True) if self.cache else {}
+        out = []
+        for d in deferred:
+            value = found.get(d.key)
+            if not isinstance(value, Extraction) or self.cache is None or self.cache.digests.get(d.key) != d.digest:
+                raise ResultsEvicted(d.key)
+            out.append(value)
+        return out
 
 
 class _Work:

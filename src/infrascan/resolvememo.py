@@ -23,18 +23,17 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from infrascan.cache import Cache
 from infrascan.detector import Detector, Extraction, Piece, Record, ResolveContext
 from infrascan.model import Diagnostic, Fact
 from infrascan.phase1 import detector_code
+from infrascan.results import Result, Results
 
 Question = tuple[str, ...]
 Trace = tuple[Question, ...]  # the questions one detector asked, in order
-Result = tuple[str, str]  # (detector, path): one phase-1 result
 
 
 @dataclass
@@ -63,6 +62,10 @@ class AskedContext(ResolveContext):
         self.asked[("records", kind)] = None
         return super().records(kind)
 
+    def record_sources(self, kind: str) -> list[Result]:
+        self.asked[("records", kind)] = None  # which results hold them: named as their records are
+        return super().record_sources(kind)
+
     def phase1_facts(self) -> list[Fact]:
         self.asked[("facts",)] = None
         return super().phase1_facts()
@@ -75,7 +78,7 @@ class AskedContext(ResolveContext):
         self.asked[("extraction", detector, path)] = None
         return super().extraction(detector, path)
 
-    def results(self) -> Mapping[Result, Extraction]:
+    def results(self) -> Results:
         self.asked[("results",)] = None
         return super().results()
 
@@ -94,7 +97,6 @@ class ResolveMemo:
     inputs: str
     digests: dict[Result, str]
     traces: dict[str, Trace]
-    _kinds: dict[str, list[Result]] | None = field(default=None, repr=False)
     _named: dict[Question, str | None] = field(default_factory=dict, repr=False)
 
     @staticmethod
@@ -180,9 +182,10 @@ class ResolveMemo:
             result = (question[1], question[2])
             name = "-" if ctx.extraction(*result) is None else self._digest_of([result])
         elif what == "records" and len(question) == 2:
-            name = self._digest_of(self._sources(ctx).get(question[1], []))
+            name = self._digest_of(ctx.record_sources(question[1]))
         elif what == "facts":
-            name = self._digest_of(sorted(r for r, e in ctx.results().items() if e.facts))
+            results = ctx.results()
+            name = self._digest_of(sorted(r for r in results if results.brief(r).facts))
         elif what == "results":
             name = self._digest_of(sorted(ctx.results()))
         else:  # a question this version does not know: never matched
@@ -198,16 +201,6 @@ class ResolveMemo:
                 return None
             parts.append(f"{result[0]}\0{result[1]}\0{digest}")
         return _hash(parts)
-
-    def _sources(self, ctx: ResolveContext) -> dict[str, list[Result]]:
-        """Which results hold records of each kind, in the order the context lists those records."""
-        if self._kinds is None:
-            kinds: dict[str, list[Result]] = defaultdict(list)
-            for result, extraction in sorted(ctx.results().items()):
-                for kind in dict.fromkeys(record.kind for record in extraction.records):
-                    kinds[kind].append(result)
-            self._kinds = kinds
-        return self._kinds
 
 
 def _trace_key(scope: str, detector: Detector) -> str:

@@ -8,6 +8,7 @@ here has evidence and a field the template knows.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 
 from infrascan.cache import Cache
 from infrascan.catalog import load_catalog
@@ -18,11 +19,20 @@ from infrascan.gcpause import survivors_frozen
 from infrascan.globs import PatternIndex
 from infrascan.merge import Model, RepoInfo, SourceStat, build_model
 from infrascan.model import Diagnostic, Fact
-from infrascan.phase1 import DEFAULT_TIMEOUT, Candidate, Extractor, Progress, crash_diagnostic, detector_code
+from infrascan.phase1 import (
+    DEFAULT_TIMEOUT,
+    Candidate,
+    Extractor,
+    Phase1Result,
+    Progress,
+    crash_diagnostic,
+    detector_code,
+)
 
 __all__ = ["Progress", "plan", "resolve_and_merge", "run_scan"]
 from infrascan.registry import Registry
 from infrascan.resolvememo import AskedContext, Resolved, ResolveMemo, Trace
+from infrascan.results import ResultsEvicted
 from infrascan.source import FileEntry, ReadResult, RepoSource
 
 
@@ -90,18 +100,33 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
             return found
         read_before = probe.files_read if probe else 0
         traces = ResolveMemo.load_traces(cache, cutoff.index_key, detectors)
+        extractor.briefs = cutoff.briefs()
     phase1 = extractor.run(source, candidates, progress)
     if progress:
         progress(len(candidates), len(candidates), "")
-    diagnostics.extend(phase1.diagnostics)
-    memo = _phase2_memo(cutoff, traces) if cutoff is not None and not phase1.incomplete else None
     with survivors_frozen():  # phase 1's results live through phase 2 and until the model is stored
-        model = resolve_and_merge(source, config, detectors, entries, phase1.results, diagnostics,
-                                  read_before + phase1.files_read, memo)
+        try:
+            model = _phase2(source, config, detectors, entries, phase1, diagnostics, read_before, cutoff, traces)
+        except ResultsEvicted:
+            # A result the briefs stood for is gone from the cache (evicted, or rewritten by another
+            # scan): phase 1 the ordinary way, which loads or extracts every result, and phase 2 again.
+            extractor.briefs = {}
+            phase1 = extractor.run(source, candidates, None)
+            if cutoff is not None:
+                cutoff.reread()
+            model = _phase2(source, config, detectors, entries, phase1, diagnostics, read_before, cutoff, traces)
         if cutoff is not None and whole_key is not None and not phase1.incomplete:
-            cutoff.remember(whole_key, model)
+            cutoff.remember(whole_key, model, phase1.results)
             cutoff.cache.flush(background=True)  # written while the document renders
     return model
+
+
+def _phase2(source: RepoSource, config: Config, detectors: list[Detector], entries: list[FileEntry],
+            phase1: Phase1Result, diagnostics: list[Diagnostic], read_before: int, cutoff: EarlyCutoff | None,
+            traces: dict[str, Trace]) -> Model:
+    memo = _phase2_memo(cutoff, traces) if cutoff is not None and not phase1.incomplete else None
+    return resolve_and_merge(source, config, detectors, entries, phase1.results, [*diagnostics, *phase1.diagnostics],
+                             read_before + phase1.files_read, memo)
 
 
 def _phase2_memo(cutoff: EarlyCutoff, traces: dict[str, Trace]) -> ResolveMemo | None:
@@ -176,7 +201,7 @@ def resolve_and_merge(
     config: Config,
     detectors: list[Detector],
     entries: list[FileEntry],
-    results: dict[tuple[str, str], Extraction],
+    results: Mapping[tuple[str, str], Extraction],
     diagnostics: list[Diagnostic],
     files_read: int,
     memo: ResolveMemo | None = None,
@@ -184,12 +209,12 @@ def resolve_and_merge(
     """Phase 2 over phase 1's results, then the merge. With `memo`, a detector whose questions have
     the answers they had in an earlier scan gives what it gave then, without resolving."""
     catalog = load_catalog()
-    facts: list[Fact] = []
-    for extraction in results.values():
-        facts.extend(extraction.facts)
-        diagnostics.extend(extraction.diagnostics)
     paths = [e.path for e in entries]
     ctx = ResolveContext(paths, results, config, catalog, remote_url=source.remote_url, store=memo)
+    facts: list[Fact] = []
+    for _, brief in ctx.results().briefs():  # without loading a result left in the cache (results.py)
+        facts.extend(brief.facts)
+        diagnostics.extend(brief.diagnostics)
     recalled = memo.recall(detectors, ctx) if memo is not None else {}
     for detector in detectors:
         known = recalled.get(detector.name)
@@ -201,6 +226,8 @@ def resolve_and_merge(
         before = len(ctx.diagnostics)
         try:
             found = detector.resolve(asked)
+        except ResultsEvicted:
+            raise
         except Exception as exc:
             diagnostics.append(crash_diagnostic(detector, f"<{detector.name} resolve>", "resolve", exc))
             continue
@@ -211,6 +238,8 @@ def resolve_and_merge(
     for detector in detectors:
         try:
             facts.extend(detector.conclude(ctx, settled))
+        except ResultsEvicted:
+            raise
         except Exception as exc:
             diagnostics.append(crash_diagnostic(detector, f"<{detector.name} conclude>", "conclude", exc))
     diagnostics.extend(ctx.diagnostics)

@@ -1,0 +1,121 @@
+"""Phase-1 results left in the cache as briefs: loaded only when phase 2 reads their records."""
+
+from __future__ import annotations
+
+import pickle
+import sqlite3
+from pathlib import Path
+
+import pytest
+from test_scale import monorepo, scan_json
+
+from infrascan.cache import Cache
+from infrascan.catalog import load_catalog
+from infrascan.config import Config
+from infrascan.detector import Extraction, Record, ResolveContext
+from infrascan.model import Confidence, Diagnostic, Fact, text
+from infrascan.phase1 import Extractor
+from infrascan.pipeline import ScanOptions
+from infrascan.results import Brief, Deferred, Results, ResultsEvicted
+
+
+def fact(path: str) -> Fact:
+    from infrascan.model import Evidence
+
+    return Fact("mon.performance", text(path), Confidence.DECLARED, (Evidence(path, 1, "d"),), item=path)
+
+
+def test_a_deferred_result_is_fetched_only_for_the_records_asked_for() -> None:
+    stored = {
+        ("d", "a.txt"): Extraction([fact("a.txt")], [Record("x", "a.txt", 1, {"n": 1})]),
+        ("d", "b.txt"): Extraction([fact("b.txt")], [Record("y", "b.txt", 2, {"n": 2}), Record("x", "b.txt", 3, {})],
+                                   [Diagnostic("b.txt", 2, "odd", detector="d")]),
+    }
+    fetched: list[str] = []
+
+    def fetch(deferred: list[Deferred]) -> list[Extraction]:
+        fetched.extend(d.key for d in deferred)
+        return [stored[("d", d.key)] for d in deferred]
+
+    results = Results(fetch=fetch)
+    for key, extraction in stored.items():
+        results.defer(key, Deferred(Brief.of(extraction), key[1], "digest"))
+    ctx = ResolveContext(["a.txt", "b.txt"], results, Config(), load_catalog())
+    assert [f.item for f in ctx.phase1_facts()] == ["a.txt", "b.txt"] and ctx.paths("d") == ["a.txt", "b.txt"]
+    assert [d.message for _, brief in results.briefs() for d in brief.diagnostics] == ["odd"]
+    assert fetched == []  # facts, diagnostics and paths come from the briefs
+    assert [r.line for r in ctx.records("y")] == [2] and fetched == ["b.txt"]
+    assert [r.path for r in ctx.records("x")] == ["a.txt", "b.txt"] and fetched == ["b.txt", "a.txt"]
+    assert ctx.records("z") == [] and ctx.extraction("d", "a.txt") is stored[("d", "a.txt")]
+    assert len(fetched) == 2  # each fetched once
+
+
+def test_a_stored_result_that_is_not_the_one_briefed_is_not_used(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "c")
+    extractor = Extractor(Config(), cache)
+    cache.put("k", Extraction([fact("a.txt")]), digest=True)
+    cache.flush()
+    brief = Brief.of(Extraction([fact("a.txt")]))
+    cache.get_many(["k"], digest=True)
+    right = cache.digests["k"]
+    assert extractor._fetch([Deferred(brief, "k", right)])[0].facts[0].item == "a.txt"
+    with pytest.raises(ResultsEvicted):
+        extractor._fetch([Deferred(brief, "k", "another digest")])  # rewritten since it was briefed
+    with pytest.raises(ResultsEvicted):
+        extractor._fetch([Deferred(brief, "gone", right)])  # evicted
+
+
+def test_a_changed_values_file_loads_only_the_results_helm_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    monorepo(root)
+    scan_json(root, ScanOptions(use_cache=True))
+    fetched: list[Deferred] = []
+    original = Extractor._fetch
+
+    def counting(self: Extractor, deferred: list[Deferred]) -> list[Extraction]:
+        fetched.extend(deferred)
+        return original(self, deferred)
+
+    monkeypatch.setattr(Extractor, "_fetch", counting)
+    (root / "services/svc2/chart/values.yaml").write_text("replicaCount: 7\n")
+    changed = scan_json(root, ScanOptions(use_cache=True))
+    assert changed == scan_json(root, ScanOptions(use_cache=False)) and "7 replicas" in changed
+    kinds = {kind for d in fetched for kind in d.brief.kinds}
+    assert fetched and all(kind.startswith("helm") for kind in kinds), kinds
+    assert not any("Dockerfile" in d.key or ".tf" in d.key for d in fetched)
+
+
+def test_a_result_evicted_since_the_last_scan_is_extracted_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    monorepo(root)
+    scan_json(root, ScanOptions(use_cache=True))
+    db = sqlite3.connect(tmp_path / "cache/infrascan/phase1.sqlite3")
+    helm = [key for key, value in db.execute("SELECT key, value FROM entries")
+            if isinstance(entry := pickle.loads(value), Extraction)
+            and any(r.kind.startswith("helm") for r in entry.records)]
+    assert helm
+    with db:
+        db.executemany("DELETE FROM entries WHERE key = ?", [(key,) for key in helm])
+    db.close()
+    runs: list[int] = []
+    original = Extractor.run
+
+    def counting(self: Extractor, *args, **kwargs):  # type: ignore[no-untyped-def]
+        runs.append(len(self.briefs))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Extractor, "run", counting)
+    (root / "services/svc2/chart/values.yaml").write_text("replicaCount: 5\n")
+    changed = scan_json(root, ScanOptions(use_cache=True))
+    # the probe, phase 1 with the briefs, and phase 1 again without them once Helm found its results gone
+    assert len(runs) == 3 and runs[1] > 0 and runs[2] == 0
+    assert changed == scan_json(root, ScanOptions(use_cache=False)) and "5 replicas" in changed
+    runs.clear()
+    (root / "services/svc2/chart/values.yaml").write_text("replicaCount: 4\n")
+    assert "4 replicas" in scan_json(root, ScanOptions(use_cache=True)) and len(runs) == 2  # stored again
