@@ -177,6 +177,9 @@ class AnsibleDetector(Detector):
     def conclude(self, ctx: ResolveContext, facts: Sequence[Fact]) -> list[Fact]:
         """Targets a person runs (`make production`) that run a playbook and that no CI deploy
         reaches: a CI job calling the target cites its line in a deploy fact of its own."""
+        invoked = list(invocations(ctx.records("task.target")))
+        if not invoked:  # then no fact needs looking through (8,000 on a 300-service monorepo)
+            return []
         reached = {
             (e.path, e.line)
             for f in facts
@@ -186,7 +189,7 @@ class AnsibleDetector(Detector):
         }
         playbooks = {record.path: record for record in ctx.records(PLAYBOOK)}
         groups: dict[tuple[str, str], list[Invocation]] = defaultdict(list)
-        for invocation in invocations(ctx.records("task.target")):
+        for invocation in invoked:
             if (invocation.path, invocation.line) not in reached:
                 groups[(invocation.playbook, invocation.environment or "")].append(invocation)
         return [self._manual_fact(group, playbooks) for _, group in sorted(groups.items())]

@@ -428,12 +428,13 @@ class MigrationsDetector(Detector):
 
     def conclude(self, ctx: ResolveContext, facts: Sequence[Fact]) -> list[Fact]:
         """Migration files that no detector's release, hook, CI or start step applies: say so, as a hint."""
-        covered = _covered_tools(facts)
+        groups = _groups(ctx)
+        covered = _covered_tools(facts) if groups else None  # no migrations: no fact needs looking through
         if covered is None:
             return []
         out: list[Fact] = []
         appliers = _Appliers(ctx)
-        for group in _groups(ctx):
+        for group in groups:
             if group.tool in covered or is_example_path(group.anchor):
                 continue
             out.append(self._unapplied(group, appliers))

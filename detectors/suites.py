@@ -127,10 +127,13 @@ def _runner_of(command: dict[str, Any]) -> tuple[str, str]:
 
 def unrun_suites(ctx: ResolveContext, facts: Sequence[Fact], detector: str) -> list[Fact]:
     """Hints for the suites whose runner no pipeline runs."""
+    found = suites(ctx)
+    if not found:  # then no fact needs looking through
+        return []
     tools, unnamed = ci_runs(facts)
     return [
         _hint(ctx, suite, detector)
-        for suite in suites(ctx)
+        for suite in found
         if suite.tool not in tools and LEVEL_FIELDS[suite.level] not in unnamed
     ]
 
