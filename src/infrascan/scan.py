@@ -15,7 +15,7 @@ from infrascan.catalog import load_catalog
 from infrascan.config import Config
 from infrascan.cutoff import POINTER, EarlyCutoff
 from infrascan.detector import Detector, Extraction, ResolveContext
-from infrascan.gcpause import survivors_frozen
+from infrascan.gcpause import collector_paused, survivors_frozen
 from infrascan.globs import PatternIndex
 from infrascan.merge import Model, RepoInfo, SourceStat, build_model
 from infrascan.model import Diagnostic, Fact
@@ -246,13 +246,14 @@ def resolve_and_merge(
     counts = {d.name: len(ctx.paths(d.name)) for d in detectors}
     sources = [SourceStat(d.name, d.description, counts[d.name], dict(d.looks_for)) for d in detectors]
     repo = _repo_info(source)
-    return build_model(
-        facts,
-        diagnostics,
-        paths=paths,
-        catalog=catalog,
-        aliases=config.environment_aliases,
-        sources=sources,
-        repository=repo,
-        files_read=files_read,
-    )
+    with collector_paused():  # every fact made here lives in the model: a collection would free nothing
+        return build_model(
+            facts,
+            diagnostics,
+            paths=paths,
+            catalog=catalog,
+            aliases=config.environment_aliases,
+            sources=sources,
+            repository=repo,
+            files_read=files_read,
+        )
