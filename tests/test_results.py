@@ -16,6 +16,7 @@ from infrascan.detector import Extraction, Record, ResolveContext
 from infrascan.model import Confidence, Diagnostic, Fact, text
 from infrascan.phase1 import Extractor
 from infrascan.pipeline import ScanOptions
+from infrascan.registry import discover
 from infrascan.results import Brief, Deferred, Results, ResultsEvicted
 
 
@@ -33,13 +34,13 @@ def test_a_deferred_result_is_fetched_only_for_the_records_asked_for() -> None:
     }
     fetched: list[str] = []
 
-    def fetch(deferred: list[Deferred]) -> list[Extraction]:
-        fetched.extend(d.key for d in deferred)
-        return [stored[("d", d.key)] for d in deferred]
+    def fetch(deferred: list[tuple[tuple[str, str], Deferred]]) -> list[Extraction]:
+        fetched.extend(key[1] for key, _ in deferred)
+        return [stored[key] for key, _ in deferred]
 
     results = Results(fetch=fetch)
     for key, extraction in stored.items():
-        results.defer(key, Deferred(Brief.of(extraction), key[1], "digest"))
+        results.defer(key, Deferred(Brief.of(extraction), "blob", "digest"))
     ctx = ResolveContext(["a.txt", "b.txt"], results, Config(), load_catalog())
     assert [f.item for f in ctx.phase1_facts()] == ["a.txt", "b.txt"] and ctx.paths("d") == ["a.txt", "b.txt"]
     assert [d.message for _, brief in results.briefs() for d in brief.diagnostics] == ["odd"]
@@ -53,16 +54,19 @@ def test_a_deferred_result_is_fetched_only_for_the_records_asked_for() -> None:
 def test_a_stored_result_that_is_not_the_one_briefed_is_not_used(tmp_path: Path) -> None:
     cache = Cache(tmp_path / "c")
     extractor = Extractor(Config(), cache)
-    cache.put("k", Extraction([fact("a.txt")]), digest=True)
+    detector = next(d for d in discover().detectors if d.name == "dockerfile")
+    extractor._detectors[detector.name] = detector
+    key = extractor.key(detector, "Dockerfile", "blob1")
+    cache.put(key, Extraction([fact("Dockerfile")]), digest=True)
     cache.flush()
-    brief = Brief.of(Extraction([fact("a.txt")]))
-    cache.get_many(["k"], digest=True)
-    right = cache.digests["k"]
-    assert extractor._fetch([Deferred(brief, "k", right)])[0].facts[0].item == "a.txt"
+    brief = Brief.of(Extraction([fact("Dockerfile")]))
+    right = cache.digests[key]
+    result = ("dockerfile", "Dockerfile")
+    assert extractor._fetch([(result, Deferred(brief, "blob1", right))])[0].facts[0].item == "Dockerfile"
     with pytest.raises(ResultsEvicted):
-        extractor._fetch([Deferred(brief, "k", "another digest")])  # rewritten since it was briefed
+        extractor._fetch([(result, Deferred(brief, "blob1", "another digest"))])  # rewritten since it was briefed
     with pytest.raises(ResultsEvicted):
-        extractor._fetch([Deferred(brief, "gone", right)])  # evicted
+        extractor._fetch([(result, Deferred(brief, "blob2", right))])  # evicted (or never stored)
 
 
 def test_a_changed_values_file_loads_only_the_results_helm_reads(
@@ -72,10 +76,10 @@ def test_a_changed_values_file_loads_only_the_results_helm_reads(
     root = tmp_path / "repo"
     monorepo(root)
     scan_json(root, ScanOptions(use_cache=True))
-    fetched: list[Deferred] = []
+    fetched: list[tuple[tuple[str, str], Deferred]] = []
     original = Extractor._fetch
 
-    def counting(self: Extractor, deferred: list[Deferred]) -> list[Extraction]:
+    def counting(self: Extractor, deferred: list[tuple[tuple[str, str], Deferred]]) -> list[Extraction]:
         fetched.extend(deferred)
         return original(self, deferred)
 
@@ -83,9 +87,9 @@ def test_a_changed_values_file_loads_only_the_results_helm_reads(
     (root / "services/svc2/chart/values.yaml").write_text("replicaCount: 7\n")
     changed = scan_json(root, ScanOptions(use_cache=True))
     assert changed == scan_json(root, ScanOptions(use_cache=False)) and "7 replicas" in changed
-    kinds = {kind for d in fetched for kind in d.brief.kinds}
+    kinds = {kind for _, d in fetched for kind in d.brief.kinds}
     assert fetched and all(kind.startswith("helm") for kind in kinds), kinds
-    assert not any("Dockerfile" in d.key or ".tf" in d.key for d in fetched)
+    assert {detector for (detector, _), _ in fetched} == {"helm"}  # no Dockerfile, compose or env file
 
 
 def test_a_result_evicted_since_the_last_scan_is_extracted_again(
@@ -119,3 +123,47 @@ def test_a_result_evicted_since_the_last_scan_is_extracted_again(
     runs.clear()
     (root / "services/svc2/chart/values.yaml").write_text("replicaCount: 4\n")
     assert "4 replicas" in scan_json(root, ScanOptions(use_cache=True)) and len(runs) == 2  # stored again
+
+
+def test_a_scan_rewrites_only_the_buckets_of_briefs_its_changes_fall_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    monorepo(root, services=8)
+    written: list[str] = []
+    original_put = Cache.put
+
+    def put(self: Cache, key: str, value: object, digest: bool = False) -> None:
+        if key.startswith("cutoff-briefs:"):
+            written.append(key)
+        original_put(self, key, value, digest)
+
+    monkeypatch.setattr(Cache, "put", put)
+    served: list[tuple[int, int]] = []
+    original_run = Extractor.run
+
+    def run(self: Extractor, source, candidates, progress):  # type: ignore[no-untyped-def]
+        out = original_run(self, source, candidates, progress)
+        served.append((len(self.from_briefs), len(candidates)))
+        return out
+
+    monkeypatch.setattr(Extractor, "run", run)
+    scan_json(root, ScanOptions(use_cache=True))
+    assert len(written) == 64 and served[-1][0] == 0  # a first scan writes every bucket
+    for replicas, path in ((7, "services/svc2/chart/values.yaml"), (8, "services/svc5/chart/values.yaml"),
+                           (9, "services/svc2/chart/values.yaml")):
+        written.clear()
+        (root / path).write_text(f"replicaCount: {replicas}\n")
+        changed = scan_json(root, ScanOptions(use_cache=True))
+        assert len(written) == 1, (replicas, written)  # the changed file's bucket
+        assert served[-1][0] == served[-1][1] - 1  # every other candidate from the briefs, the last change's too
+        assert changed == scan_json(root, ScanOptions(use_cache=False)) and f"{replicas} replicas" in changed
+    (root / "services/svc5/Dockerfile").unlink()
+    written.clear()
+    gone = scan_json(root, ScanOptions(use_cache=True))
+    assert len(written) == 1 and gone == scan_json(root, ScanOptions(use_cache=False))
+    written.clear()
+    (root / "services/svc5/chart/values.yaml").write_text("replicaCount: 3\n")
+    assert scan_json(root, ScanOptions(use_cache=True)) == scan_json(root, ScanOptions(use_cache=False))
+    assert served[-2][0] == served[-2][1] - 1  # the deleted file's bucket, rewritten, serves the rest

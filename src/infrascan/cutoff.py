@@ -16,6 +16,8 @@ listing, the configuration and infrascan's own code is the model those inputs gi
 from __future__ import annotations
 
 import hashlib
+import zlib
+from collections import defaultdict
 from typing import Any
 
 from infrascan.cache import Cache
@@ -27,6 +29,7 @@ from infrascan.source import FileEntry, RepoSource
 
 Label = tuple[str, str, str]  # (detector or SOURCE, path, blob): one phase-1 result
 POINTER = "model-at"
+BRIEF_BUCKETS = 64
 DECLINED = "declined"  # the digest of no result: a sniffer's "not this file", or a file that could not be read
 
 
@@ -43,6 +46,7 @@ class EarlyCutoff:
         self.output_key = ""  # the key of the results, once known
         self._settled = False  # index and output key are those of phase 1's results
         self._all_labels: list[list[Label]] | None = None
+        self._kept: dict[int, int] = {}  # bucket -> how many briefs it holds, for buckets stored whole
         code = "\0".join(detector_code(d) for d in detectors)
         scope = hashlib.sha256("\x1f".join((extractor.salt, code, str(source.root), source.ref or "")).encode())
         self.index_key = "cutoff:" + scope.hexdigest()
@@ -76,33 +80,62 @@ class EarlyCutoff:
             self.cache.put(self.output_key, model)
             self.cache.put(self.index_key, self.index)
             if results is not None:
-                self.cache.put(self.briefs_key, self._briefs(results))
+                for bucket, briefs in self._changed_briefs(results).items():
+                    self.cache.put(f"{self.briefs_key}:{bucket}", briefs)
         self.cache.put(whole_key, (POINTER, self.output_key))
 
     def briefs(self) -> dict[Label, tuple[str, Any]]:
         """The last scan's briefs of the results this scan's index names by the same digest: what
         reading each file found, and each result's facts, diagnostics and kinds of record. Stored
-        apart from the index, which a scan whose results did not change reads alone; checked
-        against it label by label, as another scan may have written either since."""
-        stored = self.cache.get_many([self.briefs_key]).get(self.briefs_key)
-        if not isinstance(stored, dict):
-            return {}
+        apart from the index, which a scan whose results did not change reads alone, and in
+        buckets of paths, so that a scan rewrites only the buckets its changes fall in; checked
+        against the index label by label, as another scan may have written any of them since."""
+        keys = {f"{self.briefs_key}:{bucket}": bucket for bucket in range(BRIEF_BUCKETS)}
+        out: dict[Label, tuple[str, Any]] = {}
         index = self.index
-        return {label: entry for label, entry in stored.items() if index.get(label) == entry[0]}
+        for key, stored in self.cache.get_many(keys).items():
+            if not isinstance(stored, dict):
+                continue
+            valid = {label: entry for label, entry in stored.items() if index.get(label) == entry[0]}
+            out.update(valid)
+            if len(valid) == len(stored):
+                self._kept[keys[key]] = len(valid)
+        return out
 
-    def _briefs(self, results: Results) -> dict[Label, tuple[str, Any]]:
+    def _changed_briefs(self, results: Results) -> dict[int, dict[Label, tuple[str, Any]]]:
+        """The buckets of briefs that differ from those stored: a bucket is kept as it is when every
+        one of its candidates took its results from the stored briefs, and it held nothing else."""
+        buckets: dict[int, list[tuple[Candidate, list[Label]]]] = defaultdict(list)
+        for cand, labels in zip(self.candidates, self.labels, strict=True):
+            buckets[_bucket(cand.entry.path)].append((cand, labels))
+        served = self.extractor.from_briefs
+        out = {}
+        for bucket in range(BRIEF_BUCKETS):
+            members = buckets.get(bucket, [])
+            if all(c.entry.path in served for c, _ in members) and \
+                    self._kept.get(bucket) == sum(len(self._stored_labels(c, labels)) for c, labels in members):
+                continue
+            out[bucket] = self._briefs(members, results)
+        return out
+
+    def _stored_labels(self, cand: Candidate, labels: list[Label]) -> list[Label]:
+        """The labels of a candidate that have a brief: what reading found, and each result."""
+        extracted = self.extractor.extracted(cand)
+        if extracted is None:
+            return []
+        names = {d.name for d in extracted}
+        return [label for label in labels if label[0] == SOURCE or label[0] in names]
+
+    def _briefs(self, members: list[tuple[Candidate, list[Label]]], results: Results) -> dict[Label, tuple[str, Any]]:
         out: dict[Label, tuple[str, Any]] = {}
         index, sources = self.index, self.extractor.sources
-        for cand, labels in zip(self.candidates, self.labels, strict=True):
+        for cand, labels in members:
             path = cand.entry.path
-            extracted = self.extractor.extracted(cand)
-            if extracted is None or path not in sources:
+            if path not in sources:
                 continue
-            out[labels[0]] = (index[labels[0]], sources[path])
-            blob = labels[0][2]
-            for det in extracted:
-                label = (det.name, path, blob)
-                out[label] = (index[label], results.brief((det.name, path)))
+            for label in self._stored_labels(cand, labels):
+                brief = sources[path] if label[0] == SOURCE else results.brief((label[0], path))
+                out[label] = (index[label], brief)
         return out
 
     def reread(self) -> None:
@@ -181,3 +214,7 @@ class EarlyCutoff:
         parts += (entry.path for entry in self.entries)
         return "model-out:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
+
+def _bucket(path: str) -> int:
+    """A path's bucket of briefs: fixed by the path alone, so a file's briefs stay in one row."""
+    return zlib.crc32(path.encode()) % BRIEF_BUCKETS

@@ -49,6 +49,9 @@ BATCH_COST = 0.05  # seconds of estimated work per task sent to a worker
 SOURCE = "__source__"
 # What reading a file found: whether it is text, the read's diagnostics, which sniffers claimed it.
 SourceRead = tuple[bool, list[Diagnostic], tuple[str, ...]]
+# A candidate as the last scan's briefs describe it: what reading it found, and each detector's
+# result as (detector, the digest of its stored entry, its brief).
+Briefed = tuple[SourceRead, list[tuple[Detector, str, Brief]]]
 
 Progress = Callable[[int, int, str], None]
 
@@ -249,6 +252,9 @@ class Extractor:
         # digest of the stored entry it describes (the early cutoff's): a candidate they all cover
         # is not looked up, and its results are loaded only when phase 2 reads their records.
         self.briefs: dict[tuple[str, str, str], tuple[str, Any]] = {}
+        # The candidates whose results the last run took from those briefs.
+        self.from_briefs: set[str] = set()
+        self._detectors: dict[str, Detector] = {}  # by name: the detectors of those results
 
     def key(self, detector: Detector, path: str, blob: str) -> str:
         """Content and path: results cite their file, so two identical Dockerfiles are two entries.
@@ -291,7 +297,9 @@ class Extractor:
 
     def run(self, source: RepoSource, candidates: list[Candidate], progress: Progress | None) -> Phase1Result:
         result = Phase1Result(Results(fetch=self._fetch))
-        cached = self._lookup([c for c in candidates if not self._briefed(c)])
+        briefed = {c.entry.path: found for c in candidates if (found := self._briefed(c)) is not None}
+        self.from_briefs = set(briefed)
+        cached = self._lookup([c for c in candidates if c.entry.path not in briefed])
         # Everything the parent makes here (texts, cached and returned results) lives on through
         # phase 2, and none of it forms garbage cycles: collections would only walk it again and
         # again (on a warm monorepo scan they cost more than unpickling the cached results).
@@ -302,7 +310,8 @@ class Extractor:
         pending: list[tuple[Candidate, list[Detector], str]] = []  # candidate, its detectors, blob
         try:
             for cand in candidates:
-                if self._use_briefs(cand, result):
+                if cand.entry.path in briefed:
+                    self._use_briefs(cand, briefed[cand.entry.path], result)
                     work.skipped(cand.entry.path)
                     continue
                 if cand.entry.blob and self._use_cached(cand, cand.entry.blob, cached, result):
@@ -398,13 +407,13 @@ class Extractor:
         for det in detectors:
             result.results.put((det.name, path), cached[self.key(det, path, blob)])
 
-    def _briefed(self, cand: Candidate) -> tuple[SourceRead, list[tuple[Detector, str, Brief]]] | None:
+    def _briefed(self, cand: Candidate) -> Briefed | None:
         """What reading the candidate found and its results' briefs (with their digests), when the
         last scan's briefs cover every one of them."""
-        blob = cand.entry.blob
+        path = cand.entry.path
+        blob = cand.entry.blob or self.named(path)  # a file modified in the work tree was read to name it
         if not blob or not self.briefs:
             return None
-        path = cand.entry.path
         source = self.briefs.get((SOURCE, path, blob))
         if source is None:
             return None
@@ -417,30 +426,29 @@ class Extractor:
             covered.append((det, found[0], found[1]))
         return read, covered
 
-    def _use_briefs(self, cand: Candidate, result: Phase1Result) -> bool:
+    def _use_briefs(self, cand: Candidate, briefed: Briefed, result: Phase1Result) -> None:
         """Takes a candidate's results as briefs, to be loaded if phase 2 reads their records."""
-        briefed = self._briefed(cand)
-        if briefed is None:
-            return False
         read, covered = briefed
-        path, blob = cand.entry.path, cand.entry.blob or ""  # briefed: named by the listing
+        path = cand.entry.path
+        blob = cand.entry.blob or self.named(path) or ""  # briefed: named
         self.claims[path] = read[2]
         self.sources[path] = read
         result.diagnostics.extend(read[1])
         if not read[0]:
             self.unreadable.add(path)
         for det, digest, brief in covered:
-            result.results.defer((det.name, path), Deferred(brief, self.key(det, path, blob), digest))
-        return True
+            self._detectors[det.name] = det
+            result.results.defer((det.name, path), Deferred(brief, blob, digest))
 
-    def _fetch(self, deferred: list[Deferred]) -> list[Extraction]:
+    def _fetch(self, deferred: list[tuple[tuple[str, str], Deferred]]) -> list[Extraction]:
         """Deferred results from the cache, each as the digest it was briefed with names it."""
-        found = self.cache.get_many([d.key for d in deferred], digest=True) if self.cache else {}
+        keys = [self.key(self._detectors[detector], path, d.blob) for (detector, path), d in deferred]
+        found = self.cache.get_many(keys, digest=True) if self.cache else {}
         out = []
-        for d in deferred:
-            value = found.get(d.key)
-            if not isinstance(value, Extraction) or self.cache is None or self.cache.digests.get(d.key) != d.digest:
-                raise ResultsEvicted(d.key)
+        for key, (_, d) in zip(keys, deferred, strict=True):
+            value = found.get(key)
+            if not isinstance(value, Extraction) or self.cache is None or self.cache.digests.get(key) != d.digest:
+                raise ResultsEvicted(key)
             out.append(value)
         return out
 

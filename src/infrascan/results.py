@@ -55,10 +55,10 @@ class Brief:
 
 @dataclass(frozen=True)
 class Deferred:
-    """A result left in the cache: its brief, where it is stored, and the digest it was stored with."""
+    """A result left in the cache: its brief, the content it is of, and the digest it was stored with."""
 
     brief: Brief
-    key: str
+    blob: str
     digest: str
 
 
@@ -68,7 +68,7 @@ class ResultsEvicted(Exception):
 
 
 # Loads deferred results, in order; raises ResultsEvicted when one is not as it was.
-Fetch = Callable[[list[Deferred]], list[Extraction]]
+Fetch = Callable[[list[tuple[Result, Deferred]]], list[Extraction]]
 
 
 class Results(Mapping[Result, Extraction]):
@@ -98,7 +98,7 @@ class Results(Mapping[Result, Extraction]):
         if deferred:
             if self._fetch is None:
                 raise ResultsEvicted("deferred results with nowhere to fetch them from")
-            fetched = self._fetch([self._deferred(key) for key in deferred])
+            fetched = self._fetch([(key, self._deferred(key)) for key in deferred])
             self._entries.update(zip(deferred, fetched, strict=True))
         return {key: self._loaded(key) for key in wanted}
 
