@@ -113,7 +113,7 @@ class EarlyCutoff:
         for bucket in range(BRIEF_BUCKETS):
             members = buckets.get(bucket, [])
             if all(c.entry.path in served for c, _ in members) and \
-                    self._kept.get(bucket) == sum(len(self._stored_labels(c, labels)) for c, labels in members):
+                    self._kept.get(bucket) == sum(served[c.entry.path] for c, _ in members):
                 continue
             out[bucket] = self._briefs(members, results)
         return out

@@ -252,8 +252,8 @@ class Extractor:
         # digest of the stored entry it describes (the early cutoff's): a candidate they all cover
         # is not looked up, and its results are loaded only when phase 2 reads their records.
         self.briefs: dict[tuple[str, str, str], tuple[str, Any]] = {}
-        # The candidates whose results the last run took from those briefs.
-        self.from_briefs: set[str] = set()
+        # The candidates whose results the last run took from those briefs, with how many briefs each.
+        self.from_briefs: dict[str, int] = {}
         self._detectors: dict[str, Detector] = {}  # by name: the detectors of those results
 
     def key(self, detector: Detector, path: str, blob: str) -> str:
@@ -284,7 +284,10 @@ class Extractor:
         return known
 
     def extracting(self, cand: Candidate, claims: tuple[str, ...]) -> list[Detector]:
-        """The detectors that extract this file: those that want it by name and the sniffers that claimed it."""
+        """The detectors that extract this file: those that want it by name and the sniffers that
+        claimed it (read-only: most files no sniffer claims, and their list is the candidate's own)."""
+        if not claims:
+            return cand.by_name
         return [*cand.by_name, *(d for d in cand.by_content if d.name in claims)]
 
     def extracted(self, cand: Candidate) -> list[Detector] | None:
@@ -298,7 +301,7 @@ class Extractor:
     def run(self, source: RepoSource, candidates: list[Candidate], progress: Progress | None) -> Phase1Result:
         result = Phase1Result(Results(fetch=self._fetch))
         briefed = {c.entry.path: found for c in candidates if (found := self._briefed(c)) is not None}
-        self.from_briefs = set(briefed)
+        self.from_briefs = {path: 1 + len(found[1]) for path, found in briefed.items()}
         cached = self._lookup([c for c in candidates if c.entry.path not in briefed])
         # Everything the parent makes here (texts, cached and returned results) lives on through
         # phase 2, and none of it forms garbage cycles: collections would only walk it again and
