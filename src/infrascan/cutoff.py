@@ -139,9 +139,11 @@ class EarlyCutoff:
         return out
 
     def reread(self) -> None:
-        """Phase 1 ran again and read files anew (a deferred result was gone from the cache): their
-        results are digested again before the index and output key are used."""
+        """Phase 1 ran again, loading and extracting every result the ordinary way, because a result
+        the briefs stood for was gone from the cache or stored anew: every result is digested again
+        (as a scan without a probe does) rather than taken to be the one the index names."""
         self._settled = False
+        self.output_key = ""
 
     def result_digests(self) -> dict[tuple[str, str], str] | None:
         """The digest of each phase-1 result of this scan, by (detector, path), once phase 1 ran. None
