@@ -135,9 +135,9 @@ def test_phase_2_leaves_phase_1_results_as_they_were(sample: str) -> None:
         registry = discover()
         entries = source.files()
         phase1 = Extractor(Config(), None, 1).run(source, plan(entries, registry.detectors), None)
-        before = pickle.dumps(phase1.results)
+        before = pickle.dumps(dict(phase1.results))
         resolve_and_merge(source, Config(), registry.detectors, entries, phase1.results, [], 0)
-        assert pickle.dumps(phase1.results) == before
+        assert pickle.dumps(dict(phase1.results)) == before
     finally:
         source.close()
 

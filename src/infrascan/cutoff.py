@@ -23,6 +23,7 @@ from typing import Any
 from infrascan.cache import Cache
 from infrascan.config import Config
 from infrascan.detector import Detector
+from infrascan.gcpause import collector_paused
 from infrascan.phase1 import SOURCE, Candidate, Extractor, Phase1Result, Progress, detector_code
 from infrascan.results import Results
 from infrascan.source import FileEntry, RepoSource
@@ -80,8 +81,9 @@ class EarlyCutoff:
             self.cache.put(self.output_key, model)
             self.cache.put(self.index_key, self.index)
             if results is not None:
-                for bucket, briefs in self._changed_briefs(results).items():
-                    self.cache.put(f"{self.briefs_key}:{bucket}", briefs)
+                with collector_paused():  # briefs, made and pickled, stay alive until the write
+                    for bucket, briefs in self._changed_briefs(results).items():
+                        self.cache.put(f"{self.briefs_key}:{bucket}", briefs)
         self.cache.put(whole_key, (POINTER, self.output_key))
 
     def briefs(self) -> dict[Label, tuple[str, Any]]:
@@ -118,24 +120,20 @@ class EarlyCutoff:
             out[bucket] = self._briefs(members, results)
         return out
 
-    def _stored_labels(self, cand: Candidate, labels: list[Label]) -> list[Label]:
-        """The labels of a candidate that have a brief: what reading found, and each result."""
-        extracted = self.extractor.extracted(cand)
-        if extracted is None:
-            return []
-        names = {d.name for d in extracted}
-        return [label for label in labels if label[0] == SOURCE or label[0] in names]
-
     def _briefs(self, members: list[tuple[Candidate, list[Label]]], results: Results) -> dict[Label, tuple[str, Any]]:
+        """The briefs of these candidates: what reading each found, and each of its results."""
         out: dict[Label, tuple[str, Any]] = {}
         index, sources = self.index, self.extractor.sources
         for cand, labels in members:
             path = cand.entry.path
-            if path not in sources:
+            extracted = self.extractor.extracted(cand)
+            if path not in sources or extracted is None:
                 continue
-            for label in self._stored_labels(cand, labels):
-                brief = sources[path] if label[0] == SOURCE else results.brief((label[0], path))
-                out[label] = (index[label], brief)
+            source = labels[0]
+            out[source] = (index[source], sources[path])
+            for det in extracted:
+                label = (det.name, path, source[2])
+                out[label] = (index[label], results.brief((det.name, path)))
         return out
 
     def reread(self) -> None:

@@ -77,16 +77,24 @@ class Results(Mapping[Result, Extraction]):
     def __init__(self, loaded: Mapping[Result, Extraction] | None = None, fetch: Fetch | None = None) -> None:
         self._entries: dict[Result, Extraction | Deferred] = dict(loaded or {})
         self._fetch = fetch
+        self._briefs: dict[Result, Brief] = {}  # of loaded results: the context, the merge and the cutoff ask
 
     def put(self, key: Result, extraction: Extraction) -> None:
         self._entries[key] = extraction
+        self._briefs.pop(key, None)
 
     def defer(self, key: Result, deferred: Deferred) -> None:
         self._entries[key] = deferred
+        self._briefs.pop(key, None)
 
     def brief(self, key: Result) -> Brief:
         entry = self._entries[key]
-        return entry.brief if isinstance(entry, Deferred) else Brief.of(entry)
+        if isinstance(entry, Deferred):
+            return entry.brief
+        known = self._briefs.get(key)
+        if known is None:
+            known = self._briefs[key] = Brief.of(entry)
+        return known
 
     def briefs(self) -> Iterator[tuple[Result, Brief]]:
         return ((key, self.brief(key)) for key in self._entries)
