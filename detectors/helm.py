@@ -1127,9 +1127,9 @@ class HelmDetector(Detector):
             if chart:
                 chart.templates.append(record)
         uses = ChartUses.of(ctx) if charts else ChartUses()
-        merger = Merger()
         for chart in charts.values():
-            self._deployments(chart, overlays.get(chart.directory, []), layers, uses, merger)
+            self._deployments(chart, overlays.get(chart.directory, []), layers, uses)
+        merger = Merger()
         # Each chart's facts are a function of the chart (its values, templates and deployments) and
         # of the default values of its dependencies vendored in its `charts/` folder: a piece, so a
         # monorepo's changed chart is the only one read.
@@ -1146,6 +1146,10 @@ class HelmDetector(Detector):
         return facts + self._remote_releases(ctx, charts)
 
     def _chart_facts(self, chart: Chart, vendored: dict[str, Layer], merger: Merger) -> list[Fact]:
+        # Values are merged here, in the chart's piece: a function of the layers, which the piece's
+        # inputs hold, and needed only for a chart whose facts are not cached.
+        for deployment in chart.deployments:
+            deployment.values = merger.values(deployment.layers)
         return ChartReader(self, chart, vendored, merger).facts()
 
     def _remote_releases(self, ctx: ResolveContext, charts: dict[str, Chart]) -> list[Fact]:
@@ -1322,7 +1326,6 @@ class HelmDetector(Detector):
         overlays: list[tuple[str | None, Layer]],
         layers: dict[str, Layer],
         uses: ChartUses,
-        merger: Merger,
     ) -> None:
         base = [chart.values] if chart.values else []
         by_env: dict[str, list[Layer]] = defaultdict(list)
@@ -1346,7 +1349,6 @@ class HelmDetector(Detector):
             key = (deployment.env, tuple((layer.path, layer.prefix) for layer in deployment.layers))
             if key not in seen:
                 seen.add(key)
-                deployment.values = merger.values(deployment.layers)
                 unique.append(deployment)
         chart.deployments = unique
 
