@@ -1122,10 +1122,13 @@ class HelmDetector(Detector):
         # one layer per values file, shared by every deployment that uses it (merges are memoised by layer)
         layers = {r.path: Layer(r.path, r.data["data"], r.data["lines"]) for r in ctx.records("helm.values")}
         overlays = self._attach_values(ctx, charts, layers)
-        for record in ctx.records("helm.template"):
-            chart = _owner(record.path, charts, "templates")
+        # Templates are read in their chart's piece: a piece's inputs name them by their results, so
+        # the templates of a chart whose facts are cached are never loaded.
+        templates: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for result in ctx.record_sources("helm.template"):
+            chart = _owner(result[1], charts, "templates")
             if chart:
-                chart.templates.append(record)
+                templates[chart.directory].append(result)
         uses = ChartUses.of(ctx) if charts else ChartUses()
         for chart in charts.values():
             self._deployments(chart, overlays.get(chart.directory, []), layers, uses)
@@ -1141,13 +1144,19 @@ class HelmDetector(Detector):
                     sub = charts.get(_join(chart.directory, f"charts/{dep['name']}"))
                     if sub is not None and sub.values is not None:
                         vendored[dep["name"]] = sub.values
-                work.append(((chart, vendored), functools.partial(self._chart_facts, chart, vendored, merger)))
+                own = templates.get(chart.directory, [])
+                work.append(((chart, vendored, ctx.named(own)),
+                             functools.partial(self._chart_facts, ctx, chart, own, vendored, merger)))
         facts = [fact for found in ctx.pieces(self, work) for fact in found]
         return facts + self._remote_releases(ctx, charts)
 
-    def _chart_facts(self, chart: Chart, vendored: dict[str, Layer], merger: Merger) -> list[Fact]:
-        # Values are merged here, in the chart's piece: a function of the layers, which the piece's
-        # inputs hold, and needed only for a chart whose facts are not cached.
+    def _chart_facts(self, ctx: ResolveContext, chart: Chart, templates: list[tuple[str, str]],
+                     vendored: dict[str, Layer], merger: Merger) -> list[Fact]:
+        # The templates and merged values are made here, in the chart's piece: functions of what
+        # the piece's inputs hold (its templates' results, its layers), needed only for a chart
+        # whose facts are not cached.
+        chart.templates = [record for extraction in ctx.extractions(templates) if extraction
+                           for record in extraction.records if record.kind == "helm.template"]
         for deployment in chart.deployments:
             deployment.values = merger.values(deployment.layers)
         return ChartReader(self, chart, vendored, merger).facts()

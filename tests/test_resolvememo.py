@@ -102,9 +102,9 @@ def test_a_changed_values_file_resolves_only_the_detectors_that_read_it(
     charts: list[str] = []
     chart_facts = HelmDetector._chart_facts
 
-    def reading(self: HelmDetector, chart: Chart, *args):  # type: ignore[no-untyped-def]
+    def reading(self: HelmDetector, ctx: ResolveContext, chart: Chart, *args):  # type: ignore[no-untyped-def]
         charts.append(chart.directory)
-        return chart_facts(self, chart, *args)
+        return chart_facts(self, ctx, chart, *args)
 
     monkeypatch.setattr(HelmDetector, "_chart_facts", reading)
     scan_json(root, ScanOptions(use_cache=True))

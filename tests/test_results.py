@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from infrascan.detectors.helm import Chart, HelmDetector
 from test_scale import monorepo, scan_json
 
 from infrascan.cache import Cache
@@ -17,6 +18,7 @@ from infrascan.model import Confidence, Diagnostic, Fact, text
 from infrascan.phase1 import Extractor
 from infrascan.pipeline import ScanOptions
 from infrascan.registry import discover
+from infrascan.resolvememo import ResolveMemo
 from infrascan.results import Brief, Deferred, Results, ResultsEvicted
 
 
@@ -167,3 +169,68 @@ def test_a_scan_rewrites_only_the_buckets_of_briefs_its_changes_fall_in(
     (root / "services/svc5/chart/values.yaml").write_text("replicaCount: 3\n")
     assert scan_json(root, ScanOptions(use_cache=True)) == scan_json(root, ScanOptions(use_cache=False))
     assert served[-2][0] == served[-2][1] - 1  # the deleted file's bucket, rewritten, serves the rest
+
+
+TEMPLATE = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  replicas: {{ .Values.replicaCount }}
+  template:
+    spec:
+      containers:
+        - name: app
+          image: "registry.example.com/app:1.0"
+          readinessProbe:
+            httpGet:
+              path: /PATH
+              port: 8080
+"""
+
+
+def test_a_chart_s_templates_are_loaded_only_when_its_piece_is_computed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    repo = monorepo(root)
+    for i in range(4):
+        (root / f"services/svc{i}/chart/templates").mkdir()
+        (root / f"services/svc{i}/chart/templates/deployment.yaml").write_text(TEMPLATE.replace("PATH", "ready"))
+    repo.git.add(A=True)
+    repo.index.commit("templates")
+    scan_json(root, ScanOptions(use_cache=True))
+    fetched: list[str] = []
+    original = Extractor._fetch
+
+    def counting(self: Extractor, deferred: list[tuple[tuple[str, str], Deferred]]) -> list[Extraction]:
+        fetched.extend(path for (_, path), _ in deferred)
+        return original(self, deferred)
+
+    monkeypatch.setattr(Extractor, "_fetch", counting)
+    computed: list[str] = []
+    chart_facts = HelmDetector._chart_facts
+
+    def reading(self: HelmDetector, ctx: ResolveContext, chart: Chart, *args):  # type: ignore[no-untyped-def]
+        computed.append(chart.directory)
+        return chart_facts(self, ctx, chart, *args)
+
+    monkeypatch.setattr(HelmDetector, "_chart_facts", reading)
+    (root / "services/svc2/chart/values.yaml").write_text("replicaCount: 7\n")
+    changed = scan_json(root, ScanOptions(use_cache=True))
+    assert computed == ["services/svc2/chart"]
+    assert [p for p in fetched if "/templates/" in p] == ["services/svc2/chart/templates/deployment.yaml"]
+    assert changed == scan_json(root, ScanOptions(use_cache=False))
+    computed.clear()
+    (root / "services/svc1/chart/templates/deployment.yaml").write_text(TEMPLATE.replace("PATH", "healthz"))
+    changed = scan_json(root, ScanOptions(use_cache=True))
+    assert computed == ["services/svc1/chart"]  # a changed template, named by its result, re-reads its chart
+    assert changed == scan_json(root, ScanOptions(use_cache=False)) and "GET /healthz" in changed
+
+
+def test_results_with_no_digest_never_name_a_cached_piece(tmp_path: Path) -> None:
+    memo = ResolveMemo(Cache(tmp_path / "c"), "repo", "in", {("helm", "a.yaml"): "A1"}, {})
+    assert memo.named([("helm", "a.yaml")]) == (("helm", "a.yaml", "A1"),)
+    with pytest.raises(TypeError):
+        pickle.dumps((1, memo.named([("helm", "a.yaml"), ("helm", "b.yaml")])))

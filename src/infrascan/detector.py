@@ -65,6 +65,9 @@ class PieceStore(Protocol):
     def pieces(self, detector: Detector, work: Sequence[Piece], diagnostics: list[Diagnostic]) -> list[list[Fact]]:
         ...
 
+    def named(self, results: Sequence[tuple[str, str]]) -> object:
+        ...
+
 
 class ResolveContext:
     """Everything phase 2 may look at: every detector's phase-1 results, never the files."""
@@ -125,6 +128,17 @@ class ResolveContext:
 
     def extraction(self, detector: str, path: str) -> Extraction | None:
         return self._results.get((detector, path))
+
+    def extractions(self, results: Sequence[tuple[str, str]]) -> list[Extraction | None]:
+        """`extraction` of each of these (detector, path), loaded from the cache at once."""
+        loaded = self._results.load([key for key in results if key in self._results])
+        return [loaded.get(key) for key in results]
+
+    def named(self, results: Sequence[tuple[str, str]]) -> object:
+        """A name for these phase-1 results' content, to stand in a piece's inputs for results the
+        piece reads itself (with `extractions`) when it runs: with the scan cache, their digests, so
+        a piece whose results did not change is not computed and they are not loaded."""
+        return tuple(results) if self._store is None else self._store.named(results)
 
     def results(self) -> Results:
         """Every phase-1 result by (detector, path): what the answers to the other questions are made of."""

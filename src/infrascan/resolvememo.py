@@ -78,6 +78,15 @@ class AskedContext(ResolveContext):
         self.asked[("extraction", detector, path)] = None
         return super().extraction(detector, path)
 
+    def extractions(self, results: Sequence[Result]) -> list[Extraction | None]:
+        self.asked.update(dict.fromkeys(("extraction", *result) for result in results))
+        return super().extractions(results)
+
+    def named(self, results: Sequence[Result]) -> object:
+        # Asked as the results themselves: what the detector gives depends on their content.
+        self.asked.update(dict.fromkeys(("extraction", *result) for result in results))
+        return super().named(results)
+
     def results(self) -> Results:
         self.asked[("results",)] = None
         return super().results()
@@ -158,6 +167,17 @@ class ResolveMemo:
                 self.cache.put(key, Resolved(list(facts), diagnostics[before:]))
         return out
 
+    def named(self, results: Sequence[Result]) -> object:
+        """The results as their digests name them; when one has none, a name that does not pickle,
+        so that a piece holding it is computed every time."""
+        names = []
+        for result in results:
+            digest = self.digests.get(result)
+            if digest is None:
+                return Unnamed()
+            names.append((*result, digest))
+        return tuple(names)
+
     def _key(self, detector: Detector, trace: Trace, ctx: ResolveContext) -> str | None:
         parts = [self.inputs, detector_code(detector)]
         for question in trace:
@@ -180,7 +200,7 @@ class ResolveMemo:
             name = _hash(ctx.paths(question[1]))
         elif what == "extraction" and len(question) == 3:
             result = (question[1], question[2])
-            name = "-" if ctx.extraction(*result) is None else self._digest_of([result])
+            name = self._digest_of([result]) if result in ctx.results() else "-"  # without loading it
         elif what == "records" and len(question) == 2:
             name = self._digest_of(ctx.record_sources(question[1]))
         elif what == "facts":
@@ -201,6 +221,14 @@ class ResolveMemo:
                 return None
             parts.append(f"{result[0]}\0{result[1]}\0{digest}")
         return _hash(parts)
+
+
+class Unnamed:
+    """Results with no digest (a file phase 1 could not open) in a piece's inputs: never pickled,
+    so never the key of a cached piece."""
+
+    def __reduce__(self) -> str:
+        raise TypeError("results with no digest cannot name a piece")
 
 
 def _trace_key(scope: str, detector: Detector) -> str:
