@@ -7,6 +7,7 @@ here has evidence and a field the template knows.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Mapping
 
@@ -104,16 +105,21 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
     phase1 = extractor.run(source, candidates, progress)
     if progress:
         progress(len(candidates), len(candidates), "")
-    with survivors_frozen():  # phase 1's results live through phase 2 and until the model is stored
-        try:
-            model = _phase2(source, config, detectors, entries, phase1, diagnostics, read_before, cutoff, traces)
-        except ResultsEvicted:
-            # A result the briefs stood for is gone from the cache (evicted, or rewritten by another
-            # scan): phase 1 the ordinary way, which loads or extracts every result, and phase 2 again.
-            extractor.briefs = {}
-            phase1 = extractor.run(source, candidates, None)
-            if cutoff is not None:
-                cutoff.reread()
+    model: Model | None = None
+    # Phase 1's results live through phase 2 and until the model is stored; a fallback (below) leaves model None.
+    with survivors_frozen(), contextlib.suppress(ResultsEvicted):
+        model = _phase2(source, config, detectors, entries, phase1, diagnostics, read_before, cutoff, traces)
+    if model is None:
+        # A result the briefs stood for is gone from the cache (evicted, or rewritten by another
+        # scan): phase 1 the ordinary way, which loads or extracts every result, and phase 2 again.
+        # Not frozen meanwhile: phase 1's workers freeze and unfreeze the collector themselves.
+        extractor.briefs = {}
+        read_before += phase1.files_read
+        phase1 = extractor.run(source, candidates, None)
+        if cutoff is not None:
+            cutoff.reread()
+    with survivors_frozen():
+        if model is None:
             model = _phase2(source, config, detectors, entries, phase1, diagnostics, read_before, cutoff, traces)
         if cutoff is not None and whole_key is not None and not phase1.incomplete:
             cutoff.remember(whole_key, model, phase1.results)
