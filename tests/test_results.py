@@ -234,3 +234,35 @@ def test_results_with_no_digest_never_name_a_cached_piece(tmp_path: Path) -> Non
     assert memo.named([("helm", "a.yaml")]) == (("helm", "a.yaml", "A1"),)
     with pytest.raises(TypeError):
         pickle.dumps((1, memo.named([("helm", "a.yaml"), ("helm", "b.yaml")])))
+
+
+def test_results_taken_from_briefs_are_marked_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The size bound evicts the least recently used entries first: a result a scan stood on
+    through its brief, without reading it, must not look unused."""
+    import time
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    monorepo(root)
+    scan_json(root, ScanOptions(use_cache=True))
+    path = tmp_path / "cache/infrascan/phase1.sqlite3"
+
+    def dockerfile_used() -> float:
+        db = sqlite3.connect(path)
+        try:
+            return next(used for value, used in db.execute("SELECT value, used FROM entries")
+                        if isinstance(entry := pickle.loads(value), Extraction)
+                        and any(e.path == "services/svc0/Dockerfile" for f in entry.facts for e in f.evidence))
+        finally:
+            db.close()
+
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE entries SET used = used - 7200")  # two hours ago
+    db.close()
+    before = dockerfile_used()
+    later = time.time() + 7200  # this scan runs two hours after the briefs were stored
+    monkeypatch.setattr(time, "time", lambda: later)
+    (root / "services/svc2/chart/values.yaml").write_text("replicaCount: 7\n")
+    assert "7 replicas" in scan_json(root, ScanOptions(use_cache=True))
+    assert dockerfile_used() > before + 3600

@@ -152,6 +152,12 @@ class Cache:
             return
         self.put_pickled(key, blob, digest)
 
+    def touch(self, keys: Iterable[str]) -> None:
+        """Marks entries as used without reading them: results a scan stands on through a brief of
+        them (cutoff.py) must not be the first the size bound evicts."""
+        now = time.time()
+        self._touched.extend((now, key) for key in keys)
+
     def put_pickled(self, key: str, blob: bytes, digest: bool = False) -> None:
         """Stores a value pickled elsewhere (by a worker process, which already had to)."""
         self._pending.append((key, blob, len(blob), time.time()))

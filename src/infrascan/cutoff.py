@@ -16,11 +16,12 @@ listing, the configuration and infrascan's own code is the model those inputs gi
 from __future__ import annotations
 
 import hashlib
+import time
 import zlib
 from collections import defaultdict
 from typing import Any
 
-from infrascan.cache import Cache
+from infrascan.cache import TOUCH_AFTER, Cache
 from infrascan.config import Config
 from infrascan.detector import Detector
 from infrascan.gcpause import collector_paused
@@ -95,30 +96,43 @@ class EarlyCutoff:
         keys = {f"{self.briefs_key}:{bucket}": bucket for bucket in range(BRIEF_BUCKETS)}
         out: dict[Label, tuple[str, Any]] = {}
         index = self.index
+        now = time.time()
         for key, stored in self.cache.get_many(keys).items():
-            if not isinstance(stored, dict):
+            if not (isinstance(stored, tuple) and len(stored) == 2 and isinstance(stored[1], dict)):
                 continue
-            valid = {label: entry for label, entry in stored.items() if index.get(label) == entry[0]}
+            touched, briefs = stored
+            valid = {label: entry for label, entry in briefs.items() if index.get(label) == entry[0]}
             out.update(valid)
-            if len(valid) == len(stored):
+            if len(valid) == len(briefs) and now - touched <= TOUCH_AFTER:
                 self._kept[keys[key]] = len(valid)
         return out
 
-    def _changed_briefs(self, results: Results) -> dict[int, dict[Label, tuple[str, Any]]]:
-        """The buckets of briefs that differ from those stored: a bucket is kept as it is when every
-        one of its candidates took its results from the stored briefs, and it held nothing else."""
+    def _changed_briefs(self, results: Results) -> dict[int, tuple[float, dict[Label, tuple[str, Any]]]]:
+        """The buckets of briefs to store: a bucket is kept as it is when every one of its candidates
+        took its results from the stored briefs, it held nothing else, and it was stored within the
+        hour. A bucket stored anew marks its candidates' entries as used: those taken from briefs
+        were not read, and the size bound evicts the least recently used first."""
         buckets: dict[int, list[tuple[Candidate, list[Label]]]] = defaultdict(list)
         for cand, labels in zip(self.candidates, self.labels, strict=True):
             buckets[_bucket(cand.entry.path)].append((cand, labels))
         served = self.extractor.from_briefs
         out = {}
+        now = time.time()
         for bucket in range(BRIEF_BUCKETS):
             members = buckets.get(bucket, [])
             if all(c.entry.path in served for c, _ in members) and \
                     self._kept.get(bucket) == sum(served[c.entry.path] for c, _ in members):
                 continue
-            out[bucket] = self._briefs(members, results)
+            out[bucket] = (now, self._briefs(members, results))
+            self.cache.touch(key for cand, _ in members if cand.entry.path in served for key in self._keys(cand))
         return out
+
+    def _keys(self, cand: Candidate) -> list[str]:
+        """The cache keys of what reading a candidate found and of its results."""
+        blob = self._blob(cand)
+        extracted = self.extractor.extracted(cand) or []
+        path = cand.entry.path
+        return [self.extractor.source_key(cand, blob), *(self.extractor.key(d, path, blob) for d in extracted)]
 
     def _briefs(self, members: list[tuple[Candidate, list[Label]]], results: Results) -> dict[Label, tuple[str, Any]]:
         """The briefs of these candidates: what reading each found, and each of its results."""
@@ -153,13 +167,16 @@ class EarlyCutoff:
 
     def _settle(self) -> bool:
         """Whether this scan's index and output key are known, for the results phase 1 loaded or
-        made. After a probe, the index holds the last scan's digests of the entries phase 1 loaded
-        (the same stored bytes); the files it read again (an entry evicted since, and extracted anew:
-        a parse abandoned at the time limit need not give the same bytes) are digested now. Without
+        made. After a probe, the results phase 1 took from the last scan's briefs are those the
+        index names (each brief was checked against it, and a fetched result against its digest);
+        every other result is digested now, from the entry as this scan loaded or stored it (an
+        entry evicted since and extracted anew, or stored anew by another scan, need not have the
+        bytes the index names: a parse abandoned at the time limit is not always the same). Without
         a probe, every result is (0.2 s on the benchmark monorepo, which a changed scan saves)."""
         if self._settled:
             return True
-        again = [c for c in self.candidates if c.entry.path in self.extractor.read_now] if self.output_key else None
+        briefed = self.extractor.from_briefs
+        again = [c for c in self.candidates if c.entry.path not in briefed] if self.output_key else None
         fresh = self._digests(self.candidates if again is None else again)
         if fresh is None:
             return False
