@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from infrascan.detectors.helm import Chart, HelmDetector
+from test_results import record_charts
 from test_scale import monorepo, scan_json
 
 from infrascan.cache import Cache
@@ -99,14 +99,7 @@ def test_a_changed_values_file_resolves_only_the_detectors_that_read_it(
             return original(self, ctx)
 
         monkeypatch.setattr(type(detector), "resolve", counting)
-    charts: list[str] = []
-    chart_facts = HelmDetector._chart_facts
-
-    def reading(self: HelmDetector, ctx: ResolveContext, chart: Chart, *args):  # type: ignore[no-untyped-def]
-        charts.append(chart.directory)
-        return chart_facts(self, ctx, chart, *args)
-
-    monkeypatch.setattr(HelmDetector, "_chart_facts", reading)
+    charts = record_charts(monkeypatch)
     scan_json(root, ScanOptions(use_cache=True))
     assert calls["helm"] == calls["dockerfile"] == 1 and len(charts) == 4
     (root / "services/svc2/chart/values.yaml").write_text("replicaCount: 7\n")

@@ -28,6 +28,41 @@ def fact(path: str) -> Fact:
     return Fact("mon.performance", text(path), Confidence.DECLARED, (Evidence(path, 1, "d"),), item=path)
 
 
+def cached_monorepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The 4-service monorepo, scanned once with the cache on (in tmp_path)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    monorepo(root)
+    scan_json(root, ScanOptions(use_cache=True))
+    return root
+
+
+def record_fetches(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[str, str], Deferred]]:
+    """Every deferred result phase 2 fetches from now on."""
+    fetched: list[tuple[tuple[str, str], Deferred]] = []
+    original = Extractor._fetch
+
+    def counting(self: Extractor, deferred: list[tuple[tuple[str, str], Deferred]]) -> list[Extraction]:
+        fetched.extend(deferred)
+        return original(self, deferred)
+
+    monkeypatch.setattr(Extractor, "_fetch", counting)
+    return fetched
+
+
+def record_charts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The charts whose Helm piece is computed (not taken from the cache) from now on."""
+    computed: list[str] = []
+    chart_facts = HelmDetector._chart_facts
+
+    def reading(self: HelmDetector, ctx: ResolveContext, chart: Chart, *args):  # type: ignore[no-untyped-def]
+        computed.append(chart.directory)
+        return chart_facts(self, ctx, chart, *args)
+
+    monkeypatch.setattr(HelmDetector, "_chart_facts", reading)
+    return computed
+
+
 def test_a_deferred_result_is_fetched_only_for_the_records_asked_for() -> None:
     stored = {
         ("d", "a.txt"): Extraction([fact("a.txt")], [Record("x", "a.txt", 1, {"n": 1})]),
@@ -74,18 +109,8 @@ def test_a_stored_result_that_is_not_the_one_briefed_is_not_used(tmp_path: Path)
 def test_a_changed_values_file_loads_only_the_results_helm_reads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    root = tmp_path / "repo"
-    monorepo(root)
-    scan_json(root, ScanOptions(use_cache=True))
-    fetched: list[tuple[tuple[str, str], Deferred]] = []
-    original = Extractor._fetch
-
-    def counting(self: Extractor, deferred: list[tuple[tuple[str, str], Deferred]]) -> list[Extraction]:
-        fetched.extend(deferred)
-        return original(self, deferred)
-
-    monkeypatch.setattr(Extractor, "_fetch", counting)
+    root = cached_monorepo(tmp_path, monkeypatch)
+    fetched = record_fetches(monkeypatch)
     (root / "services/svc2/chart/values.yaml").write_text("replicaCount: 7\n")
     changed = scan_json(root, ScanOptions(use_cache=True))
     assert changed == scan_json(root, ScanOptions(use_cache=False)) and "7 replicas" in changed
@@ -97,10 +122,7 @@ def test_a_changed_values_file_loads_only_the_results_helm_reads(
 def test_a_result_evicted_since_the_last_scan_is_extracted_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    root = tmp_path / "repo"
-    monorepo(root)
-    scan_json(root, ScanOptions(use_cache=True))
+    root = cached_monorepo(tmp_path, monkeypatch)
     db = sqlite3.connect(tmp_path / "cache/infrascan/phase1.sqlite3")
     helm = [key for key, value in db.execute("SELECT key, value FROM entries")
             if isinstance(entry := pickle.loads(value), Extraction)
@@ -201,26 +223,12 @@ def test_a_chart_s_templates_are_loaded_only_when_its_piece_is_computed(
     repo.git.add(A=True)
     repo.index.commit("templates")
     scan_json(root, ScanOptions(use_cache=True))
-    fetched: list[str] = []
-    original = Extractor._fetch
-
-    def counting(self: Extractor, deferred: list[tuple[tuple[str, str], Deferred]]) -> list[Extraction]:
-        fetched.extend(path for (_, path), _ in deferred)
-        return original(self, deferred)
-
-    monkeypatch.setattr(Extractor, "_fetch", counting)
-    computed: list[str] = []
-    chart_facts = HelmDetector._chart_facts
-
-    def reading(self: HelmDetector, ctx: ResolveContext, chart: Chart, *args):  # type: ignore[no-untyped-def]
-        computed.append(chart.directory)
-        return chart_facts(self, ctx, chart, *args)
-
-    monkeypatch.setattr(HelmDetector, "_chart_facts", reading)
+    fetched = record_fetches(monkeypatch)
+    computed = record_charts(monkeypatch)
     (root / "services/svc2/chart/values.yaml").write_text("replicaCount: 7\n")
     changed = scan_json(root, ScanOptions(use_cache=True))
     assert computed == ["services/svc2/chart"]
-    assert [p for p in fetched if "/templates/" in p] == ["services/svc2/chart/templates/deployment.yaml"]
+    assert [p for (_, p), _ in fetched if "/templates/" in p] == ["services/svc2/chart/templates/deployment.yaml"]
     assert changed == scan_json(root, ScanOptions(use_cache=False))
     computed.clear()
     (root / "services/svc1/chart/templates/deployment.yaml").write_text(TEMPLATE.replace("PATH", "healthz"))
@@ -241,10 +249,7 @@ def test_results_taken_from_briefs_are_marked_used(tmp_path: Path, monkeypatch: 
     through its brief, without reading it, must not look unused."""
     import time
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    root = tmp_path / "repo"
-    monorepo(root)
-    scan_json(root, ScanOptions(use_cache=True))
+    root = cached_monorepo(tmp_path, monkeypatch)
     path = tmp_path / "cache/infrascan/phase1.sqlite3"
 
     def dockerfile_used() -> float:
