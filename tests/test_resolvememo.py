@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from test_results import record_charts
-from test_scale import monorepo, scan_json
+from test_scale import monorepo_cached, scan_json
 
 from infrascan.cache import Cache
 from infrascan.catalog import load_catalog
@@ -87,9 +87,7 @@ def test_an_answer_with_no_digest_is_never_stored(tmp_path: Path) -> None:
 def test_a_changed_values_file_resolves_only_the_detectors_that_read_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    root = tmp_path / "repo"
-    monorepo(root)
+    root, _ = monorepo_cached(tmp_path, monkeypatch)
     calls: Counter[str] = Counter()
     for detector in discover().detectors:
         original = type(detector).resolve
@@ -179,9 +177,7 @@ def test_a_piece_is_computed_once_for_its_inputs_and_every_time_when_they_do_not
 def test_a_file_that_cannot_be_read_leaves_the_early_cutoff_and_phase_2_s_cache_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    root = tmp_path / "repo"
-    repo = monorepo(root)
+    root, repo = monorepo_cached(tmp_path, monkeypatch)
     (root / "services/svc0/Dockerfile").write_bytes(b"FROM python:3.12\n\x00\x01binary\n")
     repo.git.add(A=True)
     repo.index.commit("a binary Dockerfile")

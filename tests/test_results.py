@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from infrascan.detectors.helm import Chart, HelmDetector
-from test_scale import monorepo, scan_json
+from test_scale import monorepo_cached, scan_json
 
 from infrascan.cache import Cache
 from infrascan.catalog import load_catalog
@@ -28,11 +28,9 @@ def fact(path: str) -> Fact:
     return Fact("mon.performance", text(path), Confidence.DECLARED, (Evidence(path, 1, "d"),), item=path)
 
 
-def cached_monorepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def scanned_monorepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The 4-service monorepo, scanned once with the cache on (in tmp_path)."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    root = tmp_path / "repo"
-    monorepo(root)
+    root, _ = monorepo_cached(tmp_path, monkeypatch)
     scan_json(root, ScanOptions(use_cache=True))
     return root
 
@@ -109,7 +107,7 @@ def test_a_stored_result_that_is_not_the_one_briefed_is_not_used(tmp_path: Path)
 def test_a_changed_values_file_loads_only_the_results_helm_reads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = cached_monorepo(tmp_path, monkeypatch)
+    root = scanned_monorepo(tmp_path, monkeypatch)
     fetched = record_fetches(monkeypatch)
     (root / "services/svc2/chart/values.yaml").write_text("replicaCount: 7\n")
     changed = scan_json(root, ScanOptions(use_cache=True))
@@ -122,7 +120,7 @@ def test_a_changed_values_file_loads_only_the_results_helm_reads(
 def test_a_result_evicted_since_the_last_scan_is_extracted_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = cached_monorepo(tmp_path, monkeypatch)
+    root = scanned_monorepo(tmp_path, monkeypatch)
     db = sqlite3.connect(tmp_path / "cache/infrascan/phase1.sqlite3")
     helm = [key for key, value in db.execute("SELECT key, value FROM entries")
             if isinstance(entry := pickle.loads(value), Extraction)
@@ -152,9 +150,7 @@ def test_a_result_evicted_since_the_last_scan_is_extracted_again(
 def test_a_scan_rewrites_only_the_buckets_of_briefs_its_changes_fall_in(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    root = tmp_path / "repo"
-    monorepo(root, services=8)
+    root, _ = monorepo_cached(tmp_path, monkeypatch, services=8)
     written: list[str] = []
     original_put = Cache.put
 
@@ -214,9 +210,7 @@ spec:
 def test_a_chart_s_templates_are_loaded_only_when_its_piece_is_computed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    root = tmp_path / "repo"
-    repo = monorepo(root)
+    root, repo = monorepo_cached(tmp_path, monkeypatch)
     for i in range(4):
         (root / f"services/svc{i}/chart/templates").mkdir()
         (root / f"services/svc{i}/chart/templates/deployment.yaml").write_text(TEMPLATE.replace("PATH", "ready"))
@@ -249,7 +243,7 @@ def test_results_taken_from_briefs_are_marked_used(tmp_path: Path, monkeypatch: 
     through its brief, without reading it, must not look unused."""
     import time
 
-    root = cached_monorepo(tmp_path, monkeypatch)
+    root = scanned_monorepo(tmp_path, monkeypatch)
     path = tmp_path / "cache/infrascan/phase1.sqlite3"
 
     def dockerfile_used() -> float:

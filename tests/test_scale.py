@@ -41,6 +41,13 @@ def monorepo(root: Path, services: int = 4) -> git.Repo:
     return repo
 
 
+def monorepo_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, services: int = 4) -> tuple[Path, git.Repo]:
+    """The monorepo in tmp_path/repo, with infrascan's cache in tmp_path/cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    return root, monorepo(root, services)
+
+
 def scan_json(root: Path, options: ScanOptions) -> str:
     from infrascan.export import to_json
 
@@ -356,9 +363,7 @@ def test_a_detector_package_edited_in_place_gets_a_new_code_fingerprint(tmp_path
 def test_a_change_phase_1_reads_the_same_reuses_the_model_and_any_other_change_does_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    root = tmp_path / "repo"
-    monorepo(root)
+    root, _ = monorepo_cached(tmp_path, monkeypatch)
     import infrascan.scan
 
     phase2: list[int] = []
