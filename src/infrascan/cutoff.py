@@ -21,7 +21,7 @@ import zlib
 from collections import defaultdict
 from typing import Any
 
-from infrascan.cache import TOUCH_AFTER, Cache
+from infrascan.cache import TOUCH_AFTER, Cache, entry_key
 from infrascan.config import Config
 from infrascan.detector import Detector
 from infrascan.gcpause import collector_paused
@@ -50,9 +50,9 @@ class EarlyCutoff:
         self._all_labels: list[list[Label]] | None = None
         self._kept: dict[int, int] = {}  # bucket -> how many briefs it holds, for buckets stored whole
         code = "\0".join(detector_code(d) for d in detectors)
-        scope = hashlib.sha256("\x1f".join((extractor.salt, code, str(source.root), source.ref or "")).encode())
-        self.index_key = "cutoff:" + scope.hexdigest()
-        self.briefs_key = "cutoff-briefs:" + scope.hexdigest()
+        scope = entry_key(extractor.salt, code, str(source.root), source.ref or "")
+        self.index_key = "cutoff:" + scope
+        self.briefs_key = "cutoff-briefs:" + scope
 
     def probe(self, progress: Progress | None) -> tuple[Any, Phase1Result | None]:
         """The cached model when the results of the files that changed are the results last seen
@@ -121,7 +121,7 @@ class EarlyCutoff:
         for bucket in range(BRIEF_BUCKETS):
             members = buckets.get(bucket, [])
             if all(c.entry.path in served for c, _ in members) and \
-                    self._kept.get(bucket) == sum(served[c.entry.path] for c, _ in members):
+                    self._kept.get(bucket) == sum(1 + len(self.extractor.extracted(c) or []) for c, _ in members):
                 continue
             out[bucket] = (now, self._briefs(members, results))
             self.cache.touch(key for cand, _ in members if cand.entry.path in served for key in self._keys(cand))
@@ -152,10 +152,9 @@ class EarlyCutoff:
 
     def reread(self) -> None:
         """Phase 1 ran again, loading and extracting every result the ordinary way, because a result
-        the briefs stood for was gone from the cache or stored anew: every result is digested again
-        (as a scan without a probe does) rather than taken to be the one the index names."""
+        the briefs stood for was gone from the cache or stored anew: with no result taken from
+        briefs, settling digests every one again."""
         self._settled = False
-        self.output_key = ""
 
     def result_digests(self) -> dict[tuple[str, str], str] | None:
         """The digest of each phase-1 result of this scan, by (detector, path), once phase 1 ran. None
@@ -216,7 +215,7 @@ class EarlyCutoff:
         return out
 
     def _blob(self, cand: Candidate) -> str:
-        return cand.entry.blob or self.extractor.named(cand.entry.path) or ""
+        return self.extractor.blob_of(cand) or ""
 
     def _labels(self, cand: Candidate) -> list[Label]:
         path, blob = cand.entry.path, self._blob(cand)

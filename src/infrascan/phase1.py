@@ -236,24 +236,18 @@ class Extractor:
         self.salt = "\x1f".join((__version__, engine_fingerprint(), load_catalog().digest, config.fingerprint()))
         self._keys: dict[tuple[str, str, str], str] = {}
         self._source_keys: dict[tuple[str, str], str] = {}
-        # Which content-sniffing detectors claimed each candidate (by path), as this scan found
-        # or loaded it: the early cutoff names results by it.
-        self.claims: dict[str, tuple[str, ...]] = {}
-        # Candidates that could not be read as text (binary, too big, undecodable): nothing extracts them.
-        self.unreadable: set[str] = set()
-        # Candidates this scan read rather than took from the cache: their entries are written anew.
-        self.read_now: set[str] = set()
         # Files the scan already read (to name modified files by their content): phase 1 uses these
         # reads, so what was named is what is extracted, and nothing is read twice.
         self.preread: dict[str, ReadResult] = {}
-        # What reading each candidate found, as this scan found or loaded it.
+        # What reading each candidate found, as this scan found or loaded it (whether it is text,
+        # and which content-sniffing detectors claimed it: the early cutoff names results by it).
         self.sources: dict[str, SourceRead] = {}
         # The last scan's briefs of its results, by (detector or SOURCE, path, blob), each with the
         # digest of the stored entry it describes (the early cutoff's): a candidate they all cover
         # is not looked up, and its results are loaded only when phase 2 reads their records.
         self.briefs: dict[tuple[str, str, str], tuple[str, Any]] = {}
-        # The candidates whose results the last run took from those briefs, with how many briefs each.
-        self.from_briefs: dict[str, int] = {}
+        # The candidates whose results the last run took from those briefs.
+        self.from_briefs: set[str] = set()
         self._detectors: dict[str, Detector] = {}  # by name: the detectors of those results
 
     def key(self, detector: Detector, path: str, blob: str) -> str:
@@ -293,15 +287,22 @@ class Extractor:
     def extracted(self, cand: Candidate) -> list[Detector] | None:
         """The detectors with a result for this candidate in this scan: none for a file that could
         not be read; None when phase 1 has not seen it."""
-        claims = self.claims.get(cand.entry.path)
-        if claims is None:
-            return None
-        return [] if cand.entry.path in self.unreadable else self.extracting(cand, claims)
+        read = self.sources.get(cand.entry.path)
+        return None if read is None else self._with_results(cand, read)
+
+    def _with_results(self, cand: Candidate, read: SourceRead) -> list[Detector]:
+        """The detectors with a result for a candidate, given what reading it found."""
+        return self.extracting(cand, read[2]) if read[0] else []
+
+    def blob_of(self, cand: Candidate) -> str | None:
+        """A candidate's blob id: from the listing, or from the scan's read of a file the listing
+        could not name (modified in the work tree)."""
+        return cand.entry.blob or self.named(cand.entry.path)
 
     def run(self, source: RepoSource, candidates: list[Candidate], progress: Progress | None) -> Phase1Result:
         result = Phase1Result(Results(fetch=self._fetch))
         briefed = {c.entry.path: found for c in candidates if (found := self._briefed(c)) is not None}
-        self.from_briefs = {path: 1 + len(found[1]) for path, found in briefed.items()}
+        self.from_briefs = set(briefed)
         cached = self._lookup([c for c in candidates if c.entry.path not in briefed])
         # Everything the parent makes here (texts, cached and returned results) lives on through
         # phase 2, and none of it forms garbage cycles: collections would only walk it again and
@@ -321,15 +322,12 @@ class Extractor:
                     work.skipped(cand.entry.path)
                     continue
                 read = self.preread.get(cand.entry.path) or source.read(cand.entry)
-                self.read_now.add(cand.entry.path)
                 result.diagnostics.extend(read.diagnostics)
                 claims = sniffs(cand.by_content, read.text) if read.text is not None else ()
-                self.claims[cand.entry.path] = claims
                 readable = self.sources[cand.entry.path] = (read.text is not None, list(read.diagnostics), claims)
                 if self.cache and read.blob:
                     self.cache.put(self.source_key(cand, read.blob), readable, digest=True)
-                if read.text is None or read.blob is None:
-                    self.unreadable.add(cand.entry.path)
+                if read.text is None or read.blob is None:  # a read with text always names its blob
                     work.skipped(cand.entry.path)
                     continue
                 result.files_read += 1
@@ -379,8 +377,8 @@ class Extractor:
         wanted: list[str] = []
         for cand, blob in named:
             found = cached.get(self.source_key(cand, blob))
-            if found is not None and found[0]:
-                wanted.extend(self.key(d, cand.entry.path, blob) for d in self.extracting(cand, found[2]))
+            if found is not None:
+                wanted.extend(self.key(d, cand.entry.path, blob) for d in self._with_results(cand, found))
         cached.update(self.cache.get_many(wanted, digest=True))
         return cached
 
@@ -389,17 +387,12 @@ class Extractor:
         found = cached.get(self.source_key(cand, blob))
         if found is None:
             return False
-        readable, diagnostics, claims = found
-        detectors = self.extracting(cand, claims)
-        if readable and not self._has_results(cand.entry.path, detectors, blob, cached):
+        detectors = self._with_results(cand, found)  # none for a file that is not text (binary, too big)
+        if not self._has_results(cand.entry.path, detectors, blob, cached):
             return False
-        self.claims[cand.entry.path] = claims
         self.sources[cand.entry.path] = found
-        result.diagnostics.extend(diagnostics)
-        if readable:
-            self._use_results(cand.entry.path, detectors, blob, cached, result)
-        else:  # an unreadable file (binary, too big) has nothing to extract
-            self.unreadable.add(cand.entry.path)
+        result.diagnostics.extend(found[1])
+        self._use_results(cand.entry.path, detectors, blob, cached, result)
         return True
 
     def _has_results(self, path: str, detectors: list[Detector], blob: str, cached: dict[str, Any]) -> bool:
@@ -414,7 +407,7 @@ class Extractor:
         """What reading the candidate found and its results' briefs (with their digests), when the
         last scan's briefs cover every one of them."""
         path = cand.entry.path
-        blob = cand.entry.blob or self.named(path)  # a file modified in the work tree was read to name it
+        blob = self.blob_of(cand)
         if not blob or not self.briefs:
             return None
         source = self.briefs.get((SOURCE, path, blob))
@@ -422,7 +415,7 @@ class Extractor:
             return None
         read: SourceRead = source[1]
         covered = []
-        for det in self.extracting(cand, read[2]) if read[0] else []:
+        for det in self._with_results(cand, read):
             found = self.briefs.get((det.name, path, blob))
             if found is None:
                 return None
@@ -433,12 +426,9 @@ class Extractor:
         """Takes a candidate's results as briefs, to be loaded if phase 2 reads their records."""
         read, covered = briefed
         path = cand.entry.path
-        blob = cand.entry.blob or self.named(path) or ""  # briefed: named
-        self.claims[path] = read[2]
+        blob = self.blob_of(cand) or ""  # briefed: named
         self.sources[path] = read
         result.diagnostics.extend(read[1])
-        if not read[0]:
-            self.unreadable.add(path)
         for det, digest, brief in covered:
             self._detectors[det.name] = det
             result.results.defer((det.name, path), Deferred(brief, blob, digest))

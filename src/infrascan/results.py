@@ -107,7 +107,9 @@ class Results(Mapping[Result, Extraction]):
             if self._fetch is None:
                 raise ResultsEvicted("deferred results with nowhere to fetch them from")
             fetched = self._fetch([(key, self._deferred(key)) for key in deferred])
-            self._entries.update(zip(deferred, fetched, strict=True))
+            for key, extraction in zip(deferred, fetched, strict=True):
+                self._briefs[key] = self._deferred(key).brief  # the same result: its brief stands
+                self._entries[key] = extraction
         return {key: self._loaded(key) for key in wanted}
 
     def __getitem__(self, key: Result) -> Extraction:

@@ -183,7 +183,7 @@ def _model_key(source: RepoSource, config: Config, extractor: Extractor, entries
     parts = [extractor.salt, config.canonical(), source.remote_url or ""]
     codes: dict[int, str] = {}  # each detector's part, made once (a monorepo has thousands of candidates)
     for cand in candidates:
-        blob = cand.entry.blob or extractor.named(cand.entry.path)
+        blob = extractor.blob_of(cand)
         if not blob:
             return None
         parts.append(f"{cand.entry.path}\0{blob}\0")
