@@ -29,7 +29,7 @@ from typing import Any
 from infrascan.commands import argv, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import ENV_VARIABLE_NAMES, env_from_name, is_dynamic
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, one_line, text
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, one_line, text
 from infrascan.source import repo_path
 from infrascan.yamlload import YDict, YList, line_of, load_table
 
@@ -201,15 +201,15 @@ class AnsibleDetector(Detector):
         ran: tuple[Part, ...] = (" runs ", Code(_short(first.command)))
         if record:
             hosts = [str(h) for h in record.data.get("hosts", [])]
-            on = (" on hosts ", *_joined(hosts)) if hosts else ()
+            on = (" on hosts ", *code_list(hosts)) if hosts else ()
             ran = (" runs Ansible playbook ", Code(first.playbook), *on)
-        skips: tuple[Part, ...] = (" without the tasks tagged ", *_joined(first.skip_tags)) if first.skip_tags else ()
+        skips: tuple[Part, ...] = (" without the tasks tagged ", *code_list(first.skip_tags)) if first.skip_tags else ()
         env: tuple[Part, ...] = (
             (" for environment ", Code(first.environment), " (", Code(first.named_by), ")")
             if first.environment
             else (" (the invocation names no environment)",)
         )
-        also: tuple[Part, ...] = ("; also ", *_joined([i.run for i in group[1:]])) if len(group) > 1 else ()
+        also: tuple[Part, ...] = ("; also ", *code_list([i.run for i in group[1:]])) if len(group) > 1 else ()
         callers = "these targets" if len(group) > 1 else "this target"
         evidence: list[Evidence] = [e for i in group for e in self.evidence(i.path, i.line)]
         if record:
@@ -306,7 +306,7 @@ def _task_steps(task: Any, line: int, hosts: tuple[Part, ...]) -> Iterator[Step]
     module, value, key = found
     name = str(task["name"]) if isinstance(task.get("name"), str) else ""
     tags = _tags(task.get("tags"))
-    tagged: tuple[Part, ...] = ("; tagged ", *_joined(tags)) if tags else ()
+    tagged: tuple[Part, ...] = ("; tagged ", *code_list(tags)) if tags else ()
     step = _step(module, value, task.get("args"), name, line_of(task, key, line))
     yield Step(step.kind, step.line, (*hosts, *step.parts, *tagged), step.tool, step.command, name)
 
@@ -384,13 +384,6 @@ def _tags(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(t) for t in value]
     return []
-
-
-def _joined(items: list[str]) -> list[Part]:
-    parts: list[Part] = []
-    for index, item in enumerate(items):
-        parts.extend((", " if index else "", Code(item)))
-    return parts
 
 
 def _short(command: str) -> str:

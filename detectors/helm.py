@@ -1130,15 +1130,15 @@ class HelmDetector(Detector):
             if chart:
                 templates[chart.directory].append(result)
         uses = ChartUses.of(ctx) if charts else ChartUses()
-        for chart in charts.values():
-            self._deployments(chart, overlays.get(chart.directory, []), layers, uses)
         merger = Merger()
         # Each chart's facts are a function of the chart (its values, templates and deployments) and
         # of the default values of its dependencies vendored in its `charts/` folder: a piece, so a
-        # monorepo's changed chart is the only one read.
+        # monorepo's changed chart is the only one read. A vendored subchart is read through its
+        # parent (its values only): it has no deployments of its own.
         work: list[Piece] = []
         for chart in sorted(charts.values(), key=lambda c: c.directory):
             if chart.parent is None:
+                self._deployments(chart, overlays.get(chart.directory, []), layers, uses)
                 vendored = {}
                 for dep in chart.record.data["dependencies"]:
                     sub = charts.get(_join(chart.directory, f"charts/{dep['name']}"))

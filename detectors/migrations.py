@@ -429,8 +429,10 @@ class MigrationsDetector(Detector):
     def conclude(self, ctx: ResolveContext, facts: Sequence[Fact]) -> list[Fact]:
         """Migration files that no detector's release, hook, CI or start step applies: say so, as a hint."""
         groups = _groups(ctx)
-        covered = _covered_tools(facts) if groups else None  # no migrations: no fact needs looking through
-        if covered is None:
+        if not groups:  # no migrations: no fact needs looking through
+            return []
+        covered = _covered_tools(facts)
+        if covered is None:  # a step names no tool: it may apply any
             return []
         out: list[Fact] = []
         appliers = _Appliers(ctx)
