@@ -159,10 +159,11 @@ def _person_text(doc: ParsedDocument, state: State | None) -> list[tuple[int, st
     return sorted(pieces, key=lambda p: p[0])
 
 
-def _versions(text: str, catalog: Catalog) -> dict[str, set[str]]:
-    """Major versions written right after a technology's name ("PostgreSQL 16", "Redis v7.2")."""
+def _versions(text: str, mentioned: list[tuple[Tech, int, int]]) -> dict[str, set[str]]:
+    """Major versions written right after a technology's name ("PostgreSQL 16", "Redis v7.2"), of
+    the names the catalog found in the text (found once per text: drift's costliest step)."""
     found: dict[str, set[str]] = defaultdict(set)
-    for tech, _, stop in catalog.mentions(text):
+    for tech, _, stop in mentioned:
         match = _VERSION_AFTER.match(text, stop)
         if match:
             found[tech.id].add(match.group(1))
@@ -186,14 +187,10 @@ def _section_evidence(records: list[FactRecord], catalog: Catalog) -> SectionEvi
         ids = {record.tech} if record.tech else set()
         if record.service:
             ids.add(record.service)
-        versioned: set[str] = set()
-        for tech, _, stop in catalog.mentions(record.text):
-            ids.add(tech.id)
-            match = _VERSION_AFTER.match(record.text, stop)
-            if match:
-                found.versions[tech.id].add(match.group(1))
-                versioned.add(tech.id)
-        for tech_id in versioned:
+        mentioned = catalog.mentions(record.text)
+        ids.update(tech.id for tech, _, _ in mentioned)
+        for tech_id, versions in _versions(record.text, mentioned).items():
+            found.versions[tech_id] |= versions
             found.cited[tech_id].extend(record.evidence)
         for tech_id in ids:
             if tech_id:
@@ -201,13 +198,13 @@ def _section_evidence(records: list[FactRecord], catalog: Catalog) -> SectionEvi
     return found
 
 
-def _contradicted_versions(text: str, evidence: SectionEvidence, catalog: Catalog, section: str, index: int,
-                           key: SlotKey | None) -> list[Finding]:
+def _contradicted_versions(text: str, mentioned: list[tuple[Tech, int, int]], evidence: SectionEvidence,
+                           catalog: Catalog, section: str, index: int, key: SlotKey | None) -> list[Finding]:
     """A version a person wrote that the repository's evidence for the same technology never shows.
 
     Only when no number in the text is one of the versions the repository shows, so "from
     PostgreSQL 15 to 16" is not flagged while the repository says 16."""
-    written = _versions(text, catalog)
+    written = _versions(text, mentioned)
     if not written:
         return []
     numbers = {m.group(1) for m in _NUMBER.finditer(text)}
@@ -242,11 +239,12 @@ def _contradictions(doc: ParsedDocument, state: State | None, now: dict[SlotKey,
         section = where
         shown = evidence.get(section) or SectionEvidence()
         known = shown.techs
-        for tech, _, _ in catalog.mentions(text):
+        mentioned = catalog.mentions(text)
+        for tech, _, _ in mentioned:
             if tech.id in known:
                 continue
             findings.append(_contradicted_tech(tech, known, catalog, section, index, slot_key))
-        findings.extend(_contradicted_versions(text, shown, catalog, section, index, slot_key))
+        findings.extend(_contradicted_versions(text, mentioned, shown, catalog, section, index, slot_key))
         if section == "Environments":
             for match in _URL.finditer(text):
                 host = match.group(1).lower()
