@@ -819,7 +819,6 @@ class Chart:
     directory: str
     record: Record
     values: Layer | None = None
-    templates: list[Record] = field(default_factory=list)
     deployments: list[Deployment] = field(default_factory=list)
     parent: str | None = None
 
@@ -1155,11 +1154,11 @@ class HelmDetector(Detector):
         # The templates and merged values are made here, in the chart's piece: functions of what
         # the piece's inputs hold (its templates' results, its layers), needed only for a chart
         # whose facts are not cached.
-        chart.templates = [record for extraction in ctx.extractions(templates) if extraction
-                           for record in extraction.records if record.kind == "helm.template"]
+        read = [record for extraction in ctx.extractions(templates) if extraction
+                for record in extraction.records if record.kind == "helm.template"]
         for deployment in chart.deployments:
             deployment.values = merger.values(deployment.layers)
-        return ChartReader(self, chart, vendored, merger).facts()
+        return ChartReader(self, chart, read, vendored, merger).facts()
 
     def _remote_releases(self, ctx: ResolveContext, charts: dict[str, Chart]) -> list[Fact]:
         """Charts installed from a chart repository by Flux or Argo CD, read through their inline values."""
@@ -1521,9 +1520,11 @@ def _gitops_targets(obj: dict[str, Any]) -> Iterator[str]:
 class ChartReader:
     """The facts of one chart: dependencies, values and templates, for each of its deployments."""
 
-    def __init__(self, detector: HelmDetector, chart: Chart, vendored: dict[str, Layer], merger: Merger) -> None:
+    def __init__(self, detector: HelmDetector, chart: Chart, templates: list[Record], vendored: dict[str, Layer],
+                 merger: Merger) -> None:
         self.detector = detector
         self.chart = chart
+        self.templates = templates  # the chart's own `templates/`, one record each
         self.vendored = vendored  # default values of the dependencies vendored in its `charts/`, by name
         self.merger = merger
         # memos, per deployment (keyed by its identity: deployments live as long as the reader)
@@ -1532,7 +1533,7 @@ class ChartReader:
         self._objects: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._holes: dict[int, tuple[Any, list[int]]] = {}  # per template document: `_token_sites`
         self.defines: dict[str, str] = {}
-        for record in chart.templates:
+        for record in templates:
             self.defines.update(record.data["defines"])
         folder = _base(chart.directory)
         # two charts may share a name (argocd-example-apps: blue-green/ and helm-guestbook/)
@@ -1545,9 +1546,9 @@ class ChartReader:
         self.scrapes = NameSet()
         self.value_probes = NameSet()  # probes set in the values: cited only when no template shows one
         self.guarded: set[str] = set()  # values paths that guard a template (monitor switches seen there)
-        self.kinds = {doc["summary"]["kind"] for record in chart.templates for doc in record.data["docs"]}
+        self.kinds = {doc["summary"]["kind"] for record in templates for doc in record.data["docs"]}
         self.includes: dict[str, list[list[list[Any]]]] = defaultdict(list)
-        for record in chart.templates:
+        for record in templates:
             for name, guards in record.data.get("includes", []):
                 self.includes[name].append(guards)
 
@@ -1807,7 +1808,7 @@ class ChartReader:
         which environments the document renders.
         """
         facts: list[Fact] = []
-        for record in self.chart.templates:
+        for record in self.templates:
             where: tuple[Part, ...] = (" in chart ", Code(self.chart.name), " (", Code(record.path), ")")
             for doc in record.data["docs"]:
                 runs = [self._render(doc, record, deployment) for deployment in self.chart.deployments]
