@@ -1635,15 +1635,8 @@ class Expander:
 
     @staticmethod
     def _script_path(raw: str, wd: str) -> str:
-        joined = PurePosixPath(wd.strip("./") or ".") / raw if not raw.startswith("/") else PurePosixPath(raw[1:])
-        parts: list[str] = []
-        for part in joined.parts:
-            if part == "..":
-                if parts:
-                    parts.pop()
-            elif part not in (".", ""):
-                parts.append(part)
-        return "/".join(parts)
+        """A script's repository path, as a step in `wd` names it (`/x` from the top)."""
+        return repo_path("", raw[1:]) if raw.startswith("/") else repo_path(wd, raw)
 
     def _indirect(
         self, found: Classification, near: str, display: str, path: str, line: int, depth: int

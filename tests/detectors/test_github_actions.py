@@ -16,6 +16,7 @@ from helpers import Scanned, diagnostics_for, facts_for, fixture_text, scan_tree
 from infrascan.detectors.github_actions import (
     ANY,
     BOTH,
+    Expander,
     GitHubActionsDetector,
     Glob,
     condition,
@@ -927,3 +928,10 @@ def test_a_deploy_s_config_flag_is_read_from_the_step_s_working_directory(tmp_pa
              "deploy/README.md": "deploy from here\n"}
     scanned = scan_tree(tmp_path, files)
     assert "https://shop-staging.fly.dev" in {f.attrs.get("url") for f in facts_for(scanned.model, "env.url")}
+
+
+def test_a_script_path_is_resolved_from_the_step_s_working_directory() -> None:
+    # a working directory that starts with a dot keeps it (`.ops`, not `ops`); `/x` is from the top
+    assert Expander._script_path("./deploy.sh", ".ops/scripts") == ".ops/scripts/deploy.sh"
+    assert Expander._script_path("../bin/release.sh", "./app") == "bin/release.sh"
+    assert Expander._script_path("/tools/run.sh", "app") == "tools/run.sh"
