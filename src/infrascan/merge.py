@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from infrascan.catalog import Catalog
@@ -226,12 +227,18 @@ def _placed(fact: Fact, **changes: Any) -> Fact:
 def _scope(fact: Fact) -> FactScope:
     """Where a fact's evidence lives: only in deprecated or archived folders, only in examples, tests
     and docs (or a detector said it is an example), or in the repository's own files."""
-    paths = [e.path for e in fact.evidence]
-    if all(is_retired_path(p) for p in paths):
+    scopes = [_path_scope(e.path) for e in fact.evidence]
+    if FactScope.MAIN in scopes:
+        return FactScope.EXAMPLE if fact.scope is FactScope.EXAMPLE else FactScope.MAIN
+    return FactScope.EXAMPLE if FactScope.EXAMPLE in scopes else FactScope.RETIRED
+
+
+@lru_cache(maxsize=65536)
+def _path_scope(path: str) -> FactScope:
+    """One evidence path's scope: many facts cite the same file (thousands on a monorepo)."""
+    if is_retired_path(path):
         return FactScope.RETIRED
-    if fact.scope is FactScope.EXAMPLE or all(is_example_path(p) or is_retired_path(p) for p in paths):
-        return FactScope.EXAMPLE
-    return FactScope.MAIN
+    return FactScope.EXAMPLE if is_example_path(path) else FactScope.MAIN
 
 
 def build_model(

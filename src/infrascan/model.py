@@ -31,7 +31,10 @@ class Confidence(str, Enum):
 
     @property
     def strength(self) -> int:
-        return {"declared": 0, "inferred": 1, "hint": 2}[self.value]
+        return _STRENGTH[self._value_]  # `value` is a descriptor, ten times slower
+
+
+_STRENGTH = {"declared": 0, "inferred": 1, "hint": 2}  # read for every fact the merge sorts
 
 
 class FactScope(str, Enum):
@@ -104,6 +107,8 @@ class Fact:
 
 def order_key(order: tuple[Any, ...]) -> tuple[tuple[int, Any], ...]:
     """Orders facts by their `order` tuples even when detectors mix numbers and names."""
+    if not order:  # most facts: the merge sorts thousands
+        return ()
     return tuple((0, v) if isinstance(v, (int, float)) else (1, str(v)) for v in order)
 
 
