@@ -427,10 +427,10 @@ def invocations(records: Sequence[Record]) -> Iterator[Invocation]:
                 if len(words) == 2 and words[0] == "cd":
                     cwd = repo_path(cwd, words[1])
                     continue
-                if not any(c.kind == "deploy" and c.tool == "ansible" for c in classify(simple.text)):
-                    continue
+                # The words first: classifying every target's commands costs the command rules'
+                # first load (0.05 s) in a scan that has no playbook to find.
                 found = _parse(words)
-                if found is None:
+                if found is None or not any(c.kind == "deploy" and c.tool == "ansible" for c in classify(simple.text)):
                     continue
                 yield Invocation(
                     f"{runner} {record.data.get('name')}",
