@@ -60,15 +60,20 @@ class EarlyCutoff:
         index = self.cache.get_many([self.index_key]).get(self.index_key)
         if not isinstance(index, dict):
             return None, None
-        changed = [c for c, labels in zip(self.candidates, self.labels, strict=True)
-                   if any(label not in index for label in labels)]
+        # The labels and indexes made here live through the scan: collections in the middle of
+        # them free nothing and walk every object loaded so far (0.05-0.1 s on a monorepo). Not
+        # around phase 1, which collects as it needs to when it extracts in this process.
+        with collector_paused():
+            changed = [c for c, labels in zip(self.candidates, self.labels, strict=True)
+                       if any(label not in index for label in labels)]
         partial = self.extractor.run(self.source, changed, progress)
         fresh = self._digests(changed)
         if fresh is None:
             return None, partial
-        digests = {**index, **fresh}
-        self.index = {label: digests[label] for labels in self.labels for label in labels}
-        self.output_key = self._output_key(self.index)
+        with collector_paused():
+            digests = {**index, **fresh}
+            self.index = {label: digests[label] for labels in self.labels for label in labels}
+            self.output_key = self._output_key(self.index)
         return self.cache.get_many([self.output_key]).get(self.output_key), partial
 
     def remember(self, whole_key: str, model: Any | None = None, results: Results | None = None) -> None:
@@ -97,14 +102,15 @@ class EarlyCutoff:
         out: dict[Label, tuple[str, Any]] = {}
         index = self.index
         now = time.time()
-        for key, stored in self.cache.get_many(keys).items():
-            if not (isinstance(stored, tuple) and len(stored) == 2 and isinstance(stored[1], dict)):
-                continue
-            touched, briefs = stored
-            valid = {label: entry for label, entry in briefs.items() if index.get(label) == entry[0]}
-            out.update(valid)
-            if len(valid) == len(briefs) and now - touched <= TOUCH_AFTER:
-                self._kept[keys[key]] = len(valid)
+        with collector_paused():  # what is kept here lives through the scan
+            for key, stored in self.cache.get_many(keys).items():
+                if not (isinstance(stored, tuple) and len(stored) == 2 and isinstance(stored[1], dict)):
+                    continue
+                touched, briefs = stored
+                valid = {label: entry for label, entry in briefs.items() if index.get(label) == entry[0]}
+                out.update(valid)
+                if len(valid) == len(briefs) and now - touched <= TOUCH_AFTER:
+                    self._kept[keys[key]] = len(valid)
         return out
 
     def _changed_briefs(self, results: Results) -> dict[int, tuple[float, dict[Label, tuple[str, Any]]]]:

@@ -301,18 +301,18 @@ class Extractor:
 
     def run(self, source: RepoSource, candidates: list[Candidate], progress: Progress | None) -> Phase1Result:
         result = Phase1Result(Results(fetch=self._fetch))
-        briefed = {c.entry.path: found for c in candidates if (found := self._briefed(c)) is not None}
-        self.from_briefs = set(briefed)
-        cached = self._lookup([c for c in candidates if c.entry.path not in briefed])
-        # Everything the parent makes here (texts, cached and returned results) lives on through
-        # phase 2, and none of it forms garbage cycles: collections would only walk it again and
-        # again (on a warm monorepo scan they cost more than unpickling the cached results).
+        # Everything the parent makes here (briefs taken, texts, cached and returned results) lives
+        # on through phase 2, and none of it forms garbage cycles: collections would only walk it
+        # again and again (on a warm monorepo scan they cost more than unpickling the cached results).
         # Extraction in this process (small scans, --jobs 1) collects as usual: parsers do make cycles.
         collecting = gc.isenabled()
         gc.disable()
         work = _Work(self.jobs, self.timeout, len(candidates), progress, collecting)
         pending: list[tuple[Candidate, list[Detector], str]] = []  # candidate, its detectors, blob
         try:
+            briefed = {c.entry.path: found for c in candidates if (found := self._briefed(c)) is not None}
+            self.from_briefs = set(briefed)
+            cached = self._lookup([c for c in candidates if c.entry.path not in briefed])
             for cand in candidates:
                 if cand.entry.path in briefed:
                     self._use_briefs(cand, briefed[cand.entry.path], result)
