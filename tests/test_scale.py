@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sqlite3
 import threading
 import time
@@ -524,6 +525,24 @@ def test_a_claims_override_on_the_instance_is_asked(tmp_path: Path) -> None:
     dockerfile.claims = lambda path: False  # type: ignore[method-assign]  # a plugin may configure an instance
     assert not [c for c in plan(RepoSource(str(root)).files(), registry.detectors)
                 if any(d.name == "dockerfile" for d in c.by_name)]
+
+
+def test_a_cache_trimmed_once_is_not_summed_at_every_flush(tmp_path: Path) -> None:
+    """A trim frees pages that the file keeps: over the bound on disk, under it in use."""
+    cache = Cache(tmp_path / "c", max_bytes=200_000)
+    for i in range(100):
+        cache.put(f"k{i:03d}", os.urandom(5000))
+    cache.flush()
+    assert cache._db is not None
+    with sqlite3.connect(cache.path) as db:
+        assert db.execute("SELECT SUM(size) FROM entries").fetchone()[0] <= 200_000  # trimmed
+    assert cache.path.stat().st_size + Path(str(cache.path) + "-wal").stat().st_size > 200_000
+    statements: list[str] = []
+    cache._db.set_trace_callback(statements.append)
+    cache.put("small", "y" * 1000)
+    cache.flush()
+    assert statements and not any("SUM(size)" in s for s in statements)
+    cache.close()
 
 
 def test_a_cache_under_its_bound_is_not_summed_at_every_flush(tmp_path: Path) -> None:

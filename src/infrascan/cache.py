@@ -195,18 +195,15 @@ class Cache:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
 
-    def _file_bytes(self) -> int:
-        """The database's size on disk, journal included. It holds every value, so while it is
-        under the bound the entries are too, and summing them (a scan of the whole table: 0.06 s
-        on a 150 MB cache, at every flush) is not needed."""
-        total = 0
-        for suffix in ("", "-wal"):
-            try:
-                total += os.stat(str(self.path) + suffix).st_size
-            except OSError:
-                if not suffix:
-                    return self.max_bytes + 1  # cannot tell: count the entries
-        return total
+    def _pages_bytes(self, db: sqlite3.Connection) -> int:
+        """The bytes of the database's pages in use. They hold every value, so while they are under
+        the bound the entries are too, and summing the entries (a scan of the whole table that reads
+        every value: 0.13 s on a 500 MB cache, at every flush) is not needed. Not the file's size:
+        SQLite keeps the pages a trim freed, so a cache trimmed once stays over the bound on disk
+        and would be summed at every flush from then on."""
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        free = db.execute("PRAGMA freelist_count").fetchone()[0]
+        return int((pages - free) * db.execute("PRAGMA page_size").fetchone()[0])
 
     def _wait(self) -> None:
         """Lets a background write finish before the connection is used again."""
@@ -215,7 +212,7 @@ class Cache:
             self._writer = None
 
     def _trim(self, db: sqlite3.Connection) -> None:
-        if self._file_bytes() <= self.max_bytes:
+        if self._pages_bytes(db) <= self.max_bytes:
             return
         total = db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0]
         if total <= self.max_bytes:
