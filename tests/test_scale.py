@@ -545,6 +545,22 @@ def test_a_cache_trimmed_once_is_not_summed_at_every_flush(tmp_path: Path) -> No
     cache.close()
 
 
+def test_the_bound_is_measured_without_reading_values(tmp_path: Path) -> None:
+    """A cache made before the index gets it; the sum and the order of use then read the index alone."""
+    (tmp_path / "c").mkdir()
+    with sqlite3.connect(tmp_path / "c" / "phase1.sqlite3") as db:  # as an earlier infrascan made it
+        db.execute("CREATE TABLE entries (key TEXT PRIMARY KEY, value BLOB NOT NULL, size INTEGER NOT NULL, "
+                   "used REAL NOT NULL)")
+        db.execute("INSERT INTO entries VALUES ('k', x'00', 1, 0)")
+    cache = Cache(tmp_path / "c", max_bytes=10_000_000)
+    assert cache.get_many(["k"]) == {}  # not a pickle: a miss, the database kept
+    assert cache._db is not None
+    plans = [" ".join(str(step[-1]) for step in cache._db.execute(f"EXPLAIN QUERY PLAN {query}"))
+             for query in ("SELECT COALESCE(SUM(size), 0) FROM entries", "SELECT key, size FROM entries ORDER BY used")]
+    assert "COVERING INDEX entries_used" in plans[0] and "INDEX entries_used" in plans[1]
+    cache.close()
+
+
 def test_a_cache_under_its_bound_is_not_summed_at_every_flush(tmp_path: Path) -> None:
     """Summing the entries scans the whole table; the file's size tells first whether it can be over."""
     cache = Cache(tmp_path / "c", max_bytes=10_000_000)

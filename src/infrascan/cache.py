@@ -31,6 +31,10 @@ from infrascan.gcpause import collector_paused
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 SCHEMA = "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL, size INTEGER NOT NULL, " \
          "used REAL NOT NULL)"
+# The bound's questions (how much is stored, what was used least recently) answered from this index
+# alone: the table stores `size` and `used` after each value, so summing it read every value (0.13 s
+# on a 500 MB cache, at each flush of a cache near its bound). Made once on a cache that lacks it.
+USED_INDEX = "CREATE INDEX IF NOT EXISTS entries_used ON entries (used, size)"
 _CHUNK = 500
 # An entry's last use is rewritten only when it is older than this: eviction needs the order of
 # use, not the second, and rewriting every entry a warm monorepo scan reads (6,000 rows) cost
@@ -96,6 +100,7 @@ class Cache:
         with contextlib.suppress(sqlite3.OperationalError):
             db.execute("PRAGMA journal_mode=WAL")
         db.execute(SCHEMA)
+        db.execute(USED_INDEX)
         db.execute("SELECT count(*) FROM entries LIMIT 1").fetchone()
         return db
 
@@ -197,8 +202,7 @@ class Cache:
 
     def _pages_bytes(self, db: sqlite3.Connection) -> int:
         """The bytes of the database's pages in use. They hold every value, so while they are under
-        the bound the entries are too, and summing the entries (a scan of the whole table that reads
-        every value: 0.13 s on a 500 MB cache, at every flush) is not needed. Not the file's size:
+        the bound the entries are too, and summing the entries is not needed. Not the file's size:
         SQLite keeps the pages a trim freed, so a cache trimmed once stays over the bound on disk
         and would be summed at every flush from then on."""
         pages = db.execute("PRAGMA page_count").fetchone()[0]
