@@ -7,7 +7,8 @@ from pathlib import Path
 
 from helpers import facts_for, scan_tree
 
-from infrascan.registry import GROUP, discover
+from infrascan import PLUGIN_GROUP as GROUP
+from infrascan.registry import discover
 
 
 def test_test_plugin_is_an_installed_distribution() -> None:

@@ -7,9 +7,8 @@ one every scan exercises. A plugin that fails to import costs a diagnostic, not 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 
-from infrascan import PLUGIN_GROUP as GROUP
+from infrascan import plugin_entry_points
 from infrascan.detector import Detector
 from infrascan.model import Diagnostic, Severity
 
@@ -26,7 +25,7 @@ def discover() -> Registry:
     diagnostics: list[Diagnostic] = []
     origins: dict[str, str] = {}
     names: dict[int, str] = {}  # a distribution's name parses its metadata: once per distribution
-    for ep in sorted(entry_points(group=GROUP), key=lambda e: (e.name, e.value)):
+    for ep in plugin_entry_points():
         dist = "?" if ep.dist is None else names.get(id(ep.dist), "")
         if ep.dist is not None and not dist:
             dist = names[id(ep.dist)] = ep.dist.name

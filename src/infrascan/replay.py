@@ -29,7 +29,6 @@ import json
 import os
 import subprocess
 import sys
-from functools import cache
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -152,19 +151,12 @@ def _repository_state(root: str, git: _Git) -> str | None:
     return digest.hexdigest()
 
 
-@cache
 def _entry_points() -> tuple[str, ...]:
-    """The installed detector plugins, read once per process (40 ms): the key computed again after
-    the run checks what the run may have changed, the repository, not what was installed."""
-    from importlib.metadata import entry_points
+    """The installed detector plugins, with their versions: the key computed again after the run
+    checks what the run may have changed, the repository, not what was installed."""
+    from infrascan import plugin_entry_points
 
-    from infrascan import PLUGIN_GROUP
-
-    found = []
-    for ep in entry_points(group=PLUGIN_GROUP):
-        dist = getattr(ep, "dist", None)
-        found.append(f"{ep.name}={ep.value}@{getattr(dist, 'version', '')}")
-    return tuple(sorted(found))
+    return tuple(sorted(f"{ep.name}={ep.value}@{getattr(ep.dist, 'version', '')}" for ep in plugin_entry_points()))
 
 
 def run_key(argv: list[str]) -> str | None:
