@@ -36,6 +36,7 @@ from infrascan.commands import (
 from infrascan.detector import Detector, Record, ResolveContext
 from infrascan.environments import STAGING, env_from_name, normalise
 from infrascan.model import Code, Confidence, Fact, Part, one_line, text
+from infrascan.source import folder_of
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import load_table
 
@@ -413,7 +414,7 @@ class PipelineFacts:
     # -- commands ---------------------------------------------------------------------------
 
     def _script_path(self, raw: str, pipeline: str) -> str | None:
-        for base in ("", PurePosixPath(pipeline).parent.as_posix()):
+        for base in ("", folder_of(pipeline)):
             candidate = PurePosixPath(base, raw).as_posix() if base not in ("", ".") else raw
             candidate = re.sub(r"^(?:\./|/workspace/|\$\{?\w+\}?/)", "", candidate)
             if candidate in self._scripts:
@@ -434,7 +435,7 @@ class PipelineFacts:
         verb = next((a for a in args if re.fullmatch(r"[a-z][\w-]*", a)), None)
         allowed = _verb_kinds(verb) if verb else None
         out: list[tuple[Classification, str, int]] = []
-        near = PurePosixPath(path).parent.as_posix()
+        near = folder_of(path)
         for record in self._scripts[path]:
             if "tool" not in record.data:
                 continue  # a call to another script, not a classified command
@@ -464,7 +465,7 @@ class PipelineFacts:
 
     def _found(self, job: Job) -> list[Found]:
         out: list[Found] = []
-        near = PurePosixPath(job.pipeline).parent.as_posix()
+        near = folder_of(job.pipeline)
         near = "" if near == "." else near
         for index, step in enumerate(job.steps):
             path = step.path or job.pipeline

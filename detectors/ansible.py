@@ -30,7 +30,7 @@ from infrascan.commands import argv, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import ENV_VARIABLE_NAMES, env_from_name, is_dynamic
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, one_line, text
-from infrascan.source import repo_path
+from infrascan.source import folder_of, repo_path
 from infrascan.yamlload import YDict, YList, line_of, load_table
 
 PLAYBOOK = "ansible.playbook"
@@ -414,7 +414,7 @@ def invocations(records: Sequence[Record]) -> Iterator[Invocation]:
         runner = _RUNNER_COMMAND.get(str(record.data.get("runner")))
         if runner is None:
             continue
-        folder = PurePosixPath(record.path).parent.as_posix()
+        folder = folder_of(record.path)
         line = None
         cwd = ""
         for command in record.data.get("commands", []):

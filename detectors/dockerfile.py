@@ -19,13 +19,13 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import Any
 
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.envvars import Variable, VariableReader, public_suffix
 from infrascan.images import parse_image, version_label
 from infrascan.model import Code, Confidence, Fact, Part, text
+from infrascan.source import folder_of
 
 from .scripts import Copy, Reached, StartResolver, argv_script
 
@@ -458,7 +458,7 @@ def stage_copies(stage: dict[str, Any]) -> tuple[Copy, ...]:
 
 
 def directory_of(path: str) -> str:
-    directory = PurePosixPath(path).parent.as_posix()
+    directory = folder_of(path)
     return "" if directory == "." else directory
 
 

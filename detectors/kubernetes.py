@@ -37,7 +37,7 @@ from infrascan.envvars import Variable, VariableReader, is_placeholder_host
 from infrascan.fields import FIELD_BY_ID, Scope
 from infrascan.images import parse_image, version_label
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
-from infrascan.source import is_example_path, repo_path
+from infrascan.source import folder_of, is_example_path, repo_path
 from infrascan.yamlload import Tagged, YDict, YList, line_of, load_yaml
 
 WORKLOAD_KINDS = frozenset(
@@ -1467,7 +1467,7 @@ class KubernetesDetector(Detector):
     # -- phase 2 --
 
     def resolve(self, ctx: ResolveContext) -> list[Fact]:
-        charts = {PurePosixPath(r.path).parent.as_posix() for r in ctx.records("helm.chart")}  # `.` at the top
+        charts = {folder_of(r.path) for r in ctx.records("helm.chart")}  # `.` at the top
         objects: dict[str, list[Record]] = defaultdict(list)
         for record in ctx.records("k8s.object"):
             if not _in_chart(record.path, charts):
@@ -1499,7 +1499,7 @@ class KubernetesDetector(Detector):
 
     def _placements(self, ctx: ResolveContext, objects: dict[str, list[Record]]) -> dict[str, list[Placement]]:
         """For each manifest file, the environments that deploy it (kustomize and GitOps paths first)."""
-        kustomizations = {PurePosixPath(r.path).parent.as_posix(): r for r in ctx.records("k8s.kustomization")}
+        kustomizations = {folder_of(r.path): r for r in ctx.records("k8s.kustomization")}
         found: dict[str, dict[str | None, Placement]] = defaultdict(dict)
         listing = FileIndex(ctx.files)
         manifests = FileIndex(list(objects))
@@ -1531,7 +1531,7 @@ class KubernetesDetector(Detector):
             else:
                 place(manifests.below(app_path) if recurse else manifests.in_folder(app_path), placement)
         for skaffold in ctx.records("k8s.skaffold"):
-            base = PurePosixPath(skaffold.path).parent.as_posix()
+            base = folder_of(skaffold.path)
             for profile in skaffold.data["profiles"]:
                 env = env_from_name(profile["name"] or "")
                 if not env:
@@ -1807,7 +1807,7 @@ class KubernetesDetector(Detector):
         """Overlay namespaces and configMapGenerator literals of environment overlays."""
         facts: list[Fact] = []
         for record in ctx.records("k8s.kustomization"):
-            directory = PurePosixPath(record.path).parent.as_posix()
+            directory = folder_of(record.path)
             env = _dir_env(directory)
             if env is None:
                 continue

@@ -31,7 +31,7 @@ from infrascan.catalog import DATA_STORE_CATEGORIES, Tech
 from infrascan.commands import classify, split_commands, unwrap
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
-from infrascan.source import is_example_path, is_within
+from infrascan.source import folder_of, is_example_path, is_within
 
 # Liquibase change types it can roll back without a `rollback` block (its "auto rollback" list).
 LIQUIBASE_AUTO_ROLLBACK = frozenset(
@@ -356,7 +356,7 @@ class MigrationsDetector(Detector):
         entries = data.get("entries") if data else None
         if not isinstance(entries, list):
             return
-        folder = PurePosixPath(file.path).parent.parent.as_posix()
+        folder = folder_of(folder_of(file.path))
         self._config(out, file.path, 1, "drizzle", journal=True, dir=folder, entries=len(entries))
 
     # Ruby, Elixir, PHP, C#, Go, JavaScript migrations
@@ -505,7 +505,7 @@ class MigrationsDetector(Detector):
         unit = {"prisma": "migration folder", PLAIN_SQL: "file", "liquibase": "changeset"}.get(group.tool, "migration")
         parts: list[Part] = [tool, ": ", _counted(group.total, unit), " in ", Code(group.shown)]
         evidence = list(group.evidence(self.name))
-        in_app = appliers.runtime_dependency(group.tool, PurePosixPath(group.anchor).parent.as_posix())
+        in_app = appliers.runtime_dependency(group.tool, folder_of(group.anchor))
         if in_app is not None:
             parts += [
                 " and no separate step applies them; ",
@@ -623,22 +623,22 @@ def _count_flyway(folder: str, records: list[Record]) -> Group:
 
 def _tool_dirs(ctx: ResolveContext, configs: list[Record]) -> set[str]:
     """Folders whose SQL belongs to a tool known by a marker file, not to loose scripts."""
-    dirs = {PurePosixPath(p).parent.as_posix() for p in _named(ctx.files, "atlas.sum")}
+    dirs = {folder_of(p) for p in _named(ctx.files, "atlas.sum")}
     for record in configs:
         if record.data.get("journal"):
             dirs.add(str(record.data["dir"]))
         if record.data.get("lock"):
-            dirs.add(PurePosixPath(record.path).parent.as_posix())
+            dirs.add(folder_of(record.path))
     return dirs
 
 
 def _prisma_groups(ctx: ResolveContext, configs: list[Record]) -> list[Group]:
-    locks = sorted({PurePosixPath(r.path).parent.as_posix() for r in configs if r.data.get("lock")})
+    locks = sorted({folder_of(r.path) for r in configs if r.data.get("lock")})
     if not locks:
         return []
     counts: dict[str, int] = defaultdict(int)
     for path in _named(ctx.files, "migration.sql"):
-        counts[PurePosixPath(path).parent.parent.as_posix()] += 1
+        counts[folder_of(folder_of(path))] += 1
     return [Group("prisma", folder, f"{folder}/migration_lock.toml", counts[folder], 0, []) for folder in locks]
 
 
@@ -654,10 +654,10 @@ def _atlas_groups(ctx: ResolveContext) -> list[Group]:
     sql_files: dict[str, int] = defaultdict(int)  # folder -> .sql files in it, counted once
     for path in ctx.files:
         if path.endswith(".sql"):
-            sql_files[PurePosixPath(path).parent.as_posix()] += 1
+            sql_files[folder_of(path)] += 1
     groups = []
     for path in sums:
-        folder = PurePosixPath(path).parent.as_posix()
+        folder = folder_of(path)
         groups.append(Group("atlas", folder, path, sql_files.get(folder, 0), 0, []))
     return groups
 
@@ -722,7 +722,7 @@ class _Appliers:
                 if isinstance(tech, str) and not record.data.get("dev"):
                     self._runtime[tech].append(record)
         runtime = self._runtime.get(tool, [])
-        enclosing = [r for r in runtime if is_within(folder, PurePosixPath(r.path).parent.as_posix())]
+        enclosing = [r for r in runtime if is_within(folder, folder_of(r.path))]
         return max(enclosing, key=lambda r: r.path.count("/"), default=None)
 
     def defined_commands(self, tool: str) -> list[tuple[Record, str]]:

@@ -28,6 +28,7 @@ from infrascan.environments import env_from_name
 from infrascan.envvars import Variable, VariableReader
 from infrascan.images import tag_version
 from infrascan.model import Code, Confidence, Fact, Part, code_list, one_line, text
+from infrascan.source import folder_of
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import Tagged, YDict, line_of
 
@@ -1824,7 +1825,7 @@ class PaasDetector(Detector):
     def _through_tasks(
         self, record: Record, command: str, tasks: TaskIndex
     ) -> tuple[Classification, tuple[Part, ...], tuple[Any, ...]] | None:
-        near = PurePosixPath(record.path).parent.as_posix()
+        near = folder_of(record.path)
         for classification in classify(command):
             for resolved in tasks.resolve(classification, "" if near == "." else near):
                 if resolved.classification.kind == "migrate":

@@ -28,6 +28,7 @@ from typing import Any
 from infrascan.commands import argv, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.model import Fact
+from infrascan.source import folder_of
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import YDict, YList, line_of, load_table
 
@@ -469,7 +470,7 @@ class StartResolver:
             return [], False
         walk.seen.add(key)
         hop = (*via, Hop(target.path, name))
-        directory = PurePosixPath(target.path).parent.as_posix()
+        directory = folder_of(target.path)
         found: list[Reached] = []
         only = True
         commands = target.data.get("commands", [])
@@ -492,7 +493,7 @@ class StartResolver:
     def _script(self, path: str, depth: int, via: tuple[Hop, ...], walk: _Walk) -> list[Reached]:
         """The migrations a script file runs, directly or through what it calls."""
         found: list[Reached] = []
-        directory = PurePosixPath(path).parent.as_posix()
+        directory = folder_of(path)
         near = "" if directory == "." else directory
         for record in self.scripts.get(path, []):
             kind = record.data.get("kind")

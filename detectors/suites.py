@@ -17,13 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from pathlib import PurePosixPath
 from typing import Any
 
 from infrascan.detector import Record, ResolveContext
 from infrascan.globs import PatternIndex
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, text
-from infrascan.source import is_example_dir
+from infrascan.source import folder_of, is_example_dir
 from infrascan.yamlload import load_table
 
 from ._pipelines import LEVEL_FIELDS
@@ -91,7 +90,7 @@ def suites(ctx: ResolveContext) -> list[Suite]:
     found: dict[tuple[str, str], Suite] = {}
 
     def suite(tool: str, level: str, path: str) -> Suite:
-        folder = PurePosixPath(path).parent.as_posix()
+        folder = folder_of(path)
         return found.setdefault((tool, folder), Suite(tool, level, folder))
 
     index, known = _configs(), runners()
