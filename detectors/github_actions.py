@@ -35,7 +35,7 @@ from typing import Any
 from infrascan.catalog import DATA_STORE_CATEGORIES
 from infrascan.commands import (
     Classification,
-    Command,
+    SplitMemo,
     classify,
     image_tools,
     level_from_names,
@@ -1242,7 +1242,7 @@ class Expander:
         # Monorepos repeat commands (`make test` in every service's workflow) and targets: each distinct
         # script is split once here, each (runner, target, directory) looked up once (and each distinct
         # command classified once, by commands.classify).
-        self._splits: dict[str, list[Command]] = {}
+        self._splits = SplitMemo()
         self._targets: dict[tuple[str, str, str], Record | None] = {}
 
     def diagnose(self, path: str, line: int, message: str, severity: Severity = Severity.WARNING) -> None:
@@ -1525,8 +1525,8 @@ class Expander:
         if key not in self._scripts_seen:
             shown = resolved.run
             plain = _expr_free(shown)
-            commands = self._split(plain)
-            shown_commands = self._split(shown) if plain != shown else commands
+            commands = self._splits[plain]
+            shown_commands = self._splits[shown] if plain != shown else commands
             same = len(shown_commands) == len(commands)
             out: list[Found] = []
             for index, command in enumerate(commands):
@@ -1570,12 +1570,6 @@ class Expander:
         if turbo and not any(f.kind != "indirect" for f in found_kinds):
             out.extend(self._turbo(turbo["task"], display, path, line, depth))
         return out
-
-    def _split(self, script: str) -> list[Command]:
-        """`split_commands`, once per distinct script text (commands are immutable)."""
-        if script not in self._splits:
-            self._splits[script] = split_commands(script)
-        return self._splits[script]
 
     def _markers(self, command: str, display: str, path: str, line: int) -> list[Found]:
         """Things no command rule says: a cluster started in the runner, an environment torn down,

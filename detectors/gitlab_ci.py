@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from infrascan.catalog import DATA_STORE_CATEGORIES
-from infrascan.commands import OUTPUT_DIR_NAME, Classification, Command, classify, image_tools, split_commands
+from infrascan.commands import OUTPUT_DIR_NAME, Classification, SplitMemo, classify, image_tools
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import display_name, is_dynamic, normalise
 from infrascan.envvars import is_placeholder_host
@@ -468,7 +468,7 @@ class Resolution:
         self.reported: set[str] = set()
         # Jobs that extend one template share its scripts: each distinct script is split once here
         # (and each distinct command classified once, by commands.classify); the results are only read.
-        self._splits: dict[str, list[Command]] = {}
+        self._splits = SplitMemo()
 
     def diagnose(self, path: str, line: int | None, message: str, severity: Severity = Severity.WARNING) -> None:
         self.ctx.diagnose(path, line, message, self.detector.name, severity)
@@ -654,8 +654,6 @@ class Resolution:
                 where = value.where_of(index) if isinstance(value, GSeq) else job.node.where_of(key)
                 inner = _subshell(item)
                 outer_cwd = cwd
-                if inner not in self._splits:
-                    self._splits[inner] = split_commands(inner)
                 for command in self._splits[inner]:
                     line = (where[0], where[1] + command.offset)
                     expanded = substitute(_SHELL_KEYWORD.sub("", command.text), job.variables)

@@ -227,6 +227,15 @@ def split_commands(script: str) -> list[Command]:
     return commands
 
 
+class SplitMemo(dict[str, list[Command]]):
+    """`split_commands` once per distinct script text, for the lifetime of one resolve: monorepos
+    and job templates repeat the same scripts hundreds of times. The lists are only read."""
+
+    def __missing__(self, script: str) -> list[Command]:
+        commands = self[script] = split_commands(script)
+        return commands
+
+
 def _split_operators(line: str) -> list[str]:
     """Splits on &&, || and ; outside quotes."""
     if ";" not in line and "&&" not in line and "||" not in line:
