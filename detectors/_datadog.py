@@ -102,7 +102,7 @@ def handles(message: str, catalog: Catalog) -> list[tuple[str, str | None, str]]
     found: dict[str, tuple[str, str | None, str]] = {}
     for handle in _HANDLE.findall(message):
         if "@" in handle:
-            found.setdefault("email", ("Email", None, ""))
+            found.setdefault("email", (*channel("email", catalog), ""))  # named by the table, as every kind
             continue
         kind = table.get(handle.split("-", 1)[0].lower()) if "-" in handle else None
         if kind is None:
