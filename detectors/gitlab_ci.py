@@ -323,9 +323,13 @@ def substitute(value: str, variables: dict[str, str], depth: int = 0) -> str:
     return substitute(expanded, variables, depth + 1) if expanded != value and depth < 5 else expanded
 
 
-def literal_variables(node: GMap) -> dict[str, str]:
+def literal_variables(node: GMap, varying: frozenset[str] | set[str] = frozenset()) -> dict[str, str]:
+    """The variables whose values are written out, each expanded with the others. `varying` (the
+    names a job's matrix sets) have no one value: neither kept nor written into another's value."""
     out: dict[str, str] = {}
     for key, value in node.items():
+        if str(key) in varying:
+            continue
         if isinstance(value, GMap):
             if value.get("options"):
                 continue  # a choice made when the pipeline is run, not a value
@@ -603,7 +607,7 @@ class Resolution:
                 self.diagnose(where[0], where[1], f"job `{name}` has no `script` or `trigger`; GitLab rejects it")
             return None
         variables_node = inherited_variables(node, settings)
-        variables = {k: v for k, v in literal_variables(variables_node).items() if k not in _matrix_names(node)}
+        variables = literal_variables(variables_node, _matrix_names(node))
         whens = self._whens(name, node, conditions, pipeline)
         stage = str(node.get("stage") or "test")
         origin = node.origin[len("template:") :] if node.origin.startswith("template:") else ""

@@ -605,7 +605,10 @@ def test_matrix_variables_and_local_exports(tmp_path: Path) -> None:
     """mobilizon: a global ARCH is not the value of a `parallel:matrix` ARCH; `--output type=local`."""
     builds = ci_facts(fixture(tmp_path, "anchors"), "ci.build")
     assert "acme/shop:${CI_COMMIT_TAG}-${ARCH}" in one(builds, "build-docker-tag")
-    assert one(builds, "package-multi-arch-release").startswith("Artifacts built in a container and exported")
+    packaged = one(builds, "package-multi-arch-release")
+    assert packaged.startswith("Artifacts built in a container and exported")
+    # nor in a job variable that names it: the matrix sets ARCH to arm64 there, not the global amd64
+    assert "APP_ASSET=shop_${CI_COMMIT_REF_NAME}_${ARCH}.tar.gz" in packaged and "amd64" not in packaged
 
 
 def test_builds_inside_test_jobs_are_not_build_steps(tmp_path: Path) -> None:
