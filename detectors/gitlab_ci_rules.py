@@ -866,7 +866,10 @@ def describe(whens: list[When]) -> tuple[Part, ...]:
     pieces: list[tuple[Part, ...]] = []
     automatic = _dedupe_phrases([w for w in whens if not w.manual], common)
     if automatic:
-        pieces.append(_join(automatic))
+        # `push to any branch and tags (outside project x)` reads as if the project held for both:
+        # a last trigger with conditions of its own is set apart.
+        last_qualified = len(automatic) > 1 and automatic[-1][-1] == ")"
+        pieces.append(_join(automatic, sep="; " if last_qualified else ", "))
     manual = _dedupe_phrases([w for w in whens if w.manual], common)
     if manual:
         pieces.append(text(*_join(manual), " (manual)"))
