@@ -44,6 +44,7 @@ from infrascan.commands import (
 )
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import block_order, env_from_name, normalise
+from infrascan.images import version_label
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, code_list, text
 from infrascan.source import repo_path
 from infrascan.tasks import TaskIndex, workspace
@@ -1953,7 +1954,7 @@ class FactBuilder:
                 parts.append(", ")
             if found:
                 tech, ref = found
-                parts += [tech.label(tech.version_of(ref)), " (", Code(image), ")"]
+                parts += [version_label(tech.name, tech.version_of(ref), ref), " (", Code(image), ")"]
             else:
                 parts.append(Code(image or service["name"]))
         return parts

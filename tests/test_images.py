@@ -76,6 +76,8 @@ def test_tag_version(tag: str, scheme: str, minor_below: int | None, expected: s
         ("postgres:${PG_VERSION}", "PostgreSQL (version set by variable ${PG_VERSION})"),
         ("redis:latest", "Redis (version unpinned)"),
         ("redis", "Redis (version unpinned)"),
+        ("redis:alpine", "Redis (version unpinned)"),  # a variant, not a release
+        ("ghcr.io/tursodatabase/libsql-server:e4beaca", "Turso (libSQL) (tag e4beaca)"),  # openstatus test.yml
         ("stripe/stripe-mock:0.186", "Stripe"),  # services have no version scheme
     ],
 )

@@ -236,6 +236,19 @@ def test_repeated_facts_are_written_once_and_summarised_per_component(tmp_path: 
     assert "| [services/svc3](services/svc3/) | Python 3.12 | PostgreSQL |" in doc
 
 
+def test_a_component_runtime_pinned_by_digest_is_not_called_unpinned(tmp_path: Path) -> None:
+    """openstatus: `FROM node@sha256:...` pins the runtime; the table says how, as build steps do."""
+    root = tmp_path / "repo"
+    write_tree(root, {"apps/web/Dockerfile": f"FROM node@sha256:{'a' * 64}\nCMD [\"node\", \"server.js\"]\n",
+                      "apps/api/Dockerfile": "FROM python:3.12-slim\nCMD [\"python\", \"app.py\"]\n"})
+    with scanned(str(root)) as run:
+        outcome = build_document(run, existing=None, doc_path="INFRASTRUCTURE.md", use_permalinks=False,
+                                 template=None)
+    doc = outcome.merge.text
+    assert "| [apps/web](apps/web/) | Node.js (pinned by digest) |" in doc
+    assert "| [apps/api](apps/api/) | Python 3.12 |" in doc
+
+
 def test_per_component_documents_have_their_own_merge_and_drift(tmp_path: Path) -> None:
     import subprocess
     import sys

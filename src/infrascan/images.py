@@ -68,8 +68,9 @@ def parse_image(ref: str) -> ImageRef | None:
 def version_label(name: str, version: str | None, image: ImageRef) -> str:
     """A technology and the version an image pins, saying how it is pinned when it is not by tag.
 
-    `Tech.label` only knows "unpinned"; a maintainer reading `valkey/valkey@sha256:...` or
-    `postgres:${PG_VERSION}` needs to know the version is fixed elsewhere, not missing.
+    `Tech.label` only knows "unpinned"; a maintainer reading `valkey/valkey@sha256:...`,
+    `postgres:${PG_VERSION}` or `libsql-server:e4beaca` needs to know the version is fixed
+    elsewhere or by a tag that names none, not missing.
     """
     if not version:
         return name
@@ -79,7 +80,9 @@ def version_label(name: str, version: str | None, image: ImageRef) -> str:
         return f"{name} (version set by variable {image.tag})"
     if image.digest:
         return f"{name} (pinned by digest)"
-    return f"{name} (version unpinned)"
+    if re.search(r"\d", image.tag):  # `e4beaca`, `sha-1f2e3d`: a fixed tag that names no version
+        return f"{name} (tag {image.tag})"
+    return f"{name} (version unpinned)"  # no tag, `latest`, or a variant name (`alpine`)
 
 
 def tag_version(

@@ -28,6 +28,7 @@ from infrascan.fields import (
     SERVICE_FIELDS,
 )
 from infrascan.gcpause import collector_paused
+from infrascan.images import version_label
 from infrascan.merge import Model, SourceStat
 from infrascan.model import Code, Confidence, Evidence, Fact, FactScope, Part, order_key
 
@@ -354,7 +355,7 @@ class ViewBuilder:
             for part in fact.parts:
                 found = self.catalog.by_image(part.text) if isinstance(part, Code) else None
                 if found and found[0].category == "runtime":
-                    labels.add(found[0].label(found[0].version_of(found[1])))
+                    labels.add(version_label(found[0].name, found[0].version_of(found[1]), found[1]))
         return sorted(labels)
 
     @staticmethod
