@@ -98,7 +98,7 @@ def test_one_signal_row_per_entry(entry: dict[str, Any]) -> None:
         assert catalog.by_helm_dependency(signal).id == tech_id  # type: ignore[union-attr]
     elif key == "packages":
         eco, name = signal
-        name = name[:-2] + "/x" if name.endswith("/*") else name
+        name = name[:-1] + "x" if name.endswith("*") else name
         assert catalog.by_package(eco, name).id == tech_id  # type: ignore[union-attr]
     elif key == "files":
         path = signal.replace("*", "x")

@@ -223,7 +223,7 @@ class Catalog:
             self._helm.setdefault(chart.lower(), tech)
         for ecosystem, names in (sig.get("packages") or {}).items():
             for name in names or []:
-                if name.endswith("/*"):
+                if name.endswith("*"):  # a prefix: `@scope/*`, `@opentelemetry/sdk-trace-*`
                     self._package_globs.append((ecosystem, name[:-1].lower(), tech))
                 else:
                     self._packages.setdefault((ecosystem, _norm_package(ecosystem, name)), tech)

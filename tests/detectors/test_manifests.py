@@ -83,6 +83,17 @@ def test_package_json_dependencies_versus_dev_dependencies() -> None:
     assert facts["opentelemetry"][1] is Confidence.HINT
 
 
+def test_opentelemetry_logs_packages_alone_are_not_monitoring() -> None:
+    """openstatus' servers ship logs through OpenTelemetry (exporter-logs-otlp-http, sdk-logs): no
+    traces or metrics, so no performance or application monitoring. A tracing SDK is."""
+    logs = ('{"dependencies": {"@opentelemetry/exporter-logs-otlp-http": "^0.57.0",'
+            ' "@opentelemetry/sdk-logs": "^0.57.0", "@opentelemetry/resources": "^1.30.0"}}')
+    assert DETECTOR.extract(SourceFile("apps/server/package.json", logs)).facts == []
+    traces = '{"dependencies": {"@opentelemetry/sdk-trace-node": "^1.30.0"}}'
+    found = DETECTOR.extract(SourceFile("apps/server/package.json", traces)).facts
+    assert [f.text for f in found] == ["OpenTelemetry SDK @opentelemetry/sdk-trace-node in package.json"]
+
+
 def test_monitoring_field_of_a_metrics_client(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, {"package.json": fixture_text("manifests", "package.json")})
     assert "Prometheus SDK prom-client in package.json" in texts(facts_for(scanned.model, "mon.application"))
