@@ -297,7 +297,8 @@ class DockerfileDetector(Detector):
 
     def _build_fact(self, path: str, stages: list[Stage], final: Stage) -> Fact:
         parts: list[Part] = ["Container image from ", Code(path)]
-        runtime_ref = self._chain(stages, final)[-1].image
+        named_at = self._chain(stages, final)[-1]  # the stage whose FROM names the runtime image
+        runtime_ref = named_at.image
         described = self._describe_image(runtime_ref)
         tech_id = None
         if described:
@@ -325,7 +326,8 @@ class DockerfileDetector(Detector):
             "ci.build",
             text(*parts),
             Confidence.DECLARED,
-            self.evidence(path, final.line),
+            # the final stage, and the FROM that names its image when that is an earlier stage's (`FROM base`)
+            tuple(dict.fromkeys((*self.evidence(path, final.line), *self.evidence(path, named_at.line)))),
             item=f"image:{path}",
             tech=tech_id,
             rank=40,
