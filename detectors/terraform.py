@@ -2210,7 +2210,8 @@ class Run:
             raw_bucket = config.get("bucket")
             bucket = _plain(evaluate(raw_bucket, included)) if raw_bucket is not None else None
             env_var = _GET_ENV.search(raw_bucket) if isinstance(raw_bucket, str) else None
-            evidence = [Evidence(block.path, block.line_at("config"), self.detector.name)]
+            # `backend = "s3"`: nested attributes (the bucket) have no lines of their own
+            evidence = [Evidence(block.path, block.line_at("backend"), self.detector.name)]
             if included is not scope:
                 evidence.append(Evidence(file.path, included.include_line, self.detector.name))
             use = StateUse(_dir(file.path), True, key, bucket, tuple(evidence), env_var.group(1) if env_var else None)

@@ -30,7 +30,7 @@ from infrascan.detectors.terraform_hcl import (
 
 from infrascan.catalog import load_catalog
 from infrascan.detector import SourceFile
-from infrascan.model import Confidence, FactScope
+from infrascan.model import Confidence, Evidence, FactScope
 
 DETECTOR = TerraformDetector()
 
@@ -482,6 +482,8 @@ def test_terragrunt_remote_state_is_read_per_unit(cases: dict[str, Scanned]) -> 
         "Terraform state in the s3 backend, bucket acme-tf-state-us-east-1 (when TG_BUCKET_PREFIX is unset): "
         "non-prod/us-east-1/qa/mysql/tf.tfstate"
     ) in declared(tg, "env.special", "qa")
+    [state] = [f for f in facts_for(tg.model, "env.special", "qa") if f.text.startswith("Terraform state")]
+    assert state.evidence[0] == Evidence("root.hcl", 19, "terraform"), "`backend = \"s3\"`, not `config = {`"
 
 
 def test_terragrunt_units_get_their_component_defaults_from_envcommon(cases: dict[str, Scanned]) -> None:
