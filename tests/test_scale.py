@@ -249,6 +249,21 @@ def test_a_component_runtime_pinned_by_digest_is_not_called_unpinned(tmp_path: P
     assert "| [apps/api](apps/api/) | Python 3.12 |" in doc
 
 
+def test_components_with_nothing_found_are_named_under_the_table_not_given_rows(tmp_path: Path) -> None:
+    """openstatus: forty library packages made forty rows of dashes."""
+    root = tmp_path / "repo"
+    write_tree(root, {"apps/api/Dockerfile": "FROM python:3.12-slim\n", "apps/web/Dockerfile": "FROM node:22\n",
+                      "packages/icons/package.json": '{"name": "icons"}\n',
+                      "packages/ui/package.json": '{"name": "ui"}\n'})
+    with scanned(str(root)) as run:
+        doc = build_document(run, existing=None, doc_path="INFRASTRUCTURE.md", use_permalinks=False,
+                             template=None).merge.text
+    table = doc[doc.index("<!-- infrascan:begin components -->"):doc.index("<!-- infrascan:end components -->")]
+    assert "| [apps/api](apps/api/) | Python 3.12 |" in table and "| [packages/" not in table
+    assert ("Also 2 components with no runtime, database, CI, deploy target or environment found in them: "
+            "[packages/icons](packages/icons/), [packages/ui](packages/ui/).") in table
+
+
 def test_per_component_documents_have_their_own_merge_and_drift(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -96,6 +96,9 @@ class ComponentRow:
     deploy: str
     environments: str
 
+    def found_any(self) -> bool:
+        return any(cell != "-" for cell in (self.runtime, self.databases, self.ci, self.deploy, self.environments))
+
 
 @dataclass
 class DocumentView:
@@ -116,6 +119,9 @@ class DocumentView:
     total: int
     extras: dict[str, object] = field(default_factory=dict)
     components: list[ComponentRow] = field(default_factory=list)
+    # Components in which nothing the table shows was found (a monorepo's library packages): named
+    # under the table, not given a row of dashes each.
+    quiet_components: list[ComponentRow] = field(default_factory=list)
 
     @property
     def gaps(self) -> int:
@@ -300,7 +306,9 @@ class ViewBuilder:
             looked = self.looked("ext.purpose")
             doc.services_gap = f"{GAP} no third-party service found. {looked}."
         doc.filled, doc.total = self.filled, self.total
-        doc.components = self.components() if self.component is None else []
+        rows = self.components() if self.component is None else []
+        doc.components = [r for r in rows if r.found_any()]
+        doc.quiet_components = [r for r in rows if not r.found_any()]
         if self.diagrams:
             facts = [f for f in self.model.facts if self.component is None or f.component == self.component]
             diagram = build_diagram(facts)
