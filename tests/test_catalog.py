@@ -26,6 +26,7 @@ ENTRY_KEYS = {
     "signals",
     "speaks",
     "app_url",
+    "platform",
 }
 
 
@@ -52,6 +53,8 @@ def test_schema() -> None:
         assert set(entry.get("signals", {}).get("packages", {}) or {}) <= set(ECOSYSTEMS), entry["id"]
         assert set(entry.get("monitoring", [])) <= {"application", "infrastructure", "performance"}, entry["id"]
         assert entry.get("version", {}).get("scheme", "major") in ("major", "minor", "calendar", "none")
+        if "platform" in entry:  # a platform's app configuration names it: the file must say so
+            assert entry["platform"] is True and entry["signals"].get("files"), entry["id"]
         if "stand_in" in entry:
             assert set(entry["stand_in"]) == {"what", "hosts"} and entry["stand_in"]["hosts"], entry["id"]
         if entry["category"] == "external-service":

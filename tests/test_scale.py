@@ -253,13 +253,15 @@ def test_components_with_nothing_found_are_named_under_the_table_not_given_rows(
     """openstatus: forty library packages made forty rows of dashes."""
     root = tmp_path / "repo"
     write_tree(root, {"apps/api/Dockerfile": "FROM python:3.12-slim\n", "apps/web/Dockerfile": "FROM node:22\n",
+                      "apps/api/fly.toml": 'app = "acme-api"\n[deploy]\n  strategy = "rolling"\n',
                       "packages/icons/package.json": '{"name": "icons"}\n',
                       "packages/ui/package.json": '{"name": "ui"}\n'})
     with scanned(str(root)) as run:
         doc = build_document(run, existing=None, doc_path="INFRASTRUCTURE.md", use_permalinks=False,
                              template=None).merge.text
     table = doc[doc.index("<!-- infrascan:begin components -->"):doc.index("<!-- infrascan:end components -->")]
-    assert "| [apps/api](apps/api/) | Python 3.12 |" in table and "| [packages/" not in table
+    assert "| [apps/api](apps/api/) | Python 3.12 | - | - | Fly.io |" in table, "its own fly.toml: deployed there"
+    assert "| [apps/web](apps/web/) | Node.js 22 | - | - | - |" in table and "| [packages/" not in table
     assert ("Also 2 components with no runtime, database, CI, deploy target or environment found in them: "
             "[packages/icons](packages/icons/), [packages/ui](packages/ui/).") in table
 

@@ -19,6 +19,9 @@ Entry keys:
   speaks: ids of technologies whose wire protocol it serves, so their URL schemes reach it (DocumentDB
   speaks MongoDB's: `mongodb://documentdb:10260` is DocumentDB when `documentdb` runs it);
   app_url: a platform's default URL of an app, `{app}` standing for its name (`https://{app}.fly.dev`);
+  platform: true for a platform an app runs on once deployed with it, whose `files` are that app's own
+  configuration there (fly.toml, vercel.json): a monorepo component holding one names it as its deploy
+  target. Not where a file name is shared (Procfile, app.yaml);
   signals:
     images: image repositories (no registry host, no tag); a trailing /* matches a namespace
     env_names: exact variable names; env_prefixes: name prefixes matched on whole `_` tokens at
@@ -110,6 +113,7 @@ class Tech:
     version_images: frozenset[str] = frozenset()
     speaks: tuple[str, ...] = ()
     app_url: str = ""
+    platform: bool = False
 
     def is_a(self, category: str) -> bool:
         return category in self.categories
@@ -196,6 +200,7 @@ class Catalog:
             version_images=frozenset(i.lower() for i in version.get("images", [])),
             speaks=tuple(entry.get("speaks", [])),
             app_url=str(entry.get("app_url", "")),
+            platform=bool(entry.get("platform", False)),
         )
         self.techs[tech.id] = tech
         sig = tech.signals

@@ -346,10 +346,17 @@ class ViewBuilder:
                 deploy=self._cell(sorted({str(f.attrs["target"]) for f in mentioning + own
                                           if f.field.startswith("ci.deploy") and f.attrs.get("target")}
                                          | {self._tech_name(f.tech) for f in own if f.tech in self.catalog.techs
-                                            and self.catalog.techs[f.tech].category == "deploy-tool"})),
+                                            and self.catalog.techs[f.tech].category == "deploy-tool"}
+                                         | self._deploy_configs(own))),
                 environments=self._cell(sorted({display_name(f.env) for f in own if f.env})),
             ))
         return rows
+
+    def _deploy_configs(self, facts: list[Fact]) -> set[str]:
+        """The platforms whose app configuration a component's facts cite (`fly.toml`: Fly.io): the
+        component is deployed there, whichever workflow runs the deploy."""
+        paths = {e.path for f in facts for e in f.evidence}
+        return {tech.name for path in paths for tech in self.catalog.by_file(path) if tech.platform}
 
     def _tech_name(self, tech_id: str | None) -> str:
         return self.catalog.techs[tech_id].name if tech_id in self.catalog.techs else str(tech_id)
