@@ -52,3 +52,14 @@ def test_hints_under_a_gap_put_switched_off_objects_last(tmp_path: Path) -> None
     field = next(i for i in range(start, len(lines)) if lines[i].startswith("  - Database:"))
     hints = [row for row in lines[field + 1 : field + 4] if row.lstrip().startswith("- hint:")]
     assert "MySQL 8" in hints[0] and "PostgreSQL 16" in hints[1] and "off:" in hints[1], hints
+
+
+def test_a_gap_with_hints_under_it_does_not_say_there_is_no_evidence(tmp_path: Path) -> None:
+    """openstatus: 'no evidence for this environment' above a hint citing a URL per branch."""
+    write_tree(tmp_path, {"requirements.txt": "psycopg[binary]==3.2.1\n", ".env.example": "DEBUG=1\n"})
+    row = line(document(tmp_path), "  - Database:")
+    assert "**Gap:** nothing found settles it; the hints below are leads to check." in row
+    assert "no evidence" not in row
+    without = tmp_path / "bare"
+    write_tree(without, {".env.example": "DEBUG=1\n"})
+    assert "**Gap:** no evidence found." in line(document(without), "  - Database:")

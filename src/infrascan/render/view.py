@@ -249,7 +249,7 @@ class ViewBuilder:
             # Hints that name no environment (a database driver) belong under every environment's gap.
             hints.extend(self.fact_view(f) for f in self._index.get((field_id, None, None), []) if not _fills(f))
         if not entries:
-            gap = f"{GAP} {escape_md(_gap_reason(field_id, env))} {self.looked(field_id)}."
+            gap = f"{GAP} {escape_md(_gap_reason(field_id, env, bool(hints)))} {self.looked(field_id)}."
         if count:
             self.total += 1
             self.filled += bool(entries)
@@ -504,9 +504,13 @@ _GAP_REASONS = {
 }
 
 
-def _gap_reason(field_id: str, env: str | None) -> str:
+def _gap_reason(field_id: str, env: str | None, hinted: bool) -> str:
+    """Why a field is empty. With hints under it, not "no evidence": the hints cite evidence, just
+    none that settles the field (a URL per branch, a driver in a manifest)."""
     if field_id in _GAP_REASONS:
         return _GAP_REASONS[field_id]
+    if hinted:
+        return "nothing found settles it; the hints below are leads to check."
     if env and env not in TEMPLATE_TIERS:
         return "no evidence for this environment."
     return "no evidence found."
