@@ -254,6 +254,9 @@ def test_components_with_nothing_found_are_named_under_the_table_not_given_rows(
     root = tmp_path / "repo"
     write_tree(root, {"apps/api/Dockerfile": "FROM python:3.12-slim\n", "apps/web/Dockerfile": "FROM node:22\n",
                       "apps/api/fly.toml": 'app = "acme-api"\n[deploy]\n  strategy = "rolling"\n',
+                      # loki's operator: Netlify builds its documentation site, not the component
+                      "apps/web/netlify.toml": '[build]\n  publish = "website/public"\n[context.production]\n'
+                                               '  command = "make web"\n',
                       "packages/icons/package.json": '{"name": "icons"}\n',
                       "packages/ui/package.json": '{"name": "ui"}\n'})
     with scanned(str(root)) as run:

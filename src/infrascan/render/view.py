@@ -353,9 +353,11 @@ class ViewBuilder:
         return rows
 
     def _deploy_configs(self, facts: list[Fact]) -> set[str]:
-        """The platforms whose app configuration a component's facts cite (`fly.toml`: Fly.io): the
-        component is deployed there, whichever workflow runs the deploy."""
-        paths = {e.path for f in facts for e in f.evidence}
+        """The platforms whose app configuration a component's deploy facts cite (`fly.toml`: Fly.io,
+        its strategy, region or URL): the component is deployed there, whichever workflow runs the
+        deploy. Not its build facts: a Netlify build of a component's documentation site is not
+        where the component runs (loki's operator)."""
+        paths = {e.path for f in facts if f.field.startswith(_DEPLOY_FIELDS) for e in f.evidence}
         return {tech.name for path in paths for tech in self.catalog.by_file(path) if tech.platform}
 
     def _tech_name(self, tech_id: str | None) -> str:
@@ -465,6 +467,9 @@ def _across_components(facts: list[Fact]) -> list[Fact]:
         else:
             kept.extend(members)
     return kept
+
+
+_DEPLOY_FIELDS = ("deploy.", "ci.deploy", "env.")  # where and how it is deployed, not how it is built
 
 
 def _prefixes(path: str) -> list[str]:
