@@ -708,6 +708,7 @@ def read_job(
         "line": line,
         "name": _text(job.get("name")),
         "needs": _strings(job.get("needs")),
+        "needs_line": line_of(job, "needs", line),
         "if": _text(job.get("if")) if "if" in job else None,
         "environment": env_record,
         "uses": _text(job.get("uses")),
@@ -2636,7 +2637,10 @@ class FactBuilder:
                 *self.inner(units[0].run),
                 ")",
             ]
-            evidence = self.ev((units[0].run.path, units[0].run.job["line"]))
+            gated = units[0].run.job
+            # the `needs:` line itself; the job's when the wait comes from the job that calls it
+            evidence = self.ev((units[0].run.path, gated.get("needs_line", gated["line"]) if gated["needs"]
+                                else gated["line"]))
             order: tuple[Any, ...] = (-1,)
         else:
             step, found = entry["step"], entry["found"]

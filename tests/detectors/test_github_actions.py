@@ -362,6 +362,8 @@ def test_test_setup_is_neither_a_build_step_nor_a_migration(blues: Scanned) -> N
 def test_deploy_steps_start_with_the_checks_they_wait_for(blues: Scanned) -> None:
     steps = texts(ours(blues, "deploy.steps"))
     assert steps[0].startswith("Staging, production: jobs lint, typecheck, vitest, cypress pass first")
+    [gate] = [f for f in ours(blues, "deploy.steps") if "pass first" in f.text]
+    assert [e.line for e in gate.evidence] == [60], "the `needs:` line, not the job's"
     assert any(s.startswith("Staging: deploy with Fly.io") for s in steps)
     assert any(s.startswith("Production: deploy with Fly.io") for s in steps)
 
