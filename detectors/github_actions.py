@@ -1793,10 +1793,13 @@ def describe(triggers: Iterable[Trigger], gates: Iterable[str] = ()) -> tuple[Pa
         if gate_parts and "pull request" in phrase:
             parts += [" labelled ", *gate_parts]
         phrases.append(parts)
+    # `push to main and pull requests (paths api/**)` reads as if the paths held for pushes too: a
+    # last trigger with a note of its own is set apart (`push to main; pull requests (paths api/**)`).
+    apart = len(phrases) > 1 and phrases[-1][-1] == ")"
     out: list[Part] = []
     for i, parts in enumerate(phrases):
         if i:
-            out.append(" and " if i == len(phrases) - 1 else ", ")
+            out.append("; " if apart else " and " if i == len(phrases) - 1 else ", ")
         out.extend(parts)
     return text(*out)
 

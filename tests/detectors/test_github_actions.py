@@ -368,6 +368,15 @@ def test_deploy_steps_start_with_the_checks_they_wait_for(blues: Scanned) -> Non
     assert any(s.startswith("Production: deploy with Fly.io") for s in steps)
 
 
+def test_a_path_filter_of_the_last_trigger_is_not_read_as_everyones(tmp_path: Path) -> None:
+    """openstatus go-tests.yml: the paths filter only pull requests; pushes to main run every time."""
+    workflow = ("on:\n  push:\n    branches: [main]\n  pull_request:\n    paths: ['apps/checker/**']\n"
+                "jobs:\n  ci:\n    runs-on: ubuntu-latest\n    steps:\n      - run: go test ./...\n")
+    scanned = scan_tree(tmp_path, {W + "go-tests.yml": workflow})
+    unit = one(ours(scanned, "ci.test.unit"), "go test")
+    assert "push to main; pull requests (paths apps/checker/**)" in unit.text
+
+
 # ---- environments: expressions, previews, merged PRs, workflow_run, type: environment ---------------
 
 
