@@ -594,6 +594,17 @@ def test_the_bound_is_measured_without_reading_values(tmp_path: Path) -> None:
     cache.close()
 
 
+def test_a_cache_whose_index_cannot_be_made_is_kept_and_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only or locked cache cannot take the index: it must still serve reads, not be rebuilt."""
+    cache = Cache(tmp_path / "c", max_bytes=10_000_000)
+    cache.put("k", "kept")
+    cache.close()
+    monkeypatch.setattr("infrascan.cache.USED_INDEX", "CREATE INDEX entries_used ON no_such_table (used)")
+    again = Cache(tmp_path / "c", max_bytes=10_000_000)
+    assert again.get_many(["k"]) == {"k": "kept"} and again.note is None
+    again.close()
+
+
 def test_a_cache_under_its_bound_is_not_summed_at_every_flush(tmp_path: Path) -> None:
     """Summing the entries scans the whole table; the file's size tells first whether it can be over."""
     cache = Cache(tmp_path / "c", max_bytes=10_000_000)

@@ -100,7 +100,10 @@ class Cache:
         with contextlib.suppress(sqlite3.OperationalError):
             db.execute("PRAGMA journal_mode=WAL")
         db.execute(SCHEMA)
-        db.execute(USED_INDEX)
+        # Best effort: a read-only cache, or one another process holds locked, still serves reads
+        # (and is not taken for corrupt and rebuilt); without the index, the bound reads the table.
+        with contextlib.suppress(sqlite3.OperationalError):
+            db.execute(USED_INDEX)
         db.execute("SELECT count(*) FROM entries LIMIT 1").fetchone()
         return db
 
