@@ -1781,7 +1781,9 @@ def describe(triggers: Iterable[Trigger], gates: Iterable[str] = ()) -> tuple[Pa
             subjects.append(trigger.subject)
     gate_parts = code_list(gates)
     phrases: list[list[Part]] = []
+    noted = False  # whether the last phrase ends with a note of its own (paths, branches ignored)
     for (phrase, tail, note_label, note_values, paren), subjects in groups.items():
+        noted = bool(note_label)
         parts: list[Part] = [phrase]
         if subjects:
             parts += [" (", *code_list(subjects), ")"] if paren else [" ", *code_list(subjects)]
@@ -1795,7 +1797,7 @@ def describe(triggers: Iterable[Trigger], gates: Iterable[str] = ()) -> tuple[Pa
         phrases.append(parts)
     # `push to main and pull requests (paths api/**)` reads as if the paths held for pushes too: a
     # last trigger with a note of its own is set apart (`push to main; pull requests (paths api/**)`).
-    apart = len(phrases) > 1 and phrases[-1][-1] == ")"
+    apart = len(phrases) > 1 and noted
     out: list[Part] = []
     for i, parts in enumerate(phrases):
         if i:

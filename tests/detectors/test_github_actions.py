@@ -375,6 +375,13 @@ def test_a_path_filter_of_the_last_trigger_is_not_read_as_everyones(tmp_path: Pa
     scanned = scan_tree(tmp_path, {W + "go-tests.yml": workflow})
     unit = one(ours(scanned, "ci.test.unit"), "go test")
     assert "push to main; pull requests (paths apps/checker/**)" in unit.text
+    # a schedule's cron in parentheses is its subject, not a note: joined as usual
+    nightly = workflow.replace("  pull_request:\n    paths: ['apps/checker/**']\n",
+                               "  schedule:\n    - cron: '0 3 * * *'\n")
+    (tmp_path / "nightly").mkdir()
+    scanned = scan_tree(tmp_path / "nightly", {W + "go-tests.yml": nightly})
+    unit = one(ours(scanned, "ci.test.unit"), "go test")
+    assert ": push to main and " in unit.text and ";" not in unit.text.split(": ", 1)[1].split("; runs")[0]
 
 
 # ---- environments: expressions, previews, merged PRs, workflow_run, type: environment ---------------
