@@ -29,6 +29,7 @@ import json
 import os
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -151,9 +152,11 @@ def _repository_state(root: str, git: _Git) -> str | None:
     return digest.hexdigest()
 
 
+@cache
 def _entry_points() -> tuple[str, ...]:
-    """The installed detector plugins, with their versions: the key computed again after the run
-    checks what the run may have changed, the repository, not what was installed."""
+    """The installed detector plugins, with their versions, once per process (a version reads its
+    distribution's metadata): the key computed again after the run checks what the run may have
+    changed, the repository, not what was installed."""
     from infrascan import plugin_entry_points
 
     return tuple(sorted(f"{ep.name}={ep.value}@{getattr(ep.dist, 'version', '')}" for ep in plugin_entry_points()))
