@@ -40,7 +40,6 @@ from infrascan.commands import (
     image_tools,
     level_from_names,
     registry_of,
-    split_commands,
 )
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import block_order, env_from_name, normalise
@@ -1472,7 +1471,7 @@ class Expander:
                 continue
             if kind == "remote-script":
                 script = with_.get(spec.inputs.get("script", ""), "")
-                for cmd in split_commands(_expr_free(script)):
+                for cmd in self._splits[_expr_free(script)]:
                     for found in self._command("ssh remote " + cmd.text, cmd.text, run.path, line, "", remote=True):
                         found.entry = name  # shown as `appleboy/ssh-action` → `docker compose up -d`
                         out.append(found)
@@ -2642,10 +2641,8 @@ class FactBuilder:
                 *self.inner(units[0].run),
                 ")",
             ]
-            gated = units[0].run.job
-            # the `needs:` line itself; the job's when the wait comes from the job that calls it
-            evidence = self.ev((units[0].run.path, gated.get("needs_line", gated["line"]) if gated["needs"]
-                                else gated["line"]))
+            # the `needs:` line itself (the job's own line when the wait comes from the job that calls it)
+            evidence = self.ev((units[0].run.path, units[0].run.job["needs_line"]))
             order: tuple[Any, ...] = (-1,)
         else:
             step, found = entry["step"], entry["found"]
