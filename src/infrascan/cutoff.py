@@ -98,9 +98,11 @@ class EarlyCutoff:
         apart from the index, which a scan whose results did not change reads alone, and in
         buckets of paths, so that a scan rewrites only the buckets its changes fall in; checked
         against the index label by label, as another scan may have written any of them since."""
+        index = self.index
+        if not index:  # the probe named no result: no brief can be checked, none is loaded
+            return {}
         keys = {f"{self.briefs_key}:{bucket}": bucket for bucket in range(BRIEF_BUCKETS)}
         out: dict[Label, tuple[str, Any]] = {}
-        index = self.index
         now = time.time()
         with collector_paused():  # what is kept here lives through the scan
             for key, stored in self.cache.get_many(keys).items():
