@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Any
 
 from infrascan.catalog import Catalog
@@ -233,9 +232,8 @@ def _scope(fact: Fact) -> FactScope:
     return FactScope.EXAMPLE if FactScope.EXAMPLE in scopes else FactScope.RETIRED
 
 
-@lru_cache(maxsize=65536)
 def _path_scope(path: str) -> FactScope:
-    """One evidence path's scope: many facts cite the same file (thousands on a monorepo)."""
+    """One evidence path's scope (both tests are memoised per path: many facts cite one file)."""
     if is_retired_path(path):
         return FactScope.RETIRED
     return FactScope.EXAMPLE if is_example_path(path) else FactScope.MAIN
