@@ -35,13 +35,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from infrascan.globs import compile_globs
+from infrascan.globs import PatternIndex
 from infrascan.images import ImageRef, parse_image, tag_version
 from infrascan.yamlload import load_table
 
@@ -172,7 +171,7 @@ class Catalog:
         self._name_sources: list[tuple[str, int, Tech, bool]] = []
         self._names: list[tuple[re.Pattern[str], Tech, bool, str | None]] | None = None
         self._file_globs: list[tuple[list[str], Tech]] = []
-        self._files: list[tuple[Callable[[str], bool], Tech]] | None = None
+        self._files: PatternIndex | None = None
         for entry in entries:
             self._add(entry)
         # Longest prefixes first: NEW_RELIC before NEW, AWS_S3 before AWS.
@@ -321,9 +320,10 @@ class Catalog:
 
     def by_file(self, path: str) -> list[Tech]:
         """Technologies whose own configuration file this is (`fly.toml`, `.gitlab-ci.yml`)."""
-        if self._files is None:
-            self._files = [(compile_globs(patterns), tech) for patterns, tech in self._file_globs]
-        return [tech for match, tech in self._files if match(path)]
+        if self._files is None:  # the index the planner uses: not every entry's regex on every path
+            self._files = PatternIndex({tech.id: patterns for patterns, tech in self._file_globs})
+        owners = self._files.owners(path)
+        return [tech for _, tech in self._file_globs if tech.id in owners] if owners else []
 
     def mentions(self, text: str) -> list[tuple[Tech, int, int]]:
         """Catalog names and aliases written in free text, with their spans (for drift)."""
