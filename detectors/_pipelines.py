@@ -35,7 +35,7 @@ from infrascan.commands import (
 )
 from infrascan.detector import Detector, Record, ResolveContext
 from infrascan.environments import STAGING, env_from_name, normalise
-from infrascan.model import Code, Confidence, Fact, Part, one_line, text
+from infrascan.model import Code, Confidence, Fact, Part, one_line, phrase_list, text
 from infrascan.source import folder_of
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import load_table
@@ -1133,12 +1133,7 @@ def _registry_parts(registries: list[dict[str, Any]]) -> tuple[Part, ...]:
 
 def trigger_parts(triggers: list[Trigger]) -> tuple[Part, ...]:
     """Triggers joined in a sentence: "push to `main`, tags `v*` and pull requests"."""
-    parts: list[Part] = []
-    for i, trigger in enumerate(triggers):
-        if i:
-            parts.append(" and " if i == len(triggers) - 1 else ", ")
-        parts.extend(trigger.parts())
-    return text(*parts)
+    return phrase_list(trigger.parts() for trigger in triggers)
 
 
 _BLOCK_SCALAR = re.compile(r"[|>][-+]?\d*\s*(?:#.*)?$")

@@ -44,7 +44,7 @@ from infrascan.commands import (
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import block_order, env_from_name, normalise
 from infrascan.images import version_label
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, code_list, text
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, code_list, phrase_list, text
 from infrascan.source import repo_path
 from infrascan.tasks import TaskIndex, workspace
 from infrascan.yamlload import Tagged, YDict, line_of, load_table, load_yaml
@@ -1780,7 +1780,7 @@ def describe(triggers: Iterable[Trigger], gates: Iterable[str] = ()) -> tuple[Pa
             subjects.append(trigger.subject)
     gate_parts = code_list(gates)
     phrases: list[list[Part]] = []
-    noted = False  # whether the last phrase ends with a note of its own (paths, branches ignored)
+    noted = False  # whether the last phrase carries a note of its own (paths, branches ignored)
     for (phrase, tail, note_label, note_values, paren), subjects in groups.items():
         noted = bool(note_label)
         parts: list[Part] = [phrase]
@@ -1794,15 +1794,7 @@ def describe(triggers: Iterable[Trigger], gates: Iterable[str] = ()) -> tuple[Pa
         if gate_parts and "pull request" in phrase:
             parts += [" labelled ", *gate_parts]
         phrases.append(parts)
-    # `push to main and pull requests (paths api/**)` reads as if the paths held for pushes too: a
-    # last trigger with a note of its own is set apart (`push to main; pull requests (paths api/**)`).
-    apart = len(phrases) > 1 and noted
-    out: list[Part] = []
-    for i, parts in enumerate(phrases):
-        if i:
-            out.append("; " if apart else " and " if i == len(phrases) - 1 else ", ")
-        out.extend(parts)
-    return text(*out)
+    return phrase_list(phrases, apart=noted)
 
 
 def _labels(triggers: Iterable[Trigger]) -> list[str]:

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from infrascan.model import Code, Part, text
+from infrascan.model import Code, Part, phrase_list, text
 
 from .gitlab_ci_config import GMap, GSeq, Where, as_list, knowledge
 
@@ -864,18 +864,17 @@ def describe(whens: list[When]) -> tuple[Part, ...]:
     common = frozenset.intersection(*(frozenset(w.qualifiers) for w in whens)) if whens else frozenset()
     shared = [q for q in (whens[0].qualifiers if whens else ()) if q in common]
     pieces: list[tuple[Part, ...]] = []
+    # `push to any branch and tags (outside project x)` reads as if the project held for both: a
+    # last trigger with conditions of its own is set apart (phrase_list's `apart`).
     automatic = _dedupe_phrases([w for w in whens if not w.manual], common)
     if automatic:
-        # `push to any branch and tags (outside project x)` reads as if the project held for both:
-        # a last trigger with conditions of its own is set apart.
-        last_qualified = len(automatic) > 1 and automatic[-1][-1] == ")"
-        pieces.append(_join(automatic, sep="; " if last_qualified else ", "))
+        pieces.append(phrase_list((p for p, _ in automatic), apart=automatic[-1][1]))
     manual = _dedupe_phrases([w for w in whens if w.manual], common)
     if manual:
-        pieces.append(text(*_join(manual), " (manual)"))
+        pieces.append(text(*phrase_list((p for p, _ in manual), apart=manual[-1][1]), " (manual)"))
     if not pieces:
         return text("never")
-    parts = list(_join(pieces, sep="; "))
+    parts = list(phrase_list(pieces, apart=True))
     for qualifier in shared:
         parts.extend(("; only " if qualifier.kind == "guard" else "; ", *qualifier.parts))
     return text(*parts)
@@ -921,48 +920,44 @@ def _merge_refs(whens: list[When]) -> list[When]:
     return out
 
 
-def _dedupe_phrases(whens: list[When], skip: frozenset[Qualifier]) -> list[tuple[Part, ...]]:
-    phrases: list[tuple[Part, ...]] = []
+def _dedupe_phrases(whens: list[When], skip: frozenset[Qualifier]) -> list[tuple[tuple[Part, ...], bool]]:
+    phrases: list[tuple[tuple[Part, ...], bool]] = []
     for phrase in _phrases(whens, skip):
         if phrase not in phrases:
             phrases.append(phrase)
     return phrases
 
 
-def _phrases(whens: list[When], skip: frozenset[Qualifier]) -> list[tuple[Part, ...]]:
+def _phrases(whens: list[When], skip: frozenset[Qualifier]) -> list[tuple[tuple[Part, ...], bool]]:
+    """Each phrase, with whether it carries conditions of its own (shown in parentheses)."""
+
+    def own(w: When) -> bool:
+        return any(q not in skip for q in w.qualifiers)
+
     def plain_when(w: When) -> bool:
-        return not w.refs and not w.not_refs and not [q for q in w.qualifiers if q not in skip]
+        return not w.refs and not w.not_refs and not own(w)
 
     plain = {w.source for w in whens if plain_when(w)}
-    out: list[tuple[Part, ...]] = []
+    out: list[tuple[tuple[Part, ...], bool]] = []
     if {"branch", "tag"} <= plain or "push" in plain or "any" in plain:
         wide = "any" in plain
         plain -= {"branch", "tag", "push", "any"}
         if "merge_request" in plain or wide:
             plain.discard("merge_request")
-            out.append(text("every push and merge request" if not wide else "every pipeline"))
+            out.append((text("every push and merge request" if not wide else "every pipeline"), False))
         else:
-            out.append(text("every push"))
+            out.append((text("every push"), False))
     elif {"branch", "merge_request"} <= plain:
         plain -= {"branch", "merge_request"}
-        out.append(text("branch pushes and merge requests"))
+        out.append((text("branch pushes and merge requests"), False))
     for when in whens:
         if plain_when(when):
             if when.source in plain:
                 plain.discard(when.source)
-                out.append(when_phrase(when, skip))
+                out.append((when_phrase(when, skip), False))
         else:
-            out.append(when_phrase(when, skip))
+            out.append((when_phrase(when, skip), own(when)))
     return out
-
-
-def _join(pieces: list[tuple[Part, ...]], sep: str = ", ") -> tuple[Part, ...]:
-    parts: list[Part] = []
-    for index, piece in enumerate(pieces):
-        if index:
-            parts.append(" and " if index == len(pieces) - 1 and sep == ", " else sep)
-        parts.extend(piece)
-    return text(*parts)
 
 
 def short_triggers(whens: list[When]) -> list[str]:

@@ -129,6 +129,19 @@ def text(*parts: Part) -> tuple[Part, ...]:
     return tuple(out)
 
 
+def phrase_list(phrases: Iterable[Iterable[Part]], apart: bool = False) -> tuple[Part, ...]:
+    """Phrases in one sentence: `a, b and c`. With `apart`, `a; b; c`: for a list whose last phrase
+    carries a note of its own (`push to main; pull requests (paths api/**)`), which after "and"
+    would read as if it held for every phrase."""
+    shown = [tuple(phrase) for phrase in phrases]
+    parts: list[Part] = []
+    for index, phrase in enumerate(shown):
+        if index:
+            parts.append("; " if apart else " and " if index == len(shown) - 1 else ", ")
+        parts.extend(phrase)
+    return text(*parts)
+
+
 def one_line(value: str, limit: int) -> str:
     """A command or expression as a fact quotes it: whitespace runs as one space, cut to `limit` with …."""
     flat = " ".join(value.split())

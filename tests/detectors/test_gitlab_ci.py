@@ -30,7 +30,7 @@ from infrascan.detectors.gitlab_ci_config import (
     repo_path,
     wildcard_regex,
 )
-from infrascan.detectors.gitlab_ci_rules import Atom, ExpressionError, parse_condition
+from infrascan.detectors.gitlab_ci_rules import Atom, ExpressionError, When, cond, describe, parse_condition
 from infrascan.detectors.scripts import ScriptsDetector
 
 from infrascan.commands import classify
@@ -600,6 +600,16 @@ def test_pushes_after_a_tag_and_messages_that_mention_push(tmp_path: Path) -> No
     assert "pushed to the GitLab container registry as $CI_REGISTRY_IMAGE:buildserver" in build
     assert one(ci_facts(scanned, "ci.test.unit"), "buildserver run-tests").startswith("Tests (./tests/run-tests")
     assert not [t for t in ci_facts(scanned, "ci.build") if "fdroid build" in t]  # a test of a build command
+
+
+def test_a_last_trigger_with_its_own_conditions_is_set_apart_whatever_they_end_with() -> None:
+    """Decided from the conditions, not from the text: one ending in words is set apart too, and so
+    is a manual trigger's."""
+    branch, tags = When("branch"), When("tag", qualifiers=(cond("protected refs only"),))
+    assert "".join(map(str, describe([branch, tags]))) == "push to any branch; tags (protected refs only)"
+    manual = [When("branch", manual=True), When("tag", qualifiers=(cond("protected refs only"),), manual=True)]
+    assert "".join(map(str, describe(manual))) == "push to any branch; tags (protected refs only) (manual)"
+    assert "".join(map(str, describe([branch, When("schedule")]))) == "push to any branch and scheduled pipelines"
 
 
 def test_matrix_variables_and_local_exports(tmp_path: Path) -> None:
