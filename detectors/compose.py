@@ -32,7 +32,7 @@ from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sou
 from infrascan.environments import env_from_name, normalise
 from infrascan.envvars import Variable, VariableReader
 from infrascan.fields import FIELD_BY_ID, Scope
-from infrascan.images import ImageRef, parse_image, version_label
+from infrascan.images import ImageRef, parse_image
 from infrascan.model import Code, Confidence, Fact, FactScope, Part, code_list, text
 from infrascan.yamlload import Tagged, YDict, line_of
 
@@ -296,7 +296,7 @@ class ComposeDetector(Detector):
         Services of one file running the same image (a six-node Redis cluster) are one statement.
         """
         version = tech.version_of(ref)
-        label = version_label(tech.name, version, ref)
+        label = tech.image_label(ref)
         detail = text(" in ", *_services(names), " (image ", Code(ref.reference()), ")")
         line = lines[0]
         ev = tuple(e for n in lines for e in self.evidence(path, n))

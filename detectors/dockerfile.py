@@ -23,7 +23,7 @@ from typing import Any
 
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.envvars import Variable, VariableReader, public_suffix
-from infrascan.images import parse_image, version_label
+from infrascan.images import parse_image
 from infrascan.model import Code, Confidence, Fact, Part, text
 from infrascan.source import folder_of
 
@@ -353,7 +353,7 @@ class DockerfileDetector(Detector):
         if not found:
             return None
         tech, parsed = found
-        return version_label(tech.name, tech.version_of(parsed), parsed), tech.id
+        return tech.image_label(parsed), tech.id
 
     def _health_fact(self, path: str, stages: list[Stage], final: Stage, out: Extraction) -> None:
         health = self._inherit(stages, final, "healthcheck")

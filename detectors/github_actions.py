@@ -43,7 +43,6 @@ from infrascan.commands import (
 )
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import block_order, env_from_name, normalise
-from infrascan.images import version_label
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, code_list, phrase_list, text
 from infrascan.source import repo_path
 from infrascan.tasks import TaskIndex, workspace
@@ -1951,7 +1950,7 @@ class FactBuilder:
                 parts.append(", ")
             if found:
                 tech, ref = found
-                parts += [version_label(tech.name, tech.version_of(ref), ref), " (", Code(image), ")"]
+                parts += [tech.image_label(ref), " (", Code(image), ")"]
             else:
                 parts.append(Code(image or service["name"]))
         return parts

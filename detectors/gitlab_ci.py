@@ -33,7 +33,7 @@ from infrascan.commands import OUTPUT_DIR_NAME, Classification, SplitMemo, class
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import display_name, is_dynamic, normalise
 from infrascan.envvars import is_placeholder_host
-from infrascan.images import parse_image, version_label
+from infrascan.images import parse_image
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, text
 from infrascan.redact import is_secret_key
 from infrascan.tasks import TaskIndex
@@ -836,7 +836,7 @@ class Resolution:
             return Service(image, None, False, False, where)
         tech, parsed = found
         store = tech.category in DATA_STORE_CATEGORIES
-        label = version_label(tech.name, tech.version_of(parsed), parsed)
+        label = tech.image_label(parsed)
         return Service(image, label, store, tech.id == "docker", where)
 
     # -- facts -------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from infrascan.environments import env_from_name
 from infrascan.envvars import LOG_LEVEL_KEYS, Variable, is_placeholder_host
 from infrascan.fields import FIELD_BY_ID
 from infrascan.fields import Scope as FieldScope
-from infrascan.images import parse_image, version_label
+from infrascan.images import parse_image
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, text
 from infrascan.source import folder_of, repo_path
 from infrascan.yamlload import YamlResult, YDict, line_of, load_yaml
@@ -2420,7 +2420,7 @@ def store_version(
     origin = values.where(f"{prefix}image.tag") or values.where(f"{prefix}image") or defaults.where("image.tag")
     ev = detector.evidence(*origin) if origin else ()
     shown = ref.reference() if repository else f"tag {tag}"
-    return version_label(owner.name, owner.version_of(ref), ref), (", image ", Code(shown)), ev
+    return owner.image_label(ref), (", image ", Code(shown)), ev
 
 
 def _external_setting(values: Values, key: str, tech: Tech) -> tuple[str, Any] | None:

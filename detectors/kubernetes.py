@@ -35,7 +35,7 @@ from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sni
 from infrascan.environments import env_from_name
 from infrascan.envvars import Variable, VariableReader, is_placeholder_host
 from infrascan.fields import FIELD_BY_ID, Scope
-from infrascan.images import parse_image, version_label
+from infrascan.images import parse_image
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
 from infrascan.source import folder_of, is_example_path, repo_path
 from infrascan.yamlload import Tagged, YDict, YList, line_of, load_yaml
@@ -555,7 +555,7 @@ def image_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
         if not found or container.get("init"):
             continue
         tech, ref = found
-        name = version_label(tech.name, tech.version_of(ref), ref)
+        name = tech.image_label(ref)
         retag = container.get("retag")
         set_by: tuple[Part, ...] = (", tag set by ", Code(f"{retag[1]}:{retag[2]}")) if retag else ()
         at = replace(site, evidence=(*site.evidence, *site.detector.evidence(retag[1], retag[2]))) if retag else site

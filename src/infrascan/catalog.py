@@ -41,7 +41,7 @@ from importlib import resources
 from typing import Any
 
 from infrascan.globs import PatternIndex
-from infrascan.images import ImageRef, parse_image, tag_version
+from infrascan.images import ImageRef, parse_image, tag_version, version_label
 from infrascan.yamlload import load_table
 
 CATEGORIES = (
@@ -129,6 +129,10 @@ class Tech:
         """Whether a host is a local stand-in for this technology (`mailpit`, `mailhog.local`)."""
         host = host.lower()
         return any(host == name or host.startswith(name + ".") for name in self.stand_in_hosts)
+
+    def image_label(self, image: ImageRef) -> str:
+        """This technology as an image runs it: its version, or how the image is pinned instead."""
+        return version_label(self.name, self.version_of(image), image)
 
     def label(self, version: str | None) -> str:
         if not version:

@@ -28,7 +28,6 @@ from infrascan.fields import (
     SERVICE_FIELDS,
 )
 from infrascan.gcpause import collector_paused
-from infrascan.images import version_label
 from infrascan.merge import Model, SourceStat
 from infrascan.model import Code, Confidence, Evidence, Fact, FactScope, Part, order_key
 
@@ -372,7 +371,7 @@ class ViewBuilder:
             for part in fact.parts:
                 found = self.catalog.by_image(part.text) if isinstance(part, Code) else None
                 if found and found[0].category == "runtime":
-                    labels.add(version_label(found[0].name, found[0].version_of(found[1]), found[1]))
+                    labels.add(found[0].image_label(found[1]))
         return sorted(labels)
 
     @staticmethod
