@@ -69,6 +69,16 @@ def scan_tree(tmp_path: Path, files: dict[str, str | bytes]) -> Scanned:
     return scan_dir(root)
 
 
+def generated(root: Path) -> str:
+    """The document `generate` writes for the repository at `root`, with no document there before
+    (its visible text: the hidden state comment repeats every fact's text)."""
+    from infrascan.pipeline import build_document, scanned
+
+    with scanned(str(root)) as run:
+        return build_document(run, existing=None, doc_path="INFRASTRUCTURE.md", use_permalinks=False,
+                              template=None).merge.text
+
+
 def fixture_text(*parts: str) -> str:
     return FIXTURES.joinpath(*parts).read_text(encoding="utf-8")
 

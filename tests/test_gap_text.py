@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helpers import generated as document
 from helpers import write_tree
-
-from infrascan.pipeline import build_document, scanned
-
-
-def document(root: Path) -> str:
-    with scanned(str(root)) as run:
-        return build_document(run, existing=None, doc_path="INFRASTRUCTURE.md", use_permalinks=False,
-                              template=None).text
 
 
 def line(text: str, label: str) -> str:

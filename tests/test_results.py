@@ -13,6 +13,7 @@ from test_scale import monorepo_cached, scan_json
 from infrascan.cache import Cache
 from infrascan.catalog import load_catalog
 from infrascan.config import Config
+from infrascan.cutoff import BRIEF_BUCKETS
 from infrascan.detector import Extraction, Record, ResolveContext
 from infrascan.model import Confidence, Diagnostic, Fact, text
 from infrascan.phase1 import Extractor
@@ -170,7 +171,7 @@ def test_a_scan_rewrites_only_the_buckets_of_briefs_its_changes_fall_in(
 
     monkeypatch.setattr(Extractor, "run", run)
     scan_json(root, ScanOptions(use_cache=True))
-    assert len(written) == 64 and served[-1][0] == 0  # a first scan writes every bucket
+    assert len(written) == BRIEF_BUCKETS and served[-1][0] == 0  # a first scan writes every bucket
     for replicas, path in ((7, "services/svc2/chart/values.yaml"), (8, "services/svc5/chart/values.yaml"),
                            (9, "services/svc2/chart/values.yaml")):
         written.clear()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import git
 import pytest
-from helpers import git_repo, write_tree
+from helpers import generated, git_repo, write_tree
 
 from infrascan.cache import Cache
 from infrascan.components import Components
@@ -19,7 +19,7 @@ from infrascan.config import Config
 from infrascan.detector import Detector, Extraction, SourceFile
 from infrascan.model import Code, Confidence, Fact, Severity, text
 from infrascan.phase1 import Extractor, extract_one
-from infrascan.pipeline import ScanOptions, build_document, scanned
+from infrascan.pipeline import ScanOptions, scanned
 from infrascan.registry import Registry, discover
 from infrascan.scan import plan, run_scan
 from infrascan.source import RepoSource
@@ -226,10 +226,7 @@ def test_components_are_the_outermost_unit_directories() -> None:
 def test_repeated_facts_are_written_once_and_summarised_per_component(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     monorepo(root, services=5)
-    with scanned(str(root)) as run:
-        outcome = build_document(run, existing=None, doc_path="INFRASTRUCTURE.md", use_permalinks=False,
-                                 template=None)
-    doc = outcome.merge.text
+    doc = generated(root)
     build_lines = [line for line in doc.splitlines() if "Container image from" in line]
     assert len(build_lines) == 1 and "(in 5 components)" in build_lines[0] and "`…/Dockerfile`" in build_lines[0]
     assert "<!-- infrascan:begin components -->" in doc
@@ -241,10 +238,7 @@ def test_a_component_runtime_pinned_by_digest_is_not_called_unpinned(tmp_path: P
     root = tmp_path / "repo"
     write_tree(root, {"apps/web/Dockerfile": f"FROM node@sha256:{'a' * 64}\nCMD [\"node\", \"server.js\"]\n",
                       "apps/api/Dockerfile": "FROM python:3.12-slim\nCMD [\"python\", \"app.py\"]\n"})
-    with scanned(str(root)) as run:
-        outcome = build_document(run, existing=None, doc_path="INFRASTRUCTURE.md", use_permalinks=False,
-                                 template=None)
-    doc = outcome.merge.text
+    doc = generated(root)
     assert "| [apps/web](apps/web/) | Node.js (pinned by digest) |" in doc
     assert "| [apps/api](apps/api/) | Python 3.12 |" in doc
 
@@ -259,9 +253,7 @@ def test_components_with_nothing_found_are_named_under_the_table_not_given_rows(
                                                '  command = "make web"\n',
                       "packages/icons/package.json": '{"name": "icons"}\n',
                       "packages/ui/package.json": '{"name": "ui"}\n'})
-    with scanned(str(root)) as run:
-        doc = build_document(run, existing=None, doc_path="INFRASTRUCTURE.md", use_permalinks=False,
-                             template=None).merge.text
+    doc = generated(root)
     table = doc[doc.index("<!-- infrascan:begin components -->"):doc.index("<!-- infrascan:end components -->")]
     assert "| [apps/api](apps/api/) | Python 3.12 | - | - | Fly.io |" in table, "its own fly.toml: deployed there"
     assert "| [apps/web](apps/web/) | Node.js 22 | - | - | - |" in table and "| [packages/" not in table
