@@ -207,16 +207,17 @@ class EarlyCutoff:
         out: dict[Label, str] = {}
         digests = self.cache.digests
         for cand in candidates:
-            path, blob = cand.entry.path, self._blob(cand)
-            source = self.extractor.source_key(cand, blob)
             extracted = self.extractor.extracted(cand)
-            if source not in digests or extracted is None:
+            if extracted is None:
+                return None
+            path, blob = cand.entry.path, self._blob(cand)
+            source, *keys = self._keys(cand)
+            if source not in digests:
                 return None
             out[(SOURCE, path, blob)] = digests[source]
             # what reading found (an unreadable file, a sniffer's "not this file") is the source's digest
             out.update(((d.name, path, blob), DECLINED) for d in (*cand.by_name, *cand.by_content))
-            for det in extracted:
-                key = self.extractor.key(det, path, blob)
+            for det, key in zip(extracted, keys, strict=True):
                 if key not in digests:
                     return None
                 out[(det.name, path, blob)] = digests[key]
