@@ -36,7 +36,7 @@ from infrascan.commands import (
 from infrascan.detector import Detector, Record, ResolveContext
 from infrascan.environments import STAGING, env_from_name, normalise
 from infrascan.model import Code, Confidence, Fact, Part, one_line, phrase_list, text
-from infrascan.source import folder_of
+from infrascan.source import folder_of, near_folder
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import load_table
 
@@ -465,8 +465,7 @@ class PipelineFacts:
 
     def _found(self, job: Job) -> list[Found]:
         out: list[Found] = []
-        near = folder_of(job.pipeline)
-        near = "" if near == "." else near
+        near = near_folder(job.pipeline)
         for index, step in enumerate(job.steps):
             path = step.path or job.pipeline
             for d in step.does:

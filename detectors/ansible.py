@@ -30,7 +30,7 @@ from infrascan.commands import argv, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import ENV_VARIABLE_NAMES, env_from_name, is_dynamic
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, one_line, text
-from infrascan.source import folder_of, repo_path
+from infrascan.source import near_folder, repo_path
 from infrascan.yamlload import YDict, YList, line_of, load_table
 
 PLAYBOOK = "ansible.playbook"
@@ -414,14 +414,14 @@ def invocations(records: Sequence[Record]) -> Iterator[Invocation]:
         runner = _RUNNER_COMMAND.get(str(record.data.get("runner")))
         if runner is None:
             continue
-        folder = folder_of(record.path)
+        folder = near_folder(record.path)
         line = None
         cwd = ""
         for command in record.data.get("commands", []):
             # The scripts detector splits `cd deploy && ansible-playbook ...` into two commands of
             # one line; a `cd` holds for the rest of its line (each recipe line is its own shell).
             if command.get("line") != line:
-                line, cwd = command.get("line"), "" if folder == "." else folder
+                line, cwd = command.get("line"), folder
             for simple in split_commands(str(command.get("command", ""))):
                 words = argv(simple.text)
                 if len(words) == 2 and words[0] == "cd":

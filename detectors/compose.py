@@ -34,9 +34,10 @@ from infrascan.envvars import Variable, VariableReader
 from infrascan.fields import FIELD_BY_ID, Scope
 from infrascan.images import ImageRef, parse_image
 from infrascan.model import Code, Confidence, Fact, FactScope, Part, code_list, text
+from infrascan.source import near_folder
 from infrascan.yamlload import Tagged, YDict, line_of
 
-from .dockerfile import directory_of, group_reached, migration_chain, stage_copies
+from .dockerfile import group_reached, migration_chain, stage_copies
 from .scripts import Copy, Reached, StartResolver, argv_script
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=?]([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -628,7 +629,7 @@ class ComposeDetector(Detector):
         copies: tuple[Copy, ...] = ()
         if stage is not None:
             copies = stage_copies(stage)
-            near = resolver.repo_dir(str(stage.get("workdir", "")), copies, directory_of(self._dockerfile(record)))
+            near = resolver.repo_dir(str(stage.get("workdir", "")), copies, near_folder(self._dockerfile(record)))
         if data["start"]:
             command, line = data["start"]
             where = (record.path, int(line))

@@ -25,7 +25,7 @@ from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sou
 from infrascan.envvars import Variable, VariableReader, public_suffix
 from infrascan.images import parse_image
 from infrascan.model import Code, Confidence, Fact, Part, text
-from infrascan.source import folder_of
+from infrascan.source import near_folder
 
 from .scripts import Copy, Reached, StartResolver, argv_script
 
@@ -412,7 +412,7 @@ class DockerfileDetector(Detector):
 
     def start_migrations(self, resolver: StartResolver, path: str, stage: dict[str, Any]) -> list[Fact]:
         copies = stage_copies(stage)
-        near = resolver.repo_dir(str(stage.get("workdir", "")), copies, directory_of(path))
+        near = resolver.repo_dir(str(stage.get("workdir", "")), copies, near_folder(path))
         facts = []
         for instruction in ("entrypoint", "cmd"):
             start = stage.get(instruction)
@@ -457,11 +457,6 @@ class DockerfileDetector(Detector):
 def stage_copies(stage: dict[str, Any]) -> tuple[Copy, ...]:
     """A recorded stage's COPY instructions, back as `Copy` values."""
     return tuple(Copy(tuple(src), dest, workdir) for src, dest, workdir in stage.get("copies", []))
-
-
-def directory_of(path: str) -> str:
-    directory = folder_of(path)
-    return "" if directory == "." else directory
 
 
 def group_reached(reached: list[Reached]) -> list[tuple[Reached, list[tuple[str, int]]]]:

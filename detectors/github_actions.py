@@ -44,7 +44,7 @@ from infrascan.commands import (
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import block_order, env_from_name, normalise
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, code_list, phrase_list, text
-from infrascan.source import repo_path
+from infrascan.source import near_folder, repo_path
 from infrascan.tasks import TaskIndex, workspace
 from infrascan.yamlload import Tagged, YDict, line_of, load_table, load_yaml
 
@@ -1658,11 +1658,11 @@ class Expander:
 
     def _target(self, record: Record, display: str, path: str, line: int, depth: int) -> list[Found]:
         """The commands of a package.json script or task target, each followed further."""
-        here = str(PurePosixPath(record.path).parent)
+        here = near_folder(record.path)
         out: list[Found] = []
         for command in record.data.get("commands", []):
             text_ = str(command["command"])
-            for found in self._command(text_, text_, path, line, "" if here == "." else here, depth=depth + 1):
+            for found in self._command(text_, text_, path, line, here, depth=depth + 1):
                 found.source = found.source or (record.path, int(command["line"]))
                 found.entry = display
                 out.append(found)
@@ -1685,12 +1685,12 @@ class Expander:
         """`turbo run test`: the `test` script of every workspace package that has one."""
         out: list[Found] = []
         for record in sorted(self.npm_targets.get(task, []), key=lambda r: r.path):
-            here = str(PurePosixPath(record.path).parent)
+            here = near_folder(record.path)
             for command in record.data.get("commands", []):
                 text_ = str(command["command"])
                 if _TURBO.match(text_) or depth >= 5:
                     continue
-                for found in self._command(text_, text_, path, line, "" if here == "." else here, depth=depth + 1):
+                for found in self._command(text_, text_, path, line, here, depth=depth + 1):
                     found.source = found.source or (record.path, int(command["line"]))
                     found.entry = display
                     out.append(found)

@@ -28,7 +28,7 @@ from infrascan.environments import env_from_name
 from infrascan.envvars import Variable, VariableReader
 from infrascan.images import tag_version
 from infrascan.model import Code, Confidence, Fact, Part, code_list, one_line, text
-from infrascan.source import folder_of
+from infrascan.source import near_folder
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import Tagged, YDict, line_of
 
@@ -1825,9 +1825,9 @@ class PaasDetector(Detector):
     def _through_tasks(
         self, record: Record, command: str, tasks: TaskIndex
     ) -> tuple[Classification, tuple[Part, ...], tuple[Any, ...]] | None:
-        near = folder_of(record.path)
+        near = near_folder(record.path)
         for classification in classify(command):
-            for resolved in tasks.resolve(classification, "" if near == "." else near):
+            for resolved in tasks.resolve(classification, near):
                 if resolved.classification.kind == "migrate":
                     via = text(
                         ", which runs ",

@@ -28,7 +28,7 @@ from typing import Any
 from infrascan.commands import argv, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.model import Fact
-from infrascan.source import folder_of
+from infrascan.source import near_folder
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import YDict, YList, line_of, load_table
 
@@ -470,7 +470,7 @@ class StartResolver:
             return [], False
         walk.seen.add(key)
         hop = (*via, Hop(target.path, name))
-        directory = folder_of(target.path)
+        directory = near_folder(target.path)
         found: list[Reached] = []
         only = True
         commands = target.data.get("commands", [])
@@ -478,7 +478,7 @@ class StartResolver:
             reached, pure = self._walk(
                 str(command["command"]),
                 (target.path, int(command["line"])),
-                "" if directory == "." else directory,
+                directory,
                 depth + 1,
                 hop,
                 walk,
@@ -493,8 +493,7 @@ class StartResolver:
     def _script(self, path: str, depth: int, via: tuple[Hop, ...], walk: _Walk) -> list[Reached]:
         """The migrations a script file runs, directly or through what it calls."""
         found: list[Reached] = []
-        directory = folder_of(path)
-        near = "" if directory == "." else directory
+        near = near_folder(path)
         for record in self.scripts.get(path, []):
             kind = record.data.get("kind")
             if kind == "migrate":

@@ -43,7 +43,7 @@ from infrascan.environments import env_from_name, normalise
 from infrascan.envvars import is_placeholder_host
 from infrascan.images import tag_version
 from infrascan.model import Code, Confidence, Evidence, Fact, FactScope, Part, text
-from infrascan.source import is_example_path, is_retired_path, is_within
+from infrascan.source import folder_of, is_example_path, is_retired_path, is_within, near_folder
 from infrascan.yamlload import load_yaml
 
 from .terraform_hcl import (
@@ -235,7 +235,7 @@ class Repository:
     def _add(self, record: Record, detector: str) -> None:
         data = record.data
         kind = data.get("kind")
-        folder = _dir(record.path)
+        folder = near_folder(record.path)
         if kind == CONFIG:
             self.directory(folder).blocks.extend(_block(b, record.path) for b in data.get("blocks", []))
         elif kind == VARS:
@@ -267,11 +267,6 @@ class Repository:
                 dict(data.get("attribute_lines") or {}),
                 [_block(b, record.path) for b in data.get("generated", [])],
             )
-
-
-def _dir(path: str) -> str:
-    folder = posixpath.dirname(path)
-    return "" if folder == "." else folder
 
 
 def _norm(path: str) -> str:
@@ -569,14 +564,14 @@ class TerragruntScope:
         functions: dict[str, Callable[[list[Any]], Any]] = {
             "find_in_parent_folders": self._find_in_parent_folders,
             "read_terragrunt_config": self._read_config,
-            "dirname": lambda a: _dir(str(a[0])) if known(a[0]) else a[0],
+            "dirname": lambda a: near_folder(str(a[0])) if known(a[0]) else a[0],
             "basename": lambda a: posixpath.basename(str(a[0])) if known(a[0]) else a[0],
             "get_terragrunt_dir": lambda a: self.unit_dir,
             "get_original_terragrunt_dir": lambda a: self.unit_dir,
-            "get_parent_terragrunt_dir": lambda a: _dir(self.file.path),
-            "path_relative_to_include": lambda a: posixpath.relpath(self.unit_dir or ".", _dir(self.file.path) or "."),
+            "get_parent_terragrunt_dir": lambda a: near_folder(self.file.path),
+            "path_relative_to_include": lambda a: posixpath.relpath(self.unit_dir or ".", folder_of(self.file.path)),
             "path_relative_from_include": lambda a: posixpath.relpath(
-                _dir(self.file.path) or ".", self.unit_dir or "."
+                folder_of(self.file.path), self.unit_dir or "."
             ),
             "get_repo_root": lambda a: "",
             "get_path_to_repo_root": lambda a: posixpath.relpath(".", self.unit_dir or "."),
@@ -588,12 +583,12 @@ class TerragruntScope:
 
     def _find_in_parent_folders(self, args: list[Any]) -> Any:
         wanted = str(args[0]) if args and known(args[0]) else "terragrunt.hcl"
-        folder = _dir(self.unit_dir) if self.unit_dir else None
+        folder = near_folder(self.unit_dir) if self.unit_dir else None
         while folder is not None:
             candidate = _norm(posixpath.join(folder, wanted))
             if candidate in self.run.repo.hcl_files or candidate in self.run.file_set:
                 return candidate
-            folder = _dir(folder) if folder else None
+            folder = near_folder(folder) if folder else None
         return args[1] if len(args) > 1 else ERROR
 
     def _read_config(self, args: list[Any]) -> Any:
@@ -1911,7 +1906,7 @@ class Run:
     def facts(self) -> list[Fact]:
         units = self._terragrunt_units()
         for unit in units:
-            self.called[unit[1]].add(_dir(unit[0].path))
+            self.called[unit[1]].add(near_folder(unit[0].path))
         roots = self._roots()
         self._bind_loose_vars(roots)
         for root in roots:
@@ -1991,11 +1986,11 @@ class Run:
         for path, directory in sorted(self.repo.dirs.items()):
             if not directory.tfvars or directory.blocks:
                 continue
-            folder: str | None = _dir(path) if path else None
+            folder: str | None = near_folder(path) if path else None
             owner = None
             while folder is not None and owner is None:
                 owner = folder if folder in root_paths else None
-                folder = _dir(folder) if folder else None
+                folder = near_folder(folder) if folder else None
             if owner is None and len(root_paths) == 1:
                 owner = next(iter(root_paths))
             if owner is not None:
@@ -2130,7 +2125,7 @@ class Run:
         for path, file in sorted(self.repo.hcl_files.items()):
             if posixpath.basename(path) != "terragrunt.hcl":
                 continue
-            unit_dir = _dir(path)
+            unit_dir = near_folder(path)
             scope = TerragruntScope(self, file, unit_dir)
             source = self._unit_source(scope)
             if isinstance(source, str) and _local_source(source):
@@ -2150,7 +2145,7 @@ class Run:
         return None
 
     def _unit(self, file: HclFile, module_dir: str) -> None:
-        unit_dir = _dir(file.path)
+        unit_dir = near_folder(file.path)
         scope = TerragruntScope(self, file, unit_dir)
         env = self._unit_env(scope, unit_dir)
         inputs: dict[str, Any] = {}
@@ -2187,7 +2182,7 @@ class Run:
         found = []
         taken = set(own)
         for included in scope.includes().values():
-            folder = _dir(included.file.path)
+            folder = near_folder(included.file.path)
             if is_within(scope.unit_dir, folder) or not included.merged:
                 continue
             inputs = {k: v for k, v in (included.exports().get("inputs") or {}).items() if k not in taken}
@@ -2214,7 +2209,8 @@ class Run:
             evidence = [Evidence(block.path, block.line_at("backend"), self.detector.name)]
             if included is not scope:
                 evidence.append(Evidence(file.path, included.include_line, self.detector.name))
-            use = StateUse(_dir(file.path), True, key, bucket, tuple(evidence), env_var.group(1) if env_var else None)
+            use = StateUse(near_folder(file.path), True, key, bucket, tuple(evidence),
+                           env_var.group(1) if env_var else None)
             self.out.state(env, backend, use)
             return
 
@@ -2233,7 +2229,7 @@ class Run:
                             (b.line_at(name) for b in env_file.blocks if b.kind == "locals" and name in b.body), 1
                         )
                         return Env(value, (Evidence(env_file.path, line, self.detector.name),))
-            folder = _dir(folder) if folder else None
+            folder = near_folder(folder) if folder else None
         return Env(directory_env(unit_dir))
 
     def _unit_facts(

@@ -130,6 +130,13 @@ def folder_of(path: str) -> str:
     return path.rsplit("/", 1)[0] if "/" in path else "."
 
 
+def near_folder(path: str) -> str:
+    """The folder that relative paths written in a file resolve against: `folder_of`, with the
+    top written `""`, as the resolvers join it (`"" + "/" + x` would be absolute)."""
+    folder = folder_of(path)
+    return "" if folder == "." else folder
+
+
 def is_within(path: str, folder: str) -> bool:
     """Whether `path` is `folder` or lies below it (`""` and `.` are the repository root)."""
     return folder in ("", ".") or path == folder or path.startswith(folder + "/")
