@@ -2025,7 +2025,7 @@ class FactBuilder:
     def env_label(self, units: Iterable[DeployUnit]) -> list[Part]:
         """`staging`, `production` as declared; inferred names as the tier they mean."""
         names: dict[str, Part] = {}
-        for unit in sorted(units, key=lambda u: block_order(self.tier(u.env)) if u.env else (9, "")):
+        for unit in sorted(units, key=self._env_rank):
             if unit.env is None:
                 continue
             # Declared or picked from a dispatch input's options: as written. Read from names: the tier.
@@ -2035,6 +2035,10 @@ class FactBuilder:
         for i, part in enumerate(names.values()):
             out += ([", "] if i else []) + [part]
         return out
+
+    def _env_rank(self, unit: DeployUnit) -> tuple[int, str]:
+        """Environments in the template's order (development, staging, production), then by name."""
+        return block_order(self.tier(unit.env)) if unit.env else (9, "")
 
     def deploy_how(self, unit: DeployUnit) -> list[Part]:
         found = unit.finds[0][1]
@@ -2093,9 +2097,16 @@ class FactBuilder:
         if run.path != run.top:
             parts += [" (", Code(_file(run.path)), ")"]
         envs = [u for u in units if u.env]
-        if envs:
-            parts += [" to deploy to ", *self.env_label(envs)]
-        parts += [" with ", *self.deploy_how(units[0])]
+        hows = {u.env: text(*self.deploy_how(u)) for u in envs}
+        if len(set(hows.values())) > 1:
+            # Steps gated by the chosen environment (`if: inputs.ENVIRONMENT == 'staging'`) deploy
+            # each with its own command: the first one's command is not the others'.
+            order = sorted(envs, key=self._env_rank)
+            parts += [" to deploy to ", *phrase_list([*self.env_label([u]), " with ", *hows[u.env]] for u in order)]
+        else:
+            if envs:
+                parts += [" to deploy to ", *self.env_label(envs)]
+            parts += [" with ", *self.deploy_how(units[0])]
         if not envs:
             parts += self._unnamed_env(run, next((u.expression for u in units if u.expression), ""))
         declared = all(u.declared or u.env is None for u in units)

@@ -953,3 +953,35 @@ def test_a_script_path_is_resolved_from_the_step_s_working_directory() -> None:
     assert Expander._script_path("./deploy.sh", ".ops/scripts") == ".ops/scripts/deploy.sh"
     assert Expander._script_path("../bin/release.sh", "./app") == "bin/release.sh"
     assert Expander._script_path("/tools/run.sh", "app") == "tools/run.sh"
+
+
+# modelled on formbricks' cloud deploy: one job, a step per environment gated by the dispatch input
+PER_ENV_STEPS = """name: Cloud deploy
+on:
+  workflow_dispatch:
+    inputs:
+      TARGET:
+        type: choice
+        required: true
+        options: [staging, production]
+jobs:
+  ship:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - name: Deploy production
+        if: inputs.TARGET == 'production'
+        run: helmfile apply -l tier=prod
+      - name: Deploy staging
+        if: inputs.TARGET == 'staging'
+        run: helmfile apply -l tier=stage
+"""
+
+
+def test_manual_deploy_names_each_environments_own_command(tmp_path_factory: pytest.TempPathFactory) -> None:
+    scanned = scan(tmp_path_factory, "per-env-steps", {W + "cloud.yml": PER_ENV_STEPS})
+    manual = one(ours(scanned, "ci.deploy.manual"), "workflow_dispatch of cloud.yml")
+    # not "to staging, production with `helmfile apply -l tier=prod`": staging runs its own command
+    assert "to deploy to staging with Helm helmfile apply -l tier=stage and production with Helm " \
+           "helmfile apply -l tier=prod" in manual.text
+    assert {e.line for e in manual.evidence} >= {16, 19}  # both run: lines
