@@ -1697,6 +1697,16 @@ class Expander:
         return out
 
 
+def _fanned(finds: list[Found]) -> list[Found]:
+    """The finds of the first one's kind and entry, one per distinct command."""
+    first = finds[0]
+    distinct: dict[str, Found] = {}
+    for found in finds:
+        if found.kind == first.kind and found.entry == first.entry:
+            distinct.setdefault(_short(found.command), found)
+    return list(distinct.values())
+
+
 _CI_WORDS = re.compile(r"(?i)continuous[-_ ]integration")
 
 
@@ -1972,6 +1982,14 @@ class FactBuilder:
             return [Code(_short(found.entry)), " → ", Code(_short(found.command))]
         return [Code(_short(found.command))]
 
+    def fanned_how(self, finds: list[Found]) -> list[Part]:
+        """`turbo run build` → `tsc`, `next build`: every command one entry fans out to (a script in
+        each workspace), not the first one's as if every workspace ran it."""
+        fanned = _fanned(finds)
+        if len(fanned) < 2:
+            return self.how(finds[0])
+        return [Code(_short(finds[0].entry)), " → ", *code_list([_short(f.command) for f in fanned], 3)]
+
     # -- deploy units: one per job and target environment ----------------------------------------
 
     def _deploy_units(self) -> dict[tuple[Any, ...], DeployUnit]:
@@ -2217,7 +2235,7 @@ class FactBuilder:
                     parts += [" (", Code(where[0]), ")"]
             title = "Build and push image" if pushed else "Build image"
         else:
-            parts = [*self.how(finds[0])]
+            parts = [*self.fanned_how(finds)]
             title = "Build" + (f" ({finds[0].tool})" if finds[0].tool else "")
         jobs = group["jobs"]
         if len(jobs) > 1:
@@ -2238,7 +2256,7 @@ class FactBuilder:
             "ci.build",
             text(*parts),
             Confidence.DECLARED,
-            self.ev(*[e for f in finds[:2] for e in f.evidence()]),
+            self.ev(*[e for f in (finds[:2] if image_build else _fanned(finds)[:3]) for e in f.evidence()]),
             item=f"{run.top}:{run.job['id']}:{'.'.join(map(str, step.index))}",
             order=(0, *run.order, *step.index),
             rank=30,

@@ -985,3 +985,19 @@ def test_manual_deploy_names_each_environments_own_command(tmp_path_factory: pyt
     assert "to deploy to staging with Helm helmfile apply -l tier=stage and production with Helm " \
            "helmfile apply -l tier=prod" in manual.text
     assert {e.line for e in manual.evidence} >= {16, 19}  # both run: lines
+
+
+def test_turbo_build_names_every_workspace_command(tmp_path_factory: pytest.TempPathFactory) -> None:
+    scanned = scan(tmp_path_factory, "turbo-build", {
+        W + "warm.yml": "on: push\njobs:\n  warm:\n    runs-on: ubuntu-latest\n    steps:\n"
+                        "      - run: pnpm turbo run build:test\n",
+        "package.json": '{"name": "root", "private": true}\n',
+        "pnpm-workspace.yaml": "packages:\n  - web\n  - worker\n  - runtime\n",
+        "runtime/package.json": '{\n  "name": "runtime",\n  "scripts": {\n    "build:test": "tsc"\n  }\n}\n',
+        "web/package.json": '{\n  "name": "web",\n  "scripts": {\n    "build:test": "next build"\n  }\n}\n',
+        "worker/package.json": '{\n  "name": "worker",\n  "scripts": {\n    "build:test": "tsc"\n  }\n}\n',
+    })
+    build = one(ours(scanned, "ci.build"), "turbo run build:test")
+    # not "→ tsc" alone, citing web's `next build` as if it were tsc
+    assert build.text.startswith("pnpm turbo run build:test → tsc, next build in job warm")
+    assert {(e.path, e.line) for e in build.evidence} >= {("runtime/package.json", 4), ("web/package.json", 4)}
