@@ -645,12 +645,18 @@ def read_step(step: YDict, lines: list[str]) -> dict[str, Any]:
         "uses": _text(step.get("uses")),
         "uses_line": line_of(step, "uses", step.line),
         "with": _str_map(step.get("with")),
+        "with_lines": _key_lines(step.get("with")),
         "run": _text(step.get("run")) if "run" in step else None,
         "run_line": _run_line(lines, run_key) if "run" in step else step.line,
         "if": _text(step.get("if")) if "if" in step else None,
         "env": _str_map(step.get("env")),
         "wd": _text(step.get("working-directory")),
     }
+
+
+def _key_lines(node: Any) -> dict[str, int]:
+    """Each key's line in a mapping (a step's `with:`): a setting is cited where it is written."""
+    return {str(k): line_of(node, k) for k in node} if isinstance(node, YDict) else {}
 
 
 def _matrix(strategy: Any) -> dict[str, Any]:
@@ -1486,7 +1492,8 @@ class Expander:
             out.append(found)
         for key, expected in spec.verify_when.items():
             if with_.get(key, "").lower() == expected:
-                out.append(Found("verify", spec.tool, f"{key}: {expected}", run.path, line, entry=name))
+                at = step.get("with_lines", {}).get(key, line)
+                out.append(Found("verify", spec.tool, f"{key}: {expected}", run.path, at, entry=name))
         return out
 
     @staticmethod

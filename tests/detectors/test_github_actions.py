@@ -494,6 +494,8 @@ def test_notification_jobs_on_failure_are_not_steps(promote: Scanned) -> None:
     steps = texts(ours(promote, "deploy.steps"))
     assert any("build and push docker build -t $REGISTRY/web" in s for s in steps)
     assert any("wait-for-service-stability: true" in s for s in steps)
+    [verify] = [f for f in ours(promote, "deploy.rollback.verify") if "wait-for-service-stability" in f.text]
+    assert (W + "_deploy_ecs_service.yml", 32) in [(e.path, e.line) for e in verify.evidence]  # the key, not uses:
 
 
 def test_image_pushed_to_ecr_from_a_login_step(promote: Scanned) -> None:
