@@ -927,6 +927,7 @@ class HelmDetector(Detector):
                     "name": str(doc.get("name") or ""),
                     "version": str(doc.get("version") or ""),
                     "app_version": str(doc["appVersion"]) if doc.get("appVersion") is not None else None,
+                    "version_line": doc.line_of("version") if "version" in doc else 0,
                     "app_version_line": doc.line_of("appVersion"),
                     "api": str(doc.get("apiVersion") or "v1"),
                     "type": str(doc.get("type") or "application"),
@@ -1618,7 +1619,9 @@ class ChartReader:
             "deploy.steps",
             text(*parts),
             Confidence.HINT,
-            self.detector.evidence(self.chart.record.path, data.get("app_version_line") or 1),
+            # both versions the fact names, each where it is written
+            tuple(Evidence(self.chart.record.path, line, self.detector.name) for line in dict.fromkeys(
+                (data.get("version_line") or 1, *([data["app_version_line"]] if data.get("app_version") else [])))),
             item=f"chart:{self.chart.directory}",
             tech="helm",
             rank=60,
