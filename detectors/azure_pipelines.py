@@ -139,11 +139,14 @@ class AzurePipelinesDetector(Detector):
     sniff = Sniff(
         (".yml", ".yaml"),
         re.compile(
-            r"(?m)^\s*-\s*task:\s*[\w.-]+@\d+\s*$|^\s*vmImage:\s|^\s*-?\s*displayName:\s|^\s*-\s*template:\s*\S+\.ya?ml\s*$"
+            r"(?m)^\s*-\s*task:\s*[\w.-]+@\d+\s*$|^\s*vmImage:\s|^\s*-?\s*displayName:[ \t]+\S"
+            r"|^\s*-\s*template:\s*\S+\.ya?ml\s*$"
         ),
         # A GitLab `include: - template: Security/SAST.gitlab-ci.yml` reads like an Azure template
         # reference; files other CI systems claim by name are theirs.
         yields_to=("bitbucket", "circleci", "cloudbuild", "github-actions", "gitlab-ci"),
+        # An OpenAPI document's schemas have properties named `displayName` too.
+        unless=re.compile(r"(?m)^(?:openapi|swagger)[ \t]*:"),
     )
     looks_for = {
         "ci.build": "build scripts and tasks (Docker@2, DotNetCoreCLI@2) in Azure Pipelines",

@@ -388,9 +388,10 @@ class GitLabCIDetector(Detector):
         ".gitlab-ci.d/**/*.{yml,yaml}",
         ".gitlab-ci/**/*.{yml,yaml}",
     )
-    # Included files can have any name: claim YAML that reads like GitLab CI.
+    # Included files can have any name: claim YAML that reads like GitLab CI, except a compose file
+    # (named as one), whose top-level `include:` lists other compose files.
     sniff = Sniff((".yml", ".yaml"), _SNIFF,
-                  yields_to=("azure-pipelines", "bitbucket", "circleci", "cloudbuild", "github-actions"),
+                  yields_to=("azure-pipelines", "bitbucket", "circleci", "cloudbuild", "compose", "github-actions"),
                   unless=_NOT_GITLAB)
     looks_for = {
         "ci.build": "GitLab CI jobs that build or push images and artifacts",

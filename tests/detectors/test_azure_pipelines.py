@@ -214,3 +214,13 @@ def test_an_automated_staging_deployment_gives_staging_its_purpose(tmp_path: Pat
     )
     assert [(e.path, e.line) for e in purpose.evidence] == [("azure-pipelines.yml", 40)]
     assert not facts_for(scanned.model, "env.purpose", "development")
+
+
+def test_an_openapi_document_is_not_a_pipeline(tmp_path: Path) -> None:
+    # Modelled on retail-store-sample-app's catalog API: a schema property named `displayName`.
+    openapi = ('openapi: 3.0.1\ninfo:\n  title: Catalog API\n  version: "1.0"\ncomponents:\n  schemas:\n    Tag:\n'
+               '      properties:\n        displayName:\n          type: string\n')
+    pipeline = "trigger: [main]\nsteps:\n  - script: make test\n    displayName: Test\n"
+    scanned = scan_tree(tmp_path, {"src/catalog/openapi.yml": openapi, "ci/build.yml": pipeline})
+    read = {s.detector: s.files for s in scanned.model.sources}
+    assert read["azure-pipelines"] == 1  # ci/build.yml, by its displayName

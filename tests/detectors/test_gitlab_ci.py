@@ -888,3 +888,13 @@ def test_nx_targets_run_by_a_gitlab_job_are_followed(tmp_path: Path) -> None:
     assert {("apps/api/project.json", 4), ("apps/web/project.json", 4)} <= cited
     builds = [f for f in facts_for(scanned.model, "ci.build") if "go build" in f.text]
     assert builds and ("apps/api/project.json", 5) in {(e.path, e.line) for e in builds[0].evidence}
+
+
+def test_a_compose_file_with_include_is_not_gitlab_ci(tmp_path: Path) -> None:
+    # Modelled on aws-containers/retail-store-sample-app src/app/docker-compose.yml: compose's own
+    # top-level `include:` of the services' compose files.
+    compose = "include:\n  - ../cart/docker-compose.yml\n  - ../ui/docker-compose.yml\n"
+    scanned = scan_tree(tmp_path, {"src/app/docker-compose.yml": compose,
+                                   "src/ui/docker-compose.yml": "services:\n  ui:\n    image: acme/ui:1.0\n"})
+    read = {s.detector: s.files for s in scanned.model.sources}
+    assert read["gitlab-ci"] == 0 and read["compose"] == 2
