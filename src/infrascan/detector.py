@@ -191,6 +191,12 @@ class Detector:
     def resolve(self, ctx: ResolveContext) -> list[Fact]:
         return []
 
+    def counted(self, paths: Sequence[str]) -> int:
+        """How many of the files it read the detector reports as its own (a gap's "where we looked"
+        names that count): all of them, unless its patterns also claim files that only turn out to
+        be its kind in phase 2 (a `templates/` folder is Helm's only inside a chart)."""
+        return len(paths)
+
     def conclude(self, ctx: ResolveContext, facts: Sequence[Fact]) -> list[Fact]:
         """Optional last step: facts about what no detector found, given every phase-1 and phase-2 fact.
 

@@ -249,7 +249,7 @@ def resolve_and_merge(
         except Exception as exc:
             diagnostics.append(crash_diagnostic(detector, f"<{detector.name} conclude>", "conclude", exc))
     diagnostics.extend(ctx.diagnostics)
-    counts = {d.name: len(ctx.paths(d.name)) for d in detectors}
+    counts = {d.name: d.counted(ctx.paths(d.name)) for d in detectors}
     sources = [SourceStat(d.name, d.description, counts[d.name], dict(d.looks_for)) for d in detectors]
     repo = _repo_info(source)
     with collector_paused():  # every fact made here lives in the model: a collection would free nothing

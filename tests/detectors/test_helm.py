@@ -649,3 +649,20 @@ def test_a_chart_at_the_repository_root_is_found_by_its_releases_and_its_vendore
         f.text for f in facts_for(scanned.model, "env.special")}
     databases = facts_for(scanned.model, "env.database")
     assert databases and all(f.text.startswith("PostgreSQL 15 in-cluster: subchart postgresql") for f in databases)
+
+
+def test_templates_outside_a_chart_are_not_counted_as_helm_files(tmp_path: Path) -> None:
+    # Modelled on terraform-example-foundation's policy-library: Gatekeeper ConstraintTemplates in a
+    # `templates/` folder with no chart above it, which "Looked for ... (81 files)" counted as Helm.
+    policy = ("apiVersion: templates.gatekeeper.sh/v1beta1\nkind: ConstraintTemplate\nmetadata:\n"
+              "  name: gcp-storage-location\n")
+    scanned = scan_tree(tmp_path, {
+        "policy-library/policies/templates/storage.yaml": policy,
+        "policy-library/policies/templates/network.yaml": policy.replace("storage", "network"),
+        "charts/api/Chart.yaml": "apiVersion: v2\nname: api\nversion: 1.0.0\n",
+        "charts/api/values.yaml": "replicaCount: 2\n",
+        "charts/api/templates/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+                                                "  name: {{ .Release.Name }}\n",
+    })
+    read = {s.detector: s.files for s in scanned.model.sources}
+    assert read["helm"] == 3  # the chart's Chart.yaml, values and template
