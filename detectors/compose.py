@@ -696,7 +696,7 @@ class ComposeDetector(Detector):
                 compose,
                 " ",
                 *chain,
-                " before the app; with several replicas each one migrates, so run it once in production",
+                " before the app, in every replica as it starts",
             )
         evidence = tuple(
             dict.fromkeys(

@@ -436,7 +436,7 @@ class DockerfileDetector(Detector):
                 Code(path),
                 f" {instruction} ",
                 *chain,
-                "; with several replicas each one migrates, so run it once in production",
+                ", in every replica as it starts",
             )
         evidence = tuple(
             dict.fromkeys((*self.evidence(path, line), *(e for p, n in lines for e in self.evidence(p, n))))

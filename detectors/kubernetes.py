@@ -729,7 +729,7 @@ def migration_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
                 Code(container.get("name") or "?"),
                 " runs ",
                 *_commands(migrations, joiner),
-                "; with several replicas each one migrates, so run it once in production",
+                ", in every replica as it starts",
                 *site.where,
             )
             where = "container start"

@@ -261,7 +261,7 @@ def test_one_shot_migration_service_and_migrate_on_start(scanned: Scanned) -> No
     )
     assert (
         "On container start: compose service web (production compose) runs python manage.py migrate --noinput before "
-        "the app; with several replicas each one migrates, so run it once in production" in found
+        "the app, in every replica as it starts" in found
     )
 
 

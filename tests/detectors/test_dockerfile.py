@@ -199,8 +199,8 @@ def test_rails_entrypoint_runs_db_prepare(tmp_path: Path) -> None:
         },
     )
     assert migration_texts(scanned) == [
-        "On container start: Dockerfile ENTRYPOINT runs bin/docker-entrypoint, which runs ./bin/rails db:prepare; "
-        "with several replicas each one migrates, so run it once in production"
+        "On container start: Dockerfile ENTRYPOINT runs bin/docker-entrypoint, which runs ./bin/rails db:prepare, "
+        "in every replica as it starts"
     ]
     fact = facts_for(scanned.model, "deploy.migration.strategy")[0]
     assert [(e.path, e.line) for e in fact.evidence] == [("Dockerfile", 44), ("bin/docker-entrypoint", 13)]
@@ -260,7 +260,7 @@ def test_django_entrypoint_with_migrate_and_direct_shell_cmd(tmp_path: Path) -> 
     found = migration_texts(scanned)
     assert (
         "On container start: Dockerfile ENTRYPOINT runs docker/entrypoint.sh, which runs python manage.py "
-        "migrate --noinput; with several replicas each one migrates, so run it once in production" in found
+        "migrate --noinput, in every replica as it starts" in found
     )
     assert any(t.startswith("On container start: api/Dockerfile CMD runs alembic upgrade head") for t in found)
 
@@ -287,8 +287,7 @@ def test_cmd_through_package_json_scripts_to_a_node_script(tmp_path: Path) -> No
     )
     assert migration_texts(scanned) == [
         "On container start: Dockerfile CMD runs package.json script start-docker, which runs package.json script "
-        "check-db, which runs scripts/check-db.js, which runs prisma migrate deploy; with several replicas each one "
-        "migrates, so run it once in production"
+        "check-db, which runs scripts/check-db.js, which runs prisma migrate deploy, in every replica as it starts"
     ]
 
 

@@ -256,3 +256,17 @@ def test_serverless_stages_resources_and_log_retention(tmp_path: Path) -> None:
     assert only(paas_facts(scanned, "log.retention"), "kept 30 days").evidence[0].line == 54
     assert only(paas_facts(scanned, "env.special", "development"), "httpApi events: create, list")
     assert only(paas_facts(scanned, "env.special", "development"), "AWS region eu-west-1")
+
+
+def test_migrating_on_start_says_every_instance_does_without_advice(tmp_path: Path) -> None:
+    # A fact, not a recommendation: the start command runs in each dyno and each Render instance.
+    scanned = scan_tree(tmp_path, {
+        "Procfile": "web: bundle exec rails db:migrate && bundle exec puma -C config/puma.rb\n",
+        "render.yaml": "services:\n  - type: web\n    name: shop\n    runtime: python\n"
+                       "    startCommand: python manage.py migrate && gunicorn shop.wsgi\n",
+    })
+    texts_ = [f.text for f in paas_facts(scanned, "deploy.migration.strategy")]
+    assert any(t.startswith("On dyno start: Procfile web runs") and t.endswith("before the app, in every dyno as it "
+                                                                                 "starts") for t in texts_), texts_
+    assert any(t.startswith("On service start: Render startCommand") and t.endswith("in every instance as it starts")
+               for t in texts_), texts_
