@@ -368,7 +368,8 @@ class ComposeDetector(Detector):
                 tech=tech.id,
                 rank=50,
                 order=(path, line),
-                attrs=attrs,
+                # where the tool runs: one in a development stack tells nothing about a release (merge.py)
+                attrs={**attrs, "runs_in": normalise(env)} if env else attrs,
             )
         ]
 

@@ -160,13 +160,19 @@ def _monitoring_tools(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
     return derived
 
 
+# Where a monitoring tool must run for its errors and slowdowns to tell that a release went bad: a
+# Jaeger that only a development compose file starts sees no release.
+RELEASED = ("production", "staging")
+
+
 def _rollback_signals(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
     """What would tell a team a release is bad: their error tracking, critical alerts, health checks."""
     derived = []
     for fact in facts:
         if fact.confidence is Confidence.HINT:
             continue
-        if fact.field in ("mon.application", "mon.performance") and fact.tech in catalog.techs:
+        if fact.field in ("mon.application", "mon.performance") and fact.tech in catalog.techs \
+                and fact.attrs.get("runs_in", RELEASED[0]) in RELEASED:
             tech = catalog.get(fact.tech)
             derived.append(
                 replace(

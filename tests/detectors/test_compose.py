@@ -417,3 +417,17 @@ def test_a_restarting_monitoring_stack_is_deployed_a_backing_stack_is_not(
     images = {n: DETECTOR._image(s) for n, s in services.items()}
     apps = [n for n, found in images.items() if found is None]
     assert is_deployed(services, apps, monitoring_tools(images)) is deployed
+
+
+def test_monitoring_in_a_development_stack_is_no_release_signal(tmp_path: Path) -> None:
+    # Modelled on podinfo's otel/ demo stack: a Jaeger only a development compose file starts sees no
+    # release, so it is not a way to tell that one went bad; the one production runs is.
+    jaeger = "services:\n  jaeger:\n    image: jaegertracing/all-in-one:1.57.0\n"
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "prod").mkdir()
+    dev = scan_tree(tmp_path / "dev", {"otel/docker-compose.dev.yml": jaeger})
+    assert [f.text for f in facts_for(dev.model, "mon.performance")]  # still documented as a tool
+    assert facts_for(dev.model, "deploy.rollback.identify") == []
+    prod = scan_tree(tmp_path / "prod", {"docker-compose.prod.yml": jaeger})
+    [signal] = facts_for(prod.model, "deploy.rollback.identify")
+    assert signal.text == "New errors or slowdowns after a release in Jaeger"
