@@ -647,7 +647,8 @@ class ComposeDetector(Detector):
         reached, only = resolver.migrations(str(command), where, near, copies)
         if not reached:
             return self._named_one_shot(record)
-        return [self._migration_fact(record, where, found, lines, only) for found, lines in group_reached(reached)]
+        return [self._migration_fact(record, where, found, lines, only, position)
+                for position, (found, lines) in enumerate(group_reached(reached))]
 
     @staticmethod
     def _dockerfile(record: Record) -> str:
@@ -665,9 +666,9 @@ class ComposeDetector(Detector):
         stage = next((s for s in stages if target and s["alias"] == target.lower()), stages[-1])
         return stage, stage is stages[-1]
 
-    def _migration_fact(
-        self, record: Record, where: tuple[str, int], found: Reached, lines: list[tuple[str, int]], only: bool
-    ) -> Fact:
+    def _migration_fact(self, record: Record, where: tuple[str, int], found: Reached, lines: list[tuple[str, int]],
+                        only: bool, position: int) -> Fact:
+        """One migration tool a service runs; `position` keeps the tools in the order the command runs them."""
         data = record.data
         service = data["service"]
         chain = migration_chain(found, where[0])
@@ -716,7 +717,7 @@ class ComposeDetector(Detector):
             item=f"compose:{service}:{found.tool or found.command}",
             tech=found.tool or None,
             rank=40,
-            order=(record.path, record.line),
+            order=(record.path, record.line, position),
             attrs={"where": "one-shot service" if data["waiters"] else "container start", "tool": found.tool or None},
             scope=FactScope.EXAMPLE if data["test_stack"] else FactScope.MAIN,
         )

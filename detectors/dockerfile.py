@@ -420,13 +420,16 @@ class DockerfileDetector(Detector):
                 continue
             command, line = start
             reached, only = resolver.migrations(str(command), (path, int(line)), near, copies)
-            for found, evidence in group_reached(reached):
-                facts.append(self._migration_fact(path, int(line), instruction.upper(), found, evidence, only))
+            for position, (found, evidence) in enumerate(group_reached(reached)):
+                facts.append(self._migration_fact(path, int(line), instruction.upper(), found, evidence, only,
+                                                  position))
         return facts
 
     def _migration_fact(
-        self, path: str, line: int, instruction: str, found: Reached, lines: list[tuple[str, int]], only: bool
+        self, path: str, line: int, instruction: str, found: Reached, lines: list[tuple[str, int]], only: bool,
+        position: int,
     ) -> Fact:
+        """One migration tool a start command runs; `position` keeps the tools in the order it runs them."""
         chain = migration_chain(found, path)
         if only:
             parts = text("Migration image: ", Code(path), f" {instruction} ", *chain)
@@ -449,7 +452,7 @@ class DockerfileDetector(Detector):
             item=f"start:{path}:{found.tool or found.command}",
             tech=found.tool or None,
             rank=40,
-            order=(1, path),
+            order=(1, path, position),
             attrs={"where": "migration image" if only else "container start", "tool": found.tool or None},
         )
 

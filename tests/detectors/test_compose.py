@@ -431,3 +431,13 @@ def test_monitoring_in_a_development_stack_is_no_release_signal(tmp_path: Path) 
     prod = scan_tree(tmp_path / "prod", {"docker-compose.prod.yml": jaeger})
     [signal] = facts_for(prod.model, "deploy.rollback.identify")
     assert signal.text == "New errors or slowdowns after a release in Jaeger"
+
+
+def test_migration_tools_of_one_service_keep_the_order_its_command_runs_them(tmp_path: Path) -> None:
+    # Modelled on formbricks' hub-migrate (goose, then river): listed as run, not by tool name.
+    compose = ("services:\n  migrate:\n    image: acme/api:1.0\n    command: sh -c 'python manage.py migrate && "
+               "alembic upgrade head'\n  api:\n    image: acme/api:1.0\n    depends_on:\n      migrate:\n"
+               "        condition: service_completed_successfully\n")
+    scanned = scan_tree(tmp_path, {"docker-compose.yml": compose})
+    shown = [line for line in scanned.markdown.splitlines() if line.lstrip().startswith("- One-shot compose service")]
+    assert len(shown) == 2 and "manage.py migrate" in shown[0] and "alembic upgrade head" in shown[1], shown
