@@ -2314,30 +2314,30 @@ class FactBuilder:
         if not run.ephemeral or found_any:
             return
         cluster = next((f.tool for f in run.finds if f.kind == "cluster"), "")
-        for kind in ("deploy", "cluster", "teardown"):
-            for step in run.steps:
-                for scenarios, finds in step.groups:
-                    for found in finds:
-                        if found.kind == kind:
-                            shown = found.entry or found.command
-                            yield (
-                                step,
-                                scenarios,
-                                Found(
-                                    "test",
-                                    cluster,
-                                    shown,
-                                    found.path,
-                                    found.line,
-                                    None,
-                                    None,
-                                    "",
-                                    found.source,
-                                    detail={"starts_cluster": kind == "cluster"},
-                                    inferred=True,
-                                ),
-                            )
-                            return
+        # The repository's own deploy first: a manifest applied from a URL (cert-manager's, before
+        # podinfo's chart) sets the cluster up, and is not what the job tests.
+        kinds = ("deploy", "cluster", "teardown")
+        candidates = [(step, scenarios, found) for step in run.steps for scenarios, finds in step.groups
+                      for found in finds if found.kind in kinds]
+        if candidates:
+            step, scenarios, found = min(candidates, key=lambda c: (kinds.index(c[2].kind), "://" in c[2].command))
+            yield (
+                step,
+                scenarios,
+                Found(
+                    "test",
+                    cluster,
+                    found.entry or found.command,
+                    found.path,
+                    found.line,
+                    None,
+                    None,
+                    "",
+                    found.source,
+                    detail={"starts_cluster": found.kind == "cluster"},
+                    inferred=True,
+                ),
+            )
 
     def _level(self, run: JobRun, step: StepRun, found: Found) -> str:
         level = found.level or "unit"

@@ -1003,3 +1003,19 @@ def test_turbo_build_names_every_workspace_command(tmp_path_factory: pytest.Temp
     # not "→ tsc" alone, citing web's `next build` as if it were tsc
     assert build.text.startswith("pnpm turbo run build:test → tsc, next build in job warm")
     assert {(e.path, e.line) for e in build.evidence} >= {("runtime/package.json", 4), ("web/package.json", 4)}
+
+
+def test_throwaway_cluster_job_cites_its_own_deploy_not_a_remote_manifest(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Modelled on podinfo's test/e2e.sh: cert-manager applied from a URL, then the chart under test.
+    script = ("#!/bin/sh\nset -e\nkind load docker-image test/app:latest\n"
+              "kubectl apply -f https://example.org/releases/cert-manager.yaml\n"
+              "helm upgrade --install --wait app ./charts/app\nhelm test app\n")
+    workflow = ("on: pull_request\njobs:\n  kind-helm:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - uses: helm/kind-action@v1\n      - run: ./test/e2e.sh\n")
+    chart = "apiVersion: v2\nname: app\nversion: 1.0.0\n"
+    scanned = scan(tmp_path_factory, "kind-remote", {W + "e2e.yml": workflow, "test/e2e.sh": script,
+                                                      "charts/app/Chart.yaml": chart})
+    e2e = one(ours(scanned, "ci.test.e2e"), "throwaway kind cluster")
+    assert ("test/e2e.sh", 5) in [(e.path, e.line) for e in e2e.evidence]
+    assert ("test/e2e.sh", 4) not in [(e.path, e.line) for e in e2e.evidence]
