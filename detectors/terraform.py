@@ -440,7 +440,11 @@ class ModuleScope:
                 value, self._var_evidence[name] = self._traced(source.raw, source.scope, source.evidence)
                 block = self.directory.variables.get(name)
                 if isinstance(value, dict) and block is not None and "type" in block.body:
-                    value = with_type_defaults(value, type_spec(block.body["type"]))
+                    typed = with_type_defaults(value, type_spec(block.body["type"]))
+                    if typed != value:  # an attribute left out takes its `optional(T, default)`: cite the type
+                        chain = self._var_evidence[name]
+                        chain.insert(min(1, len(chain)), Evidence(block.path, block.line_at("type"), "terraform"))
+                    value = typed
                 self._vars[name] = value
         self.run.trace.extend(self._var_evidence.get(name, ()))
         return self._vars[name]

@@ -344,6 +344,9 @@ def test_unknown_parts_never_reach_a_url_and_vendor_urls_are_not_the_environment
 def test_optional_object_attributes_resolve_module_inputs(cases: dict[str, Scanned]) -> None:
     foundation = cases["foundation"]
     assert declared(foundation, "log.retention") == ["Cloud Logging bucket AggregatedLogs: 30 days (shared)"]
+    [retention] = facts_for(foundation.model, "log.retention")
+    # the 30 comes from the variable's type (`optional(number, 30)`), which the call leaves out: cited
+    assert ("1-org/modules/centralized-logging/main.tf", 52) in [(e.path, e.line) for e in retention.evidence]
     assert "Terraform state in the gcs backend: terraform/org/state" in declared(foundation, "env.special", "shared")
     # `>= 3.50, < 8.0` pins no major version, and `.tf.example` files are not configuration
     assert "Google Cloud (provider hashicorp/google)" in declared(foundation, "env.special", "nonproduction")
