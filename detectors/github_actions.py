@@ -2589,9 +2589,12 @@ class FactBuilder:
     def deploy_steps(self) -> list[Fact]:
         by_job: dict[tuple[Any, ...], list[DeployUnit]] = {}
         rollbacks = self._rollback_tops()
+        # A redeploy of an earlier version is the rollback procedure, not the deploy, unless it is
+        # the only way the repository deploys (formbricks' cloud deploy takes the version to release).
+        skipped = rollbacks if any(u.run.top not in rollbacks for u in self.units.values()) else {}
         for unit in self.units.values():
-            if unit.run.top in rollbacks:
-                continue  # a redeploy of an earlier version is the rollback procedure, not the deploy
+            if unit.run.top in skipped:
+                continue
             by_job.setdefault((unit.run.top, unit.run.calls, unit.run.path, unit.run.job["id"]), []).append(unit)
         facts: list[Fact] = []
         for units in by_job.values():

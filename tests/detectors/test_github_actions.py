@@ -1019,3 +1019,16 @@ def test_throwaway_cluster_job_cites_its_own_deploy_not_a_remote_manifest(
     e2e = one(ours(scanned, "ci.test.e2e"), "throwaway kind cluster")
     assert ("test/e2e.sh", 5) in [(e.path, e.line) for e in e2e.evidence]
     assert ("test/e2e.sh", 4) not in [(e.path, e.line) for e in e2e.evidence]
+
+
+def test_a_versioned_manual_deploy_that_is_the_only_deploy_gives_the_steps(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Modelled on formbricks' cloud deploy: dispatched with the VERSION to release, and no other
+    # deploy. It is the rollback (redeploy an earlier version) and also the deployment's steps.
+    workflow = ("on:\n  workflow_dispatch:\n    inputs:\n      VERSION:\n        required: true\n"
+                "jobs:\n  deploy:\n    runs-on: ubuntu-latest\n    environment: production\n    steps:\n"
+                "      - run: helm upgrade --install app ./chart --set image.tag=${{ inputs.VERSION }}\n")
+    scanned = scan(tmp_path_factory, "versioned-only", {W + "deploy.yml": workflow})
+    assert one(ours(scanned, "deploy.rollback.perform"), "Redeploy an earlier version")
+    step = one(ours(scanned, "deploy.steps"), "helm upgrade --install app ./chart")
+    assert step.text.startswith("production: deploy with Helm")
