@@ -271,6 +271,7 @@ class Knowledge:
     registries: dict[str, str]
     level_words: tuple[tuple[str, re.Pattern[str]], ...]
     e2e_services: tuple[str, ...]
+    integration_commands: re.Pattern[str]
     setup_commands: re.Pattern[str]
     verify_jobs: re.Pattern[str]
     build_stages: re.Pattern[str]
@@ -309,6 +310,7 @@ def knowledge() -> Knowledge:
         registries=dict(raw["registries"]),
         level_words=tuple((level, re.compile(pattern)) for level, pattern in raw["level_words"].items()),
         e2e_services=tuple(raw["e2e_services"]),
+        integration_commands=re.compile(raw["integration_commands"]),
         setup_commands=re.compile(raw["setup_commands"]),
         verify_jobs=re.compile(raw["verify_jobs"]),
         build_stages=re.compile(raw["build_stages"]),

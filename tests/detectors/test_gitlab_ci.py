@@ -898,3 +898,14 @@ def test_a_compose_file_with_include_is_not_gitlab_ci(tmp_path: Path) -> None:
                                    "src/ui/docker-compose.yml": "services:\n  ui:\n    image: acme/ui:1.0\n"})
     read = {s.detector: s.files for s in scanned.model.sources}
     assert read["gitlab-ci"] == 0 and read["compose"] == 2
+
+
+def test_a_test_job_that_installs_testcontainers_runs_integration_tests(tmp_path: Path) -> None:
+    # Modelled on fdroidserver's test_deploy_to_s3_with_rclone: MinIO started by testcontainers
+    # through a docker:dind service; the test command alone reads like unit tests.
+    ci = ("s3_test:\n  image: debian:trixie-slim\n  services:\n    - name: docker:dind\n  before_script:\n"
+          "    - pip install testcontainers[minio]\n  script:\n    - python3 -m unittest -k test_remote_storage\n"
+          "unit:\n  image: python:3.12\n  script:\n    - python3 -m unittest discover\n")
+    scanned = scan_tree(tmp_path, {".gitlab-ci.yml": ci})
+    assert [f.attrs["job"] for f in facts_for(scanned.model, "ci.test.integration")] == ["s3_test"]
+    assert [f.attrs["job"] for f in facts_for(scanned.model, "ci.test.unit")] == ["unit"]
