@@ -327,6 +327,21 @@ class PaasDetector(Detector):
         "log.retention": "serverless.yml logRetentionInDays and log group resources",
         "mon.application": "fly.toml [metrics]",
     }
+    # Each field from the platforms whose manifests can hold it (env.special: every one of them).
+    looks_in = {
+        "env.url": ("fly.toml", "fly.*.toml", "render.yaml"),
+        "env.database": ("app.json", "render.yaml", "serverless.{yml,yaml}"),
+        "env.purpose": ("app.json", "render.yaml", "netlify.toml", "serverless.{yml,yaml}"),
+        "env.sla": ("app.json", "fly.toml", "fly.*.toml", "render.yaml"),
+        "ci.build": ("netlify.toml",),
+        "ci.deploy.automated": ("render.yaml", "vercel.json", "netlify.toml"),
+        "ci.deploy.manual": ("render.yaml",),
+        "deploy.rollback.perform": ("fly.toml", "fly.*.toml"),
+        "deploy.rollback.verify": ("fly.toml", "fly.*.toml", "render.yaml"),
+        "deploy.migration.strategy": ("Procfile", "app.json", "fly.toml", "fly.*.toml", "render.yaml"),
+        "log.retention": ("serverless.{yml,yaml}",),
+        "mon.application": ("fly.toml", "fly.*.toml"),
+    }
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()

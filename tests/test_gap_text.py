@@ -56,3 +56,15 @@ def test_a_gap_with_hints_under_it_does_not_say_there_is_no_evidence(tmp_path: P
     without = tmp_path / "bare"
     write_tree(without, {".env.example": "DEBUG=1\n"})
     assert "**Gap:** no evidence found." in line(document(without), "  - Database:")
+
+
+def test_a_field_counts_only_the_files_that_can_hold_it(tmp_path: Path) -> None:
+    # Modelled on fdroidserver: a Heroku app.json (a test fixture there) and no render.yaml, while
+    # the gap for manual deploys said "Render services with autoDeploy off (1 file)".
+    write_tree(tmp_path / "heroku", {"app.json": '{"name": "shop", "addons": ["heroku-postgresql"]}\n'})
+    manual = line(document(tmp_path / "heroku"), "Manual deployments:")
+    assert "autoDeploy" not in manual and "(1 file)" not in manual
+    assert "None of these is in the repository: " in manual and manual.endswith(", `render.yaml`.")
+    write_tree(tmp_path / "render", {"app.json": '{"name": "shop"}\n', "render.yaml": "services: []\n"})
+    manual = line(document(tmp_path / "render"), "Manual deployments:")
+    assert "Render services with autoDeploy off (1 file)" in manual

@@ -170,6 +170,9 @@ class Detector:
     sniff: ClassVar[Sniff | None] = None
     # Field id -> where this detector looks for that field's evidence; gaps quote these.
     looks_for: ClassVar[Mapping[str, str]] = {}
+    # Fields only some kinds of the files it reads can hold, with those files' globs: a gap then
+    # counts them alone ("Render services with autoDeploy off (1 file)" must not count a Procfile).
+    looks_in: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
     _matcher: Callable[[str], bool] | None = None
 

@@ -28,6 +28,14 @@ class SourceStat:
     description: str
     files: int
     looks_for: dict[str, str]
+    # Per field, when only some kinds of the files read can hold it (`Detector.looks_in`): their
+    # globs, and how many of the files read match them.
+    looks_in: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    field_files: dict[str, int] = field(default_factory=dict)
+
+    def files_for(self, field_id: str) -> int:
+        """How many files read could hold this field."""
+        return self.field_files.get(field_id, self.files)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from infrascan.config import Config
 from infrascan.cutoff import POINTER, EarlyCutoff
 from infrascan.detector import Detector, Extraction, ResolveContext
 from infrascan.gcpause import collector_paused, survivors_frozen
-from infrascan.globs import PatternIndex
+from infrascan.globs import PatternIndex, compile_globs
 from infrascan.merge import Model, RepoInfo, SourceStat, build_model
 from infrascan.model import Diagnostic, Fact
 from infrascan.phase1 import (
@@ -198,6 +198,15 @@ def _model_key(source: RepoSource, config: Config, extractor: Extractor, entries
     return "model:" + hashlib.sha256("".join(parts).encode()).hexdigest()
 
 
+def _field_files(detector: Detector, paths: list[str]) -> dict[str, int]:
+    """Per field the detector looks for in some of its files only, how many of those it read."""
+    counts = {}
+    for field_id, globs in detector.looks_in.items():
+        matches = compile_globs(globs)
+        counts[field_id] = sum(1 for path in paths if matches(path))
+    return counts
+
+
 def _repo_info(source: RepoSource) -> RepoInfo:
     return RepoInfo(source.root.name, source.commit, source.ref, source.remote_url, source.is_git)
 
@@ -250,7 +259,8 @@ def resolve_and_merge(
             diagnostics.append(crash_diagnostic(detector, f"<{detector.name} conclude>", "conclude", exc))
     diagnostics.extend(ctx.diagnostics)
     counts = {d.name: d.counted(ctx.paths(d.name)) for d in detectors}
-    sources = [SourceStat(d.name, d.description, counts[d.name], dict(d.looks_for)) for d in detectors]
+    sources = [SourceStat(d.name, d.description, counts[d.name], dict(d.looks_for), dict(d.looks_in),
+                          _field_files(d, ctx.paths(d.name))) for d in detectors]
     repo = _repo_info(source)
     with collector_paused():  # every fact made here lives in the model: a collection would free nothing
         return build_model(

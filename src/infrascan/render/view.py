@@ -28,7 +28,7 @@ from infrascan.fields import (
     SERVICE_FIELDS,
 )
 from infrascan.gcpause import collector_paused
-from infrascan.merge import Model, SourceStat
+from infrascan.merge import Model
 from infrascan.model import Code, Confidence, Evidence, Fact, FactScope, Part, order_key
 
 MAX_LINKS = 3
@@ -211,8 +211,11 @@ class ViewBuilder:
             what = src.looks_for.get(field_id)
             if not what:
                 continue
-            if src.files:
-                read.append(f"{escape_trusted(what)} ({_files(src)})")
+            files = src.files_for(field_id)
+            if files:
+                read.append(f"{escape_trusted(what)} ({files} file{'s' if files != 1 else ''})")
+            elif src.files and field_id in src.looks_in:  # it read other kinds of files: name the missing ones
+                absent.extend(escape_trusted(f"`{glob}`") for glob in src.looks_in[field_id])
             else:
                 absent.append(escape_trusted(src.description.split(":")[0]))
         if read:
@@ -476,10 +479,6 @@ def _prefixes(path: str) -> list[str]:
     a leading `./`), so a component finds every CI fact that names a path inside it."""
     parts = path.removeprefix("./").strip("/").split("/")
     return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
-
-
-def _files(src: SourceStat) -> str:
-    return f"{src.files} file{'s' if src.files != 1 else ''}"
 
 
 def _fills(fact: Fact) -> bool:
