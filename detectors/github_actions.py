@@ -890,12 +890,21 @@ def _paths_note(config: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
     return "", ()
 
 
+_ONE_DAY = re.compile(r"(?i)[0-7]|sun|mon|tue|wed|thu|fri|sat")
+_WEEKDAYS = re.compile(r"(?i)1-5|mon-fri")
+
+
 def _cron_phrase(cron: str) -> str:
+    """Once a day, once a week or every weekday at a fixed time; anything else is a schedule."""
     fields = cron.split()
-    if len(fields) == 5 and fields[2:] == ["*", "*", "*"] and fields[0].isdigit() and fields[1].isdigit():
+    if len(fields) != 5 or not (fields[0].isdigit() and fields[1].isdigit()) or fields[2:4] != ["*", "*"]:
+        return "schedule"
+    if fields[4] == "*":
         return "nightly" if int(fields[1]) < 7 or int(fields[1]) >= 22 else "daily"
-    if len(fields) == 5 and fields[2:4] == ["*", "*"] and fields[4] != "*" and fields[1].isdigit():
+    if _ONE_DAY.fullmatch(fields[4]):
         return "weekly"
+    if _WEEKDAYS.fullmatch(fields[4]):
+        return "every weekday"
     return "schedule"
 
 

@@ -1032,3 +1032,22 @@ def test_a_versioned_manual_deploy_that_is_the_only_deploy_gives_the_steps(
     assert one(ours(scanned, "deploy.rollback.perform"), "Redeploy an earlier version")
     step = one(ours(scanned, "deploy.steps"), "helm upgrade --install app ./chart")
     assert step.text.startswith("production: deploy with Helm")
+
+
+@pytest.mark.parametrize(
+    ("cron", "phrase"),
+    [
+        ("0 3 * * *", "nightly"),
+        ("0 12 * * *", "daily"),
+        ("0 0 * * 0", "weekly"),
+        ("0 6 * * MON", "weekly"),
+        ("30 2 * * 1-5", "every weekday"),  # loki's logql-correctness, once called "weekly"
+        ("0 6 * * 1,3,5", "schedule"),
+        ("*/15 3 * * 1", "schedule"),
+        ("0 0 1 * *", "schedule"),
+    ],
+)
+def test_cron_phrases_say_how_often(cron: str, phrase: str) -> None:
+    from infrascan.detectors.github_actions import _cron_phrase
+
+    assert _cron_phrase(cron) == phrase
