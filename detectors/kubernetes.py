@@ -1207,11 +1207,13 @@ class NameSet:
         self.evidence.extend(site.detector.evidence(site.path, line))
 
     def add_probes(self, obj: dict[str, Any], site: Site) -> None:
+        """Readiness probes only: they alone hold a rollout back (a liveness probe restarts a
+        container, and a Deployment whose pods have only that rolls on)."""
         for container in obj.get("containers", []):
             if container.get("init"):
                 continue
             for kind, desc, line in container.get("probes", []):
-                if kind != "startup":
+                if kind == "readiness":
                     name = obj.get("name") or ""
                     self.add(name if name and "{{" not in name else obj["kind"], site, int(line), kind, desc)
 

@@ -133,7 +133,7 @@ def test_service_monitor_switched_on_in_some_environments(shop: Scanned) -> None
 
 def test_probes_and_helm_test_verify_a_rollout(shop: Scanned) -> None:
     verify = texts(facts_for(shop.model, "deploy.rollback.verify"))
-    assert any("readiness/liveness probes" in t and "GET /health/ready" in t for t in verify)
+    assert any("readiness probes" in t and "GET /health/ready" in t for t in verify)
     assert any(t.startswith("`helm test` hook Pod runs curl -fsS") for t in verify)
 
 

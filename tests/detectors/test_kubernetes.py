@@ -123,7 +123,7 @@ def test_prometheus_rules_monitors_and_probes(shop: Scanned) -> None:
     assert one(facts_for(shop.model, "mon.infrastructure"), "ServiceMonitor web")
     assert one(facts_for(shop.model, "mon.infrastructure"), "scrape annotations")
     verify = one(facts_for(shop.model, "deploy.rollback.verify"), "probes")
-    assert verify.text.startswith("Kubernetes readiness/liveness probes on api, web, postgres")
+    assert verify.text.startswith("Kubernetes readiness probes on api, web, postgres")
 
 
 def test_flux_and_skaffold_place_manifests(shop: Scanned) -> None:
@@ -375,3 +375,14 @@ def test_a_cronjob_that_runs_a_backup_tool_is_a_backup_whatever_its_name() -> No
         "- /scripts/backup.sh", "- -c\n            - find /tmp -mtime +7 -delete")
     [obj] = [o for o in map(summarise, load_documents(cleanup)[0]) if o]
     assert not [f for f in object_facts(obj, site) if f.item.startswith("backup:")]
+
+
+def test_liveness_probes_alone_do_not_hold_a_rollout(tmp_path: Path) -> None:
+    # Modelled on cloudposse's echo-server chart: a livenessProbe and no readinessProbe. Only a
+    # readiness probe keeps a rollout from going on, so neither is said to verify a release.
+    deployment = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: echo\nspec:\n  template:\n    spec:\n"
+                  "      containers:\n        - name: echo\n          image: ealen/echo-server:0.9\n"
+                  "          livenessProbe:\n            httpGet:\n              path: /\n              port: 80\n")
+    scanned = scan_tree(tmp_path, {"k8s/deployment.yaml": deployment})
+    assert facts_for(scanned.model, "deploy.rollback.verify") == []
+    assert facts_for(scanned.model, "deploy.rollback.identify") == []
