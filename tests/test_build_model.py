@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from helpers import scan_dir, write_tree
+
 from infrascan.catalog import load_catalog
 from infrascan.merge import Model, RepoInfo, build_model
 from infrascan.model import Code, Confidence, Evidence, Fact, FactScope, text
@@ -36,3 +40,15 @@ def test_each_fact_gets_its_own_block_scope_and_component() -> None:
     assert (placed["Demo"].env, placed["Demo"].scope) == ("production", FactScope.EXAMPLE)
     assert placed["QA"].env == "staging"
     assert facts[0].env == "prod" and facts[0].component == ""  # the detector's facts are left as they were
+
+
+def test_a_metrics_library_alone_is_no_rollback_signal_an_error_tracker_is(tmp_path: Path) -> None:
+    # Modelled on podinfo and database-lab-engine: prometheus/client_golang in go.mod exposes
+    # metrics nothing in the repository collects; a Sentry SDK reports each new error to Sentry.
+    write_tree(tmp_path, {
+        "go.mod": "module example.com/api\n\ngo 1.22\n\nrequire (\n\tgithub.com/prometheus/client_golang v1.19.0\n"
+                  "\tgithub.com/getsentry/sentry-go v0.27.0\n)\n",
+    })
+    model = scan_dir(tmp_path).model
+    signals = [f.text for f in model.facts if f.field == "deploy.rollback.identify"]
+    assert signals == ["New errors or slowdowns after a release in Sentry"]

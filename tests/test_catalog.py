@@ -27,6 +27,7 @@ ENTRY_KEYS = {
     "speaks",
     "app_url",
     "platform",
+    "collected",
 }
 
 
@@ -55,6 +56,8 @@ def test_schema() -> None:
         assert entry.get("version", {}).get("scheme", "major") in ("major", "minor", "calendar", "none")
         if "platform" in entry:  # a platform's app configuration names it: the file must say so
             assert entry["platform"] is True and entry["signals"].get("files"), entry["id"]
+        if "collected" in entry:  # only a monitoring tool's libraries hand data to a server
+            assert entry["collected"] is True and entry.get("monitoring"), entry["id"]
         if "stand_in" in entry:
             assert set(entry["stand_in"]) == {"what", "hosts"} and entry["stand_in"]["hosts"], entry["id"]
         if entry["category"] == "external-service":

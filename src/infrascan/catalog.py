@@ -22,6 +22,9 @@ Entry keys:
   platform: true for a platform an app runs on once deployed with it, whose `files` are that app's own
   configuration there (fly.toml, vercel.json): a monorepo component holding one names it as its deploy
   target. Not where a file name is shared (Procfile, app.yaml);
+  collected: true for a tool whose client libraries only expose or export data for a server the
+  team runs (Prometheus, OpenTelemetry, Jaeger): a library alone shows no one watching a release,
+  while an error tracker's SDK (Sentry) reports each new error to the service;
   signals:
     images: image repositories (no registry host, no tag); a trailing /* matches a namespace
     env_names: exact variable names; env_prefixes: name prefixes matched on whole `_` tokens at
@@ -113,6 +116,7 @@ class Tech:
     speaks: tuple[str, ...] = ()
     app_url: str = ""
     platform: bool = False
+    collected: bool = False
 
     def is_a(self, category: str) -> bool:
         return category in self.categories
@@ -204,6 +208,7 @@ class Catalog:
             speaks=tuple(entry.get("speaks", [])),
             app_url=str(entry.get("app_url", "")),
             platform=bool(entry.get("platform", False)),
+            collected=bool(entry.get("collected", False)),
         )
         self.techs[tech.id] = tech
         sig = tech.signals

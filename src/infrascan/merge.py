@@ -173,6 +173,12 @@ def _monitoring_tools(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
 RELEASED = ("production", "staging")
 
 
+def _from_manifests(fact: Fact) -> bool:
+    """Known from dependency manifests alone: a library the code uses (`prometheus/client_golang`),
+    which for a collected tool (`Tech.collected`) exposes what nothing shown here collects."""
+    return all(e.detector == "manifests" for e in fact.evidence)
+
+
 def _rollback_signals(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
     """What would tell a team a release is bad: their error tracking, critical alerts, health checks."""
     derived = []
@@ -180,7 +186,8 @@ def _rollback_signals(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
         if fact.confidence is Confidence.HINT:
             continue
         if fact.field in ("mon.application", "mon.performance") and fact.tech in catalog.techs \
-                and fact.attrs.get("runs_in", RELEASED[0]) in RELEASED:
+                and fact.attrs.get("runs_in", RELEASED[0]) in RELEASED \
+                and not (catalog.get(fact.tech).collected and _from_manifests(fact)):
             tech = catalog.get(fact.tech)
             derived.append(
                 replace(
