@@ -51,7 +51,8 @@ def test_reference_round_trip() -> None:
         ("3.12-slim", "minor", None, "3.12"),
         ("24.3.1.2672", "calendar", None, "24.3"),
         ("2022-latest", "calendar", None, "2022"),
-        ("v0.14.0", "major", None, "0"),
+        ("v0.14.0", "major", None, "0.14"),  # below 1.0 the minor is the release line (semver)
+        ("1.0.3", "major", None, "1"),
         ("latest", "major", None, "unpinned"),
         ("lts-alpine", "major", None, "unpinned"),
         ("alpine", "major", None, "unpinned"),

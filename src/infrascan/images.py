@@ -108,7 +108,9 @@ def tag_version(
     numbers = match.group(1).split(".")
     major = numbers[0]
     if scheme == "major":
-        if minor_below is not None and major.isdigit() and int(major) < minor_below and len(numbers) > 1:
+        # Below 1.0 the minor number is the release line (semver): Alertmanager v0.28 is not "0".
+        below = 1 if minor_below is None else max(minor_below, 1)
+        if major.isdigit() and int(major) < below and len(numbers) > 1:
             return ".".join(numbers[:2])
         return major
     if scheme in ("minor", "calendar"):
