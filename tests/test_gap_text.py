@@ -68,3 +68,17 @@ def test_a_field_counts_only_the_files_that_can_hold_it(tmp_path: Path) -> None:
     write_tree(tmp_path / "render", {"app.json": '{"name": "shop"}\n', "render.yaml": "services: []\n"})
     manual = line(document(tmp_path / "render"), "Manual deployments:")
     assert "Render services with autoDeploy off (1 file)" in manual
+
+
+def test_hints_from_retired_folders_come_after_the_repositorys_own(tmp_path: Path) -> None:
+    # Modelled on cloudposse/terraform-aws-components: deprecated/ modules sorted first by path
+    # filled the five hints shown, and the current modules were left in "and N more".
+    db = 'resource "aws_db_instance" "{name}" {{\n  engine         = "{engine}"\n  engine_version = "{version}"\n}}\n'
+    write_tree(tmp_path, {
+        "deprecated/aws/rds.tf": db.format(name="old", engine="mysql", version="5.6"),
+        "modules/rds/main.tf": db.format(name="main", engine="postgres", version="15.4"),
+    })
+    text = document(tmp_path)
+    block = text[text.index("- **Production**"):]
+    hints = [row for row in block.splitlines() if row.lstrip().startswith("- hint:")][:2]
+    assert "PostgreSQL 15" in hints[0] and "MySQL 5.6" in hints[1], hints
