@@ -892,6 +892,19 @@ ROWS: list[tuple[str, str]] = [
     ('mocha --require test/support/env --reporter spec --bail --check-leaks test/ test/acceptance/', 'test:mocha@e2e'),
     # mocha docs
     ('./node_modules/.bin/mocha -t 5000', 'test:mocha@unit'),
+    # ---- go-bench ----------------------------------------------------------------------------------
+    # grafana/loki: .github/workflows/logql-bench.yml
+    ('go test -run=^$ -bench=LogQL/query=.+/kind=.+/store=local$ -count=10 -timeout=5h -benchmem',
+     'test:go@performance'),
+    # grafana/loki: pkg/logql/bench/Makefile
+    ('go test -bench=. -benchmem -count=1 -timeout=1h', 'test:go@performance'),
+    # uber-go/zap: Makefile
+    ('go test -bench=$(BENCH) -run="^$$" $(BENCH_FLAGS)', 'test:go@performance'),
+    # kubernetes-sigs/json: Makefile
+    ('go test sigs.k8s.io/json -bench . -benchmem', 'test:go@performance'),
+    # buger/jsonparser: Makefile
+    ('go test $(LDFLAGS) -test.benchmem -bench $(BENCHMARK) ./benchmark/ $(ARGS) -benchtime $(BENCHTIME) -v',
+     'test:go@performance'),
     # ---- go-test -----------------------------------------------------------------------------------
     # terraform-example-foundation: .github/workflows/go-test.yaml
     ('go test ./... -v', 'test:go@unit'),
