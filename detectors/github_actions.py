@@ -1485,8 +1485,9 @@ class Expander:
                 continue
             if kind == "remote-script":
                 script = with_.get(spec.inputs.get("script", ""), "")
-                for cmd in self._splits[_expr_free(script)]:
-                    for found in self._command("ssh remote " + cmd.text, cmd.text, run.path, line, "", remote=True):
+                split = self._splits[_expr_free(script)]
+                for cmd, display in zip(split, _with_expressions([c.text for c in split], script), strict=True):
+                    for found in self._command("ssh remote " + cmd.text, display, run.path, line, "", remote=True):
                         found.entry = name  # shown as `appleboy/ssh-action` → `docker compose up -d`
                         out.append(found)
                 continue
@@ -1542,11 +1543,10 @@ class Expander:
             shown = resolved.run
             plain = _expr_free(shown)
             commands = self._splits[plain]
-            shown_commands = self._splits[shown] if plain != shown else commands
-            same = len(shown_commands) == len(commands)
+            displays = _with_expressions([c.text for c in commands], shown) if plain != shown else None
             out: list[Found] = []
             for index, command in enumerate(commands):
-                display = shown_commands[index].text if same else command.text
+                display = displays[index] if displays else command.text
                 out.extend(self._command(command.text, display, run.path, run.step["run_line"] + command.offset, wd))
             self._scripts_seen[key] = out
         return [replace(f, detail=dict(f.detail)) for f in self._scripts_seen[key]]
@@ -1748,6 +1748,17 @@ def _local_action(uses: str, actions: Mapping[str, Any]) -> str | None:
 
 def _expr_free(text: str) -> str:
     return EXPR.sub(_PLACEHOLDER, text)
+
+
+def _with_expressions(commands: list[str], script: str) -> list[str]:
+    """The commands split from `_expr_free(script)`, with the expressions it hid put back in order
+    for display: the placeholder is for the classifier, never for a reader. Splitting the script
+    itself is no way round it (`${{ a && 'x' || '' }}` holds the shell's own `&&`)."""
+    expressions = [m.group(0) for m in EXPR.finditer(script)]
+    if sum(c.count(_PLACEHOLDER) for c in commands) != len(expressions):  # a literal EXPR, or text dropped
+        return [c.replace(_PLACEHOLDER, "${{ … }}") for c in commands]
+    remaining = iter(expressions)
+    return [re.sub(_PLACEHOLDER, lambda _: next(remaining), c) for c in commands]
 
 
 def _value_of(spec: ActionSpec, with_: Mapping[str, str], role: str) -> str:

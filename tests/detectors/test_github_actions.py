@@ -1051,3 +1051,17 @@ def test_cron_phrases_say_how_often(cron: str, phrase: str) -> None:
     from infrascan.detectors.github_actions import _cron_phrase
 
     assert _cron_phrase(cron) == phrase
+
+
+def test_expressions_are_shown_as_written_never_as_the_placeholder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Modelled on loki's logql-bench: an expression holding the shell's own `&&` and `||` made the
+    # split of the script differ from the classifier's, and "EXPR" reached the document.
+    workflow = ("on: workflow_dispatch\njobs:\n  bench:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n"
+                "        store: [local, remote]\n    steps:\n      - run: |\n"
+                "          go test -run=^$ -bench=Query/store=${{ matrix.store }}$ "
+                "${{ inputs.instant == true && '-range-type=instant' || '' }} -count=10\n"
+                "          go test -v -slow-tests -remote-transport=${{ matrix.store }} ./pkg/...\n")
+    scanned = scan(tmp_path_factory, "expr-display", {W + "bench.yml": workflow})
+    shown = [f.text for f in scanned.model.facts if "go test" in f.text]
+    assert shown and not any("EXPR" in t for t in shown), shown
+    assert any("-remote-transport=${{ matrix.store }}" in t for t in shown), shown
