@@ -82,3 +82,13 @@ def test_hints_from_retired_folders_come_after_the_repositorys_own(tmp_path: Pat
     block = text[text.index("- **Production**"):]
     hints = [row for row in block.splitlines() if row.lstrip().startswith("- hint:")][:2]
     assert "PostgreSQL 15" in hints[0] and "MySQL 5.6" in hints[1], hints
+
+
+def test_no_services_gap_points_at_the_monitoring_tools_it_leaves_out(tmp_path: Path) -> None:
+    # Modelled on laravel-api-template: Sentry under Monitoring, and "no third-party service found".
+    write_tree(tmp_path / "sentry", {"package.json": '{"name": "api", "dependencies": {"@sentry/node": "^8.0.0"}}\n'})
+    gap = line(document(tmp_path / "sentry"), "no third-party service found")
+    assert "no third-party service found besides the monitoring tools listed above." in gap
+    write_tree(tmp_path / "plain", {"package.json": '{"name": "api", "dependencies": {"express": "^4.0.0"}}\n'})
+    gap = line(document(tmp_path / "plain"), "no third-party service found")
+    assert "no third-party service found. Looked for" in gap

@@ -308,7 +308,10 @@ class ViewBuilder:
         if not doc.services:
             self.total += 1
             looked = self.looked("ext.purpose")
-            doc.services_gap = f"{GAP} no third-party service found. {looked}."
+            # Monitoring and alerting tools (Sentry, PagerDuty) are documented in their own section,
+            # not here: without this, "none found" reads as if they had been missed.
+            besides = " besides the monitoring tools listed above" if self._index.get(("mon.tools", None, None)) else ""
+            doc.services_gap = f"{GAP} no third-party service found{besides}. {looked}."
         doc.filled, doc.total = self.filled, self.total
         rows = self.components() if self.component is None else []
         doc.components = [r for r in rows if r.found_any()]
