@@ -321,7 +321,7 @@ class DockerfileDetector(Detector):
         expose = self._inherit(stages, final, "expose")
         if expose:
             parts += ["; exposes ", Code(" ".join(expose))]
-        parts += self._user(stages, final)
+        parts += self._user(stages, final, runtime_ref)
         return Fact(
             "ci.build",
             text(*parts),
@@ -335,9 +335,12 @@ class DockerfileDetector(Detector):
             attrs={"step": "Build container image", "runtime_image": runtime_ref},
         )
 
-    def _user(self, stages: list[Stage], final: Stage) -> list[Part]:
-        """USER absent means root; `USER 0` and `USER root:root` are root too, said as written."""
+    def _user(self, stages: list[Stage], final: Stage, base: str) -> list[Part]:
+        """USER absent means root, unless the base image is a build argument: then its own USER,
+        which this file cannot show, decides. `USER 0` and `USER root:root` are root, said as written."""
         user = self._inherit(stages, final, "user")
+        if not user and "$" in base:
+            return ["; no USER here: the user is whatever base image ", Code(base), " sets"]
         if not user:
             return ["; runs as root (no USER)"]
         name = user[0]

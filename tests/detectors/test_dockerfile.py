@@ -123,6 +123,13 @@ def test_user(user_lines: str, expected: str) -> None:
     assert build_text(f"FROM python:3.12\n{user_lines}CMD python app.py\n").endswith(expected)
 
 
+def test_a_base_image_from_a_build_argument_decides_the_user() -> None:
+    # Modelled on gitlab-runner's runner-helper images: `FROM $BASE_IMAGE`, whose USER is not here.
+    text = build_text("ARG BASE_IMAGE\nFROM $BASE_IMAGE\nCOPY helper /usr/bin/\nCMD helper\n")
+    assert "runs as root" not in text
+    assert text.endswith("no USER here: the user is whatever base image $BASE_IMAGE sets")
+
+
 def test_user_and_healthcheck_are_inherited_from_the_parent_stage() -> None:
     text = "FROM node:20 AS base\nUSER node\nHEALTHCHECK CMD curl -f http://localhost/ || exit 1\nFROM base\n"
     result = extract(text)
