@@ -86,6 +86,7 @@ class Stage:
     image: str  # as resolved, or the parent stage's name
     alias: str | None
     parent: str | None  # alias of an earlier stage this one builds on
+    written: str = ""  # the FROM image as written, when build arguments resolved it
     expose: list[str] = field(default_factory=list)
     user: tuple[str, int] | None = None
     healthcheck: tuple[str, int] | None = None
@@ -233,7 +234,7 @@ class DockerfileDetector(Detector):
         alias = tokens[2].lower() if len(tokens) >= 3 and tokens[1].lower() == "as" else None
         aliases = {s.alias for s in stages if s.alias}
         parent = image.lower() if image.lower() in aliases else None
-        stage = Stage(len(stages), line, image, alias, parent)
+        stage = Stage(len(stages), line, image, alias, parent, written=tokens[0] if "$" in tokens[0] else "")
         base = next((s for s in stages if s.alias == parent), None) if parent else None
         stage.workdir = base.workdir if base else ""
         stages.append(stage)
@@ -301,13 +302,15 @@ class DockerfileDetector(Detector):
         runtime_ref = named_at.image
         described = self._describe_image(runtime_ref)
         tech_id = None
+        # `FROM $BUILD_IMAGE`: the image its ARG defaults give "by default"; a build may pass another
+        default: list[Part] = [" by default"] if named_at.written and "$" not in runtime_ref else []
         if described:
             label, tech_id = described
-            parts += [": runtime ", label, " (", Code(runtime_ref), ")"]
+            parts += [": runtime ", label, " (", Code(runtime_ref), *default, ")"]
         elif runtime_ref == "scratch":
             parts += [": from ", Code("scratch")]
         elif runtime_ref:
-            parts += [": base ", Code(runtime_ref)]
+            parts += [": base ", Code(runtime_ref), *default]
         chain = self._chain(stages, final)
         builders = [s for s in stages if s not in chain and s.parent is None and s.image != runtime_ref]
         if builders:

@@ -35,7 +35,7 @@ def test_multistage_with_nested_args_resolves_the_runtime_and_drops_stage_aliase
     result = extract(fixture_text("dockerfile", "multistage-args.Dockerfile"), "web/Dockerfile")
     build = next(f for f in result.facts if f.field == "ci.build")
     # ARG NODE_IMAGE=node:${NODE_MAJOR}-alpine, FROM ${NODE_IMAGE} AS alpine, FROM alpine AS runner
-    assert build.text.startswith("Container image from web/Dockerfile: runtime Node.js 24 (node:24-alpine)")
+    assert build.text.startswith("Container image from web/Dockerfile: runtime Node.js 24 (node:24-alpine by default)")
     assert "build stages golang:1.26" in build.text
     assert "alpine AS" not in build.text and "builder" not in build.text  # aliases are not images
     assert "exposes 3000" in build.text and "runs as nextjs" in build.text
@@ -53,8 +53,8 @@ def test_multistage_with_nested_args_resolves_the_runtime_and_drops_stage_aliase
         ("ARG V\nFROM node:${V}\n", "runtime Node.js (version set by variable ${V}) (node:${V})"),
         ("FROM node@sha256:" + "a" * 64 + "\n", "runtime Node.js (pinned by digest)"),
         ("FROM debian:bookworm-slim\n", "runtime Debian 12 (debian:bookworm-slim)"),
-        ("ARG GO=1.22\nFROM golang:${GO:-1.21}-alpine\n", "runtime Go 1.22 (golang:1.22-alpine)"),
-        ("FROM golang:${GO:-1.21}-alpine\n", "runtime Go 1.21 (golang:1.21-alpine)"),
+        ("ARG GO=1.22\nFROM golang:${GO:-1.21}-alpine\n", "runtime Go 1.22 (golang:1.22-alpine by default)"),
+        ("FROM golang:${GO:-1.21}-alpine\n", "runtime Go 1.21 (golang:1.21-alpine by default)"),
         ("FROM registry.example.com:5000/team/app:2.1\n", "base registry.example.com:5000/team/app:2.1"),
         ("FROM scratch\n", "from scratch"),
         ("from Ubuntu:jammy as base\nfrom BASE\n", "runtime Ubuntu 22.04 (Ubuntu:jammy)"),
@@ -362,3 +362,11 @@ def test_command_rules_negatives(command: str) -> None:
 
 def facts_for_field(result, field: str) -> list[str]:
     return [f.text for f in result.facts if f.field == field]
+
+
+def test_an_image_named_by_build_arguments_is_the_default_one() -> None:
+    # Modelled on loki-build-image: `FROM $BUILD_IMAGE` with `golang:$GO_VERSION`, GO_VERSION=latest
+    # by default; the Makefile passes a pinned version, so "latest" is only the default.
+    text = build_text("ARG GO_VERSION=latest\nARG BUILD_IMAGE=golang:$GO_VERSION\nFROM $BUILD_IMAGE\nCMD go\n")
+    assert "runtime Go (version unpinned) (golang:latest by default)" in text
+    assert "by default" not in build_text("FROM golang:1.22\nCMD go\n")
