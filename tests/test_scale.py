@@ -243,6 +243,17 @@ def test_a_component_runtime_pinned_by_digest_is_not_called_unpinned(tmp_path: P
     assert "| [apps/api](apps/api/) | Python 3.12 |" in doc
 
 
+def test_a_component_runtime_is_its_final_image_not_a_build_stage(tmp_path: Path) -> None:
+    """langfuse's web: a Go stage builds a migration tool, the image runs on Node.js."""
+    root = tmp_path / "repo"
+    write_tree(root, {"web/Dockerfile": "FROM golang:1.26 AS tools\nRUN go build -o /migrate ./cmd\n"
+                                        "FROM node:24-alpine\nCOPY --from=tools /migrate /usr/bin/\n"
+                                        "CMD node server.js\n",
+                      "worker/Dockerfile": "FROM node:24-alpine\nCMD node worker.js\n"})
+    doc = generated(root)
+    assert "| [web](web/) | Node.js 24 |" in doc
+
+
 def test_components_with_nothing_found_are_named_under_the_table_not_given_rows(tmp_path: Path) -> None:
     """openstatus: forty library packages made forty rows of dashes."""
     root = tmp_path / "repo"

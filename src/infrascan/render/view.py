@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from urllib.parse import quote
@@ -371,15 +371,19 @@ class ViewBuilder:
         return self.catalog.techs[tech_id].name if tech_id in self.catalog.techs else str(tech_id)
 
     def _runtimes(self, facts: list[Fact]) -> list[str]:
-        """Runtimes of the component's images: any build step's image that is a language runtime."""
+        """Runtimes of the component's images: the language runtime a Dockerfile's final stage runs
+        on (langfuse's web compiles a Go tool in a build stage and runs on Node.js); when it runs on
+        none (`distroless`, `scratch`: a compiled Go binary), any build step's runtime image."""
+        builds = [f for f in facts if f.field == "ci.build"]
+        final = self._runtime_labels(str(f.attrs["runtime_image"]) for f in builds if f.attrs.get("runtime_image"))
+        return final or self._runtime_labels(part.text for f in builds for part in f.parts if isinstance(part, Code))
+
+    def _runtime_labels(self, images: Iterable[str]) -> list[str]:
         labels = set()
-        for fact in facts:
-            if fact.field != "ci.build":
-                continue
-            for part in fact.parts:
-                found = self.catalog.by_image(part.text) if isinstance(part, Code) else None
-                if found and found[0].category == "runtime":
-                    labels.add(found[0].image_label(found[1]))
+        for image in images:
+            found = self.catalog.by_image(image)
+            if found and found[0].category == "runtime":
+                labels.add(found[0].image_label(found[1]))
         return sorted(labels)
 
     @staticmethod
