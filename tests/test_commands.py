@@ -1396,6 +1396,9 @@ ROWS: list[tuple[str, str]] = [
     ('gsutil -m rsync -r out gs://${_SITE_BUCKET}', 'deploy:gcp@google-cloud'),
     # negative: downloading from a bucket
     ('gsutil cp gs://artifacts/app.tar.gz .', ''),
+    # postgres-ai/database-lab-engine: engine/.gitlab-ci.yml (CLI binaries for download)
+    ('gsutil -m cp -r bin/cli/* gs://database-lab-cli/master/', ''),
+    ('gsutil cp dist/tool-linux-amd64.tar.gz gs://downloads/v1.2/', ''),
     # ---- helm-rollback -----------------------------------------------------------------------------
     # helm docs: helm_rollback.md
     ('helm rollback my-release 2', 'rollback:helm'),
