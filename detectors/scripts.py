@@ -29,7 +29,7 @@ from infrascan.commands import argv, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.model import Fact
 from infrascan.source import near_folder
-from infrascan.tasks import TaskIndex
+from infrascan.tasks import TaskIndex, nx_plugins
 from infrascan.yamlload import YDict, YList, line_of, load_table
 
 from .suites import unrun_suites
@@ -124,6 +124,7 @@ class ScriptsDetector(Detector):
         "Taskfile.dist.{yml,yaml}",
         "package.json",
         "project.json",
+        "nx.json",
         "**/scripts/*.{js,mjs,cjs,ts,mts}",
     )
 
@@ -134,6 +135,8 @@ class ScriptsDetector(Detector):
             self._package_json(file, out)
         elif name == "project.json":
             self._nx_project(file, out)
+        elif name == "nx.json":
+            self._nx_workspace(file, out)
         elif name in ("Makefile", "makefile", "GNUmakefile") or name.endswith(".mk"):
             self._makefile(file, out)
         elif name.lower() in ("justfile", ".justfile"):
@@ -229,6 +232,20 @@ class ScriptsDetector(Detector):
             if not commands and "executor" not in spec and "command" not in spec:
                 commands = [(f"npm run {target}", line)]  # inferred from the project's package.json
             self._target(out, file.path, "nx", f"{project}:{target}", line, commands)
+
+    def _nx_workspace(self, file: SourceFile, out: Extraction) -> None:
+        """nx.json's plugins that infer targets (`@nx-tools/nx-container` gives every project with a
+        Dockerfile a `container` target): phase 2 adds those targets to the projects it finds."""
+        data = self.json_mapping(file, out)
+        plugins = data.get("plugins") if data else None
+        if not isinstance(plugins, list):
+            return
+        lines = file.text.splitlines()
+        for entry in plugins:
+            name = entry.get("plugin") if isinstance(entry, dict) else entry
+            if isinstance(name, str) and name in nx_plugins():
+                line = _json_value_line(lines, name, 1)
+                out.records.append(Record("task.nx-plugin", file.path, line, {"plugin": name}))
 
     def _makefile(self, file: SourceFile, out: Extraction) -> None:
         lines = file.text.splitlines()

@@ -13,11 +13,14 @@ import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from pathlib import PurePosixPath
 from typing import Any
 
 from infrascan.commands import Classification, classify, strip_wrappers
 from infrascan.detector import Record, ResolveContext
+from infrascan.yamlload import load_table
 
 _RUNNER = {"npm": "npm", "make": "make", "just": "just", "task": "task"}
 _NX_MANY = frozenset({"run-many", "affected"})
@@ -31,6 +34,14 @@ _WORKSPACE_ARG = re.compile(r"(--filter|-F|--dir|-C|--prefix|--workspace|-w|--cw
 _DIRECTORY_FLAGS = frozenset({"--dir", "-C", "--prefix", "--cwd"})
 _YARN_WORKSPACE = re.compile(r"^yarn\s+workspace\s+(?P<ws>\S+)\s+(?:run\s+)?(?P<rest>.+)$")
 _RUN_WORD = re.compile(r"^(?:run\s+)")
+
+
+@cache
+def nx_plugins() -> dict[str, dict[str, Any]]:
+    """Nx plugins that infer targets (data/nx_plugins.yaml): the file a project must hold, and the
+    targets it then gets, each as the command it amounts to."""
+    text = resources.files("infrascan").joinpath("data/nx_plugins.yaml").read_text(encoding="utf-8")
+    return {str(k): dict(v) for k, v in (load_table(text) or {}).items()}
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,35 @@ class TaskIndex:
             self._targets.setdefault(key, []).append((record.path.rpartition("/")[0], record))
             if key[0] == "npm":
                 self.npm_scripts.setdefault(key[1], []).append(record)
+        plugins = ctx.records("task.nx-plugin")
+        if plugins:
+            self._infer_nx_targets(plugins, ctx.files)
+
+    def _infer_nx_targets(self, plugins: list[Record], files: list[str]) -> None:
+        """The targets nx.json's plugins give projects that hold their file (a `container` target
+        per project with a Dockerfile), unless project.json writes a target of that name itself.
+        Each is a record of the file it comes from (the Dockerfile), so what it runs cites that."""
+        listed = set(files)
+        projects: dict[str, str] = {}  # project directory -> name, as project.json gives it
+        for (runner, name), found in list(self._targets.items()):
+            if runner == "nx":
+                for directory, _ in found:
+                    projects.setdefault(directory, name.partition(":")[0])
+        for plugin in plugins:
+            spec = nx_plugins().get(str(plugin.data.get("plugin")))
+            if spec is None:
+                continue
+            for directory, project in projects.items():
+                held = f"{directory}/{spec['file']}" if directory else str(spec["file"])
+                if held not in listed:
+                    continue
+                for target, command in spec["targets"].items():
+                    key = ("nx", f"{project}:{target}")
+                    if key in self._targets:
+                        continue
+                    data = {"runner": "nx", "name": key[1], "commands": [{"command": str(command), "line": 1}],
+                            "classified": [], "plugin": plugin.data["plugin"]}
+                    self._targets[key] = [(directory, Record("task.target", held, 1, data))]
 
     def find(self, runner: str, name: str, near: str = "") -> Record | None:
         """The target a command run in directory `near` would use: its own file, or (as npm and

@@ -916,6 +916,25 @@ def test_nx_targets_are_followed_and_named_by_their_own_target(tmp_path: Path) -
     assert len(ours(scanned, "ci.test.unit")) == 1 and not ours(scanned, "ci.test.integration")[1:]
 
 
+def test_nx_plugin_targets_build_each_project_with_a_dockerfile(tmp_path: Path) -> None:
+    # retail-store-sample-app's release: `nx run-many -t container`, a target no project.json writes,
+    # which nx.json's @nx-tools/nx-container plugin gives every project holding a Dockerfile.
+    release = ("on:\n  push:\n    branches: [main]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+               "      - run: yarn nx run-many -t container --projects=tag:service --tags acme/{projectName}:1\n")
+    files = {
+        ".github/workflows/release.yaml": release,
+        "nx.json": '{\n  "plugins": [\n    { "plugin": "@nx-tools/nx-container" },\n    "@nx-go/nx-go"\n  ]\n}\n',
+        "src/cart/project.json": _NX_FILES["src/cart/project.json"],
+        "src/cart/Dockerfile": "FROM eclipse-temurin:21-jre\nCMD java -jar app.jar\n",
+        "src/catalog/project.json": _NX_FILES["src/catalog/project.json"],  # no Dockerfile: no target
+    }
+    scanned = scan_tree(tmp_path, files)
+    build = one(ours(scanned, "ci.build"), "nx run-many -t container")
+    assert "→ docker build ." in build.text
+    assert ("src/cart/Dockerfile", 1) in [(e.path, e.line) for e in build.evidence]
+    assert not any(e.path.startswith("src/catalog/") for e in build.evidence)
+
+
 def test_notify_steps_are_alert_channels_on_the_failure_path(tmp_path_factory: pytest.TempPathFactory) -> None:
     scanned = scan(
         tmp_path_factory,
