@@ -1479,9 +1479,11 @@ class Expander:
             if kind in ("alert", "read"):
                 continue  # FactBuilder.alerts reads notify steps on every path; reads set outputs (_steps)
             if kind == "command":
-                args = with_.get(spec.inputs.get("args", ""), "")
+                key = spec.inputs.get("args", "")
+                args = with_.get(key, "")
                 command = f"{spec.command} {args}".strip()
-                out.extend(self._command(_expr_free(command), command, run.path, line, ""))
+                at = step.get("with_lines", {}).get(key, line) if args else line  # `helmfile-args:`, not `uses:`
+                out.extend(self._command(_expr_free(command), command, run.path, at, ""))
                 continue
             if kind == "remote-script":
                 script = with_.get(spec.inputs.get("script", ""), "")
@@ -2270,20 +2272,20 @@ class FactBuilder:
         else:
             parts += [" in ", *self.where(run)]
         parts += [", on ", *describe(_triggers(scenarios))]
+        # A chart or other artifact sent on by its own command (`helm push`): named, and cited.
+        sent = [f for f in finds if f.kind == "push" and f.command != finds[0].command] if pushed else []
         if image_build and pushed:
             parts += ["; pushed", *([" to ", ", ".join(registries)] if registries else [])]
             if len(_triggers(pushed)) < len(_triggers(scenarios)):
                 parts += [" on ", *describe(_triggers(pushed)), " only"]
-        elif pushed:
-            # A chart or other artifact sent on by its own command (`helm push`): name that command.
-            sent = [f for f in finds if f.kind == "push" and f.command != finds[0].command]
-            if sent:
-                parts += ["; pushed with ", Code(_short(sent[0].command))]
+        elif sent:
+            parts += ["; pushed with ", Code(_short(sent[0].command))]
         return Fact(
             "ci.build",
             text(*parts),
             Confidence.DECLARED,
-            self.ev(*[e for f in (finds[:2] if image_build else _fanned(finds)[:3]) for e in f.evidence()]),
+            self.ev(*[e for f in (finds[:2] if image_build else [*_fanned(finds)[:3], *sent[:1]])
+                      for e in f.evidence()]),
             item=f"{run.top}:{run.job['id']}:{'.'.join(map(str, step.index))}",
             order=(0, *run.order, *step.index),
             rank=30,

@@ -1084,3 +1084,23 @@ def test_expressions_are_shown_as_written_never_as_the_placeholder(tmp_path_fact
     shown = [f.text for f in scanned.model.facts if "go test" in f.text]
     assert shown and not any("EXPR" in t for t in shown), shown
     assert any("-remote-transport=${{ matrix.store }}" in t for t in shown), shown
+
+
+def test_an_action_run_command_is_cited_at_the_input_holding_it(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # formbricks: `helmfile-args: apply -l environment=prod` is the command; `uses:` is not.
+    workflow = ("on: workflow_dispatch\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    environment: production\n"
+                "    steps:\n      - uses: helmfile/helmfile-action@v2\n        with:\n"
+                "          helmfile-version: v1.0.0\n          helmfile-args: apply -l environment=prod\n")
+    scanned = scan(tmp_path_factory, "helmfile-args", {W + "deploy.yml": workflow})
+    step = one(ours(scanned, "deploy.steps"), "helmfile apply -l environment=prod")
+    assert [(e.path, e.line) for e in step.evidence] == [(W + "deploy.yml", 10)]
+
+
+def test_a_chart_pushed_by_its_own_command_cites_that_command(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # podinfo's release: `helm package` then `helm push`; the build fact says "pushed with helm push".
+    workflow = ("on:\n  push:\n    tags: ['*']\njobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - run: |\n          helm package charts/podinfo\n"
+                "          helm push podinfo-6.0.0.tgz oci://ghcr.io/acme/charts\n")
+    scanned = scan(tmp_path_factory, "helm-push", {W + "release.yml": workflow})
+    build = one(ours(scanned, "ci.build"), "pushed with helm push")
+    assert {(e.path, e.line) for e in build.evidence} == {(W + "release.yml", 9), (W + "release.yml", 10)}
