@@ -522,6 +522,8 @@ class ComposeDetector(Detector):
                 continue
             if fact.field == "env.database" and (stores or override):
                 continue
+            if env and fact.field.startswith("mon."):  # as for the images: where the tool reports from
+                fact = replace(fact, attrs={**fact.attrs, "runs_in": normalise(env)})
             kept.append(fact)
         return kept
 

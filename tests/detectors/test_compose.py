@@ -431,6 +431,12 @@ def test_monitoring_in_a_development_stack_is_no_release_signal(tmp_path: Path) 
     prod = scan_tree(tmp_path / "prod", {"docker-compose.prod.yml": jaeger})
     [signal] = facts_for(prod.model, "deploy.rollback.identify")
     assert signal.text == "New errors or slowdowns after a release in Jaeger"
+    # loki's tools/dev stack: an exporter endpoint set in a development service, the same
+    exporter = "services:\n  api:\n    image: acme/api:1\n    environment:\n      - OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4318\n"
+    (tmp_path / "otel").mkdir()
+    otel = scan_tree(tmp_path / "otel", {"tools/dev/docker-compose.dev.yml": exporter})
+    assert any(f.tech == "opentelemetry" for f in otel.model.facts if f.field.startswith("mon."))  # still documented
+    assert facts_for(otel.model, "deploy.rollback.identify") == []
 
 
 def test_migration_tools_of_one_service_keep_the_order_its_command_runs_them(tmp_path: Path) -> None:
