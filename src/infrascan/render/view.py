@@ -310,7 +310,8 @@ class ViewBuilder:
             looked = self.looked("ext.purpose")
             # Monitoring and alerting tools (Sentry, PagerDuty) are documented in their own section,
             # not here: without this, "none found" reads as if they had been missed.
-            besides = " besides the monitoring tools listed above" if self._index.get(("mon.tools", None, None)) else ""
+            listed = any(_fills(f) for f in self._index.get(("mon.tools", None, None), []))
+            besides = " besides the monitoring tools listed above" if listed else ""
             doc.services_gap = f"{GAP} no third-party service found{besides}. {looked}."
         doc.filled, doc.total = self.filled, self.total
         rows = self.components() if self.component is None else []
