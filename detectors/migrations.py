@@ -157,8 +157,10 @@ class MigrationsDetector(Detector):
     looks_for = {
         "deploy.migration.rollback": "migration files (down steps, undo scripts, rollback blocks)",
         "deploy.migration.strategy": "migration files that no release, hook, CI or start step applies",
-        "env.database": "Prisma datasource providers and Drizzle dialects",
+        "env.database": "Prisma datasource providers, Drizzle dialects and alembic.ini URL schemes",
     }
+    # the engine comes from these alone: goose's .sql files or a changelog name none
+    looks_in = {"env.database": ("*.prisma", "drizzle.config.{ts,js,mjs,cjs,json}", "alembic.ini")}
 
     def claims(self, path: str) -> bool:
         """Prisma's `migration.sql` files are counted from the file list, never read; EF designer files are code."""

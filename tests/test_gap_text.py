@@ -98,3 +98,12 @@ def test_no_services_gap_points_at_the_monitoring_tools_it_leaves_out(tmp_path: 
     text = document(tmp_path / "hint")
     assert "**Monitoring Tools**: **Gap:" in text
     assert "no third-party service found. " in line(text, "no third-party service found")
+
+
+def test_migration_files_are_not_counted_as_prisma_or_drizzle_files(tmp_path: Path) -> None:
+    # loki: 15 goose .sql files were "Prisma datasource providers and Drizzle dialects (15 files)".
+    write_tree(tmp_path, {"pkg/goldfish/migrations/001_init.sql": "-- +goose Up\nCREATE TABLE t (id int);\n",
+                          "pkg/goldfish/migrations/002_more.sql": "-- +goose Up\nALTER TABLE t ADD x int;\n"})
+    database = line(document(tmp_path), "Database:")
+    assert "Prisma datasource providers" not in database  # nothing read could hold a provider
+    assert "`*.prisma`" in database and "`alembic.ini`" in database
