@@ -851,22 +851,22 @@ class PaasDetector(Detector):
                 )
         experimental = _table(data, "experimental")
         if experimental.get("auto_rollback") is True:
+            # A setting of Fly's Nomad platform (Apps V1): flyctl drops it from Machines apps'
+            # configuration (superfly/flyctl#1942), so it is a lead to check, not a rollback.
             out.facts.append(
                 self._fact(
                     "deploy.rollback.perform",
                     text(
-                        "Automatic: ",
                         Code("[experimental] auto_rollback = true"),
                         " in ",
                         Code(path),
-                        " returns the app to its last good release when a deploy fails its health checks",
+                        ": an Apps V1 (Nomad) setting; Fly.io Machines apps do not roll back on it",
                     ),
-                    Confidence.DECLARED,
+                    Confidence.HINT,
                     path,
                     lines.get(("experimental", "auto_rollback"), 1),
                     item=f"fly-auto-rollback:{path}",
-                    rank=20,
-                    attrs={"automatic": True},
+                    rank=60,
                 )
             )
 

@@ -50,7 +50,9 @@ def test_fly_release_command_auto_rollback_checks_and_url(tmp_path: Path) -> Non
     assert (release.evidence[0].path, release.evidence[0].line) == ("fly.toml", 17)
     assert "`[deploy] release_command` in `fly.toml` for app `indie-notes`" in scanned.markdown
     rollback = only(paas_facts(scanned, "deploy.rollback.perform"), "auto_rollback")
-    assert rollback.attrs["automatic"] and rollback.evidence[0].line == 21
+    # Machines apps ignore it (flyctl#1942): a hint, not the automatic rollback it was on Nomad
+    assert rollback.confidence is Confidence.HINT and not rollback.attrs.get("automatic")
+    assert "Machines apps do not roll back on it" in rollback.text and rollback.evidence[0].line == 21
     check = only(paas_facts(scanned, "deploy.rollback.verify"), "for app indie-notes every")
     assert "/healthcheck" in check.text and check.evidence[0].line == 45  # [[services.http_checks]] path
     url = only(paas_facts(scanned, "env.url", "production"), "indie-notes.fly.dev")
