@@ -43,7 +43,8 @@ from .scripts import Copy, Reached, StartResolver, argv_script
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=?]([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 # Directories holding a compose stack that runs the test suite, not an environment.
 _TEST_STACK_DIRS = frozenset({"cypress", "playwright", "e2e"})
-_BASE_NAMES = frozenset({"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"})
+_BASE_NAMES = frozenset({"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",
+                         "podman-compose.yaml", "podman-compose.yml"})
 _MIGRATE_NAME = re.compile(r"(?i)(?:^|[_\-])(?:db[_\-]?)?migrat(?:e|ion|ions|or)(?:$|[_\-])")
 # Restart policies of a long-running deployment (Compose's `restart:` and swarm's `deploy.restart_policy`).
 _DEPLOYED_RESTARTS = frozenset({"always", "unless-stopped", "any"})
@@ -211,7 +212,7 @@ class ComposeDetector(Detector):
     name = "compose"
     version = "8"
     description = "docker-compose files: services, images, ports, healthchecks, migrations on start"
-    patterns = ("{docker-,}compose*.{yml,yaml}",)
+    patterns = ("{docker-,podman-,}compose*.{yml,yaml}",)  # podman-compose reads its own name first
     looks_for = {
         "env.url": "published ports of compose services",
         "env.database": "compose service images",

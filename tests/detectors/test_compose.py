@@ -447,3 +447,12 @@ def test_migration_tools_of_one_service_keep_the_order_its_command_runs_them(tmp
     scanned = scan_tree(tmp_path, {"docker-compose.yml": compose})
     shown = [line for line in scanned.markdown.splitlines() if line.lstrip().startswith("- One-shot compose service")]
     assert len(shown) == 2 and "manage.py migrate" in shown[0] and "alembic upgrade head" in shown[1], shown
+
+
+def test_a_podman_compose_file_is_a_compose_file(tmp_path: Path) -> None:
+    # umami's podman/podman-compose.yml: the self-hosting stack, which the compose glob left unread.
+    podman = ("services:\n  umami:\n    image: ghcr.io/umami-software/umami:postgresql-latest\n    ports:\n"
+              "      - 127.0.0.1:3000:3000\n  db:\n    image: docker.io/library/postgres:15-alpine\n")
+    scanned = scan_tree(tmp_path, {"podman/podman-compose.yml": podman})
+    assert {s.detector: s.files for s in scanned.model.sources}["compose"] == 1
+    assert any("PostgreSQL 15" in f.text for f in facts_for(scanned.model, "env.database"))
