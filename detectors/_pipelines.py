@@ -406,6 +406,14 @@ class PipelineFacts:
         self._scripts: dict[str, list[Record]] = {}
         for record in ctx.records("script.command"):
             self._scripts.setdefault(record.path, []).append(record)
+        names = [PurePosixPath(p).name for p in ctx.paths(detector.name)]
+        self._shared_names = {n for n in names if names.count(n) > 1}
+
+    def shown(self, pipeline: str) -> str:
+        """How a fact names a pipeline file: its name, or its path when another file of this kind
+        has the same name (a stub `Jenkinsfile` at the top and the real `jenkins/Jenkinsfile`)."""
+        name = PurePosixPath(pipeline).name
+        return pipeline if name in self._shared_names else name
 
     def jobs(self) -> list[Job]:
         mine = set(self.ctx.paths(self.detector.name))
@@ -585,7 +593,7 @@ class PipelineFacts:
         return text(*parts) if parts else ("runs when the CI system triggers it",)
 
     def _here(self, job: Job) -> tuple[Part, ...]:
-        name = PurePosixPath(job.pipeline).name
+        name = self.shown(job.pipeline)
         stage = text(f", {job.stage_label} ", Code(job.stage)) if job.stage and job.stage != job.job else ()
         return text(f" in {job.job_label} ", Code(job.job), *stage, " (", Code(name), ")")
 
@@ -759,7 +767,7 @@ class PipelineFacts:
             *(((job.pipeline, job.environment_line),) if job.environment_line else ()),
             *(((job.pipeline, job.gate_line),) if job.gate_line else ()),
         )
-        name = PurePosixPath(job.pipeline).name
+        name = self.shown(job.pipeline)
         where = text(f" ({job.job_label} ", Code(job.job), ", ", Code(name), ")")
         confidence = Confidence.DECLARED if job.environment else Confidence.INFERRED
         if job.manual:
@@ -805,7 +813,7 @@ class PipelineFacts:
             for other in self._upstream(job, by_key)
             if other.environment and any(f.c.kind == "deploy" for f in found[(other.pipeline, other.ident)])
         ]
-        name = PurePosixPath(job.pipeline).name
+        name = self.shown(job.pipeline)
         parts = text("Pre-production: ", f"{job.job_label} ", Code(job.job), " (", Code(name), ") deploys here on ",
                      *self.when(job))
         if before:
@@ -833,7 +841,7 @@ class PipelineFacts:
         builds = [f for f in items if f.c.kind == "build" and f.step <= serve.step]
         via = text(" via ", Code(serve.via[0])) if serve.via else ()
         before = text(", after ", *_join(Code(_short(f.c.command)) for f in builds)) if builds else ()
-        name = PurePosixPath(job.pipeline).name
+        name = self.shown(job.pipeline)
         what = text(
             f" {job.job_label} ",
             Code(job.job),
@@ -927,7 +935,7 @@ class PipelineFacts:
                             f" in {source.job_label} ",
                             Code(source.job),
                             " (",
-                            Code(PurePosixPath(source.pipeline).name),
+                            Code(self.shown(source.pipeline)),
                             ")",
                         ),
                         Confidence.DECLARED if f.path == source.pipeline else Confidence.INFERRED,
@@ -956,7 +964,7 @@ class PipelineFacts:
                         ": ",
                         Code(_short(f.c.command)),
                         " (",
-                        Code(PurePosixPath(job.pipeline).name),
+                        Code(self.shown(job.pipeline)),
                         ")",
                     )
                 else:
@@ -1003,7 +1011,7 @@ class PipelineFacts:
                         " hook runs ",
                         Code(first.title),
                         " (",
-                        Code(PurePosixPath(job.pipeline).name),
+                        Code(self.shown(job.pipeline)),
                         ")",
                     ),
                     Confidence.DECLARED,
@@ -1040,7 +1048,7 @@ class PipelineFacts:
                             Code(_short(f.c.command)),
                             *when,
                             " (",
-                            Code(PurePosixPath(job.pipeline).name),
+                            Code(self.shown(job.pipeline)),
                             "), on ",
                             *self.when(job),
                         ),

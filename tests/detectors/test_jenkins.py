@@ -183,3 +183,16 @@ def test_deploy_stages_that_only_run_the_app_on_the_agent_say_so(tmp_path: Path)
     ]
     assert [[ev.line for ev in f.evidence] for f in pauses] == [[19, 20], [29, 30]]  # the input, then kill.sh
     assert facts_for(model, "deploy.steps") == []
+
+
+def test_two_jenkinsfiles_are_told_apart_by_their_path(tmp_path: Path) -> None:
+    # Modelled on jenkins-docs/building-a-multibranch-pipeline-project: a stub `Jenkinsfile` at the
+    # top and the real pipeline in `jenkins/Jenkinsfile`; "(Jenkinsfile)" named the wrong one.
+    stub = "pipeline {\n  agent any\n  stages {\n    stage('Build') {\n      steps {\n        echo 'Hello world!'\n"\
+           "      }\n    }\n  }\n}\n"
+    real = "pipeline {\n  agent any\n  stages {\n    stage('Test') {\n      steps {\n        sh 'npm test'\n"\
+           "      }\n    }\n  }\n}\n"
+    scanned = scan_tree(tmp_path, {"Jenkinsfile": stub, "jenkins/Jenkinsfile": real,
+                                   "package.json": '{"scripts": {"test": "jest"}}\n'})
+    [unit] = [f for f in facts_for(scanned.model, "ci.test.unit") if any(e.detector == "jenkins" for e in f.evidence)]
+    assert "(jenkins/Jenkinsfile)" in unit.text
