@@ -115,3 +115,13 @@ def test_every_text_a_secret_pattern_matches_holds_one_of_the_words_that_let_it_
     """_may_name_a_secret spares ASCII text without a secret word the three patterns: a word added
     to a pattern and not to _SECRET_WORDS would let its secrets through unredacted."""
     assert redact._may_name_a_secret(matched)
+
+
+def test_a_quoted_variable_reference_is_shown_as_written() -> None:
+    # aws-ecs-fargate (Bitbucket): `--build-arg NPM_TOKEN="${NODE_NPM_TOKEN}"` names a variable; the
+    # quote lost its match with the file when it read `NPM_TOKEN=[redacted]`.
+    assert scrub('docker build --build-arg NPM_TOKEN="${NODE_NPM_TOKEN}" .') == \
+        'docker build --build-arg NPM_TOKEN="${NODE_NPM_TOKEN}" .'
+    assert scrub('deploy --token "$DEPLOY_TOKEN"') == 'deploy --token "$DEPLOY_TOKEN"'
+    assert scrub('NPM_TOKEN="npm-abc123def456"') == "NPM_TOKEN=[redacted]"
+    assert scrub("NPM_TOKEN='$not_expanded_in_single_quotes'") == "NPM_TOKEN=[redacted]"

@@ -53,11 +53,11 @@ _SECRET_URL = re.compile(
 )
 _SECRET_ASSIGNMENT = re.compile(
     r"(?i)(\b[A-Za-z0-9_.\-]*(?:secret|token|passw|pwd|api[_-]?key|apikey|credential|private[_-]?key)"
-    r"[A-Za-z0-9_.\-]*\s*=\s*)(?!\$|\[redacted\])(\"[^\"]*\"|'[^']*'|[^\s,;'\"]+)"
+    r"[A-Za-z0-9_.\-]*\s*=\s*)(?!\"?\$|\[redacted\])(\"[^\"]*\"|'[^']*'|[^\s,;'\"]+)"
 )
 _SECRET_FLAG = re.compile(
     r"(?i)((?<![\w-])--?[A-Za-z0-9\-]*(?:secret|token|passw|pwd|api-?key|apikey)[A-Za-z0-9\-]*\s+)"
-    r"(?!\$|-|\[redacted\])(\"[^\"]*\"|'[^']*'|[^\s,;'\"]+)"
+    r"(?!\"?\$|-|\[redacted\])(\"[^\"]*\"|'[^']*'|[^\s,;'\"]+)"
 )
 _AUTH_HEADER = re.compile(r"(?i)(authorization:\s*(?:bearer\s+|basic\s+|token\s+)?)(?!\$)([^\s'\"]+)")
 _CANDIDATE = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
