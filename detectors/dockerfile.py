@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
@@ -395,12 +395,14 @@ class DockerfileDetector(Detector):
             path=path,
             detector=self.name,
             env=None,
-            where=("in ", Code(path), " ENV"),
+            where=("in the ", Code(path), " image's ENV"),
             confidence=Confidence.INFERRED,
             env_from_selector=True,
         )
+        # A selector names one environment, but the image carries it to every one that runs it.
         return [
-            f
+            replace(f, parts=text(*f.parts, " (so in every environment running that image)"))
+            if f.field.startswith("env.") else f
             for f in reader.facts(sorted(variables.values(), key=lambda v: v.line))
             if not f.field.startswith("env.") or f.env
         ]

@@ -146,10 +146,12 @@ def test_healthcheck_none_switches_the_check_off() -> None:
 def test_env_of_the_runtime_image_gives_log_level_and_production_selector() -> None:
     result = extract(fixture_text("dockerfile", "rails.Dockerfile"))
     special = [f for f in result.facts if f.field == "env.special"]
-    assert [(f.env, f.text) for f in special] == [("production", "RAILS_ENV=production in Dockerfile ENV")]
+    assert [(f.env, f.text) for f in special] == [
+        ("production", "RAILS_ENV=production in the Dockerfile image's ENV "
+                       "(so in every environment running that image)")]
     result = extract(fixture_text("dockerfile", "multistage-args.Dockerfile"))
-    assert facts_for_field(result, "log.levels") == ["LOG_LEVEL=info in Dockerfile ENV"]
-    assert facts_for_field(result, "mon.application") == ["Datadog: DD_SERVICE in Dockerfile ENV"]
+    assert facts_for_field(result, "log.levels") == ["LOG_LEVEL=info in the Dockerfile image's ENV"]
+    assert facts_for_field(result, "mon.application") == ["Datadog: DD_SERVICE in the Dockerfile image's ENV"]
 
 
 def test_build_args_that_look_like_secrets_are_diagnosed() -> None:
