@@ -148,7 +148,8 @@ def test_custom_template_renders_in_a_sandbox(tmp_path: Path) -> None:
 
 def test_detectors_lists_builtins_with_patterns() -> None:
     out = run("detectors").stdout
-    assert re.search(r"^compose \d+  \(infrascan\)$", out, re.M) and "files: {docker-,}compose*.{yml,yaml}" in out
+    assert re.search(r"^compose \d+  \(infrascan\)$", out, re.M)
+    assert "files: {docker-,podman-,}compose*.{yml,yaml}" in out
     assert re.search(r"^testplugin-uptime 1  \(infrascan-testplugin\)$", out, re.M)
 
 
