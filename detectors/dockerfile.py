@@ -88,6 +88,7 @@ class Stage:
     parent: str | None  # alias of an earlier stage this one builds on
     written: str = ""  # the FROM image as written, when build arguments resolved it
     expose: list[str] = field(default_factory=list)
+    expose_line: int = 0  # the first EXPOSE's line
     user: tuple[str, int] | None = None
     healthcheck: tuple[str, int] | None = None
     entrypoint: tuple[str, int] | None = None
@@ -243,6 +244,7 @@ class DockerfileDetector(Detector):
     def _instruction(stage: Stage, name: str, value: str, line: int) -> None:
         if name == "EXPOSE":
             stage.expose.extend(value.split())
+            stage.expose_line = stage.expose_line or line
         elif name == "USER":
             stage.user = (value.strip(), line)
         elif name == "HEALTHCHECK":
@@ -325,12 +327,16 @@ class DockerfileDetector(Detector):
         if expose:
             parts += ["; exposes ", Code(" ".join(expose))]
         parts += self._user(stages, final, runtime_ref)
+        # the final stage, the FROM that names its image when that is an earlier stage's (`FROM base`),
+        # and the EXPOSE and USER lines the fact quotes
+        exposed = next((s.expose_line for s in self._chain(stages, final) if s.expose), 0)
+        user = self._inherit(stages, final, "user")
+        lines = (final.line, named_at.line, exposed, user[1] if user else 0)
         return Fact(
             "ci.build",
             text(*parts),
             Confidence.DECLARED,
-            # the final stage, and the FROM that names its image when that is an earlier stage's (`FROM base`)
-            tuple(dict.fromkeys((*self.evidence(path, final.line), *self.evidence(path, named_at.line)))),
+            tuple(dict.fromkeys(e for line in lines if line for e in self.evidence(path, line))),
             item=f"image:{path}",
             tech=tech_id,
             rank=40,

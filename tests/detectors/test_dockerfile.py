@@ -40,8 +40,9 @@ def test_multistage_with_nested_args_resolves_the_runtime_and_drops_stage_aliase
     assert "alpine AS" not in build.text and "builder" not in build.text  # aliases are not images
     assert "exposes 3000" in build.text and "runs as nextjs" in build.text
     assert build.tech == "nodejs" and build.confidence is Confidence.DECLARED
-    # the runtime stage's FROM, then the FROM that names its image (`FROM alpine AS runner` builds on a stage)
-    assert [e.line for e in build.evidence] == [19, 6]
+    # the runtime stage's FROM, then the FROM that names its image (`FROM alpine AS runner` builds on a
+    # stage), then the EXPOSE and USER it quotes
+    assert [e.line for e in build.evidence] == [19, 6, 27, 26]
 
 
 @pytest.mark.parametrize(
