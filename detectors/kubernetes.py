@@ -754,20 +754,22 @@ def verify_hook_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
     hooks = str(obj.get("annotations", {}).get(_HELM_HOOK, ""))
     if "test" not in [h.strip() for h in hooks.split(",")]:
         return []
-    commands = [short(c["command"]) for c in obj.get("containers", []) if c.get("command")]
-    what: tuple[Part, ...] = (" runs ", Code(commands[0])) if commands else ()
+    running = [c for c in obj.get("containers", []) if c.get("command")]
+    what: tuple[Part, ...] = (" runs ", Code(short(running[0]["command"]))) if running else ()
     line = int(obj.get("annotation_lines", {}).get(_HELM_HOOK) or obj["line"])
-    return [
-        fact(
-            site,
-            "deploy.rollback.verify",
-            ("`helm test` hook ", *label(obj), *what, *site.where),
-            Confidence.DECLARED,
-            line,
-            item=f"helm-test:{PurePosixPath(site.path).parent}",
-            rank=40,
-        )
-    ]
+    made = fact(
+        site,
+        "deploy.rollback.verify",
+        (Code("helm test"), " hook ", *label(obj), *what, *site.where),
+        Confidence.DECLARED,
+        line,
+        item=f"helm-test:{PurePosixPath(site.path).parent}",
+        rank=40,
+    )
+    quoted = int(running[0].get("command_line") or 0) if running else 0
+    if quoted:  # the hook annotation, and the command the fact quotes
+        made = replace(made, evidence=tuple(sorted({*made.evidence, *site.detector.evidence(site.path, quoted)})))
+    return [made]
 
 
 def once(facts: list[Fact]) -> list[Fact]:

@@ -77,7 +77,7 @@ def test_deployment_process(sample: Scanned) -> None:
     assert only(sample, "ci.deploy.manual")[0].startswith("Argo CD Application ledger-prod: manual sync")
     verify = texts(facts_for(sample.model, "deploy.rollback.verify"))
     assert any("readiness probes" in t and "/healthz/ready" in t for t in verify)
-    assert any(t.startswith("`helm test` hook Pod runs curl -fsS") for t in verify)
+    assert any(t.startswith("helm test hook Pod runs curl -fsS") for t in verify)
 
 
 def test_gaps_stay_gaps(sample: Scanned) -> None:

@@ -134,7 +134,7 @@ def test_service_monitor_switched_on_in_some_environments(shop: Scanned) -> None
 def test_probes_and_helm_test_verify_a_rollout(shop: Scanned) -> None:
     verify = texts(facts_for(shop.model, "deploy.rollback.verify"))
     assert any("readiness probes" in t and "GET /health/ready" in t for t in verify)
-    assert any(t.startswith("`helm test` hook Pod runs curl -fsS") for t in verify)
+    assert any(t.startswith("helm test hook Pod runs curl -fsS") for t in verify)
 
 
 def test_template_that_is_not_yaml_gives_a_diagnostic_and_the_rest_is_read(shop: Scanned) -> None:
@@ -666,3 +666,19 @@ def test_templates_outside_a_chart_are_not_counted_as_helm_files(tmp_path: Path)
     })
     read = {s.detector: s.files for s in scanned.model.sources}
     assert read["helm"] == 3  # the chart's Chart.yaml, values and template
+
+
+def test_a_helm_test_hook_cites_its_command_and_names_helm_test_as_code(tmp_path: Path) -> None:
+    # helm-promotion-sample-app: the hook's citations stopped at the annotation; "`helm test`" was
+    # written with its backticks escaped.
+    scanned = scan_tree(tmp_path, {
+        "chart/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+        "chart/values.yaml": "service:\n  port: 80\n",
+        "chart/templates/tests/test-connection.yaml": (
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app-test\n  annotations:\n    \"helm.sh/hook\": test\n"
+            "spec:\n  containers:\n    - name: wget\n      image: busybox\n      command: ['wget']\n"
+            "      args: ['app:{{ .Values.service.port }}']\n  restartPolicy: Never\n"),
+    })
+    [verify] = [f for f in facts_for(scanned.model, "deploy.rollback.verify") if "hook" in f.text]
+    assert ("chart/templates/tests/test-connection.yaml", 11) in [(e.path, e.line) for e in verify.evidence]
+    assert "`helm test` hook" in scanned.markdown and r"\`helm test\`" not in scanned.markdown
