@@ -107,3 +107,16 @@ def test_migration_files_are_not_counted_as_prisma_or_drizzle_files(tmp_path: Pa
     database = line(document(tmp_path), "Database:")
     assert "Prisma datasource providers" not in database  # nothing read could hold a provider
     assert "`*.prisma`" in database and "`alembic.ini`" in database
+
+
+def test_a_gap_names_the_files_it_could_not_parse(tmp_path: Path) -> None:
+    # The Bitbucket ECS demo: `NPM_TOKEN: {{token}}` made its only compose file invalid YAML, and the
+    # gap read "Looked for published ports of compose services (1 file)" as if that file had none.
+    broken = "services:\n  api:\n    ports:\n      - \"3002:3002\"\n    environment:\n      NPM_TOKEN: {{token}}\n"
+    write_tree(tmp_path / "one", {"docker-compose.yml": broken})
+    url = line(document(tmp_path / "one"), "URL:")
+    assert "published ports of compose services (1 file, not fully parsed: docker-compose.yml)" in url
+    write_tree(tmp_path / "two", {"docker-compose.yml": broken,
+                                  "docker-compose.test.yml": "services:\n  db:\n    image: postgres:16\n"})
+    url = line(document(tmp_path / "two"), "URL:")
+    assert "(2 files, 1 of them not fully parsed: docker-compose.yml)" in url

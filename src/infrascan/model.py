@@ -180,5 +180,12 @@ class Diagnostic:
     def location(self) -> str:
         return f"{self.path}:{self.line}" if self.line else self.path
 
+    @property
+    def unparsed(self) -> bool:
+        """Whether it says a detector could not parse the file (wholly or in part): by convention
+        such messages start "invalid <format>" or "cannot parse"/"cannot read". A gap line counts
+        these files: "looked in 1 file" must not hide that the file could not be read."""
+        return self.message.startswith(("invalid ", "cannot parse", "cannot read"))
+
     def sort_key(self) -> tuple[str, int, str, str]:
         return (self.path, self.line or 0, self.detector, self.message)

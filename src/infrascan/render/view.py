@@ -28,8 +28,10 @@ from infrascan.fields import (
     SERVICE_FIELDS,
 )
 from infrascan.gcpause import collector_paused
-from infrascan.merge import Model
+from infrascan.globs import compile_globs
+from infrascan.merge import Model, SourceStat
 from infrascan.model import Code, Confidence, Evidence, Fact, FactScope, Part, order_key
+from infrascan.source import is_within
 
 MAX_LINKS = 3
 MAX_ALSO = 5  # "also" lines under one entry; the JSON has them all
@@ -198,6 +200,11 @@ class ViewBuilder:
                 self._index[(fact.field, fact.env, fact.service)].append(fact)
         self.filled = 0
         self.total = 0
+        self._unparsed_paths: dict[str, set[str]] = defaultdict(set)  # detector -> files it could not parse
+        for diagnostic in model.diagnostics:
+            if diagnostic.unparsed and diagnostic.detector and (component is None or is_within(diagnostic.path,
+                                                                                                 component)):
+                self._unparsed_paths[diagnostic.detector].add(diagnostic.path)
 
     def fact_view(self, fact: Fact) -> FactView:
         return FactView(fact, render_text(fact), render_links(fact.evidence, self.link), _qualifier(fact))
@@ -213,7 +220,8 @@ class ViewBuilder:
                 continue
             files = src.files_for(field_id)
             if files:
-                read.append(f"{escape_trusted(what)} ({files} file{'s' if files != 1 else ''})")
+                plural = "s" if files != 1 else ""
+                read.append(f"{escape_trusted(what)} ({files} file{plural}{self._unparsed(src, field_id, files)})")
             elif src.files and field_id in src.looks_in:  # it read other kinds of files: name the missing ones
                 absent.extend(escape_trusted(f"`{glob}`") for glob in src.looks_in[field_id])
             else:
@@ -225,6 +233,20 @@ class ViewBuilder:
         if field_id in _DRAWN_FROM:
             return _DRAWN_FROM[field_id]
         return "No installed detector reads evidence for this field"
+
+    def _unparsed(self, src: SourceStat, field_id: str, files: int) -> str:
+        """`, 1 of them not fully parsed: docker-compose.yml`: a gap may come from a file infrascan
+        could not read rather than from the repository (the diagnostics say where and why)."""
+        paths = sorted(self._unparsed_paths.get(src.detector, ()))
+        if field_id in src.looks_in:  # only the files that could hold this field
+            matches = compile_globs(src.looks_in[field_id])
+            paths = [p for p in paths if matches(p)]
+        if not paths:
+            return ""
+        shown = ", ".join(escape_md(p) for p in paths[:2])
+        more = f" and {len(paths) - 2} more" if len(paths) > 2 else ""
+        which = "" if files == 1 else f" {len(paths)} of them"
+        return f",{which} not fully parsed: {shown}{more}"
 
     def field_view(
         self, field_id: str, env: str | None = None, service: str | None = None, count: bool = True
