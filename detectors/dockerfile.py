@@ -88,7 +88,7 @@ class Stage:
     parent: str | None  # alias of an earlier stage this one builds on
     written: str = ""  # the FROM image as written, when build arguments resolved it
     expose: list[str] = field(default_factory=list)
-    expose_line: int = 0  # the first EXPOSE's line
+    expose_lines: list[int] = field(default_factory=list)
     user: tuple[str, int] | None = None
     healthcheck: tuple[str, int] | None = None
     entrypoint: tuple[str, int] | None = None
@@ -244,7 +244,7 @@ class DockerfileDetector(Detector):
     def _instruction(stage: Stage, name: str, value: str, line: int) -> None:
         if name == "EXPOSE":
             stage.expose.extend(value.split())
-            stage.expose_line = stage.expose_line or line
+            stage.expose_lines.append(line)
         elif name == "USER":
             stage.user = (value.strip(), line)
         elif name == "HEALTHCHECK":
@@ -329,9 +329,9 @@ class DockerfileDetector(Detector):
         parts += self._user(stages, final, runtime_ref)
         # the final stage, the FROM that names its image when that is an earlier stage's (`FROM base`),
         # and the EXPOSE and USER lines the fact quotes
-        exposed = next((s.expose_line for s in self._chain(stages, final) if s.expose), 0)
+        exposed = next((s.expose_lines for s in self._chain(stages, final) if s.expose), [])
         user = self._inherit(stages, final, "user")
-        lines = (final.line, named_at.line, exposed, user[1] if user else 0)
+        lines = (final.line, named_at.line, *sorted({*exposed, *([user[1]] if user else [])}))
         return Fact(
             "ci.build",
             text(*parts),
@@ -407,7 +407,7 @@ class DockerfileDetector(Detector):
         )
         # A selector names one environment, but the image carries it to every one that runs it.
         return [
-            replace(f, parts=text(*f.parts, " (so in every environment running that image)"))
+            replace(f, parts=text(*f.parts, ", so in every environment that runs it"))
             if f.field.startswith("env.") else f
             for f in reader.facts(sorted(variables.values(), key=lambda v: v.line))
             if not f.field.startswith("env.") or f.env

@@ -42,7 +42,7 @@ def test_multistage_with_nested_args_resolves_the_runtime_and_drops_stage_aliase
     assert build.tech == "nodejs" and build.confidence is Confidence.DECLARED
     # the runtime stage's FROM, then the FROM that names its image (`FROM alpine AS runner` builds on a
     # stage), then the EXPOSE and USER it quotes
-    assert [e.line for e in build.evidence] == [19, 6, 27, 26]
+    assert [e.line for e in build.evidence] == [19, 6, 26, 27]
 
 
 @pytest.mark.parametrize(
@@ -148,8 +148,7 @@ def test_env_of_the_runtime_image_gives_log_level_and_production_selector() -> N
     result = extract(fixture_text("dockerfile", "rails.Dockerfile"))
     special = [f for f in result.facts if f.field == "env.special"]
     assert [(f.env, f.text) for f in special] == [
-        ("production", "RAILS_ENV=production in the Dockerfile image's ENV "
-                       "(so in every environment running that image)")]
+        ("production", "RAILS_ENV=production in the Dockerfile image's ENV, so in every environment that runs it")]
     result = extract(fixture_text("dockerfile", "multistage-args.Dockerfile"))
     assert facts_for_field(result, "log.levels") == ["LOG_LEVEL=info in the Dockerfile image's ENV"]
     assert facts_for_field(result, "mon.application") == ["Datadog: DD_SERVICE in the Dockerfile image's ENV"]
@@ -373,3 +372,11 @@ def test_an_image_named_by_build_arguments_is_the_default_one() -> None:
     text = build_text("ARG GO_VERSION=latest\nARG BUILD_IMAGE=golang:$GO_VERSION\nFROM $BUILD_IMAGE\nCMD go\n")
     assert "runtime Go (version unpinned) (golang:latest by default)" in text
     assert "by default" not in build_text("FROM golang:1.22\nCMD go\n")
+
+
+def test_the_build_fact_cites_every_expose_and_the_user_it_quotes() -> None:
+    # loki's Dockerfile.debug: `EXPOSE 3100` and, further down, `EXPOSE 40000`; both are quoted.
+    result = extract("FROM python:3.12\nUSER app\nEXPOSE 3100\nRUN true\nEXPOSE 40000\nCMD python app.py\n")
+    build = next(f for f in result.facts if f.field == "ci.build")
+    assert "exposes 3100 40000" in build.text and "runs as app" in build.text
+    assert [e.line for e in build.evidence] == [1, 2, 3, 5]
