@@ -179,8 +179,11 @@ class ScriptsDetector(Detector):
                 out.records.append(Record("script.command", file.path, line, found))
 
     def _target(
-        self, out: Extraction, path: str, runner: str, name: str, line: int, commands: list[tuple[str, int]]
+        self, out: Extraction, path: str, runner: str, name: str, line: int, commands: list[tuple[str, int]],
+        tags: list[str] | None = None,
     ) -> None:
+        """One target (a package.json script, a make or Nx target) with its commands; an Nx target
+        carries its project's tags, which `nx run-many --projects=tag:x` selects by."""
         # One simple command each (`cd deploy && helm upgrade ...` is two): the classifier reads
         # simple commands, and a recipe line that changes directory first is the usual shape.
         commands = [(c.text, line) for command, line in commands for c in split_commands(command)]
@@ -198,6 +201,7 @@ class ScriptsDetector(Detector):
                     "name": name,
                     "commands": [{"command": c, "line": ln} for c, ln in commands],
                     "classified": classified,
+                    **({"tags": tags} if tags else {}),
                 },
             )
         )
@@ -222,6 +226,8 @@ class ScriptsDetector(Detector):
         if not data or not isinstance(targets, dict):
             return  # not an Nx project (or one whose targets Nx infers from plugins)
         project = data.get("name") if isinstance(data.get("name"), str) else PurePosixPath(file.path).parent.name
+        raw_tags = data.get("tags")
+        tags = [t for t in raw_tags if isinstance(t, str)] if isinstance(raw_tags, list) else []
         lines = file.text.splitlines()
         for target, spec in targets.items():
             if not isinstance(spec, dict):
@@ -231,7 +237,7 @@ class ScriptsDetector(Detector):
                         for c in split_commands(command)]
             if not commands and "executor" not in spec and "command" not in spec:
                 commands = [(f"npm run {target}", line)]  # inferred from the project's package.json
-            self._target(out, file.path, "nx", f"{project}:{target}", line, commands)
+            self._target(out, file.path, "nx", f"{project}:{target}", line, commands, tags)
 
     def _nx_workspace(self, file: SourceFile, out: Extraction) -> None:
         """nx.json's plugins that infer targets (`@nx-tools/nx-container` gives every project with a

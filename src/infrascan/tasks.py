@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from functools import cache
 from importlib import resources
 from pathlib import PurePosixPath
@@ -26,7 +28,7 @@ _RUNNER = {"npm": "npm", "make": "make", "just": "just", "task": "task"}
 _NX_MANY = frozenset({"run-many", "affected"})
 _NX_TARGET_FLAGS = frozenset({"-t", "--target", "--targets"})
 _NX_PROJECT_FLAGS = frozenset({"-p", "--projects", "--project"})
-_NX_NAME = re.compile(r"[\w@/.\-]+")  # a project's name, not a tag (`tag:service`) or a glob
+_NX_EXCLUDE_FLAGS = frozenset({"--exclude"})
 _WORKSPACE_FLAG = re.compile(
     r"^(?P<runner>npm|pnpm|yarn|bun)\s+(?P<flags>(?:(?:--filter|-F|--dir|-C|--prefix|--workspace|-w|--cwd)(?:=|\s+)\S+\s+)+)"
 )
@@ -110,8 +112,9 @@ class TaskIndex:
     def nx_records(self, arguments: str) -> list[Record]:
         """The project.json targets an `nx` command line runs (its arguments after `nx`):
         `run web:test`, `test web`, `web:test`, or every project's `-t lint,test` for `run-many`
-        and `affected` (`--projects` names narrow it; tags and globs are not evaluated, so they
-        keep every project). Nx projects are global names: where the command runs does not matter."""
+        and `affected`, narrowed by `--projects` and `--exclude` (`_nx_selected`; `affected` is taken
+        as every project, since what changed is not known). Nx projects are global names: where the
+        command runs does not matter."""
         try:
             words = shlex.split(arguments)
         except ValueError:
@@ -119,13 +122,13 @@ class TaskIndex:
         if not words:
             return []
         if words[0] in _NX_MANY:
-            targets, projects = _flag_values(words[1:], _NX_TARGET_FLAGS), _flag_values(words[1:], _NX_PROJECT_FLAGS)
-            narrowed = bool(projects) and all(_NX_NAME.fullmatch(p) for p in projects)
+            targets = _flag_values(words[1:], _NX_TARGET_FLAGS)
+            chosen = self._nx_selected(_flag_values(words[1:], _NX_PROJECT_FLAGS),
+                                       _flag_values(words[1:], _NX_EXCLUDE_FLAGS))
             wanted = [
                 record
                 for (runner, name), found in self._targets.items()
-                if runner == "nx" and name.partition(":")[2] in targets
-                and (not narrowed or name.partition(":")[0] in projects)
+                if runner == "nx" and name.partition(":")[2] in targets and name.partition(":")[0] in chosen
                 for _, record in found
             ]
             return sorted(wanted, key=lambda r: (r.path, r.line))
@@ -142,6 +145,23 @@ class TaskIndex:
             if found:
                 return [found[0][1]]
         return []
+
+    def _nx_selected(self, projects: list[str], excludes: list[str]) -> set[str]:
+        """The Nx projects `--projects` and `--exclude` leave: names, globs and `tag:x` (project.json
+        `tags`), excludes in order with `!` taking a pattern back (`--exclude='*,!tag:container'`
+        keeps the projects tagged `container`, none when no project is)."""
+        tags: dict[str, set[str]] = defaultdict(set)
+        for (runner, name), found in self._targets.items():
+            if runner == "nx":
+                tags[name.partition(":")[0]].update(t for _, r in found for t in r.data.get("tags", ()))
+        names = set(tags)
+        chosen = {p for p in names if any(_nx_matches(pattern, p, tags[p]) for pattern in projects)} \
+            if projects else names
+        excluded: set[str] = set()
+        for pattern in excludes:
+            hit = {p for p in names if _nx_matches(pattern.lstrip("!"), p, tags[p])}
+            excluded = excluded - hit if pattern.startswith("!") else excluded | hit
+        return chosen - excluded
 
     def resolve(
         self, classification: Classification, near: str = "", depth: int = 0, via: tuple[str, ...] = ()
@@ -209,6 +229,13 @@ def _package_dir(selector: str, script: str, targets: Mapping[str, list[Record]]
         if directory.name == name or str(directory) == selector.strip("./"):
             return str(directory)
     return None
+
+
+def _nx_matches(pattern: str, project: str, tags: set[str]) -> bool:
+    """An Nx project pattern: `tag:x` matches a tag, anything else the project's name (globs too)."""
+    if pattern.startswith("tag:"):
+        return any(fnmatchcase(tag, pattern[4:]) for tag in tags)
+    return fnmatchcase(project, pattern)
 
 
 def _flag_values(words: list[str], flags: frozenset[str]) -> list[str]:

@@ -924,15 +924,25 @@ def test_nx_plugin_targets_build_each_project_with_a_dockerfile(tmp_path: Path) 
     files = {
         ".github/workflows/release.yaml": release,
         "nx.json": '{\n  "plugins": [\n    { "plugin": "@nx-tools/nx-container" },\n    "@nx-go/nx-go"\n  ]\n}\n',
-        "src/cart/project.json": _NX_FILES["src/cart/project.json"],
+        "src/cart/project.json": _NX_FILES["src/cart/project.json"].replace('"name": "cart",',
+                                                                           '"name": "cart",\n  "tags": ["service"],'),
         "src/cart/Dockerfile": "FROM eclipse-temurin:21-jre\nCMD java -jar app.jar\n",
         "src/catalog/project.json": _NX_FILES["src/catalog/project.json"],  # no Dockerfile: no target
+        "src/tools/project.json": ('{\n  "name": "tools",\n  "targets": {\n    "lint": { "command": "eslint ." }\n'
+                                   '  }\n}\n'),
+        "src/tools/Dockerfile": "FROM node:22\n",  # not tagged `service`: not built by this command
     }
     scanned = scan_tree(tmp_path, files)
     build = one(ours(scanned, "ci.build"), "nx run-many -t container")
     assert "→ docker build ." in build.text
     assert ("src/cart/Dockerfile", 1) in [(e.path, e.line) for e in build.evidence]
-    assert not any(e.path.startswith("src/catalog/") for e in build.evidence)
+    assert not any(e.path.startswith(("src/catalog/", "src/tools/")) for e in build.evidence)
+    # retail-store's pull-request job: `--exclude='*,!tag:container'` keeps only projects tagged
+    # `container`, and none is: it builds nothing
+    files[".github/workflows/release.yaml"] = release.replace(
+        "run-many -t container --projects=tag:service", "affected --targets=container --exclude='*,!tag:container'")
+    (tmp_path / "again").mkdir()
+    assert not ours(scan_tree(tmp_path / "again", files), "ci.build")
 
 
 def test_notify_steps_are_alert_channels_on_the_failure_path(tmp_path_factory: pytest.TempPathFactory) -> None:
