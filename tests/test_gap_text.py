@@ -120,3 +120,12 @@ def test_a_gap_names_the_files_it_could_not_parse(tmp_path: Path) -> None:
                                   "docker-compose.test.yml": "services:\n  db:\n    image: postgres:16\n"})
     url = line(document(tmp_path / "two"), "URL:")
     assert "(2 files, 1 of them not fully parsed: docker-compose.yml)" in url
+
+
+def test_one_hint_left_out_is_said_in_the_singular(tmp_path: Path) -> None:
+    # Six managed databases with no environment: five hints are shown, "and 1 more hint".
+    db = 'resource "aws_db_instance" "db{n}" {{\n  engine         = "postgres"\n  engine_version = "1{n}.1"\n}}\n'
+    write_tree(tmp_path, {f"modules/db{n}/main.tf": db.format(n=n) for n in range(6)})
+    text = document(tmp_path)
+    assert "and 1 more hint (`infrascan scan --format json` lists them)" in text
+    assert "1 more hints" not in text
