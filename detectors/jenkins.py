@@ -183,7 +183,7 @@ class JenkinsDetector(Detector):
             stages = self._stages(source)
         except JenkinsParseError as exc:
             line = source.count("\n", 0, exc.offset) + 1
-            out.diagnostics.append(self.diagnostic(file.path, line, f"cannot read the Jenkinsfile: {exc}"))
+            out.diagnostics.append(self.diagnostic(file.path, line, f"cannot parse the Jenkinsfile: {exc}"))
             return out
         try:
             open_brace = unbalanced(source)

@@ -129,3 +129,12 @@ def test_one_hint_left_out_is_said_in_the_singular(tmp_path: Path) -> None:
     text = document(tmp_path)
     assert "and 1 more hint (`infrascan scan --format json` lists them)" in text
     assert "1 more hints" not in text
+
+
+def test_a_condition_infrascan_cannot_read_does_not_make_the_file_unparsed(tmp_path: Path) -> None:
+    # "cannot read rule condition ..." is about one expression in a file that parsed: no gap names
+    # .gitlab-ci.yml as not fully parsed for it.
+    ci = "deploy:\n  script: [./deploy.sh]\n  rules:\n    - if: $CI_COMMIT_BRANCH =~ /(/\n"
+    write_tree(tmp_path, {".gitlab-ci.yml": ci})
+    text = document(tmp_path)
+    assert "not fully parsed" not in text

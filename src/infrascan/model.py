@@ -8,6 +8,7 @@ safely and JSON can show the plain text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -167,6 +168,9 @@ class Severity(str, Enum):
     INFO = "info"
 
 
+_UNPARSED = re.compile(r"invalid (?:YAML|JSON|TOML)\b|cannot parse\b")
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     """Something infrascan could not read or understand, with where it happened."""
@@ -183,9 +187,11 @@ class Diagnostic:
     @property
     def unparsed(self) -> bool:
         """Whether it says a detector could not parse the file (wholly or in part): by convention
-        such messages start "invalid <format>" or "cannot parse"/"cannot read". A gap line counts
-        these files: "looked in 1 file" must not hide that the file could not be read."""
-        return self.message.startswith(("invalid ", "cannot parse", "cannot read"))
+        such messages start "invalid YAML", "invalid JSON", "invalid TOML" or "cannot parse" (what
+        `Detector.yaml_documents` and `json_mapping` write), and no other message does ("cannot read
+        rule condition" is one expression, not the file). A gap line names these files: "looked in
+        1 file" must not hide that the file could not be read."""
+        return _UNPARSED.match(self.message) is not None
 
     def sort_key(self) -> tuple[str, int, str, str]:
         return (self.path, self.line or 0, self.detector, self.message)

@@ -79,7 +79,7 @@ def test_unbalanced_braces_are_a_diagnostic_and_stages_still_read(tmp_path: Path
 
 def test_unterminated_string_is_a_diagnostic(tmp_path: Path) -> None:
     model = scan_tree(tmp_path, {"Jenkinsfile": fixture_text("jenkins", "unterminated.jenkinsfile")}).model
-    assert diagnostics_for(model, "Jenkinsfile") == ["cannot read the Jenkinsfile: unterminated ' string"]
+    assert diagnostics_for(model, "Jenkinsfile") == ["cannot parse the Jenkinsfile: unterminated ' string"]
     assert [d.line for d in model.diagnostics if d.path == "Jenkinsfile"] == [5]
 
 
