@@ -1716,8 +1716,11 @@ class Expander:
 
 
 def _fanned(finds: list[Found]) -> list[Found]:
-    """The finds of the first one's kind and entry, one per distinct command."""
+    """The finds of the first one's kind and entry, one per distinct command; none when the first
+    has no entry (commands written in the step itself fan out from nothing)."""
     first = finds[0]
+    if not first.entry:
+        return []
     distinct: dict[str, Found] = {}
     for found in finds:
         if found.kind == first.kind and found.entry == first.entry:
@@ -2011,10 +2014,9 @@ class FactBuilder:
             return [Code(_short(found.entry)), " → ", Code(_short(found.command))]
         return [Code(_short(found.command))]
 
-    def fanned_how(self, finds: list[Found]) -> list[Part]:
+    def fanned_how(self, finds: list[Found], fanned: list[Found]) -> list[Part]:
         """`turbo run build` → `tsc`, `next build`: every command one entry fans out to (a script in
-        each workspace), not the first one's as if every workspace ran it."""
-        fanned = _fanned(finds)
+        each workspace, `_fanned`), not the first one's as if every workspace ran it."""
         if len(fanned) < 2:
             return self.how(finds[0])
         return [Code(_short(finds[0].entry)), " → ", *code_list([_short(f.command) for f in fanned], 3)]
@@ -2242,6 +2244,7 @@ class FactBuilder:
         run, step, finds = group["run"], group["step"], group["finds"]
         scenarios: list[Scenario] = group["scenarios"]
         pushed: list[Scenario] = group["pushed"]
+        fanned = _fanned(finds)
         parts: list[Part]
         registries: list[str] = []
         if image_build:
@@ -2264,7 +2267,7 @@ class FactBuilder:
                     parts += [" (", Code(where[0]), ")"]
             title = "Build and push image" if pushed else "Build image"
         else:
-            parts = [*self.fanned_how(finds)]
+            parts = [*self.fanned_how(finds, fanned)]
             title = "Build" + (f" ({finds[0].tool})" if finds[0].tool else "")
         jobs = group["jobs"]
         if len(jobs) > 1:
@@ -2284,7 +2287,7 @@ class FactBuilder:
             "ci.build",
             text(*parts),
             Confidence.DECLARED,
-            self.ev(*[e for f in (finds[:2] if image_build else [*_fanned(finds)[:3], *sent[:1]])
+            self.ev(*[e for f in (finds[:2] if image_build or len(fanned) < 2 else [*fanned[:3], *sent[:1]])
                       for e in f.evidence()]),
             item=f"{run.top}:{run.job['id']}:{'.'.join(map(str, step.index))}",
             order=(0, *run.order, *step.index),

@@ -1114,3 +1114,12 @@ def test_a_chart_pushed_by_its_own_command_cites_that_command(tmp_path_factory: 
     scanned = scan(tmp_path_factory, "helm-push", {W + "release.yml": workflow})
     build = one(ours(scanned, "ci.build"), "pushed with helm push")
     assert {(e.path, e.line) for e in build.evidence} == {(W + "release.yml", 9), (W + "release.yml", 10)}
+
+
+def test_commands_written_in_a_step_are_no_fan_out(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Two builds written in one `run:` have no entry that fans out to them: no `→` with nothing before it.
+    workflow = ("on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - run: |\n          go build ./cmd/a\n          cargo build --release\n")
+    scanned = scan(tmp_path_factory, "no-entry", {W + "build.yml": workflow})
+    builds = [f.text for f in ours(scanned, "ci.build")]
+    assert builds and not any(t.startswith(" →") or "→" in t.split(" in job")[0] for t in builds), builds
