@@ -437,7 +437,7 @@ class ModuleScope:
             self._vars[name] = UNKNOWN  # a variable whose value refers to itself stays unknown
             source = self._variable_source(name)
             if source is not None:
-                value, self._var_evidence[name] = self._traced(source.raw, source.scope, source.evidence)
+                value, self._var_evidence[name] = self.run.traced(source.raw, source.scope, source.evidence)
                 block = self.directory.variables.get(name)
                 if isinstance(value, dict) and block is not None and "type" in block.body:
                     typed = with_type_defaults(value, type_spec(block.body["type"]))
@@ -448,14 +448,6 @@ class ModuleScope:
                 self._vars[name] = value
         self.run.trace.extend(self._var_evidence.get(name, ()))
         return self._vars[name]
-
-    def _traced(self, raw: Any, scope: Any, where: Evidence | None) -> tuple[Any, list[Evidence]]:
-        """Evaluates, returning the value and where it was written (here, then what it refers to)."""
-        start = len(self.run.trace)
-        value = evaluate(raw, scope)
-        chain = [*([where] if where else []), *self.run.trace[start:]]
-        del self.run.trace[start:]
-        return value, list(dict.fromkeys(chain))
 
     def _variable_source(self, name: str) -> Value | None:
         if name in self.inputs:
@@ -481,7 +473,7 @@ class ModuleScope:
         else:
             self._busy.add(("local", name))
             raw, where = self.directory.locals[name]
-            value, self._local_evidence[name] = self._traced(raw, self, where)
+            value, self._local_evidence[name] = self.run.traced(raw, self, where)
             self._busy.discard(("local", name))
             self._locals[name] = value
         self.run.trace.extend(self._local_evidence.get(name, ()))
@@ -612,11 +604,8 @@ class TerragruntScope:
             if block is None or name in self._busy:
                 return UNKNOWN
             self._busy.add(name)
-            start = len(self.run.trace)
-            self._locals[name] = evaluate(block.body[name], self)
-            chain = [Evidence(self.file.path, block.line_at(name), "terraform"), *self.run.trace[start:]]
-            del self.run.trace[start:]
-            self._local_evidence[name] = list(dict.fromkeys(chain))
+            where = Evidence(self.file.path, block.line_at(name), "terraform")
+            self._locals[name], self._local_evidence[name] = self.run.traced(block.body[name], self, where)
             self._busy.discard(name)
         self.run.trace.extend(self._local_evidence.get(name, ()))
         return self._locals[name]
@@ -1914,6 +1903,15 @@ class Run:
         self.overridable: dict[Evidence, str] = {}
         self._find_calls()
 
+    def traced(self, raw: Any, scope: Any, where: Evidence | None) -> tuple[Any, list[Evidence]]:
+        """Evaluates, returning the value and where it was written (`where`, then what it refers to:
+        the lines variables and locals read on the way add themselves to `trace`)."""
+        start = len(self.trace)
+        value = evaluate(raw, scope)
+        chain = [*([where] if where else []), *self.trace[start:]]
+        del self.trace[start:]
+        return value, list(dict.fromkeys(chain))
+
     def facts(self) -> list[Fact]:
         units = self._terragrunt_units()
         for unit in units:
@@ -2279,11 +2277,10 @@ class Run:
                 tech = self.catalog.techs.get(str(tech_id)) if tech_id else None
                 if tech is None or tech.category != "cloud":
                     continue
-                start = len(self.trace)
-                region = _plain(evaluate(block.body.get("region"), included)) if "region" in block.body else None
+                raw, chain = self.traced(block.body["region"], included, None) if "region" in block.body else (None, [])
+                region = _plain(raw)
                 # where the region is written (`region.hcl`), beside the generated block's line
-                written = [e for e in self.trace[start:] if e.path != block.path] if region else []
-                del self.trace[start:]
+                written = [e for e in chain if e.path != block.path] if region else []
                 where: list[Part] = [", region ", Code(region)] if region else []
                 fact = Fact(
                     "env.special",
