@@ -300,7 +300,8 @@ class DockerfileDetector(Detector):
 
     def _build_fact(self, path: str, stages: list[Stage], final: Stage) -> Fact:
         parts: list[Part] = ["Container image from ", Code(path)]
-        named_at = self._chain(stages, final)[-1]  # the stage whose FROM names the runtime image
+        chain = self._chain(stages, final)
+        named_at = chain[-1]  # the stage whose FROM names the runtime image
         runtime_ref = named_at.image
         described = self._describe_image(runtime_ref)
         tech_id = None
@@ -313,7 +314,6 @@ class DockerfileDetector(Detector):
             parts += [": from ", Code("scratch")]
         elif runtime_ref:
             parts += [": base ", Code(runtime_ref), *default]
-        chain = self._chain(stages, final)
         builders = [s for s in stages if s not in chain and s.parent is None and s.image != runtime_ref]
         if builders:
             parts.append("; build stages ")
@@ -326,11 +326,11 @@ class DockerfileDetector(Detector):
         expose = self._inherit(stages, final, "expose")
         if expose:
             parts += ["; exposes ", Code(" ".join(expose))]
-        parts += self._user(stages, final, runtime_ref)
+        user: tuple[str, int] | None = self._inherit(stages, final, "user")
+        parts += self._user(user, runtime_ref)
         # the final stage, the FROM that names its image when that is an earlier stage's (`FROM base`),
         # and the EXPOSE and USER lines the fact quotes
-        exposed = next((s.expose_lines for s in self._chain(stages, final) if s.expose), [])
-        user = self._inherit(stages, final, "user")
+        exposed = self._inherit(stages, final, "expose_lines") or []
         lines = (final.line, named_at.line, *sorted({*exposed, *([user[1]] if user else [])}))
         return Fact(
             "ci.build",
@@ -344,10 +344,10 @@ class DockerfileDetector(Detector):
             attrs={"step": "Build container image", "runtime_image": runtime_ref},
         )
 
-    def _user(self, stages: list[Stage], final: Stage, base: str) -> list[Part]:
+    @staticmethod
+    def _user(user: tuple[str, int] | None, base: str) -> list[Part]:
         """USER absent means root, unless the base image is a build argument: then its own USER,
         which this file cannot show, decides. `USER 0` and `USER root:root` are root, said as written."""
-        user = self._inherit(stages, final, "user")
         if not user and "$" in base:
             return ["; no USER here: the user is whatever base image ", Code(base), " sets"]
         if not user:
