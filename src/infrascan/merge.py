@@ -14,7 +14,7 @@ from typing import Any
 
 from infrascan.catalog import Catalog
 from infrascan.components import Components
-from infrascan.environments import TEMPLATE_TIERS, block_order, normalise
+from infrascan.environments import PRODUCTION, STAGING, TEMPLATE_TIERS, block_order, normalise
 from infrascan.fields import FIELD_BY_ID, Scope
 from infrascan.model import Code, Confidence, Diagnostic, Fact, FactScope, order_key, text
 from infrascan.source import is_example_path, is_retired_path
@@ -170,7 +170,7 @@ def _monitoring_tools(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
 
 # Where a monitoring tool must run for its errors and slowdowns to tell that a release went bad: a
 # Jaeger that only a development compose file starts sees no release.
-RELEASED = ("production", "staging")
+RELEASED = (PRODUCTION, STAGING)
 
 
 def _from_manifests(fact: Fact) -> bool:
@@ -185,10 +185,10 @@ def _rollback_signals(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
     for fact in facts:
         if fact.confidence is Confidence.HINT:
             continue
-        if fact.field in ("mon.application", "mon.performance") and fact.tech in catalog.techs \
-                and fact.attrs.get("runs_in", RELEASED[0]) in RELEASED \
-                and not (catalog.get(fact.tech).collected and _from_manifests(fact)):
-            tech = catalog.get(fact.tech)
+        if fact.field in ("mon.application", "mon.performance") \
+                and (tech := catalog.techs.get(fact.tech or "")) is not None \
+                and fact.attrs.get("runs_in") in (None, *RELEASED) \
+                and not (tech.collected and _from_manifests(fact)):
             derived.append(
                 replace(
                     fact,
