@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cache
@@ -406,8 +407,8 @@ class PipelineFacts:
         self._scripts: dict[str, list[Record]] = {}
         for record in ctx.records("script.command"):
             self._scripts.setdefault(record.path, []).append(record)
-        names = [PurePosixPath(p).name for p in ctx.paths(detector.name)]
-        self._shared_names = {n for n in names if names.count(n) > 1}
+        names = Counter(PurePosixPath(p).name for p in ctx.paths(detector.name))
+        self._shared_names = {n for n, count in names.items() if count > 1}
 
     def shown(self, pipeline: str) -> str:
         """How a fact names a pipeline file: its name, or its path when another file of this kind

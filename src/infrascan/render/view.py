@@ -238,7 +238,7 @@ class ViewBuilder:
         """`, 1 of them not fully parsed: docker-compose.yml`: a gap may come from a file infrascan
         could not read rather than from the repository (the diagnostics say where and why)."""
         paths = sorted(self._unparsed_paths.get(src.detector, ()))
-        if field_id in src.looks_in:  # only the files that could hold this field
+        if paths and field_id in src.looks_in:  # only the files that could hold this field
             matches = compile_globs(src.looks_in[field_id])
             paths = [p for p in paths if matches(p)]
         if not paths:
