@@ -52,6 +52,7 @@ from .kubernetes import (
     describes_environment,
     environment_facts,
     fact,
+    in_chart,
     key_lines,
     object_facts,
     once,
@@ -875,8 +876,8 @@ class HelmDetector(Detector):
     def counted(self, paths: Sequence[str]) -> int:
         """The files read, less `templates/` files outside any chart: Gatekeeper's policy templates
         or a docs site's are not Helm, and "looked in 81 Helm files" would say they were."""
-        charts = {folder_of(p) for p in paths if p.rpartition("/")[2] == "Chart.yaml"}
-        return sum(1 for p in paths if _in_a_chart(p, charts))
+        charts = {folder_of(p) for p in paths if _base(p) == "Chart.yaml"}
+        return sum(1 for p in paths if "templates" not in p.split("/")[:-1] or in_chart(p, charts, ("templates",)))
 
     # -- phase 1 --
 
@@ -2259,14 +2260,6 @@ def _join(base: str, relative: str) -> str:
     """A chart's or a values file's repository path from `base`: `.` for the top, as charts are keyed
     (`folder_of`), where `repo_path` says `""`."""
     return repo_path(base, relative) or "."
-
-
-def _in_a_chart(path: str, charts: set[str]) -> bool:
-    """Whether a file is a chart's, if it is a template (below a `templates/` folder of a chart)."""
-    parts = path.split("/")
-    if "templates" not in parts[:-1]:
-        return True
-    return any(part == "templates" and ("/".join(parts[:i]) or ".") in charts for i, part in enumerate(parts[:-1]))
 
 
 def _owner(path: str, charts: dict[str, Chart], inside: str | None) -> Chart | None:

@@ -1474,7 +1474,7 @@ class KubernetesDetector(Detector):
         charts = {folder_of(r.path) for r in ctx.records("helm.chart")}  # `.` at the top
         objects: dict[str, list[Record]] = defaultdict(list)
         for record in ctx.records("k8s.object"):
-            if not _in_chart(record.path, charts):
+            if not in_chart(record.path, charts):
                 objects[record.path].append(record)
         placements = self._placements(ctx, objects)
         facts: list[Fact] = []
@@ -1881,17 +1881,15 @@ class KubernetesDetector(Detector):
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _in_chart(path: str, charts: set[str]) -> bool:
-    """Files inside a chart's templates/ or vendored charts/ belong to the Helm detector.
+def in_chart(path: str, charts: set[str], folders: tuple[str, ...] = ("templates", "charts", "crds")) -> bool:
+    """Files inside one of a chart's `folders` (templates/, vendored charts/, crds/) belong to the
+    Helm detector.
 
     `charts` are the chart folders (`.` at the top); a path's folders are joined from its parts
     (repository paths are relative and normalised), not rebuilt with `PurePosixPath` each time.
     """
     parts = path.split("/")
-    for i in range(len(parts) - 1):
-        if parts[i] in ("templates", "charts", "crds") and ("/".join(parts[:i]) if i else ".") in charts:
-            return True
-    return False
+    return any(parts[i] in folders and ("/".join(parts[:i]) if i else ".") in charts for i in range(len(parts) - 1))
 
 
 class FileIndex:
