@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from infrascan import redact
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, phrase_list, text
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,7 @@ def _shared(uses: list[StateUse]) -> list[Part]:
     for (_, key), owners in sorted(groups.items(), key=lambda kv: kv[0][1]):
         if len(owners) < 2:
             continue
-        names = sorted(owners)
-        parts.append("; ")
-        for index, name in enumerate(names):
-            parts.extend([" and " if index == len(names) - 1 else ", " if index else "", Code(name)])
+        parts.extend(["; ", *phrase_list([Code(name)] for name in sorted(owners))])
         parts.extend([" declare the same state (", Code(key), "): alternatives, not separate stacks"])
     return parts
 
