@@ -37,7 +37,7 @@ from infrascan.envvars import Variable, VariableReader, is_placeholder_host
 from infrascan.fields import FIELD_BY_ID, Scope
 from infrascan.images import parse_image
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
-from infrascan.source import folder_of, is_example_path, repo_path
+from infrascan.source import folder_of, is_example_path, near_folder, repo_path
 from infrascan.yamlload import Tagged, YDict, YList, line_of, load_yaml
 
 WORKLOAD_KINDS = frozenset(
@@ -1923,7 +1923,7 @@ class FileIndex:
         if self._folders is None:
             self._folders = defaultdict(list)
             for path in self.order:
-                self._folders[path.rsplit("/", 1)[0] if "/" in path else ""].append(path)
+                self._folders[near_folder(path)].append(path)
         return self._folders.get(folder, [])
 
     def below(self, folder: str) -> list[str]:

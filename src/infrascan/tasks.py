@@ -22,6 +22,7 @@ from typing import Any
 
 from infrascan.commands import Classification, classify, strip_wrappers
 from infrascan.detector import Record, ResolveContext
+from infrascan.source import near_folder
 from infrascan.yamlload import load_table
 
 _RUNNER = {"npm": "npm", "make": "make", "just": "just", "task": "task"}
@@ -63,7 +64,7 @@ class TaskIndex:
         self.npm_scripts: dict[str, list[Record]] = {}
         for record in ctx.records("task.target"):
             key = (record.data["runner"], record.data["name"])
-            self._targets.setdefault(key, []).append((record.path.rpartition("/")[0], record))
+            self._targets.setdefault(key, []).append((near_folder(record.path), record))
             if key[0] == "npm":
                 self.npm_scripts.setdefault(key[1], []).append(record)
         plugins = ctx.records("task.nx-plugin")
@@ -192,7 +193,7 @@ class TaskIndex:
             for found in classify(command["command"]):
                 if found.kind == "indirect":
                     out.extend(
-                        self.resolve(found, record.path.rpartition("/")[0], depth + 1, (*via, label))
+                        self.resolve(found, near_folder(record.path), depth + 1, (*via, label))
                     )
                 else:
                     out.append(Resolved(found, (*via, label), record.path, int(command["line"])))
