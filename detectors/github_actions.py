@@ -656,7 +656,12 @@ def read_step(step: YDict, lines: list[str]) -> dict[str, Any]:
 
 def _key_lines(node: Any) -> dict[str, int]:
     """Each key's line in a mapping (a step's `with:`): a setting is cited where it is written."""
-    return {str(k): line_of(node, k) for k in node} if isinstance(node, YDict) else {}
+    return {str(k): v for k, v in getattr(node, "key_lines", {}).items()} if isinstance(node, YDict) else {}
+
+
+def _with_line(step: dict[str, Any], key: str, default: int) -> int:
+    """The line of one of a step's `with:` inputs (`helmfile-args:`), else `default` (its `uses:`)."""
+    return int(step.get("with_lines", {}).get(key, default))
 
 
 def _matrix(strategy: Any) -> dict[str, Any]:
@@ -1482,7 +1487,7 @@ class Expander:
                 key = spec.inputs.get("args", "")
                 args = with_.get(key, "")
                 command = f"{spec.command} {args}".strip()
-                at = step.get("with_lines", {}).get(key, line) if args else line  # `helmfile-args:`, not `uses:`
+                at = _with_line(step, key, line) if args else line
                 out.extend(self._command(_expr_free(command), command, run.path, at, ""))
                 continue
             if kind == "remote-script":
@@ -1504,7 +1509,7 @@ class Expander:
             out.append(found)
         for key, expected in spec.verify_when.items():
             if with_.get(key, "").lower() == expected:
-                at = step.get("with_lines", {}).get(key, line)
+                at = _with_line(step, key, line)
                 out.append(Found("verify", spec.tool, f"{key}: {expected}", run.path, at, entry=name))
         return out
 
