@@ -62,11 +62,18 @@ class TaskIndex:
         self._targets: dict[tuple[str, str], list[tuple[str, Record]]] = {}
         # package.json scripts by name, for workspace selectors (`--filter web`) and turbo fan-out.
         self.npm_scripts: dict[str, list[Record]] = {}
+        # Nx projects: each one's directory and its project.json tags (`--projects=tag:service`).
+        self._nx_dirs: dict[str, str] = {}
+        self._nx_tags: dict[str, set[str]] = defaultdict(set)
         for record in ctx.records("task.target"):
             key = (record.data["runner"], record.data["name"])
             self._targets.setdefault(key, []).append((near_folder(record.path), record))
             if key[0] == "npm":
                 self.npm_scripts.setdefault(key[1], []).append(record)
+            elif key[0] == "nx":
+                project = key[1].partition(":")[0]
+                self._nx_dirs.setdefault(near_folder(record.path), project)
+                self._nx_tags[project].update(record.data.get("tags", ()))
         plugins = ctx.records("task.nx-plugin")
         if plugins:
             self._infer_nx_targets(plugins, ctx.files)
@@ -76,16 +83,11 @@ class TaskIndex:
         per project with a Dockerfile), unless project.json writes a target of that name itself.
         Each is a record of the file it comes from (the Dockerfile), so what it runs cites that."""
         listed = set(files)
-        projects: dict[str, str] = {}  # project directory -> name, as project.json gives it
-        for (runner, name), found in list(self._targets.items()):
-            if runner == "nx":
-                for directory, _ in found:
-                    projects.setdefault(directory, name.partition(":")[0])
         for plugin in plugins:
             spec = nx_plugins().get(str(plugin.data.get("plugin")))
             if spec is None:
                 continue
-            for directory, project in projects.items():
+            for directory, project in self._nx_dirs.items():
                 held = f"{directory}/{spec['file']}" if directory else str(spec["file"])
                 if held not in listed:
                     continue
@@ -93,8 +95,7 @@ class TaskIndex:
                     key = ("nx", f"{project}:{target}")
                     if key in self._targets:
                         continue
-                    data = {"runner": "nx", "name": key[1], "commands": [{"command": str(command), "line": 1}],
-                            "classified": [], "plugin": plugin.data["plugin"]}
+                    data = {"runner": "nx", "name": key[1], "commands": [{"command": str(command), "line": 1}]}
                     self._targets[key] = [(directory, Record("task.target", held, 1, data))]
 
     def find(self, runner: str, name: str, near: str = "") -> Record | None:
@@ -151,11 +152,10 @@ class TaskIndex:
         """The Nx projects `--projects` and `--exclude` leave: names, globs and `tag:x` (project.json
         `tags`), excludes in order with `!` taking a pattern back (`--exclude='*,!tag:container'`
         keeps the projects tagged `container`, none when no project is)."""
-        tags: dict[str, set[str]] = defaultdict(set)
-        for (runner, name), found in self._targets.items():
-            if runner == "nx":
-                tags[name.partition(":")[0]].update(t for _, r in found for t in r.data.get("tags", ()))
+        tags = self._nx_tags
         names = set(tags)
+        if not projects and not excludes:
+            return names
         chosen = {p for p in names if any(_nx_matches(pattern, p, tags[p]) for pattern in projects)} \
             if projects else names
         excluded: set[str] = set()
