@@ -46,14 +46,19 @@ class FactScope(str, Enum):
     EXAMPLE = "example"
     RETIRED = "retired"
 
+    @property
+    def weight(self) -> int:
+        """How far from the repository's own files: MAIN 0, EXAMPLE 1, RETIRED 2 (the order hints
+        are listed in, and the one a merge keeps the nearest of)."""
+        return _SCOPE_WEIGHTS[self]
+
     @staticmethod
     def joined(scopes: Iterable[FactScope]) -> FactScope:
         """The scope of facts merged into one: the repository's own wins, then examples."""
-        seen = set(scopes)
-        for scope in (FactScope.MAIN, FactScope.EXAMPLE):
-            if scope in seen:
-                return scope
-        return FactScope.RETIRED
+        return min(scopes, key=lambda scope: scope.weight, default=FactScope.RETIRED)
+
+
+_SCOPE_WEIGHTS = {FactScope.MAIN: 0, FactScope.EXAMPLE: 1, FactScope.RETIRED: 2}
 
 
 @dataclass(frozen=True, order=True)

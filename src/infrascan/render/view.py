@@ -281,7 +281,7 @@ class ViewBuilder:
         # manifest), the repository's own files before examples and retired folders (a deprecated
         # module is the weakest lead): only MAX_HINTS are shown. Stable, so equal ranks keep the
         # document's order.
-        hints.sort(key=lambda h: (_SCOPE_ORDER[h.fact.scope], h.fact.rank))
+        hints.sort(key=lambda h: (h.fact.scope.weight, h.fact.rank))
         more_hints = max(0, len(hints) - MAX_HINTS)
         return FieldView(field_id, spec.label, spec.shape.value, entries, hints[:MAX_HINTS], gap, more_hints)
 
@@ -511,9 +511,6 @@ def _prefixes(path: str) -> list[str]:
     a leading `./`), so a component finds every CI fact that names a path inside it."""
     parts = path.removeprefix("./").strip("/").split("/")
     return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
-
-
-_SCOPE_ORDER = {FactScope.MAIN: 0, FactScope.EXAMPLE: 1, FactScope.RETIRED: 2}
 
 
 def _fills(fact: Fact) -> bool:
