@@ -188,7 +188,9 @@ def _container(c: YDict, init: bool) -> dict[str, Any]:
                 [_str(item.get("name")), _str(item.get("value")) if has_value else None, line_of(c.get("env"), index)]
             )
     probes = [p for p in (_probe(k, c.get(f"{k}Probe")) for k in ("readiness", "liveness", "startup")) if p]
-    command_line = line_of(c, "command", 0) or line_of(c, "args", c.line)
+    # where the quoted command starts: `command:`, else `args:` alone (line_of falls back to the
+    # container's own line for a missing key, so each is asked only when present)
+    command_line = next((line_of(c, key) for key in ("command", "args") if key in c), c.line)
     return {
         "name": _str(c.get("name")) or "",
         "image": _str(c.get("image")),

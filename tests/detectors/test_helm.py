@@ -668,17 +668,22 @@ def test_templates_outside_a_chart_are_not_counted_as_helm_files(tmp_path: Path)
     assert read["helm"] == 3  # the chart's Chart.yaml, values and template
 
 
-def test_a_helm_test_hook_cites_its_command_and_names_helm_test_as_code(tmp_path: Path) -> None:
-    # helm-promotion-sample-app: the hook's citations stopped at the annotation; "`helm test`" was
-    # written with its backticks escaped.
+@pytest.mark.parametrize(("command", "line"), [
+    # helm-promotion-sample-app: the command starts at `command:`
+    ("      command: ['wget']\n      args: ['app:{{ .Values.service.port }}']\n", 11),
+    # loki's test-canary: `args:` alone, after the env (was cited at the container's name line)
+    ("      env:\n        - name: TIMEOUT\n          value: 1m\n      args:\n        - -test.v\n", 14),
+])
+def test_a_helm_test_hook_cites_its_command_and_names_helm_test_as_code(tmp_path: Path, command: str,
+                                                                         line: int) -> None:
+    # The hook's citations stopped at the annotation; "`helm test`" was written with its backticks escaped.
     scanned = scan_tree(tmp_path, {
         "chart/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\n",
         "chart/values.yaml": "service:\n  port: 80\n",
         "chart/templates/tests/test-connection.yaml": (
             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app-test\n  annotations:\n    \"helm.sh/hook\": test\n"
-            "spec:\n  containers:\n    - name: wget\n      image: busybox\n      command: ['wget']\n"
-            "      args: ['app:{{ .Values.service.port }}']\n  restartPolicy: Never\n"),
+            "spec:\n  containers:\n    - name: wget\n      image: busybox\n" + command + "  restartPolicy: Never\n"),
     })
     [verify] = [f for f in facts_for(scanned.model, "deploy.rollback.verify") if "hook" in f.text]
-    assert ("chart/templates/tests/test-connection.yaml", 11) in [(e.path, e.line) for e in verify.evidence]
+    assert ("chart/templates/tests/test-connection.yaml", line) in [(e.path, e.line) for e in verify.evidence]
     assert "`helm test` hook" in scanned.markdown and r"\`helm test\`" not in scanned.markdown
