@@ -719,6 +719,7 @@ def read_job(
         "needs": _strings(job.get("needs")),
         "needs_line": line_of(job, "needs", line),
         "if": _text(job.get("if")) if "if" in job else None,
+        "if_line": line_of(job, "if", line),
         "environment": env_record,
         "uses": _text(job.get("uses")),
         "uses_line": line_of(job, "uses", line),
@@ -1156,6 +1157,10 @@ class JobRun:
     steps: list[StepRun] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
     callee: list[JobRun] = field(default_factory=list)
+    # The `if:` conditions the scan cannot decide for this run's triggers, as the document words
+    # them, with their place; its calling jobs' first: `needs.release.outputs.created` holds on
+    # some pushes only, and a statement that the job runs "on push to `main`" says so.
+    undecided: tuple[tuple[tuple[Part, ...], str, int], ...] = ()
 
     @property
     def instance(self) -> tuple[str, tuple[tuple[str, int], ...]]:
@@ -1292,18 +1297,26 @@ class Expander:
         stack: tuple[str, ...],
     ) -> list[JobRun]:
         out: list[JobRun] = []
-        for index, job in enumerate(workflow.get("jobs", [])):
-            scoped = [
-                Scenario(s.trigger, Scope(s.scope.values, (job["env"], *s.scope.env), job["matrix"]), s.fixed)
-                for s in scenarios
-            ]
-            passing = [s for s in scoped if True in condition(job["if"], s.scope.lookup)]
+        jobs = workflow.get("jobs", [])
+        scoped_by_job = [
+            [Scenario(s.trigger, Scope(s.scope.values, (job["env"], *s.scope.env), job["matrix"]), s.fixed)
+             for s in scenarios]
+            for job in jobs
+        ]
+        runnable = _runnable(jobs, scoped_by_job)
+        for index, job in enumerate(jobs):
+            passing = [s for i, s in enumerate(scoped_by_job[index]) if i in runnable[index]]
             if not passing:
                 continue
             run = JobRun(path, job, workflow, order[0], (*order, index), passing, calls)
+            clause = _undecided(job["if"], passing)
+            if clause:
+                run.undecided = ((clause, path, job["if_line"]),)
             out.append(run)
             if job["uses"]:
                 run.callee = self._call(run, stack)
+                for called in run.callee:
+                    called.undecided = (*run.undecided, *called.undecided)
                 out.extend(run.callee)
             else:
                 wd = job["wd"] or workflow.get("wd", "")
@@ -1857,6 +1870,71 @@ def _gates(*conditions: str | None) -> list[str]:
     return list(dict.fromkeys(gates))
 
 
+# A condition with one of these runs whatever became of the jobs it needs; any other (none
+# included) starts with an implicit `success()`, false when a needed job was skipped.
+_STATUS_CHECK = re.compile(r"\b(?:always|failure|cancelled)\s*\(")
+
+
+def _runnable(jobs: list[dict[str, Any]], scoped: list[list[Scenario]]) -> list[set[int]]:
+    """Per job, which of the workflow's scenarios (by position) it runs in: those its `if:` allows
+    and, unless it checks the status itself, in which every job it needs ran too (a release job
+    skipped on pull requests skips the build that needs it)."""
+    by_id = {job["id"]: index for index, job in enumerate(jobs)}
+    out: dict[int, set[int]] = {}
+
+    def runs(index: int, seen: frozenset[int]) -> set[int]:
+        if index in out:
+            return out[index]
+        job = jobs[index]
+        allowed = {i for i, s in enumerate(scoped[index]) if True in condition(job["if"], s.scope.lookup)}
+        if not _STATUS_CHECK.search(job["if"] or ""):
+            for need in job["needs"]:
+                if need in by_id and by_id[need] not in seen:  # a cycle is GitHub's error to report
+                    allowed &= runs(by_id[need], seen | {index})
+        out[index] = allowed
+        return allowed
+
+    return [runs(index, frozenset()) for index in range(len(jobs))]
+
+
+_NEEDS_RESULT = re.compile(r"needs\.[\w-]+\.result")
+
+
+_CONTEXT_REF = re.compile(r"\b(?:github|needs|vars|inputs|env|steps|jobs|matrix)(?:\.[\w-]+)+")
+# `!cancelled() && (...)`: the status part holds on the success path the document describes
+_STATUS_PREFIX = re.compile(r"^\s*(?:!\s*cancelled\(\)|always\(\)|success\(\))\s*&&\s*")
+SHOWN_CONDITION = 80
+
+
+def _undecided(source: str | None, scenarios: Iterable[Scenario]) -> tuple[Part, ...]:
+    """How a job's `if:` that may go either way for some of these triggers (a job output, a
+    repository variable) is named: ", if `cond`", or, for a long or `|`-bearing condition (which
+    no code span holds), ", depending on `what the scan cannot know`". Nothing for a label or
+    comment gate, which the trigger phrase names. Asked on the success path, as the status
+    functions are: `needs.migrate.result == 'success'` orders jobs, not when they run."""
+    if not source or _gates(source) or _commands_in(source):
+        return ()
+
+    def succeeded(lookup: Lookup) -> Lookup:
+        return lambda name: frozenset({"success"}) if _NEEDS_RESULT.fullmatch(name) else lookup(name)
+
+    undecided = [s for s in scenarios if condition(source, succeeded(s.scope.lookup)) == BOTH]
+    if not undecided:
+        return ()
+    body = source.strip()
+    whole = EXPR.fullmatch(body)
+    body = " ".join((whole.group(1) if whole else body).split())
+    while _STATUS_PREFIX.match(body):
+        body = _STATUS_PREFIX.sub("", body, count=1)
+    if len(body) <= SHOWN_CONDITION and "|" not in body:
+        return (", if ", Code(body))
+    unknown = [ref for ref in dict.fromkeys(_CONTEXT_REF.findall(body))
+               if any(UNKNOWN in succeeded(s.scope.lookup)(ref) for s in undecided)]
+    if unknown:
+        return (", depending on ", *code_list(unknown, limit=3))
+    return (", if ", Code(body[: SHOWN_CONDITION - 1] + "…"))  # not _short: `count > 0` is no redirection
+
+
 def _commands_in(*conditions: str | None) -> list[str]:
     return list(dict.fromkeys(m["c"] or m["d"] for c in conditions for m in _COMMENT_GATE.finditer(c or "")))
 
@@ -1931,6 +2009,16 @@ class FactBuilder:
     def where(self, run: JobRun, caller: bool = True) -> list[Part]:
         """job `deploy` (`deploy.yml`), or job `x` (`called.yml`, called from `deploy.yml`)."""
         return ["job ", Code(run.job["id"]), " (", *self.inner(run, with_job=False, caller=caller), ")"]
+
+    @staticmethod
+    def if_clause(run: JobRun) -> list[Part]:
+        """", if `needs.release.outputs.created`": what else a run waits for, after its triggers (a
+        called job's callers' conditions first)."""
+        return [part for clause, _, _ in run.undecided for part in clause]
+
+    @staticmethod
+    def if_places(run: JobRun) -> list[tuple[str, int]]:
+        return [(path, line) for _, path, line in run.undecided]
 
     def inner(self, run: JobRun, with_job: bool = True, caller: bool = True) -> list[Part]:
         """The same inside parentheses: job `deploy`, `deploy.yml`."""
@@ -2116,7 +2204,7 @@ class FactBuilder:
         run = unit.run
         steps = [s for s, _ in unit.finds]
         gates = _gates(run.job["if"], *(s.step["if"] for s in steps))
-        parts: list[Part] = [*_cap(describe(_triggers(scenarios), gates)), ": deploys"]
+        parts: list[Part] = [*_cap(describe(_triggers(scenarios), gates)), *self.if_clause(run), ": deploys"]
         if unit.env:
             parts += [" to ", *self.env_label([unit])]
         parts += [" with ", *self.deploy_how(unit), " (", *self.inner(run), ")"]
@@ -2129,6 +2217,7 @@ class FactBuilder:
             confidence,
             self.ev(
                 *[(t.path, t.line) for t in _triggers(scenarios)][:1],
+                *self.if_places(run),
                 (run.path, run.job["line"]),
                 *[f.evidence()[0] for _, f in unit.finds],
             ),
@@ -2150,6 +2239,7 @@ class FactBuilder:
         parts += [" runs job ", Code(run.job["id"])]
         if run.path != run.top:
             parts += [" (", Code(_file(run.path)), ")"]
+        parts += self.if_clause(run)
         envs = [u for u in units if u.env]
         hows = {u.env: text(*self.deploy_how(u)) for u in envs}
         if len(set(hows.values())) > 1:
@@ -2170,6 +2260,7 @@ class FactBuilder:
             Confidence.DECLARED if declared else Confidence.INFERRED,
             self.ev(
                 *[(t.path, t.line) for t in triggers][:1],
+                *self.if_places(run),
                 (run.path, run.job["line"]),
                 *[f.evidence()[0] for u in units for _, f in u.finds][:2],
             ),
@@ -2279,7 +2370,8 @@ class FactBuilder:
             parts += [" in jobs ", *code_list(jobs), " (", Code(_file(run.path)), ")"]
         else:
             parts += [" in ", *self.where(run)]
-        parts += [", on ", *describe(_triggers(scenarios))]
+        gated = self.if_places(run) if len(jobs) == 1 else []  # the one job's own conditions
+        parts += [", on ", *describe(_triggers(scenarios)), *(self.if_clause(run) if gated else [])]
         # A chart or other artifact sent on by its own command (`helm push`): named, and cited.
         sent = [f for f in finds if f.kind == "push" and f.command != finds[0].command] if pushed else []
         if image_build and pushed:
@@ -2288,12 +2380,13 @@ class FactBuilder:
                 parts += [" on ", *describe(_triggers(pushed)), " only"]
         elif sent:
             parts += ["; pushed with ", Code(_short(sent[0].command))]
+        evidence = [e for f in (finds[:2] if image_build or len(fanned) < 2 else [*fanned[:3], *sent[:1]])
+                    for e in f.evidence()]
         return Fact(
             "ci.build",
             text(*parts),
             Confidence.DECLARED,
-            self.ev(*[e for f in (finds[:2] if image_build or len(fanned) < 2 else [*fanned[:3], *sent[:1]])
-                      for e in f.evidence()]),
+            self.ev(*evidence[:1], *gated, *evidence[1:]),
             item=f"{run.top}:{run.job['id']}:{'.'.join(map(str, step.index))}",
             order=(0, *run.order, *step.index),
             rank=30,
@@ -2406,7 +2499,9 @@ class FactBuilder:
         callers = [t for t in group["tops"] if t != run.path]
         if callers:
             parts += [", called from ", *code_list(_file(t) for t in callers)]
+        gated = self.if_places(run) if len(group["tops"]) == 1 else []  # callers' conditions differ
         parts += ["): ", *describe(_triggers(scenarios), _gates(run.job["if"], step.step["if"]))]
+        parts += self.if_clause(run) if gated else []
         if name:
             parts += [] if found.detail.get("starts_cluster") else ["; runs ", *self.how(found)]
         if run.job["services"]:
@@ -2430,7 +2525,7 @@ class FactBuilder:
             field_id,
             text(*parts),
             Confidence.INFERRED if found.inferred else Confidence.DECLARED,
-            self.ev(*found.evidence(), (run.path, run.job["line"])),
+            self.ev(*found.evidence(), *gated, (run.path, run.job["line"])),
             item=f"{run.path}:{run.job['id']}:{found.tool or found.entry}",
             order=(0, *run.order, *step.index),
             rank=30 if not found.inferred else 55,
@@ -2598,6 +2693,7 @@ class FactBuilder:
             *self.where(run),
             " on ",
             *describe(_triggers(run.scenarios), _gates(run.job["if"])),
+            *self.if_clause(run),
         ]
         siblings = self.by_instance.get((*run.instance, run.path), {})
         removers = [r for r in siblings.values() if r is not run and any(f.kind == "teardown" for f in r.finds)]
@@ -2607,7 +2703,7 @@ class FactBuilder:
             "env.purpose",
             text(*parts),
             Confidence.INFERRED,
-            self.ev((run.path, line)),
+            self.ev((run.path, line), *self.if_places(run)),
             env=name,
             item=f"dynamic:{run.path}:{run.job['id']}",
             rank=50,
@@ -2766,13 +2862,14 @@ class FactBuilder:
                                 ")",
                             ]
                         else:
-                            parts = [*self.how(found), " in ", *self.where(run), ": ", *describe(_triggers(scenarios))]
+                            parts = [*self.how(found), " in ", *self.where(run), ": ",
+                                     *describe(_triggers(scenarios)), *self.if_clause(run)]
                         facts.append(
                             Fact(
                                 "deploy.rollback.perform",
                                 text(*parts),
                                 Confidence.DECLARED,
-                                self.ev(*found.evidence()),
+                                self.ev(*found.evidence(), *self.if_places(run)),
                                 item=f"{run.path}:{run.job['id']}:{found.command}",
                                 order=(0, *run.order, *step.index),
                                 rank=30,
@@ -2887,7 +2984,8 @@ class FactBuilder:
             for step in run.steps:
                 for found in step.finds:
                     if found.kind in ("verify", "test"):
-                        parts = [*self.how(found), " in ", *self.where(run), ", ", *describe(_triggers(after))]
+                        parts = [*self.how(found), " in ", *self.where(run), ", ", *describe(_triggers(after)),
+                                 *self.if_clause(run)]
                         facts.append(self._verify_fact(run, step, after, found, parts, Confidence.INFERRED))
         return facts
 
@@ -2899,7 +2997,7 @@ class FactBuilder:
             "deploy.rollback.verify",
             text(*parts),
             confidence,
-            self.ev(*found.evidence()),
+            self.ev(*found.evidence(), *self.if_places(run)),
             item=f"{run.path}:{run.job['id']}:{'.'.join(map(str, step.index))}:{found.command}",
             order=(0, *run.order, *step.index),
             rank=30,
@@ -2924,7 +3022,9 @@ class FactBuilder:
 
     def _migration(self, run: JobRun, step: StepRun, scenarios: list[Scenario], found: Found) -> Fact | None:
         step_name: list[Part] = [" (step ", Code(step.step["name"]), ")"] if step.step["name"] else []
+        gated: list[tuple[str, int]] = []  # the job's conditions, where the statement names its triggers
         if found.kind == "migrate-rollback":
+            gated = self.if_places(run)
             parts: list[Part] = [
                 *self.how(found),
                 *step_name,
@@ -2932,6 +3032,7 @@ class FactBuilder:
                 *self.where(run),
                 ": ",
                 *describe(_triggers(scenarios)),
+                *self.if_clause(run),
             ]
             field_id, where = "deploy.migration.rollback", "ci"
         elif self.deploys(run):
@@ -2959,6 +3060,7 @@ class FactBuilder:
             ]
             field_id, where = "deploy.migration.strategy", "ci before deploy"
         else:
+            gated = self.if_places(run)
             parts = [
                 "CI job: ",
                 *self.where(run),
@@ -2966,6 +3068,7 @@ class FactBuilder:
                 *self.how(found),
                 " on ",
                 *describe(_triggers(scenarios)),
+                *self.if_clause(run),
                 "; not ordered with a deploy job",
             ]
             field_id, where = "deploy.migration.strategy", "ci job"
@@ -2973,7 +3076,7 @@ class FactBuilder:
             field_id,
             text(*parts),
             Confidence.INFERRED if found.inferred else Confidence.DECLARED,
-            self.ev(*found.evidence()),
+            self.ev(*found.evidence(), *gated),
             item=f"gha:{run.path}:{run.job['id']}:{found.command}",
             tech=found.tool or None,
             order=(0, *run.order, *step.index),
@@ -3012,9 +3115,9 @@ class FactBuilder:
             if not scns:
                 continue
             how: list[Part] = (
-                ["Manual: ", Code("workflow_dispatch"), " of ", Code(_file(run.top))]
+                ["Manual: ", Code("workflow_dispatch"), " of ", Code(_file(run.top)), *self.if_clause(run)]
                 if manual
-                else [*_cap(describe(_triggers(scns))), ":"]
+                else [*_cap(describe(_triggers(scns))), *self.if_clause(run), ":"]
             )
             parts = [
                 *how,
@@ -3036,7 +3139,8 @@ class FactBuilder:
                     field_id,
                     text(*parts),
                     Confidence.INFERRED,
-                    self.ev(*found.evidence(), *[(r.path, r.job["line"]) for r in deploy_runs][:1]),
+                    self.ev(*found.evidence(), *self.if_places(run),
+                            *[(r.path, r.job["line"]) for r in deploy_runs][:1]),
                     item=f"promote:{run.path}:{run.job['id']}:{branch}",
                     order=(0, *run.order),
                     rank=25,

@@ -469,6 +469,74 @@ def test_provisioned_and_destroyed_environment_via_reusable_workflow(ephemeral: 
     assert e2e.attrs["manual"] is False and "comment /test-e2e" in e2e.attrs["triggers"]
 
 
+def test_an_undecided_condition_is_named_after_the_triggers(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # release-please's pattern: the reusable build runs on push to main only when a release was
+    # cut; a job gated by the event alone, or by a pull request label, needs no clause of its own.
+    scanned = scan(tmp_path_factory, "undecided", {
+        ".github/workflows/release.yml": """on:
+  push:
+    branches: [main]
+  pull_request:
+jobs:
+  release-please:
+    if: github.event_name == 'push'
+    runs-on: ubuntu-latest
+    outputs:
+      created: ${{ steps.rp.outputs.release_created }}
+    steps:
+      - uses: googleapis/release-please-action@v4
+        id: rp
+  artifacts:
+    needs: release-please
+    if: ${{ needs.release-please.outputs.created }}
+    uses: ./.github/workflows/artifacts.yml
+  docs:
+    needs: release-please
+    if: ${{ !cancelled() && (github.event_name != 'push' || needs.release-please.outputs.skip != 'true') }}
+    runs-on: ubuntu-latest
+    steps:
+      - run: docker build -t ghcr.io/acme/docs:1 docs
+  smoke:
+    needs: release-please
+    if: always()
+    runs-on: ubuntu-latest
+    steps:
+      - run: npx playwright test
+  preview:
+    if: contains(github.event.pull_request.labels.*.name, 'preview')
+    runs-on: ubuntu-latest
+    environment: preview
+    steps:
+      - run: helm upgrade --install web ./chart
+""",
+        ".github/workflows/artifacts.yml": """on:
+  workflow_call:
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    environment: production
+    steps:
+      - uses: actions/checkout@v4
+      - run: docker build -t ghcr.io/acme/web:latest .
+      - run: helm upgrade --install web ./chart
+""",
+    })
+    build = one(ours(scanned, "ci.build"), "called from release.yml")
+    assert "on push to main, if needs.release-please.outputs.created" in build.text
+    assert (".github/workflows/release.yml", 16) in [(e.path, e.line) for e in build.evidence]
+    deploy = one(ours(scanned, "ci.deploy.automated"), "production")
+    assert deploy.text.startswith("Push to main, if needs.release-please.outputs.created: deploys")
+    # a condition no code span can hold (`||`) is named by what the scan cannot know; the status
+    # part holds on the success path the document describes
+    docs = one(ours(scanned, "ci.build"), "ghcr.io/acme/docs")
+    assert docs.text.endswith("on push to main and pull requests, depending on needs.release-please.outputs.skip")
+    # a job that needs the release job runs only where it ran, unless it checks the status itself
+    smoke = one(ours(scanned, "ci.test.e2e"), "Playwright")
+    assert "push to main and pull requests" in smoke.text and ", if " not in smoke.text
+    preview = one(ours(scanned, "ci.deploy.automated"), "preview")
+    assert "labelled preview" in preview.text and ", if " not in preview.text
+
+
 # ---- promotion by git push, reusable deploys, environments from a matrix ------------------------------
 
 
