@@ -1766,7 +1766,8 @@ def _local_path(uses: str) -> str:
 def _local_action(uses: str, actions: Mapping[str, Any]) -> str | None:
     """The action file a local `uses: ./path` runs, among the repository's actions."""
     base = _local_path(uses)
-    return next((p for p in (f"{base}/action.yml", f"{base}/action.yaml") if p in actions), None)
+    folder = f"{base}/" if base else ""  # `uses: ./` is the action at the repository's root
+    return next((p for p in (f"{folder}action.yml", f"{folder}action.yaml") if p in actions), None)
 
 
 def _expr_free(text: str) -> str:

@@ -851,6 +851,19 @@ def test_composite_action_deploys_where_the_callers_input_says(tmp_path_factory:
     assert "shop-production" in production.text and production.attrs["job"] == "production"
 
 
+def test_the_repository_root_action_runs_for_uses_dot_slash(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # getsentry/self-hosted: `uses: ./` is the action.yaml at the root, which runs the tests
+    scanned = scan(tmp_path_factory, "root-action", {
+        W + "test.yml": "on: [pull_request]\njobs:\n  e2e:\n    runs-on: ubuntu-latest\n    steps:\n"
+                        "      - uses: actions/checkout@v4\n      - uses: ./\n",
+        "action.yaml": "name: e2e\nruns:\n  using: composite\n  steps:\n    - shell: bash\n"
+                       "      run: pytest -x _integration-test/\n",
+    })
+    tests = one(ours(scanned, "ci.test.e2e"), "pytest in job e2e")
+    assert ("action.yaml", 6) in [(e.path, e.line) for e in tests.evidence]
+    assert not scanned.model.diagnostics
+
+
 def test_checks_after_the_deploy_workflow_verify_it(envs: Scanned) -> None:
     verify = one(ours(envs, "deploy.rollback.verify"), "openstatushq/openstatus-github-action")
     assert verify.text.endswith("after workflow Deploy completes (on main)")  # success and failure alike
