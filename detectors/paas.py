@@ -573,7 +573,8 @@ class PaasDetector(Detector):
             plan = addon if isinstance(addon, str) else addon.get("plan") if isinstance(addon, dict) else None
             if not isinstance(plan, str) or not plan:
                 continue
-            line = lines.line(*at, plan) if isinstance(addon, str) else lines.line(*at, "plan")
+            # the plan's own string: "plan" alone is the first add-on's key, whichever add-on this is
+            line = lines.line(*at, plan) if isinstance(addon, str) else lines.line(*at, "plan", plan)
             slug = plan.split(":", 1)[0]
             tech_id = HEROKU_ADDONS.get(slug)
             where = text("Heroku add-on ", Code(plan), " in ", Code("app.json"))

@@ -122,6 +122,19 @@ def test_app_json_addons_versions_env_review_and_test(tmp_path: Path) -> None:
     assert only(paas_facts(scanned, "env.special", "production"), "Heroku formation: web × 2 (standard-1x)")
 
 
+def test_each_app_json_addon_object_cites_its_own_plan(tmp_path: Path) -> None:
+    # outline's app.json: every add-on cited the first one's "plan" line
+    scanned = scan_tree(tmp_path, {"app.json": (
+        '{\n  "addons": [\n    {\n      "plan": "heroku-redis"\n    },\n    {\n      "plan": "heroku-postgresql"\n'
+        '    }\n  ],\n  "environments": {\n    "review": {\n      "addons": [\n        {\n'
+        '          "plan": "heroku-redis:mini"\n        },\n        {\n'
+        '          "plan": "heroku-postgresql:essential-0"\n'
+        '        }\n      ]\n    }\n  }\n}\n')})
+    lines = {(f.env, f.tech): f.evidence[0].line for f in paas_facts(scanned, "env.database", None)}
+    assert lines == {("production", "redis"): 4, ("production", "postgresql"): 7,
+                     ("review", "redis"): 14, ("review", "postgresql"): 17}
+
+
 # gitlab-org/gitlab-runner: Procfile (one `web` line, no other Heroku file in the repository)
 _LOCAL_PROCFILE = 'web: gitlab-runner run-single -addr=":$PORT" -builds-dir="/tmp"\n'
 
