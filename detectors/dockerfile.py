@@ -15,10 +15,13 @@ package.json scripts and the scripts those call (`scripts.StartResolver`).
 
 from __future__ import annotations
 
+import fnmatch
 import io
 import json
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
@@ -26,6 +29,7 @@ from infrascan.envvars import Variable, VariableReader, public_suffix
 from infrascan.images import parse_image
 from infrascan.model import Code, Confidence, Fact, Part, text
 from infrascan.source import near_folder
+from infrascan.yamlload import load_table
 
 from .scripts import Copy, Reached, StartResolver, argv_script
 
@@ -39,6 +43,30 @@ _SECRET_ARG = re.compile(
     r"(?:^|_)(?:SECRET|TOKEN|PASSWORD|PASSWD|PWD|APIKEY|API_KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?|AUTH_KEY)(?:_|$)"
 )
 _ROOT_USERS = frozenset({"root", "0"})
+_ROOT = "root"
+
+
+@lru_cache(maxsize=1)
+def _base_images() -> dict[str, Any]:
+    return dict(load_table(resources.files("infrascan").joinpath("data/base_images.yaml").read_bytes()))
+
+
+@lru_cache(maxsize=1024)
+def _base_user(ref: str) -> str | None:
+    """The user a base image runs as when the Dockerfile sets none: `_ROOT`, a named user, or None
+    when infrascan does not know it (data/base_images.yaml)."""
+    image = parse_image(ref) if "$" not in ref else None
+    if image is None:
+        return None
+    table = _base_images()
+    for entry in table["nonroot"]:
+        if fnmatch.fnmatchcase(image.name, entry["image"]) and (
+                "tags" not in entry or any(fnmatch.fnmatchcase(image.tag, t) for t in entry["tags"])):
+            return str(entry["user"])
+    official = not image.registry and "/" not in image.repository
+    if any(official if root == "official" else fnmatch.fnmatchcase(image.name, root) for root in table["root"]):
+        return _ROOT
+    return None
 
 
 def blank_heredocs(text: str) -> str:
@@ -346,12 +374,17 @@ class DockerfileDetector(Detector):
 
     @staticmethod
     def _user(user: tuple[str, int] | None, base: str) -> list[Part]:
-        """USER absent means root, unless the base image is a build argument: then its own USER,
-        which this file cannot show, decides. `USER 0` and `USER root:root` are root, said as written."""
-        if not user and "$" in base:
-            return ["; no USER here: the user is whatever base image ", Code(base), " sets"]
+        """USER absent means the base image's user: root for the images known to leave it so, the
+        user a known non-root image sets (distroless `:nonroot`), else whatever the base image
+        (a build argument, a company's own) sets, which this file cannot show. `USER 0` and `USER
+        root:root` are root, said as written."""
         if not user:
-            return ["; runs as root (no USER)"]
+            default = _base_user(base)
+            if default is _ROOT:
+                return ["; runs as root (no USER)"]
+            if default:
+                return ["; runs as ", Code(default), " (no USER: base image ", Code(base), " sets it)"]
+            return ["; no USER here: the user is whatever base image ", Code(base), " sets"]
         name = user[0]
         if name.split(":")[0] in _ROOT_USERS:
             return ["; runs as root (", Code(f"USER {name}"), ")"]

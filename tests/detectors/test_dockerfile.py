@@ -131,6 +131,28 @@ def test_a_base_image_from_a_build_argument_decides_the_user() -> None:
     assert text.endswith("no USER here: the user is whatever base image $BASE_IMAGE sets")
 
 
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        # opentelemetry-demo's services run on distroless `:nonroot` tags ("runs as root" was false)
+        ("gcr.io/distroless/nodejs22-debian12:nonroot",
+         "runs as nonroot (no USER: base image gcr.io/distroless/nodejs22-debian12:nonroot sets it)"),
+        ("gcr.io/distroless/static-debian12", "runs as root (no USER)"),
+        ("cgr.dev/chainguard/python:latest",
+         "runs as nonroot (no USER: base image cgr.dev/chainguard/python:latest sets it)"),
+        ("grafana/k6:1.4.0", "runs as k6 (no USER: base image grafana/k6:1.4.0 sets it)"),
+        ("mcr.microsoft.com/dotnet/aspnet:8.0", "runs as root (no USER)"),
+        ("docker.io/library/alpine:3.20", "runs as root (no USER)"),
+        # a company's own base image: its Dockerfile, not this one, decides
+        ("registry.example.com/platform/base:2", "no USER here: the user is whatever base image "
+                                                 "registry.example.com/platform/base:2 sets"),
+    ],
+)
+def test_without_user_the_base_image_decides(base: str, expected: str) -> None:
+    assert build_text(f"FROM golang:1.23 AS build\nRUN go build -o /app .\nFROM {base}\nCOPY --from=build /app /app\n"
+                      "ENTRYPOINT [\"/app\"]\n").endswith(expected)
+
+
 def test_user_and_healthcheck_are_inherited_from_the_parent_stage() -> None:
     text = "FROM node:20 AS base\nUSER node\nHEALTHCHECK CMD curl -f http://localhost/ || exit 1\nFROM base\n"
     result = extract(text)
