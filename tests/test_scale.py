@@ -254,6 +254,25 @@ def test_a_component_runtime_is_its_final_image_not_a_build_stage(tmp_path: Path
     assert "| [web](web/) | Node.js 24 |" in doc
 
 
+def test_a_component_runtime_from_distroless_names_and_other_final_images(tmp_path: Path) -> None:
+    """opentelemetry-demo: the frontend builds on node:25 and runs on distroless nodejs24 (was
+    "Node.js 25"); telemetry-docs builds with Python and serves with nginx (was "Python 3.14");
+    a Go binary on distroless/static still shows the Go that built it."""
+    root = tmp_path / "repo"
+    write_tree(root, {
+        "frontend/Dockerfile": "FROM node:25 AS build\nRUN npm run build\n"
+                               "FROM gcr.io/distroless/nodejs24-debian12:nonroot\nCOPY --from=build /app /app\n",
+        "telemetry-docs/Dockerfile": "FROM python:3.14 AS site\nRUN mkdocs build\nFROM nginx:1.31-alpine\n"
+                                     "COPY --from=site /site /usr/share/nginx/html\n",
+        "shipping/Dockerfile": "FROM golang:1.25 AS build\nRUN go build -o /app .\n"
+                               "FROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=build /app /app\n"})
+    doc = generated(root)
+    table = doc[doc.index("<!-- infrascan:begin components -->"):doc.index("<!-- infrascan:end components -->")]
+    assert "| [frontend](frontend/) | Node.js 24 |" in table
+    assert "| [shipping](shipping/) | Go 1.25 |" in table
+    assert "| [telemetry-docs](telemetry-docs/) | nginx 1.31 |" in table and "Python" not in table
+
+
 def test_components_with_nothing_found_are_named_under_the_table_not_given_rows(tmp_path: Path) -> None:
     """openstatus: forty library packages made forty rows of dashes."""
     root = tmp_path / "repo"

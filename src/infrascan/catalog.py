@@ -26,7 +26,9 @@ Entry keys:
   team runs (Prometheus, OpenTelemetry, Jaeger): a library alone shows no one watching a release,
   while an error tracker's SDK (Sentry) reports each new error to the service;
   signals:
-    images: image repositories (no registry host, no tag); a trailing /* matches a namespace
+    images: image names (registry host only when not Docker Hub; no tag); a trailing * matches every
+    name that starts so, and a version right after that start is the image's version
+    (`gcr.io/distroless/nodejs*`: `nodejs24-debian12` runs Node.js 24)
     env_names: exact variable names; env_prefixes: name prefixes matched on whole `_` tokens at
     the start; env_words: token sequences matched anywhere (distinctive vendor names)
     url_schemes, hosts (host names or suffixes), terraform (resource types, trailing * = prefix),
@@ -38,7 +40,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -46,6 +48,9 @@ from typing import Any
 from infrascan.globs import PatternIndex
 from infrascan.images import ImageRef, parse_image, tag_version, version_label
 from infrascan.yamlload import load_table
+
+# A version written in an image's name after its catalog prefix (`nodejs24-debian12`).
+_NAMED_VERSION = re.compile(r"\d+(?:\.\d+)*(?=-|$)")
 
 CATEGORIES = (
     "database",
@@ -186,6 +191,7 @@ class Catalog:
         self._env_prefixes.sort(key=lambda p: -len(p[0]))
         self._env_words.sort(key=lambda p: -len(p[0]))
         self._tf_prefix.sort(key=lambda p: -len(p[0]))
+        self._image_globs.sort(key=lambda p: -len(p[0]))  # gcr.io/distroless/nodejs* before gcr.io/distroless/*
 
     def _add(self, entry: dict[str, Any]) -> None:
         version = entry.get("version") or {}
@@ -213,7 +219,7 @@ class Catalog:
         self.techs[tech.id] = tech
         sig = tech.signals
         for image in sig.get("images", []):
-            if image.endswith("/*"):
+            if image.endswith("*"):
                 self._image_globs.append((image[:-1], tech))
             else:
                 self._images.setdefault(image.lower(), tech)
@@ -264,7 +270,9 @@ class Catalog:
                 return self._images[key], image
         for prefix, tech in self._image_globs:
             if image.name.startswith(prefix):
-                return tech, image
+                # the name may carry the version (`gcr.io/distroless/nodejs24-debian12:nonroot`)
+                named = _NAMED_VERSION.match(image.name, len(prefix))
+                return tech, replace(image, tag=named.group(0)) if named else image
         return None
 
     def by_env_name(self, name: str) -> list[Tech]:

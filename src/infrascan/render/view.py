@@ -396,10 +396,19 @@ class ViewBuilder:
     def _runtimes(self, facts: list[Fact]) -> list[str]:
         """Runtimes of the component's images: the language runtime a Dockerfile's final stage runs
         on (langfuse's web compiles a Go tool in a build stage and runs on Node.js); when it runs on
-        none (`distroless`, `scratch`: a compiled Go binary), any build step's runtime image."""
+        a bare base (`distroless/static`, `scratch`: a compiled Go binary), any build step's runtime
+        image. A final image the catalog knows as something else runs that, not the runtime of the
+        stage that built what it serves (nginx 1.31, not the Python that built the site)."""
         builds = [f for f in facts if f.field == "ci.build"]
-        final = self._runtime_labels(str(f.attrs["runtime_image"]) for f in builds if f.attrs.get("runtime_image"))
-        return final or self._runtime_labels(part.text for f in builds for part in f.parts if isinstance(part, Code))
+        images = {id(f): str(f.attrs["runtime_image"]) for f in builds if f.attrs.get("runtime_image")}
+        final = self._runtime_labels(images.values())
+        if final:
+            return final
+        served = {key: found[0].image_label(found[1]) for key, image in images.items()
+                  if (found := self.catalog.by_image(image)) and found[0].category != "os"}
+        built = self._runtime_labels(part.text for f in builds if id(f) not in served
+                                     for part in f.parts if isinstance(part, Code))
+        return sorted({*built, *served.values()})
 
     def _runtime_labels(self, images: Iterable[str]) -> list[str]:
         labels = set()
