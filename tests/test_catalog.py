@@ -135,6 +135,11 @@ def test_exporters_are_monitoring_not_the_database() -> None:
         ("jenkins/inbound-agent:3283.v92c105e0f819-1", None),
         ("grafana/loki:3.0.0", "3"),
         ("grafana/alloy:v1.9.2", None),
+        ("confluentinc/cp-kafka:7.6.13", None),  # getsentry/self-hosted: Confluent Platform 7.6 ships Kafka 3.6
+        ("redpandadata/redpanda:v24.1.1", None),
+        ("apache/kafka:3.9.0", "3"),
+        ("gcr.io/distroless/nodejs24-debian12:nonroot", "24"),  # the version in the name
+        ("gcr.io/distroless/java17-debian12", "17"),
     ],
 )
 def test_only_version_images_give_the_version(image: str, version: str | None) -> None:
