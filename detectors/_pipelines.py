@@ -1155,6 +1155,31 @@ def content_line(source: str, line: int) -> int:
     return line
 
 
+def script_commands(source: str, line: int, script: str) -> list[tuple[str, int]]:
+    """A script's commands, each with the line it starts on. A folded scalar (`key: >`) joins its
+    lines with spaces, so offsets in its text say nothing of the source: each command is looked for
+    in the lines below, from where the last one was (microservices-demo's Cloud Build step cited
+    `gcloud`'s line for `skaffold run`)."""
+    start = content_line(source, line)
+    commands = split_commands(script)
+    lines = source.splitlines()
+    folded = 0 < line <= len(lines) and _BLOCK_SCALAR.search(lines[line - 1]) and \
+        lines[line - 1].rstrip().split("#")[0].rstrip().rstrip("+-0123456789").endswith(">")
+    if not folded:
+        return [(c.text, start + c.offset) for c in commands]
+    indent = len(lines[line - 1]) - len(lines[line - 1].lstrip())
+    end = next((n for n in range(start, len(lines) + 1)
+                if lines[n - 1].strip() and len(lines[n - 1]) - len(lines[n - 1].lstrip()) <= indent), len(lines) + 1)
+    out = []
+    at = start
+    for command in commands:
+        head = " ".join(command.text.split()[:2])
+        found = next((n for n in range(at, end) if head and head in " ".join(lines[n - 1].split())), None)
+        at = found if found is not None else at
+        out.append((command.text, at))
+    return out
+
+
 def alert_fact(detector: Detector, path: str, line: int, channel: str, where: tuple[Part, ...]) -> Fact:
     """A pipeline that notifies a channel: the channel exists; what it is told about is set elsewhere."""
     return Fact(

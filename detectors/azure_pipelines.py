@@ -21,12 +21,11 @@ import re
 from pathlib import PurePosixPath
 from typing import Any
 
-from infrascan.commands import split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.model import Code, Confidence, Fact, Severity, text
 from infrascan.yamlload import YDict, YList, line_of
 
-from ._pipelines import Job, PipelineFacts, Step, Trigger, content_line, service_entry, step_catalog
+from ._pipelines import Job, PipelineFacts, Step, Trigger, script_commands, service_entry, step_catalog
 
 CI = "azure-pipelines"
 FILE_RECORD = "azure.file"
@@ -300,8 +299,7 @@ class AzurePipelinesDetector(Detector):
             key = next((k for k in _SCRIPT_KEYS if k in step), None)
             if key is not None:
                 script = str(step[key] or "")
-                start = content_line(file.text, line_of(step, key, line))
-                commands = [(c.text, start + c.offset) for c in split_commands(script)]
+                commands = script_commands(file.text, line_of(step, key, line), script)
                 found.append(
                     {
                         "type": "step",

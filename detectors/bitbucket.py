@@ -14,12 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from infrascan.commands import split_commands
 from infrascan.detector import Detector, Extraction, ResolveContext, SourceFile
 from infrascan.model import Code, Confidence, Fact, text
 from infrascan.yamlload import YDict, YList, line_of
 
-from ._pipelines import Job, PipelineFacts, Step, Trigger, alert_fact, content_line, service_entry, step_catalog
+from ._pipelines import Job, PipelineFacts, Step, Trigger, alert_fact, script_commands, service_entry, step_catalog
 
 CI = "bitbucket-pipelines"
 
@@ -192,8 +191,7 @@ class BitbucketPipelinesDetector(Detector):
                 line = line_of(script, index)
                 if isinstance(item, (str, int)):
                     title = str(step.get("name") or item)
-                    start = content_line(file.text, line)
-                    commands = [(c.text, start + c.offset) for c in split_commands(str(item))]
+                    commands = script_commands(file.text, line, str(item))
                     steps.append(Step(title=title, line=line, commands=commands))
                 elif isinstance(item, dict) and isinstance(item.get("pipe"), str):
                     steps.append(self._pipe(file, item, line, out))

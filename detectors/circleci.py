@@ -15,12 +15,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from infrascan.commands import split_commands
 from infrascan.detector import Detector, Extraction, ResolveContext, SourceFile
 from infrascan.model import Code, Fact, text
 from infrascan.yamlload import YDict, YList, line_of
 
-from ._pipelines import Job, PipelineFacts, Step, Trigger, alert_fact, content_line, service_entry, step_catalog
+from ._pipelines import Job, PipelineFacts, Step, Trigger, alert_fact, script_commands, service_entry, step_catalog
 
 CI = "circleci"
 MAX_INLINE = 8  # reusable commands calling reusable commands: depth guard against cycles
@@ -276,8 +275,7 @@ class _ConfigReader:
         else:
             command, title, start = str(body), str(body), line
         command = _substitute(command, params)
-        start = content_line(self.file.text, start)
-        commands = [(c.text, start + c.offset) for c in split_commands(command)]
+        commands = script_commands(self.file.text, start, command)
         return Step(title=title.strip().splitlines()[0] if title.strip() else "run", line=line, commands=commands)
 
     def _named_step(self, name: str, body: dict[str, Any], line: int, params: dict[str, Any], depth: int) -> list[Step]:

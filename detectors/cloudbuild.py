@@ -17,13 +17,13 @@ import shlex
 from pathlib import PurePosixPath
 from typing import Any
 
-from infrascan.commands import registry_of, split_commands
+from infrascan.commands import registry_of
 from infrascan.detector import Detector, Extraction, ResolveContext, SourceFile
 from infrascan.environments import ENV_VARIABLE_NAMES, env_from_name
 from infrascan.model import Fact, Severity
 from infrascan.yamlload import YDict, YList, line_of
 
-from ._pipelines import Job, PipelineFacts, Step, Trigger, content_line, step_catalog
+from ._pipelines import Job, PipelineFacts, Step, Trigger, script_commands, step_catalog
 
 CI = "google-cloud-build"
 _SHELLS = re.compile(r"^(?:/bin/|/usr/bin/)?(?:ba|da|z)?sh$")
@@ -101,12 +101,10 @@ class CloudBuildDetector(Detector):
         script = step.get("script")
         commands: list[tuple[str, int]] = []
         if isinstance(script, str):
-            start = content_line(file.text, line_of(step, "script", line))
-            commands = [(c.text, start + c.offset) for c in split_commands(script)]
+            commands = script_commands(file.text, line_of(step, "script", line), script)
         elif (shell := self._shell_script(entrypoint, args_list)) is not None:
             body, index = shell
-            start = content_line(file.text, line_of(args, index) if isinstance(args, YList) else line)
-            commands = [(c.text, start + c.offset) for c in split_commands(body)]
+            commands = script_commands(file.text, line_of(args, index) if isinstance(args, YList) else line, body)
         else:
             program = str(entrypoint) if isinstance(entrypoint, str) else step_catalog().builder_command(builder)
             if program is None:

@@ -98,3 +98,14 @@ def test_not_a_build_config(tmp_path: Path) -> None:
 )
 def test_builder_images(image: str, command: str | None) -> None:
     assert step_catalog().builder_command(image) == command
+
+
+def test_commands_of_a_folded_script_cite_their_own_lines(tmp_path: Path) -> None:
+    # microservices-demo: `- >` folds the script onto one line, and `skaffold run` cited `gcloud`'s
+    scanned = scan_tree(tmp_path, {"cloudbuild.yaml": (
+        "steps:\n- id: 'Deploy application to cluster'\n  name: 'gcr.io/k8s-skaffold/skaffold:v2.16.1'\n"
+        "  entrypoint: 'bash'\n  args:\n  - '-c'\n  - >\n"
+        "    gcloud container clusters get-credentials --zone=$_ZONE $_CLUSTER;\n"
+        "    skaffold run -f=skaffold.yaml --default-repo=gcr.io/$PROJECT_ID;\n\ntimeout: '3600s'\n")})
+    [step] = [f for f in facts_for(scanned.model, "deploy.steps") if "skaffold run" in f.text]
+    assert [(e.path, e.line) for e in step.evidence] == [("cloudbuild.yaml", 9)]
