@@ -29,6 +29,7 @@ from infrascan.commands import (
     Classification,
     classify,
     excludes_level,
+    folded_offsets,
     image_tools,
     level_from_names,
     registry_of,
@@ -1156,28 +1157,32 @@ def content_line(source: str, line: int) -> int:
 
 
 def script_commands(source: str, line: int, script: str) -> list[tuple[str, int]]:
-    """A script's commands, each with the line it starts on. A folded scalar (`key: >`) joins its
-    lines with spaces, so offsets in its text say nothing of the source: each command is looked for
-    in the lines below, from where the last one was (microservices-demo's Cloud Build step cited
-    `gcloud`'s line for `skaffold run`)."""
+    """A script's commands, each with the line it starts on; in a folded scalar (`key: >`), the line
+    its own text starts on (microservices-demo's Cloud Build step cited `gcloud`'s line for the
+    `skaffold run` below it)."""
     start = content_line(source, line)
     commands = split_commands(script)
-    lines = source.splitlines()
-    folded = 0 < line <= len(lines) and _BLOCK_SCALAR.search(lines[line - 1]) and \
-        lines[line - 1].rstrip().split("#")[0].rstrip().rstrip("+-0123456789").endswith(">")
-    if not folded:
+    block = folded_block(source.splitlines(), line)
+    if block is None:
         return [(c.text, start + c.offset) for c in commands]
-    indent = len(lines[line - 1]) - len(lines[line - 1].lstrip())
-    end = next((n for n in range(start, len(lines) + 1)
-                if lines[n - 1].strip() and len(lines[n - 1]) - len(lines[n - 1].lstrip()) <= indent), len(lines) + 1)
-    out = []
-    at = start
-    for command in commands:
-        head = " ".join(command.text.split()[:2])
-        found = next((n for n in range(at, end) if head and head in " ".join(lines[n - 1].split())), None)
-        at = found if found is not None else at
-        out.append((command.text, at))
-    return out
+    return [(c.text, start + offset) for c, offset in zip(commands, folded_offsets(block, commands), strict=True)]
+
+
+def folded_block(lines: list[str], line: int) -> list[str] | None:
+    """The source lines of the folded scalar (`key: >`, `- >-`) whose indicator is on `line` (1-based),
+    up to the first line indented no deeper than it; None when it is not one."""
+    if not 0 < line <= len(lines):
+        return None
+    indicator = lines[line - 1].split(" #")[0].rstrip()
+    if not re.search(r"(?:^|[\s:-])>[-+0-9]*$", indicator):
+        return None
+    indent = len(indicator) - len(indicator.lstrip())
+    block = []
+    for text_line in lines[line:]:
+        if text_line.strip() and len(text_line) - len(text_line.lstrip()) <= indent:
+            break
+        block.append(text_line)
+    return block
 
 
 def alert_fact(detector: Detector, path: str, line: int, channel: str, where: tuple[Part, ...]) -> Fact:

@@ -37,6 +37,7 @@ from infrascan.commands import (
     Classification,
     SplitMemo,
     classify,
+    folded_offsets,
     image_tools,
     level_from_names,
     registry_of,
@@ -48,7 +49,7 @@ from infrascan.source import near_folder, repo_path
 from infrascan.tasks import TaskIndex, workspace
 from infrascan.yamlload import Tagged, YDict, line_of, load_table, load_yaml
 
-from ._pipelines import alert_fact
+from ._pipelines import alert_fact, folded_block
 
 CI = "github-actions"
 WORKFLOW = "gha.workflow"
@@ -648,6 +649,8 @@ def read_step(step: YDict, lines: list[str]) -> dict[str, Any]:
         "with_lines": _key_lines(step.get("with")),
         "run": _text(step.get("run")) if "run" in step else None,
         "run_line": _run_line(lines, run_key) if "run" in step else step.line,
+        # a folded script (`run: >`) keeps its source lines: its commands' offsets are all 0
+        **({"run_block": block} if "run" in step and (block := folded_block(lines, run_key)) is not None else {}),
         "if": _text(step.get("if")) if "if" in step else None,
         "env": _str_map(step.get("env")),
         "wd": _text(step.get("working-directory")),
@@ -1564,10 +1567,12 @@ class Expander:
             plain = _expr_free(shown)
             commands = self._splits[plain]
             displays = _with_expressions([c.text for c in commands], shown) if plain != shown else None
+            block = run.step.get("run_block")
+            offsets = folded_offsets(block, commands) if block is not None else [c.offset for c in commands]
             out: list[Found] = []
             for index, command in enumerate(commands):
                 display = displays[index] if displays else command.text
-                out.extend(self._command(command.text, display, run.path, run.step["run_line"] + command.offset, wd))
+                out.extend(self._command(command.text, display, run.path, run.step["run_line"] + offsets[index], wd))
             self._scripts_seen[key] = out
         return [replace(f, detail=dict(f.detail)) for f in self._scripts_seen[key]]
 

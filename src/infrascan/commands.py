@@ -115,6 +115,21 @@ class Command:
     offset: int
 
 
+def folded_offsets(block: list[str], commands: list[Command]) -> list[int]:
+    """The 0-based line, in the block's source lines, of each command split from a folded scalar
+    (`key: >`). Folding joins lines with spaces, so the commands' own offsets are all 0: each one is
+    found by its first two words, searching on from the last one found (and staying there when
+    not found, as a substituted parameter may hide it)."""
+    flat = [" ".join(line.split()) for line in block]
+    out = []
+    at = 0
+    for command in commands:
+        head = " ".join(command.text.split()[:2])
+        at = next((n for n in range(at, len(flat)) if head and head in flat[n]), at)
+        out.append(at)
+    return out
+
+
 @cache
 def rules() -> tuple[Rule, ...]:
     folder = resources.files("infrascan").joinpath("data/commands")

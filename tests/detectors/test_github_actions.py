@@ -864,6 +864,16 @@ def test_the_repository_root_action_runs_for_uses_dot_slash(tmp_path_factory: py
     assert not scanned.model.diagnostics
 
 
+def test_commands_of_a_folded_run_cite_their_own_lines(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # `run: >` joins its lines with spaces: every command cited the first line of the block
+    scanned = scan(tmp_path_factory, "folded", {W + "deploy.yml": (
+        "on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    environment: production\n    steps:\n"
+        "      - run: >\n          gcloud container clusters get-credentials prod;\n"
+        "          helm upgrade --install web ./chart\n")})
+    [step] = [f for f in ours(scanned, "deploy.steps") if "helm upgrade" in f.text]
+    assert [e.line for e in step.evidence] == [9]
+
+
 def test_checks_after_the_deploy_workflow_verify_it(envs: Scanned) -> None:
     verify = one(ours(envs, "deploy.rollback.verify"), "openstatushq/openstatus-github-action")
     assert verify.text.endswith("after workflow Deploy completes (on main)")  # success and failure alike
