@@ -159,23 +159,25 @@ def _as_words(value: Any) -> list[str]:
     return [single] if single else []
 
 
-def _probe(kind: str, probe: Any) -> tuple[str, str, int] | None:
+def _probe(kind: str, probe: Any, line: int) -> tuple[str, str, int] | None:
+    """A probe's kind, what it checks, and the line of its key (`readinessProbe:`, not the first
+    line inside it)."""
     if not isinstance(probe, YDict):
         return None
     http = _map(probe.get("httpGet"))
     if http:
         path = _str(http.get("path")) or "/"
         port = _str(http.get("port"))
-        return kind, f"GET {path}" + (f" (port {port})" if port else ""), probe.line
+        return kind, f"GET {path}" + (f" (port {port})" if port else ""), line
     exec_ = _map(probe.get("exec"))
     if exec_:
-        return kind, command_text(exec_.get("command"), None), probe.line
+        return kind, command_text(exec_.get("command"), None), line
     tcp = _map(probe.get("tcpSocket"))
     if tcp:
-        return kind, f"TCP port {_str(tcp.get('port')) or '?'}", probe.line
+        return kind, f"TCP port {_str(tcp.get('port')) or '?'}", line
     grpc = _map(probe.get("grpc"))
     if grpc:
-        return kind, f"gRPC port {_str(grpc.get('port')) or '?'}", probe.line
+        return kind, f"gRPC port {_str(grpc.get('port')) or '?'}", line
     return None
 
 
@@ -187,7 +189,8 @@ def _container(c: YDict, init: bool) -> dict[str, Any]:
             env.append(
                 [_str(item.get("name")), _str(item.get("value")) if has_value else None, line_of(c.get("env"), index)]
             )
-    probes = [p for p in (_probe(k, c.get(f"{k}Probe")) for k in ("readiness", "liveness", "startup")) if p]
+    kinds = ("readiness", "liveness", "startup")
+    probes = [p for p in (_probe(k, c.get(f"{k}Probe"), line_of(c, f"{k}Probe")) for k in kinds) if p]
     # where the quoted command starts: `command:`, else `args:` alone (line_of falls back to the
     # container's own line for a missing key, so each is asked only when present)
     command_line = next((line_of(c, key) for key in ("command", "args") if key in c), c.line)

@@ -386,3 +386,14 @@ def test_liveness_probes_alone_do_not_hold_a_rollout(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, {"k8s/deployment.yaml": deployment})
     assert facts_for(scanned.model, "deploy.rollback.verify") == []
     assert facts_for(scanned.model, "deploy.rollback.identify") == []
+
+
+def test_a_readiness_probe_is_cited_at_its_key(tmp_path: Path) -> None:
+    # spring-petclinic and microservices-demo: the citation was the first line inside the probe
+    deployment = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n"
+                  "      containers:\n        - name: web\n          image: nginx:1.27\n"
+                  "          readinessProbe:\n            httpGet:\n"
+                  "              path: /readyz\n              port: 80\n")
+    scanned = scan_tree(tmp_path, {"k8s/deployment.yaml": deployment})
+    [verify] = facts_for(scanned.model, "deploy.rollback.verify")
+    assert [(e.path, e.line) for e in verify.evidence] == [("k8s/deployment.yaml", 11)]
