@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -90,16 +90,39 @@ def requirements_dev(file_name: str) -> bool:
 
 
 def parse_requirements(text: str, dev: bool) -> list[Package]:
-    """pip requirement lines; options (`-r`, `-e`, `--hash`), URLs and paths are not packages."""
+    """pip requirement lines; options (`-r`, `-e`, `--hash`), URLs and paths are not packages. In a
+    file pip-compile or uv wrote, a package whose `# via` names no `-r` input is a dependency of
+    a dependency (microservices-demo pins google-cloud-storage "via langchain-google-alloydb-pg",
+    and the application never calls it): kept, as go.mod's `// indirect` modules are."""
+    lines = text.splitlines()
     out = []
-    for index, raw in enumerate(text.splitlines()):
+    for index, raw in enumerate(lines):
         line = raw.split(" #", 1)[0].strip()
         if not line or line.startswith(("#", "-", "git+", "http:", "https:", ".", "/", "\\")):
             continue
         package = _pypi(line, index + 1, dev)
         if package:
+            via = _via(lines, index + 1)
+            if via and not any(v.startswith(("-r ", "-r=")) for v in via):
+                package = replace(package, dev=True, note="indirect")
             out.append(package)
     return out
+
+
+def _via(lines: list[str], start: int) -> list[str]:
+    """The `# via` entries pip-compile writes under a requirement (on one line, or one per line)."""
+    via: list[str] = []
+    within = False
+    for raw in lines[start:]:
+        comment = raw.strip()
+        if comment.startswith("# via"):
+            within = True
+            via += [comment[len("# via"):].strip()] if comment[len("# via"):].strip() else []
+        elif within and comment.startswith("#   "):
+            via.append(comment[1:].strip())
+        else:
+            break
+    return via
 
 
 def parse_pyproject(text: str) -> list[Package]:

@@ -41,6 +41,20 @@ def test_requirements_extras_markers_includes() -> None:
     assert names == ["Django", "celery", "psycopg", "sentry-sdk", "stripe", "tenacity"]  # no -r, -e, URLs, paths
 
 
+def test_a_compiled_requirement_pinned_only_for_another_package_is_indirect(tmp_path: Path) -> None:
+    # microservices-demo's uv-compiled requirements.txt: google-cloud-storage is there "via
+    # langchain-google-alloydb-pg", and the document called it the application's object storage
+    text = ("google-cloud-secret-manager==2.26.0\n    # via -r requirements.in\n"
+            "google-cloud-storage==3.4.0\n    # via langchain-google-alloydb-pg\n"
+            "google-crc32c==1.7.1\n    # via\n    #   google-cloud-storage\n    #   google-resumable-media\n"
+            "stripe==12.0.0\n    # via\n    #   -r requirements.in\n    #   some-sdk\n")
+    found = {p.name: (p.dev, p.note) for p in parse_requirements(text, dev=False)}
+    assert found == {"google-cloud-secret-manager": (False, ""), "google-cloud-storage": (True, "indirect"),
+                     "google-crc32c": (True, "indirect"), "stripe": (False, "")}
+    scanned = scan_tree(tmp_path, {"requirements.txt": text})
+    assert not [f for f in scanned.model.facts if "storage" in f.text.lower() and f.confidence is not Confidence.HINT]
+
+
 @pytest.mark.parametrize(
     ("path", "dev"),
     [
