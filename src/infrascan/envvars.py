@@ -496,7 +496,19 @@ class VariableReader:
 
     def _service_facts(self, tech: Tech, vars_: list[Variable], conf: Confidence) -> list[Fact]:
         sid = tech.id
+        names = {v.name.upper() for v in vars_}
+        kinds: dict[str, list[Variable]] = defaultdict(list)
+        for var in vars_:
+            kind = auth_kind(var.name, names)
+            if kind in _GENERIC_CREDENTIALS and tech.auth:
+                kind = tech.auth  # the catalog knows what this service's ids, keys and secrets are
+            if kind:
+                kinds[kind].append(var)
         purpose = tech.purpose or tech.category
+        if set(kinds) == {"OAuth client"} and "sign-in" not in purpose.lower():
+            # outline's Discord: a client id and secret, no bot token or webhook: users sign in or
+            # connect their account; the catalog's "Chat notifications" would need a token
+            purpose = "Sign-in or account linking"
         facts = [
             Fact(
                 "ext.purpose",
@@ -510,14 +522,6 @@ class VariableReader:
                 order=(self.path, vars_[0].line),
             )
         ]
-        names = {v.name.upper() for v in vars_}
-        kinds: dict[str, list[Variable]] = defaultdict(list)
-        for var in vars_:
-            kind = auth_kind(var.name, names)
-            if kind in _GENERIC_CREDENTIALS and tech.auth:
-                kind = tech.auth  # the catalog knows what this service's ids, keys and secrets are
-            if kind:
-                kinds[kind].append(var)
         described = self._description(tech, vars_, kinds)
         if described is not None:
             facts.append(self._description_fact(sid, described))
