@@ -4,7 +4,8 @@ Variable names name technologies (`STRIPE_SECRET_KEY` is Stripe, by an API key),
 name database engines by their scheme, and the comment block above a key says what it is for.
 Example files are not safe (real repositories commit working keys in them), so values are shown
 only for a few harmless keys and always through redaction. A plain `.env` is never read;
-committed environment files (`.env.production`) are read for names only.
+committed environment files (`.env.production`) are read for names, and for the scheme of a
+connection URL (`postgres://`: the engine, never the credentials or host that follow it).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import PurePosixPath
 
 from infrascan.detector import Detector, Extraction, SourceFile
 from infrascan.environments import env_from_name
-from infrascan.envvars import Variable, VariableReader
+from infrascan.envvars import CONNECTION_NAMES, Variable, VariableReader, url_of
 from infrascan.model import Confidence
 
 _ASSIGNMENT = re.compile(r"^\s*(?P<hash>#\s*)?(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)\s*=\s*(?P<rest>.*)$")
@@ -24,6 +25,13 @@ _INLINE_COMMENT = re.compile(r"\s+#")
 _EXAMPLE_WORDS = re.compile(r"(?i)(?:^|[._-])(?:example|sample|template|dist|defaults?|env)(?=$|[._-])")
 MAX_VALUE_LINES = 200
 _REAL_FILES = frozenset({".env.development", ".env.production", ".env.test", ".env.staging"})
+
+
+def _scheme_only(var: Variable) -> str | None:
+    """What a committed file's connection URL says without a secret: `postgres://` of outline's
+    `DATABASE_URL=postgres://user:pass@127.0.0.1:5432/outline` names the engine."""
+    url = url_of(var.value) if CONNECTION_NAMES.search(var.name.upper()) else None
+    return f"{url[0]}://" if url else None
 
 
 def parse_env_file(text: str) -> list[Variable]:
@@ -134,7 +142,7 @@ class EnvFileDetector(Detector):
         real_file = name in _REAL_FILES
         variables = parse_env_file(file.text)
         if real_file:  # committed environment files: names are evidence, values are secrets
-            variables = [Variable(v.name, None, v.line, v.comment, v.optional) for v in variables]
+            variables = [Variable(v.name, _scheme_only(v), v.line, v.comment, v.optional) for v in variables]
         named_env = env_from_name(_EXAMPLE_WORDS.sub(".", name))
         reader = VariableReader(
             path=file.path,

@@ -242,3 +242,13 @@ def test_an_oauth_client_alone_is_sign_in_not_the_catalog_s_purpose(tmp_path: Pa
     assert discord == ["Sign-in or account linking (configured by DISCORD_CLIENT_ID, DISCORD_CLIENT_SECRET, "
                        "DISCORD_SERVER_ID in .env examples)"]
     assert texts(facts_for(scanned.model, "ext.purpose", service="slack"))[0].startswith("Chat notifications")
+
+
+def test_a_committed_env_file_gives_a_connection_url_s_scheme_and_nothing_after_it(tmp_path: Path) -> None:
+    # outline's .env.development: "Database, engine not stated" although the URL says postgres://
+    scanned = scan_tree(tmp_path, {".env.development": "DATABASE_URL=postgres://outline:s3cr3t-pw@db.internal:5432/app\n"
+                                                       "SECRET_KEY=abcdef0123456789\n"})
+    [database] = facts_for(scanned.model, "env.database", "development")
+    assert database.tech == "postgresql" and database.text.startswith("PostgreSQL: DATABASE_URL connection URL")
+    exported = scanned.markdown + to_json(scanned.model, scanned.view)
+    assert not any(secret in exported for secret in ("s3cr3t-pw", "db.internal", "abcdef0123456789", "outline:"))
