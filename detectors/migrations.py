@@ -101,6 +101,7 @@ _JS_DOWN = re.compile(
     r"exports\.down\s*=|export\s+(?:async\s+)?function\s+down\b|\b(?:const|let|var)\s+down\s*=|\b(?:async\s+)?down\s*\("
     r"|\bdown\s*:\s*(?:async\s*)?(?:function\b|\()"
 )
+_JS_MODULE_MIGRATION = re.compile(r"module\.exports\s*=\s*\{.*?\b(?:async\s+)?up\s*(?::|\()", re.S)
 _PHP_DOWN = re.compile(r"function\s+down\s*\(")
 _PHP_CHANGE = re.compile(r"function\s+change\s*\(")
 _CS_DOWN = re.compile(r"override\s+void\s+Down\s*\(")
@@ -398,6 +399,10 @@ class MigrationsDetector(Detector):
             tool = "sequelize"
         elif re.search(r"\bknex\b|\bKnex\b", source) and re.search(r"\bup\b", source):
             tool = "knex"
+        elif _JS_MODULE_MIGRATION.search(source):
+            # sequelize-cli's and umzug's shape, with no queryInterface to name it (outline's data
+            # migrations run a script in `up` and leave `down` empty): still one of its migrations
+            tool = "sequelize"
         else:
             return
         self._migration(out, file, tool, _brace_verdict(source, _JS_DOWN, "no `down`"))

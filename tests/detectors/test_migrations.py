@@ -46,7 +46,7 @@ CASES = [
     ("golang", "golang-migrate:golang/db/migrations", 1, 3, ["no non-empty `.down.sql`"]),
     ("goose", "goose:goose/db/migrations", 1, 2, ["empty `-- +goose Down` section"]),
     ("dbmate", "dbmate:dbmate/db/migrations", 1, 1, []),
-    ("sequelize", "sequelize:sequelize/migrations", 1, 1, []),
+    ("sequelize", "sequelize:sequelize/migrations", 1, 2, ["empty down step"]),
     ("typeorm", "typeorm:typeorm/src/migrations", 0, 1, ["empty down step"]),
     ("efcore", "ef-core:efcore/Data/Migrations", 1, 1, []),
     ("laravel", "laravel-migrations:laravel/database/migrations", 1, 2, ["empty down step"]),
