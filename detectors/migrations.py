@@ -101,7 +101,10 @@ _JS_DOWN = re.compile(
     r"exports\.down\s*=|export\s+(?:async\s+)?function\s+down\b|\b(?:const|let|var)\s+down\s*=|\b(?:async\s+)?down\s*\("
     r"|\bdown\s*:\s*(?:async\s*)?(?:function\b|\()"
 )
-_JS_MODULE_MIGRATION = re.compile(r"module\.exports\s*=\s*\{.*?\b(?:async\s+)?up\s*(?::|\()", re.S)
+# `module.exports = { async up() {` or umzug's `up({ context })`: no parameters, or destructured
+# ones; migrate-mongo's `up(db, client)` is another tool's
+_JS_MODULE_MIGRATION = re.compile(
+    r"module\.exports\s*=\s*\{.*?\b(?:async\s+)?up\s*(?::\s*(?:async\s*)?(?:function\s*)?)?\(\s*[){]", re.S)
 _PHP_DOWN = re.compile(r"function\s+down\s*\(")
 _PHP_CHANGE = re.compile(r"function\s+change\s*\(")
 _CS_DOWN = re.compile(r"override\s+void\s+Down\s*\(")

@@ -252,3 +252,11 @@ def test_migration_command_rules(command: str, kind: str, tool: str, rule: str) 
 @pytest.mark.parametrize("command", NOT_MIGRATING)
 def test_commands_that_do_not_migrate(command: str) -> None:
     assert not [c for c in classify(command) if c.kind == "migrate"]
+
+
+def test_a_migrate_mongo_file_is_not_taken_for_sequelize(tmp_path: Path) -> None:
+    # same module.exports shape as sequelize-cli's, but `up(db, client)`: another tool's migration
+    scanned = scan_tree(tmp_path, {"migrations/20240101-add-index.js": (
+        "module.exports = {\n  async up(db, client) {\n    await db.collection('users').createIndex({ email: 1 });\n"
+        "  },\n  async down(db, client) {\n  },\n};\n")})
+    assert not [f for f in facts_for(scanned.model, "deploy.migration.rollback") if f.item.startswith("sequelize")]
