@@ -427,11 +427,15 @@ class ComposeDetector(Detector):
         command = health_command(health.get("test"))
         if command:
             line = line_of(health, "test", svc_line)
-            out.facts.append(
-                self._special(
-                    path, line, env, f"health:{name}", text("Healthcheck on ", Code(name), ": ", Code(command))
-                )
+            fact = self._special(
+                path, line, env, f"health:{name}", text("Healthcheck on ", Code(name), ": ", Code(command))
             )
+            if line < svc_line:
+                # a merged anchor's `test:` (getsentry's `<<: *file_healthcheck_defaults`, written once
+                # above every service that uses it): the service's own `healthcheck:` first
+                own = self.evidence(path, line_of(svc, "healthcheck", svc_line))
+                fact = replace(fact, evidence=(*own, *fact.evidence))
+            out.facts.append(fact)
 
     def _env_files(self, path: str, name: str, svc: YDict, svc_line: int, env: str | None, out: Extraction) -> None:
         for entry in _as_list(svc.get("env_file")):

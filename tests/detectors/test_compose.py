@@ -160,6 +160,17 @@ def test_healthcheck_forms(test: object, expected: str | None) -> None:
     assert health_command(test) == expected
 
 
+def test_a_healthcheck_merged_from_an_anchor_cites_the_service_and_the_anchor(tmp_path: Path) -> None:
+    # getsentry/self-hosted: 37 consumers merge one healthcheck anchor; each cited only the anchor
+    scanned = scan_tree(tmp_path, {"docker-compose.yml": (
+        "x-health: &health\n  test: [\"CMD\", \"test\", \"-f\", \"/tmp/ok\"]\n  interval: 10s\n"
+        "services:\n  worker:\n    image: acme/worker:1\n    healthcheck:\n      <<: *health\n"
+        "  web:\n    image: acme/web:1\n    healthcheck:\n      test: [\"CMD\", \"curl\", \"-f\", \"http://localhost\"]\n")})
+    lines = {f.item: [e.line for e in f.evidence] for f in facts_for(scanned.model, "env.special", "development")
+             if f.item.startswith("health:")}
+    assert lines == {"health:worker": [7, 2], "health:web": [12]}
+
+
 def test_port_forms() -> None:
     specs = port_specs(["3000", 8080, "22:22", "127.0.0.1:5432:5432", {"target": 80, "published": 8081}, {"target": 9}])
     assert specs == ["3000", "8080", "22:22", "127.0.0.1:5432:5432", "8081:80", "9"]
