@@ -76,7 +76,17 @@ def argv_script(argv: Iterable[Any]) -> str:
     words = [str(a) for a in argv]
     if len(words) >= 3 and PurePosixPath(words[0]).name in _SHELL_NAMES and _C_FLAG.fullmatch(words[1]):
         return words[2]
-    return " ".join(f"'{w}'" if _SPACE.search(w) and "'" not in w else w for w in words)
+    return " ".join(_quoted(w) for w in words)
+
+
+def _quoted(word: str) -> str:
+    """A word as a shell line would hold it: quoted when it has a space, with the quote it lacks
+    (getsentry's healthcheck passes `python3 -c` a script full of single quotes)."""
+    if not _SPACE.search(word):
+        return word
+    if "'" not in word:
+        return f"'{word}'"
+    return f'"{word}"' if '"' not in word else word
 
 
 def shell_body(command: str) -> str | None:

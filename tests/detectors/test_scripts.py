@@ -85,6 +85,8 @@ def test_recipe_lines_are_split_into_simple_commands() -> None:
         (["/bin/bash", "-ec", "a"], "a"),
         (["node", "server.js"], "node server.js"),
         (["echo", "two words"], "echo 'two words'"),
+        # getsentry/self-hosted's healthcheck: a script with single quotes is double-quoted
+        (["python3", "-c", "import os\nprint('missing')"], "python3 -c \"import os\nprint('missing')\""),
         ([], ""),
     ],
 )
