@@ -446,6 +446,18 @@ ROWS: list[tuple[str, str]] = [
     # negatives: linting and rendering a chart build nothing
     ('helm lint charts/podinfo', ''),
     ('helm template podinfo charts/podinfo', ''),
+    # ---- packer-build ------------------------------------------------------------------------------
+    # hashicorp/terraform-aws-consul: _ci/publish-amis.sh (gruntwork module-ci)
+    ('build-packer-artifact --packer-template-path "$PACKER_TEMPLATE_PATH" --build-name "$PACKER_BUILD_NAME"',
+     'build:packer'),
+    # packer docs: a variables file
+    ('packer build -var-file=prod.pkrvars.hcl .', 'build:packer'),
+    # packer docs: one build of a template
+    ('packer build -only=amazon-ebs.ubuntu .', 'build:packer'),
+    # packer docs: a legacy JSON template
+    ('packer build template.json', 'build:packer'),
+    # packer docs: overwrite an existing artifact, stop on the first error
+    ('packer build -force -on-error=abort image.pkr.hcl', 'build:packer'),
     # ---- goreleaser --------------------------------------------------------------------------------
     # goreleaser/goreleaser: www/docs/ci/actions.md
     ('goreleaser release --clean', 'build:goreleaser'),
@@ -892,6 +904,17 @@ ROWS: list[tuple[str, str]] = [
     ('mocha --require test/support/env --reporter spec --bail --check-leaks test/ test/acceptance/', 'test:mocha@e2e'),
     # mocha docs
     ('./node_modules/.bin/mocha -t 5000', 'test:mocha@unit'),
+    # ---- run-go-tests ------------------------------------------------------------------------------
+    # hashicorp/terraform-aws-consul: .circleci/config.yml (gruntwork module-ci, Terratest)
+    ('run-go-tests --path test', 'test:go@integration'),
+    # the same, piped to a log for terratest_log_parser
+    ('run-go-tests --path test | tee /tmp/logs/test-all.log', 'test:go@integration'),
+    # gruntwork module-ci: a longer timeout for slow suites
+    ('run-go-tests --path test --timeout 2h', 'test:go@integration'),
+    # gruntwork module-ci: one test selected
+    ('run-go-tests --path test --packages "-run TestConsulCluster ."', 'test:go@integration'),
+    # gruntwork module-ci: under sudo with the CI environment kept
+    ('sudo -E run-go-tests --path test', 'test:go@integration'),
     # ---- go-bench ----------------------------------------------------------------------------------
     # grafana/loki: .github/workflows/logql-bench.yml
     ('go test -run=^$ -bench=LogQL/query=.+/kind=.+/store=local$ -count=10 -timeout=5h -benchmem',
