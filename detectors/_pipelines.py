@@ -37,7 +37,7 @@ from infrascan.commands import (
 )
 from infrascan.detector import Detector, Record, ResolveContext
 from infrascan.environments import STAGING, env_from_name, normalise
-from infrascan.model import Code, Confidence, Fact, Part, one_line, phrase_list, text
+from infrascan.model import Code, Confidence, Fact, Part, code_list, one_line, phrase_list, text
 from infrascan.source import folder_of, near_folder
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import load_table
@@ -64,9 +64,12 @@ class Trigger:
 
     kind: str
     value: str = ""
+    ignored: tuple[str, ...] = ()  # for a push to any branch: the branches it leaves out
 
     def label(self) -> str:
         """The attrs form of docs/ci-conventions (`push to main`, `tag v*`, `schedule `0 3 * * *``)."""
+        if self.kind == "push" and not self.value and self.ignored:
+            return "push except to " + ", ".join(self.ignored)
         return {
             "push": f"push to {self.value}" if self.value else "push",
             "tag": f"tag {self.value}" if self.value else "tag",
@@ -80,6 +83,8 @@ class Trigger:
 
     def parts(self) -> tuple[Part, ...]:
         """The trigger in a sentence: values are repository strings, so code spans."""
+        if self.kind == "push" and not self.value and self.ignored:
+            return text("every push except to ", *code_list(self.ignored))
         if self.kind == "push":
             return text("push to ", Code(self.value)) if self.value else ("every push",)
         if self.kind == "tag":

@@ -44,7 +44,7 @@ def _filter_triggers(filters: Any) -> list[Trigger] | None:
     if only:
         triggers.extend(Trigger("push", p) for p in only)
     elif not any(p in ("/.*/", ".*") for p in ignore):
-        triggers.append(Trigger("push", ""))
+        triggers.append(Trigger("push", "", tuple(ignore)))
     triggers.extend(Trigger("tag", p) for p in _patterns(tags.get("only")))
     if tags and not tags.get("only") and tags.get("ignore") is None:
         triggers.append(Trigger("tag", ""))

@@ -163,3 +163,18 @@ def test_every_orb_entry() -> None:
             + ([f"alert {found.alert}"] if found.alert else [])
         )
         assert seen == expected, orb
+
+
+def test_a_branch_ignore_filter_is_named_in_the_trigger(tmp_path: Path) -> None:
+    # hashicorp/terraform-aws-consul: tests run on every branch but publish-amis, which only builds AMIs
+    scanned = scan_tree(tmp_path, {".circleci/config.yml": (
+        "version: 2\njobs:\n  test:\n    docker:\n      - image: cimg/go:1.22\n    steps:\n      - checkout\n"
+        "      - run: run-go-tests --path test\n  deploy:\n    docker:\n      - image: cimg/go:1.22\n    steps:\n"
+        "      - run: packer build -only=amazon-ebs.ubuntu .\n"
+        "workflows:\n  version: 2\n  build-and-test:\n    jobs:\n      - test:\n          filters:\n"
+        "            branches:\n              ignore: publish-amis\n      - deploy:\n          filters:\n"
+        "            branches:\n              only: publish-amis\n")})
+    [tests] = facts_for(scanned.model, "ci.test.integration")
+    assert tests.text.endswith("every push except to publish-amis")
+    [build] = facts_for(scanned.model, "ci.build")
+    assert build.text.startswith("Packer build packer build -only=amazon-ebs.ubuntu .")
