@@ -1912,6 +1912,22 @@ _STATUS_PREFIX = re.compile(r"^\s*(?:!\s*cancelled\(\)|always\(\)|success\(\))\s
 SHOWN_CONDITION = 80
 
 
+def _by_stem(finds: list[Found]) -> list[list[Found]]:
+    """Checks grouped by their command without its last word, in order of first appearance."""
+    groups: dict[str, list[Found]] = {}
+    for found in finds:
+        groups.setdefault(_verify_stem(found.command), []).append(found)
+    return list(groups.values())
+
+
+def _verify_stem(command: str) -> str:
+    """A check without the object it names last (`kubectl wait --for=condition=available deployment/a`
+    without `deployment/a`), so that one step's checks of many objects read as one; a short
+    command is its own stem."""
+    words = command.split()
+    return " ".join(words[:-1]) if len(words) >= 3 and not words[-1].startswith("-") else command
+
+
 def _undecided(source: str | None, scenarios: Iterable[Scenario]) -> tuple[Part, ...]:
     """How a job's `if:` that may go either way for some of these triggers (a job output, a
     repository variable) is named: ", if `cond`", or, for a long or `|`-bearing condition (which
@@ -2778,10 +2794,16 @@ class FactBuilder:
                             ):
                                 continue  # `helm upgrade --wait` is the deploy step itself
                             kind = _step_kind(found.kind)
+                            # one step's checks of many objects (`kubectl wait ... deployment/a`, `.../b`)
+                            # are one statement
+                            shown = _verify_stem(found.command) if found.kind == "verify" else found.command
                             entry = entries.setdefault(
-                                (run.order, step.index, kind, "" if kind == "image" else found.command),
-                                {"units": [], "kind": found.kind, "run": run, "step": step, "found": found},
+                                (run.order, step.index, kind, "" if kind == "image" else shown),
+                                {"units": [], "kind": found.kind, "run": run, "step": step, "found": found,
+                                 "finds": []},
                             )
+                            if all(f is not found for f in entry["finds"]):
+                                entry["finds"].append(found)
                             entry["kind"] = _merge_kind(entry["kind"], found.kind)
                             if unit not in entry["units"]:
                                 entry["units"].append(unit)
@@ -2820,13 +2842,15 @@ class FactBuilder:
             images = [i for i in dict.fromkeys(_repository(i) for i in found.images or _tags(found)) if "$" not in i]
             if images and kind in ("build", "push", "build+push"):
                 parts += [verb, "image ", *code_list(images[:2]), " (", *self.how(found), ")"]
+            elif kind == "verify":
+                parts += [verb, *self.checks(entry.get("finds") or [found])]
             else:
                 parts += [verb, *([tool, " "] if tool else []), *self.how(found)]
             if step.step["name"]:
                 parts += [" (step ", Code(step.step["name"]), " of ", *self.inner(run), ")"]
             else:
                 parts += [" (", *self.inner(run), ")"]
-            evidence = self.ev(*found.evidence())
+            evidence = self.ev(*(e for f in entry.get("finds") or [found] for e in f.evidence()))
             order = (0, *run.order, 1, *step.index)
         first = min((block_order(self.tier(u.env)) if u.env else (9, "") for u in units), default=(9, ""))
         scenarios = [s for u in units for s in u.scenarios]
@@ -2969,13 +2993,12 @@ class FactBuilder:
             for run in runs.values():
                 for step in run.steps:
                     for scenarios, finds in step.groups:
-                        for found in finds:
-                            if found.kind == "verify":
-                                parts = [*self.how(found), f" after the {what} in ", *self.where(run, caller=False)]
-                                # After a rollback it verifies the rollback; after a deploy, that it
-                                # would also verify a rollback (a redeploy of an older version) is our reading.
-                                confidence = Confidence.DECLARED if what == "rollback" else Confidence.INFERRED
-                                facts.append(self._verify_fact(run, step, scenarios, found, parts, confidence))
+                        for group in _by_stem([f for f in finds if f.kind == "verify"]):
+                            parts = [*self.checks(group), f" after the {what} in ", *self.where(run, caller=False)]
+                            # After a rollback it verifies the rollback; after a deploy, that it
+                            # would also verify a rollback (a redeploy of an older version) is our reading.
+                            confidence = Confidence.DECLARED if what == "rollback" else Confidence.INFERRED
+                            facts.append(self._verify_fact(run, step, scenarios, group, parts, confidence))
         deploying = {
             n for u in self.units.values() for n in (self.x.workflows[u.run.top]["name"], _file(u.run.top)) if n
         }
@@ -2992,23 +3015,32 @@ class FactBuilder:
                     if found.kind in ("verify", "test"):
                         parts = [*self.how(found), " in ", *self.where(run), ", ", *describe(_triggers(after)),
                                  *self.if_clause(run)]
-                        facts.append(self._verify_fact(run, step, after, found, parts, Confidence.INFERRED))
+                        facts.append(self._verify_fact(run, step, after, [found], parts, Confidence.INFERRED))
         return facts
 
     def _verify_fact(
-        self, run: JobRun, step: StepRun, scenarios: list[Scenario], found: Found, parts: list[Part],
+        self, run: JobRun, step: StepRun, scenarios: list[Scenario], finds: list[Found], parts: list[Part],
         confidence: Confidence,
     ) -> Fact:
+        command = finds[0].command if len(finds) == 1 else _verify_stem(finds[0].command)
         return Fact(
             "deploy.rollback.verify",
             text(*parts),
             confidence,
-            self.ev(*found.evidence(), *self.if_places(run)),
-            item=f"{run.path}:{run.job['id']}:{'.'.join(map(str, step.index))}:{found.command}",
+            self.ev(*(e for f in finds for e in f.evidence()), *self.if_places(run)),
+            item=f"{run.path}:{run.job['id']}:{'.'.join(map(str, step.index))}:{command}",
             order=(0, *run.order, *step.index),
             rank=30,
-            attrs=self.attrs(run, scenarios, tool=found.tool),
+            attrs=self.attrs(run, scenarios, tool=finds[0].tool),
         )
+
+    def checks(self, finds: list[Found]) -> list[Part]:
+        """What one step's checks run: the command, or, for checks of many objects with one command
+        (`kubectl wait ... deployment/a`, `.../b`), the command once and the objects it checks."""
+        if len(finds) == 1:
+            return self.how(finds[0])
+        return [Code(_short(_verify_stem(finds[0].command))), " on ",
+                *code_list([f.command.split()[-1] for f in finds], limit=3)]
 
     # -- migrations and promotions ------------------------------------------------------------------
 

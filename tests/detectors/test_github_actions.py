@@ -874,6 +874,23 @@ def test_commands_of_a_folded_run_cite_their_own_lines(tmp_path_factory: pytest.
     assert [e.line for e in step.evidence] == [9]
 
 
+def test_one_step_s_checks_of_many_objects_are_one_statement(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # microservices-demo: twelve `kubectl wait ... deployment/x` lines made twelve deploy steps,
+    # twelve health signals and twelve rollback checks, per workflow
+    waits = "".join(f"          kubectl wait --for=condition=available --timeout=1000s deployment/{name}\n"
+                    for name in ("adservice", "cartservice", "checkoutservice", "frontend"))
+    scanned = scan(tmp_path_factory, "waits", {W + "deploy.yml": (
+        "on:\n  push:\n    branches: [main]\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    environment: staging\n"
+        "    steps:\n      - run: skaffold run --default-repo=gcr.io/acme\n"
+        "      - name: Wait For Pods\n        run: |\n" + waits)})
+    [step] = [f for f in ours(scanned, "deploy.steps") if "kubectl wait" in f.text]
+    assert step.text.startswith("staging: verify with kubectl wait --for=condition=available --timeout=1000s on "
+                                "deployment/adservice, deployment/cartservice, deployment/checkoutservice and 1 more")
+    assert [e.line for e in step.evidence] == [12, 13, 14, 15]
+    [verify] = [f for f in ours(scanned, "deploy.rollback.verify") if "kubectl wait" in f.text]
+    assert "and 1 more after the deploy in job deploy" in verify.text
+
+
 def test_checks_after_the_deploy_workflow_verify_it(envs: Scanned) -> None:
     verify = one(ours(envs, "deploy.rollback.verify"), "openstatushq/openstatus-github-action")
     assert verify.text.endswith("after workflow Deploy completes (on main)")  # success and failure alike
