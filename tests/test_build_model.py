@@ -52,3 +52,17 @@ def test_a_metrics_library_alone_is_no_rollback_signal_an_error_tracker_is(tmp_p
     model = scan_dir(tmp_path).model
     signals = [f.text for f in model.facts if f.field == "deploy.rollback.identify"]
     assert signals == ["New errors or slowdowns after a release in Sentry"]
+
+
+def test_variables_that_configure_an_exporter_are_no_rollback_signal(tmp_path: Path) -> None:
+    # opentelemetry-demo's accounting image sets OTEL_* in its ENV: the SDK exports spans, and the
+    # document said to look "in OpenTelemetry" for errors after a release; SENTRY_DSN still does.
+    write_tree(tmp_path, {
+        "Dockerfile": "FROM python:3.12\nENV OTEL_EXPORTER_OTLP_ENDPOINT=http://otel-collector:4317\n"
+                      "ENV OTEL_SERVICE_NAME=accounting\nCMD python app.py\n",
+        ".env.example": "SENTRY_DSN=\n",
+    })
+    model = scan_dir(tmp_path).model
+    signals = [f.text for f in model.facts if f.field == "deploy.rollback.identify"]
+    assert signals == ["New errors or slowdowns after a release in Sentry"]
+    assert any(f.tech == "opentelemetry" for f in model.facts if f.field.startswith("mon."))

@@ -490,6 +490,7 @@ class VariableReader:
                 tech=tech.id,
                 rank=45,
                 order=(self.path, group[0].line),
+                attrs={"configured": True},  # by variables: a client's settings, not the tool running
             )
             for field_id, group in sorted(groups.items())
         ]

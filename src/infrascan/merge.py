@@ -173,10 +173,11 @@ def _monitoring_tools(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
 RELEASED = (PRODUCTION, STAGING)
 
 
-def _from_manifests(fact: Fact) -> bool:
-    """Known from dependency manifests alone: a library the code uses (`prometheus/client_golang`),
-    which for a collected tool (`Tech.collected`) exposes what nothing shown here collects."""
-    return all(e.detector == "manifests" for e in fact.evidence)
+def _only_a_client(fact: Fact) -> bool:
+    """Known from a client alone: a library the code uses (`prometheus/client_golang`) or the
+    variables that configure one (`OTEL_EXPORTER_OTLP_ENDPOINT`), which for a collected tool
+    (`Tech.collected`) send what nothing shown here collects or shows."""
+    return bool(fact.attrs.get("configured")) or all(e.detector == "manifests" for e in fact.evidence)
 
 
 def _rollback_signals(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
@@ -188,7 +189,7 @@ def _rollback_signals(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
         if fact.field in ("mon.application", "mon.performance") \
                 and (tech := catalog.techs.get(fact.tech or "")) is not None \
                 and fact.attrs.get("runs_in") in (None, *RELEASED) \
-                and not (tech.collected and _from_manifests(fact)):
+                and not (tech.collected and _only_a_client(fact)):
             derived.append(
                 replace(
                     fact,
