@@ -143,6 +143,8 @@ def test_a_base_image_from_a_build_argument_decides_the_user() -> None:
         ("grafana/k6:1.4.0", "runs as k6 (no USER: base image grafana/k6:1.4.0 sets it)"),
         ("mcr.microsoft.com/dotnet/aspnet:8.0", "runs as root (no USER)"),
         ("docker.io/library/alpine:3.20", "runs as root (no USER)"),
+        # retail-store's load generator: Amazon Linux's own image, from ECR Public
+        ("public.ecr.aws/amazonlinux/amazonlinux:2023-minimal", "runs as root (no USER)"),
         # a company's own base image: its Dockerfile, not this one, decides
         ("registry.example.com/platform/base:2", "no USER here: the user is whatever base image "
                                                  "registry.example.com/platform/base:2 sets"),
