@@ -707,6 +707,10 @@ class Subject:
         return tuple(dict.fromkeys([*own, *origins, *self.scope.chain[:1], *env]))[:5]
 
 
+# A doubled separator, or one at either end: what an empty default leaves in a name.
+_HANGING = re.compile(r"(?<!:)//|--|__|^[-_.]|[-_.]$")
+
+
 def _plain(value: Any) -> str | None:
     """A scalar value as text, or None for structures and unknowns."""
     if not known(value) or value is None or isinstance(value, (dict, list)):
@@ -940,11 +944,20 @@ class Reporter:
         return tech.id if tech else None
 
     def _name(self, subject: Subject, attr: Any, label: bool = False) -> str:
-        """The resource's own name attribute; else its label (in counts) or its address."""
+        """The resource's own name attribute; as written when it holds an expression it cannot
+        resolve (`/aws/eks/${var.name}/cluster`); else its label (in counts) or its address."""
         if isinstance(attr, str):
             value, _ = subject.get(attr)
-            if _plain(value):
-                return str(_plain(value))
+            raw = subject.raw(attr)
+            written = raw.strip('"') if isinstance(raw, str) else ""
+            # as written when the expression is unknown, or when an empty default left a separator
+            # hanging (terraform-aws-eks: `/aws/eks/${var.name}/cluster` was "/aws/eks//cluster")
+            shown = written if is_expression(written) and not re.fullmatch(r"\$\{[^}]*\}", written) else ""
+            plain = _plain(value)
+            if plain and not (shown and _HANGING.search(plain)):
+                return plain
+            if shown:
+                return shown
         return subject.block.name if label else subject.address
 
     # -- databases, caches, queues

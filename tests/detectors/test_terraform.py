@@ -526,3 +526,19 @@ def test_log_export_sinks_name_their_parent_type_and_destination(cases: dict[str
         "1 log sink to a Cloud Logging bucket (google_logging_project_sink): sk-c-logging-prj-la, "
         "1 log sink to a Cloud Storage bucket (terraform-google-modules/log-export/google): module.log_export"
     )
+
+
+def test_a_name_an_empty_default_leaves_hanging_is_shown_as_written(tmp_path: Path) -> None:
+    # terraform-aws-eks: `name = "/aws/eks/${var.name}/cluster"` with `default = ""` was shown as
+    # "/aws/eks//cluster"; an empty prefix that leaves nothing hanging still reads as its value
+    scanned = scan_tree(tmp_path, {
+        "variables.tf": 'variable "name" {\n  type    = string\n  default = ""\n}\n'
+                        'variable "prefix" {\n  type    = string\n  default = ""\n}\n',
+        "main.tf": 'resource "aws_cloudwatch_log_group" "this" {\n'
+                   '  name              = "/aws/eks/${var.name}/cluster"\n  retention_in_days = 90\n}\n'
+                   'resource "aws_cloudwatch_log_group" "app" {\n  name              = "${var.prefix}app-logs"\n'
+                   '  retention_in_days = 30\n}\n',
+    })
+    retention = texts(facts_for(scanned.model, "log.retention"))
+    assert "CloudWatch log group /aws/eks/${var.name}/cluster: 90 days" in retention
+    assert "CloudWatch log group app-logs: 30 days" in retention
