@@ -59,6 +59,8 @@ def test_assignments_flags_and_headers_with_secret_names() -> None:
     "NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY",
     "uses the GitHub token for auth",
     "terraform-aws-modules/rds-aurora/aws",
+    # kube-prometheus-stack's values key, in a "rendered when" condition
+    "defaultRules.rules.k8sContainerCpuUsageSecondsTotal: true",
 ])
 def test_infrascan_metadata_and_ordinary_text_survive(text: str) -> None:
     assert scrub(text) == text

@@ -78,6 +78,7 @@ def shannon_entropy(data: str) -> float:
 
 _WORDY = re.compile(r"[a-z]{3,}|[A-Z][a-z]{2,}")
 _SEPARATORS = re.compile(r"[/_.\-]")
+_CAMEL_WORD = re.compile(r"[A-Z][a-z]{2,}|[a-z]{3,}|[0-9]+")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _DIGIT = re.compile(r"[0-9]")
 _LETTER = re.compile(r"[A-Za-z]")
@@ -87,10 +88,12 @@ _UPPER = re.compile(r"[A-Z]")
 
 def _looks_like_a_name(token: str) -> bool:
     """Paths and identifiers (`db/migrate/20240115_add_users.rb`, `services/payments-api/values`) are
-    words joined by separators; credentials are not."""
+    words joined by separators, or camelCase words (`k8sContainerCpuUsageSecondsTotal`, a Helm
+    values key); credentials are not."""
     pieces = [p for p in _SEPARATORS.split(token) if p]
     if len(pieces) < 2:
-        return False
+        words = _CAMEL_WORD.findall(token)
+        return len(words) >= 4 and sum(map(len, words)) * 10 >= len(token) * 9
     wordy = sum(1 for p in pieces if p.isdigit() or _WORDY.fullmatch(p))
     return wordy * 2 >= len(pieces)
 
