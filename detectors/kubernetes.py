@@ -301,10 +301,12 @@ def _hpa(spec: YDict, out: dict[str, Any]) -> None:
 
 def _alerts(spec: YDict, out: dict[str, Any]) -> None:
     alerts: list[dict[str, Any]] = []
+    records = 0
     for group in _list(spec.get("groups")):
         for rule in _list(_map(group).get("rules")):
             rule = _map(rule)
             name = _str(rule.get("alert"))
+            records += bool(_str(rule.get("record")))
             if not name:
                 continue
             alerts.append(
@@ -317,6 +319,7 @@ def _alerts(spec: YDict, out: dict[str, Any]) -> None:
                 }
             )
     out["alerts"] = alerts
+    out["records"] = records
 
 
 def _argo_source(source: YDict) -> dict[str, Any]:
@@ -965,8 +968,9 @@ def monitoring_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
         )
     for alert in obj.get("alerts", []):
         facts.append(alert_fact(alert, obj, site))
-    if obj["kind"] == "PrometheusRule" and not obj.get("alerts"):
-        # grafana/loki builds its rules from another file (`.Files.Get`): say so, never guess them
+    if obj["kind"] == "PrometheusRule" and not obj.get("alerts") and not obj.get("records"):
+        # grafana/loki builds its rules from another file (`.Files.Get`): say so, never guess them;
+        # rules read whole that only record series (kube-prometheus-stack's k8s.rules.*) alert on nothing
         facts.append(
             fact(
                 site,

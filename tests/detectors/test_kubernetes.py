@@ -397,3 +397,14 @@ def test_a_readiness_probe_is_cited_at_its_key(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, {"k8s/deployment.yaml": deployment})
     [verify] = facts_for(scanned.model, "deploy.rollback.verify")
     assert [(e.path, e.line) for e in verify.evidence] == [("k8s/deployment.yaml", 11)]
+
+
+def test_a_prometheus_rule_of_recording_rules_only_alerts_on_nothing(tmp_path: Path) -> None:
+    # kube-prometheus-stack's k8s.rules.container_* files record series and hold no alert: they were
+    # hinted as "alert rules infrascan could not read"
+    rule = ("apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: k8s-rules\nspec:\n"
+            "  groups:\n    - name: k8s.rules.container_memory_rss\n      rules:\n"
+            "        - expr: sum by (namespace, pod) (container_memory_rss)\n"
+            "          record: node_namespace_pod_container:container_memory_rss\n")
+    scanned = scan_tree(tmp_path, {"k8s/rules.yaml": rule})
+    assert facts_for(scanned.model, "alert.warning") == [] and facts_for(scanned.model, "alert.critical") == []
