@@ -1053,7 +1053,7 @@ class FactWriter:
                 )
             )
         if not out and self._build_job(job):
-            command, where = job.indirect[0] if job.indirect else self._first_command(job)
+            command, where = self._saying_command(job)
             out.append(
                 self.fact(
                     "ci.build",
@@ -1143,7 +1143,7 @@ class FactWriter:
                 out.append(self._test_fact(job, level, "", "", [report[1], job.where], 0, report[0]))
             elif (not job.steps and self.kb.test_jobs.search(job.name)
                   and not self.kb.not_test_stages.search(job.stage or "")):
-                command, where = job.indirect[0] if job.indirect else self._first_command(job)
+                command, where = self._saying_command(job)
                 if command:
                     level = self._level(job, "unit")
                     out.append(self._test_fact(job, level, "", command, [where, job.where], 0))
@@ -1355,6 +1355,14 @@ class FactWriter:
         if group:
             extra = text(*extra, "; one deployment at a time (", Code(f"resource_group: {group}"), ")")
         return extra
+
+    def _saying_command(self, job: Job) -> tuple[str, Where]:
+        """The command a job named as a build or test runs: a `make` target infrascan could not
+        follow, from `script` before `before_script` (gitlab-shell's tests run `make verify
+        test_fancy`; `make build` is their shared setup), else the first command that says it."""
+        scripted = {where for _, where, key in job.commands if key == "script"}
+        indirect = sorted(job.indirect, key=lambda found: found[1] not in scripted)
+        return indirect[0] if indirect else self._first_command(job)
 
     def _first_command(self, job: Job) -> tuple[str, Where]:
         """The command that says what a job does: not setup, not a step already shown; `script` first."""

@@ -909,3 +909,13 @@ def test_a_test_job_that_installs_testcontainers_runs_integration_tests(tmp_path
     scanned = scan_tree(tmp_path, {".gitlab-ci.yml": ci})
     assert [f.attrs["job"] for f in facts_for(scanned.model, "ci.test.integration")] == ["s3_test"]
     assert [f.attrs["job"] for f in facts_for(scanned.model, "ci.test.unit")] == ["unit"]
+
+
+def test_a_test_job_is_named_by_its_script_not_its_shared_setup(tmp_path: Path) -> None:
+    # gitlab-shell: every test job's before_script runs `make build`; the job runs `make verify test_fancy`
+    scanned = scan_tree(tmp_path, {
+        ".gitlab-ci.yml": ".test-job:\n  before_script:\n    - make build\n\ntests_without_cgo:\n  extends: .test-job\n"
+                          "  script:\n    - make verify test_fancy\n",
+    })
+    [tests] = [f for f in facts_for(scanned.model, "ci.test.unit") if "named as a test job" in f.text]
+    assert tests.text.startswith("Tests (make verify test_fancy, named as a test job) in job tests_without_cgo")
