@@ -185,3 +185,11 @@ def test_malformed_manifests_are_diagnostics_with_lines(tmp_path: Path, path: st
 def test_deeply_nested_json_is_a_diagnostic() -> None:
     result = DETECTOR.extract(SourceFile("package.json", "[" * 100_000))
     assert result.diagnostics and result.facts == []
+
+
+def test_kombu_names_no_broker(tmp_path: Path) -> None:
+    # saleor's pyproject: kombu[sqs] and celery[redis, sqs] were a "RabbitMQ driver" hint
+    scanned = scan_tree(tmp_path, {"pyproject.toml": '[project]\nname = "shop"\ndependencies = [\n'
+                                                     '  "celery[redis, sqs]>=5.4",\n  "kombu[sqs]>=5.4",\n]\n'})
+    assert not [f for f in scanned.model.facts if f.tech == "rabbitmq"]
+    assert [f.tech for f in facts_for(scanned.model, "env.database") if f.tech == "redis"]
