@@ -111,14 +111,16 @@ def test_walk_outside_git_honours_gitignore(tmp_path: Path) -> None:
         assert paths(source) == [".gitignore", "sub/.gitignore", "sub/compose.yml"]
 
 
-def test_linguist_vendored_and_generated_are_skipped(tmp_path: Path) -> None:
+def test_linguist_vendored_is_skipped_and_generated_is_read(tmp_path: Path) -> None:
+    # saleor marks its `*_auto_*.py` Django migrations linguist-generated: a third of its migrations
+    # went uncounted while generated files were skipped like vendored ones
     (tmp_path / ".gitattributes").write_text("gen/** linguist-generated\nlib/* linguist-vendored=true\n"
                                              "keep/* -linguist-vendored\n")
     for rel in ("gen/Dockerfile", "lib/Dockerfile", "keep/Dockerfile", "Dockerfile"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("FROM x\n")
     with RepoSource(tmp_path) as source:
-        assert paths(source) == [".gitattributes", "Dockerfile", "keep/Dockerfile"]
+        assert paths(source) == [".gitattributes", "Dockerfile", "gen/Dockerfile", "keep/Dockerfile"]
 
 
 def test_configured_skips_and_virtualenvs(tmp_path: Path) -> None:

@@ -218,11 +218,13 @@ class _Skipper:
         return self.attrs is not None and self.attrs.match_file(path)
 
 
-_LINGUIST = re.compile(r"(?<![-!])\blinguist-(?:vendored|generated)(?:=true|=set)?(?=\s|$)")
+# Only third-party code: a file marked `linguist-generated` is still the repository's own (saleor's
+# `*_auto_*.py` Django migrations run in production; langfuse's compiled `*.lock.yml` workflows run).
+_LINGUIST = re.compile(r"(?<![-!])\blinguist-vendored(?:=true|=set)?(?=\s|$)")
 
 
 def linguist_patterns(gitattributes: str, base: str = "") -> list[str]:
-    """Patterns a .gitattributes marks linguist-vendored or linguist-generated (GitHub's own skips)."""
+    """Patterns a .gitattributes marks linguist-vendored (GitHub's own skip of third-party code)."""
     patterns = []
     for line in gitattributes.splitlines():
         line = line.strip()
