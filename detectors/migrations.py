@@ -769,6 +769,9 @@ def _count_text(tool: str, group: Group, where: Code) -> tuple[Part, ...]:
         parts.append(f"; {len(group.lacking)} cannot: ")
         for index, (why, count) in enumerate(reasons.most_common(3)):
             parts += [", " if index else "", f"{count} ", *_marked(why)]
+        first = group.lacking[0][0]
+        if first != group.anchor:  # the second citation (Group.evidence), named: not the newest one's reason
+            parts += [" (", "first: " if len(group.lacking) > 1 else "", Code(first.rsplit("/", 1)[-1]), ")"]
     if group.unknown:
         parts.append(f"; {group.unknown} could not be read")
     return text(*parts)
