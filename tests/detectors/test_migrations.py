@@ -260,3 +260,18 @@ def test_a_migrate_mongo_file_is_not_taken_for_sequelize(tmp_path: Path) -> None
         "module.exports = {\n  async up(db, client) {\n    await db.collection('users').createIndex({ email: 1 });\n"
         "  },\n  async down(db, client) {\n  },\n};\n")})
     assert not [f for f in facts_for(scanned.model, "deploy.migration.rollback") if f.item.startswith("sequelize")]
+
+
+def test_the_count_names_the_first_migration_that_cannot_be_undone(tmp_path: Path) -> None:
+    # saleor: the newest migration is cited first, and was read as an irreversible example
+    head = "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    operations = ["
+    files = {
+        "shop/migrations/0001_initial.py": head + "migrations.DeleteModel('Old')]\n",
+        "shop/migrations/0002_backfill.py": head + "migrations.RunPython(lambda a, s: None)]\n",
+        "shop/migrations/0003_more.py": head + "migrations.RunPython(lambda a, s: None)]\n",
+        "shop/migrations/0004_newest.py": head + "migrations.RunPython(lambda a, s: None, "
+                                                "reverse_code=migrations.RunPython.noop)]\n",
+    }
+    [fact] = facts_for(scan_tree(tmp_path, files).model, "deploy.migration.rollback")
+    assert [e.path.rsplit("/", 1)[-1] for e in fact.evidence] == ["0004_newest.py", "0002_backfill.py"]
+    assert "2 cannot: 2 RunPython without reverse_code (first: 0002_backfill.py)" in fact.text
