@@ -44,7 +44,18 @@ from infrascan.commands import (
 )
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import block_order, env_from_name, normalise
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, code_list, phrase_list, text
+from infrascan.model import (
+    UNDESCRIBED_DEPLOY,
+    Code,
+    Confidence,
+    Evidence,
+    Fact,
+    Part,
+    Severity,
+    code_list,
+    phrase_list,
+    text,
+)
 from infrascan.source import near_folder, repo_path
 from infrascan.tasks import TaskIndex, workspace
 from infrascan.yamlload import Tagged, YDict, line_of, load_table, load_yaml
@@ -3343,7 +3354,7 @@ class GitHubActionsDetector(Detector):
                     run.path,
                     run.job["line"],
                     f"job {run.job['id']!r} uses actions infrascan does not know "
-                    f"({', '.join(unknown[:3])}); what it deploys is not described",
+                    f"({', '.join(unknown[:3])}); {UNDESCRIBED_DEPLOY}",
                     Severity.INFO,
                 )
 

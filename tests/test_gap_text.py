@@ -138,3 +138,14 @@ def test_a_condition_infrascan_cannot_read_does_not_make_the_file_unparsed(tmp_p
     write_tree(tmp_path, {".gitlab-ci.yml": ci})
     text = document(tmp_path)
     assert "not fully parsed" not in text
+
+
+def test_a_deploy_gap_names_the_deploy_jobs_it_could_not_describe(tmp_path: Path) -> None:
+    # saleor: release jobs that run actions infrascan does not know; the gaps said "no evidence found"
+    write_tree(tmp_path, {".github/workflows/release.yml": (
+        "on:\n  push:\n    tags: ['v*']\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: acme/internal-release-action@v3\n")})
+    doc = document(tmp_path)
+    lines = [line for line in doc.splitlines() if "Jobs named like deploys" in line]
+    assert len(lines) == 3 and all("`.github/workflows/release.yml:5`" in line for line in lines)
+    assert not any("Jobs named like deploys" in line for line in doc.splitlines() if "Unit tests" in line)

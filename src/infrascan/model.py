@@ -173,6 +173,7 @@ class Severity(str, Enum):
     INFO = "info"
 
 
+UNDESCRIBED_DEPLOY = "what it deploys is not described"
 _UNPARSED = re.compile(r"invalid (?:YAML|JSON|TOML)\b|cannot parse\b")
 
 
@@ -197,6 +198,13 @@ class Diagnostic:
         rule condition" is one expression, not the file). A gap line names these files: "looked in
         1 file" must not hide that the file could not be read."""
         return _UNPARSED.match(self.message) is not None
+
+    @property
+    def undescribed_deploy(self) -> bool:
+        """Whether it says a job that looks like a deploy does things infrascan cannot describe (by
+        convention the message ends with `UNDESCRIBED_DEPLOY`): the deploy fields' gaps name the
+        job, as "no evidence found" would hide it (saleor's release jobs run unknown actions)."""
+        return self.message.endswith(UNDESCRIBED_DEPLOY)
 
     def sort_key(self) -> tuple[str, int, str, str]:
         return (self.path, self.line or 0, self.detector, self.message)

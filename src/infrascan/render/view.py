@@ -30,7 +30,7 @@ from infrascan.fields import (
 from infrascan.gcpause import collector_paused
 from infrascan.globs import compile_globs
 from infrascan.merge import Model, SourceStat
-from infrascan.model import Code, Confidence, Evidence, Fact, FactScope, Part, order_key
+from infrascan.model import Code, Confidence, Diagnostic, Evidence, Fact, FactScope, Part, order_key
 from infrascan.source import is_within
 
 MAX_LINKS = 3
@@ -201,10 +201,14 @@ class ViewBuilder:
         self.filled = 0
         self.total = 0
         self._unparsed_paths: dict[str, set[str]] = defaultdict(set)  # detector -> files it could not parse
+        self._undescribed: list[Diagnostic] = []  # deploy-like jobs it could not describe
         for diagnostic in model.diagnostics:
-            if diagnostic.unparsed and diagnostic.detector and (component is None or is_within(diagnostic.path,
-                                                                                                 component)):
+            if not diagnostic.detector or (component is not None and not is_within(diagnostic.path, component)):
+                continue
+            if diagnostic.unparsed:
                 self._unparsed_paths[diagnostic.detector].add(diagnostic.path)
+            elif diagnostic.undescribed_deploy:
+                self._undescribed.append(diagnostic)
 
     def fact_view(self, fact: Fact) -> FactView:
         return FactView(fact, render_text(fact), render_links(fact.evidence, self.link), _qualifier(fact))
@@ -227,12 +231,22 @@ class ViewBuilder:
             else:
                 absent.append(escape_trusted(src.description.split(":")[0]))
         if read:
-            return "Looked for " + "; ".join(read)
+            return "Looked for " + "; ".join(read) + self._undescribed_note(field_id)
         if absent:
             return "None of these is in the repository: " + ", ".join(sorted(set(absent)))
         if field_id in _DRAWN_FROM:
             return _DRAWN_FROM[field_id]
         return "No installed detector reads evidence for this field"
+
+    def _undescribed_note(self, field_id: str) -> str:
+        """". Jobs named like deploys that run actions infrascan does not know: `a.yml:96`": what a
+        deploy field's gap must not hide (the diagnostics say which actions)."""
+        if field_id not in _DEPLOY_GAPS or not self._undescribed:
+            return ""
+        places = sorted({d.location() for d in self._undescribed})
+        shown = ", ".join(escape_md(p, code=True) for p in places[:3])
+        more = f" and {len(places) - 3} more" if len(places) > 3 else ""
+        return f". Jobs named like deploys that run actions infrascan does not know: {shown}{more}"
 
     def _unparsed(self, src: SourceStat, field_id: str, files: int) -> str:
         """`, 1 of them not fully parsed: docker-compose.yml`: a gap may come from a file infrascan
@@ -536,6 +550,8 @@ def _ordered_groups(groups: dict[str, list[Fact]]) -> list[list[Fact]]:
 
 # Fields no detector reads directly: they are drawn from other fields of the document, so their
 # gap says where those are rather than "no detector reads this".
+# The fields a deploy job fills: their gaps name the deploy-like jobs infrascan could not describe.
+_DEPLOY_GAPS = frozenset({"ci.deploy.automated", "ci.deploy.manual", "deploy.steps"})
 _DRAWN_FROM = {
     "mon.tools": "It lists the tools the three monitoring fields below found",
     "deploy.rollback.identify": "It is drawn from the alert, health check and error tracking evidence of this document",
