@@ -891,6 +891,17 @@ def test_one_step_s_checks_of_many_objects_are_one_statement(tmp_path_factory: p
     assert "and 1 more after the deploy in job deploy" in verify.text
 
 
+def test_tests_the_team_calls_unit_tests_stay_unit_beside_a_database(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # saleor: "Run unit tests" with a Postgres service was filed under integration tests
+    job = ("    runs-on: ubuntu-latest\n    services:\n      postgres:\n        image: postgres:16\n"
+           "    steps:\n      - name: {name}\n        run: pytest\n")
+    scanned = scan(tmp_path_factory, "unit-named", {W + "ci.yml": (
+        "on: [pull_request]\njobs:\n  unit_tests:\n" + job.format(name="Run unit tests")
+        + "  api:\n" + job.format(name="Run tests"))})
+    assert one(ours(scanned, "ci.test.unit"), "pytest in job unit_tests")
+    assert one(ours(scanned, "ci.test.integration"), "pytest in job api")
+
+
 def test_checks_after_the_deploy_workflow_verify_it(envs: Scanned) -> None:
     verify = one(ours(envs, "deploy.rollback.verify"), "openstatushq/openstatus-github-action")
     assert verify.text.endswith("after workflow Deploy completes (on main)")  # success and failure alike
