@@ -3270,6 +3270,7 @@ def _tags_of(finds: Iterable[Found]) -> list[str]:
 # ==== the detector ==================================================================================
 
 _DEPLOYISH = re.compile(r"(?i)deploy|release|publish|rollout|promote")
+_DEPLOYS = re.compile(r"(?i)deploy|rollout|promot")
 
 
 class GitHubActionsDetector(Detector):
@@ -3356,11 +3357,15 @@ class GitHubActionsDetector(Detector):
             unknown = run.unresolved
             done = builder.deploys(run) or any(run.has(k) for k in ("build", "push", "promote", "test"))
             if named and unknown and not done:
+                # only a job that says it deploys stands for a deploy in the gaps; a release or
+                # publish job (release-please, a Linear sync) may make no deploy at all
+                says_deploy = _DEPLOYS.search(f"{run.job['id']} {run.job['name']}") is not None
                 expander.diagnose(
                     run.path,
                     run.job["line"],
                     f"job {run.job['id']!r} uses actions infrascan does not know "
-                    f"({', '.join(unknown[:3])}); {UNDESCRIBED_DEPLOY}",
+                    f"({', '.join(unknown[:3])}); "
+                    + (UNDESCRIBED_DEPLOY if says_deploy else "what it releases or deploys is not described"),
                     Severity.INFO,
                 )
 

@@ -141,11 +141,13 @@ def test_a_condition_infrascan_cannot_read_does_not_make_the_file_unparsed(tmp_p
 
 
 def test_a_deploy_gap_names_the_deploy_jobs_it_could_not_describe(tmp_path: Path) -> None:
-    # saleor: release jobs that run actions infrascan does not know; the gaps said "no evidence found"
+    # saleor: deploy jobs that run actions infrascan does not know; the gap said "no evidence found".
+    # A job named release or publish (release-please) is no deploy, and is not named.
     write_tree(tmp_path, {".github/workflows/release.yml": (
         "on:\n  push:\n    tags: ['v*']\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n"
-        "      - uses: acme/internal-release-action@v3\n")})
+        "      - uses: acme/internal-release-action@v3\n  release:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: googleapis/release-please-action@v4\n")})
     doc = document(tmp_path)
-    lines = [line for line in doc.splitlines() if "Jobs named like deploys" in line]
-    assert len(lines) == 3 and all("`.github/workflows/release.yml:5`" in line for line in lines)
-    assert not any("Jobs named like deploys" in line for line in doc.splitlines() if "Unit tests" in line)
+    lines = [line for line in doc.splitlines() if "Deploy jobs that run actions" in line]
+    assert len(lines) == 1 and "`.github/workflows/release.yml:5`" in lines[0] and "Gap" in lines[0]
+    assert "release.yml:9" not in lines[0]

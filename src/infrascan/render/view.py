@@ -239,14 +239,14 @@ class ViewBuilder:
         return "No installed detector reads evidence for this field"
 
     def _undescribed_note(self, field_id: str) -> str:
-        """". Jobs named like deploys that run actions infrascan does not know: `a.yml:96`": what a
-        deploy field's gap must not hide (the diagnostics say which actions)."""
+        """". Deploy jobs that run actions infrascan does not know: `a.yml:96`": what the deploy
+        steps' gap must not hide (the diagnostics say which actions)."""
         if field_id not in _DEPLOY_GAPS or not self._undescribed:
             return ""
         places = sorted({d.location() for d in self._undescribed})
         shown = ", ".join(escape_md(p, code=True) for p in places[:3])
         more = f" and {len(places) - 3} more" if len(places) > 3 else ""
-        return f". Jobs named like deploys that run actions infrascan does not know: {shown}{more}"
+        return f". Deploy jobs that run actions infrascan does not know: {shown}{more}"
 
     def _unparsed(self, src: SourceStat, field_id: str, files: int) -> str:
         """`, 1 of them not fully parsed: docker-compose.yml`: a gap may come from a file infrascan
@@ -550,8 +550,9 @@ def _ordered_groups(groups: dict[str, list[Fact]]) -> list[list[Fact]]:
 
 # Fields no detector reads directly: they are drawn from other fields of the document, so their
 # gap says where those are rather than "no detector reads this".
-# The fields a deploy job fills: their gaps name the deploy-like jobs infrascan could not describe.
-_DEPLOY_GAPS = frozenset({"ci.deploy.automated", "ci.deploy.manual", "deploy.steps"})
+# The field whose gap names the deploy jobs infrascan could not describe: the steps, which every
+# trigger's deploy has (the trigger fields would need each job's triggers to place it rightly).
+_DEPLOY_GAPS = frozenset({"deploy.steps"})
 _DRAWN_FROM = {
     "mon.tools": "It lists the tools the three monitoring fields below found",
     "deploy.rollback.identify": "It is drawn from the alert, health check and error tracking evidence of this document",
