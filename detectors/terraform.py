@@ -707,6 +707,7 @@ class Subject:
         return tuple(dict.fromkeys([*own, *origins, *self.scope.chain[:1], *env]))[:5]
 
 
+_SHOWN_EXPRESSION = 60
 # A doubled separator, or one at either end: what an empty default leaves in a name.
 _HANGING = re.compile(r"(?<!:)//|--|__|^[-_.]|[-_.]$")
 
@@ -952,7 +953,9 @@ class Reporter:
             written = raw.strip('"') if isinstance(raw, str) else ""
             # as written when the expression is unknown, or when an empty default left a separator
             # hanging (terraform-aws-eks: `/aws/eks/${var.name}/cluster` was "/aws/eks//cluster")
-            shown = written if is_expression(written) and not re.fullmatch(r"\$\{[^}]*\}", written) else ""
+            # short enough to read: a long expression (a `coalesce(...)`) says less than the address
+            shown = written if is_expression(written) and not re.fullmatch(r"\$\{[^}]*\}", written) \
+                and len(written) <= _SHOWN_EXPRESSION else ""
             plain = _plain(value)
             if plain and not (shown and _HANGING.search(plain)):
                 return plain
