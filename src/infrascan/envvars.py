@@ -507,9 +507,10 @@ class VariableReader:
                 kinds[kind].append(var)
         purpose = tech.purpose or tech.category
         if set(kinds) == {"OAuth client"} and "sign-in" not in purpose.lower():
-            # outline's Discord: a client id and secret, no bot token or webhook: users sign in or
-            # connect their account; the catalog's "Chat notifications" would need a token
-            purpose = "Sign-in or account linking"
+            # a client id and secret, no bot token or webhook: users sign in (outline's Discord) or
+            # install the app into their workspace (formbricks' Slack, which then posts); the
+            # catalog's "Chat notifications" alone would say more than the variables do
+            purpose = "Sign-in or app integration"
         facts = [
             Fact(
                 "ext.purpose",

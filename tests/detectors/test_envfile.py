@@ -239,7 +239,7 @@ def test_an_oauth_client_alone_is_sign_in_not_the_catalog_s_purpose(tmp_path: Pa
     scanned = scan_tree(tmp_path, {".env.example": "DISCORD_CLIENT_ID=\nDISCORD_CLIENT_SECRET=\nDISCORD_SERVER_ID=\n"
                                                    "SLACK_CLIENT_ID=\nSLACK_CLIENT_SECRET=\nSLACK_VERIFICATION_TOKEN=\n"})
     discord = texts(facts_for(scanned.model, "ext.purpose", service="discord"))
-    assert discord == ["Sign-in or account linking (configured by DISCORD_CLIENT_ID, DISCORD_CLIENT_SECRET, "
+    assert discord == ["Sign-in or app integration (configured by DISCORD_CLIENT_ID, DISCORD_CLIENT_SECRET, "
                        "DISCORD_SERVER_ID in .env examples)"]
     assert texts(facts_for(scanned.model, "ext.purpose", service="slack"))[0].startswith("Chat notifications")
 
