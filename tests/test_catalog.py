@@ -137,6 +137,8 @@ def test_exporters_are_monitoring_not_the_database() -> None:
         ("grafana/alloy:v1.9.2", None),
         ("confluentinc/cp-kafka:7.6.13", None),  # getsentry/self-hosted: Confluent Platform 7.6 ships Kafka 3.6
         ("redpandadata/redpanda:v24.1.1", None),
+        ("confluentinc/cp-kafka:latest", "unpinned"),  # loki's tools/kafka: unpinned whoever publishes it
+        ("wurstmeister/kafka", "unpinned"),
         ("apache/kafka:3.9.0", "3"),
         ("gcr.io/distroless/nodejs24-debian12:nonroot", "24"),  # the version in the name
         ("gcr.io/distroless/java17-debian12", "17"),

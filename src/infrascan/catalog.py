@@ -131,7 +131,9 @@ class Tech:
         if self.version_scheme == "none":
             return None
         if self.version_images and not {image.name.lower(), image.repository.lower()} & self.version_images:
-            return None  # a companion image (an exporter): its tag is its own version, not this one's
+            # a companion image (an exporter, Confluent's Kafka): its tag is its own version, not
+            # this one's; but `:latest` or no tag is unpinned whoever publishes it
+            return "unpinned" if tag_version(image.tag) == "unpinned" else None
         return tag_version(image.tag, self.version_scheme, self.minor_below, self.codenames or None)
 
     def stand_in(self, host: str) -> bool:
