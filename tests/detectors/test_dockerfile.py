@@ -145,6 +145,7 @@ def test_a_base_image_from_a_build_argument_decides_the_user() -> None:
         ("docker.io/library/alpine:3.20", "runs as root (no USER)"),
         # retail-store's load generator: Amazon Linux's own image, from ECR Public
         ("public.ecr.aws/amazonlinux/amazonlinux:2023-minimal", "runs as root (no USER)"),
+        ("gcr.io/cloud-builders/gcloud-slim", "runs as root (no USER)"),  # terraform-example-foundation's bootstrap
         # a company's own base image: its Dockerfile, not this one, decides
         ("registry.example.com/platform/base:2", "no USER here: the user is whatever base image "
                                                  "registry.example.com/platform/base:2 sets"),
