@@ -20,7 +20,21 @@ SECRETS = [
     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
     "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     "3f9a7c2e1b8d4f6a0c5e9b2d7a1f4c8e",
+    # lowercase hex and base36 keys are runs of letters and digits, not camelCase words
+    "05daff68d1e9a98882cdfc887bcedc66",
+    "ac9f3k2m8x7q1w5e4r6t0y9u2i8o3p7a5s1d6f4g",
 ]
+
+
+def test_random_hex_and_base36_keys_are_not_read_as_names() -> None:
+    import random
+    import string
+
+    rng = random.Random(7)
+    for alphabet, length in ((string.hexdigits.lower()[:16], 32), (string.ascii_lowercase + string.digits, 40)):
+        for _ in range(2000):
+            token = "".join(rng.choice(alphabet) for _ in range(length))
+            assert not redact._looks_like_a_name(token), token
 
 
 @pytest.mark.parametrize("secret", SECRETS)

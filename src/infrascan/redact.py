@@ -92,8 +92,11 @@ def _looks_like_a_name(token: str) -> bool:
     values key); credentials are not."""
     pieces = [p for p in _SEPARATORS.split(token) if p]
     if len(pieces) < 2:
+        # three capitalised words at least, digits not counted as words: lowercase hex and base36
+        # keys (Datadog's, Twilio's) are runs of letters and digits too
         words = _CAMEL_WORD.findall(token)
-        return len(words) >= 4 and sum(map(len, words)) * 10 >= len(token) * 9
+        capitalised = sum(1 for w in words if w[0].isupper())
+        return capitalised >= 3 and sum(map(len, words)) * 10 >= len(token) * 9
     wordy = sum(1 for p in pieces if p.isdigit() or _WORDY.fullmatch(p))
     return wordy * 2 >= len(pieces)
 
