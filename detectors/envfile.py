@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 from infrascan.detector import Detector, Extraction, SourceFile
 from infrascan.environments import env_from_name
-from infrascan.envvars import CONNECTION_NAMES, Variable, VariableReader, url_of
+from infrascan.envvars import CONNECTION_NAMES, Variable, VariableReader
 from infrascan.model import Confidence
 
 _ASSIGNMENT = re.compile(r"^\s*(?P<hash>#\s*)?(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)\s*=\s*(?P<rest>.*)$")
@@ -24,14 +24,19 @@ _BANNER = re.compile(r"^\s*#\s*(?:[-=#*~_]{3,}.*|.*[-=#*~_]{3,})\s*$")
 _INLINE_COMMENT = re.compile(r"\s+#")
 _EXAMPLE_WORDS = re.compile(r"(?i)(?:^|[._-])(?:example|sample|template|dist|defaults?|env)(?=$|[._-])")
 MAX_VALUE_LINES = 200
+_URL_SCHEME = re.compile(r"(?:jdbc:)?([A-Za-z][A-Za-z0-9+.-]*)://")
 _REAL_FILES = frozenset({".env.development", ".env.production", ".env.test", ".env.staging"})
 
 
 def _scheme_only(var: Variable) -> str | None:
     """What a committed file's connection URL says without a secret: `postgres://` of outline's
-    `DATABASE_URL=postgres://user:pass@127.0.0.1:5432/outline` names the engine."""
-    url = url_of(var.value) if CONNECTION_NAMES.search(var.name.upper()) else None
-    return f"{url[0]}://" if url else None
+    `DATABASE_URL=postgres://user:pass@127.0.0.1:5432/outline` names the engine. Only a value
+    written `scheme://`: in `admin:pw@db:5432` or `db01.corp:5432/app` the first word is a user
+    or a host."""
+    if not CONNECTION_NAMES.search(var.name.upper()):
+        return None
+    match = _URL_SCHEME.match((var.value or "").strip().strip("'\""))
+    return f"{match.group(1).lower()}://" if match else None
 
 
 def parse_env_file(text: str) -> list[Variable]:

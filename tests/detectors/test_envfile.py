@@ -247,8 +247,12 @@ def test_an_oauth_client_alone_is_sign_in_not_the_catalog_s_purpose(tmp_path: Pa
 def test_a_committed_env_file_gives_a_connection_url_s_scheme_and_nothing_after_it(tmp_path: Path) -> None:
     # outline's .env.development: "Database, engine not stated" although the URL says postgres://
     scanned = scan_tree(tmp_path, {".env.development": "DATABASE_URL=postgres://outline:s3cr3t-pw@db.internal:5432/app\n"
-                                                       "SECRET_KEY=abcdef0123456789\n"})
-    [database] = facts_for(scanned.model, "env.database", "development")
-    assert database.tech == "postgresql" and database.text.startswith("PostgreSQL: DATABASE_URL connection URL")
+                                                       "SECRET_KEY=abcdef0123456789\n",
+                                   # no scheme: the first word is a user, or a host (the code review's cases)
+                                   ".env.production": "DATABASE_URL=admin:hunter2@cache.corp:6379\n",
+                                   ".env.staging": "DATABASE_URL=db01.corp-internal.example:5432/app\n"})
+    [database] = [f for f in facts_for(scanned.model, "env.database", "development") if f.tech == "postgresql"]
+    assert database.text.startswith("PostgreSQL: DATABASE_URL connection URL")
     exported = scanned.markdown + to_json(scanned.model, scanned.view)
-    assert not any(secret in exported for secret in ("s3cr3t-pw", "db.internal", "abcdef0123456789", "outline:"))
+    assert not any(secret in exported for secret in ("s3cr3t-pw", "db.internal", "abcdef0123456789", "outline:",
+                                                     "admin", "hunter2", "db01", "corp-internal"))
