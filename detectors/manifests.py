@@ -103,18 +103,26 @@ def parse_requirements(text: str, dev: bool) -> list[Package]:
         package = _pypi(line, index + 1, dev)
         if package:
             via = _via(lines, index + 1)
-            if via and not any(v.startswith(("-r ", "-r=")) for v in via):
+            if via and not any(_DIRECT_VIA.search(v) for v in via):
                 package = replace(package, dev=True, note="indirect")
             out.append(package)
     return out
 
 
+# An input file of the compile, not another package: `-r requirements.in`, `-c constraints.txt`,
+# or the project itself (`myapp (pyproject.toml)`, `(setup.py)`, `(setup.cfg)`).
+_DIRECT_VIA = re.compile(r"^-[rc][ =]|\((?:pyproject\.toml|setup\.py|setup\.cfg)\)$")
+
+
 def _via(lines: list[str], start: int) -> list[str]:
-    """The `# via` entries pip-compile writes under a requirement (on one line, or one per line)."""
+    """The `# via` entries pip-compile writes under a requirement (on one line, or one per line),
+    past the `--hash` lines of `--generate-hashes`."""
     via: list[str] = []
     within = False
     for raw in lines[start:]:
         comment = raw.strip()
+        if comment.startswith("--hash") and not within:
+            continue
         if comment.startswith("# via"):
             within = True
             via += [comment[len("# via"):].strip()] if comment[len("# via"):].strip() else []

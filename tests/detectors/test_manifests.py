@@ -47,10 +47,14 @@ def test_a_compiled_requirement_pinned_only_for_another_package_is_indirect(tmp_
     text = ("google-cloud-secret-manager==2.26.0\n    # via -r requirements.in\n"
             "google-cloud-storage==3.4.0\n    # via langchain-google-alloydb-pg\n"
             "google-crc32c==1.7.1\n    # via\n    #   google-cloud-storage\n    #   google-resumable-media\n"
-            "stripe==12.0.0\n    # via\n    #   -r requirements.in\n    #   some-sdk\n")
+            "stripe==12.0.0\n    # via\n    #   -r requirements.in\n    #   some-sdk\n"
+            # the project's own pyproject.toml, and --generate-hashes (the code review's cases)
+            "sentry-sdk==2.1.0 \\\n    --hash=sha256:aaaa \\\n    --hash=sha256:bbbb\n    # via shop (pyproject.toml)\n"
+            "certifi==2024.2.2 \\\n    --hash=sha256:cccc\n    # via sentry-sdk\n")
     found = {p.name: (p.dev, p.note) for p in parse_requirements(text, dev=False)}
     assert found == {"google-cloud-secret-manager": (False, ""), "google-cloud-storage": (True, "indirect"),
-                     "google-crc32c": (True, "indirect"), "stripe": (False, "")}
+                     "google-crc32c": (True, "indirect"), "stripe": (False, ""), "sentry-sdk": (False, ""),
+                     "certifi": (True, "indirect")}
     scanned = scan_tree(tmp_path, {"requirements.txt": text})
     assert not [f for f in scanned.model.facts if "storage" in f.text.lower() and f.confidence is not Confidence.HINT]
 
