@@ -1891,14 +1891,18 @@ def _gates(*conditions: str | None) -> list[str]:
 
 
 # A condition with one of these runs whatever became of the jobs it needs; any other (none
-# included) starts with an implicit `success()`, false when a needed job was skipped.
-_STATUS_CHECK = re.compile(r"\b(?:always|failure|cancelled)\s*\(")
+# included) starts with an implicit `success()`, false when a needed job was skipped. An explicit
+# `success()` is evaluated where it stands (`success() || github.event_name == 'pull_request'`).
+_STATUS_CHECK = re.compile(r"\b(?:always|failure|cancelled|success)\s*\(")
+_SUCCESS_CALL = re.compile(r"\bsuccess\s*\(\s*\)")
 
 
 def _runnable(jobs: list[dict[str, Any]], scoped: list[list[Scenario]]) -> list[set[int]]:
     """Per job, which of the workflow's scenarios (by position) it runs in: those its `if:` allows
     and, unless it checks the status itself, in which every job it needs ran too (a release job
-    skipped on pull requests skips the build that needs it)."""
+    skipped on pull requests skips the build that needs it). A condition that checks the status
+    is asked with what became of the needed jobs in each scenario: `needs.x.result` is `skipped`
+    where x did not run, and `success()` is false there."""
     by_id = {job["id"]: index for index, job in enumerate(jobs)}
     out: dict[int, set[int]] = {}
 
@@ -1906,15 +1910,40 @@ def _runnable(jobs: list[dict[str, Any]], scoped: list[list[Scenario]]) -> list[
         if index in out:
             return out[index]
         job = jobs[index]
-        allowed = {i for i, s in enumerate(scoped[index]) if True in condition(job["if"], s.scope.lookup)}
-        if not _STATUS_CHECK.search(job["if"] or ""):
-            for need in job["needs"]:
-                if need in by_id and by_id[need] not in seen:  # a cycle is GitHub's error to report
-                    allowed &= runs(by_id[need], seen | {index})
+        source = job["if"] if isinstance(job["if"], str) else None
+        needed = {need: runs(by_id[need], seen | {index}) for need in job["needs"]
+                  if need in by_id and by_id[need] not in seen}  # a cycle is GitHub's error to report
+        allowed: set[int] = set()
+        for i, scenario in enumerate(scoped[index]):
+            ran = {need for need, where in needed.items() if i in where}
+            if not _STATUS_CHECK.search(source or ""):
+                if len(ran) == len(needed) and True in condition(source, scenario.scope.lookup):
+                    allowed.add(i)
+                continue
+            asked = _SUCCESS_CALL.sub("true" if len(ran) == len(needed) else "false", source or "")
+            if True in condition(asked, _with_results(scenario.scope.lookup, ran, set(needed) - ran)):
+                allowed.add(i)
         out[index] = allowed
         return allowed
 
     return [runs(index, frozenset()) for index in range(len(jobs))]
+
+
+def _with_results(lookup: Lookup, ran: set[str], skipped: set[str]) -> Lookup:
+    """`needs.<job>.result` as a scenario leaves it: `success` for a job that ran (the success path
+    the document describes), `skipped` for one that did not."""
+
+    def look(name: str) -> Values:
+        match = _NEEDS_RESULT.fullmatch(name)
+        if match:
+            job = name.split(".")[1]
+            if job in ran:
+                return frozenset({"success"})
+            if job in skipped:
+                return frozenset({"skipped"})
+        return lookup(name)
+
+    return look
 
 
 _NEEDS_RESULT = re.compile(r"needs\.[\w-]+\.result")

@@ -851,6 +851,22 @@ def test_composite_action_deploys_where_the_callers_input_says(tmp_path_factory:
     assert "shop-production" in production.text and production.attrs["job"] == "production"
 
 
+def test_status_checks_are_asked_with_what_became_of_the_needed_jobs(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # the code review's cases: `needs.x.result == 'success'` is false where x was skipped, and an
+    # explicit success() is evaluated where it stands
+    job = "    needs: release\n    if: {cond}\n    runs-on: ubuntu-latest\n    steps:\n      - run: {run}\n"
+    scanned = scan(tmp_path_factory, "status", {W + "ci.yml": (
+        "on:\n  push:\n    branches: [main]\n  pull_request:\njobs:\n  release:\n    if: github.event_name == 'push'\n"
+        "    runs-on: ubuntu-latest\n    steps:\n      - run: echo release\n"
+        "  smoke:\n" + job.format(cond="${{ !cancelled() && needs.release.result == 'success' }}",
+                                  run="npx playwright test")
+        + "  unit:\n" + job.format(cond="success() || github.event_name == 'pull_request'", run="npx vitest run"))})
+    smoke = one(ours(scanned, "ci.test.e2e"), "Playwright")
+    assert "push to main" in smoke.text and "pull requests" not in smoke.text
+    unit = one(ours(scanned, "ci.test.unit"), "Vitest")
+    assert "push to main and pull requests" in unit.text
+
+
 def test_the_repository_root_action_runs_for_uses_dot_slash(tmp_path_factory: pytest.TempPathFactory) -> None:
     # getsentry/self-hosted: `uses: ./` is the action.yaml at the root, which runs the tests
     scanned = scan(tmp_path_factory, "root-action", {
