@@ -1318,14 +1318,20 @@ class Expander:
             for job in jobs
         ]
         runnable = _runnable(jobs, scoped_by_job)
+        made: dict[str, JobRun] = {}  # this workflow's own runs by job id (needs name earlier jobs)
         for index, job in enumerate(jobs):
             passing = [s for i, s in enumerate(scoped_by_job[index]) if i in runnable[index]]
             if not passing:
                 continue
             run = JobRun(path, job, workflow, order[0], (*order, index), passing, calls)
             clause = _undecided(job["if"], passing)
-            if clause:
-                run.undecided = ((clause, path, job["if_line"]),)
+            # a job that needs an undecided one runs only when it did (unless it checks the status):
+            # the deploy after `build` (`if: needs.release.outputs.created`) waits on that too
+            inherited = () if _STATUS_CHECK.search(str(job["if"] or "")) else tuple(
+                c for need in job["needs"] if need in made for c in made[need].undecided)
+            own = ((clause, path, job["if_line"]),) if clause else ()
+            run.undecided = tuple(dict.fromkeys((*inherited, *own)))
+            made[job["id"]] = run
             out.append(run)
             if job["uses"]:
                 run.callee = self._call(run, stack)

@@ -867,6 +867,20 @@ def test_status_checks_are_asked_with_what_became_of_the_needed_jobs(tmp_path_fa
     assert "push to main and pull requests" in unit.text
 
 
+def test_a_job_that_needs_an_undecided_one_carries_its_condition(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # the code review's case: build runs `if: needs.release.outputs.created`; the deploy that needs
+    # build was said to run on every push to main
+    scanned = scan(tmp_path_factory, "chain", {W + "cd.yml": (
+        "on:\n  push:\n    branches: [main]\njobs:\n  release:\n    runs-on: ubuntu-latest\n"
+        "    outputs:\n      created: ${{ steps.r.outputs.created }}\n    steps:\n      - id: r\n        run: echo\n"
+        "  build:\n    needs: release\n    if: needs.release.outputs.created\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: docker build -t ghcr.io/acme/web:1 .\n"
+        "  deploy:\n    needs: build\n    runs-on: ubuntu-latest\n    environment: production\n"
+        "    steps:\n      - run: helm upgrade --install web ./chart\n")})
+    deploy = one(ours(scanned, "ci.deploy.automated"), "production")
+    assert deploy.text.startswith("Push to main, if needs.release.outputs.created: deploys to production")
+
+
 def test_the_repository_root_action_runs_for_uses_dot_slash(tmp_path_factory: pytest.TempPathFactory) -> None:
     # getsentry/self-hosted: `uses: ./` is the action.yaml at the root, which runs the tests
     scanned = scan(tmp_path_factory, "root-action", {
