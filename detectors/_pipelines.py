@@ -1181,7 +1181,9 @@ def folded_block(lines: list[str], line: int) -> list[str] | None:
     indicator = lines[line - 1].split(" #")[0].rstrip()
     if not re.search(r"(?:^|[\s:-])>[-+0-9]*$", indicator):
         return None
-    indent = len(indicator) - len(indicator.lstrip())
+    # the text is indented past its parent: the key of `- run: >` (not the dash), or the dash of `- >`
+    item = re.match(r"(\s*)-\s+(?=[^\s>][^:]*:)", indicator)
+    indent = item.end() if item else len(indicator) - len(indicator.lstrip())
     block = []
     for text_line in lines[line:]:
         if text_line.strip() and len(text_line) - len(text_line.lstrip()) <= indent:

@@ -1806,3 +1806,22 @@ def test_script_cycles_end_quietly(indirection: Scanned) -> None:
     fields = ("ci.test.unit", "ci.test.integration")
     claimed = {f.attrs["tool"] for field in fields for f in facts_for(indirection.model, field)}
     assert "npm" not in claimed  # `npm run loop` reaches nothing but itself: no fact, no hang
+
+
+def test_folded_commands_are_found_after_the_one_before() -> None:
+    # the code review's cases: a command whose first words an earlier one repeats, and a command
+    # whose first words an echo mentions first
+    from infrascan.commands import folded_offsets
+
+    for block, lines in ((["docker build -t a . && docker push a;", "docker push b;"], [0, 0, 1]),
+                         (["echo deploying with helm upgrade;", "helm upgrade b ./c"], [0, 1])):
+        assert folded_offsets(block, split_commands(" ".join(block))) == lines
+
+
+def test_a_folded_block_under_a_list_item_key_ends_at_the_key_s_siblings() -> None:
+    from infrascan.detectors._pipelines import folded_block
+
+    lines = ["    steps:", "      - run: >", "          echo a", "        env:", "          X: 1"]
+    assert folded_block(lines, 2) == ["          echo a"]
+    assert folded_block(["  args:", "  - >", "    gcloud x;", "    skaffold run;", "timeout: 1"], 2) == \
+        ["    gcloud x;", "    skaffold run;"]

@@ -118,15 +118,30 @@ class Command:
 def folded_offsets(block: list[str], commands: list[Command]) -> list[int]:
     """The 0-based line, in the block's source lines, of each command split from a folded scalar
     (`key: >`). Folding joins lines with spaces, so the commands' own offsets are all 0: each one is
-    found by its first two words, searching on from the last one found (and staying there when
-    not found, as a substituted parameter may hide it)."""
-    flat = [" ".join(line.split()) for line in block]
+    found by its text in the block joined the same way, after the end of the last one found (a
+    command whose first words an earlier one repeats is not taken for it), else by its first two
+    words (an expression hidden in it); one not found at all stays on the last line found."""
+    flat: list[str] = []
+    starts: list[int] = []  # where each source line begins in the joined text
+    length = 0
+    for line in block:
+        words = " ".join(line.split())
+        starts.append(length)
+        flat.append(words)
+        length += len(words) + 1
+    joined = " ".join(flat)
     out = []
-    at = 0
+    cursor, line_at = 0, 0
     for command in commands:
-        head = " ".join(command.text.split()[:2])
-        at = next((n for n in range(at, len(flat)) if head and head in flat[n]), at)
-        out.append(at)
+        text = " ".join(command.text.split())
+        found = joined.find(text, cursor) if text else -1
+        if found < 0 and text:  # rewritten on the way (an expression hidden): its first two words
+            text = " ".join(text.split()[:2])
+            found = joined.find(text, cursor)
+        if found >= 0:
+            line_at = max(n for n, begin in enumerate(starts) if begin <= found)
+            cursor = found + len(text)
+        out.append(line_at)
     return out
 
 
