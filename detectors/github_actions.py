@@ -1983,7 +1983,7 @@ def _undecided(source: str | None, scenarios: Iterable[Scenario]) -> tuple[Part,
     no code span holds), ", depending on `what the scan cannot know`". Nothing for a label or
     comment gate, which the trigger phrase names. Asked on the success path, as the status
     functions are: `needs.migrate.result == 'success'` orders jobs, not when they run."""
-    if not source or _gates(source) or _commands_in(source):
+    if not isinstance(source, str) or not source or _gates(source) or _commands_in(source):
         return ()
 
     def succeeded(lookup: Lookup) -> Lookup:
@@ -2003,7 +2003,9 @@ def _undecided(source: str | None, scenarios: Iterable[Scenario]) -> tuple[Part,
                if any(UNKNOWN in succeeded(s.scope.lookup)(ref) for s in undecided)]
     if unknown:
         return (", depending on ", *code_list(unknown, limit=3))
-    return (", if ", Code(body[: SHOWN_CONDITION - 1] + "…"))  # not _short: `count > 0` is no redirection
+    if "|" in body:  # no code span holds it, and it names nothing the scan could look up
+        return (", under a condition the scan cannot decide",)
+    return (", if ", Code(body[: SHOWN_CONDITION - 1] + "…"))  # long; not _short: `count > 0` is no redirection
 
 
 def _commands_in(*conditions: str | None) -> list[str]:

@@ -881,6 +881,17 @@ def test_a_job_that_needs_an_undecided_one_carries_its_condition(tmp_path_factor
     assert deploy.text.startswith("Push to main, if needs.release.outputs.created: deploys to production")
 
 
+def test_an_undecided_condition_no_code_span_holds_is_said_so(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # the code review's case: `||` and nothing to look up printed an escaped, "…"-cut condition
+    scanned = scan(tmp_path_factory, "pipes", {W + "cd.yml": (
+        "on:\n  push:\n    branches: [main]\njobs:\n  deploy:\n"
+        "    if: hashFiles('go.sum') != '' || hashFiles('go.mod') != ''\n    runs-on: ubuntu-latest\n"
+        "    environment: production\n    steps:\n      - run: helm upgrade --install web ./chart\n")})
+    deploy = one(ours(scanned, "ci.deploy.automated"), "production")
+    assert deploy.text.startswith("Push to main, under a condition the scan cannot decide: deploys")
+    assert (".github/workflows/cd.yml", 6) in [(e.path, e.line) for e in deploy.evidence]
+
+
 def test_the_repository_root_action_runs_for_uses_dot_slash(tmp_path_factory: pytest.TempPathFactory) -> None:
     # getsentry/self-hosted: `uses: ./` is the action.yaml at the root, which runs the tests
     scanned = scan(tmp_path_factory, "root-action", {
