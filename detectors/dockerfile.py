@@ -63,6 +63,8 @@ def _base_user(ref: str) -> str | None:
         if fnmatch.fnmatchcase(image.name, entry["image"]) and (
                 "tags" not in entry or any(fnmatch.fnmatchcase(image.tag, t) for t in entry["tags"])):
             return str(entry["user"])
+    if any(fnmatch.fnmatchcase(image.name, pattern) for pattern in table["unknown"]):
+        return None
     official = not image.registry and "/" not in image.repository
     if any(official if root == "official" else fnmatch.fnmatchcase(image.name, root) for root in table["root"]):
         return _ROOT
@@ -380,7 +382,7 @@ class DockerfileDetector(Detector):
         root:root` are root, said as written."""
         if not user:
             default = _base_user(base)
-            if default is _ROOT:
+            if default == _ROOT:
                 return ["; runs as root (no USER)"]
             if default:
                 return ["; runs as ", Code(default), " (no USER: base image ", Code(base), " sets it)"]

@@ -146,6 +146,11 @@ def test_a_base_image_from_a_build_argument_decides_the_user() -> None:
         # retail-store's load generator: Amazon Linux's own image, from ECR Public
         ("public.ecr.aws/amazonlinux/amazonlinux:2023-minimal", "runs as root (no USER)"),
         ("gcr.io/cloud-builders/gcloud-slim", "runs as root (no USER)"),  # terraform-example-foundation's bootstrap
+        # the code review's cases: official images that set a user, and .NET's chiseled images
+        ("memcached:1.6", "runs as memcache (no USER: base image memcached:1.6 sets it)"),
+        ("haproxy:2.9", "no USER here: the user is whatever base image haproxy:2.9 sets"),
+        ("mcr.microsoft.com/dotnet/aspnet:8.0-noble-chiseled",
+         "runs as app (no USER: base image mcr.microsoft.com/dotnet/aspnet:8.0-noble-chiseled sets it)"),
         # a company's own base image: its Dockerfile, not this one, decides
         ("registry.example.com/platform/base:2", "no USER here: the user is whatever base image "
                                                  "registry.example.com/platform/base:2 sets"),
