@@ -1165,8 +1165,10 @@ class FactWriter:
                 return word_level
         if any(self._browser(s.image) for s in job.services):
             return "e2e"
-        if level == "unit" and (any(s.store for s in job.services)
-                                or any(self.kb.integration_commands.search(c) for c, _, _ in job.commands)):
+        said_unit = re.search(r"(?i)(?:^|[\W_])unit(?:[\W_]|$)", job.name) is not None  # the team's word
+        if level == "unit" and not said_unit and (any(s.store for s in job.services)
+                                                  or any(self.kb.integration_commands.search(c)
+                                                         for c, _, _ in job.commands)):
             return "integration"
         return level
 

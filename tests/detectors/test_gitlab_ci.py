@@ -919,3 +919,13 @@ def test_a_test_job_is_named_by_its_script_not_its_shared_setup(tmp_path: Path) 
     })
     [tests] = [f for f in facts_for(scanned.model, "ci.test.unit") if "named as a test job" in f.text]
     assert tests.text.startswith("Tests (make verify test_fancy, named as a test job) in job tests_without_cgo")
+
+
+def test_a_job_named_unit_tests_stays_unit_beside_a_database(tmp_path: Path) -> None:
+    # as GitHub Actions does (saleor): the team's name for the job wins over the database beside it
+    scanned = scan_tree(tmp_path, {".gitlab-ci.yml": (
+        "unit-tests:\n  services:\n    - postgres:16\n  script:\n    - pytest\n"
+        "api-tests:\n  services:\n    - postgres:16\n  script:\n    - pytest\n")})
+    assert [f.text.split(" in job ")[1].split()[0] for f in facts_for(scanned.model, "ci.test.unit")] == ["unit-tests"]
+    assert [f.text.split(" in job ")[1].split()[0] for f in facts_for(scanned.model, "ci.test.integration")] == \
+        ["api-tests"]
