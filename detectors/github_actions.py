@@ -36,6 +36,7 @@ from infrascan.catalog import DATA_STORE_CATEGORIES
 from infrascan.commands import (
     Classification,
     SplitMemo,
+    called_unit,
     classify,
     folded_offsets,
     image_tools,
@@ -1771,9 +1772,6 @@ def _fanned(finds: list[Found]) -> list[Found]:
 _CI_WORDS = re.compile(r"(?i)continuous[-_ ]integration")
 
 
-_UNIT_NAMED = re.compile(r"(?i)(?:^|[\W_])unit(?:[\W_]|$)")
-
-
 def _level_by_name(level: str | None, *names: str) -> str | None:
     """The classifier's level-by-name, minus "Continuous Integration", which names CI, not a level."""
     return level_from_names(level, *(_CI_WORDS.sub(" ", n) for n in names if n))
@@ -2550,7 +2548,7 @@ class FactBuilder:
                 _file(run.path),
                 run.workflow["name"],
             )
-            said_unit = any(_UNIT_NAMED.search(n or "") for n in (step.step["name"], run.job["id"], run.job["name"]))
+            said_unit = called_unit(step.step["name"], run.job["id"], run.job["name"])
             if named:
                 level = named
             elif (self.has_store_service(run) or self.compose_before(run, step)) and not said_unit:

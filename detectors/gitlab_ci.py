@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from infrascan.catalog import DATA_STORE_CATEGORIES
-from infrascan.commands import OUTPUT_DIR_NAME, Classification, SplitMemo, classify, image_tools
+from infrascan.commands import OUTPUT_DIR_NAME, Classification, SplitMemo, called_unit, classify, image_tools
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import display_name, is_dynamic, normalise
 from infrascan.envvars import is_placeholder_host
@@ -1165,8 +1165,7 @@ class FactWriter:
                 return word_level
         if any(self._browser(s.image) for s in job.services):
             return "e2e"
-        said_unit = re.search(r"(?i)(?:^|[\W_])unit(?:[\W_]|$)", job.name) is not None  # the team's word
-        if level == "unit" and not said_unit and (any(s.store for s in job.services)
+        if level == "unit" and not called_unit(job.name) and (any(s.store for s in job.services)
                                                   or any(self.kb.integration_commands.search(c)
                                                          for c, _, _ in job.commands)):
             return "integration"

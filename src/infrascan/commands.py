@@ -324,6 +324,15 @@ def _refine_level(rule: Rule, command: str) -> str | None:
     return level_from_names(rule.level, command)
 
 
+_UNIT_NAMED = re.compile(r"(?i)(?:^|[\W_])unit(?:[\W_]|$)")
+
+
+def called_unit(*names: str | None) -> bool:
+    """Whether a job or step name calls its tests unit tests ("Run unit tests", `unit-tests`): the
+    team's word, which a database beside the tests does not overrule (saleor)."""
+    return any(_UNIT_NAMED.search(name or "") for name in names)
+
+
 def level_from_names(level: str | None, *names: str) -> str | None:
     """A unit-level test seen in a job, stage or file named `e2e`/`integration` is that level.
 
