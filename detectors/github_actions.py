@@ -1328,7 +1328,7 @@ class Expander:
             clause = _undecided(job["if"], passing)
             # a job that needs an undecided one runs only when it did (unless it checks the status):
             # the deploy after `build` (`if: needs.release.outputs.created`) waits on that too
-            inherited = () if _STATUS_CHECK.search(str(job["if"] or "")) else tuple(
+            inherited = () if _REGARDLESS.search(str(job["if"] or "")) else tuple(
                 c for need in job["needs"] if need in made for c in made[need].undecided)
             own = ((clause, path, job["if_line"]),) if clause else ()
             run.undecided = tuple(dict.fromkeys((*inherited, *own)))
@@ -1899,6 +1899,8 @@ def _gates(*conditions: str | None) -> list[str]:
 # `success()` is evaluated where it stands (`success() || github.event_name == 'pull_request'`).
 _STATUS_CHECK = re.compile(r"\b(?:always|failure|cancelled|success)\s*\(")
 _SUCCESS_CALL = re.compile(r"\bsuccess\s*\(\s*\)")
+# The status checks that let a job run whatever its needed jobs did (`success()` waits on them).
+_REGARDLESS = re.compile(r"\b(?:always|failure|cancelled)\s*\(")
 
 
 def _runnable(jobs: list[dict[str, Any]], scoped: list[list[Scenario]]) -> list[set[int]]:

@@ -876,9 +876,14 @@ def test_a_job_that_needs_an_undecided_one_carries_its_condition(tmp_path_factor
         "  build:\n    needs: release\n    if: needs.release.outputs.created\n    runs-on: ubuntu-latest\n"
         "    steps:\n      - run: docker build -t ghcr.io/acme/web:1 .\n"
         "  deploy:\n    needs: build\n    runs-on: ubuntu-latest\n    environment: production\n"
-        "    steps:\n      - run: helm upgrade --install web ./chart\n")})
+        "    steps:\n      - run: helm upgrade --install web ./chart\n"
+        # an explicit success() waits on the needed jobs just the same
+        "  preview:\n    needs: build\n    if: success()\n    runs-on: ubuntu-latest\n    environment: staging\n"
+        "    steps:\n      - run: helm upgrade --install web-preview ./chart\n")})
     deploy = one(ours(scanned, "ci.deploy.automated"), "production")
     assert deploy.text.startswith("Push to main, if needs.release.outputs.created: deploys to production")
+    preview = one(ours(scanned, "ci.deploy.automated"), "staging")
+    assert preview.text.startswith("Push to main, if needs.release.outputs.created: deploys to staging")
 
 
 def test_an_undecided_condition_no_code_span_holds_is_said_so(tmp_path_factory: pytest.TempPathFactory) -> None:
