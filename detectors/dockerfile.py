@@ -517,7 +517,9 @@ def group_reached(reached: list[Reached]) -> list[tuple[Reached, list[tuple[str,
     groups: dict[tuple[Any, ...], list[Reached]] = {}
     for found in reached:
         groups.setdefault((found.via, found.tool, found.by_name), []).append(found)
-    return [(group[0], [(r.path, r.line) for r in group]) for group in groups.values()]
+    # branches under different conditions (`if`/`else`) migrate either way: no one condition holds
+    return [(group[0] if len({r.guard for r in group}) == 1 else replace(group[0], guard=""),
+             [(r.path, r.line) for r in group]) for group in groups.values()]
 
 
 def migration_chain(found: Reached, start_path: str) -> list[Part]:
@@ -527,6 +529,8 @@ def migration_chain(found: Reached, start_path: str) -> list[Part]:
         parts.append("runs " if not parts else ", which runs ")
         parts += [Code(hop.path), " script ", Code(hop.name)] if hop.name else [Code(hop.path)]
     parts += ["runs " if not parts else ", which runs ", Code(found.command)]
+    if found.guard:  # Rails' entrypoint: only when the container runs the server
+        parts += [" if ", Code(found.guard)]
     if found.by_name:
         parts.append(" (only its name says it migrates)")
     return parts

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import PurePosixPath
@@ -69,6 +69,43 @@ def _classified(command: str) -> list[dict[str, Any]]:
         }
         for c in classify(command)
     ]
+
+
+_IF = re.compile(r"^\s*(el)?if\s+(.+?)\s*(?:;\s*then\b\s*(.*))?$")
+_ELSE = re.compile(r"^\s*else\b")
+_FI = re.compile(r"^\s*fi\b|;\s*fi\s*$")
+
+
+def shell_guards(text: str) -> dict[int, str]:
+    """The `if` condition each line of a shell script runs under (1-based lines; the innermost),
+    for lines inside an `if` block: Rails' docker-entrypoint migrates only `if [ "${1}" ==
+    "./bin/rails" ] && [ "${2}" == "server" ]`, so a worker from the same image does not."""
+    guards: dict[int, str] = {}
+    stack: list[str] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _IF.match(line)
+        if match:
+            condition = match.group(2)
+            if match.group(1) and stack:  # elif: another branch of the same block
+                stack[-1] = condition
+            elif not match.group(1):
+                stack.append(condition)
+            if match.group(3):  # `if c; then cmd; fi` on one line
+                guards[number] = stack[-1]
+            if _FI.search(line) and stack:
+                stack.pop()
+            continue
+        if _ELSE.match(line) and stack:
+            stack[-1] = f"! ({stack[-1]})"
+            continue
+        if _FI.search(line) and stack:
+            if stack and line.strip() != "fi":
+                guards[number] = stack[-1]
+            stack.pop()
+            continue
+        if stack and line.strip():
+            guards[number] = stack[-1]
+    return guards
 
 
 def argv_script(argv: Iterable[Any]) -> str:
@@ -167,15 +204,19 @@ class ScriptsDetector(Detector):
         first = file.text.split("\n", 1)[0]
         if first.startswith("#!") and not _SHELL_SHEBANG.search(first):
             return  # a python or node script with no extension
+        guards = shell_guards(file.text)
         for command in split_commands(file.text):
-            self._record(out, file.path, command.offset + 1, _KEYWORD.sub("", command.text))
+            line = command.offset + 1
+            self._record(out, file.path, line, _KEYWORD.sub("", command.text), guards.get(line, ""))
 
-    def _record(self, out: Extraction, path: str, line: int, command: str) -> None:
-        """Records what a script line does, and the scripts it calls (for phase 2 to follow)."""
+    def _record(self, out: Extraction, path: str, line: int, command: str, guard: str = "") -> None:
+        """Records what a script line does, and the scripts it calls (for phase 2 to follow); with
+        the `if` condition it runs under, when it runs under one."""
+        extra = {"guard": guard} if guard else {}
         for found in _classified(command):
-            out.records.append(Record("script.command", path, line, found))
+            out.records.append(Record("script.command", path, line, {**found, **extra}))
         if script_tokens(command):
-            out.records.append(Record("script.command", path, line, {"kind": "call", "command": command}))
+            out.records.append(Record("script.command", path, line, {"kind": "call", "command": command, **extra}))
 
     def _node_script(self, file: SourceFile, out: Extraction) -> None:
         """`execSync('prisma migrate deploy')` in a Node script is a command like any other."""
@@ -378,6 +419,7 @@ class Reached:
     line: int
     via: tuple[Hop, ...]
     by_name: bool = False  # only the name of a script says it migrates (`npm run migrate`)
+    guard: str = ""  # the `if` condition of the script it runs under, if any
 
 
 @dataclass(frozen=True)
@@ -529,11 +571,14 @@ class StartResolver:
         near = near_folder(path)
         for record in self.scripts.get(path, []):
             kind = record.data.get("kind")
+            guard = str(record.data.get("guard", ""))
             if kind == "migrate":
-                found.append(Reached(str(record.data["command"]), str(record.data["tool"]), path, record.line, via))
+                found.append(Reached(str(record.data["command"]), str(record.data["tool"]), path, record.line, via,
+                                     guard=guard))
             elif kind in ("indirect", "call"):
                 reached, _ = self._command(str(record.data["command"]), (path, record.line), near, depth + 1, via, walk)
-                found.extend(reached)
+                # what a guarded call reaches runs under that guard too
+                found.extend(replace(r, guard=r.guard or guard) for r in reached)
         return found
 
     def script_path(self, token: str, near: str, copies: tuple[Copy, ...] = ()) -> str | None:

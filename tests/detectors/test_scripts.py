@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from helpers import facts_for, scan_tree
 from infrascan.detectors.scripts import (
     Copy,
     Hop,
@@ -176,3 +179,24 @@ def test_workdir_maps_back_to_the_repository_directory_it_was_copied_from() -> N
     assert other.repo_dir("/app/packages/db", copies, "docker") == "docker"
     reached, only = r.migrations("deno task migrate", ("Dockerfile", 3), r.repo_dir("/app/packages/db", copies, ""))
     assert only and reached[0].tool == "drizzle"
+
+
+def test_shell_guards_give_each_line_its_innermost_if() -> None:
+    from infrascan.detectors.scripts import shell_guards
+
+    script = ("#!/bin/sh\nif [ \"$1\" = web ]; then\n  migrate up\n  if [ -n \"$SEED\" ]; then\n    seed\n  fi\n"
+              "elif [ \"$1\" = worker ]; then\n  work\nelse\n  other\nfi\nif [ -f x ]; then once; fi\nexec \"$@\"\n")
+    guards = shell_guards(script)
+    assert guards[3] == '[ "$1" = web ]' and guards[5] == '[ -n "$SEED" ]'
+    assert guards[8] == '[ "$1" = worker ]' and guards[10] == '! ([ "$1" = worker ])'
+    assert guards[12] == "[ -f x ]" and 13 not in guards
+
+
+def test_a_migration_in_both_branches_runs_under_no_one_condition(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, {
+        "Dockerfile": "FROM ruby:3.3\nCOPY bin/entrypoint /usr/bin/entrypoint\nENTRYPOINT [\"/usr/bin/entrypoint\"]\n",
+        "bin/entrypoint": "#!/bin/sh\nif [ -n \"$FAST\" ]; then\n  bin/rails db:migrate\nelse\n"
+                          "  bin/rails db:migrate\nfi\nexec \"$@\"\n",
+    })
+    [fact] = facts_for(scanned.model, "deploy.migration.strategy")
+    assert "bin/rails db:migrate, in every replica" in fact.text and " if " not in fact.text
