@@ -2175,16 +2175,22 @@ class ChartReader:
     def _value_probes(self, deployment: Deployment) -> None:
         values = deployment.values
         for prefix, _node in _components(values.data, self.aliases):
+            # vault-helm's `server.updateStrategyType: OnDelete`: the component's pods are replaced by
+            # hand, and no rollout waits on its readiness probe
+            update = next((str(v) for key in ("updateStrategyType", "updateStrategy.type", "strategy.type")
+                           if isinstance(v := values.get(f"{prefix}{key}"), str)), "")
             for kind in ("readiness", "liveness"):
                 for path in (f"{prefix}{kind}Probe", f"{prefix}probes.{kind}"):
                     probe = values.get(path)
                     origin = values.where(path) if isinstance(probe, dict) else None
-                    if isinstance(probe, dict) and origin and probe.get("enabled", True) is not False:
+                    # an empty `readinessProbe: {}` is a place for one, not a probe
+                    if isinstance(probe, dict) and probe and origin and probe.get("enabled", True) is not False:
                         http = probe.get("httpGet")
                         desc = f"GET {http['path']}" if isinstance(http, dict) and http.get("path") else ""
                         obj = {
                             "kind": "Helm values",
                             "name": self.chart.name,
+                            "update": update,
                             "containers": [{"probes": [[kind, desc, origin[1]]]}],
                         }
                         self.value_probes.add_probes(obj, Site(self.detector, origin[0], deployment.env, ()))

@@ -216,6 +216,9 @@ def _pod_template(kind: str, spec: YDict) -> tuple[YDict, YDict]:
     return _map(template.get("spec")), _map(template.get("metadata"))
 
 
+_NO_ROLLOUT = frozenset({"OnDelete", "Recreate"})
+
+
 def _workload(kind: str, spec: YDict, out: dict[str, Any]) -> None:
     pod, pod_meta = _pod_template(kind, spec)
     containers = [_container(c, True) for c in _list(pod.get("initContainers")) if isinstance(c, YDict)]
@@ -224,6 +227,11 @@ def _workload(kind: str, spec: YDict, out: dict[str, Any]) -> None:
     replicas = spec.get("replicas")
     if isinstance(replicas, int) and not isinstance(replicas, bool):
         out["replicas"] = [replicas, line_of(spec, "replicas")]
+    # how new pods replace old ones: `OnDelete` (a StatefulSet's pods replaced by hand) and
+    # `Recreate` (all at once) have no rollout a readiness probe holds back
+    update = _str(_map(spec.get("updateStrategy" if kind in ("StatefulSet", "DaemonSet") else "strategy")).get("type"))
+    if update:
+        out["update"] = update
     if kind == "CronJob":
         out["schedule"] = _str(spec.get("schedule"))
     pod_annotations = _map(pod_meta.get("annotations"))
@@ -1220,6 +1228,8 @@ class NameSet:
     def add_probes(self, obj: dict[str, Any], site: Site) -> None:
         """Readiness probes only: they alone hold a rollout back (a liveness probe restarts a
         container, and a Deployment whose pods have only that rolls on)."""
+        if obj.get("update") in _NO_ROLLOUT:  # vault-helm's server StatefulSet updates OnDelete
+            return
         for container in obj.get("containers", []):
             if container.get("init"):
                 continue

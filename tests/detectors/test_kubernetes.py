@@ -408,3 +408,32 @@ def test_a_prometheus_rule_of_recording_rules_only_alerts_on_nothing(tmp_path: P
             "          record: node_namespace_pod_container:container_memory_rss\n")
     scanned = scan_tree(tmp_path, {"k8s/rules.yaml": rule})
     assert facts_for(scanned.model, "alert.warning") == [] and facts_for(scanned.model, "alert.critical") == []
+
+
+def test_readiness_probes_of_workloads_replaced_by_hand_hold_no_rollout(tmp_path: Path) -> None:
+    # vault-helm: the server StatefulSet updates OnDelete (its readiness probe was said to hold a
+    # rollout back); a Recreate Deployment has no rolling update either
+    def workload(kind: str, strategy: str, name: str) -> str:
+        return (f"apiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: {name}\nspec:\n{strategy}  template:\n"
+                f"    spec:\n      containers:\n        - name: {name}\n          image: nginx:1.27\n"
+                "          readinessProbe:\n            httpGet:\n              path: /ready\n              port: 80\n")
+    scanned = scan_tree(tmp_path, {
+        "k8s/vault.yaml": workload("StatefulSet", "  updateStrategy:\n    type: OnDelete\n", "vault"),
+        "k8s/batch.yaml": workload("Deployment", "  strategy:\n    type: Recreate\n", "batch"),
+        "k8s/web.yaml": workload("Deployment", "", "web"),
+    })
+    [verify] = facts_for(scanned.model, "deploy.rollback.verify")
+    assert "probes on web " in verify.text and "vault" not in verify.text and "batch" not in verify.text
+
+
+def test_helm_values_probes_of_a_component_replaced_by_hand_hold_no_rollout(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, {
+        "chart/Chart.yaml": "apiVersion: v2\nname: vault\nversion: 0.1.0\n",
+        "chart/values.yaml": "server:\n  updateStrategyType: OnDelete\n  readinessProbe:\n    enabled: true\n"
+                             "    path: /v1/sys/health\ninjector:\n  readinessProbe:\n    httpGet:\n"
+                             "      path: /health\n"
+                             "alertmanager:\n  readinessProbe: {}\n",
+        "chart/templates/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n",
+    })
+    [verify] = facts_for(scanned.model, "deploy.rollback.verify")
+    assert [e.line for e in verify.evidence] == [7]  # the injector's probe: not the server's, not an empty one
