@@ -42,6 +42,7 @@ RESILIENCE = {
     ("maven", "io.github.resilience4j:resilience4j-spring-boot3"),
     ("nuget", "Polly"),
     ("gem", "retriable"),
+    ("gem", "faraday-retry"),
     ("gem", "circuitbox"),
     ("go", "github.com/sony/gobreaker"),
     ("go", "github.com/cenkalti/backoff/v4"),

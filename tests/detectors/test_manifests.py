@@ -197,3 +197,13 @@ def test_kombu_names_no_broker(tmp_path: Path) -> None:
                                                      '  "celery[redis, sqs]>=5.4",\n  "kombu[sqs]>=5.4",\n]\n'})
     assert not [f for f in scanned.model.facts if f.tech == "rabbitmq"]
     assert [f.tech for f in facts_for(scanned.model, "env.database") if f.tech == "redis"]
+
+
+def test_rails_monitoring_logging_and_retry_gems(tmp_path: Path) -> None:
+    # maybe-finance: skylight (APM), logtail-rails (log shipping) and faraday-retry were gaps
+    scanned = scan_tree(tmp_path, {"Gemfile": 'source "https://rubygems.org"\ngem "rails", "~> 7.2"\n'
+                                              'gem "logtail-rails"\ngem "skylight", groups: [:production]\n'
+                                              'gem "faraday-retry"\ngem "stripe"\n'})
+    assert [f.tech for f in facts_for(scanned.model, "mon.performance")] == ["skylight"]
+    assert [f.tech for f in facts_for(scanned.model, "log.aggregation")] == ["betterstack"]
+    assert any("faraday-retry" in f.text for f in scanned.model.facts if f.field == "ext.fallback")
