@@ -952,16 +952,28 @@ ROWS: list[tuple[str, str]] = [
     ('bin/rake spec', 'test:rspec@unit'),
     # negative: rubocop's rspec plugin
     ('bundle exec rubocop --require rubocop-rspec', ''),
+    # ---- rails-system-test -------------------------------------------------------------------------
+    # rails/rails: guides/source/testing.md (system tests run in a browser)
+    ('bin/rails test:system', 'test:rails@e2e'),
+    # maybe-finance/maybe: .github/workflows/ci.yml
+    ('DISABLE_PARALLELIZATION=true bin/rails test:system', 'test:rails@e2e'),
+    # rails docs: one file
+    ('bin/rails test:system test/system/users_test.rb', 'test:rails@e2e'),
+    # bundler
+    ('bundle exec rails test:system', 'test:rails@e2e'),
+    # rake
+    ('bundle exec rake test:system', 'test:rails@e2e'),
     # ---- rails-test --------------------------------------------------------------------------------
     # rails/rails: guides/source/testing.md
     ('bin/rails test', 'test:rails@unit'),
-    ('bin/rails test:system', 'test:rails@unit'),
     # rails docs
     ('rails test test/models', 'test:rails@unit'),
     # basecamp/kamal demo CI
     ('bundle exec rails test', 'test:rails@unit'),
     # rake
     ('bundle exec rake test', 'test:rails@unit'),
+    # rails docs: one test, by its line
+    ('bin/rails test test/models/user_test.rb:27', 'test:rails@unit'),
     # ---- maven-test --------------------------------------------------------------------------------
     # aws-containers/retail-store-sample-app: src/ui/project.json
     ('./mvnw test -DexcludedGroups=integration', 'test:maven@unit'),
