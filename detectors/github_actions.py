@@ -2830,7 +2830,8 @@ class FactBuilder:
                     if found.kind in ("build", "push", "migrate"):
                         entry = entries.setdefault(
                             (job.order, step.index, _step_kind(found.kind)),
-                            {"units": units, "kind": found.kind, "run": job, "step": step, "found": found},
+                            {"units": units, "kind": found.kind, "run": job, "step": step, "found": found,
+                             "finds": [found]},
                         )
                         entry["kind"] = _merge_kind(entry["kind"], found.kind)
         for unit in units:
@@ -2897,14 +2898,14 @@ class FactBuilder:
             if images and kind in ("build", "push", "build+push"):
                 parts += [verb, "image ", *code_list(images[:2]), " (", *self.how(found), ")"]
             elif kind == "verify":
-                parts += [verb, *self.checks(entry.get("finds") or [found])]
+                parts += [verb, *self.checks(entry["finds"])]
             else:
                 parts += [verb, *([tool, " "] if tool else []), *self.how(found)]
             if step.step["name"]:
                 parts += [" (step ", Code(step.step["name"]), " of ", *self.inner(run), ")"]
             else:
                 parts += [" (", *self.inner(run), ")"]
-            evidence = self.ev(*(e for f in entry.get("finds") or [found] for e in f.evidence()))
+            evidence = self.ev(*(e for f in entry["finds"] for e in f.evidence()))
             order = (0, *run.order, 1, *step.index)
         first = min((block_order(self.tier(u.env)) if u.env else (9, "") for u in units), default=(9, ""))
         scenarios = [s for u in units for s in u.scenarios]
