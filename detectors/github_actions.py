@@ -1927,7 +1927,7 @@ def _runnable(jobs: list[dict[str, Any]], scoped: list[list[Scenario]]) -> list[
                     allowed.add(i)
                 continue
             asked = _SUCCESS_CALL.sub("true" if len(ran) == len(needed) else "false", source or "")
-            if True in condition(asked, _with_results(scenario.scope.lookup, ran, set(needed) - ran)):
+            if True in condition(asked, _with_results(scenario.scope.lookup, set(needed) - ran)):
                 allowed.add(i)
         out[index] = allowed
         return allowed
@@ -1935,24 +1935,21 @@ def _runnable(jobs: list[dict[str, Any]], scoped: list[list[Scenario]]) -> list[
     return [runs(index, frozenset()) for index in range(len(jobs))]
 
 
-def _with_results(lookup: Lookup, ran: set[str], skipped: set[str]) -> Lookup:
-    """`needs.<job>.result` as a scenario leaves it: `success` for a job that ran (the success path
-    the document describes), `skipped` for one that did not."""
+def _with_results(lookup: Lookup, skipped: Iterable[str] = ()) -> Lookup:
+    """`needs.<job>.result` on the success path the document describes: `skipped` for a needed job
+    that did not run in the scenario, `success` for any other."""
+    gone = frozenset(skipped)
 
     def look(name: str) -> Values:
         match = _NEEDS_RESULT.fullmatch(name)
         if match:
-            job = name.split(".")[1]
-            if job in ran:
-                return frozenset({"success"})
-            if job in skipped:
-                return frozenset({"skipped"})
+            return frozenset({"skipped" if match.group(1) in gone else "success"})
         return lookup(name)
 
     return look
 
 
-_NEEDS_RESULT = re.compile(r"needs\.[\w-]+\.result")
+_NEEDS_RESULT = re.compile(r"needs\.([\w-]+)\.result")
 
 
 _CONTEXT_REF = re.compile(r"\b(?:github|needs|vars|inputs|env|steps|jobs|matrix)(?:\.[\w-]+)+")
@@ -1986,10 +1983,7 @@ def _undecided(source: str | None, scenarios: Iterable[Scenario]) -> tuple[Part,
     if not isinstance(source, str) or not source or _gates(source) or _commands_in(source):
         return ()
 
-    def succeeded(lookup: Lookup) -> Lookup:
-        return lambda name: frozenset({"success"}) if _NEEDS_RESULT.fullmatch(name) else lookup(name)
-
-    undecided = [s for s in scenarios if condition(source, succeeded(s.scope.lookup)) == BOTH]
+    undecided = [s for s in scenarios if condition(source, _with_results(s.scope.lookup)) == BOTH]
     if not undecided:
         return ()
     body = source.strip()
@@ -2000,7 +1994,7 @@ def _undecided(source: str | None, scenarios: Iterable[Scenario]) -> tuple[Part,
     if len(body) <= SHOWN_CONDITION and "|" not in body:
         return (", if ", Code(body))
     unknown = [ref for ref in dict.fromkeys(_CONTEXT_REF.findall(body))
-               if any(UNKNOWN in succeeded(s.scope.lookup)(ref) for s in undecided)]
+               if any(UNKNOWN in _with_results(s.scope.lookup)(ref) for s in undecided)]
     if unknown:
         return (", depending on ", *code_list(unknown, limit=3))
     if "|" in body:  # no code span holds it, and it names nothing the scan could look up
