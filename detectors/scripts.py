@@ -99,7 +99,7 @@ def shell_guards(text: str) -> dict[int, str]:
             stack[-1] = f"! ({stack[-1]})"
             continue
         if _FI.search(line) and stack:
-            if stack and line.strip() != "fi":
+            if line.strip() != "fi":  # `cmd; fi`: the command still runs under it
                 guards[number] = stack[-1]
             stack.pop()
             continue
