@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 import shlex
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import PurePosixPath
 from typing import Any
@@ -1153,27 +1153,33 @@ def trigger_parts(triggers: list[Trigger]) -> tuple[Part, ...]:
 _BLOCK_SCALAR = re.compile(r"[|>][-+]?\d*\s*(?:#.*)?$")
 
 
-def content_line(source: str, line: int) -> int:
+def content_line(lines: Sequence[str], line: int) -> int:
     """The first line of a scalar's text: the line after `key: |` for block scalars."""
-    lines = source.splitlines()
     if 0 < line <= len(lines) and _BLOCK_SCALAR.search(lines[line - 1]):
         return line + 1
     return line
+
+
+@lru_cache(maxsize=4)
+def _source_lines(source: str) -> tuple[str, ...]:
+    """A pipeline file's lines, split once for all its steps' scripts (not once per script)."""
+    return tuple(source.splitlines())
 
 
 def script_commands(source: str, line: int, script: str) -> list[tuple[str, int]]:
     """A script's commands, each with the line it starts on; in a folded scalar (`key: >`), the line
     its own text starts on (microservices-demo's Cloud Build step cited `gcloud`'s line for the
     `skaffold run` below it)."""
-    start = content_line(source, line)
+    lines = _source_lines(source)
+    start = content_line(lines, line)
     commands = split_commands(script)
-    block = folded_block(source.splitlines(), line)
+    block = folded_block(lines, line)
     if block is None:
         return [(c.text, start + c.offset) for c in commands]
     return [(c.text, start + offset) for c, offset in zip(commands, folded_offsets(block, commands), strict=True)]
 
 
-def folded_block(lines: list[str], line: int) -> list[str] | None:
+def folded_block(lines: Sequence[str], line: int) -> list[str] | None:
     """The source lines of the folded scalar (`key: >`, `- >-`) whose indicator is on `line` (1-based),
     up to the first line indented no deeper than it; None when it is not one."""
     if not 0 < line <= len(lines):
