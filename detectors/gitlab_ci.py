@@ -29,7 +29,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from infrascan.catalog import DATA_STORE_CATEGORIES
-from infrascan.commands import OUTPUT_DIR_NAME, Classification, SplitMemo, called_unit, classify, image_tools
+from infrascan.commands import (
+    OUTPUT_DIR_NAME,
+    Classification,
+    Command,
+    SplitMemo,
+    called_unit,
+    classify,
+    folded_offsets,
+    image_tools,
+)
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import display_name, is_dynamic, normalise
 from infrascan.envvars import is_placeholder_host
@@ -433,6 +442,8 @@ class GitLabCIDetector(Detector):
                     "doc": encoded.data if encoded else None,
                     "header": encoded_header.data if encoded_header else None,
                     "problems": [[line, message] for line, message in problems],
+                    "folded": [[line, start, block] for line, (start, block) in encoded.folded.items()]
+                              if encoded else [],
                 },
             )
         )
@@ -463,6 +474,7 @@ class Resolution:
                 doc if isinstance(doc, GMap) else None,
                 header if isinstance(header, GMap) else None,
                 problems,
+                {line: (start, block) for line, start, block in record.data.get("folded", [])},
             )
         remote = getattr(ctx, "remote_url", None)
         self.composer = Composer(self.files, ctx.files, project_path(remote), self.diagnose)
@@ -644,6 +656,16 @@ class Resolution:
 
     # -- reading one job ---------------------------------------------------------------------
 
+    def _offsets(self, where: Where, commands: list[Command]) -> list[int]:
+        """The line each command of a script item starts on; in a folded scalar (`- >`), found in its
+        source lines, as folding puts every command on the first."""
+        doc = self.files.get(where[0])
+        folded = doc.folded.get(where[1]) if doc is not None else None
+        if folded is None:
+            return [where[1] + c.offset for c in commands]
+        start, block = folded
+        return [start + offset for offset in folded_offsets(block, commands)]
+
     def _read_job(self, job: Job) -> None:
         job.services = self._services(job)
         cwd = ""
@@ -659,8 +681,9 @@ class Resolution:
                 where = value.where_of(index) if isinstance(value, GSeq) else job.node.where_of(key)
                 inner = _subshell(item)
                 outer_cwd = cwd
-                for command in self._splits[inner]:
-                    line = (where[0], where[1] + command.offset)
+                commands = self._splits[inner]
+                for command, offset in zip(commands, self._offsets(where, commands), strict=True):
+                    line = (where[0], offset)
                     expanded = substitute(_SHELL_KEYWORD.sub("", command.text), job.variables)
                     job.commands.append((expanded, line, key))
                     cwd = _cd(expanded, cwd)

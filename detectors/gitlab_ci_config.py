@@ -31,6 +31,8 @@ from typing import Any
 from infrascan.model import Severity
 from infrascan.yamlload import Tagged, YDict, YList, load_table
 
+from ._pipelines import folded_block
+
 Where = tuple[str, int]  # (path, 1-based line)
 Diagnose = Callable[[str, "int | None", str, Severity], None]
 
@@ -137,6 +139,9 @@ def append(node: GSeq, value: Any, where: Where) -> None:
 class Encoded:
     data: Any
     unknown_tags: list[tuple[str, int]] = field(default_factory=list)
+    # Per folded scalar (`- >`), by the line its value is encoded with: the line its text starts on and
+    # its source lines. Folding joins lines with spaces, so its commands' lines come from these.
+    folded: dict[int, tuple[int, list[str]]] = field(default_factory=dict)
 
 
 def encode(node: Any, lines: list[str]) -> Encoded:
@@ -144,28 +149,32 @@ def encode(node: Any, lines: list[str]) -> Encoded:
 
     `!reference` becomes {"r": [...], "l"}; other tags are unknown to GitLab: their value is kept
     and the tag reported. A block scalar's line is that of its first content line, so commands
-    inside `script: |` keep their own lines.
+    inside `script: |` keep their own lines; a folded one's source lines are kept (`Encoded.folded`).
     """
     out = Encoded(None)
     out.data = _encode(node, lines, out)
     return out
 
 
-def _value_line(value: Any, line: int, lines: list[str]) -> int:
-    if isinstance(value, str) and "\n" in value and 0 < line <= len(lines) and _BLOCK_SCALAR.search(lines[line - 1]):
-        return line + 1
-    return line
+def _value_line(value: Any, line: int, lines: list[str], out: Encoded) -> int:
+    if not isinstance(value, str) or not 0 < line <= len(lines):
+        return line
+    block = folded_block(lines, line)
+    shown = line + 1 if "\n" in value and _BLOCK_SCALAR.search(lines[line - 1]) else line
+    if block is not None and len(block) > 1:
+        out.folded[shown] = (line + 1, block)
+    return shown
 
 
 def _encode(node: Any, lines: list[str], out: Encoded) -> Any:
     if isinstance(node, YDict):
         entries = []
         for key, value in node.items():
-            line = _value_line(value, node.line_of(key), lines)
+            line = _value_line(value, node.line_of(key), lines, out)
             entries.append([key, _encode(value, lines, out), line])
         return {"m": entries, "l": node.line}
     if isinstance(node, YList):
-        items = [[_encode(v, lines, out), _value_line(v, node.line_of(i), lines)] for i, v in enumerate(node)]
+        items = [[_encode(v, lines, out), _value_line(v, node.line_of(i), lines, out)] for i, v in enumerate(node)]
         return {"s": items, "l": node.line}
     if isinstance(node, Tagged):
         if node.tag == "!reference" and isinstance(node.value, list):
@@ -335,6 +344,7 @@ class FileDoc:
     doc: GMap | None
     header: GMap | None
     problems: list[tuple[int | None, str]]
+    folded: dict[int, tuple[int, list[str]]] = field(default_factory=dict)  # as `Encoded.folded`
 
 
 @dataclass(frozen=True)

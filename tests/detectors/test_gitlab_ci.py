@@ -929,3 +929,15 @@ def test_a_job_named_unit_tests_stays_unit_beside_a_database(tmp_path: Path) -> 
     assert [f.text.split(" in job ")[1].split()[0] for f in facts_for(scanned.model, "ci.test.unit")] == ["unit-tests"]
     assert [f.text.split(" in job ")[1].split()[0] for f in facts_for(scanned.model, "ci.test.integration")] == \
         ["api-tests"]
+
+
+def test_commands_of_a_folded_script_item_cite_their_own_lines(tmp_path: Path) -> None:
+    # `- >` joins its lines with spaces: every command cited the line the block starts on
+    scanned = scan_tree(tmp_path, {".gitlab-ci.yml": (
+        "deploy:\n  stage: deploy\n  environment: production\n  script:\n    - echo start\n    - >\n"
+        "      gcloud container clusters get-credentials prod;\n"
+        "      helm upgrade --install web ./chart\n"
+        "      --set image.tag=$CI_COMMIT_SHA\n    - echo done\n")})
+    [step] = [f for f in facts_for(scanned.model, "deploy.steps") if "helm upgrade" in f.text]
+    assert [e.line for e in step.evidence if e.path == ".gitlab-ci.yml"] == [8]
+    assert not scanned.model.diagnostics
