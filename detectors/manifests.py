@@ -49,7 +49,12 @@ RESILIENCE = {
     ("go", "github.com/avast/retry-go/v4"),
     ("cargo", "backoff"),
 }
-_DEV_GROUPS = re.compile(r"(?i)^(?:dev|develop|development|test|tests|testing|lint|docs?|typing|ci|benchmark|bench)$")
+# Extras and dependency groups named for development work (`dev`, `test-integration`, `lint`); any other
+# group is what some installs ship (redash's `all_ds` group holds the data-source drivers its image
+# installs with `install_groups="main,all_ds,dev"`).
+_DEV_GROUPS = re.compile(
+    r"(?i)^(?:dev|develop|development|test|tests|testing|lint|linting|docs?|typing|types|ci|benchmarks?|bench)"
+    r"(?:[-_.][a-z0-9]+)*$")
 # Tokens of a requirements file name that make it a development file (`requirements-dev.txt`).
 _DEV_FILE_TOKENS = frozenset({"dev", "develop", "development", "test", "tests", "testing", "lint", "docs", "ci", "tox"})
 _TOML_LINE = re.compile(r"\(at line (\d+)")
@@ -156,12 +161,12 @@ def parse_pyproject(text: str) -> list[Package]:
     add(project.get("dependencies"), False)
     for extra, specs in _table(project.get("optional-dependencies")).items():
         add(specs, bool(_DEV_GROUPS.match(extra)))
-    for specs in _table(data.get("dependency-groups")).values():
-        add(specs, True)
+    for group, specs in _table(data.get("dependency-groups")).items():
+        add(specs, bool(_DEV_GROUPS.match(group)))
     poetry = _table(_table(data.get("tool")).get("poetry"))
     add_poetry(poetry.get("dependencies"), False)
     for group, table in _table(poetry.get("group")).items():
-        add_poetry(_table(table).get("dependencies"), group != "main")
+        add_poetry(_table(table).get("dependencies"), bool(_DEV_GROUPS.match(group)))
     add_poetry(poetry.get("dev-dependencies"), True)
     return out
 
