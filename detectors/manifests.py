@@ -49,9 +49,7 @@ RESILIENCE = {
     ("go", "github.com/avast/retry-go/v4"),
     ("cargo", "backoff"),
 }
-# Extras and dependency groups named for development work (`dev`, `test-integration`, `lint`); any other
-# group is what some installs ship (redash's `all_ds` group holds the data-source drivers its image
-# installs with `install_groups="main,all_ds,dev"`).
+# Extras and dependency groups named for development work (`dev`, `test-integration`, `lint`).
 _DEV_GROUPS = re.compile(
     r"(?i)^(?:dev|develop|development|test|tests|testing|lint|linting|docs?|typing|types|ci|benchmarks?|bench)"
     r"(?:[-_.][a-z0-9]+)*$")
@@ -144,17 +142,17 @@ def parse_pyproject(text: str) -> list[Package]:
     data = tomllib.loads(text)
     out: list[Package] = []
 
-    def add(specs: Any, dev: bool) -> None:
+    def add(specs: Any, dev: bool, note: str | None = None) -> None:
         for spec in specs if isinstance(specs, list) else []:
             package = _pypi(spec, _line_of(text, spec), dev) if isinstance(spec, str) else None
             if package:
-                out.append(package)
+                out.append(package if note is None else replace(package, note=note))
 
-    def add_poetry(table: Any, dev: bool) -> None:
+    def add_poetry(table: Any, dev: bool, note: str | None = None) -> None:
         for name in table if isinstance(table, dict) else {}:
             if str(name).lower() != "python":
-                note = "development" if dev else ""
-                out.append(Package("pypi", str(name), _line_of(text, f"\n{name}"), dev, note))
+                shown = ("development" if dev else "") if note is None else note
+                out.append(Package("pypi", str(name), _line_of(text, f"\n{name}"), dev, shown))
 
     project = data.get("project", {})
     project = project if isinstance(project, dict) else {}
@@ -162,13 +160,20 @@ def parse_pyproject(text: str) -> list[Package]:
     for extra, specs in _table(project.get("optional-dependencies")).items():
         add(specs, bool(_DEV_GROUPS.match(extra)))
     for group, specs in _table(data.get("dependency-groups")).items():
-        add(specs, bool(_DEV_GROUPS.match(group)))
+        add(specs, True, _group_note(group))
     poetry = _table(_table(data.get("tool")).get("poetry"))
     add_poetry(poetry.get("dependencies"), False)
     for group, table in _table(poetry.get("group")).items():
-        add_poetry(_table(table).get("dependencies"), bool(_DEV_GROUPS.match(group)))
+        add_poetry(_table(table).get("dependencies"), group != "main", None if group == "main" else _group_note(group))
     add_poetry(poetry.get("dev-dependencies"), True)
     return out
+
+
+def _group_note(group: str) -> str:
+    """Why a dependency group's packages are no runtime dependency of the project: installed only when
+    the group is asked for, for development work when it is named for it; any other group is named
+    (redash's `all_ds` holds the data-source drivers its image installs)."""
+    return "development" if _DEV_GROUPS.match(group) else f"{group} group"
 
 
 def _table(value: Any) -> dict[str, Any]:

@@ -83,8 +83,10 @@ def test_pyproject_pep621_extras_and_dependency_groups() -> None:
         Confidence.HINT,
         16,
     )  # PEP 735 group
-    # a group not named for development work ships where it is installed (redash's `all_ds` drivers)
-    assert facts["mysql"][0] == "MySQL driver pymysql in pyproject.toml (environment not stated)"
+    # a group not named for development work is named, not called development (redash's `all_ds` drivers)
+    assert facts["mysql"][:2] == (
+        "MySQL driver pymysql in pyproject.toml (datasources group dependency) (environment not stated)",
+        Confidence.HINT)
 
 
 def test_pyproject_poetry() -> None:
@@ -92,7 +94,7 @@ def test_pyproject_poetry() -> None:
     assert facts["aws-s3"] == ("Object storage (SDK boto3 in pyproject.toml)", Confidence.INFERRED, 6)
     assert facts["newrelic"][1] is Confidence.INFERRED
     assert facts["twilio"][1] is Confidence.HINT and facts["sendgrid"][1] is Confidence.HINT
-    assert facts["sentry"][1] is Confidence.INFERRED  # group `server`: not named for development work
+    assert facts["sentry"][:2] == ("Sentry SDK sentry-sdk in pyproject.toml (server group dependency)", Confidence.HINT)
 
 
 def test_package_json_dependencies_versus_dev_dependencies() -> None:
