@@ -2376,10 +2376,12 @@ class FactBuilder:
 
     def builds(self) -> list[Fact]:
         groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+        built: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # (top, file, job) -> the group of its last image build
         for run in self.runs:
             if run.ephemeral:
                 continue
             last_test = max((s.index for s in run.steps if any(f.kind == "test" for f in s.finds)), default=())
+            job = (run.top, run.path, run.job["id"])
             for step in run.steps:
                 for scenarios, finds in step.groups:
                     made = [f for f in finds if f.kind in ("build", "push")]
@@ -2391,10 +2393,17 @@ class FactBuilder:
                         if image_build
                         else ("command", run.path, made[0].entry or made[0].command)
                     )
+                    key = (run.top, *what)
+                    if image_build and all(f.kind == "push" for f in made) and job in built:
+                        key = built[job]  # `docker push` of the image a step before built: that build, pushed
+                    elif image_build:
+                        built[job] = key
                     group = groups.setdefault(
-                        (run.top, *what),
-                        {"run": run, "step": step, "scenarios": [], "pushed": [], "finds": [], "jobs": []},
+                        key, {"run": run, "step": step, "scenarios": [], "pushed": [], "finds": [], "jobs": [],
+                              "names": []},
                     )
+                    if step.step["name"] not in group["names"]:
+                        group["names"].append(step.step["name"])
                     group["scenarios"] += [s for s in scenarios if s not in group["scenarios"]]
                     if any(f.kind == "push" for f in made):
                         group["pushed"] += scenarios
@@ -2410,14 +2419,18 @@ class FactBuilder:
         fanned = _fanned(finds)
         parts: list[Part]
         registries: list[str] = []
+        built = True
         if image_build:
             images = list(dict.fromkeys(_repository(i) for f in finds for i in (f.images or _tags(f))))
             images = [i for i in images if "$" not in i and "EXPR" not in i]
-            registries = self._registries(run, images, step.step["name"])
+            registries = self._registries(run, images, " ".join(group["names"]))
+            # a step that pushes what it pulled (or what a job before it built): no build here
+            built = any(f.kind == "build" for f in finds)
+            verb = ["built"] if built else ["pushed", *([" to ", ", ".join(registries)] if registries else [])]
             if images:
-                parts = ["Docker image ", *code_list(images[:3]), " built"]
+                parts = ["Docker image ", *code_list(images[:3]), " ", *verb]
             else:
-                parts = ["Docker image built with ", *self.how(finds[0])]
+                parts = ["Docker image ", *verb, " with ", *self.how(finds[0])]
                 where = [v for f in finds for v in f.detail.get("file", []) or f.detail.get("context", [])]
                 where = [w for w in dict.fromkeys(where) if "${{" not in w and "EXPR" not in w]
                 if len(where) > 1:
@@ -2428,7 +2441,7 @@ class FactBuilder:
                     ]
                 elif where:
                     parts += [" (", Code(where[0]), ")"]
-            title = "Build and push image" if pushed else "Build image"
+            title = "Build and push image" if built and pushed else "Build image" if built else "Push image"
         else:
             parts = [*self.fanned_how(finds, fanned)]
             title = "Build" + (f" ({finds[0].tool})" if finds[0].tool else "")
@@ -2442,7 +2455,7 @@ class FactBuilder:
         # A chart or other artifact sent on by its own command (`helm push`): named, and cited.
         sent = [f for f in finds if f.kind == "push" and f.command != finds[0].command] if pushed else []
         if image_build and pushed:
-            parts += ["; pushed", *([" to ", ", ".join(registries)] if registries else [])]
+            parts += ["; pushed", *([" to ", ", ".join(registries)] if registries else [])] if built else []
             if len(_triggers(pushed)) < len(_triggers(scenarios)):
                 parts += [" on ", *describe(_triggers(pushed)), " only"]
         elif sent:

@@ -1288,3 +1288,24 @@ def test_commands_written_in_a_step_are_no_fan_out(tmp_path_factory: pytest.Temp
     scanned = scan(tmp_path_factory, "no-entry", {W + "build.yml": workflow})
     builds = [f.text for f in ours(scanned, "ci.build")]
     assert builds and not any(t.startswith(" →") or "→" in t.split(" in job")[0] for t in builds), builds
+
+
+def test_a_docker_push_after_the_build_is_that_build_pushed(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # documenso: `docker build` then two `docker push` steps were three build steps, the pushes
+    # "Docker image built with `docker push ...`"
+    scanned = scan(tmp_path_factory, "pushes", {W + "publish.yml": (
+        "on:\n  push:\n    branches: [release]\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: docker/login-action@v3\n        with:\n          registry: ghcr.io\n"
+        "      - run: docker build -f ./docker/Dockerfile -t \"ghcr.io/acme/app-$PLATFORM:$SHA\" .\n"
+        "      - name: Push to GitHub Container Registry\n"
+        "        run: docker push --all-tags \"ghcr.io/acme/app-$PLATFORM\"\n"
+        "  retag:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: docker pull ghcr.io/acme/app:rc && docker tag ghcr.io/acme/app:rc ghcr.io/acme/app:stable\n"
+        "      - run: docker push ghcr.io/acme/app:stable\n")})
+    builds = ours(scanned, "ci.build")
+    assert [f.text.split(" in job")[0] for f in builds] == [
+        "Docker image built with docker build -f ./docker/Dockerfile -t \"ghcr.io/acme/app-$PLATFORM:$SHA\" .",
+        "Docker image ghcr.io/acme/app:stable pushed to GitHub Container Registry",
+    ]
+    assert builds[0].text.endswith("; pushed to GitHub Container Registry")
+    assert [e.line for e in builds[0].evidence] == [11, 13]
