@@ -1551,7 +1551,7 @@ class Expander:
     def _action_detail(spec: ActionSpec, with_: Mapping[str, str], lookup: Lookup) -> dict[str, Any]:
         """Inputs that say where a step goes; a matrix-driven input lists its candidates."""
         detail: dict[str, Any] = {}
-        for role in ("app", "environment", "context", "file", "url"):
+        for role in ("app", "environment", "context", "file", "target", "url"):
             value = _value_of(spec, with_, role)
             if value and "${{" in value:
                 detail[role] = literals(interpolate(value, lookup)) or [value]
@@ -2440,7 +2440,7 @@ class FactBuilder:
                         f", and {len(where) - 3} more)" if len(where) > 3 else ")",
                     ]
                 elif where:
-                    parts += [" (", Code(where[0]), ")"]
+                    parts += [" (", Code(where[0]), *self._targets(finds), ")"]
             title = "Build and push image" if built and pushed else "Build image" if built else "Push image"
         else:
             parts = [*self.fanned_how(finds, fanned)]
@@ -2472,6 +2472,14 @@ class FactBuilder:
             rank=30,
             attrs=self.attrs(run, scenarios, step=title, images=_tags_of(finds), jobs=jobs),
         )
+
+    @staticmethod
+    def _targets(finds: list[Found]) -> list[Part]:
+        """The build stage a step stops at (`target: backend`): hoppscotch builds four images from one
+        Dockerfile, which read as four identical steps without it."""
+        targets = [t for t in dict.fromkeys(v for f in finds for v in f.detail.get("target", []))
+                   if "${{" not in t and "EXPR" not in t]
+        return [", target ", *code_list(targets)] if targets else []
 
     def _registries(self, run: JobRun, images: list[str], step_name: str) -> list[str]:
         """Registry names (GitHub Container Registry, Amazon ECR) of the images; else of the job's

@@ -1309,3 +1309,18 @@ def test_a_docker_push_after_the_build_is_that_build_pushed(tmp_path_factory: py
     ]
     assert builds[0].text.endswith("; pushed to GitHub Container Registry")
     assert [e.line for e in builds[0].evidence] == [11, 13]
+
+
+def test_image_builds_of_one_dockerfile_name_their_target_stage(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # hoppscotch: four build-push-action steps of prod.Dockerfile, targets backend, app, sh_admin and
+    # aio, read as four identical build steps
+    step = ("      - uses: docker/build-push-action@v6\n        with:\n          context: .\n"
+            "          file: ./prod.Dockerfile\n          target: {}\n          push: true\n"
+            "          tags: ${{{{ secrets.ORG }}}}/{}\n")
+    scanned = scan(tmp_path_factory, "targets", {W + "release.yml": (
+        "on:\n  push:\n    tags: ['*.*.*']\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+        + step.format("backend", "backend") + step.format("app", "frontend"))})
+    assert [f.text.split(" in job")[0] for f in ours(scanned, "ci.build")] == [
+        "Docker image built with docker/build-push-action (./prod.Dockerfile, target backend)",
+        "Docker image built with docker/build-push-action (./prod.Dockerfile, target app)",
+    ]
