@@ -1076,7 +1076,12 @@ def _other(path: str, event: str, config: Mapping[str, Any]) -> Iterator[tuple[T
 def scenarios_for(path: str, workflow: Mapping[str, Any]) -> list[Scenario]:
     """Every way a workflow starts on its own (workflow_call is its callers' business)."""
     referenced = _conditions_text(workflow)
-    base = Scope({}, (workflow.get("env", {}),))
+    # Started by anything but a dispatch (which sets every input it declares), a workflow's inputs are
+    # empty: redash's release image step, `if: github.event.inputs.dockerRepository == 'redash'`,
+    # never runs on its tag pushes.
+    dispatched = workflow.get("events", {}).get("workflow_dispatch") or {}
+    empty: dict[str, Values] = {f"inputs.{name}": frozenset({""}) for name in dispatched.get("inputs", {})}
+    base = Scope(empty, (workflow.get("env", {}),))
     out: list[Scenario] = []
     for event, config in workflow.get("events", {}).items():
         if event == "workflow_call":

@@ -1324,3 +1324,16 @@ def test_image_builds_of_one_dockerfile_name_their_target_stage(tmp_path_factory
         "Docker image built with docker/build-push-action (./prod.Dockerfile, target backend)",
         "Docker image built with docker/build-push-action (./prod.Dockerfile, target app)",
     ]
+
+
+def test_a_step_testing_a_dispatch_input_never_runs_on_a_push(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # redash: the release image step (`if: github.event.inputs.dockerRepository == 'redash'`) was
+    # said to run on tag pushes; a push has no inputs
+    scanned = scan(tmp_path_factory, "inputs", {W + "image.yml": (
+        "on:\n  push:\n    tags: ['*-dev']\n  workflow_dispatch:\n    inputs:\n      dockerRepository:\n"
+        "        type: choice\n        options: [preview, redash]\njobs:\n  image:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - uses: docker/build-push-action@v6\n"
+        "        if: ${{ github.event.inputs.dockerRepository == 'redash' }}\n"
+        "        with:\n          push: true\n          tags: acme/redash:1.0\n")})
+    [build] = ours(scanned, "ci.build")
+    assert "tag push" not in build.text and "manual dispatch" in build.text
