@@ -2603,8 +2603,8 @@ class FactBuilder:
         if run.job["services"]:
             parts += ["; services: ", *self.services(run)]
         compose = self.compose_before(run, step)
-        if compose is not None:
-            started = next(f for f in compose.finds if f.kind == "services")
+        started = next(f for f in compose.finds if f.kind == "services") if compose is not None else None
+        if started is not None:
             parts += ["; containers started by ", Code(_short(started.command, 80))]
         parts += self._matrix_note(run)
         if run.job["container"]:
@@ -2621,7 +2621,7 @@ class FactBuilder:
             field_id,
             text(*parts),
             Confidence.INFERRED if found.inferred else Confidence.DECLARED,
-            self.ev(*found.evidence(), *gated, (run.path, run.job["line"])),
+            self.ev(*found.evidence(), *gated, (run.path, run.job["line"]), *(started.evidence() if started else ())),
             item=f"{run.path}:{run.job['id']}:{found.tool or found.entry}",
             order=(0, *run.order, *step.index),
             rank=30 if not found.inferred else 55,

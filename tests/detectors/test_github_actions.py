@@ -970,6 +970,8 @@ def test_compose_containers_before_tests_make_them_integration_tests(monorepo: S
     web = one(ours(monorepo, "ci.test.integration"), "job tests-web")
     assert "containers started by docker compose -f docker-compose.dev.yml up -d --wait" in web.text
     assert "/tmp/compose-up.log" not in web.text  # redirections are not part of the command shown
+    # the step that starts them is cited (documenso's E2E line cited only the job for it)
+    assert (W + "test.yml", 54) in [(e.path, e.line) for e in web.evidence]
 
 
 def test_matrix_images_and_buildx_outputs(publish: Scanned) -> None:
