@@ -359,9 +359,10 @@ class DockerfileDetector(Detector):
         user: tuple[str, int] | None = self._inherit(stages, final, "user")
         parts += self._user(user, runtime_ref)
         # the final stage, the FROM that names its image when that is an earlier stage's (`FROM base`),
-        # and the EXPOSE and USER lines the fact quotes
+        # and the FROM, EXPOSE and USER lines the fact quotes
         exposed = self._inherit(stages, final, "expose_lines") or []
-        lines = (final.line, named_at.line, *sorted({*exposed, *([user[1]] if user else [])}))
+        quoted = {*exposed, *([user[1]] if user else []), *(stage.line for stage in builders[:3])}
+        lines = (final.line, named_at.line, *sorted(quoted))
         return Fact(
             "ci.build",
             text(*parts),

@@ -41,8 +41,8 @@ def test_multistage_with_nested_args_resolves_the_runtime_and_drops_stage_aliase
     assert "exposes 3000" in build.text and "runs as nextjs" in build.text
     assert build.tech == "nodejs" and build.confidence is Confidence.DECLARED
     # the runtime stage's FROM, then the FROM that names its image (`FROM alpine AS runner` builds on a
-    # stage), then the EXPOSE and USER it quotes
-    assert [e.line for e in build.evidence] == [19, 6, 26, 27]
+    # stage), then the build stage's FROM, EXPOSE and USER it quotes (redash's build stage was uncited)
+    assert [e.line for e in build.evidence] == [19, 6, 9, 26, 27]
 
 
 @pytest.mark.parametrize(
