@@ -78,6 +78,12 @@ def _apply_merge_tags(svc: dict[Any, Any]) -> None:
             svc[key] = value.value
 
 
+# Environments a compose file brings up on the machine that runs it (a laptop, a CI runner): an
+# application's published port is their URL, on localhost. Any other (`docker-compose.qa.yml`,
+# `.prod.`) may run on a server whose name the file does not hold.
+_LOCAL_STACKS = frozenset({"development", "test", "testing", "ci", "e2e", "integration", "perf", "performance", "load"})
+
+
 def compose_env(path: str, deployed: bool = False) -> str | None:
     """The environment a compose file describes: from its name, else its directories; else none
     when its content says it is deployed (`deployed`), else development."""
@@ -405,7 +411,7 @@ class ComposeDetector(Detector):
             )
         )
         host = first_host_port(specs)
-        if app_service and host and env == "development":
+        if app_service and host and env in _LOCAL_STACKS:
             url = f"http://localhost:{host}"
             out.facts.append(
                 Fact(

@@ -467,3 +467,13 @@ def test_a_podman_compose_file_is_a_compose_file(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, {"podman/podman-compose.yml": podman})
     assert {s.detector: s.files for s in scanned.model.sources}["compose"] == 1
     assert any("PostgreSQL 15" in f.text for f in facts_for(scanned.model, "env.database"))
+
+
+@pytest.mark.parametrize(("path", "url"), [
+    ("docker/testing/compose.yml", "http://localhost:3000"),  # documenso's test stack
+    (".ci/compose.ci.yaml", "http://localhost:3000"),
+    ("docker-compose.qa.yml", None),  # a QA server's name is not in the file
+])
+def test_a_local_stack_s_published_port_is_its_url(tmp_path: Path, path: str, url: str | None) -> None:
+    scanned = scan_tree(tmp_path, {path: "services:\n  web:\n    build: .\n    ports:\n      - 3000:3000\n"})
+    assert [f.attrs["url"] for f in facts_for(scanned.model, "env.url")] == ([url] if url else [])
