@@ -231,10 +231,11 @@ class ScriptsDetector(Detector):
 
     def _target(
         self, out: Extraction, path: str, runner: str, name: str, line: int, commands: list[tuple[str, int]],
-        tags: list[str] | None = None,
+        tags: list[str] | None = None, package: str | None = None,
     ) -> None:
         """One target (a package.json script, a make or Nx target) with its commands; an Nx target
-        carries its project's tags, which `nx run-many --projects=tag:x` selects by."""
+        carries its project's tags, which `nx run-many --projects=tag:x` selects by, and a package.json
+        script its package's name, which `pnpm --filter @redash/viz` selects by."""
         # One simple command each (`cd deploy && helm upgrade ...` is two): the classifier reads
         # simple commands, and a recipe line that changes directory first is the usual shape.
         commands = [(c.text, line) for command, line in commands for c in split_commands(command)]
@@ -253,6 +254,7 @@ class ScriptsDetector(Detector):
                     "commands": [{"command": c, "line": ln} for c, ln in commands],
                     "classified": classified,
                     **({"tags": tags} if tags else {}),
+                    **({"package": package} if package else {}),
                 },
             )
         )
@@ -267,7 +269,9 @@ class ScriptsDetector(Detector):
             if not isinstance(command, str):
                 continue
             line = _json_key_line(lines, script_name)
-            self._target(out, file.path, "npm", script_name, line, [(c.text, line) for c in split_commands(command)])
+            package = data.get("name") if isinstance(data.get("name"), str) else None
+            self._target(out, file.path, "npm", script_name, line, [(c.text, line) for c in split_commands(command)],
+                         package=package)
 
     def _nx_project(self, file: SourceFile, out: Extraction) -> None:
         """An Nx project's targets (`nx test web`): each target's `command`/`commands`, else what its

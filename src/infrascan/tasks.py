@@ -223,11 +223,15 @@ def workspace(command: str, wd: str, targets: Mapping[str, list[Record]]) -> tup
 
 
 def _package_dir(selector: str, script: str, targets: Mapping[str, list[Record]]) -> str | None:
-    """The directory of the workspace package a `--filter` names (`@langfuse/shared` -> packages/shared)."""
-    name = selector.rstrip(".^").split("/")[-1].strip("{}")
-    for record in targets.get(script, []):
+    """The directory of the workspace package a `--filter` names: by its package.json name
+    (`@redash/viz` -> viz-lib), else by its directory (`@langfuse/shared` -> packages/shared)."""
+    selector = selector.rstrip(".^").strip("{}")
+    name = selector.split("/")[-1]
+    candidates = targets.get(script, [])
+    named = [r for r in candidates if r.data.get("package") == selector]
+    for record in named or candidates:
         directory = PurePosixPath(record.path).parent
-        if directory.name == name or str(directory) == selector.strip("./"):
+        if named or directory.name == name or str(directory) == selector.strip("./"):
             return str(directory)
     return None
 

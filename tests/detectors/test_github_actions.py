@@ -586,6 +586,21 @@ def test_pnpm_filter_and_dotenv_reach_the_runner(monorepo: Scanned) -> None:
     assert ("packages/shared/package.json", 1) in [(e.path, e.line) for e in unit.evidence]
 
 
+def test_pnpm_filter_finds_a_package_by_its_name(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # redash: `pnpm --filter @redash/viz test` runs viz-lib's jest; it cited the root's test script
+    scanned = scan(tmp_path_factory, "filter-name", {
+        W + "ci.yml": "on: push\njobs:\n  fe:\n    runs-on: ubuntu-latest\n    steps:\n"
+                      "      - run: pnpm run test\n      - run: pnpm --filter @redash/viz test\n",
+        "pnpm-workspace.yaml": "packages:\n  - viz-lib\n",
+        "package.json": '{\n  "name": "client",\n  "scripts": {\n    "test": "run-s type-check mocha"\n  }\n}\n',
+        "viz-lib/package.json": '{\n  "name": "@redash/viz",\n  "scripts": {\n    "test": "jest"\n  }\n}\n',
+    })
+    viz = one(ours(scanned, "ci.test.unit"), "pnpm --filter @redash/viz test")
+    assert "→ jest" in viz.text
+    assert ("viz-lib/package.json", 4) in [(e.path, e.line) for e in viz.evidence]
+    assert "package.json" not in [e.path for e in viz.evidence]
+
+
 def test_migrations_in_a_test_job_prepare_the_test_database(monorepo: Scanned) -> None:
     [strategy] = ours(monorepo, "deploy.migration.strategy")
     assert strategy.text.startswith("CI job: job migrate (migrate.yml) runs pnpm migrate")
