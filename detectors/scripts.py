@@ -262,14 +262,14 @@ class ScriptsDetector(Detector):
     def _package_json(self, file: SourceFile, out: Extraction) -> None:
         data = self.json_mapping(file, out)
         scripts = data.get("scripts") if data else None
-        if not isinstance(scripts, dict):
+        if data is None or not isinstance(scripts, dict):
             return
+        package = data.get("name") if isinstance(data.get("name"), str) else None
         lines = file.text.splitlines()
         for script_name, command in scripts.items():
             if not isinstance(command, str):
                 continue
             line = _json_key_line(lines, script_name)
-            package = data.get("name") if isinstance(data.get("name"), str) else None
             self._target(out, file.path, "npm", script_name, line, [(c.text, line) for c in split_commands(command)],
                          package=package)
 
