@@ -23,7 +23,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -127,6 +127,7 @@ class Verdict:
 
     down: bool
     why: str = ""  # why it cannot be undone, when it cannot
+    line: int = 0  # the line that says so (the empty `downgrade()`), when one does
 
 
 class MigrationsDetector(Detector):
@@ -223,6 +224,7 @@ class MigrationsDetector(Detector):
                     "name": pure.name,
                     "down": None if verdict is None else verdict.down,
                     "why": "" if verdict is None else verdict.why,
+                    **({"why_line": verdict.line} if verdict is not None and verdict.line else {}),
                     **data,
                 },
             )
@@ -567,11 +569,13 @@ class Group:
     lacking: list[tuple[str, str]]  # (path, why) of migrations without a down step
     unknown: int = 0
     undo_kind: str = ""
+    lines: dict[str, int] = field(default_factory=dict)  # path -> the line that says it cannot be undone
 
     def evidence(self, detector: str) -> tuple[Evidence, ...]:
-        """The newest migration (or the tool's marker file), and the first one that cannot be undone."""
+        """The last migration by name (or the tool's marker file), and the first one that cannot be
+        undone, at the line that says so when one does (redash's empty `downgrade()`)."""
         paths = [self.anchor, *(p for p, _ in self.lacking[:1] if p != self.anchor)]
-        return tuple(Evidence(p, 0, detector) for p in paths)
+        return tuple(Evidence(p, self.lines.get(p, 0), detector) for p in paths)
 
 
 def _groups(ctx: ResolveContext) -> list[Group]:
@@ -611,7 +615,9 @@ def _count(tool: str, folder: str, records: list[Record]) -> Group:
     down = sum(1 for r in known if r.data["down"])
     lacking = [(r.path, str(r.data.get("why", ""))) for r in known if not r.data["down"]]
     shown = folder or _common_parent([r.path for r in records])
-    return Group(tool, shown, records[-1].path, len(records), down, lacking, unknown=len(records) - len(known))
+    lines = {r.path: int(r.data["why_line"]) for r in known if not r.data["down"] and r.data.get("why_line")}
+    return Group(tool, shown, records[-1].path, len(records), down, lacking, unknown=len(records) - len(known),
+                 lines=lines)
 
 
 def _count_golang(folder: str, records: list[Record]) -> Group:
@@ -818,9 +824,9 @@ def _alembic_verdict(tree: ast.Module) -> Verdict:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "downgrade":
             body = [s for s in node.body if not _is_noop(s)]
             if not body:
-                return Verdict(False, "`downgrade()` is empty")
+                return Verdict(False, "`downgrade()` is empty", node.lineno)
             if all(isinstance(s, ast.Raise) for s in body):
-                return Verdict(False, "`downgrade()` raises")
+                return Verdict(False, "`downgrade()` raises", node.lineno)
             return Verdict(True)
     return Verdict(False, "no `downgrade()`")
 
@@ -842,7 +848,7 @@ def _django_verdict(tree: ast.Module) -> Verdict:
             continue
         given = [k.value for k in node.keywords if k.arg == reverse] or node.args[1:2]
         if not given or (isinstance(given[0], ast.Constant) and given[0].value is None):
-            return Verdict(False, f"`{name}` without `{reverse}`")
+            return Verdict(False, f"`{name}` without `{reverse}`", node.lineno)
     return Verdict(True)
 
 
@@ -1004,17 +1010,18 @@ def _brace_verdict(source: str, signature: re.Pattern[str], missing: str) -> Ver
     match = signature.search(source)
     if match is None:
         return Verdict(False, missing)
+    line = source.count("\n", 0, match.start() + len(match.group()) - len(match.group().lstrip())) + 1
     rest = source[match.end() :]
     arrow = rest.find("=>")
     brace = rest.find("{")
     if arrow >= 0 and (brace < 0 or arrow < brace) and not rest[arrow + 2 :].lstrip().startswith("{"):
         expression = rest[arrow + 2 :].split("\n", 1)[0]
-        return Verdict(True) if expression.strip(" ;") else Verdict(False, "empty down")
+        return Verdict(True) if expression.strip(" ;") else Verdict(False, "empty down", line)
     body = _brace_body(source, match.end())
     if body is None or not _has_statements(body):
-        return Verdict(False, "empty down step")
+        return Verdict(False, "empty down step", line)
     if re.match(r"^\s*throw\b", _COMMENTS.sub("", body).strip()):
-        return Verdict(False, "down step throws")
+        return Verdict(False, "down step throws", line)
     return Verdict(True)
 
 

@@ -275,3 +275,13 @@ def test_the_count_names_the_first_migration_that_cannot_be_undone(tmp_path: Pat
     [fact] = facts_for(scan_tree(tmp_path, files).model, "deploy.migration.rollback")
     assert [e.path.rsplit("/", 1)[-1] for e in fact.evidence] == ["0004_newest.py", "0002_backfill.py"]
     assert "2 cannot: 2 RunPython without reverse_code (first: 0002_backfill.py)" in fact.text
+
+
+def test_the_first_migration_that_cannot_be_undone_is_cited_at_its_down_step(tmp_path: Path) -> None:
+    # redash: the citation of the first irreversible migration was the whole file
+    files = tree("alembic", "knex")
+    scanned = scan_tree(tmp_path, files)
+    for item, signature in (("alembic:migrations/versions", "def downgrade"), ("knex:migrations", "down")):
+        cited = rollback(scanned, item).evidence[-1]
+        assert cited.line > 0
+        assert signature in str(files[cited.path]).splitlines()[cited.line - 1]
