@@ -223,6 +223,13 @@ def test_components_are_the_outermost_unit_directories() -> None:
     assert components.of("README.md") == "" and components.of("docs/example/Dockerfile") == ""
 
 
+def test_hidden_directories_and_package_modules_named_setup_are_no_components() -> None:
+    # redash: `.ci` holds CI compose files and `redash/handlers/setup.py` is a Flask module
+    components = Components([".ci/compose.ci.yaml", ".ci/Dockerfile.cypress", "redash/handlers/__init__.py",
+                             "redash/handlers/setup.py", "viz-lib/package.json", "sdk/setup.py", "pyproject.toml"])
+    assert components.roots == ["", "sdk", "viz-lib"]
+
+
 def test_repeated_facts_are_written_once_and_summarised_per_component(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     monorepo(root, services=5)

@@ -19,8 +19,9 @@ _MARKERS = re.compile(
     r"|setup\.py|go\.mod|Gemfile|pom\.xml|build\.gradle(?:\.kts)?|Cargo\.toml|composer\.json|mix\.exs"
     r"|.+\.csproj|(?:docker-)?compose(?:\..+)?\.ya?ml|main\.tf|terragrunt\.hcl)$"
 )
-# Directories that group files of their parent rather than being components themselves.
-_NOT_COMPONENTS = frozenset({".github", ".gitlab", ".circleci", "templates", "charts", "modules", ".devcontainer"})
+# Directories that group files of their parent rather than being components themselves (and any
+# hidden directory: `.github`, `.devcontainer`, redash's `.ci` of CI compose files).
+_NOT_COMPONENTS = frozenset({"templates", "charts", "modules"})
 
 
 def _ancestors(directory: str) -> list[str]:
@@ -33,12 +34,20 @@ def _ancestors(directory: str) -> list[str]:
 class Components:
     def __init__(self, paths: list[str]) -> None:
         roots: set[str] = {""}
+        listed: set[str] | None = None
         for path in paths:  # every listed path: plain string work, no pathlib objects
             parent, _, name = path.rpartition("/")
             if not parent or not _MARKERS.match(name):
                 continue
-            if any(p in _NOT_COMPONENTS or is_example_dir(p) or is_retired_dir(p) for p in parent.split("/")):
+            if any(p in _NOT_COMPONENTS or p.startswith(".") or is_example_dir(p) or is_retired_dir(p)
+                   for p in parent.split("/")):
                 continue
+            if name == "setup.py":
+                # a module of a Python package (redash's `redash/handlers/setup.py` serves /setup), not
+                # a project's setuptools file
+                listed = set(paths) if listed is None else listed
+                if f"{parent}/__init__.py" in listed:
+                    continue
             roots.add(parent)
         # A chart or a Terraform stack inside a service's directory belongs to that service.
         outermost = {r for r in roots if r and not any(a in roots for a in _ancestors(r))}
