@@ -28,7 +28,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from infrascan.catalog import DATA_STORE_CATEGORIES, Tech
-from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
+from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import env_from_name, normalise
 from infrascan.envvars import Variable, VariableReader
 from infrascan.fields import FIELD_BY_ID, Scope
@@ -214,11 +214,24 @@ def first_host_port(specs: list[str]) -> str | None:
     return None
 
 
+# Compose files named for what they add (docker-jitsi-meet's `jibri.yml`, `prometheus.yml`, used with
+# `-f`): a top-level `services:` whose first service has an image, a build or an extends, and no
+# top-level key Compose does not know (azd's azure.yaml has `services:` and `metadata:`).
+_SNIFF = re.compile(
+    r"(?m)^services:[ \t]*(?:#.*)?\n(?:[ \t]*(?:#.*)?\n)*([ \t]+)[\w.-]+:[ \t]*(?:#.*)?\n"
+    r"(?:[ \t]*(?:#.*)?\n|\1[ \t]+[\w.-]+:.*\n)*?\1[ \t]+(?:image|build|extends)[ \t]*:")
+_NOT_COMPOSE = re.compile(r"(?m)^(?!(?:version|name|services|networks|volumes|configs|secrets|include|x-[\w.-]*)"
+                          r"[ \t]*:)[A-Za-z_][\w.-]*[ \t]*:")
+
+
 class ComposeDetector(Detector):
     name = "compose"
-    version = "8"
+    version = "9"
     description = "docker-compose files: services, images, ports, healthchecks, migrations on start"
     patterns = ("{docker-,podman-,}compose*.{yml,yaml}",)  # podman-compose reads its own name first
+    sniff = Sniff((".yml", ".yaml"), _SNIFF, unless=_NOT_COMPOSE,
+                  yields_to=("alerting", "ansible", "azd", "azure-pipelines", "bitbucket", "circleci", "cloudbuild",
+                             "github-actions", "gitlab-ci", "helm", "kubernetes", "log-stores", "paas"))
     looks_for = {
         "env.url": "published ports of compose services",
         "env.database": "compose service images",

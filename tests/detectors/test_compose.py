@@ -477,3 +477,17 @@ def test_a_podman_compose_file_is_a_compose_file(tmp_path: Path) -> None:
 def test_a_local_stack_s_published_port_is_its_url(tmp_path: Path, path: str, url: str | None) -> None:
     scanned = scan_tree(tmp_path, {path: "services:\n  web:\n    build: .\n    ports:\n      - 3000:3000\n"})
     assert [f.attrs["url"] for f in facts_for(scanned.model, "env.url")] == ([url] if url else [])
+
+
+def test_compose_files_named_for_what_they_add_are_read_by_content(tmp_path: Path) -> None:
+    # docker-jitsi-meet: `log-analyser.yml` (Loki) and `prometheus.yml`, used with `-f`, were never read
+    scanned = scan_tree(tmp_path, {
+        "log-analyser.yml": "services:\n    # logs\n    loki:\n        image: grafana/loki:3.0.0\n",
+        "rtcstats/mongodb/mongodb.yml": "version: '3'\nservices:\n  mongodb:\n    restart: always\n    image: mongo\n",
+        # not compose: azd's project file, an Ansible-free YAML list, a values file
+        "azure.yaml": "name: app\nmetadata:\n  template: x\nservices:\n  web:\n    image: acme/web:1\n",
+        "config/services.yml": "services:\n  - name: web\n    image: acme/web:1\n",
+    })
+    compose_paths = {e.path for f in scanned.model.facts for e in f.evidence if e.detector == "compose"}
+    assert compose_paths == {"log-analyser.yml", "rtcstats/mongodb/mongodb.yml"}
+    assert any(f.tech == "loki" for f in facts_for(scanned.model, "log.aggregation"))
