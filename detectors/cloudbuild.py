@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from infrascan.commands import registry_of
-from infrascan.detector import Detector, Extraction, ResolveContext, SourceFile
+from infrascan.detector import Detector, Extraction, ResolveContext, Sniff, SourceFile
 from infrascan.environments import ENV_VARIABLE_NAMES, env_from_name
 from infrascan.model import Fact, Severity
 from infrascan.yamlload import YDict, YList, line_of
@@ -33,18 +33,27 @@ def _quote(arg: str) -> str:
     return arg if re.fullmatch(r"[\w@%+=:,./${}\-]+", arg) else shlex.quote(arg)
 
 
+# A Cloud Build config of another name (bank-of-anthos's `.github/cloudbuild/ci-pr.yaml`): top-level
+# `steps:` whose first step runs a builder image from Google's registries. Drone, Woodpecker and
+# Codefresh steps have top-level `steps:` too, but name their images under `image:`.
+_SNIFF = re.compile(
+    r"(?m)^steps:[ \t]*(?:#.*)?\n(?:[ \t]*(?:#.*)?\n)*[ \t]*-[ \t]+(?:[\w-]+:.*\n[ \t]+)*?name:[ \t]*[\"']?"
+    r"(?:[\w.-]*gcr\.io/|[\w-]+-docker\.pkg\.dev/)")
+
+
 class CloudBuildDetector(Detector):
     name = "cloudbuild"
-    version = "1"
+    version = "2"
     description = "Google Cloud Build configs: steps and builders, images pushed, deploy commands, substitutions"
     patterns = ("cloudbuild*.{yml,yaml}", "*.cloudbuild.{yml,yaml}")
+    sniff = Sniff((".yml", ".yaml"), _SNIFF, yields_to=("github-actions", "gitlab-ci", "helm", "kubernetes"))
     looks_for = {
-        "ci.build": "docker/kaniko/pack builder steps and `images:` in cloudbuild*.yaml",
-        "ci.test.unit": "test commands in cloudbuild*.yaml steps",
-        "ci.test.integration": "integration-test commands in cloudbuild*.yaml steps",
-        "ci.test.e2e": "browser-test commands in cloudbuild*.yaml steps",
-        "ci.deploy.automated": "gcloud run deploy, kubectl, terraform apply steps in cloudbuild*.yaml",
-        "deploy.steps": "deploy steps of cloudbuild*.yaml",
+        "ci.build": "docker/kaniko/pack builder steps and `images:` in Cloud Build configs",
+        "ci.test.unit": "test commands in Cloud Build config steps",
+        "ci.test.integration": "integration-test commands in Cloud Build config steps",
+        "ci.test.e2e": "browser-test commands in Cloud Build config steps",
+        "ci.deploy.automated": "gcloud run deploy, kubectl, terraform apply steps in Cloud Build configs",
+        "deploy.steps": "deploy steps of Cloud Build configs",
     }
 
     def extract(self, file: SourceFile) -> Extraction:

@@ -109,3 +109,14 @@ def test_commands_of_a_folded_script_cite_their_own_lines(tmp_path: Path) -> Non
         "    skaffold run -f=skaffold.yaml --default-repo=gcr.io/$PROJECT_ID;\n\ntimeout: '3600s'\n")})
     [step] = [f for f in facts_for(scanned.model, "deploy.steps") if "skaffold run" in f.text]
     assert [(e.path, e.line) for e in step.evidence] == [("cloudbuild.yaml", 9)]
+
+
+def test_a_cloud_build_config_of_another_name_is_read_by_content(tmp_path: Path) -> None:
+    # bank-of-anthos: `.github/cloudbuild/ci-pr.yaml` runs the PR pipeline; Drone's steps are not Cloud Build
+    scanned = scan_tree(tmp_path, {
+        ".github/cloudbuild/ci-pr.yaml": "# licence\n\nsteps:\n  - id: test\n    name: gcr.io/cloud-builders/go:1.16\n"
+                                         "    entrypoint: go\n    args: ['test', './...']\n",
+        ".drone.yml": "kind: pipeline\nsteps:\n  - name: test\n    image: golang\n    commands: [go test ./...]\n",
+    })
+    paths = {e.path for f in scanned.model.facts for e in f.evidence if e.detector == "cloudbuild"}
+    assert paths == {".github/cloudbuild/ci-pr.yaml"}
