@@ -1251,6 +1251,16 @@ ROWS: list[tuple[str, str]] = [
     ('gcloud run services replace service.yaml --region europe-west1', 'deploy:cloud-run@google-cloud'),
     # negative
     ('gcloud run services describe api', ''),
+    # ---- gcloud-clouddeploy ------------------------------------------------------------------------
+    # GoogleCloudPlatform/bank-of-anthos: src/frontend/cloudbuild.yaml
+    ('gcloud deploy releases create frontend-$SHORT_SHA --delivery-pipeline=frontend --region=us-central1 --skaffold-file=skaffold.yaml', 'deploy:cloud-deploy@google-cloud'),  # noqa: E501
+    # Cloud Deploy docs
+    ('gcloud deploy releases promote --release=rel-01 --delivery-pipeline=my-demo-app-1 --region=us-central1', 'deploy:cloud-deploy@google-cloud'),  # noqa: E501
+    ('gcloud deploy rollouts approve rel-01-to-prod-0001 --delivery-pipeline=web --release=rel-01', 'deploy:cloud-deploy@google-cloud'),  # noqa: E501
+    ('gcloud beta deploy releases create web-1 --delivery-pipeline=web --region=europe-west1', 'deploy:cloud-deploy@google-cloud'),  # noqa: E501
+    ('gcloud deploy rollouts advance rel-01-to-prod-0001 --delivery-pipeline=web --release=rel-01 --region=us-central1', 'deploy:cloud-deploy@google-cloud'),  # noqa: E501
+    # negative: reading the pipeline deploys nothing
+    ('gcloud deploy delivery-pipelines describe web --region=us-central1', ''),
     # ---- gcloud-app-deploy -------------------------------------------------------------------------
     # GoogleCloudPlatform/python-docs-samples: appengine README
     ('gcloud app deploy', 'deploy:app-engine@google-cloud'),
