@@ -524,7 +524,7 @@ class PipelineFacts:
                 continue
             for key in ("env_flag", "stage", "app", "namespace", "config", "files", "var_files", "names", "project"):
                 candidates.extend(str(v) for v in f.c.detail.get(key, []))
-            candidates.append(f.c.command)
+            candidates.append(_operands(f.c.command))
         candidates.extend(job.names)
         for name in candidates:
             env = env_from_name(_CAMEL.sub(" ", name))  # `DeployToProduction` names production
@@ -1086,6 +1086,21 @@ class PipelineFacts:
 
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+_SHELL_VARIABLE = re.compile(r"\$\{[^}]*\}|\$\w+")
+
+
+def _operands(command: str) -> str:
+    """A command's words that may name an environment: no option names (bank-of-anthos's
+    `--gcs-source-staging-dir` is no staging deploy; `--stage prod` deploys prod) and no variables
+    (`$_SOURCE_STAGING_BUCKET`), only the values written."""
+    words = []
+    for word in command.split():
+        if word.startswith("-"):
+            word = word.partition("=")[2]
+        words.append(_SHELL_VARIABLE.sub(" ", word))
+    return " ".join(w for w in words if w.strip())
 _ASSIGNMENT = re.compile(
     r"""^(?:export\s+)?(?P<name>[A-Za-z_]\w*)=(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>\S*))$"""
 )

@@ -120,3 +120,20 @@ def test_a_cloud_build_config_of_another_name_is_read_by_content(tmp_path: Path)
     })
     paths = {e.path for f in scanned.model.facts for e in f.evidence if e.detector == "cloudbuild"}
     assert paths == {".github/cloudbuild/ci-pr.yaml"}
+
+
+def test_option_names_and_variables_name_no_environment(tmp_path: Path) -> None:
+    # bank-of-anthos: `--gcs-source-staging-dir=$_SOURCE_STAGING_BUCKET` made a Cloud Deploy release a
+    # deploy "to staging (environment inferred from names)"
+    scanned = scan_tree(tmp_path, {
+        "src/web/cloudbuild.yaml": "steps:\n  - name: gcr.io/cloud-builders/gcloud\n    args:\n"
+                                   "      - deploy\n      - releases\n      - create\n      - web-$SHORT_SHA\n"
+                                   "      - --delivery-pipeline=web\n"
+                                   "      - --gcs-source-staging-dir=$_SOURCE_STAGING_BUCKET/$SHORT_SHA\n",
+        "api/cloudbuild.yaml": "steps:\n  - name: gcr.io/google.com/cloudsdktool/cloud-sdk\n    entrypoint: bash\n"
+                               "    args: ['-c', 'serverless deploy --stage prod']\n",
+    })
+    deploys = {f.evidence[0].path: f.text for f in facts_for(scanned.model, "ci.deploy.automated")}
+    assert "staging" not in deploys["src/web/cloudbuild.yaml"]
+    assert "(environment not named in the pipeline)" in deploys["src/web/cloudbuild.yaml"]
+    assert "deploys to prod" in deploys["api/cloudbuild.yaml"]
