@@ -2425,6 +2425,7 @@ class FactBuilder:
         parts: list[Part]
         registries: list[str] = []
         built = True
+        paths: list[str] = []  # the Dockerfiles and contexts built from, for the components table (view.py)
         if image_build:
             images = list(dict.fromkeys(_repository(i) for f in finds for i in (f.images or _tags(f))))
             images = [i for i in images if "$" not in i and "EXPR" not in i]
@@ -2432,12 +2433,13 @@ class FactBuilder:
             # a step that pushes what it pulled (or what a job before it built): no build here
             built = any(f.kind == "build" for f in finds)
             verb = ["built"] if built else ["pushed", *([" to ", ", ".join(registries)] if registries else [])]
+            where = [v for f in finds for v in f.detail.get("file", []) or f.detail.get("context", [])]
+            where = [w for w in dict.fromkeys(where) if "${{" not in w and "EXPR" not in w]
+            paths = where
             if images:
                 parts = ["Docker image ", *code_list(images[:3]), " ", *verb]
             else:
                 parts = ["Docker image ", *verb, " with ", *self.how(finds[0])]
-                where = [v for f in finds for v in f.detail.get("file", []) or f.detail.get("context", [])]
-                where = [w for w in dict.fromkeys(where) if "${{" not in w and "EXPR" not in w]
                 if len(where) > 1:
                     parts += [
                         " (one image per matrix entry: ",
@@ -2475,7 +2477,8 @@ class FactBuilder:
             item=f"{run.top}:{run.job['id']}:{'.'.join(map(str, step.index))}",
             order=(0, *run.order, *step.index),
             rank=30,
-            attrs=self.attrs(run, scenarios, step=title, images=_tags_of(finds), jobs=jobs),
+            attrs=self.attrs(run, scenarios, step=title, images=_tags_of(finds), jobs=jobs,
+                             **({"paths": paths} if paths else {})),
         )
 
     @staticmethod

@@ -280,6 +280,20 @@ def test_a_component_runtime_from_distroless_names_and_other_final_images(tmp_pa
     assert "| [telemetry-docs](telemetry-docs/) | nginx 1.31 |" in table and "Python" not in table
 
 
+def test_a_component_an_image_build_names_only_by_its_context_is_built_in_ci(tmp_path: Path) -> None:
+    """docker-jitsi-meet: CI builds ghcr.io/jitsi/base from ./base, and the table said no CI."""
+    root = tmp_path / "repo"
+    step = ("      - uses: docker/build-push-action@v6\n        with:\n          context: ./{0}\n"
+            "          tags: ghcr.io/acme/{0}:latest\n")
+    write_tree(root, {"base/Dockerfile": "FROM debian:trixie-slim\n", "web/Dockerfile": "FROM node:22\n",
+                      ".github/workflows/ci.yml": "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n"
+                                                  "    steps:\n" + step.format("base") + step.format("web")})
+    doc = generated(root)
+    table = doc[doc.index("<!-- infrascan:begin components -->"):doc.index("<!-- infrascan:end components -->")]
+    assert "| [web](web/) | Node.js 22 | - | GitHub Actions |" in table
+    assert "| [base](base/) | - | - | GitHub Actions |" in table  # an OS image is no runtime
+
+
 def test_components_with_nothing_found_are_named_under_the_table_not_given_rows(tmp_path: Path) -> None:
     """openstatus: forty library packages made forty rows of dashes."""
     root = tmp_path / "repo"

@@ -373,7 +373,10 @@ class ViewBuilder:
         mentions: dict[str, list[Fact]] = defaultdict(list)
         path_token = re.compile(r"[\w./-]+/")
         for fact in ci_facts:
-            for token in {fact.component + "/"} | set(path_token.findall(fact.text)):
+            # the paths a fact's text names, and those it built from without naming them (docker-jitsi-meet's
+            # image `ghcr.io/jitsi/base` is built from `./base`)
+            built_from = {str(p).rstrip("/") + "/" for p in fact.attrs.get("paths", ())}
+            for token in {fact.component + "/"} | set(path_token.findall(fact.text)) | built_from:
                 for prefix in _prefixes(token):
                     mentions[prefix].append(fact)
         rows = []
