@@ -588,6 +588,19 @@ ROWS: list[tuple[str, str]] = [
     ('docker push ${DOCKERHUB_USERNAME}/app:latest', 'push:docker>docker-hub'),
     # google docs: artifact registry
     ('docker push us-central1-docker.pkg.dev/my-project/my-repo/app:v1', 'push:docker>artifact-registry'),
+    # ---- docker-manifest ---------------------------------------------------------------------------
+    # getredash/redash: .github/workflows/preview-image.yml
+    ("docker buildx imagetools create $(jq -cr '.tags | map(\"-t \" + .) | join(\" \")' <<< \"$DOCKER_METADATA_OUTPUT_JSON\") $(printf 'redash/redash@sha256:%s ' *)", 'push:docker'),  # noqa: E501
+    # docker docs: multi-platform with imagetools
+    ('docker buildx imagetools create -t ghcr.io/acme/app:1.2.3 ghcr.io/acme/app@sha256:aaa ghcr.io/acme/app@sha256:bbb', 'push:docker>ghcr'),  # noqa: E501
+    # jitsi/docker-jitsi-meet: .github/workflows/unstable.yml (shape)
+    ('docker buildx imagetools create -t jitsi/base:unstable jitsi/base:unstable-amd64 jitsi/base:unstable-arm64', 'push:docker>docker-hub'),  # noqa: E501
+    # docker docs: docker manifest
+    ('docker manifest push myprivateregistry.mycompany.com/repo/image:1.0', 'push:docker'),
+    ('docker manifest push --purge acme/app:latest', 'push:docker'),
+    # negative: inspecting or dry-running publishes nothing
+    ('docker buildx imagetools create --dry-run -t acme/app:1 acme/app@sha256:aaa', ''),
+    ('docker buildx imagetools inspect acme/app:1', ''),
     # ---- kaniko-push -------------------------------------------------------------------------------
     ('/kaniko/executor --context dir:///workspace --destination=europe-west1-docker.pkg.dev/$PROJECT_ID/app/api:$COMMIT_SHA', 'build:kaniko>artifact-registry push:kaniko>artifact-registry'),  # noqa: E501
     # ---- ko-push -----------------------------------------------------------------------------------
