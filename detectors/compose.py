@@ -33,7 +33,7 @@ from infrascan.environments import env_from_name, normalise
 from infrascan.envvars import Variable, VariableReader
 from infrascan.fields import FIELD_BY_ID, Scope
 from infrascan.images import ImageRef, parse_image
-from infrascan.model import Code, Confidence, Fact, FactScope, Part, code_list, text
+from infrascan.model import Code, Confidence, Fact, FactScope, Part, code_list, phrase_list, text
 from infrascan.source import near_folder
 from infrascan.yamlload import Tagged, YDict, line_of
 
@@ -82,6 +82,54 @@ def _apply_merge_tags(svc: dict[Any, Any]) -> None:
 # application's published port is their URL, on localhost. Any other (`docker-compose.qa.yml`,
 # `.prod.`) may run on a server whose name the file does not hold.
 _LOCAL_STACKS = frozenset({"development", "test", "testing", "ci", "e2e", "integration", "perf", "performance", "load"})
+
+
+def _shared_by_services(facts: list[Fact]) -> list[Fact]:
+    """One statement for the services a setting is shared by, cited once: redash's three services
+    take `REDASH_LOG_LEVEL` and `env_file: .env` from one YAML anchor, which made three lines citing
+    the same line. Facts are joined when they say the same of different services (`... compose service
+    `x` ...`) with the same evidence."""
+    groups: dict[tuple[Any, ...], list[tuple[Fact, int]]] = {}
+    out: list[Fact | tuple[Any, ...]] = []
+    for fact in facts:
+        parts = fact.parts
+        at = next((i for i in range(1, len(parts)) if isinstance(parts[i], Code)
+                   and isinstance(parts[i - 1], str) and str(parts[i - 1]).lower().endswith("compose service ")), None)
+        if at is None:
+            out.append(fact)
+            continue
+        key = (fact.field, fact.env, fact.service, fact.confidence, fact.evidence, fact.scope,
+               fact.parts[:at], fact.parts[at + 1 :], repr(sorted(fact.attrs.items())))
+        if key not in groups:
+            groups[key] = []
+            out.append(key)
+        groups[key].append((fact, at))
+    joined: list[Fact] = []
+    for entry in out:
+        if isinstance(entry, Fact):
+            joined.append(entry)
+            continue
+        group = groups[entry]
+        first, at = group[0]
+        if len(group) == 1:
+            joined.append(first)
+            continue
+        names = [part.text for f, i in group if isinstance(part := f.parts[i], Code)]
+        lead = str(first.parts[at - 1])
+        after = list(first.parts[at + 1 :])
+        if after and isinstance(after[0], str) and lead.startswith("Compose"):  # the subject: its verb agrees
+            verb, _, rest = after[0].lstrip().partition(" ")
+            if verb not in _PLURAL:
+                joined.extend(f for f, _ in group)
+                continue
+            after[0] = " " + _PLURAL[verb] + (" " + rest if rest else "")
+        listed = phrase_list([Code(n)] for n in names) if len(names) <= 6 else code_list(names, 5)
+        parts = text(*first.parts[: at - 1], lead[: -len("service ")] + "services ", *listed, *after)
+        joined.append(replace(first, parts=parts, item="|".join(f.item for f, _ in group)))
+    return joined
+
+
+_PLURAL = {"reads": "read", "publishes": "publish", "runs": "run"}
 
 
 def compose_env(path: str, deployed: bool = False) -> str | None:
@@ -275,6 +323,7 @@ class ComposeDetector(Detector):
                         file.path, [n for _, n in users], [s for s, _ in users], self.catalog.get(tech_id), ref, env
                     )
                 )
+        out.facts = _shared_by_services(out.facts)
         if any(part in _TEST_STACK_DIRS for part in PurePosixPath(file.path).parts[:-1]):
             for fact in out.facts:
                 fact.scope = FactScope.EXAMPLE

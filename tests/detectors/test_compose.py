@@ -491,3 +491,18 @@ def test_compose_files_named_for_what_they_add_are_read_by_content(tmp_path: Pat
     compose_paths = {e.path for f in scanned.model.facts for e in f.evidence if e.detector == "compose"}
     assert compose_paths == {"log-analyser.yml", "rtcstats/mongodb/mongodb.yml"}
     assert any(f.tech == "loki" for f in facts_for(scanned.model, "log.aggregation"))
+
+
+def test_a_setting_services_share_through_an_anchor_is_one_statement(tmp_path: Path) -> None:
+    # redash: `x-redash-service: &redash-service` gives three services `env_file: .env` and
+    # REDASH_LOG_LEVEL; the document said each three times, citing the same line
+    scanned = scan_tree(tmp_path, {"compose.yaml": (
+        "x-redash-service: &redash-service\n  image: redash/redash:26\n  env_file: .env\n"
+        "  environment:\n    REDASH_LOG_LEVEL: INFO\nservices:\n"
+        "  server:\n    <<: *redash-service\n    ports:\n      - 5001:5000\n"
+        "  scheduler:\n    <<: *redash-service\n  worker:\n    <<: *redash-service\n")})
+    special = [f.text for f in facts_for(scanned.model, "env.special") if "variables from" in f.text]
+    assert special == ["Compose services server, scheduler and worker read variables from .env"]
+    [level] = facts_for(scanned.model, "log.levels")
+    assert level.text.startswith("REDASH_LOG_LEVEL=INFO in compose services server, scheduler and worker")
+    assert [(e.path, e.line) for e in level.evidence] == [("compose.yaml", 5)]
