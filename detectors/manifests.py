@@ -70,8 +70,12 @@ class Package:
 
 
 def _line_of(text: str, needle: str, default: int = 1) -> int:
+    """The line `needle` starts on; a needle that starts with its line's newline (`\nboto3`, a key at
+    the start of a line) is on the line after that newline."""
     index = text.find(needle)
-    return text.count("\n", 0, index) + 1 if index >= 0 else default
+    if index < 0:
+        return default
+    return text.count("\n", 0, index) + 1 + (1 if needle.startswith("\n") else 0)
 
 
 def _pep508(spec: str) -> tuple[str, tuple[str, ...]]:

@@ -91,7 +91,8 @@ def test_pyproject_pep621_extras_and_dependency_groups() -> None:
 
 def test_pyproject_poetry() -> None:
     facts = extract("poetry.pyproject.toml", "pyproject.toml")
-    assert facts["aws-s3"] == ("Object storage (SDK boto3 in pyproject.toml)", Confidence.INFERRED, 6)
+    # line 7: `boto3 = ...` (mealie's psycopg2-binary was cited one line up, at the line before it)
+    assert facts["aws-s3"] == ("Object storage (SDK boto3 in pyproject.toml)", Confidence.INFERRED, 7)
     assert facts["newrelic"][1] is Confidence.INFERRED
     assert facts["twilio"][1] is Confidence.HINT and facts["sendgrid"][1] is Confidence.HINT
     assert facts["sentry"][:2] == ("Sentry SDK sentry-sdk in pyproject.toml (server group dependency)", Confidence.HINT)
@@ -162,7 +163,7 @@ def test_pom_gradle_csproj_cargo_mix_composer() -> None:
     csproj = extract("Api.csproj")
     assert csproj["azure-monitor"][2] == 5  # Version before Include
     cargo = extract("Cargo.toml")
-    assert cargo["postgresql"][0].startswith("PostgreSQL driver tokio-postgres")
+    assert cargo["postgresql"][0].startswith("PostgreSQL driver tokio-postgres") and cargo["postgresql"][2] == 7
     mix = extract("mix.exs")
     assert mix["redis"][0] == "Redis driver redix in mix.exs (development dependency) (environment not stated)"
     composer = extract("composer.json")
