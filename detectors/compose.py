@@ -35,7 +35,7 @@ from infrascan.fields import FIELD_BY_ID, Scope
 from infrascan.images import ImageRef, parse_image
 from infrascan.model import Code, Confidence, Fact, FactScope, Part, code_list, phrase_list, text
 from infrascan.source import near_folder
-from infrascan.yamlload import Tagged, YDict, line_of
+from infrascan.yamlload import Tagged, YDict, YList, line_of
 
 from .dockerfile import group_reached, migration_chain, stage_copies
 from .scripts import Copy, Reached, StartResolver, argv_script
@@ -462,7 +462,9 @@ class ComposeDetector(Detector):
         specs = port_specs(svc.get("ports"))
         if not specs:
             return
-        line = line_of(svc, "ports", svc_line)
+        ports = svc.get("ports")
+        # the first mapping's line (linkwarden's `3000:3000` sits under `ports:`), which the URL is read from
+        line = ports.line_of(0) if isinstance(ports, YList) and ports else line_of(svc, "ports", svc_line)
         out.facts.append(
             self._special(
                 path,

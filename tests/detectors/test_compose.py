@@ -506,3 +506,10 @@ def test_a_setting_services_share_through_an_anchor_is_one_statement(tmp_path: P
     [level] = facts_for(scanned.model, "log.levels")
     assert level.text.startswith("REDASH_LOG_LEVEL=INFO in compose services server, scheduler and worker")
     assert [(e.path, e.line) for e in level.evidence] == [("compose.yaml", 5)]
+
+
+def test_published_ports_are_cited_at_the_mapping(tmp_path: Path) -> None:
+    # linkwarden and mealie: the URL and the ports line cited `ports:`, the line above the mapping
+    scanned = scan_tree(tmp_path, {"compose.yaml": "services:\n  web:\n    build: .\n    ports:\n      - 3000:3000\n"})
+    [url] = facts_for(scanned.model, "env.url")
+    assert [(e.path, e.line) for e in url.evidence] == [("compose.yaml", 5)]
