@@ -252,6 +252,12 @@ class DockerfileDetector(Detector):
                         args[key] = resolve_args(default, args)
             elif name == "FROM":
                 self._from(value, line, args, stages)
+            elif name == "EXPOSE" and stages:
+                # `EXPOSE ${APP_PORT}` after `ENV APP_PORT=9000` (mealie) exposes 9000
+                known = {**args, **{k: v for k, v, _ in stages[-1].env}}
+                ports = [resolve_args(p, known) for p in value.split()]
+                stages[-1].expose.extend(p for p in dict.fromkeys(ports) if p not in stages[-1].expose)
+                stages[-1].expose_lines.append(line)
             elif stages:
                 self._instruction(stages[-1], name, value, line)
         return stages
@@ -272,10 +278,7 @@ class DockerfileDetector(Detector):
 
     @staticmethod
     def _instruction(stage: Stage, name: str, value: str, line: int) -> None:
-        if name == "EXPOSE":
-            stage.expose.extend(value.split())
-            stage.expose_lines.append(line)
-        elif name == "USER":
+        if name == "USER":
             stage.user = (value.strip(), line)
         elif name == "HEALTHCHECK":
             stage.healthcheck = (value.strip(), line)

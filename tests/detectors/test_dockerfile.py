@@ -412,3 +412,11 @@ def test_the_build_fact_cites_every_expose_and_the_user_it_quotes() -> None:
     build = next(f for f in result.facts if f.field == "ci.build")
     assert "exposes 3100 40000" in build.text and "runs as app" in build.text
     assert [e.line for e in build.evidence] == [1, 2, 3, 5]
+
+
+def test_exposed_ports_are_read_through_env_values() -> None:
+    # mealie: `ENV APP_PORT=9000` then `EXPOSE ${APP_PORT}` twice read "exposes ${APP_PORT} ${APP_PORT}"
+    result = extract("FROM python:3.12-slim\nENV APP_PORT=9000\nEXPOSE ${APP_PORT}\nEXPOSE $APP_PORT\n"
+                     "EXPOSE ${METRICS_PORT}\nCMD python app.py\n")
+    build = next(f for f in result.facts if f.field == "ci.build")
+    assert "exposes 9000 ${METRICS_PORT};" in build.text
