@@ -1813,6 +1813,12 @@ def _with_expressions(commands: list[str], script: str) -> list[str]:
     return [re.sub(_PLACEHOLDER, lambda _: next(remaining), c) for c in commands]
 
 
+def _written_host(image: str) -> bool:
+    """Whether an image reference starts with a registry host free of expressions (`ghcr.io/...`)."""
+    host = image.split("/", 1)[0]
+    return "/" in image and ("." in host or ":" in host) and "$" not in host and "EXPR" not in host
+
+
 def _value_of(spec: ActionSpec, with_: Mapping[str, str], role: str) -> str:
     name = spec.inputs.get(role)
     if name and name in with_:
@@ -2427,9 +2433,12 @@ class FactBuilder:
         built = True
         paths: list[str] = []  # the Dockerfiles and contexts built from, for the components table (view.py)
         if image_build:
-            images = list(dict.fromkeys(_repository(i) for f in finds for i in (f.images or _tags(f))))
-            images = [i for i in images if "$" not in i and "EXPR" not in i]
-            registries = self._registries(run, images, " ".join(group["names"]))
+            written = list(dict.fromkeys(_repository(i) for f in finds for i in (f.images or _tags(f))))
+            images = [i for i in written if "$" not in i and "EXPR" not in i]
+            # an image named by an expression after a registry written out (mealie's
+            # `ghcr.io/${{ github.repository }}`) still says where it goes
+            hosted = [i for i in written if i not in images and _written_host(i)]
+            registries = self._registries(run, [*images, *hosted], " ".join(group["names"]))
             # a step that pushes what it pulled (or what a job before it built): no build here
             built = any(f.kind == "build" for f in finds)
             verb = ["built"] if built else ["pushed", *([" to ", ", ".join(registries)] if registries else [])]

@@ -1356,3 +1356,15 @@ def test_a_step_testing_a_dispatch_input_never_runs_on_a_push(tmp_path_factory: 
         "        with:\n          push: true\n          tags: acme/redash:1.0\n")})
     [build] = ours(scanned, "ci.build")
     assert "tag push" not in build.text and "manual dispatch" in build.text
+
+
+def test_a_registry_written_before_an_expression_is_named(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # mealie pushes `hkotel/mealie:<tag>` and `ghcr.io/${{ github.repository }}:<tag>`: only Docker Hub was named
+    scanned = scan(tmp_path_factory, "hosted", {W + "release.yml": (
+        "on:\n  release:\n    types: [published]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: docker/build-push-action@v6\n        with:\n          push: true\n          tags: |\n"
+        "            hkotel/mealie:${{ github.ref_name }}\n"
+        "            ghcr.io/${{ github.repository }}:${{ github.ref_name }}\n"
+        "            ${{ secrets.EXTRA_TAG }}\n")})
+    [build] = ours(scanned, "ci.build")
+    assert build.text.endswith("; pushed to Docker Hub, GitHub Container Registry")
