@@ -194,6 +194,8 @@ UNKNOWN = _Marker("UNKNOWN")
 FALSY = _Marker("FALSY")
 Values = frozenset[Any]
 ANY: Values = frozenset({UNKNOWN})
+_PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target", "pull_request_review",
+                                  "pull_request_review_comment"})
 BOTH: Values = frozenset({True, False})
 EXPR = re.compile(r"\$\{\{(.*?)\}\}", re.S)
 
@@ -843,6 +845,12 @@ class Scope:
             name = "inputs." + name[len("github.event.inputs.") :]
         if name in self.values:
             return self.values[name]
+        if name == "github.event.pull_request" or name.startswith("github.event.pull_request."):
+            # no pull request in a push's or a dispatch's event: plane's `requested_reviewers != null`
+            # job never runs on its manual dispatch
+            events = self.values.get("github.event_name", ANY)
+            if UNKNOWN not in events and not events & _PULL_REQUEST_EVENTS:
+                return frozenset({""})
         if name.startswith("env.") and depth < 4:
             key = name[4:]
             for layer in self.env:

@@ -1368,3 +1368,13 @@ def test_a_registry_written_before_an_expression_is_named(tmp_path_factory: pyte
         "            ${{ secrets.EXTRA_TAG }}\n")})
     [build] = ours(scanned, "ci.build")
     assert build.text.endswith("; pushed to Docker Hub, GitHub Container Registry")
+
+
+def test_a_job_testing_the_pull_request_never_runs_on_a_dispatch(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # plane: `if: github.event.pull_request.requested_reviewers != null` was said to run on manual dispatch
+    scanned = scan(tmp_path_factory, "pr-only", {W + "lint.yml": (
+        "on:\n  workflow_dispatch:\n  pull_request:\n    branches: [preview]\njobs:\n  build:\n"
+        "    runs-on: ubuntu-latest\n    if: |\n      github.event.pull_request.draft == false &&\n"
+        "      github.event.pull_request.requested_reviewers != null\n    steps:\n      - run: npm run build\n")})
+    [build] = ours(scanned, "ci.build")
+    assert "pull requests to preview" in build.text and "manual dispatch" not in build.text
