@@ -121,3 +121,21 @@ def test_a_host_that_is_no_service_of_the_repository_keeps_the_schemes_engine(tm
     assert [t for t in found if "ORDER_DB_URI" in t] == [
         "MongoDB: ORDER_DB_URI connection URL (mongodb:) in Deployment makeline-service (k8s/dev/makeline-service.yaml)"
     ]
+
+
+def test_engines_that_speak_another_engines_protocol(tmp_path: Path) -> None:
+    # plane and formbricks run Valkey behind `redis://` URLs; MariaDB speaks MySQL's, CockroachDB PostgreSQL's
+    found = _databases(tmp_path, {
+        "docker-compose.yml": "services:\n  cache:\n    image: valkey/valkey:7.2\n"
+                              "  db:\n    image: mariadb:11.4\n  crdb:\n    image: cockroachdb/cockroach:v24.1.0\n",
+        ".env.example": "REDIS_URL=redis://cache:6379\nDATABASE_URL=mysql://app@db:3306/app\n"
+                        "EVENTS_URL=postgresql://root@crdb:26257/events\n",
+    })
+    assert sorted(t for t in found if " URL " in t) == [
+        "CockroachDB: EVENTS_URL connection URL (postgresql:) in .env examples; "
+        "host crdb runs CockroachDB here (it speaks the PostgreSQL protocol)",
+        "MariaDB: DATABASE_URL connection URL (mysql:) in .env examples; "
+        "host db runs MariaDB here (it speaks the MySQL protocol)",
+        "Valkey: REDIS_URL connection URL (redis:) in .env examples; "
+        "host cache runs Valkey here (it speaks the Redis protocol)",
+    ]
