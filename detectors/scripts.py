@@ -49,6 +49,10 @@ _SPACE = re.compile(r"\s")
 _SHELL_SHEBANG = re.compile(r"\b(?:ba|z|da|k)?sh\b")
 _QUOTED_ARG = re.compile(r"""['"`]([^'"`]*)['"`]""")
 _KEYWORD = re.compile(r"^(?:then|do|else|elif|\{|\()\s+")
+# Script lines that neither migrate nor start anything: shell settings, messages, waiting for a database.
+_NEUTRAL = re.compile(
+    r"(?:set|echo|printf|sleep|cd|export|unset|true|false|:|exit|source|\.|local|readonly|trap|umask|shift|done|fi"
+    r"|esac|until|while|if|for|then|do|else|elif|test|\[\[?|\}|\))(?:\s|;|$)|.*\bwait[_-]?for|.*\bpg_isready\b|.*\bnc\s+-z\b|dockerize\s+-wait\b")
 _RUN_ALL = re.compile(r"^(?:npx\s+)?(?:npm-run-all2?|run-s|run-p)\b(?P<args>.*)$")
 # A package.json script or task whose name says it migrates (`migrate`, `db:migrate`, `migrate:deploy`).
 _MIGRATE_NAME = re.compile(r"(?i)(?:^|[:_\-])(?:migrate|migrations?)(?:$|[:_\-])")
@@ -205,18 +209,28 @@ class ScriptsDetector(Detector):
         if first.startswith("#!") and not _SHELL_SHEBANG.search(first):
             return  # a python or node script with no extension
         guards = shell_guards(file.text)
+        more = 0  # the first line that does something else than migrate, call a script or wait
         for command in split_commands(file.text):
             line = command.offset + 1
-            self._record(out, file.path, line, _KEYWORD.sub("", command.text), guards.get(line, ""))
+            body = _KEYWORD.sub("", command.text)
+            if not self._record(out, file.path, line, body, guards.get(line, "")) and not more \
+                    and not _NEUTRAL.match(body):
+                more = line
+        if more:
+            # plane's migrator entrypoint waits for the database and migrates: a service running it
+            # does nothing else; one whose script then starts a server migrates before the app
+            out.records.append(Record("script.command", file.path, more, {"kind": "more"}))
 
-    def _record(self, out: Extraction, path: str, line: int, command: str, guard: str = "") -> None:
+    def _record(self, out: Extraction, path: str, line: int, command: str, guard: str = "") -> bool:
         """Records what a script line does, and the scripts it calls (for phase 2 to follow); with
-        the `if` condition it runs under, when it runs under one."""
+        the `if` condition it runs under, when it runs under one. Whether it recorded anything."""
         extra = {"guard": guard} if guard else {}
+        before = len(out.records)
         for found in _classified(command):
             out.records.append(Record("script.command", path, line, {**found, **extra}))
         if script_tokens(command):
             out.records.append(Record("script.command", path, line, {"kind": "call", "command": command, **extra}))
+        return len(out.records) > before
 
     def _node_script(self, file: SourceFile, out: Extraction) -> None:
         """`execSync('prisma migrate deploy')` in a Node script is a command like any other."""
@@ -518,13 +532,14 @@ class StartResolver:
         for token in script_tokens(body):
             path = self.script_path(token, near, walk.copies)
             reached = []
+            script_pure = False  # a script file not read may do anything besides migrating
             if path is not None and path not in walk.seen:
                 walk.seen.add(path)
-                reached = self._script(path, depth, (*via, Hop(path)), walk)
+                reached, script_pure = self._script(path, depth, (*via, Hop(path)), walk)
             if not reached and token.endswith(_SCRIPT_SUFFIXES) and _MIGRATE_NAME.search(PurePosixPath(token).stem):
                 reached = [Reached(body, "", where[0], where[1], via, by_name=True)]  # `node apply-migrations.js`
             elif path is not None:
-                pure = False  # a script file may do anything besides migrating
+                pure = pure and script_pure
             found.extend(reached)
         return found, pure and bool(found)
 
@@ -569,10 +584,12 @@ class StartResolver:
             return [Reached(first, "", target.path, target.line, hop, by_name=True)], True
         return found, only and bool(commands)
 
-    def _script(self, path: str, depth: int, via: tuple[Hop, ...], walk: _Walk) -> list[Reached]:
-        """The migrations a script file runs, directly or through what it calls."""
+    def _script(self, path: str, depth: int, via: tuple[Hop, ...], walk: _Walk) -> tuple[list[Reached], bool]:
+        """The migrations a script file runs, directly or through what it calls, and whether that is
+        all it does (no `more` record: nothing but migrations, waits and calls that only migrate)."""
         found: list[Reached] = []
         near = near_folder(path)
+        pure = True
         for record in self.scripts.get(path, []):
             kind = record.data.get("kind")
             guard = str(record.data.get("guard", ""))
@@ -580,10 +597,14 @@ class StartResolver:
                 found.append(Reached(str(record.data["command"]), str(record.data["tool"]), path, record.line, via,
                                      guard=guard))
             elif kind in ("indirect", "call"):
-                reached, _ = self._command(str(record.data["command"]), (path, record.line), near, depth + 1, via, walk)
+                reached, called = self._command(str(record.data["command"]), (path, record.line), near, depth + 1, via,
+                                                walk)
                 # what a guarded call reaches runs under that guard too
                 found.extend(replace(r, guard=r.guard or guard) for r in reached)
-        return found
+                pure = pure and called
+            elif kind == "more":
+                pure = False
+        return found, pure and bool(found)
 
     def script_path(self, token: str, near: str, copies: tuple[Copy, ...] = ()) -> str | None:
         """The repository file a command's script argument names, if infrascan read it."""

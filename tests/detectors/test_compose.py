@@ -513,3 +513,21 @@ def test_published_ports_are_cited_at_the_mapping(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, {"compose.yaml": "services:\n  web:\n    build: .\n    ports:\n      - 3000:3000\n"})
     [url] = facts_for(scanned.model, "env.url")
     assert [(e.path, e.line) for e in url.evidence] == [("compose.yaml", 5)]
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    # plane's migrator entrypoint: waits for the database, migrates, and ends
+    ("#!/bin/bash\nset -e\n\npython manage.py wait_for_db $1\n\npython manage.py migrate $1\n",
+     "(a migration-only service)"),
+    ("#!/bin/bash\nset -e\npython manage.py migrate\nexec gunicorn app.wsgi\n",
+     "before the app, in every replica as it starts"),
+])
+def test_a_service_whose_script_only_migrates_is_a_migration_only_service(
+        tmp_path: Path, script: str, expected: str) -> None:
+    scanned = scan_tree(tmp_path, {
+        "bin/docker-entrypoint-migrator.sh": script,
+        "docker-compose.yml": "services:\n  migrator:\n    image: acme/api:1\n"
+                              "    command: ./bin/docker-entrypoint-migrator.sh\n",
+    })
+    [strategy] = facts_for(scanned.model, "deploy.migration.strategy")
+    assert strategy.text.endswith(expected)
