@@ -48,6 +48,9 @@ _C_FLAG = re.compile(r"-\w*c")
 _SPACE = re.compile(r"\s")
 _SHELL_SHEBANG = re.compile(r"\b(?:ba|z|da|k)?sh\b")
 _QUOTED_ARG = re.compile(r"""['"`]([^'"`]*)['"`]""")
+# A record of the first line of a shell script that does more than migrate, wait or call a script:
+# a record kind of its own, as every reader of `script.command` records takes them for commands.
+MORE = "script.more"
 _KEYWORD = re.compile(r"^(?:then|do|else|elif|\{|\()\s+")
 # Script lines that neither migrate nor start anything: shell settings, messages, waiting for a database.
 _NEUTRAL = re.compile(
@@ -219,7 +222,7 @@ class ScriptsDetector(Detector):
         if more:
             # plane's migrator entrypoint waits for the database and migrates: a service running it
             # does nothing else; one whose script then starts a server migrates before the app
-            out.records.append(Record("script.command", file.path, more, {"kind": "more"}))
+            out.records.append(Record(MORE, file.path, more, {}))
 
     def _record(self, out: Extraction, path: str, line: int, command: str, guard: str = "") -> bool:
         """Records what a script line does, and the scripts it calls (for phase 2 to follow); with
@@ -466,6 +469,7 @@ class StartResolver:
         self.scripts: dict[str, list[Record]] = {}
         for record in ctx.records("script.command"):
             self.scripts.setdefault(record.path, []).append(record)
+        self.more = {record.path for record in ctx.records(MORE)}  # scripts that do more than migrate
         # Script files by base name: a command's script argument must match a file's last part, so
         # a lookup reads only the files of that name, not the repository's every script.
         self._by_name: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
@@ -602,9 +606,7 @@ class StartResolver:
                 # what a guarded call reaches runs under that guard too
                 found.extend(replace(r, guard=r.guard or guard) for r in reached)
                 pure = pure and called
-            elif kind == "more":
-                pure = False
-        return found, pure and bool(found)
+        return found, pure and bool(found) and path not in self.more
 
     def script_path(self, token: str, near: str, copies: tuple[Copy, ...] = ()) -> str | None:
         """The repository file a command's script argument names, if infrascan read it."""

@@ -1378,3 +1378,15 @@ def test_a_job_testing_the_pull_request_never_runs_on_a_dispatch(tmp_path_factor
         "      github.event.pull_request.requested_reviewers != null\n    steps:\n      - run: npm run build\n")})
     [build] = ours(scanned, "ci.build")
     assert "pull requests to preview" in build.text and "manual dispatch" not in build.text
+
+
+def test_a_script_that_does_more_than_migrate_is_followed_without_a_crash(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # the scripts detector's record of a line doing "more" once crashed every reader of script commands
+    scanned = scan(tmp_path_factory, "more", {
+        W + "deploy.yml": "on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    environment: production\n"
+                          "    steps:\n      - run: ./scripts/deploy.sh\n",
+        "scripts/deploy.sh": "#!/bin/sh\nset -e\nhelm upgrade --install web ./chart\nnotify-team done\n",
+    })
+    assert not [d for d in scanned.model.diagnostics if "failed" in d.message]
+    assert any("helm upgrade" in f.text for f in ours(scanned, "deploy.steps"))

@@ -44,7 +44,7 @@ def test_shell_script_records_classified_commands_and_calls() -> None:
     assert records("docker/entrypoint.sh", text) == [
         ("script.command", 4, "indirect", "npm run migrate"),
         ("script.command", 6, "call", "sh ./scripts/seed.sh"),
-        ("script.command", 7, "more", ""),  # then it starts what it was given: more than migrating
+        ("script.more", 7, "None", ""),  # then it starts what it was given: more than migrating
     ]
 
 
