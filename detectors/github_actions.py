@@ -845,12 +845,6 @@ class Scope:
             name = "inputs." + name[len("github.event.inputs.") :]
         if name in self.values:
             return self.values[name]
-        if name == "github.event.pull_request" or name.startswith("github.event.pull_request."):
-            # no pull request in a push's or a dispatch's event: plane's `requested_reviewers != null`
-            # job never runs on its manual dispatch
-            events = self.values.get("github.event_name", ANY)
-            if UNKNOWN not in events and not events & _PULL_REQUEST_EVENTS:
-                return frozenset({""})
         if name.startswith("env.") and depth < 4:
             key = name[4:]
             for layer in self.env:
@@ -864,6 +858,23 @@ class Scope:
             dim = self.matrix.get(name[7:])
             return frozenset(dim) if isinstance(dim, list) and dim else ANY
         return ANY
+
+    def if_lookup(self, name: str) -> Values:
+        """As `lookup`, for an `if:` condition, where what an event does not carry is null: a push has
+        no inputs (redash's release image step, `if: github.event.inputs.dockerRepository ==
+        'redash'`, never runs on its tag pushes) and no pull request (plane's `requested_reviewers !=
+        null` job never runs on its dispatch). Not for commands and image names, which show the
+        expression as written rather than an empty string."""
+        value = self.lookup(name)
+        events = self.values.get("github.event_name", ANY)
+        if UNKNOWN not in value or UNKNOWN in events:
+            return value
+        if name.startswith(("inputs.", "github.event.inputs.")) and "workflow_dispatch" not in events:
+            return frozenset({""})
+        if (name == "github.event.pull_request" or name.startswith("github.event.pull_request.")) \
+                and not events & _PULL_REQUEST_EVENTS:
+            return frozenset({""})
+        return value
 
     def raw_env(self, name: str) -> str | None:
         for layer in self.env:
@@ -1084,12 +1095,7 @@ def _other(path: str, event: str, config: Mapping[str, Any]) -> Iterator[tuple[T
 def scenarios_for(path: str, workflow: Mapping[str, Any]) -> list[Scenario]:
     """Every way a workflow starts on its own (workflow_call is its callers' business)."""
     referenced = _conditions_text(workflow)
-    # Started by anything but a dispatch (which sets every input it declares), a workflow's inputs are
-    # empty: redash's release image step, `if: github.event.inputs.dockerRepository == 'redash'`,
-    # never runs on its tag pushes.
-    dispatched = workflow.get("events", {}).get("workflow_dispatch") or {}
-    empty: dict[str, Values] = {f"inputs.{name}": frozenset({""}) for name in dispatched.get("inputs", {})}
-    base = Scope(empty, (workflow.get("env", {}),))
+    base = Scope({}, (workflow.get("env", {}),))
     out: list[Scenario] = []
     for event, config in workflow.get("events", {}).items():
         if event == "workflow_call":
@@ -1428,7 +1434,7 @@ class Expander:
         out: list[StepRun] = []
         for index, step in enumerate(steps):
             scoped = [Scenario(s.trigger, s.scope.child(env=step["env"]), s.fixed) for s in scenarios]
-            ran = [True in condition(step["if"], s.scope.lookup) for s in scoped]
+            ran = [True in condition(step["if"], s.scope.if_lookup) for s in scoped]
             passing = [s for s, runs in zip(scoped, ran, strict=True) if runs]
             if not passing:
                 continue
@@ -1942,11 +1948,11 @@ def _runnable(jobs: list[dict[str, Any]], scoped: list[list[Scenario]]) -> list[
         for i, scenario in enumerate(scoped[index]):
             ran = {need for need, where in needed.items() if i in where}
             if not _STATUS_CHECK.search(source or ""):
-                if len(ran) == len(needed) and True in condition(source, scenario.scope.lookup):
+                if len(ran) == len(needed) and True in condition(source, scenario.scope.if_lookup):
                     allowed.add(i)
                 continue
             asked = _SUCCESS_CALL.sub("true" if len(ran) == len(needed) else "false", source or "")
-            if True in condition(asked, _with_results(scenario.scope.lookup, set(needed) - ran)):
+            if True in condition(asked, _with_results(scenario.scope.if_lookup, set(needed) - ran)):
                 allowed.add(i)
         out[index] = allowed
         return allowed
@@ -2002,7 +2008,7 @@ def _undecided(source: str | None, scenarios: Iterable[Scenario]) -> tuple[Part,
     if not isinstance(source, str) or not source or _gates(source) or _commands_in(source):
         return ()
 
-    undecided = [s for s in scenarios if condition(source, _with_results(s.scope.lookup)) == BOTH]
+    undecided = [s for s in scenarios if condition(source, _with_results(s.scope.if_lookup)) == BOTH]
     if not undecided:
         return ()
     body = source.strip()
