@@ -1390,3 +1390,13 @@ def test_a_script_that_does_more_than_migrate_is_followed_without_a_crash(
     })
     assert not [d for d in scanned.model.diagnostics if "failed" in d.message]
     assert any("helm upgrade" in f.text for f in ours(scanned, "deploy.steps"))
+
+
+def test_an_input_a_push_lacks_is_null_in_conditions_only(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # review: nulling the inputs in every expression showed `ghcr.io/acme/worker:` for a push
+    scanned = scan(tmp_path_factory, "null-display", {W + "b.yml": (
+        "on:\n  push:\n    tags: ['v*']\n  workflow_dispatch:\n    inputs:\n      version:\n        type: string\n"
+        "jobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/build-push-action@v6\n"
+        "        with:\n          push: true\n          tags: ghcr.io/acme/worker:${{ inputs.version }}\n")})
+    [build] = ours(scanned, "ci.build")
+    assert build.text.startswith("Docker image ghcr.io/acme/worker built") and "worker:," not in build.text
