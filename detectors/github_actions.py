@@ -2401,7 +2401,8 @@ class FactBuilder:
 
     def builds(self) -> list[Fact]:
         groups: dict[tuple[Any, ...], dict[str, Any]] = {}
-        built: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # (top, file, job) -> the group of its last image build
+        # (top, file, job) -> its image builds so far: each one's group and the image names it builds
+        built: dict[tuple[Any, ...], list[tuple[tuple[Any, ...], set[str]]]] = {}
         for run in self.runs:
             if run.ephemeral:
                 continue
@@ -2419,10 +2420,11 @@ class FactBuilder:
                         else ("command", run.path, made[0].entry or made[0].command)
                     )
                     key = (run.top, *what)
-                    if image_build and all(f.kind == "push" for f in made) and job in built:
-                        key = built[job]  # `docker push` of the image a step before built: that build, pushed
+                    if image_build and all(f.kind == "push" for f in made):
+                        # `docker push` of the image a step before built: that build, pushed
+                        key = _pushed_build(built.get(job, []), _names(made)) or key
                     elif image_build:
-                        built[job] = key
+                        built.setdefault(job, []).append((key, _names(made)))
                     group = groups.setdefault(
                         key, {"run": run, "step": step, "scenarios": [], "pushed": [], "finds": [], "jobs": [],
                               "names": []},
@@ -3345,6 +3347,24 @@ def _merge_kind(seen: str, kind: str) -> str:
 def _repository(image: str) -> str:
     """`registry/app:${{ github.sha }}` -> `registry/app`: a tag known only at run time is left out."""
     return _RUNTIME_TAG.sub("", image.strip())
+
+
+def _names(finds: Iterable[Found]) -> set[str]:
+    """The image names (without tag or digest) steps build or push."""
+    return {re.sub(r"(?::[^/:]*)?(?:@.*)?$", "", i) for i in _tags_of(finds)}
+
+
+def _pushed_build(builds: list[tuple[tuple[Any, ...], set[str]]], pushed: set[str]) -> tuple[Any, ...] | None:
+    """The build a push-only step pushes: the last that built one of the pushed names; when names cannot
+    be compared (held in expressions), the job's last build. None for a push of an image no build of
+    the job made (pulled and retagged: its own statement)."""
+    known = {n for n in pushed if "$" not in n and "EXPR" not in n}
+    keys = [key for key, names in builds if known & names]
+    if keys:
+        return keys[-1]
+    if builds and (not known or not {n for n in builds[-1][1] if "$" not in n and "EXPR" not in n}):
+        return builds[-1][0]
+    return None
 
 
 def _tags_of(finds: Iterable[Found]) -> list[str]:

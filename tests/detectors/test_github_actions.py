@@ -1400,3 +1400,20 @@ def test_an_input_a_push_lacks_is_null_in_conditions_only(tmp_path_factory: pyte
         "        with:\n          push: true\n          tags: ghcr.io/acme/worker:${{ inputs.version }}\n")})
     [build] = ours(scanned, "ci.build")
     assert build.text.startswith("Docker image ghcr.io/acme/worker built") and "worker:," not in build.text
+
+
+def test_a_push_joins_the_build_of_the_image_it_pushes(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # review: every push joined the job's last build, whatever it pushed (a retagged redis was "built")
+    scanned = scan(tmp_path_factory, "push-names", {W + "ci.yml": (
+        "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: docker build -t ghcr.io/acme/api:1 ./api\n"
+        "      - run: docker build -t ghcr.io/acme/web:1 ./web\n"
+        "      - run: docker push ghcr.io/acme/api:1\n"
+        "      - run: docker push ghcr.io/acme/web:1\n"
+        "      - run: docker pull redis:7 && docker tag redis:7 ghcr.io/acme/redis:7\n"
+        "      - run: docker push ghcr.io/acme/redis:7\n")})
+    texts_ = sorted(f.text.split(" in job")[0] + (" +push" if "; pushed" in f.text else "")
+                    for f in ours(scanned, "ci.build"))
+    assert texts_ == ["Docker image ghcr.io/acme/api:1 built +push",
+                      "Docker image ghcr.io/acme/redis:7 pushed to GitHub Container Registry",
+                      "Docker image ghcr.io/acme/web:1 built +push"]
