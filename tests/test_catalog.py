@@ -186,3 +186,10 @@ def test_mentions_finds_what_every_name_s_pattern_finds_without_the_literal_pref
         texts.append("".join(words))
     for text in texts:
         assert [(t.id, s, e) for t, s, e in catalog.mentions(text)] == every_pattern(text), text
+
+
+def test_cloud_deploy_counts_in_prose_only_as_written() -> None:
+    # review: "our cloud deploy script" in a hand-written line made drift report Google Cloud Deploy
+    catalog = load_catalog()
+    assert [t.id for t, _, _ in catalog.mentions("A person runs our cloud deploy script from a laptop.")] == []
+    assert [t.id for t, _, _ in catalog.mentions("Releases go through Cloud Deploy.")] == ["cloud-deploy"]
