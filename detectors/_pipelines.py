@@ -522,8 +522,11 @@ class PipelineFacts:
         for f in found:
             if f.c.kind not in ("deploy", "rollback", "migrate"):
                 continue
+            if f.c.detail.get("prod"):  # `vercel deploy --prod`
+                return "production", Confidence.INFERRED
             for key in ("env_flag", "stage", "app", "namespace", "config", "files", "var_files", "names", "project"):
-                candidates.extend(str(v) for v in f.c.detail.get(key, []))
+                # a variable's name is no environment (`-n $STAGING_NAMESPACE` may hold anything)
+                candidates.extend(_SHELL_VARIABLE.sub(" ", str(v)) for v in f.c.detail.get(key, []))
             candidates.append(_operands(f.c.command))
         candidates.extend(job.names)
         for name in candidates:

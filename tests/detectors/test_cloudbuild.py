@@ -117,9 +117,12 @@ def test_a_cloud_build_config_of_another_name_is_read_by_content(tmp_path: Path)
         ".github/cloudbuild/ci-pr.yaml": "# licence\n\nsteps:\n  - id: test\n    name: gcr.io/cloud-builders/go:1.16\n"
                                          "    entrypoint: go\n    args: ['test', './...']\n",
         ".drone.yml": "kind: pipeline\nsteps:\n  - name: test\n    image: golang\n    commands: [go test ./...]\n",
+        # written on Windows, the first step's args before its name
+        "build/release.yaml": "steps:\r\n- args:\r\n  - test\r\n  - ./...\r\n  name: gcr.io/cloud-builders/go\r\n"
+                              "  entrypoint: go\r\n",
     })
     paths = {e.path for f in scanned.model.facts for e in f.evidence if e.detector == "cloudbuild"}
-    assert paths == {".github/cloudbuild/ci-pr.yaml"}
+    assert paths == {".github/cloudbuild/ci-pr.yaml", "build/release.yaml"}
 
 
 def test_option_names_and_variables_name_no_environment(tmp_path: Path) -> None:
@@ -132,8 +135,14 @@ def test_option_names_and_variables_name_no_environment(tmp_path: Path) -> None:
                                    "      - --gcs-source-staging-dir=$_SOURCE_STAGING_BUCKET/$SHORT_SHA\n",
         "api/cloudbuild.yaml": "steps:\n  - name: gcr.io/google.com/cloudsdktool/cloud-sdk\n    entrypoint: bash\n"
                                "    args: ['-c', 'serverless deploy --stage prod']\n",
+        # review: a variable in a recognised option's value, and `--prod`, which names production
+        "k8s/cloudbuild.yaml": "steps:\n  - name: gcr.io/cloud-builders/kubectl\n"
+                               "    args: ['apply', '-f', 'k8s/', '-n', '$_STAGING_NAMESPACE']\n",
+        "web/cloudbuild.yaml": "steps:\n  - name: node:20\n    entrypoint: npx\n"
+                               "    args: ['vercel', 'deploy', '--prod', '--token=$_VERCEL_TOKEN']\n",
     })
     deploys = {f.evidence[0].path: f.text for f in facts_for(scanned.model, "ci.deploy.automated")}
-    assert "staging" not in deploys["src/web/cloudbuild.yaml"]
+    assert "staging" not in deploys["src/web/cloudbuild.yaml"] and "staging" not in deploys["k8s/cloudbuild.yaml"]
+    assert "deploys to production (Vercel)" in deploys["web/cloudbuild.yaml"]
     assert "(environment not named in the pipeline)" in deploys["src/web/cloudbuild.yaml"]
     assert "deploys to prod" in deploys["api/cloudbuild.yaml"]
