@@ -37,8 +37,8 @@ def _quote(arg: str) -> str:
 # `steps:` whose first step runs a builder image from Google's registries. Drone, Woodpecker and
 # Codefresh steps have top-level `steps:` too, but name their images under `image:`.
 _SNIFF = re.compile(
-    r"(?m)^steps:[ \t]*(?:#.*)?\n(?:[ \t]*(?:#.*)?\n)*[ \t]*-[ \t]+(?:[\w-]+:.*\n[ \t]+)*?name:[ \t]*[\"']?"
-    r"(?:[\w.-]*gcr\.io/|[\w-]+-docker\.pkg\.dev/)")
+    r"(?m)^steps:[ \t]*(?:#.*)?\r?\n(?:[ \t]*(?:#.*)?\r?\n)*[ \t]*-[ \t]+(?:[^\n]*\n[ \t]+){0,12}?"
+    r"name:[ \t]*[\"']?(?:[\w.-]*gcr\.io/|[\w-]+-docker\.pkg\.dev/)")
 
 
 class CloudBuildDetector(Detector):

@@ -81,7 +81,7 @@ def _apply_merge_tags(svc: dict[Any, Any]) -> None:
 # Environments a compose file brings up on the machine that runs it (a laptop, a CI runner): an
 # application's published port is their URL, on localhost. Any other (`docker-compose.qa.yml`,
 # `.prod.`) may run on a server whose name the file does not hold.
-_LOCAL_STACKS = frozenset({"development", "test", "testing", "ci", "e2e", "integration", "perf", "performance", "load"})
+_LOCAL_STACKS = frozenset({"development", "test", "testing", "ci", "e2e", "integration"})
 
 
 def _shared_by_services(facts: list[Fact]) -> list[Fact]:
@@ -266,10 +266,13 @@ def first_host_port(specs: list[str]) -> str | None:
 # `-f`): a top-level `services:` whose first service has an image, a build or an extends, and no
 # top-level key Compose does not know (azd's azure.yaml has `services:` and `metadata:`).
 _SNIFF = re.compile(
-    r"(?m)^services:[ \t]*(?:#.*)?\n(?:[ \t]*(?:#.*)?\n)*([ \t]+)[\w.-]+:[ \t]*(?:#.*)?\n"
-    r"(?:[ \t]*(?:#.*)?\n|\1[ \t]+[\w.-]+:.*\n)*?\1[ \t]+(?:image|build|extends)[ \t]*:")
-_NOT_COMPOSE = re.compile(r"(?m)^(?!(?:version|name|services|networks|volumes|configs|secrets|include|x-[\w.-]*)"
-                          r"[ \t]*:)[A-Za-z_][\w.-]*[ \t]*:")
+    r"(?m)^services:[ \t]*(?:#.*)?\r?\n(?:[ \t]*(?:#.*)?\r?\n)*([ \t]+)[\"']?[\w.-]+[\"']?:[ \t]*(?:&[\w.-]+)?"
+    r"[ \t]*(?:#.*)?\r?\n(?:[ \t]*(?:#.*)?\r?\n|\1[ \t]+[^#\s].*\n)*?\1[ \t]+(?:image|build|extends|<<)[ \t]*:")
+_NOT_COMPOSE = re.compile(
+    r"(?m)^(?!(?:version|name|services|networks|volumes|configs|secrets|models|include|x-[\w.-]*)[ \t]*:)"
+    r"[A-Za-z_][\w.-]*[ \t]*:")
+# Formats with a compose-like `services:` of their own: Tugboat previews, Lando recipes.
+_NOT_COMPOSE_PATHS = re.compile(r"(?:^|/)(?:\.tugboat/|\.lando[^/]*\.ya?ml$)")
 
 
 class ComposeDetector(Detector):
@@ -294,6 +297,8 @@ class ComposeDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
+        if _NOT_COMPOSE_PATHS.search(file.path):
+            return out
         documents = self.yaml_documents(file, out)
         docs = [d for d in documents if isinstance(d, dict)]
         services = docs[0].get("services") if docs else None

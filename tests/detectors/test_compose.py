@@ -473,6 +473,7 @@ def test_a_podman_compose_file_is_a_compose_file(tmp_path: Path) -> None:
     ("docker/testing/compose.yml", "http://localhost:3000"),  # documenso's test stack
     (".ci/compose.ci.yaml", "http://localhost:3000"),
     ("docker-compose.qa.yml", None),  # a QA server's name is not in the file
+    ("load-balancer/docker-compose.yml", None),  # "load" from a directory's name is no local test stack
 ])
 def test_a_local_stack_s_published_port_is_its_url(tmp_path: Path, path: str, url: str | None) -> None:
     scanned = scan_tree(tmp_path, {path: "services:\n  web:\n    build: .\n    ports:\n      - 3000:3000\n"})
@@ -484,12 +485,19 @@ def test_compose_files_named_for_what_they_add_are_read_by_content(tmp_path: Pat
     scanned = scan_tree(tmp_path, {
         "log-analyser.yml": "services:\n    # logs\n    loki:\n        image: grafana/loki:3.0.0\n",
         "rtcstats/mongodb/mongodb.yml": "version: '3'\nservices:\n  mongodb:\n    restart: always\n    image: mongo\n",
-        # not compose: azd's project file, an Ansible-free YAML list, a values file
-        "azure.yaml": "name: app\nmetadata:\n  template: x\nservices:\n  web:\n    image: acme/web:1\n",
+        # written on Windows; a service from an anchor (Ruby on Whales' `rails: &backend` / `<<: *app`)
+        "stack.yml": "services:\r\n  db:\r\n    image: postgres:16\r\n",
+        "dip.yml": "x-app: &app\n  build: .\nservices:\n  rails: &backend\n    <<: *app\n    ports:\n"
+                   "      - 3000:3000\n",
+        # not compose: a project file with keys Compose does not know (azd's azure.yaml has them too), a
+        # list of services, Tugboat's and Lando's formats
+        "infra/project.yaml": "name: app\nmetadata:\n  template: x\nservices:\n  web:\n    image: acme/web:1\n",
         "config/services.yml": "services:\n  - name: web\n    image: acme/web:1\n",
+        ".tugboat/config.yml": "services:\n  db:\n    image: tugboatqa/postgres:15\n",
+        ".lando.yml": "name: app\nservices:\n  web:\n    build:\n      - composer install\n",
     })
     compose_paths = {e.path for f in scanned.model.facts for e in f.evidence if e.detector == "compose"}
-    assert compose_paths == {"log-analyser.yml", "rtcstats/mongodb/mongodb.yml"}
+    assert compose_paths == {"log-analyser.yml", "rtcstats/mongodb/mongodb.yml", "stack.yml", "dip.yml"}
     assert any(f.tech == "loki" for f in facts_for(scanned.model, "log.aggregation"))
 
 
