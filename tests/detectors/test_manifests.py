@@ -213,3 +213,10 @@ def test_rails_monitoring_logging_and_retry_gems(tmp_path: Path) -> None:
     assert [f.tech for f in facts_for(scanned.model, "mon.performance")] == ["skylight"]
     assert [f.tech for f in facts_for(scanned.model, "log.aggregation")] == ["betterstack"]
     assert any("faraday-retry" in f.text for f in scanned.model.facts if f.field == "ext.fallback")
+
+
+def test_google_api_auth_libraries_are_no_sign_in(tmp_path: Path) -> None:
+    # linkwarden: google-auth-library calls the Google Play billing API; it was "Sign-in with Google"
+    scanned = scan_tree(tmp_path, {"package.json": '{"dependencies": {"google-auth-library": "^9.0.0"}}\n',
+                                   "requirements.txt": "google-auth-oauthlib==1.2.0\n"})
+    assert not [f for f in scanned.model.facts if f.tech == "google-oauth"]
