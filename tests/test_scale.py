@@ -294,6 +294,19 @@ def test_a_component_an_image_build_names_only_by_its_context_is_built_in_ci(tmp
     assert "| [base](base/) | - | - | GitHub Actions |" in table  # an OS image is no runtime
 
 
+def test_a_component_runtime_is_not_its_development_dockerfile_s(tmp_path: Path) -> None:
+    """plane: apps/admin's Dockerfile.dev runs Node.js, the Dockerfile it ships is served by nginx."""
+    root = tmp_path / "repo"
+    write_tree(root, {"apps/admin/Dockerfile.dev": "FROM node:22-alpine\nCMD npm run dev\n",
+                      "apps/admin/Dockerfile.admin": "FROM node:22-alpine AS builder\nRUN npm run build\n"
+                                                     "FROM nginx:1.29-alpine\nCOPY --from=builder /app /srv\n",
+                      "apps/api/Dockerfile.dev": "FROM python:3.12-slim\n"})
+    doc = generated(root)
+    table = doc[doc.index("<!-- infrascan:begin components -->"):doc.index("<!-- infrascan:end components -->")]
+    assert "| [apps/admin](apps/admin/) | nginx 1.29 |" in table
+    assert "| [apps/api](apps/api/) | Python 3.12 |" in table  # only a development Dockerfile: that one
+
+
 def test_components_with_nothing_found_are_named_under_the_table_not_given_rows(tmp_path: Path) -> None:
     """openstatus: forty library packages made forty rows of dashes."""
     root = tmp_path / "repo"

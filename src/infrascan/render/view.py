@@ -417,6 +417,9 @@ class ViewBuilder:
         image. A final image the catalog knows as something else runs that, not the runtime of the
         stage that built what it serves (nginx 1.31, not the Python that built the site)."""
         builds = [f for f in facts if f.field == "ci.build"]
+        # a development Dockerfile beside the one that ships runs what development needs (plane's admin
+        # has Dockerfile.dev on Node.js and Dockerfile.admin served by nginx)
+        builds = [f for f in builds if not _development_dockerfile(f.evidence[0].path)] or builds
         images = {id(f): str(f.attrs["runtime_image"]) for f in builds if f.attrs.get("runtime_image")}
         final = self._runtime_labels(images.values())
         if final:
@@ -438,6 +441,15 @@ class ViewBuilder:
     @staticmethod
     def _cell(values: list[str]) -> str:
         return escape_md(", ".join(values)) if values else "-"
+
+
+_DEVELOPMENT_WORDS = frozenset({"dev", "development", "debug", "test", "local", "e2e"})
+
+
+def _development_dockerfile(path: str) -> bool:
+    """`Dockerfile.dev`, `dev.Dockerfile`, `Dockerfile-debug`: a Dockerfile named for development work."""
+    words = set(re.split(r"[.\-_]", path.rpartition("/")[2].lower()))
+    return "dockerfile" in words and bool(words & _DEVELOPMENT_WORDS)
 
 
 def _coalesce(facts: list[Fact]) -> list[Fact]:
