@@ -43,7 +43,7 @@ from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sni
 from infrascan.environments import display_name, is_dynamic, normalise
 from infrascan.envvars import is_placeholder_host
 from infrascan.images import parse_image
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, text
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, code_list, text
 from infrascan.redact import is_secret_key
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import YDict, load_yaml
@@ -1075,6 +1075,25 @@ class FactWriter:
                     attrs={"step": title, "images": images, "pushed": bool(pushed)},
                 )
             )
+        if not out and not job.of("build"):
+            # a job that only pushes what another built: mobilizon's multi-platform manifests
+            for n, step in enumerate(pushes):
+                images = [str(i) for i in step.detail.get("images", []) if i]
+                named = text(" ", *code_list(images[:2])) if images else ()
+                out.append(
+                    self.fact(
+                        "ci.build",
+                        text("Container image", *named, " pushed (", Code(step.command), ") in ", *self.job_ref(job),
+                             ", on ", *describe(job.whens)),
+                        Confidence.DECLARED if not job.origin else Confidence.INFERRED,
+                        [step.where, job.where],
+                        job=job,
+                        item=f"{self.p.path}:{job.name}:push:{n}",
+                        order=self.order(job, step.index),
+                        tech=step.tool,
+                        attrs={"step": "Push image", "images": images, "pushed": True},
+                    )
+                )
         if not out and self._build_job(job):
             command, where = self._saying_command(job)
             out.append(

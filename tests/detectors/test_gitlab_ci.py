@@ -941,3 +941,17 @@ def test_commands_of_a_folded_script_item_cite_their_own_lines(tmp_path: Path) -
     [step] = [f for f in facts_for(scanned.model, "deploy.steps") if "helm upgrade" in f.text]
     assert [e.line for e in step.evidence if e.path == ".gitlab-ci.yml"] == [8]
     assert not scanned.model.diagnostics
+
+
+def test_a_job_that_only_pushes_a_manifest_is_a_build_step(tmp_path: Path) -> None:
+    # mobilizon: `docker manifest create` / `docker manifest push` jobs make the tag users pull
+    scanned = scan_tree(tmp_path, {".gitlab-ci.yml": (
+        "stages: [build, release]\nbuild:\n  stage: build\n  script:\n"
+        "    - docker build -t acme/app:$CI_COMMIT_TAG-amd64 .\n"
+        "    - docker push acme/app:$CI_COMMIT_TAG-amd64\n  rules:\n    - if: $CI_COMMIT_TAG\n"
+        "docker-manifest-push:\n  stage: release\n  script:\n"
+        "    - docker manifest create acme/app:$CI_COMMIT_TAG --amend acme/app:$CI_COMMIT_TAG-amd64\n"
+        "    - docker manifest push --purge acme/app:$CI_COMMIT_TAG\n  rules:\n    - if: $CI_COMMIT_TAG\n")})
+    builds = texts(facts_for(scanned.model, "ci.build"))
+    assert any(t.startswith("Container image pushed (docker manifest push --purge acme/app:$CI_COMMIT_TAG) "
+                            "in job docker-manifest-push") for t in builds), builds
