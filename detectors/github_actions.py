@@ -1828,9 +1828,10 @@ def _with_expressions(commands: list[str], script: str) -> list[str]:
 
 
 def _written_host(image: str) -> bool:
-    """Whether an image reference starts with a registry host free of expressions (`ghcr.io/...`)."""
+    """Whether an image reference starts with a registry host, or a Docker Hub namespace, free of
+    expressions (`ghcr.io/${{ github.repository }}`, documenso's `documenso/documenso-$BUILD_PLATFORM`)."""
     host = image.split("/", 1)[0]
-    return "/" in image and ("." in host or ":" in host) and "$" not in host and "EXPR" not in host
+    return "/" in image and "$" not in host and "EXPR" not in host
 
 
 def _value_of(spec: ActionSpec, with_: Mapping[str, str], role: str) -> str:
@@ -2453,7 +2454,7 @@ class FactBuilder:
             images = [i for i in written if "$" not in i and "EXPR" not in i]
             # an image named by an expression after a registry written out (mealie's
             # `ghcr.io/${{ github.repository }}`) still says where it goes
-            hosted = [i for i in written if i not in images and _written_host(i)]
+            hosted = [i.split("/", 1)[0] + "/image" for i in written if i not in images and _written_host(i)]
             registries = self._registries(run, [*images, *hosted], " ".join(group["names"]))
             # a step that pushes what it pulled (or what a job before it built): no build here
             built = any(f.kind == "build" for f in finds)

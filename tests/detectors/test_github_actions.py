@@ -1315,7 +1315,9 @@ def test_a_docker_push_after_the_build_is_that_build_pushed(tmp_path_factory: py
     scanned = scan(tmp_path_factory, "pushes", {W + "publish.yml": (
         "on:\n  push:\n    branches: [release]\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n"
         "      - uses: docker/login-action@v3\n        with:\n          registry: ghcr.io\n"
-        "      - run: docker build -f ./docker/Dockerfile -t \"ghcr.io/acme/app-$PLATFORM:$SHA\" .\n"
+        "      - run: docker build -f ./docker/Dockerfile -t \"ghcr.io/acme/app-$PLATFORM:$SHA\"\n"
+        "          -t \"acme/app-$PLATFORM\" .\n"
+        "      - name: Push to Docker Hub\n        run: docker push --all-tags \"acme/app-$PLATFORM\"\n"
         "      - name: Push to GitHub Container Registry\n"
         "        run: docker push --all-tags \"ghcr.io/acme/app-$PLATFORM\"\n"
         "  retag:\n    runs-on: ubuntu-latest\n    steps:\n"
@@ -1323,11 +1325,13 @@ def test_a_docker_push_after_the_build_is_that_build_pushed(tmp_path_factory: py
         "      - run: docker push ghcr.io/acme/app:stable\n")})
     builds = ours(scanned, "ci.build")
     assert [f.text.split(" in job")[0] for f in builds] == [
-        "Docker image built with docker build -f ./docker/Dockerfile -t \"ghcr.io/acme/app-$PLATFORM:$SHA\" .",
+        "Docker image built with docker build -f ./docker/Dockerfile -t \"ghcr.io/acme/app-$PLATFORM:$SHA\" "
+        "-t \"acme/app-$PLATFORM\" .",
         "Docker image ghcr.io/acme/app:stable pushed to GitHub Container Registry",
     ]
-    assert builds[0].text.endswith("; pushed to GitHub Container Registry")
-    assert [e.line for e in builds[0].evidence] == [11, 13]
+    # both registries, though the image names hold a variable (the review: only GHCR was named)
+    assert builds[0].text.endswith("; pushed to GitHub Container Registry, Docker Hub")
+    assert [e.line for e in builds[0].evidence] == [11, 14]
 
 
 def test_image_builds_of_one_dockerfile_name_their_target_stage(tmp_path_factory: pytest.TempPathFactory) -> None:
