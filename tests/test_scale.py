@@ -300,11 +300,16 @@ def test_a_component_runtime_is_not_its_development_dockerfile_s(tmp_path: Path)
     write_tree(root, {"apps/admin/Dockerfile.dev": "FROM node:22-alpine\nCMD npm run dev\n",
                       "apps/admin/Dockerfile.admin": "FROM node:22-alpine AS builder\nRUN npm run build\n"
                                                      "FROM nginx:1.29-alpine\nCOPY --from=builder /app /srv\n",
-                      "apps/api/Dockerfile.dev": "FROM python:3.12-slim\n"})
+                      "apps/api/Dockerfile.dev": "FROM python:3.12-slim\n",
+                      # database-lab-engine: only the debug Dockerfile has the Go stage of the server
+                      "engine/Dockerfile.server": "FROM alpine:3.23\nCOPY bin/server /usr/bin/\n",
+                      "engine/Dockerfile.server-debug": "FROM golang:1.26 AS build\nRUN go build ./cmd/server\n"
+                                                        "FROM alpine:3.23\nCOPY --from=build /server /usr/bin/\n"})
     doc = generated(root)
     table = doc[doc.index("<!-- infrascan:begin components -->"):doc.index("<!-- infrascan:end components -->")]
     assert "| [apps/admin](apps/admin/) | nginx 1.29 |" in table
     assert "| [apps/api](apps/api/) | Python 3.12 |" in table  # only a development Dockerfile: that one
+    assert "| [engine](engine/) | Go 1.26 |" in table
 
 
 def test_components_with_nothing_found_are_named_under_the_table_not_given_rows(tmp_path: Path) -> None:

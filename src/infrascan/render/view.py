@@ -416,17 +416,21 @@ class ViewBuilder:
         a bare base (`distroless/static`, `scratch`: a compiled Go binary), any build step's runtime
         image. A final image the catalog knows as something else runs that, not the runtime of the
         stage that built what it serves (nginx 1.31, not the Python that built the site)."""
-        builds = [f for f in facts if f.field == "ci.build"]
-        # a development Dockerfile beside the one that ships runs what development needs (plane's admin
-        # has Dockerfile.dev on Node.js and Dockerfile.admin served by nginx)
-        builds = [f for f in builds if not _development_dockerfile(f.evidence[0].path)] or builds
+        every = [f for f in facts if f.field == "ci.build"]
+        # A development Dockerfile beside the one that ships runs what development needs (plane's admin
+        # has Dockerfile.dev on Node.js and Dockerfile.admin served by nginx); one that builds on a bare
+        # base still says what the program is written in (database-lab-engine's Go, whose only
+        # Dockerfile with a Go stage is Dockerfile.dblab-server-debug).
+        builds = [f for f in every if not _development_dockerfile(f.evidence[0].path)] or every
         images = {id(f): str(f.attrs["runtime_image"]) for f in builds if f.attrs.get("runtime_image")}
         final = self._runtime_labels(images.values())
         if final:
             return final
         served = {key: found[0].image_label(found[1]) for key, image in images.items()
                   if (found := self.catalog.by_image(image)) and found[0].category != "os"}
-        built = self._runtime_labels(part.text for f in builds if id(f) not in served
+        bare = [*builds, *(f for f in every if f not in builds
+                           and not self._runtime_labels([str(f.attrs.get("runtime_image", ""))]))]
+        built = self._runtime_labels(part.text for f in bare if id(f) not in served
                                      for part in f.parts if isinstance(part, Code))
         return sorted({*built, *served.values()})
 
