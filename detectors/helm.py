@@ -2111,10 +2111,12 @@ class ChartReader:
         for prefix, node in _components(values.data, self.aliases):
             for name, value in node.items():  # `logLevel: info` beside the chart's other settings
                 if isinstance(name, str) and LOG_LEVEL_KEYS.match(name) and isinstance(value, (str, int)) \
-                        and not isinstance(value, bool):
+                        and not isinstance(value, bool) and str(value).strip():  # "": the program's default
                     origin = values.where(f"{prefix}{name}")
                     if origin:
-                        by_file[origin[0]].append(Variable(name, str(value), origin[1]))
+                        # named with its component (vault-helm's `injector.logLevel` is the injector's, not
+                        # the server's)
+                        by_file[origin[0]].append(Variable(f"{prefix}{name}", str(value), origin[1]))
             for key in _ENV_KEYS:
                 if key not in node:
                     continue

@@ -37,7 +37,9 @@ class Variable:
     optional: bool = False  # commented out in the file: an alternative, not the configuration
 
 
-LOG_LEVEL_NAMES = re.compile(r"^(?:[A-Z0-9]+_)*(?:LOG_?LEVEL|LOGGING_?LEVEL|LOG_FORMAT)$|^RUST_LOG$|^DEBUG$")
+# A Helm values key keeps its component's path (`INJECTOR.LOGLEVEL`: vault-helm's injector, not its server).
+LOG_LEVEL_NAMES = re.compile(
+    r"^(?:[A-Z0-9_-]+\.)*(?:[A-Z0-9]+_)*(?:LOG_?LEVEL|LOGGING_?LEVEL|LOG_FORMAT)$|^RUST_LOG$|^DEBUG$")
 # The same setting as a configuration key (Helm values `logLevel: info`, `log_level: debug`).
 LOG_LEVEL_KEYS = re.compile(r"^(?:log_?level|logging_?level)$", re.I)
 ENV_SELECTORS = frozenset(

@@ -687,3 +687,16 @@ def test_a_helm_test_hook_cites_its_command_and_names_helm_test_as_code(tmp_path
     [verify] = [f for f in facts_for(scanned.model, "deploy.rollback.verify") if "hook" in f.text]
     assert ("chart/templates/tests/test-connection.yaml", line) in [(e.path, e.line) for e in verify.evidence]
     assert "`helm test` hook" in scanned.markdown and r"\`helm test\`" not in scanned.markdown
+
+
+def test_a_component_s_log_level_is_named_with_its_component(tmp_path: Path) -> None:
+    # vault-helm: `injector.logLevel: info` was shown as `logLevel=info` (the server's reads as the same);
+    # `server.logLevel: ""` leaves Vault's default
+    scanned = scan_tree(tmp_path, {
+        "Chart.yaml": "apiVersion: v2\nname: vault\nversion: 0.29.0\n",
+        "values.yaml": "injector:\n  enabled: true\n  logLevel: \"info\"\nserver:\n  logLevel: \"\"\n"
+                       "csi:\n  logLevel: debug\n",
+        "templates/server.yaml": "kind: StatefulSet\nspec:\n  replicas: 1\n",
+    })
+    shown = sorted(t.split(" in Helm")[0] for t in texts(facts_for(scanned.model, "log.levels")))
+    assert shown == ["csi.logLevel=debug", "injector.logLevel=info"]
