@@ -831,6 +831,16 @@ ROWS: list[tuple[str, str]] = [
     ('docker run -v ~/collections:/etc/newman -t postman/newman:alpine run "collection.json"', 'test:postman@integration'),  # noqa: E501
     # newman docs
     ('newman run collection.json --environment staging.postman_environment.json --bail', 'test:postman@integration'),
+    # ---- helm-unittest ------------------------------------------------------------------------------
+    # helm-unittest/helm-unittest: README.md
+    ('helm unittest $YOUR_CHART', 'test:helm@unit'),
+    ("helm unittest -f 'tests/*_test.yaml' charts/app", 'test:helm@unit'),
+    ('helm unittest --strict --with-subchart=false ./chart', 'test:helm@unit'),
+    ('helm unittest -o test-output.xml -t JUnit charts/podinfo', 'test:helm@unit'),
+    # a chart repository's CI, every chart in turn
+    ('helm unittest --color charts/*', 'test:helm@unit'),
+    # negative: installing the plugin tests nothing
+    ('helm plugin install https://github.com/helm-unittest/helm-unittest.git', ''),
     # ---- pytest ------------------------------------------------------------------------------------
     # tiangolo/full-stack-fastapi-template: backend/scripts/test.sh
     ('coverage run --source=app -m pytest', 'test:pytest@unit'),
