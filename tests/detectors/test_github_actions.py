@@ -693,6 +693,8 @@ ACTION_ROWS: list[tuple[str, tuple[str, ...]]] = [
     # langfuse pipeline.yml
     ("useblacksmith/build-push-action@fb9e3e6", ("build", "push")),
     ("docker/bake-action@v4", ("build", "push")),
+    # prometheus-community/helm-charts release.yaml
+    ("helm/chart-releaser-action@v1.7.0", ("build",)),
     # docker-jitsi-meet unstable.yml
     ("int128/docker-manifest-create-action@44422a4b046d55dc036df622039ed3aec43c613c", ("push",)),
     # umami cd-cloud.yml
