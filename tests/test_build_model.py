@@ -66,3 +66,21 @@ def test_variables_that_configure_an_exporter_are_no_rollback_signal(tmp_path: P
     signals = [f.text for f in model.facts if f.field == "deploy.rollback.identify"]
     assert signals == ["New errors or slowdowns after a release in Sentry"]
     assert any(f.tech == "opentelemetry" for f in model.facts if f.field.startswith("mon."))
+
+
+def test_a_running_collector_is_no_place_to_see_a_release_s_errors(tmp_path: Path) -> None:
+    # opentelemetry-demo and docker-jitsi-meet run the OpenTelemetry Collector: it forwards telemetry
+    # to Jaeger and Grafana, which are where anyone looks; the document said "in OpenTelemetry"
+    write_tree(tmp_path, {
+        "k8s/production/collector.yaml": (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: otel-collector\nspec:\n  template:\n"
+            "    spec:\n      containers:\n        - name: otelcol\n"
+            "          image: otel/opentelemetry-collector-contrib:0.130.0\n"),
+        "k8s/production/jaeger.yaml": (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: jaeger\nspec:\n  template:\n"
+            "    spec:\n      containers:\n        - name: jaeger\n          image: jaegertracing/all-in-one:1.57\n"),
+    })
+    model = scan_dir(tmp_path).model
+    signals = [f.text for f in model.facts if f.field == "deploy.rollback.identify"]
+    assert "New errors or slowdowns after a release in OpenTelemetry" not in signals
+    assert "New errors or slowdowns after a release in Jaeger" in signals

@@ -25,6 +25,8 @@ Entry keys:
   collected: true for a tool whose client libraries only expose or export data for a server the
   team runs (Prometheus, OpenTelemetry, Jaeger): a library alone shows no one watching a release,
   while an error tracker's SDK (Sentry) reports each new error to the service;
+  forwards: true for a pipeline that passes telemetry on (the OpenTelemetry Collector): running it
+  is no place where anyone sees a release's errors;
   signals:
     images: image names (registry host only when not Docker Hub; no tag); a trailing * matches every
     name that starts so, and a version right after that start is the image's version
@@ -122,6 +124,7 @@ class Tech:
     app_url: str = ""
     platform: bool = False
     collected: bool = False
+    forwards: bool = False
 
     def is_a(self, category: str) -> bool:
         return category in self.categories
@@ -217,6 +220,7 @@ class Catalog:
             app_url=str(entry.get("app_url", "")),
             platform=bool(entry.get("platform", False)),
             collected=bool(entry.get("collected", False)),
+            forwards=bool(entry.get("forwards", False)),
         )
         self.techs[tech.id] = tech
         sig = tech.signals

@@ -189,7 +189,7 @@ def _rollback_signals(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
         if fact.field in ("mon.application", "mon.performance") \
                 and (tech := catalog.techs.get(fact.tech or "")) is not None \
                 and fact.attrs.get("runs_in") in (None, *RELEASED) \
-                and not (tech.collected and _only_a_client(fact)):
+                and not tech.forwards and not (tech.collected and _only_a_client(fact)):
             derived.append(
                 replace(
                     fact,
