@@ -126,6 +126,14 @@ class Stage:
     env: list[tuple[str, str, int]] = field(default_factory=list)
     copies: list[Copy] = field(default_factory=list)
     workdir: str = ""
+    # a tool that switches users at start (`gosu`): its name, its line, and whether the start command
+    # runs it here ("runs") or a RUN line installs it ("installs")
+    switches: tuple[str, int, str] | None = None
+
+
+# Tools an image's entrypoint uses to start its program as another user than root (mealie installs gosu
+# and its entry.sh runs `gosu`), named as the `RUN` line installing them or the start command using them.
+_USER_SWITCH = re.compile(r"\b(gosu|su-exec|setpriv|s6-setuidgid|chpst)\b")
 
 
 def _exec_form(value: str) -> str:
@@ -284,6 +292,11 @@ class DockerfileDetector(Detector):
             stage.healthcheck = (value.strip(), line)
         elif name == "ENTRYPOINT":
             stage.entrypoint = (_exec_form(value), line)
+            if switch := _USER_SWITCH.search(value):
+                stage.switches = (switch.group(1), line, "runs")
+        elif name == "RUN":
+            if (switch := _USER_SWITCH.search(value)) and not stage.switches:
+                stage.switches = (switch.group(1), line, "installs")
         elif name == "CMD":
             stage.cmd = (_exec_form(value), line)
         elif name == "ENV":
@@ -360,11 +373,17 @@ class DockerfileDetector(Detector):
         if expose:
             parts += ["; exposes ", Code(" ".join(expose))]
         user: tuple[str, int] | None = self._inherit(stages, final, "user")
+        switches: tuple[str, int, str] | None = None if user else self._inherit(stages, final, "switches")
         parts += self._user(user, runtime_ref)
+        if switches and parts[-1] == "; runs as root (no USER)":
+            # it starts as root; what it starts may not run as root (mealie's entry.sh: `gosu "$PUID"`)
+            parts[-1] = f"; starts as root (no USER) and {switches[2]} "
+            parts += [Code(switches[0]), " to switch users"]
         # the final stage, the FROM that names its image when that is an earlier stage's (`FROM base`),
         # and the FROM, EXPOSE and USER lines the fact quotes
         exposed = self._inherit(stages, final, "expose_lines") or []
-        quoted = {*exposed, *([user[1]] if user else []), *(stage.line for stage in builders[:3])}
+        quoted = {*exposed, *([user[1]] if user else []), *([switches[1]] if switches else []),
+                  *(stage.line for stage in builders[:3])}
         lines = (final.line, named_at.line, *sorted(quoted))
         return Fact(
             "ci.build",

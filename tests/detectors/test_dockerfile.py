@@ -420,3 +420,16 @@ def test_exposed_ports_are_read_through_env_values() -> None:
                      "EXPOSE ${METRICS_PORT}\nCMD python app.py\n")
     build = next(f for f in result.facts if f.field == "ci.build")
     assert "exposes 9000 ${METRICS_PORT};" in build.text
+
+
+@pytest.mark.parametrize(("dockerfile", "expected"), [
+    # mealie: gosu installed, and its entry.sh runs `gosu "$PUID"`: "runs as root" misled
+    ("FROM python:3.10-slim\nRUN apt-get update && apt-get install -y gosu\nENTRYPOINT [\"/app/run.sh\"]\n",
+     "starts as root (no USER) and installs gosu to switch users"),
+    ("FROM alpine:3.20\nRUN apk add --no-cache su-exec\nENTRYPOINT [\"su-exec\", \"app\", \"/bin/server\"]\n",
+     "starts as root (no USER) and runs su-exec to switch users"),
+    ("FROM python:3.10-slim\nCMD [\"python\", \"app.py\"]\n", "runs as root (no USER)"),
+])
+def test_an_image_that_switches_users_at_start_says_so(dockerfile: str, expected: str) -> None:
+    build = next(f for f in extract(dockerfile).facts if f.field == "ci.build")
+    assert build.text.endswith(expected)
