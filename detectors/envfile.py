@@ -39,6 +39,17 @@ def _scheme_only(var: Variable) -> str | None:
     return f"{match.group(1).lower()}://" if match else None
 
 
+_BRACED = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
+
+
+def _expand(value: str, earlier: list[Variable]) -> str:
+    """`${NAME}` (and `${NAME:-default}`) from the variables set above it in the same file; one not
+    set there stays as written."""
+    known = {v.name: v.value for v in earlier if v.value is not None and not v.optional}
+    return _BRACED.sub(lambda m: known.get(m.group(1)) or (m.group(2) if m.group(2) is not None else m.group(0)),
+                       value)
+
+
 def parse_env_file(text: str) -> list[Variable]:
     """Dotenv syntax, line by line: comments, `export`, quotes, multi-line values, commented keys.
 
@@ -60,6 +71,8 @@ def parse_env_file(text: str) -> list[Variable]:
             value, consumed = _value(match.group("rest"), lines, i)
             i += consumed
             optional = bool(match.group("hash"))
+            if value and "${" in value:  # `REDIS_URL=redis://${REDIS_HOST}:6379` (plane): as dotenv expands it
+                value = _expand(value, variables)
             variables.append(Variable(match.group("key"), value, line_no, "\n".join(comment), optional=optional))
             comment = []
         elif (lone := _LONE_KEY.match(raw)) is not None:

@@ -256,3 +256,19 @@ def test_a_committed_env_file_gives_a_connection_url_s_scheme_and_nothing_after_
     exported = scanned.markdown + to_json(scanned.model, scanned.view)
     assert not any(secret in exported for secret in ("s3cr3t-pw", "db.internal", "abcdef0123456789", "outline:",
                                                      "admin", "hunter2", "db01", "corp-internal"))
+
+
+def test_a_value_built_from_variables_above_it_is_read_expanded(tmp_path: Path) -> None:
+    # plane: `REDIS_URL="redis://${REDIS_HOST}:6379/"` beside `REDIS_HOST="plane-redis"`, the compose
+    # service that runs Valkey; the URL named Redis beside the Valkey store
+    scanned = scan_tree(tmp_path, {
+        "apps/api/.env.example": 'REDIS_HOST="plane-redis"\nREDIS_URL="redis://${REDIS_HOST}:6379/"\n',
+        "docker-compose.yml": "services:\n  plane-redis:\n    image: valkey/valkey:7.2.11-alpine\n",
+    })
+    texts_ = [f.text for f in facts_for(scanned.model, "env.database")]
+    assert any(t.startswith("Valkey: REDIS_URL connection URL") and "host plane-redis runs Valkey" in t
+               for t in texts_), texts_
+    # a default applies when nothing above sets the name; an unknown name stays as written
+    values = {v.name: v.value for v in parse_env_file(
+        "CACHE_URL=redis://${CACHE_HOST:-cache}:6379\nQUEUE_URL=amqp://${MQ_HOST}:5672\n")}
+    assert values == {"CACHE_URL": "redis://cache:6379", "QUEUE_URL": "amqp://${MQ_HOST}:5672"}
