@@ -831,6 +831,24 @@ ROWS: list[tuple[str, str]] = [
     ('docker run -v ~/collections:/etc/newman -t postman/newman:alpine run "collection.json"', 'test:postman@integration'),  # noqa: E501
     # newman docs
     ('newman run collection.json --environment staging.postman_environment.json --bail', 'test:postman@integration'),
+    # ---- skaffold-test ------------------------------------------------------------------------------
+    # GoogleCloudPlatform/bank-of-anthos: .github/cloudbuild/ci-pr.yaml
+    ('skaffold test --build-artifacts=/workspace/artifacts.json --assume-yes --profile=development', 'test:skaffold@unit'),  # noqa: E501
+    # skaffold docs: testers
+    ('skaffold test --build-artifacts=build.json', 'test:skaffold@unit'),
+    ('skaffold test -p ci --build-artifacts artifacts.json', 'test:skaffold@unit'),
+    ('skaffold test --module frontend --build-artifacts=tags.json', 'test:skaffold@unit'),
+    ('skaffold test -m backend -a /workspace/artifacts.json', 'test:skaffold@unit'),
+    # negative: building is no test
+    ('skaffold build --file-output=build.json', ''),
+    # ---- skaffold-verify ----------------------------------------------------------------------------
+    # GoogleCloudPlatform/bank-of-anthos: .github/cloudbuild/ci-pr.yaml
+    ('skaffold verify --build-artifacts=/workspace/artifacts.json --profile=development -m frontend --env-file=.env', 'test:skaffold@e2e'),  # noqa: E501
+    # skaffold docs: verify
+    ('skaffold verify --build-artifacts=build.json', 'test:skaffold@e2e'),
+    ('skaffold verify -a build.json --profile staging', 'test:skaffold@e2e'),
+    ('skaffold verify --module web --build-artifacts=tags.json --namespace=qa', 'test:skaffold@e2e'),
+    ('skaffold verify -m backend --env-file=.env.test', 'test:skaffold@e2e'),
     # ---- helm-unittest ------------------------------------------------------------------------------
     # helm-unittest/helm-unittest: README.md
     ('helm unittest $YOUR_CHART', 'test:helm@unit'),
