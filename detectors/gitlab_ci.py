@@ -1062,38 +1062,14 @@ class FactWriter:
             if job.tests and not pushed:
                 continue  # a build that only prepares the job's own tests
             parts, title = self._build_text(step, images, pushed)
-            out.append(
-                self.fact(
-                    "ci.build",
-                    text(*parts, " in ", *self.job_ref(job), ", on ", *describe(job.whens)),
-                    Confidence.DECLARED if not job.origin else Confidence.INFERRED,
-                    [step.where, job.where],
-                    job=job,
-                    item=f"{self.p.path}:{job.name}:{n}",
-                    order=self.order(job, step.index),
-                    tech=step.tool,
-                    attrs={"step": title, "images": images, "pushed": bool(pushed)},
-                )
-            )
+            out.append(self._step_fact(job, step, parts, str(n), title, images, bool(pushed)))
         if not out and not job.of("build"):
             # a job that only pushes what another built: mobilizon's multi-platform manifests
             for n, step in enumerate(pushes):
                 images = [str(i) for i in step.detail.get("images", []) if i]
                 named = text(" ", *code_list(images[:2])) if images else ()
-                out.append(
-                    self.fact(
-                        "ci.build",
-                        text("Container image", *named, " pushed (", Code(step.command), ") in ", *self.job_ref(job),
-                             ", on ", *describe(job.whens)),
-                        Confidence.DECLARED if not job.origin else Confidence.INFERRED,
-                        [step.where, job.where],
-                        job=job,
-                        item=f"{self.p.path}:{job.name}:push:{n}",
-                        order=self.order(job, step.index),
-                        tech=step.tool,
-                        attrs={"step": "Push image", "images": images, "pushed": True},
-                    )
-                )
+                parts = text("Container image", *named, " pushed (", Code(step.command), ")")
+                out.append(self._step_fact(job, step, parts, f"push:{n}", "Push image", images, True))
         if not out and self._build_job(job):
             command, where = self._saying_command(job)
             out.append(
@@ -1109,6 +1085,21 @@ class FactWriter:
                 )
             )
         return out
+
+    def _step_fact(self, job: Job, step: Step, parts: tuple[Part, ...], key: str, title: str, images: list[str],
+                   pushed: bool) -> Fact:
+        """A build step: what a step of the job builds or pushes, when and where it runs."""
+        return self.fact(
+            "ci.build",
+            text(*parts, " in ", *self.job_ref(job), ", on ", *describe(job.whens)),
+            Confidence.DECLARED if not job.origin else Confidence.INFERRED,
+            [step.where, job.where],
+            job=job,
+            item=f"{self.p.path}:{job.name}:{key}",
+            order=self.order(job, step.index),
+            tech=step.tool,
+            attrs={"step": title, "images": images, "pushed": pushed},
+        )
 
     def _build_job(self, job: Job) -> bool:
         """A job named or staged as a build whose commands the classifier cannot see through."""
