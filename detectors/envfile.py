@@ -18,6 +18,8 @@ from infrascan.environments import env_from_name
 from infrascan.envvars import CONNECTION_NAMES, Variable, VariableReader
 from infrascan.model import Confidence
 
+from .dockerfile import resolve_args
+
 _ASSIGNMENT = re.compile(r"^\s*(?P<hash>#\s*)?(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)\s*=\s*(?P<rest>.*)$")
 _LONE_KEY = re.compile(r"^\s*#\s*(?P<key>[A-Z][A-Z0-9_]*_[A-Z0-9_]+)\s*$")
 _BANNER = re.compile(r"^\s*#\s*(?:[-=#*~_]{3,}.*|.*[-=#*~_]{3,})\s*$")
@@ -39,15 +41,10 @@ def _scheme_only(var: Variable) -> str | None:
     return f"{match.group(1).lower()}://" if match else None
 
 
-_BRACED = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
-
-
 def _expand(value: str, earlier: list[Variable]) -> str:
-    """`${NAME}` (and `${NAME:-default}`) from the variables set above it in the same file; one not
-    set there stays as written."""
-    known = {v.name: v.value for v in earlier if v.value is not None and not v.optional}
-    return _BRACED.sub(lambda m: known.get(m.group(1)) or (m.group(2) if m.group(2) is not None else m.group(0)),
-                       value)
+    """`${NAME}`, `${NAME:-default}` and `$NAME` from the variables set above it in the same file, as
+    dotenv expands them (the Dockerfile's ARG resolution: the same syntax); one not set there stays."""
+    return resolve_args(value, {v.name: v.value for v in earlier if v.value is not None and not v.optional})
 
 
 def parse_env_file(text: str) -> list[Variable]:
@@ -71,7 +68,7 @@ def parse_env_file(text: str) -> list[Variable]:
             value, consumed = _value(match.group("rest"), lines, i)
             i += consumed
             optional = bool(match.group("hash"))
-            if value and "${" in value:  # `REDIS_URL=redis://${REDIS_HOST}:6379` (plane): as dotenv expands it
+            if value and "$" in value:  # `REDIS_URL=redis://${REDIS_HOST}:6379` (plane): as dotenv expands it
                 value = _expand(value, variables)
             variables.append(Variable(match.group("key"), value, line_no, "\n".join(comment), optional=optional))
             comment = []
