@@ -36,7 +36,7 @@ from infrascan.commands import (
     split_commands,
 )
 from infrascan.detector import Detector, Record, ResolveContext
-from infrascan.environments import STAGING, env_from_name, normalise
+from infrascan.environments import STAGING, env_from_name, normalise, without_dynamic
 from infrascan.model import Code, Confidence, Fact, Part, code_list, one_line, phrase_list, text
 from infrascan.source import folder_of, near_folder
 from infrascan.tasks import TaskIndex
@@ -526,7 +526,7 @@ class PipelineFacts:
                 return "production", Confidence.INFERRED
             for key in ("env_flag", "stage", "app", "namespace", "config", "files", "var_files", "names", "project"):
                 # a variable's name is no environment (`-n $STAGING_NAMESPACE` may hold anything)
-                candidates.extend(_SHELL_VARIABLE.sub(" ", str(v)) for v in f.c.detail.get(key, []))
+                candidates.extend(without_dynamic(str(v)) for v in f.c.detail.get(key, []))
             candidates.append(_operands(f.c.command))
         candidates.extend(job.names)
         for name in candidates:
@@ -1091,9 +1091,6 @@ class PipelineFacts:
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
-_SHELL_VARIABLE = re.compile(r"\$\{[^}]*\}|\$\w+")
-
-
 def _operands(command: str) -> str:
     """A command's words that may name an environment: no option names (bank-of-anthos's
     `--gcs-source-staging-dir` is no staging deploy; `--stage prod` deploys prod) and no variables
@@ -1102,7 +1099,7 @@ def _operands(command: str) -> str:
     for word in command.split():
         if word.startswith("-"):
             word = word.partition("=")[2]
-        words.append(_SHELL_VARIABLE.sub(" ", word))
+        words.append(without_dynamic(word))
     return " ".join(w for w in words if w.strip())
 _ASSIGNMENT = re.compile(
     r"""^(?:export\s+)?(?P<name>[A-Za-z_]\w*)=(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>\S*))$"""

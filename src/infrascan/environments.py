@@ -36,6 +36,12 @@ def clean(name: str) -> str:
     return cleaned
 
 
+def without_dynamic(text: str) -> str:
+    """The parts of a name or command written out: its dynamic parts (`$STAGING_NAMESPACE`, `${{ x }}`)
+    may hold anything, so their own names name no environment."""
+    return _DYNAMIC.sub(" ", text)
+
+
 def tokens(name: str) -> list[str]:
     raw = [t for t in re.split(r"[^a-z0-9]+", name.lower()) if t]
     joined: list[str] = []
