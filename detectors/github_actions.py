@@ -1827,11 +1827,17 @@ def _with_expressions(commands: list[str], script: str) -> list[str]:
     return [re.sub(_PLACEHOLDER, lambda _: next(remaining), c) for c in commands]
 
 
+def _literal(text: str, shell: bool = True) -> bool:
+    """Whether a value is written out: no workflow expression (`${{ x }}`, or the placeholder that
+    stands for one) and, with `shell`, no shell variable (`$TAG`) either."""
+    return "EXPR" not in text and "${{" not in text and not (shell and "$" in text)
+
+
 def _written_host(image: str) -> bool:
     """Whether an image reference starts with a registry host, or a Docker Hub namespace, free of
     expressions (`ghcr.io/${{ github.repository }}`, documenso's `documenso/documenso-$BUILD_PLATFORM`)."""
     host = image.split("/", 1)[0]
-    return "/" in image and "$" not in host and "EXPR" not in host
+    return "/" in image and _literal(host)
 
 
 def _value_of(spec: ActionSpec, with_: Mapping[str, str], role: str) -> str:
@@ -2448,10 +2454,10 @@ class FactBuilder:
         parts: list[Part]
         registries: list[str] = []
         built = True
-        paths: list[str] = []  # the Dockerfiles and contexts built from, for the components table (view.py)
+        where: list[str] = []  # the Dockerfiles and contexts built from (also for the components table, view.py)
         if image_build:
             written = list(dict.fromkeys(_repository(i) for f in finds for i in (f.images or _tags(f))))
-            images = [i for i in written if "$" not in i and "EXPR" not in i]
+            images = [i for i in written if _literal(i)]
             # an image named by an expression after a registry written out (mealie's
             # `ghcr.io/${{ github.repository }}`) still says where it goes
             hosted = [i.split("/", 1)[0] + "/image" for i in written if i not in images and _written_host(i)]
@@ -2460,8 +2466,7 @@ class FactBuilder:
             built = any(f.kind == "build" for f in finds)
             verb = ["built"] if built else ["pushed", *([" to ", ", ".join(registries)] if registries else [])]
             where = [v for f in finds for v in f.detail.get("file", []) or f.detail.get("context", [])]
-            where = [w for w in dict.fromkeys(where) if "${{" not in w and "EXPR" not in w]
-            paths = where
+            where = [w for w in dict.fromkeys(where) if _literal(w, shell=False)]
             if images:
                 parts = ["Docker image ", *code_list(images[:3]), " ", *verb]
             else:
@@ -2504,7 +2509,7 @@ class FactBuilder:
             order=(0, *run.order, *step.index),
             rank=30,
             attrs=self.attrs(run, scenarios, step=title, images=_tags_of(finds), jobs=jobs,
-                             **({"paths": paths} if paths else {})),
+                             **({"paths": where} if where else {})),
         )
 
     @staticmethod
@@ -2512,7 +2517,7 @@ class FactBuilder:
         """The build stage a step stops at (`target: backend`): hoppscotch builds four images from one
         Dockerfile, which read as four identical steps without it."""
         targets = [t for t in dict.fromkeys(v for f in finds for v in f.detail.get("target", []))
-                   if "${{" not in t and "EXPR" not in t]
+                   if _literal(t, shell=False)]
         return [", target ", *code_list(targets)] if targets else []
 
     def _registries(self, run: JobRun, images: list[str], step_name: str) -> list[str]:
@@ -2524,7 +2529,7 @@ class FactBuilder:
         logins: list[tuple[str, str]] = []
         for other in run.finds:
             registry = other.detail.get("registry", "") if other.kind == "login" else ""
-            if registry and "EXPR" not in registry and "${{" not in registry:
+            if registry and _literal(registry, shell=False):
                 found = registry_of(registry + "/image") if "." in registry else None
                 logins.append((registry.split(".")[0].lower(), found.name if found else registry))
         said = step_name.lower()
@@ -3359,11 +3364,11 @@ def _pushed_build(builds: list[tuple[tuple[Any, ...], set[str]]], pushed: set[st
     """The build a push-only step pushes: the last that built one of the pushed names; when names cannot
     be compared (held in expressions), the job's last build. None for a push of an image no build of
     the job made (pulled and retagged: its own statement)."""
-    known = {n for n in pushed if "$" not in n and "EXPR" not in n}
+    known = {n for n in pushed if _literal(n)}
     keys = [key for key, names in builds if known & names]
     if keys:
         return keys[-1]
-    if builds and (not known or not {n for n in builds[-1][1] if "$" not in n and "EXPR" not in n}):
+    if builds and (not known or not {n for n in builds[-1][1] if _literal(n)}):
         return builds[-1][0]
     return None
 
