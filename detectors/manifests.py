@@ -146,30 +146,31 @@ def parse_pyproject(text: str) -> list[Package]:
     data = tomllib.loads(text)
     out: list[Package] = []
 
-    def add(specs: Any, dev: bool, note: str | None = None) -> None:
+    # A package's note says why it is no runtime dependency ("development", "all_ds group"); one with a
+    # note is a hint, one without ships with the application.
+    def add(specs: Any, note: str = "") -> None:
         for spec in specs if isinstance(specs, list) else []:
-            package = _pypi(spec, _line_of(text, spec), dev) if isinstance(spec, str) else None
+            package = _pypi(spec, _line_of(text, spec), bool(note)) if isinstance(spec, str) else None
             if package:
-                out.append(package if note is None else replace(package, note=note))
+                out.append(replace(package, note=note))
 
-    def add_poetry(table: Any, dev: bool, note: str | None = None) -> None:
+    def add_poetry(table: Any, note: str = "") -> None:
         for name in table if isinstance(table, dict) else {}:
             if str(name).lower() != "python":
-                shown = ("development" if dev else "") if note is None else note
-                out.append(Package("pypi", str(name), _line_of(text, f"\n{name}"), dev, shown))
+                out.append(Package("pypi", str(name), _line_of(text, f"\n{name}"), bool(note), note))
 
     project = data.get("project", {})
     project = project if isinstance(project, dict) else {}
-    add(project.get("dependencies"), False)
+    add(project.get("dependencies"))
     for extra, specs in _table(project.get("optional-dependencies")).items():
-        add(specs, bool(_DEV_GROUPS.match(extra)))
+        add(specs, "development" if _DEV_GROUPS.match(extra) else "")
     for group, specs in _table(data.get("dependency-groups")).items():
-        add(specs, True, _group_note(group))
+        add(specs, _group_note(group))
     poetry = _table(_table(data.get("tool")).get("poetry"))
-    add_poetry(poetry.get("dependencies"), False)
+    add_poetry(poetry.get("dependencies"))
     for group, table in _table(poetry.get("group")).items():
-        add_poetry(_table(table).get("dependencies"), group != "main", None if group == "main" else _group_note(group))
-    add_poetry(poetry.get("dev-dependencies"), True)
+        add_poetry(_table(table).get("dependencies"), "" if group == "main" else _group_note(group))
+    add_poetry(poetry.get("dev-dependencies"), "development")
     return out
 
 
