@@ -51,6 +51,12 @@ def _base_images() -> dict[str, Any]:
     return dict(load_table(resources.files("infrascan").joinpath("data/base_images.yaml").read_bytes()))
 
 
+@lru_cache(maxsize=1)
+def _user_switch() -> re.Pattern[str]:
+    """Tools that start a program as another user (data/base_images.yaml `switches`), as words."""
+    return re.compile(r"\b(" + "|".join(re.escape(t) for t in _base_images()["switches"]) + r")\b")
+
+
 @lru_cache(maxsize=1024)
 def _base_user(ref: str) -> str | None:
     """The user a base image runs as when the Dockerfile sets none: `_ROOT`, a named user, or None
@@ -131,9 +137,6 @@ class Stage:
     switches: tuple[str, int, str] | None = None
 
 
-# Tools an image's entrypoint uses to start its program as another user than root (mealie installs gosu
-# and its entry.sh runs `gosu`), named as the `RUN` line installing them or the start command using them.
-_USER_SWITCH = re.compile(r"\b(gosu|su-exec|setpriv|s6-setuidgid|chpst)\b")
 
 
 def _exec_form(value: str) -> str:
@@ -292,10 +295,10 @@ class DockerfileDetector(Detector):
             stage.healthcheck = (value.strip(), line)
         elif name == "ENTRYPOINT":
             stage.entrypoint = (_exec_form(value), line)
-            if switch := _USER_SWITCH.search(value):
+            if switch := _user_switch().search(value):
                 stage.switches = (switch.group(1), line, "runs")
         elif name == "RUN":
-            if (switch := _USER_SWITCH.search(value)) and not stage.switches:
+            if (switch := _user_switch().search(value)) and not stage.switches:
                 stage.switches = (switch.group(1), line, "installs")
         elif name == "CMD":
             stage.cmd = (_exec_form(value), line)
