@@ -159,7 +159,7 @@ def encode(node: Any, lines: list[str]) -> Encoded:
 def _value_line(value: Any, line: int, lines: list[str], out: Encoded) -> int:
     if not isinstance(value, str) or not 0 < line <= len(lines):
         return line
-    block = folded_block(lines, line)
+    block = folded_block(lines, line) if ">" in lines[line - 1] else None  # most values: not folded
     shown = line + 1 if "\n" in value and _BLOCK_SCALAR.search(lines[line - 1]) else line
     if block is not None and len(block) > 1:
         out.folded[shown] = (line + 1, block)
