@@ -46,6 +46,13 @@ _SCRIPT_SUFFIXES = (".sh", ".bash", ".js", ".mjs", ".cjs", ".ts", ".mts")
 _QUOTING = str.maketrans("", "", "'\"\\")
 _C_FLAG = re.compile(r"-\w*c")
 _SPACE = re.compile(r"\s")
+# Files a `bin/` directory also holds that no one runs: images, fonts, archives, compiled programs
+# (miniflux's icons under `static/bin/` were 16 "binary content" warnings).
+_ASSETS = frozenset({
+    ".png", ".jpg", ".jpeg", ".gif", ".ico", ".svg", ".webp", ".bmp", ".ttf", ".otf", ".woff", ".woff2",
+    ".eot", ".pdf", ".zip", ".gz", ".tgz", ".xz", ".jar", ".war", ".class", ".exe", ".dll", ".so",
+    ".dylib", ".wasm", ".mp3", ".mp4",
+})
 _SHELL_SHEBANG = re.compile(r"\b(?:ba|z|da|k)?sh\b")
 _QUOTED_ARG = re.compile(r"""['"`]([^'"`]*)['"`]""")
 # A record of the first line of a shell script that does more than migrate, wait or call a script:
@@ -181,6 +188,11 @@ class ScriptsDetector(Detector):
         "nx.json",
         "**/scripts/*.{js,mjs,cjs,ts,mts}",
     )
+
+    def claims(self, path: str) -> bool:
+        """Not an image or a compiled program that sits among the scripts."""
+        suffix = PurePosixPath(path).suffix.lower()
+        return suffix not in _ASSETS and super().claims(path)
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()

@@ -52,6 +52,14 @@ def test_scripts_with_other_interpreters_are_skipped() -> None:
     assert records("bin/rails", "#!/usr/bin/env ruby\nrequire_relative '../config/boot'\n") == []
 
 
+def test_images_and_programs_among_scripts_are_not_read() -> None:
+    # miniflux keeps its icons in `internal/ui/static/bin/`: each was a "binary content" warning
+    assert not DETECTOR.claims("internal/ui/static/bin/favicon.ico")
+    assert not DETECTOR.claims("tools/bin/icon-192.PNG")
+    assert not DETECTOR.claims("bin/helper.jar")
+    assert DETECTOR.claims("bin/setup") and DETECTOR.claims("tools/bin/release.sh")
+
+
 def test_node_script_exec_calls() -> None:
     text = (
         "import { execSync, spawnSync } from 'node:child_process';\n"
