@@ -572,9 +572,12 @@ class Group:
     lines: dict[str, int] = field(default_factory=dict)  # path -> the line that says it cannot be undone
 
     def evidence(self, detector: str) -> tuple[Evidence, ...]:
-        """The last migration by name (or the tool's marker file), and the first one that cannot be
-        undone, at the line that says so when one does (redash's empty `downgrade()`)."""
-        paths = [self.anchor, *(p for p, _ in self.lacking[:1] if p != self.anchor)]
+        """The first two migrations that cannot be undone, at the line that says so when one does
+        (redash's empty `downgrade()`), then the last migration by name (or the tool's marker file).
+        The ones that cannot be undone first: healthchecks' count over `hc` cited an unrelated
+        `payments` migration first, which read as the one that cannot be undone."""
+        lacking = [p for p, _ in self.lacking[:2]]
+        paths = [*lacking, *([self.anchor] if self.anchor not in lacking else [])]
         return tuple(Evidence(p, self.lines.get(p, 0), detector) for p in paths)
 
 
