@@ -2611,9 +2611,16 @@ class FactBuilder:
                 # a database beside the tests makes them integration tests, unless the team calls
                 # them unit tests (saleor's "Run unit tests" step, with a Postgres service)
                 level = "integration"
-            elif run.ephemeral:
+            elif run.ephemeral and self.environment_before(run, step):
                 level = "e2e"
         return level
+
+    @staticmethod
+    def environment_before(run: JobRun, step: StepRun) -> bool:
+        """Whether a step before this one starts the job's throwaway cluster or deploys into it: the
+        tests before it cannot use it (traefik-helm-chart's `helm unittest` runs before the kind
+        cluster that only a release pull request's install test needs)."""
+        return any(s.index < step.index and any(f.kind in ("cluster", "deploy") for f in s.finds) for s in run.steps)
 
     @staticmethod
     def compose_before(run: JobRun, step: StepRun) -> StepRun | None:

@@ -461,6 +461,21 @@ def test_kind_cluster_job_is_an_e2e_test(ephemeral: Scanned) -> None:
     assert ours(ephemeral, "ci.build") == []  # `docker build` for the kind cluster is test setup
 
 
+def test_tests_before_the_throwaway_cluster_keep_their_level(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # traefik-helm-chart: `helm unittest` runs before the kind cluster a release PR's install test needs
+    scanned = scan(tmp_path_factory, "cluster-later", {
+        W + "test.yaml": (
+            "on: pull_request\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: actions/checkout@v4\n"
+            "      - name: Test Chart\n        run: helm unittest ./chart\n"
+            "      - name: Create kind cluster\n        uses: helm/kind-action@v1.14.0\n"
+            "      - name: Check install\n        run: ct install --charts chart/\n"
+        ),
+    })
+    assert "helm unittest" in one(ours(scanned, "ci.test.unit"), "helm").text
+    assert not [f for f in ours(scanned, "ci.test.e2e") if "helm unittest" in f.text]
+
+
 def test_provisioned_and_destroyed_environment_via_reusable_workflow(ephemeral: Scanned) -> None:
     e2e = one(ours(ephemeral, "ci.test.e2e"), "Playwright")
     assert "called from test-e2e.yaml" in e2e.text
