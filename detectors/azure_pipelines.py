@@ -144,8 +144,9 @@ class AzurePipelinesDetector(Detector):
         # A GitLab `include: - template: Security/SAST.gitlab-ci.yml` reads like an Azure template
         # reference; files other CI systems claim by name are theirs.
         yields_to=("bitbucket", "circleci", "cloudbuild", "github-actions", "gitlab-ci"),
-        # An OpenAPI document's schemas have properties named `displayName` too.
-        unless=re.compile(r"(?m)^(?:openapi|swagger)[ \t]*:"),
+        # An OpenAPI document's schemas have properties named `displayName` too; a helm-unittest
+        # suite's asserts name the template they check (`- template: gatewayclass.yaml`).
+        unless=re.compile(r"(?m)^(?:openapi|swagger|suite)[ \t]*:|^[ \t]*-[ \t]*it[ \t]*:"),
     )
     looks_for = {
         "ci.build": "build scripts and tasks (Docker@2, DotNetCoreCLI@2) in Azure Pipelines",

@@ -224,3 +224,14 @@ def test_an_openapi_document_is_not_a_pipeline(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, {"src/catalog/openapi.yml": openapi, "ci/build.yml": pipeline})
     read = {s.detector: s.files for s in scanned.model.sources}
     assert read["azure-pipelines"] == 1  # ci/build.yml, by its displayName
+
+
+def test_a_helm_unittest_suite_is_not_a_pipeline(tmp_path: Path) -> None:
+    # traefik-helm-chart: five suites whose asserts name a template made "looked in Azure Pipelines (5 files)"
+    suite = ("suite: GatewayClass configuration\ntemplates:\n  - gatewayclass.yaml\ntests:\n"
+             "  - it: should not deploy a gatewayClass\n    asserts:\n      - template: gatewayclass.yaml\n"
+             "        hasDocuments:\n          count: 0\n")
+    listed = ("tests:\n  - it: renders\n    asserts:\n      - template: deployment.yaml\n        isKind:\n"
+              "          of: Deployment\n")
+    scanned = scan_tree(tmp_path, {"chart/tests/gatewayclass_test.yaml": suite, "chart/tests/deploy_test.yaml": listed})
+    assert {s.detector: s.files for s in scanned.model.sources}["azure-pipelines"] == 0
