@@ -168,9 +168,13 @@ class MigrationsDetector(Detector):
     looks_in = {"env.database": ("*.prisma", "drizzle.config.{ts,js,mjs,cjs,json}", "alembic.ini")}
 
     def claims(self, path: str) -> bool:
-        """Prisma's `migration.sql` files are counted from the file list, never read; EF designer files are code."""
+        """Prisma's `migration.sql` files are counted from the file list, never read; EF designer files are
+        code; a changelog in a hidden folder configures a release tool's changelog, not a database
+        (traefik-helm-chart's `.github/workflows/changelog.json` counted as a migration file)."""
         name = PurePosixPath(path).name
         if name == "migration.sql" or name.endswith((".Designer.cs", "ModelSnapshot.cs")):
+            return False
+        if "changelog" in path.lower() and any(part.startswith(".") for part in path.split("/")[:-1]):
             return False
         return super().claims(path)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers import FIXTURES, Scanned, facts_for, scan_tree
+from infrascan.detectors.migrations import MigrationsDetector
 
 from infrascan.commands import classify
 from infrascan.model import Confidence, Fact
@@ -286,3 +287,13 @@ def test_the_first_migration_that_cannot_be_undone_is_cited_at_its_down_step(tmp
         cited = rollback(scanned, item).evidence[0]
         assert cited.line > 0
         assert signature in str(files[cited.path]).splitlines()[cited.line - 1]
+
+
+def test_release_changelogs_in_hidden_folders_are_not_migration_files() -> None:
+    # traefik-helm-chart: `.github/workflows/changelog.json` and `test-changelog.yaml` made the
+    # rollback gap say infrascan looked in "migration files (2 files)" in a repository without any
+    detector = MigrationsDetector()
+    assert not detector.claims(".github/workflows/changelog.json")
+    assert not detector.claims(".gitlab/changelog.yml")
+    assert detector.claims("src/main/resources/db/changelog/db.changelog-master.yaml")
+    assert detector.claims("db/changelog-master.xml")
