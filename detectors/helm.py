@@ -846,7 +846,7 @@ def _values_env(path: str, chart_dir: str) -> tuple[bool, str | None]:
 
 class HelmDetector(Detector):
     name = "helm"
-    version = "2"
+    version = "3"
     description = "Helm charts: dependencies, values per environment, templates, helmfile"
     patterns = (
         "Chart.yaml",
@@ -1023,8 +1023,14 @@ class HelmDetector(Detector):
             self._command_variants(summary, blanked)
             line = int(summary["line"])
             stack = blanked.stacks[line - 1] if 0 < line <= len(blanked.stacks) else ()
-            guards = guards_of(stack)
-            docs.append({"summary": summary, "guards": guards, "parsed": parsed})
+            doc: dict[str, Any] = {"summary": summary, "guards": guards_of(stack), "parsed": parsed}
+            # A hook annotation inside a block of its own (oncall's `{{- if .Values.migrate.useHook }}`):
+            # the Job is a hook only where that block renders.
+            hook_line = int(summary["annotation_lines"].get("helm.sh/hook", 0))
+            hook_stack = blanked.stacks[hook_line - 1] if 0 < hook_line <= len(blanked.stacks) else stack
+            if hook_stack != stack:
+                doc["hook_guards"] = guards_of(hook_stack)
+            docs.append(doc)
         out.records.append(
             Record(
                 "helm.template",
@@ -1852,6 +1858,8 @@ class ChartReader:
     def _render(self, doc: dict[str, Any], record: Record, deployment: Deployment) -> Rendered:
         guards = doc["guards"]
         obj = self._resolve(doc["summary"], record.data["tokens"], deployment)
+        if "hook_guards" in doc and guard_state(doc["hook_guards"], self.scope(deployment)) is False:
+            obj = self._unhooked(obj)
         if not guards:  # outside any block: always rendered, no values read to cite
             return Rendered(deployment, True, [], obj, (), ())
         scope = self.scope(deployment)
@@ -1910,6 +1918,16 @@ class ChartReader:
             for f in [*object_facts(chosen.obj, site), *self._app_of_apps(chosen.obj, site)]
             if FIELD_BY_ID[f.field].scope is not FieldScope.ENVIRONMENT
         ]
+
+    def _unhooked(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """The object without its Helm hook annotation: one copy per object, as deployments that give
+        a document the same values share its object."""
+        key = ("unhooked", id(obj))
+        found = self._objects.get(key)
+        if found is None:
+            annotations = {k: v for k, v in obj.get("annotations", {}).items() if k != "helm.sh/hook"}
+            found = self._objects[key] = {**obj, "annotations": annotations}
+        return found
 
     def _resolve(self, summary: dict[str, Any], tokens: list[list[Any]], deployment: Deployment) -> dict[str, Any]:
         """The summary with every token it can evaluate replaced by its value in this deployment.

@@ -233,6 +233,28 @@ def test_include_site_switched_off_makes_the_hook_a_hint(tmp_path: Path) -> None
     assert "off: migrations.enabled: false" in hook.text
 
 
+@pytest.mark.parametrize(("use_hook", "who"), [("false", "Kubernetes Job runs"),
+                                               ("true", "Helm pre-install/pre-upgrade hook Job")])
+def test_a_hook_annotation_in_a_block_of_its_own_is_a_hook_only_where_it_renders(
+        tmp_path: Path, use_hook: str, who: str) -> None:
+    # oncall: the migrate Job is a hook only with `migrate.useHook: true`, false by default
+    job = (
+        "{{- if .Values.migrate.enabled -}}\napiVersion: batch/v1\nkind: Job\nmetadata:\n"
+        "  {{- if .Values.migrate.useHook }}\n  name: app-migrate\n  annotations:\n"
+        '    "helm.sh/hook": pre-install,pre-upgrade\n  {{- else }}\n  name: app-migrate-{{ now | date "15-04" }}\n'
+        "  {{- end }}\nspec:\n  template:\n    spec:\n      containers:\n      - name: migrate\n"
+        "        image: app:1\n        command: [python, manage.py, migrate]\n{{- end }}\n"
+    )
+    scanned = scan_tree(tmp_path, {
+        "chart/Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+        "chart/values.yaml": f"migrate:\n  enabled: true\n  useHook: {use_hook}\n",
+        "chart/templates/job-migrate.yaml": job,
+    })
+    [migration] = [f for f in facts_for(scanned.model, "deploy.migration.strategy")
+                   if "chart/templates/job-migrate.yaml" in paths(f)]
+    assert migration.text.startswith(who)
+
+
 # -- the template reader and the expression evaluator -----------------------------------------
 
 
