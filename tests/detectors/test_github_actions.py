@@ -461,6 +461,20 @@ def test_kind_cluster_job_is_an_e2e_test(ephemeral: Scanned) -> None:
     assert ours(ephemeral, "ci.build") == []  # `docker build` for the kind cluster is test setup
 
 
+def test_a_github_pages_deploy_is_a_deployment(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # lago: "Deploy Github Page" publishes its install script with actions/deploy-pages; the
+    # deployment fields were gaps
+    scanned = scan(tmp_path_factory, "pages", {
+        W + "gh-page.yml": (
+            "on:\n  push:\n    branches: [main]\n  workflow_dispatch:\njobs:\n  deploy:\n"
+            "    environment:\n      name: github-pages\n      url: ${{ steps.deployment.outputs.page_url }}\n"
+            "    runs-on: ubuntu-latest\n    steps:\n      - id: deployment\n        uses: actions/deploy-pages@v4\n"
+        ),
+    })
+    assert "with actions/deploy-pages" in one(ours(scanned, "ci.deploy.automated"), "Push to main").text
+    assert ours(scanned, "ci.deploy.manual")
+
+
 def test_tests_before_the_throwaway_cluster_keep_their_level(tmp_path_factory: pytest.TempPathFactory) -> None:
     # traefik-helm-chart: `helm unittest` runs before the kind cluster a release PR's install test needs
     scanned = scan(tmp_path_factory, "cluster-later", {
@@ -771,6 +785,10 @@ ACTION_ROWS: list[tuple[str, tuple[str, ...]]] = [
     ("netlify/actions/cli@master", ("command",)),
     ("cloudflare/wrangler-action@v3", ("deploy",)),
     ("cloudflare/pages-action@v1", ("deploy",)),
+    # lago gh-page.yml, paperless-ngx ci-docs.yml, listmonk github-pages.yml
+    ("actions/deploy-pages@v4", ("deploy",)),
+    ("peaceiris/actions-gh-pages@v3", ("deploy",)),
+    ("JamesIves/github-pages-deploy-action@v4", ("deploy",)),
     ("FirebaseExtended/action-hosting-deploy@v0", ("deploy",)),
     ("w9jds/firebase-action@master", ("command",)),
     ("johnbeynon/render-deploy-action@v0.0.8", ("deploy",)),
