@@ -78,6 +78,8 @@ def test_tag_version(tag: str, scheme: str, minor_below: int | None, expected: s
         ("redis:latest", "Redis (version unpinned)"),
         ("redis", "Redis (version unpinned)"),
         ("redis:alpine", "Redis (version unpinned)"),  # a variant, not a release
+        ("golang:alpine3.23", "Go (version unpinned)"),  # miniflux: the Alpine release, not Go's
+        ("node:bookworm-slim", "Node.js (version unpinned)"),
         ("ghcr.io/tursodatabase/libsql-server:e4beaca", "Turso (libSQL) (tag e4beaca)"),  # openstatus test.yml
         ("stripe/stripe-mock:0.186", "Stripe"),  # services have no version scheme
     ],

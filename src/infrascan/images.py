@@ -12,6 +12,12 @@ from dataclasses import dataclass
 
 _UNPINNED_TAGS = frozenset({"latest", "lts", "stable", "current", "edge", "main", "master", "nightly", "rolling"})
 _NUMERIC = re.compile(r"^v?(\d+(?:\.\d+)*)")
+# A tag that is a base image's variant (`alpine3.23`, `bookworm`, `windowsservercore-ltsc2022`) names
+# the operating system under the technology, not the technology's version.
+_VARIANT_TAG = re.compile(
+    r"(?i)^(?:alpine|slim|bullseye|bookworm|buster|trixie|stretch|jammy|focal|noble|bionic|"
+    r"windowsservercore|nanoserver|ubi|debian|ubuntu)(?:[\d.]*)(?:-|$)"
+)
 
 
 @dataclass(frozen=True)
@@ -80,9 +86,10 @@ def version_label(name: str, version: str | None, image: ImageRef) -> str:
         return f"{name} (version set by variable {image.tag})"
     if image.digest:
         return f"{name} (pinned by digest)"
-    if re.search(r"\d", image.tag):  # `e4beaca`, `sha-1f2e3d`: a fixed tag that names no version
+    if re.search(r"\d", image.tag) and not _VARIANT_TAG.match(image.tag):
+        # `e4beaca`, `sha-1f2e3d`: a fixed tag that names no version
         return f"{name} (tag {image.tag})"
-    return f"{name} (version unpinned)"  # no tag, `latest`, or a variant name (`alpine`)
+    return f"{name} (version unpinned)"  # no tag, `latest`, or a variant name (`alpine`, `alpine3.23`)
 
 
 def tag_version(
