@@ -2617,10 +2617,10 @@ class FactBuilder:
 
     @staticmethod
     def environment_before(run: JobRun, step: StepRun) -> bool:
-        """Whether a step before this one starts the job's throwaway cluster or deploys into it: the
-        tests before it cannot use it (traefik-helm-chart's `helm unittest` runs before the kind
+        """Whether this step or one before it starts the job's throwaway cluster or deploys into it:
+        the tests before it cannot use it (traefik-helm-chart's `helm unittest` runs before the kind
         cluster that only a release pull request's install test needs)."""
-        return any(s.index < step.index and any(f.kind in ("cluster", "deploy") for f in s.finds) for s in run.steps)
+        return any(s.index <= step.index and any(f.kind in ("cluster", "deploy") for f in s.finds) for s in run.steps)
 
     @staticmethod
     def compose_before(run: JobRun, step: StepRun) -> StepRun | None:

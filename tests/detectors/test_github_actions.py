@@ -488,6 +488,14 @@ def test_tests_before_the_throwaway_cluster_keep_their_level(tmp_path_factory: p
     })
     assert "helm unittest" in one(ours(scanned, "ci.test.unit"), "helm").text
     assert not [f for f in ours(scanned, "ci.test.e2e") if "helm unittest" in f.text]
+    # loki's operator scorecard: the cluster step itself stands for the job's only test
+    scanned = scan(tmp_path_factory, "cluster-only", {
+        W + "scorecard.yaml": (
+            "on: pull_request\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: helm/kind-action@v1.14.0\n      - run: operator-sdk scorecard bundle\n"
+        ),
+    })
+    assert one(ours(scanned, "ci.test.e2e"), "throwaway kind cluster")
 
 
 def test_provisioned_and_destroyed_environment_via_reusable_workflow(ephemeral: Scanned) -> None:
