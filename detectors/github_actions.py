@@ -121,6 +121,7 @@ class Knowledge:
     checks: re.Pattern[str]
     migrate_scripts: re.Pattern[str]
     compose_up: re.Pattern[str]
+    runner_stores: re.Pattern[str]
     test_jobs: re.Pattern[str]
     plumbing: re.Pattern[str]
 
@@ -171,6 +172,7 @@ def knowledge() -> Knowledge:
         checks=re.compile(data["checks"]),
         migrate_scripts=re.compile(data["migrate_scripts"]),
         compose_up=re.compile(data["compose_up"]),
+        runner_stores=re.compile(data["runner_stores"]),
         test_jobs=re.compile(data["test_jobs"]),
         plumbing=re.compile(data["plumbing"]),
     )
@@ -1657,6 +1659,7 @@ class Expander:
             ("cluster", know.cluster_commands),
             ("teardown", know.teardown_commands),
             ("services", know.compose_up),
+            ("services", know.runner_stores),
         ):
             if pattern.search(command):
                 out.append(Found(kind, command.split()[0], display, path, line))
@@ -2646,7 +2649,8 @@ class FactBuilder:
         compose = self.compose_before(run, step)
         started = next(f for f in compose.finds if f.kind == "services") if compose is not None else None
         if started is not None:
-            parts += ["; containers started by ", Code(_short(started.command, 80))]
+            what = "containers" if self.know.compose_up.search(started.command) else "databases"
+            parts += [f"; {what} started by ", Code(_short(started.command, 80))]
         parts += self._matrix_note(run)
         if run.job["container"]:
             parts += ["; in container ", Code(run.job["container"])]

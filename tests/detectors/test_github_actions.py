@@ -461,6 +461,24 @@ def test_kind_cluster_job_is_an_e2e_test(ephemeral: Scanned) -> None:
     assert ours(ephemeral, "ci.build") == []  # `docker build` for the kind cluster is test setup
 
 
+def test_databases_started_in_the_runner_make_integration_tests(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # healthchecks: a matrix over database engines, each started in the runner before `manage.py test`
+    scanned = scan(tmp_path_factory, "runner-db", {
+        W + "tests.yml": (
+            "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n"
+            "        db: [sqlite, postgres, mysql]\n    steps:\n"
+            "      - name: Start MySQL\n        if: matrix.db == 'mysql'\n"
+            "        run: sudo systemctl start mysql.service\n"
+            "      - name: Start PostgreSQL\n        if: matrix.db == 'postgres'\n"
+            "        run: sudo systemctl start postgresql.service\n"
+            "      - name: Run Tests\n        run: python manage.py test\n"
+        ),
+    })
+    tests = one(ours(scanned, "ci.test.integration"), "manage.py test")
+    assert "databases started by sudo systemctl start mysql.service" in tests.text
+    assert "matrix db: sqlite, postgres, mysql" in tests.text
+
+
 def test_a_github_pages_deploy_is_a_deployment(tmp_path_factory: pytest.TempPathFactory) -> None:
     # lago: "Deploy Github Page" publishes its install script with actions/deploy-pages; the
     # deployment fields were gaps
@@ -793,6 +811,17 @@ ACTION_ROWS: list[tuple[str, tuple[str, ...]]] = [
     ("netlify/actions/cli@master", ("command",)),
     ("cloudflare/wrangler-action@v3", ("deploy",)),
     ("cloudflare/pages-action@v1", ("deploy",)),
+    # healthchecks tests.yml: databases started in the runner for the tests
+    ("ankane/setup-mariadb@v1", ("services",)),
+    ("ankane/setup-postgres@v1", ("services",)),
+    ("ankane/setup-mysql@v1", ("services",)),
+    ("ankane/setup-mongodb@v1", ("services",)),
+    ("ikalnytskyi/action-setup-postgres@v6", ("services",)),
+    ("harmon758/postgresql-action@v1", ("services",)),
+    ("mirromutth/mysql-action@v1.1", ("services",)),
+    ("shogo82148/actions-setup-mysql@v1", ("services",)),
+    ("supercharge/redis-github-action@1.8.0", ("services",)),
+    ("supercharge/mongodb-github-action@1.11.0", ("services",)),
     # lago gh-page.yml, paperless-ngx ci-docs.yml, listmonk github-pages.yml
     ("actions/deploy-pages@v4", ("deploy",)),
     ("peaceiris/actions-gh-pages@v3", ("deploy",)),
