@@ -42,6 +42,12 @@ def test_labels_cannot_break_out_of_the_diagram() -> None:
     assert body.count('"') % 2 == 0
 
 
+def test_label_characters_are_kept_as_entity_codes() -> None:
+    # paperless-ngx: the tag pattern `v[0-9]+.[0-9]+.[0-9]+` lost its brackets in the trigger's label
+    diagram = build_diagram([ci_fact("ci.build", "build", triggers=["tag push v[0-9]+.[0-9]+"])])
+    assert diagram is not None and '(["tag push v#91;0-9#93;+.#91;0-9#93;+"])' in diagram
+
+
 def test_no_ci_facts_no_diagram() -> None:
     assert build_diagram([]) is None
 

@@ -50,11 +50,18 @@ def _node_id(prefix: str, *parts: str) -> str:
     return f"{prefix}_{hashlib.sha256(raw.encode()).hexdigest()[:8]}"
 
 
+# Characters that could end a label, the node or the Markdown code block, as Mermaid's entity codes:
+# dropping them turned paperless-ngx's tag pattern `v[0-9]+.[0-9]+` into "v0-9+.0-9+". Backticks
+# only mark code in infrascan's own text (release `published`): dropped.
+_ENTITIES = {'"': "#quot;", "`": "", "<": "#lt;", ">": "#gt;", "{": "#123;", "}": "#125;", "[": "#91;",
+             "]": "#93;", "|": "#124;", "#": "#35;", ";": "#59;"}
+
+
 def _label(text: str) -> str:
-    """Mermaid label text: no quotes, brackets or markup that could end the label or the block."""
+    """Mermaid label text: nothing that could end the label or the block, cut at 60 characters shown."""
     clean = scrub(re.sub(r"\s+", " ", text)).strip()
-    clean = re.sub(r"[\"`<>{}\[\]|#;]", "", clean)
-    return (clean if len(clean) <= 60 else clean[:59].rstrip() + "…") or "?"
+    clean = clean if len(clean) <= 60 else clean[:59].rstrip() + "…"
+    return "".join(_ENTITIES.get(c, c) for c in clean) or "?"
 
 
 def _jobs(facts: list[Fact]) -> dict[tuple[str, str, str], Job]:
