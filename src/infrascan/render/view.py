@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from infrascan.catalog import load_catalog
 from infrascan.diagram import build_diagram
-from infrascan.environments import TEMPLATE_TIERS, display_name
+from infrascan.environments import DEVELOPMENT, PRODUCTION, STAGING, TEMPLATE_TIERS, display_name
 from infrascan.escape import escape_md, escape_trusted
 from infrascan.fields import (
     ENV_BLOCK_FIELDS,
@@ -200,6 +200,7 @@ class ViewBuilder:
                 self._index[(fact.field, fact.env, fact.service)].append(fact)
         self.filled = 0
         self.total = 0
+        self._hint_homes: dict[str, str | None] = {}
         self._unparsed_paths: dict[str, set[str]] = defaultdict(set)  # detector -> files it could not parse
         self._undescribed: list[Diagnostic] = []  # deploy-like jobs it could not describe
         for diagnostic in model.diagnostics:
@@ -237,6 +238,18 @@ class ViewBuilder:
         if field_id in _DRAWN_FROM:
             return _DRAWN_FROM[field_id]
         return "No installed detector reads evidence for this field"
+
+    def _hint_home(self, field_id: str) -> str | None:
+        """The environment whose gap lists this field's hints that name no environment: production's
+        when it is a gap (where such leads matter most), else development's, staging's, then the
+        first other environment's."""
+        if field_id not in self._hint_homes:
+            envs = self.model.environments
+            order = [e for e in (PRODUCTION, DEVELOPMENT, STAGING) if e in envs] + \
+                [e for e in envs if e not in TEMPLATE_TIERS]
+            self._hint_homes[field_id] = next(
+                (e for e in order if not any(_fills(f) for f in self._index.get((field_id, e, None), []))), None)
+        return self._hint_homes[field_id]
 
     def _undescribed_note(self, field_id: str) -> str:
         """". Deploy jobs that run actions infrascan does not know: `a.yml:96`": what the deploy
@@ -283,11 +296,20 @@ class ViewBuilder:
             also = [self.fact_view(f) for f in others[:MAX_ALSO]]
             entries.append(Entry(self.fact_view(best), also, max(0, len(others) - MAX_ALSO)))
         gap = ""
+        elsewhere = None
         if not entries and env is not None:
-            # Hints that name no environment (a database driver) belong under every environment's gap.
-            hints.extend(self.fact_view(f) for f in self._index.get((field_id, None, None), []) if not _fills(f))
+            # Hints that name no environment (a database driver, a compose file of no stated
+            # environment) are leads for every environment's gap, but listed under one only: five
+            # reviewers read the same block under Staging and Production as noise.
+            envless = [f for f in self._index.get((field_id, None, None), []) if not _fills(f)]
+            home = self._hint_home(field_id)
+            if env == home:
+                hints.extend(self.fact_view(f) for f in envless)
+            elif envless and home is not None:
+                elsewhere = display_name(home)
         if not entries:
-            gap = f"{GAP} {escape_md(_gap_reason(field_id, env, bool(hints)))} {self.looked(field_id)}."
+            reason = _gap_reason(field_id, env, bool(hints), elsewhere)
+            gap = f"{GAP} {escape_md(reason)} {self.looked(field_id)}."
         if count:
             self.total += 1
             self.filled += bool(entries)
@@ -584,11 +606,16 @@ _GAP_REASONS = {
 }
 
 
-def _gap_reason(field_id: str, env: str | None, hinted: bool) -> str:
+def _gap_reason(field_id: str, env: str | None, hinted: bool, elsewhere: str | None = None) -> str:
     """Why a field is empty. With hints under it, not "no evidence": the hints cite evidence, just
-    none that settles the field (a URL per branch, a driver in a manifest)."""
+    none that settles the field (a URL per branch, a driver in a manifest). `elsewhere` is the
+    environment whose gap lists the hints that name no environment."""
     if field_id in _GAP_REASONS:
         return _GAP_REASONS[field_id]
+    if hinted and elsewhere:
+        return f"nothing found settles it; the hints below and those under {elsewhere} are leads to check."
+    if elsewhere:
+        return f"nothing found settles it; the hints under {elsewhere} (no environment stated) are leads here too."
     if hinted:
         return "nothing found settles it; the hints below are leads to check."
     if env and env not in TEMPLATE_TIERS:
