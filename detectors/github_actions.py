@@ -749,7 +749,9 @@ def read_job(
             {
                 "name": str(name),
                 "image": _text(spec.get("image") if isinstance(spec, dict) else spec),
-                "line": line_of(services, name),
+                # the image a service runs is what a test statement names, and where it is written
+                "line": line_of(spec, "image", line_of(services, name)) if isinstance(spec, dict)
+                else line_of(services, name),
             }
             for name, spec in (services.items() if isinstance(services, dict) else ())
         ],
@@ -2666,7 +2668,8 @@ class FactBuilder:
             field_id,
             text(*parts),
             Confidence.INFERRED if found.inferred else Confidence.DECLARED,
-            self.ev(*found.evidence(), *gated, (run.path, run.job["line"]), *(started.evidence() if started else ())),
+            self.ev(*found.evidence(), *[(run.path, int(s["line"])) for s in run.job["services"][:1]], *gated,
+                    (run.path, run.job["line"]), *(started.evidence() if started else ())),
             item=f"{run.path}:{run.job['id']}:{found.tool or found.entry}",
             order=(0, *run.order, *step.index),
             rank=30 if not found.inferred else 55,
@@ -3396,7 +3399,7 @@ _DEPLOYS = re.compile(r"(?i)deploy|rollout|promot")
 
 class GitHubActionsDetector(Detector):
     name = "github-actions"
-    version = "1"
+    version = "2"
     description = "GitHub Actions workflows, reusable workflows and local composite actions"
     patterns = (".github/workflows/*.{yml,yaml}", "action.{yml,yaml}")
     looks_for = {

@@ -39,6 +39,7 @@ def test_build_and_tests_by_level(scanned: Scanned) -> None:
     assert "vitest run --dir src" in unit.text and "matrix node-version: 20, 22" in unit.text
     [integration] = facts_for(model, "ci.test.integration")
     assert "services: PostgreSQL 16 (postgres:16-alpine)" in integration.text
+    assert (".github/workflows/ci.yml", 35) in [(e.path, e.line) for e in integration.evidence]  # the image
     [e2e] = facts_for(model, "ci.test.e2e")
     assert e2e.text.startswith("Playwright in job e2e (ci.yml)") and "playwright test" in e2e.text
 
