@@ -728,7 +728,7 @@ class ComposeDetector(Detector):
             return self._named_one_shot(record)
         reached, only = resolver.migrations(str(command), where, near, copies)
         if not reached:
-            return self._named_one_shot(record)
+            return self._named_one_shot(record, (str(command), where))
         return [self._migration_fact(record, where, found, lines, only, position)
                 for position, (found, lines) in enumerate(group_reached(reached))]
 
@@ -804,16 +804,19 @@ class ComposeDetector(Detector):
             scope=FactScope.EXAMPLE if data["test_stack"] else FactScope.MAIN,
         )
 
-    def _named_one_shot(self, record: Record) -> list[Fact]:
-        """A service named `migrate` that others wait to complete, whose command is not in the repository."""
+    def _named_one_shot(self, record: Record, start: tuple[str, tuple[str, int]] | None = None) -> list[Fact]:
+        """A service named `migrate` that others wait to complete: its command is not in the repository,
+        or runs what infrascan cannot follow (lago's `./scripts/migrate.dev.sh` lives in a submodule)."""
         data = record.data
         if not data["waiters"] or not _MIGRATE_NAME.search(data["service"]):
             return []
+        runs = (" (named for migrations) runs ", Code(" ".join(start[0].split())), " before ") if start else \
+            (" (named for migrations; its command is not in the repository) runs before ",)
         parts = text(
             "One-shot compose service ",
             Code(data["service"]),
             f" ({compose_label(data['env'])})",
-            " (named for migrations; its command is not in the repository) runs before ",
+            *runs,
             *code_list(data["waiters"]),
             " start (",
             Code("service_completed_successfully"),
@@ -824,7 +827,7 @@ class ComposeDetector(Detector):
                 "deploy.migration.strategy",
                 parts,
                 Confidence.INFERRED,
-                self.evidence(record.path, record.line),
+                self.evidence(*start[1]) if start else self.evidence(record.path, record.line),
                 item=f"compose:{data['service']}",
                 rank=55,
                 order=(record.path, record.line),

@@ -308,6 +308,21 @@ def test_one_shot_service_known_only_by_its_name(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, {"compose.yaml": compose})
     [fact] = facts_for(scanned.model, "deploy.migration.strategy")
     assert fact.confidence is Confidence.INFERRED and "named for migrations" in fact.text
+    assert "its command is not in the repository" in fact.text
+
+
+def test_one_shot_service_running_a_script_not_in_the_repository(tmp_path: Path) -> None:
+    # lago: `command: ["./scripts/migrate.dev.sh"]`, a script of the api submodule; the statement
+    # said the command was not in the repository and cited the service's first line
+    compose = (
+        "services:\n  migrate:\n    image: api_dev\n    command: [\"./scripts/migrate.dev.sh\"]\n"
+        "  api:\n    image: api_dev\n    depends_on:\n      migrate:\n"
+        "        condition: service_completed_successfully\n"
+    )
+    scanned = scan_tree(tmp_path, {"docker-compose.dev.yml": compose})
+    [fact] = facts_for(scanned.model, "deploy.migration.strategy")
+    assert "(named for migrations) runs ./scripts/migrate.dev.sh before api start" in fact.text
+    assert [(e.path, e.line) for e in fact.evidence] == [("docker-compose.dev.yml", 4)]
 
 
 @pytest.mark.parametrize(
