@@ -810,8 +810,14 @@ class ComposeDetector(Detector):
         data = record.data
         if not data["waiters"] or not _MIGRATE_NAME.search(data["service"]):
             return []
-        runs = (" (named for migrations) runs ", Code(" ".join(start[0].split())), " before ") if start else \
-            (" (named for migrations; its command is not in the repository) runs before ",)
+        command = " ".join(start[0].split()) if start else ""
+        if command.startswith("-") and data["image"]:  # arguments to the image's own program (migrate/migrate)
+            runs: tuple[Part, ...] = (" (named for migrations) runs image ", Code(data["image"]), " with ",
+                                      Code(command), " before ")
+        elif command:
+            runs = (" (named for migrations) runs ", Code(command), " before ")
+        else:
+            runs = (" (named for migrations; its command is not in the repository) runs before ",)
         parts = text(
             "One-shot compose service ",
             Code(data["service"]),
