@@ -31,7 +31,7 @@ from infrascan.model import Code, Confidence, Fact, Part, text
 from infrascan.source import near_folder
 from infrascan.yamlload import load_table
 
-from .scripts import Copy, Reached, StartResolver, argv_script
+from .scripts import S6_INIT, Copy, Reached, StartResolver, argv_script
 
 _HEREDOC = re.compile(r"<<(-?)\s*[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?")
 _ARG_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -495,6 +495,13 @@ class DockerfileDetector(Detector):
                 continue
             command, line = start
             reached, only = resolver.migrations(str(command), (path, int(line)), near, copies)
+            if not reached and S6_INIT.match(str(command)):
+                # s6-overlay's `/init` runs the scripts the image put at its fixed places (paperless-ngx's
+                # init-migrations service), before the services that wait for them
+                for script in resolver.s6_start_scripts(near, copies):
+                    more, _ = resolver.migrations(script, (path, int(line)), near, copies)
+                    reached += more
+                only = False
             for position, (found, evidence) in enumerate(group_reached(reached)):
                 facts.append(self._migration_fact(path, int(line), instruction.upper(), found, evidence, only,
                                                   position))

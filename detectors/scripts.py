@@ -67,6 +67,11 @@ _RUN_ALL = re.compile(r"^(?:npx\s+)?(?:npm-run-all2?|run-s|run-p)\b(?P<args>.*)$
 # A package.json script or task whose name says it migrates (`migrate`, `db:migrate`, `migrate:deploy`).
 _MIGRATE_NAME = re.compile(r"(?i)(?:^|[:_\-])(?:migrate|migrations?)(?:$|[:_\-])")
 MAX_DEPTH = 6
+# Where s6-overlay (an image whose ENTRYPOINT is its `/init`, as in paperless-ngx and the
+# linuxserver.io images) finds what it runs at start: s6-rc services, legacy cont-init scripts and
+# services. Their paths inside the image are fixed; the group is that path.
+_S6_START = re.compile(r"(?:^|/)(/?etc/(?:s6-overlay/s6-rc\.d/[^/]+/run|cont-init\.d/[^/]+|services\.d/[^/]+/run))$")
+S6_INIT = re.compile(r"^\s*(?:\[\s*)?[\"']?/init[\"']?\s*(?:\]\s*)?$")
 
 
 def _classified(command: str) -> list[dict[str, Any]]:
@@ -187,6 +192,9 @@ class ScriptsDetector(Detector):
         "project.json",
         "nx.json",
         "**/scripts/*.{js,mjs,cjs,ts,mts}",
+        "**/etc/s6-overlay/s6-rc.d/*/run",
+        "**/etc/cont-init.d/*",
+        "**/etc/services.d/*/run",
     )
 
     def claims(self, path: str) -> bool:
@@ -485,11 +493,25 @@ class StartResolver:
         # Script files by base name: a command's script argument must match a file's last part, so
         # a lookup reads only the files of that name, not the repository's every script.
         self._by_name: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-        for path in sorted(set(ctx.paths("scripts")) | set(self.scripts)):
+        self._scripts_read = set(ctx.paths("scripts")) | set(self.scripts)
+        for path in sorted(self._scripts_read):
             parts = PurePosixPath(path).parts
             if parts:
                 self._by_name.setdefault(parts[-1], []).append((path, parts))
         self._dirs: set[str] | None = None
+
+    def s6_start_scripts(self, near: str, copies: tuple[Copy, ...]) -> list[str]:
+        """The scripts s6-overlay runs when the image starts, as paths inside it: those a COPY of this
+        image puts at s6's fixed places (`/etc/s6-overlay/s6-rc.d/*/run`, `/etc/cont-init.d/*`)."""
+        found = []
+        for path in sorted(self._scripts_read):
+            match = _S6_START.search(path)
+            if match is None:
+                continue
+            inside = "/" + match.group(1).lstrip("/")
+            if path in self._copied_from(inside, copies, near):  # by a COPY, not by name alone
+                found.append(inside)
+        return found
 
     def migrations(
         self, script: str, where: tuple[str, int], near: str, copies: tuple[Copy, ...] = ()

@@ -306,6 +306,25 @@ def test_django_entrypoint_with_migrate_and_direct_shell_cmd(tmp_path: Path) -> 
     assert any(t.startswith("On container start: api/Dockerfile CMD runs alembic upgrade head") for t in found)
 
 
+def test_s6_overlay_services_run_at_start(tmp_path: Path) -> None:
+    # paperless-ngx: ENTRYPOINT ["/init"] starts s6-overlay, whose init-migrations service (copied in
+    # with the image's root file system) migrates; the migration strategy was a gap
+    files = {
+        "Dockerfile": 'FROM python:3.12-slim\nCOPY ./docker/rootfs /\nENTRYPOINT ["/init"]\n',
+        "docker/rootfs/etc/s6-overlay/s6-rc.d/init-migrations/run": (
+            "#!/command/with-contenv /usr/bin/bash\ncd /app\nexec python3 manage.py migrate --no-input\n"),
+        "docker/rootfs/etc/s6-overlay/s6-rc.d/svc-webserver/run": (
+            "#!/command/with-contenv /usr/bin/bash\nexec granian app\n"),
+        # another image's service tree, which this image does not copy
+        "other/rootfs/etc/cont-init.d/10-migrate": "#!/bin/sh\nalembic upgrade head\n",
+    }
+    found = migration_texts(scan_tree(tmp_path, files))
+    assert found == [
+        "On container start: Dockerfile ENTRYPOINT runs docker/rootfs/etc/s6-overlay/s6-rc.d/init-migrations/run, "
+        "which runs python3 manage.py migrate --no-input, in every replica as it starts"
+    ]
+
+
 def test_cmd_through_package_json_scripts_to_a_node_script(tmp_path: Path) -> None:
     """umami-software/umami: CMD pnpm start-docker -> npm-run-all check-db ... -> scripts/check-db.js."""
     package = (
