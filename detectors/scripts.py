@@ -67,6 +67,9 @@ _RUN_ALL = re.compile(r"^(?:npx\s+)?(?:npm-run-all2?|run-s|run-p)\b(?P<args>.*)$
 # A package.json script or task whose name says it migrates (`migrate`, `db:migrate`, `migrate:deploy`).
 _MIGRATE_NAME = re.compile(r"(?i)(?:^|[:_\-])(?:migrate|migrations?)(?:$|[:_\-])")
 MAX_DEPTH = 6
+# uWSGI options that run a command at a point of its start (`exec-asap`, `exec-pre-app`) and hooks
+# whose action is a command (`hook-pre-app = exec:...`); `unix:`/`mount:` actions are not commands.
+_UWSGI_EXEC = re.compile(r"^\s*(?:exec-[\w-]+|hook-[\w-]+\s*=\s*exec)\s*[=:]\s*(?P<command>\S.*)$")
 # Where s6-overlay (an image whose ENTRYPOINT is its `/init`, as in paperless-ngx and the
 # linuxserver.io images) finds what it runs at start: s6-rc services, legacy cont-init scripts and
 # services. Their paths inside the image are fixed; the group is that path.
@@ -192,6 +195,7 @@ class ScriptsDetector(Detector):
         "project.json",
         "nx.json",
         "**/scripts/*.{js,mjs,cjs,ts,mts}",
+        "uwsgi*.ini",
         "**/etc/s6-overlay/s6-rc.d/*/run",
         "**/etc/cont-init.d/*",
         "**/etc/services.d/*/run",
@@ -219,6 +223,8 @@ class ScriptsDetector(Detector):
             self._taskfile(file, out)
         elif name.endswith((".js", ".mjs", ".cjs", ".ts", ".mts")):
             self._node_script(file, out)
+        elif name.endswith(".ini"):
+            self._uwsgi(file, out)
         elif not name.endswith((".py", ".rb", ".go", ".json", ".md", ".txt", ".yml", ".yaml")):
             self._shell(file, out)
         return out
@@ -254,6 +260,16 @@ class ScriptsDetector(Detector):
         if script_tokens(command):
             out.records.append(Record("script.command", path, line, {"kind": "call", "command": command, **extra}))
         return len(out.records) > before
+
+    def _uwsgi(self, file: SourceFile, out: Extraction) -> None:
+        """uWSGI runs the commands of its `exec-*` options and `hook-*` options' `exec:` actions as it
+        starts (healthchecks' `hook-pre-app = exec:./manage.py migrate`): an image whose CMD starts
+        uwsgi with this file runs them. The server itself is more than migrating."""
+        for index, raw in enumerate(file.text.splitlines()):
+            match = _UWSGI_EXEC.match(raw)
+            if match:
+                self._record(out, file.path, index + 1, match.group("command").strip())
+        out.records.append(Record(MORE, file.path, 1, {}))
 
     def _node_script(self, file: SourceFile, out: Extraction) -> None:
         """`execSync('prisma migrate deploy')` in a Node script is a command like any other."""

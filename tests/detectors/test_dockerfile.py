@@ -306,6 +306,20 @@ def test_django_entrypoint_with_migrate_and_direct_shell_cmd(tmp_path: Path) -> 
     assert any(t.startswith("On container start: api/Dockerfile CMD runs alembic upgrade head") for t in found)
 
 
+def test_uwsgi_start_hooks_run_at_start(tmp_path: Path) -> None:
+    # healthchecks: CMD uwsgi with an ini file whose `hook-pre-app = exec:./manage.py migrate` migrates
+    files = {
+        "docker/Dockerfile": ('FROM python:3.12-slim\nWORKDIR /opt/app\nCOPY . /opt/app/\n'
+                              'CMD [ "uwsgi", "/opt/app/docker/uwsgi.ini"]\n'),
+        "docker/uwsgi.ini": ("[uwsgi]\nmodule = app.wsgi\nhook-asap = mount:proc none /proc\n"
+                             "hook-pre-app = exec:./manage.py migrate\nattach-daemon = ./manage.py sendalerts\n"),
+    }
+    assert migration_texts(scan_tree(tmp_path, files)) == [
+        "On container start: docker/Dockerfile CMD runs docker/uwsgi.ini, which runs ./manage.py migrate, "
+        "in every replica as it starts"
+    ]
+
+
 def test_s6_overlay_services_run_at_start(tmp_path: Path) -> None:
     # paperless-ngx: ENTRYPOINT ["/init"] starts s6-overlay, whose init-migrations service (copied in
     # with the image's root file system) migrates; the migration strategy was a gap
