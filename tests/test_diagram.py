@@ -42,6 +42,14 @@ def test_labels_cannot_break_out_of_the_diagram() -> None:
     assert body.count('"') % 2 == 0
 
 
+def test_a_manual_deploy_to_several_environments_names_each() -> None:
+    # lago: a manual deploy job's environments are a list, drawn as "deploy to ['github-pages']"
+    fact = ci_fact("ci.deploy.manual", "deploy", manual=True)
+    fact.attrs["environment"] = ["staging", "prod"]
+    diagram = build_diagram([fact])
+    assert diagram is not None and '{{"deploy to Production, Staging (manual)"}}' in diagram
+
+
 def test_label_characters_are_kept_as_entity_codes() -> None:
     # paperless-ngx: the tag pattern `v[0-9]+.[0-9]+.[0-9]+` lost its brackets in the trigger's label
     diagram = build_diagram([ci_fact("ci.build", "build", triggers=["tag push v[0-9]+.[0-9]+"])])

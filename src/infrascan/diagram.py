@@ -81,7 +81,10 @@ def _jobs(facts: list[Fact]) -> dict[tuple[str, str, str], Job]:
         job.triggers.update(str(t) for t in fact.attrs.get("triggers") or [])
         env = fact.attrs.get("environment")
         if fact.field.startswith("ci.deploy") and env:
-            job.environments.add(display_name(normalise(str(env))))
+            # one environment, or the several a manual deploy job offers (written as a list, they
+            # read "['github-pages']" in the node)
+            names = env if isinstance(env, (list, tuple)) else [env]
+            job.environments.update(display_name(normalise(str(e))) for e in names if e)
     return jobs
 
 
