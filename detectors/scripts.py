@@ -175,7 +175,7 @@ def script_tokens(command: str) -> list[str]:
 
 class ScriptsDetector(Detector):
     name = "scripts"
-    version = "9"
+    version = "10"
     description = "shell scripts, package.json scripts, Makefile/justfile/Taskfile targets (for indirection)"
     patterns = (
         "*.sh",
@@ -365,12 +365,20 @@ class ScriptsDetector(Detector):
         lines = file.text.splitlines()
         current: tuple[str, int] | None = None
         commands: list[tuple[str, int]] = []
+        continued = False  # the last recipe line ended with a backslash: this one goes on with it
         for index, raw in enumerate(lines):
+            if continued and current and commands:
+                command, first = commands[-1]
+                commands[-1] = (f"{command[:-1].rstrip()} {raw.strip()}".rstrip(), first)
+                continued = raw.rstrip().endswith("\\")
+                continue
             if raw.startswith("\t") and current:
                 body = raw.strip().lstrip("@-+").strip()
                 if body:
                     commands.append((body, index + 1))
+                    continued = body.endswith("\\")
                 continue
+            continued = False
             match = _MAKE_TARGET.match(raw)
             if match and not raw.startswith((" ", "\t")) and "=" not in match.group(1):
                 if current:

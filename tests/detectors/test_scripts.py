@@ -90,6 +90,17 @@ def test_recipe_lines_are_split_into_simple_commands() -> None:
     assert [(c["kind"], c["tool"], c["line"]) for c in deploy.data["classified"]] == [("deploy", "helm", 2)]
 
 
+def test_recipe_lines_continued_with_a_backslash_are_one_command() -> None:
+    # miniflux: `@ docker buildx build --load \` and its flags on the next lines read as four commands,
+    # and the build step showed "docker buildx build --load \\"
+    text = ("debian:\n\t@ docker buildx build --load \\\n\t\t--platform linux/amd64 \\\n"
+            "\t\t-f packaging/Dockerfile \\\n\t\t.\n\t@ docker run --rm deb-builder\n")
+    [debian] = DETECTOR.extract(SourceFile("Makefile", text)).records
+    assert [(c["command"], c["line"]) for c in debian.data["commands"]] == [
+        ("docker buildx build --load --platform linux/amd64 -f packaging/Dockerfile .", 2),
+        ("docker run --rm deb-builder", 6)]
+
+
 @pytest.mark.parametrize(
     ("argv", "script"),
     [
