@@ -2473,7 +2473,7 @@ class FactBuilder:
             where = [v for f in finds for v in f.detail.get("file", []) or f.detail.get("context", [])]
             where = [w for w in dict.fromkeys(where) if _literal(w, shell=False)]
             if images:
-                parts = ["Docker image ", *code_list(images[:3]), " ", *verb]
+                parts = ["Docker image ", *code_list(images, 3), " ", *verb]
             else:
                 parts = ["Docker image ", *verb, " with ", *self.how(finds[0])]
                 if len(where) > 1:
@@ -2964,7 +2964,7 @@ class FactBuilder:
             tool = self.tool_name(found.tool) if kind == "deploy" else ""
             images = [i for i in dict.fromkeys(_repository(i) for i in found.images or _tags(found)) if "$" not in i]
             if images and kind in ("build", "push", "build+push"):
-                parts += [verb, "image ", *code_list(images[:2]), " (", *self.how(found), ")"]
+                parts += [verb, "image ", *code_list(images, 2), " (", *self.how(found), ")"]
             elif kind == "verify":
                 parts += [verb, *self.checks(entry["finds"])]
             else:

@@ -1067,7 +1067,7 @@ class FactWriter:
             # a job that only pushes what another built: mobilizon's multi-platform manifests
             for n, step in enumerate(pushes):
                 images = [str(i) for i in step.detail.get("images", []) if i]
-                named = text(" ", *code_list(images[:2])) if images else ()
+                named = text(" ", *code_list(images, 2)) if images else ()
                 parts = text("Container image", *named, " pushed (", Code(step.command), ")")
                 out.append(self._step_fact(job, step, parts, f"push:{n}", "Push image", images, True))
         if not out and self._build_job(job):

@@ -461,6 +461,19 @@ def test_kind_cluster_job_is_an_e2e_test(ephemeral: Scanned) -> None:
     assert ours(ephemeral, "ci.build") == []  # `docker build` for the kind cluster is test setup
 
 
+def test_a_step_pushing_many_images_says_how_many_it_does_not_name(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # listmonk's nightly job pushes eight per-architecture images; three were named, as if all
+    scanned = scan(tmp_path_factory, "many-images", {
+        W + "nightly.yml": (
+            "on:\n  schedule:\n    - cron: '0 2 * * *'\njobs:\n  nightly:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - run: |\n" + "".join(f"          docker push acme/app:nightly-{a}\n"
+                                         for a in ("amd64", "arm64", "armv6", "armv7", "s390x"))
+        ),
+    })
+    build = one(ours(scanned, "ci.build"), "acme/app:nightly-amd64")
+    assert "and 2 more pushed" in build.text
+
+
 def test_databases_started_in_the_runner_make_integration_tests(tmp_path_factory: pytest.TempPathFactory) -> None:
     # healthchecks: a matrix over database engines, each started in the runner before `manage.py test`
     scanned = scan(tmp_path_factory, "runner-db", {
