@@ -45,6 +45,7 @@ from infrascan.commands import (
 )
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import block_order, env_from_name, normalise
+from infrascan.escape import code_safe
 from infrascan.model import (
     UNDESCRIBED_DEPLOY,
     Code,
@@ -2053,12 +2054,22 @@ def _cap(parts: tuple[Part, ...]) -> tuple[Part, ...]:
     return parts
 
 
+# A word that starts a substitution, pipe, redirection or list: where a shown command is cut.
+_SHELL_OPERATOR = re.compile(r"^(?:\$\(|`|\||<|>|&&|;|\d*>)")
 _REDIRECT = re.compile(r"\s+\d*(?:>>?|&>)\s*&?[^\s;&|]+|\s*&\s*$")
 
 
 def _short(command: str, limit: int = 160) -> str:
-    """A command as the document shows it: one line, without output redirections, cut to `limit`."""
+    """A command as the document shows it: one line, without output redirections, cut to `limit`.
+    One that a code span cannot hold (a pipe, `<<<`) is cut before its first substitution, pipe or
+    redirection: lago's `docker buildx imagetools create $(jq -cr '.tags | map(...)' <<< ...)` read
+    as escaped prose; `docker buildx imagetools create …` says what the step does."""
     command = _REDIRECT.sub("", " ".join(command.split()))
+    if not code_safe(command):
+        words = command.split(" ")
+        cut = next((i for i, w in enumerate(words) if _SHELL_OPERATOR.match(w)), len(words))
+        if cut >= 2:
+            command = " ".join(words[:cut]) + (" …" if cut < len(words) else "")
     return command if len(command) <= limit else command[: limit - 1] + "…"
 
 

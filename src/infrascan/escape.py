@@ -46,6 +46,11 @@ def escape_md(text: str, *, code: bool = False, limit: int | None = MAX_VALUE_LE
     return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
+def code_safe(text: str) -> bool:
+    """Whether `escape_md` can show this text as a code span (else it escapes it as prose)."""
+    return not _CODE_UNSAFE.search(text)
+
+
 def escape_trusted(text: str) -> str:
     """Detector-written sentences (not repository text): their `code` spans are kept, while anything
     that could open HTML, a link or a table cell is neutralised all the same. Outside code spans

@@ -461,6 +461,23 @@ def test_kind_cluster_job_is_an_e2e_test(ephemeral: Scanned) -> None:
     assert ours(ephemeral, "ci.build") == []  # `docker build` for the kind cluster is test setup
 
 
+def test_a_command_a_code_span_cannot_hold_is_shown_up_to_its_first_substitution(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # lago's manifest merge read as escaped prose: imagetools create $(jq -cr '.tags \| map(...)' \<\<\< ...)
+    scanned = scan(tmp_path_factory, "manifest", {
+        W + "release.yml": (
+            "on:\n  release:\n    types: [released]\njobs:\n  merge:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: docker/login-action@v3\n"
+            "      - run: |\n          docker buildx imagetools create "
+            "$(jq -cr '.tags | map(\"-t \" + .) | join(\" \")' "
+            "<<< \"$DOCKER_METADATA_OUTPUT_JSON\") $(printf 'acme/app@sha256:%s ' *)\n"
+        ),
+    })
+    build = one(ours(scanned, "ci.build"), "imagetools")
+    assert "with docker buildx imagetools create …" in build.text
+    assert "`docker buildx imagetools create …`" in scanned.markdown
+
+
 def test_a_step_pushing_many_images_says_how_many_it_does_not_name(tmp_path_factory: pytest.TempPathFactory) -> None:
     # listmonk's nightly job pushes eight per-architecture images; three were named, as if all
     scanned = scan(tmp_path_factory, "many-images", {
