@@ -24,6 +24,7 @@ environment's database.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -2073,6 +2074,15 @@ def _short(command: str, limit: int = 160) -> str:
     return command if len(command) <= limit else command[: limit - 1] + "…"
 
 
+def _tested_dirs(step: StepRun, found: Found) -> list[str]:
+    """The directories a test step runs in: its working directory, and the folder of the package.json
+    or task file whose script it runs (oncall's `working-directory: engine`), for the components table."""
+    dirs = [step.wd.strip().removeprefix("./").strip("/")]
+    if found.source:
+        dirs.append(posixpath.dirname(found.source[0]))
+    return [d for d in dict.fromkeys(dirs) if d and d != "." and _literal(d, shell=False)]
+
+
 @lru_cache(maxsize=4096)
 def _file(path: str) -> str:
     """A workflow's file name; asked for the same few paths by nearly every statement."""
@@ -2684,7 +2694,8 @@ class FactBuilder:
             item=f"{run.path}:{run.job['id']}:{found.tool or found.entry}",
             order=(0, *run.order, *step.index),
             rank=30 if not found.inferred else 55,
-            attrs=self.attrs(run, scenarios, tool=found.tool or None, level=level),
+            attrs=self.attrs(run, scenarios, tool=found.tool or None, level=level,
+                             **({"paths": where} if (where := _tested_dirs(step, found)) else {})),
         )
 
     def _matrix_note(self, run: JobRun) -> list[Part]:

@@ -478,6 +478,21 @@ def test_a_command_a_code_span_cannot_hold_is_shown_up_to_its_first_substitution
     assert "`docker buildx imagetools create …`" in scanned.markdown
 
 
+def test_a_test_step_names_the_directories_it_tests(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # oncall: pytest in `working-directory: engine` and a package.json script of grafana-plugin;
+    # the components table said neither component had CI
+    scanned = scan(tmp_path_factory, "tested-dirs", {
+        W + "ci.yml": (
+            "on: pull_request\njobs:\n  backend:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - working-directory: engine\n        run: pytest -x\n"
+            "  frontend:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - run: pnpm --dir grafana-plugin test\n"
+        ),
+        "grafana-plugin/package.json": '{"name": "plugin", "scripts": {"test": "jest --verbose"}}\n',
+    })
+    assert one(ours(scanned, "ci.test.unit"), "pytest").attrs["paths"] == ["engine"]
+
+
 def test_a_step_pushing_many_images_says_how_many_it_does_not_name(tmp_path_factory: pytest.TempPathFactory) -> None:
     # listmonk's nightly job pushes eight per-architecture images; three were named, as if all
     scanned = scan(tmp_path_factory, "many-images", {
