@@ -76,6 +76,8 @@ _RATE = re.compile(r"(?:^|_)(?:RATE_?LIMIT\w*|RPM|RPS|TPM|MAX_REQUESTS\w*|THROTT
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.internal"})
 _PERFORMANCE = re.compile(r"(?:^|_)(?:TRACE|TRACES|TRACING|APM|PROFILING|PROFILER|PROFILES|SAMPLE_RATE|SPANS)(?:_|$)")
 _LOGS = re.compile(r"(?:^|_)LOGS?(?:_|$)")
+# Variables that only switch a feature on or off, or name the app an integration installs as.
+_SWITCH = re.compile(r"(?:^|_)(?:ENABLED?|DISABLED?|APP_ID)$|^(?:ENABLE|DISABLE)_")
 _WEBHOOK = re.compile(r"(?:^|_)(?:WEBHOOK|HOOK)(?:_|$)")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):(.*)$", re.I)
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'`)]+")
@@ -454,6 +456,12 @@ class VariableReader:
             return facts + (self._named_facts("alert.channels", tech, hooks) if hooks else [])
         if tech.category == "monitoring":
             return self._monitoring_facts(tech, vars_)
+        if tech.category == "alerting" and all(_SWITCH.search(v.name.upper()) for v in vars_):
+            # healthchecks' `PD_ENABLED`, `MSTEAMS_ENABLED`, `OPSGENIE_ENABLED`: switches of integrations
+            # the application offers its users, with no key or address that alerts would go to
+            return [replace(fact, confidence=Confidence.HINT,
+                            parts=text(*fact.parts, " (only switched on or off: no key or address alerts go to)"))
+                    for fact in self._named_facts("alert.channels", tech, vars_)]
         field_id = {"logging": "log.aggregation", "alerting": "alert.channels"}.get(tech.category)
         return self._named_facts(field_id, tech, vars_) if field_id else []
 

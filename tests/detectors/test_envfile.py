@@ -244,6 +244,20 @@ def test_an_oauth_client_alone_is_sign_in_not_the_catalog_s_purpose(tmp_path: Pa
     assert texts(facts_for(scanned.model, "ext.purpose", service="slack"))[0].startswith("Chat notifications")
 
 
+def test_an_alerting_tool_only_switched_on_or_off_is_a_hint(tmp_path: Path) -> None:
+    # healthchecks: `PD_ENABLED`, `OPSGENIE_ENABLED` switch integrations the application offers its
+    # users; they were its team's alert channels. A routing key still says where alerts go.
+    scanned = scan_tree(tmp_path, {".env.example": "PD_APP_ID=\nPD_ENABLED=False\nOPSGENIE_ENABLED=True\n"
+                                                   "PAGERDUTY_ROUTING_KEY=\n"})
+    channels = facts_for(scanned.model, "alert.channels")
+    assert {f.tech: f.confidence for f in channels} == {"opsgenie": Confidence.HINT, "pagerduty": Confidence.INFERRED}
+    sole = tmp_path / "sole"
+    sole.mkdir()
+    scanned = scan_tree(sole, {".env.example": "PD_APP_ID=\nPD_ENABLED=False\n"})
+    [pagerduty] = facts_for(scanned.model, "alert.channels")
+    assert pagerduty.confidence is Confidence.HINT and "only switched on or off" in pagerduty.text
+
+
 def test_a_committed_env_file_gives_a_connection_url_s_scheme_and_nothing_after_it(tmp_path: Path) -> None:
     # outline's .env.development: "Database, engine not stated" although the URL says postgres://
     scanned = scan_tree(tmp_path, {".env.development": "DATABASE_URL=postgres://outline:s3cr3t-pw@db.internal:5432/app\n"
