@@ -2055,6 +2055,7 @@ def _cap(parts: tuple[Part, ...]) -> tuple[Part, ...]:
     return parts
 
 
+_ACTION_NAME = re.compile(r"^[\w.-]+/[\w./-]+$")  # `owner/repo[/path]`: a step that uses an action
 # A word that starts a substitution, pipe, redirection or list: where a shown command is cut.
 _SHELL_OPERATOR = re.compile(r"^(?:\$\(|`|\||<|>|&&|;|\d*>)")
 _REDIRECT = re.compile(r"\s+\d*(?:>>?|&>)\s*&?[^\s;&|]+|\s*&\s*$")
@@ -2508,6 +2509,9 @@ class FactBuilder:
             title = "Build and push image" if built and pushed else "Build image" if built else "Push image"
         else:
             parts = [*self.fanned_how(finds, fanned)]
+            if finds[0].tool == "helm" and _ACTION_NAME.match(finds[0].command):
+                # a chart release action (helm/chart-releaser-action): what it makes, not only its name
+                parts = ["Helm charts packaged and published with ", *parts]
             title = "Build" + (f" ({finds[0].tool})" if finds[0].tool else "")
         jobs = group["jobs"]
         if len(jobs) > 1:

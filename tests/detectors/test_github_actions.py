@@ -493,6 +493,20 @@ def test_a_test_step_names_the_directories_it_tests(tmp_path_factory: pytest.Tem
     assert one(ours(scanned, "ci.test.unit"), "pytest").attrs["paths"] == ["engine"]
 
 
+def test_a_chart_release_action_says_it_publishes_helm_charts(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # traefik-helm-chart publishes its charts to ghcr.io: the build steps were a gap
+    scanned = scan(tmp_path_factory, "chart-release", {
+        W + "release.yaml": (
+            "on:\n  push:\n    branches: [master]\njobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: appany/helm-oci-chart-releaser@v0.5.0\n        with:\n          name: traefik\n"
+            "          registry: ghcr.io\n          path: ./traefik\n"
+        ),
+    })
+    build = one(ours(scanned, "ci.build"), "helm-oci-chart-releaser")
+    assert build.text.startswith(
+        "Helm charts packaged and published with appany/helm-oci-chart-releaser in job release")
+
+
 def test_a_step_pushing_many_images_says_how_many_it_does_not_name(tmp_path_factory: pytest.TempPathFactory) -> None:
     # listmonk's nightly job pushes eight per-architecture images; three were named, as if all
     scanned = scan(tmp_path_factory, "many-images", {
@@ -795,6 +809,9 @@ ACTION_ROWS: list[tuple[str, tuple[str, ...]]] = [
     ("docker/bake-action@v4", ("build", "push")),
     # prometheus-community/helm-charts release.yaml
     ("helm/chart-releaser-action@v1.7.0", ("build",)),
+    # traefik-helm-chart release.yaml
+    ("stefanprodan/helm-gh-pages@v1.7.0", ("build",)),
+    ("appany/helm-oci-chart-releaser@v0.5.0", ("build", "push")),
     # docker-jitsi-meet unstable.yml
     ("int128/docker-manifest-create-action@44422a4b046d55dc036df622039ed3aec43c613c", ("push",)),
     # umami cd-cloud.yml
