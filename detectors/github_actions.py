@@ -2055,6 +2055,7 @@ def _cap(parts: tuple[Part, ...]) -> tuple[Part, ...]:
     return parts
 
 
+_ASSIGNMENTS = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*=(?:'[^']*'|\"[^\"]*\"|\S*)\s+)+(?=\S)")
 _ACTION_NAME = re.compile(r"^[\w.-]+/[\w./-]+$")  # `owner/repo[/path]`: a step that uses an action
 # A word that starts a substitution, pipe, redirection or list: where a shown command is cut.
 _SHELL_OPERATOR = re.compile(r"^(?:\$\(|`|\||<|>|&&|;|\d*>)")
@@ -2067,6 +2068,9 @@ def _short(command: str, limit: int = 160) -> str:
     redirection: lago's `docker buildx imagetools create $(jq -cr '.tags | map(...)' <<< ...)` read
     as escaped prose; `docker buildx imagetools create …` says what the step does."""
     command = _REDIRECT.sub("", " ".join(command.split()))
+    # leading `NAME=value` words set the command's environment (miniflux's integration tests set six,
+    # a password among them): the command is what follows
+    command = _ASSIGNMENTS.sub("", command) or command
     if not code_safe(command):
         words = command.split(" ")
         cut = next((i for i, w in enumerate(words) if _SHELL_OPERATOR.match(w)), len(words))

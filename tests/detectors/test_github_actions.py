@@ -507,6 +507,19 @@ def test_a_chart_release_action_says_it_publishes_helm_charts(tmp_path_factory: 
         "Helm charts packaged and published with appany/helm-oci-chart-releaser in job release")
 
 
+def test_a_shown_command_leaves_out_the_environment_it_sets(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # miniflux: `make integration-test` runs `TEST_MINIFLUX_BASE_URL=... TEST_MINIFLUX_ADMIN_PASSWORD=...
+    # go test ...` (one recipe line continued with backslashes): six assignments before the command
+    scanned = scan(tmp_path_factory, "assignments", {
+        W + "tests.yml": "on: pull_request\njobs:\n  it:\n    runs-on: ubuntu-latest\n    steps:\n"
+                         "      - run: make integration-test\n",
+        "Makefile": ("integration-test:\n\tTEST_BASE_URL=http://127.0.0.1:8080 \\\n\tTEST_ADMIN_PASSWORD=test123 \\\n"
+                     "\tgo test -v -count=1 ./internal/api\n"),
+    })
+    [tests] = [f for f in scanned.model.facts if f.field.startswith("ci.test")]
+    assert "runs make integration-test → go test -v -count=1 ./internal/api" in tests.text
+
+
 def test_a_step_pushing_many_images_says_how_many_it_does_not_name(tmp_path_factory: pytest.TempPathFactory) -> None:
     # listmonk's nightly job pushes eight per-architecture images; three were named, as if all
     scanned = scan(tmp_path_factory, "many-images", {
