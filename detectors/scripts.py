@@ -362,11 +362,11 @@ class ScriptsDetector(Detector):
                 out.records.append(Record("task.nx-plugin", file.path, line, {"plugin": name}))
 
     def _makefile(self, file: SourceFile, out: Extraction) -> None:
-        lines = file.text.splitlines()
-        current: tuple[str, int] | None = None
+        targets: list[tuple[str, int, list[tuple[str, int]], list[str]]] = []  # name, line, recipe, prerequisites
         commands: list[tuple[str, int]] = []
+        current = False  # a target's recipe may follow
         continued = False  # the last recipe line ended with a backslash: this one goes on with it
-        for index, raw in enumerate(lines):
+        for index, raw in enumerate(file.text.splitlines()):
             if continued and current and commands:
                 command, first = commands[-1]
                 commands[-1] = (f"{command[:-1].rstrip()} {raw.strip()}".rstrip(), first)
@@ -381,18 +381,26 @@ class ScriptsDetector(Detector):
             continued = False
             match = _MAKE_TARGET.match(raw)
             if match and not raw.startswith((" ", "\t")) and "=" not in match.group(1):
-                if current:
-                    self._target(out, file.path, "make", current[0], current[1], commands)
-                current, commands = (match.group(1), index + 1), []
-                inline = match.group(2).split(";", 1)
-                if len(inline) == 2 and inline[1].strip():
-                    commands.append((inline[1].strip(), index + 1))
+                commands = []
+                prerequisites, _, inline = match.group(2).partition(";")
+                if inline.strip():
+                    commands.append((inline.strip(), index + 1))
+                targets.append((match.group(1), index + 1, commands, prerequisites.split()))
+                current = True
             elif raw.strip() and not raw.startswith(("#", " ")):
-                if current:
-                    self._target(out, file.path, "make", current[0], current[1], commands)
-                current, commands = None, []
-        if current:
-            self._target(out, file.path, "make", current[0], current[1], commands)
+                current, commands = False, []
+        defined = {name: (recipe, prerequisites) for name, _, recipe, prerequisites in targets}
+
+        def runs(name: str, seen: tuple[str, ...]) -> list[tuple[str, int]]:
+            """An aggregate (miniflux's `build: linux-amd64 linux-arm64 ...`, listmonk's `dist: build
+            build-frontend pack-bin`) runs its prerequisites' recipes, in order, through aggregates."""
+            recipe, prerequisites = defined.get(name, ([], []))
+            if recipe or name in seen or len(seen) > MAX_DEPTH:
+                return recipe
+            return [c for p in prerequisites for c in runs(p, (*seen, name))]
+
+        for name, line, _, _ in targets:
+            self._target(out, file.path, "make", name, line, runs(name, ()))
 
     def _justfile(self, file: SourceFile, out: Extraction) -> None:
         lines = file.text.splitlines()

@@ -90,6 +90,15 @@ def test_recipe_lines_are_split_into_simple_commands() -> None:
     assert [(c["kind"], c["tool"], c["line"]) for c in deploy.data["classified"]] == [("deploy", "helm", 2)]
 
 
+def test_a_target_with_only_prerequisites_runs_their_recipes() -> None:
+    # miniflux's `build: linux-amd64 linux-arm64 ...`: `make build` in CI read as running nothing
+    text = ("build: linux-amd64 linux-arm64 $(BIN)\n\nlinux-amd64:\n\tGOARCH=amd64 go build -o app-amd64\n"
+            "linux-arm64:\n\tGOARCH=arm64 go build -o app-arm64\n")
+    build = next(r for r in DETECTOR.extract(SourceFile("Makefile", text)).records if r.data["name"] == "build")
+    assert [(c["command"], c["line"]) for c in build.data["commands"]] == [
+        ("GOARCH=amd64 go build -o app-amd64", 4), ("GOARCH=arm64 go build -o app-arm64", 6)]
+
+
 def test_recipe_lines_continued_with_a_backslash_are_one_command() -> None:
     # miniflux: `@ docker buildx build --load \` and its flags on the next lines read as four commands,
     # and the build step showed "docker buildx build --load \\"
