@@ -1174,7 +1174,8 @@ class FactWriter:
             if report is not None:
                 level = self._level(job, "unit")
                 out.append(self._test_fact(job, level, "", "", [report[1], job.where], 0, report[0]))
-            elif (not job.steps and self.kb.test_jobs.search(job.name)
+            # a test job may build what it tests first (gitlab-shell's `make build` before its tests)
+            elif (all(s.kind == "build" for s in job.steps) and self.kb.test_jobs.search(job.name)
                   and not self.kb.not_test_stages.search(job.stage or "")):
                 command, where = self._saying_command(job)
                 if command:
