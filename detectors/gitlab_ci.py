@@ -1059,8 +1059,8 @@ class FactWriter:
         for n, step in enumerate(job.of("build")):
             images = [t for t in step.detail.get("tags", []) if t]
             pushed = self._pushed(step, images, pushes)
-            if job.tests and not pushed:
-                continue  # a build that only prepares the job's own tests
+            if (job.tests or self._named_test_job(job)) and not pushed:
+                continue  # a build that only prepares the job's own tests (gitlab-shell's `make build`)
             parts, title = self._build_text(step, images, pushed)
             out.append(self._step_fact(job, step, parts, str(n), title, images, bool(pushed)))
         if not out and not job.of("build"):
@@ -1175,13 +1175,16 @@ class FactWriter:
                 level = self._level(job, "unit")
                 out.append(self._test_fact(job, level, "", "", [report[1], job.where], 0, report[0]))
             # a test job may build what it tests first (gitlab-shell's `make build` before its tests)
-            elif (all(s.kind == "build" for s in job.steps) and self.kb.test_jobs.search(job.name)
-                  and not self.kb.not_test_stages.search(job.stage or "")):
+            elif all(s.kind == "build" for s in job.steps) and self._named_test_job(job):
                 command, where = self._saying_command(job)
                 if command:
                     level = self._level(job, "unit")
                     out.append(self._test_fact(job, level, "", command, [where, job.where], 0))
         return [f for f in out if f is not None]
+
+    def _named_test_job(self, job: Job) -> bool:
+        """A job whose name says it tests, outside the stages that never test."""
+        return bool(self.kb.test_jobs.search(job.name)) and not self.kb.not_test_stages.search(job.stage or "")
 
     def _around_tests(self, job: Job) -> bool:
         """A job that provisions or tears down what tests run on, or reports on other jobs' results:

@@ -914,14 +914,14 @@ def test_a_test_job_that_installs_testcontainers_runs_integration_tests(tmp_path
 def test_a_test_job_is_named_by_its_script_not_its_shared_setup(tmp_path: Path) -> None:
     # gitlab-shell: every test job's before_script runs `make build`; the job runs `make verify test_fancy`.
     # `make build` compiles (through the aggregates `build: compile`, `compile: bin/gitlab-shell`): a
-    # test job may build what it tests first, and stays a test job.
+    # test job may build what it tests first, and stays a test job; that build is no build step.
     scanned = scan_tree(tmp_path, {
         ".gitlab-ci.yml": ".test-job:\n  before_script:\n    - make build\n\ntests_without_cgo:\n  extends: .test-job\n"
                           "  script:\n    - make verify test_fancy\n",
         "Makefile": "build: compile\ncompile: bin/gitlab-shell\nbin/gitlab-shell:\n\tgo build -o bin ./cmd/...\n"
                     "test_fancy:\n\t@${GOTESTSUM} --junitfile ./cover.xml -- ./...\n",
     })
-    assert facts_for(scanned.model, "ci.build")
+    assert not facts_for(scanned.model, "ci.build")
     [tests] = [f for f in facts_for(scanned.model, "ci.test.unit") if "named as a test job" in f.text]
     assert tests.text.startswith("Tests (make verify test_fancy, named as a test job) in job tests_without_cgo")
 
