@@ -64,6 +64,17 @@ def test_a_gap_with_hints_under_it_does_not_say_there_is_no_evidence(tmp_path: P
     assert "**Gap:** no evidence found." in line(document(without), "  - Database:")
 
 
+def test_hints_that_name_no_environment_go_where_the_field_is_shown(tmp_path: Path) -> None:
+    # linkding: production shows no "Special configurations" line when nothing fills it, and the
+    # development gap pointed to hints under Production that were never written
+    write_tree(tmp_path, {"docker-compose.yml": "services:\n  app:\n    image: acme/app:1\n    ports: ['9090:9090']\n"
+                                                "    restart: unless-stopped\n"})
+    text = document(tmp_path)
+    special = line(text, "  - Special configurations:")
+    assert "the hints below are leads to check" in special
+    assert "hint: Compose service `app` publishes ports `9090:9090`" in text
+
+
 def test_a_field_counts_only_the_files_that_can_hold_it(tmp_path: Path) -> None:
     # Modelled on fdroidserver: a Heroku app.json (a test fixture there) and no render.yaml, while
     # the gap for manual deploys said "Render services with autoDeploy off (1 file)".

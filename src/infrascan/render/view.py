@@ -244,7 +244,9 @@ class ViewBuilder:
         when it is a gap (where such leads matter most), else development's, staging's, then the
         first other environment's."""
         if field_id not in self._hint_homes:
-            envs = self.model.environments
+            # only a block that shows the field when it is a gap (production has no "Special
+            # configurations" line unless something fills it: linkding's pointed there for nothing)
+            envs = [e for e in self.model.environments if field_id in ENV_BLOCK_FIELDS.get(e, EXTRA_ENV_FIELDS)]
             order = [e for e in (PRODUCTION, DEVELOPMENT, STAGING) if e in envs] + \
                 [e for e in envs if e not in TEMPLATE_TIERS]
             self._hint_homes[field_id] = next(
