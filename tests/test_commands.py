@@ -933,6 +933,8 @@ ROWS: list[tuple[str, str]] = [
     ('vitest --run --reporter=junit --outputFile=report.xml', 'test:vitest@unit'),
     # formbricks style
     ('pnpm vitest run', 'test:vitest@unit'),
+    # gethomepage/homepage: .github/workflows/test.yml (pnpm's own flag before `exec`)
+    ('pnpm -s exec vitest run --coverage --shard ${{ matrix.shard }}/4 --pool forks', 'test:vitest@unit'),
     # vitest docs: workspace
     ('vitest run --project unit', 'test:vitest@unit'),
     # ---- mocha -------------------------------------------------------------------------------------

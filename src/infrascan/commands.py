@@ -214,7 +214,8 @@ _EXCLUDED_LEVEL = re.compile(
 _E2E = re.compile(r"(?i)(?:\be2e\b|end[-_ ]to[-_ ]end|\bacceptance\b|\bsystem[-_]tests?\b|\bbrowser[-_]tests?\b)")
 _WRAPPERS = re.compile(
     r"^(?:(?:sudo(?:\s+(?:-[ugCDhprtT]\s+(?!-)\S+|-\S+))*|time|exec|nohup|env(?:\s+-\S+)*|npx(?:\s+--yes|\s+-y)?|bunx|pnpx|"
-    r"(?:pnpm|yarn)\s+(?:exec|dlx)|bundle\s+exec|poetry\s+run|uv\s+run|pipenv\s+run|pdm\s+run|hatch\s+run"
+    r"(?:pnpm|yarn)(?:\s+(?:--filter|-F)[= ]\S+|\s+-{1,2}[a-z][\w-]*)*\s+(?:exec|dlx)"
+    r"|bundle\s+exec|poetry\s+run|uv\s+run|pipenv\s+run|pdm\s+run|hatch\s+run"
     r"|(?:dotenv(?:-cli)?|env-cmd)(?:\s+-[\w-]+(?:[= ](?!-)\S+)?)*\s+--)\s+"
     r"|[A-Za-z_][A-Za-z0-9_]*=(?:\"[^\"]*\"|'[^']*'|\S*)\s+)+"
 )
