@@ -1083,7 +1083,11 @@ def _other(path: str, event: str, config: Mapping[str, Any]) -> Iterator[tuple[T
         types = ", ".join(config.get("types", []))
         yield Trigger(path, line, event, "external repository dispatch", types, paren=bool(types)), values
     elif event == "merge_group":
-        yield Trigger(path, line, event, "merge queue"), values
+        # the queue tests a temporary branch: homepage's docs deploy (`if: github.ref ==
+        # 'refs/heads/main'`) does not run there
+        ref = {"github.ref": frozenset({Glob("refs/heads/gh-readonly-queue/*")}),
+               "github.ref_name": frozenset({Glob("gh-readonly-queue/*")}), "github.ref_type": frozenset({"branch"})}
+        yield Trigger(path, line, event, "merge queue"), {**values, **ref}
     elif event in ("issue_comment", "pull_request_review_comment"):
         commands = ", ".join(config.get("commands", []))
         yield (

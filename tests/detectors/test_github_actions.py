@@ -551,6 +551,20 @@ def test_databases_started_in_the_runner_make_integration_tests(tmp_path_factory
     assert "matrix db: sqlite, postgres, mysql" in tests.text
 
 
+def test_a_merge_queue_runs_on_its_own_temporary_branch(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # homepage: the docs deploy runs `if: github.ref == 'refs/heads/main'`; the merge queue's ref is
+    # refs/heads/gh-readonly-queue/main/..., so the queue never deploys
+    scanned = scan(tmp_path_factory, "merge-queue", {
+        W + "docs.yml": (
+            "on:\n  push:\n    branches: [main]\n  merge_group:\njobs:\n  deploy:\n"
+            "    if: github.ref == 'refs/heads/main'\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: actions/deploy-pages@v4\n"
+        ),
+    })
+    [deploy] = ours(scanned, "ci.deploy.automated")
+    assert deploy.text.startswith("Push to main:") and "merge queue" not in deploy.text
+
+
 def test_a_github_pages_deploy_is_a_deployment(tmp_path_factory: pytest.TempPathFactory) -> None:
     # lago: "Deploy Github Page" publishes its install script with actions/deploy-pages; the
     # deployment fields were gaps
