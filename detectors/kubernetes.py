@@ -1309,6 +1309,10 @@ class KubernetesDetector(Detector):
         re.compile(
             r"\A(?=.*?^[ \t\-]*[\"']?apiVersion[\"']?[ \t]*:)(?=.*?^[ \t\-]*[\"']?kind[\"']?[ \t]*:)", re.M | re.S
         ),
+        # Configuration of the tools that create local clusters reads like a manifest (homepage's k3d
+        # `kind: Simple`, `apiVersion: k3d.io/v1alpha3`) but is applied to no cluster.
+        unless=re.compile(r"(?m)^[ \t]*[\"']?apiVersion[\"']?[ \t]*:[ \t]*[\"']?"
+                          r"(?:k3d\.io|kind\.x-k8s\.io|ctlptl\.dev|kubeadm\.k8s\.io|minikube\.sigs\.k8s\.io)/"),
     )
     looks_for = {
         "env.url": "Ingress and HTTPRoute hosts in Kubernetes manifests",

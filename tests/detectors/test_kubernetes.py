@@ -57,6 +57,16 @@ def test_manifests_are_found_by_content_not_name() -> None:
     assert not sniff.pattern.search("name: CI\non: push\njobs: {}\n")
 
 
+def test_local_cluster_tool_configs_are_not_manifests(tmp_path: Path) -> None:
+    # homepage's k3d/k3d.yaml (`kind: Simple`, `apiVersion: k3d.io/v1alpha3`) counted as a manifest
+    scanned = scan_tree(tmp_path, {
+        "k3d/k3d.yaml": "kind: Simple\napiVersion: k3d.io/v1alpha3\nname: homepage\nservers: 1\n",
+        "kind.yaml": "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n  - role: control-plane\n",
+        "deploy/app.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\n",
+    })
+    assert {s.detector: s.files for s in scanned.model.sources}["kubernetes"] == 1
+
+
 def test_kustomize_overlays_give_each_environment_its_database(shop: Scanned) -> None:
     dev = one(facts_for(shop.model, "env.database", "development"), "in-cluster")
     assert dev.text.startswith("PostgreSQL 15 in-cluster: StatefulSet postgres (image postgres:15.6-alpine)")
