@@ -482,12 +482,15 @@ class ComposeDetector(Detector):
         host = first_host_port(specs)
         if app_service and host and env in _LOCAL_STACKS:
             url = f"http://localhost:{host}"
+            # the mapping the URL is read from (docker-zulip lists its smtp port before http)
+            at = next((ports.line_of(i) for i, item in enumerate(ports)
+                       if first_host_port(port_specs([item])) == host), line) if isinstance(ports, YList) else line
             out.facts.append(
                 Fact(
                     "env.url",
                     text(Code(url), " (local) from compose service ", Code(name), " ports"),
                     Confidence.INFERRED,
-                    self.evidence(path, line),
+                    self.evidence(path, at),
                     env=env,
                     rank=70,
                     order=(path, line),

@@ -144,6 +144,16 @@ def test_development_url_skips_non_http_ports(scanned: Scanned) -> None:
     assert urls == ["http://localhost:3000"]  # the worker's 22:22 is ssh, not the app
 
 
+def test_a_development_url_cites_the_mapping_it_is_read_from(tmp_path: Path) -> None:
+    # docker-zulip lists its smtp port first; the URL on port 80 cited the smtp mapping
+    compose = ("services:\n  zulip:\n    image: zulip/server:12\n    build: .\n    ports:\n"
+               "      - name: smtp\n        target: 25\n        published: 25\n"
+               "      - name: http\n        target: 80\n        published: 80\n")
+    scanned = scan_tree(tmp_path, {"compose.yaml": compose})
+    [url] = facts_for(scanned.model, "env.url", env="development")
+    assert url.attrs["url"] == "http://localhost:80" and [e.line for e in url.evidence] == [9]
+
+
 @pytest.mark.parametrize(
     ("test", "expected"),
     [
