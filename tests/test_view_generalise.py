@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from infrascan.render.view import _generaliser
+from infrascan.model import Evidence
+from infrascan.render.view import _generaliser, render_links
 
 
 def _reference(component: str, value: str) -> str:
@@ -34,3 +35,9 @@ def test_any_value_is_generalised_as_the_rule_says(component: str) -> None:
     for _ in range(400):
         value = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 7)))
         assert _generaliser(component).value(value) == _reference(component, value), value
+
+
+def test_a_place_cited_twice_is_linked_once() -> None:
+    # netbox-docker: `redis` and `redis-cache` share an anchor, and the Valkey line cited :52 twice
+    cited = (Evidence("a.yml", 52, "compose"), Evidence("b.yml", 3, "compose"), Evidence("a.yml", 52, "helm"))
+    assert render_links(cited, lambda e: e.path) == "[a.yml:52](a.yml), [b.yml:3](b.yml)"

@@ -163,6 +163,11 @@ def render_text(fact: Fact) -> str:
 
 
 def render_links(evidence: tuple[Evidence, ...], link: LinkFn) -> str:
+    # one link per place: two services sharing a YAML anchor cite the anchor's line twice (netbox-docker)
+    first: dict[tuple[str, int], Evidence] = {}
+    for ev in evidence:
+        first.setdefault((ev.path, ev.line), ev)
+    evidence = tuple(first.values())
     shown = []
     for ev in evidence[:MAX_LINKS]:
         label = escape_md(f"{ev.path}:{ev.line}" if ev.line > 0 else ev.path)
