@@ -141,3 +141,11 @@ def test_a_quoted_variable_reference_is_shown_as_written() -> None:
     assert scrub('deploy --token "$DEPLOY_TOKEN"') == 'deploy --token "$DEPLOY_TOKEN"'
     assert scrub('NPM_TOKEN="npm-abc123def456"') == "NPM_TOKEN=[redacted]"
     assert scrub("NPM_TOKEN='$not_expanded_in_single_quotes'") == "NPM_TOKEN=[redacted]"
+
+
+def test_a_password_glued_to_a_mysql_clients_p_flag_is_removed() -> None:
+    # a compose migration service's `mysql -uroot -pRootPass123 app < schema.sql` reached the document
+    assert "RootPass" not in scrub('sh -c "mysql -h db -uroot -pRootPass123 app < /sql/schema.sql"')
+    assert "abc" not in scrub("mysql -h db -P 3306 -pabc db")
+    assert scrub("mysqldump -u root -p$MYSQL_PASSWORD db") == "mysqldump -u root -p$MYSQL_PASSWORD db"
+    assert scrub("docker run -p 8080:80 mysql") == "docker run -p 8080:80 mysql"

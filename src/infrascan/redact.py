@@ -59,6 +59,10 @@ _SECRET_FLAG = re.compile(
     r"(?i)((?<![\w-])--?[A-Za-z0-9\-]*(?:secret|token|passw|pwd|api-?key|apikey)[A-Za-z0-9\-]*\s+)"
     r"(?!\"?\$|-|\[redacted\])(\"[^\"]*\"|'[^']*'|[^\s,;'\"]+)"
 )
+# MySQL and MariaDB clients take the password glued to `-p` (`mysql -uroot -pRootPass123`).
+_MYSQL_PASSWORD = re.compile(
+    r"(?i)(\b(?:mysql|mariadb)[\w-]*\b[^|;&\n]*?\s-p)(?!\"?\$|'?\$|\[redacted\])(\"[^\"]*\"|'[^']*'|[^\s'\"]+)"
+)
 _AUTH_HEADER = re.compile(r"(?i)(authorization:\s*(?:bearer\s+|basic\s+|token\s+)?)(?!\$)([^\s'\"]+)")
 _CANDIDATE = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
 _EXEMPT_BEFORE = re.compile(r"(?:sha256:|sha512:|@)$")
@@ -156,8 +160,11 @@ def _scrub_candidate(match: re.Match[str]) -> str:
 
 
 # Every pattern below needs one of these: a scheme, a PEM header, a run of 8+ token characters
-# (the shortest secret shape), or a secret-like word. Text with none of them is returned as is.
-_SUSPICIOUS = re.compile(r"://|-----BEGIN|[A-Za-z0-9+/=_\-]{8}|(?i:secret|token|passw|pwd|api.?key|authorization)")
+# (the shortest secret shape), a secret-like word, or a MySQL client's glued `-p`. Text with none of
+# them is returned as is.
+_SUSPICIOUS = re.compile(
+    r"://|-----BEGIN|[A-Za-z0-9+/=_\-]{8}|(?i:secret|token|passw|pwd|api.?key|authorization)| -p\S"
+)
 
 
 @lru_cache(maxsize=131072)
@@ -174,6 +181,8 @@ def scrub(text: str) -> str:
             text = _URL_WITH_USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}", text)
         text = _SECRET_URL.sub(lambda m: f"https://{m.group(1).split('/')[0]}/{REDACTED}", text)
     text = _TOKEN_SHAPES.sub(REDACTED, text)
+    if " -p" in text and ("mysql" in text.lower() or "mariadb" in text.lower()):
+        text = _MYSQL_PASSWORD.sub(lambda m: m.group(1) + REDACTED, text)
     if _may_name_a_secret(text):
         for needed, pattern in (("=", _SECRET_ASSIGNMENT), ("-", _SECRET_FLAG), (":", _AUTH_HEADER)):
             if needed in text:
