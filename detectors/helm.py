@@ -846,7 +846,7 @@ def _values_env(path: str, chart_dir: str) -> tuple[bool, str | None]:
 
 class HelmDetector(Detector):
     name = "helm"
-    version = "3"
+    version = "4"
     description = "Helm charts: dependencies, values per environment, templates, helmfile"
     patterns = (
         "Chart.yaml",
@@ -1024,12 +1024,11 @@ class HelmDetector(Detector):
             line = int(summary["line"])
             stack = blanked.stacks[line - 1] if 0 < line <= len(blanked.stacks) else ()
             doc: dict[str, Any] = {"summary": summary, "guards": guards_of(stack), "parsed": parsed}
-            # A hook annotation inside a block of its own (oncall's `{{- if .Values.migrate.useHook }}`):
-            # the Job is a hook only where that block renders.
-            hook_line = int(summary["annotation_lines"].get("helm.sh/hook", 0))
-            hook_stack = blanked.stacks[hook_line - 1] if 0 < hook_line <= len(blanked.stacks) else stack
-            if hook_stack != stack:
-                doc["hook_guards"] = guards_of(hook_stack)
+            # Hook annotations inside blocks of their own (oncall's `{{- if .Values.migrate.useHook }}`, or
+            # one hook per branch of an if/else): the Job is the hook of the branches that render.
+            branches = self._hook_branches(chunk, start, blanked, stack)
+            if branches:
+                doc["hook_guards"] = branches
             docs.append(doc)
         out.records.append(
             Record(
@@ -1039,6 +1038,25 @@ class HelmDetector(Detector):
                 {"docs": docs, "tokens": blanked.tokens, "defines": blanked.defines, "includes": blanked.includes},
             )
         )
+
+    @staticmethod
+    def _hook_branches(chunk: str, start: int, blanked: Blanked, stack: tuple[Block, ...]) -> list[list[Any]]:
+        """Each Helm hook annotation line's hooks with the guards of its line, when a line sits in
+        blocks the document's own line does not; else none (the hooks hold wherever it renders)."""
+        if "helm.sh/hook" not in chunk or (stack and stack[0].kind == "define"):
+            # in a `define`, `.` is what the include passes (mastodon's `.prepare`), not the values
+            return []
+        branches = []
+        for offset, line in enumerate(chunk.split("\n")):
+            match = _HELM_HOOK_LINE.search(line)
+            if match:
+                at = start + offset + 1
+                line_stack = blanked.stacks[at - 1] if 0 < at <= len(blanked.stacks) else stack
+                hooks = [h.strip() for h in match.group(1).split(",") if h.strip()]
+                branches.append((line_stack, hooks))
+        if all(line_stack == stack for line_stack, _ in branches):
+            return []
+        return [[guards_of(line_stack), hooks] for line_stack, hooks in branches]
 
     @staticmethod
     def _scanned(chunk: str, start: int, kind: str, kind_line: int) -> dict[str, Any]:
@@ -1858,8 +1876,11 @@ class ChartReader:
     def _render(self, doc: dict[str, Any], record: Record, deployment: Deployment) -> Rendered:
         guards = doc["guards"]
         obj = self._resolve(doc["summary"], record.data["tokens"], deployment)
-        if "hook_guards" in doc and guard_state(doc["hook_guards"], self.scope(deployment)) is False:
-            obj = self._unhooked(obj)
+        if "hook_guards" in doc:
+            scope = self.scope(deployment)
+            hooks = [h for guards, branch in doc["hook_guards"] if guard_state(guards, scope) is not False
+                     for h in branch]
+            obj = self._hooked(obj, list(dict.fromkeys(hooks)))
         if not guards:  # outside any block: always rendered, no values read to cite
             return Rendered(deployment, True, [], obj, (), ())
         scope = self.scope(deployment)
@@ -1919,13 +1940,15 @@ class ChartReader:
             if FIELD_BY_ID[f.field].scope is not FieldScope.ENVIRONMENT
         ]
 
-    def _unhooked(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """The object without its Helm hook annotation: one copy per object, as deployments that give
-        a document the same values share its object."""
-        key = ("unhooked", id(obj))
+    def _hooked(self, obj: dict[str, Any], hooks: list[str]) -> dict[str, Any]:
+        """The object with the Helm hooks of the branches that render (none: no hook annotation): one
+        copy per object and hooks, as deployments that give a document the same values share its object."""
+        key = ("hooks", id(obj), *hooks)
         found = self._objects.get(key)
         if found is None:
             annotations = {k: v for k, v in obj.get("annotations", {}).items() if k != "helm.sh/hook"}
+            if hooks:
+                annotations["helm.sh/hook"] = ",".join(hooks)
             found = self._objects[key] = {**obj, "annotations": annotations}
         return found
 

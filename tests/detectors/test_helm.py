@@ -255,6 +255,27 @@ def test_a_hook_annotation_in_a_block_of_its_own_is_a_hook_only_where_it_renders
     assert migration.text.startswith(who)
 
 
+@pytest.mark.parametrize(("pre", "who"), [("true", "Helm pre-install/pre-upgrade hook Job"),
+                                          ("false", "Helm post-install/post-upgrade hook Job")])
+def test_a_hook_per_branch_is_the_hook_of_the_branch_that_renders(tmp_path: Path, pre: str, who: str) -> None:
+    # the code review's case: a hook in both branches of an if/else, the else one read as no hook
+    job = (
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: app-migrate\n  annotations:\n"
+        "    {{- if .Values.migrate.preUpgrade }}\n    \"helm.sh/hook\": pre-install,pre-upgrade\n    {{- else }}\n"
+        "    \"helm.sh/hook\": post-install,post-upgrade\n    {{- end }}\nspec:\n  template:\n    spec:\n"
+        "      containers:\n      - name: migrate\n        image: app:1\n"
+        "        command: [python, manage.py, migrate]\n"
+    )
+    scanned = scan_tree(tmp_path, {
+        "chart/Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+        "chart/values.yaml": f"migrate:\n  preUpgrade: {pre}\n",
+        "chart/templates/job-migrate.yaml": job,
+    })
+    [migration] = [f for f in facts_for(scanned.model, "deploy.migration.strategy")
+                   if "chart/templates/job-migrate.yaml" in paths(f)]
+    assert migration.text.startswith(who)
+
+
 # -- the template reader and the expression evaluator -----------------------------------------
 
 
