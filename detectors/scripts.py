@@ -34,7 +34,7 @@ from infrascan.yamlload import YDict, YList, line_of, load_table
 
 from .suites import unrun_suites
 
-_MAKE_TARGET = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_./%-]*)\s*:(?![:=])(.*)$")
+_MAKE_TARGET = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_./%-]*)\s*::?(?![:=])(.*)$")  # `::`: a double-colon rule
 _JUST_RECIPE = re.compile(r"^@?([A-Za-z0-9_][A-Za-z0-9_-]*)(?:\s+[^:=]*)?:(?!=)(.*)$")
 # Calls in Node scripts that run a shell command given as a string literal.
 _NODE_EXEC = re.compile(
@@ -362,11 +362,17 @@ class ScriptsDetector(Detector):
                 out.records.append(Record("task.nx-plugin", file.path, line, {"plugin": name}))
 
     def _makefile(self, file: SourceFile, out: Extraction) -> None:
-        targets: list[tuple[str, int, list[tuple[str, int]], list[str]]] = []  # name, line, recipe, prerequisites
+        rules: list[tuple[str, int, list[tuple[str, int]], list[str]]] = []  # name, line, recipe, prerequisites
         commands: list[tuple[str, int]] = []
+        prerequisites: list[str] = []
         current = False  # a target's recipe may follow
         continued = False  # the last recipe line ended with a backslash: this one goes on with it
+        listing = False  # the last rule line's prerequisites ended with a backslash
         for index, raw in enumerate(file.text.splitlines()):
+            if listing:
+                listing = raw.rstrip().endswith("\\")
+                prerequisites.extend(raw.strip().rstrip("\\").split())
+                continue
             if continued and current and commands:
                 command, first = commands[-1]
                 commands[-1] = (f"{command[:-1].rstrip()} {raw.strip()}".rstrip(), first)
@@ -381,25 +387,45 @@ class ScriptsDetector(Detector):
             continued = False
             match = _MAKE_TARGET.match(raw)
             if match and not raw.startswith((" ", "\t")) and "=" not in match.group(1):
-                commands = []
-                prerequisites, _, inline = match.group(2).partition(";")
+                listed, _, inline = match.group(2).partition(";")
+                if "=" in listed:  # `deploy: NAMESPACE=prod`: a target-specific variable, not a rule
+                    current, commands = False, []
+                    continue
+                commands, prerequisites = [], listed.rstrip().rstrip("\\").split()
+                listing = listed.rstrip().endswith("\\")
                 if inline.strip():
                     commands.append((inline.strip(), index + 1))
-                targets.append((match.group(1), index + 1, commands, prerequisites.split()))
+                    continued = inline.rstrip().endswith("\\")
+                rules.append((match.group(1), index + 1, commands, prerequisites))
                 current = True
             elif raw.strip() and not raw.startswith(("#", " ")):
                 current, commands = False, []
-        defined = {name: (recipe, prerequisites) for name, _, recipe, prerequisites in targets}
+        # A target named on several rule lines: its prerequisites add up, and the rule with a recipe
+        # gives it (the last one, as make takes it), and the line cited.
+        defined: dict[str, tuple[int, list[tuple[str, int]], list[str]]] = {}
+        for name, line, recipe, listed in rules:
+            known = defined.get(name)
+            if known is None:
+                defined[name] = (line, recipe, list(listed))
+            else:
+                keep = (line, recipe) if recipe else (known[0], known[1])
+                defined[name] = (*keep, known[2] + [p for p in listed if p not in known[2]])
+        expanded: dict[str, list[tuple[str, int]]] = {}
 
         def runs(name: str, seen: tuple[str, ...]) -> list[tuple[str, int]]:
             """An aggregate (miniflux's `build: linux-amd64 linux-arm64 ...`, listmonk's `dist: build
-            build-frontend pack-bin`) runs its prerequisites' recipes, in order, through aggregates."""
-            recipe, prerequisites = defined.get(name, ([], []))
+            build-frontend pack-bin`) runs its prerequisites' recipes, in order, through aggregates:
+            each once, as make builds each prerequisite once."""
+            if name in expanded:
+                return expanded[name]
+            _, recipe, listed = defined.get(name, (0, [], []))
             if recipe or name in seen or len(seen) > MAX_DEPTH:
                 return recipe
-            return [c for p in prerequisites for c in runs(p, (*seen, name))]
+            found = list(dict.fromkeys(c for p in listed for c in runs(p, (*seen, name))))
+            expanded[name] = found
+            return found
 
-        for name, line, _, _ in targets:
+        for name, (line, _, _) in defined.items():
             self._target(out, file.path, "make", name, line, runs(name, ()))
 
     def _justfile(self, file: SourceFile, out: Extraction) -> None:

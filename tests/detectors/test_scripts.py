@@ -99,6 +99,27 @@ def test_a_target_with_only_prerequisites_runs_their_recipes() -> None:
         ("GOARCH=amd64 go build -o app-amd64", 4), ("GOARCH=arm64 go build -o app-arm64", 6)]
 
 
+def make_targets(text: str) -> dict[str, list[tuple[str, int]]]:
+    return {r.data["name"]: [(c["command"], c["line"]) for c in r.data["commands"]]
+            for r in DETECTOR.extract(SourceFile("Makefile", text)).records}
+
+
+def test_make_rules_as_make_reads_them() -> None:
+    # the code review's cases: a target's later rule line, a target-specific variable, a continued
+    # prerequisite list, a double-colon rule, an inline recipe, and aggregates of aggregates
+    assert make_targets("build:\n\tdocker build -t app .\n\ngenerate:\n\tgo generate ./...\n\nbuild: generate\n")[
+        "build"] == [("docker build -t app .", 2)]
+    assert make_targets("deploy:\n\tkubectl apply -f k8s/\n\ndeploy: NAMESPACE=prod\n")["deploy"] == [
+        ("kubectl apply -f k8s/", 2)]
+    assert make_targets("build: a \\\n\tb\n\na:\n\tgo build\nb:\n\tdocker build -t app .\n")["build"] == [
+        ("go build", 5), ("docker build -t app .", 7)]
+    assert make_targets("release:: build\nbuild: ; docker build -t app .\nall: release\n")["all"] == [
+        ("docker build -t app .", 2)]
+    # each prerequisite once, as make builds it once: t1 needs t0, t2 needs t0 and t1, ...
+    chain = "t0:\n\techo hi\n" + "".join(f"t{n}: {' '.join(f't{m}' for m in range(n))}\n" for n in range(1, 40))
+    assert make_targets(chain)["t39"] == [("echo hi", 2)]
+
+
 def test_recipe_lines_continued_with_a_backslash_are_one_command() -> None:
     # miniflux: `@ docker buildx build --load \` and its flags on the next lines read as four commands,
     # and the build step showed "docker buildx build --load \\"
