@@ -2059,10 +2059,12 @@ def _cap(parts: tuple[Part, ...]) -> tuple[Part, ...]:
     return parts
 
 
-_ASSIGNMENTS = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*=(?:'[^']*'|\"[^\"]*\"|\S*)\s+)+(?=\S)")
+_ASSIGNMENTS = re.compile(
+    r"^(?:[A-Za-z_][A-Za-z0-9_]*=(?:'[^']*'|\"[^\"]*\"|\$\([^()]*\)|\$\{[^}]*\}|[^\s'\"$]|\$(?![({]))*\s+)+(?=\S)")
 _ACTION_NAME = re.compile(r"^[\w.-]+/[\w./-]+$")  # `owner/repo[/path]`: a step that uses an action
-# A word that starts a substitution, pipe, redirection or list: where a shown command is cut.
-_SHELL_OPERATOR = re.compile(r"^(?:\$\(|`|\||<|>|&&|;|\d*>)")
+# A word that starts a substitution or a redirection: where a shown command is cut (not a pipe: in
+# `helm template chart/ | kubectl apply -f -` what deploys comes after it).
+_SHELL_OPERATOR = re.compile(r"^(?:\$\(|`|<|\d*>)")
 _REDIRECT = re.compile(r"\s+\d*(?:>>?|&>)\s*&?[^\s;&|]+|\s*&\s*$")
 
 
@@ -2657,7 +2659,10 @@ class FactBuilder:
     def environment_before(run: JobRun, step: StepRun) -> bool:
         """Whether this step or one before it starts the job's throwaway cluster or deploys into it:
         the tests before it cannot use it (traefik-helm-chart's `helm unittest` runs before the kind
-        cluster that only a release pull request's install test needs)."""
+        cluster that only a release pull request's install test needs). A job that provisions an
+        environment and tears it down (`azd provision` ... `azd down`) is one end-to-end test whole."""
+        if not any(f.kind == "cluster" for f in run.finds):
+            return True
         return any(s.index <= step.index and any(f.kind in ("cluster", "deploy") for f in s.finds) for s in run.steps)
 
     @staticmethod

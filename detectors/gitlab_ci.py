@@ -1059,8 +1059,10 @@ class FactWriter:
         for n, step in enumerate(job.of("build")):
             images = [t for t in step.detail.get("tags", []) if t]
             pushed = self._pushed(step, images, pushes)
-            if (job.tests or self._named_test_job(job)) and not pushed:
-                continue  # a build that only prepares the job's own tests (gitlab-shell's `make build`)
+            if (job.tests or (self._named_test_job(job) and not images)) and not pushed:
+                # a build that only prepares the job's own tests (gitlab-shell's `make build`); an image
+                # a job named as a test job builds is still built there
+                continue
             parts, title = self._build_text(step, images, pushed)
             out.append(self._step_fact(job, step, parts, str(n), title, images, bool(pushed)))
         if not out and not job.of("build"):

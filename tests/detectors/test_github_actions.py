@@ -19,6 +19,7 @@ from infrascan.detectors.github_actions import (
     Expander,
     GitHubActionsDetector,
     Glob,
+    _short,
     condition,
     evaluate,
     interpolate,
@@ -518,6 +519,30 @@ def test_a_shown_command_leaves_out_the_environment_it_sets(tmp_path_factory: py
     })
     [tests] = [f for f in scanned.model.facts if f.field.startswith("ci.test")]
     assert "runs make integration-test → go test -v -count=1 ./internal/api" in tests.text
+
+
+@pytest.mark.parametrize(("command", "shown"), [
+    # the code review's cases: a pipe before the tool that deploys, an assignment from a substitution
+    ("yes y | helm upgrade --install app ./chart", "yes y | helm upgrade --install app ./chart"),
+    ("helm template chart/ | kubectl apply -f -", "helm template chart/ | kubectl apply -f -"),
+    ("DATABASE_URL=$(cat .db-url) pytest tests/", "pytest tests/"),
+    ("A=${B:-x} C=\"a b\" go test ./...", "go test ./..."),
+    ("docker buildx imagetools create $(jq -cr '.tags | map(x)' <<< \"$J\") $(printf x)",
+     "docker buildx imagetools create …"),
+])
+def test_a_shown_command(command: str, shown: str) -> None:
+    assert _short(command) == shown
+
+
+def test_a_provisioned_and_torn_down_environment_makes_its_tests_end_to_end(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # the code review's case: azd provision, pytest, azd down; c28f9c4 called the tests unit tests
+    scanned = scan(tmp_path_factory, "teardown", {
+        W + "ci.yml": ("on: pull_request\njobs:\n  preview:\n    runs-on: ubuntu-latest\n    steps:\n"
+                       "      - run: azd provision --no-prompt\n      - run: pytest tests/\n"
+                       "      - run: azd down --force --purge\n"),
+    })
+    assert one(ours(scanned, "ci.test.e2e"), "pytest")
 
 
 def test_a_step_pushing_many_images_says_how_many_it_does_not_name(tmp_path_factory: pytest.TempPathFactory) -> None:

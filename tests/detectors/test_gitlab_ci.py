@@ -926,6 +926,14 @@ def test_a_test_job_is_named_by_its_script_not_its_shared_setup(tmp_path: Path) 
     assert tests.text.startswith("Tests (make verify test_fancy, named as a test job) in job tests_without_cgo")
 
 
+def test_an_image_a_job_named_as_a_test_job_builds_is_a_build_step(tmp_path: Path) -> None:
+    # the code review's case: `test:docker-build` builds and tags an image; 3016788 dropped it
+    ci = ("test:docker-build:\n  stage: test\n  script:\n"
+          "    - docker build -t registry.example.com/acme/app:$CI_COMMIT_SHA .\n")
+    scanned = scan_tree(tmp_path, {".gitlab-ci.yml": ci})
+    assert [f.attrs["job"] for f in facts_for(scanned.model, "ci.build")] == ["test:docker-build"]
+
+
 def test_a_job_named_unit_tests_stays_unit_beside_a_database(tmp_path: Path) -> None:
     # as GitHub Actions does (saleor): the team's name for the job wins over the database beside it
     scanned = scan_tree(tmp_path, {".gitlab-ci.yml": (
