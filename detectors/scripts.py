@@ -265,10 +265,22 @@ class ScriptsDetector(Detector):
         """uWSGI runs the commands of its `exec-*` options and `hook-*` options' `exec:` actions as it
         starts (healthchecks' `hook-pre-app = exec:./manage.py migrate`): an image whose CMD starts
         uwsgi with this file runs them. The server itself is more than migrating."""
+        section = ""
+        guards: list[str] = []  # the `if-env = X` (`if-exists`, ...) blocks a line is in
         for index, raw in enumerate(file.text.splitlines()):
-            match = _UWSGI_EXEC.match(raw)
-            if match:
-                self._record(out, file.path, index + 1, match.group("command").strip())
+            stripped = raw.strip()
+            if stripped.startswith("[") and stripped.endswith("]"):
+                section, guards = stripped[1:-1].strip(), []
+                continue
+            if section != "uwsgi":  # the section `uwsgi file.ini` loads; others need `file.ini:name`
+                continue
+            key = stripped.split("=", 1)[0].strip()
+            if key.startswith("if-"):
+                guards.append(" ".join(stripped.split()))
+            elif key == "endif" and guards:
+                guards.pop()
+            elif match := _UWSGI_EXEC.match(raw):
+                self._record(out, file.path, index + 1, match.group("command").strip(), "; ".join(guards))
         out.records.append(Record(MORE, file.path, 1, {}))
 
     def _node_script(self, file: SourceFile, out: Extraction) -> None:

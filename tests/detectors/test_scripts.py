@@ -52,6 +52,16 @@ def test_scripts_with_other_interpreters_are_skipped() -> None:
     assert records("bin/rails", "#!/usr/bin/env ruby\nrequire_relative '../config/boot'\n") == []
 
 
+def test_uwsgi_runs_the_commands_of_the_section_it_loads_under_their_conditions() -> None:
+    # the code review's cases: another section's exec-asap, an if-env block, commented-out hooks
+    text = ("[local]\nexec-asap = ./manage.py migrate\n[uwsgi]\nmodule = app.wsgi\n; exec-asap = ./manage.py flush\n"
+            "if-env = RUN_MIGRATIONS\nhook-pre-app = exec:./manage.py migrate\nendif =\n"
+            "exec-pre-app = python manage.py collectstatic --noinput\n")
+    records = DETECTOR.extract(SourceFile("uwsgi.ini", text)).records
+    found = [(r.line, r.data.get("guard", "")) for r in records if r.data.get("kind") == "migrate"]
+    assert found == [(7, "if-env = RUN_MIGRATIONS")]
+
+
 def test_images_and_programs_among_scripts_are_not_read() -> None:
     # miniflux keeps its icons in `internal/ui/static/bin/`: each was a "binary content" warning
     assert not DETECTOR.claims("internal/ui/static/bin/favicon.ico")
