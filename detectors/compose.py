@@ -836,7 +836,9 @@ class ComposeDetector(Detector):
                 "deploy.migration.strategy",
                 parts,
                 Confidence.INFERRED,
-                self.evidence(*start[1]) if start else self.evidence(record.path, record.line),
+                # the command's line, and the service's when the command is its image's (a Dockerfile's)
+                self.evidence(*start[1]) if start and start[1][0] == record.path else
+                (*self.evidence(record.path, record.line), *(self.evidence(*start[1]) if start else ())),
                 item=f"compose:{data['service']}",
                 rank=55,
                 order=(record.path, record.line),

@@ -144,6 +144,19 @@ def test_development_url_skips_non_http_ports(scanned: Scanned) -> None:
     assert urls == ["http://localhost:3000"]  # the worker's 22:22 is ssh, not the app
 
 
+def test_a_migration_service_run_by_its_images_command_cites_both(tmp_path: Path) -> None:
+    # the code review's case: the command comes from the Dockerfile the service builds; only the
+    # Dockerfile line was cited for a statement about the compose service
+    scanned = scan_tree(tmp_path, {
+        "docker-compose.yml": ("services:\n  migrate:\n    build: .\n  api:\n    image: acme/api:1\n"
+                               "    depends_on:\n      migrate:\n        condition: service_completed_successfully\n"),
+        "Dockerfile": ("FROM alpine:3.19\nCOPY dbtool /usr/local/bin/dbtool\n"
+                       "CMD [\"/usr/local/bin/dbtool\", \"--apply\"]\n"),
+    })
+    [fact] = facts_for(scanned.model, "deploy.migration.strategy")
+    assert [(e.path, e.line) for e in fact.evidence] == [("docker-compose.yml", 2), ("Dockerfile", 3)]
+
+
 def test_a_development_url_cites_the_mapping_it_is_read_from(tmp_path: Path) -> None:
     # docker-zulip lists its smtp port first; the URL on port 80 cited the smtp mapping
     compose = ("services:\n  zulip:\n    image: zulip/server:12\n    build: .\n    ports:\n"
