@@ -78,6 +78,10 @@ def _line_of(text: str, needle: str, default: int = 1) -> int:
     return text.count("\n", 0, index) + 1 + (1 if needle.startswith("\n") else 0)
 
 
+# From this many extras on, a package's extras are the backends it can use, not one it is set up for.
+_BACKEND_CHOICES = 4
+
+
 def _pep508(spec: str) -> tuple[str, tuple[str, ...]]:
     """The distribution name and extras of a PEP 508 requirement (`celery[redis]>=5; python_version<"4"`)."""
     match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?", spec)
@@ -387,10 +391,14 @@ class ManifestsDetector(Detector):
         return out
 
     def _with_extras(self, packages: list[Package]) -> list[Package]:
-        """`celery[redis]` installs the Redis client too: an extra that names a package is one."""
+        """`celery[redis]` installs the Redis client too: an extra that names a package is one. Not
+        when the extras are a list of interchangeable backends (netbox-docker's
+        `django-storages[azure,boto3,dropbox,google,libcloud,sftp]`): installing them all chooses none."""
         out = []
         for package in packages:
             out.append(package)
+            if len(package.extras) >= _BACKEND_CHOICES:
+                continue
             for extra in package.extras:
                 out.append(Package(package.ecosystem, extra, package.line, package.dev, package.note))
         return out

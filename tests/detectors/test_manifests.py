@@ -107,6 +107,17 @@ def test_package_json_dependencies_versus_dev_dependencies() -> None:
     assert facts["opentelemetry"][1] is Confidence.HINT
 
 
+def test_a_storage_library_of_many_backends_names_no_provider() -> None:
+    # netbox-docker installs django-storages[azure,boto3,dropbox,google,libcloud,sftp]: six optional
+    # backends, and the document said Amazon S3
+    found = DETECTOR.extract(SourceFile("requirements-container.txt",
+                                        "django-storages[azure,boto3,dropbox,google,libcloud,sftp]==1.14.4\n"))
+    assert [f.tech for f in found.facts] == []
+    assert DETECTOR.extract(SourceFile("requirements.txt", "django-storages==1.14.4\n")).facts == []
+    redis = DETECTOR.extract(SourceFile("requirements.txt", "celery[redis]==5.4.0\n")).facts
+    assert [f.tech for f in redis] == ["redis"]  # one extra: the backend it is set up for
+
+
 def test_opentelemetry_logs_packages_alone_are_not_monitoring() -> None:
     """openstatus' servers ship logs through OpenTelemetry (exporter-logs-otlp-http, sdk-logs): no
     traces or metrics, so no performance or application monitoring. A tracing SDK is."""
