@@ -2493,8 +2493,15 @@ class FactBuilder:
         built = True
         where: list[str] = []  # the Dockerfiles and contexts built from (also for the components table, view.py)
         if image_build:
-            written = list(dict.fromkeys(_repository(i) for f in finds for i in (f.images or _tags(f))))
+            tags = [i.strip() for f in finds for i in (f.images or _tags(f))]
+            written = list(dict.fromkeys(_repository(i) for i in tags))
             images = [i for i in written if _literal(i)]
+            # `app:latest` and `app:${{ env.VERSION }}` are one image and two tags (linkding's read as two
+            # images, the second untagged): the run-time tag is said, not shown as a bare name
+            runtime = {i.rpartition(":")[0] for i in tags if "${{" in i.rpartition("/")[2].partition(":")[2]}
+            tagged = {i.rpartition(":")[0] for i in images if ":" in i.rpartition("/")[2]}
+            also_runtime = sorted(runtime & tagged)
+            images = [i for i in images if i not in also_runtime]
             # an image named by an expression after a registry written out (mealie's
             # `ghcr.io/${{ github.repository }}`) still says where it goes
             hosted = [i.split("/", 1)[0] + "/image" for i in written if i not in images and _written_host(i)]
@@ -2505,7 +2512,8 @@ class FactBuilder:
             where = [v for f in finds for v in f.detail.get("file", []) or f.detail.get("context", [])]
             where = [w for w in dict.fromkeys(where) if _literal(w, shell=False)]
             if images:
-                parts = ["Docker image ", *code_list(images, 3), " ", *verb]
+                parts = ["Docker image ", *code_list(images, 3),
+                         " (and tags set at run time)" if also_runtime else "", " ", *verb]
             else:
                 parts = ["Docker image ", *verb, " with ", *self.how(finds[0])]
                 if len(where) > 1:

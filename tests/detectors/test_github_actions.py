@@ -545,6 +545,21 @@ def test_a_provisioned_and_torn_down_environment_makes_its_tests_end_to_end(
     assert one(ours(scanned, "ci.test.e2e"), "pytest")
 
 
+def test_a_tag_set_at_run_time_beside_a_written_one_is_said_not_shown_bare(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # linkding pushes app:latest and app:${{ env.VERSION }}: "app:latest, app" read as two images
+    scanned = scan(tmp_path_factory, "runtime-tags", {
+        W + "build.yaml": (
+            "on: workflow_dispatch\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: docker/build-push-action@v6\n        with:\n          push: true\n          tags: |\n"
+            "            acme/app:latest\n            acme/app:${{ env.VERSION }}\n"
+            "            acme/app:${{ env.VERSION }}-alpine\n"
+        ),
+    })
+    build = one(ours(scanned, "ci.build"), "acme/app")
+    assert build.text.startswith("Docker image acme/app:latest (and tags set at run time) built")
+
+
 def test_a_step_pushing_many_images_says_how_many_it_does_not_name(tmp_path_factory: pytest.TempPathFactory) -> None:
     # listmonk's nightly job pushes eight per-architecture images; three were named, as if all
     scanned = scan(tmp_path_factory, "many-images", {
