@@ -577,11 +577,10 @@ class Group:
 
     def evidence(self, detector: str) -> tuple[Evidence, ...]:
         """The first two migrations that cannot be undone, at the line that says so when one does
-        (redash's empty `downgrade()`), then the last migration by name (or the tool's marker file).
-        The ones that cannot be undone first: healthchecks' count over `hc` cited an unrelated
-        `payments` migration first, which read as the one that cannot be undone."""
-        lacking = [p for p, _ in self.lacking[:2]]
-        paths = [*lacking, *([self.anchor] if self.anchor not in lacking else [])]
+        (redash's empty `downgrade()`); when every one can, the last migration by name (or the
+        tool's marker file). Not the last one beside them: healthchecks' count over `hc` cited an
+        unrelated `payments` migration, which read as one that cannot be undone."""
+        paths = [p for p, _ in self.lacking[:2]] or [self.anchor]
         return tuple(Evidence(p, self.lines.get(p, 0), detector) for p in paths)
 
 
