@@ -2694,11 +2694,15 @@ class FactBuilder:
             parts += [] if found.detail.get("starts_cluster") else ["; runs ", *self.how(found)]
         if run.job["services"]:
             parts += ["; services: ", *self.services(run)]
+        # every step before this one that starts services (healthchecks starts MySQL, PostgreSQL and
+        # MariaDB in three steps, one per matrix entry): the first is cited
+        starts = list(dict.fromkeys(f.command for s in run.steps if s.index < step.index
+                                    for f in s.finds if f.kind == "services"))
         compose = self.compose_before(run, step)
         started = next(f for f in compose.finds if f.kind == "services") if compose is not None else None
         if started is not None:
-            what = "containers" if self.know.compose_up.search(started.command) else "databases"
-            parts += [f"; {what} started by ", Code(_short(started.command, 80))]
+            what = "containers" if all(self.know.compose_up.search(c) for c in starts) else "databases"
+            parts += [f"; {what} started by ", *code_list([_short(c, 80) for c in starts], 3)]
         parts += self._matrix_note(run)
         if run.job["container"]:
             parts += ["; in container ", Code(run.job["container"])]

@@ -587,7 +587,8 @@ def test_databases_started_in_the_runner_make_integration_tests(tmp_path_factory
         ),
     })
     tests = one(ours(scanned, "ci.test.integration"), "manage.py test")
-    assert "databases started by sudo systemctl start mysql.service" in tests.text
+    assert ("databases started by sudo systemctl start mysql.service, sudo systemctl start postgresql.service"
+            in tests.text)
     assert "matrix db: sqlite, postgres, mysql" in tests.text
 
 
