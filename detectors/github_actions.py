@@ -2698,6 +2698,9 @@ class FactBuilder:
         # MariaDB in three steps, one per matrix entry): the first is cited
         starts = list(dict.fromkeys(f.command for s in run.steps if s.index < step.index
                                     for f in s.finds if f.kind == "services"))
+        # beyond the first, only database starts (a script that merely mentions `docker compose up`
+        # in a message, langfuse's timeout echo, matches the compose pattern too)
+        starts = starts[:1] + [c for c in starts[1:] if self.know.runner_stores.search(c) or _ACTION_NAME.match(c)]
         compose = self.compose_before(run, step)
         started = next(f for f in compose.finds if f.kind == "services") if compose is not None else None
         if started is not None:

@@ -606,6 +606,21 @@ def test_a_merge_queue_runs_on_its_own_temporary_branch(tmp_path_factory: pytest
     assert deploy.text.startswith("Push to main:") and "merge queue" not in deploy.text
 
 
+def test_a_message_naming_compose_up_is_not_a_start_of_services(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # langfuse: a wait loop's `echo "Timed out waiting for background docker compose up"` was listed as
+    # a second start of the test's containers once every start was named (ded0449)
+    scanned = scan(tmp_path_factory, "compose-echo", {
+        W + "ci.yml": ("on: push\njobs:\n  e2e:\n    runs-on: ubuntu-latest\n    steps:\n"
+                       "      - run: docker compose -f docker-compose.dev.yml up -d --wait\n"
+                       "      - run: timeout 60 sh -c 'until nc -z localhost 5432; do sleep 1; done' || "
+                       "{ echo \"Timed out waiting for docker compose up\"; exit 1; }\n"
+                       "      - run: npx playwright test\n"),
+    })
+    e2e = one(ours(scanned, "ci.test.e2e"), "Playwright")
+    assert "containers started by docker compose -f docker-compose.dev.yml up -d --wait" in e2e.text
+    assert "Timed out" not in e2e.text
+
+
 def test_a_github_pages_deploy_is_a_deployment(tmp_path_factory: pytest.TempPathFactory) -> None:
     # lago: "Deploy Github Page" publishes its install script with actions/deploy-pages; the
     # deployment fields were gaps
