@@ -2061,6 +2061,7 @@ def _cap(parts: tuple[Part, ...]) -> tuple[Part, ...]:
 
 _ASSIGNMENTS = re.compile(
     r"^(?:[A-Za-z_][A-Za-z0-9_]*=(?:'[^']*'|\"[^\"]*\"|\$\([^()]*\)|\$\{[^}]*\}|[^\s'\"$]|\$(?![({]))*\s+)+(?=\S)")
+_RELATIVE_DIR = re.compile(r"^[\w.-]+(?:/[\w.-]+)*$")
 _ACTION_NAME = re.compile(r"^[\w.-]+/[\w./-]+$")  # `owner/repo[/path]`: a step that uses an action
 # A word that starts a substitution or a redirection: where a shown command is cut (not a pipe: in
 # `helm template chart/ | kubectl apply -f -` what deploys comes after it).
@@ -2086,12 +2087,17 @@ def _short(command: str, limit: int = 160) -> str:
 
 
 def _tested_dirs(step: StepRun, found: Found) -> list[str]:
-    """The directories a test step runs in: its working directory, and the folder of the package.json
-    or task file whose script it runs (oncall's `working-directory: engine`), for the components table."""
+    """The directories a test step runs in: its working directory, the folder of the package.json or
+    task file whose script it runs (oncall's `working-directory: engine`), and the relative paths the
+    test command names (traefik-helm-chart's `helm unittest ./traefik`), for the components table."""
     dirs = [step.wd.strip().removeprefix("./").strip("/")]
     if found.source:
         dirs.append(posixpath.dirname(found.source[0]))
-    return [d for d in dict.fromkeys(dirs) if d and d != "." and _literal(d, shell=False)]
+    for word in found.command.split():
+        if word.startswith("./") or ("/" in word and not word.startswith(("-", "/")) and "://" not in word):
+            dirs.append(re.sub(r"(?:/\.\.\.|/\*+)$", "", word.removeprefix("./")).strip("/"))
+    return [d for d in dict.fromkeys(dirs)
+            if d and _RELATIVE_DIR.match(d) and not set(d) <= {".", "/"} and _literal(d, shell=False)]
 
 
 @lru_cache(maxsize=4096)
@@ -2593,8 +2599,10 @@ class FactBuilder:
                 level = self._level(run, step, found)
                 key = (run.path, run.job["id"], found.tool or found.entry, level)
                 group = groups.setdefault(
-                    key, {"run": run, "step": step, "found": found, "level": level, "scenarios": [], "tops": []}
+                    key, {"run": run, "step": step, "found": found, "level": level, "scenarios": [], "tops": [],
+                          "dirs": []}
                 )
+                group["dirs"] += [d for d in _tested_dirs(step, found) if d not in group["dirs"]]
                 group["scenarios"] += [s for s in scenarios if s not in group["scenarios"]]
                 if run.top not in group["tops"]:
                     group["tops"].append(run.top)
@@ -2727,7 +2735,7 @@ class FactBuilder:
             order=(0, *run.order, *step.index),
             rank=30 if not found.inferred else 55,
             attrs=self.attrs(run, scenarios, tool=found.tool or None, level=level,
-                             **({"paths": where} if (where := _tested_dirs(step, found)) else {})),
+                             **({"paths": group["dirs"]} if group["dirs"] else {})),
         )
 
     def _matrix_note(self, run: JobRun) -> list[Part]:

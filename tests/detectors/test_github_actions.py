@@ -492,6 +492,14 @@ def test_a_test_step_names_the_directories_it_tests(tmp_path_factory: pytest.Tem
         "grafana-plugin/package.json": '{"name": "plugin", "scripts": {"test": "jest --verbose"}}\n',
     })
     assert one(ours(scanned, "ci.test.unit"), "pytest").attrs["paths"] == ["engine"]
+    # traefik-helm-chart: `helm unittest ./traefik` then `./hub-manager`, one statement for both charts
+    scanned = scan(tmp_path_factory, "tested-charts", {
+        W + "test.yaml": ("on: pull_request\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+                          "      - run: helm unittest ./traefik\n      - run: helm unittest ./hub-manager\n"
+                          "      - run: go test ./...\n"),
+    })
+    assert one(ours(scanned, "ci.test.unit"), "helm").attrs["paths"] == ["traefik", "hub-manager"]
+    assert "paths" not in one(ours(scanned, "ci.test.unit"), "go test").attrs  # `./...` names no folder
 
 
 def test_a_chart_release_action_says_it_publishes_helm_charts(tmp_path_factory: pytest.TempPathFactory) -> None:
