@@ -28,7 +28,7 @@ from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sou
 from infrascan.envvars import Variable, VariableReader, public_suffix
 from infrascan.images import parse_image
 from infrascan.model import Code, Confidence, Fact, Part, text
-from infrascan.source import near_folder
+from infrascan.source import development_dockerfile, near_folder
 from infrascan.yamlload import load_table
 
 from .scripts import S6_INIT, Copy, Reached, StartResolver, argv_script
@@ -349,6 +349,9 @@ class DockerfileDetector(Detector):
 
     def _build_fact(self, path: str, stages: list[Stage], final: Stage) -> Fact:
         parts: list[Part] = ["Container image from ", Code(path)]
+        if development_dockerfile(path):
+            # listmonk's dev/app.Dockerfile is built by its development compose file, not by CI
+            parts.append(" (a development image, by its name or folder)")
         chain = self._chain(stages, final)
         named_at = chain[-1]  # the stage whose FROM names the runtime image
         runtime_ref = named_at.image

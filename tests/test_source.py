@@ -10,7 +10,7 @@ import git
 import pytest
 from helpers import git_repo
 
-from infrascan.source import FileEntry, RepoSource, SourceError, git_blob_id, is_example_path
+from infrascan.source import FileEntry, RepoSource, SourceError, development_dockerfile, git_blob_id, is_example_path
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -181,3 +181,13 @@ def test_example_paths() -> None:
     assert is_example_path("deploy/k8s_examples/app.yaml")
     assert not is_example_path("resampler/deploy.yaml")
     assert not is_example_path("sample-manifests.yaml")
+
+
+@pytest.mark.parametrize(("path", "development"), [
+    ("Dockerfile.dev", True), ("dev.Dockerfile", True), ("cmd/loki/Dockerfile.debug", True),
+    ("dev/app.Dockerfile", True),  # listmonk: named for nothing, kept in dev/
+    (".devcontainer/Dockerfile", True), ("Dockerfile", False), ("docker/Dockerfile.prod", False),
+    ("services/devices/Dockerfile", False),  # a word that only starts with "dev"
+])
+def test_development_dockerfiles(path: str, development: bool) -> None:
+    assert development_dockerfile(path) is development

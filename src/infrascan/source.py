@@ -142,6 +142,21 @@ def is_within(path: str, folder: str) -> bool:
     return folder in ("", ".") or path == folder or path.startswith(folder + "/")
 
 
+# Words of a Dockerfile's name, and folder names, that say it builds an image for development work.
+_DEVELOPMENT_WORDS = frozenset({"dev", "development", "debug", "test", "local", "e2e"})
+_DEVELOPMENT_DIRS = frozenset({"dev", "development", "local", ".devcontainer"})
+
+
+def development_dockerfile(path: str) -> bool:
+    """`Dockerfile.dev`, `dev.Dockerfile`, `Dockerfile-debug`, `dev/app.Dockerfile`: a Dockerfile named,
+    or kept in a folder named, for development work (listmonk's dev suite, lago's `Dockerfile.dev`)."""
+    folder, _, name = path.rpartition("/")
+    words = set(re.split(r"[.\-_]", name.lower()))
+    if "dockerfile" in words and words & _DEVELOPMENT_WORDS:
+        return True
+    return any(part.lower() in _DEVELOPMENT_DIRS for part in folder.split("/"))
+
+
 @lru_cache(maxsize=65536)
 def is_example_path(path: str) -> bool:
     return any(is_example_dir(part) for part in path.split("/")[:-1])

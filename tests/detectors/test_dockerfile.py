@@ -320,6 +320,15 @@ def test_uwsgi_start_hooks_run_at_start(tmp_path: Path) -> None:
     ]
 
 
+def test_a_development_image_says_so(tmp_path: Path) -> None:
+    # listmonk: dev/app.Dockerfile, built by its development compose file, read as a CI build step
+    scanned = scan_tree(tmp_path, {"dev/app.Dockerfile": "FROM node:16\nCMD [\"yarn\", \"dev\"]\n",
+                                   "Dockerfile": "FROM alpine:3.20\nCMD [\"./app\"]\n"})
+    built = {f.evidence[0].path: f.text for f in facts_for(scanned.model, "ci.build")}
+    assert built["dev/app.Dockerfile"].startswith("Container image from dev/app.Dockerfile (a development image")
+    assert "development" not in built["Dockerfile"]
+
+
 def test_s6_overlay_services_run_at_start(tmp_path: Path) -> None:
     # paperless-ngx: ENTRYPOINT ["/init"] starts s6-overlay, whose init-migrations service (copied in
     # with the image's root file system) migrates; the migration strategy was a gap

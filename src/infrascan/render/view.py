@@ -31,7 +31,7 @@ from infrascan.gcpause import collector_paused
 from infrascan.globs import compile_globs
 from infrascan.merge import Model, SourceStat
 from infrascan.model import Code, Confidence, Diagnostic, Evidence, Fact, FactScope, Part, order_key
-from infrascan.source import is_within
+from infrascan.source import development_dockerfile, is_within
 
 MAX_LINKS = 3
 MAX_ALSO = 5  # "also" lines under one entry; the JSON has them all
@@ -450,7 +450,7 @@ class ViewBuilder:
         # has Dockerfile.dev on Node.js and Dockerfile.admin served by nginx); one that builds on a bare
         # base still says what the program is written in (database-lab-engine's Go, whose only
         # Dockerfile with a Go stage is Dockerfile.dblab-server-debug).
-        builds = [f for f in every if not _development_dockerfile(f.evidence[0].path)] or every
+        builds = [f for f in every if not development_dockerfile(f.evidence[0].path)] or every
         images = {id(f): str(f.attrs["runtime_image"]) for f in builds if f.attrs.get("runtime_image")}
         final = self._runtime_labels(images.values())
         if final:
@@ -474,15 +474,6 @@ class ViewBuilder:
     @staticmethod
     def _cell(values: list[str]) -> str:
         return escape_md(", ".join(values)) if values else "-"
-
-
-_DEVELOPMENT_WORDS = frozenset({"dev", "development", "debug", "test", "local", "e2e"})
-
-
-def _development_dockerfile(path: str) -> bool:
-    """`Dockerfile.dev`, `dev.Dockerfile`, `Dockerfile-debug`: a Dockerfile named for development work."""
-    words = set(re.split(r"[.\-_]", path.rpartition("/")[2].lower()))
-    return "dockerfile" in words and bool(words & _DEVELOPMENT_WORDS)
 
 
 def _coalesce(facts: list[Fact]) -> list[Fact]:
