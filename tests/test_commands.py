@@ -1814,6 +1814,13 @@ def test_split_commands_keeps_quoted_operators_and_offsets() -> None:
     assert [c.offset for c in commands] == [0, 1, 1]
 
 
+def test_split_commands_keeps_command_substitutions_whole() -> None:
+    # docker-zulip's manifest step: a `$(for ...; do ...; done)` argument was cut into three commands
+    line = 'docker buildx imagetools create $(for t in "${TAGS[@]}"; do echo "-t $t"; done) $(printf x)'
+    assert [c.text for c in split_commands(line)] == [line]
+    assert [c.text for c in split_commands("a $(b; c) && d; echo `x; y`; z")] == ["a $(b; c)", "d", "echo `x; y`", "z"]
+
+
 # ---- indirection: what `npm test`, `make ci`, `just e2e` and `task deploy` run (infrascan.tasks) --
 # A Bitbucket pipeline is the caller here; every CI detector resolves indirection the same way.
 

@@ -268,12 +268,15 @@ class SplitMemo(dict[str, list[Command]]):
 
 
 def _split_operators(line: str) -> list[str]:
-    """Splits on &&, || and ; outside quotes."""
+    """Splits on &&, || and ; outside quotes and command substitutions (`$(for t in $TAGS; do ...;
+    done)` in docker-zulip's manifest step is one argument of one command)."""
     if ";" not in line and "&&" not in line and "||" not in line:
         return [line]  # most lines: nothing to split, and the walk below is per character
     parts: list[str] = []
     buf: list[str] = []
     quote = ""
+    depth = 0  # open `$(` substitutions
+    tick = False  # inside a backtick substitution
     i = 0
     while i < len(line):
         ch = line[i]
@@ -286,6 +289,18 @@ def _split_operators(line: str) -> list[str]:
                 i += 1
         elif ch in "\"'":
             quote = ch
+            buf.append(ch)
+        elif line.startswith("$(", i):
+            depth += 1
+            buf.append("$(")
+            i += 1
+        elif ch == ")" and depth:
+            depth -= 1
+            buf.append(ch)
+        elif ch == "`":
+            tick = not tick
+            buf.append(ch)
+        elif depth or tick:
             buf.append(ch)
         elif line.startswith(("&&", "||"), i):
             parts.append("".join(buf))
