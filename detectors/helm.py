@@ -1019,14 +1019,14 @@ class HelmDetector(Detector):
                         Severity.INFO,
                     )
                 )
-            self._scan_lines(chunk, start, summary)
+            hook_lines = self._scan_lines(chunk, start, summary)
             self._command_variants(summary, blanked)
             line = int(summary["line"])
             stack = blanked.stacks[line - 1] if 0 < line <= len(blanked.stacks) else ()
             doc: dict[str, Any] = {"summary": summary, "guards": guards_of(stack), "parsed": parsed}
             # Hook annotations inside blocks of their own (oncall's `{{- if .Values.migrate.useHook }}`, or
             # one hook per branch of an if/else): the Job is the hook of the branches that render.
-            branches = self._hook_branches(chunk, start, blanked, stack)
+            branches = self._hook_branches(hook_lines, blanked, stack)
             if branches:
                 doc["hook_guards"] = branches
             docs.append(doc)
@@ -1040,20 +1040,15 @@ class HelmDetector(Detector):
         )
 
     @staticmethod
-    def _hook_branches(chunk: str, start: int, blanked: Blanked, stack: tuple[Block, ...]) -> list[list[Any]]:
+    def _hook_branches(hook_lines: list[tuple[int, list[str]]], blanked: Blanked,
+                       stack: tuple[Block, ...]) -> list[list[Any]]:
         """Each Helm hook annotation line's hooks with the guards of its line, when a line sits in
         blocks the document's own line does not; else none (the hooks hold wherever it renders)."""
-        if "helm.sh/hook" not in chunk or (stack and stack[0].kind == "define"):
+        if stack and stack[0].kind == "define":
             # in a `define`, `.` is what the include passes (mastodon's `.prepare`), not the values
             return []
-        branches = []
-        for offset, line in enumerate(chunk.split("\n")):
-            match = _HELM_HOOK_LINE.search(line)
-            if match:
-                at = start + offset + 1
-                line_stack = blanked.stacks[at - 1] if 0 < at <= len(blanked.stacks) else stack
-                hooks = [h.strip() for h in match.group(1).split(",") if h.strip()]
-                branches.append((line_stack, hooks))
+        branches = [(blanked.stacks[at - 1] if 0 < at <= len(blanked.stacks) else stack, hooks)
+                    for at, hooks in hook_lines]
         if all(line_stack == stack for line_stack, _ in branches):
             return []
         return [[guards_of(line_stack), hooks] for line_stack, hooks in branches]
@@ -1098,14 +1093,18 @@ class HelmDetector(Detector):
         }
 
     @staticmethod
-    def _scan_lines(chunk: str, start: int, summary: dict[str, Any]) -> None:
-        """Hooks from every branch (a duplicate key keeps only one), and alerts YAML could not give."""
+    def _scan_lines(chunk: str, start: int, summary: dict[str, Any]) -> list[tuple[int, list[str]]]:
+        """Hooks from every branch (a duplicate key keeps only one), and alerts YAML could not give.
+        Each Helm hook line and its hooks are returned, for the guards of its branch."""
         hooks: list[str] = []
+        hook_lines: list[tuple[int, list[str]]] = []
         hooked = "helm.sh/hook" in chunk or "argocd.argoproj.io/hook" in chunk  # what both patterns need
         for offset, line in enumerate(chunk.split("\n") if hooked else ()):
             match = _HELM_HOOK_LINE.search(line)
             if match:
-                hooks += [h.strip() for h in match.group(1).split(",") if h.strip() and h.strip() not in hooks]
+                named = [h.strip() for h in match.group(1).split(",") if h.strip()]
+                hooks += [h for h in named if h not in hooks]
+                hook_lines.append((start + offset + 1, named))
                 summary["annotation_lines"].setdefault("helm.sh/hook", start + offset + 1)
             argo = _ARGO_HOOK_LINE.search(line)
             if argo:
@@ -1123,6 +1122,7 @@ class HelmDetector(Detector):
                 elif severity and alerts and alerts[-1]["severity"] is None:
                     alerts[-1]["severity"] = severity.group(1)
             summary["alerts"] = alerts
+        return hook_lines
 
     @staticmethod
     def _command_variants(summary: dict[str, Any], blanked: Blanked) -> None:
