@@ -2663,7 +2663,7 @@ class FactBuilder:
             said_unit = called_unit(step.step["name"], run.job["id"], run.job["name"])
             if named:
                 level = named
-            elif (self.has_store_service(run) or self.compose_before(run, step)) and not said_unit:
+            elif (self.has_store_service(run) or self.services_before(run, step)) and not said_unit:
                 # a database beside the tests makes them integration tests, unless the team calls
                 # them unit tests (saleor's "Run unit tests" step, with a Postgres service)
                 level = "integration"
@@ -2682,9 +2682,9 @@ class FactBuilder:
         return any(s.index <= step.index and any(f.kind in ("cluster", "deploy") for f in s.finds) for s in run.steps)
 
     @staticmethod
-    def compose_before(run: JobRun, step: StepRun) -> StepRun | None:
-        """A step before this one that starts containers (`docker compose up`) for the tests."""
-        return next((s for s in run.steps if s.index < step.index and any(f.kind == "services" for f in s.finds)), None)
+    def services_before(run: JobRun, step: StepRun) -> list[Found]:
+        """What the steps before this one start for the tests (`docker compose up`, a database), in order."""
+        return [f for s in run.steps if s.index < step.index for f in s.finds if f.kind == "services"]
 
     def _test_fact(self, group: dict[str, Any]) -> Fact:
         run, step, found, level = group["run"], group["step"], group["found"], group["level"]
@@ -2704,13 +2704,13 @@ class FactBuilder:
             parts += ["; services: ", *self.services(run)]
         # every step before this one that starts services (healthchecks starts MySQL, PostgreSQL and
         # MariaDB in three steps, one per matrix entry): the first is cited
-        starts = list(dict.fromkeys(f.command for s in run.steps if s.index < step.index
-                                    for f in s.finds if f.kind == "services"))
+        services = self.services_before(run, step)
+        started = services[0] if services else None
         # beyond the first, only database starts (a script that merely mentions `docker compose up`
         # in a message, langfuse's timeout echo, matches the compose pattern too)
-        starts = starts[:1] + [c for c in starts[1:] if self.know.runner_stores.search(c) or _ACTION_NAME.match(c)]
-        compose = self.compose_before(run, step)
-        started = next(f for f in compose.finds if f.kind == "services") if compose is not None else None
+        databases = self.know.runner_stores
+        starts = list(dict.fromkeys(f.command for i, f in enumerate(services)
+                                    if not i or databases.search(f.command) or _ACTION_NAME.match(f.command)))
         if started is not None:
             what = "containers" if all(self.know.compose_up.search(c) for c in starts) else "databases"
             parts += [f"; {what} started by ", *code_list([_short(c, 80) for c in starts], 3)]
