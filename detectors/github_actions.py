@@ -88,6 +88,7 @@ class ActionSpec:
     registry_label: str = ""
     alert: str = ""
     output: str = ""
+    makes: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ def knowledge() -> Knowledge:
             registry_label=entry.get("registry_label", ""),
             alert=entry.get("alert", ""),
             output=entry.get("output", ""),
+            makes=entry.get("makes", ""),
         )
         actions[spec.uses] = spec
     return Knowledge(
@@ -1565,6 +1567,8 @@ class Expander:
                 continue
             found = Found(kind, spec.tool, name, run.path, line, spec.level, spec.target)
             found.detail = self._action_detail(spec, with_, resolved.lookup)
+            if spec.makes and kind == "build":
+                found.detail["makes"] = spec.makes
             if kind in ("build", "push", "meta", "deploy"):
                 found.images = self._images(spec, with_, job, resolved.lookup)
             if kind == "login":
@@ -2533,9 +2537,9 @@ class FactBuilder:
             title = "Build and push image" if built and pushed else "Build image" if built else "Push image"
         else:
             parts = [*self.fanned_how(finds, fanned)]
-            if finds[0].tool == "helm" and _ACTION_NAME.match(finds[0].command):
-                # a chart release action (helm/chart-releaser-action): what it makes, not only its name
-                parts = ["Helm charts packaged and published with ", *parts]
+            if finds[0].detail.get("makes"):
+                # a release action (helm/chart-releaser-action): what it makes, not only its name
+                parts = [f"{finds[0].detail['makes']} with ", *parts]
             title = "Build" + (f" ({finds[0].tool})" if finds[0].tool else "")
         jobs = group["jobs"]
         if len(jobs) > 1:
