@@ -814,6 +814,9 @@ class ComposeDetector(Detector):
         if not data["waiters"] or not _MIGRATE_NAME.search(data["service"]):
             return []
         command = " ".join(start[0].split()) if start else ""
+        # the command's line, and the service's when the command is its image's (a Dockerfile's)
+        cited = [start[1]] if start and start[1][0] == record.path else \
+            [(record.path, record.line), *([start[1]] if start else [])]
         if command.startswith("-") and data["image"]:  # arguments to the image's own program (migrate/migrate)
             runs: tuple[Part, ...] = (" (named for migrations) runs image ", Code(data["image"]), " with ",
                                       Code(command), " before ")
@@ -836,9 +839,7 @@ class ComposeDetector(Detector):
                 "deploy.migration.strategy",
                 parts,
                 Confidence.INFERRED,
-                # the command's line, and the service's when the command is its image's (a Dockerfile's)
-                self.evidence(*start[1]) if start and start[1][0] == record.path else
-                (*self.evidence(record.path, record.line), *(self.evidence(*start[1]) if start else ())),
+                tuple(e for where in cited for e in self.evidence(*where)),
                 item=f"compose:{data['service']}",
                 rank=55,
                 order=(record.path, record.line),
