@@ -146,17 +146,23 @@ def compose_env(path: str, deployed: bool = False) -> str | None:
     return None if deployed else "development"
 
 
-def is_deployed(services: dict[Any, Any], app_services: list[str], monitoring_stack: Sequence[str] = ()) -> bool:
+def is_deployed(services: dict[Any, Any], app_services: list[str], monitoring_stack: Sequence[str] = (),
+                web_servers: Sequence[str] = ()) -> bool:
     """Whether a compose file is run as a deployment rather than for development: nothing is built,
     no service mounts the project tree, and an application service (one whose image the catalog
-    does not know as infrastructure) restarts `always` or `unless-stopped`, or the file is a
+    does not know as infrastructure) restarts `always` or `unless-stopped`, or a web server
+    (`web_servers`) takes HTTPS on the host's port 443 in front of one, or the file is a
     monitoring stack (`monitoring_stack`, see `monitoring_tools`) whose tools all restart so.
 
     A database that restarts is still a development backing service; dockprom's Prometheus,
-    Alertmanager, Grafana and cAdvisor behind Caddy are the monitoring deployment itself."""
+    Alertmanager, Grafana and cAdvisor behind Caddy are the monitoring deployment itself; docuseal's
+    published image behind a Caddy that serves `$HOST` on 80 and 443 is its self-hosting install
+    (local development serves plain HTTP on a high port, or builds the source)."""
     svcs = [s for s in services.values() if isinstance(s, dict)]
     if any("build" in s or _mounts_project(s) for s in svcs):
         return False
+    if app_services and any(isinstance(services.get(n), dict) and _publishes(services[n], "443") for n in web_servers):
+        return True
     if monitoring_stack and all(
         isinstance(services.get(n), dict) and _restart_policy(services[n]) in _DEPLOYED_RESTARTS
         for n in monitoring_stack
@@ -182,6 +188,15 @@ def _restart_policy(svc: dict[Any, Any]) -> str:
     policy = deploy.get("restart_policy") if isinstance(deploy, dict) else None
     condition = policy.get("condition") if isinstance(policy, dict) else None
     return str(svc.get("restart") or condition or "").strip().lower()
+
+
+def _publishes(svc: dict[Any, Any], port: str) -> bool:
+    """Whether the service publishes this port on the host."""
+    for spec in port_specs(svc.get("ports")):
+        parts = spec.split("/", 1)[0].split(":")
+        if len(parts) >= 2 and parts[-2] == port:
+            return True
+    return False
 
 
 def _mounts_project(svc: dict[Any, Any]) -> bool:
@@ -277,7 +292,7 @@ _NOT_COMPOSE_PATHS = re.compile(r"(?:^|/)(?:\.tugboat/|\.lando[^/]*\.ya?ml$)")
 
 class ComposeDetector(Detector):
     name = "compose"
-    version = "9"
+    version = "10"
     description = "docker-compose files: services, images, ports, healthchecks, migrations on start"
     patterns = ("{docker-,podman-,}compose*.{yml,yaml}",)  # podman-compose reads its own name first
     sniff = Sniff((".yml", ".yaml"), _SNIFF, unless=_NOT_COMPOSE,
@@ -309,7 +324,8 @@ class ComposeDetector(Detector):
                 _apply_merge_tags(svc)
         images = {str(n): self._image(s) for n, s in services.items() if isinstance(s, dict)}
         apps = [n for n, s in services.items() if isinstance(s, dict) and not _infrastructure(images.get(str(n)))]
-        env = compose_env(file.path, is_deployed(services, apps, monitoring_tools(images)))
+        web_servers = [n for n, found in images.items() if found and found[0].category == "web-server"]
+        env = compose_env(file.path, is_deployed(services, apps, monitoring_tools(images), web_servers))
         running = {found[0].id for found in images.values() if found}
         same_image: dict[tuple[str, str], list[tuple[str, int]]] = {}
         for name, svc in services.items():

@@ -256,6 +256,36 @@ def test_is_deployed(app: dict[str, object], deployed: bool) -> None:
     assert is_deployed(services, ["app"]) is deployed
 
 
+SELF_HOST = """services:
+  app:
+    image: acme/app:latest
+    ports: ["3000:3000"]
+    environment: [DATABASE_URL=postgresql://postgres:postgres@postgres:5432/app]
+  postgres:
+    image: postgres:18
+  caddy:
+    image: caddy:latest
+    command: caddy reverse-proxy --from $HOST --to app:3000
+    ports: ["80:80", "443:443", "443:443/udp"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("edit", "env"),
+    [
+        ((), None),  # docuseal's install: the published image behind Caddy taking HTTPS on 443
+        (("443:443", "8443:443"), "development"),  # HTTPS on a high port: a local setup
+        (("image: acme/app:latest", "build: ."), "development"),  # builds this checkout
+        (("    image: caddy:latest\n", "    image: caddy:latest\n    profiles: [tls]\n"), None),
+    ],
+)
+def test_a_published_image_behind_an_https_proxy_is_no_development_setup(
+        tmp_path: Path, edit: tuple[str, ...], env: str | None) -> None:
+    compose = SELF_HOST.replace(*edit) if edit else SELF_HOST
+    [database] = facts_for(scan_tree(tmp_path, {"docker-compose.yml": compose}).model, "env.database")
+    assert database.env == env
+
+
 def test_backing_services_that_restart_are_still_development(tmp_path: Path) -> None:
     """The postgres image's own compose example restarts `always`; a database alone is no deployment."""
     compose = "services:\n  db:\n    image: postgres:16\n    restart: always\n"
