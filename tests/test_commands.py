@@ -1320,6 +1320,16 @@ ROWS: list[tuple[str, str]] = [
     ('gcloud beta functions deploy worker --runtime python312', 'deploy:gcp@google-cloud'),
     ('gcloud functions deploy api --entry-point=handler --env-vars-file=.env.prod.yaml', 'deploy:gcp@google-cloud'),
     ('gcloud functions deploy cron --trigger-topic cron --project $PROD_PROJECT', 'deploy:gcp@google-cloud'),
+    # ---- mkdocs-gh-deploy --------------------------------------------------------------------------
+    # terraform-aws-modules/terraform-aws-eks: .github/workflows/publish-docs.yml
+    ('mkdocs gh-deploy --force', 'deploy:mkdocs@github-pages'),
+    # mkdocs docs: deploying your docs
+    ('mkdocs gh-deploy', 'deploy:mkdocs@github-pages'),
+    ('python -m mkdocs gh-deploy --clean --force', 'deploy:mkdocs@github-pages'),
+    ('poetry run mkdocs gh-deploy --force --remote-branch gh-pages', 'deploy:mkdocs@github-pages'),
+    ('mkdocs gh-deploy --config-file docs/mkdocs.yml --remote-branch gh-pages', 'deploy:mkdocs@github-pages'),
+    # negatives: building the site deploys nothing
+    ('mkdocs build --strict', ''),
     # ---- firebase-deploy ---------------------------------------------------------------------------
     # firebase/firebase-tools: README.md
     ('firebase deploy', 'deploy:firebase@firebase'),
@@ -1403,6 +1413,32 @@ ROWS: list[tuple[str, str]] = [
     ('curl -fsS "https://api.render.com/deploy/${RENDER_SERVICE_ID}?key=${RENDER_DEPLOY_KEY}"', 'deploy:render@render'),
     ('wget -qO- https://api.render.com/deploy/srv-xyz?key=k', 'deploy:render@render'),
     ('curl --request POST --url "https://api.render.com/deploy/$SERVICE?key=$KEY"', 'deploy:render@render'),
+    # ---- vercel-hook -------------------------------------------------------------------------------
+    # vercel docs: deploy hooks
+    ('curl -X POST https://api.vercel.com/v1/integrations/deploy/prj_abc123/XyZ9', 'deploy:vercel@vercel'),
+    ('curl -X POST "https://api.vercel.com/v1/integrations/deploy/QmXyz/abc?buildCache=false"', 'deploy:vercel@vercel'),
+    ('curl --request POST --url https://api.vercel.com/v1/integrations/deploy/prj_1/2', 'deploy:vercel@vercel'),
+    ('wget --post-data="" https://api.vercel.com/v1/integrations/deploy/prj_1/hook', 'deploy:vercel@vercel'),
+    ('curl -fsS -X POST -d {} https://api.vercel.com/v1/integrations/deploy/prj_9/zz', 'deploy:vercel@vercel'),
+    # ---- netlify-hook ------------------------------------------------------------------------------
+    # netlify docs: build hooks
+    ('curl -X POST -d {} https://api.netlify.com/build_hooks/5c23354f454e1350f8543e78', 'deploy:netlify@netlify'),
+    ("curl -X POST -d '{}' \"https://api.netlify.com/build_hooks/$HOOK_ID?trigger_branch=main\"",
+     'deploy:netlify@netlify'),
+    ('curl -s -X POST https://api.netlify.com/build_hooks/abc123', 'deploy:netlify@netlify'),
+    ('wget --post-data "" https://api.netlify.com/build_hooks/abc', 'deploy:netlify@netlify'),
+    ('curl -X POST -d {} "https://api.netlify.com/build_hooks/${NETLIFY_HOOK}"', 'deploy:netlify@netlify'),
+    # ---- deploy-hook -------------------------------------------------------------------------------
+    # lukevella/rallly: .github/workflows/release.yml
+    ('curl -X POST -d {} ${{ secrets.DEPLOY_HOOK }}', 'deploy:deploy-hook@deploy-hook'),
+    ('curl -X POST "$DEPLOY_HOOK_URL"', 'deploy:deploy-hook@deploy-hook'),
+    ('curl -fsSL -X POST ${{ secrets.PRODUCTION_DEPLOY_WEBHOOK }}', 'deploy:deploy-hook@deploy-hook'),
+    ('wget -q -O- --post-data "" "${STAGING_DEPLOYHOOK}"', 'deploy:deploy-hook@deploy-hook'),
+    ('curl -X POST ${{ vars.COOLIFY_DEPLOY_WEBHOOK }} -H "Authorization: Bearer $TOKEN"',
+     'deploy:deploy-hook@deploy-hook'),
+    # negatives: a Render hook is Render's; a notification webhook deploys nothing
+    ('curl "$RENDER_DEPLOY_HOOK_URL"', 'deploy:render@render'),
+    ('curl -X POST -H "Content-type: application/json" "$SLACK_WEBHOOK_URL"', ''),
     # ---- kamal-deploy ------------------------------------------------------------------------------
     # basecamp/kamal: docs (commands/deploy)
     ('kamal deploy', 'deploy:kamal@servers'),
