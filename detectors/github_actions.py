@@ -1640,6 +1640,10 @@ class Expander:
             return out + self._script_finds(self._script_path(script["path"], wd), display, path, line, (path,))
         normalised, near = workspace(command, wd, self.npm_targets)
         found_kinds = classify(normalised)
+        if "${{" in display and not any(f.kind == "deploy" for f in found_kinds):
+            # a deploy hook known by the name of the secret that holds its URL (rallly's
+            # `curl -X POST -d {} ${{ secrets.DEPLOY_HOOK }}`): the classifier reads it as a variable
+            found_kinds += [f for f in classify(_NAMED_REF.sub(r"$\1", display)) if f.kind == "deploy"]
         shown = display[len("ssh remote ") :] if display.startswith("ssh remote ") else display
         for found in found_kinds:
             if found.kind == "indirect":
@@ -1825,6 +1829,10 @@ def _local_action(uses: str, actions: Mapping[str, Any]) -> str | None:
     base = _local_path(uses)
     folder = f"{base}/" if base else ""  # `uses: ./` is the action at the repository's root
     return next((p for p in (f"{folder}action.yml", f"{folder}action.yaml") if p in actions), None)
+
+
+# `${{ secrets.NAME }}`, `${{ vars.NAME }}`, `${{ env.NAME }}`: a value known only by its name
+_NAMED_REF = re.compile(r"\$\{\{\s*(?:secrets|vars|env)\.([A-Za-z_]\w*)\s*\}\}")
 
 
 def _expr_free(text: str) -> str:

@@ -643,6 +643,28 @@ def test_a_github_pages_deploy_is_a_deployment(tmp_path_factory: pytest.TempPath
     assert ours(scanned, "ci.deploy.manual")
 
 
+@pytest.mark.parametrize(
+    ("command", "deploys"),
+    [
+        ("curl -X POST -d {} ${{ secrets.DEPLOY_HOOK }}", True),  # rallly's production deploy on Vercel
+        ("curl -fsS ${{ vars.RENDER_DEPLOY_HOOK_URL }}", True),
+        ("curl -X POST -d '{}' ${{ secrets.SLACK_WEBHOOK }}", False),  # a notification deploys nothing
+    ],
+)
+def test_a_deploy_hook_known_by_its_secret_s_name_is_a_deployment(
+        tmp_path_factory: pytest.TempPathFactory, command: str, deploys: bool) -> None:
+    scanned = scan(tmp_path_factory, "hook", {
+        W + "release.yml": (
+            "on:\n  push:\n    tags: ['v*']\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+            f"      - name: Trigger deploy to production\n        run: |\n          {command}\n"
+        ),
+    })
+    found = ours(scanned, "ci.deploy.automated")
+    assert bool(found) is deploys
+    if deploys:
+        assert one(found, "Tag push").text.startswith("Tag push v*: deploys to production with ")
+
+
 def test_tests_before_the_throwaway_cluster_keep_their_level(tmp_path_factory: pytest.TempPathFactory) -> None:
     # traefik-helm-chart: `helm unittest` runs before the kind cluster a release PR's install test needs
     scanned = scan(tmp_path_factory, "cluster-later", {
