@@ -2481,7 +2481,9 @@ class FactBuilder:
                         if image_build
                         else ("command", run.path, made[0].entry or made[0].command)
                     )
-                    key = (run.top, *what)
+                    # a reusable workflow's step is one step whichever workflows call it (outline's
+                    # docker-build.yml, called by its nightly and its release workflow): its callers are listed
+                    key = what
                     if image_build and all(f.kind == "push" for f in made):
                         # `docker push` of the image a step before built: that build, pushed
                         key = _pushed_build(built.get(job, []), _names(made)) or key
@@ -2489,8 +2491,10 @@ class FactBuilder:
                         built.setdefault(job, []).append((key, _names(made)))
                     group = groups.setdefault(
                         key, {"run": run, "step": step, "scenarios": [], "pushed": [], "finds": [], "jobs": [],
-                              "names": []},
+                              "names": [], "tops": []},
                     )
+                    if run.top not in group["tops"]:
+                        group["tops"].append(run.top)
                     if step.step["name"] not in group["names"]:
                         group["names"].append(step.step["name"])
                     group["scenarios"] += [s for s in scenarios if s not in group["scenarios"]]
@@ -2499,7 +2503,7 @@ class FactBuilder:
                     group["finds"] += [f for f in made if f not in group["finds"]]
                     if run.job["id"] not in group["jobs"]:
                         group["jobs"].append(run.job["id"])
-        return [self._build_fact(key[1] == "image", group) for key, group in groups.items()]
+        return [self._build_fact(key[0] == "image", group) for key, group in groups.items()]
 
     def _build_fact(self, image_build: bool, group: dict[str, Any]) -> Fact:
         run, step, finds = group["run"], group["step"], group["finds"]
@@ -2549,12 +2553,14 @@ class FactBuilder:
                 # a release action (helm/chart-releaser-action): what it makes, not only its name
                 parts = [f"{finds[0].detail['makes']} with ", *parts]
             title = "Build" + (f" ({finds[0].tool})" if finds[0].tool else "")
-        jobs = group["jobs"]
+        jobs, callers = group["jobs"], [t for t in group["tops"] if t != run.path]
         if len(jobs) > 1:
-            parts += [" in jobs ", *code_list(jobs), " (", Code(_file(run.path)), ")"]
+            parts += [" in jobs ", *code_list(jobs), " (", Code(_file(run.path))]
         else:
-            parts += [" in ", *self.where(run)]
-        gated = self.if_places(run) if len(jobs) == 1 else []  # the one job's own conditions
+            parts += [" in job ", Code(run.job["id"]), " (", Code(_file(run.path))]
+        parts += [", called from ", *code_list(_file(t) for t in callers), ")"] if callers else [")"]
+        # the one job's own conditions (its callers' conditions differ)
+        gated = self.if_places(run) if len(jobs) == 1 and len(group["tops"]) == 1 else []
         parts += [", on ", *describe(_triggers(scenarios)), *(self.if_clause(run) if gated else [])]
         # A chart or other artifact sent on by its own command (`helm push`): named, and cited.
         sent = [f for f in finds if f.kind == "push" and f.command != finds[0].command] if pushed else []

@@ -665,6 +665,27 @@ def test_a_deploy_hook_known_by_its_secret_s_name_is_a_deployment(
         assert one(found, "Tag push").text.startswith("Tag push v*: deploys to production with ")
 
 
+def test_a_reusable_workflow_s_build_is_one_step_whichever_workflows_call_it(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # outline: docker-build.yml, called by docker-nightly.yml and docker.yml, read as six build steps
+    # (three per caller, each with one caller's triggers) instead of three
+    caller = ("on:\n  {on}\njobs:\n  publish:\n    if: {cond}\n"
+              "    uses: ./.github/workflows/docker-build.yml\n    secrets: inherit\n")
+    scanned = scan(tmp_path_factory, "two-callers", {
+        W + "docker.yml": caller.format(on="push:\n    tags: ['v*']", cond="github.repository == 'acme/app'"),
+        W + "nightly.yml": caller.format(on="schedule:\n    - cron: '0 3 * * *'", cond="true"),
+        W + "docker-build.yml": (
+            "on:\n  workflow_call:\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: docker/build-push-action@v6\n        with:\n          push: true\n"
+            "          tags: acme/app:latest\n"
+        ),
+    })
+    [build] = ours(scanned, "ci.build")
+    assert build.text.startswith("Docker image acme/app:latest built in job build (docker-build.yml, called from "
+                                 "docker.yml, nightly.yml), on tag push v* and nightly (0 3 * * *)")
+    assert "github.repository" not in build.text  # one caller's condition is not the other's
+
+
 def test_tests_before_the_throwaway_cluster_keep_their_level(tmp_path_factory: pytest.TempPathFactory) -> None:
     # traefik-helm-chart: `helm unittest` runs before the kind cluster a release PR's install test needs
     scanned = scan(tmp_path_factory, "cluster-later", {
