@@ -36,7 +36,7 @@ from infrascan.environments import env_from_name
 from infrascan.envvars import Variable, VariableReader, is_placeholder_host
 from infrascan.fields import FIELD_BY_ID, Scope
 from infrascan.images import parse_image
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, text
 from infrascan.source import folder_of, is_example_path, near_folder, repo_path
 from infrascan.yamlload import Tagged, YDict, YList, line_of, load_yaml
 
@@ -61,6 +61,7 @@ _DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t].*)?$")
 _VARIABLE_KEY = re.compile(r"[A-Z][A-Z0-9_]*")  # a ConfigMap/Secret key that reads as an environment variable
 _CRITICAL = frozenset({"critical", "page", "p1", "sev1", "error", "high", "emergency", "fatal", "disaster"})
 _WARNING = frozenset({"warning", "warn", "p2", "p3", "sev2", "sev3", "medium", "low", "minor", "major"})
+MAX_ALERTS = 6  # alert rules of one level in one object stated one by one; beyond, counted
 _HELM_HOOK = "helm.sh/hook"
 _ARGO_HOOK = "argocd.argoproj.io/hook"
 _EXAMPLE_LIMIT = 3
@@ -974,8 +975,16 @@ def monitoring_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
                 rank=35,
             )
         )
+    by_level: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for alert in obj.get("alerts", []):
-        facts.append(alert_fact(alert, obj, site))
+        by_level[_alert_level(alert)].append(alert)
+    for level, alerts in by_level.items():
+        # beyond six of a level, one statement for the object (as the alerting detector states a
+        # rule file's): kube-prometheus-stack's templates hold 45 critical and 105 warning rules
+        if level and len(alerts) > MAX_ALERTS:
+            facts.append(alert_summary(level, alerts, obj, site))
+        else:
+            facts.extend(alert_fact(alert, obj, site) for alert in alerts)
     if obj["kind"] == "PrometheusRule" and not obj.get("alerts") and not obj.get("records"):
         # grafana/loki builds its rules from another file (`.Files.Get`): say so, never guess them;
         # rules read whole that only record series (kube-prometheus-stack's k8s.rules.*) alert on nothing
@@ -994,6 +1003,32 @@ def monitoring_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
     return facts
 
 
+def _alert_level(alert: dict[str, Any]) -> str:
+    """critical, warning, or empty for a severity that is neither (info, none, templated)."""
+    severity = (alert.get("severity") or "").lower()
+    return "critical" if severity in _CRITICAL else "warning" if severity in _WARNING else ""
+
+
+def alert_summary(level: str, alerts: list[dict[str, Any]], obj: dict[str, Any], site: Site) -> Fact:
+    """Many alert rules of one level in one object: how many, and the first few by name."""
+    severities = list(dict.fromkeys((a.get("severity") or "").lower() for a in alerts))
+    parts: tuple[Part, ...] = (
+        f"{len(alerts)} alert rules with severity ",
+        *code_list(severities),
+        " (",
+        *code_list([a["alert"] for a in alerts], MAX_ALERTS),
+        ") in ",
+        *label(obj),
+        *site.where,
+    )
+    first = int(alerts[0]["line"])
+    summary = fact(site, f"alert.{level}", parts, Confidence.DECLARED, first,
+                   item=f"alerts:{site.path}:{obj.get('name')}:{level}", tech="prometheus", rank=30,
+                   attrs={"severity": severities[0], "alerts": [a["alert"] for a in alerts]})
+    return replace(summary, evidence=tuple(sorted({*summary.evidence,
+                                                   *(e for a in alerts[1:] for e in site.ev(int(a["line"])))})))
+
+
 def alert_fact(alert: dict[str, Any], obj: dict[str, Any], site: Site) -> Fact:
     severity = (alert.get("severity") or "").lower()
     duration = (", for ", Code(alert["for"])) if alert.get("for") and "{{" not in alert["for"] else ()
@@ -1006,10 +1041,9 @@ def alert_fact(alert: dict[str, Any], obj: dict[str, Any], site: Site) -> Fact:
         *label(obj),
         *site.where,
     )
-    field_id, confidence = "alert.warning", Confidence.DECLARED
-    if severity in _CRITICAL:
-        field_id = "alert.critical"
-    elif severity not in _WARNING:
+    level = _alert_level(alert)
+    field_id, confidence = f"alert.{level or 'warning'}", Confidence.DECLARED
+    if not level:
         confidence = Confidence.HINT  # info, none or templated: not a warning either
     facts_site = site if confidence is not Confidence.HINT else replace(site, active=False)
     return fact(

@@ -400,6 +400,42 @@ def test_rules_built_from_another_file_are_a_hint_and_zero_replicas_are_not_repo
     assert not any("0 replicas" in f.text for f in scanned.model.facts)
 
 
+def _rules_template(index: int) -> str:
+    rules = ""
+    for name, severity in ((f"AppDown{index}", "critical"), (f"AppSlow{index}", "warning")):
+        rules += (f"    - alert: {name}\n      expr: up == 0\n"
+                  f"      for: {{{{ dig \"{name}\" \"for\" \"10m\" .Values.customRules }}}}\n      labels:\n"
+                  f"        severity: {{{{ dig \"{name}\" \"severity\" \"{severity}\" .Values.customRules }}}}\n")
+    return ("apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n"
+            f"  name: rules-{index}\nspec:\n  groups:\n  - name: app\n    rules:\n{rules}")
+
+
+@pytest.mark.parametrize("templates", [2, 8])
+def test_rule_severities_from_dig_defaults_and_many_rules_said_once(tmp_path: Path, templates: int) -> None:
+    """Modelled on kube-prometheus-stack: `severity: {{ dig "X" "severity" "critical" .Values.customRules }}`
+    is critical unless the values say otherwise (read as an unknown severity, a warning hint, before);
+    its 41 critical and 105 warning rules in 30 templates read as one statement per level."""
+    files = fixture_tree("app-chart")
+    files["charts/app/values.yaml"] += "customRules:\n  AppDown1:\n    severity: warning\n"
+    for index in range(templates):
+        files[f"charts/app/templates/rules-{index}.yaml"] = _rules_template(index)
+    scanned = scan_tree(tmp_path, files)
+    critical = [f for f in facts_for(scanned.model, "alert.critical") if "App" in f.text]
+    warning = [f for f in facts_for(scanned.model, "alert.warning") if "App" in f.text]
+    assert all(f.confidence is not Confidence.HINT for f in critical + warning)
+    if templates == 2:  # AppDown1 is a warning by the values
+        assert [f.text.split(" (")[0] for f in critical] == ["AppDown0"]
+        assert "(severity critical, for 10m)" in critical[0].text
+        assert sorted(f.text.split(" (")[0] for f in warning) == ["AppDown1", "AppSlow0", "AppSlow1"]
+    else:
+        [critical_rules], [warning_rules] = critical, warning
+        assert critical_rules.text.startswith("7 alert rules with severity critical (AppDown0, AppDown2, ")
+        assert critical_rules.text.endswith(
+            "and 1 more) in PrometheusRule templates in chart app, rendered by its values")
+        assert warning_rules.text.startswith("9 alert rules with severity warning (")
+        assert len({e.path for e in warning_rules.evidence if "templates/" in e.path}) == 8
+
+
 def test_values_passed_with_f_in_a_makefile_target(tmp_path: Path) -> None:
     scanned = scan(tmp_path, "makefile-f")
     url = one(facts_for(scanned.model, "env.url", "production"), "eu.shop.acme-retail.com")

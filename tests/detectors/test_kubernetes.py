@@ -420,6 +420,24 @@ def test_a_prometheus_rule_of_recording_rules_only_alerts_on_nothing(tmp_path: P
     assert facts_for(scanned.model, "alert.warning") == [] and facts_for(scanned.model, "alert.critical") == []
 
 
+@pytest.mark.parametrize("count", [6, 7])
+def test_beyond_six_alert_rules_of_a_level_a_prometheus_rule_is_one_statement(tmp_path: Path, count: int) -> None:
+    # as the alerting detector states a rule file's: a PrometheusRule of 40 rules is not 40 lines
+    rules = "".join(f"        - alert: Down{i}\n          expr: up == 0\n          labels:\n"
+                    f"            severity: critical\n" for i in range(count))
+    rule = ("apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: app\nspec:\n"
+            f"  groups:\n    - name: app\n      rules:\n{rules}")
+    scanned = scan_tree(tmp_path, {"k8s/rules.yaml": rule})
+    critical = facts_for(scanned.model, "alert.critical")
+    if count == 6:
+        assert len(critical) == 6
+    else:
+        [summary] = critical
+        assert summary.text == ("7 alert rules with severity critical (Down0, Down1, Down2, Down3, Down4, Down5 "
+                                "and 1 more) in PrometheusRule app in k8s/rules.yaml")
+        assert len(summary.evidence) == 7
+
+
 def test_readiness_probes_of_workloads_replaced_by_hand_hold_no_rollout(tmp_path: Path) -> None:
     # vault-helm: the server StatefulSet updates OnDelete (its readiness probe was said to hold a
     # rollout back); a Recreate Deployment has no rolling update either
