@@ -118,6 +118,8 @@ _PROCFILE_LINE = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.*)$")
 # Phase-1 records: a Procfile's process types, and an app.json that is Heroku's.
 PROCFILE = "paas.procfile"
 HEROKU_APP = "paas.heroku.app"
+# the package.json script Heroku's Node.js buildpack runs after installing, on every build
+_HEROKU_BUILD_SCRIPT = "heroku-postbuild"
 # Records of pipelines and scripts whose text may name Heroku (`git push heroku`, HEROKU_API_KEY,
 # `akhileshns/heroku-deploy`): the GitLab CI and GitHub Actions files, the other CI systems' jobs
 # and the scripts detector's commands.
@@ -1779,7 +1781,33 @@ class PaasDetector(Detector):
     # -- phase 2 ---------------------------------------------------------------------------------
 
     def resolve(self, ctx: ResolveContext) -> list[Fact]:
-        return [*self._process_types(ctx), *self._release_commands(ctx)]
+        return [*self._process_types(ctx), *self._release_commands(ctx), *self._heroku_build_migrations(ctx)]
+
+    def _heroku_build_migrations(self, ctx: ResolveContext) -> list[Fact]:
+        """Heroku's Node.js buildpack runs package.json's `heroku-postbuild` on every build of an app:
+        outline's `yarn build && yarn db:migrate` migrates at each release, before it starts (its
+        app.json's `postdeploy` runs once per new app only). Read beside a Heroku app.json."""
+        apps = {near_folder(r.path) for r in ctx.records(HEROKU_APP)}
+        if not apps:
+            return []
+        tasks = TaskIndex(ctx)
+        facts: list[Fact] = []
+        for record in tasks.npm_scripts.get(_HEROKU_BUILD_SCRIPT, []):
+            if near_folder(record.path) not in apps:
+                continue
+            for command in record.data.get("commands", []):
+                for found in classify(command["command"]):
+                    migrate = [found] if found.kind == "migrate" else [
+                        r.classification for r in tasks.resolve(found, near_folder(record.path))
+                        if r.classification.kind == "migrate"]
+                    if not migrate:
+                        continue
+                    via = () if migrate[0] is found else text(", which runs ", Code(_short(migrate[0].command)))
+                    facts.append(self._release_fact(
+                        record.path, record.line,
+                        text("On every Heroku build: ", Code(_HEROKU_BUILD_SCRIPT), " in ", Code("package.json")),
+                        found.command, migrate[0], via))
+        return facts
 
     def _process_types(self, ctx: ResolveContext) -> list[Fact]:
         """A Procfile's process types. foreman, honcho, goreman and overmind run a Procfile on a

@@ -285,3 +285,22 @@ def test_migrating_on_start_says_every_instance_does_without_advice(tmp_path: Pa
                                                                                  "starts") for t in texts_), texts_
     assert any(t.startswith("On service start: Render startCommand") and t.endswith("in every instance as it starts")
                for t in texts_), texts_
+
+
+def test_heroku_postbuild_migrations_run_on_every_build_of_a_heroku_app(tmp_path: Path) -> None:
+    # outline: `"heroku-postbuild": "yarn build && yarn db:migrate"` beside a Heroku app.json migrates at
+    # every release; only app.json's postdeploy (once per new app) was read
+    package = ('{\n  "name": "app",\n  "scripts": {\n    "build": "vite build",\n'
+               '    "db:migrate": "sequelize db:migrate",\n'
+               '    "heroku-postbuild": "yarn build && yarn db:migrate"\n  }\n}\n')
+    app_json = '{\n  "name": "app",\n  "addons": ["heroku-postgresql"],\n  "scripts": {}\n}\n'
+    (tmp_path / "heroku").mkdir()
+    (tmp_path / "alone").mkdir()
+    scanned = scan_tree(tmp_path / "heroku", {"package.json": package, "app.json": app_json})
+    build = only(paas_facts(scanned, "deploy.migration.strategy"), "On every Heroku build")
+    assert build.text == ("On every Heroku build: heroku-postbuild in package.json runs yarn db:migrate, "
+                          "which runs sequelize db:migrate")
+    assert [(e.path, e.line) for e in build.evidence] == [("package.json", 6)]
+    # without a Heroku app.json, nothing says the buildpack runs the script
+    alone = scan_tree(tmp_path / "alone", {"package.json": package})
+    assert not paas_facts(alone, "deploy.migration.strategy")
