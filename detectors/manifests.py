@@ -327,7 +327,7 @@ def _error_line(exc: BaseException) -> int | None:
 
 class ManifestsDetector(Detector):
     name = "manifests"
-    version = "7"
+    version = "8"
     description = "dependency manifests: monitoring and service SDKs, database drivers, resilience libraries"
     patterns = (
         "requirements*.txt",
@@ -435,10 +435,13 @@ class ManifestsDetector(Detector):
             # A library linked into the application measures the application: Prometheus'
             # client is application metrics even though Prometheus itself is infrastructure.
             kinds = [k for k in tech.monitoring if k != "infrastructure"] or ["application"]
-            kind = kinds[0]
+            # an APM tracer traces requests: performance monitoring (outline's dd-trace)
+            tracer = "performance" in kinds and self.catalog.is_tracer(package.ecosystem, package.name)
+            kind = "performance" if tracer else kinds[0]
             return Fact(
                 f"mon.{kind}",
-                text(tech.name, " SDK ", Code(package.name), " in ", Code(file_name), dev_note),
+                text(tech.name, " tracer " if tracer else " SDK ", Code(package.name), " in ", Code(file_name),
+                     dev_note),
                 conf,
                 ev,
                 item=tech.id,

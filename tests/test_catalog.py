@@ -53,6 +53,10 @@ def test_schema() -> None:
             assert extra in CATEGORIES, entry["id"]
         assert set(entry.get("signals", {})) <= set(SIGNAL_KEYS), entry["id"]
         assert set(entry.get("signals", {}).get("packages", {}) or {}) <= set(ECOSYSTEMS), entry["id"]
+        # a tracer is performance monitoring: only a tool that provides it has one
+        assert set(entry.get("signals", {}).get("tracers", {}) or {}) <= set(ECOSYSTEMS), entry["id"]
+        if entry.get("signals", {}).get("tracers"):
+            assert "performance" in entry.get("monitoring", []), entry["id"]
         assert set(entry.get("monitoring", [])) <= {"application", "infrastructure", "performance"}, entry["id"]
         assert entry.get("version", {}).get("scheme", "major") in ("major", "minor", "calendar", "none")
         if "platform" in entry:  # a platform's app configuration names it: the file must say so

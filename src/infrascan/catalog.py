@@ -35,7 +35,9 @@ Entry keys:
     the start; env_words: token sequences matched anywhere (distinctive vendor names)
     url_schemes, hosts (host names or suffixes), terraform (resource types, trailing * = prefix),
     helm (subchart names), packages (per ecosystem: pypi, npm, gem, go, maven, composer, cargo,
-    nuget, hex), files (file names or globs that mean the technology is in use)
+    nuget, hex), tracers (packages, as `packages`, that are the technology's tracing agent: a
+    dependency on one is performance monitoring, as Datadog's `dd-trace` is), files (file names or
+    globs that mean the technology is in use)
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ SIGNAL_KEYS = (
     "terraform",
     "helm",
     "packages",
+    "tracers",
     "files",
 )
 
@@ -183,6 +186,7 @@ class Catalog:
         self._tf_prefix: list[tuple[str, Tech]] = []
         self._helm: dict[str, Tech] = {}
         self._packages: dict[tuple[str, str], Tech] = {}
+        self._tracers: set[tuple[str, str]] = set()
         self._package_globs: list[tuple[str, str, Tech]] = []
         # Names in prose (drift, comments) and configuration files are matched by regexes compiled
         # on first use: a few hundred of them, which most scans (a cached one, say) never need.
@@ -252,6 +256,11 @@ class Catalog:
                     self._package_globs.append((ecosystem, name[:-1].lower(), tech))
                 else:
                     self._packages.setdefault((ecosystem, _norm_package(ecosystem, name)), tech)
+        for ecosystem, names in (sig.get("tracers") or {}).items():
+            for name in names or []:
+                key = (ecosystem, _norm_package(ecosystem, name))
+                self._packages.setdefault(key, tech)
+                self._tracers.add(key)
         if sig.get("files"):
             self._file_globs.append((sig["files"], tech))
         ambiguous = set(entry.get("ambiguous", []))
@@ -340,6 +349,10 @@ class Catalog:
             if eco == ecosystem and lowered.startswith(prefix):
                 return tech
         return None
+
+    def is_tracer(self, ecosystem: str, name: str) -> bool:
+        """Whether the package is its technology's tracing agent (`signals.tracers`)."""
+        return (ecosystem, _norm_package(ecosystem, name)) in self._tracers
 
     def by_file(self, path: str) -> list[Tech]:
         """Technologies whose own configuration file this is (`fly.toml`, `.gitlab-ci.yml`)."""

@@ -129,6 +129,20 @@ def test_opentelemetry_logs_packages_alone_are_not_monitoring() -> None:
     assert [f.text for f in found] == ["OpenTelemetry SDK @opentelemetry/sdk-trace-node in package.json"]
 
 
+def test_an_apm_tracer_is_performance_monitoring() -> None:
+    """outline depends on dd-trace, Datadog's APM tracer: its Performance monitoring was a gap that
+    looked for "tracing SDKs in dependency manifests". Datadog's browser SDK stays application monitoring."""
+    def found(manifest: str) -> dict[str, str]:
+        return {f.text: f.field for f in DETECTOR.extract(SourceFile("package.json", manifest)).facts}
+
+    assert found('{"dependencies": {"dd-trace": "^5.0.0", "newrelic": "^12.0.0"}}') == {
+        "Datadog tracer dd-trace in package.json": "mon.performance",
+        "New Relic tracer newrelic in package.json": "mon.performance",
+    }
+    assert found('{"dependencies": {"@datadog/browser-rum": "^5.0.0"}}') == {
+        "Datadog SDK @datadog/browser-rum in package.json": "mon.application"}
+
+
 def test_monitoring_field_of_a_metrics_client(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, {"package.json": fixture_text("manifests", "package.json")})
     assert "Prometheus SDK prom-client in package.json" in texts(facts_for(scanned.model, "mon.application"))
