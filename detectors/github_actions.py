@@ -2495,6 +2495,9 @@ class FactBuilder:
                     )
                     if run.top not in group["tops"]:
                         group["tops"].append(run.top)
+                    callers = group.setdefault("callers", {})
+                    caller = callers.setdefault(run.top, (run, []))
+                    caller[1].extend(s for s in scenarios if s not in caller[1])
                     if step.step["name"] not in group["names"]:
                         group["names"].append(step.step["name"])
                     group["scenarios"] += [s for s in scenarios if s not in group["scenarios"]]
@@ -2559,9 +2562,17 @@ class FactBuilder:
         else:
             parts += [" in job ", Code(run.job["id"]), " (", Code(_file(run.path))]
         parts += [", called from ", *code_list(_file(t) for t in callers), ")"] if callers else [")"]
-        # the one job's own conditions (its callers' conditions differ)
+        # the one job's own conditions; callers whose conditions differ are named with theirs
         gated = self.if_places(run) if len(jobs) == 1 and len(group["tops"]) == 1 else []
-        parts += [", on ", *describe(_triggers(scenarios)), *(self.if_clause(run) if gated else [])]
+        called: dict[str, tuple[JobRun, list[Scenario]]] = group["callers"]
+        if len(jobs) == 1 and len(called) > 1 and any(r.undecided for r, _ in called.values()):
+            gated = [place for r, _ in called.values() for place in self.if_places(r)]
+            parts += [", on "]
+            for index, (top, (caller, scns)) in enumerate(called.items()):
+                parts += ["; " if index else "", *describe(_triggers(scns)), *self.if_clause(caller),
+                          " (", Code(_file(top)), ")"]
+        else:
+            parts += [", on ", *describe(_triggers(scenarios)), *(self.if_clause(run) if gated else [])]
         # A chart or other artifact sent on by its own command (`helm push`): named, and cited.
         sent = [f for f in finds if f.kind == "push" and f.command != finds[0].command] if pushed else []
         if image_build and pushed:

@@ -671,19 +671,38 @@ def test_a_reusable_workflow_s_build_is_one_step_whichever_workflows_call_it(
     # (three per caller, each with one caller's triggers) instead of three
     caller = ("on:\n  {on}\njobs:\n  publish:\n    if: {cond}\n"
               "    uses: ./.github/workflows/docker-build.yml\n    secrets: inherit\n")
+    called = ("on:\n  workflow_call:\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+              "      - uses: docker/build-push-action@v6\n        with:\n          push: true\n"
+              "          tags: acme/app:latest\n")
     scanned = scan(tmp_path_factory, "two-callers", {
         W + "docker.yml": caller.format(on="push:\n    tags: ['v*']", cond="github.repository == 'acme/app'"),
         W + "nightly.yml": caller.format(on="schedule:\n    - cron: '0 3 * * *'", cond="true"),
-        W + "docker-build.yml": (
-            "on:\n  workflow_call:\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
-            "      - uses: docker/build-push-action@v6\n        with:\n          push: true\n"
-            "          tags: acme/app:latest\n"
-        ),
+        W + "docker-build.yml": called,
     })
     [build] = ours(scanned, "ci.build")
-    assert build.text.startswith("Docker image acme/app:latest built in job build (docker-build.yml, called from "
-                                 "docker.yml, nightly.yml), on tag push v* and nightly (0 3 * * *)")
-    assert "github.repository" not in build.text  # one caller's condition is not the other's
+    # one caller's condition is not the other's: each caller is named with its own
+    assert build.text == ("Docker image acme/app:latest built in job build (docker-build.yml, called from "
+                          "docker.yml, nightly.yml), on tag push v*, if github.repository == 'acme/app' "
+                          "(docker.yml); nightly (0 3 * * *) (nightly.yml); pushed to Docker Hub")
+    # callers with no condition of their own: their triggers together
+    plain = scan(tmp_path_factory, "two-plain-callers", {
+        W + "docker.yml": caller.format(on="push:\n    tags: ['v*']", cond="true"),
+        W + "nightly.yml": caller.format(on="schedule:\n    - cron: '0 3 * * *'", cond="true"),
+        W + "docker-build.yml": called,
+    })
+    [build] = ours(plain, "ci.build")
+    assert "called from docker.yml, nightly.yml), on tag push v* and nightly (0 3 * * *); pushed" in build.text
+
+
+def test_a_release_action_is_a_build_step_that_says_what_it_makes(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # terraform-aws-eks cuts its releases with semantic-release; Build Steps was a gap
+    scanned = scan(tmp_path_factory, "semantic-release", {
+        W + "release.yml": ("on:\n  push:\n    branches: [main]\njobs:\n  release:\n    runs-on: ubuntu-latest\n"
+                            "    steps:\n      - uses: cycjimmy/semantic-release-action@v5\n"),
+    })
+    [build] = ours(scanned, "ci.build")
+    assert build.text == ("Releases versioned from commit messages, tagged and published with "
+                          "cycjimmy/semantic-release-action in job release (release.yml), on push to main")
 
 
 def test_tests_before_the_throwaway_cluster_keep_their_level(tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -946,6 +965,11 @@ ACTION_ROWS: list[tuple[str, tuple[str, ...]]] = [
     # traefik-helm-chart release.yaml
     ("stefanprodan/helm-gh-pages@v1.7.0", ("build",)),
     ("appany/helm-oci-chart-releaser@v0.5.0", ("build", "push")),
+    # terraform-aws-modules/terraform-aws-eks release.yml
+    ("cycjimmy/semantic-release-action@v5", ("build",)),
+    # googleapis/release-please-action README; its former name
+    ("googleapis/release-please-action@v4", ("build",)),
+    ("google-github-actions/release-please-action@v3", ("build",)),
     # docker-jitsi-meet unstable.yml
     ("int128/docker-manifest-create-action@44422a4b046d55dc036df622039ed3aec43c613c", ("push",)),
     # umami cd-cloud.yml
