@@ -1437,13 +1437,17 @@ class PaasDetector(Detector):
             )
         )
         git = _table(data, "git")
-        if git.get("deploymentEnabled") is not False:
+        enabled = git.get("deploymentEnabled")
+        if enabled is not False:
+            # `{"l10n_*": false}`: branches (globs) whose pushes are not deployed (rallly's translation branches)
+            skipped = sorted(str(b) for b, on in enabled.items() if on is False) if isinstance(enabled, dict) else []
             out.facts.append(
                 self._fact(
                     "ci.deploy.automated",
                     text(
-                        "Vercel's Git integration, when the project is connected, deploys every push: "
-                        "the production branch to Production, other branches as Preview deployments (",
+                        "Vercel's Git integration, when the project is connected, deploys every push",
+                        *([" except to branches ", *code_list(skipped, 5)] if skipped else []),
+                        ": the production branch to Production, other branches as Preview deployments (",
                         Code(file.path),
                         ")",
                     ),

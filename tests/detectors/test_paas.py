@@ -304,3 +304,14 @@ def test_heroku_postbuild_migrations_run_on_every_build_of_a_heroku_app(tmp_path
     # without a Heroku app.json, nothing says the buildpack runs the script
     alone = scan_tree(tmp_path / "alone", {"package.json": package})
     assert not paas_facts(alone, "deploy.migration.strategy")
+
+
+def test_branches_vercel_does_not_deploy_are_named(tmp_path: Path) -> None:
+    # rallly: `"git": {"deploymentEnabled": {"l10n_*": false}}` keeps Crowdin's translation branches from
+    # deploying; the hint said every push deploys, citing the very line that says otherwise
+    vercel = '{\n  "git": {\n    "deploymentEnabled": {"l10n_*": false}\n  }\n}\n'
+    scanned = scan_tree(tmp_path, {"vercel.json": vercel})
+    hint = only(paas_facts(scanned, "ci.deploy.automated"), "Vercel's Git integration")
+    assert hint.text.startswith("Vercel's Git integration, when the project is connected, deploys every push except "
+                                "to branches l10n_*: the production branch to Production")
+    assert hint.evidence[0].line == 2
