@@ -118,12 +118,17 @@ _PROCFILE_LINE = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.*)$")
 # Phase-1 records: a Procfile's process types, and an app.json that is Heroku's.
 PROCFILE = "paas.procfile"
 HEROKU_APP = "paas.heroku.app"
+HEROKU_YML = "paas.heroku.yml"
 # the package.json script Heroku's Node.js buildpack runs after installing, on every build
 _HEROKU_BUILD_SCRIPT = "heroku-postbuild"
 # Records of pipelines and scripts whose text may name Heroku (`git push heroku`, HEROKU_API_KEY,
 # `akhileshns/heroku-deploy`): the GitLab CI and GitHub Actions files, the other CI systems' jobs
 # and the scripts detector's commands.
 _ON_HEROKU = "; production assumed, the Procfile names no environment"
+_UNUSED_BY_CONTAINERS = (
+    "; heroku.yml beside it builds the dynos' images, so Heroku runs its run commands or each image's CMD,"
+    " not these: the Procfile serves a buildpack deploy only"
+)
 _NOT_ON_HEROKU = (
     "; nothing in the repository deploys it to Heroku (no Heroku app.json, heroku.yml, release phase"
     " or Heroku command), so no environment is assumed: foreman, honcho and goreman run Procfiles locally too"
@@ -302,11 +307,13 @@ def _migrations(command: str) -> list[Classification]:
 
 class PaasDetector(Detector):
     name = "paas"
-    version = "1"
-    description = "PaaS manifests: Procfile, app.json, fly.toml, render.yaml, vercel.json, netlify.toml, serverless.yml"
+    version = "2"
+    description = ("PaaS manifests: Procfile, app.json, heroku.yml, fly.toml, render.yaml, vercel.json, netlify.toml, "
+                   "serverless.yml")
     patterns = (
         "Procfile",
         "app.json",
+        "heroku.yml",
         "fly.toml",
         "fly.*.toml",
         "render.yaml",
@@ -325,7 +332,8 @@ class PaasDetector(Detector):
         "ci.deploy.manual": "Render services with autoDeploy off",
         "deploy.rollback.perform": "fly.toml auto_rollback and deploy strategies",
         "deploy.rollback.verify": "fly.toml health checks, Render healthCheckPath",
-        "deploy.migration.strategy": "Procfile release phase, fly release_command, Render preDeployCommand",
+        "deploy.migration.strategy": (
+            "Procfile and heroku.yml release phase, fly release_command, Render preDeployCommand"),
         "log.retention": "serverless.yml logRetentionInDays and log group resources",
         "mon.application": "fly.toml [metrics]",
     }
@@ -340,7 +348,7 @@ class PaasDetector(Detector):
         "ci.deploy.manual": ("render.yaml",),
         "deploy.rollback.perform": ("fly.toml", "fly.*.toml"),
         "deploy.rollback.verify": ("fly.toml", "fly.*.toml", "render.yaml"),
-        "deploy.migration.strategy": ("Procfile", "app.json", "fly.toml", "fly.*.toml", "render.yaml"),
+        "deploy.migration.strategy": ("Procfile", "app.json", "heroku.yml", "fly.toml", "fly.*.toml", "render.yaml"),
         "log.retention": ("serverless.{yml,yaml}",),
         "mon.application": ("fly.toml", "fly.*.toml"),
     }
@@ -352,6 +360,8 @@ class PaasDetector(Detector):
             self._procfile(file, out)
         elif name == "app.json":
             self._app_json(file, out)
+        elif name == "heroku.yml":
+            self._heroku_yml(file, out)
         elif name.startswith("fly.") and name.endswith(".toml"):
             self._fly(file, out)
         elif name == "render.yaml":
@@ -565,6 +575,41 @@ class PaasDetector(Detector):
         self._heroku_scripts(file.path, data.get("scripts"), lines, (), out)
         self._heroku_env(file.path, data.get("env"), lines, out)
         self._heroku_formation(file.path, data.get("formation"), lines, out)
+
+    def _heroku_yml(self, file: SourceFile, out: Extraction) -> None:
+        """heroku.yml, the manifest of Heroku's container stack (bakerydemo's): each process runs an
+        image built from a Dockerfile; the release command runs once per deploy, in one of those images;
+        the run commands, or else each image's CMD, are what dynos run, not a Procfile's."""
+        doc = self.yaml_mapping(file, out)
+        if doc is None:
+            return
+        build = doc.get("build")
+        docker = build.get("docker") if isinstance(build, YDict) else None
+        images = docker if isinstance(docker, YDict) else YDict()
+        out.records.append(Record(HEROKU_YML, file.path, 1, {"docker": bool(images), "run": bool(doc.get("run"))}))
+        for process, spec in images.items():
+            dockerfile = _string(spec.get("dockerfile")) if isinstance(spec, dict) else _string(spec)
+            if not dockerfile:
+                continue
+            out.facts.append(self._fact(
+                "env.special",
+                text("Heroku container stack: ", Code(str(process)), " dynos run the image built from ",
+                     Code(dockerfile), " (", Code("heroku.yml"), ")"),
+                Confidence.DECLARED, file.path, line_of(images, process), item=f"heroku-image:{file.path}:{process}",
+                env="production",
+            ))
+        release = doc.get("release")
+        if isinstance(release, YDict):
+            command = release.get("command")
+            commands = [str(c) for c in command if c is not None] if isinstance(command, list) \
+                else [str(command)] if isinstance(command, str) else []
+            image = _string(release.get("image"))
+            where = text("Release phase: ", Code("heroku.yml"), " ", Code("release"),
+                         *((" in the ", Code(image), " image") if image else ()),
+                         " (once per deploy, before new dynos start)")
+            for command_text in commands:
+                self._release(out, file.path, line_of(release, "command", line_of(doc, "release")), command_text, where,
+                              "release")
 
     def _heroku_addons(
         self, path: str, addons: Any, env: str, lines: JsonLines, at: tuple[str, ...], out: Extraction
@@ -1819,17 +1864,20 @@ class PaasDetector(Detector):
         assumed when something in the repository puts the app on Heroku."""
         records = ctx.records(PROCFILE)
         heroku = bool(records) and (any(r.data.get("release") for r in records) or _heroku_evidence(ctx))
+        # beside a heroku.yml that builds images, dynos run its run commands or the images' CMD
+        containers = {near_folder(r.path) for r in ctx.records(HEROKU_YML) if r.data.get("docker")}
         facts: list[Fact] = []
         for record in records:
             parts: list[Part] = ["Procfile process types: "]
             for index, (name, command, _) in enumerate(record.data["processes"]):
                 parts += [", " if index else "", Code(str(name)), " (", Code(one_line(str(command), 60)), ")"]
-            tail = _ON_HEROKU if heroku else _NOT_ON_HEROKU
+            unused = near_folder(record.path) in containers
+            tail = _UNUSED_BY_CONTAINERS if unused else _ON_HEROKU if heroku else _NOT_ON_HEROKU
             facts.append(
                 self._fact(
                     "env.special",
                     text(*parts, tail),
-                    Confidence.INFERRED if heroku else Confidence.HINT,
+                    Confidence.INFERRED if heroku and not unused else Confidence.HINT,
                     record.path,
                     record.line,
                     item=f"processes:{record.path}",

@@ -157,7 +157,10 @@ def test_procfile_with_heroku_evidence_is_production(tmp_path: Path) -> None:
         (tmp_path / str(index)).mkdir()
         scanned = scan_tree(tmp_path / str(index), {"Procfile": _LOCAL_PROCFILE, **extra})
         processes = only(paas_facts(scanned, "env.special", "production"), "Procfile process types")
-        assert processes.confidence is Confidence.INFERRED and "production assumed" in processes.text
+        if "heroku.yml" in extra:  # Heroku runs the images heroku.yml builds, not the Procfile (Heroku's docs)
+            assert processes.confidence is Confidence.HINT and "buildpack deploy only" in processes.text
+        else:
+            assert processes.confidence is Confidence.INFERRED and "production assumed" in processes.text
 
 
 def test_release_phase_script_resolved_in_phase_two(tmp_path: Path) -> None:
@@ -315,3 +318,20 @@ def test_branches_vercel_does_not_deploy_are_named(tmp_path: Path) -> None:
     assert hint.text.startswith("Vercel's Git integration, when the project is connected, deploys every push except "
                                 "to branches l10n_*: the production branch to Production")
     assert hint.evidence[0].line == 2
+
+
+def test_heroku_yml_builds_images_runs_its_release_phase_and_sets_the_procfile_aside(tmp_path: Path) -> None:
+    # wagtail/bakerydemo deploys with heroku.yml's container stack; its release phase migrated unseen,
+    # and the Procfile (a buildpack deploy's) was stated as what production runs
+    heroku_yml = ("build:\n  docker:\n    web:\n      dockerfile: Dockerfile\n  config:\n    NIGHTLY: 0\n\n"
+                  "release:\n  image: web\n  command:\n    - /venv/bin/python manage.py migrate --noinput\n")
+    scanned = scan_tree(tmp_path, {"heroku.yml": heroku_yml, "Procfile": "web: uwsgi ./etc/uwsgi.ini\n",
+                                   "Dockerfile": "FROM python:3.12-slim\nCMD [\"uwsgi\", \"/code/etc/uwsgi.ini\"]\n"})
+    release = only(paas_facts(scanned, "deploy.migration.strategy"), "heroku.yml")
+    assert release.text == ("Release phase: heroku.yml release in the web image (once per deploy, before new dynos "
+                            "start) runs /venv/bin/python manage.py migrate --noinput")
+    assert release.evidence[0].line == 10
+    image = only(paas_facts(scanned, "env.special", "production"), "Heroku container stack")
+    assert image.text == "Heroku container stack: web dynos run the image built from Dockerfile (heroku.yml)"
+    procfile = only(paas_facts(scanned, "env.special", "production"), "Procfile process types")
+    assert procfile.confidence is Confidence.HINT and "the Procfile serves a buildpack deploy only" in procfile.text
