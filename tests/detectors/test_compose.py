@@ -286,6 +286,26 @@ def test_a_published_image_behind_an_https_proxy_is_no_development_setup(
     assert database.env == env
 
 
+def test_one_healthcheck_or_profile_of_many_services_is_one_statement(tmp_path: Path) -> None:
+    # getsentry/self-hosted: 37 consumers share a healthcheck from an anchor and 29 services one profile
+    # (each cited at its own merge line): 66 lines, now two
+    anchor_ = ("x-health: &health\n  healthcheck:\n    test: [\"CMD-SHELL\", \"rm /tmp/health.txt\"]\n"
+               "  profiles: [feature-complete]\n")
+    services = "".join(f"  consumer-{i}:\n    image: ghcr.io/acme/app:1\n    <<: *health\n" for i in range(7))
+    # the same check written out again: its own line is cited beside the anchor's
+    services += ("  consumer-7:\n    image: ghcr.io/acme/app:1\n    profiles: [feature-complete]\n"
+                 "    healthcheck:\n      test: [\"CMD-SHELL\", \"rm /tmp/health.txt\"]\n")
+    scanned = scan_tree(tmp_path, {"docker-compose.yml": anchor_ + "services:\n" + services})
+    special = facts_for(scanned.model, "env.special", "development")
+    [health] = [f for f in special if "Healthcheck on" in f.text]
+    assert health.text == ("Healthcheck on consumer-0, consumer-1, consumer-2, consumer-3, consumer-4 and 3 more: "
+                           "rm /tmp/health.txt")
+    assert {e.line for e in health.evidence} == {2, 3, 31}
+    [profile] = [f for f in special if "profile" in f.text]
+    assert profile.text.startswith("Compose services consumer-0, consumer-1, ") and profile.text.endswith(
+        "and 3 more run only with profile feature-complete")
+
+
 def test_backing_services_that_restart_are_still_development(tmp_path: Path) -> None:
     """The postgres image's own compose example restarts `always`; a database alone is no deployment."""
     compose = "services:\n  db:\n    image: postgres:16\n    restart: always\n"
