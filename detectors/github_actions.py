@@ -2498,6 +2498,7 @@ class FactBuilder:
                     callers = group.setdefault("callers", {})
                     caller = callers.setdefault(run.top, (run, []))
                     caller[1].extend(s for s in scenarios if s not in caller[1])
+                    group.setdefault("ifs", set()).add(step.step["if"] or "")
                     if step.step["name"] not in group["names"]:
                         group["names"].append(step.step["name"])
                     group["scenarios"] += [s for s in scenarios if s not in group["scenarios"]]
@@ -2573,6 +2574,10 @@ class FactBuilder:
                           " (", Code(_file(top)), ")"]
         else:
             parts += [", on ", *describe(_triggers(scenarios)), *(self.if_clause(run) if gated else [])]
+        # the step's own condition, when every step stated here has it (k6 pushes `:latest` only
+        # `if: needs.configure.outputs.is_latest_stable == 'true'`)
+        ifs: set[str] = group["ifs"]
+        parts += _undecided(next(iter(ifs)), scenarios) if len(ifs) == 1 else ()
         # A chart or other artifact sent on by its own command (`helm push`): named, and cited.
         sent = [f for f in finds if f.kind == "push" and f.command != finds[0].command] if pushed else []
         if image_build and pushed:
