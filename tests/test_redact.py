@@ -49,6 +49,19 @@ def test_urls_with_credentials_keep_scheme_and_host_only() -> None:
     assert scrub("postgres://app:s3cr3t@db.internal:5432/app?sslmode=require") == "postgres://db.internal"
 
 
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("https://api.vercel.com/v1/integrations/deploy/prj_FTkLiRiaUuTNfHoFkpFUQ9D5z8BK/Ulb8VhbQ7X", "api.vercel.com"),
+        ("https://api.netlify.com/build_hooks/5c23354f454e1350f8543e78", "api.netlify.com"),
+        ("https://api.render.com/deploy/srv-abc123?key=Zx9QwErTy", "api.render.com"),
+    ],
+)
+def test_deploy_hook_urls_are_credentials(url: str, host: str) -> None:
+    # anyone holding one deploys: shown since the deploy-hook rules made such curls deployments
+    assert scrub(f"curl -X POST -d {{}} {url}") == f"curl -X POST -d {{}} https://{host}/{REDACTED}"
+
+
 def test_webhook_urls_lose_their_path() -> None:
     out = scrub("https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX")
     assert out == f"https://hooks.slack.com/{REDACTED}"

@@ -47,9 +47,12 @@ _TOKEN_SHAPES = re.compile(
 )
 _PEM = re.compile(r"-----BEGIN[A-Z0-9 ]*-----.*?(?:-----END[A-Z0-9 ]*-----|\Z)", re.S)
 _URL_WITH_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@'\"<>]+@([^\s/?#'\"<>:]+)[^\s'\"<>]*")
+# URLs that are credentials: a notification webhook posts as its owner, a platform's deploy hook
+# (Vercel, Netlify build hooks, Render's `?key=`) deploys for whoever calls it.
 _SECRET_URL = re.compile(
     r"(?i)\bhttps?://(hooks\.slack\.com|discord(?:app)?\.com/api/webhooks|events\.pagerduty\.com/integration"
-    r"|outlook\.office\.com/webhook|[a-z0-9.\-]*webhook\.office\.com)[^\s'\"<>]*"
+    r"|outlook\.office\.com/webhook|[a-z0-9.\-]*webhook\.office\.com|api\.vercel\.com/v1/integrations/deploy"
+    r"|api\.netlify\.com/build_hooks|api\.render\.com/deploy)[^\s'\"<>]*"
 )
 _SECRET_ASSIGNMENT = re.compile(
     r"(?i)(\b[A-Za-z0-9_.\-]*(?:secret|token|passw|pwd|api[_-]?key|apikey|credential|private[_-]?key)"

@@ -33,6 +33,7 @@ from infrascan.detectors.github_actions import (
 
 from infrascan.commands import classify
 from infrascan.detector import SourceFile
+from infrascan.export import to_json
 from infrascan.model import Confidence, Fact
 
 DETECTOR = GitHubActionsDetector()
@@ -663,6 +664,19 @@ def test_a_deploy_hook_known_by_its_secret_s_name_is_a_deployment(
     assert bool(found) is deploys
     if deploys:
         assert one(found, "Tag push").text.startswith("Tag push v*: deploys to production with ")
+
+
+def test_a_deploy_hook_url_is_never_written_out(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # a Vercel deploy hook's URL deploys for whoever calls it: the deployment is said, the URL is not
+    token = "prj_FTkLiRiaUuTNfHoFkpFUQ9D5z8BK/Ulb8VhbQ7X"
+    scanned = scan(tmp_path_factory, "hook-url", {
+        W + "release.yml": ("on:\n  push:\n    branches: [main]\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n"
+                            f"    steps:\n      - run: curl -X POST https://api.vercel.com/v1/integrations/deploy/{token}\n"),
+    })
+    assert one(ours(scanned, "ci.deploy.automated"), "Push to main")
+    assert "`curl -X POST https://api.vercel.com/[redacted]`" in scanned.markdown
+    assert "FTkLiRia" not in scanned.markdown and "Ulb8VhbQ7X" not in scanned.markdown
+    assert "Ulb8VhbQ7X" not in to_json(scanned.model, scanned.view)
 
 
 def test_a_reusable_workflow_s_build_is_one_step_whichever_workflows_call_it(
