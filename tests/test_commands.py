@@ -1328,8 +1328,9 @@ ROWS: list[tuple[str, str]] = [
     ('python -m mkdocs gh-deploy --clean --force', 'deploy:mkdocs@github-pages'),
     ('poetry run mkdocs gh-deploy --force --remote-branch gh-pages', 'deploy:mkdocs@github-pages'),
     ('mkdocs gh-deploy --config-file docs/mkdocs.yml --remote-branch gh-pages', 'deploy:mkdocs@github-pages'),
-    # negatives: building the site deploys nothing
+    # negatives: building the site, or asking for help, deploys nothing
     ('mkdocs build --strict', ''),
+    ('mkdocs gh-deploy --help', ''),
     # ---- firebase-deploy ---------------------------------------------------------------------------
     # firebase/firebase-tools: README.md
     ('firebase deploy', 'deploy:firebase@firebase'),
@@ -1414,12 +1415,15 @@ ROWS: list[tuple[str, str]] = [
     ('wget -qO- https://api.render.com/deploy/srv-xyz?key=k', 'deploy:render@render'),
     ('curl --request POST --url "https://api.render.com/deploy/$SERVICE?key=$KEY"', 'deploy:render@render'),
     # ---- vercel-hook -------------------------------------------------------------------------------
-    # vercel docs: deploy hooks
+    # vercel docs: deploy hooks (by URL, and by the secret that holds it)
     ('curl -X POST https://api.vercel.com/v1/integrations/deploy/prj_abc123/XyZ9', 'deploy:vercel@vercel'),
     ('curl -X POST "https://api.vercel.com/v1/integrations/deploy/QmXyz/abc?buildCache=false"', 'deploy:vercel@vercel'),
     ('curl --request POST --url https://api.vercel.com/v1/integrations/deploy/prj_1/2', 'deploy:vercel@vercel'),
     ('wget --post-data="" https://api.vercel.com/v1/integrations/deploy/prj_1/hook', 'deploy:vercel@vercel'),
-    ('curl -fsS -X POST -d {} https://api.vercel.com/v1/integrations/deploy/prj_9/zz', 'deploy:vercel@vercel'),
+    ('curl -X POST "$VERCEL_DEPLOY_HOOK"', 'deploy:vercel@vercel'),
+    ('curl -fsS -X POST $VERCEL_DEPLOY_HOOK_URL', 'deploy:vercel@vercel'),
+    # negatives: a URL in a message is no call
+    ('echo "hook: https://api.vercel.com/v1/integrations/deploy/prj_1/2"', ''),
     # ---- netlify-hook ------------------------------------------------------------------------------
     # netlify docs: build hooks
     ('curl -X POST -d {} https://api.netlify.com/build_hooks/5c23354f454e1350f8543e78', 'deploy:netlify@netlify'),
@@ -1427,18 +1431,24 @@ ROWS: list[tuple[str, str]] = [
      'deploy:netlify@netlify'),
     ('curl -s -X POST https://api.netlify.com/build_hooks/abc123', 'deploy:netlify@netlify'),
     ('wget --post-data "" https://api.netlify.com/build_hooks/abc', 'deploy:netlify@netlify'),
-    ('curl -X POST -d {} "https://api.netlify.com/build_hooks/${NETLIFY_HOOK}"', 'deploy:netlify@netlify'),
+    # the usual secret name (10+ public workflows)
+    ('curl -X POST -d {} $NETLIFY_BUILD_HOOK', 'deploy:netlify@netlify'),
+    ('curl -X POST -d {} "${NETLIFY_DEPLOY_HOOK_URL}"', 'deploy:netlify@netlify'),
     # ---- deploy-hook -------------------------------------------------------------------------------
-    # lukevella/rallly: .github/workflows/release.yml
-    ('curl -X POST -d {} ${{ secrets.DEPLOY_HOOK }}', 'deploy:deploy-hook@deploy-hook'),
+    # lukevella/rallly: .github/workflows/release.yml (`${{ secrets.DEPLOY_HOOK }}`, read as `$DEPLOY_HOOK`)
+    ('curl -X POST -d {} $DEPLOY_HOOK', 'deploy:deploy-hook@deploy-hook'),
     ('curl -X POST "$DEPLOY_HOOK_URL"', 'deploy:deploy-hook@deploy-hook'),
-    ('curl -fsSL -X POST ${{ secrets.PRODUCTION_DEPLOY_WEBHOOK }}', 'deploy:deploy-hook@deploy-hook'),
+    ('curl -fsSL -X POST $PRODUCTION_DEPLOY_WEBHOOK', 'deploy:deploy-hook@deploy-hook'),
     ('wget -q -O- --post-data "" "${STAGING_DEPLOYHOOK}"', 'deploy:deploy-hook@deploy-hook'),
-    ('curl -X POST ${{ vars.COOLIFY_DEPLOY_WEBHOOK }} -H "Authorization: Bearer $TOKEN"',
-     'deploy:deploy-hook@deploy-hook'),
-    # negatives: a Render hook is Render's; a notification webhook deploys nothing
+    ('curl -X POST $COOLIFY_DEPLOY_WEBHOOK -H "Authorization: Bearer $TOKEN"', 'deploy:deploy-hook@deploy-hook'),
+    # negatives: Render's hook is Render's; notifications named for deploys, hooks around a deploy,
+    # and a header or document named for one deploy nothing
     ('curl "$RENDER_DEPLOY_HOOK_URL"', 'deploy:render@render'),
     ('curl -X POST -H "Content-type: application/json" "$SLACK_WEBHOOK_URL"', ''),
+    ("curl -X POST -H 'Content-type: application/json' --data '{\"text\":\"done\"}' $SLACK_DEPLOY_WEBHOOK", ''),
+    ('curl -X POST "$DISCORD_DEPLOY_WEBHOOK"', ''),
+    ('curl -s $POST_DEPLOY_HOOK', ''),
+    ('curl -H "X-Deploy-Hook: $DEPLOY_HOOK_SECRET" https://api.example.com/status', 'verify:curl'),
     # ---- kamal-deploy ------------------------------------------------------------------------------
     # basecamp/kamal: docs (commands/deploy)
     ('kamal deploy', 'deploy:kamal@servers'),

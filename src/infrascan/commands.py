@@ -508,6 +508,9 @@ def _program_output(argv: list[str]) -> str:
     return "" if "..." in first else first.rsplit("/", 1)[-1]
 
 
+_HTTP_CLIENTS = frozenset({"curl", "wget", "http", "https"})
+
+
 def _deploy_detail(rule: Rule, cmd: str) -> dict[str, Any]:
     """Arguments that name where a deploy goes: config files, app names, namespaces, var files.
 
@@ -517,6 +520,8 @@ def _deploy_detail(rule: Rule, cmd: str) -> dict[str, Any]:
     if rule.kind not in ("deploy", "build", "push", "rollback", "verify"):
         return {}
     words = argv(cmd)
+    if words and words[0] in _HTTP_CLIENTS:
+        return {}  # a deploy hook called over HTTP: curl's `-s` is not a stage, nor its `-f` a file
     detail: dict[str, Any] = {}
     flags = {
         "-f": "files",

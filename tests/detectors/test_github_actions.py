@@ -650,6 +650,9 @@ def test_a_github_pages_deploy_is_a_deployment(tmp_path_factory: pytest.TempPath
         ("curl -X POST -d {} ${{ secrets.DEPLOY_HOOK }}", True),  # rallly's production deploy on Vercel
         ("curl -fsS ${{ vars.RENDER_DEPLOY_HOOK_URL }}", True),
         ("curl -X POST -d '{}' ${{ secrets.SLACK_WEBHOOK }}", False),  # a notification deploys nothing
+        ("curl -X POST -d '{}' ${{ secrets.SLACK_DEPLOY_WEBHOOK }}", False),  # even one named for deploys
+        # curl's -s is no stage: the environment is the step's ("deploy to production")
+        ("curl -s -X POST ${{ secrets.DEV_DEPLOY_HOOK }} -o /dev/null", True),
     ],
 )
 def test_a_deploy_hook_known_by_its_secret_s_name_is_a_deployment(
