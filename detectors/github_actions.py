@@ -2476,8 +2476,10 @@ class FactBuilder:
                     if not made or (step.index <= last_test and not any(f.kind == "push" for f in made)):
                         continue  # built for the tests that follow, not a deliverable
                     image_build = any(f.tool in image_tools() or f.images for f in made)
+                    # the images as each caller's inputs name them: callers that build other images
+                    # are other statements
                     what = (
-                        ("image", run.path, run.job["id"], step.index)
+                        ("image", run.path, run.job["id"], step.index, tuple(sorted(_tags_of(made))))
                         if image_build
                         else ("command", run.path, made[0].entry or made[0].command)
                     )
@@ -2491,12 +2493,13 @@ class FactBuilder:
                         built.setdefault(job, []).append((key, _names(made)))
                     group = groups.setdefault(
                         key, {"run": run, "step": step, "scenarios": [], "pushed": [], "finds": [], "jobs": [],
-                              "names": [], "tops": []},
+                              "names": [], "tops": [], "callers": {}},
                     )
                     if run.top not in group["tops"]:
                         group["tops"].append(run.top)
-                    callers = group.setdefault("callers", {})
-                    caller = callers.setdefault(run.top, (run, []))
+                    # each calling job, with its own conditions (two jobs of one workflow may call it)
+                    calling = self.caller.get(id(run))
+                    caller = group["callers"].setdefault((run.top, calling.job["id"] if calling else ""), (run, []))
                     caller[1].extend(s for s in scenarios if s not in caller[1])
                     group.setdefault("ifs", set()).add(step.step["if"] or "")
                     if step.step["name"] not in group["names"]:
@@ -2565,13 +2568,15 @@ class FactBuilder:
         parts += [", called from ", *code_list(_file(t) for t in callers), ")"] if callers else [")"]
         # the one job's own conditions; callers whose conditions differ are named with theirs
         gated = self.if_places(run) if len(jobs) == 1 and len(group["tops"]) == 1 else []
-        called: dict[str, tuple[JobRun, list[Scenario]]] = group["callers"]
+        called: dict[tuple[str, str], tuple[JobRun, list[Scenario]]] = group["callers"]
         if len(jobs) == 1 and len(called) > 1 and any(r.undecided for r, _ in called.values()):
             gated = [place for r, _ in called.values() for place in self.if_places(r)]
             parts += [", on "]
-            for index, (top, (caller, scns)) in enumerate(called.items()):
+            tops = [top for top, _ in called]
+            for index, ((top, job_id), (caller, scns)) in enumerate(called.items()):
+                named: list[Part] = ["job ", Code(job_id), ", "] if job_id and tops.count(top) > 1 else []
                 parts += ["; " if index else "", *describe(_triggers(scns)), *self.if_clause(caller),
-                          " (", Code(_file(top)), ")"]
+                          " (", *named, Code(_file(top)), ")"]
         else:
             parts += [", on ", *describe(_triggers(scenarios)), *(self.if_clause(run) if gated else [])]
         # the step's own condition, when every step stated here has it (k6 pushes `:latest` only
@@ -2597,7 +2602,7 @@ class FactBuilder:
             order=(0, *run.order, *step.index),
             rank=30,
             attrs=self.attrs(run, scenarios, step=title, images=_tags_of(finds), jobs=jobs,
-                             **({"paths": where} if where else {})),
+                             **({"paths": where} if where else {}), **_callers_attrs(group["callers"])),
         )
 
     @staticmethod
@@ -3468,6 +3473,17 @@ def _repository(image: str) -> str:
 def _names(finds: Iterable[Found]) -> set[str]:
     """The image names (without tag or digest) steps build or push."""
     return {re.sub(r"(?::[^/:]*)?(?:@.*)?$", "", i) for i in _tags_of(finds)}
+
+
+def _callers_attrs(called: dict[tuple[str, str], tuple[JobRun, list[Scenario]]]) -> dict[str, Any]:
+    """For a step of a workflow several workflows call: each caller's workflow and triggers, so
+    that the diagram draws the step in each of them, from its own triggers."""
+    tops: dict[str, list[Scenario]] = {}
+    for (top, _), (_, scns) in called.items():
+        tops.setdefault(top, []).extend(s for s in scns if s not in tops[top])
+    if len(tops) < 2:
+        return {}
+    return {"callers": [{"pipeline": top, "triggers": _labels(_triggers(scns))} for top, scns in tops.items()]}
 
 
 def _pushed_build(builds: list[tuple[tuple[Any, ...], set[str]]], pushed: set[str]) -> tuple[Any, ...] | None:

@@ -74,17 +74,20 @@ def _jobs(facts: list[Fact]) -> dict[tuple[str, str, str], Job]:
             continue
         deploys = fact.field.startswith("ci.deploy")
         manual = fact.field == "ci.deploy.manual" or (deploys and bool(fact.attrs.get("manual")))
-        job = Job(str(pipeline), str(name), manual)
-        job = jobs.setdefault(job.key, job)
-        job.roles.add(str(fact.attrs.get("role") or ROLES[fact.field]))  # a fact may say what the job really does
-        job.needs.update(str(n) for n in fact.attrs.get("needs") or [])
-        job.triggers.update(str(t) for t in fact.attrs.get("triggers") or [])
-        env = fact.attrs.get("environment")
-        if fact.field.startswith("ci.deploy") and env:
-            # one environment, or the several a manual deploy job offers (written as a list, they
-            # read "['github-pages']" in the node)
-            names = env if isinstance(env, (list, tuple)) else [env]
-            job.environments.update(display_name(normalise(str(e))) for e in names if e)
+        # a step of a workflow several workflows call is drawn in each, from that caller's triggers
+        placements = fact.attrs.get("callers") or [{"pipeline": pipeline, "triggers": fact.attrs.get("triggers")}]
+        for place in placements:
+            job = Job(str(place["pipeline"]), str(name), manual)
+            job = jobs.setdefault(job.key, job)
+            job.roles.add(str(fact.attrs.get("role") or ROLES[fact.field]))  # a fact may say what the job really does
+            job.needs.update(str(n) for n in fact.attrs.get("needs") or [])
+            job.triggers.update(str(t) for t in place.get("triggers") or [])
+            env = fact.attrs.get("environment")
+            if fact.field.startswith("ci.deploy") and env:
+                # one environment, or the several a manual deploy job offers (written as a list, they
+                # read "['github-pages']" in the node)
+                names = env if isinstance(env, (list, tuple)) else [env]
+                job.environments.update(display_name(normalise(str(e))) for e in names if e)
     return jobs
 
 

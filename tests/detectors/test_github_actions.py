@@ -711,6 +711,35 @@ def test_a_reusable_workflow_s_build_is_one_step_whichever_workflows_call_it(
     assert "called from docker.yml, nightly.yml), on tag push v* and nightly (0 3 * * *); pushed" in build.text
 
 
+def test_callers_of_a_reusable_build_with_other_inputs_or_conditions_keep_them(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # code review of 00e7c74: callers passing other images were pooled (acme/web "built on pull
+    # requests"), and a second calling job's condition in one caller was dropped
+    called = ("on:\n  workflow_call:\n    inputs:\n      image:\n        type: string\njobs:\n  build:\n"
+              "    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/build-push-action@v6\n"
+              "        with:\n          push: true\n          tags: acme/${{ inputs.image }}:latest\n")
+    call = "    uses: ./.github/workflows/docker-build.yml\n    with:\n      image: {image}\n"
+    scanned = scan(tmp_path_factory, "callers-differ", {
+        W + "docker-build.yml": called,
+        W + "ci.yml": "on: pull_request\njobs:\n  api:\n" + call.format(image="api"),
+        W + "release.yml": ("on:\n  push:\n    branches: [main]\njobs:\n  api:\n" + call.format(image="api")
+                            + "  release:\n    runs-on: ubuntu-latest\n    outputs:\n"
+                              "      created: ${{ steps.r.outputs.created }}\n    steps:\n      - id: r\n"
+                              "        run: echo created=true >> $GITHUB_OUTPUT\n"
+                            + "  web:\n    needs: release\n    if: needs.release.outputs.created\n"
+                            + call.format(image="web")),
+    })
+    builds = {f.text for f in ours(scanned, "ci.build")}
+    web = one(ours(scanned, "ci.build"), "acme/web")
+    assert "pull requests" not in web.text and "if needs.release.outputs.created" in web.text, builds
+    api = one(ours(scanned, "ci.build"), "acme/api")
+    assert api.text.startswith("Docker image acme/api:latest built in job build (docker-build.yml, called from "
+                               "ci.yml, release.yml), on pull requests and push to main")
+    # the diagram draws the build in each calling workflow, from that workflow's triggers
+    diagram = scanned.markdown[scanned.markdown.index("flowchart"):]
+    assert diagram.count('["build"]') == 2
+
+
 def test_a_release_action_is_a_build_step_that_says_what_it_makes(tmp_path_factory: pytest.TempPathFactory) -> None:
     # terraform-aws-eks cuts its releases with semantic-release; Build Steps was a gap
     scanned = scan(tmp_path_factory, "semantic-release", {
