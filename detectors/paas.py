@@ -17,7 +17,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -119,6 +119,9 @@ _PROCFILE_LINE = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.*)$")
 PROCFILE = "paas.procfile"
 HEROKU_APP = "paas.heroku.app"
 HEROKU_YML = "paas.heroku.yml"
+PROCFILE_RELEASE = "procfile-release"  # a paas.release record of a Procfile's release line
+_PROCFILE_RELEASE_ASIDE = (
+    "; Heroku builds this app from images (container stack), so it runs heroku.yml's release phase, not this one")
 # the package.json script Heroku's Node.js buildpack runs after installing, on every build
 _HEROKU_BUILD_SCRIPT = "heroku-postbuild"
 # Records of pipelines and scripts whose text may name Heroku (`git push heroku`, HEROKU_API_KEY,
@@ -126,8 +129,8 @@ _HEROKU_BUILD_SCRIPT = "heroku-postbuild"
 # and the scripts detector's commands.
 _ON_HEROKU = "; production assumed, the Procfile names no environment"
 _UNUSED_BY_CONTAINERS = (
-    "; heroku.yml beside it builds the dynos' images, so Heroku runs its run commands or each image's CMD,"
-    " not these: the Procfile serves a buildpack deploy only"
+    "; Heroku builds this app from images (container stack), so dynos run heroku.yml's run commands or each"
+    " image's CMD, not these: the Procfile serves a buildpack deploy only"
 )
 _NOT_ON_HEROKU = (
     "; nothing in the repository deploys it to Heroku (no Heroku app.json, heroku.yml, release phase"
@@ -307,7 +310,7 @@ def _migrations(command: str) -> list[Classification]:
 
 class PaasDetector(Detector):
     name = "paas"
-    version = "2"
+    version = "3"
     description = ("PaaS manifests: Procfile, app.json, heroku.yml, fly.toml, render.yaml, vercel.json, netlify.toml, "
                    "serverless.yml")
     patterns = (
@@ -499,14 +502,10 @@ class PaasDetector(Detector):
         here = ("Procfile ",)
         for name, command, line in processes:
             if name == "release":
-                self._release(
-                    out,
-                    file.path,
-                    line,
-                    command,
-                    text("Release phase: ", *here, Code("release"), " (once per deploy, before new dynos start)"),
-                    "release",
-                )
+                # stated in phase 2, which knows whether a heroku.yml beside it sets the Procfile aside
+                where = text("Release phase: ", *here, Code("release"), " (once per deploy, before new dynos start)")
+                out.records.append(Record("paas.release", file.path, line,
+                                          {"command": command, "where": _dump_parts(where), "kind": PROCFILE_RELEASE}))
                 continue
             found = _migrations(command)
             if found:
@@ -545,7 +544,7 @@ class PaasDetector(Detector):
             return
         if not _is_heroku_manifest(data):
             return  # React Native, Expo or other metadata that shares the name
-        out.records.append(Record(HEROKU_APP, file.path, 1, {}))
+        out.records.append(Record(HEROKU_APP, file.path, 1, {"stack": _string(data.get("stack"))}))
         lines = JsonLines(file.text)
         environments = _table(data, "environments")
         review = environments.get(_REVIEW)
@@ -1836,7 +1835,7 @@ class PaasDetector(Detector):
         """Heroku's Node.js buildpack runs package.json's `heroku-postbuild` on every build of an app:
         outline's `yarn build && yarn db:migrate` migrates at each release, before it starts (its
         app.json's `postdeploy` runs once per new app only). Read beside a Heroku app.json."""
-        apps = {near_folder(r.path) for r in ctx.records(HEROKU_APP)}
+        apps = {near_folder(r.path) for r in ctx.records(HEROKU_APP)} - _container_stacks(ctx)
         if not apps:
             return []
         tasks = TaskIndex(ctx)
@@ -1865,7 +1864,7 @@ class PaasDetector(Detector):
         records = ctx.records(PROCFILE)
         heroku = bool(records) and (any(r.data.get("release") for r in records) or _heroku_evidence(ctx))
         # beside a heroku.yml that builds images, dynos run its run commands or the images' CMD
-        containers = {near_folder(r.path) for r in ctx.records(HEROKU_YML) if r.data.get("docker")}
+        containers = _container_stacks(ctx)
         facts: list[Fact] = []
         for record in records:
             parts: list[Part] = ["Procfile process types: "]
@@ -1895,26 +1894,34 @@ class PaasDetector(Detector):
         scripts: dict[str, list[Record]] = {}
         for record in ctx.records("script.command"):
             scripts.setdefault(record.path, []).append(record)
+        containers = _container_stacks(ctx)
         facts: list[Fact] = []
         for record in records:
             command = str(record.data["command"])
             where = _load_parts(record.data["where"])
-            found = self._through_tasks(record, command, tasks) or self._through_script(record, command, scripts)
+            procfile = record.data["kind"] == PROCFILE_RELEASE
+            direct = _migrations(command) if procfile else []
+            found = (direct[0], (), ()) if direct else \
+                self._through_tasks(record, command, tasks) or self._through_script(record, command, scripts)
+            fact: Fact | None = None
             if found is not None:
                 classification, via, extra = found
-                facts.append(self._release_fact(record.path, record.line, where, command, classification, via, extra))
-            elif record.data["kind"] == "release":
-                facts.append(
-                    Fact(
-                        "deploy.migration.strategy",
-                        text(*where, " runs ", Code(_short(command)), "; whether that migrates was not found"),
-                        Confidence.HINT,
-                        self.evidence(record.path, record.line),
-                        item=f"release:{record.path}:{record.line}",
-                        rank=60,
-                        order=(record.path, record.line),
-                    )
+                fact = self._release_fact(record.path, record.line, where, command, classification, via, extra)
+            elif record.data["kind"] in ("release", PROCFILE_RELEASE):
+                fact = Fact(
+                    "deploy.migration.strategy",
+                    text(*where, " runs ", Code(_short(command)), "; whether that migrates was not found"),
+                    Confidence.HINT,
+                    self.evidence(record.path, record.line),
+                    item=f"release:{record.path}:{record.line}",
+                    rank=60,
+                    order=(record.path, record.line),
                 )
+            if fact is not None and procfile and near_folder(record.path) in containers:
+                # Heroku's container stack runs heroku.yml's release, not the Procfile's
+                fact = replace(fact, parts=text(*fact.parts, _PROCFILE_RELEASE_ASIDE), confidence=Confidence.HINT)
+            if fact is not None:
+                facts.append(fact)
         return facts
 
     def _through_tasks(
@@ -1967,6 +1974,13 @@ def _table(data: Any, key: str) -> dict[str, Any]:
 def _ytable(data: Any, key: str) -> YDict:
     value = data.get(key) if isinstance(data, dict) else None
     return value if isinstance(value, YDict) else YDict()
+
+
+def _container_stacks(ctx: ResolveContext) -> set[str]:
+    """The folders whose Heroku app is built from images (heroku.yml `build.docker`, or app.json's
+    `"stack": "container"`): there the Procfile and the Node.js buildpack's scripts do not run."""
+    return {near_folder(r.path) for r in ctx.records(HEROKU_YML) if r.data.get("docker")} | {
+        near_folder(r.path) for r in ctx.records(HEROKU_APP) if r.data.get("stack") == "container"}
 
 
 def _heroku_evidence(ctx: ResolveContext) -> bool:

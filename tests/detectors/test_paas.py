@@ -335,3 +335,29 @@ def test_heroku_yml_builds_images_runs_its_release_phase_and_sets_the_procfile_a
     assert image.text == "Heroku container stack: web dynos run the image built from Dockerfile (heroku.yml)"
     procfile = only(paas_facts(scanned, "env.special", "production"), "Procfile process types")
     assert procfile.confidence is Confidence.HINT and "the Procfile serves a buildpack deploy only" in procfile.text
+
+
+def test_the_container_stack_sets_aside_the_procfile_release_and_the_buildpack_s_scripts(tmp_path: Path) -> None:
+    # code review of c828f32 and b223397: beside a heroku.yml that builds images (or an app.json on the
+    # container stack), neither the Procfile's release line nor package.json's heroku-postbuild runs
+    package = '{\n  "scripts": {\n    "heroku-postbuild": "prisma migrate deploy"\n  }\n}\n'
+    procfile = "release: bundle exec rake db:migrate\nweb: bundle exec puma\n"
+    for name, files in (
+        ("yml", {"heroku.yml": "build:\n  docker:\n    web: Dockerfile\n", "Dockerfile": "FROM ruby:3.3\n",
+                 "app.json": '{"addons": ["heroku-postgresql"]}\n'}),
+        ("stack", {"app.json": '{"stack": "container", "addons": ["heroku-postgresql"]}\n'}),
+    ):
+        (tmp_path / name).mkdir()
+        scanned = scan_tree(tmp_path / name, {**files, "Procfile": procfile, "package.json": package})
+        strategies = paas_facts(scanned, "deploy.migration.strategy")
+        assert not any("heroku-postbuild" in f.text for f in strategies), name
+        release = only(strategies, "Procfile release")
+        assert release.confidence is Confidence.HINT
+        assert "it runs heroku.yml's release phase, not this one" in release.text
+    # on the buildpack stack both are what Heroku runs
+    (tmp_path / "buildpack").mkdir()
+    scanned = scan_tree(tmp_path / "buildpack", {"app.json": '{"addons": ["heroku-postgresql"]}\n',
+                                                 "Procfile": procfile, "package.json": package})
+    strategies = paas_facts(scanned, "deploy.migration.strategy")
+    assert only(strategies, "Procfile release").confidence is Confidence.DECLARED
+    assert only(strategies, "heroku-postbuild").confidence is Confidence.DECLARED
