@@ -153,12 +153,14 @@ def compose_env(path: str, deployed: bool = False) -> str | None:
 
 
 def is_deployed(services: dict[Any, Any], app_services: list[str], monitoring_stack: Sequence[str] = (),
-                web_servers: Sequence[str] = ()) -> bool:
+                web_servers: Sequence[str] = (), published_apps: Sequence[str] = ()) -> bool:
     """Whether a compose file is run as a deployment rather than for development: nothing is built,
     no service mounts the project tree, and an application service (one whose image the catalog
     does not know as infrastructure) restarts `always` or `unless-stopped`, or a web server
-    (`web_servers`) takes HTTPS on the host's port 443 in front of one, or the file is a
-    monitoring stack (`monitoring_stack`, see `monitoring_tools`) whose tools all restart so.
+    (`web_servers`) takes HTTPS on the host's port 443 (not on the loopback address) in front of an
+    application's published image (`published_apps`: one the catalog does not know, not a language
+    runtime that could be running mounted source), or the file is a monitoring stack
+    (`monitoring_stack`, see `monitoring_tools`) whose tools all restart so.
 
     A database that restarts is still a development backing service; dockprom's Prometheus,
     Alertmanager, Grafana and cAdvisor behind Caddy are the monitoring deployment itself; docuseal's
@@ -167,7 +169,8 @@ def is_deployed(services: dict[Any, Any], app_services: list[str], monitoring_st
     svcs = [s for s in services.values() if isinstance(s, dict)]
     if any("build" in s or _mounts_project(s) for s in svcs):
         return False
-    if app_services and any(isinstance(services.get(n), dict) and _publishes(services[n], "443") for n in web_servers):
+    if published_apps and any(isinstance(services.get(n), dict) and _publishes(services[n], "443")
+                              for n in web_servers):
         return True
     if monitoring_stack and all(
         isinstance(services.get(n), dict) and _restart_policy(services[n]) in _DEPLOYED_RESTARTS
@@ -197,12 +200,27 @@ def _restart_policy(svc: dict[Any, Any]) -> str:
 
 
 def _publishes(svc: dict[Any, Any], port: str) -> bool:
-    """Whether the service publishes this port on the host."""
-    for spec in port_specs(svc.get("ports")):
-        parts = spec.split("/", 1)[0].split(":")
-        if len(parts) >= 2 and parts[-2] == port:
-            return True
-    return False
+    """Whether the service publishes this port on the host, to others than the host itself."""
+    mappings = host_ports(port_specs(svc.get("ports")))
+    return any(host == port and address not in _LOOPBACK for address, host, _ in mappings)
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
+
+
+def host_ports(specs: list[str]) -> list[tuple[str, str, str]]:
+    """(host address, host port, container port) of each published mapping (`127.0.0.1:443:443/tcp`)."""
+    out = []
+    for spec in specs:
+        mapping = spec.split("/", 1)[0]
+        address = ""
+        if mapping.startswith("["):  # an IPv6 address: `[::1]:443:443`
+            address, _, mapping = mapping.partition("]:")
+            address += "]"
+        parts = mapping.split(":")
+        if len(parts) >= 2:
+            out.append((address or ":".join(parts[:-2]), parts[-2], parts[-1]))
+    return out
 
 
 def _mounts_project(svc: dict[Any, Any]) -> bool:
@@ -275,10 +293,8 @@ def port_specs(ports: Any) -> list[str]:
 
 def first_host_port(specs: list[str]) -> str | None:
     """The first published host port that may serve the application over HTTP."""
-    for spec in specs:
-        parts = spec.split("/", 1)[0].split(":")
-        host = parts[-2] if len(parts) >= 2 else None
-        if host and host.isdigit() and parts[-1] not in _NOT_HTTP_PORTS:
+    for _, host, container in host_ports(specs):
+        if host.isdigit() and container not in _NOT_HTTP_PORTS:
             return host
     return None
 
@@ -331,7 +347,9 @@ class ComposeDetector(Detector):
         images = {str(n): self._image(s) for n, s in services.items() if isinstance(s, dict)}
         apps = [n for n, s in services.items() if isinstance(s, dict) and not _infrastructure(images.get(str(n)))]
         web_servers = [n for n, found in images.items() if found and found[0].category == "web-server"]
-        env = compose_env(file.path, is_deployed(services, apps, monitoring_tools(images), web_servers))
+        published = [n for n in apps if images.get(str(n)) is None and isinstance(services[n], dict)
+                     and services[n].get("image")]
+        env = compose_env(file.path, is_deployed(services, apps, monitoring_tools(images), web_servers, published))
         running = {found[0].id for found in images.values() if found}
         same_image: dict[tuple[str, str], list[tuple[str, int]]] = {}
         for name, svc in services.items():

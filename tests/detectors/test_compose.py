@@ -277,6 +277,10 @@ SELF_HOST = """services:
         (("443:443", "8443:443"), "development"),  # HTTPS on a high port: a local setup
         (("image: acme/app:latest", "build: ."), "development"),  # builds this checkout
         (("    image: caddy:latest\n", "    image: caddy:latest\n    profiles: [tls]\n"), None),
+        (('"443:443", "443:443/udp"', '"127.0.0.1:443:443"'), "development"),  # HTTPS for this machine only
+        # code review: a language runtime running mounted source behind a local TLS proxy is development
+        (("image: acme/app:latest", "image: node:20\n    command: npm run dev\n    volumes: [\"./src:/app/src\"]"),
+         "development"),
     ],
 )
 def test_a_published_image_behind_an_https_proxy_is_no_development_setup(
