@@ -1483,15 +1483,25 @@ class PaasDetector(Detector):
         git = _table(data, "git")
         enabled = git.get("deploymentEnabled")
         if enabled is not False:
-            # `{"l10n_*": false}`: branches (globs) whose pushes are not deployed (rallly's translation branches)
-            skipped = sorted(str(b) for b, on in enabled.items() if on is False) if isinstance(enabled, dict) else []
+            # `{"l10n_*": false}`: branches (globs) whose pushes are not deployed (rallly's translation
+            # branches); a branch any `true` rule matches deploys, so `{"**": false, "main": true}` is main only
+            rules = enabled if isinstance(enabled, dict) else {}
+            skipped = sorted(str(b) for b, on in rules.items() if on is False)
+            kept = sorted(str(b) for b, on in rules.items() if on is True)
+            if any(b in ("*", "**") for b in skipped):
+                which: tuple[Part, ...] = (" deploys pushes to branches ", *code_list(kept, 5), " only") if kept \
+                    else (" deploys no branch",)
+                what: tuple[Part, ...] = (" (",)
+            else:
+                which = (" deploys every push", *((" except to branches ", *code_list(skipped, 5)) if skipped else ()))
+                what = (": the production branch to Production, other branches as Preview deployments (",)
             out.facts.append(
                 self._fact(
                     "ci.deploy.automated",
                     text(
-                        "Vercel's Git integration, when the project is connected, deploys every push",
-                        *([" except to branches ", *code_list(skipped, 5)] if skipped else []),
-                        ": the production branch to Production, other branches as Preview deployments (",
+                        "Vercel's Git integration, when the project is connected,",
+                        *which,
+                        *what,
                         Code(file.path),
                         ")",
                     ),

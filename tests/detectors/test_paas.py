@@ -361,3 +361,12 @@ def test_the_container_stack_sets_aside_the_procfile_release_and_the_buildpack_s
     strategies = paas_facts(scanned, "deploy.migration.strategy")
     assert only(strategies, "Procfile release").confidence is Confidence.DECLARED
     assert only(strategies, "heroku-postbuild").confidence is Confidence.DECLARED
+
+
+def test_vercel_branch_rules_where_a_true_rule_wins(tmp_path: Path) -> None:
+    # Vercel: a branch any `true` rule matches deploys; `{"**": false, "main": true}` is main only
+    vercel = '{"git": {"deploymentEnabled": {"**": false, "main": true}}}'
+    scanned = scan_tree(tmp_path, {"vercel.json": vercel})
+    hint = only(paas_facts(scanned, "ci.deploy.automated"), "Vercel's Git integration")
+    assert hint.text == ("Vercel's Git integration, when the project is connected, deploys pushes to branches main "
+                         "only (vercel.json)")
