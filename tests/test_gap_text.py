@@ -113,7 +113,7 @@ def test_no_services_gap_points_at_the_monitoring_tools_it_leaves_out(tmp_path: 
     write_tree(tmp_path / "hint", {"tools/deployer/go.mod": "module example.com/deployer\n\ngo 1.22\n\nrequire "
                                    "go.opentelemetry.io/otel v1.24.0 // indirect\n"})
     text = document(tmp_path / "hint")
-    assert "**Monitoring Tools**: **Gap:" in text
+    assert "**Monitoring Tools**: **Gap:** nothing found settles it; the hints that follow are leads" in text
     assert "no third-party service found. " in line(text, "no third-party service found")
 
 
@@ -168,3 +168,22 @@ def test_a_deploy_gap_names_the_deploy_jobs_it_could_not_describe(tmp_path: Path
     lines = [line for line in doc.splitlines() if "Deploy jobs that run actions" in line]
     assert len(lines) == 1 and "`.github/workflows/release.yml:5`" in lines[0] and "Gap" in lines[0]
     assert "release.yml:9" not in lines[0]
+
+
+def test_monitoring_tools_and_their_hints_stay_on_the_field_s_line(tmp_path: Path) -> None:
+    # outline: Datadog and Sentry as bullets sat at the level of the three monitoring fields below;
+    # the code review: a hint (a ServiceMonitor switched off) did too
+    write_tree(tmp_path, {
+        "package.json": '{"name": "app", "dependencies": {"dd-trace": "^5.0.0", "@sentry/node": "^8.0.0"}}\n',
+        "chart/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+        "chart/values.yaml": "serviceMonitor:\n  enabled: false\n",
+        "chart/templates/sm.yaml": ("{{- if .Values.serviceMonitor.enabled }}\n"
+                                    "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n"
+                                    "  name: app\nspec:\n  endpoints:\n  - port: http\n{{- end }}\n"),
+    })
+    text = document(tmp_path)
+    tools = line(text, "**Monitoring Tools**")
+    assert tools.startswith("- **Monitoring Tools**: Datadog (inferred) — ") and "; Sentry (inferred) — " in tools
+    assert "; hint: Prometheus" in tools
+    after = text[text.index(tools) + len(tools):].lstrip("\n")
+    assert after.startswith("  - Application monitoring:")
