@@ -40,6 +40,8 @@ from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, t
 from infrascan.source import folder_of, is_example_path, near_folder, repo_path
 from infrascan.yamlload import Tagged, YDict, YList, line_of, load_yaml
 
+from ._datadog import MAX_LISTED
+
 WORKLOAD_KINDS = frozenset(
     {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod", "Rollout", "DeploymentConfig"}
 )
@@ -61,7 +63,8 @@ _DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t].*)?$")
 _VARIABLE_KEY = re.compile(r"[A-Z][A-Z0-9_]*")  # a ConfigMap/Secret key that reads as an environment variable
 _CRITICAL = frozenset({"critical", "page", "p1", "sev1", "error", "high", "emergency", "fatal", "disaster"})
 _WARNING = frozenset({"warning", "warn", "p2", "p3", "sev2", "sev3", "medium", "low", "minor", "major"})
-MAX_ALERTS = 6  # alert rules of one level in one object stated one by one; beyond, counted
+# alert rules of one level in one object stated one by one; beyond, counted (the alerting detector's cap)
+MAX_ALERTS = MAX_LISTED
 _HELM_HOOK = "helm.sh/hook"
 _ARGO_HOOK = "argocd.argoproj.io/hook"
 _EXAMPLE_LIMIT = 3
@@ -1335,7 +1338,7 @@ class Placement:
 
 class KubernetesDetector(Detector):
     name = "kubernetes"
-    version = "3"
+    version = "4"
     description = "Kubernetes manifests (found by content), Kustomize overlays, Argo CD, Flux, Skaffold"
     patterns = ("kustomization.{yaml,yml}", "Kustomization", "skaffold.{yaml,yml}")
     sniff = Sniff(

@@ -57,6 +57,10 @@ def test_schema() -> None:
         assert set(entry.get("signals", {}).get("tracers", {}) or {}) <= set(ECOSYSTEMS), entry["id"]
         if entry.get("signals", {}).get("tracers"):
             assert "performance" in entry.get("monitoring", []), entry["id"]
+            # a tracer is its entry's own, and not also one of its plain packages
+            for ecosystem, names in entry["signals"]["tracers"].items():
+                assert not set(names) & set(entry["signals"].get("packages", {}).get(ecosystem, [])), entry["id"]
+                assert all(load_catalog().by_package(ecosystem, n).id == entry["id"] for n in names), entry["id"]
         assert set(entry.get("monitoring", [])) <= {"application", "infrastructure", "performance"}, entry["id"]
         assert entry.get("version", {}).get("scheme", "major") in ("major", "minor", "calendar", "none")
         if "platform" in entry:  # a platform's app configuration names it: the file must say so

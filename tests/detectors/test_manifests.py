@@ -141,6 +141,9 @@ def test_an_apm_tracer_is_performance_monitoring() -> None:
     }
     assert found('{"dependencies": {"@datadog/browser-rum": "^5.0.0"}}') == {
         "Datadog SDK @datadog/browser-rum in package.json": "mon.application"}
+    # Ruby's tracer is the `datadog` gem since dd-trace-rb 2.0
+    gemfile = DETECTOR.extract(SourceFile("Gemfile", 'source "https://rubygems.org"\ngem "datadog"\n')).facts
+    assert [(f.text, f.field) for f in gemfile] == [("Datadog tracer datadog in Gemfile", "mon.performance")]
 
 
 def test_monitoring_field_of_a_metrics_client(tmp_path: Path) -> None:
