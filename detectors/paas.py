@@ -1844,27 +1844,28 @@ class PaasDetector(Detector):
     def _heroku_build_migrations(self, ctx: ResolveContext) -> list[Fact]:
         """Heroku's Node.js buildpack runs package.json's `heroku-postbuild` on every build of an app:
         outline's `yarn build && yarn db:migrate` migrates at each release, before it starts (its
-        app.json's `postdeploy` runs once per new app only). Read beside a Heroku app.json."""
+        app.json's `postdeploy` runs once per new app only). Read beside a Heroku app.json, on the
+        buildpack stack (an app built from images runs no buildpack)."""
         apps = {near_folder(r.path) for r in ctx.records(HEROKU_APP)} - _container_stacks(ctx)
         if not apps:
             return []
         tasks = TaskIndex(ctx)
+        where = text("On every Heroku build: ", Code(_HEROKU_BUILD_SCRIPT), " in ", Code("package.json"))
         facts: list[Fact] = []
         for record in tasks.npm_scripts.get(_HEROKU_BUILD_SCRIPT, []):
             if near_folder(record.path) not in apps:
                 continue
             for command in record.data.get("commands", []):
-                for found in classify(command["command"]):
-                    migrate = [found] if found.kind == "migrate" else [
-                        r.classification for r in tasks.resolve(found, near_folder(record.path))
-                        if r.classification.kind == "migrate"]
-                    if not migrate:
-                        continue
-                    via = () if migrate[0] is found else text(", which runs ", Code(_short(migrate[0].command)))
-                    facts.append(self._release_fact(
-                        record.path, record.line,
-                        text("On every Heroku build: ", Code(_HEROKU_BUILD_SCRIPT), " in ", Code("package.json")),
-                        found.command, migrate[0], via))
+                text_ = str(command["command"])
+                direct = _migrations(text_)
+                found = (direct[0], (), ()) if direct else self._through_tasks(record, text_, tasks)
+                if found is None:
+                    continue
+                classification, via, extra = found
+                fact = self._release_fact(record.path, record.line, where, text_, classification, via, extra)
+                # one statement per migrating command, made while the app is built
+                facts.append(replace(fact, item=f"{fact.item}:{text_}",
+                                     attrs={**fact.attrs, "where": "build"}))
         return facts
 
     def _process_types(self, ctx: ResolveContext) -> list[Fact]:

@@ -302,8 +302,13 @@ def test_heroku_postbuild_migrations_run_on_every_build_of_a_heroku_app(tmp_path
     scanned = scan_tree(tmp_path / "heroku", {"package.json": package, "app.json": app_json})
     build = only(paas_facts(scanned, "deploy.migration.strategy"), "On every Heroku build")
     assert build.text == ("On every Heroku build: heroku-postbuild in package.json runs yarn db:migrate, "
-                          "which runs sequelize db:migrate")
-    assert [(e.path, e.line) for e in build.evidence] == [("package.json", 6)]
+                          "which runs sequelize db:migrate (package.json:db:migrate)")
+    assert [(e.path, e.line) for e in build.evidence] == [("package.json", 6), ("package.json", 5)]
+    # code review: two migrations in one script are two statements
+    (tmp_path / "two").mkdir()
+    two = package.replace('"yarn build && yarn db:migrate"', '"prisma migrate deploy && knex migrate:latest"')
+    both = scan_tree(tmp_path / "two", {"package.json": two, "app.json": app_json})
+    assert len([f for f in paas_facts(both, "deploy.migration.strategy") if "every Heroku build" in f.text]) == 2
     # without a Heroku app.json, nothing says the buildpack runs the script
     alone = scan_tree(tmp_path / "alone", {"package.json": package})
     assert not paas_facts(alone, "deploy.migration.strategy")
