@@ -1608,7 +1608,7 @@ class ChartReader:
         facts += self._monitoring_dependencies()
         facts += self._template_facts()
         facts += self._switch_facts()
-        facts = _alerts_of_chart(once(facts), self.where)
+        facts = _alerts_of_chart(once(facts), self.where, self.chart.directory)
         order = (self.chart.record.path,)
         probes = self.probes if self.probes.names else self.value_probes
         summaries = (probes.probe_fact(self.where, order), self.scrapes.scrape_fact(self.where, order))
@@ -2405,7 +2405,7 @@ def _substituted(
     return obj
 
 
-def _alerts_of_chart(facts: list[Fact], where: tuple[Part, ...]) -> list[Fact]:
+def _alerts_of_chart(facts: list[Fact], where: tuple[Part, ...], chart: str) -> list[Fact]:
     """Beyond six alert rules of a level in a chart, one statement for the chart: kube-prometheus-stack's
     templates hold 45 critical and 105 warning rules in 30 files, which read as 150 lines. Each
     template's own switches are left out: only rules the chart's values render are grouped."""
@@ -2414,12 +2414,13 @@ def _alerts_of_chart(facts: list[Fact], where: tuple[Part, ...]) -> list[Fact]:
         if found.field in ("alert.critical", "alert.warning") and found.confidence is not Confidence.HINT \
                 and ("alert" in found.attrs or "alerts" in found.attrs):
             groups[(found.field, found.confidence)].append(found)
-    grouped = {id(f) for members in groups.values() if _alert_names(members)[MAX_ALERTS:] for f in members}
+    named = {key: _alert_names(members) for key, members in groups.items()}
+    grouped = {id(f) for key, members in groups.items() if len(named[key]) > MAX_ALERTS for f in members}
     if not grouped:
         return facts
     out = [f for f in facts if id(f) not in grouped]
     for (field_id, confidence), members in groups.items():
-        names = _alert_names(members)
+        names = named[(field_id, confidence)]
         if len(names) <= MAX_ALERTS:
             continue
         severities = list(dict.fromkeys(str(f.attrs.get("severity", "")) for f in members))
@@ -2430,7 +2431,7 @@ def _alerts_of_chart(facts: list[Fact], where: tuple[Part, ...]) -> list[Fact]:
                  ", rendered by its values"),
             confidence,
             tuple(sorted({e for f in members for e in f.evidence})),
-            item=f"alerts:{members[0].evidence[0].path}:{field_id}",
+            item=f"alerts:{chart}:{field_id}",
             tech="prometheus",
             rank=30,
             order=min(f.order for f in members),
