@@ -2493,10 +2493,8 @@ class FactBuilder:
                         built.setdefault(job, []).append((key, _names(made)))
                     group = groups.setdefault(
                         key, {"run": run, "step": step, "scenarios": [], "pushed": [], "finds": [], "jobs": [],
-                              "names": [], "tops": [], "callers": {}},
+                              "names": [], "callers": {}},
                     )
-                    if run.top not in group["tops"]:
-                        group["tops"].append(run.top)
                     # each calling job, with its own conditions (two jobs of one workflow may call it)
                     calling = self.caller.get(id(run))
                     caller = group["callers"].setdefault((run.top, calling.job["id"] if calling else ""), (run, []))
@@ -2560,21 +2558,22 @@ class FactBuilder:
                 # a release action (helm/chart-releaser-action): what it makes, not only its name
                 parts = [f"{finds[0].detail['makes']} with ", *parts]
             title = "Build" + (f" ({finds[0].tool})" if finds[0].tool else "")
-        jobs, callers = group["jobs"], [t for t in group["tops"] if t != run.path]
+        called: dict[tuple[str, str], tuple[JobRun, list[Scenario]]] = group["callers"]
+        tops = list(dict.fromkeys(top for top, _ in called))
+        jobs, callers = group["jobs"], [t for t in tops if t != run.path]
         if len(jobs) > 1:
             parts += [" in jobs ", *code_list(jobs), " (", Code(_file(run.path))]
         else:
             parts += [" in job ", Code(run.job["id"]), " (", Code(_file(run.path))]
         parts += [", called from ", *code_list(_file(t) for t in callers), ")"] if callers else [")"]
         # the one job's own conditions; callers whose conditions differ are named with theirs
-        gated = self.if_places(run) if len(jobs) == 1 and len(group["tops"]) == 1 else []
-        called: dict[tuple[str, str], tuple[JobRun, list[Scenario]]] = group["callers"]
+        gated = self.if_places(run) if len(jobs) == 1 and len(tops) == 1 else []
         if len(jobs) == 1 and len(called) > 1 and any(r.undecided for r, _ in called.values()):
             gated = [place for r, _ in called.values() for place in self.if_places(r)]
             parts += [", on "]
-            tops = [top for top, _ in called]
+            per_top = [top for top, _ in called]
             for index, ((top, job_id), (caller, scns)) in enumerate(called.items()):
-                named: list[Part] = ["job ", Code(job_id), ", "] if job_id and tops.count(top) > 1 else []
+                named: list[Part] = ["job ", Code(job_id), ", "] if job_id and per_top.count(top) > 1 else []
                 parts += ["; " if index else "", *describe(_triggers(scns)), *self.if_clause(caller),
                           " (", *named, Code(_file(top)), ")"]
         else:
