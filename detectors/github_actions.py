@@ -1227,11 +1227,18 @@ class JobRun:
 
     @cached_property
     def ephemeral(self) -> bool:
-        """Deploys into a cluster started in the runner, or an environment torn down again."""
+        """Deploys into a cluster started in the runner, or an environment torn down again, or is a
+        job named for tests that deploys to no environment it names (microservices-demo's
+        `deployment-tests` deploys each branch to its own namespace of a CI cluster and smoke-tests it)."""
         kinds = self.kinds
-        return "cluster" in kinds or ("teardown" in kinds and bool(kinds & {"test", "deploy"}))
+        if "cluster" in kinds or ("teardown" in kinds and bool(kinds & {"test", "deploy"})):
+            return True
+        named = f"{self.job['id']} {self.job['name'] or ''}"
+        return "deploy" in kinds and not self.job["environment"] and bool(_TEST_JOB.search(named))
 
 
+# A job named for tests (`deployment-tests`, `e2e`, `smoke-test`), not for an environment named test
+_TEST_JOB = re.compile(r"(?i)(?:^|[\s_-])(?:tests|e2e|smoke[\s_-]?tests?)(?:$|[\s_-])")
 _LOCAL_SCRIPT = re.compile(
     r"^(?:(?:ba|z|da)?sh\s+(?:-\w+\s+)*)?(?P<path>(?:\.{1,2}/|/?[\w.@-]+/)[\w.@/-]*\.(?:sh|bash)|\./[\w.@/-]+)(?:\s|$)"
 )

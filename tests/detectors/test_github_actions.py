@@ -740,6 +740,22 @@ def test_callers_of_a_reusable_build_with_other_inputs_or_conditions_keep_them(
     assert diagram.count('["build"]') == 2
 
 
+@pytest.mark.parametrize(("job", "environment", "e2e"), [
+    ("deployment-tests", "", True),  # microservices-demo: each branch in its own namespace, smoke-tested
+    ("e2e", "", True),
+    ("deploy-test", "", False),  # a deploy to an environment named test
+    ("deployment-tests", "    environment: gke-staging\n", False),  # deploys to a named environment
+])
+def test_a_job_named_for_tests_that_deploys_is_an_end_to_end_test(
+        tmp_path_factory: pytest.TempPathFactory, job: str, environment: str, e2e: bool) -> None:
+    scanned = scan(tmp_path_factory, "deploy-tests", {
+        W + "ci.yml": (f"on:\n  push:\n    branches: [main]\njobs:\n  {job}:\n    runs-on: ubuntu-latest\n"
+                       f"{environment}    steps:\n      - run: skaffold run --namespace=pr-$GITHUB_SHA\n"),
+    })
+    assert bool(ours(scanned, "ci.test.e2e")) is e2e
+    assert bool(ours(scanned, "ci.deploy.automated")) is not e2e
+
+
 def test_a_release_action_is_a_build_step_that_says_what_it_makes(tmp_path_factory: pytest.TempPathFactory) -> None:
     # terraform-aws-eks cuts its releases with semantic-release; Build Steps was a gap
     scanned = scan(tmp_path_factory, "semantic-release", {
