@@ -516,10 +516,15 @@ class VariableReader:
             if kind:
                 kinds[kind].append(var)
         purpose = tech.purpose or tech.category
-        if set(kinds) == {"OAuth client"} and "sign-in" not in purpose.lower():
-            # a client id and secret, no bot token or webhook: users sign in (outline's Discord) or
-            # install the app into their workspace (formbricks' Slack, which then posts); the
-            # catalog's "Chat notifications" alone would say more than the variables do
+        # a chat tool (Slack, Discord) with an OAuth client and nothing that posts (a webhook, a
+        # channel, a bot token) is no notification channel, whatever else the app is given
+        chat_app = tech.category == "alerting" and "OAuth client" in kinds and not any(
+            word in name for name in names for word in ("WEBHOOK", "CHANNEL", "BOT_TOKEN"))
+        if (set(kinds) == {"OAuth client"} or chat_app) and "sign-in" not in purpose.lower():
+            # a client id and secret, no bot token, webhook or channel: users sign in (outline's Discord,
+            # and its Slack, whose verification token serves its slash command) or install the app into
+            # their workspace (formbricks' Slack, which then posts); the catalog's "Chat notifications"
+            # alone would say more than the variables do
             purpose = "Sign-in or app integration"
         facts = [
             Fact(

@@ -235,13 +235,18 @@ def test_unclaimed_file_names(path: str) -> None:
 
 def test_an_oauth_client_alone_is_sign_in_not_the_catalog_s_purpose(tmp_path: Path) -> None:
     # outline's .env.sample: Discord with a client id and secret (no bot token, no webhook) was
-    # "Chat notifications"; Slack with a verification token keeps its catalog purpose
+    # "Chat notifications"; so was its Slack, its sign-in provider, whose verification token serves a
+    # slash command; Slack with a webhook keeps its catalog purpose
     scanned = scan_tree(tmp_path, {".env.example": "DISCORD_CLIENT_ID=\nDISCORD_CLIENT_SECRET=\nDISCORD_SERVER_ID=\n"
                                                    "SLACK_CLIENT_ID=\nSLACK_CLIENT_SECRET=\nSLACK_VERIFICATION_TOKEN=\n"})
     discord = texts(facts_for(scanned.model, "ext.purpose", service="discord"))
     assert discord == ["Sign-in or app integration (configured by DISCORD_CLIENT_ID, DISCORD_CLIENT_SECRET, "
                        "DISCORD_SERVER_ID in .env examples)"]
-    assert texts(facts_for(scanned.model, "ext.purpose", service="slack"))[0].startswith("Chat notifications")
+    assert texts(facts_for(scanned.model, "ext.purpose", service="slack"))[0].startswith("Sign-in or app integration")
+    (tmp_path / "hook").mkdir()
+    bot = "SLACK_CLIENT_ID=\nSLACK_CLIENT_SECRET=\nSLACK_BOT_TOKEN=\n"
+    hooked = scan_tree(tmp_path / "hook", {".env.example": bot})
+    assert texts(facts_for(hooked.model, "ext.purpose", service="slack"))[0].startswith("Chat notifications")
 
 
 def test_an_alerting_tool_only_switched_on_or_off_is_a_hint(tmp_path: Path) -> None:
