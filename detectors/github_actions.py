@@ -2206,6 +2206,14 @@ class FactBuilder:
             **extra,
         }
 
+    def _callers_attrs(self, called: dict[tuple[str, str], tuple[JobRun, list[Scenario]]]) -> dict[str, Any]:
+        """For a step of a workflow several workflows call: each calling job, its workflow, what it
+        waits for and its triggers, so that the diagram draws the step in each, from its own triggers."""
+        if len({top for top, _ in called}) < 2:
+            return {}
+        return {"callers": [{"pipeline": top, **self._caller_attrs(run), "triggers": _labels(_triggers(scns))}
+                            for (top, _), (run, scns) in called.items()]}
+
     def _caller_attrs(self, run: JobRun) -> dict[str, Any]:
         """For a job of a reusable workflow: the calling job and what it waits for (the diagram's edges)."""
         caller = self.caller.get(id(run))
@@ -2478,15 +2486,18 @@ class FactBuilder:
             last_test = max((s.index for s in run.steps if any(f.kind == "test" for f in s.finds)), default=())
             job = (run.top, run.path, run.job["id"])
             for step in run.steps:
+                # a reusable workflow's step, called with other inputs (another image) by another caller,
+                # is another statement; one caller's images are all its triggers' (a tag that depends on
+                # the trigger is one step still)
+                called_images = tuple(sorted({t for _, finds in step.groups for t in _tags_of(
+                    [f for f in finds if f.kind in ("build", "push")])})) if run.calls else ()
                 for scenarios, finds in step.groups:
                     made = [f for f in finds if f.kind in ("build", "push")]
                     if not made or (step.index <= last_test and not any(f.kind == "push" for f in made)):
                         continue  # built for the tests that follow, not a deliverable
                     image_build = any(f.tool in image_tools() or f.images for f in made)
-                    # the images as each caller's inputs name them: callers that build other images
-                    # are other statements
                     what = (
-                        ("image", run.path, run.job["id"], step.index, tuple(sorted(_tags_of(made))))
+                        ("image", run.path, run.job["id"], step.index, called_images)
                         if image_build
                         else ("command", run.path, made[0].entry or made[0].command)
                     )
@@ -2500,7 +2511,7 @@ class FactBuilder:
                         built.setdefault(job, []).append((key, _names(made)))
                     group = groups.setdefault(
                         key, {"run": run, "step": step, "scenarios": [], "pushed": [], "finds": [], "jobs": [],
-                              "names": [], "callers": {}},
+                              "names": [], "callers": {}, "key": key},
                     )
                     # each calling job, with its own conditions (two jobs of one workflow may call it)
                     calling = self.caller.get(id(run))
@@ -2604,11 +2615,12 @@ class FactBuilder:
             text(*parts),
             Confidence.DECLARED,
             self.ev(*evidence[:1], *gated, *evidence[1:]),
-            item=f"{run.top}:{run.job['id']}:{'.'.join(map(str, step.index))}",
+            item=f"{run.top}:{run.job['id']}:{'.'.join(map(str, step.index))}"
+                 + (f":{','.join(group['key'][4])}" if image_build and group["key"][4] else ""),
             order=(0, *run.order, *step.index),
             rank=30,
             attrs=self.attrs(run, scenarios, step=title, images=_tags_of(finds), jobs=jobs,
-                             **({"paths": where} if where else {}), **_callers_attrs(group["callers"])),
+                             **({"paths": where} if where else {}), **self._callers_attrs(group["callers"])),
         )
 
     @staticmethod
@@ -3479,17 +3491,6 @@ def _repository(image: str) -> str:
 def _names(finds: Iterable[Found]) -> set[str]:
     """The image names (without tag or digest) steps build or push."""
     return {re.sub(r"(?::[^/:]*)?(?:@.*)?$", "", i) for i in _tags_of(finds)}
-
-
-def _callers_attrs(called: dict[tuple[str, str], tuple[JobRun, list[Scenario]]]) -> dict[str, Any]:
-    """For a step of a workflow several workflows call: each caller's workflow and triggers, so
-    that the diagram draws the step in each of them, from its own triggers."""
-    tops: dict[str, list[Scenario]] = {}
-    for (top, _), (_, scns) in called.items():
-        tops.setdefault(top, []).extend(s for s in scns if s not in tops[top])
-    if len(tops) < 2:
-        return {}
-    return {"callers": [{"pipeline": top, "triggers": _labels(_triggers(scns))} for top, scns in tops.items()]}
 
 
 def _pushed_build(builds: list[tuple[tuple[Any, ...], set[str]]], pushed: set[str]) -> tuple[Any, ...] | None:

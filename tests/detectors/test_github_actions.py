@@ -756,6 +756,39 @@ def test_a_job_named_for_tests_that_deploys_is_an_end_to_end_test(
     assert bool(ours(scanned, "ci.deploy.automated")) is not e2e
 
 
+def test_a_tag_that_depends_on_the_trigger_is_one_build_and_its_push(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # second code review: splitting builds by their tags (79b3481) gave `edge` on main a statement
+    # without its push and claimed both tags on both triggers
+    scanned = scan(tmp_path_factory, "tag-by-trigger", {
+        W + "docker.yml": ("on:\n  push:\n    branches: [main]\n  release:\n    types: [published]\n"
+                           "env:\n  TAG: ${{ github.event_name == 'release' && 'stable' || 'edge' }}\n"
+                           "jobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+                           "      - run: docker build -t acme/app:${{ env.TAG }} .\n"
+                           "      - run: docker push acme/app:${{ env.TAG }}\n"),
+    })
+    [build] = ours(scanned, "ci.build")
+    assert "on push to main and release (published); pushed to Docker Hub" in build.text
+
+
+def test_two_calling_jobs_of_one_workflow_building_other_images_are_two_statements(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # second code review: both statements had one item, so the second was an "also" line drift ignored
+    called = ("on:\n  workflow_call:\n    inputs:\n      image:\n        type: string\njobs:\n  build:\n"
+              "    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/build-push-action@v6\n"
+              "        with:\n          push: true\n          tags: acme/${{ inputs.image }}:latest\n")
+    call = "    uses: ./.github/workflows/docker-build.yml\n    with:\n      image: {image}\n"
+    scanned = scan(tmp_path_factory, "two-calls", {
+        W + "docker-build.yml": called,
+        W + "release.yml": ("on:\n  push:\n    branches: [main]\njobs:\n  api:\n" + call.format(image="api")
+                            + "  web:\n" + call.format(image="web")),
+    })
+    builds = ours(scanned, "ci.build")
+    assert len(builds) == 2 and len({f.item for f in builds}) == 2
+    steps = scanned.markdown[scanned.markdown.index("Build Steps"):scanned.markdown.index("Test Automation")]
+    assert "- also:" not in steps
+
+
 def test_a_release_action_is_a_build_step_that_says_what_it_makes(tmp_path_factory: pytest.TempPathFactory) -> None:
     # terraform-aws-eks cuts its releases with semantic-release; Build Steps was a gap
     scanned = scan(tmp_path_factory, "semantic-release", {
