@@ -1331,6 +1331,7 @@ ROWS: list[tuple[str, str]] = [
     # negatives: building the site, or asking for help, deploys nothing
     ('mkdocs build --strict', ''),
     ('mkdocs gh-deploy --help', ''),
+    ('mkdocs gh-deploy --force -m "Deploy docs (run with -h for help)"', 'deploy:mkdocs@github-pages'),
     # ---- firebase-deploy ---------------------------------------------------------------------------
     # firebase/firebase-tools: README.md
     ('firebase deploy', 'deploy:firebase@firebase'),
@@ -1421,6 +1422,9 @@ ROWS: list[tuple[str, str]] = [
     ('curl --request POST --url https://api.vercel.com/v1/integrations/deploy/prj_1/2', 'deploy:vercel@vercel'),
     ('wget --post-data="" https://api.vercel.com/v1/integrations/deploy/prj_1/hook', 'deploy:vercel@vercel'),
     ('curl -X POST "$VERCEL_DEPLOY_HOOK"', 'deploy:vercel@vercel'),
+    # Vercel's documented query option; a name with the environment after it
+    ('curl -X POST "$VERCEL_DEPLOY_HOOK?buildCache=false"', 'deploy:vercel@vercel'),
+    ('curl -X POST $VERCEL_DEPLOY_HOOK_PRODUCTION', 'deploy:vercel@vercel'),
     ('curl -fsS -X POST $VERCEL_DEPLOY_HOOK_URL', 'deploy:vercel@vercel'),
     # negatives: a URL in a message is no call
     ('echo "hook: https://api.vercel.com/v1/integrations/deploy/prj_1/2"', ''),
@@ -1441,6 +1445,10 @@ ROWS: list[tuple[str, str]] = [
     ('curl -fsSL -X POST $PRODUCTION_DEPLOY_WEBHOOK', 'deploy:deploy-hook@deploy-hook'),
     ('wget -q -O- --post-data "" "${STAGING_DEPLOYHOOK}"', 'deploy:deploy-hook@deploy-hook'),
     ('curl -X POST $COOLIFY_DEPLOY_WEBHOOK -H "Authorization: Bearer $TOKEN"', 'deploy:deploy-hook@deploy-hook'),
+    ('curl -X POST $DEPLOY_HOOK_PRODUCTION', 'deploy:deploy-hook@deploy-hook'),
+    ('curl -fsS -X POST "$RUDDER_DEPLOY_HOOK?wait=1"', 'deploy:deploy-hook@deploy-hook'),
+    ('then curl -X POST "$DEPLOY_HOOK"', 'deploy:deploy-hook@deploy-hook'),
+    ('curl -X POST $STEAMSHIP_DEPLOY_HOOK', 'deploy:deploy-hook@deploy-hook'),
     # negatives: Render's hook is Render's; notifications named for deploys, hooks around a deploy,
     # and a header or document named for one deploy nothing
     ('curl "$RENDER_DEPLOY_HOOK_URL"', 'deploy:render@render'),
@@ -1448,6 +1456,7 @@ ROWS: list[tuple[str, str]] = [
     ("curl -X POST -H 'Content-type: application/json' --data '{\"text\":\"done\"}' $SLACK_DEPLOY_WEBHOOK", ''),
     ('curl -X POST "$DISCORD_DEPLOY_WEBHOOK"', ''),
     ('curl -s $POST_DEPLOY_HOOK', ''),
+    ("curl -d '{\"content\":\"Deployed!\"}' \"$DEPLOY_WEBHOOK_URL\"", ''),
     ('curl -H "X-Deploy-Hook: $DEPLOY_HOOK_SECRET" https://api.example.com/status', 'verify:curl'),
     # ---- kamal-deploy ------------------------------------------------------------------------------
     # basecamp/kamal: docs (commands/deploy)

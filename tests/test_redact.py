@@ -58,8 +58,11 @@ def test_urls_with_credentials_keep_scheme_and_host_only() -> None:
     ],
 )
 def test_deploy_hook_urls_are_credentials(url: str, host: str) -> None:
-    # anyone holding one deploys: shown since the deploy-hook rules made such curls deployments
+    # anyone holding one deploys: shown since the deploy-hook rules made such curls deployments;
+    # written without its scheme too (curl's default)
     assert scrub(f"curl -X POST -d {{}} {url}") == f"curl -X POST -d {{}} https://{host}/{REDACTED}"
+    bare = url.split("://", 1)[1]
+    assert scrub(f"curl -X POST -d {{}} {bare}") == f"curl -X POST -d {{}} https://{host}/{REDACTED}"
 
 
 def test_webhook_urls_lose_their_path() -> None:

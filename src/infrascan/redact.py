@@ -50,7 +50,7 @@ _URL_WITH_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@'\"<>]+@([^
 # URLs that are credentials: a notification webhook posts as its owner, a platform's deploy hook
 # (Vercel, Netlify build hooks, Render's `?key=`) deploys for whoever calls it.
 _SECRET_URL = re.compile(
-    r"(?i)\bhttps?://(hooks\.slack\.com|discord(?:app)?\.com/api/webhooks|events\.pagerduty\.com/integration"
+    r"(?i)(?:\bhttps?://|(?<![\w./@-]))(hooks\.slack\.com|discord(?:app)?\.com/api/webhooks|events\.pagerduty\.com/integration"
     r"|outlook\.office\.com/webhook|[a-z0-9.\-]*webhook\.office\.com|api\.vercel\.com/v1/integrations/deploy"
     r"|api\.netlify\.com/build_hooks|api\.render\.com/deploy)[^\s'\"<>]*"
 )
@@ -179,9 +179,9 @@ def scrub(text: str) -> str:
     # assignment, `://` for a URL): the assignment pattern alone backtracks through every word.
     if "-----BEGIN" in text:
         text = _PEM.sub(REDACTED, text)
-    if "://" in text:
-        if "@" in text:
-            text = _URL_WITH_USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}", text)
+    if "://" in text and "@" in text:
+        text = _URL_WITH_USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}", text)
+    if "://" in text or ".com/" in text:  # a webhook or deploy hook, with its scheme or without
         text = _SECRET_URL.sub(lambda m: f"https://{m.group(1).split('/')[0]}/{REDACTED}", text)
     text = _TOKEN_SHAPES.sub(REDACTED, text)
     if " -p" in text and ("mysql" in text.lower() or "mariadb" in text.lower()):
