@@ -121,7 +121,8 @@ HEROKU_APP = "paas.heroku.app"
 HEROKU_YML = "paas.heroku.yml"
 PROCFILE_RELEASE = "procfile-release"  # a paas.release record of a Procfile's release line
 _PROCFILE_RELEASE_ASIDE = (
-    "; Heroku builds this app from images (container stack), so it runs heroku.yml's release phase, not this one")
+    "; Heroku builds this app from images (container stack), whose release phase is heroku.yml's or a pushed"
+    " release image's, not this one")
 # the package.json script Heroku's Node.js buildpack runs after installing, on every build
 _HEROKU_BUILD_SCRIPT = "heroku-postbuild"
 # Records of pipelines and scripts whose text may name Heroku (`git push heroku`, HEROKU_API_KEY,
@@ -1486,15 +1487,19 @@ class PaasDetector(Detector):
             # `{"l10n_*": false}`: branches (globs) whose pushes are not deployed (rallly's translation
             # branches); a branch any `true` rule matches deploys, so `{"**": false, "main": true}` is main only
             rules = enabled if isinstance(enabled, dict) else {}
-            skipped = sorted(str(b) for b, on in rules.items() if on is False)
             kept = sorted(str(b) for b, on in rules.items() if on is True)
-            if any(b in ("*", "**") for b in skipped):
+            # a true `**` deploys every branch whatever else is false; only `**` matches every branch
+            # (minimatch's `*` stops at a slash)
+            skipped = [] if "**" in kept else sorted(str(b) for b, on in rules.items() if on is False)
+            if "**" in skipped:
                 which: tuple[Part, ...] = (" deploys pushes to branches ", *code_list(kept, 5), " only") if kept \
                     else (" deploys no branch",)
                 what: tuple[Part, ...] = (" (",)
             else:
                 which = (" deploys every push", *((" except to branches ", *code_list(skipped, 5)) if skipped else ()))
                 what = (": the production branch to Production, other branches as Preview deployments (",)
+                if {"main", "master"} & set(skipped):  # the production branch is one it keeps out
+                    what = (": other branches as Preview deployments (",)
             out.facts.append(
                 self._fact(
                     "ci.deploy.automated",
@@ -1891,7 +1896,7 @@ class PaasDetector(Detector):
                     record.path,
                     record.line,
                     item=f"processes:{record.path}",
-                    env="production" if heroku else None,
+                    env="production" if heroku and not unused else None,
                 )
             )
         return facts

@@ -156,11 +156,12 @@ def test_procfile_with_heroku_evidence_is_production(tmp_path: Path) -> None:
     for index, extra in enumerate(({"heroku.yml": heroku_yml}, {".gitlab-ci.yml": ci})):
         (tmp_path / str(index)).mkdir()
         scanned = scan_tree(tmp_path / str(index), {"Procfile": _LOCAL_PROCFILE, **extra})
-        processes = only(paas_facts(scanned, "env.special", "production"), "Procfile process types")
         if "heroku.yml" in extra:  # Heroku runs the images heroku.yml builds, not the Procfile (Heroku's docs)
+            processes = only(paas_facts(scanned, "env.special"), "Procfile process types")
             assert processes.confidence is Confidence.HINT and "buildpack deploy only" in processes.text
-        else:
-            assert processes.confidence is Confidence.INFERRED and "production assumed" in processes.text
+            continue
+        processes = only(paas_facts(scanned, "env.special", "production"), "Procfile process types")
+        assert processes.confidence is Confidence.INFERRED and "production assumed" in processes.text
 
 
 def test_release_phase_script_resolved_in_phase_two(tmp_path: Path) -> None:
@@ -338,7 +339,7 @@ def test_heroku_yml_builds_images_runs_its_release_phase_and_sets_the_procfile_a
     assert release.evidence[0].line == 10
     image = only(paas_facts(scanned, "env.special", "production"), "Heroku container stack")
     assert image.text == "Heroku container stack: web dynos run the image built from Dockerfile (heroku.yml)"
-    procfile = only(paas_facts(scanned, "env.special", "production"), "Procfile process types")
+    procfile = only(paas_facts(scanned, "env.special"), "Procfile process types")
     assert procfile.confidence is Confidence.HINT and "the Procfile serves a buildpack deploy only" in procfile.text
 
 
@@ -358,7 +359,7 @@ def test_the_container_stack_sets_aside_the_procfile_release_and_the_buildpack_s
         assert not any("heroku-postbuild" in f.text for f in strategies), name
         release = only(strategies, "Procfile release")
         assert release.confidence is Confidence.HINT
-        assert "it runs heroku.yml's release phase, not this one" in release.text
+        assert "whose release phase is heroku.yml's or a pushed release image's, not this one" in release.text
     # on the buildpack stack both are what Heroku runs
     (tmp_path / "buildpack").mkdir()
     scanned = scan_tree(tmp_path / "buildpack", {"app.json": '{"addons": ["heroku-postgresql"]}\n',
@@ -375,3 +376,10 @@ def test_vercel_branch_rules_where_a_true_rule_wins(tmp_path: Path) -> None:
     hint = only(paas_facts(scanned, "ci.deploy.automated"), "Vercel's Git integration")
     assert hint.text == ("Vercel's Git integration, when the project is connected, deploys pushes to branches main "
                          "only (vercel.json)")
+    # a true `**` wins over any false rule; a production branch kept out is not said to deploy
+    for rules, said in (('{"**": true, "l10n_*": false}', "deploys every push: the production branch"),
+                        ('{"main": false}', "deploys every push except to branches main: other branches as Preview")):
+        (tmp_path / rules[3:8]).mkdir()
+        vercel = '{"git": {"deploymentEnabled": ' + rules + "}}"
+        scanned = scan_tree(tmp_path / rules[3:8], {"vercel.json": vercel})
+        assert said in only(paas_facts(scanned, "ci.deploy.automated"), "Vercel's Git integration").text
