@@ -199,6 +199,25 @@ def _restart_policy(svc: dict[Any, Any]) -> str:
     return str(svc.get("restart") or condition or "").strip().lower()
 
 
+def _proxied(services: dict[Any, Any], web_servers: list[str], name: str) -> bool:
+    """Whether a web server of the file stands in front of this service: it waits for it
+    (`depends_on`) or its command names it (docuseal's `caddy reverse-proxy --to app:3000`). An
+    administration tool beside the app (adminer) is no application the proxy serves."""
+    word = re.compile(r"(?<![\w.-])" + re.escape(name) + r"(?![\w-])")
+    for server in web_servers:
+        svc = services.get(server)
+        if not isinstance(svc, dict):
+            continue
+        depends = svc.get("depends_on")
+        if name in (depends if isinstance(depends, (list, dict)) else []):
+            return True
+        command = svc.get("command")
+        words = " ".join(str(c) for c in command) if isinstance(command, list) else str(command or "")
+        if word.search(words):
+            return True
+    return False
+
+
 def _publishes(svc: dict[Any, Any], port: str) -> bool:
     """Whether the service publishes this port on the host, to others than the host itself."""
     mappings = host_ports(port_specs(svc.get("ports")))
@@ -348,7 +367,7 @@ class ComposeDetector(Detector):
         apps = [n for n, s in services.items() if isinstance(s, dict) and not _infrastructure(images.get(str(n)))]
         web_servers = [n for n, found in images.items() if found and found[0].category == "web-server"]
         published = [n for n in apps if images.get(str(n)) is None and isinstance(services[n], dict)
-                     and services[n].get("image")]
+                     and services[n].get("image") and _proxied(services, web_servers, str(n))]
         env = compose_env(file.path, is_deployed(services, apps, monitoring_tools(images), web_servers, published))
         running = {found[0].id for found in images.values() if found}
         same_image: dict[tuple[str, str], list[tuple[str, int]]] = {}

@@ -281,6 +281,9 @@ SELF_HOST = """services:
         # code review: a language runtime running mounted source behind a local TLS proxy is development
         (("image: acme/app:latest", "image: node:20\n    command: npm run dev\n    volumes: [\"./src:/app/src\"]"),
          "development"),
+        # second code review: the same with an administration tool beside it, which the proxy does not serve
+        (("image: acme/app:latest", "image: node:20\n    command: npm run dev\n    volumes: [\"./src:/app/src\"]"
+          "\n  adminer:\n    image: adminer\n    ports: [\"8080:8080\"]"), "development"),
     ],
 )
 def test_a_published_image_behind_an_https_proxy_is_no_development_setup(
