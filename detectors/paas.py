@@ -1896,7 +1896,7 @@ class PaasDetector(Detector):
                     record.path,
                     record.line,
                     item=f"processes:{record.path}",
-                    env="production" if heroku and not unused else None,
+                    env="production" if heroku else None,
                 )
             )
         return facts

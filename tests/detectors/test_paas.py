@@ -157,7 +157,7 @@ def test_procfile_with_heroku_evidence_is_production(tmp_path: Path) -> None:
         (tmp_path / str(index)).mkdir()
         scanned = scan_tree(tmp_path / str(index), {"Procfile": _LOCAL_PROCFILE, **extra})
         if "heroku.yml" in extra:  # Heroku runs the images heroku.yml builds, not the Procfile (Heroku's docs)
-            processes = only(paas_facts(scanned, "env.special"), "Procfile process types")
+            processes = only(paas_facts(scanned, "env.special", "production"), "Procfile process types")
             assert processes.confidence is Confidence.HINT and "buildpack deploy only" in processes.text
             continue
         processes = only(paas_facts(scanned, "env.special", "production"), "Procfile process types")
@@ -339,8 +339,9 @@ def test_heroku_yml_builds_images_runs_its_release_phase_and_sets_the_procfile_a
     assert release.evidence[0].line == 10
     image = only(paas_facts(scanned, "env.special", "production"), "Heroku container stack")
     assert image.text == "Heroku container stack: web dynos run the image built from Dockerfile (heroku.yml)"
-    procfile = only(paas_facts(scanned, "env.special"), "Procfile process types")
+    procfile = only(paas_facts(scanned, "env.special", "production"), "Procfile process types")
     assert procfile.confidence is Confidence.HINT and "the Procfile serves a buildpack deploy only" in procfile.text
+    assert "the Procfile serves a buildpack deploy only" in scanned.markdown  # shown, not only in the state
 
 
 def test_the_container_stack_sets_aside_the_procfile_release_and_the_buildpack_s_scripts(tmp_path: Path) -> None:
