@@ -691,34 +691,38 @@ def test_a_reusable_workflow_s_build_is_one_step_whichever_workflows_call_it(
     called = ("on:\n  workflow_call:\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
               "      - uses: docker/build-push-action@v6\n        with:\n          push: true\n"
               "          tags: acme/app:latest\n")
-    scanned = scan(tmp_path_factory, "two-callers", {
-        W + "docker.yml": caller.format(on="push:\n    tags: ['v*']", cond="github.repository == 'acme/app'"),
-        W + "nightly.yml": caller.format(on="schedule:\n    - cron: '0 3 * * *'", cond="true"),
-        W + "docker-build.yml": called,
-    })
-    [build] = ours(scanned, "ci.build")
+
+    def built(name: str, release_condition: str) -> str:
+        [build] = ours(scan(tmp_path_factory, name, {
+            W + "docker.yml": caller.format(on="push:\n    tags: ['v*']", cond=release_condition),
+            W + "nightly.yml": caller.format(on="schedule:\n    - cron: '0 3 * * *'", cond="true"),
+            W + "docker-build.yml": called,
+        }), "ci.build")
+        return build.text
+
     # one caller's condition is not the other's: each caller is named with its own
-    assert build.text == ("Docker image acme/app:latest built in job build (docker-build.yml, called from "
-                          "docker.yml, nightly.yml), on tag push v*, if github.repository == 'acme/app' "
-                          "(docker.yml); nightly (0 3 * * *) (nightly.yml); pushed to Docker Hub")
+    assert built("two-callers", "github.repository == 'acme/app'") == (
+        "Docker image acme/app:latest built in job build (docker-build.yml, called from docker.yml, nightly.yml), "
+        "on tag push v*, if github.repository == 'acme/app' (docker.yml); nightly (0 3 * * *) (nightly.yml); "
+        "pushed to Docker Hub")
     # callers with no condition of their own: their triggers together
-    plain = scan(tmp_path_factory, "two-plain-callers", {
-        W + "docker.yml": caller.format(on="push:\n    tags: ['v*']", cond="true"),
-        W + "nightly.yml": caller.format(on="schedule:\n    - cron: '0 3 * * *'", cond="true"),
-        W + "docker-build.yml": called,
-    })
-    [build] = ours(plain, "ci.build")
-    assert "called from docker.yml, nightly.yml), on tag push v* and nightly (0 3 * * *); pushed" in build.text
+    assert "called from docker.yml, nightly.yml), on tag push v* and nightly (0 3 * * *); pushed" in built(
+        "two-plain-callers", "true")
+
+
+# A reusable workflow that builds the image its caller names, and a calling job (`{image}` to fill).
+_CALLED_IMAGE_BUILD = (
+    "on:\n  workflow_call:\n    inputs:\n      image:\n        type: string\njobs:\n  build:\n"
+    "    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/build-push-action@v6\n"
+    "        with:\n          push: true\n          tags: acme/${{ inputs.image }}:latest\n")
+_CALL_WITH_IMAGE = "    uses: ./.github/workflows/docker-build.yml\n    with:\n      image: {image}\n"
 
 
 def test_callers_of_a_reusable_build_with_other_inputs_or_conditions_keep_them(
         tmp_path_factory: pytest.TempPathFactory) -> None:
     # code review of 00e7c74: callers passing other images were pooled (acme/web "built on pull
     # requests"), and a second calling job's condition in one caller was dropped
-    called = ("on:\n  workflow_call:\n    inputs:\n      image:\n        type: string\njobs:\n  build:\n"
-              "    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/build-push-action@v6\n"
-              "        with:\n          push: true\n          tags: acme/${{ inputs.image }}:latest\n")
-    call = "    uses: ./.github/workflows/docker-build.yml\n    with:\n      image: {image}\n"
+    called, call = _CALLED_IMAGE_BUILD, _CALL_WITH_IMAGE
     scanned = scan(tmp_path_factory, "callers-differ", {
         W + "docker-build.yml": called,
         W + "ci.yml": "on: pull_request\njobs:\n  api:\n" + call.format(image="api"),
@@ -774,10 +778,7 @@ def test_a_tag_that_depends_on_the_trigger_is_one_build_and_its_push(
 def test_two_calling_jobs_of_one_workflow_building_other_images_are_two_statements(
         tmp_path_factory: pytest.TempPathFactory) -> None:
     # second code review: both statements had one item, so the second was an "also" line drift ignored
-    called = ("on:\n  workflow_call:\n    inputs:\n      image:\n        type: string\njobs:\n  build:\n"
-              "    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/build-push-action@v6\n"
-              "        with:\n          push: true\n          tags: acme/${{ inputs.image }}:latest\n")
-    call = "    uses: ./.github/workflows/docker-build.yml\n    with:\n      image: {image}\n"
+    called, call = _CALLED_IMAGE_BUILD, _CALL_WITH_IMAGE
     scanned = scan(tmp_path_factory, "two-calls", {
         W + "docker-build.yml": called,
         W + "release.yml": ("on:\n  push:\n    branches: [main]\njobs:\n  api:\n" + call.format(image="api")
