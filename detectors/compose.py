@@ -333,7 +333,7 @@ _NOT_COMPOSE_PATHS = re.compile(r"(?:^|/)(?:\.tugboat/|\.lando[^/]*\.ya?ml$)")
 
 class ComposeDetector(Detector):
     name = "compose"
-    version = "11"
+    version = "12"
     description = "docker-compose files: services, images, ports, healthchecks, migrations on start"
     patterns = ("{docker-,podman-,}compose*.{yml,yaml}",)  # podman-compose reads its own name first
     sniff = Sniff((".yml", ".yaml"), _SNIFF, unless=_NOT_COMPOSE,
@@ -563,6 +563,11 @@ class ComposeDetector(Detector):
             return
         command = health_command(health.get("test"))
         if command:
+            lines = [part.strip() for part in command.strip().splitlines() if part.strip()]
+            if len(lines) > 1:
+                # a script of several lines (getsentry's Python heartbeat check) read as one line is no
+                # longer the script: its first line stands for it
+                command = lines[0] + " …"
             line = line_of(health, "test", svc_line)
             fact = self._special(
                 path, line, env, f"health:{name}", text("Healthcheck on ", Code(name), ": ", Code(command))

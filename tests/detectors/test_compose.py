@@ -194,6 +194,17 @@ def test_a_healthcheck_merged_from_an_anchor_cites_the_service_and_the_anchor(tm
     assert lines == {"health:worker": [7, 2], "health:web": [12]}
 
 
+def test_a_healthcheck_script_of_several_lines_is_stood_for_by_its_first(tmp_path: Path) -> None:
+    # getsentry/self-hosted's Python heartbeat check, joined into one line, read as invalid Python
+    compose = ("services:\n  worker:\n    image: acme/worker:1\n    healthcheck:\n      test:\n"
+               "        - CMD-SHELL\n        - |\n          python3 -c \"import os, sys\n"
+               "          try:\n              os.remove('/tmp/health.txt')\n"
+               "          except FileNotFoundError:\n              sys.exit(1)\"\n")
+    [health] = [f for f in facts_for(scan_tree(tmp_path, {"docker-compose.yml": compose}).model, "env.special",
+                                     "development") if f.item.startswith("health:")]
+    assert health.text == 'Healthcheck on worker: python3 -c "import os, sys …'
+
+
 def test_port_forms() -> None:
     specs = port_specs(["3000", 8080, "22:22", "127.0.0.1:5432:5432", {"target": 80, "published": 8081}, {"target": 9}])
     assert specs == ["3000", "8080", "22:22", "127.0.0.1:5432:5432", "8081:80", "9"]
