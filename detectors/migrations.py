@@ -592,6 +592,8 @@ def _groups(ctx: ResolveContext) -> list[Group]:
     for record in files:
         tool = str(record.data["tool"])
         folder = "" if tool == "django-migrations" else str(record.data["dir"])
+        if tool == PLAIN_SQL:
+            folder = _release_parent(folder)
         by_key[(tool, folder)].append(record)
     claimed_dirs = _tool_dirs(ctx, configs)
     for (tool, folder), records in sorted(by_key.items()):
@@ -688,6 +690,18 @@ def _named(paths: list[str], name: str) -> list[str]:
     """The paths whose file name is `name`; a substring test first, as building a path object for
     every file of a large repository costs more than the rest of the grouping."""
     return [p for p in paths if name in p and PurePosixPath(p).name == name]
+
+
+_RELEASE_DIR = re.compile(r"v?\d+(?:[._-]\d+)*")
+
+
+def _release_parent(folder: str) -> str:
+    """Plain SQL scripts kept in a folder per release (memos' `store/migration/mysql/0.17/`) are one
+    set, in the folder above the releases: 3 sets of scripts, not 34."""
+    path = PurePosixPath(folder)
+    while path.name and _RELEASE_DIR.fullmatch(path.name) and path.parent != path:
+        path = path.parent
+    return path.as_posix() if path.name else folder
 
 
 def _common_parent(paths: list[str]) -> str:

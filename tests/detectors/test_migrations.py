@@ -297,3 +297,13 @@ def test_release_changelogs_in_hidden_folders_are_not_migration_files() -> None:
     assert not detector.claims(".gitlab/changelog.yml")
     assert detector.claims("src/main/resources/db/changelog/db.changelog-master.yaml")
     assert detector.claims("db/changelog-master.xml")
+
+
+def test_plain_sql_scripts_in_a_folder_per_release_are_one_set(tmp_path: Path) -> None:
+    # usememos/memos keeps store/migration/<driver>/<release>/NN__name.sql: 34 sets read as 34 lines
+    files = {f"store/migration/{driver}/{release}/0{n}__change.sql": "ALTER TABLE memo ADD COLUMN x INT;\n"
+             for driver in ("mysql", "sqlite") for release in ("0.17", "0.18", "0.21") for n in (1, 2)}
+    rollbacks = facts_for(scan_tree(tmp_path, files).model, "deploy.migration.rollback")
+    assert sorted(f.item for f in rollbacks) == ["sql-scripts:store/migration/mysql",
+                                                 "sql-scripts:store/migration/sqlite"]
+    assert all("(6 files)" in f.text for f in rollbacks)
