@@ -29,8 +29,8 @@ from typing import Any
 
 from infrascan.catalog import DATA_STORE_CATEGORIES, Tech
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
-from infrascan.environments import env_from_name, normalise
-from infrascan.envvars import Variable, VariableReader
+from infrascan.environments import DEVELOPMENT, env_from_name, normalise
+from infrascan.envvars import ENV_SELECTORS, Variable, VariableReader
 from infrascan.fields import FIELD_BY_ID, Scope
 from infrascan.images import ImageRef, parse_image
 from infrascan.model import Code, Confidence, Fact, FactScope, Part, code_list, phrase_list, text
@@ -138,9 +138,10 @@ _PLURAL = {"reads": "read", "publishes": "publish", "runs": "run"}
 _SUBJECTS = ("compose service ", "healthcheck on ")
 
 
-def compose_env(path: str, deployed: bool = False) -> str | None:
-    """The environment a compose file describes: from its name, else its directories; else none
-    when its content says it is deployed (`deployed`), else development."""
+def compose_env(path: str, deployed: bool = False, selected: str | None = None) -> str | None:
+    """The environment a compose file describes: from its name, else its directories, else the one
+    its services' environment selectors name (`selected`: `NODE_ENV=production`); else none when its
+    content says it is deployed (`deployed`), else development."""
     stem = PurePosixPath(path).name
     named = env_from_name(re.sub(r"^(?:docker-)?compose", "", stem).rsplit(".", 1)[0])
     if named:
@@ -149,7 +150,28 @@ def compose_env(path: str, deployed: bool = False) -> str | None:
         found = env_from_name(directory)
         if found:
             return found
+    if selected:
+        return selected
     return None if deployed else "development"
+
+
+def selected_env(services: dict[Any, Any]) -> str | None:
+    """The one environment the services' selectors name, when they agree: AppFlowy-Cloud's
+    `APPFLOWY_ENVIRONMENT=production` runs its compose file as production, and a file whose app
+    sets `NODE_ENV=production` under Development contradicted itself. A value read from the
+    environment (`${APP_ENV}`) names nothing."""
+    found: set[str] = set()
+    for svc in services.values():
+        if not isinstance(svc, YDict):
+            continue
+        for var in ComposeDetector._variables(svc):
+            name = var.name.upper()
+            if (name in ENV_SELECTORS or name.endswith("_ENVIRONMENT")) and var.value and "$" not in var.value:
+                env = env_from_name(var.value.strip().strip("'\""))
+                if env:
+                    found.add(normalise(env))
+    # development is what a compose file is taken for anyway
+    return found.pop() if len(found) == 1 and DEVELOPMENT not in found else None
 
 
 def is_deployed(services: dict[Any, Any], app_services: list[str], monitoring_stack: Sequence[str] = (),
@@ -333,7 +355,7 @@ _NOT_COMPOSE_PATHS = re.compile(r"(?:^|/)(?:\.tugboat/|\.lando[^/]*\.ya?ml$)")
 
 class ComposeDetector(Detector):
     name = "compose"
-    version = "12"
+    version = "13"
     description = "docker-compose files: services, images, ports, healthchecks, migrations on start"
     patterns = ("{docker-,podman-,}compose*.{yml,yaml}",)  # podman-compose reads its own name first
     sniff = Sniff((".yml", ".yaml"), _SNIFF, unless=_NOT_COMPOSE,
@@ -368,7 +390,8 @@ class ComposeDetector(Detector):
         web_servers = [n for n, found in images.items() if found and found[0].category == "web-server"]
         published = [n for n in apps if images.get(str(n)) is None and isinstance(services[n], dict)
                      and services[n].get("image") and _proxied(services, web_servers, str(n))]
-        env = compose_env(file.path, is_deployed(services, apps, monitoring_tools(images), web_servers, published))
+        env = compose_env(file.path, is_deployed(services, apps, monitoring_tools(images), web_servers, published),
+                          selected_env(services))
         running = {found[0].id for found in images.values() if found}
         same_image: dict[tuple[str, str], list[tuple[str, int]]] = {}
         for name, svc in services.items():

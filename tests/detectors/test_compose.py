@@ -324,6 +324,24 @@ def test_one_healthcheck_or_profile_of_many_services_is_one_statement(tmp_path: 
         "and 3 more run only with profile feature-complete")
 
 
+@pytest.mark.parametrize(
+    ("variables", "env"),
+    [
+        (["NODE_ENV=production"], "production"),  # its own facts said "NODE_ENV=production" under Development
+        (["APPFLOWY_ENVIRONMENT=production"], "production"),  # AppFlowy-Cloud's self-hosting compose
+        (["RAILS_ENV=staging"], "staging"),
+        (["NODE_ENV=production", "WORKER_ENVIRONMENT=staging"], "development"),  # they disagree: no one says
+        (["NODE_ENV=${NODE_ENV}"], "development"),  # read from the environment: names nothing
+        (["DJANGO_SETTINGS_MODULE=shop.settings.dev"], "development"),
+    ],
+)
+def test_the_environment_the_services_select_is_the_file_s(tmp_path: Path, variables: list[str], env: str) -> None:
+    compose = ("services:\n  app:\n    image: acme/app:1\n    environment:\n"
+               + "".join(f"      - {v}\n" for v in variables) + "  db:\n    image: postgres:16\n")
+    [database] = facts_for(scan_tree(tmp_path, {"docker-compose.yml": compose}).model, "env.database")
+    assert database.env == env
+
+
 def test_backing_services_that_restart_are_still_development(tmp_path: Path) -> None:
     """The postgres image's own compose example restarts `always`; a database alone is no deployment."""
     compose = "services:\n  db:\n    image: postgres:16\n    restart: always\n"
