@@ -27,7 +27,7 @@ from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sou
 from infrascan.environments import env_from_name
 from infrascan.envvars import Variable, VariableReader
 from infrascan.images import tag_version
-from infrascan.model import Code, Confidence, Fact, Part, code_list, one_line, text
+from infrascan.model import Code, Confidence, Fact, Part, code_list, one_line, phrase_list, text
 from infrascan.source import near_folder
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import Tagged, YDict, line_of
@@ -1068,6 +1068,8 @@ class PaasDetector(Detector):
             for index, service in enumerate(services if isinstance(services, list) else []):
                 if isinstance(service, YDict):
                     self._render_service(file.path, service, line_of(services, index), env, databases, out)
+            for fact in databases.values():
+                _said_uses(fact)
         self._render_previews(file.path, doc, out)
 
     def _render_databases(self, path: str, databases: Any, env: str, out: Extraction) -> dict[str, Fact]:
@@ -1346,7 +1348,8 @@ class PaasDetector(Detector):
             source = var.get("fromDatabase")
             if isinstance(source, dict) and _string(source.get("name")) in databases:
                 fact = databases[str(source["name"])]
-                fact.parts = text(*fact.parts, ", used by ", Code(name), " through ", Code(key))
+                # said once all services are read: documenso's app takes two variables from one database
+                fact.attrs.setdefault("used_by", {}).setdefault(name, []).append(key)
                 fact.evidence = (*fact.evidence, *self.evidence(path, line))
                 continue
             if var.get("sync") is False:
@@ -1990,6 +1993,14 @@ def _table(data: Any, key: str) -> dict[str, Any]:
 def _ytable(data: Any, key: str) -> YDict:
     value = data.get(key) if isinstance(data, dict) else None
     return value if isinstance(value, YDict) else YDict()
+
+
+def _said_uses(fact: Fact) -> None:
+    """A Render database's services and the variables they read it through, each service once:
+    ", used by `app` through `DATABASE_URL` and `DIRECT_DATABASE_URL`"."""
+    uses: dict[str, list[str]] = fact.attrs.pop("used_by", {})
+    for service, keys in uses.items():
+        fact.parts = text(*fact.parts, ", used by ", Code(service), " through ", *phrase_list([Code(k)] for k in keys))
 
 
 def _container_stacks(ctx: ResolveContext) -> set[str]:

@@ -384,3 +384,16 @@ def test_vercel_branch_rules_where_a_true_rule_wins(tmp_path: Path) -> None:
         vercel = '{"git": {"deploymentEnabled": ' + rules + "}}"
         scanned = scan_tree(tmp_path / rules[3:8], {"vercel.json": vercel})
         assert said in only(paas_facts(scanned, "ci.deploy.automated"), "Vercel's Git integration").text
+
+
+def test_a_render_database_read_through_two_variables_says_its_service_once(tmp_path: Path) -> None:
+    # documenso: "used by documenso-app through A, used by documenso-app through B"
+    blueprint = ("services:\n  - type: web\n    name: app\n    runtime: node\n    envVars:\n"
+                 "      - key: DATABASE_URL\n        fromDatabase:\n          name: db\n"
+                 "          property: connectionString\n"
+                 "      - key: DIRECT_DATABASE_URL\n        fromDatabase:\n          name: db\n"
+                 "          property: connectionString\ndatabases:\n  - name: db\n    postgresMajorVersion: \"16\"\n")
+    scanned = scan_tree(tmp_path, {"render.yaml": blueprint})
+    database = only(paas_facts(scanned, "env.database", "production"), "Render database")
+    assert database.text.endswith(", used by app through DATABASE_URL and DIRECT_DATABASE_URL")
+    assert "used_by" not in database.attrs
