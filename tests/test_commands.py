@@ -1332,6 +1332,15 @@ ROWS: list[tuple[str, str]] = [
     ('mkdocs build --strict', ''),
     ('mkdocs gh-deploy --help', ''),
     ('mkdocs gh-deploy --force -m "Deploy docs (run with -h for help)"', 'deploy:mkdocs@github-pages'),
+    # ---- mike-deploy --------------------------------------------------------------------------------
+    # jimporter/mike README; squidfunk/mkdocs-material docs (versioning)
+    ('mike deploy --push --update-aliases 1.0 latest', 'deploy:mkdocs@github-pages'),
+    ('mike deploy --push dev', 'deploy:mkdocs@github-pages'),
+    ('poetry run mike deploy --push --update-aliases $VERSION latest', 'deploy:mkdocs@github-pages'),
+    ('mike deploy -p -u 2.x latest', 'deploy:mkdocs@github-pages'),
+    ('uv run mike deploy --push --branch gh-pages main', 'deploy:mkdocs@github-pages'),
+    # negatives: without --push mike only commits to the local gh-pages branch
+    ('mike deploy --update-aliases 1.0 latest', ''),
     # ---- firebase-deploy ---------------------------------------------------------------------------
     # firebase/firebase-tools: README.md
     ('firebase deploy', 'deploy:firebase@firebase'),
