@@ -1858,6 +1858,9 @@ class PaasDetector(Detector):
         if not apps:
             return []
         tasks = TaskIndex(ctx)
+        scripts: dict[str, list[Record]] = {}
+        for script in ctx.records("script.command"):
+            scripts.setdefault(script.path, []).append(script)
         where = text("On every Heroku build: ", Code(_HEROKU_BUILD_SCRIPT), " in ", Code("package.json"))
         facts: list[Fact] = []
         for record in tasks.npm_scripts.get(_HEROKU_BUILD_SCRIPT, []):
@@ -1866,7 +1869,8 @@ class PaasDetector(Detector):
             for command in record.data.get("commands", []):
                 text_ = str(command["command"])
                 direct = _migrations(text_)
-                found = (direct[0], (), ()) if direct else self._through_tasks(record, text_, tasks)
+                found = (direct[0], (), ()) if direct else \
+                    self._through_tasks(record, text_, tasks) or self._through_script(record, text_, scripts)
                 if found is None:
                     continue
                 classification, via, extra = found

@@ -310,6 +310,13 @@ def test_heroku_postbuild_migrations_run_on_every_build_of_a_heroku_app(tmp_path
     two = package.replace('"yarn build && yarn db:migrate"', '"prisma migrate deploy && knex migrate:latest"')
     both = scan_tree(tmp_path / "two", {"package.json": two, "app.json": app_json})
     assert len([f for f in paas_facts(both, "deploy.migration.strategy") if "every Heroku build" in f.text]) == 2
+    # second code review: a shell script the build script runs is followed too
+    (tmp_path / "script").mkdir()
+    script = package.replace('"yarn build && yarn db:migrate"', '"./bin/migrate.sh"')
+    followed = scan_tree(tmp_path / "script", {"package.json": script, "app.json": app_json,
+                                               "bin/migrate.sh": "#!/bin/sh\nset -e\nnpx prisma migrate deploy\n"})
+    assert only(paas_facts(followed, "deploy.migration.strategy"), "every Heroku build").text.startswith(
+        "On every Heroku build: heroku-postbuild in package.json runs ./bin/migrate.sh")
     # without a Heroku app.json, nothing says the buildpack runs the script
     alone = scan_tree(tmp_path / "alone", {"package.json": package})
     assert not paas_facts(alone, "deploy.migration.strategy")
