@@ -1857,10 +1857,7 @@ class PaasDetector(Detector):
         apps = {near_folder(r.path) for r in ctx.records(HEROKU_APP)} - _container_stacks(ctx)
         if not apps:
             return []
-        tasks = TaskIndex(ctx)
-        scripts: dict[str, list[Record]] = {}
-        for script in ctx.records("script.command"):
-            scripts.setdefault(script.path, []).append(script)
+        tasks, scripts = TaskIndex(ctx), _scripts_by_path(ctx)
         where = text("On every Heroku build: ", Code(_HEROKU_BUILD_SCRIPT), " in ", Code("package.json"))
         facts: list[Fact] = []
         for record in tasks.npm_scripts.get(_HEROKU_BUILD_SCRIPT, []):
@@ -1913,10 +1910,7 @@ class PaasDetector(Detector):
         records = ctx.records("paas.release")
         if not records:
             return []
-        tasks = TaskIndex(ctx)
-        scripts: dict[str, list[Record]] = {}
-        for record in ctx.records("script.command"):
-            scripts.setdefault(record.path, []).append(record)
+        tasks, scripts = TaskIndex(ctx), _scripts_by_path(ctx)
         containers = _container_stacks(ctx)
         facts: list[Fact] = []
         for record in records:
@@ -1997,6 +1991,15 @@ def _table(data: Any, key: str) -> dict[str, Any]:
 def _ytable(data: Any, key: str) -> YDict:
     value = data.get(key) if isinstance(data, dict) else None
     return value if isinstance(value, YDict) else YDict()
+
+
+def _scripts_by_path(ctx: ResolveContext) -> dict[str, list[Record]]:
+    """The commands of every shell script read, by the script's path: what a release or build
+    command that runs one is followed into."""
+    scripts: dict[str, list[Record]] = {}
+    for record in ctx.records("script.command"):
+        scripts.setdefault(record.path, []).append(record)
+    return scripts
 
 
 def _said_uses(fact: Fact) -> None:
