@@ -42,7 +42,7 @@ from infrascan.envvars import LOG_LEVEL_KEYS, Variable, is_placeholder_host
 from infrascan.fields import FIELD_BY_ID
 from infrascan.fields import Scope as FieldScope
 from infrascan.images import parse_image
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, code_list, text
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, text
 from infrascan.source import folder_of, repo_path
 from infrascan.yamlload import YamlResult, YDict, line_of, load_yaml
 
@@ -59,6 +59,7 @@ from .kubernetes import (
     once,
     plain,
     read_variables,
+    rules_counted,
     short,
     split_documents,
     summarise,
@@ -2423,12 +2424,11 @@ def _alerts_of_chart(facts: list[Fact], where: tuple[Part, ...], chart: str) -> 
         names = named[(field_id, confidence)]
         if len(names) <= MAX_ALERTS:
             continue
-        severities = list(dict.fromkeys(str(f.attrs.get("severity", "")) for f in members))
+        severities = list(dict.fromkeys(str(s) for f in members
+                                        for s in f.attrs.get("severities", [f.attrs.get("severity", "")])))
         out.append(Fact(
             field_id,
-            text(f"{len(names)} alert rules with severity ", *code_list(severities), " (",
-                 *code_list(names, MAX_ALERTS), ") in PrometheusRule templates", *where,
-                 ", rendered by its values"),
+            text(*rules_counted(names, severities), " in PrometheusRule templates", *where, ", rendered by its values"),
             confidence,
             tuple(sorted({e for f in members for e in f.evidence})),
             item=f"alerts:{chart}:{field_id}",

@@ -1012,22 +1012,22 @@ def _alert_level(alert: dict[str, Any]) -> str:
     return "critical" if severity in _CRITICAL else "warning" if severity in _WARNING else ""
 
 
+def rules_counted(names: list[str], severities: list[str]) -> tuple[Part, ...]:
+    """"45 alert rules with severity `critical` (`A`, `B` ... and 39 more)": rules of one level said
+    as a count and the first few names (one object's, or a chart's)."""
+    return (f"{len(names)} alert rules with severity ", *code_list(severities), " (",
+            *code_list(names, MAX_ALERTS), ")")
+
+
 def alert_summary(level: str, alerts: list[dict[str, Any]], obj: dict[str, Any], site: Site) -> Fact:
     """Many alert rules of one level in one object: how many, and the first few by name."""
     severities = list(dict.fromkeys((a.get("severity") or "").lower() for a in alerts))
-    parts: tuple[Part, ...] = (
-        f"{len(alerts)} alert rules with severity ",
-        *code_list(severities),
-        " (",
-        *code_list([a["alert"] for a in alerts], MAX_ALERTS),
-        ") in ",
-        *label(obj),
-        *site.where,
-    )
+    names = [a["alert"] for a in alerts]
+    parts = (*rules_counted(names, severities), " in ", *label(obj), *site.where)
     first = int(alerts[0]["line"])
     summary = fact(site, f"alert.{level}", parts, Confidence.DECLARED, first,
                    item=f"alerts:{site.path}:{obj.get('name')}:{level}", tech="prometheus", rank=30,
-                   attrs={"severity": severities[0], "alerts": [a["alert"] for a in alerts]})
+                   attrs={"severity": severities[0], "severities": severities, "alerts": names})
     return replace(summary, evidence=tuple(sorted({*summary.evidence,
                                                    *(e for a in alerts[1:] for e in site.ev(int(a["line"])))})))
 
