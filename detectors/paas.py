@@ -13,10 +13,11 @@ or a package.json script are resolved in phase 2 from the scripts detector's rec
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
@@ -119,6 +120,8 @@ _PROCFILE_LINE = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.*)$")
 PROCFILE = "paas.procfile"
 HEROKU_APP = "paas.heroku.app"
 HEROKU_YML = "paas.heroku.yml"
+# the package scripts and the shell scripts' commands, by path, that commands are followed into
+Followed = Callable[[], tuple[TaskIndex, dict[str, list[Record]]]]
 PROCFILE_RELEASE = "procfile-release"  # a paas.release record of a Procfile's release line
 _PROCFILE_RELEASE_ASIDE = (
     "; Heroku builds this app from images (container stack), whose release phase is heroku.yml's or a pushed"
@@ -1847,9 +1850,13 @@ class PaasDetector(Detector):
     # -- phase 2 ---------------------------------------------------------------------------------
 
     def resolve(self, ctx: ResolveContext) -> list[Fact]:
-        return [*self._process_types(ctx), *self._release_commands(ctx), *self._heroku_build_migrations(ctx)]
+        # the package and shell scripts release and build commands are followed into: read once, and
+        # only when a repository has such a command
+        followed = functools.cache(lambda: (TaskIndex(ctx), _scripts_by_path(ctx)))
+        return [*self._process_types(ctx), *self._release_commands(ctx, followed),
+                *self._heroku_build_migrations(ctx, followed)]
 
-    def _heroku_build_migrations(self, ctx: ResolveContext) -> list[Fact]:
+    def _heroku_build_migrations(self, ctx: ResolveContext, followed: Followed) -> list[Fact]:
         """Heroku's Node.js buildpack runs package.json's `heroku-postbuild` on every build of an app:
         outline's `yarn build && yarn db:migrate` migrates at each release, before it starts (its
         app.json's `postdeploy` runs once per new app only). Read beside a Heroku app.json, on the
@@ -1857,7 +1864,7 @@ class PaasDetector(Detector):
         apps = {near_folder(r.path) for r in ctx.records(HEROKU_APP)} - _container_stacks(ctx)
         if not apps:
             return []
-        tasks, scripts = TaskIndex(ctx), _scripts_by_path(ctx)
+        tasks, scripts = followed()
         where = text("On every Heroku build: ", Code(_HEROKU_BUILD_SCRIPT), " in ", Code("package.json"))
         facts: list[Fact] = []
         for record in tasks.npm_scripts.get(_HEROKU_BUILD_SCRIPT, []):
@@ -1905,12 +1912,12 @@ class PaasDetector(Detector):
             )
         return facts
 
-    def _release_commands(self, ctx: ResolveContext) -> list[Fact]:
+    def _release_commands(self, ctx: ResolveContext, followed: Followed) -> list[Fact]:
         """Release commands that call a package.json script or a shell script: what do they run?"""
         records = ctx.records("paas.release")
         if not records:
             return []
-        tasks, scripts = TaskIndex(ctx), _scripts_by_path(ctx)
+        tasks, scripts = followed()
         containers = _container_stacks(ctx)
         facts: list[Fact] = []
         for record in records:
