@@ -245,14 +245,7 @@ def test_a_hook_annotation_in_a_block_of_its_own_is_a_hook_only_where_it_renders
         "  {{- end }}\nspec:\n  template:\n    spec:\n      containers:\n      - name: migrate\n"
         "        image: app:1\n        command: [python, manage.py, migrate]\n{{- end }}\n"
     )
-    scanned = scan_tree(tmp_path, {
-        "chart/Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\n",
-        "chart/values.yaml": f"migrate:\n  enabled: true\n  useHook: {use_hook}\n",
-        "chart/templates/job-migrate.yaml": job,
-    })
-    [migration] = [f for f in facts_for(scanned.model, "deploy.migration.strategy")
-                   if "chart/templates/job-migrate.yaml" in paths(f)]
-    assert migration.text.startswith(who)
+    assert _migration_job(tmp_path, f"migrate:\n  enabled: true\n  useHook: {use_hook}\n", job).text.startswith(who)
 
 
 @pytest.mark.parametrize(("pre", "who"), [("true", "Helm pre-install/pre-upgrade hook Job"),
@@ -266,14 +259,19 @@ def test_a_hook_per_branch_is_the_hook_of_the_branch_that_renders(tmp_path: Path
         "      containers:\n      - name: migrate\n        image: app:1\n"
         "        command: [python, manage.py, migrate]\n"
     )
+    assert _migration_job(tmp_path, f"migrate:\n  preUpgrade: {pre}\n", job).text.startswith(who)
+
+
+def _migration_job(tmp_path: Path, values: str, job: str) -> Fact:
+    """The migration statement of a chart `app` with these values and this migrate Job template."""
     scanned = scan_tree(tmp_path, {
         "chart/Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\n",
-        "chart/values.yaml": f"migrate:\n  preUpgrade: {pre}\n",
+        "chart/values.yaml": values,
         "chart/templates/job-migrate.yaml": job,
     })
     [migration] = [f for f in facts_for(scanned.model, "deploy.migration.strategy")
                    if "chart/templates/job-migrate.yaml" in paths(f)]
-    assert migration.text.startswith(who)
+    return migration
 
 
 # -- the template reader and the expression evaluator -----------------------------------------
