@@ -126,6 +126,7 @@ class Knowledge:
     compose_up: re.Pattern[str]
     runner_stores: re.Pattern[str]
     test_jobs: re.Pattern[str]
+    deploy_test_jobs: re.Pattern[str]
     plumbing: re.Pattern[str]
 
     def action(self, uses: str) -> ActionSpec | None:
@@ -178,6 +179,7 @@ def knowledge() -> Knowledge:
         compose_up=re.compile(data["compose_up"]),
         runner_stores=re.compile(data["runner_stores"]),
         test_jobs=re.compile(data["test_jobs"]),
+        deploy_test_jobs=re.compile(data["deploy_test_jobs"]),
         plumbing=re.compile(data["plumbing"]),
     )
 
@@ -1234,11 +1236,9 @@ class JobRun:
         if "cluster" in kinds or ("teardown" in kinds and bool(kinds & {"test", "deploy"})):
             return True
         named = f"{self.job['id']} {self.job['name'] or ''}"
-        return "deploy" in kinds and not self.job["environment"] and bool(_TEST_JOB.search(named))
+        return "deploy" in kinds and not self.job["environment"] and bool(knowledge().deploy_test_jobs.search(named))
 
 
-# A job named for tests (`deployment-tests`, `e2e`, `smoke-test`), not for an environment named test
-_TEST_JOB = re.compile(r"(?i)(?:^|[\s_-])(?:tests|e2e|smoke[\s_-]?tests?)(?:$|[\s_-])")
 _LOCAL_SCRIPT = re.compile(
     r"^(?:(?:ba|z|da)?sh\s+(?:-\w+\s+)*)?(?P<path>(?:\.{1,2}/|/?[\w.@-]+/)[\w.@/-]*\.(?:sh|bash)|\./[\w.@/-]+)(?:\s|$)"
 )
