@@ -6,8 +6,11 @@ blocked by a draw no one can reproduce. `HYPOTHESIS_PROFILE=long` explores fresh
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
@@ -22,5 +25,6 @@ settings.register_profile("long", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Every test, and every infrascan process a test starts, uses a cache directory of its own session,
-# never the developer's ~/.cache/infrascan.
-os.environ["XDG_CACHE_HOME"] = __import__("tempfile").mkdtemp(prefix="infrascan-test-cache-")
+# never the developer's ~/.cache/infrascan; removed when the session ends (a few MB a run).
+os.environ["XDG_CACHE_HOME"] = _CACHE = tempfile.mkdtemp(prefix="infrascan-test-cache-")
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
