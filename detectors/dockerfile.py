@@ -27,7 +27,7 @@ from typing import Any
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.envvars import Variable, VariableReader, public_suffix
 from infrascan.images import parse_image
-from infrascan.model import Code, Confidence, Fact, Part, text
+from infrascan.model import Code, Confidence, Fact, Part, Severity, text
 from infrascan.source import development_dockerfile, near_folder
 from infrascan.yamlload import load_table
 
@@ -37,6 +37,11 @@ _HEREDOC = re.compile(r"<<(-?)\s*[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?")
 _ARG_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 # Dev environments (dev containers, DDEV, Cursor's cloud agents, Gitpod) and container actions:
 # tooling images, not the application's.
+# A Dockerfile that a tool renders before anything builds it (vaultwarden's `Dockerfile.j2` writes
+# its `Dockerfile.debian` and `Dockerfile.alpine`, which are read in their own right): its images
+# are those of the files rendered from it, and its `FROM {{ ... }}` names no image.
+_TEMPLATE_NAME = re.compile(r"(?i)\.(?:j2|jinja2?|tmpl|tpl|template|erb|mustache|hbs)$")
+_TEMPLATED_FROM = re.compile(r"(?im)^[ \t]*FROM[ \t][^\n]*(?:\{\{|\{%|<%)")
 _TOOLING = re.compile(r"(?:^|/)(?:\.devcontainer|\.ddev|\.cursor|\.github)/|(?:^|/)\.gitpod\.[Dd]ockerfile$")
 # Build arguments are stored in the image history; these name tokens mark a credential.
 _SECRET_ARG = re.compile(
@@ -193,7 +198,7 @@ def _copy(value: str, workdir: str) -> Copy | None:
 
 class DockerfileDetector(Detector):
     name = "dockerfile"
-    version = "8"
+    version = "9"
     description = "Dockerfiles: stages, base images and runtimes, ports, user, healthcheck, start commands"
     patterns = (
         "Dockerfile",
@@ -218,6 +223,11 @@ class DockerfileDetector(Detector):
             return out  # dev containers, Gitpod workspaces and container actions are tooling
         if "\x00" in file.text:
             out.diagnostics.append(self.diagnostic(file.path, None, "binary content in a Dockerfile; not read"))
+            return out
+        if _TEMPLATE_NAME.search(file.path) or _TEMPLATED_FROM.search(file.text):
+            out.diagnostics.append(self.diagnostic(
+                file.path, None, "a Dockerfile template (rendered before it is built); its images are not read",
+                Severity.INFO))
             return out
         from dockerfile_parse import DockerfileParser
 

@@ -222,6 +222,31 @@ def test_tooling_dockerfiles_are_not_the_application() -> None:
         assert extract("FROM gitpod/workspace-full\n", path).facts == [], path
 
 
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # vaultwarden's docker/Dockerfile.j2, rendered into Dockerfile.debian and Dockerfile.alpine
+        ("docker/Dockerfile.j2", "FROM docker.io/vaultwarden/web-vault@{{ vault_image_digest }} AS vault\n"
+                                 "FROM {{ runtime_stage_base_image }}\nEXPOSE 80\nHEALTHCHECK CMD /healthcheck.sh\n"),
+        ("Dockerfile.template", "FROM python:3.12-slim\nUSER app\n"),
+        ("build/Dockerfile.tmpl", "FROM golang:1.22\n"),
+        ("images/app.Dockerfile.erb", "FROM <%= base %>\n"),
+        # a template by its content alone
+        ("Dockerfile", "{% set base = 'alpine:3.20' %}\nFROM {{ base }}\nRUN apk add curl\n"),
+    ],
+)
+def test_a_dockerfile_template_is_not_an_image(path: str, text: str) -> None:
+    result = extract(text, path)
+    assert result.facts == [] and result.records == []
+    assert result.diagnostics[0].message.startswith("a Dockerfile template")
+    assert result.diagnostics[0].severity.value == "info"
+
+
+def test_braces_outside_from_lines_are_an_ordinary_dockerfile() -> None:
+    # Go templates in a RUN's --format, as podinfo-style Dockerfiles write them
+    assert "runtime Alpine" in build_text("FROM alpine:3.20\nRUN docker inspect --format '{{.Id}}' x\n")
+
+
 # -- migrations on start (phase 2) ------------------------------------------------------------------
 
 
