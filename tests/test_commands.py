@@ -372,6 +372,10 @@ ROWS: list[tuple[str, str]] = [
     ('buildah bud -t myimage .', 'build:docker'),
     # docker/docs: bake
     ('docker buildx bake --set *.platform=linux/amd64', 'build:docker'),
+    # negatives: build checks only (dani-garcia/vaultwarden: .github/workflows/hadolint.yml; docker docs: build checks)
+    ('docker build --check . -f docker/Dockerfile.debian', ''),
+    ('docker buildx build --check .', ''),
+    ('docker build --help', ''),
     # ---- compose-build -----------------------------------------------------------------------------
     # grafana/loki: tools/dev/loki-tsdb-storage-s3/compose-up.sh
     ('docker compose -f "${SCRIPT_DIR}"/docker-compose.yml build distributor', 'build:docker-compose'),
