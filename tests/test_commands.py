@@ -156,6 +156,8 @@ ROWS: list[tuple[str, str]] = [
     ('npx prisma migrate deploy', 'migrate:prisma'),
     # umami-software/umami: scripts/check-db.js runs
     ('prisma migrate deploy', 'migrate:prisma'),
+    # spliit-app/spliit: scripts/container-entrypoint.sh (the CLI by path in a standalone image)
+    ('node node_modules/prisma/build/index.js migrate deploy', 'migrate:prisma'),
     # formbricks/formbricks: packages/database/package.json
     ('prisma db push --accept-data-loss --config ./prisma.config.ts', 'migrate:prisma'),
     # calcom/cal.com: packages/prisma/package.json
