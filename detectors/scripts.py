@@ -175,7 +175,7 @@ def script_tokens(command: str) -> list[str]:
 
 class ScriptsDetector(Detector):
     name = "scripts"
-    version = "10"
+    version = "11"
     description = "shell scripts, package.json scripts, Makefile/justfile/Taskfile targets (for indirection)"
     patterns = (
         "*.sh",
@@ -192,6 +192,7 @@ class ScriptsDetector(Detector):
         "Taskfile.{yml,yaml}",
         "Taskfile.dist.{yml,yaml}",
         "package.json",
+        "composer.json",
         "project.json",
         "nx.json",
         "**/scripts/*.{js,mjs,cjs,ts,mts}",
@@ -211,6 +212,8 @@ class ScriptsDetector(Detector):
         name = PurePosixPath(file.path).name
         if name == "package.json":
             self._package_json(file, out)
+        elif name == "composer.json":
+            self._composer_json(file, out)
         elif name == "project.json":
             self._nx_project(file, out)
         elif name == "nx.json":
@@ -337,6 +340,22 @@ class ScriptsDetector(Detector):
             line = _json_key_line(lines, script_name)
             self._target(out, file.path, "npm", script_name, line, [(c.text, line) for c in split_commands(command)],
                          package=package)
+
+    def _composer_json(self, file: SourceFile, out: Extraction) -> None:
+        """composer.json scripts: a command or a list of them, where `@name` runs another script,
+        `@php`/`@composer` run those programs and `@putenv` only sets a variable; a PHP callback
+        (`Vendor\\Class::method`) runs no command."""
+        data = self.json_mapping(file, out)
+        scripts = data.get("scripts") if data else None
+        if data is None or not isinstance(scripts, dict):
+            return
+        lines = file.text.splitlines()
+        for script_name, value in scripts.items():
+            entries = value if isinstance(value, list) else [value]
+            line = _json_key_line(lines, script_name)
+            commands = [(command, line) for entry in entries if isinstance(entry, str)
+                        for command in _composer_commands(entry)]
+            self._target(out, file.path, "composer", str(script_name), line, commands)
 
     def _nx_project(self, file: SourceFile, out: Extraction) -> None:
         """An Nx project's targets (`nx test web`): each target's `command`/`commands`, else what its
@@ -476,6 +495,27 @@ class ScriptsDetector(Detector):
                         elif isinstance(cmd, (dict, YDict)) and isinstance(cmd.get("cmd"), str):
                             commands.extend((c.text, cmd_line + c.offset) for c in split_commands(cmd["cmd"]))
                 self._target(out, file.path, "task", str(task_name), line, commands)
+
+
+_COMPOSER_CALLBACK = re.compile(r"^[A-Za-z_][\w\\]*::\w+$")
+
+
+def _composer_commands(entry: str) -> list[str]:
+    """One composer.json script entry as shell commands: `@test:unit --coverage` is `composer
+    test:unit --coverage`; `@parallel a b` (a plugin's) runs scripts a and b."""
+    entry = entry.strip()
+    if not entry or _COMPOSER_CALLBACK.match(entry):
+        return []
+    if not entry.startswith("@"):
+        return [entry]
+    word, _, rest = entry[1:].partition(" ")
+    if word == "putenv":
+        return []
+    if word in ("php", "composer"):
+        return [entry[1:]]
+    if word == "parallel":
+        return [f"composer {name}" for name in rest.split()]
+    return [f"composer {entry[1:]}"]
 
 
 def _nx_commands(spec: dict[str, Any]) -> list[str]:

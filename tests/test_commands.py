@@ -93,6 +93,21 @@ ROWS: list[tuple[str, str]] = [
     ('just -f ci.just deploy staging', 'indirect:just@deploy'),
     # mozilla/sccache: justfile recipes used in CI
     ('just check', 'indirect:just@check'),
+    # ---- composer-script ---------------------------------------------------------------------------
+    # shlinkio/shlink: .github/workflows/ci-tests.yml (with the caller's input bound)
+    ('composer test:unit:ci', 'indirect:composer@test:unit:ci'),
+    # shlinkio/shlink: .github/workflows/ci.yml (matrix command)
+    ('composer cs', 'indirect:composer@cs'),
+    # composer docs: run-script
+    ('composer run-script test -- --filter=Foo', 'indirect:composer@test'),
+    ('composer run phpstan', 'indirect:composer@phpstan'),
+    # laravel/framework style: `composer --no-interaction test`
+    ('composer --no-interaction test', 'indirect:composer@test'),
+    # negatives: composer's own commands
+    ('composer install --no-dev --optimize-autoloader', ''),
+    ('composer update', ''),
+    ('composer dump-autoload -o', ''),
+    ('composer global require phpstan/phpstan', ''),
     # ---- task-target -------------------------------------------------------------------------------
     # go-task/task: .github/workflows/test.yml
     ('task test', 'indirect:task@test'),

@@ -90,6 +90,46 @@ def test_package_json_targets_and_invalid_json() -> None:
     assert broken.diagnostics[0].line == 2 and broken.records == []
 
 
+def test_composer_json_scripts_as_commands() -> None:
+    # modelled on shlinkio/shlink's composer.json: lists, `@name` references, `@putenv`, `@parallel`
+    text = (
+        '{\n  "scripts": {\n'
+        '    "test": ["@parallel test:unit test:db"],\n'
+        '    "test:unit": ["@putenv COLUMNS=120", "phpunit --order-by=random"],\n'
+        '    "test:unit:ci": ["@putenv XDEBUG_MODE=coverage", "@test:unit --coverage-php=build/unit.cov"],\n'
+        '    "migrate": "@php bin/doctrine migrations:migrate",\n'
+        '    "post-install-cmd": "App\\\\Installer::postInstall"\n'
+        '  }\n}\n'
+    )
+    targets = {r.data["name"]: r for r in DETECTOR.extract(SourceFile("composer.json", text)).records}
+    assert [c["command"] for c in targets["test"].data["commands"]] == ["composer test:unit", "composer test:db"]
+    assert [c["command"] for c in targets["test:unit"].data["commands"]] == ["phpunit --order-by=random"]
+    assert targets["test:unit"].line == 4 and targets["test:unit"].data["runner"] == "composer"
+    assert [c["command"] for c in targets["test:unit:ci"].data["commands"]] == [
+        "composer test:unit --coverage-php=build/unit.cov"]
+    assert [c["command"] for c in targets["migrate"].data["commands"]] == ["php bin/doctrine migrations:migrate"]
+    assert targets["post-install-cmd"].data["commands"] == []
+
+
+def test_a_composer_script_is_followed_to_what_it_runs(tmp_path: Path) -> None:
+    # shlink: a reusable workflow runs `composer test:${{ inputs.test-group }}:ci` with test-group unit
+    scanned = scan_tree(tmp_path, {
+        "composer.json": '{"scripts": {"test:unit": "phpunit", "test:unit:ci": "@test:unit --coverage-php=x.cov"}}',
+        ".github/workflows/ci.yml": (
+            "on: push\njobs:\n  unit-tests:\n    uses: ./.github/workflows/tests.yml\n"
+            "    with:\n      test-group: unit\n"
+        ),
+        ".github/workflows/tests.yml": (
+            "on:\n  workflow_call:\n    inputs:\n      test-group:\n        type: string\n"
+            "jobs:\n  tests:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - run: composer test:${{ inputs.test-group }}:ci\n"
+        ),
+    })
+    [unit] = facts_for(scanned.model, "ci.test.unit")
+    assert "PHPUnit" in unit.text and "composer test:unit:ci" in unit.text
+    assert any(e.path == "composer.json" for e in unit.evidence)
+
+
 def test_recipe_lines_are_split_into_simple_commands() -> None:
     # A recipe line that changes directory first (django-uwsgi-template's Makefile runs
     # `cd deploy && ansible-playbook ...`; charts are often `cd charts && helm upgrade ...`).
