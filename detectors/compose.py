@@ -34,15 +34,13 @@ from infrascan.envvars import ENV_SELECTORS, Variable, VariableReader
 from infrascan.fields import FIELD_BY_ID, Scope
 from infrascan.images import ImageRef, parse_image
 from infrascan.model import Code, Confidence, Fact, FactScope, Part, code_list, phrase_list, text
-from infrascan.source import near_folder
+from infrascan.source import TEST_DIRS, near_folder
 from infrascan.yamlload import Tagged, YDict, YList, line_of
 
 from .dockerfile import group_reached, migration_chain, stage_copies
 from .scripts import Copy, Reached, StartResolver, argv_script
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=?]([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-# Directories holding a compose stack that runs the test suite, not an environment.
-_TEST_STACK_DIRS = frozenset({"cypress", "playwright", "e2e"})
 _BASE_NAMES = frozenset({"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",
                          "podman-compose.yaml", "podman-compose.yml"})
 _MIGRATE_NAME = re.compile(r"(?i)(?:^|[_\-])(?:db[_\-]?)?migrat(?:e|ion|ions|or)(?:$|[_\-])")
@@ -355,7 +353,7 @@ _NOT_COMPOSE_PATHS = re.compile(r"(?:^|/)(?:\.tugboat/|\.lando[^/]*\.ya?ml$)")
 
 class ComposeDetector(Detector):
     name = "compose"
-    version = "13"
+    version = "14"
     description = "docker-compose files: services, images, ports, healthchecks, migrations on start"
     patterns = ("{docker-,podman-,}compose*.{yml,yaml}",)  # podman-compose reads its own name first
     sniff = Sniff((".yml", ".yaml"), _SNIFF, unless=_NOT_COMPOSE,
@@ -411,7 +409,7 @@ class ComposeDetector(Detector):
                     )
                 )
         out.facts = _shared_by_services(out.facts)
-        if any(part in _TEST_STACK_DIRS for part in PurePosixPath(file.path).parts[:-1]):
+        if any(part in TEST_DIRS for part in PurePosixPath(file.path).parts[:-1]):
             for fact in out.facts:
                 fact.scope = FactScope.EXAMPLE
         if env is None:
@@ -753,7 +751,7 @@ class ComposeDetector(Detector):
                 "build": build_data,
                 "start": [start, line_of(svc, start_key, svc_line)] if start else None,
                 "waiters": waiters,
-                "test_stack": any(p in _TEST_STACK_DIRS for p in PurePosixPath(path).parts[:-1]),
+                "test_stack": any(p in TEST_DIRS for p in PurePosixPath(path).parts[:-1]),
             },
         )
 

@@ -22,7 +22,7 @@ from typing import Any
 from infrascan.detector import Record, ResolveContext
 from infrascan.globs import PatternIndex
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, text
-from infrascan.source import folder_of, is_example_dir
+from infrascan.source import folder_of, is_example_beyond_tests
 from infrascan.yamlload import load_table
 
 from ._pipelines import LEVEL_FIELDS
@@ -30,8 +30,6 @@ from .github_actions import knowledge
 
 # Fields whose facts say a pipeline runs tests (load tests run a runner too).
 _RUN_FIELDS = frozenset({*LEVEL_FIELDS.values(), "mon.performance"})
-# Example folders hold no suite of the repository's own, but a `tests/` folder is where suites live.
-_TEST_DIRS = frozenset({"test", "tests", "__tests__"})
 
 
 @dataclass(frozen=True)
@@ -96,11 +94,11 @@ def suites(ctx: ResolveContext) -> list[Suite]:
     index, known = _configs(), runners()
     for path in ctx.files:
         tools = index.owners(path)  # remembered per base name and folder by the index itself
-        if tools and not _in_examples(path):
+        if tools and not is_example_beyond_tests(path):
             for tool in sorted(tools):
                 suite(tool, known[tool].level, path).configs.append(path)
     for record in ctx.records("task.target"):
-        if record.data.get("runner") != "npm" or _in_examples(record.path):
+        if record.data.get("runner") != "npm" or is_example_beyond_tests(record.path):
             continue
         for command in record.data.get("classified", []):
             tool, level = _runner_of(command)
@@ -109,10 +107,6 @@ def suites(ctx: ResolveContext) -> list[Suite]:
                 if not any(listed is record for listed, _ in entry.scripts):
                     entry.scripts.append((record, str(record.data["name"])))
     return [found[key] for key in sorted(found)]
-
-
-def _in_examples(path: str) -> bool:
-    return any(is_example_dir(part) and part.lower() not in _TEST_DIRS for part in path.split("/")[:-1])
 
 
 def _runner_of(command: dict[str, Any]) -> tuple[str, str]:

@@ -17,7 +17,7 @@ from infrascan.components import Components
 from infrascan.environments import PRODUCTION, STAGING, TEMPLATE_TIERS, block_order, normalise
 from infrascan.fields import FIELD_BY_ID, Scope
 from infrascan.model import Code, Confidence, Diagnostic, Fact, FactScope, order_key, text
-from infrascan.source import is_example_path, is_retired_path
+from infrascan.source import is_example_beyond_tests, is_example_path, is_retired_path
 
 
 @dataclass
@@ -247,18 +247,24 @@ def _placed(fact: Fact, **changes: Any) -> Fact:
 
 def _scope(fact: Fact) -> FactScope:
     """Where a fact's evidence lives: only in deprecated or archived folders, only in examples, tests
-    and docs (or a detector said it is an example), or in the repository's own files."""
-    scopes = [_path_scope(e.path) for e in fact.evidence]
+    and docs (or a detector said it is an example), or in the repository's own files. For the test
+    fields, a folder of tests is the repository's own: it is where its suites live."""
+    tests_own = fact.field.startswith(_TEST_FIELDS)
+    scopes = [_path_scope(e.path, tests_own) for e in fact.evidence]
     if FactScope.MAIN in scopes:
         return FactScope.EXAMPLE if fact.scope is FactScope.EXAMPLE else FactScope.MAIN
     return FactScope.EXAMPLE if FactScope.EXAMPLE in scopes else FactScope.RETIRED
 
 
-def _path_scope(path: str) -> FactScope:
-    """One evidence path's scope (both tests are memoised per path: many facts cite one file)."""
+_TEST_FIELDS = "ci.test."
+
+
+def _path_scope(path: str, tests_own: bool = False) -> FactScope:
+    """One evidence path's scope (every test is memoised per path: many facts cite one file)."""
     if is_retired_path(path):
         return FactScope.RETIRED
-    return FactScope.EXAMPLE if is_example_path(path) else FactScope.MAIN
+    example = is_example_beyond_tests(path) if tests_own else is_example_path(path)
+    return FactScope.EXAMPLE if example else FactScope.MAIN
 
 
 def build_model(

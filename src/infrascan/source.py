@@ -67,14 +67,16 @@ EXAMPLE_DIRS = frozenset(
         "sample",
         "docs",
         "doc",
-        "test",
-        "tests",
         "testdata",
         "fixtures",
-        "__tests__",
         "__fixtures__",
     }
 )
+# Where test suites live, and the stacks end-to-end suites start: for every field but the test
+# fields, examples too (vaultwarden's playwright/ compose file, .env.template and package.json
+# describe its test databases, not an environment's).
+TEST_DIRS = frozenset({"test", "tests", "__tests__", "e2e", "cypress", "playwright"})
+EXAMPLE_DIRS |= TEST_DIRS
 
 # Directories whose files are kept for the record but no longer used: what they say is a hint
 # "from a deprecated or archived folder", never the repository's truth (terraform-aws-components
@@ -160,6 +162,13 @@ def development_dockerfile(path: str) -> bool:
 @lru_cache(maxsize=65536)
 def is_example_path(path: str) -> bool:
     return any(is_example_dir(part) for part in path.split("/")[:-1])
+
+
+@lru_cache(maxsize=65536)
+def is_example_beyond_tests(path: str) -> bool:
+    """In an example or docs folder other than a folder of tests: where a test suite is not the
+    repository's own (`examples/app/playwright.config.ts`, not `e2e/playwright.config.ts`)."""
+    return any(is_example_dir(part) and part.lower() not in TEST_DIRS for part in path.split("/")[:-1])
 
 
 def is_example_dir(name: str) -> bool:
