@@ -126,6 +126,9 @@ def test_token_boundaries_and_public_prefixes() -> None:
     assert [t.id for t in catalog.by_env_name("NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY")] == ["stripe"]
     assert [t.id for t in catalog.by_env_name("VITE_SENTRY_DSN")] == ["sentry"]
     assert [t.id for t in catalog.by_env_name("PGHOST")] == ["postgresql"]
+    # a vendor named by an English word is named at the start only (vaultwarden's .env.template)
+    assert catalog.by_env_name("SIGNUPS_VERIFY_RESEND_LIMIT") == []
+    assert [t.id for t in catalog.by_env_name("RESEND_API_KEY")] == ["resend"]
 
 
 def test_exporters_are_monitoring_not_the_database() -> None:
