@@ -59,7 +59,12 @@ LIQUIBASE_AUTO_ROLLBACK = frozenset(
 LIQUIBASE_NESTED = frozenset({"column", "constraints", "where", "param", "whereParams", "comment", "validCheckSum"})
 # Calls inside a reversible `change` that the tool cannot invert (it raises on rollback).
 IRREVERSIBLE_IN_CHANGE: dict[str, re.Pattern[str]] = {
-    "rails-migrations": re.compile(r"^\s*(?:execute|change_column|remove_columns?\s+:\w+\s*,\s*:\w+\s*$)\b", re.M),
+    # a column removed without its type, a table dropped without its definition, an index removed
+    # by its name alone: Rails cannot recreate them (maybe-finance's `drop_table :currencies`)
+    "rails-migrations": re.compile(
+        r"^\s*(?:(?:execute|change_column)\b|remove_columns?\s+:\w+\s*,\s*:\w+\s*$"
+        r"|drop_table\s+:\w+(?:\s*,\s*\w+:\s*[^,\n{]+)*\s*$"
+        r"|remove_index\s+:\w+\s*,\s*name:(?![^\n]*\bcolumn:)[^\n]*$)", re.M),
     "phinx": re.compile(r"->\s*(?:execute|query)\s*\("),
 }
 # How each tool's rollback is worded: (what a down step is called, whether `change` counts as one).
@@ -132,7 +137,7 @@ class Verdict:
 
 class MigrationsDetector(Detector):
     name = "migrations"
-    version = "1"
+    version = "2"
     description = "database migration tools and their files"
     patterns = (
         "alembic.ini",

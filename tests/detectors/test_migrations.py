@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers import FIXTURES, Scanned, facts_for, scan_tree
-from infrascan.detectors.migrations import MigrationsDetector
+from infrascan.detectors.migrations import MigrationsDetector, _block_verdict
 
 from infrascan.commands import classify
 from infrascan.model import Confidence, Fact
@@ -213,6 +213,25 @@ def test_a_step_that_names_no_tool_covers_every_tool(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, files)
     assert not unapplied(scanned)
     assert any("passbolt migrate" in f.text for f in facts_for(scanned.model, "deploy.migration.strategy"))
+
+
+@pytest.mark.parametrize(
+    ("change", "reversible"),
+    [
+        # modelled on maybe-finance/maybe db/migrate
+        ("drop_table :currencies", False),
+        ("drop_table :currencies, if_exists: true", False),
+        ("drop_table :currencies do |t|\n      t.string :code\n    end", True),
+        ('remove_index :securities, name: "index_securities_on_ticker"', False),
+        ('remove_index :securities, column: :ticker, name: "index_securities_on_ticker"', True),
+        ("remove_column :accounts, :mode", False),
+        ("remove_column :accounts, :mode, :string", True),
+        ("add_index :securities, :ticker", True),
+    ],
+)
+def test_rails_change_steps_rails_cannot_reverse(change: str, reversible: bool) -> None:
+    source = f"class M < ActiveRecord::Migration[7.2]\n  def change\n    {change}\n  end\nend\n"
+    assert _block_verdict(source, "rails-migrations").down is reversible
 
 
 # -- the command rules this detector adds (data/commands/70-migrations.yaml) -----------------------
