@@ -11,8 +11,8 @@ detector found a step that applies them, it says so, as a hint.
 
 A down step means: Alembic `downgrade()` with a body; Django operations that all have a reverse;
 Flyway `U<version>__` undo scripts; Liquibase `rollback` blocks or change types Liquibase reverses
-itself; Rails, Ecto and Phinx `down` or a reversible `change`; Knex, Sequelize, TypeORM, EF Core
-and Laravel `down` methods with a body; golang-migrate `.down.sql` files; goose and dbmate down
+itself; Rails, Ecto and Phinx `down` or a reversible `change`; Knex, Sequelize, TypeORM, EF Core,
+Laravel and Doctrine `down` methods with a body; golang-migrate `.down.sql` files; goose and dbmate down
 sections that are not empty.
 """
 
@@ -74,6 +74,7 @@ DOWN_WORDS: dict[str, str] = {
     "rails-migrations": "a `down` or a reversible `change`",
     "ecto": "a `down` or a reversible `change`",
     "phinx": "a `down` or a reversible `change()`",
+    "doctrine-migrations": "a `down()` with a body",
     "knex": "a `down` with a body",
     "sequelize": "a `down` with a body",
     "typeorm": "a `down()` with a body",
@@ -389,7 +390,9 @@ class MigrationsDetector(Detector):
         self._migration(out, file, "ecto", _ecto_verdict(file.text))
 
     def _php(self, file: SourceFile, out: Extraction) -> None:
-        if re.search(r"\b(?:AbstractMigration|BaseMigration)\b", file.text):
+        if _DOCTRINE.search(file.text):  # also an AbstractMigration: Doctrine's, not Phinx's
+            self._migration(out, file, "doctrine-migrations", _doctrine_verdict(file.text))
+        elif re.search(r"\b(?:AbstractMigration|BaseMigration)\b", file.text):
             self._migration(out, file, "phinx", _phinx_verdict(file.text))
         elif re.search(r"\bextends\s+Migration\b", file.text) and "Illuminate" in file.text:
             self._migration(out, file, "laravel-migrations", _brace_verdict(file.text, _PHP_DOWN, "no `down()`"))
@@ -1014,6 +1017,23 @@ def _split_args(source: str, closer: str) -> list[str]:
     if last:
         args.append(last)
     return [a.strip() for a in args if a.strip()]
+
+
+_DOCTRINE = re.compile(r"\bDoctrine\\(?:DBAL\\)?Migrations\\AbstractMigration\b")
+_DOCTRINE_IRREVERSIBLE = re.compile(r"->\s*throwIrreversibleMigrationException\s*\(|->\s*abortIf\s*\(\s*true\b")
+
+
+def _doctrine_verdict(source: str) -> Verdict:
+    """Doctrine Migrations: a `down()` that does something, not one that says it cannot."""
+    down = _PHP_DOWN.search(source)
+    if down is None:
+        return Verdict(False, "only `up()`")
+    body = _brace_body(source, down.end())
+    if body is None or not _has_statements(body):
+        return Verdict(False, "empty `down()`")
+    if _DOCTRINE_IRREVERSIBLE.search(body):
+        return Verdict(False, "`down()` throws an irreversible-migration exception")
+    return Verdict(True)
 
 
 def _phinx_verdict(source: str) -> Verdict:
