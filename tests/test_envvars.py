@@ -36,6 +36,9 @@ def var(name: str, value: str | None = "", line: int = 1, comment: str = "", opt
         ("AUTH_GOOGLE_SECRET", set(), "API key or token"),
         ("SENTRY_DSN", set(), "DSN"),
         ("AWS_ACCESS_KEY_ID", set(), "static access keys"),
+        # the secret half of the pair (maybe-finance/maybe .env.example)
+        ("S3_SECRET_ACCESS_KEY", {"S3_ACCESS_KEY_ID"}, "static access keys"),
+        ("AWS_SECRET_ACCESS_KEY", set(), "static access keys"),
         ("GOOGLE_APPLICATION_CREDENTIALS", set(), "service-account credentials file"),
         ("STRIPE_WEBHOOK_SECRET", set(), "signed inbound webhooks"),
         ("SMTP_PASSWORD", set(), "username and password"),

@@ -128,8 +128,8 @@ def _credential_kind(upper: str, names_of_service: set[str]) -> str | None:
         return "OAuth client"
     if upper.endswith("_DSN"):
         return "DSN"
-    if upper == "AWS_ACCESS_KEY_ID" or upper.endswith("_ACCESS_KEY_ID"):
-        return "static access keys"
+    if upper == "AWS_ACCESS_KEY_ID" or upper.endswith(("_ACCESS_KEY_ID", "_SECRET_ACCESS_KEY")):
+        return "static access keys"  # either half of the pair (maybe-finance's S3_SECRET_ACCESS_KEY)
     if (
         upper in ("GOOGLE_APPLICATION_CREDENTIALS",)
         or upper.endswith("_SERVICE_ACCOUNT_JSON")
