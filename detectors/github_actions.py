@@ -962,6 +962,9 @@ def _event_values(event: str) -> dict[str, Values]:
     return {"github.event_name": frozenset({event})}
 
 
+_EVERY_NAME = frozenset({"*", "**"})
+
+
 def _push(path: str, config: Mapping[str, Any]) -> Iterator[tuple[Trigger, dict[str, Values]]]:
     line, (label, paths) = config["line"], _paths_note(config)
     branches, tags = config.get("branches", []), config.get("tags", [])
@@ -975,15 +978,16 @@ def _push(path: str, config: Mapping[str, Any]) -> Iterator[tuple[Trigger, dict[
         if isinstance(ref, str):
             values["github.ref_name"] = frozenset({branch})
         yield Trigger(path, line, "push", "push to", branch, "", label, paths), values
-    # `**` ignores every name: `branches: ['**']` with `tags-ignore: ['**']` means "branches, never tags".
-    if ignored_b and not branches and "**" not in ignored_b:
+    # `**` ignores every name, and `*` every name without a slash (all but `release/v1`-style tags):
+    # `branches: ['*']` with `tags-ignore: ['*']` means "branches, never tags" (flux2 examples' e2e).
+    if ignored_b and not branches and not _EVERY_NAME & set(ignored_b):
         values = {**_event_values("push"), "github.ref_type": frozenset({"branch"})}
         yield Trigger(path, line, "push", "push to branches except", ", ".join(ignored_b), "", label, paths), values
     for tag in tags:
         ref = _ref("refs/tags/", tag)
         values = {**_event_values("push"), "github.ref": frozenset({ref}), "github.ref_type": frozenset({"tag"})}
         yield Trigger(path, line, "push", "tag push", tag, "", label, paths), values
-    if ignored_t and not tags and "**" not in ignored_t:
+    if ignored_t and not tags and not _EVERY_NAME & set(ignored_t):
         values = {**_event_values("push"), "github.ref_type": frozenset({"tag"})}
         yield Trigger(path, line, "push", "tag push except", ", ".join(ignored_t), "", label, paths), values
 

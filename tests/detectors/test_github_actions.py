@@ -1409,14 +1409,16 @@ def test_helmfile_action_is_a_helm_deploy(tmp_path_factory: pytest.TempPathFacto
     assert "helmfile apply" in manual.text and "production" in manual.text
 
 
-def test_ignoring_every_tag_means_no_tag_trigger(tmp_path_factory: pytest.TempPathFactory) -> None:
-    # laravel-api-template .github/workflows/run-tests.yml: every branch, never a tag.
+@pytest.mark.parametrize("every", ["'**'", "'*'"])
+def test_ignoring_every_tag_means_no_tag_trigger(tmp_path_factory: pytest.TempPathFactory, every: str) -> None:
+    # laravel-api-template .github/workflows/run-tests.yml: every branch, never a tag (`**`);
+    # stefanprodan/flux2-kustomize-helm-example .github/workflows/e2e.yaml writes it with `*`.
     workflow = (
-        "on:\n  push:\n    branches:\n      - '**'\n    tags-ignore:\n      - '**'\n"
+        f"on:\n  push:\n    branches:\n      - {every}\n    tags-ignore:\n      - {every}\n"
         "jobs:\n  run-tests:\n    runs-on: ubuntu-latest\n    steps:\n"
         "      - uses: actions/checkout@v4\n      - run: php artisan test --parallel\n"
     )
-    scanned = scan(tmp_path_factory, "tags-ignore", {W + "run-tests.yml": workflow})
+    scanned = scan(tmp_path_factory, "tags-ignore" + every.strip("'").replace("*", "s"), {W + "run-tests.yml": workflow})
     unit = one(ours(scanned, "ci.test.unit"), "php artisan test")
     assert "push to" in unit.text and "tag" not in unit.text, unit.text
 
