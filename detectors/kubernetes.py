@@ -1338,7 +1338,7 @@ class Placement:
 
 class KubernetesDetector(Detector):
     name = "kubernetes"
-    version = "4"
+    version = "5"
     description = "Kubernetes manifests (found by content), Kustomize overlays, Argo CD, Flux, Skaffold"
     patterns = ("kustomization.{yaml,yml}", "Kustomization", "skaffold.{yaml,yml}")
     sniff = Sniff(
@@ -1717,10 +1717,8 @@ class KubernetesDetector(Detector):
                 Code(obj["name"]),
                 " applies ",
                 Code(flux["path"] or "./"),
-                " from ",
-                Code(flux["source"] or "?"),
-                " every ",
-                Code(flux["interval"] or "?"),
+                *((" from ", Code(flux["source"])) if flux["source"] else ()),
+                *_every(flux),
                 ", pruning removed objects" if flux["prune"] else "",
                 *site.where,
             )
@@ -1738,20 +1736,17 @@ class KubernetesDetector(Detector):
                 )
             )
         elif flux and kind == "HelmRelease":
-            chart = (" chart ", Code(flux["chart"] or "?")) + ((" ", Code(flux["version"])) if flux["version"] else ())
+            version = (" ", Code(flux["version"])) if flux["version"] else ()
+            # Without a chart the object is a patch of a release written elsewhere (a kustomize
+            # overlay's values, as flux2-kustomize-helm-example's apps/production/podinfo-values.yaml)
+            does = (" installs chart ", Code(flux["chart"]), *version) if flux["chart"] else (
+                " (a patch of a release defined elsewhere)",
+                *((" sets chart version", *version) if version else ()))
             facts.append(
                 fact(
                     site,
                     "ci.deploy.automated",
-                    (
-                        "Flux HelmRelease ",
-                        Code(obj["name"]),
-                        " installs",
-                        *chart,
-                        " every ",
-                        Code(flux["interval"] or "?"),
-                        *site.where,
-                    ),
+                    ("Flux HelmRelease ", Code(obj["name"]), *does, *_every(flux), *site.where),
                     Confidence.DECLARED,
                     int(obj["line"]),
                     item=f"flux:{obj['name']}",
@@ -2031,3 +2026,8 @@ def _app_env(obj: dict[str, Any], path: str) -> str | None:
             if env:
                 return env
     return _dir_env(path) if path else None
+
+
+def _every(flux: dict[str, Any]) -> tuple[Part, ...]:
+    """How often Flux reconciles an object, when the object says (a patch may not)."""
+    return (" every ", Code(flux["interval"])) if flux["interval"] else ()

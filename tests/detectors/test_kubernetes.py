@@ -145,6 +145,28 @@ def test_flux_and_skaffold_place_manifests(shop: Scanned) -> None:
     assert one(facts_for(shop.model, "env.special", "qa"), "Skaffold profile qa")
 
 
+def test_a_flux_release_patch_says_what_it_sets_and_nothing_it_lacks(tmp_path: Path) -> None:
+    # stefanprodan/flux2-kustomize-helm-example: the base release names the chart and the interval;
+    # the production overlay patches the version range in (a kustomization `patches:` entry)
+    scanned = scan_tree(tmp_path, {
+        "apps/base/podinfo/release.yaml": (
+            "apiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\nmetadata:\n  name: podinfo\n"
+            "  namespace: podinfo\nspec:\n  releaseName: podinfo\n  chart:\n    spec:\n      chart: podinfo\n"
+            "      sourceRef:\n        kind: HelmRepository\n        name: podinfo\n  interval: 5m\n"
+        ),
+        "apps/production/podinfo-values.yaml": (
+            "apiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\nmetadata:\n  name: podinfo\n"
+            "  namespace: podinfo\nspec:\n  chart:\n    spec:\n      version: \">=1.0.0\"\n"
+        ),
+    })
+    deploys = texts(facts_for(scanned.model, "ci.deploy.automated"))
+    assert any(t.startswith("Flux HelmRelease podinfo installs chart podinfo every 5m") for t in deploys), deploys
+    patch = [t for t in deploys if "a patch" in t]
+    assert patch and patch[0].startswith(
+        "Flux HelmRelease podinfo (a patch of a release defined elsewhere) sets chart version >=1.0.0"), patch
+    assert not any("?" in t for t in deploys), deploys
+
+
 def test_configmap_generator_literals_are_variables(shop: Scanned) -> None:
     assert any("LOG_LEVEL=debug" in t for t in texts(facts_for(shop.model, "log.levels")))
     assert one(facts_for(shop.model, "env.special", "development"), "APP_ENV=development")
