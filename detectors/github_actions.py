@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, lru_cache, partial
 from importlib import resources
@@ -59,6 +59,7 @@ from infrascan.model import (
     phrase_list,
     text,
 )
+from infrascan.shellarms import arm_allows
 from infrascan.source import near_folder, repo_path
 from infrascan.tasks import TaskIndex, workspace
 from infrascan.yamlload import Tagged, YDict, line_of, load_table, load_yaml
@@ -1246,6 +1247,13 @@ class JobRun:
 _LOCAL_SCRIPT = re.compile(
     r"^(?:(?:ba|z|da)?sh\s+(?:-\w+\s+)*)?(?P<path>(?:\.{1,2}/|/?[\w.@-]+/)[\w.@/-]*\.(?:sh|bash)|\./[\w.@/-]+)(?:\s|$)"
 )
+
+
+def _arguments(rest: str) -> list[str]:
+    """The words after a script's path in its call, up to the end of the simple command."""
+    return rest.split(";", 1)[0].split("&&", 1)[0].split("|", 1)[0].split()
+
+
 _GIT_PUSH = re.compile(r"\bgit\s+push\b.*?\s\+?(?P<src>[\w./-]+):(?:refs/heads/)?(?P<dst>[\w./-]+)(?:\s|$)")
 _SUBSTITUTION = re.compile(r"\$\(([^()]+)\)")
 _TURBO = re.compile(r"^(?:(?:npx|pnpm|yarn|bunx|pnpm\s+exec|npm\s+exec)\s+)?turbo\s+(?:run\s+)?(?P<task>[\w:.\-]+)")
@@ -1648,7 +1656,8 @@ class Expander:
                 out.extend(self._command(inner, inner, path, line, wd, remote, depth + 1))
         script = _LOCAL_SCRIPT.match(command) if not remote else None
         if script and self._script_path(script["path"], wd) in self.scripts:
-            return out + self._script_finds(self._script_path(script["path"], wd), display, path, line, (path,))
+            return out + self._script_finds(self._script_path(script["path"], wd), display, path, line, (path,),
+                                            _arguments(command[script.end():]))
         normalised, near = workspace(command, wd, self.npm_targets)
         found_kinds = classify(normalised)
         if "${{" in display and not any(f.kind == "deploy" for f in found_kinds):
@@ -1697,16 +1706,21 @@ class Expander:
             )
         return out
 
-    def _script_finds(self, script: str, display: str, path: str, line: int, seen: tuple[str, ...]) -> list[Found]:
-        """What a repository script does, following the scripts it calls (the scripts detector's records)."""
+    def _script_finds(self, script: str, display: str, path: str, line: int, seen: tuple[str, ...],
+                      arguments: Sequence[str] = ()) -> list[Found]:
+        """What a repository script does when called with these arguments, following the scripts it
+        calls (the scripts detector's records)."""
         out: list[Found] = []
         for record in self.scripts.get(script, []):
             data = record.data
+            if not arm_allows(data, arguments):
+                continue  # `./scripts/e2e.sh up`: another argument's arm
             if data["kind"] == "call":
                 for token in _LOCAL_SCRIPT.finditer(data["command"]):
                     called = self._script_path(token["path"], "")
                     if called in self.scripts and called not in seen and len(seen) < 6:
-                        out.extend(self._script_finds(called, display, path, line, (*seen, script)))
+                        out.extend(self._script_finds(called, display, path, line, (*seen, script),
+                                                      _arguments(data["command"][token.end():])))
                 continue
             found = Found(
                 data["kind"],

@@ -45,6 +45,7 @@ from infrascan.envvars import is_placeholder_host
 from infrascan.images import parse_image
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, code_list, text
 from infrascan.redact import is_secret_key
+from infrascan.shellarms import arm_allows
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import YDict, load_yaml
 
@@ -751,9 +752,12 @@ class Resolution:
         if path not in self.scripts and not raw.startswith("/"):
             path = posixpath.normpath(posixpath.join(home, path))
         verbs = self._dispatch_verbs(command[match.end() :])
+        arguments = command[match.end() :].split()
         out: list[Step] = []
         for record in self.scripts.get(path, []):
             data = record.data
+            if not arm_allows(data, arguments):
+                continue  # `./ci/run.sh build`: the arm of another first argument
             if data.get("kind") == "call":
                 out.extend(self._script_file(str(data.get("command", "")), cwd, position, home, depth + 1))
             elif data.get("kind") and data.get("command"):

@@ -28,6 +28,7 @@ from typing import Any
 from infrascan.commands import argv, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.model import Fact
+from infrascan.shellarms import Arm, arm_label_stripped, shell_arms
 from infrascan.source import near_folder
 from infrascan.tasks import TaskIndex, nx_plugins
 from infrascan.yamlload import YDict, YList, line_of, load_table
@@ -175,7 +176,7 @@ def script_tokens(command: str) -> list[str]:
 
 class ScriptsDetector(Detector):
     name = "scripts"
-    version = "11"
+    version = "12"
     description = "shell scripts, package.json scripts, Makefile/justfile/Taskfile targets (for indirection)"
     patterns = (
         "*.sh",
@@ -240,12 +241,15 @@ class ScriptsDetector(Detector):
         first = file.text.split("\n", 1)[0]
         if first.startswith("#!") and not _SHELL_SHEBANG.search(first):
             return  # a python or node script with no extension
-        guards = shell_guards(file.text)
+        guards, arms = shell_guards(file.text), shell_arms(file.text)
         more = 0  # the first line that does something else than migrate, call a script or wait
         for command in split_commands(file.text):
             line = command.offset + 1
             body = _KEYWORD.sub("", command.text)
-            if not self._record(out, file.path, line, body, guards.get(line, "")) and not more \
+            arm = arms.get(line)
+            if arm is not None:
+                body = arm_label_stripped(body, arm)
+            if not self._record(out, file.path, line, body, guards.get(line, ""), arm) and not more \
                     and not _NEUTRAL.match(body):
                 more = line
         if more:
@@ -253,10 +257,16 @@ class ScriptsDetector(Detector):
             # does nothing else; one whose script then starts a server migrates before the app
             out.records.append(Record(MORE, file.path, more, {}))
 
-    def _record(self, out: Extraction, path: str, line: int, command: str, guard: str = "") -> bool:
+    def _record(self, out: Extraction, path: str, line: int, command: str, guard: str = "",
+                arm: Arm | None = None) -> bool:
         """Records what a script line does, and the scripts it calls (for phase 2 to follow); with
-        the `if` condition it runs under, when it runs under one. Whether it recorded anything."""
-        extra = {"guard": guard} if guard else {}
+        the `if` condition it runs under, when it runs under one, and the first arguments that
+        select it, when it sits in an arm of a `case "$1"`. Whether it recorded anything."""
+        extra: dict[str, Any] = {"guard": guard} if guard else {}
+        if arm is not None:
+            extra["arm"] = list(arm[0])
+            if arm[1] is not None:
+                extra["arm_default"] = arm[1]
         before = len(out.records)
         for found in _classified(command):
             out.records.append(Record("script.command", path, line, {**found, **extra}))

@@ -1,0 +1,102 @@
+"""Arms of a `case "$1"` in shell scripts: which commands a call with a given first argument runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import facts_for, scan_tree
+
+from infrascan.shellarms import arm_allows, shell_arms
+
+# modelled on spliit-app/spliit scripts/e2e.sh
+E2E = """#!/usr/bin/env bash
+set -euo pipefail
+compose() { docker compose -f compose.e2e.yaml "$@"; }
+up() {
+  compose up --wait --build
+}
+case "${1:-all}" in
+up) up ;;
+down|stop) compose down --volumes ;;
+test)
+  shift
+  npx playwright test "$@"
+  ;;
+all)
+  case "${CI:-}" in
+    true) echo ci ;;
+  esac
+  up
+  npx playwright test "$@"
+  ;;
+*)
+  echo "usage: $0 [all|up|test|down]" >&2
+  ;;
+esac
+echo done
+"""
+
+
+def test_each_line_knows_its_arm_and_the_default() -> None:
+    arms = shell_arms(E2E)
+    lines = E2E.splitlines()
+    by_text = {lines[n - 1].strip(): arm for n, arm in arms.items()}
+    assert by_text["up) up ;;"] == (("up",), "all")
+    assert by_text["down|stop) compose down --volumes ;;"] == (("down", "stop"), "all")
+    assert by_text['npx playwright test "$@"'] in ((("test",), "all"), (("all",), "all"))
+    assert by_text["true) echo ci ;;"] == (("all",), "all")  # a nested case stays in its outer arm
+    assert by_text['echo "usage: $0 [all|up|test|down]" >&2'] == (("*",), "all")
+    assert "echo done" not in by_text and "compose up --wait --build" not in by_text
+
+
+@pytest.mark.parametrize(
+    ("arguments", "runs"),
+    [
+        (["up"], False),
+        (["test", "--ui"], True),
+        ([], True),  # no argument: the default, all
+        (["$SUITE"], True),  # a variable could be anything
+        (["logs"], False),
+    ],
+)
+def test_a_call_runs_the_arm_its_first_argument_selects(arguments: list[str], runs: bool) -> None:
+    test_arm = {"arm": ["test", "all"], "arm_default": "all"}
+    assert arm_allows(test_arm, arguments) is runs
+    assert arm_allows({}, arguments)  # a command outside every arm always runs
+
+
+def test_a_script_without_a_default_selects_nothing_by_silence() -> None:
+    arms = shell_arms('case "$1" in\n  deploy) helm upgrade app ./chart ;;\nesac\n')
+    [arm] = arms.values()
+    assert arm == (("deploy",), None)
+    assert not arm_allows({"arm": list(arm[0])}, [])
+
+
+def test_a_workflow_calling_one_arm_does_not_run_another(tmp_path: Path) -> None:
+    # spliit: `./scripts/e2e.sh up` starts the stack; the next step runs the tests itself
+    scanned = scan_tree(tmp_path, {
+        "scripts/e2e.sh": E2E,
+        ".github/workflows/e2e.yml": (
+            "on: push\njobs:\n  e2e:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - run: ./scripts/e2e.sh up\n      - run: npx playwright test\n"
+        ),
+        ".github/workflows/all.yml": (
+            "on: push\njobs:\n  suite:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ./scripts/e2e.sh\n"
+        ),
+    })
+    e2e = facts_for(scanned.model, "ci.test.e2e")
+    started_then_run = next(f for f in e2e if "e2e.yml" in f.text)
+    assert "scripts/e2e.sh" not in {e.path for e in started_then_run.evidence}, started_then_run.evidence
+    whole = next(f for f in e2e if "all.yml" in f.text)
+    assert "scripts/e2e.sh" in {e.path for e in whole.evidence}, whole.evidence
+
+
+def test_a_gitlab_job_calling_one_arm_does_not_run_another(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, {
+        "ci/run.sh": 'case "$1" in\n  unit) go test ./... ;;\n  e2e) npx playwright test ;;\nesac\n',
+        ".gitlab-ci.yml": "unit:\n  script:\n    - ./ci/run.sh unit\n",
+    })
+    assert [f.text for f in facts_for(scanned.model, "ci.test.e2e")] == []
+    [unit] = facts_for(scanned.model, "ci.test.unit")
+    assert "go test" in unit.text
