@@ -1751,7 +1751,7 @@ class KubernetesDetector(Detector):
                     int(obj["line"]),
                     item=f"flux:{obj['name']}",
                     tech="flux",
-                    rank=20,
+                    rank=20 if flux["chart"] else 30,  # the release itself before the patches of it
                     attrs={"trigger": "gitops", "environment": env},
                 )
             )

@@ -165,6 +165,8 @@ def test_a_flux_release_patch_says_what_it_sets_and_nothing_it_lacks(tmp_path: P
     assert patch and patch[0].startswith(
         "Flux HelmRelease podinfo (a patch of a release defined elsewhere) sets chart version >=1.0.0"), patch
     assert not any("?" in t for t in deploys), deploys
+    ranks = {"a patch" in f.text: f.rank for f in facts_for(scanned.model, "ci.deploy.automated")}
+    assert ranks[False] < ranks[True]  # the release is said first, its patches after it
 
 
 def test_configmap_generator_literals_are_variables(shop: Scanned) -> None:
