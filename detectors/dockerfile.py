@@ -389,6 +389,10 @@ class DockerfileDetector(Detector):
         if expose:
             parts += ["; exposes ", Code(" ".join(expose))]
         user: tuple[str, int] | None = self._inherit(stages, final, "user")
+        if user and "$" in user[0]:
+            # `USER ${USER_ID}` after `ENV USER_ID='1001'` in the stage it builds on (shlink)
+            known = {k: v for s in reversed(self._chain(stages, final)) for k, v, _ in s.env}
+            user = (resolve_args(user[0], known), user[1])
         switches: tuple[str, int, str] | None = None if user else self._inherit(stages, final, "switches")
         parts += self._user(user, runtime_ref)
         if switches and parts[-1] == "; runs as root (no USER)":

@@ -124,6 +124,14 @@ def test_user(user_lines: str, expected: str) -> None:
     assert build_text(f"FROM python:3.12\n{user_lines}CMD python app.py\n").endswith(expected)
 
 
+def test_a_user_named_by_a_variable_is_the_value_the_stages_set() -> None:
+    # shlinkio/shlink Dockerfile: ENV in the base stage, USER in the final stage built on it
+    dockerfile = ("FROM php:8.5-alpine3.22 AS base\nENV USER_ID='1001'\nFROM base AS builder\nRUN true\n"
+                  "FROM base\nUSER ${USER_ID}\n")
+    assert build_text(dockerfile).endswith("runs as 1001")
+    assert build_text("FROM alpine:3.20\nUSER ${APP_UID}\n").endswith("runs as ${APP_UID}")  # unknown: as written
+
+
 def test_a_base_image_from_a_build_argument_decides_the_user() -> None:
     # Modelled on gitlab-runner's runner-helper images: `FROM $BASE_IMAGE`, whose USER is not here.
     text = build_text("ARG BASE_IMAGE\nFROM $BASE_IMAGE\nCOPY helper /usr/bin/\nCMD helper\n")
