@@ -1584,6 +1584,14 @@ class Expander:
                 continue
             if kind == "push" and _value_of(spec, with_, "push") != "true" and not _outputs_push(spec, with_):
                 continue
+            elsewhere = _value_of(spec, with_, "elsewhere") if kind == "deploy" else ""
+            if elsewhere:
+                # shlink's spec goes to the shlink-open-api-specs repository: published files, not
+                # a deploy of this project
+                found = Found("build", spec.tool, name, run.path, line)
+                found.detail = {"published_to": elsewhere}
+                out.append(found)
+                continue
             found = Found(kind, spec.tool, name, run.path, line, spec.level, spec.target)
             found.detail = self._action_detail(spec, with_, resolved.lookup)
             if spec.makes and kind == "build":
@@ -2593,6 +2601,9 @@ class FactBuilder:
             if finds[0].detail.get("makes"):
                 # a release action (helm/chart-releaser-action): what it makes, not only its name
                 parts = [f"{finds[0].detail['makes']} with ", *parts]
+            elif finds[0].detail.get("published_to"):
+                parts = ["Files published to repository ", Code(str(finds[0].detail["published_to"])), " with ",
+                         *parts]
             title = "Build" + (f" ({finds[0].tool})" if finds[0].tool else "")
         called: dict[tuple[str, str], tuple[JobRun, list[Scenario]]] = group["callers"]
         tops = list(dict.fromkeys(top for top, _ in called))

@@ -1409,6 +1409,28 @@ def test_helmfile_action_is_a_helm_deploy(tmp_path_factory: pytest.TempPathFacto
     assert "helmfile apply" in manual.text and "production" in manual.text
 
 
+def test_pages_published_to_another_repository_are_files_not_a_deploy(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # shlinkio/shlink .github/workflows/publish-openapi-spec.yml: the spec goes to another repository
+    scanned = scan(tmp_path_factory, "pages-elsewhere", {
+        W + "publish.yml": (
+            "on:\n  push:\n    tags: ['v*']\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: JamesIves/github-pages-deploy-action@v4\n        with:\n"
+            "          repository-name: 'shlinkio/shlink-open-api-specs'\n          branch: main\n"
+            "          folder: specs\n"
+        ),
+        W + "docs.yml": (
+            "on:\n  push:\n    branches: [main]\njobs:\n  docs:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: peaceiris/actions-gh-pages@v4\n        with:\n          publish_dir: ./site\n"
+        ),
+    })
+    [published] = ours(scanned, "ci.build")
+    assert published.text.startswith(
+        "Files published to repository shlinkio/shlink-open-api-specs with JamesIves/github-pages-deploy-action")
+    [deploy] = ours(scanned, "ci.deploy.automated")
+    assert "peaceiris/actions-gh-pages" in deploy.text and "docs.yml" in deploy.text
+
+
 @pytest.mark.parametrize("every", ["'**'", "'*'"])
 def test_ignoring_every_tag_means_no_tag_trigger(tmp_path_factory: pytest.TempPathFactory, every: str) -> None:
     # laravel-api-template .github/workflows/run-tests.yml: every branch, never a tag (`**`);
