@@ -353,7 +353,7 @@ _NOT_COMPOSE_PATHS = re.compile(r"(?:^|/)(?:\.tugboat/|\.lando[^/]*\.ya?ml$)")
 
 class ComposeDetector(Detector):
     name = "compose"
-    version = "14"
+    version = "15"
     description = "docker-compose files: services, images, ports, healthchecks, migrations on start"
     patterns = ("{docker-,podman-,}compose*.{yml,yaml}",)  # podman-compose reads its own name first
     sniff = Sniff((".yml", ".yaml"), _SNIFF, unless=_NOT_COMPOSE,
@@ -550,17 +550,20 @@ class ComposeDetector(Detector):
         ports = svc.get("ports")
         # the first mapping's line (linkwarden's `3000:3000` sits under `ports:`), which the URL is read from
         line = ports.line_of(0) if isinstance(ports, YList) and ports else line_of(svc, "ports", svc_line)
-        out.facts.append(
-            self._special(
-                path,
-                line,
-                env,
-                f"ports:{name}",
-                text("Compose service ", Code(name), " publishes ports ", Code(", ".join(specs))),
-            )
-        )
         host = first_host_port(specs)
-        if app_service and host and env in _LOCAL_STACKS:
+        local_url = bool(app_service and host and env in _LOCAL_STACKS)
+        if not (local_url and len(specs) == 1):
+            # one port that the URL below states already is not said twice (spliit's `3000:3000`)
+            out.facts.append(
+                self._special(
+                    path,
+                    line,
+                    env,
+                    f"ports:{name}",
+                    text("Compose service ", Code(name), " publishes ports ", Code(", ".join(specs))),
+                )
+            )
+        if local_url:
             url = f"http://localhost:{host}"
             # the mapping the URL is read from (docker-zulip lists its smtp port before http)
             at = next((ports.line_of(i) for i, item in enumerate(ports)

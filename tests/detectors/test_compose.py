@@ -126,7 +126,10 @@ def test_special_configurations_of_development(scanned: Scanned) -> None:
     assert "Compose service formbricks reads variables from .env (optional)" in special  # {path, required: false}
     assert "Compose service formbricks reads variables from .env.local" in special  # list item
     assert "Compose service worker reads variables from .env" in special  # plain string
-    assert "Compose service formbricks publishes ports 3000:3000" in special  # long form
+    # long form; its one port is the URL, said once (not again as a special configuration)
+    assert not [t for t in special if t.startswith("Compose service formbricks publishes")]
+    assert "http://localhost:3000 (local) from compose service formbricks ports" in by_env(scanned, "env.url",
+                                                                                          "development")
     assert "Compose service worker publishes ports 22:22, 127.0.0.1:9229:9229" in special  # 22:22 stays a string
     assert "Compose service worker runs 2 replicas" in special
     assert "Compose service cube runs only with profile analytics" in special
@@ -516,8 +519,8 @@ def test_merge_tags_remove_or_replace_what_an_earlier_file_set() -> None:
     result = DETECTOR.extract(SourceFile("compose.override.yaml", text))
     shown = [f.text for f in result.facts]
     assert not any("Tagged" in t or "!override" in t or "!reset" in t for t in shown), shown
-    ports = [t for t in shown if "publishes ports" in t]
-    assert ports == ["Compose service ui publishes ports 8888:8080"], shown
+    ports = [t for t in shown if "publishes ports" in t or "(local)" in t]
+    assert ports == ["http://localhost:8888 (local) from compose service ui ports"], shown
 
 
 def test_a_monitoring_stack_that_restarts_is_deployed_and_lists_cadvisor(tmp_path: Path) -> None:
