@@ -1019,7 +1019,13 @@ def _split_args(source: str, closer: str) -> list[str]:
     return [a.strip() for a in args if a.strip()]
 
 
-_DOCTRINE = re.compile(r"\bDoctrine\\(?:DBAL\\)?Migrations\\AbstractMigration\b")
+# Doctrine's AbstractMigration, or an application's subclass of it in the bundle's namespace working
+# on Doctrine's Schema (kimai's `namespace DoctrineMigrations; use App\Doctrine\AbstractMigration`)
+_DOCTRINE = re.compile(
+    r"\bDoctrine\\(?:DBAL\\)?Migrations\\AbstractMigration\b|^namespace\s+DoctrineMigrations\b"
+    r"|\bDoctrine\\DBAL\\Schema\\Schema\b", re.M)
+# A `down()` that only keeps Doctrine from warning about an empty migration does nothing (kimai)
+_DOCTRINE_NO_OP = re.compile(r"\$this->preventEmptyMigrationWarning\(\)\s*;")
 _DOCTRINE_IRREVERSIBLE = re.compile(r"->\s*throwIrreversibleMigrationException\s*\(|->\s*abortIf\s*\(\s*true\b")
 
 
@@ -1029,7 +1035,7 @@ def _doctrine_verdict(source: str) -> Verdict:
     if down is None:
         return Verdict(False, "only `up()`")
     body = _brace_body(source, down.end())
-    if body is None or not _has_statements(body):
+    if body is None or not _has_statements(_DOCTRINE_NO_OP.sub("", body)):
         return Verdict(False, "empty `down()`")
     if _DOCTRINE_IRREVERSIBLE.search(body):
         return Verdict(False, "`down()` throws an irreversible-migration exception")

@@ -59,7 +59,7 @@ CASES = [
         ["only `up`", "`modify` without `from:`", "`execute` with no reverse"],
     ),
     ("phinx", "phinx:phinx/config/Migrations", 1, 4, ["only `up()`", "empty `down()`", "raw SQL"]),
-    ("doctrine", "doctrine-migrations:doctrine/module/Core/migrations", 1, 4,
+    ("doctrine", "doctrine-migrations:doctrine/module/Core/migrations", 1, 5,
      ["only `up()`", "empty `down()`", "irreversible-migration exception"]),
     ("liquibase", "liquibase:liquibase/src/main/resources/db/changelog", 3, 5, []),
     ("flyway", "flyway:flyway/src/main/resources/db/migration", 1, 2, []),
@@ -258,11 +258,21 @@ COMMANDS = [
     ("php vendor/bin/doctrine-migrations migrations:migrate", "migrate", "doctrine-migrations",
      "doctrine-migrate"),
     ("php bin/doctrine migrations:migrate --no-interaction", "migrate", "doctrine-migrations", "doctrine-migrate"),
+    # kimai .github/workflows/testing.yaml: every migration up, then all the way down
+    ("bin/console doctrine:migrations:migrate -n", "migrate", "doctrine-migrations", "doctrine-migrate"),
+    ("bin/console doctrine:migrations:migrate first -n", "migrate-rollback", "doctrine-migrations",
+     "doctrine-rollback"),
+    ("php bin/console doctrine:migrations:migrate prev --no-interaction", "migrate-rollback", "doctrine-migrations",
+     "doctrine-rollback"),
+    ("vendor/bin/doctrine-migrations migrate first", "migrate-rollback", "doctrine-migrations", "doctrine-rollback"),
+    ("php bin/console doctrine:migrations:migrate -n current-1", "migrate-rollback", "doctrine-migrations",
+     "doctrine-rollback"),
     ("/app/bin/server migrate", "migrate", "", "app-cli-migrate"),
     ("./bin/myapp db migrate", "migrate", "", "app-cli-migrate"),
     ("./bin/rails db:migrate", "migrate", "rails-migrations", "rails-migrate"),
 ]
 NOT_MIGRATING = [
+    "bin/console doctrine:migrations:migrate first -n",  # down, all the way (a rollback, not a migration)
     "bin/myapp migrate status",
     "bin/console doctrine:migrations:migrate:rollback",
     "kubectl migrate",
