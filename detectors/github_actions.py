@@ -429,13 +429,28 @@ def _compare(op: str, a: Any, b: Any) -> Values:
         equal = a.may_equal(str(b))
         return equal if op == "==" else (frozenset(not e for e in equal) if op == "!=" else BOTH)
     if op in ("==", "!="):
-        same = _norm(a) == _norm(b)
+        same = _loosely_equal(a, b)
         return frozenset({same if op == "==" else not same})
     try:
         x, y = float(a), float(b)
     except (TypeError, ValueError):
         return BOTH
     return frozenset({{"<": x < y, ">": x > y, "<=": x <= y, ">=": x >= y}[op]})
+
+
+def _loosely_equal(a: Any, b: Any) -> bool:
+    """GitHub's `==`: strings ignore case, and mismatched types compare as numbers, where null (the
+    `null` literal, or a field the event does not carry, read as "") and false are both 0. So
+    hedgedoc's `(github.event_name == 'pull_request_target') == github.event.pull_request.head.repo.fork`
+    holds on a push, and plane's `github.event.pull_request.requested_reviewers != null` does not
+    on a dispatch."""
+    a_null, b_null = a is None or a == "", b is None or b == ""
+    if a_null or b_null:
+        other = b if a_null else a
+        if (b_null if a_null else a_null):
+            return True
+        return other is False or (isinstance(other, (int, float)) and not isinstance(other, bool) and other == 0)
+    return bool(_norm(a) == _norm(b))
 
 
 def _norm(value: Any) -> Any:

@@ -205,6 +205,22 @@ def test_comparisons_ignore_case_and_contains_reads_strings() -> None:
     }
 
 
+def test_null_and_false_are_loosely_equal() -> None:
+    # hedgedoc test-and-build.yml: on a push there is no pull request, its fork flag is null (""),
+    # and `false == null` holds (both coerce to 0), so the job runs on pushes too
+    expr = "(github.event_name == 'pull_request_target') == github.event.pull_request.head.repo.fork"
+    on_push = {"github.event_name": "push", "github.event.pull_request.head.repo.fork": ""}
+    assert values(expr, **on_push) == {True}
+    assert values("github.event.pull_request.head.repo.fork == true", **on_push) == {False}
+    assert values(expr, **{"github.event_name": "pull_request_target",
+                           "github.event.pull_request.head.repo.fork": True}) == {True}
+    # plane: a dispatch carries no pull request, so neither its reviewers nor `null` are anything
+    dispatch = {"github.event.pull_request.requested_reviewers": "", "github.event.pull_request.draft": ""}
+    assert values("github.event.pull_request.requested_reviewers != null", **dispatch) == {False}
+    assert values("github.event.pull_request.draft == false", **dispatch) == {True}
+    assert values("github.event.pull_request.draft == 'x'", **dispatch) == {False}
+
+
 def test_interpolate_and_substitute() -> None:
     def lookup(name: str) -> frozenset[object]:
         return {"inputs.environment": frozenset({"staging"})}.get(name, ANY)
