@@ -28,6 +28,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
 from functools import cache, cached_property, lru_cache, partial
 from importlib import resources
 from pathlib import PurePosixPath
@@ -1707,7 +1708,7 @@ class Expander:
                 )
         turbo = _TURBO.match(normalised)
         if turbo and not any(f.kind != "indirect" for f in found_kinds):
-            out.extend(self._turbo(turbo["task"], display, path, line, depth))
+            out.extend(self._turbo(turbo["task"], display, path, line, depth, _TURBO_FILTER.findall(normalised)))
         return out
 
     def _markers(self, command: str, display: str, path: str, line: int) -> list[Found]:
@@ -1788,7 +1789,10 @@ class Expander:
         if key not in self._targets:
             self._targets[key] = self.tasks.find(*key)
         record = self._targets[key]
-        out = self._target(record, display, path, line, depth) if record is not None and depth < 5 else []
+        # npm and yarn hand a script's extra arguments to its command: `yarn test:e2e:ci
+        # --filter=@hedgedoc/backend` runs `turbo run test:e2e:ci --filter=@hedgedoc/backend`
+        extra = _script_arguments(found.command, script) if found.tool == "npm" else ""
+        out = self._target(record, display, path, line, depth, extra) if record is not None and depth < 5 else []
         where = (record.path, record.line) if record else None
         commands = record.data.get("commands", []) if record is not None else None
         placeholder = bool(commands) and all(_NO_OP.match(str(c["command"])) for c in commands or [])
@@ -1801,12 +1805,16 @@ class Expander:
             out.append(Found("migrate", "", shown or display, path, line, None, None, display, where, inferred=True))
         return out
 
-    def _target(self, record: Record, display: str, path: str, line: int, depth: int) -> list[Found]:
-        """The commands of a package.json script or task target, each followed further."""
+    def _target(self, record: Record, display: str, path: str, line: int, depth: int, extra: str = "") -> list[Found]:
+        """The commands of a package.json script or task target, each followed further; `extra`
+        arguments go to the last of them, as npm appends them to the script."""
         here = near_folder(record.path)
         out: list[Found] = []
-        for command in record.data.get("commands", []):
+        commands = record.data.get("commands", [])
+        for index, command in enumerate(commands):
             text_ = str(command["command"])
+            if extra and index == len(commands) - 1:
+                text_ = f"{text_} {extra}"
             for found in self._command(text_, text_, path, line, here, depth=depth + 1):
                 found.source = found.source or (record.path, int(command["line"]))
                 found.entry = display
@@ -1826,10 +1834,12 @@ class Expander:
                 out.append(found)
         return out
 
-    def _turbo(self, task: str, display: str, path: str, line: int, depth: int) -> list[Found]:
-        """`turbo run test`: the `test` script of every workspace package that has one."""
+    def _turbo(self, task: str, display: str, path: str, line: int, depth: int,
+               filters: Sequence[str] = ()) -> list[Found]:
+        """`turbo run test`: the `test` script of every workspace package that has one, or of those
+        its `--filter`s name (hedgedoc's E2E jobs run the backend's, not the frontend's Cypress)."""
         out: list[Found] = []
-        for record in sorted(self.npm_targets.get(task, []), key=lambda r: r.path):
+        for record in sorted(_turbo_selected(self.npm_targets.get(task, []), filters), key=lambda r: r.path):
             here = near_folder(record.path)
             for command in record.data.get("commands", []):
                 text_ = str(command["command"])
@@ -1840,6 +1850,28 @@ class Expander:
                     found.entry = display
                     out.append(found)
         return out
+
+
+_TURBO_FILTER = re.compile(r"""--filter(?:=|\s+)["']?([^\s"']+)""")
+
+
+def _script_arguments(command: str, script: str) -> str:
+    """What follows a package.json script's name in the command that runs it (`--` dropped)."""
+    words = command.split()
+    if script not in words:
+        return ""
+    rest = words[words.index(script) + 1 :]
+    return " ".join(rest[1:] if rest[:1] == ["--"] else rest)
+
+
+def _turbo_selected(records: list[Record], filters: Sequence[str]) -> list[Record]:
+    """The packages turbo's `--filter`s select, by package name or directory (globs too). Filters
+    this does not read (dependency and git-range selectors, exclusions) select every package."""
+    if not filters or any(re.search(r"\.\.\.|[\[\]{}!^]", f) for f in filters):
+        return records
+    chosen = [r for r in records if any(r.data.get("package") == f or fnmatchcase(near_folder(r.path), f.strip("./"))
+                                        for f in filters)]
+    return chosen or records
 
 
 def _fanned(finds: list[Found]) -> list[Found]:

@@ -363,7 +363,7 @@ def test_a_key_no_record_holds_leaves_the_output_unresolved(tmp_path: Path) -> N
 def test_tests_by_level_with_when_they_run(blues: Scanned) -> None:
     unit = one(ours(blues, "ci.test.unit"), "Vitest")
     assert "job vitest" in unit.text and "push to main, dev and pull requests" in unit.text
-    assert "`npm run test -- --coverage` → `vitest`" in blues.markdown
+    assert "`npm run test -- --coverage` → `vitest --coverage`" in blues.markdown  # npm appends the arguments
     e2e = one(ours(blues, "ci.test.e2e"), "Cypress")
     assert "containers started by docker compose up -d" in e2e.text
     assert ours(blues, "ci.test.integration") == []
@@ -1645,6 +1645,21 @@ def test_turbo_build_names_every_workspace_command(tmp_path_factory: pytest.Temp
     # not "→ tsc" alone, citing web's `next build` as if it were tsc
     assert build.text.startswith("pnpm turbo run build:test → tsc, next build in job warm")
     assert {(e.path, e.line) for e in build.evidence} >= {("runtime/package.json", 4), ("web/package.json", 4)}
+
+
+def test_a_filter_after_a_script_narrows_the_turbo_run_it_reaches(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # hedgedoc e2e-tests.yml: `yarn test:e2e:ci --filter=@hedgedoc/backend` runs the root script
+    # `dotenv -c test -- turbo run test:e2e:ci` with the filter: the backend's Jest, not the frontend's Cypress
+    scanned = scan(tmp_path_factory, "turbo-filter", {
+        W + "e2e.yml": "on: push\njobs:\n  backend:\n    runs-on: ubuntu-latest\n    steps:\n"
+                       "      - run: yarn test:e2e:ci --filter=@hedgedoc/backend\n",
+        "package.json": '{"name": "root", "scripts": {"test:e2e:ci": "dotenv -c test -- turbo run test:e2e:ci"}}\n',
+        "backend/package.json": '{"name": "@hedgedoc/backend", "scripts": {"test:e2e:ci": "jest --config e2e.json"}}\n',
+        "frontend/package.json": '{"name": "@hedgedoc/frontend", "scripts": {"test:e2e:ci": "cypress run"}}\n',
+    })
+    e2e = [f.text for f in ours(scanned, "ci.test.e2e") + ours(scanned, "ci.test.unit")]
+    assert e2e and not any("cypress" in t.lower() for t in e2e), e2e
+    assert any("jest --config e2e.json" in t for t in e2e), e2e
 
 
 def test_throwaway_cluster_job_cites_its_own_deploy_not_a_remote_manifest(
