@@ -1791,7 +1791,7 @@ class Expander:
         record = self._targets[key]
         # npm and yarn hand a script's extra arguments to its command: `yarn test:e2e:ci
         # --filter=@hedgedoc/backend` runs `turbo run test:e2e:ci --filter=@hedgedoc/backend`
-        extra = _script_arguments(found.command, script) if found.tool == "npm" else ""
+        extra = _script_arguments(display, script) if found.tool == "npm" else ""  # as written, expressions too
         out = self._target(record, display, path, line, depth, extra) if record is not None and depth < 5 else []
         where = (record.path, record.line) if record else None
         commands = record.data.get("commands", []) if record is not None else None
@@ -1815,7 +1815,7 @@ class Expander:
             text_ = str(command["command"])
             if extra and index == len(commands) - 1:
                 text_ = f"{text_} {extra}"
-            for found in self._command(text_, text_, path, line, here, depth=depth + 1):
+            for found in self._command(_expr_free(text_), text_, path, line, here, depth=depth + 1):
                 found.source = found.source or (record.path, int(command["line"]))
                 found.entry = display
                 out.append(found)

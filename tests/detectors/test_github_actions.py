@@ -1662,6 +1662,18 @@ def test_a_filter_after_a_script_narrows_the_turbo_run_it_reaches(tmp_path_facto
     assert any("jest --config e2e.json" in t for t in e2e), e2e
 
 
+def test_arguments_passed_to_a_script_keep_their_expressions(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # outline ci.yml: `yarn test:server --maxWorkers=2 --shard=${{ matrix.shard }}/4`
+    scanned = scan(tmp_path_factory, "script-args", {
+        W + "ci.yml": "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n"
+                      "        shard: [1, 2]\n    steps:\n"
+                      "      - run: yarn test:server --shard=${{ matrix.shard }}/2\n",
+        "package.json": '{"scripts": {"test:server": "vitest run --project server"}}\n',
+    })
+    [unit] = ours(scanned, "ci.test.unit")
+    assert "vitest run --project server --shard=${{ matrix.shard }}/2" in unit.text, unit.text
+
+
 def test_throwaway_cluster_job_cites_its_own_deploy_not_a_remote_manifest(
         tmp_path_factory: pytest.TempPathFactory) -> None:
     # Modelled on podinfo's test/e2e.sh: cert-manager applied from a URL, then the chart under test.
