@@ -108,7 +108,7 @@ class Routing:
 
 class AlertingRulesDetector(Detector):
     name = "alerting"
-    version = "2"
+    version = "3"
     description = "Prometheus rule files, Alertmanager and Grafana alerting configuration, Datadog monitor catalogs"
     sniff = Sniff((".yml", ".yaml", ".rules"), _SNIFF)
     looks_for = {
@@ -352,10 +352,24 @@ class AlertingRulesDetector(Detector):
             )
             return
         if jobs:
+            # each job with the targets it lists (jitsi's one job `prometheus` scrapes prosody, jvb,
+            # jicofo and otel): a job's name alone need not say what it scrapes
+            targets: dict[str, list[str]] = {job: [] for job in jobs}
+            for job in doc["scrape_configs"]:
+                if isinstance(job, dict) and job.get("job_name"):
+                    listed = targets[str(job["job_name"])]
+                    listed.extend(t for t in _static_targets(job) if t not in listed)
+            said: list[Part] = []
+            for index, job in enumerate(jobs[:MAX_LISTED]):
+                said += [", " if index else "", Code(job)]
+                if targets[job]:
+                    said += [" (", *code_list(targets[job], MAX_LISTED), ")"]
+            if len(jobs) > MAX_LISTED:
+                said.append(f" and {len(jobs) - MAX_LISTED} more")
             out.facts.append(
                 Fact(
                     "mon.infrastructure",
-                    text("Prometheus scrapes ", *code_list(jobs, MAX_LISTED), " (", Code(path), ")"),
+                    text("Prometheus scrape job" + ("s " if len(jobs) > 1 else " "), *said, " (", Code(path), ")"),
                     Confidence.DECLARED,
                     self.evidence(path, line),
                     item=f"prometheus-scrape:{path}",
@@ -463,3 +477,12 @@ def _config_hosts(kind: str, config: dict[Any, Any], glob: dict[Any, Any]) -> se
     if not hosts and kind == "email":
         hosts |= {h for h in [_host(glob.get("smtp_smarthost"))] if h}
     return hosts
+
+
+def _static_targets(job: dict[str, Any]) -> list[str]:
+    """The targets a scrape job lists itself (`static_configs`), not those service discovery finds."""
+    out: list[str] = []
+    for group in job.get("static_configs") or []:
+        if isinstance(group, dict) and isinstance(group.get("targets"), list):
+            out.extend(str(t) for t in group["targets"] if isinstance(t, (str, int)))
+    return out

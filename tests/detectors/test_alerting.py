@@ -69,8 +69,10 @@ def test_alertmanager_receivers_routes_and_hosts_only(tmp_path: Path) -> None:
 def test_scrape_configs_remote_write_and_promtail(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, tree("prometheus"))
     infra = alerting(scanned, "mon.infrastructure")
-    assert only(infra, "Prometheus scrapes prometheus, loki, node").evidence[0].line == 9
-    assert "node, node" not in only(infra, "Prometheus scrapes").text
+    jobs = only(infra, "Prometheus scrape jobs")
+    assert jobs.text == ("Prometheus scrape jobs prometheus (prometheus:9090), loki, "
+                         "node (node-exporter:9100, node-exporter-2:9100) (config/prometheus.yml)")
+    assert jobs.evidence[0].line == 9
     remote = only(infra, "remote-writes")
     assert "prometheus-prod-01-eu-west-0.grafana.net" in remote.text and "glc_secret_value" not in scanned.markdown
     promtail = only(alerting(scanned, "log.aggregation"), "Promtail")
