@@ -353,7 +353,7 @@ _NOT_COMPOSE_PATHS = re.compile(r"(?:^|/)(?:\.tugboat/|\.lando[^/]*\.ya?ml$)")
 
 class ComposeDetector(Detector):
     name = "compose"
-    version = "15"
+    version = "16"
     description = "docker-compose files: services, images, ports, healthchecks, migrations on start"
     patterns = ("{docker-,podman-,}compose*.{yml,yaml}",)  # podman-compose reads its own name first
     sniff = Sniff((".yml", ".yaml"), _SNIFF, unless=_NOT_COMPOSE,
@@ -440,7 +440,10 @@ class ComposeDetector(Detector):
             self._health(path, name, svc, svc_line, env, out)
             self._env_files(path, name, svc, svc_line, env, out)
         self._extras(path, name, svc, svc_line, env, out)
-        out.facts.extend(self._variable_facts(path, name, svc, env, running))
+        facts = self._variable_facts(path, name, svc, env, running)
+        # a known tool's own log settings (LocalStack's DEBUG=1 in jitsi's rtcstats stack) are not
+        # the application's log levels
+        out.facts.extend(f for f in facts if not (infrastructure and f.field == "log.levels"))
         out.records.append(self._record(path, name, svc, svc_line, services, env, found))
 
     def image_facts(

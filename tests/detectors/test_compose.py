@@ -222,6 +222,14 @@ def test_logging_driver_and_log_level(scanned: Scanned) -> None:
     assert texts(facts_for(scanned.model, "log.levels")) == ["LOG_LEVEL=info in compose service formbricks"]
 
 
+def test_a_known_tools_own_log_setting_is_not_the_applications() -> None:
+    # jitsi/docker-jitsi-meet rtcstats/localstack/localstack.yml: LocalStack's DEBUG flag
+    text = ("services:\n  localstack:\n    image: localstack/localstack:3\n    environment:\n      - DEBUG=1\n"
+            "  api:\n    build: .\n    environment:\n      LOG_LEVEL: debug\n")
+    facts = DETECTOR.extract(SourceFile("docker-compose.yml", text)).facts
+    assert [f.text for f in facts if f.field == "log.levels"] == ["LOG_LEVEL=debug in compose service api"]
+
+
 # -- environments: names, overrides, test stacks ------------------------------------------------------
 
 
