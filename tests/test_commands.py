@@ -1414,6 +1414,10 @@ ROWS: list[tuple[str, str]] = [
     ('netlify deploy --prod --dir=dist', 'deploy:netlify@netlify'),
     ('netlify deploy --dir=build --alias=preview-$PR', 'deploy:netlify@netlify'),
     ('npx netlify-cli deploy --prod --site $NETLIFY_SITE_ID --auth $NETLIFY_AUTH_TOKEN', 'deploy:netlify@netlify'),
+    # hedgedoc/hedgedoc: .github/workflows/docs-netlify-deploy.yml (a pinned package; an expression pin)
+    ('npx -y netlify-cli@26.0.0 deploy --prod --message "abc"', 'deploy:netlify@netlify'),
+    ('npx -y netlify-cli@EXPR deploy --prod', 'deploy:netlify@netlify'),
+    ('pnpm dlx netlify-cli@17 deploy --prod --dir dist', 'deploy:netlify@netlify'),
     ('netlify deploy --build --prod', 'deploy:netlify@netlify'),
     ('netlify deploy --dir public --message "Deploy from CI"', 'deploy:netlify@netlify'),
     # ---- heroku-deploy -----------------------------------------------------------------------------

@@ -317,8 +317,17 @@ def _split_operators(line: str) -> list[str]:
 
 
 def strip_wrappers(command: str) -> str:
-    """A command without what only runs it (`sudo`, `npx`, `dotenv -e .env --`, `FOO=bar`)."""
-    return _WRAPPERS.sub("", command.strip())
+    """A command without what only runs it (`sudo`, `npx`, `dotenv -e .env --`, `FOO=bar`); a
+    package runner's version pin goes too (`npx -y netlify-cli@26.0.0 deploy`, hedgedoc)."""
+    command = command.strip()
+    stripped = _WRAPPERS.sub("", command)
+    if stripped != command and _PACKAGE_RUNNER.match(command):
+        stripped = _PINNED_PACKAGE.sub(r"\1", stripped, count=1)
+    return stripped
+
+
+_PACKAGE_RUNNER = re.compile(r"^(?:[A-Za-z_]\w*=\S*\s+)*(?:npx|bunx|pnpx|(?:pnpm|yarn)\b[^|;&]*?\bdlx)\b")
+_PINNED_PACKAGE = re.compile(r"^(@?[\w.-]+(?:/[\w.-]+)?)@\S+")
 
 
 def unwrap(command: str, depth: int = 0) -> list[str]:
