@@ -206,6 +206,18 @@ Values = frozenset[Any]
 ANY: Values = frozenset({UNKNOWN})
 _PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target", "pull_request_review",
                                   "pull_request_review_comment"})
+# The event payloads only some events carry: elsewhere the field is null (redash's preview image
+# step, `if: ... || !github.event.workflow_run`, runs on its tag pushes and dispatches).
+_EVENT_PAYLOADS = {
+    "github.event.pull_request": _PULL_REQUEST_EVENTS,
+    "github.event.workflow_run": frozenset({"workflow_run"}),
+    "github.event.release": frozenset({"release"}),
+    "github.event.issue": frozenset({"issues", "issue_comment"}),
+    "github.event.comment": frozenset({"issue_comment", "pull_request_review_comment", "commit_comment",
+                                       "discussion_comment"}),
+    "github.event.review": frozenset({"pull_request_review"}),
+    "github.event.head_commit": frozenset({"push"}),
+}
 BOTH: Values = frozenset({True, False})
 EXPR = re.compile(r"\$\{\{(.*?)\}\}", re.S)
 
@@ -889,17 +901,18 @@ class Scope:
     def if_lookup(self, name: str) -> Values:
         """As `lookup`, for an `if:` condition, where what an event does not carry is null: a push has
         no inputs (redash's release image step, `if: github.event.inputs.dockerRepository ==
-        'redash'`, never runs on its tag pushes) and no pull request (plane's `requested_reviewers !=
-        null` job never runs on its dispatch). Not for commands and image names, which show the
-        expression as written rather than an empty string."""
+        'redash'`, never runs on its tag pushes), no pull request (plane's `requested_reviewers !=
+        null` job never runs on its dispatch) and no workflow run (`_EVENT_PAYLOADS`). Not for
+        commands and image names, which show the expression as written rather than an empty string."""
         value = self.lookup(name)
         events = self.values.get("github.event_name", ANY)
         if UNKNOWN not in value or UNKNOWN in events:
             return value
         if name.startswith(("inputs.", "github.event.inputs.")) and "workflow_dispatch" not in events:
             return frozenset({""})
-        if (name == "github.event.pull_request" or name.startswith("github.event.pull_request.")) \
-                and not events & _PULL_REQUEST_EVENTS:
+        payload = ".".join(name.split(".")[:3])
+        carried = _EVENT_PAYLOADS.get(payload)
+        if carried is not None and not events & carried:
             return frozenset({""})
         return value
 
@@ -2528,13 +2541,23 @@ class FactBuilder:
             ]
         return ["; environment chosen at run time (", Code(expression), ")"]
 
-    def _inputs_note(self, scenarios: list[Scenario]) -> list[Part]:
+    def _inputs_note(self, scenarios: list[Scenario], top: str | None = None) -> list[Part]:
+        """The dispatch inputs these scenarios chose; with `top` (the workflow dispatched), only the
+        inputs some of whose options they leave out: redash's release image is built only when
+        `dockerRepository` is `redash`, its preview image whatever the input."""
         chosen: dict[str, list[str]] = {}
         for scenario in scenarios:
             for name, value in scenario.fixed:
                 values = chosen.setdefault(name, [])
                 if value not in values:
                     values.append(value)
+        if top is not None:
+            inputs = self.x.workflows[top]["events"].get("workflow_dispatch", {}).get("inputs", {})
+            for name in list(chosen):
+                spec = inputs.get(name, {})
+                options = [True, False] if spec.get("type") == "boolean" else list(spec.get("options") or [])
+                if {_as_text(o) for o in options} <= set(chosen[name]):
+                    del chosen[name]
         if not chosen:
             return []
         parts: list[Part] = [" ("]
@@ -2671,7 +2694,8 @@ class FactBuilder:
                 parts += ["; " if index else "", *describe(_triggers(scns)), *self.if_clause(caller),
                           " (", *named, Code(_file(top)), ")"]
         else:
-            parts += [", on ", *describe(_triggers(scenarios)), *(self.if_clause(run) if gated else [])]
+            parts += [", on ", *describe(_triggers(scenarios)), *self._inputs_note(scenarios, run.top),
+                      *(self.if_clause(run) if gated else [])]
         # the step's own condition, when every step stated here has it (k6 pushes `:latest` only
         # `if: needs.configure.outputs.is_latest_stable == 'true'`)
         ifs: set[str] = group["ifs"]

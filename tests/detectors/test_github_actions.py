@@ -1662,6 +1662,28 @@ def test_a_filter_after_a_script_narrows_the_turbo_run_it_reaches(tmp_path_facto
     assert any("jest --config e2e.json" in t for t in e2e), e2e
 
 
+def test_a_build_step_chosen_by_a_dispatch_input_names_it(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # getredash/redash preview-image.yml: the preview image on tag pushes and every dispatch (a push
+    # carries no workflow_run, so `!github.event.workflow_run` holds), the release image only when
+    # the dispatch picks `dockerRepository: redash`
+    scanned = scan(tmp_path_factory, "dispatch-input", {W + "preview-image.yml": (
+        "on:\n  push:\n    tags: ['*-dev']\n  workflow_dispatch:\n    inputs:\n      dockerRepository:\n"
+        "        type: choice\n        default: preview\n        options: [preview, redash]\n"
+        "jobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: docker/build-push-action@v6\n"
+        "        if: ${{ github.event.inputs.dockerRepository == 'preview' || !github.event.workflow_run }}\n"
+        "        with:\n          tags: acme/redash:preview\n          push: true\n"
+        "      - uses: docker/build-push-action@v6\n"
+        "        if: ${{ github.event.inputs.dockerRepository == 'redash' }}\n"
+        "        with:\n          tags: acme/redash:release\n          push: true\n"
+    )})
+    preview = one(ours(scanned, "ci.build"), "acme/redash:preview")
+    assert "on tag push *-dev and manual dispatch;" in preview.text and "depending on" not in preview.text
+    assert "input" not in preview.text  # built whatever the input says
+    release = one(ours(scanned, "ci.build"), "acme/redash:release")
+    assert "on manual dispatch (input dockerRepository = redash)" in release.text
+
+
 def test_arguments_passed_to_a_script_keep_their_expressions(tmp_path_factory: pytest.TempPathFactory) -> None:
     # outline ci.yml: `yarn test:server --maxWorkers=2 --shard=${{ matrix.shard }}/4`
     scanned = scan(tmp_path_factory, "script-args", {
