@@ -327,7 +327,7 @@ def _error_line(exc: BaseException) -> int | None:
 
 class ManifestsDetector(Detector):
     name = "manifests"
-    version = "8"
+    version = "9"
     description = "dependency manifests: monitoring and service SDKs, database drivers, resilience libraries"
     patterns = (
         "requirements*.txt",
@@ -448,6 +448,7 @@ class ManifestsDetector(Detector):
                 tech=tech.id,
                 rank=55,
                 order=order,
+                attrs={"indirect": True} if package.note == "indirect" else {},
             )
         if tech.category == "logging":
             return Fact(

@@ -148,10 +148,13 @@ def _named_by_host(fact: Fact, runs: dict[str, list[Fact]], catalog: Catalog) ->
 
 
 def _monitoring_tools(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
-    """The "Monitoring Tools" line lists every tool the monitoring sub-fields found, once each."""
+    """The "Monitoring Tools" line lists every tool the monitoring sub-fields found, once each; not
+    a library only a dependency depends on (shiori's go.mod pulls OpenTelemetry in `// indirect`,
+    which its own sub-field shows as such)."""
     derived = []
     for fact in facts:
-        if fact.field.startswith("mon.") and fact.field != "mon.tools" and fact.tech in catalog.techs:
+        if fact.field.startswith("mon.") and fact.field != "mon.tools" and fact.tech in catalog.techs \
+                and not fact.attrs.get("indirect"):
             tech = catalog.get(fact.tech)
             derived.append(
                 replace(

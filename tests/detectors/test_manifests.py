@@ -181,6 +181,16 @@ def test_go_mod_require_blocks_and_major_suffixes() -> None:
     ]
 
 
+def test_an_indirect_monitoring_library_is_no_monitoring_tool(tmp_path: Path) -> None:
+    # go-shiori/shiori go.mod: OpenTelemetry comes in `// indirect` through testcontainers
+    scanned = scan_tree(tmp_path, {"go.mod": (
+        "module example.com/app\n\ngo 1.22\n\nrequire (\n\tgithub.com/getsentry/sentry-go v0.27.0\n"
+        "\tgo.opentelemetry.io/otel v1.35.0 // indirect\n)\n")})
+    [otel] = [f for f in scanned.model.facts if f.tech == "opentelemetry" and f.field != "mon.tools"]
+    assert "(indirect dependency)" in otel.text
+    assert [f.tech for f in facts_for(scanned.model, "mon.tools")] == ["sentry"]
+
+
 def test_pom_gradle_csproj_cargo_mix_composer() -> None:
     pom = extract("pom.xml")
     assert "sentry" not in pom  # inside an XML comment
