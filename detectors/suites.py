@@ -13,6 +13,7 @@ facts known, and the package.json scripts are that detector's records.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -124,14 +125,31 @@ def unrun_suites(ctx: ResolveContext, facts: Sequence[Fact], detector: str) -> l
     if not found:  # then no fact needs looking through
         return []
     tools, unnamed = ci_runs(facts)
+    remote = _remote_workflows(ctx)
     return [
-        _hint(ctx, suite, detector)
+        _hint(ctx, suite, detector, remote)
         for suite in found
         if suite.tool not in tools and LEVEL_FIELDS[suite.level] not in unnamed
     ]
 
 
-def _hint(ctx: ResolveContext, suite: Suite, detector: str) -> Fact:
+def _remote_workflows(ctx: ResolveContext) -> list[tuple[str, int, str]]:
+    """The reusable workflows of other repositories that GitHub workflows call (file, line, `uses`):
+    what they run is not in this repository (monica's tests run in monicahq/workflows' laravel.yml)."""
+    calls = []
+    for record in ctx.records("gha.workflow"):
+        for job in record.data.get("jobs", []):
+            uses = str(job.get("uses") or "")
+            if uses and not uses.startswith("./") and "/.github/workflows/" in uses:
+                testing = _TESTING.search(f"{record.path} {job.get('id', '')} {uses}") is not None
+                calls.append((not testing, record.path, int(job.get("uses_line") or record.line), uses))
+    return [(path, line, uses) for _, path, line, uses in sorted(calls)]  # a call named for tests first
+
+
+_TESTING = re.compile(r"(?i)test")
+
+
+def _hint(ctx: ResolveContext, suite: Suite, detector: str, remote: list[tuple[str, int, str]]) -> Fact:
     name = knowledge().test_tools.get(suite.tool)
     what: list[Part] = code_list(suite.configs)
     specs = _spec_folder(ctx, suite)
@@ -143,6 +161,12 @@ def _hint(ctx: ResolveContext, suite: Suite, detector: str) -> Fact:
         what += [" in ", Code(suite.scripts[0][0].path)]
     evidence = [Evidence(config, 0, detector) for config in suite.configs]
     evidence += [Evidence(record.path, record.line, detector) for record, _ in suite.scripts]
+    unless: list[Part] = []
+    if remote:
+        path, line, uses = remote[0]
+        unless = [", unless the reusable workflow ", Code(uses), " of another repository runs it (called from ",
+                  Code(path.rpartition("/")[2]), f", and {len(remote) - 1} more" if len(remote) > 1 else "", ")"]
+        evidence.append(Evidence(path, line, detector))
     return Fact(
         LEVEL_FIELDS[suite.level],
         text(
@@ -150,6 +174,7 @@ def _hint(ctx: ResolveContext, suite: Suite, detector: str) -> Fact:
             " suite (",
             *what,
             ") that no CI job found in the repository runs: run by hand",
+            *unless,
         ),
         Confidence.HINT,
         tuple(evidence),

@@ -67,6 +67,24 @@ def test_a_cypress_suite_no_workflow_runs_is_a_hint_under_e2e(tmp_path: Path) ->
     assert all(f.confidence is not Confidence.HINT for f in facts_for(scanned.model, "ci.test.unit"))
 
 
+def test_a_reusable_workflow_of_another_repository_may_run_the_suite(tmp_path: Path) -> None:
+    # monicahq/monica .github/workflows/tests.yml: the tests run in monicahq/workflows' laravel.yml
+    scanned = scan_tree(tmp_path, {
+        **UMAMI_LIKE,
+        ".github/workflows/ci.yml": CI_UNIT_ONLY,
+        ".github/workflows/lint.yml": (
+            "on: push\njobs:\n  lint:\n    uses: acme/workflows/.github/workflows/lint.yml@v2\n"),
+        ".github/workflows/tests.yml": (
+            "on: push\njobs:\n  tests:\n    uses: acme/workflows/.github/workflows/laravel.yml@v2\n"),
+    })
+    [hint] = facts_for(scanned.model, "ci.test.e2e")
+    assert hint.text.endswith(
+        "that no CI job found in the repository runs: run by hand, unless the reusable workflow "
+        "acme/workflows/.github/workflows/laravel.yml@v2 of another repository runs it (called from tests.yml, "
+        "and 1 more)")
+    assert (".github/workflows/tests.yml", 4) in [(e.path, e.line) for e in hint.evidence]
+
+
 def test_no_hint_when_a_workflow_runs_the_suite(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, {**UMAMI_LIKE, ".github/workflows/ci.yml": CI_WITH_CYPRESS})
     assert [f.confidence for f in facts_for(scanned.model, "ci.test.e2e")] == [Confidence.DECLARED]
