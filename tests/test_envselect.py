@@ -69,6 +69,18 @@ def test_skeleton_backends_no_selector_picks_are_hints() -> None:
     assert [f.confidence for f in mysql] == [Confidence.INFERRED]
 
 
+def test_scout_drivers_pick_the_search_engine() -> None:
+    # koel/koel .env.example: Meilisearch and Algolia configured, SCOUT_DRIVER=tntsearch in use
+    text = ("SCOUT_DRIVER=tntsearch\nALGOLIA_APP_ID=\nALGOLIA_SECRET=\n"
+            "MEILISEARCH_HOST=http://127.0.0.1:7700\nMEILISEARCH_KEY=\n")
+    facts = extract(text)
+    search = [f for f in facts if f.tech in ("meilisearch", "algolia")]
+    assert search and all(f.confidence is Confidence.HINT for f in search), [(f.tech, f.text) for f in search]
+    assert any("(SCOUT_DRIVER=tntsearch)" in f.text for f in search)
+    chosen = extract(text.replace("tntsearch", "meilisearch"))
+    assert any(f.tech == "meilisearch" and f.confidence is not Confidence.HINT for f in chosen)
+
+
 def test_a_mail_catcher_is_development_tooling_not_delivery() -> None:
     smtp = [f for f in extract(LARAVEL) if f.service == "smtp"]
     assert [f.confidence for f in smtp] == [Confidence.HINT]  # MAIL_MAILER=smtp selects it, but mailhog is local
