@@ -394,7 +394,8 @@ class MigrationsDetector(Detector):
             self._migration(out, file, "doctrine-migrations", _doctrine_verdict(file.text))
         elif re.search(r"\b(?:AbstractMigration|BaseMigration)\b", file.text):
             self._migration(out, file, "phinx", _phinx_verdict(file.text))
-        elif re.search(r"\bextends\s+Migration\b", file.text) and "Illuminate" in file.text:
+        elif re.search(r"\bextends\s+\w*Migration\b", file.text) and "Illuminate" in file.text:
+            # Laravel's Migration, or a package's subclass of it (Pulse's PulseMigration, monica)
             self._migration(out, file, "laravel-migrations", _brace_verdict(file.text, _PHP_DOWN, "no `down()`"))
 
     def _ef_core(self, file: SourceFile, out: Extraction) -> None:

@@ -50,7 +50,7 @@ CASES = [
     ("sequelize", "sequelize:sequelize/migrations", 1, 2, ["empty down step"]),
     ("typeorm", "typeorm:typeorm/src/migrations", 0, 1, ["empty down step"]),
     ("efcore", "ef-core:efcore/Data/Migrations", 1, 1, []),
-    ("laravel", "laravel-migrations:laravel/database/migrations", 1, 2, ["empty down step"]),
+    ("laravel", "laravel-migrations:laravel/database/migrations", 2, 3, ["empty down step"]),
     (
         "ecto",
         "ecto:ecto/priv/repo/migrations",
