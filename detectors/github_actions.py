@@ -2331,10 +2331,17 @@ class FactBuilder:
             run.has("deploy") or any(self.deploys(c) for c in run.callee if c.job is not run.job)
         )
 
+    @staticmethod
+    def service_image(run: JobRun, service: Mapping[str, Any]) -> str:
+        """A service container's image, with the job's single-valued matrix and env expressions
+        spelled out (koel's `mariadb:${{ matrix.mariadb-version }}` over a one-entry matrix)."""
+        image = str(service["image"] or "")
+        return run.scenarios[0].scope.expand(image) if "${{" in image and run.scenarios else image
+
     def services(self, run: JobRun) -> list[Part]:
         parts: list[Part] = []
         for i, service in enumerate(run.job["services"]):
-            image = service["image"]
+            image = self.service_image(run, service)
             found = self.catalog.by_image(image) if image else None
             if i:
                 parts.append(", ")
@@ -2347,7 +2354,8 @@ class FactBuilder:
 
     def has_store_service(self, run: JobRun) -> bool:
         for service in run.job["services"]:
-            found = self.catalog.by_image(service["image"]) if service["image"] else None
+            image = self.service_image(run, service)
+            found = self.catalog.by_image(image) if image else None
             if found and found[0].category in DATA_STORE_CATEGORIES:
                 return True
         return False

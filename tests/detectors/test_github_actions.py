@@ -1662,6 +1662,17 @@ def test_a_filter_after_a_script_narrows_the_turbo_run_it_reaches(tmp_path_facto
     assert any("jest --config e2e.json" in t for t in e2e), e2e
 
 
+def test_a_service_image_named_by_the_matrix_is_read_as_its_value(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # koel/koel test-backend-mariadb.yml: `image: mariadb:${{ matrix.mariadb-version }}` over one version
+    scanned = scan(tmp_path_factory, "matrix-service", {W + "test.yml": (
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n"
+        "        mariadb-version: ['11.7']\n    services:\n      mariadb:\n"
+        "        image: mariadb:${{ matrix.mariadb-version }}\n    steps:\n      - run: vendor/bin/phpunit\n"
+    )})
+    [tests] = ours(scanned, "ci.test.integration")
+    assert "services: MariaDB 11.7 (mariadb:11.7)" in tests.text, tests.text
+
+
 def test_a_build_step_chosen_by_a_dispatch_input_names_it(tmp_path_factory: pytest.TempPathFactory) -> None:
     # getredash/redash preview-image.yml: the preview image on tag pushes and every dispatch (a push
     # carries no workflow_run, so `!github.event.workflow_run` holds), the release image only when
