@@ -109,9 +109,8 @@ def test_no_services_gap_points_at_the_monitoring_tools_it_leaves_out(tmp_path: 
     write_tree(tmp_path / "plain", {"package.json": '{"name": "api", "dependencies": {"express": "^4.0.0"}}\n'})
     gap = line(document(tmp_path / "plain"), "no third-party service found")
     assert "no third-party service found. Looked for" in gap
-    # terraform-example-foundation: only a hint (an SDK in a helper tool) under a Monitoring Tools gap
-    write_tree(tmp_path / "hint", {"tools/deployer/go.mod": "module example.com/deployer\n\ngo 1.22\n\nrequire "
-                                   "go.opentelemetry.io/otel v1.24.0 // indirect\n"})
+    # only a hint (an SDK the tests use) under a Monitoring Tools gap; an indirect one is not even that
+    write_tree(tmp_path / "hint", {"package.json": '{"name": "api", "devDependencies": {"@sentry/node": "^8"}}\n'})
     text = document(tmp_path / "hint")
     assert "**Monitoring Tools**: **Gap:** nothing found settles it; the hints that follow are leads" in text
     assert "no third-party service found. " in line(text, "no third-party service found")
