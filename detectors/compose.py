@@ -37,7 +37,7 @@ from infrascan.model import Code, Confidence, Fact, FactScope, Part, code_list, 
 from infrascan.source import TEST_DIRS, near_folder
 from infrascan.yamlload import Tagged, YDict, YList, line_of
 
-from .dockerfile import group_reached, migration_chain, stage_copies
+from .dockerfile import compose_dockerfile, group_reached, migration_chain, stage_copies
 from .scripts import Copy, Reached, StartResolver, argv_script
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=?]([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -828,9 +828,7 @@ class ComposeDetector(Detector):
 
     @staticmethod
     def _dockerfile(record: Record) -> str:
-        build = record.data["build"]
-        context = posixpath.join(posixpath.dirname(record.path), build["context"])
-        return _norm(posixpath.join(context, build["dockerfile"]))
+        return compose_dockerfile(record)
 
     def _build_stage(self, record: Record, dockerfiles: dict[str, Record]) -> tuple[dict[str, Any] | None, bool]:
         """The Dockerfile stage a service builds (its `build.target`, else the last) and whether it is the last."""

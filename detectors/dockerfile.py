@@ -18,6 +18,7 @@ from __future__ import annotations
 import fnmatch
 import io
 import json
+import posixpath
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -27,7 +28,7 @@ from typing import Any
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.envvars import Variable, VariableReader, public_suffix
 from infrascan.images import parse_image
-from infrascan.model import Code, Confidence, Fact, Part, Severity, text
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, text
 from infrascan.source import development_dockerfile, near_folder
 from infrascan.yamlload import load_table
 
@@ -198,7 +199,7 @@ def _copy(value: str, workdir: str) -> Copy | None:
 
 class DockerfileDetector(Detector):
     name = "dockerfile"
-    version = "9"
+    version = "10"
     description = "Dockerfiles: stages, base images and runtimes, ports, user, healthcheck, start commands"
     patterns = (
         "Dockerfile",
@@ -243,8 +244,10 @@ class DockerfileDetector(Detector):
             out.diagnostics.append(self.diagnostic(file.path, None, "no FROM instruction; not a Dockerfile"))
             return out
         final = stages[-1]
-        out.records.append(self._record(file.path, stages))
-        out.facts.append(self._build_fact(file.path, stages, final))
+        record = self._record(file.path, stages)
+        # said in phase 2, which knows the compose files that build the image (`resolve`)
+        record.data["build_fact"] = self._build_fact(file.path, stages, final)
+        out.records.append(record)
         self._health_fact(file.path, stages, final, out)
         out.facts.extend(self._env_facts(file.path, stages, final))
         return out
@@ -494,10 +497,15 @@ class DockerfileDetector(Detector):
     # -- phase 2 ------------------------------------------------------------------------------
 
     def resolve(self, ctx: ResolveContext) -> list[Fact]:
-        """Migrations the runtime stage's ENTRYPOINT/CMD run, through scripts and package.json."""
+        """Each image, said with the development compose services that build it, and the migrations
+        the runtime stage's ENTRYPOINT/CMD run, through scripts and package.json."""
         resolver = StartResolver(ctx)
         facts: list[Fact] = []
+        builders = _development_builders(ctx)
         for record in ctx.records("dockerfile.image"):
+            build = record.data.get("build_fact")
+            if isinstance(build, Fact):
+                facts.append(_with_builders(build, builders.get(record.path, [])))
             final = record.data["stages"][-1]
             facts.extend(self.start_migrations(resolver, record.path, final))
         return facts
@@ -584,3 +592,36 @@ def migration_chain(found: Reached, start_path: str) -> list[Part]:
     if found.by_name:
         parts.append(" (only its name says it migrates)")
     return parts
+
+
+def compose_dockerfile(record: Record) -> str:
+    """The Dockerfile a compose service's `build:` names, relative to the repository."""
+    build = record.data["build"]
+    context = posixpath.join(posixpath.dirname(record.path), build["context"])
+    normal = posixpath.normpath(posixpath.join(context, build["dockerfile"]))
+    return "" if normal == "." else normal
+
+
+def _development_builders(ctx: ResolveContext) -> dict[str, list[tuple[str, str, int]]]:
+    """Per Dockerfile, the (compose file, service, line) of development compose services that build it."""
+    out: dict[str, list[tuple[str, str, int]]] = {}
+    for record in ctx.records("compose.service"):
+        if record.data.get("build") and record.data.get("env") == "development":
+            out.setdefault(compose_dockerfile(record), []).append(
+                (record.path, str(record.data["service"]), record.line))
+    return out
+
+
+def _with_builders(fact: Fact, builders: list[tuple[str, str, int]]) -> Fact:
+    """An image under a name of its own that a development compose file builds says so after its name
+    (shlink's data/infra/php.Dockerfile is built by its compose file's `shlink_php`, and no workflow
+    builds it): a reader tells the images of development from those a pipeline ships. Not said of
+    a development image by its name, which says so already."""
+    path = fact.evidence[0].path
+    if not builders or development_dockerfile(path) or posixpath.basename(path) in ("Dockerfile", "Containerfile"):
+        return fact  # a directory's own Dockerfile is as likely the one a pipeline ships
+    compose, service, line = builders[0]
+    more = f" and {len(builders) - 1} more" if len(builders) > 1 else ""
+    note = (" (built by the development compose file ", Code(compose), ", service ", Code(service), f"{more})")
+    cited = Evidence(compose, line, fact.evidence[0].detector)
+    return replace(fact, parts=(*fact.parts[:2], *note, *fact.parts[2:]), evidence=(*fact.evidence, cited))

@@ -19,7 +19,10 @@ DETECTOR = DockerfileDetector()
 
 
 def extract(text: str, path: str = "Dockerfile"):
-    return DETECTOR.extract(SourceFile(path, text))
+    """Phase 1, with the image statement phase 2 makes of its record when no compose file builds it."""
+    result = DETECTOR.extract(SourceFile(path, text))
+    result.facts[:0] = [r.data["build_fact"] for r in result.records if "build_fact" in r.data]
+    return result
 
 
 def build_text(text: str, path: str = "Dockerfile") -> str:
@@ -248,6 +251,24 @@ def test_a_dockerfile_template_is_not_an_image(path: str, text: str) -> None:
     assert result.facts == [] and result.records == []
     assert result.diagnostics[0].message.startswith("a Dockerfile template")
     assert result.diagnostics[0].severity.value == "info"
+
+
+def test_an_image_only_a_development_compose_file_builds_says_so(tmp_path: Path) -> None:
+    # shlinkio/shlink: data/infra/php.Dockerfile is built by the development compose file's shlink_php;
+    # the root Dockerfile, which compose builds too, is as likely the one a pipeline ships
+    scanned = scan_tree(tmp_path, {
+        "Dockerfile": "FROM php:8.5-alpine3.22\nUSER 1001\n",
+        "data/infra/php.Dockerfile": "FROM php:8.5-fpm-alpine3.22\n",
+        "docker-compose.yml": (
+            "services:\n  shlink:\n    build: .\n  shlink_php:\n    build:\n      context: .\n"
+            "      dockerfile: ./data/infra/php.Dockerfile\n"),
+    })
+    built = {f.evidence[0].path: f for f in facts_for(scanned.model, "ci.build")}
+    assert built["data/infra/php.Dockerfile"].text.startswith(
+        "Container image from data/infra/php.Dockerfile (built by the development compose file docker-compose.yml, "
+        "service shlink_php): runtime PHP 8.5")
+    assert ("docker-compose.yml", 4) in [(e.path, e.line) for e in built["data/infra/php.Dockerfile"].evidence]
+    assert "compose" not in built["Dockerfile"].text
 
 
 def test_braces_outside_from_lines_are_an_ordinary_dockerfile() -> None:
