@@ -252,7 +252,7 @@ def test_results_taken_from_briefs_are_marked_used(tmp_path: Path, monkeypatch: 
         try:
             return next(used for value, used in db.execute("SELECT value, used FROM entries")
                         if isinstance(entry := pickle.loads(value), Extraction)
-                        and any(e.path == "services/svc0/Dockerfile" for f in entry.facts for e in f.evidence))
+                        and any(r.path == "services/svc0/Dockerfile" for r in entry.records))
         finally:
             db.close()
 
