@@ -353,7 +353,7 @@ _NOT_COMPOSE_PATHS = re.compile(r"(?:^|/)(?:\.tugboat/|\.lando[^/]*\.ya?ml$)")
 
 class ComposeDetector(Detector):
     name = "compose"
-    version = "16"
+    version = "17"
     description = "docker-compose files: services, images, ports, healthchecks, migrations on start"
     patterns = ("{docker-,podman-,}compose*.{yml,yaml}",)  # podman-compose reads its own name first
     sniff = Sniff((".yml", ".yaml"), _SNIFF, unless=_NOT_COMPOSE,
@@ -758,6 +758,7 @@ class ComposeDetector(Detector):
                 "start": [start, line_of(svc, start_key, svc_line)] if start else None,
                 "waiters": waiters,
                 "test_stack": any(p in TEST_DIRS for p in PurePosixPath(path).parts[:-1]),
+                "user": substitute(str(svc["user"])) if svc.get("user") not in (None, "") else None,
             },
         )
 

@@ -602,17 +602,20 @@ def compose_dockerfile(record: Record) -> str:
     return "" if normal == "." else normal
 
 
-def _development_builders(ctx: ResolveContext) -> dict[str, list[tuple[str, str, int]]]:
-    """Per Dockerfile, the (compose file, service, line) of development compose services that build it."""
-    out: dict[str, list[tuple[str, str, int]]] = {}
+Builder = tuple[str, str, int, "str | None"]  # compose file, service, line, the `user` it runs the image as
+
+
+def _development_builders(ctx: ResolveContext) -> dict[str, list[Builder]]:
+    """Per Dockerfile, the development compose services that build it."""
+    out: dict[str, list[Builder]] = {}
     for record in ctx.records("compose.service"):
         if record.data.get("build") and record.data.get("env") == "development":
             out.setdefault(compose_dockerfile(record), []).append(
-                (record.path, str(record.data["service"]), record.line))
+                (record.path, str(record.data["service"]), record.line, record.data.get("user")))
     return out
 
 
-def _with_builders(fact: Fact, builders: list[tuple[str, str, int]]) -> Fact:
+def _with_builders(fact: Fact, builders: list[Builder]) -> Fact:
     """An image under a name of its own that a development compose file builds says so after its name
     (shlink's data/infra/php.Dockerfile is built by its compose file's `shlink_php`, and no workflow
     builds it): a reader tells the images of development from those a pipeline ships. Not said of
@@ -620,8 +623,10 @@ def _with_builders(fact: Fact, builders: list[tuple[str, str, int]]) -> Fact:
     path = fact.evidence[0].path
     if not builders or development_dockerfile(path) or posixpath.basename(path) in ("Dockerfile", "Containerfile"):
         return fact  # a directory's own Dockerfile is as likely the one a pipeline ships
-    compose, service, line = builders[0]
+    compose, service, line, user = builders[0]
     more = f" and {len(builders) - 1} more" if len(builders) > 1 else ""
-    note = (" (built by the development compose file ", Code(compose), ", service ", Code(service), f"{more})")
+    # the image's own user is said after; the service may run it as another (shlink's `user: 1000:1000`)
+    runs = (", which runs it as ", Code(user)) if user and len(builders) == 1 else ()
+    note = (" (built by the development compose file ", Code(compose), ", service ", Code(service), *runs, f"{more})")
     cited = Evidence(compose, line, fact.evidence[0].detector)
     return replace(fact, parts=(*fact.parts[:2], *note, *fact.parts[2:]), evidence=(*fact.evidence, cited))

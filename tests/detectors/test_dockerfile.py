@@ -261,12 +261,12 @@ def test_an_image_only_a_development_compose_file_builds_says_so(tmp_path: Path)
         "data/infra/php.Dockerfile": "FROM php:8.5-fpm-alpine3.22\n",
         "docker-compose.yml": (
             "services:\n  shlink:\n    build: .\n  shlink_php:\n    build:\n      context: .\n"
-            "      dockerfile: ./data/infra/php.Dockerfile\n"),
+            "      dockerfile: ./data/infra/php.Dockerfile\n    user: 1000:1000\n"),
     })
     built = {f.evidence[0].path: f for f in facts_for(scanned.model, "ci.build")}
     assert built["data/infra/php.Dockerfile"].text.startswith(
         "Container image from data/infra/php.Dockerfile (built by the development compose file docker-compose.yml, "
-        "service shlink_php): runtime PHP 8.5")
+        "service shlink_php, which runs it as 1000:1000): runtime PHP 8.5")
     assert ("docker-compose.yml", 4) in [(e.path, e.line) for e in built["data/infra/php.Dockerfile"].evidence]
     assert "compose" not in built["Dockerfile"].text
 
