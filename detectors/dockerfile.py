@@ -138,6 +138,9 @@ class Stage:
     env: list[tuple[str, str, int]] = field(default_factory=list)
     copies: list[Copy] = field(default_factory=list)
     workdir: str = ""
+    # the build arguments the stage declares, with their defaults (a global ARG's value when it
+    # declares one without): what `COPY ${DOCKER_DIR}/entrypoint.sh` copies (wger)
+    args: dict[str, str] = field(default_factory=dict)
     # a tool that switches users at start (`gosu`): its name, its line, and whether the start command
     # runs it here ("runs") or a RUN line installs it ("installs")
     switches: tuple[str, int, str] | None = None
@@ -274,6 +277,8 @@ class DockerfileDetector(Detector):
                         )
                     if not stages:  # only ARGs before the first FROM can be used in FROM lines
                         args[key] = resolve_args(default, args)
+                    else:
+                        stages[-1].args[key] = resolve_args(default, {**args, **stages[-1].args}) or args.get(key, "")
             elif name == "FROM":
                 self._from(value, line, args, stages)
             elif name == "EXPOSE" and stages:
@@ -321,6 +326,8 @@ class DockerfileDetector(Detector):
             target = value.strip().strip("\"'")
             stage.workdir = target if target.startswith("/") else f"{stage.workdir.rstrip('/')}/{target}"
         elif name in ("COPY", "ADD"):
+            if "$" in value:
+                value = resolve_args(value, {**stage.args, **{k: v for k, v, _ in stage.env}})
             copy = _copy(value, stage.workdir or "/")
             if copy:
                 stage.copies.append(copy)

@@ -271,6 +271,20 @@ def test_an_image_only_a_development_compose_file_builds_says_so(tmp_path: Path)
     assert "compose" not in built["Dockerfile"].text
 
 
+def test_a_copy_source_named_by_a_stage_argument_is_followed(tmp_path: Path) -> None:
+    # wger-project/wger extras/docker/production/Dockerfile: `ARG DOCKER_DIR=./extras/docker/production`
+    # in the final stage, `COPY ${DOCKER_DIR}/entrypoint.sh`, and the entrypoint migrates
+    scanned = scan_tree(tmp_path, {
+        "extras/docker/production/Dockerfile": (
+            "FROM python:3.12 AS builder\nRUN true\nFROM python:3.12 AS final\n"
+            "ARG DOCKER_DIR=./extras/docker/production\nWORKDIR /home/wger/src\n"
+            "COPY ${DOCKER_DIR}/entrypoint.sh /home/wger/entrypoint.sh\nCMD [\"/home/wger/entrypoint.sh\"]\n"),
+        "extras/docker/production/entrypoint.sh": "#!/bin/bash\npython3 manage.py migrate\nexec gunicorn wger.wsgi\n",
+    })
+    [strategy] = facts_for(scanned.model, "deploy.migration.strategy")
+    assert "entrypoint.sh" in strategy.text and "manage.py migrate" in strategy.text, strategy.text
+
+
 def test_braces_outside_from_lines_are_an_ordinary_dockerfile() -> None:
     # Go templates in a RUN's --format, as podinfo-style Dockerfiles write them
     assert "runtime Alpine" in build_text("FROM alpine:3.20\nRUN docker inspect --format '{{.Id}}' x\n")
