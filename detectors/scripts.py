@@ -108,7 +108,7 @@ def shell_guards(text: str) -> dict[int, str]:
     for number, line in enumerate(text.splitlines(), 1):
         match = _IF.match(line)
         if match:
-            condition = match.group(2)
+            condition = match.group(2).rstrip(" ;")  # `if [[ ... ]];` with `then` on the next line
             if match.group(1) and stack:  # elif: another branch of the same block
                 stack[-1] = condition
             elif not match.group(1):

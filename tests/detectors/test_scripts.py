@@ -290,6 +290,9 @@ def test_shell_guards_give_each_line_its_innermost_if() -> None:
     assert guards[3] == '[ "$1" = web ]' and guards[5] == '[ -n "$SEED" ]'
     assert guards[8] == '[ "$1" = worker ]' and guards[10] == '! ([ "$1" = worker ])'
     assert guards[12] == "[ -f x ]" and 13 not in guards
+    # wger's entrypoint.sh: `if [[ ... ]];` with `then` on the next line
+    assert shell_guards('if [[ "$MIGRATE" == "True" ]];\nthen\n  ./manage.py migrate\nfi\n')[3] == (
+        '[[ "$MIGRATE" == "True" ]]')
 
 
 def test_a_migration_in_both_branches_runs_under_no_one_condition(tmp_path: Path) -> None:
