@@ -314,7 +314,7 @@ def _migrations(command: str) -> list[Classification]:
 
 class PaasDetector(Detector):
     name = "paas"
-    version = "3"
+    version = "4"
     description = ("PaaS manifests: Procfile, app.json, heroku.yml, fly.toml, render.yaml, vercel.json, netlify.toml, "
                    "serverless.yml")
     patterns = (
@@ -1531,6 +1531,20 @@ class PaasDetector(Detector):
         command = _string(build.get("command"))
         publish = _string(build.get("publish"))
         docs = _docs_site(file.path, build)
+        if command and _NO_OP_BUILD.match(command):
+            # hedgedoc's docs/netlify.toml: `command = "echo Pseudo build command because the build is
+            # made by the CI"`: Netlify builds nothing, the files come ready-made from a CLI deploy
+            out.facts.append(self._fact(
+                "ci.deploy.automated",
+                text("Netlify site configuration (", Code(file.path), ") whose build command does nothing (",
+                     Code(_short(command)), "): the site is built elsewhere and deployed ready-made",
+                     *((" from ", Code(publish)) if publish else ()), ", not by Netlify's Git integration"),
+                Confidence.HINT,
+                file.path,
+                lines.get(("build", "command"), 1),
+                item=f"netlify-git:{file.path}",
+            ))
+            return
         if command or publish:
             parts: list[Part] = ["Netlify build of the documentation site" if docs else "Netlify build"]
             if command:
@@ -2118,3 +2132,7 @@ def _nth_line(source: str, needle: str, index: int, default: int) -> int:
         if position < 0:
             return default
     return source.count("\n", 0, position) + 1
+
+
+# A build command that builds nothing: the files Netlify publishes come from somewhere else.
+_NO_OP_BUILD = re.compile(r"^\s*(?:echo\b|true\s*$|:\s*$|exit\s+0\s*$)")

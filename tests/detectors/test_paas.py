@@ -242,6 +242,19 @@ def test_netlify_contexts_are_environments(tmp_path: Path) -> None:
     assert level.evidence[0].line == 18
 
 
+def test_a_netlify_site_whose_build_does_nothing_is_deployed_ready_made(tmp_path: Path) -> None:
+    # hedgedoc/hedgedoc docs/netlify.toml: the docs are built by CI and pushed with the Netlify CLI
+    scanned = scan_tree(tmp_path, {"docs/netlify.toml": (
+        '[build]\npublish = "site"\ncommand = "echo Pseudo build command because the build is made by the CI"\n')})
+    assert paas_facts(scanned, "ci.build") == []
+    [hint] = paas_facts(scanned, "ci.deploy.automated")
+    assert hint.confidence is Confidence.HINT and hint.evidence[0].line == 3
+    assert hint.text == (
+        "Netlify site configuration (docs/netlify.toml) whose build command does nothing (echo Pseudo build command "
+        "because the build is made by the CI): the site is built elsewhere and deployed ready-made from site, "
+        "not by Netlify's Git integration")
+
+
 def test_a_netlify_docs_site_is_not_the_applications_environments(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, {f"operator/{p}": t for p, t in tree("netlify").items()})
     assert "deploy-preview" not in scanned.model.environments and "branch-deploy" not in scanned.model.environments
