@@ -22,7 +22,7 @@ import ast
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -449,7 +449,9 @@ class MigrationsDetector(Detector):
 
     def resolve(self, ctx: ResolveContext) -> list[Fact]:
         """Counts per tool and folder: how many migrations can be rolled back."""
-        return [self._rollback_fact(group) for group in _groups(ctx) if not is_example_path(group.anchor)]
+        groups = [group for group in _groups(ctx) if not is_example_path(group.anchor)]
+        named = _named_tools(ctx) if any(g.tool in _NAMED_BY_FILES_ONLY for g in groups) else set()
+        return [self._rollback_fact(group, named) for group in groups]
 
     def conclude(self, ctx: ResolveContext, facts: Sequence[Fact]) -> list[Fact]:
         """Migration files that no detector's release, hook, CI or start step applies: say so, as a hint."""
@@ -461,14 +463,15 @@ class MigrationsDetector(Detector):
             return []
         out: list[Fact] = []
         appliers = _Appliers(ctx)
+        named = _named_tools(ctx) if any(g.tool in _NAMED_BY_FILES_ONLY for g in groups) else set()
         for group in groups:
             if group.tool in covered or is_example_path(group.anchor):
                 continue
-            out.append(self._unapplied(group, appliers))
+            out.append(self._unapplied(group, appliers, named))
         return out
 
-    def _rollback_fact(self, group: Group) -> Fact:
-        tool = self._tool_name(group.tool)
+    def _rollback_fact(self, group: Group, named: set[str]) -> Fact:
+        tool = self._tool_name(group.tool, named)
         where = Code(group.shown)
         parts: tuple[Part, ...]
         confidence = Confidence.DECLARED
@@ -525,8 +528,8 @@ class MigrationsDetector(Detector):
             attrs={"tool": group.tool, "migrations": group.total, "down": group.down},
         )
 
-    def _unapplied(self, group: Group, appliers: _Appliers) -> Fact:
-        tool = self._tool_name(group.tool) if group.tool != PLAIN_SQL else "Numbered SQL scripts"
+    def _unapplied(self, group: Group, appliers: _Appliers, named: set[str]) -> Fact:
+        tool = self._tool_name(group.tool, named) if group.tool != PLAIN_SQL else "Numbered SQL scripts"
         unit = {"prisma": "migration folder", PLAIN_SQL: "file", "liquibase": "changeset"}.get(group.tool, "migration")
         parts: list[Part] = [tool, ": ", _counted(group.total, unit), " in ", Code(group.shown)]
         evidence = list(group.evidence(self.name))
@@ -563,7 +566,11 @@ class MigrationsDetector(Detector):
             order=(group.shown, 0),
         )
 
-    def _tool_name(self, tool: str) -> str:
+    def _tool_name(self, tool: str, named: Collection[str] = ()) -> str:
+        """The tool's name; for a tool known by its files' names alone and nowhere else named in
+        the repository, the naming (shiori's `.up.sql` files are applied by its own Go code)."""
+        if tool in _NAMED_BY_FILES_ONLY and tool not in named:
+            return _NAMED_BY_FILES_ONLY[tool]
         return self.catalog.techs[tool].name if tool in self.catalog.techs else tool
 
 
@@ -744,6 +751,21 @@ def _covered_tools(facts: Sequence[Fact]) -> set[str] | None:
             return None
         covered.add(str(tool))
     return covered
+
+
+# Tools told by file names other tools share: without a dependency, image, script or task of the
+# tool, the files are said by their naming, not as the tool's.
+_NAMED_BY_FILES_ONLY = {"golang-migrate": "SQL migrations named as golang-migrate names them (up and down files)"}
+
+
+def _named_tools(ctx: ResolveContext) -> set[str]:
+    """Tools the repository names outside their migration files: a dependency, a compose image, a
+    classified script or task command."""
+    named = {str(r.data.get("tech")) for r in ctx.records("deps.package")}
+    named |= {str(r.data.get("tech")) for r in ctx.records("compose.service")}
+    named |= {str(r.data.get("tool")) for r in ctx.records("script.command")}
+    named |= {str(c.get("tool")) for r in ctx.records("task.target") for c in r.data.get("classified", [])}
+    return named
 
 
 class _Appliers:

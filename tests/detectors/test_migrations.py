@@ -236,6 +236,18 @@ def test_rails_change_steps_rails_cannot_reverse(change: str, reversible: bool) 
     assert _block_verdict(source, "rails-migrations").down is reversible
 
 
+def test_up_sql_files_are_golang_migrates_only_where_the_repository_names_it(tmp_path: Path) -> None:
+    # go-shiori/shiori: `.up.sql` files its own Go code applies; no golang-migrate anywhere else
+    files = {"internal/database/migrations/sqlite/0001_init.up.sql": "CREATE TABLE t (id int);\n"}
+    (tmp_path / "alone").mkdir()
+    (tmp_path / "named").mkdir()
+    alone = rollback(scan_tree(tmp_path / "alone", files), "golang-migrate:internal/database/migrations/sqlite")
+    assert alone.text.startswith("SQL migrations named as golang-migrate names them (up and down files): ")
+    named = {**files, "go.mod": "module x\n\ngo 1.22\n\nrequire github.com/golang-migrate/migrate/v4 v4.17.0\n"}
+    tool = rollback(scan_tree(tmp_path / "named", named), "golang-migrate:internal/database/migrations/sqlite")
+    assert tool.text.startswith("golang-migrate: ")
+
+
 # -- the command rules this detector adds (data/commands/70-migrations.yaml) -----------------------
 
 COMMANDS = [
