@@ -531,7 +531,7 @@ class _Expander:
         if "steps" in data:
             job = {
                 "type": "job",
-                "name": "job",
+                "name": "Job",  # what Azure DevOps calls the one job of a pipeline of top-level steps
                 "display": "",
                 "line": 0,
                 "depends": [],
@@ -622,7 +622,7 @@ def _environment_name(raw: str | None) -> str | None:
 def _empty_job() -> dict[str, Any]:
     return {
         "type": "job",
-        "name": "job",
+        "name": "Job",
         "display": "",
         "line": 0,
         "depends": [],

@@ -235,3 +235,12 @@ def test_a_helm_unittest_suite_is_not_a_pipeline(tmp_path: Path) -> None:
               "          of: Deployment\n")
     scanned = scan_tree(tmp_path, {"chart/tests/gatewayclass_test.yaml": suite, "chart/tests/deploy_test.yaml": listed})
     assert {s.detector: s.files for s in scanned.model.sources}["azure-pipelines"] == 0
+
+
+def test_a_pipeline_of_top_level_steps_names_its_job_as_azure_devops_does(tmp_path: Path) -> None:
+    # Azure-Samples/todo-nodejs-mongo .azdo/pipelines/azure-dev.yml: steps with no jobs
+    scanned = scan_tree(tmp_path, {".azdo/pipelines/azure-dev.yml": (
+        "trigger:\n  - main\npool:\n  vmImage: ubuntu-latest\nsteps:\n"
+        "  - pwsh: azd deploy --no-prompt\n    displayName: Deploy Application\n")})
+    [deploy] = facts_for(scanned.model, "ci.deploy.automated")
+    assert "(job Job, azure-dev.yml)" in deploy.text, deploy.text
