@@ -2133,6 +2133,8 @@ class ChartReader:
         base_path = self.chart.values.path if self.chart.values else ""
         base = self.merger.values([self.chart.values] if self.chart.values else [])
         for prefix, node in _components(values.data, self.aliases):
+            if prefix and node.get("enabled") is False:
+                continue  # a component switched off (n8n's `webhookProcessor.enabled: false`) runs no replicas
             for key in _SPECIAL_KEYS:
                 if key not in node:
                     continue
@@ -2167,6 +2169,8 @@ class ChartReader:
         values = deployment.values
         by_file: dict[str, list[Variable]] = defaultdict(list)
         for prefix, node in _components(values.data, self.aliases):
+            if prefix and node.get("enabled") is False:
+                continue  # the settings of a component switched off configure nothing that runs
             for name, value in node.items():  # `logLevel: info` beside the chart's other settings
                 if isinstance(name, str) and LOG_LEVEL_KEYS.match(name) and isinstance(value, (str, int)) \
                         and not isinstance(value, bool) and str(value).strip():  # "": the program's default

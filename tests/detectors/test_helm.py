@@ -398,6 +398,19 @@ def test_rules_built_from_another_file_are_a_hint_and_zero_replicas_are_not_repo
     assert not any("0 replicas" in f.text for f in scanned.model.facts)
 
 
+def test_a_component_switched_off_in_the_values_configures_nothing(tmp_path: Path) -> None:
+    """Modelled on n8n-io/n8n-hosting charts/n8n/values.yaml: `webhookProcessor.enabled: false`
+    beside its `replicaCount: 2`, and `multiMain.enabled: false` with `replicas: 2`."""
+    files = fixture_tree("app-chart")
+    files["charts/app/values.yaml"] += (
+        "webhookProcessor:\n  enabled: false\n  replicaCount: 2\n  logLevel: debug\n"
+        "worker:\n  enabled: true\n  replicaCount: 3\n")
+    scanned = scan_tree(tmp_path, files)
+    said = " ".join(f.text for f in scanned.model.facts)
+    assert "webhookProcessor" not in said
+    assert "worker.replicaCount: 3 replicas" in said
+
+
 def _rules_template(index: int) -> str:
     rules = ""
     for name, severity in ((f"AppDown{index}", "critical"), (f"AppSlow{index}", "warning")):
