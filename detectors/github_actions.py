@@ -60,7 +60,7 @@ from infrascan.model import (
     phrase_list,
     text,
 )
-from infrascan.shellarms import arm_allows
+from infrascan.shellarms import arm_allows, call_arguments
 from infrascan.source import near_folder, repo_path
 from infrascan.tasks import TaskIndex, workspace
 from infrascan.yamlload import Tagged, YDict, line_of, load_table, load_yaml
@@ -1278,11 +1278,6 @@ _LOCAL_SCRIPT = re.compile(
 )
 
 
-def _arguments(rest: str) -> list[str]:
-    """The words after a script's path in its call, up to the end of the simple command."""
-    return rest.split(";", 1)[0].split("&&", 1)[0].split("|", 1)[0].split()
-
-
 _GIT_PUSH = re.compile(r"\bgit\s+push\b.*?\s\+?(?P<src>[\w./-]+):(?:refs/heads/)?(?P<dst>[\w./-]+)(?:\s|$)")
 _SUBSTITUTION = re.compile(r"\$\(([^()]+)\)")
 _TURBO = re.compile(r"^(?:(?:npx|pnpm|yarn|bunx|pnpm\s+exec|npm\s+exec)\s+)?turbo\s+(?:run\s+)?(?P<task>[\w:.\-]+)")
@@ -1693,8 +1688,12 @@ class Expander:
                 out.extend(self._command(inner, inner, path, line, wd, remote, depth + 1))
         script = _LOCAL_SCRIPT.match(command) if not remote else None
         if script and self._script_path(script["path"], wd) in self.scripts:
+            # the arguments as written (`${{ matrix.suite }}` could select any arm; the classifier's
+            # copy has a placeholder there)
+            written = _LOCAL_SCRIPT.match(display)
+            rest = display[written.end():] if written else command[script.end():]
             return out + self._script_finds(self._script_path(script["path"], wd), display, path, line, (path,),
-                                            _arguments(command[script.end():]))
+                                            call_arguments(rest))
         normalised, near = workspace(command, wd, self.npm_targets)
         found_kinds = classify(normalised)
         if "${{" in display and not any(f.kind == "deploy" for f in found_kinds):
@@ -1757,7 +1756,7 @@ class Expander:
                     called = self._script_path(token["path"], "")
                     if called in self.scripts and called not in seen and len(seen) < 6:
                         out.extend(self._script_finds(called, display, path, line, (*seen, script),
-                                                      _arguments(data["command"][token.end():])))
+                                                      call_arguments(data["command"][token.end():])))
                 continue
             found = Found(
                 data["kind"],

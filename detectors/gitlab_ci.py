@@ -45,7 +45,7 @@ from infrascan.envvars import is_placeholder_host
 from infrascan.images import parse_image
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, code_list, text
 from infrascan.redact import is_secret_key
-from infrascan.shellarms import arm_allows
+from infrascan.shellarms import arm_allows, call_arguments
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import YDict, load_yaml
 
@@ -752,7 +752,7 @@ class Resolution:
         if path not in self.scripts and not raw.startswith("/"):
             path = posixpath.normpath(posixpath.join(home, path))
         verbs = self._dispatch_verbs(command[match.end() :])
-        arguments = command[match.end() :].split()
+        arguments = call_arguments(command[match.end() :])
         out: list[Step] = []
         for record in self.scripts.get(path, []):
             data = record.data

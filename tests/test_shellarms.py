@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from helpers import facts_for, scan_tree
 
-from infrascan.shellarms import arm_allows, shell_arms
+from infrascan.shellarms import arm_allows, call_arguments, shell_arms
 
 # modelled on spliit-app/spliit scripts/e2e.sh
 E2E = """#!/usr/bin/env bash
@@ -100,3 +100,56 @@ def test_a_gitlab_job_calling_one_arm_does_not_run_another(tmp_path: Path) -> No
     assert [f.text for f in facts_for(scanned.model, "ci.test.e2e")] == []
     [unit] = facts_for(scanned.model, "ci.test.unit")
     assert "go test" in unit.text
+
+
+@pytest.mark.parametrize(
+    ("script", "kept"),
+    [
+        # a function's own `case "$1"` (code review: the function's argument, not the script's)
+        ('run() {\n  case "$1" in\n    build) docker build . ;;\n  esac\n}\nrun build\n', "docker build ."),
+        # an option loop under `shift`
+        ('while [ $# -gt 0 ]; do\n  case "$1" in\n    --push) docker push x ;;\n  esac\n  shift\ndone\n',
+         "docker push x"),
+        # after a top-level shift, `$1` is the second argument
+        ('shift\ncase "$1" in\n  deploy) helm upgrade app ./chart ;;\nesac\n', "helm upgrade app ./chart"),
+        # a label this does not read: the whole case says nothing
+        ('case "$1" in\n  +([0-9])) echo n ;;\n  deploy) helm upgrade app ./chart ;;\nesac\n',
+         "helm upgrade app ./chart"),
+    ],
+)
+def test_a_case_that_does_not_read_the_scripts_first_argument_filters_nothing(script: str, kept: str) -> None:
+    lines = script.splitlines()
+    assert not [lines[n - 1] for n in shell_arms(script) if kept in lines[n - 1]]
+
+
+def test_one_line_nested_cases_and_esac_after_the_last_arm() -> None:
+    script = ('case "$1" in\n  build)\n    case "$CI" in true) echo on-ci ;; esac\n    docker build . ;;\n'
+              '  deploy) helm upgrade app ./chart ;; esac\nkubectl rollout status deploy/app\n')
+    arms = shell_arms(script)
+    assert arms[4] == (("build",), None) and arms[5] == (("deploy",), None)
+    assert 6 not in arms  # after the case
+
+
+@pytest.mark.parametrize(
+    ("rest", "arguments"),
+    [
+        (' "unit"', ["unit"]),
+        (" 'e2e' --ui", ["e2e", "--ui"]),
+        (" 2>&1 | tee e2e.log", []),
+        (" > e2e.log", []),
+        (" up && echo ok", ["up"]),
+        (" ${{ matrix.suite }}", ["${{", "matrix.suite", "}}"]),
+    ],
+)
+def test_call_arguments_as_the_shell_reads_them(rest: str, arguments: list[str]) -> None:
+    assert call_arguments(rest) == arguments
+
+
+def test_a_call_with_an_expression_may_run_any_arm(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, {
+        "scripts/ci.sh": 'case "$1" in\n  unit) go test ./... ;;\n  e2e) npx playwright test ;;\nesac\n',
+        ".github/workflows/ci.yml": (
+            "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n"
+            "        suite: [unit, e2e]\n    steps:\n      - run: ./scripts/ci.sh ${{ matrix.suite }}\n"),
+    })
+    assert facts_for(scanned.model, "ci.test.unit") and facts_for(scanned.model, "ci.test.e2e")

@@ -9,49 +9,102 @@ commands its first argument selects.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 
 # `case "$1" in`, `case "${1:-all}" in`: a script that picks what to do by its first argument
-_CASE_ARG = re.compile(r"""^\s*case\s+["']?\$(?:1|\{1(?::?-(?P<default>[^}"']*))?\})["']?\s+in\b""")
+_CASE_ARG = re.compile(r"""^case\s+["']?\$(?:1|\{1(?::?-(?P<default>[^}"']*))?\})["']?\s+in\b""")
 _CASE = re.compile(r"^\s*case\s.*\sin\b")
-_ESAC = re.compile(r"^\s*esac\b|;\s*esac\s*$")
-_ARM = re.compile(r"""^\s*\(?\s*(?P<patterns>[\w.*?\[\]\-:/"']+(?:\s*\|\s*[\w.*?\[\]\-:/"']+)*)\s*\)""")
+_ESAC = re.compile(r"(?:^|[;\s])esac\s*(?:#.*)?$")
+_LABEL = r"""[\w.*?\[\]\-:/"'=+@!$%{}]+"""
+_ARM = re.compile(rf"""^\s*\(?\s*(?P<patterns>{_LABEL}(?:\s*\|\s*{_LABEL})*)\s*\)""")
+# What makes `$1` something else than the script's first argument from there on: a function's
+# body, a loop (an option loop's `case "$1"` under `shift`), a `shift` or `set --` of the script.
+_OPENS = re.compile(r"^\s*(?:function\s+[\w.:-]+|[\w.:-]+\s*\(\s*\))\s*\{?\s*(?:#.*)?$|(?:^|[;\s])do\s*(?:#.*)?$"
+                    r"|^\s*(?:while|until|for)\b.*;\s*do\b|^\s*\{\s*$")
+_CLOSES = re.compile(r"^\s*(?:\}|done\b)")
+_SHIFTS = re.compile(r"^\s*(?:shift\b|set\s+--)")
 # The patterns of an arm, and the value `$1` has when the call gives none.
 Arm = tuple[tuple[str, ...], str | None]
 
 
 def shell_arms(text: str) -> dict[int, Arm]:
-    """The arm of a top-level `case "$1" in` each line sits in (1-based lines): spliit's
+    """The arm of the script's own `case "$1" in` each line sits in (1-based lines): spliit's
     `./scripts/e2e.sh up` starts the stack, and the `npx playwright test` of its `test)` and
-    `all)` arms is not what that call runs."""
+    `all)` arms is not what that call runs. Only a `case` at the script's top level, written at
+    the start of its line before any `shift`, reads the script's first argument; a `case` this
+    cannot follow (a label it does not read) says nothing, and its commands all stay."""
     arms: dict[int, Arm] = {}
-    default: str | None = None
-    inside = nested = 0
+    depth = 0  # function bodies and loops open around the line
+    shifted = False
+    lines = text.splitlines()
+    number = 0
+    while number < len(lines):
+        line = lines[number]
+        number += 1
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        match = _CASE_ARG.match(line) if depth == 0 and not shifted else None
+        if match is None:
+            if _CASE.match(line) and not _ESAC.search(line):
+                number = _skip_case(lines, number)  # another `case`, or one under a function or loop
+                continue
+            depth = max(0, depth + bool(_OPENS.search(line)) - bool(_CLOSES.match(line)))
+            shifted = shifted or (depth == 0 and bool(_SHIFTS.match(line)))
+            continue
+        number, found = _read_case(lines, number, match.group("default"))
+        arms.update(found)
+    return arms
+
+
+def _skip_case(lines: list[str], number: int) -> int:
+    """The line after the `esac` of a `case` whose first line is `lines[number - 1]`."""
+    nested = 1
+    while number < len(lines) and nested:
+        line = lines[number]
+        nested += bool(_CASE.match(line)) - bool(_ESAC.search(line))
+        number += 1
+    return number
+
+
+def _read_case(lines: list[str], number: int, default: str | None) -> tuple[int, dict[int, Arm]]:
+    """The arms of one `case "$1"` (its `case` line is `lines[number - 1]`), and where it ends; no
+    arms when a label cannot be read."""
+    arms: dict[int, Arm] = {}
     current: Arm | None = None
-    expect = False  # at the start of an arm: after `in`, or after `;;`
-    for number, line in enumerate(text.splitlines(), 1):
-        if not inside:
-            match = _CASE_ARG.match(line)
-            if match:
-                inside, default, current, expect = 1, match.group("default"), None, True
+    expect = True  # at the start of an arm: after `in`, or after `;;`
+    readable = True
+    while number < len(lines):
+        line = lines[number]
+        number += 1
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
             continue
-        if nested:
-            nested += bool(_CASE.match(line)) - bool(_ESAC.search(line))
-        elif _ESAC.match(line):
-            inside, current = 0, None
+        if expect and not _ESAC.match(line):
+            arm = _ARM.match(line)
+            if arm is None:
+                readable = False
+            else:
+                current, expect = (_patterns(arm), default), False
+                line = line[arm.end():]
+        if _CASE.match(line):  # a `case` inside this arm (on this line alone, or to its `esac`)
+            end = number if _ESAC.search(line) else _skip_case(lines, number)
+            if current is not None:
+                arms.update(dict.fromkeys(range(number, end + 1), current))
+            number = end
             continue
-        elif _CASE.match(line):
-            nested = 1
-        elif expect and (arm := _ARM.match(line)):
-            current, expect = (_patterns(arm), default), False
-            line = line[arm.end():]
-        if current is not None and line.strip():
+        closes = bool(_ESAC.search(line))
+        body = re.sub(r";;\s*esac\s*$|^\s*esac\s*$", "", line)
+        if current is not None and body.strip() and body.strip() not in (";;", ";&", ";;&"):
             arms[number] = current
+        if closes:
+            break
         if ";;" in line or ";&" in line:
             expect = True
-    return arms
+    return number, arms if readable else {}
 
 
 def arm_label_stripped(command: str, arm: Arm) -> str:
@@ -78,3 +131,29 @@ def arm_allows(data: dict[str, Any], arguments: Sequence[str]) -> bool:
     if "$" in first:
         return True
     return any(fnmatchcase(first, str(p)) for p in patterns)
+
+
+_OPERATOR = re.compile(r"\s(?:&&|\|\||[|;&])\s|\s[|;]|[;|]\s")
+_REDIRECT = re.compile(r"^(?:\d*[<>]|&>)")
+
+
+def call_arguments(rest: str) -> list[str]:
+    """The arguments a call passes its script (`rest` follows the script's path): words as the shell
+    reads them (quotes removed), up to the end of the simple command, without redirections
+    (`2>&1`, `> e2e.log`)."""
+    rest = _OPERATOR.split(f" {rest} ", 1)[0]
+    try:
+        words = shlex.split(rest, comments=True)
+    except ValueError:
+        words = rest.split()
+    out: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        if _REDIRECT.match(word):
+            skip = word.rstrip("0123456789&") in ("<", ">", ">>", "&>")  # `> e2e.log`: its file is next
+            continue
+        out.append(word)
+    return out
