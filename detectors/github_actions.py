@@ -1868,12 +1868,21 @@ _TURBO_FILTER = re.compile(r"""--filter(?:=|\s+)["']?([^\s"']+)""")
 
 
 def _script_arguments(command: str, script: str) -> str:
-    """What follows a package.json script's name in the command that runs it (`--` dropped)."""
+    """What the runner hands a package.json script of what follows its name: yarn, pnpm and bun
+    pass everything; npm keeps the options written before `--` for itself (`npm run deploy --prod`
+    runs `vercel deploy`, not `vercel deploy --prod`) and passes the rest (`--` dropped)."""
     words = command.split()
     if script not in words:
         return ""
     rest = words[words.index(script) + 1 :]
-    return " ".join(rest[1:] if rest[:1] == ["--"] else rest)
+    if "--" in rest:
+        cut = rest.index("--")
+        before, after = rest[:cut], rest[cut + 1 :]
+    else:
+        before, after = rest, []
+    if words[0] == "npm":
+        before = [w for w in before if not w.startswith("-")]
+    return " ".join([*before, *after])
 
 
 def _turbo_selected(records: list[Record], filters: Sequence[str]) -> list[Record]:

@@ -1695,6 +1695,19 @@ def test_a_build_step_chosen_by_a_dispatch_input_names_it(tmp_path_factory: pyte
     assert "on manual dispatch (input dockerRepository = redash)" in release.text
 
 
+def test_npm_keeps_its_own_options_and_yarn_passes_them(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # npm's run-script: options before `--` are npm's (code review: `npm run deploy --prod`)
+    scanned = scan(tmp_path_factory, "npm-options", {
+        W + "ci.yml": "on: push\njobs:\n  ci:\n    runs-on: ubuntu-latest\n    steps:\n"
+                      "      - run: npm run deploy --prod\n      - run: yarn test --coverage\n",
+        "package.json": '{"scripts": {"deploy": "vercel deploy", "test": "vitest"}}\n',
+    })
+    [deploy] = ours(scanned, "ci.deploy.automated")
+    assert "→ vercel deploy (" in deploy.text and "production" not in deploy.text, deploy.text
+    [unit] = ours(scanned, "ci.test.unit")
+    assert "→ vitest --coverage" in unit.text, unit.text
+
+
 def test_arguments_passed_to_a_script_keep_their_expressions(tmp_path_factory: pytest.TempPathFactory) -> None:
     # outline ci.yml: `yarn test:server --maxWorkers=2 --shard=${{ matrix.shard }}/4`
     scanned = scan(tmp_path_factory, "script-args", {
