@@ -23,7 +23,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from infrascan.catalog import DATA_STORE_CATEGORIES, Tech
-from infrascan.commands import Classification, classify
+from infrascan.commands import Classification, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import env_from_name
 from infrascan.envvars import Variable, VariableReader
@@ -1531,9 +1531,10 @@ class PaasDetector(Detector):
         command = _string(build.get("command"))
         publish = _string(build.get("publish"))
         docs = _docs_site(file.path, build)
-        if command and _NO_OP_BUILD.match(command):
-            # hedgedoc's docs/netlify.toml: `command = "echo Pseudo build command because the build is
-            # made by the CI"`: Netlify builds nothing, the files come ready-made from a CLI deploy
+        # hedgedoc's docs/netlify.toml: `command = "echo Pseudo build command because the build is made
+        # by the CI"`: Netlify builds nothing, the files come ready-made from a CLI deploy
+        ready_made = command is not None and _no_op_build(command)
+        if ready_made and command is not None:
             out.facts.append(self._fact(
                 "ci.deploy.automated",
                 text("Netlify site configuration (", Code(file.path), ") whose build command does nothing (",
@@ -1544,8 +1545,7 @@ class PaasDetector(Detector):
                 lines.get(("build", "command"), 1),
                 item=f"netlify-git:{file.path}",
             ))
-            return
-        if command or publish:
+        elif command or publish:
             parts: list[Part] = ["Netlify build of the documentation site" if docs else "Netlify build"]
             if command:
                 parts += [" runs ", Code(_short(command))]
@@ -1565,11 +1565,14 @@ class PaasDetector(Detector):
             )
         contexts = [str(c) for c, settings in _table(data, "context").items() if isinstance(settings, dict)]
         if docs:
-            out.facts.append(self._netlify_docs(file.path, docs, contexts))
+            if not ready_made:
+                out.facts.append(self._netlify_docs(file.path, docs, contexts))
             return  # the docs site's contexts and variables say nothing about the application's environments
         self._netlify_variables(file.path, build.get("environment"), ("build", "environment"), "production", lines, out)
         for context in contexts:
             self._netlify_context(file.path, context, data, lines, out)
+        if ready_made:
+            return
         out.facts.append(
             self._fact(
                 "ci.deploy.automated",
@@ -2136,3 +2139,10 @@ def _nth_line(source: str, needle: str, index: int, default: int) -> int:
 
 # A build command that builds nothing: the files Netlify publishes come from somewhere else.
 _NO_OP_BUILD = re.compile(r"^\s*(?:echo\b|true\s*$|:\s*$|exit\s+0\s*$)")
+
+
+def _no_op_build(command: str) -> bool:
+    """One simple command that does nothing (`echo ...`, `true`, `:`, `exit 0`): not `echo "Building"
+    && npm run build`, which builds."""
+    commands = split_commands(command)
+    return len(commands) == 1 and _NO_OP_BUILD.match(commands[0].text) is not None

@@ -255,6 +255,21 @@ def test_a_netlify_site_whose_build_does_nothing_is_deployed_ready_made(tmp_path
         "not by Netlify's Git integration")
 
 
+def test_a_build_that_echoes_then_builds_builds_and_contexts_stay(tmp_path: Path) -> None:
+    # code review: `echo ... && npm run build` builds; a no-op build keeps its deploy contexts
+    (tmp_path / "echo").mkdir()
+    echoing = scan_tree(tmp_path / "echo", {"netlify.toml": (
+        '[build]\ncommand = "echo Building for $CONTEXT && npm run build"\npublish = "dist"\n')})
+    assert only(paas_facts(echoing, "ci.build"), "npm run build")
+    assert only(paas_facts(echoing, "ci.deploy.automated"), "Git integration").text.startswith("Netlify's Git")
+    (tmp_path / "noop").mkdir()
+    noop = scan_tree(tmp_path / "noop", {"netlify.toml": (
+        "[build]\ncommand = \"echo 'built by CI'\"\npublish = \"dist\"\n"
+        "[context.deploy-preview]\ncommand = \"echo preview\"\n")})
+    assert any("deploy-preview" in f.text or f.env == "deploy-preview" for f in noop.model.facts), [
+        f.text for f in noop.model.facts]
+
+
 def test_a_netlify_docs_site_is_not_the_applications_environments(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, {f"operator/{p}": t for p, t in tree("netlify").items()})
     assert "deploy-preview" not in scanned.model.environments and "branch-deploy" not in scanned.model.environments
