@@ -59,11 +59,12 @@ LIQUIBASE_AUTO_ROLLBACK = frozenset(
 LIQUIBASE_NESTED = frozenset({"column", "constraints", "where", "param", "whereParams", "comment", "validCheckSum"})
 # Calls inside a reversible `change` that the tool cannot invert (it raises on rollback).
 IRREVERSIBLE_IN_CHANGE: dict[str, re.Pattern[str]] = {
-    # a column removed without its type, a table dropped without its definition, an index removed
-    # by its name alone: Rails cannot recreate them (maybe-finance's `drop_table :currencies`)
+    # a column removed without its type, a table dropped with neither a block nor options (Rails
+    # reverses `drop_table` given either; `if_exists:` it discards), an index removed by its name
+    # alone: Rails cannot recreate them (maybe-finance's `drop_table :currencies`)
     "rails-migrations": re.compile(
         r"^\s*(?:(?:execute|change_column)\b|remove_columns?\s+:\w+\s*,\s*:\w+\s*$"
-        r"|drop_table\s+:\w+(?:\s*,\s*\w+:\s*[^,\n{]+)*\s*$"
+        r"|drop_table\s+:\w+(?:\s*,\s*if_exists:\s*\w+)?\s*$"
         r"|remove_index\s+:\w+\s*,\s*name:(?![^\n]*\bcolumn:)[^\n]*$)", re.M),
     "phinx": re.compile(r"->\s*(?:execute|query)\s*\("),
 }

@@ -224,6 +224,9 @@ def test_a_step_that_names_no_tool_covers_every_tool(tmp_path: Path) -> None:
         ("drop_table :currencies", False),
         ("drop_table :currencies, if_exists: true", False),
         ("drop_table :currencies do |t|\n      t.string :code\n    end", True),
+        # options make it reversible too (Rails' invert_drop_table); `if_exists:` alone does not
+        ("drop_table :sessions, force: :cascade", True),
+        ("drop_table :legacy_users, id: :uuid do |t|\n      t.string :name\n    end", True),
         ('remove_index :securities, name: "index_securities_on_ticker"', False),
         ('remove_index :securities, column: :ticker, name: "index_securities_on_ticker"', True),
         ("remove_column :accounts, :mode", False),
@@ -285,6 +288,8 @@ COMMANDS = [
 ]
 NOT_MIGRATING = [
     "bin/console doctrine:migrations:migrate first -n",  # down, all the way (a rollback, not a migration)
+    "vendor/bin/doctrine-migrations migrate first",  # the standalone CLI, and an app's wrapper, down
+    "php bin/doctrine migrations:migrate prev",
     "bin/myapp migrate status",
     "bin/console doctrine:migrations:migrate:rollback",
     "kubectl migrate",
