@@ -36,13 +36,15 @@ from .scripts import S6_INIT, Copy, Reached, StartResolver, argv_script
 
 _HEREDOC = re.compile(r"<<(-?)\s*[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?")
 _ARG_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-# Dev environments (dev containers, DDEV, Cursor's cloud agents, Gitpod) and container actions:
-# tooling images, not the application's.
 # A Dockerfile that a tool renders before anything builds it (vaultwarden's `Dockerfile.j2` writes
 # its `Dockerfile.debian` and `Dockerfile.alpine`, which are read in their own right): its images
-# are those of the files rendered from it, and its `FROM {{ ... }}` names no image.
-_TEMPLATE_NAME = re.compile(r"(?i)\.(?:j2|jinja2?|tmpl|tpl|template|erb|mustache|hbs)$")
+# are those of the files rendered from it, and its `FROM {{ ... }}` names no image. Not a
+# `Dockerfile.template`: balena builds it, rendering only `%%BALENA_MACHINE_NAME%%`, and it is often
+# the project's only Dockerfile.
+_TEMPLATE_NAME = re.compile(r"(?i)\.(?:j2|jinja2?|tmpl|tpl|erb|mustache|hbs)$")
 _TEMPLATED_FROM = re.compile(r"(?im)^[ \t]*FROM[ \t][^\n]*(?:\{\{|\{%|<%)")
+# Dev environments (dev containers, DDEV, Cursor's cloud agents, Gitpod) and container actions:
+# tooling images, not the application's.
 _TOOLING = re.compile(r"(?:^|/)(?:\.devcontainer|\.ddev|\.cursor|\.github)/|(?:^|/)\.gitpod\.[Dd]ockerfile$")
 # Build arguments are stored in the image history; these name tokens mark a credential.
 _SECRET_ARG = re.compile(
@@ -400,8 +402,13 @@ class DockerfileDetector(Detector):
             parts += ["; exposes ", Code(" ".join(expose))]
         user: tuple[str, int] | None = self._inherit(stages, final, "user")
         if user and "$" in user[0]:
-            # `USER ${USER_ID}` after `ENV USER_ID='1001'` in the stage it builds on (shlink)
-            known = {k: v for s in reversed(self._chain(stages, final)) for k, v, _ in s.env}
+            # `USER ${USER_ID}` after `ENV USER_ID='1001'` in the stage it builds on (shlink), read
+            # in the stage that says USER, with the ARGs and ENVs in force at its line
+            declaring = next(c for c in self._chain(stages, final) if c.user == user)
+            known: dict[str, str] = {}
+            for ancestor in reversed(self._chain(stages, declaring)):
+                known.update(ancestor.args)
+                known.update((k, v) for k, v, line in ancestor.env if ancestor is not declaring or line < user[1])
             user = (resolve_args(user[0], known), user[1])
         switches: tuple[str, int, str] | None = None if user else self._inherit(stages, final, "switches")
         parts += self._user(user, runtime_ref)

@@ -133,6 +133,10 @@ def test_a_user_named_by_a_variable_is_the_value_the_stages_set() -> None:
                   "FROM base\nUSER ${USER_ID}\n")
     assert build_text(dockerfile).endswith("runs as 1001")
     assert build_text("FROM alpine:3.20\nUSER ${APP_UID}\n").endswith("runs as ${APP_UID}")  # unknown: as written
+    # an ARG of the stage, and a child's ENV that comes after the parent's USER (code review)
+    assert build_text("FROM alpine:3.20\nARG APP_UID=1001\nUSER ${APP_UID}\n").endswith("runs as 1001")
+    assert build_text("FROM alpine:3.20 AS base\nENV APP_USER=app\nUSER ${APP_USER}\n"
+                      "FROM base\nENV APP_USER=root\n").endswith("runs as app")
 
 
 def test_a_base_image_from_a_build_argument_decides_the_user() -> None:
@@ -239,7 +243,6 @@ def test_tooling_dockerfiles_are_not_the_application() -> None:
         # vaultwarden's docker/Dockerfile.j2, rendered into Dockerfile.debian and Dockerfile.alpine
         ("docker/Dockerfile.j2", "FROM docker.io/vaultwarden/web-vault@{{ vault_image_digest }} AS vault\n"
                                  "FROM {{ runtime_stage_base_image }}\nEXPOSE 80\nHEALTHCHECK CMD /healthcheck.sh\n"),
-        ("Dockerfile.template", "FROM python:3.12-slim\nUSER app\n"),
         ("build/Dockerfile.tmpl", "FROM golang:1.22\n"),
         ("images/app.Dockerfile.erb", "FROM <%= base %>\n"),
         # a template by its content alone
@@ -283,6 +286,12 @@ def test_a_copy_source_named_by_a_stage_argument_is_followed(tmp_path: Path) -> 
     })
     [strategy] = facts_for(scanned.model, "deploy.migration.strategy")
     assert "entrypoint.sh" in strategy.text and "manage.py migrate" in strategy.text, strategy.text
+
+
+def test_a_balena_dockerfile_template_is_the_projects_image() -> None:
+    # balena's Dockerfile.template is built as it is, with %%BALENA_MACHINE_NAME%% filled in
+    text = build_text("FROM balenalib/%%BALENA_MACHINE_NAME%%-node:18-run\nEXPOSE 80\n", "Dockerfile.template")
+    assert text.startswith("Container image from Dockerfile.template: base balenalib/%%BALENA_MACHINE_NAME%%")
 
 
 def test_braces_outside_from_lines_are_an_ordinary_dockerfile() -> None:
