@@ -1008,9 +1008,10 @@ def _push(path: str, config: Mapping[str, Any]) -> Iterator[tuple[Trigger, dict[
         if isinstance(ref, str):
             values["github.ref_name"] = frozenset({branch})
         yield Trigger(path, line, "push", "push to", branch, "", label, paths), values
-    # `**` ignores every name, and `*` every name without a slash (all but `release/v1`-style tags):
-    # `branches: ['*']` with `tags-ignore: ['*']` means "branches, never tags" (flux2 examples' e2e).
-    if ignored_b and not branches and not _EVERY_NAME & set(ignored_b):
+    # `**` ignores every name, and `*` every name without a slash: all tags but `release/v1`-style
+    # ones (`branches: ['*']` with `tags-ignore: ['*']` means "branches, never tags": flux2 examples'
+    # e2e), but not the `feature/x` branches, which still run.
+    if ignored_b and not branches and "**" not in ignored_b:
         values = {**_event_values("push"), "github.ref_type": frozenset({"branch"})}
         yield Trigger(path, line, "push", "push to branches except", ", ".join(ignored_b), "", label, paths), values
     for tag in tags:
@@ -1609,7 +1610,8 @@ class Expander:
             if kind == "push" and _value_of(spec, with_, "push") != "true" and not _outputs_push(spec, with_):
                 continue
             elsewhere = _value_of(spec, with_, "elsewhere") if kind == "deploy" else ""
-            if elsewhere:
+            if elsewhere and not elsewhere.strip("'\"").endswith(".github.io"):
+                # (a user or organisation Pages repository, `acme/acme.github.io`, is the site's deploy)
                 # shlink's spec goes to the shlink-open-api-specs repository: published files, not
                 # a deploy of this project
                 found = Found("build", spec.tool, name, run.path, line)

@@ -1445,6 +1445,12 @@ def test_pages_published_to_another_repository_are_files_not_a_deploy(
         "Files published to repository shlinkio/shlink-open-api-specs with JamesIves/github-pages-deploy-action")
     [deploy] = ours(scanned, "ci.deploy.automated")
     assert "peaceiris/actions-gh-pages" in deploy.text and "docs.yml" in deploy.text
+    # a user or organisation site's repository is the site's own deploy (code review)
+    user_site = scan(tmp_path_factory, "pages-user-site", {W + "gh-pages.yml": (
+        "on:\n  push:\n    branches: [main]\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: peaceiris/actions-gh-pages@v4\n        with:\n"
+        "          external_repository: acme/acme.github.io\n          publish_dir: ./public\n")})
+    assert ours(user_site, "ci.deploy.automated") and not ours(user_site, "ci.build")
 
 
 @pytest.mark.parametrize("every", ["'**'", "'*'"])
@@ -1460,6 +1466,16 @@ def test_ignoring_every_tag_means_no_tag_trigger(tmp_path_factory: pytest.TempPa
     scanned = scan(tmp_path_factory, name, {W + "run-tests.yml": workflow})
     unit = one(ours(scanned, "ci.test.unit"), "php artisan test")
     assert "push to" in unit.text and "tag" not in unit.text, unit.text
+
+
+
+def test_ignoring_branches_named_star_keeps_the_branches_with_a_slash(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # `*` matches no `/` (code review): `branches-ignore: ['*']` still runs on `feature/x` pushes
+    scanned = scan(tmp_path_factory, "branches-star", {W + "t.yml": (
+        "on:\n  push:\n    branches-ignore: ['*']\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: go test ./...\n")})
+    [unit] = ours(scanned, "ci.test.unit")
+    assert "push to branches except *" in unit.text, unit.text
 
 
 def test_image_names_never_split_inside_an_expression() -> None:
