@@ -134,16 +134,18 @@ def unrun_suites(ctx: ResolveContext, facts: Sequence[Fact], detector: str) -> l
 
 
 def _remote_workflows(ctx: ResolveContext) -> list[tuple[str, int, str]]:
-    """The reusable workflows of other repositories that GitHub workflows call (file, line, `uses`):
-    what they run is not in this repository (monica's tests run in monicahq/workflows' laravel.yml)."""
+    """The reusable workflows of other repositories that GitHub workflows call for tests (file,
+    line, `uses`; named for tests in the file, the job or the workflow): what they run is not in
+    this repository (monica's tests run in monicahq/workflows' laravel.yml)."""
     calls = []
     for record in ctx.records("gha.workflow"):
         for job in record.data.get("jobs", []):
             uses = str(job.get("uses") or "")
-            if uses and not uses.startswith("./") and "/.github/workflows/" in uses:
-                testing = _TESTING.search(f"{record.path} {job.get('id', '')} {uses}") is not None
-                calls.append((not testing, record.path, int(job.get("uses_line") or record.line), uses))
-    return [(path, line, uses) for _, path, line, uses in sorted(calls)]  # a call named for tests first
+            remote = bool(uses) and not uses.startswith("./") and "/.github/workflows/" in uses
+            # named for tests in the file, the job or the workflow: a release workflow runs none
+            if remote and _TESTING.search(f"{record.path} {job.get('id', '')} {uses}"):
+                calls.append((record.path, int(job.get("uses_line") or record.line), uses))
+    return sorted(calls)
 
 
 _TESTING = re.compile(r"(?i)test")

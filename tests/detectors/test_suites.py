@@ -80,9 +80,17 @@ def test_a_reusable_workflow_of_another_repository_may_run_the_suite(tmp_path: P
     [hint] = facts_for(scanned.model, "ci.test.e2e")
     assert hint.text.endswith(
         "that no CI job found in the repository runs: run by hand, unless the reusable workflow "
-        "acme/workflows/.github/workflows/laravel.yml@v2 of another repository runs it (called from tests.yml, "
-        "and 1 more)")
+        "acme/workflows/.github/workflows/laravel.yml@v2 of another repository runs it (called from tests.yml)")
     assert (".github/workflows/tests.yml", 4) in [(e.path, e.line) for e in hint.evidence]
+    # a remote workflow named for no tests (a release, a lint) is no lead (code review)
+    (tmp_path / "release").mkdir()
+    release = scan_tree(tmp_path / "release", {
+        **UMAMI_LIKE, ".github/workflows/ci.yml": CI_UNIT_ONLY,
+        ".github/workflows/release.yml": (
+            "on: push\njobs:\n  image:\n    uses: acme/workflows/.github/workflows/docker-release.yml@v2\n"),
+    })
+    [plain] = facts_for(release.model, "ci.test.e2e")
+    assert plain.text.endswith("run by hand")
 
 
 def test_no_hint_when_a_workflow_runs_the_suite(tmp_path: Path) -> None:
