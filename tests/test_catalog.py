@@ -128,6 +128,7 @@ def test_token_boundaries_and_public_prefixes() -> None:
     assert [t.id for t in catalog.by_env_name("PGHOST")] == ["postgresql"]
     # a vendor named by an English word is named at the start only (vaultwarden's .env.template)
     assert catalog.by_env_name("SIGNUPS_VERIFY_RESEND_LIMIT") == []
+    assert catalog.by_env_name("RESEND_CONFIRMATION_AFTER_MINUTES") == []  # an app's own setting
     assert [t.id for t in catalog.by_env_name("RESEND_API_KEY")] == ["resend"]
     assert [t.id for t in catalog.by_env_name("NEXT_PRIVATE_RESEND_API_KEY")] == ["resend"]  # documenso
 
