@@ -103,6 +103,10 @@ ROWS: list[tuple[str, str]] = [
     ('composer run phpstan', 'indirect:composer@phpstan'),
     # laravel/framework style: `composer --no-interaction test`
     ('composer --no-interaction test', 'indirect:composer@test'),
+    # composer's working directory takes a value (code review): the script is `test`
+    ('composer -d backend test', 'indirect:composer@test'),
+    ('composer --working-dir backend test', 'indirect:composer@test'),
+    ('composer -d backend install --no-dev', ''),
     # negatives: composer's own commands
     ('composer install --no-dev --optimize-autoloader', ''),
     ('composer update', ''),
@@ -393,6 +397,7 @@ ROWS: list[tuple[str, str]] = [
     ('docker build --check . -f docker/Dockerfile.debian', ''),
     ('docker buildx build --check .', ''),
     ('docker build --help', ''),
+    ('docker buildx build --call=check .', ''),
     # ---- compose-build -----------------------------------------------------------------------------
     # grafana/loki: tools/dev/loki-tsdb-storage-s3/compose-up.sh
     ('docker compose -f "${SCRIPT_DIR}"/docker-compose.yml build distributor', 'build:docker-compose'),
