@@ -40,24 +40,31 @@ def shell_arms(text: str) -> dict[int, Arm]:
     depth = 0  # function bodies and loops open around the line
     shifted = False
     lines = text.splitlines()
-    number = 0
+    number, line = _next_code(lines, 0)
+    while line is not None:
+        match = _CASE_ARG.match(line) if depth == 0 and not shifted else None
+        if match is not None:
+            number, found = _read_case(lines, number, match.group("default"))
+            arms.update(found)
+        elif _CASE.match(line) and not _ESAC.search(line):
+            number = _skip_case(lines, number)  # another `case`, or one under a function or loop
+        else:
+            depth = max(0, depth + bool(_OPENS.search(line)) - bool(_CLOSES.match(line)))
+            shifted = shifted or (depth == 0 and bool(_SHIFTS.match(line)))
+        number, line = _next_code(lines, number)
+    return arms
+
+
+def _next_code(lines: list[str], number: int) -> tuple[int, str | None]:
+    """The next line from `lines[number]` on that is neither blank nor a comment, and the number
+    after it (1-based, that line's own number); None at the end."""
     while number < len(lines):
         line = lines[number]
         number += 1
         stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        match = _CASE_ARG.match(line) if depth == 0 and not shifted else None
-        if match is None:
-            if _CASE.match(line) and not _ESAC.search(line):
-                number = _skip_case(lines, number)  # another `case`, or one under a function or loop
-                continue
-            depth = max(0, depth + bool(_OPENS.search(line)) - bool(_CLOSES.match(line)))
-            shifted = shifted or (depth == 0 and bool(_SHIFTS.match(line)))
-            continue
-        number, found = _read_case(lines, number, match.group("default"))
-        arms.update(found)
-    return arms
+        if stripped and not stripped.startswith("#"):
+            return number, line
+    return number, None
 
 
 def _skip_case(lines: list[str], number: int) -> int:
@@ -77,12 +84,11 @@ def _read_case(lines: list[str], number: int, default: str | None) -> tuple[int,
     current: Arm | None = None
     expect = True  # at the start of an arm: after `in`, or after `;;`
     readable = True
-    while number < len(lines):
-        line = lines[number]
-        number += 1
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
+    while True:
+        number, code = _next_code(lines, number)
+        if code is None:
+            break
+        line = code
         if expect and not _ESAC.match(line):
             arm = _ARM.match(line)
             if arm is None:
