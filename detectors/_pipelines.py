@@ -38,6 +38,7 @@ from infrascan.commands import (
 from infrascan.detector import Detector, Record, ResolveContext
 from infrascan.environments import STAGING, env_from_name, normalise, without_dynamic
 from infrascan.model import Code, Confidence, Fact, Part, code_list, one_line, phrase_list, text
+from infrascan.shellarms import arm_allows, call_arguments
 from infrascan.source import folder_of, near_folder
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import load_table
@@ -451,9 +452,12 @@ class PipelineFacts:
         allowed = _verb_kinds(verb) if verb else None
         out: list[tuple[Classification, str, int]] = []
         near = folder_of(path)
+        arguments = call_arguments(match.group("args"))
         for record in self._scripts[path]:
             if "tool" not in record.data:
                 continue  # a call to another script, not a classified command
+            if not arm_allows(record.data, arguments):
+                continue  # `./ci.sh build`: the arm of another first argument (shellarms.py)
             c = _classification(record.data, record.data["command"])
             # `npm test` inside the script: what the package.json above it runs
             reached = (

@@ -153,3 +153,14 @@ def test_a_call_with_an_expression_may_run_any_arm(tmp_path: Path) -> None:
             "        suite: [unit, e2e]\n    steps:\n      - run: ./scripts/ci.sh ${{ matrix.suite }}\n"),
     })
     assert facts_for(scanned.model, "ci.test.unit") and facts_for(scanned.model, "ci.test.e2e")
+
+
+def test_the_other_pipelines_follow_the_arm_a_call_selects(tmp_path: Path) -> None:
+    # the pipelines built on _pipelines.PipelineFacts (Bitbucket, CircleCI, Jenkins, Azure Pipelines)
+    scanned = scan_tree(tmp_path, {
+        "scripts/ci.sh": '#!/bin/sh\ncase "$1" in\n  unit) go test ./... ;;\n  e2e) npx playwright test ;;\nesac\n',
+        "bitbucket-pipelines.yml": (
+            "pipelines:\n  default:\n    - step:\n        script:\n          - ./scripts/ci.sh unit\n"),
+    })
+    assert facts_for(scanned.model, "ci.test.unit")
+    assert facts_for(scanned.model, "ci.test.e2e") == []
