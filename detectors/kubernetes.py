@@ -1550,7 +1550,8 @@ class KubernetesDetector(Detector):
                     replicas_set_here = obj.get("replicas") != record.data.get("replicas")
                     facts.extend(object_facts(obj, site, replicas_set_here))
                     facts.extend(self._gitops_facts(obj, site))
-                    probes[is_example_path(path)].add_probes(obj, site)
+                    if not self._data_store(obj):
+                        probes[is_example_path(path)].add_probes(obj, site)
                     if obj.get("scrape"):
                         scrapes[is_example_path(path)].add(obj.get("name") or obj["kind"], site, int(obj["scrape"]))
         for example, names in sorted(probes.items()):
@@ -1560,6 +1561,16 @@ class KubernetesDetector(Detector):
         facts.extend(self._kustomize_facts(ctx))
         facts.extend(self._skaffold_facts(ctx))
         return once(facts)
+
+    def _data_store(self, obj: dict[str, Any]) -> bool:
+        """A workload that runs a database or a cache (TandoorRecipes' Bitnami PostgreSQL StatefulSet):
+        its readiness probes hold its own rollout back, and say nothing of a release of the application."""
+        techs = []
+        for container in obj.get("containers", []):
+            image = parse_image(container.get("image") or "") if not container.get("init") else None
+            found = self.catalog.by_image(image) if image else None
+            techs.append(found[0].category if found else None)
+        return bool(techs) and all(t in DATA_STORE_CATEGORIES for t in techs)
 
     def _placements(self, ctx: ResolveContext, objects: dict[str, list[Record]]) -> dict[str, list[Placement]]:
         """For each manifest file, the environments that deploy it (kustomize and GitOps paths first)."""
