@@ -1866,6 +1866,23 @@ class Expander:
         return out
 
 
+# Documentation folders and generators: a deploy that only their changes trigger, or that a docs
+# generator makes, publishes the documentation site, not the application (hedgedoc's Netlify
+# deploy of docs/**, Tandoor's `mkdocs gh-deploy`).
+_DOCS_PATH = re.compile(r"^(?:\./)?(?:docs?|documentation|website|mkdocs\.ya?ml)(?:/|$)")
+_DOCS_TOOLS = frozenset({"mkdocs"})
+
+
+def _documentation(scenarios: list[Scenario], unit: DeployUnit) -> bool:
+    """Whether a deploy publishes the documentation site: every find is a docs generator's, or every
+    trigger that filters paths lists documentation paths only (and some trigger does)."""
+    if unit.finds and all(f.tool in _DOCS_TOOLS for _, f in unit.finds):
+        return True
+    filtered = [t for t in _triggers(scenarios) if t.note_label == "paths"]
+    return bool(filtered) and len(filtered) == len(_triggers(scenarios)) and all(
+        _DOCS_PATH.match(p) for t in filtered for p in t.note_values)
+
+
 _TURBO_FILTER = re.compile(r"""--filter(?:=|\s+)["']?([^\s"']+)""")
 
 
@@ -2478,6 +2495,8 @@ class FactBuilder:
         steps = [s for s, _ in unit.finds]
         gates = _gates(run.job["if"], *(s.step["if"] for s in steps))
         parts: list[Part] = [*_cap(describe(_triggers(scenarios), gates)), *self.if_clause(run), ": deploys"]
+        if _documentation(scenarios, unit):
+            parts.append(" the documentation site")
         if unit.env:
             parts += [" to ", *self.env_label([unit])]
         parts += [" with ", *self.deploy_how(unit), " (", *self.inner(run), ")"]

@@ -1425,6 +1425,25 @@ def test_helmfile_action_is_a_helm_deploy(tmp_path_factory: pytest.TempPathFacto
     assert "helmfile apply" in manual.text and "production" in manual.text
 
 
+def test_a_deploy_of_the_documentation_says_so(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # hedgedoc docs-netlify-deploy.yml (only docs/** triggers it); Tandoor's docs.yml (mkdocs gh-deploy)
+    scanned = scan(tmp_path_factory, "docs-deploys", {
+        W + "docs-netlify.yml": (
+            "on:\n  push:\n    branches: [develop]\n    paths: ['docs/**']\njobs:\n  deploy:\n"
+            "    runs-on: ubuntu-latest\n    steps:\n      - run: npx netlify-cli deploy --prod\n"),
+        W + "docs.yml": (
+            "on:\n  push:\n    branches: [master]\njobs:\n  pages:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - run: mkdocs gh-deploy --force\n"),
+        W + "app.yml": (
+            "on:\n  push:\n    branches: [main]\n    paths: ['src/**', 'docs/**']\njobs:\n  app:\n"
+            "    runs-on: ubuntu-latest\n    steps:\n      - run: npx netlify-cli deploy --prod\n"),
+    })
+    deploys = {f.attrs["job"]: f.text for f in ours(scanned, "ci.deploy.automated")}
+    assert ": deploys the documentation site to production with Netlify" in deploys["deploy"], deploys
+    assert ": deploys the documentation site with mkdocs" in deploys["pages"], deploys
+    assert "documentation" not in deploys["app"], deploys
+
+
 def test_pages_published_to_another_repository_are_files_not_a_deploy(
         tmp_path_factory: pytest.TempPathFactory) -> None:
     # shlinkio/shlink .github/workflows/publish-openapi-spec.yml: the spec goes to another repository
