@@ -1068,6 +1068,8 @@ ROWS: list[tuple[str, str]] = [
     ('vendor/bin/phpunit --verbose', 'test:phpunit@unit'),
     # passbolt/passbolt_api: composer.json
     ('phpunit --colors=always', 'test:phpunit@unit'),
+    # kimai/kimai .github/workflows/testing.yaml (composer tests-unit): the integration group left out
+    ('vendor/bin/phpunit --exclude-group integration tests/', 'test:phpunit@unit'),
     # laravel/laravel: docs testing.md
     ('php artisan test', 'test:phpunit@unit'),
     # pestphp/pest docs

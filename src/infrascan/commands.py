@@ -207,9 +207,10 @@ _INTEGRATION = re.compile(
     r"(?i)(?:\bintegration\b|\bintegration[-_]?tests?\b|\bit[-_]tests?\b|[-_:]it\b|-m\s+['\"]?integration"
     r"|-tags[= ]['\"]?integration|\btestcontainers\b|integrationTest|failsafe|(?-i:\bIT\b))"
 )
-# `-DexcludedGroups=integration`, `-m "not integration"`, `-tags=!e2e`: a level left out is not the level run.
+# `-DexcludedGroups=integration`, `-m "not integration"`, `-tags=!e2e`, PHPUnit's `--exclude-group
+# integration` (kimai's quick unit tests): a level left out is not the level run.
 _EXCLUDED_LEVEL = re.compile(
-    r"(?i)(?:exclude\w*[= ]['\"]?|\bnot\s+|!|--skip[= ]?)[\w,.-]*?(?:integration|e2e|acceptance)[\w-]*"
+    r"(?i)(?:exclude[\w-]*[= ]['\"]?|\bnot\s+|!|--skip[= ]?)[\w,.-]*?(?:integration|e2e|acceptance)[\w-]*"
 )
 _E2E = re.compile(r"(?i)(?:\be2e\b|end[-_ ]to[-_ ]end|\bacceptance\b|\bsystem[-_]tests?\b|\bbrowser[-_]tests?\b)")
 _WRAPPERS = re.compile(
