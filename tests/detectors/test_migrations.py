@@ -283,10 +283,15 @@ COMMANDS = [
     ("php bin/console doctrine:migrations:migrate -n current-1", "migrate-rollback", "doctrine-migrations",
      "doctrine-rollback"),
     ("/app/bin/server migrate", "migrate", "", "app-cli-migrate"),
+    # plausible/community-edition docker-compose.yml: the image's entrypoint with a release task
+    ("/entrypoint.sh db migrate", "migrate", "", "app-cli-migrate"),
+    ("docker-entrypoint.sh migrate", "migrate", "", "app-cli-migrate"),
     ("./bin/myapp db migrate", "migrate", "", "app-cli-migrate"),
     ("./bin/rails db:migrate", "migrate", "rails-migrations", "rails-migrate"),
 ]
 NOT_MIGRATING = [
+    "/entrypoint.sh db createdb",
+    "/entrypoint.sh migrate status",
     "bin/console doctrine:migrations:migrate first -n",  # down, all the way (a rollback, not a migration)
     "vendor/bin/doctrine-migrations migrate first",  # the standalone CLI, and an app's wrapper, down
     "php bin/doctrine migrations:migrate prev",
