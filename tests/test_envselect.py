@@ -55,7 +55,7 @@ def test_skeleton_backends_no_selector_picks_are_hints() -> None:
     assert redis[0].text == (
         "Redis: configured by REDIS_HOST, REDIS_PASSWORD, REDIS_PORT in .env examples, but no driver variable "
         "selects it (BROADCAST_DRIVER=log, CACHE_DRIVER=file, QUEUE_CONNECTION=sync and 1 more): "
-        "a framework default, not a service in use"
+        "an option the file configures, not a service in use"
     )
     assert {e.line for e in redis[0].evidence} >= {11, 12, 14, 15}  # the selectors are cited
     memcached = by_tech(facts, "memcached", "env.database")
@@ -79,6 +79,15 @@ def test_scout_drivers_pick_the_search_engine() -> None:
     assert any("(SCOUT_DRIVER=tntsearch)" in f.text for f in search)
     chosen = extract(text.replace("tntsearch", "meilisearch"))
     assert any(f.tech == "meilisearch" and f.confidence is not Confidence.HINT for f in chosen)
+
+
+def test_an_applications_storage_driver_picks_its_object_store() -> None:
+    # docmost/docmost .env.example: STORAGE_DRIVER=local with S3 and Azure settings beside it
+    text = ("STORAGE_DRIVER=local\nAWS_S3_ACCESS_KEY_ID=\nAWS_S3_SECRET_ACCESS_KEY=\nAWS_S3_BUCKET=\n"
+            "AZURE_STORAGE_CONNECTION_STRING=\n")
+    stores = [f for f in extract(text) if f.tech in ("aws-s3", "azure-blob-storage")]
+    assert stores and all(f.confidence is Confidence.HINT for f in stores), [(f.tech, f.text) for f in stores]
+    assert any("(STORAGE_DRIVER=local): an option the file configures" in f.text for f in stores)
 
 
 def test_a_mail_catcher_is_development_tooling_not_delivery() -> None:

@@ -125,7 +125,7 @@ class Selection:
                 parts.append(_shown(sel.var))
             if len(shown) > MAX_SHOWN:
                 parts.append(f" and {len(shown) - MAX_SHOWN} more")
-            parts.append("): a framework default, not a service in use")
+            parts.append("): an option the file configures, not a service in use")
             return Verdict(tuple(parts), tuple(s.var for s in shown))
         if not could and any(s.target is not None for s in self.selectors):
             return self._empty(tech, vars_)
