@@ -11,7 +11,7 @@ detector found a step that applies them, it says so, as a hint.
 
 A down step means: Alembic `downgrade()` with a body; Django operations that all have a reverse;
 Flyway `U<version>__` undo scripts; Liquibase `rollback` blocks or change types Liquibase reverses
-itself; Rails, Ecto and Phinx `down` or a reversible `change`; Knex, Sequelize, TypeORM, EF Core,
+itself; Rails, Ecto and Phinx `down` or a reversible `change`; Knex, Kysely, Sequelize, TypeORM, EF Core,
 Laravel and Doctrine `down` methods with a body; golang-migrate `.down.sql` files; goose and dbmate down
 sections that are not empty.
 """
@@ -77,6 +77,7 @@ DOWN_WORDS: dict[str, str] = {
     "phinx": "a `down` or a reversible `change()`",
     "doctrine-migrations": "a `down()` with a body",
     "knex": "a `down` with a body",
+    "kysely": "a `down` with a body",
     "sequelize": "a `down` with a body",
     "typeorm": "a `down()` with a body",
     "ef-core": "a `Down()` with a body",
@@ -416,6 +417,8 @@ class MigrationsDetector(Detector):
             tool = "typeorm"
         elif "queryInterface" in source:
             tool = "sequelize"
+        elif re.search(r"""from\s+['"]kysely['"]|\bKysely<""", source) and re.search(r"\bup\b", source):
+            tool = "kysely"  # docmost's `export async function up(db: Kysely<any>)`
         elif re.search(r"\bknex\b|\bKnex\b", source) and re.search(r"\bup\b", source):
             tool = "knex"
         elif _JS_MODULE_MIGRATION.search(source):

@@ -44,6 +44,7 @@ CASES = [
     ("django", "django-migrations:django/shop/migrations", 2, 4, ["`RunPython` without `reverse_code`"]),
     ("rails", "rails-migrations:rails/db/migrate", 3, 5, ["raises `IrreversibleMigration`", "cannot reverse"]),
     ("knex", "knex:knex/migrations", 2, 3, ["empty down step"]),
+    ("kysely", "kysely:kysely/apps/server/src/database/migrations", 1, 2, ["empty down step"]),
     ("golang", "golang-migrate:golang/db/migrations", 1, 3, ["no non-empty `.down.sql`"]),
     ("goose", "goose:goose/db/migrations", 1, 2, ["empty `-- +goose Down` section"]),
     ("dbmate", "dbmate:dbmate/db/migrations", 1, 1, []),
