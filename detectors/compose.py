@@ -281,11 +281,18 @@ def _infrastructure(found: tuple[Tech, ImageRef] | None) -> bool:
 
 
 def unplaced(facts: list[Fact]) -> list[Fact]:
-    """A compose file of no stated environment: what it says of an environment is a hint for each."""
+    """A compose file of no stated environment: what it says of an environment is a hint for each,
+    and says so (shown under one environment's gap, docmost's ports read as a development setting)."""
     return [
-        replace(f, env=None, confidence=Confidence.HINT) if FIELD_BY_ID[f.field].scope is Scope.ENVIRONMENT else f
+        replace(f, env=None, confidence=Confidence.HINT, parts=_of_no_stated_environment(f.parts))
+        if FIELD_BY_ID[f.field].scope is Scope.ENVIRONMENT else f
         for f in facts
     ]
+
+
+def _of_no_stated_environment(parts: tuple[Part, ...]) -> tuple[Part, ...]:
+    said = "".join(p if isinstance(p, str) else p.text for p in parts)
+    return parts if "no stated environment" in said else (*parts, f" ({compose_label(None)})")
 
 
 def start_command(svc: dict[Any, Any]) -> str | None:
@@ -353,7 +360,7 @@ _NOT_COMPOSE_PATHS = re.compile(r"(?:^|/)(?:\.tugboat/|\.lando[^/]*\.ya?ml$)")
 
 class ComposeDetector(Detector):
     name = "compose"
-    version = "17"
+    version = "18"
     description = "docker-compose files: services, images, ports, healthchecks, migrations on start"
     patterns = ("{docker-,podman-,}compose*.{yml,yaml}",)  # podman-compose reads its own name first
     sniff = Sniff((".yml", ".yaml"), _SNIFF, unless=_NOT_COMPOSE,

@@ -222,6 +222,17 @@ def test_logging_driver_and_log_level(scanned: Scanned) -> None:
     assert texts(facts_for(scanned.model, "log.levels")) == ["LOG_LEVEL=info in compose service formbricks"]
 
 
+def test_what_a_compose_file_of_no_stated_environment_says_says_so(tmp_path: Path) -> None:
+    # docmost/docmost docker-compose.yml: its published image, restarted; shown as hints, one of them
+    # under Development's gap, where it read as a development setting
+    scanned = scan_tree(tmp_path, {"docker-compose.yml": (
+        "services:\n  docmost:\n    image: docmost/docmost:latest\n    ports:\n      - '3000:3000'\n"
+        "    restart: unless-stopped\n  db:\n    image: postgres:18\n    restart: unless-stopped\n")})
+    hints = [f for f in scanned.model.facts if f.field in ("env.special", "env.database", "env.url")]
+    assert hints and all(f.text.endswith("(compose file of no stated environment)") for f in hints), [
+        f.text for f in hints]
+
+
 def test_a_known_tools_own_log_setting_is_not_the_applications() -> None:
     # jitsi/docker-jitsi-meet rtcstats/localstack/localstack.yml: LocalStack's DEBUG flag
     text = ("services:\n  localstack:\n    image: localstack/localstack:3\n    environment:\n      - DEBUG=1\n"
