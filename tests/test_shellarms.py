@@ -164,3 +164,43 @@ def test_the_other_pipelines_follow_the_arm_a_call_selects(tmp_path: Path) -> No
     })
     assert facts_for(scanned.model, "ci.test.unit")
     assert facts_for(scanned.model, "ci.test.e2e") == []
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        # a nested case closed by `esac ;;`, on one line and on its own (second code review)
+        'case "$1" in\n  build) case "$CI" in true) echo ci ;; esac ;;\n  deploy) helm upgrade app ./chart ;;\nesac\n',
+        'case "$1" in\n  build)\n    case "$(uname -m)" in\n      x86_64) A=amd64 ;;\n    esac ;;\n'
+        '  deploy) helm upgrade app ./chart ;;\nesac\n',
+        # an indented esac
+        'case "$1" in\n  build) docker build . ;;\n  deploy) helm upgrade app ./chart ;;\n  esac\n',
+    ],
+)
+def test_the_deploy_arm_stays_its_own_after_a_nested_case(script: str) -> None:
+    lines = script.splitlines()
+    arms = shell_arms(script)
+    helm = next(n for n, line in enumerate(lines, 1) if "helm upgrade" in line)
+    assert arms[helm] == (("deploy",), None)
+    assert arm_allows({"arm": list(arms[helm][0])}, ["deploy"]) and not arm_allows({"arm": ["build"]}, ["deploy"])
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        'ENVIRONMENT=$1; shift\ncase "$1" in\n  deploy) helm upgrade app ./chart ;;\nesac\n',
+        'if [ "$1" = "--dry-run" ]; then DRY=1; shift; fi\ncase "$1" in\n  deploy) helm upgrade app ./chart ;;\nesac\n',
+        'case "$1" in\n  -v) set -x; shift ;;\nesac\ncase "$1" in\n  deploy) helm upgrade app ./chart ;;\nesac\n',
+        'function run() {\n  case "$1" in\n    deploy) helm upgrade app ./chart ;;\n  esac\n}\n',
+    ],
+)
+def test_a_shift_anywhere_or_a_function_keyword_ends_the_filtering(script: str) -> None:
+    lines = script.splitlines()
+    helm = next(n for n, line in enumerate(lines, 1) if "helm upgrade" in line)
+    assert helm not in shell_arms(script)
+
+
+def test_redirections_to_files_and_variable_labels() -> None:
+    assert call_arguments(" 2> err.log deploy") == ["deploy"]
+    assert call_arguments(" deploy >> out.log") == ["deploy"]
+    assert arm_allows({"arm": ["$DEFAULT_ENV"]}, ["production"])  # an arm labelled by a variable

@@ -17,15 +17,19 @@ from typing import Any
 # `case "$1" in`, `case "${1:-all}" in`: a script that picks what to do by its first argument
 _CASE_ARG = re.compile(r"""^case\s+["']?\$(?:1|\{1(?::?-(?P<default>[^}"']*))?\})["']?\s+in\b""")
 _CASE = re.compile(r"^\s*case\s.*\sin\b")
-_ESAC = re.compile(r"(?:^|[;\s])esac\s*(?:#.*)?$")
+# `esac` ends a case where a terminator, an operator or the line's end follows it (`esac ;;` closes
+# a nested case and its arm at once)
+_ESAC = re.compile(r"(?:^|[;\s])esac\b(?=\s*(?:;;&?|;&|;|&&|\|\||\||\)|#|$))")
+_ESAC_LINE = re.compile(r"^\s*esac\b")
 _LABEL = r"""[\w.*?\[\]\-:/"'=+@!$%{}]+"""
 _ARM = re.compile(rf"""^\s*\(?\s*(?P<patterns>{_LABEL}(?:\s*\|\s*{_LABEL})*)\s*\)""")
 # What makes `$1` something else than the script's first argument from there on: a function's
 # body, a loop (an option loop's `case "$1"` under `shift`), a `shift` or `set --` of the script.
-_OPENS = re.compile(r"^\s*(?:function\s+[\w.:-]+|[\w.:-]+\s*\(\s*\))\s*\{?\s*(?:#.*)?$|(?:^|[;\s])do\s*(?:#.*)?$"
-                    r"|^\s*(?:while|until|for)\b.*;\s*do\b|^\s*\{\s*$")
-_CLOSES = re.compile(r"^\s*(?:\}|done\b)")
-_SHIFTS = re.compile(r"^\s*(?:shift\b|set\s+--)")
+_OPENS = re.compile(r"^\s*(?:function\s+[\w.:-]+(?:\s*\(\s*\))?|[\w.:-]+\s*\(\s*\))\s*\{\s*(?:#.*)?$"
+                    r"|^\s*function\s+[\w.:-]+(?:\s*\(\s*\))?\s*(?:#.*)?$"
+                    r"|(?:^|[;\s])do\s*(?:#.*)?$|^\s*(?:while|until|for)\b.*;\s*do\b|^\s*\{\s*$")
+_CLOSES = re.compile(r"^\s*\}|(?:^|[;\s])done\b")
+_SHIFTS = re.compile(r"(?:^|[;&|{(\s])(?:shift|set\s+--)\b")
 # The patterns of an arm, and the value `$1` has when the call gives none.
 Arm = tuple[tuple[str, ...], str | None]
 
@@ -44,13 +48,14 @@ def shell_arms(text: str) -> dict[int, Arm]:
     while line is not None:
         match = _CASE_ARG.match(line) if depth == 0 and not shifted else None
         if match is not None:
-            number, found = _read_case(lines, number, match.group("default"))
+            number, found, shifts = _read_case(lines, number, match.group("default"))
             arms.update(found)
+            shifted = shifted or shifts
         elif _CASE.match(line) and not _ESAC.search(line):
             number = _skip_case(lines, number)  # another `case`, or one under a function or loop
         else:
             depth = max(0, depth + bool(_OPENS.search(line)) - bool(_CLOSES.match(line)))
-            shifted = shifted or (depth == 0 and bool(_SHIFTS.match(line)))
+            shifted = shifted or (depth == 0 and bool(_SHIFTS.search(line)))
         number, line = _next_code(lines, number)
     return arms
 
@@ -77,19 +82,21 @@ def _skip_case(lines: list[str], number: int) -> int:
     return number
 
 
-def _read_case(lines: list[str], number: int, default: str | None) -> tuple[int, dict[int, Arm]]:
-    """The arms of one `case "$1"` (its `case` line is `lines[number - 1]`), and where it ends; no
-    arms when a label cannot be read."""
+def _read_case(lines: list[str], number: int, default: str | None) -> tuple[int, dict[int, Arm], bool]:
+    """The arms of one `case "$1"` (its `case` line is `lines[number - 1]`), where it ends, and
+    whether an arm shifts the arguments; no arms when a label cannot be read."""
     arms: dict[int, Arm] = {}
     current: Arm | None = None
     expect = True  # at the start of an arm: after `in`, or after `;;`
     readable = True
+    shifts = False
     while True:
         number, code = _next_code(lines, number)
         if code is None:
             break
         line = code
-        if expect and not _ESAC.match(line):
+        shifts = shifts or bool(_SHIFTS.search(line))
+        if expect and not _ESAC_LINE.match(line):
             arm = _ARM.match(line)
             if arm is None:
                 readable = False
@@ -100,6 +107,9 @@ def _read_case(lines: list[str], number: int, default: str | None) -> tuple[int,
             end = number if _ESAC.search(line) else _skip_case(lines, number)
             if current is not None:
                 arms.update(dict.fromkeys(range(number, end + 1), current))
+            closed = _ESAC.search(lines[end - 1])
+            if closed and ";;" in lines[end - 1][closed.end():]:
+                expect = True  # `esac ;;`: the nested case and this arm end together
             number = end
             continue
         closes = bool(_ESAC.search(line))
@@ -110,7 +120,7 @@ def _read_case(lines: list[str], number: int, default: str | None) -> tuple[int,
             break
         if ";;" in line or ";&" in line:
             expect = True
-    return number, arms if readable else {}
+    return number, arms if readable else {}, shifts
 
 
 def arm_label_stripped(command: str, arm: Arm) -> str:
@@ -134,8 +144,8 @@ def arm_allows(data: dict[str, Any], arguments: Sequence[str]) -> bool:
     if not patterns:
         return True
     first = arguments[0] if arguments else data.get("arm_default") or ""
-    if "$" in first:
-        return True
+    if "$" in first or any("$" in str(p) or "`" in str(p) for p in patterns):
+        return True  # a variable argument, or an arm labelled by a variable, could match
     return any(fnmatchcase(first, str(p)) for p in patterns)
 
 
@@ -159,7 +169,8 @@ def call_arguments(rest: str) -> list[str]:
             skip = False
             continue
         if _REDIRECT.match(word):
-            skip = word.rstrip("0123456789&") in ("<", ">", ">>", "&>")  # `> e2e.log`: its file is next
+            # `> e2e.log`, `2> err.log`: the file is the next word; `2>&1` and `>log` hold their target
+            skip = word.lstrip("0123456789") in ("<", ">", ">>", ">|", "&>", "&>>")
             continue
         out.append(word)
     return out
