@@ -1883,6 +1883,7 @@ def _documentation(scenarios: list[Scenario], unit: DeployUnit) -> bool:
         _DOCS_PATH.match(p) for t in filtered for p in t.note_values)
 
 
+_AZD_WORKFLOW = re.compile(r"(?i)^azure-dev$")
 _TURBO_FILTER = re.compile(r"""--filter(?:=|\s+)["']?([^\s"']+)""")
 
 
@@ -2435,11 +2436,14 @@ class FactBuilder:
         values: list[str] = []
         for key in ("environment", "env_flag", "stage", "namespace", "app", "config", "files", "var_files"):
             values += [PurePosixPath(str(v)).name for v in found.detail.get(key, [])]
+        stem = PurePosixPath(run.path).stem
         values += [
             step.step["name"],
             run.job["id"],
             run.job["name"],
-            PurePosixPath(run.path).stem,
+            # `azure-dev.yml` is the workflow the Azure Developer CLI writes, whatever environment it
+            # deploys (todo-nodejs-mongo's goes to the one `vars.AZURE_ENV_NAME` names)
+            "" if _AZD_WORKFLOW.match(stem) else stem,
             run.workflow["name"],
         ]
         for value in values:

@@ -28,8 +28,8 @@ def test_configured_aliases_win() -> None:
 @pytest.mark.parametrize(("name", "env"), [
     ("docker-compose.prod.yml", "prod"), ("values-staging.yaml", "staging"), (".qa", "qa"),
     ("compose.override.yml", None), ("nonprod.tfvars", "nonprod"),
-    # azd's conventional workflow (Azure-Samples/todo-nodejs-mongo): not the dev environment
-    ("azure-dev.yml", None), ("azure-dev-prod.yml", "prod"), ("azure-dev-e2e.yml", "e2e"),
+    # an environment named for a cloud (second code review): azd's workflow name is read elsewhere
+    ("values-azure-dev.yaml", "dev"), ("aws-dev.tfvars", "dev"),
 ])
 def test_env_from_file_names(name: str, env: str | None) -> None:
     assert env_from_name(name) == env

@@ -23,10 +23,6 @@ _TIER_TOKENS: tuple[tuple[str, frozenset[str]], ...] = (
 # Prefixes that turn the next token into a different word: pre-prod is staging, non-prod is
 # its own (never production) environment.
 _JOINING_PREFIXES = frozenset({"pre", "non"})
-# Word pairs that name something else than an environment: `azure-dev.yml` is the workflow the
-# Azure Developer CLI (azd) writes, whatever environment it deploys (todo-nodejs-mongo's deploys
-# to the environment `vars.AZURE_ENV_NAME` names).
-_JOINED_PAIRS = frozenset({("azure", "dev")})
 _NEVER_A_TIER = frozenset({"nonprod", "nonproduction"})
 
 # ${VAR}, $VAR, ${{ expr }}, {{ .Values.x }}, %VAR% → one wildcard.
@@ -51,7 +47,7 @@ def tokens(name: str) -> list[str]:
     joined: list[str] = []
     i = 0
     while i < len(raw):
-        if i + 1 < len(raw) and (raw[i] in _JOINING_PREFIXES or (raw[i], raw[i + 1]) in _JOINED_PAIRS):
+        if raw[i] in _JOINING_PREFIXES and i + 1 < len(raw):
             joined.append(raw[i] + raw[i + 1])
             i += 2
         else:

@@ -1425,6 +1425,20 @@ def test_helmfile_action_is_a_helm_deploy(tmp_path_factory: pytest.TempPathFacto
     assert "helmfile apply" in manual.text and "production" in manual.text
 
 
+def test_the_azure_developer_clis_workflow_name_names_no_environment(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Azure-Samples/todo-nodejs-mongo .github/workflows/azure-dev.yml; a `deploy-dev.yml` still names dev
+    scanned = scan(tmp_path_factory, "azd-workflow", {
+        W + "azure-dev.yml": "on:\n  push:\n    branches: [main]\njobs:\n  build:\n    runs-on: ubuntu-latest\n"
+                             "    steps:\n      - run: azd deploy --no-prompt\n",
+        W + "deploy-dev.yml": "on:\n  push:\n    branches: [develop]\njobs:\n  ship:\n    runs-on: ubuntu-latest\n"
+                              "    steps:\n      - run: azd deploy --no-prompt\n",
+    })
+    deploys = {f.attrs["job"]: f.text for f in ours(scanned, "ci.deploy.automated")}
+    assert "the target environment is not named" in deploys["build"], deploys
+    assert "to development" in deploys["ship"], deploys
+
+
 def test_a_deploy_of_the_documentation_says_so(tmp_path_factory: pytest.TempPathFactory) -> None:
     # hedgedoc docs-netlify-deploy.yml (only docs/** triggers it); Tandoor's docs.yml (mkdocs gh-deploy)
     scanned = scan(tmp_path_factory, "docs-deploys", {
