@@ -763,12 +763,25 @@ _NAMED_BY_FILES_ONLY = {"golang-migrate": "SQL migrations named as golang-migrat
 
 
 def _named_tools(ctx: ResolveContext) -> set[str]:
-    """Tools the repository names outside their migration files: a dependency, a compose image, a
-    classified script or task command."""
+    """Tools the repository names outside their migration files: a dependency, a compose or
+    workload image, a classified script, task, CI step or Dockerfile command."""
     named = {str(r.data.get("tech")) for r in ctx.records("deps.package")}
     named |= {str(r.data.get("tech")) for r in ctx.records("compose.service")}
     named |= {str(r.data.get("tool")) for r in ctx.records("script.command")}
     named |= {str(c.get("tool")) for r in ctx.records("task.target") for c in r.data.get("classified", [])}
+    commands: list[str] = []
+    for record in ctx.records("gha.workflow"):  # CI steps (`docker run ... migrate/migrate ... up`)
+        commands += [str(step.get("run") or "") for job in record.data.get("jobs", []) for step in job.get("steps", [])]
+    for record in ctx.records("dockerfile.image"):  # `CMD ["migrate", ...]`, `RUN go install .../migrate`
+        for stage in record.data.get("stages", []):
+            commands += [str(stage[key][0]) for key in ("entrypoint", "cmd") if stage.get(key)]
+    for command in commands:
+        named |= {c.tool for simple in split_commands(command) for c in classify(simple.text)}
+    for record in ctx.records("k8s.object"):  # a migration Job's `image: migrate/migrate`
+        for container in record.data.get("containers", []):
+            found = ctx.catalog.by_image(str(container.get("image") or "")) if container.get("image") else None
+            if found:
+                named.add(found[0].id)
     return named
 
 

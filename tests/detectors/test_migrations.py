@@ -250,6 +250,14 @@ def test_up_sql_files_are_golang_migrates_only_where_the_repository_names_it(tmp
     named = {**files, "go.mod": "module x\n\ngo 1.22\n\nrequire github.com/golang-migrate/migrate/v4 v4.17.0\n"}
     tool = rollback(scan_tree(tmp_path / "named", named), "golang-migrate:internal/database/migrations/sqlite")
     assert tool.text.startswith("golang-migrate: ")
+    # named by a CI step alone (second code review)
+    (tmp_path / "ci").mkdir()
+    ci = {**files, ".github/workflows/migrate.yml": (
+        "on: push\njobs:\n  migrate:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: docker run --rm -v $PWD/migrations:/migrations migrate/migrate -path=/migrations "
+        "-database $DB up\n")}
+    by_ci = rollback(scan_tree(tmp_path / "ci", ci), "golang-migrate:internal/database/migrations/sqlite")
+    assert by_ci.text.startswith("golang-migrate: ")
 
 
 # -- the command rules this detector adds (data/commands/70-migrations.yaml) -----------------------
