@@ -143,6 +143,7 @@ class Stage:
     # the build arguments the stage declares, with their defaults (a global ARG's value when it
     # declares one without): what `COPY ${DOCKER_DIR}/entrypoint.sh` copies (wger)
     args: dict[str, str] = field(default_factory=dict)
+    arg_lines: dict[str, tuple[str, int]] = field(default_factory=dict)  # the same, with each one's line
     # a tool that switches users at start (`gosu`): its name, its line, and whether the start command
     # runs it here ("runs") or a RUN line installs it ("installs")
     switches: tuple[str, int, str] | None = None
@@ -204,7 +205,7 @@ def _copy(value: str, workdir: str) -> Copy | None:
 
 class DockerfileDetector(Detector):
     name = "dockerfile"
-    version = "10"
+    version = "11"
     description = "Dockerfiles: stages, base images and runtimes, ports, user, healthcheck, start commands"
     patterns = (
         "Dockerfile",
@@ -280,7 +281,9 @@ class DockerfileDetector(Detector):
                     if not stages:  # only ARGs before the first FROM can be used in FROM lines
                         args[key] = resolve_args(default, args)
                     else:
-                        stages[-1].args[key] = resolve_args(default, {**args, **stages[-1].args}) or args.get(key, "")
+                        value = resolve_args(default, {**args, **stages[-1].args}) or args.get(key, "")
+                        stages[-1].args[key] = value
+                        stages[-1].arg_lines[key] = (value, line)
             elif name == "FROM":
                 self._from(value, line, args, stages)
             elif name == "EXPOSE" and stages:
@@ -407,8 +410,9 @@ class DockerfileDetector(Detector):
             declaring = next(c for c in self._chain(stages, final) if c.user == user)
             known: dict[str, str] = {}
             for ancestor in reversed(self._chain(stages, declaring)):
-                known.update(ancestor.args)
                 known.update((k, v) for k, v, line in ancestor.env if ancestor is not declaring or line < user[1])
+            # ARGs are not inherited: the declaring stage's own, above the USER line
+            known.update((k, v) for k, (v, line) in declaring.arg_lines.items() if line < user[1])
             user = (resolve_args(user[0], known), user[1])
         switches: tuple[str, int, str] | None = None if user else self._inherit(stages, final, "switches")
         parts += self._user(user, runtime_ref)

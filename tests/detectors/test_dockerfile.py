@@ -137,6 +137,10 @@ def test_a_user_named_by_a_variable_is_the_value_the_stages_set() -> None:
     assert build_text("FROM alpine:3.20\nARG APP_UID=1001\nUSER ${APP_UID}\n").endswith("runs as 1001")
     assert build_text("FROM alpine:3.20 AS base\nENV APP_USER=app\nUSER ${APP_USER}\n"
                       "FROM base\nENV APP_USER=root\n").endswith("runs as app")
+    # an ARG after the USER line, or a parent stage's, is not in force (second code review)
+    assert build_text("FROM alpine:3.20\nUSER ${APP_UID}\nARG APP_UID=1001\n").endswith("runs as ${APP_UID}")
+    assert build_text("FROM alpine:3.20 AS base\nARG APP_UID=1001\nFROM base\nUSER ${APP_UID}\n").endswith(
+        "runs as ${APP_UID}")
 
 
 def test_a_base_image_from_a_build_argument_decides_the_user() -> None:
