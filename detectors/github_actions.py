@@ -44,6 +44,7 @@ from infrascan.commands import (
     image_tools,
     level_from_names,
     registry_of,
+    strip_wrappers,
 )
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import block_order, env_from_name, normalise
@@ -1869,7 +1870,7 @@ class Expander:
 # Documentation folders and generators: a deploy that only their changes trigger, or that a docs
 # generator makes, publishes the documentation site, not the application (hedgedoc's Netlify
 # deploy of docs/**, Tandoor's `mkdocs gh-deploy`).
-_DOCS_PATH = re.compile(r"^(?:\./)?(?:docs?|documentation|website|mkdocs\.ya?ml)(?:/|$)")
+_DOCS_PATH = re.compile(r"^(?:\./)?(?:docs?|documentation|mkdocs\.ya?ml)(?:/|$)")
 _DOCS_TOOLS = frozenset({"mkdocs"})
 
 
@@ -1884,6 +1885,8 @@ def _documentation(scenarios: list[Scenario], unit: DeployUnit) -> bool:
 
 
 _AZD_WORKFLOW = re.compile(r"(?i)^azure-dev$")
+# npm options that take a value in the next word
+_NPM_VALUED = frozenset({"-w", "--workspace", "--prefix", "-C", "--loglevel", "--userconfig", "--cache"})
 _TURBO_FILTER = re.compile(r"""--filter(?:=|\s+)["']?([^\s"']+)""")
 
 
@@ -1891,7 +1894,7 @@ def _script_arguments(command: str, script: str) -> str:
     """What the runner hands a package.json script of what follows its name: yarn, pnpm and bun
     pass everything; npm keeps the options written before `--` for itself (`npm run deploy --prod`
     runs `vercel deploy`, not `vercel deploy --prod`) and passes the rest (`--` dropped)."""
-    words = command.split()
+    words = strip_wrappers(command).split()  # after `CI=true` and the like
     if script not in words:
         return ""
     rest = words[words.index(script) + 1 :]
@@ -1900,8 +1903,17 @@ def _script_arguments(command: str, script: str) -> str:
         before, after = rest[:cut], rest[cut + 1 :]
     else:
         before, after = rest, []
-    if words[0] == "npm":
-        before = [w for w in before if not w.startswith("-")]
+    if words and words[0] == "npm":
+        kept: list[str] = []
+        skip = False
+        for word in before:
+            if skip:
+                skip = False
+            elif word.startswith("-"):
+                skip = word in _NPM_VALUED  # `-w web`: the option's value is npm's too
+            else:
+                kept.append(word)
+        before = kept
     return " ".join([*before, *after])
 
 

@@ -1755,6 +1755,16 @@ def test_npm_keeps_its_own_options_and_yarn_passes_them(tmp_path_factory: pytest
     assert "→ vercel deploy (" in deploy.text and "production" not in deploy.text, deploy.text
     [unit] = ours(scanned, "ci.test.unit")
     assert "→ vitest --coverage" in unit.text, unit.text
+    # after a variable assignment, and an option's value (second code review)
+    assigned = scan(tmp_path_factory, "npm-options-env", {
+        W + "ci.yml": "on: push\njobs:\n  ci:\n    runs-on: ubuntu-latest\n    steps:\n"
+                      "      - run: VERCEL_ORG_ID=x npm run deploy --prod\n      - run: npm test --workspace web\n",
+        "package.json": '{"scripts": {"deploy": "vercel deploy", "test": "vitest"}}\n',
+    })
+    [deploy] = ours(assigned, "ci.deploy.automated")
+    assert "production" not in deploy.text, deploy.text
+    [unit] = ours(assigned, "ci.test.unit")
+    assert "→ vitest (" in unit.text or unit.text.rstrip().endswith("→ vitest"), unit.text
 
 
 def test_arguments_passed_to_a_script_keep_their_expressions(tmp_path_factory: pytest.TempPathFactory) -> None:
