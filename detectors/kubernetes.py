@@ -1567,7 +1567,9 @@ class KubernetesDetector(Detector):
         its readiness probes hold its own rollout back, and say nothing of a release of the application."""
         techs = []
         for container in obj.get("containers", []):
-            image = parse_image(container.get("image") or "") if not container.get("init") else None
+            if container.get("init"):
+                continue  # an init container (Bitnami's volume-permissions) runs before, and is not, the workload
+            image = parse_image(container.get("image") or "")
             found = self.catalog.by_image(image) if image else None
             techs.append(found[0].category if found else None)
         return bool(techs) and all(t in DATA_STORE_CATEGORIES for t in techs)

@@ -143,12 +143,13 @@ def _remote_workflows(ctx: ResolveContext) -> list[tuple[str, int, str]]:
             uses = str(job.get("uses") or "")
             remote = bool(uses) and not uses.startswith("./") and "/.github/workflows/" in uses
             # named for tests in the file, the job or the workflow: a release workflow runs none
-            if remote and _TESTING.search(f"{record.path} {job.get('id', '')} {uses}"):
+            workflow = uses.split("@", 1)[0]  # not the ref: `@latest`
+            if remote and _TESTING.search(f"{record.path} {job.get('id', '')} {workflow}"):
                 calls.append((record.path, int(job.get("uses_line") or record.line), uses))
     return sorted(calls)
 
 
-_TESTING = re.compile(r"(?i)test")
+_TESTING = re.compile(r"(?i)(?:^|[/._\-\s])(?:tests?|testing)(?=[/._\-\s]|$)")  # a word: not `attest`
 
 
 def _hint(ctx: ResolveContext, suite: Suite, detector: str, remote: list[tuple[str, int, str]]) -> Fact:

@@ -170,6 +170,16 @@ def test_a_flux_release_patch_says_what_it_sets_and_nothing_it_lacks(tmp_path: P
     assert ranks[False] < ranks[True]  # the release is said first, its patches after it
 
 
+def test_a_database_with_an_init_container_is_still_no_release_health_check(tmp_path: Path) -> None:
+    # Bitnami's PostgreSQL StatefulSet runs a volume-permissions init container (second code review)
+    scanned = scan_tree(tmp_path, {"k8s/db.yaml": (
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  template:\n    spec:\n"
+        "      initContainers:\n        - name: perms\n          image: busybox:1.36\n"
+        "      containers:\n        - name: postgresql\n          image: postgres:16\n"
+        "          readinessProbe:\n            exec:\n              command: [pg_isready]\n")})
+    assert facts_for(scanned.model, "deploy.rollback.verify") == []
+
+
 def test_configmap_generator_literals_are_variables(shop: Scanned) -> None:
     assert any("LOG_LEVEL=debug" in t for t in texts(facts_for(shop.model, "log.levels")))
     assert one(facts_for(shop.model, "env.special", "development"), "APP_ENV=development")

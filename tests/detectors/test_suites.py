@@ -91,6 +91,15 @@ def test_a_reusable_workflow_of_another_repository_may_run_the_suite(tmp_path: P
     })
     [plain] = facts_for(release.model, "ci.test.e2e")
     assert plain.text.endswith("run by hand")
+    # `attest` and `@latest` are no test words (second code review)
+    (tmp_path / "attest").mkdir()
+    attest = scan_tree(tmp_path / "attest", {
+        **UMAMI_LIKE, ".github/workflows/ci.yml": CI_UNIT_ONLY,
+        ".github/workflows/release.yml": (
+            "on: push\njobs:\n  attest:\n    uses: acme/workflows/.github/workflows/provenance.yml@latest\n"),
+    })
+    [plain] = facts_for(attest.model, "ci.test.e2e")
+    assert plain.text.endswith("run by hand")
 
 
 def test_no_hint_when_a_workflow_runs_the_suite(tmp_path: Path) -> None:
