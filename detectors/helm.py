@@ -2238,7 +2238,9 @@ class ChartReader:
 
     def _value_probes(self, deployment: Deployment) -> None:
         values = deployment.values
-        for prefix, _node in _components(values.data, self.aliases):
+        for prefix, node in _components(values.data, self.aliases):
+            if prefix and node.get("enabled") is False:
+                continue  # a component switched off runs no pods, and its probe holds no rollout back
             # vault-helm's `server.updateStrategyType: OnDelete`: the component's pods are replaced by
             # hand, and no rollout waits on its readiness probe
             update = next((str(v) for key in ("updateStrategyType", "updateStrategy.type", "strategy.type")

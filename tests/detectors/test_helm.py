@@ -404,10 +404,12 @@ def test_a_component_switched_off_in_the_values_configures_nothing(tmp_path: Pat
     files = fixture_tree("app-chart")
     files["charts/app/values.yaml"] += (
         "webhookProcessor:\n  enabled: false\n  replicaCount: 2\n  logLevel: debug\n"
+        "  readinessProbe:\n    httpGet:\n      path: /healthz/webhook\n"
         "worker:\n  enabled: true\n  replicaCount: 3\n")
     scanned = scan_tree(tmp_path, files)
     said = " ".join(f.text for f in scanned.model.facts)
     assert "webhookProcessor" not in said
+    assert "/healthz/webhook" not in said  # its probe holds no rollout back (second code review)
     assert "worker.replicaCount: 3 replicas" in said
 
 
