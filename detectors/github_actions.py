@@ -3233,6 +3233,8 @@ class FactBuilder:
                 "deploy": "deploy with ",
                 "verify": "verify with ",
             }[kind]
+            if kind == "deploy" and all(_documentation(u.scenarios, u) for u in units):
+                verb = "deploy the documentation site with "  # as its trigger statement says
             tool = self.tool_name(found.tool) if kind == "deploy" else ""
             images = [i for i in dict.fromkeys(_repository(i) for i in found.images or _tags(found)) if "$" not in i]
             if images and kind in ("build", "push", "build+push"):

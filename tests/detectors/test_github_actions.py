@@ -1456,6 +1456,9 @@ def test_a_deploy_of_the_documentation_says_so(tmp_path_factory: pytest.TempPath
     assert ": deploys the documentation site to production with Netlify" in deploys["deploy"], deploys
     assert ": deploys the documentation site with mkdocs" in deploys["pages"], deploys
     assert "documentation" not in deploys["app"], deploys
+    steps = {f.attrs["job"]: f.text for f in ours(scanned, "deploy.steps")}
+    assert "deploy the documentation site with Netlify" in steps["deploy"], steps
+    assert "documentation" not in steps["app"], steps
 
 
 def test_pages_published_to_another_repository_are_files_not_a_deploy(
