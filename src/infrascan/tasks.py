@@ -9,6 +9,7 @@ workspace web test`) say which package.json a script comes from, whichever CI fi
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 from collections import defaultdict
@@ -37,6 +38,7 @@ _WORKSPACE_ARG = re.compile(r"(--filter|-F|--dir|-C|--prefix|--workspace|-w|--cw
 _DIRECTORY_FLAGS = frozenset({"--dir", "-C", "--prefix", "--cwd"})
 _YARN_WORKSPACE = re.compile(r"^yarn\s+workspace\s+(?P<ws>\S+)\s+(?:run\s+)?(?P<rest>.+)$")
 _RUN_WORD = re.compile(r"^(?:run\s+)")
+_COMPOSER_DIR_FLAGS = frozenset({"-d", "--working-dir"})
 
 
 @cache
@@ -175,7 +177,7 @@ class TaskIndex:
         runner = _RUNNER.get(classification.tool)
         if runner is None or not script:
             return []
-        if runner == "npm":
+        if runner in ("npm", "composer"):
             near = workspace(classification.command, near, self.npm_scripts)[1]
         record = self.find(runner, script, near)
         if record is None:
@@ -201,12 +203,15 @@ class TaskIndex:
 
 
 def workspace(command: str, wd: str, targets: Mapping[str, list[Record]]) -> tuple[str, str]:
-    """`pnpm --filter web run test` -> (`pnpm run test`, the web package's directory); env-file
+    """`pnpm --filter web run test` -> (`pnpm run test`, the web package's directory), `composer -d
+    backend test` -> (itself, `backend`); env-file
     wrappers (`dotenv -e .env --`) dropped. Without it a script of a workspace package is looked
     for beside the CI file and not found (database-lab-engine's `pnpm --dir ui/ --filter
     @postgres.ai/ce cy:run` is its Cypress run)."""
     near = wd.strip("./")
     command = strip_wrappers(command)
+    if command.startswith("composer "):
+        return command, _composer_dir(command, near)
     yarn = _YARN_WORKSPACE.match(command)
     if yarn:
         return f"yarn run {yarn['rest']}", _package_dir(yarn["ws"], yarn["rest"].split()[0], targets) or near
@@ -220,6 +225,21 @@ def workspace(command: str, wd: str, targets: Mapping[str, list[Record]]) -> tup
         in_directory = flag.group(1) in _DIRECTORY_FLAGS
         near = value.strip("./") if in_directory else _package_dir(value, script, targets) or near
     return f"{match['runner']} {rest}", near
+
+
+def _composer_dir(command: str, wd: str) -> str:
+    """The directory whose composer.json `composer -d backend test` (or `--working-dir=backend`)
+    reads: its option's value, taken from where the command runs; `wd` without one."""
+    words = command.split()
+    for index, word in enumerate(words[1:], 1):
+        flag, equals, value = word.partition("=")
+        if flag in _COMPOSER_DIR_FLAGS:
+            value = value if equals else (words[index + 1] if index + 1 < len(words) else "")
+            joined = posixpath.normpath(posixpath.join(wd or ".", value))
+            return "" if joined == "." else joined.strip("/")
+        if not word.startswith("-"):
+            break  # the script: options after it are its own
+    return wd
 
 
 def _package_dir(selector: str, script: str, targets: Mapping[str, list[Record]]) -> str | None:

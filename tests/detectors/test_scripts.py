@@ -130,6 +130,30 @@ def test_a_composer_script_is_followed_to_what_it_runs(tmp_path: Path) -> None:
     assert any(e.path == "composer.json" for e in unit.evidence)
 
 
+@pytest.mark.parametrize("flag", ["-d backend", "--working-dir backend", "--working-dir=backend", "-d ./backend/"])
+def test_a_composer_script_in_another_directory_is_found_there(tmp_path: Path, flag: str) -> None:
+    # `composer -d backend test` runs backend/composer.json's script, not one beside the workflow
+    scanned = scan_tree(tmp_path, {
+        "backend/composer.json": '{"scripts": {"test": "phpunit"}}',
+        ".github/workflows/ci.yml": (
+            "on: push\njobs:\n  tests:\n    runs-on: ubuntu-latest\n    steps:\n"
+            f"      - run: composer {flag} test\n"
+        ),
+    })
+    [unit] = facts_for(scanned.model, "ci.test.unit")
+    assert "PHPUnit" in unit.text
+    assert any(e.path == "backend/composer.json" for e in unit.evidence)
+
+
+def test_a_gitlab_job_finds_a_composer_script_in_another_directory(tmp_path: Path) -> None:
+    scanned = scan_tree(tmp_path, {
+        "api/composer.json": '{"scripts": {"test": "phpunit"}}',
+        ".gitlab-ci.yml": "test:\n  script:\n    - composer --working-dir=api test\n",
+    })
+    [unit] = facts_for(scanned.model, "ci.test.unit")
+    assert unit.attrs["tool"] == "phpunit" and any(e.path == "api/composer.json" for e in unit.evidence)
+
+
 def test_recipe_lines_are_split_into_simple_commands() -> None:
     # A recipe line that changes directory first (django-uwsgi-template's Makefile runs
     # `cd deploy && ansible-playbook ...`; charts are often `cd charts && helm upgrade ...`).
