@@ -600,7 +600,9 @@ _DRAWN_FROM = {
 _GAP_REASONS = {
     "env.sla": "service levels are never declared in a repository; write the agreed SLA here.",
     "ext.rate_limits": "vendor rate limits are not in the repository.",
-    "deploy.rollback.identify": "no alerting, health check or error tracking found that would signal a bad release.",
+    # of a released environment: a development compose file's healthcheck may be listed above (umami)
+    "deploy.rollback.identify": "no alerting, health check or error tracking of a released environment "
+                                "(staging, production) found that would signal a bad release.",
 }
 
 
