@@ -1842,9 +1842,14 @@ class Expander:
         out: list[Found] = []
         for record in self.tasks.nx_records(arguments) if depth < 5 else []:
             target = str(record.data["name"]).partition(":")[2]
+            named = _level_by_name(None, target)
             for found in self._target(record, display, path, line, depth):
                 if found.kind == "test":
-                    found.level = _level_by_name(found.level, target)
+                    # a level the command's words gave (NestJS's `jest --config test/jest-e2e.json`)
+                    # yields to the one the team's target names (`test:integration`); a tool's own
+                    # level (Playwright's e2e) does not
+                    worded = named is not None and found.level == _level_by_name(None, found.command)
+                    found.level = named if worded else _level_by_name(found.level, target)
                     found.detail["nx_target"] = target
                 out.append(found)
         return out

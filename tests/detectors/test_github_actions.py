@@ -1558,9 +1558,10 @@ _NX_FILES = {
         '    "lint": { "executor": "nx:run-commands", "options": { "command": "./mvnw checkstyle:checkstyle" } }\n'
         '  }\n}\n'
     ),
-    "src/checkout/project.json": ('{\n  "name": "checkout",\n  "targets": {\n    "test": { "dependsOn": ["build"] }\n'
-                                  '  }\n}\n'),
-    "src/checkout/package.json": '{\n  "name": "checkout",\n  "scripts": {\n    "test": "exit 0"\n  }\n}\n',
+    "src/checkout/project.json": ('{\n  "name": "checkout",\n  "targets": {\n    "test": { "dependsOn": ["build"] },\n'
+                                  '    "test:integration": { "dependsOn": ["test"] }\n  }\n}\n'),
+    "src/checkout/package.json": ('{\n  "name": "checkout",\n  "scripts": {\n    "test": "exit 0",\n'
+                                  '    "test:integration": "jest --config ./test/jest-e2e.json"\n  }\n}\n'),
     "src/e2e/project.json": ('{\n  "name": "e2e",\n  "targets": {\n    "execute": { "dependsOn": ["install"] }\n'
                              '  }\n}\n'),
     "src/e2e/package.json": '{\n  "name": "e2e",\n  "scripts": {\n    "execute": "cypress run"\n  }\n}\n',
@@ -1577,8 +1578,13 @@ def test_nx_targets_are_followed_and_named_by_their_own_target(tmp_path: Path) -
     assert ("src/catalog/project.json", 10) in [(e.path, e.line) for e in integration.evidence]
     e2e = one(ours(scanned, "ci.test.e2e"), "Cypress")
     assert ("src/e2e/package.json", 4) in [(e.path, e.line) for e in e2e.evidence]
+    # checkout's `test:integration` runs NestJS's `test/jest-e2e.json`: the team's target name says
+    # the level, not the config file's name
+    jest = one(ours(scanned, "ci.test.integration"), "Jest")
+    assert "jest --config ./test/jest-e2e.json" in jest.text
+    assert not any("Jest" in f.text for f in ours(scanned, "ci.test.e2e"))
     # `"test": "exit 0"` (a placeholder so the target passes) is no test, by name or otherwise
-    assert len(ours(scanned, "ci.test.unit")) == 1 and not ours(scanned, "ci.test.integration")[1:]
+    assert len(ours(scanned, "ci.test.unit")) == 1 and len(ours(scanned, "ci.test.integration")) == 2
 
 
 def test_nx_plugin_targets_build_each_project_with_a_dockerfile(tmp_path: Path) -> None:
