@@ -171,6 +171,10 @@ def test_a_comment_that_only_names_the_service_is_not_its_description() -> None:
     """openstatus apps/web/.env.example: `# STRIPE` above the Stripe keys is a section title."""
     facts = read(var("STRIPE_SECRET_KEY", comment="STRIPE"), var("STRIPE_TIMEOUT", "5", 2, comment="Stripe:"))
     assert [f for f in facts if f.field == "ext.purpose" and f.rank == 20] == []
+    # mobilizon .env.template: `# Email settings` above MOBILIZON_SMTP_* is a section title too
+    facts = read(var("SMTP_HOST", "localhost", comment="Email settings"),
+                 var("STRIPE_SECRET_KEY", line=3, comment="Stripe configuration"))
+    assert [f for f in facts if f.field == "ext.purpose" and f.rank == 20] == []
     facts = read(var("STRIPE_SECRET_KEY", comment="Stripe, for subscriptions"))
     assert [f.text for f in facts if f.rank == 20] == ["“Stripe, for subscriptions.” (comment above STRIPE_SECRET_KEY)"]
 

@@ -74,6 +74,9 @@ _TIMEOUT = re.compile(
 )
 _RATE = re.compile(r"(?:^|_)(?:RATE_?LIMIT\w*|RPM|RPS|TPM|MAX_REQUESTS\w*|THROTTLE\w*|QUOTA)$")
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.internal"})
+# the words of a section title around a service's name (`# Email settings`, `# Stripe configuration`)
+_SECTION_WORDS = frozenset({"settings", "setting", "configuration", "config", "options", "variables", "vars",
+                            "credentials", "env", "section"})
 _PERFORMANCE = re.compile(r"(?:^|_)(?:TRACE|TRACES|TRACING|APM|PROFILING|PROFILER|PROFILES|SAMPLE_RATE|SPANS)(?:_|$)")
 _LOGS = re.compile(r"(?:^|_)LOGS?(?:_|$)")
 # Variables that only switch a feature on or off, or name the app an integration installs as.
@@ -573,9 +576,10 @@ class VariableReader:
         return min(described, key=priority) if described else None
 
     def _only_names(self, comment: str, tech: Tech) -> bool:
-        """`# STRIPE` or `# Sentry:` is a section title, not a description."""
+        """`# STRIPE`, `# Sentry:` or `# Email settings` is a section title, not a description."""
         words = re.sub(r"[^\w\s]", " ", comment).split()
-        return all(w.lower() in {n.lower() for n in (tech.name, *tech.aliases, *tech.name.split())} for w in words)
+        names = {n.lower() for n in (tech.name, *tech.aliases, *tech.name.split())}
+        return all(w.lower() in names or w.lower() in _SECTION_WORDS for w in words)
 
     def _description_fact(self, sid: str, var: Variable) -> Fact:
         return Fact(
