@@ -29,7 +29,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
-from infrascan.catalog import DATA_STORE_CATEGORIES
+from infrascan.catalog import DATA_STORE_CATEGORIES, Catalog
 from infrascan.commands import classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import env_from_name
@@ -1336,6 +1336,20 @@ class Placement:
     namespace: str | None = None
 
 
+def runs_a_data_store(obj: dict[str, Any], catalog: Catalog) -> bool:
+    """A workload that runs a database or a cache (TandoorRecipes' Bitnami PostgreSQL StatefulSet):
+    its readiness probes hold its own rollout back, and say nothing of a release of the application.
+    Raw manifests and rendered Helm templates both ask."""
+    techs = []
+    for container in obj.get("containers", []):
+        if container.get("init"):
+            continue  # an init container (Bitnami's volume-permissions) runs before, and is not, the workload
+        image = parse_image(container.get("image") or "")
+        found = catalog.by_image(image) if image else None
+        techs.append(found[0].category if found else None)
+    return bool(techs) and all(t in DATA_STORE_CATEGORIES for t in techs)
+
+
 class KubernetesDetector(Detector):
     name = "kubernetes"
     version = "5"
@@ -1550,7 +1564,7 @@ class KubernetesDetector(Detector):
                     replicas_set_here = obj.get("replicas") != record.data.get("replicas")
                     facts.extend(object_facts(obj, site, replicas_set_here))
                     facts.extend(self._gitops_facts(obj, site))
-                    if not self._data_store(obj):
+                    if not runs_a_data_store(obj, self.catalog):
                         probes[is_example_path(path)].add_probes(obj, site)
                     if obj.get("scrape"):
                         scrapes[is_example_path(path)].add(obj.get("name") or obj["kind"], site, int(obj["scrape"]))
@@ -1561,18 +1575,6 @@ class KubernetesDetector(Detector):
         facts.extend(self._kustomize_facts(ctx))
         facts.extend(self._skaffold_facts(ctx))
         return once(facts)
-
-    def _data_store(self, obj: dict[str, Any]) -> bool:
-        """A workload that runs a database or a cache (TandoorRecipes' Bitnami PostgreSQL StatefulSet):
-        its readiness probes hold its own rollout back, and say nothing of a release of the application."""
-        techs = []
-        for container in obj.get("containers", []):
-            if container.get("init"):
-                continue  # an init container (Bitnami's volume-permissions) runs before, and is not, the workload
-            image = parse_image(container.get("image") or "")
-            found = self.catalog.by_image(image) if image else None
-            techs.append(found[0].category if found else None)
-        return bool(techs) and all(t in DATA_STORE_CATEGORIES for t in techs)
 
     def _placements(self, ctx: ResolveContext, objects: dict[str, list[Record]]) -> dict[str, list[Placement]]:
         """For each manifest file, the environments that deploy it (kustomize and GitOps paths first)."""

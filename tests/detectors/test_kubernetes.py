@@ -180,6 +180,24 @@ def test_a_database_with_an_init_container_is_still_no_release_health_check(tmp_
     assert facts_for(scanned.model, "deploy.rollback.verify") == []
 
 
+def test_a_database_templated_in_a_chart_is_no_release_health_check_either(tmp_path: Path) -> None:
+    # the same PostgreSQL StatefulSet, its image from the values: raw and templated manifests agree
+    scanned = scan_tree(tmp_path, {
+        "chart/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+        "chart/values.yaml": "postgres:\n  image: postgres:16\nimage: ghcr.io/acme/web:1.0\n",
+        "chart/templates/db.yaml": (
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  template:\n    spec:\n"
+            "      containers:\n        - name: postgres\n          image: {{ .Values.postgres.image }}\n"
+            "          readinessProbe:\n            exec:\n              command: [pg_isready, -U, postgres]\n"),
+        "chart/templates/web.yaml": (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n"
+            "      containers:\n        - name: web\n          image: {{ .Values.image }}\n"
+            "          readinessProbe:\n            httpGet:\n              path: /ready\n              port: 80\n"),
+    })
+    [verify] = facts_for(scanned.model, "deploy.rollback.verify")
+    assert "web" in verify.text and "pg_isready" not in verify.text and "postgres" not in verify.text
+
+
 def test_configmap_generator_literals_are_variables(shop: Scanned) -> None:
     assert any("LOG_LEVEL=debug" in t for t in texts(facts_for(shop.model, "log.levels")))
     assert one(facts_for(shop.model, "env.special", "development"), "APP_ENV=development")
