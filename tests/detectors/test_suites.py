@@ -82,24 +82,17 @@ def test_a_reusable_workflow_of_another_repository_may_run_the_suite(tmp_path: P
         "that no CI job found in the repository runs: run by hand, unless the reusable workflow "
         "acme/workflows/.github/workflows/laravel.yml@v2 of another repository runs it (called from tests.yml)")
     assert (".github/workflows/tests.yml", 4) in [(e.path, e.line) for e in hint.evidence]
-    # a remote workflow named for no tests (a release, a lint) is no lead (code review)
-    (tmp_path / "release").mkdir()
-    release = scan_tree(tmp_path / "release", {
-        **UMAMI_LIKE, ".github/workflows/ci.yml": CI_UNIT_ONLY,
-        ".github/workflows/release.yml": (
-            "on: push\njobs:\n  image:\n    uses: acme/workflows/.github/workflows/docker-release.yml@v2\n"),
-    })
-    [plain] = facts_for(release.model, "ci.test.e2e")
-    assert plain.text.endswith("run by hand")
+    # a remote workflow named for no tests (a release, a lint) is no lead (code review), and
     # `attest` and `@latest` are no test words (second code review)
-    (tmp_path / "attest").mkdir()
-    attest = scan_tree(tmp_path / "attest", {
-        **UMAMI_LIKE, ".github/workflows/ci.yml": CI_UNIT_ONLY,
-        ".github/workflows/release.yml": (
-            "on: push\njobs:\n  attest:\n    uses: acme/workflows/.github/workflows/provenance.yml@latest\n"),
-    })
-    [plain] = facts_for(attest.model, "ci.test.e2e")
-    assert plain.text.endswith("run by hand")
+    for job, workflow in (("image", "docker-release.yml@v2"), ("attest", "provenance.yml@latest")):
+        (tmp_path / job).mkdir()
+        other = scan_tree(tmp_path / job, {
+            **UMAMI_LIKE, ".github/workflows/ci.yml": CI_UNIT_ONLY,
+            ".github/workflows/release.yml": (
+                f"on: push\njobs:\n  {job}:\n    uses: acme/workflows/.github/workflows/{workflow}\n"),
+        })
+        [plain] = facts_for(other.model, "ci.test.e2e")
+        assert plain.text.endswith("run by hand"), job
 
 
 def test_no_hint_when_a_workflow_runs_the_suite(tmp_path: Path) -> None:
