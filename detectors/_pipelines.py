@@ -24,7 +24,7 @@ from importlib import resources
 from pathlib import PurePosixPath
 from typing import Any
 
-from infrascan.catalog import DATA_STORE_CATEGORIES, Catalog
+from infrascan.catalog import Catalog
 from infrascan.commands import (
     Classification,
     classify,
@@ -688,8 +688,7 @@ class PipelineFacts:
         return level, ()
 
     def _store(self, image: str) -> bool:
-        found = self.catalog.by_image(image)
-        return bool(found and found[0].category in DATA_STORE_CATEGORIES)
+        return self.catalog.is_data_store_image(image)
 
     def _services(self, job: Job) -> tuple[Part, ...]:
         if not job.services:

@@ -34,7 +34,6 @@ from importlib import resources
 from pathlib import PurePosixPath
 from typing import Any
 
-from infrascan.catalog import DATA_STORE_CATEGORIES
 from infrascan.commands import (
     Classification,
     SplitMemo,
@@ -2398,12 +2397,7 @@ class FactBuilder:
         return parts
 
     def has_store_service(self, run: JobRun) -> bool:
-        for service in run.job["services"]:
-            image = self.service_image(run, service)
-            found = self.catalog.by_image(image) if image else None
-            if found and found[0].category in DATA_STORE_CATEGORIES:
-                return True
-        return False
+        return any(self.catalog.is_data_store_image(self.service_image(run, s)) for s in run.job["services"])
 
     def tool_name(self, tool: str) -> str:
         tech = self.catalog.techs.get(tool)

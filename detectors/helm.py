@@ -60,7 +60,6 @@ from .kubernetes import (
     plain,
     read_variables,
     rules_counted,
-    runs_a_data_store,
     short,
     split_documents,
     summarise,
@@ -1884,7 +1883,7 @@ class ChartReader:
                     for found in environment_facts(run.obj, site):  # the others are said once, below
                         if run.state is not False or (found.field == "env.database" and run.deployment.env is None):
                             facts.append(found)
-                    if run.state is not False and not runs_a_data_store(run.obj, self.detector.catalog):
+                    if run.state is not False:
                         self.probes.add_probes(run.obj, site)
                         if run.obj.get("scrape"):
                             self.scrapes.add(run.obj.get("name") or run.obj["kind"], site, int(run.obj["scrape"]))

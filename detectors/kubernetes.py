@@ -1267,6 +1267,8 @@ class NameSet:
         container, and a Deployment whose pods have only that rolls on)."""
         if obj.get("update") in _NO_ROLLOUT:  # vault-helm's server StatefulSet updates OnDelete
             return
+        if _runs_a_data_store(obj, site.detector.catalog):  # raw manifests and Helm templates alike
+            return
         for container in obj.get("containers", []):
             if container.get("init"):
                 continue
@@ -1336,18 +1338,12 @@ class Placement:
     namespace: str | None = None
 
 
-def runs_a_data_store(obj: dict[str, Any], catalog: Catalog) -> bool:
+def _runs_a_data_store(obj: dict[str, Any], catalog: Catalog) -> bool:
     """A workload that runs a database or a cache (TandoorRecipes' Bitnami PostgreSQL StatefulSet):
-    its readiness probes hold its own rollout back, and say nothing of a release of the application.
-    Raw manifests and rendered Helm templates both ask."""
-    techs = []
-    for container in obj.get("containers", []):
-        if container.get("init"):
-            continue  # an init container (Bitnami's volume-permissions) runs before, and is not, the workload
-        image = parse_image(container.get("image") or "")
-        found = catalog.by_image(image) if image else None
-        techs.append(found[0].category if found else None)
-    return bool(techs) and all(t in DATA_STORE_CATEGORIES for t in techs)
+    its readiness probes hold its own rollout back, and say nothing of a release of the application."""
+    # an init container (Bitnami's volume-permissions) runs before, and is not, the workload
+    images = [str(c.get("image") or "") for c in obj.get("containers", []) if not c.get("init")]
+    return bool(images) and all(catalog.is_data_store_image(image) for image in images)
 
 
 class KubernetesDetector(Detector):
@@ -1564,8 +1560,7 @@ class KubernetesDetector(Detector):
                     replicas_set_here = obj.get("replicas") != record.data.get("replicas")
                     facts.extend(object_facts(obj, site, replicas_set_here))
                     facts.extend(self._gitops_facts(obj, site))
-                    if not runs_a_data_store(obj, self.catalog):
-                        probes[is_example_path(path)].add_probes(obj, site)
+                    probes[is_example_path(path)].add_probes(obj, site)
                     if obj.get("scrape"):
                         scrapes[is_example_path(path)].add(obj.get("name") or obj["kind"], site, int(obj["scrape"]))
         for example, names in sorted(probes.items()):

@@ -276,6 +276,11 @@ class Catalog:
     def get(self, tech_id: str) -> Tech:
         return self.techs[tech_id]
 
+    def is_data_store_image(self, ref: str) -> bool:
+        """Whether an image runs a database, cache, queue or search engine (`postgres:16`)."""
+        found = self.by_image(ref) if ref else None
+        return bool(found and found[0].category in DATA_STORE_CATEGORIES)
+
     def by_image(self, ref: str | ImageRef) -> tuple[Tech, ImageRef] | None:
         image = parse_image(ref) if isinstance(ref, str) else ref
         if image is None:
