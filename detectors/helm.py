@@ -2133,8 +2133,6 @@ class ChartReader:
         base_path = self.chart.values.path if self.chart.values else ""
         base = self.merger.values([self.chart.values] if self.chart.values else [])
         for prefix, node in _components(values.data, self.aliases):
-            if prefix and node.get("enabled") is False:
-                continue  # a component switched off (n8n's `webhookProcessor.enabled: false`) runs no replicas
             for key in _SPECIAL_KEYS:
                 if key not in node:
                     continue
@@ -2169,8 +2167,6 @@ class ChartReader:
         values = deployment.values
         by_file: dict[str, list[Variable]] = defaultdict(list)
         for prefix, node in _components(values.data, self.aliases):
-            if prefix and node.get("enabled") is False:
-                continue  # the settings of a component switched off configure nothing that runs
             for name, value in node.items():  # `logLevel: info` beside the chart's other settings
                 if isinstance(name, str) and LOG_LEVEL_KEYS.match(name) and isinstance(value, (str, int)) \
                         and not isinstance(value, bool) and str(value).strip():  # "": the program's default
@@ -2238,9 +2234,7 @@ class ChartReader:
 
     def _value_probes(self, deployment: Deployment) -> None:
         values = deployment.values
-        for prefix, node in _components(values.data, self.aliases):
-            if prefix and node.get("enabled") is False:
-                continue  # a component switched off runs no pods, and its probe holds no rollout back
+        for prefix, _node in _components(values.data, self.aliases):
             # vault-helm's `server.updateStrategyType: OnDelete`: the component's pods are replaced by
             # hand, and no rollout waits on its readiness probe
             update = next((str(v) for key in ("updateStrategyType", "updateStrategy.type", "strategy.type")
@@ -2561,7 +2555,7 @@ def _external_setting(values: Values, key: str, tech: Tech) -> tuple[str, Any] |
                     if sub in value:
                         return f"{name}.{sub}", value[sub]
             return str(name), value if not isinstance(value, dict) else ""
-    for prefix, node in _components(values.data, set()):
+    for prefix, node in _components(values.data, set(), running=False):
         for env_key in _ENV_KEYS:
             for name, value, path in _env_entries(node.get(env_key), f"{prefix}{env_key}"):
                 scheme = (value or "").split("://", 1)[0].lower() if value and "://" in value else ""
@@ -2574,11 +2568,16 @@ def _external_setting(values: Values, key: str, tech: Tech) -> tuple[str, Any] |
     return None
 
 
-def _components(data: dict[str, Any], aliases: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The values root and its first-level maps (`web.`, `worker.`), skipping subcharts' values."""
+def _components(
+    data: dict[str, Any], aliases: set[str], running: bool = True
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The values root and its first-level maps (`web.`, `worker.`), skipping subcharts' values and,
+    when only `running` ones are wanted, a component switched off (n8n's `webhookProcessor.enabled:
+    false`), which runs no replicas and configures nothing that runs."""
     yield "", data
     for key, node in data.items():
-        if isinstance(node, dict) and key not in aliases and key != "global":
+        if isinstance(node, dict) and key not in aliases and key != "global" \
+                and not (running and node.get("enabled") is False):
             yield f"{key}.", node
 
 
