@@ -814,7 +814,7 @@ class ComposeDetector(Detector):
         copies: tuple[Copy, ...] = ()
         if stage is not None:
             copies = stage_copies(stage)
-            near = resolver.repo_dir(str(stage.get("workdir", "")), copies, near_folder(self._dockerfile(record)))
+            near = resolver.repo_dir(str(stage.get("workdir", "")), copies, near_folder(compose_dockerfile(record)))
         if data["start"]:
             command, line = data["start"]
             where = (record.path, int(line))
@@ -825,7 +825,7 @@ class ComposeDetector(Detector):
             if not start:
                 return self._named_one_shot(record)
             command, line = start
-            where = (self._dockerfile(record), int(line))
+            where = (compose_dockerfile(record), int(line))
         else:
             return self._named_one_shot(record)
         reached, only = resolver.migrations(str(command), where, near, copies)
@@ -834,13 +834,10 @@ class ComposeDetector(Detector):
         return [self._migration_fact(record, where, found, lines, only, position)
                 for position, (found, lines) in enumerate(group_reached(reached))]
 
-    @staticmethod
-    def _dockerfile(record: Record) -> str:
-        return compose_dockerfile(record)
 
     def _build_stage(self, record: Record, dockerfiles: dict[str, Record]) -> tuple[dict[str, Any] | None, bool]:
         """The Dockerfile stage a service builds (its `build.target`, else the last) and whether it is the last."""
-        dockerfile = dockerfiles.get(self._dockerfile(record)) if record.data["build"] else None
+        dockerfile = dockerfiles.get(compose_dockerfile(record)) if record.data["build"] else None
         if dockerfile is None:
             return None, True
         stages: list[dict[str, Any]] = dockerfile.data["stages"]

@@ -521,9 +521,7 @@ class DockerfileDetector(Detector):
         facts: list[Fact] = []
         builders = _development_builders(ctx)
         for record in ctx.records("dockerfile.image"):
-            build = record.data.get("build_fact")
-            if isinstance(build, Fact):
-                facts.append(_with_builders(build, builders.get(record.path, [])))
+            facts.append(_with_builders(record.data["build_fact"], builders.get(record.path, [])))
             final = record.data["stages"][-1]
             facts.extend(self.start_migrations(resolver, record.path, final))
         return facts
