@@ -250,17 +250,16 @@ class Catalog:
                 self._tf_exact.setdefault(rtype, tech)
         for chart in sig.get("helm", []):
             self._helm.setdefault(chart.lower(), tech)
-        for ecosystem, names in (sig.get("packages") or {}).items():
-            for name in names or []:
-                if name.endswith("*"):  # a prefix: `@scope/*`, `@opentelemetry/sdk-trace-*`
-                    self._package_globs.append((ecosystem, name[:-1].lower(), tech))
-                else:
-                    self._packages.setdefault((ecosystem, _norm_package(ecosystem, name)), tech)
-        for ecosystem, names in (sig.get("tracers") or {}).items():
-            for name in names or []:
-                key = (ecosystem, _norm_package(ecosystem, name))
-                self._packages.setdefault(key, tech)
-                self._tracers.add(key)
+        for signal in ("packages", "tracers"):  # a tracer is a package that also traces requests
+            for ecosystem, names in (sig.get(signal) or {}).items():
+                for name in names or []:
+                    if name.endswith("*"):  # a prefix: `@scope/*`, `@opentelemetry/sdk-trace-*`
+                        self._package_globs.append((ecosystem, name[:-1].lower(), tech))
+                        continue
+                    key = (ecosystem, _norm_package(ecosystem, name))
+                    self._packages.setdefault(key, tech)
+                    if signal == "tracers":
+                        self._tracers.add(key)
         if sig.get("files"):
             self._file_globs.append((sig["files"], tech))
         ambiguous = set(entry.get("ambiguous", []))
