@@ -1870,15 +1870,16 @@ class PaasDetector(Detector):
         # the package and shell scripts release and build commands are followed into: read once, and
         # only when a repository has such a command
         followed = functools.cache(lambda: (TaskIndex(ctx), _scripts_by_path(ctx)))
-        return [*self._process_types(ctx), *self._release_commands(ctx, followed),
-                *self._heroku_build_migrations(ctx, followed)]
+        containers = _container_stacks(ctx)  # where no Procfile or buildpack hook runs
+        return [*self._process_types(ctx, containers), *self._release_commands(ctx, followed, containers),
+                *self._heroku_build_migrations(ctx, followed, containers)]
 
-    def _heroku_build_migrations(self, ctx: ResolveContext, followed: Followed) -> list[Fact]:
+    def _heroku_build_migrations(self, ctx: ResolveContext, followed: Followed, containers: set[str]) -> list[Fact]:
         """Heroku's Node.js buildpack runs package.json's `heroku-postbuild` on every build of an app:
         outline's `yarn build && yarn db:migrate` migrates at each release, before it starts (its
         app.json's `postdeploy` runs once per new app only). Read beside a Heroku app.json, on the
         buildpack stack (an app built from images runs no buildpack)."""
-        apps = {near_folder(r.path) for r in ctx.records(HEROKU_APP)} - _container_stacks(ctx)
+        apps = {near_folder(r.path) for r in ctx.records(HEROKU_APP)} - containers
         if not apps:
             return []
         tasks, scripts = followed()
@@ -1901,14 +1902,13 @@ class PaasDetector(Detector):
                                      attrs={**fact.attrs, "where": "build"}))
         return facts
 
-    def _process_types(self, ctx: ResolveContext) -> list[Fact]:
+    def _process_types(self, ctx: ResolveContext, containers: set[str]) -> list[Fact]:
         """A Procfile's process types. foreman, honcho, goreman and overmind run a Procfile on a
         developer's machine too (gitlab-runner's has no other Heroku file), so production is only
         assumed when something in the repository puts the app on Heroku."""
         records = ctx.records(PROCFILE)
         heroku = bool(records) and (any(r.data.get("release") for r in records) or _heroku_evidence(ctx))
         # beside a heroku.yml that builds images, dynos run its run commands or the images' CMD
-        containers = _container_stacks(ctx)
         facts: list[Fact] = []
         for record in records:
             parts: list[Part] = ["Procfile process types: "]
@@ -1929,13 +1929,12 @@ class PaasDetector(Detector):
             )
         return facts
 
-    def _release_commands(self, ctx: ResolveContext, followed: Followed) -> list[Fact]:
+    def _release_commands(self, ctx: ResolveContext, followed: Followed, containers: set[str]) -> list[Fact]:
         """Release commands that call a package.json script or a shell script: what do they run?"""
         records = ctx.records("paas.release")
         if not records:
             return []
         tasks, scripts = followed()
-        containers = _container_stacks(ctx)
         facts: list[Fact] = []
         for record in records:
             command = str(record.data["command"])
