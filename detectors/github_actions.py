@@ -43,7 +43,6 @@ from infrascan.commands import (
     image_tools,
     level_from_names,
     registry_of,
-    strip_wrappers,
 )
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import block_order, env_from_name, normalise
@@ -62,7 +61,7 @@ from infrascan.model import (
 )
 from infrascan.shellarms import arm_allows, call_arguments
 from infrascan.source import near_folder, repo_path
-from infrascan.tasks import TaskIndex, workspace
+from infrascan.tasks import TaskIndex, script_arguments, workspace
 from infrascan.yamlload import Tagged, YDict, line_of, load_table, load_yaml
 
 from ._pipelines import alert_fact, folded_block
@@ -1805,7 +1804,7 @@ class Expander:
         record = self._targets[key]
         # npm and yarn hand a script's extra arguments to its command: `yarn test:e2e:ci
         # --filter=@hedgedoc/backend` runs `turbo run test:e2e:ci --filter=@hedgedoc/backend`
-        extra = _script_arguments(display, script) if found.tool == "npm" else ""  # as written, expressions too
+        extra = script_arguments(display, script) if found.tool == "npm" else ""  # as written, expressions too
         out = self._target(record, display, path, line, depth, extra) if record is not None and depth < 5 else []
         where = (record.path, record.line) if record else None
         commands = record.data.get("commands", []) if record is not None else None
@@ -1889,36 +1888,7 @@ def _documentation(scenarios: list[Scenario], unit: DeployUnit) -> bool:
 
 
 _AZD_WORKFLOW = re.compile(r"(?i)^azure-dev$")
-# npm options that take a value in the next word
-_NPM_VALUED = frozenset({"-w", "--workspace", "--prefix", "-C", "--loglevel", "--userconfig", "--cache"})
 _TURBO_FILTER = re.compile(r"""--filter(?:=|\s+)["']?([^\s"']+)""")
-
-
-def _script_arguments(command: str, script: str) -> str:
-    """What the runner hands a package.json script of what follows its name: yarn, pnpm and bun
-    pass everything; npm keeps the options written before `--` for itself (`npm run deploy --prod`
-    runs `vercel deploy`, not `vercel deploy --prod`) and passes the rest (`--` dropped)."""
-    words = strip_wrappers(command).split()  # after `CI=true` and the like
-    if script not in words:
-        return ""
-    rest = words[words.index(script) + 1 :]
-    if "--" in rest:
-        cut = rest.index("--")
-        before, after = rest[:cut], rest[cut + 1 :]
-    else:
-        before, after = rest, []
-    if words and words[0] == "npm":
-        kept: list[str] = []
-        skip = False
-        for word in before:
-            if skip:
-                skip = False
-            elif word.startswith("-"):
-                skip = word in _NPM_VALUED  # `-w web`: the option's value is npm's too
-            else:
-                kept.append(word)
-        before = kept
-    return " ".join([*before, *after])
 
 
 def _turbo_selected(records: list[Record], filters: Sequence[str]) -> list[Record]:

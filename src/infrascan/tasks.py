@@ -36,6 +36,8 @@ _WORKSPACE_FLAG = re.compile(
 )
 _WORKSPACE_ARG = re.compile(r"(--filter|-F|--dir|-C|--prefix|--workspace|-w|--cwd)(?:=|\s+)(\S+)")
 _DIRECTORY_FLAGS = frozenset({"--dir", "-C", "--prefix", "--cwd"})
+# npm's own options that take a value in the next word: its workspace ones and a few more
+_NPM_VALUED = frozenset({"-w", "--workspace", "--prefix", "-C", "--loglevel", "--userconfig", "--cache"})
 _YARN_WORKSPACE = re.compile(r"^yarn\s+workspace\s+(?P<ws>\S+)\s+(?:run\s+)?(?P<rest>.+)$")
 _RUN_WORD = re.compile(r"^(?:run\s+)")
 _COMPOSER_DIR_FLAGS = frozenset({"-d", "--working-dir"})
@@ -225,6 +227,33 @@ def workspace(command: str, wd: str, targets: Mapping[str, list[Record]]) -> tup
         in_directory = flag.group(1) in _DIRECTORY_FLAGS
         near = value.strip("./") if in_directory else _package_dir(value, script, targets) or near
     return f"{match['runner']} {rest}", near
+
+
+def script_arguments(command: str, script: str) -> str:
+    """What the runner hands a package.json script of what follows its name: yarn, pnpm and bun
+    pass everything; npm keeps the options written before `--` for itself (`npm run deploy --prod`
+    runs `vercel deploy`, not `vercel deploy --prod`) and passes the rest (`--` dropped)."""
+    words = strip_wrappers(command).split()  # after `CI=true` and the like
+    if script not in words:
+        return ""
+    rest = words[words.index(script) + 1 :]
+    if "--" in rest:
+        cut = rest.index("--")
+        before, after = rest[:cut], rest[cut + 1 :]
+    else:
+        before, after = rest, []
+    if words and words[0] == "npm":
+        kept: list[str] = []
+        skip = False
+        for word in before:
+            if skip:
+                skip = False
+            elif word.startswith("-"):
+                skip = word in _NPM_VALUED  # `-w web`: the option's value is npm's too
+            else:
+                kept.append(word)
+        before = kept
+    return " ".join([*before, *after])
 
 
 def _composer_dir(command: str, wd: str) -> str:
