@@ -128,6 +128,10 @@ class Knowledge:
     runner_stores: re.Pattern[str]
     test_jobs: re.Pattern[str]
     deploy_test_jobs: re.Pattern[str]
+    test_workflows: re.Pattern[str]
+    docs_paths: re.Pattern[str]
+    docs_tools: frozenset[str]
+    unnamed_env_workflows: re.Pattern[str]
     plumbing: re.Pattern[str]
 
     def action(self, uses: str) -> ActionSpec | None:
@@ -181,6 +185,10 @@ def knowledge() -> Knowledge:
         runner_stores=re.compile(data["runner_stores"]),
         test_jobs=re.compile(data["test_jobs"]),
         deploy_test_jobs=re.compile(data["deploy_test_jobs"]),
+        test_workflows=re.compile(data["test_workflows"]),
+        docs_paths=re.compile(data["docs_paths"]),
+        docs_tools=frozenset(data["docs_tools"]),
+        unnamed_env_workflows=re.compile(data["unnamed_env_workflows"]),
         plumbing=re.compile(data["plumbing"]),
     )
 
@@ -1870,24 +1878,18 @@ class Expander:
         return out
 
 
-# Documentation folders and generators: a deploy that only their changes trigger, or that a docs
-# generator makes, publishes the documentation site, not the application (hedgedoc's Netlify
-# deploy of docs/**, Tandoor's `mkdocs gh-deploy`).
-_DOCS_PATH = re.compile(r"^(?:\./)?(?:docs?|documentation|mkdocs\.ya?ml)(?:/|$)")
-_DOCS_TOOLS = frozenset({"mkdocs"})
-
-
 def _documentation(scenarios: list[Scenario], unit: DeployUnit) -> bool:
-    """Whether a deploy publishes the documentation site: every find is a docs generator's, or every
-    trigger that filters paths lists documentation paths only (and some trigger does)."""
-    if unit.finds and all(f.tool in _DOCS_TOOLS for _, f in unit.finds):
+    """Whether a deploy publishes the documentation site (actions.yaml's docs_paths, docs_tools):
+    every find is a docs generator's, or every trigger filters paths to documentation paths only."""
+    know = knowledge()
+    if unit.finds and all(f.tool in know.docs_tools for _, f in unit.finds):
         return True
-    filtered = [t for t in _triggers(scenarios) if t.note_label == "paths"]
-    return bool(filtered) and len(filtered) == len(_triggers(scenarios)) and all(
-        _DOCS_PATH.match(p) for t in filtered for p in t.note_values)
+    triggers = _triggers(scenarios)
+    filtered = [t for t in triggers if t.note_label == "paths"]
+    return bool(filtered) and len(filtered) == len(triggers) and all(
+        know.docs_paths.match(p) for t in filtered for p in t.note_values)
 
 
-_AZD_WORKFLOW = re.compile(r"(?i)^azure-dev$")
 _TURBO_FILTER = re.compile(r"""--filter(?:=|\s+)["']?([^\s"']+)""")
 
 
@@ -2424,7 +2426,7 @@ class FactBuilder:
             run.job["name"],
             # `azure-dev.yml` is the workflow the Azure Developer CLI writes, whatever environment it
             # deploys (todo-nodejs-mongo's goes to the one `vars.AZURE_ENV_NAME` names)
-            "" if _AZD_WORKFLOW.match(stem) else stem,
+            "" if knowledge().unnamed_env_workflows.match(stem) else stem,
             run.workflow["name"],
         ]
         for value in values:

@@ -13,7 +13,6 @@ facts known, and the package.json scripts are that detector's records.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -144,12 +143,9 @@ def _remote_workflows(ctx: ResolveContext) -> list[tuple[str, int, str]]:
             remote = bool(uses) and not uses.startswith("./") and "/.github/workflows/" in uses
             # named for tests in the file, the job or the workflow: a release workflow runs none
             workflow = uses.split("@", 1)[0]  # not the ref: `@latest`
-            if remote and _TESTING.search(f"{record.path} {job.get('id', '')} {workflow}"):
+            if remote and knowledge().test_workflows.search(f"{record.path} {job.get('id', '')} {workflow}"):
                 calls.append((record.path, int(job.get("uses_line") or record.line), uses))
     return sorted(calls)
-
-
-_TESTING = re.compile(r"(?i)(?:^|[/._\-\s])(?:tests?|testing)(?=[/._\-\s]|$)")  # a word: not `attest`
 
 
 def _hint(ctx: ResolveContext, suite: Suite, detector: str, remote: list[tuple[str, int, str]]) -> Fact:
