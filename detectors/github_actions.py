@@ -1073,6 +1073,17 @@ def _pull_request(path: str, event: str, config: Mapping[str, Any]) -> Iterator[
             yield Trigger(path, line, event, phrase + (" to" if target else ""), target, "", label, paths), scoped
 
 
+def _input_options(spec: Mapping[str, Any]) -> list[Any]:
+    """The values a `workflow_dispatch` input can take: a boolean's two, a choice's options, else none known."""
+    return [True, False] if spec.get("type") == "boolean" else list(spec.get("options") or [])
+
+
+def _dispatch_inputs(workflow: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A workflow's `workflow_dispatch` inputs by name (none when it cannot be dispatched)."""
+    inputs: Mapping[str, Any] = workflow["events"].get("workflow_dispatch", {}).get("inputs", {})
+    return inputs
+
+
 def _dispatch(
     path: str, config: Mapping[str, Any], referenced: str
 ) -> Iterator[tuple[Trigger, dict[str, Values], tuple[tuple[str, str], ...]]]:
@@ -1083,9 +1094,7 @@ def _dispatch(
     enumerate_: list[tuple[str, list[Any]]] = []
     know = knowledge()
     for name, spec in inputs.items():
-        options: list[Any] = list(spec.get("options") or [])
-        if spec.get("type") == "boolean":
-            options = [True, False]
+        options = _input_options(spec)
         mentioned = re.search(rf"inputs\.{re.escape(name)}\b", referenced) is not None
         if options and (know.environment_inputs.match(name) or mentioned):
             enumerate_.append((name, options))
@@ -2553,7 +2562,7 @@ class FactBuilder:
         """Why no environment is named: picked at dispatch, computed at run time, or never said."""
         if not expression:
             return ["; the target environment is not named"]
-        inputs = self.x.workflows[run.top]["events"].get("workflow_dispatch", {}).get("inputs", {})
+        inputs = _dispatch_inputs(self.x.workflows[run.top])
         picked = [n for n, spec in inputs.items() if spec.get("type") == "environment" and f"inputs.{n}" in expression]
         if picked:
             return [
@@ -2576,10 +2585,10 @@ class FactBuilder:
                 if value not in values:
                     values.append(value)
         if top is not None:
-            inputs = self.x.workflows[top]["events"].get("workflow_dispatch", {}).get("inputs", {})
+            inputs = _dispatch_inputs(self.x.workflows[top])
             for name in list(chosen):
                 spec = inputs.get(name, {})
-                options = [True, False] if spec.get("type") == "boolean" else list(spec.get("options") or [])
+                options = _input_options(spec)
                 if {_as_text(o) for o in options} <= set(chosen[name]):
                     del chosen[name]
         if not chosen:
@@ -3289,7 +3298,7 @@ class FactBuilder:
                 continue
             top = unit.run.top
             workflow = self.x.workflows[top]
-            inputs = workflow["events"].get("workflow_dispatch", {}).get("inputs", {})
+            inputs = _dispatch_inputs(workflow)
             mentions = self._mentions(top)
             picked = [
                 n
