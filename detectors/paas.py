@@ -1890,9 +1890,7 @@ class PaasDetector(Detector):
                 continue
             for command in record.data.get("commands", []):
                 text_ = str(command["command"])
-                direct = _migrations(text_)
-                found = (direct[0], (), ()) if direct else \
-                    self._through_tasks(record, text_, tasks) or self._through_script(record, text_, scripts)
+                found = self._followed(record, text_, tasks, scripts)
                 if found is None:
                     continue
                 classification, via, extra = found
@@ -1940,9 +1938,8 @@ class PaasDetector(Detector):
             command = str(record.data["command"])
             where = _load_parts(record.data["where"])
             procfile = record.data["kind"] == PROCFILE_RELEASE
-            direct = _migrations(command) if procfile else []
-            found = (direct[0], (), ()) if direct else \
-                self._through_tasks(record, command, tasks) or self._through_script(record, command, scripts)
+            # a release line that migrates itself was said in phase 1, unless it is the Procfile's
+            found = self._followed(record, command, tasks, scripts, direct=procfile)
             fact: Fact | None = None
             if found is not None:
                 classification, via, extra = found
@@ -1963,6 +1960,16 @@ class PaasDetector(Detector):
             if fact is not None:
                 facts.append(fact)
         return facts
+
+    def _followed(
+        self, record: Record, command: str, tasks: TaskIndex, scripts: dict[str, list[Record]], direct: bool = True
+    ) -> tuple[Classification, tuple[Part, ...], tuple[Any, ...]] | None:
+        """The migration a command runs: itself (when `direct`), or through a package script or task,
+        or a shell script of the repository."""
+        found = _migrations(command) if direct else []
+        if found:
+            return found[0], (), ()
+        return self._through_tasks(record, command, tasks) or self._through_script(record, command, scripts)
 
     def _through_tasks(
         self, record: Record, command: str, tasks: TaskIndex
