@@ -141,13 +141,19 @@ class Stage:
     copies: list[Copy] = field(default_factory=list)
     workdir: str = ""
     # the build arguments the stage declares, with their defaults (a global ARG's value when it
-    # declares one without): what `COPY ${DOCKER_DIR}/entrypoint.sh` copies (wger)
-    args: dict[str, str] = field(default_factory=dict)
-    arg_lines: dict[str, tuple[str, int]] = field(default_factory=dict)  # the same, with each one's line
+    # declares one without) and lines: what `COPY ${DOCKER_DIR}/entrypoint.sh` copies (wger)
+    args: dict[str, tuple[str, int]] = field(default_factory=dict)
     # a tool that switches users at start (`gosu`): its name, its line, and whether the start command
     # runs it here ("runs") or a RUN line installs it ("installs")
     switches: tuple[str, int, str] | None = None
 
+    def known(self, env: bool = False, before: int | None = None) -> dict[str, str]:
+        """The stage's own ARG values (those declared above line `before`), and with `env` its ENVs
+        over them: what `${VAR}` means in its instructions."""
+        values = {k: v for k, (v, line) in self.args.items() if before is None or line < before}
+        if env:
+            values.update((k, v) for k, v, _ in self.env)
+        return values
 
 
 
@@ -281,9 +287,8 @@ class DockerfileDetector(Detector):
                     if not stages:  # only ARGs before the first FROM can be used in FROM lines
                         args[key] = resolve_args(default, args)
                     else:
-                        value = resolve_args(default, {**args, **stages[-1].args}) or args.get(key, "")
-                        stages[-1].args[key] = value
-                        stages[-1].arg_lines[key] = (value, line)
+                        value = resolve_args(default, {**args, **stages[-1].known()}) or args.get(key, "")
+                        stages[-1].args[key] = (value, line)
             elif name == "FROM":
                 self._from(value, line, args, stages)
             elif name == "EXPOSE" and stages:
@@ -332,7 +337,7 @@ class DockerfileDetector(Detector):
             stage.workdir = target if target.startswith("/") else f"{stage.workdir.rstrip('/')}/{target}"
         elif name in ("COPY", "ADD"):
             if "$" in value:
-                value = resolve_args(value, {**stage.args, **{k: v for k, v, _ in stage.env}})
+                value = resolve_args(value, stage.known(env=True))
             copy = _copy(value, stage.workdir or "/")
             if copy:
                 stage.copies.append(copy)
@@ -407,12 +412,12 @@ class DockerfileDetector(Detector):
         if user and "$" in user[0]:
             # `USER ${USER_ID}` after `ENV USER_ID='1001'` in the stage it builds on (shlink), read
             # in the stage that says USER, with the ARGs and ENVs in force at its line
-            declaring = next(c for c in self._chain(stages, final) if c.user == user)
+            declaring = next(c for c in chain if c.user == user)
             known: dict[str, str] = {}
-            for ancestor in reversed(self._chain(stages, declaring)):
+            for ancestor in reversed(chain[chain.index(declaring):]):  # it and the stages it builds on
                 known.update((k, v) for k, v, line in ancestor.env if ancestor is not declaring or line < user[1])
             # ARGs are not inherited: the declaring stage's own, above the USER line
-            known.update((k, v) for k, (v, line) in declaring.arg_lines.items() if line < user[1])
+            known.update(declaring.known(before=user[1]))
             user = (resolve_args(user[0], known), user[1])
         switches: tuple[str, int, str] | None = None if user else self._inherit(stages, final, "switches")
         parts += self._user(user, runtime_ref)
