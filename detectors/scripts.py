@@ -337,13 +337,22 @@ class ScriptsDetector(Detector):
             )
         )
 
-    def _package_json(self, file: SourceFile, out: Extraction) -> None:
+    def _json_scripts(
+        self, file: SourceFile, out: Extraction
+    ) -> tuple[dict[str, Any], dict[str, Any], list[str]] | None:
+        """A package.json's or composer.json's document, its `scripts` map and its lines, if it has one."""
         data = self.json_mapping(file, out)
         scripts = data.get("scripts") if data else None
         if data is None or not isinstance(scripts, dict):
+            return None
+        return data, scripts, file.text.splitlines()
+
+    def _package_json(self, file: SourceFile, out: Extraction) -> None:
+        found = self._json_scripts(file, out)
+        if found is None:
             return
+        data, scripts, lines = found
         package = data.get("name") if isinstance(data.get("name"), str) else None
-        lines = file.text.splitlines()
         for script_name, command in scripts.items():
             if not isinstance(command, str):
                 continue
@@ -355,11 +364,10 @@ class ScriptsDetector(Detector):
         """composer.json scripts: a command or a list of them, where `@name` runs another script,
         `@php`/`@composer` run those programs and `@putenv` only sets a variable; a PHP callback
         (`Vendor\\Class::method`) runs no command."""
-        data = self.json_mapping(file, out)
-        scripts = data.get("scripts") if data else None
-        if data is None or not isinstance(scripts, dict):
+        found = self._json_scripts(file, out)
+        if found is None:
             return
-        lines = file.text.splitlines()
+        _, scripts, lines = found
         for script_name, value in scripts.items():
             entries = value if isinstance(value, list) else [value]
             line = _json_key_line(lines, script_name)
