@@ -34,7 +34,7 @@ from infrascan.envvars import ENV_SELECTORS, Variable, VariableReader
 from infrascan.fields import FIELD_BY_ID, Scope
 from infrascan.images import ImageRef, parse_image
 from infrascan.model import Code, Confidence, Fact, FactScope, Part, code_list, phrase_list, text
-from infrascan.source import TEST_DIRS, near_folder
+from infrascan.source import in_test_dir, near_folder
 from infrascan.yamlload import Tagged, YDict, YList, line_of
 
 from .dockerfile import compose_dockerfile, group_reached, migration_chain, stage_copies
@@ -284,15 +284,15 @@ def unplaced(facts: list[Fact]) -> list[Fact]:
     """A compose file of no stated environment: what it says of an environment is a hint for each,
     and says so (shown under one environment's gap, docmost's ports read as a development setting)."""
     return [
-        replace(f, env=None, confidence=Confidence.HINT, parts=_of_no_stated_environment(f.parts))
+        replace(f, env=None, confidence=Confidence.HINT, parts=_of_no_stated_environment(f))
         if FIELD_BY_ID[f.field].scope is Scope.ENVIRONMENT else f
         for f in facts
     ]
 
 
-def _of_no_stated_environment(parts: tuple[Part, ...]) -> tuple[Part, ...]:
-    said = "".join(p if isinstance(p, str) else p.text for p in parts)
-    return parts if "no stated environment" in said else (*parts, f" ({compose_label(None)})")
+def _of_no_stated_environment(fact: Fact) -> tuple[Part, ...]:
+    """A fact's words, saying it comes from a compose file of no stated environment unless they do."""
+    return fact.parts if "no stated environment" in fact.text else (*fact.parts, f" ({compose_label(None)})")
 
 
 def start_command(svc: dict[Any, Any]) -> str | None:
@@ -416,7 +416,7 @@ class ComposeDetector(Detector):
                     )
                 )
         out.facts = _shared_by_services(out.facts)
-        if any(part in TEST_DIRS for part in PurePosixPath(file.path).parts[:-1]):
+        if in_test_dir(file.path):
             for fact in out.facts:
                 fact.scope = FactScope.EXAMPLE
         if env is None:
@@ -764,7 +764,7 @@ class ComposeDetector(Detector):
                 "build": build_data,
                 "start": [start, line_of(svc, start_key, svc_line)] if start else None,
                 "waiters": waiters,
-                "test_stack": any(p in TEST_DIRS for p in PurePosixPath(path).parts[:-1]),
+                "test_stack": in_test_dir(path),
                 "user": substitute(str(svc["user"])) if svc.get("user") not in (None, "") else None,
             },
         )

@@ -165,6 +165,11 @@ def is_example_path(path: str) -> bool:
 
 
 @lru_cache(maxsize=65536)
+def in_test_dir(path: str) -> bool:
+    """In a folder of tests (`e2e/docker-compose.yml`): a stack the tests start, not a deployment."""
+    return any(part in TEST_DIRS for part in path.split("/")[:-1])
+
+
 def is_example_beyond_tests(path: str) -> bool:
     """In an example or docs folder other than a folder of tests: where a test suite is not the
     repository's own (`examples/app/playwright.config.ts`, not `e2e/playwright.config.ts`)."""
