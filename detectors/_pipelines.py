@@ -15,7 +15,6 @@ are data in `data/pipeline_steps.yaml`; `StepCatalog` reads it.
 from __future__ import annotations
 
 import re
-import shlex
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -444,15 +443,11 @@ class PipelineFacts:
         path = self._script_path(match.group("path"), job.pipeline)
         if path is None:
             return []
-        try:
-            args = shlex.split(match.group("args"))
-        except ValueError:
-            args = match.group("args").split()
-        verb = next((a for a in args if re.fullmatch(r"[a-z][\w-]*", a)), None)
+        arguments = call_arguments(match.group("args"))  # as the shell reads them, redirections left out
+        verb = next((a for a in arguments if re.fullmatch(r"[a-z][\w-]*", a)), None)
         allowed = _verb_kinds(verb) if verb else None
         out: list[tuple[Classification, str, int]] = []
         near = folder_of(path)
-        arguments = call_arguments(match.group("args"))
         for record in self._scripts[path]:
             if "tool" not in record.data:
                 continue  # a call to another script, not a classified command

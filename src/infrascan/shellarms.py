@@ -9,10 +9,11 @@ commands its first argument selects.
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from typing import Any
+
+from infrascan.commands import argv
 
 # `case "$1" in`, `case "${1:-all}" in`: a script that picks what to do by its first argument
 _CASE_ARG = re.compile(r"""^case\s+["']?\$(?:1|\{1(?::?-(?P<default>[^}"']*))?\})["']?\s+in\b""")
@@ -158,13 +159,11 @@ def call_arguments(rest: str) -> list[str]:
     reads them (quotes removed), up to the end of the simple command, without redirections
     (`2>&1`, `> e2e.log`)."""
     rest = _OPERATOR.split(f" {rest} ", 1)[0]
-    try:
-        words = shlex.split(rest, comments=True)
-    except ValueError:
-        words = rest.split()
     out: list[str] = []
     skip = False
-    for word in words:
+    for word in argv(rest):
+        if word.startswith("#"):
+            break  # a comment ends the command
         if skip:
             skip = False
             continue
