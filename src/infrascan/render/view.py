@@ -597,6 +597,10 @@ _DRAWN_FROM = {
     "deploy.rollback.identify": "It is drawn from the alert, health check and error tracking evidence of this document",
 }
 
+# Fields the template writes with their hints on their own line (Monitoring Tools: as list items its
+# hints would sit among the three monitoring fields below it).
+_HINTS_ON_ITS_LINE = frozenset({"mon.tools"})
+
 _GAP_REASONS = {
     "env.sla": "service levels are never declared in a repository; write the agreed SLA here.",
     "ext.rate_limits": "vendor rate limits are not in the repository.",
@@ -617,7 +621,8 @@ def _gap_reason(field_id: str, env: str | None, hinted: bool, elsewhere: str | N
     if elsewhere:
         return f"nothing found settles it; the hints under {elsewhere} (no environment stated) are leads here too."
     if hinted:
-        return "nothing found settles it; the hints below are leads to check."
+        where = "that follow" if field_id in _HINTS_ON_ITS_LINE else "below"
+        return f"nothing found settles it; the hints {where} are leads to check."
     if env and env not in TEMPLATE_TIERS:
         return "no evidence for this environment."
     return "no evidence found."
