@@ -169,18 +169,21 @@ def _comparison(left: tuple[str, str], op: str, right: tuple[str, str]) -> Atom:
 @dataclass(frozen=True)
 class Qualifier:
     """A condition a reader needs beside the trigger; `guard`s (project, namespace, instance) and
-    `changes` are factored out of a job's phrase when every way it starts shares them."""
+    `changes` are factored out of a job's phrase when every way it starts shares them. A guard
+    `away` holds only where this project is not (forks, other namespaces or instances): the
+    project's own pipelines never start the job that way."""
 
     parts: tuple[Part, ...]
     kind: str = "condition"  # condition, guard, changes
+    away: bool = False
 
 
 def cond(*parts: Part) -> Qualifier:
     return Qualifier(text(*parts))
 
 
-def guard(*parts: Part) -> Qualifier:
-    return Qualifier(text(*parts), "guard")
+def guard(*parts: Part, away: bool = False) -> Qualifier:
+    return Qualifier(text(*parts), "guard", away)
 
 
 def changed(*parts: Part) -> Qualifier:
@@ -378,7 +381,8 @@ class Interpreter:
         state.merge_request = True
         own = atom.kind == "var" and self.kb.variables.get(atom.value) == "project"
         if own and atom.op in ("==", "!="):
-            state.qualifiers.append(guard("from this project, not forks" if atom.op == "==" else "from forks"))
+            forks = atom.op == "!="
+            state.qualifiers.append(guard("from forks", away=True) if forks else guard("from this project, not forks"))
         elif atom.op in ("==", "=~"):
             state.qualifiers.append(guard("from project ", Code(atom.value)))
         return True
@@ -399,7 +403,7 @@ class Interpreter:
         if atom.op in ("==", "=~"):
             state.qualifiers.append(guard(f"in {what} ", Code(value or atom.written())))
         else:
-            state.qualifiers.append(guard(f"outside {what} ", Code(value or atom.written())))
+            state.qualifiers.append(guard(f"outside {what} ", Code(value or atom.written()), away=True))
         return True
 
     def _on_message(self, state: _State, atom: Atom) -> bool:
@@ -672,7 +676,8 @@ class Conditions:
         keyword = self.interpreter.kb.only_keywords.get(name)
         if project:
             if keyword and keyword == when.source:
-                return replace(when, qualifiers=_unique((*when.qualifiers, guard("outside project ", Code(project)))))
+                elsewhere = guard("outside project ", Code(project), away=True)
+                return replace(when, qualifiers=_unique((*when.qualifiers, elsewhere)))
             return when
         if keyword:
             return None if keyword == when.source or (keyword == "push" and when.source in ("branch", "tag")) else when
@@ -964,6 +969,9 @@ def short_triggers(whens: list[When]) -> list[str]:
     """attrs["triggers"]: `push to main`, `tag /^v/`, `merge request`, `schedule`, `manual`."""
     kb = knowledge()
     out: list[str] = []
+    # The project's own pipelines never start a job the ways that hold only elsewhere (forks,
+    # `except: tags@project`): the diagram draws this project's pipelines.
+    whens = [w for w in whens if not any(q.away for q in w.qualifiers)]
     for when in whens:
         base = kb.short.get(when.source, when.source)
         refs = ", ".join("default branch" if r == "$default" else r for r in when.refs)

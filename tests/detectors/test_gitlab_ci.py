@@ -302,6 +302,9 @@ def test_only_except_refs_keywords_regexes_and_projects(tmp_path: Path) -> None:
     assert one(builds, "job package-app ").endswith("on tags; only in project acme/shop")
     dev = one(builds, "package-app-dev")
     assert dev.endswith("on push to any branch; tags (outside project acme/shop)"), "the project is not for both"
+    # The diagram draws the project's own pipelines: its tags never start package-app-dev.
+    dev_fact = next(f for f in facts_for(scanned.model, "ci.build") if "package-app-dev" in f.text)
+    assert dev_fact.attrs["triggers"] == ["push"]
     assert one(builds, "build-util-image").endswith("on push to any branch (manual); changes to util/*")
     docs = one(ci_facts(scanned, "ci.deploy.automated"), "deploy-docs")
     assert "on push to master or branches matching /^release-.*$/; changes to docs/**/*" in docs
