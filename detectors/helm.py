@@ -47,6 +47,7 @@ from infrascan.source import folder_of, repo_path
 from infrascan.yamlload import YamlResult, YDict, line_of, load_yaml
 
 from .kubernetes import (
+    IN_CLUSTER_RANK,
     MAX_ALERTS,
     NameSet,
     Site,
@@ -1278,7 +1279,7 @@ class HelmDetector(Detector):
                     line,
                     item=tech.id,
                     tech=tech.id,
-                    rank=30,
+                    rank=IN_CLUSTER_RANK,
                     attrs={"in_cluster": True, "chart": chart},
                 )
             )
@@ -1713,7 +1714,7 @@ class ChartReader:
                     line,
                     item=tech.id,
                     tech=tech.id,
-                    rank=30,
+                    rank=IN_CLUSTER_RANK,
                     attrs={"in_cluster": True, "chart": dep["name"]},
                 )
             )

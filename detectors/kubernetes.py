@@ -533,6 +533,10 @@ class Site:
 
 
 SWITCHED_OFF_RANK = 50
+# A data store run in the cluster ranks just after one a cloud provider manages (Terraform's rank
+# 30): where a repository has both, the in-cluster one is usually the quick-start variant, and
+# among hints of no stated environment the managed stores are the stronger leads.
+IN_CLUSTER_RANK = 32
 
 
 def fact(site: Site, field_id: str, parts: Iterable[Part], confidence: Confidence, line: int, **kw: Any) -> Fact:
@@ -592,7 +596,7 @@ def image_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
                     line,
                     item=tech.id,
                     tech=tech.id,
-                    rank=30,
+                    rank=IN_CLUSTER_RANK,
                     attrs={"image": ref.reference(), "version": version, "in_cluster": True, "hosts": _hosts(obj)},
                 )
             )

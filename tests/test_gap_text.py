@@ -47,6 +47,29 @@ def test_hints_under_a_gap_put_switched_off_objects_last(tmp_path: Path) -> None
     assert "MySQL 8" in hints[0] and "PostgreSQL 16" in hints[1] and "off:" in hints[1], hints
 
 
+def test_hints_under_a_gap_put_managed_stores_before_in_cluster_ones(tmp_path: Path) -> None:
+    # retail-store-sample-app: six managed stores in an env-less Terraform stack, and in-cluster
+    # databases its quick-start charts switch on. In-cluster ones came first and hid Aurora and
+    # ElastiCache behind "and 15 more hints".
+    stores = {f"modules/db{n}/main.tf": f'resource "aws_db_instance" "db{n}" {{\n  engine = "postgres"\n'
+                                       f'  engine_version = "1{n}.1"\n}}\n' for n in range(5)}
+    write_tree(tmp_path, {
+        **stores,
+        "chart/Chart.yaml": "apiVersion: v2\nname: shop\nversion: 0.1.0\n",
+        "chart/values.yaml": "mysql:\n  create: true\n",
+        "chart/templates/db.yaml": (
+            "{{- if .Values.mysql.create }}\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n"
+            "  template:\n    spec:\n      containers:\n        - name: db\n          image: mysql:8.0\n{{- end }}\n"
+        ),
+    })
+    lines = document(tmp_path).splitlines()
+    start = lines.index(next(row for row in lines if row.startswith("- **Production**")))
+    field = next(i for i in range(start, len(lines)) if lines[i].startswith("  - Database:"))
+    hints = [row for row in lines[field + 1 : field + 7] if row.lstrip().startswith("- hint:")]
+    assert len(hints) == 5 and all("PostgreSQL 1" in h for h in hints), hints
+    assert "and 1 more hint" in lines[field + 6]
+
+
 def test_a_gap_with_hints_under_it_does_not_say_there_is_no_evidence(tmp_path: Path) -> None:
     """openstatus: 'no evidence for this environment' above a hint citing a URL per branch."""
     write_tree(tmp_path, {"requirements.txt": "psycopg[binary]==3.2.1\n", ".env.example": "DEBUG=1\n"})
