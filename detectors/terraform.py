@@ -751,6 +751,12 @@ class Tally:
     to: str = ""  # what the counted resources write to (`to a Pub/Sub topic`), after the count
 
 
+def _optional_rank(kw: dict[str, Any]) -> int:
+    """A resource its root's defaults switch off is a weaker lead than anything that is on: ranked
+    no higher than the default rank, where Kubernetes puts its switched-off objects."""
+    return max(int(kw.get("rank", 50)), 50)
+
+
 def _optional_note(switches: list[str]) -> list[Part]:
     """` (optional: off with the default of `x`)` for resources a root variable's default switches off."""
     if not switches:
@@ -920,6 +926,7 @@ class Reporter:
             confidence = Confidence.HINT
         if subject.optional:
             confidence, parts = Confidence.HINT, text(*parts, *_optional_note(subject.optional))
+            kw["rank"] = _optional_rank(kw)
         evidence = kw.pop("evidence", None) or subject.evidence()
         fact = Fact(
             field_id,
@@ -936,6 +943,7 @@ class Reporter:
         confidence = kw.pop("confidence", Confidence.DECLARED)
         if subject.optional:
             confidence, parts = Confidence.HINT, text(*parts, *_optional_note(subject.optional))
+            kw["rank"] = _optional_rank(kw)
         evidence = kw.pop("evidence", None) or subject.evidence()
         fact = Fact(field_id, parts, confidence, evidence, order=(subject.path, subject.block.line), **kw)
         self.out.doc_fact(fact, subject.scope.env.name, subject.scope.example)

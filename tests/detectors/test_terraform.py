@@ -302,6 +302,9 @@ def test_root_defaults_that_switch_a_resource_off_make_it_optional(cases: dict[s
     [bus] = hints(azure, "env.database", "staging")
     assert bus.startswith("Azure Service Bus (Standard, module Azure/avm-res-servicebus-namespace/azurerm 0.4.0)")
     assert bus.endswith("(optional: off with the default of deploy_azure_servicebus)")
+    # a weaker lead than anything switched on: listed after it among the hints (aks-store-demo)
+    [bus_fact] = [f for f in facts_for(azure.model, "env.database", "staging") if f.text == bus]
+    assert bus_fact.rank >= 50
     assert hints(azure, "log.retention") == [
         "Log Analytics workspace logs-store: 30 days (optional: off with the default of "
         "deploy_observability_tools) (staging)"
