@@ -401,8 +401,13 @@ ROWS: list[tuple[str, str]] = [
     # ---- compose-build -----------------------------------------------------------------------------
     # grafana/loki: tools/dev/loki-tsdb-storage-s3/compose-up.sh
     ('docker compose -f "${SCRIPT_DIR}"/docker-compose.yml build distributor', 'build:docker-compose'),
-    # langfuse/langfuse: .github/workflows/pipeline.yml
-    ('docker compose -f "$DOCKER_COMPOSE_FILE" build --print', 'build:docker-compose'),
+    # langfuse/langfuse: .github/workflows/pipeline.yml prints the bake file, then bakes it
+    ('docker compose -f "$DOCKER_COMPOSE_FILE" build --print', ''),
+    ('docker buildx bake -f /tmp/bake.json langfuse-worker', 'build:docker'),
+    ('docker buildx bake --print', ''),
+    # getredash/redash: .github/workflows/ci.yml
+    ('docker compose build --build-arg install_groups="main,all_ds,dev" --build-arg skip_frontend_build=true',
+     'build:docker-compose'),
     # docker/awesome-compose: README
     ('docker-compose build', 'build:docker-compose'),
     ('docker compose build --pull web', 'build:docker-compose'),
