@@ -90,6 +90,8 @@ class ActionSpec:
     alert: str = ""
     output: str = ""
     makes: str = ""
+    # Read from an unknown action's inputs, not from the table (`Knowledge.dockerfile_action`).
+    inferred: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ class Knowledge:
     docs_paths: re.Pattern[str]
     docs_tools: frozenset[str]
     unnamed_env_workflows: re.Pattern[str]
+    dockerfile_inputs: re.Pattern[str]
+    context_inputs: re.Pattern[str]
     plumbing: re.Pattern[str]
 
     def action(self, uses: str) -> ActionSpec | None:
@@ -189,6 +193,8 @@ def knowledge() -> Knowledge:
         docs_paths=re.compile(data["docs_paths"]),
         docs_tools=frozenset(data["docs_tools"]),
         unnamed_env_workflows=re.compile(data["unnamed_env_workflows"]),
+        dockerfile_inputs=re.compile(data["dockerfile_inputs"]),
+        context_inputs=re.compile(data["context_inputs"]),
         plumbing=re.compile(data["plumbing"]),
     )
 
@@ -1444,6 +1450,20 @@ class Expander:
         named = bool(name) and self.know.checks.search(name) is not None and "build" not in name.lower()
         return named or (bool(found.entry) and self.know.checks.search(found.entry) is not None)
 
+    def _dockerfile_action(self, uses: str, with_: Mapping[str, str]) -> ActionSpec | None:
+        """An action the table does not know, given a Dockerfile of this repository in an input
+        named for one: it builds that Dockerfile, by inference (plane's `makeplane/actions/build-push`
+        with `dockerfile-path`: the image pipeline the document otherwise never mentioned)."""
+        if not self._unknown_remote(uses):
+            return None
+        dockerfiles = set(self.ctx.paths("dockerfile"))
+        for key, value in with_.items():
+            if self.know.dockerfile_inputs.match(key) and repo_path("", value.strip()) in dockerfiles:
+                context = next((k for k in with_ if self.know.context_inputs.match(k)), None)
+                inputs = {"file": key, **({"context": context} if context else {})}
+                return ActionSpec(uses.split("@", 1)[0].lower(), ("build",), "docker", inputs=inputs, inferred=True)
+        return None
+
     def _unknown_remote(self, uses: str) -> bool:
         """A marketplace action the table does not know and that is not plumbing (checkout, setup-*)."""
         remote = bool(uses) and not uses.startswith(("./", "docker://"))
@@ -1516,7 +1536,7 @@ class Expander:
             if uses.startswith("./"):
                 out.extend(self._composite(run, job, wd, stack))
             elif uses and not uses.startswith("docker://"):
-                spec = self.know.action(uses)
+                spec = self.know.action(uses) or self._dockerfile_action(uses, step["with"])
                 if spec is not None:
                     run.groups = self._grouped(run, partial(self._action, spec=spec, job=job, run=run))
                 if spec is not None and spec.output and step["id"]:
@@ -1636,6 +1656,8 @@ class Expander:
                 continue
             found = Found(kind, spec.tool, name, run.path, line, spec.level, spec.target)
             found.detail = self._action_detail(spec, with_, resolved.lookup)
+            if spec.inferred:
+                found.detail["inferred"] = True
             if spec.makes and kind == "build":
                 found.detail["makes"] = spec.makes
             if kind in ("build", "push", "meta", "deploy"):
@@ -2743,10 +2765,12 @@ class FactBuilder:
             parts += ["; pushed with ", Code(_short(sent[0].command))]
         evidence = [e for f in (finds[:2] if image_build or len(fanned) < 2 else [*fanned[:3], *sent[:1]])
                     for e in f.evidence()]
+        # an action infrascan does not know builds the Dockerfile its input names: an inference
+        inferred = any(f.detail.get("inferred") for f in finds)
         return Fact(
             "ci.build",
             text(*parts),
-            Confidence.DECLARED,
+            Confidence.INFERRED if inferred else Confidence.DECLARED,
             self.ev(*evidence[:1], *gated, *evidence[1:]),
             item=f"{run.top}:{run.job['id']}:{'.'.join(map(str, step.index))}"
                  + (f":{','.join(group['key'][4])}" if image_build and group["key"][4] else ""),

@@ -817,6 +817,27 @@ def test_a_release_action_is_a_build_step_that_says_what_it_makes(tmp_path_facto
                           "cycjimmy/semantic-release-action in job release (release.yml), on push to main")
 
 
+def test_an_unknown_action_given_a_dockerfile_of_the_repository_builds_it(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # makeplane/plane: its own makeplane/actions/build-push, given `dockerfile-path`, builds and
+    # publishes every image; the document never mentioned that workflow.
+    step = ("      - uses: acme/actions/build-push@v1.4.0\n        with:\n"
+            "          dockerfile-path: {path}\n          build-context: .\n")
+    workflow = ("on:\n  push:\n    branches: [preview]\njobs:\n  push_api:\n    runs-on: ubuntu-latest\n"
+                "    steps:\n" + step.format(path="./apps/api/Dockerfile.api")
+                + "  push_docs:\n    runs-on: ubuntu-latest\n    steps:\n" + step.format(path="./docs/Dockerfile"))
+    scanned = scan(tmp_path_factory, "unknown-build-action", {
+        W + "build-branch.yml": workflow,
+        "apps/api/Dockerfile.api": "FROM python:3.12-alpine\nCMD [\"gunicorn\"]\n",
+    })
+    [build] = ours(scanned, "ci.build")
+    assert build.text == ("Docker image built with acme/actions/build-push (./apps/api/Dockerfile.api) in job push_api "
+                          "(build-branch.yml), on push to preview")
+    assert build.confidence is Confidence.INFERRED  # the action is not known: its input says what it builds
+    assert build.attrs["paths"] == ["./apps/api/Dockerfile.api"]
+
+
 def test_tests_before_the_throwaway_cluster_keep_their_level(tmp_path_factory: pytest.TempPathFactory) -> None:
     # traefik-helm-chart: `helm unittest` runs before the kind cluster a release PR's install test needs
     scanned = scan(tmp_path_factory, "cluster-later", {
