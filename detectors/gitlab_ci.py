@@ -161,6 +161,16 @@ def _block_at(blocks: list[tuple[int, int]], line: int, skipped: set[int]) -> in
 _ANCHOR_OR_ALIAS = re.compile(r"(?:(?<=[\s:\-\[,{])|^)([&*])([A-Za-z0-9_][^\s\[\]{},]*)", re.M)
 
 
+def _downstream_project(job: Job) -> str:
+    """The other project whose pipeline a job starts (`trigger: project`), or ""."""
+    trigger = job.node.get("trigger")
+    if isinstance(trigger, str):
+        return trigger
+    if isinstance(trigger, GMap) and isinstance(trigger.get("project"), str):
+        return str(trigger["project"])
+    return ""
+
+
 def rename_duplicate_anchors(source: str) -> str:
     """YAML lets a later `&name` redefine an anchor (mobilizon's `&release-tag-rules`, three times);
     PyYAML refuses. Each redefinition and the aliases after it get a name of their own, lines kept."""
@@ -1076,6 +1086,8 @@ class FactWriter:
                 named = text(" ", *code_list(images, 2)) if images else ()
                 parts = text("Container image", *named, " pushed (", Code(step.command), ")")
                 out.append(self._step_fact(job, step, parts, f"push:{n}", "Push image", images, True))
+        if not out and not job.of("build"):
+            out.extend(self._made_elsewhere(job))
         if not out and self._build_job(job):
             command, where = self._saying_command(job)
             out.append(
@@ -1090,6 +1102,39 @@ class FactWriter:
                     attrs={"step": "Build", "images": [], "pushed": False},
                 )
             )
+        return out
+
+    def _made_elsewhere(self, job: Job) -> list[Fact]:
+        """What a job with no build command still makes: a GitLab release of the tag (its `release:`
+        keyword), or the pipeline of another project it starts when a build word names the job, its
+        stage or that project (passbolt's `packaging-trigger` starts passbolt-packaging on tags)."""
+        out = []
+        if isinstance(job.node.get("release"), GMap):
+            out.append(self.fact(
+                "ci.build",
+                text("GitLab release of the tag created (", Code("release:"), ") in ", *self.job_ref(job), ", on ",
+                     *describe(job.whens)),
+                Confidence.DECLARED,
+                [job.node.where_of("release"), job.where],
+                job=job,
+                item=f"{self.p.path}:{job.name}:release",
+                order=self.order(job),
+                attrs={"step": "Release", "images": [], "pushed": False},
+            ))
+        project = _downstream_project(job)
+        named = any(self.kb.build_stages.search(word) for word in (job.stage, job.name, project))
+        if project and named and not self._downstream_deploy(job):
+            out.append(self.fact(
+                "ci.build",
+                text("Pipeline of project ", Code(project), " started (defined outside this repository) in ",
+                     *self.job_ref(job, stage=True), ", on ", *describe(job.whens)),
+                Confidence.INFERRED,
+                [job.node.where_of("trigger"), job.where],
+                job=job,
+                item=f"{self.p.path}:{job.name}:downstream",
+                order=self.order(job),
+                attrs={"step": "Build", "images": [], "pushed": False},
+            ))
         return out
 
     def _step_fact(self, job: Job, step: Step, parts: tuple[Part, ...], key: str, title: str, images: list[str],
@@ -1420,14 +1465,8 @@ class FactWriter:
         return main[0] if main else ("", job.where)
 
     def _downstream_deploy(self, job: Job) -> str:
-        trigger = job.node.get("trigger")
-        if isinstance(trigger, str):
-            project = trigger
-        elif isinstance(trigger, GMap) and isinstance(trigger.get("project"), str):
-            project = str(trigger["project"])
-        else:
-            return ""
-        return project if job.env is not None or _DEPLOY_WORDS.search(job.name) else ""
+        project = _downstream_project(job)
+        return project if project and (job.env is not None or _DEPLOY_WORDS.search(job.name)) else ""
 
     # -- environments --------------------------------------------------------------------------
 

@@ -412,6 +412,13 @@ def test_child_pipeline_parsed_and_downstream_project_unresolved(tmp_path: Path)
         in downstream
     )
     assert not [t for t in automated if "integration" in t]  # a downstream test suite is not a deploy
+    builds = ci_facts(scanned, "ci.build")
+    assert one(builds, "packaging-trigger").startswith(
+        "Pipeline of project acme/ops/shop-packaging started (defined outside this repository) in job "
+        "packaging-trigger (stage deploy, .gitlab-ci.yml), on tags")
+    assert one(builds, "release_notes").startswith(
+        "GitLab release of the tag created (release:) in job release_notes (.gitlab-ci.yml), on tags matching")
+    assert not [t for t in builds if "integration-suite" in t]  # no build word: not a build step
 
 
 def test_templates_auto_devops_and_terraform_as_data(tmp_path: Path) -> None:
