@@ -1253,7 +1253,7 @@ class FactWriter:
                 return word_level
         if any(self._browser(s.image) for s in job.services):
             return "e2e"
-        if level == "unit" and not called_unit(job.name) and (any(s.store for s in job.services)
+        if level == "unit" and not called_unit(job.name, job.stage) and (any(s.store for s in job.services)
                                                   or any(self.kb.integration_commands.search(c)
                                                          for c, _, _ in job.commands)):
             return "integration"

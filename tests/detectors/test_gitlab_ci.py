@@ -948,8 +948,12 @@ def test_a_job_named_unit_tests_stays_unit_beside_a_database(tmp_path: Path) -> 
     # as GitHub Actions does (saleor): the team's name for the job wins over the database beside it
     scanned = scan_tree(tmp_path, {".gitlab-ci.yml": (
         "unit-tests:\n  services:\n    - postgres:16\n  script:\n    - pytest\n"
-        "api-tests:\n  services:\n    - postgres:16\n  script:\n    - pytest\n")})
-    assert [f.text.split(" in job ")[1].split()[0] for f in facts_for(scanned.model, "ci.test.unit")] == ["unit-tests"]
+        "api-tests:\n  services:\n    - postgres:16\n  script:\n    - pytest\n"
+        # passbolt: the PHPUnit jobs are named for their matrix cell, and staged `unit-test`
+        "seq-php8.2-mysql8:\n  stage: unit-test\n  services:\n    - mysql:8.0\n  script:\n"
+        "    - vendor/bin/phpunit\n")})
+    assert [f.text.split(" in job ")[1].split()[0] for f in facts_for(scanned.model, "ci.test.unit")] == \
+        ["unit-tests", "seq-php8.2-mysql8"]
     assert [f.text.split(" in job ")[1].split()[0] for f in facts_for(scanned.model, "ci.test.integration")] == \
         ["api-tests"]
 
