@@ -840,12 +840,14 @@ def _count_text(tool: str, group: Group, where: Code) -> tuple[Part, ...]:
     parts: list[Part] = [tool, f": {share} in ", where, " can be rolled back (", *words, ")"]
     reasons = Counter(why for _, why in group.lacking if why)
     if reasons:
-        parts.append(f"; {len(group.lacking)} cannot: ")
-        for index, (why, count) in enumerate(reasons.most_common(3)):
-            parts += [", " if index else "", f"{count} ", *_marked(why)]
+        parts.append(f"; {len(group.lacking)} cannot")
         first = group.lacking[0][0]
         if first != group.anchor:  # the second citation (Group.evidence), named: not the newest one's reason
+            # named beside the count, not after the last reason, which it need not have (passbolt)
             parts += [" (", "first: " if len(group.lacking) > 1 else "", Code(first.rsplit("/", 1)[-1]), ")"]
+        parts.append(": ")
+        for index, (why, count) in enumerate(reasons.most_common(3)):
+            parts += [", " if index else "", f"{count} ", *_marked(why)]
     if group.unknown:
         parts.append(f"; {group.unknown} could not be read")
     return text(*parts)
