@@ -32,6 +32,8 @@ def var(name: str, value: str | None = "", line: int = 1, comment: str = "", opt
         ("GITHUB_CLIENT_SECRET", set(), "OAuth client"),
         ("GITHUB_CLIENT_ID", {"GITHUB_CLIENT_SECRET"}, "OAuth client"),
         ("GITHUB_CLIENT_ID", set(), None),
+        # signs the OAuth flow's `state`: part of the OAuth app, not an API key (langfuse .env.dev.example)
+        ("SLACK_STATE_SECRET", {"SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"}, "OAuth client"),
         ("AUTH_GOOGLE_SECRET", {"AUTH_GOOGLE_ID"}, "OAuth client"),  # Auth.js v5 naming
         ("AUTH_GOOGLE_SECRET", set(), "API key or token"),
         ("SENTRY_DSN", set(), "DSN"),
@@ -174,6 +176,9 @@ def test_a_comment_that_only_names_the_service_is_not_its_description() -> None:
     # mobilizon .env.template: `# Email settings` above MOBILIZON_SMTP_* is a section title too
     facts = read(var("SMTP_HOST", "localhost", comment="Email settings"),
                  var("STRIPE_SECRET_KEY", line=3, comment="Stripe configuration"))
+    assert [f for f in facts if f.field == "ext.purpose" and f.rank == 20] == []
+    # langfuse .env.dev.example: where the keys are used is not what the service is for
+    facts = read(var("SLACK_CLIENT_ID", comment="Slack credentials for development."))
     assert [f for f in facts if f.field == "ext.purpose" and f.rank == 20] == []
     facts = read(var("STRIPE_SECRET_KEY", comment="Stripe, for subscriptions"))
     assert [f.text for f in facts if f.rank == 20] == ["“Stripe, for subscriptions.” (comment above STRIPE_SECRET_KEY)"]

@@ -74,9 +74,11 @@ _TIMEOUT = re.compile(
 )
 _RATE = re.compile(r"(?:^|_)(?:RATE_?LIMIT\w*|RPM|RPS|TPM|MAX_REQUESTS\w*|THROTTLE\w*|QUOTA)$")
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.internal"})
-# the words of a section title around a service's name (`# Email settings`, `# Stripe configuration`)
+# the words of a section title around a service's name (`# Email settings`, `# Stripe configuration`,
+# `# Slack credentials for development`): where the setting is used is not what the service is for
 _SECTION_WORDS = frozenset({"settings", "setting", "configuration", "config", "options", "variables", "vars",
-                            "credentials", "env", "section"})
+                            "credentials", "keys", "env", "section", "for", "the", "local", "development", "dev",
+                            "testing", "test", "staging", "production", "prod"})
 _PERFORMANCE = re.compile(r"(?:^|_)(?:TRACE|TRACES|TRACING|APM|PROFILING|PROFILER|PROFILES|SAMPLE_RATE|SPANS)(?:_|$)")
 _LOGS = re.compile(r"(?:^|_)LOGS?(?:_|$)")
 # Variables that only switch a feature on or off, or name the app an integration installs as.
@@ -127,8 +129,8 @@ def _credential_kind(upper: str, names_of_service: set[str]) -> str | None:
         for suffix, other in ((id_suffix, secret_suffix), (secret_suffix, id_suffix)):
             if upper.endswith(suffix) and upper[: -len(suffix)] + other in names_of_service:
                 return "OAuth client"
-    if upper.endswith("_CLIENT_SECRET"):
-        return "OAuth client"
+    if upper.endswith(("_CLIENT_SECRET", "_STATE_SECRET")):
+        return "OAuth client"  # a state secret signs the OAuth flow's `state` (langfuse's SLACK_STATE_SECRET)
     if upper.endswith("_DSN"):
         return "DSN"
     if upper == "AWS_ACCESS_KEY_ID" or upper.endswith(("_ACCESS_KEY_ID", "_SECRET_ACCESS_KEY")):
