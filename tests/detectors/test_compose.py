@@ -239,6 +239,9 @@ def test_a_known_tools_own_log_setting_is_not_the_applications() -> None:
             "  api:\n    build: .\n    environment:\n      LOG_LEVEL: debug\n")
     facts = DETECTOR.extract(SourceFile("docker-compose.yml", text)).facts
     assert [f.text for f in facts if f.field == "log.levels"] == ["LOG_LEVEL=debug in compose service api"]
+    # passbolt_api .ddev/docker-compose.openldap.yaml: slapd's log level is the directory's, not the app's
+    text = "services:\n  openldap:\n    image: osixia/openldap:latest\n    environment:\n      LDAP_LOG_LEVEL: 256\n"
+    assert not [f for f in DETECTOR.extract(SourceFile("docker-compose.yml", text)).facts if f.field == "log.levels"]
 
 
 # -- environments: names, overrides, test stacks ------------------------------------------------------

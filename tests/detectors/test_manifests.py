@@ -206,6 +206,8 @@ def test_pom_gradle_csproj_cargo_mix_composer() -> None:
     assert mix["redis"][0] == "Redis driver redix in mix.exs (development dependency) (environment not stated)"
     composer = extract("composer.json")
     assert composer["stripe"][1] is Confidence.INFERRED and composer["pusher"][1] is Confidence.HINT
+    # passbolt_api: sign-in services a self-hosted product integrates with
+    assert {"duo", "yubico", "ldap"} <= set(composer)
 
 
 def test_retry_library_is_a_fallback_hint_for_services(tmp_path: Path) -> None:
