@@ -1,0 +1,109 @@
+"""DDEV projects (`.ddev/config.yaml`): the local development environment a PHP or Node team runs.
+
+DDEV serves a project at `https://<name>.<project_tld>` (`ddev.site` unless the file sets
+another), plus each of its `additional_hostnames` under the same domain and each of its
+`additional_fqdns` as written; its database container runs the engine and version under
+`database:`. Both are what DDEV documents for the keys, so they are declared facts of the
+development environment. A file that sets no `database:` gets DDEV's default engine, which has
+changed between DDEV releases: that is said, with no version. DDEV's engine names (`mariadb`,
+`mysql`, `postgres`) are the Docker library images' names, so the catalog names them by image.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infrascan.catalog import DATA_STORE_CATEGORIES
+from infrascan.detector import Detector, Extraction, SourceFile
+from infrascan.model import Code, Confidence, Fact, Part, text
+from infrascan.yamlload import YDict, line_of
+
+_DEFAULT_TLD = "ddev.site"
+_ENV = "development"
+
+
+class DdevDetector(Detector):
+    name = "ddev"
+    version = "1"
+    description = "DDEV projects (.ddev/config.yaml): the local development URL, database and runtime"
+    patterns = (".ddev/config.yaml",)
+    looks_for = {
+        "env.url": "DDEV project URLs (name, additional hostnames) in .ddev/config.yaml",
+        "env.database": "DDEV database engine and version in .ddev/config.yaml",
+        "env.special": "DDEV project type, PHP version and web server in .ddev/config.yaml",
+    }
+
+    def extract(self, file: SourceFile) -> Extraction:
+        out = Extraction()
+        doc = self.yaml_mapping(file, out)
+        if doc is None:
+            return out
+        out.facts.extend(self._urls(file.path, doc))
+        out.facts.extend(self._database(file.path, doc))
+        out.facts.extend(self._runtime(file.path, doc))
+        return out
+
+    def _fact(self, field_id: str, parts: tuple[Part, ...], path: str, line: int, item: str,
+              confidence: Confidence = Confidence.DECLARED, **kw: Any) -> Fact:
+        return Fact(field_id, parts, confidence, self.evidence(path, line), env=_ENV, item=f"ddev:{item}",
+                    order=(path, line), **kw)
+
+    def _urls(self, path: str, doc: YDict) -> list[Fact]:
+        """The project's URL and its extra host names: none without `name` (DDEV then takes the
+        directory's name, which the file does not hold)."""
+        name = doc.get("name")
+        if not isinstance(name, str) or not name.strip():
+            return []
+        tld = str(doc.get("project_tld") or _DEFAULT_TLD)
+        hosts: list[tuple[str, int]] = [(f"{name.strip()}.{tld}", line_of(doc, "name"))]
+        for key, suffix in (("additional_hostnames", f".{tld}"), ("additional_fqdns", "")):
+            values = doc.get(key)
+            for value in values if isinstance(values, list) else []:
+                if isinstance(value, str) and value.strip() and "*" not in value:
+                    hosts.append((value.strip() + suffix, line_of(doc, key)))
+        return [
+            self._fact("env.url", text(Code(f"https://{host}"), " (DDEV project ", Code(name.strip()), ")"),
+                       path, line, f"url:{host}", rank=20, attrs={"url": f"https://{host}"})
+            for host, line in dict.fromkeys(hosts)
+        ]
+
+    def _database(self, path: str, doc: YDict) -> list[Fact]:
+        omitted = doc.get("omit_containers")
+        if isinstance(omitted, list) and "db" in omitted:
+            return []  # no database container
+        database = doc.get("database")
+        if not isinstance(database, YDict):
+            line = line_of(doc, "name", 1) if "name" in doc else 1
+            return [self._fact("env.database", ("DDEV's default database (the file sets no ", Code("database:"),
+                                                "; its engine depends on the DDEV release)"),
+                               path, line, "db", Confidence.INFERRED, rank=60)]
+        engine, version = database.get("type"), database.get("version")
+        if not isinstance(engine, str) or not engine:
+            return []
+        line = line_of(database, "type", database.line)
+        found = self.catalog.by_image(f"{engine}:{version}" if version else engine)
+        if found is None or found[0].category not in DATA_STORE_CATEGORIES:
+            label: list[Part] = [Code(engine), *([" ", str(version)] if version else [])]
+            return [self._fact("env.database", text(*label, " (DDEV database)"), path, line, "db", rank=30)]
+        tech, ref = found
+        attrs = {"version": tech.version_of(ref)} if version else {}
+        return [self._fact("env.database", text(tech.image_label(ref), " (DDEV database)"), path, line, tech.id,
+                           tech=tech.id, rank=30, attrs=attrs)]
+
+    def _runtime(self, path: str, doc: YDict) -> list[Fact]:
+        """What the web container runs: the project type, PHP and Node.js versions, the web server."""
+        parts: list[tuple[Part, ...]] = []
+        for key, label in (("php_version", "PHP "), ("nodejs_version", "Node.js ")):
+            if isinstance(doc.get(key), (str, int, float)) and str(doc[key]):
+                parts.append((label, str(doc[key])))
+        if isinstance(doc.get("webserver_type"), str):
+            parts.append(("web server ", Code(doc["webserver_type"])))
+        kind = doc.get("type")
+        if not parts and not isinstance(kind, str):
+            return []
+        lead: list[Part] = ["DDEV project"]
+        if isinstance(kind, str) and kind:
+            lead += [" of type ", Code(kind)]
+        joined: list[Part] = [p for i, part in enumerate(parts) for p in ((", " if i else ": "), *part)]
+        key = next((k for k in ("type", "php_version", "nodejs_version", "webserver_type") if k in doc), "")
+        return [self._fact("env.special", text(*lead, *joined), path, line_of(doc, key, 1), "runtime", rank=40)]

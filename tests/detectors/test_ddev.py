@@ -1,0 +1,63 @@
+"""The DDEV detector: `.ddev/config.yaml` as the development environment's URL, database and runtime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import FIXTURES, facts_for, scan_tree
+from infrascan.detectors.ddev import DdevDetector
+
+from infrascan.detector import SourceFile
+from infrascan.model import Confidence
+
+
+def tree(name: str) -> dict[str, str | bytes]:
+    root = FIXTURES / "ddev" / name
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in files}
+
+
+def texts(tmp_path: Path, name: str, field: str) -> list[str]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    scanned = scan_tree(tmp_path, tree(name))
+    return [f.text for f in facts_for(scanned.model, field, env="development")]
+
+
+def test_a_cakephp_project_gives_its_url_database_and_runtime(tmp_path: Path) -> None:
+    # passbolt_api: the development environment was three gaps though .ddev/config.yaml says all three
+    scanned = scan_tree(tmp_path, tree("cakephp"))
+    [url] = facts_for(scanned.model, "env.url", env="development")
+    assert url.text == "https://shop-api.ddev.site (DDEV project shop-api)" and url.evidence[0].line == 2
+    [db] = facts_for(scanned.model, "env.database", env="development")
+    assert db.text == "MariaDB 10.11 (DDEV database)" and db.tech == "mariadb" and db.evidence[0].line == 11
+    assert db.confidence is Confidence.DECLARED
+    [special] = facts_for(scanned.model, "env.special", env="development")
+    assert special.text == "DDEV project of type cakephp: PHP 8.4, web server nginx-fpm"
+    assert not facts_for(scanned.model, "env.url", env="production")  # a workstation's, nothing else's
+
+
+def test_extra_host_names_use_the_project_tld_and_fqdns_stand_as_written(tmp_path: Path) -> None:
+    assert texts(tmp_path, "drupal", "env.url") == [
+        "https://acme-cms.ddev.test (DDEV project acme-cms)",
+        "https://admin.acme-cms.ddev.test (DDEV project acme-cms)",
+        "https://cms.acme.local (DDEV project acme-cms)",
+    ]  # the wildcard host names no one URL
+    assert texts(tmp_path / "db", "drupal", "env.database") == ["PostgreSQL 16 (DDEV database)"]
+    assert texts(tmp_path / "rt", "drupal", "env.special") == [
+        "DDEV project of type drupal11: PHP 8.3, Node.js 22, web server apache-fpm"]
+
+
+def test_no_database_container_and_no_name_say_nothing_of_them(tmp_path: Path) -> None:
+    assert texts(tmp_path, "no-db", "env.database") == []
+    assert texts(tmp_path / "url", "no-db", "env.url") == []
+
+
+def test_a_file_without_database_says_ddev_s_default_without_a_version() -> None:
+    out = DdevDetector().extract(SourceFile(".ddev/config.yaml", "name: shop\ntype: laravel\n"))
+    [db] = [f for f in out.facts if f.field == "env.database"]
+    assert db.confidence is Confidence.INFERRED and "DDEV's default database" in db.text
+
+
+def test_invalid_yaml_is_a_diagnostic_with_its_line() -> None:
+    out = DdevDetector().extract(SourceFile(".ddev/config.yaml", "name: shop\ntype: [a\nphp_version: 8\n"))
+    assert out.facts == [] and [d.line for d in out.diagnostics] == [3]
