@@ -19,6 +19,8 @@ from infrascan.model import Code, Confidence, Fact, Part, text
 from infrascan.yamlload import YDict, line_of
 
 _DEFAULT_TLD = "ddev.site"
+# The database keys of DDEV before 1.19, each naming its engine.
+_LEGACY_VERSIONS = {"mariadb_version": "mariadb", "mysql_version": "mysql"}
 _ENV = "development"
 
 
@@ -55,6 +57,8 @@ class DdevDetector(Detector):
         if not isinstance(name, str) or not name.strip():
             return []
         tld = str(doc.get("project_tld") or _DEFAULT_TLD)
+        port = str(doc.get("router_https_port") or "443").strip()
+        at = "" if port in ("443", "") else f":{port}"  # the router's https port, when moved off 443
         hosts: list[tuple[str, int]] = [(f"{name.strip()}.{tld}", line_of(doc, "name"))]
         for key, suffix in (("additional_hostnames", f".{tld}"), ("additional_fqdns", "")):
             values = doc.get(key)
@@ -62,8 +66,8 @@ class DdevDetector(Detector):
                 if isinstance(value, str) and value.strip() and "*" not in value:
                     hosts.append((value.strip() + suffix, line_of(doc, key)))
         return [
-            self._fact("env.url", text(Code(f"https://{host}"), " (DDEV project ", Code(name.strip()), ")"),
-                       path, line, f"url:{host}", rank=20, attrs={"url": f"https://{host}"})
+            self._fact("env.url", text(Code(f"https://{host}{at}"), " (DDEV project ", Code(name.strip()), ")"),
+                       path, line, f"url:{host}", rank=20, attrs={"url": f"https://{host}{at}"})
             for host, line in dict.fromkeys(hosts)
         ]
 
@@ -72,15 +76,19 @@ class DdevDetector(Detector):
         if isinstance(omitted, list) and "db" in omitted:
             return []  # no database container
         database = doc.get("database")
-        if not isinstance(database, YDict):
+        legacy = next((key for key in _LEGACY_VERSIONS if doc.get(key) not in (None, "")), None)
+        if isinstance(database, YDict):
+            engine, version = database.get("type"), database.get("version")
+            line = line_of(database, "type", database.line)
+        elif legacy is not None:  # DDEV before 1.19: `mysql_version: "5.7"` (the other one left "")
+            engine, version, line = _LEGACY_VERSIONS[legacy], doc[legacy], line_of(doc, legacy)
+        else:
             line = line_of(doc, "name", 1) if "name" in doc else 1
             return [self._fact("env.database", ("DDEV's default database (the file sets no ", Code("database:"),
                                                 "; its engine depends on the DDEV release)"),
                                path, line, "db", Confidence.INFERRED, rank=60)]
-        engine, version = database.get("type"), database.get("version")
         if not isinstance(engine, str) or not engine:
             return []
-        line = line_of(database, "type", database.line)
         found = self.catalog.by_image(f"{engine}:{version}" if version else engine)
         if found is None or found[0].category not in DATA_STORE_CATEGORIES:
             label: list[Part] = [Code(engine), *([" ", str(version)] if version else [])]

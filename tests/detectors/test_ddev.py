@@ -61,3 +61,11 @@ def test_a_file_without_database_says_ddev_s_default_without_a_version() -> None
 def test_invalid_yaml_is_a_diagnostic_with_its_line() -> None:
     out = DdevDetector().extract(SourceFile(".ddev/config.yaml", "name: shop\ntype: [a\nphp_version: 8\n"))
     assert out.facts == [] and [d.line for d in out.diagnostics] == [3]
+
+
+def test_ddev_before_1_19_names_its_database_by_version_key() -> None:
+    # AOEpeople/meals: `mariadb_version: ""` beside `mysql_version: "5.7"`, and a router on 8443
+    out = DdevDetector().extract(SourceFile(".ddev/config.yaml", (
+        'name: meals\ntype: php\nrouter_https_port: "8443"\nmariadb_version: ""\nmysql_version: "5.7"\n')))
+    assert [f.text for f in out.facts if f.field == "env.database"] == ["MySQL 5.7 (DDEV database)"]
+    assert [f.text for f in out.facts if f.field == "env.url"] == ["https://meals.ddev.site:8443 (DDEV project meals)"]
