@@ -399,6 +399,7 @@ class ComposeDetector(Detector):
                           selected_env(services))
         running = {found[0].id for found in images.values() if found}
         same_image: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        published_at: dict[str, list[str]] = {}  # service -> the host ports it publishes
         for name, svc in services.items():
             if isinstance(svc, YDict):
                 found = images.get(str(name))
@@ -406,13 +407,17 @@ class ComposeDetector(Detector):
                     svc_line = services.line_of(name) if isinstance(services, YDict) else svc.line
                     image_key = (found[0].id, found[1].reference())
                     same_image.setdefault(image_key, []).append((str(name), line_of(svc, "image", svc_line)))
+                    published_at[str(name)] = [port for _, port, _ in host_ports(port_specs(svc.get("ports")))
+                                               if port.isdigit()]
                 self._service(file.path, str(name), svc, services, env, found, running, out)
         for (tech_id, reference), users in same_image.items():
             ref = parse_image(reference)
             if ref is not None:
+                ports = [port for s, _ in users for port in published_at.get(s, [])]
                 out.facts.extend(
                     self.image_facts(
-                        file.path, [n for _, n in users], [s for s, _ in users], self.catalog.get(tech_id), ref, env
+                        file.path, [n for _, n in users], [s for s, _ in users], self.catalog.get(tech_id), ref, env,
+                        ports,
                     )
                 )
         out.facts = _shared_by_services(out.facts)
@@ -454,11 +459,14 @@ class ComposeDetector(Detector):
         out.records.append(self._record(path, name, svc, svc_line, services, env, found))
 
     def image_facts(
-        self, path: str, lines: list[int], names: list[str], tech: Tech, ref: ImageRef, env: str | None
+        self, path: str, lines: list[int], names: list[str], tech: Tech, ref: ImageRef, env: str | None,
+        ports: list[str] | None = None,
     ) -> list[Fact]:
         """What services' image is: a database for the environment, a monitoring tool, a service.
 
         Services of one file running the same image (a six-node Redis cluster) are one statement.
+        A store is reached by its services' names, and on the developer's machine by the host ports
+        they publish (`localhost:6379`): both are hosts a connection URL may name (merge.py).
         """
         version = tech.version_of(ref)
         label = tech.image_label(ref)
@@ -479,7 +487,8 @@ class ComposeDetector(Detector):
                     tech=tech.id,
                     rank=30,
                     order=(path, line),
-                    attrs={**attrs, "hosts": names},  # the names other services reach it by
+                    # the names other services reach it by, and the local ports it is published on
+                    attrs={**attrs, "hosts": [*names, *(f"localhost:{port}" for port in ports or ())]},
                 )
             ]
         if tech.category in ("monitoring", "alerting"):

@@ -139,3 +139,22 @@ def test_engines_that_speak_another_engines_protocol(tmp_path: Path) -> None:
         "Valkey: REDIS_URL connection URL (redis:) in .env examples; "
         "host cache runs Valkey here (it speaks the Redis protocol)",
     ]
+
+
+def test_a_host_variable_and_a_published_local_port_name_the_engine_too(tmp_path: Path) -> None:
+    # plane: `REDIS_HOST="plane-redis"` and apps/live's `redis://localhost:6379` both reach the Valkey
+    # container the development compose file publishes on 6379; each was read as a second store, Redis
+    found = _databases(tmp_path, {
+        "docker-compose.yml": "services:\n  plane-redis:\n    image: valkey/valkey:7.2\n    ports:\n"
+                              "      - \"6379:6379\"\n",
+        ".env.example": 'REDIS_HOST="plane-redis"\nREDIS_PORT="6379"\n',
+        "apps/live/.env.example": "REDIS_URL=redis://localhost:6379\n",
+        "apps/other/.env.example": "CACHE_URL=redis://localhost:6380\n",
+    })
+    assert sorted(t for t in found if "in .env examples" in t) == [
+        "Redis: CACHE_URL connection URL (redis:) in .env examples",  # no service publishes 6380
+        "Valkey: REDIS_URL connection URL (redis:) in .env examples; "
+        "host localhost:6379 runs Valkey here (it speaks the Redis protocol)",
+        "Valkey: configured by REDIS_HOST, REDIS_PORT in .env examples; "
+        "host plane-redis runs Valkey here (it speaks the Redis protocol)",
+    ]

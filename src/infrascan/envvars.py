@@ -152,6 +152,15 @@ def _credential_kind(upper: str, names_of_service: set[str]) -> str | None:
     return None
 
 
+def _port_of(value: str) -> str:
+    """The port a connection URL names, or ""."""
+    try:
+        port = urlsplit(value.strip().strip("'\"")).port
+    except ValueError:
+        return ""
+    return str(port) if port else ""
+
+
 def url_of(value: str | None) -> tuple[str, str] | None:
     """The scheme and host of a connection value; `jdbc:` is stripped, `file:./dev.db` has no host."""
     if not value:
@@ -402,6 +411,9 @@ class VariableReader:
         # The scheme names a protocol; a bare host (`mongodb://documentdb`) may be a compose service
         # or workload of the repository, and the model then names the engine it runs (merge.py).
         host = url[1] if url and self.catalog.by_url_scheme(url[0]) is tech else ""
+        if host in _LOCAL_HOSTS:  # `redis://localhost:6379`: whatever the development stack publishes there
+            port = _port_of(first.value or "")
+            host = f"localhost:{port}" if port else ""
         return Fact(
             "env.database",
             text(tech.name, ": ", *_names(vars_), *how, " ", *self.where),
@@ -412,7 +424,7 @@ class VariableReader:
             tech=tech.id,
             rank=40,
             order=(self.path, vars_[0].line),
-            attrs={"host": host} if is_service_name(host) else {},
+            attrs={"host": host} if is_service_name(host) or host.startswith("localhost:") else {},
         )
 
     def _unknown_db_fact(self, vars_: list[Variable]) -> Fact:
@@ -437,6 +449,9 @@ class VariableReader:
         if tech.category in DATA_STORE_CATEGORIES:
             if tech.id in store_by_url:
                 return []
+            # `REDIS_HOST=plane-redis` names a service of the repository as the URL's host does: the
+            # model then names the engine it runs (merge.py), Valkey behind Redis variables
+            host = next(((v.value or "").strip().strip("'\"") for v in vars_ if v.name.upper().endswith("_HOST")), "")
             return [
                 Fact(
                     "env.database",
@@ -448,6 +463,7 @@ class VariableReader:
                     tech=tech.id,
                     rank=45,
                     order=order,
+                    attrs={"host": host} if is_service_name(host) else {},
                 )
             ]
         if tech.category == "external-service":
