@@ -135,6 +135,7 @@ class Knowledge:
     docs_tools: frozenset[str]
     unnamed_env_workflows: re.Pattern[str]
     dockerfile_inputs: re.Pattern[str]
+    dockerfile_builders: re.Pattern[str]
     context_inputs: re.Pattern[str]
     plumbing: re.Pattern[str]
 
@@ -194,6 +195,7 @@ def knowledge() -> Knowledge:
         docs_tools=frozenset(data["docs_tools"]),
         unnamed_env_workflows=re.compile(data["unnamed_env_workflows"]),
         dockerfile_inputs=re.compile(data["dockerfile_inputs"]),
+        dockerfile_builders=re.compile(data["dockerfile_builders"]),
         context_inputs=re.compile(data["context_inputs"]),
         plumbing=re.compile(data["plumbing"]),
     )
@@ -1454,7 +1456,7 @@ class Expander:
         """An action the table does not know, given a Dockerfile of this repository in an input
         named for one: it builds that Dockerfile, by inference (plane's `makeplane/actions/build-push`
         with `dockerfile-path`: the image pipeline the document otherwise never mentioned)."""
-        if not self._unknown_remote(uses):
+        if not self._unknown_remote(uses) or not self.know.dockerfile_builders.match(uses.split("@", 1)[0]):
             return None
         dockerfiles = set(self.ctx.paths("dockerfile"))
         for key, value in with_.items():

@@ -836,6 +836,14 @@ def test_an_unknown_action_given_a_dockerfile_of_the_repository_builds_it(
                           "(build-branch.yml), on push to preview")
     assert build.confidence is Confidence.INFERRED  # the action is not known: its input says what it builds
     assert build.attrs["paths"] == ["./apps/api/Dockerfile.api"]
+    # vaultwarden: a linter given the Dockerfile builds nothing
+    linted = scan(tmp_path_factory, "unknown-lint-action", {
+        W + "hadolint.yml": ("on: push\njobs:\n  hadolint:\n    runs-on: ubuntu-latest\n    steps:\n"
+                             "      - uses: hadolint/hadolint-action@v3.1.0\n        with:\n"
+                             "          dockerfile: docker/Dockerfile.debian\n"),
+        "docker/Dockerfile.debian": "FROM debian:trixie-slim\n",
+    })
+    assert ours(linted, "ci.build") == []
 
 
 def test_tests_before_the_throwaway_cluster_keep_their_level(tmp_path_factory: pytest.TempPathFactory) -> None:
