@@ -3607,9 +3607,11 @@ class FactBuilder:
                         where: list[Part] = [" (", *self._job_in(job, path)]
                         if through:
                             where += [", through local action ", *code_list(through, sep=" → ")]
-                        conditions = [_short(c, 80) for c in (job["if"], step["if"]) if c]
-                        if conditions:
-                            where += [", if ", *code_list(conditions, sep=" and ")]
+                        conditions = [c for c in (job["if"], step["if"]) if c]
+                        for index, condition in enumerate(conditions):
+                            # no code span holds a `||` (langfuse's printed half as code, half escaped)
+                            shown = "a condition on the run" if "|" in condition else Code(_short(condition, 80))
+                            where += [" and " if index else ", if ", shown]
                         facts.append(alert_fact(self.d, path, step["uses_line"], channel, text(*where, ")")))
         return facts
 

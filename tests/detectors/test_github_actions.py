@@ -1663,6 +1663,15 @@ def test_notify_steps_are_alert_channels_on_the_failure_path(tmp_path_factory: p
     assert {f.confidence for f in channels} == {Confidence.HINT}
     slack = one(channels, "Slack")
     assert [(e.path, e.line) for e in slack.evidence] == [(W + "deploy.yml", 20)]
+    # langfuse pipeline.yml: an `||` condition, which no code span holds, printed half escaped
+    either = fx("notify_deploy.yml").replace("if: failure()", "if: failure() && (github.ref == 'refs/heads/main' "
+                                                               "|| startsWith(github.ref, 'refs/tags/'))")
+    assert either != fx("notify_deploy.yml")
+    scanned = scan(tmp_path_factory, "notify-or", {
+        W + "deploy.yml": either, ".github/actions/notify-failure/action.yml": fx("notify_action.yml")})
+    slack = one(ours(scanned, "alert.channels"), "Slack")
+    assert slack.text.endswith("through local action notify-failure, if a condition on the run)")
+    assert "|" not in slack.text
 
 
 def test_a_deploy_s_config_flag_is_read_from_the_step_s_working_directory(tmp_path: Path) -> None:
