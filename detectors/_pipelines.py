@@ -779,7 +779,7 @@ class PipelineFacts:
         where = text(f" ({job.job_label} ", Code(job.job), ", ", Code(name), ")")
         confidence = Confidence.DECLARED if job.environment else Confidence.INFERRED
         if job.manual:
-            parts = text("Manual: ", *(job.manual_how or ("a manual step",)), " starts the deploy", *target, *where)
+            parts = text(*(job.manual_how or ("a manual step",)), " starts the deploy", *target, *where)
             triggers = [t for t in job.triggers if t.kind != "manual"]
             if triggers:
                 parts = text(*parts, "; the pipeline runs on ", *trigger_parts(triggers))

@@ -216,7 +216,7 @@ class AnsibleDetector(Detector):
             evidence.extend(self.evidence(record.path, record.line))
         return Fact(
             "ci.deploy.manual",
-            text("Manual: ", Code(first.run), *ran, *skips, *env, *also, f"; no CI pipeline calls {callers}"),
+            text(Code(first.run), *ran, *skips, *env, *also, f"; no CI pipeline calls {callers}"),
             Confidence.DECLARED,
             tuple(evidence),
             item=f"ansible-manual:{first.playbook}:{first.environment}",

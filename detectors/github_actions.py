@@ -2543,7 +2543,7 @@ class FactBuilder:
         run = units[0].run
         scenarios = [s for u in units for s in u.scenarios if s.trigger.manual]
         triggers = _triggers(scenarios)
-        parts: list[Part] = ["Manual: "]
+        parts: list[Part] = []
         if any(t.event == "workflow_dispatch" for t in triggers):
             parts += [Code("workflow_dispatch"), " of ", Code(_file(run.top)), *self._inputs_note(scenarios)]
         else:
@@ -3556,7 +3556,7 @@ class FactBuilder:
             if not scns:
                 continue
             how: list[Part] = (
-                ["Manual: ", Code("workflow_dispatch"), " of ", Code(_file(run.top)), *self.if_clause(run)]
+                [Code("workflow_dispatch"), " of ", Code(_file(run.top)), *self.if_clause(run)]
                 if manual
                 else [*_cap(describe(_triggers(scns))), *self.if_clause(run), ":"]
             )

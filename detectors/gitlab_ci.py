@@ -1336,7 +1336,7 @@ class FactWriter:
             )
             ref = self.job_ref(job)
             parts = text(
-                *(text("Manual: ", *ref) if field_id == "ci.deploy.manual" else _capital(ref)),
+                *(ref if field_id == "ci.deploy.manual" else _capital(ref)),
                 " deploys ",
                 *targets,
                 " on ",

@@ -61,14 +61,14 @@ def test_make_targets_are_manual_deploys_with_the_environment_they_name(uwsgi: S
     assert set(manual) == {"qa", "production", None}
     live = manual["production"]
     assert live.text == (
-        "Manual: make live runs Ansible playbook deploy/deploy.yml on hosts webservers without the tasks tagged "
+        "make live runs Ansible playbook deploy/deploy.yml on hosts webservers without the tasks tagged "
         "restore for environment production (STAGE=production); also make restorelive; "
         "no CI pipeline calls these targets"
     )
     assert [(e.path, e.line) for e in live.evidence] == [("Makefile", 12), ("Makefile", 15), ("deploy/deploy.yml", 4)]
     # `-i hosts` names no environment, and none is guessed.
     assert manual[None].text == (
-        "Manual: make adhoc runs Ansible playbook deploy/deploy.yml on hosts webservers "
+        "make adhoc runs Ansible playbook deploy/deploy.yml on hosts webservers "
         "(the invocation names no environment); no CI pipeline calls this target"
     )
 
@@ -76,7 +76,7 @@ def test_make_targets_are_manual_deploys_with_the_environment_they_name(uwsgi: S
 def test_inventory_names_the_environment_and_a_target_ci_runs_is_not_manual(site: Scanned) -> None:
     manual = [f for f in facts_for(site.model, "ci.deploy.manual") if f.tech == "ansible"]
     assert [f.text for f in manual] == [
-        "Manual: make deploy-production runs Ansible playbook playbooks/site.yml on hosts app "
+        "make deploy-production runs Ansible playbook playbooks/site.yml on hosts app "
         "for environment production (-i inventories/production); no CI pipeline calls this target"
     ]
 

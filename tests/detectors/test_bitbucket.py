@@ -31,7 +31,7 @@ def test_manual_step_gates_production(tmp_path: Path) -> None:
     model = _scan(tmp_path).model
     manual = [f for f in facts_for(model, "ci.deploy.manual") if f.confidence is not Confidence.HINT]
     production = next(f for f in manual if f.attrs["job"] == "Deploy to production")
-    assert production.text.startswith("Manual: trigger: manual on step Deploy to production starts the deploy")
+    assert production.text.startswith("trigger: manual on step Deploy to production starts the deploy")
     assert "to production (Helm)" in production.text and production.attrs["manual"] is True
     # the permissions of a deployment environment live in the repository settings: a hint
     hints = [f for f in facts_for(model, "ci.deploy.manual") if f.confidence is Confidence.HINT]
@@ -158,8 +158,8 @@ def test_each_manual_step_is_its_own_gate_and_variables_name_the_registry(tmp_pa
         for f in facts_for(model, "ci.deploy.manual")
         if f.attrs.get("job") and f.confidence is not Confidence.HINT
     }
-    assert manual["staging"].startswith("Manual: trigger: manual on step Deploy to ECS in Staging Environment")
-    assert manual["production"].startswith("Manual: trigger: manual on step Deploy to ECS in Production Environment")
+    assert manual["staging"].startswith("trigger: manual on step Deploy to ECS in Staging Environment")
+    assert manual["production"].startswith("trigger: manual on step Deploy to ECS in Production Environment")
     (build,) = facts_for(model, "ci.build")
     assert build.text.startswith("Image $IMAGE:$TAG built and pushed to Amazon ECR (${AWS_ECR_IMAGE})")
 

@@ -279,7 +279,7 @@ def test_rules_triggers_manual_delayed_schedule_and_web(tmp_path: Path) -> None:
     assert "on push to main, 30 minutes after the job is reached (when: delayed)" in canary
     production = one(manual, "deploy-production")
     assert (
-        production.startswith("Manual: job deploy-production") and r"on tags matching /^v\d+\.\d+\.\d+$/" in production
+        production.startswith("job deploy-production") and r"on tags matching /^v\d+\.\d+\.\d+$/" in production
     )
     assert "on pipelines run from the UI" in one(manual, "web-only")
     assert one(ci_facts(scanned, "ci.test.e2e"), "nightly-e2e").endswith("scheduled pipelines")

@@ -28,7 +28,7 @@ def test_when_branch_deploys_staging_automatically(declarative: Scanned) -> None
 def test_input_directive_makes_the_tag_deploy_manual(declarative: Scanned) -> None:
     (production,) = facts_for(declarative.model, "ci.deploy.manual")
     assert production.text.startswith(
-        "Manual: input in stage Deploy production (Deploy to production?) starts the deploy to production"
+        "input in stage Deploy production (Deploy to production?) starts the deploy to production"
     )
     assert "(Helm, Kubernetes)" in production.text  # helm in sh + kubernetesDeploy(...)
     assert production.text.endswith("the pipeline runs on every tag")
@@ -119,7 +119,7 @@ def test_camel_case_stage_names_the_environment(tmp_path: Path) -> None:
     model = scan_tree(tmp_path, {"Jenkinsfile": fixture_text("jenkins", "camel.Jenkinsfile")}).model
     (manual,) = facts_for(model, "ci.deploy.manual")
     assert manual.attrs["environment"] == "production"
-    assert manual.text.startswith("Manual: input in stage DeployToProduction (Deploy to Production?) starts the deploy")
+    assert manual.text.startswith("input in stage DeployToProduction (Deploy to Production?) starts the deploy")
     assert [ev.line for ev in manual.evidence] == [6, 9, 8]  # stage, kubernetesDeploy, input
 
 
