@@ -184,6 +184,14 @@ def test_a_comment_that_only_names_the_service_is_not_its_description() -> None:
     assert [f.text for f in facts if f.rank == 20] == ["“Stripe, for subscriptions.” (comment above STRIPE_SECRET_KEY)"]
 
 
+def test_a_containers_name_and_host_port_do_not_configure_its_service() -> None:
+    # langfuse .env.dev.example: `# REDIS_CONTAINER_NAME=langfuse-redis` and `# REDIS_HOST_PORT=6379`
+    # name and publish the local container; they joined REDIS_HOST among Redis' settings
+    facts = read(var("REDIS_CONTAINER_NAME", "langfuse-redis"), var("REDIS_HOST_PORT", "6379", 2),
+                 var("REDIS_HOST", "localhost", 3))
+    assert [f.text for f in facts if f.field == "env.database"] == ["Redis: configured by REDIS_HOST in container api"]
+
+
 def test_slack_webhook_is_an_alert_channel_and_a_slack_app_is_a_service() -> None:
     """langfuse .env.dev.example: SLACK_CLIENT_ID/SECRET is the Slack integration users install."""
     facts = read(var("SLACK_CLIENT_ID"), var("SLACK_CLIENT_SECRET", line=2), var("SLACK_ALERTS_WEBHOOK_URL", line=3))

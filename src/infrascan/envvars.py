@@ -83,6 +83,9 @@ _PERFORMANCE = re.compile(r"(?:^|_)(?:TRACE|TRACES|TRACING|APM|PROFILING|PROFILE
 _LOGS = re.compile(r"(?:^|_)LOGS?(?:_|$)")
 # Variables that only switch a feature on or off, or name the app an integration installs as.
 _SWITCH = re.compile(r"(?:^|_)(?:ENABLED?|DISABLED?|APP_ID)$|^(?:ENABLE|DISABLE)_")
+# Compose interpolation knobs for a service's container (langfuse's REDIS_CONTAINER_NAME,
+# POSTGRES_HOST_PORT): how the local container is named and published, not how the service is used.
+_CONTAINER_KNOB = re.compile(r"_(?:CONTAINER_NAME|HOST_PORT)$")
 _WEBHOOK = re.compile(r"(?:^|_)(?:WEBHOOK|HOOK)(?:_|$)")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):(.*)$", re.I)
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'`)]+")
@@ -305,8 +308,9 @@ class VariableReader:
                     named_by_comment.add(var.name)
                     continue
                 unknown_db.append(var)
-            for tech in self.catalog.by_env_name(var.name):
-                by_tech[tech.id].append(var)
+            if not _CONTAINER_KNOB.search(name):
+                for tech in self.catalog.by_env_name(var.name):
+                    by_tech[tech.id].append(var)
             facts.extend(self._setting(var, name))
         self._join_mail_provider(by_tech)
         for tech_id in sorted(selection.selected_ids()):  # `CACHE_DRIVER=redis` is Redis, host or not
