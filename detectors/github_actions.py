@@ -2298,6 +2298,11 @@ class FactBuilder:
 
     # -- shared pieces ------------------------------------------------------------------------
 
+    @cached_property
+    def _listed(self) -> frozenset[str]:
+        """Every path in the repository's listing."""
+        return frozenset(self.x.ctx.files)
+
     def ev(self, *places: tuple[str, int]) -> tuple[Evidence, ...]:
         seen = dict.fromkeys((p, max(line, 0)) for p, line in places if p)
         return tuple(Evidence(p, line, self.d.name) for p, line in seen)
@@ -2765,6 +2770,12 @@ class FactBuilder:
                 parts += [" on ", *describe(_triggers(pushed)), " only"]
         elif sent:
             parts += ["; pushed with ", Code(_short(sent[0].command))]
+        # a Dockerfile the step names that the repository does not have: the workflow is stale
+        # (plane's feature-deployment.yml builds ./aio/Dockerfile-app, removed with aio/)
+        files = dict.fromkeys(str(v) for f in finds for v in f.detail.get("file", []) if _literal(v, shell=False))
+        gone = [v for v in files if repo_path("", v) not in self._listed]
+        if gone:
+            parts += ["; ", Code(gone[0]), " is not in the repository"]
         evidence = [e for f in (finds[:2] if image_build or len(fanned) < 2 else [*fanned[:3], *sent[:1]])
                     for e in f.evidence()]
         # an action infrascan does not know builds the Dockerfile its input names: an inference

@@ -140,6 +140,8 @@ def publish(tmp_path_factory: pytest.TempPathFactory) -> Scanned:
             W + "cd.yml": fx("publish_images.yml"),
             W + "release.yml": fx("goreleaser_tags.yml"),
             W + "docker-publish.yml": fx("matrix_images.yml"),
+            # the Dockerfiles the workflows build (a build of one the repository lacks says so)
+            **{f"{d}/Dockerfile": "FROM node:22-alpine\n" for d in ("apps/server", "apps/checker", "web")},
         },
     )
 
@@ -844,6 +846,21 @@ def test_an_unknown_action_given_a_dockerfile_of_the_repository_builds_it(
         "docker/Dockerfile.debian": "FROM debian:trixie-slim\n",
     })
     assert ours(linted, "ci.build") == []
+
+
+def test_a_build_of_a_dockerfile_the_repository_lacks_says_so(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # plane's feature-deployment.yml still builds ./aio/Dockerfile-app, removed with aio/
+    step = ("on: workflow_dispatch\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: docker/build-push-action@v6\n        with:\n          context: .\n"
+            "          file: {path}\n          tags: acme/app:latest\n")
+    scanned = scan(tmp_path_factory, "stale-dockerfile", {
+        W + "stale.yml": step.format(path="./aio/Dockerfile-app"),
+        W + "fine.yml": step.format(path="./app/Dockerfile"),
+        "app/Dockerfile": "FROM node:22\n",
+    })
+    builds = {f.attrs["file"]: f.text for f in ours(scanned, "ci.build")}
+    assert builds[W + "stale.yml"].endswith("; ./aio/Dockerfile-app is not in the repository")
+    assert "not in the repository" not in builds[W + "fine.yml"]
 
 
 def test_tests_before_the_throwaway_cluster_keep_their_level(tmp_path_factory: pytest.TempPathFactory) -> None:
