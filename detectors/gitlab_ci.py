@@ -1295,6 +1295,11 @@ class FactWriter:
         junit = self._junit(job)
         if junit is not None and tool:
             details.extend(text("; JUnit report ", Code(junit[0])))
+        # passbolt's MariaDB 11.5 suites never block a pipeline: a reader must not count on them
+        lenient = job.node.get("allow_failure") is True
+        if lenient:
+            details.extend(text("; allowed to fail (", Code("allow_failure: true"), ")"))
+            evidence = [*evidence, job.node.where_of("allow_failure")]
         when = describe(job.whens)
         parts = text(*what, " in ", *self.job_ref(job), ": ", *when, *details)
         return self.fact(
