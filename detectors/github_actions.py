@@ -720,6 +720,8 @@ def read_step(step: YDict, lines: list[str]) -> dict[str, Any]:
         "if": _text(step.get("if")) if "if" in step else None,
         "env": _str_map(step.get("env")),
         "wd": _text(step.get("working-directory")),
+        # the line of `continue-on-error: true`: the step's failure fails nothing (0 when it does)
+        "lenient": line_of(step, "continue-on-error") if step.get("continue-on-error") is True else 0,
     }
 
 
@@ -789,6 +791,7 @@ def read_job(
         "needs_line": line_of(job, "needs", line),
         "if": _text(job.get("if")) if "if" in job else None,
         "if_line": line_of(job, "if", line),
+        "lenient": line_of(job, "continue-on-error") if job.get("continue-on-error") is True else 0,
         "environment": env_record,
         "uses": _text(job.get("uses")),
         "uses_line": line_of(job, "uses", line),
@@ -2944,6 +2947,11 @@ class FactBuilder:
         parts += self._matrix_note(run)
         if run.job["container"]:
             parts += ["; in container ", Code(run.job["container"])]
+        # a suite whose failures block nothing: a reader must not count on it
+        lenient = [(p, int(line)) for p, line in ((step.path, step.step.get("lenient")),
+                                                  (run.path, run.job.get("lenient"))) if line]
+        if lenient:
+            parts += ["; allowed to fail (", Code("continue-on-error: true"), ")"]
         if run.ephemeral:
             cluster = next((f for f in run.finds if f.kind == "cluster"), None)
             teardown = next((f for f in run.finds if f.kind == "teardown"), None)
@@ -2957,7 +2965,8 @@ class FactBuilder:
             text(*parts),
             Confidence.INFERRED if found.inferred else Confidence.DECLARED,
             self.ev(*found.evidence(), *[(run.path, int(s["line"])) for s in run.job["services"][:1]], *gated,
-                    (run.path, run.job["line"]), *(started.evidence() if started else ())),
+                    (run.path, run.job["line"]), *(started.evidence() if started else ()),
+                    *lenient[:1]),
             item=f"{run.path}:{run.job['id']}:{found.tool or found.entry}",
             order=(0, *run.order, *step.index),
             rank=30 if not found.inferred else 55,

@@ -848,6 +848,23 @@ def test_an_unknown_action_given_a_dockerfile_of_the_repository_builds_it(
     assert ours(linted, "ci.build") == []
 
 
+def test_a_suite_allowed_to_fail_says_so(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # as GitLab's allow_failure (passbolt's MariaDB suites): `continue-on-error: true` on the step
+    # or the job means its failures block nothing
+    workflow = ("on: push\njobs:\n  unit:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - run: pytest tests/unit\n"
+                "  nightly-db:\n    runs-on: ubuntu-latest\n    continue-on-error: true\n    steps:\n"
+                "      - run: pytest tests/db\n"
+                "  flaky:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - run: pytest tests/flaky\n        continue-on-error: true\n")
+    scanned = scan(tmp_path_factory, "lenient-tests", {W + "ci.yml": workflow})
+    tests = {f.attrs["job"]: f for f in ours(scanned, "ci.test.unit")}
+    assert not tests["unit"].text.endswith("(continue-on-error: true)")
+    for job, line in (("nightly-db", 9), ("flaky", 16)):
+        assert tests[job].text.endswith("; allowed to fail (continue-on-error: true)"), tests[job].text
+        assert (W + "ci.yml", line) in [(e.path, e.line) for e in tests[job].evidence]
+
+
 def test_a_build_of_a_dockerfile_the_repository_lacks_says_so(tmp_path_factory: pytest.TempPathFactory) -> None:
     # plane's feature-deployment.yml still builds ./aio/Dockerfile-app, removed with aio/
     step = ("on: workflow_dispatch\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
