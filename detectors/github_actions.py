@@ -60,7 +60,7 @@ from infrascan.model import (
     text,
 )
 from infrascan.shellarms import arm_allows, call_arguments
-from infrascan.source import near_folder, repo_path
+from infrascan.source import SKIPPED_DIRS, near_folder, repo_path
 from infrascan.tasks import TaskIndex, script_arguments, workspace
 from infrascan.yamlload import Tagged, YDict, line_of, load_table, load_yaml
 
@@ -137,6 +137,7 @@ class Knowledge:
     dockerfile_inputs: re.Pattern[str]
     dockerfile_builders: re.Pattern[str]
     context_inputs: re.Pattern[str]
+    checkout: re.Pattern[str]
     plumbing: re.Pattern[str]
 
     def action(self, uses: str) -> ActionSpec | None:
@@ -197,6 +198,7 @@ def knowledge() -> Knowledge:
         dockerfile_inputs=re.compile(data["dockerfile_inputs"]),
         dockerfile_builders=re.compile(data["dockerfile_builders"]),
         context_inputs=re.compile(data["context_inputs"]),
+        checkout=re.compile(data["checkout"]),
         plumbing=re.compile(data["plumbing"]),
     )
 
@@ -1459,7 +1461,9 @@ class Expander:
         """An action the table does not know, given a Dockerfile of this repository in an input
         named for one: it builds that Dockerfile, by inference (plane's `makeplane/actions/build-push`
         with `dockerfile-path`: the image pipeline the document otherwise never mentioned)."""
-        if not self._unknown_remote(uses) or not self.know.dockerfile_builders.match(uses.split("@", 1)[0]):
+        # the repository and path say what the action does; the owner's name does not
+        _, _, named = uses.split("@", 1)[0].partition("/")
+        if not self._unknown_remote(uses) or not self.know.dockerfile_builders.match(named):
             return None
         dockerfiles = set(self.ctx.paths("dockerfile"))
         for key, value in with_.items():
@@ -2306,6 +2310,28 @@ class FactBuilder:
         """Every path in the repository's listing."""
         return frozenset(self.x.ctx.files)
 
+    def _missing_dockerfile(self, run: JobRun, finds: list[Found]) -> str | None:
+        """A Dockerfile a build step names that the repository does not have: the workflow is stale
+        (plane's feature-deployment.yml builds ./aio/Dockerfile-app, removed with aio/). Said only
+        when it cannot be elsewhere: not beside the build's context (elgohr's action reads it from
+        its `workdir`), not in a checkout to a sub-path or of another repository, not under a
+        folder infrascan leaves unlisted (vendored trees, configured skips)."""
+        if any(self.know.checkout.match((s["uses"] or "").split("@", 1)[0]) and {"path", "repository"} & set(s["with"])
+               for s in run.job["steps"]):
+            return None
+        skips = [re.split(r"[*?\[]", pattern.lstrip("/"), maxsplit=1)[0] for pattern in self.x.ctx.config.skip]
+        for found in finds:
+            contexts = [str(c) for c in found.detail.get("context", []) if _literal(c, shell=False)]
+            for value in (str(v) for v in found.detail.get("file", []) if _literal(v, shell=False)):
+                places = {repo_path("", value), *(repo_path(repo_path("", c), value) for c in contexts)}
+                if places & self._listed:
+                    continue
+                unlisted = any(not SKIPPED_DIRS.isdisjoint(p.split("/")) or any(p.startswith(k) for k in skips if k)
+                               for p in places)
+                if not unlisted:
+                    return value
+        return None
+
     def ev(self, *places: tuple[str, int]) -> tuple[Evidence, ...]:
         seen = dict.fromkeys((p, max(line, 0)) for p, line in places if p)
         return tuple(Evidence(p, line, self.d.name) for p, line in seen)
@@ -2773,12 +2799,9 @@ class FactBuilder:
                 parts += [" on ", *describe(_triggers(pushed)), " only"]
         elif sent:
             parts += ["; pushed with ", Code(_short(sent[0].command))]
-        # a Dockerfile the step names that the repository does not have: the workflow is stale
-        # (plane's feature-deployment.yml builds ./aio/Dockerfile-app, removed with aio/)
-        files = dict.fromkeys(str(v) for f in finds for v in f.detail.get("file", []) if _literal(v, shell=False))
-        gone = [v for v in files if repo_path("", v) not in self._listed]
+        gone = self._missing_dockerfile(run, finds)
         if gone:
-            parts += ["; ", Code(gone[0]), " is not in the repository"]
+            parts += ["; ", Code(gone), " is not in the repository"]
         evidence = [e for f in (finds[:2] if image_build or len(fanned) < 2 else [*fanned[:3], *sent[:1]])
                     for e in f.evidence()]
         # an action infrascan does not know builds the Dockerfile its input names: an inference

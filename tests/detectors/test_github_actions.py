@@ -846,6 +846,12 @@ def test_an_unknown_action_given_a_dockerfile_of_the_repository_builds_it(
         "docker/Dockerfile.debian": "FROM debian:trixie-slim\n",
     })
     assert ours(linted, "ci.build") == []
+    # the owner's name says nothing of what the action does (`acme-design` holds "sign")
+    owned = scan(tmp_path_factory, "unknown-owner-words", {
+        W + "build-branch.yml": workflow.replace("acme/actions/build-push", "acme-design/actions/build-push"),
+        "apps/api/Dockerfile.api": "FROM python:3.12-alpine\n",
+    })
+    assert len(ours(owned, "ci.build")) == 1
 
 
 def test_a_suite_allowed_to_fail_says_so(tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -878,6 +884,20 @@ def test_a_build_of_a_dockerfile_the_repository_lacks_says_so(tmp_path_factory: 
     builds = {f.attrs["file"]: f.text for f in ours(scanned, "ci.build")}
     assert builds[W + "stale.yml"].endswith("; ./aio/Dockerfile-app is not in the repository")
     assert "not in the repository" not in builds[W + "fine.yml"]
+    # the code review's cases: elgohr's action reads `dockerfile` from its `workdir`; a checkout to a
+    # sub-path puts the files elsewhere; a vendored tree is not listed; none of them is stale
+    elgohr = ("on: push\njobs:\n  api:\n    runs-on: ubuntu-latest\n    steps:\n"
+              "      - uses: elgohr/Publish-Docker-Github-Action@v5\n        with:\n          name: acme/api\n"
+              "          workdir: api\n          dockerfile: Dockerfile.prod\n")
+    sub = step.format(path="src/web/Dockerfile").replace(
+        "    steps:\n", "    steps:\n      - uses: actions/checkout@v4\n        with:\n          path: src\n")
+    scanned = scan(tmp_path_factory, "not-stale-dockerfiles", {
+        W + "elgohr.yml": elgohr, W + "sub.yml": sub, W + "vendored.yml": step.format(path="third_party/proxy/Dockerfile"),
+        "api/Dockerfile.prod": "FROM node:22\n", "web/Dockerfile": "FROM node:22\n",
+        "third_party/proxy/Dockerfile": "FROM nginx:1.27\n",
+    })
+    texts = [f.text for f in ours(scanned, "ci.build")]
+    assert len(texts) == 3 and not [t for t in texts if "not in the repository" in t], texts
 
 
 def test_tests_before_the_throwaway_cluster_keep_their_level(tmp_path_factory: pytest.TempPathFactory) -> None:
