@@ -75,6 +75,7 @@ from .gitlab_ci_rules import (
     describe,
     expand_any,
     intersect,
+    own_ways,
     restrict,
     short_triggers,
 )
@@ -1050,7 +1051,7 @@ class FactWriter:
             "needs": job.needs,
             "triggers": short_triggers(job.whens),
             "environment": job.env.raw if job.env is not None else None,
-            "manual": all(w.manual for w in job.whens),
+            "manual": all(w.manual for w in own_ways(job.whens) or job.whens),
         }
 
     def where_label(self, job: Job) -> tuple[Part, ...]:

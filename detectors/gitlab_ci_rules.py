@@ -381,8 +381,8 @@ class Interpreter:
         state.merge_request = True
         own = atom.kind == "var" and self.kb.variables.get(atom.value) == "project"
         if own and atom.op in ("==", "!="):
-            forks = atom.op == "!="
-            state.qualifiers.append(guard("from forks", away=True) if forks else guard("from this project, not forks"))
+            # both hold in this project's own pipelines: a fork's merge request runs here too
+            state.qualifiers.append(guard("from this project, not forks" if atom.op == "==" else "from forks"))
         elif atom.op in ("==", "=~"):
             state.qualifiers.append(guard("from project ", Code(atom.value)))
         return True
@@ -965,13 +965,19 @@ def _phrases(whens: list[When], skip: frozenset[Qualifier]) -> list[tuple[tuple[
     return out
 
 
+def own_ways(whens: list[When]) -> list[When]:
+    """The ways this project's own pipelines start a job: not those that hold only elsewhere
+    (`except: tags@project`, `$CI_PROJECT_PATH != ...`). The diagram draws these."""
+    return [w for w in whens if not any(q.away for q in w.qualifiers)]
+
+
 def short_triggers(whens: list[When]) -> list[str]:
     """attrs["triggers"]: `push to main`, `tag /^v/`, `merge request`, `schedule`, `manual`."""
     kb = knowledge()
     out: list[str] = []
-    # The project's own pipelines never start a job the ways that hold only elsewhere (forks,
-    # `except: tags@project`): the diagram draws this project's pipelines.
-    whens = [w for w in whens if not any(q.away for q in w.qualifiers)]
+    whens = own_ways(whens)
+    if not whens:
+        return ["outside this project only"]
     for when in whens:
         base = kb.short.get(when.source, when.source)
         refs = ", ".join("default branch" if r == "$default" else r for r in when.refs)

@@ -158,3 +158,17 @@ def test_a_host_variable_and_a_published_local_port_name_the_engine_too(tmp_path
         "Valkey: configured by REDIS_HOST, REDIS_PORT in .env examples; "
         "host plane-redis runs Valkey here (it speaks the Redis protocol)",
     ]
+
+
+def test_a_local_port_names_only_the_same_environments_stack(tmp_path: Path) -> None:
+    # the code review's case: a production .env's `localhost` is the production host, and a
+    # container's is the container; neither is the development compose file's Valkey
+    scanned = scan_tree(tmp_path, {
+        "docker-compose.yml": "services:\n  cache:\n    image: valkey/valkey:8\n    ports:\n      - \"6379:6379\"\n",
+        ".env.production.example": "REDIS_URL=redis://localhost:6379/0\n",
+        "k8s/api.yaml": DEPLOYMENT.replace("mongodb://{host}:10260/?tls=true", "redis://localhost:6379/0"),
+    })
+    found = texts(facts_for(scanned.model, "env.database"))
+    assert [t for t in found if "REDIS_URL" in t and ".env examples" in t] == [
+        "Redis: REDIS_URL connection URL (redis:) in .env examples"], found
+    assert not [t for t in found if "runs Valkey here" in t], found

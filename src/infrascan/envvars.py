@@ -263,6 +263,7 @@ class VariableReader:
         confidence: Confidence,
         catalog: Catalog | None = None,
         env_from_selector: bool = False,
+        workstation: bool = False,
     ) -> None:
         self.path = path
         self.detector = detector
@@ -273,6 +274,9 @@ class VariableReader:
         # When the source names no environment itself (`.env.docker.example`, a Dockerfile ENV),
         # an environment selector's value (`NODE_ENV=production`) says which one it configures.
         self.env_from_selector = env_from_selector
+        # Read where the project runs (an .env file): `localhost:6379` there is a port the same
+        # environment's compose stack publishes; in a container it is the container itself.
+        self.workstation = workstation
 
     def _ev(self, *vars_: Variable) -> tuple[Evidence, ...]:
         if len(vars_) == 1:
@@ -415,7 +419,7 @@ class VariableReader:
         # The scheme names a protocol; a bare host (`mongodb://documentdb`) may be a compose service
         # or workload of the repository, and the model then names the engine it runs (merge.py).
         host = url[1] if url and self.catalog.by_url_scheme(url[0]) is tech else ""
-        if host in _LOCAL_HOSTS:  # `redis://localhost:6379`: whatever the development stack publishes there
+        if host in _LOCAL_HOSTS and self.workstation:  # `redis://localhost:6379`: what compose publishes there
             port = _port_of(first.value or "")
             host = f"localhost:{port}" if port else ""
         return Fact(

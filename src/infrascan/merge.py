@@ -120,6 +120,10 @@ def engines_behind_hosts(facts: list[Fact], catalog: Catalog) -> list[Fact]:
 def _named_by_host(fact: Fact, runs: dict[str, list[Fact]], catalog: Catalog) -> Fact:
     host = fact.attrs["host"]
     stores = runs.get(host, []) if isinstance(host, str) else []
+    if isinstance(host, str) and host.startswith("localhost:"):
+        # a local port is the stack of the same environment's, never another's (a production
+        # .env's `localhost` is the production host)
+        stores = [s for s in stores if s.env == fact.env]
     engines = {s.tech for s in stores}
     engine = catalog.techs.get(engines.pop() or "") if len(engines) == 1 else None
     spoken = catalog.techs.get(fact.tech or "")

@@ -892,7 +892,8 @@ def test_a_build_of_a_dockerfile_the_repository_lacks_says_so(tmp_path_factory: 
     sub = step.format(path="src/web/Dockerfile").replace(
         "    steps:\n", "    steps:\n      - uses: actions/checkout@v4\n        with:\n          path: src\n")
     scanned = scan(tmp_path_factory, "not-stale-dockerfiles", {
-        W + "elgohr.yml": elgohr, W + "sub.yml": sub, W + "vendored.yml": step.format(path="third_party/proxy/Dockerfile"),
+        W + "elgohr.yml": elgohr, W + "sub.yml": sub,
+        W + "vendored.yml": step.format(path="third_party/proxy/Dockerfile"),
         "api/Dockerfile.prod": "FROM node:22\n", "web/Dockerfile": "FROM node:22\n",
         "third_party/proxy/Dockerfile": "FROM nginx:1.27\n",
     })

@@ -944,6 +944,22 @@ def test_an_image_a_job_named_as_a_test_job_builds_is_a_build_step(tmp_path: Pat
     assert [f.attrs["job"] for f in facts_for(scanned.model, "ci.build")] == ["test:docker-build"]
 
 
+def test_ways_only_other_projects_start_a_job_are_left_out_of_the_diagram(tmp_path: Path) -> None:
+    # the code review's cases: a job forks alone run is drawn as such, not as "any change"; a fork's
+    # merge request runs in this project's own pipeline, so its manual start stays
+    ci = ("build-release:\n  stage: build\n  script:\n    - docker build -t acme/shop .\n"
+          "  except:\n    - branches\n    - tags@acme/shop\n"
+          "e2e:\n  stage: test\n  script:\n    - npx playwright test\n  rules:\n"
+          "    - if: $CI_PIPELINE_SOURCE == 'merge_request_event' && "
+          "$CI_MERGE_REQUEST_SOURCE_PROJECT_PATH == $CI_PROJECT_PATH\n"
+          "    - if: $CI_PIPELINE_SOURCE == 'merge_request_event' && "
+          "$CI_MERGE_REQUEST_SOURCE_PROJECT_PATH != $CI_PROJECT_PATH\n      when: manual\n")
+    scanned = scan_tree(tmp_path, {".gitlab-ci.yml": ci})
+    triggers = {f.attrs["job"]: f.attrs["triggers"] for f in scanned.model.facts if "triggers" in f.attrs}
+    assert triggers["build-release"] == ["outside this project only"]
+    assert triggers["e2e"] == ["merge request", "manual"]
+
+
 def test_a_job_named_unit_tests_stays_unit_beside_a_database(tmp_path: Path) -> None:
     # as GitHub Actions does (saleor): the team's name for the job wins over the database beside it
     scanned = scan_tree(tmp_path, {".gitlab-ci.yml": (
