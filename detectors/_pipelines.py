@@ -36,7 +36,7 @@ from infrascan.commands import (
 )
 from infrascan.detector import Detector, Record, ResolveContext
 from infrascan.environments import STAGING, env_from_name, normalise, without_dynamic
-from infrascan.model import Code, Confidence, Fact, Part, code_list, one_line, phrase_list, text
+from infrascan.model import Code, Confidence, Fact, Part, capitalised, code_list, one_line, phrase_list, text
 from infrascan.shellarms import arm_allows, call_arguments
 from infrascan.source import folder_of, near_folder
 from infrascan.tasks import TaskIndex
@@ -779,7 +779,7 @@ class PipelineFacts:
         where = text(f" ({job.job_label} ", Code(job.job), ", ", Code(name), ")")
         confidence = Confidence.DECLARED if job.environment else Confidence.INFERRED
         if job.manual:
-            parts = text(*(job.manual_how or ("a manual step",)), " starts the deploy", *target, *where)
+            parts = capitalised(text(*(job.manual_how or ("a manual step",)), " starts the deploy", *target, *where))
             triggers = [t for t in job.triggers if t.kind != "manual"]
             if triggers:
                 parts = text(*parts, "; the pipeline runs on ", *trigger_parts(triggers))
@@ -864,7 +864,7 @@ class PipelineFacts:
         attrs = {**attrs, "environment": None, "role": "runs the app on the agent"}
         places = [(job.pipeline, job.line), *(p for f in [*builds, serve] for p in f.places())]
         if job.manual:
-            parts = text("Manual: after ", *job.manual_how, ",", *what)
+            parts = text("After ", *job.manual_how, ",", *what)
             field_id = "ci.deploy.manual"
             places.append((job.pipeline, job.gate_line))
         else:
@@ -1140,11 +1140,6 @@ def _join(parts: Iterable[Part]) -> tuple[Part, ...]:
         out.append(part)
     return tuple(out)
 
-
-def _capital(parts: tuple[Part, ...]) -> tuple[Part, ...]:
-    if parts and isinstance(parts[0], str) and parts[0]:
-        return (parts[0][0].upper() + parts[0][1:], *parts[1:])
-    return parts
 
 
 def _registry_parts(registries: list[dict[str, Any]]) -> tuple[Part, ...]:

@@ -55,6 +55,7 @@ from infrascan.model import (
     Fact,
     Part,
     Severity,
+    capitalised,
     code_list,
     phrase_list,
     text,
@@ -2214,11 +2215,6 @@ def _triggers(scenarios: Iterable[Scenario]) -> list[Trigger]:
     return list(dict.fromkeys(s.trigger for s in scenarios))
 
 
-def _cap(parts: tuple[Part, ...]) -> tuple[Part, ...]:
-    if parts and isinstance(parts[0], str) and parts[0]:
-        return (parts[0][0].upper() + parts[0][1:], *parts[1:])
-    return parts
-
 
 _ASSIGNMENTS = re.compile(
     r"^(?:[A-Za-z_][A-Za-z0-9_]*=(?:'[^']*'|\"[^\"]*\"|\$\([^()]*\)|\$\{[^}]*\}|[^\s'\"$]|\$(?![({]))*\s+)+(?=\S)")
@@ -2548,7 +2544,7 @@ class FactBuilder:
         run = unit.run
         steps = [s for s, _ in unit.finds]
         gates = _gates(run.job["if"], *(s.step["if"] for s in steps))
-        parts: list[Part] = [*_cap(describe(_triggers(scenarios), gates)), *self.if_clause(run), ": deploys"]
+        parts: list[Part] = [*capitalised(describe(_triggers(scenarios), gates)), *self.if_clause(run), ": deploys"]
         if _documentation(scenarios, unit):
             parts.append(" the documentation site")
         if unit.env:
@@ -3258,7 +3254,7 @@ class FactBuilder:
         run: JobRun = entry["run"]
         kind = entry["kind"]
         label = self.env_label(units) or [Code(_file(units[0].run.top))]
-        parts: list[Part] = [*_cap(tuple(label)), ": "]
+        parts: list[Part] = [*capitalised(tuple(label)), ": "]
         if kind == "gate":
             parts += [
                 "jobs ",
@@ -3601,7 +3597,7 @@ class FactBuilder:
             how: list[Part] = (
                 [Code("workflow_dispatch"), " of ", Code(_file(run.top)), *self.if_clause(run)]
                 if manual
-                else [*_cap(describe(_triggers(scns))), *self.if_clause(run), ":"]
+                else [*capitalised(describe(_triggers(scns))), *self.if_clause(run), ":"]
             )
             parts = [
                 *how,

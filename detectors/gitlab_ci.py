@@ -43,7 +43,7 @@ from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sni
 from infrascan.environments import display_name, is_dynamic, normalise
 from infrascan.envvars import is_placeholder_host
 from infrascan.images import parse_image
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, code_list, text
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, capitalised, code_list, text
 from infrascan.redact import is_secret_key
 from infrascan.shellarms import arm_allows, call_arguments
 from infrascan.tasks import TaskIndex
@@ -971,11 +971,6 @@ def _cd(command: str, cwd: str) -> str:
 # ==== facts ======================================================================================
 
 
-def _capital(parts: tuple[Part, ...]) -> tuple[Part, ...]:
-    if parts and isinstance(parts[0], str) and parts[0]:
-        return (parts[0][:1].upper() + parts[0][1:], *parts[1:])
-    return parts
-
 
 class FactWriter:
     """The facts of one pipeline, following the CI conventions shared by every CI detector."""
@@ -1123,8 +1118,10 @@ class FactWriter:
                 attrs={"step": "Release", "images": [], "pushed": False},
             ))
         project = _downstream_project(job)
-        named = any(self.kb.build_stages.search(word) for word in (job.stage, job.name, project))
-        if project and named and not self._downstream_deploy(job):
+        words = (job.stage, job.name, project.rsplit("/", 1)[-1])
+        named = any(self.kb.build_stages.search(w) for w in words)
+        checks = any(self.kb.not_build_jobs.search(w) for w in words[1:])  # `verify-package`, `*-scanning`
+        if project and named and not checks and not self._downstream_deploy(job):
             out.append(self.fact(
                 "ci.build",
                 text("Pipeline of project ", Code(project), " started (defined outside this repository) in ",
@@ -1342,7 +1339,7 @@ class FactWriter:
             )
             ref = self.job_ref(job)
             parts = text(
-                *(ref if field_id == "ci.deploy.manual" else _capital(ref)),
+                *capitalised(ref),
                 " deploys ",
                 *targets,
                 " on ",
@@ -1396,7 +1393,7 @@ class FactWriter:
         return self.fact(
             "ci.deploy.automated",
             text(
-                *_capital(self.job_ref(job)),
+                *capitalised(self.job_ref(job)),
                 " publishes a test report to GitLab Pages (",
                 Code(command),
                 ") on ",
@@ -1590,7 +1587,7 @@ class FactWriter:
             out.append(
                 self.fact(
                     "env.special",
-                    _capital(text(*stopped)),
+                    capitalised(text(*stopped)),
                     Confidence.DECLARED,
                     evidence,
                     job=job,
@@ -1780,7 +1777,8 @@ class FactWriter:
             out.append(
                 self.fact(
                     "deploy.migration.rollback",
-                    text(*_capital(self.job_ref(job)), " runs ", Code(step.command), " (", *describe(job.whens), ")"),
+                    text(*capitalised(self.job_ref(job)), " runs ", Code(step.command), " (", *describe(job.whens),
+                         ")"),
                     Confidence.DECLARED,
                     [step.where],
                     job=job,
@@ -1811,7 +1809,7 @@ class FactWriter:
                 )
             else:
                 parts = text(
-                    *_capital(text(*self.job_ref(job))),
+                    *capitalised(text(*self.job_ref(job))),
                     " runs ",
                     Code(step.command),
                     *env,

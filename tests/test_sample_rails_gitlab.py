@@ -59,7 +59,7 @@ def test_deploy_triggers(scanned: Scanned) -> None:
     assert "resource_group: staging" in staging.text
     manual = [f for f in gitlab(facts_for(scanned.model, "ci.deploy.manual")) if f.confidence is not Confidence.HINT]
     production = only(manual, "deploy-production")
-    assert production.text.startswith("job deploy-production")
+    assert production.text.startswith("Job deploy-production")
     assert r"on tags matching /^v\d+\.\d+\.\d+$/" in production.text
     assert production.attrs["environment"] == "production" and production.attrs["manual"] is True
     assert not [f for f in automated + manual if "stop-review" in f.text or "rollback-production" in f.text]

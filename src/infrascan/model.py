@@ -135,6 +135,13 @@ def text(*parts: Part) -> tuple[Part, ...]:
     return tuple(out)
 
 
+def capitalised(parts: tuple[Part, ...]) -> tuple[Part, ...]:
+    """Fact text that starts a sentence: its first plain word capitalised (a code span stays as written)."""
+    if parts and isinstance(parts[0], str) and parts[0]:
+        return (parts[0][:1].upper() + parts[0][1:], *parts[1:])
+    return parts
+
+
 def phrase_list(phrases: Iterable[Iterable[Part]], apart: bool = False) -> tuple[Part, ...]:
     """Phrases in one sentence: `a, b and c`. With `apart`, `a; b; c`: for a list whose last phrase
     carries a note of its own (`push to main; pull requests (paths api/**)`), which after "and"

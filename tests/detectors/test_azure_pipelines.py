@@ -40,7 +40,7 @@ def test_manual_validation_gates_the_templated_production_deploy(pipeline: Scann
     manual = [f for f in facts_for(pipeline.model, "ci.deploy.manual") if f.confidence is not Confidence.HINT]
     (production,) = manual
     assert production.text.startswith(
-        "manual validation ManualValidation@0 in job WaitForValidation starts the deploy to production (Helm)"
+        "Manual validation ManualValidation@0 in job WaitForValidation starts the deploy to production (Helm)"
     )
     assert production.text.endswith("the pipeline runs on push to main")
     # the environment `${{ parameters.environment }}.${{ parameters.namespace }}` came from the caller

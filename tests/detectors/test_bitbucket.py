@@ -216,3 +216,13 @@ def test_only_an_automated_staging_step_gives_staging_its_purpose(tmp_path: Path
     assert purpose.env == "staging" and purpose.text == (
         "Pre-production: job Deploy staging (bitbucket-pipelines.yml) deploys here on push to main"
     )
+
+
+def test_a_manual_step_that_only_runs_the_app_on_the_agent_reads_as_a_sentence(tmp_path: Path) -> None:
+    # the code review's case: the last writer of a 'Manual: ' prefix (a manual step serving the build)
+    pipeline = ("pipelines:\n  default:\n    - step:\n        name: Build\n        script:\n          - npm run build\n"
+                "    - step:\n        name: Deploy preview\n        trigger: manual\n        script:\n"
+                "          - npx serve -s dist -l 5000 &\n")
+    scanned = scan_tree(tmp_path, {"bitbucket-pipelines.yml": pipeline, "package.json": '{"name": "web"}'})
+    manual = [f.text for f in facts_for(scanned.model, "ci.deploy.manual")]
+    assert manual and all(t.startswith("After trigger: manual on step Deploy preview") for t in manual), manual

@@ -21,7 +21,7 @@ def workflows(tmp_path_factory: pytest.TempPathFactory) -> Scanned:
 def test_approval_job_gates_the_production_deploy(workflows: Scanned) -> None:
     (manual,) = facts_for(workflows.model, "ci.deploy.manual")
     assert manual.text.startswith(
-        "approval job hold in workflow build-test-deploy starts the deploy to production (Amazon ECS)"
+        "Approval job hold in workflow build-test-deploy starts the deploy to production (Amazon ECS)"
     )
     assert manual.text.endswith("the pipeline runs on push to main")  # hold requires a main-only job
     assert manual.attrs["manual"] is True and manual.attrs["needs"] == ["migrate"]

@@ -279,7 +279,7 @@ def test_rules_triggers_manual_delayed_schedule_and_web(tmp_path: Path) -> None:
     assert "on push to main, 30 minutes after the job is reached (when: delayed)" in canary
     production = one(manual, "deploy-production")
     assert (
-        production.startswith("job deploy-production") and r"on tags matching /^v\d+\.\d+\.\d+$/" in production
+        production.startswith("Job deploy-production") and r"on tags matching /^v\d+\.\d+\.\d+$/" in production
     )
     assert "on pipelines run from the UI" in one(manual, "web-only")
     assert one(ci_facts(scanned, "ci.test.e2e"), "nightly-e2e").endswith("scheduled pipelines")
@@ -419,6 +419,7 @@ def test_child_pipeline_parsed_and_downstream_project_unresolved(tmp_path: Path)
     assert one(builds, "release_notes").startswith(
         "GitLab release of the tag created (release:) in job release_notes (.gitlab-ci.yml), on tags matching")
     assert not [t for t in builds if "integration-suite" in t]  # no build word: not a build step
+    assert not [t for t in builds if "package-verification" in t]  # a check, whatever its project's words
 
 
 def test_templates_auto_devops_and_terraform_as_data(tmp_path: Path) -> None:
