@@ -2197,14 +2197,26 @@ def _undecided(source: str | None, scenarios: Iterable[Scenario]) -> tuple[Part,
     while _STATUS_PREFIX.match(body):
         body = _STATUS_PREFIX.sub("", body, count=1)
     if len(body) <= SHOWN_CONDITION and "|" not in body:
-        return (", if ", Code(body))
+        return (", if ", *shown_condition(body))
     unknown = [ref for ref in dict.fromkeys(_CONTEXT_REF.findall(body))
                if any(UNKNOWN in _with_results(s.scope.lookup)(ref) for s in undecided)]
     if unknown:
         return (", depending on ", *code_list(unknown, limit=3))
     if "|" in body:  # no code span holds it, and it names nothing the scan could look up
         return (", under a condition the scan cannot decide",)
-    return (", if ", Code(body[: SHOWN_CONDITION - 1] + "…"))  # long; not _short: `count > 0` is no redirection
+    return (", if ", *shown_condition(body))
+
+
+def shown_condition(condition: str) -> list[Part]:
+    """An `if:` as the document can show it: in a code span, cut at SHOWN_CONDITION (not _short:
+    `count > 0` is no redirection); one holding `||`, which no code span holds, by the contexts
+    it reads (`a condition on github.ref`)."""
+    whole = EXPR.fullmatch(condition.strip())
+    body = " ".join((whole.group(1) if whole else condition).split())
+    if "|" in body:
+        refs = list(dict.fromkeys(_CONTEXT_REF.findall(body)))
+        return ["a condition on ", *code_list(refs, limit=3)] if refs else ["a condition on the run"]
+    return [Code(body if len(body) <= SHOWN_CONDITION else body[: SHOWN_CONDITION - 1] + "…")]
 
 
 def _commands_in(*conditions: str | None) -> list[str]:
@@ -3648,9 +3660,7 @@ class FactBuilder:
                             where += [", through local action ", *code_list(through, sep=" → ")]
                         conditions = [c for c in (job["if"], step["if"]) if c]
                         for index, condition in enumerate(conditions):
-                            # no code span holds a `||` (langfuse's printed half as code, half escaped)
-                            shown = "a condition on the run" if "|" in condition else Code(_short(condition, 80))
-                            where += [" and " if index else ", if ", shown]
+                            where += [" and " if index else ", if ", *shown_condition(condition)]
                         facts.append(alert_fact(self.d, path, step["uses_line"], channel, text(*where, ")")))
         return facts
 

@@ -1725,8 +1725,13 @@ def test_notify_steps_are_alert_channels_on_the_failure_path(tmp_path_factory: p
     scanned = scan(tmp_path_factory, "notify-or", {
         W + "deploy.yml": either, ".github/actions/notify-failure/action.yml": fx("notify_action.yml")})
     slack = one(ours(scanned, "alert.channels"), "Slack")
-    assert slack.text.endswith("through local action notify-failure, if a condition on the run)")
+    assert slack.text.endswith("through local action notify-failure, if a condition on github.ref)")
     assert "|" not in slack.text
+    # a comparison is no shell redirection: `> 1` stays
+    retried = fx("notify_deploy.yml").replace("if: failure()", "if: github.run_attempt > 1")
+    scanned = scan(tmp_path_factory, "notify-gt", {
+        W + "deploy.yml": retried, ".github/actions/notify-failure/action.yml": fx("notify_action.yml")})
+    assert one(ours(scanned, "alert.channels"), "Slack").text.endswith("if github.run_attempt > 1)")
 
 
 def test_a_deploy_s_config_flag_is_read_from_the_step_s_working_directory(tmp_path: Path) -> None:
