@@ -4,9 +4,10 @@ DDEV serves a project at `https://<name>.<project_tld>` (`ddev.site` unless the 
 another), plus each of its `additional_hostnames` under the same domain and each of its
 `additional_fqdns` as written; its database container runs the engine and version under
 `database:`. Both are what DDEV documents for the keys, so they are declared facts of the
-development environment. A file that sets no `database:` gets DDEV's default engine, which has
-changed between DDEV releases: that is said, with no version. DDEV's engine names (`mariadb`,
-`mysql`, `postgres`) are the Docker library images' names, so the catalog names them by image.
+development environment. A file that sets no `database:` (or no `type:` in it) gets DDEV's default
+engine, MariaDB, whose version has changed between DDEV releases: that is inferred, with no
+version. DDEV's engine names (`mariadb`, `mysql`, `postgres`) are the Docker library images'
+names, so the catalog names them by image.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from infrascan.model import Code, Confidence, Fact, Part, text
 from infrascan.yamlload import YDict, line_of
 
 _DEFAULT_TLD = "ddev.site"
+# The database container's host name inside a DDEV project.
+_DB_HOST = "db"
 # The database keys of DDEV before 1.19, each naming its engine.
 _LEGACY_VERSIONS = {"mariadb_version": "mariadb", "mysql_version": "mysql"}
 _ENV = "development"
@@ -28,7 +31,7 @@ class DdevDetector(Detector):
     name = "ddev"
     version = "1"
     description = "DDEV projects (.ddev/config.yaml): the local development URL, database and runtime"
-    patterns = (".ddev/config.yaml",)
+    patterns = ("**/.ddev/config.yaml",)  # a monorepo keeps a DDEV project per app
     looks_for = {
         "env.url": "DDEV project URLs (name, additional hostnames) in .ddev/config.yaml",
         "env.database": "DDEV database engine and version in .ddev/config.yaml",
@@ -56,8 +59,10 @@ class DdevDetector(Detector):
         name = doc.get("name")
         if not isinstance(name, str) or not name.strip():
             return []
-        tld = str(doc.get("project_tld") or _DEFAULT_TLD)
+        tld = doc.get("project_tld") if isinstance(doc.get("project_tld"), str) else _DEFAULT_TLD
         port = str(doc.get("router_https_port") or "443").strip()
+        if not port.isdigit():
+            port = "443"
         at = "" if port in ("443", "") else f":{port}"  # the router's https port, when moved off 443
         hosts: list[tuple[str, int]] = [(f"{name.strip()}.{tld}", line_of(doc, "name"))]
         for key, suffix in (("additional_hostnames", f".{tld}"), ("additional_fqdns", "")):
@@ -77,24 +82,26 @@ class DdevDetector(Detector):
             return []  # no database container
         database = doc.get("database")
         legacy = next((key for key in _LEGACY_VERSIONS if doc.get(key) not in (None, "")), None)
-        if isinstance(database, YDict):
-            engine, version = database.get("type"), database.get("version")
+        if isinstance(database, YDict) and isinstance(database.get("type"), str) and database["type"]:
+            engine, version = database["type"], database.get("version")
             line = line_of(database, "type", database.line)
         elif legacy is not None:  # DDEV before 1.19: `mysql_version: "5.7"` (the other one left "")
             engine, version, line = _LEGACY_VERSIONS[legacy], doc[legacy], line_of(doc, legacy)
         else:
-            line = line_of(doc, "name", 1) if "name" in doc else 1
-            return [self._fact("env.database", ("DDEV's default database (the file sets no ", Code("database:"),
-                                                "; its engine depends on the DDEV release)"),
-                               path, line, "db", Confidence.INFERRED, rank=60)]
-        if not isinstance(engine, str) or not engine:
-            return []
+            line = line_of(doc, "database", line_of(doc, "name", 1))
+            return [self._fact("env.database", text("MariaDB, DDEV's default database (the file names no engine, "
+                                                    "and the default version depends on the DDEV release)"),
+                               path, line, "mariadb", Confidence.INFERRED, tech="mariadb", rank=60,
+                               attrs={"hosts": [_DB_HOST]})]
+        if not isinstance(version, (str, int, float)) or isinstance(version, bool):
+            version = None
         found = self.catalog.by_image(f"{engine}:{version}" if version else engine)
         if found is None or found[0].category not in DATA_STORE_CATEGORIES:
             label: list[Part] = [Code(engine), *([" ", str(version)] if version else [])]
             return [self._fact("env.database", text(*label, " (DDEV database)"), path, line, "db", rank=30)]
         tech, ref = found
-        attrs = {"version": tech.version_of(ref)} if version else {}
+        attrs: dict[str, Any] = {"version": tech.version_of(ref)} if version else {}
+        attrs["hosts"] = [_DB_HOST]  # what the application reaches it by (`DB_HOST=db`)
         return [self._fact("env.database", text(tech.image_label(ref), " (DDEV database)"), path, line, tech.id,
                            tech=tech.id, rank=30, attrs=attrs)]
 
@@ -102,7 +109,7 @@ class DdevDetector(Detector):
         """What the web container runs: the project type, PHP and Node.js versions, the web server."""
         parts: list[tuple[Part, ...]] = []
         for key, label in (("php_version", "PHP "), ("nodejs_version", "Node.js ")):
-            if isinstance(doc.get(key), (str, int, float)) and str(doc[key]):
+            if isinstance(doc.get(key), (str, int, float)) and not isinstance(doc[key], bool) and str(doc[key]):
                 parts.append((label, str(doc[key])))
         if isinstance(doc.get("webserver_type"), str):
             parts.append(("web server ", Code(doc["webserver_type"])))

@@ -55,7 +55,22 @@ def test_no_database_container_and_no_name_say_nothing_of_them(tmp_path: Path) -
 def test_a_file_without_database_says_ddev_s_default_without_a_version() -> None:
     out = DdevDetector().extract(SourceFile(".ddev/config.yaml", "name: shop\ntype: laravel\n"))
     [db] = [f for f in out.facts if f.field == "env.database"]
-    assert db.confidence is Confidence.INFERRED and "DDEV's default database" in db.text
+    assert db.confidence is Confidence.INFERRED and db.text.startswith("MariaDB, DDEV's default database")
+    assert db.tech == "mariadb"
+    # a version with no type is DDEV's default engine too; odd values are not printed as Python
+    out = DdevDetector().extract(SourceFile(".ddev/config.yaml", (
+        "name: shop\nproject_tld: [a]\nphp_version: true\ndatabase:\n  version: '10.6'\n")))
+    texts_ = [f.text for f in out.facts]
+    assert "https://shop.ddev.site (DDEV project shop)" in texts_ and not [t for t in texts_ if "True" in t]
+    assert [f.tech for f in out.facts if f.field == "env.database"] == ["mariadb"]
+
+
+def test_a_project_in_a_subfolder_is_read(tmp_path: Path) -> None:
+    # a monorepo keeps a DDEV project per app (the code review's case)
+    scanned = scan_tree(tmp_path, {"apps/shop/.ddev/config.yaml": "name: shop\ndatabase:\n  type: postgres\n"
+                                                                   "  version: '16'\n"})
+    assert [f.text for f in facts_for(scanned.model, "env.database", env="development")] == [
+        "PostgreSQL 16 (DDEV database)"]
 
 
 def test_invalid_yaml_is_a_diagnostic_with_its_line() -> None:
@@ -69,3 +84,12 @@ def test_ddev_before_1_19_names_its_database_by_version_key() -> None:
         'name: meals\ntype: php\nrouter_https_port: "8443"\nmariadb_version: ""\nmysql_version: "5.7"\n')))
     assert [f.text for f in out.facts if f.field == "env.database"] == ["MySQL 5.7 (DDEV database)"]
     assert [f.text for f in out.facts if f.field == "env.url"] == ["https://meals.ddev.site:8443 (DDEV project meals)"]
+
+
+def test_the_applications_db_host_is_the_ddev_database(tmp_path: Path) -> None:
+    # Symfony on DDEV: `DATABASE_URL=mysql://db:db@db:3306/db` reaches DDEV's MariaDB, host `db`
+    scanned = scan_tree(tmp_path, {**tree("cakephp"),
+                                   ".env.example": "DATABASE_URL=mysql://db:db@db:3306/db\n"})
+    found = [f.text for f in facts_for(scanned.model, "env.database", env="development")]
+    assert not [t for t in found if t.startswith("MySQL")], found
+    assert any("host db runs MariaDB here (it speaks the MySQL protocol)" in t for t in found), found
