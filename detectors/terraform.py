@@ -42,7 +42,7 @@ from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sou
 from infrascan.environments import env_from_name, normalise
 from infrascan.envvars import is_placeholder_host
 from infrascan.images import tag_version
-from infrascan.model import Code, Confidence, Evidence, Fact, FactScope, Part, text
+from infrascan.model import DEFAULT_RANK, Code, Confidence, Evidence, Fact, FactScope, Part, text
 from infrascan.source import folder_of, is_example_path, is_retired_path, is_within, near_folder
 from infrascan.yamlload import load_yaml
 
@@ -753,8 +753,8 @@ class Tally:
 
 def _optional_rank(kw: dict[str, Any]) -> int:
     """A resource its root's defaults switch off is a weaker lead than anything that is on: ranked
-    no higher than the default rank, where Kubernetes puts its switched-off objects."""
-    return max(int(kw.get("rank", 50)), 50)
+    no stronger than a fact whose detector says nothing of its rank."""
+    return max(int(kw.get("rank", DEFAULT_RANK)), DEFAULT_RANK)
 
 
 def _optional_note(switches: list[str]) -> list[Part]:

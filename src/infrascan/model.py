@@ -80,6 +80,10 @@ class Code:
 Part = Union[str, Code]  # noqa: UP007 - a runtime alias, evaluated on Python 3.10
 
 
+# Where a fact ranks when its detector says nothing (lower ranks are the stronger statements).
+DEFAULT_RANK = 50
+
+
 @dataclass
 class Fact:
     field: str
@@ -91,7 +95,7 @@ class Fact:
     item: str = ""
     tech: str | None = None
     order: tuple[Any, ...] = ()
-    rank: int = 50
+    rank: int = DEFAULT_RANK
     attrs: dict[str, Any] = dc_field(default_factory=dict)
     scope: FactScope = FactScope.MAIN
     component: str = ""
