@@ -1110,7 +1110,7 @@ class FactWriter:
                 "ci.build",
                 text("GitLab release of the tag created (", Code("release:"), ") in ", *self.job_ref(job), ", on ",
                      *describe(job.whens)),
-                Confidence.DECLARED,
+                Confidence.DECLARED if not job.origin else Confidence.INFERRED,  # a template's job: as _step_fact
                 [job.node.where_of("release"), job.where],
                 job=job,
                 item=f"{self.p.path}:{job.name}:release",
