@@ -398,6 +398,19 @@ ROWS: list[tuple[str, str]] = [
     ('docker buildx build --check .', ''),
     ('docker build --help', ''),
     ('docker buildx build --call=check .', ''),
+    # ---- gh-release --------------------------------------------------------------------------------
+    # passbolt/passbolt_api: .github/workflows/release_candidate.yaml
+    ('gh release create "${GITHUB_REF#refs/*/}" -t "$(grep name config/version.php | awk -F "\'" \'{print $4}\')" '
+     '-p --notes-file RELEASE_NOTES.md', 'build:github-cli'),
+    # pocket-id/pocket-id: scripts/development/create-release.sh
+    ('gh release create "v$NEW_VERSION" --title "v$NEW_VERSION" --notes "$CHANGELOG" --draft', 'build:github-cli'),
+    # GitHub CLI manual (gh release create): its examples
+    ('gh release create v1.2.3 --notes "bugfix release"', 'build:github-cli'),
+    ('gh release create v1.2.3 ./dist/*.tgz', 'build:github-cli'),
+    ('gh release create v1.2.3 --generate-notes --target main', 'build:github-cli'),
+    # negatives: reading or editing releases publishes nothing new
+    ('gh release view v1.2.3', ''),
+    ('gh release create --help', ''),
     # ---- compose-build -----------------------------------------------------------------------------
     # grafana/loki: tools/dev/loki-tsdb-storage-s3/compose-up.sh
     ('docker compose -f "${SCRIPT_DIR}"/docker-compose.yml build distributor', 'build:docker-compose'),
