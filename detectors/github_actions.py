@@ -1458,17 +1458,21 @@ class Expander:
         named = bool(name) and self.know.checks.search(name) is not None and "build" not in name.lower()
         return named or (bool(found.entry) and self.know.checks.search(found.entry) is not None)
 
-    def _dockerfile_action(self, uses: str, with_: Mapping[str, str]) -> ActionSpec | None:
+    def _dockerfile_action(self, uses: str, with_: Mapping[str, str], lookups: list[Lookup]) -> ActionSpec | None:
         """An action the table does not know, given a Dockerfile of this repository in an input
-        named for one: it builds that Dockerfile, by inference (plane's `makeplane/actions/build-push`
-        with `dockerfile-path`: the image pipeline the document otherwise never mentioned)."""
+        named for one (as written, or each value its matrix gives): it builds that Dockerfile, by
+        inference (plane's `makeplane/actions/build-push` with `dockerfile-path`: the image
+        pipeline the document otherwise never mentioned)."""
         # the repository and path say what the action does; the owner's name does not
         _, _, named = uses.split("@", 1)[0].partition("/")
         if not self._unknown_remote(uses) or not self.know.dockerfile_builders.match(named):
             return None
         dockerfiles = set(self.ctx.paths("dockerfile"))
         for key, value in with_.items():
-            if self.know.dockerfile_inputs.match(key) and repo_path("", value.strip()) in dockerfiles:
+            if not self.know.dockerfile_inputs.match(key):
+                continue
+            values = {v for lookup in lookups for v in literals(interpolate(value, lookup))} or {value}
+            if any(repo_path("", v.strip()) in dockerfiles for v in values):
                 context = next((k for k in with_ if self.know.context_inputs.match(k)), None)
                 inputs = {"file": key, **({"context": context} if context else {})}
                 return ActionSpec(uses.split("@", 1)[0].lower(), ("build",), "docker", inputs=inputs, inferred=True)
@@ -1546,7 +1550,8 @@ class Expander:
             if uses.startswith("./"):
                 out.extend(self._composite(run, job, wd, stack))
             elif uses and not uses.startswith("docker://"):
-                spec = self.know.action(uses) or self._dockerfile_action(uses, step["with"])
+                spec = self.know.action(uses) or self._dockerfile_action(uses, step["with"],
+                                                                          [s.scope.lookup for s in scoped])
                 if spec is not None:
                     run.groups = self._grouped(run, partial(self._action, spec=spec, job=job, run=run))
                 if spec is not None and spec.output and step["id"]:

@@ -838,6 +838,15 @@ def test_an_unknown_action_given_a_dockerfile_of_the_repository_builds_it(
                           "(build-branch.yml), on push to preview")
     assert build.confidence is Confidence.INFERRED  # the action is not known: its input says what it builds
     assert build.attrs["paths"] == ["./apps/api/Dockerfile.api"]
+    # a matrix gives the Dockerfile (the code review's case)
+    matrixed = ("on: push\njobs:\n  images:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n"
+                "        dockerfile: [./apps/api/Dockerfile.api]\n    steps:\n"
+                "      - uses: acme/actions/build-push@v1.4.0\n        with:\n"
+                "          dockerfile-path: ${{ matrix.dockerfile }}\n")
+    scanned = scan(tmp_path_factory, "unknown-build-action-matrix", {
+        W + "images.yml": matrixed, "apps/api/Dockerfile.api": "FROM python:3.12-alpine\n"})
+    [build] = ours(scanned, "ci.build")
+    assert "./apps/api/Dockerfile.api" in build.text and build.confidence is Confidence.INFERRED
     # vaultwarden: a linter given the Dockerfile builds nothing
     linted = scan(tmp_path_factory, "unknown-lint-action", {
         W + "hadolint.yml": ("on: push\njobs:\n  hadolint:\n    runs-on: ubuntu-latest\n    steps:\n"
