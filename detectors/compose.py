@@ -337,6 +337,11 @@ def port_specs(ports: Any) -> list[str]:
     return specs
 
 
+def _local_ports(svc: dict[Any, Any]) -> list[str]:
+    """The host ports a service publishes (`6379:6379`): where the developer's machine reaches it."""
+    return [port for _, port, _ in host_ports(port_specs(svc.get("ports"))) if port.isdigit()]
+
+
 def first_host_port(specs: list[str]) -> str | None:
     """The first published host port that may serve the application over HTTP."""
     for _, host, container in host_ports(specs):
@@ -407,8 +412,7 @@ class ComposeDetector(Detector):
                     svc_line = services.line_of(name) if isinstance(services, YDict) else svc.line
                     image_key = (found[0].id, found[1].reference())
                     same_image.setdefault(image_key, []).append((str(name), line_of(svc, "image", svc_line)))
-                    published_at[str(name)] = [port for _, port, _ in host_ports(port_specs(svc.get("ports")))
-                                               if port.isdigit()]
+                    published_at[str(name)] = _local_ports(svc)
                 self._service(file.path, str(name), svc, services, env, found, running, out)
         for (tech_id, reference), users in same_image.items():
             ref = parse_image(reference)
@@ -775,6 +779,7 @@ class ComposeDetector(Detector):
                 "waiters": waiters,
                 "test_stack": in_test_dir(path),
                 "user": substitute(str(svc["user"])) if svc.get("user") not in (None, "") else None,
+                "ports": _local_ports(svc),
             },
         )
 
@@ -801,18 +806,28 @@ class ComposeDetector(Detector):
             if data["image"] or data["build"] or PurePosixPath(record.path).name in _BASE_NAMES:
                 continue
             base = bases.get((posixpath.dirname(record.path), data["service"]))
-            if base is None or base.data["env"] == data["env"] or base.data["tech"] is None:
+            if base is None or base.data["tech"] is None:
+                continue
+            same = base.data["env"] == data["env"]
+            ports = data.get("ports") or []
+            if same and not ports:
                 continue
             tech = self.catalog.get(base.data["tech"])
             ref = parse_image(base.data["image"])
             if ref is None or tech.category not in DATA_STORE_CATEGORIES:
                 continue
             for fact in self.image_facts(
-                base.path, [base.data["image_line"]], [data["service"]], tech, ref, data["env"]
+                base.path, [base.data["image_line"]], [data["service"]], tech, ref, data["env"], ports
             ):
-                fact.parts = text(*fact.parts, " via override ", Code(PurePosixPath(record.path).name))
-                fact.evidence = (*self.evidence(record.path, record.line), *fact.evidence)
-                fact.scope = FactScope.EXAMPLE if data["test_stack"] else FactScope.MAIN
+                if same:
+                    # `docker-compose.override.yml` publishing the base's store: the base's own
+                    # statement, reached at those local ports too (merged with it by its text)
+                    fact.evidence = (*fact.evidence, *self.evidence(record.path, record.line))
+                    fact.scope = FactScope.EXAMPLE if base.data["test_stack"] else FactScope.MAIN
+                else:
+                    fact.parts = text(*fact.parts, " via override ", Code(PurePosixPath(record.path).name))
+                    fact.evidence = (*self.evidence(record.path, record.line), *fact.evidence)
+                    fact.scope = FactScope.EXAMPLE if data["test_stack"] else FactScope.MAIN
                 facts.extend(unplaced([fact]) if data["env"] is None else [fact])
         return facts
 

@@ -172,3 +172,18 @@ def test_a_local_port_names_only_the_same_environments_stack(tmp_path: Path) -> 
     assert [t for t in found if "REDIS_URL" in t and ".env examples" in t] == [
         "Redis: REDIS_URL connection URL (redis:) in .env examples"], found
     assert not [t for t in found if "runs Valkey here" in t], found
+
+
+def test_a_port_an_override_file_publishes_names_the_engine_too(tmp_path: Path) -> None:
+    # the code review's case: development ports usually live in docker-compose.override.yml
+    scanned = scan_tree(tmp_path, {
+        "docker-compose.yml": "services:\n  cache:\n    image: valkey/valkey:8\n  api:\n    build: .\n",
+        "docker-compose.override.yml": "services:\n  cache:\n    ports:\n      - \"6379:6379\"\n",
+        ".env.example": "REDIS_URL=redis://localhost:6379\n",
+    })
+    found = sorted(texts(facts_for(scanned.model, "env.database", env="development")))
+    assert found == [
+        "Valkey 8: in compose service cache (image valkey/valkey:8)",  # one statement, not two
+        "Valkey: REDIS_URL connection URL (redis:) in .env examples; "
+        "host localhost:6379 runs Valkey here (it speaks the Redis protocol)",
+    ], found
