@@ -138,6 +138,7 @@ class Knowledge:
     dockerfile_inputs: re.Pattern[str]
     dockerfile_builders: re.Pattern[str]
     context_inputs: re.Pattern[str]
+    image_inputs: re.Pattern[str]
     checkout: re.Pattern[str]
     plumbing: re.Pattern[str]
 
@@ -199,6 +200,7 @@ def knowledge() -> Knowledge:
         dockerfile_inputs=re.compile(data["dockerfile_inputs"]),
         dockerfile_builders=re.compile(data["dockerfile_builders"]),
         context_inputs=re.compile(data["context_inputs"]),
+        image_inputs=re.compile(data["image_inputs"]),
         checkout=re.compile(data["checkout"]),
         plumbing=re.compile(data["plumbing"]),
     )
@@ -1473,8 +1475,9 @@ class Expander:
                 continue
             values = {v for lookup in lookups for v in literals(interpolate(value, lookup))} or {value}
             if any(repo_path("", v.strip()) in dockerfiles for v in values):
-                context = next((k for k in with_ if self.know.context_inputs.match(k)), None)
-                inputs = {"file": key, **({"context": context} if context else {})}
+                roles = {"context": self.know.context_inputs, "image": self.know.image_inputs}
+                inputs = {"file": key, **{role: found for role, pattern in roles.items()
+                                           if (found := next((k for k in with_ if pattern.match(k)), None))}}
                 return ActionSpec(uses.split("@", 1)[0].lower(), ("build",), "docker", inputs=inputs, inferred=True)
         return None
 

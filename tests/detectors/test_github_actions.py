@@ -838,6 +838,13 @@ def test_an_unknown_action_given_a_dockerfile_of_the_repository_builds_it(
                           "(build-branch.yml), on push to preview")
     assert build.confidence is Confidence.INFERRED  # the action is not known: its input says what it builds
     assert build.attrs["paths"] == ["./apps/api/Dockerfile.api"]
+    # an input named for the image names it (the code review's case)
+    named = scan(tmp_path_factory, "unknown-build-action-image", {
+        W + "build-branch.yml": workflow.replace("          build-context: .\n",
+                                                 "          build-context: .\n          image: acme/api\n"),
+        "apps/api/Dockerfile.api": "FROM python:3.12-alpine\n",
+    })
+    assert ours(named, "ci.build")[0].text.startswith("Docker image acme/api built in job push_api")
     # a matrix gives the Dockerfile (the code review's case)
     matrixed = ("on: push\njobs:\n  images:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n"
                 "        dockerfile: [./apps/api/Dockerfile.api]\n    steps:\n"
