@@ -91,7 +91,7 @@ class ActionSpec:
     alert: str = ""
     output: str = ""
     makes: str = ""
-    # Read from an unknown action's inputs, not from the table (`Knowledge.dockerfile_action`).
+    # Read from an unknown action's inputs, not from the table (`Expander._dockerfile_action`).
     inferred: bool = False
 
 
@@ -137,6 +137,7 @@ class Knowledge:
     unnamed_env_workflows: re.Pattern[str]
     dockerfile_inputs: re.Pattern[str]
     dockerfile_builders: re.Pattern[str]
+    dockerfile_checkers: re.Pattern[str]
     context_inputs: re.Pattern[str]
     image_inputs: re.Pattern[str]
     checkout: re.Pattern[str]
@@ -199,6 +200,7 @@ def knowledge() -> Knowledge:
         unnamed_env_workflows=re.compile(data["unnamed_env_workflows"]),
         dockerfile_inputs=re.compile(data["dockerfile_inputs"]),
         dockerfile_builders=re.compile(data["dockerfile_builders"]),
+        dockerfile_checkers=re.compile(data["dockerfile_checkers"]),
         context_inputs=re.compile(data["context_inputs"]),
         image_inputs=re.compile(data["image_inputs"]),
         checkout=re.compile(data["checkout"]),
@@ -725,9 +727,13 @@ def read_step(step: YDict, lines: list[str]) -> dict[str, Any]:
         "if": _text(step.get("if")) if "if" in step else None,
         "env": _str_map(step.get("env")),
         "wd": _text(step.get("working-directory")),
-        # the line of `continue-on-error: true`: the step's failure fails nothing (0 when it does)
-        "lenient": line_of(step, "continue-on-error") if step.get("continue-on-error") is True else 0,
+        "may_fail_line": _may_fail_line(step),
     }
+
+
+def _may_fail_line(node: YDict) -> int:
+    """The line of `continue-on-error: true` (0 without): a failure there blocks nothing."""
+    return line_of(node, "continue-on-error") if node.get("continue-on-error") is True else 0
 
 
 def _key_lines(node: Any) -> dict[str, int]:
@@ -796,7 +802,7 @@ def read_job(
         "needs_line": line_of(job, "needs", line),
         "if": _text(job.get("if")) if "if" in job else None,
         "if_line": line_of(job, "if", line),
-        "lenient": line_of(job, "continue-on-error") if job.get("continue-on-error") is True else 0,
+        "may_fail_line": _may_fail_line(job),
         "environment": env_record,
         "uses": _text(job.get("uses")),
         "uses_line": line_of(job, "uses", line),
@@ -1460,6 +1466,11 @@ class Expander:
         named = bool(name) and self.know.checks.search(name) is not None and "build" not in name.lower()
         return named or (bool(found.entry) and self.know.checks.search(found.entry) is not None)
 
+    @cached_property
+    def _dockerfiles(self) -> frozenset[str]:
+        """The Dockerfiles of the repository (the Dockerfile detector's files)."""
+        return frozenset(self.ctx.paths("dockerfile"))
+
     def _dockerfile_action(self, uses: str, with_: Mapping[str, str], lookups: list[Lookup]) -> ActionSpec | None:
         """An action the table does not know, given a Dockerfile of this repository in an input
         named for one (as written, or each value its matrix gives): it builds that Dockerfile, by
@@ -1467,9 +1478,10 @@ class Expander:
         pipeline the document otherwise never mentioned)."""
         # the repository and path say what the action does; the owner's name does not
         _, _, named = uses.split("@", 1)[0].partition("/")
-        if not self._unknown_remote(uses) or not self.know.dockerfile_builders.match(named):
+        builds = self.know.dockerfile_builders.search(named) and not self.know.dockerfile_checkers.search(named)
+        if not builds or not self._unknown_remote(uses):
             return None
-        dockerfiles = set(self.ctx.paths("dockerfile"))
+        dockerfiles = self._dockerfiles
         for key, value in with_.items():
             if not self.know.dockerfile_inputs.match(key):
                 continue
@@ -1674,8 +1686,7 @@ class Expander:
                 continue
             found = Found(kind, spec.tool, name, run.path, line, spec.level, spec.target)
             found.detail = self._action_detail(spec, with_, resolved.lookup)
-            if spec.inferred:
-                found.detail["inferred"] = True
+            found.inferred = spec.inferred
             if spec.makes and kind == "build":
                 found.detail["makes"] = spec.makes
             if kind in ("build", "push", "meta", "deploy"):
@@ -2199,28 +2210,30 @@ def _undecided(source: str | None, scenarios: Iterable[Scenario]) -> tuple[Part,
     undecided = [s for s in scenarios if condition(source, _with_results(s.scope.if_lookup)) == BOTH]
     if not undecided:
         return ()
-    body = source.strip()
-    whole = EXPR.fullmatch(body)
-    body = " ".join((whole.group(1) if whole else body).split())
+    body = _condition_body(source)
     while _STATUS_PREFIX.match(body):
         body = _STATUS_PREFIX.sub("", body, count=1)
-    if len(body) <= SHOWN_CONDITION and "|" not in body:
-        return (", if ", *shown_condition(body))
-    unknown = [ref for ref in dict.fromkeys(_CONTEXT_REF.findall(body))
-               if any(UNKNOWN in _with_results(s.scope.lookup)(ref) for s in undecided)]
-    if unknown:
-        return (", depending on ", *code_list(unknown, limit=3))
-    if "|" in body:  # no code span holds it, and it names nothing the scan could look up
-        return (", under a condition the scan cannot decide",)
+    if len(body) > SHOWN_CONDITION or "|" in body:
+        unknown = [ref for ref in dict.fromkeys(_CONTEXT_REF.findall(body))
+                   if any(UNKNOWN in _with_results(s.scope.lookup)(ref) for s in undecided)]
+        if unknown:
+            return (", depending on ", *code_list(unknown, limit=3))
+        if "|" in body:  # no code span holds it, and it names nothing the scan could look up
+            return (", under a condition the scan cannot decide",)
     return (", if ", *shown_condition(body))
+
+
+def _condition_body(condition: str) -> str:
+    """An `if:` without its `${{ }}` and with its whitespace collapsed."""
+    whole = EXPR.fullmatch(condition.strip())
+    return " ".join((whole.group(1) if whole else condition).split())
 
 
 def shown_condition(condition: str) -> list[Part]:
     """An `if:` as the document can show it: in a code span, cut at SHOWN_CONDITION (not _short:
     `count > 0` is no redirection); one holding `||`, which no code span holds, by the contexts
     it reads (`a condition on github.ref`)."""
-    whole = EXPR.fullmatch(condition.strip())
-    body = " ".join((whole.group(1) if whole else condition).split())
+    body = _condition_body(condition)
     if "|" in body:
         refs = list(dict.fromkeys(_CONTEXT_REF.findall(body)))
         return ["a condition on ", *code_list(refs, limit=3)] if refs else ["a condition on the run"]
@@ -2597,7 +2610,7 @@ class FactBuilder:
         if any(t.event == "workflow_dispatch" for t in triggers):
             parts += [Code("workflow_dispatch"), " of ", Code(_file(run.top)), *self._inputs_note(scenarios)]
         else:
-            parts += [*describe(triggers), " (", Code(_file(run.top)), ")"]
+            parts += [*capitalised(tuple(describe(triggers))), " (", Code(_file(run.top)), ")"]
         parts += [" runs job ", Code(run.job["id"])]
         if run.path != run.top:
             parts += [" (", Code(_file(run.path)), ")"]
@@ -2821,7 +2834,7 @@ class FactBuilder:
         evidence = [e for f in (finds[:2] if image_build or len(fanned) < 2 else [*fanned[:3], *sent[:1]])
                     for e in f.evidence()]
         # an action infrascan does not know builds the Dockerfile its input names: an inference
-        inferred = any(f.detail.get("inferred") for f in finds)
+        inferred = any(f.inferred for f in finds)
         return Fact(
             "ci.build",
             text(*parts),
@@ -2987,9 +3000,9 @@ class FactBuilder:
         if run.job["container"]:
             parts += ["; in container ", Code(run.job["container"])]
         # a suite whose failures block nothing: a reader must not count on it
-        lenient = [(p, int(line)) for p, line in ((step.path, step.step.get("lenient")),
-                                                  (run.path, run.job.get("lenient"))) if line]
-        if lenient:
+        may_fail = next(((p, n) for p, n in ((step.path, step.step.get("may_fail_line")),
+                                             (run.path, run.job.get("may_fail_line"))) if n), None)
+        if may_fail:
             parts += ["; allowed to fail (", Code("continue-on-error: true"), ")"]
         if run.ephemeral:
             cluster = next((f for f in run.finds if f.kind == "cluster"), None)
@@ -3005,7 +3018,7 @@ class FactBuilder:
             Confidence.INFERRED if found.inferred else Confidence.DECLARED,
             self.ev(*found.evidence(), *[(run.path, int(s["line"])) for s in run.job["services"][:1]], *gated,
                     (run.path, run.job["line"]), *(started.evidence() if started else ()),
-                    *lenient[:1]),
+                    *([may_fail] if may_fail else [])),
             item=f"{run.path}:{run.job['id']}:{found.tool or found.entry}",
             order=(0, *run.order, *step.index),
             rank=30 if not found.inferred else 55,
