@@ -1141,7 +1141,6 @@ def _join(parts: Iterable[Part]) -> tuple[Part, ...]:
     return tuple(out)
 
 
-
 def _registry_parts(registries: list[dict[str, Any]]) -> tuple[Part, ...]:
     unique = list({r["id"]: r for r in registries}.values())
     if not unique:

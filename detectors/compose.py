@@ -30,7 +30,7 @@ from typing import Any
 from infrascan.catalog import DATA_STORE_CATEGORIES, Tech
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import DEVELOPMENT, env_from_name, normalise
-from infrascan.envvars import ENV_SELECTORS, Variable, VariableReader
+from infrascan.envvars import ENV_SELECTORS, Variable, VariableReader, local_port_host
 from infrascan.fields import FIELD_BY_ID, Scope
 from infrascan.images import ImageRef, parse_image
 from infrascan.model import Code, Confidence, Fact, FactScope, Part, code_list, phrase_list, text
@@ -464,7 +464,7 @@ class ComposeDetector(Detector):
 
     def image_facts(
         self, path: str, lines: list[int], names: list[str], tech: Tech, ref: ImageRef, env: str | None,
-        ports: list[str] | None = None,
+        ports: Sequence[str] = (),
     ) -> list[Fact]:
         """What services' image is: a database for the environment, a monitoring tool, a service.
 
@@ -492,7 +492,7 @@ class ComposeDetector(Detector):
                     rank=30,
                     order=(path, line),
                     # the names other services reach it by, and the local ports it is published on
-                    attrs={**attrs, "hosts": [*names, *(f"localhost:{port}" for port in ports or ())]},
+                    attrs={**attrs, "hosts": [*names, *(local_port_host(port) for port in ports)]},
                 )
             ]
         if tech.category in ("monitoring", "alerting"):
@@ -809,7 +809,7 @@ class ComposeDetector(Detector):
             if base is None or base.data["tech"] is None:
                 continue
             same = base.data["env"] == data["env"]
-            ports = data.get("ports") or []
+            ports = data["ports"]
             if same and not ports:
                 continue
             tech = self.catalog.get(base.data["tech"])
@@ -819,15 +819,16 @@ class ComposeDetector(Detector):
             for fact in self.image_facts(
                 base.path, [base.data["image_line"]], [data["service"]], tech, ref, data["env"], ports
             ):
+                here = self.evidence(record.path, record.line)
                 if same:
                     # `docker-compose.override.yml` publishing the base's store: the base's own
                     # statement, reached at those local ports too (merged with it by its text)
-                    fact.evidence = (*fact.evidence, *self.evidence(record.path, record.line))
-                    fact.scope = FactScope.EXAMPLE if base.data["test_stack"] else FactScope.MAIN
+                    fact.evidence = (*fact.evidence, *here)
                 else:
                     fact.parts = text(*fact.parts, " via override ", Code(PurePosixPath(record.path).name))
-                    fact.evidence = (*self.evidence(record.path, record.line), *fact.evidence)
-                    fact.scope = FactScope.EXAMPLE if data["test_stack"] else FactScope.MAIN
+                    fact.evidence = (*here, *fact.evidence)
+                owner = base if same else record
+                fact.scope = FactScope.EXAMPLE if owner.data["test_stack"] else FactScope.MAIN
                 facts.extend(unplaced([fact]) if data["env"] is None else [fact])
         return facts
 

@@ -20,8 +20,10 @@ from infrascan.model import Code, Confidence, Fact, Part, text
 from infrascan.yamlload import YDict, line_of
 
 _DEFAULT_TLD = "ddev.site"
-# The database container's host name inside a DDEV project.
+# The database container's host name inside a DDEV project (also its name in `omit_containers`).
 _DB_HOST = "db"
+# The engine DDEV runs when the file names none (only its version changed between releases).
+_DEFAULT_ENGINE = "mariadb"
 # The database keys of DDEV before 1.19, each naming its engine.
 _LEGACY_VERSIONS = {"mariadb_version": "mariadb", "mysql_version": "mysql"}
 _ENV = "development"
@@ -56,29 +58,27 @@ class DdevDetector(Detector):
     def _urls(self, path: str, doc: YDict) -> list[Fact]:
         """The project's URL and its extra host names: none without `name` (DDEV then takes the
         directory's name, which the file does not hold)."""
-        name = doc.get("name")
-        if not isinstance(name, str) or not name.strip():
+        name = _scalar(doc.get("name"))
+        if not name:
             return []
-        tld = doc.get("project_tld") if isinstance(doc.get("project_tld"), str) else _DEFAULT_TLD
-        port = str(doc.get("router_https_port") or "443").strip()
-        if not port.isdigit():
-            port = "443"
-        at = "" if port in ("443", "") else f":{port}"  # the router's https port, when moved off 443
-        hosts: list[tuple[str, int]] = [(f"{name.strip()}.{tld}", line_of(doc, "name"))]
+        tld = _scalar(doc.get("project_tld")) or _DEFAULT_TLD
+        port = _scalar(doc.get("router_https_port"))
+        at = f":{port}" if port.isdigit() and port != "443" else ""  # the router's https port, moved off 443
+        hosts: list[tuple[str, int]] = [(f"{name}.{tld}", line_of(doc, "name"))]
         for key, suffix in (("additional_hostnames", f".{tld}"), ("additional_fqdns", "")):
             values = doc.get(key)
             for value in values if isinstance(values, list) else []:
                 if isinstance(value, str) and value.strip() and "*" not in value:
                     hosts.append((value.strip() + suffix, line_of(doc, key)))
         return [
-            self._fact("env.url", text(Code(f"https://{host}{at}"), " (DDEV project ", Code(name.strip()), ")"),
+            self._fact("env.url", text(Code(f"https://{host}{at}"), " (DDEV project ", Code(name), ")"),
                        path, line, f"url:{host}", rank=20, attrs={"url": f"https://{host}{at}"})
             for host, line in dict.fromkeys(hosts)
         ]
 
     def _database(self, path: str, doc: YDict) -> list[Fact]:
         omitted = doc.get("omit_containers")
-        if isinstance(omitted, list) and "db" in omitted:
+        if isinstance(omitted, list) and _DB_HOST in omitted:
             return []  # no database container
         database = doc.get("database")
         legacy = next((key for key in _LEGACY_VERSIONS if doc.get(key) not in (None, "")), None)
@@ -89,12 +89,12 @@ class DdevDetector(Detector):
             engine, version, line = _LEGACY_VERSIONS[legacy], doc[legacy], line_of(doc, legacy)
         else:
             line = line_of(doc, "database", line_of(doc, "name", 1))
-            return [self._fact("env.database", text("MariaDB, DDEV's default database (the file names no engine, "
-                                                    "and the default version depends on the DDEV release)"),
-                               path, line, "mariadb", Confidence.INFERRED, tech="mariadb", rank=60,
+            default = self.catalog.get(_DEFAULT_ENGINE)
+            return [self._fact("env.database", text(default.name, ", DDEV's default database (the file names no "
+                                                    "engine, and the default version depends on the DDEV release)"),
+                               path, line, default.id, Confidence.INFERRED, tech=default.id, rank=60,
                                attrs={"hosts": [_DB_HOST]})]
-        if not isinstance(version, (str, int, float)) or isinstance(version, bool):
-            version = None
+        version = _scalar(version) or None
         found = self.catalog.by_image(f"{engine}:{version}" if version else engine)
         if found is None or found[0].category not in DATA_STORE_CATEGORIES:
             label: list[Part] = [Code(engine), *([" ", str(version)] if version else [])]
@@ -108,17 +108,27 @@ class DdevDetector(Detector):
     def _runtime(self, path: str, doc: YDict) -> list[Fact]:
         """What the web container runs: the project type, PHP and Node.js versions, the web server."""
         parts: list[tuple[Part, ...]] = []
-        for key, label in (("php_version", "PHP "), ("nodejs_version", "Node.js ")):
-            if isinstance(doc.get(key), (str, int, float)) and not isinstance(doc[key], bool) and str(doc[key]):
-                parts.append((label, str(doc[key])))
-        if isinstance(doc.get("webserver_type"), str):
-            parts.append(("web server ", Code(doc["webserver_type"])))
-        kind = doc.get("type")
-        if not parts and not isinstance(kind, str):
+        cited = ""  # the first key the statement reads: where it is cited
+        for key, label, as_code in (("php_version", "PHP ", False), ("nodejs_version", "Node.js ", False),
+                                    ("webserver_type", "web server ", True)):
+            value = _scalar(doc.get(key))
+            if value:
+                parts.append((label, Code(value) if as_code else value))
+                cited = cited or key
+        kind = _scalar(doc.get("type"))
+        if not parts and not kind:
             return []
-        lead: list[Part] = ["DDEV project"]
-        if isinstance(kind, str) and kind:
-            lead += [" of type ", Code(kind)]
+        lead: list[Part] = ["DDEV project", *((" of type ", Code(kind)) if kind else ())]
         joined: list[Part] = [p for i, part in enumerate(parts) for p in ((", " if i else ": "), *part)]
-        key = next((k for k in ("type", "php_version", "nodejs_version", "webserver_type") if k in doc), "")
-        return [self._fact("env.special", text(*lead, *joined), path, line_of(doc, key, 1), "runtime", rank=40)]
+        line = line_of(doc, "type" if kind else cited, 1)
+        return [self._fact("env.special", text(*lead, *joined), path, line, "runtime", rank=40)]
+
+
+def _scalar(value: Any) -> str:
+    """A key's value as text, or "" for a list, a mapping, a boolean or nothing (a YAML number
+    with a dot is text already: yamlload keeps versions as written)."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return ""

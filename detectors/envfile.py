@@ -166,6 +166,6 @@ class EnvFileDetector(Detector):
             where=("in committed .env files" if real_file else "in .env examples",),
             confidence=Confidence.INFERRED,
             env_from_selector=named_env is None,
-            workstation=True,
+            on_host=True,
         )
         return Extraction(facts=reader.facts(variables))

@@ -2248,7 +2248,6 @@ def _triggers(scenarios: Iterable[Scenario]) -> list[Trigger]:
     return list(dict.fromkeys(s.trigger for s in scenarios))
 
 
-
 _ASSIGNMENTS = re.compile(
     r"^(?:[A-Za-z_][A-Za-z0-9_]*=(?:'[^']*'|\"[^\"]*\"|\$\([^()]*\)|\$\{[^}]*\}|[^\s'\"$]|\$(?![({]))*\s+)+(?=\S)")
 _RELATIVE_DIR = re.compile(r"^[\w.-]+(?:/[\w.-]+)*$")

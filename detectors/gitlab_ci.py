@@ -971,7 +971,6 @@ def _cd(command: str, cwd: str) -> str:
 # ==== facts ======================================================================================
 
 
-
 class FactWriter:
     """The facts of one pipeline, following the CI conventions shared by every CI detector."""
 

@@ -36,7 +36,7 @@ from infrascan.environments import env_from_name
 from infrascan.envvars import Variable, VariableReader, is_placeholder_host
 from infrascan.fields import FIELD_BY_ID, Scope
 from infrascan.images import parse_image
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, text
+from infrascan.model import DEFAULT_RANK, Code, Confidence, Evidence, Fact, Part, code_list, text
 from infrascan.source import folder_of, is_example_path, near_folder, repo_path
 from infrascan.yamlload import Tagged, YDict, YList, line_of, load_yaml
 
@@ -551,7 +551,7 @@ def fact(site: Site, field_id: str, parts: Iterable[Part], confidence: Confidenc
     if not site.active:
         confidence = Confidence.HINT
         # Switched off is weaker than anything switched on: listed after it among the hints.
-        kw["rank"] = kw.get("rank", 50) + SWITCHED_OFF_RANK
+        kw["rank"] = kw.get("rank", DEFAULT_RANK) + SWITCHED_OFF_RANK
     return Fact(
         field_id,
         body,

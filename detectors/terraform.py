@@ -752,8 +752,10 @@ class Tally:
 
 
 def _optional_rank(kw: dict[str, Any]) -> int:
-    """A resource its root's defaults switch off is a weaker lead than anything that is on: ranked
-    no stronger than a fact whose detector says nothing of its rank."""
+    """A resource its root's defaults switch off is a weaker lead than the stores that are on: its
+    rank is raised to the default rank (50) when stronger, so it follows managed (30) and in-cluster
+    (32) stores among the hints. Kubernetes instead adds SWITCHED_OFF_RANK to a switched-off
+    object's rank; both put the switched-off after what runs."""
     return max(int(kw.get("rank", DEFAULT_RANK)), DEFAULT_RANK)
 
 

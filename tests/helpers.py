@@ -83,6 +83,13 @@ def fixture_text(*parts: str) -> str:
     return FIXTURES.joinpath(*parts).read_text(encoding="utf-8")
 
 
+def fixture_tree(*parts: str) -> dict[str, str | bytes]:
+    """Every file under a fixture folder, by its path inside it: a small repository to scan."""
+    root = FIXTURES.joinpath(*parts)
+    return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in sorted(root.rglob("*"))
+            if p.is_file()}
+
+
 def facts_for(model: Model, field: str, env: str | None = None, service: str | None = None) -> list[Fact]:
     return [f for f in model.facts if f.field == field and (env is None or f.env == env)
             and (service is None or f.service == service)]

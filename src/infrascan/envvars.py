@@ -202,6 +202,22 @@ def is_placeholder_host(host: str) -> bool:
     )
 
 
+def local_port_host(port: str) -> str:
+    """The host a connection on the project's own machine names for a published port: a compose
+    store is reached there too (`localhost:6379`), and merge.engines_behind_hosts matches it only
+    within one environment."""
+    return f"localhost:{port}"
+
+
+def is_local_port_host(host: object) -> bool:
+    return isinstance(host, str) and host.startswith("localhost:")
+
+
+def _host_attrs(host: str) -> dict[str, str]:
+    """A host the model may match to a store of the repository (merge.engines_behind_hosts)."""
+    return {"host": host} if is_service_name(host) or is_local_port_host(host) else {}
+
+
 def is_service_name(host: str) -> bool:
     """A one-label host (`db`, `documentdb`): a compose service's or Kubernetes workload's name."""
     return bool(re.fullmatch(r"[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?", host)) and not is_placeholder_host(host)
@@ -263,7 +279,7 @@ class VariableReader:
         confidence: Confidence,
         catalog: Catalog | None = None,
         env_from_selector: bool = False,
-        workstation: bool = False,
+        on_host: bool = False,
     ) -> None:
         self.path = path
         self.detector = detector
@@ -274,9 +290,9 @@ class VariableReader:
         # When the source names no environment itself (`.env.docker.example`, a Dockerfile ENV),
         # an environment selector's value (`NODE_ENV=production`) says which one it configures.
         self.env_from_selector = env_from_selector
-        # Read where the project runs (an .env file): `localhost:6379` there is a port the same
-        # environment's compose stack publishes; in a container it is the container itself.
-        self.workstation = workstation
+        # Values read on the machine that runs the project (an .env file), not inside a container:
+        # `localhost:6379` there is a port the same environment's compose stack publishes.
+        self.on_host = on_host
 
     def _ev(self, *vars_: Variable) -> tuple[Evidence, ...]:
         if len(vars_) == 1:
@@ -419,9 +435,9 @@ class VariableReader:
         # The scheme names a protocol; a bare host (`mongodb://documentdb`) may be a compose service
         # or workload of the repository, and the model then names the engine it runs (merge.py).
         host = url[1] if url and self.catalog.by_url_scheme(url[0]) is tech else ""
-        if host in _LOCAL_HOSTS and self.workstation:  # `redis://localhost:6379`: what compose publishes there
+        if host in _LOCAL_HOSTS and self.on_host:  # `redis://localhost:6379`: what compose publishes there
             port = _port_of(first.value or "")
-            host = f"localhost:{port}" if port else ""
+            host = local_port_host(port) if port else ""
         return Fact(
             "env.database",
             text(tech.name, ": ", *_names(vars_), *how, " ", *self.where),
@@ -432,7 +448,7 @@ class VariableReader:
             tech=tech.id,
             rank=40,
             order=(self.path, vars_[0].line),
-            attrs={"host": host} if is_service_name(host) or host.startswith("localhost:") else {},
+            attrs=_host_attrs(host),
         )
 
     def _unknown_db_fact(self, vars_: list[Variable]) -> Fact:
@@ -471,7 +487,7 @@ class VariableReader:
                     tech=tech.id,
                     rank=45,
                     order=order,
-                    attrs={"host": host} if is_service_name(host) else {},
+                    attrs=_host_attrs(host),
                 )
             ]
         if tech.category == "external-service":

@@ -15,6 +15,7 @@ from typing import Any
 from infrascan.catalog import Catalog
 from infrascan.components import Components
 from infrascan.environments import PRODUCTION, STAGING, TEMPLATE_TIERS, block_order, normalise
+from infrascan.envvars import is_local_port_host
 from infrascan.fields import FIELD_BY_ID, Scope
 from infrascan.model import Code, Confidence, Diagnostic, Fact, FactScope, order_key, text
 from infrascan.source import is_example_beyond_tests, is_example_path, is_retired_path
@@ -99,12 +100,14 @@ def _merge(group: list[Fact]) -> Fact:
 
 
 def engines_behind_hosts(facts: list[Fact], catalog: Catalog) -> list[Fact]:
-    """A connection URL whose host is a store service of the repository names that service's engine.
+    """A connection URL (or a `*_HOST` variable) whose host is a store service of the repository
+    names that service's engine.
 
     The scheme names a protocol, not an engine: `mongodb://documentdb:10260` reaches the compose
     service or workload `documentdb`, which runs DocumentDB (it speaks MongoDB's protocol). The URL
     fact then names DocumentDB, says why, and cites the store's line. Only an engine the catalog
     says speaks the scheme's protocol is taken, and only when every store of that name runs it.
+    A `localhost:<port>` host names only a store of the same environment that publishes that port.
     """
     runs: dict[str, list[Fact]] = {}
     for fact in facts:
@@ -120,7 +123,7 @@ def engines_behind_hosts(facts: list[Fact], catalog: Catalog) -> list[Fact]:
 def _named_by_host(fact: Fact, runs: dict[str, list[Fact]], catalog: Catalog) -> Fact:
     host = fact.attrs["host"]
     stores = runs.get(host, []) if isinstance(host, str) else []
-    if isinstance(host, str) and host.startswith("localhost:"):
+    if is_local_port_host(host):
         # a local port is the stack of the same environment's, never another's (a production
         # .env's `localhost` is the production host)
         stores = [s for s in stores if s.env == fact.env]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import FIXTURES, facts_for, scan_tree
+from helpers import facts_for, fixture_tree, scan_tree
 from infrascan.detectors.ddev import DdevDetector
 
 from infrascan.detector import SourceFile
@@ -12,12 +12,10 @@ from infrascan.model import Confidence
 
 
 def tree(name: str) -> dict[str, str | bytes]:
-    root = FIXTURES / "ddev" / name
-    files = sorted(p for p in root.rglob("*") if p.is_file())
-    return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in files}
+    return fixture_tree("ddev", name)
 
 
-def texts(tmp_path: Path, name: str, field: str) -> list[str]:
+def dev_texts(tmp_path: Path, name: str, field: str) -> list[str]:
     tmp_path.mkdir(parents=True, exist_ok=True)
     scanned = scan_tree(tmp_path, tree(name))
     return [f.text for f in facts_for(scanned.model, field, env="development")]
@@ -37,19 +35,20 @@ def test_a_cakephp_project_gives_its_url_database_and_runtime(tmp_path: Path) ->
 
 
 def test_extra_host_names_use_the_project_tld_and_fqdns_stand_as_written(tmp_path: Path) -> None:
-    assert texts(tmp_path, "drupal", "env.url") == [
+    model = scan_tree(tmp_path, tree("drupal")).model
+    assert [f.text for f in facts_for(model, "env.url", env="development")] == [
         "https://acme-cms.ddev.test (DDEV project acme-cms)",
         "https://admin.acme-cms.ddev.test (DDEV project acme-cms)",
         "https://cms.acme.local (DDEV project acme-cms)",
     ]  # the wildcard host names no one URL
-    assert texts(tmp_path / "db", "drupal", "env.database") == ["PostgreSQL 16 (DDEV database)"]
-    assert texts(tmp_path / "rt", "drupal", "env.special") == [
+    assert [f.text for f in facts_for(model, "env.database", env="development")] == ["PostgreSQL 16 (DDEV database)"]
+    assert [f.text for f in facts_for(model, "env.special", env="development")] == [
         "DDEV project of type drupal11: PHP 8.3, Node.js 22, web server apache-fpm"]
 
 
 def test_no_database_container_and_no_name_say_nothing_of_them(tmp_path: Path) -> None:
-    assert texts(tmp_path, "no-db", "env.database") == []
-    assert texts(tmp_path / "url", "no-db", "env.url") == []
+    assert dev_texts(tmp_path, "no-db", "env.database") == []
+    assert dev_texts(tmp_path / "url", "no-db", "env.url") == []
 
 
 def test_a_file_without_database_says_ddev_s_default_without_a_version() -> None:
