@@ -22,7 +22,7 @@ import fnmatch
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -1081,22 +1081,12 @@ class FactWriter:
                 named = text(" ", *code_list(images, 2)) if images else ()
                 parts = text("Container image", *named, " pushed (", Code(step.command), ")")
                 out.append(self._step_fact(job, step, parts, f"push:{n}", "Push image", images, True))
-        if not out and not job.of("build"):
-            out.extend(self._made_elsewhere(job))
+            if not out:
+                out.extend(self._made_elsewhere(job))
         if not out and self._build_job(job):
             command, where = self._saying_command(job)
-            out.append(
-                self.fact(
-                    "ci.build",
-                    text(Code(command), " in ", *self.job_ref(job, stage=True), ", on ", *describe(job.whens)),
-                    Confidence.INFERRED,
-                    [where, job.where],
-                    job=job,
-                    item=f"{self.p.path}:{job.name}:named",
-                    order=self.order(job),
-                    attrs={"step": "Build", "images": [], "pushed": False},
-                )
-            )
+            out.append(self._build_fact(job, (Code(command),), [where, job.where], "named", "Build",
+                                        Confidence.INFERRED, stage=True))
         return out
 
     def _made_elsewhere(self, job: Job) -> list[Fact]:
@@ -1105,49 +1095,45 @@ class FactWriter:
         stage or that project (passbolt's `packaging-trigger` starts passbolt-packaging on tags)."""
         out = []
         if isinstance(job.node.get("release"), GMap):
-            out.append(self.fact(
-                "ci.build",
-                text("GitLab release of the tag created (", Code("release:"), ") in ", *self.job_ref(job), ", on ",
-                     *describe(job.whens)),
-                Confidence.DECLARED if not job.origin else Confidence.INFERRED,  # a template's job: as _step_fact
-                [job.node.where_of("release"), job.where],
-                job=job,
-                item=f"{self.p.path}:{job.name}:release",
-                order=self.order(job),
-                attrs={"step": "Release", "images": [], "pushed": False},
-            ))
+            out.append(self._build_fact(job, ("GitLab release of the tag created (", Code("release:"), ")"),
+                                        [job.node.where_of("release"), job.where], "release", "Release",
+                                        self._confidence(job)))
         project = _downstream_project(job)
-        words = (job.stage, job.name, project.rsplit("/", 1)[-1])
-        named = any(self.kb.build_stages.search(w) for w in words)
-        checks = any(self.kb.not_build_jobs.search(w) for w in words[1:])  # `verify-package`, `*-scanning`
+        stage, name, tail = job.stage, job.name, project.rsplit("/", 1)[-1]
+        named = any(self.kb.build_stages.search(w) for w in (stage, name, tail))
+        checks = any(self.kb.not_build_jobs.search(w) for w in (name, tail))  # `verify-package`, `*-scanning`
         if project and named and not checks and not self._downstream_deploy(job):
-            out.append(self.fact(
-                "ci.build",
-                text("Pipeline of project ", Code(project), " started (defined outside this repository) in ",
-                     *self.job_ref(job, stage=True), ", on ", *describe(job.whens)),
-                Confidence.INFERRED,
-                [job.node.where_of("trigger"), job.where],
-                job=job,
-                item=f"{self.p.path}:{job.name}:downstream",
-                order=self.order(job),
-                attrs={"step": "Build", "images": [], "pushed": False},
-            ))
+            out.append(self._build_fact(job, ("Pipeline of project ", Code(project),
+                                              " started (defined outside this repository)"),
+                                        [job.node.where_of("trigger"), job.where], "downstream", "Build",
+                                        Confidence.INFERRED, stage=True))
         return out
+
+    def _confidence(self, job: Job) -> Confidence:
+        """A job from an included template is read as data: what it does is inferred."""
+        return Confidence.DECLARED if not job.origin else Confidence.INFERRED
+
+    def _build_fact(self, job: Job, what: tuple[Part, ...], evidence: list[Where], key: str, title: str,
+                    confidence: Confidence, *, stage: bool = False, step: Step | None = None,
+                    images: Sequence[str] = (), pushed: bool = False) -> Fact:
+        """A Build Steps statement: what the job makes, in which job, on which triggers."""
+        return self.fact(
+            "ci.build",
+            text(*what, " in ", *self.job_ref(job, stage=stage), ", on ", *describe(job.whens)),
+            confidence,
+            evidence,
+            job=job,
+            item=f"{self.p.path}:{job.name}:{key}",
+            order=self.order(job, step.index) if step is not None else self.order(job),
+            tech=step.tool if step is not None else None,
+            attrs={"step": title, "images": list(images), "pushed": pushed},
+        )
 
     def _step_fact(self, job: Job, step: Step, parts: tuple[Part, ...], key: str, title: str, images: list[str],
                    pushed: bool) -> Fact:
         """A build step: what a step of the job builds or pushes, when and where it runs."""
-        return self.fact(
-            "ci.build",
-            text(*parts, " in ", *self.job_ref(job), ", on ", *describe(job.whens)),
-            Confidence.DECLARED if not job.origin else Confidence.INFERRED,
-            [step.where, job.where],
-            job=job,
-            item=f"{self.p.path}:{job.name}:{key}",
-            order=self.order(job, step.index),
-            tech=step.tool,
-            attrs={"step": title, "images": images, "pushed": pushed},
-        )
+        return self._build_fact(job, parts, [step.where, job.where], key, title, self._confidence(job), step=step,
+                                images=images, pushed=pushed)
 
     def _build_job(self, job: Job) -> bool:
         """A job named or staged as a build whose commands the classifier cannot see through."""
@@ -1762,7 +1748,7 @@ class FactWriter:
             self.fact(
                 "deploy.migration.strategy",
                 parts,
-                Confidence.DECLARED if not job.origin else Confidence.INFERRED,
+                self._confidence(job),
                 [first.where, job.where],
                 job=job,
                 item=f"ci:{self.p.path}:{job.name}",
