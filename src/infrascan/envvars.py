@@ -155,10 +155,16 @@ def _credential_kind(upper: str, names_of_service: set[str]) -> str | None:
     return None
 
 
+def _connection_text(value: str) -> str:
+    """A connection value as a URL: unquoted, without JDBC's `jdbc:` prefix."""
+    raw = value.strip().strip("'\"")
+    return raw[5:] if raw.lower().startswith("jdbc:") else raw
+
+
 def _port_of(value: str) -> str:
     """The port a connection URL names, or ""."""
     try:
-        port = urlsplit(value.strip().strip("'\"")).port
+        port = urlsplit(_connection_text(value)).port
     except ValueError:
         return ""
     return str(port) if port else ""
@@ -168,9 +174,7 @@ def url_of(value: str | None) -> tuple[str, str] | None:
     """The scheme and host of a connection value; `jdbc:` is stripped, `file:./dev.db` has no host."""
     if not value:
         return None
-    raw = value.strip().strip("'\"")
-    if raw.lower().startswith("jdbc:"):
-        raw = raw[5:]
+    raw = _connection_text(value)
     if "://" not in raw:
         match = _SCHEME.match(raw)
         # `file:./dev.db` and `sqlite:memory` are URLs; `postgres:5432` is a host and a port.
