@@ -75,10 +75,10 @@ _TIMEOUT = re.compile(
 _RATE = re.compile(r"(?:^|_)(?:RATE_?LIMIT\w*|RPM|RPS|TPM|MAX_REQUESTS\w*|THROTTLE\w*|QUOTA)$")
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.internal"})
 # the words of a section title around a service's name (`# Email settings`, `# Stripe configuration`,
-# `# Slack credentials for development`): where the setting is used is not what the service is for
+# `# Slack credentials for development`); environment names (environments.env_from_name) count
+# too: where the setting is used is not what the service is for
 _SECTION_WORDS = frozenset({"settings", "setting", "configuration", "config", "options", "variables", "vars",
-                            "credentials", "keys", "env", "section", "for", "the", "local", "development", "dev",
-                            "testing", "test", "staging", "production", "prod"})
+                            "credentials", "keys", "env", "section", "for", "the"})
 _PERFORMANCE = re.compile(r"(?:^|_)(?:TRACE|TRACES|TRACING|APM|PROFILING|PROFILER|PROFILES|SAMPLE_RATE|SPANS)(?:_|$)")
 _LOGS = re.compile(r"(?:^|_)LOGS?(?:_|$)")
 # Variables that only switch a feature on or off, or name the app an integration installs as.
@@ -625,7 +625,7 @@ class VariableReader:
         """`# STRIPE`, `# Sentry:` or `# Email settings` is a section title, not a description."""
         words = re.sub(r"[^\w\s]", " ", comment).split()
         names = {n.lower() for n in (tech.name, *tech.aliases, *tech.name.split())}
-        return all(w.lower() in names or w.lower() in _SECTION_WORDS for w in words)
+        return all(w.lower() in names or w.lower() in _SECTION_WORDS or env_from_name(w) for w in words)
 
     def _description_fact(self, sid: str, var: Variable) -> Fact:
         return Fact(
