@@ -404,7 +404,6 @@ class ComposeDetector(Detector):
                           selected_env(services))
         running = {found[0].id for found in images.values() if found}
         same_image: dict[tuple[str, str], list[tuple[str, int]]] = {}
-        published_at: dict[str, list[str]] = {}  # service -> the host ports it publishes
         for name, svc in services.items():
             if isinstance(svc, YDict):
                 found = images.get(str(name))
@@ -412,8 +411,9 @@ class ComposeDetector(Detector):
                     svc_line = services.line_of(name) if isinstance(services, YDict) else svc.line
                     image_key = (found[0].id, found[1].reference())
                     same_image.setdefault(image_key, []).append((str(name), line_of(svc, "image", svc_line)))
-                    published_at[str(name)] = _local_ports(svc)
                 self._service(file.path, str(name), svc, services, env, found, running, out)
+        # the host ports each service publishes, as its record holds them
+        published_at = {r.data["service"]: r.data["ports"] for r in out.records if r.kind == "compose.service"}
         for (tech_id, reference), users in same_image.items():
             ref = parse_image(reference)
             if ref is not None:
