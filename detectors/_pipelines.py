@@ -1205,6 +1205,12 @@ def folded_block(lines: Sequence[str], line: int) -> list[str] | None:
     return block
 
 
+def allowed_to_fail(setting: str) -> tuple[Part, ...]:
+    """What a test statement adds for a suite whose failures block nothing (`allow_failure: true`,
+    `continue-on-error: true`): a reader must not count on it."""
+    return text("; allowed to fail (", Code(setting), ")")
+
+
 def alert_fact(detector: Detector, path: str, line: int, channel: str, where: tuple[Part, ...]) -> Fact:
     """A pipeline that notifies a channel: the channel exists; what it is told about is set elsewhere."""
     return Fact(

@@ -65,7 +65,7 @@ from infrascan.source import SKIPPED_DIRS, near_folder, repo_path
 from infrascan.tasks import TaskIndex, script_arguments, workspace
 from infrascan.yamlload import Tagged, YDict, line_of, load_table, load_yaml
 
-from ._pipelines import alert_fact, folded_block
+from ._pipelines import alert_fact, allowed_to_fail, folded_block
 
 CI = "github-actions"
 WORKFLOW = "gha.workflow"
@@ -3002,7 +3002,7 @@ class FactBuilder:
         may_fail = next(((p, n) for p, n in ((step.path, step.step.get("may_fail_line")),
                                              (run.path, run.job.get("may_fail_line"))) if n), None)
         if may_fail:
-            parts += ["; allowed to fail (", Code("continue-on-error: true"), ")"]
+            parts += allowed_to_fail("continue-on-error: true")
         if run.ephemeral:
             cluster = next((f for f in run.finds if f.kind == "cluster"), None)
             teardown = next((f for f in run.finds if f.kind == "teardown"), None)

@@ -49,6 +49,7 @@ from infrascan.shellarms import arm_allows, call_arguments
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import YDict, load_yaml
 
+from ._pipelines import allowed_to_fail
 from .gitlab_ci_config import (
     DEFAULT_STAGES,
     RESERVED,
@@ -1281,7 +1282,7 @@ class FactWriter:
         # passbolt's MariaDB 11.5 suites never block a pipeline: a reader must not count on them
         lenient = job.node.get("allow_failure") is True
         if lenient:
-            details.extend(text("; allowed to fail (", Code("allow_failure: true"), ")"))
+            details.extend(allowed_to_fail("allow_failure: true"))
             evidence = [*evidence, job.node.where_of("allow_failure")]
         when = describe(job.whens)
         parts = text(*what, " in ", *self.job_ref(job), ": ", *when, *details)
