@@ -28,6 +28,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from fnmatch import fnmatchcase
 from functools import cache, cached_property, lru_cache, partial
 from importlib import resources
@@ -177,34 +178,15 @@ def knowledge() -> Knowledge:
             makes=entry.get("makes", ""),
         )
         actions[spec.uses] = spec
+    # every pattern of the table is read the same way: a Knowledge field typed re.Pattern
+    patterns = {f.name: re.compile(data[f.name]) for f in dataclass_fields(Knowledge) if f.type == "re.Pattern[str]"}
     return Knowledge(
         actions=actions,
         test_tools=dict(data["test_tools"]),
         file_keys=tuple(FileKey(**entry) for entry in data["file_keys"]),
         app_urls={str(tool): AppUrl(**entry) for tool, entry in data["app_urls"].items()},
-        cluster_commands=re.compile(data["cluster_commands"]),
-        teardown_commands=re.compile(data["teardown_commands"]),
-        environment_inputs=re.compile(data["environment_inputs"]),
-        version_inputs=re.compile(data["version_inputs"]),
-        matrix_versions=re.compile(data["matrix_versions"]),
-        rollback_names=re.compile(data["rollback_names"]),
-        checks=re.compile(data["checks"]),
-        migrate_scripts=re.compile(data["migrate_scripts"]),
-        compose_up=re.compile(data["compose_up"]),
-        runner_stores=re.compile(data["runner_stores"]),
-        test_jobs=re.compile(data["test_jobs"]),
-        deploy_test_jobs=re.compile(data["deploy_test_jobs"]),
-        test_workflows=re.compile(data["test_workflows"]),
-        docs_paths=re.compile(data["docs_paths"]),
         docs_tools=frozenset(data["docs_tools"]),
-        unnamed_env_workflows=re.compile(data["unnamed_env_workflows"]),
-        dockerfile_inputs=re.compile(data["dockerfile_inputs"]),
-        dockerfile_builders=re.compile(data["dockerfile_builders"]),
-        dockerfile_checkers=re.compile(data["dockerfile_checkers"]),
-        context_inputs=re.compile(data["context_inputs"]),
-        image_inputs=re.compile(data["image_inputs"]),
-        checkout=re.compile(data["checkout"]),
-        plumbing=re.compile(data["plumbing"]),
+        **patterns,
     )
 
 
