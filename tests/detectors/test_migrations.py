@@ -297,6 +297,10 @@ COMMANDS = [
     ("docker-entrypoint.sh migrate", "migrate", "", "app-cli-migrate"),
     ("./bin/myapp db migrate", "migrate", "", "app-cli-migrate"),
     ("./bin/rails db:migrate", "migrate", "rails-migrations", "rails-migrate"),
+    # Drupal on Platform.sh (AcroMedia/commerce-demo's deploy hook) and drush's own deploy command
+    ("drush -y updatedb", "migrate", "drupal-updates", "drush-updatedb"),
+    ("vendor/bin/drush updb --yes", "migrate", "drupal-updates", "drush-updatedb"),
+    ("drush @self deploy -y", "migrate", "drupal-updates", "drush-updatedb"),
 ]
 NOT_MIGRATING = [
     "/entrypoint.sh db createdb",
@@ -310,6 +314,8 @@ NOT_MIGRATING = [
     "bin/rake -T",
     "exec /bin/mobilizon start",
     "npm run migrate",
+    "drush updatedb:status",
+    "drush -y cache-rebuild",
 ]
 
 
