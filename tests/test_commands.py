@@ -1453,6 +1453,23 @@ ROWS: list[tuple[str, str]] = [
     # heroku docs: container registry
     ('heroku container:release web --app my-app', 'deploy:heroku@heroku'),
     ('heroku container:push web -a my-app && heroku container:release web -a my-app', 'deploy:heroku@heroku'),
+    # ---- platformsh-push / upsun-push ----------------------------------------------------------------
+    # platformsh/cli: `platform push` and `platform environment:deploy`; docs: a push to the project's remote
+    ('platform push --yes --target main', 'deploy:platformsh@platformsh'),
+    ('~/.platformsh/bin/platform environment:deploy --yes -e staging', 'deploy:platformsh@platformsh'),
+    ('platform redeploy -p $PROJECT_ID -e main --yes', 'deploy:platformsh@platformsh'),
+    ('git push platform HEAD:main', 'deploy:platformsh@platformsh'),
+    ('git push --force abcd1234@git.eu-5.platform.sh:abcd1234.git HEAD:main', 'deploy:platformsh@platformsh'),
+    # Upsun demo READMEs and an export script: `upsun push`, with a project, target and --force
+    ('upsun push', 'deploy:upsun@upsun'),
+    ('upsun push -y', 'deploy:upsun@upsun'),
+    ('upsun push -p "$PROJECT_ID" --target main --yes --force', 'deploy:upsun@upsun'),
+    ('upsun push -p PROJECT_ID -e ENVIRONMENT_NAME', 'deploy:upsun@upsun'),
+    ('upsun environment:redeploy -e main', 'deploy:upsun@upsun'),
+    ('git push -f upsun main', 'deploy:upsun@upsun'),
+    ('upsun environment:url -p "$PROJECT" -e "$ENV" --primary --pipe', ''),
+    ('docker buildx build --platform linux/amd64 --push .', 'build:docker push:docker'),
+    ('platform environment:list', ''),
     # ---- railway-up --------------------------------------------------------------------------------
     # railwayapp/cli: README.md
     ('railway up', 'deploy:railway@railway'),
