@@ -122,6 +122,7 @@ HEROKU_APP = "paas.heroku.app"
 HEROKU_YML = "paas.heroku.yml"
 # the package scripts and the shell scripts' commands, by path, that commands are followed into
 Followed = Callable[[], tuple[TaskIndex, dict[str, list[Record]]]]
+RELEASE = "paas.release"  # a command run at each deploy, followed in phase 2
 PROCFILE_RELEASE = "procfile-release"  # a paas.release record of a Procfile's release line
 _PROCFILE_RELEASE_ASIDE = (
     "; Heroku builds this app from images (container stack), whose release phase is heroku.yml's or a pushed"
@@ -405,9 +406,7 @@ class PaasDetector(Detector):
         if found:
             out.facts.append(self._release_fact(path, line, where, command, found[0], ()))
             return
-        out.records.append(
-            Record("paas.release", path, line, {"command": command, "where": _dump_parts(where), "kind": kind})
-        )
+        out.records.append(release_record(path, line, command, where, kind))
 
     def _release_fact(
         self,
@@ -508,8 +507,7 @@ class PaasDetector(Detector):
             if name == "release":
                 # stated in phase 2, which knows whether a heroku.yml beside it sets the Procfile aside
                 where = text("Release phase: ", *here, Code("release"), " (once per deploy, before new dynos start)")
-                out.records.append(Record("paas.release", file.path, line,
-                                          {"command": command, "where": _dump_parts(where), "kind": PROCFILE_RELEASE}))
+                out.records.append(release_record(file.path, line, command, where, PROCFILE_RELEASE))
                 continue
             found = _migrations(command)
             if found:
@@ -1929,7 +1927,7 @@ class PaasDetector(Detector):
 
     def _release_commands(self, ctx: ResolveContext, followed: Followed, containers: set[str]) -> list[Fact]:
         """Release commands that call a package.json script or a shell script: what do they run?"""
-        records = ctx.records("paas.release")
+        records = ctx.records(RELEASE)
         if not records:
             return []
         tasks, scripts = followed()
@@ -2117,6 +2115,14 @@ def _fly_http_checks(data: dict[str, Any], lines: dict[tuple[Any, ...], int]) ->
             line = lines.get(("checks", str(name), "path"), 1)
             found.append((str(check["path"]), line, _string(check.get("interval"))))
     return found
+
+
+def release_record(path: str, line: int, command: str, where: tuple[Part, ...], kind: str) -> Record:
+    """A command a platform runs at each deploy that does not migrate by itself: phase 2 follows it
+    into the package script, task or shell script it calls. `where` opens the statement made when
+    one migrates; a `kind` other than "release" says nothing when none does (Platform.sh's hooks
+    run many commands, a release phase one)."""
+    return Record(RELEASE, path, line, {"command": command, "where": _dump_parts(where), "kind": kind})
 
 
 def _dump_parts(parts: tuple[Part, ...]) -> list[list[str]]:
