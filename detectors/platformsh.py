@@ -1,0 +1,336 @@
+"""Platform.sh and Upsun projects: the apps, services and routes a push to the project deploys.
+
+Platform.sh reads `.platform.app.yaml` (one per app, at any depth) or `.platform/applications.yaml`,
+with `.platform/services.yaml` and `.platform/routes.yaml` beside it; Upsun reads every YAML file
+under `.upsun/`, whose `applications`, `services` and `routes` keys hold the same three things.
+What they say is the production environment's: the default branch is Production, and each other
+branch's environment runs the same apps and services with their own URLs, which the repository
+does not hold. So services are Production's databases, a route written with its own domain (not
+`{default}` or `{all}`) is Production's URL, and the build and deploy hooks are the build and
+deployment steps each push runs. Whether a push reaches the platform (its own Git remote, or a
+repository integrated with it) is set outside the repository: that deploy trigger is a hint.
+
+Platform.sh's service types are not image names (`mysql` is MariaDB there; `oracle-mysql` is
+MySQL), so they are mapped to the catalog by the table below.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from infrascan.catalog import DATA_STORE_CATEGORIES
+from infrascan.commands import classify
+from infrascan.detector import Detector, Extraction, SourceFile
+from infrascan.images import tag_version
+from infrascan.model import Code, Confidence, Fact, Part, code_list, one_line, phrase_list, text
+from infrascan.yamlload import YDict, line_of
+
+from ._pipelines import script_commands
+from .paas import release_record
+
+# Platform.sh / Upsun service types -> catalog ids (types not listed are said as written).
+SERVICE_TYPES: dict[str, str] = {
+    "postgresql": "postgresql",
+    "mariadb": "mariadb",
+    "mysql": "mariadb",  # Platform.sh's `mysql` type runs MariaDB
+    "oracle-mysql": "mysql",
+    "redis": "redis",
+    "redis-persistent": "redis",
+    "valkey": "valkey",
+    "memcached": "memcached",
+    "mongodb": "mongodb",
+    "mongodb-enterprise": "mongodb",
+    "elasticsearch": "elasticsearch",
+    "elasticsearch-enterprise": "elasticsearch",
+    "opensearch": "opensearch",
+    "solr": "solr",
+    "rabbitmq": "rabbitmq",
+    "kafka": "kafka",
+    "influxdb": "influxdb",
+    "clickhouse": "clickhouse",
+}
+# Service types named for an engine other than the one they run: said with the type as written.
+RENAMED_TYPES = frozenset({"mysql"})
+# App runtime types -> catalog ids, where the names differ.
+RUNTIME_TYPES: dict[str, str] = {"golang": "go"}
+# Hooks in the order a deploy runs them, with when each runs.
+DEPLOY_HOOKS: tuple[tuple[str, str], ...] = (
+    ("deploy", "once the new version has started, before it takes requests"),
+    ("post_deploy", "once the new version takes requests"),
+)
+# Commands of a hook that do not say what it does: shell options, messages, moves between folders,
+# variables set alone, and the shell's own control flow (its conditions and keywords).
+_NOISE = re.compile(r"""^(?:set\s+-|echo\b|printf\b|cd\b|export\b|true$|:$|exit\b|(?:if|elif|while|until|for|case)\b
+                        |(?:then|else|fi|do|done|esac|[{}])$|\w+=(?:"[^"]*"|'[^']*'|\$\([^)]*\)|\S*)$)""", re.X)
+# A keyword the command that follows it on its line starts with (`then drush updb`).
+_LEADING_KEYWORD = re.compile(r"^(?:then|else|do)\s+")
+# The app's root as hooks name it: scripts are followed by their path in the repository.
+_APP_DIR = re.compile(r"\$\{?PLATFORM_APP_DIR\}?/")
+_SHOWN_COMMANDS = 4
+_ENV = "production"
+
+
+@dataclass(frozen=True)
+class _Project:
+    """What one file holds, and whose it is."""
+
+    brand: str  # "Platform.sh" or "Upsun"
+    apps: list[tuple[str, YDict, int]]  # name, configuration, line
+    services: YDict | None
+    routes: YDict | None
+
+
+class PlatformshDetector(Detector):
+    name = "platformsh"
+    version = "1"
+    description = "Platform.sh and Upsun projects (.platform.app.yaml, .platform/, .upsun/)"
+    patterns = (".platform.app.yaml", ".platform/{applications,services,routes}.yaml", ".upsun/*.yaml")
+    looks_for = {
+        "env.url": "Platform.sh and Upsun routes written with their own domain",
+        "env.database": "Platform.sh and Upsun services",
+        "env.special": "Platform.sh and Upsun app runtimes, crons and other services",
+        "ci.build": "Platform.sh and Upsun build hooks",
+        "ci.deploy.automated": "Platform.sh and Upsun projects (each push deploys its branch's environment)",
+        "deploy.steps": "Platform.sh and Upsun deploy and post_deploy hooks",
+        "deploy.migration.strategy": "migrations in Platform.sh and Upsun deploy hooks",
+    }
+
+    def extract(self, file: SourceFile) -> Extraction:
+        out = Extraction()
+        documents = self.yaml_documents(file, out)
+        project = _project(file.path, documents[0] if documents else None)
+        if project is None:
+            return out
+        for name, app, line in project.apps:
+            self._app(file, project.brand, name, app, line, out)
+        if project.apps:
+            out.facts.append(self._trigger(file.path, project.brand, project.apps[0][2]))
+        if project.services is not None:
+            out.facts.extend(self._services(file.path, project.brand, project.services))
+        if project.routes is not None:
+            out.facts.extend(self._routes(file.path, project.brand, project.routes))
+        return out
+
+    def _fact(self, field_id: str, parts: tuple[Part, ...], path: str, line: int, item: str,
+              confidence: Confidence = Confidence.DECLARED, **kw: Any) -> Fact:
+        return Fact(field_id, parts, confidence, self.evidence(path, line), item=f"platformsh:{item}",
+                    order=kw.pop("order", (path, line)), **kw)
+
+    # -- apps ------------------------------------------------------------------------------------
+
+    def _app(self, file: SourceFile, brand: str, name: str, app: YDict, line: int, out: Extraction) -> None:
+        label = (f"{brand} app ", Code(name))
+        out.facts.extend(self._runtime(file.path, label, name, app, line))
+        out.facts.extend(self._crons(file.path, label, name, app))
+        hooks = app.get("hooks")
+        hooks = hooks if isinstance(hooks, YDict) else YDict()
+        out.facts.extend(self._build(file, label, name, app, hooks))
+        self._deploy_hooks(file, label, name, hooks, out)
+
+    def _runtime(self, path: str, label: tuple[Part, ...], name: str, app: YDict, line: int) -> list[Fact]:
+        kind = app.get("type")
+        if not isinstance(kind, str) or not kind.strip():
+            return []
+        # a composable image (Upsun) runs the runtimes of its `stack`; one without any, its type
+        stack = _stack(app) if kind.startswith("composable") else []
+        runtimes = [self._runtime_label(*part.split("@", 1)) for part in stack] or \
+            [self._runtime_label(*kind.strip().split(":", 1))]
+        root = _source_root(app)
+        where: tuple[Part, ...] = (" (", Code(root + "/"), ")") if root else ()
+        return [self._fact("env.special", text(*label, *where, ": ", *phrase_list(runtimes)), path,
+                           line_of(app, "type", line), f"runtime:{name}", env=_ENV, rank=40)]
+
+    def _runtime_label(self, kind: str, version: str = "") -> tuple[Part, ...]:
+        """`PHP 8.3` for a runtime the catalog knows (its version as the catalog counts versions),
+        else the type as written."""
+        tech = self.catalog.techs.get(RUNTIME_TYPES.get(kind, kind))
+        if tech is None or tech.category != "runtime":
+            return (Code(f"{kind}:{version}" if version else kind),)
+        return (tech.label(tag_version(version, tech.version_scheme, tech.minor_below)) if version else tech.name,)
+
+    def _crons(self, path: str, label: tuple[Part, ...], name: str, app: YDict) -> list[Fact]:
+        crons = app.get("crons")
+        out: list[Fact] = []
+        for cron, spec in crons.items() if isinstance(crons, YDict) else ():
+            if not isinstance(spec, YDict) or not isinstance(spec.get("spec"), str):
+                continue
+            commands = spec.get("commands")
+            command = commands.get("start") if isinstance(commands, YDict) else spec.get("cmd")
+            if not isinstance(command, str) or not command.strip():
+                continue
+            out.append(self._fact(
+                "env.special",
+                text(*label, " runs cron ", Code(str(cron)), ": ", Code(one_line(command, 80)), " on ",
+                     Code(spec["spec"])),
+                path, line_of(spec, "spec", line_of(crons, cron)), f"cron:{name}:{cron}", env=_ENV, rank=45))
+        return out
+
+    def _build(self, file: SourceFile, label: tuple[Part, ...], name: str, app: YDict, hooks: YDict) -> list[Fact]:
+        """The build: a `build.flavor` other than `none` (the platform's own install step), then the
+        build hook's commands."""
+        build = app.get("build")
+        flavor = build.get("flavor") if isinstance(build, YDict) else None
+        commands = _commands(file, hooks, "build")
+        parts: list[Part] = []
+        if isinstance(flavor, str) and flavor not in ("none", ""):
+            parts += ["the ", Code(flavor), " build flavor"]
+        if commands:
+            parts += [", then " if parts else "", "the build hook runs ", *_listed(commands)]
+        if not parts:
+            return []
+        line = commands[0][1] if commands else line_of(build, "flavor", 1)
+        return [self._fact("ci.build", text(*label, " is built on each push: ", *parts, " (", Code(file.path), ")"),
+                           file.path, line, f"build:{name}", rank=40, order=(1, file.path, line))]
+
+    def _deploy_hooks(self, file: SourceFile, label: tuple[Part, ...], name: str, hooks: YDict,
+                      out: Extraction) -> None:
+        """Each deploy hook as a deployment step, and its commands as migrations: those that
+        migrate, here; those that call a script, once phase 2 has read the script."""
+        for index, (hook, when) in enumerate(DEPLOY_HOOKS):
+            commands = _commands(file, hooks, hook)
+            if not commands:
+                continue
+            line = line_of(hooks, hook)
+            out.facts.append(self._fact(
+                "deploy.steps",
+                text(*label, ": the ", Code(hook), " hook runs ", *_listed(commands), " ", when, " (",
+                     Code(file.path), ")"),
+                file.path, line, f"hook:{name}:{hook}", rank=20, order=(file.path, line, index)))
+            where = text(*label, ": the ", Code(hook), " hook (", when, ")")
+            for command, at in commands:
+                found = [c for c in classify(command) if c.kind == "migrate"]
+                if found:
+                    out.facts.append(self._fact(
+                        "deploy.migration.strategy", text(*where, " runs ", Code(one_line(command, 80))),
+                        file.path, at, f"migrate:{name}:{hook}:{at}", tech=found[0].tool, rank=20,
+                        attrs={"tool": found[0].tool}))
+                else:  # a script of the repository may migrate: followed in phase 2
+                    out.records.append(release_record(file.path, at, _APP_DIR.sub("", command), where, "hook"))
+
+    def _trigger(self, path: str, brand: str, line: int) -> Fact:
+        """Every push to a branch with an active environment builds and deploys it; whether the
+        repository's pushes reach the platform is set outside it."""
+        return self._fact(
+            "ci.deploy.automated",
+            text(brand, " builds and deploys each push to a branch with an active environment (the default "
+                 "branch is Production), when this repository is the project's remote or integrated with it"),
+            path, line, f"git:{brand}", Confidence.HINT, attrs={"trigger": "push"})
+
+    # -- services and routes ---------------------------------------------------------------------
+
+    def _services(self, path: str, brand: str, services: YDict) -> list[Fact]:
+        out: list[Fact] = []
+        for name, service in services.items():
+            kind = service.get("type") if isinstance(service, YDict) else None
+            if not isinstance(kind, str) or not kind.strip():
+                continue
+            engine, _, raw = kind.strip().partition(":")
+            line = line_of(service, "type", line_of(services, name))
+            said: tuple[Part, ...] = (f"{brand} service ", Code(str(name)))
+            tech = self.catalog.techs.get(SERVICE_TYPES.get(engine, ""))
+            if tech is None or tech.category not in DATA_STORE_CATEGORIES:
+                out.append(self._fact("env.special", text(*said, ": ", Code(kind.strip())), path, line,
+                                      f"service:{name}", env=_ENV, rank=50))
+                continue
+            version = tag_version(raw, tech.version_scheme, tech.minor_below) if raw else None
+            version = None if version == "unpinned" else version
+            aside: tuple[Part, ...] = ()
+            if engine in RENAMED_TYPES:
+                aside = (" (type ", Code(kind.strip()), f", which {brand} runs as {tech.name})")
+            out.append(self._fact(
+                "env.database", text(tech.label(version) if version else tech.name, ": ", *said, *aside),
+                path, line, f"db:{name}", env=_ENV, tech=tech.id, rank=30,
+                attrs={"version": version} if version else {}))
+        return out
+
+    def _routes(self, path: str, brand: str, routes: YDict) -> list[Fact]:
+        """Routes written with their own domain are Production's URLs (other environments get
+        generated host names); `{default}` and `{all}` stand for domains set outside the repository."""
+        out: list[Fact] = []
+        for url, route in routes.items():
+            if not isinstance(url, str) or "{" in url or not isinstance(route, YDict):
+                continue
+            if route.get("type") != "upstream" or not url.startswith(("https://", "http://")):
+                continue
+            upstream = str(route.get("upstream") or "").split(":", 1)[0]
+            primary = route.get("primary") is True
+            out.append(self._fact(
+                "env.url",
+                text(Code(url), f" ({brand} route", *((" to app ", Code(upstream)) if upstream else ()), ")"),
+                path, line_of(routes, url), f"url:{url}", env=_ENV, rank=15 if primary else 25,
+                attrs={"url": url}))
+        return out
+
+
+def _project(path: str, doc: Any) -> _Project | None:
+    """The apps, services and routes one file holds, by the file it is."""
+    if path.startswith(".upsun/"):
+        if not isinstance(doc, YDict):
+            return None
+        return _Project("Upsun", _apps(doc.get("applications")), _mapping(doc.get("services")),
+                        _mapping(doc.get("routes")))
+    if path == ".platform/services.yaml":
+        return _Project("Platform.sh", [], _mapping(doc), None)
+    if path == ".platform/routes.yaml":
+        return _Project("Platform.sh", [], None, _mapping(doc))
+    if path == ".platform/applications.yaml":
+        return _Project("Platform.sh", _apps(doc), None, None)
+    if isinstance(doc, YDict):  # .platform.app.yaml: one app
+        return _Project("Platform.sh", [(str(doc.get("name") or "app"), doc, line_of(doc, "type", 1))], None, None)
+    return None
+
+
+def _apps(value: Any) -> list[tuple[str, YDict, int]]:
+    """Apps from a list of configurations each naming itself, or a mapping of names to them."""
+    if isinstance(value, list):
+        return [(str(app.get("name") or f"#{index + 1}"), app, getattr(app, "line", 1))
+                for index, app in enumerate(value) if isinstance(app, YDict)]
+    if isinstance(value, YDict):
+        return [(str(name), app, line_of(value, name)) for name, app in value.items() if isinstance(app, YDict)]
+    return []
+
+
+def _mapping(value: Any) -> YDict | None:
+    return value if isinstance(value, YDict) else None
+
+
+def _stack(app: YDict) -> list[str]:
+    """A composable image's runtimes (`stack: ["php@8.3", {"nodejs@22": ...}]`)."""
+    stack = app.get("stack")
+    if isinstance(stack, YDict):
+        stack = stack.get("runtimes")
+    out: list[str] = []
+    for entry in stack if isinstance(stack, list) else []:
+        named = entry if isinstance(entry, str) else next(iter(entry), None) if isinstance(entry, dict) else None
+        if isinstance(named, str) and named.strip():
+            out.append(named.strip())
+    return out
+
+
+def _source_root(app: YDict) -> str:
+    source = app.get("source")
+    root = source.get("root") if isinstance(source, YDict) else None
+    return root.strip().strip("/") if isinstance(root, str) else ""
+
+
+def _commands(file: SourceFile, hooks: YDict, hook: str) -> list[tuple[str, int]]:
+    """A hook's commands with their lines, without its shell options, messages and comments."""
+    script = hooks.get(hook)
+    if not isinstance(script, str):
+        return []
+    out: list[tuple[str, int]] = []
+    for command, line in script_commands(file.text, line_of(hooks, hook), script):
+        command = _LEADING_KEYWORD.sub("", command.strip())
+        if command and not command.startswith("#") and not _NOISE.match(command):
+            out.append((command, line))
+    return out
+
+
+def _listed(commands: list[tuple[str, int]]) -> tuple[Part, ...]:
+    """`a`, `b` and `c`; past four commands, the first four and how many more."""
+    shown = list(dict.fromkeys(one_line(command, 80) for command, _ in commands))  # cut alike: said once
+    if len(shown) > _SHOWN_COMMANDS:
+        return tuple(code_list(shown, _SHOWN_COMMANDS))
+    return phrase_list([Code(command)] for command in shown)

@@ -1,0 +1,130 @@
+"""The Platform.sh / Upsun detector: apps, services and routes as Production's, hooks as build and deploy steps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import facts_for, fixture_tree, scan_tree, texts
+from infrascan.detectors.platformsh import PlatformshDetector
+
+from infrascan.detector import SourceFile
+from infrascan.model import Confidence
+
+
+def tree(name: str) -> dict[str, str | bytes]:
+    return fixture_tree("platformsh", name)
+
+
+def test_a_drupal_project_gives_production_services_url_runtime_and_hooks(tmp_path: Path) -> None:
+    # modelled on AcroMedia/commerce-demo: .platform.app.yaml with .platform/services.yaml and routes.yaml
+    model = scan_tree(tmp_path, tree("drupal")).model
+    assert texts(facts_for(model, "env.database", env="production")) == [
+        "MariaDB 10.6: Platform.sh service db (type mysql:10.6, which Platform.sh runs as MariaDB)",
+        "Redis 7: Platform.sh service cache",
+        "Apache Solr 9: Platform.sh service search",
+    ]
+    # `{default}` is a domain set outside the repository; the redirect is no URL of its own
+    [url] = facts_for(model, "env.url", env="production")
+    assert url.text == "https://shop.acme-tools.example/ (Platform.sh route to app app)"
+    assert url.evidence[0].path == ".platform/routes.yaml" and url.evidence[0].line == 11
+    assert texts(facts_for(model, "env.special", env="production")) == [
+        "Platform.sh app app: PHP 8.3",
+        "Platform.sh app app runs cron drupal: cd web ; drush core-cron on */20 * * * *",
+        "Platform.sh app app runs cron snapshot: platform backup:create --yes --no-wait on 0 3 * * *",
+        "Platform.sh service headless: chrome-headless:120",
+    ]
+    # the hooks' `set -e` and `cd` say nothing of what they do
+    [build] = facts_for(model, "ci.build")
+    assert build.text == ("Platform.sh app app is built on each push: the composer build flavor, then the build "
+                          "hook runs npm ci and npm run build (.platform.app.yaml)")
+    assert build.evidence[0].line == 24
+    assert texts(facts_for(model, "deploy.steps")) == [
+        "Platform.sh app app: the deploy hook runs drush -y cache-rebuild, drush -y updatedb and drush -y "
+        "config-import once the new version has started, before it takes requests (.platform.app.yaml)",
+        "Platform.sh app app: the post_deploy hook runs drush queue:run acme_search_index once the new version "
+        "takes requests (.platform.app.yaml)",
+    ]
+    [migrate] = facts_for(model, "deploy.migration.strategy")
+    assert migrate.tech == "drupal-updates" and migrate.evidence[0].line == 31
+    assert migrate.text == ("Platform.sh app app: the deploy hook (once the new version has started, before it takes "
+                            "requests) runs drush -y updatedb")
+    [trigger] = facts_for(model, "ci.deploy.automated")
+    assert trigger.confidence is Confidence.HINT and trigger.text.startswith("Platform.sh builds and deploys each push")
+    assert not facts_for(model, "env.database", env="staging")  # branch environments are not named in the files
+
+
+def test_an_upsun_project_reads_its_apps_services_and_routes_from_one_file(tmp_path: Path) -> None:
+    # modelled on Elastic-Suite/gally's .upsun/config.yaml: a Node.js admin and a PHP API under their roots
+    model = scan_tree(tmp_path, tree("upsun")).model
+    assert texts(facts_for(model, "env.database", env="production")) == [
+        "PostgreSQL 16: Upsun service postgresql",
+        "Redis 7: Upsun service redis",
+        "OpenSearch 2: Upsun service opensearch",
+    ]
+    assert not facts_for(model, "env.url")  # every route is under {default}
+    assert texts(facts_for(model, "env.special", env="production")) == [
+        "Upsun app admin (front/): Node.js 22",
+        "Upsun app api (api/): PHP 8.3",
+        "Upsun app api runs cron reindex: bin/console app:index:rebuild on 0 */6 * * *",
+    ]
+    assert texts(facts_for(model, "ci.build")) == [
+        "Upsun app admin is built on each push: the build hook runs yarn install --frozen-lockfile and yarn build "
+        "(.upsun/config.yaml)",
+        "Upsun app api is built on each push: the composer build flavor, then the build hook runs bin/console "
+        "--env=prod assets:install --no-debug (.upsun/config.yaml)",
+    ]
+    # admin's deploy hook only sets shell options: no step
+    assert [f.evidence[0].line for f in facts_for(model, "deploy.steps")] == [31]
+    [migrate] = facts_for(model, "deploy.migration.strategy")
+    assert migrate.tech == "doctrine-migrations" and migrate.evidence[0].line == 33
+    [trigger] = facts_for(model, "ci.deploy.automated")
+    assert trigger.text.startswith("Upsun builds and deploys each push")
+
+
+def test_applications_yaml_lists_apps_and_a_composable_image_names_its_runtimes() -> None:
+    source = ("- name: web\n  type: 'composable:25.05'\n  stack: ['php@8.4', {'nodejs@22': {}}]\n"
+              "- name: worker\n  type: 'golang:1.23'\n- name: odd\n  type: 'lisp:2.1'\n- just text\n"
+              "- name: bare\n  type: 'composable:25.05'\n")
+    out = PlatformshDetector().extract(SourceFile(".platform/applications.yaml", source))
+    assert [f.text for f in out.facts if f.field == "env.special"] == [
+        "Platform.sh app web: PHP 8.4 and Node.js 22",
+        "Platform.sh app worker: Go 1.23",
+        "Platform.sh app odd: lisp:2.1",
+        "Platform.sh app bare: composable:25.05",
+    ]
+    assert [f.evidence[0].line for f in out.facts if f.field == "env.special"] == [2, 5, 7, 10]
+
+
+def test_broken_and_odd_files_cost_a_diagnostic_and_no_fact() -> None:
+    detector = PlatformshDetector()
+    out = detector.extract(SourceFile(".platform/services.yaml", "db:\n  type: [postgresql\n"))
+    assert not out.facts and out.diagnostics and out.diagnostics[0].line
+    odd = "db: postgresql:15\ncache:\n  disk: 256\nsearch:\n  type: ''\nq:\n  type: 'rabbitmq'\n"
+    out = detector.extract(SourceFile(".platform/services.yaml", odd))
+    assert [f.text for f in out.facts] == ["RabbitMQ: Platform.sh service q"]  # no version written: none said
+    out = detector.extract(SourceFile(".platform/routes.yaml", "- https://example.com/\n"))
+    assert not out.facts and not out.diagnostics
+    out = detector.extract(SourceFile(".upsun/config.yaml", "applications: {}\nroutes: 12\n"))
+    assert not out.facts
+
+
+def test_a_deploy_hook_that_calls_a_script_is_followed_into_it(tmp_path: Path) -> None:
+    # Platform.sh's Drupal 10 template: `bash $PLATFORM_APP_DIR/drush/platformsh_deploy_drupal.sh` runs
+    # `drush -y updatedb`; the hook's own condition, keywords and variables are not listed as commands
+    model = scan_tree(tmp_path, tree("drupal-script")).model
+    [step] = facts_for(model, "deploy.steps")
+    assert step.text == (
+        "Platform.sh app drupal: the deploy hook runs php ./drush/platformsh_generate_drush_yml.php, "
+        "curl -X PUT \"$SEARCH_URL/_cluster/settings\" -d '{}' and bash $PLATFORM_APP_DIR/drush/"
+        "platformsh_deploy_drupal.sh once the new version has started, before it takes requests (.platform.app.yaml)")
+    [migrate] = facts_for(model, "deploy.migration.strategy")
+    assert migrate.text == (
+        "Platform.sh app drupal: the deploy hook (once the new version has started, before it takes requests) runs "
+        "bash drush/platformsh_deploy_drupal.sh, which runs drush -y updatedb (drush/platformsh_deploy_drupal.sh)")
+    assert [(e.path, e.line) for e in migrate.evidence] == [
+        (".platform.app.yaml", 22), ("drush/platformsh_deploy_drupal.sh", 5)]
+    assert migrate.tech == "drupal-updates" and migrate.confidence is Confidence.DECLARED
+    # a build hook of shell options only: the build flavor is all the build says
+    [build] = facts_for(model, "ci.build")
+    assert build.text == "Platform.sh app drupal is built on each push: the composer build flavor (.platform.app.yaml)"
+    assert build.evidence[0].line == 6
