@@ -62,12 +62,15 @@ DEPLOY_HOOKS: tuple[tuple[str, str], ...] = (
 )
 # Commands of a hook that do not say what it does: shell options, messages, moves between folders,
 # variables set alone, and the shell's own control flow (its conditions and keywords).
-_NOISE = re.compile(r"""^(?:set\s+-|echo\b|printf\b|cd\b|export\b|true$|:$|exit\b|(?:if|elif|while|until|for|case)\b
-                        |(?:then|else|fi|do|done|esac|[{}])$|\w+=(?:"[^"]*"|'[^']*'|\$\([^)]*\)|\S*)$)""", re.X)
+_NOISE = re.compile(r"""^(?:set\s+-|echo\b|printf\b|cd\b|export\b|true$|:$|exit\b
+                        |(?:if|elif|while|until|for|case)\b|\[|test\s|(?:then|else|fi|do|done|esac|[{}])$
+                        |\w+=(?:"[^"]*"|'[^']*'|\$\([^)]*\)|\S*)$)""", re.X)
 # A keyword the command that follows it on its line starts with (`then drush updb`).
 _LEADING_KEYWORD = re.compile(r"^(?:then|else|do)\s+")
 # The app's root as hooks name it: scripts are followed by their path in the repository.
 _APP_DIR = re.compile(r"\$\{?PLATFORM_APP_DIR\}?/")
+# A route at the root of a domain the project sets (`https://{default}/`, `https://api.{all}`).
+_PLACEHOLDER_ROOT = re.compile(r"^https?://[\w.-]*(\{(?:default|all)\})/?$")
 _SHOWN_COMMANDS = 4
 _ENV = "production"
 
@@ -130,17 +133,32 @@ class PlatformshDetector(Detector):
         self._deploy_hooks(file, label, name, hooks, out)
 
     def _runtime(self, path: str, label: tuple[Part, ...], name: str, app: YDict, line: int) -> list[Fact]:
+        """What the app runs: its type's runtime, or a composable image's (Upsun) `stack` entries
+        the catalog knows as runtimes; a data store in the stack (Meilisearch) is a database the
+        app serves. Other stack entries are Nix packages: tools in the image, not said."""
         kind = app.get("type")
-        if not isinstance(kind, str) or not kind.strip():
-            return []
-        # a composable image (Upsun) runs the runtimes of its `stack`; one without any, its type
-        stack = _stack(app) if kind.startswith("composable") else []
-        runtimes = [self._runtime_label(*part.split("@", 1)) for part in stack] or \
-            [self._runtime_label(*kind.strip().split(":", 1))]
-        root = _source_root(app)
-        where: tuple[Part, ...] = (" (", Code(root + "/"), ")") if root else ()
-        return [self._fact("env.special", text(*label, *where, ": ", *phrase_list(runtimes)), path,
-                           line_of(app, "type", line), f"runtime:{name}", env=_ENV, rank=40)]
+        kind = kind.strip() if isinstance(kind, str) else ""
+        runtimes: list[tuple[Part, ...]] = []
+        out: list[Fact] = []
+        at = line_of(app, "stack", line_of(app, "type", line))
+        for entry in _stack(app):
+            tool, _, version = entry.partition("@")
+            tech = self.catalog.techs.get(RUNTIME_TYPES.get(tool, tool))
+            if tech is not None and tech.category == "runtime":
+                runtimes.append(self._runtime_label(tool, version))
+            elif tech is not None and tech.category in DATA_STORE_CATEGORIES:
+                said = tech.label(tag_version(version, tech.version_scheme, tech.minor_below)) if version else tech.name
+                out.append(self._fact("env.database", text(said, ": ", *label, " runs it (its image's ", Code("stack"),
+                                                           ")"), path, at, f"stack:{name}:{tech.id}", env=_ENV,
+                                      tech=tech.id, rank=30))
+        if not runtimes and kind and not (kind.startswith("composable") and out):
+            runtimes = [self._runtime_label(*kind.split(":", 1))]
+        if runtimes:
+            root = _source_root(app)
+            where: tuple[Part, ...] = (" (", Code(root + "/"), ")") if root else ()
+            out.insert(0, self._fact("env.special", text(*label, *where, ": ", *phrase_list(runtimes)), path,
+                                     line_of(app, "type", at), f"runtime:{name}", env=_ENV, rank=40))
+        return out
 
     def _runtime_label(self, kind: str, version: str = "") -> tuple[Part, ...]:
         """`PHP 8.3` for a runtime the catalog knows (its version as the catalog counts versions),
@@ -160,9 +178,10 @@ class PlatformshDetector(Detector):
             command = commands.get("start") if isinstance(commands, YDict) else spec.get("cmd")
             if not isinstance(command, str) or not command.strip():
                 continue
+            lines = "; ".join(part.strip() for part in command.strip().splitlines() if part.strip())
             out.append(self._fact(
                 "env.special",
-                text(*label, " runs cron ", Code(str(cron)), ": ", Code(one_line(command, 80)), " on ",
+                text(*label, " runs cron ", Code(str(cron)), ": ", Code(one_line(lines, 80)), " on ",
                      Code(spec["spec"])),
                 path, line_of(spec, "spec", line_of(crons, cron)), f"cron:{name}:{cron}", env=_ENV, rank=45))
         return out
@@ -181,7 +200,7 @@ class PlatformshDetector(Detector):
         if not parts:
             return []
         line = commands[0][1] if commands else line_of(build, "flavor", 1)
-        return [self._fact("ci.build", text(*label, " is built on each push: ", *parts, " (", Code(file.path), ")"),
+        return [self._fact("ci.build", text(*label, " is built on each push: ", *parts),
                            file.path, line, f"build:{name}", rank=40, order=(1, file.path, line))]
 
     def _deploy_hooks(self, file: SourceFile, label: tuple[Part, ...], name: str, hooks: YDict,
@@ -195,8 +214,7 @@ class PlatformshDetector(Detector):
             line = line_of(hooks, hook)
             out.facts.append(self._fact(
                 "deploy.steps",
-                text(*label, ": the ", Code(hook), " hook runs ", *_listed(commands), " ", when, " (",
-                     Code(file.path), ")"),
+                text(*label, ": the ", Code(hook), " hook runs ", *_listed(commands), " ", when),
                 file.path, line, f"hook:{name}:{hook}", rank=20, order=(file.path, line, index)))
             where = text(*label, ": the ", Code(hook), " hook (", when, ")")
             for command, at in commands:
@@ -214,8 +232,8 @@ class PlatformshDetector(Detector):
         repository's pushes reach the platform is set outside it."""
         return self._fact(
             "ci.deploy.automated",
-            text(brand, " builds and deploys each push to a branch with an active environment (the default "
-                 "branch is Production), when this repository is the project's remote or integrated with it"),
+            text(brand, " builds and deploys each push to a branch with an active environment, Production's "
+                 "included, when this repository is the project's remote or integrated with it"),
             path, line, f"git:{brand}", Confidence.HINT, attrs={"trigger": "push"})
 
     # -- services and routes ---------------------------------------------------------------------
@@ -236,9 +254,10 @@ class PlatformshDetector(Detector):
                 continue
             version = tag_version(raw, tech.version_scheme, tech.minor_below) if raw else None
             version = None if version == "unpinned" else version
-            aside: tuple[Part, ...] = ()
+            aside: tuple[Part, ...] = (" (every environment runs its own)",)
             if engine in RENAMED_TYPES:
-                aside = (" (type ", Code(kind.strip()), f", which {brand} runs as {tech.name})")
+                aside = (" (type ", Code(kind.strip()), f", which {brand} runs as {tech.name}; every environment "
+                         "runs its own)")
             out.append(self._fact(
                 "env.database", text(tech.label(version) if version else tech.name, ": ", *said, *aside),
                 path, line, f"db:{name}", env=_ENV, tech=tech.id, rank=30,
@@ -247,20 +266,25 @@ class PlatformshDetector(Detector):
 
     def _routes(self, path: str, brand: str, routes: YDict) -> list[Fact]:
         """Routes written with their own domain are Production's URLs (other environments get
-        generated host names); `{default}` and `{all}` stand for domains set outside the repository."""
+        generated host names). A route under `{default}` or `{all}` is served at domains set outside
+        the repository: its root is a hint of where Production's URL is set."""
         out: list[Fact] = []
         for url, route in routes.items():
-            if not isinstance(url, str) or "{" in url or not isinstance(route, YDict):
+            if not isinstance(url, str) or not isinstance(route, YDict) or route.get("type") != "upstream":
                 continue
-            if route.get("type") != "upstream" or not url.startswith(("https://", "http://")):
+            if not url.startswith(("https://", "http://")):
                 continue
             upstream = str(route.get("upstream") or "").split(":", 1)[0]
-            primary = route.get("primary") is True
-            out.append(self._fact(
-                "env.url",
-                text(Code(url), f" ({brand} route", *((" to app ", Code(upstream)) if upstream else ()), ")"),
-                path, line_of(routes, url), f"url:{url}", env=_ENV, rank=15 if primary else 25,
-                attrs={"url": url}))
+            to: tuple[Part, ...] = (" to app ", Code(upstream)) if upstream else ()
+            line = line_of(routes, url)
+            if "{" not in url:
+                out.append(self._fact("env.url", text(Code(url), f" ({brand} route", *to, ")"), path, line,
+                                      f"url:{url}", env=_ENV, rank=15 if route.get("primary") is True else 25,
+                                      attrs={"url": url}))
+            elif placeholder := _PLACEHOLDER_ROOT.match(url):
+                out.append(self._fact("env.url", text(Code(url), f" ({brand} route", *to, "): ", Code(placeholder[1]),
+                                                      " is a domain set in the project, outside the repository"),
+                                      path, line, f"url:{url}", Confidence.HINT, env=_ENV, rank=60))
         return out
 
 

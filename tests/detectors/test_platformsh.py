@@ -19,14 +19,18 @@ def test_a_drupal_project_gives_production_services_url_runtime_and_hooks(tmp_pa
     # modelled on AcroMedia/commerce-demo: .platform.app.yaml with .platform/services.yaml and routes.yaml
     model = scan_tree(tmp_path, tree("drupal")).model
     assert texts(facts_for(model, "env.database", env="production")) == [
-        "MariaDB 10.6: Platform.sh service db (type mysql:10.6, which Platform.sh runs as MariaDB)",
-        "Redis 7: Platform.sh service cache",
-        "Apache Solr 9: Platform.sh service search",
+        "MariaDB 10.6: Platform.sh service db (type mysql:10.6, which Platform.sh runs as MariaDB; every "
+        "environment runs its own)",
+        "Redis 7: Platform.sh service cache (every environment runs its own)",
+        "Apache Solr 9: Platform.sh service search (every environment runs its own)",
     ]
-    # `{default}` is a domain set outside the repository; the redirect is no URL of its own
-    [url] = facts_for(model, "env.url", env="production")
+    # `{default}` is a domain set outside the repository: a hint of where; the redirect is no URL of its own
+    where, url = facts_for(model, "env.url", env="production")
     assert url.text == "https://shop.acme-tools.example/ (Platform.sh route to app app)"
     assert url.evidence[0].path == ".platform/routes.yaml" and url.evidence[0].line == 11
+    assert where.confidence is Confidence.HINT and where.evidence[0].line == 1
+    assert where.text == ("https://{default}/ (Platform.sh route to app app): {default} is a domain set in the "
+                          "project, outside the repository")
     assert texts(facts_for(model, "env.special", env="production")) == [
         "Platform.sh app app: PHP 8.3",
         "Platform.sh app app runs cron drupal: cd web ; drush core-cron on */20 * * * *",
@@ -36,13 +40,13 @@ def test_a_drupal_project_gives_production_services_url_runtime_and_hooks(tmp_pa
     # the hooks' `set -e` and `cd` say nothing of what they do
     [build] = facts_for(model, "ci.build")
     assert build.text == ("Platform.sh app app is built on each push: the composer build flavor, then the build "
-                          "hook runs npm ci and npm run build (.platform.app.yaml)")
+                          "hook runs npm ci and npm run build")
     assert build.evidence[0].line == 24
     assert texts(facts_for(model, "deploy.steps")) == [
         "Platform.sh app app: the deploy hook runs drush -y cache-rebuild, drush -y updatedb and drush -y "
-        "config-import once the new version has started, before it takes requests (.platform.app.yaml)",
+        "config-import once the new version has started, before it takes requests",
         "Platform.sh app app: the post_deploy hook runs drush queue:run acme_search_index once the new version "
-        "takes requests (.platform.app.yaml)",
+        "takes requests",
     ]
     [migrate] = facts_for(model, "deploy.migration.strategy")
     assert migrate.tech == "drupal-updates" and migrate.evidence[0].line == 31
@@ -57,21 +61,23 @@ def test_an_upsun_project_reads_its_apps_services_and_routes_from_one_file(tmp_p
     # modelled on Elastic-Suite/gally's .upsun/config.yaml: a Node.js admin and a PHP API under their roots
     model = scan_tree(tmp_path, tree("upsun")).model
     assert texts(facts_for(model, "env.database", env="production")) == [
-        "PostgreSQL 16: Upsun service postgresql",
-        "Redis 7: Upsun service redis",
-        "OpenSearch 2: Upsun service opensearch",
+        "PostgreSQL 16: Upsun service postgresql (every environment runs its own)",
+        "Redis 7: Upsun service redis (every environment runs its own)",
+        "OpenSearch 2: Upsun service opensearch (every environment runs its own)",
     ]
-    assert not facts_for(model, "env.url")  # every route is under {default}
+    # every route is under {default}; one at the root of the domain says where the URL is set
+    assert [(f.text, f.confidence) for f in facts_for(model, "env.url")] == [
+        ("https://{default}/ (Upsun route to app api): {default} is a domain set in the project, outside the "
+         "repository", Confidence.HINT)]
     assert texts(facts_for(model, "env.special", env="production")) == [
         "Upsun app admin (front/): Node.js 22",
         "Upsun app api (api/): PHP 8.3",
         "Upsun app api runs cron reindex: bin/console app:index:rebuild on 0 */6 * * *",
     ]
     assert texts(facts_for(model, "ci.build")) == [
-        "Upsun app admin is built on each push: the build hook runs yarn install --frozen-lockfile and yarn build "
-        "(.upsun/config.yaml)",
+        "Upsun app admin is built on each push: the build hook runs yarn install --frozen-lockfile and yarn build",
         "Upsun app api is built on each push: the composer build flavor, then the build hook runs bin/console "
-        "--env=prod assets:install --no-debug (.upsun/config.yaml)",
+        "--env=prod assets:install --no-debug",
     ]
     # admin's deploy hook only sets shell options: no step
     assert [f.evidence[0].line for f in facts_for(model, "deploy.steps")] == [31]
@@ -101,7 +107,8 @@ def test_broken_and_odd_files_cost_a_diagnostic_and_no_fact() -> None:
     assert not out.facts and out.diagnostics and out.diagnostics[0].line
     odd = "db: postgresql:15\ncache:\n  disk: 256\nsearch:\n  type: ''\nq:\n  type: 'rabbitmq'\n"
     out = detector.extract(SourceFile(".platform/services.yaml", odd))
-    assert [f.text for f in out.facts] == ["RabbitMQ: Platform.sh service q"]  # no version written: none said
+    # no version written: none said
+    assert [f.text for f in out.facts] == ["RabbitMQ: Platform.sh service q (every environment runs its own)"]
     out = detector.extract(SourceFile(".platform/routes.yaml", "- https://example.com/\n"))
     assert not out.facts and not out.diagnostics
     out = detector.extract(SourceFile(".upsun/config.yaml", "applications: {}\nroutes: 12\n"))
@@ -116,7 +123,7 @@ def test_a_deploy_hook_that_calls_a_script_is_followed_into_it(tmp_path: Path) -
     assert step.text == (
         "Platform.sh app drupal: the deploy hook runs php ./drush/platformsh_generate_drush_yml.php, "
         "curl -X PUT \"$SEARCH_URL/_cluster/settings\" -d '{}' and bash $PLATFORM_APP_DIR/drush/"
-        "platformsh_deploy_drupal.sh once the new version has started, before it takes requests (.platform.app.yaml)")
+        "platformsh_deploy_drupal.sh once the new version has started, before it takes requests")
     [migrate] = facts_for(model, "deploy.migration.strategy")
     assert migrate.text == (
         "Platform.sh app drupal: the deploy hook (once the new version has started, before it takes requests) runs "
@@ -126,5 +133,47 @@ def test_a_deploy_hook_that_calls_a_script_is_followed_into_it(tmp_path: Path) -
     assert migrate.tech == "drupal-updates" and migrate.confidence is Confidence.DECLARED
     # a build hook of shell options only: the build flavor is all the build says
     [build] = facts_for(model, "ci.build")
-    assert build.text == "Platform.sh app drupal is built on each push: the composer build flavor (.platform.app.yaml)"
+    assert build.text == "Platform.sh app drupal is built on each push: the composer build flavor"
     assert build.evidence[0].line == 6
+
+
+def test_a_composable_image_names_its_runtimes_and_stores_not_its_nix_packages() -> None:
+    # Skvare's Drupal/CiviCRM template and CopticScriptorium/cts: stacks of runtimes, Nix packages and
+    # a search engine an app runs itself; a cron of several lines; a hook's conditions and variables
+    source = (
+        "applications:\n"
+        "  drupal:\n"
+        "    type: 'composable:25.05'\n"
+        "    stack:\n"
+        "      - php@8.3:\n"
+        "          extensions: [redis, blackfire]\n"
+        "      - gnupg\n"
+        "      - python3Packages.boto3\n"
+        "      - upsun\n"
+        "    crons:\n"
+        "      mailing:\n"
+        "        spec: '*/5 * * * *'\n"
+        "        commands:\n"
+        "          start: |\n"
+        "            cd web\n"
+        "            drush civicrm:api job.process_mailing --yes\n"
+        "    hooks:\n"
+        "      deploy: |\n"
+        "        if ( [ \"$PLATFORM_ENVIRONMENT_TYPE\" = production ] || [ \"$X\" = staging ] ); then\n"
+        "          export MODE=update\n"
+        "        fi\n"
+        "        MODE=install\n"
+        "        drush -y cache-rebuild\n"
+        "  search:\n"
+        "    stack: [ 'meilisearch' ]\n"
+    )
+    out = PlatformshDetector().extract(SourceFile(".upsun/config.yaml", source))
+    assert [(f.field, f.text) for f in out.facts if f.field.startswith("env.")] == [
+        ("env.special", "Upsun app drupal: PHP 8.3"),
+        ("env.special", "Upsun app drupal runs cron mailing: cd web; drush civicrm:api job.process_mailing --yes "
+                        "on */5 * * * *"),
+        ("env.database", "Meilisearch: Upsun app search runs it (its image's stack)"),
+    ]
+    [step] = [f for f in out.facts if f.field == "deploy.steps"]
+    assert step.text == ("Upsun app drupal: the deploy hook runs drush -y cache-rebuild once the new version has "
+                         "started, before it takes requests")
