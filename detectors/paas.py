@@ -316,8 +316,10 @@ def _migrations(command: str) -> list[Classification]:
 class PaasDetector(Detector):
     name = "paas"
     version = "4"
-    description = ("PaaS manifests: Procfile, app.json, heroku.yml, fly.toml, render.yaml, vercel.json, netlify.toml, "
-                   "serverless.yml")
+    # Named by its platforms, not as "PaaS manifests": a gap listing what is absent would otherwise
+    # say there is no PaaS manifest, beside the Platform.sh files the same document cites.
+    description = ("Heroku, Fly.io, Render, Vercel, Netlify and Serverless manifests: Procfile, app.json, heroku.yml, "
+                   "fly.toml, render.yaml, vercel.json, netlify.toml, serverless.yml")
     patterns = (
         "Procfile",
         "app.json",
