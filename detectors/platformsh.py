@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from infrascan.catalog import DATA_STORE_CATEGORIES
-from infrascan.commands import classify
-from infrascan.detector import Detector, Extraction, SourceFile
+from infrascan.commands import classify, split_commands
+from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.images import tag_version
 from infrascan.model import Code, Confidence, Fact, Part, code_list, one_line, phrase_list, text
 from infrascan.yamlload import YDict, line_of
@@ -71,6 +71,11 @@ _LEADING_KEYWORD = re.compile(r"^(?:then|else|do)\s+")
 _APP_DIR = re.compile(r"\$\{?PLATFORM_APP_DIR\}?/")
 # A route at the root of a domain the project sets (`https://{default}/`, `https://api.{all}`).
 _PLACEHOLDER_ROOT = re.compile(r"^https?://[\w.-]*(\{(?:default|all)\})/?$")
+# What runs a script given as its first argument, and what a script's name ends with.
+_INTERPRETERS = frozenset({"bash", "sh", "php", "python", "python3", "node", "ruby", "perl"})
+_SCRIPT = re.compile(r"\.(?:sh|bash|php|py|js|mjs|rb|pl)$")
+# A statement that runs scripts of the repository: made in phase 2, which knows the listing.
+SCRIPTED = "platformsh.scripted"
 _SHOWN_COMMANDS = 4
 _ENV = "production"
 
@@ -126,11 +131,45 @@ class PlatformshDetector(Detector):
     def _app(self, file: SourceFile, brand: str, name: str, app: YDict, line: int, out: Extraction) -> None:
         label = (f"{brand} app ", Code(name))
         out.facts.extend(self._runtime(file.path, label, name, app, line))
-        out.facts.extend(self._crons(file.path, label, name, app))
         hooks = app.get("hooks")
         hooks = hooks if isinstance(hooks, YDict) else YDict()
-        out.facts.extend(self._build(file, label, name, app, hooks))
-        self._deploy_hooks(file, label, name, hooks, out)
+        made = _made(_commands(file, hooks, "build"))
+        for fact, commands in (*self._crons(file.path, label, name, app), *self._build(file, label, name, app, hooks),
+                               *self._deploy_hooks(file, label, name, hooks, out)):
+            self._said(fact, commands, made, out)
+
+    def _said(self, fact: Fact, commands: list[str], made: set[str], out: Extraction) -> None:
+        """A statement of commands, said now; or, when they run scripts of the repository (and the
+        build does not make them), in phase 2, which knows whether the scripts are there."""
+        scripts = list(dict.fromkeys(script for command in commands for script in _scripts(command)
+                                     if script.rpartition("/")[2] not in made))
+        if not scripts:
+            out.facts.append(fact)
+            return
+        where = fact.evidence[0]
+        out.records.append(Record(SCRIPTED, where.path, where.line, {
+            "field": fact.field, "parts": fact.parts, "env": fact.env, "item": fact.item, "rank": fact.rank,
+            "order": fact.order, "scripts": scripts}))
+
+    def resolve(self, ctx: ResolveContext) -> list[Fact]:
+        """The statements that run scripts, each saying which of its scripts the repository lacks
+        (a deploy hook calling a script no one committed fails on every deploy)."""
+        records = ctx.records(SCRIPTED)
+        if not records:
+            return []
+        names = {path.rpartition("/")[2] for path in ctx.files}
+        out: list[Fact] = []
+        for record in records:
+            data = record.data
+            parts = data["parts"]
+            missing = [script for script in data["scripts"] if script.rpartition("/")[2] not in names]
+            if missing:
+                verb = " is" if len(missing) == 1 else " are"
+                parts = text(*parts, " (", *phrase_list([Code(script)] for script in missing), verb,
+                             " not in the repository)")
+            out.append(Fact(data["field"], parts, Confidence.DECLARED, self.evidence(record.path, record.line),
+                            env=data["env"], item=data["item"], rank=data["rank"], order=data["order"]))
+        return out
 
     def _runtime(self, path: str, label: tuple[Part, ...], name: str, app: YDict, line: int) -> list[Fact]:
         """What the app runs: its type's runtime, or a composable image's (Upsun) `stack` entries
@@ -168,9 +207,9 @@ class PlatformshDetector(Detector):
             return (Code(f"{kind}:{version}" if version else kind),)
         return (tech.label(tag_version(version, tech.version_scheme, tech.minor_below)) if version else tech.name,)
 
-    def _crons(self, path: str, label: tuple[Part, ...], name: str, app: YDict) -> list[Fact]:
+    def _crons(self, path: str, label: tuple[Part, ...], name: str, app: YDict) -> list[tuple[Fact, list[str]]]:
         crons = app.get("crons")
-        out: list[Fact] = []
+        out: list[tuple[Fact, list[str]]] = []
         for cron, spec in crons.items() if isinstance(crons, YDict) else ():
             if not isinstance(spec, YDict) or not isinstance(spec.get("spec"), str):
                 continue
@@ -179,14 +218,16 @@ class PlatformshDetector(Detector):
             if not isinstance(command, str) or not command.strip():
                 continue
             lines = "; ".join(part.strip() for part in command.strip().splitlines() if part.strip())
-            out.append(self._fact(
+            out.append((self._fact(
                 "env.special",
                 text(*label, " runs cron ", Code(str(cron)), ": ", Code(one_line(lines, 80)), " on ",
                      Code(spec["spec"])),
-                path, line_of(spec, "spec", line_of(crons, cron)), f"cron:{name}:{cron}", env=_ENV, rank=45))
+                path, line_of(spec, "spec", line_of(crons, cron)), f"cron:{name}:{cron}", env=_ENV, rank=45),
+                [simple.text for simple in split_commands(command)]))
         return out
 
-    def _build(self, file: SourceFile, label: tuple[Part, ...], name: str, app: YDict, hooks: YDict) -> list[Fact]:
+    def _build(self, file: SourceFile, label: tuple[Part, ...], name: str, app: YDict,
+               hooks: YDict) -> list[tuple[Fact, list[str]]]:
         """The build: a `build.flavor` other than `none` (the platform's own install step), then the
         build hook's commands."""
         build = app.get("build")
@@ -200,22 +241,25 @@ class PlatformshDetector(Detector):
         if not parts:
             return []
         line = commands[0][1] if commands else line_of(build, "flavor", 1)
-        return [self._fact("ci.build", text(*label, " is built on each push: ", *parts),
-                           file.path, line, f"build:{name}", rank=40, order=(1, file.path, line))]
+        return [(self._fact("ci.build", text(*label, " is built on each push: ", *parts),
+                            file.path, line, f"build:{name}", rank=40, order=(1, file.path, line)),
+                 [command for command, _ in commands])]
 
     def _deploy_hooks(self, file: SourceFile, label: tuple[Part, ...], name: str, hooks: YDict,
-                      out: Extraction) -> None:
-        """Each deploy hook as a deployment step, and its commands as migrations: those that
-        migrate, here; those that call a script, once phase 2 has read the script."""
+                      out: Extraction) -> list[tuple[Fact, list[str]]]:
+        """Each deploy hook as a deployment step (returned with its commands), and its commands as
+        migrations: those that migrate, here; those that call a script, once phase 2 has read it."""
+        steps: list[tuple[Fact, list[str]]] = []
         for index, (hook, when) in enumerate(DEPLOY_HOOKS):
             commands = _commands(file, hooks, hook)
             if not commands:
                 continue
             line = line_of(hooks, hook)
-            out.facts.append(self._fact(
+            steps.append((self._fact(
                 "deploy.steps",
                 text(*label, ": the ", Code(hook), " hook runs ", *_listed(commands), " ", when),
-                file.path, line, f"hook:{name}:{hook}", rank=20, order=(file.path, line, index)))
+                file.path, line, f"hook:{name}:{hook}", rank=20, order=(file.path, line, index)),
+                [command for command, _ in commands]))
             where = text(*label, ": the ", Code(hook), " hook (", when, ")")
             for command, at in commands:
                 found = [c for c in classify(command) if c.kind == "migrate"]
@@ -226,6 +270,7 @@ class PlatformshDetector(Detector):
                         attrs={"tool": found[0].tool}))
                 else:  # a script of the repository may migrate: followed in phase 2
                     out.records.append(release_record(file.path, at, _APP_DIR.sub("", command), where, "hook"))
+        return steps
 
     def _trigger(self, path: str, brand: str, line: int) -> Fact:
         """Every push to a branch with an active environment builds and deploys it; whether the
@@ -350,6 +395,28 @@ def _commands(file: SourceFile, hooks: YDict, hook: str) -> list[tuple[str, int]
         if command and not command.startswith("#") and not _NOISE.match(command):
             out.append((command, line))
     return out
+
+
+def _scripts(command: str) -> list[str]:
+    """The script of the repository a command runs (`bash $PLATFORM_APP_DIR/orch/deploy.sh`,
+    `php ./drush/setup.php`): a file with a script's extension, by its path from the app's root.
+    Not one under what the build installs (`vendor/`, `node_modules/`) or outside the app."""
+    words = command.split()
+    if words and words[0] in _INTERPRETERS:
+        words = words[1:]
+    if not words:
+        return []
+    path = _APP_DIR.sub("", words[0]).strip("'\"").removeprefix("./")
+    if not _SCRIPT.search(path) or path.startswith(("/", "~", "$", "-", "vendor/", "node_modules/")):
+        return []
+    return [path]
+
+
+def _made(commands: list[tuple[str, int]]) -> set[str]:
+    """File names the build hook writes or names other than as the command it runs (`curl -o
+    install.sh`, `chmod +x deploy.sh`): a later hook's call of one is not checked against the
+    repository."""
+    return {word.rpartition("/")[2].strip("'\"") for command, _ in commands for word in command.split()[1:]}
 
 
 def _listed(commands: list[tuple[str, int]]) -> tuple[Part, ...]:

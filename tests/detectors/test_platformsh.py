@@ -177,3 +177,38 @@ def test_a_composable_image_names_its_runtimes_and_stores_not_its_nix_packages()
     [step] = [f for f in out.facts if f.field == "deploy.steps"]
     assert step.text == ("Upsun app drupal: the deploy hook runs drush -y cache-rebuild once the new version has "
                          "started, before it takes requests")
+
+
+def test_a_script_a_hook_or_cron_runs_that_the_repository_lacks_is_said_to_be_missing(tmp_path: Path) -> None:
+    # bixal-site-drupal's cron runs `bash cron/upload_logs_to_s3.sh`, which was never committed; the Upsun
+    # Drupal/CiviCRM template's deploy hook calls two drush/ scripts it does not have
+    app = (
+        "name: app\n"
+        "type: 'php:8.3'\n"
+        "hooks:\n"
+        "  build: |\n"
+        "    curl -fsS -o tools/install.sh https://example.com/install.sh\n"
+        "  deploy: |\n"
+        "    bash tools/install.sh\n"
+        "    $PLATFORM_APP_DIR/orch/deploy.sh\n"
+        "    vendor/bin/drush deploy.php\n"
+        "crons:\n"
+        "  logs:\n"
+        "    spec: '0 * * * *'\n"
+        "    commands:\n"
+        "      start: '[ \"$PLATFORM_BRANCH\" = main ] && bash cron/upload_logs_to_s3.sh'\n"
+        "  drupal:\n"
+        "    spec: '*/19 * * * *'\n"
+        "    cmd: 'php ./drush/cron.php && bash drush/cron.sh'\n"
+    )
+    files: dict[str, str | bytes] = {".platform.app.yaml": app, "orch/deploy.sh": "#!/bin/sh\ndrush cr\n"}
+    model = scan_tree(tmp_path, files).model
+    assert texts(facts_for(model, "env.special", env="production"))[1:] == [
+        "Platform.sh app app runs cron logs: [ \"$PLATFORM_BRANCH\" = main ] && bash cron/upload_logs_to_s3.sh on "
+        "0 * * * * (cron/upload_logs_to_s3.sh is not in the repository)",
+        "Platform.sh app app runs cron drupal: php ./drush/cron.php && bash drush/cron.sh on */19 * * * * "
+        "(drush/cron.php and drush/cron.sh are not in the repository)",
+    ]
+    # the build downloads what the deploy hook runs, the other script is committed, vendor/ is installed
+    [step] = facts_for(model, "deploy.steps")
+    assert "not in the repository" not in step.text and step.evidence[0].line == 6
