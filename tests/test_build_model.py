@@ -7,7 +7,7 @@ from pathlib import Path
 from helpers import scan_dir, write_tree
 
 from infrascan.catalog import load_catalog
-from infrascan.merge import Model, RepoInfo, build_model
+from infrascan.merge import Model, RepoInfo, _watched, build_model
 from infrascan.model import Code, Confidence, Evidence, Fact, FactScope, text
 
 
@@ -83,4 +83,11 @@ def test_a_running_collector_is_no_place_to_see_a_release_s_errors(tmp_path: Pat
     model = scan_dir(tmp_path).model
     signals = [f.text for f in model.facts if f.field == "deploy.rollback.identify"]
     assert "New errors or slowdowns after a release in OpenTelemetry" not in signals
-    assert "New errors or slowdowns after a release in Jaeger" in signals
+    assert "Slowdowns after a release in Jaeger" in signals  # a tracer shows latency, not errors
+
+
+def test_a_release_signal_says_what_the_tool_shows() -> None:
+    # Blackfire profiles, Bugsnag tracks errors, Sentry does both: "errors or slowdowns" only for both
+    techs = load_catalog().techs
+    assert [_watched(techs[t]) for t in ("blackfire", "bugsnag", "sentry")] == [
+        "Slowdowns", "New errors", "New errors or slowdowns"]

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from infrascan.catalog import Catalog
+from infrascan.catalog import Catalog, Tech
 from infrascan.components import Components
 from infrascan.environments import PRODUCTION, STAGING, TEMPLATE_TIERS, block_order, normalise
 from infrascan.envvars import is_local_port_host
@@ -190,6 +190,17 @@ def _only_a_client(fact: Fact) -> bool:
     return bool(fact.attrs.get("configured")) or all(e.detector == "manifests" for e in fact.evidence)
 
 
+def _watched(tech: Tech) -> str:
+    """What a monitoring tool shows of a bad release: a profiler (Blackfire, Skylight) slowdowns,
+    not errors; an error tracker without performance monitoring, errors."""
+    kinds = set(tech.monitoring) & {"application", "performance"}
+    if kinds == {"performance"}:
+        return "Slowdowns"
+    if kinds == {"application"}:
+        return "New errors"
+    return "New errors or slowdowns"
+
+
 def _rollback_signals(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
     """What would tell a team a release is bad: their error tracking, critical alerts, health checks."""
     derived = []
@@ -205,7 +216,7 @@ def _rollback_signals(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
                     fact,
                     field="deploy.rollback.identify",
                     confidence=Confidence.INFERRED,
-                    parts=text("New errors or slowdowns after a release in ", tech.name),
+                    parts=text(_watched(tech), " after a release in ", tech.name),
                     item=f"monitoring:{tech.id}",
                     order=(),
                     attrs={},
