@@ -98,11 +98,14 @@ class PlatformshDetector(Detector):
     looks_for = {
         "env.url": "Platform.sh and Upsun routes written with their own domain",
         "env.database": "Platform.sh and Upsun services",
-        "env.special": "Platform.sh and Upsun app runtimes, crons and other services",
+        "env.special": "Platform.sh and Upsun app runtimes, crons, workers and other services",
         "ci.build": "Platform.sh and Upsun build hooks",
         "ci.deploy.automated": "Platform.sh and Upsun projects (each push deploys its branch's environment)",
+        "ci.deploy.manual": "Platform.sh source operations",
+        "mon.application": "monitoring PHP extensions of Platform.sh and Upsun apps",
+        "mon.performance": "profiling PHP extensions (Blackfire, Tideways) of Platform.sh and Upsun apps",
         "deploy.steps": "Platform.sh and Upsun deploy and post_deploy hooks",
-        "deploy.migration.strategy": "migrations in Platform.sh and Upsun deploy hooks",
+        "deploy.migration.strategy": "migrations in Platform.sh and Upsun deploy hooks and start commands",
     }
 
     def extract(self, file: SourceFile) -> Extraction:
@@ -131,10 +134,14 @@ class PlatformshDetector(Detector):
     def _app(self, file: SourceFile, brand: str, name: str, app: YDict, line: int, out: Extraction) -> None:
         label = (f"{brand} app ", Code(name))
         out.facts.extend(self._runtime(file.path, label, name, app, line))
+        out.facts.extend(self._extensions(file.path, label, name, app))
+        out.facts.extend(self._start(file.path, label, name, app))
+        out.facts.extend(self._source_operations(file.path, label, name, app))
         hooks = app.get("hooks")
         hooks = hooks if isinstance(hooks, YDict) else YDict()
         made = _made(_commands(file, hooks, "build"))
-        for fact, commands in (*self._crons(file.path, label, name, app), *self._build(file, label, name, app, hooks),
+        for fact, commands in (*self._crons(file.path, label, name, app), *self._workers(file.path, label, name, app),
+                               *self._build(file, label, name, app, hooks),
                                *self._deploy_hooks(file, label, name, hooks, out)):
             self._said(fact, commands, made, out)
 
@@ -206,6 +213,73 @@ class PlatformshDetector(Detector):
         if tech is None or tech.category != "runtime":
             return (Code(f"{kind}:{version}" if version else kind),)
         return (tech.label(tag_version(version, tech.version_scheme, tech.minor_below)) if version else tech.name,)
+
+    def _extensions(self, path: str, label: tuple[Part, ...], name: str, app: YDict) -> list[Fact]:
+        """PHP extensions that are a monitoring tool's probe (Blackfire, New Relic, Tideways), from
+        `runtime.extensions` or a composable stack's `php@8.3: {extensions: [...]}`: the tool
+        watches the app once its credentials, set outside the repository, are there."""
+        out: list[Fact] = []
+        for extension, line in _php_extensions(app):
+            tech = self.catalog.techs.get(extension)
+            if tech is None or tech.category != "monitoring":
+                continue
+            kind = tech.monitoring[0] if tech.monitoring else "application"
+            out.append(self._fact(
+                f"mon.{kind}", text(tech.name, ": PHP extension ", Code(extension), " of ", *label,
+                                    " (its credentials are set outside the repository)"),
+                path, line, f"extension:{name}:{extension}", tech=tech.id))
+        return out
+
+    def _start(self, path: str, label: tuple[Part, ...], name: str, app: YDict) -> list[Fact]:
+        """Migrations in the web start command: they run in every instance as it starts."""
+        web = app.get("web")
+        commands = web.get("commands") if isinstance(web, YDict) else None
+        start = commands.get("start") if isinstance(commands, YDict) else None
+        if not isinstance(start, str):
+            return []
+        found = [c for simple in split_commands(start) for c in classify(simple.text) if c.kind == "migrate"]
+        if not found:
+            return []
+        return [self._fact(
+            "deploy.migration.strategy",
+            text(*label, ": its start command runs ", Code(one_line(found[0].command, 80)),
+                 " before the app, in every instance as it starts"),
+            path, line_of(commands, "start"), f"start:{name}", tech=found[0].tool, rank=40,
+            attrs={"tool": found[0].tool})]
+
+    def _source_operations(self, path: str, label: tuple[Part, ...], name: str, app: YDict) -> list[Fact]:
+        """Source operations, run by hand (`platform source-operation:run NAME`): each runs its
+        command on the app's code and commits what it changes, which rebuilds and redeploys."""
+        source = app.get("source")
+        operations = source.get("operations") if isinstance(source, YDict) else None
+        out: list[Fact] = []
+        for operation, spec in operations.items() if isinstance(operations, YDict) else ():
+            command = spec.get("command") if isinstance(spec, YDict) else None
+            if not isinstance(command, str) or not command.strip():
+                continue
+            out.append(self._fact(
+                "ci.deploy.manual",
+                text(*label, ": source operation ", Code(str(operation)), ", run by hand, runs ",
+                     Code(one_line(command, 80)), " on the code and commits what it changes, which rebuilds "
+                     "and redeploys the environment"),
+                path, line_of(operations, operation), f"operation:{name}:{operation}", attrs={"manual": True}))
+        return out
+
+    def _workers(self, path: str, label: tuple[Part, ...], name: str, app: YDict) -> list[tuple[Fact, list[str]]]:
+        """Workers: copies of the app that run a command of their own (a queue consumer)."""
+        workers = app.get("workers")
+        out: list[tuple[Fact, list[str]]] = []
+        for worker, spec in workers.items() if isinstance(workers, YDict) else ():
+            commands = spec.get("commands") if isinstance(spec, YDict) else None
+            start = commands.get("start") if isinstance(commands, YDict) else None
+            if not isinstance(start, str) or not start.strip():
+                continue
+            lines = "; ".join(part.strip() for part in start.strip().splitlines() if part.strip())
+            out.append((self._fact(
+                "env.special", text(*label, " runs worker ", Code(str(worker)), ": ", Code(one_line(lines, 80))),
+                path, line_of(commands, "start"), f"worker:{name}:{worker}", env=_ENV, rank=45),
+                [simple.text for simple in split_commands(start)]))
+        return out
 
     def _crons(self, path: str, label: tuple[Part, ...], name: str, app: YDict) -> list[tuple[Fact, list[str]]]:
         crons = app.get("crons")
@@ -375,6 +449,27 @@ def _stack(app: YDict) -> list[str]:
         named = entry if isinstance(entry, str) else next(iter(entry), None) if isinstance(entry, dict) else None
         if isinstance(named, str) and named.strip():
             out.append(named.strip())
+    return out
+
+
+def _php_extensions(app: YDict) -> list[tuple[str, int]]:
+    """The PHP extensions an app enables, with their lines: `runtime.extensions` (names, or
+    mappings with a `name`) and a composable stack's `php@X: {extensions: [...]}`."""
+    lists: list[Any] = []
+    runtime = app.get("runtime")
+    if isinstance(runtime, YDict):
+        lists.append(runtime.get("extensions"))
+    stack = app.get("stack")
+    for entry in stack if isinstance(stack, list) else []:
+        if isinstance(entry, YDict):
+            lists += [value.get("extensions") for key, value in entry.items()
+                      if str(key).startswith("php@") and isinstance(value, YDict)]
+    out: list[tuple[str, int]] = []
+    for extensions in lists:
+        for index, extension in enumerate(extensions if isinstance(extensions, list) else []):
+            named = extension.get("name") if isinstance(extension, YDict) else extension
+            if isinstance(named, str):
+                out.append((named.strip().lower(), line_of(extensions, index)))
     return out
 
 

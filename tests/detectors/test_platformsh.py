@@ -212,3 +212,42 @@ def test_a_script_a_hook_or_cron_runs_that_the_repository_lacks_is_said_to_be_mi
     # the build downloads what the deploy hook runs, the other script is committed, vendor/ is installed
     [step] = facts_for(model, "deploy.steps")
     assert "not in the repository" not in step.text and step.evidence[0].line == 6
+
+
+def test_workers_start_migrations_monitoring_extensions_and_source_operations() -> None:
+    source = (
+        "name: api\n"
+        "type: 'php:8.3'\n"
+        "runtime:\n"
+        "  extensions:\n"
+        "    - redis\n"
+        "    - name: newrelic\n"
+        "      configuration: {}\n"
+        "    - blackfire\n"
+        "web:\n"
+        "  commands:\n"
+        "    start: 'php bin/console doctrine:migrations:migrate -n && php-fpm'\n"
+        "workers:\n"
+        "  queue:\n"
+        "    commands:\n"
+        "      start: |\n"
+        "        php bin/console messenger:consume async --time-limit=3600\n"
+        "source:\n"
+        "  operations:\n"
+        "    update:\n"
+        "      command: 'composer update --no-interaction && git add composer.lock && git commit -m Update'\n"
+    )
+    out = PlatformshDetector().extract(SourceFile(".platform.app.yaml", source))
+    by_field = {(f.field, f.text) for f in out.facts}
+    assert ("mon.application", "New Relic: PHP extension newrelic of Platform.sh app api (its credentials are set "
+            "outside the repository)") in by_field
+    assert ("mon.performance", "Blackfire: PHP extension blackfire of Platform.sh app api (its credentials are set "
+            "outside the repository)") in by_field
+    assert ("env.special", "Platform.sh app api runs worker queue: php bin/console messenger:consume async "
+            "--time-limit=3600") in by_field
+    [start] = [f for f in out.facts if f.field == "deploy.migration.strategy"]
+    assert start.text == ("Platform.sh app api: its start command runs php bin/console doctrine:migrations:migrate "
+                          "-n before the app, in every instance as it starts") and start.evidence[0].line == 11
+    [manual] = [f for f in out.facts if f.field == "ci.deploy.manual"]
+    assert manual.text.startswith("Platform.sh app api: source operation update, run by hand, runs composer update")
+    assert manual.evidence[0].line == 19
