@@ -1,0 +1,58 @@
+"""The Lando detector: a folder's Landofiles merged as Lando merges them, as the development environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import facts_for, fixture_tree, scan_tree, texts
+
+from infrascan.model import Confidence
+
+
+def test_landofiles_are_merged_and_each_value_cites_the_file_it_won_from(tmp_path: Path) -> None:
+    # bixal-site-drupal: .lando.dist.yml sets the recipe, apache and the database; .lando.yml moves the
+    # web server to nginx and adds Redis and a Node.js service
+    model = scan_tree(tmp_path, fixture_tree("lando", "drupal")).model
+    assert texts(facts_for(model, "env.url", env="development")) == [
+        "https://acme.lndo.site (Lando app acme)", "https://admin.acme.lndo.site (Lando app acme)"]  # not mailhog's
+    db, cache = facts_for(model, "env.database", env="development")
+    assert db.text == "MariaDB 10.6 (Lando database)" and db.tech == "mariadb"
+    assert (db.evidence[0].path, db.evidence[0].line) == (".lando.dist.yml", 7)
+    assert db.attrs["hosts"] == ["database"]
+    assert cache.text == "Redis 6 (Lando service cache)" and cache.evidence[0].path == ".lando.yml"
+    [special] = facts_for(model, "env.special", env="development")
+    assert special.text == "Lando recipe drupal10: PHP 8.3, web server nginx:1.25 and Node.js 22 (service node)"
+    assert [(e.path, e.line) for e in special.evidence] == [
+        (".lando.dist.yml", 2), (".lando.dist.yml", 6), (".lando.yml", 3), (".lando.yml", 8)]
+    assert not facts_for(model, "env.database", env="production")  # a workstation's, nothing else's
+
+
+def test_a_recipe_without_database_or_proxy_gets_its_defaults(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        "api/.lando.yml": "name: my-shop\nrecipe: laravel\nconfig:\n  php: '8.2'\n  cache: redis\n",
+        "legacy/.lando.yml": "name: Old Site\nrecipe: lamp\nservices:\n  database:\n    type: postgres:14\n",
+    }
+    model = scan_tree(tmp_path, files).model
+    # "Old Site" is not the slug Lando makes of it: no URL is made up
+    assert texts(facts_for(model, "env.url", env="development")) == ["https://my-shop.lndo.site (Lando app my-shop)"]
+    found = {(f.text, f.confidence, f.evidence[0].path) for f in facts_for(model, "env.database", env="development")}
+    assert found == {
+        ("MySQL, the Lando laravel recipe's default database (the file names none, and the default version "
+         "depends on the Lando release)", Confidence.INFERRED, "api/.lando.yml"),
+        ("Redis (Lando's default version) (Lando cache service)", Confidence.DECLARED, "api/.lando.yml"),
+        ("PostgreSQL 14 (Lando database)", Confidence.DECLARED, "legacy/.lando.yml"),
+    }
+
+
+def test_an_app_without_recipe_and_a_broken_file(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        "web/.lando.yml": "name: web\nservices:\n  app:\n    type: node:20\n  db:\n    type: mongo:6\n",
+        "bad/.lando.yml": "name: bad\nrecipe: [drupal10\n",
+    }
+    scanned = scan_tree(tmp_path, files)
+    model = scanned.model
+    assert texts(facts_for(model, "env.special", env="development")) == ["Lando app: Node.js 20 (service app)"]
+    assert texts(facts_for(model, "env.database", env="development")) == ["MongoDB 6 (Lando service db)"]
+    assert not facts_for(model, "env.url")  # no recipe: no default proxy
+    [diagnostic] = [d for d in model.diagnostics if d.detector == "lando"]
+    assert diagnostic.path == "bad/.lando.yml" and diagnostic.line
