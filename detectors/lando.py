@@ -118,8 +118,10 @@ class LandoDetector(Detector):
                 text(mysql.name, ", the Lando ", Code(recipe[0]), " recipe's default database (the file names none, "
                      "and the default version depends on the Lando release)"),
                 recipe[1], "db:database", Confidence.INFERRED, tech=mysql.id, rank=60, attrs={"hosts": [_DB_HOST]}))
-        if config.get("cache") is not None:
-            out += self._store(config["cache"], " (Lando cache service)", "cache", ["cache"])
+        # the recipe's cache service (`config.cache`), likewise
+        cache = services.pop("cache", None) or config.get("cache")
+        if cache is not None:
+            out += self._store(cache, " (Lando cache service)", "cache", ["cache"])
         for name, kind in services.items():
             if kind is not None:
                 out += self._store(kind, f" (Lando service {name})", name, [name])
@@ -134,10 +136,10 @@ class LandoDetector(Detector):
             return []
         tech, ref = found
         version = tech.version_of(ref) if ":" in kind else None
-        label = tech.label(version) if version else f"{tech.name} (Lando's default version)"
+        label = tech.label(version) if version else tech.name
         attrs: dict[str, Any] = {"hosts": hosts, **({"version": version} if version else {})}
-        return [self._fact("env.database", text(label, said), at, f"db:{item}", tech=tech.id, rank=30,
-                           attrs=attrs)]
+        return [self._fact("env.database", text(label, *_defaulted(said, version)), at, f"db:{item}", tech=tech.id,
+                           rank=30, attrs=attrs)]
 
     def _runtime(self, project: dict[str, Any]) -> list[Fact]:
         """What the app runs: its recipe, PHP version and web server, and runtime services (Node.js)."""
@@ -152,7 +154,10 @@ class LandoDetector(Detector):
             # the recipe's app server runs the PHP said above; other runtimes run beside it
             found = self.catalog.by_image(kind[0]) if kind is not None and name not in _APP_SERVICES else None
             if found is not None and found[0].category == "runtime":
-                parts.append((found[0].image_label(found[1]), " (service ", Code(name), ")"))
+                tech, ref = found
+                version = tech.version_of(ref) if ":" in kind[0] else None
+                parts.append((tech.label(version) if version else tech.name,
+                              *_defaulted((" (service ", Code(name), ")"), version)))
                 cited.append(kind[1])
         recipe = project.get("recipe")
         if recipe is None and not parts:
@@ -161,6 +166,15 @@ class LandoDetector(Detector):
         at = recipe[1] if recipe else cited[0]
         return [self._fact("env.special", text(*lead, *((": ", *phrase_list(parts)) if parts else ())), at,
                            "runtime", also=tuple(cited), rank=40)]
+
+
+def _defaulted(said: tuple[Part, ...] | str, version: str | None) -> tuple[Part, ...]:
+    """`said` (a parenthesised aside), saying Lando's default version runs when the type pins none."""
+    parts = (said,) if isinstance(said, str) else said
+    if version:
+        return parts
+    *head, last = parts
+    return (*head, str(last).removesuffix(")") + ", Lando's default version)")
 
 
 def _setting(container: Any, key: str) -> list[Any] | None:

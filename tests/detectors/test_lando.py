@@ -19,7 +19,7 @@ def test_landofiles_are_merged_and_each_value_cites_the_file_it_won_from(tmp_pat
     assert db.text == "MariaDB 10.6 (Lando database)" and db.tech == "mariadb"
     assert (db.evidence[0].path, db.evidence[0].line) == (".lando.dist.yml", 7)
     assert db.attrs["hosts"] == ["database"]
-    assert cache.text == "Redis 6 (Lando service cache)" and cache.evidence[0].path == ".lando.yml"
+    assert cache.text == "Redis 6 (Lando cache service)" and cache.evidence[0].path == ".lando.yml"
     [special] = facts_for(model, "env.special", env="development")
     assert special.text == "Lando recipe drupal10: PHP 8.3, web server nginx:1.25 and Node.js 22 (service node)"
     assert [(e.path, e.line) for e in special.evidence] == [
@@ -39,7 +39,7 @@ def test_a_recipe_without_database_or_proxy_gets_its_defaults(tmp_path: Path) ->
     assert found == {
         ("MySQL, the Lando laravel recipe's default database (the file names none, and the default version "
          "depends on the Lando release)", Confidence.INFERRED, "api/.lando.yml"),
-        ("Redis (Lando's default version) (Lando cache service)", Confidence.DECLARED, "api/.lando.yml"),
+        ("Redis (Lando cache service, Lando's default version)", Confidence.DECLARED, "api/.lando.yml"),
         ("PostgreSQL 14 (Lando database)", Confidence.DECLARED, "legacy/.lando.yml"),
     }
 
@@ -56,3 +56,15 @@ def test_an_app_without_recipe_and_a_broken_file(tmp_path: Path) -> None:
     assert not facts_for(model, "env.url")  # no recipe: no default proxy
     [diagnostic] = [d for d in model.diagnostics if d.detector == "lando"]
     assert diagnostic.path == "bad/.lando.yml" and diagnostic.line
+
+
+def test_a_type_without_version_runs_lando_s_default_and_a_cache_service_is_said_once(tmp_path: Path) -> None:
+    # 40Q/40q-university: `config.cache: redis` and a `cache` service of the same type are one service
+    files: dict[str, str | bytes] = {".lando.yml": (
+        "name: radicle\nrecipe: wordpress\nconfig:\n  php: '8.1'\n  database: mariadb\n  cache: redis\n"
+        "services:\n  build:\n    type: node\n  cache:\n    type: redis\n")}
+    model = scan_tree(tmp_path, files).model
+    assert texts(facts_for(model, "env.database", env="development")) == [
+        "MariaDB (Lando database, Lando's default version)", "Redis (Lando cache service, Lando's default version)"]
+    assert texts(facts_for(model, "env.special", env="development")) == [
+        "Lando recipe wordpress: PHP 8.1 and Node.js (service build, Lando's default version)"]
