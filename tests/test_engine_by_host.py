@@ -187,3 +187,23 @@ def test_a_port_an_override_file_publishes_names_the_engine_too(tmp_path: Path) 
         "Valkey: REDIS_URL connection URL (redis:) in .env examples; "
         "host localhost:6379 runs Valkey here (it speaks the Redis protocol)",
     ], found
+
+
+def test_an_engine_selector_reaches_the_database_its_files_db_host_names(tmp_path: Path) -> None:
+    # passbolt/Laravel beside DDEV (the session 21 leftover) and Lando: `DB_CONNECTION=mysql` with
+    # `DB_HOST=db` is DDEV's MariaDB; `127.0.0.1` with `DB_PORT` is the port compose publishes
+    scanned = scan_tree(tmp_path, {
+        "shop/.ddev/config.yaml": "name: shop\ntype: laravel\ndatabase:\n  type: mariadb\n  version: '10.11'\n",
+        "shop/.env.example": "APP_ENV=local\nDB_CONNECTION=mysql\nDB_HOST=db\nDB_PORT=3306\n",
+        "api/docker-compose.yml": "services:\n  db:\n    image: mariadb:11\n    ports:\n      - '3307:3306'\n",
+        "api/.env.example": "DB_CONNECTION=mysql\nDB_HOST=127.0.0.1\nDB_PORT=3307\n",
+        "cms/.env.example": "DB_CONNECTION=mysql\nDB_HOST=mysql.internal.example.org\n",
+    })
+    found = texts(facts_for(scanned.model, "env.database"))
+    assert sorted(t for t in found if "DB_CONNECTION" in t) == [
+        "MariaDB: DB_CONNECTION (DB_CONNECTION=mysql) in .env examples; "
+        "host db runs MariaDB here (it speaks the MySQL protocol)",
+        "MariaDB: DB_CONNECTION (DB_CONNECTION=mysql) in .env examples; "
+        "host localhost:3307 runs MariaDB here (it speaks the MySQL protocol)",
+        "MySQL: DB_CONNECTION (DB_CONNECTION=mysql) in .env examples",  # a host no store of the repository has
+    ], found

@@ -67,6 +67,9 @@ CONNECTION_NAMES = re.compile(r"(?:^|_)(?:URL|URI|DSN|ADDR|ADDRESS|HOST|ENDPOINT
 DATABASE_URL_NAMES = re.compile(r"(?:^|_)(?:DATABASE|DB)_(?:URL|URI|DSN)$|^DATASOURCE_URL$|_DATASOURCE_URL$")
 # Variables whose value names the database engine (Laravel's DB_CONNECTION=pgsql, DATABASE_TYPE=postgresql).
 ENGINE_NAMES = re.compile(r"(?:^|_)(?:DB|DATABASE)_(?:CONNECTION|DRIVER|TYPE|ENGINE|DIALECT|CLIENT|PROVIDER)$")
+# The database host and port beside an engine selector (Laravel's DB_HOST=db, DB_PORT=3306).
+DB_HOST_NAMES = re.compile(r"^(?:DB|DATABASE)_HOST(?:NAME)?$")
+DB_PORT_NAMES = re.compile(r"^(?:DB|DATABASE)_PORT$")
 # Host variables of a mail server: their value names the provider (smtp.sendgrid.net is SendGrid).
 MAIL_HOST_NAMES = re.compile(r"(?:^|_)(?:SMTP|MAIL|EMAIL|MAILER)_(?:HOST|SERVER|ADDRESS|HOSTNAME)$")
 _TIMEOUT = re.compile(
@@ -345,8 +348,9 @@ class VariableReader:
             for tech_id, vars_ in (*by_tech.items(), *store_by_url.items())
             if (verdict := selection.verdict(self.catalog.get(tech_id), vars_)) is not None
         }
+        selected_host = self._selected_host(variables)
         for tech_id, vars_ in sorted(store_by_url.items()):
-            facts.append(self._store_url_fact(self.catalog.get(tech_id), vars_, named_by_comment))
+            facts.append(self._store_url_fact(self.catalog.get(tech_id), vars_, named_by_comment, selected_host))
         # `SHADOW_DATABASE_URL=` (no value) beside a postgres:// DATABASE_URL says nothing new.
         unknown_db = [v for v in unknown_db if url_of(v.value) or not store_by_url]
         if unknown_db:
@@ -428,7 +432,19 @@ class VariableReader:
             return [fact] if fact else []
         return []
 
-    def _store_url_fact(self, tech: Tech, vars_: list[Variable], named_by_comment: set[str]) -> Fact:
+    def _selected_host(self, variables: list[Variable]) -> str:
+        """The host the file's `DB_HOST` names, as merge.engines_behind_hosts matches hosts: an engine
+        selector (`DB_CONNECTION=mysql`) reaches the database there, and `DB_HOST=db` beside a DDEV
+        project is its MariaDB. `127.0.0.1` with `DB_PORT` is the port published on the machine."""
+        values = {v.name.upper(): (v.value or "").strip().strip("'\"") for v in variables}
+        host = next((value for name, value in values.items() if DB_HOST_NAMES.match(name)), "")
+        if host in _LOCAL_HOSTS and self.on_host:
+            port = next((value for name, value in values.items() if DB_PORT_NAMES.match(name)), "")
+            return local_port_host(port) if port.isdigit() else ""
+        return host
+
+    def _store_url_fact(self, tech: Tech, vars_: list[Variable], named_by_comment: set[str],
+                        selected_host: str = "") -> Fact:
         first = vars_[0]
         url = url_of(first.value)
         how: list[Part] = [" connection URL (", Code(f"{url[0]}:"), ")"] if url else []
@@ -442,6 +458,8 @@ class VariableReader:
         if host in _LOCAL_HOSTS and self.on_host:  # `redis://localhost:6379`: what compose publishes there
             port = _port_of(first.value or "")
             host = local_port_host(port) if port else ""
+        if not url and ENGINE_NAMES.search(first.name.upper()):  # `DB_CONNECTION=mysql` beside `DB_HOST=db`
+            host = selected_host
         return Fact(
             "env.database",
             text(tech.name, ": ", *_names(vars_), *how, " ", *self.where),
