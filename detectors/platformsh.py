@@ -101,7 +101,6 @@ class PlatformshDetector(Detector):
         "env.special": "Platform.sh and Upsun app runtimes, crons, workers and other services",
         "ci.build": "Platform.sh and Upsun build hooks",
         "ci.deploy.automated": "Platform.sh and Upsun projects (each push deploys its branch's environment)",
-        "ci.deploy.manual": "Platform.sh source operations",
         "mon.application": "monitoring PHP extensions of Platform.sh and Upsun apps",
         "mon.performance": "profiling PHP extensions (Blackfire, Tideways) of Platform.sh and Upsun apps",
         "deploy.steps": "Platform.sh and Upsun deploy and post_deploy hooks",
@@ -136,7 +135,6 @@ class PlatformshDetector(Detector):
         out.facts.extend(self._runtime(file.path, label, name, app, line))
         out.facts.extend(self._extensions(file.path, label, name, app))
         out.facts.extend(self._start(file.path, label, name, app))
-        out.facts.extend(self._source_operations(file.path, label, name, app))
         hooks = app.get("hooks")
         hooks = hooks if isinstance(hooks, YDict) else YDict()
         made = _made(_commands(file, hooks, "build"))
@@ -197,13 +195,15 @@ class PlatformshDetector(Detector):
                 out.append(self._fact("env.database", text(said, ": ", *label, " runs it (its image's ", Code("stack"),
                                                            ")"), path, at, f"stack:{name}:{tech.id}", env=_ENV,
                                       tech=tech.id, rank=30))
+        cited = at  # the stack, which names the runtimes; else the type
         if not runtimes and kind and not (kind.startswith("composable") and out):
             runtimes = [self._runtime_label(*kind.split(":", 1))]
+            cited = line_of(app, "type", at)
         if runtimes:
             root = _source_root(app)
             where: tuple[Part, ...] = (" (", Code(root + "/"), ")") if root else ()
             out.insert(0, self._fact("env.special", text(*label, *where, ": ", *phrase_list(runtimes)), path,
-                                     line_of(app, "type", at), f"runtime:{name}", env=_ENV, rank=40))
+                                     cited, f"runtime:{name}", env=_ENV, rank=40))
         return out
 
     def _runtime_label(self, kind: str, version: str = "") -> tuple[Part, ...]:
@@ -216,8 +216,9 @@ class PlatformshDetector(Detector):
 
     def _extensions(self, path: str, label: tuple[Part, ...], name: str, app: YDict) -> list[Fact]:
         """PHP extensions that are a monitoring tool's probe (Blackfire, New Relic, Tideways), from
-        `runtime.extensions` or a composable stack's `php@8.3: {extensions: [...]}`: the tool
-        watches the app once its credentials, set outside the repository, are there."""
+        `runtime.extensions` or a composable stack's `php@8.3: {extensions: [...]}`: hints, as the
+        tool watches the app only once its credentials, set outside the repository, are there (and
+        a profiler's probe may only be used by hand), so no release signal is drawn from them."""
         out: list[Fact] = []
         for extension, line in _php_extensions(app):
             tech = self.catalog.techs.get(extension)
@@ -227,7 +228,7 @@ class PlatformshDetector(Detector):
             out.append(self._fact(
                 f"mon.{kind}", text(tech.name, ": PHP extension ", Code(extension), " of ", *label,
                                     " (its credentials are set outside the repository)"),
-                path, line, f"extension:{name}:{extension}", tech=tech.id))
+                path, line, f"extension:{name}:{extension}", Confidence.HINT, tech=tech.id))
         return out
 
     def _start(self, path: str, label: tuple[Part, ...], name: str, app: YDict) -> list[Fact]:
@@ -246,24 +247,6 @@ class PlatformshDetector(Detector):
                  " before the app, in every instance as it starts"),
             path, line_of(commands, "start"), f"start:{name}", tech=found[0].tool, rank=40,
             attrs={"tool": found[0].tool})]
-
-    def _source_operations(self, path: str, label: tuple[Part, ...], name: str, app: YDict) -> list[Fact]:
-        """Source operations, run by hand (`platform source-operation:run NAME`): each runs its
-        command on the app's code and commits what it changes, which rebuilds and redeploys."""
-        source = app.get("source")
-        operations = source.get("operations") if isinstance(source, YDict) else None
-        out: list[Fact] = []
-        for operation, spec in operations.items() if isinstance(operations, YDict) else ():
-            command = spec.get("command") if isinstance(spec, YDict) else None
-            if not isinstance(command, str) or not command.strip():
-                continue
-            out.append(self._fact(
-                "ci.deploy.manual",
-                text(*label, ": source operation ", Code(str(operation)), ", run by hand, runs ",
-                     Code(one_line(command, 80)), " on the code and commits what it changes, which rebuilds "
-                     "and redeploys the environment"),
-                path, line_of(operations, operation), f"operation:{name}:{operation}", attrs={"manual": True}))
-        return out
 
     def _workers(self, path: str, label: tuple[Part, ...], name: str, app: YDict) -> list[tuple[Fact, list[str]]]:
         """Workers: copies of the app that run a command of their own (a queue consumer)."""
@@ -315,7 +298,8 @@ class PlatformshDetector(Detector):
         if not parts:
             return []
         line = commands[0][1] if commands else line_of(build, "flavor", 1)
-        return [(self._fact("ci.build", text(*label, " is built on each push: ", *parts),
+        return [(self._fact("ci.build", text(*label, " is built on each push to a branch with an active environment: ",
+                                             *parts),
                             file.path, line, f"build:{name}", rank=40, order=(1, file.path, line)),
                  [command for command, _ in commands])]
 
@@ -377,10 +361,15 @@ class PlatformshDetector(Detector):
             if engine in RENAMED_TYPES:
                 aside = (" (type ", Code(kind.strip()), f", which {brand} runs as {tech.name}; every environment "
                          "runs its own)")
-            out.append(self._fact(
-                "env.database", text(tech.label(version) if version else tech.name, ": ", *said, *aside),
-                path, line, f"db:{name}", env=_ENV, tech=tech.id, rank=30,
-                attrs={"version": version} if version else {}))
+            engine_label = tech.label(version) if version else tech.name
+            attrs = {"version": version} if version else {}
+            out.append(self._fact("env.database", text(engine_label, ": ", *said, *aside), path, line, f"db:{name}",
+                                  env=_ENV, tech=tech.id, rank=30, attrs=attrs))
+            # a staging environment, when the project has one, runs its own copy: the files cannot say it has
+            out.append(self._fact("env.database", text(engine_label, ": ", *said, ", which every environment runs, "
+                                                       "a staging one included if the project has one"),
+                                  path, line, f"db:{name}", Confidence.HINT, env="staging", tech=tech.id, rank=60,
+                                  attrs=attrs))
         return out
 
     def _routes(self, path: str, brand: str, routes: YDict) -> list[Fact]:

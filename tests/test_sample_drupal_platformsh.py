@@ -38,7 +38,8 @@ def test_production_is_what_the_platform_files_say(scanned: Scanned) -> None:
 def test_development_is_ddev_and_staging_stays_a_gap(scanned: Scanned) -> None:
     model = scanned.model
     assert texts(facts_for(model, "env.database", env="development")) == ["MariaDB 10.11 (DDEV database)"]
-    assert not facts_for(model, "env.url", env="staging") and not facts_for(model, "env.database", env="staging")
+    assert not facts_for(model, "env.url", env="staging")
+    assert {f.confidence for f in facts_for(model, "env.database", env="staging")} == {Confidence.HINT}
 
 
 def test_build_deploy_and_migrations_come_from_the_hooks(scanned: Scanned) -> None:

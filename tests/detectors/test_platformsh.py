@@ -39,8 +39,8 @@ def test_a_drupal_project_gives_production_services_url_runtime_and_hooks(tmp_pa
     ]
     # the hooks' `set -e` and `cd` say nothing of what they do
     [build] = facts_for(model, "ci.build")
-    assert build.text == ("Platform.sh app app is built on each push: the composer build flavor, then the build "
-                          "hook runs npm ci and npm run build")
+    assert build.text == ("Platform.sh app app is built on each push to a branch with an active environment: the "
+                          "composer build flavor, then the build hook runs npm ci and npm run build")
     assert build.evidence[0].line == 24
     assert texts(facts_for(model, "deploy.steps")) == [
         "Platform.sh app app: the deploy hook runs drush -y cache-rebuild, drush -y updatedb and drush -y "
@@ -54,7 +54,11 @@ def test_a_drupal_project_gives_production_services_url_runtime_and_hooks(tmp_pa
                             "requests) runs drush -y updatedb")
     [trigger] = facts_for(model, "ci.deploy.automated")
     assert trigger.confidence is Confidence.HINT and trigger.text.startswith("Platform.sh builds and deploys each push")
-    assert not facts_for(model, "env.database", env="staging")  # branch environments are not named in the files
+    # the files name no staging environment: a project with one runs its own copy of each service
+    staging = facts_for(model, "env.database", env="staging")
+    assert {f.confidence for f in staging} == {Confidence.HINT} and len(staging) == 3
+    assert staging[1].text == ("Redis 7: Platform.sh service cache, which every environment runs, a staging one "
+                               "included if the project has one")
 
 
 def test_an_upsun_project_reads_its_apps_services_and_routes_from_one_file(tmp_path: Path) -> None:
@@ -75,9 +79,10 @@ def test_an_upsun_project_reads_its_apps_services_and_routes_from_one_file(tmp_p
         "Upsun app api runs cron reindex: bin/console app:index:rebuild on 0 */6 * * *",
     ]
     assert texts(facts_for(model, "ci.build")) == [
-        "Upsun app admin is built on each push: the build hook runs yarn install --frozen-lockfile and yarn build",
-        "Upsun app api is built on each push: the composer build flavor, then the build hook runs bin/console "
-        "--env=prod assets:install --no-debug",
+        "Upsun app admin is built on each push to a branch with an active environment: the build hook runs yarn "
+        "install --frozen-lockfile and yarn build",
+        "Upsun app api is built on each push to a branch with an active environment: the composer build flavor, "
+        "then the build hook runs bin/console --env=prod assets:install --no-debug",
     ]
     # admin's deploy hook only sets shell options: no step
     assert [f.evidence[0].line for f in facts_for(model, "deploy.steps")] == [31]
@@ -98,7 +103,8 @@ def test_applications_yaml_lists_apps_and_a_composable_image_names_its_runtimes(
         "Platform.sh app odd: lisp:2.1",
         "Platform.sh app bare: composable:25.05",
     ]
-    assert [f.evidence[0].line for f in out.facts if f.field == "env.special"] == [2, 5, 7, 10]
+    # a composable image's runtimes are cited at its stack, which names them
+    assert [f.evidence[0].line for f in out.facts if f.field == "env.special"] == [3, 5, 7, 10]
 
 
 def test_broken_and_odd_files_cost_a_diagnostic_and_no_fact() -> None:
@@ -108,7 +114,8 @@ def test_broken_and_odd_files_cost_a_diagnostic_and_no_fact() -> None:
     odd = "db: postgresql:15\ncache:\n  disk: 256\nsearch:\n  type: ''\nq:\n  type: 'rabbitmq'\n"
     out = detector.extract(SourceFile(".platform/services.yaml", odd))
     # no version written: none said
-    assert [f.text for f in out.facts] == ["RabbitMQ: Platform.sh service q (every environment runs its own)"]
+    assert [f.text for f in out.facts if f.env == "production"] == [
+        "RabbitMQ: Platform.sh service q (every environment runs its own)"]
     out = detector.extract(SourceFile(".platform/routes.yaml", "- https://example.com/\n"))
     assert not out.facts and not out.diagnostics
     out = detector.extract(SourceFile(".upsun/config.yaml", "applications: {}\nroutes: 12\n"))
@@ -133,7 +140,8 @@ def test_a_deploy_hook_that_calls_a_script_is_followed_into_it(tmp_path: Path) -
     assert migrate.tech == "drupal-updates" and migrate.confidence is Confidence.DECLARED
     # a build hook of shell options only: the build flavor is all the build says
     [build] = facts_for(model, "ci.build")
-    assert build.text == "Platform.sh app drupal is built on each push: the composer build flavor"
+    assert build.text == ("Platform.sh app drupal is built on each push to a branch with an active environment: the "
+                          "composer build flavor")
     assert build.evidence[0].line == 6
 
 
@@ -214,7 +222,7 @@ def test_a_script_a_hook_or_cron_runs_that_the_repository_lacks_is_said_to_be_mi
     assert "not in the repository" not in step.text and step.evidence[0].line == 6
 
 
-def test_workers_start_migrations_monitoring_extensions_and_source_operations() -> None:
+def test_workers_start_migrations_and_monitoring_extensions() -> None:
     source = (
         "name: api\n"
         "type: 'php:8.3'\n"
@@ -248,6 +256,7 @@ def test_workers_start_migrations_monitoring_extensions_and_source_operations() 
     [start] = [f for f in out.facts if f.field == "deploy.migration.strategy"]
     assert start.text == ("Platform.sh app api: its start command runs php bin/console doctrine:migrations:migrate "
                           "-n before the app, in every instance as it starts") and start.evidence[0].line == 11
-    [manual] = [f for f in out.facts if f.field == "ci.deploy.manual"]
-    assert manual.text.startswith("Platform.sh app api: source operation update, run by hand, runs composer update")
-    assert manual.evidence[0].line == 19
+    # a source operation updates dependencies by hand: not how the project is deployed by hand
+    assert not [f for f in out.facts if f.field == "ci.deploy.manual"]
+    # a monitoring probe is a hint: its credentials are elsewhere, and it draws no release signal
+    assert {f.confidence for f in out.facts if f.field.startswith("mon.")} == {Confidence.HINT}
