@@ -323,12 +323,18 @@ class PlatformshDetector(Detector):
                 found = [c for c in classify(command) if c.kind == "migrate"]
                 if found:
                     out.facts.append(self._fact(
-                        "deploy.migration.strategy", text(*where, " runs ", Code(one_line(command, 80))),
+                        "deploy.migration.strategy",
+                        text(*where, " runs ", Code(one_line(command, 80)), *self._tool(found[0].tool)),
                         file.path, at, f"migrate:{name}:{hook}:{at}", tech=found[0].tool, rank=20,
                         attrs={"tool": found[0].tool}))
                 else:  # a script of the repository may migrate: followed in phase 2
                     out.records.append(release_record(file.path, at, _APP_DIR.sub("", command), where, "hook"))
         return steps
+
+    def _tool(self, tool: str) -> tuple[Part, ...]:
+        """` (Doctrine Migrations)`: what migrates, which a wrapper (`symfony-deploy`) does not say."""
+        tech = self.catalog.techs.get(tool)
+        return (f" ({tech.name})",) if tech is not None else ()
 
     def _trigger(self, path: str, brand: str, line: int) -> Fact:
         """Every push to a branch with an active environment builds and deploys it; whether the

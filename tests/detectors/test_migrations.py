@@ -301,6 +301,9 @@ COMMANDS = [
     ("drush -y updatedb", "migrate", "drupal-updates", "drush-updatedb"),
     ("vendor/bin/drush updb --yes", "migrate", "drupal-updates", "drush-updatedb"),
     ("drush @self deploy -y", "migrate", "drupal-updates", "drush-updatedb"),
+    # the Symfony book's .platform.app.yaml deploy hook, and SymfonyCloud's
+    ("symfony-deploy", "migrate", "doctrine-migrations", "symfony-deploy"),
+    ("(>&2 symfony-deploy)", "migrate", "doctrine-migrations", "symfony-deploy"),
 ]
 NOT_MIGRATING = [
     "/entrypoint.sh db createdb",
@@ -316,6 +319,7 @@ NOT_MIGRATING = [
     "npm run migrate",
     "drush updatedb:status",
     "drush -y cache-rebuild",
+    "NODE_VERSION=22 symfony-build",
 ]
 
 

@@ -51,7 +51,7 @@ def test_a_drupal_project_gives_production_services_url_runtime_and_hooks(tmp_pa
     [migrate] = facts_for(model, "deploy.migration.strategy")
     assert migrate.tech == "drupal-updates" and migrate.evidence[0].line == 31
     assert migrate.text == ("Platform.sh app app: the deploy hook (once the new version has started, before it takes "
-                            "requests) runs drush -y updatedb")
+                            "requests) runs drush -y updatedb (Drupal database updates)")
     [trigger] = facts_for(model, "ci.deploy.automated")
     assert trigger.confidence is Confidence.HINT and trigger.text.startswith("Platform.sh builds and deploys each push")
     # the files name no staging environment: a project with one runs its own copy of each service
@@ -260,3 +260,16 @@ def test_workers_start_migrations_and_monitoring_extensions() -> None:
     assert not [f for f in out.facts if f.field == "ci.deploy.manual"]
     # a monitoring probe is a hint: its credentials are elsewhere, and it draws no release signal
     assert {f.confidence for f in out.facts if f.field.startswith("mon.")} == {Confidence.HINT}
+
+
+def test_symfony_s_deploy_script_migrates_and_says_with_what() -> None:
+    # the Symfony book's .platform.app.yaml (AdrianGonzalezMeda/guestbook and hundreds of others):
+    # `symfony-deploy` runs Doctrine migrations, if any, in the web container
+    source = ("name: app\ntype: php:8.3\nhooks:\n  build: |\n    set -x -e\n    curl -fs "
+              "https://get.symfony.com/cloud/configurator | bash\n    NODE_VERSION=22 symfony-build\n"
+              "  deploy: |\n    set -x -e\n    symfony-deploy\n")
+    out = PlatformshDetector().extract(SourceFile(".platform.app.yaml", source))
+    [migrate] = [f for f in out.facts if f.field == "deploy.migration.strategy"]
+    assert migrate.text == ("Platform.sh app app: the deploy hook (once the new version has started, before it takes "
+                            "requests) runs symfony-deploy (Doctrine Migrations)")
+    assert migrate.evidence[0].line == 10 and migrate.tech == "doctrine-migrations"
