@@ -118,7 +118,7 @@ def _scrub_every_pattern(text: str) -> str:
     text = r._URL_WITH_USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}", text)
     text = r._SECRET_URL.sub(lambda m: f"https://{m.group(1).split('/')[0]}/{REDACTED}", text)
     text = r._TOKEN_SHAPES.sub(REDACTED, text)
-    for pattern in (r._SECRET_ASSIGNMENT, r._SECRET_FLAG, r._AUTH_HEADER):
+    for pattern in (r._USER_PASSWORD, r._COMPOSER_AUTH, r._SECRET_ASSIGNMENT, r._SECRET_FLAG, r._AUTH_HEADER):
         text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
     return r._CANDIDATE.sub(r._scrub_candidate, text)
 
@@ -126,7 +126,8 @@ def _scrub_every_pattern(text: str) -> str:
 _PIECES = ["-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----", "https://", "user:pw@", "db.io",
            "hooks.slack.com/services/T0/B0/x", "=", "-", "--token ", "API_KEY", "Authorization: Bearer ", " ", ":",
            "@", "/", "ghp_16C7e42F292c6912E7710c838347Ae178B4a", "abc", "secret", "'v'", "\n", "sha256:",
-           "--paſſword ", "ApiKey", "PWD", "-"]
+           "--paſſword ", "ApiKey", "PWD", "-", "-u ", "--user=", "admin:", "composer config ", "http-basic.h u ",
+           "github-oauth.h ", "1000"]
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -165,3 +166,18 @@ def test_a_password_glued_to_a_mysql_clients_p_flag_is_removed() -> None:
     assert "abc" not in scrub("mysql -h db -P 3306 -pabc db")
     assert scrub("mysqldump -u root -p$MYSQL_PASSWORD db") == "mysqldump -u root -p$MYSQL_PASSWORD db"
     assert scrub("docker run -p 8080:80 mysql") == "docker run -p 8080:80 mysql"
+
+
+def test_user_passwords_and_composer_credentials_in_commands_are_removed() -> None:
+    # the code review's repro: a Platform.sh cron and build hook printed both as written
+    assert scrub("curl -u admin:hunter2xyz99Q https://api.example.com/sync") == \
+        "curl -u admin:[redacted] https://api.example.com/sync"
+    assert scrub("wget --user=deploy:pw1 host/file") == "wget --user=deploy:[redacted] host/file"
+    assert scrub('curl -u "$USER:$PASS" host') == 'curl -u "$USER:$PASS" host'  # variables, as written
+    assert scrub("composer config http-basic.repo.example.com deploy Zx9!kPq2#Lm7vR4t") == \
+        "composer config http-basic.repo.example.com deploy [redacted]"
+    assert scrub("composer config -g github-oauth.github.com ghp_abcdef") == \
+        "composer config -g github-oauth.github.com [redacted]"
+    assert scrub("composer config --auth gitlab-token.gitlab.com $GITLAB_TOKEN") == \
+        "composer config --auth gitlab-token.gitlab.com $GITLAB_TOKEN"
+    assert scrub("docker run -u 1000:1000 image") == "docker run -u 1000:1000 image"  # a uid and gid

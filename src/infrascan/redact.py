@@ -67,6 +67,16 @@ _MYSQL_PASSWORD = re.compile(
     r"(?i)(\b(?:mysql|mariadb)[\w-]*\b[^|;&\n]*?\s-p)(?!\"?\$|'?\$|\[redacted\])(\"[^\"]*\"|'[^']*'|[^\s'\"]+)"
 )
 _AUTH_HEADER = re.compile(r"(?i)(authorization:\s*(?:bearer\s+|basic\s+|token\s+)?)(?!\$)([^\s'\"]+)")
+# `curl -u admin:hunter2`, `wget --user=deploy:pw`: the user stays, the password after its colon goes.
+# Not a numeric `uid:gid` (`docker run -u 1000:1000`).
+_USER_PASSWORD = re.compile(
+    r"((?<!\S)(?:-u|--user)(?:\s+|=)[\"']?[^\s:'\"$]+:)(?!\$|\[redacted\]|\d+(?:[\s'\"]|$))([^\s'\"]+)")
+# `composer config http-basic.repo.example.com deploy s3cr3t` and its token forms (a private
+# package repository's credentials, typical of Platform.sh build hooks).
+_COMPOSER_AUTH = re.compile(
+    r"(?i)(\bconfig\b[^|;&\n]*?\b(?:(?:http-basic|bitbucket-oauth)\.\S+\s+\S+|"
+    r"(?:github-oauth|gitlab-oauth|gitlab-token|bearer)\.\S+)\s+)(?![\"']?\$|\[redacted\])([^\s'\"]+)"
+)
 _CANDIDATE = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
 _EXEMPT_BEFORE = re.compile(r"(?:sha256:|sha512:|@)$")
 _PLACEHOLDER_VALUE = re.compile(
@@ -163,10 +173,11 @@ def _scrub_candidate(match: re.Match[str]) -> str:
 
 
 # Every pattern below needs one of these: a scheme, a PEM header, a run of 8+ token characters
-# (the shortest secret shape), a secret-like word, or a MySQL client's glued `-p`. Text with none of
-# them is returned as is.
+# (the shortest secret shape), a secret-like word, a MySQL client's glued `-p`, a `-u`/`--user`
+# flag or a Composer auth key. Text with none of them is returned as is.
 _SUSPICIOUS = re.compile(
-    r"://|-----BEGIN|[A-Za-z0-9+/=_\-]{8}|(?i:secret|token|passw|pwd|api.?key|authorization)| -p\S"
+    r"://|-----BEGIN|[A-Za-z0-9+/=_\-]{8}|(?i:secret|token|passw|pwd|api.?key|authorization)| -p\S|-u[\s=]|--user"
+    r"|(?i:http-basic|-oauth|bearer)\."
 )
 
 
@@ -186,6 +197,10 @@ def scrub(text: str) -> str:
     text = _TOKEN_SHAPES.sub(REDACTED, text)
     if " -p" in text and ("mysql" in text.lower() or "mariadb" in text.lower()):
         text = _MYSQL_PASSWORD.sub(lambda m: m.group(1) + REDACTED, text)
+    if ":" in text and ("-u" in text or "--user" in text):
+        text = _USER_PASSWORD.sub(lambda m: m.group(1) + REDACTED, text)
+    if "config" in text and "." in text:
+        text = _COMPOSER_AUTH.sub(lambda m: m.group(1) + REDACTED, text)
     if _may_name_a_secret(text):
         for needed, pattern in (("=", _SECRET_ASSIGNMENT), ("-", _SECRET_FLAG), (":", _AUTH_HEADER)):
             if needed in text:
