@@ -62,7 +62,7 @@ from infrascan.model import (
     text,
 )
 from infrascan.shellarms import arm_allows, call_arguments
-from infrascan.source import SKIPPED_DIRS, near_folder, repo_path
+from infrascan.source import may_be_unlisted, near_folder, repo_path
 from infrascan.tasks import TaskIndex, script_arguments, workspace
 from infrascan.yamlload import Tagged, YDict, line_of, load_table, load_yaml
 
@@ -2329,16 +2329,13 @@ class FactBuilder:
         if any(self.know.checkout.match((s["uses"] or "").split("@", 1)[0]) and {"path", "repository"} & set(s["with"])
                for s in run.job["steps"]):
             return None
-        skips = [re.split(r"[*?\[]", pattern.lstrip("/"), maxsplit=1)[0] for pattern in self.x.ctx.config.skip]
         for found in finds:
             contexts = [str(c) for c in found.detail.get("context", []) if _literal(c, shell=False)]
             for value in (str(v) for v in found.detail.get("file", []) if _literal(v, shell=False)):
                 places = {repo_path("", value), *(repo_path(repo_path("", c), value) for c in contexts)}
                 if places & self._listed:
                     continue
-                unlisted = any(not SKIPPED_DIRS.isdisjoint(p.split("/")) or any(p.startswith(k) for k in skips if k)
-                               for p in places)
-                if not unlisted:
+                if not any(may_be_unlisted(p, self.x.ctx.config.skip) for p in places):
                     return value
         return None
 

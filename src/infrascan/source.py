@@ -20,7 +20,7 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -124,6 +124,20 @@ def repo_path(base: str, relative: str) -> str:
         else:
             parts.append(piece)
     return "/".join(parts)
+
+
+@lru_cache(maxsize=64)
+def _skip_spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
+
+
+def may_be_unlisted(path: str, skip: Sequence[str]) -> bool:
+    """Whether the listing may leave out `path` though the repository holds it: under a vendored
+    or generated tree, or matching a configured `skip` pattern, as RepoSource leaves them out. A
+    statement that a file is missing from the repository is made only when this is false."""
+    if not SKIPPED_DIRS.isdisjoint(path.split("/")[:-1]):
+        return True
+    return bool(skip) and _skip_spec(tuple(skip)).match_file(path)
 
 
 def folder_of(path: str) -> str:

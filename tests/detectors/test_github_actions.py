@@ -910,11 +910,14 @@ def test_a_build_of_a_dockerfile_the_repository_lacks_says_so(tmp_path_factory: 
     scanned = scan(tmp_path_factory, "not-stale-dockerfiles", {
         W + "elgohr.yml": elgohr, W + "sub.yml": sub,
         W + "vendored.yml": step.format(path="third_party/proxy/Dockerfile"),
+        # under a skip pattern that is no literal prefix (the session 21 leftover)
+        W + "generated.yml": step.format(path="deploy/generated/Dockerfile"),
+        ".infrascan.toml": 'skip = ["**/generated/"]\n',
         "api/Dockerfile.prod": "FROM node:22\n", "web/Dockerfile": "FROM node:22\n",
-        "third_party/proxy/Dockerfile": "FROM nginx:1.27\n",
+        "third_party/proxy/Dockerfile": "FROM nginx:1.27\n", "deploy/generated/Dockerfile": "FROM nginx:1.27\n",
     })
     texts = [f.text for f in ours(scanned, "ci.build")]
-    assert len(texts) == 3 and not [t for t in texts if "not in the repository" in t], texts
+    assert len(texts) == 4 and not [t for t in texts if "not in the repository" in t], texts
 
 
 def test_tests_before_the_throwaway_cluster_keep_their_level(tmp_path_factory: pytest.TempPathFactory) -> None:
