@@ -33,6 +33,8 @@ from infrascan.source import near_folder
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import Tagged, YDict, line_of
 
+from ._release import RELEASE, load_parts, release_record
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -122,7 +124,6 @@ HEROKU_APP = "paas.heroku.app"
 HEROKU_YML = "paas.heroku.yml"
 # the package scripts and the shell scripts' commands, by path, that commands are followed into
 Followed = Callable[[], tuple[TaskIndex, dict[str, list[Record]]]]
-RELEASE = "paas.release"  # a command run at each deploy, followed in phase 2
 PROCFILE_RELEASE = "procfile-release"  # a paas.release record of a Procfile's release line
 _PROCFILE_RELEASE_ASIDE = (
     "; Heroku builds this app from images (container stack), whose release phase is heroku.yml's or a pushed"
@@ -1936,7 +1937,7 @@ class PaasDetector(Detector):
         facts: list[Fact] = []
         for record in records:
             command = str(record.data["command"])
-            where = _load_parts(record.data["where"])
+            where = load_parts(record.data["where"])
             procfile = record.data["kind"] == PROCFILE_RELEASE
             # a release line that migrates itself was said in phase 1, unless it is the Procfile's
             found = self._followed(record, command, tasks, scripts, direct=procfile)
@@ -1991,13 +1992,15 @@ class PaasDetector(Detector):
     def _through_script(
         self, record: Record, command: str, scripts: dict[str, list[Record]]
     ) -> tuple[Classification, tuple[Part, ...], tuple[Any, ...]] | None:
-        words = command.split()
-        first = words[1] if len(words) > 1 and words[0] in ("sh", "bash") else words[0] if words else ""
-        if not _SCRIPT_PATH.match(first):
-            return None
-        beside = (PurePosixPath(record.path).parent / first.removeprefix("./")).as_posix().removeprefix("./")
-        same_name = sorted(p for p in scripts if PurePosixPath(p).name == PurePosixPath(first).name)
-        candidates = [beside, *same_name]
+        candidates = list(record.data.get("scripts") or [])  # where the platform looks for it, when it says
+        if not candidates:
+            words = command.split()
+            first = words[1] if len(words) > 1 and words[0] in ("sh", "bash") else words[0] if words else ""
+            if not _SCRIPT_PATH.match(first):
+                return None
+            beside = (PurePosixPath(record.path).parent / first.removeprefix("./")).as_posix().removeprefix("./")
+            same_name = sorted(p for p in scripts if PurePosixPath(p).name == PurePosixPath(first).name)
+            candidates = [beside, *same_name]
         for candidate in candidates:
             for cmd in scripts.get(candidate, []):
                 if cmd.data.get("kind") == "migrate":
@@ -2117,23 +2120,6 @@ def _fly_http_checks(data: dict[str, Any], lines: dict[tuple[Any, ...], int]) ->
             line = lines.get(("checks", str(name), "path"), 1)
             found.append((str(check["path"]), line, _string(check.get("interval"))))
     return found
-
-
-def release_record(path: str, line: int, command: str, where: tuple[Part, ...], kind: str) -> Record:
-    """A command a platform runs at each deploy that does not migrate by itself: phase 2 follows it
-    into the package script, task or shell script it calls. `where` opens the statement made when
-    one migrates; a `kind` other than "release" says nothing when none does (Platform.sh's hooks
-    run many commands, a release phase one)."""
-    return Record(RELEASE, path, line, {"command": command, "where": _dump_parts(where), "kind": kind})
-
-
-def _dump_parts(parts: tuple[Part, ...]) -> list[list[str]]:
-    """Records stay plain data (they are cached with the file): parts as [kind, text] pairs."""
-    return [["code", p.text] if isinstance(p, Code) else ["text", p] for p in parts]
-
-
-def _load_parts(raw: list[list[str]]) -> tuple[Part, ...]:
-    return tuple(Code(t) if kind == "code" else t for kind, t in raw)
 
 
 def _default_of(value: str) -> str:

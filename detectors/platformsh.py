@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
 from infrascan.catalog import DATA_STORE_CATEGORIES
@@ -25,10 +26,11 @@ from infrascan.commands import classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.images import tag_version
 from infrascan.model import Code, Confidence, Fact, Part, code_list, one_line, phrase_list, text
-from infrascan.yamlload import YDict, line_of
+from infrascan.source import may_be_unlisted, near_folder, repo_path
+from infrascan.yamlload import Tagged, YDict, line_of
 
 from ._pipelines import script_commands
-from .paas import release_record
+from ._release import dump_parts, load_parts, release_record
 
 # Platform.sh / Upsun service types -> catalog ids (types not listed are said as written).
 SERVICE_TYPES: dict[str, str] = {
@@ -67,8 +69,8 @@ _NOISE = re.compile(r"""^(?:set\s+-|echo\b|printf\b|cd\b|export\b|true$|:$|exit\
                         |\w+=(?:"[^"]*"|'[^']*'|\$\([^)]*\)|\S*)$)""", re.X)
 # A keyword the command that follows it on its line starts with (`then drush updb`).
 _LEADING_KEYWORD = re.compile(r"^(?:then|else|do)\s+")
-# The app's root as hooks name it: scripts are followed by their path in the repository.
-_APP_DIR = re.compile(r"\$\{?PLATFORM_APP_DIR\}?/")
+# The app's folder as its commands name it (`$PLATFORM_APP_DIR/orch/deploy.sh`, `/app/bin/x.sh`).
+_APP_PREFIX = re.compile(r"^(?:\$\{?PLATFORM_APP_DIR\}?|/app)(?=/|$)")
 # A route at the root of a domain the project sets (`https://{default}/`, `https://api.{all}`).
 _PLACEHOLDER_ROOT = re.compile(r"^https?://[\w.-]*(\{(?:default|all)\})/?$")
 # What runs a script given as its first argument, and what a script's name ends with.
@@ -137,43 +139,48 @@ class PlatformshDetector(Detector):
         out.facts.extend(self._start(file.path, label, name, app))
         hooks = app.get("hooks")
         hooks = hooks if isinstance(hooks, YDict) else YDict()
-        made = _made(_commands(file, hooks, "build"))
-        for fact, commands in (*self._crons(file.path, label, name, app), *self._workers(file.path, label, name, app),
-                               *self._build(file, label, name, app, hooks),
-                               *self._deploy_hooks(file, label, name, hooks, out)):
+        root = _app_root(file.path, app)
+        build = _hook(file, hooks, "build", root)
+        made = _made(build.commands)
+        for fact, commands in (*self._crons(file.path, label, name, app, root),
+                               *self._workers(file.path, label, name, app, root),
+                               *self._build(file.path, label, name, app, build),
+                               *self._deploy_hooks(file, label, name, hooks, root, out)):
             self._said(fact, commands, made, out)
 
-    def _said(self, fact: Fact, commands: list[str], made: set[str], out: Extraction) -> None:
+    def _said(self, fact: Fact, commands: list[_Command], made: set[str], out: Extraction) -> None:
         """A statement of commands, said now; or, when they run scripts of the repository (and the
         build does not make them), in phase 2, which knows whether the scripts are there."""
-        scripts = list(dict.fromkeys(script for command in commands for script in _scripts(command)
+        scripts = list(dict.fromkeys(script for command in commands for script in command.scripts
                                      if script.rpartition("/")[2] not in made))
         if not scripts:
             out.facts.append(fact)
             return
         where = fact.evidence[0]
         out.records.append(Record(SCRIPTED, where.path, where.line, {
-            "field": fact.field, "parts": fact.parts, "env": fact.env, "item": fact.item, "rank": fact.rank,
-            "order": fact.order, "scripts": scripts}))
+            "field": fact.field, "parts": dump_parts(fact.parts), "env": fact.env, "item": fact.item,
+            "rank": fact.rank, "order": list(fact.order), "scripts": scripts}))
 
     def resolve(self, ctx: ResolveContext) -> list[Fact]:
         """The statements that run scripts, each saying which of its scripts the repository lacks
-        (a deploy hook calling a script no one committed fails on every deploy)."""
+        (a deploy hook calling a script no one committed fails on every deploy). A script under a
+        folder the listing leaves out (vendored trees, configured skips) may be there: not said."""
         records = ctx.records(SCRIPTED)
         if not records:
             return []
-        names = {path.rpartition("/")[2] for path in ctx.files}
+        listed = set(ctx.files)
         out: list[Fact] = []
         for record in records:
             data = record.data
-            parts = data["parts"]
-            missing = [script for script in data["scripts"] if script.rpartition("/")[2] not in names]
+            parts = load_parts(data["parts"])
+            missing = [script for script in data["scripts"]
+                       if script not in listed and not may_be_unlisted(script, ctx.config.skip)]
             if missing:
                 verb = " is" if len(missing) == 1 else " are"
                 parts = text(*parts, " (", *phrase_list([Code(script)] for script in missing), verb,
                              " not in the repository)")
             out.append(Fact(data["field"], parts, Confidence.DECLARED, self.evidence(record.path, record.line),
-                            env=data["env"], item=data["item"], rank=data["rank"], order=data["order"]))
+                            env=data["env"], item=data["item"], rank=data["rank"], order=tuple(data["order"])))
         return out
 
     def _runtime(self, path: str, label: tuple[Part, ...], name: str, app: YDict, line: int) -> list[Fact]:
@@ -248,25 +255,25 @@ class PlatformshDetector(Detector):
             path, line_of(commands, "start"), f"start:{name}", tech=found[0].tool, rank=40,
             attrs={"tool": found[0].tool})]
 
-    def _workers(self, path: str, label: tuple[Part, ...], name: str, app: YDict) -> list[tuple[Fact, list[str]]]:
+    def _workers(self, path: str, label: tuple[Part, ...], name: str, app: YDict,
+                 root: str) -> list[tuple[Fact, list[_Command]]]:
         """Workers: copies of the app that run a command of their own (a queue consumer)."""
         workers = app.get("workers")
-        out: list[tuple[Fact, list[str]]] = []
+        out: list[tuple[Fact, list[_Command]]] = []
         for worker, spec in workers.items() if isinstance(workers, YDict) else ():
             commands = spec.get("commands") if isinstance(spec, YDict) else None
             start = commands.get("start") if isinstance(commands, YDict) else None
-            if not isinstance(start, str) or not start.strip():
-                continue
-            lines = "; ".join(part.strip() for part in start.strip().splitlines() if part.strip())
-            out.append((self._fact(
-                "env.special", text(*label, " runs worker ", Code(str(worker)), ": ", Code(one_line(lines, 80))),
-                path, line_of(commands, "start"), f"worker:{name}:{worker}", env=_ENV, rank=45),
-                [simple.text for simple in split_commands(start)]))
+            if isinstance(start, str) and start.strip():
+                out.append((self._fact("env.special", text(*label, " runs worker ", Code(str(worker)), ": ",
+                                                           Code(_one_script(start))),
+                                       path, line_of(commands, "start"), f"worker:{name}:{worker}", env=_ENV, rank=45),
+                            _walk([(c.text, 0) for c in split_commands(start)], root)))
         return out
 
-    def _crons(self, path: str, label: tuple[Part, ...], name: str, app: YDict) -> list[tuple[Fact, list[str]]]:
+    def _crons(self, path: str, label: tuple[Part, ...], name: str, app: YDict,
+               root: str) -> list[tuple[Fact, list[_Command]]]:
         crons = app.get("crons")
-        out: list[tuple[Fact, list[str]]] = []
+        out: list[tuple[Fact, list[_Command]]] = []
         for cron, spec in crons.items() if isinstance(crons, YDict) else ():
             if not isinstance(spec, YDict) or not isinstance(spec.get("spec"), str):
                 continue
@@ -274,61 +281,59 @@ class PlatformshDetector(Detector):
             command = commands.get("start") if isinstance(commands, YDict) else spec.get("cmd")
             if not isinstance(command, str) or not command.strip():
                 continue
-            lines = "; ".join(part.strip() for part in command.strip().splitlines() if part.strip())
             out.append((self._fact(
                 "env.special",
-                text(*label, " runs cron ", Code(str(cron)), ": ", Code(one_line(lines, 80)), " on ",
+                text(*label, " runs cron ", Code(str(cron)), ": ", Code(_one_script(command)), " on ",
                      Code(spec["spec"])),
                 path, line_of(spec, "spec", line_of(crons, cron)), f"cron:{name}:{cron}", env=_ENV, rank=45),
-                [simple.text for simple in split_commands(command)]))
+                _walk([(c.text, 0) for c in split_commands(command)], root)))
         return out
 
-    def _build(self, file: SourceFile, label: tuple[Part, ...], name: str, app: YDict,
-               hooks: YDict) -> list[tuple[Fact, list[str]]]:
+    def _build(self, path: str, label: tuple[Part, ...], name: str, app: YDict,
+               hook: _Hook) -> list[tuple[Fact, list[_Command]]]:
         """The build: a `build.flavor` other than `none` (the platform's own install step), then the
         build hook's commands."""
         build = app.get("build")
         flavor = build.get("flavor") if isinstance(build, YDict) else None
-        commands = _commands(file, hooks, "build")
         parts: list[Part] = []
         if isinstance(flavor, str) and flavor not in ("none", ""):
             parts += ["the ", Code(flavor), " build flavor"]
-        if commands:
-            parts += [", then " if parts else "", "the build hook runs ", *_listed(commands)]
+        if hook.commands:
+            parts += [", then " if parts else "", "the build hook runs ", *hook.listed()]
         if not parts:
             return []
-        line = commands[0][1] if commands else line_of(build, "flavor", 1)
+        line = hook.commands[0].line if hook.commands else line_of(build, "flavor", 1)
         return [(self._fact("ci.build", text(*label, " is built on each push to a branch with an active environment: ",
                                              *parts),
-                            file.path, line, f"build:{name}", rank=40, order=(1, file.path, line)),
-                 [command for command, _ in commands])]
+                            path, line, f"build:{name}", rank=40, order=(1, path, line)),
+                 hook.commands)]
 
-    def _deploy_hooks(self, file: SourceFile, label: tuple[Part, ...], name: str, hooks: YDict,
-                      out: Extraction) -> list[tuple[Fact, list[str]]]:
+    def _deploy_hooks(self, file: SourceFile, label: tuple[Part, ...], name: str, hooks: YDict, root: str,
+                      out: Extraction) -> list[tuple[Fact, list[_Command]]]:
         """Each deploy hook as a deployment step (returned with its commands), and its commands as
         migrations: those that migrate, here; those that call a script, once phase 2 has read it."""
-        steps: list[tuple[Fact, list[str]]] = []
-        for index, (hook, when) in enumerate(DEPLOY_HOOKS):
-            commands = _commands(file, hooks, hook)
-            if not commands:
+        steps: list[tuple[Fact, list[_Command]]] = []
+        for index, (name_of_hook, when) in enumerate(DEPLOY_HOOKS):
+            hook = _hook(file, hooks, name_of_hook, root)
+            if not hook.commands:
                 continue
-            line = line_of(hooks, hook)
+            line = line_of(hooks, name_of_hook)
             steps.append((self._fact(
-                "deploy.steps",
-                text(*label, ": the ", Code(hook), " hook runs ", *_listed(commands), " ", when),
-                file.path, line, f"hook:{name}:{hook}", rank=20, order=(file.path, line, index)),
-                [command for command, _ in commands]))
-            where = text(*label, ": the ", Code(hook), " hook (", when, ")")
-            for command, at in commands:
-                found = [c for c in classify(command) if c.kind == "migrate"]
+                "deploy.steps", text(*label, ": the ", Code(name_of_hook), " hook runs ", *hook.listed(), " ", when),
+                file.path, line, f"hook:{name}:{name_of_hook}", rank=20, order=(file.path, line, index)),
+                hook.commands))
+            where = text(*label, ": the ", Code(name_of_hook), " hook (", when, ")")
+            for command in hook.commands:
+                found = [c for c in classify(command.text) if c.kind == "migrate"]
                 if found:
                     out.facts.append(self._fact(
                         "deploy.migration.strategy",
-                        text(*where, " runs ", Code(one_line(command, 80)), *self._tool(found[0].tool)),
-                        file.path, at, f"migrate:{name}:{hook}:{at}", tech=found[0].tool, rank=20,
-                        attrs={"tool": found[0].tool}))
-                else:  # a script of the repository may migrate: followed in phase 2
-                    out.records.append(release_record(file.path, at, _APP_DIR.sub("", command), where, "hook"))
+                        text(*where, " runs ", Code(one_line(command.text, 80)), *self._tool(found[0].tool)),
+                        file.path, command.line, f"migrate:{name}:{name_of_hook}:{command.line}",
+                        tech=found[0].tool, rank=20, attrs={"tool": found[0].tool}))
+                elif command.scripts:  # a script of the repository may migrate: followed in phase 2
+                    out.records.append(release_record(file.path, command.line, command.text, where, "hook",
+                                                      command.scripts))
         return steps
 
     def _tool(self, tool: str) -> tuple[Part, ...]:
@@ -474,44 +479,106 @@ def _source_root(app: YDict) -> str:
     return root.strip().strip("/") if isinstance(root, str) else ""
 
 
-def _commands(file: SourceFile, hooks: YDict, hook: str) -> list[tuple[str, int]]:
-    """A hook's commands with their lines, without its shell options, messages and comments."""
-    script = hooks.get(hook)
+@dataclass(frozen=True)
+class _Command:
+    """A command of a hook, cron or worker: its text, line, and the repository paths of the
+    scripts it runs (from the folder it runs in)."""
+
+    text: str
+    line: int
+    scripts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Hook:
+    """A hook's commands; `included` when the hook is a file (`!include`, type string)."""
+
+    commands: list[_Command]
+    included: str | None = None
+
+    def listed(self) -> tuple[Part, ...]:
+        """`a`, `b` and `c`; past four commands, the first four and how many more; an included
+        file as itself."""
+        if self.included is not None:
+            return ("the script ", Code(self.included), " (", Code("!include"), ")")
+        shown = list(dict.fromkeys(one_line(c.text, 80) for c in self.commands))  # cut alike: said once
+        if len(shown) > _SHOWN_COMMANDS:
+            return tuple(code_list(shown, _SHOWN_COMMANDS))
+        return phrase_list([Code(command)] for command in shown)
+
+
+def _app_root(path: str, app: YDict) -> str:
+    """The app's folder in the repository, which its hooks start in and `$PLATFORM_APP_DIR` names:
+    `.platform.app.yaml`'s own folder; for `.platform/applications.yaml` and `.upsun/`, the
+    repository's top, moved by `source.root`."""
+    base = near_folder(path) if PurePosixPath(path).name == ".platform.app.yaml" else ""
+    return repo_path(base, _source_root(app))
+
+
+def _hook(file: SourceFile, hooks: YDict, name: str, root: str) -> _Hook:
+    """A hook's commands with their lines, without its shell options, messages and control flow;
+    an `!include`d file (a path from the app's folder) as the one script it runs."""
+    script = hooks.get(name)
+    if isinstance(script, Tagged) and script.tag == "!include" and isinstance(script.value, dict):
+        path = script.value.get("path")
+        if isinstance(path, str) and path.strip() and script.value.get("type", "yaml") == "string":
+            return _Hook([_Command(path.strip(), script.line, (repo_path(root, path.strip()),))], path.strip())
+        return _Hook([])
     if not isinstance(script, str):
-        return []
-    out: list[tuple[str, int]] = []
-    for command, line in script_commands(file.text, line_of(hooks, hook), script):
-        command = _LEADING_KEYWORD.sub("", command.strip())
+        return _Hook([])
+    return _Hook(_walk(script_commands(file.text, line_of(hooks, name), script), root))
+
+
+def _walk(commands: list[tuple[str, int]], root: str) -> list[_Command]:
+    """The commands that say what a script does, each with the scripts it runs: from the folder
+    it runs in, which `cd` moves (`cd web` then `bash ../scripts/deploy.sh`)."""
+    out: list[_Command] = []
+    folder = root
+    for raw, line in commands:
+        command = _LEADING_KEYWORD.sub("", raw.strip())
+        words = command.split()
+        if len(words) == 2 and words[0] == "cd":
+            target = words[1].strip("'\"")
+            if _APP_PREFIX.match(target):
+                folder = _in_app(target, root)
+            elif "$" not in target and not target.startswith(("/", "~")):
+                folder = repo_path(folder, target)
         if command and not command.startswith("#") and not _NOISE.match(command):
-            out.append((command, line))
+            out.append(_Command(command, line, tuple(_scripts(words, folder, root))))
     return out
 
 
-def _scripts(command: str) -> list[str]:
+def _scripts(words: list[str], folder: str, root: str) -> list[str]:
     """The script of the repository a command runs (`bash $PLATFORM_APP_DIR/orch/deploy.sh`,
-    `php ./drush/setup.php`): a file with a script's extension, by its path from the app's root.
-    Not one under what the build installs (`vendor/`, `node_modules/`) or outside the app."""
-    words = command.split()
+    `php ./drush/setup.php`), by its repository path: a file with a script's extension. Not one
+    under what the build installs (`vendor/`, `node_modules/`) or outside the app."""
     if words and words[0] in _INTERPRETERS:
         words = words[1:]
     if not words:
         return []
-    path = _APP_DIR.sub("", words[0]).strip("'\"").removeprefix("./")
-    if not _SCRIPT.search(path) or path.startswith(("/", "~", "$", "-", "vendor/", "node_modules/")):
+    word = words[0].strip("'\"")
+    if not _SCRIPT.search(word) or word.startswith(("~", "-", "vendor/", "node_modules/")):
         return []
-    return [path]
+    if _APP_PREFIX.match(word):
+        return [_in_app(word, root)]
+    if word.startswith(("/", "$")):
+        return []
+    return [repo_path(folder, word)]
 
 
-def _made(commands: list[tuple[str, int]]) -> set[str]:
-    """File names the build hook writes or names other than as the command it runs (`curl -o
+def _in_app(path: str, root: str) -> str:
+    """A path as the app names its own folder (`$PLATFORM_APP_DIR/x`, `/app/x`), in the repository."""
+    return repo_path(root, _APP_PREFIX.sub("", path, count=1))
+
+
+def _made(commands: list[_Command]) -> set[str]:
+    """File names the build hook writes or names other than as a script it runs (`curl -o
     install.sh`, `chmod +x deploy.sh`): a later hook's call of one is not checked against the
     repository."""
-    return {word.rpartition("/")[2].strip("'\"") for command, _ in commands for word in command.split()[1:]}
+    return {word.rpartition("/")[2].strip("'\"") for command in commands for word in command.text.split()[1:]
+            if word.rpartition("/")[2] not in {script.rpartition("/")[2] for script in command.scripts}}
 
 
-def _listed(commands: list[tuple[str, int]]) -> tuple[Part, ...]:
-    """`a`, `b` and `c`; past four commands, the first four and how many more."""
-    shown = list(dict.fromkeys(one_line(command, 80) for command, _ in commands))  # cut alike: said once
-    if len(shown) > _SHOWN_COMMANDS:
-        return tuple(code_list(shown, _SHOWN_COMMANDS))
-    return phrase_list([Code(command)] for command in shown)
+def _one_script(command: str) -> str:
+    """A cron's or worker's command of several lines as one (`cd web; drush cron`), cut for quoting."""
+    return one_line("; ".join(part.strip() for part in command.strip().splitlines() if part.strip()), 80)

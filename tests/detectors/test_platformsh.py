@@ -134,7 +134,8 @@ def test_a_deploy_hook_that_calls_a_script_is_followed_into_it(tmp_path: Path) -
     [migrate] = facts_for(model, "deploy.migration.strategy")
     assert migrate.text == (
         "Platform.sh app drupal: the deploy hook (once the new version has started, before it takes requests) runs "
-        "bash drush/platformsh_deploy_drupal.sh, which runs drush -y updatedb (drush/platformsh_deploy_drupal.sh)")
+        "bash $PLATFORM_APP_DIR/drush/platformsh_deploy_drupal.sh, which runs drush -y updatedb "
+        "(drush/platformsh_deploy_drupal.sh)")  # the command as the hook writes it
     assert [(e.path, e.line) for e in migrate.evidence] == [
         (".platform.app.yaml", 22), ("drush/platformsh_deploy_drupal.sh", 5)]
     assert migrate.tech == "drupal-updates" and migrate.confidence is Confidence.DECLARED
@@ -273,3 +274,50 @@ def test_symfony_s_deploy_script_migrates_and_says_with_what() -> None:
     assert migrate.text == ("Platform.sh app app: the deploy hook (once the new version has started, before it takes "
                             "requests) runs symfony-deploy (Doctrine Migrations)")
     assert migrate.evidence[0].line == 10 and migrate.tech == "doctrine-migrations"
+
+
+def test_scripts_are_found_from_the_app_s_folder_and_where_cd_moved(tmp_path: Path) -> None:
+    # the code review's repros: a root script of the same name is not the app's, an `!include`d
+    # build hook is a script too, and a skipped folder's script may well be there
+    config = (
+        "applications:\n"
+        "  api:\n"
+        "    source:\n"
+        "      root: backend\n"
+        "    type: 'php:8.3'\n"
+        "    hooks:\n"
+        "      build: !include\n"
+        "        type: string\n"
+        "        path: build.sh\n"
+        "      deploy: |\n"
+        "        bash scripts/deploy.sh\n"
+        "        bash tools/cleanup.sh\n"
+        "      post_deploy: |\n"
+        "        cd web\n"
+        "        bash ../scripts/warm.sh\n"
+    )
+    files: dict[str, str | bytes] = {
+        ".upsun/config.yaml": config,
+        "scripts/deploy.sh": "#!/bin/sh\ndrush -y updb\n",  # another script of the same name, at the top
+        "backend/tools/cleanup.sh": "#!/bin/sh\nrm -rf var/cache\n",
+        "backend/scripts/warm.sh": "#!/bin/sh\ncurl -s localhost\n",
+        ".infrascan.toml": 'skip = ["backend/tools/"]\n',
+    }
+    model = scan_tree(tmp_path, files).model
+    [build] = facts_for(model, "ci.build")
+    assert build.text.endswith("the build hook runs the script build.sh (!include) (backend/build.sh is not in the "
+                               "repository)")
+    deploy, post = facts_for(model, "deploy.steps")
+    assert deploy.text.endswith("(backend/scripts/deploy.sh is not in the repository)")  # not tools/, skipped
+    assert "not in the repository" not in post.text
+    assert not facts_for(model, "deploy.migration.strategy")  # the top's scripts/deploy.sh is not the app's
+
+
+def test_a_script_the_build_runs_is_checked_and_one_it_writes_is_not(tmp_path: Path) -> None:
+    app = ("name: app\ntype: 'php:8.3'\nhooks:\n  build: |\n    bash scripts/build.sh\n"
+           "    curl -fsS -o bin/install.sh https://example.com/i.sh\n  deploy: |\n    bash bin/install.sh\n")
+    model = scan_tree(tmp_path, {".platform.app.yaml": app}).model
+    [build] = facts_for(model, "ci.build")
+    assert build.text.endswith("(scripts/build.sh is not in the repository)")
+    [deploy] = facts_for(model, "deploy.steps")
+    assert "not in the repository" not in deploy.text

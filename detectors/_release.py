@@ -1,0 +1,34 @@
+"""Commands a platform runs at each deploy, handed from phase 1 to phase 2 to be followed.
+
+A release phase (Heroku's `release:`, Render's `preDeployCommand`) or a deploy hook (Platform.sh)
+may call a package script or a shell script of the repository that migrates; phase 1 cannot read
+the script, so it records the command, with the words that open the statement made when it
+migrates, and the PaaS detector's phase 2 follows it (detectors/paas.py `_release_commands`).
+Records stay plain data, as they are cached with the file: parts are stored as [kind, text] pairs.
+"""
+
+from __future__ import annotations
+
+from infrascan.detector import Record
+from infrascan.model import Code, Part
+
+RELEASE = "paas.release"  # a command run at each deploy, followed in phase 2
+
+
+def release_record(path: str, line: int, command: str, where: tuple[Part, ...], kind: str,
+                   scripts: tuple[str, ...] = ()) -> Record:
+    """A command run at each deploy that does not migrate by itself. `where` opens the statement
+    made when it migrates. `kind` "release" (a release phase, which exists to run such commands)
+    also has phase 2 say when none was found; a hook's commands ("hook") say nothing then.
+    `scripts` are the repository paths the command's script may be at, when the platform says
+    where scripts are found (an app's root): the script is looked for there only."""
+    return Record(RELEASE, path, line, {"command": command, "where": dump_parts(where), "kind": kind,
+                                        "scripts": list(scripts)})
+
+
+def dump_parts(parts: tuple[Part, ...]) -> list[list[str]]:
+    return [["code", p.text] if isinstance(p, Code) else ["text", p] for p in parts]
+
+
+def load_parts(raw: list[list[str]]) -> tuple[Part, ...]:
+    return tuple(Code(t) if kind == "code" else t for kind, t in raw)
