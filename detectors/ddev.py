@@ -19,6 +19,8 @@ from infrascan.detector import Detector, Extraction, SourceFile
 from infrascan.model import Code, Confidence, Fact, Part, text
 from infrascan.yamlload import YDict, line_of
 
+from ._devenv import default_version, scalar
+
 _DEFAULT_TLD = "ddev.site"
 # The database container's host name inside a DDEV project (also its name in `omit_containers`).
 _DB_HOST = "db"
@@ -58,11 +60,11 @@ class DdevDetector(Detector):
     def _urls(self, path: str, doc: YDict) -> list[Fact]:
         """The project's URL and its extra host names: none without `name` (DDEV then takes the
         directory's name, which the file does not hold)."""
-        name = _scalar(doc.get("name"))
+        name = scalar(doc.get("name"))
         if not name:
             return []
-        tld = _scalar(doc.get("project_tld")) or _DEFAULT_TLD
-        port = _scalar(doc.get("router_https_port"))
+        tld = scalar(doc.get("project_tld")) or _DEFAULT_TLD
+        port = scalar(doc.get("router_https_port"))
         at = f":{port}" if port.isdigit() and port != "443" else ""  # the router's https port, moved off 443
         hosts: list[tuple[str, int]] = [(f"{name}.{tld}", line_of(doc, "name"))]
         for key, suffix in (("additional_hostnames", f".{tld}"), ("additional_fqdns", "")):
@@ -94,7 +96,7 @@ class DdevDetector(Detector):
                                                     "engine, and the default version depends on the DDEV release)"),
                                path, line, default.id, Confidence.INFERRED, tech=default.id, rank=60,
                                attrs={"hosts": [_DB_HOST]})]
-        version = _scalar(version) or None
+        version = scalar(version) or None
         found = self.catalog.by_image(f"{engine}:{version}" if version else engine)
         if found is None or found[0].category not in DATA_STORE_CATEGORIES:
             label: list[Part] = [Code(engine), *([" ", str(version)] if version else [])]
@@ -102,8 +104,9 @@ class DdevDetector(Detector):
         tech, ref = found
         attrs: dict[str, Any] = {"version": tech.version_of(ref)} if version else {}
         attrs["hosts"] = [_DB_HOST]  # what the application reaches it by (`DB_HOST=db`)
-        return [self._fact("env.database", text(tech.image_label(ref), " (DDEV database)"), path, line, tech.id,
-                           tech=tech.id, rank=30, attrs=attrs)]
+        said = text(tech.image_label(ref), " (DDEV database)") if version else \
+            text(tech.name, f" (DDEV database, {default_version('DDEV')})")
+        return [self._fact("env.database", said, path, line, tech.id, tech=tech.id, rank=30, attrs=attrs)]
 
     def _runtime(self, path: str, doc: YDict) -> list[Fact]:
         """What the web container runs: the project type, PHP and Node.js versions, the web server."""
@@ -111,24 +114,14 @@ class DdevDetector(Detector):
         cited = ""  # the first key the statement reads: where it is cited
         for key, label, as_code in (("php_version", "PHP ", False), ("nodejs_version", "Node.js ", False),
                                     ("webserver_type", "web server ", True)):
-            value = _scalar(doc.get(key))
+            value = scalar(doc.get(key))
             if value:
                 parts.append((label, Code(value) if as_code else value))
                 cited = cited or key
-        kind = _scalar(doc.get("type"))
+        kind = scalar(doc.get("type"))
         if not parts and not kind:
             return []
         lead: list[Part] = ["DDEV project", *((" of type ", Code(kind)) if kind else ())]
         joined: list[Part] = [p for i, part in enumerate(parts) for p in ((", " if i else ": "), *part)]
         line = line_of(doc, "type" if kind else cited, 1)
         return [self._fact("env.special", text(*lead, *joined), path, line, "runtime", rank=40)]
-
-
-def _scalar(value: Any) -> str:
-    """A key's value as text, or "" for a list, a mapping, a boolean or nothing (a YAML number
-    with a dot is text already: yamlload keeps versions as written)."""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return ""

@@ -1,13 +1,13 @@
 """Lando projects (`.lando.yml`): the local development environment a PHP or Node team runs.
 
 Lando reads several Landofiles in one folder and merges them, a later one overriding an earlier
-one key by key: `.lando.base.yml`, `.lando.dist.yml`, `.lando.upstream.yml`, then `.lando.yml`
-(`.lando.local.yml` holds one developer's own overrides and is not the project's). So phase 1
-keeps what each file sets, with its line, and phase 2 merges each folder's files in that order
-and states the result, citing the file whose value won.
+one key by key and lists concatenated: `.lando.base.yml`, `.lando.dist.yml`, `.lando.recipe.yml`,
+`.lando.upstream.yml`, then `.lando.yml` (`.lando.local.yml` holds one developer's own overrides
+and is not the project's). So phase 1 keeps what each file sets, with its line, and phase 2
+merges each folder's files in that order and states the result, citing the file whose value won.
 
-What it states is the development environment's: the URL (the app's proxy host names, else a
-recipe's `https://<name>.lndo.site`), the databases (the recipe's `config.database`, services
+What it states is the development environment's: the URL (a recipe's `https://<name>.lndo.site`
+and the app server's proxy host names), the databases (the recipe's `config.database`, services
 whose type is a data store) and the runtime (recipe, PHP version, web server, other runtimes).
 Lando's service types are the Docker library images' names (`mariadb:10.6`, `postgres:14`), so
 the catalog names them by image. A recipe that names no database gets the recipe's default,
@@ -27,13 +27,17 @@ from infrascan.model import Code, Confidence, Fact, Part, phrase_list, text
 from infrascan.source import near_folder
 from infrascan.yamlload import YDict, line_of
 
+from ._devenv import default_version, scalar
+
 # The Landofiles Lando merges, earliest first (a later file's keys win).
-LANDOFILES = (".lando.base.yml", ".lando.dist.yml", ".lando.upstream.yml", ".lando.yml")
+LANDOFILES = (".lando.base.yml", ".lando.dist.yml", ".lando.recipe.yml", ".lando.upstream.yml", ".lando.yml")
 FILE = "lando.file"
 # Recipes that run a database service named `database`, MySQL unless `config.database` says otherwise.
 _MYSQL_RECIPES = re.compile(r"^(?:drupal\d*|lamp|lemp|laravel|wordpress|joomla|backdrop|symfony)$")
 # The services a recipe serves the app from: their proxy host names are the app's URLs.
 _APP_SERVICES = frozenset({"appserver", "appserver_nginx"})
+# Recipes with a `config.cache` option (a cache service named `cache`).
+_CACHE_RECIPES = frozenset({"laravel"})
 _DB_HOST = "database"  # the recipe database service's host name
 _DEFAULT_DOMAIN = "lndo.site"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -92,16 +96,19 @@ class LandoDetector(Detector):
         return [*self._urls(project), *self._databases(project), *self._runtime(project)]
 
     def _urls(self, project: dict[str, Any]) -> list[Fact]:
-        """The app service's proxy host names; without any, a recipe's default `<name>.lndo.site`
-        (when the name is already the slug Lando makes of it)."""
+        """A recipe's `<name>.lndo.site` (when the name is already the slug Lando makes of it) and
+        the app server's proxy host names."""
         hosts = [(host, at) for service in _APP_SERVICES for host, at in project["proxy"].get(service, [])]
         name, recipe = project.get("name"), project.get("recipe")
-        if not hosts and name and recipe and _SLUG.match(name[0]):
-            hosts = [(f"{name[0]}.{_DEFAULT_DOMAIN}", name[1])]
+        if name and recipe and _SLUG.match(name[0]):  # every recipe's app server answers there too
+            hosts.insert(0, (f"{name[0]}.{_DEFAULT_DOMAIN}", name[1]))
         said = (" (Lando app ", Code(name[0]), ")") if name else (" (Lando app)",)
+        first: dict[str, Any] = {}  # each host once, cited where it is first named
+        for host, at in hosts:
+            first.setdefault(host, at)
         return [self._fact("env.url", text(Code(f"https://{host}"), *said), at, f"url:{host}", rank=20,
                            attrs={"url": f"https://{host}"})
-                for host, at in dict.fromkeys(hosts)]
+                for host, at in first.items()]
 
     def _databases(self, project: dict[str, Any]) -> list[Fact]:
         out: list[Fact] = []
@@ -118,8 +125,8 @@ class LandoDetector(Detector):
                 text(mysql.name, ", the Lando ", Code(recipe[0]), " recipe's default database (the file names none, "
                      "and the default version depends on the Lando release)"),
                 recipe[1], "db:database", Confidence.INFERRED, tech=mysql.id, rank=60, attrs={"hosts": [_DB_HOST]}))
-        # the recipe's cache service (`config.cache`), likewise
-        cache = services.pop("cache", None) or config.get("cache")
+        # the recipe's cache service (`config.cache`, for the recipes that have one), likewise
+        cache = services.pop("cache", None) or (config.get("cache") if recipe and recipe[0] in _CACHE_RECIPES else None)
         if cache is not None:
             out += self._store(cache, " (Lando cache service)", "cache", ["cache"])
         for name, kind in services.items():
@@ -143,6 +150,7 @@ class LandoDetector(Detector):
 
     def _runtime(self, project: dict[str, Any]) -> list[Fact]:
         """What the app runs: its recipe, PHP version and web server, and runtime services (Node.js)."""
+        recipe = project.get("recipe")
         parts: list[tuple[Part, ...]] = []
         cited: list[tuple[str, int]] = []
         for key, label, as_code in (("php", "PHP ", False), ("via", "web server ", True)):
@@ -151,15 +159,16 @@ class LandoDetector(Detector):
                 parts.append((label, Code(setting[0]) if as_code else setting[0]))
                 cited.append(setting[1])
         for name, kind in project["services"].items():
-            # the recipe's app server runs the PHP said above; other runtimes run beside it
-            found = self.catalog.by_image(kind[0]) if kind is not None and name not in _APP_SERVICES else None
+            # a recipe's app server runs the PHP said above; other runtimes (and an app server of no
+            # recipe) are said as services
+            said_above = name in _APP_SERVICES and (recipe is not None or "php" in project["config"])
+            found = self.catalog.by_image(kind[0]) if kind is not None and not said_above else None
             if found is not None and found[0].category == "runtime":
                 tech, ref = found
                 version = tech.version_of(ref) if ":" in kind[0] else None
                 parts.append((tech.label(version) if version else tech.name,
                               *_defaulted((" (service ", Code(name), ")"), version)))
                 cited.append(kind[1])
-        recipe = project.get("recipe")
         if recipe is None and not parts:
             return []
         lead: list[Part] = ["Lando", *((" recipe ", Code(recipe[0])) if recipe else (" app",))]
@@ -174,18 +183,16 @@ def _defaulted(said: tuple[Part, ...] | str, version: str | None) -> tuple[Part,
     if version:
         return parts
     *head, last = parts
-    return (*head, str(last).removesuffix(")") + ", Lando's default version)")
+    return (*head, str(last).removesuffix(")") + f", {default_version('Lando')})")
 
 
 def _setting(container: Any, key: str) -> list[Any] | None:
-    """A scalar setting as [text, line], or None when the key is missing or holds no scalar."""
+    """A scalar setting as [text, line], or None when the key is missing or holds no scalar (a
+    mapping, a list, Lando's `!import` tag)."""
     if not isinstance(container, YDict):
         return None
-    value = container.get(key)
-    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
-        return None
-    text_value = str(value).strip()
-    return [text_value, line_of(container, key, container.line)] if text_value else None
+    value = scalar(container.get(key))
+    return [value, line_of(container, key, container.line)] if value else None
 
 
 def _hosts(routes: Any) -> list[list[Any]]:
@@ -213,6 +220,7 @@ def _merged(records: list[Record]) -> dict[str, Any]:
             # a service without a type overrides another file's only in what it sets
             if kind is not None or name not in merged["services"]:
                 merged["services"][name] = (kind[0], (record.path, kind[1])) if kind is not None else None
-        for name, hosts in data["proxy"].items():
-            merged["proxy"][name] = [(host, (record.path, line)) for host, line in hosts]
+        for name, hosts in data["proxy"].items():  # lists add up, each host once
+            known = merged["proxy"].setdefault(name, [])
+            known += [(host, (record.path, line)) for host, line in hosts if host not in {h for h, _ in known}]
     return merged

@@ -92,3 +92,11 @@ def test_the_applications_db_host_is_the_ddev_database(tmp_path: Path) -> None:
     found = [f.text for f in facts_for(scanned.model, "env.database", env="development")]
     assert not [t for t in found if t.startswith("MySQL")], found
     assert any("host db runs MariaDB here (it speaks the MySQL protocol)" in t for t in found), found
+
+
+def test_a_database_type_without_version_runs_ddev_s_default_version() -> None:
+    # the code review: `database: {type: mariadb}` read "MariaDB (version unpinned)", a floating image
+    # tag, where DDEV runs its own default version of the engine
+    out = DdevDetector().extract(SourceFile(".ddev/config.yaml", "name: shop\ndatabase:\n  type: mariadb\n"))
+    [db] = [f for f in out.facts if f.field == "env.database"]
+    assert db.text == "MariaDB (DDEV database, DDEV's default version)" and db.tech == "mariadb"

@@ -68,3 +68,24 @@ def test_a_type_without_version_runs_lando_s_default_and_a_cache_service_is_said
         "MariaDB (Lando database, Lando's default version)", "Redis (Lando cache service, Lando's default version)"]
     assert texts(facts_for(model, "env.special", env="development")) == [
         "Lando recipe wordpress: PHP 8.1 and Node.js (service build, Lando's default version)"]
+
+
+def test_the_code_review_s_lando_cases(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        # proxy lists add up across Landofiles, beside the recipe's own <name>.lndo.site
+        "shop/.lando.base.yml": ("name: shop\nrecipe: laravel\nconfig:\n  cache: redis\n"
+                                 "proxy:\n  appserver:\n    - admin.shop.lndo.site\n"),
+        "shop/.lando.yml": "proxy:\n  appserver:\n    - api.shop.lndo.site\n",
+        # no recipe: the app server's PHP is said; `!import` is no value to print
+        "svc/.lando.yml": "name: svc\nservices:\n  appserver:\n    type: php:8.1\nconfig:\n  via: !import via.txt\n",
+        # `config.cache` belongs to the laravel recipe, not to drupal10's
+        "cms/.lando.recipe.yml": "name: cms\nrecipe: drupal10\nconfig:\n  cache: redis\n  database: mysql:8.0\n",
+    }
+    model = scan_tree(tmp_path, files).model
+    assert texts(facts_for(model, "env.url", env="development")) == [
+        "https://cms.lndo.site (Lando app cms)", "https://shop.lndo.site (Lando app shop)",
+        "https://admin.shop.lndo.site (Lando app shop)", "https://api.shop.lndo.site (Lando app shop)"]
+    specials = texts(facts_for(model, "env.special", env="development"))
+    assert "Lando app: PHP 8.1 (service appserver)" in specials and not [t for t in specials if "Tagged" in t]
+    assert [t for t in texts(facts_for(model, "env.database", env="development")) if "Redis" in t] == [
+        "Redis (Lando cache service, Lando's default version)"]  # shop's laravel default, not cms's

@@ -1,0 +1,22 @@
+"""What the local development environment tools' files share (DDEV's .ddev/config.yaml, Lando's
+Landofiles): their settings are scalars as written, and a database type without a version runs
+the tool's own default version, which changed between its releases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def scalar(value: Any) -> str:
+    """A key's value as text, or "" for a list, a mapping, a tag (`!import`), a boolean or nothing
+    (a YAML number with a dot is text already: yamlload keeps versions as written)."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def default_version(tool: str) -> str:
+    """The aside for a service type that pins no version (`type: mariadb`)."""
+    return f"{tool}'s default version"
