@@ -32,27 +32,17 @@ from infrascan.yamlload import Tagged, YDict, line_of
 from ._pipelines import script_commands
 from ._release import dump_parts, load_parts, release_record
 
-# Platform.sh / Upsun service types -> catalog ids (types not listed are said as written).
+# Platform.sh / Upsun service types whose names are not the catalog's ids (others are looked up
+# by their own name: `postgresql`, `redis`, `solr`, `kafka`...).
 SERVICE_TYPES: dict[str, str] = {
-    "postgresql": "postgresql",
-    "mariadb": "mariadb",
     "mysql": "mariadb",  # Platform.sh's `mysql` type runs MariaDB
     "oracle-mysql": "mysql",
-    "redis": "redis",
     "redis-persistent": "redis",
-    "valkey": "valkey",
-    "memcached": "memcached",
-    "mongodb": "mongodb",
     "mongodb-enterprise": "mongodb",
-    "elasticsearch": "elasticsearch",
     "elasticsearch-enterprise": "elasticsearch",
-    "opensearch": "opensearch",
-    "solr": "solr",
-    "rabbitmq": "rabbitmq",
-    "kafka": "kafka",
-    "influxdb": "influxdb",
-    "clickhouse": "clickhouse",
 }
+# The build flavor a runtime gets when its app sets none (docs.platform.sh, "build"): what it runs.
+DEFAULT_FLAVORS: dict[str, str] = {"php": "composer", "nodejs": "default"}
 # Service types named for an engine other than the one they run: said with the type as written.
 RENAMED_TYPES = frozenset({"mysql"})
 # App runtime types -> catalog ids, where the names differ.
@@ -108,6 +98,9 @@ class PlatformshDetector(Detector):
         "deploy.steps": "Platform.sh and Upsun deploy and post_deploy hooks",
         "deploy.migration.strategy": "migrations in Platform.sh and Upsun deploy hooks and start commands",
     }
+
+    # Routes are in routes.yaml or an Upsun file: an app file holds no URL.
+    looks_in = {"env.url": (".platform/routes.yaml", ".upsun/*.yaml")}
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
@@ -298,6 +291,8 @@ class PlatformshDetector(Detector):
         parts: list[Part] = []
         if isinstance(flavor, str) and flavor not in ("none", ""):
             parts += ["the ", Code(flavor), " build flavor"]
+        elif flavor is None and (default := DEFAULT_FLAVORS.get(_runtime_type(app))):
+            parts += ["the ", Code(default), " build flavor (the runtime's default)"]
         if hook.commands:
             parts += [", then " if parts else "", "the build hook runs ", *hook.listed()]
         if not parts:
@@ -361,7 +356,7 @@ class PlatformshDetector(Detector):
             engine, _, raw = kind.strip().partition(":")
             line = line_of(service, "type", line_of(services, name))
             said: tuple[Part, ...] = (f"{brand} service ", Code(str(name)))
-            tech = self.catalog.techs.get(SERVICE_TYPES.get(engine, ""))
+            tech = self.catalog.techs.get(SERVICE_TYPES.get(engine, engine))
             if tech is None or tech.category not in DATA_STORE_CATEGORIES:
                 out.append(self._fact("env.special", text(*said, ": ", Code(kind.strip())), path, line,
                                       f"service:{name}", env=_ENV, rank=50))
@@ -439,13 +434,18 @@ def _mapping(value: Any) -> YDict | None:
     return value if isinstance(value, YDict) else None
 
 
-def _stack(app: YDict) -> list[str]:
-    """A composable image's runtimes (`stack: ["php@8.3", {"nodejs@22": ...}]`)."""
+def _stack_entries(app: YDict) -> list[Any]:
+    """A composable image's stack as written: a list, or the `runtimes` of a mapping."""
     stack = app.get("stack")
     if isinstance(stack, YDict):
         stack = stack.get("runtimes")
+    return stack if isinstance(stack, list) else []
+
+
+def _stack(app: YDict) -> list[str]:
+    """A composable image's runtimes (`stack: ["php@8.3", {"nodejs@22": ...}]`)."""
     out: list[str] = []
-    for entry in stack if isinstance(stack, list) else []:
+    for entry in _stack_entries(app):
         named = entry if isinstance(entry, str) else next(iter(entry), None) if isinstance(entry, dict) else None
         if isinstance(named, str) and named.strip():
             out.append(named.strip())
@@ -459,8 +459,7 @@ def _php_extensions(app: YDict) -> list[tuple[str, int]]:
     runtime = app.get("runtime")
     if isinstance(runtime, YDict):
         lists.append(runtime.get("extensions"))
-    stack = app.get("stack")
-    for entry in stack if isinstance(stack, list) else []:
+    for entry in _stack_entries(app):
         if isinstance(entry, YDict):
             lists += [value.get("extensions") for key, value in entry.items()
                       if str(key).startswith("php@") and isinstance(value, YDict)]
@@ -471,6 +470,12 @@ def _php_extensions(app: YDict) -> list[tuple[str, int]]:
             if isinstance(named, str):
                 out.append((named.strip().lower(), line_of(extensions, index)))
     return out
+
+
+def _runtime_type(app: YDict) -> str:
+    """The runtime an app's `type` names (`php` of `php:8.3`), or ""."""
+    kind = app.get("type")
+    return kind.strip().split(":", 1)[0] if isinstance(kind, str) else ""
 
 
 def _source_root(app: YDict) -> str:

@@ -321,3 +321,17 @@ def test_a_script_the_build_runs_is_checked_and_one_it_writes_is_not(tmp_path: P
     assert build.text.endswith("(scripts/build.sh is not in the repository)")
     [deploy] = facts_for(model, "deploy.steps")
     assert "not in the repository" not in deploy.text
+
+
+def test_a_php_app_without_build_flavor_gets_composer_and_a_stack_mapping_names_its_extensions() -> None:
+    # docs.platform.sh: PHP apps build with `composer` unless told otherwise; Upsun's
+    # `stack: {runtimes: [...]}` form holds the same `php@X: {extensions: [...]}` entries
+    source = ("applications:\n  app:\n    type: 'php:8.3'\n  web:\n    type: 'composable:25.05'\n"
+              "    stack:\n      runtimes:\n        - php@8.4:\n            extensions: [blackfire]\n"
+              "      packages: [yarn]\n    build:\n      flavor: none\n")
+    out = PlatformshDetector().extract(SourceFile(".upsun/config.yaml", source))
+    assert [f.text for f in out.facts if f.field == "ci.build"] == [
+        "Upsun app app is built on each push to a branch with an active environment: the composer build flavor "
+        "(the runtime's default)"]
+    assert [f.text for f in out.facts if f.field == "mon.performance"] == [
+        "Blackfire: PHP extension blackfire of Upsun app web (its credentials are set outside the repository)"]
