@@ -57,6 +57,8 @@ DEPLOY_HOOKS: tuple[tuple[str, str], ...] = (
 _NOISE = re.compile(r"""^(?:set\s+-|echo\b|printf\b|cd\b|export\b|true$|:$|exit\b
                         |(?:if|elif|while|until|for|case)\b|\[|test\s|(?:then|else|fi|do|done|esac|[{}])$
                         |\w+=(?:"[^"]*"|'[^']*'|\$\([^)]*\)|\S*)$)""", re.X)
+# The end of a line that the next one continues: a block's opening keyword, an operator, a brace.
+_CONTINUED = re.compile(r"(?:\b(?:then|do|else)|&&|\|\||\||\{|\\)$")
 # A keyword the command that follows it on its line starts with (`then drush updb`).
 _LEADING_KEYWORD = re.compile(r"^(?:then|else|do)\s+")
 # The app's folder as its commands name it (`$PLATFORM_APP_DIR/orch/deploy.sh`, `/app/bin/x.sh`).
@@ -585,5 +587,10 @@ def _made(commands: list[_Command]) -> set[str]:
 
 
 def _one_script(command: str) -> str:
-    """A cron's or worker's command of several lines as one (`cd web; drush cron`), cut for quoting."""
-    return one_line("; ".join(part.strip() for part in command.strip().splitlines() if part.strip()), 80)
+    """A cron's or worker's command of several lines as one (`cd web; drush cron`), cut for quoting:
+    lines end with `;`, but not a line that opens a block or continues (`then`, `do`, `&&`, `|`)."""
+    joined = ""
+    for part in (line.strip() for line in command.strip().splitlines()):
+        if part:
+            joined += (" " if not joined or _CONTINUED.search(joined) else "; ") + part
+    return one_line(joined.strip(), 80)

@@ -304,6 +304,10 @@ COMMANDS = [
     # the Symfony book's .platform.app.yaml deploy hook, and SymfonyCloud's
     ("symfony-deploy", "migrate", "doctrine-migrations", "symfony-deploy"),
     ("(>&2 symfony-deploy)", "migrate", "doctrine-migrations", "symfony-deploy"),
+    # Magento on Platform.sh (Elpikachu/magento2-demochallenge's deploy hook) and by hand
+    ("php ./vendor/bin/ece-tools deploy", "migrate", "magento-setup-upgrade", "magento-setup-upgrade"),
+    ("bin/magento setup:upgrade --keep-generated", "migrate", "magento-setup-upgrade", "magento-setup-upgrade"),
+    ("php bin/magento -n setup:upgrade", "migrate", "magento-setup-upgrade", "magento-setup-upgrade"),
 ]
 NOT_MIGRATING = [
     "/entrypoint.sh db createdb",
@@ -320,6 +324,9 @@ NOT_MIGRATING = [
     "drush updatedb:status",
     "drush -y cache-rebuild",
     "NODE_VERSION=22 symfony-build",
+    "php ./vendor/bin/ece-tools deploy:mode:set production",
+    "php ./vendor/bin/ece-tools post-deploy",
+    "bin/magento setup:upgrade:status",
 ]
 
 

@@ -335,3 +335,19 @@ def test_a_php_app_without_build_flavor_gets_composer_and_a_stack_mapping_names_
         "(the runtime's default)"]
     assert [f.text for f in out.facts if f.field == "mon.performance"] == [
         "Blackfire: PHP extension blackfire of Upsun app web (its credentials are set outside the repository)"]
+
+
+def test_a_cron_of_several_lines_reads_as_the_shell_runs_it_and_magento_deploys_migrate() -> None:
+    # AdrianGonzalezMeda/guestbook's cron read `if [ ... ]; then; croncape ...`, which no shell takes;
+    # Elpikachu/magento2-demochallenge's `ece-tools deploy` runs setup:upgrade
+    source = ("name: app\ntype: php:8.3\ncrons:\n  cleanup:\n    spec: '50 23 * * *'\n    cmd: |\n"
+              "      if [ \"$PLATFORM_ENVIRONMENT_TYPE\" = \"production\" ]; then\n"
+              "        croncape symfony console app:comment:cleanup\n      fi\n"
+              "hooks:\n  deploy: |\n    set -e\n    php ./vendor/bin/ece-tools deploy\n")
+    out = PlatformshDetector().extract(SourceFile(".platform.app.yaml", source))
+    [cron] = [f for f in out.facts if f.field == "env.special" and "cron" in f.text]
+    assert cron.text == ("Platform.sh app app runs cron cleanup: if [ \"$PLATFORM_ENVIRONMENT_TYPE\" = "
+                         "\"production\" ]; then croncape symfony conso… on 50 23 * * *")
+    [migrate] = [f for f in out.facts if f.field == "deploy.migration.strategy"]
+    assert migrate.tech == "magento-setup-upgrade" and migrate.text.endswith(
+        "runs php ./vendor/bin/ece-tools deploy (Magento setup:upgrade)")
