@@ -223,7 +223,7 @@ class PlatformshDetector(Detector):
         a profiler's probe may only be used by hand), so no release signal is drawn from them."""
         out: list[Fact] = []
         for extension, line in _php_extensions(app):
-            tech = self.catalog.techs.get(extension)
+            tech = self.catalog.by_php_extension(extension)
             if tech is None or tech.category != "monitoring":
                 continue
             kind = tech.monitoring[0] if tech.monitoring else "application"

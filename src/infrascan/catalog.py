@@ -37,7 +37,8 @@ Entry keys:
     helm (subchart names), packages (per ecosystem: pypi, npm, gem, go, maven, composer, cargo,
     nuget, hex), tracers (packages, as `packages`, that are the technology's tracing agent: a
     dependency on one is performance monitoring, as Datadog's `dd-trace` is), files (file names or
-    globs that mean the technology is in use)
+    globs that mean the technology is in use), php_extensions (PHP extensions that are the
+    technology's probe, as a PaaS enables them: Blackfire's `blackfire`)
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ SIGNAL_KEYS = (
     "packages",
     "tracers",
     "files",
+    "php_extensions",
 )
 
 # Framework prefixes that expose a variable to the browser; the rest of the name is what counts.
@@ -194,6 +196,7 @@ class Catalog:
         self._names: list[tuple[re.Pattern[str], Tech, bool, str | None]] | None = None
         self._file_globs: list[tuple[list[str], Tech]] = []
         self._files: PatternIndex | None = None
+        self._php_extensions: dict[str, Tech] = {}
         for entry in entries:
             self._add(entry)
         # Longest prefixes first: NEW_RELIC before NEW, AWS_S3 before AWS.
@@ -241,6 +244,8 @@ class Catalog:
             self._env_words.append((tuple(word.upper().split("_")), tech))
         for scheme in sig.get("url_schemes", []):
             self._schemes.setdefault(scheme.lower(), tech)
+        for extension in sig.get("php_extensions", []):
+            self._php_extensions.setdefault(extension.lower(), tech)
         for host in sig.get("hosts", []):
             self._hosts.append((host.lower(), tech))
         for rtype in sig.get("terraform", []):
@@ -325,6 +330,9 @@ class Catalog:
 
     def by_url_scheme(self, scheme: str) -> Tech | None:
         return self._schemes.get(scheme.lower())
+
+    def by_php_extension(self, extension: str) -> Tech | None:
+        return self._php_extensions.get(extension.lower())
 
     def by_host(self, host: str) -> Tech | None:
         host = host.lower()
