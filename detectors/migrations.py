@@ -1069,6 +1069,9 @@ _DOCTRINE = re.compile(
 # A `down()` that only keeps Doctrine from warning about an empty migration does nothing (kimai)
 _DOCTRINE_NO_OP = re.compile(r"\$this->preventEmptyMigrationWarning\(\)\s*;")
 _DOCTRINE_IRREVERSIBLE = re.compile(r"->\s*throwIrreversibleMigrationException\s*\(|->\s*abortIf\s*\(\s*true\b")
+# A generated `down()` on PostgreSQL that starts by creating the `public` schema, which always exists
+# there: the down migration fails on its first statement (doctrine/dbal#6243, doctrine/migrations#494).
+_DOCTRINE_PUBLIC_SCHEMA = re.compile(r"""addSql\(\s*(['"])CREATE SCHEMA public\1\s*\)""", re.I)
 
 
 def _doctrine_verdict(source: str) -> Verdict:
@@ -1081,6 +1084,8 @@ def _doctrine_verdict(source: str) -> Verdict:
         return Verdict(False, "empty `down()`")
     if _DOCTRINE_IRREVERSIBLE.search(body):
         return Verdict(False, "`down()` throws an irreversible-migration exception")
+    if _DOCTRINE_PUBLIC_SCHEMA.search(body):
+        return Verdict(False, "`down()` creating schema `public`, which PostgreSQL already has")
     return Verdict(True)
 
 

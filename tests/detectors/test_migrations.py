@@ -60,7 +60,7 @@ CASES = [
         ["only `up`", "`modify` without `from:`", "`execute` with no reverse"],
     ),
     ("phinx", "phinx:phinx/config/Migrations", 1, 4, ["only `up()`", "empty `down()`", "raw SQL"]),
-    ("doctrine", "doctrine-migrations:doctrine/module/Core/migrations", 1, 5,
+    ("doctrine", "doctrine-migrations:doctrine/module/Core/migrations", 1, 6,
      ["only `up()`", "empty `down()`", "irreversible-migration exception"]),
     ("liquibase", "liquibase:liquibase/src/main/resources/db/changelog", 3, 5, []),
     ("flyway", "flyway:flyway/src/main/resources/db/migration", 1, 2, []),
@@ -395,3 +395,12 @@ def test_plain_sql_scripts_in_a_folder_per_release_are_one_set(tmp_path: Path) -
     assert sorted(f.item for f in rollbacks) == ["sql-scripts:store/migration/mysql",
                                                  "sql-scripts:store/migration/sqlite"]
     assert all("(6 files)" in f.text for f in rollbacks)
+
+
+def test_a_doctrine_down_that_recreates_postgresql_s_public_schema_cannot_run(tmp_path: Path) -> None:
+    # the Symfony book's guestbook: every generated `down()` starts with `CREATE SCHEMA public`, which
+    # fails on PostgreSQL (doctrine/dbal#6243): "all 8 can be rolled back" was false
+    files = {k: v for k, v in tree("doctrine").items() if "Version20250320151224" in k}
+    fact = rollback(scan_tree(tmp_path, files), "doctrine-migrations:module/Core/migrations")
+    assert (fact.attrs["down"], fact.attrs["migrations"]) == (0, 1)
+    assert "creating schema public, which PostgreSQL already has" in fact.text
