@@ -373,11 +373,14 @@ class PlatformshDetector(Detector):
             attrs = {"version": version} if version else {}
             out.append(self._fact("env.database", text(engine_label, ": ", *said, *aside), path, line, f"db:{name}",
                                   env=_ENV, tech=tech.id, rank=30, attrs=attrs))
-            # a staging environment, when the project has one, runs its own copy: the files cannot say it has
-            out.append(self._fact("env.database", text(engine_label, ": ", *said, ", which every environment runs, "
-                                                       "a staging one included if the project has one"),
-                                  path, line, f"db:{name}", Confidence.HINT, env="staging", tech=tech.id, rank=60,
-                                  attrs=attrs))
+            # a staging environment, when the project has one, and the development (preview) environments
+            # of other branches run their own copies: the files cannot say which the project has
+            for env, which in (("staging", "a staging one included if the project has one"),
+                               ("development", "the development (preview) ones of other branches included")):
+                out.append(self._fact("env.database", text(engine_label, ": ", *said, ", which every environment "
+                                                           "runs, ", which),
+                                      path, line, f"db:{name}", Confidence.HINT, env=env, tech=tech.id, rank=60,
+                                      attrs=attrs))
         return out
 
     def _routes(self, path: str, brand: str, routes: YDict) -> list[Fact]:
@@ -593,4 +596,4 @@ def _one_script(command: str) -> str:
     for part in (line.strip() for line in command.strip().splitlines()):
         if part:
             joined += (" " if not joined or _CONTINUED.search(joined) else "; ") + part
-    return one_line(joined.strip(), 80)
+    return one_line(joined.strip(), 120)  # a cron's guard and wrapper come before what it does

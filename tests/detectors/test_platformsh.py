@@ -57,6 +57,8 @@ def test_a_drupal_project_gives_production_services_url_runtime_and_hooks(tmp_pa
     # the files name no staging environment: a project with one runs its own copy of each service
     staging = facts_for(model, "env.database", env="staging")
     assert {f.confidence for f in staging} == {Confidence.HINT} and len(staging) == 3
+    development = facts_for(model, "env.database", env="development")  # other branches' preview copies
+    assert {f.confidence for f in development} == {Confidence.HINT} and len(development) == 3
     assert staging[1].text == ("Redis 7: Platform.sh service cache, which every environment runs, a staging one "
                                "included if the project has one")
 
@@ -347,7 +349,7 @@ def test_a_cron_of_several_lines_reads_as_the_shell_runs_it_and_magento_deploys_
     out = PlatformshDetector().extract(SourceFile(".platform.app.yaml", source))
     [cron] = [f for f in out.facts if f.field == "env.special" and "cron" in f.text]
     assert cron.text == ("Platform.sh app app runs cron cleanup: if [ \"$PLATFORM_ENVIRONMENT_TYPE\" = "
-                         "\"production\" ]; then croncape symfony conso… on 50 23 * * *")
+                         "\"production\" ]; then croncape symfony console app:comment:cleanup; fi on 50 23 * * *")
     [migrate] = [f for f in out.facts if f.field == "deploy.migration.strategy"]
     assert migrate.tech == "magento-setup-upgrade" and migrate.text.endswith(
         "runs php ./vendor/bin/ece-tools deploy (Magento setup:upgrade)")
