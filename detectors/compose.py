@@ -504,11 +504,15 @@ class ComposeDetector(Detector):
             field_id = "log.aggregation"
         elif tech.category == "external-service":
             purpose = tech.purpose or "External service"
+            # a stand-in's image (Mailpit catches mail, it delivers none): a hint of the service, not it
+            stand_in = tech.stand_in(ref.repository.rpartition("/")[2])
+            said = text(purpose, ": a ", tech.stand_in_what, *detail, qualifier, "; the service itself is set "
+                        "elsewhere") if stand_in else text(purpose, ":", *detail, qualifier)
             return [
                 Fact(
                     "ext.purpose",
-                    text(purpose, ":", *detail, qualifier),
-                    Confidence.INFERRED,
+                    said,
+                    Confidence.HINT if stand_in else Confidence.INFERRED,
                     ev,
                     service=tech.id,
                     tech=tech.id,
