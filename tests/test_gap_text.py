@@ -24,8 +24,9 @@ def test_fields_drawn_from_other_fields_do_not_claim_no_detector_reads_them(tmp_
     text = document(tmp_path)
     tools = line(text, "**Monitoring Tools**")
     identify = line(text, "Identify the need for rollback")
-    assert "No installed detector" not in tools and "three monitoring fields below" in tools
-    assert "No installed detector" not in identify and "alert, health check and error tracking" in identify
+    assert "No installed detector" not in tools and \
+        "the application, infrastructure and performance monitoring fields below name" in tools
+    assert "No installed detector" not in identify and "alerts, health checks and error tracking found" in identify
 
 
 def test_hints_under_a_gap_put_switched_off_objects_last(tmp_path: Path) -> None:

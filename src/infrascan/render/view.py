@@ -593,8 +593,11 @@ def _ordered_groups(groups: dict[str, list[Fact]]) -> list[list[Fact]]:
 # trigger's deploy has (the trigger fields would need each job's triggers to place it rightly).
 _DEPLOY_GAPS = frozenset({"deploy.steps"})
 _DRAWN_FROM = {
-    "mon.tools": "It lists the tools the three monitoring fields below found",
-    "deploy.rollback.identify": "It is drawn from the alert, health check and error tracking evidence of this document",
+    # (three reviewers found "It lists the tools the three monitoring fields below found" garbled)
+    "mon.tools": "This line lists the tools that the application, infrastructure and performance monitoring "
+                 "fields below name",
+    "deploy.rollback.identify": "This step is filled from the alerts, health checks and error tracking found "
+                                "elsewhere in this document",
 }
 
 # Fields the template writes with their hints on their own line (Monitoring Tools: as list items its
