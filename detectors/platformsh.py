@@ -5,13 +5,16 @@ with `.platform/services.yaml` and `.platform/routes.yaml` beside it; Upsun read
 under `.upsun/`, whose `applications`, `services` and `routes` keys hold the same three things.
 What they say is the production environment's: the default branch is Production, and each other
 branch's environment runs the same apps and services with their own URLs, which the repository
-does not hold. So services are Production's databases, a route written with its own domain (not
-`{default}` or `{all}`) is Production's URL, and the build and deploy hooks are the build and
-deployment steps each push runs. Whether a push reaches the platform (its own Git remote, or a
-repository integrated with it) is set outside the repository: that deploy trigger is a hint.
+does not hold. So services are Production's databases (and hints for Staging and Development,
+whose environments, if the project has them, run their own copies), a route written with its own
+domain (not `{default}` or `{all}`) is Production's URL, and the build and deploy hooks are the
+build and deployment steps each push runs. Whether a push reaches the platform (its own Git
+remote, or a repository integrated with it) is set outside the repository: that deploy trigger
+is a hint. A hook, cron or worker that runs a script of the repository (found from the app's
+folder) is said in phase 2, which knows whether the script is there.
 
-Platform.sh's service types are not image names (`mysql` is MariaDB there; `oracle-mysql` is
-MySQL), so they are mapped to the catalog by the table below.
+Service types are looked up in the catalog by name; the table below maps those whose names
+differ (`mysql` is MariaDB on Platform.sh; `oracle-mysql` is MySQL).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from infrascan.catalog import DATA_STORE_CATEGORIES
+from infrascan.catalog import DATA_STORE_CATEGORIES, Tech
 from infrascan.commands import classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.images import tag_version
@@ -193,7 +196,7 @@ class PlatformshDetector(Detector):
             if tech is not None and tech.category == "runtime":
                 runtimes.append(self._runtime_label(tool, version))
             elif tech is not None and tech.category in DATA_STORE_CATEGORIES:
-                said = tech.label(tag_version(version, tech.version_scheme, tech.minor_below)) if version else tech.name
+                said = tech.label(_major(tech, version))
                 out.append(self._fact("env.database", text(said, ": ", *label, " runs it (its image's ", Code("stack"),
                                                            ")"), path, at, f"stack:{name}:{tech.id}", env=_ENV,
                                       tech=tech.id, rank=30))
@@ -214,7 +217,7 @@ class PlatformshDetector(Detector):
         tech = self.catalog.techs.get(RUNTIME_TYPES.get(kind, kind))
         if tech is None or tech.category != "runtime":
             return (Code(f"{kind}:{version}" if version else kind),)
-        return (tech.label(tag_version(version, tech.version_scheme, tech.minor_below)) if version else tech.name,)
+        return (tech.label(_major(tech, version)),)
 
     def _extensions(self, path: str, label: tuple[Part, ...], name: str, app: YDict) -> list[Fact]:
         """PHP extensions that are a monitoring tool's probe (Blackfire, New Relic, Tideways), from
@@ -262,7 +265,7 @@ class PlatformshDetector(Detector):
                 out.append((self._fact("env.special", text(*label, " runs worker ", Code(str(worker)), ": ",
                                                            Code(_one_script(start))),
                                        path, line_of(commands, "start"), f"worker:{name}:{worker}", env=_ENV, rank=45),
-                            _walk([(c.text, 0) for c in split_commands(start)], root)))
+                            _walk_text(start, root)))
         return out
 
     def _crons(self, path: str, label: tuple[Part, ...], name: str, app: YDict,
@@ -281,7 +284,7 @@ class PlatformshDetector(Detector):
                 text(*label, " runs cron ", Code(str(cron)), ": ", Code(_one_script(command)), " on ",
                      Code(spec["spec"])),
                 path, line_of(spec, "spec", line_of(crons, cron)), f"cron:{name}:{cron}", env=_ENV, rank=45),
-                _walk([(c.text, 0) for c in split_commands(command)], root)))
+                _walk_text(command, root)))
         return out
 
     def _build(self, path: str, label: tuple[Part, ...], name: str, app: YDict,
@@ -363,8 +366,7 @@ class PlatformshDetector(Detector):
                 out.append(self._fact("env.special", text(*said, ": ", Code(kind.strip())), path, line,
                                       f"service:{name}", env=_ENV, rank=50))
                 continue
-            version = tag_version(raw, tech.version_scheme, tech.minor_below) if raw else None
-            version = None if version == "unpinned" else version
+            version = _major(tech, raw)
             aside: tuple[Part, ...] = (" (every environment runs its own)",)
             if engine in RENAMED_TYPES:
                 aside = (" (type ", Code(kind.strip()), f", which {brand} runs as {tech.name}; every environment "
@@ -477,6 +479,13 @@ def _php_extensions(app: YDict) -> list[tuple[str, int]]:
     return out
 
 
+def _major(tech: Tech, version: str) -> str | None:
+    """A `type:` or stack version as the catalog counts versions (`10.6.18` is MariaDB 10.6), or
+    None when none is written."""
+    counted = tag_version(version, tech.version_scheme, tech.minor_below) if version else None
+    return None if counted == "unpinned" else counted
+
+
 def _runtime_type(app: YDict) -> str:
     """The runtime an app's `type` names (`php` of `php:8.3`), or ""."""
     kind = app.get("type")
@@ -556,6 +565,11 @@ def _walk(commands: list[tuple[str, int]], root: str) -> list[_Command]:
         if command and not command.startswith("#") and not _NOISE.match(command):
             out.append(_Command(command, line, tuple(_scripts(words, folder, root))))
     return out
+
+
+def _walk_text(command: str, root: str) -> list[_Command]:
+    """A cron's or worker's command (no lines to cite inside it), walked as a hook's script is."""
+    return _walk([(simple.text, 0) for simple in split_commands(command)], root)
 
 
 def _scripts(words: list[str], folder: str, root: str) -> list[str]:
