@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
@@ -157,12 +157,14 @@ def selected_env(services: dict[Any, Any]) -> str | None:
     """The one environment the services' selectors name, when they agree: AppFlowy-Cloud's
     `APPFLOWY_ENVIRONMENT=production` runs its compose file as production, and a file whose app
     sets `NODE_ENV=production` under Development contradicted itself. A value read from the
-    environment (`${APP_ENV}`) names nothing."""
+    environment (`${APP_ENV}`) names nothing, nor does its default (`${APP_ENV:-prod}`): gally's base
+    compose.yml, run with the compose.override.yml that sets `APP_ENV: dev` (Compose merges it on a
+    plain `docker compose up`), and with CI and integration overrides, is no production file."""
     found: set[str] = set()
     for svc in services.values():
         if not isinstance(svc, YDict):
             continue
-        for var in ComposeDetector._variables(svc):
+        for var in ComposeDetector._variables(svc, substituted=False):
             name = var.name.upper()
             if (name in ENV_SELECTORS or name.endswith("_ENVIRONMENT")) and var.value and "$" not in var.value:
                 env = env_from_name(var.value.strip().strip("'\""))
@@ -726,19 +728,22 @@ class ComposeDetector(Detector):
         return kept
 
     @staticmethod
-    def _variables(svc: YDict) -> list[Variable]:
+    def _variables(svc: YDict, substituted: bool = True) -> list[Variable]:
+        """A service's environment variables, with `${VAR:-default}` read as its default unless
+        `substituted` is False (the value as written)."""
         environment = svc.get("environment")
         variables: list[Variable] = []
+        shown: Callable[[str], str] = substitute if substituted else str
         if isinstance(environment, dict):
             for key, value in environment.items():
-                shown = None if value is None else substitute(str(value))
-                variables.append(Variable(str(key), shown, line_of(environment, key, 0)))
+                variables.append(Variable(str(key), None if value is None else shown(str(value)),
+                                          line_of(environment, key, 0)))
         elif isinstance(environment, list):
             for index, item in enumerate(environment):
                 if isinstance(item, str):
                     key, sep, value = item.partition("=")
                     variables.append(
-                        Variable(key.strip(), substitute(value) if sep else None, line_of(environment, index))
+                        Variable(key.strip(), shown(value) if sep else None, line_of(environment, index))
                     )
         return variables
 

@@ -361,6 +361,8 @@ def test_one_healthcheck_or_profile_of_many_services_is_one_statement(tmp_path: 
         (["RAILS_ENV=staging"], "staging"),
         (["NODE_ENV=production", "WORKER_ENVIRONMENT=staging"], "development"),  # they disagree: no one says
         (["NODE_ENV=${NODE_ENV}"], "development"),  # read from the environment: names nothing
+        # nor does its default: gally's base compose.yml runs with an override setting APP_ENV=dev
+        (["APP_ENV=${APP_ENV:-prod}"], "development"),
         (["DJANGO_SETTINGS_MODULE=shop.settings.dev"], "development"),
     ],
 )
