@@ -272,6 +272,12 @@ def _mounts_project(svc: dict[Any, Any]) -> bool:
     return False
 
 
+def _defaulted(raw: str | None) -> bool:
+    """Whether a value is a reference with a default (`${APP_ENV:-prod}`), which runs unless the
+    variable is set."""
+    return bool(raw) and re.fullmatch(r"\s*\$\{\w+:?-[^}]*\}\s*", raw or "") is not None
+
+
 def compose_label(env: str | None) -> str:
     """How a fact names the compose file's environment (`development compose`)."""
     return f"{normalise(env)} compose" if env else "compose file of no stated environment"
@@ -736,15 +742,15 @@ class ComposeDetector(Detector):
         shown: Callable[[str], str] = substitute if substituted else str
         if isinstance(environment, dict):
             for key, value in environment.items():
-                variables.append(Variable(str(key), None if value is None else shown(str(value)),
-                                          line_of(environment, key, 0)))
+                raw = None if value is None else str(value)
+                variables.append(Variable(str(key), None if raw is None else shown(raw), line_of(environment, key, 0),
+                                          defaulted=_defaulted(raw)))
         elif isinstance(environment, list):
             for index, item in enumerate(environment):
                 if isinstance(item, str):
                     key, sep, value = item.partition("=")
-                    variables.append(
-                        Variable(key.strip(), shown(value) if sep else None, line_of(environment, index))
-                    )
+                    variables.append(Variable(key.strip(), shown(value) if sep else None, line_of(environment, index),
+                                              defaulted=bool(sep) and _defaulted(value)))
         return variables
 
     def _record(

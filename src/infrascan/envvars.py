@@ -35,6 +35,7 @@ class Variable:
     line: int
     comment: str = ""
     optional: bool = False  # commented out in the file: an alternative, not the configuration
+    defaulted: bool = False  # the default of a reference (`${APP_ENV:-prod}`): what runs unless it is set
 
 
 # A Helm values key keeps its component's path (`INJECTOR.LOGLEVEL`: vault-helm's injector, not its server).
@@ -690,7 +691,7 @@ class VariableReader:
         shown = redact.value(var.name, var.value or "")
         return Fact(
             "log.levels",
-            text(Code(f"{var.name}={shown}"), " ", *self.where),
+            text(Code(f"{var.name}={shown}"), " by default" if var.defaulted else "", " ", *self.where),
             self._conf([var]),
             self._ev(var),
             item=f"{self.env or ''}:{var.name}",
@@ -706,7 +707,7 @@ class VariableReader:
             env = env_from_name(shown) or env
         return Fact(
             "env.special",
-            text(Code(f"{var.name}={shown}"), " ", *self.where),
+            text(Code(f"{var.name}={shown}"), " by default" if var.defaulted else "", " ", *self.where),
             self._conf([var]),
             self._ev(var),
             env=env,

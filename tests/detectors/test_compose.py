@@ -223,7 +223,7 @@ def test_logging_driver_and_log_level(scanned: Scanned) -> None:
     assert "Docker awslogs log driver in compose service formbricks, development compose" in texts(
         facts_for(scanned.model, "log.aggregation")
     )
-    assert texts(facts_for(scanned.model, "log.levels")) == ["LOG_LEVEL=info in compose service formbricks"]
+    assert texts(facts_for(scanned.model, "log.levels")) == ["LOG_LEVEL=info by default in compose service formbricks"]
 
 
 def test_what_a_compose_file_of_no_stated_environment_says_says_so(tmp_path: Path) -> None:
@@ -694,3 +694,10 @@ def test_a_service_whose_script_only_migrates_is_a_migration_only_service(
     })
     [strategy] = facts_for(scanned.model, "deploy.migration.strategy")
     assert strategy.text.endswith(expected)
+
+
+def test_a_selector_s_default_is_said_to_be_one(tmp_path: Path) -> None:
+    # gally's `APP_ENV: ${APP_ENV:-prod}` read "APP_ENV=prod" under Development
+    compose = "services:\n  php:\n    image: acme/php:1\n    environment:\n      APP_ENV: ${APP_ENV:-prod}\n"
+    special = facts_for(scan_tree(tmp_path, {"compose.yml": compose}).model, "env.special", "development")
+    assert [f.text for f in special if "APP_ENV" in f.text] == ["APP_ENV=prod by default in compose service php"]
