@@ -275,7 +275,8 @@ def _mounts_project(svc: dict[Any, Any]) -> bool:
 def _defaulted(raw: str | None) -> bool:
     """Whether a value is a reference with a default (`${APP_ENV:-prod}`), which runs unless the
     variable is set."""
-    return bool(raw) and re.fullmatch(r"\s*\$\{\w+:?-[^}]*\}\s*", raw or "") is not None
+    match = _VAR.fullmatch(raw.strip()) if raw else None  # the one pattern `substitute` reads references by
+    return match is not None and match.group(2) is not None
 
 
 def compose_label(env: str | None) -> str:
