@@ -11,11 +11,10 @@ development site's reserved name (`mysite.test`, served on the developer's machi
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import Any
 
 from infrascan.detector import Detector, Extraction, SourceFile
 from infrascan.environments import env_from_name
-from infrascan.envvars import is_placeholder_host
+from infrascan.envvars import is_example_host, is_placeholder_host
 from infrascan.model import Code, Confidence, Fact, text
 from infrascan.yamlload import YDict, line_of
 
@@ -49,7 +48,7 @@ class TrellisDetector(Detector):
         for index, entry in enumerate(hosts if isinstance(hosts, list) else []):
             host = scalar(entry.get("canonical")) if isinstance(entry, dict) else ""
             # a development site answers at a reserved name on the developer's machine (`.test`)
-            if not host or _example(host) or (env != "development" and is_placeholder_host(host)):
+            if not host or is_example_host(host) or (env != "development" and is_placeholder_host(host)):
                 continue
             url = f"{scheme}://{host}"
             line = line_of(entry, "canonical", line_of(hosts, index))
@@ -58,8 +57,3 @@ class TrellisDetector(Detector):
                             order=(path, line), attrs={"url": url}))
         return out
 
-
-def _example(host: str) -> bool:
-    """Trellis's own example hosts (`example.com`, `example.test`, `staging.example.com`)."""
-    labels: list[Any] = host.lower().split(".")
-    return len(labels) >= 2 and labels[-2] == "example"

@@ -196,11 +196,17 @@ def url_of(value: str | None) -> tuple[str, str] | None:
 
 
 def is_placeholder_host(host: str) -> bool:
-    """Hosts that are never a real environment's address (detection-spec §1.4)."""
+    """Hosts that are never a real environment's address (detection-spec §1.4): an example's, or a
+    name reserved for the developer's machine (`.test`, `.local`), which a development site may use."""
     if not host or host in _LOCAL_HOSTS:
         return True
+    return host.endswith((".local", ".test", ".invalid", ".localhost")) or is_example_host(host)
+
+
+def is_example_host(host: str) -> bool:
+    """A host an example or template leaves in place (`example.com`, `staging.example.com`, `your-app`)."""
     return (
-        host.endswith((".local", ".test", ".invalid", ".localhost", ".example"))
+        host.endswith(".example")
         or host.startswith("example.")
         or ".example." in host
         or host.startswith(("your-", "your_", "<", "$", "{"))
