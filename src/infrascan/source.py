@@ -131,13 +131,16 @@ def _skip_spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
+def _vendored(folder: str) -> bool:
+    """A folder inside a vendored or generated tree (`node_modules/`, `third_party/`)."""
+    return not SKIPPED_DIRS.isdisjoint(folder.split("/"))
+
+
 def may_be_unlisted(path: str, skip: Sequence[str]) -> bool:
     """Whether the listing may leave out `path` though the repository holds it: under a vendored
-    or generated tree, or matching a configured `skip` pattern, as RepoSource leaves them out. A
-    statement that a file is missing from the repository is made only when this is false."""
-    if not SKIPPED_DIRS.isdisjoint(path.split("/")[:-1]):
-        return True
-    return bool(skip) and _skip_spec(tuple(skip)).match_file(path)
+    or generated tree, or matching a configured `skip` pattern, as RepoSource's skipper leaves them
+    out. A statement that a file is missing from the repository is made only when this is false."""
+    return _vendored(path.rpartition("/")[0]) or (bool(skip) and _skip_spec(tuple(skip)).match_file(path))
 
 
 def folder_of(path: str) -> str:
@@ -238,7 +241,7 @@ class _Skipper:
     """Decides which listed paths infrascan never reads: vendored trees, configured skips."""
 
     def __init__(self, skip_patterns: list[str], attribute_patterns: list[str]) -> None:
-        self.skip = pathspec.GitIgnoreSpec.from_lines(skip_patterns) if skip_patterns else None
+        self.skip = _skip_spec(tuple(skip_patterns)) if skip_patterns else None
         self.attrs = pathspec.GitIgnoreSpec.from_lines(attribute_patterns) if attribute_patterns else None
         self.venvs: set[str] = set()
         self._folders: dict[str, bool] = {}  # whether a folder's files are skipped for the folder alone
@@ -252,7 +255,7 @@ class _Skipper:
         vendored = self._folders.get(folder)
         if vendored is None:
             # A listing holds a few files per folder: the folder is judged once.
-            vendored = self._folders[folder] = not SKIPPED_DIRS.isdisjoint(folder.split("/")) or bool(
+            vendored = self._folders[folder] = _vendored(folder) or bool(
                 self.venvs and any((folder + "/").startswith(v + "/") for v in self.venvs))
         if vendored:
             return True
