@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from infrascan.model import Part, text
+
 
 def scalar(value: Any) -> str:
     """A key's value as text, or "" for a list, a mapping, a tag (`!import`), a boolean or nothing
@@ -20,3 +22,10 @@ def scalar(value: Any) -> str:
 def default_version(tool: str) -> str:
     """The aside for a service type that pins no version (`type: mariadb`)."""
     return f"{tool}'s default version"
+
+
+def default_database(engine: str, whose: tuple[Part, ...], tool: str) -> tuple[Part, ...]:
+    """`MariaDB, DDEV's default database (...)`: the engine a tool runs when its file names none,
+    whose version the file cannot say."""
+    return text(engine, ", ", *whose, " default database (the file names none, and the default version depends "
+                f"on the {tool} release)")

@@ -19,7 +19,7 @@ from infrascan.detector import Detector, Extraction, SourceFile
 from infrascan.model import Code, Confidence, Fact, Part, text
 from infrascan.yamlload import YDict, line_of
 
-from ._devenv import default_version, scalar
+from ._devenv import default_database, default_version, scalar
 
 _DEFAULT_TLD = "ddev.site"
 # The database container's host name inside a DDEV project (also its name in `omit_containers`).
@@ -92,8 +92,7 @@ class DdevDetector(Detector):
         else:
             line = line_of(doc, "database", line_of(doc, "name", 1))
             default = self.catalog.get(_DEFAULT_ENGINE)
-            return [self._fact("env.database", text(default.name, ", DDEV's default database (the file names no "
-                                                    "engine, and the default version depends on the DDEV release)"),
+            return [self._fact("env.database", default_database(default.name, ("DDEV's",), "DDEV"),
                                path, line, default.id, Confidence.INFERRED, tech=default.id, rank=60,
                                attrs={"hosts": [_DB_HOST]})]
         version = scalar(version) or None

@@ -21,13 +21,13 @@ from collections import defaultdict
 from pathlib import PurePosixPath
 from typing import Any
 
-from infrascan.catalog import DATA_STORE_CATEGORIES
+from infrascan.catalog import DATA_STORE_CATEGORIES, Tech
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.model import Code, Confidence, Fact, Part, phrase_list, text
 from infrascan.source import near_folder
 from infrascan.yamlload import YDict, line_of
 
-from ._devenv import default_version, scalar
+from ._devenv import default_database, default_version, scalar
 
 # The Landofiles Lando merges, earliest first (a later file's keys win).
 LANDOFILES = (".lando.base.yml", ".lando.dist.yml", ".lando.recipe.yml", ".lando.upstream.yml", ".lando.yml")
@@ -122,8 +122,7 @@ class LandoDetector(Detector):
             mysql = self.catalog.get("mysql")
             out.append(self._fact(
                 "env.database",
-                text(mysql.name, ", the Lando ", Code(recipe[0]), " recipe's default database (the file names none, "
-                     "and the default version depends on the Lando release)"),
+                default_database(mysql.name, ("the Lando ", Code(recipe[0]), " recipe's"), "Lando"),
                 recipe[1], "db:database", Confidence.INFERRED, tech=mysql.id, rank=60, attrs={"hosts": [_DB_HOST]}))
         # the recipe's cache service (`config.cache`, for the recipes that have one), likewise
         cache = services.pop("cache", None) or (config.get("cache") if recipe and recipe[0] in _CACHE_RECIPES else None)
@@ -138,15 +137,21 @@ class LandoDetector(Detector):
         """A service type that names a data store: its engine and version (none when the type pins
         none: Lando's default version of the service then runs)."""
         kind, at = setting
-        found = self.catalog.by_image(kind)
+        found = self._typed(kind)
         if found is None or found[0].category not in DATA_STORE_CATEGORIES:
             return []
-        tech, ref = found
-        version = tech.version_of(ref) if ":" in kind else None
-        label = tech.label(version) if version else tech.name
+        tech, version = found
         attrs: dict[str, Any] = {"hosts": hosts, **({"version": version} if version else {})}
-        return [self._fact("env.database", text(label, *_defaulted(said, version)), at, f"db:{item}", tech=tech.id,
-                           rank=30, attrs=attrs)]
+        return [self._fact("env.database", text(tech.label(version), *_defaulted(said, version)), at, f"db:{item}",
+                           tech=tech.id, rank=30, attrs=attrs)]
+
+    def _typed(self, kind: str) -> tuple[Tech, str | None] | None:
+        """The technology a service type names, with the version it pins (None: Lando's default)."""
+        found = self.catalog.by_image(kind)
+        if found is None:
+            return None
+        tech, ref = found
+        return tech, tech.version_of(ref) if ":" in kind else None
 
     def _runtime(self, project: dict[str, Any]) -> list[Fact]:
         """What the app runs: its recipe, PHP version and web server, and runtime services (Node.js)."""
@@ -162,12 +167,10 @@ class LandoDetector(Detector):
             # a recipe's app server runs the PHP said above; other runtimes (and an app server of no
             # recipe) are said as services
             said_above = name in _APP_SERVICES and (recipe is not None or "php" in project["config"])
-            found = self.catalog.by_image(kind[0]) if kind is not None and not said_above else None
+            found = self._typed(kind[0]) if kind is not None and not said_above else None
             if found is not None and found[0].category == "runtime":
-                tech, ref = found
-                version = tech.version_of(ref) if ":" in kind[0] else None
-                parts.append((tech.label(version) if version else tech.name,
-                              *_defaulted((" (service ", Code(name), ")"), version)))
+                tech, version = found
+                parts.append((tech.label(version), *_defaulted((" (service ", Code(name), ")"), version)))
                 cited.append(kind[1])
         if recipe is None and not parts:
             return []
