@@ -13,6 +13,8 @@ from infrascan.detector import Record
 from infrascan.model import Code, Part
 
 RELEASE = "paas.release"  # a command run at each deploy, followed in phase 2
+# What runs a script given as its first argument (`bash deploy.sh`, `php setup.php`).
+INTERPRETERS = frozenset({"bash", "sh", "php", "python", "python3", "node", "ruby", "perl"})
 
 
 def release_record(path: str, line: int, command: str, where: tuple[Part, ...], kind: str,
@@ -32,3 +34,12 @@ def dump_parts(parts: tuple[Part, ...]) -> list[list[str]]:
 
 def load_parts(raw: list[list[str]]) -> tuple[Part, ...]:
     return tuple(Code(t) if kind == "code" else t for kind, t in raw)
+
+
+def invoked(command: str) -> str:
+    """The word naming what a command runs: the script after an interpreter (`bash x.sh`), else the
+    first word; "" for an empty command."""
+    words = command.split()
+    if len(words) > 1 and words[0] in INTERPRETERS:
+        return words[1]
+    return words[0] if words else ""

@@ -33,7 +33,7 @@ from infrascan.source import near_folder
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import Tagged, YDict, line_of
 
-from ._release import RELEASE, load_parts, release_record
+from ._release import RELEASE, invoked, load_parts, release_record
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -1994,8 +1994,7 @@ class PaasDetector(Detector):
     ) -> tuple[Classification, tuple[Part, ...], tuple[Any, ...]] | None:
         candidates = list(record.data.get("scripts") or [])  # where the platform looks for it, when it says
         if not candidates:
-            words = command.split()
-            first = words[1] if len(words) > 1 and words[0] in ("sh", "bash") else words[0] if words else ""
+            first = invoked(command)
             if not _SCRIPT_PATH.match(first):
                 return None
             beside = (PurePosixPath(record.path).parent / first.removeprefix("./")).as_posix().removeprefix("./")

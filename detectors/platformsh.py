@@ -33,7 +33,7 @@ from infrascan.source import may_be_unlisted, near_folder, repo_path
 from infrascan.yamlload import Tagged, YDict, line_of
 
 from ._pipelines import script_commands
-from ._release import dump_parts, load_parts, release_record
+from ._release import dump_parts, invoked, load_parts, release_record
 
 # Platform.sh / Upsun service types whose names are not the catalog's ids (others are looked up
 # by their own name: `postgresql`, `redis`, `solr`, `kafka`...).
@@ -68,8 +68,7 @@ _LEADING_KEYWORD = re.compile(r"^(?:then|else|do)\s+")
 _APP_PREFIX = re.compile(r"^(?:\$\{?PLATFORM_APP_DIR\}?|/app)(?=/|$)")
 # A route at the root of a domain the project sets (`https://{default}/`, `https://api.{all}`).
 _PLACEHOLDER_ROOT = re.compile(r"^https?://[\w.-]*(\{(?:default|all)\})/?$")
-# What runs a script given as its first argument, and what a script's name ends with.
-_INTERPRETERS = frozenset({"bash", "sh", "php", "python", "python3", "node", "ruby", "perl"})
+# What a script's name ends with.
 _SCRIPT = re.compile(r"\.(?:sh|bash|php|py|js|mjs|rb|pl)$")
 # A statement that runs scripts of the repository: made in phase 2, which knows the listing.
 SCRIPTED = "platformsh.scripted"
@@ -563,7 +562,7 @@ def _walk(commands: list[tuple[str, int]], root: str) -> list[_Command]:
             elif "$" not in target and not target.startswith(("/", "~")):
                 folder = repo_path(folder, target)
         if command and not command.startswith("#") and not _NOISE.match(command):
-            out.append(_Command(command, line, tuple(_scripts(words, folder, root))))
+            out.append(_Command(command, line, tuple(_scripts(command, folder, root))))
     return out
 
 
@@ -572,15 +571,11 @@ def _walk_text(command: str, root: str) -> list[_Command]:
     return _walk([(simple.text, 0) for simple in split_commands(command)], root)
 
 
-def _scripts(words: list[str], folder: str, root: str) -> list[str]:
+def _scripts(command: str, folder: str, root: str) -> list[str]:
     """The script of the repository a command runs (`bash $PLATFORM_APP_DIR/orch/deploy.sh`,
     `php ./drush/setup.php`), by its repository path: a file with a script's extension. Not one
     under what the build installs (`vendor/`, `node_modules/`) or outside the app."""
-    if words and words[0] in _INTERPRETERS:
-        words = words[1:]
-    if not words:
-        return []
-    word = words[0].strip("'\"")
+    word = invoked(command).strip("'\"")
     if not _SCRIPT.search(word) or word.startswith(("~", "-", "vendor/", "node_modules/")):
         return []
     if _APP_PREFIX.match(word):
