@@ -13,8 +13,9 @@ remote, or a repository integrated with it) is set outside the repository: that 
 is a hint. A hook, cron or worker that runs a script of the repository (found from the app's
 folder) is said in phase 2, which knows whether the script is there.
 
-Service types are looked up in the catalog by name; the table below maps those whose names
-differ (`mysql` is MariaDB on Platform.sh; `oracle-mysql` is MySQL).
+Service types are looked up in the catalog (`Catalog.by_platformsh_type`): by their own name, or
+by the entry's `platformsh_types` signal where names differ (`mysql` is MariaDB on Platform.sh,
+`oracle-mysql` is MySQL).
 """
 
 from __future__ import annotations
@@ -35,19 +36,8 @@ from infrascan.yamlload import Tagged, YDict, line_of
 from ._pipelines import script_commands
 from ._release import dump_parts, invoked, load_parts, release_record
 
-# Platform.sh / Upsun service types whose names are not the catalog's ids (others are looked up
-# by their own name: `postgresql`, `redis`, `solr`, `kafka`...).
-SERVICE_TYPES: dict[str, str] = {
-    "mysql": "mariadb",  # Platform.sh's `mysql` type runs MariaDB
-    "oracle-mysql": "mysql",
-    "redis-persistent": "redis",
-    "mongodb-enterprise": "mongodb",
-    "elasticsearch-enterprise": "elasticsearch",
-}
 # The build flavor a runtime gets when its app sets none (docs.platform.sh, "build"): what it runs.
 DEFAULT_FLAVORS: dict[str, str] = {"php": "composer", "nodejs": "default"}
-# Service types named for an engine other than the one they run: said with the type as written.
-RENAMED_TYPES = frozenset({"mysql"})
 # App runtime types -> catalog ids, where the names differ.
 RUNTIME_TYPES: dict[str, str] = {"golang": "go"}
 # Hooks in the order a deploy runs them, with when each runs.
@@ -360,14 +350,15 @@ class PlatformshDetector(Detector):
             engine, _, raw = kind.strip().partition(":")
             line = line_of(service, "type", line_of(services, name))
             said: tuple[Part, ...] = (f"{brand} service ", Code(str(name)))
-            tech = self.catalog.techs.get(SERVICE_TYPES.get(engine, engine))
+            tech = self.catalog.by_platformsh_type(engine)
             if tech is None or tech.category not in DATA_STORE_CATEGORIES:
                 out.append(self._fact("env.special", text(*said, ": ", Code(kind.strip())), path, line,
                                       f"service:{name}", env=_ENV, rank=50))
                 continue
             version = _major(tech, raw)
             aside: tuple[Part, ...] = (" (every environment runs its own)",)
-            if engine in RENAMED_TYPES:
+            # a type named for another engine than it runs (`mysql` is MariaDB): said with the type
+            if engine in self.catalog.techs and self.catalog.techs[engine] is not tech:
                 aside = (" (type ", Code(kind.strip()), f", which {brand} runs as {tech.name}; every environment "
                          "runs its own)")
             engine_label = tech.label(version) if version else tech.name

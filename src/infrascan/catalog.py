@@ -38,7 +38,8 @@ Entry keys:
     nuget, hex), tracers (packages, as `packages`, that are the technology's tracing agent: a
     dependency on one is performance monitoring, as Datadog's `dd-trace` is), files (file names or
     globs that mean the technology is in use), php_extensions (PHP extensions that are the
-    technology's probe, as a PaaS enables them: Blackfire's `blackfire`)
+    technology's probe, as a PaaS enables them: Blackfire's `blackfire`), platformsh_types
+    (Platform.sh and Upsun service types whose names are not the entry's id: MariaDB's `mysql`)
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ SIGNAL_KEYS = (
     "tracers",
     "files",
     "php_extensions",
+    "platformsh_types",
 )
 
 # Framework prefixes that expose a variable to the browser; the rest of the name is what counts.
@@ -197,6 +199,7 @@ class Catalog:
         self._file_globs: list[tuple[list[str], Tech]] = []
         self._files: PatternIndex | None = None
         self._php_extensions: dict[str, Tech] = {}
+        self._platformsh_types: dict[str, Tech] = {}
         for entry in entries:
             self._add(entry)
         # Longest prefixes first: NEW_RELIC before NEW, AWS_S3 before AWS.
@@ -246,6 +249,8 @@ class Catalog:
             self._schemes.setdefault(scheme.lower(), tech)
         for extension in sig.get("php_extensions", []):
             self._php_extensions.setdefault(extension.lower(), tech)
+        for service_type in sig.get("platformsh_types", []):
+            self._platformsh_types.setdefault(service_type.lower(), tech)
         for host in sig.get("hosts", []):
             self._hosts.append((host.lower(), tech))
         for rtype in sig.get("terraform", []):
@@ -333,6 +338,12 @@ class Catalog:
 
     def by_php_extension(self, extension: str) -> Tech | None:
         return self._php_extensions.get(extension.lower())
+
+    def by_platformsh_type(self, service_type: str) -> Tech | None:
+        """The technology a Platform.sh or Upsun service type runs: the entry it names by a
+        `platformsh_types` signal, else the entry whose id it is (`postgresql`, `redis`)."""
+        key = service_type.lower()
+        return self._platformsh_types.get(key) or self.techs.get(key)
 
     def by_host(self, host: str) -> Tech | None:
         host = host.lower()
