@@ -1,0 +1,262 @@
+"""The Kamal detector: a base configuration merged with each destination, as that environment's deployment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import diagnostics_for, facts_for, fixture_tree, generated, scan_tree, texts, write_tree
+
+from infrascan.model import Confidence
+
+# modelled on basecamp/fizzy's saas/config/deploy.yml and its destinations
+BASE = """\
+service: shop
+image: acme/shop
+servers:
+  web:
+    options:
+      group-add: 10001
+  jobs:
+    cmd: bin/jobs
+proxy:
+  ssl: true
+  healthcheck:
+    path: /health
+registry:
+  server: ghcr.io
+  username: acme
+  password:
+    - KAMAL_REGISTRY_PASSWORD
+env:
+  clear:
+    HOTCELL_ROOT: /run/hotcell
+  secret:
+    - RAILS_MASTER_KEY
+accessories:
+  db:
+    image: postgres:16
+    host: 10.0.0.5
+  imgproxy:
+    image: ghcr.io/imgproxy/imgproxy:v3.24
+"""
+
+PRODUCTION = """\
+retain_containers: 2
+servers:
+  web:
+    hosts:
+      - app-01.internal: dc1
+      - app-02.internal: dc1
+  jobs:
+    hosts:
+      - jobs-01.internal
+proxy:
+  host: shop.acme.io
+env:
+  clear:
+    RAILS_ENV: production
+    RAILS_LOG_LEVEL: warn
+    DB_HOST: shop-db
+  secret:
+    - RAILS_MASTER_KEY
+    - SENTRY_DSN
+"""
+
+STAGING = """\
+servers:
+  web:
+    - staging-01.internal
+proxy:
+  hosts:
+    - staging.shop.acme.io
+env:
+  clear:
+    DATABASE_URL: postgres://shop:hunter2@staging-db.internal/shop
+"""
+
+
+def kamal_repo() -> dict[str, str | bytes]:
+    return {
+        "config/deploy.yml": BASE,
+        "config/deploy.production.yml": PRODUCTION,
+        "config/deploy.staging.yml": STAGING,
+        ".kamal/hooks/pre-deploy": "#!/bin/sh\nbin/rails db:migrate\n",
+        ".kamal/hooks/post-deploy.sample": "#!/bin/sh\necho sample\n",
+        ".kamal/secrets": "KAMAL_REGISTRY_PASSWORD=ghp_supersecrettoken\nRAILS_MASTER_KEY=$(cat config/master.key)\n",
+    }
+
+
+def test_each_destination_merged_over_the_base_is_its_environment(tmp_path: Path) -> None:
+    model = scan_tree(tmp_path, kamal_repo()).model
+    assert texts(facts_for(model, "env.url", env="production")) == [
+        "https://shop.acme.io (Kamal destination production kamal-proxy host)"]
+    [url] = facts_for(model, "env.url", env="staging")
+    assert url.text == "https://staging.shop.acme.io (Kamal destination staging kamal-proxy host)"
+    # the host from the destination, HTTPS from the base's proxy.ssl
+    assert [(e.path, e.line) for e in url.evidence] == [("config/deploy.staging.yml", 6), ("config/deploy.yml", 10)]
+    [db] = [f for f in facts_for(model, "env.database", env="production") if f.tech == "postgresql"
+            and "accessory" in f.text]
+    assert db.text == "PostgreSQL 16: postgres:16 (Kamal destination production accessory db)"
+    assert db.confidence is Confidence.DECLARED and db.attrs["hosts"] == ["shop-db"]
+    assert (db.evidence[0].path, db.evidence[0].line) == ("config/deploy.yml", 25)
+    special = texts(facts_for(model, "env.special", env="staging"))
+    assert "Kamal destination staging accessory imgproxy: ghcr.io/imgproxy/imgproxy:v3.24" in special
+
+
+def test_the_deploy_of_each_destination_names_its_image_registry_and_roles(tmp_path: Path) -> None:
+    model = scan_tree(tmp_path, kamal_repo()).model
+    steps = texts(facts_for(model, "deploy.steps"))
+    assert steps == [
+        "kamal deploy -d production: Kamal builds the image acme/shop and pushes it to the registry ghcr.io, then "
+        "boots it on role web (2 hosts) and role jobs (1 host, running bin/jobs) behind kamal-proxy",
+        "kamal deploy -d staging: Kamal builds the image acme/shop and pushes it to the registry ghcr.io, then "
+        "boots it on role web (1 host) behind kamal-proxy",  # the base's jobs role has no hosts there
+        "Kamal hook pre-deploy: runs .kamal/hooks/pre-deploy once the image is pushed, before the new version boots",
+    ]
+    [manual] = facts_for(model, "ci.deploy.manual")
+    assert manual.confidence is Confidence.HINT
+    assert manual.text.startswith("Kamal configuration config/deploy.yml: kamal deploy -d production, kamal deploy "
+                                  "-d staging, run wherever")  # the base has no servers: no bare deploy
+    [rollback] = facts_for(model, "deploy.rollback.perform")
+    assert rollback.text.startswith("kamal rollback VERSION (-d DESTINATION for a destination): Kamal boots an "
+                                    "earlier version's")
+    assert "the last 5 by default; retain_containers sets 2 for production" in rollback.text
+    assert ("config/deploy.production.yml", 1) in [(e.path, e.line) for e in rollback.evidence]
+    [verify] = facts_for(model, "deploy.rollback.verify")
+    assert verify.text == ("kamal-proxy sends traffic to a booted version (a deploy's or a rollback's) only once "
+                           "GET /health answers 200")
+    assert verify.confidence is Confidence.DECLARED and verify.evidence[0].line == 12
+
+
+def test_variables_are_the_environment_s_and_secrets_are_never_printed(tmp_path: Path) -> None:
+    root = write_tree(tmp_path, kamal_repo())
+    document = generated(root)
+    assert "hunter2" not in document and "ghp_supersecrettoken" not in document
+    (tmp_path / "again").mkdir()
+    model = scan_tree(tmp_path / "again", kamal_repo()).model
+    assert "RAILS_LOG_LEVEL=warn in the env of Kamal destination production" in texts(facts_for(model, "log.levels"))
+    staging = [f for f in facts_for(model, "env.database", env="staging") if f.tech == "postgresql"]
+    assert staging and all("hunter2" not in f.text for f in staging)
+    assert "Sentry" in texts(facts_for(model, "mon.tools"))
+
+
+def test_a_base_without_destinations_is_assumed_production_and_says_so(tmp_path: Path) -> None:
+    model = scan_tree(tmp_path, {"config/deploy.yml": BASE.replace("  jobs:\n    cmd: bin/jobs\n", "")
+                                 .replace("    options:\n      group-add: 10001\n", "    - 203.0.113.10\n")
+                                 .replace("  ssl: true\n", "  ssl: true\n  host: shop.acme.io\n")}).model
+    [url] = facts_for(model, "env.url", env="production")
+    assert url.confidence is Confidence.INFERRED
+    assert url.text == ("https://shop.acme.io (Kamal kamal-proxy host; production assumed: deployed with no "
+                        "destination)")
+    [step] = facts_for(model, "deploy.steps")
+    assert step.text.startswith("kamal deploy: Kamal builds the image acme/shop") and step.text.endswith(
+        "(production assumed: deployed with no destination)")
+    assert step.confidence is Confidence.INFERRED
+    [rollback] = facts_for(model, "deploy.rollback.perform")
+    assert rollback.text.startswith("kamal rollback VERSION: ")
+
+
+def test_the_configuration_rails_new_writes_deploys_nowhere(tmp_path: Path) -> None:
+    generated_config = (
+        "service: blog\nimage: your-user/blog\nservers:\n  web:\n    - 192.168.0.1\n"
+        "proxy:\n  ssl: true\n  host: app.example.com\nregistry:\n  username: your-user\n"
+        "  password:\n    - KAMAL_REGISTRY_PASSWORD\nenv:\n  secret:\n    - RAILS_MASTER_KEY\n"
+        "  clear:\n    SOLID_QUEUE_IN_PUMA: true\n"
+    )
+    model = scan_tree(tmp_path, {"config/deploy.yml": generated_config}).model
+    [hint] = facts_for(model, "ci.deploy.manual")
+    assert hint.confidence is Confidence.HINT
+    assert hint.text == ("Kamal configuration config/deploy.yml names only placeholder servers (192.168.0.1), so "
+                         "it deploys nowhere until they are set")
+    for field in ("deploy.steps", "deploy.rollback.perform", "deploy.rollback.verify"):
+        assert not facts_for(model, field)
+    assert not facts_for(model, "env.url", env="production")
+
+
+def test_erb_is_rendered_away_and_its_values_are_not_known(tmp_path: Path) -> None:
+    # fizzy's deploy.beta.yml: a block of Ruby over many lines, then hosts and values from it
+    beta = (
+        "<%\n  require \"json\"\n  @hosts = JSON.parse(File.read(\"hosts.json\"))\n%>\n"
+        "servers:\n  web:\n    hosts:\n      - <%= @hosts[0] %>: dc1\n"
+        "proxy:\n  host: <%= ENV[\"BETA_HOST\"] %>\n"
+        "env:\n  clear:\n    RAILS_ENV: beta\n"
+    )
+    model = scan_tree(tmp_path, {"config/deploy.yml": BASE, "config/deploy.beta.yml": beta}).model
+    assert not diagnostics_for(model, "config/deploy.beta.yml")
+    assert not facts_for(model, "env.url", env="beta")  # the host is Ruby's to say
+    [step] = facts_for(model, "deploy.steps")
+    assert step.text.startswith("kamal deploy -d beta: ") and "role web (1 host)" in step.text
+    assert (step.evidence[-1].path, step.evidence[-1].line) == ("config/deploy.beta.yml", 7)
+
+
+def test_kamal_1_traefik_rules_and_health_check(tmp_path: Path) -> None:
+    config = (
+        "service: legacy\nimage: acme/legacy\nservers:\n  - 198.51.100.7\n"
+        "labels:\n  traefik.http.routers.legacy.rule: Host(`legacy.acme.io`)\n"
+        "traefik:\n  options:\n    publish:\n      - 443:443\n"
+        "healthcheck:\n  path: /status\n  port: 3000\n"
+    )
+    model = scan_tree(tmp_path, {"config/deploy.yml": config}).model
+    assert texts(facts_for(model, "env.url", env="production")) == [
+        "http://legacy.acme.io (Kamal Traefik rule; production assumed: deployed with no destination)"]
+    [verify] = facts_for(model, "deploy.rollback.verify")
+    assert verify.text == ("Kamal sends traffic to a booted version (a deploy's or a rollback's) only once "
+                           "GET /status answers 200")
+    [step] = facts_for(model, "deploy.steps")
+    assert "kamal-proxy" not in step.text and "role web (1 host)" in step.text
+
+
+def test_other_deploy_yml_files_and_broken_ones(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        # not Kamal's: no service and image
+        "config/deploy.yml": "targets:\n  - prod\nstrategy: rolling\n",
+        "config/deploy.production.yml": "servers:\n  web:\n    - 203.0.113.1\n",
+        # a destination whose base is broken YAML
+        "admin/config/deploy.yml": "service: admin\nimage: [acme/admin\n",
+        "admin/config/deploy.staging.yml": "servers:\n  web:\n    - 203.0.113.2\n",
+        # a destination with no base at all
+        "orphan/config/deploy.staging.yml": "service: x\nimage: y\nservers:\n  - 203.0.113.3\n",
+    }
+    model = scan_tree(tmp_path, files).model
+    assert not [f for f in model.facts if f.evidence[0].detector == "kamal"]
+    assert any("invalid YAML" in d for d in diagnostics_for(model, "admin/config/deploy.yml"))
+
+
+def test_a_base_with_its_own_servers_is_production_beside_a_staging_destination(tmp_path: Path) -> None:
+    # the base names the production servers and `kamal deploy -d staging` deploys staging's
+    model = scan_tree(tmp_path, fixture_tree("kamal", "app")).model
+    assert texts(facts_for(model, "env.url", env="production")) == [
+        "https://ledger.acme.io (Kamal kamal-proxy host; production assumed: deployed with no destination)"]
+    assert texts(facts_for(model, "env.url", env="staging")) == [
+        "https://staging.ledger.acme.io (Kamal destination staging kamal-proxy host)"]
+    for env in ("production", "staging"):
+        stores = {f.tech: f for f in facts_for(model, "env.database", env=env) if "accessory" in f.text}
+        assert set(stores) == {"postgresql", "valkey"}
+        assert stores["postgresql"].text.startswith("PostgreSQL 17: postgres:17.2")
+    steps = texts(facts_for(model, "deploy.steps"))
+    assert steps[0].startswith("kamal deploy: Kamal builds the image acme/ledger and pushes it to the registry "
+                               "ghcr.io, then boots it on role web (2 hosts) and role job (1 host, running bin/jobs)")
+    assert steps[1].startswith("kamal deploy -d staging: ") and "role web (1 host)" in steps[1]
+    assert steps[2] == ("Kamal hook pre-deploy: runs .kamal/hooks/pre-deploy once the image is pushed, before the "
+                        "new version boots")  # not post-deploy.sample, Kamal's example
+    assert len(steps) == 3
+    [manual] = facts_for(model, "ci.deploy.manual")
+    assert "kamal deploy, kamal deploy -d staging" in manual.text
+    levels = texts(facts_for(model, "log.levels"))
+    assert any("RAILS_LOG_LEVEL=debug" in t and "staging" in t for t in levels)
+    assert any("RAILS_LOG_LEVEL=info" in t and "production assumed" in t for t in levels)
+
+
+def test_a_destination_is_required_or_production_is_a_destination(tmp_path: Path) -> None:
+    base = fixture_tree("kamal", "app")["config/deploy.yml"]
+    assert isinstance(base, str)
+    for files in ({"config/deploy.yml": base + "require_destination: true\n",
+                   "config/deploy.staging.yml": STAGING},
+                  {"config/deploy.yml": base, "config/deploy.staging.yml": STAGING,
+                   "config/deploy.production.yml": PRODUCTION}):
+        root = tmp_path / str(len(files))
+        root.mkdir()
+        model = scan_tree(root, files).model
+        steps = texts(facts_for(model, "deploy.steps"))
+        assert not [s for s in steps if s.startswith("kamal deploy:")]  # no bare deploy
+        assert not [f for f in facts_for(model, "env.url", env="production") if f.confidence is Confidence.INFERRED]
