@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -42,7 +43,7 @@ from ._devenv import scalar
 
 FILE = "kamal.file"
 BASE = "deploy.yml"
-_DESTINATION = re.compile(r"^deploy\.([\w-]+)\.yml$")
+_DESTINATION_NAME = re.compile(r"^[\w-]+$")
 # An ERB tag: Kamal renders it before YAML reads the file. Control tags (`<% if x %>`, a block of
 # Ruby over many lines) render to nothing; an output tag (`<%= ENV["HOST"] %>`) to a value not known here.
 _ERB_TAG = re.compile(r"<%(=?)(.*?)%>", re.S)
@@ -73,7 +74,7 @@ class KamalDetector(Detector):
     name = "kamal"
     version = "1"
     description = "Kamal deployments (config/deploy.yml)"
-    patterns = ("**/config/deploy.yml", "**/config/deploy.*.yml")
+    patterns = ("**/config/deploy*.yml",)
     looks_for = {
         "env.url": "kamal-proxy hosts (proxy.host, proxy.hosts) of Kamal destinations",
         "env.database": "Kamal accessories that run a data store",
@@ -110,65 +111,73 @@ class KamalDetector(Detector):
     # -- phase 2 ---------------------------------------------------------------------------------
 
     def resolve(self, ctx: ResolveContext) -> list[Fact]:
-        folders: dict[str, dict[str | None, Record]] = defaultdict(dict)
+        folders: dict[str, dict[str, Record]] = defaultdict(dict)
         for record in ctx.records(FILE):
-            name = PurePosixPath(record.path).name
-            destination = _DESTINATION.match(name)
-            folders[near_folder(record.path)][destination[1] if destination else None] = record
+            folders[near_folder(record.path)][PurePosixPath(record.path).name[: -len(".yml")]] = record
         listed = set(ctx.files)
         out: list[Fact] = []
         for folder, records in sorted(folders.items()):
-            base = records.pop(None, None)
-            if base is None or not (base.data["service"] and base.data["image"]):
-                continue  # not Kamal's: Kamal needs both
-            out += self._folder(folder, base, records, listed)
+            configurations = _configurations(records)
+            for stem, (base, destinations) in sorted(configurations.items()):
+                out += self._configuration(folder, stem, base, destinations)
+            if configurations:
+                last = max((base for base, _ in configurations.values()), key=lambda r: r.path)
+                out += self._hooks(folder, last, listed)
         return out
 
-    def _folder(self, folder: str, base: Record, destinations: dict[str | None, Record],
-                listed: set[str]) -> list[Fact]:
-        deployments: list[tuple[str | None, dict[str, Any]]] = []
+    def _configuration(self, folder: str, stem: str, base: Record, destinations: dict[str, Record]) -> list[Fact]:
+        """One configuration file's deployments: the base alone (a bare `kamal deploy`), each destination."""
+        root = str(PurePosixPath(folder).parent) if folder else ""
+        relative = base.path[len(root) + 1:] if root not in ("", ".") else base.path
+        flag = "" if stem == "deploy" else f" -c {relative}"
+        command = f"kamal deploy{flag}"
+        # a configuration file of its own (`deploy.review.yml`, `deploy-frontend.yml`) may be named
+        # for its environment; `deploy.yml` is not, and its bare deploy is assumed to be Production
+        named_env = env_from_name(stem.removeprefix("deploy")) if stem != "deploy" else None
+        own: tuple[Part, ...] = ("Kamal",) if stem == "deploy" else ("Kamal configuration ", Code(relative))
+        deployments: list[_Deployment] = []
         alone = _merged([base])
         # A bare `kamal deploy` deploys the base alone: the only deployment when there is no
         # destination; beside destinations, one when the base names servers of its own, Kamal does
         # not require a destination, and none of them is Production (which the base is assumed to be).
         if not destinations or (any(role["hosts"][0] for role in alone["servers"].values())
                                 and not base.data["require_destination"]
-                                and _PRODUCTION not in {_environment(str(name)) for name in destinations}):
-            deployments.append((None, alone))
-        for name, record in sorted(destinations.items(), key=lambda item: str(item[0])):
-            deployments.append((name, _merged([base, record])))
+                                and _PRODUCTION not in {_environment(name) for name in destinations}):
+            deployments.append(_Deployment(None, alone, named_env or _PRODUCTION, named_env is None, own, command,
+                                           flag))
+        for name, record in sorted(destinations.items()):
+            label = ("Kamal destination ", Code(name), *((" of ", Code(relative)) if stem != "deploy" else ()))
+            deployments.append(_Deployment(name, _merged([base, record]), _environment(name), False, label,
+                                           f"{command} -d {name}", flag))
         # A configuration as `rails new` wrote it, whose only server is the generator's placeholder,
         # deploys nowhere: said as that, with no deployment made of it.
-        real = [(name, config) for name, config in deployments if not _placeholders(config)]
+        real = [deployment for deployment in deployments if not _placeholders(deployment.config)]
         if not real:
             return [self._unset(base, deployments)]
         out: list[Fact] = []
-        for destination, config in real:
-            out += self._deployment(destination, config)
+        for deployment in real:
+            out += self._deployment(deployment)
         out += self._operations(base, real)
-        out += self._hooks(folder, base, listed)
         return out
 
-    def _unset(self, base: Record, deployments: list[tuple[str | None, dict[str, Any]]]) -> Fact:
+    def _unset(self, base: Record, deployments: list[_Deployment]) -> Fact:
         """A configuration whose servers are all placeholders: a lead, not a deployment."""
         service = [base.data["service"][0], base.path, base.data["service"][1]]
-        names = sorted({host for _, config in deployments for host in _placeholders(config)})
+        names = sorted({host for deployment in deployments for host in _placeholders(deployment.config)})
         return self._fact("ci.deploy.manual",
                           text("Kamal configuration ", Code(base.path), " names only placeholder servers (",
                                *code_list(names), "), so it deploys nowhere until they are set"),
                           service, f"manual:{base.path}", Confidence.HINT)
 
-    def _deployment(self, destination: str | None, config: dict[str, Any]) -> list[Fact]:
-        env = _environment(destination)
-        assumed = destination is None
-        confidence = Confidence.INFERRED if assumed else Confidence.DECLARED
-        label: tuple[Part, ...] = ("Kamal destination ", Code(destination)) if destination else ("Kamal",)
-        aside: tuple[Part, ...] = (f"; {ASSUMED}",) if assumed else ()
+    def _deployment(self, deployment: _Deployment) -> list[Fact]:
+        config, env, label = deployment.config, deployment.env, deployment.label
+        confidence = Confidence.INFERRED if deployment.assumed else Confidence.DECLARED
+        aside: tuple[Part, ...] = (f"; {ASSUMED}",) if deployment.assumed else ()
         out: list[Fact] = []
         out += self._urls(config, env, label, aside, confidence)
         out += self._accessories(config, env, label, aside, confidence)
         out += self._variables(config, env, label, aside, confidence)
-        step = self._deploy_step(destination, config, aside)
+        step = self._deploy_step(deployment)
         if step is not None:
             out.append(step)
         return out
@@ -183,23 +192,26 @@ class KamalDetector(Detector):
 
     def _urls(self, config: dict[str, Any], env: str, label: tuple[Part, ...], aside: tuple[Part, ...],
               confidence: Confidence) -> list[Fact]:
-        """The host names kamal-proxy routes to the app (Kamal 1: Traefik's `Host()` rules)."""
+        """The host names kamal-proxy routes to the app (Kamal 1: Traefik's `Host()` rules). With
+        `proxy.ssl`, kamal-proxy serves them over HTTPS; without it, whether HTTPS ends before the
+        proxy (a load balancer, a CDN) is not said here, so the URL is the host alone."""
         proxy = config["proxy"]
         ssl = proxy.get("ssl")
-        scheme = "https" if ssl is not None and ssl[0] is True else "http"
-        hosts = [(host, scheme, "kamal-proxy host") for host in proxy.get("hosts", [])]
-        hosts += [(host, "http", "Traefik rule") for host in config["labels"]]
+        secure = ssl is not None and ssl[0] is True
+        hosts = [(host, secure, "kamal-proxy host") for host in proxy.get("hosts", [])]
+        hosts += [(host, False, "Traefik rule") for host in config["labels"]]
         out: list[Fact] = []
         seen: set[str] = set()
-        for setting, scheme_of, what in hosts:
+        for setting, https, what in hosts:
             host = setting[0]
             if host in seen or _ERB in host or is_example_host(host) or is_placeholder_host(host):
                 continue
             seen.add(host)
-            url = f"{scheme_of}://{host}"
-            also = (ssl,) if ssl is not None and scheme_of == "https" else ()
-            out.append(self._fact("env.url", text(Code(url), " (", *label, f" {what}", *aside, ")"), setting,
-                                  f"url:{url}", confidence, also=also, env=env, rank=20, attrs={"url": url}))
+            shown = f"https://{host}" if https else host
+            tls: tuple[Part, ...] = () if https or what != "kamal-proxy host" else (", without kamal-proxy's TLS",)
+            out.append(self._fact("env.url", text(Code(shown), " (", *label, f" {what}", *tls, *aside, ")"), setting,
+                                  f"url:{host}", confidence, also=(ssl,) if https and ssl else (), env=env, rank=20,
+                                  attrs={"url": shown}))
         return out
 
     def _accessories(self, config: dict[str, Any], env: str, label: tuple[Part, ...], aside: tuple[Part, ...],
@@ -243,41 +255,44 @@ class KamalDetector(Detector):
             out += reader.facts(variables)
         return out
 
-    def _deploy_step(self, destination: str | None, config: dict[str, Any], aside: tuple[Part, ...]) -> Fact | None:
-        """`kamal deploy [-d x]`: the image built and pushed, and the roles it boots on."""
+    def _deploy_step(self, deployment: _Deployment) -> Fact | None:
+        """`kamal deploy [-c x] [-d y]`: the image built and pushed, and the roles it boots on."""
+        config = deployment.config
         image = config["image"]
         roles = [(name, role) for name, role in config["servers"].items() if role["hosts"][0]]
         if not roles:
             return None  # a destination that sets no hosts deploys nowhere this file says
-        command = "kamal deploy" + (f" -d {destination}" if destination else "")
         registry = config.get("registry")
-        pushed: tuple[Part, ...] = (" to the registry ", Code(registry[0])) if registry else (" to Docker Hub",)
+        pushed: tuple[Part, ...] = (" to Docker Hub",)
+        if registry is not None:
+            pushed = (" to a registry the file computes with ERB",) if _ERB in registry[0] else \
+                (" to the registry ", Code(registry[0]))
         on = phrase_list([_role_said(name, role) for name, role in roles])
-        parts = text(Code(command), ": Kamal builds the image ", Code(image[0]), " and pushes it", *pushed,
+        parts = text(Code(deployment.command), ": Kamal builds the image ", Code(image[0]), " and pushes it", *pushed,
                      ", then boots it on ", *on, *((" behind kamal-proxy",) if not config["traefik"] else ()),
-                     *((f" ({ASSUMED})",) if aside else ()))
+                     *((f" ({ASSUMED})",) if deployment.assumed else ()))
         also = tuple(s for s in (registry, *(role["hosts"] for _, role in roles)) if s is not None)
-        return self._fact("deploy.steps", parts, image, f"deploy:{destination or ''}",
-                          Confidence.INFERRED if destination is None else Confidence.DECLARED, also=also, rank=30)
+        return self._fact("deploy.steps", parts, image, f"deploy:{deployment.command}",
+                          Confidence.INFERRED if deployment.assumed else Confidence.DECLARED, also=also, rank=30)
 
-    def _operations(self, base: Record, deployments: list[tuple[str | None, dict[str, Any]]]) -> list[Fact]:
+    def _operations(self, base: Record, deployments: list[_Deployment]) -> list[Fact]:
         """How this configuration is deployed, rolled back and checked: Kamal's own commands."""
         service = [base.data["service"][0], base.path, base.data["service"][1]]
-        named = [name for name, _ in deployments if name]
-        commands = ["kamal deploy" + (f" -d {name}" if name else "") for name, _ in deployments]
+        named = [deployment.destination for deployment in deployments if deployment.destination]
         out = [self._fact("ci.deploy.manual",
-                          text("Kamal configuration ", Code(base.path), ": ", *code_list(commands),
+                          text("Kamal configuration ", Code(base.path), ": ",
+                               *code_list([deployment.command for deployment in deployments]),
                                ", run wherever Kamal and its secrets are; who runs it is not in the repository"),
                           service, f"manual:{base.path}", Confidence.HINT)]
-        retained = [(name, config["retain_containers"]) for name, config in deployments
-                    if config.get("retain_containers")]
+        retained = [(deployment.destination, deployment.config["retain_containers"]) for deployment in deployments
+                    if deployment.config.get("retain_containers")]
         kept: tuple[Part, ...] = (f"the last {DEFAULT_RETAIN} by default",)
         if retained:
             kept = (*kept, "; ", Code("retain_containers"), " sets ",
                     *phrase_list([f"{setting[0]}", *((" for ", Code(name)) if name else ())]
                                  for name, setting in retained))
         out.append(self._fact("deploy.rollback.perform",
-                              text(Code("kamal rollback VERSION"),
+                              text(Code(f"kamal rollback VERSION{deployments[0].flag}"),
                                    *((" (", Code("-d DESTINATION"), " for a destination)") if named else ()),
                                    ": Kamal boots an earlier version's containers again, which it keeps on the hosts (",
                                    *kept, ")"),
@@ -286,13 +301,14 @@ class KamalDetector(Detector):
         out += self._health(service, deployments)
         return out
 
-    def _health(self, service: Setting, deployments: list[tuple[str | None, dict[str, Any]]]) -> list[Fact]:
+    def _health(self, service: Setting, deployments: list[_Deployment]) -> list[Fact]:
         """The check a booted version passes before it takes traffic: kamal-proxy's (Kamal 2) or
         the container's (Kamal 1), on `/up` unless the configuration sets a path."""
         out: list[Fact] = []
-        for path in sorted({_health_path(config)[0] for _, config in deployments}):
-            settings = [s for _, config in deployments if (s := _health_path(config))[0] == path and s[1]]
-            gate = "Kamal" if all(config["traefik"] for _, config in deployments) else "kamal-proxy"
+        configs = [deployment.config for deployment in deployments]
+        for path in sorted({_health_path(config)[0] for config in configs}):
+            settings = [s for config in configs if (s := _health_path(config))[0] == path and s[1]]
+            gate = "Kamal" if all(config["traefik"] for config in configs) else "kamal-proxy"
             said = text(gate, " sends traffic to a booted version (a deploy's or a rollback's) only once ",
                         Code(f"GET {path}"), " answers 200",
                         *((" (Kamal's default health check path)",) if not settings else ()))
@@ -330,10 +346,43 @@ def _without_erb(source: str) -> str:
     return _ERB_TAG.sub(blank, source)
 
 
-def _environment(destination: str | None) -> str:
+@dataclass(frozen=True)
+class _Deployment:
+    """What one `kamal deploy` deploys: a configuration with or without a destination."""
+
+    destination: str | None
+    config: dict[str, Any]  # the merged settings, each [value, path, line]
+    env: str
+    assumed: bool  # Production assumed: a bare deploy of `deploy.yml`
+    label: tuple[Part, ...]
+    command: str
+    flag: str  # ` -c <file>` for a configuration other than deploy.yml, which every command needs
+
+
+def _configurations(records: dict[str, Record]) -> dict[str, tuple[Record, dict[str, Record]]]:
+    """A folder's configurations by file stem, each with its destinations. `<stem>.<name>.yml` is a
+    destination of `<stem>.yml`, as `kamal deploy -d <name>` reads it (rubyvideo's
+    `deploy.staging.yml` even sets its own service and image), unless it has destinations of its
+    own: then it is a configuration of its own, deployed with `-c` (serveme's `deploy.ws-echo.yml`
+    and `deploy.ws-echo.eu.yml`), as is any other file with a `service` and an `image`
+    (`deploy-frontend.yml`, or `deploy.review.yml` with no `deploy.yml` beside it)."""
+    out: dict[str, tuple[Record, dict[str, Record]]] = {}
+    for stem in sorted(records, key=len):
+        record = records[stem]
+        parent = next((base for base in out if _destination_of(stem, base)), None)
+        if parent is not None and not any(_destination_of(other, stem) for other in records):
+            out[parent][1][stem[len(parent) + 1:]] = record
+        elif record.data["service"] and record.data["image"]:
+            out[stem] = (record, {})
+    return out
+
+
+def _destination_of(stem: str, base: str) -> bool:
+    return stem.startswith(base + ".") and bool(_DESTINATION_NAME.match(stem[len(base) + 1:]))
+
+
+def _environment(destination: str) -> str:
     """A destination's environment: the tier its name says, else the name itself (a block of its own)."""
-    if destination is None:
-        return _PRODUCTION
     return env_from_name(destination) or normalise(destination)
 
 

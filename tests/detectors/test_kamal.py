@@ -198,7 +198,7 @@ def test_kamal_1_traefik_rules_and_health_check(tmp_path: Path) -> None:
     )
     model = scan_tree(tmp_path, {"config/deploy.yml": config}).model
     assert texts(facts_for(model, "env.url", env="production")) == [
-        "http://legacy.acme.io (Kamal Traefik rule; production assumed: deployed with no destination)"]
+        "legacy.acme.io (Kamal Traefik rule; production assumed: deployed with no destination)"]
     [verify] = facts_for(model, "deploy.rollback.verify")
     assert verify.text == ("Kamal sends traffic to a booted version (a deploy's or a rollback's) only once "
                            "GET /status answers 200")
@@ -214,8 +214,8 @@ def test_other_deploy_yml_files_and_broken_ones(tmp_path: Path) -> None:
         # a destination whose base is broken YAML
         "admin/config/deploy.yml": "service: admin\nimage: [acme/admin\n",
         "admin/config/deploy.staging.yml": "servers:\n  web:\n    - 203.0.113.2\n",
-        # a destination with no base at all
-        "orphan/config/deploy.staging.yml": "service: x\nimage: y\nservers:\n  - 203.0.113.3\n",
+        # a destination with no base, and no app of its own
+        "orphan/config/deploy.staging.yml": "servers:\n  - 203.0.113.3\n",
     }
     model = scan_tree(tmp_path, files).model
     assert not [f for f in model.facts if f.evidence[0].detector == "kamal"]
@@ -260,3 +260,44 @@ def test_a_destination_is_required_or_production_is_a_destination(tmp_path: Path
         steps = texts(facts_for(model, "deploy.steps"))
         assert not [s for s in steps if s.startswith("kamal deploy:")]  # no bare deploy
         assert not [f for f in facts_for(model, "env.url", env="production") if f.confidence is Confidence.INFERRED]
+
+
+def test_configuration_files_of_their_own_beside_deploy_yml(tmp_path: Path) -> None:
+    # serveme: deploy.ws-echo.yml is another app (`-c`), with destinations of its own; bike_index's
+    # deploy.review.yml is named for its environment; scout's deploy-frontend.yml for a component
+    files: dict[str, str | bytes] = {
+        "config/deploy.yml": "service: serveme\nimage: arie/serveme\nrequire_destination: true\n",
+        "config/deploy.eu.yml": "servers:\n  web: { hosts: [eu1.serveme.tf] }\nproxy:\n  ssl: true\n"
+                                "  hosts: [serveme.tf]\n",
+        "config/deploy.ws-echo.yml": "service: ws-echo\nimage: arie/ws-echo\nproxy:\n  ssl: false\n",
+        "config/deploy.ws-echo.eu.yml": "servers:\n  web:\n    hosts: [eu1.serveme.tf]\nproxy:\n"
+                                        "  hosts: [serveme.tf]\n",
+        "review/config/deploy.review.yml": "service: shop-review\nimage: acme/shop\nservers:\n  - 198.51.100.4\n",
+        # rubyvideo: a destination that sets its own service and image is still `-d staging`
+        "config/deploy.staging.yml": "service: serveme-staging\nimage: arie/serveme-staging\nservers:\n"
+                                     "  - 198.51.100.6\n",
+        "config/deploy-frontend.yml": "service: front\nimage: acme/front\nservers:\n  - 198.51.100.5\n"
+                                      "registry:\n  server: <%= ENV.fetch('REGISTRY') %>\n",
+    }
+    model = scan_tree(tmp_path, files).model
+    steps = [t.split(":")[0] for t in texts(facts_for(model, "deploy.steps"))]
+    assert sorted(steps) == ["kamal deploy -c config/deploy-frontend.yml", "kamal deploy -c config/deploy.review.yml",
+                             "kamal deploy -c config/deploy.ws-echo.yml -d eu", "kamal deploy -d eu",
+                             "kamal deploy -d staging"]
+    [staging] = [f for f in facts_for(model, "deploy.steps") if "-d staging" in f.text]
+    assert "image arie/serveme-staging" in staging.text
+    urls = {(f.env, f.text) for f in model.facts if f.field == "env.url"}
+    assert urls == {
+        ("eu", "https://serveme.tf (Kamal destination eu kamal-proxy host)"),
+        # the other app's proxy does not terminate TLS: no scheme is made up
+        ("eu", "serveme.tf (Kamal destination eu of config/deploy.ws-echo.yml kamal-proxy host, without "
+               "kamal-proxy's TLS)"),
+    }
+    [review] = [f for f in facts_for(model, "deploy.steps") if "review" in f.text]
+    assert review.confidence is Confidence.DECLARED and "assumed" not in review.text
+    [front] = [f for f in facts_for(model, "deploy.steps") if "frontend" in f.text]
+    assert front.confidence is Confidence.INFERRED and front.text.endswith(
+        "(production assumed: deployed with no destination)")
+    assert "pushes it to a registry the file computes with ERB" in front.text
+    rollbacks = {t.split(":")[0] for t in texts(facts_for(model, "deploy.rollback.perform"))}
+    assert "kamal rollback VERSION -c config/deploy-frontend.yml" in rollbacks
