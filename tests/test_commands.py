@@ -1061,6 +1061,11 @@ ROWS: list[tuple[str, str]] = [
     ('bundle exec rake test', 'test:rails@unit'),
     # rails docs: one test, by its line
     ('bin/rails test test/models/user_test.rb:27', 'test:rails@unit'),
+    # Rails 8's generated .github/workflows/ci.yml: one call, the test database, unit and system tests
+    ('bin/rails db:test:prepare test test:system', 'test:rails@e2e test:rails@unit'),
+    ('bin/rails db:test:prepare test', 'test:rails@unit'),
+    # negative: preparing the test database runs no test
+    ('bin/rails db:test:prepare', ''),
     # ---- maven-test --------------------------------------------------------------------------------
     # aws-containers/retail-store-sample-app: src/ui/project.json
     ('./mvnw test -DexcludedGroups=integration', 'test:maven@unit'),

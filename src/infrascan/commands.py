@@ -12,9 +12,11 @@ one simple command), and optionally level (tests: unit, integration, e2e, perfor
 (deploys), unless (a regex that vetoes the match), automatic (a rollback that happens by itself),
 label (registries: the name a reader knows), output (builds that make a program: how its path is
 named, `package` = `-o PATH`, else after the package built, else after the working directory, as
-`go build` does), image (a build whose output is a container image). Rules are tried in order;
-at most one rule per kind matches a command. `registry` rules are not matched against commands but against the image
-references a build or push names (`-t`, `--tag`, `--destination`, `docker push IMAGE`), so that
+`go build` does), image (a build whose output is a container image), also (a test rule that
+matches beside an earlier one of the same tool at another level: one call that runs two suites).
+Rules are tried in order; at most one rule per kind matches a command, but for `also`.
+`registry` rules are not matched against commands but against the image references a build or
+push names (`-t`, `--tag`, `--destination`, `docker push IMAGE`), so that
 a classification says where the image goes (`detail["registries"]`).
 tests/test_commands.py holds the table of real-world command lines, negatives included, that pins
 every rule.
@@ -65,6 +67,7 @@ class Rule:
     label: str | None = None
     output: str | None = None
     image: bool = False
+    also: bool = False
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -167,6 +170,7 @@ def rules() -> tuple[Rule, ...]:
                 label=e.get("label"),
                 output=e.get("output"),
                 image=bool(e.get("image", False)),
+                also=bool(e.get("also", False)),
             )
         )
     return tuple(out)
@@ -397,7 +401,7 @@ def _classify(command: str) -> tuple[Classification, ...]:
         if _SKIP.match(cmd) or _INSTALL.match(cmd):
             continue
         for rule in _candidates(cmd):
-            if rule.kind in seen_kinds:
+            if rule.kind in seen_kinds and not _another_level(rule, results):
                 continue
             match = rule.pattern.search(cmd)
             if not match or (rule.unless and rule.unless.search(cmd)):
@@ -417,6 +421,13 @@ def _classify(command: str) -> tuple[Classification, ...]:
     if any(r.kind != "indirect" for r in results):
         results = [r for r in results if r.kind != "indirect"]
     return tuple(results)
+
+
+def _another_level(rule: Rule, results: list[Classification]) -> bool:
+    """Whether an `also` rule adds a level the command's earlier rules of its tool did not: one call
+    of a test runner may run two suites (`bin/rails test test:system`: unit and system)."""
+    prior = [r for r in results if r.kind == rule.kind]
+    return rule.also and all(r.tool == rule.tool and r.level != rule.level for r in prior)
 
 
 def registry_of(image: str) -> Registry | None:
