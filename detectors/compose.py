@@ -50,7 +50,7 @@ _DEPLOYED_RESTARTS = frozenset({"always", "unless-stopped", "any"})
 _MONITORING_CATEGORIES = frozenset({"monitoring", "alerting", "logging"})
 # Host sides of a volume that mount the project tree itself into a container: live source, so development.
 _PROJECT_MOUNTS = frozenset({".", "./", "..", "../", "../..", "../../", "${PWD}", "$PWD"})
-_QUIET_LOG_DRIVERS = frozenset({"json-file", "local", "none", "journald"})
+QUIET_LOG_DRIVERS = frozenset({"json-file", "local", "none", "journald"})
 # Published ports that are not the application's web address (ssh, mail, databases, debuggers).
 _NOT_HTTP_PORTS = frozenset({"22", "25", "465", "587", "1025", "3306", "5432", "5672", "6379", "9092", "9229", "27017"})
 
@@ -683,7 +683,7 @@ class ComposeDetector(Detector):
         logging = svc.get("logging")
         if isinstance(logging, dict) and isinstance(logging.get("driver"), str):
             driver = substitute(logging["driver"])
-            if driver not in _QUIET_LOG_DRIVERS:
+            if driver not in QUIET_LOG_DRIVERS:
                 line = line_of(logging, "driver", svc_line)
                 out.facts.append(
                     Fact(

@@ -238,7 +238,8 @@ def _rollback_signals(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
                     service=None,
                 )
             )
-        elif fact.field == "deploy.rollback.verify":
+        elif fact.field == "deploy.rollback.verify" and not fact.attrs.get("boot_gate"):
+            # a check that gates a version's boot (Kamal's) stops a bad deploy before it is a release
             derived.append(
                 replace(
                     fact,

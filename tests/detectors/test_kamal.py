@@ -107,25 +107,29 @@ def test_the_deploy_of_each_destination_names_its_image_registry_and_roles(tmp_p
     model = scan_tree(tmp_path, kamal_repo()).model
     steps = texts(facts_for(model, "deploy.steps"))
     assert steps == [
-        "kamal deploy -d production: Kamal builds the image acme/shop and pushes it to the registry ghcr.io, then "
-        "boots it on role web (2 hosts) and role jobs (1 host, running bin/jobs) behind kamal-proxy",
-        "kamal deploy -d staging: Kamal builds the image acme/shop and pushes it to the registry ghcr.io, then "
-        "boots it on role web (1 host) behind kamal-proxy",  # the base's jobs role has no hosts there
-        "Kamal hook pre-deploy: runs .kamal/hooks/pre-deploy once the image is pushed, before the new version boots",
+        "kamal deploy -d production: Kamal builds the image acme/shop and pushes it to the registry ghcr.io (unless "
+        "run with --skip-push), then boots it on role web (2 hosts, behind kamal-proxy) and role jobs (1 host, "
+        "running bin/jobs)",
+        "kamal deploy -d staging: Kamal builds the image acme/shop and pushes it to the registry ghcr.io (unless "
+        "run with --skip-push), then boots it on role web (1 host, behind kamal-proxy)",  # jobs has no hosts there
+        "Kamal hook pre-deploy: runs .kamal/hooks/pre-deploy once the image is pushed, before the new version boots "
+        "(where kamal runs)",
     ]
     [manual] = facts_for(model, "ci.deploy.manual")
     assert manual.confidence is Confidence.HINT
     assert manual.text.startswith("Kamal configuration config/deploy.yml: kamal deploy -d production, kamal deploy "
-                                  "-d staging, run wherever")  # the base has no servers: no bare deploy
+                                  "-d staging, run by hand")  # the base has no servers: no bare deploy
     [rollback] = facts_for(model, "deploy.rollback.perform")
-    assert rollback.text.startswith("kamal rollback VERSION (-d DESTINATION for a destination): Kamal boots an "
-                                    "earlier version's")
+    # no bare deploy exists: the destination is not optional
+    assert rollback.text.startswith("kamal rollback VERSION -d DESTINATION: Kamal boots an earlier version's")
     assert "the last 5 by default; retain_containers sets 2 for production" in rollback.text
     assert ("config/deploy.production.yml", 1) in [(e.path, e.line) for e in rollback.evidence]
     [verify] = facts_for(model, "deploy.rollback.verify")
     assert verify.text == ("kamal-proxy sends traffic to a booted version (a deploy's or a rollback's) only once "
                            "GET /health answers 200")
     assert verify.confidence is Confidence.DECLARED and verify.evidence[0].line == 12
+    # the check gates a boot (a failing one stops the deploy): no sign that a release went bad
+    assert not [f for f in facts_for(model, "deploy.rollback.identify") if "GET /health" in f.text]
 
 
 def test_variables_are_the_environment_s_and_secrets_are_never_printed(tmp_path: Path) -> None:
@@ -185,7 +189,7 @@ def test_erb_is_rendered_away_and_its_values_are_not_known(tmp_path: Path) -> No
     assert not diagnostics_for(model, "config/deploy.beta.yml")
     assert not facts_for(model, "env.url", env="beta")  # the host is Ruby's to say
     [step] = facts_for(model, "deploy.steps")
-    assert step.text.startswith("kamal deploy -d beta: ") and "role web (1 host)" in step.text
+    assert step.text.startswith("kamal deploy -d beta: ") and "role web (1 host, behind kamal-proxy)" in step.text
     assert (step.evidence[-1].path, step.evidence[-1].line) == ("config/deploy.beta.yml", 7)
 
 
@@ -203,7 +207,8 @@ def test_kamal_1_traefik_rules_and_health_check(tmp_path: Path) -> None:
     assert verify.text == ("Kamal sends traffic to a booted version (a deploy's or a rollback's) only once "
                            "GET /status answers 200")
     [step] = facts_for(model, "deploy.steps")
-    assert "kamal-proxy" not in step.text and "role web (1 host)" in step.text
+    assert "kamal-proxy" not in step.text and step.text.endswith(
+        "role web (1 host) (production assumed: deployed with no destination)")
 
 
 def test_other_deploy_yml_files_and_broken_ones(tmp_path: Path) -> None:
@@ -235,10 +240,11 @@ def test_a_base_with_its_own_servers_is_production_beside_a_staging_destination(
         assert stores["postgresql"].text.startswith("PostgreSQL 17: postgres:17.2")
     steps = texts(facts_for(model, "deploy.steps"))
     assert steps[0].startswith("kamal deploy: Kamal builds the image acme/ledger and pushes it to the registry "
-                               "ghcr.io, then boots it on role web (2 hosts) and role job (1 host, running bin/jobs)")
-    assert steps[1].startswith("kamal deploy -d staging: ") and "role web (1 host)" in steps[1]
+                               "ghcr.io (unless run with --skip-push), then boots it on role web (2 hosts, behind "
+                               "kamal-proxy) and role job (1 host, running bin/jobs)")
+    assert steps[1].startswith("kamal deploy -d staging: ") and "role web (1 host, behind kamal-proxy)" in steps[1]
     assert steps[2] == ("Kamal hook pre-deploy: runs .kamal/hooks/pre-deploy once the image is pushed, before the "
-                        "new version boots")  # not post-deploy.sample, Kamal's example
+                        "new version boots (where kamal runs)")  # not post-deploy.sample, Kamal's example
     assert len(steps) == 3
     [manual] = facts_for(model, "ci.deploy.manual")
     assert "kamal deploy, kamal deploy -d staging" in manual.text
@@ -281,7 +287,8 @@ def test_configuration_files_of_their_own_beside_deploy_yml(tmp_path: Path) -> N
     }
     model = scan_tree(tmp_path, files).model
     steps = [t.split(":")[0] for t in texts(facts_for(model, "deploy.steps"))]
-    assert sorted(steps) == ["kamal deploy -c config/deploy-frontend.yml", "kamal deploy -c config/deploy.review.yml",
+    assert sorted(steps) == ["kamal deploy -c config/deploy-frontend.yml",
+                             "kamal deploy -c config/deploy.review.yml (in review/)",
                              "kamal deploy -c config/deploy.ws-echo.yml -d eu", "kamal deploy -d eu",
                              "kamal deploy -d staging"]
     [staging] = [f for f in facts_for(model, "deploy.steps") if "-d staging" in f.text]
@@ -301,3 +308,91 @@ def test_configuration_files_of_their_own_beside_deploy_yml(tmp_path: Path) -> N
     assert "pushes it to a registry the file computes with ERB" in front.text
     rollbacks = {t.split(":")[0] for t in texts(facts_for(model, "deploy.rollback.perform"))}
     assert "kamal rollback VERSION -c config/deploy-frontend.yml" in rollbacks
+
+
+PLACECAL_LIKE = """\
+service: placecal
+image: acme/placecal
+servers:
+  web:
+    options:
+      memory: 512m
+  job_worker:
+    cmd: bin/rails jobs:work
+    proxy: false
+proxy:
+  ssl:
+    certificate_pem: SSL_CERTIFICATE_PEM
+    private_key_pem: SSL_PRIVATE_KEY_PEM
+  app_port: 3000
+logging:
+  driver: json-file
+  options:
+    max-size: 100m
+    max-file: 5
+env:
+  secret:
+    - RAILS_MASTER_KEY
+"""
+
+
+def test_custom_certificates_wildcards_shared_hosts_and_log_rotation(tmp_path: Path) -> None:
+    # PlaceCal: a certificate of its own is HTTPS too; the app and the worker share each destination's host
+    production = ("servers:\n  web:\n    hosts:\n      - <%= ENV[\"PRODUCTION_HOST\"] %>\n  job_worker:\n"
+                  "    hosts:\n      - <%= ENV[\"PRODUCTION_HOST\"] %>\n"
+                  "proxy:\n  hosts:\n    - placecal.org\n    - \"*.placecal.org\"\n")
+    model = scan_tree(tmp_path, {"config/deploy.yml": PLACECAL_LIKE, "config/deploy.production.yml": production}).model
+    assert texts(facts_for(model, "env.url", env="production")) == [
+        "https://placecal.org (Kamal destination production kamal-proxy host)"]  # not the wildcard
+    [step] = facts_for(model, "deploy.steps")
+    assert step.text.endswith("then boots it on role web (1 host, behind kamal-proxy) and role job_worker (1 host, "
+                              "running bin/rails jobs:work); 1 host in all")
+    [retention] = facts_for(model, "log.retention")
+    assert retention.text == ("Docker keeps 5 log files of up to 100m per container on the hosts (Kamal "
+                              "configuration config/deploy.yml)")
+    assert not facts_for(model, "log.aggregation")  # json-file stays on the host
+
+
+def test_roles_without_kamal_proxy_have_no_health_gate(tmp_path: Path) -> None:
+    # scout: the API, MCP and worker configurations set `proxy: false`; only the frontend is proxied
+    worker = ("service: worker\nimage: acme/api\nservers:\n  web:\n    hosts:\n      - 198.51.100.8\n"
+              "    cmd: python manage.py procrastinate worker\n    proxy: false\n"
+              "logging:\n  driver: awslogs\n  options:\n    awslogs-region: us-east-1\n"
+              "    awslogs-group: /scout/worker\n")
+    model = scan_tree(tmp_path, {"config/deploy-worker.yml": worker}).model
+    [step] = facts_for(model, "deploy.steps")
+    assert "kamal-proxy" not in step.text
+    assert not facts_for(model, "deploy.rollback.verify")
+    [shipping] = facts_for(model, "log.aggregation")
+    assert shipping.text == ("Docker awslogs log driver to group /scout/worker (Kamal configuration "
+                             "config/deploy-worker.yml)")
+
+
+def test_a_hook_that_migrates_is_the_migration_strategy(tmp_path: Path) -> None:
+    # serveme's pre-deploy hook migrates once per destination before the rolling restart
+    files = kamal_repo()
+    files[".kamal/hooks/pre-deploy"] = (
+        "#!/bin/bash\n\n# Runs migrations once per destination.\nset -euo pipefail\n\n"
+        "exec kamal app exec --roles web ${KAMAL_DESTINATION:+-d \"$KAMAL_DESTINATION\"} "
+        "--version=\"$KAMAL_VERSION\" 'bin/rails db:prepare'\n")
+    model = scan_tree(tmp_path, files).model
+    [migration] = [f for f in facts_for(model, "deploy.migration.strategy") if f.evidence[0].detector == "kamal"]
+    assert migration.text.startswith("Kamal hook pre-deploy runs kamal app exec --roles web")
+    assert migration.text.endswith("'bin/rails db:prepare' once the image is pushed, before the new version boots, "
+                                   "on every deploy")
+    assert (migration.evidence[0].path, migration.evidence[0].line) == (".kamal/hooks/pre-deploy", 6)
+
+
+def test_no_manual_hint_when_ci_runs_kamal_and_regions_take_their_selector_s_tier(tmp_path: Path) -> None:
+    files = kamal_repo()
+    files["config/deploy.eu.yml"] = ("servers:\n  web:\n    - 198.51.100.9\nenv:\n  clear:\n"
+                                     "    RAILS_ENV: production\n")
+    files[".github/workflows/deploy.yml"] = (
+        "on:\n  push:\n    branches: [main]\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v5\n      - run: bin/kamal deploy -d production\n")
+    model = scan_tree(tmp_path, files).model
+    assert not [f for f in facts_for(model, "ci.deploy.manual") if f.evidence[0].detector == "kamal"]
+    # a region named for no environment, whose RAILS_ENV says production
+    assert [f for f in facts_for(model, "deploy.steps") if "-d eu" in f.text]
+    assert any("Kamal destination eu" in f.text for f in model.facts if f.env == "production")
+    assert "eu" not in model.environments

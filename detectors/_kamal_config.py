@@ -1,0 +1,264 @@
+"""Reading Kamal configuration files as Kamal reads them: ERB first, then YAML, then a destination
+merged over its base. Phase 1 keeps what each file sets as plain data, every value with its line;
+phase 2 (`merged`) gives every value the file and line it won from."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from infrascan.detector import Record
+from infrascan.envvars import is_example_host
+from infrascan.yamlload import YDict, line_of
+
+from ._devenv import scalar
+
+Setting = list[Any]  # [value, path, line]: a merged value and where it was set
+ERB = "<%"
+# An ERB tag. A control tag (`<% if x %>`, a block of Ruby over many lines) renders to nothing; an
+# output tag (`<%= ENV["HOST"] %>`) to a value not known here, marked by its expression's digest so
+# that two hosts written with the same expression are still one host.
+_ERB_TAG = re.compile(r"<%(=?)(.*?)%>", re.S)
+_DESTINATION_NAME = re.compile(r"^[\w-]+$")
+# Kamal 1's routing: a Traefik router rule label with the host names it matches.
+_TRAEFIK_RULE = re.compile(r"^traefik\.http\.routers\.[\w-]+\.rule$")
+_HOST_RULE = re.compile(r"Host\(\s*`([^`]+)`")
+# The server `rails new` writes into config/deploy.yml: a file still naming only it deploys nowhere yet.
+GENERATED_HOSTS = frozenset({"192.168.0.1"})
+SCALARS = ("service", "image", "retain_containers", "hooks_path", "primary_role")
+
+
+def without_erb(source: str) -> str:
+    """The file as Kamal's rendering leaves the YAML around each ERB tag, on the same lines."""
+    def render(match: re.Match[str]) -> str:
+        lines = "\n" * match[0].count("\n")
+        if not match[1]:
+            return lines
+        return f"<%={hashlib.blake2b(match[2].strip().encode(), digest_size=4).hexdigest()}%>{lines}"
+    return _ERB_TAG.sub(render, source)
+
+
+def read(doc: YDict) -> dict[str, Any]:
+    """What one file sets, each value as [value, line]."""
+    data: dict[str, Any] = {key: _setting(doc, key) for key in SCALARS}
+    registry = doc.get("registry")
+    data["registry"] = _setting(registry, "server") if isinstance(registry, YDict) else None
+    data["servers"] = _roles(doc.get("servers"))
+    data["proxy"] = _proxy(doc.get("proxy"))
+    data["traefik"] = "traefik" in doc or "healthcheck" in doc  # Kamal 1
+    data["require_destination"] = doc.get("require_destination") is True
+    health = doc.get("healthcheck")
+    data["health"] = _setting(health, "path") if isinstance(health, YDict) else None
+    data["labels"] = _traefik_hosts(doc.get("labels"))
+    data["env"] = _env(doc.get("env"))
+    data["accessories"] = _accessories(doc.get("accessories"))
+    data["logging"] = _logging(doc.get("logging"))
+    return data
+
+
+def configurations(records: dict[str, Record]) -> dict[str, tuple[Record, dict[str, Record]]]:
+    """A folder's configurations by file stem, each with its destinations. `<stem>.<name>.yml` is a
+    destination of `<stem>.yml`, as `kamal deploy -d <name>` reads it (rubyvideo's
+    `deploy.staging.yml` even sets its own service and image), unless it has destinations of its
+    own: then it is a configuration of its own, deployed with `-c` (serveme's `deploy.ws-echo.yml`
+    and `deploy.ws-echo.eu.yml`), as is any other file with a `service` and an `image`
+    (`deploy-frontend.yml`, or `deploy.review.yml` with no `deploy.yml` beside it)."""
+    out: dict[str, tuple[Record, dict[str, Record]]] = {}
+    for stem in sorted(records, key=len):
+        record = records[stem]
+        parent = next((base for base in out if _destination_of(stem, base)), None)
+        if parent is not None and not any(_destination_of(other, stem) for other in records):
+            out[parent][1][stem[len(parent) + 1:]] = record
+        elif record.data["service"] and record.data["image"]:
+            out[stem] = (record, {})
+    return out
+
+
+def _destination_of(stem: str, base: str) -> bool:
+    return stem.startswith(base + ".") and bool(_DESTINATION_NAME.match(stem[len(base) + 1:]))
+
+
+def merged(records: list[Record]) -> dict[str, Any]:
+    """A base and its destination as Kamal merges them (a later key wins, a list is replaced)."""
+    out: dict[str, Any] = {"servers": {}, "proxy": {}, "labels": [], "env": {}, "accessories": {},
+                           "logging": {}, "traefik": False}
+    for record in records:
+        data, path = record.data, record.path
+        for key in (*SCALARS, "registry", "health"):
+            if data.get(key) is not None:
+                out[key] = [data[key][0], path, data[key][1]]
+        out["traefik"] = out["traefik"] or data["traefik"]
+        for name, role in data["servers"].items():
+            known = out["servers"].setdefault(name, {"hosts": [[], path, 0], "cmd": None, "proxy": None})
+            if role["hosts"][0]:  # a destination's role that sets only options keeps the base's hosts
+                known["hosts"] = [role["hosts"][0], path, role["hosts"][1]]
+            if role["cmd"]:
+                known["cmd"] = [role["cmd"][0], path, role["cmd"][1]]
+            if role["proxy"] is not None:
+                known["proxy"] = role["proxy"]
+            for key, value in role["proxy_settings"].items():  # a role's own proxy settings
+                out["proxy"][key] = _placed(key, value, path)
+        for key, value in data["proxy"].items():
+            out["proxy"][key] = _placed(key, value, path)
+        if data["labels"]:
+            out["labels"] = [[host, path, line] for host, line in data["labels"]]
+        for name, (value, line) in data["env"].items():
+            out["env"][name] = [value, path, line]
+        for name, accessory in data["accessories"].items():
+            if accessory["image"] is not None:
+                out["accessories"][name] = {"image": [accessory["image"][0], path, accessory["image"][1]]}
+        for key, value in data["logging"].items():
+            out["logging"][key] = [value[0], path, value[1]]
+    return out
+
+
+def _placed(key: str, value: Any, path: str) -> Any:
+    if key == "hosts":
+        return [[host, path, line] for host, line in value]
+    return [value[0], path, value[1]]
+
+
+def placeholders(config: dict[str, Any]) -> list[Setting]:
+    """The deployment's server lists when every server is a placeholder (the one `rails new` writes,
+    an example host); else none. A host ERB computes is not one."""
+    lists = [role["hosts"] for role in config["servers"].values() if role["hosts"][0]]
+    names = [host for hosts in lists for host in hosts[0]]
+    if names and all(host in GENERATED_HOSTS or (is_example_host(host) and ERB not in host) for host in names):
+        return lists
+    return []
+
+
+def proxied(config: dict[str, Any]) -> list[str]:
+    """The roles kamal-proxy serves: the primary role (`web` unless `primary_role` says) unless it
+    sets `proxy: false`, and another role that turns it on (Kamal 2)."""
+    if config["traefik"]:
+        return []
+    primary = config["primary_role"][0] if config.get("primary_role") else "web"
+    return [name for name, role in config["servers"].items() if role["hosts"][0]
+            and (role["proxy"] is True or (name == primary and role["proxy"] is not False))]
+
+
+# -- one file ---------------------------------------------------------------------------------------
+
+
+def _setting(container: Any, key: str) -> list[Any] | None:
+    """A scalar setting as [text, line]; None when missing, not a scalar, or empty."""
+    if not isinstance(container, YDict):
+        return None
+    value = scalar(container.get(key))
+    return [value, line_of(container, key, container.line)] if value else None
+
+
+def _host_names(value: Any) -> list[list[Any]]:
+    """A role's or accessory's hosts as [name, line]: a list of names, or of `host: tag` pairs."""
+    out: list[list[Any]] = []
+    for index, entry in enumerate(value if isinstance(value, list) else []):
+        host = next(iter(entry), None) if isinstance(entry, dict) and len(entry) == 1 else entry
+        if isinstance(host, str) and host.strip():
+            out.append([host.strip(), line_of(value, index)])
+    return out
+
+
+def _roles(servers: Any) -> dict[str, Any]:
+    """Each role's hosts (with the line of their list), command and proxy: `servers` is a list of
+    hosts (the `web` role) or a mapping of roles, each a list of hosts or a mapping with `hosts`,
+    `cmd` and `proxy`."""
+    if isinstance(servers, list):
+        return {"web": {"hosts": [[h for h, _ in _host_names(servers)], line_of(servers, 0)], "cmd": None,
+                        "proxy": None, "proxy_settings": {}}}
+    roles: dict[str, Any] = {}
+    if not isinstance(servers, YDict):
+        return roles
+    for name, role in servers.items():
+        line = line_of(servers, name)
+        mapping = role if isinstance(role, YDict) else None
+        hosts = mapping.get("hosts") if mapping is not None else role
+        proxy = mapping.get("proxy") if mapping is not None else None
+        roles[str(name)] = {
+            "hosts": [[h for h, _ in _host_names(hosts)], line_of(mapping, "hosts", line) if mapping else line],
+            "cmd": _setting(mapping, "cmd"),
+            "proxy": proxy if isinstance(proxy, bool) else (True if isinstance(proxy, YDict) else None),
+            "proxy_settings": _proxy(proxy),
+        }
+    return roles
+
+
+def _proxy(proxy: Any) -> dict[str, Any]:
+    """kamal-proxy's host names (not a wildcard's), TLS and health check path, each with its line.
+    TLS is `ssl: true` (Let's Encrypt) or a mapping naming the certificate to serve."""
+    if not isinstance(proxy, YDict):
+        return {}
+    out: dict[str, Any] = {}
+    hosts: list[list[Any]] = [[h.strip(), line_of(proxy, "host")] for h in scalar(proxy.get("host")).split(",")
+                              if h.strip()]
+    hosts = [entry for entry in (*hosts, *_host_names(proxy.get("hosts"))) if "*" not in str(entry[0])]
+    if hosts:
+        out["hosts"] = hosts
+    ssl = proxy.get("ssl")
+    if isinstance(ssl, (bool, YDict)):
+        out["ssl"] = [bool(ssl), line_of(proxy, "ssl")]
+    health = proxy.get("healthcheck")
+    if isinstance(health, YDict) and (path := _setting(health, "path")):
+        out["health"] = path
+    return out
+
+
+def _traefik_hosts(labels: Any) -> list[list[Any]]:
+    """Kamal 1's Traefik router rules' `Host()` names, with their lines."""
+    if not isinstance(labels, YDict):
+        return []
+    out: list[list[Any]] = []
+    for key, rule in labels.items():
+        if isinstance(key, str) and _TRAEFIK_RULE.match(key) and isinstance(rule, str):
+            out += [[host, line_of(labels, key)] for match in _HOST_RULE.finditer(rule)
+                    for host in match[1].split("`, `")]
+    return out
+
+
+def _env(env: Any) -> dict[str, Any]:
+    """`env`: `clear` values and `secret` names (a flat mapping is all clear), with `tags`' values
+    too (each host tag's, which every environment of those hosts gets): name -> [value, line]."""
+    out: dict[str, Any] = {}
+    if not isinstance(env, YDict):
+        return out
+    sections = [env] if "clear" not in env and "secret" not in env and "tags" not in env else \
+        [env.get("clear"), *((env["tags"] or {}).values() if isinstance(env.get("tags"), YDict) else ())]
+    for section in sections:
+        clear = section.get("clear", section) if isinstance(section, YDict) else None
+        if not isinstance(clear, YDict):
+            continue
+        for name, value in clear.items():
+            if name in ("clear", "secret") or isinstance(value, (dict, list)):
+                continue
+            out[str(name)] = [_text(value), line_of(clear, name)]
+    secrets = env.get("secret")
+    for index, name in enumerate(secrets if isinstance(secrets, list) else []):
+        if isinstance(name, str) and name.strip():
+            # `NAME:ALIAS` reads the secret ALIAS into NAME
+            out[name.split(":", 1)[0].strip()] = [None, line_of(secrets, index)]
+    return out
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if value is not None else None
+
+
+def _accessories(accessories: Any) -> dict[str, Any]:
+    if not isinstance(accessories, YDict):
+        return {}
+    return {str(name): {"image": _setting(accessory, "image")} for name, accessory in accessories.items()
+            if isinstance(accessory, YDict)}
+
+
+def _logging(logging: Any) -> dict[str, Any]:
+    """Docker's log driver and its rotation options for every container Kamal starts."""
+    if not isinstance(logging, YDict):
+        return {}
+    options = logging.get("options")
+    out = {"driver": _setting(logging, "driver")}
+    for key in ("max-size", "max-file", "awslogs-group"):
+        out[key] = _setting(options, key) if isinstance(options, YDict) else None
+    return {key: value for key, value in out.items() if value is not None}
