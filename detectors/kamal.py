@@ -181,8 +181,12 @@ class KamalDetector(Detector):
         aside: tuple[Part, ...] = (f"; {ASSUMED}",) if deployment.assumed else ()
         out: list[Fact] = []
         out += self._urls(config, env, label, aside, confidence)
-        out += self._accessories(config, env, label, aside, confidence)
-        out += self._variables(config, env, label, aside, confidence)
+        stores = self._accessories(config, env, label, aside, confidence)
+        out += stores
+        # `POSTGRES_PASSWORD` beside a PostgreSQL accessory configures that accessory: its line says it
+        running = {f.tech for f in stores if f.field == "env.database"}
+        out += [f for f in self._variables(config, env, label, aside, confidence)
+                if not (f.field == "env.database" and f.tech in running)]
         step = self._deploy_step(deployment)
         if step is not None:
             out.append(step)
