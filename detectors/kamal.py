@@ -99,7 +99,12 @@ class KamalDetector(Detector):
         "deploy.rollback.verify": "Kamal health checks (proxy.healthcheck.path, Kamal's default /up)",
         "deploy.migration.strategy": "migrations in Kamal hooks (.kamal/hooks/)",
     }
-    looks_in = {"deploy.migration.strategy": ("**/.kamal/hooks/*",)}
+    # Hooks hold only steps and migrations; every other field is in the configuration files.
+    looks_in = {
+        **{field: ("**/config/deploy*.yml",) for field in looks_for if field not in ("deploy.steps",
+                                                                                    "deploy.migration.strategy")},
+        "deploy.migration.strategy": ("**/.kamal/hooks/*",),
+    }
 
     def extract(self, file: SourceFile) -> Extraction:
         """A configuration file: what it sets, with lines, for phase 2 to merge. A hook: the

@@ -1,0 +1,3 @@
+class Entry < ApplicationRecord
+  belongs_to :account
+end
