@@ -1,0 +1,57 @@
+"""The ECS detector: a task definition's containers' variables, log drivers and health checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import diagnostics_for, facts_for, fixture_tree, generated, scan_tree, texts, write_tree
+
+from infrascan.model import Confidence
+
+
+def test_a_task_definition_s_variables_logs_and_health_check(tmp_path: Path) -> None:
+    model = scan_tree(tmp_path, fixture_tree("ecs")).model
+    # the family is named for production
+    databases = {f.tech: f for f in facts_for(model, "env.database", env="production")}
+    assert {"postgresql", "redis"} <= set(databases)
+    assert databases["postgresql"].evidence[0].path == ".aws/task-definition.json"
+    assert "ECS container api (task orders-api-production)" in databases["postgresql"].text
+    [logs] = facts_for(model, "log.aggregation")
+    assert logs.text == ("Amazon CloudWatch: log group /ecs/orders-api, by the awslogs log driver of ECS container "
+                         "api (task orders-api-production)")
+    assert logs.tech == "cloudwatch" and logs.evidence[0].line == 26
+    [health] = facts_for(model, "deploy.rollback.verify")
+    assert health.text == ("Health check of ECS container api (task orders-api-production): "
+                           "curl -f http://localhost:8080/healthz || exit 1")
+    assert health.confidence is Confidence.DECLARED
+    assert "Sentry" in texts(facts_for(model, "mon.tools"))  # a secret's name says what is configured
+
+
+def test_values_of_secrets_are_never_printed(tmp_path: Path) -> None:
+    document = generated(write_tree(tmp_path, fixture_tree("ecs")))
+    for value in ("s3cr3t-Pa55", "whsec_notarealvalue", "secret:orders/stripe"):
+        assert value not in document
+
+
+def test_the_environment_comes_from_the_file_or_family_name(tmp_path: Path) -> None:
+    task = ('{"family": "%s", "containerDefinitions": [{"name": "web", "image": "x", "environment": '
+            '[{"name": "DATABASE_URL", "value": "mysql://db.internal:3306/app"}]}]}')
+    files: dict[str, str | bytes] = {
+        "deploy/task-definition-staging.json": task % "shop",
+        ".aws/task-definition.json": task % "shop-web",
+        "infra/taskdef.json": "{\"family\": \"notatask\"}",  # no containerDefinitions: not a task definition
+    }
+    model = scan_tree(tmp_path, files).model
+    staging = facts_for(model, "env.database", env="staging")
+    assert [f.evidence[0].path for f in staging] == ["deploy/task-definition-staging.json"]
+    unnamed = [f for f in model.facts
+               if f.field == "env.database" and f.evidence[0].path == ".aws/task-definition.json"]
+    # named for no environment: none is made up, and what it says of one is a lead
+    assert unnamed and all(f.env is None and f.confidence is Confidence.HINT for f in unnamed)
+    assert all(f.text.endswith("(environment not stated)") for f in unnamed)
+    assert not [f for f in model.facts if f.evidence[0].path == "infra/taskdef.json"]
+
+
+def test_broken_json_is_a_diagnostic(tmp_path: Path) -> None:
+    model = scan_tree(tmp_path, {".aws/task-definition.json": '{"containerDefinitions": [{"name": "x",'}).model
+    assert any("invalid YAML" in d or "invalid JSON" in d for d in diagnostics_for(model, ".aws/task-definition.json"))
