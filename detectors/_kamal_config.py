@@ -59,20 +59,28 @@ def read(doc: YDict) -> dict[str, Any]:
 
 def configurations(records: dict[str, Record]) -> dict[str, tuple[Record, dict[str, Record]]]:
     """A folder's configurations by file stem, each with its destinations. `<stem>.<name>.yml` is a
-    destination of `<stem>.yml`, as `kamal deploy -d <name>` reads it (rubyvideo's
-    `deploy.staging.yml` even sets its own service and image), unless it has destinations of its
-    own: then it is a configuration of its own, deployed with `-c` (serveme's `deploy.ws-echo.yml`
-    and `deploy.ws-echo.eu.yml`), as is any other file with a `service` and an `image`
-    (`deploy-frontend.yml`, or `deploy.review.yml` with no `deploy.yml` beside it)."""
+    destination of `<stem>.yml`, as `kamal deploy -d <name>` reads it, whatever the base holds
+    (dorianmariecom/code's `deploy.yml` is empty; rubyvideo's `deploy.staging.yml` sets its own
+    service and image), unless it has destinations of its own: then it is a configuration of its
+    own, deployed with `-c` (serveme's `deploy.ws-echo.yml` and `deploy.ws-echo.eu.yml`), as is any
+    other file (`deploy-frontend.yml`). A configuration counts when its files name a `service` and
+    an `image`, which Kamal requires."""
     out: dict[str, tuple[Record, dict[str, Record]]] = {}
     for stem in sorted(records, key=len):
         record = records[stem]
         parent = next((base for base in out if _destination_of(stem, base)), None)
         if parent is not None and not any(_destination_of(other, stem) for other in records):
             out[parent][1][stem[len(parent) + 1:]] = record
-        elif record.data["service"] and record.data["image"]:
+        else:
             out[stem] = (record, {})
-    return out
+    return {stem: (base, destinations) for stem, (base, destinations) in out.items()
+            if any(r.data["service"] for r in (base, *destinations.values()))
+            and any(r.data["image"] for r in (base, *destinations.values()))}
+
+
+def is_app(config: dict[str, Any]) -> bool:
+    """Whether merged settings name what Kamal requires of a deployment: a service and an image."""
+    return bool(config.get("service") and config.get("image"))
 
 
 def _destination_of(stem: str, base: str) -> bool:
@@ -201,6 +209,11 @@ def _proxy(proxy: Any) -> dict[str, Any]:
     health = proxy.get("healthcheck")
     if isinstance(health, YDict) and (path := _setting(health, "path")):
         out["health"] = path
+    prefixes = proxy.get("path_prefixes") or proxy.get("path_prefix")
+    prefix = prefixes[0] if isinstance(prefixes, list) and prefixes else prefixes
+    if isinstance(prefix, str) and prefix.startswith("/") and ERB not in prefix:
+        key = "path_prefixes" if "path_prefixes" in proxy else "path_prefix"
+        out["path"] = [prefix.rstrip("/"), line_of(proxy, key)]
     return out
 
 

@@ -12,7 +12,7 @@ What a deployment states: the URLs kamal-proxy answers at (`proxy.host`/`hosts`,
 only when kamal-proxy serves TLS; Kamal 1's Traefik `Host()` rules), accessories that run a data
 store (that environment's database, reachable from the app at `<service>-<accessory>`) and
 others, the variables of `env` (through the shared variable reader: names only for `env.secret`,
-whose values live in `.kamal/secrets`, which is never read), the Docker log driver and rotation,
+whose values live in `.kamal/secrets*` files, which are never read), the Docker log driver and rotation,
 and the deploy itself: the image, the registry and each role's hosts. Kamal's own behaviour is
 stated where the repository relies on it: `kamal rollback VERSION` boots an earlier version's
 containers, which Kamal keeps on the hosts (5 by default, `retain_containers`), and kamal-proxy
@@ -72,6 +72,7 @@ class _Deployment:
     assumed: bool  # Production assumed: a bare deploy of `deploy.yml`
     label: tuple[Part, ...]
     command: str
+    program: str  # `bin/kamal` (the binstub) or `kamal`
     flag: str  # ` -c <file>` for a configuration other than deploy.yml, which every command needs
     where: tuple[Part, ...]  # ` (in `saas/`)`: the folder Kamal runs in, when not the top
 
@@ -146,9 +147,9 @@ class KamalDetector(Detector):
                     out.append(self._fact(
                         "ci.deploy.manual",
                         text("Kamal configuration ", Code(base.path), ": ", *code_list([d.command for d in real]),
-                             *real[0].where, ", run by hand from a machine with Kamal and the secrets ",
-                             Code(".kamal/secrets"), " reads (no CI job of the repository runs Kamal)"),
-                        _service(base), f"manual:{base.path}", Confidence.HINT))
+                             *real[0].where, ", run by hand from a machine with Kamal and its secrets files (",
+                             Code(".kamal/secrets*"), "; no CI job of the repository runs Kamal)"),
+                        real[0].config["service"], f"manual:{base.path}", Confidence.HINT))
         return out
 
     def _configuration(self, configuration: _Configuration) -> list[Fact]:
@@ -160,7 +161,7 @@ class KamalDetector(Detector):
             out += self._deployment(deployment)
         out += self._logging(configuration.base, real)
         out += self._rollback(configuration.base, real)
-        out += self._health(configuration.base, real)
+        out += self._health(real)
         return out
 
     def _unset(self, configuration: _Configuration) -> Fact:
@@ -214,11 +215,13 @@ class KamalDetector(Detector):
             if host in seen or kc.ERB in host or is_example_host(host) or is_placeholder_host(host):
                 continue
             seen.add(host)
-            shown = f"https://{host}" if https else host
+            path = proxy["path"][0] if "path" in proxy and what == "kamal-proxy host" else ""
+            shown = (f"https://{host}" if https else host) + path
             tls: tuple[Part, ...] = () if https or what != "kamal-proxy host" else (", without kamal-proxy's TLS",)
+            # a host whose scheme is not known here ranks after one served over HTTPS
             out.append(self._fact("env.url", text(Code(shown), " (", *label, f" {what}", *tls, *aside, ")"), setting,
-                                  f"url:{host}", confidence, also=(ssl,) if https and ssl else (), env=env, rank=20,
-                                  attrs={"url": shown}))
+                                  f"url:{host}{path}", confidence, also=(ssl,) if https and ssl else (), env=env,
+                                  rank=20 if https else 25, attrs={"url": shown}))
         return out
 
     def _accessories(self, config: dict[str, Any], env: str, label: tuple[Part, ...], aside: tuple[Part, ...],
@@ -318,7 +321,8 @@ class KamalDetector(Detector):
         if named:
             destination = (" (", Code("-d DESTINATION"), " for a destination)") if any(
                 d.destination is None for d in deployments) else ()
-        command = f"kamal rollback VERSION{flag}" + ("" if destination or not named else " -d DESTINATION")
+        command = f"{deployments[0].program} rollback VERSION{flag}" + (
+            "" if destination or not named else " -d DESTINATION")
         retained: dict[tuple[str, int], tuple[kc.Setting, list[str]]] = {}
         for d in deployments:
             setting = d.config.get("retain_containers")
@@ -333,10 +337,10 @@ class KamalDetector(Detector):
                            text(Code(command), *destination, *deployments[0].where,
                                 ": Kamal boots an earlier version's containers again, which it keeps on the hosts (",
                                 *kept, ")"),
-                           _service(base), f"rollback:{base.path}", Confidence.INFERRED,
+                           deployments[0].config["service"], f"rollback:{base.path}", Confidence.INFERRED,
                            also=tuple(setting for setting, _ in retained.values()))]
 
-    def _health(self, base: Record, deployments: list[_Deployment]) -> list[Fact]:
+    def _health(self, deployments: list[_Deployment]) -> list[Fact]:
         """The check a booted version passes before it takes traffic: kamal-proxy's (Kamal 2) or
         the container's (Kamal 1), on `/up` unless the configuration sets a path. It gates the boot
         (a failing check stops the deploy, the old version serving on), so it is no sign that a
@@ -349,7 +353,7 @@ class KamalDetector(Detector):
             said = text(gate, " sends traffic to a booted version (a deploy's or a rollback's) only once ",
                         Code(f"GET {path}"), " answers 200",
                         *((" (Kamal's default health check path)",) if not settings else ()))
-            at = settings[0] if settings else _service(base)
+            at = settings[0] if settings else deployments[0].config["service"]
             out.append(self._fact("deploy.rollback.verify", said, at, f"health:{path}",
                                   Confidence.DECLARED if settings else Confidence.INFERRED,
                                   also=tuple(settings[1:]), attrs={"boot_gate": True}))
@@ -372,10 +376,12 @@ class KamalDetector(Detector):
             out.append(self._fact("deploy.steps", text("Kamal hook ", Code(hook), ": runs ", Code(record.path), " ",
                                                        when, " (where ", Code("kamal"), " runs", *where, ")"),
                                   at, f"hook:{record.path}", rank=40, order=(base.path, "hooks", position)))
+            # `kamal rollback` runs the pre-deploy hook too (Kamal's cli/main.rb)
+            also: tuple[Part, ...] = (" and ", Code("kamal rollback")) if hook == "pre-deploy" else ()
             for command, line, tool in record.data["migrations"]:
                 out.append(self._fact("deploy.migration.strategy",
                                       text("Kamal hook ", Code(hook), " runs ", Code(command), " ", when,
-                                           ", on every deploy"),
+                                           ", on every deploy", *also),
                                       [command, record.path, line], f"migrate:{record.path}:{line}", tech=tool or None,
                                       rank=30))
         return out
@@ -387,19 +393,25 @@ def _plan(ctx: ResolveContext) -> list[tuple[str, list[_Configuration]]]:
     for record in ctx.records(FILE):
         folders[near_folder(record.path)][PurePosixPath(record.path).name[: -len(".yml")]] = record
     out: list[tuple[str, list[_Configuration]]] = []
+    listed = set(ctx.files)
     for folder, records in sorted(folders.items()):
-        found = kc.configurations(records)
+        found = [_configuration(folder, stem, base, destinations, listed)
+                 for stem, (base, destinations) in sorted(kc.configurations(records).items())]
+        found = [configuration for configuration in found if configuration.deployments]
         if found:
-            out.append((folder, [_configuration(folder, stem, base, destinations)
-                                 for stem, (base, destinations) in sorted(found.items())]))
+            out.append((folder, found))
     return out
 
 
-def _configuration(folder: str, stem: str, base: Record, destinations: dict[str, Record]) -> _Configuration:
-    """One configuration file's deployments: the base alone (a bare `kamal deploy`), each destination."""
+def _configuration(folder: str, stem: str, base: Record, destinations: dict[str, Record],
+                   listed: set[str]) -> _Configuration:
+    """One configuration file's deployments: the base alone (a bare `kamal deploy`), each destination.
+    Commands are written as the team runs them: through the `bin/kamal` binstub when there is one
+    (serveme's loads patches Kamal needs for one of its roles)."""
     root = str(PurePosixPath(folder).parent) if folder else ""
     nested = root not in ("", ".")
     relative = base.path[len(root) + 1:] if nested else base.path
+    program = "bin/kamal" if (f"{root}/bin/kamal" if nested else "bin/kamal") in listed else "kamal"
     flag = "" if stem == "deploy" else f" -c {relative}"
     where: tuple[Part, ...] = (" (in ", Code(f"{root}/"), ")") if nested else ()
     # a configuration file of its own (`deploy.review.yml`) may be named for its environment;
@@ -411,16 +423,18 @@ def _configuration(folder: str, stem: str, base: Record, destinations: dict[str,
     # A bare `kamal deploy` deploys the base alone: the only deployment when there is no destination;
     # beside destinations, one when the base names servers of its own, Kamal does not require a
     # destination, and none of them is Production (which the base is assumed to be).
-    if not destinations or (any(role["hosts"][0] for role in alone["servers"].values())
-                            and not base.data["require_destination"]
-                            and _PRODUCTION not in {_environment(name, None) for name in destinations}):
+    if kc.is_app(alone) and (not destinations or (
+            any(role["hosts"][0] for role in alone["servers"].values()) and not base.data["require_destination"]
+            and _PRODUCTION not in {_environment(name, None) for name in destinations})):
         deployments.append(_Deployment(None, alone, named_env or _PRODUCTION, named_env is None, own,
-                                       f"kamal deploy{flag}", flag, where))
+                                       f"{program} deploy{flag}", program, flag, where))
     for name, record in sorted(destinations.items()):
         config = kc.merged([base, record])
+        if not kc.is_app(config):
+            continue
         label = ("Kamal destination ", Code(name), *((" of ", Code(relative)) if stem != "deploy" else ()))
         deployments.append(_Deployment(name, config, _environment(name, config), False, label,
-                                       f"kamal deploy{flag} -d {name}", flag, where))
+                                       f"{program} deploy{flag} -d {name}", program, flag, where))
     return _Configuration(base, deployments)
 
 
@@ -438,10 +452,6 @@ def _environment(destination: str, config: dict[str, Any] | None) -> str:
         if name in ENV_SELECTORS and value and (tier := env_from_name(value)):
             return tier
     return normalise(destination)
-
-
-def _service(base: Record) -> kc.Setting:
-    return [base.data["service"][0], base.path, base.data["service"][1]]
 
 
 def _whose(base: Record, deployment: _Deployment, setting: kc.Setting) -> tuple[Part, ...]:

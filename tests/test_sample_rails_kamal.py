@@ -44,7 +44,9 @@ def test_deployment_is_kamal_from_ci_and_by_hand(scanned: Scanned) -> None:
     # CI runs Kamal: no hint that people do
     assert not [f for f in facts_for(model, "ci.deploy.manual") if f.evidence[0].detector == "kamal"]
     steps = [f for f in facts_for(model, "deploy.steps") if f.evidence[0].detector == "kamal"]
-    assert [s.text.split(":")[0] for s in steps] == ["kamal deploy", "kamal deploy -d staging", "Kamal hook pre-deploy"]
+    # written as the team runs them: through the bin/kamal binstub
+    assert [s.text.split(":")[0] for s in steps] == ["bin/kamal deploy", "bin/kamal deploy -d staging",
+                                                     "Kamal hook pre-deploy"]
     assert "role web (2 hosts, behind kamal-proxy) and role job (1 host, running bin/jobs)" in steps[0].text
     assert steps[1].text.endswith("; 1 host in all")  # staging's roles share one host
 
@@ -52,7 +54,7 @@ def test_deployment_is_kamal_from_ci_and_by_hand(scanned: Scanned) -> None:
 def test_rollback_and_its_checks(scanned: Scanned) -> None:
     model = scanned.model
     [perform] = facts_for(model, "deploy.rollback.perform")
-    assert perform.text.startswith("kamal rollback VERSION (-d DESTINATION for a destination)")
+    assert perform.text.startswith("bin/kamal rollback VERSION (-d DESTINATION for a destination)")
     assert "retain_containers sets 3" in perform.text
     [verify] = facts_for(model, "deploy.rollback.verify")
     assert "GET /up" in verify.text and verify.confidence is Confidence.DECLARED

@@ -380,7 +380,7 @@ def test_a_hook_that_migrates_is_the_migration_strategy(tmp_path: Path) -> None:
     [migration] = [f for f in facts_for(model, "deploy.migration.strategy") if f.evidence[0].detector == "kamal"]
     assert migration.text.startswith("Kamal hook pre-deploy runs kamal app exec --roles web")
     assert migration.text.endswith("'bin/rails db:prepare' once the image is pushed, before the new version boots, "
-                                   "on every deploy")
+                                   "on every deploy and kamal rollback")
     assert (migration.evidence[0].path, migration.evidence[0].line) == (".kamal/hooks/pre-deploy", 6)
 
 
@@ -397,3 +397,19 @@ def test_no_manual_hint_when_ci_runs_kamal_and_regions_take_their_selector_s_tie
     assert [f for f in facts_for(model, "deploy.steps") if "-d eu" in f.text]
     assert any("Kamal destination eu" in f.text for f in model.facts if f.env == "production")
     assert "eu" not in model.environments
+
+
+def test_destinations_of_an_empty_base_and_a_path_prefix(tmp_path: Path) -> None:
+    # dorianmariecom/code: config/deploy.yml is `--- {}` and CI runs `--destination staging`; serveme's
+    # websocket echo answers under /ping of the main app's host
+    destination = ("service: code-staging\nimage: acme/code-staging\nservers:\n  web:\n    - 198.51.100.11\n"
+                   "proxy:\n  ssl: false\n  host: staging.code.acme.io\n  path_prefixes: [\"/ping\"]\n")
+    files: dict[str, str | bytes] = {"config/deploy.yml": "--- {}\n", "config/deploy.staging.yml": destination,
+                                     "bin/kamal": "#!/usr/bin/env ruby\n"}
+    model = scan_tree(tmp_path, files).model
+    [step] = facts_for(model, "deploy.steps")
+    assert step.text.startswith("bin/kamal deploy -d staging: Kamal builds the image acme/code-staging")
+    assert texts(facts_for(model, "env.url", env="staging")) == [
+        "staging.code.acme.io/ping (Kamal destination staging kamal-proxy host, without kamal-proxy's TLS)"]
+    [rollback] = facts_for(model, "deploy.rollback.perform")
+    assert rollback.text.startswith("bin/kamal rollback VERSION -d DESTINATION: ")
