@@ -8,8 +8,9 @@ GitHub's ECS starter workflow, and most teams deploying to ECS with
 hold), its `logConfiguration` (where its logs go) and its `healthCheck`. Those are read here, as
 any other deployment's variables are, through the shared variable reader. The environment is the
 one the file or the task family is named for (`task-definition-prod.json`, `shop-staging`), else
-not stated: the task runs wherever the workflow that registers it deploys it, and what it says of
-an environment (its database, its URL) is a hint.
+the one a container's selector names (`SPRING_PROFILES_ACTIVE=production`), else not stated: the
+task runs wherever the workflow that registers it deploys it, and what it says of an environment
+(its database, its URL) is a hint.
 
 Files are found by name (`*task*def*.json`, anything under `.aws/`) and are task definitions only
 when they hold `containerDefinitions`. JSON is read through the YAML loader (JSON is YAML), which
@@ -21,10 +22,11 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from pathlib import PurePosixPath
+from typing import Any
 
 from infrascan.detector import Detector, Extraction, SourceFile
 from infrascan.environments import env_from_name
-from infrascan.envvars import Variable, VariableReader
+from infrascan.envvars import ENV_SELECTORS, Variable, VariableReader
 from infrascan.model import Code, Confidence, Fact, Part, text
 from infrascan.yamlload import YDict, line_of
 
@@ -69,27 +71,29 @@ class EcsDetector(Detector):
         return out
 
     def _variables(self, path: str, container: YDict, env: str | None, label: tuple[Part, ...]) -> list[Fact]:
-        """`environment` with values, `secrets` by name only (`valueFrom` names where the value is)."""
-        variables: list[Variable] = []
-        for key, valued in (("environment", True), ("secrets", False)):
+        """`environment` with values; `secrets` by name only, said as secrets (`valueFrom` names the
+        Secrets Manager or Parameter Store entry that holds the value). With no environment named,
+        a selector among them (`SPRING_PROFILES_ACTIVE=production`) names it."""
+        out: list[Fact] = []
+        env = env or _selected(container.get("environment"))
+        for key, where in (("environment", ("in the environment of ", *label)),
+                           ("secrets", ("in the secrets (Secrets Manager or Parameter Store) of ", *label))):
             entries = container.get(key)
+            variables: list[Variable] = []
             for index, entry in enumerate(entries if isinstance(entries, list) else []):
                 if not isinstance(entry, YDict) or not scalar(entry.get("name")):
                     continue
-                value = entry.get("value") if valued else None
+                value = entry.get("value") if key == "environment" else None
                 variables.append(Variable(scalar(entry.get("name")), None if value is None else str(value),
                                           line_of(entry, "name", line_of(entries, index))))
-        if not variables:
-            return []
-        reader = VariableReader(path=path, detector=self.name, env=env, confidence=Confidence.DECLARED,
-                                where=("in the environment of ", *label), catalog=self.catalog)
-        facts = reader.facts(variables)
-        if env is not None:
-            return facts
+            if variables:
+                reader = VariableReader(path=path, detector=self.name, env=env, confidence=Confidence.DECLARED,
+                                        where=where, catalog=self.catalog)
+                out += reader.facts(variables)
         # A task definition named for no environment runs wherever it is deployed: an environment's
         # line from it is a lead, said as such, not a statement about one environment.
         return [replace(f, confidence=Confidence.HINT, parts=text(*f.parts, " (environment not stated)"))
-                if f.field.startswith("env.") else f for f in facts]
+                if f.field.startswith("env.") and f.env is None else f for f in out]
 
     def _logging(self, path: str, container: YDict, label: tuple[Part, ...], line: int) -> list[Fact]:
         config = container.get("logConfiguration")
@@ -121,6 +125,16 @@ class EcsDetector(Detector):
         return [Fact("deploy.rollback.verify", text("Health check of ", *label, ": ", Code(shown)),
                      Confidence.DECLARED, self.evidence(path, at), item=f"ecs:health:{path}:{at}", rank=50,
                      order=(path, at))]
+
+
+def _selected(environment: Any) -> str | None:
+    """The environment a selector among a container's variables names (`NODE_ENV=production`)."""
+    for entry in environment if isinstance(environment, list) else []:
+        if isinstance(entry, YDict) and scalar(entry.get("name")) in ENV_SELECTORS:
+            env = env_from_name(scalar(entry.get("value")))
+            if env:
+                return env
+    return None
 
 
 def _environment(path: str, family: str) -> str | None:

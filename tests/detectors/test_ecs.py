@@ -55,3 +55,16 @@ def test_the_environment_comes_from_the_file_or_family_name(tmp_path: Path) -> N
 def test_broken_json_is_a_diagnostic(tmp_path: Path) -> None:
     model = scan_tree(tmp_path, {".aws/task-definition.json": '{"containerDefinitions": [{"name": "x",'}).model
     assert any("invalid YAML" in d or "invalid JSON" in d for d in diagnostics_for(model, ".aws/task-definition.json"))
+
+
+def test_a_selector_names_the_environment_and_secrets_are_said_as_secrets(tmp_path: Path) -> None:
+    # watchman-java: a task definition named for no environment whose SPRING_PROFILES_ACTIVE is production
+    task = ('{"family": "watchman", "containerDefinitions": [{"name": "app", "image": "x", "environment": ['
+            '{"name": "SPRING_PROFILES_ACTIVE", "value": "production"}, '
+            '{"name": "DATABASE_URL", "value": "postgres://db.internal:5432/watchman"}], '
+            '"secrets": [{"name": "SENTRY_DSN", "valueFrom": "arn:aws:ssm:us-east-1:1:parameter/dsn"}]}]}')
+    model = scan_tree(tmp_path, {".aws/task-definition.json": task}).model
+    [db] = facts_for(model, "env.database", env="production")
+    assert db.confidence is Confidence.DECLARED and db.tech == "postgresql"
+    [sentry] = facts_for(model, "mon.application")
+    assert "in the secrets (Secrets Manager or Parameter Store) of ECS container app" in sentry.text
