@@ -8,9 +8,10 @@ GitHub's ECS starter workflow, and most teams deploying to ECS with
 hold), its `logConfiguration` (where its logs go) and its `healthCheck`. Those are read here, as
 any other deployment's variables are, through the shared variable reader. The environment is the
 one the file or the task family is named for (`task-definition-prod.json`, `shop-staging`), else
-the one a container's selector names (`SPRING_PROFILES_ACTIVE=production`), else not stated: the
-task runs wherever the workflow that registers it deploys it, and what it says of an environment
-(its database, its URL) is a hint.
+the one a container's selector names (`SPRING_PROFILES_ACTIVE=production`), else, in phase 2, the
+literal `environment:` of the one GitHub workflow job that deploys the file with the ECS actions
+(GitHub's starter workflow has `environment: production`); deployed by none, or to several
+environments, what it says of an environment (its database, its URL) is a hint.
 
 Files are found by name (`*task*def*.json`, anything under `.aws/`) and are task definitions only
 when they hold `containerDefinitions`. JSON is read through the YAML loader (JSON is YAML), which
@@ -19,18 +20,27 @@ gives every key its line.
 
 from __future__ import annotations
 
+import posixpath
 import re
+from collections import defaultdict
 from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from infrascan.detector import Detector, Extraction, SourceFile
-from infrascan.environments import env_from_name
+from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
+from infrascan.environments import env_from_name, normalise
 from infrascan.envvars import ENV_SELECTORS, Variable, VariableReader
-from infrascan.model import Code, Confidence, Fact, Part, text
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
 from infrascan.yamlload import YDict, line_of
 
 from ._devenv import scalar
+from ._release import dump_parts, load_parts
+from .github_actions import WORKFLOW
+
+_ENV_REF = re.compile(r"\$\{\{\s*env\.(\w+)\s*\}\}")
+UNPLACED = "ecs.unplaced"  # a task definition's environment lines, placed in phase 2
+# The actions that render or deploy a task definition given by its path (`task-definition:`).
+_ECS_ACTIONS = ("aws-actions/amazon-ecs-render-task-definition", "aws-actions/amazon-ecs-deploy-task-definition")
 
 # Log drivers that ship a container's logs somewhere, with the catalog entry they ship to.
 SHIPPING_DRIVERS: dict[str, str | None] = {"awslogs": "cloudwatch", "awsfirelens": None, "splunk": "splunk",
@@ -65,12 +75,16 @@ class EcsDetector(Detector):
             name = scalar(container.get("name")) or str(index + 1)
             label = ("ECS container ", Code(name), *task)
             line = line_of(containers, index)
-            out.facts += self._variables(file.path, container, env, label)
+            placed, unplaced = self._variables(file.path, container, env, label)
+            out.facts += placed
+            if unplaced:
+                out.records.append(Record(UNPLACED, file.path, line, {"facts": [_dump(f) for f in unplaced]}))
             out.facts += self._logging(file.path, container, label, line)
             out.facts += self._health(file.path, container, label, line)
         return out
 
-    def _variables(self, path: str, container: YDict, env: str | None, label: tuple[Part, ...]) -> list[Fact]:
+    def _variables(self, path: str, container: YDict, env: str | None,
+                   label: tuple[Part, ...]) -> tuple[list[Fact], list[Fact]]:
         """`environment` with values; `secrets` by name only, said as secrets (`valueFrom` names the
         Secrets Manager or Parameter Store entry that holds the value). With no environment named,
         a selector among them (`SPRING_PROFILES_ACTIVE=production`) names it."""
@@ -90,10 +104,34 @@ class EcsDetector(Detector):
                 reader = VariableReader(path=path, detector=self.name, env=env, confidence=Confidence.DECLARED,
                                         where=where, catalog=self.catalog)
                 out += reader.facts(variables)
-        # A task definition named for no environment runs wherever it is deployed: an environment's
-        # line from it is a lead, said as such, not a statement about one environment.
-        return [replace(f, confidence=Confidence.HINT, parts=text(*f.parts, " (environment not stated)"))
-                if f.field.startswith("env.") and f.env is None else f for f in out]
+        # A task definition named for no environment runs wherever it is deployed: its environment's
+        # lines wait for phase 2, which looks for the workflow that deploys it.
+        unplaced = [f for f in out if f.field.startswith("env.") and f.env is None]
+        return [f for f in out if f not in unplaced], unplaced
+
+    def resolve(self, ctx: ResolveContext) -> list[Fact]:
+        """A task definition named for no environment is that of the one workflow job that deploys
+        it (`aws-actions/amazon-ecs-*-task-definition` with its path as `task-definition`) under a
+        literal `environment:`, as GitHub's ECS starter workflow does (`environment: production`);
+        deployed by none, or to several, what it says of an environment stays a hint."""
+        records = ctx.records(UNPLACED)
+        if not records:
+            return []
+        deployed = _deployed_environments(ctx)
+        out: list[Fact] = []
+        for record in records:
+            targets = deployed.get(record.path, {})
+            for data in record.data["facts"]:
+                fact = _load(data, record.path, self.name)
+                if len(targets) == 1:
+                    [(env, (workflow, line))] = targets.items()
+                    out.append(replace(fact, env=env, parts=text(*fact.parts, "; deployed to ", env,
+                                                                  " by ", Code(workflow)),
+                                       evidence=(*fact.evidence, *self.evidence(workflow, line))))
+                else:
+                    out.append(replace(fact, confidence=Confidence.HINT,
+                                       parts=text(*fact.parts, " (environment not stated)")))
+        return out
 
     def _logging(self, path: str, container: YDict, label: tuple[Part, ...], line: int) -> list[Fact]:
         config = container.get("logConfiguration")
@@ -125,6 +163,45 @@ class EcsDetector(Detector):
         return [Fact("deploy.rollback.verify", text("Health check of ", *label, ": ", Code(shown)),
                      Confidence.DECLARED, self.evidence(path, at), item=f"ecs:health:{path}:{at}", rank=50,
                      order=(path, at))]
+
+
+def _deployed_environments(ctx: ResolveContext) -> dict[str, dict[str, tuple[str, int]]]:
+    """Task definition path -> the environments workflow jobs deploy it to, each with where the
+    job names it."""
+    out: dict[str, dict[str, tuple[str, int]]] = defaultdict(dict)
+    for workflow in ctx.records(WORKFLOW):
+        for job in workflow.data.get("jobs", []):
+            environment = job.get("environment") or {}
+            name = environment.get("name") or ""
+            if not name or "${{" in name:
+                continue
+            variables = {**(workflow.data.get("env") or {}), **(job.get("env") or {})}
+            for step in job.get("steps", []):
+                uses = step.get("uses") or ""
+                # the starter workflow names the file in the workflow's env: `${{ env.ECS_TASK_DEFINITION }}`
+                path = _expanded((step.get("with") or {}).get("task-definition", ""), variables)
+                if uses.startswith(_ECS_ACTIONS) and path and "${{" not in path:
+                    out[posixpath.normpath(path)].setdefault(normalise(name), (workflow.path, environment["line"]))
+    return out
+
+
+def _expanded(value: str, variables: dict[str, str]) -> str:
+    """`${{ env.X }}` in a step input, as the job's or the workflow's `env` sets it."""
+    return _ENV_REF.sub(lambda m: variables.get(m[1], m[0]), value)
+
+
+def _dump(fact: Fact) -> dict[str, Any]:
+    """A fact as plain data, for a record (records are cached with their file)."""
+    return {"field": fact.field, "parts": dump_parts(fact.parts), "lines": [e.line for e in fact.evidence],
+            "confidence": fact.confidence.name,
+            "item": fact.item, "rank": fact.rank, "tech": fact.tech, "order": list(fact.order),
+            "attrs": dict(fact.attrs)}
+
+
+def _load(data: dict[str, Any], path: str, detector: str) -> Fact:
+    return Fact(data["field"], load_parts(data["parts"]), Confidence[data["confidence"]],
+                tuple(Evidence(path, line, detector) for line in data["lines"]), item=data["item"],
+                rank=data["rank"], tech=data["tech"], order=tuple(data["order"]), attrs=data["attrs"])
 
 
 def _selected(environment: Any) -> str | None:

@@ -68,3 +68,51 @@ def test_a_selector_names_the_environment_and_secrets_are_said_as_secrets(tmp_pa
     assert db.confidence is Confidence.DECLARED and db.tech == "postgresql"
     [sentry] = facts_for(model, "mon.application")
     assert "in the secrets (Secrets Manager or Parameter Store) of ECS container app" in sentry.text
+
+
+STARTER = """\
+# modelled on GitHub's ECS starter workflow (deploy-to-amazon-ecs), as courshare-payment-service keeps it
+on:
+  push:
+    branches: [main]
+env:
+  ECS_TASK_DEFINITION: .aws/task-definition.json
+  CONTAINER_NAME: web
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    environment: %s
+    steps:
+      - uses: actions/checkout@v5
+      - uses: aws-actions/amazon-ecs-render-task-definition@v1
+        id: task-def
+        with:
+          task-definition: ${{ env.ECS_TASK_DEFINITION }}
+          container-name: ${{ env.CONTAINER_NAME }}
+          image: ${{ steps.build-image.outputs.image }}
+      - uses: aws-actions/amazon-ecs-deploy-task-definition@v2
+        with:
+          task-definition: ${{ steps.task-def.outputs.task-definition }}
+          service: web
+          cluster: main
+"""
+TASK = ('{"family": "shop-web", "containerDefinitions": [{"name": "web", "image": "x", "environment": '
+        '[{"name": "DATABASE_URL", "value": "mysql://db.internal:3306/app"}]}]}')
+
+
+def test_an_unnamed_task_takes_the_environment_of_the_job_that_deploys_it(tmp_path: Path) -> None:
+    model = scan_tree(tmp_path, {".aws/task-definition.json": TASK,
+                                 ".github/workflows/aws.yml": STARTER % "production"}).model
+    [db] = [f for f in facts_for(model, "env.database", env="production") if f.evidence[0].detector == "ecs"]
+    assert db.confidence is Confidence.DECLARED
+    assert db.text.endswith("; deployed to production by .github/workflows/aws.yml")
+    assert (db.evidence[-1].path, db.evidence[-1].line) == (".github/workflows/aws.yml", 11)
+
+
+def test_a_task_deployed_to_two_environments_stays_a_hint(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {".aws/task-definition.json": TASK,
+                                     ".github/workflows/prod.yml": STARTER % "production",
+                                     ".github/workflows/dev.yml": STARTER % "development"}
+    model = scan_tree(tmp_path, files).model
+    found = [f for f in model.facts if f.field == "env.database" and f.evidence[0].detector == "ecs"]
+    assert found and all(f.env is None and f.confidence is Confidence.HINT for f in found)
