@@ -41,10 +41,13 @@ _QUOTED = re.compile(r"""(['"])([^'"#{}]*)\1""")
 _OPTIONS = re.compile(r"""(?:^|,)\s*(?:\w+:\s|:\w+\s*=>)""")
 _ROLES_ARG = re.compile(r"""(?::roles\s*=>|\broles:)\s*(%[wiWI]\s*[{(\[][^})\]]*[})\]]|\[[^\]]*\]|:\w+|['"]\w+['"])""")
 # `"main"`, `:main`, `5`; `ENV["BRANCH"] || "main"`, `ENV.fetch("BRANCH", "main")`: a default a variable overrides
-_LITERAL = re.compile(r"""^(?:(['"])([^'"#{}]*)\1|:(\w+)|(\d+))$""")
+_LITERAL = re.compile(r"""^(?:(['"])([^'"#{}]*)\1|:(\w+)|(\d+|true|false))$""")
 _ENV_DEFAULT = re.compile(r"""^ENV(?:\[\s*['"](\w+)['"]\s*\]\s*\|\|\s*(.+)
                               |\.fetch\(\s*['"](\w+)['"]\s*,\s*(.+?)\s*\))$""", re.X)
-_READ = ("repo_url", "repository", "branch", "deploy_to", "keep_releases", "migration_role", "stage", "rails_env")
+_READ = ("repo_url", "repository", "branch", "deploy_to", "keep_releases", "migration_role", "conditionally_migrate")
+# `ask :branch, ...`: Capistrano prompts for the value when it deploys
+_ASK = re.compile(r"^\s*ask\s*\(?\s*:(\w+)\b")
+ASKED = "?"
 _LOADS = ("capistrano/setup", "capistrano/deploy")
 # The host of a repository URL (`git@github.com:me/app.git`, `https://github.com/me/app`).
 _REPO_HOST = re.compile(r"^(?:[\w+.-]+://)?(?:[^@/]+@)?([^:/]*)")
@@ -76,6 +79,8 @@ class CapistranoDetector(Detector):
                 value = _value(match[2])
                 if value is not None:
                     data["settings"][match[1]] = [*value, number]
+            elif (match := _ASK.match(line)) and match[1] in _READ:
+                data["settings"][match[1]] = ["", ASKED, number]
             elif match := _SERVER.match(line):
                 data["servers"].append([match[2].strip(), _roles(match[3] or ""), number])
             elif match := _ROLE.match(line):
@@ -121,7 +126,7 @@ class CapistranoDetector(Detector):
         kept = f"the last {keep[0]}" if keep else f"the last {DEFAULT_KEEP} by default"
         cited = [(project.capfile.path, project.capfile_line), *([(keep[2], keep[3])] if keep else [])]
         out.append(Fact("deploy.rollback.perform",
-                        text(Code("cap STAGE deploy:rollback"), *project.where, ": Capistrano points ",
+                        text(Code(f"cap {project.stage_word} deploy:rollback"), *project.where, ": Capistrano points ",
                              Code("current"), " back at the previous release, of those it keeps on the servers (",
                              kept, ")", *self._unmigrated(project)),
                         Confidence.INFERRED, tuple(e for path, line in cited for e in self.evidence(path, line)),
@@ -130,12 +135,18 @@ class CapistranoDetector(Detector):
         if migrates is not None:
             role = project.setting("migration_role")
             on = role[0] if role else "db"
+            # `conditionally_migrate` skips the migration when no file under db/ changed
+            conditional = project.setting("conditionally_migrate")
+            when: tuple[Part, ...] = ("during every ", Code(f"cap {project.stage_word} deploy"))
+            if conditional and conditional[0] == "true":
+                when = ("during a ", Code(f"cap {project.stage_word} deploy"), " that changes ", Code("db/"),
+                        " (", Code("conditionally_migrate"), ")")
+            cited = [(project.capfile.path, migrates[1]), *((s[2], s[3]) for s in (role, conditional) if s)]
             out.append(Fact("deploy.migration.strategy",
                             text(Code("deploy:migrate"), " (", Code(f"require '{migrates[0]}'"),
                                  ") runs ", Code("rake db:migrate"), " on the ", Code(on),
-                                 " role's primary server during every ", Code("cap STAGE deploy"),
-                                 ", before the new release is published"),
-                            Confidence.DECLARED, self.evidence(project.capfile.path, migrates[1]),
+                                 " role's primary server ", *when, ", before the new release is published"),
+                            Confidence.DECLARED, tuple(e for path, line in cited for e in self.evidence(path, line)),
                             item=f"capistrano:migrate:{project.capfile.path}", tech="rails-migrations", rank=30))
         return out
 
@@ -193,6 +204,12 @@ class _Project:
     base: Record | None
     stages: list[_Stage]
     where: tuple[Part, ...]
+
+    @property
+    def stage_word(self) -> str:
+        """The stage in a command: its name when only one stage deploys anywhere, else `STAGE`."""
+        deployed = [stage.name for stage in self.stages if stage.servers]
+        return deployed[0] if len(deployed) == 1 else "STAGE"
 
     @property
     def capfile_line(self) -> int:
@@ -276,6 +293,8 @@ def _words(raw: str) -> list[str]:
 
 def _said_branch(branch: list[Any]) -> list[Part]:
     value, variable = branch[0], branch[1]
+    if variable == ASKED:
+        return ["the branch it asks for at deploy time"]
     if variable:
         return ["branch ", Code(value), " (unless ", Code(variable), " names another)"]
     return ["branch ", Code(value)]

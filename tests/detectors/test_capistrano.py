@@ -64,3 +64,25 @@ def test_generated_stage_files_and_computed_values(tmp_path: Path) -> None:
         "cap qa deploy: Capistrano deploys the configured branch to 1 server (roles app), then points current at "
         "the new release"]
     assert not facts_for(model, "deploy.migration.strategy")
+
+
+def test_an_asked_branch_conditional_migrations_and_one_stage(tmp_path: Path) -> None:
+    # sul-dlss/argo asks for the branch; avalon migrates only when db/ changed, on the app role
+    files: dict[str, str | bytes] = {
+        "Capfile": 'require "capistrano/setup"\nrequire "capistrano/deploy"\nrequire "capistrano/rails"\n',
+        "config/deploy.rb": ("set :repo_url, 'https://github.com/acme/avalon.git'\n"
+                             "ask :branch, proc { `git rev-parse --abbrev-ref HEAD`.chomp }.call\n"
+                             "set :conditionally_migrate, true\nset :migration_role, :app\n"),
+        "config/deploy/nu-test.rb": "server 'avalon-dev.acme.edu', roles: %w{web app}, user: 'deploy'\n",
+    }
+    model = scan_tree(tmp_path, files).model
+    [step] = facts_for(model, "deploy.steps")
+    assert step.text.startswith("cap nu-test deploy: Capistrano deploys the branch it asks for at deploy time of ")
+    [migrate] = facts_for(model, "deploy.migration.strategy")
+    assert migrate.text == ("deploy:migrate (require 'capistrano/rails') runs rake db:migrate on the app role's "
+                            "primary server during a cap nu-test deploy that changes db/ (conditionally_migrate), "
+                            "before the new release is published")
+    assert [(e.path, e.line) for e in migrate.evidence] == [("Capfile", 3), ("config/deploy.rb", 4),
+                                                            ("config/deploy.rb", 3)]
+    [rollback] = facts_for(model, "deploy.rollback.perform")
+    assert rollback.text.startswith("cap nu-test deploy:rollback: ")
