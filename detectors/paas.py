@@ -130,6 +130,12 @@ _PROCFILE_RELEASE_ASIDE = (
     " release image's, not this one")
 # the package.json script Heroku's Node.js buildpack runs after installing, on every build
 _HEROKU_BUILD_SCRIPT = "heroku-postbuild"
+# Dokku's deploy hooks in app.json (dokku.com/docs/advanced-usage/deployment-tasks): predeploy
+# runs in a container of the new image before any of its containers start, postdeploy once they run.
+DOKKU_HOOKS: tuple[tuple[str, str], ...] = (
+    ("predeploy", "On each Dokku deploy, before the new containers start"),
+    ("postdeploy", "On each Dokku deploy, once the new containers run"),
+)
 # Records of pipelines and scripts whose text may name Heroku (`git push heroku`, HEROKU_API_KEY,
 # `akhileshns/heroku-deploy`): the GitLab CI and GitHub Actions files, the other CI systems' jobs
 # and the scripts detector's commands.
@@ -665,6 +671,13 @@ class PaasDetector(Detector):
                 ),
                 "postdeploy",
             )
+        dokku = scripts.get("dokku")
+        for hook, when in DOKKU_HOOKS:
+            command = dokku.get(hook) if isinstance(dokku, dict) else None
+            if isinstance(command, str) and command.strip():
+                self._release(out, path, lines.line(*at, "scripts", "dokku", hook), command,
+                              text(f"{when}: ", Code(f"scripts.dokku.{hook}"), " in ", Code("app.json"), *env_label),
+                              "hook")
         test = scripts.get("test")
         if isinstance(test, str) and test.strip():
             line = lines.line(*at, "scripts", "test")
@@ -2071,14 +2084,16 @@ def _names_heroku(data: Any) -> bool:
 
 
 def _is_heroku_manifest(data: Any) -> bool:
-    """An app.json is Heroku's when it has a key only Heroku reads, not just name/description."""
+    """An app.json is Heroku's (or Dokku's, which reads the same file) when it has a key only they
+    read, not just name/description."""
     if not isinstance(data, dict) or "expo" in data:
         return False
     if HEROKU_KEYS & set(data):
         return True
     scripts = data.get("scripts")
-    if isinstance(scripts, dict) and {"postdeploy", "pr-predestroy"} & set(scripts):
-        return True
+    if isinstance(scripts, dict) and ({"postdeploy", "pr-predestroy"} & set(scripts)
+                                      or isinstance(scripts.get("dokku"), dict)):
+        return True  # Dokku reads Heroku's app.json, and its own `scripts.dokku` there
     env = data.get("env")
     return isinstance(env, dict) and any(isinstance(v, dict) and HEROKU_ENV_KEYS & set(v) for v in env.values())
 

@@ -1458,6 +1458,17 @@ ROWS: list[tuple[str, str]] = [
     # heroku docs: container registry
     ('heroku container:release web --app my-app', 'deploy:heroku@heroku'),
     ('heroku container:push web -a my-app && heroku container:release web -a my-app', 'deploy:heroku@heroku'),
+    # ---- dokku-deploy ------------------------------------------------------------------------------
+    # dokku docs (deployment/application-deployment): the app's remote, named or by URL
+    ('git push dokku main', 'deploy:dokku@dokku'),
+    ('git push -f dokku@apps.acme.io:shop HEAD:main', 'deploy:dokku@dokku'),
+    # dokku docs: the CLI over SSH (git:sync builds from a repository, ps:rebuild redeploys)
+    ('ssh -o StrictHostKeyChecking=no dokku@apps.acme.io ps:rebuild shop', 'deploy:dokku@dokku'),
+    ('dokku git:sync --build shop https://github.com/acme/shop.git main', 'deploy:dokku@dokku'),
+    # dokku docs (deployment/methods/image): deploying an image built elsewhere
+    ('ssh dokku@apps.acme.io git:from-image shop ghcr.io/acme/shop:1.2.3', 'deploy:dokku@dokku'),
+    # negative: creating an app deploys nothing
+    ('dokku apps:create shop', ''),
     # ---- platformsh-push / upsun-push ----------------------------------------------------------------
     # platformsh/cli: `platform push` and `platform environment:deploy`; docs: a push to the project's remote
     ('platform push --yes --target main', 'deploy:platformsh@platformsh'),

@@ -1241,6 +1241,8 @@ ACTION_ROWS: list[tuple[str, tuple[str, ...]]] = [
     ("Azure/static-web-apps-deploy@v1", ("deploy",)),
     ("azure/k8s-deploy@v5", ("deploy",)),
     ("akhileshns/heroku-deploy@v3.13.15", ("deploy",)),
+    # dokku/github-action's README: a push to the app's Dokku remote
+    ("dokku/github-action@v1.7.0", ("deploy",)),
     ("amondnet/vercel-action@v25", ("deploy",)),
     ("nwtgck/actions-netlify@v3", ("deploy",)),
     ("netlify/actions/cli@master", ("command",)),

@@ -432,3 +432,15 @@ def test_a_render_database_read_through_two_variables_says_its_service_once(tmp_
     database = only(paas_facts(scanned, "env.database", "production"), "Render database")
     assert database.text.endswith(", used by app through DATABASE_URL and DIRECT_DATABASE_URL")
     assert "used_by" not in database.attrs
+
+
+def test_dokku_deploy_scripts_in_app_json(tmp_path: Path) -> None:
+    # dokku.com/docs/advanced-usage/deployment-tasks: the app.json of a Dokku-deployed Rails app
+    app_json = ('{\n  "name": "shop",\n  "scripts": {\n    "dokku": {\n'
+                '      "predeploy": "bundle exec rails db:migrate",\n'
+                '      "postdeploy": "bin/notify-release"\n    }\n  }\n}\n')
+    model = scan_tree(tmp_path, {"app.json": app_json, "bin/notify-release": "#!/bin/sh\necho ok\n"}).model
+    [migration] = facts_for(model, "deploy.migration.strategy")
+    assert migration.text == ("On each Dokku deploy, before the new containers start: scripts.dokku.predeploy in "
+                              "app.json runs bundle exec rails db:migrate")
+    assert (migration.evidence[0].path, migration.evidence[0].line) == ("app.json", 5)
