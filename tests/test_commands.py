@@ -1066,6 +1066,12 @@ ROWS: list[tuple[str, str]] = [
     ('bin/rails db:test:prepare test', 'test:rails@unit'),
     # negative: preparing the test database runs no test
     ('bin/rails db:test:prepare', ''),
+    # one suite by its task (Rails 7.1's test:all, Rails 2-era rake tasks)
+    ('bin/rails test:all', 'test:rails@unit'),
+    ('bundle exec rake test:units', 'test:rails@unit'),
+    # negative: the app started in the test environment for a browser suite, a runner in it
+    ('bin/rails server -e test -p 5017 -d', ''),
+    ("bin/rails runner -e test 'puts 1'", ''),
     # ---- maven-test --------------------------------------------------------------------------------
     # aws-containers/retail-store-sample-app: src/ui/project.json
     ('./mvnw test -DexcludedGroups=integration', 'test:maven@unit'),
