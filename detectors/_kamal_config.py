@@ -45,12 +45,17 @@ def read(doc: YDict) -> dict[str, Any]:
     registry = doc.get("registry")
     data["registry"] = _setting(registry, "server") if isinstance(registry, YDict) else None
     data["servers"] = _roles(doc.get("servers"))
+    data["servers_list"] = isinstance(doc.get("servers"), list)
     data["proxy"] = _proxy(doc.get("proxy"))
-    data["traefik"] = "traefik" in doc or "healthcheck" in doc  # Kamal 1
     data["require_destination"] = doc.get("require_destination") is True
     health = doc.get("healthcheck")
     data["health"] = _setting(health, "path") if isinstance(health, YDict) else None
-    data["labels"] = _traefik_hosts(doc.get("labels"))
+    servers = doc.get("servers")
+    role_labels = [role.get("labels") for role in servers.values() if isinstance(role, YDict)] \
+        if isinstance(servers, YDict) else []
+    data["labels"] = [host for labels in (doc.get("labels"), *role_labels) for host in _traefik_hosts(labels)]
+    # Kamal 1: Traefik routes (its own section, its labels) and the top-level healthcheck
+    data["traefik"] = "traefik" in doc or "healthcheck" in doc or bool(data["labels"])
     data["env"] = _env(doc.get("env"))
     data["accessories"] = _accessories(doc.get("accessories"))
     data["logging"] = _logging(doc.get("logging"))
@@ -88,37 +93,58 @@ def _destination_of(stem: str, base: str) -> bool:
 
 
 def merged(records: list[Record]) -> dict[str, Any]:
-    """A base and its destination as Kamal merges them (a later key wins, a list is replaced)."""
-    out: dict[str, Any] = {"servers": {}, "proxy": {}, "labels": [], "env": {}, "accessories": {},
-                           "logging": {}, "traefik": False}
+    """A base and its destination as Kamal merges them (ActiveSupport's deep_merge: mappings merge
+    key by key, anything else, a list included, replaces what the base had)."""
+    out: dict[str, Any] = {"servers": {}, "proxy": {}, "labels": [], "accessories": {}, "logging": {},
+                           "traefik": False}
+    clear: dict[str, Any] = {}
+    secret: dict[str, Any] = {}
+    tags: dict[str, Any] = {}
     for record in records:
         data, path = record.data, record.path
         for key in (*SCALARS, "registry", "health"):
             if data.get(key) is not None:
                 out[key] = [data[key][0], path, data[key][1]]
         out["traefik"] = out["traefik"] or data["traefik"]
+        if data["servers_list"]:  # a list of hosts replaces every role the base had
+            out["servers"] = {}
         for name, role in data["servers"].items():
-            known = out["servers"].setdefault(name, {"hosts": [[], path, 0], "cmd": None, "proxy": None})
-            if role["hosts"][0]:  # a destination's role that sets only options keeps the base's hosts
-                known["hosts"] = [role["hosts"][0], path, role["hosts"][1]]
-            if role["cmd"]:
-                known["cmd"] = [role["cmd"][0], path, role["cmd"][1]]
-            if role["proxy"] is not None:
-                known["proxy"] = role["proxy"]
-            for key, value in role["proxy_settings"].items():  # a role's own proxy settings
-                out["proxy"][key] = _placed(key, value, path)
+            _merge_role(out["servers"], name, role, path)
         for key, value in data["proxy"].items():
             out["proxy"][key] = _placed(key, value, path)
         if data["labels"]:
             out["labels"] = [[host, path, line] for host, line in data["labels"]]
-        for name, (value, line) in data["env"].items():
-            out["env"][name] = [value, path, line]
+        env = data["env"]
+        clear.update({name: [value, path, line] for name, (value, line) in env["clear"].items()})
+        tags.update({name: [value, path, line] for name, (value, line) in env["tags"].items()})
+        if env["secret"] is not None:  # a list: the destination's replaces the base's
+            secret = {name: [None, path, line] for name, (_, line) in env["secret"].items()}
         for name, accessory in data["accessories"].items():
             if accessory["image"] is not None:
                 out["accessories"][name] = {"image": [accessory["image"][0], path, accessory["image"][1]]}
         for key, value in data["logging"].items():
             out["logging"][key] = [value[0], path, value[1]]
+    # a host tag's value applies to that tag's hosts: said only where `clear` and `secret` say nothing
+    out["env"] = {**{name: value for name, value in tags.items() if name not in clear and name not in secret},
+                  **secret, **clear}
     return out
+
+
+def _merge_role(roles: dict[str, Any], name: str, role: dict[str, Any], path: str) -> None:
+    """One role of a later file over the same role of an earlier one: a mapping over a mapping
+    merges (a role that sets only options keeps its hosts), anything else replaces."""
+    known = roles.get(name)
+    if known is None or role["shape"] == "list" or known["shape"] == "list":
+        known = roles[name] = {"hosts": [[], path, 0], "cmd": None, "proxy": None, "proxy_settings": {},
+                               "shape": role["shape"]}
+    if role["hosts"][0]:
+        known["hosts"] = [role["hosts"][0], path, role["hosts"][1]]
+    if role["cmd"]:
+        known["cmd"] = [role["cmd"][0], path, role["cmd"][1]]
+    if role["proxy"] is not None:
+        known["proxy"] = role["proxy"]
+    for key, value in role["proxy_settings"].items():
+        known["proxy_settings"][key] = _placed(key, value, path)
 
 
 def _placed(key: str, value: Any, path: str) -> Any:
@@ -135,6 +161,15 @@ def placeholders(config: dict[str, Any]) -> list[Setting]:
     if names and all(host in GENERATED_HOSTS or (is_example_host(host) and ERB not in host) for host in names):
         return lists
     return []
+
+
+def proxy_settings(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """kamal-proxy's settings for each role it serves: the role's own over the top-level ones (the
+    top-level ones alone when no role with hosts is served, as in a destination that sets none)."""
+    roles = proxied(config)
+    if not roles:
+        return [] if config["traefik"] else [config["proxy"]]
+    return [{**config["proxy"], **config["servers"][name]["proxy_settings"]} for name in roles]
 
 
 def proxied(config: dict[str, Any]) -> list[str]:
@@ -174,7 +209,7 @@ def _roles(servers: Any) -> dict[str, Any]:
     `cmd` and `proxy`."""
     if isinstance(servers, list):
         return {"web": {"hosts": [[h for h, _ in _host_names(servers)], line_of(servers, 0)], "cmd": None,
-                        "proxy": None, "proxy_settings": {}}}
+                        "proxy": None, "proxy_settings": {}, "shape": "list"}}
     roles: dict[str, Any] = {}
     if not isinstance(servers, YDict):
         return roles
@@ -188,6 +223,7 @@ def _roles(servers: Any) -> dict[str, Any]:
             "cmd": _setting(mapping, "cmd"),
             "proxy": proxy if isinstance(proxy, bool) else (True if isinstance(proxy, YDict) else None),
             "proxy_settings": _proxy(proxy),
+            "shape": "map" if mapping is not None else "list",
         }
     return roles
 
@@ -230,27 +266,30 @@ def _traefik_hosts(labels: Any) -> list[list[Any]]:
 
 
 def _env(env: Any) -> dict[str, Any]:
-    """`env`: `clear` values and `secret` names (a flat mapping is all clear), with `tags`' values
-    too (each host tag's, which every environment of those hosts gets): name -> [value, line]."""
-    out: dict[str, Any] = {}
+    """`env`: `clear` values (a flat mapping is all clear), `secret` names (None when the file has
+    no `secret` list, which then leaves the base's), and `tags`' values (each host tag's): each
+    name -> [value, line]."""
+    out: dict[str, Any] = {"clear": {}, "secret": None, "tags": {}}
     if not isinstance(env, YDict):
         return out
-    sections = [env] if "clear" not in env and "secret" not in env and "tags" not in env else \
-        [env.get("clear"), *((env["tags"] or {}).values() if isinstance(env.get("tags"), YDict) else ())]
-    for section in sections:
-        clear = section.get("clear", section) if isinstance(section, YDict) else None
-        if not isinstance(clear, YDict):
-            continue
-        for name, value in clear.items():
-            if name in ("clear", "secret") or isinstance(value, (dict, list)):
-                continue
-            out[str(name)] = [_text(value), line_of(clear, name)]
+    sectioned = "clear" in env or "secret" in env or "tags" in env
+    out["clear"] = _values(env.get("clear") if sectioned else env)
+    tags = env.get("tags")
+    for section in tags.values() if isinstance(tags, YDict) else ():
+        out["tags"].update(_values(section.get("clear", section) if isinstance(section, YDict) else None))
     secrets = env.get("secret")
-    for index, name in enumerate(secrets if isinstance(secrets, list) else []):
-        if isinstance(name, str) and name.strip():
-            # `NAME:ALIAS` reads the secret ALIAS into NAME
-            out[name.split(":", 1)[0].strip()] = [None, line_of(secrets, index)]
+    if isinstance(secrets, list):
+        # `NAME:ALIAS` reads the secret ALIAS into NAME
+        out["secret"] = {name.split(":", 1)[0].strip(): [None, line_of(secrets, index)]
+                         for index, name in enumerate(secrets) if isinstance(name, str) and name.strip()}
     return out
+
+
+def _values(clear: Any) -> dict[str, Any]:
+    if not isinstance(clear, YDict):
+        return {}
+    return {str(name): [_text(value), line_of(clear, name)] for name, value in clear.items()
+            if name not in ("clear", "secret") and not isinstance(value, (dict, list))}
 
 
 def _text(value: Any) -> str | None:

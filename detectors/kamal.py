@@ -200,28 +200,30 @@ class KamalDetector(Detector):
 
     def _urls(self, config: dict[str, Any], env: str, label: tuple[Part, ...], aside: tuple[Part, ...],
               confidence: Confidence) -> list[Fact]:
-        """The host names kamal-proxy routes to the app (Kamal 1: Traefik's `Host()` rules). When
-        kamal-proxy serves TLS the URL is `https://`; otherwise whether HTTPS ends before it (a load
-        balancer, a CDN) is not said here, so the URL is the host alone."""
-        proxy = config["proxy"]
-        ssl = proxy.get("ssl")
-        secure = ssl is not None and ssl[0] is True
-        hosts = [(host, secure, "kamal-proxy host") for host in proxy.get("hosts", [])]
-        hosts += [(host, False, "Traefik rule") for host in config["labels"]]
+        """The host names kamal-proxy routes to the app, each role's own settings over the top-level
+        ones (Kamal 1: Traefik's `Host()` rules). When kamal-proxy serves TLS the URL is `https://`;
+        otherwise whether HTTPS ends before it (a load balancer, a CDN) is not said here, so the URL
+        is the host alone."""
+        hosts: list[tuple[kc.Setting, kc.Setting | None, kc.Setting | None, str]] = []
+        for proxy in kc.proxy_settings(config):
+            ssl = proxy.get("ssl")
+            hosts += [(host, ssl if ssl and ssl[0] is True else None, proxy.get("path"), "kamal-proxy host")
+                      for host in proxy.get("hosts", [])]
+        hosts += [(host, None, None, "Traefik rule") for host in config["labels"]]
         out: list[Fact] = []
         seen: set[str] = set()
-        for setting, https, what in hosts:
+        for setting, ssl, prefix, what in hosts:
             host = setting[0]
-            if host in seen or kc.ERB in host or is_example_host(host) or is_placeholder_host(host):
+            path = prefix[0] if prefix else ""
+            if f"{host}{path}" in seen or kc.ERB in host or is_example_host(host) or is_placeholder_host(host):
                 continue
-            seen.add(host)
-            path = proxy["path"][0] if "path" in proxy and what == "kamal-proxy host" else ""
-            shown = (f"https://{host}" if https else host) + path
-            tls: tuple[Part, ...] = () if https or what != "kamal-proxy host" else (", without kamal-proxy's TLS",)
+            seen.add(f"{host}{path}")
+            shown = (f"https://{host}" if ssl else host) + path
+            tls: tuple[Part, ...] = () if ssl or what != "kamal-proxy host" else (", without kamal-proxy's TLS",)
             # a host whose scheme is not known here ranks after one served over HTTPS
             out.append(self._fact("env.url", text(Code(shown), " (", *label, f" {what}", *tls, *aside, ")"), setting,
-                                  f"url:{host}{path}", confidence, also=(ssl,) if https and ssl else (), env=env,
-                                  rank=20 if https else 25, attrs={"url": shown}))
+                                  f"url:{host}{path}", confidence, also=tuple(s for s in (ssl, prefix) if s), env=env,
+                                  rank=20 if ssl else 25, attrs={"url": shown}))
         return out
 
     def _accessories(self, config: dict[str, Any], env: str, label: tuple[Part, ...], aside: tuple[Part, ...],
@@ -273,6 +275,7 @@ class KamalDetector(Detector):
         for deployment in deployments:
             logging = deployment.config["logging"]
             driver, size, files = logging.get("driver"), logging.get("max-size"), logging.get("max-file")
+            driver, size, files = (s if s is None or kc.ERB not in s[0] else None for s in (driver, size, files))
             if driver is not None and driver[0] not in QUIET_LOG_DRIVERS:
                 group = logging.get("awslogs-group")
                 to = (" to group ", Code(group[0])) if group and kc.ERB not in group[0] else ()
@@ -305,10 +308,13 @@ class KamalDetector(Detector):
         hosts = {host for _, role in roles for host in role["hosts"][0]}
         shared = (f"; {len(hosts)} host" + ("" if len(hosts) == 1 else "s") + " in all",) \
             if len(hosts) < sum(len(role["hosts"][0]) for _, role in roles) else ()
-        parts = text(Code(deployment.command), *deployment.where, ": Kamal builds the image ", Code(image[0]),
+        built: tuple[Part, ...] = ("an image the file computes with ERB",) if kc.ERB in image[0] else \
+            ("the image ", Code(image[0]))
+        parts = text(Code(deployment.command), *deployment.where, ": Kamal builds ", *built,
                      " and pushes it", *pushed, " (unless run with ", Code("--skip-push"), "), then boots it on ",
                      *on, *shared, *((f" ({ASSUMED})",) if deployment.assumed else ()))
-        also = tuple(s for s in (registry, *(role["hosts"] for _, role in roles)) if s is not None)
+        also = tuple(s for s in (registry, *(role["hosts"] for _, role in roles), *(role["cmd"] for _, role in roles))
+                     if s is not None)
         return self._fact("deploy.steps", parts, image, f"deploy:{deployment.command}",
                           Confidence.INFERRED if deployment.assumed else Confidence.DECLARED, also=also, rank=30)
 
@@ -326,7 +332,7 @@ class KamalDetector(Detector):
         retained: dict[tuple[str, int], tuple[kc.Setting, list[str]]] = {}
         for d in deployments:
             setting = d.config.get("retain_containers")
-            if setting:
+            if setting and kc.ERB not in setting[0]:
                 retained.setdefault((setting[1], setting[2]), (setting, []))[1].append(d.destination or "")
         kept: tuple[Part, ...] = (f"the last {DEFAULT_RETAIN} by default",)
         if retained:
@@ -447,10 +453,10 @@ def _environment(destination: str, config: dict[str, Any] | None) -> str:
     (`RAILS_ENV: production`) names, else the name itself (a block of its own: serveme's regions)."""
     named = env_from_name(destination)
     if named:
-        return named
+        return normalise(named)
     for name, (value, _, _) in sorted((config or {}).get("env", {}).items()):
         if name in ENV_SELECTORS and value and (tier := env_from_name(value)):
-            return tier
+            return normalise(tier)
     return normalise(destination)
 
 

@@ -413,3 +413,43 @@ def test_destinations_of_an_empty_base_and_a_path_prefix(tmp_path: Path) -> None
         "staging.code.acme.io/ping (Kamal destination staging kamal-proxy host, without kamal-proxy's TLS)"]
     [rollback] = facts_for(model, "deploy.rollback.perform")
     assert rollback.text.startswith("bin/kamal rollback VERSION -d DESTINATION: ")
+
+
+def test_a_destination_merges_as_kamal_deep_merges(tmp_path: Path) -> None:
+    # lists replace (servers given as a list, env.secret), mappings merge; a tag's value does not
+    # override clear; `prod` is Production; a role's own proxy host is served too (code review)
+    base = ("service: app\nimage: acme/app\nservers:\n  web:\n    hosts: [203.0.113.1, 203.0.113.2]\n"
+            "  job:\n    hosts: [203.0.113.3]\n    cmd: bin/jobs\n  api:\n    hosts: [203.0.113.4]\n"
+            "    proxy:\n      host: api.acme.io\nproxy:\n  ssl: true\n  host: acme.io\n"
+            "env:\n  clear:\n    RAILS_LOG_LEVEL: info\n  secret:\n    - RAILS_MASTER_KEY\n    - SENTRY_DSN\n"
+            "  tags:\n    canary:\n      RAILS_LOG_LEVEL: debug\n")
+    staging = "servers:\n  - 198.51.100.7\nenv:\n  secret:\n    - RAILS_MASTER_KEY\n"
+    prod = "servers:\n  web: [203.0.113.9]\n"
+    model = scan_tree(tmp_path, {"config/deploy.yml": base, "config/deploy.staging.yml": staging,
+                                 "config/deploy.prod.yml": prod}).model
+    steps = {f.text.split(":")[0]: f.text for f in facts_for(model, "deploy.steps")}
+    assert set(steps) == {"kamal deploy -d prod", "kamal deploy -d staging"}  # `prod` is Production: no bare deploy
+    assert steps["kamal deploy -d staging"].endswith("then boots it on role web (1 host, behind kamal-proxy)")
+    assert "role api (1 host, behind kamal-proxy)" in steps["kamal deploy -d prod"]
+    assert "https://api.acme.io (Kamal destination prod kamal-proxy host)" in texts(
+        facts_for(model, "env.url", env="production"))
+    sentry = [f for f in facts_for(model, "mon.application") if f.evidence[0].detector == "kamal"]
+    assert [f.text for f in sentry] == ["Sentry: SENTRY_DSN in the env of Kamal destination prod"]
+    assert "RAILS_LOG_LEVEL=info in the env of Kamal destination staging" in texts(facts_for(model, "log.levels"))
+
+
+def test_erb_values_and_kamal_1_labels_are_not_said_as_written(tmp_path: Path) -> None:
+    erb = ("service: app\nimage: <%= ENV.fetch(\"IMAGE\", \"acme/app\") %>\nservers:\n  web:\n    - 203.0.113.5\n"
+           "retain_containers: <%= ENV.fetch(\"RETAIN\", 10) %>\nlogging:\n  driver: <%= ENV[\"LOG_DRIVER\"] %>\n")
+    labels = ("service: old\nimage: acme/old\nservers:\n  web:\n    hosts: [203.0.113.6]\n    labels:\n"
+              "      traefik.http.routers.old.rule: Host(`old.acme.io`)\n")
+    model = scan_tree(tmp_path, {"config/deploy.yml": erb, "legacy/config/deploy.yml": labels}).model
+    document = " ".join(f.text for f in model.facts)
+    assert "<%=" not in document
+    [erb_step] = [f for f in facts_for(model, "deploy.steps") if f.evidence[0].path == "config/deploy.yml"]
+    assert "Kamal builds an image the file computes with ERB" in erb_step.text
+    assert not facts_for(model, "log.aggregation")
+    [legacy] = [f for f in facts_for(model, "deploy.steps") if f.evidence[0].path.startswith("legacy/")]
+    assert "kamal-proxy" not in legacy.text  # Kamal 1, routed by Traefik
+    assert "old.acme.io (Kamal Traefik rule; production assumed: deployed with no destination)" in texts(
+        facts_for(model, "env.url", env="production"))
