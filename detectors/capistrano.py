@@ -25,7 +25,6 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
-from infrascan.environments import env_from_name, normalise
 from infrascan.envvars import is_example_host
 from infrascan.model import Code, Confidence, Fact, Part, code_list, text
 
@@ -35,6 +34,7 @@ _REQUIRE = re.compile(r"""^\s*require\s+['"]([\w/.-]+)['"]""")
 _SET = re.compile(r"^\s*set\s+:(\w+)\s*,\s*(.+?)\s*$")
 _SERVER = re.compile(r"""^\s*server\s*\(?\s*(['"])([^'"#]+)\1\s*(?:,(.*))?$""")
 _ROLE = re.compile(r"^\s*role\s*\(?\s*:(\w+)\s*,\s*(.+)$")
+_PARENS = re.compile(r"^\s*set\s*\(\s*:(\w+)\s*,\s*(.+)\)\s*$")
 _WORDS = re.compile(r"%[wiWI]\s*[{(\[]([^})\]]*)[})\]]")
 _QUOTED = re.compile(r"""(['"])([^'"#{}]*)\1""")
 # Where a `role` line's options start (`primary: true`, `:user => "deploy"`): its hosts come before.
@@ -69,13 +69,10 @@ class CapistranoDetector(Detector):
     def extract(self, file: SourceFile) -> Extraction:
         """The literal settings, servers, roles and requires of one file, each with its line."""
         data: dict[str, Any] = {"requires": [], "settings": {}, "servers": []}
-        for number, raw in enumerate(file.text.splitlines(), 1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
+        for number, line in _statements(file.text):
             if match := _REQUIRE.match(line):
                 data["requires"].append([match[1], number])
-            elif (match := _SET.match(line)) and match[1] in _READ:
+            elif (match := _SET.match(_unwrapped(line))) and match[1] in _READ:
                 value = _value(match[2])
                 if value is not None:
                     data["settings"][match[1]] = [*value, number]
@@ -166,19 +163,19 @@ class CapistranoDetector(Detector):
         parts += _said_branch(branch) if branch else ["the configured branch"]
         if repo and not is_example_host(_repo_host(repo[0])):
             parts += [" of ", Code(repo[0])]
-        hosts = sorted({host for host, _, _ in stage.servers})
-        roles = sorted({role for _, names, _ in stage.servers for role in names})
+        hosts = sorted({server[0] for server in stage.servers})
+        roles = sorted({role for server in stage.servers for role in server[1]})
         parts += [f" to {len(hosts)} server" + ("" if len(hosts) == 1 else "s")]
         if roles:
             parts += [" (roles ", *code_list(roles), ")"]
         if deploy_to:
             parts += [" under ", Code(deploy_to[0])]
         parts += [", then points ", Code("current"), " at the new release"]
-        cited = [(stage.record.path, stage.servers[0][2]), *((s[2], s[3]) for s in (repo, branch) if s)]
+        first = stage.servers[0]
+        cited = [(first[3], first[2]), *((s[2], s[3]) for s in (repo, branch, deploy_to) if s)]
         return Fact("deploy.steps", text(*parts), Confidence.DECLARED,
                     tuple(e for path, line in dict.fromkeys(cited) for e in self.evidence(path, line)),
-                    env=None, item=f"capistrano:deploy:{stage.record.path}", rank=30,
-                    order=(stage.record.path, stage.servers[0][2]), attrs={"environment": stage.env})
+                    item=f"capistrano:deploy:{stage.record.path}", rank=30, order=(stage.record.path, first[2]))
 
 
 @dataclass
@@ -188,12 +185,14 @@ class _Stage:
 
     name: str
     record: Record
-    env: str = ""
+    base: Record | None = None  # config/deploy.rb: its servers are every stage's too
     servers: list[list[Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.env = env_from_name(self.name) or normalise(self.name)
-        self.servers = [s for s in self.record.data["servers"] if not is_example_host(s[0])]
+        files = (self.record, *((self.base,) if self.base is not None else ()))
+        # each server as [host, roles, line, path of the file that names it]
+        self.servers = [[*server, record.path] for record in files for server in record.data["servers"]
+                        if not is_example_host(server[0])]
 
 
 @dataclass
@@ -240,11 +239,58 @@ def _projects(ctx: ResolveContext) -> list[_Project]:
         capfile = files.get("Capfile")
         if capfile is None or not any(r[0] in _LOADS for r in capfile.data["requires"]):
             continue
-        stages = [_Stage(key.removeprefix("stage:"), record) for key, record in sorted(files.items())
-                  if key.startswith("stage:")]
+        stages = [_Stage(key.removeprefix("stage:"), record, files.get("deploy.rb"))
+                  for key, record in sorted(files.items()) if key.startswith("stage:")]
         where: tuple[Part, ...] = (" (in ", Code(f"{root}/"), ")") if root not in ("", ".") else ()
         out.append(_Project(capfile, files.get("deploy.rb"), stages, where))
     return out
+
+
+def _statements(source: str) -> list[tuple[int, str]]:
+    """The file's statements without comments, each with the line it starts on: a statement goes
+    on while its line ends with a comma or a bracket it opened is still open (`role :app, %w{`,
+    one host per line)."""
+    out: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
+    for number, raw in enumerate(source.splitlines(), 1):
+        line = _without_comment(raw).strip()
+        if pending is not None:
+            pending = (pending[0], f"{pending[1]} {line}")
+        elif line:
+            pending = (number, line)
+        if pending is not None and not _continues(pending[1]):
+            out.append(pending)
+            pending = None
+    if pending is not None:
+        out.append(pending)
+    return out
+
+
+def _without_comment(line: str) -> str:
+    """The line up to a Ruby comment: a `#` outside quotes that opens no interpolation (`#{`)."""
+    quote = ""
+    for index, char in enumerate(line):
+        if quote:
+            if char == quote and line[index - 1] != "\\":
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and line[index + 1:index + 2] != "{":
+            return line[:index]
+    return line
+
+
+def _continues(statement: str) -> bool:
+    if statement.endswith((",", "\\")):
+        return True
+    depth = sum(statement.count(o) - statement.count(c) for o, c in ("()", "[]", "{}"))
+    return depth > 0 and len(statement) < 4000  # a runaway bracket stops somewhere
+
+
+def _unwrapped(statement: str) -> str:
+    """`set(:branch, "main")` as `set :branch, "main"`."""
+    match = _PARENS.match(statement)
+    return f"set :{match[1]}, {match[2]}" if match else statement
 
 
 def _value(raw: str) -> list[Any] | None:

@@ -21,7 +21,7 @@ def test_each_stage_s_deploy_and_the_project_s_rollback_and_migrations(tmp_path:
     ]
     [production] = [f for f in facts_for(model, "deploy.steps") if "production" in f.text]
     assert [(e.path, e.line) for e in production.evidence] == [
-        ("config/deploy/production.rb", 5), ("config/deploy.rb", 5), ("config/deploy.rb", 8)]
+        ("config/deploy/production.rb", 5), ("config/deploy.rb", 5), ("config/deploy.rb", 8), ("config/deploy.rb", 11)]
     [rollback] = facts_for(model, "deploy.rollback.perform")
     assert rollback.text == ("cap STAGE deploy:rollback: Capistrano points current back at the previous release, "
                              "of those it keeps on the servers (the last 3); the database stays migrated")
@@ -86,3 +86,23 @@ def test_an_asked_branch_conditional_migrations_and_one_stage(tmp_path: Path) ->
                                                             ("config/deploy.rb", 3)]
     [rollback] = facts_for(model, "deploy.rollback.perform")
     assert rollback.text.startswith("cap nu-test deploy:rollback: ")
+
+
+def test_comments_parentheses_multi_line_statements_and_shared_servers(tmp_path: Path) -> None:
+    # code review: a trailing comment or set(...) hid the value; a role over several lines counted one host
+    files: dict[str, str | bytes] = {
+        "Capfile": 'require "capistrano/setup"\nrequire "capistrano/deploy"\n',
+        "config/deploy.rb": ('set :keep_releases, 10 # disk is cheap\nset(:branch, "main")\n'
+                             'set :repo_url, "git@github.com:acme/shop.git" # the #1 repository\n'
+                             'set :deploy_to, "/var/www/shop"\n'
+                             'server "jobs.acme.io", roles: %w{worker}  # every stage runs it\n'),
+        "config/deploy/production.rb": ('role :app, %w{\n  deploy@app1.acme.io\n  deploy@app2.acme.io\n}\n'
+                                        'server "db.acme.io",\n  user: "deploy",\n  roles: %w{db}\n'),
+    }
+    model = scan_tree(tmp_path, files).model
+    [step] = facts_for(model, "deploy.steps")
+    assert step.text == ("cap production deploy: Capistrano deploys branch main of git@github.com:acme/shop.git to 4 "
+                         "servers (roles app, db, worker) under /var/www/shop, then points current at the new release")
+    assert ("config/deploy.rb", 4) in [(e.path, e.line) for e in step.evidence]  # deploy_to is cited
+    [rollback] = facts_for(model, "deploy.rollback.perform")
+    assert "(the last 10)" in rollback.text
