@@ -7,19 +7,21 @@ GitHub's ECS starter workflow, and most teams deploying to ECS with
 `environment` (values) and `secrets` (names, whose values Secrets Manager or SSM Parameter Store
 hold), its `logConfiguration` (where its logs go) and its `healthCheck`. Those are read here, as
 any other deployment's variables are, through the shared variable reader. The environment is the
-one the file or the task family is named for (`task-definition-prod.json`, `shop-staging`), else
-the one a container's selector names (`SPRING_PROFILES_ACTIVE=production`), else, in phase 2, the
-literal `environment:` of the one GitHub workflow job that deploys the file with the ECS actions
-(GitHub's starter workflow has `environment: production`); deployed by none, or to several
-environments, what it says of an environment (its database, its URL) is a hint.
+one the file or its folder is named for (`task-definition-prod.json`), or the tier the task family
+names (`shop-staging`; a family's other words are the application's name); else, in phase 2, that
+of each GitHub workflow job that deploys the file with the ECS actions under a literal
+`environment:` (GitHub's starter workflow has `environment: production`); else the one a
+container's selector names (`SPRING_PROFILES_ACTIVE=production`); else what it says of an
+environment (its database, its URL) is a hint.
 
 Files are found by name (`*task*def*.json`, anything under `.aws/`) and are task definitions only
 when they hold `containerDefinitions`. JSON is read through the YAML loader (JSON is YAML), which
-gives every key its line.
+gives every key its line; JSON it refuses (some escapes) is read by the JSON parser, without lines.
 """
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections import defaultdict
@@ -28,10 +30,10 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
-from infrascan.environments import env_from_name, normalise
+from infrascan.environments import TEMPLATE_TIERS, env_from_name, normalise
 from infrascan.envvars import ENV_SELECTORS, Variable, VariableReader
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
-from infrascan.yamlload import YDict, line_of
+from infrascan.yamlload import YDict, line_of, load_yaml
 
 from ._devenv import scalar
 from ._release import dump_parts, load_parts
@@ -62,7 +64,7 @@ class EcsDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        doc = self.yaml_mapping(file, out)
+        doc = self._document(file, out)
         containers = doc.get("containerDefinitions") if doc is not None else None
         if doc is None or not isinstance(containers, list):
             return out
@@ -78,18 +80,32 @@ class EcsDetector(Detector):
             placed, unplaced = self._variables(file.path, container, env, label)
             out.facts += placed
             if unplaced:
-                out.records.append(Record(UNPLACED, file.path, line, {"facts": [_dump(f) for f in unplaced]}))
+                out.records.append(Record(UNPLACED, file.path, line, {
+                    "facts": [_dump(f) for f in unplaced], "selected": _selected(container.get("environment"))}))
             out.facts += self._logging(file.path, container, label, line)
             out.facts += self._health(file.path, container, label, line)
         return out
 
+    def _document(self, file: SourceFile, out: Extraction) -> YDict | None:
+        """The task definition through the YAML loader, for its lines; JSON the loader does not
+        take (an escaped emoji, `\\ud83d\\ude80`) through the JSON parser, without lines."""
+        loaded = load_yaml(file.text)
+        documents = [d for d in loaded.documents if isinstance(d, YDict)]
+        if documents and loaded.error is None:
+            return documents[0]
+        try:
+            data = json.loads(file.text)
+        except ValueError as exc:
+            out.diagnostics.append(self.diagnostic(file.path, getattr(exc, "lineno", None), f"invalid JSON: {exc}"))
+            return None
+        converted = _mappings(data)
+        return converted if isinstance(converted, YDict) else None
+
     def _variables(self, path: str, container: YDict, env: str | None,
                    label: tuple[Part, ...]) -> tuple[list[Fact], list[Fact]]:
         """`environment` with values; `secrets` by name only, said as secrets (`valueFrom` names the
-        Secrets Manager or Parameter Store entry that holds the value). With no environment named,
-        a selector among them (`SPRING_PROFILES_ACTIVE=production`) names it."""
+        Secrets Manager or Parameter Store entry that holds the value)."""
         out: list[Fact] = []
-        env = env or _selected(container.get("environment"))
         for key, where in (("environment", ("in the environment of ", *label)),
                            ("secrets", ("in the secrets (Secrets Manager or Parameter Store) of ", *label))):
             entries = container.get(key)
@@ -105,15 +121,16 @@ class EcsDetector(Detector):
                                         where=where, catalog=self.catalog)
                 out += reader.facts(variables)
         # A task definition named for no environment runs wherever it is deployed: its environment's
-        # lines wait for phase 2, which looks for the workflow that deploys it.
+        # lines wait for phase 2, which looks for the workflow that deploys it (and the selector).
         unplaced = [f for f in out if f.field.startswith("env.") and f.env is None]
         return [f for f in out if f not in unplaced], unplaced
 
     def resolve(self, ctx: ResolveContext) -> list[Fact]:
-        """A task definition named for no environment is that of the one workflow job that deploys
-        it (`aws-actions/amazon-ecs-*-task-definition` with its path as `task-definition`) under a
+        """A task definition named for no environment is that of each workflow job that deploys it
+        (`aws-actions/amazon-ecs-*-task-definition` with its path as `task-definition`) under a
         literal `environment:`, as GitHub's ECS starter workflow does (`environment: production`);
-        deployed by none, or to several, what it says of an environment stays a hint."""
+        deployed by none, that of a selector among its variables (`NODE_ENV=production`); else what
+        it says of an environment stays a hint."""
         records = ctx.records(UNPLACED)
         if not records:
             return []
@@ -121,13 +138,15 @@ class EcsDetector(Detector):
         out: list[Fact] = []
         for record in records:
             targets = deployed.get(record.path, {})
+            selected = record.data["selected"]
             for data in record.data["facts"]:
                 fact = _load(data, record.path, self.name)
-                if len(targets) == 1:
-                    [(env, (workflow, line))] = targets.items()
-                    out.append(replace(fact, env=env, parts=text(*fact.parts, "; deployed to ", env,
-                                                                  " by ", Code(workflow)),
-                                       evidence=(*fact.evidence, *self.evidence(workflow, line))))
+                if targets:
+                    out += [replace(fact, env=env, parts=text(*fact.parts, "; deployed to ", env, " by ", Code(path)),
+                                    evidence=(*fact.evidence, *self.evidence(path, line)))
+                            for env, (path, line) in sorted(targets.items())]
+                elif selected:
+                    out.append(replace(fact, env=selected))
                 else:
                     out.append(replace(fact, confidence=Confidence.HINT,
                                        parts=text(*fact.parts, " (environment not stated)")))
@@ -163,6 +182,17 @@ class EcsDetector(Detector):
         return [Fact("deploy.rollback.verify", text("Health check of ", *label, ": ", Code(shown)),
                      Confidence.DECLARED, self.evidence(path, at), item=f"ecs:health:{path}:{at}", rank=50,
                      order=(path, at))]
+
+
+def _mappings(value: Any) -> Any:
+    """Parsed JSON with its objects as the loader's mappings (lines unknown: 0)."""
+    if isinstance(value, dict):
+        mapping = YDict()
+        mapping.update((key, _mappings(item)) for key, item in value.items())
+        return mapping
+    if isinstance(value, list):
+        return [_mappings(item) for item in value]
+    return value
 
 
 def _deployed_environments(ctx: ResolveContext) -> dict[str, dict[str, tuple[str, int]]]:
@@ -210,16 +240,18 @@ def _selected(environment: Any) -> str | None:
         if isinstance(entry, YDict) and scalar(entry.get("name")) in ENV_SELECTORS:
             env = env_from_name(scalar(entry.get("value")))
             if env:
-                return env
+                return normalise(env)
     return None
 
 
 def _environment(path: str, family: str) -> str | None:
-    """The environment the file or the task family is named for, if any (`task-definition-prod`)."""
+    """The environment the file or its folder is named for (`task-definition-qa.json`), or the
+    tier the task family names (`shop-staging`): a family is an application's name, whose other
+    words (`integration-service`) name no environment."""
     stem = PurePosixPath(path).stem
-    for name in (stem, family, PurePosixPath(path).parent.name):
+    for name, tiers_only in ((stem, False), (family, True), (PurePosixPath(path).parent.name, False)):
         words = [w for w in re.split(r"[^A-Za-z0-9]+", name) if w and not _GENERIC.fullmatch(w.lower())]
         env = env_from_name("-".join(words)) if words else None
-        if env:
-            return env
+        if env and (not tiers_only or normalise(env) in TEMPLATE_TIERS):
+            return normalise(env)
     return None

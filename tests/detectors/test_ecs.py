@@ -109,10 +109,33 @@ def test_an_unnamed_task_takes_the_environment_of_the_job_that_deploys_it(tmp_pa
     assert (db.evidence[-1].path, db.evidence[-1].line) == (".github/workflows/aws.yml", 11)
 
 
-def test_a_task_deployed_to_two_environments_stays_a_hint(tmp_path: Path) -> None:
+def test_a_task_deployed_to_two_environments_is_said_in_each(tmp_path: Path) -> None:
     files: dict[str, str | bytes] = {".aws/task-definition.json": TASK,
                                      ".github/workflows/prod.yml": STARTER % "production",
-                                     ".github/workflows/dev.yml": STARTER % "development"}
+                                     ".github/workflows/dev.yml": STARTER % "staging"}
     model = scan_tree(tmp_path, files).model
-    found = [f for f in model.facts if f.field == "env.database" and f.evidence[0].detector == "ecs"]
-    assert found and all(f.env is None and f.confidence is Confidence.HINT for f in found)
+    found = {f.env: f for f in model.facts if f.field == "env.database" and f.evidence[0].detector == "ecs"}
+    assert set(found) == {"production", "staging"}
+    assert found["staging"].text.endswith("; deployed to staging by .github/workflows/dev.yml")
+
+
+def test_the_deploying_job_wins_over_a_selector_and_a_family_names_only_tiers(tmp_path: Path) -> None:
+    # code review: NODE_ENV=production in a task the staging job deploys; an app named integration-service
+    task = ('{"family": "integration-service", "containerDefinitions": [{"name": "web", "image": "x", '
+            '"environment": [{"name": "NODE_ENV", "value": "production"}, '
+            '{"name": "DATABASE_URL", "value": "mysql://db.internal:3306/app"}]}]}')
+    files: dict[str, str | bytes] = {".aws/task-definition.json": task,
+                                     ".github/workflows/aws.yml": STARTER % "staging"}
+    model = scan_tree(tmp_path, files).model
+    [db] = [f for f in model.facts if f.field == "env.database" and f.evidence[0].detector == "ecs"]
+    assert db.env == "staging"
+    assert "integration" not in model.environments
+
+
+def test_json_the_yaml_loader_refuses_is_read_as_json(tmp_path: Path) -> None:
+    task = ('{"family": "shop-production", "containerDefinitions": [{"name": "web", "image": "x", "environment": ['
+            '{"name": "GREETING", "value": "\\ud83d\\ude80"}, '
+            '{"name": "DATABASE_URL", "value": "mysql://db.internal:3306/app"}]}]}')
+    model = scan_tree(tmp_path, {".aws/task-definition.json": task}).model
+    assert not diagnostics_for(model, ".aws/task-definition.json")
+    assert [f.tech for f in facts_for(model, "env.database", env="production")] == ["mysql"]
