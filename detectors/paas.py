@@ -554,7 +554,12 @@ class PaasDetector(Detector):
             out.diagnostics.append(self.diagnostic(file.path, getattr(exc, "lineno", None), f"invalid JSON: {exc}"))
             return
         if not _is_heroku_manifest(data):
-            return  # React Native, Expo or other metadata that shares the name
+            # React Native, Expo or other metadata that shares the name; or an app.json Dokku alone
+            # reads (its deploy scripts), which says nothing of Heroku
+            scripts = data.get("scripts") if isinstance(data, dict) else None
+            if isinstance(scripts, dict) and "expo" not in data:
+                self._dokku_scripts(file.path, scripts, JsonLines(file.text), (), out)
+            return
         out.records.append(Record(HEROKU_APP, file.path, 1, {"stack": _string(data.get("stack"))}))
         lines = JsonLines(file.text)
         environments = _table(data, "environments")
@@ -650,6 +655,18 @@ class PaasDetector(Detector):
             suffix: tuple[Part, ...] = () if version else (" (no version option: Heroku's default major version)",)
             out.facts.append(self._stores(tech, version, env, text(*where, *suffix), path, line))
 
+    def _dokku_scripts(self, path: str, scripts: dict[str, Any], lines: JsonLines, at: tuple[str, ...],
+                       out: Extraction) -> None:
+        """Dokku's deploy hooks in app.json (`scripts.dokku`): commands run at each deploy."""
+        dokku = scripts.get("dokku")
+        env_label: tuple[Part, ...] = (" for ", Code(at[1])) if at else ()
+        for hook, when in DOKKU_HOOKS:
+            command = dokku.get(hook) if isinstance(dokku, dict) else None
+            if isinstance(command, str) and command.strip():
+                self._release(out, path, lines.line(*at, "scripts", "dokku", hook), command,
+                              text(f"{when}: ", Code(f"scripts.dokku.{hook}"), " in ", Code("app.json"), *env_label),
+                              "hook")
+
     def _heroku_scripts(self, path: str, scripts: Any, lines: JsonLines, at: tuple[str, ...], out: Extraction) -> None:
         if not isinstance(scripts, dict):
             return
@@ -671,13 +688,7 @@ class PaasDetector(Detector):
                 ),
                 "postdeploy",
             )
-        dokku = scripts.get("dokku")
-        for hook, when in DOKKU_HOOKS:
-            command = dokku.get(hook) if isinstance(dokku, dict) else None
-            if isinstance(command, str) and command.strip():
-                self._release(out, path, lines.line(*at, "scripts", "dokku", hook), command,
-                              text(f"{when}: ", Code(f"scripts.dokku.{hook}"), " in ", Code("app.json"), *env_label),
-                              "hook")
+        self._dokku_scripts(path, scripts, lines, at, out)
         test = scripts.get("test")
         if isinstance(test, str) and test.strip():
             line = lines.line(*at, "scripts", "test")
@@ -2084,16 +2095,14 @@ def _names_heroku(data: Any) -> bool:
 
 
 def _is_heroku_manifest(data: Any) -> bool:
-    """An app.json is Heroku's (or Dokku's, which reads the same file) when it has a key only they
-    read, not just name/description."""
+    """An app.json is Heroku's when it has a key only Heroku reads, not just name/description."""
     if not isinstance(data, dict) or "expo" in data:
         return False
     if HEROKU_KEYS & set(data):
         return True
     scripts = data.get("scripts")
-    if isinstance(scripts, dict) and ({"postdeploy", "pr-predestroy"} & set(scripts)
-                                      or isinstance(scripts.get("dokku"), dict)):
-        return True  # Dokku reads Heroku's app.json, and its own `scripts.dokku` there
+    if isinstance(scripts, dict) and {"postdeploy", "pr-predestroy"} & set(scripts):
+        return True
     env = data.get("env")
     return isinstance(env, dict) and any(isinstance(v, dict) and HEROKU_ENV_KEYS & set(v) for v in env.values())
 

@@ -438,9 +438,11 @@ def test_dokku_deploy_scripts_in_app_json(tmp_path: Path) -> None:
     # dokku.com/docs/advanced-usage/deployment-tasks: the app.json of a Dokku-deployed Rails app
     app_json = ('{\n  "name": "shop",\n  "scripts": {\n    "dokku": {\n'
                 '      "predeploy": "bundle exec rails db:migrate",\n'
-                '      "postdeploy": "bin/notify-release"\n    }\n  }\n}\n')
+                '      "postdeploy": "bin/notify-release"\n    },\n    "test": "bin/rails test"\n  }\n}\n')
     model = scan_tree(tmp_path, {"app.json": app_json, "bin/notify-release": "#!/bin/sh\necho ok\n"}).model
     [migration] = facts_for(model, "deploy.migration.strategy")
     assert migration.text == ("On each Dokku deploy, before the new containers start: scripts.dokku.predeploy in "
                               "app.json runs bundle exec rails db:migrate")
     assert (migration.evidence[0].path, migration.evidence[0].line) == ("app.json", 5)
+    # Dokku's scripts alone do not make the file Heroku's (code review): no Heroku statement
+    assert not [f for f in model.facts if "Heroku" in f.text]
