@@ -49,6 +49,8 @@ _READ = ("repo_url", "repository", "branch", "deploy_to", "keep_releases", "migr
 _ASK = re.compile(r"^\s*ask\s*\(?\s*:(\w+)\b")
 ASKED = "?"
 _LOADS = ("capistrano/setup", "capistrano/deploy")
+# Another detector's statement that a job runs `cap <stage> deploy` (CI statements quote the command).
+_RUNS_CAP = re.compile(r"\bcap\s+\S+\s+deploy\b")
 # The host of a repository URL (`git@github.com:me/app.git`, `https://github.com/me/app`).
 _REPO_HOST = re.compile(r"^(?:[\w+.-]+://)?(?:[^@/]+@)?([^:/]*)")
 _MIGRATES = ("capistrano/rails/migrations", "capistrano/rails")
@@ -95,8 +97,7 @@ class CapistranoDetector(Detector):
 
     def conclude(self, ctx: ResolveContext, facts: Sequence[Fact]) -> list[Fact]:
         """How each project is deployed by hand, when no CI job of the repository runs `cap`."""
-        if any(f.tech == "capistrano" or "Capistrano" in f.text for f in facts
-               if f.field.startswith(("ci.deploy.", "deploy.steps"))
+        if any(_RUNS_CAP.search(f.text) for f in facts if f.field.startswith(("ci.deploy.", "deploy.steps"))
                and any(e.detector != self.name for e in f.evidence)):
             return []
         out: list[Fact] = []
