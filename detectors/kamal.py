@@ -60,6 +60,7 @@ DEFAULT_HEALTH_PATH = "/up"
 _PRODUCTION = "production"
 ASSUMED = "production assumed: deployed with no destination"
 _RUNS_KAMAL = re.compile(r"\bkamal\s+(?:deploy|redeploy|setup)\b")
+_DESTINATION_FLAG = re.compile(r"(?:^|\s)(?:-d|--destination)[\s=]+([\w-]+)")
 
 
 @dataclass(frozen=True)
@@ -133,23 +134,25 @@ class KamalDetector(Detector):
         return out
 
     def conclude(self, ctx: ResolveContext, facts: Sequence[Fact]) -> list[Fact]:
-        """How each configuration is deployed by hand, when no CI job of the repository runs Kamal
-        (then the CI job is the deployment, and said by its own detector)."""
-        if any(_RUNS_KAMAL.search(f.text) for f in facts if f.field.startswith(("ci.deploy.", "deploy.steps"))
-               and any(e.detector != self.name for e in f.evidence)):
-            return []
+        """How each deployment no CI job of the repository runs is deployed: by hand (a deployment a
+        CI job runs is said by that job's detector). A CI statement quotes its command, whose
+        destination (`-d staging`) says which deployment it runs."""
+        ci = [f.text for f in facts if f.field.startswith(("ci.deploy.", "deploy.steps"))
+              and any(e.detector != self.name for e in f.evidence) and _RUNS_KAMAL.search(f.text)]
         out: list[Fact] = []
         for _, configurations in _plan(ctx):
             for configuration in configurations:
-                real = _real(configuration.deployments)
-                if real:
+                by_hand = [d for d in _real(configuration.deployments) if not any(_runs(d, said) for said in ci)]
+                if by_hand:
                     base = configuration.base
+                    unrun = "no CI job of the repository runs Kamal" if not ci else "no CI job of the repository " \
+                        "runs " + ("it" if len(by_hand) == 1 else "them")
                     out.append(self._fact(
                         "ci.deploy.manual",
-                        text("Kamal configuration ", Code(base.path), ": ", *code_list([d.command for d in real]),
-                             *real[0].where, ", run by hand from a machine with Kamal and its secrets files (",
-                             Code(".kamal/secrets*"), "; no CI job of the repository runs Kamal)"),
-                        real[0].config["service"], f"manual:{base.path}", Confidence.HINT))
+                        text("Kamal configuration ", Code(base.path), ": ", *code_list([d.command for d in by_hand]),
+                             *by_hand[0].where, ", run by hand from a machine with Kamal and its secrets files (",
+                             Code(".kamal/secrets*"), f"; {unrun})"),
+                        by_hand[0].config["service"], f"manual:{base.path}", Confidence.HINT))
         return out
 
     def _configuration(self, configuration: _Configuration) -> list[Fact]:
@@ -442,6 +445,17 @@ def _configuration(folder: str, stem: str, base: Record, destinations: dict[str,
         deployments.append(_Deployment(name, config, _environment(name, config), False, label,
                                        f"{program} deploy{flag} -d {name}", program, flag, where))
     return _Configuration(base, deployments)
+
+
+def _runs(deployment: _Deployment, said: str) -> bool:
+    """Whether a CI statement's quoted command deploys this deployment: the same destination
+    (`-d staging`, `--destination=staging`), or none for a bare deploy."""
+    for match in _RUNS_KAMAL.finditer(said):
+        rest = said[match.end():].split("`", 1)[0]
+        named = _DESTINATION_FLAG.search(rest)
+        if (named[1] if named else None) == deployment.destination:
+            return True
+    return False
 
 
 def _real(deployments: list[_Deployment]) -> list[_Deployment]:

@@ -384,7 +384,7 @@ def test_a_hook_that_migrates_is_the_migration_strategy(tmp_path: Path) -> None:
     assert (migration.evidence[0].path, migration.evidence[0].line) == (".kamal/hooks/pre-deploy", 6)
 
 
-def test_no_manual_hint_when_ci_runs_kamal_and_regions_take_their_selector_s_tier(tmp_path: Path) -> None:
+def test_the_manual_hint_leaves_out_what_ci_runs_and_regions_take_their_selector_s_tier(tmp_path: Path) -> None:
     files = kamal_repo()
     files["config/deploy.eu.yml"] = ("servers:\n  web:\n    - 198.51.100.9\nenv:\n  clear:\n"
                                      "    RAILS_ENV: production\n")
@@ -392,7 +392,12 @@ def test_no_manual_hint_when_ci_runs_kamal_and_regions_take_their_selector_s_tie
         "on:\n  push:\n    branches: [main]\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n"
         "      - uses: actions/checkout@v5\n      - run: bin/kamal deploy -d production\n")
     model = scan_tree(tmp_path, files).model
-    assert not [f for f in facts_for(model, "ci.deploy.manual") if f.evidence[0].detector == "kamal"]
+    # CI deploys production; the other destinations are left to be run by hand (code review: a CI job
+    # for one destination dropped the statement for all)
+    [manual] = [f for f in facts_for(model, "ci.deploy.manual") if f.evidence[0].detector == "kamal"]
+    assert manual.text.startswith("Kamal configuration config/deploy.yml: kamal deploy -d eu, kamal deploy -d staging, "
+                                  "run by hand")
+    assert manual.text.endswith("no CI job of the repository runs them)")
     # a region named for no environment, whose RAILS_ENV says production
     assert [f for f in facts_for(model, "deploy.steps") if "-d eu" in f.text]
     assert any("Kamal destination eu" in f.text for f in model.facts if f.env == "production")
