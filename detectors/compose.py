@@ -27,7 +27,7 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from infrascan.catalog import DATA_STORE_CATEGORIES, Tech
+from infrascan.catalog import DATA_STORE_CATEGORIES, LOCAL_LOG_DRIVERS, Tech
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import DEVELOPMENT, env_from_name, normalise
 from infrascan.envvars import ENV_SELECTORS, Variable, VariableReader, local_port_host
@@ -50,7 +50,6 @@ _DEPLOYED_RESTARTS = frozenset({"always", "unless-stopped", "any"})
 _MONITORING_CATEGORIES = frozenset({"monitoring", "alerting", "logging"})
 # Host sides of a volume that mount the project tree itself into a container: live source, so development.
 _PROJECT_MOUNTS = frozenset({".", "./", "..", "../", "../..", "../../", "${PWD}", "$PWD"})
-QUIET_LOG_DRIVERS = frozenset({"json-file", "local", "none", "journald"})
 # Published ports that are not the application's web address (ssh, mail, databases, debuggers).
 _NOT_HTTP_PORTS = frozenset({"22", "25", "465", "587", "1025", "3306", "5432", "5672", "6379", "9092", "9229", "27017"})
 
@@ -683,12 +682,14 @@ class ComposeDetector(Detector):
         logging = svc.get("logging")
         if isinstance(logging, dict) and isinstance(logging.get("driver"), str):
             driver = substitute(logging["driver"])
-            if driver not in QUIET_LOG_DRIVERS:
+            if driver not in LOCAL_LOG_DRIVERS:
                 line = line_of(logging, "driver", svc_line)
+                shipped = self.catalog.by_log_driver(driver)
                 out.facts.append(
                     Fact(
                         "log.aggregation",
                         text(
+                            *((f"{shipped.name}: ",) if shipped else ()),
                             "Docker ",
                             Code(driver),
                             " log driver in compose service ",
@@ -698,6 +699,7 @@ class ComposeDetector(Detector):
                         Confidence.DECLARED,
                         self.evidence(path, line),
                         item=f"driver:{driver}",
+                        tech=shipped.id if shipped else None,
                         rank=40,
                         order=(path, line),
                     )

@@ -29,6 +29,7 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 
+from infrascan.catalog import LOCAL_LOG_DRIVERS
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import TEMPLATE_TIERS, env_from_name, normalise
 from infrascan.envvars import ENV_SELECTORS, Variable, VariableReader
@@ -44,9 +45,6 @@ UNPLACED = "ecs.unplaced"  # a task definition's environment lines, placed in ph
 # The actions that render or deploy a task definition given by its path (`task-definition:`).
 _ECS_ACTIONS = ("aws-actions/amazon-ecs-render-task-definition", "aws-actions/amazon-ecs-deploy-task-definition")
 
-# Log drivers that ship a container's logs somewhere, with the catalog entry they ship to.
-SHIPPING_DRIVERS: dict[str, str | None] = {"awslogs": "cloudwatch", "awsfirelens": None, "splunk": "splunk",
-                                           "fluentd": None, "gelf": None, "syslog": None}
 # Words of a task definition's file name that say what it is, not where it runs.
 _GENERIC = re.compile(r"task|def|definition|definitions|ecs|json|aws")
 
@@ -155,12 +153,11 @@ class EcsDetector(Detector):
     def _logging(self, path: str, container: YDict, label: tuple[Part, ...], line: int) -> list[Fact]:
         config = container.get("logConfiguration")
         driver = scalar(config.get("logDriver")) if isinstance(config, YDict) else ""
-        if not isinstance(config, YDict) or driver not in SHIPPING_DRIVERS:
+        if not isinstance(config, YDict) or not driver or driver in LOCAL_LOG_DRIVERS:
             return []
         options = config.get("options")
         group = scalar(options.get("awslogs-group")) if isinstance(options, YDict) else ""
-        tech_id = SHIPPING_DRIVERS[driver]
-        tech = self.catalog.techs.get(tech_id or "")
+        tech = self.catalog.by_log_driver(driver)
         lead: tuple[Part, ...] = (f"{tech.name}: ",) if tech is not None else ()
         to: tuple[Part, ...] = ("log group ", Code(group), ", by the ") if group else ("the ",)
         at = line_of(config, "logDriver", line)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from infrascan.catalog import DATA_STORE_CATEGORIES
+from infrascan.catalog import DATA_STORE_CATEGORIES, LOCAL_LOG_DRIVERS
 from infrascan.commands import classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import env_from_name, normalise
@@ -41,7 +41,6 @@ from infrascan.model import Code, Confidence, Fact, Part, code_list, phrase_list
 from infrascan.source import near_folder
 
 from . import _kamal_config as kc
-from .compose import QUIET_LOG_DRIVERS
 
 FILE = "kamal.file"
 HOOK = "kamal.hook"
@@ -279,13 +278,15 @@ class KamalDetector(Detector):
             logging = deployment.config["logging"]
             driver, size, files = logging.get("driver"), logging.get("max-size"), logging.get("max-file")
             driver, size, files = (s if s is None or kc.ERB not in s[0] else None for s in (driver, size, files))
-            if driver is not None and driver[0] not in QUIET_LOG_DRIVERS:
+            if driver is not None and driver[0] not in LOCAL_LOG_DRIVERS:
                 group = logging.get("awslogs-group")
                 to = (" to group ", Code(group[0])) if group and kc.ERB not in group[0] else ()
-                parts = text("Docker ", Code(driver[0]), " log driver", *to, *_whose(base, deployment, driver))
+                shipped = self.catalog.by_log_driver(driver[0])
+                parts = text(*((f"{shipped.name}: ",) if shipped else ()), "Docker ", Code(driver[0]), " log driver",
+                             *to, *_whose(base, deployment, driver))
                 out.setdefault(f"driver:{driver[1]}:{driver[2]}", self._fact(
                     "log.aggregation", parts, driver, f"driver:{driver[0]}", also=(group,) if to and group else (),
-                    rank=40))
+                    tech=shipped.id if shipped else None, rank=40))
             if files is not None and (driver is None or driver[0] in ("json-file", "local")):
                 each = (" of up to ", Code(size[0])) if size is not None else ()
                 parts = text("Docker keeps ", files[0], " log files", *each, " per container on the hosts",

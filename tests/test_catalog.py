@@ -207,3 +207,11 @@ def test_cloud_deploy_counts_in_prose_only_as_written() -> None:
     catalog = load_catalog()
     assert [t.id for t, _, _ in catalog.mentions("A person runs our cloud deploy script from a laptop.")] == []
     assert [t.id for t, _, _ in catalog.mentions("Releases go through Cloud Deploy.")] == ["cloud-deploy"]
+
+
+def test_log_drivers_name_where_container_logs_go() -> None:
+    catalog = load_catalog()
+    assert catalog.by_log_driver("awslogs") is catalog.get("cloudwatch")
+    assert catalog.by_log_driver("Splunk") is catalog.get("splunk")
+    assert catalog.by_log_driver("json-file") is None  # kept on the host: no service
+    assert catalog.by_log_driver("gelf") is None  # a protocol several services speak

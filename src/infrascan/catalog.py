@@ -39,7 +39,8 @@ Entry keys:
     dependency on one is performance monitoring, as Datadog's `dd-trace` is), files (file names or
     globs that mean the technology is in use), php_extensions (PHP extensions that are the
     technology's probe, as a PaaS enables them: Blackfire's `blackfire`), platformsh_types
-    (Platform.sh and Upsun service types whose names are not the entry's id: MariaDB's `mysql`)
+    (Platform.sh and Upsun service types whose names are not the entry's id: MariaDB's `mysql`),
+    log_drivers (Docker log drivers that ship container logs to the technology: `awslogs`)
 """
 
 from __future__ import annotations
@@ -78,6 +79,8 @@ CATEGORIES = (
 )
 # Categories whose technologies are stores an environment's "Database" line reports.
 DATA_STORE_CATEGORIES = frozenset({"database", "cache", "queue", "search"})
+# Docker log drivers that keep a container's logs on its host (or nowhere): no aggregation.
+LOCAL_LOG_DRIVERS = frozenset({"json-file", "local", "none", "journald"})
 ECOSYSTEMS = ("pypi", "npm", "gem", "go", "maven", "composer", "cargo", "nuget", "hex")
 SIGNAL_KEYS = (
     "images",
@@ -93,6 +96,7 @@ SIGNAL_KEYS = (
     "files",
     "php_extensions",
     "platformsh_types",
+    "log_drivers",
 )
 
 # Framework prefixes that expose a variable to the browser; the rest of the name is what counts.
@@ -199,6 +203,7 @@ class Catalog:
         self._file_globs: list[tuple[list[str], Tech]] = []
         self._files: PatternIndex | None = None
         self._php_extensions: dict[str, Tech] = {}
+        self._log_drivers: dict[str, Tech] = {}
         self._platformsh_types: dict[str, Tech] = {}
         for entry in entries:
             self._add(entry)
@@ -249,6 +254,8 @@ class Catalog:
             self._schemes.setdefault(scheme.lower(), tech)
         for extension in sig.get("php_extensions", []):
             self._php_extensions.setdefault(extension.lower(), tech)
+        for driver in sig.get("log_drivers", []):
+            self._log_drivers.setdefault(driver.lower(), tech)
         for service_type in sig.get("platformsh_types", []):
             self._platformsh_types.setdefault(service_type.lower(), tech)
         for host in sig.get("hosts", []):
@@ -335,6 +342,10 @@ class Catalog:
 
     def by_url_scheme(self, scheme: str) -> Tech | None:
         return self._schemes.get(scheme.lower())
+
+    def by_log_driver(self, driver: str) -> Tech | None:
+        """The service a Docker log driver ships container logs to (`awslogs`: CloudWatch)."""
+        return self._log_drivers.get(driver.lower())
 
     def by_php_extension(self, extension: str) -> Tech | None:
         return self._php_extensions.get(extension.lower())

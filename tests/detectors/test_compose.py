@@ -220,7 +220,8 @@ def test_port_forms() -> None:
 
 
 def test_logging_driver_and_log_level(scanned: Scanned) -> None:
-    assert "Docker awslogs log driver in compose service formbricks, development compose" in texts(
+    # the driver names where the logs go (catalog `log_drivers`)
+    assert "Amazon CloudWatch: Docker awslogs log driver in compose service formbricks, development compose" in texts(
         facts_for(scanned.model, "log.aggregation")
     )
     assert texts(facts_for(scanned.model, "log.levels")) == ["LOG_LEVEL=info by default in compose service formbricks"]

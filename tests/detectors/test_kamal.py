@@ -365,8 +365,9 @@ def test_roles_without_kamal_proxy_have_no_health_gate(tmp_path: Path) -> None:
     assert "kamal-proxy" not in step.text
     assert not facts_for(model, "deploy.rollback.verify")
     [shipping] = facts_for(model, "log.aggregation")
-    assert shipping.text == ("Docker awslogs log driver to group /scout/worker (Kamal configuration "
-                             "config/deploy-worker.yml)")
+    assert shipping.text == ("Amazon CloudWatch: Docker awslogs log driver to group /scout/worker (Kamal "
+                             "configuration config/deploy-worker.yml)")
+    assert shipping.tech == "cloudwatch"
 
 
 def test_a_hook_that_migrates_is_the_migration_strategy(tmp_path: Path) -> None:
