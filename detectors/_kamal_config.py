@@ -39,12 +39,20 @@ def without_erb(source: str) -> str:
     return _ERB_TAG.sub(render, source)
 
 
-def read(doc: YDict) -> dict[str, Any]:
-    """What one file sets, each value as [value, line]."""
+def has_erb_control(source: str) -> bool:
+    """Whether the file has ERB control tags (`<% hosts.each do |h| %>`), which may repeat lines."""
+    return any(not match[1] for match in _ERB_TAG.finditer(source))
+
+
+def read(doc: YDict, erb_control: bool = False) -> dict[str, Any]:
+    """What one file sets, each value as [value, line]. With ERB control tags, a role's host written
+    by an output tag may be one of many a loop writes: the role's hosts are marked computed."""
     data: dict[str, Any] = {key: _setting(doc, key) for key in SCALARS}
     registry = doc.get("registry")
     data["registry"] = _setting(registry, "server") if isinstance(registry, YDict) else None
     data["servers"] = _roles(doc.get("servers"))
+    for role in data["servers"].values():
+        role["computed"] = erb_control and any(ERB in host for host in role["hosts"][0])
     data["servers_list"] = isinstance(doc.get("servers"), list)
     data["proxy"] = _proxy(doc.get("proxy"))
     data["require_destination"] = doc.get("require_destination") is True
@@ -139,6 +147,7 @@ def _merge_role(roles: dict[str, Any], name: str, role: dict[str, Any], path: st
                                "shape": role["shape"]}
     if role["hosts"][0]:
         known["hosts"] = [role["hosts"][0], path, role["hosts"][1]]
+        known["computed"] = role.get("computed", False)
     if role["cmd"]:
         known["cmd"] = [role["cmd"][0], path, role["cmd"][1]]
     if role["proxy"] is not None:

@@ -117,7 +117,7 @@ class KamalDetector(Detector):
         rendered = SourceFile(file.path, kc.without_erb(file.text)) if kc.ERB in file.text else file
         doc = self.yaml_mapping(rendered, out)
         if doc is not None:
-            out.records.append(Record(FILE, file.path, 1, kc.read(doc)))
+            out.records.append(Record(FILE, file.path, 1, kc.read(doc, kc.has_erb_control(file.text))))
         return out
 
     # -- phase 2 ---------------------------------------------------------------------------------
@@ -310,7 +310,8 @@ class KamalDetector(Detector):
         proxied = kc.proxied(config)
         on = phrase_list([_role_said(name, role, name in proxied) for name, role in roles])
         hosts = {host for _, role in roles for host in role["hosts"][0]}
-        shared = (f"; {len(hosts)} host" + ("" if len(hosts) == 1 else "s") + " in all",) \
+        shared = () if any(role.get("computed") for _, role in roles) else \
+            (f"; {len(hosts)} host" + ("" if len(hosts) == 1 else "s") + " in all",) \
             if len(hosts) < sum(len(role["hosts"][0]) for _, role in roles) else ()
         built: tuple[Part, ...] = ("an image the file computes with ERB",) if kc.ERB in image[0] else \
             ("the image ", Code(image[0]))
@@ -484,8 +485,12 @@ def _whose(base: Record, deployment: _Deployment, setting: kc.Setting) -> tuple[
 
 
 def _role_said(name: str, role: dict[str, Any], proxied: bool) -> tuple[Part, ...]:
+    """`role web (2 hosts, running bin/jobs, behind kamal-proxy)`. Hosts an ERB loop may write
+    (an ERB host in a file with control tags) are not counted."""
     count = len(role["hosts"][0])
     hosts = f"{count} host" + ("" if count == 1 else "s")
+    if role.get("computed"):
+        hosts = "hosts the file computes with ERB"
     cmd = role.get("cmd")
     runs: tuple[Part, ...] = (", running ", Code(cmd[0])) if cmd and kc.ERB not in cmd[0] else ()
     return ("role ", Code(name), f" ({hosts}", *runs, *((", behind kamal-proxy",) if proxied else ()), ")")

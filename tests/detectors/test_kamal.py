@@ -189,7 +189,8 @@ def test_erb_is_rendered_away_and_its_values_are_not_known(tmp_path: Path) -> No
     assert not diagnostics_for(model, "config/deploy.beta.yml")
     assert not facts_for(model, "env.url", env="beta")  # the host is Ruby's to say
     [step] = facts_for(model, "deploy.steps")
-    assert step.text.startswith("kamal deploy -d beta: ") and "role web (1 host, behind kamal-proxy)" in step.text
+    # an ERB host in a file with control tags may be one of many a loop writes: not counted
+    assert step.text.startswith("kamal deploy -d beta: ") and "role web (hosts the file computes with ERB" in step.text
     assert (step.evidence[-1].path, step.evidence[-1].line) == ("config/deploy.beta.yml", 7)
 
 
@@ -243,7 +244,7 @@ def test_a_base_with_its_own_servers_is_production_beside_a_staging_destination(
     assert steps[0].startswith("kamal deploy: Kamal builds the image acme/ledger and pushes it to the registry "
                                "ghcr.io (unless run with --skip-push), then boots it on role web (2 hosts, behind "
                                "kamal-proxy) and role job (1 host, running bin/jobs)")
-    assert steps[1].startswith("kamal deploy -d staging: ") and "role web (1 host, behind kamal-proxy)" in steps[1]
+    assert steps[1].startswith("kamal deploy -d staging: ") and "role web (hosts the file computes with ERB" in steps[1]
     assert steps[2] == ("Kamal hook pre-deploy: runs .kamal/hooks/pre-deploy once the image is pushed, before the "
                         "new version boots (where kamal runs)")  # not post-deploy.sample, Kamal's example
     assert len(steps) == 3
