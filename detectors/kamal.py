@@ -223,7 +223,7 @@ class KamalDetector(Detector):
             shown = (f"https://{host}" if ssl else host) + path
             tls: tuple[Part, ...] = () if ssl or what != "kamal-proxy host" else (", without kamal-proxy's TLS",)
             # a host whose scheme is not known here ranks after one served over HTTPS
-            out.append(self._fact("env.url", text(Code(shown), " (", *label, f" {what}", *tls, *aside, ")"), setting,
+            out.append(self._fact("env.url", text(Code(shown), f" ({what} of ", *label, *tls, *aside, ")"), setting,
                                   f"url:{host}{path}", confidence, also=tuple(s for s in (ssl, prefix) if s), env=env,
                                   rank=20 if ssl else 25, attrs={"url": shown}))
         return out
@@ -428,7 +428,7 @@ def _configuration(folder: str, stem: str, base: Record, destinations: dict[str,
     # a configuration file of its own (`deploy.review.yml`) may be named for its environment;
     # `deploy.yml` is not, and its bare deploy is assumed to be Production
     named_env = env_from_name(stem.removeprefix("deploy")) if stem != "deploy" else None
-    own: tuple[Part, ...] = ("Kamal",) if stem == "deploy" else ("Kamal configuration ", Code(relative))
+    own: tuple[Part, ...] = ("Kamal configuration ", Code(relative))
     deployments: list[_Deployment] = []
     alone = kc.merged([base])
     # A bare `kamal deploy` deploys the base alone: the only deployment when there is no destination;

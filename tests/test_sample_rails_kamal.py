@@ -26,10 +26,11 @@ def test_no_diagnostics(scanned: Scanned) -> None:
 def test_each_environment_s_url_and_database(scanned: Scanned) -> None:
     model = scanned.model
     [production] = facts_for(model, "env.url", env="production")
-    assert production.text.startswith("https://books.acme-books.io (Kamal kamal-proxy host; production assumed")
+    assert production.text.startswith("https://books.acme-books.io (kamal-proxy host of Kamal "
+                                      "configuration config/deploy.yml; production assumed")
     assert production.confidence is Confidence.INFERRED  # a bare deploy's environment is assumed, and says so
     assert texts(facts_for(model, "env.url", env="staging")) == [
-        "https://staging.acme-books.io (Kamal destination staging kamal-proxy host)"]
+        "https://staging.acme-books.io (kamal-proxy host of Kamal destination staging)"]
     for env in ("production", "staging"):
         [db] = facts_for(model, "env.database", env=env)
         assert db.tech == "postgresql" and db.attrs["version"] == "17" and "accessory db" in db.text

@@ -89,9 +89,9 @@ def kamal_repo() -> dict[str, str | bytes]:
 def test_each_destination_merged_over_the_base_is_its_environment(tmp_path: Path) -> None:
     model = scan_tree(tmp_path, kamal_repo()).model
     assert texts(facts_for(model, "env.url", env="production")) == [
-        "https://shop.acme.io (Kamal destination production kamal-proxy host)"]
+        "https://shop.acme.io (kamal-proxy host of Kamal destination production)"]
     [url] = facts_for(model, "env.url", env="staging")
-    assert url.text == "https://staging.shop.acme.io (Kamal destination staging kamal-proxy host)"
+    assert url.text == "https://staging.shop.acme.io (kamal-proxy host of Kamal destination staging)"
     # the host from the destination, HTTPS from the base's proxy.ssl
     assert [(e.path, e.line) for e in url.evidence] == [("config/deploy.staging.yml", 6), ("config/deploy.yml", 10)]
     [db] = [f for f in facts_for(model, "env.database", env="production") if f.tech == "postgresql"
@@ -150,7 +150,8 @@ def test_a_base_without_destinations_is_assumed_production_and_says_so(tmp_path:
                                  .replace("  ssl: true\n", "  ssl: true\n  host: shop.acme.io\n")}).model
     [url] = facts_for(model, "env.url", env="production")
     assert url.confidence is Confidence.INFERRED
-    assert url.text == ("https://shop.acme.io (Kamal kamal-proxy host; production assumed: deployed with no "
+    assert url.text == ("https://shop.acme.io (kamal-proxy host of Kamal "
+                        "configuration config/deploy.yml; production assumed: deployed with no "
                         "destination)")
     [step] = facts_for(model, "deploy.steps")
     assert step.text.startswith("kamal deploy: Kamal builds the image acme/shop") and step.text.endswith(
@@ -203,7 +204,8 @@ def test_kamal_1_traefik_rules_and_health_check(tmp_path: Path) -> None:
     )
     model = scan_tree(tmp_path, {"config/deploy.yml": config}).model
     assert texts(facts_for(model, "env.url", env="production")) == [
-        "legacy.acme.io (Kamal Traefik rule; production assumed: deployed with no destination)"]
+        "legacy.acme.io (Traefik rule of Kamal configuration "
+        "config/deploy.yml; production assumed: deployed with no destination)"]
     [verify] = facts_for(model, "deploy.rollback.verify")
     assert verify.text == ("Kamal sends traffic to a booted version (a deploy's or a rollback's) only once "
                            "GET /status answers 200")
@@ -232,9 +234,10 @@ def test_a_base_with_its_own_servers_is_production_beside_a_staging_destination(
     # the base names the production servers and `kamal deploy -d staging` deploys staging's
     model = scan_tree(tmp_path, fixture_tree("kamal", "app")).model
     assert texts(facts_for(model, "env.url", env="production")) == [
-        "https://ledger.acme.io (Kamal kamal-proxy host; production assumed: deployed with no destination)"]
+        "https://ledger.acme.io (kamal-proxy host of Kamal "
+        "configuration config/deploy.yml; production assumed: deployed with no destination)"]
     assert texts(facts_for(model, "env.url", env="staging")) == [
-        "https://staging.ledger.acme.io (Kamal destination staging kamal-proxy host)"]
+        "https://staging.ledger.acme.io (kamal-proxy host of Kamal destination staging)"]
     for env in ("production", "staging"):
         found = facts_for(model, "env.database", env=env)
         assert sorted(f.tech or "" for f in found) == ["postgresql", "valkey"]  # not POSTGRES_PASSWORD again
@@ -297,9 +300,9 @@ def test_configuration_files_of_their_own_beside_deploy_yml(tmp_path: Path) -> N
     assert "image arie/serveme-staging" in staging.text
     urls = {(f.env, f.text) for f in model.facts if f.field == "env.url"}
     assert urls == {
-        ("eu", "https://serveme.tf (Kamal destination eu kamal-proxy host)"),
+        ("eu", "https://serveme.tf (kamal-proxy host of Kamal destination eu)"),
         # the other app's proxy does not terminate TLS: no scheme is made up
-        ("eu", "serveme.tf (Kamal destination eu of config/deploy.ws-echo.yml kamal-proxy host, without "
+        ("eu", "serveme.tf (kamal-proxy host of Kamal destination eu of config/deploy.ws-echo.yml, without "
                "kamal-proxy's TLS)"),
     }
     [review] = [f for f in facts_for(model, "deploy.steps") if "review" in f.text]
@@ -345,7 +348,7 @@ def test_custom_certificates_wildcards_shared_hosts_and_log_rotation(tmp_path: P
                   "proxy:\n  hosts:\n    - placecal.org\n    - \"*.placecal.org\"\n")
     model = scan_tree(tmp_path, {"config/deploy.yml": PLACECAL_LIKE, "config/deploy.production.yml": production}).model
     assert texts(facts_for(model, "env.url", env="production")) == [
-        "https://placecal.org (Kamal destination production kamal-proxy host)"]  # not the wildcard
+        "https://placecal.org (kamal-proxy host of Kamal destination production)"]  # not the wildcard
     [step] = facts_for(model, "deploy.steps")
     assert step.text.endswith("then boots it on role web (1 host, behind kamal-proxy) and role job_worker (1 host, "
                               "running bin/rails jobs:work); 1 host in all")
@@ -417,7 +420,7 @@ def test_destinations_of_an_empty_base_and_a_path_prefix(tmp_path: Path) -> None
     [step] = facts_for(model, "deploy.steps")
     assert step.text.startswith("bin/kamal deploy -d staging: Kamal builds the image acme/code-staging")
     assert texts(facts_for(model, "env.url", env="staging")) == [
-        "staging.code.acme.io/ping (Kamal destination staging kamal-proxy host, without kamal-proxy's TLS)"]
+        "staging.code.acme.io/ping (kamal-proxy host of Kamal destination staging, without kamal-proxy's TLS)"]
     [rollback] = facts_for(model, "deploy.rollback.perform")
     assert rollback.text.startswith("bin/kamal rollback VERSION -d DESTINATION: ")
 
@@ -438,7 +441,7 @@ def test_a_destination_merges_as_kamal_deep_merges(tmp_path: Path) -> None:
     assert set(steps) == {"kamal deploy -d prod", "kamal deploy -d staging"}  # `prod` is Production: no bare deploy
     assert steps["kamal deploy -d staging"].endswith("then boots it on role web (1 host, behind kamal-proxy)")
     assert "role api (1 host, behind kamal-proxy)" in steps["kamal deploy -d prod"]
-    assert "https://api.acme.io (Kamal destination prod kamal-proxy host)" in texts(
+    assert "https://api.acme.io (kamal-proxy host of Kamal destination prod)" in texts(
         facts_for(model, "env.url", env="production"))
     sentry = [f for f in facts_for(model, "mon.application") if f.evidence[0].detector == "kamal"]
     assert [f.text for f in sentry] == ["Sentry: SENTRY_DSN in the env of Kamal destination prod"]
@@ -458,5 +461,5 @@ def test_erb_values_and_kamal_1_labels_are_not_said_as_written(tmp_path: Path) -
     assert not facts_for(model, "log.aggregation")
     [legacy] = [f for f in facts_for(model, "deploy.steps") if f.evidence[0].path.startswith("legacy/")]
     assert "kamal-proxy" not in legacy.text  # Kamal 1, routed by Traefik
-    assert "old.acme.io (Kamal Traefik rule; production assumed: deployed with no destination)" in texts(
-        facts_for(model, "env.url", env="production"))
+    assert ("old.acme.io (Traefik rule of Kamal configuration config/deploy.yml; production assumed: deployed "
+            "with no destination)") in texts(facts_for(model, "env.url", env="production"))
