@@ -48,7 +48,7 @@ def test_deployment_is_kamal_from_ci_and_by_hand(scanned: Scanned) -> None:
     # written as the team runs them: through the bin/kamal binstub
     assert [s.text.split(":")[0] for s in steps] == ["bin/kamal deploy", "bin/kamal deploy -d staging",
                                                      "Kamal hook pre-deploy"]
-    assert "role web (2 hosts, behind kamal-proxy) and role job (1 host, running bin/jobs)" in steps[0].text
+    assert "role web (1 host, behind kamal-proxy) and role job (1 host, running bin/jobs)" in steps[0].text
     assert steps[1].text.endswith("; 1 host in all")  # staging's roles share one host
 
 
