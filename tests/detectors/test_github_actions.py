@@ -388,6 +388,18 @@ def test_deploy_steps_start_with_the_checks_they_wait_for(blues: Scanned) -> Non
     assert any(s.startswith("Production: deploy with Fly.io") for s in steps)
 
 
+def test_a_security_scan_job_is_a_check_the_deploy_waits_for(tmp_path: Path) -> None:
+    """Rails 8's generated CI: the deploy needs `scan_ruby` (Brakeman) as well as `test`."""
+    workflow = ("on:\n  push:\n    branches: [main]\njobs:\n  scan_ruby:\n    runs-on: ubuntu-latest\n"
+                "    steps:\n      - run: bin/brakeman --no-pager\n  test:\n    runs-on: ubuntu-latest\n"
+                "    steps:\n      - run: bin/rails test\n  deploy:\n    needs: [scan_ruby, test]\n"
+                "    runs-on: ubuntu-latest\n    environment: production\n    steps:\n"
+                "      - run: bin/kamal deploy\n")
+    scanned = scan_tree(tmp_path, {W + "ci.yml": workflow})
+    [gate] = [f for f in ours(scanned, "deploy.steps") if "pass first" in f.text]
+    assert gate.text.startswith("production: jobs scan_ruby, test pass first")
+
+
 def test_a_path_filter_of_the_last_trigger_is_not_read_as_everyones(tmp_path: Path) -> None:
     """openstatus go-tests.yml: the paths filter only pull requests; pushes to main run every time."""
     workflow = ("on:\n  push:\n    branches: [main]\n  pull_request:\n    paths: ['apps/checker/**']\n"
