@@ -75,6 +75,7 @@ class _Deployment:
     program: str  # `bin/kamal` (the binstub) or `kamal`
     flag: str  # ` -c <file>` for a configuration other than deploy.yml, which every command needs
     where: tuple[Part, ...]  # ` (in `saas/`)`: the folder Kamal runs in, when not the top
+    source: str  # the destination's file, or the base's for a bare deploy
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,7 @@ class KamalDetector(Detector):
         out: list[Fact] = []
         for deployment in real:
             out += self._deployment(deployment)
+        out += self._shared_variables(configuration.base, real)
         out += self._logging(configuration.base, real)
         out += self._rollback(configuration.base, real)
         out += self._health(real)
@@ -257,16 +259,26 @@ class KamalDetector(Detector):
     def _variables(self, config: dict[str, Any], env: str, label: tuple[Part, ...], aside: tuple[Part, ...],
                    confidence: Confidence) -> list[Fact]:
         """`env.clear` (and per-tag values) with their values, `env.secret` by name: each file's own
-        through the shared reader, as the environment's configuration."""
-        by_file: dict[str, list[Variable]] = defaultdict(list)
-        for name, setting in sorted(config["env"].items()):
-            value, path, line = setting
-            by_file[path].append(Variable(name, value, line))
+        through the shared reader, as the environment's configuration (its database, URL, settings);
+        what they say of the whole project is said once per file (`_shared_variables`)."""
         out: list[Fact] = []
-        for path, variables in sorted(by_file.items()):
+        for path, variables in _variables_by_file([config]).items():
             reader = VariableReader(path=path, detector=self.name, env=env, confidence=confidence,
                                     where=("in the ", Code("env"), " of ", *label, *aside), catalog=self.catalog)
-            out += reader.facts(variables)
+            out += [f for f in reader.facts(variables) if f.field.startswith("env.")]
+        return out
+
+    def _shared_variables(self, base: Record, deployments: list[_Deployment]) -> list[Fact]:
+        """What the deployments' variables say of the project (monitoring, logs, services), once per
+        file that sets them: the base's for every deployment, a destination file's for its own."""
+        labels = {d.source: d.label for d in deployments if d.destination}
+        out: list[Fact] = []
+        for path, variables in _variables_by_file([d.config for d in deployments]).items():
+            label = labels.get(path) if path != base.path else None
+            where = ("in the ", Code("env"), " of ", *(label or ("Kamal configuration ", Code(base.path))))
+            reader = VariableReader(path=path, detector=self.name, env=None, confidence=Confidence.DECLARED,
+                                    where=where, catalog=self.catalog)
+            out += [f for f in reader.facts(variables) if not f.field.startswith("env.")]
         return out
 
     def _logging(self, base: Record, deployments: list[_Deployment]) -> list[Fact]:
@@ -438,14 +450,14 @@ def _configuration(folder: str, stem: str, base: Record, destinations: dict[str,
             any(role["hosts"][0] for role in alone["servers"].values()) and not base.data["require_destination"]
             and _PRODUCTION not in {_environment(name, None) for name in destinations})):
         deployments.append(_Deployment(None, alone, named_env or _PRODUCTION, named_env is None, own,
-                                       f"{program} deploy{flag}", program, flag, where))
+                                       f"{program} deploy{flag}", program, flag, where, base.path))
     for name, record in sorted(destinations.items()):
         config = kc.merged([base, record])
         if not kc.is_app(config):
             continue
         label = ("Kamal destination ", Code(name), *((" of ", Code(relative)) if stem != "deploy" else ()))
         deployments.append(_Deployment(name, config, _environment(name, config), False, label,
-                                       f"{program} deploy{flag} -d {name}", program, flag, where))
+                                       f"{program} deploy{flag} -d {name}", program, flag, where, record.path))
     return _Configuration(base, deployments)
 
 
@@ -458,6 +470,15 @@ def _runs(deployment: _Deployment, said: str) -> bool:
         if (named[1] if named else None) == deployment.destination:
             return True
     return False
+
+
+def _variables_by_file(configs: list[dict[str, Any]]) -> dict[str, list[Variable]]:
+    """The variables of merged configurations, by the file that set each (each once)."""
+    found: dict[str, dict[str, Variable]] = defaultdict(dict)
+    for config in configs:
+        for name, (value, path, line) in config["env"].items():
+            found[path].setdefault(name, Variable(name, value, line))
+    return {path: [variables[name] for name in sorted(variables)] for path, variables in sorted(found.items())}
 
 
 def _real(deployments: list[_Deployment]) -> list[_Deployment]:

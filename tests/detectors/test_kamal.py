@@ -253,9 +253,10 @@ def test_a_base_with_its_own_servers_is_production_beside_a_staging_destination(
     assert len(steps) == 3
     [manual] = facts_for(model, "ci.deploy.manual")
     assert "kamal deploy, kamal deploy -d staging" in manual.text
-    levels = texts(facts_for(model, "log.levels"))
-    assert any("RAILS_LOG_LEVEL=debug" in t and "staging" in t for t in levels)
-    assert any("RAILS_LOG_LEVEL=info" in t and "production assumed" in t for t in levels)
+    # said once per file that sets them: the base's for the configuration, the destination's for it
+    assert sorted(texts(facts_for(model, "log.levels"))) == [
+        "RAILS_LOG_LEVEL=debug in the env of Kamal destination staging",
+        "RAILS_LOG_LEVEL=info in the env of Kamal configuration config/deploy.yml"]
 
 
 def test_a_destination_is_required_or_production_is_a_destination(tmp_path: Path) -> None:
@@ -444,8 +445,11 @@ def test_a_destination_merges_as_kamal_deep_merges(tmp_path: Path) -> None:
     assert "https://api.acme.io (kamal-proxy host of Kamal destination prod)" in texts(
         facts_for(model, "env.url", env="production"))
     sentry = [f for f in facts_for(model, "mon.application") if f.evidence[0].detector == "kamal"]
-    assert [f.text for f in sentry] == ["Sentry: SENTRY_DSN in the env of Kamal destination prod"]
-    assert "RAILS_LOG_LEVEL=info in the env of Kamal destination staging" in texts(facts_for(model, "log.levels"))
+    # said once, from the base file that sets it (prod keeps it; staging's secret list replaced it)
+    assert [f.text for f in sentry] == ["Sentry: SENTRY_DSN in the env of Kamal configuration config/deploy.yml"]
+    # the clear value, not the canary tag's
+    assert texts(facts_for(model, "log.levels")) == [
+        "RAILS_LOG_LEVEL=info in the env of Kamal configuration config/deploy.yml"]
 
 
 def test_erb_values_and_kamal_1_labels_are_not_said_as_written(tmp_path: Path) -> None:
