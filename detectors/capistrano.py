@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from infrascan.commands import quoted_deploys
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.envvars import is_example_host
 from infrascan.model import Code, Confidence, Fact, Part, code_list, text
@@ -49,8 +50,6 @@ _READ = ("repo_url", "repository", "branch", "deploy_to", "keep_releases", "migr
 _ASK = re.compile(r"^\s*ask\s*\(?\s*:(\w+)\b")
 ASKED = "?"
 _LOADS = ("capistrano/setup", "capistrano/deploy")
-# Another detector's statement that a job runs `cap <stage> deploy` (CI statements quote the command).
-_RUNS_CAP = re.compile(r"\bcap\s+\S+\s+deploy\b")
 # The host of a repository URL (`git@github.com:me/app.git`, `https://github.com/me/app`).
 _REPO_HOST = re.compile(r"^(?:[\w+.-]+://)?(?:[^@/]+@)?([^:/]*)")
 _MIGRATES = ("capistrano/rails/migrations", "capistrano/rails")
@@ -97,8 +96,7 @@ class CapistranoDetector(Detector):
 
     def conclude(self, ctx: ResolveContext, facts: Sequence[Fact]) -> list[Fact]:
         """How each project is deployed by hand, when no CI job of the repository runs `cap`."""
-        if any(_RUNS_CAP.search(f.text) for f in facts if f.field.startswith(("ci.deploy.", "deploy.steps"))
-               and any(e.detector != self.name for e in f.evidence)):
+        if quoted_deploys(facts, "capistrano", self.name):
             return []
         out: list[Fact] = []
         for project in _projects(ctx):

@@ -33,7 +33,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from infrascan.catalog import DATA_STORE_CATEGORIES, LOCAL_LOG_DRIVERS
-from infrascan.commands import classify, split_commands
+from infrascan.commands import classify, quoted_deploys, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import env_from_name, normalise
 from infrascan.envvars import ENV_SELECTORS, Variable, VariableReader, is_example_host, is_placeholder_host
@@ -58,7 +58,6 @@ DEFAULT_RETAIN = 5  # old versions whose containers and images Kamal keeps (`ret
 DEFAULT_HEALTH_PATH = "/up"
 _PRODUCTION = "production"
 ASSUMED = "production assumed: deployed with no destination"
-_RUNS_KAMAL = re.compile(r"\bkamal\s+(?:deploy|redeploy|setup)\b")
 _DESTINATION_FLAG = re.compile(r"(?:^|\s)(?:-d|--destination)[\s=]+([\w-]+)")
 
 
@@ -135,10 +134,9 @@ class KamalDetector(Detector):
 
     def conclude(self, ctx: ResolveContext, facts: Sequence[Fact]) -> list[Fact]:
         """How each deployment no CI job of the repository runs is deployed: by hand (a deployment a
-        CI job runs is said by that job's detector). A CI statement quotes its command, whose
+        CI job runs is said by that job's detector). A CI statement quotes its `kamal deploy`, whose
         destination (`-d staging`) says which deployment it runs."""
-        ci = [f.text for f in facts if f.field.startswith(("ci.deploy.", "deploy.steps"))
-              and any(e.detector != self.name for e in f.evidence) and _RUNS_KAMAL.search(f.text)]
+        ci = quoted_deploys(facts, "kamal", self.name)
         out: list[Fact] = []
         for _, configurations in _plan(ctx):
             for configuration in configurations:
@@ -461,15 +459,11 @@ def _configuration(folder: str, stem: str, base: Record, destinations: dict[str,
     return _Configuration(base, deployments)
 
 
-def _runs(deployment: _Deployment, said: str) -> bool:
-    """Whether a CI statement's quoted command deploys this deployment: the same destination
-    (`-d staging`, `--destination=staging`), or none for a bare deploy."""
-    for match in _RUNS_KAMAL.finditer(said):
-        rest = said[match.end():].split("`", 1)[0]
-        named = _DESTINATION_FLAG.search(rest)
-        if (named[1] if named else None) == deployment.destination:
-            return True
-    return False
+def _runs(deployment: _Deployment, command: str) -> bool:
+    """Whether a quoted `kamal deploy` command deploys this deployment: the same destination (`-d
+    staging`, `--destination=staging`), or none for a bare deploy."""
+    named = _DESTINATION_FLAG.search(command)
+    return (named[1] if named else None) == deployment.destination
 
 
 def _variables_by_file(configs: list[dict[str, Any]]) -> dict[str, list[Variable]]:

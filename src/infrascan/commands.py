@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
+from infrascan.model import Code, Fact
 from infrascan.needles import needles as find_needles
 from infrascan.yamlload import load_table
 
@@ -421,6 +423,21 @@ def _classify(command: str) -> tuple[Classification, ...]:
     if any(r.kind != "indirect" for r in results):
         results = [r for r in results if r.kind != "indirect"]
     return tuple(results)
+
+
+def quoted_deploys(facts: Iterable[Fact], tool: str, besides: str) -> list[str]:
+    """The commands that deploy with `tool` quoted in other detectors' deployment statements (a CI
+    job's `bin/kamal deploy -d staging`): what a tool's own detector needs to know which of its
+    deployments a pipeline already runs, read by the same rules that found them."""
+    out: list[str] = []
+    for fact in facts:
+        if not fact.field.startswith(("ci.deploy.", "deploy.steps")) or all(e.detector == besides
+                                                                             for e in fact.evidence):
+            continue
+        for part in fact.parts:
+            if isinstance(part, Code):
+                out += [c.command for c in classify(part.text) if c.kind == "deploy" and c.tool == tool]
+    return out
 
 
 def _another_level(rule: Rule, results: list[Classification]) -> bool:
