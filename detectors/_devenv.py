@@ -1,12 +1,14 @@
 """What the local development environment tools' files share (DDEV's .ddev/config.yaml, Lando's
 Landofiles): their settings are scalars as written, and a database type without a version runs
-the tool's own default version, which changed between its releases."""
+the tool's own default version, which changed between its releases. Kamal's configuration files
+read their settings the same way (`setting`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from infrascan.model import Part, text
+from infrascan.yamlload import YDict, line_of
 
 
 def scalar(value: Any) -> str:
@@ -17,6 +19,15 @@ def scalar(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return ""
+
+
+def setting(container: Any, key: str) -> list[Any] | None:
+    """A scalar setting as [text, line], or None when the key is missing or holds no scalar (a
+    mapping, a list, Lando's `!import` tag), or the container is no mapping."""
+    if not isinstance(container, YDict):
+        return None
+    value = scalar(container.get(key))
+    return [value, line_of(container, key, container.line)] if value else None
 
 
 def default_version(tool: str) -> str:

@@ -12,7 +12,7 @@ from infrascan.detector import Record
 from infrascan.envvars import is_example_host
 from infrascan.yamlload import YDict, line_of
 
-from ._devenv import scalar
+from ._devenv import scalar, setting
 
 Setting = list[Any]  # [value, path, line]: a merged value and where it was set
 ERB = "<%"
@@ -47,9 +47,9 @@ def has_erb_control(source: str) -> bool:
 def read(doc: YDict, erb_control: bool = False) -> dict[str, Any]:
     """What one file sets, each value as [value, line]. With ERB control tags, a role's host written
     by an output tag may be one of many a loop writes: the role's hosts are marked computed."""
-    data: dict[str, Any] = {key: _setting(doc, key) for key in SCALARS}
+    data: dict[str, Any] = {key: setting(doc, key) for key in SCALARS}
     registry = doc.get("registry")
-    data["registry"] = _setting(registry, "server") if isinstance(registry, YDict) else None
+    data["registry"] = setting(registry, "server") if isinstance(registry, YDict) else None
     data["servers"] = _roles(doc.get("servers"))
     for role in data["servers"].values():
         role["computed"] = erb_control and any(ERB in host for host in role["hosts"][0])
@@ -57,7 +57,7 @@ def read(doc: YDict, erb_control: bool = False) -> dict[str, Any]:
     data["proxy"] = _proxy(doc.get("proxy"))
     data["require_destination"] = doc.get("require_destination") is True
     health = doc.get("healthcheck")
-    data["health"] = _setting(health, "path") if isinstance(health, YDict) else None
+    data["health"] = setting(health, "path") if isinstance(health, YDict) else None
     servers = doc.get("servers")
     role_labels = [role.get("labels") for role in servers.values() if isinstance(role, YDict)] \
         if isinstance(servers, YDict) else []
@@ -194,14 +194,6 @@ def proxied(config: dict[str, Any]) -> list[str]:
 # -- one file ---------------------------------------------------------------------------------------
 
 
-def _setting(container: Any, key: str) -> list[Any] | None:
-    """A scalar setting as [text, line]; None when missing, not a scalar, or empty."""
-    if not isinstance(container, YDict):
-        return None
-    value = scalar(container.get(key))
-    return [value, line_of(container, key, container.line)] if value else None
-
-
 def _host_names(value: Any) -> list[list[Any]]:
     """A role's or accessory's hosts as [name, line]: a list of names, or of `host: tag` pairs."""
     out: list[list[Any]] = []
@@ -229,7 +221,7 @@ def _roles(servers: Any) -> dict[str, Any]:
         proxy = mapping.get("proxy") if mapping is not None else None
         roles[str(name)] = {
             "hosts": [[h for h, _ in _host_names(hosts)], line_of(mapping, "hosts", line) if mapping else line],
-            "cmd": _setting(mapping, "cmd"),
+            "cmd": setting(mapping, "cmd"),
             "proxy": proxy if isinstance(proxy, bool) else (True if isinstance(proxy, YDict) else None),
             "proxy_settings": _proxy(proxy),
             "shape": "map" if mapping is not None else "list",
@@ -252,7 +244,7 @@ def _proxy(proxy: Any) -> dict[str, Any]:
     if isinstance(ssl, (bool, YDict)):
         out["ssl"] = [bool(ssl), line_of(proxy, "ssl")]
     health = proxy.get("healthcheck")
-    if isinstance(health, YDict) and (path := _setting(health, "path")):
+    if isinstance(health, YDict) and (path := setting(health, "path")):
         out["health"] = path
     prefixes = proxy.get("path_prefixes") or proxy.get("path_prefix")
     prefix = prefixes[0] if isinstance(prefixes, list) and prefixes else prefixes
@@ -310,7 +302,7 @@ def _text(value: Any) -> str | None:
 def _accessories(accessories: Any) -> dict[str, Any]:
     if not isinstance(accessories, YDict):
         return {}
-    return {str(name): {"image": _setting(accessory, "image")} for name, accessory in accessories.items()
+    return {str(name): {"image": setting(accessory, "image")} for name, accessory in accessories.items()
             if isinstance(accessory, YDict)}
 
 
@@ -319,7 +311,7 @@ def _logging(logging: Any) -> dict[str, Any]:
     if not isinstance(logging, YDict):
         return {}
     options = logging.get("options")
-    out = {"driver": _setting(logging, "driver")}
+    out = {"driver": setting(logging, "driver")}
     for key in ("max-size", "max-file", "awslogs-group"):
-        out[key] = _setting(options, key) if isinstance(options, YDict) else None
+        out[key] = setting(options, key) if isinstance(options, YDict) else None
     return {key: value for key, value in out.items() if value is not None}

@@ -27,7 +27,7 @@ from infrascan.model import Code, Confidence, Fact, Part, phrase_list, text
 from infrascan.source import near_folder
 from infrascan.yamlload import YDict, line_of
 
-from ._devenv import default_database, default_version, scalar
+from ._devenv import default_database, default_version, setting
 
 # The Landofiles Lando merges, earliest first (a later file's keys win).
 LANDOFILES = (".lando.base.yml", ".lando.dist.yml", ".lando.recipe.yml", ".lando.upstream.yml", ".lando.yml")
@@ -61,12 +61,12 @@ class LandoDetector(Detector):
         doc = self.yaml_mapping(file, out)
         if doc is None:
             return out
-        data: dict[str, Any] = {key: _setting(doc, key) for key in ("name", "recipe")}
+        data: dict[str, Any] = {key: setting(doc, key) for key in ("name", "recipe")}
         config = doc.get("config")
-        data["config"] = {key: _setting(config, key) for key in ("php", "via", "database", "cache")} \
+        data["config"] = {key: setting(config, key) for key in ("php", "via", "database", "cache")} \
             if isinstance(config, YDict) else {}
         services = doc.get("services")
-        data["services"] = {str(name): _setting(service, "type") for name, service in services.items()
+        data["services"] = {str(name): setting(service, "type") for name, service in services.items()
                             if isinstance(service, YDict)} if isinstance(services, YDict) else {}
         proxy = doc.get("proxy")
         data["proxy"] = {str(name): _hosts(routes) for name, routes in proxy.items()} \
@@ -189,15 +189,6 @@ def _defaulted(said: tuple[Part, ...] | str, version: str | None) -> tuple[Part,
     return (*head, str(last).removesuffix(")") + f", {default_version('Lando')})")
 
 
-def _setting(container: Any, key: str) -> list[Any] | None:
-    """A scalar setting as [text, line], or None when the key is missing or holds no scalar (a
-    mapping, a list, Lando's `!import` tag)."""
-    if not isinstance(container, YDict):
-        return None
-    value = scalar(container.get(key))
-    return [value, line_of(container, key, container.line)] if value else None
-
-
 def _hosts(routes: Any) -> list[list[Any]]:
     """A proxy entry's host names without their ports (`mail.app.lndo.site:8025`), each with its line."""
     out: list[list[Any]] = []
@@ -216,9 +207,9 @@ def _merged(records: list[Record]) -> dict[str, Any]:
         for key in ("name", "recipe"):
             if data.get(key) is not None:
                 merged[key] = (data[key][0], (record.path, data[key][1]))
-        for key, setting in data["config"].items():
-            if setting is not None:
-                merged["config"][key] = (setting[0], (record.path, setting[1]))
+        for key, value in data["config"].items():
+            if value is not None:
+                merged["config"][key] = (value[0], (record.path, value[1]))
         for name, kind in data["services"].items():
             # a service without a type overrides another file's only in what it sets
             if kind is not None or name not in merged["services"]:
