@@ -33,11 +33,11 @@ from infrascan.catalog import LOCAL_LOG_DRIVERS
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import TEMPLATE_TIERS, env_from_name, normalise
 from infrascan.envvars import ENV_SELECTORS, Variable, VariableReader
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
+from infrascan.model import Code, Confidence, Fact, Part, text
 from infrascan.yamlload import YDict, line_of, load_yaml
 
 from ._devenv import scalar
-from ._release import dump_parts, load_parts
+from ._release import dump_fact, load_fact
 from .github_actions import WORKFLOW
 
 _ENV_REF = re.compile(r"\$\{\{\s*env\.(\w+)\s*\}\}")
@@ -79,7 +79,7 @@ class EcsDetector(Detector):
             out.facts += placed
             if unplaced:
                 out.records.append(Record(UNPLACED, file.path, line, {
-                    "facts": [_dump(f) for f in unplaced], "selected": _selected(container.get("environment"))}))
+                    "facts": [dump_fact(f) for f in unplaced], "selected": _selected(container.get("environment"))}))
             out.facts += self._logging(file.path, container, label, line)
             out.facts += self._health(file.path, container, label, line)
         return out
@@ -138,7 +138,7 @@ class EcsDetector(Detector):
             targets = deployed.get(record.path, {})
             selected = record.data["selected"]
             for data in record.data["facts"]:
-                fact = _load(data, record.path, self.name)
+                fact = load_fact(data, record.path, self.name)
                 if targets:
                     out += [replace(fact, env=env, parts=text(*fact.parts, "; deployed to ", env, " by ", Code(path)),
                                     evidence=(*fact.evidence, *self.evidence(path, line)))
@@ -215,20 +215,6 @@ def _deployed_environments(ctx: ResolveContext) -> dict[str, dict[str, tuple[str
 def _expanded(value: str, variables: dict[str, str]) -> str:
     """`${{ env.X }}` in a step input, as the job's or the workflow's `env` sets it."""
     return _ENV_REF.sub(lambda m: variables.get(m[1], m[0]), value)
-
-
-def _dump(fact: Fact) -> dict[str, Any]:
-    """A fact as plain data, for a record (records are cached with their file)."""
-    return {"field": fact.field, "parts": dump_parts(fact.parts), "lines": [e.line for e in fact.evidence],
-            "confidence": fact.confidence.name,
-            "item": fact.item, "rank": fact.rank, "tech": fact.tech, "order": list(fact.order),
-            "attrs": dict(fact.attrs)}
-
-
-def _load(data: dict[str, Any], path: str, detector: str) -> Fact:
-    return Fact(data["field"], load_parts(data["parts"]), Confidence[data["confidence"]],
-                tuple(Evidence(path, line, detector) for line in data["lines"]), item=data["item"],
-                rank=data["rank"], tech=data["tech"], order=tuple(data["order"]), attrs=data["attrs"])
 
 
 def _selected(environment: Any) -> str | None:

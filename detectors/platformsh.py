@@ -21,7 +21,7 @@ by the entry's `platformsh_types` signal where names differ (`mysql` is MariaDB 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -34,7 +34,7 @@ from infrascan.source import may_be_unlisted, near_folder, repo_path
 from infrascan.yamlload import Tagged, YDict, line_of
 
 from ._pipelines import script_commands
-from ._release import dump_parts, invoked, load_parts, release_record
+from ._release import dump_fact, invoked, load_fact, release_record
 
 # The build flavor a runtime gets when its app sets none (docs.platform.sh, "build"): what it runs.
 DEFAULT_FLAVORS: dict[str, str] = {"php": "composer", "nodejs": "default"}
@@ -144,9 +144,7 @@ class PlatformshDetector(Detector):
             out.facts.append(fact)
             return
         where = fact.evidence[0]
-        out.records.append(Record(SCRIPTED, where.path, where.line, {
-            "field": fact.field, "parts": dump_parts(fact.parts), "env": fact.env, "item": fact.item,
-            "rank": fact.rank, "order": list(fact.order), "scripts": scripts}))
+        out.records.append(Record(SCRIPTED, where.path, where.line, {**dump_fact(fact), "scripts": scripts}))
 
     def resolve(self, ctx: ResolveContext) -> list[Fact]:
         """The statements that run scripts, each saying which of its scripts the repository lacks
@@ -158,16 +156,14 @@ class PlatformshDetector(Detector):
         listed = set(ctx.files)
         out: list[Fact] = []
         for record in records:
-            data = record.data
-            parts = load_parts(data["parts"])
-            missing = [script for script in data["scripts"]
+            fact = load_fact(record.data, record.path, self.name)
+            missing = [script for script in record.data["scripts"]
                        if script not in listed and not may_be_unlisted(script, ctx.config.skip)]
             if missing:
                 verb = " is" if len(missing) == 1 else " are"
-                parts = text(*parts, " (", *phrase_list([Code(script)] for script in missing), verb,
-                             " not in the repository)")
-            out.append(Fact(data["field"], parts, Confidence.DECLARED, self.evidence(record.path, record.line),
-                            env=data["env"], item=data["item"], rank=data["rank"], order=tuple(data["order"])))
+                fact = replace(fact, parts=text(*fact.parts, " (", *phrase_list([Code(script)] for script in missing),
+                                                verb, " not in the repository)"))
+            out.append(fact)
         return out
 
     def _runtime(self, path: str, label: tuple[Part, ...], name: str, app: YDict, line: int) -> list[Fact]:
