@@ -32,7 +32,7 @@ from typing import Any
 from infrascan.catalog import LOCAL_LOG_DRIVERS
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import TEMPLATE_TIERS, env_from_name, normalise
-from infrascan.envvars import ENV_SELECTORS, Variable, VariableReader
+from infrascan.envvars import Variable, VariableReader, selected_environment
 from infrascan.model import Code, Confidence, Fact, Part, text
 from infrascan.yamlload import YDict, line_of, load_yaml
 
@@ -220,10 +220,9 @@ def _expanded(value: str, variables: dict[str, str]) -> str:
 def _selected(environment: Any) -> str | None:
     """The environment a selector among a container's variables names (`NODE_ENV=production`)."""
     for entry in environment if isinstance(environment, list) else []:
-        if isinstance(entry, YDict) and scalar(entry.get("name")) in ENV_SELECTORS:
-            env = env_from_name(scalar(entry.get("value")))
-            if env:
-                return normalise(env)
+        if isinstance(entry, YDict) and (env := selected_environment(scalar(entry.get("name")),
+                                                                     scalar(entry.get("value")))):
+            return env
     return None
 
 

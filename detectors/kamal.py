@@ -36,7 +36,7 @@ from infrascan.catalog import DATA_STORE_CATEGORIES, LOCAL_LOG_DRIVERS
 from infrascan.commands import classify, quoted_deploys, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import env_from_name, normalise
-from infrascan.envvars import ENV_SELECTORS, Variable, VariableReader, is_example_host, is_placeholder_host
+from infrascan.envvars import Variable, VariableReader, is_example_host, is_placeholder_host, selected_environment
 from infrascan.model import Code, Confidence, Fact, Part, code_list, phrase_list, text
 from infrascan.source import near_folder
 
@@ -486,8 +486,8 @@ def _environment(destination: str, config: dict[str, Any] | None) -> str:
     if named:
         return normalise(named)
     for name, (value, _, _) in sorted((config or {}).get("env", {}).items()):
-        if name in ENV_SELECTORS and value and (tier := env_from_name(value)):
-            return normalise(tier)
+        if tier := selected_environment(name, value):
+            return tier
     return normalise(destination)
 
 

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from infrascan import redact
 from infrascan.catalog import DATA_STORE_CATEGORIES, PUBLIC_PREFIXES, Catalog, Tech, load_catalog
-from infrascan.environments import env_from_name
+from infrascan.environments import env_from_name, normalise
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, text
 
 if TYPE_CHECKING:
@@ -99,6 +99,15 @@ _SENTENCE_END = (".", "!", "?", ":", ";")
 _HEADLINE_FIELDS = frozenset({"env.database", "ext.purpose"})
 _HEADLINE_RANK = 40
 MAX_DESCRIPTION = 200
+
+
+def selected_environment(name: str, value: str | None) -> str | None:
+    """The environment an environment selector's value names (`RAILS_ENV=production`: production),
+    normalised; None for another variable, or a value that names none."""
+    if name.upper() not in ENV_SELECTORS or not value:
+        return None
+    env = env_from_name(value.strip().strip("'\""))
+    return normalise(env) if env else None
 
 
 def public_suffix(name: str) -> tuple[str, bool]:
