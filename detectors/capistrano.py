@@ -96,10 +96,11 @@ class CapistranoDetector(Detector):
 
     def conclude(self, ctx: ResolveContext, facts: Sequence[Fact]) -> list[Fact]:
         """How each project is deployed by hand, when no CI job of the repository runs `cap`."""
-        if quoted_deploys(facts, "capistrano", self.name):
+        projects = _projects(ctx)  # first: classifying every CI statement is the costly part
+        if not projects or quoted_deploys(facts, "capistrano", self.name):
             return []
         out: list[Fact] = []
-        for project in _projects(ctx):
+        for project in projects:
             stages = [stage for stage in project.stages if stage.servers]
             if stages:
                 out.append(Fact("ci.deploy.manual",

@@ -136,9 +136,12 @@ class KamalDetector(Detector):
         """How each deployment no CI job of the repository runs is deployed: by hand (a deployment a
         CI job runs is said by that job's detector). A CI statement quotes its `kamal deploy`, whose
         destination (`-d staging`) says which deployment it runs."""
+        plan = _plan(ctx)  # first: classifying every CI statement is the costly part
+        if not plan:
+            return []
         ci = quoted_deploys(facts, "kamal", self.name)
         out: list[Fact] = []
-        for _, configurations in _plan(ctx):
+        for _, configurations in plan:
             for configuration in configurations:
                 by_hand = [d for d in _real(configuration.deployments) if not any(_runs(d, said) for said in ci)]
                 if by_hand:
