@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import sqlite3
 import threading
 import time
@@ -518,6 +519,25 @@ def test_a_background_flush_is_seen_by_the_next_read_and_kept_by_close(tmp_path:
     with sqlite3.connect(cache.path) as db:
         assert db.execute("SELECT count(*) FROM entries").fetchone()[0] == 201
     assert not any(t.name == "infrascan-cache-writer" for t in threading.enumerate())
+
+
+def test_a_large_value_is_stored_compressed_and_read_back_with_the_digest_of_its_pickle(tmp_path: Path) -> None:
+    """A monorepo's model and run record are megabytes of repeated text: stored compressed, counted
+    for the size bound as stored, and named by the digest of their pickle, as small values are."""
+    model = [{"field": "deploy.target", "text": f"service {i} deploys to production"} for i in range(20_000)]
+    cache = Cache(tmp_path / "c")
+    cache.put("model", model, digest=True)
+    cache.put("small", [1, 2, 3], digest=True)
+    written = dict(cache.digests)
+    cache.close()
+    with sqlite3.connect(cache.path) as db:
+        sizes = dict(db.execute("SELECT key, size FROM entries").fetchall())
+        stored = db.execute("SELECT value FROM entries WHERE key = 'model'").fetchone()[0]
+    assert sizes["model"] == len(stored) < len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)) // 5
+    again = Cache(tmp_path / "c")
+    assert again.get_many(["model", "small"], digest=True) == {"model": model, "small": [1, 2, 3]}
+    assert again.digests == written
+    again.close()
 
 
 def _committed(root: Path, files: dict[str, str | bytes]) -> git.Repo:

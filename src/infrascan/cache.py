@@ -10,7 +10,7 @@ repository is then scanned without reading a single candidate file.
 Storage is one SQLite database under `$XDG_CACHE_HOME/infrascan` (default `~/.cache/infrascan`):
 safe under concurrent runs (WAL journal, busy timeout), bounded in size (least recently used
 entries go first), and thrown away and rebuilt when it is corrupt. Values are pickles written by
-infrascan itself; the cache directory is the user's own, like any other tool's cache.
+infrascan itself (compressed when large); the cache directory is the user's own, like any other tool's cache.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import pickle
 import sqlite3
 import threading
 import time
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,12 @@ _CHUNK = 500
 # use, not the second, and rewriting every entry a warm monorepo scan reads (6,000 rows) cost
 # that scan 0.3 s.
 TOUCH_AFTER = 3600.0
+# Values larger than this are stored compressed (zlib level 1: 7 ms for a monorepo's 3 MB model,
+# stored in 0.3 MB). A changed monorepo scan stores its model, its index and its run record anew,
+# about 9 MB raw: the size bound would otherwise fill with them in a few dozen changed scans and
+# evict the phase-1 results they stand on. Phase-1 results are mostly far smaller and stay raw.
+COMPRESS_OVER = 64 * 1024
+_COMPRESSED = b"z"  # the first byte of a compressed value; a pickle's is 0x80
 
 
 def cache_dir() -> Path:
@@ -55,6 +62,11 @@ def _digest(blob: bytes) -> str:
     return hashlib.blake2b(blob, digest_size=16).hexdigest()
 
 
+def _stored(blob: bytes) -> bytes:
+    """A value as stored: compressed when large."""
+    return _COMPRESSED + zlib.compress(blob, 1) if len(blob) > COMPRESS_OVER else blob
+
+
 class Cache:
     """A key-value store of pickled phase-1 results; every failure degrades to a cache miss."""
 
@@ -67,7 +79,7 @@ class Cache:
         self.problem: str | None = None
         self.note: str | None = None
         self._db: sqlite3.Connection | None = None
-        self._pending: list[tuple[str, bytes, int, float]] = []
+        self._pending: list[tuple[str, bytes, float]] = []
         self._touched: list[tuple[float, str]] = []
         self._writer: threading.Thread | None = None
         self.hits = 0
@@ -99,6 +111,10 @@ class Cache:
         db.execute("PRAGMA busy_timeout=10000")
         with contextlib.suppress(sqlite3.OperationalError):
             db.execute("PRAGMA journal_mode=WAL")
+        # A cache need not survive a power cut, only stay consistent: in WAL mode, NORMAL syncs at
+        # checkpoints and never at a commit (each commit's sync cost a scan 20-30 ms).
+        with contextlib.suppress(sqlite3.OperationalError):
+            db.execute("PRAGMA synchronous=NORMAL")
         db.execute(SCHEMA)
         # Best effort: a read-only cache, or one another process holds locked, still serves reads
         # (and is not taken for corrupt and rebuilt); without the index, the bound reads the table.
@@ -139,8 +155,10 @@ class Cache:
                     for key, blob, used in db.execute(f"SELECT key, value, used FROM entries WHERE key IN ({marks})",
                                                       chunk):
                         try:
+                            if blob[:1] == _COMPRESSED:
+                                blob = zlib.decompress(blob[1:])
                             found[key] = pickle.loads(blob)
-                        except Exception:  # a stale or damaged pickle is a miss
+                        except Exception:  # a stale or damaged value is a miss
                             continue
                         if digest:
                             self.digests[key] = _digest(blob)
@@ -167,8 +185,9 @@ class Cache:
         self._touched.extend((now, key) for key in keys)
 
     def put_pickled(self, key: str, blob: bytes, digest: bool = False) -> None:
-        """Stores a value pickled elsewhere (by a worker process, which already had to)."""
-        self._pending.append((key, blob, len(blob), time.time()))
+        """Stores a value pickled elsewhere (by a worker process, which already had to). Its digest is
+        that of the pickle, as `get_many` digests what it unpickles."""
+        self._pending.append((key, blob, time.time()))
         if digest:
             self.digests[key] = _digest(blob)
 
@@ -191,11 +210,13 @@ class Cache:
         else:
             self._write(db, pending, touched)
 
-    def _write(self, db: sqlite3.Connection, pending: list[tuple[str, bytes, int, float]],
+    def _write(self, db: sqlite3.Connection, pending: list[tuple[str, bytes, float]],
                touched: list[tuple[float, str]]) -> None:
         try:
+            # here, in the writer: zlib releases the GIL, so a background flush compresses alongside the scan
+            rows = [(key, stored, len(stored), used) for key, blob, used in pending for stored in (_stored(blob),)]
             db.execute("BEGIN IMMEDIATE")
-            db.executemany("INSERT OR REPLACE INTO entries (key, value, size, used) VALUES (?, ?, ?, ?)", pending)
+            db.executemany("INSERT OR REPLACE INTO entries (key, value, size, used) VALUES (?, ?, ?, ?)", rows)
             db.executemany("UPDATE entries SET used = ? WHERE key = ?", touched)
             db.execute("COMMIT")
             self._trim(db)
