@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -142,3 +143,44 @@ def test_a_record_is_invalid_once_a_code_file_or_an_input_changed(tmp_path: Path
     assert replay._still_valid(record)
     os.utime(code, ns=(1, 1))
     assert not replay._still_valid(record)
+
+
+def _recorded(root: Path, argv: list[str], settle: bool, edit: bool, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Whether a run of `argv` is recorded when a tracked file is edited before it ends, after it
+    said (or without its saying) that it reads no more of the repository."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(root.parent / "cache"))
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.delenv("INFRASCAN_REPLAY", raising=False)
+    key = replay.run_key(argv)
+    assert key is not None
+    monkeypatch.setattr(replay, "_recording", None)  # restored after the test, with `_after`
+    monkeypatch.setattr(replay, "_after", None)
+    replay.watch(argv)
+    if settle:
+        replay.settled()
+        assert replay._after is not None
+        for process in replay._after.git.started:  # the state is taken: its git commands have run
+            assert process is not None
+            process.wait()
+    if edit:
+        (root / "docker-compose.yml").write_text(COMPOSE.replace("postgres:16", "postgres:17"))
+    out, err = replay.Tee(io.StringIO()), replay.Tee(io.StringIO())
+    out.write("{}")
+    replay.record(key, argv, out, err, 0)
+    from infrascan.cache import Cache
+
+    cache = Cache()
+    found = f"run:{key}" in cache.get_many([f"run:{key}"])
+    cache.close()
+    return found
+
+
+@pytest.mark.parametrize(("settle", "edit", "kept"), [(True, True, True), (False, True, False), (True, False, True),
+                                                      (False, False, True)])
+def test_the_state_after_a_run_is_taken_when_it_is_done_with_the_repository(
+        repo: tuple[Path, git.Repo], monkeypatch: pytest.MonkeyPatch, settle: bool, edit: bool, kept: bool) -> None:
+    """A file edited once a printing command has read everything does not change what it printed:
+    the run is recorded. Without that word (a `generate` that writes), the edit comes before the
+    end of the run and the run is not recorded: its output may not be the repository's."""
+    root, _ = repo
+    assert _recorded(root, ["scan", str(root)], settle, edit, monkeypatch) is kept

@@ -171,7 +171,7 @@ def generate(
     """Scan a repository and write its INFRASTRUCTURE.md, keeping what people wrote in it."""
     _output_level(quiet, verbose)
     from infrascan.pipeline import build_document, document_path_in_repo, scanned
-    from infrascan.replay import note_input
+    from infrascan.replay import note_input, settled
     from infrascan.writer import atomic_write
 
     if _is_url(target) and output is None and not stdout and not check:
@@ -179,6 +179,8 @@ def generate(
     if per_component and (stdout or _is_url(target)):
         fail("--per-component writes one document per component directory; it cannot be used with --stdout or a URL")
     with scanned(target, ref=ref, config_file=config, options=_scan_options(no_cache, jobs)) as run:
+        if (stdout or check) and not per_component:  # the documents it reads are checked on a replay
+            settled()
         run.config.diagrams = run.config.diagrams and not no_diagrams
         out_path = output
         if out_path is None and not stdout:
@@ -298,8 +300,10 @@ def scan(
     _output_level(quiet, verbose)
     from infrascan.export import to_json
     from infrascan.pipeline import render, scanned, view_of
+    from infrascan.replay import settled
 
     with scanned(target, ref=ref, config_file=config, options=_scan_options(no_cache, jobs)) as run:
+        settled()
         run.config.diagrams = run.config.diagrams and not no_diagrams
         if format is Format.json:
             view = view_of(run, doc_path="INFRASTRUCTURE.md", use_permalinks=permalinks)
@@ -340,7 +344,7 @@ def drift(
 
     from infrascan.config import parse_fail_on
     from infrascan.pipeline import check_drift, scanned
-    from infrascan.replay import note_input
+    from infrascan.replay import note_input, settled
     from infrascan.reports import RENDERERS, render_markdown
     from infrascan.writer import atomic_write
 
@@ -355,6 +359,8 @@ def drift(
             fail(f"cannot read {doc_path}: {exc}")
         categories = parse_fail_on(fail_on, "--fail-on") if fail_on is not None else run.config.fail_on
         report = check_drift(run, text, doc_path, categories)
+        if output is None:
+            settled()
         rendered = RENDERERS[format.value](report)
         if output is not None:
             atomic_write(output, rendered)

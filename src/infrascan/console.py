@@ -31,6 +31,7 @@ def main() -> None:
         return
     out, err = replay.Tee(sys.stdout), replay.Tee(sys.stderr)
     sys.stdout, sys.stderr = out, err
+    replay.watch(argv)
     code: int | None = None
     try:
         run()

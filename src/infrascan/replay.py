@@ -18,8 +18,10 @@ Stored with the record, and checked on every replay, are the modification times 
 the run imported (infrascan, detectors, plugins, libraries) and of infrascan's data files, and the
 content of every document the run read. A run is recorded only when it changed nothing it
 depends on (a `generate` that wrote the document is not, the next one is), and only when it
-ended with exit code 0 or 1. Anything unusual (a URL, `--ref`, `--per-component`,
-`--no-cache`, an option this module does not know, no git, `INFRASCAN_REPLAY=0`) is never replayed.
+ended with exit code 0 or 1. The key is taken again at the end of the run, or, for a command
+that prints rather than writes, as soon as it says it reads no more of the repository (`settled`).
+Anything unusual (a URL, `--ref`, `--per-component`, `--no-cache`, an option this module does not
+know, no git, `INFRASCAN_REPLAY=0`) is never replayed.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, TextIO
@@ -164,6 +167,41 @@ def _entry_points() -> tuple[str, ...]:
 
 def run_key(argv: list[str]) -> str | None:
     """The key of this run, or None when it must not be replayed."""
+    taking = _take_key(argv)
+    return taking.key() if taking is not None else None
+
+
+@dataclass
+class _KeyTaken:
+    """A key being taken: its git commands started, their outputs read by `key`."""
+
+    argv: list[str]
+    root: str
+    files: list[str]
+    git: _Git
+
+    def key(self) -> str | None:
+        plugins = _entry_points()
+        state = _repository_state(self.root, self.git)
+        if state is None:
+            return None
+        from infrascan import __version__
+
+        parts: dict[str, Any] = {
+            "v": [VERSION, __version__],
+            "argv": self.argv,
+            "cwd": os.getcwd(),
+            "python": [sys.executable, sys.path],
+            "env": sorted((k, v) for k, v in os.environ.items() if k.startswith("INFRASCAN_")),
+            "tty": [_isatty(sys.stdout), _isatty(sys.stderr)],
+            "plugins": plugins,
+            "repo": state,
+            "files": [(f, _digest(Path(f))) for f in self.files],
+        }
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _take_key(argv: list[str]) -> _KeyTaken | None:
     if os.environ.get("GITHUB_STEP_SUMMARY"):  # drift appends to it: a side effect to keep
         return None
     if os.environ.get("INFRASCAN_REPLAY") == "0":
@@ -175,25 +213,26 @@ def run_key(argv: list[str]) -> str | None:
     root = os.path.abspath(target)
     if not os.path.isdir(root):
         return None
-    git = _start_repository_state(root)
-    plugins = _entry_points()
-    state = _repository_state(root, git)
-    if state is None:
-        return None
-    from infrascan import __version__
+    return _KeyTaken(argv, root, files, _start_repository_state(root))
 
-    parts: dict[str, Any] = {
-        "v": [VERSION, __version__],
-        "argv": argv,
-        "cwd": os.getcwd(),
-        "python": [sys.executable, sys.path],
-        "env": sorted((k, v) for k, v in os.environ.items() if k.startswith("INFRASCAN_")),
-        "tty": [_isatty(sys.stdout), _isatty(sys.stderr)],
-        "plugins": plugins,
-        "repo": state,
-        "files": [(f, _digest(Path(f))) for f in files],
-    }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+_recording: list[str] | None = None  # the command line of the run being recorded
+_after: _KeyTaken | None = None  # the key after that run, taken once it said it was done with the repository
+
+
+def watch(argv: list[str]) -> None:
+    """This run is to be recorded once it ends (if nothing it depends on changed meanwhile)."""
+    global _recording, _after
+    _recording, _after = argv, None
+
+
+def settled() -> None:
+    """Said by a command that prints what it found rather than write it, once it reads no more of
+    the repository: the state after the run is taken now, its git commands running (0.07 s on the
+    benchmark monorepo) while the command renders, instead of after it."""
+    global _after
+    if _recording is not None and _after is None:
+        _after = _take_key(_recording)
 
 
 def _isatty(stream: TextIO | None) -> bool:
@@ -264,7 +303,8 @@ def _still_valid(record: dict[str, Any]) -> bool:
 def record(key: str, argv: list[str], out: Tee, err: Tee, code: int) -> None:
     """Stores the run if it ended normally and left everything it depends on as it found it."""
     try:
-        if code in (0, 1) and run_key(argv) == key:
+        after = _after.key() if _after is not None and _recording == argv else run_key(argv)
+        if code in (0, 1) and after == key:
             _store(key, out, err, code)
     except Exception:  # a run that succeeded must not fail for want of a cache entry
         return
