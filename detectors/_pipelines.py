@@ -678,7 +678,8 @@ class PipelineFacts:
     def _level(self, job: Job, f: Found) -> tuple[str | None, tuple[Part, ...]]:
         level = level_from_names(f.c.level, job.job, job.stage or "", f.title, *job.names)
         stores = [s for s in job.services if self._store(s["image"])]
-        if level == "unit" and stores and not excludes_level(f.c.command, "integration"):
+        if level == "unit" and stores and not excludes_level(f.c.command, "integration") \
+                and not f.c.detail.get("own_database"):  # `bin/rails test` uses a database by design
             return "integration", text(" (integration: the job starts ", *_join(Code(s["image"]) for s in stores), ")")
         return level, ()
 

@@ -2923,9 +2923,11 @@ class FactBuilder:
             said_unit = called_unit(step.step["name"], run.job["id"], run.job["name"])
             if named:
                 level = named
-            elif (self.has_store_service(run) or self.services_before(run, step)) and not said_unit:
+            elif (self.has_store_service(run) or self.services_before(run, step)) and not said_unit \
+                    and not found.detail.get("own_database"):
                 # a database beside the tests makes them integration tests, unless the team calls
-                # them unit tests (saleor's "Run unit tests" step, with a Postgres service)
+                # them unit tests (saleor's "Run unit tests" step, with a Postgres service) or the
+                # runner's tests use one by design (`bin/rails test`)
                 level = "integration"
             elif run.ephemeral and self.environment_before(run, step):
                 level = "e2e"

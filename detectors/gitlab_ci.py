@@ -1199,7 +1199,7 @@ class FactWriter:
         out = []
         seen: set[tuple[str, str]] = set()
         for step in job.of("test"):
-            level = self._level(job, step.level or "unit")
+            level = self._level(job, step.level or "unit", bool(step.detail.get("own_database")))
             if (step.tool, level) in seen:
                 continue
             seen.add((step.tool, level))
@@ -1228,7 +1228,10 @@ class FactWriter:
         words = [w for w in self._first_command(job)[0].split() if not w.startswith("-")][:2]
         return any(self.kb.around_tests.search(w) for w in (job.name, *words))
 
-    def _level(self, job: Job, level: str) -> str:
+    def _level(self, job: Job, level: str, own_database: bool = False) -> str:
+        """A test's level: its runner's, unless the job's names say otherwise, a browser beside it
+        makes it end-to-end, or a database beside it (one its runner does not use by design, as
+        `bin/rails test` does) or an integration command makes it an integration test."""
         if level in ("e2e", "performance"):
             return level
         names = f"{job.name} {job.stage}"
@@ -1237,9 +1240,9 @@ class FactWriter:
                 return word_level
         if any(self._browser(s.image) for s in job.services):
             return "e2e"
-        if level == "unit" and not called_unit(job.name, job.stage) and (any(s.store for s in job.services)
-                                                  or any(self.kb.integration_commands.search(c)
-                                                         for c, _, _ in job.commands)):
+        stores = any(s.store for s in job.services) and not own_database
+        if level == "unit" and not called_unit(job.name, job.stage) and (stores or any(
+                self.kb.integration_commands.search(c) for c, _, _ in job.commands)):
             return "integration"
         return level
 

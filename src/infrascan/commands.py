@@ -13,7 +13,10 @@ one simple command), and optionally level (tests: unit, integration, e2e, perfor
 label (registries: the name a reader knows), output (builds that make a program: how its path is
 named, `package` = `-o PATH`, else after the package built, else after the working directory, as
 `go build` does), image (a build whose output is a container image), also (a test rule that
-matches beside an earlier one of the same tool at another level: one call that runs two suites).
+matches beside an earlier one of the same tool at another level: one call that runs two suites),
+own_database (a test runner whose suites use a database by design, Rails' fixtures or Django's
+test database: a database service beside them does not make them integration tests;
+`detail["own_database"]`).
 Rules are tried in order; at most one rule per kind matches a command, but for `also`.
 `registry` rules are not matched against commands but against the image references a build or
 push names (`-t`, `--tag`, `--destination`, `docker push IMAGE`), so that
@@ -70,6 +73,7 @@ class Rule:
     output: str | None = None
     image: bool = False
     also: bool = False
+    own_database: bool = False
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -173,6 +177,7 @@ def rules() -> tuple[Rule, ...]:
                 output=e.get("output"),
                 image=bool(e.get("image", False)),
                 also=bool(e.get("also", False)),
+                own_database=bool(e.get("own_database", False)),
             )
         )
     return tuple(out)
@@ -414,6 +419,8 @@ def _classify(command: str) -> tuple[Classification, ...]:
             detail.update(_deploy_detail(rule, cmd))
             if rule.output == "package":
                 detail["output"] = _program_output(argv(cmd))
+            if rule.own_database:
+                detail["own_database"] = True
             results.append(
                 Classification(
                     rule.kind, rule.tool, rule.id, cmd, _refine_level(rule, cmd), rule.target, rule.automatic, detail

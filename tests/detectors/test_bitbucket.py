@@ -226,3 +226,16 @@ def test_a_manual_step_that_only_runs_the_app_on_the_agent_reads_as_a_sentence(t
     scanned = scan_tree(tmp_path, {"bitbucket-pipelines.yml": pipeline, "package.json": '{"name": "web"}'})
     manual = [f.text for f in facts_for(scanned.model, "ci.deploy.manual")]
     assert manual and all(t.startswith("After trigger: manual on step Deploy preview") for t in manual), manual
+
+
+def test_a_runner_that_uses_a_database_by_design_stays_unit_tests_beside_one(tmp_path: Path) -> None:
+    """Django's `manage.py test` makes a test database on every run: a Postgres service beside it
+    is that database, not a sign of integration tests."""
+    pipeline = (
+        "definitions:\n  services:\n    postgres:\n      image: postgres:16\n"
+        "pipelines:\n  default:\n    - step:\n        name: Test\n        services: [postgres]\n"
+        "        script:\n          - python manage.py test\n"
+    )
+    model = scan_tree(tmp_path, {"bitbucket-pipelines.yml": pipeline}).model
+    assert any(f.text.startswith("django in job Test") for f in facts_for(model, "ci.test.unit"))
+    assert not facts_for(model, "ci.test.integration")

@@ -613,7 +613,22 @@ def test_a_step_pushing_many_images_says_how_many_it_does_not_name(tmp_path_fact
 
 
 def test_databases_started_in_the_runner_make_integration_tests(tmp_path_factory: pytest.TempPathFactory) -> None:
-    # healthchecks: a matrix over database engines, each started in the runner before `manage.py test`
+    scanned = scan(tmp_path_factory, "runner-db-pytest", {
+        W + "tests.yml": (
+            "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - name: Start PostgreSQL\n        run: sudo systemctl start postgresql.service\n"
+            "      - name: Run Tests\n        run: pytest\n"
+        ),
+    })
+    tests = one(ours(scanned, "ci.test.integration"), "pytest")
+    assert "databases started by sudo systemctl start postgresql.service" in tests.text
+    assert not ours(scanned, "ci.test.unit")
+
+
+def test_a_runner_that_uses_a_database_by_design_stays_unit_tests_beside_one(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # healthchecks: a matrix over database engines, each started in the runner before `manage.py test`,
+    # which makes a test database on every run: the project's own tests, run against each engine
     scanned = scan(tmp_path_factory, "runner-db", {
         W + "tests.yml": (
             "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n"
@@ -625,9 +640,10 @@ def test_databases_started_in_the_runner_make_integration_tests(tmp_path_factory
             "      - name: Run Tests\n        run: python manage.py test\n"
         ),
     })
-    tests = one(ours(scanned, "ci.test.integration"), "manage.py test")
+    tests = one(ours(scanned, "ci.test.unit"), "manage.py test")
     assert ("databases started by sudo systemctl start mysql.service, sudo systemctl start postgresql.service"
             in tests.text)
+    assert not ours(scanned, "ci.test.integration")
     assert "matrix db: sqlite, postgres, mysql" in tests.text
 
 

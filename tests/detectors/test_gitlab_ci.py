@@ -1004,3 +1004,15 @@ def test_a_job_that_only_pushes_a_manifest_is_a_build_step(tmp_path: Path) -> No
     builds = texts(facts_for(scanned.model, "ci.build"))
     assert any(t.startswith("Container image pushed (docker manifest push --purge acme/app:$CI_COMMIT_TAG) "
                             "in job docker-manifest-push") for t in builds), builds
+
+
+def test_a_runner_that_uses_a_database_by_design_stays_unit_tests_beside_one(tmp_path: Path) -> None:
+    """`bin/rails test` beside a Postgres service runs Rails' own tests, which load fixtures into a
+    test database; RSpec beside one is filed as integration tests, as before."""
+    pipeline = (
+        "test:\n  image: ruby:3.3\n  services:\n    - postgres:16\n  script:\n    - bin/rails test\n"
+        "specs:\n  image: ruby:3.3\n  services:\n    - postgres:16\n  script:\n    - bundle exec rspec\n"
+    )
+    scanned = scan_tree(tmp_path, {".gitlab-ci.yml": pipeline})
+    assert "job test" in one(ci_facts(scanned, "ci.test.unit"), "bin/rails test")
+    assert "job specs" in one(ci_facts(scanned, "ci.test.integration"), "rspec")
