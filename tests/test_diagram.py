@@ -8,7 +8,7 @@ from pathlib import Path
 
 from helpers import ROOT
 
-from infrascan.diagram import build_diagram
+from infrascan.diagram import _node_id, build_diagram
 from infrascan.model import Confidence, Evidence, Fact, text
 
 
@@ -54,6 +54,20 @@ def test_label_characters_are_kept_as_entity_codes() -> None:
     # paperless-ngx: the tag pattern `v[0-9]+.[0-9]+.[0-9]+` lost its brackets in the trigger's label
     diagram = build_diagram([ci_fact("ci.build", "build", triggers=["tag push v[0-9]+.[0-9]+"])])
     assert diagram is not None and '(["tag push v#91;0-9#93;+.#91;0-9#93;+"])' in diagram
+
+
+def test_a_job_that_runs_on_fewer_events_than_the_jobs_it_waits_for_says_on_which() -> None:
+    # Rails 8's CI: tests on pull requests and pushes, the deploy after them only on a push to main
+    facts = [
+        ci_fact("ci.test.unit", "test", triggers=["pull requests", "push to main"]),
+        ci_fact("ci.deploy.automated", "deploy", needs=["test"], triggers=["push to main"], env="production"),
+        ci_fact("ci.test.e2e", "e2e", needs=["test"], triggers=["pull requests", "push to main"]),
+    ]
+    diagram = build_diagram(facts)
+    assert diagram is not None
+    test, deploy, e2e = (_node_id("job", ".github/workflows/ci.yml", job, "") for job in ("test", "deploy", "e2e"))
+    assert f"  {test} -->|push to main| {deploy}\n" in diagram
+    assert f"  {test} --> {e2e}\n" in diagram  # the same events: nothing to say
 
 
 def test_no_ci_facts_no_diagram() -> None:

@@ -100,10 +100,10 @@ def build_diagram(facts: list[Fact]) -> str | None:
     shown = ordered[:MAX_NODES]
     lines = ["flowchart LR"]
     triggers: dict[str, str] = {}
-    edges: set[tuple[str, str]] = set()
-    names: dict[tuple[str, str], list[str]] = defaultdict(list)  # (pipeline, job) -> its node ids
+    edges: dict[tuple[str, str], str] = {}  # (source, target) -> the edge's label
+    names: dict[tuple[str, str], list[Job]] = defaultdict(list)  # (pipeline, job) -> its nodes
     for job in shown:
-        names[(job.pipeline, job.name)].append(_node_id("job", *job.key))
+        names[(job.pipeline, job.name)].append(job)
     for job in shown:
         node = _node_id("job", *job.key)
         roles = ", ".join(sorted(job.roles))
@@ -112,14 +112,20 @@ def build_diagram(facts: list[Fact]) -> str | None:
         label = _label(f"{title}{envs}")
         lines.append(f'  {node}{{{{"{label} (manual)"}}}}' if job.manual else f'  {node}["{label}"]')
         parents = [p for n in sorted(job.needs) for p in names.get((job.pipeline, n), [])]
-        edges.update((parent, node) for parent in parents)
+        # A job that runs on fewer events than the jobs it waits for (a deploy job's `if: push to
+        # main` after tests that also run for pull requests) says on which: else the chart reads
+        # as if every pull request deployed.
+        fewer = bool(job.triggers) and any(p.triggers - job.triggers for p in parents)
+        edges.update(((_node_id("job", *p.key), node), ", ".join(sorted(job.triggers)) if fewer else "")
+                     for p in parents)
         if not parents:
             for trigger in sorted(job.triggers) or ["any change"]:
                 tid = triggers.setdefault(trigger, _node_id("trigger", trigger))
-                edges.add((tid, node))
+                edges[(tid, node)] = ""
     for trigger, tid in sorted(triggers.items(), key=lambda t: t[1]):
         lines.append(f'  {tid}(["{_label(trigger)}"])')
-    lines.extend(f"  {source} --> {target}" for source, target in sorted(edges))
+    lines.extend(f"  {source} -->|{_label(label)}| {target}" if label else f"  {source} --> {target}"
+                 for (source, target), label in sorted(edges.items()))
     if len(ordered) > len(shown):
         lines.append(f'  more["and {len(ordered) - len(shown)} more jobs"]')
     return "```mermaid\n" + "\n".join(lines) + "\n```"
