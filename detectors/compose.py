@@ -40,7 +40,9 @@ from infrascan.yamlload import Tagged, YDict, YList, line_of
 from .dockerfile import compose_dockerfile, group_reached, migration_chain, stage_copies
 from .scripts import Copy, Reached, StartResolver, argv_script
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=?]([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+# `${NAME:-default}` and `${NAME-default}` give a default (group 2); `${NAME:?message}` and
+# `${NAME:+alternative}` do not (pixelfed's `${DB_PORT:?error}` is no port named "error").
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*)|:?[?+][^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _BASE_NAMES = frozenset({"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",
                          "podman-compose.yaml", "podman-compose.yml"})
 _MIGRATE_NAME = re.compile(r"(?i)(?:^|[_\-])(?:db[_\-]?)?migrat(?:e|ion|ions|or)(?:$|[_\-])")
@@ -656,18 +658,26 @@ class ComposeDetector(Detector):
             )
 
     def _extras(self, path: str, name: str, svc: YDict, svc_line: int, env: str | None, out: Extraction) -> None:
-        profiles = [str(p) for p in _as_list(svc.get("profiles"))]
+        raw = [str(p) for p in _as_list(svc.get("profiles"))]
+        # `${DOCKER_PROXY_PROFILE:-}` is empty unless set: Compose drops an empty profile, so the
+        # service runs by default and the variable is a switch that puts it behind a profile (pixelfed)
+        switches: list[str] = []
+        profiles: list[str] = []
+        for profile in raw:
+            match = _VAR.fullmatch(profile.strip())
+            if match and match.group(2) == "":
+                switches.append(match.group(1))
+            else:
+                profiles.append(substitute(profile))
+        said = None
         if profiles:
+            said = text("Compose service ", Code(name), " runs only with profile ", Code(", ".join(profiles)))
+        elif switches:
+            said = text("Compose service ", Code(name), " runs by default, unless ", *code_list(switches, sep=" or "),
+                        " names a profile to put it behind")
+        if said is not None:
             out.facts.append(
-                self._special(
-                    path,
-                    line_of(svc, "profiles", svc_line),
-                    env,
-                    f"profile:{name}",
-                    text("Compose service ", Code(name), " runs only with profile ", Code(", ".join(profiles))),
-                    rank=45,
-                )
-            )
+                self._special(path, line_of(svc, "profiles", svc_line), env, f"profile:{name}", said, rank=45))
         deploy = svc.get("deploy")
         if isinstance(deploy, dict) and isinstance(deploy.get("replicas"), int):
             out.facts.append(

@@ -702,3 +702,18 @@ def test_a_selector_s_default_is_said_to_be_one(tmp_path: Path) -> None:
     compose = "services:\n  php:\n    image: acme/php:1\n    environment:\n      APP_ENV: ${APP_ENV:-prod}\n"
     special = facts_for(scan_tree(tmp_path, {"compose.yml": compose}).model, "env.special", "development")
     assert [f.text for f in special if "APP_ENV" in f.text] == ["APP_ENV=prod by default in compose service php"]
+
+
+def test_a_required_variable_is_no_value_and_an_empty_profile_is_a_switch(tmp_path: Path) -> None:
+    # pixelfed: `${DOCKER_DB_HOST_PORT:?error}` errors when unset (it published "ports error:error"), and
+    # `profiles: [${DOCKER_PROXY_PROFILE:-}]` is empty by default: the service runs unless it is set
+    compose = (
+        "services:\n  proxy:\n    image: nginxproxy/nginx-proxy:1.4\n    profiles:\n      - ${DOCKER_PROXY_PROFILE:-}\n"
+        "    ports:\n      - \"${DOCKER_PROXY_HTTP_PORT:-80}:80\"\n"
+        "  db:\n    image: mariadb:11.2\n    ports:\n      - \"${DB_PORT:?error}:${DB_CONTAINER_PORT:?error}\"\n"
+    )
+    scanned = scan_tree(tmp_path, {"docker-compose.yml": compose})
+    special = texts(facts_for(scanned.model, "env.special"))
+    assert "Compose service proxy runs by default, unless DOCKER_PROXY_PROFILE names a profile to put it behind" \
+        in special
+    assert not [t for t in special if "error" in t or "runs only with profile" in t]
