@@ -155,8 +155,19 @@ _TOML_KEY = re.compile(
     r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=\s*(.*)$"""
 )
 _OPT_DEFAULT = re.compile(r"""\$\{\s*(?:opt|param|env|sls):[\w.]+\s*,\s*['"]?([\w.-]+)['"]?\s*\}""")
-_SCRIPT_PATH = re.compile(r"^(?:\./)?(?:[\w.-]+/)*[\w.-]+(?:\.sh|\.bash)?$")
+# a script by its path: relative, or absolute inside the image (Phoenix's `/app/bin/migrate`)
+_SCRIPT_PATH = re.compile(r"^(?:\.?/)?(?:[\w.-]+/)*[\w.-]+(?:\.sh|\.bash)?$")
 _REVIEW = "review"
+
+
+def _common_tail(path: str, other: str) -> int:
+    """How many trailing path components two paths share."""
+    count = 0
+    for a, b in zip(reversed(PurePosixPath(path).parts), reversed(PurePosixPath(other).parts), strict=False):
+        if a != b:
+            break
+        count += 1
+    return count
 # Folders that hold a project's documentation or website rather than the application: a Netlify
 # site built from one (grafana/loki `operator/netlify.toml` publishes `website/public`) deploys the
 # docs, so its contexts are not the application's environments. `site`/`public`/`dist` are left out:
@@ -954,16 +965,16 @@ class PaasDetector(Detector):
         label: tuple[Part, ...],
         out: Extraction,
     ) -> None:
-        for check_path, line, interval in _fly_http_checks(data, lines):
+        for kind, target, line, interval in _fly_health_checks(data, lines):
             every: tuple[Part, ...] = (" every ", Code(interval)) if interval else ()
             out.facts.append(
                 self._fact(
                     "deploy.rollback.verify",
-                    text("Fly.io HTTP health check ", Code(check_path), *label, *every, " (", Code(path), ")"),
+                    text(f"Fly.io {kind} ", Code(target), *label, *every, " (", Code(path), ")"),
                     Confidence.DECLARED,
                     path,
                     line,
-                    item=f"fly-check:{path}:{check_path}",
+                    item=f"fly-check:{path}:{target}",
                     rank=40,
                 )
             )
@@ -2022,7 +2033,10 @@ class PaasDetector(Detector):
             if not _SCRIPT_PATH.match(first):
                 return None
             beside = (PurePosixPath(record.path).parent / first.removeprefix("./")).as_posix().removeprefix("./")
-            same_name = sorted(p for p in scripts if PurePosixPath(p).name == PurePosixPath(first).name)
+            # the script whose path ends as the command's does comes first: `/app/bin/migrate` is
+            # `rel/overlays/bin/migrate`, which `mix release` copies into the release's `bin`
+            same_name = sorted((p for p in scripts if PurePosixPath(p).name == PurePosixPath(first).name),
+                               key=lambda p: (-_common_tail(p, first), p))
             candidates = [beside, *same_name]
         for candidate in candidates:
             for cmd in scripts.get(candidate, []):
@@ -2121,27 +2135,40 @@ def _fly_serves_http(data: dict[str, Any]) -> bool:
     return False
 
 
-def _fly_http_checks(data: dict[str, Any], lines: dict[tuple[Any, ...], int]) -> list[tuple[str, int, str | None]]:
-    """HTTP checks wherever fly.toml has had them: [[services.http_checks]], [[http_service.checks]], [checks.x]."""
-    found: list[tuple[str, int, str | None]] = []
+def _fly_health_checks(data: dict[str, Any],
+                       lines: dict[tuple[Any, ...], int]) -> list[tuple[str, str, int, str | None]]:
+    """Health checks wherever fly.toml has had them: [[services.http_checks]], [[services.tcp_checks]],
+    [[http_service.checks]], [checks.x]; each as its kind ("HTTP health check", "TCP health check of
+    port"), what it checks (a path, a port), its line and its interval."""
+    found: list[tuple[str, str, int, str | None]] = []
+
+    def add(check: Any, key: tuple[Any, ...], port: Any = None) -> None:
+        if not isinstance(check, dict):
+            return
+        kind = _string(check.get("type")) or ("tcp" if key[-2] == "tcp_checks" else "http")
+        target = _string(check.get("path")) if kind == "http" else _string(check.get("port") or port)
+        if not target:
+            return
+        at = [tuple([*key, k]) for k in ("path", "port", "interval", "grace_period", "timeout", "type")]
+        line = next((lines[k] for k in at if k in lines), 1)
+        said = "HTTP health check" if kind == "http" else "TCP health check of port"
+        found.append((said, target, line, _string(check.get("interval"))))
+
     services = data.get("services")
     for s_index, service in enumerate(services if isinstance(services, list) else []):
-        checks = service.get("http_checks") if isinstance(service, dict) else None
-        for c_index, check in enumerate(checks if isinstance(checks, list) else []):
-            if isinstance(check, dict) and _string(check.get("path")):
-                line = lines.get(("services", s_index, "http_checks", c_index, "path"), 1)
-                found.append((str(check["path"]), line, _string(check.get("interval"))))
+        if not isinstance(service, dict):
+            continue
+        for table in ("http_checks", "tcp_checks"):
+            checks = service.get(table)
+            for c_index, check in enumerate(checks if isinstance(checks, list) else []):
+                add(check, ("services", s_index, table, c_index), service.get("internal_port"))
     service = data.get("http_service")
     checks = service.get("checks") if isinstance(service, dict) else None
     for c_index, check in enumerate(checks if isinstance(checks, list) else []):
-        if isinstance(check, dict) and _string(check.get("path")):
-            line = lines.get(("http_service", "checks", c_index, "path"), 1)
-            found.append((str(check["path"]), line, _string(check.get("interval"))))
+        add(check, ("http_service", "checks", c_index))
     top = data.get("checks")
     for name, check in top.items() if isinstance(top, dict) else []:
-        if isinstance(check, dict) and (_string(check.get("type")) or "http") == "http" and _string(check.get("path")):
-            line = lines.get(("checks", str(name), "path"), 1)
-            found.append((str(check["path"]), line, _string(check.get("interval"))))
+        add(check, ("checks", str(name)))
     return found
 
 

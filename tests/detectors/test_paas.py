@@ -53,7 +53,7 @@ def test_fly_release_command_auto_rollback_checks_and_url(tmp_path: Path) -> Non
     # Machines apps ignore it (flyctl#1942): a hint, not the automatic rollback it was on Nomad
     assert rollback.confidence is Confidence.HINT and not rollback.attrs.get("automatic")
     assert "Machines apps do not roll back on it" in rollback.text and rollback.evidence[0].line == 21
-    check = only(paas_facts(scanned, "deploy.rollback.verify"), "for app indie-notes every")
+    check = only(paas_facts(scanned, "deploy.rollback.verify"), "check /healthcheck for app indie-notes every")
     assert "/healthcheck" in check.text and check.evidence[0].line == 45  # [[services.http_checks]] path
     url = only(paas_facts(scanned, "env.url", "production"), "indie-notes.fly.dev")
     assert url.confidence is Confidence.INFERRED and "production assumed" in url.text
@@ -81,6 +81,28 @@ def test_fly_monorepo_strategy_health_check_and_tcp_only_app(tmp_path: Path) -> 
     assert only(paas_facts(scanned, "deploy.rollback.verify"), "/ping").evidence[0].line == 29
     assert only(paas_facts(scanned, "env.sla", "production"), "2 machines always running").confidence is Confidence.HINT
     assert only(paas_facts(scanned, "env.special", "production"), "NODE_ENV=production").evidence[0].line == 32
+
+
+def test_a_phoenix_release_on_fly_migrates_through_its_overlay_script_and_has_a_tcp_check(tmp_path: Path) -> None:
+    # live_beats (`mix phx.gen.release --docker`): fly.toml runs `/app/bin/migrate`, which `mix release`
+    # copied from `rel/overlays/bin/migrate`; its only health check is a TCP check of the service's port
+    fly = (
+        'app = "beats"\nprimary_region = "iad"\n\n[deploy]\n  release_command = "/app/bin/migrate"\n\n'
+        "[[services]]\n  protocol = \"tcp\"\n  internal_port = 4000\n\n  [[services.tcp_checks]]\n"
+        '    interval = "15s"\n    timeout = "2s"\n'
+    )
+    scanned = scan_tree(tmp_path, {
+        "fly.toml": fly,
+        "rel/overlays/bin/migrate": '#!/bin/sh\ncd -P -- "$(dirname -- "$0")"\n'
+                                    "exec ./beats eval Beats.Release.migrate\n",
+        "scripts/migrate": "#!/bin/sh\necho not this one\n",
+        "mix.exs": "defmodule Beats.MixProject do\nend\n",
+    })
+    release = only(paas_facts(scanned, "deploy.migration.strategy"), "/app/bin/migrate")
+    assert "which runs ./beats eval Beats.Release.migrate (rel/overlays/bin/migrate)" in release.text
+    assert release.confidence is not Confidence.HINT
+    check = only(paas_facts(scanned, "deploy.rollback.verify"), "TCP health check of port 4000")
+    assert "every 15s" in check.text and check.evidence[0].line == 12
 
 
 def test_broken_fly_toml_gives_a_diagnostic_and_keeps_what_still_reads(tmp_path: Path) -> None:
