@@ -1316,10 +1316,22 @@ _IMAGE_SEPARATOR = re.compile(r"[,\n]")
 _EXPRESSION_LOGIC = re.compile(r"&&|\|\||==|!=")
 
 
-def _image_names(raw: str) -> list[str]:
-    """Image references in a comma- or newline-separated input. Commas inside `${{ }}` do not
-    separate (`format('ghcr.io/{0}:{1}', a, b)`), and an entry that is one conditional expression
-    (`${{ a == 'ecr' && x || y }}`) names no image that can be written down."""
+def _meta_images(raw: str) -> str:
+    """docker/metadata-action's `images`, one per line: a line in its attribute form
+    (`name=ghcr.io/acme/app,enable=true`) is its `name`, and nothing when `enable=false`; any other
+    line is image names as they are (pixelfed's `enable=true` was taken for an image)."""
+    out: list[str] = []
+    for line in raw.splitlines():
+        attrs = dict(part.strip().partition("=")[::2] for part in _attribute_parts(line))
+        if "name" not in attrs:
+            out.append(line)
+        elif attrs.get("enable", "true").strip().lower() != "false":
+            out.append(attrs["name"])
+    return "\n".join(out)
+
+
+def _split_outside_expressions(raw: str, separator: re.Pattern[str]) -> list[str]:
+    """`raw` split where `separator` matches outside `${{ }}` (`format('{0}:{1}', a, b)` is one part)."""
     spans: list[str] = []
 
     def hide(match: re.Match[str]) -> str:
@@ -1327,13 +1339,28 @@ def _image_names(raw: str) -> list[str]:
         return f"\x00{len(spans) - 1}\x00"
 
     masked = EXPR.sub(hide, raw)
+    return [re.sub(r"\x00(\d+)\x00", lambda m: spans[int(m.group(1))], part) for part in separator.split(masked)]
+
+
+def _attribute_parts(line: str) -> list[str]:
+    """A line's comma-separated parts, commas inside `${{ }}` kept."""
+    return _split_outside_expressions(line, _COMMA)
+
+
+def _image_names(raw: str) -> list[str]:
+    """Image references in a comma- or newline-separated input. Commas inside `${{ }}` do not
+    separate (`format('ghcr.io/{0}:{1}', a, b)`), and an entry that is one conditional expression
+    (`${{ a == 'ecr' && x || y }}`) names no image that can be written down."""
     names = []
-    for part in _IMAGE_SEPARATOR.split(masked):
-        name = re.sub(r"\x00(\d+)\x00", lambda m: spans[int(m.group(1))], part).strip()
+    for part in _split_outside_expressions(raw, _IMAGE_SEPARATOR):
+        name = part.strip()
         whole = EXPR.fullmatch(name)
         if name and not (whole and _EXPRESSION_LOGIC.search(whole.group(1))):
             names.append(name)
     return names
+
+
+_COMMA = re.compile(",")
 _CONFIG_SUFFIX = re.compile(r"\.(?:ya?ml|toml|json|tfvars)$")
 _ANY_SCHEME = re.compile(r"^[a-z]+://")
 _HTTP_SCHEME = re.compile(r"^https?://")
@@ -1709,7 +1736,7 @@ class Expander:
             meta = next((s for s in job["steps"] if s["id"] == step_ref.group(1)), None)
             meta_spec = self.know.action(meta["uses"]) if meta and meta["uses"] else None
             if meta is not None and meta_spec is not None and "meta" in meta_spec.kinds:
-                raw = substitute(meta["with"].get(meta_spec.inputs.get("image", ""), ""), lookup)
+                raw = _meta_images(substitute(meta["with"].get(meta_spec.inputs.get("image", ""), ""), lookup))
         return tuple(dict.fromkeys(n for n in _image_names(raw) if not n.startswith(("type=", "#"))))
 
     def _script(self, resolved: Resolved, run: StepRun, wd: str) -> list[Found]:

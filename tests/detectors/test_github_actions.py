@@ -2138,3 +2138,19 @@ def test_a_push_joins_the_build_of_the_image_it_pushes(tmp_path_factory: pytest.
     assert texts_ == ["Docker image ghcr.io/acme/api:1 built +push",
                       "Docker image ghcr.io/acme/redis:7 pushed to GitHub Container Registry",
                       "Docker image ghcr.io/acme/web:1 built +push"]
+
+
+def test_metadata_action_images_in_attribute_form_are_their_names(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # pixelfed: `name=ghcr.io/...,enable=true` gave a "Docker image enable=true pushed to Docker Hub"
+    scanned = scan(tmp_path_factory, "meta-attrs", {
+        W + "docker.yml": (
+            "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: docker/metadata-action@v5\n        id: meta\n        with:\n          images: |\n"
+            "            name=ghcr.io/acme/app,enable=true\n            name=acme/app-old,enable=false\n"
+            "      - uses: docker/build-push-action@v5\n        with:\n          push: true\n"
+            "          tags: ${{ steps.meta.outputs.tags }}\n"
+        ),
+    })
+    [build] = ours(scanned, "ci.build")
+    assert "ghcr.io/acme/app" in build.text and "pushed to GitHub Container Registry" in build.text
+    assert "enable" not in build.text and "Docker Hub" not in build.text and "app-old" not in build.text
