@@ -47,6 +47,9 @@ _TEMPLATED_FROM = re.compile(r"(?im)^[ \t]*FROM[ \t][^\n]*(?:\{\{|\{%|<%)")
 # tooling images, not the application's.
 _TOOLING = re.compile(r"(?:^|/)(?:\.devcontainer|\.ddev|\.cursor|\.github)/|(?:^|/)\.gitpod\.[Dd]ockerfile$")
 # Build arguments are stored in the image history; these name tokens mark a credential.
+_COPY_FROM = re.compile(r"--from=(\S+)")
+# An ARG default that asks for a value rather than giving one (gotify's `GO_VERSION=PLEASE_PROVIDE_GO_VERSION`)
+_PLACEHOLDER = re.compile(r"(?i)please[_-]|(?:change|replace|set)[_-]?me\b|must[_-]be[_-]set|^(?:required|todo|fixme)$")
 _SECRET_ARG = re.compile(
     r"(?:^|_)(?:SECRET|TOKEN|PASSWORD|PASSWD|PWD|APIKEY|API_KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?|AUTH_KEY)(?:_|$)"
 )
@@ -109,12 +112,14 @@ def resolve_args(value: str, args: dict[str, str], depth: int = 0) -> str:
 
     def sub(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(3)
-        if args.get(name):
-            return args[name]
+        known = args.get(name)
+        if known and not _PLACEHOLDER.search(known):
+            value = resolve_args(known, args, depth + 1) if depth < 5 else known
+            # a value still holding a reference (`${X/arm\/v7/arm-7}`, a form not read here) is no value
+            return match.group(0) if "${" in value else value
         return match.group(2) if match.group(2) is not None else match.group(0)
 
-    resolved = _ARG_REF.sub(sub, value)
-    return resolve_args(resolved, args, depth + 1) if resolved != value and depth < 5 else resolved
+    return _ARG_REF.sub(sub, value)
 
 
 def secret_build_arg(name: str) -> bool:
@@ -146,6 +151,8 @@ class Stage:
     # a tool that switches users at start (`gosu`): its name, its line, and whether the start command
     # runs it here ("runs") or a RUN line installs it ("installs")
     switches: tuple[str, int, str] | None = None
+    # the stages (by alias or index) and images its `COPY --from=` take files from
+    copied_from: list[str] = field(default_factory=list)
 
     def known(self, env: bool = False, before: int | None = None) -> dict[str, str]:
         """The stage's own ARG values (those declared above line `before`), and with `env` its ENVs
@@ -211,7 +218,7 @@ def _copy(value: str, workdir: str) -> Copy | None:
 
 class DockerfileDetector(Detector):
     name = "dockerfile"
-    version = "11"
+    version = "12"
     description = "Dockerfiles: stages, base images and runtimes, ports, user, healthcheck, start commands"
     patterns = (
         "Dockerfile",
@@ -293,7 +300,7 @@ class DockerfileDetector(Detector):
                 self._from(value, line, args, stages)
             elif name == "EXPOSE" and stages:
                 # `EXPOSE ${APP_PORT}` after `ENV APP_PORT=9000` (mealie) exposes 9000
-                known = {**args, **{k: v for k, v, _ in stages[-1].env}}
+                known = {**args, **stages[-1].known(env=True)}  # gotify: `ARG GOTIFY_SERVER_EXPOSE=80` in the stage
                 ports = [resolve_args(p, known) for p in value.split()]
                 stages[-1].expose.extend(p for p in dict.fromkeys(ports) if p not in stages[-1].expose)
                 stages[-1].expose_lines.append(line)
@@ -338,6 +345,8 @@ class DockerfileDetector(Detector):
         elif name in ("COPY", "ADD"):
             if "$" in value:
                 value = resolve_args(value, stage.known(env=True))
+            if source := _COPY_FROM.search(value):
+                stage.copied_from.append(source.group(1).lower())
             copy = _copy(value, stage.workdir or "/")
             if copy:
                 stage.copies.append(copy)
@@ -440,8 +449,20 @@ class DockerfileDetector(Detector):
             tech=tech_id,
             rank=40,
             order=(1, path),
-            attrs={"step": "Build container image", "runtime_image": runtime_ref},
+            attrs={"step": "Build container image", "runtime_image": runtime_ref,
+                   "copied_from": self._copied_images(stages, chain)},
         )
+
+    def _copied_images(self, stages: list[Stage], chain: list[Stage]) -> list[str]:
+        """The images of the stages the image's own stages copy files from (`COPY --from=builder`):
+        what built the program a bare base runs (gotify's Go stage, not the Node.js stage that built
+        the UI the Go stage embeds)."""
+        images: list[str] = []
+        for stage in chain:
+            for ref in stage.copied_from:
+                source = next((s for s in stages if s.alias == ref or str(s.index) == ref), None)
+                images.append(self._chain(stages, source)[-1].image if source is not None else ref)
+        return list(dict.fromkeys(images))
 
     @staticmethod
     def _user(user: tuple[str, int] | None, base: str) -> list[Part]:

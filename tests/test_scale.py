@@ -281,6 +281,22 @@ def test_a_component_runtime_from_distroless_names_and_other_final_images(tmp_pa
     assert "| [telemetry-docs](telemetry-docs/) | nginx 1.31 |" in table and "Python" not in table
 
 
+def test_a_component_runtime_on_a_bare_base_is_what_built_the_files_it_copies(tmp_path: Path) -> None:
+    """gotify: a Node.js stage builds the UI, a Go stage copies it in and builds the binary, and the
+    Debian image copies only the binary (was "Node.js 24"); a stage copied from by index counts."""
+    root = tmp_path / "repo"
+    write_tree(root, {
+        "server/Dockerfile": "FROM node:24 AS js\nRUN make build-js\nFROM golang:1.25 AS builder\n"
+                             "COPY --from=js /ui /ui\nRUN go build -o /target/app .\n"
+                             "FROM debian:sid-slim\nCOPY --from=builder /target /\nCMD [\"/app\"]\n",
+        "api/Dockerfile": "FROM node:24 AS js\nFROM golang:1.24\nRUN go build -o /app .\n"
+                          "FROM debian:bookworm-slim\nCOPY --from=1 /app /app\n"})
+    doc = generated(root)
+    table = doc[doc.index("<!-- infrascan:begin components -->"):doc.index("<!-- infrascan:end components -->")]
+    assert "| [server](server/) | Go 1.25 |" in table
+    assert "| [api](api/) | Go 1.24 |" in table and "Node.js" not in table
+
+
 def test_a_component_an_image_build_names_only_by_its_context_is_built_in_ci(tmp_path: Path) -> None:
     """docker-jitsi-meet: CI builds ghcr.io/jitsi/base from ./base, and the table said no CI."""
     root = tmp_path / "repo"

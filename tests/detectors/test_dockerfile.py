@@ -75,6 +75,18 @@ def test_args_defined_after_the_first_from_do_not_resolve_from_lines() -> None:
     assert resolve_args("${A}", {"A": "${A}"}) == "${A}"  # a self-reference stops
 
 
+def test_a_placeholder_default_or_an_unread_form_stays_as_written() -> None:
+    # gotify: `ARG GO_VERSION=PLEASE_PROVIDE_GO_VERSION` asks for a value; `${X/arm\/v7/arm-7}` is
+    # a substitution not read here; `EXPOSE $PORT` takes the stage's own `ARG PORT=80`
+    text = ("ARG GO_VERSION=PLEASE_PROVIDE_GO_VERSION\nARG P=${TARGETPLATFORM/\\//-}\n"
+            "FROM gotify/build:${GO_VERSION}-${P} AS builder\nFROM debian:sid-slim\nARG PORT=80\n"
+            "EXPOSE $PORT\n")
+    said = build_text(text)
+    assert "gotify/build:${GO_VERSION}-${P}" in said and "PLEASE" not in said
+    assert "exposes 80" in said
+    assert resolve_args("${V}", {"V": "CHANGE_ME"}) == "${V}"
+
+
 def test_bom_is_stripped_so_the_first_instruction_is_kept() -> None:
     assert "runtime Node.js 20" in build_text("\ufeffFROM node:20\nCMD node app.js\n")
 

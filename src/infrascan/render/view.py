@@ -459,8 +459,10 @@ class ViewBuilder:
                   if (found := self.catalog.by_image(image)) and found[0].category != "os"}
         bare = [*builds, *(f for f in every if f not in builds
                            and not self._runtime_labels([str(f.attrs.get("runtime_image", ""))]))]
-        built = self._runtime_labels(part.text for f in bare if id(f) not in served
-                                     for part in f.parts if isinstance(part, Code))
+        # what built the program: the stages the image copies from, where the build step names them
+        built = self._runtime_labels(image for f in bare if id(f) not in served
+                                     for image in (f.attrs["copied_from"] if "copied_from" in f.attrs
+                                                   else [p.text for p in f.parts if isinstance(p, Code)]))
         return sorted({*built, *served.values()})
 
     def _runtime_labels(self, images: Iterable[str]) -> list[str]:
