@@ -34,6 +34,7 @@ from infrascan.tasks import TaskIndex
 from infrascan.yamlload import Tagged, YDict, line_of
 
 from ._release import RELEASE, invoked, load_parts, release_record
+from .scripts import common_tail
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -159,15 +160,6 @@ _OPT_DEFAULT = re.compile(r"""\$\{\s*(?:opt|param|env|sls):[\w.]+\s*,\s*['"]?([\
 _SCRIPT_PATH = re.compile(r"^(?:\.?/)?(?:[\w.-]+/)*[\w.-]+(?:\.sh|\.bash)?$")
 _REVIEW = "review"
 
-
-def _common_tail(path: str, other: str) -> int:
-    """How many trailing path components two paths share."""
-    count = 0
-    for a, b in zip(reversed(PurePosixPath(path).parts), reversed(PurePosixPath(other).parts), strict=False):
-        if a != b:
-            break
-        count += 1
-    return count
 # Folders that hold a project's documentation or website rather than the application: a Netlify
 # site built from one (grafana/loki `operator/netlify.toml` publishes `website/public`) deploys the
 # docs, so its contexts are not the application's environments. `site`/`public`/`dist` are left out:
@@ -2036,7 +2028,7 @@ class PaasDetector(Detector):
             # the script whose path ends as the command's does comes first: `/app/bin/migrate` is
             # `rel/overlays/bin/migrate`, which `mix release` copies into the release's `bin`
             same_name = sorted((p for p in scripts if PurePosixPath(p).name == PurePosixPath(first).name),
-                               key=lambda p: (-_common_tail(p, first), p))
+                               key=lambda p: (-common_tail(PurePosixPath(p).parts, PurePosixPath(first).parts), p))
             candidates = [beside, *same_name]
         for candidate in candidates:
             for cmd in scripts.get(candidate, []):

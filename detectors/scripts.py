@@ -784,7 +784,7 @@ class StartResolver:
         need = len(parts) if not token.startswith("/") else min(2, len(parts))
         best: tuple[int, int, str] | None = None
         for path, path_parts in self._by_name.get(parts[-1], []):
-            matched = _common_tail(parts, path_parts)
+            matched = common_tail(parts, path_parts)
             if matched < need:
                 continue
             inside = near == "" or path.startswith(near + "/")
@@ -840,7 +840,8 @@ class StartResolver:
         return out
 
 
-def _common_tail(a: tuple[str, ...] | list[str], b: tuple[str, ...]) -> int:
+def common_tail(a: Sequence[str], b: Sequence[str]) -> int:
+    """How many trailing components (of paths split into parts) two paths share."""
     count = 0
     for x, y in zip(reversed(a), reversed(b), strict=False):
         if x != y:
