@@ -25,6 +25,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from infrascan.commands import argv
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.envvars import Variable, VariableReader, public_suffix
 from infrascan.images import parse_image
@@ -32,7 +33,7 @@ from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, te
 from infrascan.source import development_dockerfile, near_folder
 from infrascan.yamlload import load_table
 
-from .scripts import S6_INIT, Copy, Reached, StartResolver, argv_script
+from .scripts import S6_INIT, Copy, Reached, StartResolver, argv_script, guard_meets
 
 _HEREDOC = re.compile(r"<<(-?)\s*[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?")
 _ARG_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -569,19 +570,30 @@ class DockerfileDetector(Detector):
                     more, _ = resolver.migrations(script, (path, int(line)), near, copies)
                     reached += more
                 only = False
+            # the entrypoint script is given the CMD as its arguments: bakerydemo's migrates only
+            # `if [ "$1" = '/venv/bin/uwsgi' ]`, and its CMD starts `uwsgi`
+            cmd = stage.get("cmd") if instruction == "entrypoint" and len(argv(str(command))) == 1 else None
             for position, (found, evidence) in enumerate(group_reached(reached)):
+                unmet = bool(cmd and found.guard and len(found.via) == 1
+                             and guard_meets(found.guard, argv(str(cmd[0]))) is False)
                 facts.append(self._migration_fact(path, int(line), instruction.upper(), found, evidence, only,
-                                                  position))
+                                                  position, cmd if unmet else None))
         return facts
 
     def _migration_fact(
         self, path: str, line: int, instruction: str, found: Reached, lines: list[tuple[str, int]], only: bool,
-        position: int,
+        position: int, unmet_by: tuple[str, int] | None = None,
     ) -> Fact:
-        """One migration tool a start command runs; `position` keeps the tools in the order it runs them."""
+        """One migration tool a start command runs; `position` keeps the tools in the order it runs them.
+        `unmet_by`: the image's CMD (and its line), when the condition it migrates under does not hold
+        for it: a lead, not the image's strategy."""
         chain = migration_chain(found, path)
         if only:
             parts = text("Migration image: ", Code(path), f" {instruction} ", *chain)
+        elif unmet_by is not None:
+            parts = text("On container start: ", Code(path), f" {instruction} ", *chain, ", which the image's CMD ",
+                         Code(unmet_by[0]), " does not meet: only a container started with another command migrates")
+            lines = [*lines, (path, unmet_by[1])]
         else:
             parts = text(
                 "On container start: ",
@@ -596,7 +608,7 @@ class DockerfileDetector(Detector):
         return Fact(
             "deploy.migration.strategy",
             parts,
-            Confidence.INFERRED if found.by_name else Confidence.DECLARED,
+            Confidence.HINT if unmet_by is not None else Confidence.INFERRED if found.by_name else Confidence.DECLARED,
             evidence,
             item=f"start:{path}:{found.tool or found.command}",
             tech=found.tool or None,

@@ -131,6 +131,34 @@ def shell_guards(text: str) -> dict[int, str]:
     return guards
 
 
+_TEST_ARGUMENT = re.compile(
+    r"""^(?:\[\[?|test)\s+"?\$(?:(\d)|\{(\d+)\}|\{@:\s*(-\d+):1\})"?\s+(==?|!=)\s+(["']?)(.*?)\5\s*(?:\]\]?)?$""")
+
+
+def guard_meets(guard: str, args: Sequence[str]) -> bool | None:
+    """Whether a script's `if` condition holds for these arguments (`[ "$1" = 'uwsgi' ]`, Rails'
+    `[ "${@: -2:1}" == "./bin/rails" ]`, joined by `&&`, negated by an `else`); None when it tests
+    anything else, which cannot be known here."""
+    guard = guard.strip()
+    if guard.startswith("! (") and guard.endswith(")"):
+        inner = guard_meets(guard[3:-1], args)
+        return None if inner is None else not inner
+    results = []
+    for term in guard.split("&&"):
+        match = _TEST_ARGUMENT.match(term.strip())
+        if match is None:
+            return None
+        if match.group(3):  # `${@: -2:1}`: the second argument from the end
+            index = int(match.group(3))
+        else:
+            index = int(match.group(1) or match.group(2)) - 1
+            if index < 0:  # `$0` is the script's own name
+                return None
+        value = args[index] if -len(args) <= index < len(args) else ""
+        results.append((value == match.group(6)) == (match.group(4) != "!="))
+    return all(results)
+
+
 def argv_script(argv: Iterable[Any]) -> str:
     """An exec-form command as the shell line it runs: `["sh", "-c", "a && b"]` is `a && b`."""
     words = [str(a) for a in argv]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from helpers import diagnostics_for, facts_for, fixture_text, scan_tree, texts
 from infrascan.detectors.dockerfile import DockerfileDetector, blank_heredocs, resolve_args, secret_build_arg
+from infrascan.detectors.scripts import guard_meets
 
 from infrascan.commands import classify
 from infrascan.detector import SourceFile
@@ -339,6 +340,36 @@ def test_rails_entrypoint_runs_db_prepare(tmp_path: Path) -> None:
     fact = facts_for(scanned.model, "deploy.migration.strategy")[0]
     assert [(e.path, e.line) for e in fact.evidence] == [("Dockerfile", 44), ("bin/docker-entrypoint", 13)]
     assert fact.tech == "rails-migrations" and fact.confidence is Confidence.DECLARED
+
+
+def test_an_entrypoint_condition_the_image_s_cmd_does_not_meet_is_a_lead(tmp_path: Path) -> None:
+    # bakerydemo: the entrypoint migrates only `if [ "$1" = '/venv/bin/uwsgi' ]`, and the CMD starts `uwsgi`
+    scanned = scan_tree(tmp_path, {
+        "Dockerfile": "FROM python:3.12-slim\nCOPY docker-entrypoint.sh /code/\n"
+                      'ENTRYPOINT ["/code/docker-entrypoint.sh"]\nCMD ["uwsgi", "/code/etc/uwsgi.ini"]\n',
+        "docker-entrypoint.sh": "#!/bin/sh\nset -e\nif [ \"$1\" = '/venv/bin/uwsgi' ]; then\n"
+                                "    /venv/bin/python manage.py migrate --noinput\nfi\nexec \"$@\"\n",
+    })
+    [fact] = facts_for(scanned.model, "deploy.migration.strategy")
+    assert fact.confidence is Confidence.HINT
+    assert fact.text.endswith("which the image's CMD uwsgi /code/etc/uwsgi.ini does not meet: only a container "
+                              "started with another command migrates")
+    assert ("Dockerfile", 4) in [(e.path, e.line) for e in fact.evidence]
+
+
+@pytest.mark.parametrize(("guard", "args", "meets"), [
+    ("[ \"$1\" = '/venv/bin/uwsgi' ]", ["uwsgi", "/code/etc/uwsgi.ini"], False),
+    ("[ \"$1\" = '/venv/bin/uwsgi' ]", ["/venv/bin/uwsgi"], True),
+    ('[ "${@: -2:1}" == "./bin/rails" ] && [ "${@: -1:1}" == "server" ]', ["./bin/thrust", "./bin/rails", "server"],
+     True),
+    ('[ "${1}" == "./bin/rails" ] && [ "${2}" == "server" ]', ["./bin/thrust", "./bin/rails", "server"], False),
+    ("[[ $1 != worker ]]", ["web"], True),
+    ('! ([ "$1" = x ])', ["x"], False),
+    ("[ -f /app/migrate.lock ]", ["x"], None),  # not about the arguments: cannot be known
+    ('[ "$0" = x ]', ["x"], None),
+])
+def test_a_condition_on_the_script_s_arguments_is_evaluated(guard: str, args: list[str], meets: bool | None) -> None:
+    assert guard_meets(guard, args) is meets
 
 
 def test_entrypoint_script_found_through_copy_and_nested_scripts(tmp_path: Path) -> None:
