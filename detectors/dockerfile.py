@@ -36,7 +36,8 @@ from infrascan.yamlload import load_table
 from .scripts import S6_INIT, Copy, Reached, StartResolver, argv_script, guard_meets
 
 _HEREDOC = re.compile(r"<<(-?)\s*[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?")
-_ARG_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+# A default holds no reference of its own: `${A:-${PORT:-8000}}` resolves its inner reference first
+_ARG_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-((?:[^${}]|\$(?!\{))*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 # A Dockerfile that a tool renders before anything builds it (vaultwarden's `Dockerfile.j2` writes
 # its `Dockerfile.debian` and `Dockerfile.alpine`, which are read in their own right): its images
 # are those of the files rendered from it, and its `FROM {{ ... }}` names no image. Not a
@@ -120,7 +121,9 @@ def resolve_args(value: str, args: dict[str, str], depth: int = 0) -> str:
             return match.group(0) if "${" in value else value
         return match.group(2) if match.group(2) is not None else match.group(0)
 
-    return _ARG_REF.sub(sub, value)
+    resolved = _ARG_REF.sub(sub, value)
+    # what an inner reference resolved to may complete an outer one (`${A:-8000}`)
+    return resolve_args(resolved, args, depth + 1) if resolved != value and depth < 5 else resolved
 
 
 def secret_build_arg(name: str) -> bool:
@@ -339,7 +342,11 @@ class DockerfileDetector(Detector):
         elif name == "CMD":
             stage.cmd = (_exec_form(value), line)
         elif name == "ENV":
-            stage.env.extend((k, v, line) for k, v in _env_pairs(value))
+            # resolved as Docker does, with the ARGs and ENVs in force at this line (AppFlowy's
+            # `ENV PORT=${APPFLOWY_APPLICATION_PORT:-${PORT:-8000}}` after `ARG PORT`), but for
+            # credentials: a secret ARG's default must not surface as another variable's value
+            known = {k: v for k, v in stage.known(env=True).items() if not secret_build_arg(k)}
+            stage.env.extend((k, resolve_args(v, known) if "$" in v else v, line) for k, v in _env_pairs(value))
         elif name == "WORKDIR":
             target = value.strip().strip("\"'")
             stage.workdir = target if target.startswith("/") else f"{stage.workdir.rstrip('/')}/{target}"

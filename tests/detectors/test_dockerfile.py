@@ -599,3 +599,13 @@ def test_exposed_ports_are_read_through_env_values() -> None:
 def test_an_image_that_switches_users_at_start_says_so(dockerfile: str, expected: str) -> None:
     build = next(f for f in extract(dockerfile).facts if f.field == "ci.build")
     assert build.text.endswith(expected)
+
+
+def test_env_values_resolve_with_the_args_in_force_and_never_from_a_secret_arg(tmp_path: Path) -> None:
+    # AppFlowy-Cloud: `ENV PORT=${APPFLOWY_APPLICATION_PORT:-${PORT:-8000}}` after bare ARGs exposes 8000
+    text = ("FROM debian:bookworm-slim\nARG APP_PORT\nARG PORT\nENV PORT=${APP_PORT:-${PORT:-8000}}\n"
+            "EXPOSE $PORT\nARG API_TOKEN=tok-1234567890\nENV LOG_SINK=${API_TOKEN} LOG_LEVEL=${LEVEL:-info}\n")
+    assert "exposes 8000" in build_text(text)
+    scanned = scan_tree(tmp_path, {"Dockerfile": text})
+    assert "tok-1234567890" not in scanned.markdown
+    assert any("LOG_LEVEL=info" in f.text for f in scanned.model.facts)
