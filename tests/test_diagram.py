@@ -68,6 +68,10 @@ def test_a_job_that_runs_on_fewer_events_than_the_jobs_it_waits_for_says_on_whic
     test, deploy, e2e = (_node_id("job", ".github/workflows/ci.yml", job, "") for job in ("test", "deploy", "e2e"))
     assert f"  {test} -->|push to main| {deploy}\n" in diagram
     assert f"  {test} --> {e2e}\n" in diagram  # the same events: nothing to say
+    branches = ["push to main", "push to a", "push to b"]
+    many = [ci_fact("ci.test.unit", "test", triggers=["pull requests", *branches]),
+            ci_fact("ci.deploy.automated", "deploy", needs=["test"], triggers=branches)]
+    assert "-->|" not in (build_diagram(many) or "")  # three events or more: no label a chart can carry
 
 
 def test_no_ci_facts_no_diagram() -> None:

@@ -114,8 +114,9 @@ def build_diagram(facts: list[Fact]) -> str | None:
         parents = [p for n in sorted(job.needs) for p in names.get((job.pipeline, n), [])]
         # A job that runs on fewer events than the jobs it waits for (a deploy job's `if: push to
         # main` after tests that also run for pull requests) says on which: else the chart reads
-        # as if every pull request deployed.
-        fewer = bool(job.triggers) and any(p.triggers - job.triggers for p in parents)
+        # as if every pull request deployed. One or two: a longer list (gitlab-runner's branch
+        # patterns) is no label a chart can carry.
+        fewer = 0 < len(job.triggers) <= 2 and any(p.triggers - job.triggers for p in parents)
         edges.update(((_node_id("job", *p.key), node), ", ".join(sorted(job.triggers)) if fewer else "")
                      for p in parents)
         if not parents:
