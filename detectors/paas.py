@@ -17,10 +17,12 @@ import functools
 import json
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from importlib import resources
 from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import unquote
 
 from infrascan.catalog import DATA_STORE_CATEGORIES, Tech
 from infrascan.commands import Classification, classify, split_commands
@@ -31,7 +33,7 @@ from infrascan.images import tag_version
 from infrascan.model import Code, Confidence, Fact, Part, code_list, one_line, phrase_list, text
 from infrascan.source import near_folder
 from infrascan.tasks import TaskIndex
-from infrascan.yamlload import Tagged, YDict, line_of
+from infrascan.yamlload import Tagged, YDict, line_of, load_table
 
 from ._release import RELEASE, invoked, load_parts, release_record
 from .scripts import common_tail
@@ -159,6 +161,13 @@ _OPT_DEFAULT = re.compile(r"""\$\{\s*(?:opt|param|env|sls):[\w.]+\s*,\s*['"]?([\
 # a script by its path: relative, or absolute inside the image (Phoenix's `/app/bin/migrate`)
 _SCRIPT_PATH = re.compile(r"^(?:\.?/)?(?:[\w.-]+/)*[\w.-]+(?:\.sh|\.bash)?$")
 _REVIEW = "review"
+BUTTON = "paas.button"
+_READMES = ("README.md", "readme.md", "Readme.md", "README")
+# a button's repository parameter (Vercel's is URL-encoded), up to the end of the link
+_BUTTON_REPO = re.compile(r"[?&](?:repo|template|repository|repository-url)=((?:https?|git)(?::|%3A)[^&\s)\]\"'>]+)")
+_URL_END = re.compile(r"[\s)\]\"'>]")
+# `github.com/OWNER/NAME`, `gitlab.com/...`, `git@github.com:OWNER/NAME.git`: the name after the owner
+_HOSTED_REPO = re.compile(r"(?:github|gitlab|bitbucket)\.(?:com|org)(?::|/|%3A|%2F)+[\w.-]+(?:/|%2F)([\w.-]+)", re.I)
 
 # Folders that hold a project's documentation or website rather than the application: a Netlify
 # site built from one (grafana/loki `operator/netlify.toml` publishes `website/public`) deploys the
@@ -340,6 +349,7 @@ class PaasDetector(Detector):
         "vercel.json",
         "netlify.toml",
         "serverless.{yml,yaml}",
+        *(_READMES),
     )
     looks_for = {
         "env.url": "Fly.io app names, Render service names and custom domains",
@@ -392,6 +402,45 @@ class PaasDetector(Detector):
             self._netlify(file, out)
         elif name.startswith("serverless."):
             self._serverless(file, out)
+        elif name in _READMES:
+            self._readme(file, out)
+        return out
+
+    def claims(self, path: str) -> bool:
+        """The platforms' files anywhere, and the README at the root, for its deploy buttons."""
+        return super().claims(path) and ("/" not in path or PurePosixPath(path).name not in _READMES)
+
+    def counted(self, paths: Sequence[str]) -> int:
+        """The platforms' files: a README holds no manifest, and gaps must not count it as one."""
+        return sum(1 for path in paths if PurePosixPath(path).name not in _READMES)
+
+    def _readme(self, file: SourceFile, out: Extraction) -> None:
+        """The deploy buttons of a README: each platform's, with the repository it deploys."""
+        for number, line in enumerate(file.text.splitlines(), 1):
+            for platform, button in _deploy_buttons().items():
+                for match in button.link.finditer(line):
+                    tail = line[match.start():]
+                    end = _URL_END.search(tail)
+                    repo = _BUTTON_REPO.search(tail[: end.start()] if end else tail)
+                    out.records.append(Record(BUTTON, file.path, number, {
+                        "platform": platform, "repo": unquote(repo.group(1)) if repo else ""}))
+
+    def templates(self, ctx: ResolveContext) -> dict[str, str]:
+        """The files a README's deploy button deploys into the reader's own account, when the button
+        deploys this repository: documenso's `render.yaml` backs its Deploy to Render button."""
+        listed = set(ctx.files)
+        own = _repository_name(ctx.remote_url)
+        out: dict[str, str] = {}
+        for record in ctx.records(BUTTON):
+            deployed = _repository_name(str(record.data["repo"])) if record.data["repo"] else own
+            if own and deployed and deployed != own:
+                continue  # docuseal's buttons deploy docuseal-heroku, docuseal-render
+            button = _deploy_buttons()[str(record.data["platform"])]
+            folder = near_folder(record.path)
+            for name in button.files:
+                path = f"{folder}/{name}" if folder else name
+                if path in listed:
+                    out.setdefault(path, f"the {button.name} deploy button in {record.path}, line {record.line}")
         return out
 
     # -- shared fact builders --------------------------------------------------------------------
@@ -2077,6 +2126,27 @@ def _container_stacks(ctx: ResolveContext) -> set[str]:
     `"stack": "container"`): there the Procfile and the Node.js buildpack's scripts do not run."""
     return {near_folder(r.path) for r in ctx.records(HEROKU_YML) if r.data.get("docker")} | {
         near_folder(r.path) for r in ctx.records(HEROKU_APP) if r.data.get("stack") == "container"}
+
+
+@dataclass(frozen=True)
+class _Button:
+    name: str
+    link: re.Pattern[str]
+    files: tuple[str, ...]
+
+
+@functools.cache
+def _deploy_buttons() -> dict[str, _Button]:
+    raw = resources.files("infrascan").joinpath("data/deploy_buttons.yaml").read_bytes()
+    return {str(key): _Button(str(entry["name"]), re.compile(str(entry["link"])), tuple(map(str, entry["files"])))
+            for key, entry in load_table(raw).items()}
+
+
+def _repository_name(url: str | None) -> str:
+    """A repository URL's name (`https://github.com/documenso/documenso/tree/main` -> `documenso`),
+    or "" when the URL names no hosted repository (a remote that is a local path)."""
+    match = _HOSTED_REPO.search(url or "")
+    return match.group(1).lower().removesuffix(".git") if match else ""
 
 
 def _heroku_evidence(ctx: ResolveContext) -> bool:

@@ -200,6 +200,13 @@ class Detector:
         be its kind in phase 2 (a `templates/` folder is Helm's only inside a chart)."""
         return len(paths)
 
+    def templates(self, ctx: ResolveContext) -> dict[str, str]:
+        """Optional: files of the repository that are templates for others to deploy, each with what
+        says so (the `render.yaml` a README's Deploy to Render button deploys into the reader's own
+        account). Every fact they alone evidence is said as an example, not as where this
+        repository runs. Read only the context, as `resolve` does."""
+        return {}
+
     def conclude(self, ctx: ResolveContext, facts: Sequence[Fact]) -> list[Fact]:
         """Optional last step: facts about what no detector found, given every phase-1 and phase-2 fact.
 

@@ -281,6 +281,17 @@ def _scope(fact: Fact) -> FactScope:
 _TEST_FIELDS = "ci.test."
 
 
+def _as_template(fact: Fact, templates: dict[str, str]) -> Fact:
+    """A fact of the repository's own files that only templates for others cite is an example, and
+    says whose template (Detector.templates)."""
+    if fact.scope is not FactScope.MAIN:
+        return fact
+    own = [e.path for e in fact.evidence if _path_scope(e.path) is FactScope.MAIN]
+    if not own or not all(path in templates for path in own):
+        return fact
+    return _placed(fact, scope=FactScope.EXAMPLE, attrs={**fact.attrs, "template": templates[own[0]]})
+
+
 def _path_scope(path: str, tests_own: bool = False) -> FactScope:
     """One evidence path's scope (every test is memoised per path: many facts cite one file)."""
     if is_retired_path(path):
@@ -299,8 +310,12 @@ def build_model(
     sources: list[SourceStat],
     repository: RepoInfo,
     files_read: int,
+    templates: dict[str, str] | None = None,
 ) -> Model:
+    """The model of these facts. `templates`: files others deploy as templates (Detector.templates),
+    with why; a fact only they evidence is an example, and says why."""
     components = Components(paths)
+    templates = templates or {}
     blocks: dict[str, str] = {}  # environment name as written -> its block (a few names, thousands of facts)
     prepared: list[Fact] = []
     for fact in facts:
@@ -317,6 +332,8 @@ def build_model(
     prepared = engines_behind_hosts(prepared, catalog)
     prepared.extend(_monitoring_tools(prepared, catalog))
     prepared.extend(_rollback_signals(prepared, catalog))
+    if templates:  # after the facts derived from them, which cite them too
+        prepared = [_as_template(fact, templates) for fact in prepared]
 
     groups: dict[tuple[Any, ...], list[Fact]] = {}
     for fact in prepared:

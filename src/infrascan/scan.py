@@ -249,6 +249,14 @@ def resolve_and_merge(
         facts.extend(found)
         if memo is not None and isinstance(asked, AskedContext):
             memo.keep(detector, asked, Resolved(list(found), ctx.diagnostics[before:]))
+    templates: dict[str, str] = {}
+    for detector in detectors:
+        try:
+            templates.update(detector.templates(ctx))
+        except ResultsEvicted:
+            raise
+        except Exception as exc:
+            diagnostics.append(crash_diagnostic(detector, f"<{detector.name} templates>", "templates", exc))
     settled = tuple(facts)
     for detector in detectors:
         try:
@@ -272,4 +280,5 @@ def resolve_and_merge(
             sources=sources,
             repository=repo,
             files_read=files_read,
+            templates=templates,
         )

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import FIXTURES, Scanned, diagnostics_for, facts_for, scan_tree
+from helpers import FIXTURES, Scanned, diagnostics_for, facts_for, git_repo, scan_dir, scan_tree, write_tree
 
-from infrascan.model import Confidence, Fact
+from infrascan.model import Confidence, Fact, FactScope
 
 
 def tree(name: str, *extra: str) -> dict[str, str | bytes]:
@@ -468,3 +468,41 @@ def test_dokku_deploy_scripts_in_app_json(tmp_path: Path) -> None:
     assert (migration.evidence[0].path, migration.evidence[0].line) == ("app.json", 5)
     # Dokku's scripts alone do not make the file Heroku's (code review): no Heroku statement
     assert not [f for f in model.facts if "Heroku" in f.text]
+
+
+# -- deploy buttons ----------------------------------------------------------------------------
+
+RENDER_BLUEPRINT = (
+    "services:\n  - type: web\n    name: docs-app\n    runtime: node\n    plan: free\n"
+    "    healthCheckPath: /api/health\n    startCommand: npm start\n"
+)
+
+
+def test_the_files_a_readme_deploy_button_deploys_are_a_template_for_others(tmp_path: Path) -> None:
+    # documenso: render.yaml backs the README's Deploy to Render button, for self-hosters; it is not
+    # where the project runs
+    readme = ("# Docs app\n\nSelf-host it:\n\n"
+              "[![Deploy to Render](https://render.com/images/deploy-to-render-button.svg)]"
+              "(https://render.com/deploy?repo=https://github.com/acme/docs-app)\n")
+    scanned = scan_tree(tmp_path, {"render.yaml": RENDER_BLUEPRINT, "README.md": readme,
+                                   "apps/web/README.md": readme})
+    facts = [f for f in scanned.model.facts if any(e.path == "render.yaml" for e in f.evidence)]
+    assert facts and all(f.scope is FactScope.EXAMPLE for f in facts)
+    assert {f.attrs["template"] for f in facts} == {"the Render deploy button in README.md, line 5"}
+    assert "(from a template others deploy: the Render deploy button in README.md, line 5)" in scanned.markdown
+    assert "URL: `https://docs-app.onrender.com`" not in scanned.markdown  # not the repository's own URL
+    # the README is read for its buttons, never counted as a manifest, and only at the root
+    paas = next(s for s in scanned.model.sources if s.detector == "paas")
+    assert paas.files == 1
+
+
+def test_a_deploy_button_of_another_repository_leaves_this_one_s_files_alone(tmp_path: Path) -> None:
+    # docuseal: its buttons deploy docuseal-heroku and docuseal-render, repositories of their own
+    root = tmp_path / "repo"
+    readme = "[Deploy](https://render.com/deploy?repo=https://github.com/acme/docs-app-render)\n"
+    repo = git_repo(root)
+    write_tree(root, {"render.yaml": RENDER_BLUEPRINT, "README.md": readme})
+    repo.create_remote("origin", "https://github.com/acme/docs-app.git")
+    scanned = scan_dir(root)
+    facts = [f for f in scanned.model.facts if any(e.path == "render.yaml" for e in f.evidence)]
+    assert facts and all(f.scope is FactScope.MAIN for f in facts)

@@ -180,7 +180,9 @@ def render_links(evidence: tuple[Evidence, ...], link: LinkFn) -> str:
 
 def _qualifier(fact: Fact) -> str:
     parts = []
-    if fact.scope is FactScope.EXAMPLE:
+    if fact.scope is FactScope.EXAMPLE and fact.attrs.get("template"):
+        parts.append(f" (from a template others deploy: {escape_md(str(fact.attrs['template']))})")
+    elif fact.scope is FactScope.EXAMPLE:
         parts.append(" (from an example or test file)")
     elif fact.scope is FactScope.RETIRED:
         parts.append(" (from a deprecated or archived folder)")
