@@ -1099,8 +1099,16 @@ ROWS: list[tuple[str, str]] = [
     ('phpunit --colors=always', 'test:phpunit@unit'),
     # kimai/kimai .github/workflows/testing.yaml (composer tests-unit): the integration group left out
     ('vendor/bin/phpunit --exclude-group integration tests/', 'test:phpunit@unit'),
-    # laravel/laravel: docs testing.md
+    # ---- laravel-test ------------------------------------------------------------------------------
+    # laravel/docs: testing.md
     ('php artisan test', 'test:phpunit@unit'),
+    ('php artisan test --testsuite=Feature --stop-on-failure', 'test:phpunit@unit'),
+    ('php artisan test --parallel --processes=4', 'test:phpunit@unit'),
+    ('php artisan test --coverage --min=80.3', 'test:phpunit@unit'),
+    # laravel/docs: sail.md
+    ('./vendor/bin/sail artisan test', 'test:phpunit@unit'),
+    # koel/koel: composer.json `test`
+    ('php artisan test --parallel', 'test:phpunit@unit'),
     # pestphp/pest docs
     ('./vendor/bin/pest --parallel', 'test:phpunit@unit'),
     # negative: composer require

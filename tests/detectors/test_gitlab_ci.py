@@ -1012,7 +1012,9 @@ def test_a_runner_that_uses_a_database_by_design_stays_unit_tests_beside_one(tmp
     pipeline = (
         "test:\n  image: ruby:3.3\n  services:\n    - postgres:16\n  script:\n    - bin/rails test\n"
         "specs:\n  image: ruby:3.3\n  services:\n    - postgres:16\n  script:\n    - bundle exec rspec\n"
+        "laravel:\n  image: php:8.3\n  services:\n    - mariadb:11.7\n  script:\n    - php artisan test --parallel\n"
     )
     scanned = scan_tree(tmp_path, {".gitlab-ci.yml": pipeline})
     assert "job test" in one(ci_facts(scanned, "ci.test.unit"), "bin/rails test")
     assert "job specs" in one(ci_facts(scanned, "ci.test.integration"), "rspec")
+    assert one(ci_facts(scanned, "ci.test.unit"), "job laravel")  # koel: Laravel's suite against MariaDB
