@@ -786,6 +786,7 @@ class PaasDetector(Detector):
             where=("in the ", Code("env"), " of ", Code("app.json")),
             confidence=Confidence.INFERRED,
             catalog=self.catalog,
+            described_by="description",
         )
         out.facts.extend(reader.facts(variables))
 

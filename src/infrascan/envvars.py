@@ -303,6 +303,7 @@ class VariableReader:
         catalog: Catalog | None = None,
         env_from_selector: bool = False,
         on_host: bool = False,
+        described_by: str = "comment",
     ) -> None:
         self.path = path
         self.detector = detector
@@ -316,6 +317,9 @@ class VariableReader:
         # Values read on the machine that runs the project (an .env file), not inside a container:
         # `localhost:6379` there is a port the same environment's compose stack publishes.
         self.on_host = on_host
+        # What a variable's `comment` is in this source: a comment above it, or (app.json) the
+        # `description` it is given
+        self.described_by = described_by
 
     def _ev(self, *vars_: Variable) -> tuple[Evidence, ...]:
         if len(vars_) == 1:
@@ -467,7 +471,8 @@ class VariableReader:
         if ENGINE_NAMES.search(first.name.upper()):
             how = [" (", Code(f"{first.name}={redact.value(first.name, first.value or '')}"), ")"]
         if vars_[0].name in named_by_comment:
-            how.append(" (engine named in the comment above it)")
+            how.append(" (engine named in the comment above it)" if self.described_by == "comment"
+                       else " (engine named in its description)")
         # The scheme names a protocol; a bare host (`mongodb://documentdb`) may be a compose service
         # or workload of the repository, and the model then names the engine it runs (merge.py).
         host = url[1] if url and self.catalog.by_url_scheme(url[0]) is tech else ""
@@ -664,7 +669,8 @@ class VariableReader:
     def _description_fact(self, sid: str, var: Variable) -> Fact:
         return Fact(
             "ext.purpose",
-            text("“", *describe(var.comment), "” (comment above ", Code(var.name), ")"),
+            text("“", *describe(var.comment), "” (comment above " if self.described_by == "comment"
+                 else "” (description of ", Code(var.name), ")"),
             Confidence.DECLARED if not var.optional else Confidence.HINT,
             self._ev(var),
             service=sid,

@@ -506,3 +506,12 @@ def test_a_deploy_button_of_another_repository_leaves_this_one_s_files_alone(tmp
     scanned = scan_dir(root)
     facts = [f for f in scanned.model.facts if any(e.path == "render.yaml" for e in f.evidence)]
     assert facts and all(f.scope is FactScope.MAIN for f in facts)
+
+
+def test_an_app_json_description_is_said_as_one_not_as_a_comment(tmp_path: Path) -> None:
+    # papercups: app.json's `description` of MAILGUN_API_KEY was quoted as "comment above MAILGUN_API_KEY"
+    app = ('{\n  "name": "chat",\n  "env": {\n    "MAILGUN_API_KEY": {\n      "description": "Mailgun api key",\n'
+           '      "required": false\n    }\n  }\n}\n')
+    scanned = scan_tree(tmp_path, {"app.json": app})
+    purpose = only(paas_facts(scanned, "ext.purpose"), "Mailgun api key")
+    assert purpose.text.endswith("(description of MAILGUN_API_KEY)")
