@@ -1118,6 +1118,22 @@ def test_migrations_in_a_test_job_prepare_the_test_database(monorepo: Scanned) -
     assert strategy.confidence is Confidence.INFERRED  # only the script's name says it migrates
 
 
+def test_a_migration_in_a_job_that_selects_the_test_environment_prepares_a_test_database(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # lobsters: `database-consistency` sets RAILS_ENV: test and loads a throwaway SQLite schema
+    scanned = scan(tmp_path_factory, "test-env-migrate", {
+        W + "check.yml": (
+            "on: push\njobs:\n  database-consistency:\n    runs-on: ubuntu-latest\n    env:\n"
+            "      DATABASE_URL: sqlite3::///tmp/test.sqlite3\n      RAILS_ENV: test\n    steps:\n"
+            "      - run: ./bin/rails db:schema:load db:migrate\n      - run: bundle exec database_consistency\n"
+            "  migrate:\n    runs-on: ubuntu-latest\n    steps:\n      - run: bin/rails db:migrate\n"
+            "        env:\n          RAILS_ENV: production\n"
+        ),
+    })
+    [strategy] = ours(scanned, "deploy.migration.strategy")
+    assert strategy.text.startswith("CI job: job migrate (check.yml) runs bin/rails db:migrate")
+
+
 # ---- image builds ----------------------------------------------------------------------------------------
 
 
