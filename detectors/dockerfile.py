@@ -25,11 +25,12 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from infrascan.commands import argv
+from infrascan.catalog import load_catalog
+from infrascan.commands import argv, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.envvars import Variable, VariableReader, public_suffix
 from infrascan.images import parse_image
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, text
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, phrase_list, text
 from infrascan.source import development_dockerfile, near_folder
 from infrascan.yamlload import load_table
 
@@ -157,6 +158,8 @@ class Stage:
     switches: tuple[str, int, str] | None = None
     # the stages (by alias or index) and images its `COPY --from=` take files from
     copied_from: list[str] = field(default_factory=list)
+    # runtimes a RUN line installs from the distribution (`apk add nodejs`), with the line
+    installs: list[tuple[str, int]] = field(default_factory=list)
 
     def known(self, env: bool = False, before: int | None = None) -> dict[str, str]:
         """The stage's own ARG values (those declared above line `before`), and with `env` its ENVs
@@ -166,6 +169,30 @@ class Stage:
             values.update((k, v) for k, v, _ in self.env)
         return values
 
+
+
+_PACKAGE_MANAGERS = {"apk": ("add",), "apt-get": ("install",), "apt": ("install",), "yum": ("install",),
+                     "dnf": ("install",), "microdnf": ("install",), "zypper": ("install", "in")}
+
+
+def _installed_runtimes(run: str) -> list[str]:
+    """The catalog runtimes a RUN line installs with the distribution's package manager
+    (microservices-demo's currencyservice: `apk add --no-cache nodejs` on `alpine`)."""
+    catalog = load_catalog()
+    found: list[str] = []
+    for command in split_commands(run.replace("\\\n", " ")):
+        words = argv(command.text)
+        while words and (words[0] == "sudo" or ("=" in words[0] and not words[0].startswith("-"))):
+            words = words[1:]  # `sudo`, `DEBIAN_FRONTEND=noninteractive`
+        verbs = _PACKAGE_MANAGERS.get(words[0], ()) if words else ()
+        at = next((i for i, w in enumerate(words) if w in verbs), None)
+        if at is None:
+            continue
+        for word in words[at + 1:]:
+            tech = None if word.startswith("-") else catalog.by_os_package(re.split(r"[=~<>]", word)[0])
+            if tech is not None and tech.category == "runtime" and tech.id not in found:
+                found.append(tech.id)
+    return found
 
 
 def _exec_form(value: str) -> str:
@@ -222,7 +249,7 @@ def _copy(value: str, workdir: str) -> Copy | None:
 
 class DockerfileDetector(Detector):
     name = "dockerfile"
-    version = "12"
+    version = "13"
     description = "Dockerfiles: stages, base images and runtimes, ports, user, healthcheck, start commands"
     patterns = (
         "Dockerfile",
@@ -339,6 +366,8 @@ class DockerfileDetector(Detector):
         elif name == "RUN":
             if (switch := _user_switch().search(value)) and not stage.switches:
                 stage.switches = (switch.group(1), line, "installs")
+            stage.installs.extend((tech, line) for tech in _installed_runtimes(value) if tech not in
+                                  {t for t, _ in stage.installs})
         elif name == "CMD":
             stage.cmd = (_exec_form(value), line)
         elif name == "ENV":
@@ -413,6 +442,13 @@ class DockerfileDetector(Detector):
             parts += [": from ", Code("scratch")]
         elif runtime_ref:
             parts += [": base ", Code(runtime_ref), *default]
+        # a bare base given its runtime by the distribution (`apk add nodejs` on `alpine`)
+        installs = [(tech, line) for stage in reversed(chain) for tech, line in stage.installs]
+        if tech_id is not None and self.catalog.techs[tech_id].category != "os":
+            installs = []  # a runtime image's own runtime is what it runs
+        if installs:
+            parts += ["; installs ", *phrase_list([self.catalog.techs[t].name] for t, _ in installs),
+                      " from the distribution's packages"]
         builders = [s for s in stages if s not in chain and s.parent is None and s.image != runtime_ref]
         if builders:
             parts.append("; build stages ")
@@ -446,7 +482,7 @@ class DockerfileDetector(Detector):
         # and the FROM, EXPOSE and USER lines the fact quotes
         exposed = self._inherit(stages, final, "expose_lines") or []
         quoted = {*exposed, *([user[1]] if user else []), *([switches[1]] if switches else []),
-                  *(stage.line for stage in builders[:3])}
+                  *(stage.line for stage in builders[:3]), *(line for _, line in installs)}
         lines = (final.line, named_at.line, *sorted(quoted))
         return Fact(
             "ci.build",
@@ -458,7 +494,8 @@ class DockerfileDetector(Detector):
             rank=40,
             order=(1, path),
             attrs={"step": "Build container image", "runtime_image": runtime_ref,
-                   "copied_from": self._copied_images(stages, chain)},
+                   "copied_from": self._copied_images(stages, chain),
+                   "installs": [t for t, _ in installs]},
         )
 
     def _copied_images(self, stages: list[Stage], chain: list[Stage]) -> list[str]:

@@ -215,3 +215,11 @@ def test_log_drivers_name_where_container_logs_go() -> None:
     assert catalog.by_log_driver("Splunk") is catalog.get("splunk")
     assert catalog.by_log_driver("json-file") is None  # kept on the host: no service
     assert catalog.by_log_driver("gelf") is None  # a protocol several services speak
+
+
+def test_os_packages_name_the_runtime_a_distribution_installs() -> None:
+    catalog = load_catalog()
+    named = {p: (t.id if (t := catalog.by_os_package(p)) else None)
+             for p in ("nodejs", "python3", "python3.12", "openjdk-17-jre-headless", "php83", "ruby", "curl", "make")}
+    assert named == {"nodejs": "nodejs", "python3": "python", "python3.12": "python",
+                     "openjdk-17-jre-headless": "java", "php83": "php", "ruby": "ruby", "curl": None, "make": None}

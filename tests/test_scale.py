@@ -297,6 +297,22 @@ def test_a_component_runtime_on_a_bare_base_is_what_built_the_files_it_copies(tm
     assert "| [api](api/) | Go 1.24 |" in table and "Node.js" not in table
 
 
+def test_a_component_runtime_installed_from_the_distribution_is_named_without_a_version(tmp_path: Path) -> None:
+    """microservices-demo's currencyservice: `node:20` installs the modules, `alpine` + `apk add
+    nodejs` runs them (was "Node.js 20"); a build stage's `apk add python3` (node-gyp) is no runtime."""
+    root = tmp_path / "repo"
+    write_tree(root, {
+        "currency/Dockerfile": "FROM node:20-alpine AS builder\nRUN apk add --no-cache python3 make g++\n"
+                               "RUN npm install --only=production\nFROM alpine:3.24\nRUN apk add --no-cache nodejs\n"
+                               "COPY --from=builder /app/node_modules ./node_modules\nCOPY . .\n"
+                               'ENTRYPOINT ["node", "server.js"]\n',
+        "email/Dockerfile": "FROM golang:1.25\n"})
+    doc = generated(root)
+    table = doc[doc.index("<!-- infrascan:begin components -->"):doc.index("<!-- infrascan:end components -->")]
+    assert "| [currency](currency/) | Node.js |" in table and "Python" not in table
+    assert "installs Node.js from the distribution's packages" in doc
+
+
 def test_a_component_an_image_build_names_only_by_its_context_is_built_in_ci(tmp_path: Path) -> None:
     """docker-jitsi-meet: CI builds ghcr.io/jitsi/base from ./base, and the table said no CI."""
     root = tmp_path / "repo"

@@ -40,11 +40,14 @@ Entry keys:
     globs that mean the technology is in use), php_extensions (PHP extensions that are the
     technology's probe, as a PaaS enables them: Blackfire's `blackfire`), platformsh_types
     (Platform.sh and Upsun service types whose names are not the entry's id: MariaDB's `mysql`),
-    log_drivers (Docker log drivers that ship container logs to the technology: `awslogs`)
+    log_drivers (Docker log drivers that ship container logs to the technology: `awslogs`),
+    os_packages (distribution packages, `apk`/`apt`/`dnf` names or globs, that install the
+    technology in an image: Alpine's `nodejs`)
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
@@ -97,6 +100,7 @@ SIGNAL_KEYS = (
     "php_extensions",
     "platformsh_types",
     "log_drivers",
+    "os_packages",
 )
 
 # Framework prefixes that expose a variable to the browser; the rest of the name is what counts.
@@ -204,6 +208,7 @@ class Catalog:
         self._files: PatternIndex | None = None
         self._php_extensions: dict[str, Tech] = {}
         self._log_drivers: dict[str, Tech] = {}
+        self._os_packages: list[tuple[str, Tech]] = []
         self._platformsh_types: dict[str, Tech] = {}
         for entry in entries:
             self._add(entry)
@@ -256,6 +261,7 @@ class Catalog:
             self._php_extensions.setdefault(extension.lower(), tech)
         for driver in sig.get("log_drivers", []):
             self._log_drivers.setdefault(driver.lower(), tech)
+        self._os_packages.extend((package.lower(), tech) for package in sig.get("os_packages", []))
         for service_type in sig.get("platformsh_types", []):
             self._platformsh_types.setdefault(service_type.lower(), tech)
         for host in sig.get("hosts", []):
@@ -346,6 +352,11 @@ class Catalog:
     def by_log_driver(self, driver: str) -> Tech | None:
         """The service a Docker log driver ships container logs to (`awslogs`: CloudWatch)."""
         return self._log_drivers.get(driver.lower())
+
+    def by_os_package(self, package: str) -> Tech | None:
+        """The runtime a distribution package installs (`apk add nodejs`: Node.js)."""
+        name = package.lower()
+        return next((tech for pattern, tech in self._os_packages if fnmatch.fnmatchcase(name, pattern)), None)
 
     def by_php_extension(self, extension: str) -> Tech | None:
         return self._php_extensions.get(extension.lower())

@@ -457,6 +457,13 @@ class ViewBuilder:
         final = self._runtime_labels(images.values())
         if final:
             return final
+        # a bare base that installs its runtime from the distribution runs that, whatever the stage it
+        # copies files from ran (microservices-demo's currencyservice: `node:20` installs modules for
+        # `alpine` + `apk add nodejs`): named without a version, which the package manager chose
+        installed = {self.catalog.techs[t].name for f in builds for t in f.attrs.get("installs", ())
+                     if t in self.catalog.techs}
+        if installed:
+            return sorted(installed)
         served = {key: found[0].image_label(found[1]) for key, image in images.items()
                   if (found := self.catalog.by_image(image)) and found[0].category != "os"}
         bare = [*builds, *(f for f in every if f not in builds
