@@ -460,7 +460,11 @@ class ComposeDetector(Detector):
     ) -> None:
         svc_line = services.line_of(name) if isinstance(services, YDict) else svc.line
         infrastructure = _infrastructure(found)
-        app_service = "build" in svc or (found is not None and found[0].category == "runtime")
+        # a service built here whose name names a tool (petclinic's `grafana-server`, built from
+        # ./docker/grafana) builds that tool: its port is no address of the application
+        builds_tool = "build" in svc and any(tech.category not in ("runtime", "os") for tech, _, _ in
+                                             self.catalog.mentions(re.sub(r"[-_.]", " ", str(name))))
+        app_service = ("build" in svc and not builds_tool) or (found is not None and found[0].category == "runtime")
         if not infrastructure:  # the application's own (or an unrecognised) service
             self._ports(path, name, svc, svc_line, env, app_service, out)
             self._health(path, name, svc, svc_line, env, out)

@@ -717,3 +717,13 @@ def test_a_required_variable_is_no_value_and_an_empty_profile_is_a_switch(tmp_pa
     assert "Compose service proxy runs by default, unless DOCKER_PROXY_PROFILE names a profile to put it behind" \
         in special
     assert not [t for t in special if "error" in t or "runs only with profile" in t]
+
+
+def test_a_service_built_here_that_names_a_tool_gives_no_application_url(tmp_path: Path) -> None:
+    # spring-petclinic-microservices: `grafana-server` is built from ./docker/grafana; its 3030 was
+    # given as the development URL
+    compose = ("services:\n  grafana-server:\n    build: ./docker/grafana\n    ports:\n    - 3030:3000\n"
+               "  web:\n    build: .\n    ports:\n      - 8080:8080\n")
+    scanned = scan_tree(tmp_path, {"docker-compose.yml": compose})
+    urls = texts(facts_for(scanned.model, "env.url"))
+    assert urls == ["http://localhost:8080 (local) from compose service web ports"]
