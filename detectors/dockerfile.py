@@ -30,7 +30,7 @@ from infrascan.commands import argv, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.envvars import Variable, VariableReader, public_suffix
 from infrascan.images import parse_image
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, phrase_list, text
+from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, code_list, phrase_list, text
 from infrascan.source import development_dockerfile, near_folder
 from infrascan.yamlload import load_table
 
@@ -460,7 +460,13 @@ class DockerfileDetector(Detector):
                 parts.append(f" and {len(builders) - 3} more")
         expose = self._inherit(stages, final, "expose")
         if expose:
+            # `EXPOSE ${EXPOSED_PORT}` after a bare `ARG EXPOSED_PORT` (petclinic): each build says the port
+            unset = [name for p in expose if (ref := _ARG_REF.fullmatch(p))
+                     and (name := ref.group(1) or ref.group(3)) and any(name in c.args for c in chain)]
             parts += ["; exposes ", Code(" ".join(expose))]
+            if unset:
+                parts += [" (the port build argument" + ("s " if len(unset) > 1 else " "), *code_list(unset),
+                          " gives, with no default)"]
         user: tuple[str, int] | None = self._inherit(stages, final, "user")
         if user and "$" in user[0]:
             # `USER ${USER_ID}` after `ENV USER_ID='1001'` in the stage it builds on (shlink), read

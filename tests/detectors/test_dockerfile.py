@@ -609,3 +609,10 @@ def test_env_values_resolve_with_the_args_in_force_and_never_from_a_secret_arg(t
     scanned = scan_tree(tmp_path, {"Dockerfile": text})
     assert "tok-1234567890" not in scanned.markdown
     assert any("LOG_LEVEL=info" in f.text for f in scanned.model.facts)
+
+
+def test_a_port_a_build_argument_without_default_gives_is_said_so() -> None:
+    # spring-petclinic-microservices: `ARG EXPOSED_PORT` then `EXPOSE ${EXPOSED_PORT}`; Maven passes the port per module
+    said = build_text("FROM eclipse-temurin:17\nARG EXPOSED_PORT\nEXPOSE ${EXPOSED_PORT}\n")
+    assert "exposes ${EXPOSED_PORT} (the port build argument EXPOSED_PORT gives, with no default)" in said
+    assert "(the port" not in build_text("FROM eclipse-temurin:17\nENV PORT=8080\nEXPOSE $PORT\n")
