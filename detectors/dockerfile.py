@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
+from pathlib import PurePosixPath
 from typing import Any
 
 from infrascan.catalog import load_catalog
@@ -501,8 +502,23 @@ class DockerfileDetector(Detector):
             order=(1, path),
             attrs={"step": "Build container image", "runtime_image": runtime_ref,
                    "copied_from": self._copied_images(stages, chain),
-                   "installs": [t for t, _ in installs]},
+                   "installs": self._started(stages, final, [t for t, _ in installs])},
         )
+
+    def _started(self, stages: list[Stage], final: Stage, installed: list[str]) -> list[str]:
+        """The installed runtimes the image's start command runs (`ENTRYPOINT ["node", "server.js"]`
+        after `apk add nodejs`): the image's runtime. One installed for a helper (mobilizon's Elixir
+        release beside Alpine's python3) is not."""
+        starts = [self._inherit(stages, final, attr) for attr in ("entrypoint", "cmd")]
+        programs = [PurePosixPath(words[0]).name.lower() for start in starts if start
+                    for words in (argv(str(start[0])),) if words]
+        out = []
+        for tech_id in installed:
+            tech = self.catalog.techs[tech_id]
+            names = {tech.id, *(a.lower().replace(" ", "") for a in (tech.name, *tech.aliases))}
+            if any(program.startswith(name) for program in programs for name in names):
+                out.append(tech_id)
+        return out
 
     def _copied_images(self, stages: list[Stage], chain: list[Stage]) -> list[str]:
         """The images of the stages the image's own stages copy files from (`COPY --from=builder`):

@@ -306,10 +306,16 @@ def test_a_component_runtime_installed_from_the_distribution_is_named_without_a_
                                "RUN npm install --only=production\nFROM alpine:3.24\nRUN apk add --no-cache nodejs\n"
                                "COPY --from=builder /app/node_modules ./node_modules\nCOPY . .\n"
                                'ENTRYPOINT ["node", "server.js"]\n',
-        "email/Dockerfile": "FROM golang:1.25\n"})
+        "email/Dockerfile": "FROM golang:1.25\n",
+        # mobilizon: the Elixir release runs on alpine beside a python3 it installs for a helper
+        "events/Dockerfile": "FROM elixir:1.16-alpine AS builder\nRUN mix release\nFROM alpine\n"
+                             "RUN apk add --no-cache python3 imagemagick\n"
+                             "COPY --from=builder /app/_build/prod/rel/ev ./\n"
+                             'CMD ["bin/ev", "start"]\n'})
     doc = generated(root)
     table = doc[doc.index("<!-- infrascan:begin components -->"):doc.index("<!-- infrascan:end components -->")]
     assert "| [currency](currency/) | Node.js |" in table and "Python" not in table
+    assert "| [events](events/) | Elixir 1.16 |" in table
     assert "installs Node.js from the distribution's packages" in doc
 
 
