@@ -223,3 +223,14 @@ def test_os_packages_name_the_runtime_a_distribution_installs() -> None:
              for p in ("nodejs", "python3", "python3.12", "openjdk-17-jre-headless", "php83", "ruby", "curl", "make")}
     assert named == {"nodejs": "nodejs", "python3": "python", "python3.12": "python",
                      "openjdk-17-jre-headless": "java", "php83": "php", "ruby": "ruby", "curl": None, "make": None}
+
+
+def test_a_store_image_a_project_builds_is_named_for_the_store_last() -> None:
+    """docker-zulip's compose runs `zulip/zulip-postgresql:14`, its own build of PostgreSQL; an
+    exporter or a backup tool named after a store is not that store."""
+    catalog = load_catalog()
+    found = catalog.by_image("zulip/zulip-postgresql:14")
+    assert found is not None and found[0].id == "postgresql" and found[1].tag == "14"
+    assert catalog.by_image("acme/postgres-exporter:1") is None
+    assert catalog.by_image("acme/mysql-backup:2") is None
+    assert catalog.by_image("postgresql") is None  # no vendor: not an image of ours to guess at

@@ -209,6 +209,7 @@ class Catalog:
         self._php_extensions: dict[str, Tech] = {}
         self._log_drivers: dict[str, Tech] = {}
         self._os_packages: list[tuple[str, Tech]] = []
+        self._store_words: dict[str, Tech] = {}  # data stores by id and alias, for images built of them
         self._platformsh_types: dict[str, Tech] = {}
         for entry in entries:
             self._add(entry)
@@ -243,6 +244,9 @@ class Catalog:
             forwards=bool(entry.get("forwards", False)),
         )
         self.techs[tech.id] = tech
+        if tech.category in DATA_STORE_CATEGORIES:
+            for word in (tech.id, *tech.aliases):
+                self._store_words.setdefault(word.lower().replace(" ", ""), tech)
         sig = tech.signals
         for image in sig.get("images", []):
             if image.endswith("*"):
@@ -315,7 +319,11 @@ class Catalog:
                 # the name may carry the version (`gcr.io/distroless/nodejs24-debian12:nonroot`)
                 named = _NAMED_VERSION.match(image.name, len(prefix))
                 return tech, replace(image, tag=named.group(0)) if named else image
-        return None
+        # A data store a project builds and publishes itself is named for it last (docker-zulip's
+        # `zulip/zulip-postgresql:14`); `postgres-exporter` or `mysql-backup` name something else.
+        last = image.name.rsplit("/", 1)[-1].rsplit("-", 1)[-1]
+        store = self._store_words.get(last) if "/" in image.name else None
+        return (store, image) if store is not None else None
 
     def by_env_name(self, name: str) -> list[Tech]:
         """Technologies a variable name points at, matched on whole `_`-separated tokens.
