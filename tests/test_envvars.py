@@ -106,6 +106,17 @@ def test_describe_joins_wrapped_lines_cuts_long_text_and_keeps_urls_as_code() ->
     assert "sk_live" not in "".join(map(str, describe("key sk_live_51Nq8ZbKp3vR7tY2wQx9LmA4dE6fG8hJ1")))
 
 
+@pytest.mark.parametrize(("comment", "said"), [
+    # outline's .env.sample: a line may start with an acronym or follow a word no sentence ends on
+    ('"put" uses a single\nPUT request with a presigned URL.', '"put" uses a single PUT request with a presigned URL.'),
+    ("Set this for providers like\nCloudflare R2 that do not support it.",
+     "Set this for providers like Cloudflare R2 that do not support it."),
+    ("Sentry\nThe DSN of your project", "Sentry. The DSN of your project."),  # a bare title, then a sentence
+])
+def test_describe_joins_a_sentence_wrapped_before_a_capital(comment: str, said: str) -> None:
+    assert "".join(p.text if isinstance(p, Code) else p for p in describe(comment)) == said
+
+
 def test_token_boundaries_and_public_prefixes() -> None:
     facts = read(var("ADD_USER", "x"), var("VITE_SENTRY_DSN", "https://k@o1.ingest.sentry.io/1"), var("DD_ENV", "prod"))
     assert sorted(f.tech for f in facts if f.tech) == ["datadog", "sentry"]

@@ -94,6 +94,10 @@ _WEBHOOK = re.compile(r"(?:^|_)(?:WEBHOOK|HOOK)(?:_|$)")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):(.*)$", re.I)
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'`)]+")
 _SENTENCE_END = (".", "!", "?", ":", ";")
+# Words a sentence does not end on: a line that ends with one is continued on the next
+_JOINING_WORDS = frozenset({"a", "an", "the", "of", "to", "for", "with", "like", "and", "or", "in", "on", "by",
+                            "from", "as", "at", "into", "than", "that", "which", "is", "are", "be", "your",
+                            "our", "this", "these", "such", "via", "using", "use", "uses", "e.g.", "i.e."})
 # The line that names a backend (its store line, its service's purpose); a selector verdict is
 # written there. Quoted comments (rank 20) and the auth and limit lines only become hints.
 _HEADLINE_FIELDS = frozenset({"env.database", "ext.purpose"})
@@ -252,6 +256,16 @@ def _names(vars_: list[Variable], limit: int = 3) -> list[Part]:
     return code_list(sorted({v.name for v in vars_}, key=lambda n: (not CONNECTION_NAMES.search(n.upper()), n)), limit)
 
 
+def _continues(before: str, line: str) -> bool:
+    """Whether a comment line goes on with the sentence of the line before it, which has no end
+    mark: it starts in lower case, or with an acronym (outline's "uses a single" / "PUT request"),
+    or the line before ends with a word no sentence ends on ("providers like" / "Cloudflare R2").
+    A capitalised line after a bare title (`# Sentry` / `# The DSN...`) starts a sentence."""
+    first = line.split(maxsplit=1)[0]
+    last = before.rsplit(maxsplit=1)[-1].lower()
+    return not first[:1].isupper() or (len(first) > 1 and first.isupper()) or last in _JOINING_WORDS
+
+
 def describe(comment: str) -> list[Part]:
     """A comment block as a short description: wrapped lines joined, URLs as code, long text cut."""
     sentences: list[str] = []
@@ -259,7 +273,7 @@ def describe(comment: str) -> list[Part]:
         line = line.strip()
         if not line:
             continue
-        if sentences and not sentences[-1].endswith(_SENTENCE_END) and not line[:1].isupper():
+        if sentences and not sentences[-1].endswith(_SENTENCE_END) and _continues(sentences[-1], line):
             sentences[-1] = f"{sentences[-1]} {line}"  # one sentence wrapped over two lines
         else:
             sentences.append(line)
