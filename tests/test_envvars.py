@@ -112,6 +112,8 @@ def test_describe_joins_wrapped_lines_cuts_long_text_and_keeps_urls_as_code() ->
     ("Set this for providers like\nCloudflare R2 that do not support it.",
      "Set this for providers like Cloudflare R2 that do not support it."),
     ("Sentry\nThe DSN of your project", "Sentry. The DSN of your project."),  # a bare title, then a sentence
+    # outline: a label in capitals starts a line of its own
+    ("Discord sign-in provider\nDOCS: the hosting guide", "Discord sign-in provider. DOCS: the hosting guide."),
 ])
 def test_describe_joins_a_sentence_wrapped_before_a_capital(comment: str, said: str) -> None:
     assert "".join(p.text if isinstance(p, Code) else p for p in describe(comment)) == said

@@ -263,7 +263,8 @@ def _continues(before: str, line: str) -> bool:
     A capitalised line after a bare title (`# Sentry` / `# The DSN...`) starts a sentence."""
     first = line.split(maxsplit=1)[0]
     last = before.rsplit(maxsplit=1)[-1].lower()
-    return not first[:1].isupper() or (len(first) > 1 and first.isupper()) or last in _JOINING_WORDS
+    acronym = len(first) > 1 and first.isupper() and not first.endswith(":")  # `DOCS:` labels a line of its own
+    return not first[:1].isupper() or acronym or last in _JOINING_WORDS
 
 
 def describe(comment: str) -> list[Part]:
