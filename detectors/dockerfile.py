@@ -744,9 +744,16 @@ def _with_builders(fact: Fact, builders: list[Builder]) -> Fact:
     if not builders or development_dockerfile(path) or posixpath.basename(path) in ("Dockerfile", "Containerfile"):
         return fact  # a directory's own Dockerfile is as likely the one a pipeline ships
     compose, service, line, user = builders[0]
-    more = f" and {len(builders) - 1} more" if len(builders) > 1 else ""
+    # the others counted by their files: hoppscotch's seven builders are in two compose files
+    files = list(dict.fromkeys(b[0] for b in builders))
+    others = len(builders) - 1
+    more = f" and {others} more" if others else ""
     # the image's own user is said after; the service may run it as another (shlink's `user: 1000:1000`)
     runs = (", which runs it as ", Code(user)) if user and len(builders) == 1 else ()
-    note = (" (built by the development compose file ", Code(compose), ", service ", Code(service), *runs, f"{more})")
+    note: tuple[Part, ...] = (" (built by the development compose file ", Code(compose), ", service ", Code(service),
+                              *runs, f"{more})")
+    if len(files) > 1:
+        note = (" (built by the development compose files ", *code_list(files), ": service ", Code(service),
+                f"{more})")
     cited = Evidence(compose, line, fact.evidence[0].detector)
     return replace(fact, parts=(*fact.parts[:2], *note, *fact.parts[2:]), evidence=(*fact.evidence, cited))

@@ -291,6 +291,19 @@ def test_an_image_only_a_development_compose_file_builds_says_so(tmp_path: Path)
     assert "compose" not in built["Dockerfile"].text
 
 
+def test_builders_in_several_development_compose_files_name_each_file(tmp_path: Path) -> None:
+    # hoppscotch: prod.Dockerfile's seven builders are in two compose files; one was named for all
+    build = "    build:\n      context: .\n      dockerfile: prod.Dockerfile\n"
+    scanned = scan_tree(tmp_path, {
+        "prod.Dockerfile": "FROM alpine:3.24\n",
+        "docker-compose.deploy.yml": "services:\n  aio:\n" + build,
+        "docker-compose.yml": "services:\n  backend:\n" + build + "  frontend:\n" + build,
+    })
+    [built] = [f for f in facts_for(scanned.model, "ci.build") if f.evidence[0].path == "prod.Dockerfile"]
+    assert "(built by the development compose files docker-compose.deploy.yml, docker-compose.yml: service aio " \
+           "and 2 more)" in built.text
+
+
 def test_a_copy_source_named_by_a_stage_argument_is_followed(tmp_path: Path) -> None:
     # wger-project/wger extras/docker/production/Dockerfile: `ARG DOCKER_DIR=./extras/docker/production`
     # in the final stage, `COPY ${DOCKER_DIR}/entrypoint.sh`, and the entrypoint migrates
