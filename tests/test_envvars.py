@@ -238,3 +238,10 @@ def test_engine_named_by_a_selector_value(name: str, value: str, tech: str | Non
     assert [f.tech for f in facts] == ([tech] if tech else [])
     if tech:
         assert f"({name}={value})" in facts[0].text
+
+
+def test_url_alone_is_the_application_s_address() -> None:
+    # outline-style `URL=https://docs.example.org`: the application's own URL, as APP_URL would be
+    [url] = [f for f in read(var("URL", "https://wiki.acme-corp.io"), env="production") if f.field == "env.url"]
+    assert url.text.startswith("https://wiki.acme-corp.io from URL")
+    assert not [f for f in read(var("WEBHOOK_URL", "https://hooks.acme-corp.io/x")) if f.field == "env.url"]

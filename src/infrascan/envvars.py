@@ -60,8 +60,9 @@ ENV_SELECTORS = frozenset(
         "GO_ENV",
     }
 )
+# `URL` alone is the application's own address too (outline's `.env.development`: URL=https://local.outline.dev:3000)
 APP_URL_NAMES = re.compile(
-    r"^(?:APP|BASE|PUBLIC|SITE|WEB|FRONTEND|HOST|SERVER|ROOT|APP_BASE|WEBAPP|CANONICAL|NEXTAUTH|AUTH)_URL$"
+    r"^(?:(?:APP|BASE|PUBLIC|SITE|WEB|FRONTEND|HOST|SERVER|ROOT|APP_BASE|WEBAPP|CANONICAL|NEXTAUTH|AUTH)_)?URL$"
 )
 CONNECTION_NAMES = re.compile(r"(?:^|_)(?:URL|URI|DSN|ADDR|ADDRESS|HOST|ENDPOINT|SERVER|BROKER_URL|CONNECTION_STRING)$")
 # Variables that hold the application's own database connection, whatever the engine.
