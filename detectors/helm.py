@@ -864,7 +864,7 @@ def _values_env(path: str, chart_dir: str) -> tuple[bool, str | None]:
 
 class HelmDetector(Detector):
     name = "helm"
-    version = "5"
+    version = "6"
     description = "Helm charts: dependencies, values per environment, templates, helmfile"
     patterns = (
         "Chart.yaml",
@@ -1047,6 +1047,9 @@ class HelmDetector(Detector):
             branches = self._hook_branches(hook_lines, blanked, stack)
             if branches:
                 doc["hook_guards"] = branches
+            env_guards = self._env_guards(summary, blanked, stack)
+            if env_guards:
+                doc["env_guards"] = env_guards
             docs.append(doc)
         out.records.append(
             Record(
@@ -1070,6 +1073,21 @@ class HelmDetector(Detector):
         if all(line_stack == stack for line_stack, _ in branches):
             return []
         return [[guards_of(line_stack), hooks] for line_stack, hooks in branches]
+
+    @staticmethod
+    def _env_guards(summary: dict[str, Any], blanked: Blanked, stack: tuple[Block, ...]) -> list[list[Any]]:
+        """Each container variable whose line sits in blocks the document's own line does not, with
+        the guards of its line (microservices-demo's `OTEL_SERVICE_NAME` only `if
+        .Values.opentelemetryCollector.create`): a variable set only where the values say so."""
+        if stack and stack[0].kind == "define":
+            return []  # in a `define`, `.` is what the include passes, not the values
+        out = []
+        for container in summary.get("containers", []):
+            for _, _, line in container.get("env", []):
+                at = int(line)
+                if 0 < at <= len(blanked.stacks) and blanked.stacks[at - 1] != stack:
+                    out.append([at, guards_of(blanked.stacks[at - 1])])
+        return out
 
     @staticmethod
     def _scanned(chunk: str, start: int, kind: str, kind_line: int) -> dict[str, Any]:
@@ -1899,6 +1917,13 @@ class ChartReader:
             hooks = [h for guards, branch in doc["hook_guards"] if guard_state(guards, scope) is not False
                      for h in branch]
             obj = self._hooked(obj, list(dict.fromkeys(hooks)))
+        if "env_guards" in doc:
+            # each guard evaluated in a scope of its own: a `with` moves the dot for its block only
+            off = {at for at, line_guards in doc["env_guards"]
+                   if guard_state(line_guards, self.scope(deployment)) is False}
+            if off:
+                obj = {**obj, "containers": [{**c, "env": [e for e in c.get("env", []) if int(e[2]) not in off]}
+                                             for c in obj.get("containers", [])]}
         if not guards:  # outside any block: always rendered, no values read to cite
             return Rendered(deployment, True, [], obj, (), ())
         scope = self.scope(deployment)

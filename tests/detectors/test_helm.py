@@ -792,3 +792,25 @@ def test_a_component_s_log_level_is_named_with_its_component(tmp_path: Path) -> 
     })
     shown = sorted(t.split(" in Helm")[0] for t in texts(facts_for(scanned.model, "log.levels")))
     assert shown == ["csi.logLevel=debug", "injector.logLevel=info"]
+
+
+@pytest.mark.parametrize(("create", "said"), [("false", False), ("true", True)])
+def test_a_container_variable_in_a_block_of_its_own_is_set_only_where_it_renders(
+        tmp_path: Path, create: str, said: bool) -> None:
+    # microservices-demo: OTEL_SERVICE_NAME is set only `if .Values.opentelemetryCollector.create`,
+    # false by default; the document named OpenTelemetry as set up in every service
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: checkout\nspec:\n  template:\n    spec:\n"
+        "      containers:\n      - name: server\n        image: checkout:1\n        env:\n"
+        "        - name: PORT\n          value: \"5050\"\n"
+        "        {{- if .Values.opentelemetryCollector.create }}\n"
+        "        - name: OTEL_SERVICE_NAME\n          value: checkout\n"
+        "        {{- end }}\n"
+    )
+    scanned = scan_tree(tmp_path, {
+        "chart/Chart.yaml": "apiVersion: v2\nname: shop\nversion: 1.0.0\n",
+        "chart/values.yaml": f"opentelemetryCollector:\n  create: {create}\n",
+        "chart/templates/checkout.yaml": deployment,
+    })
+    otel = [f for f in scanned.model.facts if "OTEL_SERVICE_NAME" in f.text]
+    assert bool(otel) is said
