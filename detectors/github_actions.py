@@ -89,6 +89,8 @@ class ActionSpec:
     inputs: Mapping[str, str] = field(default_factory=dict)
     defaults: Mapping[str, str] = field(default_factory=dict)
     verify_when: Mapping[str, str] = field(default_factory=dict)
+    # input -> value: the step only installs the tool (chart-releaser's `install_only: true`)
+    setup_when: Mapping[str, str] = field(default_factory=dict)
     registry_label: str = ""
     alert: str = ""
     output: str = ""
@@ -173,6 +175,7 @@ def knowledge() -> Knowledge:
             inputs=dict(entry.get("inputs", {})),
             defaults={k: str(v) for k, v in entry.get("defaults", {}).items()},
             verify_when={k: str(v) for k, v in entry.get("verify_when", {}).items()},
+            setup_when={k: str(v) for k, v in entry.get("setup_when", {}).items()},
             registry_label=entry.get("registry_label", ""),
             alert=entry.get("alert", ""),
             output=entry.get("output", ""),
@@ -1671,7 +1674,8 @@ class Expander:
         line = step["uses_line"]
         name = step["uses"].split("@", 1)[0]
         out: list[Found] = []
-        for kind in spec.kinds:
+        installs_only = any(with_.get(key, "").strip().lower() == value for key, value in spec.setup_when.items())
+        for kind in ("setup",) if installs_only else spec.kinds:
             if kind in ("alert", "read"):
                 continue  # FactBuilder.alerts reads notify steps on every path; reads set outputs (_steps)
             if kind == "command":

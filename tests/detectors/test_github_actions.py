@@ -2170,3 +2170,17 @@ def test_metadata_action_images_in_attribute_form_are_their_names(tmp_path_facto
     [build] = ours(scanned, "ci.build")
     assert "ghcr.io/acme/app" in build.text and "pushed to GitHub Container Registry" in build.text
     assert "enable" not in build.text and "Docker Hub" not in build.text and "app-old" not in build.text
+
+
+@pytest.mark.parametrize(("install_only", "built"), [("true", False), ("false", True)])
+def test_an_action_told_only_to_install_its_tool_builds_nothing(
+        tmp_path_factory: pytest.TempPathFactory, install_only: str, built: bool) -> None:
+    # external-dns: chart-releaser-action with `install_only: true` installs `cr` for its own script
+    scanned = scan(tmp_path_factory, f"install-only-{install_only}", {
+        W + "release.yml": (
+            "on:\n  push:\n    branches: [main]\njobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: helm/chart-releaser-action@v1.7.0\n        with:\n"
+            f"          install_only: {install_only}\n"
+        ),
+    })
+    assert bool([f for f in ours(scanned, "ci.build") if "Helm charts packaged and published" in f.text]) is built
