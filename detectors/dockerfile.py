@@ -449,7 +449,7 @@ class DockerfileDetector(Detector):
             installs = []  # a runtime image's own runtime is what it runs
         if installs:
             parts += ["; installs ", *phrase_list([self.catalog.techs[t].name] for t, _ in installs),
-                      " from the distribution's packages"]
+                      " with the system package manager"]
         builders = [s for s in stages if s not in chain and s.parent is None and s.image != runtime_ref]
         if builders:
             parts.append("; build stages ")

@@ -316,7 +316,7 @@ def test_a_component_runtime_installed_from_the_distribution_is_named_without_a_
     table = doc[doc.index("<!-- infrascan:begin components -->"):doc.index("<!-- infrascan:end components -->")]
     assert "| [currency](currency/) | Node.js |" in table and "Python" not in table
     assert "| [events](events/) | Elixir 1.16 |" in table
-    assert "installs Node.js from the distribution's packages" in doc
+    assert "installs Node.js with the system package manager" in doc
 
 
 def test_a_component_an_image_build_names_only_by_its_context_is_built_in_ci(tmp_path: Path) -> None:
