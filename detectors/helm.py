@@ -2476,10 +2476,17 @@ def _unresolved(expr: str) -> str:
 
 
 def _guard_text(paths: list[str], values: Values) -> str:
-    """`a.enabled: true, b` : the values a template's guard read (maps and lists by name only)."""
-    return ", ".join(
-        p if isinstance(v, (dict, list)) else f"{p}: {_show(v)}" for p, v in ((p, values.get(p)) for p in paths[:2])
-    )
+    """`a.enabled: true, b (3 entries)`: the values a template's guard read, a map or a list by its
+    name and size (argocd-example-apps' `range .Values.applications` read "rendered when
+    applications", as if a switch)."""
+    def shown(path: str, value: Any) -> str:
+        if isinstance(value, list):
+            return f"{path} ({len(value)} {'entry' if len(value) == 1 else 'entries'})"
+        if isinstance(value, dict):
+            return f"{path} ({len(value)} {'key' if len(value) == 1 else 'keys'})"
+        return f"{path}: {_show(value)}"
+
+    return ", ".join(shown(p, values.get(p)) for p in paths[:2])
 
 
 def _app_sources(app: dict[str, Any]) -> tuple[Part, ...]:

@@ -814,3 +814,19 @@ def test_a_container_variable_in_a_block_of_its_own_is_set_only_where_it_renders
     })
     otel = [f for f in scanned.model.facts if "OTEL_SERVICE_NAME" in f.text]
     assert bool(otel) is said
+
+
+def test_a_guard_over_a_list_says_how_many_entries_it_has(tmp_path: Path) -> None:
+    # argocd-example-apps: `range .Values.applications` read "rendered when applications", as if a switch
+    template = (
+        "{{- range .Values.applications }}\n---\napiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        "metadata:\n  name: {{ .name }}\nspec:\n  source:\n    repoURL: https://github.com/acme/apps\n"
+        "    path: {{ .name }}\n  syncPolicy:\n    automated:\n      prune: true\n{{- end }}\n"
+    )
+    scanned = scan_tree(tmp_path, {
+        "apps/Chart.yaml": "apiVersion: v2\nname: applications\nversion: 1.0.0\n",
+        "apps/values.yaml": "applications:\n  - name: guestbook\n  - name: blue-green\n",
+        "apps/templates/applications.yaml": template,
+    })
+    said = [f.text for f in scanned.model.facts if "rendered when" in f.text]
+    assert said and all("rendered when applications (2 entries)" in t for t in said)
