@@ -27,7 +27,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from infrascan.catalog import load_catalog
-from infrascan.commands import argv, split_commands
+from infrascan.commands import SYSTEM_MANAGER_WORDS, argv, split_commands, system_packages
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.envvars import Variable, VariableReader, public_suffix
 from infrascan.images import parse_image
@@ -172,25 +172,16 @@ class Stage:
 
 
 
-_PACKAGE_MANAGERS = {"apk": ("add",), "apt-get": ("install",), "apt": ("install",), "yum": ("install",),
-                     "dnf": ("install",), "microdnf": ("install",), "zypper": ("install", "in")}
-
-
 def _installed_runtimes(run: str) -> list[str]:
-    """The catalog runtimes a RUN line installs with the distribution's package manager
+    """The catalog runtimes a RUN line installs with the system package manager
     (microservices-demo's currencyservice: `apk add --no-cache nodejs` on `alpine`)."""
+    if not SYSTEM_MANAGER_WORDS.search(run):  # most RUN lines install nothing this way: not split
+        return []
     catalog = load_catalog()
     found: list[str] = []
     for command in split_commands(run.replace("\\\n", " ")):
-        words = argv(command.text)
-        while words and (words[0] == "sudo" or ("=" in words[0] and not words[0].startswith("-"))):
-            words = words[1:]  # `sudo`, `DEBIAN_FRONTEND=noninteractive`
-        verbs = _PACKAGE_MANAGERS.get(words[0], ()) if words else ()
-        at = next((i for i, w in enumerate(words) if w in verbs), None)
-        if at is None:
-            continue
-        for word in words[at + 1:]:
-            tech = None if word.startswith("-") else catalog.by_os_package(re.split(r"[=~<>]", word)[0])
+        for package in system_packages(command.text):
+            tech = catalog.by_os_package(package)
             if tech is not None and tech.category == "runtime" and tech.id not in found:
                 found.append(tech.id)
     return found

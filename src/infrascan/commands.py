@@ -338,6 +338,23 @@ def strip_wrappers(command: str) -> str:
     return stripped
 
 
+# The system package managers and the verbs that install with them (`apk add`, `apt-get install`).
+_SYSTEM_MANAGERS = {"apk": ("add",), "apt-get": ("install",), "apt": ("install",), "yum": ("install",),
+                    "dnf": ("install",), "microdnf": ("install",), "zypper": ("install", "in")}
+SYSTEM_MANAGER_WORDS = re.compile(r"\b(?:" + "|".join(map(re.escape, _SYSTEM_MANAGERS)) + r")\b")
+
+
+def system_packages(command: str) -> list[str]:
+    """The packages one simple command installs with a system package manager, without version pins
+    (`DEBIAN_FRONTEND=noninteractive apt-get install -y python3=3.11*` -> `python3`); [] for any other."""
+    words = argv(strip_wrappers(command))
+    verbs = _SYSTEM_MANAGERS.get(words[0], ()) if words else ()
+    at = next((i for i, word in enumerate(words) if word in verbs), None)
+    if at is None:
+        return []
+    return [re.split(r"[=~<>]", word)[0] for word in words[at + 1:] if not word.startswith("-")]
+
+
 _PACKAGE_RUNNER = re.compile(r"^(?:[A-Za-z_]\w*=\S*\s+)*(?:npx|bunx|pnpx|(?:pnpm|yarn)\b[^|;&]*?\bdlx)\b")
 _PINNED_PACKAGE = re.compile(r"^(@?[\w.-]+(?:/[\w.-]+)?)@\S+")
 
