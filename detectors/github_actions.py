@@ -47,7 +47,7 @@ from infrascan.commands import (
 )
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.environments import block_order, env_from_name, normalise
-from infrascan.envvars import selected_environment
+from infrascan.envvars import selects_test
 from infrascan.escape import code_safe
 from infrascan.model import (
     UNDESCRIBED_DEPLOY,
@@ -1318,12 +1318,6 @@ _OUTPUT_PUSH = re.compile(r"(?:^|,)\s*push=true\b")
 _STEP_OUTPUT = re.compile(r"steps\.([\w-]+)\.outputs\.")
 _IMAGE_SEPARATOR = re.compile(r"[,\n]")
 _EXPRESSION_LOGIC = re.compile(r"&&|\|\||==|!=")
-
-
-def _selects_test(*envs: Mapping[str, Any]) -> bool:
-    """Whether a job's or step's `env` selects the test environment (`RAILS_ENV: test`, `MIX_ENV: test`)."""
-    return any(selected_environment(str(name), str(value)) in ("test", "testing")
-               for env in envs for name, value in (env or {}).items())
 
 
 def _meta_images(raw: str) -> str:
@@ -3577,7 +3571,7 @@ class FactBuilder:
                 *self.where(run),
             ]
             field_id, where = "deploy.migration.strategy", f"ci {when} deploy"
-        elif (run.has("test") or run.job["services"] or _selects_test(run.job["env"], step.step["env"])
+        elif (run.has("test") or run.job["services"] or selects_test(run.job["env"], step.step["env"])
               or self.know.test_jobs.search(f"{run.job['id']} {run.job['name']}")):
             return None  # preparing a test database (lobsters' `RAILS_ENV: test` schema check)
         elif self.downstream_deploys(run):

@@ -41,7 +41,7 @@ from infrascan.commands import (
 )
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import display_name, is_dynamic, normalise
-from infrascan.envvars import is_placeholder_host
+from infrascan.envvars import is_placeholder_host, selects_test
 from infrascan.images import parse_image
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, capitalised, code_list, text
 from infrascan.redact import is_secret_key
@@ -1782,7 +1782,7 @@ class FactWriter:
         """Migrations that prepare a test database (a job with tests or database services) are not releases."""
         if job.env is not None and job.env.action not in _NON_DEPLOY_ACTIONS:
             return False
-        if job.tests or any(s.store for s in job.services):
+        if job.tests or any(s.store for s in job.services) or selects_test(job.variables):
             return True
         return not (_MIGRATE_WORDS.search(job.name) or _DEPLOY_WORDS.search(f"{job.name} {job.stage}"))
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from infrascan import redact
@@ -113,6 +114,13 @@ def selected_environment(name: str, value: str | None) -> str | None:
         return None
     env = env_from_name(value.strip().strip("'\""))
     return normalise(env) if env else None
+
+
+def selects_test(*variables: Mapping[str, Any]) -> bool:
+    """Whether a job's or step's variables select the test environment (`RAILS_ENV: test`, `MIX_ENV:
+    test`): what such a job migrates is a test database (lobsters' schema check)."""
+    return any(selected_environment(str(name), str(value)) in ("test", "testing")
+               for env in variables for name, value in (env or {}).items())
 
 
 def public_suffix(name: str) -> tuple[str, bool]:

@@ -1018,3 +1018,15 @@ def test_a_runner_that_uses_a_database_by_design_stays_unit_tests_beside_one(tmp
     assert "job test" in one(ci_facts(scanned, "ci.test.unit"), "bin/rails test")
     assert "job specs" in one(ci_facts(scanned, "ci.test.integration"), "rspec")
     assert one(ci_facts(scanned, "ci.test.unit"), "job laravel")  # koel: Laravel's suite against MariaDB
+
+
+def test_a_migration_in_a_job_that_selects_the_test_environment_prepares_a_test_database(tmp_path: Path) -> None:
+    # as lobsters' GitHub job: `RAILS_ENV: test` makes what the job migrates a test database
+    pipeline = (
+        "migrate-check:\n  image: ruby:3.3\n  variables:\n    RAILS_ENV: test\n  script:\n"
+        "    - bin/rails db:schema:load db:migrate\n"
+        "migrate:\n  image: ruby:3.3\n  variables:\n    RAILS_ENV: production\n  script:\n    - bin/rails db:migrate\n"
+    )
+    scanned = scan_tree(tmp_path, {".gitlab-ci.yml": pipeline})
+    strategies = ci_facts(scanned, "deploy.migration.strategy")
+    assert strategies and all("migrate-check" not in t for t in strategies), strategies
