@@ -27,10 +27,21 @@ from infrascan.needles import needles
         (r"(?i)docker", ()),
         (r"(?i:docker)\s+push", ("push",)),
         (r"(?i)run\s+(?-i:IT)", ("IT",)),
+        # A lookaround that must hold holds text of the searched string too; one that must not, none.
+        (r"(?ms)\A(?=.*?^apiVersion:)(?=.*?^kind:)", ("apiVersion:",)),
+        (r"(?<=helm )up", ("helm ",)),
+        (r"(?!docker)build", ("build",)),
+        (r"(?!docker)\w+", ()),
     ],
 )
 def test_needles(pattern: str, expected: tuple[str, ...]) -> None:
     assert needles(pattern) == expected
+
+
+def test_flags_given_to_compile_count_as_inline_ones() -> None:
+    """Sniff patterns are compiled with flags as arguments: IGNORECASE there rules out needles too."""
+    assert needles("docker", re.IGNORECASE) == ()
+    assert needles("docker", re.MULTILINE) == ("docker",)
 
 
 @pytest.mark.parametrize(
@@ -41,6 +52,8 @@ def test_needles(pattern: str, expected: tuple[str, ...]) -> None:
         (r"(?i)run\s+(?-i:IT)", "RUN IT"),
         (r"^(?:npm|yarn)\s+test\b", "yarn test"),
         (r"(?>flyctl|fly)\s+deploy", "flyctl deploy"),
+        (r"(?ms)\A(?=.*?^apiVersion:)(?=.*?^kind:)", "kind: Service\napiVersion: v1\n"),
+        (r"(?<=helm )up", "helm up"),
     ],
 )
 def test_a_match_holds_a_needle(pattern: str, text: str) -> None:

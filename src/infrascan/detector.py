@@ -20,13 +20,14 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from infrascan.catalog import Catalog, load_catalog
 from infrascan.config import Config
 from infrascan.globs import compile_globs
 from infrascan.model import Diagnostic, Evidence, Fact, Severity
+from infrascan.needles import needles as find_needles
 from infrascan.results import Extraction as Extraction  # re-exported: detectors import it from here
 from infrascan.results import Record as Record  # re-exported, as Extraction
 from infrascan.results import Results
@@ -37,6 +38,9 @@ from infrascan.yamlload import YDict, load_yaml
 class SourceFile:
     path: str
     text: str
+
+
+_MAX_NEEDLES = 8  # a substring test costs about a tenth of a search (needles.py)
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,16 @@ class Sniff:
     # Files whose first bytes also match this belong to a format that reads alike but is not this
     # one (Codefresh and Drone pipelines have GitLab's `stages:` and `stage:` too).
     unless: re.Pattern[str] | None = None
+    # Text the pattern cannot match without (needles.py): a head holding none is declined by `in`,
+    # a scan in C, where the pattern is tried at every line start. Most YAML files of a repository
+    # are claimed by no sniffer, and each was searched by eight patterns.
+    needles: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        found = find_needles(self.pattern.pattern, self.pattern.flags)
+        # Short needles (GitLab's `.`) are in every file, and each needle is a scan of its own.
+        useful = found if found and len(found) <= _MAX_NEEDLES and min(map(len, found)) >= 3 else ()
+        object.__setattr__(self, "needles", useful)
 
 
 # One independent part of a detector's phase 2: its inputs (a picklable value holding everything the

@@ -17,17 +17,17 @@ if sys.version_info >= (3, 11):
 else:
     import sre_parse
 
-_OPS = {name: getattr(sre_parse, name, None) for name in ("LITERAL", "SUBPATTERN", "ATOMIC_GROUP", "BRANCH")}
+_OPS = {name: getattr(sre_parse, name, None) for name in ("LITERAL", "SUBPATTERN", "ATOMIC_GROUP", "BRANCH", "ASSERT")}
 _REPEATS = {getattr(sre_parse, name, None) for name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")} - {None}
 
 
-def needles(pattern: str) -> tuple[str, ...]:
-    """Strings one of which every match of `pattern` contains; () when none can be told.
+def needles(pattern: str, flags: int = 0) -> tuple[str, ...]:
+    """Strings one of which every text `pattern` matches in contains; () when none can be told.
 
     Case-insensitive literals are left out (`(?i)`): `str.lower` and the regex engine fold case
     differently for a few characters, and a needle must never veto a match.
     """
-    parsed = sre_parse.parse(pattern)
+    parsed = sre_parse.parse(pattern, flags)  # flags given to re.compile, as (?i) in the pattern
     found = _sequence(parsed.data, bool(parsed.state.flags & sre_parse.SRE_FLAG_IGNORECASE))
     return tuple(sorted(found)) if found else ()
 
@@ -56,6 +56,10 @@ def _sequence(items: list[tuple[Any, Any]], ignorecase: bool) -> frozenset[str] 
             consider(_sequence(sub.data, inner))
         elif op == _OPS["ATOMIC_GROUP"]:
             consider(_sequence(av.data, ignorecase))
+        elif op == _OPS["ASSERT"]:
+            # A lookaround (ahead or behind) that must hold: what it matches is in the searched text
+            # too, though outside the match (Kubernetes' sniff is two lookaheads: `apiVersion`, `kind`).
+            consider(_sequence(av[1].data, ignorecase))
         elif op == _OPS["BRANCH"]:
             alternatives = [_sequence(sub.data, ignorecase) for sub in av[1]]
             if all(alternatives):

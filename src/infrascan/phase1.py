@@ -123,6 +123,8 @@ def _sniffed(detector: Detector, text: str) -> bool:
     sniff = detector.sniff
     assert sniff is not None
     head = text[: sniff.head]
+    if sniff.needles and not any(needle in head for needle in sniff.needles):
+        return False
     return bool(sniff.pattern.search(head)) and not (sniff.unless and sniff.unless.search(head))
 
 
