@@ -59,6 +59,7 @@ from infrascan.model import (
     Severity,
     capitalised,
     code_list,
+    elide_quoted,
     phrase_list,
     text,
 )
@@ -2277,7 +2278,10 @@ def _short(command: str, limit: int = 160) -> str:
     One that a code span cannot hold (a pipe, `<<<`) is cut before its first substitution, pipe or
     redirection: lago's `docker buildx imagetools create $(jq -cr '.tags | map(...)' <<< ...)` read
     as escaped prose; `docker buildx imagetools create …` says what the step does."""
-    command = _REDIRECT.sub("", " ".join(command.split()))
+    command = " ".join(command.split())
+    if len(command) > limit:  # before the redirections: a `>` in a quoted string is text (a quote, in Markdown)
+        command = elide_quoted(command)
+    command = _REDIRECT.sub("", command)
     # leading `NAME=value` words set the command's environment (miniflux's integration tests set six,
     # a password among them): the command is what follows
     command = _ASSIGNMENTS.sub("", command) or command

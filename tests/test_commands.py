@@ -1975,6 +1975,32 @@ def test_split_commands_keeps_quoted_operators_and_offsets() -> None:
     assert [c.offset for c in commands] == [0, 1, 1]
 
 
+def test_split_commands_joins_a_quoted_string_that_spans_lines() -> None:
+    """listmonk's nightly release: `--notes "` opens a string that closes five lines down; the
+    options after it (`--prerelease`, the archives it uploads) belong to the same command."""
+    script = (
+        'gh release create nightly \\\n  --notes "\n> **Warning**: it\'s a nightly build\n\n'
+        'Built from: $(git rev-parse --short HEAD)" \\\n  --prerelease \\\n  dist/*.tar.gz\nmake dist\n'
+    )
+    commands = split_commands(script)
+    assert [c.offset for c in commands] == [0, 7]
+    assert commands[0].text.startswith('gh release create nightly  --notes " > **Warning**')
+    assert commands[0].text.endswith('"  --prerelease  dist/*.tar.gz')
+    assert commands[1].text == "make dist"
+
+
+def test_split_commands_leaves_stray_quotes_comments_and_heredocs_alone() -> None:
+    # a quote no later line closes: the lines stay apart, as they were
+    assert [c.text for c in split_commands('echo "unclosed\nnpm test')] == ['echo "unclosed', "npm test"]
+    # an apostrophe in a comment opens nothing
+    assert [c.text for c in split_commands("make build # don't push\nmake push # it's 'fine\nnpm test")] == [
+        "make build # don't push", "make push # it's 'fine", "npm test"]
+    # nor one in a heredoc's body, whose lines are what `ssh` runs there
+    script = "ssh deploy@host <<'EOF'\necho it's deploying\ndocker compose up -d\nEOF\necho 'done'"
+    assert [c.text for c in split_commands(script)] == [
+        "ssh deploy@host <<'EOF'", "echo it's deploying", "docker compose up -d", "EOF", "echo 'done'"]
+
+
 def test_split_commands_keeps_command_substitutions_whole() -> None:
     # docker-zulip's manifest step: a `$(for ...; do ...; done)` argument was cut into three commands
     line = 'docker buildx imagetools create $(for t in "${TAGS[@]}"; do echo "-t $t"; done) $(printf x)'

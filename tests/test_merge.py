@@ -145,3 +145,13 @@ def test_the_header_counts_fields_a_person_filled(tmp_path: Path) -> None:
     generate(root)
     header = next(line for line in body(root).splitlines() if line.startswith("> infrascan: "))
     assert int(header.split()[2]) == filled + 1
+
+
+def test_one_line_elides_long_quoted_strings_only_when_too_long() -> None:
+    from infrascan.model import one_line
+
+    notes = "a message " * 6
+    command = f'gh release create v1 --notes "{notes}" --prerelease dist/app.tar.gz'
+    assert one_line(command, 200) == " ".join(command.split())  # it fits: as written
+    assert one_line(command, 70) == 'gh release create v1 --notes "…" --prerelease dist/app.tar.gz'
+    assert one_line("echo 'short' " + "x" * 80, 40).endswith("…")  # a short string stays; the cut does the rest

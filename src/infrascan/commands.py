@@ -249,16 +249,34 @@ _INSTALL = re.compile(
 
 
 def split_commands(script: str) -> list[Command]:
-    """Splits a shell script into simple commands (newlines, `&&`, `||`, `;`), keeping offsets."""
+    """Splits a shell script into simple commands (newlines, `&&`, `||`, `;`), keeping offsets.
+
+    A line goes on past its end after a backslash, and while a quoted string it opens is still open
+    (listmonk's `gh release create nightly --notes "` spans six lines, and its `--prerelease`
+    and `dist/*.tar.gz` were lost). Not in a heredoc's body, whose lines are data or the commands
+    it feeds (`ssh host <<EOF`), and an apostrophe there (`it's`) opens nothing."""
     commands: list[Command] = []
     lines = script.splitlines()
+    heredoc = ""  # the word that ends the heredoc the lines are in
     i = 0
     while i < len(lines):
         start = i
         line = lines[i]
-        while line.rstrip().endswith("\\") and i + 1 < len(lines):
-            i += 1
-            line = line.rstrip()[:-1] + " " + lines[i].strip()
+        if heredoc:
+            heredoc = "" if line.strip() == heredoc else heredoc
+        else:
+            while i + 1 < len(lines):
+                if line.rstrip().endswith("\\"):
+                    i += 1
+                    line = line.rstrip()[:-1] + " " + lines[i].strip()
+                    continue
+                closes = _quote_closes(lines, i, line)
+                if closes is None:
+                    break
+                line = " ".join([line, *(more.strip() for more in lines[i + 1 : closes + 1])])
+                i = closes
+            opened = _HEREDOC.search(line)
+            heredoc = opened["word"] if opened else ""
         i += 1
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
@@ -268,6 +286,44 @@ def split_commands(script: str) -> list[Command]:
             if part:
                 commands.append(Command(part, start))
     return commands
+
+
+_HEREDOC = re.compile(r"(?<!<)<<-?(?!<)[ \t]*(?P<q>['\"]?)(?P<word>[A-Za-z_][\w-]*)(?P=q)")  # not `<<<`
+
+
+def _quote_closes(lines: list[str], index: int, line: str) -> int | None:
+    """The index of the line that closes a quoted string `line` (lines[index], maybe joined) leaves
+    open; None when it leaves none open, or when no later line closes it (a stray quote: the lines
+    stay apart, as they were)."""
+    quote = _open_quote(line, "")
+    for later in range(index + 1, len(lines)):
+        if not quote:
+            return later - 1 if later - 1 > index else None
+        quote = _open_quote(lines[later], quote)
+    return len(lines) - 1 if not quote and len(lines) - 1 > index else None
+
+
+def _open_quote(line: str, quote: str) -> str:
+    """The quote still open at the end of `line`, given the one open at its start ('' for none). A
+    `#` that starts a word outside quotes starts a comment, where quotes mean nothing (`# don't`)."""
+    if not quote and "'" not in line and '"' not in line:
+        return ""  # most lines
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if quote:
+            if ch == quote:
+                quote = ""
+            elif ch == "\\" and quote == '"':
+                i += 1
+        elif ch == "\\":
+            i += 1
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1] in " \t;&|("):
+            break
+        i += 1
+    return quote
 
 
 class SplitMemo(dict[str, list[Command]]):

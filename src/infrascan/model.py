@@ -162,7 +162,19 @@ def phrase_list(phrases: Iterable[Iterable[Part]], apart: bool = False) -> tuple
 def one_line(value: str, limit: int) -> str:
     """A command or expression as a fact quotes it: whitespace runs as one space, cut to `limit` with …."""
     flat = " ".join(value.split())
+    if len(flat) > limit:
+        flat = elide_quoted(flat)
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+_LONG_QUOTED = re.compile(r'"(?:[^"\\]|\\.){40,}"' + r"|'[^']{40,}'")
+
+
+def elide_quoted(command: str) -> str:
+    """A command too long to show whole, with its long quoted strings as `"…"`: release notes or a
+    message are what the command carries, and the options after them say what it does (listmonk's
+    `gh release create nightly --notes "…" --prerelease dist/*.tar.gz`)."""
+    return _LONG_QUOTED.sub(lambda m: f"{m[0][0]}…{m[0][0]}", command)
 
 
 def code_list(names: Iterable[str], limit: int | None = None, sep: str = ", ") -> list[Part]:

@@ -2184,3 +2184,29 @@ def test_an_action_told_only_to_install_its_tool_builds_nothing(
         ),
     })
     assert bool([f for f in ours(scanned, "ci.build") if "Helm charts packaged and published" in f.text]) is built
+
+
+def test_a_release_whose_notes_span_lines_shows_what_it_uploads(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """listmonk's nightly: `--notes "` opens six lines of Markdown. The step was cut at the quote, and
+    the archives it uploads, after it, were lost; shown whole, the notes crowded them out."""
+    workflow = (
+        "on: {schedule: [{cron: '0 2 * * *'}]}\n"
+        "jobs:\n"
+        "  nightly:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - run: |\n"
+        "          gh release create nightly \\\n"
+        '            --title "Nightly release" \\\n'
+        '            --notes "\n'
+        "          > **Warning**: This is an automated nightly build from the main branch.\n"
+        "          > It may contain bugs and breaking changes. Use at your own risk.\n"
+        "\n"
+        '          Built from commit: $(git rev-parse --short HEAD)" \\\n'
+        "            --prerelease \\\n"
+        "            dist/*.tar.gz\n"
+    )
+    scanned = scan(tmp_path_factory, "notes", {".github/workflows/nightly.yml": workflow})
+    step = one(ours(scanned, "ci.build"), "gh release create nightly")
+    assert '--notes "…" --prerelease dist/*.tar.gz' in step.text
+    assert "Warning" not in step.text
