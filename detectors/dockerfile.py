@@ -299,6 +299,7 @@ class DockerfileDetector(Detector):
     def _stages(self, path: str, structure: list[dict[str, Any]], out: Extraction) -> list[Stage]:
         args: dict[str, str] = {}
         stages: list[Stage] = []
+        secrets: list[tuple[str, int, int]] = []  # a credential-named ARG: name, line, its stage's index
         for instr in structure:
             name = str(instr.get("instruction", "")).upper()
             value = str(instr.get("value", ""))
@@ -306,14 +307,7 @@ class DockerfileDetector(Detector):
             if name == "ARG":
                 for key, default in _arg_pairs(value):
                     if secret_build_arg(key):
-                        out.diagnostics.append(
-                            self.diagnostic(
-                                path,
-                                line,
-                                f"build argument {key} looks like a secret; build arguments are kept in "
-                                "the image history (use a BuildKit secret mount)",
-                            )
-                        )
+                        secrets.append((key, line, len(stages) - 1))
                     if not stages:  # only ARGs before the first FROM can be used in FROM lines
                         args[key] = resolve_args(default, args)
                     else:
@@ -329,6 +323,15 @@ class DockerfileDetector(Detector):
                 stages[-1].expose_lines.append(line)
             elif stages:
                 self._instruction(stages[-1], name, value, line)
+        for key, line, stage in secrets:
+            # The last stage is the image; an earlier one's ARGs are not in its history (langfuse's
+            # SENTRY_AUTH_TOKEN, in its builder stage), but still in the build cache and in the
+            # values a provenance attestation records.
+            kept = ("build arguments are kept in the image history" if stage == len(stages) - 1 else
+                    "it is not in the final stage, but build arguments stay in the build cache and in "
+                    "provenance attestations")
+            out.diagnostics.append(self.diagnostic(
+                path, line, f"build argument {key} looks like a secret; {kept} (use a BuildKit secret mount)"))
         return stages
 
     @staticmethod

@@ -220,6 +220,12 @@ def test_build_args_that_look_like_secrets_are_diagnosed() -> None:
     result = extract(fixture_text("dockerfile", "multistage-args.Dockerfile"), "web/Dockerfile")
     flagged = sorted((d.line, d.message.split()[2]) for d in result.diagnostics)
     assert flagged == [(5, "NPM_TOKEN"), (15, "SENTRY_AUTH_TOKEN")]
+    # Neither is in the final stage (`runner`): not in the image's history, but in the build cache.
+    assert all("not in the final stage" in d.message and "image history" not in d.message for d in result.diagnostics)
+    final = extract("FROM alpine AS build\nRUN make\nFROM alpine\nARG GITHUB_TOKEN\nRUN fetch\n")
+    assert [(d.line, d.message) for d in final.diagnostics] == [
+        (4, "build argument GITHUB_TOKEN looks like a secret; build arguments are kept in the image history "
+            "(use a BuildKit secret mount)")]
     assert not secret_build_arg("NEXT_PUBLIC_PREVIEW_PR_AUTHOR")  # "AUTH" inside AUTHOR, and public
     assert not secret_build_arg("KEYCLOAK_VERSION")
     assert secret_build_arg("GITHUB_TOKEN") and secret_build_arg("DB_PASSWORD")
