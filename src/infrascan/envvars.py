@@ -351,6 +351,12 @@ class VariableReader:
         # One path and detector: ordering by line is Evidence's order, without comparing Evidence.
         return tuple(Evidence(self.path, line, self.detector) for line in sorted({v.line for v in vars_}))
 
+    def _place(self, vars_: list[Variable]) -> tuple[Part, ...]:
+        """Where the variables are, and that they are commented out when every one is: the file
+        offers them (`# SENTRY_DSN=`), it does not set them, and a hint should not read as a setting."""
+        lead = " commented out " if vars_ and all(v.optional for v in vars_) else " "
+        return (lead, *self.where)
+
     def _conf(self, vars_: list[Variable]) -> Confidence:
         return Confidence.HINT if all(v.optional for v in vars_) else self.confidence
 
@@ -507,7 +513,7 @@ class VariableReader:
             host = selected_host
         return Fact(
             "env.database",
-            text(tech.name, ": ", *_names(vars_), *how, " ", *self.where),
+            text(tech.name, ": ", *_names(vars_), *how, *self._place(vars_)),
             self._conf(vars_),
             self._ev(*vars_),
             env=self.env,
@@ -524,7 +530,7 @@ class VariableReader:
         how: list[Part] = [" (", Code(f"{url[0]}:"), " URL)"] if url else []
         return Fact(
             "env.database",
-            text("Database, engine not stated: ", *_names(vars_), *how, " ", *self.where),
+            text("Database, engine not stated: ", *_names(vars_), *how, *self._place(vars_)),
             Confidence.HINT,
             self._ev(*vars_),
             env=self.env,
@@ -546,7 +552,7 @@ class VariableReader:
             return [
                 Fact(
                     "env.database",
-                    text(tech.name, ": configured by ", *_names(vars_), " ", *self.where),
+                    text(tech.name, ": configured by ", *_names(vars_), *self._place(vars_)),
                     conf,
                     ev,
                     env=self.env,
@@ -581,7 +587,7 @@ class VariableReader:
         return [
             Fact(
                 field_id,
-                text(tech.name, ": ", *_names(vars_), " ", *self.where),
+                text(tech.name, ": ", *_names(vars_), *self._place(vars_)),
                 self._conf(vars_),
                 self._ev(*vars_),
                 item=tech.id,
@@ -605,7 +611,7 @@ class VariableReader:
         return [
             Fact(
                 field_id,
-                text(tech.name, ": ", *_names(group), " ", *self.where),
+                text(tech.name, ": ", *_names(group), *self._place(group)),
                 self._conf(group),
                 self._ev(*group),
                 item=tech.id,
@@ -641,7 +647,7 @@ class VariableReader:
         facts = [
             Fact(
                 "ext.purpose",
-                text(purpose, " (configured by ", *_names(vars_), " ", *self.where, ")"),
+                text(purpose, " (configured by ", *_names(vars_), *self._place(vars_), ")"),
                 conf,
                 self._ev(*vars_),
                 service=sid,
@@ -736,7 +742,7 @@ class VariableReader:
         shown = redact.value(var.name, var.value or "")
         return Fact(
             "log.levels",
-            text(Code(f"{var.name}={shown}"), " by default" if var.defaulted else "", " ", *self.where),
+            text(Code(f"{var.name}={shown}"), " by default" if var.defaulted else "", *self._place([var])),
             self._conf([var]),
             self._ev(var),
             item=f"{self.env or ''}:{var.name}",
@@ -752,7 +758,7 @@ class VariableReader:
             env = env_from_name(shown) or env
         return Fact(
             "env.special",
-            text(Code(f"{var.name}={shown}"), " by default" if var.defaulted else "", " ", *self.where),
+            text(Code(f"{var.name}={shown}"), " by default" if var.defaulted else "", *self._place([var])),
             self._conf([var]),
             self._ev(var),
             env=env,
@@ -775,7 +781,7 @@ class VariableReader:
         suffix = " (local)" if local else ""
         return Fact(
             "env.url",
-            text(Code(value), suffix, " from ", Code(var.name), " ", *self.where),
+            text(Code(value), suffix, " from ", Code(var.name), *self._place([var])),
             Confidence.INFERRED if not var.optional else Confidence.HINT,
             self._ev(var),
             env=self.env,
