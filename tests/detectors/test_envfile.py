@@ -181,7 +181,8 @@ def test_url_and_environment_from_file_name_and_selector(scanned: Scanned) -> No
 def test_log_levels(scanned: Scanned) -> None:
     levels = facts_for(scanned.model, "log.levels")
     assert "LOG_LEVEL=info in .env examples" in texts(levels)
-    assert any(f.text == "LANGFUSE_LOG_LEVEL=info commented out in .env examples" and f.confidence is Confidence.HINT for f in levels)
+    assert any(f.text == "LANGFUSE_LOG_LEVEL=info commented out in .env examples"
+               and f.confidence is Confidence.HINT for f in levels)
 
 
 # -- secrets -----------------------------------------------------------------------------------------
