@@ -51,7 +51,7 @@ def test_a_metrics_library_alone_is_no_rollback_signal_an_error_tracker_is(tmp_p
     })
     model = scan_dir(tmp_path).model
     signals = [f.text for f in model.facts if f.field == "deploy.rollback.identify"]
-    assert signals == ["New errors or slowdowns after a release in Sentry"]
+    assert signals == ["New errors after a release in Sentry"]  # an SDK alone: errors, no traces
 
 
 def test_variables_that_configure_an_exporter_are_no_rollback_signal(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def test_variables_that_configure_an_exporter_are_no_rollback_signal(tmp_path: P
     })
     model = scan_dir(tmp_path).model
     signals = [f.text for f in model.facts if f.field == "deploy.rollback.identify"]
-    assert signals == ["New errors or slowdowns after a release in Sentry"]
+    assert signals == ["New errors after a release in Sentry"]
     assert any(f.tech == "opentelemetry" for f in model.facts if f.field.startswith("mon."))
 
 
@@ -89,5 +89,20 @@ def test_a_running_collector_is_no_place_to_see_a_release_s_errors(tmp_path: Pat
 def test_a_release_signal_says_what_the_tool_shows() -> None:
     # Blackfire profiles, Bugsnag tracks errors, Sentry does both: "errors or slowdowns" only for both
     techs = load_catalog().techs
-    assert [_watched(techs[t]) for t in ("blackfire", "bugsnag", "sentry")] == [
+    both = {"application", "performance"}
+    assert [_watched(techs[t], both) for t in ("blackfire", "bugsnag", "sentry")] == [
         "Slowdowns", "New errors", "New errors or slowdowns"]
+    # and of what a tool can do, what the repository's facts show it used for
+    assert _watched(techs["sentry"], {"application"}) == "New errors"
+    assert _watched(techs["sentry"], {"performance"}) == "Slowdowns"
+
+
+def test_an_error_tracker_shows_slowdowns_once_tracing_is_set_up(tmp_path: Path) -> None:
+    # netbox-docker installs sentry-sdk and sets nothing: errors. django-shop's .env.example also sets
+    # SENTRY_TRACES_SAMPLE_RATE: Sentry's performance monitoring, so slowdowns too.
+    write_tree(tmp_path, {"requirements.txt": "sentry-sdk==2.0\n"})
+    signals = [f.text for f in scan_dir(tmp_path).model.facts if f.field == "deploy.rollback.identify"]
+    assert signals == ["New errors after a release in Sentry"]
+    write_tree(tmp_path, {".env.example": "SENTRY_DSN=\nSENTRY_TRACES_SAMPLE_RATE=0.1\n"})
+    signals = [f.text for f in scan_dir(tmp_path).model.facts if f.field == "deploy.rollback.identify"]
+    assert signals == ["New errors or slowdowns after a release in Sentry"]

@@ -60,7 +60,7 @@ def test_rollback_and_its_checks(scanned: Scanned) -> None:
     [verify] = facts_for(model, "deploy.rollback.verify")
     assert "GET /up" in verify.text and verify.confidence is Confidence.DECLARED
     # kamal-proxy's check gates the boot; Sentry is what tells a bad release
-    assert texts(facts_for(model, "deploy.rollback.identify")) == ["New errors or slowdowns after a release in Sentry"]
+    assert texts(facts_for(model, "deploy.rollback.identify")) == ["New errors after a release in Sentry"]
 
 
 def test_tests_and_migrations(scanned: Scanned) -> None:

@@ -8,6 +8,7 @@ the others. Environment names are normalised here, once, so `prod` in a workflow
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -190,10 +191,13 @@ def _only_a_client(fact: Fact) -> bool:
     return bool(fact.attrs.get("configured")) or all(e.detector == "manifests" for e in fact.evidence)
 
 
-def _watched(tech: Tech) -> str:
+def _watched(tech: Tech, used: set[str]) -> str:
     """What a monitoring tool shows of a bad release: a profiler (Blackfire, Skylight) slowdowns,
-    not errors; an error tracker without performance monitoring, errors."""
+    not errors; an error tracker without performance monitoring, errors. Of what the tool can do,
+    what the repository uses (`used`, the monitoring fields its facts are in): a Sentry SDK alone
+    reports errors, and slowdowns only once tracing is set up (netbox-docker's `sentry-sdk`)."""
     kinds = set(tech.monitoring) & {"application", "performance"}
+    kinds = (kinds & used) or kinds
     if kinds == {"performance"}:
         return "Slowdowns"
     if kinds == {"application"}:
@@ -203,20 +207,26 @@ def _watched(tech: Tech) -> str:
 
 def _rollback_signals(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
     """What would tell a team a release is bad: their error tracking, critical alerts, health checks."""
+    facts = [fact for fact in facts if fact.confidence is not Confidence.HINT]
+    watching = [(fact, tech) for fact in facts
+                if fact.field in ("mon.application", "mon.performance")
+                and (tech := catalog.techs.get(fact.tech or "")) is not None
+                and fact.attrs.get("runs_in") in (None, *RELEASED)
+                and not tech.forwards and not (tech.collected and _only_a_client(fact))]
+    used: dict[str, set[str]] = defaultdict(set)  # per tool, what its facts show it used for
+    for fact, tech in watching:
+        used[tech.id].add(fact.field.removeprefix("mon."))
+    watched = {id(fact): tech for fact, tech in watching}
     derived = []
     for fact in facts:
-        if fact.confidence is Confidence.HINT:
-            continue
-        if fact.field in ("mon.application", "mon.performance") \
-                and (tech := catalog.techs.get(fact.tech or "")) is not None \
-                and fact.attrs.get("runs_in") in (None, *RELEASED) \
-                and not tech.forwards and not (tech.collected and _only_a_client(fact)):
+        tech = watched.get(id(fact))
+        if tech is not None:
             derived.append(
                 replace(
                     fact,
                     field="deploy.rollback.identify",
                     confidence=Confidence.INFERRED,
-                    parts=text(_watched(tech), " after a release in ", tech.name),
+                    parts=text(_watched(tech, used[tech.id]), " after a release in ", tech.name),
                     item=f"monitoring:{tech.id}",
                     order=(),
                     attrs={},
