@@ -69,6 +69,7 @@ from infrascan.tasks import TaskIndex, script_arguments, workspace
 from infrascan.yamlload import Tagged, YDict, line_of, load_table, load_yaml
 
 from ._pipelines import alert_fact, allowed_to_fail, folded_block
+from .goreleaser import published, release_config
 
 CI = "github-actions"
 WORKFLOW = "gha.workflow"
@@ -1400,6 +1401,7 @@ class Expander:
         self.actions = {r.path: r.data for r in ctx.records(ACTION)}
         self.tasks = TaskIndex(ctx)
         self.npm_targets = self.tasks.npm_scripts
+        self.goreleaser = {r.path: r for r in ctx.records("goreleaser.config")}
         self.scripts: dict[str, list[Record]] = {}
         for record in ctx.records("script.command"):
             self.scripts.setdefault(record.path, []).append(record)
@@ -1802,10 +1804,20 @@ class Expander:
                         automatic=found.automatic,
                     )
                 )
+                if found.tool == "goreleaser" and found.kind == "build":
+                    self._goreleaser(out[-1], normalised, near)
         turbo = _TURBO.match(normalised)
         if turbo and not any(f.kind != "indirect" for f in found_kinds):
             out.extend(self._turbo(turbo["task"], display, path, line, depth, _TURBO_FILTER.findall(normalised)))
         return out
+
+    def _goreleaser(self, found: Found, command: str, wd: str) -> None:
+        """`goreleaser release`: what its configuration publishes, said and cited (goreleaser.py)."""
+        record = release_config(command, wd, self.goreleaser)
+        phrase, line = published(record) if record is not None else ([], 0)
+        if record is not None and phrase:
+            found.detail["makes"] = ["Publishes ", *phrase, " (", Code(record.path), ")"]
+            found.source = (record.path, line)
 
     def _markers(self, command: str, display: str, path: str, line: int) -> list[Found]:
         """Things no command rule says: a cluster started in the runner, an environment torn down,
@@ -2802,9 +2814,11 @@ class FactBuilder:
             title = "Build and push image" if built and pushed else "Build image" if built else "Push image"
         else:
             parts = [*self.fanned_how(finds, fanned)]
-            if finds[0].detail.get("makes"):
-                # a release action (helm/chart-releaser-action): what it makes, not only its name
-                parts = [f"{finds[0].detail['makes']} with ", *parts]
+            makes = finds[0].detail.get("makes")
+            if makes:
+                # a release action (helm/chart-releaser-action) or tool (GoReleaser, by its
+                # configuration): what it makes, not only its name
+                parts = [*([makes] if isinstance(makes, str) else makes), " with ", *parts]
             elif finds[0].detail.get("published_to"):
                 parts = ["Files published to repository ", Code(str(finds[0].detail["published_to"])), " with ",
                          *parts]

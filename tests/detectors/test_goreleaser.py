@@ -1,0 +1,94 @@
+"""GoReleaser configurations: what `goreleaser release` publishes, said where CI runs it."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import fixture_text, scan_tree
+from infrascan.detectors.goreleaser import GoReleaserDetector, published, release_config
+
+from infrascan.detector import SourceFile
+from infrascan.results import Record
+
+DETECTOR = GoReleaserDetector()
+
+
+def record(text: str, path: str = ".goreleaser.yml") -> Record:
+    out = DETECTOR.extract(SourceFile(path, text))
+    assert not out.diagnostics
+    (found,) = out.records
+    return found
+
+
+def test_a_configuration_names_its_images_release_packages_and_tap() -> None:
+    found = record(fixture_text("goreleaser", "release.goreleaser.yml"))
+    data = found.data
+    # repositories without their tags, each once, with the line it is first written on
+    assert [name for name, _ in data["images"]] == [
+        "acme/mailer", "ghcr.io/{{ .Env.GITHUB_ORG }}/{{ .ProjectName }}", "{{ .Env.DOCKER_ORG }}/mailer"]
+    assert data["images"][0][1] == 16
+    assert data["release"] is True and data["packages"] == ["deb", "rpm"] and data["taps"] == ["acme/homebrew-tap"]
+    phrase, line = published(found)
+    said = "".join(p if isinstance(p, str) else f"`{p.text}`" for p in phrase)
+    assert said == ("Docker image `acme/mailer`, images named by templates on GitHub Container Registry and others, "
+                    "a release with its archives, deb, rpm packages and the Homebrew tap `acme/homebrew-tap`")
+    assert line == 16
+
+
+def test_a_disabled_release_and_no_images_publish_nothing() -> None:
+    found = record("release:\n  disable: true\nbuilds:\n  - goos: [linux]\n")
+    assert published(found) == ([], 0)
+
+
+@pytest.mark.parametrize(
+    ("command", "wd", "expected"),
+    [
+        ("goreleaser release --clean", "", ".goreleaser.yml"),
+        ("goreleaser", "", ".goreleaser.yml"),  # release is the default command
+        ("goreleaser release --config .goreleaser-nightly.yml", "", ".goreleaser-nightly.yml"),
+        ("goreleaser release -f=build/goreleaser.yaml", "", "build/goreleaser.yaml"),
+        ("goreleaser --config ../.goreleaser-nightly.yml release", "cli", ".goreleaser-nightly.yml"),
+        ("goreleaser release --clean", "cli", "cli/.goreleaser.yaml"),
+        # what publishes nothing, or reads no configuration here
+        ("goreleaser release --snapshot --clean", "", None),
+        ("goreleaser release --skip=publish", "", None),
+        ("goreleaser release --skip=validate,publish", "", None),
+        ("goreleaser build --single-target", "", None),
+        ("goreleaser check", "", None),
+        ("goreleaser release --config missing.yml", "", None),
+    ],
+)
+def test_the_configuration_a_command_releases_with(command: str, wd: str, expected: str | None) -> None:
+    configs = {p: Record("goreleaser.config", p, 1, {}) for p in (
+        ".goreleaser.yml", ".goreleaser-nightly.yml", "build/goreleaser.yaml", "cli/.goreleaser.yaml")}
+    found = release_config(command, wd, configs)
+    assert (found.path if found else None) == expected
+
+
+def test_a_workflow_step_says_what_its_release_publishes(tmp_path) -> None:
+    """listmonk's release job ran `goreleaser release`, and the document said only that; the
+    configuration pushes images to two registries and attaches archives to a GitHub release."""
+    workflow = (
+        "on: {push: {tags: ['v*']}}\n"
+        "jobs:\n"
+        "  release:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - uses: goreleaser/goreleaser-action@v6\n"
+        "        with:\n"
+        "          args: release --clean\n"
+        "  nightly:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - run: goreleaser release --snapshot --clean\n"
+    )
+    scanned = scan_tree(tmp_path, {
+        ".github/workflows/release.yml": workflow,
+        ".goreleaser.yml": "dockers:\n  - image_templates: ['acme/mailer:{{ .Tag }}', 'ghcr.io/acme/mailer:latest']\n",
+    })
+    builds = {f.text: f for f in scanned.model.facts if f.field == "ci.build"}
+    release = next(f for t, f in builds.items() if "release --clean" in t and "snapshot" not in t)
+    assert release.text.startswith("Publishes Docker images acme/mailer, ghcr.io/acme/mailer and a release with "
+                                   "its archives (.goreleaser.yml) with goreleaser release --clean in job release")
+    assert (".goreleaser.yml", 2) in [(e.path, e.line) for e in release.evidence]
+    snapshot = next(f for t, f in builds.items() if "snapshot" in t)
+    assert "Publishes" not in snapshot.text  # a snapshot publishes nothing
