@@ -245,3 +245,32 @@ def test_url_alone_is_the_application_s_address() -> None:
     [url] = [f for f in read(var("URL", "https://wiki.acme-corp.io"), env="production") if f.field == "env.url"]
     assert url.text.startswith("https://wiki.acme-corp.io from URL")
     assert not [f for f in read(var("WEBHOOK_URL", "https://hooks.acme-corp.io/x")) if f.field == "env.url"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("RUN_MIGRATIONS", "1", True),  # miniflux
+        ("NEX_AUTO_MIGRATE", "true", True),
+        ("ORION_STORAGE__AUTO_MIGRATE", "yes", True),
+        ("MIGRATE_ON_STARTUP", "'True'", True),
+        ("DB_MIGRATE", "on", True),
+        ("RUN_MIGRATIONS", "0", False),  # switched off: migrated some other way, which is not said here
+        ("RUN_MIGRATIONS", "", False),
+        ("MIGRATE", "true", False),  # too bare a name to say what it migrates
+        ("MIGRATIONS_DIR", "db/migrations", False),
+    ],
+)
+def test_a_switch_that_migrates_on_start_is_the_migration_strategy(name: str, value: str, said: bool) -> None:
+    facts = [f for f in read(var(name, value, line=13)) if f.field == "deploy.migration.strategy"]
+    assert bool(facts) is said
+    if said:
+        (fact,) = facts
+        assert fact.text == (f"On application start: {name}={value} in container api switches on migrations "
+                             "as the application starts (by the variable's name)")
+        assert fact.confidence is Confidence.INFERRED and fact.env is None
+
+
+def test_a_commented_out_migration_switch_is_a_hint() -> None:
+    (fact,) = [f for f in read(var("RUN_MIGRATIONS", "true", optional=True)) if f.field == "deploy.migration.strategy"]
+    assert fact.confidence is Confidence.HINT and "commented out" in fact.text

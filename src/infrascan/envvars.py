@@ -42,6 +42,13 @@ class Variable:
 # A Helm values key keeps its component's path (`INJECTOR.LOGLEVEL`: vault-helm's injector, not its server).
 LOG_LEVEL_NAMES = re.compile(
     r"^(?:[A-Z0-9_-]+\.)*(?:[A-Z0-9]+_)*(?:LOG_?LEVEL|LOGGING_?LEVEL|LOG_FORMAT)$|^RUST_LOG$|^DEBUG$")
+# A switch that has the application apply its own migrations as it starts (miniflux's
+# `RUN_MIGRATIONS=1`, `*_AUTO_MIGRATE=true`, `MIGRATE_ON_STARTUP`): known by its name only, as the
+# code that reads it is not read; set to a true value it is the migration strategy's lead.
+MIGRATE_ON_START_NAMES = re.compile(
+    r"^(?:[A-Z0-9_]*_)?(?:RUN_(?:DB_)?MIGRATIONS?|AUTO_?MIGRATE|AUTO_?MIGRATIONS?|MIGRATE_ON_START(?:UP)?"
+    r"|(?:DB|DATABASE)_(?:AUTO_)?MIGRATE)$")
+_TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 # The same setting as a configuration key (Helm values `logLevel: info`, `log_level: debug`).
 LOG_LEVEL_KEYS = re.compile(r"^(?:log_?level|logging_?level)$", re.I)
 ENV_SELECTORS = frozenset(
@@ -476,6 +483,8 @@ class VariableReader:
             return [self._log_level(var)]
         if name in ENV_SELECTORS and var.value:
             return [self._selector(var)]
+        if MIGRATE_ON_START_NAMES.match(name) and (var.value or "").strip().strip("'\"").lower() in _TRUE_VALUES:
+            return [self._migrate_on_start(var)]
         bare, public = public_suffix(name)
         if (APP_URL_NAMES.match(bare) or (public and bare == "URL")) and var.value:
             fact = self._app_url(var)
@@ -749,6 +758,18 @@ class VariableReader:
             rank=40,
             order=(self.path, var.line),
             attrs={"environment": self.env} if self.env else {},
+        )
+
+    def _migrate_on_start(self, var: Variable) -> Fact:
+        return Fact(
+            "deploy.migration.strategy",
+            text("On application start: ", Code(f"{var.name}={(var.value or '').strip()}"), *self._place([var]),
+                 " switches on migrations as the application starts (by the variable's name)"),
+            Confidence.INFERRED if not var.optional else Confidence.HINT,  # a name, not a command
+            self._ev(var),
+            item=f"migrate-on-start:{var.name}",
+            rank=60,
+            order=(self.path, var.line),
         )
 
     def _selector(self, var: Variable) -> Fact:
