@@ -1584,7 +1584,7 @@ class Expander:
                 spec = self.know.action(uses) or self._dockerfile_action(uses, step["with"],
                                                                           [s.scope.lookup for s in scoped])
                 if spec is not None:
-                    run.groups = self._grouped(run, partial(self._action, spec=spec, job=job, run=run))
+                    run.groups = self._grouped(run, job, partial(self._action, spec=spec, job=job, run=run))
                 if spec is not None and spec.output and step["id"]:
                     # The steps after this one see its output (`steps.app_name.outputs.value`).
                     scenarios = [
@@ -1592,7 +1592,7 @@ class Expander:
                         for plain, scope, runs in zip(scenarios, scoped, ran, strict=True)
                     ]
             if step["run"] is not None:
-                run.groups += self._grouped(run, partial(self._script, run=run, wd=run.wd))
+                run.groups += self._grouped(run, job, partial(self._script, run=run, wd=run.wd))
         return out
 
     def _with_output(self, spec: ActionSpec, step: dict[str, Any], scenario: Scenario, lookup: Lookup) -> Scenario:
@@ -1617,7 +1617,7 @@ class Expander:
         return Scenario(scenario.trigger, scenario.scope.child(values=output), scenario.fixed)
 
     def _grouped(
-        self, run: StepRun, classify_: Callable[[Resolved], list[Found]]
+        self, run: StepRun, job: dict[str, Any], classify_: Callable[[Resolved], list[Found]]
     ) -> list[tuple[list[Scenario], list[Found]]]:
         """Classifies the step once per distinct text its expressions give across scenarios."""
         groups: dict[str, tuple[Resolved, list[Scenario]]] = {}
@@ -1631,9 +1631,31 @@ class Expander:
             key = repr((resolved.run, sorted(resolved.with_.items())))
             groups.setdefault(key, (resolved, []))[1].append(scenario)
         return [
-            (scns, [f for f in classify_(resolved) if not self._only_checks(step, f)])
+            (scns, self._handoffs([f for f in classify_(resolved) if not self._only_checks(step, f)], job, step,
+                                  resolved))
             for resolved, scns in groups.values()
         ]
+
+    @staticmethod
+    def _handoffs(finds: list[Found], job: dict[str, Any], step: dict[str, Any], resolved: Resolved) -> list[Found]:
+        """A dispatch to another repository's workflows (`gh api repos/o/r/dispatches`, `gh workflow
+        run --repo`, peter-evans/repository-dispatch) hands the deploy over where the job, the step
+        or the event it sends says it deploys: saleor's `deploy` job sends `deploy-staging` to
+        saleor/saleor-multitenant, and its deployment gaps blamed a token action. Any other dispatch
+        (a docs rebuild, a downstream test) is not said."""
+        if not any(f.kind == "handoff" for f in finds):
+            return finds
+        said = " ".join([str(job["id"]), str(job["name"] or ""), str(step["name"] or ""), resolved.run,
+                         *resolved.with_.values()])
+        deploys = _DEPLOYS.search(said) is not None
+        out = []
+        for found in finds:
+            if found.kind == "handoff":
+                if not deploys:
+                    continue
+                found = replace(found, kind="deploy", detail={**found.detail, "handoff": True})  # shared
+            out.append(found)
+        return out
 
     def _composite(self, run: StepRun, job: dict[str, Any], wd: str, stack: tuple[str, ...]) -> list[StepRun]:
         step = run.step

@@ -1781,6 +1781,22 @@ ROWS: list[tuple[str, str]] = [
     ('curl -sSf https://$APP_URL/ | grep -q "<title>Acme</title>"', 'verify:curl'),
     # negative: grep of a downloaded tool version
     ('curl -sSL https://raw.githubusercontent.com/acme/tool/main/VERSION -o VERSION', ''),
+    # ---- repository-dispatch ---- saleor/saleor .github/workflows/create-tag-with-release-pr.yml
+    ('gh api /repos/saleor/saleor-multitenant/dispatches --input - <<< "$payload"', "handoff:github"),
+    # canonical/sonic-buildimage docs: a workflow_dispatch event through the REST API
+    ("gh api --method POST repos/canonical/sonic-buildimage/actions/workflows/resolute-build.yml/dispatches "
+     "-f ref=202605_resolute", "handoff:github"),
+    # docs.github.com REST "Create a repository dispatch event"
+    ("curl -L -X POST -H \"Accept: application/vnd.github+json\" -H \"Authorization: Bearer $TOKEN\" "
+     "https://api.github.com/repos/OWNER/REPO/dispatches -d '{\"event_type\":\"on-demand-test\"}'", "handoff:github"),
+    # docs.github.com REST "Create a workflow dispatch event"
+    ("curl -L -X POST -H \"Authorization: Bearer $TOKEN\" "
+     "https://api.github.com/repos/OWNER/REPO/actions/workflows/WORKFLOW_ID/dispatches -d '{\"ref\":\"main\"}'",
+     "handoff:github"),
+    # cli.github.com manual (gh api): `repos/{owner}/{repo}/dispatches` with a field
+    ("gh api repos/acme/infra/dispatches -f event_type=deploy-production", "handoff:github"),
+    # negatives: the API's other endpoints
+    ("gh api repos/cli/cli/releases --jq '.[0].tag_name'", ""),
 ]
 
 
@@ -1872,6 +1888,7 @@ def test_rule_ids_are_unique_and_well_formed() -> None:
             "indirect",
             "registry",
             "backup",
+            "handoff",
         ), rule.id
         if rule.kind == "test":
             assert rule.level in ("unit", "integration", "e2e", "performance"), rule.id

@@ -52,6 +52,7 @@ KINDS = (
     "indirect",
     "registry",
     "backup",
+    "handoff",  # a dispatch to another repository's workflows: a deploy where its job says so
 )
 TEST_LEVELS = ("unit", "integration", "e2e", "performance")
 
@@ -489,6 +490,8 @@ def _classify(command: str) -> tuple[Classification, ...]:
             detail: dict[str, Any] = {}
             if rule.kind == "indirect":
                 detail["script"] = match.group("script")
+            elif rule.kind == "handoff":
+                detail["repository"] = match.group("repo")
             detail.update(_deploy_detail(rule, cmd))
             if rule.output == "package":
                 detail["output"] = _program_output(argv(cmd))

@@ -1238,6 +1238,8 @@ ACTION_ROWS: list[tuple[str, tuple[str, ...]]] = [
     ("redhat-actions/push-to-registry@v2", ("push",)),
     # podinfo release.yml
     ("goreleaser/goreleaser-action@v5", ("command",)),
+    # peter-evans/repository-dispatch README: a dispatch to another repository
+    ("peter-evans/repository-dispatch@v3", ("handoff",)),
     ("docker/metadata-action@v5", ("meta",)),
     ("docker/login-action@v3", ("login",)),
     # langfuse _deploy_ecs_service.yml
@@ -2210,3 +2212,39 @@ def test_a_release_whose_notes_span_lines_shows_what_it_uploads(tmp_path_factory
     step = one(ours(scanned, "ci.build"), "gh release create nightly")
     assert '--notes "…" --prerelease dist/*.tar.gz' in step.text
     assert "Warning" not in step.text
+
+
+def test_a_dispatch_to_another_repository_is_a_deploy_where_the_job_says_so(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """saleor's `deploy` job sends `deploy-staging` to saleor/saleor-multitenant with `gh api
+    .../dispatches`: the document's deployment fields were gaps blaming a token action. A dispatch
+    that triggers a docs rebuild elsewhere is no deploy of this project."""
+    workflow = (
+        "on: {push: {branches: [main]}}\n"
+        "jobs:\n"
+        "  deploy:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - name: Trigger staging deployment\n"
+        "        run: |\n"
+        "          payload=$(jq -n --arg v \"$VERSION\"\n"
+        "            '{event_type: \"deploy-staging\", client_payload: {version: $v}}')\n"
+        "          gh api /repos/acme/platform/dispatches --input - <<< \"$payload\"\n"
+        "  docs:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - run: gh api repos/acme/website/dispatches -f event_type=rebuild\n"
+        "  notify:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - uses: peter-evans/repository-dispatch@v3\n"
+        "        with:\n"
+        "          repository: acme/infra\n"
+        "          event-type: deploy-production\n"
+    )
+    scanned = scan(tmp_path_factory, "dispatch", {".github/workflows/release.yml": workflow})
+    automated = ours(scanned, "ci.deploy.automated")
+    said = " | ".join(f.text for f in automated)
+    assert "gh api /repos/acme/platform/dispatches" in said and "(job deploy" in said
+    assert "peter-evans/repository-dispatch" in said and "(job notify" in said
+    assert "acme/website" not in said and "job docs" not in said
