@@ -1631,8 +1631,8 @@ class Expander:
             key = repr((resolved.run, sorted(resolved.with_.items())))
             groups.setdefault(key, (resolved, []))[1].append(scenario)
         return [
-            (scns, self._handoffs([f for f in classify_(resolved) if not self._only_checks(step, f)], job, step,
-                                  resolved))
+            (scns, self._releases(self._handoffs([f for f in classify_(resolved) if not self._only_checks(step, f)],
+                                                 job, step, resolved), job, step))
             for resolved, scns in groups.values()
         ]
 
@@ -1834,12 +1834,25 @@ class Expander:
         return out
 
     def _goreleaser(self, found: Found, command: str, wd: str) -> None:
-        """`goreleaser release`: what its configuration publishes, said and cited (goreleaser.py)."""
+        """`goreleaser release`: the configuration it publishes with (goreleaser.py); what that
+        publishes is said once the step's environment is known (`_releases`)."""
         record = release_config(command, wd, self.goreleaser)
-        phrase, line = published(record) if record is not None else ([], 0)
-        if record is not None and phrase:
-            found.detail["makes"] = ["Publishes ", *phrase, " (", Code(record.path), ")"]
-            found.source = (record.path, line)
+        if record is not None:
+            found.detail["goreleaser"] = record.path
+
+    def _releases(self, finds: list[Found], job: dict[str, Any], step: dict[str, Any]) -> list[Found]:
+        """What each `goreleaser release` of a step publishes, said and cited: its configuration read
+        with the environment the job and step give it (pocket-id's build-next job sets SKIP_RELEASE,
+        which its `release.disable` template reads)."""
+        out = []
+        for found in finds:
+            record = self.goreleaser.get(found.detail.get("goreleaser", ""))
+            phrase, line = published(record, {**job["env"], **step["env"]}) if record is not None else ([], 0)
+            if record is not None and phrase:
+                found = replace(found, source=(record.path, line),  # a shared Found (scripts are memoised)
+                                detail={**found.detail, "makes": ["Publishes ", *phrase, " (", Code(record.path), ")"]})
+            out.append(found)
+        return out
 
     def _markers(self, command: str, display: str, path: str, line: int) -> list[Found]:
         """Things no command rule says: a cluster started in the runner, an environment torn down,

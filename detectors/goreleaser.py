@@ -69,20 +69,42 @@ def config_data(doc: YDict) -> dict[str, Any]:
                     line = values.line_of(index) if isinstance(values, YList) else entry.line_of(key)
                     images[repository] = line
     release = doc.get("release")
-    disabled = isinstance(release, dict) and release.get("disable") in (True, "true")
+    disable = release.get("disable") if isinstance(release, dict) else None
+    # true, false, or a template the release step's environment settles (pocket-id's
+    # `{{ if index .Env "SKIP_RELEASE" }}true{{ end }}`, which its build-next job sets)
+    disabled: bool | str = disable if isinstance(disable, str) and "{{" in disable else disable in (True, "true")
     packages = sorted({str(f) for entry in _entries(doc.get("nfpms")) for f in _as_list(entry.get("formats"))
                        if isinstance(f, str) and "{{" not in f})
     taps = [name for section in ("brews", "homebrew_casks") for entry in _entries(doc.get(section))
             if (name := _tap(entry))]
     return {
         "images": [[name, line] for name, line in images.items()],
-        "release": not disabled,
+        "release_disabled": disabled,
+        "draft": isinstance(release, dict) and release.get("draft") in (True, "true"),
         "release_line": doc.line_of("release") if isinstance(release, dict) else 0,
         "packages": packages,
         "packages_line": doc.line_of("nfpms") if packages else 0,
         "taps": taps,
         "taps_line": next((doc.line_of(s) for s in ("brews", "homebrew_casks") if s in doc), 0) if taps else 0,
     }
+
+
+# `{{ if index .Env "X" }}true{{ end }}`, `{{ if .Env.X }}true{{ end }}`, `{{ if isEnvSet "X" }}...`,
+# each maybe under `not (...)`: the forms a switch takes; any other template is not evaluated.
+_SWITCH = re.compile(
+    r'^\{\{-?\s*if\s+(?P<not>not\s+\(\s*)?(?:index\s+\.Env\s+"(?P<a>\w+)"|\.Env\.(?P<b>\w+)|isEnvSet\s+"(?P<c>\w+)")'
+    r'\s*\)?\s*-?\}\}\s*true\s*\{\{-?\s*end\s*-?\}\}$')
+
+
+def _template_true(template: str, env: Mapping[str, str]) -> bool | None:
+    """Whether a switch template renders `true` in `env`; None for a template of another form."""
+    match = _SWITCH.match(template.strip())
+    if match is None:
+        return None
+    name = match["a"] or match["b"] or match["c"]
+    value = env.get(name, "")
+    truthy = name in env if match["c"] else bool(value)
+    return truthy != bool(match["not"])
 
 
 def _entries(value: Any) -> list[YDict]:
@@ -143,9 +165,10 @@ def release_config(command: str, wd: str, configs: Mapping[str, Record]) -> Reco
     return next((configs[path] for path in defaults if path in configs), None)
 
 
-def published(record: Record) -> tuple[list[Part], int]:
+def published(record: Record, env: Mapping[str, str]) -> tuple[list[Part], int]:
     """What a configuration publishes, as a phrase (`Docker images `a`, `b`, a release with its
-    archives and deb, rpm packages`), with the line to cite; ([], 0) when it publishes nothing."""
+    archives and deb, rpm packages`), with the line to cite; ([], 0) when it publishes nothing.
+    `env` is the environment the step gives GoReleaser, which a `release.disable` template reads."""
     data = record.data
     phrases: list[list[Part]] = []
     named = [name for name, _ in data["images"] if "{{" not in name]
@@ -158,8 +181,11 @@ def published(record: Record) -> tuple[list[Part], int]:
         hosts = list(dict.fromkeys(r for r in registries if r))
         where = f" on {', '.join(hosts)}{' and others' if '' in registries else ''}" if hosts else ""
         phrases.append([f"{'images' if named else 'Docker images'} named by templates{where}"])
-    if data["release"]:
-        phrases.append(["a release with its archives"])
+    disabled = data["release_disabled"]
+    off = _template_true(disabled, env) if isinstance(disabled, str) else disabled
+    if off is not True:
+        release = "a draft release with its archives" if data["draft"] else "a release with its archives"
+        phrases.append([release, ", unless its template disables it" if off is None else ""])
     if data["packages"]:
         phrases.append([", ".join(data["packages"]) + " packages"])
     if data["taps"]:

@@ -26,8 +26,9 @@ def test_a_configuration_names_its_images_release_packages_and_tap() -> None:
     assert [name for name, _ in data["images"]] == [
         "acme/mailer", "ghcr.io/{{ .Env.GITHUB_ORG }}/{{ .ProjectName }}", "{{ .Env.DOCKER_ORG }}/mailer"]
     assert data["images"][0][1] == 16
-    assert data["release"] is True and data["packages"] == ["deb", "rpm"] and data["taps"] == ["acme/homebrew-tap"]
-    phrase, line = published(found)
+    assert data["release_disabled"] is False and data["packages"] == ["deb", "rpm"]
+    assert data["taps"] == ["acme/homebrew-tap"]
+    phrase, line = published(found, {})
     said = "".join(p if isinstance(p, str) else f"`{p.text}`" for p in phrase)
     assert said == ("Docker image `acme/mailer`, images named by templates on GitHub Container Registry and others, "
                     "a release with its archives, deb, rpm packages and the Homebrew tap `acme/homebrew-tap`")
@@ -36,7 +37,26 @@ def test_a_configuration_names_its_images_release_packages_and_tap() -> None:
 
 def test_a_disabled_release_and_no_images_publish_nothing() -> None:
     found = record("release:\n  disable: true\nbuilds:\n  - goos: [linux]\n")
-    assert published(found) == ([], 0)
+    assert published(found, {}) == ([], 0)
+
+
+@pytest.mark.parametrize(
+    ("disable", "env", "said"),
+    [
+        # pocket-id: its build-next job sets SKIP_RELEASE, its release job does not
+        ('{{ if index .Env "SKIP_RELEASE" }}true{{ end }}', {"SKIP_RELEASE": "true"}, ""),
+        ('{{ if index .Env "SKIP_RELEASE" }}true{{ end }}', {}, "a draft release with its archives"),
+        ("{{ if .Env.NIGHTLY }}true{{ end }}", {"NIGHTLY": "1"}, ""),
+        ('{{ if not (isEnvSet "PUBLISH") }}true{{ end }}', {"PUBLISH": ""}, "a draft release with its archives"),
+        # a template of another form is not evaluated, and the sentence says so
+        ("{{ .Env.DISABLE_RELEASE }}", {}, "a draft release with its archives, unless its template disables it"),
+    ],
+)
+def test_a_templated_release_switch_is_read_with_the_step_s_environment(disable: str, env: dict[str, str],
+                                                                        said: str) -> None:
+    found = record(f"release:\n  draft: true\n  disable: '{disable}'\n")
+    phrase, _ = published(found, env)
+    assert "".join(p for p in phrase if isinstance(p, str)) == said
 
 
 @pytest.mark.parametrize(
