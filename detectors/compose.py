@@ -413,6 +413,12 @@ class ComposeDetector(Detector):
         env = compose_env(file.path, is_deployed(services, apps, monitoring_tools(images), web_servers, published),
                           selected_env(services))
         running = {found[0].id for found in images.values() if found}
+        # A stack whose own services publish nothing is reached through its web server: taiga-docker's
+        # nginx gateway publishes 9000:80 in front of images it does not build, and the document's
+        # development URL was a gap that said it had looked at published ports.
+        served = any(port_specs(services[n].get("ports")) for n in apps if isinstance(services[n], dict))
+        fronts = set() if served else {n for n in web_servers if isinstance(services[n], dict)
+                                       and first_host_port(port_specs(services[n].get("ports")))}
         same_image: dict[tuple[str, str], list[tuple[str, int]]] = {}
         for name, svc in services.items():
             if isinstance(svc, YDict):
@@ -421,7 +427,7 @@ class ComposeDetector(Detector):
                     svc_line = services.line_of(name) if isinstance(services, YDict) else svc.line
                     image_key = (found[0].id, found[1].reference())
                     same_image.setdefault(image_key, []).append((str(name), line_of(svc, "image", svc_line)))
-                self._service(file.path, str(name), svc, services, env, found, running, out)
+                self._service(file.path, str(name), svc, services, env, found, running, out, str(name) in fronts)
         # the host ports each service publishes, as its record holds them
         published_at = {r.data["service"]: r.data["ports"] for r in out.records if r.kind == "compose.service"}
         for (tech_id, reference), users in same_image.items():
@@ -457,6 +463,7 @@ class ComposeDetector(Detector):
         found: tuple[Tech, ImageRef] | None,
         running: set[str],
         out: Extraction,
+        front: bool = False,
     ) -> None:
         svc_line = services.line_of(name) if isinstance(services, YDict) else svc.line
         infrastructure = _infrastructure(found)
@@ -465,6 +472,8 @@ class ComposeDetector(Detector):
         builds_tool = "build" in svc and any(tech.category not in ("runtime", "os") for tech, _, _ in
                                              self.catalog.mentions(re.sub(r"[-_.]", " ", str(name))))
         app_service = ("build" in svc and not builds_tool) or (found is not None and found[0].category == "runtime")
+        if front:  # the web server the stack is reached through (extract)
+            self._ports(path, name, svc, svc_line, env, True, out, front=True)
         if not infrastructure:  # the application's own (or an unrecognised) service
             self._ports(path, name, svc, svc_line, env, app_service, out)
             self._health(path, name, svc, svc_line, env, out)
@@ -583,7 +592,8 @@ class ComposeDetector(Detector):
         )
 
     def _ports(
-        self, path: str, name: str, svc: YDict, svc_line: int, env: str | None, app_service: bool, out: Extraction
+        self, path: str, name: str, svc: YDict, svc_line: int, env: str | None, app_service: bool, out: Extraction,
+        front: bool = False,
     ) -> None:
         specs = port_specs(svc.get("ports"))
         if not specs:
@@ -612,7 +622,8 @@ class ComposeDetector(Detector):
             out.facts.append(
                 Fact(
                     "env.url",
-                    text(Code(url), " (local) from compose service ", Code(name), " ports"),
+                    text(Code(url), " (local) from compose service ", Code(name), " ports",
+                         ", the web server in front of the stack" if front else ""),
                     Confidence.INFERRED,
                     self.evidence(path, at),
                     env=env,

@@ -174,6 +174,26 @@ def test_a_development_url_cites_the_mapping_it_is_read_from(tmp_path: Path) -> 
     assert url.attrs["url"] == "http://localhost:80" and [e.line for e in url.evidence] == [9]
 
 
+def test_a_stack_whose_own_services_publish_nothing_is_reached_through_its_web_server(tmp_path: Path) -> None:
+    # taiga-docker: images it does not build behind an nginx gateway that publishes 9000:80; the
+    # development URL was a gap that said it had looked at published ports
+    compose = ("services:\n  db:\n    image: postgres:12.3\n    ports: ['5432:5432']\n"
+               "  back:\n    image: acme/back:latest\n  front:\n    image: acme/front:latest\n"
+               "  gateway:\n    image: nginx:1.19-alpine\n    ports:\n      - \"9000:80\"\n")
+    (tmp_path / "a").mkdir()
+    scanned = scan_tree(tmp_path / "a", {"docker-compose.yml": compose})
+    [url] = facts_for(scanned.model, "env.url", env="development")
+    assert url.text == ("http://localhost:9000 (local) from compose service gateway ports, "
+                        "the web server in front of the stack")
+    assert [e.line for e in url.evidence] == [12]  # the mapping's line
+    # an application service that publishes its own port is the address; the web server is not
+    built = compose.replace("  back:\n    image: acme/back:latest\n",
+                            "  back:\n    build: .\n    ports: ['8000:8000']\n")
+    (tmp_path / "b").mkdir()
+    scanned = scan_tree(tmp_path / "b", {"docker-compose.yml": built})
+    assert [f.attrs["url"] for f in facts_for(scanned.model, "env.url", env="development")] == ["http://localhost:8000"]
+
+
 @pytest.mark.parametrize(
     ("test", "expected"),
     [
