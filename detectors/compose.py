@@ -415,10 +415,14 @@ class ComposeDetector(Detector):
         running = {found[0].id for found in images.values() if found}
         # A stack whose own services publish nothing is reached through its web server: taiga-docker's
         # nginx gateway publishes 9000:80 in front of images it does not build, and the document's
-        # development URL was a gap that said it had looked at published ports.
+        # development URL was a gap that said it had looked at published ports. Not one that also
+        # serves 443 (hedgedoc's Caddy, AppFlowy's nginx): that one answers at the domain its
+        # configuration names, and localhost may not be it.
         served = any(port_specs(services[n].get("ports")) for n in apps if isinstance(services[n], dict))
-        fronts = set() if served else {n for n in web_servers if isinstance(services[n], dict)
-                                       and first_host_port(port_specs(services[n].get("ports")))}
+        fronts = set() if served else {
+            n for n in web_servers if isinstance(services[n], dict)
+            and (specs := port_specs(services[n].get("ports"))) and first_host_port(specs)
+            and not any(container.split("/")[0] == "443" for _, _, container in host_ports(specs))}
         same_image: dict[tuple[str, str], list[tuple[str, int]]] = {}
         for name, svc in services.items():
             if isinstance(svc, YDict):

@@ -192,6 +192,11 @@ def test_a_stack_whose_own_services_publish_nothing_is_reached_through_its_web_s
     (tmp_path / "b").mkdir()
     scanned = scan_tree(tmp_path / "b", {"docker-compose.yml": built})
     assert [f.attrs["url"] for f in facts_for(scanned.model, "env.url", env="development")] == ["http://localhost:8000"]
+    # a web server that also serves 443 answers at the domain its configuration names (hedgedoc's Caddy)
+    tls = compose.replace('      - \"9000:80\"\n', '      - \"80:80\"\n      - \"443:443\"\n')
+    (tmp_path / "c").mkdir()
+    scanned = scan_tree(tmp_path / "c", {"docker-compose.yml": tls})
+    assert facts_for(scanned.model, "env.url", env="development") == []
 
 
 @pytest.mark.parametrize(
