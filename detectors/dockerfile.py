@@ -685,13 +685,21 @@ def stage_copies(stage: dict[str, Any]) -> tuple[Copy, ...]:
 
 def group_reached(reached: list[Reached]) -> list[tuple[Reached, list[tuple[str, int]]]]:
     """One statement per way and tool: the `if`/`else` branches of a script running the same
-    migration tool are one migration step, with every line as evidence."""
+    migration tool are one migration step, with every line as evidence, and each command a branch
+    runs is said (langfuse's up.sh runs `.../unclustered` or `.../clustered`, by a variable; only
+    the first was shown)."""
     groups: dict[tuple[Any, ...], list[Reached]] = {}
     for found in reached:
         groups.setdefault((found.via, found.tool, found.by_name), []).append(found)
-    # branches under different conditions (`if`/`else`) migrate either way: no one condition holds
-    return [(group[0] if len({r.guard for r in group}) == 1 else replace(group[0], guard=""),
-             [(r.path, r.line) for r in group]) for group in groups.values()]
+    out = []
+    for group in groups.values():
+        first = group[0]
+        if len({r.guard for r in group}) > 1:
+            # branches under different conditions (`if`/`else`) migrate either way: no one condition holds
+            others = tuple(dict.fromkeys(r.command for r in group if r.command != first.command))
+            first = replace(first, guard="", alternatives=others)
+        out.append((first, [(r.path, r.line) for r in group]))
+    return out
 
 
 def migration_chain(found: Reached, start_path: str) -> list[Part]:
@@ -701,6 +709,10 @@ def migration_chain(found: Reached, start_path: str) -> list[Part]:
         parts.append("runs " if not parts else ", which runs ")
         parts += [Code(hop.path), " script ", Code(hop.name)] if hop.name else [Code(hop.path)]
     parts += ["runs " if not parts else ", which runs ", Code(found.command)]
+    for other in found.alternatives[:2]:
+        parts += [" or ", Code(other)]
+    if found.alternatives:
+        parts.append(" (by a condition in the script)")
     if found.guard:  # Rails' entrypoint: only when the container runs the server
         parts += [" if ", Code(found.guard)]
     if found.by_name:

@@ -617,6 +617,8 @@ class Reached:
     via: tuple[Hop, ...]
     by_name: bool = False  # only the name of a script says it migrates (`npm run migrate`)
     guard: str = ""  # the `if` condition of the script it runs under, if any
+    # the commands other branches of the script run instead (dockerfile.group_reached)
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -408,7 +408,9 @@ def test_entrypoint_script_found_through_copy_and_nested_scripts(tmp_path: Path)
     assert (
         "web/entrypoint.sh, which runs packages/shared/clickhouse/scripts/up.sh, which runs migrate" in clickhouse.text
     )
-    # the if/else branches of up.sh are one step with both lines as evidence
+    # the if/else branches of up.sh are one step with both lines as evidence, and both commands said
+    assert "unclustered" in clickhouse.text and " or migrate " in clickhouse.text
+    assert "(by a condition in the script)" in clickhouse.text
     assert {(e.path, e.line) for e in clickhouse.evidence} >= {
         ("packages/shared/clickhouse/scripts/up.sh", 4),
         ("packages/shared/clickhouse/scripts/up.sh", 6),
