@@ -2298,8 +2298,36 @@ def shown_condition(condition: str) -> list[Part]:
     body = _condition_body(condition)
     if "|" in body:
         refs = list(dict.fromkeys(_CONTEXT_REF.findall(body)))
-        return ["a condition on ", *code_list(refs, limit=3)] if refs else ["a condition on the run"]
+        # a status check it also needs (`failure() && ...`: langfuse's Slack step) is what says when
+        status = [c for c in _conjuncts(body) if _STATUS_CHECK.fullmatch(c)]
+        lead: list[Part] = [*code_list(status), " and "] if status else []
+        return [*lead, "a condition on ", *code_list(refs, limit=3)] if refs else [*lead, "a condition on the run"]
     return [Code(body if len(body) <= SHOWN_CONDITION else body[: SHOWN_CONDITION - 1] + "…")]
+
+
+_STATUS_CHECK = re.compile(r"(?:success|failure|always|cancelled)\(\s*\)")
+
+
+def _conjuncts(body: str) -> list[str]:
+    """The parts of a condition joined by `&&` outside parentheses and quotes: each must hold."""
+    parts, depth, quote, start, i = [], 0, "", 0, 0
+    while i < len(body):
+        ch = body[i]
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif body.startswith("&&", i) and depth == 0:
+            parts.append(body[start:i].strip())
+            start, i = i + 2, i + 2
+            continue
+        i += 1
+    parts.append(body[start:].strip())
+    return parts
 
 
 def _commands_in(*conditions: str | None) -> list[str]:

@@ -28,6 +28,7 @@ from infrascan.detectors.github_actions import (
     load_lenient,
     parse_expression,
     read_on,
+    shown_condition,
     substitute,
 )
 
@@ -1792,7 +1793,7 @@ def test_notify_steps_are_alert_channels_on_the_failure_path(tmp_path_factory: p
     scanned = scan(tmp_path_factory, "notify-or", {
         W + "deploy.yml": either, ".github/actions/notify-failure/action.yml": fx("notify_action.yml")})
     slack = one(ours(scanned, "alert.channels"), "Slack")
-    assert slack.text.endswith("through local action notify-failure, if a condition on github.ref)")
+    assert slack.text.endswith("through local action notify-failure, if failure() and a condition on github.ref)")
     assert "|" not in slack.text
     # a comparison is no shell redirection: `> 1` stays
     retried = fx("notify_deploy.yml").replace("if: failure()", "if: github.run_attempt > 1")
@@ -2248,3 +2249,20 @@ def test_a_dispatch_to_another_repository_is_a_deploy_where_the_job_says_so(
     assert "gh api /repos/acme/platform/dispatches" in said and "(job deploy" in said
     assert "peter-evans/repository-dispatch" in said and "(job notify" in said
     assert "acme/website" not in said and "job docs" not in said
+
+
+@pytest.mark.parametrize(
+    ("condition", "shown"),
+    [
+        # langfuse's Slack step: the status check it needs is what says when it notifies
+        ("failure() && github.event_name == 'push' && (github.ref == 'refs/heads/main' || github.ref == 'v3')",
+         "`failure()` and a condition on `github.event_name`, `github.ref`"),
+        ("${{ always() && (a == 'x' || b) }}", "`always()` and a condition on the run"),
+        # a status check inside an `||` is not one the step needs
+        ("failure() || cancelled()", "a condition on the run"),
+        ("(failure() && github.ref == 'x') || github.event_name == 'schedule'",
+         "a condition on `github.ref`, `github.event_name`"),
+    ],
+)
+def test_a_condition_a_code_span_cannot_hold_keeps_its_status_check(condition: str, shown: str) -> None:
+    assert "".join(p if isinstance(p, str) else f"`{p.text}`" for p in shown_condition(condition)) == shown
