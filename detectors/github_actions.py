@@ -1638,8 +1638,8 @@ class Expander:
 
     @staticmethod
     def _handoffs(finds: list[Found], job: dict[str, Any], step: dict[str, Any], resolved: Resolved) -> list[Found]:
-        """A dispatch to another repository's workflows (`gh api repos/o/r/dispatches`, `gh workflow
-        run --repo`, peter-evans/repository-dispatch) hands the deploy over where the job, the step
+        """A dispatch to another repository's workflows (`gh api repos/o/r/dispatches`, curl to the same
+        endpoint, peter-evans/repository-dispatch) hands the deploy over where the job, the step
         or the event it sends says it deploys: saleor's `deploy` job sends `deploy-staging` to
         saleor/saleor-multitenant, and its deployment gaps blamed a token action. Any other dispatch
         (a docs rebuild, a downstream test) is not said."""

@@ -5,8 +5,8 @@ configuration does. listmonk's pushes two image repositories for four architectu
 archives to a GitHub release; a step read alone was one line, `goreleaser release`, and the
 Dockerfile it builds looked built by nothing. This detector keeps, per configuration, the image
 repositories (`dockers`, `docker_manifests`, `dockers_v2`, `kos`), whether a release is made
-(`release.disable`), the Linux packages (`nfpms`) and the Homebrew taps; the CI detectors say them
-where the step runs it (GitHub Actions `goreleaser_configs`).
+(`release.disable`), the Linux packages (`nfpms`) and the Homebrew taps; the GitHub Actions
+detector says them where a step runs it (`Expander._releases`).
 
 Names are as written, without their tag template (`listmonk/listmonk:{{ .Tag }}-amd64` is the
 repository `listmonk/listmonk`); a repository made of templates (`{{ .Env.DOCKER_ORG }}/{{

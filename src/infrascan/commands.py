@@ -297,11 +297,17 @@ def _quote_closes(lines: list[str], index: int, line: str) -> int | None:
     open; None when it leaves none open, or when no later line closes it (a stray quote: the lines
     stay apart, as they were)."""
     quote = _open_quote(line, "")
-    for later in range(index + 1, len(lines)):
+    for later in range(index + 1, min(len(lines), index + _QUOTE_SPAN)):
         if not quote:
             return later - 1 if later - 1 > index else None
         quote = _open_quote(lines[later], quote)
-    return len(lines) - 1 if not quote and len(lines) - 1 > index else None
+    last = min(len(lines), index + _QUOTE_SPAN) - 1
+    return last if not quote and last > index else None
+
+
+# The most lines one quoted string is followed over: a stray quote on each line of a long script
+# would otherwise read the rest of it once per line.
+_QUOTE_SPAN = 200
 
 
 def _open_quote(line: str, quote: str) -> str:
