@@ -1310,7 +1310,9 @@ _SUBSTITUTION = re.compile(r"\$\(([^()]+)\)")
 _TURBO = re.compile(r"^(?:(?:npx|pnpm|yarn|bunx|pnpm\s+exec|npm\s+exec)\s+)?turbo\s+(?:run\s+)?(?P<task>[\w:.\-]+)")
 # A script that does nothing (`"test": "exit 0"`, a placeholder so `npm test` passes) is no test.
 _NO_OP = re.compile(r"^\s*(?:exit\s+0|true|:|echo\b.*)\s*$")
-_TESTISH_SCRIPT = re.compile(r"(?i)^(?:test|tests|e2e|spec|it)(?:$|[:_-])|[:_-](?:test|tests|e2e|spec)(?:$|[:_-])")
+# A script or target named for tests: `test`, `test:unit`, `e2e-ci`; Makefile targets also use dots
+# (searxng's CI runs `make ci.test`, which reaches its tests through a `./manage` script).
+_TESTISH_SCRIPT = re.compile(r"(?i)^(?:test|tests|e2e|spec|it)(?:$|[:_.-])|[:_.-](?:test|tests|e2e|spec)(?:$|[:_.-])")
 _PLACEHOLDER = "EXPR"
 # Patterns of per-step and per-value helpers, compiled once.
 _GLOB_CHARS = re.compile(r"[*?\[]")

@@ -2266,3 +2266,18 @@ def test_a_dispatch_to_another_repository_is_a_deploy_where_the_job_says_so(
 )
 def test_a_condition_a_code_span_cannot_hold_keeps_its_status_check(condition: str, shown: str) -> None:
     assert "".join(p if isinstance(p, str) else f"`{p.text}`" for p in shown_condition(condition)) == shown
+
+
+def test_a_make_target_named_for_tests_with_dots_is_a_test(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """searxng's CI runs `make V=1 ci.test`; its Makefile's `test.unit` and `test.robot` run through a
+    `./manage` script no reader follows. A target named for tests is a test by its name, whichever of
+    `:`, `_`, `-` or `.` joins the words; `make ci.lint` stays nothing."""
+    workflow = (
+        "on: push\njobs:\n  checks:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: make V=1 ci.test\n      - run: make ci.lint\n"
+    )
+    makefile = "ci.test: test.unit test.robot\nci.lint:\n\t./manage lint\n"
+    scanned = scan(tmp_path_factory, "dots", {".github/workflows/ci.yml": workflow, "Makefile": makefile})
+    unit = ours(scanned, "ci.test.unit")
+    assert [f.text.split(" in job")[0] for f in unit] == ["make V=1 ci.test"]
+    assert unit[0].confidence is Confidence.INFERRED
