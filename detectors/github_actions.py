@@ -1045,6 +1045,9 @@ def _pull_request(path: str, event: str, config: Mapping[str, Any]) -> Iterator[
     types = config.get("types") or list(_DEFAULT_PR_TYPES)
     targets = config.get("branches") or [""]
     base = {**_event_values(event), "github.ref": frozenset({Glob("refs/pull/*/merge")})}
+    if event == "pull_request":
+        # `<number>/merge`: searxng deploys its docs `if: github.ref_name == 'master'`, never from a pull request
+        base["github.ref_name"] = frozenset({Glob("*/merge")})
     groups: list[tuple[str, dict[str, Values]]] = []
     ordinary = [t for t in types if t not in ("closed", "labeled")]
     if ordinary:

@@ -2281,3 +2281,19 @@ def test_a_make_target_named_for_tests_with_dots_is_a_test(tmp_path_factory: pyt
     unit = ours(scanned, "ci.test.unit")
     assert [f.text.split(" in job")[0] for f in unit] == ["make V=1 ci.test"]
     assert unit[0].confidence is Confidence.INFERRED
+
+
+def test_a_step_for_one_branch_name_never_runs_on_a_pull_request(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """searxng deploys its docs `if: github.ref_name == 'master'` in a workflow that also runs on pull
+    requests to master; the document said pull requests deployed. A pull request's ref_name is
+    `<number>/merge`."""
+    workflow = (
+        "on:\n  push: {branches: [master]}\n  pull_request: {branches: [master]}\n"
+        "jobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make docs\n"
+        "      - uses: JamesIves/github-pages-deploy-action@v4\n        if: github.ref_name == 'master'\n"
+        "        with: {folder: dist/docs}\n"
+    )
+    scanned = scan(tmp_path_factory, "refname", {".github/workflows/docs.yml": workflow})
+    (deploy,) = ours(scanned, "ci.deploy.automated")
+    assert deploy.text.startswith("Push to master: deploys")
+    assert "pull request" not in deploy.text
