@@ -41,3 +41,21 @@ def test_a_place_cited_twice_is_linked_once() -> None:
     # netbox-docker: `redis` and `redis-cache` share an anchor, and the Valkey line cited :52 twice
     cited = (Evidence("a.yml", 52, "compose"), Evidence("b.yml", 3, "compose"), Evidence("a.yml", 52, "helm"))
     assert render_links(cited, lambda e: e.path) == "[a.yml:52](a.yml), [b.yml:3](b.yml)"
+
+
+def test_an_environmentless_hint_from_two_components_is_one_line(tmp_path) -> None:
+    """linkwarden's Meilisearch driver is in two packages' manifests: listed under Production's gap
+    as two identical lines, the state kept one of them (both had one fact id) and lost the other's
+    evidence. Such hints are joined as the field's own facts are."""
+    from helpers import scan_tree
+
+    manifest = '{"name": "%s", "dependencies": {"meilisearch": "^0.41.0"}}\n'
+    scanned = scan_tree(tmp_path, {
+        "apps/worker/package.json": manifest % "worker",
+        "packages/lib/package.json": manifest % "lib",
+        "apps/worker/Dockerfile": "FROM node:20\nCMD node index.js\n",
+        "packages/lib/Dockerfile": "FROM node:20\nCMD node index.js\n",
+    })
+    lines = [line for line in scanned.markdown.splitlines() if "Meilisearch driver" in line]
+    assert len(lines) == 1
+    assert "apps/worker/package.json" in lines[0] and "packages/lib/package.json" in lines[0]
