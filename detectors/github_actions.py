@@ -1031,13 +1031,15 @@ def _push(path: str, config: Mapping[str, Any]) -> Iterator[tuple[Trigger, dict[
     if ignored_b and not branches and "**" not in ignored_b:
         values = {**_event_values("push"), "github.ref_type": frozenset({"branch"})}
         yield Trigger(path, line, "push", "push to branches except", ", ".join(ignored_b), "", label, paths), values
+    # GitHub does not evaluate path filters for tag pushes: flagsmith's production deploy runs on
+    # every tag, whatever its `paths: [api/**]` says of branch pushes
     for tag in tags:
         ref = _ref("refs/tags/", tag)
         values = {**_event_values("push"), "github.ref": frozenset({ref}), "github.ref_type": frozenset({"tag"})}
-        yield Trigger(path, line, "push", "tag push", tag, "", label, paths), values
+        yield Trigger(path, line, "push", "tag push", tag, "", "", ()), values
     if ignored_t and not tags and not _EVERY_NAME & set(ignored_t):
         values = {**_event_values("push"), "github.ref_type": frozenset({"tag"})}
-        yield Trigger(path, line, "push", "tag push except", ", ".join(ignored_t), "", label, paths), values
+        yield Trigger(path, line, "push", "tag push except", ", ".join(ignored_t), "", "", ()), values
 
 
 def _pull_request(path: str, event: str, config: Mapping[str, Any]) -> Iterator[tuple[Trigger, dict[str, Values]]]:

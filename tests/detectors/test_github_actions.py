@@ -2297,3 +2297,17 @@ def test_a_step_for_one_branch_name_never_runs_on_a_pull_request(tmp_path_factor
     (deploy,) = ours(scanned, "ci.deploy.automated")
     assert deploy.text.startswith("Push to master: deploys")
     assert "pull request" not in deploy.text
+
+
+def test_a_tag_push_ignores_path_filters(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """flagsmith deploys production `on: push: tags: ['*'] paths: [api/**]`: GitHub does not evaluate
+    path filters for tag pushes, so every tag deploys; the document said only API changes did."""
+    workflow = (
+        "on:\n  push:\n    branches: [main]\n    tags: ['*']\n    paths: ['api/**']\n"
+        "jobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: aws ecs update-service --cluster c --service api\n"
+    )
+    scanned = scan(tmp_path_factory, "tagpaths", {".github/workflows/deploy.yml": workflow})
+    said = " | ".join(f.text for f in ours(scanned, "ci.deploy.automated"))
+    assert "Push to main (paths api/**)" in said
+    assert "tag push *: deploys" in said and "tag push * (paths" not in said
