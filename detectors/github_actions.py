@@ -1318,6 +1318,10 @@ _NO_OP = re.compile(r"^\s*(?:exit\s+0|true|:|echo\b.*)\s*$")
 # A script or target named for tests: `test`, `test:unit`, `e2e-ci`; Makefile targets also use dots
 # (searxng's CI runs `make ci.test`, which reaches its tests through a `./manage` script).
 _TESTISH_SCRIPT = re.compile(r"(?i)^(?:test|tests|e2e|spec|it)(?:$|[:_.-])|[:_.-](?:test|tests|e2e|spec)(?:$|[:_.-])")
+# ...unless another of its words says it prepares or looks at tests rather than running them
+# (flagsmith's `test:install` is `playwright install firefox`; `test:watch`, `test:lint`).
+_NOT_A_TEST_RUN = re.compile(
+    r"(?i)(?:^|[:_.-])(?:install|setup|prepare|clean|deps|watch|open|debug|lint|format|fmt|typecheck)(?:$|[:_.-])")
 _PLACEHOLDER = "EXPR"
 # Patterns of per-step and per-value helpers, compiled once.
 _GLOB_CHARS = re.compile(r"[*?\[]")
@@ -1947,7 +1951,7 @@ class Expander:
         commands = record.data.get("commands", []) if record is not None else None
         placeholder = bool(commands) and all(_NO_OP.match(str(c["command"])) for c in commands or [])
         if not any(f.kind not in ("services", "promote") for f in out) and _TESTISH_SCRIPT.search(script) \
-                and not placeholder:
+                and not _NOT_A_TEST_RUN.search(script) and not placeholder:
             level = _level_by_name("unit", script) or "unit"
             out.append(Found("test", "", display, path, line, level, None, display, where, inferred=True))
         elif not out and self.know.migrate_scripts.search(script):

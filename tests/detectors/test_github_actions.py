@@ -2311,3 +2311,14 @@ def test_a_tag_push_ignores_path_filters(tmp_path_factory: pytest.TempPathFactor
     said = " | ".join(f.text for f in ours(scanned, "ci.deploy.automated"))
     assert "Push to main (paths api/**)" in said
     assert "tag push *: deploys" in said and "tag push * (paths" not in said
+
+
+def test_a_script_that_prepares_tests_is_not_a_test_run(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """flagsmith's E2E job runs `npm run test:install` (`playwright install firefox`) before the suite
+    a retry wrapper runs; the document listed the install as its E2E tests."""
+    workflow = ("on: push\njobs:\n  e2e:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - run: npm run test:install\n      - run: npm run test:unit\n")
+    package = '{"scripts": {"test:install": "playwright install firefox", "test:unit": "run-my-tests"}}\n'
+    scanned = scan(tmp_path_factory, "prep", {".github/workflows/e2e.yml": workflow, "package.json": package})
+    said = [f.text for level in ("unit", "integration", "e2e") for f in ours(scanned, f"ci.test.{level}")]
+    assert len(said) == 1 and said[0].startswith("npm run test:unit")
