@@ -106,3 +106,13 @@ def test_an_error_tracker_shows_slowdowns_once_tracing_is_set_up(tmp_path: Path)
     write_tree(tmp_path, {".env.example": "SENTRY_DSN=\nSENTRY_TRACES_SAMPLE_RATE=0.1\n"})
     signals = [f.text for f in scan_dir(tmp_path).model.facts if f.field == "deploy.rollback.identify"]
     assert signals == ["New errors or slowdowns after a release in Sentry"]
+
+
+def test_a_sample_rate_of_zero_sets_up_no_tracing(tmp_path: Path) -> None:
+    # flagsmith's production task definition sets SENTRY_TRACES_SAMPLE_RATE to "0": Sentry traces
+    # nothing there, and a release's slowdowns would not show in it
+    write_tree(tmp_path, {".env.example": "SENTRY_DSN=\nSENTRY_TRACES_SAMPLE_RATE=0\n"})
+    model = scan_dir(tmp_path).model
+    signals = [f.text for f in model.facts if f.field == "deploy.rollback.identify"]
+    assert signals == ["New errors after a release in Sentry"]
+    assert not [f for f in model.facts if f.field == "mon.performance"]

@@ -94,6 +94,7 @@ _SECTION_WORDS = frozenset({"settings", "setting", "configuration", "config", "o
                             "credentials", "keys", "env", "section", "for", "the"})
 _PERFORMANCE = re.compile(r"(?:^|_)(?:TRACE|TRACES|TRACING|APM|PROFILING|PROFILER|PROFILES|SAMPLE_RATE|SPANS)(?:_|$)")
 _LOGS = re.compile(r"(?:^|_)LOGS?(?:_|$)")
+_OFF = re.compile(r"(?i)^(?:0(?:\.0*)?|false|no|off)$")  # a sample rate of 0, a switch set off
 # Variables that only switch a feature on or off, or name the app an integration installs as.
 _SWITCH = re.compile(r"(?:^|_)(?:ENABLED?|DISABLED?|APP_ID)$|^(?:ENABLE|DISABLE)_")
 # Compose interpolation knobs for a service's container (langfuse's REDIS_CONTAINER_NAME,
@@ -613,7 +614,9 @@ class VariableReader:
             if _LOGS.search(upper) and tech.is_a("logging"):
                 groups["log.aggregation"].append(var)
             elif _PERFORMANCE.search(upper) and "performance" in tech.monitoring:
-                groups["mon.performance"].append(var)
+                if not _OFF.match((var.value or "").strip().strip("'\"")):
+                    # `SENTRY_TRACES_SAMPLE_RATE: "0"` (flagsmith's production task) traces nothing
+                    groups["mon.performance"].append(var)
             else:
                 kind = tech.monitoring[0] if tech.monitoring else "application"
                 groups[f"mon.{kind}"].append(var)
