@@ -246,11 +246,13 @@ class DockerfileDetector(Detector):
     patterns = (
         "Dockerfile",
         "Dockerfile.*",
+        "Dockerfile-*",  # ory/kratos' .docker/Dockerfile-alpine, Dockerfile-distroless-static
         "*.Dockerfile",
         "*.dockerfile",
         "dockerfile",
         "Containerfile",
         "Containerfile.*",
+        "Containerfile-*",
     )
     looks_for = {
         "ci.build": "Dockerfiles (base images, stages)",

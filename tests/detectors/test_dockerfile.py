@@ -637,3 +637,15 @@ def test_a_port_a_build_argument_without_default_gives_is_said_so() -> None:
     said = build_text("FROM eclipse-temurin:17\nARG EXPOSED_PORT\nEXPOSE ${EXPOSED_PORT}\n")
     assert "exposes ${EXPOSED_PORT} (the port build argument EXPOSED_PORT gives, with no default)" in said
     assert "(the port" not in build_text("FROM eclipse-temurin:17\nENV PORT=8080\nEXPOSE $PORT\n")
+
+
+def test_a_dockerfile_named_with_a_dash_is_read(tmp_path: Path) -> None:
+    # ory/kratos keeps its images in .docker/Dockerfile-alpine and Dockerfile-distroless-static; none was read
+    scanned = scan_tree(tmp_path, {
+        ".docker/Dockerfile-alpine": "FROM alpine:3.22\nCOPY kratos /usr/bin/kratos\nUSER 10000\n"
+                                     "ENTRYPOINT [\"kratos\"]\n",
+        ".docker/Dockerfile-debug": "FROM golang:1.24\nCMD [\"dlv\"]\n",
+    })
+    builds = {f.text.split(":")[0] for f in facts_for(scanned.model, "ci.build")}
+    assert "Container image from .docker/Dockerfile-alpine" in builds
+    assert any("Dockerfile-debug" in b for b in builds)
