@@ -964,6 +964,15 @@ class Scenario:
     trigger: Trigger
     scope: Scope
     fixed: tuple[tuple[str, str], ...] = ()  # workflow_dispatch inputs chosen in this scenario
+    # The job's own scope, kept for the steps of a composite action, whose `inputs.*` are the
+    # action's: the job's `environment: ${{ inputs.environment }}` reads the workflow's (flagsmith's
+    # reusable ECS deploy, whose deploy step is a local action, was "chosen at run time").
+    job_scope: Scope | None = None
+
+    @property
+    def jobs(self) -> Scope:
+        """The scope the job's own expressions (its environment) are read in."""
+        return self.job_scope or self.scope
 
     @property
     def key(self) -> tuple[Trigger, tuple[tuple[str, str], ...]]:
@@ -1581,7 +1590,7 @@ class Expander:
     ) -> list[StepRun]:
         out: list[StepRun] = []
         for index, step in enumerate(steps):
-            scoped = [Scenario(s.trigger, s.scope.child(env=step["env"]), s.fixed) for s in scenarios]
+            scoped = [replace(s, scope=s.scope.child(env=step["env"])) for s in scenarios]
             ran = [True in condition(step["if"], s.scope.if_lookup) for s in scoped]
             passing = [s for s, runs in zip(scoped, ran, strict=True) if runs]
             if not passing:
@@ -1625,7 +1634,7 @@ class Expander:
         if len(values) != 1:
             return scenario
         output = {f"steps.{step['id']}.outputs.{spec.output}": frozenset(values)}
-        return Scenario(scenario.trigger, scenario.scope.child(values=output), scenario.fixed)
+        return replace(scenario, scope=scenario.scope.child(values=output))
 
     def _grouped(
         self, run: StepRun, job: dict[str, Any], classify_: Callable[[Resolved], list[Found]]
@@ -1692,9 +1701,8 @@ class Expander:
             for name, default in action["inputs"].items():
                 raw = step["with"].get(name, default)
                 values[f"inputs.{name}"] = interpolate(raw, scenario.scope.lookup) if raw else frozenset({""})
-            scenarios.append(
-                Scenario(scenario.trigger, Scope(values, scenario.scope.env, scenario.scope.matrix), scenario.fixed)
-            )
+            scenarios.append(replace(scenario, scope=Scope(values, scenario.scope.env, scenario.scope.matrix),
+                                     job_scope=scenario.jobs))
         return self._steps(target, action["steps"], scenarios, run.index, job, wd, (*stack, target))
 
     # -- what a step does ---------------------------------------------------------------------------
@@ -3210,12 +3218,12 @@ class FactBuilder:
 
     def _declared_envs(self, run: JobRun, scenario: Scenario) -> list[tuple[str | None, bool, str]]:
         declared = run.job["environment"]
-        raw, lookup = declared["name"], scenario.scope.lookup
+        raw, lookup = declared["name"], scenario.jobs.lookup
         values = interpolate(raw, lookup)
         names = literals(values)
         if names and UNKNOWN not in values and FALSY not in values:
             return [(n, True, "") for n in names]
-        partial = scenario.scope.expand(raw)
+        partial = scenario.jobs.expand(raw)
         if EXPR.fullmatch(partial.strip()) is None and "${{" in partial:
             return [(partial, True, "")]
         chosen = next((v for n, v in scenario.fixed if self.know.environment_inputs.match(n)), None)

@@ -2322,3 +2322,26 @@ def test_a_script_that_prepares_tests_is_not_a_test_run(tmp_path_factory: pytest
     scanned = scan(tmp_path_factory, "prep", {".github/workflows/e2e.yml": workflow, "package.json": package})
     said = [f.text for level in ("unit", "integration", "e2e") for f in ours(scanned, f"ci.test.{level}")]
     assert len(said) == 1 and said[0].startswith("npm run test:unit")
+
+
+def test_a_called_workflow_s_environment_is_read_in_the_job_not_in_its_local_action(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """flagsmith's production and staging workflows call one reusable ECS deploy with `environment:
+    production` and `staging`; its job's `environment: ${{ inputs.environment }}` was read with the
+    inputs of the local action its deploy step runs, and the document said the environment was
+    chosen at run time."""
+    files = {
+        ".github/workflows/prod.yml": "on: {push: {tags: ['*']}}\njobs:\n  deploy-ecs:\n"
+                                      "    uses: ./.github/workflows/deploy.yml\n    with: {environment: production}\n",
+        ".github/workflows/deploy.yml": (
+            "on:\n  workflow_call:\n    inputs:\n      environment: {type: string, required: true}\n"
+            "jobs:\n  deploy:\n    environment: ${{ inputs.environment }}\n    runs-on: ubuntu-latest\n"
+            "    steps:\n      - uses: ./.github/actions/ecs\n        with: {cluster: api}\n"),
+        ".github/actions/ecs/action.yml": (
+            "name: ecs\ninputs:\n  cluster: {required: true}\nruns:\n  using: composite\n  steps:\n"
+            "    - shell: bash\n      run: aws ecs update-service --cluster ${{ inputs.cluster }} --service api\n"),
+    }
+    scanned = scan(tmp_path_factory, "reusable-env", files)
+    (deploy,) = ours(scanned, "ci.deploy.automated")
+    assert deploy.text.startswith("Tag push *: deploys to production with Amazon ECS")
+    assert "chosen at run time" not in deploy.text
