@@ -811,6 +811,11 @@ class ComposeDetector(Detector):
         waiters = sorted(
             str(other) for other, spec in services.items() if isinstance(spec, dict) and _waits_for(spec, name)
         )
+        # started after it, without waiting for it to finish (a plain `depends_on` list)
+        followers = sorted(
+            str(other) for other, spec in services.items() if isinstance(spec, dict) and _depends_on(spec, name)
+            and str(other) not in waiters
+        )
         return Record(
             "compose.service",
             path,
@@ -824,6 +829,7 @@ class ComposeDetector(Detector):
                 "build": build_data,
                 "start": [start, line_of(svc, start_key, svc_line)] if start else None,
                 "waiters": waiters,
+                "followers": followers,
                 "test_stack": in_test_dir(path),
                 "user": substitute(str(svc["user"])) if svc.get("user") not in (None, "") else None,
                 "ports": _local_ports(svc),
@@ -977,7 +983,8 @@ class ComposeDetector(Detector):
         """A service named `migrate` that others wait to complete: its command is not in the repository,
         or runs what infrascan cannot follow (lago's `./scripts/migrate.dev.sh` lives in a submodule)."""
         data = record.data
-        if not data["waiters"] or not _MIGRATE_NAME.search(data["service"]):
+        followers = data.get("followers", [])
+        if not (data["waiters"] or followers) or not _MIGRATE_NAME.search(data["service"]):
             return []
         command = " ".join(start[0].split()) if start else ""
         # the command's line, and the service's when the command is its image's (a Dockerfile's)
@@ -990,15 +997,20 @@ class ComposeDetector(Detector):
             runs = (" (named for migrations) runs ", Code(command), " before ")
         else:
             runs = (" (named for migrations; its command is not in the repository) runs before ",)
+        if data["waiters"]:
+            after: tuple[Part, ...] = (*code_list(data["waiters"]), " start (", Code("service_completed_successfully"),
+                                       ")")
+        else:
+            # ory/kratos' quickstart: `kratos` depends on `kratos-migrate` and starts once it has started,
+            # not once it has finished (the migration's `restart: on-failure` retries it meanwhile)
+            after = (*code_list(followers), " starts" if len(followers) == 1 else " start",
+                     " without waiting for it to finish (a plain ", Code("depends_on"), ")")
         parts = text(
             "One-shot compose service ",
             Code(data["service"]),
             f" ({compose_label(data['env'])})",
             *runs,
-            *code_list(data["waiters"]),
-            " start (",
-            Code("service_completed_successfully"),
-            ")",
+            *after,
         )
         return [
             Fact(
@@ -1019,6 +1031,12 @@ def _norm(path: str) -> str:
     """A repository-relative path without `./` and `a/../`; the root is ""."""
     normal = posixpath.normpath(path) if path else "."
     return "" if normal == "." else normal
+
+
+def _depends_on(spec: dict[Any, Any], name: str) -> bool:
+    """Whether a service starts after `name`, in either form of `depends_on`."""
+    depends = spec.get("depends_on")
+    return name in depends if isinstance(depends, (dict, list)) else False
 
 
 def _waits_for(spec: dict[Any, Any], name: str) -> bool:

@@ -477,6 +477,22 @@ def test_one_shot_service_known_only_by_its_name(tmp_path: Path) -> None:
     assert "its command is not in the repository" in fact.text
 
 
+def test_a_migration_service_others_start_after_without_waiting(tmp_path: Path) -> None:
+    # ory/kratos' quickstart: `kratos` depends on `kratos-migrate` with a plain list, so it starts once
+    # the migration has started; the document's migration field said nothing applies the migrations
+    compose = (
+        "services:\n  kratos-migrate:\n    image: oryd/kratos:v26.2.0\n"
+        "    command: -c /etc/config/kratos/kratos.yml migrate sql -e --yes\n    restart: on-failure\n"
+        "  kratos:\n    depends_on:\n      - kratos-migrate\n    image: oryd/kratos:v26.2.0\n"
+        "  ui:\n    image: oryd/kratos-selfservice-ui-node:v26.2.0\n"
+    )
+    scanned = scan_tree(tmp_path, {"quickstart.yml": compose})
+    [fact] = facts_for(scanned.model, "deploy.migration.strategy")
+    assert fact.text.startswith("One-shot compose service kratos-migrate")
+    assert fact.text.endswith("before kratos starts without waiting for it to finish (a plain depends_on)")
+    assert fact.confidence is Confidence.INFERRED
+
+
 def test_one_shot_service_running_a_script_not_in_the_repository(tmp_path: Path) -> None:
     # lago: `command: ["./scripts/migrate.dev.sh"]`, a script of the api submodule; the statement
     # said the command was not in the repository and cited the service's first line
