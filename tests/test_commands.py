@@ -1797,6 +1797,33 @@ ROWS: list[tuple[str, str]] = [
     ("gh api repos/acme/infra/dispatches -f event_type=deploy-production", "handoff:github"),
     # negatives: the API's other endpoints
     ("gh api repos/cli/cli/releases --jq '.[0].tag_name'", ""),
+    # ---- eas-build ---- linkwarden/linkwarden .github/workflows/mobile-android.yml
+    ("eas build --platform android --profile production --local --non-interactive --output build.aab",
+     "build:expo-eas"),
+    # linkwarden/linkwarden .github/workflows/mobile-ios.yml
+    ("eas build --platform ios --profile ${{ inputs.profile }} --local --non-interactive --output build.ipa",
+     "build:expo-eas"),
+    # docs.expo.dev "Create your first build"
+    ("eas build --platform all", "build:expo-eas"),
+    # expo/expo-github-action README: EAS through npx
+    ("npx eas-cli@latest build --platform all --non-interactive --no-wait", "build:expo-eas"),
+    # docs.expo.dev "Build locally"
+    ("npx eas-cli build -p android --profile preview --local", "build:expo-eas"),
+    # negatives: configuring and listing builds build nothing
+    ("eas build:configure", ""),
+    ("eas build:list --status finished", ""),
+    # ---- eas-submit ---- linkwarden/linkwarden .github/workflows/mobile-android.yml
+    ("eas submit --platform android --profile production --path build.aab --non-interactive",
+     "deploy:expo-eas@app-stores"),
+    # linkwarden/linkwarden .github/workflows/mobile-ios.yml
+    ("eas submit --platform ios --profile production --path build.ipa --non-interactive",
+     "deploy:expo-eas@app-stores"),
+    # docs.expo.dev "Submit to app stores"
+    ("eas submit -p ios --latest", "deploy:expo-eas@app-stores"),
+    # docs.expo.dev "Automate submissions": a build submitted as soon as it is done
+    ("eas build --platform all --auto-submit", "build:expo-eas deploy:expo-eas@app-stores"),
+    # expo/expo-github-action README
+    ("npx eas-cli@latest submit --platform android --latest --non-interactive", "deploy:expo-eas@app-stores"),
 ]
 
 

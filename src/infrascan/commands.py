@@ -665,6 +665,9 @@ def _deploy_detail(rule: Rule, cmd: str) -> dict[str, Any]:
         "--tag": "tags",
         "--env": "env_flag",
         "--environment": "env_flag",
+        # a build or credentials profile named for its environment (Expo's `eas submit --profile
+        # production` in linkwarden's job named "Build iOS (eas build --local)", read as development)
+        "--profile": "env_flag",
         "--stage": "stage",
         "-s": "stage",
         "--project": "project",

@@ -2345,3 +2345,20 @@ def test_a_called_workflow_s_environment_is_read_in_the_job_not_in_its_local_act
     (deploy,) = ours(scanned, "ci.deploy.automated")
     assert deploy.text.startswith("Tag push *: deploys to production with Amazon ECS")
     assert "chosen at run time" not in deploy.text
+
+
+def test_an_app_store_submission_is_a_deploy_to_the_profile_it_names(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """linkwarden's mobile workflows build with `eas build` and submit with `eas submit --profile
+    production`: its manual deployments were a gap, and its job named "Build iOS (eas build --local)"
+    read as a development deploy."""
+    workflow = (
+        "on: {workflow_dispatch: {inputs: {submit: {type: boolean, default: true}}}}\n"
+        "jobs:\n  build:\n    name: Build iOS (eas build --local)\n    runs-on: macos-latest\n    steps:\n"
+        "      - run: eas build --platform ios --profile production --local --non-interactive --output build.ipa\n"
+        "      - if: ${{ inputs.submit }}\n"
+        "        run: eas submit --platform ios --profile production --path build.ipa --non-interactive\n"
+    )
+    scanned = scan(tmp_path_factory, "eas", {".github/workflows/mobile-ios.yml": workflow})
+    (manual,) = ours(scanned, "ci.deploy.manual")
+    assert "to deploy to production with eas submit --platform ios" in manual.text
+    assert any(f.text.startswith("eas build --platform ios") for f in ours(scanned, "ci.build"))
