@@ -181,6 +181,10 @@ def test_example_paths() -> None:
     assert is_example_path("deploy/k8s_examples/app.yaml")
     assert not is_example_path("resampler/deploy.yaml")
     assert not is_example_path("sample-manifests.yaml")
+    # test doubles and integration-test folders (ory/x, vendored into kratos as oryx/)
+    assert is_example_path("oryx/popx/stub/migrations/check/valid/123_a.postgres.up.sql")
+    assert is_example_path("oryx/watcherx/integrationtest/Dockerfile")
+    assert not is_example_path("persistence/sql/migrations/sql/20150100000001000000_identities.postgres.up.sql")
 
 
 @pytest.mark.parametrize(("path", "development"), [

@@ -70,12 +70,18 @@ EXAMPLE_DIRS = frozenset(
         "testdata",
         "fixtures",
         "__fixtures__",
+        # test doubles: ory's popx keeps migrations to test its migrator in `stub/` (vendored into
+        # kratos, whose real migrations they crowded out of the hints)
+        "stub",
+        "stubs",
+        "__mocks__",
     }
 )
 # Where test suites live, and the stacks end-to-end suites start: for every field but the test
 # fields, examples too (vaultwarden's playwright/ compose file, .env.template and package.json
 # describe its test databases, not an environment's).
-TEST_DIRS = frozenset({"test", "tests", "__tests__", "e2e", "cypress", "playwright"})
+TEST_DIRS = frozenset({"test", "tests", "__tests__", "e2e", "cypress", "playwright", "integrationtest",
+                       "integrationtests", "integration-tests", "integration_tests"})
 EXAMPLE_DIRS |= TEST_DIRS
 
 # Directories whose files are kept for the record but no longer used: what they say is a hint
