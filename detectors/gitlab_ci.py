@@ -378,8 +378,12 @@ def project_path(remote_url: str | None) -> str | None:
 # What makes a YAML file read like GitLab CI, at the start of a line: an indented job key, a
 # top-level `include:`/`workflow:`/`stages:`, or a hidden job (`.template:`); anywhere: a
 # `!reference [...]` tag or a predefined `$CI_*` variable.
+# An API description's keys read alike: Fern types `extends: Trace` and OpenAPI patches map
+# `script: "#/components/..."` (langfuse's and kratos' gap texts counted them as GitLab CI files):
+# `extends:` here names a hidden job (`.base`) or a list, and `script:` is no JSON pointer.
 _SNIFF_LINE = (
-    r"(?:[ \t]+(?:script|before_script|extends|stage)[ \t]*:"
+    r"(?:[ \t]+(?:(?:script|before_script)[ \t]*:(?![ \t]*[\"']?#/)|stage[ \t]*:"
+    r"|extends[ \t]*:[ \t]*(?:\r?\n|#|\[|[\"']?\.))"
     r"|(?:include|workflow|stages)[ \t]*:"
     r"|\.[A-Za-z0-9_][\w:.\-]*[ \t]*:)"
 )

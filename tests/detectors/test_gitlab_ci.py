@@ -664,7 +664,8 @@ def test_include_rules_apply_to_the_included_jobs(tmp_path: Path) -> None:
 # The sniff as first written: every line start and every offset tried. The detector's own pattern
 # is rewritten for speed and must claim exactly the texts this one claims.
 _READABLE_SNIFF = re.compile(
-    r"(?m)^[ \t]+(?:script|before_script|extends|stage)[ \t]*:|!reference[ \t]*\["
+    r"(?m)^[ \t]+(?:(?:script|before_script)[ \t]*:(?![ \t]*[\"']?#/)|stage[ \t]*:"
+    r"|extends[ \t]*:[ \t]*(?:\r?\n|#|\[|[\"']?\.))|!reference[ \t]*\["
     r"|\$\{?CI_(?:COMMIT|PIPELINE|PROJECT|REGISTRY|DEFAULT|MERGE_REQUEST|JOB|ENVIRONMENT)_"
     r"|^(?:include|workflow|stages)[ \t]*:|^\.[A-Za-z0-9_][\w:.\-]*[ \t]*:"
 )
@@ -687,6 +688,11 @@ _READABLE_SNIFF = re.compile(
         ("xinclude: 1\nstagesx: 2\n", False),
         ("key: include:\nvalue: $CI_UNKNOWN_THING\n", False),
         ("", False),
+        # API descriptions: Fern's `extends:` names a type, an OpenAPI patch's `script:` a JSON pointer
+        ("types:\n  Trace:\n    extends: Trace\n", False),
+        ("- op: add\n  value:\n    mapping:\n      script: \"#/components/schemas/x\"\n", False),
+        ("job:\n  extends: .base\n", True),
+        ("job:\n  extends:\n    - .base\n", True),
     ],
 )
 def test_the_sniff_claims_yaml_that_reads_like_gitlab_ci(text: str, claimed: bool) -> None:
@@ -701,7 +707,7 @@ def test_the_sniff_claims_what_the_readable_pattern_claims() -> None:
     sniff = GitLabCIDetector.sniff
     assert sniff is not None
     pieces = "\n| |\t|script|before_script|extends|stage|stages|include|workflow|:|.|.job|x|-|!reference| [|$|{|CI_"
-    pieces += "|COMMIT|JOB|_|#"
+    pieces += "|COMMIT|JOB|_|#|#/|\"|["
     rng = random.Random(20261125)
     words = pieces.split("|")
     texts_ = ["".join(rng.choice(words) for _ in range(rng.randint(0, 14))) for _ in range(20000)]
