@@ -48,8 +48,11 @@ SEVERITY_LEVELS: dict[str, str] = {
 URL_KEYS = ("api_url", "url", "webhook_url", "smarthost", "apiUrl", "endpointUrl", "webhookUrl")
 MAX_LISTED = _datadog.MAX_LISTED  # one cap for Prometheus rules and Datadog monitors
 
+# `groups:` is a rule file's (Prometheus, Grafana) when rules follow: Fern's generators.yml has
+# `groups:` of code generators (langfuse's gap texts counted it as Prometheus configuration).
 _SNIFF = re.compile(
-    r"(?m)^(?:groups|route|receivers|scrape_configs|contactPoints|policies)\s*:|" + _datadog.sniff_pattern()
+    r"(?m)^groups\s*:(?=(?s:.*?)\n[ \t-]*rules[ \t]*:)|^(?:route|receivers|scrape_configs|contactPoints|policies)\s*:|"
+    + _datadog.sniff_pattern()
 )
 
 

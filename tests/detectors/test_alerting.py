@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from helpers import FIXTURES, Scanned, facts_for, scan_tree
+from infrascan.detectors.alerting import AlertingRulesDetector
 
 from infrascan.model import Confidence, Fact
 
@@ -179,3 +181,19 @@ def test_every_channel_names_a_catalog_tool_or_itself_and_every_datadog_handle_a
     techs = load_catalog().techs
     assert all(tech is None or tech in techs for tech, _ in _channels._table().values())
     assert set(_datadog._handle_kinds().values()) <= set(_channels._table())
+
+
+@pytest.mark.parametrize(
+    ("text", "claimed"),
+    [
+        # Prometheus and Grafana rule files: groups of rules
+        ("groups:\n  - name: api\n    rules:\n      - alert: HighErrorRate\n", True),
+        ("apiVersion: 1\ngroups:\n  - orgId: 1\n    name: g\n    folder: f\n    rules:\n      - uid: x\n", True),
+        ("route:\n  receiver: team\n", True),
+        # langfuse's Fern generators.yml: groups of code generators, no rules
+        ("default-group: local\ngroups:\n  local:\n    generators:\n      - name: fernapi/fern-python-sdk\n", False),
+    ],
+)
+def test_the_sniff_claims_rule_files_not_any_groups(text: str, claimed: bool) -> None:
+    sniff = AlertingRulesDetector.sniff
+    assert sniff is not None and bool(sniff.pattern.search(text)) is claimed
