@@ -42,7 +42,9 @@ from .scripts import Copy, Reached, StartResolver, argv_script
 
 # `${NAME:-default}` and `${NAME-default}` give a default (group 2); `${NAME:?message}` and
 # `${NAME:+alternative}` do not (pixelfed's `${DB_PORT:?error}` is no port named "error").
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*)|:?[?+][^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+# A default holds no `${` of its own: nested references (`${A:-${B:-80}}`) resolve from the inside out.
+_VAR = re.compile(
+    r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-((?:[^}$]|\$(?!\{))*)|:?[?+][^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _BASE_NAMES = frozenset({"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",
                          "podman-compose.yaml", "podman-compose.yml"})
 _MIGRATE_NAME = re.compile(r"(?i)(?:^|[_\-])(?:db[_\-]?)?migrat(?:e|ion|ions|or)(?:$|[_\-])")
@@ -57,8 +59,14 @@ _NOT_HTTP_PORTS = frozenset({"22", "25", "465", "587", "1025", "3306", "5432", "
 
 
 def substitute(value: str) -> str:
-    """Compose interpolation with defaults: `${TAG:-16}` -> `16`; unresolvable parts stay as written."""
-    return _VAR.sub(lambda m: m.group(2) if m.group(2) is not None and m.group(2) != "" else m.group(0), value)
+    """Compose interpolation with defaults: `${TAG:-16}` -> `16`, `${A:-${B:-80}}` -> `80`;
+    unresolvable parts stay as written."""
+    for _ in range(4):  # nesting deeper than this is not written by hand
+        done = _VAR.sub(lambda m: m.group(2) if m.group(2) is not None and m.group(2) != "" else m.group(0), value)
+        if done == value:
+            break
+        value = done
+    return value
 
 
 def _as_list(value: Any) -> list[Any]:

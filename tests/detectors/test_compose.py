@@ -768,3 +768,18 @@ def test_a_service_built_here_that_names_a_tool_gives_no_application_url(tmp_pat
     scanned = scan_tree(tmp_path, {"docker-compose.yml": compose})
     urls = texts(facts_for(scanned.model, "env.url"))
     assert urls == ["http://localhost:8080 (local) from compose service web ports"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("${TAG:-16}", "16"),
+        # nested defaults resolve from the inside out (the outer default was cut at the inner `}`)
+        ("${APP_PORT:-${PORT:-8000}}:8000", "8000:8000"),
+        ("${A:-${B}}", "${A:-${B}}"),  # no default anywhere: as written
+        # searxng's host-address prefix: `:+` gives no value here, and stays as written
+        ("${SEARXNG_HOST:+${SEARXNG_HOST}:}${SEARXNG_PORT:-8080}:8080", "${SEARXNG_HOST:+${SEARXNG_HOST}:}8080:8080"),
+    ],
+)
+def test_compose_interpolation(value: str, expected: str) -> None:
+    assert substitute(value) == expected
