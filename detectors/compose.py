@@ -991,7 +991,7 @@ class ComposeDetector(Detector):
         """A service named `migrate` that others wait to complete: its command is not in the repository,
         or runs what infrascan cannot follow (lago's `./scripts/migrate.dev.sh` lives in a submodule)."""
         data = record.data
-        followers = data.get("followers", [])
+        followers = data["followers"]
         if not (data["waiters"] or followers) or not _MIGRATE_NAME.search(data["service"]):
             return []
         command = " ".join(start[0].split()) if start else ""
