@@ -274,3 +274,15 @@ def test_a_switch_that_migrates_on_start_is_the_migration_strategy(name: str, va
 def test_a_commented_out_migration_switch_is_a_hint() -> None:
     (fact,) = [f for f in read(var("RUN_MIGRATIONS", "true", optional=True)) if f.field == "deploy.migration.strategy"]
     assert fact.confidence is Confidence.HINT and "commented out" in fact.text
+
+
+def test_an_auth_url_is_an_address_not_a_secret() -> None:
+    """linkwarden's NEXTAUTH_URL=http://localhost:3000/api/v1/auth: `auth` made the name read as a
+    secret's and the development URL a gap. A password in such a URL still keeps it out."""
+    reader = VariableReader(path=".env.example", detector="test", env="development",
+                            where=("in .env examples",), confidence=Confidence.INFERRED)
+    (url,) = [f for f in reader.facts([var("NEXTAUTH_URL", "http://localhost:3000/api/v1/auth")])
+              if f.field == "env.url"]
+    assert url.attrs["url"] == "http://localhost:3000/api/v1/auth"
+    assert not [f for f in reader.facts([var("AUTH_URL", "https://admin:hunter2secret@auth.acme.dev")])
+                if f.field == "env.url"]

@@ -799,8 +799,12 @@ class VariableReader:
         local = host in _LOCAL_HOSTS
         if (is_placeholder_host(host) and not local) or (local and (self.env or "development") != "development"):
             return None
-        value = redact.value(var.name, (var.value or "").strip().strip("'\""))
-        if value in (redact.REDACTED, redact.PLACEHOLDER):
+        # The application's address by its name: `auth` makes NEXTAUTH_URL and AUTH_URL read as
+        # secrets by name (linkwarden's development URL was a gap), but an address is none; what a
+        # URL may carry (a password in it, a token) is still scrubbed, and such a URL not shown.
+        raw = (var.value or "").strip().strip("'\"")
+        value = redact.scrub(raw)
+        if value != raw or redact.is_placeholder(raw):
             return None
         suffix = " (local)" if local else ""
         return Fact(
