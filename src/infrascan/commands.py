@@ -5,17 +5,18 @@ this is the one place that reads them. Recognisers are data (`data/commands/*.ya
 name order); this module splits scripts into simple commands, strips wrappers (`sudo`, `FOO=bar`,
 `sh -c '...'`, `docker compose run web ...`), applies the rules, and refines test levels.
 
-Rule keys: id, kind (build, push, test, deploy, rollback, migrate, migrate-rollback, verify,
-serve: a server started where the command runs, not a deploy; backup: a backup tool run;
-indirect, registry), tool (a catalog id where there is one), pattern (a Python regex searched in
-one simple command), and optionally level (tests: unit, integration, e2e, performance), target
-(deploys), unless (a regex that vetoes the match), automatic (a rollback that happens by itself),
-label (registries: the name a reader knows), output (builds that make a program: how its path is
-named, `package` = `-o PATH`, else after the package built, else after the working directory, as
-`go build` does), image (a build whose output is a container image), also (a test rule that
-matches beside an earlier one of the same tool at another level: one call that runs two suites),
-own_database (a test runner whose suites use a database by design, Rails' fixtures or Django's
-test database: a database service beside them does not make them integration tests;
+Rule keys: id, kind (build, push, test, deploy, rollback, migrate, migrate-rollback, verify, serve:
+a server started where the command runs, not a deploy; backup: a backup tool run; handoff: a
+dispatch to another repository's workflows, a deploy where its job says so, with the repository in
+the pattern's `repo` group; indirect, registry), tool (a catalog id where there is one), pattern (a
+Python regex searched in one simple command), and optionally level (tests: unit, integration, e2e,
+performance), target (deploys), unless (a regex that vetoes the match), automatic (a rollback that
+happens by itself), label (registries: the name a reader knows), output (builds that make a program:
+how its path is named, `package` = `-o PATH`, else after the package built, else after the working
+directory, as `go build` does), image (a build whose output is a container image), also (a test rule
+that matches beside an earlier one of the same tool at another level: one call that runs two
+suites), own_database (a test runner whose suites use a database by design, Rails' fixtures or
+Django's test database: a database service beside them does not make them integration tests;
 `detail["own_database"]`).
 Rules are tried in order; at most one rule per kind matches a command, but for `also`.
 `registry` rules are not matched against commands but against the image references a build or
