@@ -533,13 +533,21 @@ class ScriptsDetector(Detector):
                 line = line_of(tasks, task_name)
                 cmds = task.get("cmds") if isinstance(task, dict) else task
                 commands: list[tuple[str, int]] = []
-                if isinstance(cmds, (list, YList)):
-                    for index, cmd in enumerate(cmds):
-                        cmd_line = line_of(cmds, index) if isinstance(cmds, YList) else line
-                        if isinstance(cmd, str):
+                # its `deps` run first, then its `cmds`; either may call another task (`- task: build:backend`,
+                # filebrowser's `build`), which is followed as `task build:backend` is
+                for key_list in ((task.get("deps") if isinstance(task, dict) else None), cmds):
+                    if not isinstance(key_list, (list, YList)):
+                        continue
+                    for index, cmd in enumerate(key_list):
+                        cmd_line = line_of(key_list, index) if isinstance(key_list, YList) else line
+                        if isinstance(cmd, str) and key_list is cmds:
                             commands.extend((c.text, cmd_line + c.offset) for c in split_commands(cmd))
+                        elif isinstance(cmd, str):  # a dependency by its name
+                            commands.append((f"task {cmd}", cmd_line))
                         elif isinstance(cmd, (dict, YDict)) and isinstance(cmd.get("cmd"), str):
                             commands.extend((c.text, cmd_line + c.offset) for c in split_commands(cmd["cmd"]))
+                        elif isinstance(cmd, (dict, YDict)) and isinstance(cmd.get("task"), str):
+                            commands.append((f"task {cmd['task']}", cmd_line))
                 self._target(out, file.path, "task", str(task_name), line, commands)
 
 

@@ -2128,3 +2128,20 @@ def test_a_folded_block_under_a_list_item_key_ends_at_the_key_s_siblings() -> No
     assert folded_block(lines, 2) == ["          echo a"]
     assert folded_block(["  args:", "  - >", "    gcloud x;", "    skaffold run;", "timeout: 1"], 2) == \
         ["    gcloud x;", "    skaffold run;"]
+
+
+def test_a_task_that_calls_other_tasks_is_followed_into_them(tmp_path: Path) -> None:
+    """filebrowser's CI runs `task build`, whose cmds are `- task: build:frontend` and `- task:
+    build:backend` (and a task's `deps` run first): the build step was missing from the document."""
+    taskfile = (
+        "version: '3'\ntasks:\n  build:frontend:\n    dir: frontend\n    cmds:\n      - pnpm run build\n"
+        "  build:backend:\n    cmds:\n      - go build -o app .\n"
+        "  build:\n    cmds:\n      - task: build:frontend\n      - task: build:backend\n"
+        "  dist:\n    deps: [build:backend]\n"
+    )
+    workflow = ("on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: task build\n"
+                "  dist:\n    runs-on: ubuntu-latest\n    steps:\n      - run: task dist\n")
+    scanned = scan_tree(tmp_path, {"Taskfile.yml": taskfile, ".github/workflows/ci.yml": workflow})
+    builds = [f.text for f in facts_for(scanned.model, "ci.build")]
+    assert any(t.startswith("task build → pnpm run build, go build -o app . in job build") for t in builds), builds
+    assert any(t.startswith("task dist → go build -o app . in job dist") for t in builds), builds
