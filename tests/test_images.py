@@ -58,6 +58,9 @@ def test_reference_round_trip() -> None:
         ("alpine", "major", None, "unpinned"),
         ("", "major", None, "unpinned"),
         ("${TAG}", "major", None, "unpinned"),
+        # nextcloud/all-in-one's release tags are dates: PostgreSQL 20260817 is no version
+        ("20260817_082005", "major", None, "unpinned"),
+        ("202608", "calendar", None, "unpinned"),
     ],
 )
 def test_tag_version(tag: str, scheme: str, minor_below: int | None, expected: str) -> None:

@@ -114,6 +114,10 @@ def tag_version(
         return calendar.group(1) if calendar else "unpinned"
     numbers = match.group(1).split(".")
     major = numbers[0]
+    if len(major) >= 6:
+        # a date or a build number (nextcloud/all-in-one's `20260817_082005` release tags): a fixed
+        # tag that names no version of the technology
+        return "unpinned"
     if scheme == "major":
         # Below 1.0 the minor number is the release line (semver): Alertmanager v0.28 is not "0".
         below = 1 if minor_below is None else max(minor_below, 1)
