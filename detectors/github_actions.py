@@ -2318,13 +2318,14 @@ def shown_condition(condition: str) -> list[Part]:
     if "|" in body:
         refs = list(dict.fromkeys(_CONTEXT_REF.findall(body)))
         # a status check it also needs (`failure() && ...`: langfuse's Slack step) is what says when
-        status = [c for c in _conjuncts(body) if _STATUS_CHECK.fullmatch(c)]
+        status = [c for c in _conjuncts(body) if _STATUS_CONJUNCT.fullmatch(c)]
         lead: list[Part] = [*code_list(status), " and "] if status else []
         return [*lead, "a condition on ", *code_list(refs, limit=3)] if refs else [*lead, "a condition on the run"]
     return [Code(body if len(body) <= SHOWN_CONDITION else body[: SHOWN_CONDITION - 1] + "…")]
 
 
-_STATUS_CHECK = re.compile(r"(?:success|failure|always|cancelled)\(\s*\)")
+# One status call on its own (a conjunct of a condition: `failure()`).
+_STATUS_CONJUNCT = re.compile(r"(?:success|failure|always|cancelled)\s*\(\s*\)")
 
 
 def _conjuncts(body: str) -> list[str]:
