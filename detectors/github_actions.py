@@ -906,6 +906,8 @@ class Scope:
             for layer in self.env:
                 if key in layer:
                     value = layer[key]
+                    if value == _RUN_TIME_VALUE:
+                        return ANY
                     if "${{" not in value:
                         return frozenset({value})
                     return interpolate(value, lambda n: self.lookup(n, depth + 1))
@@ -936,7 +938,7 @@ class Scope:
     def raw_env(self, name: str) -> str | None:
         for layer in self.env:
             if name in layer:
-                return layer[name]
+                return None if layer[name] == _RUN_TIME_VALUE else layer[name]
         return None
 
     def expand(self, text: str) -> str:
@@ -1613,6 +1615,12 @@ class Expander:
                     ]
             if step["run"] is not None:
                 run.groups += self._grouped(run, job, partial(self._script, run=run, wd=run.wd))
+                written = _GITHUB_ENV_WRITE.findall(step["run"])
+                if written:
+                    # the steps after this one see what it wrote to $GITHUB_ENV, known only at run time:
+                    # pocketbase's job sets `flags: ""`, and a step writes `flags=--snapshot` for branches
+                    later = {name: _RUN_TIME_VALUE for name in written}
+                    scenarios = [replace(s, scope=s.scope.child(env=later)) for s in scenarios]
         return out
 
     def _with_output(self, spec: ActionSpec, step: dict[str, Any], scenario: Scenario, lookup: Lookup) -> Scenario:
@@ -1846,18 +1854,20 @@ class Expander:
                     )
                 )
                 if found.tool == "goreleaser" and found.kind == "build":
-                    self._goreleaser(out[-1], normalised, near)
+                    self._goreleaser(out[-1], normalised, display, near)
         turbo = _TURBO.match(normalised)
         if turbo and not any(f.kind != "indirect" for f in found_kinds):
             out.extend(self._turbo(turbo["task"], display, path, line, depth, _TURBO_FILTER.findall(normalised)))
         return out
 
-    def _goreleaser(self, found: Found, command: str, wd: str) -> None:
-        """`goreleaser release`: the configuration it publishes with (goreleaser.py); what that
-        publishes is said once the step's environment is known (`_releases`)."""
+    def _goreleaser(self, found: Found, command: str, display: str, wd: str) -> None:
+        """`goreleaser release`: the configuration it publishes with (goreleaser.py), and its
+        arguments as written; what that publishes is said once the step's environment is known
+        (`_releases`)."""
         record = release_config(command, wd, self.goreleaser)
         if record is not None:
             found.detail["goreleaser"] = record.path
+            found.detail["goreleaser_args"] = display
 
     def _releases(self, finds: list[Found], job: dict[str, Any], step: dict[str, Any]) -> list[Found]:
         """What each `goreleaser release` of a step publishes, said and cited: its configuration read
@@ -1868,8 +1878,14 @@ class Expander:
             record = self.goreleaser.get(found.detail.get("goreleaser", ""))
             phrase, line = published(record, {**job["env"], **step["env"]}) if record is not None else ([], 0)
             if record is not None and phrase:
+                # flags set at run time may make it a snapshot: pocketbase passes `${{ env.flags }}`,
+                # which an earlier step sets to `--snapshot` for anything but a tag
+                later = _RUN_TIME_ARGS.search(found.detail.get("goreleaser_args", ""))
+                unless: list[Part] = [", unless flags set at run time (", Code(later.group(0)),
+                                      ") skip publishing"] if later else []
                 found = replace(found, source=(record.path, line),  # a shared Found (scripts are memoised)
-                                detail={**found.detail, "makes": ["Publishes ", *phrase, " (", Code(record.path), ")"]})
+                                detail={**found.detail,
+                                        "makes": ["Publishes ", *phrase, " (", Code(record.path), ")", *unless]})
             out.append(found)
         return out
 
@@ -2324,6 +2340,12 @@ def shown_condition(condition: str) -> list[Part]:
     return [Code(body if len(body) <= SHOWN_CONDITION else body[: SHOWN_CONDITION - 1] + "…")]
 
 
+# `echo "NAME=value" >> $GITHUB_ENV`: a variable the job's later steps see. Its value is known at
+# run time only, and stands for no value an expression can settle.
+_GITHUB_ENV_WRITE = re.compile(r"""(?:echo|printf)\s+["']?([A-Za-z_]\w*)=[^\n]*?>>\s*["']?\$\{?GITHUB_ENV\}?""")
+_RUN_TIME_VALUE = "\x00written at run time"
+# An argument a command gets at run time: an expression or a shell variable.
+_RUN_TIME_ARGS = re.compile(r"\$\{\{[^}]*\}\}|\$\{?[A-Za-z_]\w*\}?")
 # One status call on its own (a conjunct of a condition: `failure()`).
 _STATUS_CONJUNCT = re.compile(r"(?:success|failure|always|cancelled)\s*\(\s*\)")
 

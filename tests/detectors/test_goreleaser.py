@@ -112,3 +112,30 @@ def test_a_workflow_step_says_what_its_release_publishes(tmp_path) -> None:
     assert (".goreleaser.yml", 2) in [(e.path, e.line) for e in release.evidence]
     snapshot = next(f for t, f in builds.items() if "snapshot" in t)
     assert "Publishes" not in snapshot.text  # a snapshot publishes nothing
+
+
+def test_flags_written_at_run_time_may_skip_publishing(tmp_path) -> None:
+    """pocketbase's job sets `flags: ""`, a step writes `flags=--snapshot` to $GITHUB_ENV for anything
+    but a tag, and GoReleaser runs `release --clean ${{ env.flags }}`: the document said pull
+    requests published a release. A variable a step writes to $GITHUB_ENV is known at run time only."""
+    workflow = (
+        "on: [push, pull_request]\n"
+        "jobs:\n"
+        "  goreleaser:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    env:\n"
+        "      flags: \"\"\n"
+        "    steps:\n"
+        "      - if: ${{ !startsWith(github.ref, 'refs/tags/v') }}\n"
+        "        run: echo \"flags=--snapshot\" >> $GITHUB_ENV\n"
+        "      - uses: goreleaser/goreleaser-action@v6\n"
+        "        with:\n"
+        "          args: release --clean ${{ env.flags }}\n"
+    )
+    scanned = scan_tree(tmp_path, {
+        ".github/workflows/release.yaml": workflow,
+        ".goreleaser.yaml": "release:\n  draft: true\n",
+    })
+    (release,) = [f for f in scanned.model.facts if f.field == "ci.build" and "goreleaser" in f.text]
+    assert release.text.startswith("Publishes a draft release with its archives (.goreleaser.yaml), unless flags "
+                                   "set at run time (${{ env.flags }}) skip publishing with goreleaser release --clean")
