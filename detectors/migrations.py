@@ -157,6 +157,10 @@ class MigrationsDetector(Detector):
         "**/db/migrate/*.rb",
         "**/db/*_migrate/*.rb",
         "**/{migrations,migration}/*.{js,ts,cjs,mjs}",
+        # a folder named for its tool or purpose (uptime-kuma's db/knex_migrations): the reader
+        # states only what a known tool's shape says
+        "**/*_migrations/*.{js,ts,cjs,mjs}",
+        "**/*-migrations/*.{js,ts,cjs,mjs}",
         "drizzle.config.{ts,js,mjs,cjs,json}",
         "**/meta/_journal.json",
         "*.{up,down}.sql",

@@ -404,3 +404,15 @@ def test_a_doctrine_down_that_recreates_postgresql_s_public_schema_cannot_run(tm
     fact = rollback(scan_tree(tmp_path, files), "doctrine-migrations:module/Core/migrations")
     assert (fact.attrs["down"], fact.attrs["migrations"]) == (0, 1)
     assert "creating schema public, which PostgreSQL already has" in fact.text
+
+
+def test_migrations_in_a_folder_named_for_their_tool_are_read(tmp_path: Path) -> None:
+    """uptime-kuma keeps its 55 knex migrations in db/knex_migrations: the migrations detector read
+    none of them. A `*_migrations` or `*-migrations` folder's scripts are read; only a known tool's
+    shape says anything."""
+    files = {f"db/knex_migrations/{name}": text for name, text in tree("knex").items()
+             if name.startswith("migrations/") for name in [name.split("/", 1)[1]]}
+    files["db/knex_migrations/README.js"] = "// notes, no migration\nmodule.exports = {};\n"
+    scanned = scan_tree(tmp_path, files)
+    fact = rollback(scanned, "knex:db/knex_migrations")
+    assert "of 3 migrations in db/knex_migrations" in fact.text
