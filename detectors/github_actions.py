@@ -1880,7 +1880,7 @@ class Expander:
             if record is not None and phrase:
                 # flags set at run time may make it a snapshot: pocketbase passes `${{ env.flags }}`,
                 # which an earlier step sets to `--snapshot` for anything but a tag
-                later = _RUN_TIME_ARGS.search(found.detail.get("goreleaser_args", ""))
+                later = _RUN_TIME_ARGS.search(found.detail["goreleaser_args"])
                 unless: list[Part] = [", unless flags set at run time (", Code(later.group(0)),
                                       ") skip publishing"] if later else []
                 found = replace(found, source=(record.path, line),  # a shared Found (scripts are memoised)
