@@ -37,14 +37,9 @@ from infrascan.model import Code, Confidence, Fact, FactScope, Part, code_list, 
 from infrascan.source import in_test_dir, near_folder
 from infrascan.yamlload import Tagged, YDict, YList, line_of
 
-from .dockerfile import compose_dockerfile, group_reached, migration_chain, stage_copies
+from .dockerfile import VARIABLE_REF, compose_dockerfile, group_reached, migration_chain, resolve_args, stage_copies
 from .scripts import Copy, Reached, StartResolver, argv_script
 
-# `${NAME:-default}` and `${NAME-default}` give a default (group 2); `${NAME:?message}` and
-# `${NAME:+alternative}` do not (pixelfed's `${DB_PORT:?error}` is no port named "error").
-# A default holds no `${` of its own: nested references (`${A:-${B:-80}}`) resolve from the inside out.
-_VAR = re.compile(
-    r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-((?:[^}$]|\$(?!\{))*)|:?[?+][^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _BASE_NAMES = frozenset({"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",
                          "podman-compose.yaml", "podman-compose.yml"})
 _MIGRATE_NAME = re.compile(r"(?i)(?:^|[_\-])(?:db[_\-]?)?migrat(?:e|ion|ions|or)(?:$|[_\-])")
@@ -60,13 +55,9 @@ _NOT_HTTP_PORTS = frozenset({"22", "25", "465", "587", "1025", "3306", "5432", "
 
 def substitute(value: str) -> str:
     """Compose interpolation with defaults: `${TAG:-16}` -> `16`, `${A:-${B:-80}}` -> `80`;
-    unresolvable parts stay as written."""
-    for _ in range(4):  # nesting deeper than this is not written by hand
-        done = _VAR.sub(lambda m: m.group(2) if m.group(2) is not None and m.group(2) != "" else m.group(0), value)
-        if done == value:
-            break
-        value = done
-    return value
+    unresolvable parts stay as written, an empty default (`${PORT:-}`) and `${DB_PORT:?error}`
+    (pixelfed's, no port named "error") among them. Docker's ARGs read references the same way."""
+    return resolve_args(value, {}, empty_defaults=False)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -284,7 +275,7 @@ def _mounts_project(svc: dict[Any, Any]) -> bool:
 def _defaulted(raw: str | None) -> bool:
     """Whether a value is a reference with a default (`${APP_ENV:-prod}`), which runs unless the
     variable is set."""
-    match = _VAR.fullmatch(raw.strip()) if raw else None  # the one pattern `substitute` reads references by
+    match = VARIABLE_REF.fullmatch(raw.strip()) if raw else None  # the one pattern `substitute` reads references by
     return match is not None and match.group(2) is not None
 
 
@@ -691,7 +682,7 @@ class ComposeDetector(Detector):
         switches: list[str] = []
         profiles: list[str] = []
         for profile in raw:
-            match = _VAR.fullmatch(profile.strip())
+            match = VARIABLE_REF.fullmatch(profile.strip())
             if match and match.group(2) == "":
                 switches.append(match.group(1))
             else:

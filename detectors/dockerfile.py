@@ -38,8 +38,11 @@ from infrascan.yamlload import load_table
 from .scripts import S6_INIT, Copy, Reached, StartResolver, argv_script, guard_meets
 
 _HEREDOC = re.compile(r"<<(-?)\s*[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?")
-# A default holds no reference of its own: `${A:-${PORT:-8000}}` resolves its inner reference first
-_ARG_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-((?:[^${}]|\$(?!\{))*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+# A shell-style reference, as Docker's ARGs and Compose's interpolation read it: `${NAME}`,
+# `${NAME:-default}` (group 2) or `$NAME`. A default holds no reference of its own:
+# `${A:-${PORT:-8000}}` resolves its inner reference first. `${NAME:?message}` and `${NAME:+alt}`
+# are not matched: they give no value here.
+VARIABLE_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-((?:[^${}]|\$(?!\{))*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 # A Dockerfile that a tool renders before anything builds it (vaultwarden's `Dockerfile.j2` writes
 # its `Dockerfile.debian` and `Dockerfile.alpine`, which are read in their own right): its images
 # are those of the files rendered from it, and its `FROM {{ ... }}` names no image. Not a
@@ -111,21 +114,24 @@ def blank_heredocs(text: str) -> str:
     return "\n".join(out)
 
 
-def resolve_args(value: str, args: dict[str, str], depth: int = 0) -> str:
-    """Substitutes ARG values (`${GO_VERSION}`, `${V:-1.22}`), following ARGs defined by ARGs."""
+def resolve_args(value: str, args: dict[str, str], depth: int = 0, empty_defaults: bool = True) -> str:
+    """Substitutes ARG values (`${GO_VERSION}`, `${V:-1.22}`), following ARGs defined by ARGs.
+    Compose's interpolation is the same with no values known (compose.substitute), but for an
+    empty default, which it keeps as written (`empty_defaults` False): an empty port is no port."""
 
     def sub(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(3)
         known = args.get(name)
         if known and not _PLACEHOLDER.search(known):
-            value = resolve_args(known, args, depth + 1) if depth < 5 else known
+            value = resolve_args(known, args, depth + 1, empty_defaults) if depth < 5 else known
             # a value still holding a reference (`${X/arm\/v7/arm-7}`, a form not read here) is no value
             return match.group(0) if "${" in value else value
-        return match.group(2) if match.group(2) is not None else match.group(0)
+        default = match.group(2)
+        return default if default is not None and (default or empty_defaults) else match.group(0)
 
-    resolved = _ARG_REF.sub(sub, value)
+    resolved = VARIABLE_REF.sub(sub, value)
     # what an inner reference resolved to may complete an outer one (`${A:-8000}`)
-    return resolve_args(resolved, args, depth + 1) if resolved != value and depth < 5 else resolved
+    return resolve_args(resolved, args, depth + 1, empty_defaults) if resolved != value and depth < 5 else resolved
 
 
 def secret_build_arg(name: str) -> bool:
@@ -458,7 +464,7 @@ class DockerfileDetector(Detector):
         expose = self._inherit(stages, final, "expose")
         if expose:
             # `EXPOSE ${EXPOSED_PORT}` after a bare `ARG EXPOSED_PORT` (petclinic): each build says the port
-            unset = [name for p in expose if (ref := _ARG_REF.fullmatch(p))
+            unset = [name for p in expose if (ref := VARIABLE_REF.fullmatch(p))
                      and (name := ref.group(1) or ref.group(3)) and any(name in c.args for c in chain)]
             parts += ["; exposes ", Code(" ".join(expose))]
             if unset:
