@@ -2334,7 +2334,7 @@ def shown_condition(condition: str) -> list[Part]:
     if "|" in body:
         refs = list(dict.fromkeys(_CONTEXT_REF.findall(body)))
         # a status check it also needs (`failure() && ...`: langfuse's Slack step) is what says when
-        status = [c for c in _conjuncts(body) if _STATUS_CONJUNCT.fullmatch(c)]
+        status = _status_checks(body)
         lead: list[Part] = [*code_list(status), " and "] if status else []
         return [*lead, "a condition on ", *code_list(refs, limit=3)] if refs else [*lead, "a condition on the run"]
     return [Code(body if len(body) <= SHOWN_CONDITION else body[: SHOWN_CONDITION - 1] + "…")]
@@ -2346,30 +2346,27 @@ _GITHUB_ENV_WRITE = re.compile(r"""(?:echo|printf)\s+["']?([A-Za-z_]\w*)=[^\n]*?
 _RUN_TIME_VALUE = "\x00written at run time"
 # An argument a command gets at run time: an expression or a shell variable.
 _RUN_TIME_ARGS = re.compile(r"\$\{\{[^}]*\}\}|\$\{?[A-Za-z_]\w*\}?")
-# One status call on its own (a conjunct of a condition: `failure()`).
-_STATUS_CONJUNCT = re.compile(r"(?:success|failure|always|cancelled)\s*\(\s*\)")
+def _status_checks(body: str) -> list[str]:
+    """The status functions a condition needs (`failure()`), read by the expression parser among
+    the terms its top-level `&&` joins; one inside an `||` is not needed."""
+    try:
+        node = parse_expression(body)
+    except (ExprError, RecursionError, IndexError):
+        return []
+    terms: list[tuple[Any, ...]] = []
+
+    def flatten(term: tuple[Any, ...]) -> None:
+        if term[0] == "and":
+            flatten(term[1])
+            flatten(term[2])
+        else:
+            terms.append(term)
+
+    flatten(node)
+    return [f"{t[1]}()" for t in terms if t[0] == "call" and t[1] in _STATUS_FUNCTIONS and not t[2]]
 
 
-def _conjuncts(body: str) -> list[str]:
-    """The parts of a condition joined by `&&` outside parentheses and quotes: each must hold."""
-    parts, depth, quote, start, i = [], 0, "", 0, 0
-    while i < len(body):
-        ch = body[i]
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif body.startswith("&&", i) and depth == 0:
-            parts.append(body[start:i].strip())
-            start, i = i + 2, i + 2
-            continue
-        i += 1
-    parts.append(body[start:].strip())
-    return parts
+_STATUS_FUNCTIONS = frozenset({"success", "failure", "always", "cancelled"})
 
 
 def _commands_in(*conditions: str | None) -> list[str]:
