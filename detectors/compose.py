@@ -35,7 +35,7 @@ from infrascan.fields import FIELD_BY_ID, Scope
 from infrascan.images import ImageRef, parse_image
 from infrascan.model import Code, Confidence, Fact, FactScope, Part, code_list, phrase_list, text
 from infrascan.source import in_test_dir, near_folder
-from infrascan.yamlload import Tagged, YDict, YList, line_of
+from infrascan.yamlload import Tagged, YDict, YList, as_list, line_of
 
 from .dockerfile import VARIABLE_REF, compose_dockerfile, group_reached, migration_chain, resolve_args, stage_copies
 from .scripts import Copy, Reached, StartResolver, argv_script
@@ -58,12 +58,6 @@ def substitute(value: str) -> str:
     unresolvable parts stay as written, an empty default (`${PORT:-}`) and `${DB_PORT:?error}`
     (pixelfed's, no port named "error") among them. Docker's ARGs read references the same way."""
     return resolve_args(value, {}, empty_defaults=False)
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
 
 
 def _apply_merge_tags(svc: dict[Any, Any]) -> None:
@@ -265,7 +259,7 @@ def host_ports(specs: list[str]) -> list[tuple[str, str, str]]:
 
 
 def _mounts_project(svc: dict[Any, Any]) -> bool:
-    for volume in _as_list(svc.get("volumes")):
+    for volume in as_list(svc.get("volumes")):
         source = volume.get("source") if isinstance(volume, dict) else str(volume).split(":", 1)[0]
         if isinstance(source, str) and source.strip() in _PROJECT_MOUNTS:
             return True
@@ -310,7 +304,7 @@ def start_command(svc: dict[Any, Any]) -> str | None:
     if entrypoint is None and command is None:
         return None
     if isinstance(entrypoint, list) and isinstance(command, (list, str)):
-        return argv_script([*entrypoint, *_as_list(command)])
+        return argv_script([*entrypoint, *as_list(command)])
     pieces = [argv_script(p) if isinstance(p, list) else str(p) for p in (entrypoint, command) if p is not None]
     return " ".join(pieces)
 
@@ -334,7 +328,7 @@ def health_command(test: Any) -> str | None:
 def port_specs(ports: Any) -> list[str]:
     """Port mappings as `host:container` text, from short (`"8080:80"`) and long (`published:`) forms."""
     specs = []
-    for entry in _as_list(ports):
+    for entry in as_list(ports):
         if isinstance(entry, dict):
             target = entry.get("target")
             published = entry.get("published")
@@ -659,7 +653,7 @@ class ComposeDetector(Detector):
             out.facts.append(fact)
 
     def _env_files(self, path: str, name: str, svc: YDict, svc_line: int, env: str | None, out: Extraction) -> None:
-        for entry in _as_list(svc.get("env_file")):
+        for entry in as_list(svc.get("env_file")):
             file_name = entry.get("path") if isinstance(entry, dict) else entry
             if not isinstance(file_name, str):
                 continue
@@ -676,7 +670,7 @@ class ComposeDetector(Detector):
             )
 
     def _extras(self, path: str, name: str, svc: YDict, svc_line: int, env: str | None, out: Extraction) -> None:
-        raw = [str(p) for p in _as_list(svc.get("profiles"))]
+        raw = [str(p) for p in as_list(svc.get("profiles"))]
         # `${DOCKER_PROXY_PROFILE:-}` is empty unless set: Compose drops an empty profile, so the
         # service runs by default and the variable is a switch that puts it behind a profile (pixelfed)
         switches: list[str] = []

@@ -47,7 +47,7 @@ from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, ca
 from infrascan.redact import is_secret_key
 from infrascan.shellarms import arm_allows, call_arguments
 from infrascan.tasks import TaskIndex
-from infrascan.yamlload import YDict, load_yaml
+from infrascan.yamlload import YDict, as_list, load_yaml
 
 from ._pipelines import allowed_to_fail
 from .gitlab_ci_config import (
@@ -61,7 +61,6 @@ from .gitlab_ci_config import (
     JobResolver,
     Where,
     apply_defaults,
-    as_list,
     decode,
     encode,
     inherited_variables,

@@ -29,7 +29,7 @@ from importlib import resources
 from typing import Any
 
 from infrascan.model import Severity
-from infrascan.yamlload import Tagged, YDict, YList, load_table
+from infrascan.yamlload import Tagged, YDict, YList, as_list, load_table
 
 from ._pipelines import folded_block
 
@@ -247,12 +247,6 @@ def without(node: GMap, *keys: str) -> GMap:
         if key not in keys:
             put(copy, key, value, node.where_of(key))
     return copy
-
-
-def as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
 
 
 # ==== knowledge ==================================================================================

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from infrascan.model import Code, Part, phrase_list, text
+from infrascan.yamlload import as_list
 
-from .gitlab_ci_config import GMap, GSeq, Where, as_list, knowledge
+from .gitlab_ci_config import GMap, GSeq, Where, knowledge
 
 MAX_CONJUNCTIONS = 64
 

@@ -24,7 +24,7 @@ from typing import Any
 from infrascan.commands import argv, registry_of
 from infrascan.detector import Detector, Extraction, Record, SourceFile
 from infrascan.model import Part, code_list, phrase_list
-from infrascan.yamlload import YDict, YList
+from infrascan.yamlload import YDict, YList, as_list
 
 # Where each kind of image entry names its repositories: the key, and whether it holds a list.
 _IMAGE_KEYS = (
@@ -73,7 +73,7 @@ def config_data(doc: YDict) -> dict[str, Any]:
     # true, false, or a template the release step's environment settles (pocket-id's
     # `{{ if index .Env "SKIP_RELEASE" }}true{{ end }}`, which its build-next job sets)
     disabled: bool | str = disable if isinstance(disable, str) and "{{" in disable else disable in (True, "true")
-    packages = sorted({str(f) for entry in _entries(doc.get("nfpms")) for f in _as_list(entry.get("formats"))
+    packages = sorted({str(f) for entry in _entries(doc.get("nfpms")) for f in as_list(entry.get("formats"))
                        if isinstance(f, str) and "{{" not in f})
     taps = [name for section in ("brews", "homebrew_casks") for entry in _entries(doc.get(section))
             if (name := _tap(entry))]
@@ -109,10 +109,6 @@ def _template_true(template: str, env: Mapping[str, str]) -> bool | None:
 
 def _entries(value: Any) -> list[YDict]:
     return [entry for entry in value if isinstance(entry, YDict)] if isinstance(value, list) else []
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value] if value is not None else []
 
 
 def _repository(value: Any) -> str:

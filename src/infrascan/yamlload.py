@@ -298,6 +298,13 @@ def load_yaml(text: str) -> YamlResult:
     return YamlResult(documents, None, tuple(loader.duplicate_keys))
 
 
+def as_list(value: Any) -> list[Any]:
+    """A key that holds one value or a list of them (`profiles: dev`, `formats: [deb, rpm]`) as a list."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
 def line_of(container: Any, key: Any, default: int = 0) -> int:
     """The 1-based line of a key in a loaded mapping (or an index in a sequence)."""
     if isinstance(container, YDict):
