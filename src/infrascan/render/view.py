@@ -310,12 +310,13 @@ class ViewBuilder:
             # Hints that name no environment (a database driver, a compose file of no stated
             # environment) are leads for every environment's gap, but listed under one only: five
             # reviewers read the same block under Staging and Production as noise.
-            # coalesced as the field's own facts are: linkwarden's Meilisearch driver, in two packages'
-            # manifests, was two identical lines, one of them missing from the state
-            envless = [f for f in _coalesce(self._index.get((field_id, None, None), [])) if not _fills(f)]
+            envless = [f for f in self._index.get((field_id, None, None), []) if not _fills(f)]
             home = self._hint_home(field_id)
             if env == home:
-                hints.extend(self.fact_view(f) for f in envless)
+                # coalesced as the field's own facts are, where they are listed: linkwarden's
+                # Meilisearch driver, in two packages' manifests, was two identical lines, one of
+                # them missing from the state
+                hints.extend(self.fact_view(f) for f in _coalesce(envless))
             elif envless and home is not None:
                 elsewhere = display_name(home)
         if not entries:
