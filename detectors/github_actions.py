@@ -1681,7 +1681,7 @@ class Expander:
             if found.kind == "handoff":
                 if not deploys:
                     continue
-                found = replace(found, kind="deploy", detail={**found.detail, "handoff": True})  # shared
+                found = replace(found, kind="deploy")  # a copy: Found lists of scripts are shared
             out.append(found)
         return out
 

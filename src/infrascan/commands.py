@@ -7,17 +7,16 @@ name order); this module splits scripts into simple commands, strips wrappers (`
 
 Rule keys: id, kind (build, push, test, deploy, rollback, migrate, migrate-rollback, verify, serve:
 a server started where the command runs, not a deploy; backup: a backup tool run; handoff: a
-dispatch to another repository's workflows, a deploy where its job says so, with the repository in
-the pattern's `repo` group; indirect, registry), tool (a catalog id where there is one), pattern (a
-Python regex searched in one simple command), and optionally level (tests: unit, integration, e2e,
-performance), target (deploys), unless (a regex that vetoes the match), automatic (a rollback that
-happens by itself), label (registries: the name a reader knows), output (builds that make a program:
-how its path is named, `package` = `-o PATH`, else after the package built, else after the working
-directory, as `go build` does), image (a build whose output is a container image), also (a test rule
-that matches beside an earlier one of the same tool at another level: one call that runs two
-suites), own_database (a test runner whose suites use a database by design, Rails' fixtures or
-Django's test database: a database service beside them does not make them integration tests;
-`detail["own_database"]`).
+dispatch to another repository's workflows, a deploy where its job says so; indirect, registry),
+tool (a catalog id where there is one), pattern (a Python regex searched in one simple command), and
+optionally level (tests: unit, integration, e2e, performance), target (deploys), unless (a regex
+that vetoes the match), automatic (a rollback that happens by itself), label (registries: the name a
+reader knows), output (builds that make a program: how its path is named, `package` = `-o PATH`,
+else after the package built, else after the working directory, as `go build` does), image (a build
+whose output is a container image), also (a test rule that matches beside an earlier one of the same
+tool at another level: one call that runs two suites), own_database (a test runner whose suites use
+a database by design, Rails' fixtures or Django's test database: a database service beside them does
+not make them integration tests; `detail["own_database"]`).
 Rules are tried in order; at most one rule per kind matches a command, but for `also`.
 `registry` rules are not matched against commands but against the image references a build or
 push names (`-t`, `--tag`, `--destination`, `docker push IMAGE`), so that
@@ -497,8 +496,6 @@ def _classify(command: str) -> tuple[Classification, ...]:
             detail: dict[str, Any] = {}
             if rule.kind == "indirect":
                 detail["script"] = match.group("script")
-            elif rule.kind == "handoff":
-                detail["repository"] = match.group("repo")
             detail.update(_deploy_detail(rule, cmd))
             if rule.output == "package":
                 detail["output"] = _program_output(argv(cmd))
