@@ -167,6 +167,7 @@ def published(record: Record, env: Mapping[str, str]) -> tuple[list[Part], int]:
     `env` is the environment the step gives GoReleaser, which a `release.disable` template reads."""
     data = record.data
     phrases: list[list[Part]] = []
+    lines: list[int] = [line for _, line in data["images"]]  # where what is said is written
     named = [name for name, _ in data["images"] if "{{" not in name]
     templated = [name for name, _ in data["images"] if "{{" in name]
     if named:
@@ -182,11 +183,13 @@ def published(record: Record, env: Mapping[str, str]) -> tuple[list[Part], int]:
     if off is not True:
         release = "a draft release with its archives" if data["draft"] else "a release with its archives"
         phrases.append([release, ", unless its template disables it" if off is None else ""])
+        lines.append(data["release_line"])  # 0 for GoReleaser's default release, which no line writes
     if data["packages"]:
         phrases.append([", ".join(data["packages"]) + " packages"])
+        lines.append(data["packages_line"])
     if data["taps"]:
         phrases.append(["the Homebrew tap ", *code_list(data["taps"], 2)])
+        lines.append(data["taps_line"])
     if not phrases:
         return [], 0
-    lines = [line for _, line in data["images"]] or [data["release_line"] or data["packages_line"] or record.line]
-    return list(phrase_list(phrases)), min(lines)
+    return list(phrase_list(phrases)), min((line for line in lines if line), default=record.line)
