@@ -559,6 +559,66 @@ def test_a_background_flush_is_seen_by_the_next_read_and_kept_by_close(tmp_path:
     assert not any(t.name == "infrascan-cache-writer" for t in threading.enumerate())
 
 
+def test_stored_aside_in_a_child_and_waited_for_by_close(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the next scan starts from is pickled and written by a forked child while this process
+    renders: entries pending before it and entries `fill` puts are all stored once `close` returns."""
+    forks: list[int] = []
+    original_fork = os.fork
+
+    def fork() -> int:
+        pid = original_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    cache = Cache(tmp_path / "c")
+    cache.put("before", "pending at the fork")
+    cache.store_aside(lambda: cache.put("model", list(range(1000))))
+    assert len(forks) == 1 and cache.get_many(["model"]) in ({}, {"model": list(range(1000))})
+    cache.close()
+    with sqlite3.connect(cache.path) as db:
+        assert sorted(k for (k,) in db.execute("SELECT key FROM entries")) == ["before", "model"]
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forks[0], os.WNOHANG)  # reaped by close
+
+
+def test_stored_in_this_process_when_it_cannot_fork(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("infrascan.cache.forkable", lambda: False)
+    cache = Cache(tmp_path / "c")
+    cache.store_aside(lambda: cache.put("model", "stored here"))
+    cache.close()
+    assert Cache(tmp_path / "c").get_many(["model"]) == {"model": "stored here"}
+
+
+def test_a_child_that_fails_to_store_costs_only_the_next_scan_s_reuse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    root, _ = monorepo_cached(tmp_path, monkeypatch)
+    import infrascan.cutoff
+    import infrascan.scan
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError("disk full")
+
+    monkeypatch.setattr(infrascan.cutoff.EarlyCutoff, "remember", broken)
+    first = scan_json(root, ScanOptions(use_cache=True))
+    assert first == scan_json(root, ScanOptions(use_cache=False))
+    assert "disk full" not in capfd.readouterr().err  # the child leaves without a word
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    phase2: list[int] = []
+    original = infrascan.scan.resolve_and_merge
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        phase2.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(infrascan.scan, "resolve_and_merge", counting)
+    assert scan_json(root, ScanOptions(use_cache=True)) == first and phase2 == [1]  # nothing was stored
+    assert scan_json(root, ScanOptions(use_cache=True)) == first and phase2 == [1]  # now it was
+
+
 def test_a_large_value_is_stored_compressed_and_read_back_with_the_digest_of_its_pickle(tmp_path: Path) -> None:
     """A monorepo's model and run record are megabytes of repeated text: stored compressed, counted
     for the size bound as stored, and named by the digest of their pickle, as small values are."""

@@ -8,6 +8,7 @@ here has evidence and a field the template knows.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 from collections.abc import Mapping
 
@@ -122,8 +123,8 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
         if model is None:
             model = _phase2(source, config, detectors, entries, phase1, diagnostics, read_before, cutoff, traces)
         if cutoff is not None and whole_key is not None and not phase1.incomplete:
-            cutoff.remember(whole_key, model, phase1.results)
-            cutoff.cache.flush(background=True)  # written while the document renders
+            # stored while the document renders
+            cutoff.cache.store_aside(functools.partial(cutoff.remember, whole_key, model, phase1.results))
     return model
 
 
