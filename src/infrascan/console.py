@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from typing import NoReturn
 
 
 def main() -> None:
@@ -27,7 +28,7 @@ def main() -> None:
     _leave(0)
 
 
-def _leave(code: int) -> None:
+def _leave(code: int) -> NoReturn:
     """Exit now, once every output is flushed, unless another thread still works (a cache write)."""
     if threading.active_count() > 1:
         sys.exit(code)
