@@ -33,7 +33,7 @@ from fnmatch import fnmatchcase
 from functools import cache, cached_property, lru_cache, partial
 from importlib import resources
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Literal
 
 from infrascan.commands import (
     Classification,
@@ -881,6 +881,7 @@ class Trigger:
     note_values: tuple[str, ...] = ()
     manual: bool = False
     paren: bool = False  # the subject is shown in parentheses: nightly (`0 3 * * *`)
+    excluded: tuple[str, ...] = ()  # the branch patterns a push trigger leaves out (`branches-ignore`)
 
     def label(self) -> str:
         """The plain form used in attrs["triggers"]: "push to main", "tag push v*", "manual"."""
@@ -1041,7 +1042,8 @@ def _push(path: str, config: Mapping[str, Any]) -> Iterator[tuple[Trigger, dict[
     # e2e), but not the `feature/x` branches, which still run.
     if ignored_b and not branches and "**" not in ignored_b:
         values = {**_event_values("push"), "github.ref_type": frozenset({"branch"})}
-        yield Trigger(path, line, "push", "push to branches except", ", ".join(ignored_b), "", label, paths), values
+        yield Trigger(path, line, "push", "push to branches except", ", ".join(ignored_b), "", label, paths,
+                      excluded=tuple(ignored_b)), values
     # GitHub does not evaluate path filters for tag pushes: flagsmith's production deploy runs on
     # every tag, whatever its `paths: [api/**]` says of branch pushes
     for tag in tags:
@@ -1471,8 +1473,24 @@ class Expander:
         ]
         runnable = _runnable(jobs, scoped_by_job)
         made: dict[str, JobRun] = {}  # this workflow's own runs by job id (needs name earlier jobs)
+        pins: dict[tuple[str, int], Pin | None] = {}  # (job id, scenario) -> its branch, None for none
         for index, job in enumerate(jobs):
-            passing = [s for i, s in enumerate(scoped_by_job[index]) if i in runnable[index]]
+            passing = []
+            for i, scenario in enumerate(scoped_by_job[index]):
+                if i not in runnable[index]:
+                    continue
+                # a job that runs on one branch only, or after one that does, runs on a push to it
+                pin = _pinned_push(job["if"], job["if_line"], scenario)
+                if pin is False and not _REGARDLESS.search(str(job["if"] or "")):
+                    pin = next((pins[(need, i)] for need in job["needs"] if (need, i) in pins), False)
+                if pin is not False:
+                    pins[(job["id"], i)] = pin
+                if pin is None:
+                    continue  # no push to a branch it runs on
+                if pin:
+                    scenario = Scenario(pin[0], scenario.scope.child(values=pin[1]), scenario.fixed,
+                                        scenario.job_scope)
+                passing.append(scenario)
             if not passing:
                 continue
             run = JobRun(path, job, workflow, order[0], (*order, index), passing, calls)
@@ -2222,6 +2240,51 @@ _STATUS_CHECK = re.compile(r"\b(?:always|failure|cancelled|success)\s*\(")
 _SUCCESS_CALL = re.compile(r"\bsuccess\s*\(\s*\)")
 # The status checks that let a job run whatever its needed jobs did (`success()` waits on them).
 _REGARDLESS = re.compile(r"\b(?:always|failure|cancelled)\s*\(")
+
+
+# `github.ref == 'refs/heads/main'`, `github.ref_name == 'main'`, either way round
+_REF_TEST = re.compile(r"github\.ref(_name)?\s*==\s*'([^']*)'|'([^']*)'\s*==\s*github\.ref(_name)?\b")
+_ANOTHER = "\x00another"  # a name no repository gives a branch or a tag
+
+
+Pin = tuple[Trigger, dict[str, Values]]
+
+
+def _pinned_push(source: object, line: int | None, scenario: Scenario) -> Pin | Literal[False] | None:
+    """A push whose branch the trigger leaves open ("every push", "push to branches except …"), to
+    a job whose `if:` holds on one branch only: a push to that branch, cited at the `if:`
+    (paperless-ngx deploys its docs `if: github.event_name == 'push' && github.ref == 'refs/heads/main'`,
+    on every branch's push but `translations**`). None when the trigger leaves that branch out (the
+    job runs on no push); False when the trigger names its branches, when the condition names no
+    single branch, or when another branch or a tag would run the job too."""
+    trigger = scenario.trigger
+    if trigger.event != "push" or "github.ref" in scenario.scope.values or not isinstance(source, str):
+        return False
+    branches = set()
+    for match in _REF_TEST.finditer(source):
+        value = match[2] if match[2] is not None else match[3]
+        if match[1] or match[4]:
+            branches.add(value)
+        elif value.startswith("refs/heads/"):
+            branches.add(value.removeprefix("refs/heads/"))
+    if len(branches) != 1:
+        return False
+    branch = branches.pop()
+    if not branch or _GLOB_CHARS.search(branch):
+        return False
+    for kind, prefix in (("branch", "refs/heads/"), ("tag", "refs/tags/")):
+        other = {"github.ref": frozenset({prefix + _ANOTHER}), "github.ref_name": frozenset({_ANOTHER}),
+                 "github.ref_type": frozenset({kind})}
+        if True in condition(source, scenario.scope.child(values=other).if_lookup):
+            return False
+    pinned: dict[str, Values] = {"github.ref": frozenset({f"refs/heads/{branch}"}),
+                                 "github.ref_name": frozenset({branch}), "github.ref_type": frozenset({"branch"})}
+    if True not in condition(source, scenario.scope.child(values=pinned).if_lookup):
+        return False
+    if any(_glob_match(pattern, branch) for pattern in trigger.excluded):
+        return None
+    return Trigger(trigger.path, line or trigger.line, "push", "push to", branch, "", trigger.note_label,
+                   trigger.note_values), pinned
 
 
 def _runnable(jobs: list[dict[str, Any]], scoped: list[list[Scenario]]) -> list[set[int]]:

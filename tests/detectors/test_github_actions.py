@@ -2362,3 +2362,83 @@ def test_an_app_store_submission_is_a_deploy_to_the_profile_it_names(tmp_path_fa
     (manual,) = ours(scanned, "ci.deploy.manual")
     assert "to deploy to production with eas submit --platform ios" in manual.text
     assert any(f.text.startswith("eas build --platform ios") for f in ours(scanned, "ci.build"))
+
+
+# Modelled on paperless-ngx's docs workflow: every branch's push but `translations**` starts it,
+# and the deploy job's `if:` keeps one branch.
+_ONE_BRANCH_DEPLOY = """name: Docs
+on:
+  push:
+    branches-ignore: ['translations**']
+  pull_request:
+jobs:
+  changes:
+    runs-on: ubuntu-latest
+    outputs:
+      docs: ${{ steps.filter.outputs.docs }}
+    steps:
+      - id: filter
+        run: echo "docs=true" >> "$GITHUB_OUTPUT"
+  deploy:
+    needs: changes
+    if: github.event_name == 'push' && github.ref == '{ref}' && needs.changes.outputs.docs == 'true'
+    runs-on: ubuntu-latest
+    environment:
+      name: github-pages
+    steps:
+      - uses: actions/deploy-pages@v4
+  announce:
+    needs: deploy
+    runs-on: ubuntu-latest
+    environment: production
+    steps:
+      - uses: actions/deploy-pages@v4
+"""
+
+
+@pytest.mark.parametrize(
+    ("ref", "said"),
+    [
+        ("refs/heads/main", "Push to `main`"),
+        ("refs/heads/release/v1", "Push to `release/v1`"),
+        # the trigger leaves the branch out: the job runs on no push, so nothing is pinned
+        ("refs/heads/translations-fr", None),
+        ("refs/heads/feat*", "Push to branches except `translations**`"),  # a pattern names no branch
+    ],
+)
+def test_a_job_that_runs_on_one_branch_of_an_open_push_trigger_runs_on_a_push_to_it(
+    tmp_path_factory: pytest.TempPathFactory, ref: str, said: str | None
+) -> None:
+    name = "one-branch-" + ref.replace("/", "-").replace("*", "star")
+    scanned = scan(tmp_path_factory, name, {W + "docs.yml": _ONE_BRANCH_DEPLOY.replace("{ref}", ref)})
+    automated = [f.text for f in ours(scanned, "ci.deploy.automated")]
+    if said is None:
+        assert not any("github-pages" in t for t in automated), automated
+        return
+    [pages] = [t for t in automated if "github-pages" in t]
+    assert pages.startswith(said.replace("`", "")), pages
+    assert ("github.ref" not in pages and "translations" not in pages) or "except" in said, pages
+    # the job after it runs after it, so on the same push; the trigger is cited at the `if:`
+    [after] = [t for t in automated if "job announce" in t]
+    assert after.startswith(said.replace("`", "")), after
+    if "except" not in said:
+        deploy = next(f for f in ours(scanned, "ci.deploy.automated") if "github-pages" in f.text)
+        assert (W + "docs.yml", 16) in [(e.path, e.line) for e in deploy.evidence]
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/')",  # tags too
+        "github.ref == 'refs/heads/main' || github.ref == 'refs/heads/dev'",  # two branches
+        "github.ref != 'refs/heads/main'",
+    ],
+)
+def test_a_condition_that_other_refs_pass_pins_no_branch(tmp_path_factory: pytest.TempPathFactory,
+                                                         condition: str) -> None:
+    workflow = ("on: push\njobs:\n  deploy:\n    if: " + condition + "\n    runs-on: ubuntu-latest\n"
+                "    environment: production\n    steps:\n      - uses: actions/deploy-pages@v4\n")
+    scanned = scan(tmp_path_factory, "no-pin-" + str(abs(hash(condition))), {W + "d.yml": workflow})
+    [deploy] = ours(scanned, "ci.deploy.automated")
+    assert deploy.text.startswith("Every push"), deploy.text
+
