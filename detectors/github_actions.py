@@ -2563,8 +2563,9 @@ class FactBuilder:
     @staticmethod
     def if_clause(run: JobRun) -> list[Part]:
         """", if `needs.release.outputs.created`": what else a run waits for, after its triggers (a
-        called job's callers' conditions first)."""
-        return [part for clause, _, _ in run.undecided for part in clause]
+        called job's callers' conditions first). A condition that a chain of jobs repeats is said
+        once: paperless-ngx's frontend jobs each wait on `needs.changes.outputs.frontend_changed`."""
+        return [part for clause in dict.fromkeys(clause for clause, _, _ in run.undecided) for part in clause]
 
     @staticmethod
     def if_places(run: JobRun) -> list[tuple[str, int]]:

@@ -2442,3 +2442,17 @@ def test_a_condition_that_other_refs_pass_pins_no_branch(tmp_path_factory: pytes
     [deploy] = ours(scanned, "ci.deploy.automated")
     assert deploy.text.startswith("Every push"), deploy.text
 
+
+def test_a_condition_a_chain_of_jobs_repeats_is_said_once(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # paperless-ngx's frontend jobs: each waits on the same output of the `changes` job
+    workflow = (
+        "on: push\njobs:\n  changes:\n    runs-on: ubuntu-latest\n    outputs:\n      fe: ${{ steps.f.outputs.fe }}\n"
+        "    steps:\n      - id: f\n        run: echo fe=true >> $GITHUB_OUTPUT\n"
+        "  install:\n    needs: changes\n    if: needs.changes.outputs.fe == 'true'\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: npm ci\n"
+        "  unit:\n    needs: [changes, install]\n    if: needs.changes.outputs.fe == 'true'\n"
+        "    runs-on: ubuntu-latest\n    steps:\n      - run: npx jest\n")
+    scanned = scan(tmp_path_factory, "repeated-if", {W + "fe.yml": workflow})
+    [unit] = ours(scanned, "ci.test.unit")
+    assert unit.text.count("needs.changes.outputs.fe == 'true'") == 1, unit.text
+    assert {12, 18} <= {e.line for e in unit.evidence}, unit.evidence
