@@ -29,6 +29,7 @@ ENTRY_KEYS = {
     "platform",
     "collected",
     "forwards",
+    "credentials_of",
 }
 
 

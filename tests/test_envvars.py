@@ -286,3 +286,22 @@ def test_an_auth_url_is_an_address_not_a_secret() -> None:
     assert url.attrs["url"] == "http://localhost:3000/api/v1/auth"
     assert not [f for f in reader.facts([var("AUTH_URL", "https://admin:hunter2secret@auth.acme.dev")])
                 if f.field == "env.url"]
+
+
+def test_a_service_with_no_credentials_of_its_own_takes_its_cloud_s_from_the_same_file() -> None:
+    # mastodon's .env.production.sample: S3 settings beside AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
+    facts = read(var("S3_ENABLED", "true", 1), var("S3_BUCKET", "files", 2), var("AWS_ACCESS_KEY_ID", "", 3),
+                 var("AWS_SECRET_ACCESS_KEY", "", 4), var("AWS_CLOUDFRONT_PRIVATE_KEY", "", 5))
+    [auth] = [f for f in facts if f.field == "ext.auth"]
+    assert (auth.service, auth.confidence) == ("aws-s3", Confidence.INFERRED)
+    assert auth.text == ("Static access keys (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: AWS credentials, "
+                         "in the file of its settings)")
+    assert [e.line for e in auth.evidence] == [3, 4]  # not a signing key of another AWS service
+    # its own keys are its credentials, and the cloud's are not added to them
+    own = read(var("S3_BUCKET", "files", 1), var("S3_ACCESS_KEY", "", 2), var("S3_SECRET_KEY", "", 3),
+               var("AWS_ACCESS_KEY_ID", "", 4), var("AWS_SECRET_ACCESS_KEY", "", 5))
+    [auth] = [f for f in own if f.field == "ext.auth"]
+    assert "AWS_" not in auth.text and auth.service == "aws-s3", auth.text
+    # a service of another cloud, or none at all, takes nothing
+    assert not [f for f in read(var("GCS_BUCKET", "b", 1), var("AWS_ACCESS_KEY_ID", "", 2))
+                if f.field == "ext.auth"]

@@ -140,6 +140,9 @@ class Tech:
     platform: bool = False
     collected: bool = False
     forwards: bool = False
+    # The cloud whose credentials the service takes when it has none of its own: Amazon S3 reads
+    # `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, which name AWS, not S3.
+    credentials_of: str = ""
 
     def is_a(self, category: str) -> bool:
         return category in self.categories
@@ -242,6 +245,7 @@ class Catalog:
             platform=bool(entry.get("platform", False)),
             collected=bool(entry.get("collected", False)),
             forwards=bool(entry.get("forwards", False)),
+            credentials_of=str(entry.get("credentials_of", "")),
         )
         self.techs[tech.id] = tech
         if tech.category in DATA_STORE_CATEGORIES:

@@ -321,6 +321,15 @@ def _dedupe(variables: list[Variable]) -> list[Variable]:
     return sorted(chosen.values(), key=lambda v: v.line)
 
 
+# What a cloud's own credentials are called past its prefix: `AWS_ACCESS_KEY_ID`, `AWS_SESSION_TOKEN`;
+# not `AWS_CLOUDFRONT_PRIVATE_KEY` (outline's signing key for one service).
+_CLOUD_CREDENTIAL = re.compile(r"^[A-Z0-9]+_(?:(?:ACCESS|SECRET|SESSION|KEY|ID|TOKEN)(?:_|$))+$")
+
+
+def _cloud_credential(name: str) -> bool:
+    return _CLOUD_CREDENTIAL.match(name.upper()) is not None
+
+
 class VariableReader:
     """Turns the variables of one source (a file, a service, a job) into facts."""
 
@@ -414,7 +423,8 @@ class VariableReader:
         if unknown_db:
             facts.append(self._unknown_db_fact(unknown_db))
         for tech_id, vars_ in sorted(by_tech.items()):
-            facts.extend(self._tech_facts(self.catalog.get(tech_id), vars_, store_by_url))
+            tech = self.catalog.get(tech_id)
+            facts.extend(self._tech_facts(tech, vars_, store_by_url, by_tech.get(tech.credentials_of, [])))
         return [self._downgrade(f, verdicts[f.tech]) if f.tech in verdicts else f for f in facts]
 
     def _downgrade(self, fact: Fact, verdict: Verdict) -> Fact:
@@ -549,7 +559,9 @@ class VariableReader:
             order=(self.path, vars_[0].line),
         )
 
-    def _tech_facts(self, tech: Tech, vars_: list[Variable], store_by_url: dict[str, list[Variable]]) -> list[Fact]:
+    def _tech_facts(self, tech: Tech, vars_: list[Variable], store_by_url: dict[str, list[Variable]],
+                    cloud: list[Variable]) -> list[Fact]:
+        """`cloud`: the variables of the cloud whose credentials the service takes (`credentials_of`)."""
         conf = self._conf(vars_)
         ev = self._ev(*vars_)
         order = (self.path, vars_[0].line)
@@ -574,13 +586,13 @@ class VariableReader:
                 )
             ]
         if tech.category == "external-service":
-            return self._service_facts(tech, vars_, conf)
+            return self._service_facts(tech, vars_, conf, cloud)
         if tech.category == "alerting" and tech.is_a("external-service"):
             # Slack or Discord: a webhook URL posts alerts; a bot token or an OAuth app is an
             # integration the application offers its users, an external service like any other.
             hooks = [v for v in vars_ if _WEBHOOK.search(v.name.upper())]
             others = [v for v in vars_ if v not in hooks]
-            facts = self._service_facts(tech, others, self._conf(others)) if others else []
+            facts = self._service_facts(tech, others, self._conf(others), []) if others else []
             return facts + (self._named_facts("alert.channels", tech, hooks) if hooks else [])
         if tech.category == "monitoring":
             return self._monitoring_facts(tech, vars_)
@@ -635,16 +647,14 @@ class VariableReader:
             for field_id, group in sorted(groups.items())
         ]
 
-    def _service_facts(self, tech: Tech, vars_: list[Variable], conf: Confidence) -> list[Fact]:
+    def _service_facts(self, tech: Tech, vars_: list[Variable], conf: Confidence,
+                       cloud: list[Variable]) -> list[Fact]:
         sid = tech.id
         names = {v.name.upper() for v in vars_}
-        kinds: dict[str, list[Variable]] = defaultdict(list)
-        for var in vars_:
-            kind = auth_kind(var.name, names)
-            if kind in _GENERIC_CREDENTIALS and tech.auth:
-                kind = tech.auth  # the catalog knows what this service's ids, keys and secrets are
-            if kind:
-                kinds[kind].append(var)
+        kinds = self._credentials(tech, vars_)
+        # none of its own: the file's credentials of the cloud it is part of (mastodon's S3 settings
+        # sit under `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`)
+        shared = {} if kinds else self._credentials(tech, [v for v in cloud if _cloud_credential(v.name)])
         purpose = tech.purpose or tech.category
         # a chat tool (Slack, Discord) with an OAuth client and nothing that posts (a webhook, a
         # channel, a bot token) is no notification channel, whatever else the app is given
@@ -672,12 +682,14 @@ class VariableReader:
         described = self._description(tech, vars_, kinds)
         if described is not None:
             facts.append(self._description_fact(sid, described))
-        for kind, group in sorted(kinds.items()):
+        cloud_name = self.catalog.get(tech.credentials_of).name if shared else ""
+        for kind, group in sorted(kinds.items()) or sorted(shared.items()):
             facts.append(
                 Fact(
                     "ext.auth",
-                    text(kind[0].upper() + kind[1:], " (", *_names(group), ")"),
-                    self._conf(group),
+                    text(kind[0].upper() + kind[1:], " (", *_names(group),
+                         *((": ", cloud_name, " credentials, in the file of its settings") if shared else ()), ")"),
+                    self._conf(group) if not shared else Confidence.INFERRED,
                     self._ev(*group),
                     service=sid,
                     tech=sid,
@@ -688,6 +700,19 @@ class VariableReader:
             )
         facts.extend(self._limits_and_fallbacks(sid, vars_))
         return facts
+
+    @staticmethod
+    def _credentials(tech: Tech, vars_: list[Variable]) -> dict[str, list[Variable]]:
+        """The variables among these that authenticate, by kind of credential."""
+        names = {v.name.upper() for v in vars_}
+        kinds: dict[str, list[Variable]] = defaultdict(list)
+        for var in vars_:
+            kind = auth_kind(var.name, names)
+            if kind in _GENERIC_CREDENTIALS and tech.auth:
+                kind = tech.auth  # the catalog knows what this service's ids, keys and secrets are
+            if kind:
+                kinds[kind].append(var)
+        return kinds
 
     def _description(self, tech: Tech, vars_: list[Variable], kinds: dict[str, list[Variable]]) -> Variable | None:
         """The one comment that best says what a service is for: one that names the service, else
