@@ -61,9 +61,13 @@ LIQUIBASE_NESTED = frozenset({"column", "constraints", "where", "param", "whereP
 IRREVERSIBLE_IN_CHANGE: dict[str, re.Pattern[str]] = {
     # a column removed without its type, a table dropped with neither a block nor options (Rails
     # reverses `drop_table` given either; `if_exists:` it discards), an index removed by its name
-    # alone: Rails cannot recreate them (maybe-finance's `drop_table :currencies`)
+    # alone: Rails cannot recreate them (maybe-finance's `drop_table :currencies`). A default
+    # changed without `from:` and `to:` has no old value to go back to. A call may open a line or
+    # a one-line block (mastodon's `safety_assured { change_column ... }`).
     "rails-migrations": re.compile(
-        r"^\s*(?:(?:execute|change_column)\b|remove_columns?\s+:\w+\s*,\s*:\w+\s*$"
+        r"^\s*(?:[\w.]+\s*(?:\{|\bdo\b)\s*)?"
+        r"(?:(?:execute|change_column)\b|change_column_default\b(?![^\n]*\bfrom:)"
+        r"|remove_columns?\s+:\w+\s*,\s*:\w+\s*$"
         r"|drop_table\s+:\w+(?:\s*,\s*if_exists:\s*\w+)?\s*$"
         r"|remove_index\s+:\w+\s*,\s*name:(?![^\n]*\bcolumn:)[^\n]*$)", re.M),
     "phinx": re.compile(r"->\s*(?:execute|query)\s*\("),

@@ -233,6 +233,14 @@ def test_a_step_that_names_no_tool_covers_every_tool(tmp_path: Path) -> None:
         ("remove_column :accounts, :mode", False),
         ("remove_column :accounts, :mode, :string", True),
         ("add_index :securities, :ticker", True),
+        # modelled on mastodon/mastodon db/migrate: a default with no old value, a column change
+        # inside a one-line block
+        ("change_column_default :users, :admin, false # rubocop:disable Rails/ReversibleMigration", False),
+        ("change_column_default :users, :admin, from: nil, to: false", True),
+        ("safety_assured { change_column :blocks, :account_id, :bigint, null: true }", False),
+        ("safety_assured do\n      change_column_default :imports, :approved, false\n    end", False),
+        ("safety_assured { change_column_null :statuses, :reply, false, false }", True),
+        ("# change_column :blocks, :account_id, :bigint", True),
     ],
 )
 def test_rails_change_steps_rails_cannot_reverse(change: str, reversible: bool) -> None:
