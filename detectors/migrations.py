@@ -854,8 +854,11 @@ def _count_text(tool: str, group: Group, where: Code) -> tuple[Part, ...]:
             # named beside the count, not after the last reason, which it need not have (passbolt)
             parts += [" (", "first: " if len(group.lacking) > 1 else "", Code(first.rsplit("/", 1)[-1]), ")"]
         parts.append(": ")
+        # each reason with its count after it: a reason is a verb phrase ("raises `IrreversibleMigration`"),
+        # which a plural count before it would not agree with; one reason for all needs no count
+        alone = len(reasons) == 1 and sum(reasons.values()) == len(group.lacking)
         for index, (why, count) in enumerate(reasons.most_common(3)):
-            parts += [", " if index else "", f"{count} ", *_marked(why)]
+            parts += [", " if index else "", *_marked(why), "" if alone else f" ({count})"]
     if group.unknown:
         parts.append(f"; {group.unknown} could not be read")
     return text(*parts)

@@ -372,7 +372,7 @@ def test_the_count_names_the_first_migration_that_cannot_be_undone(tmp_path: Pat
     }
     [fact] = facts_for(scan_tree(tmp_path, files).model, "deploy.migration.rollback")
     assert [e.path.rsplit("/", 1)[-1] for e in fact.evidence] == ["0002_backfill.py", "0003_more.py"]
-    assert "2 cannot (first: 0002_backfill.py): 2 RunPython without reverse_code" in fact.text
+    assert fact.text.endswith("2 cannot (first: 0002_backfill.py): RunPython without reverse_code"), fact.text
 
 
 def test_the_first_migration_that_cannot_be_undone_is_cited_at_its_down_step(tmp_path: Path) -> None:
