@@ -140,6 +140,9 @@ class Verdict:
     down: bool
     why: str = ""  # why it cannot be undone, when it cannot
     line: int = 0  # the line that says so (the empty `downgrade()`), when one does
+    # when it can: the line of a reverse step that does nothing (Django's `RunPython.noop`), which
+    # rolls the migration back without undoing what it did to the data
+    noop: int = 0
 
 
 class MigrationsDetector(Detector):
@@ -245,6 +248,7 @@ class MigrationsDetector(Detector):
                     "down": None if verdict is None else verdict.down,
                     "why": "" if verdict is None else verdict.why,
                     **({"why_line": verdict.line} if verdict is not None and verdict.line else {}),
+                    **({"noop_line": verdict.noop} if verdict is not None and verdict.noop else {}),
                     **data,
                 },
             )
@@ -602,6 +606,7 @@ class Group:
     unknown: int = 0
     undo_kind: str = ""
     lines: dict[str, int] = field(default_factory=dict)  # path -> the line that says it cannot be undone
+    noops: list[tuple[str, int]] = field(default_factory=list)  # (path, line) of no-op reverse steps
 
     def evidence(self, detector: str) -> tuple[Evidence, ...]:
         """The first two migrations that cannot be undone, at the line that says so when one does
@@ -609,7 +614,10 @@ class Group:
         tool's marker file). Not the last one beside them: healthchecks' count over `hc` cited an
         unrelated `payments` migration, which read as one that cannot be undone."""
         paths = [p for p, _ in self.lacking[:2]] or [self.anchor]
-        return tuple(Evidence(p, self.lines.get(p, 0), detector) for p in paths)
+        cited = [Evidence(p, self.lines.get(p, 0), detector) for p in paths]
+        if self.noops:  # the first reverse step that does nothing, which the text names
+            cited.append(Evidence(*min(self.noops), detector))
+        return tuple(cited)
 
 
 def _groups(ctx: ResolveContext) -> list[Group]:
@@ -652,8 +660,9 @@ def _count(tool: str, folder: str, records: list[Record]) -> Group:
     lacking = [(r.path, str(r.data.get("why", ""))) for r in known if not r.data["down"]]
     shown = folder or _common_parent([r.path for r in records])
     lines = {r.path: int(r.data["why_line"]) for r in known if not r.data["down"] and r.data.get("why_line")}
+    noops = [(r.path, int(r.data["noop_line"])) for r in known if r.data["down"] and r.data.get("noop_line")]
     return Group(tool, shown, records[-1].path, len(records), down, lacking, unknown=len(records) - len(known),
-                 lines=lines)
+                 lines=lines, noops=noops)
 
 
 def _count_golang(folder: str, records: list[Record]) -> Group:
@@ -846,6 +855,12 @@ def _count_text(tool: str, group: Group, where: Code) -> tuple[Part, ...]:
     else:
         share = f"{group.down} of {known} {unit}"
     parts: list[Part] = [tool, f": {share} in ", where, " can be rolled back (", *words, ")"]
+    if group.noops:
+        # rolled back, but what they did to the data stays (paperless-ngx's checksum rewrite)
+        first = min(group.noops)[0].rsplit("/", 1)[-1]
+        them = "it" if len(group.noops) == 1 else f"{len(group.noops)} of them"
+        parts += [f", {them} with a reverse step that does nothing (", "first: " if len(group.noops) > 1 else "",
+                  Code(first), "): rolled back, what that step did to the data stays"]
     reasons = Counter(why for _, why in group.lacking if why)
     if reasons:
         parts.append(f"; {len(group.lacking)} cannot")
@@ -919,6 +934,7 @@ def _is_noop(statement: ast.stmt) -> bool:
 
 
 def _django_verdict(tree: ast.Module) -> Verdict:
+    noop = 0
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
@@ -930,7 +946,18 @@ def _django_verdict(tree: ast.Module) -> Verdict:
         given = [k.value for k in node.keywords if k.arg == reverse] or node.args[1:2]
         if not given or (isinstance(given[0], ast.Constant) and given[0].value is None):
             return Verdict(False, f"`{name}` without `{reverse}`", node.lineno)
-    return Verdict(True)
+        if not noop and _does_nothing(given[0]):
+            noop = given[0].lineno
+    return Verdict(True, noop=noop)
+
+
+def _does_nothing(step: ast.expr) -> bool:
+    """`migrations.RunPython.noop`, `RunSQL.noop`, an empty SQL string or list."""
+    if isinstance(step, ast.Attribute):
+        return step.attr == "noop"
+    if isinstance(step, ast.Constant):
+        return step.value == ""
+    return isinstance(step, ast.List | ast.Tuple) and not step.elts
 
 
 def _section_verdict(source: str, marker: str, label: str) -> Verdict:

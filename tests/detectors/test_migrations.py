@@ -371,8 +371,36 @@ def test_the_count_names_the_first_migration_that_cannot_be_undone(tmp_path: Pat
                                                 "reverse_code=migrations.RunPython.noop)]\n",
     }
     [fact] = facts_for(scan_tree(tmp_path, files).model, "deploy.migration.rollback")
-    assert [e.path.rsplit("/", 1)[-1] for e in fact.evidence] == ["0002_backfill.py", "0003_more.py"]
+    # and the reverse step that does nothing, which the text names
+    assert [e.path.rsplit("/", 1)[-1] for e in fact.evidence] == ["0002_backfill.py", "0003_more.py",
+                                                                  "0004_newest.py"]
     assert fact.text.endswith("2 cannot (first: 0002_backfill.py): RunPython without reverse_code"), fact.text
+
+
+@pytest.mark.parametrize(
+    ("reverse", "noop"),
+    [
+        ("migrations.RunPython.noop", True),
+        ("reverse_code=migrations.RunPython.noop", True),
+        ("reverse_code=undo_backfill", False),
+    ],
+)
+def test_a_reverse_step_that_does_nothing_is_said_with_the_migrations_that_can_be_rolled_back(
+    tmp_path: Path, reverse: str, noop: bool
+) -> None:
+    # paperless-ngx: 0016_sha256_checksums rewrites every checksum, and its reverse does nothing
+    head = "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    operations = ["
+    files = {
+        "shop/migrations/0001_initial.py": head + "migrations.DeleteModel('Old')]\n",
+        "shop/migrations/0002_checksums.py": head + f"\n        migrations.RunPython(rehash, {reverse}),\n    ]\n",
+        "shop/migrations/0003_drop.py": head + "\n        migrations.RunSQL('DROP TABLE t', reverse_sql=''),\n    ]\n",
+    }
+    [fact] = facts_for(scan_tree(tmp_path, files).model, "deploy.migration.rollback")
+    assert fact.text.startswith("Django migrations: all 3 migrations in shop/migrations can be rolled back"), fact.text
+    first, count = ("0002_checksums.py", "2 of them") if noop else ("0003_drop.py", "it")
+    said = f"{count} with a reverse step that does nothing ({'first: ' if noop else ''}{first})"
+    assert said in fact.text, fact.text
+    assert (f"shop/migrations/{first}", 6) in [(e.path, e.line) for e in fact.evidence]
 
 
 def test_the_first_migration_that_cannot_be_undone_is_cited_at_its_down_step(tmp_path: Path) -> None:
