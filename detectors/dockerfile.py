@@ -155,6 +155,9 @@ class Stage:
     entrypoint: tuple[str, int] | None = None
     cmd: tuple[str, int] | None = None
     env: list[tuple[str, str, int]] = field(default_factory=list)
+    # an ENV whose value is a build argument's (`ENV RAILS_ENV ${RAILS_ENV}` after `ARG
+    # RAILS_ENV=production`): its name and the argument's, since a build may pass another value
+    env_args: dict[str, str] = field(default_factory=dict)
     copies: list[Copy] = field(default_factory=list)
     workdir: str = ""
     # the build arguments the stage declares, with their defaults (a global ARG's value when it
@@ -378,7 +381,13 @@ class DockerfileDetector(Detector):
             # `ENV PORT=${APPFLOWY_APPLICATION_PORT:-${PORT:-8000}}` after `ARG PORT`), but for
             # credentials: a secret ARG's default must not surface as another variable's value
             known = {k: v for k, v in stage.known(env=True).items() if not secret_build_arg(k)}
-            stage.env.extend((k, resolve_args(v, known) if "$" in v else v, line) for k, v in _env_pairs(value))
+            for k, v in _env_pairs(value):
+                stage.env.append((k, resolve_args(v, known) if "$" in v else v, line))
+                arg = next((m[1] or m[3] for m in VARIABLE_REF.finditer(v) if (m[1] or m[3]) in stage.args), None)
+                if arg:
+                    stage.env_args[k] = arg
+                else:
+                    stage.env_args.pop(k, None)
         elif name == "WORKDIR":
             target = value.strip().strip("\"'")
             stage.workdir = target if target.startswith("/") else f"{stage.workdir.rstrip('/')}/{target}"
@@ -584,11 +593,16 @@ class DockerfileDetector(Detector):
         The image runs wherever it is deployed, so these name no environment of their own; a
         selector's value (`RAILS_ENV=production`) says which one the image is configured for.
         """
-        variables = {
-            key: Variable(key, value, line)
-            for stage in reversed(self._chain(stages, final))
-            for key, value, line in stage.env
-        }
+        variables: dict[str, Variable] = {}
+        args: dict[str, tuple[str, int]] = {}  # an ENV set from a build argument -> the argument, its line
+        for stage in reversed(self._chain(stages, final)):
+            for key, value, line in stage.env:
+                variables[key] = Variable(key, value, line)
+                arg = stage.env_args.get(key)
+                if arg:
+                    args[key] = (arg, stage.args[arg][1])
+                else:
+                    args.pop(key, None)
         if not variables:
             return []
         reader = VariableReader(
@@ -599,10 +613,21 @@ class DockerfileDetector(Detector):
             confidence=Confidence.INFERRED,
             env_from_selector=True,
         )
-        # A selector names one environment, but the image carries it to every one that runs it.
+        # A selector names one environment, but the image carries it to every one that runs it;
+        # unless its value is a build argument's, which a build may set otherwise (chatwoot's
+        # development compose builds the production Dockerfile with `RAILS_ENV: development`).
+        def everywhere(fact: Fact) -> Fact:
+            # the variables a fact names, as its code spans show them (`RAILS_ENV=production`): one
+            # ENV line may set several, of which only some come from build arguments
+            named = [part.text.split("=", 1)[0] for part in fact.parts if isinstance(part, Code)]
+            arg = next((args[name] for name in named if name in args), None)
+            if arg is None:
+                return replace(fact, parts=text(*fact.parts, ", so in every environment that runs it"))
+            return replace(fact, parts=text(*fact.parts, ", unless a build sets the build argument ", Code(arg[0])),
+                           evidence=tuple(sorted({*fact.evidence, *self.evidence(path, arg[1])})))
+
         return [
-            replace(f, parts=text(*f.parts, ", so in every environment that runs it"))
-            if f.field.startswith("env.") else f
+            everywhere(f) if f.field.startswith("env.") else f
             for f in reader.facts(sorted(variables.values(), key=lambda v: v.line))
             if not f.field.startswith("env.") or f.env
         ]

@@ -206,6 +206,19 @@ def test_healthcheck_none_switches_the_check_off() -> None:
     assert facts_for_field(extract(text), "deploy.rollback.verify") == []
 
 
+def test_an_env_set_from_a_build_argument_holds_unless_a_build_sets_it() -> None:
+    # chatwoot's docker/Dockerfile: `ARG RAILS_ENV=production` then `ENV RAILS_ENV ${RAILS_ENV}`, which
+    # its development compose builds with `RAILS_ENV: development`; maybe's one ENV line sets
+    # RAILS_ENV plainly beside a value from another argument
+    text = ("FROM ruby:3.3\nARG RAILS_ENV=production\nARG BUILD_COMMIT_SHA\nENV RAILS_ENV ${RAILS_ENV}\n"
+            "ENV NODE_ENV=production BUILD_COMMIT_SHA=${BUILD_COMMIT_SHA}\n")
+    special = {f.text: sorted(e.line for e in f.evidence) for f in extract(text).facts if f.field == "env.special"}
+    assert special == {
+        "RAILS_ENV=production in the Dockerfile image's ENV, unless a build sets the build argument RAILS_ENV": [2, 4],
+        "NODE_ENV=production in the Dockerfile image's ENV, so in every environment that runs it": [5],
+    }
+
+
 def test_env_of_the_runtime_image_gives_log_level_and_production_selector() -> None:
     result = extract(fixture_text("dockerfile", "rails.Dockerfile"))
     special = [f for f in result.facts if f.field == "env.special"]
