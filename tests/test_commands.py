@@ -1037,6 +1037,15 @@ ROWS: list[tuple[str, str]] = [
     ('rspec spec/models', 'test:rspec@unit'),
     # rails docs
     ('bin/rake spec', 'test:rspec@unit'),
+    # mastodon/mastodon: .github/workflows/test-ruby.yml (the suite split across processes)
+    ('bin/flatware rspec -r ./spec/flatware_helper.rb', 'test:rspec@unit'),
+    # grosser/parallel_tests: Readme.md
+    ('bundle exec parallel_rspec spec/', 'test:rspec@unit'),
+    ('bundle exec rake parallel:spec', 'test:rspec@unit'),
+    # serpapi/turbo_tests: README.md
+    ('bundle exec turbo_tests', 'test:rspec@unit'),
+    # negative: flatware preparing the databases the split suite runs on
+    ('bin/flatware fan bin/rails db:test:prepare', ''),
     # negative: rubocop's rspec plugin
     ('bundle exec rubocop --require rubocop-rspec', ''),
     # ---- rails-system-test -------------------------------------------------------------------------
