@@ -44,6 +44,8 @@ RESILIENCE = {
     ("gem", "retriable"),
     ("gem", "faraday-retry"),
     ("gem", "circuitbox"),
+    ("gem", "stoplight"),  # mastodon wraps object-storage writes in one
+    ("gem", "semian"),
     ("go", "github.com/sony/gobreaker"),
     ("go", "github.com/cenkalti/backoff/v4"),
     ("go", "github.com/avast/retry-go/v4"),

@@ -216,6 +216,15 @@ def test_retry_library_is_a_fallback_hint_for_services(tmp_path: Path) -> None:
     assert [f.confidence for f in fallback] == [Confidence.HINT] and "tenacity" in fallback[0].text
 
 
+def test_a_ruby_circuit_breaker_is_a_fallback_hint_for_services(tmp_path: Path) -> None:
+    # mastodon's Gemfile: `gem 'stoplight'`, which wraps its object-storage writes
+    gemfile = "source 'https://rubygems.org'\n\ngem 'stripe'\ngem 'stoplight', '~> 4.1'\n"
+    scanned = scan_tree(tmp_path, {"Gemfile": gemfile})
+    fallback = facts_for(scanned.model, "ext.fallback", service="stripe")
+    assert [f.confidence for f in fallback] == [Confidence.HINT] and "stoplight" in fallback[0].text
+    assert [e.line for e in fallback[0].evidence] == [4]
+
+
 @pytest.mark.parametrize(
     ("path", "text", "line"),
     [
