@@ -305,3 +305,12 @@ def test_a_service_with_no_credentials_of_its_own_takes_its_cloud_s_from_the_sam
     # a service of another cloud, or none at all, takes nothing
     assert not [f for f in read(var("GCS_BUCKET", "b", 1), var("AWS_ACCESS_KEY_ID", "", 2))
                 if f.field == "ext.auth"]
+
+
+def test_a_mail_provider_set_up_only_for_the_mail_it_receives_is_inbound_email() -> None:
+    # chatwoot's .env.example, under "# Mail Incoming"
+    [inbound] = [f for f in read(var("MAILGUN_INGRESS_SIGNING_KEY", "", 3)) if f.field == "ext.purpose"]
+    assert inbound.text.startswith("Inbound email (the mail the application receives) (configured by"), inbound.text
+    both = read(var("MAILGUN_API_KEY", "", 1), var("MAILGUN_INGRESS_SIGNING_KEY", "", 2))
+    [sending] = [f for f in both if f.field == "ext.purpose"]
+    assert sending.text.startswith("Transactional email"), sending.text

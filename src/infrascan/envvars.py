@@ -326,6 +326,10 @@ def _dedupe(variables: list[Variable]) -> list[Variable]:
 _CLOUD_CREDENTIAL = re.compile(r"^[A-Z0-9]+_(?:(?:ACCESS|SECRET|SESSION|KEY|ID|TOKEN)(?:_|$))+$")
 
 
+# A mail provider's setting for the mail it delivers to the application, not the mail it sends.
+_INBOUND = re.compile(r"(?:^|_)(?:INGRESS|INBOUND|INCOMING)(?:_|$)")
+
+
 def _cloud_credential(name: str) -> bool:
     return _CLOUD_CREDENTIAL.match(name.upper()) is not None
 
@@ -656,6 +660,9 @@ class VariableReader:
         # sit under `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`)
         shared = {} if kinds else self._credentials(tech, [v for v in cloud if _cloud_credential(v.name)])
         purpose = tech.purpose or tech.category
+        if "email" in purpose.lower() and all(_INBOUND.search(v.name.upper()) for v in vars_):
+            # chatwoot's `MAILGUN_INGRESS_SIGNING_KEY`: the provider hands the app the mail it receives
+            purpose = "Inbound email (the mail the application receives)"
         # a chat tool (Slack, Discord) with an OAuth client and nothing that posts (a webhook, a
         # channel, a bot token) is no notification channel, whatever else the app is given
         chat_app = tech.category == "alerting" and "OAuth client" in kinds and not any(
