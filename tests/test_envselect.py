@@ -90,6 +90,22 @@ def test_an_applications_storage_driver_picks_its_object_store() -> None:
     assert any("(STORAGE_DRIVER=local): an option the file configures" in f.text for f in stores)
 
 
+@pytest.mark.parametrize(("engine", "hint"), [("sqlite", True), ("postgres", False)])
+def test_an_applications_sql_engine_selector_picks_among_its_engines(engine: str, hint: bool) -> None:
+    # mealie's docker-compose.yml: `DB_ENGINE: sqlite # Optional: 'sqlite', 'postgres'` above its
+    # POSTGRES_* settings; a Redis beside them is no SQL engine the selector picks among
+    text = (f"DB_ENGINE={engine}\nPOSTGRES_USER=mealie\nPOSTGRES_SERVER=postgres\nPOSTGRES_PORT=5432\n"
+            "POSTGRES_DB=mealie\nREDIS_HOST=redis\n")
+    facts = extract(text)
+    [postgres] = by_tech(facts, "postgresql", "env.database")
+    assert (postgres.confidence is Confidence.HINT) is hint, postgres.text
+    assert ("(DB_ENGINE=sqlite): an option the file configures" in postgres.text) is hint, postgres.text
+    [redis] = by_tech(facts, "redis", "env.database")
+    assert redis.confidence is not Confidence.HINT, redis.text
+    if hint:
+        assert [f.confidence for f in by_tech(facts, "sqlite", "env.database")] == [Confidence.INFERRED]
+
+
 def test_a_mail_catcher_is_development_tooling_not_delivery() -> None:
     smtp = [f for f in extract(LARAVEL) if f.service == "smtp"]
     assert [f.confidence for f in smtp] == [Confidence.HINT]  # MAIL_MAILER=smtp selects it, but mailhog is local
