@@ -364,7 +364,9 @@ class Extractor:
                 result.results.put((det.name, cand.entry.path), value)
         if self.cache:
             result.cache_hits = self.cache.hits
-            self.cache.flush(background=True)  # written while phase 2 runs
+            # written now (0.08 s for a monorepo's 12,000 entries): a writer thread running through
+            # phase 2 would keep it from resolving a detector in a forked child (aside.py)
+            self.cache.flush()
             if self.cache.note:
                 result.diagnostics.append(Diagnostic("<cache>", None, self.cache.note, Severity.INFO, "cache"))
         return result

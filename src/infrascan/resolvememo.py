@@ -110,9 +110,8 @@ class ResolveMemo:
 
     @staticmethod
     def load_traces(cache: Cache, scope: str, detectors: list[Detector]) -> dict[str, Trace]:
-        """The questions each detector asked in the last scan of this repository. Loaded before phase
-        1 writes its results in the background: a first scan has none, and then phase 2 never
-        reads the cache, so it overlaps that write instead of waiting for it."""
+        """The questions each detector asked in the last scan of this repository (none on a first
+        scan, whose phase 2 then never looks for what it has not stored yet)."""
         keys = {_trace_key(scope, d): d.name for d in detectors}
         return {keys[key]: trace for key, trace in cache.get_many(keys).items() if isinstance(trace, tuple)}
 
@@ -151,7 +150,7 @@ class ResolveMemo:
                 continue
             keys.append("resolved-piece:" + hashlib.sha256(code.encode() + b"\0" + blob).hexdigest())
         # A detector with no trace here has not run on this repository yet: its parts are new too,
-        # and looking would wait for phase 1's write.
+        # and looking for them would read the cache for nothing.
         found = self.cache.get_many(key for key in keys if key) if detector.name in self.traces else {}
         out: list[list[Fact]] = []
         for (_, compute), key in zip(work, keys, strict=True):
