@@ -796,3 +796,80 @@ def test_a_cache_under_its_bound_is_not_summed_at_every_flush(tmp_path: Path) ->
     cache.flush()
     assert statements and not any("SUM(size)" in s for s in statements)
     cache.close()
+
+
+def _aside_forced(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every scan resolves its largest detector in a child (whatever its size); the children's pids."""
+    import infrascan.aside
+
+    monkeypatch.setattr(infrascan.aside, "MIN_FILES", 1)
+    children: list[int] = []
+    original_fork = os.fork
+    parent = os.getpid()
+
+    def fork() -> int:
+        pid = original_fork()
+        if pid and os.getpid() == parent:
+            children.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    return children
+
+
+def test_a_detector_resolved_aside_gives_what_it_would_give_here(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    root, _ = monorepo_cached(tmp_path, monkeypatch)
+    here = scan_json(root, ScanOptions(use_cache=False))
+    children = _aside_forced(monkeypatch)
+    assert scan_json(root, ScanOptions(use_cache=False)) == here
+    assert len(children) == 1  # no cache: nothing stored aside
+    cached = scan_json(root, ScanOptions(use_cache=True))
+    assert cached == here and len(children) == 3  # Helm's resolve, then the store
+    with sqlite3.connect(tmp_path / "cache" / "infrascan" / "phase1.sqlite3") as db:
+        keys = [k for (k,) in db.execute("SELECT key FROM entries")]
+    # what the child's resolve stored for the next scan came back and was written
+    assert any(k.startswith("resolve-trace:") and k.endswith(":helm") for k in keys)
+    assert sum(k.startswith("resolved-piece:") for k in keys) == 4  # one per chart
+    (root / "services/svc1/chart/values.yaml").write_text("replicaCount: 7\n")
+    assert "7 replicas" in scan_json(root, ScanOptions(use_cache=True))
+
+
+def test_a_child_that_fails_to_resolve_leaves_its_detector_to_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    root, _ = monorepo_cached(tmp_path, monkeypatch)
+    here = scan_json(root, ScanOptions(use_cache=False))
+    children = _aside_forced(monkeypatch)
+    import infrascan.aside
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("pipe closed")
+
+    monkeypatch.setattr(infrascan.aside.pickle, "dump", broken)
+    assert scan_json(root, ScanOptions(use_cache=True)) == here and children
+    assert "pipe closed" not in capfd.readouterr().err
+
+
+def test_a_result_a_child_finds_evicted_reruns_the_scan_the_ordinary_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, _ = monorepo_cached(tmp_path, monkeypatch)
+    here = scan_json(root, ScanOptions(use_cache=False))
+    children = _aside_forced(monkeypatch)
+    from infrascan.detectors.helm import HelmDetector
+
+    from infrascan.results import ResultsEvicted
+
+    flag = tmp_path / "evicted-once"
+    original = HelmDetector.resolve
+
+    def resolve(self: HelmDetector, ctx):  # type: ignore[no-untyped-def]
+        if not flag.exists():  # the first child: its result "gone from the cache"
+            flag.write_text("")
+            raise ResultsEvicted()
+        return original(self, ctx)
+
+    monkeypatch.setattr(HelmDetector, "resolve", resolve)
+    assert scan_json(root, ScanOptions(use_cache=True)) == here and flag.exists()
+    assert len(children) == 3  # the child that found it, the one of the scan's second phase 2, the store

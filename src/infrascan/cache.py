@@ -68,6 +68,10 @@ def _stored(blob: bytes) -> bytes:
     return _COMPRESSED + zlib.compress(blob, 1) if len(blob) > COMPRESS_OVER else blob
 
 
+# Entries put (key, pickle, time) and entries marked used (time, key), not written yet.
+Stored = tuple[list[tuple[str, bytes, float]], list[tuple[float, str]]]
+
+
 def forkable() -> bool:
     """Whether this process can fork safely: not on macOS, whose system libraries are not safe to
     use after a fork, and not with a second thread, whose locks would stay held in the child."""
@@ -202,9 +206,8 @@ class Cache:
     def flush(self, background: bool = False) -> None:
         """Writes pending entries and usage times in one transaction, then trims to the size bound.
 
-        In the background, the write (0.3-0.4 s for a monorepo's 12,000 new entries, mostly inside
-        SQLite, which releases the GIL) overlaps the scan's next steps; the next use of the cache,
-        or `close`, waits for it."""
+        In the background (a thread: SQLite and zlib release the GIL) the write overlaps the scan's
+        next steps; the next use of the cache, or `close`, waits for it."""
         self._wait()
         db = self._connect()
         if db is None or (not self._pending and not self._touched):
@@ -228,17 +231,14 @@ class Cache:
         The fork is made with no connection open: SQLite's locks and shared memory must not be
         inherited, and the child opens its own."""
         self._wait()
-        db = self._connect()
-        if db is None:
+        if self._connect() is None:
             return
         if not forkable():
             fill()
             self.flush(background=True)
             return
         self._wait_child()
-        with contextlib.suppress(sqlite3.Error):
-            db.close()
-        self._db = None
+        self.release()
         try:
             pid = os.fork()
         except OSError:
@@ -255,6 +255,26 @@ class Cache:
                 os._exit(code)
         self._child = pid
         self._pending, self._touched = [], []  # the child's to write now
+
+    def release(self) -> tuple[int, int]:
+        """Closes the connection before a fork (the next use opens another): SQLite's locks and
+        shared memory must not be inherited. Returns a mark for `stored_since`."""
+        self._wait()
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+        return len(self._pending), len(self._touched)
+
+    def stored_since(self, mark: tuple[int, int] | None) -> Stored:
+        """What was put and marked used since `mark`, not written yet: a forked child's to send back."""
+        pending, touched = mark or (0, 0)
+        return self._pending[pending:], self._touched[touched:]
+
+    def adopt(self, stored: Stored) -> None:
+        """Takes in what a child put and marked used (`stored_since`), to be written with the rest."""
+        self._pending.extend(stored[0])
+        self._touched.extend(stored[1])
 
     def _wait_child(self) -> None:
         if self._child is not None:

@@ -12,6 +12,7 @@ import functools
 import hashlib
 from collections.abc import Mapping
 
+from infrascan import aside
 from infrascan.cache import Cache
 from infrascan.catalog import load_catalog
 from infrascan.config import Config
@@ -232,24 +233,47 @@ def resolve_and_merge(
         facts.extend(brief.facts)
         diagnostics.extend(brief.diagnostics)
     recalled = memo.recall(detectors, ctx) if memo is not None else {}
-    for detector in detectors:
-        known = recalled.get(detector.name)
-        if known is not None:
-            facts.extend(known.facts)
-            ctx.diagnostics.extend(known.diagnostics)
-            continue
+
+    def resolve(detector: Detector) -> aside.Outcome:
+        """One detector's facts, and the diagnostics it reported (a crash is one), which are in
+        `ctx.diagnostics` too."""
         asked = AskedContext(ctx) if memo is not None else ctx
         before = len(ctx.diagnostics)
         try:
-            found = detector.resolve(asked)
+            found = list(detector.resolve(asked))
         except ResultsEvicted:
             raise
         except Exception as exc:
-            diagnostics.append(crash_diagnostic(detector, f"<{detector.name} resolve>", "resolve", exc))
-            continue
-        facts.extend(found)
+            ctx.diagnostics.append(crash_diagnostic(detector, f"<{detector.name} resolve>", "resolve", exc))
+            return [], ctx.diagnostics[before:]
         if memo is not None and isinstance(asked, AskedContext):
-            memo.keep(detector, asked, Resolved(list(found), ctx.diagnostics[before:]))
+            memo.keep(detector, asked, Resolved(found, ctx.diagnostics[before:]))
+        return found, ctx.diagnostics[before:]
+
+    outcomes: dict[str, aside.Outcome] = {}  # what each detector gave, wherever it was resolved
+    elsewhere: set[str] = set()  # recalled or resolved aside: their diagnostics are not in ctx's yet
+    cache = memo.cache if memo is not None else None
+    away = aside.chosen([d for d in detectors if d.name not in recalled], ctx)
+    child = aside.start(away, resolve, cache) if away is not None else None
+    try:
+        for detector in detectors:
+            known = recalled.get(detector.name)
+            if known is not None:
+                outcomes[detector.name] = known.facts, known.diagnostics
+                elsewhere.add(detector.name)
+            elif child is None or detector is not child.detector:
+                outcomes[detector.name] = resolve(detector)
+    finally:
+        got = child.outcome(cache) if child is not None else None
+    if child is not None:
+        if got is not None:
+            elsewhere.add(child.detector.name)
+        outcomes[child.detector.name] = got if got is not None else resolve(child.detector)
+    for detector in detectors:  # in the detectors' order, wherever each was resolved
+        found, reported = outcomes[detector.name]
+        facts.extend(found)
+        if detector.name in elsewhere:
+            ctx.diagnostics.extend(reported)
     templates: dict[str, str] = {}
     for detector in detectors:
         try:
