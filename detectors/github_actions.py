@@ -234,15 +234,19 @@ EXPR = re.compile(r"\$\{\{(.*?)\}\}", re.S)
 
 @dataclass(frozen=True)
 class Glob:
-    """A ref known only as a pattern (`refs/heads/release/*`, `refs/tags/v*`)."""
+    """A ref known only as a pattern (`refs/heads/release/*`, `refs/tags/v*`), less the patterns of
+    refs it is known not to be (a push to any branch but `l10n_development`)."""
 
     pattern: str
+    excluded: tuple[str, ...] = ()
 
     @property
     def prefix(self) -> str:
         return _GLOB_CHARS.split(self.pattern, maxsplit=1)[0]
 
     def may_equal(self, value: str) -> Values:
+        if any(_glob_match(pattern, value) for pattern in self.excluded):
+            return frozenset({False})
         if self.prefix == self.pattern:
             return frozenset({self.pattern.lower() == value.lower()})
         return BOTH if _glob_match(self.pattern, value) else frozenset({False})
@@ -1288,6 +1292,9 @@ class JobRun:
     # them, with their place; its calling jobs' first: `needs.release.outputs.created` holds on
     # some pushes only, and a statement that the job runs "on push to `main`" says so.
     undecided: tuple[tuple[tuple[Part, ...], str, int], ...] = ()
+    # The `if:` lines that narrowed a push trigger to a branch (or away from one): cited as the
+    # conditions are, since the trigger the document names comes from them (`_pinned_push`).
+    pinned_at: tuple[tuple[str, int], ...] = ()
 
     @property
     def instance(self) -> tuple[str, tuple[tuple[str, int], ...]]:
@@ -1493,7 +1500,9 @@ class Expander:
                 passing.append(scenario)
             if not passing:
                 continue
-            run = JobRun(path, job, workflow, order[0], (*order, index), passing, calls)
+            run = JobRun(path, job, workflow, order[0], (*order, index), passing, calls,
+                         pinned_at=tuple(sorted({(pin[0].path, pin[0].line) for i, pin in pins.items()
+                                                 if i[0] == job["id"] and pin})))
             clause = _undecided(job["if"], passing)
             # a job that needs an undecided one runs only when it did (unless it checks the status):
             # the deploy after `build` (`if: needs.release.outputs.created`) waits on that too
@@ -2242,8 +2251,8 @@ _SUCCESS_CALL = re.compile(r"\bsuccess\s*\(\s*\)")
 _REGARDLESS = re.compile(r"\b(?:always|failure|cancelled)\s*\(")
 
 
-# `github.ref == 'refs/heads/main'`, `github.ref_name == 'main'`, either way round
-_REF_TEST = re.compile(r"github\.ref(_name)?\s*==\s*'([^']*)'|'([^']*)'\s*==\s*github\.ref(_name)?\b")
+# `github.ref == 'refs/heads/main'`, `github.ref_name != 'main'`, either way round
+_REF_TEST = re.compile(r"github\.ref(_name)?\s*([=!]=)\s*'([^']*)'|'([^']*)'\s*([=!]=)\s*github\.ref(_name)?\b")
 _ANOTHER = "\x00another"  # a name no repository gives a branch or a tag
 
 
@@ -2260,16 +2269,18 @@ def _pinned_push(source: object, line: int | None, scenario: Scenario) -> Pin | 
     trigger = scenario.trigger
     if trigger.event != "push" or "github.ref" in scenario.scope.values or not isinstance(source, str):
         return False
-    branches = set()
+    tested: dict[str, set[str]] = {"==": set(), "!=": set()}  # branches by the test made of them
     for match in _REF_TEST.finditer(source):
-        value = match[2] if match[2] is not None else match[3]
-        if match[1] or match[4]:
-            branches.add(value)
+        value, op = (match[3], match[2]) if match[3] is not None else (match[4], match[5])
+        if match[1] or match[6]:
+            tested[op].add(value)
         elif value.startswith("refs/heads/"):
-            branches.add(value.removeprefix("refs/heads/"))
-    if len(branches) != 1:
+            tested[op].add(value.removeprefix("refs/heads/"))
+    if len(tested["!="]) == 1 and not tested["=="]:
+        return _skipped_branch(source, line, scenario, tested["!="].pop())
+    if len(tested["=="]) != 1:
         return False
-    branch = branches.pop()
+    branch = tested["=="].pop()
     if not branch or _GLOB_CHARS.search(branch):
         return False
     for kind, prefix in (("branch", "refs/heads/"), ("tag", "refs/tags/")):
@@ -2285,6 +2296,34 @@ def _pinned_push(source: object, line: int | None, scenario: Scenario) -> Pin | 
         return None
     return Trigger(trigger.path, line or trigger.line, "push", "push to", branch, "", trigger.note_label,
                    trigger.note_values), pinned
+
+
+def _skipped_branch(source: str, line: int | None, scenario: Scenario, branch: str) -> Pin | Literal[False]:
+    """A push whose branch the trigger leaves open, to a job whose `if:` holds on every branch but
+    one: a push to the others (BookStack skips its tests `if: github.ref !=
+    'refs/heads/l10n_development'`, and the document had said "every push, if …")."""
+    if not branch or _GLOB_CHARS.search(branch):
+        return False
+    lookup = scenario.scope.child
+    skipped = {"github.ref": frozenset({f"refs/heads/{branch}"}), "github.ref_name": frozenset({branch}),
+               "github.ref_type": frozenset({"branch"})}
+    other = {"github.ref": frozenset({f"refs/heads/{_ANOTHER}"}), "github.ref_name": frozenset({_ANOTHER}),
+             "github.ref_type": frozenset({"branch"})}
+    if True in condition(source, lookup(values=skipped).if_lookup) or \
+            True not in condition(source, lookup(values=other).if_lookup):
+        return False
+    trigger = scenario.trigger
+    excluded = (*trigger.excluded, branch)
+    if trigger.excluded:  # branches only, as the trigger's were
+        refs = Glob("refs/heads/**", tuple(f"refs/heads/{p}" for p in excluded))
+        phrase, subject = "push to branches except", ", ".join(excluded)
+    else:  # and tags, as every push has
+        refs = Glob("**", (f"refs/heads/{branch}",))
+        phrase, subject = "every push except to", branch
+    values: dict[str, Values] = {"github.ref": frozenset({refs}),
+                                 "github.ref_name": frozenset({Glob("**", excluded)})}
+    return Trigger(trigger.path, line or trigger.line, "push", phrase, subject, "", trigger.note_label,
+                   trigger.note_values, excluded=excluded), values
 
 
 def _runnable(jobs: list[dict[str, Any]], scoped: list[list[Scenario]]) -> list[set[int]]:
@@ -2569,7 +2608,7 @@ class FactBuilder:
 
     @staticmethod
     def if_places(run: JobRun) -> list[tuple[str, int]]:
-        return [(path, line) for _, path, line in run.undecided]
+        return [*((path, line) for _, path, line in run.undecided), *run.pinned_at]
 
     def inner(self, run: JobRun, with_job: bool = True, caller: bool = True) -> list[Part]:
         """The same inside parentheses: job `deploy`, `deploy.yml`."""

@@ -2456,3 +2456,24 @@ def test_a_condition_a_chain_of_jobs_repeats_is_said_once(tmp_path_factory: pyte
     [unit] = ours(scanned, "ci.test.unit")
     assert unit.text.count("needs.changes.outputs.fe == 'true'") == 1, unit.text
     assert {12, 18} <= {e.line for e in unit.evidence}, unit.evidence
+
+
+@pytest.mark.parametrize(
+    ("on", "said"),
+    [
+        # BookStack's test workflows: every push but the translations branch's, and pull requests
+        ("push:\n  pull_request:", "every push except to l10n_development and pull requests; runs"),
+        ("push:\n    branches-ignore: ['dependabot/**']",
+         "push to branches except dependabot/**, l10n_development; runs"),
+    ],
+)
+def test_a_job_that_skips_one_branch_of_an_open_push_trigger_runs_on_the_others(
+    tmp_path_factory: pytest.TempPathFactory, on: str, said: str
+) -> None:
+    workflow = ("on:\n  " + on + "\njobs:\n  build:\n    if: github.ref != 'refs/heads/l10n_development'\n"
+                "    runs-on: ubuntu-latest\n    steps:\n      - run: vendor/bin/phpunit\n")
+    scanned = scan(tmp_path_factory, "skip-branch-" + str(len(on)), {W + "test.yml": workflow})
+    [unit] = ours(scanned, "ci.test.unit")
+    assert said in unit.text and "github.ref" not in unit.text, unit.text
+    if_line = workflow.splitlines().index("    if: github.ref != 'refs/heads/l10n_development'") + 1
+    assert if_line in [e.line for e in unit.evidence], unit.evidence
