@@ -44,6 +44,11 @@ def var(name: str, value: str | None = "", line: int = 1, comment: str = "", opt
         ("GOOGLE_APPLICATION_CREDENTIALS", set(), "service-account credentials file"),
         ("STRIPE_WEBHOOK_SECRET", set(), "signed inbound webhooks"),
         ("SMTP_PASSWORD", set(), "username and password"),
+        # the user beside its password (BookStack's MAIL_USERNAME, sentry self-hosted's SES_USER)
+        ("MAIL_USERNAME", {"MAIL_PASSWORD"}, "username and password"),
+        ("SES_USER", {"SES_PASSWORD"}, "username and password"),
+        ("MAIL_USERNAME", set(), None),
+        ("POSTGRES_USER", {"REDIS_PASSWORD"}, None),
         ("NEXT_PUBLIC_POSTHOG_KEY", set(), "public client key (shipped to browsers, not a secret)"),
         ("STRIPE_PUBLISHABLE_KEY", set(), "public client key (shipped to browsers, not a secret)"),
         ("NEXT_PUBLIC_POSTHOG_HOST", set(), None),
@@ -314,3 +319,11 @@ def test_a_mail_provider_set_up_only_for_the_mail_it_receives_is_inbound_email()
     both = read(var("MAILGUN_API_KEY", "", 1), var("MAILGUN_INGRESS_SIGNING_KEY", "", 2))
     [sending] = [f for f in both if f.field == "ext.purpose"]
     assert sending.text.startswith("Transactional email"), sending.text
+
+
+def test_laravel_s_mail_username_and_password_are_its_smtp_mailer_s() -> None:
+    # BookStack's .env.example
+    facts = read(var("MAIL_DRIVER", "smtp", 1), var("MAIL_HOST", "localhost", 2), var("MAIL_USERNAME", "null", 3),
+                 var("MAIL_PASSWORD", "null", 4))
+    [auth] = [f for f in facts if f.field == "ext.auth"]
+    assert (auth.service, auth.text) == ("smtp", "Username and password (MAIL_PASSWORD, MAIL_USERNAME)")

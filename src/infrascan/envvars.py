@@ -180,6 +180,10 @@ def _credential_kind(upper: str, names_of_service: set[str]) -> str | None:
         return "service-account credentials file"
     if re.search(r"(?:^|_)(?:PASSWORD|PASS|PWD)$", upper):
         return "username and password"
+    for user in ("_USERNAME", "_USER"):  # the user of a password beside it (BookStack's MAIL_USERNAME)
+        stem = upper[: -len(user)]
+        if upper.endswith(user) and (stem + "_PASSWORD" in names_of_service or stem + "_PASS" in names_of_service):
+            return "username and password"
     if re.search(
         r"(?:^|_)(?:API_?KEY|KEY|TOKEN|SECRET|SECRET_KEY|ACCESS_TOKEN|AUTH_TOKEN|PRIVATE_KEY|LICENSE_KEY"
         r"|ROUTING_KEY|INTEGRATION_KEY)$",
