@@ -134,6 +134,15 @@ def resolve_args(value: str, args: dict[str, str], depth: int = 0, empty_default
     return resolve_args(resolved, args, depth + 1, empty_defaults) if resolved != value and depth < 5 else resolved
 
 
+def _reference_pattern(written: str) -> re.Pattern[str]:
+    """What a reference made of build arguments may name: each argument any text (`build_.*`)."""
+    pieces, at = [], 0
+    for match in VARIABLE_REF.finditer(written):
+        pieces += [re.escape(written[at : match.start()]), ".*"]
+        at = match.end()
+    return re.compile("".join([*pieces, re.escape(written[at:])]), re.I)
+
+
 def secret_build_arg(name: str) -> bool:
     """`ARG NPM_TOKEN` is a credential baked into the image history; `ARG NEXT_PUBLIC_PR_AUTHOR` is not."""
     bare, public = public_suffix(name)
@@ -571,21 +580,40 @@ class DockerfileDetector(Detector):
         return tech.image_label(parsed), tech.id
 
     def _health_fact(self, path: str, stages: list[Stage], final: Stage, out: Extraction) -> None:
-        health = self._inherit(stages, final, "healthcheck")
-        if not health or health[0].upper().startswith("NONE"):
-            return  # HEALTHCHECK NONE switches off the base image's check
-        command = re.sub(r"^(?:--[\w-]+=\S+\s+)*CMD\s+", "", health[0], flags=re.I)
-        out.facts.append(
-            Fact(
-                "deploy.rollback.verify",
-                text("Container ", Code("HEALTHCHECK"), " in ", Code(path), ": ", Code(_exec_form(command))),
-                Confidence.DECLARED,
-                self.evidence(path, health[1]),
-                item=f"health:{path}",
-                rank=50,
-                order=(1, path),
+        """The HEALTHCHECK of each image the file builds: the last stage's, and that of every stage
+        no other builds on or copies from, which only a build's `--target` makes (karakeep's `aio`
+        and `web` check `/api/health`; its last stage, `mcp`, has none). Named by stage when the
+        file has several such targets; one statement for the targets that run the same check."""
+        used = {s.parent for s in stages if s.parent} | {ref for s in stages for ref in s.copied_from}
+        # a FROM that build arguments choose (`FROM ${BASE}-base`, `build_${TARGETARCH}`) may build on
+        # any stage its pattern matches: those are bases to choose from, not targets
+        chosen = [_reference_pattern(s.written) for s in stages if "$" in s.written]
+        targets = [s for s in stages if s is final or not (
+            {s.alias, str(s.index)} & used or any(p.fullmatch(s.alias or "") for p in chosen))]
+        checks: dict[str, list[tuple[Stage, int]]] = {}
+        for stage in targets:
+            health = self._inherit(stages, stage, "healthcheck")
+            if not health or health[0].upper().startswith("NONE"):
+                continue  # HEALTHCHECK NONE switches off the base image's check
+            command = re.sub(r"^(?:--[\w-]+=\S+\s+)*CMD\s+", "", health[0], flags=re.I)
+            checks.setdefault(command, []).append((stage, health[1]))
+        for command, where in checks.items():
+            named = [stage.alias or str(stage.index + 1) for stage, _ in where]
+            stages_part: tuple[Part, ...] = () if len(targets) == 1 else (
+                " (", "stage " if len(named) == 1 else "stages ", *code_list(named), ")")
+            out.facts.append(
+                Fact(
+                    "deploy.rollback.verify",
+                    text("Container ", Code("HEALTHCHECK"), " in ", Code(path), *stages_part, ": ",
+                         Code(_exec_form(command))),
+                    Confidence.DECLARED,
+                    tuple(e for line in sorted({line for _, line in where}) for e in self.evidence(path, line)),
+                    item=f"health:{path}" if any(stage is final for stage, _ in where) else
+                    f"health:{path}:{where[0][0].alias or where[0][0].index}",
+                    rank=50,
+                    order=(1, path),
+                )
             )
-        )
 
     def _env_facts(self, path: str, stages: list[Stage], final: Stage) -> list[Fact]:
         """ENV baked into the runtime image: log levels, `NODE_ENV=production`, monitoring settings.

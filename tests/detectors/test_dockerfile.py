@@ -201,6 +201,28 @@ def test_user_and_healthcheck_are_inherited_from_the_parent_stage() -> None:
     assert health == ["Container HEALTHCHECK in Dockerfile: curl -f http://localhost/ || exit 1"]
 
 
+def test_the_healthchecks_of_every_target_are_named_by_stage() -> None:
+    # karakeep's docker/Dockerfile: `aio` and `web` check /api/health, `workers` and the last stage
+    # `mcp` have no check; kimai's `FROM ${BASE}-base` chooses between two bases, which are no targets
+    text = ("ARG BASE=fpm\nFROM node:24 AS builder\nRUN make\n"
+            "FROM builder AS aio\nHEALTHCHECK CMD wget -q --spider http://127.0.0.1:3000/api/health\n"
+            "FROM builder AS web\nHEALTHCHECK CMD wget -q --spider http://127.0.0.1:3000/api/health\n"
+            "FROM builder AS workers\nCMD node worker.js\n"
+            "FROM php:8.3-fpm AS fpm-base\nHEALTHCHECK CMD cgi-fcgi -bind -connect 127.0.0.1:9000\n"
+            "FROM php:8.3-apache AS apache-base\nHEALTHCHECK CMD curl -f http://127.0.0.1:8001\n"
+            "FROM ${BASE}-base AS php\nFROM node:24-slim AS mcp\nCMD node mcp.js\n")
+    health = [f for f in extract(text).facts if f.field == "deploy.rollback.verify"]
+    assert [(f.text, [e.line for e in f.evidence]) for f in health] == [
+        ("Container HEALTHCHECK in Dockerfile (stages aio, web): wget -q --spider http://127.0.0.1:3000/api/health",
+         [5, 7]),
+        # the target built on the base the build argument chooses by default
+        ("Container HEALTHCHECK in Dockerfile (stage php): cgi-fcgi -bind -connect 127.0.0.1:9000", [11]),
+    ]
+    # a single image says no stage
+    assert facts_for_field(extract("FROM node:20\nHEALTHCHECK CMD curl -f http://localhost/\n"),
+                           "deploy.rollback.verify") == ["Container HEALTHCHECK in Dockerfile: curl -f http://localhost/"]
+
+
 def test_healthcheck_none_switches_the_check_off() -> None:
     text = "FROM node:20 AS base\nHEALTHCHECK CMD curl -f http://localhost/\nFROM base\nHEALTHCHECK NONE\n"
     assert facts_for_field(extract(text), "deploy.rollback.verify") == []
