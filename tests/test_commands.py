@@ -61,6 +61,19 @@ ROWS: list[tuple[str, str]] = [
     ('npm ci', ''),
     ('npm run build --if-present', 'build:nodejs'),
     ('npm test', 'indirect:npm@test'),
+    # karakeep-app/karakeep: .github/workflows/cli.yml (npm trusted publishing)
+    ('pnpm publish --access public --no-git-checks --tag canary', 'build:nodejs'),
+    # npm docs: npm-publish
+    ('npm publish --provenance --access public', 'build:nodejs'),
+    ('npm publish --dry-run', ''),
+    # yarn berry docs
+    ('yarn npm publish --tag next', 'build:nodejs'),
+    # changesets/action README.md: the publish script it runs
+    ('pnpm changeset publish', 'build:nodejs'),
+    # pnpm docs: publishing every workspace package
+    ('pnpm -r publish --access public', 'build:nodejs'),
+    # negative: a script whose name starts with publish
+    ('npm run publish-docs', 'indirect:npm@publish-docs'),
     # mastodon/mastodon: .github/workflows/test-js.yml
     ('yarn test:js', 'indirect:npm@test:js'),
     ('yarn --frozen-lockfile', ''),

@@ -16,7 +16,8 @@ else after the package built, else after the working directory, as `go build` do
 whose output is a container image), also (a test rule that matches beside an earlier one of the same
 tool at another level: one call that runs two suites), own_database (a test runner whose suites use
 a database by design, Rails' fixtures or Django's test database: a database service beside them does
-not make them integration tests; `detail["own_database"]`).
+not make them integration tests; `detail["own_database"]`), makes (a build that publishes what it
+makes, said before its command: `A package published to the npm registry`; `detail["makes"]`).
 Rules are tried in order; at most one rule per kind matches a command, but for `also`.
 `registry` rules are not matched against commands but against the image references a build or
 push names (`-t`, `--tag`, `--destination`, `docker push IMAGE`), so that
@@ -75,6 +76,7 @@ class Rule:
     image: bool = False
     also: bool = False
     own_database: bool = False
+    makes: str | None = None
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -179,6 +181,7 @@ def rules() -> tuple[Rule, ...]:
                 image=bool(e.get("image", False)),
                 also=bool(e.get("also", False)),
                 own_database=bool(e.get("own_database", False)),
+                makes=e.get("makes"),
             )
         )
     return tuple(out)
@@ -501,6 +504,8 @@ def _classify(command: str) -> tuple[Classification, ...]:
                 detail["output"] = _program_output(argv(cmd))
             if rule.own_database:
                 detail["own_database"] = True
+            if rule.makes:
+                detail["makes"] = rule.makes
             results.append(
                 Classification(
                     rule.kind, rule.tool, rule.id, cmd, _refine_level(rule, cmd), rule.target, rule.automatic, detail
