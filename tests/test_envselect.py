@@ -108,7 +108,8 @@ def test_an_applications_sql_engine_selector_picks_among_its_engines(engine: str
 
 def test_a_mail_catcher_is_development_tooling_not_delivery() -> None:
     smtp = [f for f in extract(LARAVEL) if f.service == "smtp"]
-    assert [f.confidence for f in smtp] == [Confidence.HINT]  # MAIL_MAILER=smtp selects it, but mailhog is local
+    # MAIL_MAILER=smtp selects it, but mailhog is local: its purpose and its login are hints
+    assert [(f.field, f.confidence) for f in smtp] == [("ext.purpose", Confidence.HINT), ("ext.auth", Confidence.HINT)]
     assert "MAIL_HOST=mailhog is a local mail catcher (development tooling)" in smtp[0].text
     # ...also without any selector, and with a URL or a port
     for value in ("mailpit", "smtp://mailpit:1025", "mailhog.local:1025"):
@@ -131,7 +132,7 @@ def test_a_selector_keeps_its_backend_and_can_name_it_alone() -> None:
     ses = [f for f in facts if f.service == "amazon-ses"]
     assert texts(ses) == ["Transactional email (configured by MAIL_MAILER in .env examples)"]
     smtp = [f for f in facts if f.service == "smtp"]
-    assert [f.confidence for f in smtp] == [Confidence.HINT]
+    assert [f.confidence for f in smtp] == [Confidence.HINT, Confidence.HINT]  # its purpose and its login
     # CACHE_DRIVER=redis does not turn Memcached on; SESSION_DRIVER=file still rules it out
     assert [f.confidence for f in by_tech(facts, "memcached", "env.database")] == [Confidence.HINT]
 
