@@ -119,7 +119,7 @@ def test_auth_kinds(scanned: Scanned) -> None:
 
 
 def test_smtp_host_names_the_provider_and_takes_its_settings(scanned: Scanned) -> None:
-    assert service(scanned, "ext.auth", "sendgrid") == ["Username and password (SMTP_PASSWORD)"]
+    assert service(scanned, "ext.auth", "sendgrid") == ["Username and password (SMTP_PASSWORD, SMTP_USER)"]
     purposes = service(scanned, "ext.purpose", "sendgrid")
     assert (
         "“Email: SMTP through SendGrid. Used for verification and invite emails.” (comment above SMTP_HOST)" in purposes
