@@ -45,7 +45,7 @@ _PERIODS = (("m", "minutes"), ("H", "hours"), ("d", "days"), ("w", "weeks"), ("M
 class LogConfigDetector(Detector):
     name = "log-config"
     version = "1"
-    description = "application logging configuration (Python dictConfig, Logback, Log4j 2)"
+    description = "Application logging configuration (Python dictConfig, Logback, Log4j 2)"
     patterns = (
         "logback.xml",
         "logback-*.xml",
