@@ -29,16 +29,17 @@ _TIMED = "logging.handlers.TimedRotatingFileHandler"
 _WHEN = {"s": "second", "m": "minute", "h": "hour", "d": "day", "midnight": "day", "w": "week"}
 _LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "CRITICAL", "FATAL", "OFF", "ALL")
 
-_XML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_ROOT_LEVEL = re.compile(r"<root\b[^>]*?\blevel\s*=\s*\"([^\"]+)\"", re.I)
-_ROOT_OPEN = re.compile(r"<root\b[^>]*>", re.I)
-_LEVEL_ELEMENT = re.compile(r"<level\s+value\s*=\s*\"([^\"]+)\"", re.I)  # log4j 1 style inside <root>
-_MAX_HISTORY = re.compile(r"<maxHistory>\s*([^<\s]+)\s*</maxHistory>")
-_TOTAL_CAP = re.compile(r"<totalSizeCap>\s*([^<\s]+)\s*</totalSizeCap>")
-_ROLLOVER_MAX = re.compile(r"<DefaultRolloverStrategy\b[^>]*?\bmax\s*=\s*\"([^\"]+)\"")
-_DELETE_AGE = re.compile(r"<IfLastModified\b[^>]*?\bage\s*=\s*\"([^\"]+)\"")
+# A tag's attributes are looked for within its first 500 characters: an unclosed tag repeated
+# through a large one-line file would otherwise be scanned to the end once per occurrence.
+_ROOT_LEVEL = re.compile(r"<root\b[^>]{0,500}?\blevel\s*=\s*\"([^\"]{1,64})\"", re.I)
+_ROOT_OPEN = re.compile(r"<root\b[^>]{0,500}>", re.I)
+_LEVEL_ELEMENT = re.compile(r"<level\s+value\s*=\s*\"([^\"]{1,64})\"", re.I)  # log4j 1 style inside <root>
+_MAX_HISTORY = re.compile(r"<maxHistory>\s*([^<\s]{1,64})\s*</maxHistory>")
+_TOTAL_CAP = re.compile(r"<totalSizeCap>\s*([^<\s]{1,64})\s*</totalSizeCap>")
+_ROLLOVER_MAX = re.compile(r"<DefaultRolloverStrategy\b[^>]{0,500}?\bmax\s*=\s*\"([^\"]{1,64})\"")
+_DELETE_AGE = re.compile(r"<IfLastModified\b[^>]{0,500}?\bage\s*=\s*\"([^\"]{1,64})\"")
 # the date in a Logback file name pattern, whose finest unit is the period maxHistory counts
-_DATE_PATTERN = re.compile(r"%d(?:\{([^}]*)\})?")
+_DATE_PATTERN = re.compile(r"%d(?:\{([^}\n]{0,64})\})?")
 _PERIODS = (("m", "minutes"), ("H", "hours"), ("d", "days"), ("w", "weeks"), ("M", "months"), ("y", "years"))
 
 
@@ -130,8 +131,7 @@ class LogConfigDetector(Detector):
     # -- Logback and Log4j 2 -------------------------------------------------------------------
 
     def _xml_facts(self, file: SourceFile) -> list[Fact]:
-        # comments blanked to spaces, their line breaks kept: lines still count as in the file
-        source = _XML_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), file.text)
+        source = _uncommented(file.text)
         lines = source.splitlines()
         facts: list[Fact] = []
         level = _root_level(lines)
@@ -174,6 +174,19 @@ class LogConfigDetector(Detector):
             rank=40,
             order=(path, line),
         )
+
+
+def _uncommented(xml: str) -> str:
+    """The XML with its comments blanked to spaces, line breaks kept (lines still count as in the
+    file). Found with `str.find`, not a lazy pattern, which an unclosed `<!--` repeated through a
+    large file would make scan to the end once per occurrence."""
+    pieces, at = [], 0
+    while (start := xml.find("<!--", at)) != -1:
+        end = xml.find("-->", start + 4)
+        end = len(xml) if end == -1 else end + 3
+        pieces += [xml[at:start], re.sub(r"[^\n]", " ", xml[start:end])]
+        at = end
+    return "".join([*pieces, xml[at:]])
 
 
 def _periods(source: str) -> str:

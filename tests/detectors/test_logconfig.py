@@ -90,3 +90,13 @@ def test_a_repository_s_logging_configuration_fills_its_fields(tmp_path: Path) -
         ("log.retention", "Rolled log files capped at 3GB in total (totalSizeCap of Logback in "
                           "src/main/resources/logback-spring.xml)", [("src/main/resources/logback-spring.xml", 10)]),
     ]
+
+
+def test_an_unclosed_comment_hides_the_rest_of_the_file() -> None:
+    # as an XML parser would refuse it: nothing after `<!--` is configuration
+    text = '<configuration>\n<!-- old:\n<root level="DEBUG"/>\n<maxHistory>3</maxHistory>\n</configuration>\n'
+    assert extract("logback.xml", text) == []
+    assert extract("logback.xml", '<root level="WARN"/><!-- a --><!-- b -->\n<maxHistory>3</maxHistory>\n') == [
+        ("log.levels", [1], "Root logger at WARN (logback.xml)"),
+        ("log.retention", [2], "Rolled log files kept for 3 rollover periods (maxHistory of Logback in logback.xml)"),
+    ]
