@@ -97,6 +97,8 @@ class ActionSpec:
     alert: str = ""
     output: str = ""
     makes: str = ""
+    # what it makes as a draft, which its `draft` input (true) or `publish` input (not true) asks for
+    drafted: str = ""
     # Read from an unknown action's inputs, not from the table (`Expander._dockerfile_action`).
     inferred: bool = False
 
@@ -182,6 +184,7 @@ def knowledge() -> Knowledge:
             alert=entry.get("alert", ""),
             output=entry.get("output", ""),
             makes=entry.get("makes", ""),
+            drafted=entry.get("drafted", ""),
         )
         actions[spec.uses] = spec
     # every pattern of the table is read the same way: a Knowledge field typed re.Pattern
@@ -1781,7 +1784,7 @@ class Expander:
             found.detail = self._action_detail(spec, with_, resolved.lookup)
             found.inferred = spec.inferred
             if spec.makes and kind == "build":
-                found.detail["makes"] = spec.makes
+                found.detail["makes"] = _made(spec, with_)
             if kind in ("build", "push", "meta", "deploy"):
                 found.images = self._images(spec, with_, job, resolved.lookup)
             if kind == "login":
@@ -2154,6 +2157,20 @@ def _written_host(image: str) -> bool:
     expressions (`ghcr.io/${{ github.repository }}`, documenso's `documenso/documenso-$BUILD_PLATFORM`)."""
     host = image.split("/", 1)[0]
     return "/" in image and _literal(host)
+
+
+def _made(spec: ActionSpec, with_: Mapping[str, str]) -> str | list[Part]:
+    """What a release action makes: a draft when its `draft` input is true, or its `publish` input
+    is not (release-drafter); when an expression decides, both (dashy, docmost and koel draft their
+    GitHub releases for a person to publish; memos publishes its own)."""
+    if not spec.drafted:
+        return spec.makes
+    role = "publish" if "publish" in spec.inputs else "draft"
+    value = _value_of(spec, with_, role)
+    if "${{" in value:
+        return [spec.makes, " or ", spec.drafted[0].lower() + spec.drafted[1:], ", as input ", Code(role), " decides"]
+    drafted = value.lower() != "true" if role == "publish" else value.lower() == "true"
+    return spec.drafted if drafted else spec.makes
 
 
 def _value_of(spec: ActionSpec, with_: Mapping[str, str], role: str) -> str:

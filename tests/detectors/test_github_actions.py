@@ -1222,6 +1222,11 @@ ACTION_ROWS: list[tuple[str, tuple[str, ...]]] = [
     ("docker/bake-action@v4", ("build", "push")),
     # prometheus-community/helm-charts release.yaml
     ("helm/chart-releaser-action@v1.7.0", ("build",)),
+    # memos' release.yml, dashy's draft-release.yml, koel's release.yml
+    ("softprops/action-gh-release@v2", ("build",)),
+    ("ncipollo/release-action@v1", ("build",)),
+    # paperless-ngx's ci-release.yml (`publish: true`)
+    ("release-drafter/release-drafter@v6", ("build",)),
     # traefik-helm-chart release.yaml
     ("stefanprodan/helm-gh-pages@v1.7.0", ("build",)),
     ("appany/helm-oci-chart-releaser@v0.5.0", ("build", "push")),
@@ -2477,3 +2482,26 @@ def test_a_job_that_skips_one_branch_of_an_open_push_trigger_runs_on_the_others(
     assert said in unit.text and "github.ref" not in unit.text, unit.text
     if_line = workflow.splitlines().index("    if: github.ref != 'refs/heads/l10n_development'") + 1
     assert if_line in [e.line for e in unit.evidence], unit.evidence
+
+
+
+@pytest.mark.parametrize(
+    ("uses", "with_", "said"),
+    [
+        ("softprops/action-gh-release@v2", "tag_name: v1", "A GitHub release with"),
+        ("softprops/action-gh-release@v2", "draft: true", "A draft GitHub release with"),
+        ("ncipollo/release-action@v1", "draft: false", "A GitHub release with"),
+        ("release-drafter/release-drafter@v6", "config-name: r.yml", "A draft GitHub release with"),
+        ("release-drafter/release-drafter@v6", "publish: true", "A GitHub release with"),
+        ("softprops/action-gh-release@v2", "draft: ${{ inputs.draft }}",
+         "A GitHub release or a draft GitHub release, as input draft decides with"),
+    ],
+)
+def test_a_release_action_says_whether_it_publishes_or_drafts(tmp_path_factory: pytest.TempPathFactory, uses: str,
+                                                             with_: str, said: str) -> None:
+    workflow = ("on:\n  push:\n    tags: ['v*']\n  workflow_dispatch:\n    inputs:\n      draft:\n"
+                "        type: boolean\njobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n"
+                f"      - uses: {uses}\n        with:\n          {with_}\n")
+    scanned = scan(tmp_path_factory, "release-" + str(abs(hash((uses, with_)))), {W + "release.yml": workflow})
+    [build] = [f for f in ours(scanned, "ci.build") if "release" in f.text.lower()]
+    assert build.text.startswith(said), build.text
