@@ -51,6 +51,10 @@ RESILIENCE = {
     ("go", "github.com/avast/retry-go/v4"),
     ("cargo", "backoff"),
 }
+# Monitoring SDKs for mobile apps, by the platform their names carry (`@sentry/react-native`,
+# `sentry_flutter`, `io.sentry:sentry-android`, `@datadog/mobile-react-native`).
+_MOBILE_SDK = re.compile(
+    r"(?i)(?:^|[/:_-])(?:react-native|expo|capacitor|cordova|flutter|android|ios|mobile)(?:$|[/:_-])")
 # Extras and dependency groups named for development work (`dev`, `test-integration`, `lint`).
 _DEV_GROUPS = re.compile(
     r"(?i)^(?:dev|develop|development|test|tests|testing|lint|linting|docs?|typing|types|ci|benchmarks?|bench)"
@@ -440,17 +444,21 @@ class ManifestsDetector(Detector):
             # an APM tracer traces requests: performance monitoring (outline's dd-trace)
             tracer = "performance" in kinds and self.catalog.is_tracer(package.ecosystem, package.name)
             kind = "performance" if tracer else kinds[0]
+            # a mobile app's SDK reports from users' devices: not from a deployed release (karakeep's
+            # `@sentry/react-native` in apps/mobile), so no sign of a bad deployment (merge.py)
+            mobile = _MOBILE_SDK.search(package.name) is not None
+            attrs: dict[str, Any] = {"indirect": True} if package.note == "indirect" else {}
             return Fact(
                 f"mon.{kind}",
-                text(tech.name, " tracer " if tracer else " SDK ", Code(package.name), " in ", Code(file_name),
-                     dev_note),
+                text(tech.name, " tracer " if tracer else " SDK ", Code(package.name),
+                     " (a mobile app's)" if mobile else "", " in ", Code(file_name), dev_note),
                 conf,
                 ev,
                 item=tech.id,
                 tech=tech.id,
                 rank=55,
                 order=order,
-                attrs={"indirect": True} if package.note == "indirect" else {},
+                attrs={**attrs, "runs_in": "mobile app"} if mobile else attrs,
             )
         if tech.category == "logging":
             return Fact(

@@ -269,3 +269,20 @@ def test_google_api_auth_libraries_are_no_sign_in(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, {"package.json": '{"dependencies": {"google-auth-library": "^9.0.0"}}\n',
                                    "requirements.txt": "google-auth-oauthlib==1.2.0\n"})
     assert not [f for f in scanned.model.facts if f.tech == "google-oauth"]
+
+
+def test_a_mobile_app_s_monitoring_sdk_signals_no_bad_deployment(tmp_path: Path) -> None:
+    # karakeep: Sentry only in apps/mobile (`@sentry/react-native`); the server has none
+    def manifest(name: str, package: str) -> str:
+        return f'{{\n  "name": "{name}",\n  "dependencies": {{\n    "{package}": "1"\n  }}\n}}\n'
+
+    (tmp_path / "mobile").mkdir()
+    scanned = scan_tree(tmp_path / "mobile", {"apps/mobile/package.json": manifest("mobile", "@sentry/react-native"),
+                                             "apps/web/package.json": manifest("web", "next")})
+    [sdk] = facts_for(scanned.model, "mon.application")
+    assert sdk.text == "Sentry SDK @sentry/react-native (a mobile app's) in package.json", sdk.text
+    assert not facts_for(scanned.model, "deploy.rollback.identify")
+    (tmp_path / "server").mkdir()
+    server = scan_tree(tmp_path / "server", {"package.json": manifest("api", "@sentry/node")})
+    signals = [f.text for f in facts_for(server.model, "deploy.rollback.identify")]
+    assert signals == ["New errors after a release in Sentry"]
