@@ -62,6 +62,21 @@ def scan_json(root: Path, options: ScanOptions) -> str:
     return data.replace(f'"files_read": {run.model.files_read}', '"files_read": *')
 
 
+def _phase2_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one each time a scan runs phase 2 (the model not reused)."""
+    import infrascan.scan
+
+    runs: list[int] = []
+    original = infrascan.scan.resolve_and_merge
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        runs.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(infrascan.scan, "resolve_and_merge", counting)
+    return runs
+
+
 def test_unchanged_repository_reads_no_candidate_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "repo"
     repo = monorepo(root)
@@ -498,16 +513,8 @@ def test_a_change_phase_1_reads_the_same_reuses_the_model_and_any_other_change_d
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root, _ = monorepo_cached(tmp_path, monkeypatch)
-    import infrascan.scan
 
-    phase2: list[int] = []
-    original = infrascan.scan.resolve_and_merge
-
-    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
-        phase2.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(infrascan.scan, "resolve_and_merge", counting)
+    phase2 = _phase2_runs(monkeypatch)
     values = root / "services/svc2/chart/values.yaml"
     first = scan_json(root, ScanOptions(use_cache=True))
     assert phase2 == [1]
@@ -596,7 +603,6 @@ def test_a_child_that_fails_to_store_costs_only_the_next_scan_s_reuse(
 ) -> None:
     root, _ = monorepo_cached(tmp_path, monkeypatch)
     import infrascan.cutoff
-    import infrascan.scan
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise OSError("disk full")
@@ -607,14 +613,7 @@ def test_a_child_that_fails_to_store_costs_only_the_next_scan_s_reuse(
     assert "disk full" not in capfd.readouterr().err  # the child leaves without a word
     monkeypatch.undo()
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    phase2: list[int] = []
-    original = infrascan.scan.resolve_and_merge
-
-    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
-        phase2.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(infrascan.scan, "resolve_and_merge", counting)
+    phase2 = _phase2_runs(monkeypatch)
     assert scan_json(root, ScanOptions(use_cache=True)) == first and phase2 == [1]  # nothing was stored
     assert scan_json(root, ScanOptions(use_cache=True)) == first and phase2 == [1]  # now it was
 
