@@ -1059,6 +1059,18 @@ ROWS: list[tuple[str, str]] = [
     ('bundle exec turbo_tests', 'test:rspec@unit'),
     # negative: flatware preparing the databases the split suite runs on
     ('bin/flatware fan bin/rails db:test:prepare', ''),
+    # ---- skopeo-copy ------------------------------------------------------------------------------
+    # paperless-ngx/paperless-ngx: .github/workflows/ci-docker.yml (GHCR tags copied to Docker Hub)
+    ('skopeo copy --all "docker://${tag}" "docker://${dockerhub_tag}"', 'push:skopeo'),
+    # containers/skopeo docs: skopeo-copy(1)
+    ('skopeo copy docker://quay.io/buildah/stable docker://registry.internal.company.com/buildah', 'push:skopeo'),
+    ('skopeo copy oci:busybox_ocilayout:latest docker://quay.io/acme/busybox:latest', 'push:skopeo>quay'),
+    ('skopeo copy docker-archive:image.tar docker://ghcr.io/acme/app:1.0', 'push:skopeo>ghcr'),
+    # where it copies to, not from
+    ('skopeo copy --all docker://ghcr.io/acme/app:1.0 docker://docker.io/acme/app:1.0', 'push:skopeo>docker-hub'),
+    # negatives: a copy into a local archive or directory, an inspection
+    ('skopeo copy docker://docker.io/library/alpine:3 docker-archive:/tmp/alpine.tar', ''),
+    ('skopeo inspect docker://ghcr.io/acme/app:1.0', ''),
     # negative: rubocop's rspec plugin
     ('bundle exec rubocop --require rubocop-rspec', ''),
     # ---- rails-system-test -------------------------------------------------------------------------

@@ -13,8 +13,9 @@ optionally level (tests: unit, integration, e2e, performance), target (deploys),
 that vetoes the match), automatic (a rollback that happens by itself), label (registries: the name a
 reader knows), output (builds that make a program: how its path is named, `package` = `-o PATH`,
 else after the package built, else after the working directory, as `go build` does), image (a build
-whose output is a container image), also (a test rule that matches beside an earlier one of the same
-tool at another level: one call that runs two suites), own_database (a test runner whose suites use
+whose output is a container image, or a push that copies one between registries), also (a test
+rule that matches beside an earlier one of the same tool at another level: one call that runs two
+suites), own_database (a test runner whose suites use
 a database by design, Rails' fixtures or Django's test database: a database service beside them does
 not make them integration tests; `detail["own_database"]`), makes (a build that publishes what it
 makes, said before its command: `A package published to the npm registry`; `detail["makes"]`).
@@ -213,9 +214,9 @@ def _candidates(cmd: str) -> list[Rule]:
 
 @cache
 def image_tools() -> frozenset[str]:
-    """The build tools whose builds are container images (rule key `image`): every CI detector
-    tells "Docker image built" from a language build by this one set."""
-    return frozenset(r.tool for r in rules() if r.kind == "build" and r.image)
+    """The tools whose builds (or copies between registries) are container images (rule key
+    `image`): every CI detector tells "Docker image built" from a language build by this one set."""
+    return frozenset(r.tool for r in rules() if r.kind in ("build", "push") and r.image)
 
 
 _INTEGRATION = re.compile(
@@ -592,6 +593,8 @@ def _images(rule: Rule, cmd: str, words: list[str]) -> list[str]:
                 images.append(value)
             i += 0 if sep else 1
         i += 1
+    if rule.tool == "skopeo" and words and words[-1].startswith("docker://"):
+        return [words[-1].removeprefix("docker://")]  # where it copies to
     if not images and _POSITIONAL_IMAGE.search(cmd):
         positional = [a for a in words[2:] if not a.startswith("-") and a not in ("push", "build")]
         images.extend(a for a in positional[:1] if _looks_like_image(a))
