@@ -97,7 +97,7 @@ class ActionSpec:
     alert: str = ""
     output: str = ""
     makes: str = ""
-    # what it makes as a draft, which its `draft` input (true) or `publish` input (not true) asks for
+    # what it makes as a draft, which its `draft` input asks for when true
     drafted: str = ""
     # Read from an unknown action's inputs, not from the table (`Expander._dockerfile_action`).
     inferred: bool = False
@@ -2160,17 +2160,16 @@ def _written_host(image: str) -> bool:
 
 
 def _made(spec: ActionSpec, with_: Mapping[str, str]) -> str | list[Part]:
-    """What a release action makes: a draft when its `draft` input is true, or its `publish` input
-    is not (release-drafter); when an expression decides, both (dashy, docmost and koel draft their
-    GitHub releases for a person to publish; memos publishes its own)."""
+    """What a release action makes: a draft when its `draft` input is true; when an expression
+    decides, either (dashy, docmost and koel draft their GitHub releases for a person to publish;
+    memos publishes its own)."""
     if not spec.drafted:
         return spec.makes
-    role = "publish" if "publish" in spec.inputs else "draft"
-    value = _value_of(spec, with_, role)
+    value = _value_of(spec, with_, "draft")
     if "${{" in value:
-        return [spec.makes, " or ", spec.drafted[0].lower() + spec.drafted[1:], ", as input ", Code(role), " decides"]
-    drafted = value.lower() != "true" if role == "publish" else value.lower() == "true"
-    return spec.drafted if drafted else spec.makes
+        return [spec.makes, " or ", spec.drafted[0].lower() + spec.drafted[1:], ", as input ", Code("draft"),
+                " decides"]
+    return spec.drafted if value.lower() == "true" else spec.makes
 
 
 def _value_of(spec: ActionSpec, with_: Mapping[str, str], role: str) -> str:
@@ -3119,8 +3118,19 @@ class FactBuilder:
                 found = registry_of(registry + "/image") if "." in registry else None
                 logins.append((registry.split(".")[0].lower(), found.name if found else registry))
         said = step_name.lower()
-        named = [name for label, name in logins if label in said or name.lower() in said]
-        return list(dict.fromkeys(named or [name for _, name in logins]))
+
+        def named_in(text: str) -> list[str]:
+            return [name for label, name in logins if label in text or name.lower() in text]
+
+        named = named_in(said)
+        if named:
+            return list(dict.fromkeys(named))
+        # the registries other pushing steps of the job name are theirs (paperless-ngx's "Copy to
+        # Docker Hub" and "Copy to Quay.io" after a manifest pushed to GHCR): not this step's
+        theirs = {name for step in run.steps if any(f.kind == "push" for f in step.finds)
+                  for name in named_in(str(step.step.get("name") or "").lower()) if name}
+        rest = [name for _, name in logins if name not in theirs]
+        return list(dict.fromkeys(rest or [name for _, name in logins]))
 
     # -- tests --------------------------------------------------------------------------------------
 

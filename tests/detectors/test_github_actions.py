@@ -1225,8 +1225,8 @@ ACTION_ROWS: list[tuple[str, tuple[str, ...]]] = [
     # memos' release.yml, dashy's draft-release.yml, koel's release.yml
     ("softprops/action-gh-release@v2", ("build",)),
     ("ncipollo/release-action@v1", ("build",)),
-    # paperless-ngx's ci-release.yml (`publish: true`)
-    ("release-drafter/release-drafter@v6", ("build",)),
+    # release-drafter drafts notes, and on pull requests only labels them (paperless-ngx): no release said
+    ("release-drafter/release-drafter@v6", ()),
     # traefik-helm-chart release.yaml
     ("stefanprodan/helm-gh-pages@v1.7.0", ("build",)),
     ("appany/helm-oci-chart-releaser@v0.5.0", ("build", "push")),
@@ -2491,8 +2491,6 @@ def test_a_job_that_skips_one_branch_of_an_open_push_trigger_runs_on_the_others(
         ("softprops/action-gh-release@v2", "tag_name: v1", "A GitHub release with"),
         ("softprops/action-gh-release@v2", "draft: true", "A draft GitHub release with"),
         ("ncipollo/release-action@v1", "draft: false", "A GitHub release with"),
-        ("release-drafter/release-drafter@v6", "config-name: r.yml", "A draft GitHub release with"),
-        ("release-drafter/release-drafter@v6", "publish: true", "A GitHub release with"),
         ("softprops/action-gh-release@v2", "draft: ${{ inputs.draft }}",
          "A GitHub release or a draft GitHub release, as input draft decides with"),
     ],
@@ -2505,3 +2503,20 @@ def test_a_release_action_says_whether_it_publishes_or_drafts(tmp_path_factory: 
     scanned = scan(tmp_path_factory, "release-" + str(abs(hash((uses, with_)))), {W + "release.yml": workflow})
     [build] = [f for f in ours(scanned, "ci.build") if "release" in f.text.lower()]
     assert build.text.startswith(said), build.text
+
+
+def test_registries_another_step_names_are_not_an_unnamed_push_s(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # paperless-ngx's merge job: logins to GHCR, Docker Hub and Quay.io, a manifest pushed to tags
+    # set at run time, then "Copy to Docker Hub" and "Copy to Quay.io" with skopeo
+    workflow = (
+        "on:\n  push:\n    tags: ['v*']\njobs:\n  merge:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: docker/login-action@v3\n        with:\n          registry: ghcr.io\n"
+        "      - uses: docker/login-action@v3\n        with:\n          username: u\n"
+        "      - uses: docker/login-action@v3\n        with:\n          registry: quay.io\n"
+        "      - name: Create manifest list and push\n        run: docker buildx imagetools create ${tags} ${digests}\n"
+        "      - name: Copy to Docker Hub\n        run: skopeo copy --all \"docker://${tag}\" \"docker://${hub_tag}\"\n"
+        "      - name: Copy to Quay.io\n        run: skopeo copy --all \"docker://${tag}\" \"docker://${quay_tag}\"\n")
+    scanned = scan(tmp_path_factory, "registries-by-step", {W + "merge.yml": workflow})
+    said = sorted(f.text.split(" with ")[0] for f in ours(scanned, "ci.build"))
+    assert said == ["Docker image pushed to Docker Hub", "Docker image pushed to GitHub Container Registry",
+                    "Docker image pushed to Quay.io"], said
