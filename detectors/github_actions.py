@@ -2159,6 +2159,15 @@ def _written_host(image: str) -> bool:
     return "/" in image and _literal(host)
 
 
+def _lowered(parts: list[Part]) -> list[Part]:
+    """Parts that open a statement, to follow a label: an opening article lower-cased ("a GitHub
+    release"), a name left as it is ("Helm charts packaged and published")."""
+    first = parts[0] if parts else ""
+    if isinstance(first, str) and first.startswith(("A ", "An ", "Publishes ")):
+        return [first[0].lower() + first[1:], *parts[1:]]
+    return parts
+
+
 def _made(spec: ActionSpec, with_: Mapping[str, str]) -> str | list[Part]:
     """What a release action makes: a draft when its `draft` input is true; when an expression
     decides, either (dashy, docmost and koel draft their GitHub releases for a person to publish;
@@ -3577,8 +3586,12 @@ class FactBuilder:
                 verb = "deploy the documentation site with "  # as its trigger statement says
             tool = self.tool_name(found.tool) if kind == "deploy" else ""
             images = [i for i in dict.fromkeys(_repository(i) for i in found.images or _tags(found)) if "$" not in i]
+            makes = found.detail.get("makes") if kind == "build" else None
             if images and kind in ("build", "push", "build+push"):
                 parts += [verb, "image ", *code_list(images, 2), " (", *self.how(found), ")"]
+            elif makes:  # a release (rallly's draft GitHub release after its deploy): what it makes
+                made = [makes] if isinstance(makes, str) else list(makes)
+                parts += [*_lowered(made), " with ", *self.how(found)]
             elif kind == "verify":
                 parts += [verb, *self.checks(entry["finds"])]
             else:

@@ -2520,3 +2520,17 @@ def test_registries_another_step_names_are_not_an_unnamed_push_s(tmp_path_factor
     said = sorted(f.text.split(" with ")[0] for f in ours(scanned, "ci.build"))
     assert said == ["Docker image pushed to Docker Hub", "Docker image pushed to GitHub Container Registry",
                     "Docker image pushed to Quay.io"], said
+
+
+def test_a_release_in_a_deploy_job_is_a_deployment_step_that_says_what_it_makes(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # rallly's release.yml: a deploy hook, then a draft GitHub release, on tags
+    workflow = ("on:\n  push:\n    tags: ['v*']\njobs:\n  build:\n    runs-on: ubuntu-latest\n"
+                "    environment: production\n"
+                "    steps:\n      - name: Trigger deploy to production\n        run: curl -X POST -d {} $DEPLOY_HOOK\n"
+                "      - name: Create Release\n        uses: ncipollo/release-action@v1\n        with:\n"
+                "          draft: true\n")
+    scanned = scan(tmp_path_factory, "release-in-deploy", {W + "release.yml": workflow})
+    steps = [f.text for f in ours(scanned, "deploy.steps")]
+    assert any(": a draft GitHub release with ncipollo/release-action (step Create Release" in t for t in steps), steps
