@@ -782,7 +782,7 @@ def read_job(
     if isinstance(raw_steps, list):
         for index, step in enumerate(raw_steps):
             if isinstance(step, YDict):
-                steps.append(read_step(step, lines))
+                steps.extend(read_step(s, lines) for s in _flat_steps(step))
             else:
                 diags.append(
                     (line_of(raw_steps, index), f"step {index + 1} of job {job_id!r} is not a mapping; skipped")
@@ -855,6 +855,20 @@ def read_workflow(doc: Any, lines: list[str], diags: list[tuple[int | None, str]
     }
 
 
+_STEP_GROUPS = ("parallel", "sequential")
+
+
+def _flat_steps(step: YDict, depth: int = 0) -> list[YDict]:
+    """A step, or the steps of a group: a `parallel:` block runs its steps side by side (GitHub
+    Actions' parallel steps, 2026), each item a step or a `sequential:` list of them. They are read
+    in the order written: what the document says is what runs, not when (karakeep's test job runs
+    its four suites in one `parallel:` block, which was read as no step at all)."""
+    group = next((step[key] for key in _STEP_GROUPS if key in step and isinstance(step[key], list)), None)
+    if group is None or depth > 4:
+        return [step]
+    return [inner for item in group if isinstance(item, YDict) for inner in _flat_steps(item, depth + 1)]
+
+
 def read_action(doc: Any, lines: list[str]) -> dict[str, Any] | None:
     if not isinstance(doc, YDict) or not isinstance(doc.get("runs"), dict):
         return None
@@ -864,7 +878,8 @@ def read_action(doc: Any, lines: list[str]) -> dict[str, Any] | None:
     return {
         "name": _text(doc.get("name")),
         "using": _text(runs.get("using")).lower(),
-        "steps": [read_step(s, lines) for s in steps if isinstance(s, YDict)] if isinstance(steps, list) else [],
+        "steps": [read_step(f, lines) for s in steps if isinstance(s, YDict) for f in _flat_steps(s)]
+        if isinstance(steps, list) else [],
         "inputs": {str(k): _text(v.get("default")) if isinstance(v, dict) else "" for k, v in inputs.items()}
         if isinstance(inputs, dict)
         else {},

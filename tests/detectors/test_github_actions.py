@@ -2534,3 +2534,15 @@ def test_a_release_in_a_deploy_job_is_a_deployment_step_that_says_what_it_makes(
     scanned = scan(tmp_path_factory, "release-in-deploy", {W + "release.yml": workflow})
     steps = [f.text for f in ours(scanned, "deploy.steps")]
     assert any(": a draft GitHub release with ncipollo/release-action (step Create Release" in t for t in steps), steps
+
+
+def test_steps_in_a_parallel_block_are_steps(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # karakeep's ci.yml: four suites in one `parallel:` block (GitHub Actions' parallel steps)
+    workflow = ("on: push\njobs:\n  tests:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n"
+                "      - parallel:\n        - name: Unit\n          run: npx vitest run\n"
+                "        - sequential:\n          - run: npx playwright install\n          - name: E2E Tests\n"
+                "            run: npx playwright test\n      - wait-all:\n")
+    scanned = scan(tmp_path_factory, "parallel-steps", {W + "ci.yml": workflow})
+    assert [f.text.split(" in job")[0] for f in ours(scanned, "ci.test.unit")] == ["Vitest"]
+    [e2e] = ours(scanned, "ci.test.e2e")
+    assert e2e.text.startswith("Playwright in job tests") and 13 in [e.line for e in e2e.evidence], e2e.text
