@@ -159,6 +159,32 @@ def guard_meets(guard: str, args: Sequence[str]) -> bool | None:
     return all(results)
 
 
+_RAKE_DEPTH = 16
+# `namespace :db do`, `db_namespace = namespace :db do`
+_RAKE_NAMESPACE = re.compile(r"^(?:(?P<var>\w+)\s*=\s*)?namespace\s*\(?\s*[:'\"](?P<name>\w+)['\"]?\s*\)?\s+do\b")
+# `task :prepare do`, `task chatwoot_prepare: :load_config do`, `task prepare: [:a, :b] do`
+_RAKE_TASK = re.compile(r"^task\s*\(?\s*(?::(?P<sym>\w+)|(?P<key>\w+):|['\"](?P<str>[\w:]+)['\"])")
+# what a task invokes: `Rake::Task['db:migrate'].invoke`, `db_namespace['migrate'].invoke`
+_RAKE_INVOKE = re.compile(r"(?:Rake::Task|(?P<var>\w+))\[\s*['\"](?P<task>[\w:]+)['\"]\s*\]\.(?:invoke|execute)\b")
+# and the shell commands it runs: `sh "bin/rails db:migrate"`, `system("...")`
+_RAKE_SHELL = re.compile(r"^(?:sh|system)\s*\(?\s*(['\"])(?P<command>[^'\"]+)\1")
+
+
+def _rake_commands(line: str, aliases: dict[str, str], scopes: list[tuple[int, str]]) -> list[str]:
+    """The commands one line of a rake task runs: each task it invokes as `rake <task>`."""
+    out = []
+    for match in _RAKE_INVOKE.finditer(line):
+        var = match.group("var")
+        if var is None:
+            out.append(f"rake {match.group('task')}")
+        elif var in aliases:
+            out.append(f"rake {aliases[var]}:{match.group('task')}")
+    shell = _RAKE_SHELL.match(line)
+    if shell:
+        out.append(shell.group("command"))
+    return out
+
+
 def argv_script(argv: Iterable[Any]) -> str:
     """An exec-form command as the shell line it runs: `["sh", "-c", "a && b"]` is `a && b`."""
     words = [str(a) for a in argv]
@@ -226,6 +252,7 @@ class ScriptsDetector(Detector):
         "nx.json",
         "**/scripts/*.{js,mjs,cjs,ts,mts}",
         "uwsgi*.ini",
+        "lib/tasks/**/*.rake",
         "**/etc/s6-overlay/s6-rc.d/*/run",
         "**/etc/cont-init.d/*",
         "**/etc/services.d/*/run",
@@ -257,6 +284,8 @@ class ScriptsDetector(Detector):
             self._node_script(file, out)
         elif name.endswith(".ini"):
             self._uwsgi(file, out)
+        elif name.endswith(".rake"):
+            self._rake(file, out)
         elif not name.endswith((".py", ".rb", ".go", ".json", ".md", ".txt", ".yml", ".yaml")):
             self._shell(file, out)
         return out
@@ -523,6 +552,45 @@ class ScriptsDetector(Detector):
                 current = (match.group(1), index + 1)
         if current:
             self._target(out, file.path, "just", current[0], current[1], commands)
+
+    def _rake(self, file: SourceFile, out: Extraction) -> None:
+        """Rails' own rake tasks (`lib/tasks/*.rake`): each task's name within its namespaces, and
+        the tasks it invokes and the shell commands it runs, as commands (`rake db:migrate`), so
+        that a release step calling the task is followed to what it does (chatwoot's Procfile runs
+        `rails db:chatwoot_prepare`, which invokes `db:migrate`). Blocks are read by indentation,
+        each ended by the `end` at its own indent, the usual layout."""
+        scopes: list[tuple[int, str]] = []  # (indent, namespace) of the open namespaces
+        aliases: dict[str, str] = {}  # `db_namespace = namespace :db do`: the variable names the namespace
+        task: tuple[int, str, int] | None = None  # (indent, full name, line)
+        commands: list[tuple[str, int]] = []
+        for number, raw in enumerate(file.text.splitlines(), 1):
+            stripped = raw.strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            indent = len(raw) - len(raw.lstrip())
+            if task is not None:
+                if indent <= task[0] and re.match(r"end\b", stripped):
+                    self._target(out, file.path, "rake", task[1], task[2], commands)
+                    task, commands = None, []
+                    continue
+                commands += [(command, number) for command in _rake_commands(stripped, aliases, scopes)]
+                continue
+            while scopes and indent <= scopes[-1][0] and re.match(r"end\b", stripped):
+                scopes.pop()
+                stripped = ""
+            namespace = _RAKE_NAMESPACE.match(stripped)
+            if namespace and len(scopes) >= _RAKE_DEPTH:
+                return  # nested past any real task file's: a generated or hostile file
+            if namespace:
+                full = ":".join([*(n for _, n in scopes), namespace.group("name")])
+                if namespace.group("var"):
+                    aliases[namespace.group("var")] = full
+                scopes.append((indent, namespace.group("name")))
+                continue
+            defined = _RAKE_TASK.match(stripped)
+            if defined and re.search(r"\bdo\s*(?:\|[^|]*\|)?\s*$", stripped):
+                name = defined.group("sym") or defined.group("key") or defined.group("str")
+                task = (indent, ":".join([*(n for _, n in scopes), name]), number)
 
     def _taskfile(self, file: SourceFile, out: Extraction) -> None:
         for doc in self.yaml_documents(file, out):

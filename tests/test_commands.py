@@ -1059,6 +1059,18 @@ ROWS: list[tuple[str, str]] = [
     ('bundle exec turbo_tests', 'test:rspec@unit'),
     # negative: flatware preparing the databases the split suite runs on
     ('bin/flatware fan bin/rails db:test:prepare', ''),
+    # ---- rake-task --------------------------------------------------------------------------------
+    # chatwoot/chatwoot: Procfile (a task of its lib/tasks/db_enhancements.rake)
+    ('bundle exec rails db:chatwoot_prepare', 'indirect:rake@db:chatwoot_prepare'),
+    ('bundle exec rails ip_lookup:setup', 'indirect:rake@ip_lookup:setup'),
+    # rails/tailwindcss-rails README.md, rails/dartsass-rails README.md
+    ('bin/rails tailwindcss:build', 'indirect:rake@tailwindcss:build'),
+    ('bin/rails dartsass:build', 'indirect:rake@dartsass:build'),
+    # discourse/discourse_docker templates: a plugin's task
+    ('bundle exec rake plugin:pull_compatible_all', 'indirect:rake@plugin:pull_compatible_all'),
+    # negatives: Rails' own tasks
+    ('bundle exec rake assets:precompile', ''),
+    ('bin/rails db:migrate:status', ''),
     # ---- skopeo-copy ------------------------------------------------------------------------------
     # paperless-ngx/paperless-ngx: .github/workflows/ci-docker.yml (GHCR tags copied to Docker Hub)
     ('skopeo copy --all "docker://${tag}" "docker://${dockerhub_tag}"', 'push:skopeo'),

@@ -26,7 +26,7 @@ from infrascan.detector import Record, ResolveContext
 from infrascan.source import near_folder
 from infrascan.yamlload import load_table
 
-_RUNNER = {"npm": "npm", "make": "make", "just": "just", "task": "task", "composer": "composer"}
+_RUNNER = {"npm": "npm", "make": "make", "just": "just", "task": "task", "composer": "composer", "rake": "rake"}
 _NX_MANY = frozenset({"run-many", "affected"})
 _NX_TARGET_FLAGS = frozenset({"-t", "--target", "--targets"})
 _NX_PROJECT_FLAGS = frozenset({"-p", "--projects", "--project"})
@@ -71,7 +71,7 @@ class TaskIndex:
         self._nx_tags: dict[str, set[str]] = defaultdict(set)
         for record in ctx.records("task.target"):
             key = (record.data["runner"], record.data["name"])
-            self._targets.setdefault(key, []).append((near_folder(record.path), record))
+            self._targets.setdefault(key, []).append((_home(record), record))
             if key[0] == "npm":
                 self.npm_scripts.setdefault(key[1], []).append(record)
             elif key[0] == "nx":
@@ -202,6 +202,14 @@ class TaskIndex:
                 else:
                     out.append(Resolved(found, (*via, label), record.path, int(command["line"])))
         return out
+
+
+def _home(record: Record) -> str:
+    """The directory a target serves: its file's, but for a rake task, the Rails application's
+    whose `lib/tasks` holds it (`rails db:chatwoot_prepare` runs at the application's root)."""
+    if record.data["runner"] == "rake" and "lib/tasks/" in f"/{record.path}":
+        return f"/{record.path}".split("/lib/tasks/", 1)[0].strip("/")
+    return near_folder(record.path)
 
 
 def workspace(command: str, wd: str, targets: Mapping[str, list[Record]]) -> tuple[str, str]:

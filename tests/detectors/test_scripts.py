@@ -327,3 +327,50 @@ def test_a_migration_in_both_branches_runs_under_no_one_condition(tmp_path: Path
     })
     [fact] = facts_for(scanned.model, "deploy.migration.strategy")
     assert "bin/rails db:migrate, in every replica" in fact.text and " if " not in fact.text
+
+
+def test_a_rails_rake_task_is_a_target_that_runs_what_it_invokes() -> None:
+    # chatwoot's lib/tasks/db_enhancements.rake (the namespace through a variable), and the usual
+    # `Rake::Task[...]` and `sh` forms in nested namespaces
+    text = (
+        "Rake::Task['db:migrate'].enhance do\n  puts 'x'\nend\n\n"
+        "db_namespace = namespace :db do\n"
+        "  desc 'Runs setup if database does not exist, or runs migrations if it does'\n"
+        "  task chatwoot_prepare: :load_config do\n"
+        "    ActiveRecord::Base.configurations.configs_for(env_name: Rails.env).each do |db_config|\n"
+        "      db_namespace['migrate'].invoke\n"
+        "    rescue ActiveRecord::NoDatabaseError\n"
+        "      db_namespace['setup'].invoke\n"
+        "    end\n"
+        "  end\n"
+        "end\n\n"
+        "namespace :release do\n  namespace :app do\n    task :prepare do\n"
+        "      Rake::Task[\"db:migrate\"].invoke\n      sh 'bin/rails assets:precompile'\n    end\n  end\nend\n"
+    )
+    out = ScriptsDetector().extract(SourceFile("lib/tasks/release.rake", text))
+    tasks = {r.data["name"]: [(c["command"], c["line"]) for c in r.data["commands"]] for r in out.records
+             if r.kind == "task.target"}
+    assert tasks == {
+        "db:chatwoot_prepare": [("rake db:migrate", 9), ("rake db:setup", 11)],
+        "release:app:prepare": [("rake db:migrate", 19), ("bin/rails assets:precompile", 20)],
+    }
+
+
+def test_a_release_phase_that_calls_a_rake_task_migrates_through_it(tmp_path: Path) -> None:
+    task = ("db_namespace = namespace :db do\n  task app_prepare: :load_config do\n"
+            "    db_namespace['migrate'].invoke\n  end\nend\n")
+    scanned = scan_tree(tmp_path, {
+        "Procfile": "release: bundle exec rails db:app_prepare\nweb: bundle exec puma\n",
+        "lib/tasks/db.rake": task,
+        "db/migrate/20240101000000_a.rb": "class A < ActiveRecord::Migration[7.1]\n  def change\n  end\nend\n",
+    })
+    [strategy] = facts_for(scanned.model, "deploy.migration.strategy")
+    assert "which runs rake db:migrate (lib/tasks/db.rake:db:app_prepare)" in strategy.text, strategy.text
+    assert ("lib/tasks/db.rake", 3) in [(e.path, e.line) for e in strategy.evidence]
+
+
+def test_namespaces_nested_past_any_real_task_file_s_are_not_read() -> None:
+    # each level names every task below it: a file nested thousands deep cost seconds to read
+    deep = "".join(f"{'  ' * i}namespace :n{i} do\n" for i in range(40)) + "task :t do\n  sh 'rake db:migrate'\nend\n"
+    assert not [r for r in ScriptsDetector().extract(SourceFile("lib/tasks/deep.rake", deep)).records
+                if r.kind == "task.target"]
