@@ -30,7 +30,7 @@ from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sou
 from infrascan.model import Fact
 from infrascan.shellarms import Arm, arm_label_stripped, shell_arms
 from infrascan.source import near_folder
-from infrascan.tasks import TaskIndex, nx_plugins
+from infrascan.tasks import TaskIndex, nx_plugins, target_home
 from infrascan.yamlload import YDict, YList, line_of, load_table
 
 from .suites import unrun_suites
@@ -162,6 +162,8 @@ def guard_meets(guard: str, args: Sequence[str]) -> bool | None:
 _RAKE_DEPTH = 16
 # `namespace :db do`, `db_namespace = namespace :db do`
 _RAKE_NAMESPACE = re.compile(r"^(?:(?P<var>\w+)\s*=\s*)?namespace\s*\(?\s*[:'\"](?P<name>\w+)['\"]?\s*\)?\s+do\b")
+_RUBY_END = re.compile(r"end\b")
+_RUBY_BLOCK_OPENS = re.compile(r"\bdo\s*(?:\|[^|]*\|)?\s*$")
 # `task :prepare do`, `task chatwoot_prepare: :load_config do`, `task prepare: [:a, :b] do`
 _RAKE_TASK = re.compile(r"^task\s*\(?\s*(?::(?P<sym>\w+)|(?P<key>\w+):|['\"](?P<str>[\w:]+)['\"])")
 # what a task invokes: `Rake::Task['db:migrate'].invoke`, `db_namespace['migrate'].invoke`
@@ -170,7 +172,7 @@ _RAKE_INVOKE = re.compile(r"(?:Rake::Task|(?P<var>\w+))\[\s*['\"](?P<task>[\w:]+
 _RAKE_SHELL = re.compile(r"^(?:sh|system)\s*\(?\s*(['\"])(?P<command>[^'\"]+)\1")
 
 
-def _rake_commands(line: str, aliases: dict[str, str], scopes: list[tuple[int, str]]) -> list[str]:
+def _rake_commands(line: str, aliases: dict[str, str]) -> list[str]:
     """The commands one line of a rake task runs: each task it invokes as `rake <task>`."""
     out = []
     for match in _RAKE_INVOKE.finditer(line):
@@ -366,7 +368,7 @@ class ScriptsDetector(Detector):
 
     def _target(
         self, out: Extraction, path: str, runner: str, name: str, line: int, commands: list[tuple[str, int]],
-        tags: list[str] | None = None, package: str | None = None,
+        tags: list[str] | None = None, package: str | None = None, home: str | None = None,
     ) -> None:
         """One target (a package.json script, a make or Nx target) with its commands; an Nx target
         carries its project's tags, which `nx run-many --projects=tag:x` selects by, and a package.json
@@ -390,6 +392,7 @@ class ScriptsDetector(Detector):
                     "classified": classified,
                     **({"tags": tags} if tags else {}),
                     **({"package": package} if package else {}),
+                    **({"home": home} if home is not None else {}),
                 },
             )
         )
@@ -563,21 +566,23 @@ class ScriptsDetector(Detector):
         aliases: dict[str, str] = {}  # `db_namespace = namespace :db do`: the variable names the namespace
         task: tuple[int, str, int] | None = None  # (indent, full name, line)
         commands: list[tuple[str, int]] = []
+        # the application the tasks belong to, whose root `rails <task>` runs in
+        home = f"/{file.path}".split("/lib/tasks/", 1)[0].strip("/")
         for number, raw in enumerate(file.text.splitlines(), 1):
             stripped = raw.strip()
             if not stripped or stripped.startswith("#"):
                 continue
             indent = len(raw) - len(raw.lstrip())
             if task is not None:
-                if indent <= task[0] and re.match(r"end\b", stripped):
-                    self._target(out, file.path, "rake", task[1], task[2], commands)
+                if indent <= task[0] and _RUBY_END.match(stripped):
+                    self._target(out, file.path, "rake", task[1], task[2], commands, home=home)
                     task, commands = None, []
                     continue
-                commands += [(command, number) for command in _rake_commands(stripped, aliases, scopes)]
+                commands += [(command, number) for command in _rake_commands(stripped, aliases)]
                 continue
-            while scopes and indent <= scopes[-1][0] and re.match(r"end\b", stripped):
+            if scopes and indent <= scopes[-1][0] and _RUBY_END.match(stripped):
                 scopes.pop()
-                stripped = ""
+                continue
             namespace = _RAKE_NAMESPACE.match(stripped)
             if namespace and len(scopes) >= _RAKE_DEPTH:
                 return  # nested past any real task file's: a generated or hostile file
@@ -588,7 +593,7 @@ class ScriptsDetector(Detector):
                 scopes.append((indent, namespace.group("name")))
                 continue
             defined = _RAKE_TASK.match(stripped)
-            if defined and re.search(r"\bdo\s*(?:\|[^|]*\|)?\s*$", stripped):
+            if defined and _RUBY_BLOCK_OPENS.search(stripped):
                 name = defined.group("sym") or defined.group("key") or defined.group("str")
                 task = (indent, ":".join([*(n for _, n in scopes), name]), number)
 
@@ -836,7 +841,7 @@ class StartResolver:
             return [], False
         walk.seen.add(key)
         hop = (*via, Hop(target.path, name))
-        directory = near_folder(target.path)
+        directory = target_home(target)
         found: list[Reached] = []
         only = True
         commands = target.data.get("commands", [])

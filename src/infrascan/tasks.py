@@ -71,7 +71,7 @@ class TaskIndex:
         self._nx_tags: dict[str, set[str]] = defaultdict(set)
         for record in ctx.records("task.target"):
             key = (record.data["runner"], record.data["name"])
-            self._targets.setdefault(key, []).append((_home(record), record))
+            self._targets.setdefault(key, []).append((target_home(record), record))
             if key[0] == "npm":
                 self.npm_scripts.setdefault(key[1], []).append(record)
             elif key[0] == "nx":
@@ -197,19 +197,18 @@ class TaskIndex:
             for found in classify(command["command"]):
                 if found.kind == "indirect":
                     out.extend(
-                        self.resolve(found, near_folder(record.path), depth + 1, (*via, label))
+                        self.resolve(found, target_home(record), depth + 1, (*via, label))
                     )
                 else:
                     out.append(Resolved(found, (*via, label), record.path, int(command["line"])))
         return out
 
 
-def _home(record: Record) -> str:
-    """The directory a target serves: its file's, but for a rake task, the Rails application's
-    whose `lib/tasks` holds it (`rails db:chatwoot_prepare` runs at the application's root)."""
-    if record.data["runner"] == "rake" and "lib/tasks/" in f"/{record.path}":
-        return f"/{record.path}".split("/lib/tasks/", 1)[0].strip("/")
-    return near_folder(record.path)
+def target_home(record: Record) -> str:
+    """The directory a target serves, where its commands run: its file's, unless the reader that
+    recorded it says (`home`: a rake task's Rails application, whose `lib/tasks` holds it)."""
+    home = record.data.get("home")
+    return str(home) if home is not None else near_folder(record.path)
 
 
 def workspace(command: str, wd: str, targets: Mapping[str, list[Record]]) -> tuple[str, str]:
