@@ -49,10 +49,9 @@ class GoReleaserDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        for doc in self.yaml_documents(file, out):
-            if isinstance(doc, YDict):
-                out.records.append(Record("goreleaser.config", file.path, doc.line or 1, config_data(doc)))
-            break  # one document per configuration
+        doc = self.yaml_mapping(file, out)
+        if doc is not None:
+            out.records.append(Record("goreleaser.config", file.path, doc.line or 1, config_data(doc)))
         return out
 
 
@@ -135,7 +134,7 @@ def _tap(entry: YDict) -> str:
 
 
 CONFIG_NAMES = (".goreleaser.yaml", ".goreleaser.yml", "goreleaser.yaml", "goreleaser.yml")  # GoReleaser's order
-_OTHER_SUBCOMMANDS = frozenset({"build", "check", "healthcheck", "init", "jsonschema", "completion", "man", "help"})
+_CONFIG_FLAGS = ("--config", "-f")
 _SKIPS_PUBLISHING = re.compile(r"(?:^|\s)--(?:snapshot|skip-publish|skip[= ](?:\S*,)?publish\b)")
 
 
@@ -147,13 +146,15 @@ def release_config(command: str, wd: str, configs: Mapping[str, Record]) -> Reco
     words = argv(command)
     if not words or words[0] != "goreleaser" or _SKIPS_PUBLISHING.search(command):
         return None
-    if "release" not in words[1:] and _OTHER_SUBCOMMANDS.intersection(words[1:]):
-        return None  # `goreleaser` alone releases
-    config = ""
-    for index, word in enumerate(words):
+    config, subcommand = "", ""
+    for index, word in enumerate(words[1:], 1):
         flag, equals, value = word.partition("=")
-        if flag in ("--config", "-f"):
+        if flag in _CONFIG_FLAGS:
             config = value if equals else (words[index + 1] if index + 1 < len(words) else "")
+        elif not subcommand and not word.startswith("-") and words[index - 1] not in _CONFIG_FLAGS:
+            subcommand = word
+    if subcommand not in ("", "release"):  # `goreleaser` alone releases
+        return None
     base = posixpath.normpath(wd or ".")
     if config:
         return configs.get(posixpath.normpath(posixpath.join(base, config)))
