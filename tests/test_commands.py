@@ -2191,3 +2191,11 @@ def test_a_task_that_calls_other_tasks_is_followed_into_them(tmp_path: Path) -> 
     builds = [f.text for f in facts_for(scanned.model, "ci.build")]
     assert any(t.startswith("task build → pnpm run build, go build -o app . in job build") for t in builds), builds
     assert any(t.startswith("task dist → go build -o app . in job dist") for t in builds), builds
+
+
+def test_a_profile_names_an_environment_only_for_a_tool_whose_profiles_are_environments() -> None:
+    # Expo's build profiles are environments; an AWS CLI profile is a set of credentials
+    [eas] = classify("eas submit --platform ios --profile production")
+    assert eas.detail.get("env_flag") == ["production"]
+    for command in ("aws s3 sync dist s3://site --profile ci-deployer", "sam deploy --profile sandbox"):
+        assert all("env_flag" not in c.detail for c in classify(command)), command

@@ -18,7 +18,9 @@ rule that matches beside an earlier one of the same tool at another level: one c
 suites), own_database (a test runner whose suites use
 a database by design, Rails' fixtures or Django's test database: a database service beside them does
 not make them integration tests; `detail["own_database"]`), makes (a build that publishes what it
-makes, said before its command: `A package published to the npm registry`; `detail["makes"]`).
+makes, said before its command: `A package published to the npm registry`; `detail["makes"]`),
+env_flags (the tool's own flags that name an environment beside --env and --environment: Expo's
+`--profile production`; not every tool's, whose `--profile` is often a credentials profile).
 Rules are tried in order; at most one rule per kind matches a command, but for `also`.
 `registry` rules are not matched against commands but against the image references a build or
 push names (`-t`, `--tag`, `--destination`, `docker push IMAGE`), so that
@@ -78,6 +80,7 @@ class Rule:
     also: bool = False
     own_database: bool = False
     makes: str | None = None
+    env_flags: tuple[str, ...] = ()
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -183,6 +186,7 @@ def rules() -> tuple[Rule, ...]:
                 also=bool(e.get("also", False)),
                 own_database=bool(e.get("own_database", False)),
                 makes=e.get("makes"),
+                env_flags=tuple(e.get("env_flags", ())),
             )
         )
     return tuple(out)
@@ -671,9 +675,7 @@ def _deploy_detail(rule: Rule, cmd: str) -> dict[str, Any]:
         "--tag": "tags",
         "--env": "env_flag",
         "--environment": "env_flag",
-        # a build or credentials profile named for its environment (Expo's `eas submit --profile
-        # production` in linkwarden's job named "Build iOS (eas build --local)", read as development)
-        "--profile": "env_flag",
+        **{flag: "env_flag" for flag in rule.env_flags},
         "--stage": "stage",
         "-s": "stage",
         "--project": "project",
