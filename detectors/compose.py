@@ -224,8 +224,7 @@ def _proxied(services: dict[Any, Any], web_servers: list[str], name: str) -> boo
         svc = services.get(server)
         if not isinstance(svc, dict):
             continue
-        depends = svc.get("depends_on")
-        if name in (depends if isinstance(depends, (list, dict)) else []):
+        if _depends_on(svc, name):
             return True
         command = svc.get("command")
         words = " ".join(str(c) for c in command) if isinstance(command, list) else str(command or "")

@@ -66,7 +66,7 @@ from infrascan.model import (
 from infrascan.shellarms import arm_allows, call_arguments
 from infrascan.source import may_be_unlisted, near_folder, repo_path
 from infrascan.tasks import TaskIndex, script_arguments, workspace
-from infrascan.yamlload import Tagged, YDict, line_of, load_table, load_yaml
+from infrascan.yamlload import Tagged, YDict, as_list, line_of, load_table, load_yaml
 
 from ._pipelines import alert_fact, allowed_to_fail, folded_block
 from .goreleaser import published, release_config
@@ -585,10 +585,7 @@ def _text(value: Any) -> str:
 
 
 def _strings(value: Any) -> list[str]:
-    if value is None:
-        return []
-    items = value if isinstance(value, list) else [value]
-    return [_text(v) for v in items if not isinstance(v, (dict, list))]
+    return [_text(v) for v in as_list(value) if not isinstance(v, (dict, list))]
 
 
 def _str_map(value: Any) -> dict[str, str]:

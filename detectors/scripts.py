@@ -31,7 +31,7 @@ from infrascan.model import Fact
 from infrascan.shellarms import Arm, arm_label_stripped, shell_arms
 from infrascan.source import near_folder
 from infrascan.tasks import TaskIndex, nx_plugins, target_home
-from infrascan.yamlload import YDict, YList, line_of, load_table
+from infrascan.yamlload import YDict, YList, as_list, line_of, load_table
 
 from .suites import unrun_suites
 
@@ -429,7 +429,7 @@ class ScriptsDetector(Detector):
             return
         _, scripts, lines = found
         for script_name, value in scripts.items():
-            entries = value if isinstance(value, list) else [value]
+            entries = as_list(value)
             line = _json_key_line(lines, script_name)
             commands = [(command, line) for entry in entries if isinstance(entry, str)
                         for command in _composer_commands(entry)]

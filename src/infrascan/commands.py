@@ -13,7 +13,8 @@ optionally level (tests: unit, integration, e2e, performance), target (deploys),
 that vetoes the match), automatic (a rollback that happens by itself), label (registries: the name a
 reader knows), output (builds that make a program: how its path is named, `package` = `-o PATH`,
 else after the package built, else after the working directory, as `go build` does), image (a build
-whose output is a container image, or a push that copies one between registries), also (a test
+whose output is a container image, or a push that copies one between registries; a pattern's
+`image` group names the image it pushes), also (a test
 rule that matches beside an earlier one of the same tool at another level: one call that runs two
 suites), own_database (a test runner whose suites use
 a database by design, Rails' fixtures or Django's test database: a database service beside them does
@@ -597,8 +598,9 @@ def _images(rule: Rule, cmd: str, words: list[str]) -> list[str]:
                 images.append(value)
             i += 0 if sep else 1
         i += 1
-    if rule.tool == "skopeo" and words and words[-1].startswith("docker://"):
-        return [words[-1].removeprefix("docker://")]  # where it copies to
+    named = rule.pattern.search(cmd)
+    if named and "image" in named.groupdict():  # a rule that names where the image goes (skopeo's destination)
+        return [named["image"]]
     if not images and _POSITIONAL_IMAGE.search(cmd):
         positional = [a for a in words[2:] if not a.startswith("-") and a not in ("push", "build")]
         images.extend(a for a in positional[:1] if _looks_like_image(a))
