@@ -21,6 +21,7 @@ from typing import Any
 
 from infrascan.detector import Detector, Extraction, SourceFile
 from infrascan.model import Code, Confidence, Fact, Part, text
+from infrascan.xmltext import uncommented
 from infrascan.yamlload import YDict, line_of
 
 # dictConfig's rotating handlers, and what their arguments mean
@@ -131,22 +132,22 @@ class LogConfigDetector(Detector):
     # -- Logback and Log4j 2 -------------------------------------------------------------------
 
     def _xml_facts(self, file: SourceFile) -> list[Fact]:
-        source = _uncommented(file.text)
+        source = uncommented(file.text)
         lines = source.splitlines()
         facts: list[Fact] = []
         level = _root_level(lines)
         if level is not None:
             facts.append(self._level_fact(file.path, *level))
         tool = "Log4j 2" if "log4j2" in file.path.rsplit("/", 1)[-1].lower() else "Logback"
-        periods = _periods(source)
+        rules = (
+            (_MAX_HISTORY, ("Rolled log files kept for ", "{} " + _periods(source), " (", Code("maxHistory"))),
+            (_TOTAL_CAP, ("Rolled log files capped at ", "{} in total", " (", Code("totalSizeCap"))),
+            (_ROLLOVER_MAX, ("Rolled files numbered up to ", "{}", ", the oldest deleted (",
+                             Code("DefaultRolloverStrategy max"))),
+            (_DELETE_AGE, ("Rolled log files deleted after ", "{}", " (", Code("IfLastModified age"))),
+        )
         for number, line in enumerate(lines, 1):
-            for pattern, phrase in (
-                (_MAX_HISTORY, ("Rolled log files kept for ", "{} " + periods, " (", Code("maxHistory"))),
-                (_TOTAL_CAP, ("Rolled log files capped at ", "{} in total", " (", Code("totalSizeCap"))),
-                (_ROLLOVER_MAX, ("Rolled files numbered up to ", "{}", ", the oldest deleted (",
-                                 Code("DefaultRolloverStrategy max"))),
-                (_DELETE_AGE, ("Rolled log files deleted after ", "{}", " (", Code("IfLastModified age"))),
-            ):
+            for pattern, phrase in rules:
                 match = pattern.search(line)
                 if match is None or "$" in match.group(1):
                     continue
@@ -174,19 +175,6 @@ class LogConfigDetector(Detector):
             rank=40,
             order=(path, line),
         )
-
-
-def _uncommented(xml: str) -> str:
-    """The XML with its comments blanked to spaces, line breaks kept (lines still count as in the
-    file). Found with `str.find`, not a lazy pattern, which an unclosed `<!--` repeated through a
-    large file would make scan to the end once per occurrence."""
-    pieces, at = [], 0
-    while (start := xml.find("<!--", at)) != -1:
-        end = xml.find("-->", start + 4)
-        end = len(xml) if end == -1 else end + 3
-        pieces += [xml[at:start], re.sub(r"[^\n]", " ", xml[start:end])]
-        at = end
-    return "".join([*pieces, xml[at:]])
 
 
 def _periods(source: str) -> str:

@@ -19,6 +19,7 @@ from infrascan.catalog import DATA_STORE_CATEGORIES
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.model import Code, Confidence, Fact, text
 from infrascan.source import is_example_path
+from infrascan.xmltext import uncommented
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -62,7 +63,6 @@ _DEV_GROUPS = re.compile(
 # Tokens of a requirements file name that make it a development file (`requirements-dev.txt`).
 _DEV_FILE_TOKENS = frozenset({"dev", "develop", "development", "test", "tests", "testing", "lint", "docs", "ci", "tox"})
 _TOML_LINE = re.compile(r"\(at line (\d+)")
-_XML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 
 @dataclass(frozen=True)
@@ -263,7 +263,7 @@ def parse_go_mod(text: str) -> list[Package]:
 
 def parse_pom(text: str) -> list[Package]:
     """`<dependency>` elements outside comments; `<scope>test</scope>` is a test dependency."""
-    text = _XML_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    text = uncommented(text)
     out = []
     for match in re.finditer(r"<dependency>(.*?)</dependency>", text, re.S):
         body = match.group(1)
