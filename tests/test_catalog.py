@@ -30,6 +30,7 @@ ENTRY_KEYS = {
     "collected",
     "forwards",
     "credentials_of",
+    "credentials",
 }
 
 

@@ -143,6 +143,8 @@ class Tech:
     # The cloud whose credentials the service takes when it has none of its own: Amazon S3 reads
     # `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, which name AWS, not S3.
     credentials_of: str = ""
+    # A cloud's own credential variables, which a service of it with none of its own takes.
+    credentials: tuple[str, ...] = ()
 
     def is_a(self, category: str) -> bool:
         return category in self.categories
@@ -246,6 +248,7 @@ class Catalog:
             collected=bool(entry.get("collected", False)),
             forwards=bool(entry.get("forwards", False)),
             credentials_of=str(entry.get("credentials_of", "")),
+            credentials=tuple(str(name).upper() for name in entry.get("credentials", ())),
         )
         self.techs[tech.id] = tech
         if tech.category in DATA_STORE_CATEGORIES:

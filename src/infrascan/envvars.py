@@ -325,17 +325,8 @@ def _dedupe(variables: list[Variable]) -> list[Variable]:
     return sorted(chosen.values(), key=lambda v: v.line)
 
 
-# What a cloud's own credentials are called past its prefix: `AWS_ACCESS_KEY_ID`, `AWS_SESSION_TOKEN`;
-# not `AWS_CLOUDFRONT_PRIVATE_KEY` (outline's signing key for one service).
-_CLOUD_CREDENTIAL = re.compile(r"^[A-Z0-9]+_(?:(?:ACCESS|SECRET|SESSION|KEY|ID|TOKEN)(?:_|$))+$")
-
-
 # A mail provider's setting for the mail it delivers to the application, not the mail it sends.
 _INBOUND = re.compile(r"(?:^|_)(?:INGRESS|INBOUND|INCOMING)(?:_|$)")
-
-
-def _cloud_credential(name: str) -> bool:
-    return _CLOUD_CREDENTIAL.match(name.upper()) is not None
 
 
 class VariableReader:
@@ -662,7 +653,8 @@ class VariableReader:
         kinds = self._credentials(tech, vars_)
         # none of its own: the file's credentials of the cloud it is part of (mastodon's S3 settings
         # sit under `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`)
-        shared = {} if kinds else self._credentials(tech, [v for v in cloud if _cloud_credential(v.name)])
+        own = self.catalog.get(tech.credentials_of).credentials if cloud else ()
+        shared = {} if kinds else self._credentials(tech, [v for v in cloud if v.name.upper() in own])
         purpose = tech.purpose or tech.category
         if "email" in purpose.lower() and all(_INBOUND.search(v.name.upper()) for v in vars_):
             # chatwoot's `MAILGUN_INGRESS_SIGNING_KEY`: the provider hands the app the mail it receives
