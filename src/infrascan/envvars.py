@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -159,13 +159,22 @@ def auth_kind(name: str, names_of_service: set[str]) -> str | None:
     return kind
 
 
+_OAUTH_PAIRS = tuple((a, b) for one, other in (("_CLIENT_ID", "_CLIENT_SECRET"), ("_ID", "_SECRET"))
+                     for a, b in ((one, other), (other, one)))
+_LOGIN_PAIRS = tuple((user, word) for user in ("_USERNAME", "_USER") for word in ("_PASSWORD", "_PASS"))
+
+
+def _paired(upper: str, pairs: Iterable[tuple[str, str]], names: set[str]) -> bool:
+    """Whether a name ends in a pair's suffix and the same stem with its partner is among `names`
+    (`SMTP_USER` beside `SMTP_PASSWORD`, `GITHUB_CLIENT_ID` beside `GITHUB_CLIENT_SECRET`)."""
+    return any(upper.endswith(suffix) and upper[: -len(suffix)] + partner in names for suffix, partner in pairs)
+
+
 def _credential_kind(upper: str, names_of_service: set[str]) -> str | None:
     if upper.endswith(("_WEBHOOK_SECRET", "_SIGNING_SECRET", "_WEBHOOK_SECRET_KEY", "_SIGNING_KEY")):
         return "signed inbound webhooks"
-    for id_suffix, secret_suffix in (("_CLIENT_ID", "_CLIENT_SECRET"), ("_ID", "_SECRET")):
-        for suffix, other in ((id_suffix, secret_suffix), (secret_suffix, id_suffix)):
-            if upper.endswith(suffix) and upper[: -len(suffix)] + other in names_of_service:
-                return "OAuth client"
+    if _paired(upper, _OAUTH_PAIRS, names_of_service):
+        return "OAuth client"
     if upper.endswith(("_CLIENT_SECRET", "_STATE_SECRET")):
         return "OAuth client"  # a state secret signs the OAuth flow's `state` (langfuse's SLACK_STATE_SECRET)
     if upper.endswith("_DSN"):
@@ -180,10 +189,9 @@ def _credential_kind(upper: str, names_of_service: set[str]) -> str | None:
         return "service-account credentials file"
     if re.search(r"(?:^|_)(?:PASSWORD|PASS|PWD)$", upper):
         return "username and password"
-    for user in ("_USERNAME", "_USER"):  # the user of a password beside it (BookStack's MAIL_USERNAME)
-        stem = upper[: -len(user)]
-        if upper.endswith(user) and (stem + "_PASSWORD" in names_of_service or stem + "_PASS" in names_of_service):
-            return "username and password"
+    # the user of a password beside it (BookStack's MAIL_USERNAME), paired as a client's id and secret are
+    if _paired(upper, _LOGIN_PAIRS, names_of_service):
+        return "username and password"
     if re.search(
         r"(?:^|_)(?:API_?KEY|KEY|TOKEN|SECRET|SECRET_KEY|ACCESS_TOKEN|AUTH_TOKEN|PRIVATE_KEY|LICENSE_KEY"
         r"|ROUTING_KEY|INTEGRATION_KEY)$",
