@@ -1702,7 +1702,7 @@ class Expander:
             groups.setdefault(key, (resolved, []))[1].append(scenario)
         return [
             (scns, self._releases(self._handoffs([f for f in classify_(resolved) if not self._only_checks(step, f)],
-                                                 job, step, resolved), job, step))
+                                                 job, step, resolved), scns[0].scope))
             for resolved, scns in groups.values()
         ]
 
@@ -1909,21 +1909,24 @@ class Expander:
         record = release_config(command, wd, self.goreleaser)
         if record is not None:
             found.detail["goreleaser"] = record.path
-            found.detail["goreleaser_args"] = display
+            run_time = _RUN_TIME_ARGS.search(display)
+            found.detail["goreleaser_run_time"] = run_time.group(0) if run_time else ""
 
-    def _releases(self, finds: list[Found], job: dict[str, Any], step: dict[str, Any]) -> list[Found]:
+    def _releases(self, finds: list[Found], scope: Scope) -> list[Found]:
         """What each `goreleaser release` of a step publishes, said and cited: its configuration read
-        with the environment the job and step give it (pocket-id's build-next job sets SKIP_RELEASE,
-        which its `release.disable` template reads)."""
+        with the environment the workflow, the job and the step give it (pocket-id's build-next job
+        sets SKIP_RELEASE, which its `release.disable` template reads); a value only known at run
+        time is none."""
         out = []
+        env = {k: v for layer in reversed(scope.env) for k, v in layer.items() if v != _RUN_TIME_VALUE}
         for found in finds:
             record = self.goreleaser.get(found.detail.get("goreleaser", ""))
-            phrase, line = published(record, {**job["env"], **step["env"]}) if record is not None else ([], 0)
+            phrase, line = published(record, env) if record is not None else ([], 0)
             if record is not None and phrase:
                 # flags set at run time may make it a snapshot: pocketbase passes `${{ env.flags }}`,
                 # which an earlier step sets to `--snapshot` for anything but a tag
-                later = _RUN_TIME_ARGS.search(found.detail["goreleaser_args"])
-                unless: list[Part] = [", unless flags set at run time (", Code(later.group(0)),
+                later = found.detail["goreleaser_run_time"]
+                unless: list[Part] = [", unless flags set at run time (", Code(later),
                                       ") skip publishing"] if later else []
                 found = replace(found, source=(record.path, line),  # a shared Found (scripts are memoised)
                                 detail={**found.detail,

@@ -139,3 +139,13 @@ def test_flags_written_at_run_time_may_skip_publishing(tmp_path) -> None:
     (release,) = [f for f in scanned.model.facts if f.field == "ci.build" and "goreleaser" in f.text]
     assert release.text.startswith("Publishes a draft release with its archives (.goreleaser.yaml), unless flags "
                                    "set at run time (${{ env.flags }}) skip publishing with goreleaser release --clean")
+
+
+def test_the_release_switch_reads_the_workflow_s_env_too(tmp_path) -> None:
+    # the switch's variable set for the whole workflow, not only in the job or the step
+    workflow = ("on: {push: {tags: ['v*']}}\nenv:\n  SKIP_RELEASE: 'true'\njobs:\n  release:\n"
+                "    runs-on: ubuntu-latest\n    steps:\n      - run: goreleaser release --clean\n")
+    config = "release:\n  disable: '{{ if index .Env \"SKIP_RELEASE\" }}true{{ end }}'\nnfpms:\n  - formats: [deb]\n"
+    scanned = scan_tree(tmp_path, {".github/workflows/release.yml": workflow, ".goreleaser.yml": config})
+    [release] = [f for f in scanned.model.facts if f.field == "ci.build" and "goreleaser" in f.text]
+    assert release.text.startswith("Publishes deb packages (.goreleaser.yml) with"), release.text
