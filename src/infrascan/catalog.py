@@ -72,6 +72,7 @@ CATEGORIES = (
     "logging",
     "alerting",
     "external-service",
+    "email",  # a service that sends (and may receive) the application's mail
     "ci",
     "deploy-tool",
     "migration-tool",

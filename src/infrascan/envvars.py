@@ -664,7 +664,7 @@ class VariableReader:
         own = self.catalog.get(tech.credentials_of).credentials if cloud else ()
         shared = {} if kinds else self._credentials(tech, [v for v in cloud if v.name.upper() in own])
         purpose = tech.purpose or tech.category
-        if "email" in purpose.lower() and all(_INBOUND.search(v.name.upper()) for v in vars_):
+        if tech.is_a("email") and all(_INBOUND.search(v.name.upper()) for v in vars_):
             # chatwoot's `MAILGUN_INGRESS_SIGNING_KEY`: the provider hands the app the mail it receives
             purpose = "Inbound email (the mail the application receives)"
         # a chat tool (Slack, Discord) with an OAuth client and nothing that posts (a webhook, a
