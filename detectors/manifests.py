@@ -52,10 +52,6 @@ RESILIENCE = {
     ("go", "github.com/avast/retry-go/v4"),
     ("cargo", "backoff"),
 }
-# Monitoring SDKs for mobile apps, by the platform their names carry (`@sentry/react-native`,
-# `sentry_flutter`, `io.sentry:sentry-android`, `@datadog/mobile-react-native`).
-_MOBILE_SDK = re.compile(
-    r"(?i)(?:^|[/:_-])(?:react-native|expo|capacitor|cordova|flutter|android|ios|mobile)(?:$|[/:_-])")
 # Extras and dependency groups named for development work (`dev`, `test-integration`, `lint`).
 _DEV_GROUPS = re.compile(
     r"(?i)^(?:dev|develop|development|test|tests|testing|lint|linting|docs?|typing|types|ci|benchmarks?|bench)"
@@ -446,7 +442,7 @@ class ManifestsDetector(Detector):
             kind = "performance" if tracer else kinds[0]
             # a mobile app's SDK reports from users' devices: not from a deployed release (karakeep's
             # `@sentry/react-native` in apps/mobile), so no sign of a bad deployment (merge.py)
-            mobile = _MOBILE_SDK.search(package.name) is not None
+            mobile = self.catalog.is_mobile_sdk(package.ecosystem, package.name)
             attrs: dict[str, Any] = {"indirect": True} if package.note == "indirect" else {}
             return Fact(
                 f"mon.{kind}",

@@ -36,7 +36,9 @@ Entry keys:
     url_schemes, hosts (host names or suffixes), terraform (resource types, trailing * = prefix),
     helm (subchart names), packages (per ecosystem: pypi, npm, gem, go, maven, composer, cargo,
     nuget, hex), tracers (packages, as `packages`, that are the technology's tracing agent: a
-    dependency on one is performance monitoring, as Datadog's `dd-trace` is), files (file names or
+    dependency on one is performance monitoring, as Datadog's `dd-trace` is), mobile_sdks (packages,
+    as `packages`, that report from a mobile app's devices, not from a release: `@sentry/react-native`),
+    files (file names or
     globs that mean the technology is in use), php_extensions (PHP extensions that are the
     technology's probe, as a PaaS enables them: Blackfire's `blackfire`), platformsh_types
     (Platform.sh and Upsun service types whose names are not the entry's id: MariaDB's `mysql`),
@@ -97,6 +99,7 @@ SIGNAL_KEYS = (
     "helm",
     "packages",
     "tracers",
+    "mobile_sdks",
     "files",
     "php_extensions",
     "platformsh_types",
@@ -205,6 +208,7 @@ class Catalog:
         self._helm: dict[str, Tech] = {}
         self._packages: dict[tuple[str, str], Tech] = {}
         self._tracers: set[tuple[str, str]] = set()
+        self._mobile_sdks: set[tuple[str, str]] = set()
         self._package_globs: list[tuple[str, str, Tech]] = []
         # Names in prose (drift, comments) and configuration files are matched by regexes compiled
         # on first use: a few hundred of them, which most scans (a cached one, say) never need.
@@ -285,7 +289,8 @@ class Catalog:
                 self._tf_exact.setdefault(rtype, tech)
         for chart in sig.get("helm", []):
             self._helm.setdefault(chart.lower(), tech)
-        for signal in ("packages", "tracers"):  # a tracer is a package that also traces requests
+        # a tracer is a package that also traces requests; a mobile SDK one that reports from users' devices
+        for signal in ("packages", "tracers", "mobile_sdks"):
             for ecosystem, names in (sig.get(signal) or {}).items():
                 for name in names or []:
                     if name.endswith("*"):  # a prefix: `@scope/*`, `@opentelemetry/sdk-trace-*`
@@ -295,6 +300,8 @@ class Catalog:
                     self._packages.setdefault(key, tech)
                     if signal == "tracers":
                         self._tracers.add(key)
+                    elif signal == "mobile_sdks":
+                        self._mobile_sdks.add(key)
         if sig.get("files"):
             self._file_globs.append((sig["files"], tech))
         ambiguous = set(entry.get("ambiguous", []))
@@ -410,6 +417,11 @@ class Catalog:
             if eco == ecosystem and lowered.startswith(prefix):
                 return tech
         return None
+
+    def is_mobile_sdk(self, ecosystem: str, name: str) -> bool:
+        """A monitoring SDK for mobile apps (`@sentry/react-native`): it reports from users' devices,
+        not from a deployed release."""
+        return (ecosystem, _norm_package(ecosystem, name)) in self._mobile_sdks
 
     def is_tracer(self, ecosystem: str, name: str) -> bool:
         """Whether the package is its technology's tracing agent (`signals.tracers`)."""
