@@ -1930,7 +1930,7 @@ class Expander:
                                       ") skip publishing"] if later else []
                 found = replace(found, source=(record.path, line),  # a shared Found (scripts are memoised)
                                 detail={**found.detail,
-                                        "makes": ["Publishes ", *phrase, " (", Code(record.path), ")", *unless]})
+                                        "makes": ["publishes ", *phrase, " (", Code(record.path), ")", *unless]})
             out.append(found)
         return out
 
@@ -2174,26 +2174,16 @@ def _written_host(image: str) -> bool:
     return "/" in image and _literal(host)
 
 
-def _lowered(parts: list[Part]) -> list[Part]:
-    """Parts that open a statement, to follow a label: an opening article lower-cased ("a GitHub
-    release"), a name left as it is ("Helm charts packaged and published")."""
-    first = parts[0] if parts else ""
-    if isinstance(first, str) and first.startswith(("A ", "An ", "Publishes ")):
-        return [first[0].lower() + first[1:], *parts[1:]]
-    return parts
-
-
-def _made(spec: ActionSpec, with_: Mapping[str, str]) -> str | list[Part]:
-    """What a release action makes: a draft when its `draft` input is true; when an expression
-    decides, either (dashy, docmost and koel draft their GitHub releases for a person to publish;
-    memos publishes its own)."""
+def _made(spec: ActionSpec, with_: Mapping[str, str]) -> list[Part]:
+    """What a release action makes, in the middle of a sentence: a draft when its `draft` input is
+    true; when an expression decides, either (dashy, docmost and koel draft their GitHub releases
+    for a person to publish; memos publishes its own)."""
     if not spec.drafted:
-        return spec.makes
+        return [spec.makes]
     value = _value_of(spec, with_, "draft")
     if "${{" in value:
-        return [spec.makes, " or ", spec.drafted[0].lower() + spec.drafted[1:], ", as input ", Code("draft"),
-                " decides"]
-    return spec.drafted if value.lower() == "true" else spec.makes
+        return [spec.makes, " or ", spec.drafted, ", as input ", Code("draft"), " decides"]
+    return [spec.drafted if value.lower() == "true" else spec.makes]
 
 
 def _value_of(spec: ActionSpec, with_: Mapping[str, str], role: str) -> str:
@@ -3063,7 +3053,7 @@ class FactBuilder:
             if makes:
                 # a release action (helm/chart-releaser-action) or tool (GoReleaser, by its
                 # configuration): what it makes, not only its name
-                parts = [*([makes] if isinstance(makes, str) else makes), " with ", *parts]
+                parts = [*capitalised(tuple(makes)), " with ", *parts]
             elif finds[0].detail.get("published_to"):
                 parts = ["Files published to repository ", Code(str(finds[0].detail["published_to"])), " with ",
                          *parts]
@@ -3605,8 +3595,7 @@ class FactBuilder:
             if images and kind in ("build", "push", "build+push"):
                 parts += [verb, "image ", *code_list(images, 2), " (", *self.how(found), ")"]
             elif makes:  # a release (rallly's draft GitHub release after its deploy): what it makes
-                made = [makes] if isinstance(makes, str) else list(makes)
-                parts += [*_lowered(made), " with ", *self.how(found)]
+                parts += [*makes, " with ", *self.how(found)]
             elif kind == "verify":
                 parts += [verb, *self.checks(entry["finds"])]
             else:

@@ -19,7 +19,8 @@ rule that matches beside an earlier one of the same tool at another level: one c
 suites), own_database (a test runner whose suites use
 a database by design, Rails' fixtures or Django's test database: a database service beside them does
 not make them integration tests; `detail["own_database"]`), makes (a build that publishes what it
-makes, said before its command: `A package published to the npm registry`; `detail["makes"]`),
+makes, said before its command, in the middle of a sentence: `a package published to the npm
+registry`; `detail["makes"]`, a list of parts),
 env_flags (the tool's own flags that name an environment beside --env and --environment: Expo's
 `--profile production`; not every tool's, whose `--profile` is often a credentials profile).
 Rules are tried in order; at most one rule per kind matches a command, but for `also`.
@@ -511,7 +512,7 @@ def _classify(command: str) -> tuple[Classification, ...]:
             if rule.own_database:
                 detail["own_database"] = True
             if rule.makes:
-                detail["makes"] = rule.makes
+                detail["makes"] = [rule.makes]
             results.append(
                 Classification(
                     rule.kind, rule.tool, rule.id, cmd, _refine_level(rule, cmd), rule.target, rule.automatic, detail
