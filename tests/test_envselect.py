@@ -171,3 +171,12 @@ def test_skeleton_document_lists_no_service(tmp_path: Path) -> None:
     database = texts(facts_for(scanned.model, "env.database", env="development"))
     assert any(t.startswith("MySQL") for t in database)
     assert "- hint: Redis: configured by `REDIS_HOST`" in scanned.markdown
+
+
+@pytest.mark.parametrize("value", ["pgsql", "postgres", "postgresql"])
+def test_an_sql_engine_selector_reads_its_value_as_the_engine_variables_name(value: str) -> None:
+    # Laravel's DB_CONNECTION=pgsql, a URL scheme, the engine's id: each picks PostgreSQL, so the
+    # MySQL settings beside it are an option the file configures
+    facts = extract(f"DB_DRIVER={value}\nMYSQL_HOST=db\nMYSQL_DATABASE=app\nMYSQL_PASSWORD=\n")
+    [mysql] = by_tech(facts, "mysql", "env.database")
+    assert mysql.confidence is Confidence.HINT and f"DB_DRIVER={value}" in mysql.text, mysql.text

@@ -18,7 +18,7 @@ from importlib import resources
 
 from infrascan import redact
 from infrascan.catalog import Catalog, Tech
-from infrascan.envvars import CONNECTION_NAMES, Variable, auth_kind, url_of
+from infrascan.envvars import CONNECTION_NAMES, Variable, auth_kind, engine_named, url_of
 from infrascan.model import Code, Part
 from infrascan.yamlload import load_table
 
@@ -93,7 +93,10 @@ class Selection:
             return family.selects[word]
         if word in family.others:
             return ""
-        return word if word in self.catalog.techs else None
+        if word in self.catalog.techs:
+            return word
+        engine = engine_named(self.catalog, word)  # `postgres`, `pgsql`: an engine by scheme or alias
+        return engine.id if engine is not None and engine.id in family.selects.values() else None
 
     def selected(self, tech_id: str) -> list[Variable]:
         """The selector variables that turn this backend on."""

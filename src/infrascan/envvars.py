@@ -337,6 +337,15 @@ def _dedupe(variables: list[Variable]) -> list[Variable]:
 _INBOUND = re.compile(r"(?:^|_)(?:INGRESS|INBOUND|INCOMING)(?:_|$)")
 
 
+def engine_named(catalog: Catalog, value: str | None) -> Tech | None:
+    """The data store a value names: by URL scheme (`postgres`), name or alias (`pgsql`, `MSSQL`)."""
+    word = (value or "").strip().strip("'\"")
+    tech = catalog.by_url_scheme(word) if word else None
+    if tech is None and word:
+        tech = next((t for t, _, _ in catalog.mentions(word) if t.category in DATA_STORE_CATEGORIES), None)
+    return tech if tech is not None and tech.category in DATA_STORE_CATEGORIES else None
+
+
 class VariableReader:
     """Turns the variables of one source (a file, a service, a job) into facts."""
 
@@ -483,11 +492,7 @@ class VariableReader:
 
     def _engine_in_value(self, var: Variable) -> Tech | None:
         """`DB_CONNECTION=pgsql`: the value is the engine's name, a URL scheme or an alias."""
-        value = (var.value or "").strip().strip("'\"")
-        tech = self.catalog.by_url_scheme(value) if value else None
-        if tech is None and value:
-            tech = next((t for t, _, _ in self.catalog.mentions(value) if t.category in DATA_STORE_CATEGORIES), None)
-        return tech if tech is not None and tech.category in DATA_STORE_CATEGORIES else None
+        return engine_named(self.catalog, var.value)
 
     def _engine_in_comment(self, comment: str) -> Tech | None:
         """`# TURSO SQLITE` above `DATABASE_URL=http://...`: the comment names the engine."""
