@@ -27,7 +27,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from infrascan.catalog import load_catalog
-from infrascan.commands import SYSTEM_MANAGER_WORDS, argv, split_commands, system_packages
+from infrascan.commands import HEREDOC, SYSTEM_MANAGER_WORDS, argv, split_commands, system_packages
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.envvars import Variable, VariableReader, public_suffix
 from infrascan.images import parse_image
@@ -37,7 +37,6 @@ from infrascan.yamlload import load_table
 
 from .scripts import S6_INIT, Copy, Reached, StartResolver, argv_script, guard_meets
 
-_HEREDOC = re.compile(r"<<(-?)\s*[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?")
 # A shell-style reference, as Docker's ARGs and Compose's interpolation read it: `${NAME}`,
 # `${NAME:-default}` (group 2) or `$NAME`. A default holds no reference of its own:
 # `${A:-${PORT:-8000}}` resolves its inner reference first. `${NAME:?message}` and `${NAME:+alt}`
@@ -110,7 +109,7 @@ def blank_heredocs(text: str) -> str:
             continue
         out.append(line)
         if not line.lstrip().startswith("#"):
-            terminators = [(m.group(2), m.group(1) == "-") for m in _HEREDOC.finditer(line)]
+            terminators = [(m["word"], m["dash"] == "-") for m in HEREDOC.finditer(line)]
     return "\n".join(out)
 
 

@@ -286,7 +286,7 @@ def split_commands(script: str) -> list[Command]:
                     break
                 line = " ".join([line, *(more.strip() for more in lines[i + 1 : closes + 1])])
                 i = closes
-            opened = _HEREDOC.search(line)
+            opened = HEREDOC.search(line)
             heredoc = opened["word"] if opened else ""
         i += 1
         stripped = line.strip()
@@ -299,7 +299,8 @@ def split_commands(script: str) -> list[Command]:
     return commands
 
 
-_HEREDOC = re.compile(r"(?<!<)<<-?(?!<)[ \t]*(?P<q>['\"]?)(?P<word>[A-Za-z_][\w-]*)(?P=q)")  # not `<<<`
+# `<<EOF`, `<<-'EOF'` (not a `<<<` here-string): the word that ends the body, and `-` for tab-stripped
+HEREDOC = re.compile(r"(?<!<)<<(?P<dash>-?)(?!<)[ \t]*(?P<q>['\"]?)(?P<word>[A-Za-z_][\w-]*)(?P=q)")
 
 
 def _quote_closes(lines: list[str], index: int, line: str) -> int | None:
@@ -307,12 +308,13 @@ def _quote_closes(lines: list[str], index: int, line: str) -> int | None:
     open; None when it leaves none open, or when no later line closes it (a stray quote: the lines
     stay apart, as they were)."""
     quote = _open_quote(line, "")
+    if not quote:
+        return None
     for later in range(index + 1, min(len(lines), index + _QUOTE_SPAN)):
-        if not quote:
-            return later - 1 if later - 1 > index else None
         quote = _open_quote(lines[later], quote)
-    last = min(len(lines), index + _QUOTE_SPAN) - 1
-    return last if not quote and last > index else None
+        if not quote:
+            return later
+    return None
 
 
 # The most lines one quoted string is followed over: a stray quote on each line of a long script
