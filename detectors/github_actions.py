@@ -1498,30 +1498,31 @@ class Expander:
         pins: dict[tuple[str, int], Pin | None] = {}  # (job id, scenario) -> its branch, None for none
         for index, job in enumerate(jobs):
             passing = []
+            pinned_at: set[tuple[str, int]] = set()
+            regardless = bool(_REGARDLESS.search(str(job["if"] or "")))  # runs whatever its needs did
             for i, scenario in enumerate(scoped_by_job[index]):
                 if i not in runnable[index]:
                     continue
                 # a job that runs on one branch only, or after one that does, runs on a push to it
                 pin = _pinned_push(job["if"], job["if_line"], scenario)
-                if pin is False and not _REGARDLESS.search(str(job["if"] or "")):
+                if pin is False and not regardless:
                     pin = next((pins[(need, i)] for need in job["needs"] if (need, i) in pins), False)
                 if pin is not False:
                     pins[(job["id"], i)] = pin
                 if pin is None:
                     continue  # no push to a branch it runs on
                 if pin:
-                    scenario = Scenario(pin[0], scenario.scope.child(values=pin[1]), scenario.fixed,
-                                        scenario.job_scope)
+                    pinned_at.add((pin[0].path, pin[0].line))
+                    scenario = replace(scenario, trigger=pin[0], scope=scenario.scope.child(values=pin[1]))
                 passing.append(scenario)
             if not passing:
                 continue
             run = JobRun(path, job, workflow, order[0], (*order, index), passing, calls,
-                         pinned_at=tuple(sorted({(pin[0].path, pin[0].line) for i, pin in pins.items()
-                                                 if i[0] == job["id"] and pin})))
+                         pinned_at=tuple(sorted(pinned_at)))
             clause = _undecided(job["if"], passing)
             # a job that needs an undecided one runs only when it did (unless it checks the status):
             # the deploy after `build` (`if: needs.release.outputs.created`) waits on that too
-            inherited = () if _REGARDLESS.search(str(job["if"] or "")) else tuple(
+            inherited = () if regardless else tuple(
                 c for need in job["needs"] if need in made for c in made[need].undecided)
             own = ((clause, path, job["if_line"]),) if clause else ()
             run.undecided = tuple(dict.fromkeys((*inherited, *own)))
@@ -2289,6 +2290,12 @@ _ANOTHER = "\x00another"  # a name no repository gives a branch or a tag
 Pin = tuple[Trigger, dict[str, Values]]
 
 
+def _branch_values(name: str, prefix: str = "refs/heads/", kind: str = "branch") -> dict[str, Values]:
+    """What a push to one branch (or tag) makes `github.ref`, `github.ref_name` and `github.ref_type`."""
+    return {"github.ref": frozenset({prefix + name}), "github.ref_name": frozenset({name}),
+            "github.ref_type": frozenset({kind})}
+
+
 def _pinned_push(source: object, line: int | None, scenario: Scenario) -> Pin | Literal[False] | None:
     """A push whose branch the trigger leaves open ("every push", "push to branches except …"), to
     a job whose `if:` holds on one branch only: a push to that branch, cited at the `if:`
@@ -2314,12 +2321,9 @@ def _pinned_push(source: object, line: int | None, scenario: Scenario) -> Pin | 
     if not branch or _GLOB_CHARS.search(branch):
         return False
     for kind, prefix in (("branch", "refs/heads/"), ("tag", "refs/tags/")):
-        other = {"github.ref": frozenset({prefix + _ANOTHER}), "github.ref_name": frozenset({_ANOTHER}),
-                 "github.ref_type": frozenset({kind})}
-        if True in condition(source, scenario.scope.child(values=other).if_lookup):
+        if True in condition(source, scenario.scope.child(values=_branch_values(_ANOTHER, prefix, kind)).if_lookup):
             return False
-    pinned: dict[str, Values] = {"github.ref": frozenset({f"refs/heads/{branch}"}),
-                                 "github.ref_name": frozenset({branch}), "github.ref_type": frozenset({"branch"})}
+    pinned = _branch_values(branch)
     if True not in condition(source, scenario.scope.child(values=pinned).if_lookup):
         return False
     if any(_glob_match(pattern, branch) for pattern in trigger.excluded):
@@ -2335,12 +2339,8 @@ def _skipped_branch(source: str, line: int | None, scenario: Scenario, branch: s
     if not branch or _GLOB_CHARS.search(branch):
         return False
     lookup = scenario.scope.child
-    skipped = {"github.ref": frozenset({f"refs/heads/{branch}"}), "github.ref_name": frozenset({branch}),
-               "github.ref_type": frozenset({"branch"})}
-    other = {"github.ref": frozenset({f"refs/heads/{_ANOTHER}"}), "github.ref_name": frozenset({_ANOTHER}),
-             "github.ref_type": frozenset({"branch"})}
-    if True in condition(source, lookup(values=skipped).if_lookup) or \
-            True not in condition(source, lookup(values=other).if_lookup):
+    if True in condition(source, lookup(values=_branch_values(branch)).if_lookup) or \
+            True not in condition(source, lookup(values=_branch_values(_ANOTHER)).if_lookup):
         return False
     trigger = scenario.trigger
     excluded = (*trigger.excluded, branch)
