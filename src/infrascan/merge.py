@@ -216,25 +216,22 @@ def _rollback_signals(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
     used: dict[str, set[str]] = defaultdict(set)  # per tool, what its facts show it used for
     for fact, tech in watching:
         used[tech.id].add(fact.field.removeprefix("mon."))
-    watched = {id(fact): tech for fact, tech in watching}
-    derived = []
+    derived = [
+        replace(
+            fact,
+            field="deploy.rollback.identify",
+            confidence=Confidence.INFERRED,
+            parts=text(_watched(tech, used[tech.id]), " after a release in ", tech.name),
+            item=f"monitoring:{tech.id}",
+            order=(),
+            attrs={},
+            env=None,
+            service=None,
+        )
+        for fact, tech in watching
+    ]
     for fact in facts:
-        tech = watched.get(id(fact))
-        if tech is not None:
-            derived.append(
-                replace(
-                    fact,
-                    field="deploy.rollback.identify",
-                    confidence=Confidence.INFERRED,
-                    parts=text(_watched(tech, used[tech.id]), " after a release in ", tech.name),
-                    item=f"monitoring:{tech.id}",
-                    order=(),
-                    attrs={},
-                    env=None,
-                    service=None,
-                )
-            )
-        elif fact.field == "alert.critical":
+        if fact.field == "alert.critical":
             derived.append(
                 replace(
                     fact,
