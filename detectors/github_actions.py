@@ -135,6 +135,8 @@ class Knowledge:
     rollback_names: re.Pattern[str]
     checks: re.Pattern[str]
     migrate_scripts: re.Pattern[str]
+    test_scripts: re.Pattern[str]
+    not_test_scripts: re.Pattern[str]
     compose_up: re.Pattern[str]
     runner_stores: re.Pattern[str]
     test_jobs: re.Pattern[str]
@@ -1352,11 +1354,6 @@ _TURBO = re.compile(r"^(?:(?:npx|pnpm|yarn|bunx|pnpm\s+exec|npm\s+exec)\s+)?turb
 _NO_OP = re.compile(r"^\s*(?:exit\s+0|true|:|echo\b.*)\s*$")
 # A script or target named for tests: `test`, `test:unit`, `e2e-ci`; Makefile targets also use dots
 # (searxng's CI runs `make ci.test`, which reaches its tests through a `./manage` script).
-_TESTISH_SCRIPT = re.compile(r"(?i)^(?:test|tests|e2e|spec|it)(?:$|[:_.-])|[:_.-](?:test|tests|e2e|spec)(?:$|[:_.-])")
-# ...unless another of its words says it prepares or looks at tests rather than running them
-# (flagsmith's `test:install` is `playwright install firefox`; `test:watch`, `test:lint`).
-_NOT_A_TEST_RUN = re.compile(
-    r"(?i)(?:^|[:_.-])(?:install|setup|prepare|clean|deps|watch|open|debug|lint|format|fmt|typecheck)(?:$|[:_.-])")
 _PLACEHOLDER = "EXPR"
 # Patterns of per-step and per-value helpers, compiled once.
 _GLOB_CHARS = re.compile(r"[*?\[]")
@@ -2020,8 +2017,8 @@ class Expander:
         where = (record.path, record.line) if record else None
         commands = record.data.get("commands", []) if record is not None else None
         placeholder = bool(commands) and all(_NO_OP.match(str(c["command"])) for c in commands or [])
-        if not any(f.kind not in ("services", "promote") for f in out) and _TESTISH_SCRIPT.search(script) \
-                and not _NOT_A_TEST_RUN.search(script) and not placeholder:
+        if not any(f.kind not in ("services", "promote") for f in out) and self.know.test_scripts.search(script) \
+                and not self.know.not_test_scripts.search(script) and not placeholder:
             level = _level_by_name("unit", script) or "unit"
             out.append(Found("test", "", display, path, line, level, None, display, where, inferred=True))
         elif not out and self.know.migrate_scripts.search(script):
