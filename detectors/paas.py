@@ -30,7 +30,7 @@ from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sou
 from infrascan.environments import env_from_name
 from infrascan.envvars import Variable, VariableReader
 from infrascan.images import tag_version
-from infrascan.model import Code, Confidence, Fact, Part, code_list, one_line, phrase_list, text
+from infrascan.model import OWN_PIPELINE, Code, Confidence, Fact, Part, code_list, one_line, phrase_list, text
 from infrascan.source import near_folder
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import Tagged, YDict, line_of, load_table
@@ -619,7 +619,11 @@ class PaasDetector(Detector):
         review = review if isinstance(review, dict) else None
         base_envs = ["production"] + ([_REVIEW] if review is not None and "addons" not in review else [])
         for env in base_envs:
+            start = len(out.facts)
             self._heroku_addons(file.path, data.get("addons"), env, lines, ("addons",), out)
+            if env == _REVIEW:
+                _own_pipeline(out.facts[start:])
+        start = len(out.facts)
         for env_name, overrides in environments.items():
             if not isinstance(overrides, dict):
                 continue
@@ -627,6 +631,7 @@ class PaasDetector(Detector):
                 file.path, overrides.get("addons"), str(env_name), lines, ("environments", str(env_name), "addons"), out
             )
             self._heroku_scripts(file.path, overrides.get("scripts"), lines, ("environments", str(env_name)), out)
+        _own_pipeline(out.facts[start:])
         if review is not None:
             out.facts.append(
                 self._fact(
@@ -637,6 +642,7 @@ class PaasDetector(Detector):
                     lines.line("environments", _REVIEW),
                     item="heroku-review",
                     env=_REVIEW,
+                    attrs={OWN_PIPELINE: True},
                 )
             )
         self._heroku_scripts(file.path, data.get("scripts"), lines, (), out)
@@ -2169,6 +2175,14 @@ def _names_heroku(data: Any) -> bool:
     if isinstance(data, list):
         return any(_names_heroku(v) for v in data)
     return False
+
+
+def _own_pipeline(facts: list[Fact]) -> None:
+    """app.json's `environments` (review apps, Heroku CI) configure the pipeline of whoever connects
+    the repository to Heroku, its own team; a Deploy to Heroku button never reads them, so they stay
+    the repository's own when the button makes the rest of the file a template (chatwoot's)."""
+    for fact in facts:
+        fact.attrs[OWN_PIPELINE] = True
 
 
 def _is_heroku_manifest(data: Any) -> bool:

@@ -218,7 +218,8 @@ class Detector:
         """Optional: files of the repository that are templates for others to deploy, each with what
         says so (the `render.yaml` a README's Deploy to Render button deploys into the reader's own
         account). Every fact they alone evidence is said as an example, not as where this
-        repository runs. Read only the context, as `resolve` does."""
+        repository runs, unless its attributes carry `OWN_PIPELINE`: the parts of such a file that
+        what the button deploys never reads. Read only the context, as `resolve` does."""
         return {}
 
     def conclude(self, ctx: ResolveContext, facts: Sequence[Fact]) -> list[Fact]:

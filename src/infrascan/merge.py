@@ -18,7 +18,7 @@ from infrascan.components import Components
 from infrascan.environments import PRODUCTION, STAGING, TEMPLATE_TIERS, block_order, normalise
 from infrascan.envvars import is_local_port_host
 from infrascan.fields import FIELD_BY_ID, Scope
-from infrascan.model import Code, Confidence, Diagnostic, Fact, FactScope, order_key, text
+from infrascan.model import OWN_PIPELINE, Code, Confidence, Diagnostic, Fact, FactScope, order_key, text
 from infrascan.source import is_example_beyond_tests, is_example_path, is_retired_path
 
 
@@ -290,8 +290,9 @@ _TEST_FIELDS = "ci.test."
 
 def _as_template(fact: Fact, templates: dict[str, str]) -> Fact:
     """A fact of the repository's own files that only templates for others cite is an example, and
-    says whose template (Detector.templates)."""
-    if fact.scope is not FactScope.MAIN:
+    says whose template (Detector.templates), unless the detector said the template's deploy never
+    reads what it states (`OWN_PIPELINE`)."""
+    if fact.scope is not FactScope.MAIN or fact.attrs.get(OWN_PIPELINE):
         return fact
     own = [e.path for e in fact.evidence if _path_scope(e.path) is FactScope.MAIN]
     if not own or not all(path in templates for path in own):

@@ -82,6 +82,10 @@ Part = Union[str, Code]  # noqa: UP007 - a runtime alias, evaluated on Python 3.
 
 # Where a fact ranks when its detector says nothing (lower ranks are the stronger statements).
 DEFAULT_RANK = 50
+# A fact attribute: what the fact states is read by this repository's own pipeline even in a file
+# that is a template for others (Detector.templates): app.json's review and CI environments, which
+# a Deploy to Heroku button never reads.
+OWN_PIPELINE = "own_pipeline"
 
 
 @dataclass

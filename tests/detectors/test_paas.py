@@ -496,6 +496,25 @@ def test_the_files_a_readme_deploy_button_deploys_are_a_template_for_others(tmp_
     assert paas.files == 1
 
 
+def test_app_json_environments_stay_the_repository_s_own_under_a_deploy_button(tmp_path: Path) -> None:
+    # chatwoot: its app.json backs a Deploy to Heroku button, but its review and test environments
+    # are read by the project's own Heroku pipeline (review apps, Heroku CI), never by the button
+    app = ('{\n  "name": "chat",\n  "repository": "https://github.com/acme/chat",\n'
+           '  "addons": [\n    "heroku-postgresql:essential-0"\n  ],\n'
+           '  "environments": {\n    "test": {\n      "scripts": {\n        "test": "bundle exec rake test"\n'
+           '      }\n    },\n    "review": {\n      "scripts": {\n'
+           '        "postdeploy": "bundle exec rails db:seed"\n      }\n    }\n  }\n}\n')
+    readme = "[![Deploy](https://www.herokucdn.com/deploy/button.svg)](https://heroku.com/deploy?template=https://github.com/acme/chat)\n"
+    scanned = scan_tree(tmp_path, {"app.json": app, "README.md": readme})
+    facts = [f for f in scanned.model.facts if any(e.path == "app.json" for e in f.evidence)]
+    own = {(f.field, f.env) for f in facts if f.scope is FactScope.MAIN}
+    assert own == {("env.purpose", "review"), ("env.database", "review"), ("ci.test.unit", None)}
+    # what the button deploys is still the template's: the production database
+    [production] = [f for f in facts if f.env == "production"]
+    assert production.scope is FactScope.EXAMPLE
+    assert "Purpose: Heroku review apps: a temporary app per pull request" in scanned.markdown
+
+
 def test_a_deploy_button_of_another_repository_leaves_this_one_s_files_alone(tmp_path: Path) -> None:
     # docuseal: its buttons deploy docuseal-heroku and docuseal-render, repositories of their own
     root = tmp_path / "repo"
