@@ -35,6 +35,7 @@ from importlib import resources
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
+from infrascan.catalog import Tech
 from infrascan.commands import (
     Classification,
     SplitMemo,
@@ -49,6 +50,7 @@ from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sou
 from infrascan.environments import block_order, env_from_name, normalise
 from infrascan.envvars import selects_test
 from infrascan.escape import code_safe
+from infrascan.images import ImageRef
 from infrascan.model import (
     UNDESCRIBED_DEPLOY,
     Code,
@@ -2708,22 +2710,44 @@ class FactBuilder:
         image = str(service["image"] or "")
         return run.scenarios[0].scope.expand(image) if "${{" in image and run.scenarios else image
 
+    @classmethod
+    def service_images(cls, run: JobRun, service: Mapping[str, Any]) -> list[str]:
+        """Every image a service container can have: one per value of a matrix its tag names
+        (solidtime's `postgres:${{ matrix.postgres_version }}` over 15, 16 and 17), else the one
+        `service_image` spells out."""
+        image = cls.service_image(run, service)
+        if "${{" not in image:
+            return [image]
+        values = interpolate(image, run.scenarios[0].scope.lookup)
+        images = literals(values)
+        return images if images and len(images) == len(values) else [image]
+
     def services(self, run: JobRun) -> list[Part]:
         parts: list[Part] = []
         for i, service in enumerate(run.job["services"]):
             image = self.service_image(run, service)
-            found = self.catalog.by_image(image) if image else None
+            found = [self.catalog.by_image(each) for each in self.service_images(run, service)]
             if i:
                 parts.append(", ")
-            if found:
-                tech, ref = found
-                parts += [tech.image_label(ref), " (", Code(image), ")"]
+            if found and all(found):
+                parts += [self._images_label([f for f in found if f]), " (", Code(image), ")"]
             else:
                 parts.append(Code(image or service["name"]))
         return parts
 
+    @staticmethod
+    def _images_label(found: list[tuple[Tech, ImageRef]]) -> str:
+        """`PostgreSQL 15`, or for a matrix of one technology's versions `PostgreSQL 15, 16 and 17`."""
+        labels = list(dict.fromkeys(tech.image_label(ref) for tech, ref in found))
+        name = found[0][0].name + " "
+        if len(labels) > 1 and len({tech.id for tech, _ in found}) == 1 and all(la.startswith(name) for la in labels):
+            versions = [label[len(name):] for label in labels]
+            return name + ", ".join(versions[:-1]) + " and " + versions[-1]
+        return ", ".join(labels[:-1]) + " and " + labels[-1] if len(labels) > 1 else labels[0]
+
     def has_store_service(self, run: JobRun) -> bool:
-        return any(self.catalog.is_data_store_image(self.service_image(run, s)) for s in run.job["services"])
+        return any(self.catalog.is_data_store_image(image) for s in run.job["services"]
+                   for image in self.service_images(run, s))
 
     def tool_name(self, tool: str) -> str:
         tech = self.catalog.techs.get(tool)
@@ -3149,17 +3173,39 @@ class FactBuilder:
         groups: dict[tuple[Any, ...], dict[str, Any]] = {}
         for run in self.runs:
             for step, scenarios, found in self._test_finds(run):
-                level = self._level(run, step, found)
+                level, by_design = self._level(run, step, found)
                 key = (run.path, run.job["id"], found.tool or found.entry, level)
                 group = groups.setdefault(
                     key, {"run": run, "step": step, "found": found, "level": level, "scenarios": [], "tops": [],
-                          "dirs": []}
+                          "dirs": [], "by_design": by_design}
                 )
                 group["dirs"] += [d for d in _tested_dirs(step, found) if d not in group["dirs"]]
                 group["scenarios"] += [s for s in scenarios if s not in group["scenarios"]]
                 if run.top not in group["tops"]:
                     group["tops"].append(run.top)
-        return [self._test_fact(g) for g in groups.values()]
+        facts = [self._test_fact(g) for g in groups.values()]
+        return facts + [self._database_suite_hint(g, f) for g, f in zip(groups.values(), facts, strict=True)
+                        if g["by_design"]]
+
+    def _database_suite_hint(self, group: dict[str, Any], fact: Fact) -> Fact:
+        """A lead for the integration field when a suite runs beside database services but counts as
+        unit tests because its runner makes a test database on every run (netbox's Django suite with
+        PostgreSQL and Redis, solidtime's `php artisan test`): a reader who sees the integration
+        gap, after "looked for tests with database services", is told which job has them and why
+        it is not there."""
+        run, step, found = group["run"], group["step"], group["found"]
+        name = self.know.test_tools.get(found.tool, "") or found.tool or found.entry
+        services = ["services ", *self.services(run)] if run.job["services"] else \
+            ["databases started by ", *code_list([_short(f.command, 80) for f in self.services_before(run, step)], 3)]
+        return Fact(
+            "ci.test.integration",
+            text(name, " in job ", Code(run.job["id"]), " (", Code(_file(run.path)), ") runs with ", *services,
+                 "; infrascan counts its tests as unit tests, since the runner makes a test database of its own"),
+            Confidence.HINT,
+            fact.evidence,
+            item=f"{fact.item}:database",
+            order=fact.order,
+        )
 
     def _test_finds(self, run: JobRun) -> Iterator[tuple[StepRun, list[Scenario], Found]]:
         """Test steps; a job that deploys into a throwaway environment is itself one end-to-end test."""
@@ -3198,8 +3244,11 @@ class FactBuilder:
                 ),
             )
 
-    def _level(self, run: JobRun, step: StepRun, found: Found) -> str:
+    def _level(self, run: JobRun, step: StepRun, found: Found) -> tuple[str, bool]:
+        """The suite's level, and whether only its runner's own test database kept it from being
+        integration tests (a database service beside it)."""
         level = found.level or "unit"
+        by_design = False
         if level in ("unit", None):
             named = _level_by_name(
                 None,
@@ -3214,17 +3263,18 @@ class FactBuilder:
                 run.workflow["name"],
             )
             said_unit = called_unit(step.step["name"], run.job["id"], run.job["name"])
+            beside = bool(self.has_store_service(run) or self.services_before(run, step)) and not said_unit
             if named:
                 level = named
-            elif (self.has_store_service(run) or self.services_before(run, step)) and not said_unit \
-                    and not found.detail.get("own_database"):
+            elif beside and not found.detail.get("own_database"):
                 # a database beside the tests makes them integration tests, unless the team calls
                 # them unit tests (saleor's "Run unit tests" step, with a Postgres service) or the
                 # runner's tests use one by design (`bin/rails test`)
                 level = "integration"
             elif run.ephemeral and self.environment_before(run, step):
                 level = "e2e"
-        return level
+            by_design = beside and not named and level == "unit"
+        return level, by_design
 
     @staticmethod
     def environment_before(run: JobRun, step: StepRun) -> bool:

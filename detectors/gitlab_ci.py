@@ -1207,6 +1207,8 @@ class FactWriter:
                 continue
             seen.add((step.tool, level))
             out.append(self._test_fact(job, level, step.tool, step.command, [step.where, job.where], step.index))
+            if level == "unit" and step.detail.get("own_database") and self._level(job, "unit") == "integration":
+                out.append(self._database_suite_hint(job, step.tool, step.command, [step.where, job.where], step.index))
         if not out and not job.deploys and not self._around_tests(job):
             report = self._junit(job)
             if report is not None:
@@ -1219,6 +1221,32 @@ class FactWriter:
                     level = self._level(job, "unit")
                     out.append(self._test_fact(job, level, "", command, [where, job.where], 0))
         return [f for f in out if f is not None]
+
+    @staticmethod
+    def _suite(tool: str, command: str) -> tuple[Part, ...]:
+        """A test runner as a fact names it: `pytest`, or `rspec (bundle exec rspec)`."""
+        first = command.split()[0].rsplit("/", 1)[-1] if command else ""
+        return text(tool, " (", Code(command), ")") if command and first != tool else (Code(command or tool),)
+
+    def _database_suite_hint(self, job: Job, tool: str, command: str, evidence: list[Where], step: int) -> Fact:
+        """A lead for the integration field: a suite beside database services that counts as unit
+        tests because its runner makes a test database of its own (`bin/rails test`), so that the
+        integration gap, which says it looked for tests with database services, names it."""
+        stores = [s for s in job.services if s.store]
+        services: list[Part] = []
+        for i, service in enumerate(stores):
+            services += [", " if i else "", *(text(service.label, " (", Code(service.image), ")") if service.label
+                                              else (Code(service.image),))]
+        return self.fact(
+            "ci.test.integration",
+            text(*self._suite(tool, command), " in ", *self.job_ref(job), " runs with services ", *services,
+                 "; infrascan counts its tests as unit tests, since the runner makes a test database of its own"),
+            Confidence.HINT,
+            [*evidence, *(s.where for s in stores)],
+            job=job,
+            item=f"{self.p.path}:{job.name}:{tool}:database",
+            order=self.order(job, step),
+        )
 
     def _named_test_job(self, job: Job) -> bool:
         """A job whose name says it tests, outside the stages that never test."""
@@ -1266,8 +1294,7 @@ class FactWriter:
     ) -> Fact:
         field_id = "mon.performance" if level == "performance" else f"ci.test.{level}"
         if tool:
-            first = command.split()[0].rsplit("/", 1)[-1] if command else ""
-            what = text(tool, " (", Code(command), ")") if command and first != tool else (Code(command or tool),)
+            what = self._suite(tool, command)
         elif report:
             what = text("Tests reporting JUnit results (", Code(report), ")")
         else:

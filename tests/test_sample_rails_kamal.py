@@ -68,7 +68,8 @@ def test_tests_and_migrations(scanned: Scanned) -> None:
     assert [f.evidence[0].path for f in facts_for(model, "ci.test.e2e")] == [".github/workflows/ci.yml"]
     # `bin/rails test` beside a Postgres service: Rails' own tests, which use the database by design
     assert [f.evidence[0].path for f in facts_for(model, "ci.test.unit")] == [".github/workflows/ci.yml"]
-    assert not facts_for(model, "ci.test.integration")
+    # ... and only a lead for the integration field, which says why it is not there
+    assert [f.confidence for f in facts_for(model, "ci.test.integration")] == [Confidence.HINT]
     [strategy] = facts_for(model, "deploy.migration.strategy")
     assert "./bin/rails db:prepare" in strategy.text and strategy.evidence[-1].path == "bin/docker-entrypoint"
 

@@ -644,8 +644,33 @@ def test_a_runner_that_uses_a_database_by_design_stays_unit_tests_beside_one(
     tests = one(ours(scanned, "ci.test.unit"), "manage.py test")
     assert ("databases started by sudo systemctl start mysql.service, sudo systemctl start postgresql.service"
             in tests.text)
-    assert not ours(scanned, "ci.test.integration")
     assert "matrix db: sqlite, postgres, mysql" in tests.text
+    # netbox: the integration gap said it looked for tests with database services; the suite that has
+    # them is a lead there, with why it is counted as unit tests
+    [lead] = ours(scanned, "ci.test.integration")
+    assert lead.confidence is Confidence.HINT
+    assert lead.text == ("Django test runner in job test (tests.yml) runs with databases started by sudo systemctl "
+                         "start mysql.service, sudo systemctl start postgresql.service; infrascan counts its tests "
+                         "as unit tests, since the runner makes a test database of its own")
+
+
+def test_a_service_image_over_a_matrix_is_each_of_its_versions(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # solidtime: `postgres:${{ matrix.postgres_version }}` over 15, 16 and 17 was an unknown image, so
+    # its PHPUnit suite ran beside no database as far as the scan could tell
+    scanned = scan(tmp_path_factory, "service-matrix", {
+        W + "phpunit.yml": (
+            "on: push\njobs:\n  phpunit:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n"
+            "        postgres_version: [15, 16, 17]\n    services:\n      pgsql_test:\n"
+            "        image: postgres:${{ matrix.postgres_version }}\n      gotenberg:\n"
+            "        image: gotenberg/gotenberg:8\n    steps:\n      - run: php artisan test\n"
+        ),
+    })
+    tests = one(ours(scanned, "ci.test.unit"), "PHPUnit")
+    assert ("services: PostgreSQL 15, 16 and 17 (postgres:${{ matrix.postgres_version }}), gotenberg/gotenberg:8"
+            in tests.text)
+    [lead] = ours(scanned, "ci.test.integration")
+    assert lead.confidence is Confidence.HINT
+    assert lead.text.startswith("PHPUnit in job phpunit (phpunit.yml) runs with services PostgreSQL 15, 16 and 17")
 
 
 def test_a_merge_queue_runs_on_its_own_temporary_branch(tmp_path_factory: pytest.TempPathFactory) -> None:

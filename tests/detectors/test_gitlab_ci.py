@@ -1024,6 +1024,14 @@ def test_a_runner_that_uses_a_database_by_design_stays_unit_tests_beside_one(tmp
     assert "job test" in one(ci_facts(scanned, "ci.test.unit"), "bin/rails test")
     assert "job specs" in one(ci_facts(scanned, "ci.test.integration"), "rspec")
     assert one(ci_facts(scanned, "ci.test.unit"), "job laravel")  # koel: Laravel's suite against MariaDB
+    # the integration field, which looked for tests with database services, names them as leads
+    leads = [f for f in facts_for(scanned.model, "ci.test.integration") if f.confidence is Confidence.HINT]
+    assert sorted(f.text for f in leads) == [
+        "bin/rails test in job test (.gitlab-ci.yml) runs with services PostgreSQL 16 (postgres:16); "
+        "infrascan counts its tests as unit tests, since the runner makes a test database of its own",
+        "phpunit (php artisan test --parallel) in job laravel (.gitlab-ci.yml) runs with services MariaDB 11.7 "
+        "(mariadb:11.7); infrascan counts its tests as unit tests, since the runner makes a test database of its own",
+    ]
 
 
 def test_a_migration_in_a_job_that_selects_the_test_environment_prepares_a_test_database(tmp_path: Path) -> None:
