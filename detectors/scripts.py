@@ -214,6 +214,10 @@ def shell_body(command: str) -> str | None:
     return body if len(words) >= 3 and body == words[2] else None
 
 
+# The folders a container's PATH holds by default, where a COPY puts a command to run by name.
+_PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+
+
 def script_tokens(command: str) -> list[str]:
     """Words of a command that may name a script file (`./docker-entrypoint.sh`, `bin/setup`)."""
     # Splitting into words only drops quotes and backslashes, so a word with a `/` or a script
@@ -239,6 +243,9 @@ class ScriptsDetector(Detector):
         "*.bash",
         "**/bin/*",
         "*entrypoint*",
+        # Laravel Sail's name for the script its images start with, kept by many Laravel Dockerfiles
+        # (solidtime's `ENTRYPOINT ["start-container"]`, which migrates when AUTO_DB_MIGRATE is true)
+        "start-container",
         "Makefile",
         "makefile",
         "GNUmakefile",
@@ -806,7 +813,7 @@ class StartResolver:
                 reached, target_pure = self._target("npm", name, body, where, near, depth, via, walk)
                 found.extend(reached)
                 pure = pure and target_pure
-        for token in script_tokens(body):
+        for token in [*self._on_path(body, walk.copies), *script_tokens(body)]:
             path = self.script_path(token, near, walk.copies)
             reached = []
             script_pure = False  # a script file not read may do anything besides migrating
@@ -903,6 +910,20 @@ class StartResolver:
             if best is None or rank < (best[0], best[1], best[2]):
                 best = rank
         return best[2] if best else None
+
+    def _on_path(self, body: str, copies: tuple[Copy, ...]) -> list[str]:
+        """The command a body runs by a bare name, as the path where a COPY put it on the image's
+        PATH (solidtime's `ENTRYPOINT ["start-container"]` after `COPY … /usr/local/bin/start-container`);
+        nothing for a name no COPY placed there (`php`, `exec`)."""
+        words = body.split(maxsplit=1)
+        name = words[0].strip("'\"") if words else ""
+        if not copies or not name or "/" in name or "$" in name:
+            return []
+        for folder in _PATH_DIRS:
+            inside = f"{folder}/{name}"
+            if any(candidate in self.files for candidate in self._copied_from(inside, copies, "")):
+                return [inside]
+        return []
 
     def repo_dir(self, workdir: str, copies: tuple[Copy, ...], default: str) -> str:
         """The repository directory an image's WORKDIR holds, by the COPY that filled it; else `default`.

@@ -452,6 +452,30 @@ def test_entrypoint_script_found_through_copy_and_nested_scripts(tmp_path: Path)
     }
 
 
+def test_an_entrypoint_run_by_name_from_the_path_is_the_script_a_copy_put_there(tmp_path: Path) -> None:
+    # solidtime: Laravel Sail's `start-container`, copied onto the PATH and started by its bare name,
+    # migrates when AUTO_DB_MIGRATE is true; neither the name nor the PATH lookup was followed
+    dockerfile = (
+        'ARG DOCKER_FILES_BASE_PATH="docker/prod/"\nFROM php:8.3-cli AS base\nARG DOCKER_FILES_BASE_PATH\n'
+        "COPY ${DOCKER_FILES_BASE_PATH}deployment/start-container /usr/local/bin/start-container\n"
+        'ENTRYPOINT ["start-container"]\n'
+    )
+    script = (
+        "#!/usr/bin/env sh\nset -e\nauto_db_migrate=${AUTO_DB_MIGRATE:-false}\n"
+        'if [ "$auto_db_migrate" = "true" ]; then\n    php artisan migrate --isolated --force\nfi\n'
+        "exec supervisord\n"
+    )
+    scanned = scan_tree(tmp_path, {
+        "docker/prod/Dockerfile": dockerfile,
+        "docker/prod/deployment/start-container": script,
+        # a `php` on the PATH is the interpreter, never a repository file of that name
+        "tools/php": "#!/bin/sh\nphp artisan migrate\n",
+    })
+    [found] = migration_texts(scanned)
+    assert found.startswith("On container start: docker/prod/Dockerfile ENTRYPOINT runs "
+                            "docker/prod/deployment/start-container, which runs php artisan migrate --isolated --force")
+
+
 def test_worker_entrypoint_is_not_confused_with_another_entrypoint_of_the_same_name(tmp_path: Path) -> None:
     worker = (
         "FROM node:24-alpine\nCOPY ./worker/entrypoint.sh ./worker/entrypoint.sh\n"
