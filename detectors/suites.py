@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -38,6 +39,8 @@ class Runner:
     level: str
     configs: tuple[str, ...]
     specs: tuple[str, ...] = ()
+    tests: tuple[str, ...] = ()
+    test_dirs: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -45,7 +48,8 @@ def runners() -> dict[str, Runner]:
     raw = load_table(resources.files("infrascan").joinpath("data/test_suites.yaml").read_text(encoding="utf-8"))
     found = {}
     for entry in raw["runners"]:
-        runner = Runner(str(entry["tool"]), str(entry["level"]), tuple(entry["configs"]), tuple(entry.get("specs", ())))
+        runner = Runner(str(entry["tool"]), str(entry["level"]), tuple(entry["configs"]), tuple(entry.get("specs", ())),
+                        tuple(entry.get("tests", ())), tuple(entry.get("test_dirs", ())))
         found[runner.tool] = runner
     return found
 
@@ -129,7 +133,25 @@ def unrun_suites(ctx: ResolveContext, facts: Sequence[Fact], detector: str) -> l
         _hint(ctx, suite, detector, remote)
         for suite in found
         if suite.tool not in tools and LEVEL_FIELDS[suite.level] not in unnamed
+        and (suite.configs or _has_tests(ctx, suite))
     ]
+
+
+def _has_tests(ctx: ResolveContext, suite: Suite) -> bool:
+    """Whether the suite's folder holds a file its runner runs by default; true for a runner whose
+    test files the table does not know."""
+    runner = runners().get(suite.tool)
+    if runner is None or not (runner.tests or runner.test_dirs):
+        return True
+    base = "" if suite.folder == "." else f"{suite.folder}/"
+    for path in ctx.files:
+        if not path.startswith(base):
+            continue
+        folders, _, name = path.rpartition("/")
+        if any(fnmatchcase(name, glob) for glob in runner.tests) or \
+                not set(runner.test_dirs).isdisjoint(folders.split("/")):
+            return True
+    return False
 
 
 def _remote_workflows(ctx: ResolveContext) -> list[tuple[str, int, str]]:

@@ -106,6 +106,10 @@ def test_a_script_alone_shows_a_suite_and_a_monorepo_package_has_its_own(tmp_pat
         "src/store-admin/package.json": '{\n  "scripts": {\n    "test:unit": "vitest"\n  }\n}\n',
         "src/store-admin/vitest.config.ts": "export default {};\n",
         "src/store-front/package.json": '{\n  "scripts": {\n    "test:unit": "vitest"\n  }\n}\n',
+        "src/store-front/src/cart.spec.ts": "test('adds', () => {});\n",
+        # linkwarden's mobile app: a test script and not a single test, so no suite to run by hand
+        "apps/mobile/package.json": '{\n  "scripts": {\n    "test": "jest --watchAll"\n  }\n}\n',
+        "apps/mobile/app/index.tsx": "export default function App() {}\n",
     }
     scanned = scan_tree(tmp_path, files)
     assert {f.text for f in facts_for(scanned.model, "ci.test.unit")} == {
