@@ -200,6 +200,14 @@ def test_a_comment_that_only_names_the_service_is_not_its_description() -> None:
     assert [f for f in facts if f.field == "ext.purpose" and f.rank == 20] == []
     facts = read(var("STRIPE_SECRET_KEY", comment="Stripe, for subscriptions"))
     assert [f.text for f in facts if f.rank == 20] == ["“Stripe, for subscriptions.” (comment above STRIPE_SECRET_KEY)"]
+    # linkwarden .env.sample: a short title that names no service (`# AI Settings` above Ollama's
+    # variables), and a link to a provider's docs above ANTHROPIC_API_KEY, say nothing of either
+    facts = read(var("OLLAMA_MODEL", comment="AI Settings"),
+                 var("ANTHROPIC_API_KEY", line=3, comment="https://sdk.vercel.ai/providers/ai-sdk-providers/anthropic"))
+    assert [f for f in facts if f.field == "ext.purpose" and f.rank == 20] == []
+    # docmost: `# options: smtp | postmark` lists a selector's values
+    facts = read(var("MAIL_DRIVER", "smtp", comment="options: smtp | postmark"), var("SMTP_HOST", "smtp", 2))
+    assert [f for f in facts if f.field == "ext.purpose" and f.rank == 20] == []
 
 
 def test_a_containers_name_and_host_port_do_not_configure_its_service() -> None:

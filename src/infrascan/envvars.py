@@ -102,6 +102,8 @@ _SWITCH = re.compile(r"(?:^|_)(?:ENABLED?|DISABLED?|APP_ID)$|^(?:ENABLE|DISABLE)
 _CONTAINER_KNOB = re.compile(r"_(?:CONTAINER_NAME|HOST_PORT)$")
 _WEBHOOK = re.compile(r"(?:^|_)(?:WEBHOOK|HOOK)(?:_|$)")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):(.*)$", re.I)
+# A comment that lists the values a variable takes rather than saying what anything is for.
+_CHOICES = re.compile(r"(?i)\s*(?:options?|possible values|values|choices|one of|allowed(?: values)?)\s*:")
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'`)]+")
 _SENTENCE_END = (".", "!", "?", ":", ";")
 # Words a sentence does not end on: a line that ends with one is continued on the next
@@ -744,8 +746,14 @@ class VariableReader:
         return min(described, key=priority) if described else None
 
     def _only_names(self, comment: str, tech: Tech) -> bool:
-        """`# STRIPE`, `# Sentry:` or `# Email settings` is a section title, not a description."""
-        words = re.sub(r"[^\w\s]", " ", comment).split()
+        """`# STRIPE`, `# Sentry:` or `# Email settings` is a section title, not a description; so is
+        a short title that ends in a section word whatever it names (linkwarden's `# AI Settings`
+        above its Ollama variables), a comment that is only a link (its `# https://sdk.vercel.ai/…`
+        above ANTHROPIC_API_KEY), and a list of a selector's values (docmost's `# options: smtp |
+        postmark` above MAIL_DRIVER)."""
+        words = re.sub(r"[^\w\s]", " ", _URL_IN_TEXT.sub(" ", comment)).split()
+        if not words or (len(words) <= 3 and words[-1].lower() in _SECTION_WORDS) or _CHOICES.match(comment):
+            return True
         names = {n.lower() for n in (tech.name, *tech.aliases, *tech.name.split())}
         return all(w.lower() in names or w.lower() in _SECTION_WORDS or env_from_name(w) for w in words)
 
