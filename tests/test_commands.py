@@ -2031,6 +2031,15 @@ def test_go_build_names_the_program_it_writes(line: str, output: str) -> None:
     assert build.detail["output"] == output
 
 
+def test_a_command_kept_in_a_variable_is_that_command() -> None:
+    # netbox's upgrade.sh: `COMMAND="python3 netbox/manage.py migrate"`, then `eval $COMMAND`; the
+    # assignment was taken for an env prefix, and the command shown as `netbox/manage.py migrate"`
+    [found] = classify('COMMAND="python3 netbox/manage.py migrate"')
+    assert (found.kind, found.command) == ("migrate", "python3 netbox/manage.py migrate")
+    assert unwrap("FOO='a b' bin/rails db:migrate") == ["bin/rails db:migrate"]  # an env prefix, as before
+    assert classify("VERSION=1.2.3") == []
+
+
 def test_indirect_keeps_the_script_name() -> None:
     (found,) = classify("npm run test:e2e -- --headed")
     assert (found.kind, found.detail["script"]) == ("indirect", "test:e2e")

@@ -242,6 +242,8 @@ _WRAPPERS = re.compile(
     r"|(?:dotenv(?:-cli)?|env-cmd)(?:\s+-[\w-]+(?:[= ](?!-)\S+)?)*\s+--)\s+"
     r"|[A-Za-z_][A-Za-z0-9_]*=(?:\"[^\"]*\"|'[^']*'|\S*)\s+)+"
 )
+# A whole simple command that only assigns a quoted command line to a variable.
+_STORED = re.compile(r"""^[A-Za-z_][A-Za-z0-9_]*=(?P<q>["'])(?P<body>[^"'$`]*\s[^"'$`]*)(?P=q)$""")
 _SHELL_C = re.compile(
     r"""^(?:/bin/|/usr/bin/)?(?:ba|z|da)?sh\s+(?:-[a-z]+\s+)*-[a-z]*c\s+(?P<q>["'])(?P<body>.*)(?P=q)\s*$""", re.S
 )
@@ -435,7 +437,12 @@ _PINNED_PACKAGE = re.compile(r"^(@?[\w.-]+(?:/[\w.-]+)?)@\S+")
 
 
 def unwrap(command: str, depth: int = 0) -> list[str]:
-    """The commands that actually run: `sh -c '...'` opened, wrappers and env prefixes removed."""
+    """The commands that actually run: `sh -c '...'` opened, wrappers and env prefixes removed, and
+    a command kept in a variable to run later taken out of its quotes (netbox's upgrade.sh sets
+    `COMMAND="python3 netbox/manage.py migrate"`, then runs `eval $COMMAND`)."""
+    stored = _STORED.match(command.strip()) if depth < 3 else None
+    if stored:
+        return unwrap(stored.group("body"), depth + 1)
     command = strip_wrappers(command)
     if depth < 3:
         match = _SHELL_C.match(command)
