@@ -169,7 +169,7 @@ def parse_pyproject(text: str) -> list[Package]:
     project = project if isinstance(project, dict) else {}
     add(project.get("dependencies"))
     for extra, specs in _table(project.get("optional-dependencies")).items():
-        add(specs, "development" if _DEV_GROUPS.match(extra) else "")
+        add(specs, _extra_note(extra))
     for group, specs in _table(data.get("dependency-groups")).items():
         add(specs, _group_note(group))
     poetry = _table(_table(data.get("tool")).get("poetry"))
@@ -178,6 +178,13 @@ def parse_pyproject(text: str) -> list[Package]:
         add_poetry(_table(table).get("dependencies"), "" if group == "main" else _group_note(group))
     add_poetry(poetry.get("dev-dependencies"), "development")
     return out
+
+
+def _extra_note(extra: str) -> str:
+    """Why an optional extra's packages are no runtime dependency: installed only when the extra is
+    asked for (`pip install netbox[sentry]`), so netbox's `sentry` extra is a lead to Sentry, not a
+    monitoring tool it runs."""
+    return "development" if _DEV_GROUPS.match(extra) else f"{extra} extra"
 
 
 def _group_note(group: str) -> str:

@@ -87,6 +87,9 @@ def test_pyproject_pep621_extras_and_dependency_groups() -> None:
     assert facts["mysql"][:2] == (
         "MySQL driver pymysql in pyproject.toml (datasources group dependency) (environment not stated)",
         Confidence.HINT)
+    # an extra is installed only when asked for (netbox's `sentry` extra was its "monitoring tool")
+    assert facts["redis"][:2] == (
+        "Redis driver redis in pyproject.toml (redis extra dependency) (environment not stated)", Confidence.HINT)
 
 
 def test_pyproject_poetry() -> None:
