@@ -184,3 +184,20 @@ def test_the_state_after_a_run_is_taken_when_it_is_done_with_the_repository(
     end of the run and the run is not recorded: its output may not be the repository's."""
     root, _ = repo
     assert _recorded(root, ["scan", str(root)], settle, edit, monkeypatch) is kept
+
+
+def test_installing_or_reinstalling_a_plugin_changes_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the key names the distributions on sys.path, not their entry points (which cost a fifth of a
+    # replayed run to read): a plugin installed, or reinstalled with other entry points, is seen
+    from infrascan.replay import _distributions
+
+    monkeypatch.setattr(sys, "path", [str(tmp_path)])
+    before = _distributions.__wrapped__()
+    plugin = tmp_path / "acme_detectors-1.0.dist-info"
+    plugin.mkdir()
+    (plugin / "entry_points.txt").write_text("[infrascan.detectors]\nacme = acme:Detector\n")
+    installed = _distributions.__wrapped__()
+    assert installed != before
+    os.utime(plugin / "entry_points.txt", ns=(1, 1))
+    assert _distributions.__wrapped__() != installed
+

@@ -17,8 +17,7 @@ PLUGIN_GROUP = "infrascan.detectors"
 @cache
 def plugin_entry_points() -> tuple[EntryPoint, ...]:
     """The installed detector plugins, in a fixed order, read once per process: reading every
-    distribution's metadata costs up to 40 ms, and a run that is not replayed needs them twice
-    (replay keys the run by them, then the registry loads them)."""
+    distribution's metadata costs up to 40 ms."""
     from importlib.metadata import entry_points
 
     return tuple(sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: (e.name, e.value)))
