@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 # The entry-point group detectors register under, built-in and third-party alike (the registry
-# loads it; replay keys runs by what it lists).
+# loads it).
 PLUGIN_GROUP = "infrascan.detectors"
 
 
