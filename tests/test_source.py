@@ -195,3 +195,40 @@ def test_example_paths() -> None:
 ])
 def test_development_dockerfiles(path: str, development: bool) -> None:
     assert development_dockerfile(path) is development
+
+
+def test_the_replay_key_s_listing_is_the_scan_s_listing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a run that may be replayed lists the work tree for its key; when no record answers, the scan
+    # takes that listing instead of running git again, and lists the same files under the same ids
+    from infrascan import listing, replay
+
+    root = tmp_path / "repo"
+    repo = git_repo(root)
+    (root / "api").mkdir()
+    (root / "api" / "Dockerfile").write_text("FROM python:3.12\n")
+    (root / "compose.yml").write_text("services: {}\n")
+    (root / "gone.env").write_text("A=1\n")
+    repo.git.add(A=True)
+    repo.index.commit("init")
+    (root / "compose.yml").write_text("services:\n  db: {}\n")  # modified
+    (root / "gone.env").unlink()  # deleted
+    (root / "new.tf").write_text('variable "x" {}\n')  # untracked
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("INFRASCAN_REPLAY", raising=False)
+    assert replay.run_key(["scan", str(root)]) is not None
+    replay.hand_over()  # no record answered: the command runs
+    handed = RepoSource(root)
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(RepoSource, "_git", lambda self, *args: calls.append(args) or "")
+    entries = handed.files()
+    assert calls == [] and str(root) not in listing._offered  # taken once, and git not run again
+    monkeypatch.undo()
+    assert entries == RepoSource(root).files()
+    assert [(e.path, e.blob is None) for e in entries] == [
+        ("api/Dockerfile", False), ("compose.yml", True), ("new.tf", True)]
+    # a scan of a folder inside the repository lists its own part: the key's listing is not its
+    monkeypatch.chdir(root)
+    assert replay.run_key(["scan", str(root / "api")]) is not None
+    replay.hand_over()
+    assert [e.path for e in RepoSource(root / "api").files()] == ["Dockerfile"]
+    listing._offered.clear()

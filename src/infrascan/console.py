@@ -54,6 +54,7 @@ def _main() -> None:
         replayed = replay.replay(key, argv)
         if replayed is not None:
             sys.exit(replayed)
+        replay.hand_over()
     from infrascan.cli import main as run
 
     if key is None:

@@ -36,6 +36,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TextIO
 
+from infrascan import listing
+
 VERSION = "replay-2"
 COMMANDS = frozenset({"generate", "drift", "scan"})
 GLOBAL_FLAGS = frozenset({"--quiet", "-q", "--verbose", "-v"})
@@ -99,6 +101,7 @@ class _Git:
     distributions can be listed meanwhile."""
 
     def __init__(self, root: str, *commands: tuple[str, ...]) -> None:
+        self._outputs: list[bytes | None] | None = None
         self.started: list[subprocess.Popen[bytes] | None] = []
         for args in commands:
             try:
@@ -108,7 +111,9 @@ class _Git:
                 self.started.append(None)
 
     def outputs(self) -> list[bytes | None]:
-        """Each command's output, or None where it failed."""
+        """Each command's output, or None where it failed; read once, then remembered."""
+        if self._outputs is not None:
+            return self._outputs
         outputs: list[bytes | None] = []
         for process in self.started:
             if process is None:
@@ -122,6 +127,7 @@ class _Git:
                 outputs.append(None)
                 continue
             outputs.append(out if process.returncode == 0 else None)
+        self._outputs = outputs
         return outputs
 
 
@@ -183,10 +189,25 @@ def _distributions() -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+_keyed: _KeyTaken | None = None  # the last key taken by `run_key`, whose listing `hand_over` offers
+
+
 def run_key(argv: list[str]) -> str | None:
     """The key of this run, or None when it must not be replayed."""
-    taking = _take_key(argv)
-    return taking.key() if taking is not None else None
+    global _keyed
+    _keyed = _take_key(argv)
+    return _keyed.key() if _keyed is not None else None
+
+
+def hand_over() -> None:
+    """Said when no record answered and the command runs now: the work-tree listing the key was
+    taken from is offered to its scan (`listing`), which then need not run git again."""
+    global _keyed
+    if _keyed is not None:
+        _, _, tracked, modified, untracked = _keyed.git.outputs()
+        if tracked is not None and modified is not None and untracked is not None:
+            listing.offer(_keyed.root, tracked, modified + untracked)
+    _keyed = None
 
 
 @dataclass

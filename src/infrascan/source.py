@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import pathspec
 
+from infrascan import listing
 from infrascan.model import Diagnostic, Severity
 
 if TYPE_CHECKING:
@@ -448,30 +449,25 @@ class RepoSource:
 
     def _list_worktree_git(self) -> Iterator[FileEntry]:
         scope = ["--", self._prefix] if self._prefix else []
-        # One walk of the work tree for modified (C), deleted (R) and untracked (?) files: each
-        # walk costs a tenth of a second on a large repository. It runs while the index is listed
-        # and parsed here, every entry under its staged blob id until the walk says otherwise.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            walk = pool.submit(self._git, "ls-files", "-z", "-t", "-m", "-d", "-o", "--exclude-standard",
-                               "--full-name", *scope)
-            staged: list[tuple[str, FileEntry]] = []
-            for record in self._git("ls-files", "-s", "-z", "--full-name", *scope).split("\0"):
-                if not record:
-                    continue
-                meta, _, full = record.partition("\t")
-                mode, blob, _stage = meta.split(" ")
-                if mode == "160000":  # submodules are other repositories
-                    continue
-                rel = self._strip_prefix(full)
-                if rel is None:
-                    continue
-                symlink = mode == "120000"
-                staged.append((full, FileEntry(rel, None if symlink else blob, None, symlink)))
-            listing = walk.result()
+        # the replay key's listing of this same work tree, when it took one (at the top level, where
+        # its paths are the full names)
+        handed = listing.take(str(self.root)) if not self._prefix else None
+        if handed:
+            staged = self._staged(handed[0])
+            walked = handed[1]
+        else:
+            # One walk of the work tree for modified (C), deleted (R) and untracked (?) files: each
+            # walk costs a tenth of a second on a large repository. It runs while the index is listed
+            # and parsed here, every entry under its staged blob id until the walk says otherwise.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                walk = pool.submit(self._git, "ls-files", "-z", "-t", "-m", "-d", "-o", "--exclude-standard",
+                                   "--full-name", *scope)
+                staged = self._staged(self._git("ls-files", "-s", "-z", "--full-name", *scope))
+                walked = walk.result()
         stale: set[str] = set()
         deleted: set[str] = set()
         others: list[str] = []
-        for tagged in listing.split("\0"):
+        for tagged in walked.split("\0"):
             tag, path = tagged[:2], tagged[2:]
             if not path:
                 continue
@@ -489,6 +485,24 @@ class RepoSource:
             rel = self._strip_prefix(full)
             if rel:
                 yield FileEntry(rel, None, None, os.path.islink(self.root / rel))
+
+    def _staged(self, index: str) -> list[tuple[str, FileEntry]]:
+        """`git ls-files -s -z` as (full name, entry) pairs under their staged blob ids, submodules
+        (other repositories) and files outside the scan root left out."""
+        staged: list[tuple[str, FileEntry]] = []
+        for record in index.split("\0"):
+            if not record:
+                continue
+            meta, _, full = record.partition("\t")
+            mode, blob, _stage = meta.split(" ")
+            if mode == "160000":
+                continue
+            rel = self._strip_prefix(full)
+            if rel is None:
+                continue
+            symlink = mode == "120000"
+            staged.append((full, FileEntry(rel, None if symlink else blob, None, symlink)))
+        return staged
 
     def _list_ref(self) -> Iterator[FileEntry]:
         scope = ["--", self._prefix] if self._prefix else []
