@@ -205,13 +205,23 @@ def _watched(tech: Tech, used: set[str]) -> str:
     return "New errors or slowdowns"
 
 
+def _mobile_apps(facts: Iterable[Fact]) -> tuple[str, ...]:
+    """The folders (with their trailing `/`) of the mobile apps whose monitoring SDK a manifest
+    names: what else a file in them configures (linkwarden's SENTRY_AUTH_TOKEN in
+    apps/mobile/.env.sample) reports from users' devices too, not from a release."""
+    return tuple(sorted({e.path.rpartition("/")[0] + "/" for fact in facts if fact.attrs.get("runs_in") == "mobile app"
+                         for e in fact.evidence if "/" in e.path}))
+
+
 def _rollback_signals(facts: Iterable[Fact], catalog: Catalog) -> list[Fact]:
     """What would tell a team a release is bad: their error tracking, critical alerts, health checks."""
     facts = [fact for fact in facts if fact.confidence is not Confidence.HINT]
+    apps = _mobile_apps(facts)
     watching = [(fact, tech) for fact in facts
                 if fact.field in ("mon.application", "mon.performance")
                 and (tech := catalog.techs.get(fact.tech or "")) is not None
                 and fact.attrs.get("runs_in") in (None, *RELEASED)
+                and not (apps and all(e.path.startswith(apps) for e in fact.evidence))
                 and not tech.forwards and not (tech.collected and _only_a_client(fact))]
     used: dict[str, set[str]] = defaultdict(set)  # per tool, what its facts show it used for
     for fact, tech in watching:

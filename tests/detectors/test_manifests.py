@@ -289,3 +289,14 @@ def test_a_mobile_app_s_monitoring_sdk_signals_no_bad_deployment(tmp_path: Path)
     server = scan_tree(tmp_path / "server", {"package.json": manifest("api", "@sentry/node")})
     signals = [f.text for f in facts_for(server.model, "deploy.rollback.identify")]
     assert signals == ["New errors after a release in Sentry"]
+    # linkwarden: what else the mobile app's folder configures for Sentry (its .env.sample's upload
+    # token) is the mobile app's too; a server's Sentry variables are still a signal
+    (tmp_path / "env").mkdir()
+    env = scan_tree(tmp_path / "env", {"apps/mobile/package.json": manifest("mobile", "@sentry/react-native"),
+                                       "apps/mobile/.env.sample": "SENTRY_AUTH_TOKEN=\nSENTRY_DSN=\n"})
+    assert facts_for(env.model, "mon.application") and not facts_for(env.model, "deploy.rollback.identify")
+    (tmp_path / "both").mkdir()
+    both = scan_tree(tmp_path / "both", {"apps/mobile/package.json": manifest("mobile", "@sentry/react-native"),
+                                         "apps/api/.env.example": "SENTRY_DSN=\n"})
+    assert [f.text for f in facts_for(both.model, "deploy.rollback.identify")] == [
+        "New errors after a release in Sentry"]
