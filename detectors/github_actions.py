@@ -381,7 +381,7 @@ class _Parser:
                     if self._peek() == ",":
                         self._take()
                 self._take()
-                return self._postfix(("call", value.lower(), args))
+                return self._postfix(("call", value.lower(), args, value))  # matched by name, shown as written
             return self._postfix(("ref", value))
         raise ExprError(f"unexpected {value!r}")
 
@@ -536,6 +536,65 @@ def condition(source: str | None, lookup: Lookup) -> Values:
     for value in values:
         allowed |= {True, False} if value is UNKNOWN else {truthy(value)}
     return frozenset(allowed)
+
+
+def residual(source: str | None, lookup: Lookup) -> str | None:
+    """What an `if:` still asks once the values `lookup` knows are put in, written out again
+    (`github.repository_owner == 'miniflux'` of miniflux's `(github.event_name == 'schedule' &&
+    github.repository_owner == 'miniflux') || github.event_name == 'pull_request'` on its schedule);
+    None when it is unreadable or asks nothing."""
+    body = _condition_body(source or "")
+    try:
+        whole = parse_expression(body)
+        left = _residual(whole, lookup)
+    except (ExprError, RecursionError, IndexError):
+        return None
+    if isinstance(left, bool):
+        return None
+    return body if left == whole else _unparse(left)  # as written, when nothing was settled
+
+
+def _residual(node: tuple[Any, ...], lookup: Lookup) -> tuple[Any, ...] | bool:
+    """`node` with every part whose truth `lookup` settles replaced by it, `&&`, `||` and `!` folded."""
+    kind = node[0]
+    if kind in ("and", "or"):
+        left = _residual(node[1], lookup)
+        if isinstance(left, bool) and left is (kind == "or"):
+            return left  # `true || x`, `false && x`
+        right = _residual(node[2], lookup)
+        if isinstance(left, bool):
+            return right
+        if isinstance(right, bool):
+            return left if right is (kind == "and") else right
+        return (kind, left, right)
+    if kind == "not":
+        inner = _residual(node[1], lookup)
+        return (not inner) if isinstance(inner, bool) else ("not", inner)
+    allowed = {True, False} if UNKNOWN in (values := evaluate(node, lookup)) else {truthy(v) for v in values}
+    return allowed.pop() if len(allowed) == 1 else node
+
+
+def _unparse(node: tuple[Any, ...], within: str = "") -> str:
+    """An expression tree written as GitHub's syntax; parentheses where `||` sits inside `&&` or `!`."""
+    kind = node[0]
+    if kind == "lit":
+        value = node[1]
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if value is None:
+            return "null"
+        return "'" + value.replace("'", "''") + "'" if isinstance(value, str) else str(value)
+    if kind == "ref":
+        return str(node[1])
+    if kind == "not":
+        inner = node[1]
+        return "!" + (_unparse(inner) if inner[0] in ("lit", "ref", "call") else f"({_unparse(inner)})")
+    if kind == "cmp":
+        return f"{_unparse(node[2], 'cmp')} {node[1]} {_unparse(node[3], 'cmp')}"
+    if kind == "call":
+        return f"{node[3]}({', '.join(_unparse(a) for a in node[2])})"
+    joined = f" {'&&' if kind == 'and' else '||'} ".join((_unparse(node[1], kind), _unparse(node[2], kind)))
+    return f"({joined})" if within and within != kind else joined
 
 
 def interpolate(template: str, lookup: Lookup) -> Values:
@@ -904,6 +963,9 @@ class Trigger:
     note_values: tuple[str, ...] = ()
     manual: bool = False
     paren: bool = False  # the subject is shown in parentheses: nightly (`0 3 * * *`)
+    # what a job's `if:` still asks on this trigger alone, when it asks nothing on the others
+    # (miniflux: `(github.event_name == 'schedule' && github.repository_owner == 'miniflux') || ...`)
+    condition: str = ""
     excluded: tuple[str, ...] = ()  # the branch patterns a push trigger leaves out (`branches-ignore`)
 
     def label(self) -> str:
@@ -1495,8 +1557,10 @@ class Expander:
         runnable = _runnable(jobs, scoped_by_job)
         made: dict[str, JobRun] = {}  # this workflow's own runs by job id (needs name earlier jobs)
         pins: dict[tuple[str, int], Pin | None] = {}  # (job id, scenario) -> its branch, None for none
+        asked: dict[tuple[str, int], str] = {}  # (job id, scenario) -> what its `if:` asks there alone
         for index, job in enumerate(jobs):
             passing = []
+            indices: list[int] = []
             pinned_at: set[tuple[str, int]] = set()
             regardless = bool(_REGARDLESS.search(str(job["if"] or "")))  # runs whatever its needs did
             for i, scenario in enumerate(scoped_by_job[index]):
@@ -1514,11 +1578,13 @@ class Expander:
                     pinned_at.add((pin[0].path, pin[0].line))
                     scenario = replace(scenario, trigger=pin[0], scope=scenario.scope.child(values=pin[1]))
                 passing.append(scenario)
+                indices.append(i)
             if not passing:
                 continue
+            passing = self._asked_per_trigger(job, passing, indices, asked, regardless)
             run = JobRun(path, job, workflow, order[0], (*order, index), passing, calls,
                          pinned_at=tuple(sorted(pinned_at)))
-            clause = _undecided(job["if"], passing)
+            clause = _undecided(job["if"], [s for s in passing if not s.trigger.condition])
             # a job that needs an undecided one runs only when it did (unless it checks the status):
             # the deploy after `build` (`if: needs.release.outputs.created`) waits on that too
             inherited = () if regardless else tuple(
@@ -1577,6 +1643,29 @@ class Expander:
         """A marketplace action the table does not know and that is not plumbing (checkout, setup-*)."""
         remote = bool(uses) and not uses.startswith(("./", "docker://"))
         return remote and self.know.action(uses) is None and not self.know.plumbing.search(uses)
+
+    @staticmethod
+    def _asked_per_trigger(job: dict[str, Any], passing: list[Scenario], indices: list[int],
+                           asked: dict[tuple[str, int], str], regardless: bool) -> list[Scenario]:
+        """The job's scenarios, each trigger carrying what the job's `if:` still asks on it alone when
+        the condition holds outright on some other trigger: miniflux's package tests run on pull
+        requests, and on schedule only `if github.repository_owner == 'miniflux'`. A job after such
+        a one asks the same on that trigger (unless its `if:` runs it whatever became of its needs)."""
+        settled = [condition(job["if"], _with_results(s.scope.if_lookup)) for s in passing]
+        out = []
+        for scenario, i, allowed in zip(passing, indices, settled, strict=True):
+            question = ""
+            if allowed == BOTH and frozenset({True}) in settled:
+                question = residual(job["if"], _with_results(scenario.scope.if_lookup)) or ""
+                if len(question) > SHOWN_CONDITION or "|" in question:
+                    question = ""
+            if not question and not regardless and allowed == frozenset({True}):
+                question = next((asked[(need, i)] for need in job["needs"] if (need, i) in asked), "")
+            if question:
+                asked[(job["id"], i)] = question
+                scenario = replace(scenario, trigger=replace(scenario.trigger, condition=question))
+            out.append(scenario)
+        return out
 
     def _call(self, run: JobRun, stack: tuple[str, ...]) -> list[JobRun]:
         job = run.job
@@ -2225,7 +2314,7 @@ _COMMENT_GATE = re.compile(
 
 def describe(triggers: Iterable[Trigger], gates: Iterable[str] = ()) -> tuple[Part, ...]:
     """ "push to `main`, `dev` and pull requests labelled `deploy`": triggers grouped by phrase."""
-    groups: dict[tuple[str, str, str, tuple[str, ...], bool], list[str]] = {}
+    groups: dict[tuple[str, str, str, tuple[str, ...], bool, str], list[str]] = {}
     triggers = list(triggers)
     gates = list(gates)
     completes = {(t.path, t.subject) for t in triggers if t.tail == "completes"}
@@ -2235,14 +2324,14 @@ def describe(triggers: Iterable[Trigger], gates: Iterable[str] = ()) -> tuple[Pa
             continue
         if gates and trigger.phrase.startswith("labelled") and (trigger.path, trigger.subject) in ordinary:
             continue  # "pull requests labelled `x`" already says it
-        key = (trigger.phrase, trigger.tail, trigger.note_label, trigger.note_values, trigger.paren)
+        key = (trigger.phrase, trigger.tail, trigger.note_label, trigger.note_values, trigger.paren, trigger.condition)
         subjects = groups.setdefault(key, [])
         if trigger.subject and trigger.subject not in subjects:
             subjects.append(trigger.subject)
     gate_parts = code_list(gates)
     phrases: list[list[Part]] = []
     noted = False  # whether the last phrase carries a note of its own (paths, branches ignored)
-    for (phrase, tail, note_label, note_values, paren), subjects in groups.items():
+    for (phrase, tail, note_label, note_values, paren, asked), subjects in groups.items():
         noted = bool(note_label)
         parts: list[Part] = [phrase]
         if subjects:
@@ -2254,8 +2343,11 @@ def describe(triggers: Iterable[Trigger], gates: Iterable[str] = ()) -> tuple[Pa
             parts += [f" ({note_label} ", *code_list(shown), ")"]
         if gate_parts and "pull request" in phrase:
             parts += [" labelled ", *gate_parts]
+        if asked:
+            parts += [" if ", Code(asked)]
         phrases.append(parts)
-    return phrase_list(phrases, apart=noted)
+    # a trigger's own condition must not read as if it held for the next: `; ` between them all
+    return phrase_list(phrases, apart=noted or any(key[5] for key in groups))
 
 
 def _labels(triggers: Iterable[Trigger]) -> list[str]:
@@ -2438,6 +2530,14 @@ def _undecided(source: str | None, scenarios: Iterable[Scenario]) -> tuple[Part,
     undecided = [s for s in scenarios if condition(source, _with_results(s.scope.if_lookup)) == BOTH]
     if not undecided:
         return ()
+    # what it still asks once each trigger's own values are in (miniflux's package release asks
+    # `github.event_name == 'push' && github.repository_owner == 'miniflux'` on a tag push)
+    left = {residual(source, _with_results(s.scope.if_lookup)) for s in undecided}
+    if len(left) == 1 and (asked := left.pop()) and len(asked) <= SHOWN_CONDITION and "|" not in asked:
+        # asked on some triggers only, the others running it outright: which ones (dashy's release
+        # step, on a tag push only; a manual dispatch always releases)
+        holds = any(condition(source, _with_results(s.scope.if_lookup)) == frozenset({True}) for s in scenarios)
+        return (", if ", Code(asked), *((" on ", *describe(_triggers(undecided))) if holds else ()))
     body = _condition_body(source)
     while _STATUS_PREFIX.match(body):
         body = _STATUS_PREFIX.sub("", body, count=1)

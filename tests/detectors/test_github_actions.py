@@ -1005,6 +1005,36 @@ def test_provisioned_and_destroyed_environment_via_reusable_workflow(ephemeral: 
     assert e2e.attrs["manual"] is False and "comment /test-e2e" in e2e.attrs["triggers"]
 
 
+def test_what_a_condition_asks_on_one_trigger_is_said_at_that_trigger(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # miniflux: its package tests run on pull requests, and on schedule only in its own repository;
+    # "depending on github.repository_owner" did not say which trigger it gates, nor how
+    scanned = scan(tmp_path_factory, "asked", {
+        W + "packages.yml": (
+            "on:\n  workflow_dispatch:\n  push:\n    tags: ['[0-9]+.[0-9]+.[0-9]+']\n"
+            "  schedule:\n    - cron: '0 0 * * 1,4'\n  pull_request:\n    branches: [main]\njobs:\n"
+            "  test-packages:\n"
+            "    if: (github.event_name == 'schedule' && github.repository_owner == 'miniflux')\n"
+            "      || github.event_name == 'pull_request'\n"
+            "    runs-on: ubuntu-latest\n    steps:\n      - run: docker build -t acme/deb-builder .\n"
+            "  publish:\n    if: github.event_name == 'push' && github.repository_owner == 'miniflux'\n"
+            "    runs-on: ubuntu-latest\n    steps:\n      - run: docker build -t acme/deb-release .\n"
+            "  smoke:\n    needs: test-packages\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - run: docker build -t acme/smoke .\n"
+        ),
+    })
+    tests = one(ours(scanned, "ci.build"), "acme/deb-builder")
+    assert tests.text.endswith("on schedule (0 0 * * 1,4) if github.repository_owner == 'miniflux'; "
+                               "pull requests to main"), tests.text
+    # one trigger, on which the event test holds: what is left is the owner
+    publish = one(ours(scanned, "ci.build"), "acme/deb-release")
+    assert publish.text.endswith("on tag push [0-9]+.[0-9]+.[0-9]+, if github.repository_owner == 'miniflux'")
+    # the job after it asks the same on that trigger
+    smoke = one(ours(scanned, "ci.build"), "acme/smoke")
+    assert smoke.text.endswith("on schedule (0 0 * * 1,4) if github.repository_owner == 'miniflux'; "
+                               "pull requests to main"), smoke.text
+
+
 def test_an_undecided_condition_is_named_after_the_triggers(tmp_path_factory: pytest.TempPathFactory) -> None:
     # release-please's pattern: the reusable build runs on push to main only when a release was
     # cut; a job gated by the event alone, or by a pull request label, needs no clause of its own.
@@ -1062,10 +1092,10 @@ jobs:
     assert (".github/workflows/release.yml", 16) in [(e.path, e.line) for e in build.evidence]
     deploy = one(ours(scanned, "ci.deploy.automated"), "production")
     assert deploy.text.startswith("Push to main, if needs.release-please.outputs.created: deploys")
-    # a condition no code span can hold (`||`) is named by what the scan cannot know; the status
-    # part holds on the success path the document describes
+    # a condition that holds outright on one trigger (pull requests) says what it still asks on the
+    # other, at that trigger; the status part holds on the success path the document describes
     docs = one(ours(scanned, "ci.build"), "ghcr.io/acme/docs")
-    assert docs.text.endswith("on push to main and pull requests, depending on needs.release-please.outputs.skip")
+    assert docs.text.endswith("on push to main if needs.release-please.outputs.skip != 'true'; pull requests")
     # a job that needs the release job runs only where it ran, unless it checks the status itself
     smoke = one(ours(scanned, "ci.test.e2e"), "Playwright")
     assert "push to main and pull requests" in smoke.text and ", if " not in smoke.text
