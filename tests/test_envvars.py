@@ -335,3 +335,12 @@ def test_laravel_s_mail_username_and_password_are_its_smtp_mailer_s() -> None:
                  var("MAIL_PASSWORD", "null", 4))
     [auth] = [f for f in facts if f.field == "ext.auth"]
     assert (auth.service, auth.text) == ("smtp", "Username and password (MAIL_PASSWORD, MAIL_USERNAME)")
+
+
+def test_a_debug_switch_is_no_log_level_but_debug_namespaces_are() -> None:
+    # pixelfed's Let's Encrypt companion sets DEBUG=0, miniflux's example DEBUG=1: a debug mode on
+    # or off; `DEBUG=app:*` is what the `debug` package logs
+    for value in ("0", "1", "true", "False", ""):
+        assert not [f for f in read(var("DEBUG", value)) if f.field == "log.levels"], value
+    [level] = [f for f in read(var("DEBUG", "app:*,-app:verbose")) if f.field == "log.levels"]
+    assert "DEBUG=app:*,-app:verbose" in level.text

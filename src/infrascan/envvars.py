@@ -42,6 +42,8 @@ class Variable:
 # A Helm values key keeps its component's path (`INJECTOR.LOGLEVEL`: vault-helm's injector, not its server).
 LOG_LEVEL_NAMES = re.compile(
     r"^(?:[A-Z0-9_-]+\.)*(?:[A-Z0-9]+_)*(?:LOG_?LEVEL|LOGGING_?LEVEL|LOG_FORMAT)$|^RUST_LOG$|^DEBUG$")
+
+
 # A switch that has the application apply its own migrations as it starts (miniflux's
 # `RUN_MIGRATIONS=1`, `*_AUTO_MIGRATE=true`, `MIGRATE_ON_STARTUP`): known by its name only, as the
 # code that reads it is not read; set to a true value it is the migration strategy's lead.
@@ -49,6 +51,15 @@ MIGRATE_ON_START_NAMES = re.compile(
     r"^(?:[A-Z0-9_]*_)?(?:RUN_(?:DB_)?MIGRATIONS?|AUTO_?MIGRATE|AUTO_?MIGRATIONS?|MIGRATE_ON_START(?:UP)?"
     r"|(?:DB|DATABASE)_(?:AUTO_)?MIGRATE)$")
 _TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
+
+
+def _debug_switch(name: str, value: str) -> bool:
+    """`DEBUG=1` or `DEBUG=false` turns a debug mode on or off (pixelfed's Let's Encrypt companion,
+    miniflux's long-removed option), which says no log level; `DEBUG=app:*` names the namespaces
+    the `debug` package logs, which does."""
+    return name == "DEBUG" and (value.strip().strip("'\"").lower() in (*_TRUE_VALUES, "0", "false", "no", "off", ""))
+
+
 # The same setting as a configuration key (Helm values `logLevel: info`, `log_level: debug`).
 LOG_LEVEL_KEYS = re.compile(r"^(?:log_?level|logging_?level)$", re.I)
 ENV_SELECTORS = frozenset(
@@ -504,7 +515,7 @@ class VariableReader:
         return None
 
     def _setting(self, var: Variable, name: str) -> list[Fact]:
-        if LOG_LEVEL_NAMES.match(name) and var.value is not None:
+        if LOG_LEVEL_NAMES.match(name) and var.value is not None and not _debug_switch(name, var.value):
             return [self._log_level(var)]
         if name in ENV_SELECTORS and var.value:
             return [self._selector(var)]
