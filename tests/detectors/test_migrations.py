@@ -149,7 +149,9 @@ def test_goose_as_a_library_of_the_enclosing_module_may_apply_its_migrations(tmp
     assert app.confidence is Confidence.HINT
     assert "github.com/pressly/goose/v3 is a runtime dependency in app/go.mod" in app.text
     assert "may apply them itself (goose.Up at start-up or in a command" in app.text
-    assert "no pipeline, release, hook or start step" in hints["unapplied:goose:svc/db/migrations"].text
+    assert hints["unapplied:goose:svc/db/migrations"].text == (
+        "goose: 1 migration in svc/db/migrations, but no deploy, release, hook or start step that "
+        "applies them was found (migrating a CI job's test database is not one)")
 
 
 def test_atlas_counts_the_sql_files_beside_its_sum_file(tmp_path: Path) -> None:
@@ -189,7 +191,7 @@ def test_migrations_of_test_fixtures_are_not_the_applications(tmp_path: Path) ->
 
 def test_unapplied_hint_names_the_script_that_would_apply_them(tmp_path: Path) -> None:
     (hint,) = unapplied(scan_tree(tmp_path, tree("prisma")))
-    assert hint.text.startswith("Prisma Migrate: 4 migration folders in prisma/migrations, but no pipeline")
+    assert hint.text.startswith("Prisma Migrate: 4 migration folders in prisma/migrations, but no deploy, release")
     assert "package.json script db:deploy in package.json runs prisma migrate deploy" in hint.text
     assert (hint.evidence[0].path, hint.evidence[0].line) == ("package.json", 4)
 
