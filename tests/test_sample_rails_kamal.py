@@ -31,11 +31,16 @@ def test_each_environment_s_url_and_database(scanned: Scanned) -> None:
     assert production.confidence is Confidence.INFERRED  # a bare deploy's environment is assumed, and says so
     assert texts(facts_for(model, "env.url", env="staging")) == [
         "https://staging.acme-books.io (kamal-proxy host of Kamal destination staging)"]
-    for env in ("production", "staging"):
-        [db] = facts_for(model, "env.database", env=env)
-        assert db.tech == "postgresql" and db.attrs["version"] == "17" and "accessory db" in db.text
-    [dev] = facts_for(model, "env.database", env="development")
-    assert dev.evidence[0].path == "docker-compose.yml"
+    [staging] = facts_for(model, "env.database", env="staging")
+    assert staging.tech == "postgresql" and staging.attrs["version"] == "17" and "accessory db" in staging.text
+    # production: the accessory Kamal runs, and config/database.yml's three databases on it
+    production = {f.evidence[0].path: f for f in facts_for(model, "env.database", env="production")}
+    accessory, rails = production["config/deploy.yml"], production["config/database.yml"]
+    assert accessory.attrs["version"] == "17" and "accessory db" in accessory.text
+    assert rails.text == ("PostgreSQL: Rails databases primary, cache, queue (adapter: postgresql) "
+                          "in config/database.yml")
+    dev = facts_for(model, "env.database", env="development")
+    assert sorted(f.evidence[0].path for f in dev) == ["config/database.yml", "docker-compose.yml"]
 
 
 def test_deployment_is_kamal_from_ci_and_by_hand(scanned: Scanned) -> None:

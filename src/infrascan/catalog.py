@@ -33,7 +33,8 @@ Entry keys:
     (`gcr.io/distroless/nodejs*`: `nodejs24-debian12` runs Node.js 24)
     env_names: exact variable names; env_prefixes: name prefixes matched on whole `_` tokens at
     the start; env_words: token sequences matched anywhere (distinctive vendor names)
-    url_schemes, hosts (host names or suffixes), terraform (resource types, trailing * = prefix),
+    url_schemes, rails_adapters (`adapter:` values of Rails' config/database.yml), hosts (host
+    names or suffixes), terraform (resource types, trailing * = prefix),
     helm (subchart names), packages (per ecosystem: pypi, npm, gem, go, maven, composer, cargo,
     nuget, hex), tracers (packages, as `packages`, that are the technology's tracing agent: a
     dependency on one is performance monitoring, as Datadog's `dd-trace` is), mobile_sdks (packages,
@@ -94,6 +95,7 @@ SIGNAL_KEYS = (
     "env_prefixes",
     "env_words",
     "url_schemes",
+    "rails_adapters",
     "hosts",
     "terraform",
     "helm",
@@ -202,6 +204,7 @@ class Catalog:
         self._env_words: list[tuple[tuple[str, ...], Tech]] = []
         self._env_memo: dict[str, tuple[Tech, ...]] = {}
         self._schemes: dict[str, Tech] = {}
+        self._rails_adapters: dict[str, Tech] = {}
         self._hosts: list[tuple[str, Tech]] = []
         self._tf_exact: dict[str, Tech] = {}
         self._tf_prefix: list[tuple[str, Tech]] = []
@@ -273,6 +276,8 @@ class Catalog:
             self._env_words.append((tuple(word.upper().split("_")), tech))
         for scheme in sig.get("url_schemes", []):
             self._schemes.setdefault(scheme.lower(), tech)
+        for adapter in sig.get("rails_adapters", []):
+            self._rails_adapters.setdefault(adapter.lower(), tech)
         for extension in sig.get("php_extensions", []):
             self._php_extensions.setdefault(extension.lower(), tech)
         for driver in sig.get("log_drivers", []):
@@ -371,6 +376,10 @@ class Catalog:
 
     def by_url_scheme(self, scheme: str) -> Tech | None:
         return self._schemes.get(scheme.lower())
+
+    def by_rails_adapter(self, adapter: str) -> Tech | None:
+        """The engine a Rails `config/database.yml` adapter connects to (`trilogy`: MySQL)."""
+        return self._rails_adapters.get(adapter.lower())
 
     def by_log_driver(self, driver: str) -> Tech | None:
         """The service a Docker log driver ships container logs to (`awslogs`: CloudWatch)."""
