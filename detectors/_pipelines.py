@@ -38,11 +38,12 @@ from infrascan.detector import Detector, Record, ResolveContext
 from infrascan.environments import STAGING, env_from_name, normalise, without_dynamic
 from infrascan.model import Code, Confidence, Fact, Part, capitalised, code_list, one_line, phrase_list, text
 from infrascan.shellarms import arm_allows, call_arguments
-from infrascan.source import folder_of, near_folder
+from infrascan.source import folder_of, near_folder, repo_path
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import load_table
 
 JOB_RECORD = "pipeline.job"
+_CD = re.compile(r"cd\s+([\w.-]+(?:/[\w.-]+)*)/?")  # a move into a repository folder, not `cd $DIR`
 LEVEL_FIELDS = {"unit": "ci.test.unit", "integration": "ci.test.integration", "e2e": "ci.test.e2e"}
 # Kinds in the order a deploy runs them; deploy.steps lists a job's steps in this order.
 STEP_KINDS = ("build", "push", "migrate", "deploy", "verify")
@@ -479,15 +480,21 @@ class PipelineFacts:
 
     def _found(self, job: Job) -> list[Found]:
         out: list[Found] = []
-        near = near_folder(job.pipeline)
         for index, step in enumerate(job.steps):
             path = step.path or job.pipeline
+            # a step's commands run in one shell: `cd api_tests/` moves the ones after it (lemmy's
+            # `pnpm api-test-multiple` is api_tests/package.json's script)
+            near = near_folder(job.pipeline)
             for d in step.does:
                 name = step.ref or step.title
                 note = d.get("note") if d["kind"] in ("verify", "rollback") or step.ref else ""
                 c = _classification(d, f"{name} ({note})" if note else name)
                 out.append(Found(c, index, step.title, path, d.get("line") or step.line, (), step.on_failure))
             for command, line in step.commands:
+                moved = _CD.fullmatch(command.strip())
+                if moved:
+                    near = repo_path(near, moved.group(1))
+                    continue
                 for c in classify(command):
                     if c.kind == "indirect":
                         for r in self.tasks.resolve(c, near):

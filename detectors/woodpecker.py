@@ -1,0 +1,196 @@
+"""Woodpecker CI: `.woodpecker.yml` (or `.yaml`) and each workflow of a `.woodpecker/` folder.
+
+A workflow is a list or map of `steps` (`pipeline:` in Woodpecker before 1.0), each a container
+`image` that runs `commands`, or a plugin image configured by `settings` (a Docker build and push
+with `woodpeckerci/plugin-docker-buildx`; data in `data/pipeline_steps.yaml`). `services` start
+beside the steps (a database for the tests). Every step is read as a job: the steps run one after
+the other unless `depends_on` says otherwise.
+
+What runs a step is its `when:` (one filter, or a list of filters any of which may hold), or
+else the workflow's: an `event` (`push`, `pull_request`, `tag`, `cron`, `manual`, `deployment`)
+and a `branch` (a pattern, a list, or `include`/`exclude`). A filter on `status`, `path`,
+`evaluate` or `matrix` narrows when a step runs without saying which event runs it; a step with no
+event filter runs on every event Woodpecker sends the workflow, and is said so. Lemmy's CI is one
+such file: its tests on pull requests, its images pushed to Docker Hub on tags and a nightly cron.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infrascan.detector import Detector, Extraction, ResolveContext, SourceFile
+from infrascan.model import Code, Fact, text
+from infrascan.yamlload import YDict, YList, line_of
+
+from ._pipelines import Job, PipelineFacts, Step, Trigger, script_commands, service_entry, step_catalog
+
+CI = "woodpecker"
+_EVENTS = {
+    "push": "push",
+    "pull_request": "pull_request",
+    "tag": "tag",
+    "cron": "schedule",
+    "manual": "manual",
+    "deployment": "manual",
+}
+_EVERY_EVENT = "every event Woodpecker runs the workflow on (no `event` filter)"
+_MANUAL_HOW = {
+    "manual": text("a manual run from the Woodpecker UI or ", Code("woodpecker-cli pipeline create")),
+    "deployment": text("a ", Code("deployment"), " event (", Code("woodpecker-cli pipeline deploy"), " or the UI)"),
+}
+
+
+class WoodpeckerDetector(Detector):
+    name = "woodpecker"
+    version = "1"
+    description = "Woodpecker CI workflows: steps and their `when` filters, plugins, services"
+    patterns = (".woodpecker.{yml,yaml}", ".woodpecker/*.{yml,yaml}")
+    looks_for = {
+        "ci.build": "build commands and Docker plugins in Woodpecker workflows",
+        "ci.test.unit": "test commands in Woodpecker workflow steps",
+        "ci.test.integration": "test steps beside database services in Woodpecker workflows",
+        "ci.test.e2e": "browser-test commands in Woodpecker workflow steps",
+        "ci.deploy.manual": "deploy steps of manual and deployment events in Woodpecker workflows",
+        "ci.deploy.automated": "deploy steps on push, tag and cron events in Woodpecker workflows",
+        "deploy.steps": "steps of Woodpecker deploy workflows",
+    }
+
+    def extract(self, file: SourceFile) -> Extraction:
+        out = Extraction()
+        doc = self.yaml_mapping(file, out)
+        if doc is None:
+            return out
+        steps = doc.get("steps", doc.get("pipeline"))
+        if not isinstance(steps, (YDict, YList)):
+            out.diagnostics.append(self.diagnostic(file.path, doc.line, "no `steps:`; not a Woodpecker workflow"))
+            return out
+        workflow_when = _filters(doc.get("when"))
+        services = _services(doc.get("services"))
+        named = list(steps.items()) if isinstance(steps, YDict) else [
+            (str(step.get("name") or f"step {n + 1}") if isinstance(step, dict) else f"step {n + 1}", step)
+            for n, step in enumerate(steps)]
+        jobs: list[Job] = []
+        previous = ""
+        for index, (name, step) in enumerate(named):
+            line = line_of(steps, name if isinstance(steps, YDict) else index, doc.line)
+            if not isinstance(step, YDict):
+                out.diagnostics.append(self.diagnostic(file.path, line, f"step `{name}` is not a map; skipped"))
+                continue
+            filters = _filters(step.get("when")) or workflow_when
+            needs = [str(n) for n in step["depends_on"]] if isinstance(step.get("depends_on"), list) else (
+                [previous] if previous else [])
+            triggers = _triggers(filters)
+            # a step only a person starts (a manual run, or a deployment event sent by
+            # `woodpecker-cli deploy` or the UI) is a manual one
+            manual = [e for f in filters for e in _values(f.get("event")) if _EVENTS.get(e) == "manual"]
+            job = Job(
+                ci=CI,
+                pipeline=file.path,
+                job=str(name),
+                index=index,
+                line=line,
+                needs=needs,
+                triggers=triggers,
+                manual=bool(triggers) and all(t.kind == "manual" for t in triggers),
+                manual_how=_MANUAL_HOW.get(manual[0], ()) if manual else (),
+                gate_line=line_of(step, "when", line),
+                names=[str(name), file.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]],
+                services=services,
+            )
+            job.steps = [self._step(file, str(name), step, line)]
+            jobs.append(job)
+            previous = str(name)
+        out.records.extend(job.to_record() for job in jobs)
+        return out
+
+    @staticmethod
+    def _step(file: SourceFile, name: str, step: YDict, line: int) -> Step:
+        commands = step.get("commands")
+        if isinstance(commands, str):
+            commands = [commands]
+        if isinstance(commands, list):
+            found: list[tuple[str, int]] = []
+            for index, command in enumerate(commands):
+                if isinstance(command, (str, int)):
+                    at = line_of(commands, index, line) if isinstance(commands, YList) else line_of(step, "commands")
+                    found += script_commands(file.text, at, str(command))
+            return Step(title=name, line=line, commands=found)
+        image = str(step.get("image") or "")
+        settings = step.get("settings")
+        plugin = step_catalog().lookup("woodpecker_plugins", "image", image.split(":", 1)[0],
+                                       settings if isinstance(settings, dict) else {})
+        result = Step(title=name, line=line, ref=image)
+        if plugin is not None:
+            result.does = plugin.does
+            result.commands = [(c, line) for c in plugin.commands]
+        return result
+
+    def resolve(self, ctx: ResolveContext) -> list[Fact]:
+        return PipelineFacts(self, ctx).facts()
+
+
+def _filters(when: Any) -> list[dict[str, Any]]:
+    """A `when:` as the list of filters any of which runs the step."""
+    if isinstance(when, dict):
+        return [dict(when)]
+    if isinstance(when, list):
+        return [dict(f) for f in when if isinstance(f, dict)]
+    return []
+
+
+def _values(value: Any) -> list[str]:
+    if isinstance(value, (str, int)):
+        return [str(value)]
+    if isinstance(value, list):
+        return [str(v) for v in value if isinstance(v, (str, int))]
+    if isinstance(value, dict):
+        return _values(value.get("include"))
+    return []
+
+
+def _triggers(filters: list[dict[str, Any]]) -> list[Trigger]:
+    """What runs a step: each filter's events, for pushes and pull requests on its branches."""
+    if not filters:
+        return [Trigger("external", _EVERY_EVENT)]
+    found: list[Trigger] = []
+    for flt in filters:
+        events = _values(flt.get("event"))
+        branches = _values(flt.get("branch")) or [""]
+        excluded = _values(flt["branch"].get("exclude")) if isinstance(flt.get("branch"), dict) else []
+        if not events:
+            found.append(Trigger("external", _EVERY_EVENT))
+            continue
+        for event in events:
+            kind = _EVENTS.get(event)
+            if kind is None:
+                continue
+            if kind in ("push", "pull_request"):
+                found += [Trigger(kind, branch, tuple(excluded) if not branch else ()) for branch in branches]
+            elif kind == "tag":
+                found.append(Trigger("tag", _tag_pattern(flt)))
+            elif kind == "schedule":  # cron jobs are set in Woodpecker; a filter may name them
+                named = _values(flt.get("cron"))
+                said = f"cron job {', '.join(named)}" if named else "cron jobs set in Woodpecker"
+                found.append(Trigger("external", said))
+            else:
+                found.append(Trigger("manual", "a manual run" if event == "manual" else "a deployment event"))
+    return list({(t.kind, t.value, t.ignored): t for t in found}.values())
+
+
+def _tag_pattern(flt: dict[str, Any]) -> str:
+    """`ref: refs/tags/v*` names the tags; anything else is every tag."""
+    refs = [r.removeprefix("refs/tags/") for r in _values(flt.get("ref")) if r.startswith("refs/tags/")]
+    return ", ".join(refs)
+
+
+def _services(services: Any) -> list[dict[str, Any]]:
+    named = list(services.items()) if isinstance(services, YDict) else [
+        (str(s.get("name") or ""), s) for s in services if isinstance(s, dict)] if isinstance(services, YList) else []
+    out = []
+    for index, (name, spec) in enumerate(named):
+        image = spec.get("image") if isinstance(spec, dict) else None
+        if isinstance(image, str):
+            where = line_of(services, name if isinstance(services, YDict) else index)
+            out.append(service_entry(image, str(name), where))
+    return out
+
