@@ -154,6 +154,7 @@ class Knowledge:
     image_inputs: re.Pattern[str]
     checkout: re.Pattern[str]
     plumbing: re.Pattern[str]
+    package_indexes: re.Pattern[str]
 
     def action(self, uses: str) -> ActionSpec | None:
         """The entry for `owner/repo[/path]@ref`; a sub-path action falls back to its repository."""
@@ -3569,6 +3570,8 @@ class FactBuilder:
         if declared["url"]:
             url = scenario.scope.expand(declared["url"])
             host = _ANY_SCHEME.sub("", url).split("/", 1)[0].split(":", 1)[0]
+            if self.know.package_indexes.match(host):
+                return facts  # a publishing gate (a package index's page), not where the application runs
             if "${{" not in url and _HTTP_SCHEME.match(url) and not _PLACEHOLDER_HOST.match(host):
                 facts.append(
                     Fact(

@@ -74,6 +74,31 @@ ROWS: list[tuple[str, str]] = [
     ('pnpm -r publish --access public', 'build:nodejs'),
     # negative: a script whose name starts with publish
     ('npm run publish-docs', 'indirect:npm@publish-docs'),
+    # PyPI's packaging guide; uv, poetry, flit, hatch and pdm docs
+    ('python3 -m twine upload --repository testpypi dist/*', 'build:python'),
+    ('twine upload dist/*', 'build:python'),
+    ('uv publish --trusted-publishing always', 'build:python'),
+    ('poetry publish --build', 'build:python'),
+    ('hatch publish', 'build:python'),
+    ('poetry publish --dry-run', ''),
+    ('twine check dist/*', ''),
+    # LemmyNet/lemmy .woodpecker.yml: its tag pipeline publishes the workspace; its PR check tries it
+    ('cargo publish --workspace --token "$CARGO_API_TOKEN" --allow-dirty --no-verify', 'build:rust'),
+    ('cargo publish --workspace --dry-run', ''),
+    ('cargo publish -p lemmy_api_common', 'build:rust'),
+    ('cargo publish -n', ''),
+    ('cargo package', ''),
+    ('cargo publish --locked', 'build:rust'),
+    ('cargo publish --registry my-registry', 'build:rust'),
+    ('cargo publish --token ${CRATES_IO_TOKEN}', 'build:rust'),
+    # RubyGems guides: publishing your gem
+    ('gem push pkg/feeds-1.2.0.gem', 'build:ruby'),
+    ('gem push --key github --host https://rubygems.pkg.github.com/acme feeds-1.2.0.gem', 'build:ruby'),
+    ('gem build feeds.gemspec', ''),
+    ('gem push *.gem', 'build:ruby'),
+    ('gem push --host https://rubygems.org pkg/*.gem', 'build:ruby'),
+    ('gem push "$GEM_FILE"', 'build:ruby'),
+    ('gem install bundler', ''),
     # mastodon/mastodon: .github/workflows/test-js.yml
     ('yarn test:js', 'indirect:npm@test:js'),
     ('yarn --frozen-lockfile', ''),

@@ -1280,6 +1280,8 @@ ACTION_ROWS: list[tuple[str, tuple[str, ...]]] = [
     # memos' release.yml, dashy's draft-release.yml, koel's release.yml
     ("softprops/action-gh-release@v2", ("build",)),
     ("ncipollo/release-action@v1", ("build",)),
+    # netbox's release.yml: Test PyPI through trusted publishing
+    ("pypa/gh-action-pypi-publish@release/v1", ("build",)),
     # release-drafter drafts notes, and on pull requests only labels them (paperless-ngx): no release said
     ("release-drafter/release-drafter@v6", ()),
     # traefik-helm-chart release.yaml
@@ -2601,3 +2603,21 @@ def test_steps_in_a_parallel_block_are_steps(tmp_path_factory: pytest.TempPathFa
     assert [f.text.split(" in job")[0] for f in ours(scanned, "ci.test.unit")] == ["Vitest"]
     [e2e] = ours(scanned, "ci.test.e2e")
     assert e2e.text.startswith("Playwright in job tests") and 13 in [e.line for e in e2e.evidence], e2e.text
+
+
+def test_a_package_index_environment_is_a_publishing_gate(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # netbox: environment `testpypi` (url test.pypi.org) guards trusted publishing; it was an
+    # environment block of its own, and the upload itself was said nowhere
+    scanned = scan(tmp_path_factory, "pypi-gate", {
+        W + "release.yml": (
+            "on:\n  push:\n    tags: ['v*']\njobs:\n  publish:\n    runs-on: ubuntu-latest\n"
+            "    environment:\n      name: testpypi\n      url: https://test.pypi.org/p/netbox\n"
+            "    permissions:\n      id-token: write\n    steps:\n"
+            "      - uses: pypa/gh-action-pypi-publish@release/v1\n        with:\n"
+            "          repository-url: https://test.pypi.org/legacy/\n"
+        ),
+    })
+    assert not [f for f in scanned.model.facts if f.env == "testpypi"]
+    [build] = ours(scanned, "ci.build")
+    assert build.text.startswith("A package published to a Python package index with pypa/gh-action-pypi-publish "
+                                 "in job publish (release.yml), on tag push v*"), build.text
