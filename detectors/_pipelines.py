@@ -633,11 +633,14 @@ class PipelineFacts:
             )
             built_images.update(images)
             image = f.c.tool in image_tools()
+            makes = f.c.detail.get("makes") or []  # what a publish makes (`cargo publish`: crates on crates.io)
             what: tuple[Part, ...] = (
                 text("Image ", Code(images[0]), " built")
                 if images and image
                 else text("Image built with ", Code(_short(f.c.command)))
                 if image
+                else capitalised(text(str(makes[0]), ": ", Code(_short(f.c.command))))
+                if makes
                 else text(self._tool(f.c.tool), " build ", Code(_short(f.c.command)))
             )
             where = text(" and pushed to ", *_registry_parts(registries)) if pushed else ()

@@ -100,3 +100,15 @@ def test_plugin_rows(image: str, settings: dict[str, str], does: list[str]) -> N
 def test_every_plugin_entry_has_a_row() -> None:
     rows = {"woodpeckerci/plugin-docker-buildx", "plugins/docker", "woodpeckerci/plugin-kaniko", "plugins/kaniko"}
     assert set(step_catalog().keys("woodpecker_plugins", "image")) == rows
+
+
+def test_a_publish_says_what_it_publishes(tmp_path: Path) -> None:
+    # lemmy publishes its crates on every tag; the dry run on pull requests publishes nothing
+    workflow = ("steps:\n  check:\n    image: rust\n    commands: [cargo publish --workspace --dry-run]\n"
+                "    when:\n      event: pull_request\n"
+                "  publish:\n    image: rust\n    commands:\n"
+                "      - cargo publish --workspace --token \"$CARGO_API_TOKEN\"\n    when:\n      event: tag\n")
+    scanned = scan_tree(tmp_path, {".woodpecker.yml": workflow})
+    assert ours(facts_for(scanned.model, "ci.build")) == [
+        'Crates published to crates.io: cargo publish --workspace --token "$CARGO_API_TOKEN" in job publish '
+        "(.woodpecker.yml), on every tag"]
