@@ -59,6 +59,9 @@ _PLACEHOLDER = re.compile(r"(?i)please[_-]|(?:change|replace|set)[_-]?me\b|must[
 _SECRET_ARG = re.compile(
     r"(?:^|_)(?:SECRET|TOKEN|PASSWORD|PASSWD|PWD|APIKEY|API_KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?|AUTH_KEY)(?:_|$)"
 )
+# What a credential-named argument holds when its name ends so: a version, an address, a path or a
+# name, not the secret (cloudposse's ARG ECR_CREDENTIAL_HELPER_VERSION=0.5.0, a download's version).
+_NOT_SECRET_ARG = re.compile(r"_(?:VERSION|VER|URL|URI|HOST|PORT|PATH|FILE|DIR|NAME|TYPE|ENABLED)$")
 _ROOT_USERS = frozenset({"root", "0"})
 _ROOT = "root"
 
@@ -145,7 +148,7 @@ def _reference_pattern(written: str) -> re.Pattern[str]:
 def secret_build_arg(name: str) -> bool:
     """`ARG NPM_TOKEN` is a credential baked into the image history; `ARG NEXT_PUBLIC_PR_AUTHOR` is not."""
     bare, public = public_suffix(name)
-    return not public and bool(_SECRET_ARG.search(bare))
+    return not public and bool(_SECRET_ARG.search(bare)) and not _NOT_SECRET_ARG.search(bare)
 
 
 @dataclass

@@ -264,6 +264,9 @@ def test_build_args_that_look_like_secrets_are_diagnosed() -> None:
     assert not secret_build_arg("NEXT_PUBLIC_PREVIEW_PR_AUTHOR")  # "AUTH" inside AUTHOR, and public
     assert not secret_build_arg("KEYCLOAK_VERSION")
     assert secret_build_arg("GITHUB_TOKEN") and secret_build_arg("DB_PASSWORD")
+    # a credential tool's version, a token file's path: not the secret (cloudposse's runner image)
+    assert not secret_build_arg("ECR_CREDENTIAL_HELPER_VERSION") and not secret_build_arg("NPM_TOKEN_FILE")
+    assert secret_build_arg("SECRET_KEY_BASE") and secret_build_arg("AWS_SECRET_ACCESS_KEY")
 
 
 # -- broken input ----------------------------------------------------------------------------------
