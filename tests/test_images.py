@@ -85,6 +85,10 @@ def test_tag_version(tag: str, scheme: str, minor_below: int | None, expected: s
         ("node:bookworm-slim", "Node.js (version unpinned)"),
         ("ghcr.io/tursodatabase/libsql-server:e4beaca", "Turso (libSQL) (tag e4beaca)"),  # openstatus test.yml
         ("stripe/stripe-mock:0.186", "Stripe"),  # services have no version scheme
+        # solidtime: FrankenPHP's tags lead with its own version; the PHP one follows `php`
+        ("dunglas/frankenphp:1.8-php8.3", "PHP 8.3"),
+        ("dunglas/frankenphp:1-builder-php8.4-bookworm", "PHP 8.4"),
+        ("dunglas/frankenphp:latest", "PHP (version unpinned)"),
     ],
 )
 def test_version_label(ref: str, label: str) -> None:

@@ -15,7 +15,9 @@ Entry keys:
   kinds of monitoring it provides (application, infrastructure, performance); version: {scheme: major (default) |
   minor | calendar | none, minor_below: N, images: [...]}; `images` names the entry's images whose tag
   is the technology's version, when its other images are companions released on their own version
-  line (node-exporter 1.9 runs beside Prometheus 3); codenames: tag words that name versions (bookworm);
+  line (node-exporter 1.9 runs beside Prometheus 3), and `words` the tag words the version follows
+  where another version leads the tag (FrankenPHP's `1.8-php8.3`); codenames: tag words that name
+  versions (bookworm);
   speaks: ids of technologies whose wire protocol it serves, so their URL schemes reach it (DocumentDB
   speaks MongoDB's: `mongodb://documentdb:10260` is DocumentDB when `documentdb` runs it);
   app_url: a platform's default URL of an app, `{app}` standing for its name (`https://{app}.fly.dev`);
@@ -141,6 +143,7 @@ class Tech:
     stand_in_hosts: tuple[str, ...] = ()
     stand_in_what: str = ""
     version_images: frozenset[str] = frozenset()
+    version_words: tuple[str, ...] = ()
     speaks: tuple[str, ...] = ()
     app_url: str = ""
     platform: bool = False
@@ -163,7 +166,8 @@ class Tech:
             # a companion image (an exporter, Confluent's Kafka): its tag is its own version, not
             # this one's; but `:latest` or no tag is unpinned whoever publishes it
             return "unpinned" if tag_version(image.tag) == "unpinned" else None
-        return tag_version(image.tag, self.version_scheme, self.minor_below, self.codenames or None)
+        return tag_version(image.tag, self.version_scheme, self.minor_below, self.codenames or None,
+                           self.version_words)
 
     def stand_in(self, host: str) -> bool:
         """Whether a host is a local stand-in for this technology (`mailpit`, `mailhog.local`)."""
@@ -245,6 +249,7 @@ class Catalog:
             version_scheme=version.get("scheme", "major"),
             minor_below=version.get("minor_below"),
             codenames=dict(entry.get("codenames", {})),
+            version_words=tuple(str(w).lower() for w in version.get("words", [])),
             signals=dict(entry.get("signals", {})),
             auth=entry.get("auth", ""),
             stand_in_hosts=tuple(h.lower() for h in (entry.get("stand_in") or {}).get("hosts", [])),
