@@ -15,7 +15,8 @@ from pathlib import PurePosixPath
 
 from infrascan.detector import Detector, Extraction, SourceFile
 from infrascan.environments import env_from_name
-from infrascan.envvars import CONNECTION_NAMES, Variable, VariableReader
+from infrascan.envselect import is_selector
+from infrascan.envvars import CONNECTION_NAMES, ENV_SELECTORS, LOG_LEVEL_NAMES, Variable, VariableReader
 from infrascan.model import Confidence
 
 from .dockerfile import resolve_args
@@ -28,14 +29,20 @@ _EXAMPLE_WORDS = re.compile(r"(?i)(?:^|[._-])(?:example|sample|template|dist|def
 MAX_VALUE_LINES = 200
 _URL_SCHEME = re.compile(r"(?:jdbc:)?([A-Za-z][A-Za-z0-9+.-]*)://")
 _REAL_FILES = frozenset({".env.development", ".env.production", ".env.test", ".env.staging"})
+_CHOICE = re.compile(r"[A-Za-z][\w.-]{0,31}")  # a word a setting chooses, never a key or a password
 
 
 def _scheme_only(var: Variable) -> str | None:
-    """What a committed file's connection URL says without a secret: `postgres://` of outline's
+    """What a committed file's value says without a secret: `postgres://` of outline's
     `DATABASE_URL=postgres://user:pass@127.0.0.1:5432/outline` names the engine. Only a value
     written `scheme://`: in `admin:pw@db:5432` or `db01.corp:5432/app` the first word is a user
-    or a host."""
-    if not CONNECTION_NAMES.search(var.name.upper()):
+    or a host. A setting that only chooses (`DB_CONNECTION=pgsql`, `APP_ENV=production`,
+    `LOG_LEVEL=debug` of solidtime's `.env.production`, which its images ship) keeps a one-word value."""
+    name = var.name.upper()
+    if is_selector(name) or name in ENV_SELECTORS or LOG_LEVEL_NAMES.match(name):
+        value = (var.value or "").strip().strip("'\"")
+        return value if _CHOICE.fullmatch(value) else None
+    if not CONNECTION_NAMES.search(name):
         return None
     match = _URL_SCHEME.match((var.value or "").strip().strip("'\""))
     return f"{match.group(1).lower()}://" if match else None

@@ -54,6 +54,12 @@ def _family_of_key() -> dict[str, Family]:
     return {key: family for family in load_families() for key in family.keys}
 
 
+def is_selector(name: str) -> bool:
+    """Whether a variable picks a backend (DB_CONNECTION, CACHE_STORE): its value is a choice, never
+    a secret."""
+    return name.upper() in _family_of_key()
+
+
 @cache
 def _selectable() -> frozenset[str]:
     """The catalog ids some selector can turn on."""

@@ -202,8 +202,9 @@ def test_planted_secrets_never_reach_any_output(scanned: Scanned) -> None:
 def test_committed_env_files_are_read_for_names_only(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, {"apps/api/.env.test": "LOG_LEVEL=debug\nRESEND_API_KEY=re_live_abcdefgh_ijklmnop\n"})
     assert texts(facts_for(scanned.model, "ext.auth", service="resend")) == ["API key or token (RESEND_API_KEY)"]
-    assert "re_live" not in scanned.markdown
-    assert "LOG_LEVEL=debug" not in scanned.markdown  # values of committed files are not shown
+    assert "re_live" not in scanned.markdown  # values of committed files are not shown...
+    # ...but for the settings that only choose a word (see the next test)
+    assert "LOG_LEVEL=debug" in scanned.markdown
 
 
 @pytest.mark.parametrize(
@@ -276,6 +277,20 @@ def test_a_committed_env_file_gives_a_connection_url_s_scheme_and_nothing_after_
     exported = scanned.markdown + to_json(scanned.model, scanned.view)
     assert not any(secret in exported for secret in ("s3cr3t-pw", "db.internal", "abcdef0123456789", "outline:",
                                                      "admin", "hunter2", "db01", "corp-internal"))
+
+
+def test_a_committed_env_file_keeps_the_settings_that_only_choose(tmp_path: Path) -> None:
+    # solidtime's .env.production, which every image build copies in: PostgreSQL and a debug log
+    # level in production, while the keys beside them stay unread
+    scanned = scan_tree(tmp_path, {".env.production": "APP_ENV=production\nAPP_KEY=base64:c2VjcmV0LWtleQ==\n"
+                                                      "LOG_LEVEL=debug\nDB_CONNECTION=pgsql\nDB_PASSWORD=Hunter2pw\n"
+                                                      "CACHE_STORE=s3cr3t/value=with+slashes\n"})
+    [database] = facts_for(scanned.model, "env.database", "production")
+    assert database.tech == "postgresql" and "DB_CONNECTION=pgsql" in database.text
+    assert [f.text for f in facts_for(scanned.model, "log.levels")] == ["LOG_LEVEL=debug in committed .env files"]
+    exported = scanned.markdown + to_json(scanned.model, scanned.view)
+    # a chosen value is one word: anything else a selector holds is not read
+    assert not any(secret in exported for secret in ("c2VjcmV0", "Hunter2pw", "s3cr3t"))
 
 
 def test_a_value_built_from_variables_above_it_is_read_expanded(tmp_path: Path) -> None:
