@@ -236,3 +236,17 @@ def test_a_store_image_a_project_builds_is_named_for_the_store_last() -> None:
     assert catalog.by_image("acme/postgres-exporter:1") is None
     assert catalog.by_image("acme/mysql-backup:2") is None
     assert catalog.by_image("postgresql") is None  # no vendor: not an image of ours to guess at
+
+
+def test_mobile_sdks_are_only_the_mobile_apps_packages() -> None:
+    # baa32f2 put Datadog's `mobile_sdks:` key in the middle of its packages, and its Ruby and Go
+    # server clients became mobile SDKs: a Rails API's Datadog then signalled no bad release
+    catalog = load_catalog()
+    assert not catalog.is_mobile_sdk("gem", "dogstatsd-ruby") and not catalog.is_mobile_sdk(
+        "go", "github.com/DataDog/datadog-go")
+    assert catalog.by_package("gem", "dogstatsd-ruby").id == "datadog"
+    for entry in raw_entries():
+        for ecosystem, names in entry.get("signals", {}).get("mobile_sdks", {}).items():
+            assert all(any(word in n.lower() for word in ("mobile", "native", "expo", "flutter", "android", "ios",
+                                                          "capacitor", "cordova"))
+                       for n in names), (entry["id"], ecosystem, names)
