@@ -52,6 +52,7 @@ from infrascan.envvars import selects_test
 from infrascan.escape import code_safe
 from infrascan.images import ImageRef
 from infrascan.model import (
+    BY_DESIGN,
     UNDESCRIBED_DEPLOY,
     Code,
     Confidence,
@@ -2823,31 +2824,35 @@ class FactBuilder:
         images = literals(values)
         return images if images and len(images) == len(values) else [image]
 
-    def services(self, run: JobRun) -> list[Part]:
+    def services(self, run: JobRun, which: Sequence[Mapping[str, Any]] | None = None) -> list[Part]:
+        """The job's service containers (or `which` of them), each by what its image runs."""
         parts: list[Part] = []
-        for i, service in enumerate(run.job["services"]):
+        for i, service in enumerate(run.job["services"] if which is None else which):
             image = self.service_image(run, service)
             found = [self.catalog.by_image(each) for each in self.service_images(run, service)]
             if i:
                 parts.append(", ")
             if found and all(found):
-                parts += [self._images_label([f for f in found if f]), " (", Code(image), ")"]
+                parts += [*self._images_label([f for f in found if f]), " (", Code(image), ")"]
             else:
                 parts.append(Code(image or service["name"]))
         return parts
 
     @staticmethod
-    def _images_label(found: list[tuple[Tech, ImageRef]]) -> str:
-        """`PostgreSQL 15`, or for a matrix of one technology's versions `PostgreSQL 15, 16 and 17`."""
+    def _images_label(found: list[tuple[Tech, ImageRef]]) -> tuple[Part, ...]:
+        """`PostgreSQL 15`, or for a matrix of one technology's versions `PostgreSQL 9.6, 10 and 11`
+        (in version order)."""
         labels = list(dict.fromkeys(tech.image_label(ref) for tech, ref in found))
-        name = found[0][0].name + " "
-        if len(labels) > 1 and len({tech.id for tech, _ in found}) == 1 and all(la.startswith(name) for la in labels):
-            versions = [label[len(name):] for label in labels]
-            return name + ", ".join(versions[:-1]) + " and " + versions[-1]
-        return ", ".join(labels[:-1]) + " and " + labels[-1] if len(labels) > 1 else labels[0]
+        tech = found[0][0]
+        versions = [label[len(tech.name) + 1:] for label in labels if label.startswith(tech.name + " ")]
+        if len(labels) > 1 and len({t.id for t, _ in found}) == 1 and len(versions) == len(labels) \
+                and all(v[:1].isdigit() for v in versions):
+            ordered = sorted(versions, key=lambda v: [int(n) if n.isdigit() else 0 for n in re.split(r"\D+", v) if n])
+            return text(tech.name, " ", *phrase_list([v] for v in ordered))
+        return phrase_list([label] for label in labels)
 
-    def has_store_service(self, run: JobRun) -> bool:
-        return any(self.catalog.is_data_store_image(image) for s in run.job["services"]
+    def has_store_service(self, run: JobRun, which: Sequence[Mapping[str, Any]] | None = None) -> bool:
+        return any(self.catalog.is_data_store_image(image) for s in (run.job["services"] if which is None else which)
                    for image in self.service_images(run, s))
 
     def tool_name(self, tool: str) -> str:
@@ -3288,6 +3293,16 @@ class FactBuilder:
         return facts + [self._database_suite_hint(g, f) for g, f in zip(groups.values(), facts, strict=True)
                         if g["by_design"]]
 
+    def _started(self, services: list[Found]) -> tuple[Part, ...]:
+        """`databases started by `cmd`, `cmd``: the steps before a test that start what it uses; beyond
+        the first, only database starts (a script that merely mentions `docker compose up` in a
+        message, langfuse's timeout echo, matches the compose pattern too)."""
+        databases = self.know.runner_stores
+        starts = list(dict.fromkeys(f.command for i, f in enumerate(services)
+                                    if not i or databases.search(f.command) or _ACTION_NAME.match(f.command)))
+        what = "containers" if all(self.know.compose_up.search(c) for c in starts) else "databases"
+        return (f"{what} started by ", *code_list([_short(c, 80) for c in starts], 3))
+
     def _database_suite_hint(self, group: dict[str, Any], fact: Fact) -> Fact:
         """A lead for the integration field when a suite runs beside database services but counts as
         unit tests because its runner makes a test database on every run (netbox's Django suite with
@@ -3296,12 +3311,13 @@ class FactBuilder:
         it is not there."""
         run, step, found = group["run"], group["step"], group["found"]
         name = self.know.test_tools.get(found.tool, "") or found.tool or found.entry
-        services = ["services ", *self.services(run)] if run.job["services"] else \
-            ["databases started by ", *code_list([_short(f.command, 80) for f in self.services_before(run, step)], 3)]
+        stores = [s for s in run.job["services"] if self.has_store_service(run, (s,))]
+        services = ["services ", *self.services(run, stores)] if stores else \
+            list(self._started(self.services_before(run, step)))
         return Fact(
             "ci.test.integration",
             text(name, " in job ", Code(run.job["id"]), " (", Code(_file(run.path)), ") runs with ", *services,
-                 "; infrascan counts its tests as unit tests, since the runner makes a test database of its own"),
+                 BY_DESIGN),
             Confidence.HINT,
             fact.evidence,
             item=f"{fact.item}:database",
@@ -3412,14 +3428,8 @@ class FactBuilder:
         # MariaDB in three steps, one per matrix entry): the first is cited
         services = self.services_before(run, step)
         started = services[0] if services else None
-        # beyond the first, only database starts (a script that merely mentions `docker compose up`
-        # in a message, langfuse's timeout echo, matches the compose pattern too)
-        databases = self.know.runner_stores
-        starts = list(dict.fromkeys(f.command for i, f in enumerate(services)
-                                    if not i or databases.search(f.command) or _ACTION_NAME.match(f.command)))
         if started is not None:
-            what = "containers" if all(self.know.compose_up.search(c) for c in starts) else "databases"
-            parts += [f"; {what} started by ", *code_list([_short(c, 80) for c in starts], 3)]
+            parts += ["; ", *self._started(services)]
         parts += self._matrix_note(run)
         if run.job["container"]:
             parts += ["; in container ", Code(run.job["container"])]

@@ -43,7 +43,7 @@ from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sni
 from infrascan.environments import display_name, is_dynamic, normalise
 from infrascan.envvars import is_placeholder_host, selects_test
 from infrascan.images import parse_image
-from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, capitalised, code_list, text
+from infrascan.model import BY_DESIGN, Code, Confidence, Evidence, Fact, Part, Severity, capitalised, code_list, text
 from infrascan.redact import is_secret_key
 from infrascan.shellarms import arm_allows, call_arguments
 from infrascan.tasks import TaskIndex
@@ -260,6 +260,15 @@ class Service:
     store: bool
     tooling: bool  # docker-in-docker
     where: Where
+
+
+def _service_labels(services: list[Service]) -> list[Part]:
+    """`PostgreSQL 16 (postgres:16), redis:7`: each service by what it runs, or by its image."""
+    parts: list[Part] = []
+    for i, service in enumerate(services):
+        parts += [", " if i else "", *(text(service.label, " (", Code(service.image), ")") if service.label
+                                       else (Code(service.image),))]
+    return parts
 
 
 @dataclass(frozen=True)
@@ -1233,14 +1242,10 @@ class FactWriter:
         tests because its runner makes a test database of its own (`bin/rails test`), so that the
         integration gap, which says it looked for tests with database services, names it."""
         stores = [s for s in job.services if s.store]
-        services: list[Part] = []
-        for i, service in enumerate(stores):
-            services += [", " if i else "", *(text(service.label, " (", Code(service.image), ")") if service.label
-                                              else (Code(service.image),))]
         return self.fact(
             "ci.test.integration",
-            text(*self._suite(tool, command), " in ", *self.job_ref(job), " runs with services ", *services,
-                 "; infrascan counts its tests as unit tests, since the runner makes a test database of its own"),
+            text(*self._suite(tool, command), " in ", *self.job_ref(job), " runs with services ",
+                 *_service_labels(stores), BY_DESIGN),
             Confidence.HINT,
             [*evidence, *(s.where for s in stores)],
             job=job,
@@ -1303,12 +1308,7 @@ class FactWriter:
         stores = [s for s in job.services if s.store]
         others = [s for s in job.services if not s.store and not s.tooling]
         if stores or others:
-            details.append("; services: ")
-            for i, service in enumerate([*stores, *others]):
-                details.extend(((", " if i else ""),))
-                details.extend(
-                    text(service.label, " (", Code(service.image), ")") if service.label else (Code(service.image),)
-                )
+            details += ["; services: ", *_service_labels([*stores, *others])]
         junit = self._junit(job)
         if junit is not None and tool:
             details.extend(text("; JUnit report ", Code(junit[0])))

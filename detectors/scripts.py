@@ -813,7 +813,7 @@ class StartResolver:
                 reached, target_pure = self._target("npm", name, body, where, near, depth, via, walk)
                 found.extend(reached)
                 pure = pure and target_pure
-        for token in [*self._on_path(body, walk.copies), *script_tokens(body)]:
+        for token in [*self._on_path(body, near, walk.copies), *script_tokens(body)]:
             path = self.script_path(token, near, walk.copies)
             reached = []
             script_pure = False  # a script file not read may do anything besides migrating
@@ -911,7 +911,7 @@ class StartResolver:
                 best = rank
         return best[2] if best else None
 
-    def _on_path(self, body: str, copies: tuple[Copy, ...]) -> list[str]:
+    def _on_path(self, body: str, near: str, copies: tuple[Copy, ...]) -> list[str]:
         """The command a body runs by a bare name, as the path where a COPY put it on the image's
         PATH (solidtime's `ENTRYPOINT ["start-container"]` after `COPY … /usr/local/bin/start-container`);
         nothing for a name no COPY placed there (`php`, `exec`)."""
@@ -921,7 +921,7 @@ class StartResolver:
             return []
         for folder in _PATH_DIRS:
             inside = f"{folder}/{name}"
-            if any(candidate in self.files for candidate in self._copied_from(inside, copies, "")):
+            if any(candidate in self.files for candidate in self._copied_from(inside, copies, near)):
                 return [inside]
         return []
 

@@ -202,6 +202,7 @@ def test_the_replay_key_s_listing_is_the_scan_s_listing(tmp_path: Path, monkeypa
     # takes that listing instead of running git again, and lists the same files under the same ids
     from infrascan import listing, replay
 
+    monkeypatch.setattr(listing, "_offered", {})  # what this test offers stays in it
     root = tmp_path / "repo"
     repo = git_repo(root)
     (root / "api").mkdir()
@@ -219,16 +220,14 @@ def test_the_replay_key_s_listing_is_the_scan_s_listing(tmp_path: Path, monkeypa
     replay.hand_over()  # no record answered: the command runs
     handed = RepoSource(root)
     calls: list[tuple[str, ...]] = []
-    monkeypatch.setattr(RepoSource, "_git", lambda self, *args: calls.append(args) or "")
-    entries = handed.files()
+    with monkeypatch.context() as patched:
+        patched.setattr(RepoSource, "_git", lambda self, *args: calls.append(args) or "")
+        entries = handed.files()
     assert calls == [] and str(root) not in listing._offered  # taken once, and git not run again
-    monkeypatch.undo()
     assert entries == RepoSource(root).files()
     assert [(e.path, e.blob is None) for e in entries] == [
         ("api/Dockerfile", False), ("compose.yml", True), ("new.tf", True)]
     # a scan of a folder inside the repository lists its own part: the key's listing is not its
-    monkeypatch.chdir(root)
     assert replay.run_key(["scan", str(root / "api")]) is not None
     replay.hand_over()
     assert [e.path for e in RepoSource(root / "api").files()] == ["Dockerfile"]
-    listing._offered.clear()

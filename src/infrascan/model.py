@@ -201,6 +201,8 @@ class Severity(str, Enum):
 
 
 UNDESCRIBED_DEPLOY = "what it deploys is not described"
+# Why a suite beside database services is said as a lead for integration tests, not as one.
+BY_DESIGN = "; infrascan counts its tests as unit tests, since the runner makes a test database of its own"
 _UNPARSED = re.compile(r"invalid (?:YAML|JSON|TOML)\b|cannot parse\b")
 
 

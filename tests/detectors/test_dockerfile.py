@@ -477,6 +477,16 @@ def test_an_entrypoint_run_by_name_from_the_path_is_the_script_a_copy_put_there(
     [found] = migration_texts(scanned)
     assert found.startswith("On container start: docker/prod/Dockerfile ENTRYPOINT runs "
                             "docker/prod/deployment/start-container, which runs php artisan migrate --isolated --force")
+    # built from its own folder, the COPY's source is beside the Dockerfile
+    nested = tmp_path / "nested"
+    nested.mkdir()
+    scanned = scan_tree(nested, {
+        "docker/Dockerfile": 'FROM php:8.3-cli\nCOPY start-container /usr/local/bin/start-container\n'
+                             'ENTRYPOINT ["start-container"]\n',
+        "docker/start-container": script,
+    })
+    [found] = migration_texts(scanned)
+    assert "runs docker/start-container, which runs php artisan migrate" in found, found
 
 
 def test_worker_entrypoint_is_not_confused_with_another_entrypoint_of_the_same_name(tmp_path: Path) -> None:

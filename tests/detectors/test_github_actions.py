@@ -668,9 +668,30 @@ def test_a_service_image_over_a_matrix_is_each_of_its_versions(tmp_path_factory:
     tests = one(ours(scanned, "ci.test.unit"), "PHPUnit")
     assert ("services: PostgreSQL 15, 16 and 17 (postgres:${{ matrix.postgres_version }}), gotenberg/gotenberg:8"
             in tests.text)
+    # the lead names the database services only (not gotenberg), and says why they are not integration tests
     [lead] = ours(scanned, "ci.test.integration")
     assert lead.confidence is Confidence.HINT
-    assert lead.text.startswith("PHPUnit in job phpunit (phpunit.yml) runs with services PostgreSQL 15, 16 and 17")
+    assert lead.text == ("PHPUnit in job phpunit (phpunit.yml) runs with services PostgreSQL 15, 16 and 17 "
+                         "(postgres:${{ matrix.postgres_version }}); infrascan counts its tests as unit tests, since "
+                         "the runner makes a test database of its own")
+
+
+@pytest.mark.parametrize(
+    ("versions", "said"),
+    [
+        ("['9.6', 10, 11]", "PostgreSQL 9.6, 10 and 11"),  # in version order, not as strings
+        ("[15, latest]", "PostgreSQL 15 and PostgreSQL (version unpinned)"),
+    ],
+)
+def test_a_service_matrix_s_versions_in_order(tmp_path_factory: pytest.TempPathFactory, versions: str,
+                                               said: str) -> None:
+    scanned = scan(tmp_path_factory, "service-order-" + str(abs(hash(versions))), {
+        W + "ci.yml": ("on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n"
+                       f"        pg: {versions}\n    services:\n      db:\n"
+                       "        image: postgres:${{ matrix.pg }}\n    steps:\n      - run: bundle exec rspec\n"),
+    })
+    [tests] = ours(scanned, "ci.test.integration")
+    assert f"services: {said} (postgres:${{{{ matrix.pg }}}})" in tests.text, tests.text
 
 
 def test_a_merge_queue_runs_on_its_own_temporary_branch(tmp_path_factory: pytest.TempPathFactory) -> None:
