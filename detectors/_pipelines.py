@@ -43,7 +43,8 @@ from infrascan.tasks import TaskIndex
 from infrascan.yamlload import load_table
 
 JOB_RECORD = "pipeline.job"
-_CD = re.compile(r"cd\s+([\w.-]+(?:/[\w.-]+)*)/?")  # a move into a repository folder, not `cd $DIR`
+# a move into a repository folder: not `cd $DIR`, `cd -` or `cd ~`
+_CD = re.compile(r"cd\s+(\w[\w.-]*(?:/[\w.-]+)*|\.{1,2}(?:/[\w.-]+)*)/?")
 LEVEL_FIELDS = {"unit": "ci.test.unit", "integration": "ci.test.integration", "e2e": "ci.test.e2e"}
 # Kinds in the order a deploy runs them; deploy.steps lists a job's steps in this order.
 STEP_KINDS = ("build", "push", "migrate", "deploy", "verify")
@@ -482,9 +483,10 @@ class PipelineFacts:
         out: list[Found] = []
         for index, step in enumerate(job.steps):
             path = step.path or job.pipeline
-            # a step's commands run in one shell: `cd api_tests/` moves the ones after it (lemmy's
-            # `pnpm api-test-multiple` is api_tests/package.json's script)
+            # a step's commands run in one shell, from the checkout's root: `cd api_tests/` moves the
+            # ones after it (lemmy's `pnpm api-test-multiple` is api_tests/package.json's script)
             near = near_folder(job.pipeline)
+            moved_to: str | None = None
             for d in step.does:
                 name = step.ref or step.title
                 note = d.get("note") if d["kind"] in ("verify", "rollback") or step.ref else ""
@@ -493,7 +495,7 @@ class PipelineFacts:
             for command, line in step.commands:
                 moved = _CD.fullmatch(command.strip())
                 if moved:
-                    near = repo_path(near, moved.group(1))
+                    near = moved_to = repo_path(moved_to or "", moved.group(1))
                     continue
                 for c in classify(command):
                     if c.kind == "indirect":

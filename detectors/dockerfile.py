@@ -59,9 +59,10 @@ _PLACEHOLDER = re.compile(r"(?i)please[_-]|(?:change|replace|set)[_-]?me\b|must[
 _SECRET_ARG = re.compile(
     r"(?:^|_)(?:SECRET|TOKEN|PASSWORD|PASSWD|PWD|APIKEY|API_KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?|AUTH_KEY)(?:_|$)"
 )
-# What a credential-named argument holds when its name ends so: a version, an address, a path or a
-# name, not the secret (cloudposse's ARG ECR_CREDENTIAL_HELPER_VERSION=0.5.0, a download's version).
-_NOT_SECRET_ARG = re.compile(r"_(?:VERSION|VER|URL|URI|HOST|PORT|PATH|FILE|DIR|NAME|TYPE|ENABLED)$")
+# What a credential-named argument holds when its name ends so: a version, a path or a name, not the
+# secret (cloudposse's ARG ECR_CREDENTIAL_HELPER_VERSION=0.5.0, a download's version). Not a URL,
+# which can carry the token (`https://x-access-token:ghp_...@github.com`).
+_NOT_SECRET_ARG = re.compile(r"_(?:VERSION|VER|HOST|PORT|PATH|FILE|DIR|NAME|TYPE|ENABLED)$")
 _ROOT_USERS = frozenset({"root", "0"})
 _ROOT = "root"
 

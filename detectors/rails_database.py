@@ -40,6 +40,7 @@ class _Block:
     adapters: list[tuple[str, int]] = field(default_factory=list)
     merges: list[tuple[str, int]] = field(default_factory=list)
     anchor: str = ""  # `primary: &primary_production`: others merge this database's settings
+    conditional: bool = False  # written in a section whose ERB branches choose at boot
 
 
 @dataclass
@@ -51,6 +52,14 @@ class _Section:
     top: _Block = field(default_factory=_Block)  # settings of the section itself
     named: dict[str, _Block] = field(default_factory=dict)  # Rails 6 multiple databases by name
     indent: int = 0  # the indentation of the section's own keys
+    settings: int = 0  # keys of its own with a value (`adapter: …`, `host: …`): one database, not several
+
+    def databases(self) -> list[tuple[str, _Block]]:
+        """Its databases by name; Rails reads several only when every key of the section is one
+        (discourse's `variables:` and `host_names:` are settings of its one database)."""
+        if self.named and not (self.settings or self.top.adapters or self.top.merges):
+            return list(self.named.items())
+        return [("", self.top)]
 
 
 class RailsDatabaseDetector(Detector):
@@ -67,15 +76,20 @@ class RailsDatabaseDetector(Detector):
         anchors = {s.anchor: s.top for s in sections if s.anchor}
         anchors.update({b.anchor: b for s in sections for b in s.named.values() if b.anchor})
         sample = not file.path.endswith(".yml")
+        # Rails merges `shared:` into every environment: its adapter is theirs unless they set one
+        shared = next((s.top for s in sections if s.name == "shared"), None)
         for section in sections:
             env = env_from_name(section.name)
-            if env is None or (section.anchor and section.name.lower() in _TEMPLATES):
+            if env is None or section.name == "shared" or (section.anchor and section.name.lower() in _TEMPLATES):
                 continue
-            databases = [("", section.top), *section.named.items()] if not section.named else \
-                list(section.named.items())
             found: dict[str, tuple[Tech, str, list[str], list[int]]] = {}
-            for db_name, block in databases:
-                for adapter, lines in _adapters(block, anchors, every=section.conditional):
+            conditional = False
+            for db_name, block in section.databases():
+                adapters = _adapters(block, anchors, every=section.conditional)
+                if not adapters and shared is not None and not db_name:
+                    adapters = _adapters(shared, anchors)
+                conditional = conditional or any(c for _, _, c in adapters)
+                for adapter, lines, _ in adapters:
                     tech = self.catalog.by_rails_adapter(adapter)
                     if tech is None:
                         continue
@@ -85,7 +99,7 @@ class RailsDatabaseDetector(Detector):
                     entry[3].extend(line for line in lines if line not in entry[3])
             for tech, adapter, names, lines in found.values():
                 out.facts.append(self._fact(file.path, env, tech, adapter, names, sorted(lines),
-                                            section.conditional, sample))
+                                            section.conditional or conditional, sample))
         return out
 
     def _fact(self, path: str, env: str, tech: Tech, adapter: str, names: list[str], lines: list[int],
@@ -116,11 +130,15 @@ def _sections(source: str) -> list[_Section]:
     sections: list[_Section] = []
     current: _Section | None = None
     block: _Block | None = None
-    for number, line in enumerate(source.split("\n"), 1):
+    lines = source.split("\n")
+    for number, line in enumerate(lines, 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         if _CONTROL.match(line):
-            if current is not None:
+            # a condition inside a section's body (the next line written is indented) branches it;
+            # one around whole sections, or an ERB comment, does not
+            following = next((n for n in lines[number:] if n.strip() and not _CONTROL.match(n)), "")
+            if current is not None and following.startswith((" ", "\t")) and not line.lstrip().startswith("<%#"):
                 current.conditional = True
             continue
         section = _SECTION.match(line)
@@ -142,6 +160,7 @@ def _sections(source: str) -> list[_Section]:
                 block = current.named.setdefault(key.group(2), _Block(anchor=anchor.group(1) if anchor else ""))
                 continue
             block = current.top
+            current.settings += bool(key and key.group(2) != "adapter")
         target = block if block is not None else current.top
         if merge:
             target.merges.append((merge.group(2), number))
@@ -149,20 +168,25 @@ def _sections(source: str) -> list[_Section]:
             value = key.group(3).split("#", 1)[0].strip().strip("'\"")
             if value and "<%" not in value:
                 target.adapters.append((value, number))
+    for each in sections:
+        for written in (each.top, *each.named.values()):
+            written.conditional = each.conditional
     return sections
 
 
 def _adapters(block: _Block, anchors: dict[str, _Block], depth: int = 0,
-              every: bool = False) -> list[tuple[str, list[int]]]:
-    """A database's adapters with the lines that say them: its own, else those of the blocks it
-    merges (with the merge line), as YAML's `<<` gives keys written here precedence. With `every`
-    (a block whose ERB branches each set one up), its own and those it merges."""
-    found: list[tuple[str, list[int]]] = [(adapter, [line]) for adapter, line in block.adapters]
+              every: bool = False) -> list[tuple[str, list[int], bool]]:
+    """A database's adapters with the lines that say them, and whether ERB branches chose them: its
+    own, else those of the blocks it merges (with the merge line), as YAML's `<<` gives keys
+    written here precedence. With `every` (a block whose ERB branches each set one up), its own
+    and those it merges."""
+    found: list[tuple[str, list[int], bool]] = [(adapter, [line], block.conditional)
+                                                for adapter, line in block.adapters]
     if found and not every:
         return found
     for anchor, line in block.merges:
         source = anchors.get(anchor)
         if source is None or depth > 4:
             continue
-        found += [(adapter, [line, *lines]) for adapter, lines in _adapters(source, anchors, depth + 1)]
+        found += [(adapter, [line, *lines], chosen) for adapter, lines, chosen in _adapters(source, anchors, depth + 1)]
     return found

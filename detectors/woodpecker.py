@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from infrascan.detector import Detector, Extraction, ResolveContext, SourceFile
+from infrascan.images import parse_image
 from infrascan.model import Code, Fact, text
 from infrascan.yamlload import YDict, YList, line_of
 
@@ -70,16 +71,22 @@ class WoodpeckerDetector(Detector):
             (str(step.get("name") or f"step {n + 1}") if isinstance(step, dict) else f"step {n + 1}", step)
             for n, step in enumerate(steps)]
         jobs: list[Job] = []
-        previous = ""
+        # with `depends_on` anywhere the steps form a graph, and a step without one starts at once
+        graph = any(isinstance(step, dict) and "depends_on" in step for _, step in named)
         for index, (name, step) in enumerate(named):
             line = line_of(steps, name if isinstance(steps, YDict) else index, doc.line)
             if not isinstance(step, YDict):
                 out.diagnostics.append(self.diagnostic(file.path, line, f"step `{name}` is not a map; skipped"))
                 continue
-            filters = _filters(step.get("when")) or workflow_when
-            needs = [str(n) for n in step["depends_on"]] if isinstance(step.get("depends_on"), list) else (
-                [previous] if previous else [])
+            filters = _combined(workflow_when, _filters(step.get("when")))
+            if filters is None:
+                continue  # its own filter and the workflow's share no event: it never runs
             triggers = _triggers(filters)
+            labels = {t.label() for t in triggers}
+            if graph:
+                needs = [str(n) for n in _values(step.get("depends_on"))]
+            else:  # in order, after the step before it that runs on the same events
+                needs = next(([j.job] for j in reversed(jobs) if _overlap(labels, {t.label() for t in j.triggers})), [])
             # a step only a person starts (a manual run, or a deployment event sent by
             # `woodpecker-cli deploy` or the UI) is a manual one
             manual = [e for f in filters for e in _values(f.get("event")) if _EVENTS.get(e) == "manual"]
@@ -99,7 +106,6 @@ class WoodpeckerDetector(Detector):
             )
             job.steps = [self._step(file, str(name), step, line)]
             jobs.append(job)
-            previous = str(name)
         out.records.extend(job.to_record() for job in jobs)
         return out
 
@@ -117,7 +123,7 @@ class WoodpeckerDetector(Detector):
             return Step(title=name, line=line, commands=found)
         image = str(step.get("image") or "")
         settings = step.get("settings")
-        plugin = step_catalog().lookup("woodpecker_plugins", "image", image.split(":", 1)[0],
+        plugin = step_catalog().lookup("woodpecker_plugins", "image", _plugin_name(image),
                                        settings if isinstance(settings, dict) else {})
         result = Step(title=name, line=line, ref=image)
         if plugin is not None:
@@ -136,6 +142,37 @@ def _filters(when: Any) -> list[dict[str, Any]]:
     if isinstance(when, list):
         return [dict(f) for f in when if isinstance(f, dict)]
     return []
+
+
+def _plugin_name(image: str) -> str:
+    """A plugin image without its tag and registry host: `docker.io/woodpeckerci/plugin-kaniko:2` and
+    `codeberg.org/woodpecker-plugins/docker-buildx` are named as the plugin table writes them."""
+    ref = parse_image(image)
+    return ref.repository if ref is not None else image
+
+
+def _overlap(ours: set[str], theirs: set[str]) -> bool:
+    """Whether two steps run on some event in common (one with no event filter runs on all)."""
+    return bool(ours & theirs) or _EVERY_EVENT in ours | theirs
+
+
+def _combined(workflow: list[dict[str, Any]], step: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """What runs a step: the workflow's filter and its own must both hold, so each pair of their
+    filters is merged (the step's branch and other keys narrowing the workflow's), on the events
+    both name; None when no pair shares one, and the step never runs."""
+    if not workflow or not step:
+        return step or workflow
+    out = []
+    for outer in workflow:
+        for inner in step:
+            merged = {**outer, **inner}
+            events = _values(outer.get("event"))
+            if events and inner.get("event") is not None:
+                merged["event"] = [e for e in _values(inner.get("event")) if e in events]
+                if not merged["event"]:
+                    continue
+            out.append(merged)
+    return out or None
 
 
 def _values(value: Any) -> list[str]:

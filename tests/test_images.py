@@ -89,6 +89,8 @@ def test_tag_version(tag: str, scheme: str, minor_below: int | None, expected: s
         ("dunglas/frankenphp:1.8-php8.3", "PHP 8.3"),
         ("dunglas/frankenphp:1-builder-php8.4-bookworm", "PHP 8.4"),
         ("dunglas/frankenphp:latest", "PHP (version unpinned)"),
+        ("dunglas/frankenphp:1.8", "PHP"),  # FrankenPHP 1.8, whose PHP the tag does not name
+        ("php:8.3-apache", "PHP 8.3"),
     ],
 )
 def test_version_label(ref: str, label: str) -> None:

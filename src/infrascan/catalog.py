@@ -16,8 +16,8 @@ Entry keys:
   minor | calendar | none, minor_below: N, images: [...]}; `images` names the entry's images whose tag
   is the technology's version, when its other images are companions released on their own version
   line (node-exporter 1.9 runs beside Prometheus 3), and `words` the tag words the version follows
-  where another version leads the tag (FrankenPHP's `1.8-php8.3`); codenames: tag words that name
-  versions (bookworm);
+  in a companion image's tag that leads with its own version (FrankenPHP's `1.8-php8.3`); codenames:
+  tag words that name versions (bookworm);
   speaks: ids of technologies whose wire protocol it serves, so their URL schemes reach it (DocumentDB
   speaks MongoDB's: `mongodb://documentdb:10260` is DocumentDB when `documentdb` runs it);
   app_url: a platform's default URL of an app, `{app}` standing for its name (`https://{app}.fly.dev`);
@@ -61,7 +61,7 @@ from importlib import resources
 from typing import Any
 
 from infrascan.globs import PatternIndex
-from infrascan.images import ImageRef, parse_image, tag_version, version_label
+from infrascan.images import ImageRef, parse_image, tag_version, version_label, worded_version
 from infrascan.yamlload import load_table
 
 # A version written in an image's name after its catalog prefix (`nodejs24-debian12`).
@@ -162,12 +162,14 @@ class Tech:
         """The version an image tag pins, in this technology's scheme; None if it has none."""
         if self.version_scheme == "none":
             return None
+        worded = worded_version(image.tag, self.version_words) if self.version_words else None
+        if worded is not None:
+            return tag_version(worded, self.version_scheme, self.minor_below)
         if self.version_images and not {image.name.lower(), image.repository.lower()} & self.version_images:
             # a companion image (an exporter, Confluent's Kafka): its tag is its own version, not
             # this one's; but `:latest` or no tag is unpinned whoever publishes it
             return "unpinned" if tag_version(image.tag) == "unpinned" else None
-        return tag_version(image.tag, self.version_scheme, self.minor_below, self.codenames or None,
-                           self.version_words)
+        return tag_version(image.tag, self.version_scheme, self.minor_below, self.codenames or None)
 
     def stand_in(self, host: str) -> bool:
         """Whether a host is a local stand-in for this technology (`mailpit`, `mailhog.local`)."""

@@ -92,24 +92,26 @@ def version_label(name: str, version: str | None, image: ImageRef) -> str:
     return f"{name} (version unpinned)"  # no tag, `latest`, or a variant name (`alpine`, `alpine3.23`)
 
 
+def worded_version(tag: str, words: tuple[str, ...]) -> str | None:
+    """The version a tag writes right after one of `words` (FrankenPHP's `1.8-php8.3`: `8.3`, where
+    the tag leads with FrankenPHP's own version); None when it writes none so."""
+    for word in words:
+        written = re.search(rf"(?:^|[-_]){re.escape(word)}(\d+(?:\.\d+)*)(?:[-_]|$)", tag.lower())
+        if written:
+            return written.group(1)
+    return None
+
+
 def tag_version(
-    tag: str, scheme: str = "major", minor_below: int | None = None, codenames: dict[str, str] | None = None,
-    words: tuple[str, ...] = (),
+    tag: str, scheme: str = "major", minor_below: int | None = None, codenames: dict[str, str] | None = None
 ) -> str:
     """The version a tag pins, as the catalog's scheme reports it; "unpinned" when it pins none.
 
-    major: `16.2-alpine` -> 16; minor: `3.12-slim` -> 3.12; calendar: `24.3.1` -> 24.3. With
-    `words`, a tag that writes the version after one of them is read there (FrankenPHP's
-    `1.8-php8.3`: PHP 8.3, not 1.8).
+    major: `16.2-alpine` -> 16; minor: `3.12-slim` -> 3.12; calendar: `24.3.1` -> 24.3.
     """
     if not tag:
         return "unpinned"
     head = tag.split("-", 1)[0].lower()
-    for word in words:
-        written = re.search(rf"(?:^|[-_]){re.escape(word)}(\d+(?:\.\d+)*)(?:[-_]|$)", tag.lower())
-        if written:
-            head = written.group(1)
-            break
     if codenames:
         for token in re.split(r"[-_.]", tag.lower()):
             if token in codenames:

@@ -267,6 +267,7 @@ def test_build_args_that_look_like_secrets_are_diagnosed() -> None:
     # a credential tool's version, a token file's path: not the secret (cloudposse's runner image)
     assert not secret_build_arg("ECR_CREDENTIAL_HELPER_VERSION") and not secret_build_arg("NPM_TOKEN_FILE")
     assert secret_build_arg("SECRET_KEY_BASE") and secret_build_arg("AWS_SECRET_ACCESS_KEY")
+    assert secret_build_arg("GITHUB_TOKEN_URL")  # https://x-access-token:<token>@github.com
 
 
 # -- broken input ----------------------------------------------------------------------------------

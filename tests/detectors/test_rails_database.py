@@ -72,3 +72,34 @@ def test_a_named_database_merges_another_named_one() -> None:
     assert facts("config/database.yml", text)[("production", "postgresql")] == (
         "PostgreSQL: Rails databases primary, cache (adapter: postgresql) in config/database.yml",
         Confidence.DECLARED, [2, 5, 7])
+
+
+def test_a_setting_that_holds_a_map_is_no_database_of_its_own() -> None:
+    # discourse: `variables:` and `host_names:` are settings of production's one database
+    text = ("production:\n  adapter: postgresql\n  database: app\n  variables:\n    statement_timeout: 5000\n"
+            "  host_names:\n    - db1\n")
+    assert facts("config/database.yml", text)[("production", "postgresql")][:2] == (
+        "PostgreSQL: Rails adapter: postgresql in config/database.yml", Confidence.DECLARED)
+
+
+def test_erb_around_sections_or_commented_branches_no_environment() -> None:
+    text = ("<%# Rails 8 defaults %>\ndevelopment:\n  adapter: sqlite3\n<% if ENV['PG'] %>\n"
+            "production:\n  adapter: postgresql\n<% end %>\n")
+    found = facts("config/database.yml", text)
+    assert found[("development", "sqlite")][1] is Confidence.DECLARED
+    assert found[("production", "postgresql")][1] is Confidence.DECLARED
+
+
+def test_a_default_whose_erb_branches_choose_is_a_lead_wherever_it_is_merged() -> None:
+    text = ("default: &default\n<% if ENV['MYSQL'] %>\n  adapter: trilogy\n<% else %>\n  adapter: postgresql\n"
+            "<% end %>\nproduction:\n  <<: *default\n")
+    found = facts("config/database.yml", text)
+    assert {k: v[1] for k, v in found.items()} == {("production", "mysql"): Confidence.HINT,
+                                                  ("production", "postgresql"): Confidence.HINT}
+
+
+def test_shared_is_merged_into_every_environment_and_is_none_itself() -> None:
+    # Rails merges `shared:` into each environment of the file
+    text = "shared:\n  adapter: postgresql\ndevelopment:\n  database: dev\nproduction:\n  adapter: mysql2\n"
+    found = facts("config/database.yml", text)
+    assert set(found) == {("development", "postgresql"), ("production", "mysql")}

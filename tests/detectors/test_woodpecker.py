@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from helpers import facts_for, fixture_tree, scan_tree
 from infrascan.detectors._pipelines import Job, step_catalog
-from infrascan.detectors.woodpecker import WoodpeckerDetector
+from infrascan.detectors.woodpecker import WoodpeckerDetector, _plugin_name
 
 from infrascan.detector import SourceFile
 from infrascan.model import Fact
@@ -43,9 +43,9 @@ def test_a_rust_service_s_checks_tests_images_and_deploy(tmp_path: Path) -> None
 
 def test_when_filters_become_triggers() -> None:
     text = (
-        "when:\n  - event: push\n    branch: main\n"
         "steps:\n"
         "  - name: lint\n    image: node\n    commands: npm run lint\n"
+        "    when:\n      event: push\n      branch: main\n"
         "  - name: release\n    image: node\n    commands: [npm publish]\n"
         "    when:\n      event: [tag, manual]\n"
         "  - name: preview\n    image: node\n    commands: [npm run build]\n"
@@ -53,15 +53,14 @@ def test_when_filters_become_triggers() -> None:
         "  - name: always\n    image: alpine\n    commands: [echo hi]\n    when:\n      - status: [failure]\n"
     )
     found = jobs(text)
-    # the workflow's own `when` holds for a step without one
     assert [t.label() for t in found["lint"].triggers] == ["push to main"]
     assert [t.label() for t in found["release"].triggers] == ["tag", "manual"]
     assert not found["release"].manual  # a tag also runs it
     assert [t.label() for t in found["preview"].triggers] == ["pull request to main", "pull request to release/*"]
     assert [t.label() for t in found["always"].triggers] == [
         "every event Woodpecker runs the workflow on (no `event` filter)"]
-    # list steps run one after the other
-    assert found["preview"].needs == ["release"]
+    # list steps run one after the other: after the last one that runs on the same events
+    assert found["always"].needs == ["preview"] and found["preview"].needs == []
 
 
 def test_excluded_branches_depends_on_and_the_old_pipeline_key() -> None:
@@ -90,6 +89,7 @@ def test_malformed_workflows_are_reported_and_skipped() -> None:
         ("plugins/docker", {"repo": "acme/api"}, ["build docker", "push docker"]),
         ("woodpeckerci/plugin-kaniko", {"repo": "acme/api"}, ["build kaniko", "push kaniko"]),
         ("plugins/kaniko", {"repo": "acme/api"}, ["build kaniko", "push kaniko"]),
+        ("woodpecker-plugins/docker-buildx", {"repo": "acme/api"}, ["build docker", "push docker"]),
     ],
 )
 def test_plugin_rows(image: str, settings: dict[str, str], does: list[str]) -> None:
@@ -98,7 +98,8 @@ def test_plugin_rows(image: str, settings: dict[str, str], does: list[str]) -> N
 
 
 def test_every_plugin_entry_has_a_row() -> None:
-    rows = {"woodpeckerci/plugin-docker-buildx", "plugins/docker", "woodpeckerci/plugin-kaniko", "plugins/kaniko"}
+    rows = {"woodpeckerci/plugin-docker-buildx", "plugins/docker", "woodpeckerci/plugin-kaniko", "plugins/kaniko",
+            "woodpecker-plugins/docker-buildx"}
     assert set(step_catalog().keys("woodpecker_plugins", "image")) == rows
 
 
@@ -112,3 +113,53 @@ def test_a_publish_says_what_it_publishes(tmp_path: Path) -> None:
     assert ours(facts_for(scanned.model, "ci.build")) == [
         'Crates published to crates.io: cargo publish --workspace --token "$CARGO_API_TOKEN" in job publish '
         "(.woodpecker.yml), on every tag"]
+
+
+def test_cd_moves_from_the_checkout_root_and_cd_back_moves_nowhere(tmp_path: Path) -> None:
+    # review: in .woodpecker/test.yml, `cd web` is the repository's web/ (the checkout), not
+    # .woodpecker/web; `cd -` is no folder named `-`
+    files = {
+        ".woodpecker/test.yml": "steps:\n  web:\n    image: node\n    commands:\n      - cd web\n      - npm test\n"
+                                "  root:\n    image: node\n    commands:\n      - cd -\n      - npm test\n",
+        "web/package.json": '{"scripts": {"test": "vitest run"}}\n',
+        "package.json": '{"scripts": {"test": "mocha"}}\n',
+    }
+    scanned = scan_tree(tmp_path, files)
+    tests = ours(facts_for(scanned.model, "ci.test.unit"))
+    assert any("vitest" in t and "job web" in t for t in tests), tests
+    assert any("mocha" in t and "job root" in t for t in tests), tests
+
+
+def test_a_step_s_when_narrows_the_workflow_s_and_order_follows_the_events() -> None:
+    # review: a failure-only step of a workflow that runs on pushes to main ran "on every event"
+    text = ("when:\n  - event: push\n    branch: main\n"
+            "steps:\n  build:\n    image: node\n    commands: [npm run build]\n"
+            "  notify:\n    image: alpine\n    commands: [kubectl rollout undo deploy/web]\n"
+            "    when:\n      - status: [failure]\n"
+            "  tag-only:\n    image: alpine\n    commands: [echo never]\n    when:\n      event: tag\n")
+    found = jobs(text)
+    assert [t.label() for t in found["notify"].triggers] == ["push to main"]
+    assert "tag-only" not in found  # the workflow runs on pushes only: a tag step never runs
+    assert found["notify"].needs == ["build"]
+
+
+def test_steps_with_depends_on_form_a_graph_and_others_start_at_once() -> None:
+    text = ("steps:\n  lint:\n    image: node\n    commands: [npm run lint]\n"
+            "  build:\n    image: node\n    commands: [npm run build]\n"
+            "  deploy:\n    image: alpine\n    commands: [kubectl apply -f k8s/]\n    depends_on: build\n")
+    found = jobs(text)
+    assert (found["lint"].needs, found["build"].needs, found["deploy"].needs) == ([], [], ["build"])
+    # in order, a step follows the last one that runs on the same events, not a pull-request check
+    text = ("steps:\n  check:\n    image: rust\n    commands: [cargo build]\n    when:\n      event: pull_request\n"
+            "  deploy:\n    image: alpine\n    commands: [kubectl apply -f k8s/]\n    when:\n      event: deployment\n")
+    assert jobs(text)["deploy"].needs == []
+
+
+@pytest.mark.parametrize(("image", "name"), [
+    ("woodpeckerci/plugin-docker-buildx", "woodpeckerci/plugin-docker-buildx"),
+    ("docker.io/woodpeckerci/plugin-kaniko:2.1", "woodpeckerci/plugin-kaniko"),
+    ("codeberg.org/woodpecker-plugins/docker-buildx:5", "woodpecker-plugins/docker-buildx"),
+    ("localhost:5000/plugins/docker", "plugins/docker"),
+])
+def test_a_plugin_is_named_without_its_registry_and_tag(image: str, name: str) -> None:
+    assert _plugin_name(image) == name
