@@ -551,9 +551,22 @@ def residual(source: str | None, lookup: Lookup) -> str | None:
         left = _residual(whole, lookup)
     except (ExprError, RecursionError, IndexError):
         return None
-    if isinstance(left, bool):
+    if isinstance(left, bool) or not _writable(left):
         return None
     return body if left == whole else _unparse(left)  # as written, when nothing was settled
+
+
+def _writable(node: tuple[Any, ...]) -> bool:
+    """Whether a tree can be written back as an expression: no value the scan made up (an index
+    it could not read), no context name that only an index could hold (`a['my key']`)."""
+    kind = node[0]
+    if kind == "lit":
+        return node[1] is None or isinstance(node[1], (str, int, float, bool))
+    if kind == "ref":
+        return bool(re.fullmatch(r"[A-Za-z_][\w.*-]*", str(node[1])))
+    if kind == "call":
+        return all(_writable(a) for a in node[2])
+    return all(_writable(n) for n in node[1:] if isinstance(n, tuple))
 
 
 def _residual(node: tuple[Any, ...], lookup: Lookup) -> tuple[Any, ...] | bool:
@@ -592,7 +605,9 @@ def _unparse(node: tuple[Any, ...], within: str = "") -> str:
         inner = node[1]
         return "!" + (_unparse(inner) if inner[0] in ("lit", "ref", "call") else f"({_unparse(inner)})")
     if kind == "cmp":
-        return f"{_unparse(node[2], 'cmp')} {node[1]} {_unparse(node[3], 'cmp')}"
+        sides = [_unparse(side, "cmp") for side in node[2:4]]
+        sides = [f"({text_})" if side[0] == "cmp" else text_ for side, text_ in zip(node[2:4], sides, strict=True)]
+        return f"{sides[0]} {node[1]} {sides[1]}"
     if kind == "call":
         return f"{node[3]}({', '.join(_unparse(a) for a in node[2])})"
     joined = f" {'&&' if kind == 'and' else '||'} ".join((_unparse(node[1], kind), _unparse(node[2], kind)))
@@ -1559,7 +1574,8 @@ class Expander:
         runnable = _runnable(jobs, scoped_by_job)
         made: dict[str, JobRun] = {}  # this workflow's own runs by job id (needs name earlier jobs)
         pins: dict[tuple[str, int], Pin | None] = {}  # (job id, scenario) -> its branch, None for none
-        asked: dict[tuple[str, int], str] = {}  # (job id, scenario) -> what its `if:` asks there alone
+        # (job id, scenario) -> what its `if:` asks there alone, and the `if:` line that says so
+        asked: dict[tuple[str, int], tuple[str, tuple[str, int]]] = {}
         for index, job in enumerate(jobs):
             passing = []
             indices: list[int] = []
@@ -1583,9 +1599,9 @@ class Expander:
                 indices.append(i)
             if not passing:
                 continue
-            passing = self._asked_per_trigger(job, passing, indices, asked, regardless)
+            passing, cited = self._asked_per_trigger(job, passing, indices, asked, regardless, path)
             run = JobRun(path, job, workflow, order[0], (*order, index), passing, calls,
-                         pinned_at=tuple(sorted(pinned_at)))
+                         pinned_at=tuple(sorted(pinned_at | cited)))
             clause = _undecided(job["if"], [s for s in passing if not s.trigger.condition])
             # a job that needs an undecided one runs only when it did (unless it checks the status):
             # the deploy after `build` (`if: needs.release.outputs.created`) waits on that too
@@ -1648,26 +1664,33 @@ class Expander:
 
     @staticmethod
     def _asked_per_trigger(job: dict[str, Any], passing: list[Scenario], indices: list[int],
-                           asked: dict[tuple[str, int], str], regardless: bool) -> list[Scenario]:
+                           asked: dict[tuple[str, int], tuple[str, tuple[str, int]]], regardless: bool,
+                           path: str) -> tuple[list[Scenario], set[tuple[str, int]]]:
         """The job's scenarios, each trigger carrying what the job's `if:` still asks on it alone when
-        the condition holds outright on some other trigger: miniflux's package tests run on pull
-        requests, and on schedule only `if github.repository_owner == 'miniflux'`. A job after such
-        a one asks the same on that trigger (unless its `if:` runs it whatever became of its needs)."""
+        the condition holds outright on another trigger (not another run of the same one, which a
+        dispatch input splits): miniflux's package tests run on pull requests, and on schedule only
+        `if github.repository_owner == 'miniflux'`. A job after such a one asks the same on that
+        trigger, and its own question besides (unless its `if:` runs it whatever became of its
+        needs). Also the `if:` lines that say so, which the statements cite."""
         settled = [condition(job["if"], _with_results(s.scope.if_lookup)) for s in passing]
-        out = []
+        outright = {s.trigger.label() for s, allowed in zip(passing, settled, strict=True) if allowed == {True}}
+        out, cited = [], set()
         for scenario, i, allowed in zip(passing, indices, settled, strict=True):
-            question = ""
-            if allowed == BOTH and frozenset({True}) in settled:
-                question = residual(job["if"], _with_results(scenario.scope.if_lookup)) or ""
-                if len(question) > SHOWN_CONDITION or "|" in question:
-                    question = ""
-            if not question and not regardless and allowed == frozenset({True}):
-                question = next((asked[(need, i)] for need in job["needs"] if (need, i) in asked), "")
+            own = ""
+            if allowed == BOTH and outright and scenario.trigger.label() not in outright:
+                own = residual(job["if"], _with_results(scenario.scope.if_lookup)) or ""
+            inherited = [] if regardless else [asked[(need, i)] for need in job["needs"] if (need, i) in asked]
+            questions = list(dict.fromkeys([*(q for q, _ in inherited), *([own] if own else [])]))
+            question = " && ".join(questions)
+            if (allowed == BOTH and not own) or len(question) > SHOWN_CONDITION or "|" in question:
+                question = ""  # said after the triggers, as before, or too long to hold in a code span
             if question:
-                asked[(job["id"], i)] = question
+                lines = {at for _, at in inherited} | ({(path, int(job["if_line"]))} if own else set())
+                asked[(job["id"], i)] = (question, min(lines))
+                cited |= lines
                 scenario = replace(scenario, trigger=replace(scenario.trigger, condition=question))
             out.append(scenario)
-        return out
+        return out, cited
 
     def _call(self, run: JobRun, stack: tuple[str, ...]) -> list[JobRun]:
         job = run.job
@@ -2539,7 +2562,8 @@ def _undecided(source: str | None, scenarios: Iterable[Scenario]) -> tuple[Part,
         # asked on some triggers only, the others running it outright: which ones (dashy's release
         # step, on a tag push only; a manual dispatch always releases)
         holds = any(condition(source, _with_results(s.scope.if_lookup)) == frozenset({True}) for s in scenarios)
-        return (", if ", Code(asked), *((" on ", *describe(_triggers(undecided))) if holds else ()))
+        plain = [replace(t, condition="") for t in _triggers(undecided)]  # the job's own questions are said there
+        return (", if ", Code(asked), *((" on ", *describe(plain)) if holds else ()))
     body = _condition_body(source)
     while _STATUS_PREFIX.match(body):
         body = _STATUS_PREFIX.sub("", body, count=1)
@@ -2997,6 +3021,8 @@ class FactBuilder:
         parts: list[Part] = []
         if any(t.event == "workflow_dispatch" for t in triggers):
             parts += [Code("workflow_dispatch"), " of ", Code(_file(run.top)), *self._inputs_note(scenarios)]
+            asked = next((t.condition for t in triggers if t.condition), "")
+            parts += [" (if ", Code(asked), ")"] if asked else []
         else:
             parts += [*capitalised(tuple(describe(triggers))), " (", Code(_file(run.top)), ")"]
         parts += [" runs job ", Code(run.job["id"])]

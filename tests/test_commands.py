@@ -89,14 +89,16 @@ ROWS: list[tuple[str, str]] = [
     ('cargo publish -n', ''),
     ('cargo package', ''),
     ('cargo publish --locked', 'build:rust'),
-    ('cargo publish --registry my-registry', 'build:rust'),
+    ('cargo publish --registry my-registry', ''),  # not crates.io
+    ('cargo publish --allow-dirty', 'build:rust'),
     ('cargo publish --token ${CRATES_IO_TOKEN}', 'build:rust'),
     # RubyGems guides: publishing your gem
     ('gem push pkg/feeds-1.2.0.gem', 'build:ruby'),
-    ('gem push --key github --host https://rubygems.pkg.github.com/acme feeds-1.2.0.gem', 'build:ruby'),
+    ('gem push --key github --host https://rubygems.pkg.github.com/acme feeds-1.2.0.gem', ''),  # not RubyGems
+    ('gem push feeds-1.2.0.gem --otp "$OTP"', 'build:ruby'),
     ('gem build feeds.gemspec', ''),
     ('gem push *.gem', 'build:ruby'),
-    ('gem push --host https://rubygems.org pkg/*.gem', 'build:ruby'),
+    ('gem push --key rubygems pkg/*.gem', 'build:ruby'),
     ('gem push "$GEM_FILE"', 'build:ruby'),
     ('gem install bundler', ''),
     # mastodon/mastodon: .github/workflows/test-js.yml
@@ -2063,6 +2065,10 @@ def test_a_command_kept_in_a_variable_is_that_command() -> None:
     assert (found.kind, found.command) == ("migrate", "python3 netbox/manage.py migrate")
     assert unwrap("FOO='a b' bin/rails db:migrate") == ["bin/rails db:migrate"]  # an env prefix, as before
     assert classify("VERSION=1.2.3") == []
+    # a message that names a command runs nothing (review: `HINT=` in a deploy script was a deploy)
+    assert classify('HINT="helm upgrade --install web ./chart"') == []
+    [stored] = classify('MIGRATE_CMD="bin/rails db:migrate"')
+    assert stored.command == "bin/rails db:migrate"
 
 
 def test_indirect_keeps_the_script_name() -> None:

@@ -242,8 +242,10 @@ _WRAPPERS = re.compile(
     r"|(?:dotenv(?:-cli)?|env-cmd)(?:\s+-[\w-]+(?:[= ](?!-)\S+)?)*\s+--)\s+"
     r"|[A-Za-z_][A-Za-z0-9_]*=(?:\"[^\"]*\"|'[^']*'|\S*)\s+)+"
 )
-# A whole simple command that only assigns a quoted command line to a variable.
-_STORED = re.compile(r"""^[A-Za-z_][A-Za-z0-9_]*=(?P<q>["'])(?P<body>[^"'$`]*\s[^"'$`]*)(?P=q)$""")
+# A whole simple command that only assigns a quoted command line to a variable named for one
+# (`COMMAND=`, `MIGRATE_CMD=`): a `HINT="helm upgrade ..."` message runs nothing.
+_STORED = re.compile(
+    r"""^(?:[A-Za-z0-9_]*_)?(?:CMD|COMMAND|COMMANDS|CMDLINE)=(?P<q>["'])(?P<body>[^"'$`]*\s[^"'$`]*)(?P=q)$""", re.I)
 _SHELL_C = re.compile(
     r"""^(?:/bin/|/usr/bin/)?(?:ba|z|da)?sh\s+(?:-[a-z]+\s+)*-[a-z]*c\s+(?P<q>["'])(?P<body>.*)(?P=q)\s*$""", re.S
 )

@@ -28,6 +28,7 @@ from infrascan.detectors.github_actions import (
     load_lenient,
     parse_expression,
     read_on,
+    residual,
     shown_condition,
     substitute,
 )
@@ -1047,6 +1048,7 @@ def test_what_a_condition_asks_on_one_trigger_is_said_at_that_trigger(
     tests = one(ours(scanned, "ci.build"), "acme/deb-builder")
     assert tests.text.endswith("on schedule (0 0 * * 1,4) if github.repository_owner == 'miniflux'; "
                                "pull requests to main"), tests.text
+    assert (W + "packages.yml", 11) in [(e.path, e.line) for e in tests.evidence]  # the `if:` it says
     # one trigger, on which the event test holds: what is left is the owner
     publish = one(ours(scanned, "ci.build"), "acme/deb-release")
     assert publish.text.endswith("on tag push [0-9]+.[0-9]+.[0-9]+, if github.repository_owner == 'miniflux'")
@@ -2642,3 +2644,33 @@ def test_a_package_index_environment_is_a_publishing_gate(tmp_path_factory: pyte
     [build] = ours(scanned, "ci.build")
     assert build.text.startswith("A package published to a Python package index with pypa/gh-action-pypi-publish "
                                  "in job publish (release.yml), on tag push v*"), build.text
+
+
+def test_a_residual_condition_is_written_only_as_an_expression_can_say_it() -> None:
+    on_push = {"github.event_name": frozenset({"push"})}
+
+    def look(name: str) -> frozenset[object]:
+        return on_push.get(name, ANY)
+
+    assert residual("github.event_name == 'push' && (inputs.a == (inputs.b == 'x'))", look) == (
+        "inputs.a == (inputs.b == 'x')")
+    # an index the scan could not read, and a key only an index can hold, are not written back
+    assert residual("github.event_name == 'push' && fromJSON(inputs.list)[0] == 'web'", look) is None
+    assert residual("github.event_name == 'push' && github.event.inputs['my key'] == 'x'", look) is None
+    assert residual("github.event_name == 'push' && !inputs.skip", look) == "!inputs.skip"
+
+
+def test_a_manual_deploy_says_what_its_condition_still_asks(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # review: the dispatch's own condition was dropped from the manual deploy once it moved to the trigger
+    scanned = scan(tmp_path_factory, "manual-asked", {
+        W + "deploy.yml": (
+            "on:\n  push:\n    branches: [main]\n  workflow_dispatch:\njobs:\n  deploy:\n"
+            "    if: github.event_name == 'push' || github.actor == 'octocat'\n    runs-on: ubuntu-latest\n"
+            "    environment: production\n    steps:\n      - run: flyctl deploy --remote-only\n"
+        ),
+    })
+    manual = one(ours(scanned, "ci.deploy.manual"), "workflow_dispatch")
+    assert manual.text.startswith("workflow_dispatch of deploy.yml (if github.actor == 'octocat') runs job deploy")
+    # the push, on which it holds outright, says nothing of it
+    [automated] = ours(scanned, "ci.deploy.automated")
+    assert automated.text.startswith("Push to main: deploys to production"), automated.text
