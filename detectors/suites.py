@@ -13,6 +13,7 @@ facts known, and the package.json scripts are that detector's records.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -133,8 +134,15 @@ def unrun_suites(ctx: ResolveContext, facts: Sequence[Fact], detector: str) -> l
         _hint(ctx, suite, detector, remote)
         for suite in found
         if suite.tool not in tools and LEVEL_FIELDS[suite.level] not in unnamed
-        and (suite.configs or _has_tests(ctx, suite))
+        and (suite.configs or _configured(suite) or _has_tests(ctx, suite))
     ]
+
+
+def _configured(suite: Suite) -> bool:
+    """Whether a script hands its runner a configuration (`jest --config jest.e2e.json`), which may
+    name test files of any name."""
+    return any(re.search(r"(?:^|\s)(?:--config|-c)(?:[=\s]|$)", str(command.get("command", "")))
+               for record, _ in suite.scripts for command in record.data.get("classified", []))
 
 
 def _has_tests(ctx: ResolveContext, suite: Suite) -> bool:

@@ -110,6 +110,8 @@ def test_a_script_alone_shows_a_suite_and_a_monorepo_package_has_its_own(tmp_pat
         # linkwarden's mobile app: a test script and not a single test, so no suite to run by hand
         "apps/mobile/package.json": '{\n  "scripts": {\n    "test": "jest --watchAll"\n  }\n}\n',
         "apps/mobile/app/index.tsx": "export default function App() {}\n",
+        # a configuration the script names may match test files of any name
+        "apps/api/package.json": '{\n  "scripts": {\n    "test:e2e": "jest --config ./test/jest-e2e.json"\n  }\n}\n',
     }
     scanned = scan_tree(tmp_path, files)
     assert {f.text for f in facts_for(scanned.model, "ci.test.unit")} == {
@@ -117,6 +119,8 @@ def test_a_script_alone_shows_a_suite_and_a_monorepo_package_has_its_own(tmp_pat
         " that no CI job found in the repository runs: run by hand",
         "Vitest suite (script test:unit in src/store-front/package.json)"
         " that no CI job found in the repository runs: run by hand",
+        "Jest suite (script test:e2e in apps/api/package.json) that no CI job found in the repository runs: "
+        "run by hand",
     }
 
 
