@@ -160,10 +160,18 @@ def parse_pyproject(text: str) -> list[Package]:
             if package:
                 out.append(replace(package, note=note))
 
+    poetry = _table(_table(data.get("tool")).get("poetry"))
+    # Poetry's extras: an `optional = true` dependency is installed only with an extra that lists it
+    extra_of = {str(dep).lower(): str(extra) for extra, deps in _table(poetry.get("extras")).items()
+                for dep in (deps if isinstance(deps, list) else [])}
+
     def add_poetry(table: Any, note: str = "") -> None:
-        for name in table if isinstance(table, dict) else {}:
-            if str(name).lower() != "python":
-                out.append(Package("pypi", str(name), _line_of(text, f"\n{name}"), bool(note), note))
+        for name, spec in (table.items() if isinstance(table, dict) else []):
+            if str(name).lower() == "python":
+                continue
+            optional = isinstance(spec, dict) and spec.get("optional") is True
+            said = note or (_extra_note(extra_of.get(str(name).lower(), "optional")) if optional else "")
+            out.append(Package("pypi", str(name), _line_of(text, f"\n{name}"), bool(said), said))
 
     project = data.get("project", {})
     project = project if isinstance(project, dict) else {}
@@ -172,7 +180,6 @@ def parse_pyproject(text: str) -> list[Package]:
         add(specs, _extra_note(extra))
     for group, specs in _table(data.get("dependency-groups")).items():
         add(specs, _group_note(group))
-    poetry = _table(_table(data.get("tool")).get("poetry"))
     add_poetry(poetry.get("dependencies"))
     for group, table in _table(poetry.get("group")).items():
         add_poetry(_table(table).get("dependencies"), "" if group == "main" else _group_note(group))

@@ -96,7 +96,9 @@ def test_pyproject_poetry() -> None:
     facts = extract("poetry.pyproject.toml", "pyproject.toml")
     # line 7: `boto3 = ...` (mealie's psycopg2-binary was cited one line up, at the line before it)
     assert facts["aws-s3"] == ("Object storage (SDK boto3 in pyproject.toml)", Confidence.INFERRED, 7)
-    assert facts["newrelic"][1] is Confidence.INFERRED
+    # an optional dependency is installed only with the extra that lists it, as a PEP 621 extra
+    assert facts["newrelic"][:2] == ("New Relic tracer newrelic in pyproject.toml (monitoring extra dependency)",
+                                     Confidence.HINT)
     assert facts["twilio"][1] is Confidence.HINT and facts["sendgrid"][1] is Confidence.HINT
     assert facts["sentry"][:2] == ("Sentry SDK sentry-sdk in pyproject.toml (server group dependency)", Confidence.HINT)
 
