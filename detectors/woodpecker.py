@@ -16,12 +16,13 @@ such file: its tests on pull requests, its images pushed to Docker Hub on tags a
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from infrascan.detector import Detector, Extraction, ResolveContext, SourceFile
 from infrascan.images import parse_image
 from infrascan.model import Code, Fact, text
-from infrascan.yamlload import YDict, YList, line_of
+from infrascan.yamlload import YDict, YList, as_list, line_of
 
 from ._pipelines import Job, PipelineFacts, Step, Trigger, script_commands, service_entry, step_catalog
 
@@ -58,7 +59,7 @@ class WoodpeckerDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        doc = self.yaml_mapping(file, out)
+        doc = self.yaml_mapping(SourceFile(file.path, _sequence_merges(file.text)), out)
         if doc is None:
             return out
         steps = doc.get("steps", doc.get("pipeline"))
@@ -102,7 +103,7 @@ class WoodpeckerDetector(Detector):
                 manual_how=_MANUAL_HOW.get(manual[0], ()) if manual else (),
                 gate_line=line_of(step, "when", line),
                 names=[str(name), file.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]],
-                services=services,
+                services=_used(services, step),
             )
             job.steps = [self._step(file, str(name), step, line)]
             jobs.append(job)
@@ -116,6 +117,9 @@ class WoodpeckerDetector(Detector):
             commands = [commands]
         if isinstance(commands, list):
             found: list[tuple[str, int]] = []
+            folder = step.get("directory")
+            if isinstance(folder, str) and folder.strip():  # the folder the commands start in (woodpecker's web/)
+                found.append((f"cd {folder.strip()}", line_of(step, "directory", line)))
             for index, command in enumerate(commands):
                 if isinstance(command, (str, int)):
                     at = line_of(commands, index, line) if isinstance(commands, YList) else line_of(step, "commands")
@@ -144,11 +148,44 @@ def _filters(when: Any) -> list[dict[str, Any]]:
     return []
 
 
+_SEQUENCE_MERGE = re.compile(r"^(?P<lead>[ \t]*-[ \t]+)<<[ \t]*:[ \t]*(?P<alias>\*[\w-]+)[ \t]*(?:#.*)?$")
+
+
+def _sequence_merges(text: str) -> str:
+    """Woodpecker's YAML merges a sequence into a sequence (`path: [- <<: *when_path, - 'web/**']`,
+    woodpecker's own test.yaml), which YAML's `<<` does only for maps: such an item is written
+    here as the alias it merges, a list inside the list that `_values` flattens. An item whose map
+    goes on below it is a map's merge, and stays. Lines keep their numbers."""
+    if "<<" not in text:
+        return text
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        merge = _SEQUENCE_MERGE.match(line)
+        if merge is None:
+            continue
+        following = next((n for n in lines[index + 1:] if n.strip() and not n.lstrip().startswith("#")), "")
+        deeper = len(following) - len(following.lstrip()) > line.index("-")
+        continues = deeper and not following.lstrip().startswith("-")
+        if not continues:
+            lines[index] = merge["lead"] + merge["alias"]
+    return "\n".join(lines)
+
+
 def _plugin_name(image: str) -> str:
     """A plugin image without its tag and registry host: `docker.io/woodpeckerci/plugin-kaniko:2` and
     `codeberg.org/woodpecker-plugins/docker-buildx` are named as the plugin table writes them."""
     ref = parse_image(image)
     return ref.repository if ref is not None else image
+
+
+def _used(services: list[dict[str, Any]], step: YDict) -> list[dict[str, Any]]:
+    """The workflow's services a step reaches: those whose name, the host Woodpecker gives them, its
+    commands or environment write (woodpecker's `host=postgres` in its postgres step's datasource;
+    its unit tests beside them reach none)."""
+    written = " ".join(str(v) for v in [*as_list(step.get("commands")),
+                                        *(step["environment"].values() if isinstance(step.get("environment"), dict)
+                                          else as_list(step.get("environment")))])
+    return [s for s in services if re.search(rf"(?<![\w.-]){re.escape(s['name'])}(?![\w-])", written)]
 
 
 def _overlap(ours: set[str], theirs: set[str]) -> bool:
@@ -178,8 +215,8 @@ def _combined(workflow: list[dict[str, Any]], step: list[dict[str, Any]]) -> lis
 def _values(value: Any) -> list[str]:
     if isinstance(value, (str, int)):
         return [str(value)]
-    if isinstance(value, list):
-        return [str(v) for v in value if isinstance(v, (str, int))]
+    if isinstance(value, list):  # a merged sequence is a list inside the list
+        return [v for item in value for v in _values(item)]
     if isinstance(value, dict):
         return _values(value.get("include"))
     return []

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from helpers import facts_for, fixture_tree, scan_tree
 from infrascan.detectors._pipelines import Job, step_catalog
-from infrascan.detectors.woodpecker import WoodpeckerDetector, _plugin_name
+from infrascan.detectors.woodpecker import WoodpeckerDetector, _plugin_name, _sequence_merges
 
 from infrascan.detector import SourceFile
 from infrascan.model import Fact
@@ -30,11 +30,13 @@ def test_a_rust_service_s_checks_tests_images_and_deploy(tmp_path: Path) -> None
     assert "Rust build cargo build --release in job build (.woodpecker.yml), on pull requests" in builds
     assert ("Image acme/feeds built and pushed to Docker Hub (acme) in job publish_image (.woodpecker.yml), "
             "on tags v* and cron job nightly") in builds
-    # tests beside the PostgreSQL service are integration tests; `cd api_tests/` moves the script
-    # lookup into that folder's package.json
+    # a step that reaches the PostgreSQL service (its DATABASE_URL names the service's host) runs
+    # integration tests; `cd api_tests/` moves the script lookup into that folder's package.json,
+    # whose suite reaches no service
     integration = ours(facts_for(model, "ci.test.integration"))
-    assert any(t.startswith("cargo in job test (.woodpecker.yml): pull requests") for t in integration)
-    assert any("jest via npm run api-test in job api_tests" in t for t in integration), integration
+    assert integration == ["cargo in job test (.woodpecker.yml): pull requests (integration: the job starts "
+                           "postgres:16-alpine)"], integration
+    assert any("jest via npm run api-test in job api_tests" in t for t in ours(facts_for(model, "ci.test.unit")))
     # a deployment event is one a person sends (the CLI or the UI)
     [manual] = ours(facts_for(model, "ci.deploy.manual"))
     assert manual.startswith("A deployment event (woodpecker-cli pipeline deploy or the UI) starts the deploy "
@@ -163,3 +165,21 @@ def test_steps_with_depends_on_form_a_graph_and_others_start_at_once() -> None:
 ])
 def test_a_plugin_is_named_without_its_registry_and_tag(image: str, name: str) -> None:
     assert _plugin_name(image) == name
+
+
+def test_a_merged_sequence_a_step_s_folder_and_the_services_it_reaches() -> None:
+    # woodpecker's own test.yaml: `- <<: *when_path` merges a list of paths into a list, which YAML's
+    # merge key does only for maps; the file was invalid YAML and nothing of it was read
+    text = ("variables:\n  - &paths\n    - 'go.*'\n    - '**/*.go'\n"
+            "when:\n  - event: push\n    path:\n      - <<: *paths\n      - '.woodpecker/**'\n"
+            "steps:\n  web:\n    image: node\n    directory: web/\n    commands: [pnpm test]\n"
+            "  postgres:\n    image: golang\n    environment:\n      DSN: 'host=postgres user=postgres'\n"
+            "    commands: [make test-datastore]\n"
+            "services:\n  postgres:\n    image: postgres:18\n")
+    out = DETECTOR.extract(SourceFile(".woodpecker/test.yaml", text))
+    assert not out.diagnostics
+    found = {r.data["job"]: Job.from_record(r) for r in out.records}
+    assert found["web"].steps[0].commands[0][0] == "cd web/"  # the folder its commands start in
+    assert [s["name"] for s in found["postgres"].services] == ["postgres"] and not found["web"].services
+    # a map's merge (`- <<: *base` with keys below it) stays a map
+    assert _sequence_merges("a:\n  - <<: *base\n    event: push\n") == "a:\n  - <<: *base\n    event: push\n"
