@@ -253,7 +253,8 @@ def _triggers(filters: list[dict[str, Any]]) -> list[Trigger]:
         if isinstance(asked, str) and asked.strip():
             # an expression that narrows the filter (woodpecker's preview images: only pull requests
             # labelled `build_pr_images`) is said with each trigger it narrows
-            found[start:] = [Trigger("external", f"{_spoken(t)} (if {_short_expression(asked)})") for t in found[start:]]
+            said = _short_expression(asked)
+            found[start:] = [Trigger("external", f"{_spoken(t)} (if {said})") for t in found[start:]]
     return list({(t.kind, t.value, t.ignored): t for t in found}.values())
 
 
