@@ -302,3 +302,11 @@ def test_a_mobile_app_s_monitoring_sdk_signals_no_bad_deployment(tmp_path: Path)
                                          "apps/api/.env.example": "SENTRY_DSN=\n"})
     assert [f.text for f in facts_for(both.model, "deploy.rollback.identify")] == [
         "New errors after a release in Sentry"]
+
+
+def test_a_statsd_client_is_application_metrics_but_no_release_signal(tmp_path: Path) -> None:
+    # healthchecks: `statsd` in requirements.txt sends counters to the StatsD server STATSD_HOST names;
+    # a metrics client alone tells nobody a release went bad
+    scanned = scan_tree(tmp_path, {"requirements.txt": "Django==5.2\nstatsd==4.0.1\n"})
+    assert [f.text for f in facts_for(scanned.model, "mon.application")] == ["StatsD SDK statsd in requirements.txt"]
+    assert not facts_for(scanned.model, "deploy.rollback.identify")
