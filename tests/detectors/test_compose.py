@@ -252,6 +252,25 @@ def test_logging_driver_and_log_level(scanned: Scanned) -> None:
     assert texts(facts_for(scanned.model, "log.levels")) == ["LOG_LEVEL=info by default in compose service formbricks"]
 
 
+def test_a_certificate_companion_makes_a_built_stack_a_deployment(tmp_path: Path) -> None:
+    # pixelfed's docker-compose.yml builds its image, but requests Let's Encrypt certificates for its
+    # public host through nginx-proxy's acme companion: a self-hosting install, not Development
+    scanned = scan_tree(tmp_path, {"docker-compose.yml": (
+        "services:\n  proxy:\n    image: nginxproxy/nginx-proxy:1.4\n    ports: ['443:443']\n"
+        "  proxy-acme:\n    image: nginxproxy/acme-companion\n"
+        "  web:\n    build: .\n    environment:\n      LETSENCRYPT_HOST: ${APP_DOMAIN}\n"
+        "  db:\n    image: mariadb:11.2\n")})
+    assert not [f for f in scanned.model.facts if f.env == "development"]
+    [database] = [f for f in scanned.model.facts if f.field == "env.database"]
+    assert database.text.endswith("(compose file of no stated environment)")
+    # a compose file that only builds stays a development one
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    built = "services:\n  web:\n    build: .\n  db:\n    image: mariadb:11.2\n"
+    scanned = scan_tree(plain, {"docker-compose.yml": built})
+    assert [f.env for f in scanned.model.facts if f.field == "env.database"] == ["development"]
+
+
 def test_what_a_compose_file_of_no_stated_environment_says_says_so(tmp_path: Path) -> None:
     # docmost/docmost docker-compose.yml: its published image, restarted; shown as hints, one of them
     # under Development's gap, where it read as a development setting
