@@ -107,7 +107,8 @@ _DJANGO_NAME = re.compile(r"^\d{4}_\w+\.py$")
 _FLYWAY_NAME = re.compile(r"^(?P<kind>[VUR])(?P<version>[\w.]*?)__.+\.sql$")
 _GOLANG_NAME = re.compile(r"^(?P<version>\d+)_.+\.(?P<direction>up|down)\.sql$")
 _NUMBERED = re.compile(r"^V?\d+")
-_RUBY_DEF = re.compile(r"^(?P<indent>[ \t]*)def\s+(?P<name>up|down|change)\b(?P<rest>.*)$", re.M)
+# `def self.up`/`def self.down`: the class methods of Rails before 3.1 (rubygems.org's 2009 migrations)
+_RUBY_DEF = re.compile(r"^(?P<indent>[ \t]*)def\s+(?:self\.)?(?P<name>up|down|change)\b(?P<rest>.*)$", re.M)
 _ELIXIR_DELEGATE_DOWN = re.compile(r"^\s*defdelegate\s+down\b", re.M)
 _JS_DOWN = re.compile(
     r"exports\.down\s*=|export\s+(?:async\s+)?function\s+down\b|\b(?:const|let|var)\s+down\s*=|\b(?:async\s+)?down\s*\("

@@ -454,3 +454,13 @@ def test_migrations_in_a_folder_named_for_their_tool_are_read(tmp_path: Path) ->
     scanned = scan_tree(tmp_path, files)
     fact = rollback(scanned, "knex:db/knex_migrations")
     assert "of 3 migrations in db/knex_migrations" in fact.text
+
+
+def test_rails_class_method_migrations_have_their_down() -> None:
+    # rubygems.org's 2009 migrations: `def self.up` / `def self.down`, the form before Rails 3.1;
+    # 62 of them were "only up"
+    source = ("class ClearanceCreateUsers < ActiveRecord::Migration\n  def self.up\n    create_table :users\n"
+              "  end\n\n  def self.down\n    drop_table :users\n  end\nend\n")
+    assert _block_verdict(source, "rails-migrations").down is True
+    empty = source.replace("    drop_table :users\n", "")
+    assert _block_verdict(empty, "rails-migrations").why == "empty `down`"
