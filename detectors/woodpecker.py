@@ -228,7 +228,6 @@ def _triggers(filters: list[dict[str, Any]]) -> list[Trigger]:
         return [Trigger("external", _EVERY_EVENT)]
     found: list[Trigger] = []
     for flt in filters:
-        start = len(found)
         events = _values(flt.get("event"))
         branches = _values(flt.get("branch")) or [""]
         excluded = _values(flt["branch"].get("exclude")) if isinstance(flt.get("branch"), dict) else []
@@ -249,23 +248,7 @@ def _triggers(filters: list[dict[str, Any]]) -> list[Trigger]:
                 found.append(Trigger("external", said))
             else:
                 found.append(Trigger("manual", "a manual run" if event == "manual" else "a deployment event"))
-        asked = flt.get("evaluate")
-        if isinstance(asked, str) and asked.strip():
-            # an expression that narrows the filter (woodpecker's preview images: only pull requests
-            # labelled `build_pr_images`) is said with each trigger it narrows
-            said = _short_expression(asked)
-            found[start:] = [Trigger("external", f"{_spoken(t)} (if {said})") for t in found[start:]]
     return list({(t.kind, t.value, t.ignored): t for t in found}.values())
-
-
-def _spoken(trigger: Trigger) -> str:
-    """A trigger as plain words (an external trigger's text holds no code span)."""
-    return "".join(p if isinstance(p, str) else p.text for p in trigger.parts())
-
-
-def _short_expression(expression: str) -> str:
-    flat = " ".join(expression.split())
-    return flat if len(flat) <= 80 else flat[:77].rstrip() + "..."
 
 
 def _tag_pattern(flt: dict[str, Any]) -> str:

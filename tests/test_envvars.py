@@ -344,11 +344,3 @@ def test_a_debug_switch_is_no_log_level_but_debug_namespaces_are() -> None:
         assert not [f for f in read(var("DEBUG", value)) if f.field == "log.levels"], value
     [level] = [f for f in read(var("DEBUG", "app:*,-app:verbose")) if f.field == "log.levels"]
     assert "DEBUG=app:*,-app:verbose" in level.text
-
-
-def test_an_account_beside_its_auth_is_the_service_s_credentials() -> None:
-    # healthchecks' .env.example: TWILIO_ACCOUNT and TWILIO_AUTH, the SID and auth token, bare
-    facts = read(var("TWILIO_ACCOUNT"), var("TWILIO_AUTH", line=2), var("TWILIO_FROM", line=3))
-    assert [f.text for f in facts if f.field == "ext.auth"] == ["Account and auth token (TWILIO_ACCOUNT, TWILIO_AUTH)"]
-    # alone, an `_AUTH` name says nothing of what it holds
-    assert not [f for f in read(var("TWILIO_AUTH")) if f.field == "ext.auth"]

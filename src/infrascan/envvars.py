@@ -175,8 +175,6 @@ def auth_kind(name: str, names_of_service: set[str]) -> str | None:
 _OAUTH_PAIRS = tuple((a, b) for one, other in (("_CLIENT_ID", "_CLIENT_SECRET"), ("_ID", "_SECRET"))
                      for a, b in ((one, other), (other, one)))
 _LOGIN_PAIRS = tuple((user, word) for user in ("_USERNAME", "_USER") for word in ("_PASSWORD", "_PASS"))
-# an account and its auth token, bare (healthchecks' TWILIO_ACCOUNT beside TWILIO_AUTH)
-_ACCOUNT_PAIRS = (("_ACCOUNT", "_AUTH"), ("_AUTH", "_ACCOUNT"))
 
 
 def _paired(upper: str, pairs: Iterable[tuple[str, str]], names: set[str]) -> bool:
@@ -207,8 +205,6 @@ def _credential_kind(upper: str, names_of_service: set[str]) -> str | None:
     # the user of a password beside it (BookStack's MAIL_USERNAME), paired as a client's id and secret are
     if _paired(upper, _LOGIN_PAIRS, names_of_service):
         return "username and password"
-    if _paired(upper, _ACCOUNT_PAIRS, names_of_service):
-        return "account and auth token"
     if re.search(
         r"(?:^|_)(?:API_?KEY|KEY|TOKEN|SECRET|SECRET_KEY|ACCESS_TOKEN|AUTH_TOKEN|PRIVATE_KEY|LICENSE_KEY"
         r"|ROUTING_KEY|INTEGRATION_KEY)$",

@@ -183,13 +183,3 @@ def test_a_merged_sequence_a_step_s_folder_and_the_services_it_reaches() -> None
     assert [s["name"] for s in found["postgres"].services] == ["postgres"] and not found["web"].services
     # a map's merge (`- <<: *base` with keys below it) stays a map
     assert _sequence_merges("a:\n  - <<: *base\n    event: push\n") == "a:\n  - <<: *base\n    event: push\n"
-
-
-def test_an_evaluate_expression_narrows_its_triggers() -> None:
-    # woodpecker's docker.yaml: preview images only for pull requests labelled build_pr_images
-    text = ("steps:\n  preview:\n    image: woodpeckerci/plugin-docker-buildx\n    settings:\n      repo: a/b\n"
-            "    when:\n      - event: pull_request\n"
-            "        evaluate: 'CI_COMMIT_PULL_REQUEST_LABELS contains \"build_pr_images\"'\n"
-            "      - event: push\n        branch: main\n")
-    assert [t.label() for t in jobs(text)["preview"].triggers] == [
-        'pull requests (if CI_COMMIT_PULL_REQUEST_LABELS contains "build_pr_images")', "push to main"]
