@@ -185,9 +185,9 @@ def is_deployed(services: dict[Any, Any], app_services: list[str], monitoring_st
     (local development serves plain HTTP on a high port, or builds the source). A service that
     requests certificates for public hosts (`issuers`: pixelfed's Let's Encrypt companion) makes it
     a deployment even when it builds its image."""
-    if issuers:
-        return True
     svcs = [s for s in services.values() if isinstance(s, dict)]
+    if issuers and not any(_mounts_project(s) for s in svcs):
+        return True
     if any("build" in s or _mounts_project(s) for s in svcs):
         return False
     if published_apps and any(isinstance(services.get(n), dict) and _publishes(services[n], "443")
@@ -269,6 +269,13 @@ def _mounts_project(svc: dict[Any, Any]) -> bool:
         if isinstance(source, str) and source.strip() in _PROJECT_MOUNTS:
             return True
     return False
+
+
+def _named_profiles(svc: Any) -> list[str]:
+    """The profiles a service runs only under, by name (`profiles: [production]`); a profile an
+    empty variable names (`${DOCKER_PROXY_ACME_PROFILE:-}`) leaves it running by default."""
+    profiles = as_list(svc.get("profiles")) if isinstance(svc, dict) else []
+    return [str(p) for p in profiles if str(p).strip() and "$" not in str(p)]
 
 
 def _defaulted(raw: str | None) -> bool:
@@ -408,7 +415,8 @@ class ComposeDetector(Detector):
         web_servers = [n for n, found in images.items() if found and found[0].category == "web-server"]
         published = [n for n in apps if images.get(str(n)) is None and isinstance(services[n], dict)
                      and services[n].get("image") and _proxied(services, web_servers, str(n))]
-        issuers = [n for n, found in images.items() if found and found[0].id == CERTIFICATE_ISSUER]
+        issuers = [n for n, found in images.items() if found and found[0].id == CERTIFICATE_ISSUER
+                   and not _named_profiles(services[n])]
         env = compose_env(file.path, is_deployed(services, apps, monitoring_tools(images), web_servers, published,
                                                  issuers), selected_env(services))
         running = {found[0].id for found in images.values() if found}

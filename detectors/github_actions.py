@@ -563,7 +563,7 @@ def _writable(node: tuple[Any, ...]) -> bool:
     if kind == "lit":
         return node[1] is None or isinstance(node[1], (str, int, float, bool))
     if kind == "ref":
-        return bool(re.fullmatch(r"[A-Za-z_][\w.*-]*", str(node[1])))
+        return bool(re.fullmatch(r"[A-Za-z_][\w-]*(?:\.(?:[A-Za-z_][\w-]*|\*))*", str(node[1])))
     if kind == "call":
         return all(_writable(a) for a in node[2])
     return all(_writable(n) for n in node[1:] if isinstance(n, tuple))
@@ -3021,7 +3021,7 @@ class FactBuilder:
         parts: list[Part] = []
         if any(t.event == "workflow_dispatch" for t in triggers):
             parts += [Code("workflow_dispatch"), " of ", Code(_file(run.top)), *self._inputs_note(scenarios)]
-            asked = next((t.condition for t in triggers if t.condition), "")
+            asked = next((t.condition for t in triggers if t.condition and t.event == "workflow_dispatch"), "")
             parts += [" (if ", Code(asked), ")"] if asked else []
         else:
             parts += [*capitalised(tuple(describe(triggers))), " (", Code(_file(run.top)), ")"]

@@ -17,6 +17,7 @@ of the real, ignored file: what it says is inferred.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from infrascan.catalog import Tech
@@ -78,6 +79,8 @@ class RailsDatabaseDetector(Detector):
         sample = not file.path.endswith(".yml")
         # Rails merges `shared:` into every environment: its adapter is theirs unless they set one
         shared = next((s.top for s in sections if s.name == "shared"), None)
+        # an environment written twice is one that ERB branches around whole sections choose between
+        written = Counter(s.name for s in sections)
         for section in sections:
             env = env_from_name(section.name)
             if env is None or section.name == "shared" or (section.anchor and section.name.lower() in _TEMPLATES):
@@ -99,7 +102,7 @@ class RailsDatabaseDetector(Detector):
                     entry[3].extend(line for line in lines if line not in entry[3])
             for tech, adapter, names, lines in found.values():
                 out.facts.append(self._fact(file.path, env, tech, adapter, names, sorted(lines),
-                                            section.conditional or conditional, sample))
+                                            section.conditional or conditional or written[section.name] > 1, sample))
         return out
 
     def _fact(self, path: str, env: str, tech: Tech, adapter: str, names: list[str], lines: list[int],

@@ -59,7 +59,11 @@ class WoodpeckerDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        doc = self.yaml_mapping(SourceFile(file.path, _sequence_merges(file.text)), out)
+        doc = self.yaml_mapping(file, out)
+        if doc is None and "<<" in file.text:  # Woodpecker's sequence merges, which YAML rejects
+            retry = Extraction()
+            doc = self.yaml_mapping(SourceFile(file.path, _sequence_merges(file.text)), retry)
+            out = retry if doc is not None else out
         if doc is None:
             return out
         steps = doc.get("steps", doc.get("pipeline"))
@@ -74,6 +78,9 @@ class WoodpeckerDetector(Detector):
         jobs: list[Job] = []
         # with `depends_on` anywhere the steps form a graph, and a step without one starts at once
         graph = any(isinstance(step, dict) and "depends_on" in step for _, step in named)
+        # steps that name the services they reach use those; when none names any (a settings file
+        # holds the host), every step may use them all
+        linked = any(_used(services, step) for _, step in named if isinstance(step, YDict))
         for index, (name, step) in enumerate(named):
             line = line_of(steps, name if isinstance(steps, YDict) else index, doc.line)
             if not isinstance(step, YDict):
@@ -103,7 +110,7 @@ class WoodpeckerDetector(Detector):
                 manual_how=_MANUAL_HOW.get(manual[0], ()) if manual else (),
                 gate_line=line_of(step, "when", line),
                 names=[str(name), file.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]],
-                services=_used(services, step),
+                services=_used(services, step) if linked else services,
             )
             job.steps = [self._step(file, str(name), step, line)]
             jobs.append(job)
@@ -155,7 +162,8 @@ def _sequence_merges(text: str) -> str:
     """Woodpecker's YAML merges a sequence into a sequence (`path: [- <<: *when_path, - 'web/**']`,
     woodpecker's own test.yaml), which YAML's `<<` does only for maps: such an item is written
     here as the alias it merges, a list inside the list that `_values` flattens. An item whose map
-    goes on below it is a map's merge, and stays. Lines keep their numbers."""
+    goes on below it is a map's merge, and stays. Lines keep their numbers. Used only for a file
+    YAML rejects, so a valid file is never read otherwise."""
     if "<<" not in text:
         return text
     lines = text.split("\n")

@@ -99,6 +99,7 @@ ROWS: list[tuple[str, str]] = [
     ('gem build feeds.gemspec', ''),
     ('gem push *.gem', 'build:ruby'),
     ('gem push --key rubygems pkg/*.gem', 'build:ruby'),
+    ('gem push --host https://rubygems.org pkg/*.gem', 'build:ruby'),
     ('gem push "$GEM_FILE"', 'build:ruby'),
     ('gem install bundler', ''),
     # mastodon/mastodon: .github/workflows/test-js.yml

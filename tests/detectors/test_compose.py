@@ -263,6 +263,20 @@ def test_a_certificate_companion_makes_a_built_stack_a_deployment(tmp_path: Path
     assert not [f for f in scanned.model.facts if f.env == "development"]
     [database] = [f for f in scanned.model.facts if f.field == "env.database"]
     assert database.text.endswith("(compose file of no stated environment)")
+    # a development stack that mounts the project, or asks for certificates only under a named
+    # profile, stays a development one (review)
+    mounted = tmp_path / "mounted"
+    mounted.mkdir()
+    scanned = scan_tree(mounted, {"docker-compose.yml": (
+        "services:\n  web:\n    build: .\n    volumes: ['.:/app']\n  certbot:\n    image: certbot/certbot\n"
+        "  db:\n    image: mariadb:11.2\n")})
+    assert [f.env for f in scanned.model.facts if f.field == "env.database"] == ["development"]
+    profiled = tmp_path / "profiled"
+    profiled.mkdir()
+    scanned = scan_tree(profiled, {"docker-compose.yml": (
+        "services:\n  web:\n    build: .\n  certbot:\n    image: certbot/certbot\n    profiles: [production]\n"
+        "  db:\n    image: mariadb:11.2\n")})
+    assert [f.env for f in scanned.model.facts if f.field == "env.database"] == ["development"]
     # a compose file that only builds stays a development one
     plain = tmp_path / "plain"
     plain.mkdir()

@@ -2658,6 +2658,7 @@ def test_a_residual_condition_is_written_only_as_an_expression_can_say_it() -> N
     assert residual("github.event_name == 'push' && fromJSON(inputs.list)[0] == 'web'", look) is None
     assert residual("github.event_name == 'push' && github.event.inputs['my key'] == 'x'", look) is None
     assert residual("github.event_name == 'push' && !inputs.skip", look) == "!inputs.skip"
+    assert residual("github.event_name == 'push' && inputs['1st'] == 'x'", look) is None  # `inputs.1st` is no name
 
 
 def test_a_manual_deploy_says_what_its_condition_still_asks(tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -2674,3 +2675,16 @@ def test_a_manual_deploy_says_what_its_condition_still_asks(tmp_path_factory: py
     # the push, on which it holds outright, says nothing of it
     [automated] = ours(scanned, "ci.deploy.automated")
     assert automated.text.startswith("Push to main: deploys to production"), automated.text
+
+
+def test_a_dispatch_says_only_its_own_question(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # review: an issue comment's leftover condition was printed as the dispatch's
+    scanned = scan(tmp_path_factory, "dispatch-own", {
+        W + "d.yml": (
+            "on:\n  workflow_dispatch:\n  issue_comment:\n  push:\n    branches: [main]\njobs:\n  deploy:\n"
+            "    if: github.event_name != 'issue_comment' || contains(github.event.comment.body, '/deploy')\n"
+            "    runs-on: ubuntu-latest\n    environment: production\n    steps:\n      - run: flyctl deploy\n"
+        ),
+    })
+    manual = one(ours(scanned, "ci.deploy.manual"), "workflow_dispatch")
+    assert "(if" not in manual.text.split("runs job")[0], manual.text

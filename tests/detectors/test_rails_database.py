@@ -103,3 +103,12 @@ def test_shared_is_merged_into_every_environment_and_is_none_itself() -> None:
     text = "shared:\n  adapter: postgresql\ndevelopment:\n  database: dev\nproduction:\n  adapter: mysql2\n"
     found = facts("config/database.yml", text)
     assert set(found) == {("development", "postgresql"), ("production", "mysql")}
+
+
+def test_an_environment_written_in_two_erb_branches_is_a_lead_for_each() -> None:
+    # review: `<% if %> production: postgresql <% else %> production: sqlite3 <% end %>`
+    text = ("<% if ENV['PG'] %>\nproduction:\n  adapter: postgresql\n<% else %>\nproduction:\n  adapter: sqlite3\n"
+            "<% end %>\n")
+    found = facts("config/database.yml", text)
+    assert {k: v[1] for k, v in found.items()} == {("production", "postgresql"): Confidence.HINT,
+                                                  ("production", "sqlite"): Confidence.HINT}

@@ -183,3 +183,18 @@ def test_a_merged_sequence_a_step_s_folder_and_the_services_it_reaches() -> None
     assert [s["name"] for s in found["postgres"].services] == ["postgres"] and not found["web"].services
     # a map's merge (`- <<: *base` with keys below it) stays a map
     assert _sequence_merges("a:\n  - <<: *base\n    event: push\n") == "a:\n  - <<: *base\n    event: push\n"
+
+
+def test_services_reach_every_step_when_no_step_names_one() -> None:
+    # review: a Django step reaches `postgres` through its settings file, which the workflow does not show
+    text = ("steps:\n  test:\n    image: python\n    commands: [python manage.py test]\n"
+            "services:\n  postgres:\n    image: postgres:16\n")
+    assert [s["name"] for s in jobs(text)["test"].services] == ["postgres"]
+
+
+def test_a_valid_map_merge_is_read_as_yaml_reads_it() -> None:
+    # review: a `- <<: *steps` merge of a list of maps is valid YAML, and stays as YAML reads it
+    text = ("variables:\n  - &base\n    image: node\n  - &more\n    commands: [npm test]\n"
+            "steps:\n  test:\n    <<: [*base, *more]\n")
+    out = DETECTOR.extract(SourceFile(".woodpecker.yml", text))
+    assert not out.diagnostics and [r.data["job"] for r in out.records] == ["test"]
