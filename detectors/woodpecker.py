@@ -1,17 +1,21 @@
 """Woodpecker CI: `.woodpecker.yml` (or `.yaml`) and each workflow of a `.woodpecker/` folder.
 
 A workflow is a list or map of `steps` (`pipeline:` in Woodpecker before 1.0), each a container
-`image` that runs `commands`, or a plugin image configured by `settings` (a Docker build and push
-with `woodpeckerci/plugin-docker-buildx`; data in `data/pipeline_steps.yaml`). `services` start
-beside the steps (a database for the tests). Every step is read as a job: the steps run one after
-the other unless `depends_on` says otherwise.
+`image` that runs `commands` (from its `directory:`, if it names one), or a plugin image configured
+by `settings` (a Docker build and push with `woodpeckerci/plugin-docker-buildx`; data in
+`data/pipeline_steps.yaml`). `services` start beside the steps; a step uses those whose host its
+commands or environment name (every one, when no step names any). Every step is read as a job: in
+order, after the last step that runs on the same events, unless `depends_on` anywhere makes the
+steps a graph.
 
-What runs a step is its `when:` (one filter, or a list of filters any of which may hold), or
-else the workflow's: an `event` (`push`, `pull_request`, `tag`, `cron`, `manual`, `deployment`)
+What runs a step is its own `when:` (one filter, or a list of filters any of which may hold) and
+the workflow's, both: an `event` (`push`, `pull_request`, `tag`, `cron`, `manual`, `deployment`)
 and a `branch` (a pattern, a list, or `include`/`exclude`). A filter on `status`, `path`,
-`evaluate` or `matrix` narrows when a step runs without saying which event runs it; a step with no
-event filter runs on every event Woodpecker sends the workflow, and is said so. Lemmy's CI is one
-such file: its tests on pull requests, its images pushed to Docker Hub on tags and a nightly cron.
+`evaluate` or `matrix` narrows when a step runs without saying which event runs it, and is not
+said; a step with no event filter runs on every event Woodpecker sends the workflow, and is said
+so. Woodpecker's YAML also merges a sequence into a sequence (`- <<: *paths`), which a file YAML
+rejects as written is read with. Lemmy's CI is one such file: its tests on pull requests, its
+images pushed to Docker Hub on tags and a nightly cron.
 """
 
 from __future__ import annotations
