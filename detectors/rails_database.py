@@ -2,16 +2,19 @@
 
 Each top-level key is an environment (`development`, `test`, `production`), most of them merging a
 shared block (`<<: *default`); an environment holds one database (`adapter: postgresql`) or, since
-Rails 6, several by name (`primary`, `cache`, `queue`). The adapter names the engine (catalog
-`rails_adapters`); a URL or an adapter an environment variable fills in (`<%= ENV[...] %>`) says
-none, and nothing is said for it.
+Rails 6, several by name (`primary`, `cache`, `queue`) when every key of the environment is one
+(a `variables:` map is a setting of its one database). `shared:` is merged into every environment.
+The adapter names the engine (catalog `rails_adapters`); a URL or an adapter an environment variable
+fills in (`<%= ENV[...] %>`) says none, and nothing is said for it.
 
 The file is ERB before it is YAML, so it is read line by line rather than loaded: an ERB control
-line (`<% if ENV['DATABASE_HOST'] %>`) chooses between branches at boot (docuseal's production is
-PostgreSQL or SQLite), which no YAML parser can see, and every statement cites the adapter line it
-comes from. An environment whose block holds such conditions has each of its engines said as a
-lead, not as what it runs. A committed sample (`database.yml.sample`, lobsters') is the template
-of the real, ignored file: what it says is inferred.
+line inside an environment (`<% if ENV['DATABASE_HOST'] %>`) chooses between branches at boot
+(docuseal's production is PostgreSQL or SQLite), which no YAML parser can see, and every statement
+cites the adapter line it comes from. An environment whose block holds such conditions, that merges
+a block that does, or that ERB branches write twice has each of its engines said as a lead, not as
+what it runs; an ERB comment or a condition around whole environments chooses nothing inside one. A
+committed sample (`database.yml.sample`, lobsters') is the template of the real, ignored file: what
+it says is inferred.
 """
 
 from __future__ import annotations
