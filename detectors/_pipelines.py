@@ -26,6 +26,7 @@ from typing import Any
 from infrascan.catalog import Catalog
 from infrascan.commands import (
     Classification,
+    cd_target,
     classify,
     excludes_level,
     folded_offsets,
@@ -38,13 +39,11 @@ from infrascan.detector import Detector, Record, ResolveContext
 from infrascan.environments import STAGING, env_from_name, normalise, without_dynamic
 from infrascan.model import Code, Confidence, Fact, Part, capitalised, code_list, one_line, phrase_list, text
 from infrascan.shellarms import arm_allows, call_arguments
-from infrascan.source import folder_of, near_folder, repo_path
+from infrascan.source import folder_of, near_folder
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import load_table
 
 JOB_RECORD = "pipeline.job"
-# a move into a repository folder: not `cd $DIR`, `cd -` or `cd ~`
-_CD = re.compile(r"cd\s+(\w[\w.-]*(?:/[\w.-]+)*|\.{1,2}(?:/[\w.-]+)*)/?")
 LEVEL_FIELDS = {"unit": "ci.test.unit", "integration": "ci.test.integration", "e2e": "ci.test.e2e"}
 # Kinds in the order a deploy runs them; deploy.steps lists a job's steps in this order.
 STEP_KINDS = ("build", "push", "migrate", "deploy", "verify")
@@ -493,9 +492,9 @@ class PipelineFacts:
                 c = _classification(d, f"{name} ({note})" if note else name)
                 out.append(Found(c, index, step.title, path, d.get("line") or step.line, (), step.on_failure))
             for command, line in step.commands:
-                moved = _CD.fullmatch(command.strip())
-                if moved:
-                    near = moved_to = repo_path(moved_to or "", moved.group(1))
+                moved = cd_target(command, moved_to or "")
+                if moved is not None:
+                    near = moved_to = moved
                     continue
                 for c in classify(command):
                     if c.kind == "indirect":

@@ -35,6 +35,7 @@ from infrascan.commands import (
     Command,
     SplitMemo,
     called_unit,
+    cd_target,
     classify,
     folded_offsets,
     image_tools,
@@ -97,7 +98,6 @@ _MIGRATE_WORDS = re.compile(r"(?i)migrat")
 # Patterns of per-job and per-command helpers, compiled once.
 _PROJECT_DIR_SLASH = re.compile(r"^\$\{?CI_PROJECT_DIR\}?/")
 _PROJECT_DIR = re.compile(r"^\$\{?CI_PROJECT_DIR\}?/?")
-_CD = re.compile(r"^cd\s+(\S+)\s*$")
 _WORD_PARTS = re.compile(r"[_\-]")
 _URL_HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?([^/?#]*)", re.I)
 _OUTPUT_REGISTRY = re.compile(r"--output[= ]\S*type=registry")
@@ -711,7 +711,8 @@ class Resolution:
                     line = (where[0], offset)
                     expanded = substitute(_SHELL_KEYWORD.sub("", command.text), job.variables)
                     job.commands.append((expanded, line, key))
-                    cwd = _cd(expanded, cwd)
+                    moved = cd_target(expanded, cwd, _PROJECT_DIR)
+                    cwd = cwd if moved is None else moved
                     program = _program(expanded, cwd)
                     if program in built:
                         helpers.add(built[program])
@@ -967,18 +968,6 @@ def _subshell(item: str) -> str:
     if stripped.startswith("(") and stripped.endswith(")") and "\n" not in stripped and not stripped.startswith("(("):
         return stripped[1:-1]
     return item
-
-
-def _cd(command: str, cwd: str) -> str:
-    match = _CD.match(command.strip())
-    if not match:
-        return cwd
-    target = _PROJECT_DIR.sub("/", match.group(1).strip("'\""))
-    if target.startswith("$") or target == "-":
-        return cwd
-    joined = target.lstrip("/") if target.startswith("/") else posixpath.join(cwd, target)
-    normal = posixpath.normpath(joined) if joined else ""
-    return "" if normal in (".", "") or normal.startswith("..") else normal
 
 
 # ==== facts ======================================================================================

@@ -33,6 +33,7 @@ every rule.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 from collections.abc import Iterable
@@ -436,6 +437,27 @@ def system_packages(command: str) -> list[str]:
 
 _PACKAGE_RUNNER = re.compile(r"^(?:[A-Za-z_]\w*=\S*\s+)*(?:npx|bunx|pnpx|(?:pnpm|yarn)\b[^|;&]*?\bdlx)\b")
 _PINNED_PACKAGE = re.compile(r"^(@?[\w.-]+(?:/[\w.-]+)?)@\S+")
+
+
+_CD = re.compile(r"^cd\s+(\S+)\s*$")
+
+
+def cd_target(command: str, cwd: str, project_dir: re.Pattern[str] | None = None) -> str | None:
+    """The repository folder a `cd` moves a script's later commands to, from `cwd` ("" the checkout's
+    root), or None for any other command. `project_dir` matches the variable a CI names the checkout
+    by (GitLab's `$CI_PROJECT_DIR`); a target the scan cannot know (`cd $DIR`, `cd -`, `cd ~`) keeps
+    `cwd`, and one above the checkout is its root."""
+    match = _CD.match(command.strip())
+    if not match:
+        return None
+    target = match.group(1).strip("'\"")
+    if project_dir is not None:
+        target = project_dir.sub("/", target)
+    if target.startswith(("$", "~")) or target == "-":
+        return cwd
+    joined = target.lstrip("/") if target.startswith("/") else posixpath.join(cwd, target)
+    normal = posixpath.normpath(joined) if joined else ""
+    return "" if normal in (".", "") or normal.startswith("..") else normal
 
 
 def unwrap(command: str, depth: int = 0) -> list[str]:
