@@ -40,9 +40,12 @@ _EVENTS = {
     "deployment": "manual",
 }
 _EVERY_EVENT = "every event Woodpecker runs the workflow on (no `event` filter)"
-_MANUAL_HOW = {
-    "manual": text("a manual run from the Woodpecker UI or ", Code("woodpecker-cli pipeline create")),
-    "deployment": text("a ", Code("deployment"), " event (", Code("woodpecker-cli pipeline deploy"), " or the UI)"),
+# The events a person sends: the trigger's label, and how the document says a deploy is started.
+_MANUAL = {
+    "manual": ("a manual run",
+               text("a manual run from the Woodpecker UI or ", Code("woodpecker-cli pipeline create"))),
+    "deployment": ("a deployment event",
+                   text("a ", Code("deployment"), " event (", Code("woodpecker-cli pipeline deploy"), " or the UI)")),
 }
 
 
@@ -84,7 +87,9 @@ class WoodpeckerDetector(Detector):
         graph = any(isinstance(step, dict) and "depends_on" in step for _, step in named)
         # steps that name the services they reach use those; when none names any (a settings file
         # holds the host), every step may use them all
-        linked = any(_used(services, step) for _, step in named if isinstance(step, YDict))
+        reached = {str(n): _used(services, step) for n, step in named if isinstance(step, YDict)}
+        if not any(reached.values()):
+            reached = dict.fromkeys(reached, services)
         for index, (name, step) in enumerate(named):
             line = line_of(steps, name if isinstance(steps, YDict) else index, doc.line)
             if not isinstance(step, YDict):
@@ -111,10 +116,10 @@ class WoodpeckerDetector(Detector):
                 needs=needs,
                 triggers=triggers,
                 manual=bool(triggers) and all(t.kind == "manual" for t in triggers),
-                manual_how=_MANUAL_HOW.get(manual[0], ()) if manual else (),
+                manual_how=_MANUAL[manual[0]][1] if manual else (),
                 gate_line=line_of(step, "when", line),
                 names=[str(name), file.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]],
-                services=_used(services, step) if linked else services,
+                services=reached[str(name)],
             )
             job.steps = [self._step(file, str(name), step, line)]
             jobs.append(job)
@@ -259,7 +264,7 @@ def _triggers(filters: list[dict[str, Any]]) -> list[Trigger]:
                 said = f"cron job {', '.join(named)}" if named else "cron jobs set in Woodpecker"
                 found.append(Trigger("external", said))
             else:
-                found.append(Trigger("manual", "a manual run" if event == "manual" else "a deployment event"))
+                found.append(Trigger("manual", _MANUAL[event][0]))
     return list({(t.kind, t.value, t.ignored): t for t in found}.values())
 
 
