@@ -32,7 +32,7 @@ _REAL_FILES = frozenset({".env.development", ".env.production", ".env.test", ".e
 _CHOICE = re.compile(r"[A-Za-z][\w.-]{0,31}")  # a word a setting chooses, never a key or a password
 
 
-def _scheme_only(var: Variable) -> str | None:
+def _committed_value(var: Variable) -> str | None:
     """What a committed file's value says without a secret: `postgres://` of outline's
     `DATABASE_URL=postgres://user:pass@127.0.0.1:5432/outline` names the engine. Only a value
     written `scheme://`: in `admin:pw@db:5432` or `db01.corp:5432/app` the first word is a user
@@ -164,7 +164,7 @@ class EnvFileDetector(Detector):
         real_file = name in _REAL_FILES
         variables = parse_env_file(file.text)
         if real_file:  # committed environment files: names are evidence, values are secrets
-            variables = [Variable(v.name, _scheme_only(v), v.line, v.comment, v.optional) for v in variables]
+            variables = [Variable(v.name, _committed_value(v), v.line, v.comment, v.optional) for v in variables]
         named_env = env_from_name(_EXAMPLE_WORDS.sub(".", name))
         reader = VariableReader(
             path=file.path,

@@ -13,7 +13,6 @@ facts known, and the package.json scripts are that detector's records.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -42,6 +41,7 @@ class Runner:
     specs: tuple[str, ...] = ()
     tests: tuple[str, ...] = ()
     test_dirs: tuple[str, ...] = ()
+    config_flags: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -50,7 +50,8 @@ def runners() -> dict[str, Runner]:
     found = {}
     for entry in raw["runners"]:
         runner = Runner(str(entry["tool"]), str(entry["level"]), tuple(entry["configs"]), tuple(entry.get("specs", ())),
-                        tuple(entry.get("tests", ())), tuple(entry.get("test_dirs", ())))
+                        tuple(entry.get("tests", ())), tuple(entry.get("test_dirs", ())),
+                        tuple(entry.get("config_flags", ())))
         found[runner.tool] = runner
     return found
 
@@ -139,10 +140,13 @@ def unrun_suites(ctx: ResolveContext, facts: Sequence[Fact], detector: str) -> l
 
 
 def _configured(suite: Suite) -> bool:
-    """Whether a script hands its runner a configuration (`jest --config jest.e2e.json`), which may
-    name test files of any name."""
-    return any(re.search(r"(?:^|\s)(?:--config|-c)(?:[=\s]|$)", str(command.get("command", "")))
-               for record, _ in suite.scripts for command in record.data.get("classified", []))
+    """Whether a script hands its runner a configuration (`jest --config jest.e2e.json`, one of the
+    runner's `config_flags`), which may name test files of any name."""
+    runner = runners().get(suite.tool)
+    flags = runner.config_flags if runner else ()
+    return any(word == flag or word.startswith(flag + "=")
+               for record, _ in suite.scripts for command in record.data.get("classified", [])
+               for word in str(command.get("command", "")).split() for flag in flags)
 
 
 def _has_tests(ctx: ResolveContext, suite: Suite) -> bool:
