@@ -170,7 +170,7 @@ def selected_env(services: dict[Any, Any]) -> str | None:
 
 def is_deployed(services: dict[Any, Any], app_services: list[str], monitoring_stack: Sequence[str] = (),
                 web_servers: Sequence[str] = (), published_apps: Sequence[str] = (),
-                issuers: Sequence[str] = ()) -> bool:
+                deployment_only: Sequence[str] = ()) -> bool:
     """Whether a compose file is run as a deployment rather than for development: nothing is built,
     no service mounts the project tree, and an application service (one whose image the catalog
     does not know as infrastructure) restarts `always` or `unless-stopped`, or a web server
@@ -182,11 +182,11 @@ def is_deployed(services: dict[Any, Any], app_services: list[str], monitoring_st
     A database that restarts is still a development backing service; dockprom's Prometheus,
     Alertmanager, Grafana and cAdvisor behind Caddy are the monitoring deployment itself; docuseal's
     published image behind a Caddy that serves `$HOST` on 80 and 443 is its self-hosting install
-    (local development serves plain HTTP on a high port, or builds the source). A service that
-    requests certificates for public hosts (`issuers`: pixelfed's Let's Encrypt companion) makes it
-    a deployment even when it builds its image."""
+    (local development serves plain HTTP on a high port, or builds the source). A service no local
+    development runs (`deployment_only`: pixelfed's Let's Encrypt companion) makes it a deployment
+    even when it builds its image, unless a service mounts the project."""
     svcs = [s for s in services.values() if isinstance(s, dict)]
-    if issuers and not any(_mounts_project(s) for s in svcs):
+    if deployment_only and not any(_mounts_project(s) for s in svcs):
         return True
     if any("build" in s or _mounts_project(s) for s in svcs):
         return False
@@ -245,7 +245,6 @@ def _publishes(svc: dict[Any, Any], port: str) -> bool:
 
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
-CERTIFICATE_ISSUER = "lets-encrypt"  # the catalog's certificate authority: its companions serve public hosts
 
 
 def host_ports(specs: list[str]) -> list[tuple[str, str, str]]:
@@ -415,10 +414,10 @@ class ComposeDetector(Detector):
         web_servers = [n for n, found in images.items() if found and found[0].category == "web-server"]
         published = [n for n in apps if images.get(str(n)) is None and isinstance(services[n], dict)
                      and services[n].get("image") and _proxied(services, web_servers, str(n))]
-        issuers = [n for n, found in images.items() if found and found[0].id == CERTIFICATE_ISSUER
+        only_deployed = [n for n, found in images.items() if found and found[0].deployment_only
                    and not _named_profiles(services[n])]
         env = compose_env(file.path, is_deployed(services, apps, monitoring_tools(images), web_servers, published,
-                                                 issuers), selected_env(services))
+                                                 only_deployed), selected_env(services))
         running = {found[0].id for found in images.values() if found}
         # A stack whose own services publish nothing is reached through its web server: taiga-docker's
         # nginx gateway publishes 9000:80 in front of images it does not build, and the document's

@@ -28,6 +28,7 @@ ENTRY_KEYS = {
     "app_url",
     "platform",
     "collected",
+    "deployment_only",
     "forwards",
     "credentials_of",
     "credentials",

@@ -29,6 +29,8 @@ Entry keys:
   while an error tracker's SDK (Sentry) reports each new error to the service;
   forwards: true for a pipeline that passes telemetry on (the OpenTelemetry Collector): running it
   is no place where anyone sees a release's errors;
+  deployment_only: true for a service no local development runs (Let's Encrypt's certificate
+  companions serve public hosts): a compose file that runs one is a deployment;
   signals:
     images: image names (registry host only when not Docker Hub; no tag); a trailing * matches every
     name that starts so, and a version right after that start is the image's version
@@ -148,6 +150,7 @@ class Tech:
     app_url: str = ""
     platform: bool = False
     collected: bool = False
+    deployment_only: bool = False
     forwards: bool = False
     # The cloud whose credentials the service takes when it has none of its own: Amazon S3 reads
     # `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, which name AWS, not S3.
@@ -261,6 +264,7 @@ class Catalog:
             app_url=str(entry.get("app_url", "")),
             platform=bool(entry.get("platform", False)),
             collected=bool(entry.get("collected", False)),
+            deployment_only=bool(entry.get("deployment_only", False)),
             forwards=bool(entry.get("forwards", False)),
             credentials_of=str(entry.get("credentials_of", "")),
             credentials=tuple(str(name).upper() for name in entry.get("credentials", ())),
