@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import PurePosixPath
 from typing import Any
 
-from infrascan.commands import argv, classify, split_commands
+from infrascan.commands import argv, cd_target, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import ENV_VARIABLE_NAMES, env_from_name, is_dynamic
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, one_line, text
@@ -423,10 +423,11 @@ def invocations(records: Sequence[Record]) -> Iterator[Invocation]:
             if command.get("line") != line:
                 line, cwd = command.get("line"), folder
             for simple in split_commands(str(command.get("command", ""))):
-                words = argv(simple.text)
-                if len(words) == 2 and words[0] == "cd":
-                    cwd = repo_path(cwd, words[1])
+                moved = cd_target(simple.text, cwd)
+                if moved is not None:
+                    cwd = moved
                     continue
+                words = argv(simple.text)
                 # The words first: classifying every target's commands costs the command rules'
                 # first load (0.05 s) in a scan that has no playbook to find.
                 found = _parse(words)

@@ -121,3 +121,16 @@ def test_sniff_claims_playbooks_by_content(tmp_path: Path) -> None:
     playbook = "- hosts: all\n  tasks:\n    - name: Pull\n      git:\n        repo: x\n        dest: /srv\n"
     scanned = scan_tree(tmp_path, {"ops/release.yml": playbook})
     assert [f.attrs["step"] for f in facts_for(scanned.model, "deploy.steps")] == ["checkout"]
+
+
+def test_a_cd_to_a_folder_the_scan_cannot_know_keeps_the_folder(tmp_path: Path) -> None:
+    # `cd "$DEPLOY_DIR"` moves nowhere the scan can name: the playbook is still found from where
+    # the recipe runs, not looked for under a folder named `$DEPLOY_DIR`.
+    files = {k: v for k, v in tree("uwsgi").items() if k.startswith(("deploy/deploy.yml", "roles/"))}
+    files["Makefile"] = 'ship:\n\tcd "$$DEPLOY_DIR" && cd ~ && ansible-playbook deploy/deploy.yml\n'
+    scanned = scan_tree(tmp_path, files)
+    manual = [f for f in facts_for(scanned.model, "ci.deploy.manual") if f.tech == "ansible"]
+    assert [f.text for f in manual] == [
+        "make ship runs Ansible playbook deploy/deploy.yml on hosts webservers "
+        "(the invocation names no environment); no CI pipeline calls this target"
+    ]
