@@ -2280,8 +2280,10 @@ class Run:
         for included, inherited in self._component_inputs(scope, own):
             path = included.file.path
             parts.extend([", and" if parts else "", " gets ", *_assignments(inherited), " from ", Code(path)])
-            evidence.append(Evidence(path, included.file.attribute_lines.get("inputs", 1), self.detector.name))
+            # The unit's include first: a unit that sets nothing itself is still the one it cites
+            # first, which places the fact in the unit's component (the monorepo table's row).
             evidence.append(Evidence(file.path, included.include_line, self.detector.name))
+            evidence.append(Evidence(path, included.file.attribute_lines.get("inputs", 1), self.detector.name))
         if parts:
             fact = Fact(
                 "env.special",

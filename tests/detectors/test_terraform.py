@@ -508,10 +508,13 @@ def test_terragrunt_units_get_their_component_defaults_from_envcommon(cases: dic
     assert (
         qa.text == "Terragrunt unit mysql gets instance_class = db.t3.micro, name = mysql_qa from _envcommon/mysql.hcl"
     )
+    # the unit's include first: the fact belongs to the unit's component, as a unit that sets its own
+    # inputs does (the components table gave the prod units an environment and the qa ones none)
     assert [(e.path, e.line) for e in qa.evidence] == [
-        ("_envcommon/mysql.hcl", 8),
         ("non-prod/us-east-1/qa/mysql/terragrunt.hcl", 5),
+        ("_envcommon/mysql.hcl", 8),
     ]
+    assert qa.component == "non-prod/us-east-1/qa/mysql"
     assert "Terragrunt unit cache sets node_type = cache.r6g.large, replicas = 2" in declared(
         tg, "env.special", "production"
     )
