@@ -64,7 +64,7 @@ from .terraform_hcl import (
     warm_up,
     with_type_defaults,
 )
-from .terraform_state import StateUse, state_fact
+from .terraform_state import S3_PROTECTION, StateUse, s3_protection, state_fact
 
 RECORD = "terraform.file"
 CONFIG, VARS, LOCK, TERRAGRUNT = "config", "tfvars", "lock", "terragrunt"
@@ -1685,7 +1685,11 @@ class Reporter:
             )
             bucket = _plain(scope.attr(block, f"backend.{key}.bucket")[0])
             evidence = Evidence(block.path, block.line_at(f"backend.{key}"), "terraform")
-            self.out.state(scope.env.name, key, StateUse(scope.root, False, value, bucket, (evidence,)))
+            lock, encrypted = s3_protection(
+                {name: _plain(scope.attr(block, f"backend.{key}.{name}")[0]) for name in S3_PROTECTION}
+            ) if key == "s3" else (None, False)
+            self.out.state(scope.env.name, key, StateUse(scope.root, False, value, bucket, (evidence,),
+                                                         lock=lock, encrypted=encrypted))
 
 
 # A reference to a resource, data source or module: its value is known only after apply.
@@ -2244,8 +2248,11 @@ class Run:
             evidence = [Evidence(block.path, block.line_at("backend"), self.detector.name)]
             if included is not scope:
                 evidence.append(Evidence(file.path, included.include_line, self.detector.name))
+            lock, encrypted = s3_protection(
+                {name: _plain(evaluate(config.get(name), included)) for name in S3_PROTECTION}
+            ) if backend == "s3" else (None, False)
             use = StateUse(near_folder(file.path), True, key, bucket, tuple(evidence),
-                           env_var.group(1) if env_var else None)
+                           env_var.group(1) if env_var else None, lock, encrypted)
             self.out.state(env, backend, use)
             return
 

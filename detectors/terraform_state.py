@@ -10,6 +10,7 @@ stages), and the line says so instead of counting them as separate stacks.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from infrascan import redact
@@ -26,6 +27,23 @@ class StateUse:
     bucket: str | None  # the bucket as written, evaluated
     evidence: tuple[Evidence, ...]
     bucket_note: str | None = None  # an environment variable the bucket name also reads
+    lock: str | None = None  # s3: the DynamoDB lock table (`dynamodb_table`), or LOCKFILE (`use_lockfile`)
+    encrypted: bool = False  # s3: `encrypt = true`
+
+
+# `use_lockfile = true` (Terraform 1.10+): the lock is a file beside the state, no table
+LOCKFILE = "\0lockfile"
+
+
+# the s3 backend settings `s3_protection` reads
+S3_PROTECTION = ("dynamodb_table", "use_lockfile", "encrypt")
+
+
+def s3_protection(settings: Mapping[str, str | None]) -> tuple[str | None, bool]:
+    """An s3 backend's lock and encryption, from its S3_PROTECTION settings as plain text: what an
+    operator must know exists (a lock table shared by every stack) or holds (state encrypted at rest)."""
+    lock = LOCKFILE if settings.get("use_lockfile") == "true" else settings.get("dynamodb_table")
+    return lock, settings.get("encrypt") == "true"
 
 
 def _owners(uses: list[StateUse]) -> str:
@@ -51,6 +69,20 @@ def _shown_bucket(uses: list[StateUse]) -> list[Part]:
     return [", bucket ", Code(shown), *tail]
 
 
+def _protection(uses: list[StateUse]) -> list[Part]:
+    """`, locked by DynamoDB table `t`, encrypted` when every use says so alike."""
+    parts: list[Part] = []
+    locks = {u.lock for u in uses}
+    lock = locks.pop() if len(locks) == 1 else None
+    if lock == LOCKFILE:
+        parts.append(", locked by a lock file beside the state")
+    elif lock and not redact.is_placeholder(lock):
+        parts.extend([", locked by DynamoDB table ", Code(redact.scrub(lock))])
+    if all(u.encrypted for u in uses):
+        parts.append(", encrypted")
+    return parts
+
+
 def _shared(uses: list[StateUse]) -> list[Part]:
     """`; `a` and `b` declare the same state (`k`): ...` for owners naming the same bucket and key."""
     groups: dict[tuple[str | None, str], list[str]] = defaultdict(list)
@@ -72,7 +104,8 @@ def state_fact(env: str, backend: str, uses: list[StateUse]) -> Fact:
     evidence = tuple(dict.fromkeys(e for u in ordered for e in u.evidence))
     named = sorted({redact.scrub(u.key) for u in ordered if u.key})
     owners = f" ({_owners(ordered)})" if len(ordered) > 1 else ""
-    parts: list[Part] = ["Terraform state in the ", Code(backend), " backend", *_shown_bucket(ordered), owners]
+    parts: list[Part] = ["Terraform state in the ", Code(backend), " backend", *_shown_bucket(ordered),
+                         *_protection(ordered), owners]
     for index, key in enumerate(named[:3]):
         parts.extend([": " if index == 0 else ", ", Code(key)])
     if len(named) > 3:

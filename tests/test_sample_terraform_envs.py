@@ -83,9 +83,11 @@ def test_sla_stays_a_gap_with_availability_signals(sample: Scanned) -> None:
 def test_special_configuration_names_cloud_region_and_state(sample: Scanned) -> None:
     prod = only(sample, "env.special", "production")
     assert "AWS, region eu-west-1 (provider hashicorp/aws 5 locked at 5.46.0)" in prod
-    assert "Terraform state in the s3 backend, bucket shopfront-terraform-state: production/app.tfstate" in prod
+    assert ("Terraform state in the s3 backend, bucket shopfront-terraform-state, locked by DynamoDB table "
+            "terraform-locks: production/app.tfstate") in prod
     staging = only(sample, "env.special", "staging")
-    assert "Terraform state in the s3 backend, bucket shopfront-terraform-state: staging/app.tfstate" in staging
+    assert ("Terraform state in the s3 backend, bucket shopfront-terraform-state, locked by DynamoDB table "
+            "terraform-locks: staging/app.tfstate") in staging
     assert sample.model.environments[:3] == ["development", "staging", "production"]
     assert "**Gap:**" in section(sample, "Development").split("- Database:")[1].split("\n")[0]
 

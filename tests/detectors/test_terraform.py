@@ -480,19 +480,42 @@ def test_roots_declaring_the_same_state_are_alternatives_not_stacks(cases: dict[
 
 def test_terragrunt_remote_state_is_read_per_unit(cases: dict[str, Scanned]) -> None:
     # gruntwork-io/terragrunt-infrastructure-live-example root.hcl: `remote_state { backend = "s3" }`
-    # with `key = "${path_relative_to_include()}/tf.tfstate"`, evaluated for each unit that includes it
+    # with `key = "${path_relative_to_include()}/tf.tfstate"`, evaluated for each unit that includes it;
+    # its lock table and encryption are said too (the table is shared infrastructure operators must know)
     tg = cases["terragrunt"]
     assert (
-        "Terraform state in the s3 backend, bucket acme-tf-state-eu-west-1 (when TG_BUCKET_PREFIX is unset) "
-        "(2 Terragrunt units): "
+        "Terraform state in the s3 backend, bucket acme-tf-state-eu-west-1 (when TG_BUCKET_PREFIX is unset), "
+        "locked by DynamoDB table tf-locks, encrypted (2 Terragrunt units): "
         "prod/eu-west-1/prod/cache/tf.tfstate, prod/eu-west-1/prod/mysql/tf.tfstate"
     ) in declared(tg, "env.special", "production")
     assert (
-        "Terraform state in the s3 backend, bucket acme-tf-state-us-east-1 (when TG_BUCKET_PREFIX is unset): "
-        "non-prod/us-east-1/qa/mysql/tf.tfstate"
+        "Terraform state in the s3 backend, bucket acme-tf-state-us-east-1 (when TG_BUCKET_PREFIX is unset), "
+        "locked by DynamoDB table tf-locks, encrypted: non-prod/us-east-1/qa/mysql/tf.tfstate"
     ) in declared(tg, "env.special", "qa")
     [state] = [f for f in facts_for(tg.model, "env.special", "qa") if f.text.startswith("Terraform state")]
     assert state.evidence[0] == Evidence("root.hcl", 19, "terraform"), "`backend = \"s3\"`, not `config = {`"
+
+
+def test_an_s3_backend_says_how_its_state_is_locked_and_whether_it_is_encrypted(tmp_path: Path) -> None:
+    # Terraform 1.10's `use_lockfile` needs no table; a table left as a placeholder is not a name to
+    # print; stacks that lock differently share no lock on their line
+    def backend(env: str, settings: str) -> str:
+        return (f'terraform {{\n  backend "s3" {{\n    bucket = "acme-state"\n    key = "{env}.tfstate"\n'
+                f'{settings}  }}\n}}\nprovider "aws" {{\n  region = "eu-west-1"\n}}\n'
+                'resource "aws_s3_bucket" "assets" {\n  bucket = "acme-assets"\n}\n')
+
+    scanned = scan_tree(tmp_path, {
+        "envs/production/main.tf": backend("production", '    use_lockfile = true\n    encrypt = true\n'),
+        "envs/staging/main.tf": backend("staging", '    dynamodb_table = "REPLACE_ME"\n'),
+        "envs/dev/a/main.tf": backend("dev-a", '    dynamodb_table = "locks"\n    encrypt = true\n'),
+        "envs/dev/b/main.tf": backend("dev-b", '    encrypt = true\n'),
+    })
+    assert ("Terraform state in the s3 backend, bucket acme-state, locked by a lock file beside the state, "
+            "encrypted: production.tfstate") in declared(scanned, "env.special", "production")
+    assert "Terraform state in the s3 backend, bucket acme-state: staging.tfstate" in declared(
+        scanned, "env.special", "staging")
+    assert ("Terraform state in the s3 backend, bucket acme-state, encrypted (2 root modules): "
+            "dev-a.tfstate, dev-b.tfstate") in declared(scanned, "env.special", "development")
 
 
 def test_terragrunt_units_get_their_component_defaults_from_envcommon(cases: dict[str, Scanned]) -> None:
