@@ -2195,10 +2195,12 @@ class Run:
         inputs.update(own)
         source = self._unit_source(scope)
         block_line = next((b.line for b in file.blocks if b.kind == "terraform"), 1)
+        # the module the unit deploys is named on its `source` line, not on `terraform {`
+        source_line = next((b.line_at("source") for b in file.blocks if b.kind == "terraform"), block_line)
         inputs_line = file.attribute_lines.get("inputs", block_line)
         name = posixpath.basename(unit_dir) or "unit"
         body = {**inputs, "source": source}
-        unit_block = Block("unit", [name], block_line, body, dict.fromkeys(inputs, inputs_line), file.path)
+        unit_block = Block("unit", [name], source_line, body, dict.fromkeys(inputs, inputs_line), file.path)
         unit_scope = ModuleScope(self, Directory(unit_dir), env, {}, root=unit_dir)
         if module_dir in self.repo.dirs:
             evidence = Evidence(file.path, inputs_line, self.detector.name)
