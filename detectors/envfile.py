@@ -132,13 +132,14 @@ def _closing_quote(chunk: str, quote: str) -> int:
 
 class EnvFileDetector(Detector):
     name = "envfile"
-    version = "8"
+    version = "9"
     description = ".env.example-style files: variable names, connection URLs, descriptions"
     patterns = (
         ".env.{example,sample,template,dist,defaults}",
         ".env.*.{example,sample,template}",
         ".env.{example,sample,template}.*",
         "{example,sample}.env",
+        ".{example,sample}.env",  # kutt's .example.env
         "env.{example,sample,template}",
         "*.env.{example,sample,template}",
         ".env-{example,sample,template}",

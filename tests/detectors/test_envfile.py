@@ -218,6 +218,8 @@ def test_committed_env_files_are_read_for_names_only(tmp_path: Path) -> None:
         ".env.dev.example",
         ".env.docker-lightweight.example",
         "example.env",
+        ".example.env",
+        ".sample.env",
         "env.sample",
         "podman/env.sample",
         "app.env.example",
