@@ -34,6 +34,21 @@ def test_triggers_build_tests_and_deploys_with_manual_gates() -> None:
     assert build_diagram(list(reversed(facts))) == diagram
 
 
+def test_the_same_job_in_several_workflows_names_its_workflow() -> None:
+    # kutt: three workflows, each with one `dockerhub-build-push` job; three identical boxes
+    facts = []
+    for workflow, trigger in (("docker-build-latest.yaml", "push to main"), ("docker-build-release.yml", "release")):
+        fact = ci_fact("ci.build", "dockerhub-build-push", triggers=[trigger])
+        fact.attrs["pipeline"] = f".github/workflows/{workflow}"
+        facts.append(fact)
+    facts.append(ci_fact("ci.test.unit", "test"))
+    diagram = build_diagram(facts)
+    assert diagram is not None
+    assert '["docker-build-latest / dockerhub-build-push: build"]' in diagram
+    assert '["docker-build-release / dockerhub-build-push: build"]' in diagram
+    assert '["test: unit tests"]' in diagram  # a name no other box has stays as it was
+
+
 def test_labels_cannot_break_out_of_the_diagram() -> None:
     diagram = build_diagram([ci_fact("ci.build", 'evil"]; click x "https://evil" ```', triggers=["push"])])
     assert diagram is not None

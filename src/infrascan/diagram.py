@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from infrascan.environments import display_name, normalise
@@ -91,6 +91,18 @@ def _jobs(facts: list[Fact]) -> dict[tuple[str, str, str], Job]:
     return jobs
 
 
+def _title(job: Job) -> str:
+    """A job's node text: its name, what it does, and where it deploys to."""
+    roles = ", ".join(sorted(job.roles))
+    envs = f" to {', '.join(sorted(job.environments))}" if job.environments else ""
+    return f"{roles if roles == job.name else f'{job.name}: {roles}'}{envs}"
+
+
+def _pipeline_name(pipeline: str) -> str:
+    """A pipeline as a node names it: its file's name without the folder and the YAML suffix."""
+    return re.sub(r"\.ya?ml$", "", pipeline.rsplit("/", 1)[-1]) or pipeline
+
+
 def build_diagram(facts: list[Fact]) -> str | None:
     """The Mermaid source, or None when no CI fact carries the attributes to draw from."""
     jobs = _jobs(facts)
@@ -104,12 +116,15 @@ def build_diagram(facts: list[Fact]) -> str | None:
     names: dict[tuple[str, str], list[Job]] = defaultdict(list)  # (pipeline, job) -> its nodes
     for job in shown:
         names[(job.pipeline, job.name)].append(job)
+    titles = {job.key: _title(job) for job in shown}
+    repeated = Counter(titles.values())
     for job in shown:
         node = _node_id("job", *job.key)
-        roles = ", ".join(sorted(job.roles))
-        envs = f" to {', '.join(sorted(job.environments))}" if job.environments else ""
-        title = roles if roles == job.name else f"{job.name}: {roles}"
-        label = _label(f"{title}{envs}")
+        title = titles[job.key]
+        if repeated[title] > 1:
+            # the same job in several workflows (kutt's three `dockerhub-build-push` builds): which one
+            title = f"{_pipeline_name(job.pipeline)} / {title}"
+        label = _label(title)
         lines.append(f'  {node}{{{{"{label} (manual)"}}}}' if job.manual else f'  {node}["{label}"]')
         parents = [p for n in sorted(job.needs) for p in names.get((job.pipeline, n), [])]
         # A job that runs on fewer events than the jobs it waits for (a deploy job's `if: push to
