@@ -1161,7 +1161,10 @@ def _pull_request(path: str, event: str, config: Mapping[str, Any]) -> Iterator[
     line, (label, paths) = config["line"], _paths_note(config)
     types = config.get("types") or list(_DEFAULT_PR_TYPES)
     targets = config.get("branches") or [""]
-    base = {**_event_values(event), "github.ref": frozenset({Glob("refs/pull/*/merge")})}
+    # a pull request's ref is a branch (vikunja calls its release workflow `if: github.ref_type ==
+    # 'tag' || github.ref_name == 'main'`, which no pull request meets)
+    base = {**_event_values(event), "github.ref": frozenset({Glob("refs/pull/*/merge")}),
+            "github.ref_type": frozenset({"branch"})}
     if event == "pull_request":
         # `<number>/merge`: searxng deploys its docs `if: github.ref_name == 'master'`, never from a pull request
         base["github.ref_name"] = frozenset({Glob("*/merge")})

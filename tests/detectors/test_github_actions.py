@@ -2384,6 +2384,32 @@ def test_a_step_for_one_branch_name_never_runs_on_a_pull_request(tmp_path_factor
     assert "pull request" not in deploy.text
 
 
+def test_a_pull_request_s_ref_is_a_branch(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """vikunja calls its release workflow `if: github.ref_type == 'tag' || github.ref_name == 'main'`
+    from a workflow that also runs on pull requests; the document said the release images were built
+    "on pull requests if `github.ref_type == 'tag'`", which no pull request meets."""
+    ci = (
+        "on:\n  pull_request:\n  push:\n    tags: ['v*']\n    branches: [main]\n"
+        "jobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: go test ./...\n"
+        "  release:\n    uses: ./.github/workflows/release.yml\n"
+        "    if: ${{ github.ref_type == 'tag' || github.ref_name == 'main' }}\n    needs: [test]\n"
+    )
+    release = (
+        "on:\n  workflow_call:\njobs:\n  docker:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - if: ${{ github.ref_type != 'tag' }}\n        uses: docker/build-push-action@v6\n"
+        "        with: {push: true, tags: 'acme/app:unstable'}\n"
+        "      - if: ${{ github.ref_type == 'tag' }}\n        uses: docker/build-push-action@v6\n"
+        "        with: {push: true, tags: 'acme/app:latest'}\n"
+    )
+    scanned = scan(tmp_path_factory, "reftype", {W + "ci.yml": ci, W + "release.yml": release})
+    builds = {f.text for f in ours(scanned, "ci.build")}
+    assert any(t.startswith("Docker image acme/app:unstable built")
+               and t.endswith("on push to main; pushed to Docker Hub") for t in builds), builds
+    assert any(t.startswith("Docker image acme/app:latest built")
+               and t.endswith("on tag push v*; pushed to Docker Hub") for t in builds), builds
+    assert not [t for t in builds if "pull request" in t]
+
+
 def test_a_tag_push_ignores_path_filters(tmp_path_factory: pytest.TempPathFactory) -> None:
     """flagsmith deploys production `on: push: tags: ['*'] paths: [api/**]`: GitHub does not evaluate
     path filters for tag pushes, so every tag deploys; the document said only API changes did."""
