@@ -407,8 +407,12 @@ _SNIFF_ANYWHERE = (
 _SNIFF_FROM_START = (_SNIFF_LINE, r".*\n" + _SNIFF_LINE, *(r".*" + anywhere for anywhere in _SNIFF_ANYWHERE))
 _SNIFF = re.compile(r"(?s)\A(?:" + "|".join(_SNIFF_FROM_START) + ")")
 # GitLab CI has no top-level `steps:`; Codefresh, Drone, Woodpecker and Harness pipelines do. Nor
-# does it include Markdown, as Cloud Posse's README.yaml (`include: - "docs/targets.md"`) does.
-_NOT_GITLAB = re.compile(r"(?m)^steps[ \t]*:|^include:[ \t]*\n[ \t]*-[ \t]*[\"']?[^\s\"']+\.md[\"']?[ \t]*$")
+# does it include anything but YAML, as Cloud Posse's README.yaml (`include: - "docs/targets.md"`)
+# and FreshRSS's Jekyll docs/_config.yml (`include: contributing.md`) do.
+_NOT_GITLAB = re.compile(
+    r"(?m)^steps[ \t]*:"
+    r"|^include:[ \t]*(?:\n[ \t]*-[ \t]*)?[\"']?[^\s\"']+\.(?!ya?ml\b)\w+[\"']?[ \t]*$"
+)
 
 
 class GitLabCIDetector(Detector):
