@@ -1111,6 +1111,13 @@ _DOCTRINE = re.compile(
 # A `down()` that only keeps Doctrine from warning about an empty migration does nothing (kimai)
 _DOCTRINE_NO_OP = re.compile(r"\$this->preventEmptyMigrationWarning\(\)\s*;")
 _DOCTRINE_IRREVERSIBLE = re.compile(r"->\s*throwIrreversibleMigrationException\s*\(|->\s*abortIf\s*\(\s*true\b")
+# A `down()` whose first statement refuses: it throws Doctrine's skip or irreversible exception, or
+# skips itself outright (wallabag's "Too complex" rollbacks: `throw new SkipMigration(...)`, and
+# `$this->skipIf(true, ...)`). Only the first statement: a throw inside one platform's branch leaves
+# the others reversible.
+_DOCTRINE_REFUSES = re.compile(
+    r"\A\s*(?:throw\s+new\s+\\?(?:\w+\\)*(?:SkipMigration|IrreversibleMigration)\w*\s*\("
+    r"|\$this->(?:skipIf|abortIf)\s*\(\s*true\b)")
 # A generated `down()` on PostgreSQL that starts by creating the `public` schema, which always exists
 # there: the down migration fails on its first statement (doctrine/dbal#6243, doctrine/migrations#494).
 _DOCTRINE_PUBLIC_SCHEMA = re.compile(r"""addSql\(\s*(['"])CREATE SCHEMA public\1\s*\)""", re.I)
@@ -1126,6 +1133,12 @@ def _doctrine_verdict(source: str) -> Verdict:
         return Verdict(False, "empty `down()`")
     if _DOCTRINE_IRREVERSIBLE.search(body):
         return Verdict(False, "`down()` throws an irreversible-migration exception")
+    if _DOCTRINE_REFUSES.search(_COMMENTS.sub("", body)):
+        # one reason whatever the exception (one line of reasons, not one per class name), cited
+        # where it refuses: the body's first `throw` or `$this->`
+        opened = source.find("{", down.end())
+        at = min((i for i in (source.find("throw", opened), source.find("$this->", opened)) if i >= 0), default=opened)
+        return Verdict(False, "`down()` only refuses to run", source.count("\n", 0, at) + 1)
     if _DOCTRINE_PUBLIC_SCHEMA.search(body):
         return Verdict(False, "`down()` creating schema `public`, which PostgreSQL already has")
     return Verdict(True)

@@ -444,6 +444,37 @@ def test_a_doctrine_down_that_recreates_postgresql_s_public_schema_cannot_run(tm
     assert "creating schema public, which PostgreSQL already has" in fact.text
 
 
+def test_a_doctrine_down_that_only_refuses_cannot_roll_back(tmp_path: Path) -> None:
+    # wallabag: five `down()` methods only throw `SkipMigration` ("Too complex ...") or call
+    # `$this->skipIf(true, ...)`; "all 64 can be rolled back" was false. A throw in one platform's
+    # branch leaves the migration reversible on the others.
+    def migration(version: str, down: str) -> str:
+        return ("<?php\n\nnamespace Application\\Migrations;\n\nuse Doctrine\\DBAL\\Schema\\Schema;\n"
+                "use Doctrine\\Migrations\\AbstractMigration;\nuse Doctrine\\Migrations\\Exception\\SkipMigration;\n\n"
+                f"final class Version{version} extends AbstractMigration\n{{\n"
+                "    public function up(Schema $schema): void\n    {\n"
+                "        $this->addSql('ALTER TABLE entry ADD x INT');\n"
+                f"    }}\n\n    public function down(Schema $schema): void\n    {{\n{down}    }}\n}}\n")
+
+    files = {
+        "migrations/Version20161001072726.php": migration(
+            "20161001072726", "        throw new SkipMigration('Too complex ...');\n"),
+        "migrations/Version20190129120000.php": migration(
+            "20190129120000", "        // settings stay\n        $this->skipIf(true, 'Required.');\n"),
+        "migrations/Version20170511211659.php": migration(
+            "20170511211659", "        switch (true) {\n            case $this->platform instanceof SqlitePlatform:\n"
+                              "                throw new SkipMigration('Not on SQLite');\n            default:\n"
+                              "                $this->addSql('ALTER TABLE entry DROP x');\n        }\n"),
+        "migrations/Version20200101000000.php": migration(
+            "20200101000000", "        $this->addSql('ALTER TABLE entry DROP x');\n"),
+    }
+    fact = rollback(scan_tree(tmp_path, files), "doctrine-migrations:migrations")
+    assert (fact.attrs["down"], fact.attrs["migrations"]) == (2, 4)
+    assert "2 cannot (first: Version20161001072726.php): down() only refuses to run" in fact.text
+    assert [(e.path, e.line) for e in fact.evidence] == [
+        ("migrations/Version20161001072726.php", 18), ("migrations/Version20190129120000.php", 19)]
+
+
 def test_migrations_in_a_folder_named_for_their_tool_are_read(tmp_path: Path) -> None:
     """uptime-kuma keeps its 55 knex migrations in db/knex_migrations: the migrations detector read
     none of them. A `*_migrations` or `*-migrations` folder's scripts are read; only a known tool's
