@@ -47,6 +47,11 @@ def test_the_same_job_in_several_workflows_names_its_workflow() -> None:
     assert '["docker-build-latest / dockerhub-build-push: build"]' in diagram
     assert '["docker-build-release / dockerhub-build-push: build"]' in diagram
     assert '["test: unit tests"]' in diagram  # a name no other box has stays as it was
+    # bank-of-anthos: one cloudbuild.yaml per service folder, each job named `cloudbuild`
+    for fact, folder in zip(facts, ("src/accounts", "src/ledger"), strict=False):
+        fact.attrs["pipeline"] = f"{folder}/cloudbuild.yaml"
+    diagram = build_diagram(facts)
+    assert diagram is not None and '["src/accounts/cloudbuild / dockerhub-build-push: build"]' in diagram
 
 
 def test_labels_cannot_break_out_of_the_diagram() -> None:

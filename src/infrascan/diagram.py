@@ -98,9 +98,15 @@ def _title(job: Job) -> str:
     return f"{roles if roles == job.name else f'{job.name}: {roles}'}{envs}"
 
 
-def _pipeline_name(pipeline: str) -> str:
-    """A pipeline as a node names it: its file's name without the folder and the YAML suffix."""
-    return re.sub(r"\.ya?ml$", "", pipeline.rsplit("/", 1)[-1]) or pipeline
+def _pipeline_names(pipelines: set[str]) -> dict[str, str]:
+    """Each pipeline as a node names it: its file's name without the YAML suffix, or its whole path
+    when another has that name too (bank-of-anthos's `src/<service>/cloudbuild.yaml`)."""
+    def stem(path: str) -> str:
+        return re.sub(r"\.ya?ml$", "", path) or path
+
+    short = {p: stem(p.rsplit("/", 1)[-1]) for p in pipelines}
+    taken = Counter(short.values())
+    return {p: name if taken[name] == 1 else stem(p) for p, name in short.items()}
 
 
 def build_diagram(facts: list[Fact]) -> str | None:
@@ -117,13 +123,15 @@ def build_diagram(facts: list[Fact]) -> str | None:
     for job in shown:
         names[(job.pipeline, job.name)].append(job)
     titles = {job.key: _title(job) for job in shown}
-    repeated = Counter(titles.values())
+    # a job's manual half is told apart by its shape and "(manual)" already
+    repeated = Counter((titles[job.key], job.manual) for job in shown)
+    named = _pipeline_names({job.pipeline for job in shown if repeated[(titles[job.key], job.manual)] > 1})
     for job in shown:
         node = _node_id("job", *job.key)
         title = titles[job.key]
-        if repeated[title] > 1:
+        if job.pipeline in named:
             # the same job in several workflows (kutt's three `dockerhub-build-push` builds): which one
-            title = f"{_pipeline_name(job.pipeline)} / {title}"
+            title = f"{named[job.pipeline]} / {title}"
         label = _label(title)
         lines.append(f'  {node}{{{{"{label} (manual)"}}}}' if job.manual else f'  {node}["{label}"]')
         parents = [p for n in sorted(job.needs) for p in names.get((job.pipeline, n), [])]
