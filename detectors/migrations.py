@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import json
+import posixpath
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Sequence
@@ -28,7 +29,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from infrascan.catalog import DATA_STORE_CATEGORIES, Tech
-from infrascan.commands import classify, split_commands, unwrap
+from infrascan.commands import argv, classify, split_commands, unwrap
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, text
 from infrascan.source import folder_of, is_example_path, is_within
@@ -573,7 +574,15 @@ class MigrationsDetector(Detector):
                 label = record.data.get("name")
                 parts += ["; ", where, " "]
                 parts += [Code(str(label)), " in "] if label else []
-                parts += [Code(record.path), " runs ", Code(_migrate_part(command)), ", but nothing found calls it"]
+                parts += [Code(record.path), " runs ", Code(_migrate_part(command))]
+                callers = appliers.callers(record.path) if record.kind == "script.command" else []
+                if callers:  # run by hand, then: the target is no deploy step
+                    caller = callers[0]
+                    parts += [", which ", RUNNERS.get(str(caller.data.get("runner", "")), "a task"), " ",
+                              Code(str(caller.data.get("name"))), " runs"]
+                    evidence = [*self.evidence(caller.path, caller.line), *evidence]
+                else:
+                    parts.append(", but nothing found calls it")
                 evidence = [*self.evidence(record.path, record.line), *evidence]
         return Fact(
             "deploy.migration.strategy",
@@ -829,6 +838,21 @@ class _Appliers:
         runtime = self._runtime.get(tool, [])
         enclosing = [r for r in runtime if is_within(folder, folder_of(r.path))]
         return max(enclosing, key=lambda r: r.path.count("/"), default=None)
+
+    def callers(self, script: str) -> list[Record]:
+        """The task-runner targets that run this script (wallabag's `make update` runs
+        scripts/update.sh), by its path from the target's folder, directly or through `sh`/`bash`."""
+        found = []
+        for record in self._ctx.records("task.target"):
+            folder = folder_of(record.path)
+            for command in record.data.get("commands", []):
+                words = argv(str(command.get("command", "")))
+                if len(words) > 1 and words[0] in ("sh", "bash"):
+                    words = words[1:]
+                if words and posixpath.normpath(posixpath.join(folder, words[0])) == script:
+                    found.append(record)
+                    break
+        return found
 
     def defined_commands(self, tool: str) -> list[tuple[Record, str]]:
         """Task-runner targets and scripts that would apply this tool's migrations."""

@@ -475,6 +475,24 @@ def test_a_doctrine_down_that_only_refuses_cannot_roll_back(tmp_path: Path) -> N
         ("migrations/Version20161001072726.php", 18), ("migrations/Version20190129120000.php", 19)]
 
 
+def test_a_migrating_script_names_the_target_that_runs_it(tmp_path: Path) -> None:
+    # wallabag: scripts/update.sh runs the migrations and `make update` runs it (the upgrade guide's
+    # step); the hint said "nothing found calls it"
+    files: dict[str, str | bytes] = {
+        k: v for k, v in tree("doctrine").items() if "Version20250320151224" in k}
+    files["scripts/update.sh"] = ("#!/usr/bin/env bash\nENV=$1\ngit checkout $TAG --force\n"
+                                  "php bin/console doctrine:migrations:migrate --no-interaction --env=$ENV\n")
+    (tmp_path / "alone").mkdir()
+    (tmp_path / "called").mkdir()
+    alone = unapplied(scan_tree(tmp_path / "alone", files))
+    assert len(alone) == 1 and alone[0].text.endswith(", but nothing found calls it")
+    files["Makefile"] = ("install: ## Install\n\t@./scripts/install.sh $(ENV)\n\n"
+                         "update: ## Update the installation to the latest version\n\t@./scripts/update.sh $(ENV)\n")
+    [called] = unapplied(scan_tree(tmp_path / "called", files))
+    assert called.text.endswith(", which Makefile target update runs"), called.text
+    assert [(e.path, e.line) for e in called.evidence[:2]] == [("scripts/update.sh", 4), ("Makefile", 4)]
+
+
 def test_migrations_in_a_folder_named_for_their_tool_are_read(tmp_path: Path) -> None:
     """uptime-kuma keeps its 55 knex migrations in db/knex_migrations: the migrations detector read
     none of them. A `*_migrations` or `*-migrations` folder's scripts are read; only a known tool's
