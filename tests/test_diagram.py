@@ -42,13 +42,17 @@ def test_the_same_job_in_several_workflows_names_its_workflow() -> None:
         fact.attrs["pipeline"] = f".github/workflows/{workflow}"
         facts.append(fact)
     facts.append(ci_fact("ci.test.unit", "test"))
+    lone = ci_fact("ci.deploy.automated", "publish", env="prod")
+    lone.attrs["pipeline"] = ".github/workflows/docker-build-latest.yaml"
+    facts.append(lone)
     diagram = build_diagram(facts)
     assert diagram is not None
     assert '["docker-build-latest / dockerhub-build-push: build"]' in diagram
     assert '["docker-build-release / dockerhub-build-push: build"]' in diagram
     assert '["test: unit tests"]' in diagram  # a name no other box has stays as it was
+    assert '["publish: deploy to Production"]' in diagram  # even in a workflow that has a repeated one
     # bank-of-anthos: one cloudbuild.yaml per service folder, each job named `cloudbuild`
-    for fact, folder in zip(facts, ("src/accounts", "src/ledger"), strict=False):
+    for fact, folder in zip(facts[:2], ("src/accounts", "src/ledger"), strict=True):
         fact.attrs["pipeline"] = f"{folder}/cloudbuild.yaml"
     diagram = build_diagram(facts)
     assert diagram is not None and '["src/accounts/cloudbuild / dockerhub-build-push: build"]' in diagram

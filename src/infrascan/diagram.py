@@ -124,12 +124,13 @@ def build_diagram(facts: list[Fact]) -> str | None:
         names[(job.pipeline, job.name)].append(job)
     titles = {job.key: _title(job) for job in shown}
     # a job's manual half is told apart by its shape and "(manual)" already
-    repeated = Counter((titles[job.key], job.manual) for job in shown)
-    named = _pipeline_names({job.pipeline for job in shown if repeated[(titles[job.key], job.manual)] > 1})
+    counts = Counter((titles[job.key], job.manual) for job in shown)
+    repeated = {job.key for job in shown if counts[(titles[job.key], job.manual)] > 1}
+    named = _pipeline_names({job.pipeline for job in shown if job.key in repeated})
     for job in shown:
         node = _node_id("job", *job.key)
         title = titles[job.key]
-        if job.pipeline in named:
+        if job.key in repeated:
             # the same job in several workflows (kutt's three `dockerhub-build-push` builds): which one
             title = f"{named[job.pipeline]} / {title}"
         label = _label(title)
