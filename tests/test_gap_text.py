@@ -210,3 +210,21 @@ def test_monitoring_tools_and_their_hints_stay_on_the_field_s_line(tmp_path: Pat
     assert "; hint: Prometheus" in tools
     after = text[text.index(tools) + len(tools):].lstrip("\n")
     assert after.startswith("  - Application monitoring:")
+
+
+def test_hints_of_no_environment_are_listed_even_where_every_block_is_filled(tmp_path: Path) -> None:
+    # podinfo: autoscalers in deploy/secure (no environment) were in the model and nowhere in the
+    # document, because Development's "Special configurations" (the only block that shows the field
+    # as a gap) was filled; they follow the block's own hints
+    hpa = ("apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: {name}\nspec:\n"
+           "  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: {name}}}\n"
+           "  minReplicas: 1\n  maxReplicas: {most}\n")
+    write_tree(tmp_path, {
+        "deploy/dev/hpa.yaml": hpa.format(name="web", most=2),
+        "deploy/secure/hpa.yaml": hpa.format(name="backend", most=4),
+    })
+    text = document(tmp_path)
+    dev = text.split("- **Development**", 1)[1].split("\n- **", 1)[0]
+    special = dev.split("  - Special configurations:", 1)[1]
+    assert "Autoscaling for `web`: 1–2 replicas" in special
+    assert "hint: Autoscaling for `backend`: 1–4 replicas" in special and "(environment not stated)" in special

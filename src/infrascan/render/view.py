@@ -256,8 +256,13 @@ class ViewBuilder:
             envs = [e for e in self.model.environments if field_id in ENV_BLOCK_FIELDS.get(e, EXTRA_ENV_FIELDS)]
             order = [e for e in (PRODUCTION, DEVELOPMENT, STAGING) if e in envs] + \
                 [e for e in envs if e not in TEMPLATE_TIERS]
+            # Special configurations are each their own: with every block that shows them filled,
+            # still under the first (podinfo's autoscaling of deploy/secure, in no environment, was
+            # in the model and nowhere in the document). A database or URL hint beside a settled
+            # value only repeats it (a driver in a manifest under the PostgreSQL it connects to).
+            kept = order[0] if order and field_id in _HINTS_KEPT_WHEN_FILLED else None
             self._hint_homes[field_id] = next(
-                (e for e in order if not any(_fills(f) for f in self._index.get((field_id, e, None), []))), None)
+                (e for e in order if not any(_fills(f) for f in self._index.get((field_id, e, None), []))), kept)
         return self._hint_homes[field_id]
 
     def _undescribed_note(self, field_id: str) -> str:
@@ -306,7 +311,7 @@ class ViewBuilder:
             entries.append(Entry(self.fact_view(best), also, max(0, len(others) - MAX_ALSO)))
         gap = ""
         elsewhere = None
-        if not entries and env is not None:
+        if env is not None:
             # Hints that name no environment (a database driver, a compose file of no stated
             # environment) are leads for every environment's gap, but listed under one only: five
             # reviewers read the same block under Staging and Production as noise.
@@ -317,7 +322,7 @@ class ViewBuilder:
                 # Meilisearch driver, in two packages' manifests, was two identical lines, one of
                 # them missing from the state
                 hints.extend(self.fact_view(f) for f in _coalesce(envless))
-            elif envless and home is not None:
+            elif envless and home is not None and not entries:
                 elsewhere = display_name(home)
         if not entries:
             reason = _gap_reason(field_id, env, bool(hints), elsewhere)
@@ -329,7 +334,9 @@ class ViewBuilder:
         # manifest), the repository's own files before examples and retired folders (a deprecated
         # module is the weakest lead): only MAX_HINTS are shown. Stable, so equal ranks keep the
         # document's order.
-        hints.sort(key=lambda h: (h.fact.scope.weight, h.fact.rank))
+        # Under a filled field, the block's own hints before those of no environment listed there
+        # (podinfo's backup CronJob in development, behind five autoscalers of no environment).
+        hints.sort(key=lambda h: (bool(entries) and h.fact.env is None, h.fact.scope.weight, h.fact.rank))
         more_hints = max(0, len(hints) - MAX_HINTS)
         return FieldView(field_id, spec.label, spec.shape.value, entries, hints[:MAX_HINTS], gap, more_hints)
 
@@ -613,6 +620,9 @@ _DRAWN_FROM = {
     "deploy.rollback.identify": "This step is filled from the alerts, health checks and error tracking found "
                                 "elsewhere in this document",
 }
+
+# Fields whose hints that name no environment are listed even where every block is filled (_hint_home)
+_HINTS_KEPT_WHEN_FILLED = frozenset({"env.special"})
 
 # Fields the template writes with their hints on their own line (Monitoring Tools: as list items its
 # hints would sit among the three monitoring fields below it).
