@@ -91,6 +91,11 @@ def test_tag_version(tag: str, scheme: str, minor_below: int | None, expected: s
         ("dunglas/frankenphp:latest", "PHP (version unpinned)"),
         ("dunglas/frankenphp:1.8", "PHP"),  # FrankenPHP 1.8, whose PHP the tag does not name
         ("php:8.3-apache", "PHP 8.3"),
+        # vikunja: the Go cross-compiler its API is built with; its tags name the Go release after `go-`
+        ("ghcr.io/techknowlogick/xgo:go-1.27.x", "Go 1.27"),
+        ("techknowlogick/xgo:go-1.22.4", "Go 1.22"),
+        ("techknowlogick/xgo:latest", "Go (version unpinned)"),
+        ("golang:1.22-alpine", "Go 1.22"),
     ],
 )
 def test_version_label(ref: str, label: str) -> None:

@@ -94,9 +94,9 @@ def version_label(name: str, version: str | None, image: ImageRef) -> str:
 
 def worded_version(tag: str, words: tuple[str, ...]) -> str | None:
     """The version a tag writes right after one of `words` (FrankenPHP's `1.8-php8.3`: `8.3`, where
-    the tag leads with FrankenPHP's own version); None when it writes none so."""
+    the tag leads with FrankenPHP's own version; xgo's `go-1.27.x`: `1.27`); None when it writes none so."""
     for word in words:
-        written = re.search(rf"(?:^|[-_]){re.escape(word)}(\d+(?:\.\d+)*)(?:[-_]|$)", tag.lower())
+        written = re.search(rf"(?:^|[-_]){re.escape(word)}-?(\d+(?:\.\d+)*)(?:\.x)?(?:[-_]|$)", tag.lower())
         if written:
             return written.group(1)
     return None
