@@ -384,6 +384,26 @@ def test_components_with_nothing_found_are_named_under_the_table_not_given_rows(
             "[packages/icons](packages/icons/), [packages/ui](packages/ui/).") in table
 
 
+def test_the_repository_root_is_a_row_when_it_holds_a_component_s_files(tmp_path: Path) -> None:
+    """vikunja: the API server (go.mod, Dockerfile) is the repository root, and the table listed only
+    its frontend; a root that only holds shared Terraform modules (the stacks are envs/*) gets no row."""
+    root = tmp_path / "repo"
+    write_tree(root, {
+        "Dockerfile": "FROM golang:1.22 AS build\nRUN go build -o /app .\nFROM scratch\nCOPY --from=build /app /app\n",
+        "docker-compose.yml": "services:\n  db:\n    image: postgres:16\n",
+        "frontend/Dockerfile": "FROM node:22\n", "desktop/package.json": '{"name": "desktop"}\n'})
+    doc = generated(root)
+    table = doc[doc.index("<!-- infrascan:begin components -->"):doc.index("<!-- infrascan:end components -->")]
+    assert "| [(repository root)](./) | Go 1.22 | PostgreSQL | - | - | Development |" in table
+    assert "| [frontend](frontend/) | Node.js 22 |" in table
+    modules = tmp_path / "modules-repo"
+    write_tree(modules, {
+        "modules/db/main.tf": 'resource "aws_db_instance" "db" {\n  engine = "postgres"\n}\n',
+        **{f"envs/{env}/main.tf": 'module "db" {\n  source = "../../modules/db"\n}\n' for env in ("staging", "prod")}})
+    doc = generated(modules)
+    assert "(repository root)" not in doc
+
+
 def test_per_component_documents_have_their_own_merge_and_drift(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -24,6 +24,11 @@ _MARKERS = re.compile(
 _NOT_COMPONENTS = frozenset({"templates", "charts", "modules"})
 
 
+def is_marker(file_name: str) -> bool:
+    """Whether a file of this name makes its directory a component (a Dockerfile, a manifest...)."""
+    return bool(_MARKERS.match(file_name))
+
+
 def _ancestors(directory: str) -> list[str]:
     """`a/b/c` -> `a/b`, `a`: checking these against a set is linear, where comparing every pair of
     component roots was quadratic (a second on a 300-service monorepo)."""

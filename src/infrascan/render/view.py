@@ -17,6 +17,7 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from infrascan.catalog import load_catalog
+from infrascan.components import is_marker
 from infrascan.diagram import build_diagram
 from infrascan.environments import DEVELOPMENT, PRODUCTION, STAGING, TEMPLATE_TIERS, display_name
 from infrascan.escape import escape_md, escape_trusted
@@ -408,7 +409,7 @@ class ViewBuilder:
             return []
         facts_of: dict[str, list[Fact]] = defaultdict(list)
         for fact in self.model.facts:
-            if fact.component and fact.confidence is not Confidence.HINT and fact.scope is FactScope.MAIN:
+            if fact.confidence is not Confidence.HINT and fact.scope is FactScope.MAIN:
                 facts_of[fact.component].append(fact)
         ci_facts = [f for f in self.model.facts if f.attrs.get("ci") and f.confidence is not Confidence.HINT]
         mentions: dict[str, list[Fact]] = defaultdict(list)
@@ -421,12 +422,14 @@ class ViewBuilder:
                 for prefix in _prefixes(token):
                     mentions[prefix].append(fact)
         rows = []
-        for name in names:
+        # the repository root is a component too, the one the others sit in (vikunja's API server,
+        # lago's and FreshRSS's own compose files): a row when something was found in it
+        for name in ["", *names]:
             own = facts_of.get(name, [])
             mentioning = list({id(f): f for f in mentions.get(name + "/", [])}.values())
             rows.append(ComponentRow(
-                path=escape_md(name),
-                link=self.link(Evidence(name + "/", 0)),
+                path=escape_md(name or "(repository root)"),
+                link=self.link(Evidence(name + "/" if name else "./", 0)),
                 runtime=self._cell(self._runtimes(own)),
                 databases=self._cell(sorted({self._tech_name(f.tech) for f in own
                                              if f.field == "env.database" and f.tech})),
@@ -438,7 +441,10 @@ class ViewBuilder:
                                          | self._deploy_configs(own))),
                 environments=self._cell(sorted({display_name(f.env) for f in own if f.env})),
             ))
-        return rows
+        # the root's row when it holds a component's files itself, as any component does: not a
+        # Terraform layout whose shared modules/ sit at the top (terraform-envs' stacks are envs/*)
+        marked = any("/" not in e.path and is_marker(e.path) for f in facts_of.get("", []) for e in f.evidence)
+        return rows if marked and rows[0].found_any() else rows[1:]
 
     def _deploy_configs(self, facts: list[Fact]) -> set[str]:
         """The platforms whose app configuration a component's deploy facts cite (`fly.toml`: Fly.io,
