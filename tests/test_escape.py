@@ -42,3 +42,10 @@ def test_any_text_stays_on_one_line_without_raw_html(text: str) -> None:
         assert "\n" not in out and "\r" not in out
         stripped = out.replace("\\<", "").replace("\\>", "")
         assert "<" not in stripped and ">" not in stripped
+
+
+def test_an_image_digest_is_shown_by_its_first_twelve_digits() -> None:
+    # opentelemetry-demo pins every stage by digest: six 64-digit digests made one build step unreadable
+    digest = "d32cdf619f63fe0471182d08996dd516c6275bb5fd31ae06e55a570bd9e1ad43"
+    assert escape_md(f"node:24.19.0-alpine@sha256:{digest}", code=True) == "`node:24.19.0-alpine@sha256:d32cdf619f63…`"
+    assert escape_md("acme/app@sha256:0123", code=True) == "`acme/app@sha256:0123`"  # not a full digest: as written

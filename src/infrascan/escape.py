@@ -23,8 +23,14 @@ _CODE_SPAN = re.compile(r"(`[^`\n]*`)")
 _TRUSTED_SPECIAL = re.compile(r"([<>|\[\]])")
 
 
+# An image digest pinned in a tag (`node:24-alpine@sha256:` and 64 hex digits) is shown by its first
+# twelve, as `docker images` shows ids: six build stages pinned so made a build step unreadable
+# (opentelemetry-demo). The JSON and the cited line keep it whole.
+_DIGEST = re.compile(r"(@sha256:[0-9a-f]{12})[0-9a-f]{52}\b")
+
+
 def _flatten(text: str, limit: int | None) -> str:
-    flat = " ".join(_CONTROL.sub(" ", text).split())
+    flat = " ".join(_CONTROL.sub(" ", _DIGEST.sub(r"\1…", text)).split())
     if limit is not None and len(flat) > limit:
         flat = flat[: limit - 1].rstrip() + "…"
     return flat
