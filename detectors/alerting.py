@@ -327,7 +327,9 @@ class AlertingRulesDetector(Detector):
                 where = text(
                     " via Grafana contact point ", Code(name), *_conditions(routing, name), " (", Code(path), ")"
                 )
-                line = line_of(receivers, r_index) if isinstance(receivers, YList) else line_of(points, index)
+                # at the receiver's `type:` (email, slack), which the line states, not its `- uid:`
+                line = line_of(receiver, "type", line_of(receivers, r_index)) if isinstance(receivers, YList) \
+                    else line_of(points, index)
                 out.facts.append(self._channel_fact(path, kind, hosts, where, line, f"grafana:{path}:{name}:{kind}"))
 
     # -- Prometheus and Promtail configuration ---------------------------------------------
@@ -422,7 +424,8 @@ def _rules(groups: YList) -> tuple[list[Rule], list[Rule]]:
                 expr = rule.get("expr")
                 prometheus.append(Rule(rule["alert"], line, group_name, severity, str(expr or ""), duration))
             elif isinstance(rule.get("title"), str) and ("condition" in rule or "data" in rule):
-                grafana.append(Rule(rule["title"], line, group_name, severity, "", duration))
+                # at its title, which names it: a provisioned rule's item starts with its `uid:`
+                grafana.append(Rule(rule["title"], line_of(rule, "title", line), group_name, severity, "", duration))
     return prometheus, grafana
 
 

@@ -84,9 +84,12 @@ def test_scrape_configs_remote_write_and_promtail(tmp_path: Path) -> None:
 def test_grafana_provisioned_rules_and_contact_points(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, tree("grafana"))
     latency = only(alerting(scanned, "alert.critical"), "High API latency")
-    assert latency.tech == "grafana" and latency.evidence[0].line == 9
+    # at the rule's `title:` and the receiver's `type:`, not at the `- uid:` that opens each item
+    # (opentelemetry-demo's citations landed a line before what they said)
+    assert latency.tech == "grafana" and latency.evidence[0].line == 10
     assert only(alerting(scanned, "alert.warning"), "Disk filling up")
     channels = alerting(scanned, "alert.channels")
+    assert only(channels, "Email via Grafana contact point email-ops").evidence[0].line == 19
     teams = only(channels, "Microsoft Teams")
     assert "example.webhook.office.com" in teams.text and "secret-path" not in teams.text
     assert "for alerts matching severity=critical" in only(channels, "PagerDuty").text
