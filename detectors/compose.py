@@ -270,6 +270,24 @@ def _mounts_project(svc: dict[Any, Any]) -> bool:
     return False
 
 
+def _rotation(logging: dict[Any, Any]) -> tuple[tuple[Part, ...], int | None] | None:
+    """What Docker keeps of a service's log under `logging.options` (opentelemetry-demo's shared
+    `x-default-logging` anchor: `max-size: 5m`, `max-file: 2`), with the line of `max-size`: for
+    the json-file driver (the default) and `local`. `max-file` alone rotates nothing, and one file is
+    kept when only `max-size` is set (Docker's defaults)."""
+    options = logging.get("options")
+    driver = substitute(str(logging.get("driver") or "json-file"))
+    if not isinstance(options, dict) or driver not in ("json-file", "local") or "max-size" not in options:
+        return None
+    size = substitute(str(options["max-size"]))
+    files = substitute(str(options.get("max-file") or "1"))
+    if not size or not files.isdigit():
+        return None
+    kept = ("one log file" if files == "1" else f"{files} log files", " of up to ", Code(size))
+    line = options.line_of("max-size", 0) if isinstance(options, YDict) else 0
+    return kept, line or None
+
+
 def _named_profiles(svc: Any) -> list[str]:
     """The profiles a service runs only under, by name (`profiles: [production]`); a profile an
     empty variable names (`${DOCKER_PROXY_ACME_PROFILE:-}`) leaves it running by default."""
@@ -393,6 +411,7 @@ class ComposeDetector(Detector):
         "mon.application": "monitoring variables in compose",
         "log.aggregation": "compose logging drivers and log shipper images",
         "log.levels": "LOG_LEVEL-style variables in compose",
+        "log.retention": "Docker log rotation (`logging.options` max-size, max-file) of compose services",
         "deploy.migration.strategy": "compose commands and one-shot migration services",
         "ext.purpose": "service images (mailpit, stripe-mock, minio, localstack) and variables in compose",
     }
@@ -715,6 +734,19 @@ class ComposeDetector(Detector):
                 )
             )
         logging = svc.get("logging")
+        rotation = _rotation(logging) if isinstance(logging, dict) else None
+        if rotation is not None:
+            kept, line = rotation
+            out.facts.append(Fact(
+                "log.retention",
+                text("Docker keeps ", *kept, " per container in compose service ", Code(name),
+                     f", {compose_label(env)}"),
+                Confidence.DECLARED,
+                self.evidence(path, line_of(logging, "options", svc_line) if line is None else line),
+                item="rotation:" + "".join(str(p) for p in kept),
+                rank=40,
+                order=(path, svc_line),
+            ))
         if isinstance(logging, dict) and isinstance(logging.get("driver"), str):
             driver = substitute(logging["driver"])
             if driver not in LOCAL_LOG_DRIVERS:

@@ -252,6 +252,24 @@ def test_logging_driver_and_log_level(scanned: Scanned) -> None:
     assert texts(facts_for(scanned.model, "log.levels")) == ["LOG_LEVEL=info by default in compose service formbricks"]
 
 
+def test_log_rotation_options_are_the_log_retention(tmp_path: Path) -> None:
+    # opentelemetry-demo: one `x-default-logging` anchor (json-file, max-size 5m, max-file 2) on every
+    # service; FreshRSS: `max-size: 10m` alone, which keeps one file. The gap said none was found.
+    compose = ("x-default-logging: &logging\n  driver: json-file\n  options:\n    max-size: 5m\n    max-file: '2'\n"
+               "services:\n  cart:\n    image: acme/cart:1\n    logging: *logging\n"
+               "  email:\n    image: acme/email:1\n    logging: *logging\n"
+               "  rss:\n    image: acme/rss:1\n    logging:\n      options:\n        max-size: 10m\n"
+               "  shipper:\n    image: acme/shipper:1\n    logging:\n      driver: syslog\n"
+               "      options:\n        max-size: 10m\n")
+    retention = facts_for(scan_tree(tmp_path, {"docker-compose.yml": compose}).model, "log.retention")
+    assert sorted(texts(retention)) == [
+        "Docker keeps 2 log files of up to 5m per container in compose services cart and email, development compose",
+        "Docker keeps one log file of up to 10m per container in compose service rss, development compose",
+    ]
+    [shared] = [f for f in retention if "cart" in f.text]
+    assert [(e.path, e.line) for e in shared.evidence] == [("docker-compose.yml", 4)]  # the anchor's max-size
+
+
 def test_a_certificate_companion_makes_a_built_stack_a_deployment(tmp_path: Path) -> None:
     # pixelfed's docker-compose.yml builds its image, but requests Let's Encrypt certificates for its
     # public host through nginx-proxy's acme companion: a self-hosting install, not Development
