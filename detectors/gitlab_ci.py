@@ -388,9 +388,11 @@ def project_path(remote_url: str | None) -> str | None:
 # `!reference [...]` tag or a predefined `$CI_*` variable.
 # An API description's keys read alike: Fern types `extends: Trace` and OpenAPI patches map
 # `script: "#/components/..."` (langfuse's and kratos' gap texts counted them as GitLab CI files):
-# `extends:` here names a hidden job (`.base`) or a list, and `script:` is no JSON pointer.
+# `extends:` here names a hidden job (`.base`) or a list, and `script:` is no JSON pointer, nor a
+# mapping (navidrome's tag mappings: `script:` over `aliases: [...]`): GitLab's is a string or a list.
 _SNIFF_LINE = (
-    r"(?:[ \t]+(?:(?:script|before_script)[ \t]*:(?![ \t]*[\"']?#/)|stage[ \t]*:"
+    r"(?:[ \t]+(?:(?:script|before_script)[ \t]*:(?![ \t]*[\"']?#/)(?![ \t]*(?:#[^\n]*)?\r?\n[ \t]*[\w.-]+[ \t]*:)"
+    r"|stage[ \t]*:"
     r"|extends[ \t]*:[ \t]*(?:\r?\n|#|\[|[\"']?\.))"
     r"|(?:include|workflow|stages)[ \t]*:"
     r"|\.[A-Za-z0-9_][\w:.\-]*[ \t]*:)"

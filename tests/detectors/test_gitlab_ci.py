@@ -737,7 +737,7 @@ def test_a_test_word_in_a_build_or_release_job_name_is_not_a_test_job(tmp_path: 
     assert any("unit tests" in t for t in shown), shown  # the name still counts in a test stage
 
 
-def test_codefresh_drone_readme_yaml_and_jekyll_are_not_read_as_gitlab_ci(tmp_path: Path) -> None:
+def test_other_tools_yaml_is_not_read_as_gitlab_ci(tmp_path: Path) -> None:
     # Modelled on codefresh-contrib/helm-promotion-sample-app pipelines/1_basic_deploy.yml: `stages:`
     # and `stage:` like GitLab, but a top-level `steps:`, which GitLab CI does not have.
     codefresh = ('version: "1.0"\nstages:\n  - "clone"\n  - "build"\nsteps:\n  build:\n    title: "Building"\n'
@@ -749,8 +749,11 @@ def test_codefresh_drone_readme_yaml_and_jekyll_are_not_read_as_gitlab_ci(tmp_pa
     readme = 'name: components\ndescription: |-\n  Catalog.\ninclude:\n  - "docs/targets.md"\ncontributors: []\n'
     # FreshRSS's Jekyll docs/_config.yml: `include:` of one Markdown file, on its line
     jekyll = "theme: jekyll-theme-cayman\ntitle: FreshRSS\n\nshow_downloads: true\n\ninclude: contributing.md\n"
+    # navidrome's resources/mappings.yaml: a tag named `script` whose value is a mapping
+    mappings = "main:\n  title:\n    aliases: [ tit2, title ]\nadditional:\n  script:\n    aliases: [ txxx:script ]\n"
     scanned = scan_tree(tmp_path, {"pipelines/basic.yml": codefresh, ".drone.yml": drone, ".gitlab-ci.yml": gitlab,
-                                   "README.yaml": readme, "docs/_config.yml": jekyll})
+                                   "README.yaml": readme, "docs/_config.yml": jekyll,
+                                   "resources/mappings.yaml": mappings})
     read = {s.detector: s.files for s in scanned.model.sources}
     assert read["gitlab-ci"] == 1  # .gitlab-ci.yml only
     cited = {e.path for f in facts_for(scanned.model, "ci.test.unit") for e in f.evidence}
