@@ -88,7 +88,7 @@ DOWN_WORDS: dict[str, str] = {
     "ef-core": "a `Down()` with a body",
     "laravel-migrations": "a `down()` with a body",
     "golang-migrate": "a non-empty `.down.sql`",
-    "goose": "a non-empty `-- +goose Down` section",
+    "goose": "a non-empty `-- +goose Down` section or a Go down function that does something",
     "dbmate": "a non-empty `-- migrate:down` section",
     "liquibase": "a `rollback` block or a change type Liquibase reverses itself",
 }
@@ -422,8 +422,7 @@ class MigrationsDetector(Detector):
     def _goose_go(self, file: SourceFile, out: Extraction) -> None:
         match = re.search(r"goose\.AddMigration\w*\(\s*[\w.]+\s*,\s*([\w.]+)\s*\)", file.text)
         if match:
-            down = match.group(1) != "nil"
-            self._migration(out, file, "goose", Verdict(down, "" if down else "no down function"))
+            self._migration(out, file, "goose", _goose_go_verdict(file.text, match.group(1)))
 
     def _javascript(self, file: SourceFile, out: Extraction) -> None:
         source = file.text
@@ -1145,6 +1144,19 @@ _DOCTRINE_REFUSES = re.compile(
 # A generated `down()` on PostgreSQL that starts by creating the `public` schema, which always exists
 # there: the down migration fails on its first statement (doctrine/dbal#6243, doctrine/migrations#494).
 _DOCTRINE_PUBLIC_SCHEMA = re.compile(r"""addSql\(\s*(['"])CREATE SCHEMA public\1\s*\)""", re.I)
+
+
+def _goose_go_verdict(source: str, down: str) -> Verdict:
+    """A Go migration's down function: none (`nil`), one that only returns nil (navidrome's 80 of 95,
+    some commented "irreversible"), or one that does something."""
+    if down == "nil":
+        return Verdict(False, "no down function")
+    signature = re.search(rf"func\s+{re.escape(down.rsplit('.', 1)[-1])}\s*\([^)]*\)\s*error\s*", source)
+    body = _brace_body(source, signature.end()) if signature else None
+    if body is not None and re.fullmatch(r"\s*return\s+nil\s*", _COMMENTS.sub("", body)):
+        line = source.count("\n", 0, signature.start()) + 1 if signature else 0
+        return Verdict(False, "down function only returns nil", line)
+    return Verdict(True)
 
 
 def _doctrine_verdict(source: str) -> Verdict:
