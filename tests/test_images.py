@@ -96,6 +96,7 @@ def test_tag_version(tag: str, scheme: str, minor_below: int | None, expected: s
         ("techknowlogick/xgo:go-1.22.4", "Go 1.22"),
         ("techknowlogick/xgo:latest", "Go (version unpinned)"),
         ("golang:1.22-alpine", "Go 1.22"),
+        ("getlago/postgres-partman:15.0-alpine", "PostgreSQL 15"),  # lago: PostgreSQL with pg_partman
     ],
 )
 def test_version_label(ref: str, label: str) -> None:
