@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -57,6 +58,17 @@ def test_generate_writes_the_document_and_is_stable(tmp_path: Path) -> None:
     assert "infrascan: " in first.stderr and "fields filled" in first.stderr
     assert run("generate", str(tmp_path)).returncode == 0
     assert (tmp_path / "INFRASTRUCTURE.md").read_text() == doc
+
+
+def test_a_scan_the_cache_answered_says_so_rather_than_that_it_read_nothing(tmp_path: Path) -> None:
+    # three reviewers read "221 files listed, 0 read" as a scan that had found nothing to read
+    make_repo(tmp_path, {"docker-compose.yml": COMPOSE + f"# {tmp_path.name}\n"})  # content no test cached
+    first = run("scan", str(tmp_path))
+    assert first.returncode == 0 and "files listed, 1 read," in first.stderr, first.stderr
+    again = subprocess.run([sys.executable, "-m", "infrascan", "scan", str(tmp_path)], capture_output=True,
+                           text=True, timeout=120, env={**os.environ, "INFRASCAN_REPLAY": "0"})
+    assert "files listed, 0 read (every result from the cache)," in again.stderr, again.stderr
+    assert again.stdout == first.stdout.replace('"files_read": 1', '"files_read": 0')
 
 
 def test_generate_refuses_a_file_that_is_not_such_a_document(tmp_path: Path) -> None:

@@ -121,8 +121,11 @@ def _summary(model: object, view: object) -> None:
 
     assert isinstance(model, Model) and isinstance(view, DocumentView)
     errors = sum(1 for d in model.diagnostics if d.severity.value == "error")
+    # a scan the cache answered reads nothing: said so, not as if nothing had been found to read
+    read = "0 read (every result from the cache)" if not model.files_read and any(
+        s.files for s in model.sources) else f"{model.files_read} read"
     say(
-        f"infrascan: {model.files_listed} files listed, {model.files_read} read, {len(model.facts)} facts; "
+        f"infrascan: {model.files_listed} files listed, {read}, {len(model.facts)} facts; "
         f"{view.filled} of {view.total} fields filled, {view.gaps} gaps; "
         f"{len(model.diagnostics)} diagnostics ({errors} errors)"
     )
