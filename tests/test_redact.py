@@ -101,6 +101,9 @@ def test_values_of_secret_keys_are_never_shown() -> None:
     assert value("STRIPE_SECRET_KEY", "changeme") == PLACEHOLDER
     assert value("LOG_LEVEL", "debug") == "debug"
     assert is_secret_key("SENTRY_DSN") and is_secret_key("webhook_url") and not is_secret_key("LOG_LEVEL")
+    # a DynamoDB table's schema keys name attributes (terragrunt-infrastructure-live-stacks-example)
+    assert value("hash_key", "Id") == "Id" and value("range_key", "CreatedAt") == "CreatedAt"
+    assert is_secret_key("signing_key") and is_secret_key("ssh_key") and is_secret_key("encryption_key")
 
 
 def test_secret_words_are_found_in_any_case_and_under_unicode_case_folding() -> None:

@@ -137,8 +137,12 @@ def _high_entropy(token: str) -> bool:
     )
 
 
+# Keys of a table's schema, not of a lock (a DynamoDB table's `hash_key = "Id"` was `[redacted]`)
+_SCHEMA_KEY = re.compile(r"(?i)(?:^|_)(?:hash|range|sort|partition|primary|foreign)_key$")
+
+
 def is_secret_key(key: str) -> bool:
-    return bool(SECRET_KEY.search(key))
+    return bool(SECRET_KEY.search(key)) and not _SCHEMA_KEY.search(key)
 
 
 def is_placeholder(value: str) -> bool:
