@@ -16,6 +16,7 @@ reaches and the way there.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -187,6 +188,50 @@ def _rake_commands(line: str, aliases: dict[str, str]) -> list[str]:
     return out
 
 
+def _invoke_task(node: ast.FunctionDef) -> bool:
+    """Decorated `@task` or `@task(...)` (invoke's, or `invoke.task`)."""
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if (isinstance(target, ast.Name) and target.id == "task") or \
+                (isinstance(target, ast.Attribute) and target.attr == "task"):
+            return True
+    return False
+
+
+def _invoke_pre(decorator: ast.expr) -> list[str]:
+    """The tasks `@task(pre=[a, b])` (or `@task(a, b)`) runs first."""
+    if not isinstance(decorator, ast.Call):
+        return []
+    listed: list[ast.expr] = list(decorator.args)
+    for keyword in decorator.keywords:
+        if keyword.arg == "pre" and isinstance(keyword.value, (ast.List, ast.Tuple)):
+            listed.extend(keyword.value.elts)
+    return [item.id for item in listed if isinstance(item, ast.Name)]
+
+
+def _task_name(function: str) -> str:
+    """The name invoke runs a task function by: underscores become dashes."""
+    return function.strip("_").replace("_", "-")
+
+
+def _literal(node: ast.expr) -> str | None:
+    """A command as written: a string, or an f-string with `${name}` where it interpolates."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for value in node.values:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                parts.append(value.value)
+            elif isinstance(value, ast.FormattedValue):
+                parts.append("${" + (ast.unparse(value.value) if isinstance(value.value, ast.Name) else "value") + "}")
+        return "".join(parts)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):  # "a " + "b" over lines
+        left, right = _literal(node.left), _literal(node.right)
+        return left + right if left is not None and right is not None else None
+    return None
+
+
 def argv_script(argv: Iterable[Any]) -> str:
     """An exec-form command as the shell line it runs: `["sh", "-c", "a && b"]` is `a && b`."""
     words = [str(a) for a in argv]
@@ -237,7 +282,7 @@ def script_tokens(command: str) -> list[str]:
 class ScriptsDetector(Detector):
     name = "scripts"
     version = "12"
-    description = "shell scripts, package.json scripts, Makefile/justfile/Taskfile targets (for indirection)"
+    description = "shell scripts, package.json scripts, Makefile/justfile/Taskfile targets, invoke tasks (indirection)"
     patterns = (
         "*.sh",
         "*.bash",
@@ -262,6 +307,9 @@ class ScriptsDetector(Detector):
         "**/scripts/*.{js,mjs,cjs,ts,mts}",
         "uwsgi*.ini",
         "lib/tasks/**/*.rake",
+        # pyinvoke's tasks (`invoke test`, `python -m invoke deploy`); other tasks.py (Celery's) are
+        # read for nothing
+        "tasks.py",
         "**/etc/s6-overlay/s6-rc.d/*/run",
         "**/etc/cont-init.d/*",
         "**/etc/services.d/*/run",
@@ -295,6 +343,8 @@ class ScriptsDetector(Detector):
             self._uwsgi(file, out)
         elif name.endswith(".rake"):
             self._rake(file, out)
+        elif name == "tasks.py":
+            self._invoke(file, out)
         elif not name.endswith((".py", ".rb", ".go", ".json", ".md", ".txt", ".yml", ".yaml")):
             self._shell(file, out)
         return out
@@ -562,6 +612,35 @@ class ScriptsDetector(Detector):
                 current = (match.group(1), index + 1)
         if current:
             self._target(out, file.path, "just", current[0], current[1], commands)
+
+    def _invoke(self, file: SourceFile, out: Extraction) -> None:
+        """pyinvoke's tasks (cloud-run-microservice-template-python's `invoke test` in Cloud Build): each
+        `@task` function by the name invoke gives it (`system_test` is `system-test`), with the
+        commands its `c.run(...)` calls run and the tasks it runs first (`pre=[...]`) or calls."""
+        if "invoke" not in file.text:
+            return
+        try:
+            module = ast.parse(file.text)
+        except (SyntaxError, ValueError):
+            return
+        functions = [node for node in module.body if isinstance(node, ast.FunctionDef) and _invoke_task(node)]
+        names = {node.name for node in functions}
+        for node in functions:
+            commands: list[tuple[str, int]] = []
+            for decorator in node.decorator_list:
+                for pre in _invoke_pre(decorator):
+                    if pre in names:
+                        commands.append((f"invoke {_task_name(pre)}", decorator.lineno))
+            for call in ast.walk(node):
+                if not isinstance(call, ast.Call):
+                    continue
+                if isinstance(call.func, ast.Attribute) and call.func.attr in ("run", "sudo") and call.args:
+                    command = _literal(call.args[0])
+                    if command:
+                        commands.append((command, call.lineno))
+                elif isinstance(call.func, ast.Name) and call.func.id in names:
+                    commands.append((f"invoke {_task_name(call.func.id)}", call.lineno))
+            self._target(out, file.path, "invoke", _task_name(node.name), node.lineno, commands)
 
     def _rake(self, file: SourceFile, out: Extraction) -> None:
         """Rails' own rake tasks (`lib/tasks/*.rake`): each task's name within its namespaces, and

@@ -134,6 +134,16 @@ ROWS: list[tuple[str, str]] = [
     ('just -f ci.just deploy staging', 'indirect:just@deploy'),
     # mozilla/sccache: justfile recipes used in CI
     ('just check', 'indirect:just@check'),
+    # ---- invoke-task -------------------------------------------------------------------------------
+    # GoogleCloudPlatform/cloud-run-microservice-template-python: test/advance.cloudbuild.yaml
+    ('python -m invoke test', 'indirect:invoke@test'),
+    ('python -m invoke system-test', 'indirect:invoke@system-test'),
+    # robocorp/rcc: .github/workflows/rcc.yaml
+    ('inv build', 'indirect:invoke@build'),
+    ('inv robotsetup', 'indirect:invoke@robotsetup'),
+    ('inv robot', 'indirect:invoke@robot'),
+    ('python -m pip install invoke', ''),  # installs it: runs no task
+    ('inv --list', ''),
     # ---- composer-script ---------------------------------------------------------------------------
     # shlinkio/shlink: .github/workflows/ci-tests.yml (with the caller's input bound)
     ('composer test:unit:ci', 'indirect:composer@test:unit:ci'),

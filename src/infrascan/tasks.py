@@ -1,7 +1,7 @@
 """Resolving indirect commands (`npm test`, `make deploy`, `just e2e`) through recorded targets.
 
-The scripts detector records every package.json and composer.json script and Makefile/justfile/Taskfile target
-with its commands, classified. Phase-2 resolvers use this index to see through a pipeline's
+The scripts detector records every package.json and composer.json script, Makefile/justfile/Taskfile
+target and pyinvoke task with its commands, classified. Phase-2 resolvers use this index to see through a pipeline's
 `npm run e2e` to the `playwright test` it runs, following chains (`npm test` -> `npm run unit` ->
 `jest`) with a depth guard. Workspace flags (`pnpm --dir ui --filter @acme/web test`, `yarn
 workspace web test`) say which package.json a script comes from, whichever CI file runs it.
@@ -26,7 +26,8 @@ from infrascan.detector import Record, ResolveContext
 from infrascan.source import near_folder
 from infrascan.yamlload import load_table
 
-_RUNNER = {"npm": "npm", "make": "make", "just": "just", "task": "task", "composer": "composer", "rake": "rake"}
+_RUNNER = {"npm": "npm", "make": "make", "just": "just", "task": "task", "composer": "composer", "rake": "rake",
+           "invoke": "invoke"}
 _NX_MANY = frozenset({"run-many", "affected"})
 _NX_TARGET_FLAGS = frozenset({"-t", "--target", "--targets"})
 _NX_PROJECT_FLAGS = frozenset({"-p", "--projects", "--project"})

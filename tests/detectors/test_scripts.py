@@ -369,6 +369,35 @@ def test_a_release_phase_that_calls_a_rake_task_migrates_through_it(tmp_path: Pa
     assert ("lib/tasks/db.rake", 3) in [(e.path, e.line) for e in strategy.evidence]
 
 
+def test_pyinvoke_tasks_are_targets_and_a_cloud_build_step_runs_them(tmp_path: Path) -> None:
+    # GoogleCloudPlatform/cloud-run-microservice-template-python: Cloud Build runs
+    # `python -m invoke test`, the task runs pytest; the unit-test gap said the file had been searched
+    tasks = ('import os\n\nfrom invoke import task\n\nREGION = os.environ.get("REGION", "us-central1")\n\n\n'
+             "@task\ndef require_venv_test(c):\n    c.run('pip install -r requirements-test.txt')\n\n\n"
+             "@task(pre=[require_venv_test])\ndef test(c):\n    \"\"\"Run unit tests.\"\"\"\n"
+             "    c.run(\"pytest test/test_app.py\")\n\n\n"
+             "@task\ndef system_test(c):\n    c.run(\"pytest test/test_system.py\")\n\n\n"
+             "@task\ndef deploy(c):\n    c.run(\n        \"gcloud run deploy microservice-template \"\n"
+             "        f\"--region {REGION}\"\n    )\n")
+    out = ScriptsDetector().extract(SourceFile("tasks.py", tasks))
+    targets = {r.data["name"]: [c["command"] for c in r.data["commands"]] for r in out.records
+               if r.kind == "task.target"}
+    assert targets == {
+        "require-venv-test": ["pip install -r requirements-test.txt"],
+        "test": ["invoke require-venv-test", "pytest test/test_app.py"],
+        "system-test": ["pytest test/test_system.py"],
+        "deploy": ["gcloud run deploy microservice-template --region ${REGION}"],
+    }
+    celery = "from celery import shared_task\n\n@shared_task\ndef send(x):\n    return x\n"
+    assert not ScriptsDetector().extract(SourceFile("shop/tasks.py", celery)).records
+    build = ('steps:\n  - id: "Run Unit Tests"\n    name: python:3.12-slim\n    entrypoint: python\n'
+             '    args: ["-m", "invoke", "test"]\n')
+    scanned = scan_tree(tmp_path, {"tasks.py": tasks, "cloudbuild.yaml": build})
+    [unit] = facts_for(scanned.model, "ci.test.unit")
+    assert "pytest" in unit.text and "invoke test" in unit.text
+    assert ("tasks.py", 16) in [(e.path, e.line) for e in unit.evidence]
+
+
 def test_namespaces_nested_past_any_real_task_file_s_are_not_read() -> None:
     # each level names every task below it: a file nested thousands deep cost seconds to read
     deep = "".join(f"{'  ' * i}namespace :n{i} do\n" for i in range(40)) + "task :t do\n  sh 'rake db:migrate'\nend\n"
