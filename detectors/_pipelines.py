@@ -571,6 +571,10 @@ class PipelineFacts:
             facts.extend(self._builds(job, items, attrs))
             facts.extend(self._tests(job, items, attrs))
             deploys = [f for f in items if f.c.kind == "deploy" and not f.on_failure]
+            removed = _removed_after(job, min(f.step for f in deploys)) if deploys else None
+            if removed is not None:  # deployed to be tested and removed: no environment's deploy
+                facts.append(self._throwaway(job, deploys, removed, attrs))
+                deploys = []
             rollback_only = not deploys and any(f.c.kind == "rollback" for f in items)
             if deploys or (job.environment and not rollback_only):
                 facts.extend(self._deploy(job, items, deploys, env, env_conf, attrs, by_key, found))
@@ -755,6 +759,23 @@ class PipelineFacts:
                 )
             )
         return facts
+
+    def _throwaway(self, job: Job, deploys: list[Found], removed: tuple[str, str, int],
+                   attrs: dict[str, Any]) -> Fact:
+        """A job that deploys and removes what it deployed again is an end-to-end test of the
+        deployment, whatever it runs against it in between."""
+        command, path, line = removed
+        return Fact(
+            "ci.test.e2e",
+            text("Deploys", *self._target(deploys, " with ", ""), ", tests and removes it again (",
+                 Code(_short(command)), ")", *self._here(job), ": ", *self.when(job)),
+            Confidence.INFERRED,
+            self._evidence(*(p for f in deploys for p in f.places()), (path, line), (job.pipeline, job.line)),
+            item=f"{job.pipeline}:{job.ident}:throwaway",
+            rank=40,
+            order=(job.pipeline, job.index),
+            attrs={**attrs, "role": "E2E tests"},
+        )
 
     def _target(self, deploys: list[Found], lead: str = " (", close: str = ")") -> tuple[Part, ...]:
         tools = list(dict.fromkeys(f.c.tool for f in deploys))
@@ -1138,6 +1159,25 @@ _ENV_VARIABLE = re.compile(r"\$\{?\w*(?:BRANCH|ENV|ENVIRONMENT|STAGE|TIER)\w*\}?
 
 def _tech(catalog: Catalog, tool: str) -> str | None:
     return tool if tool in catalog.techs else None
+
+
+@cache
+def _teardown() -> re.Pattern[str]:
+    """The commands that remove what a job deployed (`terraform destroy`, `gcloud run services
+    delete`): the list GitHub Actions' jobs are read with (data/actions.yaml), shared by every CI."""
+    raw = resources.files("infrascan").joinpath("data/actions.yaml").read_bytes()
+    return re.compile(str((load_table(raw) or {})["teardown_commands"]))
+
+
+def _removed_after(job: Job, first: int) -> tuple[str, str, int] | None:
+    """The first command from step `first` on that removes what the job deployed, with where it is."""
+    for index, step in enumerate(job.steps):
+        if index < first:
+            continue
+        for command, line in step.commands:
+            if _teardown().search(command):
+                return command, step.path or job.pipeline, line
+    return None
 
 
 def _short(command: str) -> str:

@@ -146,3 +146,29 @@ def test_option_names_and_variables_name_no_environment(tmp_path: Path) -> None:
     assert "deploys to production (Vercel)" in deploys["web/cloudbuild.yaml"]
     assert "(environment not named in the pipeline)" in deploys["src/web/cloudbuild.yaml"]
     assert "deploys to prod" in deploys["api/cloudbuild.yaml"]
+
+
+def test_a_service_deployed_tested_and_deleted_in_one_build_is_an_end_to_end_test(tmp_path: Path) -> None:
+    # cloud-run-microservice-template-python: `gcloud run deploy ${_SERVICE_NAME}-$BUILD_ID`, system
+    # tests against its URL, then `gcloud run services delete` of the same service: the document
+    # called it an automated deployment and made its steps the deployment steps
+    build = (
+        "steps:\n"
+        '  - id: "Deploy to Cloud Run"\n    name: gcr.io/cloud-builders/gcloud\n    entrypoint: /bin/bash\n'
+        "    args:\n      - '-c'\n      - |\n"
+        "        gcloud run deploy ${_SERVICE_NAME}-$BUILD_ID --image $_IMAGE --region us-central1\n"
+        '  - id: "Run System Tests"\n    name: python:3.12-slim\n    entrypoint: python\n'
+        '    args: ["-m", "pytest", "test/test_system.py"]\n'
+        '  - id: "Delete service"\n    name: gcr.io/cloud-builders/gcloud\n    entrypoint: /bin/bash\n'
+        "    args:\n      - '-c'\n      - |\n"
+        "        gcloud run services delete ${_SERVICE_NAME}-$BUILD_ID --region us-central1 --quiet\n"
+    )
+    scanned = scan_tree(tmp_path, {"cloudbuild.yaml": build})
+    assert not facts_for(scanned.model, "ci.deploy.automated") and not facts_for(scanned.model, "deploy.steps")
+    [e2e] = facts_for(scanned.model, "ci.test.e2e")
+    assert e2e.text.startswith("Deploys with Google Cloud Run, tests and removes it again (gcloud run services delete")
+    assert ("cloudbuild.yaml", 19) in [(e.path, e.line) for e in e2e.evidence]
+    # a build that deploys and deletes nothing stays a deployment
+    (tmp_path / "kept").mkdir()
+    kept = scan_tree(tmp_path / "kept", {"cloudbuild.yaml": build.split('  - id: "Delete service"')[0]})
+    assert facts_for(kept.model, "ci.deploy.automated")
