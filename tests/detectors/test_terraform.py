@@ -574,3 +574,17 @@ def test_a_name_an_empty_default_leaves_hanging_is_shown_as_written(tmp_path: Pa
     retention = texts(facts_for(scanned.model, "log.retention"))
     assert "CloudWatch log group /aws/eks/${var.name}/cluster: 90 days" in retention
     assert "CloudWatch log group app-logs: 30 days" in retention
+
+
+def test_a_terragrunt_stack_is_read_as_one_infrascan_cannot_interpret(tmp_path: Path) -> None:
+    # terragrunt-infrastructure-live-stacks-example: its units come from a catalog through `unit`
+    # blocks; the gaps said infrascan had looked in five files and found nothing, naming none
+    stack = ('locals {\n  name = "svc"\n}\n\nunit "db" {\n'
+             '  source = "github.com/acme/catalog//units/dynamodb-table"\n  path = "db"\n'
+             '  values = {\n    version = "main"\n    hash_key = "Id"\n  }\n}\n')
+    scanned = scan_tree(tmp_path, {"root.hcl": 'locals {\n  x = 1\n}\n',
+                                   "prod/us-east-1/svc/terragrunt.stack.hcl": stack})
+    [diagnostic] = [d for d in scanned.model.diagnostics if d.detector == "terraform"]
+    assert (diagnostic.path, diagnostic.line) == ("prod/us-east-1/svc/terragrunt.stack.hcl", 5)
+    assert diagnostic.unparsed and "generated from a catalog" in diagnostic.message
+    assert "2 files, 1 of them not fully parsed: prod/us-east-1/svc/terragrunt.stack.hcl" in scanned.markdown
