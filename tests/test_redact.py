@@ -104,6 +104,10 @@ def test_values_of_secret_keys_are_never_shown() -> None:
     # a DynamoDB table's schema keys name attributes (terragrunt-infrastructure-live-stacks-example)
     assert value("hash_key", "Id") == "Id" and value("range_key", "CreatedAt") == "CreatedAt"
     assert is_secret_key("signing_key") and is_secret_key("ssh_key") and is_secret_key("encryption_key")
+    # a name that only ends so is a key that locks something (code review of 4021612)
+    for name in ("COOKIE_HASH_KEY", "SESSION_HASH_KEY", "primary_key", "AZURE_STORAGE_PRIMARY_KEY",
+                 "cosmos_primary_key"):
+        assert value(name, "hunter2-value") == REDACTED, name
 
 
 def test_secret_words_are_found_in_any_case_and_under_unicode_case_folding() -> None:

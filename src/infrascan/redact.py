@@ -137,8 +137,9 @@ def _high_entropy(token: str) -> bool:
     )
 
 
-# Keys of a table's schema, not of a lock (a DynamoDB table's `hash_key = "Id"` was `[redacted]`)
-_SCHEMA_KEY = re.compile(r"(?i)(?:^|_)(?:hash|range|sort|partition|primary|foreign)_key$")
+# A DynamoDB table's schema keys, named exactly so (its `hash_key = "Id"` was `[redacted]`): not
+# `cookie_hash_key` (an HMAC key) nor `primary_key` (Azure's access keys), which stay secrets
+_SCHEMA_KEY = re.compile(r"(?i)^(?:hash|range|sort|partition)_key$")
 
 
 def is_secret_key(key: str) -> bool:
