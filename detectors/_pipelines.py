@@ -211,6 +211,10 @@ class StepCatalog:
     def __init__(self, data: Mapping[str, Any]) -> None:
         self._data = data
 
+    def pattern(self, key: str) -> re.Pattern[str]:
+        """A regular expression the catalog keeps beside its steps (`run_ids`, `run_teardown`)."""
+        return re.compile(str(self._data[key]))
+
     def _match(self, entry: Mapping[str, Any], inputs: Mapping[str, Any]) -> StepMatch | None:
         values = {_key(k): v for k, v in {**entry.get("defaults", {}), **inputs}.items()}
         for key, pattern in (entry.get("when") or {}).items():
@@ -571,7 +575,7 @@ class PipelineFacts:
             facts.extend(self._builds(job, items, attrs))
             facts.extend(self._tests(job, items, attrs))
             deploys = [f for f in items if f.c.kind == "deploy" and not f.on_failure]
-            removed = _removed_after(job, min(f.step for f in deploys)) if deploys else None
+            removed = _removed_after(job, deploys) if deploys else None
             if removed is not None:  # deployed to be tested and removed: no environment's deploy
                 facts.append(self._throwaway(job, deploys, removed, attrs))
                 deploys = []
@@ -1162,20 +1166,28 @@ def _tech(catalog: Catalog, tool: str) -> str | None:
 
 
 @cache
-def _teardown() -> re.Pattern[str]:
-    """The commands that remove what a job deployed (`terraform destroy`, `gcloud run services
-    delete`): the list GitHub Actions' jobs are read with (data/actions.yaml), shared by every CI."""
-    raw = resources.files("infrascan").joinpath("data/actions.yaml").read_bytes()
-    return re.compile(str((load_table(raw) or {})["teardown_commands"]))
+def _run_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A run's own id in a command, and the commands that remove what was deployed
+    (data/pipeline_steps.yaml `run_ids`, `run_teardown`)."""
+    catalog = step_catalog()
+    return catalog.pattern("run_ids"), catalog.pattern("run_teardown")
 
 
-def _removed_after(job: Job, first: int) -> tuple[str, str, int] | None:
-    """The first command from step `first` on that removes what the job deployed, with where it is."""
+def _removed_after(job: Job, deploys: list[Found]) -> tuple[str, str, int] | None:
+    """The command after a deploy of something named for this run that removes that same thing
+    (the same run id in both), with where it is written; None for any other job. Not a step that
+    runs only when the deploy failed."""
+    run_ids, teardown = _run_patterns()
+    named = {m.group(0).strip("${}") for f in deploys for m in run_ids.finditer(f.c.command)}
+    if not named:
+        return None
+    first = min(f.step for f in deploys)
     for index, step in enumerate(job.steps):
-        if index < first:
+        if index <= first or step.on_failure:
             continue
         for command, line in step.commands:
-            if _teardown().search(command):
+            ids = {m.group(0).strip("${}") for m in run_ids.finditer(command)}
+            if teardown.search(command) and ids & named:
                 return command, step.path or job.pipeline, line
     return None
 

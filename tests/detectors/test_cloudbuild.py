@@ -168,7 +168,11 @@ def test_a_service_deployed_tested_and_deleted_in_one_build_is_an_end_to_end_tes
     [e2e] = facts_for(scanned.model, "ci.test.e2e")
     assert e2e.text.startswith("Deploys with Google Cloud Run, tests and removes it again (gcloud run services delete")
     assert ("cloudbuild.yaml", 19) in [(e.path, e.line) for e in e2e.evidence]
-    # a build that deploys and deletes nothing stays a deployment
-    (tmp_path / "kept").mkdir()
-    kept = scan_tree(tmp_path / "kept", {"cloudbuild.yaml": build.split('  - id: "Delete service"')[0]})
-    assert facts_for(kept.model, "ci.deploy.automated")
+    # a build that deploys and deletes nothing stays a deployment; so does one that deletes something
+    # not named for its run (a canary it replaces) before or after deploying (code review of 5faa9ba)
+    for name, variant in (("kept", build.split('  - id: "Delete service"')[0]),
+                          ("other", build.replace("services delete ${_SERVICE_NAME}-$BUILD_ID",
+                                                  "services delete app-canary"))):
+        (tmp_path / name).mkdir()
+        kept = scan_tree(tmp_path / name, {"cloudbuild.yaml": variant})
+        assert facts_for(kept.model, "ci.deploy.automated") and not facts_for(kept.model, "ci.test.e2e"), name
