@@ -188,14 +188,23 @@ def _rake_commands(line: str, aliases: dict[str, str]) -> list[str]:
     return out
 
 
-def _invoke_task(node: ast.FunctionDef) -> bool:
-    """Decorated `@task` or `@task(...)` (invoke's, or `invoke.task`)."""
+# `from invoke import task` or `import invoke`: a tasks.py of invoke's, not of Celery's
+_INVOKE_IMPORT = re.compile(r"(?m)^\s*(?:from\s+invoke\s+import\b|import\s+invoke\b)")
+
+
+def _invoke_task(node: ast.FunctionDef) -> str | None:
+    """The name invoke runs a function decorated `@task`, `@task(...)` or `@invoke.task` by: the
+    decorator's `name=`, else the function's name with dashes for underscores; None if not a task."""
     for decorator in node.decorator_list:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
-        if (isinstance(target, ast.Name) and target.id == "task") or \
-                (isinstance(target, ast.Attribute) and target.attr == "task"):
-            return True
-    return False
+        if (isinstance(target, ast.Name) and target.id == "task") or (
+                isinstance(target, ast.Attribute) and target.attr == "task"
+                and isinstance(target.value, ast.Name) and target.value.id == "invoke"):
+            named = next((k.value.value for k in getattr(decorator, "keywords", ())
+                          if k.arg == "name" and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)),
+                         None)
+            return named or _task_name(node.name)
+    return None
 
 
 def _invoke_pre(decorator: ast.expr) -> list[str]:
@@ -617,20 +626,22 @@ class ScriptsDetector(Detector):
         """pyinvoke's tasks (cloud-run-microservice-template-python's `invoke test` in Cloud Build): each
         `@task` function by the name invoke gives it (`system_test` is `system-test`), with the
         commands its `c.run(...)` calls run and the tasks it runs first (`pre=[...]`) or calls."""
-        if "invoke" not in file.text:
+        if not _INVOKE_IMPORT.search(file.text):  # a Celery tasks.py names no invoke task
             return
         try:
             module = ast.parse(file.text)
         except (SyntaxError, ValueError):
             return
-        functions = [node for node in module.body if isinstance(node, ast.FunctionDef) and _invoke_task(node)]
-        names = {node.name for node in functions}
-        for node in functions:
+        tasks = {node.name: name for node in module.body
+                 if isinstance(node, ast.FunctionDef) and (name := _invoke_task(node)) is not None}
+        for node in module.body:
+            if not isinstance(node, ast.FunctionDef) or node.name not in tasks:
+                continue
             commands: list[tuple[str, int]] = []
             for decorator in node.decorator_list:
                 for pre in _invoke_pre(decorator):
-                    if pre in names:
-                        commands.append((f"invoke {_task_name(pre)}", decorator.lineno))
+                    if pre in tasks:
+                        commands.append((f"invoke {tasks[pre]}", decorator.lineno))
             for call in ast.walk(node):
                 if not isinstance(call, ast.Call):
                     continue
@@ -638,9 +649,9 @@ class ScriptsDetector(Detector):
                     command = _literal(call.args[0])
                     if command:
                         commands.append((command, call.lineno))
-                elif isinstance(call.func, ast.Name) and call.func.id in names:
-                    commands.append((f"invoke {_task_name(call.func.id)}", call.lineno))
-            self._target(out, file.path, "invoke", _task_name(node.name), node.lineno, commands)
+                elif isinstance(call.func, ast.Name) and call.func.id in tasks:
+                    commands.append((f"invoke {tasks[call.func.id]}", call.lineno))
+            self._target(out, file.path, "invoke", tasks[node.name], node.lineno, commands)
 
     def _rake(self, file: SourceFile, out: Extraction) -> None:
         """Rails' own rake tasks (`lib/tasks/*.rake`): each task's name within its namespaces, and

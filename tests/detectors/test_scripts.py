@@ -390,6 +390,14 @@ def test_pyinvoke_tasks_are_targets_and_a_cloud_build_step_runs_them(tmp_path: P
     }
     celery = "from celery import shared_task\n\n@shared_task\ndef send(x):\n    return x\n"
     assert not ScriptsDetector().extract(SourceFile("shop/tasks.py", celery)).records
+    # a Celery app's tasks mentioning "invoked", and a task renamed by `name=` (code review of a7b8705)
+    celery_app = ('"""Tasks invoked by the scheduler."""\nimport subprocess\n\nfrom .celery import app\n\n\n'
+                  '@app.task\ndef migrate_tenants():\n    subprocess.run("alembic upgrade head", shell=True)\n')
+    assert not ScriptsDetector().extract(SourceFile("app/tasks.py", celery_app)).records
+    renamed = ('from invoke import task\n\n\n@task(name="migrate")\ndef run_migrations(c):\n'
+               '    c.run("alembic upgrade head")\n')
+    [record] = ScriptsDetector().extract(SourceFile("tasks.py", renamed)).records
+    assert record.data["name"] == "migrate"
     build = ('steps:\n  - id: "Run Unit Tests"\n    name: python:3.12-slim\n    entrypoint: python\n'
              '    args: ["-m", "invoke", "test"]\n')
     scanned = scan_tree(tmp_path, {"tasks.py": tasks, "cloudbuild.yaml": build})
