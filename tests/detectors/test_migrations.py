@@ -149,12 +149,14 @@ def test_a_goose_go_migration_whose_down_only_returns_nil_cannot_roll_back(tmp_p
                                                        "\treturn nil // irreversible data migration\n"),
         "db/migrations/20260801000000_drop.go": go("C", "\t_, err := tx.ExecContext(ctx, \"drop\")\n\treturn err\n"),
         "db/migrations/20260901000000_none.go": go("D", "\treturn nil\n", down="nil"),
+        "db/migrations/20260901500000_err.go": go("E", '\treturn errors.New("irreversible")\n'),
         "db/migrations/20260902000000_sql.sql": ("-- +goose Up\nCREATE TABLE t (id int);\n"
                                                  "-- +goose Down\nDROP TABLE t;\n"),
     }
     fact = rollback(scan_tree(tmp_path, files), "goose:db/migrations")
-    assert (fact.attrs["down"], fact.attrs["migrations"]) == (2, 5)
+    assert (fact.attrs["down"], fact.attrs["migrations"]) == (2, 6)
     assert "down function only returns nil (2)" in fact.text and "no down function (1)" in fact.text
+    assert "down function only returns an error (1)" in fact.text
     assert fact.evidence[0] == Evidence("db/migrations/20200130083147_create_schema.go", 19, "migrations")
 
 
@@ -486,7 +488,7 @@ def test_a_doctrine_down_that_only_refuses_cannot_roll_back(tmp_path: Path) -> N
         "migrations/Version20161001072726.php": migration(
             "20161001072726", "        throw new SkipMigration('Too complex ...');\n"),
         "migrations/Version20190129120000.php": migration(
-            "20190129120000", "        // settings stay\n        $this->skipIf(true, 'Required.');\n"),
+            "20190129120000", "        // throw away nothing\n        $this->skipIf(true, 'Required.');\n"),
         "migrations/Version20170511211659.php": migration(
             "20170511211659", "        switch (true) {\n            case $this->platform instanceof SqlitePlatform:\n"
                               "                throw new SkipMigration('Not on SQLite');\n            default:\n"
