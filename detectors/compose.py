@@ -270,18 +270,22 @@ def _mounts_project(svc: dict[Any, Any]) -> bool:
     return False
 
 
+_LOG_SIZE = re.compile(r"(?i)\d+(?:\.\d+)?[kmg]?b?")
+
+
 def _rotation(logging: dict[Any, Any]) -> tuple[tuple[Part, ...], int | None] | None:
     """What Docker keeps of a service's log under `logging.options` (opentelemetry-demo's shared
     `x-default-logging` anchor: `max-size: 5m`, `max-file: 2`), with the line of `max-size`: for
-    the json-file driver (the default) and `local`. `max-file` alone rotates nothing, and one file is
-    kept when only `max-size` is set (Docker's defaults)."""
+    the json-file driver (the default) and `local`. `max-file` alone rotates nothing; when only
+    `max-size` is set, json-file keeps one file and `local` five (Docker's defaults)."""
     options = logging.get("options")
     driver = substitute(str(logging.get("driver") or "json-file"))
     if not isinstance(options, dict) or driver not in ("json-file", "local") or "max-size" not in options:
         return None
     size = substitute(str(options["max-size"]))
-    files = substitute(str(options.get("max-file") or "1"))
-    if not size or not files.isdigit():
+    # Docker's defaults: json-file keeps one file, `local` five (code review of 1a70bc5)
+    files = substitute(str(options.get("max-file") or ("5" if driver == "local" else "1")))
+    if not _LOG_SIZE.fullmatch(size) or not files.isdigit():  # `-1`: no limit
         return None
     kept = ("one log file" if files == "1" else f"{files} log files", " of up to ", Code(size))
     line = options.line_of("max-size", 0) if isinstance(options, YDict) else 0

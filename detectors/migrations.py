@@ -102,7 +102,8 @@ RUNS_IN_APP: dict[str, str] = {
     "Go source is not read to tell which)",
 }
 PLAIN_SQL = "sql-scripts"
-RUNNERS = {"npm": "package.json script", "make": "Makefile target", "just": "justfile recipe", "task": "Taskfile task"}
+RUNNERS = {"npm": "package.json script", "make": "Makefile target", "just": "justfile recipe", "task": "Taskfile task",
+           "invoke": "invoke task"}
 
 _DJANGO_NAME = re.compile(r"^\d{4}_\w+\.py$")
 _FLYWAY_NAME = re.compile(r"^(?P<kind>[VUR])(?P<version>[\w.]*?)__.+\.sql$")
@@ -1141,6 +1142,10 @@ _DOCTRINE_IRREVERSIBLE = re.compile(r"->\s*throwIrreversibleMigrationException\s
 _DOCTRINE_REFUSES = re.compile(
     r"\A\s*(?:throw\s+new\s+\\?(?:\w+\\)*(?:SkipMigration|IrreversibleMigration)\w*\s*\("
     r"|\$this->(?:skipIf|abortIf)\s*\(\s*true\b)")
+# Where it refuses, to cite: the first such statement at the start of a line (not in a comment)
+_DOCTRINE_REFUSAL = re.compile(
+    r"(?m)^[ \t]*(?:throw\s+new\s+\\?(?:\w+\\)*(?:SkipMigration|IrreversibleMigration)"
+    r"|\$this->(?:skipIf|abortIf)\s*\()")
 # A generated `down()` on PostgreSQL that starts by creating the `public` schema, which always exists
 # there: the down migration fails on its first statement (doctrine/dbal#6243, doctrine/migrations#494).
 _DOCTRINE_PUBLIC_SCHEMA = re.compile(r"""addSql\(\s*(['"])CREATE SCHEMA public\1\s*\)""", re.I)
@@ -1153,9 +1158,12 @@ def _goose_go_verdict(source: str, down: str) -> Verdict:
         return Verdict(False, "no down function")
     signature = re.search(rf"func\s+{re.escape(down.rsplit('.', 1)[-1])}\s*\([^)]*\)\s*error\s*", source)
     body = _brace_body(source, signature.end()) if signature else None
-    if body is not None and re.fullmatch(r"\s*return\s+nil\s*", _COMMENTS.sub("", body)):
-        line = source.count("\n", 0, signature.start()) + 1 if signature else 0
+    stripped = _COMMENTS.sub("", body) if body is not None else None
+    line = source.count("\n", 0, signature.start()) + 1 if signature else 0
+    if stripped is not None and re.fullmatch(r"\s*return\s+nil\s*", stripped):
         return Verdict(False, "down function only returns nil", line)
+    if stripped is not None and re.fullmatch(r"\s*return\s+(?:errors\.New|fmt\.Errorf)\(.*\)\s*", stripped, re.S):
+        return Verdict(False, "down function only returns an error", line)
     return Verdict(True)
 
 
@@ -1173,7 +1181,8 @@ def _doctrine_verdict(source: str) -> Verdict:
         # one reason whatever the exception (one line of reasons, not one per class name), cited
         # where it refuses: the body's first `throw` or `$this->`
         opened = source.find("{", down.end())
-        at = min((i for i in (source.find("throw", opened), source.find("$this->", opened)) if i >= 0), default=opened)
+        refusal = _DOCTRINE_REFUSAL.search(source, opened)
+        at = refusal.start() if refusal else opened
         return Verdict(False, "`down()` only refuses to run", source.count("\n", 0, at) + 1)
     if _DOCTRINE_PUBLIC_SCHEMA.search(body):
         return Verdict(False, "`down()` creating schema `public`, which PostgreSQL already has")

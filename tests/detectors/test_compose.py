@@ -260,10 +260,15 @@ def test_log_rotation_options_are_the_log_retention(tmp_path: Path) -> None:
                "  email:\n    image: acme/email:1\n    logging: *logging\n"
                "  rss:\n    image: acme/rss:1\n    logging:\n      options:\n        max-size: 10m\n"
                "  shipper:\n    image: acme/shipper:1\n    logging:\n      driver: syslog\n"
-               "      options:\n        max-size: 10m\n")
+               "      options:\n        max-size: 10m\n"
+               # Docker's `local` driver keeps five files by default; `-1` sets no limit (code review)
+               "  worker:\n    image: acme/worker:1\n    logging:\n      driver: local\n"
+               "      options:\n        max-size: 20m\n"
+               "  db:\n    image: acme/db:1\n    logging:\n      options:\n        max-size: '-1'\n")
     retention = facts_for(scan_tree(tmp_path, {"docker-compose.yml": compose}).model, "log.retention")
     assert sorted(texts(retention)) == [
         "Docker keeps 2 log files of up to 5m per container in compose services cart and email, development compose",
+        "Docker keeps 5 log files of up to 20m per container in compose service worker, development compose",
         "Docker keeps one log file of up to 10m per container in compose service rss, development compose",
     ]
     [shared] = [f for f in retention if "cart" in f.text]
