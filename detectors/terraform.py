@@ -1907,9 +1907,15 @@ def _display_source(source: str) -> str:
     return re.sub(r"\.git(?=//|$)", "", shown)
 
 
+# A module named for access to a store is not the store (a stack's `lambda-iam-role-to-dynamodb`)
+_ACCESS_WORDS = frozenset({"iam", "role", "policy", "permissions", "access"})
+
+
 def _named_store(catalog: Catalog, source: str) -> Tech | None:
     tail = _registry_key(source).split("//")[-1].rstrip("/")
     words = tail.split("/")[-1].replace("_", "-")
+    if _ACCESS_WORDS & set(words.lower().split("-")):
+        return None
     for tech, _, _ in catalog.mentions(words.replace("-", " ")):
         if tech.category in ("database", "cache", "search"):  # `pubsub`, `sqs` modules are plumbing too often
             return tech
@@ -1958,6 +1964,9 @@ class Run:
                 self._root_facts(scope)
         for unit_file, module_dir in units:
             self._unit(unit_file, module_dir)
+        for path, file in sorted(self.repo.hcl_files.items()):
+            if posixpath.basename(path) == STACK_FILE:
+                self._stack(file)
         return self.out.finish(self.catalog, self.reporter.provider_facts)
 
     # roots and calls
@@ -2175,6 +2184,41 @@ class Run:
             elif isinstance(source, str) or unit_dir in self.repo.dirs:
                 units.append((file, unit_dir if not isinstance(source, str) else ""))
         return units
+
+    def _stack(self, file: HclFile) -> None:
+        """A Terragrunt stack (terragrunt.stack.hcl): each `unit` block deploys a unit of a catalog
+        (terragrunt-infrastructure-live-stacks-example's DynamoDB table and Lambda): the module it
+        names and the values it sets, in the environment the stack's folders name."""
+        stack_dir = near_folder(file.path)
+        scope = TerragruntScope(self, file, stack_dir)
+        env = self._unit_env(scope, stack_dir)
+        for block in file.blocks:
+            if block.kind != "unit" or env.name is None or is_example_path(file.path):
+                continue
+            source = evaluate(block.body.get("source"), scope)
+            raw = evaluate(block.body.get("values"), scope)
+            values = raw if isinstance(raw, dict) else {}
+            values_line = block.line_at("values")
+            unit = Block("unit", [block.name], block.line_at("source"), {**values, "source": source},
+                         dict.fromkeys(values, values_line), file.path)
+            unit_scope = ModuleScope(self, Directory(stack_dir), env, {}, root=stack_dir)
+            if isinstance(source, str) and not _local_source(source):
+                self.reporter.remote_module(unit_scope, unit, source, [])
+            shown = _assignments({k: v for k, v in values.items() if k != "version"})
+            if not shown:
+                continue
+            version = _plain(values.get("version"))
+            self.out.env_fact(Fact(
+                "env.special",
+                text("Terragrunt stack unit ", Code(block.name), " sets ", *shown,
+                     *((" (catalog version ", Code(version), ")") if version else ())),
+                Confidence.DECLARED,
+                (Evidence(file.path, values_line, self.detector.name), *env.evidence),
+                env=env.name,
+                item=f"terragrunt-stack:{file.path}:{block.name}",
+                rank=40,
+                order=(file.path, block.line),
+            ), False)
 
     def _unit_source(self, scope: TerragruntScope) -> Any:
         source, _ = scope.source()
@@ -2424,15 +2468,14 @@ class TerraformDetector(Detector):
         if kind == TERRAGRUNT:
             data["generated"] = _generated_blocks(parsed.blocks)
         if posixpath.basename(file.path) == STACK_FILE:
-            # terragrunt-infrastructure-live-stacks-example: its units, the repository's only
-            # deployables, are generated from a catalog this scan does not read; the gaps say so
-            # ("not fully parsed") rather than that the files held nothing
-            units = [b for b in parsed.blocks if b.get("type") in ("unit", "stack")]
-            line = int(units[0].get("line", 1)) if units else 1
-            out.diagnostics.append(self.diagnostic(
-                file.path, line, f"cannot parse Terragrunt stacks: the {len(units)} unit and stack blocks here are "
-                "generated from a catalog infrascan does not read", Severity.INFO))
-            return out
+            # A nested stack generates units from its own stack file, elsewhere (a catalog): the gaps
+            # name this file as not fully parsed rather than say it held nothing
+            nested = [b for b in parsed.blocks if b.get("type") == "stack"]
+            if nested:
+                out.diagnostics.append(self.diagnostic(
+                    file.path, int(nested[0].get("line", 1)), f"cannot parse Terragrunt stacks: the units of "
+                    f"{len(nested)} nested stack block{'s' if len(nested) != 1 else ''} come from stack files "
+                    "infrascan does not read", Severity.INFO))
         out.records.append(Record(RECORD, file.path, 1, data))
         return out
 

@@ -576,15 +576,28 @@ def test_a_name_an_empty_default_leaves_hanging_is_shown_as_written(tmp_path: Pa
     assert "CloudWatch log group app-logs: 30 days" in retention
 
 
-def test_a_terragrunt_stack_is_read_as_one_infrascan_cannot_interpret(tmp_path: Path) -> None:
-    # terragrunt-infrastructure-live-stacks-example: its units come from a catalog through `unit`
-    # blocks; the gaps said infrascan had looked in five files and found nothing, naming none
+def test_a_terragrunt_stack_s_units_are_read_and_its_nested_stacks_named_as_unread(tmp_path: Path) -> None:
+    # terragrunt-infrastructure-live-stacks-example: its only deployables are the `unit` blocks of
+    # terragrunt.stack.hcl files, from a catalog; the document filled none of 32 fields
     stack = ('locals {\n  name = "svc"\n}\n\nunit "db" {\n'
              '  source = "github.com/acme/catalog//units/dynamodb-table"\n  path = "db"\n'
-             '  values = {\n    version = "main"\n    hash_key = "Id"\n  }\n}\n')
+             '  values = {\n    version = "main"\n    name = "${local.name}-db"\n    hash_key = "Id"\n  }\n}\n\n'
+             'unit "role" {\n  source = "github.com/acme/catalog//units/lambda-iam-role-to-dynamodb"\n'
+             '  path = "roles/role"\n  values = {\n    name = "${local.name}-role"\n  }\n}\n')
     scanned = scan_tree(tmp_path, {"root.hcl": 'locals {\n  x = 1\n}\n',
                                    "prod/us-east-1/svc/terragrunt.stack.hcl": stack})
+    assert hints(scanned, "env.database", "production") == [
+        "Probably DynamoDB (from the module's name; its engine and version are set inside module "
+        "github.com/acme/catalog//units/dynamodb-table main, which is not in this repository): Terragrunt unit db"
+    ], "a role granting access to a table is not the table"
+    special = declared(scanned, "env.special", "production")
+    assert "Terragrunt stack unit db sets hash_key = Id, name = svc-db (catalog version main)" in special
+    [db] = [f for f in facts_for(scanned.model, "env.special", "production") if "unit db" in f.text]
+    assert db.evidence[0] == Evidence("prod/us-east-1/svc/terragrunt.stack.hcl", 8, "terraform")
+    # a nested stack's units come from another stack file: named as not read
+    nested = 'stack "services" {\n  source = "github.com/acme/catalog//stacks/services"\n  path = "services"\n}\n'
+    (tmp_path / "nested").mkdir()
+    scanned = scan_tree(tmp_path / "nested", {"prod/terragrunt.stack.hcl": nested})
     [diagnostic] = [d for d in scanned.model.diagnostics if d.detector == "terraform"]
-    assert (diagnostic.path, diagnostic.line) == ("prod/us-east-1/svc/terragrunt.stack.hcl", 5)
-    assert diagnostic.unparsed and "generated from a catalog" in diagnostic.message
-    assert "2 files, 1 of them not fully parsed: prod/us-east-1/svc/terragrunt.stack.hcl" in scanned.markdown
+    assert (diagnostic.path, diagnostic.line) == ("prod/terragrunt.stack.hcl", 1) and diagnostic.unparsed
+    assert "not fully parsed: prod/terragrunt.stack.hcl" in scanned.markdown
