@@ -1173,12 +1173,23 @@ def _run_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return catalog.pattern("run_ids"), catalog.pattern("run_teardown")
 
 
+def run_ids(command: str) -> set[str]:
+    """The CI run's own ids a command names (`$BUILD_ID`, `${CI_PIPELINE_ID}`): what a throwaway
+    deployment is named for."""
+    return {m.group(0).strip("${}") for m in _run_patterns()[0].finditer(command)}
+
+
+def removes(command: str, named: set[str]) -> bool:
+    """Whether a command removes something named for one of these run ids (`gcloud run services
+    delete app-$BUILD_ID`): the end of a throwaway deployment."""
+    return bool(named) and bool(_run_patterns()[1].search(command)) and bool(run_ids(command) & named)
+
+
 def _removed_after(job: Job, deploys: list[Found]) -> tuple[str, str, int] | None:
     """The command after a deploy of something named for this run that removes that same thing
     (the same run id in both), with where it is written; None for any other job. Not a step that
     runs only when the deploy failed."""
-    run_ids, teardown = _run_patterns()
-    named = {m.group(0).strip("${}") for f in deploys for m in run_ids.finditer(f.c.command)}
+    named = {i for f in deploys for i in run_ids(f.c.command)}
     if not named:
         return None
     first = min(f.step for f in deploys)
@@ -1186,8 +1197,7 @@ def _removed_after(job: Job, deploys: list[Found]) -> tuple[str, str, int] | Non
         if index <= first or step.on_failure:
             continue
         for command, line in step.commands:
-            ids = {m.group(0).strip("${}") for m in run_ids.finditer(command)}
-            if teardown.search(command) and ids & named:
+            if removes(command, named):
                 return command, step.path or job.pipeline, line
     return None
 

@@ -44,13 +44,25 @@ from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sni
 from infrascan.environments import display_name, is_dynamic, normalise
 from infrascan.envvars import is_placeholder_host, selects_test
 from infrascan.images import parse_image
-from infrascan.model import BY_DESIGN, Code, Confidence, Evidence, Fact, Part, Severity, capitalised, code_list, text
+from infrascan.model import (
+    BY_DESIGN,
+    Code,
+    Confidence,
+    Evidence,
+    Fact,
+    Part,
+    Severity,
+    capitalised,
+    code_list,
+    one_line,
+    text,
+)
 from infrascan.redact import is_secret_key
 from infrascan.shellarms import arm_allows, call_arguments
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import YDict, as_list, load_yaml
 
-from ._pipelines import allowed_to_fail
+from ._pipelines import allowed_to_fail, removes, run_ids
 from .gitlab_ci_config import (
     DEFAULT_STAGES,
     RESERVED,
@@ -319,7 +331,23 @@ class Job:
     def deploys(self) -> bool:
         if self.env is not None:
             return self.env.action not in _NON_DEPLOY_ACTIONS
+        if self.removed is not None:  # deployed to be tested and removed: no environment's deploy
+            return False
         return bool(self.of("deploy")) or (_is_pages(self) and self.report_pages is None)
+
+    @property
+    def removed(self) -> tuple[str, Where] | None:
+        """With no environment, the command after a deploy of something named for this pipeline's
+        run that removes it again (`gcloud run deploy app-$CI_PIPELINE_ID` ... `gcloud run services
+        delete app-$CI_PIPELINE_ID`), as the shared pipeline reader reads other CIs' jobs."""
+        if self.env is not None:
+            return None
+        deploys = self.of("deploy")
+        named = {i for s in deploys for i in run_ids(s.command)}
+        if not named:
+            return None
+        first = min(s.index for s in deploys)
+        return next(((c, w) for i, (c, w, _) in enumerate(self.commands) if i > first and removes(c, named)), None)
 
     @property
     def tests(self) -> bool:
@@ -993,6 +1021,7 @@ class FactWriter:
         for job in self.p.jobs:
             out.extend(self.builds(job))
             out.extend(self.tests(job))
+            out.extend(self.throwaway(job))
             out.extend(self.deploys(job))
             out.extend(self.migrations(job))
             out.extend(self.rollbacks(job))
@@ -1328,6 +1357,26 @@ class FactWriter:
         )
 
     # -- deploys -----------------------------------------------------------------------------
+
+    def throwaway(self, job: Job) -> list[Fact]:
+        """A job that deploys and removes what it deployed: an end-to-end test of the deployment."""
+        removed = job.removed
+        if removed is None:
+            return []
+        command, where = removed
+        tools = list(dict.fromkeys(s.tool for s in job.of("deploy")))
+        named = [self.r.catalog.techs[t].name if t in self.r.catalog.techs else t for t in tools]
+        return [self.fact(
+            "ci.test.e2e",
+            text("Deploys", *((" with ", ", ".join(named)) if named else ()), ", tests and removes it again (",
+                 Code(one_line(command, 120)), ") in ", *self.job_ref(job), ": ", *describe(job.whens)),
+            Confidence.INFERRED,
+            [*(s.where for s in job.of("deploy")[:1]), where, job.where],
+            job=job,
+            item=f"throwaway:{job.name}",
+            order=self.order(job),
+            rank=40,
+        )]
 
     def deploys(self, job: Job) -> list[Fact]:
         if job.report_pages is not None and not job.deploys:

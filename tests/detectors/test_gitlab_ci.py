@@ -1049,3 +1049,20 @@ def test_a_migration_in_a_job_that_selects_the_test_environment_prepares_a_test_
     scanned = scan_tree(tmp_path, {".gitlab-ci.yml": pipeline})
     strategies = ci_facts(scanned, "deploy.migration.strategy")
     assert strategies and all("migrate-check" not in t for t in strategies), strategies
+
+
+def test_a_job_that_deploys_and_removes_what_it_deployed_is_an_end_to_end_test(tmp_path: Path) -> None:
+    # the shared pipeline reader's rule (cloud-run-microservice-template-python), for GitLab jobs:
+    # a service named for the pipeline run, deployed, tested and deleted by that name
+    pipeline = (
+        "e2e:\n  script:\n    - gcloud run deploy app-$CI_PIPELINE_ID --image gcr.io/p/app --region us-central1\n"
+        "    - ./run-e2e.sh\n    - gcloud run services delete app-$CI_PIPELINE_ID --region us-central1 --quiet\n"
+        "deploy:\n  script:\n    - gcloud run services delete app-canary --quiet\n"
+        "    - gcloud run deploy app --image gcr.io/p/app --region us-central1\n"
+    )
+    scanned = scan_tree(tmp_path, {".gitlab-ci.yml": pipeline})
+    [e2e] = facts_for(scanned.model, "ci.test.e2e")
+    assert e2e.text.startswith("Deploys with Google Cloud Run, tests and removes it again (gcloud run services delete")
+    assert ".gitlab-ci.yml" in e2e.text and (".gitlab-ci.yml", 5) in [(e.path, e.line) for e in e2e.evidence]
+    deploys = texts(facts_for(scanned.model, "ci.deploy.automated"))
+    assert len(deploys) == 1 and deploys[0].startswith("Job deploy"), deploys
