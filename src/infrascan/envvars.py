@@ -292,10 +292,30 @@ def is_service_name(host: str) -> bool:
     return bool(re.fullmatch(r"[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?", host)) and not is_placeholder_host(host)
 
 
+# A setting that names the image or release a service runs (mattermost/docker's env.example:
+# `POSTGRES_IMAGE_TAG=13-alpine`, which its compose file's `postgres:${POSTGRES_IMAGE_TAG}` reads):
+# its value is shown with its name, the only place the version is written.
+_RELEASE_NAME = re.compile(r"(?:_IMAGE_TAG|_IMAGE|_TAG|_VERSION)$")
+_RELEASE_VALUE = re.compile(r"[\w][\w.\-/:@]{0,79}")
+
+
 def _names(vars_: list[Variable], limit: int = 3) -> list[Part]:
     """Variable names once each, connection settings first, then alphabetical: the same set reads
-    the same in every file (so equal statements merge) and the telling names come first."""
-    return code_list(sorted({v.name for v in vars_}, key=lambda n: (not CONNECTION_NAMES.search(n.upper()), n)), limit)
+    the same in every file (so equal statements merge) and the telling names come first. A setting
+    naming a release (`POSTGRES_IMAGE_TAG=13-alpine`) is shown with its value."""
+    values = {v.name: v.value.strip().strip("'\"") for v in vars_ if v.value and not v.optional}
+
+    def release(name: str) -> str | None:
+        value = values.get(name, "")
+        shown = _RELEASE_NAME.search(name.upper()) and _RELEASE_VALUE.fullmatch(value) \
+            and not redact.is_secret_key(name) and not redact.looks_secret(value)
+        # not one the redactor would blank as written (`AZURE_OPENAI_API_VERSION=2024-02-15-preview`
+        # reads as a token): the name alone then, as before
+        return value if shown and redact.scrub(f"{name}={value}") == f"{name}={value}" else None
+
+    names = sorted({v.name for v in vars_},
+                   key=lambda n: (not CONNECTION_NAMES.search(n.upper()), release(n) is None, n))
+    return code_list([f"{n}={release(n)}" if release(n) is not None else n for n in names], limit)
 
 
 def _continues(before: str, line: str) -> bool:

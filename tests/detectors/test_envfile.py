@@ -309,3 +309,16 @@ def test_a_value_built_from_variables_above_it_is_read_expanded(tmp_path: Path) 
     values = {v.name: v.value for v in parse_env_file(
         "CACHE_URL=redis://${CACHE_HOST:-cache}:6379\nQUEUE_URL=amqp://${MQ_HOST}:5672\n")}
     assert values == {"CACHE_URL": "redis://cache:6379", "QUEUE_URL": "amqp://${MQ_HOST}:5672"}
+
+
+def test_a_setting_naming_a_release_is_shown_with_its_value(tmp_path: Path) -> None:
+    # mattermost/docker: env.example's POSTGRES_IMAGE_TAG=13-alpine is the only place the version of
+    # the compose file's `postgres:${POSTGRES_IMAGE_TAG}` is written
+    example = ("POSTGRES_IMAGE_TAG=13-alpine\nPOSTGRES_DATA_PATH=./volumes/db/var/lib/postgresql/data\n"
+               "POSTGRES_USER=mmuser\nPOSTGRES_PASSWORD=mmuser_password\nPOSTGRES_DB=mattermost\n"
+               "# a value the redactor reads as a token keeps its name alone\n"
+               "POSTGRES_TOKEN_VERSION=9f8e7d6c5b4a39281706f5e4d3c2b1a0\n")
+    scanned = scan_tree(tmp_path, {"env.example": example})
+    [database] = texts(facts_for(scanned.model, "env.database"))
+    assert database.startswith("PostgreSQL: configured by POSTGRES_IMAGE_TAG=13-alpine, "), database
+    assert "mmuser" not in scanned.markdown and "9f8e7d6c5b4a" not in scanned.markdown
