@@ -2431,7 +2431,7 @@ class TerraformDetector(Detector):
         ".terraform.lock.hcl",
         "{terragrunt,root,env,account,region}.hcl",
         "**/_envcommon/*.hcl",
-        # read to say it is not: a stack's units come from its catalog (see `extract`)
+        # a Terragrunt stack: its `unit` blocks (Run._stack)
         "terragrunt.stack.hcl",
     )
     looks_for = {

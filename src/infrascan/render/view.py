@@ -423,7 +423,7 @@ class ViewBuilder:
                     mentions[prefix].append(fact)
         rows = []
         # the repository root is a component too, the one the others sit in (vikunja's API server,
-        # lago's and FreshRSS's own compose files): a row when something was found in it
+        # lago's and docmost's root compose stacks): a row when something was found in it
         for name in ["", *names]:
             own = facts_of.get(name, [])
             mentioning = list({id(f): f for f in mentions.get(name + "/", [])}.values())
