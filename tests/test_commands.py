@@ -1183,6 +1183,8 @@ ROWS: list[tuple[str, str]] = [
     ('phpunit --colors=always', 'test:phpunit@unit'),
     # kimai/kimai .github/workflows/testing.yaml (composer tests-unit): the integration group left out
     ('vendor/bin/phpunit --exclude-group integration tests/', 'test:phpunit@unit'),
+    # wallabag/wallabag: .github/workflows/continuous-integration.yml (Symfony functional tests)
+    ('php bin/phpunit --testsuite functional -v', 'test:phpunit@integration'),
     # ---- laravel-test ------------------------------------------------------------------------------
     # laravel/docs: testing.md
     ('php artisan test', 'test:phpunit@unit'),

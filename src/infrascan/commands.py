@@ -226,8 +226,11 @@ def image_tools() -> frozenset[str]:
     return frozenset(r.tool for r in rules() if r.kind in ("build", "push") and r.image)
 
 
+# Functional suites (Symfony's WebTestCase through the kernel and a database: wallabag's
+# `phpunit --testsuite functional`) test the application whole, as integration suites do.
 _INTEGRATION = re.compile(
     r"(?i)(?:\bintegration\b|\bintegration[-_]?tests?\b|\bit[-_]tests?\b|[-_:]it\b|-m\s+['\"]?integration"
+    r"|\bfunctional\b"
     r"|-tags[= ]['\"]?integration|\btestcontainers\b|integrationTest|failsafe|(?-i:\bIT\b))"
 )
 # `-DexcludedGroups=integration`, `-m "not integration"`, `-tags=!e2e`, PHPUnit's `--exclude-group
