@@ -236,8 +236,19 @@ def _literal(node: ast.expr) -> str | None:
                 parts.append("${" + (ast.unparse(value.value) if isinstance(value.value, ast.Name) else "value") + "}")
         return "".join(parts)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):  # "a " + "b" over lines
-        left, right = _literal(node.left), _literal(node.right)
-        return left + right if left is not None and right is not None else None
+        # flattened without recursion: a chain of thousands of `+` is one line deep per term
+        terms: list[ast.expr] = []
+        while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            terms.append(node.right)
+            node = node.left
+        terms.append(node)
+        pieces: list[str] = []
+        for term in reversed(terms):
+            piece = _literal(term) if not isinstance(term, ast.BinOp) else None
+            if piece is None:
+                return None
+            pieces.append(piece)
+        return "".join(pieces)
     return None
 
 
@@ -630,7 +641,7 @@ class ScriptsDetector(Detector):
             return
         try:
             module = ast.parse(file.text)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):  # nested past the parser's depth
             return
         tasks = {node.name: name for node in module.body
                  if isinstance(node, ast.FunctionDef) and (name := _invoke_task(node)) is not None}

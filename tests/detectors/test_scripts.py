@@ -411,3 +411,14 @@ def test_namespaces_nested_past_any_real_task_file_s_are_not_read() -> None:
     deep = "".join(f"{'  ' * i}namespace :n{i} do\n" for i in range(40)) + "task :t do\n  sh 'rake db:migrate'\nend\n"
     assert not [r for r in ScriptsDetector().extract(SourceFile("lib/tasks/deep.rake", deep)).records
                 if r.kind == "task.target"]
+
+
+def test_an_invoke_tasks_py_past_the_parser_s_depth_is_read_for_nothing() -> None:
+    # hostile input: Python's own parser gives up (RecursionError) on a command of 3,000 `+` terms
+    deep = "import invoke\n@task\ndef t(c):\n    c.run(" + "'a' + " * 3000 + "'b')\n"
+    assert not ScriptsDetector().extract(SourceFile("tasks.py", deep)).records
+    # a command written in a few `+` pieces over lines is one command
+    joined = ('from invoke import task\n\n@task\ndef deploy(c):\n'
+              '    c.run("gcloud run deploy app " +\n          "--region x")\n')
+    [record] = ScriptsDetector().extract(SourceFile("tasks.py", joined)).records
+    assert record.data["commands"] == [{"command": "gcloud run deploy app --region x", "line": 5}]
