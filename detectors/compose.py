@@ -747,7 +747,7 @@ class ComposeDetector(Detector):
                      f", {compose_label(env)}"),
                 Confidence.DECLARED,
                 self.evidence(path, line_of(logging, "options", svc_line) if line is None else line),
-                item="rotation:" + "".join(str(p) for p in kept),
+                item="rotation:" + "".join(p.text if isinstance(p, Code) else str(p) for p in kept),
                 rank=40,
                 order=(path, svc_line),
             ))
