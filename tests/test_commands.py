@@ -1185,6 +1185,9 @@ ROWS: list[tuple[str, str]] = [
     ('vendor/bin/phpunit --exclude-group integration tests/', 'test:phpunit@unit'),
     # wallabag/wallabag: .github/workflows/continuous-integration.yml (Symfony functional tests)
     ('php bin/phpunit --testsuite functional -v', 'test:phpunit@integration'),
+    # wallabag: the step that prints the suite's deprecations log sets its path first
+    ('deprecations_log="$RUNNER_TEMP/wallabag-phpunit-integration.deprecations.log"', ''),
+    ('XDEBUG_MODE=coverage vendor/bin/phpunit --coverage-clover=clover.xml', 'test:phpunit@unit'),
     # ---- laravel-test ------------------------------------------------------------------------------
     # laravel/docs: testing.md
     ('php artisan test', 'test:phpunit@unit'),
