@@ -3316,6 +3316,12 @@ class FactBuilder:
                 )
                 group["dirs"] += [d for d in _tested_dirs(step, found) if d not in group["dirs"]]
                 group["scenarios"] += [s for s in scenarios if s not in group["scenarios"]]
+                # another suite of the same tool and level in the job (wallabag's `--testsuite
+                # functional` after `--testsuite integration`): named on the line too
+                steps = group.setdefault("steps", [group["step"].index])
+                if step.index not in steps and found.command != group["found"].command:
+                    steps.append(step.index)  # one per step: a script's other lines are that suite's
+                    group.setdefault("more", []).append(found)
                 if run.top not in group["tops"]:
                     group["tops"].append(run.top)
         facts = [self._test_fact(g) for g in groups.values()]
@@ -3451,6 +3457,9 @@ class FactBuilder:
         parts += self.if_clause(run) if gated else []
         if name:
             parts += [] if found.detail.get("starts_cluster") else ["; runs ", *self.how(found)]
+            more: list[Found] = group.get("more", [])
+            if more and not found.detail.get("starts_cluster"):
+                parts += [" and ", *self.how(more[0]), *([f" and {len(more) - 1} more"] if len(more) > 1 else [])]
         if run.job["services"]:
             parts += ["; services: ", *self.services(run)]
         # every step before this one that starts services (healthchecks starts MySQL, PostgreSQL and

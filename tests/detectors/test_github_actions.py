@@ -2714,3 +2714,20 @@ def test_a_dispatch_says_only_its_own_question(tmp_path_factory: pytest.TempPath
     })
     manual = one(ours(scanned, "ci.deploy.manual"), "workflow_dispatch")
     assert "(if" not in manual.text.split("runs job")[0], manual.text
+
+
+def test_a_job_s_second_suite_of_one_tool_and_level_is_named_on_its_line(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # wallabag: `--testsuite integration`, a step printing its deprecations log (a path naming
+    # phpunit, no test), then `--testsuite functional`, in one job: the line named the first only
+    workflow = (
+        "on: push\njobs:\n  phpunit:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: php bin/phpunit --testsuite integration\n"
+        "      - run: |\n          deprecations_log=\"$RUNNER_TEMP/wallabag-phpunit-integration.deprecations.log\"\n"
+        "          cat \"$deprecations_log\"\n"
+        "      - run: php bin/phpunit --testsuite functional\n"
+    )
+    scanned = scan(tmp_path_factory, "suites", {W + "ci.yml": workflow})
+    [line] = [f.text for f in ours(scanned, "ci.test.integration")]
+    assert line.endswith(
+        "runs php bin/phpunit --testsuite integration and php bin/phpunit --testsuite functional"), line
