@@ -100,6 +100,9 @@ RUNS_IN_APP: dict[str, str] = {
     # at start-up. Finding that call would mean reading every Go file, so it is said as a possibility.
     "goose": "a Go program of that module may apply them itself (goose.Up at start-up or in a command; "
     "Go source is not read to tell which)",
+    # knex too: dockge and uptime-kuma call knex.migrate.latest() as their server starts
+    "knex": "a Node.js program of that package may apply them itself (knex.migrate.latest() at start-up; "
+    "its source is not read to tell which)",
 }
 PLAIN_SQL = "sql-scripts"
 RUNNERS = {"npm": "package.json script", "make": "Makefile target", "just": "justfile recipe", "task": "Taskfile task",

@@ -182,6 +182,22 @@ def test_goose_as_a_library_of_the_enclosing_module_may_apply_its_migrations(tmp
         "applies them was found (migrating a CI job's test database is not one)")
 
 
+def test_knex_as_a_runtime_dependency_may_apply_its_migrations(tmp_path: Path) -> None:
+    # louislam/dockge: knex is a dependency of the server's package.json, whose start-up calls
+    # knex.migrate.latest(); the hint said no step applied the migrations
+    migration = ("import { Knex } from \"knex\";\n\nexport async function up(knex: Knex): Promise<void> {\n"
+                 "    return knex.schema.createTable(\"agent\", (table) => { table.increments(\"id\"); });\n}\n\n"
+                 "export async function down(knex: Knex): Promise<void> {\n"
+                 "    return knex.schema.dropTable(\"agent\");\n}\n")
+    files: dict[str, str | bytes] = {
+        "package.json": '{"name": "dockge", "dependencies": {"knex": "~2.5.1"}}\n',
+        "backend/migrations/2023-12-20-2117-agent-table.ts": migration,
+    }
+    [hint] = unapplied(scan_tree(tmp_path, files))
+    assert "knex is a runtime dependency in package.json" in hint.text
+    assert "may apply them itself (knex.migrate.latest() at start-up" in hint.text
+
+
 def test_atlas_counts_the_sql_files_beside_its_sum_file(tmp_path: Path) -> None:
     """Atlas' layout (ariga/atlas docs: `migrations/atlas.sum` beside `<version>_<name>.sql`):
     only the .sql files of that folder count, not those of a subfolder or of a folder with a
