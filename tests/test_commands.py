@@ -1205,6 +1205,9 @@ ROWS: list[tuple[str, str]] = [
     # symfony docs
     ('php bin/phpunit', 'test:phpunit@unit'),
     # ---- cargo-test --------------------------------------------------------------------------------
+    # pi-hole/docker-pi-hole: build-and-publish.yml's `CIPLATFORM=${{ env.CI_ARCH }} bash test/run.sh`,
+    # an assignment whose expression holds spaces before the command
+    ('CIPLATFORM=${{ env.CI_ARCH }} cargo test --workspace', 'test:cargo@unit'),
     # aks-store-demo: .github/copilot-instructions.md
     ('cargo test', 'test:cargo@unit'),
     # actions/starter-workflows: ci/rust.yml

@@ -244,7 +244,9 @@ _WRAPPERS = re.compile(
     r"(?:pnpm|yarn)(?:\s+(?:--filter|-F)[= ]\S+|\s+-{1,2}[a-z][\w-]*)*\s+(?:exec|dlx)"
     r"|bundle\s+exec|poetry\s+run|uv\s+run|pipenv\s+run|pdm\s+run|hatch\s+run"
     r"|(?:dotenv(?:-cli)?|env-cmd)(?:\s+-[\w-]+(?:[= ](?!-)\S+)?)*\s+--)\s+"
-    r"|[A-Za-z_][A-Za-z0-9_]*=(?:\"[^\"]*\"|'[^']*'|\S*)\s+)+"
+    # `FOO=bar`, and `FOO=${{ env.ARCH }}` whose expression holds spaces (docker-pi-hole's
+    # `CIPLATFORM=${{ env.CI_ARCH }} bash test/run.sh` hid the test command)
+    r"|[A-Za-z_][A-Za-z0-9_]*=(?:\"[^\"]*\"|'[^']*'|(?:\$\{\{[^}]*\}\}|\S)*)\s+)+"
 )
 # A whole simple command that only assigns a quoted command line to a variable named for one
 # (`COMMAND=`, `MIGRATE_CMD=`): a `HINT="helm upgrade ..."` message runs nothing.
