@@ -2193,8 +2193,9 @@ class ChartReader:
         values = deployment.values
         by_file: dict[str, list[Variable]] = defaultdict(list)
         for prefix, node in _components(values.data, self.aliases):
-            for name, value in node.items():  # `logLevel: info` beside the chart's other settings
-                if isinstance(name, str) and LOG_LEVEL_KEYS.match(name) and isinstance(value, (str, int)) \
+            for name, value in [*node.items(), *_nested_levels(node)]:  # `logLevel: info`, `log: {level: INFO}`
+                if isinstance(name, str) and (LOG_LEVEL_KEYS.match(name) or name.endswith(".level")) \
+                        and isinstance(value, (str, int)) \
                         and not isinstance(value, bool) and str(value).strip():  # "": the program's default
                     origin = values.where(f"{prefix}{name}")
                     if origin:
@@ -2599,6 +2600,22 @@ def _external_setting(values: Values, key: str, tech: Tech) -> tuple[str, Any] |
                 if _DATABASE_URL_KEYS.search(name) and matches:
                     return path, value
     return None
+
+
+def _nested_levels(node: Mapping[Any, Any]) -> list[tuple[str, Any]]:
+    """A component's log level written as a tree (traefik's chart: `log: {level: INFO}`, and
+    `logs: {general: {level: INFO}}` in its v2 layout; `logging: {level: debug}`): named by its path."""
+    found = []
+    for key in ("log", "logs", "logging"):
+        section = node.get(key)
+        if not isinstance(section, Mapping):
+            continue
+        if "level" in section:
+            found.append((f"{key}.level", section["level"]))
+        general = section.get("general")
+        if isinstance(general, Mapping) and "level" in general:
+            found.append((f"{key}.general.level", general["level"]))
+    return found
 
 
 def _components(

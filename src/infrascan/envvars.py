@@ -41,7 +41,9 @@ class Variable:
 
 # A Helm values key keeps its component's path (`INJECTOR.LOGLEVEL`: vault-helm's injector, not its server).
 LOG_LEVEL_NAMES = re.compile(
-    r"^(?:[A-Z0-9_-]+\.)*(?:[A-Z0-9]+_)*(?:LOG_?LEVEL|LOGGING_?LEVEL|LOG_FORMAT)$|^RUST_LOG$|^DEBUG$")
+    r"^(?:[A-Z0-9_-]+\.)*(?:[A-Z0-9]+_)*(?:LOG_?LEVEL|LOGGING_?LEVEL|LOG_FORMAT)$|^RUST_LOG$|^DEBUG$"
+    # a values tree's `log.level` (traefik's chart), `logs.general.level` (its v2 layout), `logging.level`
+    r"|^(?:[A-Z0-9_-]+\.)*(?:LOGS?|LOGGING)(?:\.GENERAL)?\.LEVEL$")
 
 
 # A switch that has the application apply its own migrations as it starts (miniflux's

@@ -646,6 +646,24 @@ def test_a_log_level_key_in_values_is_the_log_level(tmp_path: Path) -> None:
     assert not any("logLevel=info" in t for t in shown), shown  # overridden in production
 
 
+def test_a_log_level_written_as_a_tree_in_values_is_the_log_level(tmp_path: Path) -> None:
+    # traefik/traefik-helm-chart: `log: {level: "INFO"}` in traefik/values.yaml, `logs: {level: INFO}`
+    # in hub-manager's; traefik v2's `logs: {general: {level: ...}}`; the log levels gap said none
+    scanned = scan_tree(tmp_path, {
+        "traefik/Chart.yaml": "apiVersion: v2\nname: traefik\nversion: 41.3.0\n",
+        "traefik/values.yaml": ('log:\n  format:\n  # -- levels are TRACE, DEBUG, INFO\n  level: "INFO"\n'
+                                '  filePath: ""\n'),
+        "traefik/templates/deployment.yaml": "kind: Deployment\nspec:\n  replicas: 1\n",
+        "legacy/Chart.yaml": "apiVersion: v2\nname: legacy\nversion: 10.0.0\n",
+        "legacy/values.yaml": "logs:\n  general:\n    level: ERROR\n  access:\n    enabled: false\n",
+        "legacy/templates/deployment.yaml": "kind: Deployment\nspec:\n  replicas: 1\n",
+    })
+    shown = texts(facts_for(scanned.model, "log.levels"))
+    assert any(t.startswith("log.level=INFO in Helm values values.yaml of chart traefik") for t in shown), shown
+    assert any(t.startswith("logs.general.level=ERROR in Helm values values.yaml of chart legacy")
+               for t in shown), shown
+
+
 # -- app of apps: a chart whose templates generate Argo CD Applications ------------------------
 # modelled on argocd-example-apps apps/templates/applications.yaml (one Application per values entry)
 
