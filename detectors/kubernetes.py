@@ -994,12 +994,15 @@ def monitoring_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
             facts.extend(alert_fact(alert, obj, site) for alert in alerts)
     if obj["kind"] == "PrometheusRule" and not obj.get("alerts") and not obj.get("records"):
         # grafana/loki builds its rules from another file (`.Files.Get`): say so, never guess them;
-        # rules read whole that only record series (kube-prometheus-stack's k8s.rules.*) alert on nothing
+        # rules read whole that only record series (kube-prometheus-stack's k8s.rules.*) alert on nothing.
+        # Not "with alert rules": traefik's chart copies the rules a user sets in values, and its own
+        # values set none
         facts.append(
             fact(
                 site,
                 "alert.warning",
-                ("PrometheusRule", *_named(obj), " with alert rules infrascan could not read", *site.where),
+                ("PrometheusRule", *_named(obj), *site.where, ": its rules are not written in it (built from "
+                 "values or another file), so infrascan cannot tell which alerts, if any, it raises"),
                 Confidence.HINT,
                 int(obj["line"]),
                 item=f"rules:{site.path}",

@@ -392,7 +392,7 @@ def test_rules_built_from_another_file_are_a_hint_and_zero_replicas_are_not_repo
         "{{- end }}\n{{- end }}\n"
     )
     scanned = scan_tree(tmp_path, files)
-    rules = one(facts_for(scanned.model, "alert.warning"), "could not read")
+    rules = one(facts_for(scanned.model, "alert.warning"), "cannot tell which alerts, if any")
     assert rules.confidence is Confidence.HINT
     assert "rendered when monitoring.rules.enabled: true" in rules.text
     assert not any("0 replicas" in f.text for f in scanned.model.facts)
