@@ -37,6 +37,7 @@ from infrascan.model import Code, Confidence, Fact, FactScope, Part, code_list, 
 from infrascan.source import in_test_dir, near_folder
 from infrascan.yamlload import Tagged, YDict, YList, as_list, line_of
 
+from ._docker_logs import kept_logs, rotation_item
 from .dockerfile import VARIABLE_REF, compose_dockerfile, group_reached, migration_chain, resolve_args, stage_copies
 from .scripts import Copy, Reached, StartResolver, argv_script
 
@@ -270,24 +271,17 @@ def _mounts_project(svc: dict[Any, Any]) -> bool:
     return False
 
 
-_LOG_SIZE = re.compile(r"(?i)\d+(?:\.\d+)?[kmg]?b?")
-
-
 def _rotation(logging: dict[Any, Any]) -> tuple[tuple[Part, ...], int | None] | None:
     """What Docker keeps of a service's log under `logging.options` (opentelemetry-demo's shared
-    `x-default-logging` anchor: `max-size: 5m`, `max-file: 2`), with the line of `max-size`: for
-    the json-file driver (the default) and `local`. `max-file` alone rotates nothing; when only
-    `max-size` is set, json-file keeps one file and `local` five (Docker's defaults)."""
+    `x-default-logging` anchor: `max-size: 5m`, `max-file: 2`), with the line of `max-size`."""
     options = logging.get("options")
-    driver = substitute(str(logging.get("driver") or "json-file"))
-    if not isinstance(options, dict) or driver not in ("json-file", "local") or "max-size" not in options:
+    if not isinstance(options, dict) or "max-size" not in options:
         return None
-    size = substitute(str(options["max-size"]))
-    # Docker's defaults: json-file keeps one file, `local` five (code review of 1a70bc5)
-    files = substitute(str(options.get("max-file") or ("5" if driver == "local" else "1")))
-    if not _LOG_SIZE.fullmatch(size) or not files.isdigit():  # `-1`: no limit
+    files = options.get("max-file")
+    kept = kept_logs(substitute(str(logging.get("driver") or "json-file")), substitute(str(options["max-size"])),
+                     substitute(str(files)) if files else None)
+    if kept is None:
         return None
-    kept = ("one log file" if files == "1" else f"{files} log files", " of up to ", Code(size))
     line = options.line_of("max-size", 0) if isinstance(options, YDict) else 0
     return kept, line or None
 
@@ -747,7 +741,7 @@ class ComposeDetector(Detector):
                      f", {compose_label(env)}"),
                 Confidence.DECLARED,
                 self.evidence(path, line_of(logging, "options", svc_line) if line is None else line),
-                item="rotation:" + "".join(p.text if isinstance(p, Code) else str(p) for p in kept),
+                item=rotation_item(kept),
                 rank=40,
                 order=(path, svc_line),
             ))

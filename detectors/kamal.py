@@ -41,6 +41,7 @@ from infrascan.model import Code, Confidence, Fact, Part, code_list, phrase_list
 from infrascan.source import near_folder
 
 from . import _kamal_config as kc
+from ._docker_logs import kept_logs, rotation_item
 
 FILE = "kamal.file"
 HOOK = "kamal.hook"
@@ -300,12 +301,12 @@ class KamalDetector(Detector):
                 out.setdefault(f"driver:{driver[1]}:{driver[2]}", self._fact(
                     "log.aggregation", parts, driver, f"driver:{driver[0]}", also=(group,) if to and group else (),
                     tech=shipped.id if shipped else None, rank=40))
-            if files is not None and (driver is None or driver[0] in ("json-file", "local")):
-                each = (" of up to ", Code(size[0])) if size is not None else ()
-                parts = text("Docker keeps ", files[0], " log files", *each, " per container on the hosts",
-                             *_whose(base, deployment, files))
-                out.setdefault(f"rotation:{files[1]}:{files[2]}", self._fact(
-                    "log.retention", parts, files, f"rotation:{files[0]}", also=(size,) if size else (), rank=40))
+            kept = kept_logs(driver[0] if driver else None, size[0] if size else None, files[0] if files else None)
+            if kept is not None and size is not None:  # kept_logs asks for a size
+                parts = text("Docker keeps ", *kept, " per container on the hosts", *_whose(base, deployment, size))
+                out.setdefault(f"rotation:{size[1]}:{size[2]}", self._fact(
+                    "log.retention", parts, size, rotation_item(kept),
+                    also=(files,) if files else (), rank=40))
         return list(out.values())
 
     def _deploy_step(self, deployment: _Deployment) -> Fact | None:
