@@ -1142,13 +1142,11 @@ _DOCTRINE_IRREVERSIBLE = re.compile(r"->\s*throwIrreversibleMigrationException\s
 # skips itself outright (wallabag's "Too complex" rollbacks: `throw new SkipMigration(...)`, and
 # `$this->skipIf(true, ...)`). Only the first statement: a throw inside one platform's branch leaves
 # the others reversible.
-_DOCTRINE_REFUSES = re.compile(
-    r"\A\s*(?:throw\s+new\s+\\?(?:\w+\\)*(?:SkipMigration|IrreversibleMigration)\w*\s*\("
-    r"|\$this->(?:skipIf|abortIf)\s*\(\s*true\b)")
-# Where it refuses, to cite: the first such statement at the start of a line (not in a comment)
-_DOCTRINE_REFUSAL = re.compile(
-    r"(?m)^[ \t]*(?:throw\s+new\s+\\?(?:\w+\\)*(?:SkipMigration|IrreversibleMigration)"
-    r"|\$this->(?:skipIf|abortIf)\s*\()")
+_REFUSAL = (r"(?:throw\s+new\s+\\?(?:\w+\\)*(?:SkipMigration|IrreversibleMigration)\w*\s*\("
+            r"|\$this->(?:skipIf|abortIf)\s*\(\s*true\b)")
+_DOCTRINE_REFUSES = re.compile(r"\A\s*" + _REFUSAL)
+# Where it refuses, to cite: the same statement at the start of a line (not in a comment)
+_DOCTRINE_REFUSAL = re.compile(r"(?m)^[ \t]*" + _REFUSAL)
 # A generated `down()` on PostgreSQL that starts by creating the `public` schema, which always exists
 # there: the down migration fails on its first statement (doctrine/dbal#6243, doctrine/migrations#494).
 _DOCTRINE_PUBLIC_SCHEMA = re.compile(r"""addSql\(\s*(['"])CREATE SCHEMA public\1\s*\)""", re.I)
