@@ -1907,14 +1907,10 @@ def _display_source(source: str) -> str:
     return re.sub(r"\.git(?=//|$)", "", shown)
 
 
-# A module named for access to a store is not the store (a stack's `lambda-iam-role-to-dynamodb`)
-_ACCESS_WORDS = frozenset({"iam", "role", "policy", "permissions", "access"})
-
-
 def _named_store(catalog: Catalog, source: str) -> Tech | None:
     tail = _registry_key(source).split("//")[-1].rstrip("/")
     words = tail.split("/")[-1].replace("_", "-")
-    if _ACCESS_WORDS & set(words.lower().split("-")):
+    if _words_lower("module_names", "not_stores") & set(words.lower().split("-")):
         return None
     for tech, _, _ in catalog.mentions(words.replace("-", " ")):
         if tech.category in ("database", "cache", "search"):  # `pubsub`, `sqs` modules are plumbing too often
