@@ -465,6 +465,29 @@ def test_extraction_in_process_collects_garbage_and_the_scan_restores_the_collec
     assert seen == [True, True] and gc.isenabled()
 
 
+def test_phase_one_leaves_what_it_made_frozen_and_the_collector_running(tmp_path: Path) -> None:
+    """The first collection after phase 1's pause would walk every result it made; frozen, none does."""
+    import gc
+
+    write_tree(tmp_path, {"Dockerfile": "FROM python:3.12\n"})
+    source = RepoSource(tmp_path)
+    registry = discover()
+    candidates = plan(source.files(), registry.detectors)
+    gc.unfreeze()
+    try:
+        result = Extractor(Config(), None, jobs=1).run(source, candidates, None)
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+        assert any(gc.is_tracked(value) for value in result.results.values())
+        assert gc.get_count()[0] < 700  # nothing made in the pause is left for the young generation
+        gc.unfreeze()
+        gc.disable()  # a caller that paused the collector keeps it paused, and nothing is frozen for it
+        Extractor(Config(), None, jobs=1).run(source, candidates, None)
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
 def test_the_pattern_index_agrees_with_every_detector() -> None:
     from helpers import ROOT
 

@@ -302,13 +302,26 @@ class Extractor:
         return cand.entry.blob or self.named(cand.entry.path)
 
     def run(self, source: RepoSource, candidates: list[Candidate], progress: Progress | None) -> Phase1Result:
-        result = Phase1Result(Results(fetch=self._fetch))
-        # Everything the parent makes here (briefs taken, texts, cached and returned results) lives
-        # on through phase 2, and none of it forms garbage cycles: collections would only walk it
-        # again and again (on a warm monorepo scan they cost more than unpickling the cached results).
-        # Extraction in this process (small scans, --jobs 1) collects as usual: parsers do make cycles.
+        """Phase 1 over these candidates. Everything the parent makes here (briefs taken, texts,
+        cached and returned results) lives on through phase 2, and none of it forms garbage cycles:
+        collections would only walk it again and again (on a warm monorepo scan they cost more than
+        unpickling the cached results). So the collector is paused throughout, and what the run
+        made is left frozen when it resumes: the first collection after the pause would otherwise
+        walk every object made meanwhile (0.14 s on a cold monorepo scan). The scan unfreezes it
+        with what phase 2 made (`survivors_frozen`). Extraction in this process (small scans,
+        --jobs 1) collects as usual: parsers do make cycles."""
         collecting = gc.isenabled()
         gc.disable()
+        try:
+            return self._run(source, candidates, progress, collecting)
+        finally:
+            if collecting:
+                gc.freeze()
+                gc.enable()
+
+    def _run(self, source: RepoSource, candidates: list[Candidate], progress: Progress | None,
+             collecting: bool) -> Phase1Result:
+        result = Phase1Result(Results(fetch=self._fetch))
         work = _Work(self.jobs, self.timeout, len(candidates), progress, collecting)
         pending: list[tuple[Candidate, list[Detector], str]] = []  # candidate, its detectors, blob
         try:
@@ -349,8 +362,6 @@ class Extractor:
             outputs = work.finish()
         finally:
             work.close()  # an interrupted scan leaves no worker behind
-            if collecting:
-                gc.enable()
         for (cand, detectors, blob), (output, pickled, failed) in zip(pending, outputs, strict=True):
             result.incomplete |= failed
             for det in detectors:
