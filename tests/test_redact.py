@@ -80,6 +80,15 @@ def test_assignments_flags_and_headers_with_secret_names() -> None:
     assert scrub("mysql --password hunter2 db") == f"mysql --password {REDACTED} db"
     assert scrub('curl -H "Authorization: Bearer abc" x') == f'curl -H "Authorization: Bearer {REDACTED}" x'
     assert scrub("deploy --token $DEPLOY_TOKEN") == "deploy --token $DEPLOY_TOKEN"
+    assert scrub("API_TOKEN = 'abc123'") == f"API_TOKEN = {REDACTED}"
+
+
+def test_a_comparison_is_not_an_assignment() -> None:
+    """penpot's `if: needs.detect-changes.outputs.colors_to_tokens == 'true'` came out as
+    `colors_to_tokens =[redacted] 'true'`: the second `=` taken for the value."""
+    condition = "needs.detect-changes.outputs.colors_to_tokens == 'true'"
+    assert scrub(condition) == condition
+    assert scrub("github.event.inputs.token === 'x'") == "github.event.inputs.token === 'x'"
 
 
 @pytest.mark.parametrize("text", [

@@ -56,8 +56,8 @@ _SECRET_URL = re.compile(
 )
 _SECRET_ASSIGNMENT = re.compile(
     r"(?i)(\b[A-Za-z0-9_.\-]*(?:secret|token|passw|pwd|api[_-]?key|apikey|credential|private[_-]?key)"
-    r"[A-Za-z0-9_.\-]*\s*=\s*)(?!\"?\$|\[redacted\])(\"[^\"]*\"|'[^']*'|[^\s,;'\"]+)"
-)
+    r"[A-Za-z0-9_.\-]*\s*=(?!=)\s*)(?!\"?\$|\[redacted\])(\"[^\"]*\"|'[^']*'|[^\s,;'\"]+)"
+)  # `=` assigns; `==` compares (`outputs.colors_to_tokens == 'true'` in a job's `if:`) and is shown
 _SECRET_FLAG = re.compile(
     r"(?i)((?<![\w-])--?[A-Za-z0-9\-]*(?:secret|token|passw|pwd|api-?key|apikey)[A-Za-z0-9\-]*\s+)"
     r"(?!\"?\$|-|\[redacted\])(\"[^\"]*\"|'[^']*'|[^\s,;'\"]+)"
