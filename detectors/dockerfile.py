@@ -262,7 +262,7 @@ def _copy(value: str, workdir: str) -> Copy | None:
 
 class DockerfileDetector(Detector):
     name = "dockerfile"
-    version = "13"
+    version = "14"
     description = "Dockerfiles: stages, base images and runtimes, ports, user, healthcheck, start commands"
     patterns = (
         "Dockerfile",
@@ -275,6 +275,9 @@ class DockerfileDetector(Detector):
         "Containerfile.*",
         "Containerfile-*",
     )
+    # BuildKit reads `<Dockerfile name>.dockerignore` beside a Dockerfile as its own ignore file
+    # (authelia's `Dockerfile.coverage.dockerignore`): "Dockerfile.*" matches it, and it holds no image.
+    _IGNORE_FILE = ".dockerignore"
     looks_for = {
         "ci.build": "Dockerfiles (base images, stages)",
         "env.special": "Dockerfile ENV selectors (NODE_ENV, RAILS_ENV)",
@@ -282,6 +285,9 @@ class DockerfileDetector(Detector):
         "deploy.rollback.verify": "Dockerfile HEALTHCHECK",
         "deploy.migration.strategy": "Dockerfile ENTRYPOINT/CMD and the scripts they run",
     }
+
+    def claims(self, path: str) -> bool:
+        return super().claims(path) and not path.endswith(self._IGNORE_FILE)
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()

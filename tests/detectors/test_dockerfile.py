@@ -722,3 +722,16 @@ def test_a_dockerfile_named_with_a_dash_is_read(tmp_path: Path) -> None:
     builds = {f.text.split(":")[0] for f in facts_for(scanned.model, "ci.build")}
     assert "Container image from .docker/Dockerfile-alpine" in builds
     assert any("Dockerfile-debug" in b for b in builds)
+
+
+def test_a_dockerfiles_own_ignore_file_is_not_a_dockerfile(tmp_path: Path) -> None:
+    # authelia: BuildKit's per-Dockerfile ignore files, `Dockerfile.coverage.dockerignore`, were read
+    # as Dockerfiles and each gave a "no FROM instruction" warning
+    scanned = scan_tree(tmp_path, {
+        "Dockerfile.coverage": "FROM alpine:3.22\n",
+        "Dockerfile.coverage.dockerignore": "*\n!dist\n",
+        "Dockerfile.dockerignore": "node_modules\n",
+    })
+    assert not [d for d in scanned.model.diagnostics if "dockerignore" in d.path]
+    cited = {e.path for f in scanned.model.facts for e in f.evidence}
+    assert "Dockerfile.coverage" in cited and not any(path.endswith(".dockerignore") for path in cited)
