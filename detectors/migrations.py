@@ -88,6 +88,7 @@ DOWN_WORDS: dict[str, str] = {
     "ef-core": "a `Down()` with a body",
     "laravel-migrations": "a `down()` with a body",
     "golang-migrate": "a non-empty `.down.sql`",
+    "sql-up-down": "a non-empty `.down.sql`",
     "goose": "a non-empty `-- +goose Down` section or a Go down function that does something",
     "dbmate": "a non-empty `-- migrate:down` section",
     "liquibase": "a `rollback` block or a change type Liquibase reverses itself",
@@ -105,12 +106,17 @@ RUNS_IN_APP: dict[str, str] = {
     "its source is not read to tell which)",
 }
 PLAIN_SQL = "sql-scripts"
+# Numbered SQL files in up and down pairs named otherwise than golang-migrate names them (authelia's
+# `V0026.StorageAADRowScoped.up.sql` beside its `.down.sql`, run by its own Go code): no tool is named.
+PAIRED_SQL = "sql-up-down"
+_TOOLLESS = (PLAIN_SQL, PAIRED_SQL)
 RUNNERS = {"npm": "package.json script", "make": "Makefile target", "just": "justfile recipe", "task": "Taskfile task",
            "invoke": "invoke task"}
 
 _DJANGO_NAME = re.compile(r"^\d{4}_\w+\.py$")
 _FLYWAY_NAME = re.compile(r"^(?P<kind>[VUR])(?P<version>[\w.]*?)__.+\.sql$")
 _GOLANG_NAME = re.compile(r"^(?P<version>\d+)_.+\.(?P<direction>up|down)\.sql$")
+_PAIRED_NAME = re.compile(r"^(?P<version>V?\d+)[._-].+\.(?P<direction>up|down)\.sql$", re.I)
 _NUMBERED = re.compile(r"^V?\d+")
 # `def self.up`/`def self.down`: the class methods of Rails before 3.1 (rubygems.org's 2009 migrations)
 _RUBY_DEF = re.compile(r"^(?P<indent>[ \t]*)def\s+(?:self\.)?(?P<name>up|down|change)\b(?P<rest>.*)$", re.M)
@@ -317,16 +323,16 @@ class MigrationsDetector(Detector):
         if re.search(r"^--\s*migrate:up", file.text, re.M):
             self._migration(out, file, "dbmate", _section_verdict(file.text, r"--\s*migrate:down", "-- migrate:down"))
             return
-        golang = _GOLANG_NAME.match(name)
-        if golang:
+        paired = _GOLANG_NAME.match(name) or _PAIRED_NAME.match(name)
+        if paired:
             empty = not _SQL_COMMENTS.sub("", file.text).strip()
             self._migration(
                 out,
                 file,
-                "golang-migrate",
+                "golang-migrate" if paired.re is _GOLANG_NAME else PAIRED_SQL,
                 None,
-                version=golang.group("version"),
-                direction=golang.group("direction"),
+                version=paired.group("version").upper(),
+                direction=paired.group("direction").lower(),
                 empty=empty,
             )
             return
@@ -543,7 +549,7 @@ class MigrationsDetector(Detector):
             confidence,
             group.evidence(self.name),
             item=f"{group.tool}:{group.shown}",
-            tech=group.tool if group.tool != PLAIN_SQL else None,
+            tech=group.tool if group.tool not in _TOOLLESS else None,
             rank=30,
             order=(group.shown, 0),
             attrs={"tool": group.tool, "migrations": group.total, "down": group.down},
@@ -593,7 +599,7 @@ class MigrationsDetector(Detector):
             Confidence.HINT,
             tuple(evidence),
             item=f"unapplied:{group.tool}:{group.shown}",
-            tech=group.tool if group.tool != PLAIN_SQL else None,
+            tech=group.tool if group.tool not in _TOOLLESS else None,
             rank=70,
             order=(group.shown, 0),
         )
@@ -660,8 +666,8 @@ def _groups(ctx: ResolveContext) -> list[Group]:
 
 def _count(tool: str, folder: str, records: list[Record]) -> Group:
     records = sorted(records, key=lambda r: r.path)
-    if tool == "golang-migrate":
-        return _count_golang(folder, records)
+    if tool in ("golang-migrate", PAIRED_SQL):
+        return _count_paired(tool, folder, records)
     if tool == "flyway":
         return _count_flyway(folder, records)
     if tool == "liquibase":
@@ -681,14 +687,14 @@ def _count(tool: str, folder: str, records: list[Record]) -> Group:
                  lines=lines, noops=noops)
 
 
-def _count_golang(folder: str, records: list[Record]) -> Group:
+def _count_paired(tool: str, folder: str, records: list[Record]) -> Group:
     ups = {str(r.data["version"]): r for r in records if r.data.get("direction") == "up"}
     downs = {
         str(r.data["version"]): r for r in records if r.data.get("direction") == "down" and not r.data.get("empty")
     }
     lacking = [(r.path, "no non-empty `.down.sql`") for v, r in sorted(ups.items()) if v not in downs]
     anchor = records[-1].path
-    return Group("golang-migrate", folder, anchor, len(ups), len(ups) - len(lacking), lacking)
+    return Group(tool, folder, anchor, len(ups), len(ups) - len(lacking), lacking)
 
 
 def _count_flyway(folder: str, records: list[Record]) -> Group:
@@ -792,7 +798,8 @@ def _covered_tools(facts: Sequence[Fact]) -> set[str] | None:
 
 # Tools told by file names other tools share: without a dependency, image, script or task of the
 # tool, the files are said by their naming, not as the tool's.
-_NAMED_BY_FILES_ONLY = {"golang-migrate": "SQL migrations named as golang-migrate names them (up and down files)"}
+_NAMED_BY_FILES_ONLY = {"golang-migrate": "SQL migrations named as golang-migrate names them (up and down files)",
+                        PAIRED_SQL: "Numbered SQL migrations in up and down files"}
 
 
 def _named_tools(ctx: ResolveContext) -> set[str]:

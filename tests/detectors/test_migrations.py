@@ -314,6 +314,23 @@ def test_up_sql_files_are_golang_migrates_only_where_the_repository_names_it(tmp
     assert by_ci.text.startswith("golang-migrate: ")
 
 
+
+def test_numbered_up_and_down_files_of_no_tool_are_counted_in_pairs(tmp_path: Path) -> None:
+    # authelia: `V0026.StorageAADRowScoped.up.sql` beside its `.down.sql`, applied by its own Go code,
+    # were "Numbered SQL scripts (52 files) with no migration tool found and no down scripts"
+    folder = "internal/storage/migrations/postgres"
+    files = {
+        f"{folder}/V0001.Initial_Schema.up.sql": "CREATE TABLE t (id int);\n",
+        f"{folder}/V0001.Initial_Schema.down.sql": "DROP TABLE t;\n",
+        f"{folder}/V0002.WebAuthn.up.sql": "ALTER TABLE t ADD COLUMN k text;\n",
+        f"{folder}/V0002.WebAuthn.down.sql": "-- nothing to undo\n",
+    }
+    said = rollback(scan_tree(tmp_path, files), f"sql-up-down:{folder}")
+    assert said.text == (f"Numbered SQL migrations in up and down files: 1 of 2 migrations in {folder} can be rolled "
+                         "back (a non-empty .down.sql); 1 cannot: no non-empty .down.sql")
+    assert said.tech is None
+
+
 # -- the command rules this detector adds (data/commands/70-migrations.yaml) -----------------------
 
 COMMANDS = [
