@@ -784,8 +784,13 @@ ROWS: list[tuple[str, str]] = [
     ('npx cypress run --record --key $CYPRESS_RECORD_KEY --parallel', 'test:cypress@e2e'),
     # database-lab-engine style
     ('pnpm cypress run --spec cypress/e2e/login.cy.ts', 'test:cypress@e2e'),
-    # negative: interactive runner
+    # requarks/wiki: .github/workflows/build.yml, the image's entrypoint is `cypress run`
+    ('docker run --name cypress --ipc=host -v $GITHUB_WORKSPACE:/e2e -w /e2e cypress/included:4.9.0 --record '
+     '--key "$CYPRESS_KEY" --headless', 'test:cypress@e2e'),
+    ('podman run --rm -v $PWD:/e2e -w /e2e cypress/included', 'test:cypress@e2e'),
+    # negative: interactive runner; pulling the image runs nothing
     ('npx cypress open', ''),
+    ('docker pull cypress/included:13.6.0', ''),
     # ---- webdriverio -------------------------------------------------------------------------------
     # webdriverio/webdriverio: docs/gettingstarted
     ('npx wdio run ./wdio.conf.js', 'test:webdriverio@e2e'),
