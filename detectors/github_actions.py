@@ -1987,7 +1987,7 @@ class Expander:
             written = _LOCAL_SCRIPT.match(display)
             rest = display[written.end():] if written else command[script.end():]
             return out + self._script_finds(self._script_path(script["path"], wd), display, path, line, (path,),
-                                            call_arguments(rest))
+                                            call_arguments(rest), wd, depth)
         normalised, near = workspace(command, wd, self.npm_targets)
         found_kinds = classify(normalised)
         if "${{" in display and not any(f.kind == "deploy" for f in found_kinds):
@@ -2071,9 +2071,10 @@ class Expander:
         return out
 
     def _script_finds(self, script: str, display: str, path: str, line: int, seen: tuple[str, ...],
-                      arguments: Sequence[str] = ()) -> list[Found]:
-        """What a repository script does when called with these arguments, following the scripts it
-        calls (the scripts detector's records)."""
+                      arguments: Sequence[str] = (), wd: str = "", depth: int = 0) -> list[Found]:
+        """What a repository script does when called with these arguments (in the step's working
+        directory `wd`), following the scripts it calls (the scripts detector's records) and the
+        package.json scripts and task targets it runs."""
         out: list[Found] = []
         for record in self.scripts.get(script, []):
             data = record.data
@@ -2084,8 +2085,15 @@ class Expander:
                     called = self._script_path(token["path"], "")
                     if called in self.scripts and called not in seen and len(seen) < 6:
                         out.extend(self._script_finds(called, display, path, line, (*seen, script),
-                                                      call_arguments(data["command"][token.end():])))
+                                                      call_arguments(data["command"][token.end():]), wd, depth))
                 continue
+            if data["kind"] == "indirect" and depth < 4:
+                # penpot's `./scripts/test-e2e` runs `pnpm run test:e2e`, which is `playwright test`: the
+                # target as npm finds it from the directory the script was started in
+                followed = self._command(data["command"], data["command"], path, line, wd, depth=depth + 1)
+                if followed:
+                    out.extend(replace(f, entry=display) for f in followed)
+                    continue
             found = Found(
                 data["kind"],
                 data.get("tool", ""),

@@ -28,6 +28,7 @@ from typing import Any
 
 from infrascan.commands import argv, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
+from infrascan.globs import compile_globs
 from infrascan.model import Fact
 from infrascan.shellarms import Arm, arm_label_stripped, shell_arms
 from infrascan.source import near_folder
@@ -299,6 +300,9 @@ def script_tokens(command: str) -> list[str]:
     return found
 
 
+_SCRIPTS_FOLDER = "**/scripts/*"
+
+
 class ScriptsDetector(Detector):
     name = "scripts"
     version = "12"
@@ -325,6 +329,9 @@ class ScriptsDetector(Detector):
         "project.json",
         "nx.json",
         "**/scripts/*.{js,mjs,cjs,ts,mts}",
+        # extensionless shell scripts in a scripts folder (penpot's CI runs `./scripts/test-e2e` in
+        # frontend/), read when their shebang names a shell (_shell)
+        "**/scripts/*",
         "uwsgi*.ini",
         "lib/tasks/**/*.rake",
         # pyinvoke's tasks (`invoke test`, `python -m invoke deploy`); other tasks.py (Celery's) are
@@ -336,9 +343,13 @@ class ScriptsDetector(Detector):
     )
 
     def claims(self, path: str) -> bool:
-        """Not an image or a compiled program that sits among the scripts."""
-        suffix = PurePosixPath(path).suffix.lower()
-        return suffix not in _ASSETS and super().claims(path)
+        """Not an image or a compiled program that sits among the scripts; of a scripts folder's other
+        files, those with no suffix (its JavaScript and TypeScript have patterns of their own)."""
+        pure = PurePosixPath(path)
+        suffix = pure.suffix.lower()
+        if suffix in _ASSETS or not super().claims(path):
+            return False
+        return not suffix or pure.parent.name != "scripts" or _OWN_PATTERNS(path)
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
@@ -377,6 +388,10 @@ class ScriptsDetector(Detector):
         first = file.text.split("\n", 1)[0]
         if first.startswith("#!") and not _SHELL_SHEBANG.search(first):
             return  # a python or node script with no extension
+        pure = PurePosixPath(file.path)
+        if not first.startswith("#!") and pure.parent.name == "scripts" and not pure.suffix and \
+                not _OWN_PATTERNS(file.path):
+            return  # a scripts folder's README or data file: only a shebang says it is a shell script
         guards, arms = shell_guards(file.text), shell_arms(file.text)
         more = 0  # the first line that does something else than migrate, call a script or wait
         for command in split_commands(file.text):
@@ -1081,3 +1096,7 @@ def common_tail(a: Sequence[str], b: Sequence[str]) -> int:
             break
         count += 1
     return count
+
+
+# The detector's patterns but the scripts folder's catch-all: what claims a suffixed file there.
+_OWN_PATTERNS = compile_globs(tuple(p for p in ScriptsDetector.patterns if p != _SCRIPTS_FOLDER))

@@ -100,6 +100,29 @@ def test_no_hint_when_a_workflow_runs_the_suite(tmp_path: Path) -> None:
     assert [f.confidence for f in facts_for(scanned.model, "ci.test.e2e")] == [Confidence.DECLARED]
 
 
+def test_a_script_in_a_scripts_folder_that_runs_the_suite_through_its_package_runs_it(tmp_path: Path) -> None:
+    # penpot: `working-directory: ./frontend` then `./scripts/test-e2e`, a bash script with no suffix
+    # that runs `pnpm run test:e2e`, which is `playwright test`: the suite was said to be run by hand
+    workflow = ("on: [pull_request]\njobs:\n  test-integration:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - uses: actions/checkout@v6\n      - name: Run Tests\n        working-directory: ./frontend\n"
+                "        run: |\n          ./scripts/test-e2e\n")
+    files = {
+        ".github/workflows/tests-integration.yml": workflow,
+        "frontend/package.json": '{"scripts": {"test:e2e": "playwright test --project default"}}\n',
+        "frontend/playwright.config.js": "export default {};\n",
+        "frontend/scripts/test-e2e": "#!/usr/bin/env bash\nset -ex\npnpm run test:e2e -x --workers=1 \"$@\";\n",
+        # a scripts folder's other files with no suffix are not shell scripts without a shebang
+        "frontend/scripts/README": "Build the image with:\ndocker build -t registry.example.com/app .\n",
+    }
+    (e2e,) = facts_for(scan_tree(tmp_path, files).model, "ci.test.e2e")
+    assert e2e.confidence is Confidence.DECLARED
+    assert "runs ./scripts/test-e2e → playwright test --project default -x --workers=1" in e2e.text
+    assert ("frontend/package.json", 1) in {(e.path, e.line) for e in e2e.evidence}
+    (tmp_path / "readme").mkdir()
+    readme = {**files, ".github/workflows/tests-integration.yml": workflow.replace("test-e2e", "README")}
+    assert not facts_for(scan_tree(tmp_path / "readme", readme).model, "ci.build")
+
+
 def test_a_script_alone_shows_a_suite_and_a_monorepo_package_has_its_own(tmp_path: Path) -> None:
     # modelled on aks-store-demo src/store-admin/package.json: `test:unit` runs Vitest, no workflow does
     files = {
