@@ -2292,6 +2292,26 @@ def _literal(text: str, shell: bool = True) -> bool:
     return "EXPR" not in text and "${{" not in text and not (shell and "$" in text)
 
 
+def _registry_parts(registries: list[str]) -> list[Part]:
+    """Registries in a sentence: by name, or the one an expression names (`_expression_host`)."""
+    parts: list[Part] = []
+    for index, registry in enumerate(registries):
+        parts.append(", " if index else "")
+        inner = re.fullmatch(r"\$\{\{ (.+) \}\}", registry)
+        parts += ["the registry ", Code(inner.group(1)), " names"] if inner else [registry]
+    return parts
+
+
+def _expression_host(image: str) -> str:
+    """The expression that gives an image reference's registry (`secrets.DOCKER_REGISTRY` in
+    `${{ secrets.DOCKER_REGISTRY }}/backend`), when no registry rule knows its name; else ""."""
+    host, slash, _ = image.partition("/")
+    if not slash or "${{" not in host or registry_of(image) is not None:
+        return ""
+    inner = re.fullmatch(r"\$\{\{\s*([\w.\-]+)\s*\}\}", host)
+    return inner.group(1) if inner else ""
+
+
 def _written_host(image: str) -> bool:
     """Whether an image reference starts with a registry host, or a Docker Hub namespace, free of
     expressions (`ghcr.io/${{ github.repository }}`, documenso's `documenso/documenso-$BUILD_PLATFORM`)."""
@@ -3191,10 +3211,11 @@ class FactBuilder:
             # an image named by an expression after a registry written out (mealie's
             # `ghcr.io/${{ github.repository }}`) still says where it goes
             hosted = [i.split("/", 1)[0] + "/image" for i in written if i not in images and _written_host(i)]
-            registries = self._registries(run, [*images, *hosted], " ".join(group["names"]))
+            registries = self._registries(run, [*images, *hosted], " ".join(group["names"]),
+                                          [i for i in written if _expression_host(i)])
             # a step that pushes what it pulled (or what a job before it built): no build here
             built = any(f.kind == "build" for f in finds)
-            verb = ["built"] if built else ["pushed", *([" to ", ", ".join(registries)] if registries else [])]
+            verb = ["built"] if built else ["pushed", *([" to ", *_registry_parts(registries)] if registries else [])]
             where = [v for f in finds for v in f.detail.get("file", []) or f.detail.get("context", [])]
             where = [w for w in dict.fromkeys(where) if _literal(w, shell=False)]
             if images:
@@ -3250,7 +3271,7 @@ class FactBuilder:
         # A chart or other artifact sent on by its own command (`helm push`): named, and cited.
         sent = [f for f in finds if f.kind == "push" and f.command != finds[0].command] if pushed else []
         if image_build and pushed:
-            parts += ["; pushed", *([" to ", ", ".join(registries)] if registries else [])] if built else []
+            parts += ["; pushed", *([" to ", *_registry_parts(registries)] if registries else [])] if built else []
             if len(_triggers(pushed)) < len(_triggers(scenarios)):
                 parts += [" on ", *describe(_triggers(pushed)), " only"]
         elif sent:
@@ -3283,12 +3304,18 @@ class FactBuilder:
                    if _literal(t, shell=False)]
         return [", target ", *code_list(targets)] if targets else []
 
-    def _registries(self, run: JobRun, images: list[str], step_name: str) -> list[str]:
-        """Registry names (GitHub Container Registry, Amazon ECR) of the images; else of the job's
-        registry logins, narrowed to the one a step's name mentions ("Build and push to GHCR")."""
+    def _registries(self, run: JobRun, images: list[str], step_name: str, unnamed: Sequence[str] = ()) -> list[str]:
+        """Registry names (GitHub Container Registry, Amazon ECR) of the images; for images whose
+        registry an expression gives, that expression; else of the job's registry logins, narrowed
+        to the one a step's name mentions ("Build and push to GHCR")."""
         names = [r.name for r in (registry_of(i) for i in images) if r is not None]
         if names:
             return list(dict.fromkeys(names))
+        hosts = [host for host in (_expression_host(i) for i in unnamed) if host]
+        if hosts:
+            # penpot's `${{ secrets.DOCKER_REGISTRY }}/backend`: the Docker Hub login beside it is for
+            # pulling without rate limits, so the registry is the one the expression names
+            return [f"${{{{ {host} }}}}" for host in dict.fromkeys(hosts)]
         logins: list[tuple[str, str]] = []
         for other in run.finds:
             registry = other.detail.get("registry", "") if other.kind == "login" else ""

@@ -36,7 +36,7 @@ from infrascan.detectors.github_actions import (
 from infrascan.commands import classify
 from infrascan.detector import SourceFile
 from infrascan.export import to_json
-from infrascan.model import Confidence, Fact
+from infrascan.model import Code, Confidence, Fact
 
 DETECTOR = GitHubActionsDetector()
 W = ".github/workflows/"
@@ -2193,6 +2193,21 @@ def test_a_registry_written_before_an_expression_is_named(tmp_path_factory: pyte
         "            ${{ secrets.EXTRA_TAG }}\n")})
     [build] = ours(scanned, "ci.build")
     assert build.text.endswith("; pushed to Docker Hub, GitHub Container Registry")
+
+
+def test_a_registry_an_expression_gives_is_named_by_it(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # penpot tags `${{ secrets.DOCKER_REGISTRY }}/backend:<ref>` after logging in there, and logs in
+    # to Docker Hub only to pull without rate limits: the images were said to go to Docker Hub
+    scanned = scan(tmp_path_factory, "secret-registry", {W + "build-docker.yml": (
+        "on:\n  workflow_dispatch:\njobs:\n  build-and-push:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: docker/login-action@v4\n        with:\n          registry: ${{ secrets.DOCKER_REGISTRY }}\n"
+        "          username: ${{ secrets.DOCKER_USERNAME }}\n"
+        "      - uses: docker/login-action@v4\n        with:\n          username: ${{ secrets.PUB_DOCKER_USERNAME }}\n"
+        "      - uses: docker/build-push-action@v7\n        with:\n          file: ./docker/images/Dockerfile.backend\n"
+        "          push: true\n          tags: ${{ secrets.DOCKER_REGISTRY }}/backend:${{ github.ref_name }}\n")})
+    [build] = ours(scanned, "ci.build")
+    assert "; pushed to the registry secrets.DOCKER_REGISTRY names;" in build.text
+    assert Code("secrets.DOCKER_REGISTRY") in build.parts
 
 
 def test_a_job_testing_the_pull_request_never_runs_on_a_dispatch(tmp_path_factory: pytest.TempPathFactory) -> None:
