@@ -11,7 +11,7 @@ from infrascan.environments import display_name, env_from_name, normalise
     ("prod", "production"), ("production", "production"), ("PRD", "production"), ("live", "production"),
     ("prod-eu-1", "production"), ("production/eu", "production"), ("stage", "staging"), ("stg", "staging"),
     ("preprod", "staging"), ("pre-prod", "staging"), ("uat", "staging"), ("dev", "development"),
-    ("local", "development"), ("development", "development"),
+    ("local", "development"), ("development", "development"), ("devenv", "development"),
     ("nonprod", "nonprod"), ("non-prod", "nonprod"), ("nonproduction", "nonproduction"),
     ("non-production", "nonproduction"), ("qa", "qa"), ("test", "test"), ("preview", "preview"),
     ("review/$CI_COMMIT_REF_SLUG", "review/*"), ("pr-${{ github.event.number }}", "pr-*"), ("sandbox", "sandbox"),

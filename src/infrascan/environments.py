@@ -18,7 +18,8 @@ TEMPLATE_TIERS = (DEVELOPMENT, STAGING, PRODUCTION)
 _TIER_TOKENS: tuple[tuple[str, frozenset[str]], ...] = (
     (PRODUCTION, frozenset({"prod", "production", "prd", "live"})),
     (STAGING, frozenset({"stage", "staging", "stg", "preprod", "preproduction", "uat"})),
-    (DEVELOPMENT, frozenset({"dev", "development", "local"})),
+    # `devenv`: penpot's docker/devenv, devenv.sh's name: a development environment, one word
+    (DEVELOPMENT, frozenset({"dev", "development", "local", "devenv"})),
 )
 # Prefixes that turn the next token into a different word: pre-prod is staging, non-prod is
 # its own (never production) environment.

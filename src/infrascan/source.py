@@ -170,7 +170,7 @@ def is_within(path: str, folder: str) -> bool:
 
 # Words of a Dockerfile's name, and folder names, that say it builds an image for development work.
 _DEVELOPMENT_WORDS = frozenset({"dev", "development", "debug", "test", "local", "e2e"})
-_DEVELOPMENT_DIRS = frozenset({"dev", "development", "local", ".devcontainer"})
+_DEVELOPMENT_DIRS = frozenset({"dev", "development", "local", ".devcontainer", "devenv"})
 
 
 def development_dockerfile(path: str) -> bool:

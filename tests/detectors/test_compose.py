@@ -22,6 +22,7 @@ from infrascan.detectors.compose import (
 )
 
 from infrascan.detector import SourceFile
+from infrascan.environments import normalise
 from infrascan.model import Confidence, FactScope
 
 DETECTOR = ComposeDetector()
@@ -349,6 +350,12 @@ def test_a_known_tools_own_log_setting_is_not_the_applications() -> None:
 def test_compose_env(path: str, env: str) -> None:
     assert compose_env(path) == env
     assert compose_env(path, deployed=True) == (None if env == "development" else env)
+
+
+def test_a_compose_file_in_a_devenv_folder_is_development_even_with_restart_policies() -> None:
+    # penpot's docker/devenv/docker-compose.infra.yml (PostgreSQL, Valkey) sat under Production
+    assert compose_env("docker/devenv/docker-compose.infra.yml", deployed=True) == "devenv"
+    assert normalise("devenv") == "development"
 
 
 def test_a_self_hosting_compose_file_names_no_environment(tmp_path: Path) -> None:
