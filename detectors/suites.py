@@ -45,8 +45,13 @@ class Runner:
 
 
 @lru_cache(maxsize=1)
+def _table() -> dict[str, Any]:
+    return dict(load_table(resources.files("infrascan").joinpath("data/test_suites.yaml").read_text(encoding="utf-8")))
+
+
+@lru_cache(maxsize=1)
 def runners() -> dict[str, Runner]:
-    raw = load_table(resources.files("infrascan").joinpath("data/test_suites.yaml").read_text(encoding="utf-8"))
+    raw = _table()
     found = {}
     for entry in raw["runners"]:
         runner = Runner(str(entry["tool"]), str(entry["level"]), tuple(entry["configs"]), tuple(entry.get("specs", ())),
@@ -130,13 +135,23 @@ def unrun_suites(ctx: ResolveContext, facts: Sequence[Fact], detector: str) -> l
     if not found:  # then no fact needs looking through
         return []
     tools, unnamed = ci_runs(facts)
-    remote = _remote_workflows(ctx)
-    return [
-        _hint(ctx, suite, detector, remote)
-        for suite in found
-        if suite.tool not in tools and LEVEL_FIELDS[suite.level] not in unnamed
-        and (suite.configs or _configured(suite) or _has_tests(ctx, suite))
-    ]
+    unrun = [suite for suite in found if suite.tool not in tools and LEVEL_FIELDS[suite.level] not in unnamed
+             and (suite.configs or _configured(suite) or _has_tests(ctx, suite))]
+    if not unrun:
+        return []
+    remote, unread = _remote_workflows(ctx), _unread_pipelines(ctx)
+    return [_hint(ctx, suite, detector, remote, unread) for suite in unrun]
+
+
+def _unread_pipelines(ctx: ResolveContext) -> list[tuple[str, str]]:
+    """The CI systems infrascan does not read that hold pipelines here: (name, the file)."""
+    listed = set(ctx.files)
+    found = []
+    for entry in _table().get("unread_ci", []):
+        path = next((str(p) for p in entry["files"] if str(p) in listed), None)
+        if path is not None:
+            found.append((str(entry["name"]), path))
+    return found
 
 
 def _configured(suite: Suite) -> bool:
@@ -182,7 +197,8 @@ def _remote_workflows(ctx: ResolveContext) -> list[tuple[str, int, str]]:
     return sorted(calls)
 
 
-def _hint(ctx: ResolveContext, suite: Suite, detector: str, remote: list[tuple[str, int, str]]) -> Fact:
+def _hint(ctx: ResolveContext, suite: Suite, detector: str, remote: list[tuple[str, int, str]],
+          unread: list[tuple[str, str]]) -> Fact:
     name = knowledge().test_tools.get(suite.tool)
     what: list[Part] = code_list(suite.configs)
     specs = _spec_folder(ctx, suite)
@@ -200,6 +216,15 @@ def _hint(ctx: ResolveContext, suite: Suite, detector: str, remote: list[tuple[s
         unless = [", unless the reusable workflow ", Code(uses), " of another repository runs it (called from ",
                   Code(path.rpartition("/")[2]), f", and {len(remote) - 1} more" if len(remote) > 1 else "", ")"]
         evidence.append(Evidence(path, line, detector))
+    if unread:
+        # authelia's suites run on Buildkite: "run by hand" would be said of what its pipeline runs
+        system, path = unread[0]
+        others = len(unread) - 1
+        more = f", and {others} more CI system{'s' if others > 1 else ''}" if others else ""
+        unless += [", unless " if not unless else "; or unless ", system, ", whose pipelines infrascan does not read, "
+                   "runs it (", Code(path), more,
+                   ")"]
+        evidence.append(Evidence(path, 0, detector))
     return Fact(
         LEVEL_FIELDS[suite.level],
         text(

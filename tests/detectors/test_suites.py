@@ -95,6 +95,24 @@ def test_a_reusable_workflow_of_another_repository_may_run_the_suite(tmp_path: P
         assert plain.text.endswith("run by hand"), job
 
 
+def test_a_ci_system_infrascan_does_not_read_may_run_the_suite(tmp_path: Path) -> None:
+    # authelia's suites run on Buildkite (.buildkite/pipeline.yml); its workflows run CodeQL only
+    scanned = scan_tree(tmp_path, {**UMAMI_LIKE, ".github/workflows/ci.yml": CI_UNIT_ONLY,
+                                   ".buildkite/pipeline.yml": "steps:\n  - command: .buildkite/pipeline.sh\n",
+                                   ".travis.yml": "language: node_js\n"})
+    [hint] = facts_for(scanned.model, "ci.test.e2e")
+    assert hint.text.endswith(
+        "run by hand, unless Buildkite, whose pipelines infrascan does not read, runs it (.buildkite/pipeline.yml, "
+        "and 1 more CI system)")
+    assert (".buildkite/pipeline.yml", 0) in [(e.path, e.line) for e in hint.evidence]
+    # only at the root: a vendored library's .travis.yml runs nothing of this repository's
+    (tmp_path / "vendored").mkdir()
+    other = scan_tree(tmp_path / "vendored", {**UMAMI_LIKE, ".github/workflows/ci.yml": CI_UNIT_ONLY,
+                                              "vendor/lib/.travis.yml": "language: go\n"})
+    [plain] = facts_for(other.model, "ci.test.e2e")
+    assert plain.text.endswith("run by hand")
+
+
 def test_no_hint_when_a_workflow_runs_the_suite(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, {**UMAMI_LIKE, ".github/workflows/ci.yml": CI_WITH_CYPRESS})
     assert [f.confidence for f in facts_for(scanned.model, "ci.test.e2e")] == [Confidence.DECLARED]
