@@ -293,7 +293,13 @@ def script_tokens(command: str) -> list[str]:
         return []
     found = []
     for word in argv(command):
-        if word.startswith("-") or "://" in word or "$" in word or "=" in word:
+        if word.startswith("-") or "://" in word or "=" in word:
+            continue
+        if "$" in word:
+            # a variable folder and a script's own name (homarr's `node ./db/migrations/$DB_DIALECT/migrate.cjs`):
+            # no file is found by it, but its name may say what it does
+            if "$" not in word.rpartition("/")[2] and word.endswith(_SCRIPT_SUFFIXES):
+                found.append(word)
             continue
         if word.endswith(_SCRIPT_SUFFIXES) or "/" in word:
             found.append(word)

@@ -735,3 +735,22 @@ def test_a_dockerfiles_own_ignore_file_is_not_a_dockerfile(tmp_path: Path) -> No
     assert not [d for d in scanned.model.diagnostics if "dockerignore" in d.path]
     cited = {e.path for f in scanned.model.facts for e in f.evidence}
     assert "Dockerfile.coverage" in cited and not any(path.endswith(".dockerignore") for path in cited)
+
+
+def test_a_start_script_running_a_migrate_program_in_a_variable_folder_migrates_by_its_name(tmp_path: Path) -> None:
+    # homarr: CMD ["sh", "run.sh"] (COPY scripts/run.sh ./run.sh) runs
+    # `node ./db/migrations/$DB_DIALECT/migrate.cjs` on every start; its migrations were said to be applied by nothing
+    scanned = scan_tree(tmp_path, {
+        "Dockerfile": "FROM node:24-alpine\nWORKDIR /app\nCOPY scripts/run.sh ./run.sh\nCMD [\"sh\", \"run.sh\"]\n",
+        "scripts/run.sh": (
+            "#!/usr/bin/env bash\nmkdir -p /appdata/db\n"
+            "if [ \"$DB_MIGRATIONS_DISABLED\" = \"true\" ]; then\n  echo skipping\nelse\n"
+            "  DISABLE_REDIS_LOGS=true node ./db/migrations/$DB_DIALECT/migrate.cjs ./db/migrations/$DB_DIALECT\nfi\n"
+            "node apps/nextjs/server.js\n"),
+    })
+    [fact] = facts_for(scanned.model, "deploy.migration.strategy")
+    assert fact.text.startswith(
+        "On container start: Dockerfile CMD runs scripts/run.sh, which runs DISABLE_REDIS_LOGS=true node "
+        "./db/migrations/$DB_DIALECT/migrate.cjs ./db/migrations/$DB_DIALECT if ")
+    assert "(only its name says it migrates)" in fact.text and fact.confidence is Confidence.INFERRED
+    assert ("scripts/run.sh", 6) in {(e.path, e.line) for e in fact.evidence}
