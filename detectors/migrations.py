@@ -578,7 +578,7 @@ class MigrationsDetector(Detector):
                          " (migrating a CI job's test database is not one)")
             defined = appliers.defined_commands(group.tool)
             if defined:
-                record, command = defined[0]
+                record, command = _for_group(defined, group)
                 where = RUNNERS.get(str(record.data.get("runner", "")), "script")
                 label = record.data.get("name")
                 parts += ["; ", where, " "]
@@ -877,6 +877,19 @@ class _Appliers:
                     self._defined[record.data["tool"]].append((record, record.data))
         found = [(record, str(command["command"])) for record, command in self._defined.get(tool, [])]
         return sorted(found, key=lambda f: (is_example_path(f[0].path), f[0].path, f[0].line))
+
+
+def _for_group(defined: list[tuple[Record, str]], group: Group) -> tuple[Record, str]:
+    """Of the targets that would apply a tool's migrations, the one whose name or command names the
+    group's folder (homarr's `migration:postgresql:run` for packages/db/migrations/postgresql, not
+    the first, `migration:mysql:run`, for all three); else the first."""
+    leaf = group.shown.rstrip("/").rpartition("/")[2].lower()
+
+    def names_it(item: tuple[Record, str]) -> bool:
+        record, command = item
+        return bool(leaf) and (leaf in command.lower() or leaf in str(record.data.get("name") or "").lower())
+
+    return next((item for item in defined if names_it(item)), defined[0])
 
 
 # -- texts ------------------------------------------------------------------------------------------

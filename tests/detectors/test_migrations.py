@@ -574,3 +574,17 @@ def test_rails_class_method_migrations_have_their_down() -> None:
     assert _block_verdict(source, "rails-migrations").down is True
     empty = source.replace("    drop_table :users\n", "")
     assert _block_verdict(empty, "rails-migrations").why == "empty `down`"
+
+
+def test_each_folder_s_hint_names_the_target_for_that_folder(tmp_path: Path) -> None:
+    # homarr: three Drizzle folders, one `migration:<dialect>:run` script each; every hint quoted the
+    # first, `migration:mysql:run`
+    files = {
+        "db/migrations/mysql/0001_init.up.sql": "CREATE TABLE t (id int);\n",
+        "db/migrations/postgres/0001_init.up.sql": "CREATE TABLE t (id int);\n",
+        "package.json": ('{"scripts": {"migrate:mysql": "migrate -path db/migrations/mysql -database $MYSQL_URL up",\n'
+                         '  "migrate:postgres": "migrate -path db/migrations/postgres -database $PG_URL up"}}\n'),
+    }
+    hints = {h.item: h.text for h in unapplied(scan_tree(tmp_path, files))}
+    assert "script migrate:mysql in package.json" in hints["unapplied:golang-migrate:db/migrations/mysql"]
+    assert "script migrate:postgres in package.json" in hints["unapplied:golang-migrate:db/migrations/postgres"]
