@@ -242,7 +242,11 @@ def test_service_auth_kind_comes_from_the_catalog_not_from_id_and_secret_names()
         ("DB_CONNECTION", "mysql", "mysql"),
         ("DATABASE_TYPE", "postgresql", "postgresql"),
         ("DB_DRIVER", "sqlite", "sqlite"),
+        # homarr's .env.example: the driver package names the engine
+        ("DB_DRIVER", "better-sqlite3", "sqlite"),
+        ("DB_CLIENT", "mysql2", "mysql"),
         ("DB_CONNECTION", "x", None),
+        ("DB_DRIVER", "left-pad", None),
     ],
 )
 def test_engine_named_by_a_selector_value(name: str, value: str, tech: str | None) -> None:
