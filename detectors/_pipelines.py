@@ -38,7 +38,7 @@ from infrascan.commands import (
 from infrascan.detector import Detector, Record, ResolveContext
 from infrascan.environments import STAGING, env_from_name, normalise, without_dynamic
 from infrascan.model import Code, Confidence, Fact, Part, capitalised, code_list, one_line, phrase_list, text
-from infrascan.shellarms import arm_allows, call_arguments
+from infrascan.shellarms import FUNCTION_CALL, call_arguments, running
 from infrascan.source import folder_of, near_folder
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import load_table
@@ -418,6 +418,9 @@ class PipelineFacts:
         self._scripts: dict[str, list[Record]] = {}
         for record in ctx.records("script.command"):
             self._scripts.setdefault(record.path, []).append(record)
+        self._function_calls: dict[str, list[Record]] = {}
+        for record in ctx.records(FUNCTION_CALL):
+            self._function_calls.setdefault(record.path, []).append(record)
         names = Counter(PurePosixPath(p).name for p in ctx.paths(detector.name))
         self._shared_names = {n for n, count in names.items() if count > 1}
 
@@ -453,11 +456,10 @@ class PipelineFacts:
         allowed = _verb_kinds(verb) if verb else None
         out: list[tuple[Classification, str, int]] = []
         near = folder_of(path)
-        for record in self._scripts[path]:
+        # `./ci.sh build`: the arm of that first argument, and the functions it calls (shellarms.py)
+        for record in running(self._scripts[path], self._function_calls.get(path, []), arguments):
             if "tool" not in record.data:
                 continue  # a call to another script, not a classified command
-            if not arm_allows(record.data, arguments):
-                continue  # `./ci.sh build`: the arm of another first argument (shellarms.py)
             c = _classification(record.data, record.data["command"])
             # `npm test` inside the script: what the package.json above it runs
             reached = (

@@ -66,7 +66,7 @@ from infrascan.model import (
     phrase_list,
     text,
 )
-from infrascan.shellarms import arm_allows, call_arguments
+from infrascan.shellarms import FUNCTION_CALL, call_arguments, running
 from infrascan.source import may_be_unlisted, near_folder, repo_path
 from infrascan.tasks import TaskIndex, script_arguments, workspace
 from infrascan.yamlload import Tagged, YDict, as_list, line_of, load_table, load_yaml
@@ -1532,6 +1532,9 @@ class Expander:
         self.scripts: dict[str, list[Record]] = {}
         for record in ctx.records("script.command"):
             self.scripts.setdefault(record.path, []).append(record)
+        self.function_calls: dict[str, list[Record]] = {}
+        for record in ctx.records(FUNCTION_CALL):
+            self.function_calls.setdefault(record.path, []).append(record)
         self.know = knowledge()
         self._reported: set[tuple[str, int, str]] = set()
         self._scripts_seen: dict[tuple[str, str, str, int], list[Found]] = {}
@@ -2076,10 +2079,9 @@ class Expander:
         directory `wd`), following the scripts it calls (the scripts detector's records) and the
         package.json scripts and task targets it runs."""
         out: list[Found] = []
-        for record in self.scripts.get(script, []):
+        # `./scripts/e2e.sh up`: the arm of that argument, and the functions it calls (shellarms.py)
+        for record in running(self.scripts.get(script, []), self.function_calls.get(script, []), arguments):
             data = record.data
-            if not arm_allows(data, arguments):
-                continue  # `./scripts/e2e.sh up`: another argument's arm
             if data["kind"] == "call":
                 for token in _LOCAL_SCRIPT.finditer(data["command"]):
                     called = self._script_path(token["path"], "")

@@ -58,7 +58,7 @@ from infrascan.model import (
     text,
 )
 from infrascan.redact import is_secret_key
-from infrascan.shellarms import arm_allows, call_arguments
+from infrascan.shellarms import FUNCTION_CALL, call_arguments, running
 from infrascan.tasks import TaskIndex
 from infrascan.yamlload import YDict, as_list, load_yaml
 
@@ -541,6 +541,9 @@ class Resolution:
         self.scripts: dict[str, list[Record]] = defaultdict(list)
         for record in ctx.records("script.command"):
             self.scripts[record.path].append(record)
+        self.function_calls: dict[str, list[Record]] = defaultdict(list)
+        for record in ctx.records(FUNCTION_CALL):
+            self.function_calls[record.path].append(record)
         self.reported: set[str] = set()
         # Jobs that extend one template share its scripts: each distinct script is split once here
         # (and each distinct command classified once, by commands.classify); the results are only read.
@@ -813,10 +816,9 @@ class Resolution:
         verbs = self._dispatch_verbs(command[match.end() :])
         arguments = call_arguments(command[match.end() :])
         out: list[Step] = []
-        for record in self.scripts.get(path, []):
+        # `./ci/run.sh build`: the arm of that first argument, and the functions it calls (shellarms.py)
+        for record in running(self.scripts.get(path, []), self.function_calls.get(path, []), arguments):
             data = record.data
-            if not arm_allows(data, arguments):
-                continue  # `./ci/run.sh build`: the arm of another first argument
             if data.get("kind") == "call":
                 out.extend(self._script_file(str(data.get("command", "")), cwd, position, home, depth + 1))
             elif data.get("kind") and data.get("command"):

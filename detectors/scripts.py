@@ -30,7 +30,7 @@ from infrascan.commands import argv, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.globs import compile_globs
 from infrascan.model import Fact
-from infrascan.shellarms import Arm, arm_label_stripped, shell_arms
+from infrascan.shellarms import FUNCTION_CALL, Arm, arm_label_stripped, called_function, shell_arms, shell_functions
 from infrascan.source import near_folder
 from infrascan.tasks import TaskIndex, nx_plugins, target_home
 from infrascan.yamlload import YDict, YList, as_list, line_of, load_table
@@ -309,6 +309,13 @@ def script_tokens(command: str) -> list[str]:
 _SCRIPTS_FOLDER = "**/scripts/*"
 
 
+def _arm_data(arm: Arm | None) -> dict[str, Any]:
+    """A recorded line's arm of the script's `case "$1"`: its patterns, and `$1`'s default."""
+    if arm is None:
+        return {}
+    return {"arm": list(arm[0]), **({"arm_default": arm[1]} if arm[1] is not None else {})}
+
+
 class ScriptsDetector(Detector):
     name = "scripts"
     version = "12"
@@ -399,6 +406,8 @@ class ScriptsDetector(Detector):
                 not _OWN_PATTERNS(file.path):
             return  # a scripts folder's README or data file: only a shebang says it is a shell script
         guards, arms = shell_guards(file.text), shell_arms(file.text)
+        functions = shell_functions(file.text)
+        defined = set(functions.values())
         more = 0  # the first line that does something else than migrate, call a script or wait
         for command in split_commands(file.text):
             line = command.offset + 1
@@ -406,8 +415,14 @@ class ScriptsDetector(Detector):
             arm = arms.get(line)
             if arm is not None:
                 body = arm_label_stripped(body, arm)
-            if not self._record(out, file.path, line, body, guards.get(line, ""), arm) and not more \
-                    and not _NEUTRAL.match(body):
+            fn = functions.get(line)
+            calls = called_function(body, defined) if defined else None
+            if calls is not None:
+                # which of its functions the script runs, for the pipelines that call it (shellarms.running)
+                out.records.append(Record(FUNCTION_CALL, file.path, line, {
+                    "calls": calls, **({"fn": fn} if fn else {}), **_arm_data(arm)}))
+            if not self._record(out, file.path, line, body, guards.get(line, ""), arm, fn) and not more \
+                    and not _NEUTRAL.match(body) and calls is None:
                 more = line
         if more:
             # plane's migrator entrypoint waits for the database and migrates: a service running it
@@ -415,15 +430,15 @@ class ScriptsDetector(Detector):
             out.records.append(Record(MORE, file.path, more, {}))
 
     def _record(self, out: Extraction, path: str, line: int, command: str, guard: str = "",
-                arm: Arm | None = None) -> bool:
+                arm: Arm | None = None, fn: str | None = None) -> bool:
         """Records what a script line does, and the scripts it calls (for phase 2 to follow); with
-        the `if` condition it runs under, when it runs under one, and the first arguments that
-        select it, when it sits in an arm of a `case "$1"`. Whether it recorded anything."""
+        the `if` condition it runs under, when it runs under one, the first arguments that select
+        it, when it sits in an arm of a `case "$1"`, and the function whose body it is in. Whether
+        it recorded anything."""
         extra: dict[str, Any] = {"guard": guard} if guard else {}
-        if arm is not None:
-            extra["arm"] = list(arm[0])
-            if arm[1] is not None:
-                extra["arm_default"] = arm[1]
+        extra.update(_arm_data(arm))
+        if fn:
+            extra["fn"] = fn
         before = len(out.records)
         for found in _classified(command):
             out.records.append(Record("script.command", path, line, {**found, **extra}))

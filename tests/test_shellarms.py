@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 from helpers import facts_for, scan_tree
 
-from infrascan.shellarms import arm_allows, call_arguments, shell_arms
+from infrascan.shellarms import (
+    DYNAMIC_CALL,
+    arm_allows,
+    call_arguments,
+    called_function,
+    running,
+    shell_arms,
+    shell_functions,
+)
 
 # modelled on spliit-app/spliit scripts/e2e.sh
 E2E = """#!/usr/bin/env bash
@@ -204,3 +212,58 @@ def test_redirections_to_files_and_variable_labels() -> None:
     assert call_arguments(" 2> err.log deploy") == ["deploy"]
     assert call_arguments(" deploy >> out.log") == ["deploy"]
     assert arm_allows({"arm": ["$DEFAULT_ENV"]}, ["production"])  # an arm labelled by a variable
+
+
+# modelled on penpot's manage.sh: forty functions, and a `case $1` whose arms call them
+MANAGE = """#!/usr/bin/env bash
+function build-devenv {
+    docker build -t penpotapp/devenv:latest .
+}
+
+function build-frontend-bundle {
+    mkdir -p ./bundles
+    docker run --rm -v $PWD:/src node:24 npm run build
+}
+
+case $1 in
+    build-devenv)
+        build-devenv
+        ;;
+    ## production builds
+    build-bundle)
+        build-frontend-bundle;
+        ;;
+esac
+"""
+
+
+def test_a_call_runs_the_functions_its_arm_calls_and_no_other(tmp_path: Path) -> None:
+    # penpot's `./manage.sh build-bundle` was said to build the devenv image of another function
+    assert shell_functions(MANAGE) == {3: "build-devenv", 7: "build-frontend-bundle", 8: "build-frontend-bundle"}
+    assert 17 in shell_arms(MANAGE)  # the case after 1,300 lines of functions is still read
+    job = "on: push\njobs:\n  {job}:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ./manage.sh {arm}\n"
+    scanned = scan_tree(tmp_path, {
+        "manage.sh": MANAGE,
+        ".github/workflows/bundle.yml": job.format(job="build-bundle", arm="build-bundle"),
+        ".github/workflows/devenv.yml": job.format(job="build-devenv", arm="build-devenv"),
+    })
+    built = {f.attrs.get("jobs", [""])[0]: f.text for f in facts_for(scanned.model, "ci.build")}
+    assert "penpotapp/devenv" in built["build-devenv"]
+    assert "penpotapp/devenv" not in built.get("build-bundle", "")
+
+
+class _Line:
+    def __init__(self, **data: object) -> None:
+        self.data = data
+
+
+def test_a_dispatcher_runs_the_function_its_argument_names_and_a_library_keeps_all() -> None:
+    build, deploy = _Line(kind="build", fn="build"), _Line(kind="deploy", fn="deploy")
+    dispatch = [_Line(calls=DYNAMIC_CALL), _Line(calls="build", fn="deploy")]  # `"$@"`; deploy builds first
+    assert running([build, deploy], dispatch, ["deploy"]) == [build, deploy]
+    assert running([build, deploy], dispatch, ["build"]) == [build]
+    assert running([build, deploy], dispatch, ["$TARGET"]) == [build, deploy]
+    # functions nothing outside them calls (a library others source): all stay, as before
+    assert running([build, deploy], [_Line(calls="build", fn="deploy")], []) == [build, deploy]
+    assert called_function('FOO=1 "$@"', {"build"}) == DYNAMIC_CALL
+    assert called_function("build --fast", {"build"}) == "build" and called_function("make", {"build"}) is None

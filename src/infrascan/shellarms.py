@@ -45,8 +45,14 @@ def shell_arms(text: str) -> dict[int, Arm]:
     depth = 0  # function bodies and loops open around the line
     shifted = False
     lines = text.splitlines()
+    # The functions whose end is known are passed over whole: counting their braces and loops line
+    # by line lost penpot's manage.sh (1,300 lines of functions) its top-level `case $1`.
+    skip = {first: last for first, last, _ in _function_spans(lines)}
     number, line = _next_code(lines, 0)
     while line is not None:
+        if number in skip:
+            number, line = _next_code(lines, skip[number])
+            continue
         match = _CASE_ARG.match(line) if depth == 0 and not shifted else None
         if match is not None:
             number, found, shifts = _read_case(lines, number, match.group("default"))
@@ -134,6 +140,99 @@ def arm_label_stripped(command: str, arm: Arm) -> str:
 
 def _patterns(match: re.Match[str]) -> tuple[str, ...]:
     return tuple(p.strip().strip("\"'") for p in match.group("patterns").split("|"))
+
+
+# `function name {`, `function name() {`, `name() {` (the brace may follow on the next line)
+_FUNCTION_DEF = re.compile(r"^(?P<indent>\s*)(?:function\s+(?P<a>[\w.:-]+)(?:\s*\(\s*\))?|(?P<b>[\w.:-]+)\s*\(\s*\))"
+                           r"\s*(?P<rest>\{.*)?$")
+# The record of a script line that calls one of its own functions (penpot's `build-bundle)` arm:
+# `build-frontend-bundle;`), made by the scripts detector.
+FUNCTION_CALL = "script.fncall"
+# A call that runs the function its first argument names (`"$@"`, `$1 "${@:2}"`): a dispatcher.
+DYNAMIC_CALL = "$1"
+_DISPATCH_WORDS = frozenset({"$1", "${1}", "$@", "${@}", "$*"})
+_ASSIGNMENT = re.compile(r"^[A-Za-z_]\w*=")
+
+
+def shell_functions(text: str) -> dict[int, str]:
+    """The function each line of a script's function bodies belongs to (1-based lines), for the
+    functions whose body this can delimit: it ends at a `}` line indented as its definition, or on
+    the definition's own line (`f() { cmd; }`). penpot's manage.sh defines forty functions and runs
+    the one its `case "$1"` arm calls: its other functions' commands do not run."""
+    found: dict[int, str] = {}
+    for first, last, name in _function_spans(text.splitlines()):
+        if first == last:  # `f() { cmd; }`
+            found[first] = name
+        else:
+            found.update(dict.fromkeys(range(first + 1, last), name))
+    return found
+
+
+def _function_spans(lines: list[str]) -> list[tuple[int, int, str]]:
+    """Each delimited function: its definition's line, its closing brace's line (1-based), its name."""
+    spans: list[tuple[int, int, str]] = []
+    index = 0
+    while index < len(lines):
+        match = _FUNCTION_DEF.match(lines[index])
+        if match is None:
+            index += 1
+            continue
+        name = match.group("a") or match.group("b")
+        rest = match.group("rest") or ""
+        start = index
+        if not rest and index + 1 < len(lines) and lines[index + 1].strip() == "{":
+            start = index + 1
+        elif not rest:
+            index += 1
+            continue
+        if rest.count("{") and rest.rstrip().endswith("}") and rest.count("{") == rest.count("}"):
+            spans.append((index + 1, index + 1, name))
+            index += 1
+            continue
+        closing = re.compile(rf"^{re.escape(match.group('indent'))}\}}\s*(?:[;&|<>].*|#.*)?$")
+        end = next((j for j in range(start + 1, len(lines)) if closing.match(lines[j])), None)
+        if end is None:
+            index += 1
+            continue
+        spans.append((index + 1, end + 1, name))
+        index = end + 1
+    return spans
+
+
+def called_function(command: str, defined: set[str]) -> str | None:
+    """The function of this script a simple command calls (its first word after assignments), or
+    DYNAMIC_CALL for a dispatcher that runs the one its first argument names; else None."""
+    for word in argv(command):
+        if _ASSIGNMENT.match(word):
+            continue
+        if word in defined:
+            return word
+        return DYNAMIC_CALL if word in _DISPATCH_WORDS else None
+    return None
+
+
+def running(records: Sequence[Any], calls: Sequence[Any], arguments: Sequence[str]) -> list[Any]:
+    """The recorded commands of a script that run when it is called with these arguments: those
+    outside functions whose arm allows them (`arm_allows`), and every command of the functions they
+    call, through the functions those call. A script that calls none of its functions outside them
+    (a library others source) keeps them all, as before functions were read. `records` are its
+    command records (with `fn` inside a function), `calls` its function-call records (`calls`)."""
+    if not any("fn" not in c.data for c in calls):
+        return [r for r in records if arm_allows(r.data, arguments)]
+    defined = {str(r.data["fn"]) for r in [*records, *calls] if "fn" in r.data}
+    first = arguments[0] if arguments else ""
+    frontier = [c for c in calls if "fn" not in c.data and arm_allows(c.data, arguments)]
+    called: set[str] = set()
+    while frontier:
+        name = str(frontier.pop().data["calls"])
+        if name == DYNAMIC_CALL:
+            names = {first} if first and "$" not in first and first in defined else set(defined)
+        else:
+            names = {name}
+        for target in names - called:
+            called.add(target)
+            frontier.extend(c for c in calls if c.data.get("fn") == target)
+    return [r for r in records if (str(r.data["fn"]) in called if "fn" in r.data else arm_allows(r.data, arguments))]
 
 
 def arm_allows(data: dict[str, Any], arguments: Sequence[str]) -> bool:
