@@ -180,6 +180,9 @@ class MigrationsDetector(Detector):
         # states only what a known tool's shape says
         "**/*_migrations/*.{js,ts,cjs,mjs}",
         "**/*-migrations/*.{js,ts,cjs,mjs}",
+        # or for the database they are for (wiki.js's server/db/migrations-sqlite beside its migrations)
+        "**/migrations-*/*.{js,ts,cjs,mjs}",
+        "**/migrations_*/*.{js,ts,cjs,mjs}",
         "drizzle.config.{ts,js,mjs,cjs,json}",
         "**/meta/_journal.json",
         "*.{up,down}.sql",

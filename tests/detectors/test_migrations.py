@@ -561,9 +561,14 @@ def test_migrations_in_a_folder_named_for_their_tool_are_read(tmp_path: Path) ->
     files = {f"db/knex_migrations/{name}": text for name, text in tree("knex").items()
              if name.startswith("migrations/") for name in [name.split("/", 1)[1]]}
     files["db/knex_migrations/README.js"] = "// notes, no migration\nmodule.exports = {};\n"
+    # wiki.js: server/db/migrations-sqlite, the migrations for one database beside the others
+    files.update({f"server/db/migrations-sqlite/{path.rpartition('/')[2]}": text
+                  for path, text in files.items() if path.startswith("db/knex_migrations/2")})
     scanned = scan_tree(tmp_path, files)
     fact = rollback(scanned, "knex:db/knex_migrations")
     assert "of 3 migrations in db/knex_migrations" in fact.text
+    sqlite = rollback(scanned, "knex:server/db/migrations-sqlite")
+    assert "of 3 migrations in server/db/migrations-sqlite" in sqlite.text
 
 
 def test_rails_class_method_migrations_have_their_down() -> None:
