@@ -3313,10 +3313,14 @@ class FactBuilder:
         names = [r.name for r in (registry_of(i) for i in images) if r is not None]
         if names:
             return list(dict.fromkeys(names))
-        hosts = [host for host in (_expression_host(i) for i in unnamed) if host]
+        # penpot's `${{ secrets.DOCKER_REGISTRY }}/backend` after logging in to `registry: ${{
+        # secrets.DOCKER_REGISTRY }}`: that registry, not Docker Hub, whose login beside it is for
+        # pulling without rate limits. Without such a login the expression is a Docker Hub namespace
+        # as likely (AppFlowy's `${{ secrets.DOCKER_HUB_USERNAME }}/appflowy_cloud`).
+        logged_in = {_expression_host(f"{other.detail.get('registry', '')}/image") for other in run.finds
+                     if other.kind == "login"}
+        hosts = [host for host in (_expression_host(i) for i in unnamed) if host and host in logged_in]
         if hosts:
-            # penpot's `${{ secrets.DOCKER_REGISTRY }}/backend`: the Docker Hub login beside it is for
-            # pulling without rate limits, so the registry is the one the expression names
             return [f"${{{{ {host} }}}}" for host in dict.fromkeys(hosts)]
         logins: list[tuple[str, str]] = []
         for other in run.finds:

@@ -2208,6 +2208,15 @@ def test_a_registry_an_expression_gives_is_named_by_it(tmp_path_factory: pytest.
     [build] = ours(scanned, "ci.build")
     assert "; pushed to the registry secrets.DOCKER_REGISTRY names;" in build.text
     assert Code("secrets.DOCKER_REGISTRY") in build.parts
+    # AppFlowy-Cloud's `${{ secrets.DOCKER_HUB_USERNAME }}/appflowy_cloud` after a Docker Hub login:
+    # the expression is a Docker Hub namespace there, not a registry
+    hub = scan(tmp_path_factory, "namespace", {W + "push.yml": (
+        "on:\n  workflow_dispatch:\njobs:\n  image:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: docker/login-action@v3\n        with:\n          username: ${{ secrets.DOCKER_HUB_USERNAME }}\n"
+        "      - uses: docker/build-push-action@v5\n        with:\n          push: true\n"
+        "          tags: ${{ secrets.DOCKER_HUB_USERNAME }}/appflowy_cloud:latest\n")})
+    [pushed] = ours(hub, "ci.build")
+    assert pushed.text.endswith("; pushed to Docker Hub")
 
 
 def test_a_job_testing_the_pull_request_never_runs_on_a_dispatch(tmp_path_factory: pytest.TempPathFactory) -> None:
