@@ -20,6 +20,7 @@ import re
 from typing import Any
 
 from infrascan.detector import Detector, Extraction, SourceFile
+from infrascan.environments import PRODUCTION, env_from_name, normalise
 from infrascan.model import Code, Confidence, Fact, Part, text
 from infrascan.xmltext import uncommented
 from infrascan.yamlload import YDict, line_of
@@ -121,12 +122,13 @@ class LogConfigDetector(Detector):
             when = (f" rotates every {unit}" if interval == 1 else f" rotates every {interval} {unit}s",)
         return Fact(
             "log.retention",
-            text("Log file", *where, *when, *keeps, " (handler ", Code(name), " in ", Code(path), ")"),
+            text("Log file", *where, *when, *keeps, " (handler ", Code(name), " in ", Code(path), *_named_for(path),
+                 ")"),
             Confidence.DECLARED,
             (*self.evidence(path, line_of(handler, "class")), *self.evidence(path, line_of(handler, "backupCount"))),
             item=f"rotation:{path}:{name}",
-            rank=40,
-            order=(path, handler.line),
+            rank=_rank(path),
+            order=(_variant(path) is not None, path, handler.line),
         )
 
     # -- Logback and Log4j 2 -------------------------------------------------------------------
@@ -155,12 +157,12 @@ class LogConfigDetector(Detector):
                     Fact(
                         "log.retention",
                         text(phrase[0], phrase[1].format(match.group(1)), *phrase[2:], " of ", tool, " in ",
-                             Code(file.path), ")"),
+                             Code(file.path), *_named_for(file.path), ")"),
                         Confidence.DECLARED,
                         self.evidence(file.path, number),
                         item=f"rotation:{file.path}:{number}",
-                        rank=40,
-                        order=(file.path, number),
+                        rank=_rank(file.path),
+                        order=(_variant(file.path) is not None, file.path, number),
                     )
                 )
         return facts
@@ -168,13 +170,31 @@ class LogConfigDetector(Detector):
     def _level_fact(self, path: str, level: str, line: int) -> Fact:
         return Fact(
             "log.levels",
-            text("Root logger at ", Code(level), " (", Code(path), ")"),
+            text("Root logger at ", Code(level), " (", Code(path), *_named_for(path), ")"),
             Confidence.DECLARED,
             self.evidence(path, line),
             item=f"root-level:{level}",  # one entry per level, each with the files that set it
-            rank=40,
-            order=(path, line),
+            rank=_rank(path),
+            order=(_variant(path) is not None, path, line),
         )
+
+
+def _variant(path: str) -> str | None:
+    """The environment other than production a configuration file's name is for (penpot's
+    `log4j2-devenv.xml`, `logback-test.xml`): its rotation is not what the deployed program does."""
+    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    named = env_from_name(stem)
+    return normalise(named) if named and normalise(named) != PRODUCTION else None
+
+
+def _named_for(path: str) -> tuple[Part, ...]:
+    variant = _variant(path)
+    return (", named for ", variant) if variant else ()
+
+
+def _rank(path: str) -> int:
+    """A file named for another environment after the plain one (`log4j2.xml`)."""
+    return 60 if _variant(path) else 40
 
 
 def _periods(source: str) -> str:

@@ -47,6 +47,21 @@ def test_log4j2_rollover_and_delete_age_and_no_level_a_property_fills_in() -> No
     ]
 
 
+def test_a_configuration_named_for_development_says_so_and_comes_after_the_plain_one(tmp_path: Path) -> None:
+    # penpot: only log4j2-devenv.xml rotates its files; its plain log4j2.xml logs to the console
+    devenv = fixture_text("logconfig", "log4j2.xml")
+    assert extract("backend/resources/log4j2-devenv.xml", devenv)[0][2] == (
+        "Rolled files numbered up to 20, the oldest deleted (DefaultRolloverStrategy max of Log4j 2 in "
+        "backend/resources/log4j2-devenv.xml, named for development)")
+    scanned = scan_tree(tmp_path, {
+        "backend/resources/log4j2-devenv.xml": devenv.replace("<Root level=\"", "<Root level=\"debug\" x=\""),
+        "backend/resources/log4j2.xml": ('<Configuration>\n<Loggers>\n<Root level="info"/>\n</Loggers>\n'
+                                         '</Configuration>\n'),
+    })
+    levels = facts_for(scanned.model, "log.levels")
+    assert levels[0].text == "Root logger at info (backend/resources/log4j2.xml)"
+
+
 def test_python_dict_config_root_level_and_rotating_handlers() -> None:
     # modelled on mealie's mealie/core/logger/logconf.prod.json
     assert extract("app/logconf.prod.json", fixture_text("logconfig", "logconf.prod.json")) == [
