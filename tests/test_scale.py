@@ -102,6 +102,28 @@ def test_unchanged_repository_reads_no_candidate_file(tmp_path: Path, monkeypatc
     assert scan_json(root, ScanOptions(use_cache=True)) == third and reads == []
 
 
+def test_a_first_scan_writes_its_results_with_its_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first scan puts phase 1's results in the cache and writes them with the model, at its end
+    (Cache.store_aside): a later phase 1 alone finds every one of them there."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    monorepo(root, services=3)
+    flushed: list[int] = []
+    original = Cache.flush
+
+    def counting(self: Cache, background: bool = False) -> None:
+        flushed.append(len(self._pending))
+        original(self, background)
+
+    monkeypatch.setattr(Cache, "flush", counting)
+    scan_json(root, ScanOptions(use_cache=True))
+    assert flushed and flushed[0] == 0  # nothing written between phase 1 and phase 2
+    source = RepoSource(root)
+    candidates = plan(source.files(), discover().detectors)
+    again = Extractor(Config(), Cache(), jobs=1).run(source, candidates, None)
+    assert again.files_read == 0 and len(again.results) >= 3 * 4
+
+
 def test_cached_serial_and_parallel_results_are_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "repo"
     monorepo(root, services=6)
