@@ -95,8 +95,12 @@ DOWN_WORDS: dict[str, str] = {
 }
 # Tools whose migration runners live in the application: a runtime dependency says where they run.
 RUNS_IN_APP: dict[str, str] = {
-    "flyway": "Spring Boot runs Flyway when the application starts",
-    "liquibase": "Spring Boot runs Liquibase when the application starts",
+    # Spring Boot runs them as the application starts, and so do programs that call the library
+    # themselves (traccar's DatabaseModule calls liquibase.update without Spring): said as a possibility
+    "flyway": "a JVM program of that project may apply them itself as it starts (Spring Boot runs Flyway "
+    "then; Java source is not read to tell)",
+    "liquibase": "a JVM program of that project may apply them itself as it starts (Spring Boot runs "
+    "Liquibase then; Java source is not read to tell)",
     # goose is also a library: grafana/loki's pkg/goldfish embeds its migrations and calls goose.Up
     # at start-up. Finding that call would mean reading every Go file, so it is said as a possibility.
     "goose": "a Go program of that module may apply them itself (goose.Up at start-up or in a command; "
@@ -136,7 +140,9 @@ _PRISMA_PROVIDER = re.compile(r"datasource\s+\w+\s*\{[^}]*?\bprovider\s*=\s*\"(\
 _LOCK_PROVIDER = re.compile(r"^\s*provider\s*=\s*\"(\w+)\"", re.M)
 _DRIZZLE_DIALECT = re.compile(r"\b(?:dialect|driver)\s*:\s*[\"'](\w[\w-]*)[\"']")
 _ALEMBIC_URL = re.compile(r"^\s*sqlalchemy\.url\s*=\s*([a-z][\w+]*)://", re.M)
-_XML_CHANGESET = re.compile(r"<changeSet\b.*?(?:</changeSet>|/>)", re.S)
+# a changeSet to its end tag, or one whose own tag closes it: not to the first self-closing change
+# inside it (traccar's `<tableExists .../>` in a precondition cut 17 changesets short)
+_XML_CHANGESET = re.compile(r"<changeSet\b(?:[^>]*/>|.*?</changeSet>)", re.S)
 _XML_ELEMENT = re.compile(r"<(\w+)\b")
 _SQL_CHANGESET = re.compile(r"^--\s*changeset\s", re.M | re.I)
 _SQL_ROLLBACK = re.compile(r"^--\s*rollback\s", re.M | re.I)

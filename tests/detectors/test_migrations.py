@@ -129,7 +129,9 @@ def test_flyway_undo_scripts_and_runtime_dependency(tmp_path: Path) -> None:
     (hint,) = unapplied(scanned)
     assert hint.confidence is Confidence.HINT
     assert "org.flywaydb:flyway-core is a runtime dependency in pom.xml" in hint.text
-    assert "Spring Boot runs Flyway when the application starts" in hint.text
+    # traccar calls Liquibase without Spring: the library alone says the program may apply them
+    assert "a JVM program of that project may apply them itself as it starts (Spring Boot runs Flyway then" \
+        in hint.text
 
 
 def test_a_goose_go_migration_whose_down_only_returns_nil_cannot_roll_back(tmp_path: Path) -> None:
@@ -593,3 +595,19 @@ def test_each_folder_s_hint_names_the_target_for_that_folder(tmp_path: Path) -> 
     hints = {h.item: h.text for h in unapplied(scan_tree(tmp_path, files))}
     assert "script migrate:mysql in package.json" in hints["unapplied:golang-migrate:db/migrations/mysql"]
     assert "script migrate:postgres in package.json" in hints["unapplied:golang-migrate:db/migrations/postgres"]
+
+
+def test_a_liquibase_changeset_is_read_to_its_end_tag_past_self_closing_elements(tmp_path: Path) -> None:
+    # traccar: `<preConditions><not><tableExists .../></not></preConditions>` then `<createTable>`: the
+    # changeset was cut at the first `/>`, and 18 of 35 were said to roll back where 24 do
+    changelog = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<databaseChangeLog>\n'
+        '  <changeSet author="a" id="1">\n    <preConditions onFail="MARK_RAN">\n      <not>\n'
+        '        <tableExists tableName="tc_actions"/>\n      </not>\n    </preConditions>\n'
+        '    <createTable tableName="tc_actions">\n      <column name="id" type="INT"/>\n    </createTable>\n'
+        '  </changeSet>\n'
+        '  <changeSet author="a" id="2">\n    <dropColumn tableName="tc_users" columnName="x"/>\n  </changeSet>\n'
+        '  <changeSet author="a" id="3"/>\n'
+        '</databaseChangeLog>\n')
+    fact = rollback(scan_tree(tmp_path, {"schema/changelog-6.7.0.xml": changelog}), "liquibase:schema")
+    assert (fact.attrs["down"], fact.attrs["migrations"]) == (1, 3)
