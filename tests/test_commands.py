@@ -509,7 +509,8 @@ ROWS: list[tuple[str, str]] = [
     # jib maven docs
     ('./mvnw compile jib:dockerBuild', 'build:jib'),
     # spring-petclinic microservices style
-    ('./mvnw -B package jib:build -Djib.to.image=ghcr.io/acme/petclinic:latest', 'build:jib>ghcr push:jib>ghcr'),
+    ('./mvnw -B package jib:build -Djib.to.image=ghcr.io/acme/petclinic:latest',
+     'build:jib>ghcr push:jib>ghcr test:maven@unit'),
     # ---- pack --------------------------------------------------------------------------------------
     # buildpacks/pack: README / docs
     ('pack build myapp --builder paketobuildpacks/builder-jammy-base', 'build:buildpacks'),
@@ -596,16 +597,18 @@ ROWS: list[tuple[str, str]] = [
     # aws-containers/retail-store-sample-app: src/ui/Dockerfile
     ('./mvnw -DskipTests package -q', 'build:java'),
     # spring-projects/spring-petclinic: .github/workflows/maven-build.yml
-    ('mvn -B package --file pom.xml', 'build:java'),
+    ('mvn -B package --file pom.xml', 'build:java test:maven@unit'),
     # jenkins-docs/simple-java-maven-app: Jenkinsfile
     ('mvn -B -DskipTests clean package', 'build:java'),
     # apache/kafka style docs
     ('mvn clean install -DskipTests', 'build:java'),
     # actions/starter-workflows: ci/maven-publish.yml
-    ('mvn deploy -s $GITHUB_WORKSPACE/settings.xml', 'build:java'),
+    ('mvn deploy -s $GITHUB_WORKSPACE/settings.xml', 'build:java test:maven@unit'),
+    ('mvn -Dmaven.test.skip=true package', 'build:java'),
     # ---- gradle-build ------------------------------------------------------------------------------
     # actions/starter-workflows: ci/gradle.yml
-    ('./gradlew build', 'build:java'),
+    # traccar: `build` runs `check`, and so the tests
+    ('./gradlew build', 'build:java test:gradle@unit'),
     # f-droid/fdroidserver: tests/metadata (build recipe)
     ('gradle jar', 'build:java'),
     # spring-projects/spring-petclinic: .github/workflows/gradle-build.yml
