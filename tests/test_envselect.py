@@ -167,7 +167,11 @@ def test_files_without_selectors_read_as_before() -> None:
 def test_skeleton_document_lists_no_service(tmp_path: Path) -> None:
     scanned = scan_tree(tmp_path, {".env.example": LARAVEL})
     assert scanned.model.services == []
-    assert "no third-party service found" in scanned.markdown
+    assert "no third-party service found; the hints below are services configured but not shown in use." \
+        in scanned.markdown
+    # firefly-iii: these were in the JSON and nowhere in the document
+    assert "\n  - hint: Pusher: Realtime messaging (configured by `MIX_PUSHER_APP_KEY`" in scanned.markdown
+    assert "\n  - hint: SMTP email: Email delivery" in scanned.markdown
     database = texts(facts_for(scanned.model, "env.database", env="development"))
     assert any(t.startswith("MySQL") for t in database)
     assert "- hint: Redis: configured by `REDIS_HOST`" in scanned.markdown

@@ -120,6 +120,9 @@ class DocumentView:
     filled: int
     total: int
     extras: dict[str, object] = field(default_factory=dict)
+    # With no service in use: the services configured but never selected (firefly-iii's Mailgun and
+    # Pusher settings in .env.example), each as a hint under the gap line, with its name.
+    service_hints: list[FactView] = field(default_factory=list)
     components: list[ComponentRow] = field(default_factory=list)
     # Components in which nothing the table shows was found (a monorepo's library packages): named
     # under the table, not given a row of dashes each.
@@ -354,6 +357,23 @@ class ViewBuilder:
                 fields.append(candidate)
         return BlockView(env, display_name(env), fields)
 
+    def unselected_services(self) -> list[FactView]:
+        """The strongest purpose hint of each service only hints speak of, led by the service's name:
+        the JSON had firefly-iii's Mailgun, Pusher and SMTP settings while the document said no
+        service was found."""
+        out: list[FactView] = []
+        for (field_id, env, service), facts in sorted(self._index.items(), key=lambda i: str(i[0])):
+            if field_id != "ext.purpose" or env is not None or not service or service in self.model.services:
+                continue
+            hints = [f for f in _coalesce(facts) if not _fills(f)]
+            if not hints:
+                continue
+            tech = self.catalog.techs.get(service)
+            name = escape_md(tech.name if tech else service)
+            view = self.fact_view(hints[0])  # in the document's order: its purpose before a comment quoted
+            out.append(replace(view, text=f"{name}: {view.text}"))
+        return out[:MAX_HINTS]
+
     def service(self, service: str) -> BlockView:
         tech = self.catalog.techs.get(service)
         title = tech.name if tech else service
@@ -390,7 +410,9 @@ class ViewBuilder:
             # not here: without this, "none found" reads as if they had been missed.
             listed = any(_fills(f) for f in self._index.get(("mon.tools", None, None), []))
             besides = " besides the monitoring tools listed above" if listed else ""
-            doc.services_gap = f"{GAP} no third-party service found{besides}. {looked}."
+            doc.service_hints = self.unselected_services()
+            leads = "; the hints below are services configured but not shown in use" if doc.service_hints else ""
+            doc.services_gap = f"{GAP} no third-party service found{besides}{leads}. {looked}."
         doc.filled, doc.total = self.filled, self.total
         rows = self.components() if self.component is None else []
         doc.components = [r for r in rows if r.found_any()]
