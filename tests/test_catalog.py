@@ -234,6 +234,11 @@ def test_a_store_image_a_project_builds_is_named_for_the_store_last() -> None:
     catalog = load_catalog()
     found = catalog.by_image("zulip/zulip-postgresql:14")
     assert found is not None and found[0].id == "postgresql" and found[1].tag == "14"
+    # its tag is the project's release, not the store's version: appwrite/postgres:0.1.0 was "PostgreSQL 0.1"
+    assert found[0].version_of(found[1]) is None
+    own = catalog.by_image("appwrite/postgres:0.1.0")
+    assert own is not None and own[0].image_label(own[1]) == "PostgreSQL"
+    assert catalog.by_image("postgres:16")[0].image_label(catalog.by_image("postgres:16")[1]) == "PostgreSQL 16"
     assert catalog.by_image("acme/postgres-exporter:1") is None
     assert catalog.by_image("acme/mysql-backup:2") is None
     assert catalog.by_image("postgresql") is None  # no vendor: not an image of ours to guess at

@@ -165,6 +165,8 @@ class Tech:
         """The version an image tag pins, in this technology's scheme; None if it has none."""
         if self.version_scheme == "none":
             return None
+        if image.own:  # appwrite/postgres:0.1.0 is Appwrite's release 0.1.0 of a PostgreSQL image
+            return "unpinned" if tag_version(image.tag) == "unpinned" else None
         worded = worded_version(image.tag, self.version_words) if self.version_words else None
         if worded is not None:
             return tag_version(worded, self.version_scheme, self.minor_below)
@@ -354,7 +356,7 @@ class Catalog:
         # `zulip/zulip-postgresql:14`); `postgres-exporter` or `mysql-backup` name something else.
         last = image.name.rsplit("/", 1)[-1].rsplit("-", 1)[-1]
         store = self._store_words.get(last) if "/" in image.name else None
-        return (store, image) if store is not None else None
+        return (store, replace(image, own=True)) if store is not None else None
 
     def by_env_name(self, name: str) -> list[Tech]:
         """Technologies a variable name points at, matched on whole `_`-separated tokens.

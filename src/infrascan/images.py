@@ -26,6 +26,9 @@ class ImageRef:
     repository: str  # without registry host and without docker.io's library/ namespace
     tag: str
     digest: str
+    # A project's own image of a store, named for it (appwrite/postgres:0.1.0): its tag is the
+    # project's release, not the store's version (Catalog.by_image).
+    own: bool = False
 
     @property
     def name(self) -> str:
