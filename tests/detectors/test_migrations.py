@@ -611,3 +611,15 @@ def test_a_liquibase_changeset_is_read_to_its_end_tag_past_self_closing_elements
         '</databaseChangeLog>\n')
     fact = rollback(scan_tree(tmp_path, {"schema/changelog-6.7.0.xml": changelog}), "liquibase:schema")
     assert (fact.attrs["down"], fact.attrs["migrations"]) == (1, 3)
+
+
+def test_a_down_file_that_only_selects_a_constant_undoes_nothing(tmp_path: Path) -> None:
+    # focalboard: all 40 `.down.sql` files hold `SELECT 1;` (a CI check keeps them so); "all 40
+    # migrations can be rolled back" was said
+    folder = "server/services/store/sqlstore/migrations"
+    files = {f"{folder}/000001_init.up.sql": "CREATE TABLE t (id int);\n",
+             f"{folder}/000001_init.down.sql": "SELECT 1;\n",
+             f"{folder}/000002_add.up.sql": "ALTER TABLE t ADD COLUMN x int;\n",
+             f"{folder}/000002_add.down.sql": "-- undo\nALTER TABLE t DROP COLUMN x;\n"}
+    fact = rollback(scan_tree(tmp_path, files), f"golang-migrate:{folder}")
+    assert (fact.attrs["down"], fact.attrs["migrations"]) == (1, 2)
