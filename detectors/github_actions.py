@@ -2158,11 +2158,19 @@ class Expander:
     def _target(self, record: Record, display: str, path: str, line: int, depth: int, extra: str = "") -> list[Found]:
         """The commands of a package.json script or task target, each followed further; `extra`
         arguments go to the last of them, as npm appends them to the script."""
-        here = near_folder(record.path)
+        home = near_folder(record.path)
+        here, at = home, -1
         out: list[Found] = []
         commands = record.data.get("commands", [])
         for index, command in enumerate(commands):
             text_ = str(command["command"])
+            if int(command["line"]) != at:  # each recipe line is a shell of its own; a script's one line too
+                here, at = home, int(command["line"])
+            moved = _CD.match(text_)
+            if moved:
+                # focalboard's `webapp-ci:` target: `cd webapp; npm run cypress:ci` runs webapp's script
+                here = repo_path(here, moved.group("dir"))
+                continue
             if extra and index == len(commands) - 1:
                 text_ = f"{text_} {extra}"
             for found in self._command(_expr_free(text_), text_, path, line, here, depth=depth + 1):
@@ -2292,6 +2300,10 @@ def _literal(text: str, shell: bool = True) -> bool:
     """Whether a value is written out: no workflow expression (`${{ x }}`, or the placeholder that
     stands for one) and, with `shell`, no shell variable (`$TAG`) either."""
     return "EXPR" not in text and "${{" not in text and not (shell and "$" in text)
+
+
+# `cd webapp`, `cd ./client`: a relative folder written out (not `cd -`, `cd $DIR` or `cd ..`)
+_CD = re.compile(r"^cd\s+(?P<dir>(?!-|\.\.(?:/|$))[\w.][\w./-]*)\s*$")
 
 
 def _registry_parts(registries: list[str]) -> list[Part]:

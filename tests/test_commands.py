@@ -791,6 +791,10 @@ ROWS: list[tuple[str, str]] = [
     ('docker run --name cypress --ipc=host -v $GITHUB_WORKSPACE:/e2e -w /e2e cypress/included:4.9.0 --record '
      '--key "$CYPRESS_KEY" --headless', 'test:cypress@e2e'),
     ('podman run --rm -v $PWD:/e2e -w /e2e cypress/included', 'test:cypress@e2e'),
+    # mattermost/focalboard: webapp/package.json `cypress:ci` (start-server-and-test runs the test
+    # script once the server answers); a quoted command is run as written
+    ('start-server-and-test runserver-test http://localhost:8088 cypress:run', 'indirect:npm@cypress:run'),
+    ('npx start-server-and-test start http://localhost:3000 "cypress run --record"', 'test:cypress@e2e'),
     # negative: interactive runner; pulling the image runs nothing
     ('npx cypress open', ''),
     ('docker pull cypress/included:13.6.0', ''),

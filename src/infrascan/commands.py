@@ -480,7 +480,26 @@ def unwrap(command: str, depth: int = 0) -> list[str]:
         match = _CONTAINER_RUN.match(command)
         if match:
             return [command, *unwrap(match.group("rest"), depth + 1)]
+        match = _SERVER_AND_TEST.match(command)
+        if match:
+            # start-server-and-test starts one npm script (or quoted command), a server, waits for the
+            # URL, then runs the other, its tests: focalboard's `cypress:ci` runs `cypress:run` so
+            return [command, *unwrap(_npm_script_or_command(match.group("test")), depth + 1)]
     return [command]
+
+
+# `start-server-and-test <start> <url> <test>` (and its `server-test`/`start-test` aliases)
+_SERVER_AND_TEST = re.compile(
+    r"^(?:(?:npx|pnpm\s+exec|yarn)\s+)?(?:start-server-and-test|server-test|start-test)\s+"
+    r"""(?P<start>'[^']*'|"[^"]*"|\S+)\s+\S+\s+(?P<test>'[^']*'|"[^"]*"|\S+)\s*$""")
+
+
+def _npm_script_or_command(argument: str) -> str:
+    """A start-server-and-test argument as the command it runs: a quoted command, else `npm run` of
+    the script it names."""
+    if argument[:1] in "'\"" and argument[-1:] == argument[:1]:
+        return argument[1:-1]
+    return f"npm run {argument}"
 
 
 def _refine_level(rule: Rule, command: str) -> str | None:

@@ -141,6 +141,21 @@ def test_a_script_in_a_scripts_folder_that_runs_the_suite_through_its_package_ru
     assert not facts_for(scan_tree(tmp_path / "readme", readme).model, "ci.build")
 
 
+def test_a_make_target_that_changes_folder_runs_that_folder_s_script(tmp_path: Path) -> None:
+    # focalboard: `make webapp-ci` runs `cd webapp; npm run cypress:ci`, which starts the server and
+    # runs `cypress:run`: its Cypress suite was said to be run by hand
+    files = {
+        ".github/workflows/ci.yml": ("on: [push]\njobs:\n  ci-ubuntu-webapp:\n    runs-on: ubuntu-latest\n"
+                                     "    steps:\n      - run: make webapp-ci\n"),
+        "Makefile": "webapp-ci: ## Webapp CI\n\tcd webapp; npm run cypress:ci\n",
+        "webapp/package.json": ('{"scripts": {"cypress:ci": "start-server-and-test runserver-test '
+                                'http://localhost:8088 cypress:run", "cypress:run": "cypress run"}}\n'),
+        "webapp/cypress.json": "{}\n",
+    }
+    (e2e,) = facts_for(scan_tree(tmp_path, files).model, "ci.test.e2e")
+    assert e2e.confidence is Confidence.DECLARED and "runs make webapp-ci → cypress run" in e2e.text
+
+
 def test_a_script_alone_shows_a_suite_and_a_monorepo_package_has_its_own(tmp_path: Path) -> None:
     # modelled on aks-store-demo src/store-admin/package.json: `test:unit` runs Vitest, no workflow does
     files = {
