@@ -2326,6 +2326,13 @@ def _expression_host(image: str) -> str:
     return inner.group(1) if inner else ""
 
 
+def _expression_image(image: str) -> str:
+    """The expression an image reference is, registry and repository both (`env.RUNS_ON_ECR_CACHE` in
+    `${{ env.RUNS_ON_ECR_CACHE }}:${{ github.sha }}`); else ""."""
+    whole = re.fullmatch(r"\$\{\{\s*([\w.\-]+)\s*\}\}(?::.*)?", image.strip())
+    return whole.group(1) if whole else ""
+
+
 def _written_host(image: str) -> bool:
     """Whether an image reference starts with a registry host, or a Docker Hub namespace, free of
     expressions (`ghcr.io/${{ github.repository }}`, documenso's `documenso/documenso-$BUILD_PLATFORM`)."""
@@ -3226,7 +3233,7 @@ class FactBuilder:
             # `ghcr.io/${{ github.repository }}`) still says where it goes
             hosted = [i.split("/", 1)[0] + "/image" for i in written if i not in images and _written_host(i)]
             registries = self._registries(run, [*images, *hosted], " ".join(group["names"]),
-                                          [i for i in written if _expression_host(i)])
+                                          [i for i in written if _expression_host(i) or _expression_image(i)])
             # a step that pushes what it pulled (or what a job before it built): no build here
             built = any(f.kind == "build" for f in finds)
             verb = ["built"] if built else ["pushed", *([" to ", *_registry_parts(registries)] if registries else [])]
@@ -3348,6 +3355,12 @@ class FactBuilder:
         named = named_in(said)
         if named:
             return list(dict.fromkeys(named))
+        # appwrite's `${{ env.RUNS_ON_ECR_CACHE }}:<tag>` in a step that names no registry: an expression
+        # that is the whole image names its registry too, whatever the job logs in to (its Docker Hub
+        # login is for pulling)
+        wholes = [whole for whole in (_expression_image(i) for i in unnamed) if whole]
+        if wholes:
+            return [f"${{{{ {whole} }}}}" for whole in dict.fromkeys(wholes)]
         # the registries other pushing steps of the job name are theirs (paperless-ngx's "Copy to
         # Docker Hub" and "Copy to Quay.io" after a manifest pushed to GHCR): not this step's
         theirs = {name for step in run.steps if any(f.kind == "push" for f in step.finds)

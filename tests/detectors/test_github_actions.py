@@ -2217,6 +2217,16 @@ def test_a_registry_an_expression_gives_is_named_by_it(tmp_path_factory: pytest.
         "          tags: ${{ secrets.DOCKER_HUB_USERNAME }}/appflowy_cloud:latest\n")})
     [pushed] = ours(hub, "ci.build")
     assert pushed.text.endswith("; pushed to Docker Hub")
+    # appwrite's `${{ env.RUNS_ON_ECR_CACHE }}:<tag>` (a runner's ECR cache) beside a Docker Hub login
+    # made only when a token is set: the expression is the whole image, registry included
+    cache = scan(tmp_path_factory, "whole", {W + "ci.yml": (
+        "on: [push]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - if: ${{ env.DOCKERHUB_AUTH_AVAILABLE == 'true' }}\n        uses: docker/login-action@v4\n"
+        "        with:\n          username: ${{ vars.DOCKERHUB_USERNAME }}\n"
+        "      - uses: docker/build-push-action@v7\n        with:\n          push: true\n"
+        "          tags: ${{ env.RUNS_ON_ECR_CACHE }}:${{ env.IMAGE }}-${{ github.sha }}\n")})
+    [cached] = ours(cache, "ci.build")
+    assert cached.text.endswith("; pushed to the registry env.RUNS_ON_ECR_CACHE names")
 
 
 def test_a_job_testing_the_pull_request_never_runs_on_a_dispatch(tmp_path_factory: pytest.TempPathFactory) -> None:
