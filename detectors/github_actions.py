@@ -2174,6 +2174,9 @@ class Expander:
             if extra and index == len(commands) - 1:
                 text_ = f"{text_} {extra}"
             for found in self._command(_expr_free(text_), text_, path, line, here, depth=depth + 1):
+                if found.kind == "test" and here != home:
+                    # a folder named for its tests' level (focalboard's `cd server/integrationtests; go test`)
+                    found.level = _level_by_name(found.level, here)
                 found.source = found.source or (record.path, int(command["line"]))
                 found.entry = display
                 out.append(found)

@@ -154,6 +154,15 @@ def test_a_make_target_that_changes_folder_runs_that_folder_s_script(tmp_path: P
     }
     (e2e,) = facts_for(scan_tree(tmp_path, files).model, "ci.test.e2e")
     assert e2e.confidence is Confidence.DECLARED and "runs make webapp-ci → cypress run" in e2e.text
+    # and its `cd server/integrationtests; go test ./...` runs integration tests, by the folder's name
+    (tmp_path / "go").mkdir()
+    go = scan_tree(tmp_path / "go", {
+        ".github/workflows/ci.yml": files[".github/workflows/ci.yml"].replace("webapp-ci", "server-test-mini"),
+        "Makefile": "server-test-mini:\n\tcd server/integrationtests; go test -v ./...\n",
+        "server/go.mod": "module x\n\ngo 1.21\n",
+    })
+    assert [f.text.split(" in job")[0] for f in facts_for(go.model, "ci.test.integration")] == ["go test"]
+    assert not facts_for(go.model, "ci.test.unit")
 
 
 def test_a_script_alone_shows_a_suite_and_a_monorepo_package_has_its_own(tmp_path: Path) -> None:
