@@ -3509,8 +3509,13 @@ class FactBuilder:
 
     @staticmethod
     def services_before(run: JobRun, step: StepRun) -> list[Found]:
-        """What the steps before this one start for the tests (`docker compose up`, a database), in order."""
-        return [f for s in run.steps if s.index < step.index for f in s.finds if f.kind == "services"]
+        """What the steps before this one start for the tests (`docker compose up`, a database): the
+        steps that always run first, then those under a condition of their own (appwrite's `docker
+        compose up -d --wait gitea`, for one matrix entry, came before its whole stack's start and was
+        the one named), each in order."""
+        before = [s for s in run.steps if s.index < step.index]
+        ordered = [s for s in before if not s.step.get("if")] + [s for s in before if s.step.get("if")]
+        return [f for s in ordered for f in s.finds if f.kind == "services"]
 
     def _test_fact(self, group: dict[str, Any]) -> Fact:
         run, step, found, level = group["run"], group["step"], group["found"], group["level"]

@@ -2765,3 +2765,17 @@ def test_a_job_s_second_suite_of_one_tool_and_level_is_named_on_its_line(
     [line] = [f.text for f in ours(scanned, "ci.test.integration")]
     assert line.endswith(
         "runs php bin/phpunit --testsuite integration and php bin/phpunit --testsuite functional"), line
+
+
+def test_the_stack_a_job_always_starts_is_named_before_one_a_condition_starts(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # appwrite's E2E job starts Gitea for one matrix entry (`if:`), then its whole stack: the first,
+    # conditional start was the one named
+    scanned = scan(tmp_path_factory, "starts", {W + "ci.yml": (
+        "on: [push]\njobs:\n  e2e:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n"
+        "        service: [Users, VCSGitea]\n    steps:\n"
+        "      - if: matrix.service == 'VCSGitea'\n        run: docker compose up -d --wait gitea\n"
+        "      - run: docker compose up -d --quiet-pull --wait\n"
+        "      - run: npx playwright test\n")})
+    [e2e] = ours(scanned, "ci.test.e2e")
+    assert "containers started by docker compose up -d --quiet-pull --wait" in e2e.text
