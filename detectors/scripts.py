@@ -30,7 +30,7 @@ from infrascan.commands import argv, classify, split_commands
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
 from infrascan.globs import compile_globs
 from infrascan.model import Fact
-from infrascan.shellarms import FUNCTION_CALL, Arm, arm_label_stripped, called_function, shell_arms, shell_functions
+from infrascan.shellarms import FUNCTION_CALL, Arm, arm_label_stripped, called_functions, shell_arms, shell_functions
 from infrascan.source import near_folder
 from infrascan.tasks import TaskIndex, nx_plugins, target_home
 from infrascan.yamlload import YDict, YList, as_list, line_of, load_table
@@ -416,13 +416,13 @@ class ScriptsDetector(Detector):
             if arm is not None:
                 body = arm_label_stripped(body, arm)
             fn = functions.get(line)
-            calls = called_function(body, defined) if defined else None
-            if calls is not None:
+            calls = called_functions(body, defined) if defined else []
+            for name in calls:
                 # which of its functions the script runs, for the pipelines that call it (shellarms.running)
                 out.records.append(Record(FUNCTION_CALL, file.path, line, {
-                    "calls": calls, **({"fn": fn} if fn else {}), **_arm_data(arm)}))
+                    "calls": name, **({"fn": fn} if fn else {}), **_arm_data(arm)}))
             if not self._record(out, file.path, line, body, guards.get(line, ""), arm, fn) and not more \
-                    and not _NEUTRAL.match(body) and calls is None:
+                    and not _NEUTRAL.match(body) and not calls:
                 more = line
         if more:
             # plane's migrator entrypoint waits for the database and migrates: a service running it

@@ -11,7 +11,7 @@ from infrascan.shellarms import (
     DYNAMIC_CALL,
     arm_allows,
     call_arguments,
-    called_function,
+    called_functions,
     running,
     shell_arms,
     shell_functions,
@@ -265,5 +265,19 @@ def test_a_dispatcher_runs_the_function_its_argument_names_and_a_library_keeps_a
     assert running([build, deploy], dispatch, ["$TARGET"]) == [build, deploy]
     # functions nothing outside them calls (a library others source): all stay, as before
     assert running([build, deploy], [_Line(calls="build", fn="deploy")], []) == [build, deploy]
-    assert called_function('FOO=1 "$@"', {"build"}) == DYNAMIC_CALL
-    assert called_function("build --fast", {"build"}) == "build" and called_function("make", {"build"}) is None
+    assert called_functions('FOO=1 "$@"', {"build"}) == [DYNAMIC_CALL]
+    assert called_functions("build --fast", {"build"}) == ["build"] and called_functions("make", {"build"}) == []
+
+
+def test_function_bodies_end_where_they_do_and_calls_are_found_after_keywords() -> None:
+    # code review: a one-liner with a comment, and a `}` with a redirection, took the next
+    # function's body; `if ! run_e2e; then` and `x=$(fn)` called nothing; `deploy () {` was a call
+    script = ('log() { echo "$*"; }   # helper\ndeploy() {\n  kubectl apply -f k8s/\n}\n'
+              'quiet() {\n  x\n} 2>/dev/null\nnext() {\n  y\n}\n')
+    assert shell_functions(script) == {1: "log", 3: "deploy", 6: "quiet", 9: "next"}
+    defined = {"run_e2e", "version", "deploy"}
+    assert called_functions("if ! run_e2e", defined) == ["run_e2e"]
+    assert called_functions("TAG=$(version)", defined) == ["version"]
+    assert called_functions("time deploy --fast", defined) == ["deploy"]
+    assert called_functions("deploy () {", defined) == []
+    assert called_functions('"$@"', defined) == [DYNAMIC_CALL]

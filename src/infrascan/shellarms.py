@@ -8,7 +8,9 @@ commands its first argument selects.
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from typing import Any
@@ -169,46 +171,76 @@ def shell_functions(text: str) -> dict[int, str]:
 
 
 def _function_spans(lines: list[str]) -> list[tuple[int, int, str]]:
-    """Each delimited function: its definition's line, its closing brace's line (1-based), its name."""
+    """Each delimited function: its definition's line, its closing brace's line (1-based), its name.
+    A one-line function (`log() { echo "$*"; }  # helper`) closes on its own line; another ends at
+    the next `}` line indented as its definition, unless a definition of that indent comes first
+    (then its end is not known, and it is left out rather than take its neighbour's body)."""
+    closings: dict[str, list[int]] = defaultdict(list)
+    definitions: dict[str, list[int]] = defaultdict(list)
+    matches: dict[int, re.Match[str]] = {}
+    for index, line in enumerate(lines):
+        closing = _CLOSING.match(line)
+        if closing:
+            closings[closing.group("indent")].append(index)
+            continue
+        match = _FUNCTION_DEF.match(line)
+        if match:
+            matches[index] = match
+            definitions[match.group("indent")].append(index)
     spans: list[tuple[int, int, str]] = []
-    index = 0
-    while index < len(lines):
-        match = _FUNCTION_DEF.match(lines[index])
-        if match is None:
-            index += 1
+    after = -1  # functions inside a function's span are its body's, not the script's
+    for index, match in sorted(matches.items()):
+        if index <= after:
             continue
         name = match.group("a") or match.group("b")
         rest = match.group("rest") or ""
+        if _ONE_LINE.match(rest):
+            spans.append((index + 1, index + 1, name))
+            continue
         start = index
         if not rest and index + 1 < len(lines) and lines[index + 1].strip() == "{":
             start = index + 1
-        elif not rest:
-            index += 1
+        elif not rest.strip().startswith("{"):
             continue
-        if rest.count("{") and rest.rstrip().endswith("}") and rest.count("{") == rest.count("}"):
-            spans.append((index + 1, index + 1, name))
-            index += 1
+        indent = match.group("indent")
+        ends = closings.get(indent, [])
+        position = bisect.bisect_right(ends, start)
+        if position == len(ends):
             continue
-        closing = re.compile(rf"^{re.escape(match.group('indent'))}\}}\s*(?:[;&|<>].*|#.*)?$")
-        end = next((j for j in range(start + 1, len(lines)) if closing.match(lines[j])), None)
-        if end is None:
-            index += 1
-            continue
+        end = ends[position]
+        same = definitions.get(indent, [])
+        if bisect.bisect_right(same, index) < len(same) and same[bisect.bisect_right(same, index)] < end:
+            continue  # the next definition of this indent starts before the brace: not this one's
         spans.append((index + 1, end + 1, name))
-        index = end + 1
+        after = end
     return spans
 
 
-def called_function(command: str, defined: set[str]) -> str | None:
-    """The function of this script a simple command calls (its first word after assignments), or
-    DYNAMIC_CALL for a dispatcher that runs the one its first argument names; else None."""
+# A body on the definition's own line, braces balanced, then at most a redirection or a comment.
+_ONE_LINE = re.compile(r"^\{(?=.*\})[^{}]*(?:\{[^{}]*\}[^{}]*)*\}\s*(?:\d*[<>&|;].*|#.*)?$")
+_CLOSING = re.compile(r"^(?P<indent>\s*)\}\s*(?:\d*[<>&|;].*|#.*)?$")
+# Words that open a command without being it: `if ! run_e2e; then`, `time build`, `until ready; do`.
+_LEADING = frozenset({"if", "elif", "while", "until", "!", "time", "then", "do", "else", "exec", "command"})
+_SUBSTITUTED = re.compile(r"\$\(\s*([\w.:-]+)")
+
+
+def called_functions(command: str, defined: set[str]) -> list[str]:
+    """The functions of this script a simple command calls: its command word (after assignments and
+    words like `if !` or `time`), and those it runs in a `$(...)`; DYNAMIC_CALL for a dispatcher that
+    runs the one its first argument names. None for a function's own definition line."""
+    if _FUNCTION_DEF.match(command):
+        return []
+    found: list[str] = []
     for word in argv(command):
-        if _ASSIGNMENT.match(word):
+        if _ASSIGNMENT.match(word) or word in _LEADING:
             continue
         if word in defined:
-            return word
-        return DYNAMIC_CALL if word in _DISPATCH_WORDS else None
-    return None
+            found.append(word)
+        elif word in _DISPATCH_WORDS:
+            found.append(DYNAMIC_CALL)
+        break
+    found += [name for name in _SUBSTITUTED.findall(command) if name in defined and name not in found]
+    return found
 
 
 def running(records: Sequence[Any], calls: Sequence[Any], arguments: Sequence[str]) -> list[Any]:
