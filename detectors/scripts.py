@@ -296,9 +296,11 @@ def script_tokens(command: str) -> list[str]:
         if word.startswith("-") or "://" in word or "=" in word:
             continue
         if "$" in word:
-            # a variable folder and a script's own name (homarr's `node ./db/migrations/$DB_DIALECT/migrate.cjs`):
-            # no file is found by it, but its name may say what it does
-            if "$" not in word.rpartition("/")[2] and word.endswith(_SCRIPT_SUFFIXES):
+            # a variable folder and a script named for migrating (homarr's `node
+            # ./db/migrations/$DB_DIALECT/migrate.cjs`): no file is found by it, but its name says what
+            # it does. Not any such word: `. "$APP_HOME/env.sh"` is no call of a script infrascan can follow.
+            name = word.rpartition("/")[2]
+            if "$" not in name and name.endswith(_SCRIPT_SUFFIXES) and _MIGRATE_NAME.search(PurePosixPath(name).stem):
                 found.append(word)
             continue
         if word.endswith(_SCRIPT_SUFFIXES) or "/" in word:

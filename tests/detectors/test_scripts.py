@@ -422,3 +422,11 @@ def test_an_invoke_tasks_py_past_the_parser_s_depth_is_read_for_nothing() -> Non
               '    c.run("gcloud run deploy app " +\n          "--region x")\n')
     [record] = ScriptsDetector().extract(SourceFile("tasks.py", joined)).records
     assert record.data["commands"] == [{"command": "gcloud run deploy app --region x", "line": 5}]
+
+
+def test_a_script_word_with_a_variable_folder_counts_only_when_its_name_says_it_migrates() -> None:
+    # homarr's start script runs its migrate program from a folder a variable names
+    assert script_tokens("node ./db/migrations/$DB_DIALECT/migrate.cjs ./db/migrations/$DB_DIALECT") == [
+        "./db/migrations/$DB_DIALECT/migrate.cjs"]
+    # sourcing an environment file kept a migrate-only script pure before (code review)
+    assert script_tokens('. "$APP_HOME/env.sh"') == [] and script_tokens('source "$NVM_DIR/nvm.sh"') == []
