@@ -3358,10 +3358,12 @@ class FactBuilder:
         named = named_in(said)
         if named:
             return list(dict.fromkeys(named))
-        # appwrite's `${{ env.RUNS_ON_ECR_CACHE }}:<tag>` in a step that names no registry: an expression
-        # that is the whole image names its registry too, whatever the job logs in to (its Docker Hub
-        # login is for pulling)
-        wholes = [whole for whole in (_expression_image(i) for i in unnamed) if whole]
+        # appwrite's `${{ env.RUNS_ON_ECR_CACHE }}:<tag>` in a step that names no registry, in a job
+        # whose only login is conditional (Docker Hub, when a token is set, for pulling): an expression
+        # that is the whole image names its registry too. A login every run makes is where a tags
+        # output (`${{ steps.meta.outputs.tags }}`) goes, as before.
+        always = any(f.kind == "login" for step in run.steps if not step.step.get("if") for f in step.finds)
+        wholes = [whole for whole in (_expression_image(i) for i in unnamed) if whole] if not always else []
         if wholes:
             return [f"${{{{ {whole} }}}}" for whole in dict.fromkeys(wholes)]
         # the registries other pushing steps of the job name are theirs (paperless-ngx's "Copy to

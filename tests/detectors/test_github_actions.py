@@ -2227,6 +2227,15 @@ def test_a_registry_an_expression_gives_is_named_by_it(tmp_path_factory: pytest.
         "          tags: ${{ env.RUNS_ON_ECR_CACHE }}:${{ env.IMAGE }}-${{ github.sha }}\n")})
     [cached] = ours(cache, "ci.build")
     assert cached.text.endswith("; pushed to the registry env.RUNS_ON_ECR_CACHE names")
+    # a login every run makes is where a tags output goes (code review)
+    meta = scan(tmp_path_factory, "meta", {W + "release.yml": (
+        "on:\n  push:\n    tags: [v*]\njobs:\n  image:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: docker/login-action@v3\n        with:\n          registry: ghcr.io\n"
+        "      - id: meta\n        run: echo \"tags=ghcr.io/acme/app:${GITHUB_REF_NAME}\" >> $GITHUB_OUTPUT\n"
+        "      - uses: docker/build-push-action@v5\n        with:\n          push: true\n"
+        "          tags: ${{ steps.meta.outputs.tags }}\n")})
+    [tagged] = ours(meta, "ci.build")
+    assert tagged.text.endswith("; pushed to GitHub Container Registry")
 
 
 def test_a_job_testing_the_pull_request_never_runs_on_a_dispatch(tmp_path_factory: pytest.TempPathFactory) -> None:
