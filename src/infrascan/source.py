@@ -76,9 +76,6 @@ EXAMPLE_DIRS = frozenset(
         "stub",
         "stubs",
         "__mocks__",
-        # what the community contributed around the project (miniflux's contrib/ansible playbook and
-        # compose files: "not officially supported"), not its own deployment
-        "contrib",
     }
 )
 # Where test suites live, and the stacks end-to-end suites start: for every field but the test
