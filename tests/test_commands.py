@@ -605,6 +605,8 @@ ROWS: list[tuple[str, str]] = [
     # actions/starter-workflows: ci/maven-publish.yml
     ('mvn deploy -s $GITHUB_WORKSPACE/settings.xml', 'build:java test:maven@unit'),
     ('mvn -Dmaven.test.skip=true package', 'build:java'),
+    # plugin goals are no lifecycle phases: no tests run (code review)
+    ('mvn deploy:deploy-file -Durl=https://repo.example.com -Dfile=x.jar', 'build:java'),
     # ---- gradle-build ------------------------------------------------------------------------------
     # actions/starter-workflows: ci/gradle.yml
     # traccar: `build` runs `check`, and so the tests
@@ -613,6 +615,7 @@ ROWS: list[tuple[str, str]] = [
     ('gradle jar', 'build:java'),
     # spring-projects/spring-petclinic: .github/workflows/gradle-build.yml
     ('./gradlew build -x test', 'build:java'),
+    ('./gradlew build -x check', 'build:java'),
     # spring boot docs: building images
     ('./gradlew bootBuildImage --imageName=ghcr.io/acme/app', 'build:java'),
     # android/architecture-samples: .github/workflows/blueprints.yaml
