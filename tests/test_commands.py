@@ -1074,6 +1074,8 @@ ROWS: list[tuple[str, str]] = [
      'test:go@performance'),
     # grafana/loki: pkg/logql/bench/Makefile
     ('go test -bench=. -benchmem -count=1 -timeout=1h', 'test:go@performance'),
+    # juanfont/headscale: test-integration.yaml compiles the tests to warm the cache, runs none
+    ('go test -c ./integration -o /dev/null', ''),
     # uber-go/zap: Makefile
     ('go test -bench=$(BENCH) -run="^$$" $(BENCH_FLAGS)', 'test:go@performance'),
     # kubernetes-sigs/json: Makefile
