@@ -2788,3 +2788,15 @@ def test_the_stack_a_job_always_starts_is_named_before_one_a_condition_starts(
         "      - run: npx playwright test\n")})
     [e2e] = ours(scanned, "ci.test.e2e")
     assert "containers started by docker compose up -d --quiet-pull --wait" in e2e.text
+
+
+def test_a_documentation_site_s_versions_are_no_environments(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # headscale's "Deploy development docs" step runs `mike deploy --push development unstable`: the
+    # docs' development version, said to be a deploy to the Development environment
+    scanned = scan(tmp_path_factory, "mike", {W + "docs-deploy.yml": (
+        "name: Deploy docs\non:\n  push:\n    branches: [main]\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - name: Deploy development docs\n        run: mike deploy --push development unstable\n")})
+    [deploy] = ours(scanned, "ci.deploy.automated")
+    assert "development" not in deploy.text.split(" with ")[0].lower() and deploy.env is None
+    assert "the documentation site" in deploy.text
+
