@@ -221,6 +221,10 @@ class _Marker:
 
 UNKNOWN = _Marker("UNKNOWN")
 FALSY = _Marker("FALSY")
+# An event payload its event carries (`github.event.pull_request` on a pull request): an object,
+# truthy, whose content is not known (kanboard's `if: ${{ ! github.event.pull_request }}` never runs
+# on its pull requests). A _Marker is truthy, and no string or null compares equal to it.
+PRESENT = _Marker("PRESENT")
 Values = frozenset[Any]
 ANY: Values = frozenset({UNKNOWN})
 _PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target", "pull_request_review",
@@ -1036,6 +1040,8 @@ class Scope:
         carried = _EVENT_PAYLOADS.get(payload)
         if carried is not None and not events & carried:
             return frozenset({""})
+        if carried is not None and name == payload and events <= carried:
+            return frozenset({PRESENT})
         return value
 
     def raw_env(self, name: str) -> str | None:

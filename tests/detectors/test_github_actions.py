@@ -2800,3 +2800,16 @@ def test_a_documentation_site_s_versions_are_no_environments(tmp_path_factory: p
     assert "development" not in deploy.text.split(" with ")[0].lower() and deploy.env is None
     assert "the documentation site" in deploy.text
 
+
+
+def test_a_job_that_runs_when_no_pull_request_is_there_never_runs_on_one(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # kanboard's multiplatform build: `if: ${{ ! github.event.pull_request }}`, said to run "on pull
+    # requests to main if ! github.event.pull_request"
+    scanned = scan(tmp_path_factory, "no-pr", {W + "docker.yml": (
+        "on:\n  schedule:\n    - cron: '0 1 * * *'\n  pull_request:\n    branches: [main]\njobs:\n"
+        "  multiplatform-build:\n    if: ${{ ! github.event.pull_request }}\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          push: true\n"
+        "          tags: acme/app:nightly\n")})
+    [build] = ours(scanned, "ci.build")
+    assert "pull request" not in build.text and "nightly" in build.text
