@@ -104,6 +104,10 @@ def test_an_applications_sql_engine_selector_picks_among_its_engines(engine: str
     assert redis.confidence is not Confidence.HINT, redis.text
     if hint:
         assert [f.confidence for f in by_tech(facts, "sqlite", "env.database")] == [Confidence.INFERRED]
+    # BookStack's .env.example.complete: STORAGE_TYPE=local above its STORAGE_S3_* settings
+    booked = extract("STORAGE_TYPE=local\nSTORAGE_S3_KEY=\nSTORAGE_S3_SECRET=\nSTORAGE_S3_BUCKET=\n"
+                     "STORAGE_S3_ENDPOINT=https://my-custom-s3-compatible.service.com:8001\n")
+    assert all(f.confidence is Confidence.HINT for f in booked if f.tech == "aws-s3")
 
 
 def test_a_mail_catcher_is_development_tooling_not_delivery() -> None:
