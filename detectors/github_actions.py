@@ -40,6 +40,7 @@ from infrascan.commands import (
     Classification,
     SplitMemo,
     called_unit,
+    cd_target,
     classify,
     folded_offsets,
     image_tools,
@@ -2172,10 +2173,10 @@ class Expander:
             text_ = str(command["command"])
             if int(command["line"]) != at:  # each recipe line is a shell of its own; a script's one line too
                 here, at = home, int(command["line"])
-            moved = _CD.match(text_)
-            if moved:
+            moved = cd_target(text_, here)
+            if moved is not None:
                 # focalboard's `webapp-ci:` target: `cd webapp; npm run cypress:ci` runs webapp's script
-                here = repo_path(here, moved.group("dir"))
+                here = moved
                 continue
             if extra and index == len(commands) - 1:
                 text_ = f"{text_} {extra}"
@@ -2309,10 +2310,6 @@ def _literal(text: str, shell: bool = True) -> bool:
     """Whether a value is written out: no workflow expression (`${{ x }}`, or the placeholder that
     stands for one) and, with `shell`, no shell variable (`$TAG`) either."""
     return "EXPR" not in text and "${{" not in text and not (shell and "$" in text)
-
-
-# `cd webapp`, `cd ./client`: a relative folder written out (not `cd -`, `cd $DIR` or `cd ..`)
-_CD = re.compile(r"^cd\s+(?P<dir>(?!-|\.\.(?:/|$))[\w.][\w./-]*)\s*$")
 
 
 def _registry_parts(registries: list[str]) -> list[Part]:
