@@ -2982,9 +2982,9 @@ class FactBuilder:
     def _infer_env(self, run: JobRun, step: StepRun, found: Found) -> str | None:
         if found.detail.get("prod"):
             return "production"
-        if found.target == "github-pages":
-            # a site's versions are no environments: headscale's "Deploy development docs" step runs
-            # `mike deploy --push development unstable`, its docs' development version
+        if found.tool in knowledge().docs_tools:
+            # a documentation site's versions are no environments: headscale's "Deploy development
+            # docs" step runs `mike deploy --push development unstable`, its docs' development version
             return None
         values: list[str] = []
         for key in ("environment", "env_flag", "stage", "namespace", "app", "config", "files", "var_files"):
