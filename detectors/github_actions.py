@@ -2312,31 +2312,33 @@ def _literal(text: str, shell: bool = True) -> bool:
     return "EXPR" not in text and "${{" not in text and not (shell and "$" in text)
 
 
-def _registry_parts(registries: list[str]) -> list[Part]:
-    """Registries in a sentence: by name, or the one an expression names (`_expression_host`)."""
+def _registry_parts(registries: Sequence[str | Code]) -> list[Part]:
+    """Registries in a sentence: by name, or as the expression that names one (`_registries`)."""
     parts: list[Part] = []
     for index, registry in enumerate(registries):
         parts.append(", " if index else "")
-        inner = re.fullmatch(r"\$\{\{ (.+) \}\}", registry)
-        parts += ["the registry ", Code(inner.group(1)), " names"] if inner else [registry]
+        parts += ["the registry ", registry, " names"] if isinstance(registry, Code) else [registry]
     return parts
+
+
+# `${{ secrets.DOCKER_REGISTRY }}`: one expression naming one value
+_ONE_EXPRESSION = re.compile(r"\$\{\{\s*([\w.\-]+)\s*\}\}")
 
 
 def _expression_host(image: str) -> str:
     """The expression that gives an image reference's registry (`secrets.DOCKER_REGISTRY` in
     `${{ secrets.DOCKER_REGISTRY }}/backend`), when no registry rule knows its name; else ""."""
     host, slash, _ = image.partition("/")
-    if not slash or "${{" not in host or registry_of(image) is not None:
-        return ""
-    inner = re.fullmatch(r"\$\{\{\s*([\w.\-]+)\s*\}\}", host)
-    return inner.group(1) if inner else ""
+    whole = _ONE_EXPRESSION.fullmatch(host) if slash and registry_of(image) is None else None
+    return whole.group(1) if whole else ""
 
 
 def _expression_image(image: str) -> str:
     """The expression an image reference is, registry and repository both (`env.RUNS_ON_ECR_CACHE` in
     `${{ env.RUNS_ON_ECR_CACHE }}:${{ github.sha }}`); else ""."""
-    whole = re.fullmatch(r"\$\{\{\s*([\w.\-]+)\s*\}\}(?::.*)?", image.strip())
-    return whole.group(1) if whole else ""
+    whole = _ONE_EXPRESSION.match(image.strip())
+    rest = image.strip()[whole.end():] if whole else ""
+    return whole.group(1) if whole and (not rest or rest.startswith(":")) else ""
 
 
 def _written_host(image: str) -> bool:
@@ -3226,7 +3228,7 @@ class FactBuilder:
         pushed: list[Scenario] = group["pushed"]
         fanned = _fanned(finds)
         parts: list[Part]
-        registries: list[str] = []
+        registries: list[str | Code] = []
         built = True
         where: list[str] = []  # the Dockerfiles and contexts built from (also for the components table, view.py)
         if image_build:
@@ -3243,7 +3245,7 @@ class FactBuilder:
             # `ghcr.io/${{ github.repository }}`) still says where it goes
             hosted = [i.split("/", 1)[0] + "/image" for i in written if i not in images and _written_host(i)]
             registries = self._registries(run, [*images, *hosted], " ".join(group["names"]),
-                                          [i for i in written if _expression_host(i) or _expression_image(i)])
+                                          [i for i in written if i not in images])
             # a step that pushes what it pulled (or what a job before it built): no build here
             built = any(f.kind == "build" for f in finds)
             verb = ["built"] if built else ["pushed", *([" to ", *_registry_parts(registries)] if registries else [])]
@@ -3335,10 +3337,12 @@ class FactBuilder:
                    if _literal(t, shell=False)]
         return [", target ", *code_list(targets)] if targets else []
 
-    def _registries(self, run: JobRun, images: list[str], step_name: str, unnamed: Sequence[str] = ()) -> list[str]:
+    def _registries(self, run: JobRun, images: list[str], step_name: str,
+                    unnamed: Sequence[str] = ()) -> list[str | Code]:
         """Registry names (GitHub Container Registry, Amazon ECR) of the images; for images whose
-        registry an expression gives, that expression; else of the job's registry logins, narrowed
-        to the one a step's name mentions ("Build and push to GHCR")."""
+        registry an expression gives (`unnamed`, the images not written out), that expression as a
+        code span; else of the job's registry logins, narrowed to the one a step's name mentions
+        ("Build and push to GHCR")."""
         names = [r.name for r in (registry_of(i) for i in images) if r is not None]
         if names:
             return list(dict.fromkeys(names))
@@ -3346,11 +3350,11 @@ class FactBuilder:
         # secrets.DOCKER_REGISTRY }}`: that registry, not Docker Hub, whose login beside it is for
         # pulling without rate limits. Without such a login the expression is a Docker Hub namespace
         # as likely (AppFlowy's `${{ secrets.DOCKER_HUB_USERNAME }}/appflowy_cloud`).
-        logged_in = {_expression_host(f"{other.detail.get('registry', '')}/image") for other in run.finds
-                     if other.kind == "login"}
+        logged_in = {m.group(1) for other in run.finds if other.kind == "login"
+                     and (m := _ONE_EXPRESSION.fullmatch(str(other.detail.get("registry", ""))))}
         hosts = [host for host in (_expression_host(i) for i in unnamed) if host and host in logged_in]
         if hosts:
-            return [f"${{{{ {host} }}}}" for host in dict.fromkeys(hosts)]
+            return [Code(host) for host in dict.fromkeys(hosts)]
         logins: list[tuple[str, str]] = []
         for other in run.finds:
             registry = other.detail.get("registry", "") if other.kind == "login" else ""
@@ -3372,7 +3376,7 @@ class FactBuilder:
         always = any(f.kind == "login" for step in run.steps if not step.step.get("if") for f in step.finds)
         wholes = [whole for whole in (_expression_image(i) for i in unnamed) if whole] if not always else []
         if wholes:
-            return [f"${{{{ {whole} }}}}" for whole in dict.fromkeys(wholes)]
+            return [Code(whole) for whole in dict.fromkeys(wholes)]
         # the registries other pushing steps of the job name are theirs (paperless-ngx's "Copy to
         # Docker Hub" and "Copy to Quay.io" after a manifest pushed to GHCR): not this step's
         theirs = {name for step in run.steps if any(f.kind == "push" for f in step.finds)
