@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Any
 
 from infrascan.commands import argv
@@ -49,7 +50,7 @@ def shell_arms(text: str) -> dict[int, Arm]:
     lines = text.splitlines()
     # The functions whose end is known are passed over whole: counting their braces and loops line
     # by line lost penpot's manage.sh (1,300 lines of functions) its top-level `case $1`.
-    skip = {first: last for first, last, _ in _function_spans(lines)}
+    skip = {first: last for first, last, _ in _function_spans(text)}
     number, line = _next_code(lines, 0)
     while line is not None:
         if number in skip:
@@ -162,7 +163,7 @@ def shell_functions(text: str) -> dict[int, str]:
     the definition's own line (`f() { cmd; }`). penpot's manage.sh defines forty functions and runs
     the one its `case "$1"` arm calls: its other functions' commands do not run."""
     found: dict[int, str] = {}
-    for first, last, name in _function_spans(text.splitlines()):
+    for first, last, name in _function_spans(text):
         if first == last:  # `f() { cmd; }`
             found[first] = name
         else:
@@ -170,11 +171,15 @@ def shell_functions(text: str) -> dict[int, str]:
     return found
 
 
-def _function_spans(lines: list[str]) -> list[tuple[int, int, str]]:
+@lru_cache(maxsize=4)
+def _function_spans(text: str) -> tuple[tuple[int, int, str], ...]:
     """Each delimited function: its definition's line, its closing brace's line (1-based), its name.
     A one-line function (`log() { echo "$*"; }  # helper`) closes on its own line; another ends at
     the next `}` line indented as its definition, unless a definition of that indent comes first
-    (then its end is not known, and it is left out rather than take its neighbour's body)."""
+    (then its end is not known, and it is left out rather than take its neighbour's body).
+    Memoised on the text: the scripts detector asks for a script's arms and for its functions, and
+    both start from these spans."""
+    lines = text.splitlines()
     closings: dict[str, list[int]] = defaultdict(list)
     definitions: dict[str, list[int]] = defaultdict(list)
     matches: dict[int, re.Match[str]] = {}
@@ -213,7 +218,7 @@ def _function_spans(lines: list[str]) -> list[tuple[int, int, str]]:
             continue  # the next definition of this indent starts before the brace: not this one's
         spans.append((index + 1, end + 1, name))
         after = end
-    return spans
+    return tuple(spans)
 
 
 # A body on the definition's own line, braces balanced, then at most a redirection or a comment.
