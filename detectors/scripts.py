@@ -360,11 +360,10 @@ class ScriptsDetector(Detector):
     def claims(self, path: str) -> bool:
         """Not an image or a compiled program that sits among the scripts; of a scripts folder's other
         files, those with no suffix (its JavaScript and TypeScript have patterns of their own)."""
-        pure = PurePosixPath(path)
-        suffix = pure.suffix.lower()
+        suffix = PurePosixPath(path).suffix.lower()
         if suffix in _ASSETS or not super().claims(path):
             return False
-        return not suffix or pure.parent.name != "scripts" or _OWN_PATTERNS(path)
+        return not suffix or not _in_scripts_folder_only(path)
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
@@ -403,9 +402,7 @@ class ScriptsDetector(Detector):
         first = file.text.split("\n", 1)[0]
         if first.startswith("#!") and not _SHELL_SHEBANG.search(first):
             return  # a python or node script with no extension
-        pure = PurePosixPath(file.path)
-        if not first.startswith("#!") and pure.parent.name == "scripts" and not pure.suffix and \
-                not _OWN_PATTERNS(file.path):
+        if not first.startswith("#!") and not PurePosixPath(file.path).suffix and _in_scripts_folder_only(file.path):
             return  # a scripts folder's README or data file: only a shebang says it is a shell script
         guards, arms = shell_guards(file.text), shell_arms(file.text)
         functions = shell_functions(file.text)
@@ -1121,5 +1118,11 @@ def common_tail(a: Sequence[str], b: Sequence[str]) -> int:
     return count
 
 
-# The detector's patterns but the scripts folder's catch-all: what claims a suffixed file there.
+# The detector's patterns but the scripts folder's catch-all.
 _OWN_PATTERNS = compile_globs(tuple(p for p in ScriptsDetector.patterns if p != _SCRIPTS_FOLDER))
+
+
+def _in_scripts_folder_only(path: str) -> bool:
+    """Whether only the scripts folder's catch-all claims this file: a suffixed one is then not read,
+    and one with no suffix only when its shebang names a shell."""
+    return PurePosixPath(path).parent.name == "scripts" and not _OWN_PATTERNS(path)
