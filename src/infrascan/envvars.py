@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from infrascan import redact
-from infrascan.catalog import DATA_STORE_CATEGORIES, PUBLIC_PREFIXES, Catalog, Tech, load_catalog
+from infrascan.catalog import DATA_STORE_CATEGORIES, ECOSYSTEMS, PUBLIC_PREFIXES, Catalog, Tech, load_catalog
 from infrascan.environments import env_from_name, normalise
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, code_list, text
 
@@ -372,10 +372,6 @@ def _dedupe(variables: list[Variable]) -> list[Variable]:
 _INBOUND = re.compile(r"(?:^|_)(?:INGRESS|INBOUND|INCOMING)(?:_|$)")
 
 
-# Where a selector's value may be a driver package (`DB_DRIVER=better-sqlite3`, `DB_CLIENT=mysql2`).
-_DRIVER_ECOSYSTEMS = ("npm", "pypi", "gem", "composer", "go")
-
-
 def engine_named(catalog: Catalog, value: str | None) -> Tech | None:
     """The data store a value names: by URL scheme (`postgres`), name or alias (`pgsql`, `MSSQL`),
     or driver package (homarr's `DB_DRIVER='better-sqlite3'`, SQLite's npm driver)."""
@@ -384,7 +380,7 @@ def engine_named(catalog: Catalog, value: str | None) -> Tech | None:
     if tech is None and word:
         tech = next((t for t, _, _ in catalog.mentions(word) if t.category in DATA_STORE_CATEGORIES), None)
     if tech is None and word and not any(c.isspace() for c in word):
-        found = (catalog.by_package(ecosystem, word) for ecosystem in _DRIVER_ECOSYSTEMS)
+        found = (catalog.by_package(ecosystem, word) for ecosystem in ECOSYSTEMS)
         tech = next((t for t in found if t is not None and t.category in DATA_STORE_CATEGORIES), None)
     return tech if tech is not None and tech.category in DATA_STORE_CATEGORIES else None
 
