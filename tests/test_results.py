@@ -165,8 +165,8 @@ def test_a_scan_rewrites_only_the_buckets_of_briefs_its_changes_fall_in(
     served: list[tuple[int, int]] = []
     original_run = Extractor.run
 
-    def run(self: Extractor, source, candidates, progress):  # type: ignore[no-untyped-def]
-        out = original_run(self, source, candidates, progress)
+    def run(self: Extractor, source, candidates, progress, write_later=False):  # type: ignore[no-untyped-def]
+        out = original_run(self, source, candidates, progress, write_later)
         served.append((len(self.from_briefs), len(candidates)))
         return out
 

@@ -250,9 +250,6 @@ class Extractor:
         self.briefs: dict[tuple[str, str, str], tuple[str, Any]] = {}
         # The candidates whose results the last run took from those briefs.
         self.from_briefs: set[str] = set()
-        # Whether what a run puts in the cache may wait for the scan's last write (Cache.store_aside)
-        # rather than be written when the run ends: set by a scan that reads none of it back before.
-        self.write_later = False
         self._detectors: dict[str, Detector] = {}  # by name: the detectors of those results
 
     def key(self, detector: Detector, path: str, blob: str) -> str:
@@ -304,7 +301,8 @@ class Extractor:
         could not name (modified in the work tree)."""
         return cand.entry.blob or self.named(cand.entry.path)
 
-    def run(self, source: RepoSource, candidates: list[Candidate], progress: Progress | None) -> Phase1Result:
+    def run(self, source: RepoSource, candidates: list[Candidate], progress: Progress | None,
+            write_later: bool = False) -> Phase1Result:
         """Phase 1 over these candidates. Everything the parent makes here (briefs taken, texts,
         cached and returned results) lives on through phase 2, and none of it forms garbage cycles:
         collections would only walk it again and again (on a warm monorepo scan they cost more than
@@ -312,18 +310,20 @@ class Extractor:
         made is left frozen when it resumes: the first collection after the pause would otherwise
         walk every object made meanwhile (0.14 s on a cold monorepo scan). The scan unfreezes it
         with what phase 2 made (`survivors_frozen`). Extraction in this process (small scans,
-        --jobs 1) collects as usual: parsers do make cycles."""
+        --jobs 1) collects as usual: parsers do make cycles. With `write_later`, what the run puts in
+        the cache waits for the scan's last write (Cache.store_aside), for a scan that reads none of
+        it back before."""
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return self._run(source, candidates, progress, collecting)
+            return self._run(source, candidates, progress, collecting, write_later)
         finally:
             if collecting:
                 gc.freeze()
                 gc.enable()
 
     def _run(self, source: RepoSource, candidates: list[Candidate], progress: Progress | None,
-             collecting: bool) -> Phase1Result:
+             collecting: bool, write_later: bool) -> Phase1Result:
         result = Phase1Result(Results(fetch=self._fetch))
         work = _Work(self.jobs, self.timeout, len(candidates), progress, collecting)
         pending: list[tuple[Candidate, list[Detector], str]] = []  # candidate, its detectors, blob
@@ -378,7 +378,7 @@ class Extractor:
                 result.results.put((det.name, cand.entry.path), value)
         if self.cache:
             result.cache_hits = self.cache.hits
-            if not self.write_later:
+            if not write_later:
                 # written now (0.1 s for a monorepo's 15,000 entries): a writer thread running through
                 # phase 2 would keep it from resolving a detector in a forked child (aside.py)
                 self.cache.flush()

@@ -107,9 +107,8 @@ def run_scan(source: RepoSource, config: Config, registry: Registry, progress: P
     # A first scan's results are written with its model, by the process that stores it while the
     # document renders (Cache.store_aside): 0.1 s off the single core between phase 1 and phase 2.
     # Not when phase 2 may have to run phase 1 again (the briefs' fallback below), which looks them up.
-    extractor.write_later = cutoff is not None and whole_key is not None and not extractor.briefs
-    phase1 = extractor.run(source, candidates, progress)
-    extractor.write_later = False
+    write_later = cutoff is not None and whole_key is not None and not extractor.briefs
+    phase1 = extractor.run(source, candidates, progress, write_later)
     if progress:
         progress(len(candidates), len(candidates), "")
     model: Model | None = None
