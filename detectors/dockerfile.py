@@ -182,6 +182,8 @@ class Stage:
     copied_from: list[str] = field(default_factory=list)
     # runtimes a RUN line installs from the distribution (`apk add nodejs`), with the line
     installs: list[tuple[str, int]] = field(default_factory=list)
+    # tools that build distribution packages a RUN line installs (`dnf install rpm-build`), with the line
+    packaging: list[tuple[str, int]] = field(default_factory=list)
 
     def known(self, env: bool = False, before: int | None = None) -> dict[str, str]:
         """The stage's own ARG values (those declared above line `before`), and with `env` its ENVs
@@ -193,18 +195,23 @@ class Stage:
 
 
 
-def _installed_runtimes(run: str) -> list[str]:
-    """The catalog runtimes a RUN line installs with the system package manager
-    (microservices-demo's currencyservice: `apk add --no-cache nodejs` on `alpine`)."""
+def _installed_packages(run: str) -> list[str]:
+    """The packages a RUN line installs with the system package manager."""
     if not SYSTEM_MANAGER_WORDS.search(run):  # most RUN lines install nothing this way: not split
         return []
+    commands = split_commands(run.replace("\\\n", " "))
+    return [package for command in commands for package in system_packages(command.text)]
+
+
+def _installed_runtimes(packages: list[str]) -> list[str]:
+    """The catalog runtimes among packages a RUN line installs (microservices-demo's currencyservice:
+    `apk add --no-cache nodejs` on `alpine`)."""
     catalog = load_catalog()
     found: list[str] = []
-    for command in split_commands(run.replace("\\\n", " ")):
-        for package in system_packages(command.text):
-            tech = catalog.by_os_package(package)
-            if tech is not None and tech.category == "runtime" and tech.id not in found:
-                found.append(tech.id)
+    for package in packages:
+        tech = catalog.by_os_package(package)
+        if tech is not None and tech.category == "runtime" and tech.id not in found:
+            found.append(tech.id)
     return found
 
 
@@ -390,8 +397,11 @@ class DockerfileDetector(Detector):
         elif name == "RUN":
             if (switch := _user_switch().search(value)) and not stage.switches:
                 stage.switches = (switch.group(1), line, "installs")
-            stage.installs.extend((tech, line) for tech in _installed_runtimes(value) if tech not in
+            packages = _installed_packages(value)
+            stage.installs.extend((tech, line) for tech in _installed_runtimes(packages) if tech not in
                                   {t for t, _ in stage.installs})
+            builders = _base_images()["package_builders"]
+            stage.packaging.extend((p, line) for p in dict.fromkeys(packages) if p in builders)
         elif name == "CMD":
             stage.cmd = (_exec_form(value), line)
         elif name == "ENV":
@@ -459,9 +469,15 @@ class DockerfileDetector(Detector):
             # listmonk's dev/app.Dockerfile is built by its development compose file, not by CI
             parts.append(" (a development image, by its name or folder)")
         chain = self._chain(stages, final)
+        # an image that builds distribution packages runs no service: its base is no runtime (miniflux's
+        # packaging/debian/Dockerfile installs devscripts on `golang:1-trixie`)
+        packaging = [(package, line) for stage in reversed(chain) for package, line in stage.packaging]
+        if packaging:
+            parts += [" (builds distribution packages: installs ", *code_list(dict.fromkeys(p for p, _ in packaging)),
+                      ")"]
         named_at = chain[-1]  # the stage whose FROM names the runtime image
         runtime_ref = named_at.image
-        described = self._describe_image(runtime_ref)
+        described = self._describe_image(runtime_ref) if not packaging else None
         tech_id = None
         # `FROM $BUILD_IMAGE`: the image its ARG defaults give "by default"; a build may pass another
         default: list[Part] = [" by default"] if named_at.written and "$" not in runtime_ref else []
@@ -518,7 +534,8 @@ class DockerfileDetector(Detector):
         # and the FROM, EXPOSE and USER lines the fact quotes
         exposed = self._inherit(stages, final, "expose_lines") or []
         quoted = {*exposed, *([user[1]] if user else []), *([switches[1]] if switches else []),
-                  *(stage.line for stage in builders[:3]), *(line for _, line in installs)}
+                  *(stage.line for stage in builders[:3]), *(line for _, line in installs),
+                  *(line for _, line in packaging)}
         lines = (final.line, named_at.line, *sorted(quoted))
         return Fact(
             "ci.build",
@@ -529,7 +546,8 @@ class DockerfileDetector(Detector):
             tech=tech_id,
             rank=40,
             order=(1, path),
-            attrs={"step": "Build container image", "runtime_image": runtime_ref,
+            attrs={"step": "Build container image", "runtime_image": runtime_ref if not packaging else "",
+                   "builds_packages": bool(packaging),
                    "copied_from": self._copied_images(stages, chain),
                    "installs": self._started(stages, final, [t for t, _ in installs])},
         )

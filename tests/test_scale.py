@@ -388,6 +388,28 @@ def test_a_component_runtime_is_not_its_development_dockerfile_s(tmp_path: Path)
     assert "| [engine](engine/) | Go 1.26 |" in table
 
 
+def test_a_component_that_builds_distribution_packages_has_no_runtime(tmp_path: Path) -> None:
+    """miniflux: packaging/debian's image installs devscripts on `golang:1-trixie` and packaging/rpm's
+    copies the binary a Go stage built into `rockylinux:9` with rpm-build: they make packages, and run
+    nothing a deployment runs."""
+    root = tmp_path / "repo"
+    write_tree(root, {"packaging/debian/Dockerfile": "FROM docker.io/golang:1-trixie AS build\n"
+                                                     "RUN apt-get update -q && \\\n"
+                                                     "    apt-get install -y -qq build-essential devscripts debhelper\n"
+                                                     "ADD . /src\nCMD [\"/src/packaging/debian/build.sh\"]\n",
+                      "packaging/rpm/Dockerfile": "FROM golang:1 AS build\nRUN make miniflux\nFROM rockylinux:9\n"
+                                                  "RUN dnf install -y rpm-build systemd-rpm-macros\n"
+                                                  "COPY --from=build /go/src/app/miniflux /root/rpmbuild/SOURCES/\n",
+                      "packaging/docker/Dockerfile": "FROM golang:1.25 AS build\nRUN go build\n"
+                                                     "FROM alpine:3.22\nCOPY --from=build /miniflux /usr/bin/\n"})
+    doc = generated(root)
+    table = doc[doc.index("<!-- infrascan:begin components -->"):doc.index("<!-- infrascan:end components -->")]
+    assert "| [packaging/docker](packaging/docker/) | Go 1.25 |" in table
+    # with nothing else found in them, they have no row
+    assert "[packaging/debian](packaging/debian/), [packaging/rpm](packaging/rpm/)." in table
+    assert "| [packaging/debian]" not in table and "| [packaging/rpm]" not in table
+
+
 def test_components_with_nothing_found_are_named_under_the_table_not_given_rows(tmp_path: Path) -> None:
     """openstatus: forty library packages made forty rows of dashes."""
     root = tmp_path / "repo"

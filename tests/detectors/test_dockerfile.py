@@ -69,6 +69,23 @@ def test_base_image_versions(dockerfile: str, expected: str) -> None:
     assert expected in build_text(dockerfile)
 
 
+def test_an_image_that_builds_distribution_packages_names_no_runtime() -> None:
+    """miniflux's packaging/debian/Dockerfile: a Go image with Debian's packaging tools is where the
+    .deb is made, not a Go runtime a service runs on. The line that installs them is cited."""
+    build = next(f for f in extract("FROM docker.io/golang:1-trixie AS build\n"
+                                    "RUN apt-get update -q && \\\n"
+                                    "    apt-get install -y -qq build-essential devscripts dh-make debhelper\n"
+                                    "CMD [\"/src/packaging/debian/build.sh\"]\n", "packaging/debian/Dockerfile").facts
+                 if f.field == "ci.build")
+    assert build.text == ("Container image from packaging/debian/Dockerfile (builds distribution packages: installs "
+                          "devscripts, dh-make, debhelper): base docker.io/golang:1-trixie; runs as root (no USER)")
+    assert build.tech is None and build.attrs["builds_packages"]
+    assert [e.line for e in build.evidence] == [1, 2]
+    # compiling a native extension needs build-essential and dpkg-dev: still a runtime image
+    assert "runtime Python 3.12" in build_text("FROM python:3.12-slim\n"
+                                               "RUN apt-get install -y build-essential dpkg-dev\n")
+
+
 def test_args_defined_after_the_first_from_do_not_resolve_from_lines() -> None:
     text = "FROM alpine AS a\nARG TAG=3.19\nFROM alpine:${TAG}\n"
     assert "alpine:${TAG}" in build_text(text)

@@ -484,8 +484,9 @@ class ViewBuilder:
         on (langfuse's web compiles a Go tool in a build stage and runs on Node.js); when it runs on
         a bare base (`distroless/static`, `scratch`: a compiled Go binary), any build step's runtime
         image. A final image the catalog knows as something else runs that, not the runtime of the
-        stage that built what it serves (nginx 1.31, not the Python that built the site)."""
-        every = [f for f in facts if f.field == "ci.build"]
+        stage that built what it serves (nginx 1.31, not the Python that built the site). An image that
+        builds distribution packages runs nothing (miniflux's packaging/rpm)."""
+        every = [f for f in facts if f.field == "ci.build" and not f.attrs.get("builds_packages")]
         # A development Dockerfile beside the one that ships runs what development needs (plane's admin
         # has Dockerfile.dev on Node.js and Dockerfile.admin served by nginx); one that builds on a bare
         # base still says what the program is written in (database-lab-engine's Go, whose only
