@@ -29,10 +29,11 @@ from typing import Any
 from infrascan.catalog import load_catalog
 from infrascan.commands import HEREDOC, SYSTEM_MANAGER_WORDS, argv, split_commands, system_packages
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, SourceFile
+from infrascan.environments import DEVELOPMENT, normalise
 from infrascan.envvars import Variable, VariableReader, public_suffix
 from infrascan.images import parse_image
 from infrascan.model import Code, Confidence, Evidence, Fact, Part, Severity, code_list, phrase_list, text
-from infrascan.source import development_dockerfile, near_folder
+from infrascan.source import development_dockerfile, near_folder, under_development_dir
 from infrascan.yamlload import load_table
 
 from .scripts import S6_INIT, Copy, Reached, StartResolver, argv_script, guard_meets
@@ -823,7 +824,8 @@ def _development_builders(ctx: ResolveContext) -> dict[str, list[Builder]]:
     """Per Dockerfile, the development compose services that build it."""
     out: dict[str, list[Builder]] = {}
     for record in ctx.records("compose.service"):
-        if record.data.get("build") and record.data.get("env") == "development":
+        env = record.data.get("env")  # as the compose file's name or folder writes it (`dev`)
+        if record.data.get("build") and env and normalise(env, ctx.config.environment_aliases) == DEVELOPMENT:
             out.setdefault(compose_dockerfile(record), []).append(
                 (record.path, str(record.data["service"]), record.line, record.data.get("user")))
     return out
@@ -833,10 +835,13 @@ def _with_builders(fact: Fact, builders: list[Builder]) -> Fact:
     """An image under a name of its own that a development compose file builds says so after its name
     (shlink's data/infra/php.Dockerfile is built by its compose file's `shlink_php`, and no workflow
     builds it): a reader tells the images of development from those a pipeline ships. Not said of
-    a development image by its name, which says so already."""
+    a development image by its name, which says so already. A directory's own Dockerfile is as likely
+    the one a pipeline ships, unless it sits in a folder for development work (BookStack's
+    dev/docker/Dockerfile, which its compose file builds)."""
     path = fact.evidence[0].path
-    if not builders or development_dockerfile(path) or posixpath.basename(path) in ("Dockerfile", "Containerfile"):
-        return fact  # a directory's own Dockerfile is as likely the one a pipeline ships
+    own = posixpath.basename(path) in ("Dockerfile", "Containerfile")
+    if not builders or development_dockerfile(path) or (own and not under_development_dir(path)):
+        return fact
     compose, service, line, user = builders[0]
     # the others counted by their files: hoppscotch's seven builders are in two compose files
     files = list(dict.fromkeys(b[0] for b in builders))

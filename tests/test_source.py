@@ -195,6 +195,8 @@ def test_example_paths() -> None:
     ("dev/app.Dockerfile", True),  # listmonk: named for nothing, kept in dev/
     (".devcontainer/Dockerfile", True), ("Dockerfile", False), ("docker/Dockerfile.prod", False),
     ("services/devices/Dockerfile", False),  # a word that only starts with "dev"
+    # Wiki.js: dev/ also holds the release image its workflow pushes; a dev container's folder counts at any depth
+    ("dev/build/Dockerfile", False), ("local/Dockerfile", True), (".devcontainer/app/Dockerfile", True),
 ])
 def test_development_dockerfiles(path: str, development: bool) -> None:
     assert development_dockerfile(path) is development

@@ -171,16 +171,25 @@ def is_within(path: str, folder: str) -> bool:
 # Words of a Dockerfile's name, and folder names, that say it builds an image for development work.
 _DEVELOPMENT_WORDS = frozenset({"dev", "development", "debug", "test", "local", "e2e"})
 _DEVELOPMENT_DIRS = frozenset({"dev", "development", "local", ".devcontainer", "devenv"})
+_DEV_CONTAINER_DIRS = frozenset({".devcontainer", "devenv"})
 
 
 def development_dockerfile(path: str) -> bool:
     """`Dockerfile.dev`, `dev.Dockerfile`, `Dockerfile-debug`, `dev/app.Dockerfile`: a Dockerfile named,
-    or kept in a folder named, for development work (listmonk's dev suite, lago's `Dockerfile.dev`)."""
+    or kept in a folder named, for development work (listmonk's dev suite, lago's `Dockerfile.dev`).
+    The folder is its own, or any above it for a dev container's: a `dev/` folder also holds what
+    a team builds its releases with (Wiki.js's dev/build/Dockerfile, which its workflow pushes)."""
     folder, _, name = path.rpartition("/")
     words = set(re.split(r"[.\-_]", name.lower()))
     if "dockerfile" in words and words & _DEVELOPMENT_WORDS:
         return True
-    return any(part.lower() in _DEVELOPMENT_DIRS for part in folder.split("/"))
+    parts = folder.lower().split("/")
+    return parts[-1] in _DEVELOPMENT_DIRS or any(part in _DEV_CONTAINER_DIRS for part in parts)
+
+
+def under_development_dir(path: str) -> bool:
+    """In a folder named for development work, at any depth (BookStack's dev/docker/Dockerfile)."""
+    return any(part.lower() in _DEVELOPMENT_DIRS for part in path.split("/")[:-1])
 
 
 @lru_cache(maxsize=65536)

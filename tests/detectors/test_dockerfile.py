@@ -353,6 +353,28 @@ def test_an_image_only_a_development_compose_file_builds_says_so(tmp_path: Path)
     assert "compose" not in built["Dockerfile"].text
 
 
+def test_an_image_in_a_development_folder_is_development_only_if_its_folder_or_a_compose_file_says_so(
+        tmp_path: Path) -> None:
+    # requarks/wiki: dev/build/Dockerfile is the release image its workflow pushes; dev/containers/Dockerfile
+    # is built by the compose file beside it, which is development's (`dev`, as its folder names it).
+    # BookStack: the root compose file builds dev/docker/Dockerfile.
+    scanned = scan_tree(tmp_path, {
+        "dev/build/Dockerfile": "FROM node:24-alpine\nUSER node\n",
+        "dev/containers/Dockerfile": "FROM node:24\n",
+        "dev/containers/docker-compose.yml": (
+            "services:\n  wiki:\n    build:\n      context: ../..\n      dockerfile: dev/containers/Dockerfile\n"),
+        "dev/app.Dockerfile": "FROM golang:1.26\n",  # listmonk: kept in dev/ itself
+    })
+    built = {f.evidence[0].path: f.text for f in facts_for(scanned.model, "ci.build")}
+    assert built["dev/build/Dockerfile"] == "Container image from dev/build/Dockerfile: runtime Node.js 24 " \
+                                            "(node:24-alpine); runs as node"
+    assert built["dev/containers/Dockerfile"].startswith(
+        "Container image from dev/containers/Dockerfile (built by the development compose file "
+        "dev/containers/docker-compose.yml, service wiki): runtime Node.js 24")
+    assert built["dev/app.Dockerfile"].startswith(
+        "Container image from dev/app.Dockerfile (a development image, by its name or folder)")
+
+
 def test_builders_in_several_development_compose_files_name_each_file(tmp_path: Path) -> None:
     # hoppscotch: prod.Dockerfile's seven builders are in two compose files; one was named for all
     build = "    build:\n      context: .\n      dockerfile: prod.Dockerfile\n"
