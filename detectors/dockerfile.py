@@ -548,9 +548,9 @@ class DockerfileDetector(Detector):
             rank=40,
             order=(1, path),
             attrs={"step": "Build container image", "runtime_image": runtime_ref if not packaging else "",
-                   "builds_packages": bool(packaging),
                    "copied_from": self._copied_images(stages, chain),
-                   "installs": self._started(stages, final, [t for t, _ in installs])},
+                   "installs": self._started(stages, final, [t for t, _ in installs]),
+                   **({"builds_packages": True} if packaging else {})},
         )
 
     def _started(self, stages: list[Stage], final: Stage, installed: list[str]) -> list[str]:
