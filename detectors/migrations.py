@@ -12,7 +12,7 @@ detector found a step that applies them, it says so, as a hint.
 A down step means: Alembic `downgrade()` with a body; Django operations that all have a reverse;
 Flyway `U<version>__` undo scripts; Liquibase `rollback` blocks or change types Liquibase reverses
 itself; Rails, Ecto and Phinx `down` or a reversible `change`; Knex, Kysely, Sequelize, TypeORM, EF Core,
-Laravel and Doctrine `down` methods with a body; golang-migrate `.down.sql` files; goose and dbmate down
+Laravel and Doctrine `down` methods with a body; golang-migrate `.down.sql` files; goose, sql-migrate and dbmate down
 sections that are not empty.
 """
 
@@ -90,6 +90,7 @@ DOWN_WORDS: dict[str, str] = {
     "golang-migrate": "a non-empty `.down.sql`",
     "sql-up-down": "a non-empty `.down.sql`",
     "goose": "a non-empty `-- +goose Down` section or a Go down function that does something",
+    "sql-migrate": "a non-empty `-- +migrate Down` section",
     "dbmate": "a non-empty `-- migrate:down` section",
     "liquibase": "a `rollback` block or a change type Liquibase reverses itself",
 }
@@ -105,6 +106,9 @@ RUNS_IN_APP: dict[str, str] = {
     # at start-up. Finding that call would mean reading every Go file, so it is said as a possibility.
     "goose": "a Go program of that module may apply them itself (goose.Up at start-up or in a command; "
     "Go source is not read to tell which)",
+    # and sql-migrate: fathom's datastore calls migrate.Exec(..., migrate.Up) whenever it opens the database
+    "sql-migrate": "a Go program of that module may apply them itself (migrate.Exec at start-up or in a "
+    "command; Go source is not read to tell which)",
     # knex too: dockge and uptime-kuma call knex.migrate.latest() as their server starts
     "knex": "a Node.js program of that package may apply them itself (knex.migrate.latest() at start-up; "
     "its source is not read to tell which)",
@@ -310,7 +314,7 @@ class MigrationsDetector(Detector):
         if tech is not None:
             out.facts.append(self._engine_hint(tech, "SQLAlchemy URL scheme ", scheme or "", file.path, line))
 
-    # SQL: Flyway, golang-migrate, goose, dbmate, Liquibase formatted SQL, plain numbered scripts
+    # SQL: Flyway, golang-migrate, goose, sql-migrate, dbmate, Liquibase formatted SQL, plain numbered scripts
 
     def _sql(self, file: SourceFile, out: Extraction) -> None:
         name = PurePosixPath(file.path).name
@@ -329,6 +333,10 @@ class MigrationsDetector(Detector):
             return
         if "-- +goose" in file.text:
             self._migration(out, file, "goose", _section_verdict(file.text, r"--\s*\+goose\s+Down", "-- +goose Down"))
+            return
+        if re.search(r"^--\s*\+migrate\s+Up\b", file.text, re.M):
+            self._migration(out, file, "sql-migrate",
+                            _section_verdict(file.text, r"--\s*\+migrate\s+Down", "-- +migrate Down"))
             return
         if re.search(r"^--\s*migrate:up", file.text, re.M):
             self._migration(out, file, "dbmate", _section_verdict(file.text, r"--\s*migrate:down", "-- migrate:down"))
@@ -1027,9 +1035,9 @@ def _section_verdict(source: str, marker: str, label: str) -> Verdict:
     if not match:
         return Verdict(False, f"no `{label}` section")
     rest = source[match.end() :]
-    following_up = re.search(r"--\s*(?:\+goose\s+Up|migrate:up)", rest)
+    following_up = re.search(r"--\s*(?:\+(?:goose|migrate)\s+Up|migrate:up)", rest)
     section = rest[: following_up.start()] if following_up else rest
-    section = re.sub(r"^--\s*\+goose\s+Statement(?:Begin|End)\s*$", "", section, flags=re.M)
+    section = re.sub(r"^--\s*\+(?:goose|migrate)\s+Statement(?:Begin|End)\s*$", "", section, flags=re.M)
     if _SQL_COMMENTS.sub("", section).strip():
         return Verdict(True)
     return Verdict(False, f"empty `{label}` section")

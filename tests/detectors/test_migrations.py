@@ -184,6 +184,31 @@ def test_goose_as_a_library_of_the_enclosing_module_may_apply_its_migrations(tmp
         "applies them was found (migrating a CI job's test database is not one)")
 
 
+def test_sql_migrate_sections_roll_back_and_its_library_may_apply_them(tmp_path: Path) -> None:
+    """usefathom/fathom: rubenv/sql-migrate files per engine with `-- +migrate Up`/`Down` sections (some
+    Down sections empty), applied by the program's datastore through the library. They were "SQL
+    scripts with no migration tool found and no down scripts"."""
+    module = "module github.com/usefathom/fathom\n\ngo 1.19\n\nrequire (\n\tgithub.com/rubenv/sql-migrate v1.2.0\n)\n"
+    files: dict[str, str | bytes] = {
+        "go.mod": module,
+        "pkg/datastore/sqlstore/migrations/mysql/1_initial_tables.sql": (
+            "-- +migrate Up\nCREATE TABLE users(id INT);\n\n-- +migrate Down\nDROP TABLE IF EXISTS users;\n"),
+        "pkg/datastore/sqlstore/migrations/mysql/2_add_column.sql": (
+            "-- +migrate Up\n-- +migrate StatementBegin\nALTER TABLE users ADD COLUMN name TEXT;\n"
+            "-- +migrate StatementEnd\n\n-- +migrate Down\n-- +migrate StatementBegin\n-- +migrate StatementEnd\n"),
+        "pkg/datastore/sqlstore/migrations/mysql/3_index.sql": "-- +migrate Up\nCREATE INDEX i ON users(id);\n",
+    }
+    scanned = scan_tree(tmp_path, files)
+    fact = rollback(scanned, "sql-migrate:pkg/datastore/sqlstore/migrations/mysql")
+    assert fact.text.startswith("sql-migrate: 1 of 3 migrations in pkg/datastore/sqlstore/migrations/mysql can be "
+                                "rolled back")
+    assert fact.text.endswith("2 cannot (first: 2_add_column.sql): empty -- +migrate Down section (1), "
+                             "no -- +migrate Down section (1)")
+    [hint] = unapplied(scanned)
+    assert "github.com/rubenv/sql-migrate is a runtime dependency in go.mod" in hint.text
+    assert "may apply them itself (migrate.Exec at start-up or in a command" in hint.text
+
+
 def test_knex_as_a_runtime_dependency_may_apply_its_migrations(tmp_path: Path) -> None:
     # louislam/dockge: knex is a dependency of the server's package.json, whose start-up calls
     # knex.migrate.latest(); the hint said no step applied the migrations
