@@ -159,6 +159,9 @@ def test_exporters_are_monitoring_not_the_database() -> None:
         ("apache/kafka:3.9.0", "3"),
         ("gcr.io/distroless/nodejs24-debian12:nonroot", "24"),  # the version in the name
         ("gcr.io/distroless/java17-debian12", "17"),
+        # paperless-ngx: uv's tags lead with uv's version and name the Python they carry
+        ("ghcr.io/astral-sh/uv:0.11.32-python3.12-trixie-slim", "3.12"),
+        ("ghcr.io/astral-sh/uv:python3.13-bookworm-slim", "3.13"),
     ],
 )
 def test_only_version_images_give_the_version(image: str, version: str | None) -> None:
@@ -166,6 +169,15 @@ def test_only_version_images_give_the_version(image: str, version: str | None) -
     assert found is not None
     tech, ref = found
     assert tech.version_of(ref) == version
+
+
+def test_an_image_that_carries_a_runtime_only_in_some_tags_is_that_runtime_only_in_those() -> None:
+    """uv's `debian` and version tags hold uv alone (copied into images with `COPY --from`)."""
+    catalog = load_catalog()
+    found = catalog.by_image("ghcr.io/astral-sh/uv:0.11.32-python3.12-trixie-slim")
+    assert found is not None and found[0].id == "python"
+    assert catalog.by_image("ghcr.io/astral-sh/uv:debian") is None
+    assert catalog.by_image("ghcr.io/astral-sh/uv:0.5") is None
 
 
 def test_mentions_finds_what_every_name_s_pattern_finds_without_the_literal_prefilter() -> None:

@@ -34,7 +34,9 @@ Entry keys:
   signals:
     images: image names (registry host only when not Docker Hub; no tag); a trailing * matches every
     name that starts so, and a version right after that start is the image's version
-    (`gcr.io/distroless/nodejs*`: `nodejs24-debian12` runs Node.js 24)
+    (`gcr.io/distroless/nodejs*`: `nodejs24-debian12` runs Node.js 24); `name:tag-glob` matches
+    that image only with such a tag (uv's images carry Python only in tags that name it:
+    `ghcr.io/astral-sh/uv:*python*`), before any other
     env_names: exact variable names; env_prefixes: name prefixes matched on whole `_` tokens at
     the start; env_words: token sequences matched anywhere (distinctive vendor names)
     url_schemes, rails_adapters (`adapter:` values of Rails' config/database.yml), hosts (host
@@ -210,6 +212,7 @@ class Catalog:
         self.techs: dict[str, Tech] = {}
         self._images: dict[str, Tech] = {}
         self._image_globs: list[tuple[str, Tech]] = []
+        self._tagged_images: list[tuple[str, str, Tech]] = []  # (name, tag glob, tech)
         self._env_names: dict[str, Tech] = {}
         self._env_prefixes: list[tuple[tuple[str, ...], Tech]] = []
         self._env_words: list[tuple[tuple[str, ...], Tech]] = []
@@ -277,7 +280,10 @@ class Catalog:
                 self._store_words.setdefault(word.lower().replace(" ", ""), tech)
         sig = tech.signals
         for image in sig.get("images", []):
-            if image.endswith("*"):
+            name, colon, tags = image.rpartition(":")
+            if colon and "/" not in tags:
+                self._tagged_images.append((name.lower(), tags.lower(), tech))
+            elif image.endswith("*"):
                 self._image_globs.append((image[:-1], tech))
             else:
                 self._images.setdefault(image.lower(), tech)
@@ -344,6 +350,9 @@ class Catalog:
         image = parse_image(ref) if isinstance(ref, str) else ref
         if image is None:
             return None
+        for name, tags, tech in self._tagged_images:
+            if image.name.lower() == name and fnmatch.fnmatchcase(image.tag.lower(), tags):
+                return tech, image
         for key in (image.name, image.repository):
             if key in self._images:
                 return self._images[key], image
