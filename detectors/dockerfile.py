@@ -614,8 +614,12 @@ class DockerfileDetector(Detector):
         file has several such targets; one statement for the targets that run the same check."""
         used = {s.parent for s in stages if s.parent} | {ref for s in stages for ref in s.copied_from}
         # a FROM that build arguments choose (`FROM ${BASE}-base`, `build_${TARGETARCH}`) may build on
-        # any stage its pattern matches: those are bases to choose from, not targets
-        chosen = [_reference_pattern(s.written) for s in stages if "$" in s.written]
+        # any stage its pattern matches: those are bases to choose from, not targets. A reference that
+        # is an argument alone chooses a stage only when its default names one: uptime-kuma's
+        # `FROM $BASE_IMAGE AS release` defaults to an image, and matched every stage.
+        aliases = {s.alias for s in stages if s.alias}
+        chosen = [_reference_pattern(s.written) for s in stages if "$" in s.written
+                  and (VARIABLE_REF.sub("", s.written) or s.image in aliases)]
         targets = [s for s in stages if s is final or not (
             {s.alias, str(s.index)} & used or any(p.fullmatch(s.alias or "") for p in chosen))]
         checks: dict[str, list[tuple[Stage, int]]] = {}

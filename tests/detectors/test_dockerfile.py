@@ -240,6 +240,18 @@ def test_the_healthchecks_of_every_target_are_named_by_stage() -> None:
                            "deploy.rollback.verify") == ["Container HEALTHCHECK in Dockerfile: curl -f http://localhost/"]
 
 
+def test_a_from_that_is_an_image_argument_alone_chooses_no_stage() -> None:
+    # louislam/uptime-kuma docker/dockerfile: `FROM $BASE_IMAGE AS release` (an image by default) checks
+    # health, `rootless` builds on it; the last stage uploads an artifact. The argument's pattern matched
+    # every stage as a base to choose from, so no target was left and no check was found.
+    text = ("ARG BASE_IMAGE=louislam/uptime-kuma:base2\nFROM louislam/uptime-kuma:base2 AS build\nRUN npm ci\n"
+            "FROM $BASE_IMAGE AS release\nHEALTHCHECK --interval=60s CMD extra/healthcheck\n"
+            "CMD [\"node\", \"server/server.js\"]\nFROM release AS rootless\nUSER node\n"
+            "FROM louislam/uptime-kuma:base2 AS upload-artifact\nRUN tar -zcvf dist.tar.gz dist\n")
+    assert facts_for_field(extract(text), "deploy.rollback.verify") == [
+        "Container HEALTHCHECK in Dockerfile (stage rootless): extra/healthcheck"]
+
+
 def test_healthcheck_none_switches_the_check_off() -> None:
     text = "FROM node:20 AS base\nHEALTHCHECK CMD curl -f http://localhost/\nFROM base\nHEALTHCHECK NONE\n"
     assert facts_for_field(extract(text), "deploy.rollback.verify") == []
