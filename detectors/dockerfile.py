@@ -147,6 +147,21 @@ def _reference_pattern(written: str) -> re.Pattern[str]:
     return re.compile("".join([*pieces, re.escape(written[at:])]), re.I)
 
 
+def _targets(stages: list[Stage], final: Stage) -> list[Stage]:
+    """The images a Dockerfile builds: its last stage, and every stage no other builds on or copies
+    from, which only a build's `--target` makes."""
+    used = {s.parent for s in stages if s.parent} | {ref for s in stages for ref in s.copied_from}
+    # a FROM that build arguments choose (`FROM ${BASE}-base`, `build_${TARGETARCH}`) may build on
+    # any stage its pattern matches: those are bases to choose from, not targets. A reference that
+    # is an argument alone chooses a stage only when its default names one: uptime-kuma's
+    # `FROM $BASE_IMAGE AS release` defaults to an image, and matched every stage.
+    aliases = {s.alias for s in stages if s.alias}
+    chosen = [_reference_pattern(s.written) for s in stages if "$" in s.written
+              and (VARIABLE_REF.sub("", s.written) or s.image in aliases)]
+    return [s for s in stages if s is final or not (
+        {s.alias, str(s.index)} & used or any(p.fullmatch(s.alias or "") for p in chosen))]
+
+
 def secret_build_arg(name: str) -> bool:
     """`ARG NPM_TOKEN` is a credential baked into the image history; `ARG NEXT_PUBLIC_PR_AUTHOR` is not."""
     bare, public = public_suffix(name)
@@ -470,6 +485,13 @@ class DockerfileDetector(Detector):
             # listmonk's dev/app.Dockerfile is built by its development compose file, not by CI
             parts.append(" (a development image, by its name or folder)")
         chain = self._chain(stages, final)
+        # what the file builds by default, when a build's `--target` may build others (uptime-kuma's
+        # last stage uploads an artifact; `rootless` and `pr-test2` are images)
+        # (those that start something: a stage left unused, a tool built for nothing, is no image to ship)
+        others = [s.alias or str(s.index + 1) for s in _targets(stages, final) if s is not final
+                  and any(self._inherit(stages, s, attr) for attr in ("cmd", "entrypoint"))]
+        if others and final.alias:
+            parts += [" (last stage ", Code(final.alias), "; other targets ", *code_list(others), ")"]
         # an image that builds distribution packages runs no service: its base is no runtime (miniflux's
         # packaging/debian/Dockerfile installs devscripts on `golang:1-trixie`)
         packaging = [(package, line) for stage in reversed(chain) for package, line in stage.packaging]
@@ -612,16 +634,7 @@ class DockerfileDetector(Detector):
         no other builds on or copies from, which only a build's `--target` makes (karakeep's `aio`
         and `web` check `/api/health`; its last stage, `mcp`, has none). Named by stage when the
         file has several such targets; one statement for the targets that run the same check."""
-        used = {s.parent for s in stages if s.parent} | {ref for s in stages for ref in s.copied_from}
-        # a FROM that build arguments choose (`FROM ${BASE}-base`, `build_${TARGETARCH}`) may build on
-        # any stage its pattern matches: those are bases to choose from, not targets. A reference that
-        # is an argument alone chooses a stage only when its default names one: uptime-kuma's
-        # `FROM $BASE_IMAGE AS release` defaults to an image, and matched every stage.
-        aliases = {s.alias for s in stages if s.alias}
-        chosen = [_reference_pattern(s.written) for s in stages if "$" in s.written
-                  and (VARIABLE_REF.sub("", s.written) or s.image in aliases)]
-        targets = [s for s in stages if s is final or not (
-            {s.alias, str(s.index)} & used or any(p.fullmatch(s.alias or "") for p in chosen))]
+        targets = _targets(stages, final)
         checks: dict[str, list[tuple[Stage, int]]] = {}
         for stage in targets:
             health = self._inherit(stages, stage, "healthcheck")

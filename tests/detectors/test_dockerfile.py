@@ -250,6 +250,12 @@ def test_a_from_that_is_an_image_argument_alone_chooses_no_stage() -> None:
             "FROM louislam/uptime-kuma:base2 AS upload-artifact\nRUN tar -zcvf dist.tar.gz dist\n")
     assert facts_for_field(extract(text), "deploy.rollback.verify") == [
         "Container HEALTHCHECK in Dockerfile (stage rootless): extra/healthcheck"]
+    # the image statement is the last stage's, which a build makes without `--target`: it says so
+    assert build_text(text).startswith("Container image from Dockerfile (last stage upload-artifact; other targets "
+                                       "rootless): base louislam/uptime-kuma:base2")
+    assert build_text("FROM node:24 AS build\nRUN make\nFROM node:24-slim AS app\nCOPY --from=build /a /a\n") == \
+        "Container image from Dockerfile: runtime Node.js 24 (node:24-slim); build stages node:24; runs as root " \
+        "(no USER)"
 
 
 def test_healthcheck_none_switches_the_check_off() -> None:
