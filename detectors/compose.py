@@ -629,7 +629,8 @@ class ComposeDetector(Detector):
         # the first mapping's line (linkwarden's `3000:3000` sits under `ports:`), which the URL is read from
         line = ports.line_of(0) if isinstance(ports, YList) and ports else line_of(svc, "ports", svc_line)
         host = first_host_port(specs)
-        local_url = bool(app_service and host and env in _LOCAL_STACKS)
+        # the environment as the file's name writes it (uptime-kuma's docker-compose-dev.yml: `dev`)
+        local_url = bool(app_service and host and env and normalise(env) in _LOCAL_STACKS)
         if not (local_url and len(specs) == 1):
             # one port that the URL below states already is not said twice (spliit's `3000:3000`)
             out.facts.append(

@@ -846,3 +846,11 @@ def test_a_service_built_here_that_names_a_tool_gives_no_application_url(tmp_pat
 )
 def test_compose_interpolation(value: str, expected: str) -> None:
     assert substitute(value) == expected
+
+
+def test_a_development_compose_file_named_dev_gives_the_local_url() -> None:
+    # louislam/uptime-kuma's docker/docker-compose-dev.yml: its environment is written `dev`, compared
+    # as written with the local stacks' names it gave no URL
+    text = "services:\n  app:\n    build: .\n    ports:\n      - \"3001:3001\"\n"
+    shown = [f.text for f in DETECTOR.extract(SourceFile("docker/docker-compose-dev.yml", text)).facts]
+    assert "http://localhost:3001 (local) from compose service app ports" in shown
