@@ -197,6 +197,8 @@ def test_example_paths() -> None:
     ("services/devices/Dockerfile", False),  # a word that only starts with "dev"
     # Wiki.js: dev/ also holds the release image its workflow pushes; a dev container's folder counts at any depth
     ("dev/build/Dockerfile", False), ("local/Dockerfile", True), (".devcontainer/app/Dockerfile", True),
+    # cloud workspaces: excalidraw's CodeSandbox image made its root component "Node.js 24", not nginx
+    (".codesandbox/Dockerfile", True), (".gitpod.Dockerfile", True),
 ])
 def test_development_dockerfiles(path: str, development: bool) -> None:
     assert development_dockerfile(path) is development

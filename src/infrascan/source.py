@@ -169,9 +169,10 @@ def is_within(path: str, folder: str) -> bool:
 
 
 # Words of a Dockerfile's name, and folder names, that say it builds an image for development work.
-_DEVELOPMENT_WORDS = frozenset({"dev", "development", "debug", "test", "local", "e2e"})
-_DEVELOPMENT_DIRS = frozenset({"dev", "development", "local", ".devcontainer", "devenv"})
-_DEV_CONTAINER_DIRS = frozenset({".devcontainer", "devenv"})
+# `.gitpod.Dockerfile` and `.codesandbox/Dockerfile` are the images of cloud development workspaces
+_DEVELOPMENT_WORDS = frozenset({"dev", "development", "debug", "test", "local", "e2e", "gitpod"})
+_DEVELOPMENT_DIRS = frozenset({"dev", "development", "local", ".devcontainer", "devenv", ".codesandbox"})
+_DEV_CONTAINER_DIRS = frozenset({".devcontainer", "devenv", ".codesandbox"})
 
 
 def development_dockerfile(path: str) -> bool:
