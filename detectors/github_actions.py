@@ -141,6 +141,7 @@ class Knowledge:
     migrate_scripts: re.Pattern[str]
     test_scripts: re.Pattern[str]
     not_test_scripts: re.Pattern[str]
+    check_commands: re.Pattern[str]
     compose_up: re.Pattern[str]
     runner_stores: re.Pattern[str]
     test_jobs: re.Pattern[str]
@@ -2153,8 +2154,11 @@ class Expander:
         where = (record.path, record.line) if record else None
         commands = record.data.get("commands", []) if record is not None else None
         placeholder = bool(commands) and all(_NO_OP.match(str(c["command"])) for c in commands or [])
+        # excalidraw's `test:code` is `eslint ...` and `test:other` is `yarn prettier --list-different`:
+        # named for tests, they only check code
+        checks = bool(commands) and all(self.know.check_commands.search(str(c["command"])) for c in commands or [])
         if not any(f.kind not in ("services", "promote") for f in out) and self.know.test_scripts.search(script) \
-                and not self.know.not_test_scripts.search(script) and not placeholder:
+                and not self.know.not_test_scripts.search(script) and not placeholder and not checks:
             level = _level_by_name("unit", script) or "unit"
             out.append(Found("test", "", display, path, line, level, None, display, where, inferred=True))
         elif not out and self.know.migrate_scripts.search(script):

@@ -2478,6 +2478,19 @@ def test_a_script_that_prepares_tests_is_not_a_test_run(tmp_path_factory: pytest
     assert len(said) == 1 and said[0].startswith("npm run test:unit")
 
 
+def test_a_script_named_for_tests_that_only_checks_code_is_not_a_test_run(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """excalidraw's lint job runs `yarn test:code` (`eslint ...`) and `yarn test:other` (`yarn prettier
+    --list-different`): both were listed as its unit tests, by their names."""
+    workflow = ("on: pull_request\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - run: |\n          yarn test:other\n          yarn test:code\n          yarn test:app\n")
+    package = ('{"scripts": {"test:code": "eslint --max-warnings=0 --ext .js,.ts,.tsx .", '
+               '"test:other": "yarn prettier --list-different", "test:app": "run-my-tests"}}\n')
+    scanned = scan(tmp_path_factory, "checks", {".github/workflows/lint.yml": workflow, "package.json": package})
+    said = [f.text for level in ("unit", "integration", "e2e") for f in ours(scanned, f"ci.test.{level}")]
+    assert len(said) == 1 and said[0].startswith("yarn test:app")
+
+
 def test_a_called_workflow_s_environment_is_read_in_the_job_not_in_its_local_action(
         tmp_path_factory: pytest.TempPathFactory) -> None:
     """flagsmith's production and staging workflows call one reusable ECS deploy with `environment:
