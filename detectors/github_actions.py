@@ -1452,6 +1452,8 @@ _GLOB_CHARS = re.compile(r"[*?\[]")
 _PROD = re.compile(r"(?:^|\s)--prod\b|^true$")
 _OUTPUT_NAME = re.compile(r"(?:^|,)\s*name=([^,\s]+)")
 _OUTPUT_PUSH = re.compile(r"(?:^|,)\s*push=true\b")
+# buildx's local and tar exporters write the build's files, not an image: `type=local,dest=./out`
+_EXPORTED = re.compile(r"^\s*type=(?P<type>local|tar)\b(?:.*?(?:^|,)\s*dest=(?P<dest>[^,\n]+))?")
 _STEP_OUTPUT = re.compile(r"steps\.([\w-]+)\.outputs\.")
 _IMAGE_SEPARATOR = re.compile(r"[,\n]")
 _EXPRESSION_LOGIC = re.compile(r"&&|\|\||==|!=")
@@ -1923,6 +1925,9 @@ class Expander:
             found = Found(kind, spec.tool, name, run.path, line, spec.level, spec.target)
             found.detail = self._action_detail(spec, with_, resolved.lookup)
             found.inferred = spec.inferred
+            exported = _EXPORTED.search(_value_of(spec, with_, "outputs")) if kind == "build" else None
+            if exported:  # navidrome's `outputs: type=local,dest=./output/...`: binaries, no image
+                found.detail["exports"] = exported.group("dest") or exported.group("type")
             if spec.makes and kind == "build":
                 found.detail["makes"] = _made(spec, with_)
             if kind in ("build", "push", "meta", "deploy"):
@@ -3255,7 +3260,13 @@ class FactBuilder:
             verb = ["built"] if built else ["pushed", *([" to ", *_registry_parts(registries)] if registries else [])]
             where = [v for f in finds for v in f.detail.get("file", []) or f.detail.get("context", [])]
             where = [w for w in dict.fromkeys(where) if _literal(w, shell=False)]
-            if images:
+            exports = [str(f.detail["exports"]) for f in finds if f.detail.get("exports")]
+            if built and exports and not images and not pushed:
+                parts = ["Files built with ", *self.how(finds[0])]
+                if where:
+                    parts += [" (", Code(where[0]), *self._targets(finds), ")"]
+                parts += [", exported to ", Code(exports[0]), " (no image)"]
+            elif images:
                 parts = ["Docker image ", *code_list(images, 3),
                          " (and tags set at run time)" if also_runtime else "", " ", *verb]
             else:

@@ -2491,6 +2491,25 @@ def test_a_script_named_for_tests_that_only_checks_code_is_not_a_test_run(
     assert len(said) == 1 and said[0].startswith("yarn test:app")
 
 
+def test_a_build_exported_as_files_is_no_image(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """navidrome cross-compiles its binaries with build-push-action's local exporter (`outputs:
+    type=local,dest=./output/${{ env.PLATFORM }}`, target `binary`, FROM scratch): it was a Docker image built."""
+    workflow = ("on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - uses: docker/build-push-action@v7\n        with:\n          file: Dockerfile\n"
+                "          target: binary\n          outputs: |\n"
+                "            type=local,dest=./output/${{ env.PLATFORM }}\n"
+                "      - uses: docker/build-push-action@v7\n        with:\n          file: Dockerfile\n"
+                "          outputs: type=tar,dest=image.tar\n")
+    scanned = scan(tmp_path_factory, "exported", {".github/workflows/build.yml": workflow,
+                                                  "Dockerfile": "FROM golang:1.26 AS build\nFROM scratch AS binary\n"})
+    built = [f.text for f in ours(scanned, "ci.build") if "build-push-action" in f.text]
+    assert built == [
+        "Files built with docker/build-push-action (Dockerfile, target binary), exported to "
+        "./output/${{ env.PLATFORM }} (no image) in job build (build.yml), on every push",
+        "Files built with docker/build-push-action (Dockerfile), exported to image.tar (no image) in job build "
+        "(build.yml), on every push"]
+
+
 def test_a_called_workflow_s_environment_is_read_in_the_job_not_in_its_local_action(
         tmp_path_factory: pytest.TempPathFactory) -> None:
     """flagsmith's production and staging workflows call one reusable ECS deploy with `environment:
