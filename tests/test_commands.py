@@ -334,6 +334,26 @@ ROWS: list[tuple[str, str]] = [
     ('goose up-by-one', 'migrate:goose'),
     # pressly/goose: README.md (env-based)
     ('GOOSE_DRIVER=postgres GOOSE_DBSTRING="$DATABASE_URL" goose up', 'migrate:goose'),
+    # ---- sql-migrate (rubenv/sql-migrate) ---------------------------------------------------------
+    # a deploy script: stop the service, upload the binary, start it, migrate
+    ('sql-migrate up -config=devops/dbconfig.yml -env=production', 'migrate:sql-migrate'),
+    # a Makefile target run from the migration folder
+    ('sql-migrate up -env=local', 'migrate:sql-migrate'),
+    # a Dockerfile building the app image
+    ('sql-migrate up -env production', 'migrate:sql-migrate'),
+    # a Makefile with the tool vendored under tools/
+    ('./tools/sql-migrate up', 'migrate:sql-migrate'),
+    # a README: in the compose service of the app
+    ('docker-compose exec gqlgen-example sql-migrate up', 'migrate:sql-migrate'),
+    # a Makefile's dry run, and the tool's own help: they apply nothing
+    ('sql-migrate up -config=dbconfig.yml -env=development -dryrun', ''),
+    ('sql-migrate status -env=$(ENV)', ''),
+    # Makefiles' rollback targets
+    ('sql-migrate down -config $(MIGRATIONS_CONFIG)', 'migrate-rollback:sql-migrate'),
+    ('sql-migrate down -limit=0', 'migrate-rollback:sql-migrate'),
+    ('sql-migrate down -env=$(ENV)', 'migrate-rollback:sql-migrate'),
+    ('./tools/sql-migrate down', 'migrate-rollback:sql-migrate'),
+    ('sql-migrate down -config=migrations/dbconfig.yml -env=development', 'migrate-rollback:sql-migrate'),
     # ---- dbmate ------------------------------------------------------------------------------------
     # amacneil/dbmate: README.md
     ('dbmate up', 'migrate:dbmate'),
