@@ -196,6 +196,23 @@ def test_an_indirect_monitoring_library_is_no_monitoring_tool(tmp_path: Path) ->
     assert [f.tech for f in facts_for(scanned.model, "mon.tools")] == ["sentry"]
 
 
+def test_opentelemetry_sdks_of_dotnet_and_rust_are_monitoring(tmp_path: Path) -> None:
+    # dotnet/eShop's ServiceDefaults and the OpenTelemetry demo's cart service (.NET), its shipping
+    # service (Rust): the performance monitoring line said no SDK was found
+    scanned = scan_tree(tmp_path, {
+        "src/ServiceDefaults/ServiceDefaults.csproj": (
+            '<Project Sdk="Microsoft.NET.Sdk">\n  <ItemGroup>\n'
+            '    <PackageReference Include="OpenTelemetry.Exporter.OpenTelemetryProtocol" />\n'
+            '    <PackageReference Include="OpenTelemetry.Instrumentation.AspNetCore" />\n'
+            '  </ItemGroup>\n</Project>\n'),
+        "src/shipping/Cargo.toml": '[package]\nname = "shipping"\n\n[dependencies]\nopentelemetry_sdk = "0.31"\n',
+    })
+    found = sorted(f.text for f in facts_for(scanned.model, "mon.performance"))
+    assert found[0].startswith(
+        "OpenTelemetry SDK OpenTelemetry.Exporter.OpenTelemetryProtocol in ServiceDefaults.csproj")
+    assert any(t.startswith("OpenTelemetry SDK opentelemetry_sdk in Cargo.toml") for t in found)
+
+
 def test_pom_gradle_csproj_cargo_mix_composer() -> None:
     pom = extract("pom.xml")
     assert "sentry" not in pom  # inside an XML comment
