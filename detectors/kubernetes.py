@@ -658,7 +658,9 @@ def _timing(obj: dict[str, Any]) -> tuple[str, str]:
             "SyncFail": "when a sync fails",
         }[argo]
         return f"Argo CD {argo} hook Job", phrase
-    return "Kubernetes Job", "applied with the workloads (nothing orders it before the new pods)"
+    # what is known is the Job's own: the workloads may still wait for it (grafana/oncall's pods have
+    # an init container that loops on `manage.py migrate --check`)
+    return "Kubernetes Job", "applied with the workloads (no hook orders it before the new pods)"
 
 
 def _named(obj: dict[str, Any]) -> tuple[Part, ...]:

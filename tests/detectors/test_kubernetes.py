@@ -109,6 +109,18 @@ def test_migrations_init_container_and_argocd_presync_hook(shop: Scanned) -> Non
     assert hook.confidence is Confidence.DECLARED
 
 
+def test_a_migration_job_without_a_hook_says_no_hook_orders_it(tmp_path: Path) -> None:
+    # grafana/oncall's migrate Job (its hook is off by default) runs beside workloads whose init
+    # container waits for the migrations: "nothing orders it" said more than the Job shows
+    scanned = scan_tree(tmp_path, {"k8s/migrate.yaml": (
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - name: migrate\n          image: acme/app:1.0\n"
+        "          command: [python, manage.py, migrate]\n      restartPolicy: Never\n")})
+    [job] = facts_for(scanned.model, "deploy.migration.strategy")
+    assert job.text == ("Kubernetes Job migrate runs python manage.py migrate applied with the workloads "
+                        "(no hook orders it before the new pods) in k8s/migrate.yaml")
+
+
 def test_argocd_automated_and_manual_sync(shop: Scanned) -> None:
     automated = one(facts_for(shop.model, "ci.deploy.automated"), "web-prod")
     assert "(prune, self-heal)" in automated.text
