@@ -54,6 +54,7 @@ from infrascan.escape import code_safe
 from infrascan.images import ImageRef
 from infrascan.model import (
     BY_DESIGN,
+    CALLED_UNIT,
     UNDESCRIBED_DEPLOY,
     Code,
     Confidence,
@@ -3422,8 +3423,8 @@ class FactBuilder:
                 if run.top not in group["tops"]:
                     group["tops"].append(run.top)
         facts = [self._test_fact(g) for g in groups.values()]
-        return facts + [self._database_suite_hint(g, f) for g, f in zip(groups.values(), facts, strict=True)
-                        if g["by_design"]]
+        return facts + [self._database_suite_hint(g, f, g["by_design"]) for g, f in
+                        zip(groups.values(), facts, strict=True) if g["by_design"]]
 
     def _started(self, services: list[Found]) -> tuple[Part, ...]:
         """`databases started by `cmd`, `cmd``: the steps before a test that start what it uses; beyond
@@ -3435,7 +3436,7 @@ class FactBuilder:
         what = "containers" if all(self.know.compose_up.search(c) for c in starts) else "databases"
         return (f"{what} started by ", *code_list([_short(c, 80) for c in starts], 3))
 
-    def _database_suite_hint(self, group: dict[str, Any], fact: Fact) -> Fact:
+    def _database_suite_hint(self, group: dict[str, Any], fact: Fact, why: str) -> Fact:
         """A lead for the integration field when a suite runs beside database services but counts as
         unit tests because its runner makes a test database on every run (netbox's Django suite with
         PostgreSQL and Redis, solidtime's `php artisan test`): a reader who sees the integration
@@ -3449,7 +3450,7 @@ class FactBuilder:
         return Fact(
             "ci.test.integration",
             text(name, " in job ", Code(run.job["id"]), " (", Code(_file(run.path)), ") runs with ", *services,
-                 BY_DESIGN),
+                 why),
             Confidence.HINT,
             fact.evidence,
             item=f"{fact.item}:database",
@@ -3493,11 +3494,12 @@ class FactBuilder:
                 ),
             )
 
-    def _level(self, run: JobRun, step: StepRun, found: Found) -> tuple[str, bool]:
-        """The suite's level, and whether only its runner's own test database kept it from being
-        integration tests (a database service beside it)."""
+    def _level(self, run: JobRun, step: StepRun, found: Found) -> tuple[str, str]:
+        """The suite's level, and why a database service beside it did not make it integration
+        tests ("" when none is beside it, or it is): its runner's own test database, or the team's
+        name for the job."""
         level = found.level or "unit"
-        by_design = False
+        by_design = ""
         if level in ("unit", None):
             named = _level_by_name(
                 None,
@@ -3512,7 +3514,8 @@ class FactBuilder:
                 run.workflow["name"],
             )
             said_unit = called_unit(step.step["name"], run.job["id"], run.job["name"])
-            beside = bool(self.has_store_service(run) or self.services_before(run, step)) and not said_unit
+            stores = bool(self.has_store_service(run) or self.services_before(run, step))
+            beside = stores and not said_unit
             if named:
                 level = named
             elif beside and not found.detail.get("own_database"):
@@ -3522,7 +3525,8 @@ class FactBuilder:
                 level = "integration"
             elif run.ephemeral and self.environment_before(run, step):
                 level = "e2e"
-            by_design = beside and not named and level == "unit"
+            if not named and level == "unit" and stores:
+                by_design = BY_DESIGN if beside else CALLED_UNIT
         return level, by_design
 
     @staticmethod

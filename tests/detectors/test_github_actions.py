@@ -1604,6 +1604,12 @@ def test_tests_the_team_calls_unit_tests_stay_unit_beside_a_database(tmp_path_fa
         + "  api:\n" + job.format(name="Run tests"))})
     assert one(ours(scanned, "ci.test.unit"), "pytest in job unit_tests")
     assert one(ours(scanned, "ci.test.integration"), "pytest in job api")
+    # grafana/oncall's `unit-test-backend-mysql-rabbitmq`: the integration gap, which says it looked
+    # for tests with database services, names the job and why it is not there
+    hint = one(ours(scanned, "ci.test.integration"), "pytest in job unit_tests")
+    assert hint.confidence is Confidence.HINT
+    assert hint.text == ("pytest in job unit_tests (ci.yml) runs with services PostgreSQL 16 (postgres:16); its job "
+                         "calls them unit tests, and infrascan counts them so")
 
 
 def test_checks_after_the_deploy_workflow_verify_it(envs: Scanned) -> None:
