@@ -46,6 +46,7 @@ from infrascan.envvars import is_placeholder_host, selects_test
 from infrascan.images import parse_image
 from infrascan.model import (
     BY_DESIGN,
+    CALLED_UNIT,
     Code,
     Confidence,
     Evidence,
@@ -1242,8 +1243,10 @@ class FactWriter:
                 continue
             seen.add((step.tool, level))
             out.append(self._test_fact(job, level, step.tool, step.command, [step.where, job.where], step.index))
-            if level == "unit" and step.detail.get("own_database") and self._level(job, "unit") == "integration":
-                out.append(self._database_suite_hint(job, step.tool, step.command, [step.where, job.where], step.index))
+            why = self._unit_beside_stores(job, level, bool(step.detail.get("own_database")))
+            if why:
+                out.append(self._database_suite_hint(job, step.tool, step.command, [step.where, job.where], step.index,
+                                                     why))
         if not out and not job.deploys and not self._around_tests(job):
             report = self._junit(job)
             if report is not None:
@@ -1263,15 +1266,28 @@ class FactWriter:
         first = command.split()[0].rsplit("/", 1)[-1] if command else ""
         return text(tool, " (", Code(command), ")") if command and first != tool else (Code(command or tool),)
 
-    def _database_suite_hint(self, job: Job, tool: str, command: str, evidence: list[Where], step: int) -> Fact:
+    def _unit_beside_stores(self, job: Job, level: str, own_database: bool) -> str:
+        """Why a suite at the unit level beside database services is not an integration test: its
+        runner makes a test database of its own (`bin/rails test`), or the team calls the job unit
+        tests (`unit-tests` beside a Postgres service); "" when neither holds."""
+        if level != "unit":
+            return ""
+        if own_database and self._level(job, "unit") == "integration":
+            return BY_DESIGN
+        if called_unit(job.name, job.stage) and any(s.store for s in job.services):
+            return CALLED_UNIT
+        return ""
+
+    def _database_suite_hint(self, job: Job, tool: str, command: str, evidence: list[Where], step: int,
+                             why: str) -> Fact:
         """A lead for the integration field: a suite beside database services that counts as unit
-        tests because its runner makes a test database of its own (`bin/rails test`), so that the
-        integration gap, which says it looked for tests with database services, names it."""
+        tests (`_unit_beside_stores` says why), so that the integration gap, which says it looked
+        for tests with database services, names it."""
         stores = [s for s in job.services if s.store]
         return self.fact(
             "ci.test.integration",
             text(*self._suite(tool, command), " in ", *self.job_ref(job), " runs with services ",
-                 *_service_labels(stores), BY_DESIGN),
+                 *_service_labels(stores), why),
             Confidence.HINT,
             [*evidence, *(s.where for s in stores)],
             job=job,
