@@ -686,6 +686,21 @@ ROWS: list[tuple[str, str]] = [
     ('dotnet publish -r linux-x64 -p:PublishSingleFile=true --self-contained', 'build:dotnet'),
     # ---- docker-push -------------------------------------------------------------------------------
     # f-droid/fdroidserver: .gitlab-ci.yml
+    # discourse/discourse_docker .github/workflows/build.yml: bake pushing by digest
+    ('docker buildx bake --load=false --set="*.output=type=registry,push-by-digest=true" base',
+     'build:docker push:docker'),
+    # a build script's remote push, and Microsoft's Windows container docs
+    ('docker buildx build --platform $PLATFORM --output=type=registry -f DockerFileUbuntuPython3 -t $IMAGE_NAME:$VERSION .',  # noqa: E501
+     'build:docker push:docker'),
+    ('docker buildx build --platform windows/amd64 --output=type=registry -f Dockerfile.install -t $repository/x:$tag .',  # noqa: E501
+     'build:docker push:docker'),
+    # a README publishing a bake file's images for two platforms
+    ('docker buildx bake -f docker-bake.hcl --set "*.platform=linux/amd64,linux/arm64" --set "*.output=type=registry"',
+     'build:docker push:docker'),
+    # buildx's image exporter with push=true
+    ('docker buildx build -o type=image,name=ghcr.io/acme/app,push=true .', 'build:docker push:docker'),
+    # a local load is no push
+    ('docker buildx build --output=type=docker -t app .', 'build:docker'),
     ('docker push $RELEASE_IMAGE', 'push:docker'),
     # langfuse/langfuse: .github/workflows/preview-build.yml
     ('docker push "${IMAGE}"', 'push:docker'),
