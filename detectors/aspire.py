@@ -1,0 +1,130 @@
+""".NET Aspire AppHosts (`*.AppHost/Program.cs`, `AppHost.cs`): the data stores a .NET team's
+application model starts when it runs the app.
+
+An AppHost is C#, but its resources are declared in one builder shape that the Aspire documentation
+and templates use throughout: `builder.AddPostgres("postgres").WithImage("ankane/pgvector")
+.WithImageTag("latest")`, then `postgres.AddDatabase("catalogdb")`. This detector reads those calls
+only (which hosting integration is which technology is data: `data/aspire.yaml`), never the
+program around them. Running the AppHost (`dotnet run`, `aspire run`) starts each such resource as
+a container on the developer's machine: a development database, declared. What a deployment of the
+same model provisions (`azd up`, `aspire deploy`) depends on the publisher and the target, which
+the AppHost does not say, so nothing is said of other environments.
+
+Without `WithImageTag`, a resource runs the tag its hosting integration package pins, which changes
+with the Aspire release: the version is said to be Aspire's default, not guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from infrascan.catalog import DATA_STORE_CATEGORIES, Tech
+from infrascan.detector import Detector, Extraction, SourceFile
+from infrascan.images import parse_image
+from infrascan.model import Code, Confidence, Fact, Part, code_list, text
+from infrascan.yamlload import load_table
+
+_ENV = "development"
+# The AppHost's entry point: what every AppHost calls first. A file without it is no AppHost.
+_APP_HOST = re.compile(r"\bDistributedApplication\s*\.\s*CreateBuilder\s*\(")
+# A comment (`// ...`, `/* ... */`) or a string literal (`"..."`, `@"..."`), whichever starts first: a
+# comment is blanked (newlines kept) so that a commented-out resource is not read; a string is kept,
+# and a comment marker inside one is text (`"https://..."`)
+_COMMENT_OR_STRING = re.compile(r'(?P<comment>//[^\n]*|/\*.*?\*/)|@?"(?:[^"\\\n]|\\.)*"', re.S)
+_ADD = re.compile(r"(?:\b(?P<var>\w+)\s*=\s*)?\b\w+\s*\.\s*(?P<method>Add\w+)\s*\(\s*\"(?P<name>[^\"]+)\"")
+_WITH_IMAGE = re.compile(r"\.\s*WithImage\s*\(\s*\"(?P<image>[^\"]+)\"(?:\s*,\s*\"(?P<tag>[^\"]+)\")?")
+_WITH_TAG = re.compile(r"\.\s*WithImageTag\s*\(\s*\"(?P<tag>[^\"]+)\"")
+_DATABASE = re.compile(r"\b(?P<var>\w+)\s*\.\s*AddDatabase\s*\(\s*\"(?P<name>[^\"]+)\"")
+
+
+@cache
+def _resources() -> dict[str, str]:
+    """Hosting integration methods (`AddPostgres`) and the catalog technologies they start."""
+    raw = resources.files("infrascan").joinpath("data/aspire.yaml").read_bytes()
+    return {str(k): str(v) for k, v in load_table(raw)["resources"].items()}
+
+
+def _code_only(source: str) -> str:
+    """The source with its comments blanked, line for line, strings kept."""
+    def blank(match: re.Match[str]) -> str:
+        return re.sub(r"[^\n]", " ", match.group(0)) if match.group("comment") else match.group(0)
+
+    return _COMMENT_OR_STRING.sub(blank, source)
+
+
+class AspireDetector(Detector):
+    name = "aspire"
+    version = "1"
+    description = ".NET Aspire AppHosts (*.AppHost/Program.cs): the data stores the app model starts"
+    patterns = ("**/*AppHost/Program.cs", "**/*AppHost/AppHost.cs", "**/AppHost.cs")
+    looks_for = {"env.database": "data store resources of .NET Aspire AppHosts (AddPostgres, AddRedis, ...)"}
+
+    def extract(self, file: SourceFile) -> Extraction:
+        out = Extraction()
+        source = _code_only(file.text)
+        if not _APP_HOST.search(source):
+            return out
+        databases: dict[str, list[str]] = {}
+        for match in _DATABASE.finditer(source):
+            databases.setdefault(match.group("var"), []).append(match.group("name"))
+        known = _resources()
+        for match in _ADD.finditer(source):
+            tech_id = known.get(match.group("method"))
+            tech = self.catalog.techs.get(tech_id or "")
+            if tech is None or tech.category not in DATA_STORE_CATEGORIES:
+                continue
+            end = source.find(";", match.end())  # the statement's chained calls
+            chain = source[match.end():end if end >= 0 else len(source)]
+            line = source.count("\n", 0, match.start("method")) + 1
+            owned = databases.get(match.group("var") or "", [])
+            out.facts.append(self._store(file.path, line, tech, match.group("name"), chain, owned,
+                                         source.count("\n", 0, match.end())))
+        return out
+
+    def _store(self, path: str, line: int, tech: Tech, name: str, chain: str, owned: list[str],
+               chain_line: int) -> Fact:
+        """One store resource: its engine, the image and tag it runs when the chain sets them (their
+        lines cited too), and the databases the AppHost adds to it."""
+        image = _WITH_IMAGE.search(chain)
+        tag_set = _WITH_TAG.search(chain)
+        lines = [line, *(chain_line + chain.count("\n", 0, m.start()) + 1 for m in (image, tag_set) if m)]
+        tag = (tag_set.group("tag") if tag_set else None) or (image.group("tag") if image else None)
+        written = image.group("image") if image else ""
+        attrs: dict[str, Any] = {"hosts": [name]}
+        if tag is not None:
+            ref = parse_image(f"{written or _image_of(tech)}:{tag}")
+            found = self.catalog.by_image(ref) if ref is not None and written else None
+            engine = found[0] if found is not None and found[0].category in DATA_STORE_CATEGORIES else tech
+            version = engine.version_of(ref) if ref is not None else None
+            label: tuple[Part, ...] = (engine.label(version), ": ")
+            run: tuple[Part, ...] = ("image ", Code(f"{written}:{tag}"), ", ") if written else \
+                ("image tag ", Code(tag), ", ")
+            if version and version != "unpinned":
+                attrs["version"] = version
+        else:
+            engine = tech
+            label = (engine.name, " (the image tag Aspire's integration pins, which changes with its release): ")
+            run = ("image ", Code(written), ", ") if written else ()
+        dbs: tuple[Part, ...] = (" (databases ", *code_list(owned, 5), ")") if owned else ()
+        return Fact(
+            "env.database",
+            text(*label, *run, ".NET Aspire resource ", Code(name), *dbs,
+                 ", which the AppHost starts as a container when the app runs"),
+            Confidence.DECLARED,
+            tuple(e for at in dict.fromkeys(lines) for e in self.evidence(path, at)),
+            env=_ENV,
+            item=f"aspire:{name}",
+            tech=engine.id,
+            rank=30,
+            order=(path, line),
+            attrs=attrs,
+        )
+
+
+def _image_of(tech: Tech) -> str:
+    """The image a technology's version is read from: its first image (`postgres`)."""
+    images = tech.signals.get("images") or [tech.id]
+    return str(images[0]).rstrip("*")
