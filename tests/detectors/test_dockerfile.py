@@ -81,6 +81,10 @@ def test_an_image_that_builds_distribution_packages_names_no_runtime() -> None:
                           "devscripts, dh-make, debhelper): base docker.io/golang:1-trixie; runs as root (no USER)")
     assert build.tech is None and build.attrs["builds_packages"]
     assert [e.line for e in build.evidence] == [1, 2]
+    # navidrome's release/wix/msitools.dockerfile makes the Windows installer
+    assert build_text("FROM alpine\nRUN apk update && apk add jq msitools\n", "release/wix/msitools.dockerfile") == (
+        "Container image from release/wix/msitools.dockerfile (builds distribution packages: installs msitools): "
+        "base alpine; runs as root (no USER)")
     # compiling a native extension needs build-essential and dpkg-dev: still a runtime image
     assert "runtime Python 3.12" in build_text("FROM python:3.12-slim\n"
                                                "RUN apt-get install -y build-essential dpkg-dev\n")
