@@ -27,13 +27,11 @@ from infrascan.images import parse_image
 from infrascan.model import Code, Confidence, Fact, Part, code_list, text
 from infrascan.yamlload import load_table
 
+from .jenkins import blank_comments
+
 _ENV = "development"
 # The AppHost's entry point: what every AppHost calls first. A file without it is no AppHost.
 _APP_HOST = re.compile(r"\bDistributedApplication\s*\.\s*CreateBuilder\s*\(")
-# A comment (`// ...`, `/* ... */`) or a string literal (`"..."`, `@"..."`), whichever starts first: a
-# comment is blanked (newlines kept) so that a commented-out resource is not read; a string is kept,
-# and a comment marker inside one is text (`"https://..."`)
-_COMMENT_OR_STRING = re.compile(r'(?P<comment>//[^\n]*|/\*.*?\*/)|@?"(?:[^"\\\n]|\\.)*"', re.S)
 _ADD = re.compile(r"(?:\b(?P<var>\w+)\s*=\s*)?\b\w+\s*\.\s*(?P<method>Add\w+)\s*\(\s*\"(?P<name>[^\"]+)\"")
 _WITH_IMAGE = re.compile(r"\.\s*WithImage\s*\(\s*\"(?P<image>[^\"]+)\"(?:\s*,\s*\"(?P<tag>[^\"]+)\")?")
 _WITH_TAG = re.compile(r"\.\s*WithImageTag\s*\(\s*\"(?P<tag>[^\"]+)\"")
@@ -47,14 +45,6 @@ def _resources() -> dict[str, str]:
     return {str(k): str(v) for k, v in load_table(raw)["resources"].items()}
 
 
-def _code_only(source: str) -> str:
-    """The source with its comments blanked, line for line, strings kept."""
-    def blank(match: re.Match[str]) -> str:
-        return re.sub(r"[^\n]", " ", match.group(0)) if match.group("comment") else match.group(0)
-
-    return _COMMENT_OR_STRING.sub(blank, source)
-
-
 class AspireDetector(Detector):
     name = "aspire"
     version = "1"
@@ -64,7 +54,8 @@ class AspireDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        source = _code_only(file.text)
+        # C#'s comments are Groovy's: blanked, line for line, strings kept (a commented-out resource is none)
+        source = blank_comments(file.text)
         if not _APP_HOST.search(source):
             return out
         databases: dict[str, list[str]] = {}
