@@ -142,7 +142,7 @@ class Knowledge:
     migrate_scripts: re.Pattern[str]
     test_scripts: re.Pattern[str]
     not_test_scripts: re.Pattern[str]
-    check_commands: re.Pattern[str]
+    not_test_commands: re.Pattern[str]
     compose_up: re.Pattern[str]
     runner_stores: re.Pattern[str]
     test_jobs: re.Pattern[str]
@@ -2160,9 +2160,9 @@ class Expander:
         where = (record.path, record.line) if record else None
         commands = record.data.get("commands", []) if record is not None else None
         placeholder = bool(commands) and all(_NO_OP.match(str(c["command"])) for c in commands or [])
-        # excalidraw's `test:code` is `eslint ...` and `test:other` is `yarn prettier --list-different`:
-        # named for tests, they only check code
-        checks = bool(commands) and all(self.know.check_commands.search(str(c["command"])) for c in commands or [])
+        # excalidraw's `test:code` is `eslint ...`, akaunting's composer `test` is `composer install`:
+        # named for tests, they run none (actions.yaml not_test_commands)
+        checks = bool(commands) and all(self.know.not_test_commands.search(str(c["command"])) for c in commands or [])
         if not any(f.kind not in ("services", "promote") for f in out) and self.know.test_scripts.search(script) \
                 and not self.know.not_test_scripts.search(script) and not placeholder and not checks:
             level = _level_by_name("unit", script) or "unit"

@@ -2495,6 +2495,16 @@ def test_a_script_named_for_tests_that_only_checks_code_is_not_a_test_run(
     scanned = scan(tmp_path_factory, "checks", {".github/workflows/lint.yml": workflow, "package.json": package})
     said = [f.text for level in ("unit", "integration", "e2e") for f in ours(scanned, f"ci.test.{level}")]
     assert len(said) == 1 and said[0].startswith("yarn test:app")
+    # akaunting's "Install Composer" step runs `composer test`: `composer install ...`, then
+    # `composer dump-autoload`, before its suite
+    workflow = ("on: push\njobs:\n  tests:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - name: Install Composer\n        run: composer test\n"
+                "      - name: Execute tests\n        run: php artisan test --parallel\n")
+    composer = ('{"scripts": {"test": ["composer install --prefer-dist --no-interaction --no-scripts", '
+                '"composer dump-autoload"]}}\n')
+    scanned = scan(tmp_path_factory, "composer", {".github/workflows/tests.yml": workflow, "composer.json": composer})
+    said = [f.text for level in ("unit", "integration", "e2e") for f in ours(scanned, f"ci.test.{level}")]
+    assert len(said) == 1 and said[0].startswith("PHPUnit"), said
 
 
 def test_a_build_exported_as_files_is_no_image(tmp_path_factory: pytest.TempPathFactory) -> None:
