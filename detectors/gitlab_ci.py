@@ -439,10 +439,13 @@ _SNIFF_FROM_START = (_SNIFF_LINE, r".*\n" + _SNIFF_LINE, *(r".*" + anywhere for 
 _SNIFF = re.compile(r"(?s)\A(?:" + "|".join(_SNIFF_FROM_START) + ")")
 # GitLab CI has no top-level `steps:`; Codefresh, Drone, Woodpecker and Harness pipelines do. Nor
 # does it include anything but YAML, as Cloud Posse's README.yaml (`include: - "docs/targets.md"`)
-# and FreshRSS's Jekyll docs/_config.yml (`include: contributing.md`) do.
+# and FreshRSS's Jekyll docs/_config.yml (`include: contributing.md`) do. Nor is its top-level
+# `services:` (a deprecated default) a mapping of names: a compose file's is (jhipster's
+# src/main/docker/services.yml, whose `extends:` blocks read like GitLab's).
 _NOT_GITLAB = re.compile(
     r"(?m)^steps[ \t]*:"
     r"|^include:[ \t]*(?:\n[ \t]*-[ \t]*)?[\"']?[^\s\"']+\.(?!ya?ml\b)\w+[\"']?[ \t]*$"
+    r"|^services[ \t]*:[ \t]*(?:#[^\n]*)?\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*[ \t]+[\w.-]+[ \t]*:"
 )
 
 

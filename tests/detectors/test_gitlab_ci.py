@@ -751,9 +751,13 @@ def test_other_tools_yaml_is_not_read_as_gitlab_ci(tmp_path: Path) -> None:
     jekyll = "theme: jekyll-theme-cayman\ntitle: FreshRSS\n\nshow_downloads: true\n\ninclude: contributing.md\n"
     # navidrome's resources/mappings.yaml: a tag named `script` whose value is a mapping
     mappings = "main:\n  title:\n    aliases: [ tit2, title ]\nadditional:\n  script:\n    aliases: [ txxx:script ]\n"
+    # jhipster's src/main/docker/services.yml: a compose file by another name, whose services
+    # `extends:` another file's; GitLab's global `services:` is a list, never a mapping of names
+    compose = ("name: app\nservices:\n  postgresql:\n    extends:\n      file: ./postgresql.yml\n"
+               "      service: postgresql\n    profiles:\n      - ''\n      - prod\n")
     scanned = scan_tree(tmp_path, {"pipelines/basic.yml": codefresh, ".drone.yml": drone, ".gitlab-ci.yml": gitlab,
                                    "README.yaml": readme, "docs/_config.yml": jekyll,
-                                   "resources/mappings.yaml": mappings})
+                                   "resources/mappings.yaml": mappings, "src/main/docker/services.yml": compose})
     read = {s.detector: s.files for s in scanned.model.sources}
     assert read["gitlab-ci"] == 1  # .gitlab-ci.yml only
     cited = {e.path for f in facts_for(scanned.model, "ci.test.unit") for e in f.evidence}
