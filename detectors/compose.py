@@ -288,9 +288,12 @@ def _rotation(logging: dict[Any, Any]) -> tuple[tuple[Part, ...], int | None] | 
 
 def _named_profiles(svc: Any) -> list[str]:
     """The profiles a service runs only under, by name (`profiles: [production]`); a profile an
-    empty variable names (`${DOCKER_PROXY_ACME_PROFILE:-}`) leaves it running by default."""
-    profiles = as_list(svc.get("profiles")) if isinstance(svc, dict) else []
-    return [str(p) for p in profiles if str(p).strip() and "$" not in str(p)]
+    empty variable names (`${DOCKER_PROXY_ACME_PROFILE:-}`) leaves it running by default, and so
+    does the empty profile `''` (Compose's default profile)."""
+    profiles = [str(p) for p in as_list(svc.get("profiles"))] if isinstance(svc, dict) else []
+    if any(not p.strip() for p in profiles):
+        return []
+    return [p for p in profiles if "$" not in p]
 
 
 def _defaulted(raw: str | None) -> bool:
@@ -712,8 +715,15 @@ class ComposeDetector(Detector):
                 switches.append(match.group(1))
             else:
                 profiles.append(substitute(profile))
+        # A profile named `''` is Docker Compose's (undocumented) default profile: the service runs
+        # when no profile is selected (jhipster's services.yml: `profiles: ['', prod]`)
+        default = "" in (p.strip() for p in profiles)
+        profiles = [p for p in profiles if p.strip()]
         said = None
-        if profiles:
+        if default:
+            said = text("Compose service ", Code(name), " runs when no profile is selected (its empty profile ",
+                        Code("''"), ")", *((" and with profile ", Code(", ".join(profiles))) if profiles else ()))
+        elif profiles:
             said = text("Compose service ", Code(name), " runs only with profile ", Code(", ".join(profiles)))
         elif switches:
             said = text("Compose service ", Code(name), " runs by default, unless ", *code_list(switches, sep=" or "),

@@ -854,3 +854,14 @@ def test_a_development_compose_file_named_dev_gives_the_local_url() -> None:
     text = "services:\n  app:\n    build: .\n    ports:\n      - \"3001:3001\"\n"
     shown = [f.text for f in DETECTOR.extract(SourceFile("docker/docker-compose-dev.yml", text)).facts]
     assert "http://localhost:3001 (local) from compose service app ports" in shown
+
+
+def test_the_empty_profile_runs_a_service_when_no_profile_is_selected() -> None:
+    # jhipster's src/main/docker/services.yml: `profiles: ['', prod]` ran "only with profile , prod";
+    # Compose starts it when no profile is selected too (its CI runs `docker compose up` bare)
+    text = "services:\n  postgresql:\n    image: postgres:18.4\n    profiles:\n      - ''\n      - prod\n" \
+           "  sonar:\n    image: sonarqube:26\n    profiles: ['']\n"
+    shown = [f.text for f in DETECTOR.extract(SourceFile("docker-compose.yml", text)).facts]
+    assert "Compose service postgresql runs when no profile is selected (its empty profile '') and with profile " \
+           "prod" in shown
+    assert "Compose service sonar runs when no profile is selected (its empty profile '')" in shown
