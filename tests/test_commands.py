@@ -2021,6 +2021,16 @@ def _owned(name: str) -> bool:
     return int(name.split("-", 1)[0]) < 70
 
 
+def test_concurrently_runs_each_command_and_script_it_is_given() -> None:
+    # jhipster's `ci:e2e:run`: options with values, npm: shortcuts; a README's quoted commands
+    assert unwrap("concurrently -k -s first -n application,e2e -c red,blue npm:app:start npm:e2e:headless") == [
+        "concurrently -k -s first -n application,e2e -c red,blue npm:app:start npm:e2e:headless",
+        "npm run app:start", "npm run e2e:headless"]
+    assert [c.detail.get("script") or c.tool for c in classify('npx concurrently "npm run dev" "cypress run"')] == \
+        ["cypress"]  # a command a rule names wins over the indirection beside it, as on any line
+    assert [c.detail["script"] for c in classify("concurrently npm:api yarn:web")] == ["api", "web"]
+
+
 def test_every_rule_of_the_classifier_has_five_rows() -> None:
     fired: Counter[str] = Counter()
     for line, _ in ROWS:

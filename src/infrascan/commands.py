@@ -485,7 +485,39 @@ def unwrap(command: str, depth: int = 0) -> list[str]:
             # start-server-and-test starts one npm script (or quoted command), a server, waits for the
             # URL, then runs the other, its tests: focalboard's `cypress:ci` runs `cypress:run` so
             return [command, *unwrap(_npm_script_or_command(match.group("test")), depth + 1)]
+        if _CONCURRENTLY.match(command):
+            return [command, *(c for part in _concurrent_commands(command) for c in unwrap(part, depth + 1))]
     return [command]
+
+
+# `concurrently [options] "cmd" npm:script ...`: every command it starts runs (jhipster's `ci:e2e:run`
+# starts the server script beside `npm:e2e:headless`, its Cypress suite)
+_CONCURRENTLY = re.compile(r"^(?:(?:npx|pnpm\s+exec|yarn|bunx)\s+)?concurrently\s")
+# its options that take a value (`-n application,e2e`, `-c red,blue`, `-s first`)
+_CONCURRENTLY_VALUES = frozenset({"-n", "--names", "-c", "--prefix-colors", "-s", "--success", "-p", "--prefix",
+                                  "-l", "--prefix-length", "-t", "--timestamp-format", "--restart-tries",
+                                  "--restart-after", "-m", "--max-processes", "--default-input-target",
+                                  "--name-separator", "--pad-prefix"})
+
+
+def _concurrent_commands(command: str) -> list[str]:
+    """The commands a `concurrently` line starts, `npm:name` (and `yarn:`, `pnpm:`, `bun:`) as the
+    package manager's run of that script."""
+    words = argv(command)
+    start = words.index("concurrently") + 1 if "concurrently" in words else len(words)
+    out: list[str] = []
+    skip = False
+    for word in words[start:]:
+        if skip:
+            skip = False
+        elif word.startswith("-"):
+            skip = word in _CONCURRENTLY_VALUES
+        elif re.match(r"^(?:npm|yarn|pnpm|bun):[\w:.\-]+$", word):
+            manager, _, script = word.partition(":")
+            out.append(f"{manager} run {script}")
+        else:
+            out.append(word)
+    return out
 
 
 # `start-server-and-test <start> <url> <test>` (and its `server-test`/`start-test` aliases)
@@ -555,7 +587,9 @@ def _classify(command: str) -> tuple[Classification, ...]:
         if _SKIP.match(cmd) or _INSTALL.match(cmd):
             continue
         for rule in _candidates(cmd):
-            if rule.kind in seen_kinds and not _another_level(rule, results):
+            # each script a line hands on runs (`sh -c 'npm run a && npm run b'`, `concurrently npm:a npm:b`)
+            if rule.kind in seen_kinds and not _another_level(rule, results) and not (
+                    rule.kind == "indirect" and all(r.command != cmd for r in results if r.kind == "indirect")):
                 continue
             match = rule.pattern.search(cmd)
             if not match or (rule.unless and rule.unless.search(cmd)):
@@ -570,11 +604,10 @@ def _classify(command: str) -> tuple[Classification, ...]:
                 detail["own_database"] = True
             if rule.makes:
                 detail["makes"] = [rule.makes]
-            results.append(
-                Classification(
-                    rule.kind, rule.tool, rule.id, cmd, _refine_level(rule, cmd), rule.target, rule.automatic, detail
-                )
+            found = Classification(
+                rule.kind, rule.tool, rule.id, cmd, _refine_level(rule, cmd), rule.target, rule.automatic, detail
             )
+            results.append(found)
             seen_kinds.add(rule.kind)
     if any(r.kind != "indirect" for r in results):
         results = [r for r in results if r.kind != "indirect"]

@@ -2526,6 +2526,26 @@ def test_a_build_exported_as_files_is_no_image(tmp_path_factory: pytest.TempPath
         "(build.yml), on every push"]
 
 
+def test_an_e2e_suite_started_beside_its_server_by_concurrently_is_named(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """jhipster-sample-app's CI runs `npm run ci:e2e:package`, `ci:e2e:run` and `ci:e2e:teardown`: the
+    first builds the jar, the last stops the services, and `ci:e2e:run` is `concurrently ...
+    npm:ci:e2e:server:start npm:e2e:headless`, whose second script runs Cypress. All three were E2E
+    tests by their names, and Cypress was never named."""
+    workflow = ("on: [push]\njobs:\n  pipeline:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - run: npm run ci:e2e:package\n      - run: npm run ci:e2e:run\n"
+                "      - run: npm run ci:e2e:teardown\n")
+    package = ('{"scripts": {"ci:e2e:package": "npm run java:jar:prod -- -Pe2e", '
+               '"ci:e2e:run": "concurrently -k -s first -n application,e2e -c red,blue npm:ci:e2e:server:start '
+               'npm:e2e:headless", "ci:e2e:server:start": "java -jar target/e2e.jar", '
+               '"e2e:headless": "cypress run --e2e --browser chrome", '
+               '"ci:e2e:teardown": "docker compose -f src/main/docker/services.yml down -v"}}\n')
+    scanned = scan(tmp_path_factory, "concurrently", {".github/workflows/ci.yml": workflow, "package.json": package})
+    said = [f.text for f in ours(scanned, "ci.test.e2e")]
+    assert said == ["Cypress in job pipeline (ci.yml): every push; runs npm run ci:e2e:run → "
+                    "cypress run --e2e --browser chrome"], said
+
+
 def test_a_called_workflow_s_environment_is_read_in_the_job_not_in_its_local_action(
         tmp_path_factory: pytest.TempPathFactory) -> None:
     """flagsmith's production and staging workflows call one reusable ECS deploy with `environment:
