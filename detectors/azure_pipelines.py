@@ -182,6 +182,15 @@ class AzurePipelinesDetector(Detector):
             data["steps"] = self._steps(file, doc["steps"], out)
         elif isinstance(doc.get("extends"), dict):
             data["extends"] = self._template_ref(doc["extends"], line_of(doc, "extends"))
+            # the stages, jobs or steps the pipeline hands to its template, which runs them (Microsoft's
+            # 1ES pipeline templates, in another repository: dotnet/eShop's ci.yml builds in one)
+            handed = doc["extends"].get("parameters")
+            if isinstance(handed, YDict) and isinstance(handed.get("stages"), YList):
+                data["extends"]["stages"] = [self._stage(file, s, i, handed["stages"], out)
+                                             for i, s in enumerate(handed["stages"])]
+            elif isinstance(handed, YDict) and isinstance(handed.get("jobs"), YList):
+                data["extends"]["jobs"] = [self._job(file, j, i, handed["jobs"], out)
+                                           for i, j in enumerate(handed["jobs"])]
         out.records.append(Record(FILE_RECORD, file.path, doc.line, data))
         return out
 
@@ -512,7 +521,9 @@ class _Expander:
         if "extends" in data:
             found = self._template(data["extends"], path, stack, params)
             if found is None:
-                return []
+                # a template this scan cannot read still runs what the pipeline hands it
+                handed = {k: data["extends"][k] for k in ("stages", "jobs") if k in data["extends"]}
+                return self._stages(handed, path, stack, params) if handed else []
             ext_path, ext_data, ext_params = found
             return self._stages(ext_data, ext_path, (*stack, ext_path), ext_params)
         if "stages" in data:

@@ -81,6 +81,24 @@ def test_remote_template_is_recorded_unresolved(pipeline: Scanned) -> None:
     assert "in another repository; not resolved" in diag.message
 
 
+def test_stages_handed_to_a_template_in_another_repository_are_read(tmp_path: Path) -> None:
+    # dotnet/eShop's ci.yml extends Microsoft's 1ES pipeline template (another repository) and hands it
+    # its build stage; the document said no build step was found
+    pipeline = (
+        "trigger:\n  branches:\n    include:\n      - main\npr: none\n"
+        "resources:\n  repositories:\n    - repository: 1esPipelines\n      type: git\n"
+        "      name: 1ESPipelineTemplates/1ESPipelineTemplates\n"
+        "extends:\n  template: v1/1ES.Unofficial.PipelineTemplate.yml@1esPipelines\n  parameters:\n"
+        "    pool:\n      name: Pool\n    stages:\n      - stage: buildStage\n        jobs:\n"
+        "          - job: Build\n            displayName: Windows Build\n            steps:\n"
+        "              - script: dotnet build eShop.Web.slnf\n")
+    model = scan_tree(tmp_path, {"ci.yml": pipeline}).model
+    assert texts(facts_for(model, "ci.build")) == [
+        ".NET build dotnet build eShop.Web.slnf in job Build, stage buildStage (ci.yml), on push to main"]
+    (diag,) = [d for d in model.diagnostics if d.path == "ci.yml"]
+    assert "in another repository; not resolved" in diag.message
+
+
 def test_template_cycle_is_refused(tmp_path: Path) -> None:
     files = {
         f"cycle/{n}": fixture_text("azure_pipelines", "cycle", n) for n in ("azure-pipelines.yml", "a.yml", "b.yml")
