@@ -193,6 +193,16 @@ def test_a_deploy_gap_names_the_deploy_jobs_it_could_not_describe(tmp_path: Path
     assert "release.yml:9" not in lines[0]
 
 
+def test_a_runner_hardening_action_is_no_deploy_left_undescribed(tmp_path: Path) -> None:
+    # terraform-aws-eks-blueprints: a destroy job that audits its runner's traffic with
+    # step-security/harden-runner was said to deploy with it
+    write_tree(tmp_path, {".github/workflows/destroy.yml": (
+        "on: workflow_dispatch\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: step-security/harden-runner@v2\n        with:\n          egress-policy: audit\n"
+        "      - run: terraform destroy -auto-approve\n")})
+    assert "Deploy jobs that run actions" not in document(tmp_path)
+
+
 def test_monitoring_tools_and_their_hints_stay_on_the_field_s_line(tmp_path: Path) -> None:
     # outline: Datadog and Sentry as bullets sat at the level of the three monitoring fields below;
     # the code review: a hint (a ServiceMonitor switched off) did too
