@@ -213,6 +213,23 @@ def test_opentelemetry_sdks_of_dotnet_and_rust_are_monitoring(tmp_path: Path) ->
     assert any(t.startswith("OpenTelemetry SDK opentelemetry_sdk in Cargo.toml") for t in found)
 
 
+def test_dotnet_drivers_and_sdks_name_their_stores_and_tools(tmp_path: Path) -> None:
+    # Kareadita/Kavita keeps its library in SQLite through EF Core; dotnet/eShop's services reach
+    # Redis and RabbitMQ through Aspire's client packages: hints said nothing of either
+    scanned = scan_tree(tmp_path, {
+        "API/API.csproj": ('<Project Sdk="Microsoft.NET.Sdk.Web">\n  <ItemGroup>\n'
+                           '    <PackageReference Include="Microsoft.EntityFrameworkCore.Sqlite" Version="8.0.8" />\n'
+                           '    <PackageReference Include="Sentry.AspNetCore" Version="4.0.0" />\n'
+                           '  </ItemGroup>\n</Project>\n'),
+        "src/Basket.API/Basket.API.csproj": ('<Project Sdk="Microsoft.NET.Sdk.Web">\n  <ItemGroup>\n'
+                                             '    <PackageReference Include="Aspire.StackExchange.Redis" />\n'
+                                             '    <PackageReference Include="Aspire.RabbitMQ.Client" />\n'
+                                             '  </ItemGroup>\n</Project>\n'),
+    })
+    found = {f.tech for f in scanned.model.facts if f.tech}
+    assert {"sqlite", "redis", "rabbitmq", "sentry"} <= found
+
+
 def test_pom_gradle_csproj_cargo_mix_composer() -> None:
     pom = extract("pom.xml")
     assert "sentry" not in pom  # inside an XML comment
