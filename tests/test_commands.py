@@ -221,6 +221,19 @@ ROWS: list[tuple[str, str]] = [
     ('alembic -c alembic.ini downgrade 3c20cacc0044', 'migrate-rollback:alembic'),
     # tiangolo/full-stack-fastapi-template: backend docs
     ('docker compose exec backend alembic downgrade -1', 'migrate-rollback:alembic'),
+    # ---- medusa-migrate ----------------------------------------------------------------------------
+    # medusajs/medusa-starter-default .github/workflows/test-cli.yml: before seeding and starting
+    ('npx medusa db:migrate', 'migrate:medusa'),
+    # a deployment guide's pre-deploy command, run before each deploy
+    ('npx medusa db:migrate && npm run start', 'migrate:medusa indirect:npm@start'),
+    # a README, migrating by hand in the running container
+    ('docker exec -it backend npx medusa db:migrate', 'migrate:medusa'),
+    # a container start script, then an admin user
+    ('medusa db:migrate', 'migrate:medusa'),
+    # Medusa v1's CLI
+    ('medusa migrations run', 'migrate:medusa'),
+    # generating a migration applies nothing
+    ('npx medusa db:generate --modules cmsPage', ''),
     # ---- prisma-migrate-deploy ---------------------------------------------------------------------
     # remix-run/blues-stack: start.sh / fly.toml release_command
     ('npx prisma migrate deploy', 'migrate:prisma'),
