@@ -171,6 +171,17 @@ def test_one_hint_left_out_is_said_in_the_singular(tmp_path: Path) -> None:
     assert "1 more hints" not in text
 
 
+def test_hints_left_out_of_a_steps_gap_are_counted(tmp_path: Path) -> None:
+    # prometheus-community/helm-charts: the deployment steps gap listed 5 of 44 charts and did not
+    # say that 39 were left out, as every other field's gap does
+    chart = "apiVersion: v2\nname: c{n}\nversion: 1.{n}.0\nappVersion: v0.{n}.0\n"
+    write_tree(tmp_path, {f"charts/c{n}/Chart.yaml": chart.format(n=n) for n in range(7)})
+    text = document(tmp_path)
+    steps = text[text.index("- **Deployment Steps**:"):text.index("- **Rollback Procedure**:")]
+    assert steps.count("- hint: Helm chart") == 5
+    assert "   - and 2 more hints (`infrascan scan --format json` lists them)" in steps
+
+
 def test_a_condition_infrascan_cannot_read_does_not_make_the_file_unparsed(tmp_path: Path) -> None:
     # "cannot read rule condition ..." is about one expression in a file that parsed: no gap names
     # .gitlab-ci.yml as not fully parsed for it.
