@@ -121,6 +121,20 @@ def test_a_migration_job_without_a_hook_says_no_hook_orders_it(tmp_path: Path) -
                         "(no hook orders it before the new pods) in k8s/migrate.yaml")
 
 
+def test_an_exporter_image_is_named_as_itself_for_its_tool(tmp_path: Path) -> None:
+    # prometheus-community/helm-charts: the node-exporter DaemonSet was "Prometheus"
+    scanned = scan_tree(tmp_path, {"k8s/monitoring.yaml": (
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: node-exporter\nspec:\n  template:\n"
+        "    spec:\n      containers:\n        - name: node-exporter\n"
+        "          image: quay.io/prometheus/node-exporter:v1.12.1\n---\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: prometheus\nspec:\n  template:\n"
+        "    spec:\n      containers:\n        - name: prometheus\n          image: prom/prometheus:v3.5.0\n")})
+    said = sorted(f.text for f in facts_for(scanned.model, "mon.infrastructure"))
+    assert said[0].startswith("Prometheus 3: Deployment prometheus (image prom/prometheus:v3.5.0)")
+    assert said[1].startswith("node-exporter for Prometheus: DaemonSet node-exporter "
+                              "(image quay.io/prometheus/node-exporter:v1.12.1)")
+
+
 def test_argocd_automated_and_manual_sync(shop: Scanned) -> None:
     automated = one(facts_for(shop.model, "ci.deploy.automated"), "web-prod")
     assert "(prune, self-heal)" in automated.text
