@@ -163,6 +163,11 @@ class Tech:
     def is_a(self, category: str) -> bool:
         return category in self.categories
 
+    def is_companion(self, image: ImageRef) -> bool:
+        """Whether an image released on its own version line beside this technology (an exporter,
+        Prometheus' Pushgateway) rather than one of its own (`version.images`)."""
+        return bool(self.version_images) and not {image.name.lower(), image.repository.lower()} & self.version_images
+
     def version_of(self, image: ImageRef) -> str | None:
         """The version an image tag pins, in this technology's scheme; None if it has none."""
         if self.version_scheme == "none":

@@ -87,13 +87,14 @@ def test_companion_images_do_not_version_their_tool() -> None:
     text = fixture_text("compose", "monitoring-stack.yml")
     result = DETECTOR.extract(SourceFile("docker-compose.yml", text))
     infra = [f.text for f in result.facts if f.field == "mon.infrastructure"]
+    # and each is said as itself, for its tool
     assert [t.split(":")[0] for t in infra] == [
         "Prometheus 3",
-        "Prometheus",
-        "Prometheus",
+        "node-exporter for Prometheus",
+        "pushgateway for Prometheus",
     ]
     logs = [f.text for f in result.facts if f.field == "log.aggregation"]
-    assert [t.split(":")[0] for t in logs] == ["Grafana Loki 3", "Grafana Loki"]
+    assert [t.split(":")[0] for t in logs] == ["Grafana Loki 3", "alloy for Grafana Loki"]
 
 
 def test_registry_with_port_is_not_a_tag() -> None:
@@ -865,3 +866,14 @@ def test_the_empty_profile_runs_a_service_when_no_profile_is_selected() -> None:
     assert "Compose service postgresql runs when no profile is selected (its empty profile '') and with profile " \
            "prod" in shown
     assert "Compose service sonar runs when no profile is selected (its empty profile '')" in shown
+
+
+def test_an_exporter_service_is_named_as_itself_for_its_tool() -> None:
+    # as for a cluster's workloads (prometheus-community/helm-charts): node-exporter is not Prometheus
+    text = ("services:\n  node-exporter:\n    image: prom/node-exporter:v1.9.1\n    restart: always\n"
+            "  prometheus:\n    image: prom/prometheus:v3.5.0\n    restart: always\n")
+    shown = sorted(f.text for f in DETECTOR.extract(SourceFile("docker-compose.yml", text)).facts
+                   if f.field == "mon.infrastructure")
+    assert shown[0].startswith("Prometheus 3: in compose service prometheus (image prom/prometheus:v3.5.0)")
+    assert shown[1].startswith("node-exporter for Prometheus: in compose service node-exporter "
+                               "(image prom/node-exporter:v1.9.1)")
