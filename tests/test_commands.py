@@ -1215,8 +1215,10 @@ ROWS: list[tuple[str, str]] = [
     ('bin/rails db:test:prepare test', 'test:rails@unit'),
     # negative: preparing the test database runs no test
     ('bin/rails db:test:prepare', ''),
-    # one suite by its task (Rails 7.1's test:all, Rails 2-era rake tasks)
-    ('bin/rails test:all', 'test:rails@unit'),
+    # Rails 7.1's test:all runs every test, system tests included; a Rails 2-era rake task one suite
+    ('bin/rails test:all', 'test:rails@e2e test:rails@unit'),
+    # openstreetmap/openstreetmap-website .github/workflows/tests.yml
+    ('bundle exec rails test:all', 'test:rails@e2e test:rails@unit'),
     ('bundle exec rake test:units', 'test:rails@unit'),
     # negative: the app started in the test environment for a browser suite, a runner in it
     ('bin/rails server -e test -p 5017 -d', ''),
