@@ -2281,6 +2281,13 @@ def _level_by_name(level: str | None, *names: str) -> str | None:
     return level_from_names(level, *(_CI_WORDS.sub(" ", n) for n in names if n))
 
 
+def _code_scanning(job: dict[str, Any]) -> bool:
+    """A CodeQL analysis job: what it compiles (`dotnet build`, `go build ./...` between the action's
+    init and analyze steps) is for the scanner, no build that delivers anything (Kavita's and the
+    OpenTelemetry demo's codeql.yml)."""
+    return any(str(s.get("uses", "")).lower().startswith("github/codeql-action/init") for s in job["steps"])
+
+
 def _outputs_push(spec: ActionSpec, with_: Mapping[str, str]) -> bool:
     """`outputs: type=image,name=ghcr.io/x,push=true`: buildx pushes without `push: true`."""
     return _OUTPUT_PUSH.search(_value_of(spec, with_, "outputs")) is not None
@@ -3185,7 +3192,7 @@ class FactBuilder:
         # (top, file, job) -> its image builds so far: each one's group and the image names it builds
         built: dict[tuple[Any, ...], list[tuple[tuple[Any, ...], set[str]]]] = {}
         for run in self.runs:
-            if run.ephemeral:
+            if run.ephemeral or _code_scanning(run.job):
                 continue
             last_test = max((s.index for s in run.steps if any(f.kind == "test" for f in s.finds)), default=())
             job = (run.top, run.path, run.job["id"])

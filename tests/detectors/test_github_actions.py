@@ -2546,6 +2546,17 @@ def test_an_e2e_suite_started_beside_its_server_by_concurrently_is_named(
                     "cypress run --e2e --browser chrome"], said
 
 
+def test_what_a_code_scanning_job_compiles_is_no_build_step(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Kareadita/Kavita's codeql.yml builds the solution between CodeQL's init and analyze steps; the
+    document listed `dotnet build Kavita.sln` among its build steps."""
+    workflow = ("on: push\njobs:\n  analyze:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - uses: github/codeql-action/init@v3\n        with:\n          languages: csharp\n"
+                "      - run: dotnet build Kavita.sln\n      - uses: github/codeql-action/analyze@v3\n"
+                "  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: dotnet build Kavita.sln\n")
+    scanned = scan(tmp_path_factory, "codeql", {".github/workflows/codeql.yml": workflow})
+    assert [f.text.split(" in job ")[1].split()[0] for f in ours(scanned, "ci.build")] == ["build"]
+
+
 def test_a_called_workflow_s_environment_is_read_in_the_job_not_in_its_local_action(
         tmp_path_factory: pytest.TempPathFactory) -> None:
     """flagsmith's production and staging workflows call one reusable ECS deploy with `environment:
