@@ -28,7 +28,9 @@ _INLINE_COMMENT = re.compile(r"\s+#")
 _EXAMPLE_WORDS = re.compile(r"(?i)(?:^|[._-])(?:example|sample|template|dist|defaults?|env)(?=$|[._-])")
 MAX_VALUE_LINES = 200
 _URL_SCHEME = re.compile(r"(?:jdbc:)?([A-Za-z][A-Za-z0-9+.-]*)://")
-_REAL_FILES = frozenset({".env.development", ".env.production", ".env.test", ".env.staging"})
+# committed environment files, by their environment's full name or its short one (ghostfolio's
+# development guide says to copy `.env.dev` to `.env`)
+_REAL_FILES = frozenset({".env.development", ".env.production", ".env.test", ".env.staging", ".env.dev", ".env.prod"})
 _CHOICE = re.compile(r"[A-Za-z][\w.-]{0,31}")  # a word a setting chooses, never a key or a password
 
 
@@ -132,7 +134,7 @@ def _closing_quote(chunk: str, quote: str) -> int:
 
 class EnvFileDetector(Detector):
     name = "envfile"
-    version = "9"
+    version = "10"
     description = ".env.example-style files: variable names, connection URLs, descriptions"
     patterns = (
         ".env.{example,sample,template,dist,defaults}",
@@ -143,7 +145,7 @@ class EnvFileDetector(Detector):
         "env.{example,sample,template}",
         "*.env.{example,sample,template}",
         ".env-{example,sample,template}",
-        ".env.{development,production,test,staging}",
+        ".env.{development,production,test,staging,dev,prod}",
     )
     looks_for = {
         "env.url": "APP_URL-style variables in .env example files",

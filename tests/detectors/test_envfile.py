@@ -281,6 +281,16 @@ def test_a_committed_env_file_gives_a_connection_url_s_scheme_and_nothing_after_
                                                      "admin", "hunter2", "db01", "corp-internal"))
 
 
+def test_a_committed_env_file_named_for_dev_is_development_s(tmp_path: Path) -> None:
+    # ghostfolio: DEVELOPMENT.md says to copy .env.dev to .env; it was not read, and .env.example
+    # (its self-hosting compose file's) was the development database's only evidence
+    scanned = scan_tree(tmp_path, {".env.dev": "REDIS_HOST=localhost\n"
+                                               "DATABASE_URL=postgresql://user:dev-secret-pw@localhost:5432/ghostfolio-db\n"})
+    [database] = [f for f in facts_for(scanned.model, "env.database", "development") if f.tech == "postgresql"]
+    assert database.evidence[0].path == ".env.dev"
+    assert "dev-secret-pw" not in scanned.markdown + to_json(scanned.model, scanned.view)
+
+
 def test_a_committed_env_file_keeps_the_settings_that_only_choose(tmp_path: Path) -> None:
     # solidtime's .env.production, which every image build copies in: PostgreSQL and a debug log
     # level in production, while the keys beside them stay unread
