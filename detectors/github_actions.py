@@ -1976,18 +1976,35 @@ class Expander:
         """What a `run:` script does; the same script text in the same place is read once."""
         key = (resolved.run, wd, run.path, run.step["run_line"])
         if key not in self._scripts_seen:
-            shown = resolved.run
-            plain = _expr_free(shown)
-            commands = self._splits[plain]
-            displays = _with_expressions([c.text for c in commands], shown) if plain != shown else None
-            block = run.step.get("run_block")
-            offsets = folded_offsets(block, commands) if block is not None else [c.offset for c in commands]
-            out: list[Found] = []
-            for index, command in enumerate(commands):
-                display = displays[index] if displays else command.text
-                out.extend(self._command(command.text, display, run.path, run.step["run_line"] + offsets[index], wd))
+            out = self._script_text(resolved.run, run, wd)
+            # a command a matrix value names (`pnpm ${{ matrix.job }}`) is read once per value, for
+            # what the script as written does not show; expressions stay as written where it does
+            known = {(f.kind, f.tool, f.line) for f in out}
+            named: list[Found] = []
+            for variant in _matrix_variants(resolved.run, resolved.lookup):
+                for found in self._script_text(variant, run, wd):
+                    if (found.kind, found.tool, found.line) not in known:
+                        known.add((found.kind, found.tool, found.line))
+                        named.append(found)
+            # what the values name settles what only the script's name suggested (outline's `yarn
+            # test:${{ matrix.test-group }}`, a test by its name, is Vitest for each group)
+            settled = {(f.kind, f.line) for f in named}
+            out = [f for f in out if not (f.inferred and not f.tool and (f.kind, f.line) in settled)] + named
             self._scripts_seen[key] = out
         return [replace(f, detail=dict(f.detail)) for f in self._scripts_seen[key]]
+
+    def _script_text(self, shown: str, run: StepRun, wd: str) -> list[Found]:
+        """What the commands of one script text do, each at its own line."""
+        plain = _expr_free(shown)
+        commands = self._splits[plain]
+        displays = _with_expressions([c.text for c in commands], shown) if plain != shown else None
+        block = run.step.get("run_block")
+        offsets = folded_offsets(block, commands) if block is not None else [c.offset for c in commands]
+        out: list[Found] = []
+        for index, command in enumerate(commands):
+            display = displays[index] if displays else command.text
+            out.extend(self._command(command.text, display, run.path, run.step["run_line"] + offsets[index], wd))
+        return out
 
     def _command(
         self, command: str, display: str, path: str, line: int, wd: str, remote: bool = False, depth: int = 0
@@ -2279,6 +2296,16 @@ _CI_WORDS = re.compile(r"(?i)continuous[-_ ]integration")
 def _level_by_name(level: str | None, *names: str) -> str | None:
     """The classifier's level-by-name, minus "Continuous Integration", which names CI, not a level."""
     return level_from_names(level, *(_CI_WORDS.sub(" ", n) for n in names if n))
+
+
+def _matrix_variants(script: str, lookup: Lookup) -> list[str]:
+    """A `run:` script once per value its matrix expressions take (Dokploy's pull-request job runs
+    `pnpm ${{ matrix.job }}` over build, test and typecheck); none when it has no matrix expression,
+    or an expression in it is not settled to a few literal values."""
+    if "matrix." not in script:
+        return []
+    values = interpolate(script, lookup)
+    return literals(values) if UNKNOWN not in values and FALSY not in values else []
 
 
 def _code_scanning(job: dict[str, Any]) -> bool:

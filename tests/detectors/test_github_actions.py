@@ -2557,6 +2557,20 @@ def test_what_a_code_scanning_job_compiles_is_no_build_step(tmp_path_factory: py
     assert [f.text.split(" in job ")[1].split()[0] for f in ours(scanned, "ci.build")] == ["build"]
 
 
+def test_a_command_a_matrix_value_names_is_read_once_per_value(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Dokploy's pull-request job runs `pnpm ${{ matrix.job }}` over build, test and typecheck; its
+    Vitest suite was "run by hand" and its unit tests a gap."""
+    workflow = ("on:\n  pull_request:\n    branches: [main]\njobs:\n  pr-check:\n    runs-on: ubuntu-latest\n"
+                "    strategy:\n      matrix:\n        job: [build, test, typecheck]\n    steps:\n"
+                "      - run: pnpm ${{ matrix.job }}\n")
+    package = '{"scripts": {"build": "tsc -p .", "test": "vitest --run", "typecheck": "tsc --noEmit"}}\n'
+    scanned = scan(tmp_path_factory, "matrix-job", {".github/workflows/pull-request.yml": workflow,
+                                                    "package.json": package, "src/a.test.ts": "test('a', () => {})\n"})
+    assert [f.text for f in ours(scanned, "ci.test.unit")] == [
+        "Vitest in job pr-check (pull-request.yml): pull requests to main; runs pnpm test → vitest --run"]
+    assert not [f for f in facts_for(scanned.model, "ci.test.unit") if f.confidence is Confidence.HINT]
+
+
 def test_a_called_workflow_s_environment_is_read_in_the_job_not_in_its_local_action(
         tmp_path_factory: pytest.TempPathFactory) -> None:
     """flagsmith's production and staging workflows call one reusable ECS deploy with `environment:
