@@ -1050,6 +1050,11 @@ class HelmDetector(Detector):
             env_guards = self._env_guards(summary, blanked, stack)
             if env_guards:
                 doc["env_guards"] = env_guards
+            # a scrape annotation in a block of its own (zitadel's `{{- if .Values.metrics.enabled }}`)
+            scrape = int(summary.get("scrape") or 0)
+            if not (stack and stack[0].kind == "define") and 0 < scrape <= len(blanked.stacks) \
+                    and blanked.stacks[scrape - 1] != stack:
+                doc["scrape_guards"] = guards_of(blanked.stacks[scrape - 1])
             docs.append(doc)
         out.records.append(
             Record(
@@ -1917,6 +1922,8 @@ class ChartReader:
             hooks = [h for guards, branch in doc["hook_guards"] if guard_state(guards, scope) is not False
                      for h in branch]
             obj = self._hooked(obj, list(dict.fromkeys(hooks)))
+        if "scrape_guards" in doc and guard_state(doc["scrape_guards"], self.scope(deployment)) is False:
+            obj = {k: v for k, v in obj.items() if k != "scrape"}  # annotated only where the values say so
         if "env_guards" in doc:
             # each guard evaluated in a scope of its own: a `with` moves the dot for its block only
             off = {at for at, line_guards in doc["env_guards"]

@@ -848,3 +848,21 @@ def test_a_guard_over_a_list_says_how_many_entries_it_has(tmp_path: Path) -> Non
     })
     said = [f.text for f in scanned.model.facts if "rendered when" in f.text]
     assert said and all("rendered when applications (2 entries)" in t for t in said)
+
+
+@pytest.mark.parametrize(("enabled", "said"), [("false", False), ("true", True)])
+def test_scrape_annotations_in_a_block_of_their_own_count_only_where_the_values_render_them(
+        tmp_path: Path, enabled: str, said: bool) -> None:
+    # zitadel-charts: `{{- if .Values.metrics.enabled }}` around the pod's prometheus.io annotations,
+    # `metrics.enabled: false` by default; Prometheus was said to scrape it, and was its monitoring tool
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  template:\n"
+        "    metadata:\n      annotations:\n        checksum/config: abc\n"
+        "        {{- if .Values.metrics.enabled }}\n        prometheus.io/scrape: \"true\"\n"
+        "        prometheus.io/port: \"8080\"\n        {{- end }}\n    spec:\n      containers:\n"
+        "        - name: app\n          image: ghcr.io/acme/app:1.0\n")
+    scanned = scan_tree(tmp_path, {"charts/app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+                                   "charts/app/values.yaml": f"metrics:\n  enabled: {enabled}\n",
+                                   "charts/app/templates/deployment.yaml": deployment})
+    scrapes = [f for f in facts_for(scanned.model, "mon.infrastructure") if "prometheus.io/scrape" in f.text]
+    assert bool(scrapes) is said
