@@ -47,6 +47,7 @@ from infrascan.images import parse_image
 from infrascan.model import (
     BY_DESIGN,
     CALLED_UNIT,
+    UNDESCRIBED_DEPLOY,
     Code,
     Confidence,
     Evidence,
@@ -648,7 +649,19 @@ class Resolution:
         pipeline.jobs = jobs
         for job in jobs:
             self._read_job(job)
+            self._undescribed_deploy(job)
         return pipeline
+
+    def _undescribed_deploy(self, job: Job) -> None:
+        """A job of the `deploy` stage whose commands infrascan reads as nothing it knows (GNOME's
+        `gnome-extensions upload` to extensions.gnome.org on tags): said once, so that the deploy
+        gaps name the job rather than say nothing was found."""
+        if job.stage != "deploy" or job.deploys or job.steps or not job.commands:
+            return
+        shown = ", ".join(f"`{one_line(command, 60)}`" for command, _, _ in job.commands[:2])
+        self.diagnose(job.where[0], job.where[1],
+                      f"job `{job.name}` (stage deploy) runs commands infrascan does not know ({shown}); "
+                      f"{UNDESCRIBED_DEPLOY}", Severity.INFO)
 
     def _workflow(
         self, resolver: JobResolver, config: GMap, conditions: Conditions, parent: Job | None

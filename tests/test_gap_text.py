@@ -199,9 +199,21 @@ def test_a_deploy_gap_names_the_deploy_jobs_it_could_not_describe(tmp_path: Path
         "      - uses: acme/internal-release-action@v3\n  release:\n    runs-on: ubuntu-latest\n    steps:\n"
         "      - uses: googleapis/release-please-action@v4\n")})
     doc = document(tmp_path)
-    lines = [line for line in doc.splitlines() if "Deploy jobs that run actions" in line]
+    lines = [line for line in doc.splitlines() if "Deploy jobs that run actions or commands" in line]
     assert len(lines) == 1 and "`.github/workflows/release.yml:5`" in lines[0] and "Gap" in lines[0]
     assert "release.yml:9" not in lines[0]
+
+
+def test_a_gitlab_deploy_stage_job_of_unknown_commands_is_named_by_the_gaps(tmp_path: Path) -> None:
+    # GNOME/gnome-shell-extensions: `dist-bundles`, in the deploy stage, uploads the extensions with
+    # `gnome-extensions upload` on tags; the deploy gaps said no evidence was found
+    write_tree(tmp_path, {".gitlab-ci.yml": (
+        "stages: [build, deploy]\nbuild-bundles:\n  stage: build\n  script:\n    - ./export-zips.sh\n"
+        "dist-bundles:\n  stage: deploy\n  needs: [build-bundles]\n  rules:\n    - if: $CI_COMMIT_TAG\n"
+        "  script:\n    - gnome-extensions upload --accept-tos zip-files/*.zip\n")})
+    lines = [line for line in document(tmp_path).splitlines()
+             if "Deploy jobs that run actions or commands infrascan does not know" in line]
+    assert lines and all("`.gitlab-ci.yml:6`" in line for line in lines)
 
 
 def test_a_runner_hardening_action_is_no_deploy_left_undescribed(tmp_path: Path) -> None:
@@ -211,7 +223,7 @@ def test_a_runner_hardening_action_is_no_deploy_left_undescribed(tmp_path: Path)
         "on: workflow_dispatch\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n"
         "      - uses: step-security/harden-runner@v2\n        with:\n          egress-policy: audit\n"
         "      - run: terraform destroy -auto-approve\n")})
-    assert "Deploy jobs that run actions" not in document(tmp_path)
+    assert "Deploy jobs that run actions or commands" not in document(tmp_path)
 
 
 def test_monitoring_tools_and_their_hints_stay_on_the_field_s_line(tmp_path: Path) -> None:

@@ -270,14 +270,14 @@ class ViewBuilder:
         return self._hint_homes[field_id]
 
     def _undescribed_note(self, field_id: str) -> str:
-        """". Deploy jobs that run actions infrascan does not know: `a.yml:96`": what the deploy
-        steps' gap must not hide (the diagnostics say which actions)."""
+        """". Deploy jobs that run actions or commands infrascan does not know: `a.yml:96`": what the
+        deploy steps' gap must not hide (the diagnostics say which)."""
         if field_id not in _DEPLOY_GAPS or not self._undescribed:
             return ""
         places = sorted({d.location() for d in self._undescribed})
         shown = ", ".join(escape_md(p, code=True) for p in places[:3])
         more = f" and {len(places) - 3} more" if len(places) > 3 else ""
-        return f". Deploy jobs that run actions infrascan does not know: {shown}{more}"
+        return f". Deploy jobs that run actions or commands infrascan does not know: {shown}{more}"
 
     def _unparsed(self, src: SourceStat, field_id: str, files: int) -> str:
         """`, 1 of them not fully parsed: docker-compose.yml`: a gap may come from a file infrascan
