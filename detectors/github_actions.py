@@ -3395,7 +3395,14 @@ class FactBuilder:
         ("Build and push to GHCR")."""
         names = [r.name for r in (registry_of(i) for i in images) if r is not None]
         if names:
-            return list(dict.fromkeys(names))
+            # beside images written with their registry, one an expression names whole, in a job that
+            # logs in to Docker Hub, goes there (CTFd tags `${{ env.IMAGE_NAME }}:latest` beside
+            # `ghcr.io/${{ env.IMAGE_NAME }}:latest`, after logging in to both)
+            hub = registry_of("docker.io/image")
+            docker_hub = hub is not None and any(_expression_image(i) for i in unnamed) and any(
+                f.kind == "login" and str(f.detail.get("registry", "")).lower() in ("docker.io", "index.docker.io")
+                for f in run.finds)
+            return list(dict.fromkeys([*names, *([hub.name] if docker_hub and hub else [])]))
         # penpot's `${{ secrets.DOCKER_REGISTRY }}/backend` after logging in to `registry: ${{
         # secrets.DOCKER_REGISTRY }}`: that registry, not Docker Hub, whose login beside it is for
         # pulling without rate limits. Without such a login the expression is a Docker Hub namespace

@@ -2571,6 +2571,22 @@ def test_a_command_a_matrix_value_names_is_read_once_per_value(tmp_path_factory:
     assert not [f for f in facts_for(scanned.model, "ci.test.unit") if f.confidence is Confidence.HINT]
 
 
+def test_an_image_an_expression_names_whole_goes_to_docker_hub_beside_written_registries(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """CTFd pushes `${{ env.IMAGE_NAME }}:latest` and `ghcr.io/${{ env.IMAGE_NAME }}:latest` after logging
+    in to Docker Hub and GHCR: the document said GitHub Container Registry only."""
+    workflow = ("on:\n  release:\n    types: [published]\njobs:\n  docker:\n    runs-on: ubuntu-latest\n"
+                "    steps:\n      - run: echo \"IMAGE_NAME=${GITHUB_REPOSITORY@L}\" >> ${GITHUB_ENV}\n"
+                "      - uses: docker/login-action@v3\n        with:\n          username: u\n          password: p\n"
+                "      - uses: docker/login-action@v3\n        with:\n          registry: ghcr.io\n"
+                "          username: u\n          password: p\n"
+                "      - uses: docker/build-push-action@v6\n        with:\n          push: true\n          tags: |\n"
+                "            ${{ env.IMAGE_NAME }}:latest\n            ghcr.io/${{ env.IMAGE_NAME }}:latest\n")
+    scanned = scan(tmp_path_factory, "hub-beside", {".github/workflows/docker-build.yml": workflow})
+    [build] = ours(scanned, "ci.build")
+    assert build.text.endswith("; pushed to GitHub Container Registry, Docker Hub")
+
+
 def test_a_called_workflow_s_environment_is_read_in_the_job_not_in_its_local_action(
         tmp_path_factory: pytest.TempPathFactory) -> None:
     """flagsmith's production and staging workflows call one reusable ECS deploy with `environment:
