@@ -488,13 +488,16 @@ class DockerfileDetector(Detector):
         # what the file builds by default, when a build's `--target` may build others (uptime-kuma's
         # last stage uploads an artifact; `rootless` and `pr-test2` are images)
         # (those that start something: a stage left unused, a tool built for nothing, is no image to ship)
-        others = [s.alias or str(s.index + 1) for s in _targets(stages, final) if s is not final
+        # (by name: `--target` takes a stage's name only)
+        others = [s.alias for s in _targets(stages, final) if s is not final and s.alias
                   and any(self._inherit(stages, s, attr) for attr in ("cmd", "entrypoint"))]
         if others and final.alias:
             parts += [" (last stage ", Code(final.alias), "; other targets ", *code_list(others), ")"]
         # an image that builds distribution packages runs no service: its base is no runtime (miniflux's
         # packaging/debian/Dockerfile installs devscripts on `golang:1-trixie`)
-        packaging = [(package, line) for stage in reversed(chain) for package, line in stage.packaging]
+        # (not an image that serves a port: it installs the tool for something else)
+        packaging = [(package, line) for stage in reversed(chain) for package, line in stage.packaging] \
+            if not self._inherit(stages, final, "expose") else []
         if packaging:
             parts += [" (builds distribution packages: installs ", *code_list(dict.fromkeys(p for p, _ in packaging)),
                       ")"]

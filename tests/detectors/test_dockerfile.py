@@ -85,6 +85,11 @@ def test_an_image_that_builds_distribution_packages_names_no_runtime() -> None:
     assert build_text("FROM alpine\nRUN apk update && apk add jq msitools\n", "release/wix/msitools.dockerfile") == (
         "Container image from release/wix/msitools.dockerfile (builds distribution packages: installs msitools): "
         "base alpine; runs as root (no USER)")
+    # an image that serves a port installs a packaging tool for something else (the code review:
+    # Oracle's Instant Client RPM through alien, or any tool) and keeps its runtime
+    assert "runtime Python 3.12" in build_text("FROM python:3.12-slim\nRUN apt-get install -y rpm-build\n"
+                                               "EXPOSE 8000\nCMD [\"gunicorn\", \"app:app\"]\n")
+    assert "runtime Python 3.12" in build_text("FROM python:3.12-slim\nRUN apt-get install -y alien libaio1\n")
     # compiling a native extension needs build-essential and dpkg-dev: still a runtime image
     assert "runtime Python 3.12" in build_text("FROM python:3.12-slim\n"
                                                "RUN apt-get install -y build-essential dpkg-dev\n")
@@ -257,6 +262,9 @@ def test_a_from_that_is_an_image_argument_alone_chooses_no_stage() -> None:
     # the image statement is the last stage's, which a build makes without `--target`: it says so
     assert build_text(text).startswith("Container image from Dockerfile (last stage upload-artifact; other targets "
                                        "rootless): base louislam/uptime-kuma:base2")
+    # `--target` takes a stage's name: an unnamed stage is no other target (the code review)
+    assert "other targets" not in build_text("FROM node:20\nCMD [\"node\", \"a.js\"]\nFROM nginx:1.27 AS web\n"
+                                             "CMD [\"nginx\"]\n")
     assert build_text("FROM node:24 AS build\nRUN make\nFROM node:24-slim AS app\nCOPY --from=build /a /a\n") == \
         "Container image from Dockerfile: runtime Node.js 24 (node:24-slim); build stages node:24; runs as root " \
         "(no USER)"
