@@ -1979,12 +1979,12 @@ class Expander:
             out = self._script_text(resolved.run, run, wd)
             # a command a matrix value names (`pnpm ${{ matrix.job }}`) is read once per value, for
             # what the script as written does not show; expressions stay as written where it does
-            known = {(f.kind, f.tool, f.line) for f in out}
+            known = {(f.kind, f.tool, f.level, f.line) for f in out}
             named: list[Found] = []
             for variant in _matrix_variants(resolved.run, resolved.lookup):
                 for found in self._script_text(variant, run, wd):
-                    if (found.kind, found.tool, found.line) not in known:
-                        known.add((found.kind, found.tool, found.line))
+                    if (found.kind, found.tool, found.level, found.line) not in known:
+                        known.add((found.kind, found.tool, found.level, found.line))
                         named.append(found)
             # what the values name settles what only the script's name suggested (outline's `yarn
             # test:${{ matrix.test-group }}`, a test by its name, is Vitest for each group)

@@ -203,9 +203,9 @@ class Severity(str, Enum):
 UNDESCRIBED_DEPLOY = "what it deploys is not described"
 # Why a suite beside database services is said as a lead for integration tests, not as one.
 BY_DESIGN = "; infrascan counts its tests as unit tests, since the runner makes a test database of its own"
-# ...and when the team's own name for the job or step calls them unit tests (grafana/oncall's
+# ...and when the team's own name for the job, step or stage calls them unit tests (grafana/oncall's
 # `unit-test-backend-mysql-rabbitmq`), which infrascan takes at its word
-CALLED_UNIT = "; its job calls them unit tests, and infrascan counts them so"
+CALLED_UNIT = "; the pipeline names them unit tests, and infrascan counts them so"
 _UNPARSED = re.compile(r"invalid (?:YAML|JSON|TOML)\b|cannot parse\b")
 
 

@@ -1608,8 +1608,8 @@ def test_tests_the_team_calls_unit_tests_stay_unit_beside_a_database(tmp_path_fa
     # for tests with database services, names the job and why it is not there
     hint = one(ours(scanned, "ci.test.integration"), "pytest in job unit_tests")
     assert hint.confidence is Confidence.HINT
-    assert hint.text == ("pytest in job unit_tests (ci.yml) runs with services PostgreSQL 16 (postgres:16); its job "
-                         "calls them unit tests, and infrascan counts them so")
+    assert hint.text == ("pytest in job unit_tests (ci.yml) runs with services PostgreSQL 16 (postgres:16); the "
+                         "pipeline names them unit tests, and infrascan counts them so")
 
 
 def test_checks_after_the_deploy_workflow_verify_it(envs: Scanned) -> None:
@@ -2544,6 +2544,13 @@ def test_an_e2e_suite_started_beside_its_server_by_concurrently_is_named(
     said = [f.text for f in ours(scanned, "ci.test.e2e")]
     assert said == ["Cypress in job pipeline (ci.yml): every push; runs npm run ci:e2e:run → "
                     "cypress run --e2e --browser chrome"], said
+    # a name that leads with `test` tests what its other words name (the code review): still tests
+    workflow = ("on: [push]\njobs:\n  unit:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - run: npm run test:server\n      - run: npm run test:build\n")
+    package = ('{"scripts": {"test:server": "node scripts/run-server-tests.js", '
+               '"test:build": "node test/build-output.js"}}\n')
+    scanned = scan(tmp_path_factory, "test-server", {".github/workflows/ci.yml": workflow, "package.json": package})
+    assert len(ours(scanned, "ci.test.unit")) == 2
 
 
 def test_what_a_code_scanning_job_compiles_is_no_build_step(tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -2569,6 +2576,14 @@ def test_a_command_a_matrix_value_names_is_read_once_per_value(tmp_path_factory:
     assert [f.text for f in ours(scanned, "ci.test.unit")] == [
         "Vitest in job pr-check (pull-request.yml): pull requests to main; runs pnpm test → vitest --run"]
     assert not [f for f in facts_for(scanned.model, "ci.test.unit") if f.confidence is Confidence.HINT]
+    # values that run one tool at two levels are two suites (the code review)
+    workflow = ("on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n"
+                "        suite: [unit, integration]\n    steps:\n      - run: yarn test:${{ matrix.suite }}\n")
+    package = ('{"scripts": {"test:unit": "jest", "test:integration": "jest -c jest.integration.config.js"}}\n')
+    scanned = scan(tmp_path_factory, "matrix-levels", {".github/workflows/ci.yml": workflow, "package.json": package,
+                                                       "src/a.test.ts": "test('a', () => {})\n"})
+    assert [f.text.split(" in job ")[0] for f in ours(scanned, "ci.test.unit")] == ["Jest"]
+    assert [f.text.split(" in job ")[0] for f in ours(scanned, "ci.test.integration")] == ["Jest"]
 
 
 def test_an_image_an_expression_names_whole_goes_to_docker_hub_beside_written_registries(

@@ -996,11 +996,10 @@ def test_a_job_named_unit_tests_stays_unit_beside_a_database(tmp_path: Path) -> 
         ["api-tests"]
     # the integration gap names the unit-named jobs beside a database, and why they are not there
     assert sorted(f.text for f in integration if f.confidence is Confidence.HINT) == [
-        "pytest in job unit-tests (.gitlab-ci.yml) runs with services PostgreSQL 16 (postgres:16); its job calls "
-        "them unit tests, "
-        "and infrascan counts them so",
+        "pytest in job unit-tests (.gitlab-ci.yml) runs with services PostgreSQL 16 (postgres:16); the pipeline "
+        "names them unit tests, and infrascan counts them so",
         "vendor/bin/phpunit in job seq-php8.2-mysql8 (.gitlab-ci.yml) runs with services MySQL 8.0 (mysql:8.0); "
-        "its job calls them unit tests, and infrascan counts them so"]
+        "the pipeline names them unit tests, and infrascan counts them so"]
 
 
 def test_commands_of_a_folded_script_item_cite_their_own_lines(tmp_path: Path) -> None:
