@@ -360,6 +360,8 @@ ROWS: list[tuple[str, str]] = [
     ('docker-compose exec gqlgen-example sql-migrate up', 'migrate:sql-migrate'),
     # a Makefile's dry run, and the tool's own help: they apply nothing
     ('sql-migrate up -config=dbconfig.yml -env=development -dryrun', ''),
+    ('sql-migrate up --dryrun', ''),
+    ('sql-migrate down -dryrun', ''),
     ('sql-migrate status -env=$(ENV)', ''),
     # Makefiles' rollback targets
     ('sql-migrate down -config $(MIGRATIONS_CONFIG)', 'migrate-rollback:sql-migrate'),
