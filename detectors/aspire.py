@@ -33,8 +33,12 @@ _ENV = "development"
 # The AppHost's entry point: what every AppHost calls first. A file without it is no AppHost.
 _APP_HOST = re.compile(r"\bDistributedApplication\s*\.\s*CreateBuilder\s*\(")
 _ADD = re.compile(r"(?:\b(?P<var>\w+)\s*=\s*)?\b\w+\s*\.\s*(?P<method>Add\w+)\s*\(\s*\"(?P<name>[^\"]+)\"")
-_WITH_IMAGE = re.compile(r"\.\s*WithImage\s*\(\s*\"(?P<image>[^\"]+)\"(?:\s*,\s*\"(?P<tag>[^\"]+)\")?")
-_WITH_TAG = re.compile(r"\.\s*WithImageTag\s*\(\s*\"(?P<tag>[^\"]+)\"")
+# `.WithImage("ankane/pgvector")`, `.WithImage("postgres", "16.4")`, `.WithImage(image: "postgres", tag: "16.4")`
+_WITH_IMAGE = re.compile(r"\.\s*WithImage\s*\(\s*(?:image\s*:\s*)?\"(?P<image>[^\"]+)\""
+                         r"(?:\s*,\s*(?:tag\s*:\s*)?\"(?P<tag>[^\"]+)\")?")
+_WITH_TAG = re.compile(r"\.\s*WithImageTag\s*\(\s*(?:tag\s*:\s*)?\"(?P<tag>[^\"]+)\"")
+# a C# verbatim string (`@"C:\temp\"`): its backslashes escape nothing, `""` is its one escape
+_VERBATIM = re.compile(r'@"(?:[^"]|"")*"')
 _DATABASE = re.compile(r"\b(?P<var>\w+)\s*\.\s*AddDatabase\s*\(\s*\"(?P<name>[^\"]+)\"")
 
 
@@ -54,8 +58,10 @@ class AspireDetector(Detector):
 
     def extract(self, file: SourceFile) -> Extraction:
         out = Extraction()
-        # C#'s comments are Groovy's: blanked, line for line, strings kept (a commented-out resource is none)
-        source = blank_comments(file.text)
+        # C#'s comments are Groovy's: blanked, line for line, strings kept (a commented-out resource is none);
+        # a verbatim string's content first, whose backslashes the blanker would read as escapes
+        source = blank_comments(_VERBATIM.sub(lambda m: '@"' + re.sub(r"[^\n]", " ", m.group(0)[2:-1]) + '"',
+                                              file.text))
         if not _APP_HOST.search(source):
             return out
         databases: dict[str, list[str]] = {}
@@ -68,7 +74,7 @@ class AspireDetector(Detector):
             if tech is None or tech.category not in DATA_STORE_CATEGORIES:
                 continue
             end = source.find(";", match.end())  # the statement's chained calls
-            chain = source[match.end():end if end >= 0 else len(source)]
+            chain = _outer_calls(source[match.end():end if end >= 0 else len(source)])
             line = source.count("\n", 0, match.start("method")) + 1
             owned = databases.get(match.group("var") or "", [])
             out.facts.append(self._store(file.path, line, tech, match.group("name"), chain, owned,
@@ -79,11 +85,19 @@ class AspireDetector(Detector):
                chain_line: int) -> Fact:
         """One store resource: its engine, the image and tag it runs when the chain sets them (their
         lines cited too), and the databases the AppHost adds to it."""
-        image = _WITH_IMAGE.search(chain)
-        tag_set = _WITH_TAG.search(chain)
-        lines = [line, *(chain_line + chain.count("\n", 0, m.start()) + 1 for m in (image, tag_set) if m)]
-        tag = (tag_set.group("tag") if tag_set else None) or (image.group("tag") if image else None)
-        written = image.group("image") if image else ""
+        # in the order called: `WithImage` sets the image and its tag (the one given, the one in the
+        # name, else `latest`), `WithImageTag` the tag alone
+        calls = sorted([*_WITH_IMAGE.finditer(chain), *_WITH_TAG.finditer(chain)], key=lambda m: m.start())
+        lines = [line, *(chain_line + chain.count("\n", 0, m.start()) + 1 for m in calls)]
+        written, tag = "", None
+        for call in calls:
+            if call.re is _WITH_IMAGE:
+                written, named_tag = call.group("image"), ""
+                if ":" in written.rsplit("/", 1)[-1]:  # a tag in the name, not a registry's port
+                    written, named_tag = written.rsplit(":", 1)
+                tag = call.group("tag") or named_tag or "latest"
+            else:
+                tag = call.group("tag")
         attrs: dict[str, Any] = {"hosts": [name]}
         if tag is not None:
             ref = parse_image(f"{written or _image_of(tech)}:{tag}")
@@ -113,6 +127,23 @@ class AspireDetector(Detector):
             order=(path, line),
             attrs=attrs,
         )
+
+
+def _outer_calls(chain: str) -> str:
+    """A statement's chained calls with the lambdas they pass blanked (newlines kept): a companion
+    container's image (`.WithPgAdmin(c => c.WithImage("dpage/pgadmin4"))`) is not the store's."""
+    out = list(chain)
+    depth, start = 0, -1
+    for at, char in enumerate(chain):
+        if char == "(":
+            depth += 1
+            if depth == 1:
+                start = at
+        elif char == ")" and depth:
+            depth -= 1
+            if depth == 0 and "=>" in chain[start:at]:
+                out[start + 1:at] = [c if c == "\n" else " " for c in chain[start + 1:at]]
+    return "".join(out)
 
 
 def _image_of(tech: Tech) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from helpers import facts_for, fixture_text, scan_tree
 from infrascan.detectors.aspire import AspireDetector
 
@@ -41,3 +42,30 @@ def test_the_app_host_s_databases_fill_development(tmp_path: Path) -> None:
     said = [f.text.split(":")[0] for f in facts_for(scanned.model, "env.database", "development")]
     pinned = " (the image tag Aspire's integration pins, which changes with its release)"
     assert said == [f"Redis{pinned}", f"RabbitMQ{pinned}", "PostgreSQL (version unpinned)", "SQL Server 2022"]
+
+
+@pytest.mark.parametrize(("chain", "said"), [
+    # a companion container's image, in the lambda it is configured by, is not the store's
+    ('.WithPgAdmin(c => c.WithImage("dpage/pgadmin4", "8.12"))',
+     "PostgreSQL (the image tag Aspire's integration pins"),
+    # WithImage with no tag runs `latest`, or the tag in the name; named arguments too
+    ('.WithImage("ankane/pgvector")', "PostgreSQL (version unpinned): image ankane/pgvector:latest, "),
+    ('.WithImage("postgres:16.4")', "PostgreSQL 16: image postgres:16.4, "),
+    ('.WithImage(image: "postgres", tag: "17.2")', "PostgreSQL 17: image postgres:17.2, "),
+    ('.WithImage("registry.local:5000/postgres")',
+     "PostgreSQL (version unpinned): image registry.local:5000/postgres:latest"),
+    # in the order called: a later WithImage resets the tag WithImageTag set
+    ('.WithImageTag("16.4").WithImage("pgvector/pgvector")',
+     "PostgreSQL (version unpinned): image pgvector/pgvector:latest"),
+])
+def test_the_image_and_tag_are_read_as_aspire_applies_them(chain: str, said: str) -> None:
+    text = f'var builder = DistributedApplication.CreateBuilder(args);\nbuilder.AddPostgres("pg"){chain};\n'
+    [fact] = DETECTOR.extract(SourceFile(PATH, text)).facts
+    assert fact.text.startswith(said), fact.text
+
+
+def test_a_verbatim_string_s_backslash_escapes_nothing() -> None:
+    # the code review: `@"C:\\temp\\"` read as an escaped quote left the comment after it unblanked
+    text = ('var builder = DistributedApplication.CreateBuilder(args);\nvar p = @"C:\\temp\\";\n'
+            'var r = builder.AddRedis("cache"); // builder.AddPostgres("x");\n')
+    assert [f.tech for f in DETECTOR.extract(SourceFile(PATH, text)).facts] == ["redis"]
