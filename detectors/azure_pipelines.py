@@ -191,6 +191,8 @@ class AzurePipelinesDetector(Detector):
             elif isinstance(handed, YDict) and isinstance(handed.get("jobs"), YList):
                 data["extends"]["jobs"] = [self._job(file, j, i, handed["jobs"], out)
                                            for i, j in enumerate(handed["jobs"])]
+            elif isinstance(handed, YDict) and isinstance(handed.get("steps"), YList):
+                data["extends"]["steps"] = self._steps(file, handed["steps"], out)
         out.records.append(Record(FILE_RECORD, file.path, doc.line, data))
         return out
 
@@ -522,7 +524,7 @@ class _Expander:
             found = self._template(data["extends"], path, stack, params)
             if found is None:
                 # a template this scan cannot read still runs what the pipeline hands it
-                handed = {k: data["extends"][k] for k in ("stages", "jobs") if k in data["extends"]}
+                handed = {k: data["extends"][k] for k in ("stages", "jobs", "steps") if k in data["extends"]}
                 return self._stages(handed, path, stack, params) if handed else []
             ext_path, ext_data, ext_params = found
             return self._stages(ext_data, ext_path, (*stack, ext_path), ext_params)

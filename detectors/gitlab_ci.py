@@ -520,6 +520,10 @@ class GitLabCIDetector(Detector):
 # ==== phase 2 ====================================================================================
 
 
+# Commands a deploy-stage job may run around a deploy without being one: messages and clean-ups.
+_NOTHING_DEPLOYED = re.compile(r"^(?:echo|printf|true|:|exit|sleep|rm|cat|ls|env|cd|mkdir)\b")
+
+
 class Resolution:
     """One repository's GitLab CI: pipelines composed, jobs read, facts written."""
 
@@ -658,6 +662,10 @@ class Resolution:
         gaps name the job rather than say nothing was found."""
         if job.stage != "deploy" or job.deploys or job.steps or not job.commands:
             return
+        if job.env is not None or str(job.node.get("when") or "") == "on_failure":
+            return  # stops or prepares an environment, or tells of a failure: no deploy left out
+        if all(_NOTHING_DEPLOYED.match(command.strip()) for command, _, _ in job.commands):
+            return  # messages and clean-ups
         shown = ", ".join(f"`{one_line(command, 60)}`" for command, _, _ in job.commands[:2])
         self.diagnose(job.where[0], job.where[1],
                       f"job `{job.name}` (stage deploy) runs commands infrascan does not know ({shown}); "

@@ -214,6 +214,13 @@ def test_a_gitlab_deploy_stage_job_of_unknown_commands_is_named_by_the_gaps(tmp_
     lines = [line for line in document(tmp_path).splitlines()
              if "Deploy jobs that run actions or commands infrascan does not know" in line]
     assert lines and all("`.gitlab-ci.yml:6`" in line for line in lines)
+    # a failure notice, a stop job and a clean-up in the deploy stage deploy nothing (the code review)
+    write_tree(tmp_path / "quiet", {".gitlab-ci.yml": (
+        "stages: [deploy]\nnotify:\n  stage: deploy\n  when: on_failure\n  script:\n    - ./notify.sh\n"
+        "stop_review:\n  stage: deploy\n  environment:\n    name: review\n    action: stop\n"
+        "  script:\n    - ./teardown.sh\ncleanup:\n  stage: deploy\n  script:\n    - rm -rf build\n"
+        "    - echo done\n")})
+    assert "infrascan does not know" not in document(tmp_path / "quiet")
 
 
 def test_a_runner_hardening_action_is_no_deploy_left_undescribed(tmp_path: Path) -> None:

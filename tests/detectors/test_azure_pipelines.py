@@ -97,6 +97,17 @@ def test_stages_handed_to_a_template_in_another_repository_are_read(tmp_path: Pa
         ".NET build dotnet build eShop.Web.slnf in job Build, stage buildStage (ci.yml), on push to main"]
     (diag,) = [d for d in model.diagnostics if d.path == "ci.yml"]
     assert "in another repository; not resolved" in diag.message
+    # steps alone handed to it, too (the code review)
+    steps_only = pipeline.replace(
+        "    stages:\n      - stage: buildStage\n        jobs:\n          - job: Build\n"
+        "            displayName: Windows Build\n            steps:\n"
+        "              - script: dotnet build eShop.Web.slnf\n",
+        "    steps:\n      - script: dotnet build eShop.Web.slnf\n        displayName: Build\n")
+    assert steps_only != pipeline
+    (tmp_path / "steps").mkdir()
+    model = scan_tree(tmp_path / "steps", {"ci.yml": steps_only}).model
+    built = [f.text.split(" in job ")[0] for f in facts_for(model, "ci.build")]
+    assert built == [".NET build dotnet build eShop.Web.slnf"]
 
 
 def test_template_cycle_is_refused(tmp_path: Path) -> None:
