@@ -55,6 +55,8 @@ _TEMPLATED_FROM = re.compile(r"(?im)^[ \t]*FROM[ \t][^\n]*(?:\{\{|\{%|<%)")
 _TOOLING = re.compile(r"(?:^|/)(?:\.devcontainer|\.ddev|\.cursor|\.github)/|(?:^|/)\.gitpod\.[Dd]ockerfile$")
 # Build arguments are stored in the image history; these name tokens mark a credential.
 _COPY_FROM = re.compile(r"--from=(\S+)")
+# `RUN --mount=type=bind,from=deps,source=/app/node_modules,target=/app/node_modules`: the stage it mounts
+_MOUNT_FROM = re.compile(r"--mount=\S*?\bfrom=([^,\s]+)")
 # An ARG default that asks for a value rather than giving one (gotify's `GO_VERSION=PLEASE_PROVIDE_GO_VERSION`)
 _PLACEHOLDER = re.compile(r"(?i)please[_-]|(?:change|replace|set)[_-]?me\b|must[_-]be[_-]set|^(?:required|todo|fixme)$")
 _SECRET_ARG = re.compile(
@@ -150,7 +152,7 @@ def _reference_pattern(written: str) -> re.Pattern[str]:
 def _targets(stages: list[Stage], final: Stage) -> list[Stage]:
     """The images a Dockerfile builds: its last stage, and every stage no other builds on or copies
     from, which only a build's `--target` makes."""
-    used = {s.parent for s in stages if s.parent} | {ref for s in stages for ref in s.copied_from}
+    used = {s.parent for s in stages if s.parent} | {ref for s in stages for ref in (*s.copied_from, *s.mounted_from)}
     # a FROM that build arguments choose (`FROM ${BASE}-base`, `build_${TARGETARCH}`) may build on
     # any stage its pattern matches: those are bases to choose from, not targets. A reference that
     # is an argument alone chooses a stage only when its default names one: uptime-kuma's
@@ -196,6 +198,8 @@ class Stage:
     switches: tuple[str, int, str] | None = None
     # the stages (by alias or index) and images its `COPY --from=` take files from
     copied_from: list[str] = field(default_factory=list)
+    # and those its `RUN --mount=...,from=` mount: used by it too, so no target of their own
+    mounted_from: list[str] = field(default_factory=list)
     # runtimes a RUN line installs from the distribution (`apk add nodejs`), with the line
     installs: list[tuple[str, int]] = field(default_factory=list)
     # tools that build distribution packages a RUN line installs (`dnf install rpm-build`), with the line
@@ -413,6 +417,7 @@ class DockerfileDetector(Detector):
         elif name == "RUN":
             if (switch := _user_switch().search(value)) and not stage.switches:
                 stage.switches = (switch.group(1), line, "installs")
+            stage.mounted_from.extend(m.group(1).lower() for m in _MOUNT_FROM.finditer(value))
             packages = _installed_packages(value)
             stage.installs.extend((tech, line) for tech in _installed_runtimes(packages) if tech not in
                                   {t for t, _ in stage.installs})

@@ -2046,6 +2046,9 @@ def test_concurrently_runs_each_command_and_script_it_is_given() -> None:
     assert [c.detail.get("script") or c.tool for c in classify('npx concurrently "npm run dev" "cypress run"')] == \
         ["cypress"]  # a command a rule names wins over the indirection beside it, as on any line
     assert [c.detail["script"] for c in classify("concurrently npm:api yarn:web")] == ["api", "web"]
+    # options that take a value, and pnpm without `exec` (the code review)
+    assert unwrap('pnpm concurrently --hide 0 --kill-signal SIGINT "npm run serve" "npm run e2e"')[1:] == [
+        "npm run serve", "npm run e2e"]
 
 
 def test_every_rule_of_the_classifier_has_five_rows() -> None:

@@ -492,12 +492,12 @@ def unwrap(command: str, depth: int = 0) -> list[str]:
 
 # `concurrently [options] "cmd" npm:script ...`: every command it starts runs (jhipster's `ci:e2e:run`
 # starts the server script beside `npm:e2e:headless`, its Cypress suite)
-_CONCURRENTLY = re.compile(r"^(?:(?:npx|pnpm\s+exec|yarn|bunx)\s+)?concurrently\s")
-# its options that take a value (`-n application,e2e`, `-c red,blue`, `-s first`)
+_CONCURRENTLY = re.compile(r"^(?:(?:npx|pnpm(?:\s+exec)?|yarn|bunx)\s+)?concurrently\s")
+# its options that take a value (`-n application,e2e`, `-c red,blue`, `-s first`; concurrently's --help)
 _CONCURRENTLY_VALUES = frozenset({"-n", "--names", "-c", "--prefix-colors", "-s", "--success", "-p", "--prefix",
                                   "-l", "--prefix-length", "-t", "--timestamp-format", "--restart-tries",
                                   "--restart-after", "-m", "--max-processes", "--default-input-target",
-                                  "--name-separator", "--pad-prefix"})
+                                  "--name-separator", "--hide", "--kill-signal", "--teardown", "--cwd"})
 
 
 def _concurrent_commands(command: str) -> list[str]:

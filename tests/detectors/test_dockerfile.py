@@ -262,6 +262,11 @@ def test_a_from_that_is_an_image_argument_alone_chooses_no_stage() -> None:
     # the image statement is the last stage's, which a build makes without `--target`: it says so
     assert build_text(text).startswith("Container image from Dockerfile (last stage upload-artifact; other targets "
                                        "rootless): base louislam/uptime-kuma:base2")
+    # a stage another mounts (`RUN --mount=...,from=deps`) is used, as one copied from is (the code review)
+    assert "other targets" not in build_text("FROM node:24 AS deps\nRUN npm ci\nCMD [\"node\"]\n"
+                                             "FROM node:24-slim AS app\n"
+                                             "RUN --mount=type=bind,from=deps,source=/n,target=/n npm run build\n"
+                                             "CMD [\"node\", \"server.js\"]\n")
     # `--target` takes a stage's name: an unnamed stage is no other target (the code review)
     assert "other targets" not in build_text("FROM node:20\nCMD [\"node\", \"a.js\"]\nFROM nginx:1.27 AS web\n"
                                              "CMD [\"nginx\"]\n")
