@@ -158,6 +158,7 @@ class Knowledge:
     image_inputs: re.Pattern[str]
     checkout: re.Pattern[str]
     plumbing: re.Pattern[str]
+    code_scanning: re.Pattern[str]
     package_indexes: re.Pattern[str]
 
     def action(self, uses: str) -> ActionSpec | None:
@@ -2308,13 +2309,6 @@ def _matrix_variants(script: str, lookup: Lookup) -> list[str]:
     return literals(values) if UNKNOWN not in values and FALSY not in values else []
 
 
-def _code_scanning(job: dict[str, Any]) -> bool:
-    """A CodeQL analysis job: what it compiles (`dotnet build`, `go build ./...` between the action's
-    init and analyze steps) is for the scanner, no build that delivers anything (Kavita's and the
-    OpenTelemetry demo's codeql.yml)."""
-    return any(str(s.get("uses", "")).lower().startswith("github/codeql-action/init") for s in job["steps"])
-
-
 def _outputs_push(spec: ActionSpec, with_: Mapping[str, str]) -> bool:
     """`outputs: type=image,name=ghcr.io/x,push=true`: buildx pushes without `push: true`."""
     return _OUTPUT_PUSH.search(_value_of(spec, with_, "outputs")) is not None
@@ -3219,7 +3213,9 @@ class FactBuilder:
         # (top, file, job) -> its image builds so far: each one's group and the image names it builds
         built: dict[tuple[Any, ...], list[tuple[tuple[Any, ...], set[str]]]] = {}
         for run in self.runs:
-            if run.ephemeral or _code_scanning(run.job):
+            # a code-scanning job's compile is for the scanner (Kavita's `dotnet build` between CodeQL's
+            # init and analyze steps), no build that delivers anything
+            if run.ephemeral or any(self.know.code_scanning.search(str(s.get("uses") or "")) for s in run.job["steps"]):
                 continue
             last_test = max((s.index for s in run.steps if any(f.kind == "test" for f in s.finds)), default=())
             job = (run.top, run.path, run.job["id"])
@@ -3399,10 +3395,11 @@ class FactBuilder:
             # logs in to Docker Hub, goes there (CTFd tags `${{ env.IMAGE_NAME }}:latest` beside
             # `ghcr.io/${{ env.IMAGE_NAME }}:latest`, after logging in to both)
             hub = registry_of("docker.io/image")
-            docker_hub = hub is not None and any(_expression_image(i) for i in unnamed) and any(
-                f.kind == "login" and str(f.detail.get("registry", "")).lower() in ("docker.io", "index.docker.io")
-                for f in run.finds)
-            return list(dict.fromkeys([*names, *([hub.name] if docker_hub and hub else [])]))
+            logged_in_hub = any(f.kind == "login" and registry_of(f"{f.detail.get('registry', '')}/image") == hub
+                                for f in run.finds)
+            if hub is not None and logged_in_hub and any(_expression_image(i) for i in unnamed):
+                names.append(hub.name)
+            return list(dict.fromkeys(names))
         # penpot's `${{ secrets.DOCKER_REGISTRY }}/backend` after logging in to `registry: ${{
         # secrets.DOCKER_REGISTRY }}`: that registry, not Docker Hub, whose login beside it is for
         # pulling without rate limits. Without such a login the expression is a Docker Hub namespace
