@@ -2177,12 +2177,12 @@ class Expander:
         out = self._target(record, display, path, line, depth, extra) if record is not None and depth < 5 else []
         where = (record.path, record.line) if record else None
         commands = record.data.get("commands", []) if record is not None else None
-        placeholder = bool(commands) and all(_NO_OP.match(str(c["command"])) for c in commands or [])
-        # excalidraw's `test:code` is `eslint ...`, akaunting's composer `test` is `composer install`:
-        # named for tests, they run none (actions.yaml not_test_commands)
-        checks = bool(commands) and all(self.know.not_test_commands.search(str(c["command"])) for c in commands or [])
+        # a placeholder (`exit 0`), a code checker or an install: named for tests, it runs none
+        # (excalidraw's `test:code` is `eslint ...`, akaunting's composer `test` is `composer install`)
+        texts = [str(c["command"]) for c in commands or []]
+        runs_none = bool(texts) and all(_NO_OP.match(t) or self.know.not_test_commands.search(t) for t in texts)
         if not any(f.kind not in ("services", "promote") for f in out) and self.know.test_scripts.search(script) \
-                and not self.know.not_test_scripts.search(script) and not placeholder and not checks:
+                and not self.know.not_test_scripts.search(script) and not runs_none:
             level = _level_by_name("unit", script) or "unit"
             out.append(Found("test", "", display, path, line, level, None, display, where, inferred=True))
         elif not out and self.know.migrate_scripts.search(script):
@@ -3444,11 +3444,11 @@ class FactBuilder:
         groups: dict[tuple[Any, ...], dict[str, Any]] = {}
         for run in self.runs:
             for step, scenarios, found in self._test_finds(run):
-                level, by_design = self._level(run, step, found)
+                level, why_unit = self._level(run, step, found)
                 key = (run.path, run.job["id"], found.tool or found.entry, level)
                 group = groups.setdefault(
                     key, {"run": run, "step": step, "found": found, "level": level, "scenarios": [], "tops": [],
-                          "dirs": [], "by_design": by_design}
+                          "dirs": [], "why_unit": why_unit}
                 )
                 group["dirs"] += [d for d in _tested_dirs(step, found) if d not in group["dirs"]]
                 group["scenarios"] += [s for s in scenarios if s not in group["scenarios"]]
@@ -3461,8 +3461,8 @@ class FactBuilder:
                 if run.top not in group["tops"]:
                     group["tops"].append(run.top)
         facts = [self._test_fact(g) for g in groups.values()]
-        return facts + [self._database_suite_hint(g, f, g["by_design"]) for g, f in
-                        zip(groups.values(), facts, strict=True) if g["by_design"]]
+        return facts + [self._database_suite_hint(g, f, g["why_unit"]) for g, f in
+                        zip(groups.values(), facts, strict=True) if g["why_unit"]]
 
     def _started(self, services: list[Found]) -> tuple[Part, ...]:
         """`databases started by `cmd`, `cmd``: the steps before a test that start what it uses; beyond
@@ -3537,7 +3537,7 @@ class FactBuilder:
         tests ("" when none is beside it, or it is): its runner's own test database, or the team's
         name for the job."""
         level = found.level or "unit"
-        by_design = ""
+        why_unit = ""
         if level in ("unit", None):
             named = _level_by_name(
                 None,
@@ -3564,8 +3564,8 @@ class FactBuilder:
             elif run.ephemeral and self.environment_before(run, step):
                 level = "e2e"
             if not named and level == "unit" and stores:
-                by_design = BY_DESIGN if beside else CALLED_UNIT
-        return level, by_design
+                why_unit = BY_DESIGN if beside else CALLED_UNIT
+        return level, why_unit
 
     @staticmethod
     def environment_before(run: JobRun, step: StepRun) -> bool:
