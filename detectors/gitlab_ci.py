@@ -39,6 +39,7 @@ from infrascan.commands import (
     classify,
     folded_offsets,
     image_tools,
+    runs_nothing_of_note,
 )
 from infrascan.detector import Detector, Extraction, Record, ResolveContext, Sniff, SourceFile
 from infrascan.environments import display_name, is_dynamic, normalise
@@ -520,10 +521,6 @@ class GitLabCIDetector(Detector):
 # ==== phase 2 ====================================================================================
 
 
-# Commands a deploy-stage job may run around a deploy without being one: messages and clean-ups.
-_NOTHING_DEPLOYED = re.compile(r"^(?:echo|printf|true|:|exit|sleep|rm|cat|ls|env|cd|mkdir)\b")
-
-
 class Resolution:
     """One repository's GitLab CI: pipelines composed, jobs read, facts written."""
 
@@ -664,7 +661,7 @@ class Resolution:
             return
         if job.env is not None or str(job.node.get("when") or "") == "on_failure":
             return  # stops or prepares an environment, or tells of a failure: no deploy left out
-        if all(_NOTHING_DEPLOYED.match(command.strip()) for command, _, _ in job.commands):
+        if all(runs_nothing_of_note(command) for command, _, _ in job.commands):
             return  # messages and clean-ups
         shown = ", ".join(f"`{one_line(command, 60)}`" for command, _, _ in job.commands[:2])
         self.diagnose(job.where[0], job.where[1],

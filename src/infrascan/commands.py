@@ -261,12 +261,21 @@ _CONTAINER_RUN = re.compile(
     r"|--use-aliases|-[\w-]+(?:[= ](?!-)\S+)?))*\s+(?P<service>[\w.\-/:]+)\s+(?:--\s+)?(?P<rest>.+)$"
 )
 _SKIP = re.compile(r"^(?:echo|printf|cat|#|:|true|false|set|export\s+\w+=|cd|mkdir|rm|cp|mv|ls|test|\[)\b")
+# Waits and exits, which the classifier cannot skip: it reads some scripts whole (`sleep 5 && pytest`).
+_IDLE = re.compile(r"^(?:exit|sleep|env)\b")
 # Installing a tool is not running it: `pip install pytest`, `npm i -g vercel`, `go install .../goose`.
 _INSTALL = re.compile(
     r"^(?:(?:pip3?|python3?\s+-m\s+pip|uv\s+(?:pip|tool)|pipx|apt(?:-get)?|apk|yum|dnf|brew|gem|choco|conda|mamba"
     r"|go|cargo|dotnet\s+tool|helm\s+plugin)\s+(?:install|add)\b|(?:npm|pnpm|yarn|bun)\s+(?:install|i|add|ci|global\s+add)\b"
     r"|poetry\s+add\b|composer\s+(?:require|install|global\s+require)\b|asdf\s+install\b|mise\s+(?:install|use)\b)"
 )
+
+
+def runs_nothing_of_note(command: str) -> bool:
+    """Whether a simple command only prints, waits or shuffles files: a deploy-stage job made of
+    these left no deploy out. The classifier skips the same commands."""
+    command = command.strip()
+    return bool(_SKIP.match(command) or _IDLE.match(command))
 
 
 def split_commands(script: str) -> list[Command]:
