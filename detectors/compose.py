@@ -593,8 +593,8 @@ class ComposeDetector(Detector):
         else:
             return []
         # an exporter beside its tool is said as itself, for the tool (`node-exporter` for Prometheus)
-        subject: tuple[Part, ...] = (Code(ref.repository.rsplit("/", 1)[-1]), f" for {tech.name}") \
-            if tech.is_companion(ref) else (label,)
+        subject: tuple[Part, ...] = (Code(companion), f" for {tech.name}") \
+            if (companion := tech.companion(ref)) else (label,)
         return [
             Fact(
                 field_id,

@@ -604,8 +604,8 @@ def image_facts(obj: dict[str, Any], site: Site) -> list[Fact]:
             kind = tech.monitoring[0] if tech.monitoring else "infrastructure"
             # an image released on its own version line beside the tool (an exporter, the Pushgateway)
             # is that image, for the tool: prometheus-community's node-exporter DaemonSet was "Prometheus"
-            said: tuple[Part, ...] = (Code(ref.repository.rsplit("/", 1)[-1]), f" for {tech.name}") \
-                if tech.is_companion(ref) else (name,)
+            said: tuple[Part, ...] = (Code(companion), f" for {tech.name}") \
+                if (companion := tech.companion(ref)) else (name,)
             facts.append(
                 fact(
                     site,

@@ -163,10 +163,13 @@ class Tech:
     def is_a(self, category: str) -> bool:
         return category in self.categories
 
-    def is_companion(self, image: ImageRef) -> bool:
-        """Whether an image released on its own version line beside this technology (an exporter,
-        Prometheus' Pushgateway) rather than one of its own (`version.images`)."""
-        return bool(self.version_images) and not {image.name.lower(), image.repository.lower()} & self.version_images
+    def companion(self, image: ImageRef) -> str | None:
+        """The name an image released on its own version line beside this technology goes by (an
+        exporter, Prometheus' Pushgateway: `node-exporter`), to be said as itself, for the tool;
+        None for one of the technology's own images (`version.images`)."""
+        if self.version_images and not {image.name.lower(), image.repository.lower()} & self.version_images:
+            return image.repository.rsplit("/", 1)[-1]
+        return None
 
     def version_of(self, image: ImageRef) -> str | None:
         """The version an image tag pins, in this technology's scheme; None if it has none."""
@@ -177,7 +180,7 @@ class Tech:
         worded = worded_version(image.tag, self.version_words) if self.version_words else None
         if worded is not None:
             return tag_version(worded, self.version_scheme, self.minor_below)
-        if self.version_images and not {image.name.lower(), image.repository.lower()} & self.version_images:
+        if self.companion(image):
             # a companion image (an exporter, Confluent's Kafka): its tag is its own version, not
             # this one's; but `:latest` or no tag is unpinned whoever publishes it
             return "unpinned" if tag_version(image.tag) == "unpinned" else None
