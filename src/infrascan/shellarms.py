@@ -214,7 +214,8 @@ def _function_spans(text: str) -> tuple[tuple[int, int, str], ...]:
             continue
         end = ends[position]
         same = definitions.get(indent, [])
-        if bisect.bisect_right(same, index) < len(same) and same[bisect.bisect_right(same, index)] < end:
+        following = bisect.bisect_right(same, index)
+        if following < len(same) and same[following] < end:
             continue  # the next definition of this indent starts before the brace: not this one's
         spans.append((index + 1, end + 1, name))
         after = end
