@@ -120,15 +120,16 @@ class LogConfigDetector(Detector):
             if unit is None or not isinstance(interval, int) or interval <= 0:
                 return None
             when = (f" rotates every {unit}" if interval == 1 else f" rotates every {interval} {unit}s",)
+        variant = _variant(path)
         return Fact(
             "log.retention",
-            text("Log file", *where, *when, *keeps, " (handler ", Code(name), " in ", Code(path), *_named_for(path),
+            text("Log file", *where, *when, *keeps, " (handler ", Code(name), " in ", Code(path), *_named_for(variant),
                  ")"),
             Confidence.DECLARED,
             (*self.evidence(path, line_of(handler, "class")), *self.evidence(path, line_of(handler, "backupCount"))),
             item=f"rotation:{path}:{name}",
-            rank=_rank(path),
-            order=(_variant(path) is not None, path, handler.line),
+            rank=_rank(variant),
+            order=(variant is not None, path, handler.line),
         )
 
     # -- Logback and Log4j 2 -------------------------------------------------------------------
@@ -141,6 +142,7 @@ class LogConfigDetector(Detector):
         if level is not None:
             facts.append(self._level_fact(file.path, *level))
         tool = "Log4j 2" if "log4j2" in file.path.rsplit("/", 1)[-1].lower() else "Logback"
+        variant = _variant(file.path)
         rules = (
             (_MAX_HISTORY, ("Rolled log files kept for ", "{} " + _periods(source), " (", Code("maxHistory"))),
             (_TOTAL_CAP, ("Rolled log files capped at ", "{} in total", " (", Code("totalSizeCap"))),
@@ -157,25 +159,26 @@ class LogConfigDetector(Detector):
                     Fact(
                         "log.retention",
                         text(phrase[0], phrase[1].format(match.group(1)), *phrase[2:], " of ", tool, " in ",
-                             Code(file.path), *_named_for(file.path), ")"),
+                             Code(file.path), *_named_for(variant), ")"),
                         Confidence.DECLARED,
                         self.evidence(file.path, number),
                         item=f"rotation:{file.path}:{number}",
-                        rank=_rank(file.path),
-                        order=(_variant(file.path) is not None, file.path, number),
+                        rank=_rank(variant),
+                        order=(variant is not None, file.path, number),
                     )
                 )
         return facts
 
     def _level_fact(self, path: str, level: str, line: int) -> Fact:
+        variant = _variant(path)
         return Fact(
             "log.levels",
-            text("Root logger at ", Code(level), " (", Code(path), *_named_for(path), ")"),
+            text("Root logger at ", Code(level), " (", Code(path), *_named_for(variant), ")"),
             Confidence.DECLARED,
             self.evidence(path, line),
             item=f"root-level:{level}",  # one entry per level, each with the files that set it
-            rank=_rank(path),
-            order=(_variant(path) is not None, path, line),
+            rank=_rank(variant),
+            order=(variant is not None, path, line),
         )
 
 
@@ -184,17 +187,17 @@ def _variant(path: str) -> str | None:
     `log4j2-devenv.xml`, `logback-test.xml`): its rotation is not what the deployed program does."""
     stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     named = env_from_name(stem)
-    return normalise(named) if named and normalise(named) != PRODUCTION else None
+    env = normalise(named) if named else None
+    return env if env != PRODUCTION else None
 
 
-def _named_for(path: str) -> tuple[Part, ...]:
-    variant = _variant(path)
+def _named_for(variant: str | None) -> tuple[Part, ...]:
     return (", named for ", variant) if variant else ()
 
 
-def _rank(path: str) -> int:
+def _rank(variant: str | None) -> int:
     """A file named for another environment after the plain one (`log4j2.xml`)."""
-    return 60 if _variant(path) else 40
+    return 60 if variant else 40
 
 
 def _periods(source: str) -> str:
