@@ -508,6 +508,9 @@ _CONCURRENTLY_VALUES = frozenset({"-n", "--names", "-c", "--prefix-colors", "-s"
                                   "--restart-after", "-m", "--max-processes", "--default-input-target",
                                   "--name-separator", "--hide", "--kill-signal", "--teardown", "--cwd"})
 
+# `npm:e2e:headless`: concurrently's short form of a package manager's run of a script
+_MANAGER_SCRIPT = re.compile(r"^(?:npm|yarn|pnpm|bun):[\w:.\-]+$")
+
 
 def _concurrent_commands(command: str) -> list[str]:
     """The commands a `concurrently` line starts, `npm:name` (and `yarn:`, `pnpm:`, `bun:`) as the
@@ -521,7 +524,7 @@ def _concurrent_commands(command: str) -> list[str]:
             skip = False
         elif word.startswith("-"):
             skip = word in _CONCURRENTLY_VALUES
-        elif re.match(r"^(?:npm|yarn|pnpm|bun):[\w:.\-]+$", word):
+        elif _MANAGER_SCRIPT.match(word):
             manager, _, script = word.partition(":")
             out.append(f"{manager} run {script}")
         else:
@@ -613,10 +616,9 @@ def _classify(command: str) -> tuple[Classification, ...]:
                 detail["own_database"] = True
             if rule.makes:
                 detail["makes"] = [rule.makes]
-            found = Classification(
+            results.append(Classification(
                 rule.kind, rule.tool, rule.id, cmd, _refine_level(rule, cmd), rule.target, rule.automatic, detail
-            )
-            results.append(found)
+            ))
             seen_kinds.add(rule.kind)
     if any(r.kind != "indirect" for r in results):
         results = [r for r in results if r.kind != "indirect"]
